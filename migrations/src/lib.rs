@@ -1,0 +1,44 @@
+//! Wenji's schema, one change per file; every change has a `down`. Runs at `wenji serve` and `wenji migrate`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_catalogue;
+mod m20261126_000002_responses;
+mod m20261126_000003_accounts;
+mod m20261126_000004_tagging;
+mod m20261126_000005_export_jobs;
+
+/// All migrations in order.
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_catalogue::Migration),
+            Box::new(m20261126_000002_responses::Migration),
+            Box::new(m20261126_000003_accounts::Migration),
+            Box::new(m20261126_000004_tagging::Migration),
+            Box::new(m20261126_000005_export_jobs::Migration),
+        ]
+    }
+}
+
+/// Creates a (non-unique unless `unique`) index named `idx_{table}_{cols}`.
+pub(crate) async fn index<T: Iden + Copy + 'static, C: Iden + Copy + 'static>(
+    m: &SchemaManager<'_>,
+    table: T,
+    cols: &[C],
+    unique: bool,
+) -> Result<(), DbErr> {
+    let name =
+        format!("idx_{}_{}", table.to_string(), cols.iter().map(|c| c.to_string()).collect::<Vec<_>>().join("_"));
+    let mut stmt = Index::create();
+    stmt.name(&name).table(table).if_not_exists();
+    for c in cols {
+        stmt.col(*c);
+    }
+    if unique {
+        stmt.unique();
+    }
+    m.create_index(stmt).await
+}

@@ -1,0 +1,128 @@
+//! `wenji links …`: distribution links per unit, and their QR codes ready to print.
+
+use crate::config::Config;
+use crate::store::audit::Actor;
+use clap::{Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Subcommand, Debug)]
+pub enum LinksCommand {
+    /// Create a link binding responses to a unit (and optionally a respondent category).
+    Create {
+        #[arg(long)]
+        form: String,
+        #[arg(long)]
+        unit: String,
+        /// Fix the respondent category for everyone using this link.
+        #[arg(long)]
+        category: Option<String>,
+        /// A note for admins, e.g. "海报 2026-05".
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List links with their addresses.
+    List {
+        #[arg(long)]
+        form: Option<String>,
+    },
+    /// Revoke a link: its address and QR code stop working.
+    Revoke { id: i64 },
+    /// Write a link's QR code to a file.
+    Qr {
+        id: i64,
+        #[arg(long, value_enum, default_value_t = QrFormat::Svg)]
+        format: QrFormat,
+        /// Output file (default: exports/link-ID.svg or .png).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum QrFormat {
+    Svg,
+    Png,
+}
+
+pub async fn run(config: &Config, cmd: LinksCommand) -> anyhow::Result<()> {
+    let store = super::open_store(config).await?;
+    let catalog = super::load_forms(config)?;
+    let secret = config.secret()?;
+    let base = config.base_url(None);
+    let url_of = |l: &crate::store::links::Link| {
+        format!(
+            "{base}/f/{}?t={}",
+            l.form_slug,
+            secret.link_token(l.id, &l.form_slug, &l.unit_code, l.category_code.as_deref())
+        )
+    };
+    match cmd {
+        LinksCommand::Create { form, unit, category, label } => {
+            let f = catalog.form(&form).ok_or_else(|| anyhow::anyhow!("no form with slug {form}"))?;
+            catalog.unit(&unit).ok_or_else(|| anyhow::anyhow!("no unit with code {unit} in units.toml"))?;
+            if !f.units.is_empty() && !f.units.contains(&unit) {
+                anyhow::bail!("form {form} is not distributed to unit {unit}");
+            }
+            if let Some(c) = &category {
+                f.category_label(c).ok_or_else(|| anyhow::anyhow!("form {form} has no category {c}"))?;
+            }
+            let l = store.create_link(&form, &unit, category.as_deref(), &label, Some("cli")).await?;
+            store
+                .audit(
+                    &Actor::system("cli"),
+                    "link_created",
+                    &format!("link:{}", l.id),
+                    None,
+                    Some(format!("{form}/{unit}")),
+                )
+                .await?;
+            println!("link {} for {} / {}\n{}", l.id, f.title, catalog.unit_name(&unit), url_of(&l));
+        }
+        LinksCommand::List { form } => {
+            for l in store.links(form.as_deref()).await? {
+                println!(
+                    "{:>4}  {:<10} {:<16} {:<8} {}",
+                    l.id,
+                    l.form_slug,
+                    l.unit_code,
+                    if l.revoked { "revoked" } else { "active" },
+                    url_of(&l)
+                );
+            }
+        }
+        LinksCommand::Revoke { id } => {
+            let l = store.revoke_link(id).await?;
+            store
+                .audit(
+                    &Actor::system("cli"),
+                    "link_revoked",
+                    &format!("link:{}", l.id),
+                    Some("active".into()),
+                    Some("revoked".into()),
+                )
+                .await?;
+            println!("link {id} revoked");
+        }
+        LinksCommand::Qr { id, format, out } => {
+            let l = store.link(id).await?;
+            let title = catalog.form(&l.form_slug).map_or(l.form_slug.clone(), |f| f.title.clone());
+            let url = url_of(&l);
+            let (bytes, ext) = match format {
+                QrFormat::Svg => (
+                    crate::qr::svg(&url, &title, catalog.unit_name(&l.unit_code))
+                        .map_err(|e| anyhow::anyhow!(e))?
+                        .into_bytes(),
+                    "svg",
+                ),
+                QrFormat::Png => (crate::qr::png(&url).map_err(|e| anyhow::anyhow!(e))?, "png"),
+            };
+            let path = out.unwrap_or_else(|| config.exports_dir.join(format!("link-{id}.{ext}")));
+            if let Some(p) = path.parent() {
+                std::fs::create_dir_all(p)?;
+            }
+            std::fs::write(&path, bytes)?;
+            println!("QR code for {url} written to {}", path.display());
+        }
+    }
+    Ok(())
+}

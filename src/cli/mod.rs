@@ -1,0 +1,111 @@
+//! The command line: one file per subcommand. `anyhow` is used here and nowhere below.
+
+mod backup;
+mod check_forms;
+mod links;
+pub mod serve;
+mod user;
+
+use crate::config::Config;
+use crate::store::Store;
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// 问计 Wenji: collect opinions, tag them with the eight areas, export report workbooks.
+#[derive(Parser, Debug)]
+#[command(name = "wenji", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web server (migrates the database and loads forms first).
+    Serve(serve::ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Check every file in the forms folder; exit non-zero on any error.
+    CheckForms,
+    /// Manage staff accounts (passwords are read from standard input, never from the command line).
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Create, list and revoke distribution links, and print their QR codes.
+    #[command(subcommand)]
+    Links(links::LinksCommand),
+    /// Write a consistent snapshot of the SQLite database to PATH while the server keeps serving.
+    Backup(backup::BackupArgs),
+}
+
+/// Entry point for `main`.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("WENJI_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+}
+
+/// Runs one command.
+///
+/// # Errors
+/// Whatever stops the command, with context.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = cli.config;
+    match cli.command {
+        Command::Serve(args) => serve::run(&config, args).await.map(|()| ExitCode::SUCCESS),
+        Command::Migrate => {
+            let store = open_store(&config).await?;
+            store.migrate().await?;
+            println!("migrations applied to {}", config.database_for_log());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckForms => Ok(check_forms::run(&config)),
+        Command::User(cmd) => user::run(&config, cmd).await.map(|()| ExitCode::SUCCESS),
+        Command::Links(cmd) => links::run(&config, cmd).await.map(|()| ExitCode::SUCCESS),
+        Command::Backup(args) => backup::run(&config, args).await.map(|()| ExitCode::SUCCESS),
+    }
+}
+
+/// Opens (creating when needed) and migrates the configured database.
+///
+/// # Errors
+/// When the database cannot be opened or migrated.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    config.prepare_database_dir()?;
+    let store = Store::connect(&config.database_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", config.database_for_log()))?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Loads and checks the forms folder, turning the problems into one readable error.
+///
+/// # Errors
+/// Every problem, one a line.
+pub fn load_forms(config: &Config) -> anyhow::Result<crate::domain::catalog::Catalog> {
+    crate::forms_dir::load(&config.forms_dir).map_err(|errs| {
+        let lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("the forms folder has {} problem(s):\n  {}", errs.len(), lines.join("\n  "))
+    })
+}

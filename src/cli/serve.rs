@@ -1,0 +1,92 @@
+//! `wenji serve`: migrate, load the forms, print the first-run link when there is no account, serve.
+
+use crate::config::Config;
+use crate::store::submissions::SubmissionWriter;
+use crate::web::state::{AppState, LoadedForms, WebSettings};
+use clap::Args;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "WENJI_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Submissions one client address may send at once before being slowed (offices share addresses).
+    #[arg(long, env = "WENJI_SUBMIT_BURST", default_value_t = 120)]
+    pub submit_burst: u32,
+    /// Submissions a minute one client address regains after a burst.
+    #[arg(long, env = "WENJI_SUBMIT_PER_MINUTE", default_value_t = 60)]
+    pub submit_per_minute: u32,
+    /// Units or categories with fewer respondents than this show as "<k" in leaders' cross-tables.
+    #[arg(long, env = "WENJI_SMALL_CELL_K", default_value_t = 5)]
+    pub small_cell_k: u32,
+}
+
+/// Builds the application state from configuration (used by `serve` and by tests).
+///
+/// # Errors
+/// When the database, the forms or the secret cannot be loaded.
+pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Result<AppState> {
+    let catalog = super::load_forms(config)?;
+    let store = super::open_store(config).await?;
+    let versions = store.sync_catalog(&catalog).await?;
+    let secret = config.secret()?;
+    let setup_token =
+        if store.count_users().await? == 0 { Some(hex::encode(rand::random::<[u8; 24]>())) } else { None };
+    let limiter = crate::web::limiter::SubmitLimiter::new(settings.submit_burst, settings.submit_per_minute);
+    Ok(AppState {
+        writer: SubmissionWriter::start(store.clone()),
+        store,
+        forms: Arc::new(RwLock::new(Arc::new(LoadedForms { catalog, versions }))),
+        secret,
+        settings: Arc::new(settings),
+        setup_token: Arc::new(Mutex::new(setup_token)),
+        limiter,
+        login_limiter: Default::default(),
+    })
+}
+
+pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
+    let base_url = config.base_url(Some(&args.bind.to_string()));
+    let settings = WebSettings {
+        secure_cookies: base_url.starts_with("https://"),
+        base_url: base_url.clone(),
+        submit_burst: args.submit_burst,
+        submit_per_minute: args.submit_per_minute,
+        exports_dir: config.exports_dir.clone(),
+        forms_dir: config.forms_dir.clone(),
+        small_cell_k: args.small_cell_k,
+    };
+    let state = build_state(config, settings).await?;
+    tracing::info!(database = %config.database_for_log(), "database ready");
+    for f in state.forms().catalog.forms.values() {
+        tracing::info!(form = %f.slug, title = %f.title, questions = f.questions.len(), version = &f.version_hash()[..12], "form loaded");
+    }
+    if let Some(t) = state.setup_token.lock().expect("setup lock").as_deref() {
+        println!(
+            "\nNo account exists yet. Create the first administrator (this link works once):\n  {base_url}/setup?token={t}\n"
+        );
+    }
+    let limiter = state.limiter.clone();
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            limiter.forget_idle();
+            let _ = store.purge_expired_sessions().await;
+        }
+    });
+    let app = crate::web::router(state);
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
+    println!("Wenji is serving on {base_url}  (forms: {base_url}/f/zhengqiu, staff: {base_url}/login)");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,98 @@
+//! Typed configuration from flags and `WENJI_*` environment variables, checked once at start.
+//! Defaults work on a fresh clone: a SQLite file under `data/`, forms from `forms/`, exports to `exports/`.
+
+use clap::Args;
+use std::path::PathBuf;
+
+/// Settings every command shares.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Database URL: `sqlite://PATH?mode=rwc` (default, created on first start) or `postgres://…`.
+    #[arg(
+        long,
+        env = "WENJI_DATABASE_URL",
+        default_value = "sqlite://data/wenji.db?mode=rwc",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: String,
+    /// Folder of the form definitions, areas and units the bureau edits.
+    #[arg(long, env = "WENJI_FORMS_DIR", default_value = "forms", global = true)]
+    pub forms_dir: PathBuf,
+    /// Folder for the server secret and, by default, the SQLite file.
+    #[arg(long, env = "WENJI_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+    /// Folder `wenji export` and background exports write to.
+    #[arg(long, env = "WENJI_EXPORTS_DIR", default_value = "exports", global = true)]
+    pub exports_dir: PathBuf,
+    /// The address people use to reach Wenji, for links and QR codes (e.g. https://wenji.example.gov.cn).
+    #[arg(long, env = "WENJI_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+}
+
+impl Config {
+    /// The server secret: `WENJI_SECRET` (hex or text, ≥ 32 bytes; several instances must share it), or a
+    /// random one created once in `data/secret.key`. Never printed.
+    ///
+    /// # Errors
+    /// When the secret is too short or the file cannot be written.
+    pub fn secret(&self) -> anyhow::Result<crate::domain::signing::Secret> {
+        if let Ok(s) = std::env::var("WENJI_SECRET") {
+            let bytes = hex::decode(s.trim()).unwrap_or_else(|_| s.into_bytes());
+            return crate::domain::signing::Secret::new(bytes).map_err(|e| anyhow::anyhow!("WENJI_SECRET: {e}"));
+        }
+        let path = self.data_dir.join("secret.key");
+        if let Ok(s) = std::fs::read_to_string(&path) {
+            let bytes = hex::decode(s.trim()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            return crate::domain::signing::Secret::new(bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+        }
+        std::fs::create_dir_all(&self.data_dir)?;
+        let bytes: [u8; 32] = rand::random();
+        write_private(&path, &hex::encode(bytes))?;
+        crate::domain::signing::Secret::new(bytes.to_vec()).map_err(|e| anyhow::anyhow!(e))
+    }
+
+    /// Creates the folder of a default SQLite file so the first start needs no set-up.
+    ///
+    /// # Errors
+    /// When the folder cannot be created.
+    pub fn prepare_database_dir(&self) -> anyhow::Result<()> {
+        if let Some(rest) = self.database_url.strip_prefix("sqlite://") {
+            let path = rest.split('?').next().unwrap_or_default();
+            if let Some(parent) = std::path::Path::new(path).parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The URL printed in links: the configured public URL, or the bind address.
+    pub fn base_url(&self, bind: Option<&str>) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", bind.unwrap_or("127.0.0.1:8080")),
+        }
+    }
+
+    /// The database URL with any password hidden, for logs.
+    pub fn database_for_log(&self) -> String {
+        match self.database_url.split_once('@') {
+            Some((head, tail)) if head.contains("://") => {
+                let scheme = head.split("://").next().unwrap_or_default();
+                format!("{scheme}://…@{tail}")
+            }
+            _ => self.database_url.clone(),
+        }
+    }
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path)?.write_all(text.as_bytes())
+}

@@ -1,0 +1,248 @@
+//! Validates what a respondent submitted against a [`FormDef`]: every problem is named by its question,
+//! in Chinese, so the page can show it beside the question with everything typed kept.
+
+use super::{FormDef, Question, QuestionKind};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Submitted values by field name, as they arrive: a question id maps to its values; a matrix row is
+/// `question.row`. Choice questions may carry several values; text questions one.
+pub type RawAnswers = BTreeMap<String, Vec<String>>;
+
+/// One validated answer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum Answer {
+    Text(String),
+    Choice(String),
+    Choices(Vec<String>),
+    Matrix(BTreeMap<String, String>),
+    Number(f64),
+    Date(NaiveDate),
+    Phone(String),
+}
+
+impl Answer {
+    /// The answer as people read it, with choice codes replaced by labels.
+    pub fn display(&self, kind: &QuestionKind) -> String {
+        let label = |c: &str| kind.label_of(c).unwrap_or(c).to_owned();
+        match self {
+            Answer::Text(t) | Answer::Phone(t) => t.clone(),
+            Answer::Choice(c) => label(c),
+            Answer::Choices(cs) => cs.iter().map(|c| label(c)).collect::<Vec<_>>().join("；"),
+            Answer::Matrix(m) => {
+                let rows = match kind {
+                    QuestionKind::Matrix { rows, .. } => rows.as_slice(),
+                    _ => &[],
+                };
+                rows.iter()
+                    .filter_map(|r| m.get(&r.code).map(|v| format!("{}：{}", r.label, label(v))))
+                    .collect::<Vec<_>>()
+                    .join("；")
+            }
+            Answer::Number(n) => format_number(*n),
+            Answer::Date(d) => d.format("%Y-%m-%d").to_string(),
+        }
+    }
+
+    /// The codes behind the answer (choice codes, matrix `row=code` pairs), for exports that want codes.
+    pub fn codes(&self) -> String {
+        match self {
+            Answer::Choice(c) => c.clone(),
+            Answer::Choices(cs) => cs.join(";"),
+            Answer::Matrix(m) => m.iter().map(|(r, v)| format!("{r}={v}")).collect::<Vec<_>>().join(";"),
+            other => other.display(&QuestionKind::Phone),
+        }
+    }
+}
+
+fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", n as i64) } else { n.to_string() }
+}
+
+/// A problem with one field, shown beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// The question id (or `category`).
+    pub field: String,
+    /// What is wrong, in Chinese.
+    pub message: String,
+}
+
+/// A complete, valid set of answers in form order; questions hidden by their condition are left out.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ValidAnswers(pub Vec<(String, Answer)>);
+
+impl ValidAnswers {
+    pub fn get(&self, id: &str) -> Option<&Answer> {
+        self.0.iter().find(|(q, _)| q == id).map(|(_, a)| a)
+    }
+}
+
+/// Cleans free text: trims, turns CR LF into LF, drops control characters other than line breaks and tabs.
+pub fn clean_text(s: &str) -> String {
+    s.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+/// Validates `raw` against `form`.
+///
+/// # Errors
+/// Every field problem, in form order.
+pub fn validate(form: &FormDef, raw: &RawAnswers) -> Result<ValidAnswers, Vec<FieldError>> {
+    let mut out = ValidAnswers::default();
+    let mut errors = Vec::new();
+    for q in &form.questions {
+        if let Some(cond) = &q.show_if {
+            let shown = match out.get(&cond.question) {
+                Some(Answer::Choice(c)) => cond.any_of.contains(c),
+                Some(Answer::Choices(cs)) => cs.iter().any(|c| cond.any_of.contains(c)),
+                _ => false,
+            };
+            if !shown {
+                continue;
+            }
+        }
+        match answer(q, raw) {
+            Ok(Some(a)) => out.0.push((q.id.clone(), a)),
+            Ok(None) if q.required => errors.push(err(q, "此题为必答题，请填写。")),
+            Ok(None) => {}
+            Err(message) => errors.push(FieldError { field: q.id.clone(), message }),
+        }
+    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+fn err(q: &Question, m: &str) -> FieldError {
+    FieldError { field: q.id.clone(), message: m.to_owned() }
+}
+
+fn single<'a>(raw: &'a RawAnswers, key: &str) -> Result<Option<&'a str>, String> {
+    match raw.get(key).map(Vec::as_slice) {
+        None | Some([]) => Ok(None),
+        Some([v]) => Ok(Some(v.as_str()).filter(|v| !v.trim().is_empty())),
+        Some(_) => Err("此题只能有一个答案。".to_owned()),
+    }
+}
+
+fn answer(q: &Question, raw: &RawAnswers) -> Result<Option<Answer>, String> {
+    match &q.kind {
+        QuestionKind::ShortText { min_length, max_length } | QuestionKind::LongText { min_length, max_length } => {
+            let Some(v) = single(raw, &q.id)? else { return Ok(None) };
+            let text = clean_text(v);
+            let n = text.chars().count();
+            if n == 0 {
+                return Ok(None);
+            }
+            if n < *min_length {
+                return Err(format!("请至少写 {min_length} 个字（现在 {n} 个）。"));
+            }
+            if n > *max_length {
+                return Err(format!("最多 {max_length} 个字，现在 {n} 个，请精简。"));
+            }
+            Ok(Some(Answer::Text(text)))
+        }
+        QuestionKind::SingleChoice { choices } => {
+            let Some(v) = single(raw, &q.id)? else { return Ok(None) };
+            if !choices.iter().any(|c| c.code == v) {
+                return Err("请从给出的选项中选择。".to_owned());
+            }
+            Ok(Some(Answer::Choice(v.to_owned())))
+        }
+        QuestionKind::Rating { scale } => {
+            let Some(v) = single(raw, &q.id)? else { return Ok(None) };
+            if !scale.iter().any(|c| c.code == v) {
+                return Err("请从给出的等级中选择。".to_owned());
+            }
+            Ok(Some(Answer::Choice(v.to_owned())))
+        }
+        QuestionKind::MultipleChoice { choices, min_selected, max_selected } => {
+            let mut picked: Vec<String> = Vec::new();
+            for v in raw.get(&q.id).map(Vec::as_slice).unwrap_or_default() {
+                if v.trim().is_empty() {
+                    continue;
+                }
+                if !choices.iter().any(|c| &c.code == v) {
+                    return Err("请从给出的选项中选择。".to_owned());
+                }
+                if !picked.contains(v) {
+                    picked.push(v.clone());
+                }
+            }
+            if picked.is_empty() {
+                return Ok(None);
+            }
+            if picked.len() < *min_selected {
+                return Err(format!("请至少选择 {min_selected} 项。"));
+            }
+            if picked.len() > *max_selected {
+                return Err(format!("最多选择 {max_selected} 项。"));
+            }
+            // Keep the form's order so equal answers compare equal.
+            picked.sort_by_key(|p| choices.iter().position(|c| &c.code == p));
+            Ok(Some(Answer::Choices(picked)))
+        }
+        QuestionKind::Matrix { rows, scale } => {
+            let mut m = BTreeMap::new();
+            let mut missing = Vec::new();
+            for r in rows {
+                match single(raw, &format!("{}.{}", q.id, r.code))? {
+                    Some(v) if scale.iter().any(|c| c.code == v) => {
+                        m.insert(r.code.clone(), v.to_owned());
+                    }
+                    Some(_) => return Err(format!("「{}」请从给出的等级中选择。", r.label)),
+                    None => missing.push(r.label.as_str()),
+                }
+            }
+            if m.is_empty() {
+                return Ok(None);
+            }
+            if q.required && !missing.is_empty() {
+                return Err(format!("还有 {} 行未评：{}。", missing.len(), missing.join("、")));
+            }
+            Ok(Some(Answer::Matrix(m)))
+        }
+        QuestionKind::Number { min, max, integer } => {
+            let Some(v) = single(raw, &q.id)? else { return Ok(None) };
+            let n: f64 = v.trim().parse().ok().filter(|n: &f64| n.is_finite()).ok_or("请填写数字。")?;
+            if *integer && n.fract() != 0.0 {
+                return Err("请填写整数。".to_owned());
+            }
+            if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
+                let range = match (min, max) {
+                    (Some(a), Some(b)) => format!("{} 到 {}", format_number(*a), format_number(*b)),
+                    (Some(a), None) => format!("不小于 {}", format_number(*a)),
+                    (None, Some(b)) => format!("不大于 {}", format_number(*b)),
+                    (None, None) => String::new(),
+                };
+                return Err(format!("请填写 {range} 之间的数。"));
+            }
+            Ok(Some(Answer::Number(n)))
+        }
+        QuestionKind::Date { min, max } => {
+            let Some(v) = single(raw, &q.id)? else { return Ok(None) };
+            let d = NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+                .map_err(|_| "请按 2026-05-01 的格式填写日期。".to_owned())?;
+            if min.is_some_and(|m| d < m) || max.is_some_and(|m| d > m) {
+                return Err("日期不在允许的范围内。".to_owned());
+            }
+            Ok(Some(Answer::Date(d)))
+        }
+        QuestionKind::Phone => {
+            let Some(v) = single(raw, &q.id)? else { return Ok(None) };
+            let p: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+            let digits = p.chars().filter(char::is_ascii_digit).count();
+            let ok = p.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '+') && (7..=15).contains(&digits);
+            if !ok {
+                return Err("请填写有效的电话号码（手机 11 位，或带区号的座机）。".to_owned());
+            }
+            Ok(Some(Answer::Phone(p)))
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Form definitions: what a form asks, checked once when its file is loaded.
+//!
+//! `raw` is the file's shape (serde, TOML); `check` turns it into a [`FormDef`] or names every problem;
+//! `answers` validates what a respondent submitted against a definition.
+
+pub mod answers;
+pub mod check;
+mod raw;
+
+use crate::domain::area::AreaCode;
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use check::{FormError, parse_form};
+
+/// A checked form definition. Built only by [`parse_form`], so every instance is valid.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FormDef {
+    pub slug: String,
+    pub title: String,
+    pub intro: String,
+    /// An anonymous form stores nothing that points back at the person.
+    pub anonymous: bool,
+    pub opens_at: Option<DateTime<FixedOffset>>,
+    pub closes_at: Option<DateTime<FixedOffset>>,
+    /// Respondent categories the person picks from (or a link fixes).
+    pub categories: Vec<Choice>,
+    /// Units links may be issued for; empty means every unit.
+    pub units: Vec<String>,
+    pub questions: Vec<Question>,
+}
+
+/// One choice: a stable code and the label people read.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Choice {
+    pub code: String,
+    pub label: String,
+}
+
+/// One question of a form.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Question {
+    pub id: String,
+    pub title: String,
+    pub help: String,
+    pub required: bool,
+    pub kind: QuestionKind,
+    pub show_if: Option<Condition>,
+    /// The answer is an opinion that analysts tag with areas.
+    pub opinion: bool,
+    /// Areas an opinion from this question usually belongs to (a hint for analysts).
+    pub areas: Vec<AreaCode>,
+    /// For contact fields: why the contact is asked and who sees it. Contact answers are stored apart.
+    pub contact_purpose: Option<String>,
+}
+
+/// The kinds of question and their own limits.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum QuestionKind {
+    ShortText { min_length: usize, max_length: usize },
+    LongText { min_length: usize, max_length: usize },
+    SingleChoice { choices: Vec<Choice> },
+    MultipleChoice { choices: Vec<Choice>, min_selected: usize, max_selected: usize },
+    Rating { scale: Vec<Choice> },
+    Matrix { rows: Vec<MatrixRow>, scale: Vec<Choice> },
+    Number { min: Option<f64>, max: Option<f64>, integer: bool },
+    Date { min: Option<chrono::NaiveDate>, max: Option<chrono::NaiveDate> },
+    Phone,
+}
+
+/// One row of a matrix question; an appraisal row usually rates one area.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MatrixRow {
+    pub code: String,
+    pub label: String,
+    pub area: Option<AreaCode>,
+}
+
+/// Show a question only when an earlier single/multiple choice or rating answer has one of these codes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Condition {
+    pub question: String,
+    pub any_of: Vec<String>,
+}
+
+impl FormDef {
+    /// The content hash that identifies this exact version of the definition.
+    pub fn version_hash(&self) -> String {
+        let json = serde_json::to_vec(self).expect("a form definition always serialises");
+        hex::encode(Sha256::digest(json))
+    }
+
+    pub fn question(&self, id: &str) -> Option<&Question> {
+        self.questions.iter().find(|q| q.id == id)
+    }
+
+    /// Whether the form takes submissions at `now`, or why not.
+    pub fn availability(&self, now: DateTime<FixedOffset>) -> Availability {
+        match (self.opens_at, self.closes_at) {
+            (Some(open), _) if now < open => Availability::NotYetOpen(open),
+            (_, Some(close)) if now > close => Availability::Closed(close),
+            _ => Availability::Open,
+        }
+    }
+
+    /// Whether any question collects contact details.
+    pub fn has_contact_fields(&self) -> bool {
+        self.questions.iter().any(|q| q.contact_purpose.is_some())
+    }
+
+    /// The label of a respondent category code.
+    pub fn category_label(&self, code: &str) -> Option<&str> {
+        self.categories.iter().find(|c| c.code == code).map(|c| c.label.as_str())
+    }
+}
+
+/// Whether a form takes submissions now.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Availability {
+    Open,
+    NotYetOpen(DateTime<FixedOffset>),
+    Closed(DateTime<FixedOffset>),
+}
+
+impl Availability {
+    /// The message shown to citizens when the form does not take submissions, in Chinese.
+    pub fn message(&self) -> Option<String> {
+        let fmt = |d: &DateTime<FixedOffset>| d.format("%Y年%m月%d日 %H:%M").to_string();
+        match self {
+            Availability::Open => None,
+            Availability::NotYetOpen(d) => Some(format!("本表尚未开放，将于 {} 开始接受填写。", fmt(d))),
+            Availability::Closed(d) => Some(format!("本表已于 {} 截止，不再接受提交。感谢您的关注。", fmt(d))),
+        }
+    }
+}
+
+impl QuestionKind {
+    /// The choices a condition on this question may name, if it is a choice-like question.
+    pub fn choice_codes(&self) -> Option<Vec<&str>> {
+        match self {
+            QuestionKind::SingleChoice { choices } | QuestionKind::MultipleChoice { choices, .. } => {
+                Some(choices.iter().map(|c| c.code.as_str()).collect())
+            }
+            QuestionKind::Rating { scale } => Some(scale.iter().map(|c| c.code.as_str()).collect()),
+            _ => None,
+        }
+    }
+
+    /// Whether this kind holds free text (and so can be an opinion).
+    pub fn is_text(&self) -> bool {
+        matches!(self, QuestionKind::ShortText { .. } | QuestionKind::LongText { .. })
+    }
+
+    /// The maximum text length, for counters on the page.
+    pub fn max_length(&self) -> Option<usize> {
+        match self {
+            QuestionKind::ShortText { max_length, .. } | QuestionKind::LongText { max_length, .. } => Some(*max_length),
+            _ => None,
+        }
+    }
+
+    /// The label of a choice or scale code.
+    pub fn label_of(&self, code: &str) -> Option<&str> {
+        let list = match self {
+            QuestionKind::SingleChoice { choices } | QuestionKind::MultipleChoice { choices, .. } => choices,
+            QuestionKind::Rating { scale } | QuestionKind::Matrix { scale, .. } => scale,
+            _ => return None,
+        };
+        list.iter().find(|c| c.code == code).map(|c| c.label.as_str())
+    }
+}

@@ -1,0 +1,13 @@
+//! The campaign's rules, free of HTTP, database and file-system code: the eight problem areas, units,
+//! form definitions and their checks, answer validation, receipts, tagging suggestions and report counts.
+//! Everything here is a plain function of its inputs, so every rule is a unit test.
+
+pub mod area;
+pub mod catalog;
+pub mod form;
+pub mod signing;
+pub mod submission;
+pub mod tagging;
+pub mod text;
+pub mod unit;
+pub mod user;

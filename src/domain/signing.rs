@@ -1,0 +1,100 @@
+//! Signed tokens (HMAC-SHA256 with the server secret): distribution-link tokens that bind a response to a
+//! unit and cannot be forged or edited into another unit's, and the submission keys rendered into forms.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// The server secret; at least 32 bytes.
+#[derive(Clone)]
+pub struct Secret(Vec<u8>);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+impl Secret {
+    /// # Errors
+    /// When the secret is shorter than 32 bytes.
+    pub fn new(bytes: Vec<u8>) -> Result<Self, String> {
+        if bytes.len() < 32 { Err("the secret must be at least 32 bytes".into()) } else { Ok(Secret(bytes)) }
+    }
+
+    fn sign(&self, message: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
+        mac.update(message.as_bytes());
+        URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..16])
+    }
+
+    fn verify(&self, message: &str, sig: &str) -> bool {
+        let Ok(given) = URL_SAFE_NO_PAD.decode(sig) else { return false };
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
+        mac.update(message.as_bytes());
+        mac.verify_truncated_left(&given).is_ok() && given.len() == 16
+    }
+
+    /// The token printed in a distribution link: `{id}.{signature over id, form, unit and category}`.
+    pub fn link_token(&self, id: i64, form: &str, unit: &str, category: Option<&str>) -> String {
+        format!("{id}.{}", self.sign(&link_message(id, form, unit, category)))
+    }
+
+    /// The link id inside a token, not yet verified (the caller loads the link, then calls [`Self::link_token_valid`]).
+    pub fn link_token_id(token: &str) -> Option<i64> {
+        token.split_once('.').and_then(|(id, _)| id.parse().ok())
+    }
+
+    /// Whether `token` is the genuine token of this link.
+    pub fn link_token_valid(&self, token: &str, id: i64, form: &str, unit: &str, category: Option<&str>) -> bool {
+        match token.split_once('.') {
+            Some((tid, sig)) => tid == id.to_string() && self.verify(&link_message(id, form, unit, category), sig),
+            None => false,
+        }
+    }
+
+    /// A fresh submission key for one rendering of a form: a random nonce and its signature.
+    pub fn submission_key(&self, form: &str, nonce: [u8; 16]) -> String {
+        let n = URL_SAFE_NO_PAD.encode(nonce);
+        let sig = self.sign(&format!("sk:{form}:{n}"));
+        format!("{n}.{sig}")
+    }
+
+    /// Whether a submission key came from a form this server rendered.
+    pub fn submission_key_valid(&self, form: &str, key: &str) -> bool {
+        key.split_once('.').is_some_and(|(n, sig)| self.verify(&format!("sk:{form}:{n}"), sig))
+    }
+}
+
+fn link_message(id: i64, form: &str, unit: &str, category: Option<&str>) -> String {
+    format!("link:{id}:{form}:{unit}:{}", category.unwrap_or(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret() -> Secret {
+        Secret::new(vec![7; 32]).unwrap()
+    }
+
+    #[test]
+    fn an_edited_link_token_is_refused() {
+        let s = secret();
+        let t = s.link_token(3, "zhengqiu", "sfs-qingxi", None);
+        assert!(s.link_token_valid(&t, 3, "zhengqiu", "sfs-qingxi", None));
+        assert!(!s.link_token_valid(&t, 3, "zhengqiu", "sfs-baishi", None));
+        let edited = t.replacen('3', "4", 1);
+        assert!(!s.link_token_valid(&edited, 4, "zhengqiu", "sfs-qingxi", None));
+    }
+
+    #[test]
+    fn submission_keys_are_bound_to_their_form() {
+        let s = secret();
+        let k = s.submission_key("zhengqiu", [1; 16]);
+        assert!(s.submission_key_valid("zhengqiu", &k));
+        assert!(!s.submission_key_valid("ceping", &k));
+        assert!(!s.submission_key_valid("zhengqiu", "abc.def"));
+    }
+}

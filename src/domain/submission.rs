@@ -1,0 +1,192 @@
+//! Receipts and submission keys: what makes a submission idempotent and what the citizen keeps.
+
+use super::form::answers::ValidAnswers;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// The receipt a citizen sees after submitting, e.g. `WJ-7K3M-Q9PX`. Reveals nothing about the person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReceiptCode(String);
+
+/// Letters and digits that cannot be mistaken for one another when read aloud or copied by hand.
+const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+
+impl ReceiptCode {
+    /// Builds a receipt from eight random bytes.
+    pub fn from_random(bytes: [u8; 8]) -> Self {
+        let mut n = u64::from_le_bytes(bytes);
+        let mut s = String::from("WJ-");
+        for i in 0..8 {
+            if i == 4 {
+                s.push('-');
+            }
+            s.push(ALPHABET[(n % ALPHABET.len() as u64) as usize] as char);
+            n /= ALPHABET.len() as u64;
+        }
+        ReceiptCode(s)
+    }
+    /// Reads a stored receipt back.
+    pub fn from_stored(s: String) -> Self {
+        ReceiptCode(s)
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ReceiptCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An idempotency key as the client sent it: 8 to 128 visible ASCII characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmissionKey(String);
+
+impl SubmissionKey {
+    /// # Errors
+    /// A Chinese message when the key is missing or malformed.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if (8..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic()) {
+            Ok(SubmissionKey(s.to_owned()))
+        } else {
+            Err("提交键无效：需要 8 到 128 个可见 ASCII 字符".to_owned())
+        }
+    }
+    /// What is stored: a hash, so the key itself is never kept.
+    pub fn stored_hash(&self, form_slug: &str) -> String {
+        hex::encode(Sha256::digest(format!("{form_slug}\n{}", self.0)))
+    }
+}
+
+/// A validated submission, ready to store.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub form_slug: String,
+    pub form_version_hash: String,
+    pub link_id: Option<i64>,
+    pub unit_code: Option<String>,
+    pub category_code: Option<String>,
+    pub answers: ValidAnswers,
+    /// Opinion texts: (question id, text, fingerprint).
+    pub opinions: Vec<(String, String, String)>,
+    /// Contact answers, stored apart from the opinions: (question id, value).
+    pub contacts: Vec<(String, String)>,
+    pub key_hash: String,
+    /// Hash of everything the respondent sent, to tell a retry from a different body under one key.
+    pub body_hash: String,
+}
+
+/// The body hash: equal for equal answers, unit and category.
+pub fn body_hash(unit: Option<&str>, category: Option<&str>, answers: &ValidAnswers) -> String {
+    let json = serde_json::to_vec(&(unit, category, answers)).expect("answers always serialise");
+    hex::encode(Sha256::digest(json))
+}
+
+impl Submission {
+    /// Builds a submission from validated answers: opinions are the non-empty answers to opinion
+    /// questions, contact answers are set apart, and the body hash covers everything the person sent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn build(
+        form: &crate::domain::form::FormDef,
+        link_id: Option<i64>,
+        unit_code: Option<String>,
+        category_code: Option<String>,
+        answers: ValidAnswers,
+        key: &SubmissionKey,
+    ) -> Submission {
+        use crate::domain::form::answers::Answer;
+        let mut opinions = Vec::new();
+        let mut contacts = Vec::new();
+        for (qid, a) in &answers.0 {
+            let Some(q) = form.question(qid) else { continue };
+            match a {
+                Answer::Text(t) if q.opinion => {
+                    opinions.push((qid.clone(), t.clone(), crate::domain::text::fingerprint(t)))
+                }
+                _ if q.contact_purpose.is_some() => contacts.push((qid.clone(), a.display(&q.kind))),
+                _ => {}
+            }
+        }
+        let body_hash = body_hash(unit_code.as_deref(), category_code.as_deref(), &answers);
+        let answers =
+            ValidAnswers(answers.0.into_iter().filter(|(q, _)| !contacts.iter().any(|(c, _)| c == q)).collect());
+        Submission {
+            form_slug: form.slug.clone(),
+            form_version_hash: form.version_hash(),
+            link_id,
+            unit_code,
+            category_code,
+            answers,
+            opinions,
+            contacts,
+            key_hash: key.stored_hash(&form.slug),
+            body_hash,
+        }
+    }
+}
+
+impl Submission {
+    /// Builds a submission from validated answers: opinions are the non-empty answers to opinion
+    /// questions, contact answers are set apart, and the body hash covers everything the person sent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn build(
+        form: &crate::domain::form::FormDef,
+        link_id: Option<i64>,
+        unit_code: Option<String>,
+        category_code: Option<String>,
+        answers: ValidAnswers,
+        key: &SubmissionKey,
+    ) -> Submission {
+        use crate::domain::form::answers::Answer;
+        let mut opinions = Vec::new();
+        let mut contacts = Vec::new();
+        for (qid, a) in &answers.0 {
+            let Some(q) = form.question(qid) else { continue };
+            match a {
+                Answer::Text(t) if q.opinion => {
+                    opinions.push((qid.clone(), t.clone(), crate::domain::text::fingerprint(t)))
+                }
+                _ if q.contact_purpose.is_some() => contacts.push((qid.clone(), a.display(&q.kind))),
+                _ => {}
+            }
+        }
+        let body_hash = body_hash(unit_code.as_deref(), category_code.as_deref(), &answers);
+        let answers =
+            ValidAnswers(answers.0.into_iter().filter(|(q, _)| !contacts.iter().any(|(c, _)| c == q)).collect());
+        Submission {
+            form_slug: form.slug.clone(),
+            form_version_hash: form.version_hash(),
+            link_id,
+            unit_code,
+            category_code,
+            answers,
+            opinions,
+            contacts,
+            key_hash: key.stored_hash(&form.slug),
+            body_hash,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receipts_read_cleanly() {
+        let r = ReceiptCode::from_random([1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(r.as_str().len(), 12);
+        assert!(r.as_str().starts_with("WJ-"));
+        assert!(!r.as_str().contains(['0', 'O', '1', 'I', 'L']));
+    }
+
+    #[test]
+    fn a_key_must_be_long_enough() {
+        assert!(SubmissionKey::parse("short").is_err());
+        assert!(SubmissionKey::parse("a-good-key-123").is_ok());
+    }
+}

@@ -1,0 +1,19 @@
+//! Units (单位): the bureau's departments and grassroots units, edited by the bureau in `forms/units.toml`.
+
+use serde::{Deserialize, Serialize};
+
+/// One unit a distribution link can be issued for.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Unit {
+    /// Short stable code, letters, digits, `-` and `_` only.
+    pub code: String,
+    pub name: String,
+    /// What sort of unit: 机关科室, 司法所, 律师事务所, 公证处, 村社区 …
+    #[serde(default)]
+    pub kind: String,
+}
+
+/// Whether a code is a well-formed unit, category or form code.
+pub fn is_code(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 40 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}

@@ -1,0 +1,110 @@
+//! The append-only audit log: who did what, when, before and after. There is no update or delete here.
+
+use super::entities::audit;
+use super::{Result, Store, now_ms};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+/// One audited action.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: i64,
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    pub action: String,
+    pub target: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Who did it: a user, or the system / the command line.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+impl Actor {
+    pub fn system(name: &str) -> Actor {
+        Actor { id: None, name: name.to_owned() }
+    }
+}
+
+pub(crate) async fn append_in<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    before: Option<String>,
+    after: Option<String>,
+) -> Result<()> {
+    audit::ActiveModel {
+        at: Set(now_ms()),
+        actor_id: Set(actor.id),
+        actor_name: Set(actor.name.clone()),
+        action: Set(action.to_owned()),
+        target: Set(target.to_owned()),
+        before: Set(before),
+        after: Set(after),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Appends one entry.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+        before: Option<String>,
+        after: Option<String>,
+    ) -> Result<()> {
+        append_in(self.db(), actor, action, target, before, after).await
+    }
+
+    /// Entries newest first, optionally of one action and/or one actor, before an id (keyset paging).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn audit_entries(
+        &self,
+        action: Option<&str>,
+        actor: Option<&str>,
+        before_id: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<AuditEntry>> {
+        let mut q = audit::Entity::find().order_by_desc(audit::Column::Id).limit(limit);
+        if let Some(a) = action {
+            q = q.filter(audit::Column::Action.eq(a));
+        }
+        if let Some(a) = actor {
+            q = q.filter(audit::Column::ActorName.eq(a));
+        }
+        if let Some(b) = before_id {
+            q = q.filter(audit::Column::Id.lt(b));
+        }
+        Ok(q.all(self.db())
+            .await?
+            .into_iter()
+            .map(|m| AuditEntry {
+                id: m.id,
+                at: m.at,
+                actor_id: m.actor_id,
+                actor_name: m.actor_name,
+                action: m.action,
+                target: m.target,
+                before: m.before,
+                after: m.after,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,87 @@
+//! Form versions and units: each loaded definition is stored once by content hash, so a response always
+//! reads back with the exact questions it answered, whatever later happens to the form file.
+
+use super::entities::{form_version, unit};
+use super::{Result, Store, StoreError, now_ms};
+use crate::domain::catalog::Catalog;
+use crate::domain::form::FormDef;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::BTreeMap;
+
+impl Store {
+    /// Records every form's current definition (a new version when its hash is new) and the unit list.
+    /// Returns the version id of each form's current definition, by slug.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn sync_catalog(&self, catalog: &Catalog) -> Result<BTreeMap<String, i64>> {
+        let mut ids = BTreeMap::new();
+        for form in catalog.forms.values() {
+            let hash = form.version_hash();
+            let existing =
+                form_version::Entity::find().filter(form_version::Column::Hash.eq(&hash)).one(self.db()).await?;
+            let id = match existing {
+                Some(v) => v.id,
+                None => {
+                    let definition = serde_json::to_string(form).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let row = form_version::ActiveModel {
+                        slug: Set(form.slug.clone()),
+                        hash: Set(hash.clone()),
+                        title: Set(form.title.clone()),
+                        definition: Set(definition),
+                        first_seen_at: Set(now_ms()),
+                        ..Default::default()
+                    };
+                    // Another instance may record the same version at the same moment: keep one.
+                    form_version::Entity::insert(row)
+                        .on_conflict(OnConflict::column(form_version::Column::Hash).do_nothing().to_owned())
+                        .exec_without_returning(self.db())
+                        .await?;
+                    form_version::Entity::find()
+                        .filter(form_version::Column::Hash.eq(&hash))
+                        .one(self.db())
+                        .await?
+                        .ok_or(StoreError::NotFound)?
+                        .id
+                }
+            };
+            ids.insert(form.slug.clone(), id);
+        }
+        for (i, u) in catalog.units.iter().enumerate() {
+            let row = unit::ActiveModel {
+                code: Set(u.code.clone()),
+                name: Set(u.name.clone()),
+                kind: Set(u.kind.clone()),
+                position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
+            };
+            unit::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::column(unit::Column::Code)
+                        .update_columns([unit::Column::Name, unit::Column::Kind, unit::Column::Position])
+                        .to_owned(),
+                )
+                .exec_without_returning(self.db())
+                .await?;
+        }
+        Ok(ids)
+    }
+
+    /// The definition a stored version holds.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown id; `Corrupt` when the stored definition no longer parses.
+    pub async fn form_version(&self, id: i64) -> Result<FormDef> {
+        let v = form_version::Entity::find_by_id(id).one(self.db()).await?.ok_or(StoreError::NotFound)?;
+        serde_json::from_str(&v.definition).map_err(|e| StoreError::Corrupt(format!("form version {id}: {e}")))
+    }
+
+    /// Every stored version of every form, newest first: (id, slug, hash, first seen).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn form_versions(&self) -> Result<Vec<(i64, String, String, i64)>> {
+        let rows = form_version::Entity::find().order_by_desc(form_version::Column::Id).all(self.db()).await?;
+        Ok(rows.into_iter().map(|v| (v.id, v.slug, v.hash, v.first_seen_at)).collect())
+    }
+}

@@ -1,0 +1,16 @@
+//! sea-orm entities, one per table; the schema itself lives in the `migrations` crate.
+#![allow(dead_code)]
+pub mod answer;
+pub mod audit;
+pub mod contact;
+pub mod export_job;
+pub mod form_version;
+pub mod keyword;
+pub mod link;
+pub mod note;
+pub mod opinion;
+pub mod response;
+pub mod session;
+pub mod tag;
+pub mod unit;
+pub mod user;

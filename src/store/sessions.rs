@@ -1,0 +1,95 @@
+//! Server-side sessions for signed-in staff, kept in the database (tower-sessions' store trait over
+//! sea-orm). Only a hash of each session id is stored, so a copy of the database opens no session.
+//! Citizens never get a session.
+
+use super::entities::session;
+use super::{Store, now_ms};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sha2::{Digest, Sha256};
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+
+/// The key in a session's data that holds the signed-in user's id.
+pub const USER_KEY: &str = "user_id";
+
+/// tower-sessions' store, backed by the `sessions` table.
+#[derive(Debug, Clone)]
+pub struct DbSessionStore {
+    store: Store,
+}
+
+impl DbSessionStore {
+    pub fn new(store: Store) -> Self {
+        DbSessionStore { store }
+    }
+}
+
+fn key(id: &Id) -> String {
+    hex::encode(Sha256::digest(id.to_string().as_bytes()))
+}
+
+fn backend(e: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
+#[async_trait::async_trait]
+impl SessionStore for DbSessionStore {
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let user_id = record.data.get(USER_KEY).and_then(serde_json::Value::as_i64);
+        let row = session::ActiveModel {
+            id: Set(key(&record.id)),
+            user_id: Set(user_id),
+            data: Set(data),
+            expires_at: Set(record.expiry_date.unix_timestamp() * 1000),
+        };
+        session::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(session::Column::Id)
+                    .update_columns([session::Column::UserId, session::Column::Data, session::Column::ExpiresAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(self.store.db())
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let Some(row) = session::Entity::find_by_id(key(id)).one(self.store.db()).await.map_err(backend)? else {
+            return Ok(None);
+        };
+        if row.expires_at < now_ms() {
+            return Ok(None);
+        }
+        let data = serde_json::from_str(&row.data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date = time::OffsetDateTime::from_unix_timestamp(row.expires_at / 1000).map_err(backend)?;
+        Ok(Some(Record { id: *id, data, expiry_date }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        session::Entity::delete_by_id(key(id)).exec(self.store.db()).await.map_err(backend)?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Ends every session of a user (when the user is disabled or their password reset).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn end_sessions_of(&self, user_id: i64) -> super::Result<u64> {
+        let r = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id)).exec(self.db()).await?;
+        Ok(r.rows_affected)
+    }
+
+    /// Removes expired sessions.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn purge_expired_sessions(&self) -> super::Result<u64> {
+        let r = session::Entity::delete_many().filter(session::Column::ExpiresAt.lt(now_ms())).exec(self.db()).await?;
+        Ok(r.rows_affected)
+    }
+}

@@ -1,0 +1,290 @@
+//! Storing submissions exactly once. One writer task takes submissions from a queue and commits them in
+//! batches (group commit): many submissions share one durable transaction, and no one is answered before
+//! that transaction has committed. A repeated submission key returns the first receipt; a different body
+//! under a used key is a conflict.
+
+use super::entities::{answer, contact, opinion, response};
+use super::{Result, Store, StoreError, now_ms};
+use crate::domain::form::FormDef;
+use crate::domain::form::answers::{Answer, ValidAnswers};
+use crate::domain::submission::{ReceiptCode, Submission};
+use crate::domain::tagging::OpinionState;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use std::collections::HashMap;
+use tokio::sync::{mpsc, oneshot};
+
+/// What happened to a submission.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SubmitOutcome {
+    /// Stored now.
+    Stored(ReceiptCode),
+    /// The same body was stored before under this key: the first receipt, nothing stored twice.
+    Replayed(ReceiptCode),
+    /// A different body was stored before under this key.
+    KeyConflict,
+}
+
+impl SubmitOutcome {
+    pub fn receipt(&self) -> Option<&ReceiptCode> {
+        match self {
+            SubmitOutcome::Stored(r) | SubmitOutcome::Replayed(r) => Some(r),
+            SubmitOutcome::KeyConflict => None,
+        }
+    }
+}
+
+struct Job {
+    submission: Submission,
+    version_id: i64,
+    reply: oneshot::Sender<Result<SubmitOutcome>>,
+}
+
+/// The handle requests use to hand submissions to the single writer.
+#[derive(Clone, Debug)]
+pub struct SubmissionWriter {
+    tx: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Job")
+    }
+}
+
+/// The most submissions committed in one transaction.
+const MAX_BATCH: usize = 256;
+/// Rows per multi-row INSERT, well under SQLite's bound-parameter limit.
+const ROWS_PER_INSERT: usize = 400;
+
+impl SubmissionWriter {
+    /// Starts the writer task for `store`.
+    pub fn start(store: Store) -> SubmissionWriter {
+        let (tx, mut rx) = mpsc::channel::<Job>(4096);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(MAX_BATCH);
+            while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+                let jobs = std::mem::take(&mut batch);
+                store.commit_batch(jobs).await;
+            }
+        });
+        SubmissionWriter { tx }
+    }
+
+    /// Stores one submission and answers only after it is durable.
+    ///
+    /// # Errors
+    /// `Unavailable` when the writer has stopped or the disk refuses; other store errors as they come.
+    pub async fn submit(&self, submission: Submission, version_id: i64) -> Result<SubmitOutcome> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Job { submission, version_id, reply })
+            .await
+            .map_err(|_| StoreError::Unavailable("the submission writer has stopped".into()))?;
+        rx.await.map_err(|_| StoreError::Unavailable("the submission writer stopped before answering".into()))?
+    }
+}
+
+/// A stored response read back with the definition it answered.
+#[derive(Debug, Clone)]
+pub struct StoredResponse {
+    pub id: i64,
+    pub receipt: String,
+    pub form: FormDef,
+    pub unit_code: Option<String>,
+    pub category_code: Option<String>,
+    pub submitted_at: i64,
+    pub answers: ValidAnswers,
+}
+
+impl Store {
+    async fn commit_batch(&self, jobs: Vec<Job>) {
+        let subs: Vec<(&Submission, i64)> = jobs.iter().map(|j| (&j.submission, j.version_id)).collect();
+        match self.store_batch(&subs).await {
+            Ok(outcomes) => {
+                for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(Ok(outcome));
+                }
+            }
+            Err(_) if jobs.len() > 1 => {
+                // One bad submission must not fail the others: retry each on its own.
+                for job in jobs {
+                    let r = self.store_batch(&[(&job.submission, job.version_id)]).await.map(|mut o| o.remove(0));
+                    let _ = job.reply.send(r);
+                }
+            }
+            Err(e) => {
+                if let Some(job) = jobs.into_iter().next() {
+                    let _ = job.reply.send(Err(e));
+                }
+            }
+        }
+    }
+
+    /// Stores a batch in one transaction, answering each submission in order.
+    async fn store_batch(&self, subs: &[(&Submission, i64)]) -> Result<Vec<SubmitOutcome>> {
+        let txn = self.write_txn().await?;
+        let keys: Vec<&str> = subs.iter().map(|(s, _)| s.key_hash.as_str()).collect();
+        let mut known: HashMap<String, (String, String)> = HashMap::new();
+        for chunk in keys.chunks(ROWS_PER_INSERT) {
+            for r in response::Entity::find()
+                .filter(response::Column::KeyHash.is_in(chunk.iter().copied()))
+                .all(&txn)
+                .await
+                .map_err(StoreError::classify)?
+            {
+                known.insert(r.key_hash, (r.receipt, r.body_hash));
+            }
+        }
+        let now = now_ms();
+        let mut outcomes = Vec::with_capacity(subs.len());
+        let mut new_rows = Vec::new();
+        let mut fresh: Vec<usize> = Vec::new();
+        for (i, (s, version_id)) in subs.iter().enumerate() {
+            if let Some((receipt, body)) = known.get(&s.key_hash) {
+                outcomes.push(if *body == s.body_hash {
+                    SubmitOutcome::Replayed(ReceiptCode::from_stored(receipt.clone()))
+                } else {
+                    SubmitOutcome::KeyConflict
+                });
+                continue;
+            }
+            let receipt = ReceiptCode::from_random(rand::random());
+            known.insert(s.key_hash.clone(), (receipt.to_string(), s.body_hash.clone()));
+            new_rows.push(response::ActiveModel {
+                form_version_id: Set(*version_id),
+                form_slug: Set(s.form_slug.clone()),
+                link_id: Set(s.link_id),
+                unit_code: Set(s.unit_code.clone()),
+                category_code: Set(s.category_code.clone()),
+                receipt: Set(receipt.to_string()),
+                key_hash: Set(s.key_hash.clone()),
+                body_hash: Set(s.body_hash.clone()),
+                submitted_at: Set(now),
+                ..Default::default()
+            });
+            fresh.push(i);
+            outcomes.push(SubmitOutcome::Stored(receipt));
+        }
+        if new_rows.is_empty() {
+            txn.commit().await.map_err(StoreError::classify)?;
+            return Ok(outcomes);
+        }
+        let mut ids: HashMap<String, i64> = HashMap::new();
+        for chunk in new_rows.chunks(ROWS_PER_INSERT / 10) {
+            let inserted = response::Entity::insert_many(chunk.to_vec())
+                .exec_with_returning(&txn)
+                .await
+                .map_err(StoreError::classify)?;
+            for r in inserted {
+                ids.insert(r.key_hash, r.id);
+            }
+        }
+        let mut answers = Vec::new();
+        let mut opinions = Vec::new();
+        let mut contacts = Vec::new();
+        for i in fresh {
+            let s = subs[i].0;
+            let rid = *ids.get(&s.key_hash).ok_or_else(|| StoreError::Corrupt("inserted response has no id".into()))?;
+            for (q, a) in &s.answers.0 {
+                if matches!(a, Answer::Phone(_)) {
+                    continue;
+                }
+                let value = serde_json::to_string(a).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                answers.push(answer::ActiveModel {
+                    response_id: Set(rid),
+                    question_id: Set(q.clone()),
+                    value: Set(value),
+                    ..Default::default()
+                });
+            }
+            for (q, v) in &s.contacts {
+                contacts.push(contact::ActiveModel {
+                    response_id: Set(rid),
+                    question_id: Set(q.clone()),
+                    value: Set(v.clone()),
+                    ..Default::default()
+                });
+            }
+            for (q, text, fp) in &s.opinions {
+                opinions.push(opinion::ActiveModel {
+                    response_id: Set(rid),
+                    form_slug: Set(s.form_slug.clone()),
+                    question_id: Set(q.clone()),
+                    unit_code: Set(s.unit_code.clone()),
+                    category_code: Set(s.category_code.clone()),
+                    text: Set(text.clone()),
+                    fingerprint: Set(fp.clone()),
+                    state: Set(OpinionState::Pending.as_str().to_owned()),
+                    representative: Set(false),
+                    submitted_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                });
+            }
+        }
+        for chunk in answers.chunks(ROWS_PER_INSERT) {
+            answer::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(&txn)
+                .await
+                .map_err(StoreError::classify)?;
+        }
+        for chunk in contacts.chunks(ROWS_PER_INSERT) {
+            contact::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(&txn)
+                .await
+                .map_err(StoreError::classify)?;
+        }
+        for chunk in opinions.chunks(ROWS_PER_INSERT / 4) {
+            opinion::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(&txn)
+                .await
+                .map_err(StoreError::classify)?;
+        }
+        txn.commit().await.map_err(StoreError::classify)?;
+        Ok(outcomes)
+    }
+
+    /// Reads a response back with the exact definition version it answered.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown receipt.
+    pub async fn response_by_receipt(&self, receipt: &str) -> Result<StoredResponse> {
+        let r = response::Entity::find()
+            .filter(response::Column::Receipt.eq(receipt))
+            .one(self.db())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let form = self.form_version(r.form_version_id).await?;
+        let rows = answer::Entity::find().filter(answer::Column::ResponseId.eq(r.id)).all(self.db()).await?;
+        let mut answers = Vec::with_capacity(rows.len());
+        for a in rows {
+            let v: Answer =
+                serde_json::from_str(&a.value).map_err(|e| StoreError::Corrupt(format!("answer {}: {e}", a.id)))?;
+            answers.push((a.question_id, v));
+        }
+        // Keep the order of the definition the response answered.
+        answers.sort_by_key(|(q, _)| form.questions.iter().position(|d| &d.id == q));
+        Ok(StoredResponse {
+            id: r.id,
+            receipt: r.receipt,
+            form,
+            unit_code: r.unit_code,
+            category_code: r.category_code,
+            submitted_at: r.submitted_at,
+            answers: ValidAnswers(answers),
+        })
+    }
+
+    /// How many responses are stored, optionally for one form.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn count_responses(&self, form_slug: Option<&str>) -> Result<u64> {
+        use sea_orm::PaginatorTrait;
+        let mut q = response::Entity::find();
+        if let Some(f) = form_slug {
+            q = q.filter(response::Column::FormSlug.eq(f));
+        }
+        Ok(q.count(self.db()).await?)
+    }
+}

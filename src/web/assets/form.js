@@ -1,0 +1,109 @@
+// Wenji form enhancements. The form works without this file; it only adds:
+// character counters, show-if conditions, draft autosave in localStorage, and a warning before leaving
+// with unsent text. Drafts never leave the phone.
+(function () {
+  "use strict";
+  var receipt = document.querySelector(".receipt-page");
+  if (receipt) {
+    // A successful submit: forget every draft of this form.
+    var slug = receipt.getAttribute("data-slug");
+    try {
+      Object.keys(localStorage).forEach(function (k) {
+        if (k.indexOf("wenji-draft:" + slug + ":") === 0) localStorage.removeItem(k);
+      });
+    } catch (e) {}
+    return;
+  }
+  var form = document.getElementById("wenji-form");
+  if (!form) return;
+  var draftKey = form.getAttribute("data-draft-key");
+  var dirty = false;
+  var serverHasValues = !!document.querySelector(".field-error, .notice");
+
+  function fields() {
+    return Array.prototype.slice.call(form.elements).filter(function (el) {
+      return el.name && (el.name.indexOf("q_") === 0 || el.name === "_category");
+    });
+  }
+  function save() {
+    var data = { key: form.elements["_key"].value, values: {} };
+    fields().forEach(function (el) {
+      if (el.type === "radio" || el.type === "checkbox") {
+        if (el.checked) (data.values[el.name] = data.values[el.name] || []).push(el.value);
+      } else if (el.value) {
+        data.values[el.name] = [el.value];
+      }
+    });
+    try { localStorage.setItem(draftKey, JSON.stringify(data)); } catch (e) {}
+  }
+  function restore() {
+    var raw;
+    try { raw = localStorage.getItem(draftKey); } catch (e) { return; }
+    if (!raw || serverHasValues) return;
+    var data;
+    try { data = JSON.parse(raw); } catch (e) { return; }
+    var any = false;
+    fields().forEach(function (el) {
+      var v = data.values[el.name];
+      if (!v) return;
+      if (el.type === "radio" || el.type === "checkbox") {
+        el.checked = v.indexOf(el.value) >= 0;
+      } else {
+        el.value = v[0];
+      }
+      any = true;
+    });
+    // Keep the first page's submission key, so a retry after a lost answer is not stored twice.
+    if (data.key) form.elements["_key"].value = data.key;
+    if (any) {
+      document.getElementById("draft-note").hidden = false;
+      dirty = true;
+    }
+  }
+  function counters() {
+    form.querySelectorAll("[data-max]").forEach(function (el) {
+      var max = parseInt(el.getAttribute("data-max"), 10);
+      if (!max) return;
+      var c = document.createElement("span");
+      c.className = "counter";
+      el.insertAdjacentElement("afterend", c);
+      var update = function () {
+        var n = Array.from(el.value).length;
+        c.textContent = n + " / " + max + " 字";
+        c.classList.toggle("over", n > max);
+      };
+      el.addEventListener("input", update);
+      update();
+    });
+  }
+  function conditions() {
+    var deps = form.querySelectorAll("[data-show-if]");
+    if (!deps.length) return;
+    var apply = function () {
+      deps.forEach(function (fs) {
+        var q = fs.getAttribute("data-show-if");
+        var wanted = fs.getAttribute("data-show-values").split(",");
+        var picked = Array.prototype.slice.call(form.querySelectorAll('[name="q_' + q + '"]:checked')).map(function (i) { return i.value; });
+        var show = picked.some(function (v) { return wanted.indexOf(v) >= 0; });
+        fs.hidden = !show;
+        var cond = fs.querySelector(".cond");
+        if (cond) cond.hidden = true;
+      });
+    };
+    form.addEventListener("change", apply);
+    apply();
+  }
+  restore();
+  counters();
+  conditions();
+  form.addEventListener("input", function () { dirty = true; save(); });
+  form.addEventListener("change", function () { dirty = true; save(); });
+  form.addEventListener("submit", function () { save(); dirty = false; });
+  window.addEventListener("beforeunload", function (e) {
+    if (!dirty) return;
+    e.preventDefault();
+    e.returnValue = "";
+  });
+  var first = document.querySelector(".field-error");
+  if (first) first.scrollIntoView({ block: "center" });
+})();

@@ -1,0 +1,140 @@
+//! Who is signed in, and the checks every staff route makes: an active account, a live session (idle and
+//! absolute expiry), the right role, and a CSRF token on every POST.
+
+use super::error::WebError;
+use super::state::AppState;
+use crate::domain::user::Role;
+use crate::store::sessions::USER_KEY;
+use crate::store::users::User;
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use tower_sessions::Session;
+
+/// Session keys.
+pub const CSRF_KEY: &str = "csrf";
+pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
+/// A session ends this long after sign-in, however active (absolute expiry).
+pub const ABSOLUTE_LIMIT_MS: i64 = 12 * 3600 * 1000;
+
+/// The signed-in staff member and their session.
+#[derive(Clone, Debug)]
+pub struct Staff {
+    pub user: User,
+    pub csrf: String,
+    pub session: Session,
+}
+
+/// Rejection for staff routes: pages redirect to sign-in; a wrong role is a 403.
+pub enum AuthRejection {
+    SignIn,
+    Error(WebError),
+}
+
+impl IntoResponse for AuthRejection {
+    fn into_response(self) -> Response {
+        match self {
+            AuthRejection::SignIn => Redirect::to("/login").into_response(),
+            AuthRejection::Error(e) => e.into_response(),
+        }
+    }
+}
+
+impl<S> FromRequestParts<S> for Staff
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = AuthRejection;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AuthRejection> {
+        if let Some(s) = parts.extensions.get::<Staff>() {
+            return Ok(s.clone());
+        }
+        let state = AppState::from_ref(state);
+        let session = Session::from_request_parts(parts, &state).await.map_err(|_| AuthRejection::SignIn)?;
+        let internal = |e: tower_sessions::session::Error| AuthRejection::Error(WebError::Internal(e.to_string()));
+        let Some(user_id) = session.get::<i64>(USER_KEY).await.map_err(internal)? else {
+            return Err(AuthRejection::SignIn);
+        };
+        let signed_in_at = session.get::<i64>(SIGNED_IN_AT_KEY).await.map_err(internal)?.unwrap_or(0);
+        if crate::store::now_ms() - signed_in_at > ABSOLUTE_LIMIT_MS {
+            let _ = session.flush().await;
+            return Err(AuthRejection::SignIn);
+        }
+        let user = state.store.user(user_id).await.map_err(|e| AuthRejection::Error(e.into()))?;
+        let Some(user) = user.filter(|u| u.active) else {
+            let _ = session.flush().await;
+            return Err(AuthRejection::SignIn);
+        };
+        let csrf = session.get::<String>(CSRF_KEY).await.map_err(internal)?.unwrap_or_default();
+        let staff = Staff { user, csrf, session };
+        parts.extensions.insert(staff.clone());
+        Ok(staff)
+    }
+}
+
+impl Staff {
+    /// # Errors
+    /// `Forbidden` unless the user has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), WebError> {
+        if roles.contains(&self.user.role) {
+            Ok(())
+        } else {
+            Err(WebError::Forbidden("您的角色无权访问此页面。".into()))
+        }
+    }
+}
+
+/// A form POST from a signed-in user: checks the CSRF token (`_csrf` field or `X-CSRF-Token` header)
+/// against the session before the body is deserialised into `T`.
+pub struct CsrfForm<T>(pub Staff, pub T);
+
+impl<S, T> FromRequest<S> for CsrfForm<T>
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+    T: DeserializeOwned,
+{
+    type Rejection = AuthRejection;
+    async fn from_request(req: Request, state: &S) -> Result<Self, AuthRejection> {
+        let (mut parts, body) = req.into_parts();
+        let staff = Staff::from_request_parts(&mut parts, state).await?;
+        let header = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|_| AuthRejection::Error(WebError::BadRequest("请求体过大或无法读取".into())))?;
+        let pairs: Vec<(String, String)> = serde_html_form::from_bytes(&bytes).unwrap_or_default();
+        let given =
+            header.or_else(|| pairs.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v.clone())).unwrap_or_default();
+        if staff.csrf.is_empty() || !constant_time_eq(given.as_bytes(), staff.csrf.as_bytes()) {
+            return Err(AuthRejection::Error(WebError::Forbidden(
+                "页面已过期（CSRF 校验失败），请刷新后重试。".into(),
+            )));
+        }
+        let value = serde_html_form::from_bytes::<T>(&bytes)
+            .map_err(|e| AuthRejection::Error(WebError::BadRequest(format!("表单内容有误：{e}"))))?;
+        Ok(CsrfForm(staff, value))
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Hashes a password with Argon2id off the async threads.
+///
+/// # Errors
+/// When hashing fails.
+pub async fn hash_password(password: String) -> Result<String, WebError> {
+    tokio::task::spawn_blocking(move || crate::domain_password::hash(&password))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(WebError::Internal)
+}
+
+/// Verifies a password against a stored hash off the async threads.
+pub async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || crate::domain_password::verify(&password, &hash)).await.unwrap_or(false)
+}

@@ -1,0 +1,134 @@
+//! Web errors. Pages get an HTML page in Chinese; the JSON API gets `{"error": …, "fields": […]}`.
+//! Internal details are logged, never shown.
+
+use crate::domain::form::answers::FieldError;
+use crate::store::StoreError;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+
+/// Errors a handler can return.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    /// 404, message shown.
+    #[error("{0}")]
+    NotFound(String),
+    /// 400, message shown.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 403, message shown.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 409, message shown.
+    #[error("{0}")]
+    Conflict(String),
+    /// 422 with field errors, shown.
+    #[error("invalid fields")]
+    Invalid(Vec<FieldError>),
+    /// 429, shown.
+    #[error("too many requests")]
+    TooMany,
+    /// 503: storage is full or busy; shown as "try again", detail logged.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// 500: logged in full, shown as a generic message.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for WebError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => WebError::NotFound("找不到该记录".into()),
+            StoreError::Conflict(m) => WebError::Conflict(m),
+            StoreError::Unavailable(m) => WebError::Unavailable(m),
+            other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl WebError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::Forbidden(_) => StatusCode::FORBIDDEN,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            WebError::TooMany => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The message a person may read.
+    pub fn public_message(&self) -> String {
+        match self {
+            WebError::NotFound(m) | WebError::BadRequest(m) | WebError::Forbidden(m) | WebError::Conflict(m) => {
+                m.clone()
+            }
+            WebError::Invalid(_) => "提交的内容有误，请按提示修改。".into(),
+            WebError::TooMany => "提交太频繁，请稍候一分钟再试。".into(),
+            WebError::Unavailable(_) => "系统暂时无法保存，您的内容没有丢失，请稍后再提交。".into(),
+            WebError::Internal(_) => "系统出错了，请稍后再试。".into(),
+        }
+    }
+
+    fn log(&self) {
+        match self {
+            WebError::Internal(d) => tracing::error!(detail = %d, "internal error"),
+            WebError::Unavailable(d) => tracing::warn!(detail = %d, "storage unavailable"),
+            _ => {}
+        }
+    }
+
+    /// The JSON form, for the API.
+    pub fn into_json(self) -> Response {
+        self.log();
+        #[derive(Serialize)]
+        struct Body {
+            error: String,
+            fields: Vec<FieldError>,
+        }
+        let status = self.status();
+        let fields = match &self {
+            WebError::Invalid(f) => f.clone(),
+            _ => Vec::new(),
+        };
+        let mut r = (status, Json(Body { error: self.public_message(), fields })).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
+            r.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("30"));
+        }
+        r
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        self.log();
+        let status = self.status();
+        let page = super::pages::MessagePage { title: "出错了".into(), message: self.public_message(), back: None };
+        let mut r = (status, Html(page.render_string())).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
+            r.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("30"));
+        }
+        r
+    }
+}
+
+/// A JSON API error: the same errors, rendered as JSON.
+#[derive(Debug)]
+pub struct ApiError(pub WebError);
+
+impl<E: Into<WebError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.into_json()
+    }
+}

@@ -1,0 +1,84 @@
+//! The only axum code. [`router`] builds every route in one table, without a socket, so `serve` and the
+//! tests use the same function.
+//!
+//! | path | who | what |
+//! |---|---|---|
+//! | `/f/{slug}`, `/f/{slug}/r/{receipt}` | anyone | the form, its submission, the receipt |
+//! | `/api/v1/forms/{slug}[/responses]`, `/api/openapi.json` | anyone | JSON API |
+//! | `/login`, `/logout`, `/setup` | staff | sign-in, first administrator |
+//! | `/w/…` | staff by role | inbox, tagging, dashboard, exports, admin |
+
+pub mod api;
+pub mod assets;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod limiter;
+pub mod pages;
+pub mod public;
+pub mod state;
+pub mod workspace;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use state::AppState;
+use tower_http::csrf::CsrfLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
+
+/// Largest request body anywhere: 64 KiB.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Every route of the application.
+pub fn router(state: AppState) -> Router {
+    let sessions = SessionManagerLayer::new(crate::store::sessions::DbSessionStore::new(state.store.clone()))
+        .with_name("wenji_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.settings.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(2)));
+    let staff = Router::new()
+        .route("/login", get(workspace::login::page).post(workspace::login::submit))
+        .route("/logout", post(workspace::login::logout))
+        .route("/setup", get(workspace::login::setup_page).post(workspace::login::setup_submit))
+        .route("/w", get(workspace::home::page))
+        .layer(sessions);
+    let public = Router::new()
+        .route("/", get(|| async { Redirect::to("/login") }))
+        .route("/healthz", get(healthz))
+        .route("/assets/{file}", get(assets::serve))
+        .route("/f/{slug}", get(public::form::show).post(public::form::post))
+        .route("/f/{slug}/r/{receipt}", get(public::form::receipt))
+        .route("/api/v1/forms/{slug}", get(api::get_form))
+        .route("/api/v1/forms/{slug}/responses", post(api::post_response))
+        .route("/api/openapi.json", get(api::openapi));
+    Router::new()
+        .merge(public)
+        .merge(staff)
+        .fallback(|| async { error::WebError::NotFound("页面不存在".into()) })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CsrfLayer::new())
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+        ))
+        .layer(
+            // Logs method, path and status only: no client address, user agent, referrer or query.
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| tracing::info_span!("http", method = %req.method(), path = %req.uri().path())),
+        )
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (axum::http::StatusCode::OK, "ok"),
+        Err(_) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+    }
+}

@@ -1,0 +1,340 @@
+//! The form page (`GET /f/{slug}`), its submission (`POST /f/{slug}`) and the receipt page.
+//! Works without JavaScript; `form.js` only adds counters, conditions, draft autosave and a leave warning.
+
+use super::submit::{closed_message, resolve_link, submit};
+use crate::domain::form::answers::{FieldError, RawAnswers};
+use crate::domain::form::{FormDef, QuestionKind};
+use crate::domain::submission::SubmissionKey;
+use crate::store::links::Link;
+use crate::web::error::WebError;
+use crate::web::extract::ClientIp;
+use crate::web::pages::MessagePage;
+use crate::web::state::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::Form;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+#[derive(Deserialize)]
+pub struct FormQuery {
+    t: Option<String>,
+}
+
+pub struct ChoiceView {
+    pub code: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+pub struct RowView {
+    pub code: String,
+    pub label: String,
+    pub choices: Vec<ChoiceView>,
+}
+
+pub struct QuestionView {
+    pub number: usize,
+    pub id: String,
+    pub title: String,
+    pub help: String,
+    pub required: bool,
+    pub kind: &'static str,
+    pub max_length: usize,
+    pub value: String,
+    pub choices: Vec<ChoiceView>,
+    pub rows: Vec<RowView>,
+    pub error: Option<String>,
+    pub show_if: Option<(String, String)>,
+    pub condition_text: Option<String>,
+    pub contact_purpose: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "form.html")]
+pub struct FormPage {
+    pub slug: String,
+    pub title: String,
+    pub intro: Vec<String>,
+    pub anonymous: bool,
+    pub privacy: Vec<String>,
+    pub unit_name: Option<String>,
+    pub notice: Option<String>,
+    pub errors_summary: String,
+    pub submission_key: String,
+    pub link_token: String,
+    pub draft_key: String,
+    pub categories: Vec<ChoiceView>,
+    pub category_error: Option<String>,
+    pub questions: Vec<QuestionView>,
+}
+
+/// What the page says is stored, true for this form's settings.
+pub fn privacy_lines(form: &FormDef, via_link: bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    if form.anonymous {
+        lines.push(
+            "不需要填写姓名；我们不记录您的 IP 地址、手机或浏览器信息，不设置任何 Cookie，也不在日志中记录这些信息。"
+                .to_owned(),
+        );
+    } else {
+        lines.push("本表为工作记录，请按要求填写；系统不记录您的 IP 地址和浏览器信息。".to_owned());
+    }
+    lines.push("保存的只有：您填写的内容、提交时间、您选择的身份类别。".to_owned());
+    if via_link {
+        lines.push(
+            "您是通过某个单位的链接或二维码打开本表的，系统会记录该单位名称，用于分单位统计；不会记录您是谁。"
+                .to_owned(),
+        );
+    }
+    if form.has_contact_fields() {
+        lines.push(
+            "联系方式为选填，与意见内容分开保存，只有活动领导小组办公室可见，不出现在分析和默认导出中。".to_owned(),
+        );
+    }
+    lines.push("小于 5 人的单位或类别在统计表中只显示“<5”，避免推断出个人。".to_owned());
+    lines
+}
+
+fn view(
+    state: &AppState,
+    form: &FormDef,
+    link: Option<&Link>,
+    raw: &RawAnswers,
+    category: Option<&str>,
+    errors: &[FieldError],
+    key: String,
+) -> FormPage {
+    let err_of = |id: &str| errors.iter().find(|e| e.field == id).map(|e| e.message.clone());
+    let first = |id: &str| raw.get(id).and_then(|v| v.first()).cloned().unwrap_or_default();
+    let has = |id: &str, code: &str| raw.get(id).is_some_and(|v| v.iter().any(|x| x == code));
+    let choice_views = |id: &str, list: &[crate::domain::form::Choice]| -> Vec<ChoiceView> {
+        list.iter()
+            .map(|c| ChoiceView { code: c.code.clone(), label: c.label.clone(), checked: has(id, &c.code) })
+            .collect()
+    };
+    let questions = form
+        .questions
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let (kind, choices, rows) = match &q.kind {
+                QuestionKind::ShortText { .. } => ("short_text", vec![], vec![]),
+                QuestionKind::LongText { .. } => ("long_text", vec![], vec![]),
+                QuestionKind::SingleChoice { choices } => ("single_choice", choice_views(&q.id, choices), vec![]),
+                QuestionKind::MultipleChoice { choices, .. } => {
+                    ("multiple_choice", choice_views(&q.id, choices), vec![])
+                }
+                QuestionKind::Rating { scale } => ("rating", choice_views(&q.id, scale), vec![]),
+                QuestionKind::Matrix { rows, scale } => (
+                    "matrix",
+                    vec![],
+                    rows.iter()
+                        .map(|r| RowView {
+                            code: r.code.clone(),
+                            label: r.label.clone(),
+                            choices: choice_views(&format!("{}.{}", q.id, r.code), scale),
+                        })
+                        .collect(),
+                ),
+                QuestionKind::Number { .. } => ("number", vec![], vec![]),
+                QuestionKind::Date { .. } => ("date", vec![], vec![]),
+                QuestionKind::Phone => ("phone", vec![], vec![]),
+            };
+            let condition_text = q.show_if.as_ref().and_then(|c| {
+                let target = form.question(&c.question)?;
+                let labels: Vec<&str> = c.any_of.iter().map(|v| target.kind.label_of(v).unwrap_or(v)).collect();
+                Some(format!(
+                    "（第 {} 题选择“{}”时填写）",
+                    form.questions.iter().position(|x| x.id == target.id).map_or(0, |p| p + 1),
+                    labels.join("”或“")
+                ))
+            });
+            QuestionView {
+                number: i + 1,
+                id: q.id.clone(),
+                title: q.title.clone(),
+                help: q.help.clone(),
+                required: q.required,
+                kind,
+                max_length: q.kind.max_length().unwrap_or(0),
+                value: first(&q.id),
+                choices,
+                rows,
+                error: err_of(&q.id),
+                show_if: q.show_if.as_ref().map(|c| (c.question.clone(), c.any_of.join(","))),
+                condition_text,
+                contact_purpose: q.contact_purpose.clone(),
+            }
+        })
+        .collect();
+    let fixed_category = link.and_then(|l| l.category_code.as_deref());
+    let categories = if fixed_category.is_some() {
+        Vec::new()
+    } else {
+        form.categories
+            .iter()
+            .map(|c| ChoiceView {
+                code: c.code.clone(),
+                label: c.label.clone(),
+                checked: category == Some(c.code.as_str()),
+            })
+            .collect()
+    };
+    let token = link
+        .map(|l| state.secret.link_token(l.id, &l.form_slug, &l.unit_code, l.category_code.as_deref()))
+        .unwrap_or_default();
+    let forms = state.forms();
+    FormPage {
+        slug: form.slug.clone(),
+        title: form.title.clone(),
+        intro: form.intro.split("\n\n").map(|p| p.replace('\n', "")).filter(|p| !p.trim().is_empty()).collect(),
+        anonymous: form.anonymous,
+        privacy: privacy_lines(form, link.is_some()),
+        unit_name: link.map(|l| forms.catalog.unit_name(&l.unit_code).to_owned()),
+        notice: None,
+        errors_summary: if errors.is_empty() {
+            String::new()
+        } else {
+            format!("有 {} 处需要修改，已在题目旁标出；您填写的内容都还在。", errors.len())
+        },
+        submission_key: key,
+        draft_key: format!("wenji-draft:{}:{}", form.slug, link.map_or(0, |l| l.id)),
+        link_token: token,
+        categories,
+        category_error: err_of("_category"),
+        questions,
+    }
+}
+
+fn new_key(state: &AppState, slug: &str) -> String {
+    state.secret.submission_key(slug, rand::random())
+}
+
+fn html(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(s) => (status, Html(s)).into_response(),
+        Err(e) => WebError::Internal(e.to_string()).into_response(),
+    }
+}
+
+fn message(status: StatusCode, title: &str, message: String) -> Response {
+    (status, Html(MessagePage { title: title.into(), message, back: None }.render_string())).into_response()
+}
+
+fn find_form(state: &AppState, slug: &str) -> Result<FormDef, WebError> {
+    state
+        .forms()
+        .catalog
+        .form(slug)
+        .cloned()
+        .ok_or_else(|| WebError::NotFound("没有找到这张表，请检查链接是否完整。".into()))
+}
+
+/// `GET /f/{slug}`: the form, or why it is not open.
+pub async fn show(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<FormQuery>,
+) -> Result<Response, WebError> {
+    let form = find_form(&state, &slug)?;
+    let link = resolve_link(&state, &form, q.t.as_deref()).await?;
+    if let Some(m) = closed_message(&form) {
+        return Ok(message(StatusCode::OK, &form.title, m));
+    }
+    let page = view(&state, &form, link.as_ref(), &RawAnswers::new(), None, &[], new_key(&state, &slug));
+    Ok(html(StatusCode::OK, &page))
+}
+
+/// `POST /f/{slug}`: validates and stores, then redirects to the receipt (so a reload does not resubmit).
+pub async fn post(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(slug): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let form = find_form(&state, &slug)?;
+    let mut raw = RawAnswers::new();
+    let mut meta: HashMap<&str, String> = HashMap::new();
+    for (k, v) in &fields {
+        if let Some(q) = k.strip_prefix("q_") {
+            raw.entry(q.to_owned()).or_default().push(v.clone());
+        } else if matches!(k.as_str(), "_key" | "_t" | "_category" | "_hp") {
+            meta.insert(k.as_str(), v.clone());
+        }
+    }
+    if let Some(m) = closed_message(&form) {
+        return Ok(message(StatusCode::FORBIDDEN, &form.title, m));
+    }
+    let link = resolve_link(&state, &form, meta.get("_t").map(String::as_str)).await?;
+    let category = meta.get("_category").cloned();
+    let rerender = |status: StatusCode, errors: &[FieldError], notice: Option<String>, key: String| {
+        let mut page = view(&state, &form, link.as_ref(), &raw, category.as_deref(), errors, key);
+        page.notice = notice;
+        html(status, &page)
+    };
+    let posted_key = meta.get("_key").cloned().unwrap_or_default();
+    if !state.submit_allowed(ip) {
+        return Ok(rerender(
+            StatusCode::TOO_MANY_REQUESTS,
+            &[],
+            Some("提交太频繁，请稍候一分钟再提交；您填写的内容都还在。".into()),
+            posted_key,
+        ));
+    }
+    if meta.get("_hp").is_some_and(|v| !v.is_empty()) {
+        return Ok(rerender(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &[],
+            Some("请清空标注为“请勿填写此项”的栏目后再提交。".into()),
+            posted_key,
+        ));
+    }
+    let key = match SubmissionKey::parse(&posted_key) {
+        Ok(k) if state.secret.submission_key_valid(&slug, &posted_key) => k,
+        _ => {
+            let notice = "页面已过期或不完整，已为您重新生成；内容都还在，请再点一次“提交”。".to_owned();
+            return Ok(rerender(StatusCode::BAD_REQUEST, &[], Some(notice), new_key(&state, &slug)));
+        }
+    };
+    match submit(&state, &form, link.as_ref(), category.clone(), &raw, &key).await {
+        Ok(outcome) => {
+            let receipt = outcome.receipt().map(ToString::to_string).unwrap_or_default();
+            let t = meta.get("_t").filter(|t| !t.is_empty()).map(|t| format!("?t={t}")).unwrap_or_default();
+            Ok(Redirect::to(&format!("/f/{slug}/r/{receipt}{t}")).into_response())
+        }
+        Err(WebError::Invalid(errors)) => Ok(rerender(StatusCode::UNPROCESSABLE_ENTITY, &errors, None, posted_key)),
+        Err(e @ WebError::Unavailable(_)) => {
+            let notice = e.public_message();
+            tracing::warn!(error = %e, "submission not stored");
+            Ok(rerender(StatusCode::SERVICE_UNAVAILABLE, &[], Some(notice), posted_key))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "receipt.html")]
+pub struct ReceiptPage {
+    pub slug: String,
+    pub title: String,
+    pub receipt: String,
+    pub again_query: String,
+}
+
+/// `GET /f/{slug}/r/{receipt}`: the receipt after a successful submission.
+pub async fn receipt(
+    State(state): State<AppState>,
+    Path((slug, receipt)): Path<(String, String)>,
+    Query(q): Query<FormQuery>,
+) -> Result<Response, WebError> {
+    let form = find_form(&state, &slug)?;
+    let stored = state.store.response_by_receipt(&receipt).await?;
+    if stored.form.slug != slug {
+        return Err(WebError::NotFound("找不到该回执".into()));
+    }
+    let again_query = q.t.map(|t| format!("?t={t}")).unwrap_or_default();
+    Ok(html(StatusCode::OK, &ReceiptPage { slug, title: form.title, receipt: stored.receipt, again_query }))
+}

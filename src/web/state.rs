@@ -1,0 +1,64 @@
+//! What every handler shares: the store, the catalogue of forms, the submission writer, the secret.
+
+use crate::domain::catalog::Catalog;
+use crate::domain::signing::Secret;
+use crate::store::Store;
+use crate::store::submissions::SubmissionWriter;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+
+/// The loaded catalogue and the stored version id of each form's current definition.
+#[derive(Debug)]
+pub struct LoadedForms {
+    pub catalog: Catalog,
+    pub versions: BTreeMap<String, i64>,
+}
+
+/// Settings handlers need.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// Base URL for links and QR codes.
+    pub base_url: String,
+    /// Mark the session cookie `Secure` (when served over HTTPS).
+    pub secure_cookies: bool,
+    /// Submissions a single client may burst before the limiter slows it.
+    pub submit_burst: u32,
+    /// Submissions per minute a single client regains.
+    pub submit_per_minute: u32,
+    pub exports_dir: PathBuf,
+    pub forms_dir: PathBuf,
+    /// Small-cell threshold for cross-tables meant for leaders.
+    pub small_cell_k: u32,
+}
+
+/// Shared application state; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+    pub forms: Arc<RwLock<Arc<LoadedForms>>>,
+    pub writer: SubmissionWriter,
+    pub secret: Secret,
+    pub settings: Arc<WebSettings>,
+    /// The one-time token for creating the first administrator, while no account exists.
+    pub setup_token: Arc<Mutex<Option<String>>>,
+    pub limiter: super::limiter::SubmitLimiter,
+    pub login_limiter: super::limiter::LoginLimiter,
+}
+
+impl AppState {
+    /// The forms as loaded now (a reload swaps the whole set at once).
+    pub fn forms(&self) -> Arc<LoadedForms> {
+        self.forms.read().expect("forms lock is never poisoned").clone()
+    }
+
+    /// Whether another sign-in attempt is allowed.
+    pub fn login_allowed(&self, ip: Option<std::net::IpAddr>, name: &str) -> bool {
+        self.login_limiter.allow(ip, name)
+    }
+
+    /// Whether the submit limiter lets this client submit now.
+    pub fn submit_allowed(&self, ip: Option<std::net::IpAddr>) -> bool {
+        self.limiter.allow(ip)
+    }
+}

@@ -1,0 +1,187 @@
+//! Sign-in, sign-out and the one-time first-administrator set-up.
+//! The same message answers an unknown user and a wrong password; attempts are throttled per account
+//! and per client, in memory.
+
+use crate::domain::user::{Role, check_password, check_username};
+use crate::store::audit::Actor;
+use crate::store::sessions::USER_KEY;
+use crate::web::auth::{CSRF_KEY, CsrfForm, SIGNED_IN_AT_KEY, Staff, hash_password, verify_password};
+use crate::web::error::WebError;
+use crate::web::extract::ClientIp;
+use crate::web::state::AppState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::Form;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub error: Option<String>,
+    pub username: String,
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+}
+
+/// `GET /login`.
+pub async fn page() -> LoginPage {
+    LoginPage { error: None, username: String::new() }
+}
+
+fn random_token() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+/// Starts a fresh session for `user_id`: a new session id (no fixation), a new CSRF token.
+pub async fn start_session(session: &Session, user_id: i64) -> Result<(), WebError> {
+    let e = |e: tower_sessions::session::Error| WebError::Internal(e.to_string());
+    session.cycle_id().await.map_err(e)?;
+    session.insert(USER_KEY, user_id).await.map_err(e)?;
+    session.insert(SIGNED_IN_AT_KEY, crate::store::now_ms()).await.map_err(e)?;
+    session.insert(CSRF_KEY, random_token()).await.map_err(e)?;
+    Ok(())
+}
+
+/// `POST /login`.
+pub async fn submit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, WebError> {
+    let username = f.username.trim().to_owned();
+    let fail = |msg: &str| LoginPage { error: Some(msg.to_owned()), username: username.clone() };
+    if !state.login_allowed(ip, &username) {
+        let _ = state
+            .store
+            .audit(&Actor::system(&username), "sign_in_throttled", &format!("user:{username}"), None, None)
+            .await;
+        return Ok((axum::http::StatusCode::TOO_MANY_REQUESTS, fail("尝试次数过多，请几分钟后再试。")).into_response());
+    }
+    let user = state.store.user_by_name(&username).await?;
+    let hash =
+        user.as_ref().map_or_else(|| crate::domain_password::dummy_hash().to_owned(), |u| u.password_hash.clone());
+    let ok = verify_password(f.password, hash).await && user.as_ref().is_some_and(|u| u.active);
+    let Some(user) = user.filter(|_| ok) else {
+        state.store.audit(&Actor::system(&username), "sign_in_failed", &format!("user:{username}"), None, None).await?;
+        return Ok((axum::http::StatusCode::UNAUTHORIZED, fail("用户名或密码不正确。")).into_response());
+    };
+    start_session(&session, user.id).await?;
+    state
+        .store
+        .audit(
+            &Actor { id: Some(user.id), name: user.username.clone() },
+            "sign_in",
+            &format!("user:{}", user.username),
+            None,
+            None,
+        )
+        .await?;
+    Ok(Redirect::to("/w").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+/// `POST /logout`: ends the session in the database, so the old cookie opens nothing.
+pub async fn logout(State(state): State<AppState>, CsrfForm(staff, _): CsrfForm<Empty>) -> Result<Response, WebError> {
+    staff.session.flush().await.map_err(|e| WebError::Internal(e.to_string()))?;
+    state
+        .store
+        .audit(
+            &Actor { id: Some(staff.user.id), name: staff.user.username.clone() },
+            "sign_out",
+            &format!("user:{}", staff.user.username),
+            None,
+            None,
+        )
+        .await?;
+    Ok(Redirect::to("/login").into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "setup.html")]
+pub struct SetupPage {
+    pub token: String,
+    pub error: Option<String>,
+    pub username: String,
+}
+
+#[derive(Deserialize)]
+pub struct SetupQuery {
+    token: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct SetupForm {
+    token: String,
+    username: String,
+    display_name: String,
+    password: String,
+    password2: String,
+}
+
+fn setup_token_ok(state: &AppState, token: &str) -> bool {
+    state.setup_token.lock().expect("setup lock").as_deref().is_some_and(|t| !token.is_empty() && t == token)
+}
+
+/// `GET /setup?token=…`: the one-time page for creating the first administrator.
+pub async fn setup_page(State(state): State<AppState>, Query(q): Query<SetupQuery>) -> Result<SetupPage, WebError> {
+    let token = q.token.unwrap_or_default();
+    if !setup_token_ok(&state, &token) {
+        return Err(WebError::NotFound("该设置链接无效或已用过。".into()));
+    }
+    Ok(SetupPage { token, error: None, username: String::new() })
+}
+
+/// `POST /setup`: creates the first administrator and signs them in; the link then stops working.
+/// Protected by the one-time token (there is no session yet) and the Origin check.
+pub async fn setup_submit(
+    State(state): State<AppState>,
+    session: Session,
+    Form(f): Form<SetupForm>,
+) -> Result<Response, WebError> {
+    if !setup_token_ok(&state, &f.token) || state.store.count_users().await? > 0 {
+        return Err(WebError::NotFound("该设置链接无效或已用过。".into()));
+    }
+    let again = |msg: String| SetupPage { token: f.token.clone(), error: Some(msg), username: f.username.clone() };
+    if let Err(m) = check_username(f.username.trim()) {
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, again(m)).into_response());
+    }
+    if f.password != f.password2 {
+        return Ok(
+            (axum::http::StatusCode::UNPROCESSABLE_ENTITY, again("两次输入的密码不一致。".into())).into_response()
+        );
+    }
+    if let Err(m) = check_password(f.username.trim(), &f.password) {
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, again(m)).into_response());
+    }
+    let hash = hash_password(f.password.clone()).await?;
+    let name = if f.display_name.trim().is_empty() { f.username.trim() } else { f.display_name.trim() };
+    let user = state.store.create_user(f.username.trim(), name, Role::Admin, &hash).await?;
+    *state.setup_token.lock().expect("setup lock") = None;
+    state
+        .store
+        .audit(
+            &Actor::system("setup"),
+            "user_created",
+            &format!("user:{}", user.username),
+            None,
+            Some("role=admin".into()),
+        )
+        .await?;
+    start_session(&session, user.id).await?;
+    Ok(Redirect::to("/w").into_response())
+}
+
+/// The staff member as an audit actor.
+pub fn actor(staff: &Staff) -> Actor {
+    Actor { id: Some(staff.user.id), name: staff.user.username.clone() }
+}
