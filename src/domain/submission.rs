@@ -129,49 +129,6 @@ impl Submission {
     }
 }
 
-impl Submission {
-    /// Builds a submission from validated answers: opinions are the non-empty answers to opinion
-    /// questions, contact answers are set apart, and the body hash covers everything the person sent.
-    #[allow(clippy::too_many_arguments)]
-    pub fn build(
-        form: &crate::domain::form::FormDef,
-        link_id: Option<i64>,
-        unit_code: Option<String>,
-        category_code: Option<String>,
-        answers: ValidAnswers,
-        key: &SubmissionKey,
-    ) -> Submission {
-        use crate::domain::form::answers::Answer;
-        let mut opinions = Vec::new();
-        let mut contacts = Vec::new();
-        for (qid, a) in &answers.0 {
-            let Some(q) = form.question(qid) else { continue };
-            match a {
-                Answer::Text(t) if q.opinion => {
-                    opinions.push((qid.clone(), t.clone(), crate::domain::text::fingerprint(t)))
-                }
-                _ if q.contact_purpose.is_some() => contacts.push((qid.clone(), a.display(&q.kind))),
-                _ => {}
-            }
-        }
-        let body_hash = body_hash(unit_code.as_deref(), category_code.as_deref(), &answers);
-        let answers =
-            ValidAnswers(answers.0.into_iter().filter(|(q, _)| !contacts.iter().any(|(c, _)| c == q)).collect());
-        Submission {
-            form_slug: form.slug.clone(),
-            form_version_hash: form.version_hash(),
-            link_id,
-            unit_code,
-            category_code,
-            answers,
-            opinions,
-            contacts,
-            key_hash: key.stored_hash(&form.slug),
-            body_hash,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
