@@ -26,6 +26,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError(WebError::TooLarge)),
             Err(JsonRejection::MissingJsonContentType(_)) => {
                 Err(ApiError(WebError::BadRequest("Content-Type 必须是 application/json".into())))
             }

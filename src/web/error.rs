@@ -26,6 +26,9 @@ pub enum WebError {
     /// 422 with field errors, shown.
     #[error("invalid fields")]
     Invalid(Vec<FieldError>),
+    /// 413: the body is over the limit, shown.
+    #[error("body too large")]
+    TooLarge,
     /// 429, shown.
     #[error("too many requests")]
     TooMany,
@@ -57,6 +60,7 @@ impl WebError {
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::TooMany => StatusCode::TOO_MANY_REQUESTS,
+            WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -69,6 +73,7 @@ impl WebError {
                 m.clone()
             }
             WebError::Invalid(_) => "提交的内容有误，请按提示修改。".into(),
+            WebError::TooLarge => "提交的内容太长（超过 64 KB），请精简后再提交。".into(),
             WebError::TooMany => "提交太频繁，请稍候一分钟再试。".into(),
             WebError::Unavailable(_) => "系统暂时无法保存，您的内容没有丢失，请稍后再提交。".into(),
             WebError::Internal(_) => "系统出错了，请稍后再试。".into(),

@@ -15,3 +15,17 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
         Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
     }
 }
+
+/// A urlencoded form body whose rejections become Chinese error pages (413 when over the body limit).
+pub struct CitizenForm<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for CitizenForm<T> {
+    type Rejection = super::error::WebError;
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum_extra::extract::Form::<T>::from_request(req, state).await {
+            Ok(axum_extra::extract::Form(v)) => Ok(CitizenForm(v)),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(super::error::WebError::TooLarge),
+            Err(_) => Err(super::error::WebError::BadRequest("提交的内容无法识别，请刷新页面后重试。".into())),
+        }
+    }
+}

@@ -7,14 +7,13 @@ use crate::domain::form::{FormDef, QuestionKind};
 use crate::domain::submission::SubmissionKey;
 use crate::store::links::Link;
 use crate::web::error::WebError;
-use crate::web::extract::ClientIp;
+use crate::web::extract::{CitizenForm, ClientIp};
 use crate::web::pages::MessagePage;
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum_extra::extract::Form;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -253,7 +252,7 @@ pub async fn post(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     Path(slug): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    CitizenForm(fields): CitizenForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let form = find_form(&state, &slug)?;
     let mut raw = RawAnswers::new();

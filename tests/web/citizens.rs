@@ -1,0 +1,266 @@
+//! The citizens' path: the form, validation with named field errors, links, idempotency, escaping.
+
+use crate::helpers::{TestApp, hidden, texts};
+use serde_json::json;
+
+fn field_error(html: &str, field: &str) -> Option<String> {
+    texts(html, &format!("#err-{field}")).into_iter().next()
+}
+
+#[tokio::test]
+async fn a_valid_html_submission_redirects_to_a_receipt_and_stores_one_opinion() {
+    let app = TestApp::spawn().await;
+    let receipt = app.submit_opinion("希望领导多下基层，服务群众").await;
+    assert!(receipt.starts_with("WJ-"));
+    let page = app.citizen.get(app.url(&format!("/f/zhengqiu/r/{receipt}"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(texts(&page.text().await.unwrap(), "#receipt-code"), vec![receipt.clone()]);
+    let stored = app.store().response_by_receipt(&receipt).await.unwrap();
+    assert_eq!(stored.category_code.as_deref(), Some("qz"));
+    assert_eq!(app.store().count_responses(Some("zhengqiu")).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn every_validation_rule_names_its_field_in_chinese_and_keeps_the_input() {
+    let app = TestApp::spawn().await;
+    let cases: &[(&[(&str, &str)], &str, &str)] = &[
+        (&[("q_pick", "a")], "opinion", "必答题"),
+        (&[("q_opinion", "字"), ("q_pick", "a")], "opinion", "至少写 2 个字"),
+        (&[("q_opinion", &"长".repeat(51)), ("q_pick", "a")], "opinion", "最多 50 个字"),
+        (&[("q_opinion", "好的意见"), ("q_pick", "c")], "pick", "请从给出的选项中选择"),
+        (&[("q_opinion", "好的意见"), ("q_pick", "b")], "more", "必答题"),
+        (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_many", "x"), ("q_many", "y"), ("q_many", "z")], "many", "最多选择 2 项"),
+        (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_rate", "9")], "rate", "等级"),
+        (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_grid.a1", "7")], "grid", "等级"),
+        (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_count", "abc")], "count", "请填写数字"),
+        (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_count", "2.5")], "count", "请填写整数"),
+        (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_count", "500")], "count", "1 到 100"),
+        (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_day", "2026/05/01")], "day", "2026-05-01 的格式"),
+        (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_day", "2031-01-01")], "day", "范围"),
+        (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_tel", "abc")], "tel", "有效的电话号码"),
+        (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_short", "超过十个字的简短回答啊啊")], "short", "最多 10 个字"),
+        (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("_category", "zz")], "_category", "请从给出的身份中选择"),
+    ];
+    for (pairs, field, reason) in cases {
+        let mut body: Vec<(&str, &str)> = pairs.to_vec();
+        if !pairs.iter().any(|(k, _)| *k == "_category") {
+            body.push(("_category", "qz"));
+        }
+        let r = app.post_form("alltypes", &body).await;
+        assert_eq!(r.status(), 422, "{field}: {reason}");
+        let html = r.text().await.unwrap();
+        let msg = field_error(&html, field).unwrap_or_else(|| panic!("no error shown for {field} ({reason})"));
+        assert!(msg.contains(reason), "{field}: expected {reason:?}, got {msg:?}");
+        // What was typed is still there.
+        if let Some((_, v)) = pairs.iter().find(|(k, _)| *k == "q_opinion") {
+            assert!(texts(&html, "textarea[name=q_opinion]").contains(&v.to_string()), "typed text kept for {field}");
+        }
+    }
+    assert_eq!(app.store().count_responses(Some("alltypes")).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_hidden_conditional_question_is_ignored() {
+    let app = TestApp::spawn().await;
+    let r = app.post_form("alltypes", &[("_category", "qz"), ("q_opinion", "意见内容"), ("q_pick", "a"), ("q_more", "不应保存")]).await;
+    assert_eq!(r.status(), 303);
+    let receipt = r.headers()["location"].to_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let stored = app.store().response_by_receipt(&receipt).await.unwrap();
+    assert!(stored.answers.get("more").is_none());
+}
+
+#[tokio::test]
+async fn json_submissions_validate_with_named_fields() {
+    let app = TestApp::spawn().await;
+    let ok = json!({"category": "qz", "answers": {"opinion": "意见内容", "pick": "a", "many": ["x", "y"], "grid": {"a1": "1", "a2": "2"}, "count": 3, "day": "2026-05-01", "tel": "13800138000"}});
+    let r = app.submit_json("alltypes", "json-key-0001", &ok).await;
+    assert_eq!(r.status(), 201);
+    let receipt = r.json::<serde_json::Value>().await.unwrap()["receipt"].as_str().unwrap().to_owned();
+    let stored = app.store().response_by_receipt(&receipt).await.unwrap();
+    assert!(stored.answers.get("tel").is_none(), "contact details are stored apart from the answers");
+    let bad = json!({"category": "qz", "answers": {"opinion": "x", "pick": "q"}});
+    let r = app.submit_json("alltypes", "json-key-0002", &bad).await;
+    assert_eq!(r.status(), 422);
+    let body: serde_json::Value = r.json().await.unwrap();
+    let fields: Vec<&str> = body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, vec!["opinion", "pick"]);
+    let r = app.citizen.post(app.url("/api/v1/forms/alltypes/responses")).json(&ok).send().await.unwrap();
+    assert_eq!(r.status(), 400, "a missing Idempotency-Key is refused");
+}
+
+#[tokio::test]
+async fn a_closed_or_not_yet_open_form_says_so_and_refuses_submissions() {
+    let app = TestApp::spawn().await;
+    let page = app.citizen.get(app.url("/f/closed")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("2020年02月01日") && page.contains("截止"), "{page}");
+    let r = app.citizen.post(app.url("/f/closed")).form(&[("_key", "x"), ("q_opinion", "晚了")]).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("截止"));
+    let r = app.submit_json("closed", "closed-key-01", &json!({"answers": {"opinion": "晚了"}})).await;
+    assert_eq!(r.status(), 403);
+    let page = app.citizen.get(app.url("/f/future")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("尚未开放") && page.contains("2999年01月01日"));
+    assert_eq!(app.store().count_responses(None).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_unit_link_binds_the_unit_and_forged_or_edited_tokens_are_refused() {
+    let app = TestApp::spawn().await;
+    let qingxi = app.store().create_link("zhengqiu", "sfs-qingxi", None, "", None).await.unwrap();
+    let baishi = app.store().create_link("zhengqiu", "sfs-baishi", None, "", None).await.unwrap();
+    let token = app.state.secret.link_token(qingxi.id, "zhengqiu", "sfs-qingxi", None);
+    let page = app.citizen.get(app.url(&format!("/f/zhengqiu?t={token}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("清溪镇司法所"));
+    let key = hidden(&page, "_key").unwrap();
+    let answers = [("_t", token.as_str()), ("_category", "qz"), ("q_team", "调解工作做得好"), ("q_has_member", "no"), ("q_satisfaction", "1")];
+    let r = app.post_form_with_key("zhengqiu", &key, &answers).await;
+    assert_eq!(r.status(), 303);
+    let receipt = r.headers()["location"].to_str().unwrap().split("/r/").nth(1).unwrap().split('?').next().unwrap().to_owned();
+    assert_eq!(app.store().response_by_receipt(&receipt).await.unwrap().unit_code.as_deref(), Some("sfs-qingxi"));
+    // Editing the id into another unit's link, or inventing a signature, is refused.
+    let edited = token.replacen(&qingxi.id.to_string(), &baishi.id.to_string(), 1);
+    let forged = format!("{}.AAAAAAAAAAAAAAAAAAAAAA", baishi.id);
+    for bad in [edited.as_str(), forged.as_str(), "garbage"] {
+        let r = app.citizen.get(app.url(&format!("/f/zhengqiu?t={bad}"))).send().await.unwrap();
+        assert_eq!(r.status(), 403, "{bad}");
+        let r = app.submit_json("zhengqiu", &format!("k-{}", hex::encode(bad)), &json!({"link": bad, "category": "qz", "answers": {"team": "伪造的链接", "has_member": "no", "satisfaction": "1"}})).await;
+        assert_eq!(r.status(), 403, "{bad}");
+    }
+    app.store().revoke_link(qingxi.id).await.unwrap();
+    let r = app.citizen.get(app.url(&format!("/f/zhengqiu?t={token}"))).send().await.unwrap();
+    assert_eq!(r.status(), 403, "a revoked link stops working");
+    assert_eq!(app.store().count_responses(None).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_posts_with_one_key_store_one_response_and_another_body_gets_409() {
+    let app = TestApp::spawn().await;
+    let body = json!({"category": "qz", "answers": {"team": "同一份意见，重复提交", "has_member": "no", "satisfaction": "2"}});
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let (c, url, body) = (app.citizen.clone(), app.url("/api/v1/forms/zhengqiu/responses"), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = c.post(url).header("Idempotency-Key", "same-key-for-all-50").json(&body).send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<serde_json::Value>().await.unwrap()["receipt"].as_str().unwrap().to_owned())
+        }));
+    }
+    let mut receipts = std::collections::HashSet::new();
+    let mut created = 0;
+    for t in tasks {
+        let (status, receipt) = t.await.unwrap();
+        assert!(status == 201 || status == 200);
+        created += usize::from(status == 201);
+        receipts.insert(receipt);
+    }
+    assert_eq!(created, 1);
+    assert_eq!(receipts.len(), 1, "every retry gets the same receipt");
+    assert_eq!(app.store().count_responses(None).await.unwrap(), 1);
+    let other = json!({"category": "qz", "answers": {"team": "另一份不同的意见", "has_member": "no", "satisfaction": "2"}});
+    assert_eq!(app.submit_json("zhengqiu", "same-key-for-all-50", &other).await.status(), 409);
+    // The HTML form behaves the same: a double tap is one response.
+    let key = app.form_key("zhengqiu").await;
+    let answers = [("_category", "qz"), ("q_team", "双击提交的意见"), ("q_has_member", "no"), ("q_satisfaction", "3")];
+    let a = app.post_form_with_key("zhengqiu", &key, &answers).await;
+    let b = app.post_form_with_key("zhengqiu", &key, &answers).await;
+    assert_eq!(a.headers()["location"], b.headers()["location"]);
+    let changed = [("_category", "qz"), ("q_team", "改了内容再提交"), ("q_has_member", "no"), ("q_satisfaction", "3")];
+    assert_eq!(app.post_form_with_key("zhengqiu", &key, &changed).await.status(), 409);
+    assert_eq!(app.store().count_responses(None).await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn a_forged_submission_key_keeps_the_input_and_asks_to_submit_again() {
+    let app = TestApp::spawn().await;
+    let r = app.post_form_with_key("zhengqiu", "made-up-key.abc", &[("_category", "qz"), ("q_team", "我写了很多内容")]).await;
+    assert_eq!(r.status(), 400);
+    let html = r.text().await.unwrap();
+    assert!(texts(&html, "textarea[name=q_team]").contains(&"我写了很多内容".to_owned()));
+    assert!(texts(&html, ".notice")[0].contains("再点一次"));
+}
+
+#[tokio::test]
+async fn the_honeypot_refuses_without_losing_input() {
+    let app = TestApp::spawn().await;
+    let r = app.post_form("zhengqiu", &[("_hp", "http://spam"), ("_category", "qz"), ("q_team", "正常的意见内容"), ("q_has_member", "no"), ("q_satisfaction", "2")]).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(app.store().count_responses(None).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn markup_in_every_field_comes_back_escaped() {
+    let app = TestApp::spawn().await;
+    let evil = "<script>alert('x')</script><img src=x onerror=alert(1)>";
+    // Re-rendered with errors: the typed text is escaped in every field.
+    let r = app.post_form("alltypes", &[("_category", "qz"), ("q_opinion", evil), ("q_short", evil), ("q_count", evil), ("q_day", evil), ("q_tel", evil)]).await;
+    let html = r.text().await.unwrap();
+    assert!(!html.contains("<script>alert"), "raw markup must never come back");
+    assert!(!html.contains("<img src=x"));
+    assert!(html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"));
+    // Stored, then shown on the receipt page: nothing of it is rendered as markup.
+    let receipt = app.submit_opinion(evil).await;
+    let page = app.citizen.get(app.url(&format!("/f/zhengqiu/r/{receipt}"))).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("<script>alert"));
+}
+
+#[tokio::test]
+async fn a_body_over_64_kib_is_refused_with_413() {
+    let app = TestApp::spawn().await;
+    let big = "长".repeat(30_000);
+    let r = app.post_form("zhengqiu", &[("_category", "qz"), ("q_team", &big)]).await;
+    assert_eq!(r.status(), 413);
+    let r = app.submit_json("zhengqiu", "big-body-key", &json!({"answers": {"team": big}})).await;
+    assert_eq!(r.status(), 413);
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_4xx_json_error() {
+    let app = TestApp::spawn().await;
+    for (ctype, body) in [
+        ("application/json", b"{not json".to_vec()),
+        ("application/json", vec![0xff, 0xfe, 0x00]),
+        ("text/plain", b"{}".to_vec()),
+        ("application/json", format!("{}{}", "[".repeat(5000), "]".repeat(5000)).into_bytes()),
+    ] {
+        let r = app
+            .citizen
+            .post(app.url("/api/v1/forms/zhengqiu/responses"))
+            .header("Idempotency-Key", "malformed-key")
+            .header("content-type", ctype)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_client_error(), "{}", r.status());
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert!(v["error"].is_string());
+    }
+}
+
+#[tokio::test]
+async fn the_api_describes_itself() {
+    let app = TestApp::spawn().await;
+    let doc: serde_json::Value = app.citizen.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert!(doc["paths"]["/api/v1/forms/{slug}/responses"]["post"].is_object());
+    assert!(doc["paths"]["/api/v1/forms/{slug}"]["get"].is_object());
+    let form: serde_json::Value = app.citizen.get(app.url("/api/v1/forms/ceping")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(form["questions"][0]["kind"], "matrix");
+    assert_eq!(form["questions"][0]["rows"].as_array().unwrap().len(), 8);
+}
+
+#[tokio::test]
+async fn a_cross_site_post_is_refused() {
+    let app = TestApp::spawn().await;
+    let key = app.form_key("zhengqiu").await;
+    let r = app
+        .citizen
+        .post(app.url("/f/zhengqiu"))
+        .header("Origin", "https://evil.example")
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&[("_key", key.as_str()), ("_category", "qz"), ("q_team", "跨站提交"), ("q_has_member", "no"), ("q_satisfaction", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(app.store().count_responses(None).await.unwrap(), 0);
+}

@@ -1,0 +1,190 @@
+//! Form definitions: shipped forms pass, broken ones are refused with file, question and reason, and a
+//! stored response keeps the questions it answered after the form file changes.
+
+use crate::helpers::{TestApp, test_forms};
+use std::path::Path;
+use std::process::Command;
+
+const GOOD: &str = r#"
+slug = "probe"
+title = "测试表"
+categories = [ { code = "qz", label = "群众" } ]
+
+[[question]]
+id = "pick"
+kind = "single_choice"
+title = "选择"
+choices = [ { code = "a", label = "甲" } ]
+
+[[question]]
+id = "text"
+kind = "long_text"
+title = "意见"
+opinion = true
+"#;
+
+/// Writes the shipped forms plus `probe.toml` with `text`, loads the folder, and returns the problems.
+fn problems(text: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let forms = test_forms(dir.path());
+    std::fs::write(forms.join("probe.toml"), text).unwrap();
+    match wenji::forms_dir::load(&forms) {
+        Ok(_) => Vec::new(),
+        Err(errs) => errs.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn assert_refused(text: &str, question: Option<&str>, reason: &str) {
+    let errs = problems(text);
+    let hit = errs.iter().find(|e| {
+        e.contains("probe.toml") && question.is_none_or(|q| e.contains(&format!("题目 `{q}`"))) && e.contains(reason)
+    });
+    assert!(hit.is_some(), "expected probe.toml / {question:?} / {reason:?}, got {errs:#?}");
+}
+
+#[test]
+fn the_fixture_base_definition_is_valid() {
+    assert!(problems(GOOD).is_empty(), "{:?}", problems(GOOD));
+}
+
+#[test]
+fn a_duplicate_question_id_is_refused() {
+    let t = format!("{GOOD}\n[[question]]\nid = \"text\"\nkind = \"short_text\"\ntitle = \"又一题\"\n");
+    assert_refused(&t, Some("text"), "题目 id 重复");
+}
+
+#[test]
+fn an_empty_choice_list_is_refused() {
+    assert_refused(&GOOD.replace(r#"choices = [ { code = "a", label = "甲" } ]"#, "choices = []"), Some("pick"), "选项列表为空");
+}
+
+#[test]
+fn a_condition_on_an_unknown_question_is_refused() {
+    let t = GOOD.replace("opinion = true", "opinion = true\nshow_if = { question = \"nope\", equals = \"a\" }");
+    assert_refused(&t, Some("text"), "`nope` 不存在或不在本题之前");
+}
+
+#[test]
+fn a_condition_on_a_later_question_is_refused() {
+    let t = GOOD.replace(
+        "title = \"选择\"",
+        "title = \"选择\"\nshow_if = { question = \"text\", equals = \"a\" }",
+    );
+    assert_refused(&t, Some("pick"), "`text` 不存在或不在本题之前");
+}
+
+#[test]
+fn a_condition_on_an_unknown_choice_is_refused() {
+    let t = GOOD.replace("opinion = true", "opinion = true\nshow_if = { question = \"pick\", equals = \"zz\" }");
+    assert_refused(&t, Some("text"), "`zz` 不是题目 `pick` 的选项");
+}
+
+#[test]
+fn a_bad_date_is_refused() {
+    assert_refused(&GOOD.replace("categories", "opens_at = \"2026-13-45\"\ncategories"), None, "opens_at 的日期 `2026-13-45` 无法识别");
+}
+
+#[test]
+fn closing_before_opening_is_refused() {
+    let t = GOOD.replace("categories", "opens_at = \"2026-06-01\"\ncloses_at = \"2026-05-01\"\ncategories");
+    assert_refused(&t, None, "早于或等于 opens_at");
+}
+
+#[test]
+fn an_unknown_area_code_is_refused() {
+    let t = GOOD.replace("opinion = true", "opinion = true\nareas = [9]");
+    assert_refused(&t, Some("text"), "领域代码 9 不存在");
+}
+
+#[test]
+fn an_unknown_unit_code_is_refused() {
+    assert_refused(&GOOD.replace("categories", "units = [\"no-such-unit\"]\ncategories"), None, "`no-such-unit` 不在 units.toml 中");
+}
+
+#[test]
+fn an_unknown_question_kind_is_refused() {
+    assert_refused(&GOOD.replace("kind = \"long_text\"", "kind = \"essay\""), Some("text"), "未知的题型 `essay`");
+}
+
+#[test]
+fn min_length_over_max_length_is_refused() {
+    let t = GOOD.replace("opinion = true", "opinion = true\nmin_length = 50\nmax_length = 10");
+    assert_refused(&t, Some("text"), "min_length（50）大于 max_length（10）");
+}
+
+#[test]
+fn an_opinion_on_a_choice_question_is_refused() {
+    let t = GOOD.replace("title = \"选择\"", "title = \"选择\"\nopinion = true");
+    assert_refused(&t, Some("pick"), "只有文字题");
+}
+
+#[test]
+fn a_required_contact_field_is_refused() {
+    let t = format!("{GOOD}\n[[question]]\nid = \"tel\"\nkind = \"phone\"\ntitle = \"电话\"\nrequired = true\ncontact_purpose = \"回复\"\n");
+    assert_refused(&t, Some("tel"), "联系方式题不能必填");
+}
+
+#[test]
+fn a_phone_question_without_a_purpose_is_refused() {
+    let t = format!("{GOOD}\n[[question]]\nid = \"tel\"\nkind = \"phone\"\ntitle = \"电话\"\n");
+    assert_refused(&t, Some("tel"), "必须写 contact_purpose");
+}
+
+#[test]
+fn a_matrix_without_a_scale_is_refused() {
+    let t = format!("{GOOD}\n[[question]]\nid = \"grid\"\nkind = \"matrix\"\ntitle = \"测评\"\nrows_from = \"areas\"\n");
+    assert_refused(&t, Some("grid"), "缺少 scale");
+}
+
+#[test]
+fn a_misspelt_key_is_refused_with_its_line() {
+    assert_refused(&GOOD.replace("title = \"意见\"", "titel = \"意见\""), None, "文件格式错误");
+}
+
+#[test]
+fn a_duplicate_slug_across_files_is_refused() {
+    assert_refused(&GOOD.replace("slug = \"probe\"", "slug = \"zhengqiu\""), None, "slug `zhengqiu` 与");
+}
+
+fn wenji(forms: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_wenji"));
+    c.arg("check-forms").env("WENJI_FORMS_DIR", forms);
+    c
+}
+
+#[test]
+fn check_forms_passes_on_the_shipped_forms() {
+    let out = wenji(&Path::new(env!("CARGO_MANIFEST_DIR")).join("forms")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for slug in ["zhengqiu", "ceping", "zoufang"] {
+        assert!(stdout.contains(slug), "{stdout}");
+    }
+}
+
+#[test]
+fn check_forms_exits_non_zero_and_names_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let forms = test_forms(dir.path());
+    std::fs::write(forms.join("probe.toml"), GOOD.replace("kind = \"long_text\"", "kind = \"essay\"")).unwrap();
+    let out = wenji(&forms).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("probe.toml: 题目 `text`: 未知的题型 `essay`"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_response_reads_back_with_its_original_questions_after_the_form_changes() {
+    let app = TestApp::spawn().await;
+    let receipt = app.submit_opinion("办事效率需要提高").await;
+    // The bureau rewrites the question's title and reloads.
+    let path = app.config.forms_dir.join("zhengqiu-yijian.toml");
+    let text = std::fs::read_to_string(&path).unwrap().replace("对局领导班子的意见和建议", "改过的题目");
+    std::fs::write(&path, text).unwrap();
+    let catalog = wenji::forms_dir::load(&app.config.forms_dir).unwrap();
+    let versions = app.store().sync_catalog(&catalog).await.unwrap();
+    let stored = app.store().response_by_receipt(&receipt).await.unwrap();
+    assert_eq!(stored.form.question("team").unwrap().title, "对局领导班子的意见和建议");
+    assert_ne!(versions["zhengqiu"], app.state.forms().versions["zhengqiu"], "the edit is a new version");
+    assert_eq!(catalog.form("zhengqiu").unwrap().question("team").unwrap().title, "改过的题目");
+}

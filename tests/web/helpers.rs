@@ -1,0 +1,197 @@
+//! `TestApp`: a real server on a real socket over a fresh real database (a SQLite file, or a fresh
+//! PostgreSQL schema when `WENJI_TEST_PG_URL` is set), migrated by the real migrations, with the shipped
+//! forms plus the test fixtures.
+
+#![allow(dead_code)]
+
+use reqwest::redirect::Policy;
+use sea_orm::{ConnectionTrait, Database};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use wenji::config::Config;
+use wenji::domain::user::Role;
+use wenji::store::Store;
+use wenji::web::state::{AppState, WebSettings};
+
+pub const PASSWORD: &str = "Test-Passw0rd-2026";
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub dir: tempfile::TempDir,
+    pub config: Config,
+    /// A client without cookies (a citizen).
+    pub citizen: reqwest::Client,
+}
+
+/// Copies the shipped forms (without their open/close dates, so tests do not depend on the calendar)
+/// and the fixtures into `dir/forms`.
+pub fn test_forms(dir: &Path) -> PathBuf {
+    let forms = dir.join("forms");
+    std::fs::create_dir_all(&forms).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for entry in std::fs::read_dir(root.join("forms")).unwrap() {
+        let p = entry.unwrap().path();
+        let text = std::fs::read_to_string(&p).unwrap();
+        let text: String =
+            text.lines().filter(|l| !l.starts_with("opens_at") && !l.starts_with("closes_at")).map(|l| format!("{l}\n")).collect();
+        std::fs::write(forms.join(p.file_name().unwrap()), text).unwrap();
+    }
+    for entry in std::fs::read_dir(root.join("tests/fixtures/forms")).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, forms.join(p.file_name().unwrap())).unwrap();
+    }
+    forms
+}
+
+/// A fresh database URL: a SQLite file in `dir`, or a new schema in the PostgreSQL test database.
+pub async fn fresh_database(dir: &Path) -> String {
+    match std::env::var("WENJI_TEST_PG_URL") {
+        Ok(pg) if !pg.is_empty() => {
+            let schema = format!("t_{}", hex::encode(rand::random::<[u8; 6]>()));
+            let db = Database::connect(&pg).await.expect("connect to the PostgreSQL test database");
+            db.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.unwrap();
+            db.close().await.ok();
+            let sep = if pg.contains('?') { '&' } else { '?' };
+            format!("{pg}{sep}options[search_path]={schema}")
+        }
+        _ => format!("sqlite://{}?mode=rwc", dir.join("wenji.db").display()),
+    }
+}
+
+pub fn is_postgres() -> bool {
+    std::env::var("WENJI_TEST_PG_URL").is_ok_and(|v| !v.is_empty())
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Spawns with settings adjusted by `f`.
+    pub async fn spawn_with(f: impl FnOnce(&mut WebSettings)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let forms_dir = test_forms(dir.path());
+        let config = Config {
+            database_url: fresh_database(dir.path()).await,
+            forms_dir: forms_dir.clone(),
+            data_dir: dir.path().join("data"),
+            exports_dir: dir.path().join("exports"),
+            public_url: None,
+        };
+        let mut settings = WebSettings {
+            base_url: String::new(),
+            secure_cookies: false,
+            submit_burst: 10_000,
+            submit_per_minute: 10_000,
+            exports_dir: config.exports_dir.clone(),
+            forms_dir,
+            small_cell_k: 5,
+        };
+        f(&mut settings);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        settings.base_url = format!("http://{addr}");
+        let state = wenji::cli::serve::build_state(&config, settings).await.expect("state builds");
+        let app = wenji::web::router(state.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+        });
+        TestApp { base: format!("http://{addr}"), state, dir, config, citizen: client(false) }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    /// A browser-like client (cookies kept, redirects not followed).
+    pub fn browser(&self) -> reqwest::Client {
+        client(true)
+    }
+
+    /// Fetches a form page and returns its submission key.
+    pub async fn form_key(&self, slug: &str) -> String {
+        let html = self.citizen.get(self.url(&format!("/f/{slug}"))).send().await.unwrap().text().await.unwrap();
+        hidden(&html, "_key").expect("the form page has a submission key")
+    }
+
+    /// Posts the HTML form with `pairs` (question fields as `q_id`), with a fresh key.
+    pub async fn post_form(&self, slug: &str, pairs: &[(&str, &str)]) -> reqwest::Response {
+        let key = self.form_key(slug).await;
+        self.post_form_with_key(slug, &key, pairs).await
+    }
+
+    pub async fn post_form_with_key(&self, slug: &str, key: &str, pairs: &[(&str, &str)]) -> reqwest::Response {
+        let mut body: Vec<(&str, &str)> = vec![("_key", key)];
+        body.extend_from_slice(pairs);
+        self.citizen.post(self.url(&format!("/f/{slug}"))).form(&body).send().await.unwrap()
+    }
+
+    /// Submits a valid opinion through the HTML form and returns the receipt.
+    pub async fn submit_opinion(&self, text: &str) -> String {
+        let r = self
+            .post_form(
+                "zhengqiu",
+                &[("_category", "qz"), ("q_team", text), ("q_has_member", "no"), ("q_satisfaction", "2")],
+            )
+            .await;
+        assert_eq!(r.status(), 303, "submission should redirect to the receipt");
+        let loc = r.headers()["location"].to_str().unwrap().to_owned();
+        loc.split("/r/").nth(1).unwrap().split('?').next().unwrap().to_owned()
+    }
+
+    /// Posts JSON to the submission API.
+    pub async fn submit_json(&self, slug: &str, key: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.citizen
+            .post(self.url(&format!("/api/v1/forms/{slug}/responses")))
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates an account directly in the store.
+    pub async fn create_user(&self, name: &str, role: Role) {
+        let hash = wenji::domain_password::hash(PASSWORD).unwrap();
+        self.store().create_user(name, name, role, &hash).await.unwrap();
+    }
+
+    /// A signed-in client of a new account with `role`, and its CSRF token.
+    pub async fn login_as(&self, role: Role) -> (reqwest::Client, String) {
+        let name = format!("{}-{}", role.as_str(), hex::encode(rand::random::<[u8; 3]>()));
+        self.create_user(&name, role).await;
+        self.login(&name, PASSWORD).await
+    }
+
+    pub async fn login(&self, name: &str, password: &str) -> (reqwest::Client, String) {
+        let c = self.browser();
+        let r = c.post(self.url("/login")).form(&[("username", name), ("password", password)]).send().await.unwrap();
+        assert_eq!(r.status(), 303, "sign-in as {name} should succeed");
+        let home = c.get(self.url("/w")).send().await.unwrap().text().await.unwrap();
+        let csrf = hidden(&home, "_csrf").expect("the workspace page carries a CSRF token");
+        (c, csrf)
+    }
+}
+
+pub fn client(cookies: bool) -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(cookies).redirect(Policy::none()).build().unwrap()
+}
+
+/// The value of the hidden input named `name`.
+pub fn hidden(html: &str, name: &str) -> Option<String> {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(&format!("input[name=\"{name}\"]")).unwrap();
+    doc.select(&sel).next().and_then(|e| e.value().attr("value")).map(str::to_owned)
+}
+
+/// The texts of the elements matching `selector`.
+pub fn texts(html: &str, selector: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(selector).unwrap();
+    doc.select(&sel).map(|e| e.text().collect::<String>().trim().to_owned()).collect()
+}
