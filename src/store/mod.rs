@@ -5,6 +5,7 @@ pub mod audit;
 pub mod catalog;
 pub(crate) mod entities;
 pub mod links;
+pub mod opinions;
 pub mod sessions;
 pub mod submissions;
 pub mod users;

@@ -23,13 +23,18 @@ async fn a_valid_html_submission_redirects_to_a_receipt_and_stores_one_opinion()
 #[tokio::test]
 async fn every_validation_rule_names_its_field_in_chinese_and_keeps_the_input() {
     let app = TestApp::spawn().await;
-    let cases: &[(&[(&str, &str)], &str, &str)] = &[
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: &[Case] = &[
         (&[("q_pick", "a")], "opinion", "必答题"),
         (&[("q_opinion", "字"), ("q_pick", "a")], "opinion", "至少写 2 个字"),
         (&[("q_opinion", &"长".repeat(51)), ("q_pick", "a")], "opinion", "最多 50 个字"),
         (&[("q_opinion", "好的意见"), ("q_pick", "c")], "pick", "请从给出的选项中选择"),
         (&[("q_opinion", "好的意见"), ("q_pick", "b")], "more", "必答题"),
-        (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_many", "x"), ("q_many", "y"), ("q_many", "z")], "many", "最多选择 2 项"),
+        (
+            &[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_many", "x"), ("q_many", "y"), ("q_many", "z")],
+            "many",
+            "最多选择 2 项",
+        ),
         (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_rate", "9")], "rate", "等级"),
         (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_grid.a1", "7")], "grid", "等级"),
         (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_count", "abc")], "count", "请填写数字"),
@@ -38,7 +43,11 @@ async fn every_validation_rule_names_its_field_in_chinese_and_keeps_the_input() 
         (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_day", "2026/05/01")], "day", "2026-05-01 的格式"),
         (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_day", "2031-01-01")], "day", "范围"),
         (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_tel", "abc")], "tel", "有效的电话号码"),
-        (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_short", "超过十个字的简短回答啊啊")], "short", "最多 10 个字"),
+        (
+            &[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_short", "超过十个字的简短回答啊啊")],
+            "short",
+            "最多 10 个字",
+        ),
         (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("_category", "zz")], "_category", "请从给出的身份中选择"),
     ];
     for (pairs, field, reason) in cases {
@@ -62,7 +71,12 @@ async fn every_validation_rule_names_its_field_in_chinese_and_keeps_the_input() 
 #[tokio::test]
 async fn a_hidden_conditional_question_is_ignored() {
     let app = TestApp::spawn().await;
-    let r = app.post_form("alltypes", &[("_category", "qz"), ("q_opinion", "意见内容"), ("q_pick", "a"), ("q_more", "不应保存")]).await;
+    let r = app
+        .post_form(
+            "alltypes",
+            &[("_category", "qz"), ("q_opinion", "意见内容"), ("q_pick", "a"), ("q_more", "不应保存")],
+        )
+        .await;
     assert_eq!(r.status(), 303);
     let receipt = r.headers()["location"].to_str().unwrap().rsplit('/').next().unwrap().to_owned();
     let stored = app.store().response_by_receipt(&receipt).await.unwrap();
@@ -112,10 +126,17 @@ async fn a_unit_link_binds_the_unit_and_forged_or_edited_tokens_are_refused() {
     let page = app.citizen.get(app.url(&format!("/f/zhengqiu?t={token}"))).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("清溪镇司法所"));
     let key = hidden(&page, "_key").unwrap();
-    let answers = [("_t", token.as_str()), ("_category", "qz"), ("q_team", "调解工作做得好"), ("q_has_member", "no"), ("q_satisfaction", "1")];
+    let answers = [
+        ("_t", token.as_str()),
+        ("_category", "qz"),
+        ("q_team", "调解工作做得好"),
+        ("q_has_member", "no"),
+        ("q_satisfaction", "1"),
+    ];
     let r = app.post_form_with_key("zhengqiu", &key, &answers).await;
     assert_eq!(r.status(), 303);
-    let receipt = r.headers()["location"].to_str().unwrap().split("/r/").nth(1).unwrap().split('?').next().unwrap().to_owned();
+    let receipt =
+        r.headers()["location"].to_str().unwrap().split("/r/").nth(1).unwrap().split('?').next().unwrap().to_owned();
     assert_eq!(app.store().response_by_receipt(&receipt).await.unwrap().unit_code.as_deref(), Some("sfs-qingxi"));
     // Editing the id into another unit's link, or inventing a signature, is refused.
     let edited = token.replacen(&qingxi.id.to_string(), &baishi.id.to_string(), 1);
@@ -135,7 +156,8 @@ async fn a_unit_link_binds_the_unit_and_forged_or_edited_tokens_are_refused() {
 #[tokio::test]
 async fn fifty_concurrent_posts_with_one_key_store_one_response_and_another_body_gets_409() {
     let app = TestApp::spawn().await;
-    let body = json!({"category": "qz", "answers": {"team": "同一份意见，重复提交", "has_member": "no", "satisfaction": "2"}});
+    let body =
+        json!({"category": "qz", "answers": {"team": "同一份意见，重复提交", "has_member": "no", "satisfaction": "2"}});
     let mut tasks = Vec::new();
     for _ in 0..50 {
         let (c, url, body) = (app.citizen.clone(), app.url("/api/v1/forms/zhengqiu/responses"), body.clone());
@@ -156,7 +178,8 @@ async fn fifty_concurrent_posts_with_one_key_store_one_response_and_another_body
     assert_eq!(created, 1);
     assert_eq!(receipts.len(), 1, "every retry gets the same receipt");
     assert_eq!(app.store().count_responses(None).await.unwrap(), 1);
-    let other = json!({"category": "qz", "answers": {"team": "另一份不同的意见", "has_member": "no", "satisfaction": "2"}});
+    let other =
+        json!({"category": "qz", "answers": {"team": "另一份不同的意见", "has_member": "no", "satisfaction": "2"}});
     assert_eq!(app.submit_json("zhengqiu", "same-key-for-all-50", &other).await.status(), 409);
     // The HTML form behaves the same: a double tap is one response.
     let key = app.form_key("zhengqiu").await;
@@ -172,7 +195,9 @@ async fn fifty_concurrent_posts_with_one_key_store_one_response_and_another_body
 #[tokio::test]
 async fn a_forged_submission_key_keeps_the_input_and_asks_to_submit_again() {
     let app = TestApp::spawn().await;
-    let r = app.post_form_with_key("zhengqiu", "made-up-key.abc", &[("_category", "qz"), ("q_team", "我写了很多内容")]).await;
+    let r = app
+        .post_form_with_key("zhengqiu", "made-up-key.abc", &[("_category", "qz"), ("q_team", "我写了很多内容")])
+        .await;
     assert_eq!(r.status(), 400);
     let html = r.text().await.unwrap();
     assert!(texts(&html, "textarea[name=q_team]").contains(&"我写了很多内容".to_owned()));
@@ -182,7 +207,18 @@ async fn a_forged_submission_key_keeps_the_input_and_asks_to_submit_again() {
 #[tokio::test]
 async fn the_honeypot_refuses_without_losing_input() {
     let app = TestApp::spawn().await;
-    let r = app.post_form("zhengqiu", &[("_hp", "http://spam"), ("_category", "qz"), ("q_team", "正常的意见内容"), ("q_has_member", "no"), ("q_satisfaction", "2")]).await;
+    let r = app
+        .post_form(
+            "zhengqiu",
+            &[
+                ("_hp", "http://spam"),
+                ("_category", "qz"),
+                ("q_team", "正常的意见内容"),
+                ("q_has_member", "no"),
+                ("q_satisfaction", "2"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), 422);
     assert_eq!(app.store().count_responses(None).await.unwrap(), 0);
 }
@@ -192,14 +228,27 @@ async fn markup_in_every_field_comes_back_escaped() {
     let app = TestApp::spawn().await;
     let evil = "<script>alert('x')</script><img src=x onerror=alert(1)>";
     // Re-rendered with errors: the typed text is escaped in every field.
-    let r = app.post_form("alltypes", &[("_category", "qz"), ("q_opinion", evil), ("q_short", evil), ("q_count", evil), ("q_day", evil), ("q_tel", evil)]).await;
+    let r = app
+        .post_form(
+            "alltypes",
+            &[
+                ("_category", "qz"),
+                ("q_opinion", evil),
+                ("q_short", evil),
+                ("q_count", evil),
+                ("q_day", evil),
+                ("q_tel", evil),
+            ],
+        )
+        .await;
     let html = r.text().await.unwrap();
     assert!(!html.contains("<script>alert"), "raw markup must never come back");
     assert!(!html.contains("<img src=x"));
     assert!(html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"));
     // Stored, then shown on the receipt page: nothing of it is rendered as markup.
     let receipt = app.submit_opinion(evil).await;
-    let page = app.citizen.get(app.url(&format!("/f/zhengqiu/r/{receipt}"))).send().await.unwrap().text().await.unwrap();
+    let page =
+        app.citizen.get(app.url(&format!("/f/zhengqiu/r/{receipt}"))).send().await.unwrap().text().await.unwrap();
     assert!(!page.contains("<script>alert"));
 }
 
@@ -240,10 +289,12 @@ async fn malformed_json_is_a_4xx_json_error() {
 #[tokio::test]
 async fn the_api_describes_itself() {
     let app = TestApp::spawn().await;
-    let doc: serde_json::Value = app.citizen.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: serde_json::Value =
+        app.citizen.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
     assert!(doc["paths"]["/api/v1/forms/{slug}/responses"]["post"].is_object());
     assert!(doc["paths"]["/api/v1/forms/{slug}"]["get"].is_object());
-    let form: serde_json::Value = app.citizen.get(app.url("/api/v1/forms/ceping")).send().await.unwrap().json().await.unwrap();
+    let form: serde_json::Value =
+        app.citizen.get(app.url("/api/v1/forms/ceping")).send().await.unwrap().json().await.unwrap();
     assert_eq!(form["questions"][0]["kind"], "matrix");
     assert_eq!(form["questions"][0]["rows"].as_array().unwrap().len(), 8);
 }
@@ -257,7 +308,13 @@ async fn a_cross_site_post_is_refused() {
         .post(app.url("/f/zhengqiu"))
         .header("Origin", "https://evil.example")
         .header("Sec-Fetch-Site", "cross-site")
-        .form(&[("_key", key.as_str()), ("_category", "qz"), ("q_team", "跨站提交"), ("q_has_member", "no"), ("q_satisfaction", "1")])
+        .form(&[
+            ("_key", key.as_str()),
+            ("_category", "qz"),
+            ("q_team", "跨站提交"),
+            ("q_has_member", "no"),
+            ("q_satisfaction", "1"),
+        ])
         .send()
         .await
         .unwrap();

@@ -55,7 +55,11 @@ fn a_duplicate_question_id_is_refused() {
 
 #[test]
 fn an_empty_choice_list_is_refused() {
-    assert_refused(&GOOD.replace(r#"choices = [ { code = "a", label = "甲" } ]"#, "choices = []"), Some("pick"), "选项列表为空");
+    assert_refused(
+        &GOOD.replace(r#"choices = [ { code = "a", label = "甲" } ]"#, "choices = []"),
+        Some("pick"),
+        "选项列表为空",
+    );
 }
 
 #[test]
@@ -66,10 +70,7 @@ fn a_condition_on_an_unknown_question_is_refused() {
 
 #[test]
 fn a_condition_on_a_later_question_is_refused() {
-    let t = GOOD.replace(
-        "title = \"选择\"",
-        "title = \"选择\"\nshow_if = { question = \"text\", equals = \"a\" }",
-    );
+    let t = GOOD.replace("title = \"选择\"", "title = \"选择\"\nshow_if = { question = \"text\", equals = \"a\" }");
     assert_refused(&t, Some("pick"), "`text` 不存在或不在本题之前");
 }
 
@@ -81,7 +82,11 @@ fn a_condition_on_an_unknown_choice_is_refused() {
 
 #[test]
 fn a_bad_date_is_refused() {
-    assert_refused(&GOOD.replace("categories", "opens_at = \"2026-13-45\"\ncategories"), None, "opens_at 的日期 `2026-13-45` 无法识别");
+    assert_refused(
+        &GOOD.replace("categories", "opens_at = \"2026-13-45\"\ncategories"),
+        None,
+        "opens_at 的日期 `2026-13-45` 无法识别",
+    );
 }
 
 #[test]
@@ -98,7 +103,11 @@ fn an_unknown_area_code_is_refused() {
 
 #[test]
 fn an_unknown_unit_code_is_refused() {
-    assert_refused(&GOOD.replace("categories", "units = [\"no-such-unit\"]\ncategories"), None, "`no-such-unit` 不在 units.toml 中");
+    assert_refused(
+        &GOOD.replace("categories", "units = [\"no-such-unit\"]\ncategories"),
+        None,
+        "`no-such-unit` 不在 units.toml 中",
+    );
 }
 
 #[test]
@@ -120,7 +129,9 @@ fn an_opinion_on_a_choice_question_is_refused() {
 
 #[test]
 fn a_required_contact_field_is_refused() {
-    let t = format!("{GOOD}\n[[question]]\nid = \"tel\"\nkind = \"phone\"\ntitle = \"电话\"\nrequired = true\ncontact_purpose = \"回复\"\n");
+    let t = format!(
+        "{GOOD}\n[[question]]\nid = \"tel\"\nkind = \"phone\"\ntitle = \"电话\"\nrequired = true\ncontact_purpose = \"回复\"\n"
+    );
     assert_refused(&t, Some("tel"), "联系方式题不能必填");
 }
 
@@ -132,7 +143,8 @@ fn a_phone_question_without_a_purpose_is_refused() {
 
 #[test]
 fn a_matrix_without_a_scale_is_refused() {
-    let t = format!("{GOOD}\n[[question]]\nid = \"grid\"\nkind = \"matrix\"\ntitle = \"测评\"\nrows_from = \"areas\"\n");
+    let t =
+        format!("{GOOD}\n[[question]]\nid = \"grid\"\nkind = \"matrix\"\ntitle = \"测评\"\nrows_from = \"areas\"\n");
     assert_refused(&t, Some("grid"), "缺少 scale");
 }
 

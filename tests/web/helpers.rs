@@ -33,8 +33,11 @@ pub fn test_forms(dir: &Path) -> PathBuf {
     for entry in std::fs::read_dir(root.join("forms")).unwrap() {
         let p = entry.unwrap().path();
         let text = std::fs::read_to_string(&p).unwrap();
-        let text: String =
-            text.lines().filter(|l| !l.starts_with("opens_at") && !l.starts_with("closes_at")).map(|l| format!("{l}\n")).collect();
+        let text: String = text
+            .lines()
+            .filter(|l| !l.starts_with("opens_at") && !l.starts_with("closes_at"))
+            .map(|l| format!("{l}\n"))
+            .collect();
         std::fs::write(forms.join(p.file_name().unwrap()), text).unwrap();
     }
     for entry in std::fs::read_dir(root.join("tests/fixtures/forms")).unwrap() {
