@@ -72,7 +72,13 @@ async fn serve_starts_on_an_empty_database_answers_healthz_logs_forms_and_offers
     let c = crate::helpers::client(true);
     let page = c.get(format!("http://127.0.0.1:{port}/setup?token={token}")).send().await.unwrap();
     assert_eq!(page.status(), 200);
-    let form = [("token", token), ("username", "chen.admin"), ("display_name", "陈管理"), ("password", "Qiu-shui-2026!"), ("password2", "Qiu-shui-2026!")];
+    let form = [
+        ("token", token),
+        ("username", "chen.admin"),
+        ("display_name", "陈管理"),
+        ("password", "Qiu-shui-2026!"),
+        ("password2", "Qiu-shui-2026!"),
+    ];
     let r = c.post(format!("http://127.0.0.1:{port}/setup")).form(&form).send().await.unwrap();
     assert_eq!(r.status(), 303, "the first administrator is created");
     let again = c.get(format!("http://127.0.0.1:{port}/setup?token={token}")).send().await.unwrap();
