@@ -4,3 +4,5 @@ mod helpers;
 
 mod citizens;
 mod forms;
+mod roles;
+mod workspace;

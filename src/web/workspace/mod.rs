@@ -1,4 +1,9 @@
 //! The staff side: sign-in, first-run set-up, and the workspace pages for analysts, leaders and admins.
 
+pub mod admin;
+pub mod card;
+pub mod dashboard;
 pub mod home;
+pub mod inbox;
 pub mod login;
+pub mod tag;
