@@ -7,6 +7,7 @@ mod m20261126_000002_responses;
 mod m20261126_000003_accounts;
 mod m20261126_000004_tagging;
 mod m20261126_000005_export_jobs;
+mod m20261126_000010_inbox_search;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_accounts::Migration),
             Box::new(m20261126_000004_tagging::Migration),
             Box::new(m20261126_000005_export_jobs::Migration),
+            Box::new(m20261126_000010_inbox_search::Migration),
         ]
     }
 }

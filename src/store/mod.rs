@@ -2,11 +2,14 @@
 //! file per aggregate. Errors: [`StoreError`] everywhere in this layer; callers map it to their own.
 
 pub mod audit;
+pub mod bulk;
 pub mod catalog;
 pub(crate) mod entities;
+pub mod inbox;
 pub mod links;
 pub mod opinions;
 pub mod sessions;
+pub(crate) mod sql;
 pub mod submissions;
 pub mod users;
 

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 const FILES: &[(&str, &str, &str)] = &[
     ("wenji.css", "text/css; charset=utf-8", include_str!("assets/wenji.css")),
     ("form.js", "text/javascript; charset=utf-8", include_str!("assets/form.js")),
+    ("tag.js", "text/javascript; charset=utf-8", include_str!("assets/tag.js")),
 ];
 
 /// `GET /assets/{file}`.

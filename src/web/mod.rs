@@ -7,6 +7,18 @@
 //! | `/api/v1/forms/{slug}[/responses]`, `/api/openapi.json` | anyone | JSON API |
 //! | `/login`, `/logout`, `/setup` | staff | sign-in, first administrator |
 //! | `/w/…` | staff by role | inbox, tagging, dashboard, exports, admin |
+//!
+//! Staff routes by role (anonymous: 303 to `/login`; a wrong role: 403):
+//!
+//! | route | admin | analyst | leader |
+//! |---|---|---|---|
+//! | `GET /w`, `POST /logout` | ✓ | ✓ | ✓ |
+//! | `GET /w/inbox` | ✓ | ✓ | ✓ |
+//! | `POST /w/inbox/bulk` | | ✓ | |
+//! | `GET /w/tag`, `GET/POST /w/tag/{id}`, `POST /w/keywords` | | ✓ | |
+//! | `GET /w/api/opinions/{id}`, `POST /w/api/opinions/{id}`, `GET /w/api/next` | | ✓ | |
+//! | `GET /w/dashboard` | ✓ | ✓ | ✓ |
+//! | `GET/POST /w/admin/users`, `GET /w/admin/audit` | ✓ | | |
 
 pub mod api;
 pub mod assets;
@@ -48,6 +60,16 @@ pub fn router(state: AppState) -> Router {
         .route("/w", get(workspace::home::page))
         .route("/w/admin/forms", get(workspace::admin_forms::show))
         .route("/w/admin/forms/reload", post(workspace::admin_forms::reload))
+        .route("/w/inbox", get(workspace::inbox::page))
+        .route("/w/inbox/bulk", post(workspace::inbox::bulk))
+        .route("/w/tag", get(workspace::tag::start))
+        .route("/w/tag/{id}", get(workspace::tag::page).post(workspace::tag::post))
+        .route("/w/keywords", post(workspace::tag::add_keyword))
+        .route("/w/api/opinions/{id}", get(workspace::tag::api_card).post(workspace::tag::api_post))
+        .route("/w/api/next", get(workspace::tag::api_next))
+        .route("/w/dashboard", get(workspace::dashboard::page))
+        .route("/w/admin/users", get(workspace::admin::users).post(workspace::admin::users_post))
+        .route("/w/admin/audit", get(workspace::admin::audit))
         .layer(sessions);
     let public = Router::new()
         .route("/", get(|| async { Redirect::to("/login") }))

@@ -5,3 +5,5 @@ mod helpers;
 mod citizens;
 mod cli;
 mod forms;
+mod roles;
+mod workspace;

@@ -1,0 +1,220 @@
+//! Tagging many opinions at once (bulk add/remove of one area), undoing a tag change, the words analysts
+//! add to areas, and the counts on the leaders' dashboard. Every change is audited in its transaction.
+
+use super::audit::{Actor, append_in};
+use super::entities::{audit, keyword, tag};
+use super::sql::Sql;
+use super::{Result, Store, StoreError, now_ms};
+use crate::domain::area::AreaCode;
+use crate::domain::tagging::TagSource;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::HashMap;
+
+/// Rows per statement in bulk work (well under SQLite's variable limit).
+const CHUNK: usize = 400;
+
+fn areas_text(areas: &[AreaCode]) -> String {
+    areas.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// Parses `"1,3"` (the audit log's form of an area list).
+fn parse_areas(s: &str) -> Result<Vec<AreaCode>> {
+    s.split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let n: i64 = p.trim().parse().map_err(|_| StoreError::Corrupt(format!("area list {s}")))?;
+            AreaCode::try_from(n).map_err(StoreError::Corrupt)
+        })
+        .collect()
+}
+
+async fn areas_in<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<HashMap<i64, Vec<AreaCode>>> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT opinion_id, area_code FROM tag_assignments WHERE opinion_id IN ")
+        .bind_list(ids)
+        .push(" ORDER BY opinion_id, area_code");
+    let mut map: HashMap<i64, Vec<AreaCode>> = HashMap::new();
+    for r in db.query_all_raw(sql.statement()).await? {
+        let a = AreaCode::try_from(i64::from(r.try_get::<i16>("", "area_code")?)).map_err(StoreError::Corrupt)?;
+        map.entry(r.try_get::<i64>("", "opinion_id")?).or_default().push(a);
+    }
+    Ok(map)
+}
+
+impl Store {
+    /// Adds (`add`) or removes one area on every opinion in `ids`; added tags are recorded as bulk.
+    /// Opinions that already have (or lack) the area are left alone. Returns how many changed.
+    ///
+    /// # Errors
+    /// On a database failure (nothing is changed then).
+    pub async fn bulk_tags(&self, ids: &[i64], area: AreaCode, add: bool, actor: &Actor) -> Result<u64> {
+        let txn = self.write_txn().await?;
+        let now = now_ms();
+        let code = i16::from(area.get());
+        let mut changed = 0u64;
+        for chunk in ids.chunks(CHUNK) {
+            let existing = areas_in(&txn, chunk).await?;
+            let mut entries = Vec::new();
+            let mut affected = Vec::new();
+            for id in chunk {
+                let before = existing.get(id).cloned().unwrap_or_default();
+                let has = before.contains(&area);
+                if has == add {
+                    continue;
+                }
+                let mut after: Vec<AreaCode> = before.iter().copied().filter(|a| *a != area).collect();
+                if add {
+                    after.push(area);
+                    after.sort();
+                }
+                affected.push(*id);
+                entries.push(audit::ActiveModel {
+                    at: Set(now),
+                    actor_id: Set(actor.id),
+                    actor_name: Set(actor.name.clone()),
+                    action: Set("tags_changed_bulk".into()),
+                    target: Set(format!("opinion:{id}")),
+                    before: Set(Some(areas_text(&before))),
+                    after: Set(Some(areas_text(&after))),
+                    ..Default::default()
+                });
+            }
+            if affected.is_empty() {
+                continue;
+            }
+            let mut state = Sql::new(txn.get_database_backend());
+            if add {
+                let rows: Vec<tag::ActiveModel> = affected
+                    .iter()
+                    .map(|id| tag::ActiveModel {
+                        opinion_id: Set(*id),
+                        area_code: Set(code),
+                        source: Set(TagSource::Bulk.as_str().to_owned()),
+                        user_id: Set(actor.id),
+                        created_at: Set(now),
+                    })
+                    .collect();
+                tag::Entity::insert_many(rows).exec_without_returning(&txn).await?;
+                state
+                    .push("UPDATE opinions SET state = 'tagged', updated_at = ")
+                    .bind(now)
+                    .push(" WHERE state = 'pending' AND id IN ")
+                    .bind_list(&affected);
+            } else {
+                tag::Entity::delete_many()
+                    .filter(tag::Column::AreaCode.eq(code))
+                    .filter(tag::Column::OpinionId.is_in(affected.clone()))
+                    .exec(&txn)
+                    .await?;
+                state
+                    .push("UPDATE opinions SET state = 'pending', updated_at = ")
+                    .bind(now)
+                    .push(" WHERE state = 'tagged' AND id IN ")
+                    .bind_list(&affected)
+                    .push(" AND NOT EXISTS (SELECT 1 FROM tag_assignments t WHERE t.opinion_id = opinions.id)");
+            }
+            txn.execute_raw(state.statement()).await?;
+            audit::Entity::insert_many(entries).exec_without_returning(&txn).await?;
+            changed += affected.len() as u64;
+        }
+        txn.commit().await.map_err(StoreError::classify)?;
+        Ok(changed)
+    }
+
+    /// Undoes the last tag change on an opinion: restores the areas it had before (re-added areas count
+    /// as typed). Undoing twice redoes. Returns the areas now on the opinion, or `None` when nothing
+    /// was ever changed.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown opinion.
+    pub async fn undo_tags(&self, opinion_id: i64, actor: &Actor) -> Result<Option<Vec<AreaCode>>> {
+        let last = audit::Entity::find()
+            .filter(audit::Column::Target.eq(format!("opinion:{opinion_id}")))
+            .filter(audit::Column::Action.is_in(["tags_changed", "tags_changed_bulk"]))
+            .order_by_desc(audit::Column::Id)
+            .one(self.db())
+            .await?;
+        let Some(last) = last else { return Ok(None) };
+        let before = parse_areas(last.before.as_deref().unwrap_or_default())?;
+        let (_, after) = self.set_tags(opinion_id, &before, |_| TagSource::Typed, actor).await?;
+        Ok(Some(after))
+    }
+
+    /// Words analysts added to areas, for suggestions.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn area_keywords(&self) -> Result<Vec<(AreaCode, String)>> {
+        keyword::Entity::find()
+            .order_by_asc(keyword::Column::Id)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|k| Ok((AreaCode::try_from(i64::from(k.area_code)).map_err(StoreError::Corrupt)?, k.word)))
+            .collect()
+    }
+
+    /// Adds a suggestion word to an area.
+    ///
+    /// # Errors
+    /// `Conflict` when the area already has the word.
+    pub async fn add_area_keyword(&self, area: AreaCode, word: &str, actor: &Actor) -> Result<()> {
+        let txn = self.write_txn().await?;
+        let exists = keyword::Entity::find()
+            .filter(keyword::Column::AreaCode.eq(i16::from(area.get())))
+            .filter(keyword::Column::Word.eq(word))
+            .one(&txn)
+            .await?;
+        if exists.is_some() {
+            return Err(StoreError::Conflict(format!("该领域已有关键词“{word}”")));
+        }
+        keyword::ActiveModel {
+            area_code: Set(i16::from(area.get())),
+            word: Set(word.to_owned()),
+            added_by: Set(actor.name.clone()),
+            created_at: Set(now_ms()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        append_in(&txn, actor, "keyword_added", &format!("area:{area}"), None, Some(word.to_owned())).await?;
+        txn.commit().await.map_err(StoreError::classify)?;
+        Ok(())
+    }
+
+    /// Tags per area, counting only opinions not marked invalid; index = area code − 1.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn area_counts(&self) -> Result<[u64; 8]> {
+        let mut sql = Sql::new(self.db().get_database_backend());
+        sql.push(
+            "SELECT t.area_code, COUNT(*) AS n FROM tag_assignments t JOIN opinions o ON o.id = t.opinion_id \
+             WHERE o.state <> 'invalid' GROUP BY t.area_code",
+        );
+        let mut out = [0u64; 8];
+        for r in self.db().query_all_raw(sql.statement()).await? {
+            let a = AreaCode::try_from(i64::from(r.try_get::<i16>("", "area_code")?)).map_err(StoreError::Corrupt)?;
+            out[a.index()] = u64::try_from(r.try_get::<i64>("", "n")?).unwrap_or(0);
+        }
+        Ok(out)
+    }
+
+    /// Opinions per unit (`by_unit`) or per respondent category, largest first; `None` = not given.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn opinion_counts_by(&self, by_unit: bool) -> Result<Vec<(Option<String>, u64)>> {
+        let col = if by_unit { "unit_code" } else { "category_code" };
+        let mut sql = Sql::new(self.db().get_database_backend());
+        sql.push(&format!("SELECT {col} AS k, COUNT(*) AS n FROM opinions GROUP BY {col} ORDER BY n DESC, k"));
+        self.db()
+            .query_all_raw(sql.statement())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((r.try_get::<Option<String>>("", "k")?, u64::try_from(r.try_get::<i64>("", "n")?).unwrap_or(0)))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,333 @@
+//! The inbox's queries: filtered, searched, keyset-paged lists of opinions, the counts shown above them,
+//! and the walk through untagged opinions that the tagging screen follows.
+//!
+//! Search finds any substring, one character or more: on SQLite a query of three or more characters goes
+//! through the FTS5 trigram index, a shorter one scans with `instr`; PostgreSQL uses `LIKE` (served by the
+//! `pg_trgm` index when it exists) or `strpos` for short queries.
+
+use super::sql::Sql;
+use super::{Result, Store, StoreError};
+use crate::domain::area::AreaCode;
+use crate::domain::tagging::{OpinionState, TagSource};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
+use std::collections::HashMap;
+
+/// What the inbox is narrowed to. Every field is optional; `Default` is "everything".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InboxFilter {
+    pub form: Option<String>,
+    pub unit: Option<String>,
+    pub category: Option<String>,
+    pub area: Option<AreaCode>,
+    /// Only opinions without any tag.
+    pub untagged: bool,
+    pub state: Option<OpinionState>,
+    /// Submitted at or after (ms since the epoch).
+    pub from_ms: Option<i64>,
+    /// Submitted before (ms since the epoch).
+    pub to_ms: Option<i64>,
+    /// Text that must occur in the opinion.
+    pub q: Option<String>,
+}
+
+impl InboxFilter {
+    /// Whether anything narrows the list.
+    pub fn is_active(&self) -> bool {
+        *self != InboxFilter::default()
+    }
+}
+
+/// One line of the inbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboxRow {
+    pub id: i64,
+    pub response_id: i64,
+    pub form_slug: String,
+    pub question_id: String,
+    pub unit_code: Option<String>,
+    pub category_code: Option<String>,
+    pub text: String,
+    pub state: OpinionState,
+    pub representative: bool,
+    pub submitted_at: i64,
+    /// Another opinion has the same fingerprint.
+    pub duplicate: bool,
+    pub areas: Vec<AreaCode>,
+}
+
+/// How far tagging has come.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Progress {
+    pub total: u64,
+    pub pending: u64,
+    pub tagged: u64,
+    pub verify: u64,
+    pub invalid: u64,
+}
+
+impl Progress {
+    /// Opinions no longer waiting (tagged, to be checked, or invalid), in percent.
+    pub fn done_percent(&self) -> u64 {
+        ((self.total - self.pending) * 100).checked_div(self.total).unwrap_or(0)
+    }
+}
+
+fn get<T: sea_orm::TryGetable>(r: &QueryResult, col: &str) -> Result<T> {
+    Ok(r.try_get::<T>("", col)?)
+}
+
+/// Appends ` WHERE …` for `f` (always a valid clause; `1=1` when nothing narrows).
+fn where_clause(sql: &mut Sql, backend: DbBackend, f: &InboxFilter) {
+    sql.push(" WHERE 1=1");
+    if let Some(v) = &f.form {
+        sql.push(" AND o.form_slug = ").bind(v.clone());
+    }
+    if let Some(v) = &f.unit {
+        sql.push(" AND o.unit_code = ").bind(v.clone());
+    }
+    if let Some(v) = &f.category {
+        sql.push(" AND o.category_code = ").bind(v.clone());
+    }
+    if let Some(a) = f.area {
+        sql.push(" AND EXISTS (SELECT 1 FROM tag_assignments t WHERE t.opinion_id = o.id AND t.area_code = ")
+            .bind(i16::from(a.get()))
+            .push(")");
+    }
+    if f.untagged {
+        sql.push(" AND NOT EXISTS (SELECT 1 FROM tag_assignments t WHERE t.opinion_id = o.id)");
+    }
+    if let Some(s) = f.state {
+        sql.push(" AND o.state = ").bind(s.as_str());
+    }
+    if let Some(v) = f.from_ms {
+        sql.push(" AND o.submitted_at >= ").bind(v);
+    }
+    if let Some(v) = f.to_ms {
+        sql.push(" AND o.submitted_at < ").bind(v);
+    }
+    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let long = q.chars().count() >= 3;
+        match backend {
+            DbBackend::Postgres if long => {
+                let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+                sql.push(" AND o.text LIKE ").bind(pattern).push(" ESCAPE '\\'");
+            }
+            DbBackend::Postgres => {
+                sql.push(" AND strpos(o.text, ").bind(q.to_owned()).push(") > 0");
+            }
+            _ if long => {
+                let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+                sql.push(" AND o.id IN (SELECT rowid FROM opinions_fts WHERE opinions_fts MATCH ")
+                    .bind(phrase)
+                    .push(")");
+            }
+            _ => {
+                sql.push(" AND instr(o.text, ").bind(q.to_owned()).push(") > 0");
+            }
+        }
+    }
+}
+
+fn state_of(s: &str) -> Result<OpinionState> {
+    OpinionState::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unknown opinion state {s}")))
+}
+
+impl Store {
+    fn backend(&self) -> DbBackend {
+        self.db().get_database_backend()
+    }
+
+    /// A page of the inbox, newest first, starting below `before` (an id; keyset paging).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn inbox_page(&self, f: &InboxFilter, before: Option<i64>, limit: u64) -> Result<Vec<InboxRow>> {
+        let b = self.backend();
+        let mut sql = Sql::new(b);
+        sql.push(
+            "SELECT o.id, o.response_id, o.form_slug, o.question_id, o.unit_code, o.category_code, o.text, o.state, \
+             o.representative, o.submitted_at, \
+             (CASE WHEN EXISTS (SELECT 1 FROM opinions d WHERE d.fingerprint = o.fingerprint AND d.id <> o.id) \
+             THEN 1 ELSE 0 END) AS dup FROM opinions o",
+        );
+        where_clause(&mut sql, b, f);
+        if let Some(id) = before {
+            sql.push(" AND o.id < ").bind(id);
+        }
+        sql.push(" ORDER BY o.id DESC LIMIT ").bind(i64::try_from(limit).unwrap_or(100));
+        let rows = self.db().query_all_raw(sql.statement()).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(InboxRow {
+                id: get(r, "id")?,
+                response_id: get(r, "response_id")?,
+                form_slug: get(r, "form_slug")?,
+                question_id: get(r, "question_id")?,
+                unit_code: get(r, "unit_code")?,
+                category_code: get(r, "category_code")?,
+                text: get(r, "text")?,
+                state: state_of(&get::<String>(r, "state")?)?,
+                representative: get(r, "representative")?,
+                submitted_at: get(r, "submitted_at")?,
+                duplicate: get::<i32>(r, "dup")? != 0,
+                areas: Vec::new(),
+            });
+        }
+        let ids: Vec<i64> = out.iter().map(|r| r.id).collect();
+        let mut areas = self.areas_of(&ids).await?;
+        for r in &mut out {
+            r.areas = areas.remove(&r.id).unwrap_or_default().into_iter().map(|(a, _)| a).collect();
+        }
+        Ok(out)
+    }
+
+    /// The tags of many opinions at once: id → [(area, source)] in area order.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn areas_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<(AreaCode, TagSource)>>> {
+        let mut map: HashMap<i64, Vec<(AreaCode, TagSource)>> = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut sql = Sql::new(self.backend());
+            sql.push("SELECT opinion_id, area_code, source FROM tag_assignments WHERE opinion_id IN ")
+                .bind_list(chunk)
+                .push(" ORDER BY opinion_id, area_code");
+            for r in self.db().query_all_raw(sql.statement()).await? {
+                let area = AreaCode::try_from(i64::from(get::<i16>(&r, "area_code")?)).map_err(StoreError::Corrupt)?;
+                let src: String = get(&r, "source")?;
+                let src = TagSource::parse(&src).ok_or(StoreError::Corrupt(src))?;
+                map.entry(get(&r, "opinion_id")?).or_default().push((area, src));
+            }
+        }
+        Ok(map)
+    }
+
+    /// How many opinions match `f`.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn inbox_count(&self, f: &InboxFilter) -> Result<u64> {
+        let b = self.backend();
+        let mut sql = Sql::new(b);
+        sql.push("SELECT COUNT(*) AS n FROM opinions o");
+        where_clause(&mut sql, b, f);
+        let r = self.db().query_one_raw(sql.statement()).await?.ok_or(StoreError::NotFound)?;
+        Ok(u64::try_from(get::<i64>(&r, "n")?).unwrap_or(0))
+    }
+
+    /// The ids of every opinion matching `f` (for bulk tagging "all matching").
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn inbox_ids(&self, f: &InboxFilter) -> Result<Vec<i64>> {
+        let b = self.backend();
+        let mut sql = Sql::new(b);
+        sql.push("SELECT o.id FROM opinions o");
+        where_clause(&mut sql, b, f);
+        sql.push(" ORDER BY o.id");
+        let rows = self.db().query_all_raw(sql.statement()).await?;
+        rows.iter().map(|r| get::<i64>(r, "id")).collect()
+    }
+
+    /// Counts by state, for the numbers always shown above the inbox.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn progress(&self) -> Result<Progress> {
+        let mut sql = Sql::new(self.backend());
+        sql.push("SELECT state, COUNT(*) AS n FROM opinions GROUP BY state");
+        let mut p = Progress::default();
+        for r in self.db().query_all_raw(sql.statement()).await? {
+            let n = u64::try_from(get::<i64>(&r, "n")?).unwrap_or(0);
+            match state_of(&get::<String>(&r, "state")?)? {
+                OpinionState::Pending => p.pending += n,
+                OpinionState::Tagged => p.tagged += n,
+                OpinionState::Verify => p.verify += n,
+                OpinionState::Invalid => p.invalid += n,
+            }
+            p.total += n;
+        }
+        Ok(p)
+    }
+
+    /// The next opinion waiting to be tagged after `after` (by id), wrapping round to the first one.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn next_pending(&self, after: i64) -> Result<Option<i64>> {
+        let one = |after: i64| {
+            let mut sql = Sql::new(self.backend());
+            sql.push("SELECT id FROM opinions WHERE state = 'pending' AND id > ")
+                .bind(after)
+                .push(" ORDER BY state, id LIMIT 1");
+            sql.statement()
+        };
+        if let Some(r) = self.db().query_one_raw(one(after)).await? {
+            return Ok(Some(get(&r, "id")?));
+        }
+        match self.db().query_one_raw(one(0)).await? {
+            Some(r) => Ok(Some(get::<i64>(&r, "id")?).filter(|id| *id != after)),
+            None => Ok(None),
+        }
+    }
+
+    /// The opinion just before or after `id` in id order, whatever its state (the arrow keys).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn neighbour(&self, id: i64, forward: bool) -> Result<Option<i64>> {
+        let mut sql = Sql::new(self.backend());
+        if forward {
+            sql.push("SELECT id FROM opinions WHERE id > ").bind(id).push(" ORDER BY id LIMIT 1");
+        } else {
+            sql.push("SELECT id FROM opinions WHERE id < ").bind(id).push(" ORDER BY id DESC LIMIT 1");
+        }
+        match self.db().query_one_raw(sql.statement()).await? {
+            Some(r) => Ok(Some(get(&r, "id")?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether another opinion has this one's fingerprint (a likely duplicate).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn has_duplicate(&self, id: i64, fingerprint: &str) -> Result<bool> {
+        let mut sql = Sql::new(self.backend());
+        sql.push("SELECT COUNT(*) AS n FROM opinions WHERE fingerprint = ")
+            .bind(fingerprint.to_owned())
+            .push(" AND id <> ")
+            .bind(id);
+        let r = self.db().query_one_raw(sql.statement()).await?.ok_or(StoreError::NotFound)?;
+        Ok(get::<i64>(&r, "n")? > 0)
+    }
+
+    /// A response's answers as (question id, value), in stored order.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn answers_of(&self, response_id: i64) -> Result<Vec<(String, String)>> {
+        let mut sql = Sql::new(self.backend());
+        sql.push("SELECT question_id, value FROM answers WHERE response_id = ").bind(response_id).push(" ORDER BY id");
+        let rows = self.db().query_all_raw(sql.statement()).await?;
+        rows.iter().map(|r| Ok((get(r, "question_id")?, get(r, "value")?))).collect()
+    }
+
+    /// Which of `ids` are stored opinions, in id order.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn existing_opinion_ids(&self, ids: &[i64]) -> Result<Vec<i64>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(500) {
+            let mut sql = Sql::new(self.backend());
+            sql.push("SELECT id FROM opinions WHERE id IN ").bind_list(chunk);
+            for r in self.db().query_all_raw(sql.statement()).await? {
+                out.push(get::<i64>(&r, "id")?);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+}

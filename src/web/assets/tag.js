@@ -1,0 +1,191 @@
+// Wenji keyboard tagging: 1–8 toggle areas, Enter saves and shows the next untagged opinion (prefetched, so
+// there is no wait), arrows move back and forth, u undoes, n writes a note, s marks a representative quote,
+// x marks invalid. Without this script the page still works through its plain forms.
+(function () {
+  "use strict";
+  var root = document.getElementById("tagger");
+  if (!root) return;
+  var csrf = root.getAttribute("data-csrf");
+  var card = null;          // the opinion shown
+  var touched = false;      // a person changed the areas of this opinion
+  var original = [];        // its areas when shown
+  var prefetched = {};      // after-id -> promise of the next card
+  var lastSaved = null;     // the opinion the last Enter saved
+  var pending = 0;          // saves not yet answered
+  var queue = Promise.resolve();
+  var statusEl = document.getElementById("status");
+
+  function $(id) { return document.getElementById(id); }
+  function setStatus(text) {
+    statusEl.textContent = text;
+    statusEl.setAttribute("data-pending", String(pending));
+  }
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } }).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json();
+    });
+  }
+  function post(id, fields) {
+    var body = new URLSearchParams();
+    fields.forEach(function (kv) { body.append(kv[0], kv[1]); });
+    pending += 1;
+    setStatus("保存中…");
+    var p = queue.then(function () {
+      return fetch("/w/api/opinions/" + id, {
+        method: "POST", credentials: "same-origin",
+        headers: { "X-CSRF-Token": csrf, "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json" },
+        body: body.toString()
+      }).then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      });
+    });
+    queue = p.then(function () {}, function () {});
+    return p.then(function (res) {
+      pending -= 1;
+      setStatus(pending ? "保存中…" : "已保存");
+      return res;
+    }, function (e) {
+      pending -= 1;
+      setStatus("保存失败，请刷新页面重试（" + e.message + "）");
+      throw e;
+    });
+  }
+  function checkedAreas() {
+    var out = [];
+    document.querySelectorAll("#areas input[name=area]").forEach(function (b) { if (b.checked) out.push(b.value); });
+    return out;
+  }
+  function text(el, s) { el.textContent = s == null ? "" : s; }
+  function hide(el, yes) { el.classList.toggle("hidden", !!yes); }
+
+  function render(c) {
+    card = c;
+    touched = false;
+    root.setAttribute("data-id", String(c.id));
+    text($("c-form"), c.form); text($("c-question"), c.question); text($("c-unit"), c.unit);
+    text($("c-category"), c.category); text($("c-date"), c.date);
+    text($("c-state"), c.state_label); $("c-state").setAttribute("data-state", c.state);
+    hide($("c-dup"), !c.duplicate); hide($("c-rep"), !c.representative);
+    var t = $("c-text"); t.textContent = "";
+    c.runs.forEach(function (r) {
+      if (r.mark) { var m = document.createElement("mark"); m.textContent = r.text; t.appendChild(m); }
+      else t.appendChild(document.createTextNode(r.text));
+    });
+    var sg = $("c-suggest"); sg.textContent = "";
+    if (!c.suggestions.length) {
+      var none = document.createElement("span"); none.className = "muted"; none.textContent = "没有关键词建议"; sg.appendChild(none);
+    } else {
+      sg.appendChild(document.createTextNode("建议："));
+      c.suggestions.forEach(function (s) {
+        var sp = document.createElement("span"); sp.className = "sugg"; sp.setAttribute("data-code", s.code);
+        sp.textContent = s.code + " " + s.name + "（" + s.matched.join("、") + "）"; sg.appendChild(sp);
+      });
+    }
+    original = [];
+    c.areas.forEach(function (a) {
+      var label = document.querySelector("#areas label[data-code='" + a.code + "']");
+      label.querySelector("input").checked = a.on;
+      label.classList.toggle("suggested", a.suggested);
+      text(label.querySelector(".src"), a.source_label || "");
+      if (a.on) original.push(String(a.code));
+    });
+    var others = $("c-others"); others.textContent = "";
+    c.others.forEach(function (o) {
+      var dt = document.createElement("dt"); dt.textContent = o.question; others.appendChild(dt);
+      var dd = document.createElement("dd"); dd.textContent = o.answer; others.appendChild(dd);
+    });
+    var notes = $("c-notes"); notes.textContent = "";
+    c.notes.forEach(function (n) {
+      var li = document.createElement("li"); var who = document.createElement("span");
+      who.className = "muted"; who.textContent = n.author + " " + n.date; li.appendChild(who);
+      li.appendChild(document.createTextNode(" " + n.text)); notes.appendChild(li);
+    });
+    ["tagform", "repform", "stateform", "noteform"].forEach(function (f) { $(f).action = "/w/tag/" + c.id; });
+    $("rep-on").value = c.representative ? "0" : "1";
+    $("stateform").querySelector("select").value = c.state;
+    $("prev").href = c.prev_id ? "/w/tag/" + c.prev_id : "#";
+    $("next").href = c.next_id ? "/w/tag/" + c.next_id : "#";
+    document.querySelector("#kwform input[name=back]").value = "/w/tag/" + c.id;
+    if (history.replaceState) history.replaceState(null, "", "/w/tag/" + c.id);
+    prefetch(c.id);
+  }
+  function prefetch(after) {
+    if (!prefetched[after]) prefetched[after] = getJSON("/w/api/next?after=" + after).catch(function () { delete prefetched[after]; return null; });
+    return prefetched[after];
+  }
+  function show(id) {
+    return getJSON("/w/api/opinions/" + id).then(render);
+  }
+
+  function save() {
+    var c = card;
+    var areas = checkedAreas();
+    var fields = [["op", "save"]];
+    if (!touched && original.length === 0 && c.suggestions.length) {
+      // Enter on an untouched suggestion accepts it.
+      c.suggestions.forEach(function (s) { fields.push(["area", String(s.code)]); fields.push(["suggested", String(s.code)]); });
+    } else {
+      areas.forEach(function (a) { fields.push(["area", a]); });
+    }
+    var unchanged = !touched && (original.length > 0 || !c.suggestions.length);
+    var saving = unchanged ? Promise.resolve(null) : post(c.id, fields);
+    if (!unchanged) lastSaved = c.id;
+    var pendingEl = $("pending");
+    saving.then(function (res) { if (res && res.card.state === "tagged" && c.state === "pending") text(pendingEl, String(Math.max(0, Number(pendingEl.textContent) - 1))); });
+    delete prefetched[c.id];
+    prefetch(c.id).then(function (next) {
+      if (next) render(next); else {
+        // Nothing left after this one: show it again with its saved tags.
+        saving.then(function (res) { if (res) render(res.card); setStatus("全部归类完毕"); });
+      }
+    });
+  }
+  function flush() {
+    // Arrow keys keep changes made with the number keys.
+    if (touched) { lastSaved = card.id; var f = [["op", "save"]]; checkedAreas().forEach(function (a) { f.push(["area", a]); }); post(card.id, f); }
+  }
+  function undo() {
+    if (touched) {
+      document.querySelectorAll("#areas input[name=area]").forEach(function (b) { b.checked = original.indexOf(b.value) >= 0; });
+      touched = false;
+      return;
+    }
+    var id = lastSaved || card.id;
+    lastSaved = null;
+    post(id, [["op", "undo"]]).then(function (res) { render(res.card); });
+  }
+  function note() {
+    var t = $("note-text");
+    t.focus();
+  }
+
+  document.addEventListener("keydown", function (e) {
+    var tag = (e.target && e.target.tagName) || "";
+    if (e.target && e.target.id === "note-text") {
+      if (e.key === "Enter" && !e.shiftKey) {
+        e.preventDefault();
+        var v = e.target.value.trim();
+        if (v) post(card.id, [["op", "note"], ["text", v]]).then(function (res) { render(res.card); });
+        e.target.value = ""; e.target.blur();
+      } else if (e.key === "Escape") { e.target.blur(); }
+      return;
+    }
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (!card) return;
+    if (e.key >= "1" && e.key <= "8") {
+      var box = document.querySelector("#areas input[value='" + e.key + "']");
+      box.checked = !box.checked; touched = true; e.preventDefault();
+    } else if (e.key === "Enter") { e.preventDefault(); save(); }
+    else if (e.key === "ArrowRight") { e.preventDefault(); flush(); if (card.next_id) show(card.next_id); }
+    else if (e.key === "ArrowLeft") { e.preventDefault(); flush(); if (card.prev_id) show(card.prev_id); }
+    else if (e.key === "u") { e.preventDefault(); undo(); }
+    else if (e.key === "n") { e.preventDefault(); note(); }
+    else if (e.key === "s") { e.preventDefault(); post(card.id, [["op", "representative"], ["on", card.representative ? "0" : "1"]]).then(function (res) { render(res.card); }); }
+    else if (e.key === "x") { e.preventDefault(); post(card.id, [["op", "state"], ["state", card.state === "invalid" ? "pending" : "invalid"]]).then(function (res) { render(res.card); }); }
+  });
+  // Mouse and touch: clicking an area counts as typing it.
+  document.querySelectorAll("#areas input[name=area]").forEach(function (b) { b.addEventListener("change", function () { touched = true; }); });
+  show(Number(root.getAttribute("data-id"))).catch(function () { setStatus("无法载入，请刷新"); });
+})();

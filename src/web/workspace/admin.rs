@@ -1,0 +1,210 @@
+//! Administrators' pages: `GET|POST /w/admin/users` (add, disable — which ends that person's sessions —,
+//! enable, reset a password; weak passwords are refused with the reason) and `GET /w/admin/audit` (the
+//! audit log, filtered by action and actor, keyset-paged, read-only).
+
+use super::card::date;
+use super::login::actor;
+use crate::domain::user::{Role, check_password, check_username};
+use crate::store::audit::AuditEntry;
+use crate::web::auth::{CsrfForm, Staff, hash_password};
+use crate::web::error::WebError;
+use crate::web::state::AppState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+
+pub struct UserLine {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: &'static str,
+    pub active: bool,
+    pub created: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_users.html")]
+pub struct UsersPage {
+    pub name: String,
+    pub csrf: String,
+    pub users: Vec<UserLine>,
+    pub error: Option<String>,
+    pub notice: Option<String>,
+}
+
+async fn users_page(
+    state: &AppState,
+    staff: &Staff,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<UsersPage, WebError> {
+    let users = state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .map(|u| UserLine {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            role: u.role.label(),
+            active: u.active,
+            created: date(u.created_at),
+        })
+        .collect();
+    Ok(UsersPage { name: staff.user.display_name.clone(), csrf: staff.csrf.clone(), users, error, notice })
+}
+
+/// `GET /w/admin/users`.
+pub async fn users(State(state): State<AppState>, staff: Staff) -> Result<UsersPage, WebError> {
+    staff.require(&[Role::Admin])?;
+    users_page(&state, &staff, None, None).await
+}
+
+/// One change to the accounts.
+#[derive(Debug, Deserialize)]
+pub struct UserForm {
+    /// `add` | `disable` | `enable` | `reset`.
+    pub op: String,
+    pub id: Option<i64>,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub password: String,
+}
+
+/// `POST /w/admin/users`.
+pub async fn users_post(
+    State(state): State<AppState>,
+    CsrfForm(staff, f): CsrfForm<UserForm>,
+) -> Result<Response, WebError> {
+    staff.require(&[Role::Admin])?;
+    let who = actor(&staff);
+    let store = &state.store;
+    let refuse = |msg: String| async {
+        Ok::<Response, WebError>(
+            (StatusCode::UNPROCESSABLE_ENTITY, users_page(&state, &staff, Some(msg), None).await?).into_response(),
+        )
+    };
+    let target = |id: Option<i64>| async move {
+        let id = id.ok_or_else(|| WebError::BadRequest("id：缺少账号".into()))?;
+        store.user(id).await?.ok_or_else(|| WebError::NotFound("找不到该账号".into()))
+    };
+    match f.op.as_str() {
+        "add" => {
+            let username = f.username.trim();
+            if let Err(m) = check_username(username) {
+                return refuse(format!("用户名：{m}")).await;
+            }
+            let role: Role = match f.role.parse() {
+                Ok(r) => r,
+                Err(_) => return refuse("角色：请选择管理员、分析员或领导".into()).await,
+            };
+            if let Err(m) = check_password(username, &f.password) {
+                return refuse(format!("密码：{m}")).await;
+            }
+            let hash = hash_password(f.password.clone()).await?;
+            let display = if f.display_name.trim().is_empty() { username } else { f.display_name.trim() };
+            match store.create_user(username, display, role, &hash).await {
+                Ok(u) => {
+                    store
+                        .audit(
+                            &who,
+                            "user_created",
+                            &format!("user:{}", u.username),
+                            None,
+                            Some(format!("role={role}")),
+                        )
+                        .await?;
+                }
+                Err(crate::store::StoreError::Conflict(m)) => return refuse(m).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        "disable" | "enable" => {
+            let u = target(f.id).await?;
+            let active = f.op == "enable";
+            if !active && u.id == staff.user.id {
+                return refuse("不能停用自己的账号".into()).await;
+            }
+            store.set_user_active(u.id, active).await?;
+            store
+                .audit(
+                    &who,
+                    if active { "user_enabled" } else { "user_disabled" },
+                    &format!("user:{}", u.username),
+                    Some(format!("active={}", u.active)),
+                    Some(format!("active={active}")),
+                )
+                .await?;
+        }
+        "reset" => {
+            let u = target(f.id).await?;
+            if let Err(m) = check_password(&u.username, &f.password) {
+                return refuse(format!("密码：{m}")).await;
+            }
+            let hash = hash_password(f.password.clone()).await?;
+            store.set_password_hash(u.id, &hash).await?;
+            store.audit(&who, "password_reset", &format!("user:{}", u.username), None, None).await?;
+        }
+        other => return Err(WebError::BadRequest(format!("op：未知操作 {other}"))),
+    }
+    Ok(Redirect::to("/w/admin/users").into_response())
+}
+
+/// The audit log's query string.
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub struct AuditQuery {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub action: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub actor: String,
+    #[serde(default, skip_serializing)]
+    pub before: Option<i64>,
+}
+
+pub struct AuditLine {
+    pub e: AuditEntry,
+    pub date: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_audit.html")]
+pub struct AuditPage {
+    pub name: String,
+    pub q: AuditQuery,
+    pub lines: Vec<AuditLine>,
+    pub filter_string: String,
+    pub next_before: Option<i64>,
+}
+
+/// Rows per audit page.
+pub const AUDIT_PAGE: u64 = 100;
+
+/// `GET /w/admin/audit`.
+pub async fn audit(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<AuditQuery>,
+) -> Result<AuditPage, WebError> {
+    staff.require(&[Role::Admin])?;
+    let action = Some(q.action.trim()).filter(|s| !s.is_empty());
+    let who = Some(q.actor.trim()).filter(|s| !s.is_empty());
+    let mut entries = state.store.audit_entries(action, who, q.before, AUDIT_PAGE + 1).await?;
+    let more = entries.len() as u64 > AUDIT_PAGE;
+    entries.truncate(AUDIT_PAGE as usize);
+    Ok(AuditPage {
+        name: staff.user.display_name.clone(),
+        next_before: if more { entries.last().map(|e| e.id) } else { None },
+        lines: entries.into_iter().map(|e| AuditLine { date: date(e.at), e }).collect(),
+        filter_string: serde_html_form::to_string(&q).unwrap_or_default(),
+        q,
+    })
+}

@@ -1,0 +1,190 @@
+//! What analysts see about one opinion, built once for the tagging page (HTML) and its JSON API, plus the
+//! label look-ups (form, question, unit, category, date) the inbox shares.
+
+use crate::domain::area::AreaCode;
+use crate::domain::form::answers::Answer;
+use crate::domain::form::check::bureau_offset;
+use crate::domain::tagging::{OpinionState, TagSource, highlight, suggest};
+use crate::web::error::WebError;
+use crate::web::state::{AppState, LoadedForms};
+use serde::Serialize;
+
+/// A run of the opinion's text; `mark` runs are matched suggestion words.
+#[derive(Debug, Clone, Serialize)]
+pub struct Run {
+    pub text: String,
+    pub mark: bool,
+}
+
+/// One of the eight areas as a toggle on the tagging screen.
+#[derive(Debug, Clone, Serialize)]
+pub struct AreaChip {
+    pub code: u8,
+    pub name: String,
+    pub on: bool,
+    /// How the tag came to be, when it is on.
+    pub source: Option<&'static str>,
+    /// The same, as people read it (手动 / 采纳建议 / 批量).
+    pub source_label: Option<&'static str>,
+    pub suggested: bool,
+}
+
+/// A keyword suggestion: the area and the words that matched.
+#[derive(Debug, Clone, Serialize)]
+pub struct SuggestionView {
+    pub code: u8,
+    pub name: String,
+    pub matched: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NoteLine {
+    pub author: String,
+    pub text: String,
+    pub date: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OtherAnswer {
+    pub question: String,
+    pub answer: String,
+}
+
+/// Everything the tagging screen shows about one opinion.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpinionCard {
+    pub id: i64,
+    pub text: String,
+    /// The text split into runs; `true` runs are matched suggestion words.
+    pub runs: Vec<Run>,
+    pub form: String,
+    pub question: String,
+    pub unit: String,
+    pub category: String,
+    pub date: String,
+    pub state: &'static str,
+    pub state_label: &'static str,
+    pub representative: bool,
+    pub duplicate: bool,
+    pub areas: Vec<AreaChip>,
+    pub suggestions: Vec<SuggestionView>,
+    pub notes: Vec<NoteLine>,
+    pub others: Vec<OtherAnswer>,
+    pub prev_id: Option<i64>,
+    pub next_id: Option<i64>,
+    pub next_pending: Option<i64>,
+}
+
+/// Formats a stored timestamp in the bureau's time zone.
+pub fn date(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|d| d.with_timezone(&bureau_offset()).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+impl LoadedForms {
+    pub fn form_title(&self, slug: &str) -> String {
+        self.catalog.forms.get(slug).map_or_else(|| slug.to_owned(), |f| f.title.clone())
+    }
+    pub fn question_title(&self, slug: &str, q: &str) -> String {
+        self.catalog.forms.get(slug).and_then(|f| f.question(q)).map_or_else(|| q.to_owned(), |q| q.title.clone())
+    }
+    pub fn unit_name(&self, code: Option<&str>) -> String {
+        match code {
+            None => "（未指定）".into(),
+            Some(c) => self.catalog.units.iter().find(|u| u.code == c).map_or_else(|| c.to_owned(), |u| u.name.clone()),
+        }
+    }
+    /// The label of a respondent category, looked up in the opinion's form first, then in any form.
+    pub fn category_label(&self, slug: &str, code: Option<&str>) -> String {
+        let Some(code) = code else { return "（未填写）".into() };
+        let own = self.catalog.forms.get(slug).and_then(|f| f.category_label(code));
+        own.or_else(|| self.catalog.forms.values().find_map(|f| f.category_label(code)))
+            .map_or_else(|| code.to_owned(), str::to_owned)
+    }
+    /// Every respondent category (code, label) across forms, without repeats.
+    pub fn all_categories(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for f in self.catalog.forms.values() {
+            for c in &f.categories {
+                if !out.iter().any(|(k, _)| *k == c.code) {
+                    out.push((c.code.clone(), c.label.clone()));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Builds the card for opinion `id`.
+///
+/// # Errors
+/// `NotFound` for an unknown id; storage failures.
+pub async fn build(state: &AppState, id: i64) -> Result<OpinionCard, WebError> {
+    let store = &state.store;
+    let o = store.opinion(id).await?;
+    let forms = state.forms();
+    let extra = store.area_keywords().await?;
+    let areas = &forms.catalog.areas;
+    let suggestions = suggest(areas, &extra, &o.text);
+    let words: Vec<String> = suggestions.iter().flat_map(|s| s.matched.iter().cloned()).collect();
+    let on: Vec<(AreaCode, TagSource)> = o.tags.iter().map(|t| (t.area, t.source)).collect();
+    let chips = AreaCode::all()
+        .map(|a| {
+            let tag = on.iter().find(|(x, _)| *x == a);
+            AreaChip {
+                code: a.get(),
+                name: areas.name(a).to_owned(),
+                on: tag.is_some(),
+                source: tag.map(|(_, s)| s.as_str()),
+                source_label: tag.map(|(_, s)| s.label()),
+                suggested: suggestions.iter().any(|s| s.area == a),
+            }
+        })
+        .collect();
+    let def = forms.catalog.forms.get(&o.form_slug);
+    let others = store
+        .answers_of(o.response_id)
+        .await?
+        .into_iter()
+        .filter(|(q, _)| *q != o.question_id)
+        .filter_map(|(q, v)| {
+            let a: Answer = serde_json::from_str(&v).ok()?;
+            let question = def.and_then(|d| d.question(&q));
+            let answer = match question {
+                Some(qd) => a.display(&qd.kind),
+                None => a.codes(),
+            };
+            Some(OtherAnswer { question: question.map_or(q, |qd| qd.title.clone()), answer })
+        })
+        .collect();
+    Ok(OpinionCard {
+        id,
+        runs: highlight(&o.text, &words).into_iter().map(|(text, mark)| Run { text, mark }).collect(),
+        form: forms.form_title(&o.form_slug),
+        question: forms.question_title(&o.form_slug, &o.question_id),
+        unit: forms.unit_name(o.unit_code.as_deref()),
+        category: forms.category_label(&o.form_slug, o.category_code.as_deref()),
+        date: date(o.submitted_at),
+        state: o.state.as_str(),
+        state_label: o.state.label(),
+        representative: o.representative,
+        duplicate: store.has_duplicate(id, &o.fingerprint).await?,
+        areas: chips,
+        suggestions: suggestions
+            .into_iter()
+            .map(|s| SuggestionView { code: s.area.get(), name: areas.name(s.area).to_owned(), matched: s.matched })
+            .collect(),
+        notes: o.notes.into_iter().map(|n| NoteLine { author: n.author, text: n.text, date: date(n.at) }).collect(),
+        others,
+        prev_id: store.neighbour(id, false).await?,
+        next_id: store.neighbour(id, true).await?,
+        next_pending: store.next_pending(id).await?,
+        text: o.text,
+    })
+}
+
+/// The states a person may pick, with labels, for select boxes.
+pub fn states() -> Vec<(&'static str, &'static str)> {
+    OpinionState::ALL.iter().map(|s| (s.as_str(), s.label())).collect()
+}

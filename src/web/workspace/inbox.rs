@@ -1,0 +1,282 @@
+//! `GET /w/inbox` (every staff role): every opinion, filtered, searched and keyset-paged, with the
+//! tagging counts always on top; `POST /w/inbox/bulk` (analysts): add or remove one area on the selected
+//! or on all matching opinions, after a confirmation page that shows how many it will touch.
+
+use super::card::{self, date};
+use super::login::actor;
+use crate::domain::area::AreaCode;
+use crate::domain::form::check::bureau_offset;
+use crate::domain::tagging::OpinionState;
+use crate::domain::user::Role;
+use crate::store::inbox::{InboxFilter, Progress};
+use crate::web::auth::{CsrfForm, Staff};
+use crate::web::error::WebError;
+use crate::web::pages::MessagePage;
+use crate::web::state::AppState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::Query;
+use serde::{Deserialize, Serialize};
+
+/// Rows per inbox page.
+pub const PAGE: u64 = 50;
+
+/// The inbox's query string, as typed; empty fields mean "any".
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct InboxQuery {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub form: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub unit: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub category: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub area: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub untagged: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub state: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub from: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub to: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub q: String,
+    #[serde(default, skip_serializing)]
+    pub before: Option<i64>,
+}
+
+fn some(s: &str) -> Option<String> {
+    Some(s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+fn day_start_ms(field: &str, s: &str) -> Result<i64, WebError> {
+    let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| WebError::BadRequest(format!("{field}：日期应为 2026-05-01 的格式")))?;
+    let t = d.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(bureau_offset()).single());
+    t.map(|t| t.timestamp_millis()).ok_or_else(|| WebError::BadRequest(format!("{field}：日期无效")))
+}
+
+impl TryFrom<&InboxQuery> for InboxFilter {
+    type Error = WebError;
+    fn try_from(q: &InboxQuery) -> Result<Self, WebError> {
+        let area = match some(&q.area) {
+            None => None,
+            Some(a) => Some(
+                a.parse::<i64>()
+                    .map_err(|_| format!("领域代码 {a} 不是数字"))
+                    .and_then(AreaCode::try_from)
+                    .map_err(|e| WebError::BadRequest(format!("area：{e}")))?,
+            ),
+        };
+        let state = match some(&q.state) {
+            None => None,
+            Some(s) => {
+                Some(OpinionState::parse(&s).ok_or_else(|| WebError::BadRequest(format!("state：状态 {s} 不存在")))?)
+            }
+        };
+        let from_ms = some(&q.from).map(|d| day_start_ms("from", &d)).transpose()?;
+        let to_ms = some(&q.to).map(|d| day_start_ms("to", &d).map(|t| t + 86_400_000)).transpose()?;
+        Ok(InboxFilter {
+            form: some(&q.form),
+            unit: some(&q.unit),
+            category: some(&q.category),
+            area,
+            untagged: !q.untagged.is_empty(),
+            state,
+            from_ms,
+            to_ms,
+            q: some(&q.q).map(|s| s.chars().take(100).collect()),
+        })
+    }
+}
+
+impl InboxQuery {
+    /// The query string of the filter alone (no paging), for links and the bulk form.
+    pub fn filter_string(&self) -> String {
+        serde_html_form::to_string(self).unwrap_or_default()
+    }
+}
+
+/// One line as shown.
+pub struct Line {
+    pub id: i64,
+    pub date: String,
+    pub form: String,
+    pub question: String,
+    pub unit: String,
+    pub category: String,
+    pub text: String,
+    pub state: &'static str,
+    pub state_label: &'static str,
+    pub areas: Vec<(u8, String)>,
+    pub duplicate: bool,
+    pub representative: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inbox.html")]
+pub struct InboxPage {
+    pub name: String,
+    pub csrf: String,
+    pub can_tag: bool,
+    pub q: InboxQuery,
+    pub filter_string: String,
+    pub progress: Progress,
+    pub matching: Option<u64>,
+    pub lines: Vec<Line>,
+    pub next_before: Option<i64>,
+    pub paged: bool,
+    pub forms: Vec<(String, String)>,
+    pub units: Vec<(String, String)>,
+    pub categories: Vec<(String, String)>,
+    pub areas: Vec<(u8, String)>,
+    pub states: Vec<(&'static str, &'static str)>,
+    pub back: String,
+}
+
+/// `GET /w/inbox`.
+pub async fn page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<InboxQuery>,
+) -> Result<InboxPage, WebError> {
+    staff.require(&[Role::Admin, Role::Analyst, Role::Leader])?;
+    let filter = InboxFilter::try_from(&q)?;
+    let store = &state.store;
+    let rows = store.inbox_page(&filter, q.before, PAGE + 1).await?;
+    let progress = store.progress().await?;
+    let matching = if filter.is_active() { Some(store.inbox_count(&filter).await?) } else { None };
+    let forms = state.forms();
+    let areas = &forms.catalog.areas;
+    let more = rows.len() as u64 > PAGE;
+    let lines: Vec<Line> = rows
+        .into_iter()
+        .take(PAGE as usize)
+        .map(|r| Line {
+            id: r.id,
+            date: date(r.submitted_at),
+            form: forms.form_title(&r.form_slug),
+            question: forms.question_title(&r.form_slug, &r.question_id),
+            unit: forms.unit_name(r.unit_code.as_deref()),
+            category: forms.category_label(&r.form_slug, r.category_code.as_deref()),
+            text: r.text,
+            state: r.state.as_str(),
+            state_label: r.state.label(),
+            areas: r.areas.iter().map(|a| (a.get(), areas.name(*a).to_owned())).collect(),
+            duplicate: r.duplicate,
+            representative: r.representative,
+        })
+        .collect();
+    let filter_string = q.filter_string();
+    let mut back = format!("/w/inbox?{filter_string}");
+    if let Some(b) = q.before {
+        back.push_str(&format!("&before={b}"));
+    }
+    Ok(InboxPage {
+        name: staff.user.display_name.clone(),
+        csrf: staff.csrf.clone(),
+        can_tag: staff.user.role.can_tag(),
+        next_before: if more { lines.last().map(|l| l.id) } else { None },
+        paged: q.before.is_some(),
+        filter_string,
+        progress,
+        matching,
+        lines,
+        forms: forms.catalog.forms.values().map(|f| (f.slug.clone(), f.title.clone())).collect(),
+        units: forms.catalog.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect(),
+        categories: forms.all_categories(),
+        areas: areas.iter().map(|a| (a.code.get(), a.name.clone())).collect(),
+        states: card::states(),
+        back,
+        q,
+    })
+}
+
+/// The bulk form: which opinions (the ticked ones, or all matching the filter), which area, add or remove.
+#[derive(Debug, Deserialize)]
+pub struct BulkForm {
+    #[serde(default)]
+    pub ids: Vec<i64>,
+    /// `selected` or `all`.
+    pub scope: String,
+    /// The inbox filter as a query string (for `all`).
+    #[serde(default)]
+    pub filter: String,
+    pub area: String,
+    /// `add` or `remove`.
+    pub action: String,
+    pub confirm: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "bulk_confirm.html")]
+pub struct BulkConfirmPage {
+    pub csrf: String,
+    pub count: usize,
+    pub area_code: u8,
+    pub area_name: String,
+    pub add: bool,
+    pub scope: String,
+    pub filter: String,
+    pub ids: Vec<i64>,
+}
+
+/// `POST /w/inbox/bulk`: without `confirm`, shows how many opinions the change would touch; with it, applies.
+pub async fn bulk(State(state): State<AppState>, CsrfForm(staff, f): CsrfForm<BulkForm>) -> Result<Response, WebError> {
+    staff.require(&[Role::Analyst])?;
+    let area = f
+        .area
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| "请选择领域".to_owned())
+        .and_then(AreaCode::try_from)
+        .map_err(|e| WebError::BadRequest(format!("area：{e}")))?;
+    let add = match f.action.as_str() {
+        "add" => true,
+        "remove" => false,
+        _ => return Err(WebError::BadRequest("action：请选择添加或移除".into())),
+    };
+    let q: InboxQuery =
+        serde_html_form::from_str(&f.filter).map_err(|_| WebError::BadRequest("filter：筛选条件无法识别".into()))?;
+    let ids = match f.scope.as_str() {
+        "all" => state.store.inbox_ids(&InboxFilter::try_from(&q)?).await?,
+        "selected" => state.store.existing_opinion_ids(&f.ids).await?,
+        _ => return Err(WebError::BadRequest("scope：请选择“勾选的”或“全部匹配的”".into())),
+    };
+    if ids.is_empty() {
+        return Err(WebError::BadRequest("ids：没有选中任何意见".into()));
+    }
+    let forms = state.forms();
+    if f.confirm.is_none() {
+        return Ok(BulkConfirmPage {
+            csrf: staff.csrf.clone(),
+            count: ids.len(),
+            area_code: area.get(),
+            area_name: forms.catalog.areas.name(area).to_owned(),
+            add,
+            ids: if f.scope == "selected" { ids } else { Vec::new() },
+            scope: f.scope,
+            filter: f.filter,
+        }
+        .into_response());
+    }
+    let changed = state.store.bulk_tags(&ids, area, add, &actor(&staff)).await?;
+    Ok(axum::response::Html(
+        MessagePage {
+            title: "批量归类完成".into(),
+            message: format!(
+                "已对 {} 条意见{}领域“{}”（其余 {} 条无需改动）。",
+                changed,
+                if add { "添加" } else { "移除" },
+                forms.catalog.areas.name(area),
+                ids.len() as u64 - changed
+            ),
+            back: Some(format!("/w/inbox?{}", f.filter)),
+        }
+        .render_string(),
+    )
+    .into_response())
+}

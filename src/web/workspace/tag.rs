@@ -1,0 +1,235 @@
+//! The tagging screen (analysts only): `GET /w/tag` (the next untagged opinion), `GET|POST /w/tag/{id}`
+//! (plain forms, works without JavaScript), `POST /w/keywords` (a word for an area's suggestions), and the
+//! small JSON API `tag.js` uses to show the next opinion without a wait: `GET /w/api/opinions/{id}`,
+//! `GET /w/api/next?after=`, `POST /w/api/opinions/{id}`.
+
+use super::card::{self, OpinionCard};
+use super::login::actor;
+use crate::domain::area::AreaCode;
+use crate::domain::tagging::{OpinionState, TagSource, suggest};
+use crate::domain::user::Role;
+use crate::web::auth::{CsrfForm, Staff};
+use crate::web::error::{ApiError, WebError};
+use crate::web::state::AppState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+
+/// Longest note, in characters.
+pub const NOTE_MAX: usize = 2000;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "tag.html")]
+pub struct TagPage {
+    pub name: String,
+    pub csrf: String,
+    pub c: OpinionCard,
+    pub states: Vec<(&'static str, &'static str)>,
+    pub area_names: Vec<(u8, String)>,
+    pub pending: u64,
+    pub total: u64,
+}
+
+/// One action on an opinion, from the tagging form, the inbox or `tag.js`.
+#[derive(Debug, Deserialize)]
+pub struct OpForm {
+    /// `save` | `accept` | `undo` | `state` | `note` | `representative`.
+    pub op: String,
+    #[serde(default)]
+    pub area: Vec<String>,
+    /// Areas in `area` that come from accepting a suggestion.
+    #[serde(default)]
+    pub suggested: Vec<String>,
+    pub state: Option<String>,
+    pub text: Option<String>,
+    pub on: Option<String>,
+    /// Where a plain form returns to (a workspace path).
+    pub back: Option<String>,
+}
+
+fn parse_areas(field: &str, list: &[String]) -> Result<Vec<AreaCode>, WebError> {
+    list.iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.trim()
+                .parse::<i64>()
+                .map_err(|_| format!("领域代码 {s} 不是数字"))
+                .and_then(AreaCode::try_from)
+                .map_err(|e| WebError::BadRequest(format!("{field}：{e}")))
+        })
+        .collect()
+}
+
+/// Applies `f` to opinion `id`; returns the opinion to show next.
+async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i64, WebError> {
+    staff.require(&[Role::Analyst])?;
+    let who = actor(staff);
+    let store = &state.store;
+    match f.op.as_str() {
+        "save" => {
+            let areas = parse_areas("area", &f.area)?;
+            let suggested = parse_areas("suggested", &f.suggested)?;
+            let src = |a: AreaCode| if suggested.contains(&a) { TagSource::Suggested } else { TagSource::Typed };
+            store.set_tags(id, &areas, src, &who).await?;
+            Ok(store.next_pending(id).await?.unwrap_or(id))
+        }
+        "accept" => {
+            let o = store.opinion(id).await?;
+            let extra = store.area_keywords().await?;
+            let mut areas = o.areas();
+            areas.extend(suggest(&state.forms().catalog.areas, &extra, &o.text).into_iter().map(|s| s.area));
+            store.set_tags(id, &areas, |_| TagSource::Suggested, &who).await?;
+            Ok(store.next_pending(id).await?.unwrap_or(id))
+        }
+        "undo" => {
+            store.undo_tags(id, &who).await?;
+            Ok(id)
+        }
+        "state" => {
+            let s = f.state.as_deref().unwrap_or_default();
+            let s = OpinionState::parse(s).ok_or_else(|| WebError::BadRequest(format!("state：状态 {s} 不存在")))?;
+            store.set_state(id, s, &who).await?;
+            Ok(id)
+        }
+        "note" => {
+            let text = f.text.as_deref().unwrap_or_default().trim();
+            if text.is_empty() {
+                return Err(WebError::BadRequest("text：备注不能为空".into()));
+            }
+            if text.chars().count() > NOTE_MAX {
+                return Err(WebError::BadRequest(format!("text：备注最多 {NOTE_MAX} 个字")));
+            }
+            store.add_note(id, text, &who).await?;
+            Ok(id)
+        }
+        "representative" => {
+            let on = matches!(f.on.as_deref(), Some("1" | "true" | "on"));
+            store.set_representative(id, on, &who).await?;
+            Ok(id)
+        }
+        other => Err(WebError::BadRequest(format!("op：未知操作 {other}"))),
+    }
+}
+
+/// A safe place to return to: a workspace path on this site.
+pub fn safe_back(back: Option<&str>) -> Option<String> {
+    back.filter(|b| b.starts_with("/w/") && !b.contains("//") && !b.contains('\\')).map(str::to_owned)
+}
+
+/// `GET /w/tag`: the first opinion waiting to be tagged.
+pub async fn start(State(state): State<AppState>, staff: Staff) -> Result<Response, WebError> {
+    staff.require(&[Role::Analyst])?;
+    match state.store.next_pending(0).await? {
+        Some(id) => Ok(Redirect::to(&format!("/w/tag/{id}")).into_response()),
+        None => Ok(axum::response::Html(
+            crate::web::pages::MessagePage {
+                title: "全部归类完毕".into(),
+                message: "目前没有待归类的意见。".into(),
+                back: Some("/w/inbox".into()),
+            }
+            .render_string(),
+        )
+        .into_response()),
+    }
+}
+
+/// `GET /w/tag/{id}`.
+pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<TagPage, WebError> {
+    staff.require(&[Role::Analyst])?;
+    let c = card::build(&state, id).await?;
+    let p = state.store.progress().await?;
+    let forms = state.forms();
+    Ok(TagPage {
+        name: staff.user.display_name.clone(),
+        csrf: staff.csrf.clone(),
+        c,
+        states: card::states(),
+        area_names: forms.catalog.areas.iter().map(|a| (a.code.get(), a.name.clone())).collect(),
+        pending: p.pending,
+        total: p.total,
+    })
+}
+
+/// `POST /w/tag/{id}`: a plain form; redirects to the next opinion, or back to where it came from.
+pub async fn post(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<OpForm>,
+) -> Result<Response, WebError> {
+    let next = apply(&state, &staff, id, &f).await?;
+    let to = safe_back(f.back.as_deref()).unwrap_or_else(|| format!("/w/tag/{next}"));
+    Ok(Redirect::to(&to).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct KeywordForm {
+    area: String,
+    word: String,
+    back: Option<String>,
+}
+
+/// `POST /w/keywords`: adds a word to an area's suggestions.
+pub async fn add_keyword(
+    State(state): State<AppState>,
+    CsrfForm(staff, f): CsrfForm<KeywordForm>,
+) -> Result<Response, WebError> {
+    staff.require(&[Role::Analyst])?;
+    let area = parse_areas("area", std::slice::from_ref(&f.area))?
+        .pop()
+        .ok_or_else(|| WebError::BadRequest("area：请选择领域".into()))?;
+    let word = f.word.trim();
+    let n = word.chars().count();
+    if !(1..=20).contains(&n) {
+        return Err(WebError::BadRequest("word：关键词需 1 到 20 个字".into()));
+    }
+    state.store.add_area_keyword(area, word, &actor(&staff)).await?;
+    Ok(Redirect::to(&safe_back(f.back.as_deref()).unwrap_or_else(|| "/w/tag".into())).into_response())
+}
+
+/// `GET /w/api/opinions/{id}`.
+pub async fn api_card(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<Json<OpinionCard>, ApiError> {
+    staff.require(&[Role::Analyst])?;
+    Ok(Json(card::build(&state, id).await?))
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    after: Option<i64>,
+}
+
+/// `GET /w/api/next?after=ID`: the next untagged opinion after `ID` (or `null` when none is left).
+pub async fn api_next(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<NextQuery>,
+) -> Result<Json<Option<OpinionCard>>, ApiError> {
+    staff.require(&[Role::Analyst])?;
+    let after = q.after.unwrap_or(0);
+    match state.store.next_pending(after).await? {
+        Some(id) => Ok(Json(Some(card::build(&state, id).await?))),
+        None => Ok(Json(None)),
+    }
+}
+
+#[derive(Serialize)]
+pub struct OpResult {
+    pub next: i64,
+    pub card: OpinionCard,
+}
+
+/// `POST /w/api/opinions/{id}` (form-encoded, `X-CSRF-Token` header): the same actions as the form.
+pub async fn api_post(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<OpForm>,
+) -> Result<Json<OpResult>, ApiError> {
+    let next = apply(&state, &staff, id, &f).await?;
+    Ok(Json(OpResult { next, card: card::build(&state, id).await? }))
+}

@@ -1,0 +1,540 @@
+//! The analysts' workspace: sessions (fixation, replay, CSRF), tagging (round trip, sources, undo,
+//! suggestions), bulk tagging, states and notes, the inbox's search, filters and paging, the dashboard,
+//! account administration, and the audit log that records all of it.
+
+use crate::helpers::{PASSWORD, TestApp, client, hidden, texts};
+use wenji::domain::area::AreaCode;
+use wenji::domain::tagging::{OpinionState, TagSource};
+use wenji::domain::user::Role;
+
+/// The id of the (first) opinion of the response with this receipt.
+pub async fn opinion_id(app: &TestApp, receipt: &str) -> i64 {
+    let r = app.store().response_by_receipt(receipt).await.unwrap();
+    app.store().opinion_ids_of_response(r.id).await.unwrap()[0]
+}
+
+async fn submit(app: &TestApp, text: &str) -> i64 {
+    opinion_id(app, &app.submit_opinion(text).await).await
+}
+
+fn area(n: i64) -> AreaCode {
+    AreaCode::try_from(n).unwrap()
+}
+
+/// Posts one action of the tagging form.
+async fn act(app: &TestApp, c: &reqwest::Client, csrf: &str, id: i64, pairs: &[(&str, &str)]) -> reqwest::Response {
+    let mut body: Vec<(&str, &str)> = vec![("_csrf", csrf)];
+    body.extend_from_slice(pairs);
+    c.post(app.url(&format!("/w/tag/{id}"))).form(&body).send().await.unwrap()
+}
+
+async fn get_html(app: &TestApp, c: &reqwest::Client, path: &str) -> String {
+    let r = c.get(app.url(path)).send().await.unwrap();
+    assert_eq!(r.status(), 200, "GET {path}");
+    r.text().await.unwrap()
+}
+
+/// The opinion ids listed on an inbox page.
+fn listed(html: &str) -> Vec<i64> {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse("#inbox tbody tr").unwrap();
+    doc.select(&sel).map(|e| e.value().attr("data-id").unwrap().parse().unwrap()).collect()
+}
+
+fn session_cookie(r: &reqwest::Response) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("wenji_session="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+}
+
+async fn sign_in_raw(app: &TestApp, name: &str, cookie: Option<&str>) -> reqwest::Response {
+    let mut req = client(false).post(app.url("/login")).form(&[("username", name), ("password", PASSWORD)]);
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    req.send().await.unwrap()
+}
+
+async fn status_with_cookie(app: &TestApp, cookie: &str, path: &str) -> (u16, Option<String>) {
+    let r = client(false).get(app.url(path)).header("cookie", cookie).send().await.unwrap();
+    (r.status().as_u16(), r.headers().get("location").map(|v| v.to_str().unwrap().to_owned()))
+}
+
+#[tokio::test]
+async fn signing_in_issues_a_new_session_id_and_the_old_one_opens_nothing() {
+    let app = TestApp::spawn().await;
+    app.create_user("fixation", Role::Analyst).await;
+    let first = session_cookie(&sign_in_raw(&app, "fixation", None).await).expect("a session cookie at sign-in");
+    assert_eq!(status_with_cookie(&app, &first, "/w").await.0, 200);
+    // Signing in again while holding a session (or a planted one) must not keep its id.
+    let second = session_cookie(&sign_in_raw(&app, "fixation", Some(&first)).await).expect("a new cookie");
+    assert_ne!(first, second, "the session id before sign-in must differ from the one after");
+    assert_eq!(status_with_cookie(&app, &first, "/w").await, (303, Some("/login".into())));
+    assert_eq!(status_with_cookie(&app, &second, "/w").await.0, 200);
+    let planted = "wenji_session=planted-by-someone-else";
+    let third = session_cookie(&sign_in_raw(&app, "fixation", Some(planted)).await).unwrap();
+    assert_ne!(third, planted);
+}
+
+#[tokio::test]
+async fn after_sign_out_the_old_cookie_is_refused() {
+    let app = TestApp::spawn().await;
+    app.create_user("replay", Role::Leader).await;
+    let cookie = session_cookie(&sign_in_raw(&app, "replay", None).await).unwrap();
+    let home = client(false).get(app.url("/w")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden(&home, "_csrf").unwrap();
+    let out = client(false)
+        .post(app.url("/logout"))
+        .header("cookie", &cookie)
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    assert_eq!(status_with_cookie(&app, &cookie, "/w").await, (303, Some("/login".into())));
+    assert_eq!(status_with_cookie(&app, &cookie, "/w/inbox").await, (303, Some("/login".into())));
+}
+
+#[tokio::test]
+async fn a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let id = submit(&app, "窗口办事效率有待提高").await;
+    let (c, csrf) = app.login_as(Role::Analyst).await;
+    let none = c.post(app.url(&format!("/w/tag/{id}"))).form(&[("op", "save"), ("area", "7")]).send().await.unwrap();
+    assert_eq!(none.status(), 403);
+    let wrong = act(&app, &c, "not-the-token", id, &[("op", "save"), ("area", "7")]).await;
+    assert_eq!(wrong.status(), 403);
+    let api = c
+        .post(app.url(&format!("/w/api/opinions/{id}")))
+        .header("x-csrf-token", "forged")
+        .form(&[("op", "note"), ("text", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 403);
+    let o = app.store().opinion(id).await.unwrap();
+    assert!(o.tags.is_empty() && o.notes.is_empty());
+    // The right token works.
+    assert_eq!(act(&app, &c, &csrf, id, &[("op", "save"), ("area", "7")]).await.status(), 303);
+    assert_eq!(app.store().opinion(id).await.unwrap().areas(), vec![area(7)]);
+}
+
+#[tokio::test]
+async fn tagging_round_trip_records_sources_moves_on_and_undo_restores() {
+    let app = TestApp::spawn().await;
+    let first = submit(&app, "领导干部要加强理论学习，学风要端正").await;
+    let second = submit(&app, "基层群众办事难").await;
+    let (c, csrf) = app.login_as(Role::Analyst).await;
+    // GET /w/tag goes to the first untagged opinion.
+    let start = c.get(app.url("/w/tag")).send().await.unwrap();
+    assert_eq!(start.headers()["location"], format!("/w/tag/{first}").as_str());
+    let html = get_html(&app, &c, &format!("/w/tag/{first}")).await;
+    assert!(texts(&html, "#c-text mark").contains(&"学习".to_string()), "matched words are highlighted");
+    assert!(!texts(&html, "#c-suggest .sugg").is_empty(), "the suggestion is shown");
+    // Save 1 (accepted suggestion) and 4 (typed): moves to the next untagged one.
+    let r = act(&app, &c, &csrf, first, &[("op", "save"), ("area", "1"), ("area", "4"), ("suggested", "1")]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], format!("/w/tag/{second}").as_str());
+    let o = app.store().opinion(first).await.unwrap();
+    let got: Vec<(AreaCode, TagSource)> = o.tags.iter().map(|t| (t.area, t.source)).collect();
+    assert_eq!(got, vec![(area(1), TagSource::Suggested), (area(4), TagSource::Typed)]);
+    assert_eq!(o.state, OpinionState::Tagged);
+    // Change to 4 only, then undo: 1 and 4 are back; undo again redoes.
+    act(&app, &c, &csrf, first, &[("op", "save"), ("area", "4")]).await;
+    assert_eq!(app.store().opinion(first).await.unwrap().areas(), vec![area(4)]);
+    assert_eq!(act(&app, &c, &csrf, first, &[("op", "undo")]).await.status(), 303);
+    assert_eq!(app.store().opinion(first).await.unwrap().areas(), vec![area(1), area(4)]);
+    act(&app, &c, &csrf, first, &[("op", "undo")]).await;
+    assert_eq!(app.store().opinion(first).await.unwrap().areas(), vec![area(4)]);
+    // Removing every tag puts it back in the queue.
+    act(&app, &c, &csrf, first, &[("op", "save")]).await;
+    let o = app.store().opinion(first).await.unwrap();
+    assert!(o.tags.is_empty());
+    assert_eq!(o.state, OpinionState::Pending);
+    // A bad area code is a 400 naming the field.
+    let bad = act(&app, &c, &csrf, first, &[("op", "save"), ("area", "9")]).await;
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("area"));
+}
+
+#[tokio::test]
+async fn accepting_a_suggestion_tags_it_as_suggested_and_added_words_suggest_too() {
+    let app = TestApp::spawn().await;
+    let id = submit(&app, "有的同志工作拖沓，推诿扯皮").await;
+    let (c, csrf) = app.login_as(Role::Analyst).await;
+    let card: serde_json::Value =
+        c.get(app.url(&format!("/w/api/opinions/{id}"))).send().await.unwrap().json().await.unwrap();
+    let before: Vec<i64> =
+        card["suggestions"].as_array().unwrap().iter().map(|s| s["code"].as_i64().unwrap()).collect();
+    assert!(!before.contains(&2), "no word of area 2 in the text yet");
+    let r = c
+        .post(app.url("/w/keywords"))
+        .form(&[("_csrf", csrf.as_str()), ("area", "2"), ("word", "拖沓"), ("back", &format!("/w/tag/{id}"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let card: serde_json::Value =
+        c.get(app.url(&format!("/w/api/opinions/{id}"))).send().await.unwrap().json().await.unwrap();
+    let s2 = card["suggestions"].as_array().unwrap().iter().find(|s| s["code"] == 2).expect("area 2 suggested now");
+    assert_eq!(s2["matched"][0], "拖沓");
+    // Nothing counts until accepted.
+    assert!(app.store().opinion(id).await.unwrap().tags.is_empty());
+    let api = c
+        .post(app.url(&format!("/w/api/opinions/{id}")))
+        .header("x-csrf-token", &csrf)
+        .form(&[("op", "accept")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 200);
+    let o = app.store().opinion(id).await.unwrap();
+    assert!(o.tags.iter().any(|t| t.area == area(2)));
+    assert!(o.tags.iter().all(|t| t.source == TagSource::Suggested));
+}
+
+#[tokio::test]
+async fn the_next_untagged_opinion_comes_from_the_json_api() {
+    let app = TestApp::spawn().await;
+    let a = submit(&app, "第一条意见内容").await;
+    let b = submit(&app, "第二条意见内容").await;
+    let (c, csrf) = app.login_as(Role::Analyst).await;
+    let next: serde_json::Value =
+        c.get(app.url(&format!("/w/api/next?after={a}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(next["id"].as_i64(), Some(b));
+    assert_eq!(next["text"], "第二条意见内容");
+    assert_eq!(next["areas"].as_array().unwrap().len(), 8);
+    for id in [a, b] {
+        act(&app, &c, &csrf, id, &[("op", "save"), ("area", "3")]).await;
+    }
+    let none: serde_json::Value = c.get(app.url("/w/api/next?after=0")).send().await.unwrap().json().await.unwrap();
+    assert!(none.is_null(), "nothing left to tag");
+}
+
+#[tokio::test]
+async fn states_notes_and_representative_marks_are_set_from_the_tagging_screen_and_the_inbox() {
+    let app = TestApp::spawn().await;
+    let id = submit(&app, "建议公开办事流程").await;
+    let (c, csrf) = app.login_as(Role::Analyst).await;
+    act(&app, &c, &csrf, id, &[("op", "state"), ("state", "verify")]).await;
+    assert_eq!(app.store().opinion(id).await.unwrap().state, OpinionState::Verify);
+    let r =
+        act(&app, &c, &csrf, id, &[("op", "state"), ("state", "invalid"), ("back", "/w/inbox?state=invalid")]).await;
+    assert_eq!(r.headers()["location"], "/w/inbox?state=invalid");
+    let html = get_html(&app, &c, "/w/inbox?state=invalid").await;
+    assert_eq!(listed(&html), vec![id]);
+    act(&app, &c, &csrf, id, &[("op", "note"), ("text", "与第 3 条重复"), ("back", "/w/inbox")]).await;
+    act(&app, &c, &csrf, id, &[("op", "representative"), ("on", "1")]).await;
+    let o = app.store().opinion(id).await.unwrap();
+    assert_eq!(o.notes.len(), 1);
+    assert_eq!(o.notes[0].text, "与第 3 条重复");
+    assert!(o.representative);
+    let empty = act(&app, &c, &csrf, id, &[("op", "note"), ("text", "  ")]).await;
+    assert_eq!(empty.status(), 400);
+    let html = get_html(&app, &c, &format!("/w/tag/{id}")).await;
+    assert_eq!(texts(&html, "#c-notes li").len(), 1);
+    assert_eq!(texts(&html, "#c-state"), vec!["无效".to_string()]);
+}
+
+#[tokio::test]
+async fn bulk_tagging_shows_the_count_first_then_adds_and_removes_as_bulk() {
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for t in ["基层法律服务要加强", "基层调解工作不错", "窗口服务态度好", "基层司法所人手不足"]
+    {
+        ids.push(submit(&app, t).await);
+    }
+    let (c, csrf) = app.login_as(Role::Analyst).await;
+    // All matching "基层": the confirmation shows 3 and changes nothing yet.
+    let preview = c
+        .post(app.url("/w/inbox/bulk"))
+        .form(&[("_csrf", csrf.as_str()), ("scope", "all"), ("filter", "q=基层"), ("area", "6"), ("action", "add")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preview.status(), 200);
+    assert_eq!(texts(&preview.text().await.unwrap(), "#bulk-count"), vec!["3".to_string()]);
+    assert!(app.store().opinion(ids[0]).await.unwrap().tags.is_empty());
+    let apply = c
+        .post(app.url("/w/inbox/bulk"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("scope", "all"),
+            ("filter", "q=基层"),
+            ("area", "6"),
+            ("action", "add"),
+            ("confirm", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(apply.status(), 200);
+    for (i, id) in ids.iter().enumerate() {
+        let o = app.store().opinion(*id).await.unwrap();
+        if i == 2 {
+            assert!(o.tags.is_empty());
+        } else {
+            assert_eq!(o.tags.iter().map(|t| (t.area, t.source)).collect::<Vec<_>>(), vec![(area(6), TagSource::Bulk)]);
+            assert_eq!(o.state, OpinionState::Tagged);
+        }
+    }
+    // The ticked ones: remove area 6 from the first two.
+    let (a, b) = (ids[0].to_string(), ids[1].to_string());
+    let body = [
+        ("_csrf", csrf.as_str()),
+        ("scope", "selected"),
+        ("ids", a.as_str()),
+        ("ids", b.as_str()),
+        ("area", "6"),
+        ("action", "remove"),
+        ("filter", ""),
+    ];
+    let preview = c.post(app.url("/w/inbox/bulk")).form(&body).send().await.unwrap();
+    assert_eq!(texts(&preview.text().await.unwrap(), "#bulk-count"), vec!["2".to_string()]);
+    let mut confirmed = body.to_vec();
+    confirmed.push(("confirm", "1"));
+    assert_eq!(c.post(app.url("/w/inbox/bulk")).form(&confirmed).send().await.unwrap().status(), 200);
+    let o = app.store().opinion(ids[0]).await.unwrap();
+    assert!(o.tags.is_empty());
+    assert_eq!(o.state, OpinionState::Pending);
+    assert_eq!(app.store().opinion(ids[3]).await.unwrap().areas(), vec![area(6)]);
+    let log = app.store().audit_entries(Some("tags_changed_bulk"), None, None, 100).await.unwrap();
+    assert_eq!(log.len(), 5, "three additions and two removals, one entry each");
+}
+
+#[tokio::test]
+async fn search_finds_one_two_and_longer_chinese_queries() {
+    let app = TestApp::spawn().await;
+    let legal = submit(&app, "希望进一步加强法律服务").await;
+    let grass = submit(&app, "多到基层听听意见").await;
+    let other = submit(&app, "窗口态度需要改进").await;
+    let percent = submit(&app, "满意度只有50%左右").await;
+    let (c, _) = app.login_as(Role::Leader).await;
+    let cases: Vec<(&str, Vec<i64>)> = vec![
+        ("基层", vec![grass]),
+        ("法", vec![legal]),
+        ("法律服务", vec![legal]),
+        ("意见", vec![grass]),
+        ("态度需要", vec![other]),
+        ("%", vec![percent]),
+        ("0%左", vec![percent]),
+        ("没有的词", vec![]),
+    ];
+    for (q, want) in cases {
+        let html = get_html(&app, &c, &format!("/w/inbox?q={}", urlencode(q))).await;
+        assert_eq!(listed(&html), want, "search {q}");
+        assert_eq!(texts(&html, "#n-matching"), vec![want.len().to_string()], "count for {q}");
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+#[tokio::test]
+async fn inbox_filters_counts_duplicates_and_keyset_pages() {
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for i in 0..55 {
+        ids.push(submit(&app, &format!("第{i}条：办事效率需要提高")).await);
+    }
+    let dup = submit(&app, "第0条 办事效率需要提高！").await;
+    let (c, csrf) = app.login_as(Role::Analyst).await;
+    act(&app, &c, &csrf, ids[3], &[("op", "save"), ("area", "7")]).await;
+    let html = get_html(&app, &c, "/w/inbox").await;
+    assert_eq!(texts(&html, "#n-total"), vec!["56".to_string()]);
+    assert_eq!(texts(&html, "#n-tagged"), vec!["1".to_string()]);
+    assert_eq!(texts(&html, "#n-pending"), vec!["55".to_string()]);
+    let first = listed(&html);
+    assert_eq!(first.len(), 50);
+    assert_eq!(first[0], dup, "newest first");
+    assert_eq!(texts(&html, &format!("#o{dup} .dup")).len(), 1, "same fingerprint flagged");
+    assert_eq!(texts(&html, &format!("#o{} .dup", ids[1])).len(), 0);
+    let next = scraper::Html::parse_document(&html)
+        .select(&scraper::Selector::parse("#next-page").unwrap())
+        .next()
+        .unwrap()
+        .value()
+        .attr("href")
+        .unwrap()
+        .to_owned();
+    let second = listed(&get_html(&app, &c, &next).await);
+    assert_eq!(second.len(), 6);
+    assert!(second.iter().all(|id| !first.contains(id)));
+    assert_eq!(listed(&get_html(&app, &c, "/w/inbox?area=7").await), vec![ids[3]]);
+    assert_eq!(listed(&get_html(&app, &c, "/w/inbox?untagged=1").await).len(), 50);
+    assert!(!listed(&get_html(&app, &c, "/w/inbox?untagged=1").await).contains(&ids[3]));
+    assert_eq!(listed(&get_html(&app, &c, "/w/inbox?state=tagged").await), vec![ids[3]]);
+    assert_eq!(listed(&get_html(&app, &c, "/w/inbox?form=zhengqiu&category=qz").await).len(), 50);
+    assert!(listed(&get_html(&app, &c, "/w/inbox?category=qy").await).is_empty());
+    assert!(listed(&get_html(&app, &c, "/w/inbox?from=2099-01-01").await).is_empty());
+    assert_eq!(listed(&get_html(&app, &c, "/w/inbox?to=2099-01-01").await).len(), 50);
+    let bad = c.get(app.url("/w/inbox?from=yesterday")).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("from"));
+}
+
+#[tokio::test]
+async fn the_dashboard_draws_the_area_counts_and_links_to_downloads() {
+    let app = TestApp::spawn().await;
+    let a = submit(&app, "理论学习不够深入").await;
+    let b = submit(&app, "学习走过场").await;
+    let (c, csrf) = app.login_as(Role::Analyst).await;
+    act(&app, &c, &csrf, a, &[("op", "save"), ("area", "1"), ("area", "7")]).await;
+    act(&app, &c, &csrf, b, &[("op", "save"), ("area", "1")]).await;
+    let (leader, _) = app.login_as(Role::Leader).await;
+    let html = get_html(&app, &leader, "/w/dashboard").await;
+    let doc = scraper::Html::parse_document(&html);
+    let counts: Vec<String> = texts(&html, "#area-chart text.count");
+    assert_eq!(counts, vec!["2", "0", "0", "0", "0", "0", "1", "0"]);
+    let rects = doc.select(&scraper::Selector::parse("#area-chart rect").unwrap()).count();
+    assert_eq!(rects, 8);
+    assert_eq!(texts(&html, "#p-tagged"), vec!["2".to_string()]);
+    assert_eq!(texts(&html, "#exports-link").len(), 1);
+    assert!(texts(&html, "#by-category td").contains(&"社会群众".to_string()));
+}
+
+#[tokio::test]
+async fn admins_add_disable_and_reset_users_and_weak_passwords_are_refused_with_a_reason() {
+    let app = TestApp::spawn().await;
+    app.create_user("boss", Role::Admin).await;
+    let (admin, csrf) = app.login("boss", PASSWORD).await;
+    let post = |pairs: Vec<(&'static str, String)>| {
+        let admin = admin.clone();
+        let url = app.url("/w/admin/users");
+        let csrf = csrf.clone();
+        async move {
+            let mut body = pairs;
+            body.push(("_csrf", csrf));
+            admin.post(url).form(&body).send().await.unwrap()
+        }
+    };
+    let weak = post(vec![
+        ("op", "add".into()),
+        ("username", "li.ming".into()),
+        ("role", "analyst".into()),
+        ("password", "abc".into()),
+    ])
+    .await;
+    assert_eq!(weak.status(), 422);
+    assert!(texts(&weak.text().await.unwrap(), "#error")[0].contains("太短"));
+    let ok = post(vec![
+        ("op", "add".into()),
+        ("username", "li.ming".into()),
+        ("role", "analyst".into()),
+        ("password", PASSWORD.into()),
+    ])
+    .await;
+    assert_eq!(ok.status(), 303);
+    let u = app.store().user_by_name("li.ming").await.unwrap().unwrap();
+    assert_eq!(u.role, Role::Analyst);
+    let (analyst, _) = app.login("li.ming", PASSWORD).await;
+    assert_eq!(analyst.get(app.url("/w/tag")).send().await.unwrap().status(), 200);
+    // Disabling ends the session at once.
+    assert_eq!(post(vec![("op", "disable".into()), ("id", u.id.to_string())]).await.status(), 303);
+    let r = analyst.get(app.url("/w")).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, "/login"));
+    let again = client(true)
+        .post(app.url("/login"))
+        .form(&[("username", "li.ming"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 401);
+    post(vec![("op", "enable".into()), ("id", u.id.to_string())]).await;
+    let weak_reset =
+        post(vec![("op", "reset".into()), ("id", u.id.to_string()), ("password", "li.ming-2026x".into())]).await;
+    assert_eq!(weak_reset.status(), 422, "a password holding the user name is refused");
+    let reset =
+        post(vec![("op", "reset".into()), ("id", u.id.to_string()), ("password", "Spring-River-77".into())]).await;
+    assert_eq!(reset.status(), 303);
+    app.login("li.ming", "Spring-River-77").await;
+    let me = app.store().user_by_name("boss").await.unwrap().unwrap();
+    assert_eq!(post(vec![("op", "disable".into()), ("id", me.id.to_string())]).await.status(), 422);
+}
+
+#[tokio::test]
+async fn every_audited_action_appears_in_the_audit_log() {
+    let app = TestApp::spawn().await;
+    let id = submit(&app, "建议多组织学习").await;
+    app.create_user("auditor", Role::Admin).await;
+    app.create_user("tagger", Role::Analyst).await;
+    let failed = client(true)
+        .post(app.url("/login"))
+        .form(&[("username", "tagger"), ("password", "wrong-one-123")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failed.status(), 401);
+    let (c, csrf) = app.login("tagger", PASSWORD).await;
+    act(&app, &c, &csrf, id, &[("op", "save"), ("area", "1")]).await;
+    act(&app, &c, &csrf, id, &[("op", "state"), ("state", "verify")]).await;
+    act(&app, &c, &csrf, id, &[("op", "note"), ("text", "待核实来源")]).await;
+    act(&app, &c, &csrf, id, &[("op", "representative"), ("on", "1")]).await;
+    c.post(app.url("/w/keywords"))
+        .form(&[("_csrf", csrf.as_str()), ("area", "1"), ("word", "组织学习")])
+        .send()
+        .await
+        .unwrap();
+    c.post(app.url("/w/inbox/bulk"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("scope", "selected"),
+            ("ids", &id.to_string()),
+            ("area", "2"),
+            ("action", "add"),
+            ("confirm", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let (admin, acsrf) = app.login("auditor", PASSWORD).await;
+    admin
+        .post(app.url("/w/admin/users"))
+        .form(&[
+            ("_csrf", acsrf.as_str()),
+            ("op", "add"),
+            ("username", "zhao"),
+            ("role", "leader"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let zhao = app.store().user_by_name("zhao").await.unwrap().unwrap().id.to_string();
+    for (op, pw) in [("disable", ""), ("enable", ""), ("reset", "Autumn-Leaf-42")] {
+        admin
+            .post(app.url("/w/admin/users"))
+            .form(&[("_csrf", acsrf.as_str()), ("op", op), ("id", zhao.as_str()), ("password", pw)])
+            .send()
+            .await
+            .unwrap();
+    }
+    let html = get_html(&app, &admin, "/w/admin/audit").await;
+    let actions = texts(&html, "#audit td.action");
+    for want in [
+        "sign_in",
+        "sign_in_failed",
+        "tags_changed",
+        "state_changed",
+        "note_added",
+        "representative_changed",
+        "keyword_added",
+        "tags_changed_bulk",
+        "user_created",
+        "user_disabled",
+        "user_enabled",
+        "password_reset",
+    ] {
+        assert!(actions.iter().any(|a| a == want), "{want} missing from the audit log: {actions:?}");
+    }
+    // Filtering by action and actor.
+    let only =
+        texts(&get_html(&app, &admin, "/w/admin/audit?action=tags_changed&actor=tagger").await, "#audit td.action");
+    assert_eq!(only, vec!["tags_changed".to_string()]);
+    // The note's text is not in the log.
+    assert!(!html.contains("待核实来源"));
+}
