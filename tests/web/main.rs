@@ -2,5 +2,8 @@
 
 mod helpers;
 
+mod backup;
 mod citizens;
 mod forms;
+mod malformed;
+mod props;
