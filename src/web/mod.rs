@@ -6,6 +6,7 @@
 //! | `/f/{slug}`, `/f/{slug}/r/{receipt}` | anyone | the form, its submission, the receipt |
 //! | `/api/v1/forms/{slug}[/responses]`, `/api/openapi.json` | anyone | JSON API |
 //! | `/login`, `/logout`, `/setup` | staff | sign-in, first administrator |
+//! | `/w/admin/links[/{id}/…]` | admin | distribution links, QR codes (SVG, PNG), printable page |
 //! | `/w/…` | staff by role | inbox, tagging, dashboard, exports, admin |
 
 pub mod api;
@@ -46,6 +47,11 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(workspace::login::logout))
         .route("/setup", get(workspace::login::setup_page).post(workspace::login::setup_submit))
         .route("/w", get(workspace::home::page))
+        .route("/w/admin/links", get(workspace::links::list).post(workspace::links::create))
+        .route("/w/admin/links/{id}/revoke", post(workspace::links::revoke))
+        .route("/w/admin/links/{id}/qr.svg", get(workspace::links::qr_svg))
+        .route("/w/admin/links/{id}/qr.png", get(workspace::links::qr_png))
+        .route("/w/admin/links/{id}/print", get(workspace::links::print))
         .layer(sessions);
     let public = Router::new()
         .route("/", get(|| async { Redirect::to("/login") }))

@@ -1,6 +1,10 @@
 //! The one integration test binary: black-box tests against a real server, a real database and real HTTP.
 
+mod browser;
 mod helpers;
 
+mod admin_links;
+mod anonymity;
+mod browser_form;
 mod citizens;
 mod forms;

@@ -17,6 +17,8 @@
   var form = document.getElementById("wenji-form");
   if (!form) return;
   var draftKey = form.getAttribute("data-draft-key");
+  // NodeList.forEach and Array.from are missing in older WebViews (WeChat's X5 on old Android).
+  function each(list, fn) { Array.prototype.forEach.call(list, fn); }
   var dirty = false;
   var serverHasValues = !!document.querySelector(".field-error, .notice");
 
@@ -61,14 +63,15 @@
     }
   }
   function counters() {
-    form.querySelectorAll("[data-max]").forEach(function (el) {
+    each(form.querySelectorAll("[data-max]"), function (el) {
       var max = parseInt(el.getAttribute("data-max"), 10);
       if (!max) return;
       var c = document.createElement("span");
       c.className = "counter";
       el.insertAdjacentElement("afterend", c);
       var update = function () {
-        var n = Array.from(el.value).length;
+        // Count characters, not UTF-16 units (an emoji is one character), as the server does.
+        var n = el.value.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length;
         c.textContent = n + " / " + max + " 字";
         c.classList.toggle("over", n > max);
       };
@@ -80,7 +83,7 @@
     var deps = form.querySelectorAll("[data-show-if]");
     if (!deps.length) return;
     var apply = function () {
-      deps.forEach(function (fs) {
+      each(deps, function (fs) {
         var q = fs.getAttribute("data-show-if");
         var wanted = fs.getAttribute("data-show-values").split(",");
         var picked = Array.prototype.slice.call(form.querySelectorAll('[name="q_' + q + '"]:checked')).map(function (i) { return i.value; });
