@@ -167,3 +167,34 @@ async fn only_admins_reach_the_links_pages() {
     assert_eq!(r.await.unwrap().headers()["location"], "/login");
     assert_eq!(app.store().links(None).await.unwrap(), vec![link], "nothing created or revoked");
 }
+
+#[tokio::test]
+async fn in_a_browser_an_admin_creates_a_link_and_opens_a_print_page_showing_the_code() {
+    let Some(b) = crate::browser::Browser::start(1280, 900).await else { return };
+    let app = TestApp::spawn().await;
+    app.create_user("admin-print", Role::Admin).await;
+    b.goto(&app.url("/login")).await;
+    b.fill("input[name=username]", "admin-print").await;
+    b.fill("input[name=password]", crate::helpers::PASSWORD).await;
+    b.click_and_wait_for_navigation("form[action='/login'] button").await;
+    b.goto(&app.url("/w/admin/links")).await;
+    b.find("select[name=form] option[value=ceping]").await.click().await.unwrap();
+    b.find("select[name=unit] option[value=sfs-songling]").await.click().await.unwrap();
+    b.fill("input[name=label]", "司法所公告栏").await;
+    b.click_and_wait_for_navigation(".link-form button").await;
+    let link = app.store().links(None).await.unwrap().pop().expect("created");
+    assert_eq!(link.unit_code, "sfs-songling");
+    assert!(b.find(&format!("tr#link-{}.created", link.id)).await.is_displayed().await.unwrap());
+    let dir = std::env::temp_dir().join("wenji-shots");
+    std::fs::create_dir_all(&dir).unwrap();
+    b.screenshot(dir.join("admin-links-1280.png")).await;
+
+    b.click(&format!("#link-{} a[href$='/print']", link.id)).await;
+    b.find(".poster img.qr").await;
+    let loaded = b.js("var i = document.querySelector('img.qr'); return i.complete && i.naturalWidth;").await;
+    assert!(loaded.as_u64().unwrap_or(0) > 100, "the QR image loads under the page's CSP: {loaded}");
+    assert_eq!(b.text(".poster-title").await, "领导班子民主测评表");
+    assert_eq!(b.text(".poster-unit").await, "松岭乡司法所");
+    b.screenshot_full(dir.join("admin-link-print-1280.png")).await;
+    b.close().await;
+}

@@ -36,8 +36,11 @@ async fn a_citizen_fills_the_opinion_form_on_a_phone_and_sees_the_receipt() {
     assert_eq!(counter, format!("{} / 2000 字", opinion.chars().count()), "the counter counts characters");
     // The follow-up question appears only after answering “有”.
     assert!(!b.find("#q-member").await.is_displayed().await.unwrap(), "hidden until asked for");
+    assert_eq!(b.text("#q-work .qn").await, "3", "numbers skip the hidden question");
     b.click("input[name=q_has_member][value=yes]").await;
     assert!(b.find("#q-member").await.is_displayed().await.unwrap());
+    assert_eq!(b.text("#q-member .qn").await, "3");
+    assert_eq!(b.text("#q-work .qn").await, "4");
     b.fill("textarea[name=q_member]", "分管基层工作的领导下乡次数偏少。").await;
     b.click("input[name=q_satisfaction][value='2']").await;
     b.screenshot_full(shot("zhengqiu-390-filled")).await;
@@ -85,6 +88,29 @@ async fn a_half_filled_form_comes_back_after_a_reload_with_its_key_and_is_cleare
     assert!(!b.find("#draft-note").await.is_displayed().await.unwrap());
     assert_ne!(b.value("input[name=_key]").await, key);
     assert_eq!(app.store().count_responses(Some("zhengqiu")).await.unwrap(), 1);
+    b.close().await;
+}
+
+#[tokio::test]
+async fn on_a_shared_phone_the_next_person_can_throw_a_restored_draft_away() {
+    let Some(b) = Browser::start(390, 844).await else { return };
+    let app = TestApp::spawn().await;
+    b.goto(&app.url("/f/zhengqiu")).await;
+    b.click("input[name=_category][value=qz]").await;
+    b.fill("textarea[name=q_team]", "上一位填写人的草稿内容").await;
+    b.click("input[name=q_has_member][value=yes]").await;
+    b.reload().await;
+    assert_eq!(b.value("textarea[name=q_team]").await, "上一位填写人的草稿内容");
+    b.screenshot(shot("zhengqiu-390-draft-note")).await;
+    b.click("#draft-clear").await;
+    assert_eq!(b.value("textarea[name=q_team]").await, "");
+    assert!(!b.is_checked("input[name=_category][value=qz]").await);
+    assert!(!b.find("#q-member").await.is_displayed().await.unwrap(), "the follow-up hides again");
+    assert_eq!(b.text("#q-team .counter").await, "0 / 2000 字");
+    assert!(!b.find("#draft-note").await.is_displayed().await.unwrap());
+    assert!(draft_keys(&b).await.is_empty(), "nothing of the draft is left on the phone");
+    b.reload().await;
+    assert_eq!(b.value("textarea[name=q_team]").await, "");
     b.close().await;
 }
 

@@ -62,6 +62,23 @@
       dirty = true;
     }
   }
+  // On a shared phone or office computer, the next person can throw the draft away.
+  function fire(el, type, bubbles) {
+    var ev = document.createEvent("Event");
+    ev.initEvent(type, bubbles, false);
+    el.dispatchEvent(ev);
+  }
+  function clearDraft() {
+    fields().forEach(function (el) {
+      if (el.type === "radio" || el.type === "checkbox") el.checked = false;
+      else el.value = "";
+      fire(el, "input", false); // counters
+    });
+    fire(form, "change", false); // conditions (this also saves an empty draft; removed below)
+    try { localStorage.removeItem(draftKey); } catch (e) {}
+    document.getElementById("draft-note").hidden = true;
+    dirty = false;
+  }
   function counters() {
     each(form.querySelectorAll("[data-max]"), function (el) {
       var max = parseInt(el.getAttribute("data-max"), 10);
@@ -92,11 +109,18 @@
         var cond = fs.querySelector(".cond");
         if (cond) cond.hidden = true;
       });
+      // Number the questions that are shown, so a hidden follow-up leaves no gap.
+      var n = 0;
+      each(form.querySelectorAll("fieldset.q"), function (fs) {
+        var num = fs.querySelector(".qn");
+        if (num && !fs.hidden) num.textContent = String(++n);
+      });
     };
     form.addEventListener("change", apply);
     apply();
   }
   restore();
+  document.getElementById("draft-clear").addEventListener("click", clearDraft);
   counters();
   conditions();
   form.addEventListener("input", function () { dirty = true; save(); });
