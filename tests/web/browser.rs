@@ -88,7 +88,9 @@ impl Browser {
         let (Some(chromium), Some(driver)) = (chromium, driver) else {
             let msg = "Chromium or chromedriver not found (apt-get install chromium chromium-driver)";
             assert!(!browser_required(), "{msg}, and WENJI_REQUIRE_BROWSER is set");
-            eprintln!("SKIPPED browser test: {msg}; set WENJI_REQUIRE_BROWSER=1 to make this a failure");
+            // Written past the test harness's output capture, so the skip shows in a normal `cargo test`.
+            let line = format!("SKIPPED browser test: {msg}; set WENJI_REQUIRE_BROWSER=1 to make this a failure\n");
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
             return None;
         };
         let slot = SLOT.acquire().await.expect("the browser semaphore is never closed");

@@ -7,4 +7,5 @@ mod admin_links;
 mod anonymity;
 mod browser_form;
 mod citizens;
+mod contacts;
 mod forms;
