@@ -6,5 +6,6 @@ pub mod card;
 pub mod dashboard;
 pub mod home;
 pub mod inbox;
+pub mod links;
 pub mod login;
 pub mod tag;
