@@ -6,6 +6,7 @@ pub mod catalog;
 pub(crate) mod entities;
 pub mod links;
 pub mod opinions;
+pub mod report;
 pub mod sessions;
 pub mod submissions;
 pub mod users;
