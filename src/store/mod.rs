@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod catalog;
 pub(crate) mod entities;
+pub mod export_jobs;
 pub mod links;
 pub mod opinions;
 pub mod report;

@@ -46,6 +46,9 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(workspace::login::logout))
         .route("/setup", get(workspace::login::setup_page).post(workspace::login::setup_submit))
         .route("/w", get(workspace::home::page))
+        .route("/w/exports", get(workspace::exports::page).post(workspace::exports::start))
+        .route("/w/exports/{id}", get(workspace::exports::show))
+        .route("/w/exports/{id}/download", get(workspace::exports::download))
         .layer(sessions);
     let public = Router::new()
         .route("/", get(|| async { Redirect::to("/login") }))

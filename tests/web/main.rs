@@ -3,4 +3,5 @@
 mod helpers;
 
 mod citizens;
+mod exports;
 mod forms;
