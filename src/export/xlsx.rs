@@ -245,9 +245,9 @@ impl ReportWorkbook {
         let k = u64::from(self.ctx.params.small_cell_k);
         summary(self.wb.worksheet_from_name(SUMMARY)?, &self.ctx, &report)?;
         let unit_rows = self.unit_rows(&report);
-        cross(self.wb.worksheet_from_name(UNITS)?, "单位", unit_rows, k)?;
+        cross(self.wb.worksheet_from_name(UNITS)?, "单位", &self.ctx.names.areas, unit_rows, k)?;
         let cat_rows = self.category_rows(&report);
-        cross(self.wb.worksheet_from_name(CATEGORIES)?, "填写人类别", cat_rows, k)?;
+        cross(self.wb.worksheet_from_name(CATEGORIES)?, "填写人类别", &self.ctx.names.areas, cat_rows, k)?;
         cooccurrence(self.wb.worksheet_from_name(COOCCURRENCE)?, &self.ctx, &report)?;
         appraisal(self.wb.worksheet_from_name(APPRAISAL)?, &report)?;
         explain(self.wb.worksheet_from_name(METHOD)?, &self.ctx, k)?;
@@ -376,7 +376,13 @@ fn summary(ws: &mut Worksheet, ctx: &Context, r: &Report) -> Result<(), ExportEr
     Ok(())
 }
 
-fn cross(ws: &mut Worksheet, what: &str, rows: Vec<(String, CrossRow)>, k: u64) -> Result<(), ExportError> {
+fn cross(
+    ws: &mut Worksheet,
+    what: &str,
+    areas: &[String],
+    rows: Vec<(String, CrossRow)>,
+    k: u64,
+) -> Result<(), ExportError> {
     let h = header_format();
     let bold = Format::new().set_bold();
     let t = protect(rows, k);
@@ -388,7 +394,7 @@ fn cross(ws: &mut Worksheet, what: &str, rows: Vec<(String, CrossRow)>, k: u64) 
     )?;
     let heads: Vec<String> = [what.to_owned(), "答卷（份）".into()]
         .into_iter()
-        .chain(AreaCode::all().map(|a| format!("{a}")))
+        .chain(AreaCode::all().map(|a| area_sheet_name(a, areas.get(a.index()).map_or("", String::as_str))))
         .chain(["标签合计".into(), "意见条数".into()])
         .collect();
     for (i, s) in heads.iter().enumerate() {
@@ -436,8 +442,9 @@ fn cross(ws: &mut Worksheet, what: &str, rows: Vec<(String, CrossRow)>, k: u64) 
     write_row(ws, row, (!t.all_hidden).then_some(&t.total), &small, Some(&bold))?;
     ws.set_column_width(0, width_for(t.rows.iter().map(|r| r.label.as_str()).chain([what]), 12.0, 40.0))?;
     for col in 1..12u16 {
-        ws.set_column_width(col, 10)?;
+        ws.set_column_width(col, 11)?;
     }
+    ws.set_row_height(1, 32)?;
     ws.set_freeze_panes(2, 1)?;
     ws.autofilter(1, 0, last_data, 11)?;
     Ok(())
