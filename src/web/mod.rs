@@ -20,6 +20,7 @@
 //! | `GET /w/api/opinions/{id}`, `POST /w/api/opinions/{id}`, `GET /w/api/next` | | ✓ | |
 //! | `GET /w/dashboard` | ✓ | ✓ | ✓ |
 //! | `GET/POST /w/admin/users`, `GET /w/admin/audit`, `GET /w/admin/forms`, `POST /w/admin/forms/reload` | ✓ | | |
+//! | `GET/POST /w/exports`, `GET /w/exports/{id}`, `GET /w/exports/{id}/download` | ✓ | | ✓ |
 //! | `GET/POST /w/admin/links`, `POST /w/admin/links/{id}/revoke`, `GET /w/admin/links/{id}/{qr.svg,qr.png,print}` | ✓ | | |
 
 pub mod api;
@@ -77,6 +78,9 @@ pub fn router(state: AppState) -> Router {
         .route("/w/admin/links/{id}/qr.svg", get(workspace::links::qr_svg))
         .route("/w/admin/links/{id}/qr.png", get(workspace::links::qr_png))
         .route("/w/admin/links/{id}/print", get(workspace::links::print))
+        .route("/w/exports", get(workspace::exports::page).post(workspace::exports::start))
+        .route("/w/exports/{id}", get(workspace::exports::show))
+        .route("/w/exports/{id}/download", get(workspace::exports::download))
         .layer(sessions);
     let public = Router::new()
         .route("/", get(|| async { Redirect::to("/login") }))

@@ -10,6 +10,7 @@ mod browser_form;
 mod citizens;
 mod cli;
 mod contacts;
+mod exports;
 mod forms;
 mod malformed;
 mod props;

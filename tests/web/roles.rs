@@ -24,6 +24,7 @@ struct Case {
 const ALL: &[Role] = &[Role::Admin, Role::Analyst, Role::Leader];
 const ANALYST: &[Role] = &[Role::Analyst];
 const ADMIN: &[Role] = &[Role::Admin];
+const DOWNLOADERS: &[Role] = &[Role::Admin, Role::Leader];
 
 fn cases(id: i64) -> Vec<Case> {
     let get = |path: String, allowed, ok| Case { method: "GET", path, body: Vec::new(), allowed, ok };
@@ -41,6 +42,8 @@ fn cases(id: i64) -> Vec<Case> {
         get("/w/admin/users".into(), ADMIN, 200),
         get("/w/admin/audit".into(), ADMIN, 200),
         get("/w/admin/forms".into(), ADMIN, 200),
+        get("/w/admin/links".into(), ADMIN, 200),
+        get("/w/exports".into(), DOWNLOADERS, 200),
         post("/w/admin/forms/reload".into(), vec![], ADMIN, 200),
         post(format!("/w/tag/{id}"), vec![("op", "note".into()), ("text", "核实一下".into())], ANALYST, 303),
         post(format!("/w/api/opinions/{id}"), vec![("op", "representative".into()), ("on", "1".into())], ANALYST, 200),

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod admin_forms;
 pub mod card;
 pub mod dashboard;
+pub mod exports;
 pub mod home;
 pub mod inbox;
 pub mod links;
