@@ -48,6 +48,8 @@ static SLOT: Semaphore = Semaphore::const_new(1);
 pub struct Browser {
     client: Option<Client>,
     driver: Child,
+    /// chromedriver's log; kept after a failure, removed by [`Browser::close`].
+    log: PathBuf,
     _profile: tempfile::TempDir,
     _slot: SemaphorePermit<'static>,
 }
@@ -105,7 +107,7 @@ impl Browser {
             .stderr(Stdio::null());
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", driver.display()));
-        let mut browser = Browser { client: None, driver: child, _profile: profile, _slot: slot };
+        let mut browser = Browser { client: None, driver: child, log: log.clone(), _profile: profile, _slot: slot };
         let endpoint = format!("http://127.0.0.1:{port}");
         wait_until_ready(&endpoint).await;
 
@@ -248,6 +250,7 @@ impl Browser {
         if let Some(c) = self.client.take() {
             let _ = c.close().await;
         }
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 

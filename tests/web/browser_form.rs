@@ -65,15 +65,24 @@ async fn a_half_filled_form_comes_back_after_a_reload_with_its_key_and_is_cleare
     b.click("input[name=_category][value=cs]").await;
     b.fill("textarea[name=q_team]", "村里的法律顾问一年只来两次，希望固定时间坐班。").await;
     b.click("input[name=q_has_member][value=no]").await;
+    b.fill("input[name=q_phone]", "13700001111").await;
     assert!(!b.find("#draft-note").await.is_displayed().await.unwrap());
     assert_eq!(draft_keys(&b).await, vec!["wenji-draft:zhengqiu:0".to_owned()]);
+    let draft = b.js("return localStorage.getItem('wenji-draft:zhengqiu:0');").await;
+    assert!(!draft.as_str().unwrap().contains("13700001111"), "contact details are not kept in the draft");
 
+    // A reload, then a fresh visit (which gets no help from the browser's own form restoring).
     b.reload().await;
+    assert!(b.find("#draft-note").await.is_displayed().await.unwrap(), "the page says the draft was restored");
+    assert_eq!(b.value("textarea[name=q_team]").await, "村里的法律顾问一年只来两次，希望固定时间坐班。");
+    b.goto("about:blank").await;
+    b.goto(&app.url("/f/zhengqiu")).await;
     assert!(b.find("#draft-note").await.is_displayed().await.unwrap(), "the page says the draft was restored");
     assert_eq!(b.value("textarea[name=q_team]").await, "村里的法律顾问一年只来两次，希望固定时间坐班。");
     assert!(b.is_checked("input[name=_category][value=cs]").await);
     assert!(b.is_checked("input[name=q_has_member][value=no]").await);
     assert_eq!(b.value("input[name=_key]").await, key, "the first page's submission key is kept");
+    assert_eq!(b.value("input[name=q_phone]").await, "", "the phone number is not restored");
     b.screenshot(shot("zhengqiu-390-restored")).await;
 
     b.click("input[name=q_satisfaction][value='1']").await;
