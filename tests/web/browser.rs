@@ -193,16 +193,22 @@ impl Browser {
         el.click().await.unwrap_or_else(|e| panic!("clicking {css:?}: {e}"));
     }
 
-    /// Clicks the submit button matching `css` and waits until the browser has left the current page.
+    /// Clicks the element matching `css` (a submit button, a link) and waits until a new document has
+    /// loaded, even when it has the same address (a form posted back to itself).
     pub async fn click_and_wait_for_navigation(&self, css: &str) {
-        let before = self.current_url().await;
+        self.js("window.__wenjiOldPage = true; return null;").await;
         self.click(css).await;
         let deadline = Instant::now() + Duration::from_secs(10);
-        while self.current_url().await == before {
-            assert!(Instant::now() < deadline, "clicking {css:?} did not leave {before}");
+        loop {
+            // While the next page is loading, scripts may fail; keep asking.
+            let state =
+                self.c().execute("return window.__wenjiOldPage ? 'old' : document.readyState;", vec![]).await.ok();
+            if state.as_ref().and_then(Value::as_str) == Some("complete") {
+                return;
+            }
+            assert!(Instant::now() < deadline, "clicking {css:?} did not load a new page (state {state:?})");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        self.c().wait().for_element(Locator::Css("body")).await.unwrap();
     }
 
     /// The visible text of the first element matching `css`.
