@@ -2,7 +2,8 @@
 //! need a real browser: scripts, layout on a phone-sized screen, localStorage drafts.
 //!
 //! Each `Browser` starts its own `chromedriver` on a free port in its own process group, with a fresh
-//! profile directory, and kills the whole group when dropped. At most one browser runs at a time in this
+//! profile directory, and kills the whole group when dropped (or, through a shell watchdog, when the test
+//! process dies). At most one browser runs at a time in this
 //! test binary (the machine is small). When Chromium or chromedriver is missing, [`Browser::start`] prints
 //! a skip message and returns `None`, unless `WENJI_REQUIRE_BROWSER=1` (set in CI), where it panics.
 //!
@@ -85,6 +86,17 @@ impl Browser {
     /// Returns `None` (after printing why) when Chromium or chromedriver is not installed and
     /// `WENJI_REQUIRE_BROWSER` is unset. Override the programs with `WENJI_CHROMIUM` / `WENJI_CHROMEDRIVER`.
     pub async fn start(width: u32, height: u32) -> Option<Browser> {
+        Self::launch(width, height, true).await
+    }
+
+    /// Like [`Browser::start`], but every script file the pages load (`*.js`) is blocked, as when a script
+    /// fails to load or a browser cannot run it, to show a page works without it. WebDriver's own scripts,
+    /// which the helpers use, still run (switching JavaScript off entirely would stop those too).
+    pub async fn start_without_javascript(width: u32, height: u32) -> Option<Browser> {
+        Self::launch(width, height, false).await
+    }
+
+    async fn launch(width: u32, height: u32, javascript: bool) -> Option<Browser> {
         let chromium = find_program("WENJI_CHROMIUM", &["chromium", "chromium-browser", "google-chrome"]);
         let driver = find_program("WENJI_CHROMEDRIVER", &["chromedriver"]);
         let (Some(chromium), Some(driver)) = (chromium, driver) else {
@@ -99,9 +111,17 @@ impl Browser {
         let profile = tempfile::tempdir().unwrap();
         let port = free_port();
         let log = std::env::temp_dir().join(format!("wenji-chromedriver-{port}.log"));
-        let mut cmd = Command::new(&driver);
-        cmd.arg(format!("--port={port}"))
+        // chromedriver runs under a small shell watchdog in a new process group: when this test process
+        // dies without dropping the Browser (killed by a timeout), the watchdog kills the whole group.
+        let watchdog = r#"d="$1"; shift; "$d" "$@" & c=$!
+while kill -0 "$WENJI_TEST_PID" 2>/dev/null && kill -0 "$c" 2>/dev/null; do sleep 1; done
+kill -9 0"#;
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", watchdog, "wenji-chromedriver"])
+            .arg(&driver)
+            .arg(format!("--port={port}"))
             .arg(format!("--log-path={}", log.display()))
+            .env("WENJI_TEST_PID", std::process::id().to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -136,6 +156,10 @@ impl Browser {
         browser.client = Some(client);
         if width >= 800 {
             browser.c().set_window_size(width, height).await.unwrap();
+        }
+        if !javascript {
+            browser.cdp("Network.enable", json!({})).await;
+            browser.cdp("Network.setBlockedURLs", json!({ "urls": ["*.js"] })).await;
         }
         Some(browser)
     }

@@ -162,6 +162,29 @@ async fn on_a_shared_phone_the_next_person_can_throw_a_restored_draft_away() {
 }
 
 #[tokio::test]
+async fn without_javascript_the_form_still_works_on_a_phone() {
+    let Some(b) = Browser::start_without_javascript(390, 844).await else { return };
+    let app = TestApp::spawn().await;
+    b.goto(&app.url("/f/zhengqiu")).await;
+    assert!(b.find_all(".counter").await.is_empty(), "no script ran");
+    // The follow-up question is shown, saying when to answer it.
+    assert!(b.find("#q-member").await.is_displayed().await.unwrap());
+    assert!(b.text("#q-member .cond").await.contains("有"));
+    b.click("input[name=_category][value=flfw]").await;
+    b.fill("textarea[name=q_team]", "律师事务所年检材料太多，希望精简。").await;
+    b.click("input[name=q_has_member][value=no]").await;
+    b.fill("textarea[name=q_member]", "选了没有，这段不应保存").await;
+    b.click("input[name=q_satisfaction][value='2']").await;
+    b.screenshot_full(shot("zhengqiu-390-nojs")).await;
+    b.click_and_wait_for_navigation("button.submit").await;
+    let receipt = b.text("#receipt-code").await;
+    let stored = app.store().response_by_receipt(&receipt).await.unwrap();
+    assert_eq!(stored.category_code.as_deref(), Some("flfw"));
+    assert!(stored.answers.get("member").is_none(), "the skipped follow-up is not stored");
+    b.close().await;
+}
+
+#[tokio::test]
 async fn the_appraisal_matrix_fits_a_360_px_screen_and_every_level_can_be_tapped() {
     let Some(b) = Browser::start(360, 740).await else { return };
     let app = TestApp::spawn().await;
