@@ -158,6 +158,10 @@ async fn on_a_shared_phone_the_next_person_can_throw_a_restored_draft_away() {
     assert!(draft_keys(&b).await.is_empty(), "nothing of the draft is left on the phone");
     b.reload().await;
     assert_eq!(b.value("textarea[name=q_team]").await, "");
+    // A damaged draft (another script, an old version) is ignored, and the page's scripts still run.
+    b.js("localStorage.setItem('wenji-draft:zhengqiu:0', 'null'); return null;").await;
+    b.reload().await;
+    assert_eq!(b.text("#q-team .counter").await, "0 / 2000 字");
     b.close().await;
 }
 

@@ -46,6 +46,7 @@
     if (!raw || serverHasValues) return;
     var data;
     try { data = JSON.parse(raw); } catch (e) { return; }
+    if (!data || typeof data.values !== "object" || data.values === null) return;
     var any = false;
     fields().forEach(function (el) {
       var v = data.values[el.name];
