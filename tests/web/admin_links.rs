@@ -77,6 +77,8 @@ async fn an_admin_creates_a_link_prints_its_qr_code_and_revokes_it() {
     let print = print.text().await.unwrap();
     assert_eq!(texts(&print, ".poster-title"), vec!["分析检查阶段征求意见表"]);
     assert_eq!(texts(&print, ".poster-unit"), vec!["清溪镇司法所"]);
+    // The test server's links point at 127.0.0.1: the page warns before anyone prints them.
+    assert!(texts(&print, "#base-warning")[0].contains("WENJI_PUBLIC_URL"));
     let doc = scraper::Html::parse_document(&print);
     let img = doc.select(&scraper::Selector::parse("img.qr").unwrap()).next().unwrap();
     let src = img.value().attr("src").unwrap();

@@ -2,7 +2,8 @@
 //! need a real browser: scripts, layout on a phone-sized screen, localStorage drafts.
 //!
 //! Each `Browser` starts its own `chromedriver` on a free port in its own process group, with a fresh
-//! profile directory, and kills the whole group when dropped. At most one browser runs at a time in this
+//! profile directory, and kills the whole group when dropped (or, through a shell watchdog, when the test
+//! process dies). At most one browser runs at a time in this
 //! test binary (the machine is small). When Chromium or chromedriver is missing, [`Browser::start`] prints
 //! a skip message and returns `None`, unless `WENJI_REQUIRE_BROWSER=1` (set in CI), where it panics.
 //!
@@ -48,6 +49,8 @@ static SLOT: Semaphore = Semaphore::const_new(1);
 pub struct Browser {
     client: Option<Client>,
     driver: Child,
+    /// chromedriver's log; kept after a failure, removed by [`Browser::close`].
+    log: PathBuf,
     _profile: tempfile::TempDir,
     _slot: SemaphorePermit<'static>,
 }
@@ -83,6 +86,17 @@ impl Browser {
     /// Returns `None` (after printing why) when Chromium or chromedriver is not installed and
     /// `WENJI_REQUIRE_BROWSER` is unset. Override the programs with `WENJI_CHROMIUM` / `WENJI_CHROMEDRIVER`.
     pub async fn start(width: u32, height: u32) -> Option<Browser> {
+        Self::launch(width, height, true).await
+    }
+
+    /// Like [`Browser::start`], but every script file the pages load (`*.js`) is blocked, as when a script
+    /// fails to load or a browser cannot run it, to show a page works without it. WebDriver's own scripts,
+    /// which the helpers use, still run (switching JavaScript off entirely would stop those too).
+    pub async fn start_without_javascript(width: u32, height: u32) -> Option<Browser> {
+        Self::launch(width, height, false).await
+    }
+
+    async fn launch(width: u32, height: u32, javascript: bool) -> Option<Browser> {
         let chromium = find_program("WENJI_CHROMIUM", &["chromium", "chromium-browser", "google-chrome"]);
         let driver = find_program("WENJI_CHROMEDRIVER", &["chromedriver"]);
         let (Some(chromium), Some(driver)) = (chromium, driver) else {
@@ -97,15 +111,23 @@ impl Browser {
         let profile = tempfile::tempdir().unwrap();
         let port = free_port();
         let log = std::env::temp_dir().join(format!("wenji-chromedriver-{port}.log"));
-        let mut cmd = Command::new(&driver);
-        cmd.arg(format!("--port={port}"))
+        // chromedriver runs under a small shell watchdog in a new process group: when this test process
+        // dies without dropping the Browser (killed by a timeout), the watchdog kills the whole group.
+        let watchdog = r#"d="$1"; shift; "$d" "$@" & c=$!
+while kill -0 "$WENJI_TEST_PID" 2>/dev/null && kill -0 "$c" 2>/dev/null; do sleep 1; done
+kill -9 0"#;
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", watchdog, "wenji-chromedriver"])
+            .arg(&driver)
+            .arg(format!("--port={port}"))
             .arg(format!("--log-path={}", log.display()))
+            .env("WENJI_TEST_PID", std::process::id().to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", driver.display()));
-        let mut browser = Browser { client: None, driver: child, _profile: profile, _slot: slot };
+        let mut browser = Browser { client: None, driver: child, log: log.clone(), _profile: profile, _slot: slot };
         let endpoint = format!("http://127.0.0.1:{port}");
         wait_until_ready(&endpoint).await;
 
@@ -134,6 +156,10 @@ impl Browser {
         browser.client = Some(client);
         if width >= 800 {
             browser.c().set_window_size(width, height).await.unwrap();
+        }
+        if !javascript {
+            browser.cdp("Network.enable", json!({})).await;
+            browser.cdp("Network.setBlockedURLs", json!({ "urls": ["*.js"] })).await;
         }
         Some(browser)
     }
@@ -191,16 +217,22 @@ impl Browser {
         el.click().await.unwrap_or_else(|e| panic!("clicking {css:?}: {e}"));
     }
 
-    /// Clicks the submit button matching `css` and waits until the browser has left the current page.
+    /// Clicks the element matching `css` (a submit button, a link) and waits until a new document has
+    /// loaded, even when it has the same address (a form posted back to itself).
     pub async fn click_and_wait_for_navigation(&self, css: &str) {
-        let before = self.current_url().await;
+        self.js("window.__wenjiOldPage = true; return null;").await;
         self.click(css).await;
         let deadline = Instant::now() + Duration::from_secs(10);
-        while self.current_url().await == before {
-            assert!(Instant::now() < deadline, "clicking {css:?} did not leave {before}");
+        loop {
+            // While the next page is loading, scripts may fail; keep asking.
+            let state =
+                self.c().execute("return window.__wenjiOldPage ? 'old' : document.readyState;", vec![]).await.ok();
+            if state.as_ref().and_then(Value::as_str) == Some("complete") {
+                return;
+            }
+            assert!(Instant::now() < deadline, "clicking {css:?} did not load a new page (state {state:?})");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        self.c().wait().for_element(Locator::Css("body")).await.unwrap();
     }
 
     /// The visible text of the first element matching `css`.
@@ -248,6 +280,7 @@ impl Browser {
         if let Some(c) = self.client.take() {
             let _ = c.close().await;
         }
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 

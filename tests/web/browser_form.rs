@@ -21,6 +21,42 @@ async fn draft_keys(b: &Browser) -> Vec<String> {
     v.as_array().unwrap().iter().map(|k| k.as_str().unwrap().to_owned()).collect()
 }
 
+/// Whether leaving the page now would ask first (a `beforeunload` handler cancels the event).
+const LEAVE_ASKS: &str = "var e = document.createEvent('Event'); e.initEvent('beforeunload', false, true); \
+    window.dispatchEvent(e); return e.defaultPrevented;";
+
+#[tokio::test]
+async fn a_mistake_is_shown_next_to_its_question_on_a_phone_with_everything_typed_kept() {
+    let Some(b) = Browser::start(390, 844).await else { return };
+    let app = TestApp::spawn().await;
+    b.goto(&app.url("/f/zhengqiu")).await;
+    b.click("input[name=_category][value=dy]").await;
+    b.fill("textarea[name=q_team]", "太短了").await;
+    b.fill("textarea[name=q_work]", "建议公证处周末也开放半天。").await;
+    b.click_and_wait_for_navigation("button.submit").await;
+    assert!(b.text("#err-team").await.contains("至少写 5 个字"));
+    assert!(b.text("#err-has_member").await.contains("必答题"));
+    assert!(b.text("#err-satisfaction").await.contains("必答题"));
+    assert_eq!(b.value("textarea[name=q_team]").await, "太短了", "typed text kept");
+    assert_eq!(b.value("textarea[name=q_work]").await, "建议公证处周末也开放半天。");
+    assert!(b.is_checked("input[name=_category][value=dy]").await);
+    let in_view = b
+        .js("var r = document.querySelector('.field-error').getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight;")
+        .await;
+    assert_eq!(in_view, true, "the first error is scrolled into view");
+    b.screenshot(shot("zhengqiu-390-errors")).await;
+
+    b.fill("textarea[name=q_team]", "太短了，补充：希望调解员培训多一些。").await;
+    b.click("input[name=q_has_member][value=no]").await;
+    b.click("input[name=q_satisfaction][value='3']").await;
+    b.click_and_wait_for_navigation("button.submit").await;
+    let receipt = b.text("#receipt-code").await;
+    let stored = app.store().response_by_receipt(&receipt).await.unwrap();
+    assert_eq!(stored.category_code.as_deref(), Some("dy"));
+    assert_eq!(app.store().count_responses(Some("zhengqiu")).await.unwrap(), 1);
+    b.close().await;
+}
+
 #[tokio::test]
 async fn a_citizen_fills_the_opinion_form_on_a_phone_and_sees_the_receipt() {
     let Some(b) = Browser::start(390, 844).await else { return };
@@ -29,6 +65,7 @@ async fn a_citizen_fills_the_opinion_form_on_a_phone_and_sees_the_receipt() {
     assert_eq!(b.js("return window.innerWidth").await, 390, "the phone viewport is 390 px wide");
     b.screenshot(shot("zhengqiu-390-top")).await;
 
+    assert_eq!(b.js(LEAVE_ASKS).await, false, "leaving an untouched form asks nothing");
     b.click("input[name=_category][value=qz]").await;
     let opinion = "希望局领导多到司法所走走，听听基层调解员的困难。";
     b.fill("textarea[name=q_team]", opinion).await;
@@ -43,6 +80,7 @@ async fn a_citizen_fills_the_opinion_form_on_a_phone_and_sees_the_receipt() {
     assert_eq!(b.text("#q-work .qn").await, "4");
     b.fill("textarea[name=q_member]", "分管基层工作的领导下乡次数偏少。").await;
     b.click("input[name=q_satisfaction][value='2']").await;
+    assert_eq!(b.js(LEAVE_ASKS).await, true, "leaving with unsent text asks first");
     b.screenshot_full(shot("zhengqiu-390-filled")).await;
 
     b.click_and_wait_for_navigation("button.submit").await;
@@ -65,15 +103,24 @@ async fn a_half_filled_form_comes_back_after_a_reload_with_its_key_and_is_cleare
     b.click("input[name=_category][value=cs]").await;
     b.fill("textarea[name=q_team]", "村里的法律顾问一年只来两次，希望固定时间坐班。").await;
     b.click("input[name=q_has_member][value=no]").await;
+    b.fill("input[name=q_phone]", "13700001111").await;
     assert!(!b.find("#draft-note").await.is_displayed().await.unwrap());
     assert_eq!(draft_keys(&b).await, vec!["wenji-draft:zhengqiu:0".to_owned()]);
+    let draft = b.js("return localStorage.getItem('wenji-draft:zhengqiu:0');").await;
+    assert!(!draft.as_str().unwrap().contains("13700001111"), "contact details are not kept in the draft");
 
+    // A reload, then a fresh visit (which gets no help from the browser's own form restoring).
     b.reload().await;
+    assert!(b.find("#draft-note").await.is_displayed().await.unwrap(), "the page says the draft was restored");
+    assert_eq!(b.value("textarea[name=q_team]").await, "村里的法律顾问一年只来两次，希望固定时间坐班。");
+    b.goto("about:blank").await;
+    b.goto(&app.url("/f/zhengqiu")).await;
     assert!(b.find("#draft-note").await.is_displayed().await.unwrap(), "the page says the draft was restored");
     assert_eq!(b.value("textarea[name=q_team]").await, "村里的法律顾问一年只来两次，希望固定时间坐班。");
     assert!(b.is_checked("input[name=_category][value=cs]").await);
     assert!(b.is_checked("input[name=q_has_member][value=no]").await);
     assert_eq!(b.value("input[name=_key]").await, key, "the first page's submission key is kept");
+    assert_eq!(b.value("input[name=q_phone]").await, "", "the phone number is not restored");
     b.screenshot(shot("zhengqiu-390-restored")).await;
 
     b.click("input[name=q_satisfaction][value='1']").await;
@@ -111,6 +158,33 @@ async fn on_a_shared_phone_the_next_person_can_throw_a_restored_draft_away() {
     assert!(draft_keys(&b).await.is_empty(), "nothing of the draft is left on the phone");
     b.reload().await;
     assert_eq!(b.value("textarea[name=q_team]").await, "");
+    // A damaged draft (another script, an old version) is ignored, and the page's scripts still run.
+    b.js("localStorage.setItem('wenji-draft:zhengqiu:0', 'null'); return null;").await;
+    b.reload().await;
+    assert_eq!(b.text("#q-team .counter").await, "0 / 2000 字");
+    b.close().await;
+}
+
+#[tokio::test]
+async fn without_javascript_the_form_still_works_on_a_phone() {
+    let Some(b) = Browser::start_without_javascript(390, 844).await else { return };
+    let app = TestApp::spawn().await;
+    b.goto(&app.url("/f/zhengqiu")).await;
+    assert!(b.find_all(".counter").await.is_empty(), "no script ran");
+    // The follow-up question is shown, saying when to answer it.
+    assert!(b.find("#q-member").await.is_displayed().await.unwrap());
+    assert!(b.text("#q-member .cond").await.contains("有"));
+    b.click("input[name=_category][value=flfw]").await;
+    b.fill("textarea[name=q_team]", "律师事务所年检材料太多，希望精简。").await;
+    b.click("input[name=q_has_member][value=no]").await;
+    b.fill("textarea[name=q_member]", "选了没有，这段不应保存").await;
+    b.click("input[name=q_satisfaction][value='2']").await;
+    b.screenshot_full(shot("zhengqiu-390-nojs")).await;
+    b.click_and_wait_for_navigation("button.submit").await;
+    let receipt = b.text("#receipt-code").await;
+    let stored = app.store().response_by_receipt(&receipt).await.unwrap();
+    assert_eq!(stored.category_code.as_deref(), Some("flfw"));
+    assert!(stored.answers.get("member").is_none(), "the skipped follow-up is not stored");
     b.close().await;
 }
 

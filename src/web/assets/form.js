@@ -30,6 +30,8 @@
   function save() {
     var data = { key: form.elements["_key"].value, values: {} };
     fields().forEach(function (el) {
+      // Contact details are never kept on the phone: a shared device would show them to the next person.
+      if (el.hasAttribute("data-no-draft")) return;
       if (el.type === "radio" || el.type === "checkbox") {
         if (el.checked) (data.values[el.name] = data.values[el.name] || []).push(el.value);
       } else if (el.value) {
@@ -44,6 +46,7 @@
     if (!raw || serverHasValues) return;
     var data;
     try { data = JSON.parse(raw); } catch (e) { return; }
+    if (!data || typeof data.values !== "object" || data.values === null) return;
     var any = false;
     fields().forEach(function (el) {
       var v = data.values[el.name];

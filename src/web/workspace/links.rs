@@ -47,6 +47,8 @@ pub struct LinksPage {
     pub label: String,
     pub error: Option<(&'static str, String)>,
     pub links: Vec<LinkRow>,
+    /// Set when the links point at an address phones cannot reach.
+    pub base_warning: Option<String>,
 }
 
 impl LinksPage {
@@ -63,6 +65,7 @@ pub struct PrintPage {
     pub unit_name: String,
     pub url: String,
     pub anonymous: bool,
+    pub base_warning: Option<String>,
 }
 
 /// The fields of the create form.
@@ -88,6 +91,21 @@ pub struct ListQuery {
 pub fn link_url(state: &AppState, l: &Link) -> String {
     let token = state.secret.link_token(l.id, &l.form_slug, &l.unit_code, l.category_code.as_deref());
     format!("{}/f/{}?t={token}", state.settings.base_url.trim_end_matches('/'), l.form_slug)
+}
+
+/// A warning when links would point at this machine only (no `WENJI_PUBLIC_URL`): printed codes would not
+/// open on anyone's phone.
+pub fn base_warning(state: &AppState) -> Option<String> {
+    let base = &state.settings.base_url;
+    only_this_machine(base).then(|| {
+        format!("注意：链接地址目前是 {base}，只有本机能打开。打印或发出二维码之前，请先设置 WENJI_PUBLIC_URL 为群众能访问的地址，然后重启服务。")
+    })
+}
+
+/// Whether `base` (scheme://host[:port]) is an address only this machine can open.
+fn only_this_machine(base: &str) -> bool {
+    let host = base.split("://").nth(1).unwrap_or(base);
+    ["127.", "0.0.0.0", "localhost", "[::1]", "[::]"].iter().any(|p| host.starts_with(p))
 }
 
 fn admin(staff: &Staff) -> Result<(), WebError> {
@@ -154,6 +172,7 @@ async fn page_with(
         label: input.label.clone(),
         error,
         links: links.iter().map(|l| row(state, catalog, l, created)).collect(),
+        base_warning: base_warning(state),
     })
 }
 
@@ -284,5 +303,25 @@ pub struct InlineQuery {
 pub async fn print(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<PrintPage, WebError> {
     admin(&staff)?;
     let (l, form_title, unit_name, anonymous) = active_link(&state, id).await?;
-    Ok(PrintPage { id, form_title, unit_name, url: link_url(&state, &l), anonymous })
+    Ok(PrintPage {
+        id,
+        form_title,
+        unit_name,
+        url: link_url(&state, &l),
+        anonymous,
+        base_warning: base_warning(&state),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn links_to_this_machine_are_recognised() {
+        for local in ["http://127.0.0.1:8080", "http://0.0.0.0:8080", "http://localhost", "http://[::1]:80"] {
+            assert!(super::only_this_machine(local), "{local}");
+        }
+        for public in ["https://wenji.example.gov.cn", "http://10.1.2.3:8080", "http://192.168.1.20"] {
+            assert!(!super::only_this_machine(public), "{public}");
+        }
+    }
 }
