@@ -66,6 +66,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    /// One connection of its own for the submission writer, whose transactions it begins, commits and
+    /// rolls back itself (see `submissions.rs`); the shared pool when the database is in memory.
+    writer: DatabaseConnection,
 }
 
 /// The current time in milliseconds since the Unix epoch, the unit of every stored timestamp.
@@ -80,10 +83,18 @@ impl Store {
     /// # Errors
     /// When the database cannot be opened.
     pub async fn connect(url: &str) -> Result<Store> {
+        let db = Database::connect(Self::options(url, if url.starts_with("sqlite:") { 8 } else { 16 })).await?;
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let writer = if in_memory { db.clone() } else { Database::connect(Self::options(url, 1)).await? };
+        Ok(Store { db, writer })
+    }
+
+    fn options(url: &str, connections: u32) -> ConnectOptions {
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.sqlx_logging(false).connect_timeout(Duration::from_secs(10));
+        opts.max_connections(connections).min_connections(1);
         if url.starts_with("sqlite:") {
-            opts.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|o| {
+            opts.map_sqlx_sqlite_opts(|o| {
                 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
                 o.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Full)
@@ -91,11 +102,8 @@ impl Store {
                     .busy_timeout(Duration::from_secs(10))
                     .create_if_missing(true)
             });
-        } else {
-            opts.max_connections(16).min_connections(1);
         }
-        let db = Database::connect(opts).await?;
-        Ok(Store { db })
+        opts
     }
 
     /// Applies every pending migration.

@@ -9,7 +9,7 @@ use crate::domain::form::FormDef;
 use crate::domain::form::answers::{Answer, ValidAnswers};
 use crate::domain::submission::{ReceiptCode, Submission};
 use crate::domain::tagging::OpinionState;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
 
@@ -53,8 +53,9 @@ impl std::fmt::Debug for Job {
 
 /// The most submissions committed in one transaction.
 const MAX_BATCH: usize = 256;
-/// Rows per multi-row INSERT, well under SQLite's bound-parameter limit.
-const ROWS_PER_INSERT: usize = 400;
+/// Bound parameters per statement: under SQLite's limit (32,766) and PostgreSQL's (65,535), so a whole
+/// batch goes in one multi-row INSERT per table.
+const PARAMS_PER_STATEMENT: usize = 16_000;
 
 impl SubmissionWriter {
     /// Starts the writer task for `store`.
@@ -120,129 +121,23 @@ impl Store {
         }
     }
 
-    /// Stores a batch in one transaction, answering each submission in order.
+    /// Stores a batch in one transaction on the writer's own connection, answering each submission in
+    /// order. The transaction is begun, committed and rolled back here, by statement: after a failed
+    /// statement (a full disk) SQLite may already have rolled back on its own, which a pool's transaction
+    /// guard loses track of, leaving the connection unusable; an explicit ROLLBACK is always safe.
     async fn store_batch(&self, subs: &[(&Submission, i64)]) -> Result<Vec<SubmitOutcome>> {
-        let txn = self.write_txn().await?;
-        let keys: Vec<&str> = subs.iter().map(|(s, _)| s.key_hash.as_str()).collect();
-        let mut known: HashMap<String, (String, String)> = HashMap::new();
-        for chunk in keys.chunks(ROWS_PER_INSERT) {
-            for r in response::Entity::find()
-                .filter(response::Column::KeyHash.is_in(chunk.iter().copied()))
-                .all(&txn)
-                .await
-                .map_err(StoreError::classify)?
-            {
-                known.insert(r.key_hash, (r.receipt, r.body_hash));
-            }
+        let db = &self.writer;
+        let begin = if self.is_sqlite() { "BEGIN IMMEDIATE" } else { "BEGIN" };
+        db.execute_unprepared(begin).await.map_err(StoreError::classify)?;
+        let result = match write_batch(db, subs).await {
+            Ok(outcomes) => db.execute_unprepared("COMMIT").await.map(|_| outcomes).map_err(StoreError::classify),
+            Err(e) => Err(e),
+        };
+        if result.is_err() {
+            // Nothing of this batch is acknowledged; end the transaction whatever state it is in.
+            let _ = db.execute_unprepared("ROLLBACK").await;
         }
-        // Stored to the minute: precise submission times could be matched against other records.
-        let now = now_ms() / 60_000 * 60_000;
-        let mut outcomes = Vec::with_capacity(subs.len());
-        let mut new_rows = Vec::new();
-        let mut fresh: Vec<usize> = Vec::new();
-        for (i, (s, version_id)) in subs.iter().enumerate() {
-            if let Some((receipt, body)) = known.get(&s.key_hash) {
-                outcomes.push(if *body == s.body_hash {
-                    SubmitOutcome::Replayed(ReceiptCode::from_stored(receipt.clone()))
-                } else {
-                    SubmitOutcome::KeyConflict
-                });
-                continue;
-            }
-            let receipt = ReceiptCode::from_random(rand::random());
-            known.insert(s.key_hash.clone(), (receipt.to_string(), s.body_hash.clone()));
-            new_rows.push(response::ActiveModel {
-                form_version_id: Set(*version_id),
-                form_slug: Set(s.form_slug.clone()),
-                link_id: Set(s.link_id),
-                unit_code: Set(s.unit_code.clone()),
-                category_code: Set(s.category_code.clone()),
-                receipt: Set(receipt.to_string()),
-                key_hash: Set(s.key_hash.clone()),
-                body_hash: Set(s.body_hash.clone()),
-                submitted_at: Set(now),
-                ..Default::default()
-            });
-            fresh.push(i);
-            outcomes.push(SubmitOutcome::Stored(receipt));
-        }
-        if new_rows.is_empty() {
-            txn.commit().await.map_err(StoreError::classify)?;
-            return Ok(outcomes);
-        }
-        let mut ids: HashMap<String, i64> = HashMap::new();
-        for chunk in new_rows.chunks(ROWS_PER_INSERT / 10) {
-            let inserted = response::Entity::insert_many(chunk.to_vec())
-                .exec_with_returning(&txn)
-                .await
-                .map_err(StoreError::classify)?;
-            for r in inserted {
-                ids.insert(r.key_hash, r.id);
-            }
-        }
-        let mut answers = Vec::new();
-        let mut opinions = Vec::new();
-        let mut contacts = Vec::new();
-        for i in fresh {
-            let s = subs[i].0;
-            let rid = *ids.get(&s.key_hash).ok_or_else(|| StoreError::Corrupt("inserted response has no id".into()))?;
-            for (q, a) in &s.answers.0 {
-                if matches!(a, Answer::Phone(_)) {
-                    continue;
-                }
-                let value = serde_json::to_string(a).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                answers.push(answer::ActiveModel {
-                    response_id: Set(rid),
-                    question_id: Set(q.clone()),
-                    value: Set(value),
-                    ..Default::default()
-                });
-            }
-            for (q, v) in &s.contacts {
-                contacts.push(contact::ActiveModel {
-                    response_id: Set(rid),
-                    question_id: Set(q.clone()),
-                    value: Set(v.clone()),
-                    ..Default::default()
-                });
-            }
-            for (q, text, fp) in &s.opinions {
-                opinions.push(opinion::ActiveModel {
-                    response_id: Set(rid),
-                    form_slug: Set(s.form_slug.clone()),
-                    question_id: Set(q.clone()),
-                    unit_code: Set(s.unit_code.clone()),
-                    category_code: Set(s.category_code.clone()),
-                    text: Set(text.clone()),
-                    fingerprint: Set(fp.clone()),
-                    state: Set(OpinionState::Pending.as_str().to_owned()),
-                    representative: Set(false),
-                    submitted_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                });
-            }
-        }
-        for chunk in answers.chunks(ROWS_PER_INSERT) {
-            answer::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(&txn)
-                .await
-                .map_err(StoreError::classify)?;
-        }
-        for chunk in contacts.chunks(ROWS_PER_INSERT) {
-            contact::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(&txn)
-                .await
-                .map_err(StoreError::classify)?;
-        }
-        for chunk in opinions.chunks(ROWS_PER_INSERT / 4) {
-            opinion::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(&txn)
-                .await
-                .map_err(StoreError::classify)?;
-        }
-        txn.commit().await.map_err(StoreError::classify)?;
-        Ok(outcomes)
+        result
     }
 
     /// Reads a response back with the exact definition version it answered.
@@ -288,4 +183,118 @@ impl Store {
         }
         Ok(q.count(self.db()).await?)
     }
+}
+
+/// The statements of one batch, inside the writer's open transaction: one lookup of the keys, then one
+/// multi-row INSERT per table (chunked only for very large batches).
+async fn write_batch(db: &DatabaseConnection, subs: &[(&Submission, i64)]) -> Result<Vec<SubmitOutcome>> {
+    let keys: Vec<&str> = subs.iter().map(|(s, _)| s.key_hash.as_str()).collect();
+    let mut known: HashMap<String, (String, String)> = HashMap::new();
+    for chunk in keys.chunks(PARAMS_PER_STATEMENT) {
+        for r in response::Entity::find()
+            .filter(response::Column::KeyHash.is_in(chunk.iter().copied()))
+            .all(db)
+            .await
+            .map_err(StoreError::classify)?
+        {
+            known.insert(r.key_hash, (r.receipt, r.body_hash));
+        }
+    }
+    // Stored to the minute: precise submission times could be matched against other records.
+    let now = now_ms() / 60_000 * 60_000;
+    let mut outcomes = Vec::with_capacity(subs.len());
+    let mut new_rows = Vec::new();
+    let mut fresh: Vec<usize> = Vec::new();
+    for (i, (s, version_id)) in subs.iter().enumerate() {
+        if let Some((receipt, body)) = known.get(&s.key_hash) {
+            outcomes.push(if *body == s.body_hash {
+                SubmitOutcome::Replayed(ReceiptCode::from_stored(receipt.clone()))
+            } else {
+                SubmitOutcome::KeyConflict
+            });
+            continue;
+        }
+        let receipt = ReceiptCode::from_random(rand::random());
+        known.insert(s.key_hash.clone(), (receipt.to_string(), s.body_hash.clone()));
+        new_rows.push(response::ActiveModel {
+            form_version_id: Set(*version_id),
+            form_slug: Set(s.form_slug.clone()),
+            link_id: Set(s.link_id),
+            unit_code: Set(s.unit_code.clone()),
+            category_code: Set(s.category_code.clone()),
+            receipt: Set(receipt.to_string()),
+            key_hash: Set(s.key_hash.clone()),
+            body_hash: Set(s.body_hash.clone()),
+            submitted_at: Set(now),
+            ..Default::default()
+        });
+        fresh.push(i);
+        outcomes.push(SubmitOutcome::Stored(receipt));
+    }
+    if new_rows.is_empty() {
+        return Ok(outcomes);
+    }
+    let mut ids: HashMap<String, i64> = HashMap::new();
+    for chunk in new_rows.chunks(PARAMS_PER_STATEMENT / 10) {
+        let inserted = response::Entity::insert_many(chunk.to_vec())
+            .exec_with_returning(db)
+            .await
+            .map_err(StoreError::classify)?;
+        for r in inserted {
+            ids.insert(r.key_hash, r.id);
+        }
+    }
+    let mut answers = Vec::new();
+    let mut opinions = Vec::new();
+    let mut contacts = Vec::new();
+    for i in fresh {
+        let s = subs[i].0;
+        let rid = *ids.get(&s.key_hash).ok_or_else(|| StoreError::Corrupt("inserted response has no id".into()))?;
+        for (q, a) in &s.answers.0 {
+            if matches!(a, Answer::Phone(_)) {
+                continue;
+            }
+            let value = serde_json::to_string(a).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            answers.push(answer::ActiveModel {
+                response_id: Set(rid),
+                question_id: Set(q.clone()),
+                value: Set(value),
+                ..Default::default()
+            });
+        }
+        for (q, v) in &s.contacts {
+            contacts.push(contact::ActiveModel {
+                response_id: Set(rid),
+                question_id: Set(q.clone()),
+                value: Set(v.clone()),
+                ..Default::default()
+            });
+        }
+        for (q, text, fp) in &s.opinions {
+            opinions.push(opinion::ActiveModel {
+                response_id: Set(rid),
+                form_slug: Set(s.form_slug.clone()),
+                question_id: Set(q.clone()),
+                unit_code: Set(s.unit_code.clone()),
+                category_code: Set(s.category_code.clone()),
+                text: Set(text.clone()),
+                fingerprint: Set(fp.clone()),
+                state: Set(OpinionState::Pending.as_str().to_owned()),
+                representative: Set(false),
+                submitted_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            });
+        }
+    }
+    for chunk in answers.chunks(PARAMS_PER_STATEMENT / 4) {
+        answer::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await.map_err(StoreError::classify)?;
+    }
+    for chunk in contacts.chunks(PARAMS_PER_STATEMENT / 4) {
+        contact::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await.map_err(StoreError::classify)?;
+    }
+    for chunk in opinions.chunks(PARAMS_PER_STATEMENT / 12) {
+        opinion::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await.map_err(StoreError::classify)?;
+    }
+    Ok(outcomes)
 }

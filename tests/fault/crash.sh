@@ -13,10 +13,8 @@ while [ $# -gt 0 ]; do
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-release}"
-echo "== building the release binary in $CARGO_TARGET_DIR"
-cargo build --release --quiet --bin wenji
-bin="$CARGO_TARGET_DIR/release/wenji"
+source tests/fault/lib.sh
+build_wenji
 
 tmp="$(mktemp -d)"
 server=""
@@ -29,15 +27,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 url="http://127.0.0.1:$port"
 export WENJI_DATABASE_URL="sqlite://$tmp/wenji.db?mode=rwc" WENJI_FORMS_DIR=forms WENJI_DATA_DIR="$tmp/data" \
   WENJI_SUBMIT_BURST=4000000000 WENJI_SUBMIT_PER_MINUTE=4000000000 RUST_LOG=warn
 start() {
   "$bin" serve --bind "127.0.0.1:$port" >>"$tmp/server.log" 2>&1 &
   server=$!
-  for _ in $(seq 200); do curl -sf -o /dev/null "$url/healthz" && return 0; sleep 0.05; done
-  echo "the server did not come back; its log:" >&2; tail -20 "$tmp/server.log" >&2; exit 1
+  wait_healthy "$url" "$tmp/server.log"
 }
 
 start
@@ -50,7 +47,7 @@ for i in $(seq "$kills"); do
   wait "$server" 2>/dev/null || true
   start
   survived=$((survived + 1))
-  printf "\rkill -9 %d/%d, restarted; acknowledged so far: %d" "$i" "$kills" "$(wc -l <"$tmp/acks.txt" 2>/dev/null || echo 0)"
+  printf "kill -9 %d/%d, restarted; acknowledged so far: %d\n" "$i" "$kills" "$(wc -l <"$tmp/acks.txt" 2>/dev/null || echo 0)"
 done
 echo
 sleep 1

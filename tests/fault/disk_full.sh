@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Disk full: the database lives on a small tmpfs that fills up. Submissions must get a 503 with a clear
+# message and never an acknowledgement for something not stored; once space is freed, the service stores
+# again without a restart. Needs root (mount).
+#   tests/fault/disk_full.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source tests/fault/lib.sh
+build_wenji
+
+tmp="$(mktemp -d)"
+mnt="$tmp/small-disk"
+mkdir -p "$mnt"
+server=""
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2>/dev/null || true
+  wait 2>/dev/null || true
+  umount "$mnt" 2>/dev/null || true
+  [ -n "${KEEP_TMP:-}" ] && cp "$tmp/server.log" /tmp/wtc-diskfull-server.log; rm -rf "$tmp"
+}
+trap cleanup EXIT
+mount -t tmpfs -o size=6m tmpfs "$mnt"
+
+port=$(free_port)
+url="http://127.0.0.1:$port"
+WENJI_DATABASE_URL="sqlite://$mnt/wenji.db?mode=rwc" WENJI_FORMS_DIR=forms WENJI_DATA_DIR="$tmp/data" \
+  WENJI_SUBMIT_BURST=4000000000 WENJI_SUBMIT_PER_MINUTE=4000000000 RUST_LOG=warn \
+  "$bin" serve --bind "127.0.0.1:$port" >"$tmp/server.log" 2>&1 &
+server=$!
+wait_healthy "$url" "$tmp/server.log"
+
+echo "== filling the 6 MB filesystem that holds the database"
+dd if=/dev/zero of="$mnt/filler" bs=64k status=none 2>/dev/null || true
+df -h "$mnt" | tail -1
+rc=0
+python3 tests/fault/disk_full.py full "$url" "$tmp/answers.json" || rc=1
+
+echo "== freeing space (the server keeps running)"
+rm -f "$mnt/filler"
+python3 tests/fault/disk_full.py recover "$url" "$tmp/answers.json" "$mnt/wenji.db" || rc=1
+grep -c "storage unavailable" "$tmp/server.log" | xargs echo "server log lines 'storage unavailable':"
+if [ $rc -ne 0 ]; then echo "DISK-FULL TEST FAILED" >&2; exit 1; fi
+echo "disk-full test passed"
