@@ -64,6 +64,7 @@
     card = c;
     touched = false;
     root.setAttribute("data-id", String(c.id));
+    root.setAttribute("data-ready", "1");
     text($("c-form"), c.form); text($("c-question"), c.question); text($("c-unit"), c.unit);
     text($("c-category"), c.category); text($("c-date"), c.date);
     text($("c-state"), c.state_label); $("c-state").setAttribute("data-state", c.state);
