@@ -135,7 +135,8 @@ impl Store {
                 known.insert(r.key_hash, (r.receipt, r.body_hash));
             }
         }
-        let now = now_ms();
+        // Stored to the minute: precise submission times could be matched against other records.
+        let now = now_ms() / 60_000 * 60_000;
         let mut outcomes = Vec::with_capacity(subs.len());
         let mut new_rows = Vec::new();
         let mut fresh: Vec<usize> = Vec::new();

@@ -58,6 +58,8 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(workspace::login::logout))
         .route("/setup", get(workspace::login::setup_page).post(workspace::login::setup_submit))
         .route("/w", get(workspace::home::page))
+        .route("/w/admin/forms", get(workspace::admin_forms::show))
+        .route("/w/admin/forms/reload", post(workspace::admin_forms::reload))
         .route("/w/inbox", get(workspace::inbox::page))
         .route("/w/inbox/bulk", post(workspace::inbox::bulk))
         .route("/w/tag", get(workspace::tag::start))

@@ -321,3 +321,39 @@ async fn a_cross_site_post_is_refused() {
     assert_eq!(r.status(), 403);
     assert_eq!(app.store().count_responses(None).await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn the_submit_limiter_allows_a_burst_then_asks_to_wait_without_losing_input() {
+    let app = TestApp::spawn_with(|s| {
+        s.submit_burst = 3;
+        s.submit_per_minute = 1;
+    })
+    .await;
+    for i in 0..3 {
+        app.submit_opinion(&format!("同一办公室的第 {i} 条意见")).await;
+    }
+    let r = app
+        .post_form(
+            "zhengqiu",
+            &[
+                ("_category", "qz"),
+                ("q_team", "第四条意见，应当稍后再试"),
+                ("q_has_member", "no"),
+                ("q_satisfaction", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 429);
+    let html = r.text().await.unwrap();
+    assert!(texts(&html, ".notice")[0].contains("稍候"));
+    assert!(texts(&html, "textarea[name=q_team]").contains(&"第四条意见，应当稍后再试".to_owned()));
+    let r = app
+        .submit_json(
+            "zhengqiu",
+            "limited-key-1",
+            &json!({"category": "qz", "answers": {"team": "接口同样限流", "has_member": "no", "satisfaction": "2"}}),
+        )
+        .await;
+    assert_eq!(r.status(), 429);
+    assert_eq!(app.store().count_responses(None).await.unwrap(), 3);
+}

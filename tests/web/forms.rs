@@ -200,3 +200,42 @@ async fn a_response_reads_back_with_its_original_questions_after_the_form_change
     assert_ne!(versions["zhengqiu"], app.state.forms().versions["zhengqiu"], "the edit is a new version");
     assert_eq!(catalog.form("zhengqiu").unwrap().question("team").unwrap().title, "改过的题目");
 }
+
+#[tokio::test]
+async fn an_admin_reloads_forms_and_a_broken_folder_keeps_the_old_ones() {
+    let app = TestApp::spawn().await;
+    let (admin, csrf) = app.login_as(wenji::domain::user::Role::Admin).await;
+    let path = app.config.forms_dir.join("zhengqiu-yijian.toml");
+    let good = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, good.replace("分析检查阶段征求意见表", "征求意见表（第二版）")).unwrap();
+    let html = admin
+        .post(app.url("/w/admin/forms/reload"))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("征求意见表（第二版）"), "{html}");
+    assert_eq!(app.state.forms().catalog.form("zhengqiu").unwrap().title, "征求意见表（第二版）");
+    std::fs::write(&path, good.replace("kind = \"long_text\"", "kind = \"essay\"")).unwrap();
+    let html = admin
+        .post(app.url("/w/admin/forms/reload"))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let problems = crate::helpers::texts(&html, "#form-problems li");
+    assert!(
+        problems.iter().any(|p| p.contains("zhengqiu-yijian.toml") && p.contains("未知的题型 `essay`")),
+        "{problems:?}"
+    );
+    assert_eq!(app.state.forms().catalog.form("zhengqiu").unwrap().title, "征求意见表（第二版）", "the old forms stay");
+    let (analyst, csrf) = app.login_as(wenji::domain::user::Role::Analyst).await;
+    let r = analyst.post(app.url("/w/admin/forms/reload")).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+}

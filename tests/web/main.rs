@@ -2,7 +2,11 @@
 
 mod helpers;
 
+mod backup;
 mod citizens;
+mod cli;
 mod forms;
+mod malformed;
+mod props;
 mod roles;
 mod workspace;

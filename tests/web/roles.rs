@@ -40,6 +40,8 @@ fn cases(id: i64) -> Vec<Case> {
         get("/w/api/next?after=0".into(), ANALYST, 200),
         get("/w/admin/users".into(), ADMIN, 200),
         get("/w/admin/audit".into(), ADMIN, 200),
+        get("/w/admin/forms".into(), ADMIN, 200),
+        post("/w/admin/forms/reload".into(), vec![], ADMIN, 200),
         post(format!("/w/tag/{id}"), vec![("op", "note".into()), ("text", "核实一下".into())], ANALYST, 303),
         post(format!("/w/api/opinions/{id}"), vec![("op", "representative".into()), ("on", "1".into())], ANALYST, 200),
         post(

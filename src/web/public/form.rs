@@ -81,7 +81,7 @@ pub fn privacy_lines(form: &FormDef, via_link: bool) -> Vec<String> {
     } else {
         lines.push("本表为工作记录，请按要求填写；系统不记录您的 IP 地址和浏览器信息。".to_owned());
     }
-    lines.push("保存的只有：您填写的内容、提交时间、您选择的身份类别。".to_owned());
+    lines.push("保存的只有：您填写的内容、提交时间（精确到分钟）、您选择的身份类别。".to_owned());
     if via_link {
         lines.push(
             "您是通过某个单位的链接或二维码打开本表的，系统会记录该单位名称，用于分单位统计；不会记录您是谁。"

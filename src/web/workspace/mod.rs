@@ -1,6 +1,7 @@
 //! The staff side: sign-in, first-run set-up, and the workspace pages for analysts, leaders and admins.
 
 pub mod admin;
+pub mod admin_forms;
 pub mod card;
 pub mod dashboard;
 pub mod home;

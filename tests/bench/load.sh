@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Load benchmark: Wenji's submission path against two references on this machine, at 64 connections.
+#   tests/bench/load.sh [--duration SECONDS] [--connections N]
+# Builds the release binaries (CARGO_TARGET_DIR, default /work/target-release), installs wrk if missing,
+# then measures (a) a static page from a minimal axum server, (b) a minimal axum handler committing one row
+# per request (sqlx, synchronous=NORMAL), and Wenji (synchronous=FULL, acknowledged only after the commit)
+# through the HTML form and the JSON API, on a fresh database. Prints throughput, p50/p99 and the ratios.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+duration=10
+conns=64
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) duration="$2"; shift 2 ;;
+    --connections) conns="$2"; shift 2 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+threads=2
+
+if ! command -v wrk >/dev/null; then
+  echo "installing wrk"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-release}"
+echo "== building release binaries in $CARGO_TARGET_DIR"
+cargo build --release --quiet --bin wenji --example ref_static --example ref_commit --example bench_data
+bin="$CARGO_TARGET_DIR/release"
+
+tmp="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_http() { for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; echo "server at $1 did not start" >&2; return 1; }
+
+export WENJI_SECRET="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+keys=$((duration * 40000))
+echo "== generating $keys signed keys and 256 submissions of 1-5 KB"
+"$bin/examples/bench_data" "$tmp/data" "$keys"
+
+# Runs wrk and prints "rps p50_ms p99_ms requests non_2xx_3xx errors".
+measure() {
+  local url="$1" mode="$2" out
+  out="$(BENCH_MODE="$mode" BENCH_DIR="$tmp/data" BENCH_THREADS=$threads BENCH_RUN="r$RANDOM$RANDOM" \
+    wrk -t$threads -c"$conns" -d"${duration}s" --latency ${mode:+-s tests/bench/post.lua} "$url")"
+  echo "$out" >> "$tmp/wrk.log"
+  echo "$out" | awk '
+    function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+    /Requests\/sec:/ { rps=$2 }
+    /^ +50%/ { p50=ms($2) }
+    /^ +99%/ { p99=ms($2) }
+    /requests in/ { req=$1 }
+    /Non-2xx or 3xx responses:/ { bad=$5 }
+    /Socket errors:/ { err=$0; sub(/.*Socket errors: /, "", err); gsub(/ /, "", err) }
+    END { printf "%s %.2f %.2f %s %s %s\n", rps, p50, p99, req, bad+0, (err=="" ? "none" : err) }'
+}
+
+echo "== (a) static page, minimal axum"
+port=$(free_port); "$bin/examples/ref_static" "127.0.0.1:$port" >/dev/null & pids+=($!)
+wait_http "http://127.0.0.1:$port/"
+read -r a_rps a_p50 a_p99 a_req a_bad a_err < <(measure "http://127.0.0.1:$port/" "")
+kill "${pids[-1]}"
+
+echo "== (b) one row per request in its own transaction (sqlx, synchronous=NORMAL)"
+port=$(free_port); "$bin/examples/ref_commit" "127.0.0.1:$port" "$tmp/ref_commit.db" >/dev/null & pids+=($!)
+wait_http "http://127.0.0.1:$port/nothing"
+read -r b_rps b_p50 b_p99 b_req b_bad b_err < <(measure "http://127.0.0.1:$port" ref)
+kill "${pids[-1]}"
+
+echo "== Wenji (synchronous=FULL, group commit, acknowledged after commit)"
+port=$(free_port)
+WENJI_DATABASE_URL="sqlite://$tmp/wenji.db?mode=rwc" WENJI_FORMS_DIR=forms WENJI_DATA_DIR="$tmp/wenji-data" \
+  WENJI_SUBMIT_BURST=4000000000 WENJI_SUBMIT_PER_MINUTE=4000000000 RUST_LOG=warn \
+  "$bin/wenji" serve --bind "127.0.0.1:$port" >"$tmp/wenji.log" 2>&1 & pids+=($!)
+wait_http "http://127.0.0.1:$port/healthz"
+read -r h_rps h_p50 h_p99 h_req h_bad h_err < <(measure "http://127.0.0.1:$port" html)
+read -r j_rps j_p50 j_p99 j_req j_bad j_err < <(measure "http://127.0.0.1:$port" json)
+stored=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from responses").fetchone()[0])' "$tmp/wenji.db")
+opinions=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from opinions").fetchone()[0])' "$tmp/wenji.db")
+
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}')" "$1" "$2"; }
+echo
+echo "Load benchmark: $conns connections, ${duration}s per run, wrk -t$threads, $(nproc) CPUs"
+printf "%-44s %10s %9s %9s %9s %s\n" "run" "req/s" "p50 ms" "p99 ms" "non-2/3xx" "socket errors"
+printf "%-44s %10s %9s %9s %9s %s\n" "(a) static page, minimal axum" "$a_rps" "$a_p50" "$a_p99" "$a_bad" "$a_err"
+printf "%-44s %10s %9s %9s %9s %s\n" "(b) one commit per request, sync=NORMAL" "$b_rps" "$b_p50" "$b_p99" "$b_bad" "$b_err"
+printf "%-44s %10s %9s %9s %9s %s\n" "Wenji HTML form POST /f/zhengqiu" "$h_rps" "$h_p50" "$h_p99" "$h_bad" "$h_err"
+printf "%-44s %10s %9s %9s %9s %s\n" "Wenji JSON POST /api/v1/.../responses" "$j_rps" "$j_p50" "$j_p99" "$j_bad" "$j_err"
+echo
+for run in html json; do
+  if [ $run = html ]; then r=$h_rps; p=$h_p99; else r=$j_rps; p=$j_p99; fi
+  echo "Wenji $run: $(ratio "$r" "$b_rps")x reference (b) [target >= 3], $(ratio "$r" "$a_rps") of reference (a) [target >= 0.15], p99 ${p} ms [target <= 50]"
+done
+echo "stored: $stored responses, $opinions opinions; acknowledged by wrk: $((h_req + j_req - h_bad - j_bad)) (requests cut off at the end of a run may still commit)"

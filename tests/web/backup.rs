@@ -1,0 +1,101 @@
+//! Backups: `wenji backup PATH` (and `Store::backup_to`) write a consistent snapshot while submissions are
+//! being written; the snapshot passes `PRAGMA integrity_check` and serves when a server is started on it.
+
+use crate::helpers::{TestApp, is_postgres};
+use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+async fn scalar(db: &sea_orm::DatabaseConnection, sql: &str) -> String {
+    let row = db.query_one_raw(Statement::from_string(DbBackend::Sqlite, sql)).await.unwrap().unwrap();
+    row.try_get_by_index::<String>(0).or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string())).unwrap()
+}
+
+/// Submits through the JSON API until `stop`, returning the receipts acknowledged.
+async fn keep_submitting(app: Arc<TestApp>, worker: usize, stop: Arc<AtomicBool>) -> Vec<String> {
+    let mut receipts = Vec::new();
+    let mut n = 0;
+    while !stop.load(Ordering::Relaxed) {
+        n += 1;
+        let body = json!({"category": "qz", "answers": {
+            "team": format!("备份期间提交的第 {n} 条意见，请领导班子重视基层调解工作。"),
+            "work": "建议简化法律援助的申请流程。", "has_member": "no", "satisfaction": "2"}});
+        let r = app.submit_json("zhengqiu", &format!("backup-{worker}-{n}"), &body).await;
+        assert_eq!(r.status(), 201);
+        receipts.push(r.json::<serde_json::Value>().await.unwrap()["receipt"].as_str().unwrap().to_owned());
+    }
+    receipts
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_submissions_are_written_is_consistent_and_serves() {
+    if is_postgres() {
+        return; // `wenji backup` is for SQLite; PostgreSQL is backed up with pg_dump.
+    }
+    let app = Arc::new(TestApp::spawn().await);
+    let before = app.submit_opinion("备份开始前提交的意见，应当出现在备份中。").await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..6).map(|w| tokio::spawn(keep_submitting(app.clone(), w, stop.clone()))).collect();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    // The command a bureau runs from cron, against the live database file.
+    let snapshot = app.dir.path().join("snapshot.db");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_wenji"))
+        .arg("backup")
+        .arg(&snapshot)
+        .env("WENJI_DATABASE_URL", &app.config.database_url)
+        .env("WENJI_FORMS_DIR", &app.config.forms_dir)
+        .env("WENJI_DATA_DIR", &app.config.data_dir)
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // And the same from inside the running service.
+    let in_process = app.dir.path().join("in-process.db");
+    app.store().backup_to(in_process.to_str().unwrap()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut acknowledged = 0;
+    for w in writers {
+        acknowledged += w.await.unwrap().len();
+    }
+    assert!(acknowledged > 10, "submissions kept flowing during the backup ({acknowledged})");
+
+    for file in [&snapshot, &in_process] {
+        let db = Database::connect(format!("sqlite://{}?mode=ro", file.display())).await.unwrap();
+        assert_eq!(scalar(&db, "PRAGMA integrity_check").await, "ok");
+        let torn =
+            "SELECT count(*) FROM responses r WHERE NOT EXISTS (SELECT 1 FROM opinions o WHERE o.response_id = r.id)";
+        assert_eq!(scalar(&db, torn).await, "0", "every response in the snapshot has its opinions");
+        let stored: i64 = scalar(&db, "SELECT count(*) FROM responses").await.parse().unwrap();
+        assert!(stored >= 1 && stored <= acknowledged as i64 + 1, "{stored} of {acknowledged}");
+        db.close().await.unwrap();
+    }
+
+    // A server started on the snapshot answers health checks and shows a receipt from before the backup.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_wenji"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("WENJI_DATABASE_URL", format!("sqlite://{}?mode=rwc", snapshot.display()))
+        .env("WENJI_FORMS_DIR", &app.config.forms_dir)
+        .env("WENJI_DATA_DIR", app.dir.path().join("restored-data"))
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut healthy = false;
+    for _ in 0..100 {
+        if let Ok(r) = app.citizen.get(format!("{base}/healthz")).send().await {
+            healthy = r.status() == 200;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(healthy, "the restored server answers /healthz");
+    let page = app.citizen.get(format!("{base}/f/zhengqiu/r/{before}")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains(&before));
+    server.kill().await.unwrap();
+}
