@@ -64,6 +64,7 @@
     card = c;
     touched = false;
     root.setAttribute("data-id", String(c.id));
+    root.setAttribute("data-ready", "1");
     text($("c-form"), c.form); text($("c-question"), c.question); text($("c-unit"), c.unit);
     text($("c-category"), c.category); text($("c-date"), c.date);
     text($("c-state"), c.state_label); $("c-state").setAttribute("data-state", c.state);
@@ -186,6 +187,6 @@
     else if (e.key === "x") { e.preventDefault(); post(card.id, [["op", "state"], ["state", card.state === "invalid" ? "pending" : "invalid"]]).then(function (res) { render(res.card); }); }
   });
   // Mouse and touch: clicking an area counts as typing it.
-  document.querySelectorAll("#areas input[name=area]").forEach(function (b) { b.addEventListener("change", function () { touched = true; }); });
+  document.querySelectorAll("#areas input[name=area]").forEach(function (b) { b.addEventListener("change", function () { touched = true; b.blur(); }); });
   show(Number(root.getAttribute("data-id"))).catch(function () { setStatus("无法载入，请刷新"); });
 })();

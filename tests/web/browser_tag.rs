@@ -1,0 +1,125 @@
+//! In headless Chromium: an analyst signs in and tags 20 opinions with the keyboard only (number keys,
+//! Enter, and `u`), then the stored tags and their sources are checked in the database.
+
+use crate::browser::Browser;
+use crate::helpers::{PASSWORD, TestApp};
+use crate::workspace::opinion_id;
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+use wenji::domain::area::AreaCode;
+use wenji::domain::tagging::TagSource;
+use wenji::domain::user::Role;
+
+/// Presses one key on whatever has the focus, as a person would.
+async fn key(b: &Browser, k: char) {
+    let a = KeyActions::new("keyboard".into()).then(KeyAction::Down { value: k }).then(KeyAction::Up { value: k });
+    b.c().perform_actions(a).await.unwrap();
+}
+
+async fn shown_id(b: &Browser) -> Option<i64> {
+    let v = b.js("var t = document.getElementById('tagger'); return t && t.dataset.ready ? Number(t.dataset.id) : null;").await;
+    v.as_i64()
+}
+
+async fn wait_for(what: &str, mut ok: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ok().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+const TEXTS: &[&str] = &[
+    "中心组理论学习走过场",
+    "窗口工作人员态度冷淡",
+    "决策前要多调研，不要拍脑袋",
+    "希望多组织法律进村活动",
+    "思想保守，怕担责",
+    "公证处排队时间太长",
+    "要加强党风廉政建设，严守纪律",
+    "社区矫正人员管理要规范",
+    "服务企业和项目要主动",
+    "建议增加夜间咨询服务",
+    "学习制度要落实",
+    "人民调解员待遇偏低",
+    "改革创新的办法不多",
+    "领导多下基层走走",
+    "办事效率不高，推诿扯皮",
+    "村法律顾问见不到人",
+    "民主决策要走程序",
+    "对律师事务所的监管要加强",
+    "精神状态不振，不思进取",
+    "整体工作还是满意的",
+];
+
+#[tokio::test]
+async fn an_analyst_tags_twenty_opinions_with_the_keyboard_only() {
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for t in TEXTS {
+        ids.push(opinion_id(&app, &app.submit_opinion(t).await).await);
+    }
+    app.create_user("keyboard", Role::Analyst).await;
+    let Some(b) = Browser::start(1280, 900).await else { return };
+    b.goto(&app.url("/login")).await;
+    b.fill("input[name=username]", "keyboard").await;
+    b.fill("input[name=password]", PASSWORD).await;
+    key(&b, Key::Enter.into()).await;
+    wait_for("the workspace after sign-in", async || b.current_url().await.ends_with("/w")).await;
+    b.goto(&app.url("/w/tag")).await;
+    wait_for("the first opinion", async || shown_id(&b).await == Some(ids[0])).await;
+
+    let mut expected: BTreeMap<i64, Vec<(AreaCode, TagSource)>> = BTreeMap::new();
+    let mut accepted = 0;
+    for i in 0..TEXTS.len() {
+        let id = shown_id(&b).await.unwrap();
+        assert_eq!(id, ids[i], "Enter moves to the next untagged opinion in order");
+        let suggested: Vec<i64> = b
+            .js("return Array.from(document.querySelectorAll('#c-suggest .sugg')).map(function (e) { return Number(e.dataset.code); });")
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect();
+        let mut tags: Vec<(AreaCode, TagSource)> = if i % 2 == 1 && !suggested.is_empty() {
+            // Enter on an untouched suggestion accepts it.
+            accepted += 1;
+            suggested.iter().map(|a| (AreaCode::try_from(*a).unwrap(), TagSource::Suggested)).collect()
+        } else {
+            if i == 0 {
+                // A slip, taken back with `u` before saving.
+                key(&b, '3').await;
+                key(&b, 'u').await;
+            }
+            let picks = [(i % 8) as i64 + 1, ((i + 3) % 8) as i64 + 1];
+            for p in picks {
+                key(&b, char::from_digit(p as u32, 10).unwrap()).await;
+            }
+            picks.iter().map(|a| (AreaCode::try_from(*a).unwrap(), TagSource::Typed)).collect()
+        };
+        tags.sort_by_key(|(a, _)| *a);
+        expected.insert(id, tags);
+        key(&b, Key::Enter.into()).await;
+        if i + 1 < TEXTS.len() {
+            wait_for("the next opinion", async || shown_id(&b).await == Some(ids[i + 1])).await;
+        }
+    }
+    assert!(accepted >= 5, "at least five suggestions were accepted with Enter ({accepted})");
+    wait_for("every save to be answered", async || {
+        b.js("var s = document.getElementById('status'); return s.dataset.pending === '0' && s.textContent.indexOf('失败') < 0;")
+            .await
+            .as_bool()
+            == Some(true)
+    })
+    .await;
+    b.close().await;
+    for (id, want) in &expected {
+        let o = app.store().opinion(*id).await.unwrap();
+        let got: Vec<(AreaCode, TagSource)> = o.tags.iter().map(|t| (t.area, t.source)).collect();
+        assert_eq!(&got, want, "opinion {id}");
+    }
+    assert_eq!(app.store().progress().await.unwrap().pending, 0);
+}
