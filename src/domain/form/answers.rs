@@ -111,7 +111,14 @@ pub fn validate(form: &FormDef, raw: &RawAnswers) -> Result<ValidAnswers, Vec<Fi
         }
         match answer(q, raw) {
             Ok(Some(a)) => out.0.push((q.id.clone(), a)),
-            Ok(None) if q.required => errors.push(err(q, "此题为必答题，请填写。")),
+            Ok(None) if q.required => {
+                let ask = if q.kind.choice_codes().is_some() || matches!(q.kind, QuestionKind::Matrix { .. }) {
+                    "此题为必答题，请选择。"
+                } else {
+                    "此题为必答题，请填写。"
+                };
+                errors.push(err(q, ask));
+            }
             Ok(None) => {}
             Err(message) => errors.push(FieldError { field: q.id.clone(), message }),
         }
