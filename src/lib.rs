@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod domain_password;
+pub mod export;
 pub mod forms_dir;
 pub mod qr;
 pub mod store;

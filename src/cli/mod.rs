@@ -2,6 +2,7 @@
 
 mod backup;
 mod check_forms;
+mod export;
 mod links;
 pub mod serve;
 mod user;
@@ -37,6 +38,8 @@ pub enum Command {
     Links(links::LinksCommand),
     /// Write a consistent snapshot of the SQLite database to PATH while the server keeps serving.
     Backup(backup::BackupArgs),
+    /// Write the report workbook (xlsx) or the raw responses (CSV) for one or more forms.
+    Export(export::ExportArgs),
 }
 
 /// Entry point for `main`.
@@ -83,6 +86,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User(cmd) => user::run(&config, cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Links(cmd) => links::run(&config, cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Backup(args) => backup::run(&config, args).await.map(|()| ExitCode::SUCCESS),
+        Command::Export(args) => export::run(&config, args).await.map(|()| ExitCode::SUCCESS),
     }
 }
 

@@ -31,6 +31,10 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
     let catalog = super::load_forms(config)?;
     let store = super::open_store(config).await?;
     let versions = store.sync_catalog(&catalog).await?;
+    let abandoned = store.fail_abandoned_export_jobs().await?;
+    if abandoned > 0 {
+        tracing::warn!(jobs = abandoned, "export jobs interrupted by a restart were marked failed");
+    }
     let secret = config.secret()?;
     let setup_token =
         if store.count_users().await? == 0 { Some(hex::encode(rand::random::<[u8; 24]>())) } else { None };

@@ -108,6 +108,29 @@ impl Catalog {
     pub fn unit_name<'a>(&'a self, code: &'a str) -> &'a str {
         self.unit(code).map_or(code, |u| u.name.as_str())
     }
+
+    /// Checks a request for a distribution link: the form exists, the unit exists and the form is given
+    /// to it, and a fixed category is one of the form's.
+    ///
+    /// # Errors
+    /// The first problem, as `(field, message in Chinese)`; the field is `form`, `unit` or `category`.
+    pub fn check_link(&self, form: &str, unit: &str, category: Option<&str>) -> Result<(), (&'static str, String)> {
+        let Some(f) = self.form(form) else {
+            return Err(("form", "请选择一份表单".to_owned()));
+        };
+        if self.unit(unit).is_none() {
+            return Err(("unit", "请从单位名单中选择发放单位".to_owned()));
+        }
+        if !f.units.is_empty() && !f.units.iter().any(|u| u == unit) {
+            return Err(("unit", format!("《{}》不向{}发放", f.title, self.unit_name(unit))));
+        }
+        if let Some(c) = category
+            && f.category_label(c).is_none()
+        {
+            return Err(("category", format!("《{}》没有这个身份类别", f.title)));
+        }
+        Ok(())
+    }
 }
 
 fn check_units(units: Vec<Unit>) -> Result<Vec<Unit>, Vec<FormError>> {
@@ -136,4 +159,30 @@ fn check_units(units: Vec<Unit>) -> Result<Vec<Unit>, Vec<FormError>> {
         }
     }
     if errors.is_empty() { Ok(units) } else { Err(errors) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> Catalog {
+        let files = [
+            (AREAS_FILE, include_str!("../../forms/areas.toml")),
+            (TOPICS_FILE, include_str!("../../forms/topics.toml")),
+            (UNITS_FILE, include_str!("../../forms/units.toml")),
+            ("zhengqiu-yijian.toml", include_str!("../../forms/zhengqiu-yijian.toml")),
+        ];
+        let files: Vec<(String, String)> = files.iter().map(|(n, t)| ((*n).to_owned(), (*t).to_owned())).collect();
+        Catalog::from_files(&files).expect("the shipped forms load")
+    }
+
+    #[test]
+    fn a_link_request_names_the_field_that_is_wrong() {
+        let c = shipped();
+        assert_eq!(c.check_link("zhengqiu", "jg-bgs", None), Ok(()));
+        assert_eq!(c.check_link("zhengqiu", "jg-bgs", Some("qz")), Ok(()));
+        assert_eq!(c.check_link("nope", "jg-bgs", None).unwrap_err().0, "form");
+        assert_eq!(c.check_link("zhengqiu", "nope", None).unwrap_err().0, "unit");
+        assert_eq!(c.check_link("zhengqiu", "jg-bgs", Some("zz")).unwrap_err().0, "category");
+    }
 }

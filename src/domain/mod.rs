@@ -5,6 +5,7 @@
 pub mod area;
 pub mod catalog;
 pub mod form;
+pub mod report;
 pub mod signing;
 pub mod submission;
 pub mod tagging;

@@ -6,6 +6,7 @@
 //! | `/f/{slug}`, `/f/{slug}/r/{receipt}` | anyone | the form, its submission, the receipt |
 //! | `/api/v1/forms/{slug}[/responses]`, `/api/openapi.json` | anyone | JSON API |
 //! | `/login`, `/logout`, `/setup` | staff | sign-in, first administrator |
+//! | `/w/admin/links[/{id}/…]` | admin | distribution links, QR codes (SVG, PNG), printable page |
 //! | `/w/…` | staff by role | inbox, tagging, dashboard, exports, admin |
 //!
 //! Staff routes by role (anonymous: 303 to `/login`; a wrong role: 403):
@@ -18,7 +19,9 @@
 //! | `GET /w/tag`, `GET/POST /w/tag/{id}`, `POST /w/keywords` | | ✓ | |
 //! | `GET /w/api/opinions/{id}`, `POST /w/api/opinions/{id}`, `GET /w/api/next` | | ✓ | |
 //! | `GET /w/dashboard` | ✓ | ✓ | ✓ |
-//! | `GET/POST /w/admin/users`, `GET /w/admin/audit` | ✓ | | |
+//! | `GET/POST /w/admin/users`, `GET /w/admin/audit`, `GET /w/admin/forms`, `POST /w/admin/forms/reload` | ✓ | | |
+//! | `GET/POST /w/exports`, `GET /w/exports/{id}`, `GET /w/exports/{id}/download` | ✓ | | ✓ |
+//! | `GET/POST /w/admin/links`, `POST /w/admin/links/{id}/revoke`, `GET /w/admin/links/{id}/{qr.svg,qr.png,print}` | ✓ | | |
 
 pub mod api;
 pub mod assets;
@@ -70,6 +73,14 @@ pub fn router(state: AppState) -> Router {
         .route("/w/dashboard", get(workspace::dashboard::page))
         .route("/w/admin/users", get(workspace::admin::users).post(workspace::admin::users_post))
         .route("/w/admin/audit", get(workspace::admin::audit))
+        .route("/w/admin/links", get(workspace::links::list).post(workspace::links::create))
+        .route("/w/admin/links/{id}/revoke", post(workspace::links::revoke))
+        .route("/w/admin/links/{id}/qr.svg", get(workspace::links::qr_svg))
+        .route("/w/admin/links/{id}/qr.png", get(workspace::links::qr_png))
+        .route("/w/admin/links/{id}/print", get(workspace::links::print))
+        .route("/w/exports", get(workspace::exports::page).post(workspace::exports::start))
+        .route("/w/exports/{id}", get(workspace::exports::show))
+        .route("/w/exports/{id}/download", get(workspace::exports::download))
         .layer(sessions);
     let public = Router::new()
         .route("/", get(|| async { Redirect::to("/login") }))

@@ -1,10 +1,17 @@
 //! The one integration test binary: black-box tests against a real server, a real database and real HTTP.
 
+mod browser;
 mod helpers;
 
+mod admin_links;
+mod anonymity;
 mod backup;
+mod browser_form;
+mod browser_tag;
 mod citizens;
 mod cli;
+mod contacts;
+mod exports;
 mod forms;
 mod malformed;
 mod props;

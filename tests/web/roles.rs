@@ -24,6 +24,7 @@ struct Case {
 const ALL: &[Role] = &[Role::Admin, Role::Analyst, Role::Leader];
 const ANALYST: &[Role] = &[Role::Analyst];
 const ADMIN: &[Role] = &[Role::Admin];
+const DOWNLOADERS: &[Role] = &[Role::Admin, Role::Leader];
 
 fn cases(id: i64) -> Vec<Case> {
     let get = |path: String, allowed, ok| Case { method: "GET", path, body: Vec::new(), allowed, ok };
@@ -41,9 +42,18 @@ fn cases(id: i64) -> Vec<Case> {
         get("/w/admin/users".into(), ADMIN, 200),
         get("/w/admin/audit".into(), ADMIN, 200),
         get("/w/admin/forms".into(), ADMIN, 200),
+        get("/w/admin/links".into(), ADMIN, 200),
+        get("/w/exports".into(), DOWNLOADERS, 200),
         post("/w/admin/forms/reload".into(), vec![], ADMIN, 200),
-        get("/w/admin/forms".into(), ADMIN, 200),
-        post("/w/admin/forms/reload".into(), vec![], ADMIN, 200),
+        // Other helpers' pages, with ids that do not exist: the role is checked before the lookup.
+        get("/w/admin/links/999999/qr.svg".into(), ADMIN, 404),
+        get("/w/admin/links/999999/qr.png".into(), ADMIN, 404),
+        get("/w/admin/links/999999/print".into(), ADMIN, 404),
+        post("/w/admin/links/999999/revoke".into(), vec![], ADMIN, 404),
+        get("/w/exports/999999".into(), DOWNLOADERS, 404),
+        post("/w/admin/links".into(), vec![("form", "no-such-form".into())], ADMIN, 422),
+        post("/w/exports".into(), vec![("form", "no-such-form".into())], DOWNLOADERS, 400),
+        get("/w/exports/999999/download".into(), DOWNLOADERS, 404),
         post(format!("/w/tag/{id}"), vec![("op", "note".into()), ("text", "核实一下".into())], ANALYST, 303),
         post(format!("/w/api/opinions/{id}"), vec![("op", "representative".into()), ("on", "1".into())], ANALYST, 200),
         post(

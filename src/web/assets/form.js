@@ -17,6 +17,8 @@
   var form = document.getElementById("wenji-form");
   if (!form) return;
   var draftKey = form.getAttribute("data-draft-key");
+  // NodeList.forEach and Array.from are missing in older WebViews (WeChat's X5 on old Android).
+  function each(list, fn) { Array.prototype.forEach.call(list, fn); }
   var dirty = false;
   var serverHasValues = !!document.querySelector(".field-error, .notice");
 
@@ -60,15 +62,33 @@
       dirty = true;
     }
   }
+  // On a shared phone or office computer, the next person can throw the draft away.
+  function fire(el, type, bubbles) {
+    var ev = document.createEvent("Event");
+    ev.initEvent(type, bubbles, false);
+    el.dispatchEvent(ev);
+  }
+  function clearDraft() {
+    fields().forEach(function (el) {
+      if (el.type === "radio" || el.type === "checkbox") el.checked = false;
+      else el.value = "";
+      fire(el, "input", false); // counters
+    });
+    fire(form, "change", false); // conditions (this also saves an empty draft; removed below)
+    try { localStorage.removeItem(draftKey); } catch (e) {}
+    document.getElementById("draft-note").hidden = true;
+    dirty = false;
+  }
   function counters() {
-    form.querySelectorAll("[data-max]").forEach(function (el) {
+    each(form.querySelectorAll("[data-max]"), function (el) {
       var max = parseInt(el.getAttribute("data-max"), 10);
       if (!max) return;
       var c = document.createElement("span");
       c.className = "counter";
       el.insertAdjacentElement("afterend", c);
       var update = function () {
-        var n = Array.from(el.value).length;
+        // Count characters, not UTF-16 units (an emoji is one character), as the server does.
+        var n = el.value.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length;
         c.textContent = n + " / " + max + " 字";
         c.classList.toggle("over", n > max);
       };
@@ -80,7 +100,7 @@
     var deps = form.querySelectorAll("[data-show-if]");
     if (!deps.length) return;
     var apply = function () {
-      deps.forEach(function (fs) {
+      each(deps, function (fs) {
         var q = fs.getAttribute("data-show-if");
         var wanted = fs.getAttribute("data-show-values").split(",");
         var picked = Array.prototype.slice.call(form.querySelectorAll('[name="q_' + q + '"]:checked')).map(function (i) { return i.value; });
@@ -89,11 +109,18 @@
         var cond = fs.querySelector(".cond");
         if (cond) cond.hidden = true;
       });
+      // Number the questions that are shown, so a hidden follow-up leaves no gap.
+      var n = 0;
+      each(form.querySelectorAll("fieldset.q"), function (fs) {
+        var num = fs.querySelector(".qn");
+        if (num && !fs.hidden) num.textContent = String(++n);
+      });
     };
     form.addEventListener("change", apply);
     apply();
   }
   restore();
+  document.getElementById("draft-clear").addEventListener("click", clearDraft);
   counters();
   conditions();
   form.addEventListener("input", function () { dirty = true; save(); });

@@ -1,0 +1,261 @@
+//! 原始数据: one row per response with every answer (labels, and codes beside choice answers), the areas
+//! and states of its opinions, and analysts' notes. Contact details are never part of it. Columns come
+//! from every stored version of the chosen forms, so an answer to a question later removed still has one.
+
+use super::{AreaSet, local_time};
+use crate::domain::area::Areas;
+use crate::domain::form::answers::Answer;
+use crate::domain::form::{FormDef, QuestionKind};
+use crate::domain::tagging::OpinionState;
+use std::collections::{BTreeMap, HashMap};
+
+/// One opinion of a response, as the raw sheet shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawOpinion {
+    pub areas: AreaSet,
+    pub state: OpinionState,
+    pub notes: Vec<String>,
+}
+
+/// One response with everything the raw sheet shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawResponse {
+    pub id: i64,
+    pub receipt: String,
+    pub form_slug: String,
+    pub form_version_id: i64,
+    pub unit: Option<String>,
+    pub category: Option<String>,
+    pub submitted_at: i64,
+    pub answers: Vec<(String, Answer)>,
+    pub opinions: Vec<RawOpinion>,
+}
+
+/// Display names for codes: units, respondent categories and areas.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub units: HashMap<String, String>,
+    pub categories: HashMap<String, String>,
+    pub areas: Vec<String>,
+}
+
+impl Names {
+    pub fn new(areas: &Areas, units: &[crate::domain::unit::Unit], forms: &[&FormDef]) -> Names {
+        let mut categories = HashMap::new();
+        for f in forms {
+            for c in &f.categories {
+                categories.entry(c.code.clone()).or_insert_with(|| c.label.clone());
+            }
+        }
+        Names {
+            units: units.iter().map(|u| (u.code.clone(), u.name.clone())).collect(),
+            categories,
+            areas: areas.iter().map(|a| a.name.clone()).collect(),
+        }
+    }
+    pub fn unit(&self, code: Option<&str>) -> String {
+        match code {
+            None => "（未指定单位）".into(),
+            Some(c) => self.units.get(c).cloned().unwrap_or_else(|| c.to_owned()),
+        }
+    }
+    pub fn category(&self, code: Option<&str>) -> String {
+        match code {
+            None => "（未选择类别）".into(),
+            Some(c) => self.categories.get(c).cloned().unwrap_or_else(|| c.to_owned()),
+        }
+    }
+    /// Area names joined with 、, e.g. `理论学习、工作效能`.
+    pub fn areas(&self, set: AreaSet) -> String {
+        set.iter()
+            .map(|a| self.areas.get(a.index()).cloned().unwrap_or_else(|| a.to_string()))
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Column {
+    Receipt,
+    Form,
+    Unit,
+    Category,
+    SubmittedAt,
+    Label(usize),
+    Codes(usize),
+    Areas,
+    States,
+    Notes,
+}
+
+/// The columns of the raw sheet for a set of form versions.
+#[derive(Debug, Clone)]
+pub struct RawLayout {
+    /// (form slug, question id, kind) per question column group.
+    questions: Vec<(String, String, QuestionKind)>,
+    columns: Vec<Column>,
+    headers: Vec<String>,
+    /// Definitions by version id, for labels as the respondent saw them.
+    versions: HashMap<i64, FormDef>,
+    titles: BTreeMap<String, String>,
+}
+
+impl RawLayout {
+    /// Builds the columns from every stored version of the chosen forms, `versions` newest first.
+    pub fn new(forms: &[String], versions: Vec<(i64, FormDef)>) -> RawLayout {
+        let several = forms.len() > 1;
+        let mut questions: Vec<(String, String, QuestionKind)> = Vec::new();
+        let mut headers =
+            vec!["回执号".to_owned(), "表单".into(), "单位".into(), "填写人类别".into(), "提交时间".into()];
+        let mut columns = vec![Column::Receipt, Column::Form, Column::Unit, Column::Category, Column::SubmittedAt];
+        let mut titles = BTreeMap::new();
+        for slug in forms {
+            for (_, def) in versions.iter().filter(|(_, d)| &d.slug == slug) {
+                titles.entry(slug.clone()).or_insert_with(|| def.title.clone());
+                for q in &def.questions {
+                    if q.contact_purpose.is_some() || matches!(q.kind, QuestionKind::Phone) {
+                        continue;
+                    }
+                    if questions.iter().any(|(s, id, _)| s == slug && id == &q.id) {
+                        continue;
+                    }
+                    let title = if several { format!("【{}】{}", def.title, q.title) } else { q.title.clone() };
+                    let i = questions.len();
+                    questions.push((slug.clone(), q.id.clone(), q.kind.clone()));
+                    headers.push(title.clone());
+                    columns.push(Column::Label(i));
+                    if q.kind.choice_codes().is_some() || matches!(q.kind, QuestionKind::Matrix { .. }) {
+                        headers.push(format!("{title}（代码）"));
+                        columns.push(Column::Codes(i));
+                    }
+                }
+            }
+        }
+        headers.extend(["意见所属领域".to_owned(), "意见状态".into(), "分析备注".into()]);
+        columns.extend([Column::Areas, Column::States, Column::Notes]);
+        RawLayout { questions, columns, headers, versions: versions.into_iter().collect(), titles }
+    }
+
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// Every form definition known to the layout, by version id.
+    pub fn version(&self, id: i64) -> Option<&FormDef> {
+        self.versions.get(&id)
+    }
+
+    /// The kind a response's answer to `question` has, in the version it answered.
+    pub fn kind_of<'a>(&'a self, r: &RawResponse, question: &str) -> Option<&'a QuestionKind> {
+        self.versions
+            .get(&r.form_version_id)
+            .and_then(|d| d.question(question))
+            .map(|q| &q.kind)
+            .or_else(|| self.questions.iter().find(|(s, id, _)| s == &r.form_slug && id == question).map(|(_, _, k)| k))
+    }
+
+    /// The cells of one response, in header order.
+    pub fn cells(&self, r: &RawResponse, names: &Names) -> Vec<String> {
+        let answer = |i: usize| {
+            let (slug, id, _) = &self.questions[i];
+            if slug != &r.form_slug {
+                return None;
+            }
+            r.answers.iter().find(|(q, _)| q == id).map(|(q, a)| (self.kind_of(r, q), a))
+        };
+        self.columns
+            .iter()
+            .map(|c| match c {
+                Column::Receipt => r.receipt.clone(),
+                Column::Form => self.titles.get(&r.form_slug).cloned().unwrap_or_else(|| r.form_slug.clone()),
+                Column::Unit => names.unit(r.unit.as_deref()),
+                Column::Category => names.category(r.category.as_deref()),
+                Column::SubmittedAt => local_time(r.submitted_at),
+                Column::Label(i) => match answer(*i) {
+                    Some((Some(kind), a)) => a.display(kind),
+                    Some((None, a)) => a.codes(),
+                    None => String::new(),
+                },
+                Column::Codes(i) => answer(*i).map(|(_, a)| a.codes()).unwrap_or_default(),
+                Column::Areas => {
+                    let mut all = AreaSet::default();
+                    r.opinions.iter().for_each(|o| all.union(o.areas));
+                    names.areas(all)
+                }
+                Column::States => {
+                    let mut states: Vec<&str> = Vec::new();
+                    for o in &r.opinions {
+                        if !states.contains(&o.state.label()) {
+                            states.push(o.state.label());
+                        }
+                    }
+                    states.join("、")
+                }
+                Column::Notes => r.opinions.iter().flat_map(|o| o.notes.iter().cloned()).collect::<Vec<_>>().join("\n"),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::form::{Choice, Question};
+
+    fn q(id: &str, kind: QuestionKind) -> Question {
+        Question {
+            id: id.into(),
+            title: format!("题目{id}"),
+            help: String::new(),
+            required: false,
+            kind,
+            show_if: None,
+            opinion: false,
+            areas: vec![],
+            contact_purpose: None,
+        }
+    }
+
+    fn form(questions: Vec<Question>) -> FormDef {
+        FormDef {
+            slug: "f".into(),
+            title: "表".into(),
+            intro: String::new(),
+            anonymous: true,
+            opens_at: None,
+            closes_at: None,
+            categories: vec![Choice { code: "qz".into(), label: "社会群众".into() }],
+            units: vec![],
+            questions,
+        }
+    }
+
+    #[test]
+    fn choice_answers_show_labels_with_codes_beside_and_contacts_never_appear() {
+        let choice = QuestionKind::SingleChoice { choices: vec![Choice { code: "y".into(), label: "有".into() }] };
+        let mut phone = q("tel", QuestionKind::Phone);
+        phone.contact_purpose = Some("回复".into());
+        let def = form(vec![q("t", QuestionKind::LongText { min_length: 0, max_length: 10 }), q("c", choice), phone]);
+        let layout = RawLayout::new(&["f".into()], vec![(1, def)]);
+        assert_eq!(layout.headers()[5..], ["题目t", "题目c", "题目c（代码）", "意见所属领域", "意见状态", "分析备注"]);
+        let r = RawResponse {
+            id: 1,
+            receipt: "WJ-1".into(),
+            form_slug: "f".into(),
+            form_version_id: 1,
+            unit: None,
+            category: Some("qz".into()),
+            submitted_at: 0,
+            answers: vec![("t".into(), Answer::Text("=1+1".into())), ("c".into(), Answer::Choice("y".into()))],
+            opinions: vec![RawOpinion {
+                areas: [crate::domain::area::AreaCode::try_from(2).unwrap()].into_iter().collect(),
+                state: OpinionState::Tagged,
+                notes: vec!["核实过".into()],
+            }],
+        };
+        let names = Names { areas: (1..=8).map(|i| format!("领域{i}")).collect(), ..Default::default() };
+        let cells = layout.cells(&r, &names);
+        assert_eq!(cells[2], "（未指定单位）");
+        assert_eq!(cells[5..], ["=1+1", "有", "y", "领域2", "已归类", "核实过"]);
+    }
+}

@@ -1,0 +1,278 @@
+//! Exports: turns report rows into an xlsx workbook shaped like the analysis report, or a CSV of the raw
+//! responses. No HTTP and no ORM here: [`run`] asks the [`Store`] for rows in batches and hands them to a
+//! writer on a blocking thread, so a million opinions stream through in bounded memory.
+//!
+//! Errors: [`ExportError`] in this layer; the CLI wraps it in anyhow, the web job stores its message.
+
+pub mod csv;
+pub mod sheet;
+pub mod xlsx;
+
+use crate::domain::area::AreaCode;
+use crate::domain::catalog::Catalog;
+use crate::domain::report::raw::{Names, RawLayout, RawResponse};
+use crate::domain::report::{OpinionFact, QuotedOpinion, Scope};
+use crate::store::{Store, StoreError};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Rows read from the database per query.
+pub const BATCH: u64 = 5_000;
+
+/// A failure while exporting.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("reading the database: {0}")]
+    Store(#[from] StoreError),
+    #[error("writing the workbook: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    #[error("writing the CSV: {0}")]
+    Csv(#[from] ::csv::Error),
+    #[error("writing the file: {0}")]
+    Io(#[from] std::io::Error),
+    /// The request names something that does not exist; the message is for people.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the writer stopped: {0}")]
+    Writer(String),
+}
+
+/// The two file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Xlsx,
+    Csv,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Xlsx => "xlsx",
+            Format::Csv => "csv",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Format> {
+        match s {
+            "xlsx" => Some(Format::Xlsx),
+            "csv" => Some(Format::Csv),
+            _ => None,
+        }
+    }
+}
+
+/// Everything that decides an export's content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportParams {
+    pub scope: Scope,
+    pub format: Format,
+    /// Units and categories with fewer respondents show as "<k" in cross-tables.
+    pub small_cell_k: u32,
+    /// When the export was asked for (ms); shown in the workbook and used as its creation time.
+    pub generated_at: i64,
+}
+
+impl ExportParams {
+    /// Checks the forms and units against the catalogue.
+    ///
+    /// # Errors
+    /// `Invalid` naming the unknown form or unit, or a reversed date range.
+    pub fn check(&self, catalog: &Catalog) -> Result<(), ExportError> {
+        if self.scope.forms.is_empty() {
+            return Err(ExportError::Invalid("请至少选择一个表单（form）".into()));
+        }
+        for f in &self.scope.forms {
+            if catalog.form(f).is_none() {
+                return Err(ExportError::Invalid(format!("表单 `{f}` 不存在（form）")));
+            }
+        }
+        for u in &self.scope.units {
+            if catalog.unit(u).is_none() {
+                return Err(ExportError::Invalid(format!("单位 `{u}` 不在单位名单中（unit）")));
+            }
+        }
+        if let (Some(a), Some(b)) = (self.scope.from, self.scope.to)
+            && a > b
+        {
+            return Err(ExportError::Invalid("开始日期晚于结束日期（from/to）".into()));
+        }
+        Ok(())
+    }
+
+    /// A readable file name: `分析检查阶段征求意见表-2026-11-26-1530.xlsx`.
+    pub fn file_name(&self, catalog: &Catalog) -> String {
+        let first = self.scope.forms.first().map(String::as_str).unwrap_or("export");
+        let mut title = catalog.form(first).map_or(first.to_owned(), |f| f.title.clone());
+        if self.scope.forms.len() > 1 {
+            title.push_str(&format!("等{}个表单", self.scope.forms.len()));
+        }
+        let title: String = title.chars().filter(|c| !"/\\:*?\"<>|".contains(*c) && !c.is_control()).take(60).collect();
+        let stamp = chrono::DateTime::from_timestamp_millis(self.generated_at)
+            .map(|t| t.with_timezone(&crate::domain::form::check::bureau_offset()).format("%Y-%m-%d-%H%M").to_string())
+            .unwrap_or_default();
+        format!("{title}-{stamp}.{}", self.format.extension())
+    }
+}
+
+/// What the reader hands the writer, in order.
+pub enum Feed {
+    /// Opinions for the tallies.
+    Facts(Vec<(i64, OpinionFact)>),
+    /// The rows of one area sheet follow.
+    AreaStart(AreaCode),
+    /// Quoted opinions for the current area sheet or the 未归类 sheet.
+    Quoted(Vec<QuotedOpinion>),
+    /// The 未归类 rows follow.
+    UntaggedStart,
+    /// The 原始数据 rows follow.
+    RawStart,
+    Raw(Vec<RawResponse>),
+}
+
+/// What the writers share: the catalogue names, the raw layout and the parameters.
+pub struct Context {
+    pub params: ExportParams,
+    pub names: Names,
+    pub layout: RawLayout,
+    pub catalog: Arc<Catalog>,
+    /// Excel's row limit, lowered only by tests to see a sheet continue.
+    pub max_rows: u32,
+    /// Rows the export will read in all.
+    pub rows: u64,
+}
+
+/// Progress as (rows done, rows in all).
+pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
+
+/// What an export wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    pub path: PathBuf,
+    pub responses: u64,
+    pub opinions: u64,
+}
+
+/// Runs an export of `params` into `path` (the file appears only when complete).
+///
+/// # Errors
+/// `Invalid` for unknown forms or units; store, xlsx, CSV and file errors as they come.
+pub async fn run(
+    store: &Store,
+    catalog: Arc<Catalog>,
+    params: ExportParams,
+    path: &Path,
+    max_rows: u32,
+    progress: Progress,
+) -> Result<Written, ExportError> {
+    params.check(&catalog)?;
+    let scope = params.scope.clone();
+    let versions = store.report_versions(&scope.forms).await?;
+    let defs: Vec<&crate::domain::form::FormDef> =
+        scope.forms.iter().filter_map(|f| catalog.form(f)).chain(versions.iter().map(|(_, d)| d)).collect();
+    let names = Names::new(&catalog.areas, &catalog.units, &defs);
+    let layout = RawLayout::new(&scope.forms, versions);
+    let counts = store.report_counts(&scope).await?;
+    let format = params.format;
+    let total = match format {
+        Format::Xlsx => counts.xlsx_work(),
+        Format::Csv => counts.responses,
+    };
+    progress(0, total);
+    let ctx = Context { params, names, layout, catalog, max_rows, rows: total };
+    let tmp = path.with_extension(format!("{}.part", format.extension()));
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)?;
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Feed>(4);
+    let out = tmp.clone();
+    let writer = tokio::task::spawn_blocking(move || -> Result<(), ExportError> {
+        match format {
+            Format::Xlsx => {
+                let mut w = xlsx::ReportWorkbook::new(ctx)?;
+                while let Some(f) = rx.blocking_recv() {
+                    w.feed(f)?;
+                }
+                w.save(&out)
+            }
+            Format::Csv => {
+                let mut w = csv::RawCsv::create(&out, ctx)?;
+                while let Some(f) = rx.blocking_recv() {
+                    w.feed(f)?;
+                }
+                w.finish()
+            }
+        }
+    });
+    let read = read_all(store, &scope, format, total, &progress, &tx).await;
+    drop(tx);
+    let wrote = writer.await.map_err(|e| ExportError::Writer(e.to_string()))?;
+    // A writer failure explains a closed channel better than the reader's error does.
+    if let Err(e) = wrote.and(read) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    std::fs::rename(&tmp, path)?;
+    progress(total, total);
+    Ok(Written { path: path.to_owned(), responses: counts.responses, opinions: counts.opinions })
+}
+
+async fn read_all(
+    store: &Store,
+    scope: &Scope,
+    format: Format,
+    total: u64,
+    progress: &Progress,
+    tx: &tokio::sync::mpsc::Sender<Feed>,
+) -> Result<(), ExportError> {
+    let closed = || ExportError::Writer("the writer stopped early".into());
+    let mut done = 0u64;
+    if format == Format::Xlsx {
+        let mut after = 0;
+        loop {
+            let batch = store.opinion_facts(scope, after, BATCH).await?;
+            let Some(last) = batch.last().map(|b| b.0) else { break };
+            after = last;
+            done += batch.len() as u64;
+            tx.send(Feed::Facts(batch)).await.map_err(|_| closed())?;
+            progress(done, total);
+        }
+        for area in AreaCode::all() {
+            tx.send(Feed::AreaStart(area)).await.map_err(|_| closed())?;
+            for representative in [true, false] {
+                let mut after = 0;
+                loop {
+                    let batch = store.area_opinions(scope, area, representative, after, BATCH).await?;
+                    let Some(last) = batch.last().map(|b| b.id) else { break };
+                    after = last;
+                    done += batch.len() as u64;
+                    tx.send(Feed::Quoted(batch)).await.map_err(|_| closed())?;
+                    progress(done, total);
+                }
+            }
+        }
+        tx.send(Feed::UntaggedStart).await.map_err(|_| closed())?;
+        let mut after = 0;
+        loop {
+            let batch = store.untagged_opinions(scope, after, BATCH).await?;
+            let Some(last) = batch.last().map(|b| b.id) else { break };
+            after = last;
+            done += batch.len() as u64;
+            tx.send(Feed::Quoted(batch)).await.map_err(|_| closed())?;
+            progress(done, total);
+        }
+    }
+    tx.send(Feed::RawStart).await.map_err(|_| closed())?;
+    let mut after = 0;
+    loop {
+        let batch = store.raw_responses(scope, after, BATCH).await?;
+        let Some(last) = batch.last().map(|b| b.id) else { break };
+        after = last;
+        done += batch.len() as u64;
+        tx.send(Feed::Raw(batch)).await.map_err(|_| closed())?;
+        progress(done, total);
+    }
+    Ok(())
+}

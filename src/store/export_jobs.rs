@@ -1,0 +1,191 @@
+//! Background export jobs: what was asked, by whom, how far it has got, and the file it produced.
+
+use super::entities::export_job;
+use super::{Result, Store, StoreError, now_ms};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder, QuerySelect};
+
+/// Where a job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Done => "done",
+            JobStatus::Failed => "failed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<JobStatus> {
+        [JobStatus::Queued, JobStatus::Running, JobStatus::Done, JobStatus::Failed]
+            .into_iter()
+            .find(|j| j.as_str() == s)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "排队中",
+            JobStatus::Running => "正在生成",
+            JobStatus::Done => "已完成",
+            JobStatus::Failed => "失败",
+        }
+    }
+}
+
+/// One export job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportJob {
+    pub id: i64,
+    pub format: String,
+    /// The export's parameters as JSON.
+    pub params: String,
+    pub status: JobStatus,
+    pub done: i64,
+    pub total: i64,
+    /// The file's name inside the exports folder, once written.
+    pub file_name: Option<String>,
+    pub error: Option<String>,
+    pub created_by: i64,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+impl TryFrom<export_job::Model> for ExportJob {
+    type Error = StoreError;
+    fn try_from(m: export_job::Model) -> Result<Self> {
+        Ok(ExportJob {
+            id: m.id,
+            format: m.format,
+            params: m.params,
+            status: JobStatus::parse(&m.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("job status {}", m.status)))?,
+            done: m.done,
+            total: m.total,
+            file_name: m.file_name,
+            error: m.error,
+            created_by: m.created_by,
+            created_at: m.created_at,
+            finished_at: m.finished_at,
+        })
+    }
+}
+
+impl Store {
+    /// Records a new queued job.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn create_export_job(&self, format: &str, params: &str, created_by: i64) -> Result<ExportJob> {
+        let m = export_job::ActiveModel {
+            format: Set(format.to_owned()),
+            params: Set(params.to_owned()),
+            status: Set(JobStatus::Queued.as_str().to_owned()),
+            done: Set(0),
+            total: Set(0),
+            file_name: Set(None),
+            error: Set(None),
+            created_by: Set(created_by),
+            created_at: Set(now_ms()),
+            finished_at: Set(None),
+            ..Default::default()
+        }
+        .insert(self.db())
+        .await
+        .map_err(StoreError::classify)?;
+        m.try_into()
+    }
+
+    /// One job.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown id.
+    pub async fn export_job(&self, id: i64) -> Result<ExportJob> {
+        export_job::Entity::find_by_id(id).one(self.db()).await?.ok_or(StoreError::NotFound)?.try_into()
+    }
+
+    /// The most recent jobs, newest first.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn recent_export_jobs(&self, limit: u64) -> Result<Vec<ExportJob>> {
+        export_job::Entity::find()
+            .order_by_desc(export_job::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect()
+    }
+
+    async fn update_job(&self, id: i64, f: impl FnOnce(&mut export_job::ActiveModel)) -> Result<()> {
+        let m = export_job::Entity::find_by_id(id).one(self.db()).await?.ok_or(StoreError::NotFound)?;
+        let mut a: export_job::ActiveModel = m.into();
+        f(&mut a);
+        a.update(self.db()).await.map_err(StoreError::classify)?;
+        Ok(())
+    }
+
+    /// Marks a job running with its progress.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn set_export_progress(&self, id: i64, done: u64, total: u64) -> Result<()> {
+        self.update_job(id, |a| {
+            a.status = Set(JobStatus::Running.as_str().to_owned());
+            a.done = Set(i64::try_from(done).unwrap_or(i64::MAX));
+            a.total = Set(i64::try_from(total).unwrap_or(i64::MAX));
+        })
+        .await
+    }
+
+    /// Marks a job done with the file it wrote.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn finish_export_job(&self, id: i64, file_name: &str) -> Result<()> {
+        self.update_job(id, |a| {
+            a.status = Set(JobStatus::Done.as_str().to_owned());
+            a.file_name = Set(Some(file_name.to_owned()));
+            a.finished_at = Set(Some(now_ms()));
+            if let sea_orm::ActiveValue::Unchanged(t) | sea_orm::ActiveValue::Set(t) = a.total.clone() {
+                a.done = Set(t);
+            }
+        })
+        .await
+    }
+
+    /// Marks a job failed with a message people may read.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn fail_export_job(&self, id: i64, error: &str) -> Result<()> {
+        self.update_job(id, |a| {
+            a.status = Set(JobStatus::Failed.as_str().to_owned());
+            a.error = Set(Some(error.to_owned()));
+            a.finished_at = Set(Some(now_ms()));
+        })
+        .await
+    }
+
+    /// Marks jobs left queued or running by a stopped server as failed, so nobody waits for them.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn fail_abandoned_export_jobs(&self) -> Result<u64> {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        let r = export_job::Entity::update_many()
+            .col_expr(export_job::Column::Status, sea_orm::sea_query::Expr::value(JobStatus::Failed.as_str()))
+            .col_expr(export_job::Column::Error, sea_orm::sea_query::Expr::value("服务重启，导出中断，请重新导出"))
+            .col_expr(export_job::Column::FinishedAt, sea_orm::sea_query::Expr::value(now_ms()))
+            .filter(export_job::Column::Status.is_in([JobStatus::Queued.as_str(), JobStatus::Running.as_str()]))
+            .exec(self.db())
+            .await?;
+        Ok(r.rows_affected)
+    }
+}

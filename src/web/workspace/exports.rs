@@ -1,0 +1,277 @@
+//! `/w/exports`: leaders and admins choose forms, dates, units and a format; the export runs as a
+//! background job with a progress page that refreshes itself; the finished file is downloaded (audited)
+//! only by those allowed to download, and only from the exports folder.
+
+use crate::domain::report::Scope;
+use crate::domain::user::Role;
+use crate::export::{ExportParams, Format};
+use crate::store::audit::Actor;
+use crate::store::export_jobs::{ExportJob, JobStatus};
+use crate::web::auth::{CsrfForm, Staff};
+use crate::web::error::WebError;
+use crate::web::state::AppState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+const DOWNLOADERS: &[Role] = &[Role::Leader, Role::Admin];
+
+/// One job as the pages show it.
+pub struct JobRow {
+    pub id: i64,
+    pub format: String,
+    pub status: &'static str,
+    pub percent: i64,
+    pub done: i64,
+    pub total: i64,
+    pub created_at: String,
+    pub file_name: Option<String>,
+    pub error: Option<String>,
+    pub running: bool,
+}
+
+impl From<&ExportJob> for JobRow {
+    fn from(j: &ExportJob) -> Self {
+        let percent = if j.status == JobStatus::Done {
+            100
+        } else if j.total > 0 {
+            (j.done * 100 / j.total).clamp(0, 99)
+        } else {
+            0
+        };
+        JobRow {
+            id: j.id,
+            format: j.format.clone(),
+            status: j.status.label(),
+            percent,
+            done: j.done,
+            total: j.total,
+            created_at: crate::domain::report::local_time(j.created_at),
+            file_name: j.file_name.as_deref().map(display_name),
+            error: j.error.clone(),
+            running: matches!(j.status, JobStatus::Queued | JobStatus::Running),
+        }
+    }
+}
+
+/// The name people see: the stored name without its `job id-` prefix.
+fn display_name(stored: &str) -> String {
+    stored.split_once('-').map_or(stored, |(_, rest)| rest).to_owned()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "exports.html")]
+pub struct ExportsPage {
+    pub csrf: String,
+    pub forms: Vec<(String, String)>,
+    pub units: Vec<(String, String)>,
+    pub jobs: Vec<JobRow>,
+    pub error: Option<String>,
+    pub k: u32,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "export_job.html")]
+pub struct JobPage {
+    pub job: JobRow,
+}
+
+/// The export request as the form posts it.
+#[derive(Deserialize, Debug, Default)]
+pub struct ExportForm {
+    #[serde(default)]
+    pub form: Vec<String>,
+    #[serde(default)]
+    pub unit: Vec<String>,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub format: String,
+}
+
+fn parse_day(s: &str, field: &str) -> Result<Option<NaiveDate>, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| format!("{field}：请按 2026-11-26 的格式填写日期"))
+}
+
+impl ExportForm {
+    /// Turns the posted form into export parameters, naming the field at fault.
+    fn params(&self, state: &AppState) -> Result<ExportParams, String> {
+        let format = Format::parse(self.format.trim()).ok_or("格式（format）：请选择 xlsx 或 csv")?;
+        let params = ExportParams {
+            scope: Scope {
+                forms: self.form.clone(),
+                from: parse_day(&self.from, "开始日期（from）")?,
+                to: parse_day(&self.to, "结束日期（to）")?,
+                units: self.unit.iter().filter(|u| !u.is_empty()).cloned().collect(),
+            },
+            format,
+            small_cell_k: state.settings.small_cell_k,
+            generated_at: crate::store::now_ms(),
+        };
+        params.check(&state.forms().catalog).map_err(|e| e.to_string())?;
+        Ok(params)
+    }
+}
+
+async fn page_with(state: &AppState, staff: &Staff, error: Option<String>) -> Result<ExportsPage, WebError> {
+    let forms = state.forms();
+    let jobs = state.store.recent_export_jobs(20).await?;
+    Ok(ExportsPage {
+        csrf: staff.csrf.clone(),
+        forms: forms.catalog.forms.values().map(|f| (f.slug.clone(), f.title.clone())).collect(),
+        units: forms.catalog.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect(),
+        jobs: jobs.iter().map(JobRow::from).collect(),
+        error,
+        k: state.settings.small_cell_k,
+    })
+}
+
+/// `GET /w/exports`.
+pub async fn page(State(state): State<AppState>, staff: Staff) -> Result<ExportsPage, WebError> {
+    staff.require(DOWNLOADERS)?;
+    page_with(&state, &staff, None).await
+}
+
+/// `POST /w/exports`: starts a job and shows its progress.
+pub async fn start(
+    State(state): State<AppState>,
+    CsrfForm(staff, f): CsrfForm<ExportForm>,
+) -> Result<Response, WebError> {
+    staff.require(DOWNLOADERS)?;
+    let params = match f.params(&state) {
+        Ok(p) => p,
+        Err(msg) => {
+            let page = page_with(&state, &staff, Some(msg)).await?;
+            return Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response());
+        }
+    };
+    let json = serde_json::to_string(&params).map_err(|e| WebError::Internal(e.to_string()))?;
+    let job = state.store.create_export_job(params.format.extension(), &json, staff.user.id).await?;
+    let actor = Actor { id: Some(staff.user.id), name: staff.user.username.clone() };
+    state.store.audit(&actor, "export_requested", &format!("export:{}", job.id), None, Some(json)).await?;
+    tokio::spawn(run_job(state.clone(), job.id, params));
+    Ok(Redirect::to(&format!("/w/exports/{}", job.id)).into_response())
+}
+
+/// Runs one job, writing its progress to the database about twice a second.
+async fn run_job(state: AppState, id: i64, params: ExportParams) {
+    let catalog = Arc::new(state.forms().catalog.clone());
+    let stored_name = format!("{id}-{}", params.file_name(&catalog));
+    let path = state.settings.exports_dir.join(&stored_name);
+    let counters = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
+    let c = counters.clone();
+    let progress: crate::export::Progress = Arc::new(move |done, total| {
+        c[0].store(done, Ordering::Relaxed);
+        c[1].store(total, Ordering::Relaxed);
+    });
+    let store = state.store.clone();
+    let export = crate::export::run(&store, catalog, params, &path, crate::export::sheet::EXCEL_MAX_ROWS, progress);
+    tokio::pin!(export);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+    let result = loop {
+        tokio::select! {
+            r = &mut export => break r,
+            _ = tick.tick() => {
+                let (d, t) = (counters[0].load(Ordering::Relaxed), counters[1].load(Ordering::Relaxed));
+                let _ = store.set_export_progress(id, d, t).await;
+            }
+        }
+    };
+    let saved = match result {
+        Ok(_) => store.finish_export_job(id, &stored_name).await,
+        Err(e) => {
+            tracing::error!(job = id, error = %e, "export failed");
+            store.fail_export_job(id, "导出失败，请稍后重试或联系管理员").await
+        }
+    };
+    if let Err(e) = saved {
+        tracing::error!(job = id, error = %e, "could not record the export's end");
+    }
+}
+
+/// `GET /w/exports/{id}`: the job's progress; refreshes itself (a `Refresh` header) until it ends.
+pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<Response, WebError> {
+    staff.require(DOWNLOADERS)?;
+    let job = state.store.export_job(id).await?;
+    let row = JobRow::from(&job);
+    let running = row.running;
+    let mut r = JobPage { job: row }.into_response();
+    if running {
+        r.headers_mut().insert(header::REFRESH, axum::http::HeaderValue::from_static("2"));
+    }
+    Ok(r)
+}
+
+/// `GET /w/exports/{id}/download`: streams the finished file; audited.
+pub async fn download(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<Response, WebError> {
+    staff.require(DOWNLOADERS)?;
+    let job = state.store.export_job(id).await?;
+    let Some(name) = job.file_name.filter(|_| job.status == JobStatus::Done) else {
+        return Err(WebError::Conflict("该导出尚未完成".into()));
+    };
+    // Only a plain file name this server wrote, inside the exports folder.
+    if name.contains(['/', '\\']) || name.contains("..") || !name.starts_with(&format!("{id}-")) {
+        return Err(WebError::NotFound("文件不存在".into()));
+    }
+    let path = state.settings.exports_dir.join(&name);
+    let file = tokio::fs::File::open(&path).await.map_err(|_| WebError::NotFound("文件已被清理，请重新导出".into()))?;
+    let len = file.metadata().await.map_err(|e| WebError::Internal(e.to_string()))?.len();
+    let actor = Actor { id: Some(staff.user.id), name: staff.user.username.clone() };
+    state.store.audit(&actor, "download", &format!("export:{id}"), None, Some(name.clone())).await?;
+    let mime = if job.format == "csv" {
+        "text/csv; charset=utf-8"
+    } else {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    };
+    let shown = display_name(&name);
+    let disposition =
+        format!("attachment; filename=\"export-{id}.{}\"; filename*=UTF-8''{}", job.format, percent_encode(&shown));
+    let stream = futures_util::stream::unfold(file, |mut f| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 64 * 1024];
+        match f.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(bytes::Bytes::from(buf)), f))
+            }
+            Err(e) => Some((Err(e), f)),
+        }
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CONTENT_LENGTH, len.to_string()),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+/// RFC 5987 percent-encoding for a UTF-8 file name.
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

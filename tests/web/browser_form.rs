@@ -1,0 +1,195 @@
+//! The citizens' form in a real headless Chromium on phone-sized screens: filling and submitting, drafts
+//! that survive a reload and go away after a submit, and the appraisal matrix on a 360-px-wide screen.
+//! Screenshots go to `$TMPDIR/wenji-shots/`.
+
+use crate::browser::Browser;
+use crate::helpers::TestApp;
+use std::path::PathBuf;
+use wenji::domain::form::answers::Answer;
+
+fn shot(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join("wenji-shots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(format!("{name}.png"))
+}
+
+/// The localStorage keys of Wenji drafts in the current page's origin.
+async fn draft_keys(b: &Browser) -> Vec<String> {
+    let v = b
+        .js("return Object.keys(localStorage).filter(function (k) { return k.indexOf('wenji-draft:') === 0; });")
+        .await;
+    v.as_array().unwrap().iter().map(|k| k.as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn a_citizen_fills_the_opinion_form_on_a_phone_and_sees_the_receipt() {
+    let Some(b) = Browser::start(390, 844).await else { return };
+    let app = TestApp::spawn().await;
+    b.goto(&app.url("/f/zhengqiu")).await;
+    assert_eq!(b.js("return window.innerWidth").await, 390, "the phone viewport is 390 px wide");
+    b.screenshot(shot("zhengqiu-390-top")).await;
+
+    b.click("input[name=_category][value=qz]").await;
+    let opinion = "希望局领导多到司法所走走，听听基层调解员的困难。";
+    b.fill("textarea[name=q_team]", opinion).await;
+    let counter = b.text("#q-team .counter").await;
+    assert_eq!(counter, format!("{} / 2000 字", opinion.chars().count()), "the counter counts characters");
+    // The follow-up question appears only after answering “有”.
+    assert!(!b.find("#q-member").await.is_displayed().await.unwrap(), "hidden until asked for");
+    assert_eq!(b.text("#q-work .qn").await, "3", "numbers skip the hidden question");
+    b.click("input[name=q_has_member][value=yes]").await;
+    assert!(b.find("#q-member").await.is_displayed().await.unwrap());
+    assert_eq!(b.text("#q-member .qn").await, "3");
+    assert_eq!(b.text("#q-work .qn").await, "4");
+    b.fill("textarea[name=q_member]", "分管基层工作的领导下乡次数偏少。").await;
+    b.click("input[name=q_satisfaction][value='2']").await;
+    b.screenshot_full(shot("zhengqiu-390-filled")).await;
+
+    b.click_and_wait_for_navigation("button.submit").await;
+    let receipt = b.text("#receipt-code").await;
+    assert!(receipt.starts_with("WJ-"), "receipt shown: {receipt}");
+    b.screenshot(shot("zhengqiu-390-receipt")).await;
+    let stored = app.store().response_by_receipt(&receipt).await.unwrap();
+    assert_eq!(stored.category_code.as_deref(), Some("qz"));
+    assert_eq!(app.store().count_responses(Some("zhengqiu")).await.unwrap(), 1);
+    assert!(draft_keys(&b).await.is_empty(), "the draft is cleared once the receipt is shown");
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_half_filled_form_comes_back_after_a_reload_with_its_key_and_is_cleared_after_submitting() {
+    let Some(b) = Browser::start(390, 844).await else { return };
+    let app = TestApp::spawn().await;
+    b.goto(&app.url("/f/zhengqiu")).await;
+    let key = b.value("input[name=_key]").await;
+    b.click("input[name=_category][value=cs]").await;
+    b.fill("textarea[name=q_team]", "村里的法律顾问一年只来两次，希望固定时间坐班。").await;
+    b.click("input[name=q_has_member][value=no]").await;
+    assert!(!b.find("#draft-note").await.is_displayed().await.unwrap());
+    assert_eq!(draft_keys(&b).await, vec!["wenji-draft:zhengqiu:0".to_owned()]);
+
+    b.reload().await;
+    assert!(b.find("#draft-note").await.is_displayed().await.unwrap(), "the page says the draft was restored");
+    assert_eq!(b.value("textarea[name=q_team]").await, "村里的法律顾问一年只来两次，希望固定时间坐班。");
+    assert!(b.is_checked("input[name=_category][value=cs]").await);
+    assert!(b.is_checked("input[name=q_has_member][value=no]").await);
+    assert_eq!(b.value("input[name=_key]").await, key, "the first page's submission key is kept");
+    b.screenshot(shot("zhengqiu-390-restored")).await;
+
+    b.click("input[name=q_satisfaction][value='1']").await;
+    b.click_and_wait_for_navigation("button.submit").await;
+    let receipt = b.text("#receipt-code").await;
+    assert!(receipt.starts_with("WJ-"));
+    assert!(draft_keys(&b).await.is_empty());
+    // Opening the form again starts empty, with a new key.
+    b.goto(&app.url("/f/zhengqiu")).await;
+    assert_eq!(b.value("textarea[name=q_team]").await, "");
+    assert!(!b.is_checked("input[name=q_has_member][value=no]").await);
+    assert!(!b.find("#draft-note").await.is_displayed().await.unwrap());
+    assert_ne!(b.value("input[name=_key]").await, key);
+    assert_eq!(app.store().count_responses(Some("zhengqiu")).await.unwrap(), 1);
+    b.close().await;
+}
+
+#[tokio::test]
+async fn on_a_shared_phone_the_next_person_can_throw_a_restored_draft_away() {
+    let Some(b) = Browser::start(390, 844).await else { return };
+    let app = TestApp::spawn().await;
+    b.goto(&app.url("/f/zhengqiu")).await;
+    b.click("input[name=_category][value=qz]").await;
+    b.fill("textarea[name=q_team]", "上一位填写人的草稿内容").await;
+    b.click("input[name=q_has_member][value=yes]").await;
+    b.reload().await;
+    assert_eq!(b.value("textarea[name=q_team]").await, "上一位填写人的草稿内容");
+    b.screenshot(shot("zhengqiu-390-draft-note")).await;
+    b.click("#draft-clear").await;
+    assert_eq!(b.value("textarea[name=q_team]").await, "");
+    assert!(!b.is_checked("input[name=_category][value=qz]").await);
+    assert!(!b.find("#q-member").await.is_displayed().await.unwrap(), "the follow-up hides again");
+    assert_eq!(b.text("#q-team .counter").await, "0 / 2000 字");
+    assert!(!b.find("#draft-note").await.is_displayed().await.unwrap());
+    assert!(draft_keys(&b).await.is_empty(), "nothing of the draft is left on the phone");
+    b.reload().await;
+    assert_eq!(b.value("textarea[name=q_team]").await, "");
+    b.close().await;
+}
+
+#[tokio::test]
+async fn the_appraisal_matrix_fits_a_360_px_screen_and_every_level_can_be_tapped() {
+    let Some(b) = Browser::start(360, 740).await else { return };
+    let app = TestApp::spawn().await;
+    b.goto(&app.url("/f/ceping")).await;
+    assert_eq!(b.js("return window.innerWidth").await, 360);
+    let scroll_width = b.js("return document.documentElement.scrollWidth").await.as_u64().unwrap();
+    assert!(scroll_width <= 360, "no sideways scrolling: scrollWidth is {scroll_width}");
+    b.screenshot_full(shot("ceping-360")).await;
+
+    // Every option is at least 44 px high, inside the screen and not covered by anything else.
+    let bad = b
+        .js(r#"
+            var out = [];
+            Array.prototype.forEach.call(document.querySelectorAll('.mopt'), function (l) {
+              l.scrollIntoView({block: 'center'});
+              var r = l.getBoundingClientRect();
+              var hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+              if (r.height < 44 || r.width < 44 || r.left < 0 || r.right > 360 || !l.contains(hit)) {
+                out.push(l.querySelector('input').name + '=' + l.querySelector('input').value + ' ' +
+                  Math.round(r.width) + 'x' + Math.round(r.height) + ' at ' + Math.round(r.left));
+              }
+            });
+            return out;"#)
+        .await;
+    assert_eq!(bad, serde_json::json!([]), "options too small, off-screen or covered");
+
+    let rows = b.find_all(".matrix .mrow").await;
+    assert_eq!(rows.len(), 8, "one row per area");
+    let codes: Vec<String> = b
+        .js("return Array.prototype.map.call(document.querySelectorAll('.mrow input[value=\"1\"]'), function (i) { return i.name; });")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(codes.len(), 8);
+    // Tap every level of every row (on the label text, as a thumb would), ending on a different level per row.
+    for (i, name) in codes.iter().enumerate() {
+        let levels = ["1", "2", "3", "4"];
+        let last = levels[i % 4];
+        for level in levels.iter().filter(|l| **l != last).chain(std::iter::once(&last)) {
+            b.click(&format!(".mopt:has(input[name='{name}'][value='{level}']) span")).await;
+            assert!(b.is_checked(&format!("input[name='{name}'][value='{level}']")).await, "{name}={level}");
+        }
+    }
+    b.click("input[name=_category][value=fdy]").await;
+    b.click("input[name=q_overall][value='2']").await;
+    b.screenshot_full(shot("ceping-360-filled")).await;
+    b.click_and_wait_for_navigation("button.submit").await;
+    let receipt = b.text("#receipt-code").await;
+    let stored = app.store().response_by_receipt(&receipt).await.unwrap();
+    let Some(Answer::Matrix(grid)) = stored.answers.get("appraisal") else { panic!("the matrix is stored") };
+    assert_eq!(grid.len(), 8);
+    for (i, name) in codes.iter().enumerate() {
+        let row = name.split('.').nth(1).unwrap();
+        assert_eq!(grid[row], ((i % 4) + 1).to_string(), "{name}");
+    }
+    b.close().await;
+}
+
+#[test]
+fn form_js_uses_no_syntax_newer_than_es2017() {
+    // WeChat's in-app browser on older phones runs an old engine: no optional chaining, no `??`,
+    // no optional catch binding, no object spread, no class fields.
+    let js = include_str!("../../src/web/assets/form.js");
+    for (needle, what) in [
+        ("?.", "optional chaining"),
+        ("??", "nullish coalescing"),
+        ("catch {", "catch without binding"),
+        ("{...", "object spread"),
+        ("{ ...", "object spread"),
+        ("#", "private fields"),
+        ("static ", "static members"),
+    ] {
+        assert!(!js.contains(needle), "form.js uses {what} ({needle:?})");
+    }
+}

@@ -1,0 +1,321 @@
+//! Leaders' exports: the workbook read back with calamine, the CSV through the csv crate, small-cell
+//! protection, sheets that continue past the row limit, and who may download.
+
+use crate::helpers::{TestApp, texts};
+use calamine::{Data, Range, Reader, Xlsx};
+use sea_orm::{ConnectionTrait, Database};
+use std::io::Cursor;
+use std::sync::Arc;
+use wenji::domain::area::AreaCode;
+use wenji::domain::report::Scope;
+use wenji::domain::tagging::TagSource;
+use wenji::domain::user::Role;
+use wenji::export::{ExportParams, Format};
+use wenji::store::audit::Actor;
+
+const ODD: &[&str] = &["=1+1+2", "@SUM(A1)", "+86 0571", "-x 开头的意见", "第一行\n第二行，仍是意见"];
+
+fn area(n: i64) -> AreaCode {
+    AreaCode::try_from(n).unwrap()
+}
+
+impl TestApp {
+    /// One number from the database, by SQL.
+    async fn count_sql(&self, sql: &str) -> f64 {
+        let db = Database::connect(&self.config.database_url).await.unwrap();
+        let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+        row.unwrap().try_get_by_index::<i64>(0).unwrap() as f64
+    }
+
+    /// Submits an opinion through a unit's link and returns its opinion id.
+    async fn submit_via_unit(&self, unit: &str, text: &str) -> i64 {
+        let link = self.store().create_link("zhengqiu", unit, None, "test", None).await.unwrap();
+        let t = self.state.secret.link_token(link.id, "zhengqiu", unit, None);
+        let r = self
+            .post_form(
+                "zhengqiu",
+                &[("_t", &t), ("_category", "qz"), ("q_team", text), ("q_has_member", "no"), ("q_satisfaction", "2")],
+            )
+            .await;
+        assert_eq!(r.status(), 303, "submission through a link should be stored");
+        let loc = r.headers()["location"].to_str().unwrap().to_owned();
+        let receipt = loc.split("/r/").nth(1).unwrap().split('?').next().unwrap().to_owned();
+        self.opinion_of(&receipt).await
+    }
+
+    async fn opinion_of(&self, receipt: &str) -> i64 {
+        let resp = self.store().response_by_receipt(receipt).await.unwrap();
+        self.store().opinion_ids_of_response(resp.id).await.unwrap()[0]
+    }
+
+    async fn tag(&self, opinion: i64, areas: &[i64]) {
+        let areas: Vec<AreaCode> = areas.iter().map(|a| area(*a)).collect();
+        self.store().set_tags(opinion, &areas, |_| TagSource::Typed, &Actor::system("test")).await.unwrap();
+    }
+
+    /// Runs an export through the web as `client` and returns the downloaded bytes.
+    async fn export_via_web(&self, client: &reqwest::Client, csrf: &str, format: &str) -> Vec<u8> {
+        let r = client
+            .post(self.url("/w/exports"))
+            .form(&[("_csrf", csrf), ("form", "zhengqiu"), ("format", format), ("from", ""), ("to", "")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "starting an export redirects to its progress page");
+        let job = r.headers()["location"].to_str().unwrap().to_owned();
+        for _ in 0..200 {
+            let page = client.get(self.url(&job)).send().await.unwrap().text().await.unwrap();
+            if !texts(&page, "#download").is_empty() {
+                let d = client.get(self.url(&format!("{job}/download"))).send().await.unwrap();
+                assert_eq!(d.status(), 200);
+                return d.bytes().await.unwrap().to_vec();
+            }
+            assert!(texts(&page, ".error-summary").is_empty(), "the export failed: {page}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the export did not finish");
+    }
+}
+
+fn sheet(bytes: &[u8], name: &str) -> Range<Data> {
+    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
+    wb.worksheet_range(name).unwrap()
+}
+
+fn num(d: &Data) -> Option<f64> {
+    match d {
+        Data::Float(f) => Some(*f),
+        Data::Int(i) => Some(*i as f64),
+        _ => None,
+    }
+}
+
+/// The cell to the right of the first cell reading `label`.
+fn right_of(r: &Range<Data>, label: &str) -> Data {
+    for row in r.rows() {
+        if let Some(i) = row.iter().position(|c| c == &Data::String(label.into())) {
+            return row[i + 1].clone();
+        }
+    }
+    panic!("no cell reads {label}");
+}
+
+/// The rows of a cross-table: (label, cells) from under the header to the 合计 row included.
+fn cross_rows(r: &Range<Data>) -> Vec<(String, Vec<Data>)> {
+    r.rows().skip(2).map(|row| (row[0].to_string(), row[1..12].to_vec())).collect()
+}
+
+fn check_adds_up(r: &Range<Data>) {
+    let rows = cross_rows(r);
+    let (total, body) = rows.split_last().unwrap();
+    assert_eq!(total.0, "合计");
+    for (label, cells) in rows.iter() {
+        if let Some(v) = cells.iter().map(num).collect::<Option<Vec<f64>>>() {
+            assert_eq!(v[1..9].iter().sum::<f64>(), v[9], "row {label}: the areas add up to 标签合计");
+        }
+    }
+    for col in 0..11 {
+        let sum: f64 = body.iter().filter_map(|(_, c)| num(&c[col])).sum();
+        assert_eq!(Some(sum), num(&total.1[col]), "column {col} adds up to 合计");
+    }
+}
+
+#[tokio::test]
+async fn the_workbook_reads_back_with_every_sheet_and_totals_equal_to_the_database() {
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for (i, t) in ODD.iter().chain(&["希望领导多下基层，服务群众", "办事效率不高", "决策要听取基层意见"]).enumerate()
+    {
+        let id = app.submit_via_unit(if i % 2 == 0 { "jg-bgs" } else { "jg-zgk" }, t).await;
+        ids.push(id);
+    }
+    app.tag(ids[0], &[1, 7]).await;
+    app.tag(ids[1], &[7]).await;
+    app.tag(ids[4], &[3]).await;
+    app.tag(ids[5], &[6, 7]).await;
+    app.store().set_representative(ids[5], true, &Actor::system("test")).await.unwrap();
+    app.store().set_state(ids[6], wenji::domain::tagging::OpinionState::Invalid, &Actor::system("test")).await.unwrap();
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let bytes = app.export_via_web(&leader, &csrf, "xlsx").await;
+
+    let wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.clone())).unwrap();
+    let names = wb.sheet_names();
+    let mut expected: Vec<String> = ["汇总", "单位×领域", "类别×领域"].map(String::from).to_vec();
+    for a in app.state.forms().catalog.areas.iter() {
+        expected.push(format!("{} {}", a.code, a.name));
+    }
+    expected.extend(["共现", "测评", "未归类", "原始数据", "说明"].map(String::from));
+    assert_eq!(names, expected);
+    assert!(names.iter().all(|n| n.chars().count() <= 31));
+
+    let summary = sheet(&bytes, "汇总");
+    assert_eq!(num(&right_of(&summary, "意见总数")), Some(app.count_sql("SELECT COUNT(*) FROM opinions").await));
+    assert_eq!(num(&right_of(&summary, "答卷总数")), Some(app.count_sql("SELECT COUNT(*) FROM responses").await));
+    assert_eq!(
+        num(&right_of(&summary, "无效")),
+        Some(app.count_sql("SELECT COUNT(*) FROM opinions WHERE state = 'invalid'").await)
+    );
+    for a in app.state.forms().catalog.areas.iter() {
+        let db = app
+            .count_sql(&format!(
+                "SELECT COUNT(*) FROM tag_assignments t JOIN opinions o ON o.id = t.opinion_id \
+                 WHERE t.area_code = {} AND o.state <> 'invalid'",
+                a.code
+            ))
+            .await;
+        assert_eq!(num(&right_of(&summary, &a.name)), Some(db), "area {} count equals the database", a.code);
+    }
+    assert_eq!(num(&right_of(&summary, "工作效能")), Some(3.0));
+    assert_eq!(num(&right_of(&summary, "标签合计")), Some(app.count_sql("SELECT COUNT(*) FROM tag_assignments").await));
+
+    for name in ["单位×领域", "类别×领域"] {
+        check_adds_up(&sheet(&bytes, name));
+    }
+
+    // The 工作效能 sheet: the representative quote first, formula-looking text kept as text.
+    let efficiency = sheet(&bytes, "7 工作效能");
+    let quotes: Vec<Data> = efficiency.rows().skip(1).map(|r| r[0].clone()).collect();
+    assert_eq!(quotes[0], Data::String("希望领导多下基层，服务群众".into()), "representative quote first");
+    assert!(quotes.contains(&Data::String("=1+1+2".into())));
+    assert_eq!(efficiency.rows().nth(1).unwrap()[6], Data::String("服务基层".into()), "other areas listed");
+    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.clone())).unwrap();
+    for n in wb.sheet_names() {
+        let f = wb.worksheet_formula(&n).unwrap();
+        assert!(f.used_cells().all(|(_, _, s)| s.is_empty()), "sheet {n} has no formulas");
+    }
+
+    let raw = sheet(&bytes, "原始数据");
+    assert_eq!(raw.height() - 1, app.count_sql("SELECT COUNT(*) FROM responses").await as usize);
+    let cells: Vec<&Data> = raw.used_cells().map(|(_, _, c)| c).collect();
+    for odd in ODD {
+        assert!(cells.contains(&&Data::String((*odd).into())), "{odd:?} is a text cell");
+    }
+    assert!(cells.contains(&&Data::String("较好".into())), "choice answers show their labels");
+    let untagged = sheet(&bytes, "未归类");
+    assert_eq!(
+        untagged.height() - 1,
+        app.count_sql(
+            "SELECT COUNT(*) FROM opinions o WHERE state <> 'invalid' AND NOT EXISTS \
+             (SELECT 1 FROM tag_assignments t WHERE t.opinion_id = o.id)"
+        )
+        .await as usize
+    );
+    let method = sheet(&bytes, "说明");
+    assert!(method.used_cells().any(|(_, _, c)| c.to_string().contains("小单元保护")));
+}
+
+#[tokio::test]
+async fn small_units_show_as_less_than_k_and_totals_still_add_up() {
+    let app = TestApp::spawn().await;
+    for (unit, n) in [("jg-bgs", 7), ("jg-zgk", 6), ("jg-jck", 2)] {
+        for i in 0..n {
+            let id = app.submit_via_unit(unit, &format!("{unit} 的第 {i} 条意见")).await;
+            app.tag(id, &[1 + (i % 8)]).await;
+        }
+    }
+    let (admin, csrf) = app.login_as(Role::Admin).await;
+    let bytes = app.export_via_web(&admin, &csrf, "xlsx").await;
+    let units = sheet(&bytes, "单位×领域");
+    let rows = cross_rows(&units);
+    let row = |name: &str| rows.iter().find(|(l, _)| l == name).unwrap().1.clone();
+    assert!(row("基层科").iter().all(|c| c == &Data::String("<5".into())), "2 respondents are hidden");
+    assert!(
+        row("政工科").iter().all(|c| c == &Data::String("已并入合并行".into())),
+        "pooled so 基层科 cannot be derived"
+    );
+    assert_eq!(num(&row("局办公室")[0]), Some(7.0));
+    assert_eq!(num(&row("合计")[0]), Some(15.0));
+    check_adds_up(&units);
+}
+
+#[tokio::test]
+async fn the_csv_starts_with_a_bom_and_round_trips_through_the_csv_crate() {
+    let app = TestApp::spawn().await;
+    for t in ODD {
+        app.submit_opinion(t).await;
+    }
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let bytes = app.export_via_web(&leader, &csrf, "csv").await;
+    assert!(bytes.starts_with(&[0xEF, 0xBB, 0xBF]), "UTF-8 BOM first");
+    let mut r = csv::Reader::from_reader(bytes.as_slice());
+    let headers = r.headers().unwrap().clone();
+    assert_eq!(&headers[0], "回执号");
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), ODD.len());
+    let col = headers.iter().position(|h| h == "对局领导班子的意见和建议").unwrap();
+    let got: Vec<&str> = rows.iter().map(|r| &r[col]).collect();
+    for want in ["'=1+1+2", "'@SUM(A1)", "'+86 0571", "'-x 开头的意见", "第一行\n第二行，仍是意见"] {
+        assert!(got.contains(&want), "{want:?} in {got:?}");
+    }
+    assert!(!headers.iter().any(|h| h.contains("联系电话")), "contacts are never exported");
+}
+
+#[tokio::test]
+async fn only_leaders_and_admins_may_export_or_download() {
+    let app = TestApp::spawn().await;
+    app.submit_opinion("一条测试意见").await;
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    app.export_via_web(&leader, &csrf, "csv").await;
+    let (analyst, acsrf) = app.login_as(Role::Analyst).await;
+    assert_eq!(analyst.get(app.url("/w/exports")).send().await.unwrap().status(), 403);
+    assert_eq!(analyst.get(app.url("/w/exports/1/download")).send().await.unwrap().status(), 403);
+    let r =
+        analyst.post(app.url("/w/exports")).form(&[("_csrf", acsrf.as_str()), ("form", "zhengqiu"), ("format", "csv")]);
+    assert_eq!(r.send().await.unwrap().status(), 403);
+    assert_eq!(app.citizen.get(app.url("/w/exports/1/download")).send().await.unwrap().status(), 303);
+    assert_eq!(leader.get(app.url("/w/exports/1/download")).send().await.unwrap().status(), 200);
+    let audit = app.store().audit_entries(Some("download"), None, None, 10).await.unwrap();
+    assert_eq!(audit.len(), 2, "each download is audited");
+}
+
+#[tokio::test]
+async fn a_bad_export_request_names_the_field() {
+    let app = TestApp::spawn().await;
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    for (pairs, field) in [
+        (vec![("format", "xlsx")], "form"),
+        (vec![("form", "nope"), ("format", "xlsx")], "form"),
+        (vec![("form", "zhengqiu"), ("format", "pdf")], "format"),
+        (vec![("form", "zhengqiu"), ("format", "xlsx"), ("from", "26/11/2026")], "from"),
+        (vec![("form", "zhengqiu"), ("format", "xlsx"), ("unit", "nowhere")], "unit"),
+    ] {
+        let mut body = vec![("_csrf", csrf.as_str())];
+        body.extend(pairs);
+        let r = leader.post(app.url("/w/exports")).form(&body).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{field}");
+        let msg = texts(&r.text().await.unwrap(), "#export-error").join("");
+        assert!(msg.contains(field), "{field}: {msg}");
+    }
+}
+
+#[tokio::test]
+async fn a_sheet_over_the_row_limit_continues_on_a_second_sheet() {
+    let app = TestApp::spawn().await;
+    for i in 0..7 {
+        app.submit_opinion(&format!("第 {i} 条意见")).await;
+    }
+    let params = ExportParams {
+        scope: Scope { forms: vec!["zhengqiu".into()], ..Default::default() },
+        format: Format::Xlsx,
+        small_cell_k: 5,
+        generated_at: 1_795_000_000_000,
+    };
+    let path = app.dir.path().join("small-limit.xlsx");
+    let catalog = Arc::new(app.state.forms().catalog.clone());
+    wenji::export::run(app.store(), catalog, params, &path, 4, Arc::new(|_, _| {})).await.unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.clone())).unwrap();
+    let names = wb.sheet_names();
+    let at = names.iter().position(|n| n == "原始数据").unwrap();
+    assert_eq!(names[at + 1], "原始数据（续2）");
+    assert_eq!(names[at + 2], "原始数据（续3）");
+    let rows: usize = ["原始数据", "原始数据（续2）", "原始数据（续3）"]
+        .iter()
+        .map(|n| {
+            let r = wb.worksheet_range(n).unwrap();
+            assert_eq!(r.get((0, 0)), Some(&Data::String("回执号".into())), "each part has the header");
+            r.height() - 1
+        })
+        .sum();
+    assert_eq!(rows, 7, "no row is cut");
+}
