@@ -19,7 +19,9 @@ async fn key(b: &Browser, k: char) {
 }
 
 async fn shown_id(b: &Browser) -> Option<i64> {
-    let v = b.js("var t = document.getElementById('tagger'); return t && t.dataset.ready ? Number(t.dataset.id) : null;").await;
+    let v = b
+        .js("var t = document.getElementById('tagger'); return t && t.dataset.ready ? Number(t.dataset.id) : null;")
+        .await;
     v.as_i64()
 }
 

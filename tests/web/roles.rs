@@ -45,8 +45,15 @@ fn cases(id: i64) -> Vec<Case> {
         get("/w/admin/links".into(), ADMIN, 200),
         get("/w/exports".into(), DOWNLOADERS, 200),
         post("/w/admin/forms/reload".into(), vec![], ADMIN, 200),
-        get("/w/admin/forms".into(), ADMIN, 200),
-        post("/w/admin/forms/reload".into(), vec![], ADMIN, 200),
+        // Other helpers' pages, with ids that do not exist: the role is checked before the lookup.
+        get("/w/admin/links/999999/qr.svg".into(), ADMIN, 404),
+        get("/w/admin/links/999999/qr.png".into(), ADMIN, 404),
+        get("/w/admin/links/999999/print".into(), ADMIN, 404),
+        post("/w/admin/links/999999/revoke".into(), vec![], ADMIN, 404),
+        get("/w/exports/999999".into(), DOWNLOADERS, 404),
+        post("/w/admin/links".into(), vec![("form", "no-such-form".into())], ADMIN, 422),
+        post("/w/exports".into(), vec![("form", "no-such-form".into())], DOWNLOADERS, 400),
+        get("/w/exports/999999/download".into(), DOWNLOADERS, 404),
         post(format!("/w/tag/{id}"), vec![("op", "note".into()), ("text", "核实一下".into())], ANALYST, 303),
         post(format!("/w/api/opinions/{id}"), vec![("op", "representative".into()), ("on", "1".into())], ANALYST, 200),
         post(
