@@ -58,18 +58,24 @@ fn marks(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
-fn ids_in(ids: &[i64], values: &mut Vec<Value>) -> String {
-    values.extend(ids.iter().map(|i| Value::from(*i)));
-    marks(ids.len())
-}
-
 fn state_of(s: &str) -> Result<OpinionState> {
     OpinionState::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unknown opinion state {s}")))
 }
 
-fn area_of(code: i16) -> Result<AreaCode> {
-    AreaCode::try_from(i64::from(code)).map_err(StoreError::Corrupt)
+/// Areas from a `group_concat` of codes (`"1,7"`); every export row carries them so no second query is
+/// needed (each row through sqlx costs a thread hand-off, so fewer rows is the main lever).
+fn areas_of(list: Option<String>) -> Result<AreaSet> {
+    let mut set = AreaSet::default();
+    for code in list.as_deref().unwrap_or_default().split(',').filter(|c| !c.is_empty()) {
+        let n: i64 = code.trim().parse().map_err(|_| StoreError::Corrupt(format!("area list {code}")))?;
+        set.insert(AreaCode::try_from(n).map_err(StoreError::Corrupt)?);
+    }
+    Ok(set)
 }
+
+/// Separators for answers packed into one text per response: JSON escapes both control characters.
+const FIELD: &str = "\u{1f}";
+const RECORD: &str = "\u{1e}";
 
 impl Store {
     /// A statement with `?` placeholders, numbered `$1…` on PostgreSQL.
@@ -91,6 +97,19 @@ impl Store {
             sql.to_owned()
         };
         Statement::from_sql_and_values(backend, sql, values)
+    }
+
+    /// The string-aggregate function: `group_concat` on SQLite, `string_agg` on PostgreSQL.
+    fn agg(&self) -> &'static str {
+        if self.is_sqlite() { "group_concat" } else { "string_agg" }
+    }
+
+    /// A subquery giving an opinion's area codes as `"1,7"`.
+    fn areas_sql(&self, opinion: &str) -> String {
+        format!(
+            "(SELECT {}(CAST(t2.area_code AS TEXT), ',') FROM tag_assignments t2 WHERE t2.opinion_id = {opinion})",
+            self.agg()
+        )
     }
 
     async fn rows(&self, sql: &str, values: Vec<Value>) -> Result<Vec<QueryResult>> {
@@ -166,8 +185,9 @@ impl Store {
         let rows = self
             .rows(
                 &format!(
-                    "SELECT o.id, o.response_id, o.unit_code, o.category_code, o.state FROM opinions o \
-                     WHERE {w} AND o.id > ? ORDER BY o.id LIMIT ?"
+                    "SELECT o.id, o.response_id, o.unit_code, o.category_code, o.state, {} FROM opinions o \
+                     WHERE {w} AND o.id > ? ORDER BY o.id LIMIT ?",
+                    self.areas_sql("o.id")
                 ),
                 v,
             )
@@ -182,24 +202,9 @@ impl Store {
                     unit: r.try_get_by_index(2)?,
                     category: r.try_get_by_index(3)?,
                     state: state_of(&state)?,
-                    areas: AreaSet::default(),
+                    areas: areas_of(r.try_get_by_index(5)?)?,
                 },
             ));
-        }
-        if let (Some(first), Some(last)) = (out.first().map(|o| o.0), out.last().map(|o| o.0)) {
-            let tags = self
-                .rows(
-                    "SELECT opinion_id, area_code FROM tag_assignments WHERE opinion_id >= ? AND opinion_id <= ?",
-                    vec![first.into(), last.into()],
-                )
-                .await?;
-            let mut by_id: HashMap<i64, AreaSet> = HashMap::new();
-            for t in tags {
-                by_id.entry(t.try_get_by_index(0)?).or_default().insert(area_of(t.try_get_by_index(1)?)?);
-            }
-            for (id, f) in &mut out {
-                f.areas = by_id.get(id).copied().unwrap_or_default();
-            }
         }
         Ok(out)
     }
@@ -222,10 +227,11 @@ impl Store {
         v.push((limit as i64).into());
         let sql = format!(
             "SELECT o.id, r.receipt, o.form_slug, o.question_id, o.unit_code, o.category_code, o.text, \
-             o.representative, o.state, o.submitted_at FROM tag_assignments t \
+             o.representative, o.state, o.submitted_at, {} FROM tag_assignments t \
              JOIN opinions o ON o.id = t.opinion_id JOIN responses r ON r.id = o.response_id \
              WHERE t.area_code = ? AND o.representative = ? AND o.state <> 'invalid' AND {w} \
-             AND t.opinion_id > ? ORDER BY t.opinion_id LIMIT ?"
+             AND t.opinion_id > ? ORDER BY t.opinion_id LIMIT ?",
+            self.areas_sql("o.id")
         );
         self.quoted(&sql, v).await
     }
@@ -241,7 +247,7 @@ impl Store {
         v.push((limit as i64).into());
         let sql = format!(
             "SELECT o.id, r.receipt, o.form_slug, o.question_id, o.unit_code, o.category_code, o.text, \
-             o.representative, o.state, o.submitted_at FROM opinions o JOIN responses r ON r.id = o.response_id \
+             o.representative, o.state, o.submitted_at, CAST(NULL AS TEXT) FROM opinions o JOIN responses r ON r.id = o.response_id \
              WHERE o.state <> 'invalid' AND NOT EXISTS (SELECT 1 FROM tag_assignments t WHERE t.opinion_id = o.id) \
              AND {w} AND o.id > ? ORDER BY o.id LIMIT ?"
         );
@@ -263,23 +269,8 @@ impl Store {
                 representative: r.try_get_by_index(7)?,
                 state: state_of(&state)?,
                 submitted_at: r.try_get_by_index(9)?,
-                areas: AreaSet::default(),
+                areas: areas_of(r.try_get_by_index(10)?)?,
             });
-        }
-        if !out.is_empty() {
-            let ids: Vec<i64> = out.iter().map(|o| o.id).collect();
-            let mut v = Vec::new();
-            let sql = format!(
-                "SELECT opinion_id, area_code FROM tag_assignments WHERE opinion_id IN ({})",
-                ids_in(&ids, &mut v)
-            );
-            let mut by_id: HashMap<i64, AreaSet> = HashMap::new();
-            for t in self.rows(&sql, v).await? {
-                by_id.entry(t.try_get_by_index(0)?).or_default().insert(area_of(t.try_get_by_index(1)?)?);
-            }
-            for o in &mut out {
-                o.areas = by_id.get(&o.id).copied().unwrap_or_default();
-            }
         }
         Ok(out)
     }
@@ -290,15 +281,17 @@ impl Store {
     /// # Errors
     /// On a database failure, or `Corrupt` when a stored answer no longer parses.
     pub async fn raw_responses(&self, scope: &Scope, after: i64, limit: u64) -> Result<Vec<RawResponse>> {
-        let mut v = Vec::new();
+        let mut v: Vec<Value> = vec![FIELD.into(), RECORD.into()];
         let w = scope_sql("r", scope, &mut v);
         v.push(after.into());
         v.push((limit as i64).into());
+        let agg = self.agg();
         let rows = self
             .rows(
                 &format!(
                     "SELECT r.id, r.receipt, r.form_slug, r.form_version_id, r.unit_code, r.category_code, \
-                     r.submitted_at FROM responses r WHERE {w} AND r.id > ? ORDER BY r.id LIMIT ?"
+                     r.submitted_at, (SELECT {agg}(a.question_id || ? || a.value, ? ORDER BY a.id) FROM answers a \
+                     WHERE a.response_id = r.id) FROM responses r WHERE {w} AND r.id > ? ORDER BY r.id LIMIT ?"
                 ),
                 v,
             )
@@ -307,6 +300,15 @@ impl Store {
         let mut at: HashMap<i64, usize> = HashMap::with_capacity(rows.len());
         for r in rows {
             let id: i64 = r.try_get_by_index(0)?;
+            let packed: Option<String> = r.try_get_by_index(7)?;
+            let mut answers = Vec::new();
+            for rec in packed.as_deref().unwrap_or_default().split(RECORD).filter(|x| !x.is_empty()) {
+                let (q, value) =
+                    rec.split_once(FIELD).ok_or_else(|| StoreError::Corrupt(format!("answer of response {id}")))?;
+                let parsed: Answer = serde_json::from_str(value)
+                    .map_err(|e| StoreError::Corrupt(format!("answer of response {id}: {e}")))?;
+                answers.push((q.to_owned(), parsed));
+            }
             at.insert(id, out.len());
             out.push(RawResponse {
                 id,
@@ -316,38 +318,23 @@ impl Store {
                 unit: r.try_get_by_index(4)?,
                 category: r.try_get_by_index(5)?,
                 submitted_at: r.try_get_by_index(6)?,
-                answers: Vec::new(),
+                answers,
                 opinions: Vec::new(),
             });
         }
-        if out.is_empty() {
+        let (Some(first), Some(last)) = (out.first().map(|r| r.id), out.last().map(|r| r.id)) else {
             return Ok(out);
-        }
-        let ids: Vec<i64> = out.iter().map(|r| r.id).collect();
-        let mut v = Vec::new();
-        let list = ids_in(&ids, &mut v);
-        for a in self
-            .rows(
-                &format!(
-                    "SELECT response_id, question_id, value FROM answers WHERE response_id IN ({list}) ORDER BY id"
-                ),
-                v.clone(),
-            )
-            .await?
-        {
-            let rid: i64 = a.try_get_by_index(0)?;
-            let value: String = a.try_get_by_index(2)?;
-            let parsed: Answer = serde_json::from_str(&value)
-                .map_err(|e| StoreError::Corrupt(format!("answer of response {rid}: {e}")))?;
-            if let Some(i) = at.get(&rid) {
-                out[*i].answers.push((a.try_get_by_index(1)?, parsed));
-            }
-        }
+        };
+        // Opinions of the batch by a range on response_id (in scope or not; those out of scope are skipped).
         let mut opinion_at: HashMap<i64, (usize, usize)> = HashMap::new();
         for o in self
             .rows(
-                &format!("SELECT id, response_id, state FROM opinions WHERE response_id IN ({list}) ORDER BY id"),
-                v.clone(),
+                &format!(
+                    "SELECT o.id, o.response_id, o.state, {} FROM opinions o \
+                     WHERE o.response_id >= ? AND o.response_id <= ? ORDER BY o.id",
+                    self.areas_sql("o.id")
+                ),
+                vec![first.into(), last.into()],
             )
             .await?
         {
@@ -356,7 +343,7 @@ impl Store {
             if let Some(i) = at.get(&rid) {
                 opinion_at.insert(o.try_get_by_index(0)?, (*i, out[*i].opinions.len()));
                 out[*i].opinions.push(RawOpinion {
-                    areas: AreaSet::default(),
+                    areas: areas_of(o.try_get_by_index(3)?)?,
                     state: state_of(&state)?,
                     notes: Vec::new(),
                 });
@@ -365,27 +352,11 @@ impl Store {
         if opinion_at.is_empty() {
             return Ok(out);
         }
-        for t in self
-            .rows(
-                &format!(
-                    "SELECT t.opinion_id, t.area_code FROM tag_assignments t JOIN opinions o ON o.id = t.opinion_id \
-                     WHERE o.response_id IN ({list})"
-                ),
-                v.clone(),
-            )
-            .await?
-        {
-            if let Some((i, j)) = opinion_at.get(&t.try_get_by_index::<i64>(0)?) {
-                out[*i].opinions[*j].areas.insert(area_of(t.try_get_by_index(1)?)?);
-            }
-        }
         for n in self
             .rows(
-                &format!(
-                    "SELECT n.opinion_id, n.author, n.text FROM opinion_notes n JOIN opinions o ON o.id = n.opinion_id \
-                     WHERE o.response_id IN ({list}) ORDER BY n.id"
-                ),
-                v,
+                "SELECT n.opinion_id, n.author, n.text FROM opinion_notes n JOIN opinions o ON o.id = n.opinion_id \
+                 WHERE o.response_id >= ? AND o.response_id <= ? ORDER BY n.id",
+                vec![first.into(), last.into()],
             )
             .await?
         {

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-release}"
-cargo build --quiet --release --bin wenji --example seed
+[ -n "${WENJI_BENCH_NO_BUILD:-}" ] || cargo build --quiet --release --bin wenji --example seed
 bin="$CARGO_TARGET_DIR/release"
 python3 -c 'import xlsxwriter' 2>/dev/null || pip install --quiet xlsxwriter
 work="${WENJI_BENCH_DIR:-$(mktemp -d)}"

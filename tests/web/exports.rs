@@ -134,6 +134,7 @@ async fn the_workbook_reads_back_with_every_sheet_and_totals_equal_to_the_databa
     app.tag(ids[4], &[3]).await;
     app.tag(ids[5], &[6, 7]).await;
     app.store().set_representative(ids[5], true, &Actor::system("test")).await.unwrap();
+    app.store().add_note(ids[0], "已与原文核对", &Actor::system("分析员甲")).await.unwrap();
     app.store().set_state(ids[6], wenji::domain::tagging::OpinionState::Invalid, &Actor::system("test")).await.unwrap();
     let (leader, csrf) = app.login_as(Role::Leader).await;
     let bytes = app.export_via_web(&leader, &csrf, "xlsx").await;
@@ -191,6 +192,8 @@ async fn the_workbook_reads_back_with_every_sheet_and_totals_equal_to_the_databa
         assert!(cells.contains(&&Data::String((*odd).into())), "{odd:?} is a text cell");
     }
     assert!(cells.contains(&&Data::String("较好".into())), "choice answers show their labels");
+    assert!(cells.contains(&&Data::String("2".into())), "and their codes beside");
+    assert!(cells.contains(&&Data::String("分析员甲：已与原文核对".into())), "notes are in the raw data");
     let untagged = sheet(&bytes, "未归类");
     assert_eq!(
         untagged.height() - 1,
