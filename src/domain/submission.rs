@@ -66,7 +66,6 @@ impl SubmissionKey {
 #[derive(Debug, Clone)]
 pub struct Submission {
     pub form_slug: String,
-    pub form_version_hash: String,
     pub link_id: Option<i64>,
     pub unit_code: Option<String>,
     pub category_code: Option<String>,
@@ -116,7 +115,6 @@ impl Submission {
             ValidAnswers(answers.0.into_iter().filter(|(q, _)| !contacts.iter().any(|(c, _)| c == q)).collect());
         Submission {
             form_slug: form.slug.clone(),
-            form_version_hash: form.version_hash(),
             link_id,
             unit_code,
             category_code,
