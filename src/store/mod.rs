@@ -86,6 +86,11 @@ impl Store {
         let db = Database::connect(Self::options(url, if url.starts_with("sqlite:") { 8 } else { 16 })).await?;
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let writer = if in_memory { db.clone() } else { Database::connect(Self::options(url, 1)).await? };
+        if url.starts_with("sqlite:") && !in_memory {
+            // The writer never checkpoints on commit (that would put a second fsync on its path);
+            // `checkpoint` does it from the shared pool, alongside the writer.
+            writer.execute_unprepared("PRAGMA wal_autocheckpoint=0").await?;
+        }
         Ok(Store { db, writer })
     }
 
@@ -137,6 +142,18 @@ impl Store {
             ..Default::default()
         };
         self.db.begin_with_options(opts).await.map_err(StoreError::classify)
+    }
+
+    /// Copies committed WAL pages into the SQLite database file without blocking the writer (PASSIVE).
+    /// The submission writer calls it in the background, since its own commits do not checkpoint.
+    ///
+    /// # Errors
+    /// When the database refuses (the next round tries again).
+    pub async fn checkpoint(&self) -> Result<()> {
+        if self.is_sqlite() {
+            self.db.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)").await.map_err(StoreError::classify)?;
+        }
+        Ok(())
     }
 
     pub(crate) fn db(&self) -> &DatabaseConnection {

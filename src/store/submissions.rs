@@ -61,6 +61,16 @@ impl SubmissionWriter {
     /// Starts the writer task for `store`.
     pub fn start(store: Store) -> SubmissionWriter {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
+        if store.is_sqlite() {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+                loop {
+                    tick.tick().await;
+                    let _ = store.checkpoint().await;
+                }
+            });
+        }
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
