@@ -9,7 +9,7 @@
 #   WENJI_BENCH_SKIP_PY=1 …  (Rust only; XlsxWriter takes minutes at a million)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-release}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 [ -n "${WENJI_BENCH_NO_BUILD:-}" ] || cargo build --quiet --release --bin wenji --example seed
 bin="$CARGO_TARGET_DIR/release"
 python3 -c 'import xlsxwriter' 2>/dev/null || pip install --quiet xlsxwriter

@@ -2,7 +2,7 @@
 //! server time of the inbox page, the next-opinion step (the prefetch JSON and the save) and search, measured
 //! in-process through the real router (`tower::ServiceExt::oneshot`), as p50 / p95 / max.
 //!
-//! Run: `CARGO_TARGET_DIR=/work/target-release cargo bench --bench inbox`
+//! Run: `cargo bench --bench inbox`
 //! (`WENJI_BENCH_OPINIONS=N` changes the count; `WENJI_BENCH_PG_URL=postgres://…` runs it on PostgreSQL.)
 
 use axum::body::Body;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load benchmark: Wenji's submission path against two references on this machine, at 64 connections.
 #   tests/bench/load.sh [--duration SECONDS] [--connections N]
-# Builds the release binaries (CARGO_TARGET_DIR, default /work/target-release), installs wrk if missing,
+# Builds the release binaries (CARGO_TARGET_DIR, default target), installs wrk if missing,
 # then measures (a) a static page from a minimal axum server, (b) a minimal axum handler committing one row
 # per request (sqlx, synchronous=NORMAL), and Wenji (synchronous=FULL, acknowledged only after the commit)
 # through the HTML form and the JSON API, on a fresh database. Prints throughput, p50/p99 and the ratios.
@@ -22,7 +22,7 @@ if ! command -v wrk >/dev/null; then
   echo "installing wrk"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 fi
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-release}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 echo "== building release binaries in $CARGO_TARGET_DIR"
 cargo build --release --quiet --bin wenji --example ref_static --example ref_commit --example bench_data
 bin="$CARGO_TARGET_DIR/release"

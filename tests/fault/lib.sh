@@ -1,13 +1,13 @@
 # Shared by the fault scripts: builds the wenji binary and picks a free port.
 # WENJI_FAULT_DEBUG=1 uses the debug build in the worktree's own target/ (CI, where it is built anyway);
-# otherwise the release build in CARGO_TARGET_DIR (default /work/target-release).
+# otherwise the release build in CARGO_TARGET_DIR (default target).
 build_wenji() {
   if [ "${WENJI_FAULT_DEBUG:-0}" = 1 ]; then
     echo "== building the debug binary"
     cargo build --quiet --bin wenji
     bin="${CARGO_TARGET_DIR:-target}/debug/wenji"
   else
-    export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-release}"
+    export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
     echo "== building the release binary in $CARGO_TARGET_DIR"
     cargo build --release --quiet --bin wenji
     bin="$CARGO_TARGET_DIR/release/wenji"
