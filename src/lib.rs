@@ -11,5 +11,6 @@ pub mod domain_password;
 pub mod export;
 pub mod forms_dir;
 pub mod qr;
+pub mod reporting;
 pub mod store;
 pub mod web;

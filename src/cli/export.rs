@@ -58,7 +58,7 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
     });
     let started = std::time::Instant::now();
     let written =
-        crate::export::run(&store, catalog, params.clone(), &path, crate::export::sheet::EXCEL_MAX_ROWS, progress)
+        crate::reporting::run(&store, catalog, params.clone(), &path, crate::export::sheet::EXCEL_MAX_ROWS, progress)
             .await?;
     bar.finish_and_clear();
     store

@@ -1,5 +1,5 @@
 //! Exports: turns report rows into an xlsx workbook shaped like the analysis report, or a CSV of the raw
-//! responses. No HTTP and no ORM here: [`run`] asks the [`Store`] for rows in batches and hands them to a
+//! responses. No HTTP, no ORM and no runtime here: `crate::reporting::run` asks the store for rows in batches and hands them to a
 //! writer on a blocking thread, so a million opinions stream through in bounded memory.
 //!
 //! Errors: [`ExportError`] in this layer; the CLI wraps it in anyhow, the web job stores its message.
@@ -12,9 +12,8 @@ use crate::domain::area::AreaCode;
 use crate::domain::catalog::Catalog;
 use crate::domain::report::raw::{Names, RawLayout, RawResponse};
 use crate::domain::report::{OpinionFact, QuotedOpinion, Scope};
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Rows read from the database per query.
@@ -144,135 +143,3 @@ pub struct Context {
 
 /// Progress as (rows done, rows in all).
 pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
-
-/// What an export wrote.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Written {
-    pub path: PathBuf,
-    pub responses: u64,
-    pub opinions: u64,
-}
-
-/// Runs an export of `params` into `path` (the file appears only when complete).
-///
-/// # Errors
-/// `Invalid` for unknown forms or units; store, xlsx, CSV and file errors as they come.
-pub async fn run(
-    store: &Store,
-    catalog: Arc<Catalog>,
-    params: ExportParams,
-    path: &Path,
-    max_rows: u32,
-    progress: Progress,
-) -> Result<Written, ExportError> {
-    params.check(&catalog)?;
-    let scope = params.scope.clone();
-    let versions = store.report_versions(&scope.forms).await?;
-    let defs: Vec<&crate::domain::form::FormDef> =
-        scope.forms.iter().filter_map(|f| catalog.form(f)).chain(versions.iter().map(|(_, d)| d)).collect();
-    let names = Names::new(&catalog.areas, &catalog.units, &defs);
-    let layout = RawLayout::new(&scope.forms, versions);
-    let counts = store.report_counts(&scope).await?;
-    let format = params.format;
-    let total = match format {
-        Format::Xlsx => counts.xlsx_work(),
-        Format::Csv => counts.responses,
-    };
-    progress(0, total);
-    let ctx = Context { params, names, layout, catalog, max_rows, rows: total };
-    let tmp = path.with_extension(format!("{}.part", format.extension()));
-    if let Some(dir) = path.parent()
-        && !dir.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(dir)?;
-    }
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Feed>(4);
-    let out = tmp.clone();
-    let writer = tokio::task::spawn_blocking(move || -> Result<(), ExportError> {
-        match format {
-            Format::Xlsx => {
-                let mut w = xlsx::ReportWorkbook::new(ctx)?;
-                while let Some(f) = rx.blocking_recv() {
-                    w.feed(f)?;
-                }
-                w.save(&out)
-            }
-            Format::Csv => {
-                let mut w = csv::RawCsv::create(&out, ctx)?;
-                while let Some(f) = rx.blocking_recv() {
-                    w.feed(f)?;
-                }
-                w.finish()
-            }
-        }
-    });
-    let read = read_all(store, &scope, format, total, &progress, &tx).await;
-    drop(tx);
-    let wrote = writer.await.map_err(|e| ExportError::Writer(e.to_string()))?;
-    // A writer failure explains a closed channel better than the reader's error does.
-    if let Err(e) = wrote.and(read) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    std::fs::rename(&tmp, path)?;
-    progress(total, total);
-    Ok(Written { path: path.to_owned(), responses: counts.responses, opinions: counts.opinions })
-}
-
-async fn read_all(
-    store: &Store,
-    scope: &Scope,
-    format: Format,
-    total: u64,
-    progress: &Progress,
-    tx: &tokio::sync::mpsc::Sender<Feed>,
-) -> Result<(), ExportError> {
-    let closed = || ExportError::Writer("the writer stopped early".into());
-    let mut done = 0u64;
-    if format == Format::Xlsx {
-        let mut after = 0;
-        loop {
-            let batch = store.opinion_facts(scope, after, BATCH).await?;
-            let Some(last) = batch.last().map(|b| b.0) else { break };
-            after = last;
-            done += batch.len() as u64;
-            tx.send(Feed::Facts(batch)).await.map_err(|_| closed())?;
-            progress(done, total);
-        }
-        for area in AreaCode::all() {
-            tx.send(Feed::AreaStart(area)).await.map_err(|_| closed())?;
-            for representative in [true, false] {
-                let mut after = 0;
-                loop {
-                    let batch = store.area_opinions(scope, area, representative, after, BATCH).await?;
-                    let Some(last) = batch.last().map(|b| b.id) else { break };
-                    after = last;
-                    done += batch.len() as u64;
-                    tx.send(Feed::Quoted(batch)).await.map_err(|_| closed())?;
-                    progress(done, total);
-                }
-            }
-        }
-        tx.send(Feed::UntaggedStart).await.map_err(|_| closed())?;
-        let mut after = 0;
-        loop {
-            let batch = store.untagged_opinions(scope, after, BATCH).await?;
-            let Some(last) = batch.last().map(|b| b.id) else { break };
-            after = last;
-            done += batch.len() as u64;
-            tx.send(Feed::Quoted(batch)).await.map_err(|_| closed())?;
-            progress(done, total);
-        }
-    }
-    tx.send(Feed::RawStart).await.map_err(|_| closed())?;
-    let mut after = 0;
-    loop {
-        let batch = store.raw_responses(scope, after, BATCH).await?;
-        let Some(last) = batch.last().map(|b| b.id) else { break };
-        after = last;
-        done += batch.len() as u64;
-        tx.send(Feed::Raw(batch)).await.map_err(|_| closed())?;
-        progress(done, total);
-    }
-    Ok(())
-}

@@ -305,7 +305,7 @@ async fn a_sheet_over_the_row_limit_continues_on_a_second_sheet() {
     };
     let path = app.dir.path().join("small-limit.xlsx");
     let catalog = Arc::new(app.state.forms().catalog.clone());
-    wenji::export::run(app.store(), catalog, params, &path, 4, Arc::new(|_, _| {})).await.unwrap();
+    wenji::reporting::run(app.store(), catalog, params, &path, 4, Arc::new(|_, _| {})).await.unwrap();
     let bytes = std::fs::read(&path).unwrap();
     let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.clone())).unwrap();
     let names = wb.sheet_names();

@@ -178,7 +178,7 @@ async fn run_job(state: AppState, id: i64, params: ExportParams) {
         c[1].store(total, Ordering::Relaxed);
     });
     let store = state.store.clone();
-    let export = crate::export::run(&store, catalog, params, &path, crate::export::sheet::EXCEL_MAX_ROWS, progress);
+    let export = crate::reporting::run(&store, catalog, params, &path, crate::export::sheet::EXCEL_MAX_ROWS, progress);
     tokio::pin!(export);
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
     let result = loop {
