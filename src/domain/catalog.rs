@@ -6,6 +6,7 @@ use super::form::{FormDef, FormError, parse_form};
 use super::unit::{Unit, is_code};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 /// Everything loaded from `forms/`, checked.
 #[derive(Debug, Clone)]
@@ -13,8 +14,8 @@ pub struct Catalog {
     pub areas: Areas,
     pub topics: Vec<Topic>,
     pub units: Vec<Unit>,
-    /// Forms by slug.
-    pub forms: BTreeMap<String, FormDef>,
+    /// Forms by slug, shared so a request can hold one without copying it.
+    pub forms: BTreeMap<String, Arc<FormDef>>,
 }
 
 #[derive(Deserialize)]
@@ -78,7 +79,7 @@ impl Catalog {
             }
         };
         let cat = Catalogues { areas: &areas, units: &units, topics: &topics };
-        let mut forms: BTreeMap<String, FormDef> = BTreeMap::new();
+        let mut forms: BTreeMap<String, Arc<FormDef>> = BTreeMap::new();
         let mut slug_files: BTreeMap<String, String> = BTreeMap::new();
         for (file, text) in files {
             if [AREAS_FILE, TOPICS_FILE, UNITS_FILE].contains(&file.as_str()) {
@@ -89,7 +90,7 @@ impl Catalog {
                     if let Some(other) = slug_files.insert(f.slug.clone(), file.clone()) {
                         errors.extend(one_error(file, format!("slug `{}` 与 {other} 重复", f.slug)));
                     }
-                    forms.insert(f.slug.clone(), f);
+                    forms.insert(f.slug.clone(), Arc::new(f));
                 }
                 Err(e) => errors.extend(e),
             }
@@ -98,7 +99,12 @@ impl Catalog {
     }
 
     pub fn form(&self, slug: &str) -> Option<&FormDef> {
-        self.forms.get(slug)
+        self.forms.get(slug).map(|f| f.as_ref())
+    }
+
+    /// A shared handle on one form, cheap to hold for a whole request.
+    pub fn form_shared(&self, slug: &str) -> Option<Arc<FormDef>> {
+        self.forms.get(slug).cloned()
     }
 
     pub fn unit(&self, code: &str) -> Option<&Unit> {

@@ -204,15 +204,15 @@ pub struct ErrorDto {
     pub fields: Vec<FieldErrorDto>,
 }
 
-fn find(state: &AppState, slug: &str) -> Result<FormDef, ApiError> {
-    state.forms().catalog.form(slug).cloned().ok_or_else(|| ApiError(WebError::NotFound("没有这张表".into())))
+fn find(state: &AppState, slug: &str) -> Result<std::sync::Arc<FormDef>, ApiError> {
+    state.forms().catalog.form_shared(slug).ok_or_else(|| ApiError(WebError::NotFound("没有这张表".into())))
 }
 
 /// The definition of one form.
 #[utoipa::path(get, path = "/api/v1/forms/{slug}", params(("slug" = String, Path, description = "The form's slug")),
     responses((status = 200, body = FormDto), (status = 404, body = ErrorDto)))]
 pub async fn get_form(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Json<FormDto>, ApiError> {
-    Ok(Json(FormDto::from(&find(&state, &slug)?)))
+    Ok(Json(FormDto::from(find(&state, &slug)?.as_ref())))
 }
 
 /// Submits one response. Repeating a request with the same `Idempotency-Key` and body returns the first

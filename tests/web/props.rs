@@ -29,7 +29,7 @@ fn shipped() -> &'static Catalog {
 /// The shipped forms and the test fixtures.
 static FORMS: LazyLock<Vec<FormDef>> = LazyLock::new(|| {
     let cat = shipped();
-    let mut forms: Vec<FormDef> = cat.forms.values().cloned().collect();
+    let mut forms: Vec<FormDef> = cat.forms.values().map(|f| f.as_ref().clone()).collect();
     let catalogues =
         wenji::domain::form::check::Catalogues { areas: &cat.areas, units: &cat.units, topics: &cat.topics };
     for p in std::fs::read_dir("tests/fixtures/forms").unwrap().map(|e| e.unwrap().path()) {
