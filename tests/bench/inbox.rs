@@ -7,7 +7,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, header};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement, TransactionTrait};
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
 use wenji::config::Config;
@@ -138,11 +138,12 @@ async fn seed(db: &DatabaseConnection, n: u64, version_id: i64) {
                 tags.join(",")
             ),
         ];
-        db.execute_unprepared("BEGIN").await.unwrap();
+        // One transaction on one connection: a pool may hand each bare statement to a different one.
+        let txn = db.begin().await.unwrap();
         for s in &sql {
-            db.execute_unprepared(s).await.unwrap();
+            txn.execute_unprepared(s).await.unwrap();
         }
-        db.execute_unprepared("COMMIT").await.unwrap();
+        txn.commit().await.unwrap();
         i = end;
     }
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
