@@ -40,7 +40,7 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
         if store.count_users().await? == 0 { Some(hex::encode(rand::random::<[u8; 24]>())) } else { None };
     let limiter = crate::web::limiter::SubmitLimiter::new(settings.submit_burst, settings.submit_per_minute);
     Ok(AppState {
-        writer: SubmissionWriter::start(store.clone()),
+        writer: SubmissionWriter::start(store.clone(), settings.index_search_after_idle),
         store,
         forms: Arc::new(RwLock::new(Arc::new(LoadedForms { catalog, versions }))),
         secret,
@@ -61,6 +61,7 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         exports_dir: config.exports_dir.clone(),
         forms_dir: config.forms_dir.clone(),
         small_cell_k: args.small_cell_k,
+        index_search_after_idle: Some(SubmissionWriter::INDEX_AFTER_IDLE),
     };
     let state = build_state(config, settings).await?;
     tracing::info!(database = %config.database_for_log(), "database ready");

@@ -2,7 +2,8 @@
 //! and the walk through untagged opinions that the tagging screen follows.
 //!
 //! Search finds any substring, one character or more: on SQLite a query of three or more characters goes
-//! through the FTS5 trigram index, a shorter one scans with `instr`; PostgreSQL uses `LIKE` (served by the
+//! through the FTS5 trigram index (plus a direct scan of the newest opinions the background indexer has
+//! not reached yet), a shorter one scans with `instr`; PostgreSQL uses `LIKE` (served by the
 //! `pg_trgm` index when it exists) or `strpos` for short queries.
 
 use super::sql::Sql;
@@ -117,9 +118,15 @@ fn where_clause(sql: &mut Sql, backend: DbBackend, f: &InboxFilter) {
             }
             _ if long => {
                 let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+                // The index, plus the newest opinions it has not reached yet (see `search_index`).
                 sql.push(" AND o.id IN (SELECT rowid FROM opinions_fts WHERE opinions_fts MATCH ")
                     .bind(phrase)
-                    .push(")");
+                    .push(
+                        " UNION ALL SELECT id FROM opinions WHERE id > \
+                         (SELECT indexed_upto FROM search_index_state WHERE id = 1) AND instr(text, ",
+                    )
+                    .bind(q.to_owned())
+                    .push(") > 0)");
             }
             _ => {
                 sql.push(" AND instr(o.text, ").bind(q.to_owned()).push(") > 0");

@@ -10,6 +10,7 @@ pub mod inbox;
 pub mod links;
 pub mod opinions;
 pub mod report;
+pub mod search_index;
 pub mod sessions;
 pub(crate) mod sql;
 pub mod submissions;

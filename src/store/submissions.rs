@@ -53,13 +53,20 @@ impl std::fmt::Debug for Job {
 
 /// The most submissions committed in one transaction.
 const MAX_BATCH: usize = 256;
+/// The most opinions indexed in one transaction: a submission arriving meanwhile waits for at most this.
+const INDEX_BATCH: usize = 64;
 /// Bound parameters per statement: under SQLite's limit (32,766) and PostgreSQL's (65,535), so a whole
 /// batch goes in one multi-row INSERT per table.
 const PARAMS_PER_STATEMENT: usize = 16_000;
 
 impl SubmissionWriter {
-    /// Starts the writer task for `store`.
-    pub fn start(store: Store) -> SubmissionWriter {
+    /// How long the writer waits without a submission before it fills the search index: long enough that
+    /// under a burst it only stores, short enough that the index catches up between bursts.
+    pub const INDEX_AFTER_IDLE: std::time::Duration = std::time::Duration::from_millis(5);
+
+    /// Starts the writer task for `store`. After `index_after_idle` without a submission it indexes
+    /// opinions for search in small batches (SQLite); `None` leaves that to explicit calls.
+    pub fn start(store: Store, index_after_idle: Option<std::time::Duration>) -> SubmissionWriter {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
         if store.is_sqlite() {
             let store = store.clone();
@@ -73,9 +80,29 @@ impl SubmissionWriter {
         }
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
-            while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+            // Opinions may wait for the search index (SQLite): index them while no one is submitting.
+            let indexing = store.is_sqlite() && index_after_idle.is_some();
+            let idle = index_after_idle.unwrap_or_default();
+            let mut backlog = indexing;
+            loop {
+                let received = if backlog {
+                    match tokio::time::timeout(idle, rx.recv_many(&mut batch, MAX_BATCH)).await {
+                        Ok(n) => n,
+                        Err(_) => {
+                            backlog =
+                                matches!(store.index_search_backlog(INDEX_BATCH).await, Ok(n) if n == INDEX_BATCH);
+                            continue;
+                        }
+                    }
+                } else {
+                    rx.recv_many(&mut batch, MAX_BATCH).await
+                };
+                if received == 0 {
+                    break;
+                }
                 let jobs = std::mem::take(&mut batch);
                 store.commit_batch(jobs).await;
+                backlog = indexing;
             }
         });
         SubmissionWriter { tx }
@@ -132,19 +159,28 @@ impl Store {
     }
 
     /// Stores a batch in one transaction on the writer's own connection, answering each submission in
-    /// order. The transaction is begun, committed and rolled back here, by statement: after a failed
-    /// statement (a full disk) SQLite may already have rolled back on its own, which a pool's transaction
-    /// guard loses track of, leaving the connection unusable; an explicit ROLLBACK is always safe.
+    /// order.
     async fn store_batch(&self, subs: &[(&Submission, i64)]) -> Result<Vec<SubmitOutcome>> {
+        self.on_writer(|db| write_batch(db, subs)).await
+    }
+
+    /// Runs `work` in one transaction on the writer's own connection, begun, committed and rolled back
+    /// here by statement: after a failed statement (a full disk) SQLite may already have rolled back on
+    /// its own, which a pool's transaction guard loses track of, leaving the connection unusable; an
+    /// explicit ROLLBACK is always safe.
+    pub(crate) async fn on_writer<'a, T, Fut>(&'a self, work: impl FnOnce(&'a DatabaseConnection) -> Fut) -> Result<T>
+    where
+        Fut: std::future::Future<Output = Result<T>> + 'a,
+    {
         let db = &self.writer;
         let begin = if self.is_sqlite() { "BEGIN IMMEDIATE" } else { "BEGIN" };
         db.execute_unprepared(begin).await.map_err(StoreError::classify)?;
-        let result = match write_batch(db, subs).await {
-            Ok(outcomes) => db.execute_unprepared("COMMIT").await.map(|_| outcomes).map_err(StoreError::classify),
+        let result = match work(db).await {
+            Ok(done) => db.execute_unprepared("COMMIT").await.map(|_| done).map_err(StoreError::classify),
             Err(e) => Err(e),
         };
         if result.is_err() {
-            // Nothing of this batch is acknowledged; end the transaction whatever state it is in.
+            // Nothing of this transaction counts; end it whatever state it is in.
             let _ = db.execute_unprepared("ROLLBACK").await;
         }
         result

@@ -30,6 +30,9 @@ pub struct WebSettings {
     pub forms_dir: PathBuf,
     /// Small-cell threshold for cross-tables meant for leaders.
     pub small_cell_k: u32,
+    /// How long the submission writer must be idle before it fills the search index; `None` leaves the
+    /// index to explicit calls (tests that check search over opinions not yet indexed).
+    pub index_search_after_idle: Option<std::time::Duration>,
 }
 
 /// Shared application state; cheap to clone.

@@ -90,6 +90,7 @@ impl TestApp {
             exports_dir: config.exports_dir.clone(),
             forms_dir,
             small_cell_k: 5,
+            index_search_after_idle: Some(wenji::store::submissions::SubmissionWriter::INDEX_AFTER_IDLE),
         };
         f(&mut settings);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -330,6 +330,40 @@ async fn search_finds_one_two_and_longer_chinese_queries() {
     }
 }
 
+#[tokio::test]
+async fn search_finds_opinions_before_and_after_the_background_index_reaches_them() {
+    // The writer never indexes here on its own, so which opinions are indexed is decided by the test.
+    let app = TestApp::spawn_with(|s| s.index_search_after_idle = None).await;
+    let first = submit(&app, "希望进一步加强法律服务").await;
+    let second = submit(&app, "法律服务所收费要公开").await;
+    let backlog = app.store().search_backlog().await.unwrap();
+    assert_eq!(backlog, if crate::helpers::is_postgres() { 0 } else { 2 }, "nothing indexed yet on SQLite");
+    let (c, _) = app.login_as(Role::Analyst).await;
+    let search = |q: &'static str| {
+        let (app, c) = (&app, &c);
+        async move {
+            let html = get_html(app, c, &format!("/w/inbox?q={}", urlencode(q))).await;
+            let mut ids = listed(&html);
+            ids.sort_unstable();
+            ids
+        }
+    };
+    assert_eq!(search("法律服务").await, vec![first, second], "found while waiting for the index");
+    assert_eq!(search("收费要公开").await, vec![second]);
+
+    // Index one of the two: the search must combine the index and the tail without doubles or gaps.
+    app.store().index_search_backlog(1).await.unwrap();
+    assert_eq!(app.store().search_backlog().await.unwrap(), backlog.saturating_sub(1));
+    assert_eq!(search("法律服务").await, vec![first, second], "one indexed, one not");
+    assert_eq!(search("加强法律").await, vec![first]);
+
+    while app.store().index_search_backlog(10).await.unwrap() > 0 {}
+    assert_eq!(app.store().search_backlog().await.unwrap(), 0);
+    assert_eq!(search("法律服务").await, vec![first, second], "all indexed");
+    assert_eq!(search("收费要公开").await, vec![second]);
+    assert_eq!(search("没有这句话").await, Vec::<i64>::new());
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
