@@ -46,6 +46,11 @@ impl Sql {
         self.push(")")
     }
 
+    /// The statement, without copying the text and values.
+    pub(crate) fn into_statement(self) -> Statement {
+        Statement::from_sql_and_values(self.backend, self.text, self.values)
+    }
+
     pub(crate) fn statement(&self) -> Statement {
         Statement::from_sql_and_values(self.backend, self.text.clone(), self.values.clone())
     }

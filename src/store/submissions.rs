@@ -3,13 +3,14 @@
 //! that transaction has committed. A repeated submission key returns the first receipt; a different body
 //! under a used key is a conflict.
 
-use super::entities::{answer, contact, opinion, response};
+use super::entities::{answer, response};
+use super::sql::Sql;
 use super::{Result, Store, StoreError, now_ms};
 use crate::domain::form::FormDef;
 use crate::domain::form::answers::{Answer, ValidAnswers};
 use crate::domain::submission::{ReceiptCode, Submission};
 use crate::domain::tagging::OpinionState;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
 
@@ -33,9 +34,30 @@ impl SubmitOutcome {
     }
 }
 
-struct Job {
+/// A submission made ready on the request's own task (answers serialised), so the single writer only
+/// binds values: everything done here runs in parallel, everything in the writer runs in line.
+struct Prepared {
     submission: Submission,
     version_id: i64,
+    /// (question, stored JSON value) of every answer except phone numbers, which live with contacts.
+    answers: Vec<(String, String)>,
+}
+
+impl Prepared {
+    fn new(submission: Submission, version_id: i64) -> Result<Prepared> {
+        let mut answers = Vec::with_capacity(submission.answers.0.len());
+        for (q, a) in &submission.answers.0 {
+            if matches!(a, Answer::Phone(_)) {
+                continue;
+            }
+            answers.push((q.clone(), serde_json::to_string(a).map_err(|e| StoreError::Corrupt(e.to_string()))?));
+        }
+        Ok(Prepared { submission, version_id, answers })
+    }
+}
+
+struct Job {
+    prepared: Prepared,
     reply: oneshot::Sender<Result<SubmitOutcome>>,
 }
 
@@ -78,7 +100,8 @@ impl SubmissionWriter {
                 }
             });
         }
-        tokio::spawn(async move {
+        let sqlite = store.is_sqlite();
+        let work = async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             // Opinions may wait for the search index (SQLite): index them while no one is submitting.
             let indexing = store.is_sqlite() && index_after_idle.is_some();
@@ -101,10 +124,28 @@ impl SubmissionWriter {
                     break;
                 }
                 let jobs = std::mem::take(&mut batch);
+                let (size, started) = (jobs.len(), std::time::Instant::now());
                 store.commit_batch(jobs).await;
+                tracing::debug!(size, micros = started.elapsed().as_micros(), "submission batch committed");
                 backlog = indexing;
             }
-        });
+        };
+        if sqlite {
+            // Its own thread, so the single writer never waits behind request handlers for a turn on the
+            // runtime's workers: every pause here delays every submission in the batch.
+            std::thread::Builder::new()
+                .name("wenji-writer".into())
+                .spawn(move || {
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_time()
+                        .build()
+                        .expect("writer runtime")
+                        .block_on(work)
+                })
+                .expect("writer thread");
+        } else {
+            tokio::spawn(work);
+        }
         SubmissionWriter { tx }
     }
 
@@ -113,9 +154,10 @@ impl SubmissionWriter {
     /// # Errors
     /// `Unavailable` when the writer has stopped or the disk refuses; other store errors as they come.
     pub async fn submit(&self, submission: Submission, version_id: i64) -> Result<SubmitOutcome> {
+        let prepared = Prepared::new(submission, version_id)?;
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Job { submission, version_id, reply })
+            .send(Job { prepared, reply })
             .await
             .map_err(|_| StoreError::Unavailable("the submission writer has stopped".into()))?;
         rx.await.map_err(|_| StoreError::Unavailable("the submission writer stopped before answering".into()))?
@@ -136,7 +178,7 @@ pub struct StoredResponse {
 
 impl Store {
     async fn commit_batch(&self, jobs: Vec<Job>) {
-        let subs: Vec<(&Submission, i64)> = jobs.iter().map(|j| (&j.submission, j.version_id)).collect();
+        let subs: Vec<&Prepared> = jobs.iter().map(|j| &j.prepared).collect();
         match self.store_batch(&subs).await {
             Ok(outcomes) => {
                 for (job, outcome) in jobs.into_iter().zip(outcomes) {
@@ -146,7 +188,7 @@ impl Store {
             Err(_) if jobs.len() > 1 => {
                 // One bad submission must not fail the others: retry each on its own.
                 for job in jobs {
-                    let r = self.store_batch(&[(&job.submission, job.version_id)]).await.map(|mut o| o.remove(0));
+                    let r = self.store_batch(&[&job.prepared]).await.map(|mut o| o.remove(0));
                     let _ = job.reply.send(r);
                 }
             }
@@ -160,7 +202,7 @@ impl Store {
 
     /// Stores a batch in one transaction on the writer's own connection, answering each submission in
     /// order.
-    async fn store_batch(&self, subs: &[(&Submission, i64)]) -> Result<Vec<SubmitOutcome>> {
+    async fn store_batch(&self, subs: &[&Prepared]) -> Result<Vec<SubmitOutcome>> {
         self.on_writer(|db| write_batch(db, subs)).await
     }
 
@@ -232,26 +274,29 @@ impl Store {
 }
 
 /// The statements of one batch, inside the writer's open transaction: one lookup of the keys, then one
-/// multi-row INSERT per table (chunked only for very large batches).
-async fn write_batch(db: &DatabaseConnection, subs: &[(&Submission, i64)]) -> Result<Vec<SubmitOutcome>> {
-    let keys: Vec<&str> = subs.iter().map(|(s, _)| s.key_hash.as_str()).collect();
+/// multi-row INSERT per table (chunked only for very large batches). Written out by hand: this is the one
+/// hot path, and building these statements through the ORM cost as much as executing them.
+async fn write_batch(db: &DatabaseConnection, subs: &[&Prepared]) -> Result<Vec<SubmitOutcome>> {
+    let backend = db.get_database_backend();
     let mut known: HashMap<String, (String, String)> = HashMap::new();
-    for chunk in keys.chunks(PARAMS_PER_STATEMENT) {
-        for r in response::Entity::find()
-            .filter(response::Column::KeyHash.is_in(chunk.iter().copied()))
-            .all(db)
-            .await
-            .map_err(StoreError::classify)?
-        {
-            known.insert(r.key_hash, (r.receipt, r.body_hash));
+    for chunk in subs.chunks(PARAMS_PER_STATEMENT) {
+        let mut sql = Sql::new(backend);
+        sql.push("SELECT key_hash, receipt, body_hash FROM responses WHERE key_hash IN (");
+        for (i, p) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "" } else { "," }).bind(p.submission.key_hash.clone());
+        }
+        sql.push(")");
+        for row in db.query_all_raw(sql.into_statement()).await.map_err(StoreError::classify)? {
+            let text = |i: usize| row.try_get_by_index::<String>(i).map_err(|e| StoreError::Corrupt(e.to_string()));
+            known.insert(text(0)?, (text(1)?, text(2)?));
         }
     }
     // Stored to the minute: precise submission times could be matched against other records.
     let now = now_ms() / 60_000 * 60_000;
     let mut outcomes = Vec::with_capacity(subs.len());
-    let mut new_rows = Vec::new();
-    let mut fresh: Vec<usize> = Vec::new();
-    for (i, (s, version_id)) in subs.iter().enumerate() {
+    let mut fresh: Vec<(&Prepared, String)> = Vec::new();
+    for p in subs {
+        let s = &p.submission;
         if let Some((receipt, body)) = known.get(&s.key_hash) {
             outcomes.push(if *body == s.body_hash {
                 SubmitOutcome::Replayed(ReceiptCode::from_stored(receipt.clone()))
@@ -262,85 +307,103 @@ async fn write_batch(db: &DatabaseConnection, subs: &[(&Submission, i64)]) -> Re
         }
         let receipt = ReceiptCode::from_random(rand::random());
         known.insert(s.key_hash.clone(), (receipt.to_string(), s.body_hash.clone()));
-        new_rows.push(response::ActiveModel {
-            form_version_id: Set(*version_id),
-            form_slug: Set(s.form_slug.clone()),
-            link_id: Set(s.link_id),
-            unit_code: Set(s.unit_code.clone()),
-            category_code: Set(s.category_code.clone()),
-            receipt: Set(receipt.to_string()),
-            key_hash: Set(s.key_hash.clone()),
-            body_hash: Set(s.body_hash.clone()),
-            submitted_at: Set(now),
-            ..Default::default()
-        });
-        fresh.push(i);
+        fresh.push((p, receipt.to_string()));
         outcomes.push(SubmitOutcome::Stored(receipt));
     }
-    if new_rows.is_empty() {
+    if fresh.is_empty() {
         return Ok(outcomes);
     }
-    let mut ids: HashMap<String, i64> = HashMap::new();
-    for chunk in new_rows.chunks(PARAMS_PER_STATEMENT / 10) {
-        let inserted = response::Entity::insert_many(chunk.to_vec())
-            .exec_with_returning(db)
-            .await
-            .map_err(StoreError::classify)?;
-        for r in inserted {
-            ids.insert(r.key_hash, r.id);
+    let mut ids: HashMap<String, i64> = HashMap::with_capacity(fresh.len());
+    for chunk in fresh.chunks(PARAMS_PER_STATEMENT / 10) {
+        let mut sql = Sql::new(backend);
+        sql.push(
+            "INSERT INTO responses (form_version_id, form_slug, link_id, unit_code, category_code, receipt, \
+             key_hash, body_hash, submitted_at) VALUES ",
+        );
+        for (i, (p, receipt)) in chunk.iter().enumerate() {
+            let s = &p.submission;
+            sql.push(if i == 0 { "(" } else { ",(" })
+                .bind(p.version_id)
+                .push(",")
+                .bind(s.form_slug.clone())
+                .push(",")
+                .bind(s.link_id)
+                .push(",")
+                .bind(s.unit_code.clone())
+                .push(",")
+                .bind(s.category_code.clone())
+                .push(",")
+                .bind(receipt.clone())
+                .push(",")
+                .bind(s.key_hash.clone())
+                .push(",")
+                .bind(s.body_hash.clone())
+                .push(",")
+                .bind(now)
+                .push(")");
+        }
+        sql.push(" RETURNING id, key_hash");
+        for row in db.query_all_raw(sql.into_statement()).await.map_err(StoreError::classify)? {
+            let id = row.try_get_by_index::<i64>(0).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let key = row.try_get_by_index::<String>(1).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            ids.insert(key, id);
         }
     }
-    let mut answers = Vec::new();
-    let mut opinions = Vec::new();
-    let mut contacts = Vec::new();
-    for i in fresh {
-        let s = subs[i].0;
-        let rid = *ids.get(&s.key_hash).ok_or_else(|| StoreError::Corrupt("inserted response has no id".into()))?;
-        for (q, a) in &s.answers.0 {
-            if matches!(a, Answer::Phone(_)) {
-                continue;
+    let mut rows: Vec<(i64, &Prepared)> = Vec::with_capacity(fresh.len());
+    for (p, _) in &fresh {
+        let id = *ids
+            .get(&p.submission.key_hash)
+            .ok_or_else(|| StoreError::Corrupt("inserted response has no id".into()))?;
+        rows.push((id, p));
+    }
+    let answers: Vec<(i64, &str, &str)> =
+        rows.iter().flat_map(|(id, p)| p.answers.iter().map(move |(q, v)| (*id, q.as_str(), v.as_str()))).collect();
+    let contacts: Vec<(i64, &str, &str)> = rows
+        .iter()
+        .flat_map(|(id, p)| p.submission.contacts.iter().map(move |(q, v)| (*id, q.as_str(), v.as_str())))
+        .collect();
+    for (table, values) in [("answers", &answers), ("contacts", &contacts)] {
+        for chunk in values.chunks(PARAMS_PER_STATEMENT / 3) {
+            let mut sql = Sql::new(backend);
+            sql.push("INSERT INTO ").push(table).push(" (response_id, question_id, value) VALUES ");
+            for (i, (id, q, v)) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { ",(" }).bind(*id).push(",").bind(*q).push(",").bind(*v).push(")");
             }
-            let value = serde_json::to_string(a).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            answers.push(answer::ActiveModel {
-                response_id: Set(rid),
-                question_id: Set(q.clone()),
-                value: Set(value),
-                ..Default::default()
-            });
-        }
-        for (q, v) in &s.contacts {
-            contacts.push(contact::ActiveModel {
-                response_id: Set(rid),
-                question_id: Set(q.clone()),
-                value: Set(v.clone()),
-                ..Default::default()
-            });
-        }
-        for (q, text, fp) in &s.opinions {
-            opinions.push(opinion::ActiveModel {
-                response_id: Set(rid),
-                form_slug: Set(s.form_slug.clone()),
-                question_id: Set(q.clone()),
-                unit_code: Set(s.unit_code.clone()),
-                category_code: Set(s.category_code.clone()),
-                text: Set(text.clone()),
-                fingerprint: Set(fp.clone()),
-                state: Set(OpinionState::Pending.as_str().to_owned()),
-                representative: Set(false),
-                submitted_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            });
+            db.execute_raw(sql.into_statement()).await.map_err(StoreError::classify)?;
         }
     }
-    for chunk in answers.chunks(PARAMS_PER_STATEMENT / 4) {
-        answer::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await.map_err(StoreError::classify)?;
-    }
-    for chunk in contacts.chunks(PARAMS_PER_STATEMENT / 4) {
-        contact::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await.map_err(StoreError::classify)?;
-    }
-    for chunk in opinions.chunks(PARAMS_PER_STATEMENT / 12) {
-        opinion::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await.map_err(StoreError::classify)?;
+    let opinions: Vec<(i64, &Submission, &(String, String, String))> =
+        rows.iter().flat_map(|(id, p)| p.submission.opinions.iter().map(move |o| (*id, &p.submission, o))).collect();
+    for chunk in opinions.chunks(PARAMS_PER_STATEMENT / 10) {
+        let mut sql = Sql::new(backend);
+        sql.push(
+            "INSERT INTO opinions (response_id, form_slug, question_id, unit_code, category_code, text, \
+             fingerprint, state, representative, submitted_at, updated_at) VALUES ",
+        );
+        for (i, (id, s, (q, text, fp))) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ",(" })
+                .bind(*id)
+                .push(",")
+                .bind(s.form_slug.clone())
+                .push(",")
+                .bind(q.clone())
+                .push(",")
+                .bind(s.unit_code.clone())
+                .push(",")
+                .bind(s.category_code.clone())
+                .push(",")
+                .bind(text.clone())
+                .push(",")
+                .bind(fp.clone())
+                .push(",")
+                .bind(OpinionState::Pending.as_str())
+                .push(",FALSE,")
+                .bind(now)
+                .push(",")
+                .bind(now)
+                .push(")");
+        }
+        db.execute_raw(sql.into_statement()).await.map_err(StoreError::classify)?;
     }
     Ok(outcomes)
 }
