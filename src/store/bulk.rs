@@ -48,77 +48,78 @@ impl Store {
     /// # Errors
     /// On a database failure (nothing is changed then).
     pub async fn bulk_tags(&self, ids: &[i64], area: AreaCode, add: bool, actor: &Actor) -> Result<u64> {
-        let txn = self.write_txn().await?;
-        let now = now_ms();
-        let code = i16::from(area.get());
-        let mut changed = 0u64;
-        for chunk in ids.chunks(CHUNK) {
-            let existing = areas_in(&txn, chunk).await?;
-            let mut entries = Vec::new();
-            let mut affected = Vec::new();
-            for id in chunk {
-                let before = existing.get(id).cloned().unwrap_or_default();
-                let has = before.contains(&area);
-                if has == add {
+        self.on_writer(|txn| async move {
+            let now = now_ms();
+            let code = i16::from(area.get());
+            let mut changed = 0u64;
+            for chunk in ids.chunks(CHUNK) {
+                let existing = areas_in(txn, chunk).await?;
+                let mut entries = Vec::new();
+                let mut affected = Vec::new();
+                for id in chunk {
+                    let before = existing.get(id).cloned().unwrap_or_default();
+                    let has = before.contains(&area);
+                    if has == add {
+                        continue;
+                    }
+                    let mut after: Vec<AreaCode> = before.iter().copied().filter(|a| *a != area).collect();
+                    if add {
+                        after.push(area);
+                        after.sort();
+                    }
+                    affected.push(*id);
+                    entries.push(audit::ActiveModel {
+                        at: Set(now),
+                        actor_id: Set(actor.id),
+                        actor_name: Set(actor.name.clone()),
+                        action: Set("tags_changed_bulk".into()),
+                        target: Set(format!("opinion:{id}")),
+                        before: Set(Some(areas_text(&before))),
+                        after: Set(Some(areas_text(&after))),
+                        ..Default::default()
+                    });
+                }
+                if affected.is_empty() {
                     continue;
                 }
-                let mut after: Vec<AreaCode> = before.iter().copied().filter(|a| *a != area).collect();
+                let mut state = Sql::new(txn.get_database_backend());
                 if add {
-                    after.push(area);
-                    after.sort();
+                    let rows: Vec<tag::ActiveModel> = affected
+                        .iter()
+                        .map(|id| tag::ActiveModel {
+                            opinion_id: Set(*id),
+                            area_code: Set(code),
+                            source: Set(TagSource::Bulk.as_str().to_owned()),
+                            user_id: Set(actor.id),
+                            created_at: Set(now),
+                        })
+                        .collect();
+                    tag::Entity::insert_many(rows).exec_without_returning(txn).await?;
+                    state
+                        .push("UPDATE opinions SET state = 'tagged', updated_at = ")
+                        .bind(now)
+                        .push(" WHERE state = 'pending' AND id IN ")
+                        .bind_list(&affected);
+                } else {
+                    tag::Entity::delete_many()
+                        .filter(tag::Column::AreaCode.eq(code))
+                        .filter(tag::Column::OpinionId.is_in(affected.clone()))
+                        .exec(txn)
+                        .await?;
+                    state
+                        .push("UPDATE opinions SET state = 'pending', updated_at = ")
+                        .bind(now)
+                        .push(" WHERE state = 'tagged' AND id IN ")
+                        .bind_list(&affected)
+                        .push(" AND NOT EXISTS (SELECT 1 FROM tag_assignments t WHERE t.opinion_id = opinions.id)");
                 }
-                affected.push(*id);
-                entries.push(audit::ActiveModel {
-                    at: Set(now),
-                    actor_id: Set(actor.id),
-                    actor_name: Set(actor.name.clone()),
-                    action: Set("tags_changed_bulk".into()),
-                    target: Set(format!("opinion:{id}")),
-                    before: Set(Some(areas_text(&before))),
-                    after: Set(Some(areas_text(&after))),
-                    ..Default::default()
-                });
+                txn.execute_raw(state.statement()).await?;
+                audit::Entity::insert_many(entries).exec_without_returning(txn).await?;
+                changed += affected.len() as u64;
             }
-            if affected.is_empty() {
-                continue;
-            }
-            let mut state = Sql::new(txn.get_database_backend());
-            if add {
-                let rows: Vec<tag::ActiveModel> = affected
-                    .iter()
-                    .map(|id| tag::ActiveModel {
-                        opinion_id: Set(*id),
-                        area_code: Set(code),
-                        source: Set(TagSource::Bulk.as_str().to_owned()),
-                        user_id: Set(actor.id),
-                        created_at: Set(now),
-                    })
-                    .collect();
-                tag::Entity::insert_many(rows).exec_without_returning(&txn).await?;
-                state
-                    .push("UPDATE opinions SET state = 'tagged', updated_at = ")
-                    .bind(now)
-                    .push(" WHERE state = 'pending' AND id IN ")
-                    .bind_list(&affected);
-            } else {
-                tag::Entity::delete_many()
-                    .filter(tag::Column::AreaCode.eq(code))
-                    .filter(tag::Column::OpinionId.is_in(affected.clone()))
-                    .exec(&txn)
-                    .await?;
-                state
-                    .push("UPDATE opinions SET state = 'pending', updated_at = ")
-                    .bind(now)
-                    .push(" WHERE state = 'tagged' AND id IN ")
-                    .bind_list(&affected)
-                    .push(" AND NOT EXISTS (SELECT 1 FROM tag_assignments t WHERE t.opinion_id = opinions.id)");
-            }
-            txn.execute_raw(state.statement()).await?;
-            audit::Entity::insert_many(entries).exec_without_returning(&txn).await?;
-            changed += affected.len() as u64;
-        }
-        txn.commit().await.map_err(StoreError::classify)?;
-        Ok(changed)
+            Ok(changed)
+        })
+        .await
     }
 
     /// Undoes the last tag change on an opinion: restores the areas it had before (re-added areas count
@@ -159,27 +160,28 @@ impl Store {
     /// # Errors
     /// `Conflict` when the area already has the word.
     pub async fn add_area_keyword(&self, area: AreaCode, word: &str, actor: &Actor) -> Result<()> {
-        let txn = self.write_txn().await?;
-        let exists = keyword::Entity::find()
-            .filter(keyword::Column::AreaCode.eq(i16::from(area.get())))
-            .filter(keyword::Column::Word.eq(word))
-            .one(&txn)
+        self.on_writer(|txn| async move {
+            let exists = keyword::Entity::find()
+                .filter(keyword::Column::AreaCode.eq(i16::from(area.get())))
+                .filter(keyword::Column::Word.eq(word))
+                .one(txn)
+                .await?;
+            if exists.is_some() {
+                return Err(StoreError::Conflict(format!("该领域已有关键词“{word}”")));
+            }
+            keyword::ActiveModel {
+                area_code: Set(i16::from(area.get())),
+                word: Set(word.to_owned()),
+                added_by: Set(actor.name.clone()),
+                created_at: Set(now_ms()),
+                ..Default::default()
+            }
+            .insert(txn)
             .await?;
-        if exists.is_some() {
-            return Err(StoreError::Conflict(format!("该领域已有关键词“{word}”")));
-        }
-        keyword::ActiveModel {
-            area_code: Set(i16::from(area.get())),
-            word: Set(word.to_owned()),
-            added_by: Set(actor.name.clone()),
-            created_at: Set(now_ms()),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        append_in(&txn, actor, "keyword_added", &format!("area:{area}"), None, Some(word.to_owned())).await?;
-        txn.commit().await.map_err(StoreError::classify)?;
-        Ok(())
+            append_in(txn, actor, "keyword_added", &format!("area:{area}"), None, Some(word.to_owned())).await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Tags per area, counting only opinions not marked invalid; index = area code − 1.

@@ -17,10 +17,7 @@ pub mod submissions;
 pub mod users;
 
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
-};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 use std::time::Duration;
 
 /// A failure in the storage layer.
@@ -67,9 +64,11 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
-    /// One connection of its own for the submission writer, whose transactions it begins, commits and
-    /// rolls back itself (see `submissions.rs`); the shared pool when the database is in memory.
+    /// The connection every write transaction runs on (see `on_writer`); the shared pool, held to one
+    /// connection, when the database is in memory.
     writer: DatabaseConnection,
+    /// Whose turn it is on `writer`: one transaction at a time, since its statements are sent one by one.
+    writer_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The current time in milliseconds since the Unix epoch, the unit of every stored timestamp.
@@ -84,15 +83,20 @@ impl Store {
     /// # Errors
     /// When the database cannot be opened.
     pub async fn connect(url: &str) -> Result<Store> {
-        let db = Database::connect(Self::options(url, if url.starts_with("sqlite:") { 8 } else { 16 })).await?;
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let pool = match () {
+            _ if in_memory => 1,
+            _ if url.starts_with("sqlite:") => 8,
+            _ => 16,
+        };
+        let db = Database::connect(Self::options(url, pool)).await?;
         let writer = if in_memory { db.clone() } else { Database::connect(Self::options(url, 1)).await? };
         if url.starts_with("sqlite:") && !in_memory {
             // The writer never checkpoints on commit (that would put a second fsync on its path);
             // `checkpoint` does it from the shared pool, alongside the writer.
             writer.execute_unprepared("PRAGMA wal_autocheckpoint=0").await?;
         }
-        Ok(Store { db, writer })
+        Ok(Store { db, writer, writer_turn: Default::default() })
     }
 
     fn options(url: &str, connections: u32) -> ConnectOptions {
@@ -135,14 +139,33 @@ impl Store {
         Ok(())
     }
 
-    /// Begins a write transaction; on SQLite it takes the write lock at once (IMMEDIATE), which avoids
-    /// "database is locked" failures on lock upgrades under concurrency.
-    pub(crate) async fn write_txn(&self) -> Result<DatabaseTransaction> {
-        let opts = TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..Default::default()
+    /// Runs `work` as one write transaction on the writer's own connection, one transaction at a time
+    /// (submission batches, tagging, notes, keywords). Begun, committed and rolled back here by statement:
+    /// after a failed statement (a full disk) SQLite may already have rolled back on its own, which a
+    /// pool's transaction guard loses track of, leaving its connection stuck inside a transaction that
+    /// holds the write lock; an explicit ROLLBACK is always safe, so the store recovers once the disk has
+    /// room again. On SQLite the transaction takes the write lock at once (IMMEDIATE).
+    ///
+    /// # Errors
+    /// `work`'s error, or the database's (classified: a full disk is `Unavailable`).
+    pub(crate) async fn on_writer<'a, T, Fut>(&'a self, work: impl FnOnce(&'a DatabaseConnection) -> Fut) -> Result<T>
+    where
+        Fut: std::future::Future<Output = Result<T>> + 'a,
+    {
+        let _turn = self.writer_turn.lock().await;
+        let db = &self.writer;
+        let begin = if self.is_sqlite() { "BEGIN IMMEDIATE" } else { "BEGIN" };
+        db.execute_unprepared(begin).await.map_err(StoreError::classify)?;
+        let result = match work(db).await {
+            Ok(done) => db.execute_unprepared("COMMIT").await.map(|_| done).map_err(StoreError::classify),
+            Err(StoreError::Db(e)) => Err(StoreError::classify(e)),
+            Err(e) => Err(e),
         };
-        self.db.begin_with_options(opts).await.map_err(StoreError::classify)
+        if result.is_err() {
+            // Nothing of this transaction counts; end it whatever state it is in.
+            let _ = db.execute_unprepared("ROLLBACK").await;
+        }
+        result
     }
 
     /// Copies committed WAL pages into the SQLite database file without blocking the writer (PASSIVE).

@@ -126,56 +126,57 @@ impl Store {
         source_of: impl Fn(AreaCode) -> TagSource,
         actor: &Actor,
     ) -> Result<(Vec<AreaCode>, Vec<AreaCode>)> {
-        let txn = self.write_txn().await?;
-        let o = opinion::Entity::find_by_id(opinion_id).one(&txn).await?.ok_or(StoreError::NotFound)?;
-        let before: Vec<AreaCode> = tags_of(&txn, opinion_id).await?.into_iter().map(|t| t.area).collect();
-        let mut after: Vec<AreaCode> = areas.to_vec();
-        after.sort();
-        after.dedup();
-        let now = now_ms();
-        let removed: Vec<i16> = before.iter().filter(|a| !after.contains(a)).map(|a| i16::from(a.get())).collect();
-        if !removed.is_empty() {
-            tag::Entity::delete_many()
-                .filter(tag::Column::OpinionId.eq(opinion_id))
-                .filter(tag::Column::AreaCode.is_in(removed))
-                .exec(&txn)
+        self.on_writer(|txn| async move {
+            let o = opinion::Entity::find_by_id(opinion_id).one(txn).await?.ok_or(StoreError::NotFound)?;
+            let before: Vec<AreaCode> = tags_of(txn, opinion_id).await?.into_iter().map(|t| t.area).collect();
+            let mut after: Vec<AreaCode> = areas.to_vec();
+            after.sort();
+            after.dedup();
+            let now = now_ms();
+            let removed: Vec<i16> = before.iter().filter(|a| !after.contains(a)).map(|a| i16::from(a.get())).collect();
+            if !removed.is_empty() {
+                tag::Entity::delete_many()
+                    .filter(tag::Column::OpinionId.eq(opinion_id))
+                    .filter(tag::Column::AreaCode.is_in(removed))
+                    .exec(txn)
+                    .await?;
+            }
+            let added: Vec<tag::ActiveModel> = after
+                .iter()
+                .filter(|a| !before.contains(a))
+                .map(|a| tag::ActiveModel {
+                    opinion_id: Set(opinion_id),
+                    area_code: Set(i16::from(a.get())),
+                    source: Set(source_of(*a).as_str().to_owned()),
+                    user_id: Set(actor.id),
+                    created_at: Set(now),
+                })
+                .collect();
+            if !added.is_empty() {
+                tag::Entity::insert_many(added).exec_without_returning(txn).await?;
+            }
+            let state = parse_state(&o.state)?;
+            let new_state = state.after_tags(after.len());
+            if new_state != state || before != after {
+                let mut a: opinion::ActiveModel = o.into();
+                a.state = Set(new_state.as_str().to_owned());
+                a.updated_at = Set(now);
+                a.update(txn).await?;
+            }
+            if before != after {
+                append_in(
+                    txn,
+                    actor,
+                    "tags_changed",
+                    &format!("opinion:{opinion_id}"),
+                    Some(areas_text(&before)),
+                    Some(areas_text(&after)),
+                )
                 .await?;
-        }
-        let added: Vec<tag::ActiveModel> = after
-            .iter()
-            .filter(|a| !before.contains(a))
-            .map(|a| tag::ActiveModel {
-                opinion_id: Set(opinion_id),
-                area_code: Set(i16::from(a.get())),
-                source: Set(source_of(*a).as_str().to_owned()),
-                user_id: Set(actor.id),
-                created_at: Set(now),
-            })
-            .collect();
-        if !added.is_empty() {
-            tag::Entity::insert_many(added).exec_without_returning(&txn).await?;
-        }
-        let state = parse_state(&o.state)?;
-        let new_state = state.after_tags(after.len());
-        if new_state != state || before != after {
-            let mut a: opinion::ActiveModel = o.into();
-            a.state = Set(new_state.as_str().to_owned());
-            a.updated_at = Set(now);
-            a.update(&txn).await?;
-        }
-        if before != after {
-            append_in(
-                &txn,
-                actor,
-                "tags_changed",
-                &format!("opinion:{opinion_id}"),
-                Some(areas_text(&before)),
-                Some(areas_text(&after)),
-            )
-            .await?;
-        }
-        txn.commit().await.map_err(StoreError::classify)?;
-        Ok((before, after))
+            }
+            Ok((before, after))
+        })
+        .await
     }
 
     /// Sets an opinion's state (需核实, 无效, or back to 待归类/已归类 by its tags).
@@ -183,32 +184,33 @@ impl Store {
     /// # Errors
     /// `NotFound` for an unknown opinion.
     pub async fn set_state(&self, opinion_id: i64, state: OpinionState, actor: &Actor) -> Result<OpinionState> {
-        let txn = self.write_txn().await?;
-        let o = opinion::Entity::find_by_id(opinion_id).one(&txn).await?.ok_or(StoreError::NotFound)?;
-        let before = parse_state(&o.state)?;
-        let state = match state {
-            OpinionState::Pending | OpinionState::Tagged => {
-                OpinionState::Pending.after_tags(tags_of(&txn, opinion_id).await?.len())
+        self.on_writer(|txn| async move {
+            let o = opinion::Entity::find_by_id(opinion_id).one(txn).await?.ok_or(StoreError::NotFound)?;
+            let before = parse_state(&o.state)?;
+            let state = match state {
+                OpinionState::Pending | OpinionState::Tagged => {
+                    OpinionState::Pending.after_tags(tags_of(txn, opinion_id).await?.len())
+                }
+                other => other,
+            };
+            if state != before {
+                let mut a: opinion::ActiveModel = o.into();
+                a.state = Set(state.as_str().to_owned());
+                a.updated_at = Set(now_ms());
+                a.update(txn).await?;
+                append_in(
+                    txn,
+                    actor,
+                    "state_changed",
+                    &format!("opinion:{opinion_id}"),
+                    Some(before.as_str().into()),
+                    Some(state.as_str().into()),
+                )
+                .await?;
             }
-            other => other,
-        };
-        if state != before {
-            let mut a: opinion::ActiveModel = o.into();
-            a.state = Set(state.as_str().to_owned());
-            a.updated_at = Set(now_ms());
-            a.update(&txn).await?;
-            append_in(
-                &txn,
-                actor,
-                "state_changed",
-                &format!("opinion:{opinion_id}"),
-                Some(before.as_str().into()),
-                Some(state.as_str().into()),
-            )
-            .await?;
-        }
-        txn.commit().await.map_err(StoreError::classify)?;
-        Ok(state)
+            Ok(state)
+        })
+        .await
     }
 
     /// Marks or unmarks an opinion as a representative quote (典型意见).
@@ -216,26 +218,27 @@ impl Store {
     /// # Errors
     /// `NotFound` for an unknown opinion.
     pub async fn set_representative(&self, opinion_id: i64, representative: bool, actor: &Actor) -> Result<()> {
-        let txn = self.write_txn().await?;
-        let o = opinion::Entity::find_by_id(opinion_id).one(&txn).await?.ok_or(StoreError::NotFound)?;
-        if o.representative != representative {
-            let before = o.representative;
-            let mut a: opinion::ActiveModel = o.into();
-            a.representative = Set(representative);
-            a.updated_at = Set(now_ms());
-            a.update(&txn).await?;
-            append_in(
-                &txn,
-                actor,
-                "representative_changed",
-                &format!("opinion:{opinion_id}"),
-                Some(before.to_string()),
-                Some(representative.to_string()),
-            )
-            .await?;
-        }
-        txn.commit().await.map_err(StoreError::classify)?;
-        Ok(())
+        self.on_writer(|txn| async move {
+            let o = opinion::Entity::find_by_id(opinion_id).one(txn).await?.ok_or(StoreError::NotFound)?;
+            if o.representative != representative {
+                let before = o.representative;
+                let mut a: opinion::ActiveModel = o.into();
+                a.representative = Set(representative);
+                a.updated_at = Set(now_ms());
+                a.update(txn).await?;
+                append_in(
+                    txn,
+                    actor,
+                    "representative_changed",
+                    &format!("opinion:{opinion_id}"),
+                    Some(before.to_string()),
+                    Some(representative.to_string()),
+                )
+                .await?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Adds a note to an opinion.
@@ -243,23 +246,24 @@ impl Store {
     /// # Errors
     /// `NotFound` for an unknown opinion.
     pub async fn add_note(&self, opinion_id: i64, text: &str, actor: &Actor) -> Result<NoteView> {
-        let txn = self.write_txn().await?;
-        opinion::Entity::find_by_id(opinion_id).one(&txn).await?.ok_or(StoreError::NotFound)?;
-        let n = note::ActiveModel {
-            opinion_id: Set(opinion_id),
-            user_id: Set(actor.id),
-            author: Set(actor.name.clone()),
-            text: Set(text.to_owned()),
-            created_at: Set(now_ms()),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        // The audit log records that a note was written, not what it says.
-        append_in(&txn, actor, "note_added", &format!("opinion:{opinion_id}"), None, Some(format!("note:{}", n.id)))
+        self.on_writer(|txn| async move {
+            opinion::Entity::find_by_id(opinion_id).one(txn).await?.ok_or(StoreError::NotFound)?;
+            let n = note::ActiveModel {
+                opinion_id: Set(opinion_id),
+                user_id: Set(actor.id),
+                author: Set(actor.name.clone()),
+                text: Set(text.to_owned()),
+                created_at: Set(now_ms()),
+                ..Default::default()
+            }
+            .insert(txn)
             .await?;
-        txn.commit().await.map_err(StoreError::classify)?;
-        Ok(NoteView { id: n.id, author: n.author, text: n.text, at: n.created_at })
+            // The audit log records that a note was written, not what it says.
+            append_in(txn, actor, "note_added", &format!("opinion:{opinion_id}"), None, Some(format!("note:{}", n.id)))
+                .await?;
+            Ok(NoteView { id: n.id, author: n.author, text: n.text, at: n.created_at })
+        })
+        .await
     }
 
     /// The ids of a response's opinions, in question order of storage.

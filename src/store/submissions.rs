@@ -206,28 +206,6 @@ impl Store {
         self.on_writer(|db| write_batch(db, subs)).await
     }
 
-    /// Runs `work` in one transaction on the writer's own connection, begun, committed and rolled back
-    /// here by statement: after a failed statement (a full disk) SQLite may already have rolled back on
-    /// its own, which a pool's transaction guard loses track of, leaving the connection unusable; an
-    /// explicit ROLLBACK is always safe.
-    pub(crate) async fn on_writer<'a, T, Fut>(&'a self, work: impl FnOnce(&'a DatabaseConnection) -> Fut) -> Result<T>
-    where
-        Fut: std::future::Future<Output = Result<T>> + 'a,
-    {
-        let db = &self.writer;
-        let begin = if self.is_sqlite() { "BEGIN IMMEDIATE" } else { "BEGIN" };
-        db.execute_unprepared(begin).await.map_err(StoreError::classify)?;
-        let result = match work(db).await {
-            Ok(done) => db.execute_unprepared("COMMIT").await.map(|_| done).map_err(StoreError::classify),
-            Err(e) => Err(e),
-        };
-        if result.is_err() {
-            // Nothing of this transaction counts; end it whatever state it is in.
-            let _ = db.execute_unprepared("ROLLBACK").await;
-        }
-        result
-    }
-
     /// Reads a response back with the exact definition version it answered.
     ///
     /// # Errors

@@ -28,16 +28,22 @@ WENJI_DATABASE_URL="sqlite://$mnt/wenji.db?mode=rwc" WENJI_FORMS_DIR=forms WENJI
   "$bin" serve --bind "127.0.0.1:$port" >"$tmp/server.log" 2>&1 &
 server=$!
 wait_healthy "$url" "$tmp/server.log"
+export WENJI_FAULT_PASSWORD="fault-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+echo "$WENJI_FAULT_PASSWORD" | WENJI_DATABASE_URL="sqlite://$mnt/wenji.db?mode=rwc" WENJI_FORMS_DIR=forms \
+  WENJI_DATA_DIR="$tmp/data" "$bin" user add fault-analyst --role analyst >/dev/null 2>&1
+python3 tests/fault/disk_full.py tag "$url" login "$tmp/cookies"
 
 echo "== filling the 6 MB filesystem that holds the database"
 dd if=/dev/zero of="$mnt/filler" bs=64k status=none 2>/dev/null || true
 df -h "$mnt" | tail -1
 rc=0
 python3 tests/fault/disk_full.py full "$url" "$tmp/answers.json" || rc=1
+python3 tests/fault/disk_full.py tag "$url" full "$tmp/cookies" || rc=1
 
 echo "== freeing space (the server keeps running)"
 rm -f "$mnt/filler"
 python3 tests/fault/disk_full.py recover "$url" "$tmp/answers.json" "$mnt/wenji.db" || rc=1
+python3 tests/fault/disk_full.py tag "$url" freed "$tmp/cookies" || rc=1
 grep -c "storage unavailable" "$tmp/server.log" | xargs echo "server log lines 'storage unavailable':"
 if [ $rc -ne 0 ]; then echo "DISK-FULL TEST FAILED" >&2; exit 1; fi
 echo "disk-full test passed"
