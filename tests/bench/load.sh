@@ -81,6 +81,12 @@ WENJI_DATABASE_URL="sqlite://$tmp/wenji.db?mode=rwc" WENJI_FORMS_DIR=forms WENJI
 wait_http "http://127.0.0.1:$port/healthz"
 read -r h_rps h_p50 h_p99 h_req h_bad h_err < <(measure "http://127.0.0.1:$port" html)
 read -r j_rps j_p50 j_p99 j_req j_bad j_err < <(measure "http://127.0.0.1:$port" json)
+# The search index is filled after the commit, while the writer is idle (see src/store/search_index.rs):
+# report how long it takes to catch up once the burst is over.
+backlog() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from opinions where id > (select indexed_upto from search_index_state)").fetchone()[0])' "$tmp/wenji.db"; }
+behind=$(backlog); t0=$(date +%s.%N)
+while [ "$(backlog)" -gt 0 ]; do sleep 0.2; done
+caught_up=$(python3 -c "import sys; print(f'{float(sys.argv[2])-float(sys.argv[1]):.1f}')" "$t0" "$(date +%s.%N)")
 stored=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from responses").fetchone()[0])' "$tmp/wenji.db")
 opinions=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from opinions").fetchone()[0])' "$tmp/wenji.db")
 
@@ -97,4 +103,5 @@ for run in html json; do
   if [ $run = html ]; then r=$h_rps; p=$h_p99; else r=$j_rps; p=$j_p99; fi
   echo "Wenji $run: $(ratio "$r" "$b_rps")x reference (b) [target >= 3], $(ratio "$r" "$a_rps") of reference (a) [target >= 0.15], p99 ${p} ms [target <= 50]"
 done
+echo "search index: $behind opinions waited for it when the runs ended; caught up in ${caught_up} s"
 echo "stored: $stored responses, $opinions opinions; acknowledged by wrk: $((h_req + j_req - h_bad - j_bad)) (requests cut off at the end of a run may still commit)"
