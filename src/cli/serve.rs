@@ -18,6 +18,10 @@ pub struct ServeArgs {
     /// Submissions a minute one client address regains after a burst.
     #[arg(long, env = "WENJI_SUBMIT_PER_MINUTE", default_value_t = 60)]
     pub submit_per_minute: u32,
+    /// Addresses of reverse proxies in front of Wenji (comma-separated); their X-Forwarded-For header then
+    /// tells clients apart for the rate limiters. Without it, everyone behind a proxy shares one limit.
+    #[arg(long, env = "WENJI_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Units or categories with fewer respondents than this show as "<k" in leaders' cross-tables.
     #[arg(long, env = "WENJI_SMALL_CELL_K", default_value_t = 5)]
     pub small_cell_k: u32,
@@ -62,6 +66,7 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         forms_dir: config.forms_dir.clone(),
         small_cell_k: args.small_cell_k,
         index_search_after_idle: Some(SubmissionWriter::INDEX_AFTER_IDLE),
+        trusted_proxies: args.trusted_proxies.clone(),
     };
     let state = build_state(config, settings).await?;
     tracing::info!(database = %config.database_for_log(), "database ready");

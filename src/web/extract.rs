@@ -1,18 +1,39 @@
-//! Small extractors. The client address is used only in memory, by the submit rate limiter; it is never
+//! Small extractors. The client address is used only in memory, by the rate limiters; it is never
 //! stored or logged.
 
+use super::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 
-/// The peer address, when the server was started with connect info (tests without a socket have none).
+/// The client's address: the peer's, or, when the peer is a trusted reverse proxy, the address that proxy
+/// reports in `X-Forwarded-For` (the rightmost one that is not itself a trusted proxy; a client can
+/// prepend anything, but not what the proxies append). `None` when the server runs without connect info.
 pub struct ClientIp(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let trusted = &state.settings.trusted_proxies;
+        let Some(peer) = peer.filter(|p| trusted.contains(p)) else { return Ok(ClientIp(peer)) };
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect::<Vec<_>>();
+        let client = forwarded
+            .iter()
+            .rev()
+            .map(|a| a.parse::<IpAddr>().ok())
+            .find(|a| a.is_none_or(|a| !trusted.contains(&a)))
+            .flatten();
+        // A missing or garbled header leaves the proxy's own address: one shared bucket, never none.
+        Ok(ClientIp(Some(client.unwrap_or(peer))))
     }
 }
 

@@ -33,6 +33,8 @@ pub struct WebSettings {
     /// How long the submission writer must be idle before it fills the search index; `None` leaves the
     /// index to explicit calls (tests that check search over opinions not yet indexed).
     pub index_search_after_idle: Option<std::time::Duration>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client for the rate limiters.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Shared application state; cheap to clone.

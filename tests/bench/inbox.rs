@@ -207,6 +207,7 @@ async fn main() {
         small_cell_k: 5,
         // Indexed below, before measuring, as a server would have done between bursts.
         index_search_after_idle: None,
+        trusted_proxies: Vec::new(),
     };
     let state = wenji::cli::serve::build_state(&config, settings).await.expect("state");
     let db = Database::connect(&database_url).await.unwrap();

@@ -357,3 +357,48 @@ async fn the_submit_limiter_allows_a_burst_then_asks_to_wait_without_losing_inpu
     assert_eq!(r.status(), 429);
     assert_eq!(app.store().count_responses(None).await.unwrap(), 3);
 }
+
+/// Posts one JSON submission as if relayed by a proxy that reports `forwarded_for`.
+async fn submit_via_proxy(app: &TestApp, key: &str, forwarded_for: &str) -> u16 {
+    let body =
+        json!({"category": "qz", "answers": {"team": "经代理提交的意见", "has_member": "no", "satisfaction": "2"}});
+    app.citizen
+        .post(app.url("/api/v1/forms/zhengqiu/responses"))
+        .header("Idempotency-Key", key)
+        .header("X-Forwarded-For", forwarded_for)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
+    let app = TestApp::spawn_with(|s| {
+        s.submit_burst = 2;
+        s.submit_per_minute = 1;
+        s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    assert_eq!(submit_via_proxy(&app, "proxy-a-1", "203.0.113.7").await, 201);
+    assert_eq!(submit_via_proxy(&app, "proxy-a-2", "203.0.113.7").await, 201);
+    assert_eq!(submit_via_proxy(&app, "proxy-a-3", "203.0.113.7").await, 429, "the same client, over its burst");
+    // A client cannot escape its limit by sending its own header: the proxy appends the real address.
+    assert_eq!(submit_via_proxy(&app, "proxy-a-4", "198.51.100.1, 203.0.113.7").await, 429);
+    assert_eq!(submit_via_proxy(&app, "proxy-b-1", "203.0.113.8").await, 201, "another client behind the proxy");
+    assert_eq!(app.store().count_responses(None).await.unwrap(), 3);
+}
+
+#[tokio::test]
+async fn without_a_trusted_proxy_the_forwarded_header_is_ignored() {
+    let app = TestApp::spawn_with(|s| {
+        s.submit_burst = 2;
+        s.submit_per_minute = 1;
+    })
+    .await;
+    assert_eq!(submit_via_proxy(&app, "direct-1", "203.0.113.7").await, 201);
+    assert_eq!(submit_via_proxy(&app, "direct-2", "203.0.113.8").await, 201);
+    assert_eq!(submit_via_proxy(&app, "direct-3", "203.0.113.9").await, 429, "one peer, one limit, whatever it claims");
+}

@@ -91,6 +91,7 @@ impl TestApp {
             forms_dir,
             small_cell_k: 5,
             index_search_after_idle: Some(wenji::store::submissions::SubmissionWriter::INDEX_AFTER_IDLE),
+            trusted_proxies: Vec::new(),
         };
         f(&mut settings);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
