@@ -48,7 +48,9 @@ impl Store {
     /// # Errors
     /// On a database failure (nothing is changed then).
     pub async fn bulk_tags(&self, ids: &[i64], area: AreaCode, add: bool, actor: &Actor) -> Result<u64> {
-        self.on_writer(|txn| async move {
+        let w = self.write_txn().await?;
+        let txn = w.conn();
+        let done = async {
             let now = now_ms();
             let code = i16::from(area.get());
             let mut changed = 0u64;
@@ -117,9 +119,10 @@ impl Store {
                 audit::Entity::insert_many(entries).exec_without_returning(txn).await?;
                 changed += affected.len() as u64;
             }
-            Ok(changed)
-        })
-        .await
+            Ok::<_, StoreError>(changed)
+        }
+        .await;
+        w.finish(done).await
     }
 
     /// Undoes the last tag change on an opinion: restores the areas it had before (re-added areas count
@@ -160,7 +163,9 @@ impl Store {
     /// # Errors
     /// `Conflict` when the area already has the word.
     pub async fn add_area_keyword(&self, area: AreaCode, word: &str, actor: &Actor) -> Result<()> {
-        self.on_writer(|txn| async move {
+        let w = self.write_txn().await?;
+        let txn = w.conn();
+        let done = async {
             let exists = keyword::Entity::find()
                 .filter(keyword::Column::AreaCode.eq(i16::from(area.get())))
                 .filter(keyword::Column::Word.eq(word))
@@ -179,9 +184,10 @@ impl Store {
             .insert(txn)
             .await?;
             append_in(txn, actor, "keyword_added", &format!("area:{area}"), None, Some(word.to_owned())).await?;
-            Ok(())
-        })
-        .await
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        w.finish(done).await
     }
 
     /// Tags per area, counting only opinions not marked invalid; index = area code − 1.

@@ -17,7 +17,9 @@ pub mod submissions;
 pub mod users;
 
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseExecutor, DbBackend, DbErr, TransactionTrait,
+};
 use std::time::Duration;
 
 /// A failure in the storage layer.
@@ -64,7 +66,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
-    /// The connection every write transaction runs on (see `on_writer`); the shared pool, held to one
+    /// The connection every write transaction runs on (see `write_txn`); the shared pool, held to one
     /// connection, when the database is in memory.
     writer: DatabaseConnection,
     /// Whose turn it is on `writer`: one transaction at a time, since its statements are sent one by one.
@@ -139,33 +141,35 @@ impl Store {
         Ok(())
     }
 
-    /// Runs `work` as one write transaction on the writer's own connection, one transaction at a time
-    /// (submission batches, tagging, notes, keywords). Begun, committed and rolled back here by statement:
-    /// after a failed statement (a full disk) SQLite may already have rolled back on its own, which a
-    /// pool's transaction guard loses track of, leaving its connection stuck inside a transaction that
-    /// holds the write lock; an explicit ROLLBACK is always safe, so the store recovers once the disk has
-    /// room again. On SQLite the transaction takes the write lock at once (IMMEDIATE).
+    /// Begins a write transaction on the writer's own connection, one at a time (submission batches,
+    /// tagging, notes, keywords); end it with [`WriteTxn::finish`].
+    ///
+    /// On SQLite the transaction is begun, committed and rolled back by statement (IMMEDIATE: it takes the
+    /// write lock at once): after a failed statement (a full disk) SQLite may already have rolled back on
+    /// its own, which a pool's transaction guard loses track of, leaving its connection stuck inside a
+    /// transaction that holds the write lock; an explicit ROLLBACK is always safe, so the store recovers
+    /// once the disk has room again. On PostgreSQL it is a transaction object holding its connection, so
+    /// a connection lost mid-way can never let later statements commit on their own.
     ///
     /// # Errors
-    /// `work`'s error, or the database's (classified: a full disk is `Unavailable`).
-    pub(crate) async fn on_writer<'a, T, Fut>(&'a self, work: impl FnOnce(&'a DatabaseConnection) -> Fut) -> Result<T>
-    where
-        Fut: std::future::Future<Output = Result<T>> + 'a,
-    {
-        let _turn = self.writer_turn.lock().await;
-        let db = &self.writer;
-        let begin = if self.is_sqlite() { "BEGIN IMMEDIATE" } else { "BEGIN" };
-        db.execute_unprepared(begin).await.map_err(StoreError::classify)?;
-        let result = match work(db).await {
-            Ok(done) => db.execute_unprepared("COMMIT").await.map(|_| done).map_err(StoreError::classify),
-            Err(StoreError::Db(e)) => Err(StoreError::classify(e)),
-            Err(e) => Err(e),
+    /// When the transaction cannot begin (classified: a full disk is `Unavailable`).
+    pub(crate) async fn write_txn(&self) -> Result<WriteTxn<'_>> {
+        let turn = self.writer_turn.lock().await;
+        let executor = if self.is_sqlite() {
+            const BEGIN: &str = "BEGIN IMMEDIATE";
+            if let Err(e) = self.writer.execute_unprepared(BEGIN).await {
+                // A transaction left open (a task that panicked mid-way) is rolled back, then we begin again.
+                if !e.to_string().contains("within a transaction") {
+                    return Err(StoreError::classify(e));
+                }
+                let _ = self.writer.execute_unprepared("ROLLBACK").await;
+                self.writer.execute_unprepared(BEGIN).await.map_err(StoreError::classify)?;
+            }
+            DatabaseExecutor::Connection(&self.writer)
+        } else {
+            DatabaseExecutor::OwnedTransaction(self.writer.begin().await.map_err(StoreError::classify)?)
         };
-        if result.is_err() {
-            // Nothing of this transaction counts; end it whatever state it is in.
-            let _ = db.execute_unprepared("ROLLBACK").await;
-        }
-        result
+        Ok(WriteTxn { executor, _turn: turn })
     }
 
     /// Copies committed WAL pages into the SQLite database file without blocking the writer (PASSIVE).
@@ -195,5 +199,49 @@ impl Store {
         let quoted = path.replace('\'', "''");
         self.db.execute_unprepared(&format!("VACUUM INTO '{quoted}'")).await.map_err(StoreError::classify)?;
         Ok(())
+    }
+}
+
+/// An open write transaction on the writer's connection (see [`Store::write_txn`]).
+pub(crate) struct WriteTxn<'a> {
+    executor: DatabaseExecutor<'a>,
+    _turn: tokio::sync::MutexGuard<'a, ()>,
+}
+
+impl WriteTxn<'_> {
+    /// The connection to run this transaction's statements on.
+    pub(crate) fn conn(&self) -> &DatabaseExecutor<'_> {
+        &self.executor
+    }
+
+    /// Commits when `result` is `Ok`, rolls back otherwise; returns `result`, or the commit's error.
+    ///
+    /// # Errors
+    /// `result`'s error, or the database's (classified: a full disk is `Unavailable`).
+    pub(crate) async fn finish<T>(self, result: Result<T>) -> Result<T> {
+        let result = match result {
+            Err(StoreError::Db(e)) => Err(StoreError::classify(e)),
+            other => other,
+        };
+        match (self.executor, result) {
+            (DatabaseExecutor::OwnedTransaction(txn), Ok(done)) => {
+                txn.commit().await.map(|()| done).map_err(StoreError::classify)
+            }
+            (DatabaseExecutor::OwnedTransaction(txn), Err(e)) => {
+                let _ = txn.rollback().await;
+                Err(e)
+            }
+            (executor, result) => {
+                let result = match result {
+                    Ok(done) => executor.execute_unprepared("COMMIT").await.map(|_| done).map_err(StoreError::classify),
+                    Err(e) => Err(e),
+                };
+                if result.is_err() {
+                    // Nothing of this transaction counts; end it whatever state it is in.
+                    let _ = executor.execute_unprepared("ROLLBACK").await;
+                }
+                result
+            }
+        }
     }
 }

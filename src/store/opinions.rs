@@ -126,7 +126,9 @@ impl Store {
         source_of: impl Fn(AreaCode) -> TagSource,
         actor: &Actor,
     ) -> Result<(Vec<AreaCode>, Vec<AreaCode>)> {
-        self.on_writer(|txn| async move {
+        let w = self.write_txn().await?;
+        let txn = w.conn();
+        let done = async {
             let o = opinion::Entity::find_by_id(opinion_id).one(txn).await?.ok_or(StoreError::NotFound)?;
             let before: Vec<AreaCode> = tags_of(txn, opinion_id).await?.into_iter().map(|t| t.area).collect();
             let mut after: Vec<AreaCode> = areas.to_vec();
@@ -174,9 +176,10 @@ impl Store {
                 )
                 .await?;
             }
-            Ok((before, after))
-        })
-        .await
+            Ok::<_, StoreError>((before, after))
+        }
+        .await;
+        w.finish(done).await
     }
 
     /// Sets an opinion's state (需核实, 无效, or back to 待归类/已归类 by its tags).
@@ -184,7 +187,9 @@ impl Store {
     /// # Errors
     /// `NotFound` for an unknown opinion.
     pub async fn set_state(&self, opinion_id: i64, state: OpinionState, actor: &Actor) -> Result<OpinionState> {
-        self.on_writer(|txn| async move {
+        let w = self.write_txn().await?;
+        let txn = w.conn();
+        let done = async {
             let o = opinion::Entity::find_by_id(opinion_id).one(txn).await?.ok_or(StoreError::NotFound)?;
             let before = parse_state(&o.state)?;
             let state = match state {
@@ -208,9 +213,10 @@ impl Store {
                 )
                 .await?;
             }
-            Ok(state)
-        })
-        .await
+            Ok::<_, StoreError>(state)
+        }
+        .await;
+        w.finish(done).await
     }
 
     /// Marks or unmarks an opinion as a representative quote (典型意见).
@@ -218,7 +224,9 @@ impl Store {
     /// # Errors
     /// `NotFound` for an unknown opinion.
     pub async fn set_representative(&self, opinion_id: i64, representative: bool, actor: &Actor) -> Result<()> {
-        self.on_writer(|txn| async move {
+        let w = self.write_txn().await?;
+        let txn = w.conn();
+        let done = async {
             let o = opinion::Entity::find_by_id(opinion_id).one(txn).await?.ok_or(StoreError::NotFound)?;
             if o.representative != representative {
                 let before = o.representative;
@@ -236,9 +244,10 @@ impl Store {
                 )
                 .await?;
             }
-            Ok(())
-        })
-        .await
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        w.finish(done).await
     }
 
     /// Adds a note to an opinion.
@@ -246,7 +255,9 @@ impl Store {
     /// # Errors
     /// `NotFound` for an unknown opinion.
     pub async fn add_note(&self, opinion_id: i64, text: &str, actor: &Actor) -> Result<NoteView> {
-        self.on_writer(|txn| async move {
+        let w = self.write_txn().await?;
+        let txn = w.conn();
+        let done = async {
             opinion::Entity::find_by_id(opinion_id).one(txn).await?.ok_or(StoreError::NotFound)?;
             let n = note::ActiveModel {
                 opinion_id: Set(opinion_id),
@@ -261,9 +272,10 @@ impl Store {
             // The audit log records that a note was written, not what it says.
             append_in(txn, actor, "note_added", &format!("opinion:{opinion_id}"), None, Some(format!("note:{}", n.id)))
                 .await?;
-            Ok(NoteView { id: n.id, author: n.author, text: n.text, at: n.created_at })
-        })
-        .await
+            Ok::<_, StoreError>(NoteView { id: n.id, author: n.author, text: n.text, at: n.created_at })
+        }
+        .await;
+        w.finish(done).await
     }
 
     /// The ids of a response's opinions, in question order of storage.

@@ -16,7 +16,9 @@ impl Store {
             return Ok(0);
         }
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.on_writer(|db| async move {
+        let w = self.write_txn().await?;
+        let db = w.conn();
+        let done = async {
             let upto = scalar(db, "SELECT indexed_upto FROM search_index_state WHERE id = 1", vec![]).await?;
             let Some(upto) = upto else { return Err(StoreError::Corrupt("search_index_state has no row".into())) };
             let last = scalar(
@@ -42,9 +44,10 @@ impl Store {
             ))
             .await
             .map_err(StoreError::classify)?;
-            Ok(usize::try_from(indexed).unwrap_or(usize::MAX))
-        })
-        .await
+            Ok::<_, StoreError>(usize::try_from(indexed).unwrap_or(usize::MAX))
+        }
+        .await;
+        w.finish(done).await
     }
 
     /// How many opinions wait for the search index (always 0 on PostgreSQL).

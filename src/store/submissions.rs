@@ -10,7 +10,7 @@ use crate::domain::form::FormDef;
 use crate::domain::form::answers::{Answer, ValidAnswers};
 use crate::domain::submission::{ReceiptCode, Submission};
 use crate::domain::tagging::OpinionState;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
 
@@ -203,7 +203,9 @@ impl Store {
     /// Stores a batch in one transaction on the writer's own connection, answering each submission in
     /// order.
     async fn store_batch(&self, subs: &[&Prepared]) -> Result<Vec<SubmitOutcome>> {
-        self.on_writer(|db| write_batch(db, subs)).await
+        let w = self.write_txn().await?;
+        let done = write_batch(w.conn(), subs).await;
+        w.finish(done).await
     }
 
     /// Reads a response back with the exact definition version it answered.
@@ -254,7 +256,7 @@ impl Store {
 /// The statements of one batch, inside the writer's open transaction: one lookup of the keys, then one
 /// multi-row INSERT per table (chunked only for very large batches). Written out by hand: this is the one
 /// hot path, and building these statements through the ORM cost as much as executing them.
-async fn write_batch(db: &DatabaseConnection, subs: &[&Prepared]) -> Result<Vec<SubmitOutcome>> {
+async fn write_batch(db: &impl ConnectionTrait, subs: &[&Prepared]) -> Result<Vec<SubmitOutcome>> {
     let backend = db.get_database_backend();
     let mut known: HashMap<String, (String, String)> = HashMap::new();
     for chunk in subs.chunks(PARAMS_PER_STATEMENT) {
