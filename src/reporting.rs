@@ -96,15 +96,6 @@ async fn read_all(
     let closed = || ExportError::Writer("the writer stopped early".into());
     let mut done = 0u64;
     if format == Format::Xlsx {
-        let mut after = 0;
-        loop {
-            let batch = store.opinion_facts(scope, after, BATCH).await?;
-            let Some(last) = batch.last().map(|b| b.0) else { break };
-            after = last;
-            done += batch.len() as u64;
-            tx.send(Feed::Facts(batch)).await.map_err(|_| closed())?;
-            progress(done, total);
-        }
         for area in AreaCode::all() {
             tx.send(Feed::AreaStart(area)).await.map_err(|_| closed())?;
             for representative in [true, false] {

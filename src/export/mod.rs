@@ -11,7 +11,7 @@ pub mod xlsx;
 use crate::domain::area::AreaCode;
 use crate::domain::catalog::Catalog;
 use crate::domain::report::raw::{Names, RawLayout, RawResponse};
-use crate::domain::report::{OpinionFact, QuotedOpinion, Scope};
+use crate::domain::report::{QuotedOpinion, Scope};
 use crate::store::StoreError;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -116,8 +116,6 @@ impl ExportParams {
 
 /// What the reader hands the writer, in order.
 pub enum Feed {
-    /// Opinions for the tallies.
-    Facts(Vec<(i64, OpinionFact)>),
     /// The rows of one area sheet follow.
     AreaStart(AreaCode),
     /// Quoted opinions for the current area sheet or the 未归类 sheet.
@@ -126,6 +124,7 @@ pub enum Feed {
     UntaggedStart,
     /// The 原始数据 rows follow.
     RawStart,
+    /// Responses with their opinions, which the tallies count too.
     Raw(Vec<RawResponse>),
 }
 

@@ -8,7 +8,7 @@ use super::{Context, ExportError, Feed};
 use crate::domain::area::AreaCode;
 use crate::domain::form::answers::Answer;
 use crate::domain::report::protect::{Hidden, protect};
-use crate::domain::report::{CrossRow, QuotedOpinion, Report, Tally, local_time, method};
+use crate::domain::report::{CrossRow, OpinionFact, QuotedOpinion, Report, Tally, local_time, method};
 use crate::domain::tagging::OpinionState;
 use rust_xlsxwriter::{
     Chart, ChartType, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet,
@@ -128,7 +128,6 @@ impl ReportWorkbook {
     /// When the workbook refuses a write.
     pub fn feed(&mut self, f: Feed) -> Result<(), ExportError> {
         match f {
-            Feed::Facts(batch) => batch.iter().for_each(|(_, o)| self.tally.opinion(o)),
             Feed::AreaStart(a) => {
                 let cols = vec![
                     Col::new("意见原文", 60.0, true),
@@ -188,6 +187,15 @@ impl ReportWorkbook {
             Feed::Raw(batch) => {
                 for r in &batch {
                     self.tally.response(r.unit.as_deref(), r.category.as_deref());
+                    for o in &r.opinions {
+                        self.tally.opinion(&OpinionFact {
+                            response_id: r.id,
+                            unit: r.unit.as_deref(),
+                            category: r.category.as_deref(),
+                            state: o.state,
+                            areas: o.areas,
+                        });
+                    }
                     for (q, a) in &r.answers {
                         if let (Answer::Matrix(m), Some(kind)) = (a, self.ctx.layout.kind_of(r, q)) {
                             self.tally.appraisal(kind, m);

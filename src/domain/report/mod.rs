@@ -83,12 +83,12 @@ pub fn local_time(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// One opinion as the counts see it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OpinionFact {
+/// One opinion as the counts see it (unit and category are its response's).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OpinionFact<'a> {
     pub response_id: i64,
-    pub unit: Option<String>,
-    pub category: Option<String>,
+    pub unit: Option<&'a str>,
+    pub category: Option<&'a str>,
     pub state: OpinionState,
     pub areas: AreaSet,
 }
@@ -221,7 +221,7 @@ pub struct Tally {
 
 impl Tally {
     /// Counts one opinion.
-    pub fn opinion(&mut self, o: &OpinionFact) {
+    pub fn opinion(&mut self, o: &OpinionFact<'_>) {
         let r = &mut self.report;
         r.opinions += 1;
         r.by_state[OpinionState::ALL.iter().position(|s| *s == o.state).unwrap_or(0)] += 1;
@@ -229,9 +229,9 @@ impl Tally {
             return;
         }
         r.tagged += 1;
-        let unit = r.by_unit.entry(o.unit.clone()).or_default();
+        let unit = r.by_unit.entry(o.unit.map(str::to_owned)).or_default();
         unit.tagged += 1;
-        let cat = r.by_category.entry(o.category.clone()).or_default();
+        let cat = r.by_category.entry(o.category.map(str::to_owned)).or_default();
         cat.tagged += 1;
         for a in o.areas.iter() {
             let i = a.index();
@@ -281,11 +281,11 @@ mod tests {
         AreaCode::try_from(n).unwrap()
     }
 
-    fn fact(resp: i64, unit: &str, state: OpinionState, areas: &[i64]) -> OpinionFact {
+    fn fact(resp: i64, unit: &str, state: OpinionState, areas: &[i64]) -> OpinionFact<'_> {
         OpinionFact {
             response_id: resp,
-            unit: Some(unit.into()),
-            category: Some("qz".into()),
+            unit: Some(unit),
+            category: Some("qz"),
             state,
             areas: areas.iter().map(|n| a(*n)).collect(),
         }
