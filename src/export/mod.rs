@@ -8,7 +8,6 @@ pub mod csv;
 pub mod sheet;
 pub mod xlsx;
 
-use crate::domain::area::AreaCode;
 use crate::domain::catalog::Catalog;
 use crate::domain::report::raw::{Names, RawLayout, RawResponse};
 use crate::domain::report::{QuotedOpinion, Scope};
@@ -116,12 +115,9 @@ impl ExportParams {
 
 /// What the reader hands the writer, in order.
 pub enum Feed {
-    /// The rows of one area sheet follow.
-    AreaStart(AreaCode),
-    /// Quoted opinions for the current area sheet or the 未归类 sheet.
+    /// Counted opinions: first the representative ones with areas, then every other one, each by id.
+    /// Each goes on the sheet of every area it carries, or on 未归类 when it has none.
     Quoted(Vec<QuotedOpinion>),
-    /// The 未归类 rows follow.
-    UntaggedStart,
     /// The 原始数据 rows follow.
     RawStart,
     /// Responses with their opinions, which the tallies count too.

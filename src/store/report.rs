@@ -1,6 +1,7 @@
 //! The rows an export reads, in keyset batches so memory stays bounded however many opinions there are:
-//! counts first (for progress), then the opinions of each area, the untagged ones, and the responses with
-//! their answers, opinions (areas, state, notes). Works the same on SQLite and PostgreSQL.
+//! counts first (for progress), then the representative opinions, every other counted opinion (each read
+//! once, whatever its number of areas), and the responses with their answers and opinions (areas, state,
+//! notes). Works the same on SQLite and PostgreSQL.
 //!
 //! Each batch comes back from the database as one JSON text (an array of rows, nested lists inside), not as
 //! thousands of driver rows: every driver row costs a hand-off between the SQLite worker thread and the
@@ -18,20 +19,19 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-/// How many rows each part of an export has, counted before it starts.
+/// How many rows an export reads, counted before it starts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReportCounts {
     pub opinions: u64,
-    /// Tag assignments of counted (not 无效) opinions: the rows of the eight area sheets together.
-    pub area_rows: u64,
-    pub untagged: u64,
+    /// Opinions not marked 无效: the rows of the area sheets and 未归类, each read once.
+    pub counted: u64,
     pub responses: u64,
 }
 
 impl ReportCounts {
-    /// Rows an xlsx export reads in all, for a progress bar (opinions come with their responses).
+    /// Rows an xlsx export reads in all, for a progress bar (every opinion also comes with its response).
     pub fn xlsx_work(&self) -> u64 {
-        self.area_rows + self.untagged + self.responses
+        self.counted + self.responses
     }
 }
 
@@ -193,28 +193,12 @@ impl Store {
         let mut v = Vec::new();
         let w = self.scope_sql("o", scope, &mut v, Scan::Indexed);
         let opinions = self.count(&format!("SELECT COUNT(*) FROM opinions o WHERE {w}"), v.clone()).await?;
-        let area_rows = self
-            .count(
-                &format!(
-                    "SELECT COUNT(*) FROM tag_assignments t JOIN opinions o ON o.id = t.opinion_id \
-                     WHERE o.state <> 'invalid' AND {w}"
-                ),
-                v.clone(),
-            )
-            .await?;
-        let untagged = self
-            .count(
-                &format!(
-                    "SELECT COUNT(*) FROM opinions o WHERE o.state <> 'invalid' AND NOT EXISTS \
-                     (SELECT 1 FROM tag_assignments t WHERE t.opinion_id = o.id) AND {w}"
-                ),
-                v,
-            )
-            .await?;
+        let counted =
+            self.count(&format!("SELECT COUNT(*) FROM opinions o WHERE o.state <> 'invalid' AND {w}"), v).await?;
         let mut v = Vec::new();
         let w = self.scope_sql("r", scope, &mut v, Scan::Indexed);
         let responses = self.count(&format!("SELECT COUNT(*) FROM responses r WHERE {w}"), v).await?;
-        Ok(ReportCounts { opinions, area_rows, untagged, responses })
+        Ok(ReportCounts { opinions, counted, responses })
     }
 
     /// Every stored definition of the given forms, newest first: (version id, definition).
@@ -236,53 +220,50 @@ impl Store {
             .collect()
     }
 
-    /// The next batch of counted opinions tagged with `area` (representative ones, or the others), by id.
+    /// The next batch (after id `after`) of counted opinions in scope that are representative and carry an
+    /// area: the first rows of their area sheets.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn area_opinions(
-        &self,
-        scope: &Scope,
-        area: AreaCode,
-        representative: bool,
-        after: i64,
-        limit: u64,
-    ) -> Result<Vec<QuotedOpinion>> {
-        let mut v = vec![Value::from(i16::from(area.get())), representative.into()];
-        let w = self.scope_sql("o", scope, &mut v, Scan::Indexed);
-        v.push(after.into());
-        v.push((limit as i64).into());
-        let inner = format!(
-            "SELECT {QUOTED_COLUMNS} FROM tag_assignments t JOIN opinions o ON o.id = t.opinion_id \
-             JOIN responses r ON r.id = o.response_id \
-             WHERE t.area_code = ? AND o.representative = ? AND o.state <> 'invalid' AND {w} \
-             AND t.opinion_id > ? ORDER BY t.opinion_id LIMIT ?"
-        );
-        self.quoted(&inner, &self.areas_sql("b.id"), v).await
-    }
-
-    /// The next batch of counted opinions with no area yet, by id.
-    ///
-    /// # Errors
-    /// On a database failure.
-    pub async fn untagged_opinions(&self, scope: &Scope, after: i64, limit: u64) -> Result<Vec<QuotedOpinion>> {
-        let mut v = Vec::new();
+    pub async fn representative_opinions(&self, scope: &Scope, after: i64, limit: u64) -> Result<Vec<QuotedOpinion>> {
+        let mut v = vec![Value::from(true)];
         let w = self.scope_sql("o", scope, &mut v, Scan::ById);
         v.push(after.into());
         v.push((limit as i64).into());
         let inner = format!(
             "SELECT {QUOTED_COLUMNS} FROM opinions o JOIN responses r ON r.id = o.response_id \
-             WHERE o.state <> 'invalid' AND NOT EXISTS (SELECT 1 FROM tag_assignments t WHERE t.opinion_id = o.id) \
+             WHERE o.representative = ? AND o.state <> 'invalid' \
+             AND EXISTS (SELECT 1 FROM tag_assignments t WHERE t.opinion_id = o.id) \
              AND {w} AND o.id > ? ORDER BY o.id LIMIT ?"
         );
-        self.quoted(&inner, "NULL", v).await
+        self.quoted(&inner, v).await
     }
 
-    /// Reads a batch of [`QUOTED_COLUMNS`] rows, with `areas` (an expression on `b.id`) for their areas.
-    async fn quoted(&self, inner: &str, areas: &str, values: Vec<Value>) -> Result<Vec<QuotedOpinion>> {
+    /// The next batch (after id `after`) of every other counted opinion in scope: those with areas go on
+    /// their area sheets after the representative ones, those without on 未归类.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn other_opinions(&self, scope: &Scope, after: i64, limit: u64) -> Result<Vec<QuotedOpinion>> {
+        let mut v = vec![Value::from(false)];
+        let w = self.scope_sql("o", scope, &mut v, Scan::ById);
+        v.push(after.into());
+        v.push((limit as i64).into());
+        let inner = format!(
+            "SELECT {QUOTED_COLUMNS} FROM opinions o JOIN responses r ON r.id = o.response_id \
+             WHERE o.state <> 'invalid' AND (o.representative = ? \
+             OR NOT EXISTS (SELECT 1 FROM tag_assignments t WHERE t.opinion_id = o.id)) \
+             AND {w} AND o.id > ? ORDER BY o.id LIMIT ?"
+        );
+        self.quoted(&inner, v).await
+    }
+
+    /// Reads a batch of [`QUOTED_COLUMNS`] rows with their areas.
+    async fn quoted(&self, inner: &str, values: Vec<Value>) -> Result<Vec<QuotedOpinion>> {
         let cols = format!(
             "b.id, b.receipt, b.form_slug, b.question_id, b.unit_code, b.category_code, b.body, b.rep, b.state, \
-             b.submitted_at, {areas}"
+             b.submitted_at, {}",
+            self.areas_sql("b.id")
         );
         let mut rows: Vec<QuotedRow> = self.json_batch(&cols, inner, values).await?;
         rows.sort_by_key(|r| r.0);
