@@ -5,7 +5,7 @@
 use crate::domain::catalog::Catalog;
 use crate::domain::report::Scope;
 use crate::domain::report::raw::{Names, RawLayout};
-use crate::export::{BATCH, Context, ExportError, ExportParams, Feed, Format, Progress, csv, xlsx};
+use crate::export::{BATCH, Context, ExportError, ExportParams, Feed, Format, Progress, RAW_BATCH, csv, xlsx};
 use crate::store::Store;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -116,7 +116,7 @@ async fn read_all(
     tx.send(Feed::RawStart).await.map_err(|_| closed())?;
     let mut after = 0;
     loop {
-        let batch = store.raw_responses(scope, after, BATCH).await?;
+        let batch = store.raw_responses(scope, after, RAW_BATCH).await?;
         let Some(last) = batch.last().map(|b| b.id) else { break };
         after = last;
         done += batch.len() as u64;

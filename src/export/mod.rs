@@ -15,8 +15,11 @@ use crate::store::StoreError;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// Rows read from the database per query.
+/// Opinions read from the database per query.
 pub const BATCH: u64 = 5_000;
+/// Responses read per query: each comes with its answers and opinions, so fewer keep a batch (and the
+/// few batches queued for the writer) to a few megabytes.
+pub const RAW_BATCH: u64 = 1_000;
 
 /// A failure while exporting.
 #[derive(Debug, thiserror::Error)]
