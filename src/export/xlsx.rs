@@ -1,6 +1,7 @@
 //! The report workbook: 汇总, 单位×领域, 类别×领域, one sheet per area, 共现, 测评, 未归类, 原始数据, 说明.
-//! Large sheets stream in constant-memory mode (rows strictly in order); the small tables are ordinary
-//! sheets filled at the end, when the tallies are complete. Every text goes in with `write_string`, so a
+//! Large sheets stream in constant-memory mode (rows strictly in order): the eight area sheets and 未归类
+//! together, from one pass over the opinions, then 原始数据. The small tables are ordinary sheets filled at
+//! the end, when the tallies are complete. Every text goes in with `write_string`, so a
 //! text starting with = + - @ stays text.
 
 use super::sheet::{Col, SheetNames, StreamSheet, keep_parts_together, width_for};
