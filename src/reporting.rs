@@ -2,11 +2,10 @@
 //! them through a bounded channel to the xlsx/CSV writer on a blocking thread, so memory stays bounded.
 //! This file wires the store to `export/`, which itself knows neither the database nor the runtime.
 
-use crate::domain::area::AreaCode;
 use crate::domain::catalog::Catalog;
 use crate::domain::report::Scope;
 use crate::domain::report::raw::{Names, RawLayout};
-use crate::export::{BATCH, Context, ExportError, ExportParams, Feed, Format, Progress, csv, xlsx};
+use crate::export::{BATCH, Context, ExportError, ExportParams, Feed, Format, Progress, RAW_BATCH, csv, xlsx};
 use crate::store::Store;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -96,44 +95,28 @@ async fn read_all(
     let closed = || ExportError::Writer("the writer stopped early".into());
     let mut done = 0u64;
     if format == Format::Xlsx {
-        let mut after = 0;
-        loop {
-            let batch = store.opinion_facts(scope, after, BATCH).await?;
-            let Some(last) = batch.last().map(|b| b.0) else { break };
-            after = last;
-            done += batch.len() as u64;
-            tx.send(Feed::Facts(batch)).await.map_err(|_| closed())?;
-            progress(done, total);
-        }
-        for area in AreaCode::all() {
-            tx.send(Feed::AreaStart(area)).await.map_err(|_| closed())?;
-            for representative in [true, false] {
-                let mut after = 0;
-                loop {
-                    let batch = store.area_opinions(scope, area, representative, after, BATCH).await?;
-                    let Some(last) = batch.last().map(|b| b.id) else { break };
-                    after = last;
-                    done += batch.len() as u64;
-                    tx.send(Feed::Quoted(batch)).await.map_err(|_| closed())?;
-                    progress(done, total);
-                }
+        // Representative quotes head every area sheet, so they come first; then every other counted
+        // opinion in id order, once, for all eight area sheets and 未归类 at the same time.
+        for representative in [true, false] {
+            let mut after = 0;
+            loop {
+                let batch = if representative {
+                    store.representative_opinions(scope, after, BATCH).await?
+                } else {
+                    store.other_opinions(scope, after, BATCH).await?
+                };
+                let Some(last) = batch.last().map(|b| b.id) else { break };
+                after = last;
+                done += batch.len() as u64;
+                tx.send(Feed::Quoted(batch)).await.map_err(|_| closed())?;
+                progress(done, total);
             }
-        }
-        tx.send(Feed::UntaggedStart).await.map_err(|_| closed())?;
-        let mut after = 0;
-        loop {
-            let batch = store.untagged_opinions(scope, after, BATCH).await?;
-            let Some(last) = batch.last().map(|b| b.id) else { break };
-            after = last;
-            done += batch.len() as u64;
-            tx.send(Feed::Quoted(batch)).await.map_err(|_| closed())?;
-            progress(done, total);
         }
     }
     tx.send(Feed::RawStart).await.map_err(|_| closed())?;
     let mut after = 0;
     loop {
-        let batch = store.raw_responses(scope, after, BATCH).await?;
+        let batch = store.raw_responses(scope, after, RAW_BATCH).await?;
         let Some(last) = batch.last().map(|b| b.id) else { break };
         after = last;
         done += batch.len() as u64;

@@ -8,16 +8,18 @@ pub mod csv;
 pub mod sheet;
 pub mod xlsx;
 
-use crate::domain::area::AreaCode;
 use crate::domain::catalog::Catalog;
 use crate::domain::report::raw::{Names, RawLayout, RawResponse};
-use crate::domain::report::{OpinionFact, QuotedOpinion, Scope};
+use crate::domain::report::{QuotedOpinion, Scope};
 use crate::store::StoreError;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// Rows read from the database per query.
+/// Opinions read from the database per query.
 pub const BATCH: u64 = 5_000;
+/// Responses read per query: each comes with its answers and opinions, so fewer keep a batch (and the
+/// few batches queued for the writer) to a few megabytes.
+pub const RAW_BATCH: u64 = 1_000;
 
 /// A failure while exporting.
 #[derive(Debug, thiserror::Error)]
@@ -116,16 +118,12 @@ impl ExportParams {
 
 /// What the reader hands the writer, in order.
 pub enum Feed {
-    /// Opinions for the tallies.
-    Facts(Vec<(i64, OpinionFact)>),
-    /// The rows of one area sheet follow.
-    AreaStart(AreaCode),
-    /// Quoted opinions for the current area sheet or the 未归类 sheet.
+    /// Counted opinions: first the representative ones with areas, then every other one, each by id.
+    /// Each goes on the sheet of every area it carries, or on 未归类 when it has none.
     Quoted(Vec<QuotedOpinion>),
-    /// The 未归类 rows follow.
-    UntaggedStart,
     /// The 原始数据 rows follow.
     RawStart,
+    /// Responses with their opinions, which the tallies count too.
     Raw(Vec<RawResponse>),
 }
 

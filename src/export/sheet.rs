@@ -29,6 +29,10 @@ pub fn width_for<'a>(samples: impl IntoIterator<Item = &'a str>, min: f64, max: 
 
 /// Keeps a text within Excel's cell limit.
 pub fn clip(s: &str) -> &str {
+    // A text of at most that many bytes has at most that many characters: nothing to count.
+    if s.len() <= EXCEL_MAX_CHARS {
+        return s;
+    }
     match s.char_indices().nth(EXCEL_MAX_CHARS) {
         Some((i, _)) => &s[..i],
         None => s,
@@ -74,11 +78,13 @@ impl Col {
 }
 
 /// A constant-memory sheet written row by row, in order. When a sheet is full it continues on a new
-/// sheet named `…（续2）` with the same header, placed right after it.
+/// sheet named `…（续2）` with the same header; [`keep_parts_together`] then places it right after it.
 pub struct StreamSheet {
     base: String,
     cols: Vec<Col>,
     index: usize,
+    /// The workbook indices of every part, in order.
+    parts: Vec<usize>,
     part: u32,
     row: u32,
     max_rows: u32,
@@ -104,6 +110,7 @@ impl StreamSheet {
             base: base.to_owned(),
             cols,
             index: 0,
+            parts: Vec::new(),
             part: 1,
             row: 0,
             max_rows: max_rows.max(2),
@@ -118,6 +125,7 @@ impl StreamSheet {
 
     fn start_part(&mut self, wb: &mut Workbook, name: &str) -> Result<(), ExportError> {
         self.index = wb.worksheets_mut().len();
+        self.parts.push(self.index);
         let ws = wb.add_worksheet_with_constant_memory()?;
         ws.set_name(name)?;
         for (i, c) in self.cols.iter().enumerate() {
@@ -141,7 +149,12 @@ impl StreamSheet {
     ///
     /// # Errors
     /// When the workbook refuses the write.
-    pub fn row(&mut self, wb: &mut Workbook, names: &mut SheetNames, cells: &[String]) -> Result<(), ExportError> {
+    pub fn row<S: AsRef<str>>(
+        &mut self,
+        wb: &mut Workbook,
+        names: &mut SheetNames,
+        cells: &[S],
+    ) -> Result<(), ExportError> {
         if self.row >= self.max_rows {
             self.close_part(wb)?;
             self.part += 1;
@@ -150,6 +163,7 @@ impl StreamSheet {
         }
         let ws = wb.worksheet_from_index(self.index)?;
         for (i, cell) in cells.iter().enumerate() {
+            let cell = cell.as_ref();
             if cell.is_empty() {
                 continue;
             }
@@ -165,14 +179,51 @@ impl StreamSheet {
         Ok(())
     }
 
-    /// Sets the autofilter of the last part.
+    /// Sets the autofilter of the last part; gives the workbook indices of the parts.
     ///
     /// # Errors
     /// When the workbook refuses it.
-    pub fn close(mut self, wb: &mut Workbook) -> Result<u64, ExportError> {
+    pub fn close(mut self, wb: &mut Workbook) -> Result<Vec<usize>, ExportError> {
         self.close_part(wb)?;
-        Ok(self.written)
+        Ok(self.parts)
     }
+}
+
+/// Moves the continuation parts of streamed sheets (workbook indices, each list in order) right after the
+/// part they continue. Several sheets stream at once, so a continuation is added after sheets that must
+/// stay behind it. Call it once every sheet is written: indices change.
+pub fn keep_parts_together(wb: &mut Workbook, sheets: &[Vec<usize>]) {
+    let n = wb.worksheets_mut().len();
+    let mut follows: Vec<Option<usize>> = vec![None; n];
+    for parts in sheets {
+        for pair in parts.windows(2) {
+            if let Some(f) = follows.get_mut(pair[1]) {
+                *f = Some(pair[0]);
+            }
+        }
+    }
+    if follows.iter().all(Option::is_none) {
+        return;
+    }
+    let mut next: Vec<Option<usize>> = vec![None; n];
+    for (part, before) in follows.iter().enumerate() {
+        if let Some(b) = before {
+            next[*b] = Some(part);
+        }
+    }
+    let mut order = Vec::with_capacity(n);
+    for first in (0..n).filter(|i| follows[*i].is_none()) {
+        let mut at = Some(first);
+        while let Some(i) = at {
+            order.push(i);
+            at = next[i];
+        }
+    }
+    let mut slots: Vec<Option<rust_xlsxwriter::Worksheet>> =
+        std::mem::take(wb.worksheets_mut()).into_iter().map(Some).collect();
+    let mut sheets: Vec<_> = order.into_iter().filter_map(|i| slots[i].take()).collect();
+    sheets.extend(slots.into_iter().flatten());
+    *wb.worksheets_mut() = sheets;
 }
 
 #[cfg(test)]

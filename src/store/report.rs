@@ -1,6 +1,11 @@
 //! The rows an export reads, in keyset batches so memory stays bounded however many opinions there are:
-//! counts first (for progress), then opinions for the tallies, the opinions of each area, the untagged
-//! ones, and the responses with their answers, tags and notes. Works the same on SQLite and PostgreSQL.
+//! counts first (for progress), then the representative opinions, every other counted opinion (each read
+//! once, whatever its number of areas), and the responses with their answers and opinions (areas, state,
+//! notes). Works the same on SQLite and PostgreSQL.
+//!
+//! Each batch comes back from the database as one JSON text (an array of rows, nested lists inside), not as
+//! thousands of driver rows: every driver row costs a hand-off between the SQLite worker thread and the
+//! runtime, and those hand-offs, not SQLite, were most of an export's time.
 
 use super::entities::form_version;
 use super::{Result, Store, StoreError};
@@ -8,47 +13,56 @@ use crate::domain::area::AreaCode;
 use crate::domain::form::FormDef;
 use crate::domain::form::answers::Answer;
 use crate::domain::report::raw::{RawOpinion, RawResponse};
-use crate::domain::report::{AreaSet, OpinionFact, QuotedOpinion, Scope};
+use crate::domain::report::{AreaSet, QuotedOpinion, Scope};
 use crate::domain::tagging::OpinionState;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QueryResult, Statement, Value,
-};
-use std::collections::HashMap;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement, Value};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
-/// How many rows each part of an export has, counted before it starts.
+/// How many rows an export reads, counted before it starts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReportCounts {
     pub opinions: u64,
-    /// Tag assignments of counted (not 无效) opinions: the rows of the eight area sheets together.
-    pub area_rows: u64,
-    pub untagged: u64,
+    /// Opinions not marked 无效: the rows of the area sheets and 未归类, each read once.
+    pub counted: u64,
     pub responses: u64,
 }
 
 impl ReportCounts {
-    /// Rows an xlsx export reads in all, for a progress bar.
+    /// Rows an xlsx export reads in all, for a progress bar (every opinion also comes with its response).
     pub fn xlsx_work(&self) -> u64 {
-        self.opinions + self.area_rows + self.untagged + self.responses
+        self.counted + self.responses
     }
 }
 
+/// How a scope condition may be evaluated.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    /// Any index may serve it (counts).
+    Indexed,
+    /// The query walks the table by id: on SQLite the scope columns are written `+col`, so the planner
+    /// keeps to the id order instead of taking the (form_slug, …) index and sorting everything after the
+    /// keyset position again for every batch (quadratic in the table size).
+    ById,
+}
+
 /// Appends the scope's conditions on table alias `t` (which has form_slug, submitted_at, unit_code).
-fn scope_sql(t: &str, scope: &Scope, values: &mut Vec<Value>) -> String {
+fn scope_sql(t: &str, scope: &Scope, values: &mut Vec<Value>, plus: &str) -> String {
     let mut parts = Vec::new();
     if !scope.forms.is_empty() {
-        parts.push(format!("{t}.form_slug IN ({})", marks(scope.forms.len())));
+        parts.push(format!("{plus}{t}.form_slug IN ({})", marks(scope.forms.len())));
         values.extend(scope.forms.iter().map(|f| Value::from(f.clone())));
     }
     if let Some(ms) = scope.from_ms() {
-        parts.push(format!("{t}.submitted_at >= ?"));
+        parts.push(format!("{plus}{t}.submitted_at >= ?"));
         values.push(ms.into());
     }
     if let Some(ms) = scope.until_ms() {
-        parts.push(format!("{t}.submitted_at < ?"));
+        parts.push(format!("{plus}{t}.submitted_at < ?"));
         values.push(ms.into());
     }
     if !scope.units.is_empty() {
-        parts.push(format!("{t}.unit_code IN ({})", marks(scope.units.len())));
+        parts.push(format!("{plus}{t}.unit_code IN ({})", marks(scope.units.len())));
         values.extend(scope.units.iter().map(|u| Value::from(u.clone())));
     }
     if parts.is_empty() { "1 = 1".into() } else { parts.join(" AND ") }
@@ -62,20 +76,49 @@ fn state_of(s: &str) -> Result<OpinionState> {
     OpinionState::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unknown opinion state {s}")))
 }
 
-/// Areas from a `group_concat` of codes (`"1,7"`); every export row carries them so no second query is
-/// needed (each row through sqlx costs a thread hand-off, so fewer rows is the main lever).
-fn areas_of(list: Option<String>) -> Result<AreaSet> {
+fn areas_of(codes: Option<Vec<i64>>) -> Result<AreaSet> {
     let mut set = AreaSet::default();
-    for code in list.as_deref().unwrap_or_default().split(',').filter(|c| !c.is_empty()) {
-        let n: i64 = code.trim().parse().map_err(|_| StoreError::Corrupt(format!("area list {code}")))?;
+    for n in codes.unwrap_or_default() {
         set.insert(AreaCode::try_from(n).map_err(StoreError::Corrupt)?);
     }
     Ok(set)
 }
 
-/// Separators for answers packed into one text per response: JSON escapes both control characters.
-const FIELD: &str = "\u{1f}";
-const RECORD: &str = "\u{1e}";
+/// A quoted opinion as the batch JSON carries it: id, receipt, form, question, unit, category, text,
+/// representative (0/1), state, submitted_at, area codes.
+#[derive(Deserialize)]
+struct QuotedRow(
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    i64,
+    String,
+    i64,
+    Option<Vec<i64>>,
+);
+
+/// An opinion inside a response row: state, area codes, notes as (author, text).
+#[derive(Deserialize)]
+struct RawOpinionRow(String, Option<Vec<i64>>, Option<Vec<(String, String)>>);
+
+/// A response: id, receipt, form, version, unit, category, submitted_at, answers as (question, JSON value),
+/// opinions.
+#[derive(Deserialize)]
+struct RawRow(
+    i64,
+    String,
+    String,
+    i64,
+    Option<String>,
+    Option<String>,
+    i64,
+    Option<Vec<(String, String)>>,
+    Option<Vec<RawOpinionRow>>,
+);
 
 impl Store {
     /// A statement with `?` placeholders, numbered `$1…` on PostgreSQL.
@@ -99,21 +142,41 @@ impl Store {
         Statement::from_sql_and_values(backend, sql, values)
     }
 
-    /// The string-aggregate function: `group_concat` on SQLite, `string_agg` on PostgreSQL.
-    fn agg(&self) -> &'static str {
-        if self.is_sqlite() { "group_concat" } else { "string_agg" }
+    fn scope_sql(&self, t: &str, scope: &Scope, values: &mut Vec<Value>, scan: Scan) -> String {
+        let plus = if scan == Scan::ById && self.is_sqlite() { "+" } else { "" };
+        scope_sql(t, scope, values, plus)
     }
 
-    /// A subquery giving an opinion's area codes as `"1,7"`.
+    /// A correlated subquery giving the rows of `from` as a JSON array of arrays of `cols`, in `order`
+    /// (NULL on PostgreSQL when there are none).
+    fn json_list(&self, cols: &str, order: &str, from: &str) -> String {
+        if self.is_sqlite() {
+            format!("(SELECT json_group_array(json_array({cols}) ORDER BY {order}) FROM {from})")
+        } else {
+            format!("(SELECT json_agg(json_build_array({cols}) ORDER BY {order}) FROM {from})")
+        }
+    }
+
+    /// A subquery giving an opinion's area codes as a JSON array.
     fn areas_sql(&self, opinion: &str) -> String {
-        format!(
-            "(SELECT {}(CAST(t2.area_code AS TEXT), ',') FROM tag_assignments t2 WHERE t2.opinion_id = {opinion})",
-            self.agg()
-        )
+        let agg = if self.is_sqlite() { "json_group_array" } else { "json_agg" };
+        format!("(SELECT {agg}(t2.area_code) FROM tag_assignments t2 WHERE t2.opinion_id = {opinion})")
     }
 
-    async fn rows(&self, sql: &str, values: Vec<Value>) -> Result<Vec<QueryResult>> {
-        Ok(self.db().query_all_raw(self.stmt(sql, values)).await?)
+    /// Runs `inner` (a batch query whose rows are `b`) and returns its rows, built from `cols`, parsed from
+    /// the one JSON text the database returns.
+    async fn json_batch<T: DeserializeOwned>(&self, cols: &str, inner: &str, values: Vec<Value>) -> Result<Vec<T>> {
+        let sql = if self.is_sqlite() {
+            format!("SELECT json_group_array(json_array({cols})) FROM ({inner}) b")
+        } else {
+            format!("SELECT CAST(json_agg(json_build_array({cols})) AS TEXT) FROM ({inner}) b")
+        };
+        let row = self.db().query_one_raw(self.stmt(&sql, values)).await?;
+        let text: Option<String> = row.map(|r| r.try_get_by_index(0)).transpose()?.flatten();
+        match text {
+            None => Ok(Vec::new()),
+            Some(t) => serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("export batch: {e}"))),
+        }
     }
 
     async fn count(&self, sql: &str, values: Vec<Value>) -> Result<u64> {
@@ -128,30 +191,14 @@ impl Store {
     /// On a database failure.
     pub async fn report_counts(&self, scope: &Scope) -> Result<ReportCounts> {
         let mut v = Vec::new();
-        let w = scope_sql("o", scope, &mut v);
+        let w = self.scope_sql("o", scope, &mut v, Scan::Indexed);
         let opinions = self.count(&format!("SELECT COUNT(*) FROM opinions o WHERE {w}"), v.clone()).await?;
-        let area_rows = self
-            .count(
-                &format!(
-                    "SELECT COUNT(*) FROM tag_assignments t JOIN opinions o ON o.id = t.opinion_id \
-                     WHERE o.state <> 'invalid' AND {w}"
-                ),
-                v.clone(),
-            )
-            .await?;
-        let untagged = self
-            .count(
-                &format!(
-                    "SELECT COUNT(*) FROM opinions o WHERE o.state <> 'invalid' AND NOT EXISTS \
-                     (SELECT 1 FROM tag_assignments t WHERE t.opinion_id = o.id) AND {w}"
-                ),
-                v,
-            )
-            .await?;
+        let counted =
+            self.count(&format!("SELECT COUNT(*) FROM opinions o WHERE o.state <> 'invalid' AND {w}"), v).await?;
         let mut v = Vec::new();
-        let w = scope_sql("r", scope, &mut v);
+        let w = self.scope_sql("r", scope, &mut v, Scan::Indexed);
         let responses = self.count(&format!("SELECT COUNT(*) FROM responses r WHERE {w}"), v).await?;
-        Ok(ReportCounts { opinions, area_rows, untagged, responses })
+        Ok(ReportCounts { opinions, counted, responses })
     }
 
     /// Every stored definition of the given forms, newest first: (version id, definition).
@@ -173,106 +220,70 @@ impl Store {
             .collect()
     }
 
-    /// The next batch of opinions (after id `after`) with their areas, for the tallies.
+    /// The next batch (after id `after`) of counted opinions in scope that are representative and carry an
+    /// area: the first rows of their area sheets.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn opinion_facts(&self, scope: &Scope, after: i64, limit: u64) -> Result<Vec<(i64, OpinionFact)>> {
-        let mut v = Vec::new();
-        let w = scope_sql("o", scope, &mut v);
+    pub async fn representative_opinions(&self, scope: &Scope, after: i64, limit: u64) -> Result<Vec<QuotedOpinion>> {
+        let mut v = vec![Value::from(true)];
+        let w = self.scope_sql("o", scope, &mut v, Scan::ById);
         v.push(after.into());
         v.push((limit as i64).into());
-        let rows = self
-            .rows(
-                &format!(
-                    "SELECT o.id, o.response_id, o.unit_code, o.category_code, o.state, {} FROM opinions o \
-                     WHERE {w} AND o.id > ? ORDER BY o.id LIMIT ?",
-                    self.areas_sql("o.id")
-                ),
-                v,
-            )
-            .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let state: String = r.try_get_by_index(4)?;
-            out.push((
-                r.try_get_by_index::<i64>(0)?,
-                OpinionFact {
-                    response_id: r.try_get_by_index(1)?,
-                    unit: r.try_get_by_index(2)?,
-                    category: r.try_get_by_index(3)?,
-                    state: state_of(&state)?,
-                    areas: areas_of(r.try_get_by_index(5)?)?,
-                },
-            ));
-        }
-        Ok(out)
-    }
-
-    /// The next batch of counted opinions tagged with `area` (representative ones, or the others), by id.
-    ///
-    /// # Errors
-    /// On a database failure.
-    pub async fn area_opinions(
-        &self,
-        scope: &Scope,
-        area: AreaCode,
-        representative: bool,
-        after: i64,
-        limit: u64,
-    ) -> Result<Vec<QuotedOpinion>> {
-        let mut v = vec![Value::from(i16::from(area.get())), representative.into()];
-        let w = scope_sql("o", scope, &mut v);
-        v.push(after.into());
-        v.push((limit as i64).into());
-        let sql = format!(
-            "SELECT o.id, r.receipt, o.form_slug, o.question_id, o.unit_code, o.category_code, o.text, \
-             o.representative, o.state, o.submitted_at, {} FROM tag_assignments t \
-             JOIN opinions o ON o.id = t.opinion_id JOIN responses r ON r.id = o.response_id \
-             WHERE t.area_code = ? AND o.representative = ? AND o.state <> 'invalid' AND {w} \
-             AND t.opinion_id > ? ORDER BY t.opinion_id LIMIT ?",
-            self.areas_sql("o.id")
-        );
-        self.quoted(&sql, v).await
-    }
-
-    /// The next batch of counted opinions with no area yet, by id.
-    ///
-    /// # Errors
-    /// On a database failure.
-    pub async fn untagged_opinions(&self, scope: &Scope, after: i64, limit: u64) -> Result<Vec<QuotedOpinion>> {
-        let mut v = Vec::new();
-        let w = scope_sql("o", scope, &mut v);
-        v.push(after.into());
-        v.push((limit as i64).into());
-        let sql = format!(
-            "SELECT o.id, r.receipt, o.form_slug, o.question_id, o.unit_code, o.category_code, o.text, \
-             o.representative, o.state, o.submitted_at, CAST(NULL AS TEXT) FROM opinions o JOIN responses r ON r.id = o.response_id \
-             WHERE o.state <> 'invalid' AND NOT EXISTS (SELECT 1 FROM tag_assignments t WHERE t.opinion_id = o.id) \
+        let inner = format!(
+            "SELECT {QUOTED_COLUMNS} FROM opinions o JOIN responses r ON r.id = o.response_id \
+             WHERE o.representative = ? AND o.state <> 'invalid' \
+             AND EXISTS (SELECT 1 FROM tag_assignments t WHERE t.opinion_id = o.id) \
              AND {w} AND o.id > ? ORDER BY o.id LIMIT ?"
         );
-        self.quoted(&sql, v).await
+        self.quoted(&inner, v).await
     }
 
-    async fn quoted(&self, sql: &str, values: Vec<Value>) -> Result<Vec<QuotedOpinion>> {
-        let mut out = Vec::new();
-        for r in self.rows(sql, values).await? {
-            let state: String = r.try_get_by_index(8)?;
-            out.push(QuotedOpinion {
-                id: r.try_get_by_index(0)?,
-                receipt: r.try_get_by_index(1)?,
-                form_slug: r.try_get_by_index(2)?,
-                question_id: r.try_get_by_index(3)?,
-                unit: r.try_get_by_index(4)?,
-                category: r.try_get_by_index(5)?,
-                text: r.try_get_by_index(6)?,
-                representative: r.try_get_by_index(7)?,
-                state: state_of(&state)?,
-                submitted_at: r.try_get_by_index(9)?,
-                areas: areas_of(r.try_get_by_index(10)?)?,
-            });
-        }
-        Ok(out)
+    /// The next batch (after id `after`) of every other counted opinion in scope: those with areas go on
+    /// their area sheets after the representative ones, those without on 未归类.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn other_opinions(&self, scope: &Scope, after: i64, limit: u64) -> Result<Vec<QuotedOpinion>> {
+        let mut v = vec![Value::from(false)];
+        let w = self.scope_sql("o", scope, &mut v, Scan::ById);
+        v.push(after.into());
+        v.push((limit as i64).into());
+        let inner = format!(
+            "SELECT {QUOTED_COLUMNS} FROM opinions o JOIN responses r ON r.id = o.response_id \
+             WHERE o.state <> 'invalid' AND (o.representative = ? \
+             OR NOT EXISTS (SELECT 1 FROM tag_assignments t WHERE t.opinion_id = o.id)) \
+             AND {w} AND o.id > ? ORDER BY o.id LIMIT ?"
+        );
+        self.quoted(&inner, v).await
+    }
+
+    /// Reads a batch of [`QUOTED_COLUMNS`] rows with their areas.
+    async fn quoted(&self, inner: &str, values: Vec<Value>) -> Result<Vec<QuotedOpinion>> {
+        let cols = format!(
+            "b.id, b.receipt, b.form_slug, b.question_id, b.unit_code, b.category_code, b.body, b.rep, b.state, \
+             b.submitted_at, {}",
+            self.areas_sql("b.id")
+        );
+        let mut rows: Vec<QuotedRow> = self.json_batch(&cols, inner, values).await?;
+        rows.sort_by_key(|r| r.0);
+        rows.into_iter()
+            .map(|r| {
+                Ok(QuotedOpinion {
+                    id: r.0,
+                    receipt: r.1,
+                    form_slug: r.2,
+                    question_id: r.3,
+                    unit: r.4,
+                    category: r.5,
+                    text: r.6,
+                    representative: r.7 != 0,
+                    state: state_of(&r.8)?,
+                    submitted_at: r.9,
+                    areas: areas_of(r.10)?,
+                })
+            })
+            .collect()
     }
 
     /// The next batch of responses (after id `after`) with answers, their opinions' areas, states and notes.
@@ -281,91 +292,65 @@ impl Store {
     /// # Errors
     /// On a database failure, or `Corrupt` when a stored answer no longer parses.
     pub async fn raw_responses(&self, scope: &Scope, after: i64, limit: u64) -> Result<Vec<RawResponse>> {
-        let mut v: Vec<Value> = vec![FIELD.into(), RECORD.into()];
-        let w = scope_sql("r", scope, &mut v);
+        let mut v: Vec<Value> = Vec::new();
+        let w = self.scope_sql("r", scope, &mut v, Scan::ById);
         v.push(after.into());
         v.push((limit as i64).into());
-        let agg = self.agg();
-        let rows = self
-            .rows(
-                &format!(
-                    "SELECT r.id, r.receipt, r.form_slug, r.form_version_id, r.unit_code, r.category_code, \
-                     r.submitted_at, (SELECT {agg}(a.question_id || ? || a.value, ? ORDER BY a.id) FROM answers a \
-                     WHERE a.response_id = r.id) FROM responses r WHERE {w} AND r.id > ? ORDER BY r.id LIMIT ?"
-                ),
-                v,
-            )
-            .await?;
+        let inner = format!(
+            "SELECT r.id, r.receipt, r.form_slug, r.form_version_id, r.unit_code, r.category_code, r.submitted_at \
+             FROM responses r WHERE {w} AND r.id > ? ORDER BY r.id LIMIT ?"
+        );
+        let notes = self.json_list("n.author, n.text", "n.id", "opinion_notes n WHERE n.opinion_id = o.id");
+        let opinions = self.json_list(
+            &format!("o.state, {}, {notes}", self.areas_sql("o.id")),
+            "o.id",
+            "opinions o WHERE o.response_id = b.id",
+        );
+        let answers = self.json_list("a.question_id, a.value", "a.id", "answers a WHERE a.response_id = b.id");
+        let cols = format!(
+            "b.id, b.receipt, b.form_slug, b.form_version_id, b.unit_code, b.category_code, b.submitted_at, \
+             {answers}, {opinions}"
+        );
+        let mut rows: Vec<RawRow> = self.json_batch(&cols, &inner, v).await?;
+        rows.sort_by_key(|r| r.0);
         let mut out = Vec::with_capacity(rows.len());
-        let mut at: HashMap<i64, usize> = HashMap::with_capacity(rows.len());
         for r in rows {
-            let id: i64 = r.try_get_by_index(0)?;
-            let packed: Option<String> = r.try_get_by_index(7)?;
+            let id = r.0;
             let mut answers = Vec::new();
-            for rec in packed.as_deref().unwrap_or_default().split(RECORD).filter(|x| !x.is_empty()) {
-                let (q, value) =
-                    rec.split_once(FIELD).ok_or_else(|| StoreError::Corrupt(format!("answer of response {id}")))?;
-                let parsed: Answer = serde_json::from_str(value)
+            for (q, value) in r.7.unwrap_or_default() {
+                let parsed: Answer = serde_json::from_str(&value)
                     .map_err(|e| StoreError::Corrupt(format!("answer of response {id}: {e}")))?;
-                answers.push((q.to_owned(), parsed));
+                answers.push((q, parsed));
             }
-            at.insert(id, out.len());
-            out.push(RawResponse {
-                id,
-                receipt: r.try_get_by_index(1)?,
-                form_slug: r.try_get_by_index(2)?,
-                form_version_id: r.try_get_by_index(3)?,
-                unit: r.try_get_by_index(4)?,
-                category: r.try_get_by_index(5)?,
-                submitted_at: r.try_get_by_index(6)?,
-                answers,
-                opinions: Vec::new(),
-            });
-        }
-        let (Some(first), Some(last)) = (out.first().map(|r| r.id), out.last().map(|r| r.id)) else {
-            return Ok(out);
-        };
-        // Opinions of the batch by a range on response_id (in scope or not; those out of scope are skipped).
-        let mut opinion_at: HashMap<i64, (usize, usize)> = HashMap::new();
-        for o in self
-            .rows(
-                &format!(
-                    "SELECT o.id, o.response_id, o.state, {} FROM opinions o \
-                     WHERE o.response_id >= ? AND o.response_id <= ? ORDER BY o.id",
-                    self.areas_sql("o.id")
-                ),
-                vec![first.into(), last.into()],
-            )
-            .await?
-        {
-            let rid: i64 = o.try_get_by_index(1)?;
-            let state: String = o.try_get_by_index(2)?;
-            if let Some(i) = at.get(&rid) {
-                opinion_at.insert(o.try_get_by_index(0)?, (*i, out[*i].opinions.len()));
-                out[*i].opinions.push(RawOpinion {
-                    areas: areas_of(o.try_get_by_index(3)?)?,
-                    state: state_of(&state)?,
-                    notes: Vec::new(),
+            let mut opinions = Vec::new();
+            for o in r.8.unwrap_or_default() {
+                opinions.push(RawOpinion {
+                    areas: areas_of(o.1)?,
+                    state: state_of(&o.0)?,
+                    notes: o
+                        .2
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(author, text)| format!("{author}：{text}"))
+                        .collect(),
                 });
             }
-        }
-        if opinion_at.is_empty() {
-            return Ok(out);
-        }
-        for n in self
-            .rows(
-                "SELECT n.opinion_id, n.author, n.text FROM opinion_notes n JOIN opinions o ON o.id = n.opinion_id \
-                 WHERE o.response_id >= ? AND o.response_id <= ? ORDER BY n.id",
-                vec![first.into(), last.into()],
-            )
-            .await?
-        {
-            if let Some((i, j)) = opinion_at.get(&n.try_get_by_index::<i64>(0)?) {
-                let author: String = n.try_get_by_index(1)?;
-                let text: String = n.try_get_by_index(2)?;
-                out[*i].opinions[*j].notes.push(format!("{author}：{text}"));
-            }
+            out.push(RawResponse {
+                id,
+                receipt: r.1,
+                form_slug: r.2,
+                form_version_id: r.3,
+                unit: r.4,
+                category: r.5,
+                submitted_at: r.6,
+                answers,
+                opinions,
+            });
         }
         Ok(out)
     }
 }
+
+/// The columns of a quoted opinion, named as [`Store::quoted`] reads them from the batch.
+const QUOTED_COLUMNS: &str = "o.id, r.receipt, o.form_slug, o.question_id, o.unit_code, o.category_code, \
+    o.text AS body, CASE WHEN o.representative THEN 1 ELSE 0 END AS rep, o.state, o.submitted_at";

@@ -53,6 +53,20 @@ impl TestApp {
         self.store().set_tags(opinion, &areas, |_| TagSource::Typed, &Actor::system("test")).await.unwrap();
     }
 
+    /// Exports zhengqiu as xlsx through `reporting::run`, every sheet continuing after `max_rows` rows.
+    async fn export_with_row_limit(&self, max_rows: u32) -> Vec<u8> {
+        let params = ExportParams {
+            scope: Scope { forms: vec!["zhengqiu".into()], ..Default::default() },
+            format: Format::Xlsx,
+            small_cell_k: 5,
+            generated_at: 1_795_000_000_000,
+        };
+        let path = self.dir.path().join(format!("limit-{max_rows}.xlsx"));
+        let catalog = Arc::new(self.state.forms().catalog.clone());
+        wenji::reporting::run(self.store(), catalog, params, &path, max_rows, Arc::new(|_, _| {})).await.unwrap();
+        std::fs::read(&path).unwrap()
+    }
+
     /// Runs an export through the web as `client` and returns the downloaded bytes.
     async fn export_via_web(&self, client: &reqwest::Client, csrf: &str, format: &str) -> Vec<u8> {
         let r = client
@@ -297,16 +311,7 @@ async fn a_sheet_over_the_row_limit_continues_on_a_second_sheet() {
     for i in 0..7 {
         app.submit_opinion(&format!("第 {i} 条意见")).await;
     }
-    let params = ExportParams {
-        scope: Scope { forms: vec!["zhengqiu".into()], ..Default::default() },
-        format: Format::Xlsx,
-        small_cell_k: 5,
-        generated_at: 1_795_000_000_000,
-    };
-    let path = app.dir.path().join("small-limit.xlsx");
-    let catalog = Arc::new(app.state.forms().catalog.clone());
-    wenji::reporting::run(app.store(), catalog, params, &path, 4, Arc::new(|_, _| {})).await.unwrap();
-    let bytes = std::fs::read(&path).unwrap();
+    let bytes = app.export_with_row_limit(4).await;
     let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.clone())).unwrap();
     let names = wb.sheet_names();
     let at = names.iter().position(|n| n == "原始数据").unwrap();
@@ -321,4 +326,39 @@ async fn a_sheet_over_the_row_limit_continues_on_a_second_sheet() {
         })
         .sum();
     assert_eq!(rows, 7, "no row is cut");
+}
+
+#[tokio::test]
+async fn area_sheets_streamed_together_keep_each_continuation_right_after_its_sheet() {
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(app.submit_via_unit("jg-bgs", &format!("第 {i} 条意见")).await);
+    }
+    for (i, id) in ids.iter().take(5).enumerate() {
+        app.tag(*id, if i % 2 == 1 { &[1, 2] } else { &[1] }).await;
+    }
+    app.store().set_representative(ids[4], true, &Actor::system("test")).await.unwrap();
+    let bytes = app.export_with_row_limit(3).await;
+    let catalog = &app.state.forms().catalog;
+    let wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.clone())).unwrap();
+    let area_names: Vec<String> = catalog.areas.iter().map(|a| format!("{} {}", a.code, a.name)).collect();
+    let mut expected: Vec<String> = ["汇总", "单位×领域", "类别×领域"].map(String::from).to_vec();
+    expected.extend([area_names[0].clone(), format!("{}（续2）", area_names[0]), format!("{}（续3）", area_names[0])]);
+    expected.extend(area_names[1..].iter().cloned());
+    expected
+        .extend(["共现", "测评", "未归类", "原始数据", "原始数据（续2）", "原始数据（续3）", "说明"].map(String::from));
+    assert_eq!(wb.sheet_names(), expected);
+    let quotes: Vec<Data> =
+        [area_names[0].clone(), format!("{}（续2）", area_names[0]), format!("{}（续3）", area_names[0])]
+            .iter()
+            .flat_map(|n| sheet(&bytes, n).rows().skip(1).map(|r| r[0].clone()).collect::<Vec<_>>())
+            .collect();
+    let want: Vec<Data> = [4, 0, 1, 2, 3].iter().map(|i| Data::String(format!("第 {i} 条意见"))).collect();
+    assert_eq!(quotes, want, "the representative quote first, then by submission, over three parts");
+    let second = sheet(&bytes, &area_names[1]);
+    assert_eq!(second.height() - 1, 2);
+    assert_eq!(second.rows().nth(1).unwrap()[6], Data::String(catalog.areas.name(area(1)).into()), "other areas");
+    let untagged = sheet(&bytes, "未归类");
+    assert_eq!(untagged.rows().skip(1).map(|r| r[0].clone()).collect::<Vec<_>>(), [Data::String("第 5 条意见".into())]);
 }

@@ -10,7 +10,7 @@ pub mod raw;
 use super::area::AreaCode;
 use super::form::{Choice, QuestionKind};
 use super::tagging::OpinionState;
-use chrono::{DateTime, NaiveDate, TimeZone};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike};
 use std::collections::BTreeMap;
 
 /// The set of areas an opinion is tagged with, as a bit mask.
@@ -20,6 +20,10 @@ pub struct AreaSet(u8);
 impl AreaSet {
     pub fn insert(&mut self, a: AreaCode) {
         self.0 |= 1 << a.index();
+    }
+    /// The set without `a`.
+    pub fn without(self, a: AreaCode) -> AreaSet {
+        AreaSet(self.0 & !(1 << a.index()))
     }
     pub fn contains(self, a: AreaCode) -> bool {
         self.0 & (1 << a.index()) != 0
@@ -78,17 +82,24 @@ fn day_start_ms(d: NaiveDate) -> i64 {
 
 /// A stored timestamp as the bureau reads it: `2026-11-26 15:30` in China Standard Time.
 pub fn local_time(ms: i64) -> String {
-    DateTime::from_timestamp_millis(ms)
-        .map(|t| t.with_timezone(&super::form::check::bureau_offset()).format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default()
+    let Some(t) = DateTime::from_timestamp_millis(ms).map(|t| t.with_timezone(&super::form::check::bureau_offset()))
+    else {
+        return String::new();
+    };
+    // Written out by hand (an export formats a million of them); chrono's `%Y` for other years.
+    if (0..=9999).contains(&t.year()) {
+        format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), t.month(), t.day(), t.hour(), t.minute())
+    } else {
+        t.format("%Y-%m-%d %H:%M").to_string()
+    }
 }
 
-/// One opinion as the counts see it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OpinionFact {
+/// One opinion as the counts see it (unit and category are its response's).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OpinionFact<'a> {
     pub response_id: i64,
-    pub unit: Option<String>,
-    pub category: Option<String>,
+    pub unit: Option<&'a str>,
+    pub category: Option<&'a str>,
     pub state: OpinionState,
     pub areas: AreaSet,
 }
@@ -221,7 +232,7 @@ pub struct Tally {
 
 impl Tally {
     /// Counts one opinion.
-    pub fn opinion(&mut self, o: &OpinionFact) {
+    pub fn opinion(&mut self, o: &OpinionFact<'_>) {
         let r = &mut self.report;
         r.opinions += 1;
         r.by_state[OpinionState::ALL.iter().position(|s| *s == o.state).unwrap_or(0)] += 1;
@@ -229,9 +240,9 @@ impl Tally {
             return;
         }
         r.tagged += 1;
-        let unit = r.by_unit.entry(o.unit.clone()).or_default();
+        let unit = r.by_unit.entry(o.unit.map(str::to_owned)).or_default();
         unit.tagged += 1;
-        let cat = r.by_category.entry(o.category.clone()).or_default();
+        let cat = r.by_category.entry(o.category.map(str::to_owned)).or_default();
         cat.tagged += 1;
         for a in o.areas.iter() {
             let i = a.index();
@@ -281,11 +292,11 @@ mod tests {
         AreaCode::try_from(n).unwrap()
     }
 
-    fn fact(resp: i64, unit: &str, state: OpinionState, areas: &[i64]) -> OpinionFact {
+    fn fact<'a>(resp: i64, unit: &'a str, state: OpinionState, areas: &[i64]) -> OpinionFact<'a> {
         OpinionFact {
             response_id: resp,
-            unit: Some(unit.into()),
-            category: Some("qz".into()),
+            unit: Some(unit),
+            category: Some("qz"),
             state,
             areas: areas.iter().map(|n| a(*n)).collect(),
         }
@@ -335,6 +346,18 @@ mod tests {
         };
         assert_eq!(s.until_ms().unwrap() - s.from_ms().unwrap(), 86_400_000);
         assert_eq!(local_time(s.from_ms().unwrap()), "2026-11-26 00:00");
+    }
+
+    #[test]
+    fn local_time_reads_like_chrono_formats_it() {
+        for ms in [0, 1_795_000_123_456, -62_000_000_000_000, 253_402_300_800_000, -1, 86_399_999] {
+            let want = DateTime::from_timestamp_millis(ms)
+                .map(|t| {
+                    t.with_timezone(&crate::domain::form::check::bureau_offset()).format("%Y-%m-%d %H:%M").to_string()
+                })
+                .unwrap();
+            assert_eq!(local_time(ms), want, "{ms}");
+        }
     }
 
     #[test]

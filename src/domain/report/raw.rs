@@ -7,6 +7,7 @@ use crate::domain::area::Areas;
 use crate::domain::form::answers::Answer;
 use crate::domain::form::{FormDef, QuestionKind};
 use crate::domain::tagging::OpinionState;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 /// One opinion of a response, as the raw sheet shows it.
@@ -53,24 +54,33 @@ impl Names {
             areas: areas.iter().map(|a| a.name.clone()).collect(),
         }
     }
-    pub fn unit(&self, code: Option<&str>) -> String {
+    /// A unit's name (the code itself when unknown).
+    pub fn unit<'a>(&'a self, code: Option<&'a str>) -> &'a str {
         match code {
-            None => "（未指定单位）".into(),
-            Some(c) => self.units.get(c).cloned().unwrap_or_else(|| c.to_owned()),
+            None => "（未指定单位）",
+            Some(c) => self.units.get(c).map_or(c, String::as_str),
         }
     }
-    pub fn category(&self, code: Option<&str>) -> String {
+    /// A respondent category's label (the code itself when unknown).
+    pub fn category<'a>(&'a self, code: Option<&'a str>) -> &'a str {
         match code {
-            None => "（未选择类别）".into(),
-            Some(c) => self.categories.get(c).cloned().unwrap_or_else(|| c.to_owned()),
+            None => "（未选择类别）",
+            Some(c) => self.categories.get(c).map_or(c, String::as_str),
         }
     }
     /// Area names joined with 、, e.g. `理论学习、工作效能`.
     pub fn areas(&self, set: AreaSet) -> String {
-        set.iter()
-            .map(|a| self.areas.get(a.index()).cloned().unwrap_or_else(|| a.to_string()))
-            .collect::<Vec<_>>()
-            .join("、")
+        let mut out = String::new();
+        for a in set.iter() {
+            if !out.is_empty() {
+                out.push('、');
+            }
+            match self.areas.get(a.index()) {
+                Some(name) => out.push_str(name),
+                None => out.push_str(&a.to_string()),
+            }
+        }
+        out
     }
 }
 
@@ -155,7 +165,7 @@ impl RawLayout {
     }
 
     /// The cells of one response, in header order.
-    pub fn cells(&self, r: &RawResponse, names: &Names) -> Vec<String> {
+    pub fn cells<'a>(&'a self, r: &'a RawResponse, names: &'a Names) -> Vec<Cow<'a, str>> {
         let answer = |i: usize| {
             let (slug, id, _) = &self.questions[i];
             if slug != &r.form_slug {
@@ -166,21 +176,21 @@ impl RawLayout {
         self.columns
             .iter()
             .map(|c| match c {
-                Column::Receipt => r.receipt.clone(),
-                Column::Form => self.titles.get(&r.form_slug).cloned().unwrap_or_else(|| r.form_slug.clone()),
-                Column::Unit => names.unit(r.unit.as_deref()),
-                Column::Category => names.category(r.category.as_deref()),
-                Column::SubmittedAt => local_time(r.submitted_at),
+                Column::Receipt => Cow::Borrowed(r.receipt.as_str()),
+                Column::Form => Cow::Borrowed(self.titles.get(&r.form_slug).unwrap_or(&r.form_slug).as_str()),
+                Column::Unit => Cow::Borrowed(names.unit(r.unit.as_deref())),
+                Column::Category => Cow::Borrowed(names.category(r.category.as_deref())),
+                Column::SubmittedAt => Cow::Owned(local_time(r.submitted_at)),
                 Column::Label(i) => match answer(*i) {
-                    Some((Some(kind), a)) => a.display(kind),
-                    Some((None, a)) => a.codes(),
-                    None => String::new(),
+                    Some((Some(kind), a)) => Cow::Owned(a.display(kind)),
+                    Some((None, a)) => Cow::Owned(a.codes()),
+                    None => Cow::Borrowed(""),
                 },
-                Column::Codes(i) => answer(*i).map(|(_, a)| a.codes()).unwrap_or_default(),
+                Column::Codes(i) => answer(*i).map_or(Cow::Borrowed(""), |(_, a)| Cow::Owned(a.codes())),
                 Column::Areas => {
                     let mut all = AreaSet::default();
                     r.opinions.iter().for_each(|o| all.union(o.areas));
-                    names.areas(all)
+                    Cow::Owned(names.areas(all))
                 }
                 Column::States => {
                     let mut states: Vec<&str> = Vec::new();
@@ -189,9 +199,11 @@ impl RawLayout {
                             states.push(o.state.label());
                         }
                     }
-                    states.join("、")
+                    Cow::Owned(states.join("、"))
                 }
-                Column::Notes => r.opinions.iter().flat_map(|o| o.notes.iter().cloned()).collect::<Vec<_>>().join("\n"),
+                Column::Notes => Cow::Owned(
+                    r.opinions.iter().flat_map(|o| o.notes.iter().map(String::as_str)).collect::<Vec<_>>().join("\n"),
+                ),
             })
             .collect()
     }
