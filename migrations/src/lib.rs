@@ -8,6 +8,8 @@ mod m20261126_000003_accounts;
 mod m20261126_000004_tagging;
 mod m20261126_000005_export_jobs;
 mod m20261126_000010_inbox_search;
+mod m20261126_000011_opinion_counts;
+mod m20261126_000012_inbox_state_indexes;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -21,6 +23,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_tagging::Migration),
             Box::new(m20261126_000005_export_jobs::Migration),
             Box::new(m20261126_000010_inbox_search::Migration),
+            Box::new(m20261126_000011_opinion_counts::Migration),
+            Box::new(m20261126_000012_inbox_state_indexes::Migration),
         ]
     }
 }

@@ -61,6 +61,7 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         exports_dir: config.exports_dir.clone(),
         forms_dir: config.forms_dir.clone(),
         small_cell_k: args.small_cell_k,
+        inbox_count_cap: crate::web::workspace::inbox::COUNT_CAP,
     };
     let state = build_state(config, settings).await?;
     tracing::info!(database = %config.database_for_log(), "database ready");

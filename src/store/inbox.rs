@@ -37,6 +37,14 @@ impl InboxFilter {
     }
 }
 
+/// How many opinions match a filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Matching {
+    Exact(u64),
+    /// More than this many; counting stopped there.
+    MoreThan(u64),
+}
+
 /// One line of the inbox.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InboxRow {
@@ -202,17 +210,20 @@ impl Store {
         Ok(map)
     }
 
-    /// How many opinions match `f`.
+    /// How many opinions match `f`, counted no further than `cap`: past it the count stops, so a broad
+    /// filter costs no more than a narrow one.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn inbox_count(&self, f: &InboxFilter) -> Result<u64> {
+    pub async fn inbox_count(&self, f: &InboxFilter, cap: u64) -> Result<Matching> {
         let b = self.backend();
         let mut sql = Sql::new(b);
-        sql.push("SELECT COUNT(*) AS n FROM opinions o");
+        sql.push("SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM opinions o");
         where_clause(&mut sql, b, f);
+        sql.push(" LIMIT ").bind(i64::try_from(cap.saturating_add(1)).unwrap_or(i64::MAX)).push(") m");
         let r = self.db().query_one_raw(sql.statement()).await?.ok_or(StoreError::NotFound)?;
-        Ok(u64::try_from(get::<i64>(&r, "n")?).unwrap_or(0))
+        let n = u64::try_from(get::<i64>(&r, "n")?).unwrap_or(0);
+        Ok(if n > cap { Matching::MoreThan(cap) } else { Matching::Exact(n) })
     }
 
     /// The ids of every opinion matching `f` (for bulk tagging "all matching").
@@ -229,13 +240,14 @@ impl Store {
         rows.iter().map(|r| get::<i64>(r, "id")).collect()
     }
 
-    /// Counts by state, for the numbers always shown above the inbox.
+    /// Counts by state, for the numbers always shown above the inbox: read from `opinion_counts`, which
+    /// the database keeps in step with every insert, delete and change of state.
     ///
     /// # Errors
     /// On a database failure.
     pub async fn progress(&self) -> Result<Progress> {
         let mut sql = Sql::new(self.backend());
-        sql.push("SELECT state, COUNT(*) AS n FROM opinions GROUP BY state");
+        sql.push("SELECT state, n FROM opinion_counts");
         let mut p = Progress::default();
         for r in self.db().query_all_raw(sql.statement()).await? {
             let n = u64::try_from(get::<i64>(&r, "n")?).unwrap_or(0);

@@ -30,6 +30,9 @@ pub struct WebSettings {
     pub forms_dir: PathBuf,
     /// Small-cell threshold for cross-tables meant for leaders.
     pub small_cell_k: u32,
+    /// The inbox counts the opinions matching a filter up to this many, then shows "more than" it
+    /// (normally `web::workspace::inbox::COUNT_CAP`).
+    pub inbox_count_cap: u64,
 }
 
 /// Shared application state; cheap to clone.

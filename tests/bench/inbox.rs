@@ -205,6 +205,7 @@ async fn main() {
         exports_dir: config.exports_dir.clone(),
         forms_dir: config.forms_dir.clone(),
         small_cell_k: 5,
+        inbox_count_cap: wenji::web::workspace::inbox::COUNT_CAP,
     };
     let state = wenji::cli::serve::build_state(&config, settings).await.expect("state");
     let db = Database::connect(&database_url).await.unwrap();

@@ -90,6 +90,7 @@ impl TestApp {
             exports_dir: config.exports_dir.clone(),
             forms_dir,
             small_cell_k: 5,
+            inbox_count_cap: wenji::web::workspace::inbox::COUNT_CAP,
         };
         f(&mut settings);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
