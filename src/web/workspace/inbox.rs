@@ -150,15 +150,10 @@ pub async fn page(
     staff.require(&[Role::Admin, Role::Analyst, Role::Leader])?;
     let filter = InboxFilter::try_from(&q)?;
     let store = &state.store;
-    let count = async {
-        match filter.is_active() {
-            true => store.inbox_count(&filter, state.settings.inbox_count_cap).await.map(Some),
-            false => Ok(None),
-        }
-    };
-    // Three independent reads, each on a connection of its own: the page waits for the slowest only.
-    let (rows, progress, matching) =
-        tokio::try_join!(store.inbox_page(&filter, q.before, PAGE + 1), store.progress(), count)?;
+    let rows = store.inbox_page(&filter, q.before, PAGE + 1).await?;
+    let progress = store.progress().await?;
+    let matching =
+        if filter.is_active() { Some(store.inbox_count(&filter, state.settings.inbox_count_cap).await?) } else { None };
     let forms = state.forms();
     let areas = &forms.catalog.areas;
     let more = rows.len() as u64 > PAGE;
