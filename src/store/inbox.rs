@@ -3,7 +3,11 @@
 //!
 //! Search finds any substring, one character or more: on SQLite a query of three or more characters goes
 //! through the FTS5 trigram index, a shorter one scans with `instr`; PostgreSQL uses `LIKE` (served by the
-//! `pg_trgm` index when it exists) or `strpos` for short queries.
+//! `pg_trgm` index when it exists) or `strpos` for short queries. On PostgreSQL the lists and counts run on
+//! connections that plan every query for its values (see `Store::connect`).
+//!
+//! The counts by state come from `opinion_counts`, which triggers keep in step; the count of opinions
+//! matching a filter stops at a cap, so no page has to count every opinion.
 
 use super::sql::Sql;
 use super::{Result, Store, StoreError};
@@ -165,7 +169,7 @@ impl Store {
             sql.push(" AND o.id < ").bind(id);
         }
         sql.push(" ORDER BY o.id DESC LIMIT ").bind(i64::try_from(limit).unwrap_or(100));
-        let rows = self.db().query_all_raw(sql.statement()).await?;
+        let rows = self.filtering().query_all_raw(sql.statement()).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             out.push(InboxRow {
@@ -223,7 +227,7 @@ impl Store {
         sql.push("SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM opinions o");
         where_clause(&mut sql, b, f);
         sql.push(" LIMIT ").bind(i64::try_from(cap.saturating_add(1)).unwrap_or(i64::MAX)).push(") m");
-        let r = self.db().query_one_raw(sql.statement()).await?.ok_or(StoreError::NotFound)?;
+        let r = self.filtering().query_one_raw(sql.statement()).await?.ok_or(StoreError::NotFound)?;
         let n = u64::try_from(get::<i64>(&r, "n")?).unwrap_or(0);
         Ok(if n > cap { Matching::MoreThan(cap) } else { Matching::Exact(n) })
     }
@@ -238,7 +242,7 @@ impl Store {
         sql.push("SELECT o.id FROM opinions o");
         where_clause(&mut sql, b, f);
         sql.push(" ORDER BY o.id");
-        let rows = self.db().query_all_raw(sql.statement()).await?;
+        let rows = self.filtering().query_all_raw(sql.statement()).await?;
         rows.iter().map(|r| get::<i64>(r, "id")).collect()
     }
 

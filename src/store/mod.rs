@@ -69,6 +69,9 @@ pub struct Store {
     /// One connection of its own for the submission writer, whose transactions it begins, commits and
     /// rolls back itself (see `submissions.rs`); the shared pool when the database is in memory.
     writer: DatabaseConnection,
+    /// The inbox's filtered and searched reads: on PostgreSQL a small pool of its own (see `connect`),
+    /// on SQLite the shared pool.
+    filtering: DatabaseConnection,
 }
 
 /// The current time in milliseconds since the Unix epoch, the unit of every stored timestamp.
@@ -83,15 +86,18 @@ impl Store {
     /// # Errors
     /// When the database cannot be opened.
     pub async fn connect(url: &str) -> Result<Store> {
-        let mut shared = Self::options(url, if url.starts_with("sqlite:") { 8 } else { 16 });
-        if url.starts_with("postgres") {
-            // PostgreSQL would soon reuse one generic plan per prepared statement, chosen without the
-            // values; for the inbox's filters and searches (`text LIKE $1`, `unit_code = $1`) that plan
-            // scans the whole table. Planning each query for its values costs a fraction of a millisecond.
-            // The submission writer keeps its own connection and the default.
-            shared.map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]));
-        }
-        let db = Database::connect(shared).await?;
+        let db = Database::connect(Self::options(url, if url.starts_with("sqlite:") { 8 } else { 16 })).await?;
+        let filtering = if url.starts_with("postgres") {
+            // PostgreSQL soon reuses one generic plan per prepared statement, chosen without the values;
+            // for the inbox's filters and searches (`text LIKE $1`, `unit_code = $1`) that plan scans the
+            // whole table. These connections plan each query for its values instead, which costs a
+            // fraction of a millisecond, so only the inbox's lists and counts use them.
+            let mut opts = Self::options(url, 4);
+            opts.map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]));
+            Database::connect(opts).await?
+        } else {
+            db.clone()
+        };
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let writer = if in_memory { db.clone() } else { Database::connect(Self::options(url, 1)).await? };
         if url.starts_with("sqlite:") && !in_memory {
@@ -99,7 +105,7 @@ impl Store {
             // `checkpoint` does it from the shared pool, alongside the writer.
             writer.execute_unprepared("PRAGMA wal_autocheckpoint=0").await?;
         }
-        Ok(Store { db, writer })
+        Ok(Store { db, writer, filtering })
     }
 
     fn options(url: &str, connections: u32) -> ConnectOptions {
@@ -166,6 +172,10 @@ impl Store {
 
     pub(crate) fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    pub(crate) fn filtering(&self) -> &DatabaseConnection {
+        &self.filtering
     }
 
     /// Writes a consistent snapshot of a SQLite database to `path` while serving (`VACUUM INTO`).
