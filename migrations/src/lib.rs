@@ -9,6 +9,8 @@ mod m20261126_000004_tagging;
 mod m20261126_000005_export_jobs;
 mod m20261126_000010_inbox_search;
 mod m20261126_000011_search_backlog;
+mod m20261126_000012_opinion_counts;
+mod m20261126_000013_inbox_state_indexes;
 mod m20261126_000020_export_representative;
 
 /// All migrations in order.
@@ -24,6 +26,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_export_jobs::Migration),
             Box::new(m20261126_000010_inbox_search::Migration),
             Box::new(m20261126_000011_search_backlog::Migration),
+            Box::new(m20261126_000012_opinion_counts::Migration),
+            Box::new(m20261126_000013_inbox_state_indexes::Migration),
             Box::new(m20261126_000020_export_representative::Migration),
         ]
     }

@@ -67,6 +67,7 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         small_cell_k: args.small_cell_k,
         index_search_after_idle: Some(SubmissionWriter::INDEX_AFTER_IDLE),
         trusted_proxies: args.trusted_proxies.clone(),
+        inbox_count_cap: crate::web::workspace::inbox::COUNT_CAP,
     };
     let state = build_state(config, settings).await?;
     tracing::info!(database = %config.database_for_log(), "database ready");

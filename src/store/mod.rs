@@ -71,6 +71,9 @@ pub struct Store {
     writer: DatabaseConnection,
     /// Whose turn it is on `writer`: one transaction at a time, since its statements are sent one by one.
     writer_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// The inbox's filtered and searched reads: on PostgreSQL a small pool of its own (see `connect`),
+    /// on SQLite the shared pool.
+    filtering: DatabaseConnection,
 }
 
 /// The current time in milliseconds since the Unix epoch, the unit of every stored timestamp.
@@ -92,13 +95,24 @@ impl Store {
             _ => 16,
         };
         let db = Database::connect(Self::options(url, pool)).await?;
+        let filtering = if url.starts_with("postgres") {
+            // PostgreSQL soon reuses one generic plan per prepared statement, chosen without the values;
+            // for the inbox's filters and searches (`text LIKE $1`, `unit_code = $1`) that plan scans the
+            // whole table. These connections plan each query for its values instead, which costs a
+            // fraction of a millisecond, so only the inbox's lists and counts use them.
+            let mut opts = Self::options(url, 4);
+            opts.map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]));
+            Database::connect(opts).await?
+        } else {
+            db.clone()
+        };
         let writer = if in_memory { db.clone() } else { Database::connect(Self::options(url, 1)).await? };
         if url.starts_with("sqlite:") && !in_memory {
             // The writer never checkpoints on commit (that would put a second fsync on its path);
             // `checkpoint` does it from the shared pool, alongside the writer.
             writer.execute_unprepared("PRAGMA wal_autocheckpoint=0").await?;
         }
-        Ok(Store { db, writer, writer_turn: Default::default() })
+        Ok(Store { db, writer, writer_turn: Default::default(), filtering })
     }
 
     fn options(url: &str, connections: u32) -> ConnectOptions {
@@ -186,6 +200,10 @@ impl Store {
 
     pub(crate) fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    pub(crate) fn filtering(&self) -> &DatabaseConnection {
+        &self.filtering
     }
 
     /// Writes a consistent snapshot of a SQLite database to `path` while serving (`VACUUM INTO`).

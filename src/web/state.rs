@@ -35,6 +35,9 @@ pub struct WebSettings {
     pub index_search_after_idle: Option<std::time::Duration>,
     /// Reverse proxies whose `X-Forwarded-For` names the client for the rate limiters.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The inbox counts the opinions matching a filter up to this many, then shows "more than" it
+    /// (normally `web::workspace::inbox::COUNT_CAP`).
+    pub inbox_count_cap: u64,
 }
 
 /// Shared application state; cheap to clone.

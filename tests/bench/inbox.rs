@@ -208,6 +208,7 @@ async fn main() {
         // Indexed below, before measuring, as a server would have done between bursts.
         index_search_after_idle: None,
         trusted_proxies: Vec::new(),
+        inbox_count_cap: wenji::web::workspace::inbox::COUNT_CAP,
     };
     let state = wenji::cli::serve::build_state(&config, settings).await.expect("state");
     let db = Database::connect(&database_url).await.unwrap();
@@ -268,6 +269,14 @@ async fn main() {
         f.0.push(d);
     }
     f.print("inbox, filtered (area+state+unit, with count)");
+    // A broad filter: half of all opinions match, so counting them is the expensive part.
+    let mut f = Figures(Vec::new());
+    for _ in 0..rounds {
+        let (s, d, _) = call(&app, get("/w/inbox?untagged=1", &cookie)).await;
+        assert_eq!(s, 200);
+        f.0.push(d);
+    }
+    f.print("inbox, broad filter (untagged, with count)");
     let mut f = Figures(Vec::new());
     for _ in 0..rounds {
         let after = r.next() % n;

@@ -92,6 +92,7 @@ impl TestApp {
             small_cell_k: 5,
             index_search_after_idle: Some(wenji::store::submissions::SubmissionWriter::INDEX_AFTER_IDLE),
             trusted_proxies: Vec::new(),
+            inbox_count_cap: wenji::web::workspace::inbox::COUNT_CAP,
         };
         f(&mut settings);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -13,6 +13,7 @@ mod cli;
 mod contacts;
 mod exports;
 mod forms;
+mod inbox_counts;
 mod malformed;
 mod props;
 mod roles;

@@ -13,29 +13,29 @@ pub async fn opinion_id(app: &TestApp, receipt: &str) -> i64 {
     app.store().opinion_ids_of_response(r.id).await.unwrap()[0]
 }
 
-async fn submit(app: &TestApp, text: &str) -> i64 {
+pub async fn submit(app: &TestApp, text: &str) -> i64 {
     opinion_id(app, &app.submit_opinion(text).await).await
 }
 
-fn area(n: i64) -> AreaCode {
+pub fn area(n: i64) -> AreaCode {
     AreaCode::try_from(n).unwrap()
 }
 
 /// Posts one action of the tagging form.
-async fn act(app: &TestApp, c: &reqwest::Client, csrf: &str, id: i64, pairs: &[(&str, &str)]) -> reqwest::Response {
+pub async fn act(app: &TestApp, c: &reqwest::Client, csrf: &str, id: i64, pairs: &[(&str, &str)]) -> reqwest::Response {
     let mut body: Vec<(&str, &str)> = vec![("_csrf", csrf)];
     body.extend_from_slice(pairs);
     c.post(app.url(&format!("/w/tag/{id}"))).form(&body).send().await.unwrap()
 }
 
-async fn get_html(app: &TestApp, c: &reqwest::Client, path: &str) -> String {
+pub async fn get_html(app: &TestApp, c: &reqwest::Client, path: &str) -> String {
     let r = c.get(app.url(path)).send().await.unwrap();
     assert_eq!(r.status(), 200, "GET {path}");
     r.text().await.unwrap()
 }
 
 /// The opinion ids listed on an inbox page.
-fn listed(html: &str) -> Vec<i64> {
+pub fn listed(html: &str) -> Vec<i64> {
     let doc = scraper::Html::parse_document(html);
     let sel = scraper::Selector::parse("#inbox tbody tr").unwrap();
     doc.select(&sel).map(|e| e.value().attr("data-id").unwrap().parse().unwrap()).collect()

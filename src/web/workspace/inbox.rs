@@ -8,7 +8,7 @@ use crate::domain::area::AreaCode;
 use crate::domain::form::check::bureau_offset;
 use crate::domain::tagging::OpinionState;
 use crate::domain::user::Role;
-use crate::store::inbox::{InboxFilter, Progress};
+use crate::store::inbox::{InboxFilter, Matching, Progress};
 use crate::web::auth::{CsrfForm, Staff};
 use crate::web::error::WebError;
 use crate::web::pages::MessagePage;
@@ -22,6 +22,10 @@ use serde::{Deserialize, Serialize};
 
 /// Rows per inbox page.
 pub const PAGE: u64 = 50;
+
+/// The inbox counts the opinions matching a filter up to this many; past it, it says "more than 10000"
+/// (the bulk preview of "all matching" still gives the exact number).
+pub const COUNT_CAP: u64 = 10_000;
 
 /// The inbox's query string, as typed; empty fields mean "any".
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -125,7 +129,7 @@ pub struct InboxPage {
     pub q: InboxQuery,
     pub filter_string: String,
     pub progress: Progress,
-    pub matching: Option<u64>,
+    pub matching: Option<Matching>,
     pub lines: Vec<Line>,
     pub next_before: Option<i64>,
     pub paged: bool,
@@ -148,7 +152,8 @@ pub async fn page(
     let store = &state.store;
     let rows = store.inbox_page(&filter, q.before, PAGE + 1).await?;
     let progress = store.progress().await?;
-    let matching = if filter.is_active() { Some(store.inbox_count(&filter).await?) } else { None };
+    let matching =
+        if filter.is_active() { Some(store.inbox_count(&filter, state.settings.inbox_count_cap).await?) } else { None };
     let forms = state.forms();
     let areas = &forms.catalog.areas;
     let more = rows.len() as u64 > PAGE;
