@@ -198,6 +198,16 @@ impl Store {
         Ok(())
     }
 
+    /// Checkpoints from the writer's own connection, between its transactions, so that its next
+    /// transaction can start the WAL over from the beginning. Best effort: a failure leaves it to the
+    /// periodic `checkpoint`.
+    pub(crate) async fn checkpoint_writer(&self) {
+        if self.is_sqlite() {
+            let _turn = self.writer_turn.lock().await;
+            let _ = self.writer.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)").await;
+        }
+    }
+
     pub(crate) fn db(&self) -> &DatabaseConnection {
         &self.db
     }
