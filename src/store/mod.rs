@@ -89,10 +89,12 @@ impl Store {
     /// When the database cannot be opened.
     pub async fn connect(url: &str) -> Result<Store> {
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let pool = match () {
-            _ if in_memory => 1,
-            _ if url.starts_with("sqlite:") => 8,
-            _ => 16,
+        let pool = if in_memory {
+            1
+        } else if url.starts_with("sqlite:") {
+            8
+        } else {
+            16
         };
         let db = Database::connect(Self::options(url, pool)).await?;
         let filtering = if url.starts_with("postgres") {
@@ -109,7 +111,8 @@ impl Store {
         let writer = if in_memory { db.clone() } else { Database::connect(Self::options(url, 1)).await? };
         if url.starts_with("sqlite:") && !in_memory {
             // The writer never checkpoints on commit (that would put a second fsync on its path);
-            // `checkpoint` does it from the shared pool, alongside the writer.
+            // `checkpoint` does it from the shared pool, alongside the writer, and the search indexer
+            // (`checkpoint_writer`) between its batches, while no one is submitting.
             writer.execute_unprepared("PRAGMA wal_autocheckpoint=0").await?;
         }
         Ok(Store { db, writer, writer_turn: Default::default(), filtering })

@@ -36,12 +36,17 @@ impl Sql {
 
     /// Appends `(?, ?, …)` bound to `ids`.
     pub(crate) fn bind_list(&mut self, ids: &[i64]) -> &mut Self {
+        self.bind_tuple(ids.iter().map(|id| Value::from(*id)))
+    }
+
+    /// Appends `(?, ?, …)` bound to `values`: an `IN` list or one row of a multi-row `VALUES`.
+    pub(crate) fn bind_tuple(&mut self, values: impl IntoIterator<Item = Value>) -> &mut Self {
         self.push("(");
-        for (i, id) in ids.iter().enumerate() {
+        for (i, v) in values.into_iter().enumerate() {
             if i > 0 {
                 self.push(",");
             }
-            self.bind(*id);
+            self.bind(v);
         }
         self.push(")")
     }

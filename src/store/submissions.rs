@@ -10,7 +10,7 @@ use crate::domain::form::FormDef;
 use crate::domain::form::answers::{Answer, ValidAnswers};
 use crate::domain::submission::{ReceiptCode, Submission};
 use crate::domain::tagging::OpinionState;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Value};
 use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
 
@@ -261,11 +261,8 @@ async fn write_batch(db: &impl ConnectionTrait, subs: &[&Prepared]) -> Result<Ve
     let mut known: HashMap<String, (String, String)> = HashMap::new();
     for chunk in subs.chunks(PARAMS_PER_STATEMENT) {
         let mut sql = Sql::new(backend);
-        sql.push("SELECT key_hash, receipt, body_hash FROM responses WHERE key_hash IN (");
-        for (i, p) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "" } else { "," }).bind(p.submission.key_hash.clone());
-        }
-        sql.push(")");
+        sql.push("SELECT key_hash, receipt, body_hash FROM responses WHERE key_hash IN ")
+            .bind_tuple(chunk.iter().map(|p| Value::from(p.submission.key_hash.clone())));
         for row in db.query_all_raw(sql.into_statement()).await.map_err(StoreError::classify)? {
             let text = |i: usize| row.try_get_by_index::<String>(i).map_err(|e| StoreError::Corrupt(e.to_string()));
             known.insert(text(0)?, (text(1)?, text(2)?));
@@ -302,25 +299,17 @@ async fn write_batch(db: &impl ConnectionTrait, subs: &[&Prepared]) -> Result<Ve
         );
         for (i, (p, receipt)) in chunk.iter().enumerate() {
             let s = &p.submission;
-            sql.push(if i == 0 { "(" } else { ",(" })
-                .bind(p.version_id)
-                .push(",")
-                .bind(s.form_slug.clone())
-                .push(",")
-                .bind(s.link_id)
-                .push(",")
-                .bind(s.unit_code.clone())
-                .push(",")
-                .bind(s.category_code.clone())
-                .push(",")
-                .bind(receipt.clone())
-                .push(",")
-                .bind(s.key_hash.clone())
-                .push(",")
-                .bind(s.body_hash.clone())
-                .push(",")
-                .bind(now)
-                .push(")");
+            sql.push(if i == 0 { "" } else { "," }).bind_tuple([
+                p.version_id.into(),
+                s.form_slug.clone().into(),
+                s.link_id.into(),
+                s.unit_code.clone().into(),
+                s.category_code.clone().into(),
+                receipt.clone().into(),
+                s.key_hash.clone().into(),
+                s.body_hash.clone().into(),
+                now.into(),
+            ]);
         }
         sql.push(" RETURNING id, key_hash");
         for row in db.query_all_raw(sql.into_statement()).await.map_err(StoreError::classify)? {
@@ -347,7 +336,7 @@ async fn write_batch(db: &impl ConnectionTrait, subs: &[&Prepared]) -> Result<Ve
             let mut sql = Sql::new(backend);
             sql.push("INSERT INTO ").push(table).push(" (response_id, question_id, value) VALUES ");
             for (i, (id, q, v)) in chunk.iter().enumerate() {
-                sql.push(if i == 0 { "(" } else { ",(" }).bind(*id).push(",").bind(*q).push(",").bind(*v).push(")");
+                sql.push(if i == 0 { "" } else { "," }).bind_tuple([(*id).into(), (*q).into(), (*v).into()]);
             }
             db.execute_raw(sql.into_statement()).await.map_err(StoreError::classify)?;
         }
@@ -361,27 +350,19 @@ async fn write_batch(db: &impl ConnectionTrait, subs: &[&Prepared]) -> Result<Ve
              fingerprint, state, representative, submitted_at, updated_at) VALUES ",
         );
         for (i, (id, s, (q, text, fp))) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "(" } else { ",(" })
-                .bind(*id)
-                .push(",")
-                .bind(s.form_slug.clone())
-                .push(",")
-                .bind(q.clone())
-                .push(",")
-                .bind(s.unit_code.clone())
-                .push(",")
-                .bind(s.category_code.clone())
-                .push(",")
-                .bind(text.clone())
-                .push(",")
-                .bind(fp.clone())
-                .push(",")
-                .bind(OpinionState::Pending.as_str())
-                .push(",FALSE,")
-                .bind(now)
-                .push(",")
-                .bind(now)
-                .push(")");
+            sql.push(if i == 0 { "" } else { "," }).bind_tuple([
+                (*id).into(),
+                s.form_slug.clone().into(),
+                q.clone().into(),
+                s.unit_code.clone().into(),
+                s.category_code.clone().into(),
+                text.clone().into(),
+                fp.clone().into(),
+                OpinionState::Pending.as_str().into(),
+                false.into(),
+                now.into(),
+                now.into(),
+            ]);
         }
         db.execute_raw(sql.into_statement()).await.map_err(StoreError::classify)?;
     }
