@@ -3,6 +3,7 @@
 //! that transaction has committed. A repeated submission key returns the first receipt; a different body
 //! under a used key is a conflict.
 
+use super::direct::DirectWriter;
 use super::entities::{answer, response};
 use super::sql::Sql;
 use super::{Result, Store, StoreError, now_ms};
@@ -10,7 +11,7 @@ use crate::domain::form::FormDef;
 use crate::domain::form::answers::{Answer, ValidAnswers};
 use crate::domain::submission::{ReceiptCode, Submission};
 use crate::domain::tagging::OpinionState;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Value};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value};
 use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
 
@@ -36,11 +37,11 @@ impl SubmitOutcome {
 
 /// A submission made ready on the request's own task (answers serialised), so the single writer only
 /// binds values: everything done here runs in parallel, everything in the writer runs in line.
-struct Prepared {
-    submission: Submission,
-    version_id: i64,
+pub(crate) struct Prepared {
+    pub(crate) submission: Submission,
+    pub(crate) version_id: i64,
     /// (question, stored JSON value) of every answer except phone numbers, which live with contacts.
-    answers: Vec<(String, String)>,
+    pub(crate) answers: Vec<(String, String)>,
 }
 
 impl Prepared {
@@ -102,6 +103,7 @@ impl SubmissionWriter {
         }
         let sqlite = store.is_sqlite();
         let work = async move {
+            let mut direct = store.direct_writer().await;
             let mut batch = Vec::with_capacity(MAX_BATCH);
             // Opinions may wait for the search index (SQLite): index them while no one is submitting.
             let indexing = store.is_sqlite() && index_after_idle.is_some();
@@ -125,7 +127,7 @@ impl SubmissionWriter {
                 }
                 let jobs = std::mem::take(&mut batch);
                 let (size, started) = (jobs.len(), std::time::Instant::now());
-                store.commit_batch(jobs).await;
+                store.commit_batch(direct.as_mut(), jobs).await;
                 tracing::debug!(size, micros = started.elapsed().as_micros(), "submission batch committed");
                 backlog = indexing;
             }
@@ -177,9 +179,9 @@ pub struct StoredResponse {
 }
 
 impl Store {
-    async fn commit_batch(&self, jobs: Vec<Job>) {
+    async fn commit_batch(&self, mut direct: Option<&mut DirectWriter>, jobs: Vec<Job>) {
         let subs: Vec<&Prepared> = jobs.iter().map(|j| &j.prepared).collect();
-        match self.store_batch(&subs).await {
+        match self.store_batch(direct.as_deref_mut(), &subs).await {
             Ok(outcomes) => {
                 for (job, outcome) in jobs.into_iter().zip(outcomes) {
                     let _ = job.reply.send(Ok(outcome));
@@ -188,7 +190,7 @@ impl Store {
             Err(_) if jobs.len() > 1 => {
                 // One bad submission must not fail the others: retry each on its own.
                 for job in jobs {
-                    let r = self.store_batch(&[&job.prepared]).await.map(|mut o| o.remove(0));
+                    let r = self.store_batch(direct.as_deref_mut(), &[&job.prepared]).await.map(|mut o| o.remove(0));
                     let _ = job.reply.send(r);
                 }
             }
@@ -200,12 +202,39 @@ impl Store {
         }
     }
 
-    /// Stores a batch in one transaction on the writer's own connection, answering each submission in
-    /// order.
-    async fn store_batch(&self, subs: &[&Prepared]) -> Result<Vec<SubmitOutcome>> {
+    /// Stores a batch in one transaction, answering each submission in order: on SQLite through the
+    /// writer thread's own connection (`direct`), otherwise on the store's writer connection.
+    async fn store_batch(&self, direct: Option<&mut DirectWriter>, subs: &[&Prepared]) -> Result<Vec<SubmitOutcome>> {
+        // Stored to the minute: precise submission times could be matched against other records.
+        let now = now_ms() / 60_000 * 60_000;
+        if let Some(direct) = direct {
+            let _turn = self.writer_turn.lock().await;
+            return direct.store_batch(subs, now);
+        }
         let w = self.write_txn().await?;
-        let done = write_batch(w.conn(), subs).await;
+        let done = write_batch(w.conn(), subs, now).await;
         w.finish(done).await
+    }
+
+    /// The submission writer's own connection to the SQLite file (see `direct`); `None` on PostgreSQL,
+    /// for a database in memory (which no second connection can see), or when it cannot be opened.
+    async fn direct_writer(&self) -> Option<DirectWriter> {
+        if !self.is_sqlite() {
+            return None;
+        }
+        let rows = self.writer.query_all_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA database_list")).await;
+        let file = rows.ok()?.into_iter().find_map(|r| {
+            let name = r.try_get_by_index::<String>(1).ok()?;
+            let file = r.try_get_by_index::<String>(2).ok()?;
+            (name == "main" && !file.is_empty()).then_some(file)
+        })?;
+        match DirectWriter::open(std::path::Path::new(&file)) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::warn!(error = %e, "submissions go through the shared connection: the writer's own did not open");
+                None
+            }
+        }
     }
 
     /// Reads a response back with the exact definition version it answered.
@@ -256,7 +285,7 @@ impl Store {
 /// The statements of one batch, inside the writer's open transaction: one lookup of the keys, then one
 /// multi-row INSERT per table (chunked only for very large batches). Written out by hand: this is the one
 /// hot path, and building these statements through the ORM cost as much as executing them.
-async fn write_batch(db: &impl ConnectionTrait, subs: &[&Prepared]) -> Result<Vec<SubmitOutcome>> {
+async fn write_batch(db: &impl ConnectionTrait, subs: &[&Prepared], now: i64) -> Result<Vec<SubmitOutcome>> {
     let backend = db.get_database_backend();
     let mut known: HashMap<String, (String, String)> = HashMap::new();
     for chunk in subs.chunks(PARAMS_PER_STATEMENT) {
@@ -268,8 +297,6 @@ async fn write_batch(db: &impl ConnectionTrait, subs: &[&Prepared]) -> Result<Ve
             known.insert(text(0)?, (text(1)?, text(2)?));
         }
     }
-    // Stored to the minute: precise submission times could be matched against other records.
-    let now = now_ms() / 60_000 * 60_000;
     let mut outcomes = Vec::with_capacity(subs.len());
     let mut fresh: Vec<(&Prepared, String)> = Vec::new();
     for p in subs {
