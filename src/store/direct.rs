@@ -5,6 +5,13 @@
 //! own thread and calls SQLite directly, with cached prepared statements, one row at a time inside the
 //! batch's one transaction. Everything else still goes through sea-orm; the writer turn keeps the two
 //! connections from writing at once.
+//!
+//! Durability is made explicit: the connection commits without syncing, and [`WalFile::sync`] (an
+//! `fdatasync` of the WAL, on a thread of its own) must return before any submission of that batch, or of
+//! an earlier one, is answered. The writer meanwhile stores the next batch, so the disk's flush overlaps
+//! SQLite's work instead of stopping it. Recovery stays SQLite's own: a commit is whole in the WAL or
+//! absent, and frames the checkpointer copies are synced by the checkpointer (`synchronous=FULL` on the
+//! store's other connections) before the WAL restarts over them.
 
 use super::submissions::{Prepared, SubmitOutcome};
 use super::{Result, StoreError};
@@ -18,6 +25,33 @@ use std::time::Duration;
 /// A SQLite connection used only by the submission writer, on its thread.
 pub(crate) struct DirectWriter {
     conn: Connection,
+    wal: WalFile,
+}
+
+/// The WAL file of the writer's database, synced before submissions are answered.
+#[derive(Debug, Clone)]
+pub(crate) struct WalFile(std::path::PathBuf);
+
+impl WalFile {
+    /// Flushes everything written to the WAL so far to the disk (`fdatasync`). The file is opened anew
+    /// each time, so a WAL that SQLite has replaced is never mistaken for the one in use.
+    ///
+    /// # Errors
+    /// [`SyncError::Open`] when the file could not be opened (nothing is known about the disk: the commits
+    /// stay unconfirmed until a later sync), [`SyncError::Flush`] when the disk failed to flush.
+    pub(crate) fn sync(&self) -> Result<(), SyncError> {
+        let file = std::fs::OpenOptions::new().write(true).open(&self.0).map_err(SyncError::Open)?;
+        file.sync_data().map_err(SyncError::Flush)
+    }
+}
+
+/// Why a WAL sync did not confirm durability.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SyncError {
+    #[error("opening the WAL to sync it: {0}")]
+    Open(std::io::Error),
+    #[error("flushing the WAL to the disk: {0}")]
+    Flush(std::io::Error),
 }
 
 impl std::fmt::Debug for DirectWriter {
@@ -27,8 +61,9 @@ impl std::fmt::Debug for DirectWriter {
 }
 
 impl DirectWriter {
-    /// Opens `path` with the store's durability settings (WAL, `synchronous=FULL`). It never checkpoints
-    /// on commit, like the store's writer connection (see `Store::connect`).
+    /// Opens `path` in WAL mode. Its commits do not sync (`synchronous=OFF`): see the module's note on
+    /// durability. It never checkpoints on commit, like the store's writer connection (see
+    /// `Store::connect`).
     ///
     /// # Errors
     /// When the file cannot be opened.
@@ -36,12 +71,19 @@ impl DirectWriter {
         let conn = Connection::open(path).map_err(classify)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(classify)?;
         conn.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; \
-             PRAGMA wal_autocheckpoint=0;",
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA foreign_keys=ON; \
+             PRAGMA wal_autocheckpoint=0; PRAGMA temp_store=MEMORY;",
         )
         .map_err(classify)?;
         conn.set_prepared_statement_cache_capacity(16);
-        Ok(DirectWriter { conn })
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        Ok(DirectWriter { conn, wal: WalFile(wal.into()) })
+    }
+
+    /// The WAL to sync before answering (see the module's note on durability).
+    pub(crate) fn wal(&self) -> WalFile {
+        self.wal.clone()
     }
 
     /// Stores a batch in one IMMEDIATE transaction, answering each submission in order: a key seen before
