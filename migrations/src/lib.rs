@@ -12,6 +12,7 @@ mod m20261126_000011_search_backlog;
 mod m20261126_000012_opinion_counts;
 mod m20261126_000013_inbox_state_indexes;
 mod m20261126_000020_export_representative;
+mod m20261126_000021_opinion_intake;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000012_opinion_counts::Migration),
             Box::new(m20261126_000013_inbox_state_indexes::Migration),
             Box::new(m20261126_000020_export_representative::Migration),
+            Box::new(m20261126_000021_opinion_intake::Migration),
         ]
     }
 }

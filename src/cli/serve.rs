@@ -25,6 +25,11 @@ pub struct ServeArgs {
     /// Units or categories with fewer respondents than this show as "<k" in leaders' cross-tables.
     #[arg(long, env = "WENJI_SMALL_CELL_K", default_value_t = 5)]
     pub small_cell_k: u32,
+    /// SQLite: a batch of more submissions than this (a burst) leaves its opinions in the intake, listed
+    /// in the inbox moments later when the writer has time; smaller batches list them at once. 0 sends
+    /// every opinion through the intake (the crash test does, to kill the server while it moves them).
+    #[arg(long, env = "WENJI_DEFER_OPINIONS_OVER", default_value_t = SubmissionWriter::DEFER_OPINIONS_OVER)]
+    pub defer_opinions_over: usize,
 }
 
 /// Builds the application state from configuration (used by `serve` and by tests).
@@ -44,7 +49,7 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
         if store.count_users().await? == 0 { Some(hex::encode(rand::random::<[u8; 24]>())) } else { None };
     let limiter = crate::web::limiter::SubmitLimiter::new(settings.submit_burst, settings.submit_per_minute);
     Ok(AppState {
-        writer: SubmissionWriter::start(store.clone(), settings.index_search_after_idle),
+        writer: SubmissionWriter::start(store.clone(), settings.index_search_after_idle, settings.defer_opinions_over),
         store,
         forms: Arc::new(RwLock::new(Arc::new(LoadedForms { catalog, versions }))),
         secret,
@@ -66,6 +71,7 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         forms_dir: config.forms_dir.clone(),
         small_cell_k: args.small_cell_k,
         index_search_after_idle: Some(SubmissionWriter::INDEX_AFTER_IDLE),
+        defer_opinions_over: Some(args.defer_opinions_over),
         trusted_proxies: args.trusted_proxies.clone(),
         inbox_count_cap: crate::web::workspace::inbox::COUNT_CAP,
     };

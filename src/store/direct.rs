@@ -26,6 +26,12 @@ use std::time::Duration;
 pub(crate) struct DirectWriter {
     conn: Connection,
     wal: WalFile,
+    /// Batches of more than this many submissions leave their opinions in `opinion_intake` (see
+    /// [`DirectWriter::move_intake`]); `None` stores them into `opinions` at once, always.
+    defer_over: Option<usize>,
+    /// Opinions waiting in `opinion_intake`. While any wait, new ones queue behind them, so opinion ids
+    /// keep the order of arrival.
+    waiting: u64,
 }
 
 /// The WAL file of the writer's database, synced before submissions are answered.
@@ -67,7 +73,7 @@ impl DirectWriter {
     ///
     /// # Errors
     /// When the file cannot be opened.
-    pub(crate) fn open(path: &Path) -> Result<DirectWriter> {
+    pub(crate) fn open(path: &Path, defer_over: Option<usize>) -> Result<DirectWriter> {
         let conn = Connection::open(path).map_err(classify)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(classify)?;
         conn.execute_batch(
@@ -78,7 +84,8 @@ impl DirectWriter {
         conn.set_prepared_statement_cache_capacity(16);
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
-        Ok(DirectWriter { conn, wal: WalFile(wal.into()) })
+        let waiting: i64 = conn.query_row("SELECT COUNT(*) FROM opinion_intake", [], |r| r.get(0)).map_err(classify)?;
+        Ok(DirectWriter { conn, wal: WalFile(wal.into()), defer_over, waiting: waiting.unsigned_abs() })
     }
 
     /// The WAL to sync before answering (see the module's note on durability).
@@ -92,16 +99,72 @@ impl DirectWriter {
     /// # Errors
     /// Classified database errors (a full disk is `Unavailable`); nothing of the batch is stored then.
     pub(crate) fn store_batch(&mut self, subs: &[&Prepared], now: i64) -> Result<Vec<SubmitOutcome>> {
-        let result = self.try_store_batch(subs, now);
+        let defer = self.waiting > 0 || self.defer_over.is_some_and(|n| subs.len() > n);
+        let result = self.try_store_batch(subs, now, defer);
+        if let Ok((_, deferred)) = &result {
+            self.waiting += deferred;
+        }
+        self.end_failed(result).map(|(outcomes, _)| outcomes)
+    }
+
+    /// Opinions waiting in `opinion_intake`.
+    pub(crate) fn waiting(&self) -> u64 {
+        self.waiting
+    }
+
+    /// Moves up to `limit` of the oldest waiting opinions into `opinions`, in one transaction, and
+    /// returns how many it moved. Each becomes exactly what storing it at once would have made: state
+    /// pending, the response's form, unit, category and (minute) time.
+    ///
+    /// # Errors
+    /// Classified database errors; nothing moves then.
+    pub(crate) fn move_intake(&mut self, limit: usize) -> Result<u64> {
+        let result = self.try_move_intake(limit);
+        if let Ok(moved) = &result {
+            self.waiting = self.waiting.saturating_sub(*moved);
+        }
+        self.end_failed(result)
+    }
+
+    fn try_move_intake(&mut self, limit: usize) -> Result<u64> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(classify)?;
+        let upto: Option<i64> = tx
+            .query_row(
+                "SELECT MAX(id) FROM (SELECT id FROM opinion_intake ORDER BY id LIMIT ?1)",
+                [i64::try_from(limit).unwrap_or(i64::MAX)],
+                |r| r.get(0),
+            )
+            .map_err(classify)?;
+        let Some(upto) = upto else {
+            return Ok(0);
+        };
+        tx.execute(
+            "INSERT INTO opinions (response_id, form_slug, question_id, unit_code, category_code, text, \
+             fingerprint, state, representative, submitted_at, updated_at) \
+             SELECT i.response_id, r.form_slug, i.question_id, r.unit_code, r.category_code, i.text, \
+             i.fingerprint, ?2, 0, r.submitted_at, r.submitted_at \
+             FROM opinion_intake i JOIN responses r ON r.id = i.response_id WHERE i.id <= ?1 ORDER BY i.id",
+            params![upto, OpinionState::Pending.as_str()],
+        )
+        .map_err(classify)?;
+        let moved = tx.execute("DELETE FROM opinion_intake WHERE id <= ?1", [upto]).map_err(classify)?;
+        tx.commit().map_err(classify)?;
+        Ok(moved as u64)
+    }
+
+    /// After a failure the transaction may still be open (a commit refused by a full disk): end it,
+    /// whatever state it is in, so the next one can begin.
+    fn end_failed<T>(&mut self, result: Result<T>) -> Result<T> {
         if result.is_err() && !self.conn.is_autocommit() {
-            // A failed commit (a full disk) can leave the transaction open: end it, whatever state it is in.
             let _ = self.conn.execute_batch("ROLLBACK");
         }
         result
     }
 
-    fn try_store_batch(&mut self, subs: &[&Prepared], now: i64) -> Result<Vec<SubmitOutcome>> {
+    /// Returns the outcomes and how many opinions went to the intake.
+    fn try_store_batch(&mut self, subs: &[&Prepared], now: i64, defer: bool) -> Result<(Vec<SubmitOutcome>, u64)> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(classify)?;
+        let mut deferred = 0;
         let mut outcomes = Vec::with_capacity(subs.len());
         {
             let mut find =
@@ -117,6 +180,11 @@ impl DirectWriter {
                 .map_err(classify)?;
             let mut contact = tx
                 .prepare_cached("INSERT INTO contacts (response_id, question_id, value) VALUES (?1, ?2, ?3)")
+                .map_err(classify)?;
+            let mut intake = tx
+                .prepare_cached(
+                    "INSERT INTO opinion_intake (response_id, question_id, text, fingerprint) VALUES (?1, ?2, ?3, ?4)",
+                )
                 .map_err(classify)?;
             let mut opinion = tx
                 .prepare_cached(
@@ -167,6 +235,11 @@ impl DirectWriter {
                     contact.execute(params![id, q, v]).map_err(classify)?;
                 }
                 for (q, text, fingerprint) in &s.opinions {
+                    if defer {
+                        intake.execute(params![id, q, text, fingerprint]).map_err(classify)?;
+                        deferred += 1;
+                        continue;
+                    }
                     opinion
                         .execute(params![
                             id,
@@ -186,7 +259,7 @@ impl DirectWriter {
             }
         }
         tx.commit().map_err(classify)?;
-        Ok(outcomes)
+        Ok((outcomes, deferred))
     }
 }
 

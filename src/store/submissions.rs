@@ -81,6 +81,11 @@ impl std::fmt::Debug for Job {
 const MAX_BATCH: usize = 256;
 /// The most opinions indexed in one transaction: a submission arriving meanwhile waits for at most this.
 const INDEX_BATCH: usize = 64;
+/// The most waiting opinions moved from the intake into `opinions` in one transaction.
+const MOVE_BATCH: usize = 512;
+/// Under a burst the writer is never idle; it still moves a chunk of waiting opinions this often, so the
+/// analysts' view does not fall ever further behind.
+const MOVE_AT_LEAST_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 /// Bound parameters per statement: under SQLite's limit (32,766) and PostgreSQL's (65,535), so a whole
 /// batch goes in one multi-row INSERT per table.
 const PARAMS_PER_STATEMENT: usize = 16_000;
@@ -90,9 +95,19 @@ impl SubmissionWriter {
     /// under a burst it only stores, short enough that the index catches up between bursts.
     pub const INDEX_AFTER_IDLE: std::time::Duration = std::time::Duration::from_millis(5);
 
-    /// Starts the writer task for `store`. After `index_after_idle` without a submission it indexes
-    /// opinions for search in small batches (SQLite); `None` leaves that to explicit calls.
-    pub fn start(store: Store, index_after_idle: Option<std::time::Duration>) -> SubmissionWriter {
+    /// Batches of more submissions than this (a burst) leave their opinions in the intake, to be moved
+    /// into `opinions` when the writer has a moment (SQLite; see `store::direct`).
+    pub const DEFER_OPINIONS_OVER: usize = 8;
+
+    /// Starts the writer task for `store`. After `after_idle` without a submission it moves opinions
+    /// waiting in the intake into `opinions`, then indexes opinions for search, in small batches (SQLite);
+    /// `None` leaves both to explicit calls. `defer_opinions_over`: see [`Self::DEFER_OPINIONS_OVER`];
+    /// `None` stores every opinion at once.
+    pub fn start(
+        store: Store,
+        after_idle: Option<std::time::Duration>,
+        defer_opinions_over: Option<usize>,
+    ) -> SubmissionWriter {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
         if store.is_sqlite() {
             let store = store.clone();
@@ -106,20 +121,29 @@ impl SubmissionWriter {
         }
         let sqlite = store.is_sqlite();
         let work = async move {
-            let mut direct = store.direct_writer().await;
+            let mut direct = store.direct_writer(defer_opinions_over).await;
             let durable = direct.as_ref().map(|d| Durable::start(d.wal()));
             let mut batch = Vec::with_capacity(MAX_BATCH);
-            // Opinions may wait for the search index (SQLite): index them while no one is submitting.
-            let indexing = store.is_sqlite() && index_after_idle.is_some();
-            let idle = index_after_idle.unwrap_or_default();
+            // Opinions may wait in the intake and for the search index (SQLite): move and index them while
+            // no one is submitting.
+            let indexing = store.is_sqlite() && after_idle.is_some();
+            let idle = after_idle.unwrap_or_default();
             let mut backlog = indexing;
+            let mut moved_at = std::time::Instant::now();
             loop {
-                let received = if backlog {
+                let waiting = after_idle.is_some() && direct.as_ref().is_some_and(|d| d.waiting() > 0);
+                let received = if backlog || waiting {
                     match tokio::time::timeout(idle, rx.recv_many(&mut batch, MAX_BATCH)).await {
                         Ok(n) => n,
                         Err(_) => {
-                            backlog =
-                                matches!(store.index_search_backlog(INDEX_BATCH).await, Ok(n) if n == INDEX_BATCH);
+                            if let (true, Some(d)) = (waiting, direct.as_mut()) {
+                                let _ = store.move_intake(d, MOVE_BATCH).await;
+                                moved_at = std::time::Instant::now();
+                                backlog = indexing;
+                            } else {
+                                backlog =
+                                    matches!(store.index_search_backlog(INDEX_BATCH).await, Ok(n) if n == INDEX_BATCH);
+                            }
                             continue;
                         }
                     }
@@ -128,6 +152,10 @@ impl SubmissionWriter {
                 };
                 if received == 0 {
                     break;
+                }
+                if let (true, Some(d)) = (waiting && moved_at.elapsed() >= MOVE_AT_LEAST_EVERY, direct.as_mut()) {
+                    let _ = store.move_intake(d, MOVE_BATCH).await;
+                    moved_at = std::time::Instant::now();
                 }
                 let jobs = std::mem::take(&mut batch);
                 let (size, started) = (jobs.len(), std::time::Instant::now());
@@ -275,9 +303,19 @@ impl Store {
         w.finish(done).await
     }
 
+    /// Moves up to `limit` waiting opinions from the intake into `opinions`, in the writer's turn.
+    async fn move_intake(&self, direct: &mut DirectWriter, limit: usize) -> Result<u64> {
+        let _turn = self.writer_turn.lock().await;
+        let moved = direct.move_intake(limit);
+        if let Err(e) = &moved {
+            tracing::warn!(error = %e, "moving waiting opinions failed; trying again later");
+        }
+        moved
+    }
+
     /// The submission writer's own connection to the SQLite file (see `direct`); `None` on PostgreSQL,
     /// for a database in memory (which no second connection can see), or when it cannot be opened.
-    async fn direct_writer(&self) -> Option<DirectWriter> {
+    async fn direct_writer(&self, defer_opinions_over: Option<usize>) -> Option<DirectWriter> {
         if !self.is_sqlite() {
             return None;
         }
@@ -287,7 +325,7 @@ impl Store {
             let file = r.try_get_by_index::<String>(2).ok()?;
             (name == "main" && !file.is_empty()).then_some(file)
         })?;
-        match DirectWriter::open(std::path::Path::new(&file)) {
+        match DirectWriter::open(std::path::Path::new(&file), defer_opinions_over) {
             Ok(w) => Some(w),
             Err(e) => {
                 tracing::warn!(error = %e, "submissions go through the shared connection: the writer's own did not open");

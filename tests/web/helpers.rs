@@ -91,6 +91,7 @@ impl TestApp {
             forms_dir,
             small_cell_k: 5,
             index_search_after_idle: Some(wenji::store::submissions::SubmissionWriter::INDEX_AFTER_IDLE),
+            defer_opinions_over: None,
             trusted_proxies: Vec::new(),
             inbox_count_cap: wenji::web::workspace::inbox::COUNT_CAP,
         };

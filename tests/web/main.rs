@@ -14,6 +14,7 @@ mod contacts;
 mod exports;
 mod forms;
 mod inbox_counts;
+mod intake;
 mod malformed;
 mod props;
 mod roles;
