@@ -92,24 +92,19 @@ impl DirectWriter {
     /// the next batch can start the WAL over. Under a long burst the other connections' periodic
     /// checkpoint never catches up with a writer that appends all the time: the WAL then grows without
     /// end, every page lookup walks a longer WAL index, and every append lands on a new, zeroed page of
-    /// the file. Safe without the connection syncing anything itself: the WAL is synced before any of it
-    /// is copied (so the database file never holds a page newer than what the WAL can replay), and the
-    /// database file is synced before the WAL is reused.
+    /// the file. For the checkpoint only, the connection syncs as `synchronous=FULL` does: SQLite syncs
+    /// the WAL before copying any of it (so the database file never holds a page newer than what the WAL
+    /// can replay) and the database file before the WAL is reused. SQLite does that on its own file
+    /// handles; opening and closing another handle on the database file here would drop the process's
+    /// POSIX locks on it, and other processes could then take the database for unused.
     ///
     /// # Errors
     /// When the disk refuses; the WAL then simply keeps growing until the next try.
     pub(crate) fn checkpoint(&mut self) -> Result<()> {
-        self.wal.sync().map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let copied: i64 = self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(2)).map_err(classify)?;
-        if copied > 0 {
-            let db = self.conn.path().unwrap_or_default().to_owned();
-            std::fs::OpenOptions::new()
-                .write(true)
-                .open(db)
-                .and_then(|f| f.sync_data())
-                .map_err(|e| StoreError::Unavailable(format!("syncing the database file: {e}")))?;
-        }
-        Ok(())
+        self.conn.execute_batch("PRAGMA synchronous=FULL").map_err(classify)?;
+        let done = self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0)).map_err(classify);
+        self.conn.execute_batch("PRAGMA synchronous=OFF").map_err(classify)?;
+        done.map(|_| ())
     }
 
     /// The WAL to sync before answering (see the module's note on durability).
