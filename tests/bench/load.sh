@@ -80,12 +80,14 @@ WENJI_DATABASE_URL="sqlite://$tmp/wenji.db?mode=rwc" WENJI_FORMS_DIR=forms WENJI
   WENJI_SUBMIT_BURST=4000000000 WENJI_SUBMIT_PER_MINUTE=4000000000 RUST_LOG=warn \
   "$bin/wenji" serve --bind "127.0.0.1:$port" >"$tmp/wenji.log" 2>&1 & pids+=($!)
 wait_http "http://127.0.0.1:$port/healthz"
+python3 tests/bench/reader.py "$tmp/wenji.db" $((2 * duration)) > "$tmp/reader.out" & reader=$!
 read -r h_rps h_p50 h_p99 h_req h_bad h_err < <(measure "http://127.0.0.1:$port" html)
 read -r j_rps j_p50 j_p99 j_req j_bad j_err < <(measure "http://127.0.0.1:$port" json)
 # A burst's opinions wait in the intake and are moved into the inbox, then indexed for search, while the
 # writer is idle (src/store/direct.rs, src/store/search_index.rs): report how long each takes to catch up
 # once the burst is over.
-query() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$tmp/wenji.db" "$1"; }
+wait "$reader"
+query() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1], timeout=30).execute(sys.argv[2]).fetchone()[0])' "$tmp/wenji.db" "$1"; }
 intake() { query "select count(*) from opinion_intake"; }
 backlog() { query "select count(*) from opinions where id > (select indexed_upto from search_index_state)"; }
 since() { python3 -c "import sys; print(f'{float(sys.argv[2])-float(sys.argv[1]):.1f}')" "$1" "$(date +%s.%N)"; }
@@ -111,6 +113,7 @@ for run in html json; do
   if [ $run = html ]; then r=$h_rps; p=$h_p99; else r=$j_rps; p=$j_p99; fi
   echo "Wenji $run: $(ratio "$r" "$b_rps")x reference (b) [target >= 3], $(ratio "$r" "$a_rps") of reference (a) [target >= 0.15], p99 ${p} ms [target <= 50]"
 done
+cat "$tmp/reader.out"
 echo "intake: $waiting opinions waited to be listed when the runs ended; all listed ${moved} s later"
 echo "search index: $behind opinions then waited for it; caught up in ${caught_up} s more"
 echo "stored: $stored responses, $opinions opinions; acknowledged by wrk: $((h_req + j_req - h_bad - j_bad)) (requests cut off at the end of a run may still commit)"
