@@ -10,8 +10,9 @@
 //! `fdatasync` of the WAL, on a thread of its own) must return before any submission of that batch, or of
 //! an earlier one, is answered. The writer meanwhile stores the next batch, so the disk's flush overlaps
 //! SQLite's work instead of stopping it. Recovery stays SQLite's own: a commit is whole in the WAL or
-//! absent, and frames the checkpointer copies are synced by the checkpointer (`synchronous=FULL` on the
-//! store's other connections) before the WAL restarts over them.
+//! absent, and frames a checkpoint copies are synced first (`synchronous=FULL` on the store's other
+//! connections, and on this one for its own checkpoints: see [`DirectWriter::checkpoint`]), with the
+//! database file synced before the WAL restarts over them.
 
 use super::submissions::{Prepared, SubmitOutcome};
 use super::{Result, StoreError};
@@ -40,7 +41,9 @@ pub(crate) struct WalFile(std::path::PathBuf);
 
 impl WalFile {
     /// Flushes everything written to the WAL so far to the disk (`fdatasync`). The file is opened anew
-    /// each time, so a WAL that SQLite has replaced is never mistaken for the one in use.
+    /// each time, so a WAL that SQLite has replaced is never mistaken for the one in use. Opening and
+    /// closing it is safe because SQLite keeps its WAL locks in the `-shm` file, never on the WAL itself.
+    /// The database file is different: see [`DirectWriter::checkpoint`].
     ///
     /// # Errors
     /// [`SyncError::Open`] when the file could not be opened (nothing is known about the disk: the commits
@@ -113,7 +116,8 @@ impl DirectWriter {
     }
 
     /// Stores a batch in one IMMEDIATE transaction, answering each submission in order: a key seen before
-    /// (stored earlier or earlier in this batch) replays its receipt or is a conflict.
+    /// (stored earlier or earlier in this batch) replays its receipt or is a conflict. A batch of more than
+    /// `defer_over` submissions, or any batch while opinions wait, puts its opinions in the intake.
     ///
     /// # Errors
     /// Classified database errors (a full disk is `Unavailable`); nothing of the batch is stored then.
