@@ -5,6 +5,7 @@ pub mod audit;
 pub mod bulk;
 pub mod catalog;
 mod direct;
+mod durable;
 pub(crate) mod entities;
 pub mod export_jobs;
 pub mod inbox;

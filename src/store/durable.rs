@@ -1,0 +1,104 @@
+//! Answering submissions only once they are durable (SQLite): the writer commits without syncing and hands
+//! each batch's answers here; a thread of its own syncs the WAL, then answers (see `store::direct`).
+
+use super::StoreError;
+use super::direct::{SyncError, WalFile};
+use super::submissions::Reply;
+
+/// Answers submissions only once the WAL holding them is on the disk: a thread of its own syncs the WAL
+/// for every batch handed to it (one sync for all that wait) while the writer stores the next batch. Each
+/// sync covers every commit before it, so a replayed receipt is never answered before its first commit is
+/// durable either.
+pub(crate) struct Durable {
+    tx: std::sync::mpsc::Sender<Vec<Reply>>,
+}
+
+impl Durable {
+    pub(crate) fn start(wal: WalFile) -> Durable {
+        Self::with_sync(move || wal.sync())
+    }
+
+    fn with_sync(mut sync: impl FnMut() -> std::result::Result<(), SyncError> + Send + 'static) -> Durable {
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<Reply>>();
+        std::thread::Builder::new()
+            .name("wenji-wal-sync".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut waiting = first;
+                    waiting.extend(rx.try_iter().flatten());
+                    let synced = sync();
+                    if let Err(e) = &synced {
+                        tracing::error!(error = %e, "submissions not confirmed: the WAL was not synced");
+                    }
+                    for (to, r) in waiting {
+                        let r = match &synced {
+                            Ok(()) => r,
+                            // Committed perhaps, durable unknown: a retry under the same key is answered
+                            // with the first receipt once it is.
+                            Err(e) => Err(StoreError::Unavailable(e.to_string())),
+                        };
+                        let _ = to.send(r);
+                    }
+                    if let Err(SyncError::Flush(_)) = synced {
+                        // The disk failed to flush, and the kernel may have dropped the failed pages, so what
+                        // SQLite holds in memory can no longer be trusted to match the disk. Like PostgreSQL
+                        // on a failed fsync, stop: the supervisor restarts the service and SQLite recovers
+                        // from what is on the disk. Nothing unconfirmed was acknowledged.
+                        std::process::abort();
+                    }
+                }
+            })
+            .expect("WAL sync thread");
+        Durable { tx }
+    }
+
+    pub(crate) fn answer_after_sync(&self, replies: Vec<Reply>) {
+        if let Err(std::sync::mpsc::SendError(replies)) = self.tx.send(replies) {
+            for (to, _) in replies {
+                let _ = to.send(Err(StoreError::Unavailable("the WAL sync thread has stopped".into())));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::submission::ReceiptCode;
+    use crate::store::submissions::SubmitOutcome;
+    use std::sync::mpsc;
+    use std::time::Duration;
+    use tokio::sync::oneshot;
+
+    fn stored() -> crate::store::Result<SubmitOutcome> {
+        Ok(SubmitOutcome::Stored(ReceiptCode::from_random([1; 8])))
+    }
+
+    #[tokio::test]
+    async fn nothing_is_answered_before_the_wal_sync_returns() {
+        let (entered, syncing) = mpsc::channel::<()>();
+        let (release, released) = mpsc::channel::<()>();
+        let durable = Durable::with_sync(move || {
+            entered.send(()).unwrap();
+            released.recv().unwrap();
+            Ok(())
+        });
+        let (to, mut answer) = oneshot::channel();
+        durable.answer_after_sync(vec![(to, stored())]);
+        syncing.recv_timeout(Duration::from_secs(5)).expect("the sync starts");
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(answer.try_recv().is_err(), "answered while the sync was still running");
+        release.send(()).unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(5), answer).await.expect("answered after the sync");
+        assert!(matches!(got, Ok(Ok(SubmitOutcome::Stored(_)))));
+    }
+
+    #[tokio::test]
+    async fn a_wal_that_cannot_be_opened_confirms_nothing() {
+        let durable = Durable::with_sync(|| Err(SyncError::Open(std::io::Error::other("too many open files"))));
+        let (to, answer) = oneshot::channel();
+        durable.answer_after_sync(vec![(to, stored())]);
+        let got = tokio::time::timeout(Duration::from_secs(5), answer).await.expect("answered");
+        assert!(matches!(got, Ok(Err(StoreError::Unavailable(_)))), "{got:?}");
+    }
+}
