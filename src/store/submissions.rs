@@ -3,7 +3,7 @@
 //! that transaction has committed. A repeated submission key returns the first receipt; a different body
 //! under a used key is a conflict.
 
-use super::direct::DirectWriter;
+use super::direct::{DirectWriter, MOVE_BATCH};
 use super::durable::Durable;
 use super::entities::{answer, response};
 use super::sql::Sql;
@@ -82,18 +82,6 @@ impl std::fmt::Debug for Job {
 const MAX_BATCH: usize = 256;
 /// The most opinions indexed in one transaction: a submission arriving meanwhile waits for at most this.
 const INDEX_BATCH: usize = 64;
-/// The most waiting opinions moved from the intake into `opinions` in one transaction.
-const MOVE_BATCH: usize = 512;
-/// Under a burst the writer is never idle; it still moves a chunk of waiting opinions this often, so the
-/// analysts' view does not fall ever further behind.
-const MOVE_AT_LEAST_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
-/// During a burst (at least `CHECKPOINT_AFTER_BATCHES` batches since the last one) the writer checkpoints
-/// this often itself (see `DirectWriter::checkpoint`), keeping the WAL to tens of megabytes. Measured here
-/// under the load bench: each costs 20–40 ms, about a quarter of the writer's time; without them the WAL
-/// grew by 350 MB a second of burst (7 GB in 20 s). Shorter and more frequent keeps the wait they add to
-/// the submissions in line behind them short. Outside bursts the store's periodic checkpoint suffices.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
-const CHECKPOINT_AFTER_BATCHES: usize = 16;
 /// Bound parameters per statement: under SQLite's limit (32,766) and PostgreSQL's (65,535), so a whole
 /// batch goes in one multi-row INSERT per table.
 const PARAMS_PER_STATEMENT: usize = 16_000;
@@ -137,22 +125,20 @@ impl SubmissionWriter {
             let indexing = store.is_sqlite() && after_idle.is_some();
             let idle = after_idle.unwrap_or_default();
             let mut backlog = indexing;
-            let mut moved_at = std::time::Instant::now();
-            let mut checkpointed_at = std::time::Instant::now();
-            let mut batches_since_checkpoint = 0usize;
             loop {
                 let waiting = after_idle.is_some() && direct.as_ref().is_some_and(|d| d.waiting() > 0);
                 let received = if backlog || waiting {
                     match tokio::time::timeout(idle, rx.recv_many(&mut batch, MAX_BATCH)).await {
                         Ok(n) => n,
                         Err(_) => {
-                            if let (true, Some(d)) = (waiting, direct.as_mut()) {
-                                let _ = store.move_intake(d, MOVE_BATCH).await;
-                                moved_at = std::time::Instant::now();
-                                backlog = indexing;
-                            } else {
-                                backlog =
-                                    matches!(store.index_search_backlog(INDEX_BATCH).await, Ok(n) if n == INDEX_BATCH);
+                            match direct.as_mut().filter(|_| waiting) {
+                                Some(d) => {
+                                    let _ = store.move_intake(d).await;
+                                    backlog = indexing;
+                                }
+                                None => {
+                                    backlog = matches!(store.index_search_backlog(INDEX_BATCH).await, Ok(n) if n == INDEX_BATCH)
+                                }
                             }
                             continue;
                         }
@@ -163,9 +149,8 @@ impl SubmissionWriter {
                 if received == 0 {
                     break;
                 }
-                if let (true, Some(d)) = (waiting && moved_at.elapsed() >= MOVE_AT_LEAST_EVERY, direct.as_mut()) {
-                    let _ = store.move_intake(d, MOVE_BATCH).await;
-                    moved_at = std::time::Instant::now();
+                if let Some(d) = direct.as_mut().filter(|d| waiting && d.move_due()) {
+                    let _ = store.move_intake(d).await;
                 }
                 let jobs = std::mem::take(&mut batch);
                 let (size, started) = (jobs.len(), std::time::Instant::now());
@@ -174,14 +159,8 @@ impl SubmissionWriter {
                     Some(durable) => durable.answer_after_sync(replies),
                     None => replies.into_iter().for_each(|(to, r)| drop(to.send(r))),
                 }
-                batches_since_checkpoint += 1;
-                let burst = batches_since_checkpoint >= CHECKPOINT_AFTER_BATCHES;
-                if let (true, Some(d)) = (burst && checkpointed_at.elapsed() >= CHECKPOINT_EVERY, direct.as_mut()) {
-                    batches_since_checkpoint = 0;
-                    if let Err(e) = d.checkpoint() {
-                        tracing::warn!(error = %e, "the writer's checkpoint failed; trying again later");
-                    }
-                    checkpointed_at = std::time::Instant::now();
+                if let Some(d) = direct.as_mut() {
+                    d.after_batch();
                 }
                 tracing::debug!(size, micros = started.elapsed().as_micros(), "submission batch committed");
                 backlog = indexing;
@@ -266,10 +245,10 @@ impl Store {
         w.finish(done).await
     }
 
-    /// Moves up to `limit` waiting opinions from the intake into `opinions`, in the writer's turn.
-    async fn move_intake(&self, direct: &mut DirectWriter, limit: usize) -> Result<u64> {
+    /// Moves a chunk of waiting opinions from the intake into `opinions`, in the writer's turn.
+    async fn move_intake(&self, direct: &mut DirectWriter) -> Result<u64> {
         let _turn = self.writer_turn.lock().await;
-        let moved = direct.move_intake(limit);
+        let moved = direct.move_intake(MOVE_BATCH);
         if let Err(e) = &moved {
             tracing::warn!(error = %e, "moving waiting opinions failed; trying again later");
         }
