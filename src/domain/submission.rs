@@ -70,6 +70,9 @@ pub struct Submission {
     pub unit_code: Option<String>,
     pub category_code: Option<String>,
     pub answers: ValidAnswers,
+    /// Each of `answers` as JSON, in the same order: what is stored, serialised once for both the store
+    /// and the body hash.
+    pub answer_json: Vec<String>,
     /// Opinion texts: (question id, text, fingerprint).
     pub opinions: Vec<(String, String, String)>,
     /// Contact answers, stored apart from the opinions: (question id, value).
@@ -79,10 +82,30 @@ pub struct Submission {
     pub body_hash: String,
 }
 
-/// The body hash: equal for equal answers, unit and category.
-pub fn body_hash(unit: Option<&str>, category: Option<&str>, answers: &ValidAnswers) -> String {
-    let json = serde_json::to_vec(&(unit, category, answers)).expect("answers always serialise");
-    hex::encode(Sha256::digest(json))
+/// The body hash: equal for equal answers, unit and category. The SHA-256 of the JSON of
+/// `(unit, category, answers)`, fed from `answer_json` (each answer's JSON, in order) rather than from a
+/// second serialisation of the texts.
+pub fn body_hash(unit: Option<&str>, category: Option<&str>, answers: &ValidAnswers, answer_json: &[String]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"[");
+    h.update(json(&unit));
+    h.update(b",");
+    h.update(json(&category));
+    h.update(b",[");
+    for (i, ((q, _), a)) in answers.0.iter().zip(answer_json).enumerate() {
+        h.update(if i == 0 { &b"["[..] } else { &b",["[..] });
+        h.update(json(q));
+        h.update(b",");
+        h.update(a.as_bytes());
+        h.update(b"]");
+    }
+    h.update(b"]]");
+    hex::encode(h.finalize())
+}
+
+/// A small value (a code, a question id) as JSON.
+fn json<T: Serialize + ?Sized>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("codes and ids always serialise")
 }
 
 impl Submission {
@@ -110,15 +133,19 @@ impl Submission {
                 _ => {}
             }
         }
-        let body_hash = body_hash(unit_code.as_deref(), category_code.as_deref(), &answers);
-        let answers =
-            ValidAnswers(answers.0.into_iter().filter(|(q, _)| !contacts.iter().any(|(c, _)| c == q)).collect());
+        let answer_json: Vec<String> =
+            answers.0.iter().map(|(_, a)| serde_json::to_string(a).expect("answers always serialise")).collect();
+        let body_hash = body_hash(unit_code.as_deref(), category_code.as_deref(), &answers, &answer_json);
+        let (answers, answer_json): (Vec<_>, Vec<_>) =
+            answers.0.into_iter().zip(answer_json).filter(|((q, _), _)| !contacts.iter().any(|(c, _)| c == q)).unzip();
+        let answers = ValidAnswers(answers);
         Submission {
             form_slug: form.slug.clone(),
             link_id,
             unit_code,
             category_code,
             answers,
+            answer_json,
             opinions,
             contacts,
             key_hash: key.stored_hash(&form.slug),
@@ -130,6 +157,7 @@ impl Submission {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::form::answers::Answer;
 
     #[test]
     fn receipts_read_cleanly() {
@@ -143,5 +171,35 @@ mod tests {
     fn a_key_must_be_long_enough() {
         assert!(SubmissionKey::parse("short").is_err());
         assert!(SubmissionKey::parse("a-good-key-123").is_ok());
+    }
+
+    fn answer() -> impl proptest::strategy::Strategy<Value = Answer> {
+        use proptest::prelude::*;
+        prop_oneof![
+            "\\PC{0,30}".prop_map(Answer::Text),
+            "[a-z\"\\\\]{0,5}".prop_map(Answer::Choice),
+            proptest::collection::vec("[a-z]{1,3}", 0..3).prop_map(Answer::Choices),
+            proptest::collection::btree_map("[a-z]{1,3}", "[1-5]", 0..3).prop_map(Answer::Matrix),
+            (-1e9f64..1e9).prop_map(Answer::Number),
+            (700_000i32..740_000).prop_map(|d| Answer::Date(chrono::NaiveDate::from_num_days_from_ce_opt(d).unwrap())),
+            "1[0-9]{10}".prop_map(Answer::Phone),
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_body_hash_is_the_hash_of_the_whole_body_as_json(
+            unit in proptest::option::of("\\PC{0,6}"),
+            category in proptest::option::of("[a-z\"]{0,4}"),
+            answers in proptest::collection::vec(("\\PC{0,8}", answer()), 0..6),
+        ) {
+            let answers = ValidAnswers(answers);
+            let json: Vec<String> = answers.0.iter().map(|(_, a)| serde_json::to_string(a).unwrap()).collect();
+            let whole = serde_json::to_vec(&(unit.as_deref(), category.as_deref(), &answers)).unwrap();
+            proptest::prop_assert_eq!(
+                body_hash(unit.as_deref(), category.as_deref(), &answers, &json),
+                hex::encode(Sha256::digest(whole))
+            );
+        }
     }
 }

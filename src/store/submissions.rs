@@ -46,15 +46,16 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
-    fn new(submission: Submission, version_id: i64) -> Result<Prepared> {
-        let mut answers = Vec::with_capacity(submission.answers.0.len());
-        for (q, a) in &submission.answers.0 {
-            if matches!(a, Answer::Phone(_)) {
-                continue;
-            }
-            answers.push((q.clone(), serde_json::to_string(a).map_err(|e| StoreError::Corrupt(e.to_string()))?));
-        }
-        Ok(Prepared { submission, version_id, answers })
+    fn new(submission: Submission, version_id: i64) -> Prepared {
+        let answers = submission
+            .answers
+            .0
+            .iter()
+            .zip(&submission.answer_json)
+            .filter(|((_, a), _)| !matches!(a, Answer::Phone(_)))
+            .map(|((q, _), json)| (q.clone(), json.clone()))
+            .collect();
+        Prepared { submission, version_id, answers }
     }
 }
 
@@ -190,7 +191,7 @@ impl SubmissionWriter {
     /// # Errors
     /// `Unavailable` when the writer has stopped or the disk refuses; other store errors as they come.
     pub async fn submit(&self, submission: Submission, version_id: i64) -> Result<SubmitOutcome> {
-        let prepared = Prepared::new(submission, version_id)?;
+        let prepared = Prepared::new(submission, version_id);
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Job { prepared, reply })

@@ -252,7 +252,7 @@ pub async fn post(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     Path(slug): Path<String>,
-    CitizenForm(fields): CitizenForm<Vec<(String, String)>>,
+    CitizenForm(fields): CitizenForm,
 ) -> Result<Response, WebError> {
     let form = find_form(&state, &slug)?;
     let mut raw = RawAnswers::new();
