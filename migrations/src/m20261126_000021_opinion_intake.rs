@@ -2,7 +2,7 @@
 //! `opinions`. Storing an opinion into `opinions` touches ten indexes (state, unit, category, fingerprint,
 //! …) spread over many pages; under a burst that was most of what the single writer wrote. An intake row
 //! is appended to one table with no other index, in the same transaction as its response, and the writer
-//! moves intake rows into `opinions` whenever it has a moment (see `store::intake`). Moving is one
+//! moves intake rows into `opinions` whenever it has a moment (see `store::direct`). Moving is one
 //! transaction per chunk (insert into `opinions`, delete from the intake), so an opinion is never in both
 //! places or in neither. Both backends get the table; only SQLite's writer uses it.
 

@@ -180,7 +180,8 @@ impl DirectWriter {
 
     /// Moves up to `limit` of the oldest waiting opinions into `opinions`, in one transaction, and
     /// returns how many it moved. Each becomes exactly what storing it at once would have made: state
-    /// pending, the response's form, unit, category and (minute) time.
+    /// pending, the response's form, unit, category and (minute) time, and the text of its answer (the
+    /// intake keeps no copy of it).
     ///
     /// # Errors
     /// Classified database errors; nothing moves then.
@@ -205,16 +206,23 @@ impl DirectWriter {
         let Some(upto) = upto else {
             return Ok(0);
         };
-        tx.execute(
-            "INSERT INTO opinions (response_id, form_slug, question_id, unit_code, category_code, text, \
+        let inserted = tx
+            .execute(
+                "INSERT INTO opinions (response_id, form_slug, question_id, unit_code, category_code, text, \
              fingerprint, state, representative, submitted_at, updated_at) \
-             SELECT i.response_id, r.form_slug, i.question_id, r.unit_code, r.category_code, i.text, \
-             i.fingerprint, ?2, 0, r.submitted_at, r.submitted_at \
-             FROM opinion_intake i JOIN responses r ON r.id = i.response_id WHERE i.id <= ?1 ORDER BY i.id",
-            params![upto, OpinionState::Pending.as_str()],
-        )
-        .map_err(classify)?;
+             SELECT i.response_id, r.form_slug, i.question_id, r.unit_code, r.category_code, \
+             json_extract(a.value, '$.value'), i.fingerprint, ?2, 0, r.submitted_at, r.submitted_at \
+             FROM opinion_intake i JOIN responses r ON r.id = i.response_id \
+             JOIN answers a ON a.response_id = i.response_id AND a.question_id = i.question_id \
+             WHERE i.id <= ?1 ORDER BY i.id",
+                params![upto, OpinionState::Pending.as_str()],
+            )
+            .map_err(classify)?;
         let moved = tx.execute("DELETE FROM opinion_intake WHERE id <= ?1", [upto]).map_err(classify)?;
+        if inserted != moved {
+            // An opinion whose answer could not be found would vanish: keep them all waiting instead.
+            return Err(StoreError::Corrupt(format!("{moved} waiting opinions but {inserted} answers found for them")));
+        }
         tx.commit().map_err(classify)?;
         Ok(moved as u64)
     }
@@ -250,7 +258,7 @@ impl DirectWriter {
                 .map_err(classify)?;
             let mut intake = tx
                 .prepare_cached(
-                    "INSERT INTO opinion_intake (response_id, question_id, text, fingerprint) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT INTO opinion_intake (response_id, question_id, fingerprint) VALUES (?1, ?2, ?3)",
                 )
                 .map_err(classify)?;
             let mut opinion = tx
@@ -303,7 +311,7 @@ impl DirectWriter {
                 }
                 for (q, text, fingerprint) in &s.opinions {
                     if defer {
-                        intake.execute(params![id, q, text, fingerprint]).map_err(classify)?;
+                        intake.execute(params![id, q, fingerprint]).map_err(classify)?;
                         deferred += 1;
                         continue;
                     }
