@@ -28,12 +28,18 @@ pub(crate) const MOVE_BATCH: usize = 512;
 /// Under a burst the writer is never idle; it still moves a chunk of waiting opinions this often, so the
 /// analysts' view does not fall ever further behind.
 const MOVE_AT_LEAST_EVERY: Duration = Duration::from_millis(200);
-/// During a burst (at least `CHECKPOINT_AFTER_BATCHES` batches since the last one) the writer checkpoints
-/// this often itself (see `DirectWriter::checkpoint`), keeping the WAL to tens of megabytes. Measured here
-/// under the load bench: each costs 20–40 ms, about a quarter of the writer's time; without them the WAL
-/// grew by 350 MB a second of burst (7 GB in 20 s). Shorter and more frequent keeps the wait they add to
-/// the submissions in line behind them short. Outside bursts the store's periodic checkpoint suffices.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
+/// During a burst a second connection, on a thread of its own, copies the WAL into the database file
+/// this often (see [`Backfill`]); after each of its passes the writer checkpoints itself, which leaves it
+/// only the frames written during that pass to copy, and lets the WAL start over. Measured here under
+/// the load bench: the writer checkpointing everything itself every 50 ms kept the WAL at about 25 MB
+/// but cost a quarter of its time (each took 20–40 ms, while the submissions behind it waited); every
+/// 200 ms cost less in all (a page written many times is copied once) but each stall pushed p99 past
+/// 50 ms. Without checkpoints the WAL grew by 350 MB a second of burst.
+const BACKFILL_EVERY: Duration = Duration::from_millis(200);
+/// The writer checkpoints everything itself at least this often during a burst, whatever the backfill
+/// thread does (it may have failed to open, or the disk may refuse it).
+const CHECKPOINT_AT_LEAST_EVERY: Duration = Duration::from_secs(1);
+/// A burst: at least this many batches since the writer's last checkpoint.
 const CHECKPOINT_AFTER_BATCHES: usize = 16;
 
 /// A SQLite connection used only by the submission writer, on its thread.
@@ -49,6 +55,51 @@ pub(crate) struct DirectWriter {
     moved_at: Instant,
     checkpointed_at: Instant,
     batches_since_checkpoint: usize,
+    /// The backfill thread's state, `None` when its connection did not open.
+    backfill: Option<std::sync::Arc<Backfill>>,
+    /// The backfill passes the writer has followed with a checkpoint of its own.
+    passes_seen: u64,
+}
+
+/// What the writer and the backfill thread share. The thread copies the WAL into the database file
+/// (a PASSIVE checkpoint on its own connection, syncing as `synchronous=FULL` does) every
+/// `BACKFILL_EVERY` while the writer is committing; it stops when the writer is gone.
+#[derive(Debug, Default)]
+struct Backfill {
+    /// Set by the writer after each batch, cleared by the thread when it starts a pass.
+    committed: std::sync::atomic::AtomicBool,
+    /// Passes finished.
+    passes: std::sync::atomic::AtomicU64,
+}
+
+impl Backfill {
+    fn start(path: &Path) -> Result<std::sync::Arc<Backfill>> {
+        use std::sync::atomic::Ordering;
+        let conn = Connection::open(path).map_err(classify)?;
+        conn.busy_timeout(Duration::from_secs(1)).map_err(classify)?;
+        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0;").map_err(classify)?;
+        let shared = std::sync::Arc::new(Backfill::default());
+        let weak = std::sync::Arc::downgrade(&shared);
+        std::thread::Builder::new()
+            .name("wenji-backfill".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(BACKFILL_EVERY);
+                    let Some(shared) = weak.upgrade() else { break };
+                    if !shared.committed.swap(false, Ordering::AcqRel) {
+                        continue;
+                    }
+                    match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0)) {
+                        Ok(_) => drop(shared.passes.fetch_add(1, Ordering::AcqRel)),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "copying the WAL into the database failed; trying again later")
+                        }
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Unavailable(format!("starting the backfill thread: {e}")))?;
+        Ok(shared)
+    }
 }
 
 /// The WAL file of the writer's database, synced before submissions are answered.
@@ -104,6 +155,9 @@ impl DirectWriter {
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
         let waiting: i64 = conn.query_row("SELECT COUNT(*) FROM opinion_intake", [], |r| r.get(0)).map_err(classify)?;
+        let backfill = Backfill::start(path)
+            .inspect_err(|e| tracing::warn!(error = %e, "no backfill thread: the writer copies the whole WAL itself"))
+            .ok();
         Ok(DirectWriter {
             conn,
             wal: WalFile(wal.into()),
@@ -112,17 +166,26 @@ impl DirectWriter {
             moved_at: Instant::now(),
             checkpointed_at: Instant::now(),
             batches_since_checkpoint: 0,
+            backfill,
+            passes_seen: 0,
         })
     }
 
-    /// Called after each submission batch: during a burst, checkpoints every `CHECKPOINT_EVERY`.
+    /// Called after each submission batch: during a burst, checkpoints after each pass of the backfill
+    /// thread, and at least every `CHECKPOINT_AT_LEAST_EVERY`.
     pub(crate) fn after_batch(&mut self) {
+        use std::sync::atomic::Ordering;
         self.batches_since_checkpoint += 1;
-        if self.batches_since_checkpoint < CHECKPOINT_AFTER_BATCHES || self.checkpointed_at.elapsed() < CHECKPOINT_EVERY
-        {
+        let passes = self.backfill.as_ref().map_or(0, |b| {
+            b.committed.store(true, Ordering::Release);
+            b.passes.load(Ordering::Acquire)
+        });
+        let due = passes > self.passes_seen || self.checkpointed_at.elapsed() >= CHECKPOINT_AT_LEAST_EVERY;
+        if self.batches_since_checkpoint < CHECKPOINT_AFTER_BATCHES || !due {
             return;
         }
         self.batches_since_checkpoint = 0;
+        self.passes_seen = passes;
         if let Err(e) = self.checkpoint() {
             tracing::warn!(error = %e, "the writer's checkpoint failed; trying again later");
         }
@@ -135,14 +198,17 @@ impl DirectWriter {
     }
 
     /// Copies the WAL into the database file (PASSIVE: it never waits for readers or writers), so that
-    /// the next batch can start the WAL over. Under a long burst the other connections' periodic
-    /// checkpoint never catches up with a writer that appends all the time: the WAL then grows without
+    /// the next batch can start the WAL over. Under a long burst no other connection's checkpoint (the
+    /// store's periodic one, the backfill thread's) catches up with a writer that appends all the time,
+    /// and the WAL only starts over once a checkpoint has copied all of it: until then it grows without
     /// end, every page lookup walks a longer WAL index, and every append lands on a new, zeroed page of
     /// the file. For the checkpoint only, the connection syncs as `synchronous=FULL` does: SQLite syncs
     /// the WAL before copying any of it (so the database file never holds a page newer than what the WAL
     /// can replay) and the database file before the WAL is reused. SQLite does that on its own file
     /// handles; opening and closing another handle on the database file here would drop the process's
-    /// POSIX locks on it, and other processes could then take the database for unused.
+    /// POSIX locks on it, and other processes could then take the database for unused. (The backfill
+    /// thread's connection is SQLite's own too: SQLite keeps one set of locks per file for all the
+    /// connections of a process, and closing one defers closing its file while others hold locks.)
     ///
     /// # Errors
     /// When the disk refuses; the WAL then simply keeps growing until the next try.
