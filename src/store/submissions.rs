@@ -46,14 +46,15 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
-    fn new(submission: Submission, version_id: i64) -> Prepared {
+    fn new(mut submission: Submission, version_id: i64) -> Prepared {
         let answers = submission
             .answers
             .0
             .iter()
-            .zip(&submission.answer_json)
+            // Moved, not copied: from here on the JSON lives in `answers`.
+            .zip(std::mem::take(&mut submission.answer_json))
             .filter(|((_, a), _)| !matches!(a, Answer::Phone(_)))
-            .map(|((q, _), json)| (q.clone(), json.clone()))
+            .map(|((q, _), json)| (q.clone(), json))
             .collect();
         Prepared { submission, version_id, answers }
     }

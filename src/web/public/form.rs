@@ -257,11 +257,11 @@ pub async fn post(
     let form = find_form(&state, &slug)?;
     let mut raw = RawAnswers::new();
     let mut meta: HashMap<&str, String> = HashMap::new();
-    for (k, v) in &fields {
+    for (k, v) in fields {
         if let Some(q) = k.strip_prefix("q_") {
-            raw.entry(q.to_owned()).or_default().push(v.clone());
-        } else if matches!(k.as_str(), "_key" | "_t" | "_category" | "_hp") {
-            meta.insert(k.as_str(), v.clone());
+            raw.entry(q.to_owned()).or_default().push(v);
+        } else if let Some(name) = ["_key", "_t", "_category", "_hp"].into_iter().find(|m| *m == k) {
+            meta.insert(name, v);
         }
     }
     if let Some(m) = closed_message(&form) {
