@@ -25,8 +25,8 @@ impl MigrationTrait for Migration {
         let db = m.get_connection();
         db.execute_unprepared("ALTER TABLE opinion_intake ADD COLUMN text TEXT NOT NULL DEFAULT ''").await?;
         db.execute_unprepared(&format!(
-            "UPDATE opinion_intake SET text = (SELECT {text} FROM answers a \
-             WHERE a.response_id = opinion_intake.response_id AND a.question_id = opinion_intake.question_id)"
+            "UPDATE opinion_intake SET text = COALESCE((SELECT {text} FROM answers a \
+             WHERE a.response_id = opinion_intake.response_id AND a.question_id = opinion_intake.question_id), '')"
         ))
         .await?;
         Ok(())

@@ -72,7 +72,7 @@ pub struct Submission {
     pub answers: ValidAnswers,
     /// Each of `answers` as JSON, in the same order: what is stored, serialised once for both the store
     /// and the body hash.
-    pub answer_json: Vec<String>,
+    pub(crate) answer_json: Vec<String>,
     /// Opinion texts: (question id, text, fingerprint).
     pub opinions: Vec<(String, String, String)>,
     /// Contact answers, stored apart from the opinions: (question id, value).

@@ -3,7 +3,7 @@
 //! that transaction has committed. A repeated submission key returns the first receipt; a different body
 //! under a used key is a conflict.
 
-use super::direct::{DirectWriter, MOVE_BATCH};
+use super::direct::{DirectWriter, MOVE_BATCH, MOVE_DURING_BURST};
 use super::durable::Durable;
 use super::entities::{answer, response};
 use super::sql::Sql;
@@ -135,7 +135,7 @@ impl SubmissionWriter {
                         Err(_) => {
                             match direct.as_mut().filter(|_| waiting) {
                                 Some(d) => {
-                                    let _ = store.move_intake(d).await;
+                                    let _ = store.move_intake(d, MOVE_BATCH).await;
                                     backlog = indexing;
                                 }
                                 None => {
@@ -152,7 +152,7 @@ impl SubmissionWriter {
                     break;
                 }
                 if let Some(d) = direct.as_mut().filter(|d| waiting && d.move_due()) {
-                    let _ = store.move_intake(d).await;
+                    let _ = store.move_intake(d, MOVE_DURING_BURST).await;
                 }
                 let jobs = std::mem::take(&mut batch);
                 let (size, started) = (jobs.len(), std::time::Instant::now());
@@ -247,10 +247,10 @@ impl Store {
         w.finish(done).await
     }
 
-    /// Moves a chunk of waiting opinions from the intake into `opinions`, in the writer's turn.
-    async fn move_intake(&self, direct: &mut DirectWriter) -> Result<u64> {
+    /// Moves up to `limit` waiting opinions from the intake into `opinions`, in the writer's turn.
+    async fn move_intake(&self, direct: &mut DirectWriter, limit: usize) -> Result<u64> {
         let _turn = self.writer_turn.lock().await;
-        let moved = direct.move_intake(MOVE_BATCH);
+        let moved = direct.move_intake(limit);
         if let Err(e) = &moved {
             tracing::warn!(error = %e, "moving waiting opinions failed; trying again later");
         }
