@@ -85,7 +85,13 @@ pub struct Submission {
 /// The body hash: equal for equal answers, unit and category. The SHA-256 of the JSON of
 /// `(unit, category, answers)`, fed from `answer_json` (each answer's JSON, in order) rather than from a
 /// second serialisation of the texts.
-pub fn body_hash(unit: Option<&str>, category: Option<&str>, answers: &ValidAnswers, answer_json: &[String]) -> String {
+pub(crate) fn body_hash(
+    unit: Option<&str>,
+    category: Option<&str>,
+    answers: &ValidAnswers,
+    answer_json: &[String],
+) -> String {
+    assert_eq!(answers.0.len(), answer_json.len(), "one JSON text per answer");
     let mut h = Sha256::new();
     h.update(b"[");
     h.update(json(&unit));

@@ -29,9 +29,9 @@ pub(crate) const MOVE_BATCH: usize = 512;
 /// Under a burst the writer is never idle; it still moves this many waiting opinions every
 /// `MOVE_AT_LEAST_EVERY`, so the analysts see the burst arrive, if slowly (640 a second); the rest is
 /// moved at full speed once the burst is over. The citizens come first: submissions that arrive during a
-/// move wait for it. Measured here (tp runs of HTML then JSON, 10 s each): 512 every 200 ms gave
-/// 7.0k and 7.5k req/s with the JSON run's p99 at 54–58 ms; no moves at all, 8.1k and 8.5k with 30 and
-/// 47 ms.
+/// move wait for it. Measured here (the HTML then the JSON load on one server, 10 s each): 512 every
+/// 200 ms gave 7.0k and 7.5k req/s with the JSON run's p99 at 54–58 ms; no moves at all, 8.1k and 8.5k
+/// with 30 and 47 ms.
 pub(crate) const MOVE_DURING_BURST: usize = 128;
 const MOVE_AT_LEAST_EVERY: Duration = Duration::from_millis(200);
 /// During a burst a second connection, on a thread of its own, copies the WAL into the database file
@@ -220,7 +220,8 @@ impl DirectWriter {
     /// connections of a process, and closing one defers closing its file while others hold locks.)
     ///
     /// # Errors
-    /// When the disk refuses; the WAL then simply keeps growing until the next try.
+    /// When the disk refuses; the WAL then simply keeps growing until the next try. A failed flush stops
+    /// the process instead (see `checkpoint_failed`).
     fn checkpoint(&mut self) -> Result<()> {
         self.conn.execute_batch("PRAGMA synchronous=FULL").map_err(classify)?;
         let done = self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0));
