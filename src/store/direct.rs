@@ -34,8 +34,8 @@ pub(crate) const MOVE_BATCH: usize = 512;
 /// with 30 and 47 ms.
 pub(crate) const MOVE_DURING_BURST: usize = 128;
 const MOVE_AT_LEAST_EVERY: Duration = Duration::from_millis(200);
-/// During a burst a second connection, on a thread of its own, copies the WAL into the database file
-/// this often (see [`Backfill`]); after each of its passes the writer checkpoints itself, which leaves it
+/// A second connection, on a thread of its own, copies the WAL into the database file this often (see
+/// [`Backfill`]); during a burst, after each of its passes the writer checkpoints itself, which leaves it
 /// only the frames written during that pass to copy, and lets the WAL start over. Measured here under
 /// the load bench: the writer checkpointing everything itself every 50 ms kept the WAL at about 25 MB
 /// but cost a quarter of its time (each took 20–40 ms, while the submissions behind it waited); every
@@ -71,11 +71,10 @@ pub(crate) struct DirectWriter {
 
 /// What the writer and the backfill thread share. The thread copies the WAL into the database file
 /// (a PASSIVE checkpoint on its own connection, syncing as `synchronous=FULL` does) every
-/// `BACKFILL_EVERY` while the writer is committing; it stops when the writer is gone.
+/// `BACKFILL_EVERY`, whoever wrote it (this writer, or the store's connection for tags and the like); a
+/// pass with nothing to copy costs next to nothing. It stops when the writer is gone.
 #[derive(Debug, Default)]
 struct Backfill {
-    /// Set by the writer after each batch, cleared by the thread when it starts a pass.
-    committed: std::sync::atomic::AtomicBool,
     /// Passes finished.
     passes: std::sync::atomic::AtomicU64,
 }
@@ -94,9 +93,6 @@ impl Backfill {
                 loop {
                     std::thread::sleep(BACKFILL_EVERY);
                     let Some(shared) = weak.upgrade() else { break };
-                    if !shared.committed.swap(false, Ordering::AcqRel) {
-                        continue;
-                    }
                     // The first column is 1 when another checkpoint was running and nothing was copied.
                     match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0)) {
                         Ok(0) => {
@@ -186,10 +182,7 @@ impl DirectWriter {
     pub(crate) fn after_batch(&mut self) {
         use std::sync::atomic::Ordering;
         self.batches_since_checkpoint += 1;
-        let passes = self.backfill.as_ref().map_or(0, |b| {
-            b.committed.store(true, Ordering::Release);
-            b.passes.load(Ordering::Acquire)
-        });
+        let passes = self.backfill.as_ref().map_or(0, |b| b.passes.load(Ordering::Acquire));
         let at_least_every = if self.backfill.is_some() { CHECKPOINT_AT_LEAST_EVERY } else { CHECKPOINT_ALONE_EVERY };
         let due = passes > self.passes_seen || self.checkpointed_at.elapsed() >= at_least_every;
         if self.batches_since_checkpoint < CHECKPOINT_AFTER_BATCHES || !due {
@@ -208,7 +201,7 @@ impl DirectWriter {
 
     /// Copies the WAL into the database file (PASSIVE: it never waits for readers or writers), so that
     /// the next batch can start the WAL over. Under a long burst no other connection's checkpoint (the
-    /// store's periodic one, the backfill thread's) catches up with a writer that appends all the time,
+    /// backfill thread's) catches up with a writer that appends all the time,
     /// and the WAL only starts over once a checkpoint has copied all of it: until then it grows without
     /// end, every page lookup walks a longer WAL index, and every append lands on a new, zeroed page of
     /// the file. For the checkpoint only, the connection syncs as `synchronous=FULL` does: SQLite syncs

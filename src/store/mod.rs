@@ -113,7 +113,8 @@ impl Store {
         let writer = if in_memory { db.clone() } else { Database::connect(Self::options(url, 1)).await? };
         if url.starts_with("sqlite:") && !in_memory {
             // The writer never checkpoints on commit (that would put a second fsync on its path);
-            // `checkpoint` does it from the shared pool, alongside the writer, and the search indexer
+            // the submission writer's backfill thread does it alongside (or `checkpoint`, from the shared
+            // pool, when that writer has no connection of its own), and the search indexer
             // (`checkpoint_writer`) between its batches, while no one is submitting.
             writer.execute_unprepared("PRAGMA wal_autocheckpoint=0").await?;
         }
@@ -192,7 +193,8 @@ impl Store {
     }
 
     /// Copies committed WAL pages into the SQLite database file without blocking the writer (PASSIVE).
-    /// The submission writer calls it in the background, since its own commits do not checkpoint.
+    /// The submission writer calls it every 500 ms when it has no SQLite connection of its own (whose
+    /// backfill thread checkpoints otherwise: see `direct`).
     ///
     /// # Errors
     /// When the database refuses (the next round tries again).
@@ -205,7 +207,7 @@ impl Store {
 
     /// Checkpoints from the writer's own connection, between its transactions, so that its next
     /// transaction can start the WAL over from the beginning. Best effort: a failure leaves it to the
-    /// periodic `checkpoint`.
+    /// next checkpoint.
     pub(crate) async fn checkpoint_writer(&self) {
         if self.is_sqlite() {
             let _turn = self.writer_turn.lock().await;

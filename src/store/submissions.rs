@@ -107,20 +107,22 @@ impl SubmissionWriter {
         defer_opinions_over: Option<usize>,
     ) -> SubmissionWriter {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
-        if store.is_sqlite() {
-            let store = store.clone();
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
-                loop {
-                    tick.tick().await;
-                    let _ = store.checkpoint().await;
-                }
-            });
-        }
         let sqlite = store.is_sqlite();
         let work = async move {
             let mut direct = store.direct_writer(defer_opinions_over).await;
             let durable = direct.as_ref().map(|d| Durable::start(d.wal()));
+            if sqlite && direct.is_none() {
+                // The writer's own connection has a backfill thread that checkpoints (see `direct`);
+                // without it, checkpoint from here. Ends with the writer.
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+                    loop {
+                        tick.tick().await;
+                        let _ = store.checkpoint().await;
+                    }
+                });
+            }
             let mut batch = Vec::with_capacity(MAX_BATCH);
             // Opinions may wait in the intake and for the search index (SQLite): move and index them while
             // no one is submitting.
