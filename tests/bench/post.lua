@@ -2,11 +2,26 @@
 -- BENCH_MODE: "html" (POST /f/zhengqiu with a signed _key from keys.txt), "json" (POST
 -- /api/v1/forms/zhengqiu/responses with a fresh Idempotency-Key) or "ref" (POST /submit, reference b).
 -- BENCH_DIR holds the files written by the bench_data example; BENCH_THREADS is wrk's -t.
+--
+-- wrk shares the machine's CPUs with the server it measures, so each request is built with as little
+-- work as possible: every body's request is formatted once in init() around a marker where the key goes,
+-- and request() only joins the two halves with the key (formatting each request anew with wrk.format cost
+-- a sixth of the CPU time here). The bytes sent are the same as wrk.format's.
 local threads = {}
 
 function setup(thread)
   thread:set("tid", #threads)
   table.insert(threads, thread)
+end
+
+local MARK = "\1KEY\1"
+
+-- Formats a request with MARK standing for the key (marker and key of equal length, so the
+-- Content-Length holds), and returns the text before and after it.
+local function split(method, path, headers, body)
+  local req = wrk.format(method, path, headers, body)
+  local at = req:find(MARK, 1, true)
+  return req:sub(1, at - 1), req:sub(at + #MARK)
 end
 
 function init(args)
@@ -15,8 +30,6 @@ function init(args)
   local nthreads = tonumber(os.getenv("BENCH_THREADS"))
   run = os.getenv("BENCH_RUN") or "run"
   local file = (mode == "html") and "html_bodies.txt" or "json_bodies.txt"
-  bodies = {}
-  for line in io.lines(dir .. "/" .. file) do bodies[#bodies + 1] = line end
   keys = {}
   if mode == "html" then
     local i = 0
@@ -24,22 +37,37 @@ function init(args)
       if i % nthreads == tid then keys[#keys + 1] = line end
       i = i + 1
     end
+    -- Signed keys all have the same length; the marker is padded to it.
+    MARK = MARK .. string.rep("k", #keys[1] - #MARK)
+    exhausted = "exhausted" .. string.rep("-", #keys[1] - 9)
   end
+  heads, tails = {}, {}
+  for body in io.lines(dir .. "/" .. file) do
+    local head, tail
+    if mode == "html" then
+      head, tail = split("POST", "/f/zhengqiu", { ["Content-Type"] = "application/x-www-form-urlencoded" },
+        "_key=" .. MARK .. "&" .. body)
+    elseif mode == "json" then
+      head, tail = split("POST", "/api/v1/forms/zhengqiu/responses",
+        { ["Content-Type"] = "application/json", ["Idempotency-Key"] = MARK }, body)
+    else
+      head, tail = wrk.format("POST", "/submit", { ["Content-Type"] = "application/json" }, body), ""
+    end
+    heads[#heads + 1], tails[#tails + 1] = head, tail
+  end
+  prefix = run .. "-" .. tid .. "-"
   n = 0
 end
 
 function request()
   n = n + 1
-  local body = bodies[(n % #bodies) + 1]
+  local i = (n % #heads) + 1
   if mode == "html" then
     -- Keys are never reused: when they run out the server answers 400 and wrk counts non-2xx/3xx.
-    local key = keys[n] or "exhausted"
-    return wrk.format("POST", "/f/zhengqiu", { ["Content-Type"] = "application/x-www-form-urlencoded" },
-      "_key=" .. key .. "&" .. body)
+    return heads[i] .. (keys[n] or exhausted) .. tails[i]
   elseif mode == "json" then
-    return wrk.format("POST", "/api/v1/forms/zhengqiu/responses",
-      { ["Content-Type"] = "application/json", ["Idempotency-Key"] = run .. "-" .. tid .. "-" .. n }, body)
+    return heads[i] .. prefix .. n .. tails[i]
   else
-    return wrk.format("POST", "/submit", { ["Content-Type"] = "application/json" }, body)
+    return heads[i]
   end
 end
