@@ -34,17 +34,30 @@ pub(crate) const MOVE_BATCH: usize = 512;
 /// with 30 and 47 ms.
 pub(crate) const MOVE_DURING_BURST: usize = 128;
 const MOVE_AT_LEAST_EVERY: Duration = Duration::from_millis(200);
-/// A second connection, on a thread of its own, copies the WAL into the database file this often (see
-/// [`Backfill`]); during a burst, after each of its passes the writer checkpoints itself, which leaves it
-/// only the frames written during that pass to copy, and lets the WAL start over. Measured here under
-/// the load bench: the writer checkpointing everything itself every 50 ms kept the WAL at about 25 MB
-/// but cost a quarter of its time (each took 20–40 ms, while the submissions behind it waited); every
-/// 200 ms cost less in all (a page written many times is copied once) but each stall pushed p99 past
-/// 50 ms. Without checkpoints the WAL grew by 350 MB a second of burst.
-const BACKFILL_EVERY: Duration = Duration::from_millis(200);
-/// The writer checkpoints everything itself at least this often during a burst, whatever the backfill
-/// thread does (it may have failed to open, or the disk may refuse it).
-const CHECKPOINT_AT_LEAST_EVERY: Duration = Duration::from_secs(1);
+/// A second connection, on a thread of its own, copies the WAL into the database file this often, then
+/// flushes what it copied to the disk (see [`Backfill`]). During a burst the writer still has to
+/// checkpoint itself now and then, since only a checkpoint that reaches the end of the WAL lets it start
+/// over, and no other connection's can while the writer appends: see [`CHECKPOINT_EVERY`].
+const BACKFILL_EVERY: Duration = Duration::from_millis(40);
+/// During a burst the writer checkpoints this often, right after a pass of the backfill thread: only the
+/// frames written since that pass began are left for it to copy, and the pass has flushed the rest of
+/// the database file, so the flush that ends the writer's checkpoint is short too.
+///
+/// Measured here (the HTML then the JSON load on one server, 10 s each, three runs): SQLite flushes the
+/// database file only at the end of a checkpoint that reaches the end of the WAL, which under a burst was
+/// always the writer's. With passes every 200 ms and the writer following each, its checkpoints took
+/// 33 ms at the median and 72 ms at worst, mostly flushing what the passes had copied, while every
+/// submission waited: p99 42–46 ms (HTML) and 67–72 ms (JSON). With the passes flushing their own copies
+/// and the writer following one a second: p99 13–20 and 16–35 ms with passes every 20 ms (about 10%
+/// fewer requests a second: a page changed many times is copied many times), 13–20 and 31–39 ms every
+/// 60 ms (as many requests as before). In `tests/bench/load.sh` at 40 ms: p99 18 and 24 ms. The WAL
+/// grows to a few hundred MB between two restarts.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// How recently a backfill pass must have ended for the writer's checkpoint to follow it.
+const RIGHT_AFTER_A_PASS: Duration = Duration::from_millis(3);
+/// The writer checkpoints at least this often during a burst, whatever the backfill thread does (its
+/// passes may be slow, it may have failed to open, or the disk may refuse it).
+const CHECKPOINT_AT_LEAST_EVERY: Duration = Duration::from_secs(2);
 /// Without the backfill thread the writer copies everything itself, this often during a burst.
 const CHECKPOINT_ALONE_EVERY: Duration = Duration::from_millis(50);
 /// A burst: at least this many batches since the writer's last checkpoint.
@@ -65,46 +78,78 @@ pub(crate) struct DirectWriter {
     batches_since_checkpoint: usize,
     /// The backfill thread's state, `None` when its connection did not open.
     backfill: Option<std::sync::Arc<Backfill>>,
-    /// The backfill passes the writer has followed with a checkpoint of its own.
-    passes_seen: u64,
 }
 
 /// What the writer and the backfill thread share. The thread copies the WAL into the database file
-/// (a PASSIVE checkpoint on its own connection, syncing as `synchronous=FULL` does) every
-/// `BACKFILL_EVERY`, whoever wrote it (this writer, or the store's connection for tags and the like); a
-/// pass with nothing to copy costs next to nothing. It stops when the writer is gone.
-#[derive(Debug, Default)]
+/// (a PASSIVE checkpoint on its own connection, syncing the WAL first as `synchronous=FULL` does) every
+/// `BACKFILL_EVERY`, whoever wrote it (this writer, or the store's connection for tags and the like), and
+/// flushes the database file after each pass that copied something (SQLite flushes it only when a
+/// checkpoint reaches the end of the WAL). A pass with nothing to copy costs next to nothing. It stops
+/// when the writer is gone.
+#[derive(Debug)]
 struct Backfill {
-    /// Passes finished.
-    passes: std::sync::atomic::AtomicU64,
+    started: Instant,
+    /// When the last pass that copied everything it could ended, in microseconds since `started`.
+    last_pass: std::sync::atomic::AtomicU64,
 }
 
 impl Backfill {
     fn start(path: &Path) -> Result<std::sync::Arc<Backfill>> {
-        use std::sync::atomic::Ordering;
         let conn = Connection::open(path).map_err(classify)?;
         conn.busy_timeout(Duration::from_secs(1)).map_err(classify)?;
         conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0;").map_err(classify)?;
-        let shared = std::sync::Arc::new(Backfill::default());
+        // Only for flushing. Never closed: closing any descriptor of the database file would drop the
+        // POSIX locks SQLite's connections in this process hold on it (see `DirectWriter::checkpoint`).
+        let database = std::fs::File::open(path)
+            .inspect_err(|e| tracing::warn!(error = %e, "the backfill thread leaves flushing the database to SQLite"))
+            .ok();
+        let shared = std::sync::Arc::new(Backfill { started: Instant::now(), last_pass: Default::default() });
         let weak = std::sync::Arc::downgrade(&shared);
         std::thread::Builder::new()
             .name("wenji-backfill".into())
             .spawn(move || {
+                // The frames already copied and flushed, as the last pass counted them.
+                let mut flushed = 0;
                 loop {
                     std::thread::sleep(BACKFILL_EVERY);
                     let Some(shared) = weak.upgrade() else { break };
-                    // The first column is 1 when another checkpoint was running and nothing was copied.
-                    match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0)) {
-                        Ok(0) => {
-                            shared.passes.fetch_add(1, Ordering::AcqRel);
+                    // Busy (1) when another checkpoint was running and nothing was copied; then the
+                    // number of frames in the WAL and of those copied so far (-1 when nothing ran).
+                    let pass = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(2)?))
+                    });
+                    match pass {
+                        Ok((0, copied)) => {
+                            if copied > 0
+                                && copied != flushed
+                                && let Some(file) = &database
+                                && let Err(e) = file.sync_data()
+                            {
+                                flush_failed(&e);
+                            }
+                            flushed = copied;
+                            shared.pass_ended();
                         }
                         Ok(_) => {}
                         Err(e) => checkpoint_failed(&e, "copying the WAL into the database failed; trying again later"),
                     }
                 }
+                std::mem::forget(database);
             })
             .map_err(|e| StoreError::Unavailable(format!("starting the backfill thread: {e}")))?;
         Ok(shared)
+    }
+
+    fn pass_ended(&self) {
+        let now = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.last_pass.store(now, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Whether a pass ended within `within`.
+    fn passed_within(&self, within: Duration) -> bool {
+        let now = self.started.elapsed().as_micros();
+        let ended = u128::from(self.last_pass.load(std::sync::atomic::Ordering::Acquire));
+        ended > 0 && now.saturating_sub(ended) < within.as_micros()
     }
 }
 
@@ -173,23 +218,27 @@ impl DirectWriter {
             checkpointed_at: Instant::now(),
             batches_since_checkpoint: 0,
             backfill,
-            passes_seen: 0,
         })
     }
 
-    /// Called after each submission batch: during a burst, checkpoints after each pass of the backfill
-    /// thread, and at least every `CHECKPOINT_AT_LEAST_EVERY`.
+    /// Called after each submission batch: during a burst, checkpoints right after a pass of the backfill
+    /// thread once `CHECKPOINT_EVERY` has passed, and in any case every `CHECKPOINT_AT_LEAST_EVERY`.
     pub(crate) fn after_batch(&mut self) {
-        use std::sync::atomic::Ordering;
         self.batches_since_checkpoint += 1;
-        let passes = self.backfill.as_ref().map_or(0, |b| b.passes.load(Ordering::Acquire));
-        let at_least_every = if self.backfill.is_some() { CHECKPOINT_AT_LEAST_EVERY } else { CHECKPOINT_ALONE_EVERY };
-        let due = passes > self.passes_seen || self.checkpointed_at.elapsed() >= at_least_every;
-        if self.batches_since_checkpoint < CHECKPOINT_AFTER_BATCHES || !due {
+        if self.batches_since_checkpoint < CHECKPOINT_AFTER_BATCHES {
+            return;
+        }
+        let since = self.checkpointed_at.elapsed();
+        let due = match &self.backfill {
+            Some(b) => {
+                (since >= CHECKPOINT_EVERY && b.passed_within(RIGHT_AFTER_A_PASS)) || since >= CHECKPOINT_AT_LEAST_EVERY
+            }
+            None => since >= CHECKPOINT_ALONE_EVERY,
+        };
+        if !due {
             return;
         }
         self.batches_since_checkpoint = 0;
-        self.passes_seen = passes;
         let _ = self.checkpoint();
         self.checkpointed_at = Instant::now();
     }
@@ -423,6 +472,13 @@ fn checkpoint_failed(e: &rusqlite::Error, message: &str) {
         std::process::abort();
     }
     tracing::warn!(error = %e, "{message}");
+}
+
+/// The backfill thread's flush of the database file failed: as for a failed flush during a checkpoint,
+/// the kernel may have dropped the pages, so stop the process and let SQLite recover from the WAL.
+fn flush_failed(e: &std::io::Error) {
+    tracing::error!(error = %e, "the disk failed to flush the database file; stopping");
+    std::process::abort();
 }
 
 /// A full disk, an I/O failure or a lock that outlasted the busy timeout is temporary (`Unavailable`: a
