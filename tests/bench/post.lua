@@ -16,8 +16,9 @@ end
 
 local MARK = "\1KEY\1"
 
--- Formats a request with MARK standing for the key (marker and key of equal length, so the
--- Content-Length holds), and returns the text before and after it.
+-- Formats a request with MARK standing for the key, and returns the text before and after it. In a body
+-- (the HTML form) the marker is as long as the key, so the Content-Length holds; in a header (JSON) the
+-- key's length does not matter.
 local function split(method, path, headers, body)
   local req = wrk.format(method, path, headers, body)
   local at = req:find(MARK, 1, true)
