@@ -138,6 +138,9 @@ impl SubmissionWriter {
                             match direct.as_mut().filter(|_| waiting) {
                                 Some(d) => {
                                     let _ = store.move_intake(d, MOVE_BATCH).await;
+                                    // Moves follow one another with hardly a pause, so the backfill
+                                    // thread's checkpoints never reach the end of the WAL either.
+                                    d.after_batch();
                                     backlog = indexing;
                                 }
                                 None => {

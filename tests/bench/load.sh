@@ -116,4 +116,7 @@ done
 cat "$tmp/reader.out"
 echo "intake: $waiting opinions waited to be listed when the runs ended; all listed ${moved} s later"
 echo "search index: $behind opinions then waited for it; caught up in ${caught_up} s more"
+# SQLite reuses the WAL from its start after each checkpoint that reached its end, and never shrinks it: its
+# size is the most it held at once (src/store/direct.rs, CHECKPOINT_EVERY).
+echo "WAL file: $(( $(stat -c %s "$tmp/wenji.db-wal" 2>/dev/null || echo 0) / 1048576 )) MB (the most it held at once during the runs)"
 echo "stored: $stored responses, $opinions opinions; acknowledged by wrk: $((h_req + j_req - h_bad - j_bad)) (requests cut off at the end of a run may still commit)"
