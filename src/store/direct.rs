@@ -14,6 +14,8 @@
 //! connections and the backfill thread's, and on this one for its own checkpoints: see
 //! [`DirectWriter::checkpoint`]), with the database file synced before the WAL restarts over them.
 
+use super::backfill::Backfill;
+use super::durable::flush_failed;
 use super::submissions::{Prepared, SubmitOutcome};
 use super::{Result, StoreError};
 use crate::domain::submission::ReceiptCode;
@@ -34,11 +36,6 @@ pub(crate) const MOVE_BATCH: usize = 512;
 /// with 30 and 47 ms.
 pub(crate) const MOVE_DURING_BURST: usize = 128;
 const MOVE_AT_LEAST_EVERY: Duration = Duration::from_millis(200);
-/// A second connection, on a thread of its own, copies the WAL into the database file this often, then
-/// flushes what it copied to the disk (see [`Backfill`]). During a burst the writer still has to
-/// checkpoint itself now and then, since only a checkpoint that reaches the end of the WAL lets it start
-/// over, and no other connection's can while the writer appends: see [`CHECKPOINT_EVERY`].
-const BACKFILL_EVERY: Duration = Duration::from_millis(40);
 /// During a burst the writer checkpoints this often, right after a pass of the backfill thread: only the
 /// frames written since that pass began are left for it to copy, and the pass has flushed the rest of
 /// the database file, so the flush that ends the writer's checkpoint is short too.
@@ -78,79 +75,6 @@ pub(crate) struct DirectWriter {
     batches_since_checkpoint: usize,
     /// The backfill thread's state, `None` when its connection did not open.
     backfill: Option<std::sync::Arc<Backfill>>,
-}
-
-/// What the writer and the backfill thread share. The thread copies the WAL into the database file
-/// (a PASSIVE checkpoint on its own connection, syncing the WAL first as `synchronous=FULL` does) every
-/// `BACKFILL_EVERY`, whoever wrote it (this writer, or the store's connection for tags and the like), and
-/// flushes the database file after each pass that copied something (SQLite flushes it only when a
-/// checkpoint reaches the end of the WAL). A pass with nothing to copy costs next to nothing. It stops
-/// when the writer is gone.
-#[derive(Debug)]
-struct Backfill {
-    started: Instant,
-    /// When the last pass that copied everything it could ended, in microseconds since `started`.
-    last_pass: std::sync::atomic::AtomicU64,
-}
-
-impl Backfill {
-    fn start(path: &Path) -> Result<std::sync::Arc<Backfill>> {
-        let conn = Connection::open(path).map_err(classify)?;
-        conn.busy_timeout(Duration::from_secs(1)).map_err(classify)?;
-        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0;").map_err(classify)?;
-        // Only for flushing. Never closed: closing any descriptor of the database file would drop the
-        // POSIX locks SQLite's connections in this process hold on it (see `DirectWriter::checkpoint`).
-        let database = std::fs::File::open(path)
-            .inspect_err(|e| tracing::warn!(error = %e, "the backfill thread leaves flushing the database to SQLite"))
-            .ok();
-        let shared = std::sync::Arc::new(Backfill { started: Instant::now(), last_pass: Default::default() });
-        let weak = std::sync::Arc::downgrade(&shared);
-        std::thread::Builder::new()
-            .name("wenji-backfill".into())
-            .spawn(move || {
-                // The frames already copied and flushed, as the last pass counted them.
-                let mut flushed = 0;
-                loop {
-                    std::thread::sleep(BACKFILL_EVERY);
-                    let Some(shared) = weak.upgrade() else { break };
-                    // Busy (1) when another checkpoint was running and nothing was copied; then the
-                    // number of frames in the WAL and of those copied so far (-1 when nothing ran).
-                    let pass = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-                        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(2)?))
-                    });
-                    match pass {
-                        Ok((0, copied)) => {
-                            if copied > 0
-                                && copied != flushed
-                                && let Some(file) = &database
-                                && let Err(e) = file.sync_data()
-                            {
-                                flush_failed(&e);
-                            }
-                            flushed = copied;
-                            shared.pass_ended();
-                        }
-                        Ok(_) => {}
-                        Err(e) => checkpoint_failed(&e, "copying the WAL into the database failed; trying again later"),
-                    }
-                }
-                std::mem::forget(database);
-            })
-            .map_err(|e| StoreError::Unavailable(format!("starting the backfill thread: {e}")))?;
-        Ok(shared)
-    }
-
-    fn pass_ended(&self) {
-        let now = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        self.last_pass.store(now, std::sync::atomic::Ordering::Release);
-    }
-
-    /// Whether a pass ended within `within`.
-    fn passed_within(&self, within: Duration) -> bool {
-        let now = self.started.elapsed().as_micros();
-        let ended = u128::from(self.last_pass.load(std::sync::atomic::Ordering::Acquire));
-        ended > 0 && now.saturating_sub(ended) < within.as_micros()
-    }
 }
 
 /// The WAL file of the writer's database, synced before submissions are answered.
@@ -466,27 +390,19 @@ impl DirectWriter {
 /// copying it, or the database file after): the kernel may then have dropped the failed pages, and a
 /// later sync of the WAL could report success for commits that never reached the disk. As the WAL sync
 /// thread does (`store::durable`), stop the process then: SQLite recovers from what is on the disk.
-fn checkpoint_failed(e: &rusqlite::Error, message: &str) {
+pub(super) fn checkpoint_failed(e: &rusqlite::Error, message: &str) {
     let fsync = e.sqlite_error().is_some_and(|e| {
         [rusqlite::ffi::SQLITE_IOERR_FSYNC, rusqlite::ffi::SQLITE_IOERR_DIR_FSYNC].contains(&e.extended_code)
     });
     if fsync {
-        tracing::error!(error = %e, "the disk failed to flush during a checkpoint; stopping");
-        std::process::abort();
+        flush_failed("during a checkpoint", e);
     }
     tracing::warn!(error = %e, "{message}");
 }
 
-/// The backfill thread's flush of the database file failed: as for a failed flush during a checkpoint,
-/// the kernel may have dropped the pages, so stop the process and let SQLite recover from the WAL.
-fn flush_failed(e: &std::io::Error) {
-    tracing::error!(error = %e, "the disk failed to flush the database file; stopping");
-    std::process::abort();
-}
-
 /// A full disk, an I/O failure or a lock that outlasted the busy timeout is temporary (`Unavailable`: a
 /// 503 and a retry); anything else is a database failure.
-fn classify(e: rusqlite::Error) -> StoreError {
+pub(super) fn classify(e: rusqlite::Error) -> StoreError {
     let temporary = matches!(
         e.sqlite_error_code(),
         Some(ErrorCode::DiskFull | ErrorCode::SystemIoFailure | ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)

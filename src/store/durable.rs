@@ -39,12 +39,9 @@ impl Durable {
                         };
                         let _ = to.send(r);
                     }
-                    if let Err(SyncError::Flush(_)) = synced {
-                        // The disk failed to flush, and the kernel may have dropped the failed pages, so what
-                        // SQLite holds in memory can no longer be trusted to match the disk. Like PostgreSQL
-                        // on a failed fsync, stop: the supervisor restarts the service and SQLite recovers
-                        // from what is on the disk. Nothing unconfirmed was acknowledged.
-                        std::process::abort();
+                    if let Err(e @ SyncError::Flush(_)) = &synced {
+                        // Nothing unconfirmed was acknowledged.
+                        flush_failed("the WAL", e);
                     }
                 }
             })
@@ -59,6 +56,16 @@ impl Durable {
             }
         }
     }
+}
+
+/// The disk failed to flush `what`, and the kernel may have dropped the failed pages, so what SQLite
+/// holds in memory can no longer be trusted to match the disk, and a later flush could report success
+/// for writes that never reached it. Like PostgreSQL on a failed fsync, stop: the supervisor restarts
+/// the service and SQLite recovers from what is on the disk. Used by every thread that flushes: this
+/// one (the WAL), the writer's checkpoints and the backfill thread's.
+pub(super) fn flush_failed(what: &str, e: &dyn std::fmt::Display) -> ! {
+    tracing::error!(error = %e, "the disk failed to flush {what}; stopping");
+    std::process::abort();
 }
 
 #[cfg(test)]

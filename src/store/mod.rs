@@ -2,6 +2,7 @@
 //! file per aggregate. Errors: [`StoreError`] everywhere in this layer; callers map it to their own.
 
 pub mod audit;
+mod backfill;
 pub mod bulk;
 pub mod catalog;
 mod direct;
