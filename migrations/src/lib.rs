@@ -14,6 +14,7 @@ mod m20261126_000013_inbox_state_indexes;
 mod m20261126_000020_export_representative;
 mod m20261126_000021_opinion_intake;
 mod m20261126_000022_intake_without_text;
+mod m20261126_000023_responses_unindexed_keys;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000020_export_representative::Migration),
             Box::new(m20261126_000021_opinion_intake::Migration),
             Box::new(m20261126_000022_intake_without_text::Migration),
+            Box::new(m20261126_000023_responses_unindexed_keys::Migration),
         ]
     }
 }

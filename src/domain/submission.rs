@@ -10,7 +10,7 @@ use std::fmt;
 pub struct ReceiptCode(String);
 
 /// Letters and digits that cannot be mistaken for one another when read aloud or copied by hand.
-const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+pub(crate) const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
 impl ReceiptCode {
     /// Builds a receipt from eight random bytes.

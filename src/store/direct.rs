@@ -18,6 +18,7 @@ use super::backfill::Backfill;
 use super::durable::flush_failed;
 use super::submissions::{Prepared, SubmitOutcome};
 use super::{Result, StoreError};
+use crate::domain::receipt_key::ReceiptKey;
 use crate::domain::submission::ReceiptCode;
 use crate::domain::tagging::OpinionState;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
@@ -75,6 +76,64 @@ pub(crate) struct DirectWriter {
     batches_since_checkpoint: usize,
     /// The backfill thread's state, `None` when its connection did not open.
     backfill: Option<std::sync::Arc<Backfill>>,
+    /// Every stored submission key: see [`StoredKeys`].
+    keys: StoredKeys,
+    receipts: ReceiptKey,
+    /// Held while the writer lives: see [`DirectWriter::open`].
+    _lock: std::fs::File,
+}
+
+/// The submission keys stored in `responses`, in memory: `responses` has no index on `key_hash` (an
+/// index in random order cost a page written per submission under a burst), and this writer is the only
+/// one that stores submissions into the file (see [`DirectWriter::open`]). Each key is kept as a 64-bit
+/// hash of its stored hash, with the id of its response (about 32 bytes a response); a match is
+/// confirmed by reading that row, and the rare collision of two keys on 64 bits falls back to a scan of
+/// `responses`.
+#[derive(Default)]
+struct StoredKeys(HashMap<u64, i64>);
+
+impl StoredKeys {
+    fn slot(key_hash: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        key_hash.hash(&mut h);
+        h.finish()
+    }
+
+    /// The receipt and body hash stored under `key_hash`, if any.
+    fn find(
+        &self,
+        tx: &Connection,
+        by_id: &mut rusqlite::CachedStatement<'_>,
+        key_hash: &str,
+    ) -> Result<Option<(String, String)>> {
+        let Some(&id) = self.0.get(&Self::slot(key_hash)) else { return Ok(None) };
+        let row = by_id
+            .query_row([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+            .optional()
+            .map_err(classify)?;
+        match row {
+            Some((stored, receipt, body)) if stored == key_hash => Ok(Some((receipt, body))),
+            // Another key with the same 64-bit hash, or a response deleted since: look the key up the slow way.
+            _ => tx
+                .query_row("SELECT receipt, body_hash FROM responses WHERE key_hash = ?1", [key_hash], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()
+                .map_err(classify),
+        }
+    }
+
+    fn load(conn: &Connection) -> Result<StoredKeys> {
+        let mut keys = HashMap::new();
+        let mut rows = conn.prepare("SELECT id, key_hash FROM responses").map_err(classify)?;
+        let mut rows = rows.query([]).map_err(classify)?;
+        while let Some(row) = rows.next().map_err(classify)? {
+            let key_hash: String = row.get(1).map_err(classify)?;
+            keys.insert(Self::slot(&key_hash), row.get::<_, i64>(0).map_err(classify)?);
+        }
+        Ok(StoredKeys(keys))
+    }
 }
 
 /// The WAL file of the writer's database, synced before submissions are answered.
@@ -118,7 +177,25 @@ impl DirectWriter {
     ///
     /// # Errors
     /// When the file cannot be opened.
+    ///
+    /// It takes a lock (`flock` on `<database>-writer.lock`) that another process's writer would hold:
+    /// the stored keys it keeps in memory are all the keys only if no one else stores submissions.
     pub(crate) fn open(path: &Path, defer_over: Option<usize>) -> Result<DirectWriter> {
+        let mut lock_path = path.as_os_str().to_owned();
+        lock_path.push("-writer.lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| StoreError::Unavailable(format!("opening {}: {e}", Path::new(&lock_path).display())))?;
+        if let Err(e) = lock.try_lock() {
+            return Err(StoreError::Conflict(format!(
+                "another process stores submissions into this database ({} is locked: {e}); \
+                 a SQLite database is served by one process",
+                Path::new(&lock_path).display()
+            )));
+        }
         let conn = Connection::open(path).map_err(classify)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(classify)?;
         conn.execute_batch(
@@ -130,6 +207,9 @@ impl DirectWriter {
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
         let waiting: i64 = conn.query_row("SELECT COUNT(*) FROM opinion_intake", [], |r| r.get(0)).map_err(classify)?;
+        let secret: String =
+            conn.query_row("SELECT secret FROM receipt_key WHERE id = 1", [], |r| r.get(0)).map_err(classify)?;
+        let keys = StoredKeys::load(&conn)?;
         let backfill = Backfill::start(path)
             .inspect_err(|e| tracing::warn!(error = %e, "no backfill thread: the writer copies the whole WAL itself"))
             .ok();
@@ -142,6 +222,9 @@ impl DirectWriter {
             checkpointed_at: Instant::now(),
             batches_since_checkpoint: 0,
             backfill,
+            keys,
+            receipts: ReceiptKey::new(secret.as_bytes()),
+            _lock: lock,
         })
     }
 
@@ -288,14 +371,27 @@ impl DirectWriter {
     fn try_store_batch(&mut self, subs: &[&Prepared], now: i64, defer: bool) -> Result<(Vec<SubmitOutcome>, u64)> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(classify)?;
         let mut deferred = 0;
+        // (key slot, response id) of the keys this batch stores.
+        let mut added = Vec::new();
         let mut outcomes = Vec::with_capacity(subs.len());
         {
-            let mut find =
-                tx.prepare_cached("SELECT receipt, body_hash FROM responses WHERE key_hash = ?1").map_err(classify)?;
+            let mut by_id = tx
+                .prepare_cached("SELECT key_hash, receipt, body_hash FROM responses WHERE id = ?1")
+                .map_err(classify)?;
+            // The id the next response gets, as AUTOINCREMENT would give it (never one used before, even
+            // by a deleted response), chosen here so that its receipt is stored with it.
+            let mut next_id: i64 = tx
+                .query_row(
+                    "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'responses'), 0), \
+                     COALESCE((SELECT MAX(id) FROM responses), 0)) + 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(classify)?;
             let mut response = tx
                 .prepare_cached(
-                    "INSERT INTO responses (form_version_id, form_slug, link_id, unit_code, category_code, \
-                     receipt, key_hash, body_hash, submitted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    "INSERT INTO responses (id, form_version_id, form_slug, link_id, unit_code, category_code, \
+                     receipt, key_hash, body_hash, submitted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 )
                 .map_err(classify)?;
             let mut answer = tx
@@ -318,14 +414,12 @@ impl DirectWriter {
                 .map_err(classify)?;
             // Keys stored earlier in this batch: (receipt, body hash).
             let mut fresh: HashMap<&str, (String, &str)> = HashMap::with_capacity(subs.len());
+            added.reserve(subs.len());
             for p in subs {
                 let s = &p.submission;
                 let seen = match fresh.get(s.key_hash.as_str()) {
                     Some((receipt, body)) => Some((receipt.clone(), (*body).to_owned())),
-                    None => find
-                        .query_row([&s.key_hash], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-                        .optional()
-                        .map_err(classify)?,
+                    None => self.keys.find(&tx, &mut by_id, &s.key_hash)?,
                 };
                 if let Some((receipt, body)) = seen {
                     outcomes.push(if body == s.body_hash {
@@ -335,10 +429,16 @@ impl DirectWriter {
                     });
                     continue;
                 }
-                let receipt = ReceiptCode::from_random(rand::random());
+                let id = next_id;
+                next_id += 1;
+                let receipt = self
+                    .receipts
+                    .receipt(id)
+                    .ok_or_else(|| StoreError::Corrupt(format!("response id {id} is past the last receipt")))?;
                 let code = receipt.to_string();
                 response
                     .execute(params![
+                        id,
                         p.version_id,
                         s.form_slug,
                         s.link_id,
@@ -350,7 +450,7 @@ impl DirectWriter {
                         now
                     ])
                     .map_err(classify)?;
-                let id = tx.last_insert_rowid();
+                added.push((StoredKeys::slot(&s.key_hash), id));
                 for (q, v) in &p.answers {
                     answer.execute(params![id, q, v]).map_err(classify)?;
                 }
@@ -382,6 +482,8 @@ impl DirectWriter {
             }
         }
         tx.commit().map_err(classify)?;
+        // Only once committed: a batch that failed stored none of its keys.
+        self.keys.0.extend(added);
         Ok((outcomes, deferred))
     }
 }

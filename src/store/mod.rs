@@ -77,6 +77,8 @@ pub struct Store {
     /// The inbox's filtered and searched reads: on PostgreSQL a small pool of its own (see `connect`),
     /// on SQLite the shared pool.
     filtering: DatabaseConnection,
+    /// The secret behind numbered receipts (`domain::receipt_key`), read once.
+    receipt_key: std::sync::Arc<std::sync::OnceLock<crate::domain::receipt_key::ReceiptKey>>,
 }
 
 /// The current time in milliseconds since the Unix epoch, the unit of every stored timestamp.
@@ -119,7 +121,7 @@ impl Store {
             // (`checkpoint_writer`) between its batches, while no one is submitting.
             writer.execute_unprepared("PRAGMA wal_autocheckpoint=0").await?;
         }
-        Ok(Store { db, writer, writer_turn: Default::default(), filtering })
+        Ok(Store { db, writer, writer_turn: Default::default(), filtering, receipt_key: Default::default() })
     }
 
     fn options(url: &str, connections: u32) -> ConnectOptions {

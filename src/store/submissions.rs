@@ -10,8 +10,10 @@ use super::sql::Sql;
 use super::{Result, Store, StoreError, now_ms};
 use crate::domain::form::FormDef;
 use crate::domain::form::answers::{Answer, ValidAnswers};
+use crate::domain::receipt_key::ReceiptKey;
 use crate::domain::submission::{ReceiptCode, Submission};
 use crate::domain::tagging::OpinionState;
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value};
 use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
@@ -109,7 +111,18 @@ impl SubmissionWriter {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
         let sqlite = store.is_sqlite();
         let work = async move {
-            let mut direct = store.direct_writer(defer_opinions_over).await;
+            let mut direct = match store.direct_writer(defer_opinions_over).await {
+                Ok(direct) => direct,
+                Err(e) => {
+                    // The keys stored by the other process are not all known here: storing could store
+                    // a retried submission twice. Refuse every submission, and say why.
+                    tracing::error!(error = %e, "submissions are refused");
+                    while let Some(job) = rx.recv().await {
+                        let _ = job.reply.send(Err(StoreError::Unavailable(e.to_string())));
+                    }
+                    return;
+                }
+            };
             let durable = direct.as_ref().map(|d| Durable::start(d.wal()));
             if sqlite && direct.is_none() {
                 // The writer's own connection has a backfill thread that checkpoints (see `direct`);
@@ -264,23 +277,47 @@ impl Store {
 
     /// The submission writer's own connection to the SQLite file (see `direct`); `None` on PostgreSQL,
     /// for a database in memory (which no second connection can see), or when it cannot be opened.
-    async fn direct_writer(&self, defer_opinions_over: Option<usize>) -> Option<DirectWriter> {
+    ///
+    /// # Errors
+    /// `Conflict` when another process's writer stores submissions into the file: this one must not.
+    async fn direct_writer(&self, defer_opinions_over: Option<usize>) -> Result<Option<DirectWriter>> {
         if !self.is_sqlite() {
-            return None;
+            return Ok(None);
         }
         let rows = self.writer.query_all_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA database_list")).await;
-        let file = rows.ok()?.into_iter().find_map(|r| {
-            let name = r.try_get_by_index::<String>(1).ok()?;
-            let file = r.try_get_by_index::<String>(2).ok()?;
-            (name == "main" && !file.is_empty()).then_some(file)
-        })?;
+        let file = rows.ok().and_then(|rows| {
+            rows.into_iter().find_map(|r| {
+                let name = r.try_get_by_index::<String>(1).ok()?;
+                let file = r.try_get_by_index::<String>(2).ok()?;
+                (name == "main" && !file.is_empty()).then_some(file)
+            })
+        });
+        let Some(file) = file else { return Ok(None) };
         match DirectWriter::open(std::path::Path::new(&file), defer_opinions_over) {
-            Ok(w) => Some(w),
+            Ok(w) => Ok(Some(w)),
+            Err(e @ StoreError::Conflict(_)) => Err(e),
             Err(e) => {
                 tracing::warn!(error = %e, "submissions go through the shared connection: the writer's own did not open");
-                None
+                Ok(None)
             }
         }
+    }
+
+    /// The secret of numbered receipts, read from the database the first time.
+    async fn receipt_key(&self) -> Result<ReceiptKey> {
+        if let Some(k) = self.receipt_key.get() {
+            return Ok(k.clone());
+        }
+        let row = self
+            .db()
+            .query_one_raw(Statement::from_string(
+                self.db().get_database_backend(),
+                "SELECT secret FROM receipt_key WHERE id = 1",
+            ))
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("receipt_key holds no secret".into()))?;
+        let secret: String = row.try_get_by_index(0)?;
+        Ok(self.receipt_key.get_or_init(|| ReceiptKey::new(secret.as_bytes())).clone())
     }
 
     /// Reads a response back with the exact definition version it answered.
@@ -288,11 +325,19 @@ impl Store {
     /// # Errors
     /// `NotFound` for an unknown receipt.
     pub async fn response_by_receipt(&self, receipt: &str) -> Result<StoredResponse> {
-        let r = response::Entity::find()
-            .filter(response::Column::Receipt.eq(receipt))
-            .one(self.db())
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let found = match self.receipt_key().await?.id(receipt) {
+            // A numbered receipt: its row, if that row holds it.
+            Some(id) => response::Entity::find_by_id(id).one(self.db()).await?.filter(|r| r.receipt == receipt),
+            // A random one, through the index that holds only those (see migration 000023).
+            None => {
+                response::Entity::find()
+                    .filter(response::Column::Receipt.eq(receipt))
+                    .filter(Expr::cust("length(receipt) = 12"))
+                    .one(self.db())
+                    .await?
+            }
+        };
+        let r = found.ok_or(StoreError::NotFound)?;
         let form = self.form_version(r.form_version_id).await?;
         let rows = answer::Entity::find().filter(answer::Column::ResponseId.eq(r.id)).all(self.db()).await?;
         let mut answers = Vec::with_capacity(rows.len());

@@ -17,5 +17,6 @@ mod inbox_counts;
 mod intake;
 mod malformed;
 mod props;
+mod receipts;
 mod roles;
 mod workspace;
