@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::store::submissions::SubmissionWriter;
-use crate::web::state::{AppState, LoadedForms, WebSettings};
+use crate::web::state::{AppState, LoadedForms, Shared, WebSettings};
 use clap::Args;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
@@ -48,7 +48,7 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
     let setup_token =
         if store.count_users().await? == 0 { Some(hex::encode(rand::random::<[u8; 24]>())) } else { None };
     let limiter = crate::web::limiter::SubmitLimiter::new(settings.submit_burst, settings.submit_per_minute);
-    Ok(AppState {
+    Ok(AppState::new(Shared {
         writer: SubmissionWriter::start(store.clone(), settings.index_search_after_idle, settings.defer_opinions_over),
         store,
         forms: Arc::new(RwLock::new(Arc::new(LoadedForms { catalog, versions }))),
@@ -57,7 +57,7 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
         setup_token: Arc::new(Mutex::new(setup_token)),
         limiter,
         login_limiter: Default::default(),
-    })
+    }))
 }
 
 pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
