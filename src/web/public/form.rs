@@ -223,12 +223,11 @@ fn message(status: StatusCode, title: &str, message: String) -> Response {
     (status, Html(MessagePage { title: title.into(), message, back: None }.render_string())).into_response()
 }
 
-fn find_form(state: &AppState, slug: &str) -> Result<FormDef, WebError> {
+fn find_form(state: &AppState, slug: &str) -> Result<std::sync::Arc<FormDef>, WebError> {
     state
         .forms()
         .catalog
-        .form(slug)
-        .cloned()
+        .form_shared(slug)
         .ok_or_else(|| WebError::NotFound("没有找到这张表，请检查链接是否完整。".into()))
 }
 
@@ -335,5 +334,5 @@ pub async fn receipt(
         return Err(WebError::NotFound("找不到该回执".into()));
     }
     let again_query = q.t.map(|t| format!("?t={t}")).unwrap_or_default();
-    Ok(html(StatusCode::OK, &ReceiptPage { slug, title: form.title, receipt: stored.receipt, again_query }))
+    Ok(html(StatusCode::OK, &ReceiptPage { slug, title: form.title.clone(), receipt: stored.receipt, again_query }))
 }
