@@ -175,11 +175,11 @@ impl DirectWriter {
     /// durability. It never checkpoints on commit, like the store's writer connection (see
     /// `Store::connect`).
     ///
-    /// # Errors
-    /// When the file cannot be opened.
-    ///
     /// It takes a lock (`flock` on `<database>-writer.lock`) that another process's writer would hold:
     /// the stored keys it keeps in memory are all the keys only if no one else stores submissions.
+    ///
+    /// # Errors
+    /// `Conflict` when another process holds the lock; otherwise when the file cannot be opened.
     pub(crate) fn open(path: &Path, defer_over: Option<usize>) -> Result<DirectWriter> {
         let mut lock_path = path.as_os_str().to_owned();
         lock_path.push("-writer.lock");
@@ -381,12 +381,11 @@ impl DirectWriter {
             // The id the next response gets, as AUTOINCREMENT would give it (never one used before, even
             // by a deleted response), chosen here so that its receipt is stored with it.
             let mut next_id: i64 = tx
-                .query_row(
+                .prepare_cached(
                     "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'responses'), 0), \
                      COALESCE((SELECT MAX(id) FROM responses), 0)) + 1",
-                    [],
-                    |r| r.get(0),
                 )
+                .and_then(|mut next| next.query_row([], |r| r.get(0)))
                 .map_err(classify)?;
             let mut response = tx
                 .prepare_cached(
