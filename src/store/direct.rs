@@ -86,7 +86,7 @@ pub(crate) struct DirectWriter {
 /// The submission keys stored in `responses`, in memory: `responses` has no index on `key_hash` (an
 /// index in random order cost a page written per submission under a burst), and this writer is the only
 /// one that stores submissions into the file (see [`DirectWriter::open`]). Each key is kept as a 64-bit
-/// hash of its stored hash, with the id of its response (about 32 bytes a response); a match is
+/// hash of its stored hash, with the id of its response (17 to 34 bytes a response); a match is
 /// confirmed by reading that row, and the rare collision of two keys on 64 bits falls back to a scan of
 /// `responses`.
 #[derive(Default)]
