@@ -9,7 +9,7 @@
 //! Random receipts (`WJ-7K3M-Q9PX`, eight letters) are still what PostgreSQL deployments store, and what
 //! SQLite databases hold from before; the two kinds never collide because their lengths differ.
 
-use super::submission::{ALPHABET, ReceiptCode};
+use super::submission::ReceiptCode;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -39,34 +39,12 @@ impl ReceiptKey {
     /// The receipt of the response numbered `id`, or `None` for an id outside 1..2^44.
     pub fn receipt(&self, id: i64) -> Option<ReceiptCode> {
         let id = u64::try_from(id).ok().filter(|&n| n > 0 && n < 1 << BITS)?;
-        let mut n = self.permute(id);
-        let mut s = String::with_capacity(3 + LETTERS + 1);
-        s.push_str("WJ-");
-        for i in 0..LETTERS {
-            if i == 4 {
-                s.push('-');
-            }
-            s.push(char::from(ALPHABET[(n % ALPHABET.len() as u64) as usize]));
-            n /= ALPHABET.len() as u64;
-        }
-        Some(ReceiptCode::from_stored(s))
+        Some(ReceiptCode::spell(self.permute(id), LETTERS))
     }
 
     /// The response id a numbered receipt stands for; `None` for anything else (a random receipt, a typo).
     pub fn id(&self, receipt: &str) -> Option<i64> {
-        let rest = receipt.strip_prefix("WJ-")?;
-        let (first, second) = rest.split_once('-')?;
-        if first.len() != 4 || second.len() != LETTERS - 4 {
-            return None;
-        }
-        let mut n: u64 = 0;
-        for b in first.bytes().chain(second.bytes()).rev() {
-            let digit = ALPHABET.iter().position(|&a| a == b)?;
-            n = n * ALPHABET.len() as u64 + digit as u64;
-        }
-        if n >= 1 << BITS {
-            return None;
-        }
+        let n = ReceiptCode::number(receipt, LETTERS).filter(|&n| n < 1 << BITS)?;
         i64::try_from(self.unpermute(n)).ok().filter(|&id| id > 0)
     }
 

@@ -10,21 +10,38 @@ use std::fmt;
 pub struct ReceiptCode(String);
 
 /// Letters and digits that cannot be mistaken for one another when read aloud or copied by hand.
-pub(crate) const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
 impl ReceiptCode {
     /// Builds a receipt from eight random bytes.
     pub fn from_random(bytes: [u8; 8]) -> Self {
-        let mut n = u64::from_le_bytes(bytes);
-        let mut s = String::from("WJ-");
-        for i in 0..8 {
+        Self::spell(u64::from_le_bytes(bytes), 8)
+    }
+
+    /// `WJ-` and the lowest `letters` base-31 digits of `n`, lowest first, a dash after the fourth.
+    pub(crate) fn spell(mut n: u64, letters: usize) -> Self {
+        let mut s = String::with_capacity(3 + letters + 1);
+        s.push_str("WJ-");
+        for i in 0..letters {
             if i == 4 {
                 s.push('-');
             }
-            s.push(ALPHABET[(n % ALPHABET.len() as u64) as usize] as char);
+            s.push(char::from(ALPHABET[(n % ALPHABET.len() as u64) as usize]));
             n /= ALPHABET.len() as u64;
         }
         ReceiptCode(s)
+    }
+
+    /// The number [`Self::spell`] wrote as `receipt` with `letters` letters; `None` for anything else.
+    pub(crate) fn number(receipt: &str, letters: usize) -> Option<u64> {
+        let (first, second) = receipt.strip_prefix("WJ-")?.split_once('-')?;
+        if first.len() != 4 || second.len() != letters - 4 {
+            return None;
+        }
+        first.bytes().chain(second.bytes()).rev().try_fold(0u64, |n, b| {
+            let digit = ALPHABET.iter().position(|&a| a == b)?;
+            Some(n * ALPHABET.len() as u64 + digit as u64)
+        })
     }
     /// Reads a stored receipt back.
     pub fn from_stored(s: String) -> Self {

@@ -16,12 +16,13 @@
 
 use super::backfill::Backfill;
 use super::durable::flush_failed;
+use super::stored_keys::StoredKeys;
 use super::submissions::{Prepared, SubmitOutcome};
 use super::{Result, StoreError};
 use crate::domain::receipt_key::ReceiptKey;
 use crate::domain::submission::ReceiptCode;
 use crate::domain::tagging::OpinionState;
-use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, ErrorCode, TransactionBehavior, params};
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -83,59 +84,6 @@ pub(crate) struct DirectWriter {
     _lock: std::fs::File,
 }
 
-/// The submission keys stored in `responses`, in memory: `responses` has no index on `key_hash` (an
-/// index in random order cost a page written per submission under a burst), and this writer is the only
-/// one that stores submissions into the file (see [`DirectWriter::open`]). Each key is kept as a 64-bit
-/// hash of its stored hash, with the id of its response (17 to 34 bytes a response); a match is
-/// confirmed by reading that row, and the rare collision of two keys on 64 bits falls back to a scan of
-/// `responses`.
-#[derive(Default)]
-struct StoredKeys(HashMap<u64, i64>);
-
-impl StoredKeys {
-    fn slot(key_hash: &str) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::hash::DefaultHasher::new();
-        key_hash.hash(&mut h);
-        h.finish()
-    }
-
-    /// The receipt and body hash stored under `key_hash`, if any.
-    fn find(
-        &self,
-        tx: &Connection,
-        by_id: &mut rusqlite::CachedStatement<'_>,
-        key_hash: &str,
-    ) -> Result<Option<(String, String)>> {
-        let Some(&id) = self.0.get(&Self::slot(key_hash)) else { return Ok(None) };
-        let row = by_id
-            .query_row([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
-            .optional()
-            .map_err(classify)?;
-        match row {
-            Some((stored, receipt, body)) if stored == key_hash => Ok(Some((receipt, body))),
-            // Another key with the same 64-bit hash, or a response deleted since: look the key up the slow way.
-            _ => tx
-                .query_row("SELECT receipt, body_hash FROM responses WHERE key_hash = ?1", [key_hash], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()
-                .map_err(classify),
-        }
-    }
-
-    fn load(conn: &Connection) -> Result<StoredKeys> {
-        let mut keys = HashMap::new();
-        let mut rows = conn.prepare("SELECT id, key_hash FROM responses").map_err(classify)?;
-        let mut rows = rows.query([]).map_err(classify)?;
-        while let Some(row) = rows.next().map_err(classify)? {
-            let key_hash: String = row.get(1).map_err(classify)?;
-            keys.insert(Self::slot(&key_hash), row.get::<_, i64>(0).map_err(classify)?);
-        }
-        Ok(StoredKeys(keys))
-    }
-}
-
 /// The WAL file of the writer's database, synced before submissions are answered.
 #[derive(Debug, Clone)]
 pub(crate) struct WalFile(std::path::PathBuf);
@@ -180,7 +128,7 @@ impl DirectWriter {
     ///
     /// # Errors
     /// `Conflict` when another process holds the lock; otherwise when the file cannot be opened.
-    pub(crate) fn open(path: &Path, defer_over: Option<usize>) -> Result<DirectWriter> {
+    pub(crate) fn open(path: &Path, defer_over: Option<usize>, receipts: ReceiptKey) -> Result<DirectWriter> {
         let mut lock_path = path.as_os_str().to_owned();
         lock_path.push("-writer.lock");
         let lock = std::fs::OpenOptions::new()
@@ -207,8 +155,6 @@ impl DirectWriter {
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
         let waiting: i64 = conn.query_row("SELECT COUNT(*) FROM opinion_intake", [], |r| r.get(0)).map_err(classify)?;
-        let secret: String =
-            conn.query_row("SELECT secret FROM receipt_key WHERE id = 1", [], |r| r.get(0)).map_err(classify)?;
         let keys = StoredKeys::load(&conn)?;
         let backfill = Backfill::start(path)
             .inspect_err(|e| tracing::warn!(error = %e, "no backfill thread: the writer copies the whole WAL itself"))
@@ -223,7 +169,7 @@ impl DirectWriter {
             batches_since_checkpoint: 0,
             backfill,
             keys,
-            receipts: ReceiptKey::new(secret.as_bytes()),
+            receipts,
             _lock: lock,
         })
     }
@@ -482,7 +428,7 @@ impl DirectWriter {
         }
         tx.commit().map_err(classify)?;
         // Only once committed: a batch that failed stored none of its keys.
-        self.keys.0.extend(added);
+        self.keys.add(added);
         Ok((outcomes, deferred))
     }
 }

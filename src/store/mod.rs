@@ -16,6 +16,7 @@ pub mod report;
 pub mod search_index;
 pub mod sessions;
 pub(crate) mod sql;
+mod stored_keys;
 pub mod submissions;
 pub mod users;
 

@@ -293,7 +293,11 @@ impl Store {
             })
         });
         let Some(file) = file else { return Ok(None) };
-        match DirectWriter::open(std::path::Path::new(&file), defer_opinions_over) {
+        let opened = self
+            .receipt_key()
+            .await
+            .and_then(|receipts| DirectWriter::open(std::path::Path::new(&file), defer_opinions_over, receipts));
+        match opened {
             Ok(w) => Ok(Some(w)),
             Err(e @ StoreError::Conflict(_)) => Err(e),
             Err(e) => {
