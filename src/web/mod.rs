@@ -28,6 +28,7 @@ pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod form_body;
 pub mod limiter;
 pub mod pages;
 pub mod public;

@@ -2,8 +2,9 @@
 //! pools of realistic Chinese submissions (1–5 KB of opinion text each) for both endpoints.
 //! `cargo run --release --example bench_data -- OUT_DIR KEYS` with `WENJI_SECRET` set to the server's.
 //!
-//! Writes `keys.txt` (one signed `_key` per line), `html_bodies.txt` (urlencoded form bodies without the
-//! `_key` field) and `json_bodies.txt` (JSON bodies), one request per line.
+//! Writes `keys.txt` (one signed `_key` per line), `html_bodies.txt` (`multipart/form-data` bodies as a
+//! browser posts the form page, each with `KEY_MARK` where its `_key` goes and ending in a NUL byte) and
+//! `json_bodies.txt` (JSON bodies, one a line).
 
 use rand::Rng;
 use std::io::{BufWriter, Write};
@@ -45,6 +46,23 @@ fn opinion(rng: &mut impl Rng, bytes: usize) -> String {
     s
 }
 
+/// Stands for the submission key in `html_bodies.txt`; `post.lua` puts each request's key there.
+const KEY_MARK: &str = "{{KEY}}";
+
+/// A `multipart/form-data` body as Chromium posts the form page: its own boundary, every field of the
+/// page in the page's order (empty hidden ones included), values as their UTF-8 bytes.
+fn multipart(rng: &mut impl Rng, fields: &[(&str, &str)]) -> String {
+    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let tail: String = (0..16).map(|_| char::from(ALNUM[rng.random_range(0..ALNUM.len())])).collect();
+    let boundary = format!("----WebKitFormBoundary{tail}");
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    body
+}
+
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let dir = std::path::PathBuf::from(args.next().expect("usage: bench_data OUT_DIR KEYS"));
@@ -73,17 +91,20 @@ fn main() -> std::io::Result<()> {
         let category = categories[rng.random_range(0..categories.len())];
         let satisfaction = rng.random_range(1..=4).to_string();
         let has_member = if member.is_some() { "yes" } else { "no" };
-        let mut fields: Vec<(&str, &str)> = vec![
+        let page = [
+            ("_key", KEY_MARK),
+            ("_t", ""),
+            ("_hp", ""),
             ("_category", category),
             ("q_team", &team),
             ("q_has_member", has_member),
+            ("q_member", member.as_deref().unwrap_or_default()),
             ("q_work", &work),
             ("q_satisfaction", &satisfaction),
+            ("q_phone", ""),
         ];
-        if let Some(m) = &member {
-            fields.push(("q_member", m));
-        }
-        writeln!(html, "{}", serde_html_form::to_string(&fields).expect("urlencode"))?;
+        html.write_all(multipart(&mut rng, &page).as_bytes())?;
+        html.write_all(b"\0")?;
         let mut answers = serde_json::json!({
             "team": team, "has_member": has_member, "work": work, "satisfaction": satisfaction,
         });

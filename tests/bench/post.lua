@@ -1,5 +1,6 @@
 -- wrk script for tests/bench/load.sh: posts realistic submissions, each under a fresh key.
--- BENCH_MODE: "html" (POST /f/zhengqiu with a signed _key from keys.txt), "json" (POST
+-- BENCH_MODE: "html" (POST /f/zhengqiu as multipart/form-data, as the form page posts, with a signed _key
+-- from keys.txt), "json" (POST
 -- /api/v1/forms/zhengqiu/responses with a fresh Idempotency-Key) or "ref" (POST /submit, reference b).
 -- BENCH_DIR holds the files written by the bench_data example; BENCH_THREADS is wrk's -t.
 --
@@ -30,7 +31,6 @@ function init(args)
   local dir = os.getenv("BENCH_DIR")
   local nthreads = tonumber(os.getenv("BENCH_THREADS"))
   run = os.getenv("BENCH_RUN") or "run"
-  local file = (mode == "html") and "html_bodies.txt" or "json_bodies.txt"
   keys = {}
   if mode == "html" then
     local i = 0
@@ -43,18 +43,33 @@ function init(args)
     exhausted = "exhausted" .. string.rep("-", #keys[1] - 9)
   end
   heads, tails = {}, {}
-  for body in io.lines(dir .. "/" .. file) do
-    local head, tail
-    if mode == "html" then
-      head, tail = split("POST", "/f/zhengqiu", { ["Content-Type"] = "application/x-www-form-urlencoded" },
-        "_key=" .. MARK .. "&" .. body)
-    elseif mode == "json" then
-      head, tail = split("POST", "/api/v1/forms/zhengqiu/responses",
-        { ["Content-Type"] = "application/json", ["Idempotency-Key"] = MARK }, body)
-    else
-      head, tail = wrk.format("POST", "/submit", { ["Content-Type"] = "application/json" }, body), ""
-    end
+  local function add(head, tail)
     heads[#heads + 1], tails[#tails + 1] = head, tail
+  end
+  if mode == "html" then
+    -- Multipart bodies hold line breaks: bench_data ends each with a NUL byte instead of a newline.
+    local f = assert(io.open(dir .. "/html_bodies.txt", "rb"))
+    local all = f:read("*a")
+    f:close()
+    local from = 1
+    while from <= #all do
+      local nul = all:find("\0", from, true)
+      local body = all:sub(from, nul - 1)
+      from = nul + 1
+      local boundary = body:match("^%-%-([^\r]+)\r\n")
+      local at = body:find("{{KEY}}", 1, true)
+      body = body:sub(1, at - 1) .. MARK .. body:sub(at + #"{{KEY}}")
+      add(split("POST", "/f/zhengqiu", { ["Content-Type"] = "multipart/form-data; boundary=" .. boundary }, body))
+    end
+  else
+    for body in io.lines(dir .. "/json_bodies.txt") do
+      if mode == "json" then
+        add(split("POST", "/api/v1/forms/zhengqiu/responses",
+          { ["Content-Type"] = "application/json", ["Idempotency-Key"] = MARK }, body))
+      else
+        add(wrk.format("POST", "/submit", { ["Content-Type"] = "application/json" }, body), "")
+      end
+    end
   end
   prefix = run .. "-" .. tid .. "-"
   n = 0

@@ -89,6 +89,9 @@ async fn a_citizen_fills_the_opinion_form_on_a_phone_and_sees_the_receipt() {
     b.screenshot(shot("zhengqiu-390-receipt")).await;
     let stored = app.store().response_by_receipt(&receipt).await.unwrap();
     assert_eq!(stored.category_code.as_deref(), Some("qz"));
+    // The page posts multipart/form-data: the texts arrive as typed.
+    assert_eq!(stored.answers.get("team"), Some(&Answer::Text(opinion.into())));
+    assert_eq!(stored.answers.get("member"), Some(&Answer::Text("分管基层工作的领导下乡次数偏少。".into())));
     assert_eq!(app.store().count_responses(Some("zhengqiu")).await.unwrap(), 1);
     assert!(draft_keys(&b).await.is_empty(), "the draft is cleared once the receipt is shown");
     b.close().await;

@@ -2,6 +2,7 @@
 
 use crate::helpers::{TestApp, hidden, texts};
 use serde_json::json;
+use wenji::domain::form::answers::Answer;
 
 fn field_error(html: &str, field: &str) -> Option<String> {
     texts(html, &format!("#err-{field}")).into_iter().next()
@@ -18,6 +19,29 @@ async fn a_valid_html_submission_redirects_to_a_receipt_and_stores_one_opinion()
     let stored = app.store().response_by_receipt(&receipt).await.unwrap();
     assert_eq!(stored.category_code.as_deref(), Some("qz"));
     assert_eq!(app.store().count_responses(Some("zhengqiu")).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn the_page_posts_multipart_and_a_page_opened_before_posting_urlencoded_still_submits() {
+    let app = TestApp::spawn().await;
+    let page = app.citizen.get(app.url("/f/zhengqiu")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"enctype="multipart/form-data""#), "the form page posts multipart");
+    let text = "第一段：调解员补贴多年未调整 😀\r\n第二段：“引号” & 50% + 加号 = 等号";
+    let answers = [("_category", "qz"), ("q_team", text), ("q_has_member", "no"), ("q_satisfaction", "2")];
+    let via_multipart = app.post_form("zhengqiu", &answers).await;
+    let key = app.form_key("zhengqiu").await;
+    let mut urlencoded = vec![("_key", key.as_str())];
+    urlencoded.extend_from_slice(&answers);
+    let via_urlencoded = app.citizen.post(app.url("/f/zhengqiu")).form(&urlencoded).send().await.unwrap();
+    for r in [via_multipart, via_urlencoded] {
+        assert_eq!(r.status(), 303);
+        let receipt = r.headers()["location"].to_str().unwrap().split("/r/").nth(1).unwrap().to_owned();
+        let stored = app.store().response_by_receipt(&receipt).await.unwrap();
+        let expected = text.replace("\r\n", "\n");
+        assert_eq!(stored.answers.get("team"), Some(&Answer::Text(expected)), "{receipt}");
+        assert_eq!(stored.category_code.as_deref(), Some("qz"));
+    }
+    assert_eq!(app.store().count_responses(Some("zhengqiu")).await.unwrap(), 2);
 }
 
 #[tokio::test]

@@ -132,10 +132,12 @@ impl TestApp {
         self.post_form_with_key(slug, &key, pairs).await
     }
 
+    /// Posts the HTML form as its page does: `multipart/form-data`.
     pub async fn post_form_with_key(&self, slug: &str, key: &str, pairs: &[(&str, &str)]) -> reqwest::Response {
-        let mut body: Vec<(&str, &str)> = vec![("_key", key)];
-        body.extend_from_slice(pairs);
-        self.citizen.post(self.url(&format!("/f/{slug}"))).form(&body).send().await.unwrap()
+        let body = pairs.iter().fold(reqwest::multipart::Form::new().text("_key", key.to_owned()), |f, (n, v)| {
+            f.text(n.to_string(), v.to_string())
+        });
+        self.citizen.post(self.url(&format!("/f/{slug}"))).multipart(body).send().await.unwrap()
     }
 
     /// Submits a valid opinion through the HTML form and returns the receipt.

@@ -32,7 +32,23 @@ async fn malformed_html_form_bodies_get_a_4xx_and_store_nothing() {
         ),
         ("JSON sent to the form", "application/json", br#"{"q_team":"x"}"#.to_vec()),
         ("no content type", "", good.clone().into_bytes()),
-        ("multipart sent to the form", "multipart/form-data; boundary=x", b"--x\r\n\r\n--x--".to_vec()),
+        ("a multipart part without a name", "multipart/form-data; boundary=x", b"--x\r\n\r\n--x--".to_vec()),
+        ("multipart without a boundary", "multipart/form-data", b"--x\r\n\r\n--x--".to_vec()),
+        (
+            "multipart cut before its closing boundary",
+            "multipart/form-data; boundary=x",
+            format!("--x\r\nContent-Disposition: form-data; name=\"_key\"\r\n\r\n{key}\r\n--x\r\nContent-Disposition: form-data; name=\"q_team\"\r\n\r\n意见").into_bytes(),
+        ),
+        (
+            "multipart with invalid UTF-8 in a value",
+            "multipart/form-data; boundary=x",
+            [
+                format!("--x\r\nContent-Disposition: form-data; name=\"_key\"\r\n\r\n{key}\r\n--x\r\nContent-Disposition: form-data; name=\"q_team\"\r\n\r\n").into_bytes(),
+                vec![0xff, 0xfe, 0x80],
+                b"\r\n--x--\r\n".to_vec(),
+            ]
+            .concat(),
+        ),
         (
             "a field over its length",
             "application/x-www-form-urlencoded",
