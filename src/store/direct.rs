@@ -22,7 +22,7 @@ use super::{Result, StoreError};
 use crate::domain::receipt_key::ReceiptKey;
 use crate::domain::submission::ReceiptCode;
 use crate::domain::tagging::OpinionState;
-use rusqlite::{Connection, ErrorCode, TransactionBehavior, params};
+use rusqlite::{Connection, ErrorCode, ToSql, TransactionBehavior, params};
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -151,7 +151,7 @@ impl DirectWriter {
              PRAGMA wal_autocheckpoint=0; PRAGMA temp_store=MEMORY;",
         )
         .map_err(classify)?;
-        conn.set_prepared_statement_cache_capacity(16);
+        conn.set_prepared_statement_cache_capacity(32);
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
         let waiting: i64 = conn.query_row("SELECT COUNT(*) FROM opinion_intake", [], |r| r.get(0)).map_err(classify)?;
@@ -316,10 +316,9 @@ impl DirectWriter {
     /// Returns the outcomes and how many opinions went to the intake.
     fn try_store_batch(&mut self, subs: &[&Prepared], now: i64, defer: bool) -> Result<(Vec<SubmitOutcome>, u64)> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(classify)?;
-        let mut deferred = 0;
-        // (key slot, response id) of the keys this batch stores.
-        let mut added = Vec::new();
         let mut outcomes = Vec::with_capacity(subs.len());
+        // (response id, submission, receipt) of each submission this batch stores.
+        let mut stored: Vec<(i64, &Prepared, String)> = Vec::with_capacity(subs.len());
         {
             let mut by_id = tx
                 .prepare_cached("SELECT key_hash, receipt, body_hash FROM responses WHERE id = ?1")
@@ -333,33 +332,8 @@ impl DirectWriter {
                 )
                 .and_then(|mut next| next.query_row([], |r| r.get(0)))
                 .map_err(classify)?;
-            let mut response = tx
-                .prepare_cached(
-                    "INSERT INTO responses (id, form_version_id, form_slug, link_id, unit_code, category_code, \
-                     receipt, key_hash, body_hash, submitted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                )
-                .map_err(classify)?;
-            let mut answer = tx
-                .prepare_cached("INSERT INTO answers (response_id, question_id, value) VALUES (?1, ?2, ?3)")
-                .map_err(classify)?;
-            let mut contact = tx
-                .prepare_cached("INSERT INTO contacts (response_id, question_id, value) VALUES (?1, ?2, ?3)")
-                .map_err(classify)?;
-            let mut intake = tx
-                .prepare_cached(
-                    "INSERT INTO opinion_intake (response_id, question_id, fingerprint) VALUES (?1, ?2, ?3)",
-                )
-                .map_err(classify)?;
-            let mut opinion = tx
-                .prepare_cached(
-                    "INSERT INTO opinions (response_id, form_slug, question_id, unit_code, category_code, text, \
-                     fingerprint, state, representative, submitted_at, updated_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?9)",
-                )
-                .map_err(classify)?;
             // Keys stored earlier in this batch: (receipt, body hash).
             let mut fresh: HashMap<&str, (String, &str)> = HashMap::with_capacity(subs.len());
-            added.reserve(subs.len());
             for p in subs {
                 let s = &p.submission;
                 let seen = match fresh.get(s.key_hash.as_str()) {
@@ -381,56 +355,112 @@ impl DirectWriter {
                     .receipt(id)
                     .ok_or_else(|| StoreError::Corrupt(format!("response id {id} is past the last receipt")))?;
                 let code = receipt.to_string();
-                response
-                    .execute(params![
-                        id,
-                        p.version_id,
-                        s.form_slug,
-                        s.link_id,
-                        s.unit_code,
-                        s.category_code,
-                        code,
-                        s.key_hash,
-                        s.body_hash,
-                        now
-                    ])
-                    .map_err(classify)?;
-                added.push((StoredKeys::slot(&s.key_hash), id));
-                for (q, v) in &p.answers {
-                    answer.execute(params![id, q, v]).map_err(classify)?;
-                }
-                for (q, v) in &s.contacts {
-                    contact.execute(params![id, q, v]).map_err(classify)?;
-                }
-                for (q, text, fingerprint) in &s.opinions {
-                    if defer {
-                        intake.execute(params![id, q, fingerprint]).map_err(classify)?;
-                        deferred += 1;
-                        continue;
-                    }
-                    opinion
-                        .execute(params![
-                            id,
-                            s.form_slug,
-                            q,
-                            s.unit_code,
-                            s.category_code,
-                            text,
-                            fingerprint,
-                            OpinionState::Pending.as_str(),
-                            now
-                        ])
-                        .map_err(classify)?;
-                }
-                fresh.insert(&s.key_hash, (code, &s.body_hash));
+                fresh.insert(&s.key_hash, (code.clone(), &s.body_hash));
+                stored.push((id, p, code));
                 outcomes.push(SubmitOutcome::Stored(receipt));
             }
         }
+        let responses: Vec<[&dyn ToSql; 10]> = stored
+            .iter()
+            .map(|(id, p, code)| {
+                let s = &p.submission;
+                [
+                    id,
+                    &p.version_id,
+                    &s.form_slug,
+                    &s.link_id,
+                    &s.unit_code,
+                    &s.category_code,
+                    code,
+                    &s.key_hash,
+                    &s.body_hash,
+                    &now,
+                ] as [&dyn ToSql; 10]
+            })
+            .collect();
+        insert_rows(
+            &tx,
+            "responses (id, form_version_id, form_slug, link_id, unit_code, category_code, receipt, key_hash, \
+             body_hash, submitted_at)",
+            &responses,
+        )?;
+        let answers: Vec<[&dyn ToSql; 3]> =
+            stored.iter().flat_map(|(id, p, _)| p.answers.iter().map(move |(q, v)| [id as &dyn ToSql, q, v])).collect();
+        insert_rows(&tx, "answers (response_id, question_id, value)", &answers)?;
+        let contacts: Vec<[&dyn ToSql; 3]> = stored
+            .iter()
+            .flat_map(|(id, p, _)| p.submission.contacts.iter().map(move |(q, v)| [id as &dyn ToSql, q, v]))
+            .collect();
+        insert_rows(&tx, "contacts (response_id, question_id, value)", &contacts)?;
+        let opinions = stored.iter().flat_map(|(id, p, _)| p.submission.opinions.iter().map(move |o| (id, p, o)));
+        let mut deferred = 0;
+        if defer {
+            let intake: Vec<[&dyn ToSql; 3]> =
+                opinions.map(|(id, _, (q, _, fingerprint))| [id as &dyn ToSql, q, fingerprint]).collect();
+            insert_rows(&tx, "opinion_intake (response_id, question_id, fingerprint)", &intake)?;
+            deferred = intake.len() as u64;
+        } else {
+            let mut opinion = tx
+                .prepare_cached(
+                    "INSERT INTO opinions (response_id, form_slug, question_id, unit_code, category_code, text, \
+                     fingerprint, state, representative, submitted_at, updated_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?9)",
+                )
+                .map_err(classify)?;
+            for (id, p, (q, text, fingerprint)) in opinions {
+                let s = &p.submission;
+                opinion
+                    .execute(params![
+                        id,
+                        s.form_slug,
+                        q,
+                        s.unit_code,
+                        s.category_code,
+                        text,
+                        fingerprint,
+                        OpinionState::Pending.as_str(),
+                        now
+                    ])
+                    .map_err(classify)?;
+            }
+        }
+        // (key slot, response id) of the keys this batch stores.
+        let added: Vec<(u64, i64)> =
+            stored.iter().map(|(id, p, _)| (StoredKeys::slot(&p.submission.key_hash), *id)).collect();
+        drop((responses, answers, contacts));
         tx.commit().map_err(classify)?;
         // Only once committed: a batch that failed stored none of its keys.
         self.keys.add(added);
         Ok((outcomes, deferred))
     }
+}
+
+/// Rows go in this many to an `INSERT` (the rest one by one): SQLite's work for each statement (opening
+/// the table's and its indexes' cursors, and for an AUTOINCREMENT table reading and writing its row of
+/// `sqlite_sequence`) is then shared by the rows. Storing a batch went from about 134,000 to 116,000
+/// instructions per submission (callgrind, JSON submissions at 16 connections).
+const ROWS_PER_INSERT: usize = 16;
+
+/// Inserts `rows` into `table (columns)`, in order.
+fn insert_rows<const N: usize>(tx: &rusqlite::Transaction<'_>, table: &str, rows: &[[&dyn ToSql; N]]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let row = format!("({})", ["?"; N].join(", "));
+    let mut chunks = rows.chunks_exact(ROWS_PER_INSERT);
+    if chunks.len() > 0 {
+        let mut many = tx
+            .prepare_cached(&format!("INSERT INTO {table} VALUES {}", vec![row.as_str(); ROWS_PER_INSERT].join(", ")))
+            .map_err(classify)?;
+        for chunk in chunks.by_ref() {
+            many.execute(rusqlite::params_from_iter(chunk.iter().flatten())).map_err(classify)?;
+        }
+    }
+    let mut one = tx.prepare_cached(&format!("INSERT INTO {table} VALUES {row}")).map_err(classify)?;
+    for r in chunks.remainder() {
+        one.execute(rusqlite::params_from_iter(r.iter())).map_err(classify)?;
+    }
+    Ok(())
 }
 
 /// Logs a failed checkpoint, which is retried later, unless the disk failed to flush (the WAL before
