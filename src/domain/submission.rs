@@ -90,8 +90,9 @@ pub struct Submission {
     /// Each of `answers` as JSON, in the same order: what is stored, serialised once for both the store
     /// and the body hash.
     pub(crate) answer_json: Vec<String>,
-    /// Opinion texts: (question id, text, fingerprint).
-    pub opinions: Vec<(String, String, String)>,
+    /// Opinion texts: (question id, text). Their fingerprints are made by the store, when it lists them:
+    /// in a burst, only once the burst is over (see `store::direct`).
+    pub opinions: Vec<(String, String)>,
     /// Contact answers, stored apart from the opinions: (question id, value).
     pub contacts: Vec<(String, String)>,
     pub key_hash: String,
@@ -149,9 +150,7 @@ impl Submission {
         for (qid, a) in &answers.0 {
             let Some(q) = form.question(qid) else { continue };
             match a {
-                Answer::Text(t) if q.opinion => {
-                    opinions.push((qid.clone(), t.clone(), crate::domain::text::fingerprint(t)))
-                }
+                Answer::Text(t) if q.opinion => opinions.push((qid.clone(), t.clone())),
                 _ if q.contact_purpose.is_some() => contacts.push((qid.clone(), a.display(&q.kind))),
                 _ => {}
             }

@@ -22,6 +22,8 @@ use super::{Result, StoreError};
 use crate::domain::receipt_key::ReceiptKey;
 use crate::domain::submission::ReceiptCode;
 use crate::domain::tagging::OpinionState;
+use crate::domain::text::fingerprint;
+use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, ErrorCode, ToSql, TransactionBehavior, params};
 use std::collections::HashMap;
 use std::path::Path;
@@ -30,6 +32,12 @@ use std::time::{Duration, Instant};
 /// The most waiting opinions moved from the intake into `opinions` in one transaction while the writer
 /// is idle.
 pub(crate) const MOVE_BATCH: usize = 512;
+
+/// The fingerprint an opinion waits in the intake with: none yet. Moving it computes it from its text
+/// (`wenji_fingerprint`, the writer connection's SQL function for `domain::text::fingerprint`), so a
+/// burst's requests do not: it was about 4% of the server's CPU under load. Opinions that waited with a
+/// fingerprint (stored before this) keep it.
+const FINGERPRINT_LATER: &str = "";
 /// Under a burst the writer is never idle; it still moves this many waiting opinions every
 /// `MOVE_AT_LEAST_EVERY`, so the analysts see the burst arrive, if slowly (640 a second); the rest is
 /// moved at full speed once the burst is over. The citizens come first: submissions that arrive during a
@@ -152,6 +160,14 @@ impl DirectWriter {
         )
         .map_err(classify)?;
         conn.set_prepared_statement_cache_capacity(32);
+        // For moving opinions out of the intake: see `FINGERPRINT_LATER`.
+        conn.create_scalar_function(
+            "wenji_fingerprint",
+            1,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |ctx| Ok(fingerprint(ctx.get_raw(0).as_str()?)),
+        )
+        .map_err(classify)?;
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
         let waiting: i64 = conn.query_row("SELECT COUNT(*) FROM opinion_intake", [], |r| r.get(0)).map_err(classify)?;
@@ -288,7 +304,9 @@ impl DirectWriter {
                 "INSERT INTO opinions (response_id, form_slug, question_id, unit_code, category_code, text, \
              fingerprint, state, representative, submitted_at, updated_at) \
              SELECT i.response_id, r.form_slug, i.question_id, r.unit_code, r.category_code, \
-             json_extract(a.value, '$.value'), i.fingerprint, ?2, 0, r.submitted_at, r.submitted_at \
+             json_extract(a.value, '$.value'), \
+             COALESCE(NULLIF(i.fingerprint, ''), wenji_fingerprint(json_extract(a.value, '$.value'))), \
+             ?2, 0, r.submitted_at, r.submitted_at \
              FROM opinion_intake i JOIN responses r ON r.id = i.response_id \
              JOIN answers a ON a.response_id = i.response_id AND a.question_id = i.question_id \
              WHERE i.id <= ?1 ORDER BY i.id",
@@ -395,8 +413,9 @@ impl DirectWriter {
         let opinions = stored.iter().flat_map(|(id, p, _)| p.submission.opinions.iter().map(move |o| (id, p, o)));
         let mut deferred = 0;
         if defer {
+            // The fingerprint is left to the move (`FINGERPRINT_LATER`): it is made from the whole text.
             let intake: Vec<[&dyn ToSql; 3]> =
-                opinions.map(|(id, _, (q, _, fingerprint))| [id as &dyn ToSql, q, fingerprint]).collect();
+                opinions.map(|(id, _, (q, _))| [id as &dyn ToSql, q, &FINGERPRINT_LATER]).collect();
             insert_rows(&tx, "opinion_intake (response_id, question_id, fingerprint)", &intake)?;
             deferred = intake.len() as u64;
         } else {
@@ -407,7 +426,7 @@ impl DirectWriter {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?9)",
                 )
                 .map_err(classify)?;
-            for (id, p, (q, text, fingerprint)) in opinions {
+            for (id, p, (q, text)) in opinions {
                 let s = &p.submission;
                 opinion
                     .execute(params![
@@ -417,7 +436,7 @@ impl DirectWriter {
                         s.unit_code,
                         s.category_code,
                         text,
-                        fingerprint,
+                        fingerprint(text),
                         OpinionState::Pending.as_str(),
                         now
                     ])

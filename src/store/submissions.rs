@@ -13,6 +13,7 @@ use crate::domain::form::answers::{Answer, ValidAnswers};
 use crate::domain::receipt_key::ReceiptKey;
 use crate::domain::submission::{ReceiptCode, Submission};
 use crate::domain::tagging::OpinionState;
+use crate::domain::text::fingerprint;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value};
 use std::collections::HashMap;
@@ -469,7 +470,7 @@ async fn write_batch(db: &impl ConnectionTrait, subs: &[&Prepared], now: i64) ->
             db.execute_raw(sql.into_statement()).await.map_err(StoreError::classify)?;
         }
     }
-    let opinions: Vec<(i64, &Submission, &(String, String, String))> =
+    let opinions: Vec<(i64, &Submission, &(String, String))> =
         rows.iter().flat_map(|(id, p)| p.submission.opinions.iter().map(move |o| (*id, &p.submission, o))).collect();
     for chunk in opinions.chunks(PARAMS_PER_STATEMENT / 10) {
         let mut sql = Sql::new(backend);
@@ -477,7 +478,7 @@ async fn write_batch(db: &impl ConnectionTrait, subs: &[&Prepared], now: i64) ->
             "INSERT INTO opinions (response_id, form_slug, question_id, unit_code, category_code, text, \
              fingerprint, state, representative, submitted_at, updated_at) VALUES ",
         );
-        for (i, (id, s, (q, text, fp))) in chunk.iter().enumerate() {
+        for (i, (id, s, (q, text))) in chunk.iter().enumerate() {
             sql.push(if i == 0 { "" } else { "," }).bind_tuple([
                 (*id).into(),
                 s.form_slug.clone().into(),
@@ -485,7 +486,7 @@ async fn write_batch(db: &impl ConnectionTrait, subs: &[&Prepared], now: i64) ->
                 s.unit_code.clone().into(),
                 s.category_code.clone().into(),
                 text.clone().into(),
-                fp.clone().into(),
+                fingerprint(text).into(),
                 OpinionState::Pending.as_str().into(),
                 false.into(),
                 now.into(),

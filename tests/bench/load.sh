@@ -100,7 +100,7 @@ caught_up=$(since "$t0")
 stored=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from responses").fetchone()[0])' "$tmp/wenji.db")
 opinions=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from opinions").fetchone()[0])' "$tmp/wenji.db")
 
-ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}')" "$1" "$2"; }
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.3f}')" "$1" "$2"; }
 echo
 echo "Load benchmark: $conns connections, ${duration}s per run, wrk -t$threads, $(nproc) CPUs"
 printf "%-44s %10s %9s %9s %9s %s\n" "run" "req/s" "p50 ms" "p99 ms" "non-2/3xx" "socket errors"

@@ -7,6 +7,7 @@ use crate::helpers::{TestApp, is_postgres, texts};
 use crate::workspace::get_html;
 use std::time::Duration;
 use wenji::domain::tagging::OpinionState;
+use wenji::domain::text::fingerprint;
 use wenji::domain::user::Role;
 use wenji::store::inbox::{InboxFilter, InboxRow};
 
@@ -88,6 +89,12 @@ async fn once_moved_they_are_listed_once_in_order_exactly_as_if_stored_at_once()
     assert_eq!(got.len(), 4, "each opinion listed exactly once");
     assert_eq!(got.iter().map(|r| r.text.as_str()).collect::<Vec<_>>(), TEXTS, "in the order they came");
     assert_eq!(got.iter().map(essence).collect::<Vec<_>>(), want.iter().map(essence).collect::<Vec<_>>());
+    // The fingerprint, made when an opinion leaves the intake, is the one made when it is stored at once.
+    for (w, g) in want.iter().zip(&got) {
+        let (w, g) = (at_once.store().opinion(w.id).await.unwrap(), burst.store().opinion(g.id).await.unwrap());
+        assert_eq!(g.fingerprint, fingerprint(&g.text), "{}", g.text);
+        assert_eq!(g.fingerprint, w.fingerprint);
+    }
     let p = burst.store().progress().await.unwrap();
     assert_eq!((p.total, p.pending, p.waiting), (4, 4, 0));
     let (c, _) = burst.login_as(Role::Analyst).await;
