@@ -57,9 +57,9 @@ fn boundary(params: &str) -> Option<&str> {
 /// The (name, value) pairs of a `multipart/form-data` body (RFC 7578) with `boundary`, in order; `None`
 /// when it is not well-formed: no opening or closing delimiter, a part's headers not ended by an empty
 /// line or not `Name: value` lines. A part without a `name` in its `Content-Disposition` is skipped; a
-/// part with a file name is read as text like any other (the form has no file fields, and what such a
-/// part holds is refused by the answers' validation). Values that are not UTF-8 get U+FFFD for their
-/// bad bytes, as in [`form_pairs`].
+/// part with a file name is read as text like any other (the form has no file fields: whatever such a
+/// part holds goes through the answers' validation as typed text would). Values that are not UTF-8 get
+/// U+FFFD for their bad bytes, as in [`form_pairs`].
 pub fn multipart_pairs(body: &[u8], boundary: &str) -> Option<Vec<(String, String)>> {
     // Every delimiter but the first follows a line break; the first may also open the body.
     let delimiter = [b"\r\n--", boundary.as_bytes()].concat();
