@@ -2,8 +2,8 @@
 //! its own and hands each statement over and back; on the one hot path, the single writer's batches, those
 //! hand-offs (two thread wake-ups per statement, several statements per batch) cost more than SQLite's
 //! work and left the writer waiting for CPU time between statements. This connection runs on the writer's
-//! own thread and calls SQLite directly, with cached prepared statements, one row at a time inside the
-//! batch's one transaction. Everything else still goes through sea-orm; the writer turn keeps the two
+//! own thread and calls SQLite directly, with cached prepared statements, inside the batch's one
+//! transaction (`batch`). A burst's opinions wait in the intake (`intake`). Everything else still goes through sea-orm; the writer turn keeps the two
 //! connections from writing at once.
 //!
 //! Durability is made explicit: the connection commits without syncing, and [`WalFile::sync`] (an
@@ -14,38 +14,20 @@
 //! connections and the backfill thread's, and on this one for its own checkpoints: see
 //! [`DirectWriter::checkpoint`]), with the database file synced before the WAL restarts over them.
 
+mod batch;
+mod intake;
+
+pub(crate) use intake::{MOVE_BATCH, MOVE_DURING_BURST};
+
 use super::backfill::Backfill;
 use super::durable::flush_failed;
 use super::stored_keys::StoredKeys;
-use super::submissions::{Prepared, SubmitOutcome};
 use super::{Result, StoreError};
 use crate::domain::receipt_key::ReceiptKey;
-use crate::domain::submission::ReceiptCode;
-use crate::domain::tagging::OpinionState;
-use crate::domain::text::fingerprint;
-use rusqlite::functions::FunctionFlags;
-use rusqlite::{Connection, ErrorCode, ToSql, TransactionBehavior, params};
-use std::collections::HashMap;
+use rusqlite::{Connection, ErrorCode};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// The most waiting opinions moved from the intake into `opinions` in one transaction while the writer
-/// is idle.
-pub(crate) const MOVE_BATCH: usize = 512;
-
-/// The fingerprint an opinion waits in the intake with: none yet. Moving it computes it from its text
-/// (`wenji_fingerprint`, the writer connection's SQL function for `domain::text::fingerprint`), so a
-/// burst's requests do not: it was about 4% of the server's CPU under load. Opinions that waited with a
-/// fingerprint (stored before this) keep it.
-const FINGERPRINT_LATER: &str = "";
-/// Under a burst the writer is never idle; it still moves this many waiting opinions every
-/// `MOVE_AT_LEAST_EVERY`, so the analysts see the burst arrive, if slowly (640 a second); the rest is
-/// moved at full speed once the burst is over. The citizens come first: submissions that arrive during a
-/// move wait for it. Measured here (the HTML then the JSON load on one server, 10 s each): 512 every
-/// 200 ms gave 7.0k and 7.5k req/s with the JSON run's p99 at 54–58 ms; no moves at all, 8.1k and 8.5k
-/// with 30 and 47 ms.
-pub(crate) const MOVE_DURING_BURST: usize = 128;
-const MOVE_AT_LEAST_EVERY: Duration = Duration::from_millis(200);
 /// During a burst the writer checkpoints this often, right after a pass of the backfill thread: only the
 /// frames written since that pass began are left for it to copy, and the pass has flushed the rest of
 /// the database file, so the flush that ends the writer's checkpoint is short too.
@@ -160,14 +142,7 @@ impl DirectWriter {
         )
         .map_err(classify)?;
         conn.set_prepared_statement_cache_capacity(32);
-        // For moving opinions out of the intake: see `FINGERPRINT_LATER`.
-        conn.create_scalar_function(
-            "wenji_fingerprint",
-            1,
-            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-            |ctx| Ok(fingerprint(ctx.get_raw(0).as_str()?)),
-        )
-        .map_err(classify)?;
+        intake::register_fingerprint(&conn)?;
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
         let waiting: i64 = conn.query_row("SELECT COUNT(*) FROM opinion_intake", [], |r| r.get(0)).map_err(classify)?;
@@ -215,11 +190,6 @@ impl DirectWriter {
         self.checkpointed_at = Instant::now();
     }
 
-    /// Whether the writer, busy with a burst, should move a chunk of waiting opinions now anyway.
-    pub(crate) fn move_due(&self) -> bool {
-        self.waiting > 0 && self.moved_at.elapsed() >= MOVE_AT_LEAST_EVERY
-    }
-
     /// Copies the WAL into the database file (PASSIVE: it never waits for readers or writers), so that
     /// the next batch can start the WAL over. Under a long burst no other connection's checkpoint (the
     /// backfill thread's) catches up with a writer that appends all the time,
@@ -251,77 +221,6 @@ impl DirectWriter {
         self.wal.clone()
     }
 
-    /// Stores a batch in one IMMEDIATE transaction, answering each submission in order: a key seen before
-    /// (stored earlier or earlier in this batch) replays its receipt or is a conflict. A batch of more than
-    /// `defer_over` submissions, or any batch while opinions wait, puts its opinions in the intake.
-    ///
-    /// # Errors
-    /// Classified database errors (a full disk is `Unavailable`); nothing of the batch is stored then.
-    pub(crate) fn store_batch(&mut self, subs: &[&Prepared], now: i64) -> Result<Vec<SubmitOutcome>> {
-        let defer = self.waiting > 0 || self.defer_over.is_some_and(|n| subs.len() > n);
-        let result = self.try_store_batch(subs, now, defer);
-        if let Ok((_, deferred)) = &result {
-            self.waiting += deferred;
-        }
-        self.end_failed(result).map(|(outcomes, _)| outcomes)
-    }
-
-    /// Opinions waiting in `opinion_intake`.
-    pub(crate) fn waiting(&self) -> u64 {
-        self.waiting
-    }
-
-    /// Moves up to `limit` of the oldest waiting opinions into `opinions`, in one transaction, and
-    /// returns how many it moved. Each becomes exactly what storing it at once would have made: state
-    /// pending, the response's form, unit, category and (minute) time, and the text of its answer (the
-    /// intake keeps no copy of it).
-    ///
-    /// # Errors
-    /// Classified database errors; nothing moves then.
-    pub(crate) fn move_intake(&mut self, limit: usize) -> Result<u64> {
-        let result = self.try_move_intake(limit);
-        self.moved_at = Instant::now();
-        if let Ok(moved) = &result {
-            self.waiting = self.waiting.saturating_sub(*moved);
-        }
-        self.end_failed(result)
-    }
-
-    fn try_move_intake(&mut self, limit: usize) -> Result<u64> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(classify)?;
-        let upto: Option<i64> = tx
-            .query_row(
-                "SELECT MAX(id) FROM (SELECT id FROM opinion_intake ORDER BY id LIMIT ?1)",
-                [i64::try_from(limit).unwrap_or(i64::MAX)],
-                |r| r.get(0),
-            )
-            .map_err(classify)?;
-        let Some(upto) = upto else {
-            return Ok(0);
-        };
-        let inserted = tx
-            .execute(
-                "INSERT INTO opinions (response_id, form_slug, question_id, unit_code, category_code, text, \
-             fingerprint, state, representative, submitted_at, updated_at) \
-             SELECT i.response_id, r.form_slug, i.question_id, r.unit_code, r.category_code, \
-             json_extract(a.value, '$.value'), \
-             COALESCE(NULLIF(i.fingerprint, ''), wenji_fingerprint(json_extract(a.value, '$.value'))), \
-             ?2, 0, r.submitted_at, r.submitted_at \
-             FROM opinion_intake i JOIN responses r ON r.id = i.response_id \
-             JOIN answers a ON a.response_id = i.response_id AND a.question_id = i.question_id \
-             WHERE i.id <= ?1 ORDER BY i.id",
-                params![upto, OpinionState::Pending.as_str()],
-            )
-            .map_err(classify)?;
-        let moved = tx.execute("DELETE FROM opinion_intake WHERE id <= ?1", [upto]).map_err(classify)?;
-        if inserted != moved {
-            // An opinion whose answer could not be found would vanish: keep them all waiting instead.
-            return Err(StoreError::Corrupt(format!("{moved} waiting opinions but {inserted} answers found for them")));
-        }
-        tx.commit().map_err(classify)?;
-        Ok(moved as u64)
-    }
-
     /// After a failure the transaction may still be open (a commit refused by a full disk): end it,
     /// whatever state it is in, so the next one can begin.
     fn end_failed<T>(&mut self, result: Result<T>) -> Result<T> {
@@ -330,156 +229,6 @@ impl DirectWriter {
         }
         result
     }
-
-    /// Returns the outcomes and how many opinions went to the intake.
-    fn try_store_batch(&mut self, subs: &[&Prepared], now: i64, defer: bool) -> Result<(Vec<SubmitOutcome>, u64)> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(classify)?;
-        let mut outcomes = Vec::with_capacity(subs.len());
-        // (response id, submission, receipt) of each submission this batch stores.
-        let mut stored: Vec<(i64, &Prepared, String)> = Vec::with_capacity(subs.len());
-        {
-            let mut by_id = tx
-                .prepare_cached("SELECT key_hash, receipt, body_hash FROM responses WHERE id = ?1")
-                .map_err(classify)?;
-            // The id the next response gets, as AUTOINCREMENT would give it (never one used before, even
-            // by a deleted response), chosen here so that its receipt is stored with it.
-            let mut next_id: i64 = tx
-                .prepare_cached(
-                    "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'responses'), 0), \
-                     COALESCE((SELECT MAX(id) FROM responses), 0)) + 1",
-                )
-                .and_then(|mut next| next.query_row([], |r| r.get(0)))
-                .map_err(classify)?;
-            // Keys stored earlier in this batch: (receipt, body hash).
-            let mut fresh: HashMap<&str, (String, &str)> = HashMap::with_capacity(subs.len());
-            for p in subs {
-                let s = &p.submission;
-                let seen = match fresh.get(s.key_hash.as_str()) {
-                    Some((receipt, body)) => Some((receipt.clone(), (*body).to_owned())),
-                    None => self.keys.find(&tx, &mut by_id, &s.key_hash)?,
-                };
-                if let Some((receipt, body)) = seen {
-                    outcomes.push(if body == s.body_hash {
-                        SubmitOutcome::Replayed(ReceiptCode::from_stored(receipt))
-                    } else {
-                        SubmitOutcome::KeyConflict
-                    });
-                    continue;
-                }
-                let id = next_id;
-                next_id += 1;
-                let receipt = self
-                    .receipts
-                    .receipt(id)
-                    .ok_or_else(|| StoreError::Corrupt(format!("response id {id} is past the last receipt")))?;
-                let code = receipt.to_string();
-                fresh.insert(&s.key_hash, (code.clone(), &s.body_hash));
-                stored.push((id, p, code));
-                outcomes.push(SubmitOutcome::Stored(receipt));
-            }
-        }
-        let responses: Vec<[&dyn ToSql; 10]> = stored
-            .iter()
-            .map(|(id, p, code)| {
-                let s = &p.submission;
-                [
-                    id,
-                    &p.version_id,
-                    &s.form_slug,
-                    &s.link_id,
-                    &s.unit_code,
-                    &s.category_code,
-                    code,
-                    &s.key_hash,
-                    &s.body_hash,
-                    &now,
-                ] as [&dyn ToSql; 10]
-            })
-            .collect();
-        insert_rows(
-            &tx,
-            "responses (id, form_version_id, form_slug, link_id, unit_code, category_code, receipt, key_hash, \
-             body_hash, submitted_at)",
-            &responses,
-        )?;
-        let answers: Vec<[&dyn ToSql; 3]> =
-            stored.iter().flat_map(|(id, p, _)| p.answers.iter().map(move |(q, v)| [id as &dyn ToSql, q, v])).collect();
-        insert_rows(&tx, "answers (response_id, question_id, value)", &answers)?;
-        let contacts: Vec<[&dyn ToSql; 3]> = stored
-            .iter()
-            .flat_map(|(id, p, _)| p.submission.contacts.iter().map(move |(q, v)| [id as &dyn ToSql, q, v]))
-            .collect();
-        insert_rows(&tx, "contacts (response_id, question_id, value)", &contacts)?;
-        let opinions = stored.iter().flat_map(|(id, p, _)| p.submission.opinions.iter().map(move |o| (id, p, o)));
-        let mut deferred = 0;
-        if defer {
-            // The fingerprint is left to the move (`FINGERPRINT_LATER`): it is made from the whole text.
-            let intake: Vec<[&dyn ToSql; 3]> =
-                opinions.map(|(id, _, (q, _))| [id as &dyn ToSql, q, &FINGERPRINT_LATER]).collect();
-            insert_rows(&tx, "opinion_intake (response_id, question_id, fingerprint)", &intake)?;
-            deferred = intake.len() as u64;
-        } else {
-            let mut opinion = tx
-                .prepare_cached(
-                    "INSERT INTO opinions (response_id, form_slug, question_id, unit_code, category_code, text, \
-                     fingerprint, state, representative, submitted_at, updated_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?9)",
-                )
-                .map_err(classify)?;
-            for (id, p, (q, text)) in opinions {
-                let s = &p.submission;
-                opinion
-                    .execute(params![
-                        id,
-                        s.form_slug,
-                        q,
-                        s.unit_code,
-                        s.category_code,
-                        text,
-                        fingerprint(text),
-                        OpinionState::Pending.as_str(),
-                        now
-                    ])
-                    .map_err(classify)?;
-            }
-        }
-        // (key slot, response id) of the keys this batch stores.
-        let added: Vec<(u64, i64)> =
-            stored.iter().map(|(id, p, _)| (StoredKeys::slot(&p.submission.key_hash), *id)).collect();
-        drop((responses, answers, contacts));
-        tx.commit().map_err(classify)?;
-        // Only once committed: a batch that failed stored none of its keys.
-        self.keys.add(added);
-        Ok((outcomes, deferred))
-    }
-}
-
-/// Rows go in this many to an `INSERT` (the rest one by one): SQLite's work for each statement (opening
-/// the table's and its indexes' cursors, and for an AUTOINCREMENT table reading and writing its row of
-/// `sqlite_sequence`) is then shared by the rows. Storing a batch went from about 134,000 to 116,000
-/// instructions per submission (callgrind, JSON submissions at 16 connections).
-const ROWS_PER_INSERT: usize = 16;
-
-/// Inserts `rows` into `table (columns)`, in order.
-fn insert_rows<const N: usize>(tx: &rusqlite::Transaction<'_>, table: &str, rows: &[[&dyn ToSql; N]]) -> Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let row = format!("({})", ["?"; N].join(", "));
-    let mut chunks = rows.chunks_exact(ROWS_PER_INSERT);
-    if chunks.len() > 0 {
-        let mut many = tx
-            .prepare_cached(&format!("INSERT INTO {table} VALUES {}", vec![row.as_str(); ROWS_PER_INSERT].join(", ")))
-            .map_err(classify)?;
-        for chunk in chunks.by_ref() {
-            many.execute(rusqlite::params_from_iter(chunk.iter().flatten())).map_err(classify)?;
-        }
-    }
-    let mut one = tx.prepare_cached(&format!("INSERT INTO {table} VALUES {row}")).map_err(classify)?;
-    for r in chunks.remainder() {
-        one.execute(rusqlite::params_from_iter(r.iter())).map_err(classify)?;
-    }
-    Ok(())
 }
 
 /// Logs a failed checkpoint, which is retried later, unless the disk failed to flush (the WAL before
