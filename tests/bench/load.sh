@@ -108,7 +108,7 @@ for round in $(seq "$rounds"); do
   [ "$last" = 1 ] || stop_last
 done
 # A burst's opinions wait in the intake and are moved into the inbox, then indexed for search, while the
-# writer is idle (src/store/direct.rs, src/store/search_index.rs): report how long each takes to catch up
+# writer is idle (src/store/direct/intake.rs, src/store/search_index.rs): report how long each takes to catch up
 # once the burst is over.
 wait "$reader"
 query() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1], timeout=30).execute(sys.argv[2]).fetchone()[0])' "$tmp/wenji.db" "$1"; }
