@@ -4,6 +4,8 @@
 use super::StoreError;
 use super::direct::{SyncError, WalFile};
 use super::submissions::Reply;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Answers submissions only once the WAL holding them is on the disk: a thread of its own syncs the WAL
 /// for every batch handed to it (one sync for all that wait) while the writer stores the next batch. Each
@@ -11,6 +13,10 @@ use super::submissions::Reply;
 /// durable either.
 pub(crate) struct Durable {
     tx: std::sync::mpsc::Sender<Vec<Reply>>,
+    /// Batches handed over and not answered yet: while any are, a sync is running or about to.
+    pending: Arc<AtomicUsize>,
+    /// Notified after each sync has answered its batches.
+    synced: Arc<tokio::sync::Notify>,
 }
 
 impl Durable {
@@ -20,12 +26,19 @@ impl Durable {
 
     fn with_sync(mut sync: impl FnMut() -> std::result::Result<(), SyncError> + Send + 'static) -> Durable {
         let (tx, rx) = std::sync::mpsc::channel::<Vec<Reply>>();
+        let pending = Arc::new(AtomicUsize::new(0));
+        let synced = Arc::new(tokio::sync::Notify::new());
+        let (answered, notify) = (Arc::clone(&pending), Arc::clone(&synced));
         std::thread::Builder::new()
             .name("wenji-wal-sync".into())
             .spawn(move || {
                 while let Ok(first) = rx.recv() {
                     let mut waiting = first;
-                    waiting.extend(rx.try_iter().flatten());
+                    let mut batches = 1;
+                    for more in rx.try_iter() {
+                        waiting.extend(more);
+                        batches += 1;
+                    }
                     let synced = sync();
                     if let Err(e) = &synced {
                         tracing::error!(error = %e, "submissions not confirmed: the WAL was not synced");
@@ -39,6 +52,8 @@ impl Durable {
                         };
                         let _ = to.send(r);
                     }
+                    answered.fetch_sub(batches, Ordering::AcqRel);
+                    notify.notify_one();
                     if let Err(e @ SyncError::Flush(_)) = &synced {
                         // Nothing unconfirmed was acknowledged.
                         flush_failed("the WAL", e);
@@ -46,10 +61,22 @@ impl Durable {
                 }
             })
             .expect("WAL sync thread");
-        Durable { tx }
+        Durable { tx, pending, synced }
+    }
+
+    /// Whether a sync is running, or batches wait for one.
+    pub(crate) fn syncing(&self) -> bool {
+        self.pending.load(Ordering::Acquire) > 0
+    }
+
+    /// Completes once a sync has answered its batches: the next one to, or one that did since the last
+    /// call (a single waiter, the writer).
+    pub(crate) async fn synced(&self) {
+        self.synced.notified().await;
     }
 
     pub(crate) fn answer_after_sync(&self, replies: Vec<Reply>) {
+        self.pending.fetch_add(1, Ordering::AcqRel);
         if let Err(std::sync::mpsc::SendError(replies)) = self.tx.send(replies) {
             for (to, _) in replies {
                 let _ = to.send(Err(StoreError::Unavailable("the WAL sync thread has stopped".into())));
@@ -98,6 +125,23 @@ mod tests {
         release.send(()).unwrap();
         let got = tokio::time::timeout(Duration::from_secs(5), answer).await.expect("answered after the sync");
         assert!(matches!(got, Ok(Ok(SubmitOutcome::Stored(_)))));
+    }
+
+    #[tokio::test]
+    async fn it_says_a_sync_is_running_until_its_batches_are_answered() {
+        let (release, released) = mpsc::channel::<()>();
+        let durable = Durable::with_sync(move || {
+            released.recv().unwrap();
+            Ok(())
+        });
+        assert!(!durable.syncing(), "nothing handed over yet");
+        let (to, answer) = oneshot::channel();
+        durable.answer_after_sync(vec![(to, stored())]);
+        assert!(durable.syncing(), "a batch waits for its sync");
+        release.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), durable.synced()).await.expect("told when the sync is over");
+        assert!(!durable.syncing(), "its batch was answered");
+        assert!(matches!(answer.await, Ok(Ok(SubmitOutcome::Stored(_)))));
     }
 
     #[tokio::test]

@@ -86,6 +86,14 @@ impl std::fmt::Debug for Job {
 
 /// The most submissions committed in one transaction.
 const MAX_BATCH: usize = 256;
+/// While the WAL sync thread is busy, a batch of fewer submissions than this waits for more to arrive or
+/// for the sync to end before it is committed (SQLite). Its own sync could not start before then anyway,
+/// so waiting costs its submissions only the commit's time (about half a millisecond), and a bigger
+/// batch costs the writer less per submission: a commit's fixed part (about 150 µs here) is shared by
+/// more, and the pages every commit rewrites are written to the WAL fewer times. Measured here (HTML
+/// form, `wrk`, 64 connections, 8 s, alternating runs): batches of 6 on average became 14, and the
+/// server answered 9,600-9,900 req/s instead of 8,600-9,000.
+const GATHER_WHILE_SYNCING: usize = 16;
 /// The most opinions indexed in one transaction: a submission arriving meanwhile waits for at most this.
 const INDEX_BATCH: usize = 64;
 /// Bound parameters per statement: under SQLite's limit (32,766) and PostgreSQL's (65,535), so a whole
@@ -185,6 +193,15 @@ impl SubmissionWriter {
                 };
                 if received == 0 {
                     break;
+                }
+                if let Some(durable) = &durable {
+                    while batch.len() < GATHER_WHILE_SYNCING && durable.syncing() {
+                        let room = MAX_BATCH - batch.len();
+                        tokio::select! {
+                            n = rx.recv_many(&mut batch, room) => if n == 0 { break },
+                            () = durable.synced() => break,
+                        }
+                    }
                 }
                 if let Some(d) = direct.as_mut().filter(|d| waiting && d.move_due()) {
                     let _ = store.move_intake(d, MOVE_DURING_BURST).await;
