@@ -61,6 +61,10 @@ fn boundary(params: &str) -> Option<&str> {
 /// part holds goes through the answers' validation as typed text would). Values that are not UTF-8 get
 /// U+FFFD for their bad bytes, as in [`form_pairs`].
 pub fn multipart_pairs(body: &[u8], boundary: &str) -> Option<Vec<(String, String)>> {
+    // The blank line that ends a part's headers, searched for with one searcher built once: building
+    // one for every part (`memmem::find`) was about 2% of the CPU time of a request under load.
+    static HEADERS_END: std::sync::LazyLock<memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memmem::Finder::new(b"\r\n\r\n"));
     // Every delimiter but the first follows a line break; the first may also open the body.
     let delimiter = [b"\r\n--", boundary.as_bytes()].concat();
     let next_delimiter = memmem::Finder::new(&delimiter);
@@ -82,7 +86,7 @@ pub fn multipart_pairs(body: &[u8], boundary: &str) -> Option<Vec<(String, Strin
         let (headers, value_at) = if part.starts_with(b"\r\n") {
             (&part[..0], 2)
         } else {
-            let end = memmem::find(part, b"\r\n\r\n")?;
+            let end = HEADERS_END.find(part)?;
             (&part[..end], end + 4)
         };
         let value_len = next_delimiter.find(&part[value_at..])?;
