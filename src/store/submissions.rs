@@ -162,7 +162,7 @@ impl SubmissionWriter {
             let indexing = store.is_sqlite() && after_idle.is_some();
             let idle = after_idle.unwrap_or_default();
             let burst_over = defer_opinions_over.unwrap_or(Self::DEFER_OPINIONS_OVER);
-            // When the last batch of a burst was committed.
+            // When the writer began committing the last batch of a burst.
             let mut burst_at: Option<std::time::Instant> = None;
             let mut backlog = indexing;
             loop {
