@@ -6,6 +6,14 @@ use super::direct::{SyncError, WalFile};
 use super::submissions::Reply;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// A WAL flush that takes longer than this is logged as a warning, with how long it took and how many
+/// submissions waited for it. Every submission waits for a flush before it is answered, so a disk that
+/// stalls shows here first: on the shared machine the load benchmark runs on, a loop that only writes a
+/// file and flushes it (no SQLite, no Wenji) saw single flushes of 150–310 ms, and the server's p99 rose
+/// with them. `tests/bench/load.sh` counts these lines for each run.
+pub(crate) const SLOW_FLUSH: Duration = Duration::from_millis(100);
 
 /// Answers submissions only once the WAL holding them is on the disk: a thread of its own syncs the WAL
 /// for every batch handed to it (one sync for all that wait) while the writer stores the next batch. Each
@@ -39,7 +47,16 @@ impl Durable {
                         waiting.extend(more);
                         batches += 1;
                     }
+                    let began = Instant::now();
                     let synced = sync();
+                    let took = began.elapsed();
+                    if took >= SLOW_FLUSH {
+                        tracing::warn!(
+                            millis = u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
+                            submissions = waiting.len(),
+                            "the disk was slow to flush the WAL; these submissions waited for it"
+                        );
+                    }
                     if let Err(e) = &synced {
                         tracing::error!(error = %e, "submissions not confirmed: the WAL was not synced");
                     }
@@ -142,6 +159,56 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(5), durable.synced()).await.expect("told when the sync is over");
         assert!(!durable.syncing(), "its batch was answered");
         assert!(matches!(answer.await, Ok(Ok(SubmitOutcome::Stored(_)))));
+    }
+
+    /// Everything logged at WARN or above in this test binary, from any thread.
+    fn logged() -> &'static Arc<std::sync::Mutex<Vec<u8>>> {
+        static LOGS: std::sync::OnceLock<Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+        LOGS.get_or_init(|| {
+            let logs = Arc::new(std::sync::Mutex::new(Vec::new()));
+            let to = Arc::clone(&logs);
+            let subscriber = tracing_subscriber::fmt()
+                .with_ansi(false)
+                .with_max_level(tracing::Level::WARN)
+                .with_writer(move || Capture(Arc::clone(&to)))
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).expect("no other test sets a subscriber");
+            logs
+        })
+    }
+
+    struct Capture(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Capture {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("log buffer").extend_from_slice(b);
+            Ok(b.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_slow_flush_is_logged_with_how_long_it_took_and_who_waited() {
+        let logs = logged();
+        let durable = Durable::with_sync(|| {
+            std::thread::sleep(SLOW_FLUSH + Duration::from_millis(30));
+            Ok(())
+        });
+        let (first, a) = oneshot::channel();
+        let (second, b) = oneshot::channel();
+        durable.answer_after_sync(vec![(first, stored()), (second, stored())]);
+        for answer in [a, b] {
+            let got = tokio::time::timeout(Duration::from_secs(5), answer).await.expect("answered");
+            assert!(matches!(got, Ok(Ok(SubmitOutcome::Stored(_)))));
+        }
+        let text = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+        let line = text.lines().find(|l| l.contains("slow to flush the WAL")).unwrap_or_else(|| panic!("{text}"));
+        assert!(line.contains("WARN") && line.contains("submissions=2"), "{line}");
+        let millis: u64 = line.split("millis=").nth(1).and_then(|m| m.split(' ').next()?.parse().ok()).expect(line);
+        assert!(millis >= 130, "{line}");
     }
 
     #[tokio::test]

@@ -68,13 +68,22 @@ measure() {
     END { printf "%s %.2f %.2f %s %s %s\n", rps, p50, p99, req, bad+0, (err=="" ? "none" : err) }'
 }
 
+# The server warns of each WAL flush slower than 100 ms (src/store/durable.rs, SLOW_FLUSH): every
+# submission waits for one, so a disk that stalls shows in the p99. Prints "count longest_ms" for the lines
+# logged after line $1.
+slow_flushes() {
+  tail -n +$(($1 + 1)) "$tmp/wenji.log" | sed 's/\x1b\[[0-9;]*m//g' | awk '/slow to flush the WAL/ {
+      n++; for (i = 1; i <= NF; i++) if ($i ~ /^millis=/) { v = substr($i, 8) + 0; if (v > m) m = v } }
+    END { print n + 0, m + 0 }'
+}
+
 stop_last() { kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; }
 
 start_wenji() {
   port=$(free_port)
   rm -rf "$tmp/wenji.db"* "$tmp/wenji-data"
   WENJI_DATABASE_URL="sqlite://$tmp/wenji.db?mode=rwc" WENJI_FORMS_DIR=forms WENJI_DATA_DIR="$tmp/wenji-data" \
-    WENJI_SUBMIT_BURST=4000000000 WENJI_SUBMIT_PER_MINUTE=4000000000 RUST_LOG=warn \
+    WENJI_SUBMIT_BURST=4000000000 WENJI_SUBMIT_PER_MINUTE=4000000000 WENJI_LOG=info \
     "$bin/wenji" serve --bind "127.0.0.1:$port" >"$tmp/wenji.log" 2>&1 & pids+=($!)
   wait_http "http://127.0.0.1:$port/healthz"
 }
@@ -82,6 +91,7 @@ start_wenji() {
 # One line per round and run: "round run rps p50 p99 requests non_2xx_3xx errors".
 results="$tmp/results"
 : > "$results"
+: > "$tmp/flushes"
 for round in $(seq "$rounds"); do
   echo "== round $round of $rounds: (a) static page, minimal axum"
   port=$(free_port); "$bin/examples/ref_static" "127.0.0.1:$port" >/dev/null & pids+=($!)
@@ -102,8 +112,11 @@ for round in $(seq "$rounds"); do
   if [ "$last" = 1 ]; then
     python3 tests/bench/reader.py "$tmp/wenji.db" $((2 * duration)) > "$tmp/reader.out" & reader=$!
   fi
-  echo "$round html $(measure "http://127.0.0.1:$port" html)" >> "$results"
-  echo "$round json $(measure "http://127.0.0.1:$port" json)" >> "$results"
+  for run in html json; do
+    mark=$(wc -l < "$tmp/wenji.log")
+    echo "$round $run $(measure "http://127.0.0.1:$port" $run)" >> "$results"
+    echo "$round $run $(slow_flushes "$mark")" >> "$tmp/flushes"
+  done
   # The last round's server stays up: what follows measures how it catches up after the burst.
   [ "$last" = 1 ] || stop_last
 done
@@ -154,6 +167,10 @@ for run in ("html", "json"):
           f"{statistics.median(to_a):.3f} of reference (a) [target >= 0.15], "
           f"highest p99 {max(p99):.2f} ms [target <= 50]; rounds (x b / of a): {each}")
 PY
+echo "WAL flushes over 100 ms (the disk stalling while submissions wait), per Wenji run:"
+while read -r round run n longest; do
+  echo "  round $round $run: $n$([ "$n" -gt 0 ] && echo ", the longest $longest ms")"
+done < "$tmp/flushes"
 cat "$tmp/reader.out"
 echo "intake: $waiting opinions waited to be listed when the last round ended; all listed ${moved} s later"
 echo "search index: $behind opinions then waited for it; caught up in ${caught_up} s more"
