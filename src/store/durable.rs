@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 /// A WAL flush that takes longer than this is logged as a warning, with how long it took and how many
 /// submissions waited for it. Every submission waits for a flush before it is answered, so a disk that
-/// stalls shows here first: on the shared machine the load benchmark runs on, a loop that only writes a
-/// file and flushes it (no SQLite, no Wenji) saw single flushes of 150–310 ms, and the server's p99 rose
-/// with them. `tests/bench/load.sh` counts these lines for each run.
-pub(crate) const SLOW_FLUSH: Duration = Duration::from_millis(100);
+/// stalls shows here first. The load benchmark's p99 target is 50 ms; on the shared machine it runs on, a
+/// loop that only writes a file and flushes it (no SQLite, no Wenji) saw single flushes of 150–310 ms, and
+/// the server's p99 rose past the target with them. `tests/bench/load.sh` counts these lines for each run.
+pub(crate) const SLOW_FLUSH: Duration = Duration::from_millis(50);
 
 /// Answers submissions only once the WAL holding them is on the disk: a thread of its own syncs the WAL
 /// for every batch handed to it (one sync for all that wait) while the writer stores the next batch. Each
@@ -95,6 +95,8 @@ impl Durable {
     pub(crate) fn answer_after_sync(&self, replies: Vec<Reply>) {
         self.pending.fetch_add(1, Ordering::AcqRel);
         if let Err(std::sync::mpsc::SendError(replies)) = self.tx.send(replies) {
+            // No sync will run for them: `syncing` must not stay true.
+            self.pending.fetch_sub(1, Ordering::AcqRel);
             for (to, _) in replies {
                 let _ = to.send(Err(StoreError::Unavailable("the WAL sync thread has stopped".into())));
             }
@@ -197,18 +199,21 @@ mod tests {
             std::thread::sleep(SLOW_FLUSH + Duration::from_millis(30));
             Ok(())
         });
-        let (first, a) = oneshot::channel();
-        let (second, b) = oneshot::channel();
-        durable.answer_after_sync(vec![(first, stored()), (second, stored())]);
-        for answer in [a, b] {
+        // Three submissions, a count no other test's flush has: the log is the whole binary's.
+        let (tx, answers): (Vec<_>, Vec<_>) = (0..3).map(|_| oneshot::channel()).unzip();
+        durable.answer_after_sync(tx.into_iter().map(|to| (to, stored())).collect());
+        for answer in answers {
             let got = tokio::time::timeout(Duration::from_secs(5), answer).await.expect("answered");
             assert!(matches!(got, Ok(Ok(SubmitOutcome::Stored(_)))));
         }
         let text = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
-        let line = text.lines().find(|l| l.contains("slow to flush the WAL")).unwrap_or_else(|| panic!("{text}"));
-        assert!(line.contains("WARN") && line.contains("submissions=2"), "{line}");
+        let line = text
+            .lines()
+            .find(|l| l.contains("slow to flush the WAL") && l.contains("submissions=3"))
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(line.contains("WARN"), "{line}");
         let millis: u64 = line.split("millis=").nth(1).and_then(|m| m.split(' ').next()?.parse().ok()).expect(line);
-        assert!(millis >= 130, "{line}");
+        assert!(u128::from(millis) >= (SLOW_FLUSH + Duration::from_millis(30)).as_millis(), "{line}");
     }
 
     #[tokio::test]

@@ -100,9 +100,11 @@ impl Store {
     /// Moves up to `limit` waiting opinions from the intake into `opinions`, in the writer's turn.
     async fn move_intake(&self, direct: &mut DirectWriter, limit: usize) -> Result<u64> {
         let _turn = self.writer_turn.lock().await;
+        let started = std::time::Instant::now();
         let moved = direct.move_intake(limit);
-        if let Err(e) = &moved {
-            tracing::warn!(error = %e, "moving waiting opinions failed; trying again later");
+        match &moved {
+            Ok(n) => tracing::debug!(moved = n, micros = started.elapsed().as_micros(), "waiting opinions moved"),
+            Err(e) => tracing::warn!(error = %e, "moving waiting opinions failed; trying again later"),
         }
         moved
     }

@@ -68,7 +68,7 @@ measure() {
     END { printf "%s %.2f %.2f %s %s %s\n", rps, p50, p99, req, bad+0, (err=="" ? "none" : err) }'
 }
 
-# The server warns of each WAL flush slower than 100 ms (src/store/durable.rs, SLOW_FLUSH): every
+# The server warns of each WAL flush slower than 50 ms (src/store/durable.rs, SLOW_FLUSH): every
 # submission waits for one, so a disk that stalls shows in the p99. Prints "count longest_ms" for the lines
 # logged after line $1.
 slow_flushes() {
@@ -167,7 +167,7 @@ for run in ("html", "json"):
           f"{statistics.median(to_a):.3f} of reference (a) [target >= 0.15], "
           f"highest p99 {max(p99):.2f} ms [target <= 50]; rounds (x b / of a): {each}")
 PY
-echo "WAL flushes over 100 ms (the disk stalling while submissions wait), per Wenji run:"
+echo "WAL flushes over 50 ms (the disk stalling while submissions wait), per Wenji run:"
 while read -r round run n longest; do
   echo "  round $round $run: $n$([ "$n" -gt 0 ] && echo ", the longest $longest ms")"
 done < "$tmp/flushes"
