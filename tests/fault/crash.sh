@@ -31,7 +31,7 @@ trap cleanup EXIT
 port=$(free_port)
 url="http://127.0.0.1:$port"
 export WENJI_DATABASE_URL="sqlite://$tmp/wenji.db?mode=rwc" WENJI_FORMS_DIR=forms WENJI_DATA_DIR="$tmp/data" \
-  WENJI_SUBMIT_BURST=4000000000 WENJI_SUBMIT_PER_MINUTE=4000000000 RUST_LOG=warn WENJI_DEFER_OPINIONS_OVER=0
+  WENJI_SUBMIT_BURST=4000000000 WENJI_SUBMIT_PER_MINUTE=4000000000 WENJI_DEFER_OPINIONS_OVER=0
 start() {
   "$bin" serve --bind "127.0.0.1:$port" >>"$tmp/server.log" 2>&1 &
   server=$!

@@ -26,7 +26,7 @@ trap cleanup EXIT
 port=$(free_port)
 url="http://127.0.0.1:$port"
 WENJI_DATABASE_URL="sqlite://$tmp/wenji.db?mode=rwc" WENJI_FORMS_DIR=forms WENJI_DATA_DIR="$tmp/data" \
-  WENJI_SUBMIT_BURST=4000000000 WENJI_SUBMIT_PER_MINUTE=4000000000 RUST_LOG=warn \
+  WENJI_SUBMIT_BURST=4000000000 WENJI_SUBMIT_PER_MINUTE=4000000000 \
   "$bin" serve --bind "127.0.0.1:$port" >"$tmp/server.log" 2>&1 &
 server=$!
 wait_healthy "$url" "$tmp/server.log"
