@@ -103,7 +103,7 @@ impl SubmissionWriter {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             // Opinions may wait in the intake and for the search index (SQLite): move and index them while
             // no one is submitting.
-            let indexing = store.is_sqlite() && after_idle.is_some();
+            let indexing = sqlite && after_idle.is_some();
             let mut quiet = Quiet {
                 idle: after_idle.unwrap_or_default(),
                 burst_over: defer_opinions_over.unwrap_or(Self::DEFER_OPINIONS_OVER),
@@ -116,20 +116,8 @@ impl SubmissionWriter {
                     match tokio::time::timeout(quiet.left(), rx.recv_many(&mut batch, MAX_BATCH)).await {
                         Ok(n) => n,
                         Err(_) => {
-                            if !quiet.ran_out(durable.as_ref().is_some_and(Durable::syncing), Instant::now()) {
-                                continue;
-                            }
-                            match direct.as_mut().filter(|_| waiting) {
-                                Some(d) => {
-                                    let _ = store.move_intake(d, MOVE_BATCH).await;
-                                    // Moves follow one another with hardly a pause, so the backfill
-                                    // thread's checkpoints never reach the end of the WAL either.
-                                    d.after_batch();
-                                    backlog = indexing;
-                                }
-                                None => {
-                                    backlog = matches!(store.index_search_backlog(INDEX_BATCH).await, Ok(n) if n == INDEX_BATCH)
-                                }
+                            if quiet.ran_out(durable.as_ref().is_some_and(Durable::syncing), Instant::now()) {
+                                backlog = store.idle_work(direct.as_mut().filter(|_| waiting), indexing).await;
                             }
                             continue;
                         }
@@ -252,6 +240,22 @@ async fn gather_while_syncing(rx: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>
 }
 
 impl Store {
+    /// The writer's own work while no one submits, one chunk at a time: moving opinions out of the intake
+    /// when `direct` is given (they wait there), otherwise filling the search index. Returns whether work
+    /// is left for the next pause (`indexing`, after a move: the index has caught up with nothing yet).
+    async fn idle_work(&self, direct: Option<&mut DirectWriter>, indexing: bool) -> bool {
+        match direct {
+            Some(d) => {
+                let _ = self.move_intake(d, MOVE_BATCH).await;
+                // Moves follow one another with hardly a pause, so the backfill thread's checkpoints
+                // never reach the end of the WAL either.
+                d.after_batch();
+                indexing
+            }
+            None => matches!(self.index_search_backlog(INDEX_BATCH).await, Ok(n) if n == INDEX_BATCH),
+        }
+    }
+
     /// Stores a batch and returns each submission's answer, in order.
     async fn commit_batch(&self, mut direct: Option<&mut DirectWriter>, jobs: Vec<Job>) -> Vec<Reply> {
         let subs: Vec<&Prepared> = jobs.iter().map(|j| &*j.prepared).collect();
