@@ -15,6 +15,7 @@ mod m20261126_000020_export_representative;
 mod m20261126_000021_opinion_intake;
 mod m20261126_000022_intake_without_text;
 mod m20261126_000023_responses_unindexed_keys;
+mod m20261202_000030_setup_tokens;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000021_opinion_intake::Migration),
             Box::new(m20261126_000022_intake_without_text::Migration),
             Box::new(m20261126_000023_responses_unindexed_keys::Migration),
+            Box::new(m20261202_000030_setup_tokens::Migration),
         ]
     }
 }

@@ -2,10 +2,12 @@
 
 use crate::config::Config;
 use crate::store::submissions::SubmissionWriter;
+use crate::web::serve::Timeouts;
 use crate::web::state::{AppState, LoadedForms, Shared, WebSettings};
 use clap::Args;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -30,6 +32,16 @@ pub struct ServeArgs {
     /// every opinion through the intake (the crash test does, to kill the server while it moves them).
     #[arg(long, env = "WENJI_DEFER_OPINIONS_OVER", default_value_t = SubmissionWriter::DEFER_OPINIONS_OVER)]
     pub defer_opinions_over: usize,
+    /// Seconds a client may take to send a request's headers; also how long an idle kept-alive
+    /// connection stays open.
+    #[arg(long, env = "WENJI_HEADER_TIMEOUT_SECS", default_value_t = Timeouts::default().header.as_secs())]
+    pub header_timeout_secs: u64,
+    /// Seconds a client may take to send a request's body.
+    #[arg(long, env = "WENJI_BODY_TIMEOUT_SECS", default_value_t = Timeouts::default().body.as_secs())]
+    pub body_timeout_secs: u64,
+    /// Seconds a request may take in all, body included, before it is answered 408.
+    #[arg(long, env = "WENJI_REQUEST_TIMEOUT_SECS", default_value_t = Timeouts::default().request.as_secs())]
+    pub request_timeout_secs: u64,
 }
 
 /// Builds the application state from configuration (used by `serve` and by tests).
@@ -45,8 +57,13 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
         tracing::warn!(jobs = abandoned, "export jobs interrupted by a restart were marked failed");
     }
     let secret = config.secret()?;
-    let setup_token =
-        if store.count_users().await? == 0 { Some(hex::encode(rand::random::<[u8; 24]>())) } else { None };
+    let setup_token = if store.count_users().await? == 0 {
+        let token = hex::encode(rand::random::<[u8; 24]>());
+        store.replace_setup_token(&token).await?;
+        Some(token)
+    } else {
+        None
+    };
     let limiter = crate::web::limiter::SubmitLimiter::new(settings.submit_burst, settings.submit_per_minute);
     Ok(AppState::new(Shared {
         writer: SubmissionWriter::start(store.clone(), settings.index_search_after_idle, settings.defer_opinions_over),
@@ -74,6 +91,11 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         defer_opinions_over: Some(args.defer_opinions_over),
         trusted_proxies: args.trusted_proxies.clone(),
         inbox_count_cap: crate::web::workspace::inbox::COUNT_CAP,
+        timeouts: Timeouts {
+            header: Duration::from_secs(args.header_timeout_secs.max(1)),
+            body: Duration::from_secs(args.body_timeout_secs.max(1)),
+            request: Duration::from_secs(args.request_timeout_secs.max(1)),
+        },
     };
     let state = build_state(config, settings).await?;
     tracing::info!(database = %config.database_for_log(), "database ready");
@@ -85,25 +107,25 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
             "\nNo account exists yet. Create the first administrator (this link works once):\n  {base_url}/setup?token={t}\n"
         );
     }
-    let limiter = state.limiter.clone();
-    let store = state.store.clone();
+    let swept = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
         loop {
             tick.tick().await;
-            limiter.forget_idle();
-            let _ = store.purge_expired_sessions().await;
+            let _ = swept.sweep_limiters().await;
+            let _ = swept.store.purge_expired_sessions().await;
         }
     });
+    let state_timeouts = state.settings.timeouts;
     let app = crate::web::router(state);
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
     println!("Wenji is serving on {base_url}  (forms: {base_url}/f/zhengqiu, staff: {base_url}/login)");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let header_timeout = state_timeouts.header;
+    crate::web::serve::serve(listener, app, header_timeout, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

@@ -1,6 +1,14 @@
-//! Text helpers shared by rules: the fingerprint that spots near-identical opinions.
+//! Text helpers shared by rules: the fingerprint that spots near-identical opinions, the visible length.
 
 use sha2::{Digest, Sha256};
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+
+/// Characters a reader sees: all but the invisible format characters (Unicode category Cf: zero-width
+/// spaces and joiners, direction overrides, the byte-order mark), which must not count towards a
+/// minimum length.
+pub fn visible_len(text: &str) -> usize {
+    text.chars().filter(|c| c.is_ascii() || c.general_category() != GeneralCategory::Format).count()
+}
 
 /// A fingerprint equal for texts that differ only in spacing, punctuation, letter case or full/half width.
 /// Analysts see opinions with the same fingerprint flagged as likely duplicates; none is ever dropped.
@@ -91,6 +99,13 @@ mod tests {
                 proptest::prop_assert_eq!(fingerprint(t), hex::encode(&Sha256::digest(general.as_bytes())[..12]));
             }
         }
+    }
+
+    #[test]
+    fn invisible_format_characters_are_not_counted() {
+        assert_eq!(visible_len("\u{202E}\u{200B}\u{200C}\u{200D}\u{2060}\u{FEFF}\u{200E}"), 0);
+        assert_eq!(visible_len("意见\u{200B}建议"), 4);
+        assert_eq!(visible_len("abc 1"), 5);
     }
 
     #[test]

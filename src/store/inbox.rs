@@ -134,7 +134,8 @@ fn where_clause(sql: &mut Sql, backend: DbBackend, f: &InboxFilter) {
                 sql.push(" AND strpos(o.text, ").bind(q.to_owned()).push(") > 0");
             }
             _ if long => {
-                let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+                // A NUL would end the FTS5 query early, leaving the phrase open (the web edge refuses it too).
+                let phrase = format!("\"{}\"", q.replace('\0', "").replace('"', "\"\""));
                 // The index, plus the newest opinions it has not reached yet (see `search_index`).
                 sql.push(" AND o.id IN (SELECT rowid FROM opinions_fts WHERE opinions_fts MATCH ")
                     .bind(phrase)

@@ -15,6 +15,7 @@ pub mod opinions;
 pub mod report;
 pub mod search_index;
 pub mod sessions;
+mod setup_token;
 pub(crate) mod sql;
 mod stored_keys;
 pub mod submissions;

@@ -1,39 +1,22 @@
 //! The JSON API: the form definition and submission, described by an OpenAPI document generated from
 //! this code (`/api/openapi.json`). Errors are `{"error": "…", "fields": [{"field", "message"}]}`.
 
+use super::api_json::ApiJson;
 use super::error::{ApiError, WebError};
 use super::extract::ClientIp;
 use super::public::submit::{closed_message, resolve_link, submit};
 use super::state::AppState;
-use crate::domain::form::answers::RawAnswers;
+use crate::domain::form::answers::{self, FieldError, RawAnswers};
 use crate::domain::form::{FormDef, QuestionKind};
 use crate::domain::submission::SubmissionKey;
 use crate::store::submissions::SubmitOutcome;
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{OpenApi, ToSchema};
-
-/// A JSON body whose rejections (bad JSON, wrong content type, too deep) come back as JSON 4xx errors.
-pub struct ApiJson<T>(pub T);
-
-impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError(WebError::TooLarge)),
-            Err(JsonRejection::MissingJsonContentType(_)) => {
-                Err(ApiError(WebError::BadRequest("Content-Type 必须是 application/json".into())))
-            }
-            Err(e) => Err(ApiError(WebError::BadRequest(format!("请求体不是有效的 JSON：{}", e.body_text())))),
-        }
-    }
-}
 
 /// A choice or scale level.
 #[derive(Serialize, ToSchema)]
@@ -242,6 +225,12 @@ pub async fn post_response(
     }
     let link = resolve_link(&state, &form, body.link.as_deref()).await?;
     let mut raw = RawAnswers::new();
+    let mut errors: Vec<FieldError> = body
+        .answers
+        .iter()
+        .filter_map(|(q, v)| form.question(q).and_then(|q| wrong_type(&q.kind, v)).map(|m| (q, m)))
+        .map(|(q, message)| FieldError { field: q.clone(), message })
+        .collect();
     for (q, v) in body.answers {
         match v {
             AnswerValue::Text(t) => {
@@ -260,6 +249,13 @@ pub async fn post_response(
             }
         }
     }
+    let typed: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    let mut unexpected = answers::unexpected(&form, &raw);
+    unexpected.retain(|e| !typed.iter().any(|t| e.field.split('.').next() == Some(t)));
+    errors.append(&mut unexpected);
+    if !errors.is_empty() {
+        return Err(WebError::Invalid(errors).into());
+    }
     let outcome = submit(&state, &form, link.as_ref(), body.category, &raw, &key).await?;
     let (status, replayed) = match outcome {
         SubmitOutcome::Stored(_) => (StatusCode::CREATED, false),
@@ -267,6 +263,34 @@ pub async fn post_response(
     };
     let receipt = outcome.receipt().map(ToString::to_string).unwrap_or_default();
     Ok((status, Json(ReceiptDto { receipt, replayed })))
+}
+
+/// Why `value` cannot answer a question of `kind`, if it cannot: the message names what is expected.
+fn wrong_type(kind: &QuestionKind, value: &AnswerValue) -> Option<String> {
+    let (expected, fits) = match kind {
+        QuestionKind::Matrix { .. } => {
+            ("按行给出的等级（对象，行代码 → 等级代码）", matches!(value, AnswerValue::Matrix(_)))
+        }
+        QuestionKind::MultipleChoice { .. } => {
+            ("选项代码的列表", matches!(value, AnswerValue::List(_) | AnswerValue::Text(_)))
+        }
+        QuestionKind::Number { .. } => ("数字", matches!(value, AnswerValue::Number(_) | AnswerValue::Text(_))),
+        QuestionKind::SingleChoice { .. } | QuestionKind::Rating { .. } => {
+            ("一个选项代码", matches!(value, AnswerValue::Text(_) | AnswerValue::Number(_)))
+        }
+        QuestionKind::ShortText { .. } | QuestionKind::LongText { .. } => {
+            ("文字", matches!(value, AnswerValue::Text(_)))
+        }
+        QuestionKind::Date { .. } => ("日期文字（如 2026-05-01）", matches!(value, AnswerValue::Text(_))),
+        QuestionKind::Phone => ("电话号码文字", matches!(value, AnswerValue::Text(_) | AnswerValue::Number(_))),
+    };
+    let got = match value {
+        AnswerValue::Text(_) => "文字",
+        AnswerValue::Number(_) => "数字",
+        AnswerValue::List(_) => "列表",
+        AnswerValue::Matrix(_) => "对象",
+    };
+    (!fits).then(|| format!("此题应填{expected}，收到的是{got}。"))
 }
 
 #[derive(OpenApi)]

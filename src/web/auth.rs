@@ -113,6 +113,7 @@ where
                 "页面已过期（CSRF 校验失败），请刷新后重试。".into(),
             )));
         }
+        super::clean::check_staff_body(&bytes)?;
         let value = serde_html_form::from_bytes::<T>(&bytes)
             .map_err(|e| AuthRejection::Error(WebError::BadRequest(format!("表单内容有误：{e}"))))?;
         Ok(CsrfForm(staff, value))

@@ -26,6 +26,9 @@ pub enum WebError {
     /// 422 with field errors, shown.
     #[error("invalid fields")]
     Invalid(Vec<FieldError>),
+    /// 415: the body's media type or character set is refused, message shown.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// 413: the body is over the limit, shown.
     #[error("body too large")]
     TooLarge,
@@ -61,6 +64,7 @@ impl WebError {
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::TooMany => StatusCode::TOO_MANY_REQUESTS,
             WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            WebError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -69,10 +73,15 @@ impl WebError {
     /// The message a person may read.
     pub fn public_message(&self) -> String {
         match self {
-            WebError::NotFound(m) | WebError::BadRequest(m) | WebError::Forbidden(m) | WebError::Conflict(m) => {
-                m.clone()
+            WebError::NotFound(m)
+            | WebError::BadRequest(m)
+            | WebError::Forbidden(m)
+            | WebError::Conflict(m)
+            | WebError::UnsupportedMediaType(m) => m.clone(),
+            WebError::Invalid(fields) => {
+                let said: Vec<&str> = fields.iter().map(|f| f.message.as_str()).collect();
+                format!("提交的内容有误，请按提示修改：{}", said.join("；"))
             }
-            WebError::Invalid(_) => "提交的内容有误，请按提示修改。".into(),
             WebError::TooLarge => "提交的内容太长（超过 64 KB），请精简后再提交。".into(),
             WebError::TooMany => "提交太频繁，请稍候一分钟再试。".into(),
             WebError::Unavailable(_) => "系统暂时无法保存，您的内容没有丢失，请稍后再提交。".into(),

@@ -2,9 +2,10 @@
 //! with a generous burst because a whole office often shares one address.
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// A keyed token bucket.
 #[derive(Clone)]
@@ -35,12 +36,32 @@ impl SubmitLimiter {
     }
 }
 
-/// Sign-in throttling: per client address and per account name, in memory.
+/// Sign-in throttling: per client address and per account name, in memory. Throttled attempts are
+/// counted here and written to the audit log in aggregate (see [`LoginLimiter::check`]), so a flood
+/// cannot grow the database.
 #[derive(Clone)]
 pub struct LoginLimiter {
     by_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     by_name: Arc<DefaultKeyedRateLimiter<String>>,
+    throttled: Arc<Mutex<HashMap<String, u64>>>,
 }
+
+/// What the limiter says of one sign-in attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginCheck {
+    Allowed,
+    /// Refused. `first` is true for the first refusal of `key` since the last [`LoginLimiter::forget_idle`]:
+    /// only that one is audited at once; the rest are counted.
+    Throttled {
+        key: String,
+        first: bool,
+    },
+}
+
+/// The key of refusals by client address: the address itself is never stored.
+pub const BY_ADDRESS: &str = "（同一地址的多个账号）";
+/// Most distinct keys counted between sweeps; further ones are counted under [`BY_ADDRESS`].
+const THROTTLED_KEYS_MAX: usize = 10_000;
 
 impl std::fmt::Debug for LoginLimiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -54,14 +75,68 @@ impl Default for LoginLimiter {
             Quota::per_minute(NonZeroU32::new(per_min).expect("nonzero"))
                 .allow_burst(NonZeroU32::new(burst).expect("nonzero"))
         };
-        LoginLimiter { by_ip: Arc::new(RateLimiter::keyed(q(30, 10))), by_name: Arc::new(RateLimiter::keyed(q(10, 3))) }
+        LoginLimiter {
+            by_ip: Arc::new(RateLimiter::keyed(q(30, 10))),
+            by_name: Arc::new(RateLimiter::keyed(q(10, 3))),
+            throttled: Arc::default(),
+        }
     }
 }
 
 impl LoginLimiter {
     /// Whether another sign-in attempt is allowed for this client and account.
-    pub fn allow(&self, ip: Option<IpAddr>, name: &str) -> bool {
+    pub fn check(&self, ip: Option<IpAddr>, name: &str) -> LoginCheck {
         let ip_ok = ip.is_none_or(|ip| self.by_ip.check_key(&ip).is_ok());
-        ip_ok && self.by_name.check_key(&name.to_lowercase()).is_ok()
+        if ip_ok && self.by_name.check_key(&name.to_lowercase()).is_ok() {
+            return LoginCheck::Allowed;
+        }
+        let mut counts = self.throttled.lock().expect("throttle counts lock");
+        let key = if ip_ok && (counts.len() < THROTTLED_KEYS_MAX || counts.contains_key(name)) {
+            name.to_owned()
+        } else {
+            BY_ADDRESS.to_owned()
+        };
+        let count = counts.entry(key.clone()).or_insert(0);
+        *count += 1;
+        LoginCheck::Throttled { key, first: *count == 1 }
+    }
+
+    /// Forgets buckets that are full again (memory stays bounded, as for the submit limiter) and hands
+    /// back the refusals counted since the last call, by key.
+    pub fn forget_idle(&self) -> Vec<(String, u64)> {
+        self.by_ip.retain_recent();
+        self.by_name.retain_recent();
+        let mut counts = std::mem::take(&mut *self.throttled.lock().expect("throttle counts lock"));
+        let mut out: Vec<(String, u64)> = counts.drain().collect();
+        out.sort();
+        out
+    }
+
+    /// Keys held by the per-address and per-name buckets (for tests of pruning).
+    pub fn tracked(&self) -> usize {
+        self.by_ip.len() + self.by_name.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_counted_once_per_key_and_handed_back_by_the_sweep() {
+        let l = LoginLimiter::default();
+        let ip = Some(IpAddr::from([10, 0, 0, 1]));
+        let checks: Vec<LoginCheck> = (0..15).map(|_| l.check(ip, "someone")).collect();
+        assert!(checks[..10].iter().all(|c| *c == LoginCheck::Allowed));
+        assert_eq!(checks[10], LoginCheck::Throttled { key: "someone".into(), first: true });
+        assert_eq!(checks[14], LoginCheck::Throttled { key: "someone".into(), first: false });
+        for i in 0..40 {
+            let _ = l.check(ip, &format!("n{i}"));
+        }
+        let swept = l.forget_idle();
+        assert_eq!(swept.iter().find(|(k, _)| k == "someone").map(|(_, n)| *n), Some(5));
+        assert!(swept.iter().any(|(k, _)| k == BY_ADDRESS), "an address over its limit is counted under one key");
+        assert!(swept.len() <= 2 + 10, "{swept:?}");
+        assert!(l.forget_idle().is_empty(), "the counts start again after a sweep");
     }
 }

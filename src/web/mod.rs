@@ -24,14 +24,17 @@
 //! | `GET/POST /w/admin/links`, `POST /w/admin/links/{id}/revoke`, `GET /w/admin/links/{id}/{qr.svg,qr.png,print}` | ✓ | | |
 
 pub mod api;
+pub mod api_json;
 pub mod assets;
 pub mod auth;
+pub mod clean;
 pub mod error;
 pub mod extract;
 pub mod form_body;
 pub mod limiter;
 pub mod pages;
 pub mod public;
+pub mod serve;
 pub mod state;
 pub mod workspace;
 
@@ -43,6 +46,7 @@ use axum::routing::{get, post};
 use state::AppState;
 use tower_http::csrf::CsrfLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::{RequestBodyDeadlineLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
@@ -96,7 +100,10 @@ pub fn router(state: AppState) -> Router {
         .merge(public)
         .merge(staff)
         .fallback(|| async { error::WebError::NotFound("页面不存在".into()) })
+        .layer(axum::middleware::from_fn(clean::refuse_hostile_uri))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(RequestBodyDeadlineLayer::new(state.settings.timeouts.body))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, state.settings.timeouts.request))
         .layer(CsrfLayer::new())
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))

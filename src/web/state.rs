@@ -41,6 +41,8 @@ pub struct WebSettings {
     /// The inbox counts the opinions matching a filter up to this many, then shows "more than" it
     /// (normally `web::workspace::inbox::COUNT_CAP`).
     pub inbox_count_cap: u64,
+    /// How long a client may take over a request's headers, body and answer.
+    pub timeouts: super::serve::Timeouts,
 }
 
 /// Shared application state: one pointer, so each request's copy costs one atomic increment (cloning
@@ -82,8 +84,23 @@ impl Shared {
     }
 
     /// Whether another sign-in attempt is allowed.
-    pub fn login_allowed(&self, ip: Option<std::net::IpAddr>, name: &str) -> bool {
-        self.login_limiter.allow(ip, name)
+    pub fn login_check(&self, ip: Option<std::net::IpAddr>, name: &str) -> super::limiter::LoginCheck {
+        self.login_limiter.check(ip, name)
+    }
+
+    /// The periodic sweep: forgets idle rate-limiter buckets and writes one audit row per account (or
+    /// per address, unnamed) whose sign-in attempts were refused more than once since the last sweep.
+    ///
+    /// # Errors
+    /// When the audit log cannot be written.
+    pub async fn sweep_limiters(&self) -> Result<(), crate::store::StoreError> {
+        self.limiter.forget_idle();
+        for (key, count) in self.login_limiter.forget_idle().into_iter().filter(|(_, n)| *n > 1) {
+            let actor = crate::store::audit::Actor::system(&key);
+            let target = format!("user:{key}");
+            self.store.audit(&actor, "sign_in_throttled", &target, None, Some(format!("count={count}"))).await?;
+        }
+        Ok(())
     }
 
     /// Whether the submit limiter lets this client submit now.

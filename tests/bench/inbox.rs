@@ -210,6 +210,7 @@ async fn main() {
         defer_opinions_over: None,
         trusted_proxies: Vec::new(),
         inbox_count_cap: wenji::web::workspace::inbox::COUNT_CAP,
+        timeouts: wenji::web::serve::Timeouts::default(),
     };
     let state = wenji::cli::serve::build_state(&config, settings).await.expect("state");
     let db = Database::connect(&database_url).await.unwrap();

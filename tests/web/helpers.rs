@@ -6,7 +6,6 @@
 
 use reqwest::redirect::Policy;
 use sea_orm::{ConnectionTrait, Database};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use wenji::config::Config;
 use wenji::domain::user::Role;
@@ -94,16 +93,16 @@ impl TestApp {
             defer_opinions_over: None,
             trusted_proxies: Vec::new(),
             inbox_count_cap: wenji::web::workspace::inbox::COUNT_CAP,
+            timeouts: wenji::web::serve::Timeouts::default(),
         };
         f(&mut settings);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         settings.base_url = format!("http://{addr}");
+        let header_timeout = settings.timeouts.header;
         let state = wenji::cli::serve::build_state(&config, settings).await.expect("state builds");
         let app = wenji::web::router(state.clone());
-        tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
-        });
+        tokio::spawn(wenji::web::serve::serve(listener, app, header_timeout, std::future::pending()));
         TestApp { base: format!("http://{addr}"), state, dir, config, citizen: client(false) }
     }
 

@@ -117,15 +117,8 @@ pub fn validate(form: &FormDef, raw: &RawAnswers) -> Result<ValidAnswers, Vec<Fi
     let mut out = ValidAnswers::default();
     let mut errors = Vec::new();
     for q in &form.questions {
-        if let Some(cond) = &q.show_if {
-            let shown = match out.get(&cond.question) {
-                Some(Answer::Choice(c)) => cond.any_of.contains(c),
-                Some(Answer::Choices(cs)) => cs.iter().any(|c| cond.any_of.contains(c)),
-                _ => false,
-            };
-            if !shown {
-                continue;
-            }
+        if !shown(q, &out) {
+            continue;
         }
         match answer(q, raw) {
             Ok(Some(a)) => out.0.push((q.id.clone(), a)),
@@ -142,6 +135,49 @@ pub fn validate(form: &FormDef, raw: &RawAnswers) -> Result<ValidAnswers, Vec<Fi
         }
     }
     if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+/// Whether `q` is shown, given the answers before it.
+fn shown(q: &Question, before: &ValidAnswers) -> bool {
+    let Some(cond) = &q.show_if else { return true };
+    match before.get(&cond.question) {
+        Some(Answer::Choice(c)) => cond.any_of.contains(c),
+        Some(Answer::Choices(cs)) => cs.iter().any(|c| cond.any_of.contains(c)),
+        _ => false,
+    }
+}
+
+/// What [`validate`] would leave out silently, for clients that name every field themselves (the JSON
+/// API): fields that are no question of the form (or no row of a matrix), and answers to questions
+/// hidden by their condition. The HTML form posts every field, filled or not, so it does not use this.
+pub fn unexpected(form: &FormDef, raw: &RawAnswers) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for key in raw.keys() {
+        let (id, row) = key.split_once('.').map_or((key.as_str(), None), |(q, r)| (q, Some(r)));
+        let known = form.question(id).is_some_and(|q| match (&q.kind, row) {
+            (QuestionKind::Matrix { rows, .. }, Some(row)) => rows.iter().any(|r| r.code == row),
+            (QuestionKind::Matrix { .. }, None) => false,
+            (_, row) => row.is_none(),
+        });
+        if !known {
+            errors.push(FieldError {
+                field: key.clone(), message: format!("表中没有“{key}”这一题，请删去。")
+            });
+        }
+    }
+    let mut before = ValidAnswers::default();
+    for q in &form.questions {
+        let given = answer(q, raw).ok().flatten();
+        if shown(q, &before) {
+            if let Some(a) = given {
+                before.0.push((q.id.clone(), a));
+            }
+        } else if given.is_some() {
+            let cond = q.show_if.as_ref().map(|c| c.question.as_str()).unwrap_or_default();
+            errors.push(err(q, &format!("按第“{cond}”题的回答，此题不需要填写，请删去这个答案。")));
+        }
+    }
+    errors
 }
 
 fn err(q: &Question, m: &str) -> FieldError {
@@ -161,13 +197,18 @@ fn answer(q: &Question, raw: &RawAnswers) -> Result<Option<Answer>, String> {
         QuestionKind::ShortText { min_length, max_length } | QuestionKind::LongText { min_length, max_length } => {
             let Some(v) = single(raw, &q.id)? else { return Ok(None) };
             let text = clean_text(v);
-            let n = text.chars().count();
-            if n == 0 {
+            // Invisible format characters (zero-width, direction overrides) are not text a person wrote.
+            let n = crate::domain::text::visible_len(&text);
+            if text.is_empty() {
                 return Ok(None);
+            }
+            if n == 0 {
+                return Err("只有看不见的格式字符（零宽字符、方向控制符等），不算文字，请重新填写。".to_owned());
             }
             if n < *min_length {
                 return Err(format!("请至少写 {min_length} 个字（现在 {n} 个）。"));
             }
+            let n = text.chars().count();
             if n > *max_length {
                 return Err(format!("最多 {max_length} 个字，现在 {n} 个，请精简。"));
             }

@@ -301,7 +301,14 @@ pub async fn post(
     match submit(&state, &form, link.as_ref(), category.clone(), &raw, &key).await {
         Ok(outcome) => {
             let receipt = outcome.receipt().map(ToString::to_string).unwrap_or_default();
-            let t = meta.get("_t").filter(|t| !t.is_empty()).map(|t| format!("?t={t}")).unwrap_or_default();
+            // The link's own token, not the posted text: that may end in a line break, which a header cannot hold.
+            let t = link
+                .as_ref()
+                .map(|l| {
+                    let token = state.secret.link_token(l.id, &l.form_slug, &l.unit_code, l.category_code.as_deref());
+                    format!("?t={token}")
+                })
+                .unwrap_or_default();
             Ok(Redirect::to(&format!("/f/{slug}/r/{receipt}{t}")).into_response())
         }
         Err(WebError::Invalid(errors)) => Ok(rerender(StatusCode::UNPROCESSABLE_ENTITY, &errors, None, posted_key)),

@@ -244,6 +244,7 @@ pub async fn bulk(State(state): State<AppState>, CsrfForm(staff, f): CsrfForm<Bu
         "remove" => false,
         _ => return Err(WebError::BadRequest("action：请选择添加或移除".into())),
     };
+    crate::web::clean::check_urlencoded(f.filter.as_bytes())?;
     let q: InboxQuery =
         serde_html_form::from_str(&f.filter).map_err(|_| WebError::BadRequest("filter：筛选条件无法识别".into()))?;
     let ids = match f.scope.as_str() {

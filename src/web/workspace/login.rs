@@ -6,14 +6,15 @@ use crate::domain::user::{Role, check_password, check_username};
 use crate::store::audit::Actor;
 use crate::store::sessions::USER_KEY;
 use crate::web::auth::{CSRF_KEY, CsrfForm, SIGNED_IN_AT_KEY, Staff, hash_password, verify_password};
+use crate::web::clean::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::extract::ClientIp;
+use crate::web::limiter::LoginCheck;
 use crate::web::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -54,15 +55,16 @@ pub async fn submit(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     session: Session,
-    Form(f): Form<LoginForm>,
+    CheckedForm(f): CheckedForm<LoginForm>,
 ) -> Result<Response, WebError> {
     let username = f.username.trim().to_owned();
     let fail = |msg: &str| LoginPage { error: Some(msg.to_owned()), username: username.clone() };
-    if !state.login_allowed(ip, &username) {
-        let _ = state
-            .store
-            .audit(&Actor::system(&username), "sign_in_throttled", &format!("user:{username}"), None, None)
-            .await;
+    if let LoginCheck::Throttled { key, first } = state.login_check(ip, &username) {
+        // The first refusal is audited at once; the rest are counted and audited by the periodic sweep.
+        if first {
+            let _ =
+                state.store.audit(&Actor::system(&key), "sign_in_throttled", &format!("user:{key}"), None, None).await;
+        }
         return Ok((axum::http::StatusCode::TOO_MANY_REQUESTS, fail("尝试次数过多，请几分钟后再试。")).into_response());
     }
     let user = state.store.user_by_name(&username).await?;
@@ -128,14 +130,14 @@ pub struct SetupForm {
     password2: String,
 }
 
-fn setup_token_ok(state: &AppState, token: &str) -> bool {
-    state.setup_token.lock().expect("setup lock").as_deref().is_some_and(|t| !token.is_empty() && t == token)
+async fn setup_token_live(state: &AppState, token: &str) -> Result<bool, WebError> {
+    Ok(!token.is_empty() && state.store.setup_token_live(token).await?)
 }
 
 /// `GET /setup?token=…`: the one-time page for creating the first administrator.
 pub async fn setup_page(State(state): State<AppState>, Query(q): Query<SetupQuery>) -> Result<SetupPage, WebError> {
     let token = q.token.unwrap_or_default();
-    if !setup_token_ok(&state, &token) {
+    if !setup_token_live(&state, &token).await? {
         return Err(WebError::NotFound("该设置链接无效或已用过。".into()));
     }
     Ok(SetupPage { token, error: None, username: String::new() })
@@ -146,9 +148,9 @@ pub async fn setup_page(State(state): State<AppState>, Query(q): Query<SetupQuer
 pub async fn setup_submit(
     State(state): State<AppState>,
     session: Session,
-    Form(f): Form<SetupForm>,
+    CheckedForm(f): CheckedForm<SetupForm>,
 ) -> Result<Response, WebError> {
-    if !setup_token_ok(&state, &f.token) || state.store.count_users().await? > 0 {
+    if !setup_token_live(&state, &f.token).await? {
         return Err(WebError::NotFound("该设置链接无效或已用过。".into()));
     }
     let again = |msg: String| SetupPage { token: f.token.clone(), error: Some(msg), username: f.username.clone() };
@@ -165,7 +167,17 @@ pub async fn setup_submit(
     }
     let hash = hash_password(f.password.clone()).await?;
     let name = if f.display_name.trim().is_empty() { f.username.trim() } else { f.display_name.trim() };
-    let user = state.store.create_user(f.username.trim(), name, Role::Admin, &hash).await?;
+    // Taking the token is the one atomic step: of several concurrent posts, one finds it.
+    if !state.store.take_setup_token(&f.token).await? {
+        return Err(WebError::NotFound("该设置链接无效或已用过。".into()));
+    }
+    let user = match state.store.create_user(f.username.trim(), name, Role::Admin, &hash).await {
+        Ok(user) => user,
+        Err(e) => {
+            state.store.put_setup_token(&f.token).await?;
+            return Err(e.into());
+        }
+    };
     *state.setup_token.lock().expect("setup lock") = None;
     state
         .store

@@ -116,7 +116,7 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
 
 /// A safe place to return to: a workspace path on this site.
 pub fn safe_back(back: Option<&str>) -> Option<String> {
-    back.filter(|b| b.starts_with("/w/") && !b.contains("//") && !b.contains('\\')).map(str::to_owned)
+    back.and_then(|b| crate::web::clean::local_path(b, "/w/"))
 }
 
 /// `GET /w/tag`: the first opinion waiting to be tagged.

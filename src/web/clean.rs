@@ -1,0 +1,156 @@
+//! Text at the edge: every query parameter, path segment and staff form field is checked here before a
+//! handler sees it. Control characters (NUL above all: PostgreSQL refuses it in text and SQLite's FTS5
+//! reads it as the end of a query) and overlong values are refused with a 4xx naming the field.
+//! Citizens' answers are not refused for them: `clean_text` drops control characters from opinions.
+
+use super::auth::AuthRejection;
+use super::error::WebError;
+use super::state::AppState;
+use axum::extract::{FromRequest, Request};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+/// Longest value of a field not listed in [`field_limit`], in characters.
+pub const FIELD_MAX: usize = 200;
+
+/// The longest value `name` may carry, in characters.
+pub fn field_limit(name: &str) -> usize {
+    match name {
+        // A note on an opinion.
+        "text" => super::workspace::tag::NOTE_MAX,
+        // The inbox filter as a query string, carried by the bulk form; its parts are checked again.
+        "filter" => 4 * FIELD_MAX,
+        _ => FIELD_MAX,
+    }
+}
+
+/// Whether `name` is a free-text field in which line breaks and tabs are allowed.
+fn multiline(name: &str) -> bool {
+    name == "text"
+}
+
+/// Why a field's value is refused, in Chinese, naming it; `None` when it is acceptable.
+pub fn field_problem(name: &str, value: &str) -> Option<String> {
+    let shown: String = name.chars().filter(|c| !c.is_control()).take(40).collect();
+    if name.chars().any(char::is_control) || name.chars().count() > FIELD_MAX {
+        return Some(format!("字段名 {shown} 无效"));
+    }
+    let line_break = |c: char| multiline(name) && matches!(c, '\n' | '\r' | '\t');
+    if value.chars().any(|c| c.is_control() && !line_break(c)) {
+        return Some(format!("{shown}：含有不允许的控制字符"));
+    }
+    let limit = field_limit(name);
+    let n = value.chars().count();
+    (n > limit).then(|| format!("{shown}：太长（{n} 个字符，最多 {limit} 个）"))
+}
+
+/// Checks every (name, value) pair.
+///
+/// # Errors
+/// `Invalid` naming the first field refused and why.
+pub fn check_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<(), WebError> {
+    for (name, value) in pairs {
+        if let Some(message) = field_problem(name, value) {
+            return Err(WebError::Invalid(vec![crate::domain::form::answers::FieldError {
+                field: name.chars().filter(|c| !c.is_control()).take(40).collect(),
+                message,
+            }]));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a `application/x-www-form-urlencoded` string (a query string, a form body).
+///
+/// # Errors
+/// As [`check_pairs`].
+pub fn check_urlencoded(raw: &[u8]) -> Result<(), WebError> {
+    let pairs: Vec<(String, String)> = super::form_body::form_pairs(raw);
+    check_pairs(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+}
+
+/// Middleware for every route: refuses a path or query string with control characters, characters that
+/// are not UTF-8 once decoded, or overlong values, before any handler runs.
+pub async fn refuse_hostile_uri(req: Request, next: Next) -> Response {
+    let path = percent_encoding::percent_decode_str(req.uri().path()).decode_utf8();
+    let bad_path = match &path {
+        Ok(p) => p.chars().any(char::is_control) || p.chars().count() > 4 * FIELD_MAX,
+        Err(_) => true,
+    };
+    if bad_path {
+        return WebError::BadRequest("地址中含有不允许的字符，请检查链接是否完整。".into()).into_response();
+    }
+    if let Some(query) = req.uri().query()
+        && let Err(e) = check_urlencoded(query.as_bytes())
+    {
+        return e.into_response();
+    }
+    next.run(req).await
+}
+
+/// `path` when it is safe to send back in a `Location` header: a path on this site under `prefix`,
+/// with no `//` or backslash (which browsers may read as another host) and no control characters
+/// (which cannot go in a header at all).
+pub fn local_path(path: &str, prefix: &str) -> Option<String> {
+    let safe = path.starts_with(prefix)
+        && prefix.starts_with('/')
+        && !path.contains("//")
+        && !path.contains('\\')
+        && !path.chars().any(char::is_control)
+        && axum::http::HeaderValue::from_str(path).is_ok();
+    safe.then(|| path.to_owned())
+}
+
+/// A form body from someone not signed in (sign-in, first set-up): every field checked as above before it
+/// is deserialised into `T`.
+pub struct CheckedForm<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for CheckedForm<T> {
+    type Rejection = WebError;
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, WebError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                WebError::TooLarge
+            } else {
+                WebError::BadRequest("请求体无法读取".into())
+            }
+        })?;
+        check_urlencoded(&bytes)?;
+        serde_html_form::from_bytes::<T>(&bytes)
+            .map(CheckedForm)
+            .map_err(|e| WebError::BadRequest(format!("表单内容有误：{e}")))
+    }
+}
+
+/// Checks the body of a signed-in user's form (used by `CsrfForm`).
+///
+/// # Errors
+/// As [`check_pairs`], as a rejection.
+pub fn check_staff_body(bytes: &[u8]) -> Result<(), AuthRejection> {
+    check_urlencoded(bytes).map_err(AuthRejection::Error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_and_overlong_values_are_named() {
+        assert_eq!(field_problem("username", "a\0b").unwrap(), "username：含有不允许的控制字符");
+        assert!(field_problem("username", &"x".repeat(60_000)).unwrap().starts_with("username：太长（60000 个字符"));
+        assert!(field_problem("back", "/w/inbox\r\nX: y").is_some());
+        assert!(field_problem("text", "第一行\r\n第二行").is_none());
+        assert!(field_problem("text", "a\0").is_some());
+        assert!(field_problem("label", "基层科 \u{200B}\u{202E}").is_none());
+        assert!(check_urlencoded(b"q=a%00bcd").is_err());
+        assert_eq!(local_path("/w/inbox?q=1", "/w/").as_deref(), Some("/w/inbox?q=1"));
+        for bad in
+            ["/w/inbox\r\nSet-Cookie: x=1", "/w/inbox\n", "//evil.example/w/", "/w/\\evil", "https://x/w/", "/w/\u{7f}"]
+        {
+            assert_eq!(local_path(bad, "/w/"), None, "{bad:?}");
+        }
+        assert!(check_urlencoded(b"q=%E5%9F%BA%E5%B1%82&unit=").is_ok());
+    }
+}

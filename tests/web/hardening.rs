@@ -1,0 +1,180 @@
+//! What an outside probe found (issue 19, points 1, 4, 5 and 6), each closed with a test: a sign-in
+//! flood, the one-time setup link used concurrently, headers built from input, input accepted silently.
+
+use crate::helpers::{TestApp, client};
+use crate::workspace::submit;
+use serde_json::json;
+use wenji::domain::user::Role;
+
+async fn audit_rows(app: &TestApp) -> Vec<wenji::store::audit::AuditEntry> {
+    app.store().audit_entries(None, None, None, 100_000).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_sign_in_flood_adds_a_few_small_audit_rows_and_the_audit_page_stays_small() {
+    let app = TestApp::spawn().await;
+    // Signed in before the flood: the flood then throttles this address.
+    let (admin, _) = app.login_as(Role::Admin).await;
+    let before = audit_rows(&app).await.len();
+    let huge = "x".repeat(60 * 1024);
+    let attacker = client(false);
+    for _ in 0..200 {
+        let r = attacker.post(app.url("/login")).form(&[("username", huge.as_str()), ("password", "p")]).send().await;
+        let r = r.unwrap();
+        assert_eq!(r.status(), 422, "an overlong user name is refused before anything is stored");
+        assert!(r.text().await.unwrap().contains("username：太长"), "the refusal names the field");
+    }
+    assert_eq!(audit_rows(&app).await.len(), before, "refused names are not audited");
+    let mut statuses = Vec::new();
+    for i in 0..200 {
+        let name = if i % 2 == 0 { "victim".to_owned() } else { format!("guess-{i}") };
+        let r = attacker.post(app.url("/login")).form(&[("username", name.as_str()), ("password", "p")]).send().await;
+        statuses.push(r.unwrap().status().as_u16());
+    }
+    assert!(statuses.iter().all(|s| [401, 429].contains(s)), "{statuses:?}");
+    assert!(statuses.iter().filter(|s| **s == 429).count() > 150, "the limiters throttle the flood");
+    app.state.sweep_limiters().await.unwrap();
+    let rows = audit_rows(&app).await;
+    let added = &rows[..rows.len() - before];
+    assert!(added.len() <= 40, "{} audit rows for 400 attempts", added.len());
+    let bytes: usize =
+        added.iter().map(|e| e.actor_name.len() + e.target.len() + e.after.as_ref().map_or(0, String::len)).sum();
+    assert!(bytes < 4096, "{bytes} bytes of audit text");
+    let throttled: u64 = added
+        .iter()
+        .filter(|e| e.action == "sign_in_throttled")
+        .filter_map(|e| e.after.as_deref()?.strip_prefix("count=")?.parse::<u64>().ok())
+        .sum();
+    assert!(throttled >= 150, "the sweep records how many attempts were refused, in aggregate: {throttled}");
+    let page = admin.get(app.url("/w/admin/audit")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let size = page.text().await.unwrap().len();
+    assert!(size < 100_000, "the audit page's first screen is {size} bytes");
+}
+
+#[tokio::test]
+async fn three_concurrent_posts_of_one_setup_link_create_one_administrator() {
+    let app = TestApp::spawn().await;
+    let token = app.state.setup_token.lock().unwrap().clone().expect("an empty database offers a setup link");
+    let posts = (0..3).map(|i| {
+        let (c, url, token) = (client(true), app.url("/setup"), token.clone());
+        async move {
+            let name = format!("first-admin-{i}");
+            let pw = "Correct-Horse-Battery-9";
+            let form = [
+                ("token", token.as_str()),
+                ("username", &name),
+                ("display_name", ""),
+                ("password", pw),
+                ("password2", pw),
+            ];
+            c.post(url).form(&form).send().await.unwrap().status().as_u16()
+        }
+    });
+    let mut statuses = futures_util::future::join_all(posts).await;
+    statuses.sort_unstable();
+    assert_eq!(statuses, [303, 404, 404], "exactly one post uses the link");
+    assert_eq!(app.store().count_users().await.unwrap(), 1);
+    let again = app.citizen.get(app.url(&format!("/setup?token={token}"))).send().await.unwrap();
+    assert_eq!(again.status(), 404, "the link is used up");
+}
+
+#[tokio::test]
+async fn a_link_token_ending_in_a_line_break_is_answered_with_a_receipt_and_a_retry_too() {
+    let app = TestApp::spawn().await;
+    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "", None).await.unwrap();
+    let token = app.state.secret.link_token(link.id, "zhengqiu", "sfs-qingxi", None);
+    let key = app.form_key("zhengqiu").await;
+    let t = format!("{token}\n");
+    let fields = [
+        ("_t", t.as_str()),
+        ("_category", "qz"),
+        ("q_team", "希望窗口延长服务时间"),
+        ("q_has_member", "no"),
+        ("q_satisfaction", "2"),
+    ];
+    let first = app.post_form_with_key("zhengqiu", &key, &fields).await;
+    assert_eq!(first.status(), 303);
+    let location = first.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.ends_with(&format!("?t={token}")), "{location}");
+    let retry = app.post_form_with_key("zhengqiu", &key, &fields).await;
+    assert_eq!(retry.status(), 303, "a retry under the same key is answered as the first");
+    assert_eq!(retry.headers()["location"].to_str().unwrap(), location);
+    assert_eq!(app.store().count_responses(None).await.unwrap(), 1);
+    let receipt = app.citizen.get(app.url(&location)).send().await.unwrap();
+    assert_eq!(receipt.status(), 200);
+}
+
+#[tokio::test]
+async fn a_back_value_with_a_line_break_is_refused_with_a_4xx_on_staff_pages() {
+    let app = TestApp::spawn().await;
+    let id = submit(&app, "办事窗口排队时间太长").await;
+    let (analyst, csrf) = app.login_as(Role::Analyst).await;
+    for back in ["/w/inbox\r\nSet-Cookie: a=b", "/w/inbox\n", "/w/inbox\r"] {
+        let posts = [
+            (format!("/w/tag/{id}"), vec![("op", "note"), ("text", "核实"), ("back", back), ("_csrf", &csrf)]),
+            ("/w/keywords".to_owned(), vec![("area", "7"), ("word", "排队"), ("back", back), ("_csrf", &csrf)]),
+        ];
+        for (path, form) in posts {
+            let r = analyst.post(app.url(&path)).form(&form).send().await.unwrap();
+            assert!(r.status().is_client_error(), "{path} back={back:?}: {}", r.status());
+            assert!(r.headers().get("set-cookie").is_none_or(|c| !c.to_str().unwrap().contains("a=b")));
+        }
+    }
+}
+
+async fn api(app: &TestApp, key: &str, ctype: &str, body: String) -> (u16, serde_json::Value) {
+    let r = app
+        .citizen
+        .post(app.url("/api/v1/forms/zhengqiu/responses"))
+        .header("content-type", ctype)
+        .header("Idempotency-Key", key)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn input_the_api_used_to_drop_or_misread_gets_a_422_naming_the_field_in_chinese() {
+    let app = TestApp::spawn().await;
+    let ok = |extra: serde_json::Value| {
+        let mut answers = json!({"team": "希望加强基层法律服务", "has_member": "no", "satisfaction": "2"});
+        for (k, v) in extra.as_object().unwrap() {
+            answers[k] = v.clone();
+        }
+        json!({"category": "qz", "answers": answers}).to_string()
+    };
+    let json = "application/json";
+    let cases: Vec<(&str, &str, String, u16, &str, &str)> = vec![
+        ("an unknown question", json, ok(json!({"no_such_question": "x"})), 422, "no_such_question", "没有"),
+        ("an unknown matrix row", json, ok(json!({"team.row": "x"})), 422, "team.row", "没有"),
+        ("an answer to a hidden question", json, ok(json!({"member": "对某位班子成员的意见"})), 422, "member", "不需要填写"),
+        ("a map for a text question", json, ok(json!({"team": {"a": "b"}})), 422, "team", "应填文字"),
+        ("a list for a text question", json, ok(json!({"team": ["a"]})), 422, "team", "应填文字"),
+        ("seven invisible characters", json, ok(json!({"team": "\u{202E}\u{200B}\u{200C}\u{200D}\u{2060}\u{FEFF}\u{200E}"})), 422, "team", "看不见"),
+        ("invisible characters padding a short text", json, ok(json!({"team": "太慢\u{200B}\u{200B}\u{200B}"})), 422, "team", "至少"),
+        (
+            "a duplicate answer key",
+            json,
+            r#"{"category":"qz","answers":{"team":"希望加强基层法律服务","team":"第二个","has_member":"no","satisfaction":"2"}}"#.into(),
+            422,
+            "team",
+            "不止一次",
+        ),
+    ];
+    for (i, (what, ctype, body, status, field, reason)) in cases.into_iter().enumerate() {
+        let (got, v) = api(&app, &format!("strict-key-{i:04}"), ctype, body).await;
+        assert_eq!(got, status, "{what}: {v}");
+        let fields = v["fields"].as_array().unwrap_or_else(|| panic!("{what}: {v}"));
+        let named = fields.iter().find(|f| f["field"] == field).unwrap_or_else(|| panic!("{what}: {v}"));
+        assert!(named["message"].as_str().unwrap().contains(reason), "{what}: {v}");
+    }
+    let (got, v) = api(&app, "strict-key-latin", "application/json; charset=latin1", ok(json!({}))).await;
+    assert_eq!(got, 415, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("UTF-8"), "{v}");
+    assert_eq!(app.store().count_responses(None).await.unwrap(), 0, "nothing was stored");
+    let (got, v) = api(&app, "strict-key-good", "application/json; charset=utf-8", ok(json!({}))).await;
+    assert_eq!(got, 201, "a clean submission still goes through: {v}");
+}

@@ -1,0 +1,286 @@
+//! Hostile values (a NUL, other control characters, invisible characters, huge values) in every
+//! parameter of every route, as the role that may use it: never a 5xx, on either database. The routes
+//! are those of `web::router`'s table (see `roles.rs`).
+
+use crate::helpers::TestApp;
+use crate::workspace::submit;
+use wenji::domain::user::Role;
+
+const HOSTILE: &[&str] =
+    &["a\0b", "\0", "WJ-\0", "x\r\ny", "\u{202E}\u{200B}\u{FEFF}", "\u{1}\u{7f}\u{85}", "'\"<>%_\\"];
+
+fn huge() -> String {
+    "长".repeat(2500)
+}
+
+/// Who sends a request.
+#[derive(Clone, Copy, Debug)]
+enum As {
+    Citizen,
+    Staff(Role),
+}
+
+/// One route: who may use it, method, path (with `{}` where a path parameter goes), the parameters it
+/// reads (query for GET, form fields for POST) and the valid value each gets when another is attacked.
+struct Route {
+    who: As,
+    method: &'static str,
+    path: String,
+    params: Vec<(&'static str, String)>,
+}
+
+fn routes(id: i64, receipt: &str, link: i64) -> Vec<Route> {
+    let r = |who, method, path: &str, params: &[(&'static str, &str)]| Route {
+        who,
+        method,
+        path: path.to_owned(),
+        params: params.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
+    };
+    let (analyst, admin, leader) = (As::Staff(Role::Analyst), As::Staff(Role::Admin), As::Staff(Role::Leader));
+    let citizen = As::Citizen;
+    let tag = format!("/w/tag/{id}");
+    let card = format!("/w/api/opinions/{id}");
+    let receipt_path = format!("/f/zhengqiu/r/{receipt}");
+    let links = |tail: &str| format!("/w/admin/links/{link}/{tail}");
+    let inbox: &[(&str, &str)] = &[
+        ("form", "zhengqiu"),
+        ("unit", "sfs-qingxi"),
+        ("category", "qz"),
+        ("area", "1"),
+        ("untagged", ""),
+        ("state", "pending"),
+        ("from", "2026-01-01"),
+        ("to", "2026-12-31"),
+        ("q", "基层法律"),
+        ("before", "999999"),
+    ];
+    vec![
+        r(citizen, "GET", "/f/zhengqiu", &[("t", "")]),
+        r(citizen, "GET", &receipt_path, &[("t", "")]),
+        r(citizen, "GET", "/api/v1/forms/zhengqiu", &[]),
+        r(citizen, "GET", "/healthz", &[]),
+        r(citizen, "GET", "/api/openapi.json", &[]),
+        r(citizen, "GET", "/assets/form.js", &[]),
+        r(citizen, "POST", "/login", &[("username", "nobody"), ("password", "wrong-password")]),
+        r(citizen, "GET", "/setup", &[("token", "0123")]),
+        r(
+            citizen,
+            "POST",
+            "/setup",
+            &[("token", "0123"), ("username", "boss"), ("display_name", "x"), ("password", "p"), ("password2", "p")],
+        ),
+        r(analyst, "GET", "/w/inbox", inbox),
+        r(leader, "GET", "/w/inbox", inbox),
+        r(analyst, "GET", "/w/dashboard", &[]),
+        r(analyst, "GET", "/w/tag", &[]),
+        r(analyst, "GET", &tag, &[]),
+        r(
+            analyst,
+            "POST",
+            &tag,
+            &[
+                ("op", "note"),
+                ("area", "1"),
+                ("suggested", "1"),
+                ("state", "pending"),
+                ("text", "核实"),
+                ("on", "1"),
+                ("back", "/w/inbox"),
+            ],
+        ),
+        r(analyst, "POST", &tag, &[("op", "state"), ("state", "pending"), ("back", "/w/inbox")]),
+        r(analyst, "POST", &tag, &[("op", "save"), ("area", "1"), ("suggested", "1")]),
+        r(analyst, "POST", "/w/keywords", &[("area", "7"), ("word", "拖拉"), ("back", "/w/tag")]),
+        r(analyst, "GET", &card, &[]),
+        r(analyst, "POST", &card, &[("op", "representative"), ("on", "1")]),
+        r(analyst, "GET", "/w/api/next", &[("after", "0")]),
+        r(
+            analyst,
+            "POST",
+            "/w/inbox/bulk",
+            &[("ids", &id.to_string()), ("scope", "selected"), ("filter", "q=基层"), ("area", "1"), ("action", "add")],
+        ),
+        r(
+            analyst,
+            "POST",
+            "/w/inbox/bulk",
+            &[("scope", "all"), ("filter", "q=基层&unit=sfs-qingxi"), ("area", "1"), ("action", "add")],
+        ),
+        r(admin, "GET", "/w/admin/users", &[]),
+        r(
+            admin,
+            "POST",
+            "/w/admin/users",
+            &[
+                ("op", "add"),
+                ("id", "1"),
+                ("username", "newbie"),
+                ("display_name", "新人"),
+                ("role", "analyst"),
+                ("password", "short"),
+            ],
+        ),
+        r(admin, "GET", "/w/admin/audit", &[("action", "sign_in"), ("actor", "someone"), ("before", "99")]),
+        r(admin, "GET", "/w/admin/forms", &[]),
+        r(admin, "POST", "/w/admin/forms/reload", &[]),
+        r(admin, "GET", "/w/admin/links", &[("created", "1")]),
+        r(
+            admin,
+            "POST",
+            "/w/admin/links",
+            &[("form", "zhengqiu"), ("unit", "sfs-qingxi"), ("category", ""), ("label", "海报")],
+        ),
+        r(admin, "POST", &links("revoke"), &[]),
+        r(admin, "GET", &links("qr.svg"), &[]),
+        r(admin, "GET", &links("qr.png"), &[]),
+        r(admin, "GET", &links("print"), &[]),
+        r(leader, "GET", "/w/exports", &[]),
+        r(
+            leader,
+            "POST",
+            "/w/exports",
+            &[
+                ("form", "zhengqiu"),
+                ("unit", "sfs-qingxi"),
+                ("from", "2026-01-01"),
+                ("to", "2026-12-31"),
+                ("format", "xlsx"),
+            ],
+        ),
+        r(leader, "GET", "/w/exports/1", &[]),
+        r(leader, "GET", "/w/exports/1/download", &[]),
+    ]
+}
+
+/// Each path with each of its segments replaced by a hostile value, percent-encoded.
+fn hostile_paths(path: &str) -> Vec<String> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let mut out = Vec::new();
+    for i in 1..segments.len() {
+        for v in HOSTILE {
+            let mut s: Vec<String> = segments.iter().map(|s| (*s).to_owned()).collect();
+            s[i] = url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>().replace('+', "%20");
+            out.push(s.join("/"));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn hostile_values_in_every_parameter_of_every_route_never_give_a_5xx() {
+    let app = TestApp::spawn().await;
+    let receipt = app.submit_opinion("希望加强基层法律服务").await;
+    let id = submit(&app, "办事窗口排队时间太长").await;
+    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "", None).await.unwrap().id;
+    let mut staff = Vec::new();
+    for role in [Role::Admin, Role::Analyst, Role::Leader] {
+        let (c, csrf) = app.login_as(role).await;
+        staff.push((role, c, csrf));
+    }
+    let huge = huge();
+    let mut values: Vec<&str> = HOSTILE.to_vec();
+    values.push(&huge);
+    let mut failures = Vec::new();
+    let mut sent = 0;
+    for route in routes(id, &receipt, link) {
+        let (client, csrf) = match route.who {
+            As::Citizen => (app.citizen.clone(), String::new()),
+            As::Staff(role) => staff.iter().find(|(r, ..)| *r == role).map(|(_, c, t)| (c.clone(), t.clone())).unwrap(),
+        };
+        let mut attempts: Vec<(String, Vec<(String, String)>)> = Vec::new();
+        let valid: Vec<(String, String)> = route.params.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+        for (i, (name, _)) in route.params.iter().enumerate() {
+            for v in &values {
+                let mut p = valid.clone();
+                p[i].1 = (*v).to_owned();
+                attempts.push((route.path.clone(), p.clone()));
+                // The value as a parameter's name, and the parameter repeated.
+                attempts.push((route.path.clone(), [p.clone(), vec![((*v).to_owned(), "1".into())]].concat()));
+                attempts
+                    .push((route.path.clone(), [valid.clone(), vec![((*name).to_owned(), (*v).to_owned())]].concat()));
+            }
+        }
+        for path in hostile_paths(&route.path) {
+            attempts.push((path, valid.clone()));
+        }
+        for (path, params) in attempts {
+            let url = app.url(&path);
+            let r = if route.method == "GET" {
+                client.get(&url).query(&params).send().await
+            } else {
+                let mut form = params.clone();
+                if !csrf.is_empty() {
+                    form.push(("_csrf".into(), csrf.clone()));
+                }
+                client.post(&url).form(&form).send().await
+            };
+            let status = r.unwrap().status();
+            sent += 1;
+            if status.is_server_error() {
+                let shown: Vec<(String, String)> =
+                    params.iter().map(|(k, v)| (k.clone(), v.chars().take(12).collect())).collect();
+                failures.push(format!("{:?} {} {path} {shown:?} -> {status}", route.who, route.method));
+            }
+        }
+    }
+    // Citizens' submissions: every field of the HTML form and of the JSON API.
+    let fields =
+        ["_key", "_t", "_category", "_hp", "q_team", "q_has_member", "q_member", "q_satisfaction", "q_phone", "q_x.y"];
+    for field in fields {
+        for v in &values {
+            let key = app.form_key("zhengqiu").await;
+            let mut pairs = vec![
+                ("_category", "qz"),
+                ("q_team", "希望加强基层法律服务"),
+                ("q_has_member", "no"),
+                ("q_satisfaction", "2"),
+            ];
+            pairs.retain(|(k, _)| *k != field);
+            pairs.push((field, v));
+            let status = app.post_form_with_key("zhengqiu", &key, &pairs).await.status();
+            sent += 1;
+            if status.is_server_error() {
+                failures
+                    .push(format!("POST /f/zhengqiu {field}={:?} -> {status}", v.chars().take(12).collect::<String>()));
+            }
+        }
+    }
+    for (n, v) in values.iter().enumerate() {
+        let bodies = [
+            serde_json::json!({"link": v, "category": "qz", "answers": {"team": "希望加强基层法律服务", "has_member": "no", "satisfaction": "2"}}),
+            serde_json::json!({"category": v, "answers": {"team": "希望加强基层法律服务", "has_member": "no", "satisfaction": "2"}}),
+            serde_json::json!({"category": "qz", "answers": {"team": v, "has_member": v, "satisfaction": v, "phone": v}}),
+            serde_json::json!({"category": "qz", "answers": {*v: v, "team": {*v: v}}}),
+        ];
+        for (b, body) in bodies.iter().enumerate() {
+            let key = format!("hostile-json-{n}-{b}");
+            let status = app.submit_json("zhengqiu", &key, body).await.status();
+            sent += 1;
+            if status.is_server_error() {
+                failures.push(format!("POST /api/v1/forms/zhengqiu/responses body {b} value {n} -> {status}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {sent} requests gave a 5xx:\n{}", failures.len(), failures.join("\n"));
+    assert!(sent > 1000, "{sent}");
+}
+
+#[tokio::test]
+async fn a_nul_in_a_search_a_filter_or_a_receipt_is_refused_with_a_400_naming_the_parameter() {
+    let app = TestApp::spawn().await;
+    let (leader, _) = app.login_as(Role::Leader).await;
+    for (path, name) in [
+        ("/w/inbox?q=a%00bcd", "q"),
+        ("/w/inbox?unit=%00", "unit"),
+        ("/w/inbox?form=a%00", "form"),
+        ("/w/inbox?category=%00x", "category"),
+    ] {
+        let r = leader.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 422, "{path}");
+        assert!(r.text().await.unwrap().contains(&format!("{name}：含有不允许的控制字符")), "{path}");
+    }
+    let r = app.citizen.get(app.url("/f/zhengqiu/r/WJ-%00")).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let r = app.citizen.post(app.url("/login")).form(&[("username", "a\0b"), ("password", "x")]).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+}

@@ -1,0 +1,75 @@
+//! Slow and silent clients over raw TCP: an idle connection, headers sent halfway, a body at a byte a
+//! second. The server cuts each within its (here short) time limits and goes on answering others.
+
+use crate::helpers::TestApp;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use wenji::web::serve::Timeouts;
+
+const LIMITS: Timeouts =
+    Timeouts { header: Duration::from_secs(1), body: Duration::from_secs(2), request: Duration::from_secs(3) };
+
+/// Reads until the server closes the connection; returns what it sent and when it closed.
+async fn until_closed(mut s: TcpStream, started: Instant) -> (String, Duration) {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), s.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => break,
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+            Err(_) => panic!("still open after 20 s"),
+        }
+    }
+    (String::from_utf8_lossy(&got).into_owned(), started.elapsed())
+}
+
+#[tokio::test]
+async fn slow_clients_are_cut_in_bounded_time_while_others_are_answered() {
+    let app = TestApp::spawn_with(|s| s.timeouts = LIMITS).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let started = Instant::now();
+    let idle = TcpStream::connect(&addr).await.unwrap();
+    let mut half = TcpStream::connect(&addr).await.unwrap();
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: wenji\r\nX-Slow: ").await.unwrap();
+    let mut slow = TcpStream::connect(&addr).await.unwrap();
+    let head = "POST /f/zhengqiu HTTP/1.1\r\nHost: wenji\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+                Content-Length: 1000\r\n\r\n";
+    slow.write_all(head.as_bytes()).await.unwrap();
+    let (mut slow_read, mut slow_write) = slow.into_split();
+    let dribble = tokio::spawn(async move {
+        for _ in 0..60 {
+            if slow_write.write_all(b"q").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+    // Meanwhile everyone else is answered promptly.
+    for _ in 0..5 {
+        let t = Instant::now();
+        let r = app.citizen.get(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(t.elapsed() < Duration::from_millis(800), "healthz took {:?}", t.elapsed());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (_, idle_after) = until_closed(idle, started).await;
+    let (_, half_after) = until_closed(half, started).await;
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), slow_read.read_to_end(&mut answer)).await;
+    let slow_after = started.elapsed();
+    dribble.abort();
+    assert!(read.is_ok(), "the slow body is still being read after 20 s");
+    assert!(idle_after < Duration::from_secs(4), "an idle connection was held {idle_after:?}");
+    assert!(half_after < Duration::from_secs(4), "half-sent headers were held {half_after:?}");
+    assert!(slow_after < Duration::from_secs(6), "a body at a byte a second was held {slow_after:?}");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 4"), "{answer}");
+    // A kept-alive connection left idle after an answer is closed too.
+    let mut kept = TcpStream::connect(&addr).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: wenji\r\n\r\n").await.unwrap();
+    let t = Instant::now();
+    let (text, after) = until_closed(kept, t).await;
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(after < Duration::from_secs(4), "an idle kept-alive connection was held {after:?}");
+}
