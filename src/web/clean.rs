@@ -20,8 +20,11 @@ pub fn field_limit(name: &str) -> usize {
     match name {
         // A note on an opinion.
         "text" => super::workspace::tag::NOTE_MAX,
-        // The inbox filter as a query string, carried by the bulk form; its parts are checked again.
-        "filter" => 4 * FIELD_MAX,
+        // A search pasted from an opinion (the inbox searches its first 100 characters).
+        "q" => 5 * FIELD_MAX,
+        // The inbox filter as a query string (percent-encoded), carried by the bulk form; its parts are
+        // checked again when it is read.
+        "filter" => 60 * FIELD_MAX,
         _ => FIELD_MAX,
     }
 }

@@ -70,20 +70,26 @@ impl std::fmt::Debug for LoginLimiter {
 }
 
 impl Default for LoginLimiter {
+    /// 30 attempts at once per address then 10 a minute; 10 per account name then 3 a minute.
     fn default() -> Self {
         let q = |burst: u32, per_min: u32| {
             Quota::per_minute(NonZeroU32::new(per_min).expect("nonzero"))
                 .allow_burst(NonZeroU32::new(burst).expect("nonzero"))
         };
-        LoginLimiter {
-            by_ip: Arc::new(RateLimiter::keyed(q(30, 10))),
-            by_name: Arc::new(RateLimiter::keyed(q(10, 3))),
-            throttled: Arc::default(),
-        }
+        LoginLimiter::new(q(30, 10), q(10, 3))
     }
 }
 
 impl LoginLimiter {
+    /// A limiter with these quotas per client address and per account name.
+    pub fn new(by_ip: Quota, by_name: Quota) -> Self {
+        LoginLimiter {
+            by_ip: Arc::new(RateLimiter::keyed(by_ip)),
+            by_name: Arc::new(RateLimiter::keyed(by_name)),
+            throttled: Arc::default(),
+        }
+    }
+
     /// Whether another sign-in attempt is allowed for this client and account.
     pub fn check(&self, ip: Option<IpAddr>, name: &str) -> LoginCheck {
         let ip_ok = ip.is_none_or(|ip| self.by_ip.check_key(&ip).is_ok());
@@ -138,5 +144,18 @@ mod tests {
         assert!(swept.iter().any(|(k, _)| k == BY_ADDRESS), "an address over its limit is counted under one key");
         assert!(swept.len() <= 2 + 10, "{swept:?}");
         assert!(l.forget_idle().is_empty(), "the counts start again after a sweep");
+    }
+
+    #[test]
+    fn the_sweep_forgets_the_buckets_of_names_and_addresses_seen_once() {
+        let quick = Quota::with_period(std::time::Duration::from_millis(1)).expect("nonzero");
+        let l = LoginLimiter::new(quick, quick);
+        for i in 0..500u32 {
+            let _ = l.check(Some(IpAddr::from(i.to_be_bytes())), &format!("name-{i}"));
+        }
+        assert_eq!(l.tracked(), 1000);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let _ = l.forget_idle();
+        assert_eq!(l.tracked(), 0, "buckets full again are pruned, so a flood of names cannot grow memory");
     }
 }
