@@ -206,7 +206,7 @@ pub async fn get_form(State(state): State<AppState>, Path(slug): Path<String>) -
     request_body = SubmitBody,
     responses((status = 201, body = ReceiptDto, description = "Stored"), (status = 200, body = ReceiptDto, description = "Replayed"),
               (status = 400, body = ErrorDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto), (status = 409, body = ErrorDto),
-              (status = 413, description = "Body over 64 KiB"), (status = 422, body = ErrorDto), (status = 429, body = ErrorDto), (status = 503, body = ErrorDto)))]
+              (status = 413, description = "Body over 64 KiB"), (status = 415, body = ErrorDto, description = "Not JSON in UTF-8"), (status = 422, body = ErrorDto), (status = 429, body = ErrorDto), (status = 503, body = ErrorDto)))]
 pub async fn post_response(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
