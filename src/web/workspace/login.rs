@@ -130,8 +130,10 @@ pub struct SetupForm {
     password2: String,
 }
 
+/// Whether the set-up link with `token` may still be used: it is live, and no account exists yet (one
+/// may have been made with `wenji user` meanwhile).
 async fn setup_token_live(state: &AppState, token: &str) -> Result<bool, WebError> {
-    Ok(!token.is_empty() && state.store.setup_token_live(token).await?)
+    Ok(!token.is_empty() && state.store.setup_token_live(token).await? && state.store.count_users().await? == 0)
 }
 
 /// `GET /setup?token=…`: the one-time page for creating the first administrator.
