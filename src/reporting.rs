@@ -4,6 +4,7 @@
 
 use crate::domain::catalog::Catalog;
 use crate::domain::report::Scope;
+use crate::domain::report::policy::Disclosure;
 use crate::domain::report::raw::{Names, RawLayout};
 use crate::export::{BATCH, Context, ExportError, ExportParams, Feed, Format, Progress, RAW_BATCH, csv, xlsx};
 use crate::store::Store;
@@ -36,7 +37,16 @@ pub async fn run(
     let defs: Vec<&crate::domain::form::FormDef> =
         scope.forms.iter().filter_map(|f| catalog.form(f)).chain(versions.iter().map(|(_, d)| d)).collect();
     let names = Names::new(&catalog.areas, &catalog.units, &defs);
-    let layout = RawLayout::new(&scope.forms, versions);
+    let mut layout = RawLayout::new(&scope.forms, versions);
+    let disclosure = if params.unprotected {
+        None
+    } else {
+        let pairs = store.respondent_pairs(&scope).await?;
+        Some(Disclosure::decide(&pairs, u64::from(params.small_cell_k)))
+    };
+    if let Some(d) = &disclosure {
+        layout.protect(d.clone());
+    }
     let counts = store.report_counts(&scope).await?;
     let format = params.format;
     let total = match format {
@@ -44,7 +54,7 @@ pub async fn run(
         Format::Csv => counts.responses,
     };
     progress(0, total);
-    let ctx = Context { params, names, layout, catalog, max_rows, rows: total };
+    let ctx = Context { params, disclosure, names, layout, catalog, max_rows, rows: total };
     let tmp = path.with_extension(format!("{}.part", format.extension()));
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()

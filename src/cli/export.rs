@@ -29,9 +29,13 @@ pub struct ExportArgs {
     /// Output file (default: exports/<form title>-<date>-<time>.xlsx).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Units and categories with fewer respondents than this show as "<k" in cross-tables.
-    #[arg(long, env = "WENJI_SMALL_CELL_K", default_value_t = 5)]
+    /// The disclosure policy's k: units and categories with fewer respondents are pooled.
+    #[arg(long, env = "WENJI_SMALL_CELL_K", default_value_t = crate::domain::report::policy::DEFAULT_K)]
     pub small_cell_k: u32,
+    /// The office's full detail without small-cell protection (receipts, notes, every unit, date and unit
+    /// filters). Never hand it to leaders; each use is written to the audit log.
+    #[arg(long)]
+    pub unprotected: bool,
 }
 
 pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
@@ -42,9 +46,13 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
         scope: Scope { forms: args.forms, from: args.from, to: args.to, units: args.units },
         format: args.format,
         small_cell_k: args.small_cell_k,
+        unprotected: args.unprotected,
         generated_at: crate::store::now_ms(),
     };
     params.check(&catalog)?;
+    if params.unprotected {
+        eprintln!("警告：--unprotected 导出完整数据（回执号、分析备注、每个单位），未做小单元保护，不得交给领导；本次导出记入审计日志。");
+    }
     let path = args.out.unwrap_or_else(|| config.exports_dir.join(params.file_name(&catalog)));
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -64,7 +72,7 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
     store
         .audit(
             &Actor::system("cli"),
-            "export",
+            if params.unprotected { "export_unprotected" } else { "export" },
             &format!("file:{}", path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()),
             None,
             serde_json::to_string(&params).ok(),

@@ -29,8 +29,11 @@ impl RawCsv {
     pub fn create(path: &Path, ctx: Context) -> Result<RawCsv, ExportError> {
         let mut file = BufWriter::with_capacity(1 << 16, File::create(path)?);
         file.write_all("\u{feff}".as_bytes())?;
-        let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(file);
+        let mut out = csv::WriterBuilder::new().flexible(true).terminator(csv::Terminator::CRLF).from_writer(file);
         out.write_record(ctx.layout.headers().iter().map(|h| neutralise(h).into_owned()))?;
+        if !ctx.shows_rows() {
+            out.write_record([ctx.too_small_note()])?;
+        }
         Ok(RawCsv { out, ctx })
     }
 
@@ -39,7 +42,9 @@ impl RawCsv {
     /// # Errors
     /// When the file cannot be written.
     pub fn feed(&mut self, f: Feed) -> Result<(), ExportError> {
-        if let Feed::Raw(batch) = f {
+        if let Feed::Raw(batch) = f
+            && self.ctx.shows_rows()
+        {
             for r in &batch {
                 let cells = self.ctx.layout.cells(r, &self.ctx.names);
                 self.out.write_record(cells.iter().map(|c| neutralise(c).into_owned()))?;

@@ -6,9 +6,11 @@
 
 pub mod csv;
 pub mod sheet;
+mod tables;
 pub mod xlsx;
 
 use crate::domain::catalog::Catalog;
+use crate::domain::report::policy::{Disclosure, OTHER_CATEGORIES, OTHER_UNITS};
 use crate::domain::report::raw::{Names, RawLayout, RawResponse};
 use crate::domain::report::{QuotedOpinion, Scope};
 use crate::store::StoreError;
@@ -63,13 +65,20 @@ impl Format {
     }
 }
 
+/// Why a protected export covers one whole form, in the words the refusal shows.
+pub const LEADER_SCOPE: &str = "受保护的导出只能选一个表单、覆盖它的全部答卷，不能按日期或单位筛选：两份不同筛选的结果相减，就可能算出小单位的人数和意见。";
+
 /// Everything that decides an export's content.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExportParams {
     pub scope: Scope,
     pub format: Format,
-    /// Units and categories with fewer respondents show as "<k" in cross-tables.
+    /// The disclosure policy's k: units and categories with fewer respondents are pooled.
     pub small_cell_k: u32,
+    /// The office's full detail (receipts, notes, exact times, every unit), without the disclosure policy:
+    /// administrators only, by an explicit choice, audited. Default: protected, for leaders.
+    #[serde(default)]
+    pub unprotected: bool,
     /// When the export was asked for (ms); shown in the workbook and used as its creation time.
     pub generated_at: i64,
 }
@@ -97,6 +106,18 @@ impl ExportParams {
             && a > b
         {
             return Err(ExportError::Invalid("开始日期晚于结束日期（from/to）".into()));
+        }
+        if !self.unprotected {
+            let s = &self.scope;
+            if s.forms.len() > 1 {
+                return Err(ExportError::Invalid(format!("表单（form）：{LEADER_SCOPE}")));
+            }
+            if s.from.is_some() || s.to.is_some() {
+                return Err(ExportError::Invalid(format!("日期（from/to）：{LEADER_SCOPE}")));
+            }
+            if !s.units.is_empty() {
+                return Err(ExportError::Invalid(format!("单位（unit）：{LEADER_SCOPE}")));
+            }
         }
         Ok(())
     }
@@ -130,6 +151,8 @@ pub enum Feed {
 /// What the writers share: the catalogue names, the raw layout and the parameters.
 pub struct Context {
     pub params: ExportParams,
+    /// What leaders may see; `None` for the office's unprotected export.
+    pub disclosure: Option<Disclosure>,
     pub names: Names,
     pub layout: RawLayout,
     pub catalog: Arc<Catalog>,
@@ -141,3 +164,29 @@ pub struct Context {
 
 /// Progress as (rows done, rows in all).
 pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
+
+impl Context {
+    /// The unit, category and time a quoted row shows: everything for the office; for leaders what the
+    /// policy allows, and the day only.
+    pub fn row_labels<'a>(&'a self, unit: Option<&'a str>, category: Option<&'a str>, at: i64) -> (&'a str, &'a str, String) {
+        match &self.disclosure {
+            None => (self.names.unit(unit), self.names.category(category), crate::domain::report::local_time(at)),
+            Some(d) => (
+                if d.shows_unit(unit) { self.names.unit(unit) } else { OTHER_UNITS },
+                if d.row_shows_category(unit, category) { self.names.category(category) } else { OTHER_CATEGORIES },
+                crate::domain::report::local_day(at),
+            ),
+        }
+    }
+
+    /// Whether rows (quotes, raw data) may be written at all.
+    pub fn shows_rows(&self) -> bool {
+        self.disclosure.as_ref().is_none_or(Disclosure::shows_rows)
+    }
+
+    /// The note that replaces every row when the selection is too small.
+    pub fn too_small_note(&self) -> String {
+        let k = self.params.small_cell_k;
+        format!("本表单答卷不足 {k} 份：为保护填写人，不显示意见原文和明细。")
+    }
+}

@@ -13,11 +13,13 @@ use crate::domain::area::AreaCode;
 use crate::domain::form::FormDef;
 use crate::domain::form::answers::Answer;
 use crate::domain::report::raw::{RawOpinion, RawResponse};
+use crate::domain::report::policy::Code;
 use crate::domain::report::{AreaSet, QuotedOpinion, Scope};
 use crate::domain::tagging::OpinionState;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement, Value};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
 
 /// How many rows an export reads, counted before it starts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -199,6 +201,48 @@ impl Store {
         let w = self.scope_sql("r", scope, &mut v, Scan::Indexed);
         let responses = self.count(&format!("SELECT COUNT(*) FROM responses r WHERE {w}"), v).await?;
         Ok(ReportCounts { opinions, counted, responses })
+    }
+
+    /// Respondents (responses) in scope per (unit, category): what the disclosure policy decides from.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn respondent_pairs(&self, scope: &Scope) -> Result<BTreeMap<(Code, Code), u64>> {
+        let mut v = Vec::new();
+        let w = self.scope_sql("r", scope, &mut v, Scan::Indexed);
+        let sql = format!(
+            "SELECT r.unit_code AS u, r.category_code AS c, COUNT(*) AS n FROM responses r WHERE {w} \
+             GROUP BY r.unit_code, r.category_code"
+        );
+        let mut out = BTreeMap::new();
+        for r in self.db().query_all_raw(self.stmt(&sql, v)).await? {
+            let n: i64 = r.try_get("", "n")?;
+            out.insert((r.try_get("", "u")?, r.try_get("", "c")?), u64::try_from(n).unwrap_or(0));
+        }
+        Ok(out)
+    }
+
+    /// One form's opinions per state (in [`OpinionState::ALL`] order) and counted opinions per area: the
+    /// leader's dashboard, over the same selection as a leader's export.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn form_counts(&self, form: &str) -> Result<([u64; 4], [u64; 8])> {
+        let mut states = [0u64; 4];
+        let sql = "SELECT o.state AS s, COUNT(*) AS n FROM opinions o WHERE o.form_slug = ? GROUP BY o.state";
+        for r in self.db().query_all_raw(self.stmt(sql, vec![form.into()])).await? {
+            let state = state_of(&r.try_get::<String>("", "s")?)?;
+            let i = OpinionState::ALL.iter().position(|x| *x == state).unwrap_or(0);
+            states[i] = u64::try_from(r.try_get::<i64>("", "n")?).unwrap_or(0);
+        }
+        let mut areas = [0u64; 8];
+        let sql = "SELECT t.area_code AS a, COUNT(*) AS n FROM tag_assignments t JOIN opinions o ON o.id = t.opinion_id \
+                   WHERE o.form_slug = ? AND o.state <> 'invalid' GROUP BY t.area_code";
+        for r in self.db().query_all_raw(self.stmt(sql, vec![form.into()])).await? {
+            let a = AreaCode::try_from(i64::from(r.try_get::<i16>("", "a")?)).map_err(StoreError::Corrupt)?;
+            areas[a.index()] = u64::try_from(r.try_get::<i64>("", "n")?).unwrap_or(0);
+        }
+        Ok((states, areas))
     }
 
     /// Every stored definition of the given forms, newest first: (version id, definition).

@@ -1,10 +1,11 @@
 //! The analysis report's numbers, as a pure model: what an export counts and how. Opinions and responses
 //! are fed in batches ([`Tally`]); [`Tally::finish`] gives the [`Report`] the workbook's tables are drawn
-//! from. `protect` hides small units and categories; `raw` lays out one row per response; `method` is the
+//! from. `policy` decides what leaders may see (`audit` checks it); `raw` lays out one row per response; `method` is the
 //! "how every number was counted" text.
 
+pub mod audit;
 pub mod method;
-pub mod protect;
+pub mod policy;
 pub mod raw;
 
 use super::area::AreaCode;
@@ -92,6 +93,15 @@ pub fn local_time(ms: i64) -> String {
     } else {
         t.format("%Y-%m-%d %H:%M").to_string()
     }
+}
+
+/// A stored timestamp's day as the bureau reads it: `2026-11-26` (what leaders see).
+pub fn local_day(ms: i64) -> String {
+    let mut t = local_time(ms);
+    if let Some(i) = t.find(' ') {
+        t.truncate(i);
+    }
+    t
 }
 
 /// One opinion as the counts see it (unit and category are its response's).

@@ -2,7 +2,8 @@
 //! and states of its opinions, and analysts' notes. Contact details are never part of it. Columns come
 //! from every stored version of the chosen forms, so an answer to a question later removed still has one.
 
-use super::{AreaSet, local_time};
+use super::policy::{Disclosure, OTHER_CATEGORIES, OTHER_UNITS};
+use super::{AreaSet, local_day, local_time};
 use crate::domain::area::Areas;
 use crate::domain::form::answers::Answer;
 use crate::domain::form::{FormDef, QuestionKind};
@@ -108,6 +109,8 @@ pub struct RawLayout {
     /// Definitions by version id, for labels as the respondent saw them.
     versions: HashMap<i64, FormDef>,
     titles: BTreeMap<String, String>,
+    /// Leaders' view: labels as the policy allows, the day only, no receipt or notes.
+    disclosure: Option<Disclosure>,
 }
 
 impl RawLayout {
@@ -143,7 +146,23 @@ impl RawLayout {
         }
         headers.extend(["意见所属领域".to_owned(), "意见状态".into(), "分析备注".into()]);
         columns.extend([Column::Areas, Column::States, Column::Notes]);
-        RawLayout { questions, columns, headers, versions: versions.into_iter().collect(), titles }
+        RawLayout { questions, columns, headers, versions: versions.into_iter().collect(), titles, disclosure: None }
+    }
+
+    /// The leaders' view under `d`: no receipt (its holder could be asked to show it) and no analysts'
+    /// notes; unit and category as the policy allows; the day only.
+    pub fn protect(&mut self, d: Disclosure) {
+        (self.columns, self.headers) = std::mem::take(&mut self.columns)
+            .into_iter()
+            .zip(std::mem::take(&mut self.headers))
+            .filter(|(c, _)| !matches!(c, Column::Receipt | Column::Notes))
+            .unzip();
+        self.disclosure = Some(d);
+    }
+
+    /// Whether any response row may be written.
+    pub fn shows_rows(&self) -> bool {
+        self.disclosure.as_ref().is_none_or(Disclosure::shows_rows)
     }
 
     pub fn headers(&self) -> &[String] {
@@ -178,8 +197,17 @@ impl RawLayout {
             .map(|c| match c {
                 Column::Receipt => Cow::Borrowed(r.receipt.as_str()),
                 Column::Form => Cow::Borrowed(self.titles.get(&r.form_slug).unwrap_or(&r.form_slug).as_str()),
-                Column::Unit => Cow::Borrowed(names.unit(r.unit.as_deref())),
-                Column::Category => Cow::Borrowed(names.category(r.category.as_deref())),
+                Column::Unit => match &self.disclosure {
+                    Some(d) if !d.shows_unit(r.unit.as_deref()) => Cow::Borrowed(OTHER_UNITS),
+                    _ => Cow::Borrowed(names.unit(r.unit.as_deref())),
+                },
+                Column::Category => match &self.disclosure {
+                    Some(d) if !d.row_shows_category(r.unit.as_deref(), r.category.as_deref()) => {
+                        Cow::Borrowed(OTHER_CATEGORIES)
+                    }
+                    _ => Cow::Borrowed(names.category(r.category.as_deref())),
+                },
+                Column::SubmittedAt if self.disclosure.is_some() => Cow::Owned(local_day(r.submitted_at)),
                 Column::SubmittedAt => Cow::Owned(local_time(r.submitted_at)),
                 Column::Label(i) => match answer(*i) {
                     Some((Some(kind), a)) => Cow::Owned(a.display(kind)),

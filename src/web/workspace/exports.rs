@@ -35,6 +35,8 @@ pub struct JobRow {
     pub file_name: Option<String>,
     pub error: Option<String>,
     pub running: bool,
+    /// The office's full file: administrators only.
+    pub unprotected: bool,
 }
 
 impl From<&ExportJob> for JobRow {
@@ -57,8 +59,22 @@ impl From<&ExportJob> for JobRow {
             file_name: j.file_name.as_deref().map(display_name),
             error: j.error.clone(),
             running: matches!(j.status, JobStatus::Queued | JobStatus::Running),
+            unprotected: is_unprotected(j),
         }
     }
+}
+
+/// Whether a job is the office's unprotected file (an unreadable record counts as one: shown to admins only).
+fn is_unprotected(j: &ExportJob) -> bool {
+    serde_json::from_str::<ExportParams>(&j.params).map_or(true, |p| p.unprotected)
+}
+
+/// Only administrators see or download an unprotected file; to others it does not exist.
+fn check_visible(staff: &Staff, j: &ExportJob) -> Result<(), WebError> {
+    if is_unprotected(j) && staff.user.role != Role::Admin {
+        return Err(WebError::NotFound("导出不存在".into()));
+    }
+    Ok(())
 }
 
 /// The name people see: the stored name without its `job id-` prefix.
@@ -75,6 +91,8 @@ pub struct ExportsPage {
     pub jobs: Vec<JobRow>,
     pub error: Option<String>,
     pub k: u32,
+    /// Administrators may ask for the unprotected file.
+    pub can_unprotect: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -96,6 +114,9 @@ pub struct ExportForm {
     pub to: String,
     #[serde(default)]
     pub format: String,
+    /// The administrator's explicit choice of the full, unprotected file.
+    #[serde(default)]
+    pub unprotected: String,
 }
 
 fn parse_day(s: &str, field: &str) -> Result<Option<NaiveDate>, String> {
@@ -119,6 +140,7 @@ impl ExportForm {
             },
             format,
             small_cell_k: state.settings.small_cell_k,
+            unprotected: !self.unprotected.is_empty(),
             generated_at: crate::store::now_ms(),
         };
         params.check(&state.forms().catalog).map_err(|e| e.to_string())?;
@@ -133,9 +155,14 @@ async fn page_with(state: &AppState, staff: &Staff, error: Option<String>) -> Re
         csrf: staff.csrf.clone(),
         forms: forms.catalog.forms.values().map(|f| (f.slug.clone(), f.title.clone())).collect(),
         units: forms.catalog.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect(),
-        jobs: jobs.iter().map(JobRow::from).collect(),
+        jobs: jobs
+            .iter()
+            .filter(|j| check_visible(staff, j).is_ok())
+            .map(JobRow::from)
+            .collect(),
         error,
         k: state.settings.small_cell_k,
+        can_unprotect: staff.user.role == Role::Admin,
     })
 }
 
@@ -151,6 +178,9 @@ pub async fn start(
     CsrfForm(staff, f): CsrfForm<ExportForm>,
 ) -> Result<Response, WebError> {
     staff.require(DOWNLOADERS)?;
+    if !f.unprotected.is_empty() {
+        staff.require(&[Role::Admin])?;
+    }
     let params = match f.params(&state) {
         Ok(p) => p,
         Err(msg) => {
@@ -161,7 +191,8 @@ pub async fn start(
     let json = serde_json::to_string(&params).map_err(|e| WebError::Internal(e.to_string()))?;
     let job = state.store.create_export_job(params.format.extension(), &json, staff.user.id).await?;
     let actor = Actor { id: Some(staff.user.id), name: staff.user.username.clone() };
-    state.store.audit(&actor, "export_requested", &format!("export:{}", job.id), None, Some(json)).await?;
+    let action = if params.unprotected { "export_unprotected" } else { "export_requested" };
+    state.store.audit(&actor, action, &format!("export:{}", job.id), None, Some(json)).await?;
     tokio::spawn(run_job(state.clone(), job.id, params));
     Ok(Redirect::to(&format!("/w/exports/{}", job.id)).into_response())
 }
@@ -206,6 +237,7 @@ async fn run_job(state: AppState, id: i64, params: ExportParams) {
 pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<Response, WebError> {
     staff.require(DOWNLOADERS)?;
     let job = state.store.export_job(id).await?;
+    check_visible(&staff, &job)?;
     let row = JobRow::from(&job);
     let running = row.running;
     let mut r = JobPage { job: row }.into_response();
@@ -219,6 +251,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
 pub async fn download(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<Response, WebError> {
     staff.require(DOWNLOADERS)?;
     let job = state.store.export_job(id).await?;
+    check_visible(&staff, &job)?;
     let Some(name) = job.file_name.filter(|_| job.status == JobStatus::Done) else {
         return Err(WebError::Conflict("该导出尚未完成".into()));
     };

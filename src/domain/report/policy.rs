@@ -1,0 +1,266 @@
+//! The disclosure policy: the one rule every leader-facing output follows (workbook, CSV, dashboard,
+//! inbox). Leaders are the people the opinions criticise, so no view of theirs may single out a respondent.
+//!
+//! - **Frequency rule.** A unit or category with fewer than k respondents in the selection is not shown: its
+//!   numbers go into one pooled row ("其他单位（合并）" / "其他类别"), whose members are not named.
+//! - **Secondary suppression.** When the pooled groups together have fewer than k respondents, the smallest
+//!   shown groups join the pool until it has k, so the pool (at least two groups) cannot be subtracted from
+//!   the totals. When the whole selection has fewer than k respondents, nothing but "<k" is shown.
+//! - **Rows** (quotes, raw data): a row shows its unit only when the unit is shown, and its category only
+//!   when, within the row's unit group, that category has k respondents (same rule, per group). If the
+//!   unit × category pattern that rows and tables publish together would let a hidden pair be solved
+//!   ([`super::audit`]), rows show no category at all. Times are shown to the day.
+//! - **No differencing.** A leader's selection is always one whole form: no date, unit or category
+//!   filter. Two such selections never overlap, so no output can be subtracted from another.
+
+use super::audit::{Published, recoverable};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// k when nothing else is configured.
+pub const DEFAULT_K: u32 = 5;
+/// The row label of every unit not shown.
+pub const OTHER_UNITS: &str = "其他单位（合并）";
+/// The row label of every category not shown.
+pub const OTHER_CATEGORIES: &str = "其他类别";
+
+/// A unit or category code; `None` is "not given".
+pub type Code = Option<String>;
+
+/// Which groups are shown: groups under k are pooled, and the smallest shown groups join the pool until it
+/// has k respondents. Everything is pooled when the total is under k. Groups with no respondents are absent.
+pub fn shown_groups<K: Ord + Clone>(counts: &BTreeMap<K, u64>, k: u64) -> BTreeSet<K> {
+    let total: u64 = counts.values().sum();
+    if total < k {
+        return BTreeSet::new();
+    }
+    let mut shown: BTreeSet<K> = counts.iter().filter(|(_, n)| **n >= k).map(|(g, _)| g.clone()).collect();
+    let mut pool: u64 = counts.iter().filter(|(g, _)| !shown.contains(*g)).map(|(_, n)| n).sum();
+    while pool > 0 && pool < k {
+        let Some((g, n)) = counts.iter().filter(|(g, _)| shown.contains(*g)).min_by_key(|(_, n)| **n) else { break };
+        shown.remove(g);
+        pool += n;
+    }
+    shown
+}
+
+/// What a leader-facing output of one selection may show, decided from its respondents per
+/// (unit, category).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disclosure {
+    pub k: u64,
+    /// The selection has fewer than k respondents: no numbers but "<k", no rows.
+    pub too_small: bool,
+    units: BTreeSet<Code>,
+    categories: BTreeSet<Code>,
+    /// Per unit group (`Some(unit)` shown, `None` the pool), the categories its rows show.
+    row_categories: BTreeMap<Option<Code>, BTreeSet<Code>>,
+    pub units_count: BTreeMap<Code, u64>,
+    pub categories_count: BTreeMap<Code, u64>,
+}
+
+impl Disclosure {
+    /// Decides for respondents counted per (unit, category) with threshold `k` (0 or 1 hides nothing).
+    pub fn decide(pairs: &BTreeMap<(Code, Code), u64>, k: u64) -> Disclosure {
+        let mut units_count: BTreeMap<Code, u64> = BTreeMap::new();
+        let mut categories_count: BTreeMap<Code, u64> = BTreeMap::new();
+        for ((u, c), n) in pairs.iter().filter(|(_, n)| **n > 0) {
+            *units_count.entry(u.clone()).or_default() += n;
+            *categories_count.entry(c.clone()).or_default() += n;
+        }
+        let total: u64 = units_count.values().sum();
+        let units = shown_groups(&units_count, k);
+        let categories = shown_groups(&categories_count, k);
+        let mut d = Disclosure {
+            k,
+            too_small: total > 0 && total < k,
+            units,
+            categories,
+            row_categories: BTreeMap::new(),
+            units_count,
+            categories_count,
+        };
+        let mut by_group: BTreeMap<Option<Code>, BTreeMap<Code, u64>> = BTreeMap::new();
+        for ((u, c), n) in pairs.iter().filter(|(_, n)| **n > 0) {
+            *by_group.entry(d.unit_group(u.as_deref())).or_default().entry(c.clone()).or_default() += n;
+        }
+        d.row_categories = by_group
+            .iter()
+            .map(|(g, cats)| {
+                let shown = shown_groups(cats, k).into_iter().filter(|c| d.categories.contains(c)).collect();
+                (g.clone(), shown)
+            })
+            .collect();
+        if !recoverable(&d.row_pattern(&by_group)).is_empty() {
+            d.row_categories.values_mut().for_each(BTreeSet::clear);
+        }
+        d
+    }
+
+    /// `Some(unit)` when the unit is shown, `None` when it is in the pool.
+    fn unit_group(&self, unit: Option<&str>) -> Option<Code> {
+        let code = unit.map(str::to_owned);
+        self.units.contains(&code).then_some(code)
+    }
+
+    /// Whether a unit is shown with its own numbers (and on rows).
+    pub fn shows_unit(&self, unit: Option<&str>) -> bool {
+        !self.too_small && self.units.contains(&unit.map(str::to_owned))
+    }
+
+    /// Whether a category is shown with its own numbers in the category table.
+    pub fn shows_category(&self, category: Option<&str>) -> bool {
+        !self.too_small && self.categories.contains(&category.map(str::to_owned))
+    }
+
+    /// Whether rows may be shown at all.
+    pub fn shows_rows(&self) -> bool {
+        !self.too_small
+    }
+
+    /// Whether a row of this unit and category shows the category.
+    pub fn row_shows_category(&self, unit: Option<&str>, category: Option<&str>) -> bool {
+        !self.too_small
+            && self
+                .row_categories
+                .get(&self.unit_group(unit))
+                .is_some_and(|s| s.contains(&category.map(str::to_owned)))
+    }
+
+    /// The text for a hidden count: "<5" for k = 5.
+    pub fn small_label(&self) -> String {
+        format!("<{}", self.k)
+    }
+
+    /// What rows and the two tables publish together about respondents per (unit group, category):
+    /// shown pairs exactly (rows can be counted), unit group totals, shown category totals, the category pool.
+    fn row_pattern(&self, by_group: &BTreeMap<Option<Code>, BTreeMap<Code, u64>>) -> Published {
+        let groups: Vec<&Option<Code>> = by_group.keys().collect();
+        let cats: Vec<&Code> = self.categories_count.keys().collect();
+        let cell = |g: usize, c: usize| g * cats.len() + c;
+        let mut p = Published::new(groups.len() * cats.len());
+        for (gi, g) in groups.iter().enumerate() {
+            let shown = self.row_categories.get(*g);
+            for (ci, c) in cats.iter().enumerate() {
+                if shown.is_some_and(|s| s.contains(*c)) {
+                    p.show(cell(gi, ci));
+                }
+            }
+            p.sum((0..cats.len()).map(|ci| cell(gi, ci)));
+        }
+        let mut pooled = Vec::new();
+        for (ci, c) in cats.iter().enumerate() {
+            let col = (0..groups.len()).map(|gi| cell(gi, ci));
+            if self.categories.contains(*c) { p.sum(col) } else { pooled.extend(col) }
+        }
+        p.sum(pooled);
+        p
+    }
+}
+
+/// One row of a protected cross-table as a leader sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TableRow<T> {
+    Shown(String, T),
+    /// Every group not shown, together.
+    Pooled(T),
+}
+
+/// Lays out a table of groups `(code, label, numbers)`: shown groups in order, then the pooled row (when
+/// anything is pooled). `add` sums two rows.
+pub fn protect_rows<T: Default + Clone>(
+    rows: Vec<(Code, String, T)>,
+    shows: impl Fn(Option<&str>) -> bool,
+    add: impl Fn(&mut T, &T),
+) -> Vec<TableRow<T>> {
+    let mut out = Vec::new();
+    let mut pool: Option<T> = None;
+    for (code, label, n) in rows {
+        if shows(code.as_deref()) {
+            out.push(TableRow::Shown(label, n));
+        } else {
+            add(pool.get_or_insert_with(T::default), &n);
+        }
+    }
+    out.extend(pool.map(TableRow::Pooled));
+    out
+}
+
+/// The privacy notice on every citizen form, generated from the policy so it says exactly what holds.
+pub fn privacy_notice(k: u32) -> Vec<String> {
+    vec![
+        format!(
+            "领导看到的统计表、意见摘录和下载文件都经过小单元保护：本次填写人少于 {k} 人的单位或身份类别不单独列出，只并入“其他单位（合并）”“其他类别”；不足 {k} 人的表单不向领导显示任何数字和意见。"
+        ),
+        "领导只能按整份表单查看，不能按日期、单位或身份筛选，也就无法用两份结果相减推算出个人；领导看到的提交时间只到日期，看不到回执号。".into(),
+        "请注意：意见文字本身（例如提到只有您知道的具体事情、人名或时间）仍可能让人认出您。若希望匿名，请避免写入这类细节。".into(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str, u64)]) -> BTreeMap<(Code, Code), u64> {
+        list.iter().map(|(u, c, n)| ((Some((*u).to_owned()), Some((*c).to_owned())), *n)).collect()
+    }
+
+    #[test]
+    fn units_under_k_are_pooled_and_a_pool_under_k_takes_in_the_smallest_shown_unit() {
+        let d = Disclosure::decide(&pairs(&[("甲", "qz", 20), ("乙", "qz", 2), ("丙", "qz", 6)]), 5);
+        assert!(d.shows_unit(Some("甲")));
+        assert!(!d.shows_unit(Some("乙")), "2 respondents");
+        assert!(!d.shows_unit(Some("丙")), "6, but joins the pool so 乙 cannot be subtracted out");
+        let d = Disclosure::decide(&pairs(&[("甲", "qz", 20), ("乙", "qz", 2), ("丙", "qz", 4)]), 5);
+        assert!(d.shows_unit(Some("甲")) && !d.shows_unit(Some("乙")) && !d.shows_unit(Some("丙")));
+    }
+
+    #[test]
+    fn a_selection_under_k_shows_nothing() {
+        let d = Disclosure::decide(&pairs(&[("甲", "qz", 2), ("乙", "qz", 1)]), 5);
+        assert!(d.too_small && !d.shows_rows() && !d.shows_unit(Some("甲")));
+        assert_eq!(d.small_label(), "<5");
+    }
+
+    #[test]
+    fn a_row_shows_its_category_only_when_the_pair_has_k_and_nothing_can_be_solved() {
+        // 甲 has 6 群众 and 1 律师: 其他类别 inside 甲 would be one person, so 群众 joins it; and as the
+        // category totals are published, 甲's split could still be solved: rows show no category.
+        let d = Disclosure::decide(&pairs(&[("甲", "qz", 6), ("甲", "ls", 1), ("乙", "qz", 9), ("乙", "ls", 5)]), 5);
+        assert!(d.shows_unit(Some("甲")));
+        assert!(!d.row_shows_category(Some("甲"), Some("ls")));
+        assert!(!d.row_shows_category(Some("甲"), Some("qz")), "else 甲's lawyer is 甲's total minus 6");
+        assert!(recoverable(&d.row_pattern(&{
+            let mut m: BTreeMap<Option<Code>, BTreeMap<Code, u64>> = BTreeMap::new();
+            for ((u, c), n) in pairs(&[("甲", "qz", 6), ("甲", "ls", 1), ("乙", "qz", 9), ("乙", "ls", 5)]) {
+                *m.entry(d.unit_group(u.as_deref())).or_default().entry(c).or_default() += n;
+            }
+            m
+        }))
+        .is_empty());
+    }
+
+    #[test]
+    fn rows_lose_the_category_when_the_pattern_would_let_a_pair_be_solved() {
+        // 律师 (ls) is hidden only inside 甲; its total (5) is shown in the category table, so
+        // 甲's lawyers = 5 − lawyers shown elsewhere: rows must not show categories.
+        let d = Disclosure::decide(
+            &pairs(&[("甲", "qz", 6), ("甲", "ls", 2), ("甲", "qy", 5), ("乙", "ls", 5), ("乙", "qz", 5)]),
+            5,
+        );
+        assert!(!d.row_shows_category(Some("乙"), Some("ls")));
+        assert!(!d.row_shows_category(Some("甲"), Some("qz")));
+    }
+
+    #[test]
+    fn protected_rows_name_only_shown_groups_and_pool_the_rest() {
+        let rows = vec![(Some("a".into()), "甲".into(), 7u64), (Some("b".into()), "乙".into(), 2), (None, "无".into(), 3)];
+        let t = protect_rows(rows, |c| c == Some("a"), |a, b| *a += b);
+        assert_eq!(t, vec![TableRow::Shown("甲".into(), 7), TableRow::Pooled(5)]);
+    }
+
+    #[test]
+    fn the_notice_names_k_and_the_residual_risk() {
+        let n = privacy_notice(7).join("");
+        assert!(n.contains("少于 7 人") && n.contains("意见文字本身"));
+    }
+}
