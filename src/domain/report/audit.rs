@@ -11,8 +11,8 @@ pub struct Published {
     cells: usize,
     /// Cells whose value is shown.
     shown: Vec<bool>,
-    /// Published sums: the cells each one adds up (its value does not matter for the audit).
-    sums: Vec<Vec<usize>>,
+    /// Published linear figures: (cell, coefficient) terms; their values do not matter for the audit.
+    sums: Vec<Vec<(usize, i128)>>,
 }
 
 impl Published {
@@ -26,7 +26,11 @@ impl Published {
     }
     /// The sum of `cells` is published (a margin, a total, a pooled row).
     pub fn sum(&mut self, cells: impl IntoIterator<Item = usize>) {
-        self.sums.push(cells.into_iter().collect());
+        self.sums.push(cells.into_iter().map(|c| (c, 1)).collect());
+    }
+    /// A known linear relation, e.g. a row's 标签合计 minus its eight areas is 0.
+    pub fn relation(&mut self, terms: impl IntoIterator<Item = (usize, i128)>) {
+        self.sums.push(terms.into_iter().collect());
     }
     /// Adds everything `other` publishes about the same cells (two outputs seen together).
     pub fn merge(&mut self, other: &Published) {
@@ -48,23 +52,7 @@ impl Published {
 
 /// The hidden cells that the published figures determine exactly, in order. Empty means the output is safe.
 pub fn recoverable(p: &Published) -> Vec<usize> {
-    let hidden: Vec<usize> = (0..p.cells).filter(|c| !p.shown[*c]).collect();
-    let column: BTreeMap<usize, usize> = hidden.iter().enumerate().map(|(i, c)| (*c, i)).collect();
-    // Each published sum, restricted to the hidden cells (shown cells are known numbers).
-    let mut rows: Vec<Vec<i128>> = p
-        .sums
-        .iter()
-        .map(|s| {
-            let mut row = vec![0i128; hidden.len()];
-            for c in s {
-                if let Some(i) = column.get(c) {
-                    row[*i] += 1;
-                }
-            }
-            row
-        })
-        .filter(|r| r.iter().any(|x| *x != 0))
-        .collect();
+    let (hidden, mut rows) = hidden_system(p);
     let pivots = reduce(&mut rows, hidden.len());
     // In reduced row echelon form, e_h is in the row space iff some row is a multiple of e_h.
     pivots
@@ -72,6 +60,45 @@ pub fn recoverable(p: &Published) -> Vec<usize> {
         .filter(|(row, col)| rows[*row].iter().enumerate().all(|(j, x)| j == *col || *x == 0))
         .map(|(_, col)| hidden[col])
         .collect()
+}
+
+/// Whether the published figures determine the sum of `cells` (hidden or not) exactly: the sum's vector,
+/// restricted to the hidden cells, lies in the row space.
+pub fn determines_sum(p: &Published, cells: &[usize]) -> bool {
+    let (hidden, mut rows) = hidden_system(p);
+    let mut target = vec![0i128; hidden.len()];
+    for c in cells {
+        if let Ok(i) = hidden.binary_search(c) {
+            target[i] += 1;
+        }
+    }
+    if target.iter().all(|x| *x == 0) {
+        return true;
+    }
+    let before = reduce(&mut rows.clone(), hidden.len()).len();
+    rows.push(target);
+    reduce(&mut rows, hidden.len()).len() == before
+}
+
+/// The hidden cells in order and each published figure restricted to them (shown cells are known numbers).
+fn hidden_system(p: &Published) -> (Vec<usize>, Vec<Vec<i128>>) {
+    let hidden: Vec<usize> = (0..p.cells).filter(|c| !p.shown[*c]).collect();
+    let column: BTreeMap<usize, usize> = hidden.iter().enumerate().map(|(i, c)| (*c, i)).collect();
+    let rows = p
+        .sums
+        .iter()
+        .map(|s| {
+            let mut row = vec![0i128; hidden.len()];
+            for (c, k) in s {
+                if let Some(i) = column.get(c) {
+                    row[*i] += k;
+                }
+            }
+            row
+        })
+        .filter(|r| r.iter().any(|x| *x != 0))
+        .collect();
+    (hidden, rows)
 }
 
 /// Brings `rows` to reduced row echelon form over the integers (each row divided by its gcd); gives

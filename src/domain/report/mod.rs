@@ -4,6 +4,8 @@
 //! "how every number was counted" text.
 
 pub mod audit;
+#[cfg(test)]
+mod audit_props;
 pub mod method;
 pub mod policy;
 pub mod raw;
