@@ -72,7 +72,7 @@ pub struct FormPage {
 }
 
 /// What the page says is stored, true for this form's settings.
-pub fn privacy_lines(form: &FormDef, via_link: bool) -> Vec<String> {
+pub fn privacy_lines(form: &FormDef, via_link: bool, k: u32) -> Vec<String> {
     let mut lines = Vec::new();
     if form.anonymous {
         lines.push(
@@ -94,7 +94,7 @@ pub fn privacy_lines(form: &FormDef, via_link: bool) -> Vec<String> {
             "联系方式为选填，与意见内容分开保存，只有活动领导小组办公室可见，不出现在分析和默认导出中。".to_owned(),
         );
     }
-    lines.push("小于 5 人的单位或类别在统计表中只显示“<5”，避免推断出个人。".to_owned());
+    lines.extend(crate::domain::report::policy::privacy_notice(k));
     lines
 }
 
@@ -192,7 +192,7 @@ fn view(
         title: form.title.clone(),
         intro: form.intro.split("\n\n").map(|p| p.replace('\n', "")).filter(|p| !p.trim().is_empty()).collect(),
         anonymous: form.anonymous,
-        privacy: privacy_lines(form, link.is_some()),
+        privacy: privacy_lines(form, link.is_some(), state.settings.small_cell_k),
         unit_name: link.map(|l| forms.catalog.unit_name(&l.unit_code).to_owned()),
         notice: None,
         errors_summary: if errors.is_empty() {

@@ -1,8 +1,12 @@
 //! `GET /w/dashboard` (leaders, admins and analysts): counts per area as a bar chart drawn on the server
 //! as SVG (no script), counts per unit and per respondent category, tagging progress, and the place where
-//! downloads live (the exports page, `/w/exports`).
+//! downloads live (the exports page, `/w/exports`). The office sees every opinion; a leader sees one whole
+//! form (`?form=`) under the disclosure policy: respondents per shown unit and category, the rest pooled.
 
+use super::leader_view::LeaderScope;
 use crate::domain::area::AreaCode;
+use crate::domain::report::policy::{OTHER_CATEGORIES, OTHER_UNITS, TableRow, protect_rows};
+use crate::domain::tagging::OpinionState;
 use crate::domain::user::Role;
 use crate::store::inbox::Progress;
 use crate::web::auth::Staff;
@@ -10,7 +14,8 @@ use crate::web::error::WebError;
 use crate::web::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
+use axum::extract::{Query, State};
+use serde::Deserialize;
 
 /// One bar of the chart, laid out in SVG units.
 pub struct Bar {
@@ -44,17 +49,36 @@ pub fn bars(items: &[(String, u64)]) -> Vec<Bar> {
 #[template(path = "dashboard.html")]
 pub struct DashboardPage {
     pub name: String,
-    pub progress: Progress,
+    /// `None` when the leader's form is too small to show anything.
+    pub progress: Option<Progress>,
     pub bars: Vec<Bar>,
     pub chart_h: u32,
+    /// What the unit and category tables count: opinions (office) or respondents (leaders).
+    pub counting: &'static str,
     pub by_unit: Vec<(String, u64)>,
     pub by_category: Vec<(String, u64)>,
     pub can_download: bool,
+    /// A leader's form switcher and protection note.
+    pub leader_forms: Vec<(String, String, bool)>,
+    pub protection: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DashboardQuery {
+    #[serde(default)]
+    pub form: String,
 }
 
 /// `GET /w/dashboard`.
-pub async fn page(State(state): State<AppState>, staff: Staff) -> Result<DashboardPage, WebError> {
+pub async fn page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<DashboardQuery>,
+) -> Result<DashboardPage, WebError> {
     staff.require(&[Role::Leader, Role::Admin, Role::Analyst])?;
+    if staff.user.role == Role::Leader {
+        return leader_page(&state, &staff, &q.form).await;
+    }
     let store = &state.store;
     let forms = state.forms();
     let counts = store.area_counts().await?;
@@ -71,13 +95,69 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> Result<Dashboa
         .collect();
     Ok(DashboardPage {
         name: staff.user.display_name.clone(),
-        progress: store.progress().await?,
+        progress: Some(store.progress().await?),
         chart_h: bars.len() as u32 * ROW_H,
         bars,
+        counting: "意见数",
         by_unit,
         by_category,
         can_download: staff.user.role.can_download(),
+        leader_forms: Vec::new(),
+        protection: None,
     })
+}
+
+/// A leader's dashboard: one form, every number under the disclosure policy.
+async fn leader_page(state: &AppState, staff: &Staff, form: &str) -> Result<DashboardPage, WebError> {
+    let scope = LeaderScope::load(state, form).await?;
+    let d = &scope.disclosure;
+    let forms = state.forms();
+    let mut page = DashboardPage {
+        name: staff.user.display_name.clone(),
+        progress: None,
+        bars: Vec::new(),
+        chart_h: 0,
+        counting: "答卷（份）",
+        by_unit: Vec::new(),
+        by_category: Vec::new(),
+        can_download: staff.user.role.can_download(),
+        protection: Some(scope.note()),
+        leader_forms: scope.forms.clone(),
+    };
+    if d.too_small {
+        return Ok(page);
+    }
+    let (states, areas) = state.store.form_counts(&scope.form).await?;
+    let at = |s: OpinionState| states[OpinionState::ALL.iter().position(|x| *x == s).unwrap_or(0)];
+    page.progress = Some(Progress {
+        total: states.iter().sum(),
+        pending: at(OpinionState::Pending),
+        tagged: at(OpinionState::Tagged),
+        verify: at(OpinionState::Verify),
+        invalid: at(OpinionState::Invalid),
+        waiting: 0,
+    });
+    let items: Vec<(String, u64)> =
+        AreaCode::all().map(|a| (format!("{} {}", a, forms.catalog.areas.name(a)), areas[a.index()])).collect();
+    page.bars = bars(&items);
+    page.chart_h = page.bars.len() as u32 * ROW_H;
+    let flat = |rows: Vec<TableRow<u64>>, other: &str| -> Vec<(String, u64)> {
+        rows.into_iter()
+            .map(|r| match r {
+                TableRow::Shown(label, n) => (label, n),
+                TableRow::Pooled(n) => (other.to_owned(), n),
+            })
+            .collect()
+    };
+    let units = d.units_count.iter().map(|(c, n)| (c.clone(), forms.unit_name(c.as_deref()), *n)).collect();
+    page.by_unit = flat(protect_rows(units, |c| d.shows_unit(c), |a, b| *a += b), OTHER_UNITS);
+    let cats = d
+        .categories_count
+        .iter()
+        .map(|(c, n)| (c.clone(), forms.category_label(&scope.form, c.as_deref()), *n))
+        .collect();
+    page.by_category = flat(protect_rows(cats, |c| d.shows_category(c), |a, b| *a += b), OTHER_CATEGORIES);
+    Ok(page)
 }
 
 #[cfg(test)]

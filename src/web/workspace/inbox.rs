@@ -3,6 +3,9 @@
 //! or on all matching opinions, after a confirmation page that shows how many it will touch.
 
 use super::card::{self, date};
+use super::leader_view::LeaderScope;
+use crate::domain::report::local_day;
+use crate::domain::report::policy::{OTHER_CATEGORIES, OTHER_UNITS};
 use super::login::actor;
 use crate::domain::area::AreaCode;
 use crate::domain::form::check::bureau_offset;
@@ -128,7 +131,10 @@ pub struct InboxPage {
     pub can_tag: bool,
     pub q: InboxQuery,
     pub filter_string: String,
-    pub progress: Progress,
+    /// The office's tagging counts; leaders do not get them (they span every form).
+    pub progress: Option<Progress>,
+    /// A leader's protection note: the view is one form under the disclosure policy.
+    pub protection: Option<String>,
     pub matching: Option<Matching>,
     pub lines: Vec<Line>,
     pub next_before: Option<i64>,
@@ -148,25 +154,59 @@ pub async fn page(
     Query(q): Query<InboxQuery>,
 ) -> Result<InboxPage, WebError> {
     staff.require(&[Role::Admin, Role::Analyst, Role::Leader])?;
-    let filter = InboxFilter::try_from(&q)?;
+    let mut filter = InboxFilter::try_from(&q)?;
+    let leader = if staff.user.role == Role::Leader {
+        for (field, value) in [("unit", &q.unit), ("category", &q.category), ("from", &q.from), ("to", &q.to)] {
+            if !value.trim().is_empty() {
+                return Err(WebError::BadRequest(format!(
+                    "{field}：领导视图不能按单位、身份或日期筛选（小单元保护：两次筛选的结果相减就可能认出个人）"
+                )));
+            }
+        }
+        let scope = LeaderScope::load(&state, &q.form).await?;
+        filter.form = Some(scope.form.clone());
+        Some(scope)
+    } else {
+        None
+    };
     let store = &state.store;
-    let rows = store.inbox_page(&filter, q.before, PAGE + 1).await?;
-    let progress = store.progress().await?;
-    let matching =
-        if filter.is_active() { Some(store.inbox_count(&filter, state.settings.inbox_count_cap).await?) } else { None };
+    let hidden = leader.as_ref().is_some_and(|l| l.disclosure.too_small);
+    let rows = if hidden { Vec::new() } else { store.inbox_page(&filter, q.before, PAGE + 1).await? };
+    let progress = if leader.is_none() { Some(store.progress().await?) } else { None };
+    let matching = if filter.is_active() && !hidden {
+        Some(store.inbox_count(&filter, state.settings.inbox_count_cap).await?)
+    } else {
+        None
+    };
     let forms = state.forms();
     let areas = &forms.catalog.areas;
     let more = rows.len() as u64 > PAGE;
     let lines: Vec<Line> = rows
         .into_iter()
         .take(PAGE as usize)
-        .map(|r| Line {
+        .map(|r| {
+            let (unit, category) = (r.unit_code.as_deref(), r.category_code.as_deref());
+            let (unit, category, date) = match leader.as_ref().map(|l| &l.disclosure) {
+                None => (forms.unit_name(unit), forms.category_label(&r.form_slug, category), date(r.submitted_at)),
+                Some(d) => (
+                    if d.shows_unit(unit) { forms.unit_name(unit) } else { OTHER_UNITS.to_owned() },
+                    if d.row_shows_category(unit, category) {
+                        forms.category_label(&r.form_slug, category)
+                    } else {
+                        OTHER_CATEGORIES.to_owned()
+                    },
+                    local_day(r.submitted_at),
+                ),
+            };
+            (r, unit, category, date)
+        })
+        .map(|(r, unit, category, date)| Line {
             id: r.id,
-            date: date(r.submitted_at),
+            date,
             form: forms.form_title(&r.form_slug),
             question: forms.question_title(&r.form_slug, &r.question_id),
-            unit: forms.unit_name(r.unit_code.as_deref()),
-            category: forms.category_label(&r.form_slug, r.category_code.as_deref()),
+            unit,
+            category,
             text: r.text,
             state: r.state.as_str(),
             state_label: r.state.label(),
@@ -188,6 +228,7 @@ pub async fn page(
         paged: q.before.is_some(),
         filter_string,
         progress,
+        protection: leader.as_ref().map(LeaderScope::note),
         matching,
         lines,
         forms: forms.catalog.forms.values().map(|f| (f.slug.clone(), f.title.clone())).collect(),

@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod exports;
 pub mod home;
 pub mod inbox;
+pub mod leader_view;
 pub mod links;
 pub mod login;
 pub mod tag;

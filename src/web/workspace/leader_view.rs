@@ -1,0 +1,47 @@
+//! What a leader's dashboard and inbox are computed over: one whole form (never a date, unit or category
+//! filter, so no two views can be subtracted), with the disclosure policy decided from its respondents.
+
+use crate::domain::report::Scope;
+use crate::domain::report::policy::Disclosure;
+use crate::web::error::WebError;
+use crate::web::state::AppState;
+
+/// A leader's selection: one form and what may be shown of it.
+pub struct LeaderScope {
+    pub form: String,
+    pub disclosure: Disclosure,
+    /// Every form as (slug, title, selected), for the form switcher.
+    pub forms: Vec<(String, String, bool)>,
+}
+
+impl LeaderScope {
+    /// The form named in `form` (the first form when empty) and its disclosure.
+    ///
+    /// # Errors
+    /// `BadRequest` naming the field for an unknown form; store errors as they come.
+    pub async fn load(state: &AppState, form: &str) -> Result<LeaderScope, WebError> {
+        let forms = state.forms();
+        let form = match form.trim() {
+            "" => forms.catalog.forms.keys().next().cloned().unwrap_or_default(),
+            f if forms.catalog.forms.contains_key(f) => f.to_owned(),
+            f => return Err(WebError::BadRequest(format!("form：表单 {f} 不存在"))),
+        };
+        let scope = Scope { forms: vec![form.clone()], ..Default::default() };
+        let pairs = state.store.respondent_pairs(&scope).await?;
+        let disclosure = Disclosure::decide(&pairs, u64::from(state.settings.small_cell_k));
+        let list = forms.catalog.forms.values().map(|f| (f.slug.clone(), f.title.clone(), f.slug == form)).collect();
+        Ok(LeaderScope { form, disclosure, forms: list })
+    }
+
+    /// The sentence every leader view carries.
+    pub fn note(&self) -> String {
+        let k = self.disclosure.k;
+        if self.disclosure.too_small {
+            format!("本表单答卷不足 {k} 份：为保护填写人，不显示任何数字和意见（显示为“<{k}”）。")
+        } else {
+            format!(
+                "已做小单元保护：答卷少于 {k} 份的单位、类别并入“其他单位（合并）”“其他类别”；时间只显示到日期。领导视图按整份表单显示，不能按日期、单位或类别筛选。"
+            )
+        }
+    }
+}
