@@ -222,6 +222,16 @@ impl Store {
         Ok(out)
     }
 
+    /// The form with the most responses (a leader's view opens on it), if any has one.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn busiest_form(&self) -> Result<Option<String>> {
+        let sql = "SELECT r.form_slug AS f FROM responses r GROUP BY r.form_slug ORDER BY COUNT(*) DESC, r.form_slug LIMIT 1";
+        let row = self.db().query_one_raw(self.stmt(sql, Vec::new())).await?;
+        Ok(row.map(|r| r.try_get("", "f")).transpose()?)
+    }
+
     /// One form's opinions per state (in [`OpinionState::ALL`] order) and counted opinions per area: the
     /// leader's dashboard, over the same selection as a leader's export.
     ///

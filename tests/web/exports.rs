@@ -59,6 +59,7 @@ impl TestApp {
             scope: Scope { forms: vec!["zhengqiu".into()], ..Default::default() },
             format: Format::Xlsx,
             small_cell_k: 5,
+            unprotected: true,
             generated_at: 1_795_000_000_000,
         };
         let path = self.dir.path().join(format!("limit-{max_rows}.xlsx"));

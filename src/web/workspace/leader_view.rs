@@ -15,14 +15,15 @@ pub struct LeaderScope {
 }
 
 impl LeaderScope {
-    /// The form named in `form` (the first form when empty) and its disclosure.
+    /// The form named in `form` (when empty, the form with the most responses) and its disclosure.
     ///
     /// # Errors
     /// `BadRequest` naming the field for an unknown form; store errors as they come.
     pub async fn load(state: &AppState, form: &str) -> Result<LeaderScope, WebError> {
         let forms = state.forms();
+        let busiest = state.store.busiest_form().await?.filter(|f| forms.catalog.forms.contains_key(f));
         let form = match form.trim() {
-            "" => forms.catalog.forms.keys().next().cloned().unwrap_or_default(),
+            "" => busiest.or_else(|| forms.catalog.forms.keys().next().cloned()).unwrap_or_default(),
             f if forms.catalog.forms.contains_key(f) => f.to_owned(),
             f => return Err(WebError::BadRequest(format!("form：表单 {f} 不存在"))),
         };

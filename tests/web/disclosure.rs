@@ -1,0 +1,320 @@
+//! Issue 17: no leader surface singles out a respondent. Units of 1, 2 and 4 respondents among larger ones;
+//! then every sheet of a leader's workbook (read back with calamine), the CSV, the dashboard, the inbox, a
+//! unit-filtered and two date-filtered requests, and the `wenji export` default are searched for those units'
+//! names, their exact counts, receipts and minute-level times; the cross-tables as read back go through the
+//! audit. The administrator's unprotected export works, warns and is audited; a leader cannot have one.
+
+use crate::helpers::{TestApp, texts};
+use calamine::{Data, Reader, Xlsx};
+use std::io::Cursor;
+use wenji::domain::area::AreaCode;
+use wenji::domain::report::audit::{Grid, Published, recoverable};
+use wenji::domain::report::policy::{OTHER_CATEGORIES, OTHER_UNITS};
+use wenji::domain::tagging::TagSource;
+use wenji::domain::user::Role;
+use wenji::store::audit::Actor;
+
+/// (unit code, unit name, respondents, category). The three small units have 1, 2 and 4 respondents.
+const PLAN: &[(&str, &str, usize, &str)] = &[
+    ("jg-bgs", "局办公室", 7, "qz"),
+    ("jg-zgk", "政工科", 6, "qz"),
+    ("sfs-qingxi", "清溪镇司法所", 1, "sfs"),
+    ("sfs-songling", "松岭乡司法所", 2, "sfs"),
+    ("sfs-hedong", "河东街道司法所", 4, "qy"),
+];
+const SMALL: &[&str] = &["清溪镇司法所", "松岭乡司法所", "河东街道司法所"];
+
+struct Seeded {
+    receipts: Vec<String>,
+}
+
+impl TestApp {
+    /// Submits one opinion through `unit`'s link as `category`; tags it; gives the receipt.
+    async fn submit_as(&self, unit: &str, category: &str, text: &str, area: i64) -> String {
+        let link = self.store().create_link("zhengqiu", unit, None, "test", None).await.unwrap();
+        let t = self.state.secret.link_token(link.id, "zhengqiu", unit, None);
+        let pairs =
+            [("_t", t.as_str()), ("_category", category), ("q_team", text), ("q_has_member", "no"), ("q_satisfaction", "2")];
+        let r = self.post_form("zhengqiu", &pairs).await;
+        assert_eq!(r.status(), 303, "the submission is stored");
+        let loc = r.headers()["location"].to_str().unwrap().to_owned();
+        let receipt = loc.split("/r/").nth(1).unwrap().split('?').next().unwrap().to_owned();
+        let resp = self.store().response_by_receipt(&receipt).await.unwrap();
+        let id = self.store().opinion_ids_of_response(resp.id).await.unwrap()[0];
+        let areas = [AreaCode::try_from(area).unwrap()];
+        self.store().set_tags(id, &areas, |_| TagSource::Typed, &Actor::system("test")).await.unwrap();
+        receipt
+    }
+
+    async fn seed_small_units(&self) -> Seeded {
+        let mut receipts = Vec::new();
+        for (code, _, n, category) in PLAN {
+            for i in 0..*n {
+                let text = format!("{code} 的第 {i} 条意见");
+                receipts.push(self.submit_as(code, category, &text, 1 + (i as i64 % 3)).await);
+            }
+        }
+        Seeded { receipts }
+    }
+
+    /// Starts an export through the web with `pairs`; the downloaded bytes, or the refusal's status and text.
+    async fn export_as(&self, client: &reqwest::Client, csrf: &str, pairs: &[(&str, &str)]) -> Result<Vec<u8>, (u16, String)> {
+        let mut body = vec![("_csrf", csrf)];
+        body.extend_from_slice(pairs);
+        let r = client.post(self.url("/w/exports")).form(&body).send().await.unwrap();
+        if r.status() != 303 {
+            return Err((r.status().as_u16(), r.text().await.unwrap()));
+        }
+        let job = r.headers()["location"].to_str().unwrap().to_owned();
+        for _ in 0..400 {
+            let page = client.get(self.url(&job)).send().await.unwrap().text().await.unwrap();
+            if !texts(&page, "#download").is_empty() {
+                let d = client.get(self.url(&format!("{job}/download"))).send().await.unwrap();
+                assert_eq!(d.status(), 200);
+                return Ok(d.bytes().await.unwrap().to_vec());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the export did not finish");
+    }
+}
+
+/// Every sheet as (name, rows of cell texts).
+fn sheets(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
+    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
+    wb.sheet_names()
+        .into_iter()
+        .map(|n| {
+            let r = wb.worksheet_range(&n).unwrap();
+            let rows = r.rows().map(|row| row.iter().map(|c| if c == &Data::Empty { String::new() } else { c.to_string() }).collect()).collect();
+            (n, rows)
+        })
+        .collect()
+}
+
+fn has_minute(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.windows(16).any(|w| {
+        let d = |i: usize| w[i].is_ascii_digit();
+        d(0) && d(3) && w[4] == b'-' && w[7] == b'-' && w[10] == b' ' && d(11) && d(12) && w[13] == b':' && d(14) && d(15)
+    })
+}
+
+/// No cell names a small unit, holds a receipt or a time to the minute (outside 汇总's generation time).
+fn assert_nothing_singles_out(what: &str, cells: impl Iterator<Item = String>, seeded: &Seeded) {
+    for c in cells {
+        for name in SMALL {
+            assert!(!c.contains(name), "{what} names the small unit {name}: {c:?}");
+        }
+        for r in &seeded.receipts {
+            assert!(!c.contains(r.as_str()), "{what} shows the receipt {r}");
+        }
+        assert!(!has_minute(&c), "{what} shows a time to the minute: {c:?}");
+    }
+}
+
+/// The audit of a unit × area table as read back: its shown rows, the pooled row, 合计, and each row's
+/// 标签合计 = its eight areas, over every unit that really has respondents.
+fn audit_unit_table(rows: &[Vec<String>]) {
+    let body: Vec<&Vec<String>> = rows.iter().skip(2).collect();
+    let labels: Vec<&str> = body.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(labels.last(), Some(&"合计"));
+    let g = Grid { rows: PLAN.len(), cols: 11 };
+    let mut p = Published::new(g.rows * g.cols);
+    let shown: Vec<bool> = PLAN.iter().map(|(_, name, _, _)| labels.contains(name)).collect();
+    for (r, s) in shown.iter().enumerate() {
+        if *s {
+            g.row(r).for_each(|c| p.show(c));
+        }
+        p.relation([(g.cell(r, 9), 1)].into_iter().chain((1..9).map(|a| (g.cell(r, a), -1))));
+    }
+    for c in 0..11 {
+        p.sum(g.col(c));
+        if labels.contains(&OTHER_UNITS) {
+            p.sum((0..g.rows).filter(|r| !shown[*r]).map(|r| g.cell(r, c)));
+        }
+    }
+    assert!(recoverable(&p).is_empty(), "the audit finds a hidden cell in {labels:?}");
+    assert_eq!(shown, [true, true, false, false, false], "only units with 5 or more are shown: {labels:?}");
+    let pooled = body.iter().find(|r| r[0] == OTHER_UNITS).expect("a pooled row");
+    assert_eq!(pooled[1], "7", "1 + 2 + 4 respondents pooled");
+}
+
+#[tokio::test]
+async fn no_sheet_of_a_leaders_workbook_and_no_csv_row_singles_out_a_unit_of_one_two_or_four() {
+    let app = TestApp::spawn().await;
+    let seeded = app.seed_small_units().await;
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let bytes = app.export_as(&leader, &csrf, &[("form", "zhengqiu"), ("format", "xlsx")]).await.unwrap();
+    let all = sheets(&bytes);
+    let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
+    for want in ["汇总", "单位×领域", "类别×领域", "共现", "测评", "未归类", "原始数据", "说明"] {
+        assert!(names.contains(&want), "{want} in {names:?}");
+    }
+    for (name, rows) in &all {
+        let cells = rows.iter().enumerate().flat_map(|(i, r)| {
+            r.iter().filter(move |_| !(name == "汇总" && i == 1)).cloned().collect::<Vec<_>>()
+        });
+        assert_nothing_singles_out(name, cells, &seeded);
+    }
+    let (_, units) = all.iter().find(|(n, _)| n == "单位×领域").unwrap();
+    audit_unit_table(units);
+    // Small units' opinions are there, but only under the pooled label, and to the day.
+    let mut quoted = 0;
+    for (name, rows) in all.iter().filter(|(n, _)| n.starts_with(|c: char| c.is_ascii_digit())) {
+        for r in rows.iter().skip(1).filter(|r| r[0].starts_with("sfs-")) {
+            assert_eq!(r[2], OTHER_UNITS, "{name}: {r:?}");
+            assert_eq!(r[4].len(), 10, "the day only: {r:?}");
+            quoted += 1;
+        }
+    }
+    assert_eq!(quoted, 7, "every small-unit opinion is quoted, unattributed");
+    let (_, raw) = all.iter().find(|(n, _)| n == "原始数据").unwrap();
+    assert!(!raw[0].iter().any(|h| h == "回执号" || h == "分析备注"), "no receipts or notes: {:?}", raw[0]);
+    let (_, method) = all.iter().find(|(n, _)| n == "说明").unwrap();
+    assert!(method.iter().flatten().any(|c| c.contains("防差分")), "说明 states the differencing rule");
+
+    let csv = app.export_as(&leader, &csrf, &[("form", "zhengqiu"), ("format", "csv")]).await.unwrap();
+    let mut r = csv::Reader::from_reader(csv.as_slice());
+    let headers = r.headers().unwrap().clone();
+    let unit_col = headers.iter().position(|h| h == "单位").unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 20);
+    assert_eq!(rows.iter().filter(|r| &r[unit_col] == OTHER_UNITS).count(), 7);
+    assert_nothing_singles_out("the CSV", rows.iter().flat_map(|r| r.iter().map(str::to_owned).collect::<Vec<_>>()), &seeded);
+}
+
+#[tokio::test]
+async fn a_leaders_dashboard_and_inbox_pool_small_units_and_refuse_unit_and_date_filters() {
+    let app = TestApp::spawn().await;
+    let seeded = app.seed_small_units().await;
+    let (leader, _) = app.login_as(Role::Leader).await;
+    let dash = leader.get(app.url("/w/dashboard")).send().await.unwrap();
+    assert_eq!(dash.status(), 200);
+    let html = dash.text().await.unwrap();
+    assert_nothing_singles_out("the dashboard", texts(&html, "main *").into_iter(), &seeded);
+    let units: Vec<String> = texts(&html, "#by-unit td");
+    assert_eq!(units, ["局办公室", "7", "政工科", "6", OTHER_UNITS, "7"], "respondents per shown unit, the rest pooled");
+    assert!(texts(&html, "#by-category td").iter().any(|c| c == OTHER_CATEGORIES), "the 企业 and 司法所 respondents are pooled");
+
+    let inbox = leader.get(app.url("/w/inbox")).send().await.unwrap();
+    assert_eq!(inbox.status(), 200);
+    let html = inbox.text().await.unwrap();
+    assert_nothing_singles_out("the inbox", texts(&html, "main *").into_iter(), &seeded);
+    assert_eq!(texts(&html, "#inbox tbody tr").len(), 20);
+    assert_eq!(texts(&html, ".c-unit").iter().filter(|u| *u == OTHER_UNITS).count(), 7);
+    for (param, value) in [("unit", "sfs-qingxi"), ("category", "sfs"), ("from", "2026-01-01"), ("to", "2026-12-31")] {
+        let r = leader.get(app.url(&format!("/w/inbox?{param}={value}"))).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{param}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(param) && body.contains("小单元保护"), "{param}: the refusal says why");
+    }
+    // The office still sees everything.
+    let (analyst, _) = app.login_as(Role::Analyst).await;
+    let html = analyst.get(app.url("/w/inbox?unit=sfs-qingxi")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&html, ".c-unit"), ["清溪镇司法所"]);
+}
+
+#[tokio::test]
+async fn a_leader_cannot_narrow_an_export_by_unit_or_date_so_nothing_can_be_subtracted() {
+    let app = TestApp::spawn().await;
+    app.seed_small_units().await;
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    for (pairs, field) in [
+        (vec![("unit", "sfs-qingxi")], "单位"),
+        (vec![("from", "2026-01-01"), ("to", today.as_str())], "日期"),
+        (vec![("from", today.as_str()), ("to", today.as_str())], "日期"),
+        (vec![("form", "ceping")], "表单"),
+    ] {
+        let mut body = vec![("form", "zhengqiu"), ("format", "xlsx")];
+        body.extend(pairs);
+        let (status, html) = app.export_as(&leader, &csrf, &body).await.unwrap_err();
+        assert_eq!(status, 400);
+        let msg = texts(&html, "#export-error").join("");
+        assert!(msg.contains(field) && msg.contains("相减"), "{field}: {msg}");
+    }
+}
+
+#[tokio::test]
+async fn a_form_with_fewer_than_k_respondents_shows_leaders_only_less_than_k() {
+    let app = TestApp::spawn().await;
+    let mut seeded = Seeded { receipts: Vec::new() };
+    for i in 0..3 {
+        seeded.receipts.push(app.submit_as("sfs-qingxi", "sfs", &format!("sfs-only {i}"), 1).await);
+    }
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let bytes = app.export_as(&leader, &csrf, &[("form", "zhengqiu"), ("format", "xlsx")]).await.unwrap();
+    let all = sheets(&bytes);
+    for (name, rows) in &all {
+        assert!(!rows.iter().flatten().any(|c| c.contains("sfs-only")), "{name} quotes an opinion");
+        assert_nothing_singles_out(name, rows.iter().skip(if name == "汇总" { 2 } else { 0 }).flatten().cloned(), &seeded);
+    }
+    let (_, summary) = all.iter().find(|(n, _)| n == "汇总").unwrap();
+    let total = summary.iter().find(|r| r[0] == "答卷总数").unwrap();
+    assert_eq!(total[1], "<5");
+    let html = leader.get(app.url("/w/dashboard")).send().await.unwrap().text().await.unwrap();
+    assert!(texts(&html, "#protection").join("").contains("<5"));
+    assert!(texts(&html, "#by-unit td").is_empty());
+    let html = leader.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
+    assert!(texts(&html, "#inbox tbody tr").is_empty());
+}
+
+#[tokio::test]
+async fn an_admins_unprotected_export_works_warns_and_is_audited_and_a_leader_can_neither_ask_nor_fetch_it() {
+    let app = TestApp::spawn().await;
+    let seeded = app.seed_small_units().await;
+    let (admin, acsrf) = app.login_as(Role::Admin).await;
+    let page = admin.get(app.url("/w/exports")).send().await.unwrap().text().await.unwrap();
+    assert!(texts(&page, "#unprotected-warning").join("").contains("不得交给领导"));
+    let full = [("form", "zhengqiu"), ("format", "xlsx"), ("unprotected", "1"), ("unit", "sfs-qingxi")];
+    let bytes = app.export_as(&admin, &acsrf, &full).await.unwrap();
+    let cells: Vec<String> = sheets(&bytes).into_iter().flat_map(|(_, r)| r.into_iter().flatten()).collect();
+    assert!(cells.iter().any(|c| c == "清溪镇司法所"), "the full file names every unit");
+    assert!(cells.iter().any(|c| c == &seeded.receipts[13]), "and carries receipts");
+    let job_page = admin.get(app.url("/w/exports/1")).send().await.unwrap().text().await.unwrap();
+    assert!(!texts(&job_page, "#unprotected-warning").is_empty(), "the job page warns");
+    let audit = app.store().audit_entries(Some("export_unprotected"), None, None, 10).await.unwrap();
+    assert_eq!(audit.len(), 1, "the request is in the audit log");
+
+    let (leader, lcsrf) = app.login_as(Role::Leader).await;
+    let (status, _) = app.export_as(&leader, &lcsrf, &full[..3]).await.unwrap_err();
+    assert_eq!(status, 403, "a leader cannot ask for the full file");
+    assert_eq!(leader.get(app.url("/w/exports/1")).send().await.unwrap().status(), 404);
+    assert_eq!(leader.get(app.url("/w/exports/1/download")).send().await.unwrap().status(), 404);
+    let list = leader.get(app.url("/w/exports")).send().await.unwrap().text().await.unwrap();
+    assert!(texts(&list, "#jobs tbody tr").is_empty(), "the admin's full file is not listed for leaders");
+    assert!(texts(&list, "#unprotected").is_empty(), "no checkbox for leaders");
+}
+
+#[tokio::test]
+async fn wenji_export_is_protected_by_default_and_the_unprotected_flag_is_audited() {
+    let app = TestApp::spawn().await;
+    let seeded = app.seed_small_units().await;
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_wenji"))
+            .env("WENJI_DATABASE_URL", &app.config.database_url)
+            .env("WENJI_FORMS_DIR", &app.config.forms_dir)
+            .env("WENJI_DATA_DIR", &app.config.data_dir)
+            .env("WENJI_EXPORTS_DIR", &app.config.exports_dir)
+            .arg("export")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = app.dir.path().join("default.csv");
+    let o = run(&["--form", "zhengqiu", "--format", "csv", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_nothing_singles_out("the CLI's CSV", text.lines().map(str::to_owned), &seeded);
+    let o = run(&["--form", "zhengqiu", "--unit", "sfs-qingxi", "--out", out.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("单位（unit）"), "the refusal names the field");
+    let full = app.dir.path().join("full.csv");
+    let o = run(&["--form", "zhengqiu", "--format", "csv", "--unprotected", "--out", full.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("警告"), "the flag warns");
+    assert!(std::fs::read_to_string(&full).unwrap().contains("清溪镇司法所"));
+    let audit = app.store().audit_entries(Some("export_unprotected"), None, None, 10).await.unwrap();
+    assert_eq!(audit.len(), 1);
+}
