@@ -312,7 +312,7 @@ async fn search_finds_one_two_and_longer_chinese_queries() {
     let grass = submit(&app, "多到基层听听意见").await;
     let other = submit(&app, "窗口态度需要改进").await;
     let percent = submit(&app, "满意度只有50%左右").await;
-    let (c, _) = app.login_as(Role::Leader).await;
+    let (c, _) = app.login_as(Role::Analyst).await;
     let cases: Vec<(&str, Vec<i64>)> = vec![
         ("基层", vec![grass]),
         ("法", vec![legal]),
@@ -421,6 +421,11 @@ async fn the_dashboard_draws_the_area_counts_and_links_to_downloads() {
     act(&app, &c, &csrf, b, &[("op", "save"), ("area", "1")]).await;
     let (leader, _) = app.login_as(Role::Leader).await;
     let html = get_html(&app, &leader, "/w/dashboard").await;
+    assert!(texts(&html, "#protection").join("").contains("<5"), "two respondents: leaders see no numbers");
+    assert!(texts(&html, "#area-chart text.count").is_empty());
+    assert_eq!(texts(&html, "#exports-link").len(), 1);
+    let (admin, _) = app.login_as(Role::Admin).await;
+    let html = get_html(&app, &admin, "/w/dashboard").await;
     let doc = scraper::Html::parse_document(&html);
     let counts: Vec<String> = texts(&html, "#area-chart text.count");
     assert_eq!(counts, vec!["2", "0", "0", "0", "0", "0", "1", "0"]);
