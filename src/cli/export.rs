@@ -51,7 +51,9 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
     };
     params.check(&catalog)?;
     if params.unprotected {
-        eprintln!("警告：--unprotected 导出完整数据（回执号、分析备注、每个单位），未做小单元保护，不得交给领导；本次导出记入审计日志。");
+        eprintln!(
+            "警告：--unprotected 导出完整数据（回执号、分析备注、每个单位），未做小单元保护，不得交给领导；本次导出记入审计日志。"
+        );
     }
     let path = args.out.unwrap_or_else(|| config.exports_dir.join(params.file_name(&catalog)));
     let bar = ProgressBar::new(0);

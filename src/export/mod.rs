@@ -168,7 +168,12 @@ pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
 impl Context {
     /// The unit, category and time a quoted row shows: everything for the office; for leaders what the
     /// policy allows, and the day only.
-    pub fn row_labels<'a>(&'a self, unit: Option<&'a str>, category: Option<&'a str>, at: i64) -> (&'a str, &'a str, String) {
+    pub fn row_labels<'a>(
+        &'a self,
+        unit: Option<&'a str>,
+        category: Option<&'a str>,
+        at: i64,
+    ) -> (&'a str, &'a str, String) {
         match &self.disclosure {
             None => (self.names.unit(unit), self.names.category(category), crate::domain::report::local_time(at)),
             Some(d) => (

@@ -18,7 +18,14 @@ fn small(ctx: &Context) -> Option<String> {
 }
 
 /// Writes a count, or "<k" in its place.
-fn count(ws: &mut Worksheet, row: u32, col: u16, n: u64, hide: Option<&str>, f: Option<&Format>) -> Result<(), ExportError> {
+fn count(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    n: u64,
+    hide: Option<&str>,
+    f: Option<&Format>,
+) -> Result<(), ExportError> {
     match (hide, f) {
         (Some(s), _) => ws.write_string(row, col, s)?,
         (None, Some(f)) => ws.write_number_with_format(row, col, n as f64, f)?,
@@ -262,9 +269,13 @@ pub fn appraisal(ws: &mut Worksheet, ctx: &Context, r: &Report) -> Result<(), Ex
     if hide.is_none() {
         let mut chart = Chart::new(ChartType::BarPercentStacked);
         for j in 0..g {
-            chart.add_series().set_name((APPRAISAL, 0, 1 + j)).set_categories((APPRAISAL, 1, 0, last, 0)).set_values(
-                (APPRAISAL, 1, 1 + j, last, 1 + j),
-            );
+            chart.add_series().set_name((APPRAISAL, 0, 1 + j)).set_categories((APPRAISAL, 1, 0, last, 0)).set_values((
+                APPRAISAL,
+                1,
+                1 + j,
+                last,
+                1 + j,
+            ));
         }
         chart.title().set_name("各领域测评等级分布");
         chart.set_width(620).set_height(380);

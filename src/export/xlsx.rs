@@ -5,10 +5,10 @@
 //! text starting with = + - @ stays text.
 
 use super::sheet::{Col, SheetNames, StreamSheet, keep_parts_together, width_for};
+use super::tables::{CrossTable, appraisal, cooccurrence, cross, explain, summary};
 use super::{Context, ExportError, Feed};
 use crate::domain::area::AreaCode;
 use crate::domain::form::answers::Answer;
-use super::tables::{CrossTable, appraisal, cooccurrence, cross, explain, summary};
 use crate::domain::report::policy::Code;
 use crate::domain::report::{CrossRow, OpinionFact, QuotedOpinion, Report, Tally};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook};

@@ -12,8 +12,8 @@ use super::{Result, Store, StoreError};
 use crate::domain::area::AreaCode;
 use crate::domain::form::FormDef;
 use crate::domain::form::answers::Answer;
-use crate::domain::report::raw::{RawOpinion, RawResponse};
 use crate::domain::report::policy::Code;
+use crate::domain::report::raw::{RawOpinion, RawResponse};
 use crate::domain::report::{AreaSet, QuotedOpinion, Scope};
 use crate::domain::tagging::OpinionState;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement, Value};
@@ -227,7 +227,8 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub async fn busiest_form(&self) -> Result<Option<String>> {
-        let sql = "SELECT r.form_slug AS f FROM responses r GROUP BY r.form_slug ORDER BY COUNT(*) DESC, r.form_slug LIMIT 1";
+        let sql =
+            "SELECT r.form_slug AS f FROM responses r GROUP BY r.form_slug ORDER BY COUNT(*) DESC, r.form_slug LIMIT 1";
         let row = self.db().query_one_raw(self.stmt(sql, Vec::new())).await?;
         Ok(row.map(|r| r.try_get("", "f")).transpose()?)
     }

@@ -9,7 +9,9 @@
 //! | `/w/admin/links[/{id}/…]` | admin | distribution links, QR codes (SVG, PNG), printable page |
 //! | `/w/…` | staff by role | inbox, tagging, dashboard, exports, admin |
 //!
-//! Staff routes by role (anonymous: 303 to `/login`; a wrong role: 403):
+//! Staff routes by role (anonymous: 303 to `/login`; a wrong role: 403). What a leader gets on the shared
+//! routes (inbox, dashboard, exports) follows the disclosure policy (`domain::report::policy`); the
+//! unprotected export (`unprotected=1`) is for admins only.
 //!
 //! | route | admin | analyst | leader |
 //! |---|---|---|---|

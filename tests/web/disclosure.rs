@@ -33,8 +33,13 @@ impl TestApp {
     async fn submit_as(&self, unit: &str, category: &str, text: &str, area: i64) -> String {
         let link = self.store().create_link("zhengqiu", unit, None, "test", None).await.unwrap();
         let t = self.state.secret.link_token(link.id, "zhengqiu", unit, None);
-        let pairs =
-            [("_t", t.as_str()), ("_category", category), ("q_team", text), ("q_has_member", "no"), ("q_satisfaction", "2")];
+        let pairs = [
+            ("_t", t.as_str()),
+            ("_category", category),
+            ("q_team", text),
+            ("q_has_member", "no"),
+            ("q_satisfaction", "2"),
+        ];
         let r = self.post_form("zhengqiu", &pairs).await;
         assert_eq!(r.status(), 303, "the submission is stored");
         let loc = r.headers()["location"].to_str().unwrap().to_owned();
@@ -56,27 +61,6 @@ impl TestApp {
         }
         Seeded { receipts }
     }
-
-    /// Starts an export through the web with `pairs`; the downloaded bytes, or the refusal's status and text.
-    async fn export_as(&self, client: &reqwest::Client, csrf: &str, pairs: &[(&str, &str)]) -> Result<Vec<u8>, (u16, String)> {
-        let mut body = vec![("_csrf", csrf)];
-        body.extend_from_slice(pairs);
-        let r = client.post(self.url("/w/exports")).form(&body).send().await.unwrap();
-        if r.status() != 303 {
-            return Err((r.status().as_u16(), r.text().await.unwrap()));
-        }
-        let job = r.headers()["location"].to_str().unwrap().to_owned();
-        for _ in 0..400 {
-            let page = client.get(self.url(&job)).send().await.unwrap().text().await.unwrap();
-            if !texts(&page, "#download").is_empty() {
-                let d = client.get(self.url(&format!("{job}/download"))).send().await.unwrap();
-                assert_eq!(d.status(), 200);
-                return Ok(d.bytes().await.unwrap().to_vec());
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!("the export did not finish");
-    }
 }
 
 /// Every sheet as (name, rows of cell texts).
@@ -86,7 +70,10 @@ fn sheets(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
         .into_iter()
         .map(|n| {
             let r = wb.worksheet_range(&n).unwrap();
-            let rows = r.rows().map(|row| row.iter().map(|c| if c == &Data::Empty { String::new() } else { c.to_string() }).collect()).collect();
+            let rows = r
+                .rows()
+                .map(|row| row.iter().map(|c| if c == &Data::Empty { String::new() } else { c.to_string() }).collect())
+                .collect();
             (n, rows)
         })
         .collect()
@@ -96,7 +83,15 @@ fn has_minute(s: &str) -> bool {
     let b = s.as_bytes();
     b.windows(16).any(|w| {
         let d = |i: usize| w[i].is_ascii_digit();
-        d(0) && d(3) && w[4] == b'-' && w[7] == b'-' && w[10] == b' ' && d(11) && d(12) && w[13] == b':' && d(14) && d(15)
+        d(0) && d(3)
+            && w[4] == b'-'
+            && w[7] == b'-'
+            && w[10] == b' '
+            && d(11)
+            && d(12)
+            && w[13] == b':'
+            && d(14)
+            && d(15)
     })
 }
 
@@ -148,13 +143,15 @@ async fn no_sheet_of_a_leaders_workbook_and_no_csv_row_singles_out_a_unit_of_one
     let bytes = app.export_as(&leader, &csrf, &[("form", "zhengqiu"), ("format", "xlsx")]).await.unwrap();
     let all = sheets(&bytes);
     let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
-    for want in ["汇总", "单位×领域", "类别×领域", "共现", "测评", "未归类", "原始数据", "说明"] {
+    for want in ["汇总", "单位×领域", "类别×领域", "共现", "测评", "未归类", "原始数据", "说明"]
+    {
         assert!(names.contains(&want), "{want} in {names:?}");
     }
     for (name, rows) in &all {
-        let cells = rows.iter().enumerate().flat_map(|(i, r)| {
-            r.iter().filter(move |_| !(name == "汇总" && i == 1)).cloned().collect::<Vec<_>>()
-        });
+        let cells = rows
+            .iter()
+            .enumerate()
+            .flat_map(|(i, r)| r.iter().filter(move |_| !(name == "汇总" && i == 1)).cloned().collect::<Vec<_>>());
         assert_nothing_singles_out(name, cells, &seeded);
     }
     let (_, units) = all.iter().find(|(n, _)| n == "单位×领域").unwrap();
@@ -181,7 +178,11 @@ async fn no_sheet_of_a_leaders_workbook_and_no_csv_row_singles_out_a_unit_of_one
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 20);
     assert_eq!(rows.iter().filter(|r| &r[unit_col] == OTHER_UNITS).count(), 7);
-    assert_nothing_singles_out("the CSV", rows.iter().flat_map(|r| r.iter().map(str::to_owned).collect::<Vec<_>>()), &seeded);
+    assert_nothing_singles_out(
+        "the CSV",
+        rows.iter().flat_map(|r| r.iter().map(str::to_owned).collect::<Vec<_>>()),
+        &seeded,
+    );
 }
 
 #[tokio::test]
@@ -194,8 +195,15 @@ async fn a_leaders_dashboard_and_inbox_pool_small_units_and_refuse_unit_and_date
     let html = dash.text().await.unwrap();
     assert_nothing_singles_out("the dashboard", texts(&html, "main *").into_iter(), &seeded);
     let units: Vec<String> = texts(&html, "#by-unit td");
-    assert_eq!(units, ["局办公室", "7", "政工科", "6", OTHER_UNITS, "7"], "respondents per shown unit, the rest pooled");
-    assert!(texts(&html, "#by-category td").iter().any(|c| c == OTHER_CATEGORIES), "the 企业 and 司法所 respondents are pooled");
+    assert_eq!(
+        units,
+        ["局办公室", "7", "政工科", "6", OTHER_UNITS, "7"],
+        "respondents per shown unit, the rest pooled"
+    );
+    assert!(
+        texts(&html, "#by-category td").iter().any(|c| c == OTHER_CATEGORIES),
+        "the 企业 and 司法所 respondents are pooled"
+    );
 
     let inbox = leader.get(app.url("/w/inbox")).send().await.unwrap();
     assert_eq!(inbox.status(), 200);
@@ -248,7 +256,11 @@ async fn a_form_with_fewer_than_k_respondents_shows_leaders_only_less_than_k() {
     let all = sheets(&bytes);
     for (name, rows) in &all {
         assert!(!rows.iter().flatten().any(|c| c.contains("sfs-only")), "{name} quotes an opinion");
-        assert_nothing_singles_out(name, rows.iter().skip(if name == "汇总" { 2 } else { 0 }).flatten().cloned(), &seeded);
+        assert_nothing_singles_out(
+            name,
+            rows.iter().skip(if name == "汇总" { 2 } else { 0 }).flatten().cloned(),
+            &seeded,
+        );
     }
     let (_, summary) = all.iter().find(|(n, _)| n == "汇总").unwrap();
     let total = summary.iter().find(|r| r[0] == "答卷总数").unwrap();

@@ -75,22 +75,11 @@ impl TestApp {
 
     /// Runs an export of zhengqiu with `pairs` added to the form and returns the downloaded bytes.
     async fn export_via_web_with(&self, client: &reqwest::Client, csrf: &str, pairs: &[(&str, &str)]) -> Vec<u8> {
-        let mut body = vec![("_csrf", csrf), ("form", "zhengqiu"), ("from", ""), ("to", "")];
+        let mut body = vec![("form", "zhengqiu"), ("from", ""), ("to", "")];
         body.extend_from_slice(pairs);
-        let r = client.post(self.url("/w/exports")).form(&body).send().await.unwrap();
-        assert_eq!(r.status(), 303, "starting an export redirects to its progress page");
-        let job = r.headers()["location"].to_str().unwrap().to_owned();
-        for _ in 0..200 {
-            let page = client.get(self.url(&job)).send().await.unwrap().text().await.unwrap();
-            if !texts(&page, "#download").is_empty() {
-                let d = client.get(self.url(&format!("{job}/download"))).send().await.unwrap();
-                assert_eq!(d.status(), 200);
-                return d.bytes().await.unwrap().to_vec();
-            }
-            assert!(texts(&page, ".error-summary").is_empty(), "the export failed: {page}");
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!("the export did not finish");
+        self.export_as(client, csrf, &body)
+            .await
+            .unwrap_or_else(|(s, page)| panic!("the export was refused ({s}): {page}"))
     }
 }
 

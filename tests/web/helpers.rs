@@ -176,6 +176,34 @@ impl TestApp {
         self.login(&name, PASSWORD).await
     }
 
+    /// Starts an export through the web with `pairs` (the CSRF token added) and waits for it: the
+    /// downloaded bytes, or the refusal's status and page.
+    pub async fn export_as(
+        &self,
+        client: &reqwest::Client,
+        csrf: &str,
+        pairs: &[(&str, &str)],
+    ) -> Result<Vec<u8>, (u16, String)> {
+        let mut body = vec![("_csrf", csrf)];
+        body.extend_from_slice(pairs);
+        let r = client.post(self.url("/w/exports")).form(&body).send().await.unwrap();
+        if r.status() != 303 {
+            return Err((r.status().as_u16(), r.text().await.unwrap()));
+        }
+        let job = r.headers()["location"].to_str().unwrap().to_owned();
+        for _ in 0..400 {
+            let page = client.get(self.url(&job)).send().await.unwrap().text().await.unwrap();
+            if !texts(&page, "#download").is_empty() {
+                let d = client.get(self.url(&format!("{job}/download"))).send().await.unwrap();
+                assert_eq!(d.status(), 200);
+                return Ok(d.bytes().await.unwrap().to_vec());
+            }
+            assert!(texts(&page, ".error-summary").is_empty(), "the export failed: {page}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the export did not finish");
+    }
+
     pub async fn login(&self, name: &str, password: &str) -> (reqwest::Client, String) {
         let c = self.browser();
         let r = c.post(self.url("/login")).form(&[("username", name), ("password", password)]).send().await.unwrap();

@@ -120,10 +120,7 @@ impl Disclosure {
     /// Whether a row of this unit and category shows the category.
     pub fn row_shows_category(&self, unit: Option<&str>, category: Option<&str>) -> bool {
         !self.too_small
-            && self
-                .row_categories
-                .get(&self.unit_group(unit))
-                .is_some_and(|s| s.contains(&category.map(str::to_owned)))
+            && self.row_categories.get(&self.unit_group(unit)).is_some_and(|s| s.contains(&category.map(str::to_owned)))
     }
 
     /// The text for a hidden count: "<5" for k = 5.
@@ -229,14 +226,16 @@ mod tests {
         assert!(d.shows_unit(Some("甲")));
         assert!(!d.row_shows_category(Some("甲"), Some("ls")));
         assert!(!d.row_shows_category(Some("甲"), Some("qz")), "else 甲's lawyer is 甲's total minus 6");
-        assert!(recoverable(&d.row_pattern(&{
-            let mut m: BTreeMap<Option<Code>, BTreeMap<Code, u64>> = BTreeMap::new();
-            for ((u, c), n) in pairs(&[("甲", "qz", 6), ("甲", "ls", 1), ("乙", "qz", 9), ("乙", "ls", 5)]) {
-                *m.entry(d.unit_group(u.as_deref())).or_default().entry(c).or_default() += n;
-            }
-            m
-        }))
-        .is_empty());
+        assert!(
+            recoverable(&d.row_pattern(&{
+                let mut m: BTreeMap<Option<Code>, BTreeMap<Code, u64>> = BTreeMap::new();
+                for ((u, c), n) in pairs(&[("甲", "qz", 6), ("甲", "ls", 1), ("乙", "qz", 9), ("乙", "ls", 5)]) {
+                    *m.entry(d.unit_group(u.as_deref())).or_default().entry(c).or_default() += n;
+                }
+                m
+            }))
+            .is_empty()
+        );
     }
 
     #[test]
@@ -253,7 +252,8 @@ mod tests {
 
     #[test]
     fn protected_rows_name_only_shown_groups_and_pool_the_rest() {
-        let rows = vec![(Some("a".into()), "甲".into(), 7u64), (Some("b".into()), "乙".into(), 2), (None, "无".into(), 3)];
+        let rows =
+            vec![(Some("a".into()), "甲".into(), 7u64), (Some("b".into()), "乙".into(), 2), (None, "无".into(), 3)];
         let t = protect_rows(rows, |c| c == Some("a"), |a, b| *a += b);
         assert_eq!(t, vec![TableRow::Shown("甲".into(), 7), TableRow::Pooled(5)]);
     }

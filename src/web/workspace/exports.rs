@@ -155,11 +155,7 @@ async fn page_with(state: &AppState, staff: &Staff, error: Option<String>) -> Re
         csrf: staff.csrf.clone(),
         forms: forms.catalog.forms.values().map(|f| (f.slug.clone(), f.title.clone())).collect(),
         units: forms.catalog.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect(),
-        jobs: jobs
-            .iter()
-            .filter(|j| check_visible(staff, j).is_ok())
-            .map(JobRow::from)
-            .collect(),
+        jobs: jobs.iter().filter(|j| check_visible(staff, j).is_ok()).map(JobRow::from).collect(),
         error,
         k: state.settings.small_cell_k,
         can_unprotect: staff.user.role == Role::Admin,

@@ -4,11 +4,11 @@
 
 use super::card::{self, date};
 use super::leader_view::LeaderScope;
-use crate::domain::report::local_day;
-use crate::domain::report::policy::{OTHER_CATEGORIES, OTHER_UNITS};
 use super::login::actor;
 use crate::domain::area::AreaCode;
 use crate::domain::form::check::bureau_offset;
+use crate::domain::report::local_day;
+use crate::domain::report::policy::{OTHER_CATEGORIES, OTHER_UNITS};
 use crate::domain::tagging::OpinionState;
 use crate::domain::user::Role;
 use crate::store::inbox::{InboxFilter, Matching, Progress};
