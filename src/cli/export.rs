@@ -12,18 +12,18 @@ use std::sync::Arc;
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
-    /// Form slug; repeat for several forms (e.g. --form zhengqiu --form ceping).
+    /// Form slug; several (e.g. --form zhengqiu --form ceping) with --unprotected only.
     #[arg(long = "form", required = true)]
     pub forms: Vec<String>,
     #[arg(long, value_enum, default_value_t = Format::Xlsx)]
     pub format: Format,
-    /// First day included (YYYY-MM-DD, China time).
+    /// First day included (YYYY-MM-DD, China time); with --unprotected only.
     #[arg(long)]
     pub from: Option<NaiveDate>,
-    /// Last day included (YYYY-MM-DD, China time).
+    /// Last day included (YYYY-MM-DD, China time); with --unprotected only.
     #[arg(long)]
     pub to: Option<NaiveDate>,
-    /// Only these units (codes from units.toml); repeat for several.
+    /// Only these units (codes from units.toml); repeat for several; with --unprotected only.
     #[arg(long = "unit")]
     pub units: Vec<String>,
     /// Output file (default: exports/<form title>-<date>-<time>.xlsx).

@@ -330,3 +330,18 @@ async fn wenji_export_is_protected_by_default_and_the_unprotected_flag_is_audite
     let audit = app.store().audit_entries(Some("export_unprotected"), None, None, 10).await.unwrap();
     assert_eq!(audit.len(), 1);
 }
+
+#[tokio::test]
+async fn a_file_exported_before_the_policy_is_shown_to_admins_only() {
+    let app = TestApp::spawn().await;
+    let (leader, _) = app.login_as(Role::Leader).await;
+    let (admin, _) = app.login_as(Role::Admin).await;
+    let who = app.store().create_user("old-leader", "old-leader", Role::Leader, "x").await.unwrap();
+    // The parameters as jobs stored them before issue 17: no `unprotected` field.
+    let old = r#"{"scope":{"forms":["zhengqiu"],"from":null,"to":null,"units":["sfs-qingxi"]},"format":"csv","small_cell_k":5,"generated_at":0}"#;
+    let job = app.store().create_export_job("csv", old, who.id).await.unwrap();
+    app.store().finish_export_job(job.id, &format!("{}-old.csv", job.id)).await.unwrap();
+    assert_eq!(leader.get(app.url(&format!("/w/exports/{}", job.id))).send().await.unwrap().status(), 404);
+    assert_eq!(leader.get(app.url(&format!("/w/exports/{}/download", job.id))).send().await.unwrap().status(), 404);
+    assert_eq!(admin.get(app.url(&format!("/w/exports/{}", job.id))).send().await.unwrap().status(), 200);
+}

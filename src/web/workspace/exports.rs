@@ -64,9 +64,11 @@ impl From<&ExportJob> for JobRow {
     }
 }
 
-/// Whether a job is the office's unprotected file (an unreadable record counts as one: shown to admins only).
+/// Whether a job is the office's unprotected file. A record that does not say (written before the
+/// disclosure policy, so its file was not protected) or does not parse counts as one: admins only.
 fn is_unprotected(j: &ExportJob) -> bool {
-    serde_json::from_str::<ExportParams>(&j.params).map_or(true, |p| p.unprotected)
+    let params: Option<serde_json::Value> = serde_json::from_str(&j.params).ok();
+    params.and_then(|p| p.get("unprotected").and_then(serde_json::Value::as_bool)).unwrap_or(true)
 }
 
 /// Only administrators see or download an unprotected file; to others it does not exist.
