@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The same workbook as `wenji export --form zhengqiu --form ceping --format xlsx`, written by Python's
+"""The same workbook as `wenji export --form zhengqiu --form ceping --format xlsx --unprotected`, written by Python's
 XlsxWriter (constant_memory), for comparison.
 
 Reads the Wenji SQLite file directly and writes every sheet the Rust export writes, in the same order, with
