@@ -231,7 +231,7 @@ pub fn cooccurrence(ws: &mut Worksheet, ctx: &Context, r: &Report) -> Result<(),
     Ok(())
 }
 
-/// 测评: the grade distribution over the whole selection (never per unit); "<k" when it is too small.
+/// 测评: the grade distribution over the whole selection, then per unit; "<k" when it is too small.
 pub fn appraisal(ws: &mut Worksheet, ctx: &Context, r: &Report) -> Result<(), ExportError> {
     let h = header_format();
     let ap = &r.appraisal;
@@ -280,6 +280,50 @@ pub fn appraisal(ws: &mut Worksheet, ctx: &Context, r: &Report) -> Result<(), Ex
         chart.title().set_name("各领域测评等级分布");
         chart.set_width(620).set_height(380);
         ws.insert_chart(last + 2, 0, &chart)?;
+        appraisal_by_unit(ws, ctx, r, last + 24)?;
+    }
+    Ok(())
+}
+
+/// 测评 per unit, below the chart: every unit for the office; for leaders only shown units, the rest in
+/// one unnamed pooled block (the disclosure policy's rule, as in 单位×领域).
+fn appraisal_by_unit(ws: &mut Worksheet, ctx: &Context, r: &Report, top: u32) -> Result<(), ExportError> {
+    let h = header_format();
+    let bold = Format::new().set_bold();
+    let ap = &r.appraisal;
+    let g = ap.scale.len() as u16;
+    ws.write_string_with_format(top, 0, "按单位", &bold)?;
+    ws.write_string_with_format(top + 1, 0, "单位", &h)?;
+    ws.write_string_with_format(top + 1, 1, "测评项", &h)?;
+    for (i, c) in ap.scale.iter().enumerate() {
+        ws.write_string_with_format(top + 1, 2 + i as u16, &c.label, &h)?;
+    }
+    ws.write_string_with_format(top + 1, 2 + g, "合计（份）", &h)?;
+    let groups: Vec<(Code, String, crate::domain::report::Appraisal)> = r
+        .appraisal_by_unit
+        .iter()
+        .map(|(code, a)| (code.clone(), ctx.names.unit(code.as_deref()).to_owned(), a.clone()))
+        .collect();
+    let blocks = match &ctx.disclosure {
+        None => groups.into_iter().map(|(_, label, a)| TableRow::Shown(label, a)).collect(),
+        Some(d) => protect_rows(groups, |c| d.shows_unit(c), crate::domain::report::Appraisal::merge),
+    };
+    let mut row = top + 2;
+    for b in &blocks {
+        let (label, a) = match b {
+            TableRow::Shown(label, a) => (label.as_str(), a),
+            TableRow::Pooled(a) => (OTHER_UNITS, a),
+        };
+        for (item, area, _) in &ap.rows {
+            let counts = a.counts_in(item, *area, &ap.scale);
+            ws.write_string(row, 0, label)?;
+            ws.write_string(row, 1, item)?;
+            for (j, n) in counts.iter().enumerate() {
+                ws.write_number(row, 2 + j as u16, *n as f64)?;
+            }
+            ws.write_number(row, 2 + g, counts.iter().sum::<u64>() as f64)?;
+            row += 1;
+        }
     }
     Ok(())
 }

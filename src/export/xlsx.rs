@@ -227,7 +227,7 @@ impl ReportWorkbook {
                     }
                     for (q, a) in &r.answers {
                         if let (Answer::Matrix(m), Some(kind)) = (a, self.ctx.layout.kind_of(r, q)) {
-                            self.tally.appraisal(kind, m);
+                            self.tally.appraisal(r.unit.as_deref(), kind, m);
                         }
                     }
                     if let Some(s) = self.raw.as_mut().filter(|_| self.ctx.layout.shows_rows()) {

@@ -345,3 +345,44 @@ async fn a_file_exported_before_the_policy_is_shown_to_admins_only() {
     assert_eq!(leader.get(app.url(&format!("/w/exports/{}/download", job.id))).send().await.unwrap().status(), 404);
     assert_eq!(admin.get(app.url(&format!("/w/exports/{}", job.id))).send().await.unwrap().status(), 200);
 }
+
+impl TestApp {
+    /// Submits one 民主测评 through `unit`'s link, every row and the overall rating at `grade` (1 = 好).
+    async fn appraise_as(&self, unit: &str, grade: &str) {
+        let link = self.store().create_link("ceping", unit, None, "test", None).await.unwrap();
+        let t = self.state.secret.link_token(link.id, "ceping", unit, None);
+        let rows: Vec<String> = (1..=8).map(|a| format!("q_appraisal.a{a}")).collect();
+        let mut pairs = vec![("_t", t.as_str()), ("_category", "jcdw"), ("q_overall", grade)];
+        pairs.extend(rows.iter().map(|r| (r.as_str(), grade)));
+        assert_eq!(self.post_form("ceping", &pairs).await.status(), 303, "the appraisal is stored");
+    }
+}
+
+#[tokio::test]
+async fn appraisal_results_per_unit_follow_the_same_rule() {
+    let app = TestApp::spawn().await;
+    for (code, _, n, _) in PLAN {
+        for _ in 0..*n {
+            // The small units rate 差 (4), the large ones 好 (1).
+            app.appraise_as(code, if code.starts_with("sfs") { "4" } else { "1" }).await;
+        }
+    }
+    let rows_of = |bytes: &[u8]| sheets(bytes).into_iter().find(|(n, _)| n == "测评").unwrap().1;
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let bytes = app.export_as(&leader, &csrf, &[("form", "ceping"), ("format", "xlsx")]).await.unwrap();
+    let rows = rows_of(&bytes);
+    let seeded = Seeded { receipts: Vec::new() };
+    assert_nothing_singles_out("测评", rows.iter().flatten().cloned(), &seeded);
+    let by_unit: Vec<&Vec<String>> = rows.iter().filter(|r| r.len() > 5 && r[1] == "理论学习").collect();
+    let labels: Vec<&str> = by_unit.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(labels, ["局办公室", "政工科", OTHER_UNITS], "per-unit blocks: shown units, then the pool");
+    assert_eq!(by_unit[2][5], "7", "the pooled units' 7 差 ratings, not per unit");
+
+    let (admin, acsrf) = app.login_as(Role::Admin).await;
+    let full = [("form", "ceping"), ("format", "xlsx"), ("unprotected", "1")];
+    let rows = rows_of(&app.export_as(&admin, &acsrf, &full).await.unwrap());
+    assert!(
+        rows.iter().any(|r| r[0] == "清溪镇司法所" && r[1] == "理论学习" && r[5] == "1"),
+        "the office sees each unit"
+    );
+}

@@ -195,6 +195,42 @@ impl Appraisal {
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
+
+    /// Adds every count of `other` (a pooled group's distribution).
+    pub fn merge(&mut self, other: &Appraisal) {
+        for c in &other.scale {
+            if !self.scale.iter().any(|s| s.code == c.code) {
+                self.scale.push(c.clone());
+                self.rows.iter_mut().for_each(|r| r.2.push(0));
+            }
+        }
+        for (label, area, counts) in &other.rows {
+            let i = match self.rows.iter().position(|r| &r.0 == label && &r.1 == area) {
+                Some(i) => i,
+                None => {
+                    self.rows.push((label.clone(), *area, vec![0; self.scale.len()]));
+                    self.rows.len() - 1
+                }
+            };
+            for (g, n) in counts.iter().enumerate() {
+                if let Some(j) = self.scale.iter().position(|s| s.code == other.scale[g].code) {
+                    self.rows[i].2[j] += n;
+                }
+            }
+        }
+    }
+
+    /// The counts of the row (label, area) in `scale` order (zeros when absent).
+    pub fn counts_in(&self, label: &str, area: Option<AreaCode>, scale: &[Choice]) -> Vec<u64> {
+        let row = self.rows.iter().find(|r| r.0 == label && r.1 == area);
+        scale
+            .iter()
+            .map(|c| {
+                let j = self.scale.iter().position(|s| s.code == c.code);
+                row.zip(j).map_or(0, |(r, j)| r.2[j])
+            })
+            .collect()
+    }
 }
 
 /// Everything the summary, cross-table, co-occurrence and appraisal sheets show.
@@ -218,6 +254,8 @@ pub struct Report {
     /// `[a][b]`: counted opinions tagged with both a and b; the diagonal is the area's own count.
     pub cooccurrence: [[u64; 8]; 8],
     pub appraisal: Appraisal,
+    /// The same per unit (`None`: no unit); leaders see it under the disclosure policy.
+    pub appraisal_by_unit: BTreeMap<Option<String>, Appraisal>,
 }
 
 impl Report {
@@ -286,9 +324,10 @@ impl Tally {
         r.by_category.entry(category.map(str::to_owned)).or_default().respondents += 1;
     }
 
-    /// Counts one appraisal matrix answer.
-    pub fn appraisal(&mut self, kind: &QuestionKind, answer: &BTreeMap<String, String>) {
+    /// Counts one appraisal matrix answer of a respondent of `unit`.
+    pub fn appraisal(&mut self, unit: Option<&str>, kind: &QuestionKind, answer: &BTreeMap<String, String>) {
         self.report.appraisal.add(kind, answer);
+        self.report.appraisal_by_unit.entry(unit.map(str::to_owned)).or_default().add(kind, answer);
     }
 
     pub fn finish(self) -> Report {
