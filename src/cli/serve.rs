@@ -50,7 +50,7 @@ pub struct ServeArgs {
 /// When the database, the forms or the secret cannot be loaded.
 pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Result<AppState> {
     let catalog = super::load_forms(config)?;
-    let store = super::open_store(config).await?;
+    let store = super::open_and_migrate(config).await?;
     let versions = store.sync_catalog(&catalog).await?;
     let abandoned = store.fail_abandoned_export_jobs().await?;
     if abandoned > 0 {
