@@ -62,9 +62,14 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Library events that would log a client's address (`axum::serve`) or a request's full path, receipts
+/// included (`tower_http::csrf`), at trace level: held at debug whatever `WENJI_LOG` asks.
+const NEVER_TRACED: [&str; 2] = ["axum::serve=debug", "tower_http::csrf=debug"];
+
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("WENJI_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let filter = NEVER_TRACED.iter().fold(filter, |f, d| f.add_directive(d.parse().expect("a valid directive")));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
 }
 

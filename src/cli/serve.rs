@@ -123,9 +123,44 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
     println!("Wenji is serving on {base_url}  (forms: {base_url}/f/zhengqiu, staff: {base_url}/login)");
     let header_timeout = state_timeouts.header;
-    crate::web::serve::serve(listener, app, header_timeout, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let signalled = stopping.clone();
+    let server = crate::web::serve::serve(listener, app, header_timeout, async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: no new connections; answering the requests in flight");
+        signalled.notify_one();
+    });
+    tokio::select! {
+        served = server => served?,
+        () = async { stopping.notified().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
+            tracing::warn!(seconds = SHUTDOWN_GRACE.as_secs(), "requests still open after the grace period are cut");
+        }
+    }
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// How long a shutdown waits for the requests in flight (systemd's own limit before SIGKILL is 90 s).
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Ctrl-C, or SIGTERM (what systemd, docker and kubernetes send to stop a service).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops the server gracefully");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
 }
