@@ -98,7 +98,9 @@ impl TestApp {
         f(&mut settings);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        settings.base_url = format!("http://{addr}");
+        if settings.base_url.is_empty() {
+            settings.base_url = format!("http://{addr}");
+        }
         let header_timeout = settings.timeouts.header;
         let state = wenji::cli::serve::build_state(&config, settings).await.expect("state builds");
         let app = wenji::web::router(state.clone());

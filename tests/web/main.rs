@@ -14,6 +14,7 @@ mod contacts;
 mod exports;
 mod forms;
 mod hardening;
+mod headers;
 mod hostile;
 mod inbox_counts;
 mod intake;
