@@ -74,6 +74,7 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
         setup_token: Arc::new(Mutex::new(setup_token)),
         limiter,
         login_limiter: Default::default(),
+        clock: Default::default(),
     }))
 }
 

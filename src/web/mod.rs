@@ -55,12 +55,13 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// Every route of the application.
 pub fn router(state: AppState) -> Router {
-    let sessions = SessionManagerLayer::new(crate::store::sessions::DbSessionStore::new(state.store.clone()))
+    let session_store = crate::store::sessions::DbSessionStore::new(state.store.clone(), state.clock.clone());
+    let sessions = SessionManagerLayer::new(session_store)
         .with_name("wenji_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(state.settings.secure_cookies)
-        .with_expiry(Expiry::OnInactivity(time::Duration::hours(2)));
+        .with_expiry(Expiry::OnInactivity(time::Duration::milliseconds(crate::store::sessions::IDLE_LIMIT_MS)));
     let staff = Router::new()
         .route("/login", get(workspace::login::page).post(workspace::login::submit))
         .route("/logout", post(workspace::login::logout))

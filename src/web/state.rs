@@ -75,6 +75,8 @@ pub struct Shared {
     pub setup_token: Arc<Mutex<Option<String>>>,
     pub limiter: super::limiter::SubmitLimiter,
     pub login_limiter: super::limiter::LoginLimiter,
+    /// The time sessions are judged by (tests move it forward).
+    pub clock: crate::store::sessions::SessionClock,
 }
 
 impl Shared {

@@ -23,6 +23,7 @@ mod process;
 mod props;
 mod receipts;
 mod roles;
+mod sessions;
 mod shutdown;
 mod slow_clients;
 mod workspace;
