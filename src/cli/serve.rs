@@ -42,6 +42,9 @@ pub struct ServeArgs {
     /// Seconds a request may take in all, body included, before it is answered 408.
     #[arg(long, env = "WENJI_REQUEST_TIMEOUT_SECS", default_value_t = Timeouts::default().request.as_secs())]
     pub request_timeout_secs: u64,
+    /// Hours a finished export's file is kept for download before it is deleted.
+    #[arg(long, env = "WENJI_EXPORT_RETENTION_HOURS", default_value_t = 24)]
+    pub export_retention_hours: u64,
 }
 
 /// Builds the application state from configuration (used by `serve` and by tests).
@@ -65,7 +68,7 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
         None
     };
     let limiter = crate::web::limiter::SubmitLimiter::new(settings.submit_burst, settings.submit_per_minute);
-    Ok(AppState::new(Shared {
+    let state = AppState::new(Shared {
         writer: SubmissionWriter::start(store.clone(), settings.index_search_after_idle, settings.defer_opinions_over),
         store,
         forms: Arc::new(RwLock::new(Arc::new(LoadedForms { catalog, versions }))),
@@ -75,7 +78,22 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
         limiter,
         login_limiter: Default::default(),
         clock: Default::default(),
-    }))
+    });
+    tokio::spawn(delete_expired_exports(state.clone()));
+    Ok(state)
+}
+
+/// Deletes expired export files, checking a few times per retention period (at most every 5 minutes).
+async fn delete_expired_exports(state: AppState) {
+    let retention = state.settings.export_retention;
+    let every = (retention / 4).clamp(std::time::Duration::from_millis(100), std::time::Duration::from_secs(300));
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        if let Err(e) = crate::web::workspace::exports::delete_expired_files(&state, retention).await {
+            tracing::warn!(error = %e, "expired exports not deleted; trying again later");
+        }
+    }
 }
 
 pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
@@ -97,6 +115,7 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
             body: Duration::from_secs(args.body_timeout_secs.max(1)),
             request: Duration::from_secs(args.request_timeout_secs.max(1)),
         },
+        export_retention: Duration::from_secs(args.export_retention_hours * 3600),
     };
     let state = build_state(config, settings).await?;
     tracing::info!(database = %config.database_for_log(), "database ready");

@@ -94,6 +94,7 @@ impl TestApp {
             trusted_proxies: Vec::new(),
             inbox_count_cap: wenji::web::workspace::inbox::COUNT_CAP,
             timeouts: wenji::web::serve::Timeouts::default(),
+            export_retention: std::time::Duration::from_secs(24 * 3600),
         };
         f(&mut settings);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -11,6 +11,7 @@ mod browser_tag;
 mod citizens;
 mod cli;
 mod contacts;
+mod export_jobs;
 mod exports;
 mod forms;
 mod hardening;
