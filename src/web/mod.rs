@@ -137,7 +137,7 @@ pub fn router(state: AppState) -> Router {
 /// browsers that send `Origin` but not `Sec-Fetch-Site` (older WeChat webviews) would be refused otherwise.
 fn csrf_layer(
     public_url: &str,
-) -> CsrfLayer<impl tower_http::csrf::ResponseForProtectionError<axum::body::Body> + Clone + use<>> {
+) -> CsrfLayer<impl tower_http::csrf::ResponseForProtectionError<axum::body::Body> + use<>> {
     let refused = |_: tower_http::csrf::ProtectionError| {
         error::WebError::Forbidden("此请求来自其他网站，已被拒绝。请回到问计的页面重新填写提交。".into())
             .into_response()

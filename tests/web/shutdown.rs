@@ -22,7 +22,7 @@ struct Attempt {
 /// A submission of two or three opinions (the member question only when `has_member` is yes).
 fn submission(client: usize, n: usize) -> (serde_json::Value, i64) {
     let text = format!("关机测试：第 {client} 位的第 {n} 条意见，希望简化办事流程。");
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         let body = serde_json::json!({"category": "qz", "answers": {"team": text, "work": "多下基层。", "has_member": "yes", "member": "作风扎实。", "satisfaction": "2"}});
         (body, 3)
     } else {
