@@ -40,7 +40,7 @@ pub struct ExportArgs {
 
 pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
     let catalog = Arc::new(super::load_forms(config)?);
-    let store = super::open_store(config).await?;
+    let store = super::open_migrated(config).await?;
     store.sync_catalog(&catalog).await?;
     let params = ExportParams {
         scope: Scope { forms: args.forms, from: args.from, to: args.to, units: args.units },

@@ -45,7 +45,7 @@ pub enum QrFormat {
 }
 
 pub async fn run(config: &Config, cmd: LinksCommand) -> anyhow::Result<()> {
-    let store = super::open_store(config).await?;
+    let store = super::open_migrated(config).await?;
     let catalog = super::load_forms(config)?;
     let secret = config.secret()?;
     let base = config.base_url(None);

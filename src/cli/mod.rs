@@ -30,7 +30,7 @@ pub enum Command {
     Migrate,
     /// Check every file in the forms folder; exit non-zero on any error.
     CheckForms,
-    /// Manage staff accounts (passwords are read from standard input, never from the command line).
+    /// Manage staff accounts (passwords typed without echo or piped on standard input, never on the command line).
     #[command(subcommand)]
     User(user::UserCommand),
     /// Create, list and revoke distribution links, and print their QR codes.
@@ -62,9 +62,14 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Library events that would log a client's address (`axum::serve`) or a request's full path, receipts
+/// included (`tower_http::csrf`), at trace level: held at debug whatever `WENJI_LOG` asks.
+const NEVER_TRACED: [&str; 2] = ["axum::serve=debug", "tower_http::csrf=debug"];
+
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("WENJI_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let filter = NEVER_TRACED.iter().fold(filter, |f, d| f.add_directive(d.parse().expect("a valid directive")));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
 }
 
@@ -77,7 +82,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve::run(&config, args).await.map(|()| ExitCode::SUCCESS),
         Command::Migrate => {
-            let store = open_store(&config).await?;
+            let store = connect(&config).await?;
             store.migrate().await?;
             println!("migrations applied to {}", config.database_for_log());
             Ok(ExitCode::SUCCESS)
@@ -90,17 +95,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Opens (creating when needed) and migrates the configured database.
+/// Opens (creating when needed) and migrates the configured database: for `serve`, the one command
+/// besides `migrate` that changes the schema.
 ///
 /// # Errors
 /// When the database cannot be opened or migrated.
-pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    config.prepare_database_dir()?;
-    let store = Store::connect(&config.database_url)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", config.database_for_log()))?;
+pub async fn open_and_migrate(config: &Config) -> anyhow::Result<Store> {
+    let store = connect(config).await?;
     store.migrate().await?;
     Ok(store)
+}
+
+/// Opens the configured database for a command that must not change its schema (`export`, `backup`,
+/// `user`, `links`): a database behind this build is refused with the command that brings it up to date.
+///
+/// # Errors
+/// When the database cannot be opened, or has migrations pending.
+pub async fn open_migrated(config: &Config) -> anyhow::Result<Store> {
+    let store = connect(config).await?;
+    let pending = store.pending_migrations().await?;
+    if !pending.is_empty() {
+        anyhow::bail!(
+            "the database {} is behind this version of wenji ({} migration(s) pending, from {}); run `wenji migrate` first",
+            config.database_for_log(),
+            pending.len(),
+            pending[0]
+        );
+    }
+    Ok(store)
+}
+
+async fn connect(config: &Config) -> anyhow::Result<Store> {
+    config.prepare_database_dir()?;
+    Store::connect(&config.database_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", config.database_for_log()))
 }
 
 /// Loads and checks the forms folder, turning the problems into one readable error.

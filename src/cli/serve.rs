@@ -42,6 +42,9 @@ pub struct ServeArgs {
     /// Seconds a request may take in all, body included, before it is answered 408.
     #[arg(long, env = "WENJI_REQUEST_TIMEOUT_SECS", default_value_t = Timeouts::default().request.as_secs())]
     pub request_timeout_secs: u64,
+    /// Hours a finished export's file is kept for download before it is deleted.
+    #[arg(long, env = "WENJI_EXPORT_RETENTION_HOURS", default_value_t = 24)]
+    pub export_retention_hours: u64,
 }
 
 /// Builds the application state from configuration (used by `serve` and by tests).
@@ -50,7 +53,7 @@ pub struct ServeArgs {
 /// When the database, the forms or the secret cannot be loaded.
 pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Result<AppState> {
     let catalog = super::load_forms(config)?;
-    let store = super::open_store(config).await?;
+    let store = super::open_and_migrate(config).await?;
     let versions = store.sync_catalog(&catalog).await?;
     let abandoned = store.fail_abandoned_export_jobs().await?;
     if abandoned > 0 {
@@ -65,7 +68,7 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
         None
     };
     let limiter = crate::web::limiter::SubmitLimiter::new(settings.submit_burst, settings.submit_per_minute);
-    Ok(AppState::new(Shared {
+    let state = AppState::new(Shared {
         writer: SubmissionWriter::start(store.clone(), settings.index_search_after_idle, settings.defer_opinions_over),
         store,
         forms: Arc::new(RwLock::new(Arc::new(LoadedForms { catalog, versions }))),
@@ -74,7 +77,23 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
         setup_token: Arc::new(Mutex::new(setup_token)),
         limiter,
         login_limiter: Default::default(),
-    }))
+        clock: Default::default(),
+    });
+    tokio::spawn(delete_expired_exports(state.clone()));
+    Ok(state)
+}
+
+/// Deletes expired export files, checking a few times per retention period (at most every 5 minutes).
+async fn delete_expired_exports(state: AppState) {
+    let retention = state.settings.export_retention;
+    let every = (retention / 4).clamp(std::time::Duration::from_millis(100), std::time::Duration::from_secs(300));
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        if let Err(e) = crate::web::workspace::exports::delete_expired_files(&state, retention).await {
+            tracing::warn!(error = %e, "expired exports not deleted; trying again later");
+        }
+    }
 }
 
 pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
@@ -96,6 +115,7 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
             body: Duration::from_secs(args.body_timeout_secs.max(1)),
             request: Duration::from_secs(args.request_timeout_secs.max(1)),
         },
+        export_retention: Duration::from_secs(args.export_retention_hours * 3600),
     };
     let state = build_state(config, settings).await?;
     tracing::info!(database = %config.database_for_log(), "database ready");
@@ -123,9 +143,44 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
     println!("Wenji is serving on {base_url}  (forms: {base_url}/f/zhengqiu, staff: {base_url}/login)");
     let header_timeout = state_timeouts.header;
-    crate::web::serve::serve(listener, app, header_timeout, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let signalled = stopping.clone();
+    let server = crate::web::serve::serve(listener, app, header_timeout, async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: no new connections; answering the requests in flight");
+        signalled.notify_one();
+    });
+    tokio::select! {
+        served = server => served?,
+        () = async { stopping.notified().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
+            tracing::warn!(seconds = SHUTDOWN_GRACE.as_secs(), "requests still open after the grace period are cut");
+        }
+    }
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// How long a shutdown waits for the requests in flight (systemd's own limit before SIGKILL is 90 s).
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Ctrl-C, or SIGTERM (what systemd, docker and kubernetes send to stop a service).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops the server gracefully");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
 }

@@ -1,14 +1,15 @@
-//! `wenji user …`: add, list, disable, enable and reset accounts. Passwords come from standard input.
+//! `wenji user …`: add, list, disable, enable and reset accounts. Passwords are typed at the terminal
+//! without echo, or piped on standard input; never on the command line.
 
 use crate::config::Config;
 use crate::domain::user::{Role, check_password, check_username};
 use crate::store::audit::Actor;
 use clap::Subcommand;
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 
 #[derive(Subcommand, Debug)]
 pub enum UserCommand {
-    /// Add an account; the password is read from standard input (one line).
+    /// Add an account; the password is typed without echo, or read from standard input (one line).
     Add {
         /// Sign-in name (2–32 of a-z 0-9 . - _).
         name: String,
@@ -25,24 +26,28 @@ pub enum UserCommand {
     Disable { name: String },
     /// Enable a disabled account.
     Enable { name: String },
-    /// Set a new password (read from standard input) and end the account's sessions.
+    /// Set a new password (typed without echo, or one line of standard input) and end the account's sessions.
     ResetPassword { name: String },
 }
 
-fn read_password() -> anyhow::Result<String> {
+/// Reads a password: typed at a terminal without echo, or one line of standard input from a script.
+fn read_password(prompt: &str) -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        return Ok(rpassword::prompt_password(prompt)?);
+    }
+    eprintln!("{prompt}(read from standard input)");
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 pub async fn run(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
-    let store = super::open_store(config).await?;
+    let store = super::open_migrated(config).await?;
     let cli = Actor::system("cli");
     match cmd {
         UserCommand::Add { name, role, display_name } => {
             check_username(&name).map_err(|e| anyhow::anyhow!(e))?;
-            eprintln!("password for {name} (read from standard input):");
-            let pw = read_password()?;
+            let pw = read_password(&format!("password for {name}: "))?;
             check_password(&name, &pw).map_err(|e| anyhow::anyhow!("password refused: {e}"))?;
             let hash = tokio::task::spawn_blocking(move || crate::domain_password::hash(&pw))
                 .await?
@@ -79,8 +84,7 @@ pub async fn run(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::ResetPassword { name } => {
             let u = store.user_by_name(&name).await?.ok_or_else(|| anyhow::anyhow!("no user named {name}"))?;
-            eprintln!("new password for {name} (read from standard input):");
-            let pw = read_password()?;
+            let pw = read_password(&format!("new password for {name}: "))?;
             check_password(&name, &pw).map_err(|e| anyhow::anyhow!("password refused: {e}"))?;
             let hash = tokio::task::spawn_blocking(move || crate::domain_password::hash(&pw))
                 .await?

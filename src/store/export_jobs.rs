@@ -2,7 +2,7 @@
 
 use super::entities::export_job;
 use super::{Result, Store, StoreError, now_ms};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder, QuerySelect};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder, QuerySelect, QueryTrait};
 
 /// Where a job stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,12 +108,14 @@ impl Store {
         export_job::Entity::find_by_id(id).one(self.db()).await?.ok_or(StoreError::NotFound)?.try_into()
     }
 
-    /// The most recent jobs, newest first.
+    /// The most recent jobs, newest first: everyone's, or those `created_by` one user.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn recent_export_jobs(&self, limit: u64) -> Result<Vec<ExportJob>> {
+    pub async fn recent_export_jobs(&self, limit: u64, created_by: Option<i64>) -> Result<Vec<ExportJob>> {
+        use sea_orm::{ColumnTrait, QueryFilter};
         export_job::Entity::find()
+            .apply_if(created_by, |q, user| q.filter(export_job::Column::CreatedBy.eq(user)))
             .order_by_desc(export_job::Column::Id)
             .limit(limit)
             .all(self.db())
@@ -121,6 +123,45 @@ impl Store {
             .into_iter()
             .map(TryInto::try_into)
             .collect()
+    }
+
+    /// How many jobs are queued or running: everyone's, or those `created_by` one user.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn active_export_jobs(&self, created_by: Option<i64>) -> Result<u64> {
+        use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+        Ok(export_job::Entity::find()
+            .filter(export_job::Column::Status.is_in([JobStatus::Queued.as_str(), JobStatus::Running.as_str()]))
+            .apply_if(created_by, |q, user| q.filter(export_job::Column::CreatedBy.eq(user)))
+            .count(self.db())
+            .await?)
+    }
+
+    /// The files of jobs finished before `before_ms` (milliseconds since the epoch): id and file name.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn export_files_finished_before(&self, before_ms: i64) -> Result<Vec<(i64, String)>> {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        let jobs = export_job::Entity::find()
+            .filter(export_job::Column::FileName.is_not_null())
+            .filter(export_job::Column::FinishedAt.lt(before_ms))
+            .all(self.db())
+            .await?;
+        Ok(jobs.into_iter().filter_map(|j| Some((j.id, j.file_name?))).collect())
+    }
+
+    /// Records that a job's file was deleted (its retention ended); the job stays listed.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn forget_export_file(&self, id: i64) -> Result<()> {
+        self.update_job(id, |a| {
+            a.file_name = Set(None);
+            a.error = Set(Some("文件已过保留期限并已删除，如需要请重新导出".to_owned()));
+        })
+        .await
     }
 
     async fn update_job(&self, id: i64, f: impl FnOnce(&mut export_job::ActiveModel)) -> Result<()> {

@@ -152,6 +152,16 @@ impl Store {
         Ok(())
     }
 
+    /// The names of the migrations not yet applied, read without changing the database (not even
+    /// creating the migrations table).
+    ///
+    /// # Errors
+    /// When the database cannot be read, or holds migrations this build does not know (it is newer).
+    pub async fn pending_migrations(&self) -> Result<Vec<String>> {
+        let pending = Migrator::get_pending_migrations_read_only(&self.db).await?;
+        Ok(pending.iter().map(|m| m.name().to_owned()).collect())
+    }
+
     /// Whether this is SQLite (the embedded default) rather than PostgreSQL.
     pub fn is_sqlite(&self) -> bool {
         self.db.get_database_backend() == DbBackend::Sqlite

@@ -1,6 +1,7 @@
 //! Server-side sessions for signed-in staff, kept in the database (tower-sessions' store trait over
 //! sea-orm). Only a hash of each session id is stored, so a copy of the database opens no session.
-//! Citizens never get a session.
+//! Citizens never get a session. A session ends after [`IDLE_LIMIT_MS`] without activity, judged by
+//! [`SessionClock`].
 
 use super::entities::session;
 use super::{Store, now_ms};
@@ -13,15 +14,38 @@ use tower_sessions::session_store::{self, SessionStore};
 /// The key in a session's data that holds the signed-in user's id.
 pub const USER_KEY: &str = "user_id";
 
+/// A session not used for this long ends (inactivity expiry); each save pushes it back.
+pub const IDLE_LIMIT_MS: i64 = 2 * 3600 * 1000;
+
+/// The time sessions are judged by: the system's, which tests move forward instead of waiting hours.
+#[derive(Debug, Clone, Default)]
+pub struct SessionClock {
+    offset_ms: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl SessionClock {
+    /// Milliseconds since the Unix epoch.
+    pub fn now_ms(&self) -> i64 {
+        now_ms() + self.offset_ms.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Moves this clock forward by `by`.
+    pub fn advance(&self, by: std::time::Duration) {
+        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.offset_ms.fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// tower-sessions' store, backed by the `sessions` table.
 #[derive(Debug, Clone)]
 pub struct DbSessionStore {
     store: Store,
+    clock: SessionClock,
 }
 
 impl DbSessionStore {
-    pub fn new(store: Store) -> Self {
-        DbSessionStore { store }
+    pub fn new(store: Store, clock: SessionClock) -> Self {
+        DbSessionStore { store, clock }
     }
 }
 
@@ -42,7 +66,8 @@ impl SessionStore for DbSessionStore {
             id: Set(key(&record.id)),
             user_id: Set(user_id),
             data: Set(data),
-            expires_at: Set(record.expiry_date.unix_timestamp() * 1000),
+            // Judged by our clock rather than tower-sessions' own, so that tests can move time on.
+            expires_at: Set(self.clock.now_ms() + IDLE_LIMIT_MS),
         };
         session::Entity::insert(row)
             .on_conflict(
@@ -60,7 +85,7 @@ impl SessionStore for DbSessionStore {
         let Some(row) = session::Entity::find_by_id(key(id)).one(self.store.db()).await.map_err(backend)? else {
             return Ok(None);
         };
-        if row.expires_at < now_ms() {
+        if row.expires_at < self.clock.now_ms() {
             return Ok(None);
         }
         let data = serde_json::from_str(&row.data).map_err(|e| session_store::Error::Decode(e.to_string()))?;

@@ -1,5 +1,5 @@
-//! Who is signed in, and the checks every staff route makes: an active account, a live session (idle and
-//! absolute expiry), the right role, and a CSRF token on every POST.
+//! Who is signed in, and the checks every staff route makes: an active account, a live session (idle
+//! expiry, renewed by activity, and absolute expiry), the right role, and a CSRF token on every POST.
 
 use super::error::WebError;
 use super::state::AppState;
@@ -16,6 +16,10 @@ use tower_sessions::Session;
 /// Session keys.
 pub const CSRF_KEY: &str = "csrf";
 pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
+pub const LAST_SEEN_KEY: &str = "last_seen";
+/// A session's inactivity expiry is pushed back at most this often: one database write a minute per
+/// active session rather than one per request.
+pub const REFRESH_EVERY_MS: i64 = 60 * 1000;
 /// A session ends this long after sign-in, however active (absolute expiry).
 pub const ABSOLUTE_LIMIT_MS: i64 = 12 * 3600 * 1000;
 
@@ -59,9 +63,16 @@ where
             return Err(AuthRejection::SignIn);
         };
         let signed_in_at = session.get::<i64>(SIGNED_IN_AT_KEY).await.map_err(internal)?.unwrap_or(0);
-        if crate::store::now_ms() - signed_in_at > ABSOLUTE_LIMIT_MS {
+        let now = state.clock.now_ms();
+        if now - signed_in_at > ABSOLUTE_LIMIT_MS {
             let _ = session.flush().await;
             return Err(AuthRejection::SignIn);
+        }
+        // Changing the session makes tower-sessions save it: the store pushes the inactivity expiry
+        // back and the cookie's Max-Age is renewed.
+        let last_seen = session.get::<i64>(LAST_SEEN_KEY).await.map_err(internal)?.unwrap_or(signed_in_at);
+        if now - last_seen >= REFRESH_EVERY_MS {
+            session.insert(LAST_SEEN_KEY, now).await.map_err(internal)?;
         }
         let user = state.store.user(user_id).await.map_err(|e| AuthRejection::Error(e.into()))?;
         let Some(user) = user.filter(|u| u.active) else {

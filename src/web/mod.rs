@@ -41,7 +41,7 @@ pub mod state;
 pub mod workspace;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -57,12 +57,13 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// Every route of the application.
 pub fn router(state: AppState) -> Router {
-    let sessions = SessionManagerLayer::new(crate::store::sessions::DbSessionStore::new(state.store.clone()))
+    let session_store = crate::store::sessions::DbSessionStore::new(state.store.clone(), state.clock.clone());
+    let sessions = SessionManagerLayer::new(session_store)
         .with_name("wenji_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(state.settings.secure_cookies)
-        .with_expiry(Expiry::OnInactivity(time::Duration::hours(2)));
+        .with_expiry(Expiry::OnInactivity(time::Duration::milliseconds(crate::store::sessions::IDLE_LIMIT_MS)));
     let staff = Router::new()
         .route("/login", get(workspace::login::page).post(workspace::login::submit))
         .route("/logout", post(workspace::login::logout))
@@ -88,7 +89,9 @@ pub fn router(state: AppState) -> Router {
         .route("/w/exports", get(workspace::exports::page).post(workspace::exports::start))
         .route("/w/exports/{id}", get(workspace::exports::show))
         .route("/w/exports/{id}/download", get(workspace::exports::download))
-        .layer(sessions);
+        .layer(sessions)
+        // Staff pages show opinions and accounts: no browser or proxy cache keeps a copy.
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
     let public = Router::new()
         .route("/", get(|| async { Redirect::to("/login") }))
         .route("/healthz", get(healthz))
@@ -98,7 +101,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/forms/{slug}", get(api::get_form))
         .route("/api/v1/forms/{slug}/responses", post(api::post_response))
         .route("/api/openapi.json", get(api::openapi));
-    Router::new()
+    let https = state.settings.base_url.starts_with("https://");
+    let app = Router::new()
         .merge(public)
         .merge(staff)
         .fallback(|| async { error::WebError::NotFound("页面不存在".into()) })
@@ -106,7 +110,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyDeadlineLayer::new(state.settings.timeouts.body))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, state.settings.timeouts.request))
-        .layer(CsrfLayer::new())
+        .layer(csrf_layer(&state.settings.base_url))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
@@ -116,14 +120,82 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(
             // Logs method, path and status only: no client address, user agent, referrer or query.
-            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| tracing::info_span!("http", method = %req.method(), path = %req.uri().path())),
-        )
-        .with_state(state)
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| tracing::info_span!("http", method = %req.method(), path = %path_for_log(req))),
+        );
+    // Served over HTTPS (by its public URL): browsers are told never to use plain HTTP for a year.
+    let app = if https {
+        app.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        ))
+    } else {
+        app
+    };
+    app.with_state(state)
+}
+
+/// Cross-site POSTs are refused (by `Sec-Fetch-Site`, else `Origin` against `Host`) with a page that
+/// says why. The public URL's origin is trusted as well: behind a reverse proxy that rewrites `Host`,
+/// browsers that send `Origin` but not `Sec-Fetch-Site` (older WeChat webviews) would be refused otherwise.
+fn csrf_layer(
+    public_url: &str,
+) -> CsrfLayer<impl tower_http::csrf::ResponseForProtectionError<axum::body::Body> + use<>> {
+    let refused = |_: tower_http::csrf::ProtectionError| {
+        error::WebError::Forbidden("此请求来自其他网站，已被拒绝。请回到问计的页面重新填写提交。".into())
+            .into_response()
+    };
+    let layer = CsrfLayer::new();
+    let layer = match browser_origin(public_url).map(|o| layer.clone().add_trusted_origin(o)) {
+        Some(Ok(trusting)) => trusting,
+        _ => layer,
+    };
+    layer.with_rejection_response(refused)
+}
+
+/// The `Origin` a browser sends for pages under `url`: scheme and lowercased host, the port only when it
+/// is not the scheme's default.
+fn browser_origin(url: &str) -> Option<String> {
+    let uri: axum::http::Uri = url.parse().ok()?;
+    let scheme = uri.scheme_str().filter(|s| *s == "http" || *s == "https")?;
+    let authority = uri.authority()?;
+    let host = authority.host().to_ascii_lowercase();
+    match authority.port_u16() {
+        Some(p) if !(scheme == "http" && p == 80 || scheme == "https" && p == 443) => {
+            Some(format!("{scheme}://{host}:{p}"))
+        }
+        _ => Some(format!("{scheme}://{host}")),
+    }
+}
+
+/// The request's path for the log, with a receipt left out: a log line would tie the receipt to a time
+/// to the microsecond, where the database keeps only the minute.
+fn path_for_log<B>(req: &axum::http::Request<B>) -> String {
+    match req.extensions().get::<MatchedPath>() {
+        Some(route) if route.as_str().contains("{receipt}") => route.as_str().to_owned(),
+        _ => req.uri().path().to_owned(),
+    }
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     match state.store.ping().await {
         Ok(()) => (axum::http::StatusCode::OK, "ok"),
         Err(_) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::browser_origin;
+
+    #[test]
+    fn the_browser_origin_of_a_public_url_drops_path_default_port_and_case() {
+        assert_eq!(browser_origin("https://Wenji.Example.gov.cn/").as_deref(), Some("https://wenji.example.gov.cn"));
+        assert_eq!(
+            browser_origin("https://wenji.example.gov.cn:443/x").as_deref(),
+            Some("https://wenji.example.gov.cn")
+        );
+        assert_eq!(browser_origin("http://10.0.0.5:8080").as_deref(), Some("http://10.0.0.5:8080"));
+        assert_eq!(browser_origin("ftp://x.example"), None);
+        assert_eq!(browser_origin(""), None);
     }
 }

@@ -43,6 +43,8 @@ pub struct WebSettings {
     pub inbox_count_cap: u64,
     /// How long a client may take over a request's headers, body and answer.
     pub timeouts: super::serve::Timeouts,
+    /// Finished exports' files are deleted this long after they were written.
+    pub export_retention: std::time::Duration,
 }
 
 /// Shared application state: one pointer, so each request's copy costs one atomic increment (cloning
@@ -75,6 +77,8 @@ pub struct Shared {
     pub setup_token: Arc<Mutex<Option<String>>>,
     pub limiter: super::limiter::SubmitLimiter,
     pub login_limiter: super::limiter::LoginLimiter,
+    /// The time sessions are judged by (tests move it forward).
+    pub clock: crate::store::sessions::SessionClock,
 }
 
 impl Shared {

@@ -1,7 +1,8 @@
-//! Anonymity that holds: the real `wenji serve` binary, logging at debug level, takes anonymous opinions
+//! Anonymity that holds: the real `wenji serve` binary, logging at its most verbose (trace), takes anonymous opinions
 //! (HTML form, JSON API, a unit link) from a client with a distinctive address, user agent, referrer,
 //! forwarding header and cookie; then neither the database (SQLite: every byte of the file and its WAL;
-//! PostgreSQL: every row of every table, as text) nor the log holds any of them. Citizen pages set no cookie.
+//! PostgreSQL: every row of every table, as text) nor the log holds any of them, and the log holds no
+//! receipt (which would tie it to a time). Citizen pages set no cookie.
 
 use crate::helpers::{fresh_database, hidden, is_postgres, test_forms};
 use sea_orm::{ConnectionTrait, Database, Statement};
@@ -33,7 +34,7 @@ fn wenji(dir: &Path, forms: &Path, db: &str) -> Command {
         .env("WENJI_DATA_DIR", dir.join("data"))
         .env("WENJI_FORMS_DIR", forms)
         .env("WENJI_EXPORTS_DIR", dir.join("exports"))
-        .env("WENJI_LOG", "debug")
+        .env("WENJI_LOG", "trace")
         .env_remove("WENJI_SECRET")
         .env_remove("WENJI_PUBLIC_URL")
         .env_remove("WENJI_BIND")
@@ -133,12 +134,15 @@ async fn wait_for_health(base: &str, log: &Path) {
 }
 
 #[tokio::test]
-async fn anonymous_submissions_leave_no_address_user_agent_referrer_or_cookie_in_the_database_or_log() {
+async fn anonymous_submissions_leave_no_address_user_agent_referrer_or_cookie_in_the_database_or_log_nor_a_receipt_in_the_log()
+ {
     let dir = tempfile::tempdir().unwrap();
     let forms = test_forms(dir.path());
     let db = fresh_database(dir.path()).await;
 
     // A unit link, made with the command line as an administrator would.
+    let migrate = wenji(dir.path(), &forms, &db).arg("migrate").output().unwrap();
+    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
     let out = wenji(dir.path(), &forms, &db)
         .args(["links", "create", "--form", "zhengqiu", "--unit", "sfs-hedong"])
         .output()
@@ -205,6 +209,7 @@ async fn anonymous_submissions_leave_no_address_user_agent_referrer_or_cookie_in
         .unwrap();
     assert_eq!(r.status(), 201);
     assert_no_set_cookie(&r, "the API submission");
+    let api_receipt = r.json::<serde_json::Value>().await.unwrap()["receipt"].as_str().unwrap().to_owned();
     let r = c.get(format!("{base}/assets/form.js")).send().await.unwrap();
     assert_no_set_cookie(&r, "a static asset");
 
@@ -219,6 +224,9 @@ async fn anonymous_submissions_leave_no_address_user_agent_referrer_or_cookie_in
             "requests were logged"
         );
         assert_clean(&format!("the log ({label})"), &log);
+        for receipt in receipts.iter().map(|p| p.rsplit('/').next().unwrap()).chain([api_receipt.as_str()]) {
+            assert!(!text.contains(receipt), "the receipt {receipt} was logged ({label})");
+        }
         // Every file the server wrote: the SQLite file, its -wal and -shm, data/ (the secret).
         for p in files_under(dir.path()) {
             if p == log_path || p.starts_with(&forms) {

@@ -3,6 +3,7 @@
 
 use crate::helpers::{fresh_database, test_forms};
 use migrations::{Migrator, MigratorTrait};
+use sea_orm::ConnectionTrait;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -91,6 +92,8 @@ async fn user_add_reads_the_password_from_stdin_and_refuses_weak_ones_with_a_rea
     let dir = tempfile::tempdir().unwrap();
     test_forms(dir.path());
     let db = fresh_database(dir.path()).await;
+    let migrate = wenji(dir.path(), &db).arg("migrate").output().unwrap();
+    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
     let run = |name: &str, password: &str| {
         let mut child = wenji(dir.path(), &db)
             .args(["user", "add", name, "--role", "analyst"])
@@ -123,4 +126,68 @@ async fn every_migration_goes_down_and_up_again() {
     assert!(Migrator::get_applied_migrations(&db).await.unwrap().is_empty());
     Migrator::up(&db, None).await.unwrap();
     assert_eq!(Migrator::get_applied_migrations(&db).await.unwrap().len(), Migrator::migrations().len());
+}
+
+#[tokio::test]
+async fn commands_other_than_migrate_and_serve_refuse_a_database_that_is_behind_and_leave_it_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    test_forms(dir.path());
+    let url = fresh_database(dir.path()).await;
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    let all = Migrator::migrations().len();
+    Migrator::up(&db, Some(u32::try_from(all - 1).unwrap())).await.unwrap();
+    let mut commands: Vec<Vec<&str>> = vec![
+        vec!["user", "list"],
+        vec!["links", "list"],
+        vec!["export", "--form", "zhengqiu", "--format", "csv", "--out"],
+    ];
+    let out = dir.path().join("out.csv");
+    let snapshot = dir.path().join("snapshot.db");
+    commands[2].push(out.to_str().unwrap());
+    if !crate::helpers::is_postgres() {
+        commands.push(vec!["backup", snapshot.to_str().unwrap()]);
+    }
+    for args in &commands {
+        let o = wenji(dir.path(), &url).args(args).stdin(Stdio::null()).output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "`wenji {}` ran on a database that is behind", args.join(" "));
+        assert!(stderr.contains("run `wenji migrate`"), "`wenji {}` said: {stderr}", args.join(" "));
+        let applied = Migrator::get_applied_migrations(&db).await.unwrap().len();
+        assert_eq!(applied, all - 1, "`wenji {}` changed the schema", args.join(" "));
+    }
+    assert!(!out.exists() && !snapshot.exists());
+    let migrate = wenji(dir.path(), &url).arg("migrate").output().unwrap();
+    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
+    let list = wenji(dir.path(), &url).args(["user", "list"]).output().unwrap();
+    assert!(list.status.success(), "after `wenji migrate` the commands run: {}", String::from_utf8_lossy(&list.stderr));
+}
+
+#[tokio::test]
+async fn user_add_on_a_database_never_migrated_is_refused_without_creating_any_table() {
+    let dir = tempfile::tempdir().unwrap();
+    test_forms(dir.path());
+    let url = fresh_database(dir.path()).await;
+    let mut child = wenji(dir.path(), &url)
+        .args(["user", "add", "wang.admin", "--role", "admin"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"Song-ling-2026#\n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("run `wenji migrate`"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    let tables = if crate::helpers::is_postgres() {
+        "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = current_schema()"
+    } else {
+        "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'"
+    };
+    let row =
+        db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), tables)).await.unwrap().unwrap();
+    assert_eq!(row.try_get::<i64>("", "n").unwrap(), 0, "no table was created");
 }

@@ -94,11 +94,14 @@ impl TestApp {
             trusted_proxies: Vec::new(),
             inbox_count_cap: wenji::web::workspace::inbox::COUNT_CAP,
             timeouts: wenji::web::serve::Timeouts::default(),
+            export_retention: std::time::Duration::from_secs(24 * 3600),
         };
         f(&mut settings);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        settings.base_url = format!("http://{addr}");
+        if settings.base_url.is_empty() {
+            settings.base_url = format!("http://{addr}");
+        }
         let header_timeout = settings.timeouts.header;
         let state = wenji::cli::serve::build_state(&config, settings).await.expect("state builds");
         let app = wenji::web::router(state.clone());

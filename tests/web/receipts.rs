@@ -88,7 +88,7 @@ async fn receipts_and_keys_from_before_the_upgrade_survive_it_a_kill_and_a_secon
         exports_dir: dir.path().join("exports"),
         public_url: None,
     };
-    let store = wenji::cli::open_store(&config).await.unwrap();
+    let store = wenji::cli::open_and_migrate(&config).await.unwrap();
     let versions = store.sync_catalog(&wenji::cli::load_forms(&config).unwrap()).await.unwrap();
     drop(store);
     let db = Database::connect(&url).await.unwrap();

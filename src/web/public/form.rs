@@ -276,12 +276,14 @@ pub async fn post(
     };
     let posted_key = meta.get("_key").cloned().unwrap_or_default();
     if !state.submit_allowed(ip) {
-        return Ok(rerender(
+        let mut page = rerender(
             StatusCode::TOO_MANY_REQUESTS,
             &[],
             Some("提交太频繁，请稍候一分钟再提交；您填写的内容都还在。".into()),
             posted_key,
-        ));
+        );
+        page.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("30"));
+        return Ok(page);
     }
     if meta.get("_hp").is_some_and(|v| !v.is_empty()) {
         return Ok(rerender(

@@ -1,6 +1,7 @@
 //! `/w/exports`: leaders and admins choose forms, dates, units and a format; the export runs as a
 //! background job with a progress page that refreshes itself; the finished file is downloaded (audited)
-//! only by those allowed to download, and only from the exports folder.
+//! only by its creator or an administrator, and only from the exports folder. A person may run
+//! [`JOBS_PER_USER`] jobs at once, everyone [`JOBS_OVERALL`]; files are deleted after the retention period.
 
 use crate::domain::report::Scope;
 use crate::domain::user::Role;
@@ -22,6 +23,23 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 const DOWNLOADERS: &[Role] = &[Role::Leader, Role::Admin];
+/// Exports one person may have queued or running at once, and everyone together: each holds a
+/// database reader and writes a file, so a few at a time keep the server answering citizens.
+pub const JOBS_PER_USER: u64 = 2;
+pub const JOBS_OVERALL: u64 = 6;
+/// One admission at a time, so two requests cannot both pass the caps.
+static ADMISSION: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Whether `staff` may see and download `job`: administrators, and its creator unless it is a full
+/// (unprotected) file, which only administrators may open.
+fn may_open(staff: &Staff, job: &ExportJob) -> bool {
+    staff.user.role == Role::Admin || (job.created_by == staff.user.id && !is_unprotected(job))
+}
+
+/// The jobs `staff` may see: administrators everyone's, leaders their own.
+fn visible_to(staff: &Staff) -> Option<i64> {
+    (staff.user.role != Role::Admin).then_some(staff.user.id)
+}
 
 /// One job as the pages show it.
 pub struct JobRow {
@@ -72,13 +90,6 @@ fn is_unprotected(j: &ExportJob) -> bool {
 }
 
 /// Only administrators see or download an unprotected file; to others it does not exist.
-fn check_visible(staff: &Staff, j: &ExportJob) -> Result<(), WebError> {
-    if is_unprotected(j) && staff.user.role != Role::Admin {
-        return Err(WebError::NotFound("导出不存在".into()));
-    }
-    Ok(())
-}
-
 /// The name people see: the stored name without its `job id-` prefix.
 fn display_name(stored: &str) -> String {
     stored.split_once('-').map_or(stored, |(_, rest)| rest).to_owned()
@@ -152,12 +163,12 @@ impl ExportForm {
 
 async fn page_with(state: &AppState, staff: &Staff, error: Option<String>) -> Result<ExportsPage, WebError> {
     let forms = state.forms();
-    let jobs = state.store.recent_export_jobs(20).await?;
+    let jobs = state.store.recent_export_jobs(20, visible_to(staff)).await?;
     Ok(ExportsPage {
         csrf: staff.csrf.clone(),
         forms: forms.catalog.forms.values().map(|f| (f.slug.clone(), f.title.clone())).collect(),
         units: forms.catalog.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect(),
-        jobs: jobs.iter().filter(|j| check_visible(staff, j).is_ok()).map(JobRow::from).collect(),
+        jobs: jobs.iter().filter(|j| may_open(staff, j)).map(JobRow::from).collect(),
         error,
         k: state.settings.small_cell_k,
         can_unprotect: staff.user.role == Role::Admin,
@@ -187,7 +198,23 @@ pub async fn start(
         }
     };
     let json = serde_json::to_string(&params).map_err(|e| WebError::Internal(e.to_string()))?;
+    let admission = ADMISSION.lock().await;
+    let busy = if state.store.active_export_jobs(Some(staff.user.id)).await? >= JOBS_PER_USER {
+        Some(format!("您已有 {JOBS_PER_USER} 个导出正在进行，请等其完成后再导出。"))
+    } else if state.store.active_export_jobs(None).await? >= JOBS_OVERALL {
+        Some("系统正在生成的导出较多，请一两分钟后再试。".to_owned())
+    } else {
+        None
+    };
+    if let Some(msg) = busy {
+        drop(admission);
+        let page = page_with(&state, &staff, Some(msg)).await?;
+        let mut r = (axum::http::StatusCode::TOO_MANY_REQUESTS, page).into_response();
+        r.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("30"));
+        return Ok(r);
+    }
     let job = state.store.create_export_job(params.format.extension(), &json, staff.user.id).await?;
+    drop(admission);
     let actor = Actor { id: Some(staff.user.id), name: staff.user.username.clone() };
     let action = if params.unprotected { "export_unprotected" } else { "export_requested" };
     state.store.audit(&actor, action, &format!("export:{}", job.id), None, Some(json)).await?;
@@ -235,7 +262,9 @@ async fn run_job(state: AppState, id: i64, params: ExportParams) {
 pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<Response, WebError> {
     staff.require(DOWNLOADERS)?;
     let job = state.store.export_job(id).await?;
-    check_visible(&staff, &job)?;
+    if !may_open(&staff, &job) {
+        return Err(WebError::NotFound("找不到该导出".into()));
+    }
     let row = JobRow::from(&job);
     let running = row.running;
     let mut r = JobPage { job: row }.into_response();
@@ -249,7 +278,9 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
 pub async fn download(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<Response, WebError> {
     staff.require(DOWNLOADERS)?;
     let job = state.store.export_job(id).await?;
-    check_visible(&staff, &job)?;
+    if !may_open(&staff, &job) {
+        return Err(WebError::NotFound("找不到该导出".into()));
+    }
     let Some(name) = job.file_name.filter(|_| job.status == JobStatus::Done) else {
         return Err(WebError::Conflict("该导出尚未完成".into()));
     };
@@ -305,4 +336,29 @@ fn percent_encode(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// Deletes the files of jobs finished longer than `retention` ago (the job stays listed, without its
+/// file). Runs periodically while the server serves.
+///
+/// # Errors
+/// On a database failure; a file already gone is not an error.
+pub async fn delete_expired_files(state: &AppState, retention: std::time::Duration) -> Result<usize, WebError> {
+    let cutoff = crate::store::now_ms() - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+    let expired = state.store.export_files_finished_before(cutoff).await?;
+    for (id, name) in &expired {
+        if name.contains(['/', '\\']) || name.contains("..") {
+            continue;
+        }
+        match tokio::fs::remove_file(state.settings.exports_dir.join(name)).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::warn!(job = id, error = %e, "could not delete an expired export");
+                continue;
+            }
+        }
+        state.store.forget_export_file(*id).await?;
+    }
+    Ok(expired.len())
 }

@@ -5,7 +5,7 @@
 use crate::domain::user::{Role, check_password, check_username};
 use crate::store::audit::Actor;
 use crate::store::sessions::USER_KEY;
-use crate::web::auth::{CSRF_KEY, CsrfForm, SIGNED_IN_AT_KEY, Staff, hash_password, verify_password};
+use crate::web::auth::{CSRF_KEY, CsrfForm, LAST_SEEN_KEY, SIGNED_IN_AT_KEY, Staff, hash_password, verify_password};
 use crate::web::clean::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::extract::ClientIp;
@@ -40,12 +40,13 @@ fn random_token() -> String {
     hex::encode(rand::random::<[u8; 32]>())
 }
 
-/// Starts a fresh session for `user_id`: a new session id (no fixation), a new CSRF token.
-pub async fn start_session(session: &Session, user_id: i64) -> Result<(), WebError> {
+/// Starts a fresh session for `user_id` at `now`: a new session id (no fixation), a new CSRF token.
+pub async fn start_session(session: &Session, user_id: i64, now: i64) -> Result<(), WebError> {
     let e = |e: tower_sessions::session::Error| WebError::Internal(e.to_string());
     session.cycle_id().await.map_err(e)?;
     session.insert(USER_KEY, user_id).await.map_err(e)?;
-    session.insert(SIGNED_IN_AT_KEY, crate::store::now_ms()).await.map_err(e)?;
+    session.insert(SIGNED_IN_AT_KEY, now).await.map_err(e)?;
+    session.insert(LAST_SEEN_KEY, now).await.map_err(e)?;
     session.insert(CSRF_KEY, random_token()).await.map_err(e)?;
     Ok(())
 }
@@ -75,7 +76,7 @@ pub async fn submit(
         state.store.audit(&Actor::system(&username), "sign_in_failed", &format!("user:{username}"), None, None).await?;
         return Ok((axum::http::StatusCode::UNAUTHORIZED, fail("用户名或密码不正确。")).into_response());
     };
-    start_session(&session, user.id).await?;
+    start_session(&session, user.id, state.clock.now_ms()).await?;
     state
         .store
         .audit(
@@ -191,7 +192,7 @@ pub async fn setup_submit(
             Some("role=admin".into()),
         )
         .await?;
-    start_session(&session, user.id).await?;
+    start_session(&session, user.id, state.clock.now_ms()).await?;
     Ok(Redirect::to("/w").into_response())
 }
 

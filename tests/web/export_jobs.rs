@@ -1,0 +1,111 @@
+//! Managing export jobs: only a job's creator and administrators may see or download it, concurrent
+//! jobs are capped per person and overall (429 with a message and `Retry-After`), and finished files
+//! are deleted after the retention period.
+
+use crate::helpers::{PASSWORD, TestApp, texts};
+use std::time::{Duration, Instant};
+use wenji::domain::user::Role;
+use wenji::web::workspace::exports::{JOBS_OVERALL, JOBS_PER_USER};
+
+/// A signed-in client of a new account named `name`, its CSRF token and its user id.
+async fn staff(app: &TestApp, name: &str, role: Role) -> (reqwest::Client, String, i64) {
+    app.create_user(name, role).await;
+    let (c, csrf) = app.login(name, PASSWORD).await;
+    let id = app.store().user_by_name(name).await.unwrap().unwrap().id;
+    (c, csrf, id)
+}
+
+async fn start_export(app: &TestApp, c: &reqwest::Client, csrf: &str) -> reqwest::Response {
+    c.post(app.url("/w/exports"))
+        .form(&[("_csrf", csrf), ("form", "zhengqiu"), ("format", "csv")])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Starts a CSV export and waits until it is done; returns the job's page path.
+async fn finished_export(app: &TestApp, c: &reqwest::Client, csrf: &str) -> String {
+    let r = start_export(app, c, csrf).await;
+    assert_eq!(r.status(), 303);
+    let job = r.headers()["location"].to_str().unwrap().to_owned();
+    for _ in 0..200 {
+        let page = c.get(app.url(&job)).send().await.unwrap().text().await.unwrap();
+        if !texts(&page, "#download").is_empty() {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the export did not finish");
+}
+
+#[tokio::test]
+async fn a_leader_cannot_see_or_download_another_leaders_export_while_its_creator_and_admins_can() {
+    let app = TestApp::spawn().await;
+    app.submit_opinion("导出权限测试意见").await;
+    let (owner, csrf, _) = staff(&app, "liu.leader", Role::Leader).await;
+    let (other, _, _) = staff(&app, "ma.leader", Role::Leader).await;
+    let (admin, _, _) = staff(&app, "qin.admin", Role::Admin).await;
+    let job = finished_export(&app, &owner, &csrf).await;
+    let download = format!("{job}/download");
+    for path in [&job, &download] {
+        assert_eq!(other.get(app.url(path)).send().await.unwrap().status(), 404, "another leader: {path}");
+        assert_eq!(owner.get(app.url(path)).send().await.unwrap().status(), 200, "its creator: {path}");
+        assert_eq!(admin.get(app.url(path)).send().await.unwrap().status(), 200, "an administrator: {path}");
+    }
+    let link = format!("a[href=\"{download}\"]");
+    let listed = |html: &str| !texts(html, &link).is_empty();
+    let page = |c: &reqwest::Client| {
+        let c = c.clone();
+        let url = app.url("/w/exports");
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(!listed(&page(&other).await), "another leader's list does not show it");
+    assert!(listed(&page(&owner).await) && listed(&page(&admin).await));
+}
+
+#[tokio::test]
+async fn exports_beyond_the_per_person_and_overall_caps_are_refused_with_a_message_and_retry_after() {
+    let app = TestApp::spawn().await;
+    let (busy, csrf, busy_id) = staff(&app, "tang.leader", Role::Leader).await;
+    // Jobs still queued (as if running): the caps count them.
+    for _ in 0..JOBS_PER_USER {
+        app.store().create_export_job("csv", "{}", busy_id).await.unwrap();
+    }
+    let r = start_export(&app, &busy, &csrf).await;
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "30");
+    let message = texts(&r.text().await.unwrap(), "#export-error").join("");
+    assert!(message.contains("正在进行"), "{message}");
+
+    let (idle, icsrf, idle_id) = staff(&app, "song.leader", Role::Leader).await;
+    let (_, _, others) = staff(&app, "yuan.admin", Role::Admin).await;
+    for _ in JOBS_PER_USER..JOBS_OVERALL {
+        app.store().create_export_job("csv", "{}", others).await.unwrap();
+    }
+    let r = start_export(&app, &idle, &icsrf).await;
+    assert_eq!(r.status(), 429, "the overall cap holds for someone with no job of their own");
+    let message = texts(&r.text().await.unwrap(), "#export-error").join("");
+    assert!(message.contains("较多"), "{message}");
+    assert_eq!(app.store().active_export_jobs(Some(idle_id)).await.unwrap(), 0, "nothing was queued");
+}
+
+#[tokio::test]
+async fn finished_export_files_are_deleted_after_the_retention_period() {
+    let app = TestApp::spawn_with(|s| s.export_retention = Duration::from_secs(1)).await;
+    app.submit_opinion("保留期限测试意见").await;
+    let (c, csrf, _) = staff(&app, "he.leader", Role::Leader).await;
+    let job = finished_export(&app, &c, &csrf).await;
+    let files = || std::fs::read_dir(&app.config.exports_dir).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(files(), 1, "the export wrote its file");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while files() > 0 {
+        assert!(Instant::now() < deadline, "the file outlived its retention");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The job stays listed, saying what happened, with no download link.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let page = c.get(app.url(&job)).send().await.unwrap().text().await.unwrap();
+    assert!(texts(&page, "#download").is_empty());
+    assert!(texts(&page, ".error-summary").join("").contains("保留期限"), "{page}");
+    assert_eq!(c.get(app.url(&format!("{job}/download"))).send().await.unwrap().status(), 409);
+}

@@ -1,0 +1,60 @@
+//! Staff sessions under a clock the test moves: activity keeps a session alive past the two-hour
+//! inactivity limit, twelve hours after sign-in it ends however active, two idle hours end it, and the
+//! stored expiry is rewritten at most once a minute.
+
+use crate::helpers::TestApp;
+use sea_orm::{ConnectionTrait, Statement};
+use std::time::Duration;
+use wenji::domain::user::Role;
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+async fn status_of_home(app: &TestApp, c: &reqwest::Client) -> u16 {
+    c.get(app.url("/w")).send().await.unwrap().status().as_u16()
+}
+
+async fn stored_expiry(app: &TestApp) -> i64 {
+    let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();
+    let sql = "SELECT max(expires_at) AS e FROM sessions";
+    let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+    db.close().await.unwrap();
+    row.try_get::<i64>("", "e").unwrap()
+}
+
+#[tokio::test]
+async fn an_active_staff_member_stays_signed_in_past_two_hours_until_the_twelve_hour_limit() {
+    let app = TestApp::spawn().await;
+    let (c, _) = app.login_as(Role::Analyst).await;
+    for step in 1..=7 {
+        app.state.clock.advance(90 * MINUTE);
+        assert_eq!(status_of_home(&app, &c).await, 200, "still signed in after {} minutes of work", step * 90);
+    }
+    app.state.clock.advance(90 * MINUTE);
+    assert_eq!(status_of_home(&app, &c).await, 303, "signed out twelve hours after signing in");
+}
+
+#[tokio::test]
+async fn two_idle_hours_sign_a_staff_member_out() {
+    let app = TestApp::spawn().await;
+    let (c, _) = app.login_as(Role::Leader).await;
+    app.state.clock.advance(119 * MINUTE);
+    assert_eq!(status_of_home(&app, &c).await, 200);
+    app.state.clock.advance(121 * MINUTE);
+    assert_eq!(status_of_home(&app, &c).await, 303, "signed out after two idle hours");
+}
+
+#[tokio::test]
+async fn the_stored_expiry_is_pushed_back_at_most_once_a_minute() {
+    let app = TestApp::spawn().await;
+    let (c, _) = app.login_as(Role::Admin).await;
+    let first = stored_expiry(&app).await;
+    app.state.clock.advance(Duration::from_secs(30));
+    for _ in 0..5 {
+        assert_eq!(status_of_home(&app, &c).await, 200);
+    }
+    assert_eq!(stored_expiry(&app).await, first, "requests within a minute write nothing");
+    app.state.clock.advance(Duration::from_secs(31));
+    assert_eq!(status_of_home(&app, &c).await, 200);
+    let renewed = stored_expiry(&app).await;
+    assert!(renewed >= first + 61_000, "a minute on, the expiry moves with the clock ({first} -> {renewed})");
+}
