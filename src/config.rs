@@ -46,7 +46,11 @@ impl Config {
             let bytes = hex::decode(s.trim()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             return crate::domain::signing::Secret::new(bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
         }
+        let new_dir = !self.data_dir.exists();
         std::fs::create_dir_all(&self.data_dir)?;
+        if new_dir && let Some(parent) = self.data_dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            sync_dir(parent)?;
+        }
         let bytes: [u8; 32] = rand::random();
         write_private(&path, &hex::encode(bytes))?;
         crate::domain::signing::Secret::new(bytes.to_vec()).map_err(|e| anyhow::anyhow!(e))
@@ -88,11 +92,36 @@ impl Config {
     }
 }
 
+/// Creates `path` holding `text`, readable by the owner only, so that it survives a power cut once this
+/// returns: a temporary file is flushed, renamed into place, and the folder (whose entry names the file)
+/// flushed too. Never replaces a file that is already there.
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    // tempfile creates the file with mode 0600 on Unix.
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(text.as_bytes())?;
+    file.as_file().sync_all()?;
+    file.persist_noclobber(path).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
+/// Flushes a folder's entries (a file created or renamed in it) to the disk.
+fn sync_dir(dir: &std::path::Path) -> std::io::Result<()> {
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    opts.open(path)?.write_all(text.as_bytes())
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+/// Test-only: `WENJI_UNSAFE_TEST_NO_SYNC=1` stores submissions without flushing them to the disk, so that
+/// `tests/fault/power_loss.sh --expect-loss` can show the power-loss test catches lost submissions.
+pub fn unsafe_test_no_sync() -> bool {
+    static NO_SYNC: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *NO_SYNC.get_or_init(|| {
+        let on = std::env::var("WENJI_UNSAFE_TEST_NO_SYNC").is_ok_and(|v| v == "1");
+        if on {
+            tracing::warn!("WENJI_UNSAFE_TEST_NO_SYNC=1: submissions are NOT flushed to the disk; a power cut loses them (for tests only)");
+        }
+        on
+    })
 }
