@@ -102,6 +102,12 @@ rounds=$cuts
 [ "$expect_loss" = 1 ] && [ "$rounds" -lt 10 ] && rounds=10
 for i in $(seq "$rounds"); do
   sleep "$(python3 -c 'import random; print(round(random.uniform(0.5, 4), 2))')"
+  # Then right after the next acknowledgement: its commit is the likeliest to be still on its way to the disk.
+  python3 -c 'import os, sys, time
+size = lambda: os.path.getsize(sys.argv[1]) if os.path.exists(sys.argv[1]) else 0
+before, until = size(), time.time() + 2
+while size() == before and time.time() < until:
+    time.sleep(0.001)' "$tmp/acks.txt"
   cut_power
   acked=$(figure acknowledged); lost=$(figure lost); doubled=$(figure doubled)
   printf "cut %2d: acknowledged %6d (+%d)  lost %d (+%d)  doubled %d  integrity_check: %s  secret key: %s | %s\n" \
