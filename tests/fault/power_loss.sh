@@ -45,6 +45,7 @@ python3 tests/fault/powerfs.py "$tmp/disk" "$mnt" >"$tmp/powerfs.log" 2>&1 &
 fs=$!
 for _ in $(seq 100); do mountpoint -q "$mnt" && break; sleep 0.1; done
 mountpoint -q "$mnt" || { echo "powerfs did not mount:" >&2; cat "$tmp/powerfs.log" >&2; exit 1; }
+python3 tests/fault/powerfs.py selftest "$mnt"
 
 port=$(free_port)
 url="http://127.0.0.1:$port"
