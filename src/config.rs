@@ -125,3 +125,36 @@ pub fn unsafe_test_no_sync() -> bool {
         on
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    fn config(data_dir: std::path::PathBuf) -> Config {
+        Config {
+            database_url: "sqlite::memory:".into(),
+            forms_dir: "forms".into(),
+            data_dir,
+            exports_dir: "exports".into(),
+            public_url: None,
+        }
+    }
+
+    #[test]
+    fn the_secret_made_on_first_start_is_found_again_readable_by_its_owner_only() {
+        assert!(std::env::var("WENJI_SECRET").is_err(), "unset WENJI_SECRET to run this test");
+        let dir = tempfile::tempdir().unwrap();
+        let config = config(dir.path().join("data"));
+        let first = config.secret().unwrap();
+        let again = config.secret().unwrap();
+        assert_eq!(first.link_token(1, "zhengqiu", "u1", None), again.link_token(1, "zhengqiu", "u1", None));
+        let names: Vec<_> = std::fs::read_dir(&config.data_dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["secret.key"], "no temporary file is left beside the key");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(config.data_dir.join("secret.key")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}
