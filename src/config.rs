@@ -109,7 +109,11 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
 /// Flushes a folder's entries (a file created or renamed in it) to the disk.
 fn sync_dir(dir: &std::path::Path) -> std::io::Result<()> {
     #[cfg(unix)]
-    std::fs::File::open(dir)?.sync_all()?;
+    match std::fs::File::open(dir)?.sync_all() {
+        // Some filesystems cannot flush a folder at all; PostgreSQL ignores the same two errors there.
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::InvalidInput | std::io::ErrorKind::Unsupported) => {}
+        done => done?,
+    }
     Ok(())
 }
 
