@@ -74,7 +74,10 @@ check_survivors() {
   if [ ! -e "$tmp/snap/wenji.db" ]; then
     last="acknowledged: $(wc -l <"$tmp/snap/acks.txt")  stored responses: 0  lost: $(wc -l <"$tmp/snap/acks.txt")  doubled: 0  receipt mismatches: 0  responses without opinions: 0  integrity_check: no database file"
   else
-    last=$(python3 tests/fault/crash_client.py check "$tmp/snap/wenji.db" "$tmp/snap/acks.txt" | tail -1 || true)
+    local out
+    out=$(python3 tests/fault/crash_client.py check "$tmp/snap/wenji.db" "$tmp/snap/acks.txt" 2>&1 || true)
+    last=$(tail -1 <<<"$out")
+    [[ "$last" == acknowledged:* ]] || echo "the check did not finish: $out" >&2
   fi
 }
 figure() { local n; n=$(sed -n "s/.*$1: \([0-9]*\).*/\1/p" <<<"$last"); echo "${n:-0}"; }
@@ -93,6 +96,7 @@ key_hash() { { sha256sum <"$mnt/data/secret.key"; } 2>/dev/null || echo none; }
 
 start
 key0=$(key_hash)
+[ "$key0" != none ] || { echo "no data/secret.key after the first start" >&2; exit 1; }
 python3 tests/fault/crash_client.py run "$url" "$tmp/acks.txt" "$tmp/stop" 8 &
 client=$!
 prev_acked=0
