@@ -28,6 +28,10 @@ pub struct Config {
     /// The address people use to reach Wenji, for links and QR codes (e.g. https://wenji.example.gov.cn).
     #[arg(long, env = "WENJI_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+    /// TEST ONLY: SQLite commits skip their sync, so a power cut loses acknowledged submissions. The
+    /// power-loss test sets it to show that it can fail. Never set it in production.
+    #[arg(long, env = "WENJI_UNSAFE_TEST_NO_SYNC", global = true, hide = true, default_value_t = false)]
+    pub unsafe_test_no_sync: bool,
 }
 
 impl Config {

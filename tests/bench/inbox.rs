@@ -207,7 +207,6 @@ async fn main() {
         small_cell_k: 5,
         // Indexed below, before measuring, as a server would have done between bursts.
         index_search_after_idle: None,
-        defer_opinions_over: None,
         trusted_proxies: Vec::new(),
         inbox_count_cap: wenji::web::workspace::inbox::COUNT_CAP,
         timeouts: wenji::web::serve::Timeouts::default(),
