@@ -50,7 +50,11 @@ impl Config {
             let bytes = hex::decode(s.trim()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             return crate::domain::signing::Secret::new(bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
         }
+        let new_dir = !self.data_dir.exists();
         std::fs::create_dir_all(&self.data_dir)?;
+        if new_dir && let Some(parent) = self.data_dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            sync_dir(parent)?;
+        }
         let bytes: [u8; 32] = rand::random();
         write_private(&path, &hex::encode(bytes))?;
         crate::domain::signing::Secret::new(bytes.to_vec()).map_err(|e| anyhow::anyhow!(e))
@@ -92,11 +96,57 @@ impl Config {
     }
 }
 
+/// Creates `path` holding `text`, readable by the owner only, so that it survives a power cut once this
+/// returns: a temporary file is flushed, renamed into place, and the folder (whose entry names the file)
+/// flushed too. Never replaces a file that is already there.
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    // tempfile creates the file with mode 0600 on Unix.
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(text.as_bytes())?;
+    file.as_file().sync_all()?;
+    file.persist_noclobber(path).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
+/// Flushes a folder's entries (a file created or renamed in it) to the disk.
+fn sync_dir(dir: &std::path::Path) -> std::io::Result<()> {
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    opts.open(path)?.write_all(text.as_bytes())
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    fn config(data_dir: std::path::PathBuf) -> Config {
+        Config {
+            database_url: "sqlite::memory:".into(),
+            forms_dir: "forms".into(),
+            data_dir,
+            exports_dir: "exports".into(),
+            public_url: None,
+            unsafe_test_no_sync: false,
+        }
+    }
+
+    #[test]
+    fn the_secret_made_on_first_start_is_found_again_readable_by_its_owner_only() {
+        assert!(std::env::var("WENJI_SECRET").is_err(), "unset WENJI_SECRET to run this test");
+        let dir = tempfile::tempdir().unwrap();
+        let config = config(dir.path().join("data"));
+        let first = config.secret().unwrap();
+        let again = config.secret().unwrap();
+        assert_eq!(first.link_token(1, "zhengqiu", "u1", None), again.link_token(1, "zhengqiu", "u1", None));
+        let names: Vec<_> = std::fs::read_dir(&config.data_dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["secret.key"], "no temporary file is left beside the key");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(config.data_dir.join("secret.key")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
 }

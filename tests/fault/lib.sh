@@ -25,3 +25,13 @@ wait_healthy() {
   tail -20 "$2" >&2
   return 1
 }
+
+# Stops the crash client ($client, writing to $tmp/stop's folder) after a last second of load; sets
+# client_rc to its exit status.
+stop_client() {
+  sleep 1
+  touch "$tmp/stop"
+  client_rc=0
+  wait "$client" || client_rc=$?
+  client=""
+}
