@@ -28,6 +28,10 @@ pub struct Config {
     /// The address people use to reach Wenji, for links and QR codes (e.g. https://wenji.example.gov.cn).
     #[arg(long, env = "WENJI_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+    /// TEST ONLY: SQLite commits skip their sync, so a power cut loses acknowledged submissions. The
+    /// power-loss test sets it to show that it can fail. Never set it in production.
+    #[arg(long, env = "WENJI_UNSAFE_TEST_NO_SYNC", global = true, hide = true, default_value_t = false)]
+    pub unsafe_test_no_sync: bool,
 }
 
 impl Config {
@@ -117,19 +121,6 @@ fn sync_dir(dir: &std::path::Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Test-only: `WENJI_UNSAFE_TEST_NO_SYNC=1` stores submissions without flushing them to the disk, so that
-/// `tests/fault/power_loss.sh --expect-loss` can show the power-loss test catches lost submissions.
-pub fn unsafe_test_no_sync() -> bool {
-    static NO_SYNC: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *NO_SYNC.get_or_init(|| {
-        let on = std::env::var("WENJI_UNSAFE_TEST_NO_SYNC").is_ok_and(|v| v == "1");
-        if on {
-            tracing::warn!("WENJI_UNSAFE_TEST_NO_SYNC=1: submissions are NOT flushed to the disk; a power cut loses them (for tests only)");
-        }
-        on
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::Config;
@@ -141,6 +132,7 @@ mod tests {
             data_dir,
             exports_dir: "exports".into(),
             public_url: None,
+            unsafe_test_no_sync: false,
         }
     }
 

@@ -2,6 +2,8 @@
 
 pub use sea_orm_migration::prelude::*;
 
+pub use m20261202_000031_constraints_no_intake::FINGERPRINT_LATER;
+
 mod m20261126_000001_catalogue;
 mod m20261126_000002_responses;
 mod m20261126_000003_accounts;
@@ -16,6 +18,7 @@ mod m20261126_000021_opinion_intake;
 mod m20261126_000022_intake_without_text;
 mod m20261126_000023_responses_unindexed_keys;
 mod m20261202_000030_setup_tokens;
+mod m20261202_000031_constraints_no_intake;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -37,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000022_intake_without_text::Migration),
             Box::new(m20261126_000023_responses_unindexed_keys::Migration),
             Box::new(m20261202_000030_setup_tokens::Migration),
+            Box::new(m20261202_000031_constraints_no_intake::Migration),
         ]
     }
 }

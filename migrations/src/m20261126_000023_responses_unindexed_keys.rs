@@ -51,7 +51,7 @@ fn db_err(e: sqlx::Error) -> DbErr {
 /// Rebuilds `responses` with or without the UNIQUE constraints, keeping every row, its id and the id
 /// counter. Nothing happens when the table already has the wanted shape (a rebuild that committed just
 /// before the process stopped, before the migration was recorded).
-async fn rebuild(m: &SchemaManager<'_>, unique: bool) -> Result<(), DbErr> {
+pub(crate) async fn rebuild(m: &SchemaManager<'_>, unique: bool) -> Result<(), DbErr> {
     let db = match m.get_connection() {
         SchemaManagerConnection::Connection(db) => db,
         _ => return Err(DbErr::Migration("rebuilding responses needs a connection, not a transaction".into())),

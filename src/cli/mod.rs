@@ -127,7 +127,8 @@ pub async fn open_migrated(config: &Config) -> anyhow::Result<Store> {
 
 async fn connect(config: &Config) -> anyhow::Result<Store> {
     config.prepare_database_dir()?;
-    Store::connect(&config.database_url)
+    let settings = crate::store::ConnectSettings { unsafe_no_sync: config.unsafe_test_no_sync };
+    Store::connect_with(&config.database_url, settings)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", config.database_for_log()))
 }

@@ -27,11 +27,6 @@ pub struct ServeArgs {
     /// Units or categories with fewer respondents than this show as "<k" in leaders' cross-tables.
     #[arg(long, env = "WENJI_SMALL_CELL_K", default_value_t = 5)]
     pub small_cell_k: u32,
-    /// SQLite: a batch of more submissions than this (a burst) leaves its opinions in the intake, listed
-    /// in the inbox moments later when the writer has time; smaller batches list them at once. 0 sends
-    /// every opinion through the intake (the crash test does, to kill the server while it moves them).
-    #[arg(long, env = "WENJI_DEFER_OPINIONS_OVER", default_value_t = SubmissionWriter::DEFER_OPINIONS_OVER)]
-    pub defer_opinions_over: usize,
     /// Seconds a client may take to send a request's headers; also how long an idle kept-alive
     /// connection stays open.
     #[arg(long, env = "WENJI_HEADER_TIMEOUT_SECS", default_value_t = Timeouts::default().header.as_secs())]
@@ -69,7 +64,7 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
     };
     let limiter = crate::web::limiter::SubmitLimiter::new(settings.submit_burst, settings.submit_per_minute);
     let state = AppState::new(Shared {
-        writer: SubmissionWriter::start(store.clone(), settings.index_search_after_idle, settings.defer_opinions_over),
+        writer: SubmissionWriter::start(store.clone(), settings.index_search_after_idle),
         store,
         forms: Arc::new(RwLock::new(Arc::new(LoadedForms { catalog, versions }))),
         secret,
@@ -107,7 +102,6 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         forms_dir: config.forms_dir.clone(),
         small_cell_k: args.small_cell_k,
         index_search_after_idle: Some(SubmissionWriter::INDEX_AFTER_IDLE),
-        defer_opinions_over: Some(args.defer_opinions_over),
         trusted_proxies: args.trusted_proxies.clone(),
         inbox_count_cap: crate::web::workspace::inbox::COUNT_CAP,
         timeouts: Timeouts {

@@ -5,7 +5,6 @@
 pub mod area;
 pub mod catalog;
 pub mod form;
-pub mod receipt_key;
 pub mod report;
 pub mod signing;
 pub mod submission;

@@ -19,7 +19,7 @@ impl ReceiptCode {
     }
 
     /// `WJ-` and the lowest `letters` base-31 digits of `n`, lowest first, a dash after the fourth.
-    pub(crate) fn spell(mut n: u64, letters: usize) -> Self {
+    fn spell(mut n: u64, letters: usize) -> Self {
         let mut s = String::with_capacity(3 + letters + 1);
         s.push_str("WJ-");
         for i in 0..letters {
@@ -32,17 +32,6 @@ impl ReceiptCode {
         ReceiptCode(s)
     }
 
-    /// The number [`Self::spell`] wrote as `receipt` with `letters` letters; `None` for anything else.
-    pub(crate) fn number(receipt: &str, letters: usize) -> Option<u64> {
-        let (first, second) = receipt.strip_prefix("WJ-")?.split_once('-')?;
-        if first.len() != 4 || second.len() != letters - 4 {
-            return None;
-        }
-        first.bytes().chain(second.bytes()).rev().try_fold(0u64, |n, b| {
-            let digit = ALPHABET.iter().position(|&a| a == b)?;
-            Some(n * ALPHABET.len() as u64 + digit as u64)
-        })
-    }
     /// Reads a stored receipt back.
     pub fn from_stored(s: String) -> Self {
         ReceiptCode(s)

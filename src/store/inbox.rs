@@ -76,9 +76,6 @@ pub struct Progress {
     pub tagged: u64,
     pub verify: u64,
     pub invalid: u64,
-    /// Opinions received in a burst and still in the intake: stored, not yet listed (see
-    /// `store::direct`). Not part of `total`.
-    pub waiting: u64,
 }
 
 impl Progress {
@@ -275,13 +272,6 @@ impl Store {
                 OpinionState::Invalid => p.invalid += n,
             }
             p.total += n;
-        }
-        // Intake ids are contiguous (a plain rowid key, appended at the top and moved from the bottom),
-        // so the span is the count, without walking the table.
-        sql = Sql::new(self.backend());
-        sql.push("SELECT COALESCE(MAX(id) - MIN(id) + 1, 0) AS n FROM opinion_intake");
-        if let Some(r) = self.db().query_one_raw(sql.statement()).await? {
-            p.waiting = u64::try_from(get::<i64>(&r, "n")?).unwrap_or(0);
         }
         Ok(p)
     }

@@ -2,11 +2,8 @@
 //! file per aggregate. Errors: [`StoreError`] everywhere in this layer; callers map it to their own.
 
 pub mod audit;
-mod backfill;
 pub mod bulk;
 pub mod catalog;
-mod direct;
-mod durable;
 pub(crate) mod entities;
 pub mod export_jobs;
 pub mod inbox;
@@ -17,13 +14,13 @@ pub mod search_index;
 pub mod sessions;
 mod setup_token;
 pub(crate) mod sql;
-mod stored_keys;
 pub mod submissions;
 pub mod users;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseExecutor, DbBackend, DbErr, TransactionTrait,
+    AccessMode, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    IsolationLevel, RuntimeErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use std::time::Duration;
 
@@ -32,7 +29,7 @@ use std::time::Duration;
 pub enum StoreError {
     /// The database refused or failed; the detail is for the log, never for a page.
     #[error("database: {0}")]
-    Db(#[from] DbErr),
+    Db(DbErr),
     /// The disk is full or the database cannot be written right now; worth a 503 and a retry.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
@@ -47,40 +44,90 @@ pub enum StoreError {
     Conflict(String),
 }
 
+/// Every database error passes here, so a full disk is `Unavailable` whichever write met it.
+impl From<DbErr> for StoreError {
+    fn from(e: DbErr) -> StoreError {
+        StoreError::classify(e)
+    }
+}
+
+/// What a database error code says about the failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ErrorKind {
+    /// Full disk, I/O failure, lock held too long, no connection: temporary.
+    Unavailable,
+    /// A UNIQUE constraint refused the row.
+    Unique,
+    Other,
+}
+
+/// Classifies by the database's own error code (SQLite's extended result codes, PostgreSQL's SQLSTATE).
+pub(crate) fn error_kind(e: &DbErr) -> ErrorKind {
+    let sqlx_err = match e {
+        DbErr::Exec(RuntimeErr::SqlxError(x))
+        | DbErr::Query(RuntimeErr::SqlxError(x))
+        | DbErr::Conn(RuntimeErr::SqlxError(x)) => x,
+        DbErr::ConnectionAcquire(_) => return ErrorKind::Unavailable,
+        _ => return ErrorKind::Other,
+    };
+    let Some(db) = sqlx_err.as_database_error() else {
+        // Pool timeouts, closed connections, I/O on the socket.
+        return match &**sqlx_err {
+            sea_orm::sqlx::Error::Io(_) | sea_orm::sqlx::Error::PoolTimedOut | sea_orm::sqlx::Error::PoolClosed => {
+                ErrorKind::Unavailable
+            }
+            _ => ErrorKind::Other,
+        };
+    };
+    let code = db.code().unwrap_or_default();
+    if let Ok(n) = code.parse::<i32>() {
+        // SQLite: the primary code is the low byte of the extended one.
+        return match (n, n & 0xff) {
+            (2067 | 1555, _) => ErrorKind::Unique,
+            (_, 5 | 6 | 10 | 13 | 14) => ErrorKind::Unavailable, // BUSY, LOCKED, IOERR, FULL, CANTOPEN
+            _ => ErrorKind::Other,
+        };
+    }
+    match code.as_ref() {
+        "23505" => ErrorKind::Unique,
+        // 53: insufficient resources (53100 disk_full); 08: connection exceptions; 57P: shutting down.
+        c if c.starts_with("53") || c.starts_with("08") || c.starts_with("57P") => ErrorKind::Unavailable,
+        _ => ErrorKind::Other,
+    }
+}
+
 impl StoreError {
-    /// Classifies a database error: disk-full and locked errors are temporary.
+    /// Classifies a database error by its code: a full disk and a lock held too long are temporary.
     pub fn classify(e: DbErr) -> StoreError {
-        let s = e.to_string();
-        let lower = s.to_lowercase();
-        if lower.contains("disk is full")
-            || lower.contains("database or disk is full")
-            || lower.contains("no space")
-            || lower.contains("disk i/o error")
-            || lower.contains("database is locked")
-        {
-            StoreError::Unavailable(s)
-        } else {
-            StoreError::Db(e)
+        match error_kind(&e) {
+            ErrorKind::Unavailable => StoreError::Unavailable(e.to_string()),
+            _ => StoreError::Db(e),
         }
     }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// How the store connects, beyond the URL.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConnectSettings {
+    /// SQLite: the writer's commits skip their sync (`synchronous=OFF`). Only for the power-loss test,
+    /// to show it can fail; never in production.
+    pub unsafe_no_sync: bool,
+}
+
 /// The database handle shared by every request.
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
-    /// The connection every write transaction runs on (see `write_txn`); the shared pool, held to one
-    /// connection, when the database is in memory.
+    /// The pool every write transaction begins on (see [`Store::write_txn`]): one connection on SQLite,
+    /// which has one writer anyway, so transactions queue here instead of on the file lock.
     writer: DatabaseConnection,
-    /// Whose turn it is on `writer`: one transaction at a time, since its statements are sent one by one.
+    /// Whose turn it is on `writer`: first come, first served, without the pool's acquire timeout.
     writer_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// The inbox's filtered and searched reads: on PostgreSQL a small pool of its own (see `connect`),
     /// on SQLite the shared pool.
     filtering: DatabaseConnection,
-    /// The secret behind numbered receipts (`domain::receipt_key`), read once.
-    receipt_key: std::sync::Arc<std::sync::OnceLock<crate::domain::receipt_key::ReceiptKey>>,
 }
 
 /// The current time in milliseconds since the Unix epoch, the unit of every stored timestamp.
@@ -95,49 +142,67 @@ impl Store {
     /// # Errors
     /// When the database cannot be opened.
     pub async fn connect(url: &str) -> Result<Store> {
+        Self::connect_with(url, ConnectSettings::default()).await
+    }
+
+    /// [`Store::connect`] with `settings`.
+    ///
+    /// # Errors
+    /// When the database cannot be opened.
+    pub async fn connect_with(url: &str, settings: ConnectSettings) -> Result<Store> {
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let sqlite = url.starts_with("sqlite:");
         let pool = if in_memory {
             1
-        } else if url.starts_with("sqlite:") {
+        } else if sqlite {
             8
         } else {
             16
         };
-        let db = Database::connect(Self::options(url, pool)).await?;
+        let db = Database::connect(Self::options(url, pool, true)).await?;
         let filtering = if url.starts_with("postgres") {
             // PostgreSQL soon reuses one generic plan per prepared statement, chosen without the values;
             // for the inbox's filters and searches (`text LIKE $1`, `unit_code = $1`) that plan scans the
-            // whole table. These connections plan each query for its values instead, which costs a
-            // fraction of a millisecond, so only the inbox's lists and counts use them.
-            let mut opts = Self::options(url, 4);
+            // whole table. These connections plan each query for its values instead.
+            let mut opts = Self::options(url, 4, true);
             opts.map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]));
             Database::connect(opts).await?
         } else {
             db.clone()
         };
-        let writer = if in_memory { db.clone() } else { Database::connect(Self::options(url, 1)).await? };
-        if url.starts_with("sqlite:") && !in_memory {
-            // The writer never checkpoints on commit (that would put a second fsync on its path);
-            // the submission writer's backfill thread does it alongside (or `checkpoint`, from the shared
-            // pool, when that writer has no connection of its own), and the search indexer
-            // (`checkpoint_writer`) between its batches, while no one is submitting.
-            writer.execute_unprepared("PRAGMA wal_autocheckpoint=0").await?;
-        }
-        Ok(Store { db, writer, writer_turn: Default::default(), filtering, receipt_key: Default::default() })
+        let writer = if in_memory {
+            db.clone()
+        } else if sqlite {
+            if settings.unsafe_no_sync {
+                tracing::warn!("WENJI_UNSAFE_TEST_NO_SYNC: commits are NOT synced to disk; a power cut loses them");
+            }
+            Database::connect(Self::options(url, 1, !settings.unsafe_no_sync)).await?
+        } else {
+            // Several batches may commit at once on PostgreSQL (two writers, tagging beside submissions).
+            Database::connect(Self::options(url, 4, true)).await?
+        };
+        Ok(Store { db, writer, writer_turn: Default::default(), filtering })
     }
 
-    fn options(url: &str, connections: u32) -> ConnectOptions {
+    fn options(url: &str, connections: u32, sync: bool) -> ConnectOptions {
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.sqlx_logging(false).connect_timeout(Duration::from_secs(10));
         opts.max_connections(connections).min_connections(1);
         if url.starts_with("sqlite:") {
-            opts.map_sqlx_sqlite_opts(|o| {
+            opts.map_sqlx_sqlite_opts(move |o| {
                 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
                 o.journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Full)
+                    .synchronous(if sync { SqliteSynchronous::Full } else { SqliteSynchronous::Off })
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
                     .create_if_missing(true)
+            });
+            // After a full disk SQLite may roll a transaction back on its own; sqlx then still counts it
+            // open and the connection could never begin again. Such a connection is closed, not reused.
+            opts.map_sqlx_sqlite_pool_opts(|o| {
+                o.after_release(|conn, _| {
+                    Box::pin(async move { Ok(!sea_orm::sqlx::Connection::is_in_transaction(conn)) })
+                })
             });
         }
         opts
@@ -149,6 +214,25 @@ impl Store {
     /// When a migration fails.
     pub async fn migrate(&self) -> Result<()> {
         Migrator::up(&self.db, None).await?;
+        self.fingerprint_moved_opinions().await
+    }
+
+    /// Opinions moved out of the old intake by a migration get the fingerprint only Rust can compute.
+    async fn fingerprint_moved_opinions(&self) -> Result<()> {
+        use entities::opinion;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        let moved = opinion::Entity::find()
+            .filter(opinion::Column::Fingerprint.eq(migrations::FINGERPRINT_LATER))
+            .all(&self.db)
+            .await?;
+        for o in moved {
+            let fingerprint = crate::domain::text::fingerprint(&o.text);
+            opinion::Entity::update_many()
+                .col_expr(opinion::Column::Fingerprint, Expr::value(fingerprint))
+                .filter(opinion::Column::Id.eq(o.id))
+                .exec(&self.db)
+                .await?;
+        }
         Ok(())
     }
 
@@ -176,58 +260,22 @@ impl Store {
         Ok(())
     }
 
-    /// Begins a write transaction on the writer's own connection, one at a time (submission batches,
-    /// tagging, notes, keywords); end it with [`WriteTxn::finish`].
-    ///
-    /// On SQLite the transaction is begun, committed and rolled back by statement (IMMEDIATE: it takes the
-    /// write lock at once): after a failed statement (a full disk) SQLite may already have rolled back on
-    /// its own, which a pool's transaction guard loses track of, leaving its connection stuck inside a
-    /// transaction that holds the write lock; an explicit ROLLBACK is always safe, so the store recovers
-    /// once the disk has room again. On PostgreSQL it is a transaction object holding its connection, so
-    /// a connection lost mid-way can never let later statements commit on their own.
+    /// Begins a write transaction (submission batches, tagging, notes, keywords, the search index): one
+    /// connection held from BEGIN to COMMIT or ROLLBACK; on SQLite IMMEDIATE, taking the write lock at
+    /// once. End it with [`WriteTxn::finish`].
     ///
     /// # Errors
     /// When the transaction cannot begin (classified: a full disk is `Unavailable`).
     pub(crate) async fn write_txn(&self) -> Result<WriteTxn<'_>> {
-        let turn = self.writer_turn.lock().await;
-        let executor = if self.is_sqlite() {
-            const BEGIN: &str = "BEGIN IMMEDIATE";
-            if let Err(e) = self.writer.execute_unprepared(BEGIN).await {
-                // A transaction left open (a task that panicked mid-way) is rolled back, then we begin again.
-                if !e.to_string().contains("within a transaction") {
-                    return Err(StoreError::classify(e));
-                }
-                let _ = self.writer.execute_unprepared("ROLLBACK").await;
-                self.writer.execute_unprepared(BEGIN).await.map_err(StoreError::classify)?;
-            }
-            DatabaseExecutor::Connection(&self.writer)
-        } else {
-            DatabaseExecutor::OwnedTransaction(self.writer.begin().await.map_err(StoreError::classify)?)
+        // PostgreSQL runs transactions side by side; SQLite has one writer at a time anyway.
+        let turn = if self.is_sqlite() { Some(self.writer_turn.lock().await) } else { None };
+        let options = TransactionOptions {
+            isolation_level: None::<IsolationLevel>,
+            access_mode: None::<AccessMode>,
+            sqlite_transaction_mode: self.is_sqlite().then_some(SqliteTransactionMode::Immediate),
         };
-        Ok(WriteTxn { executor, _turn: turn })
-    }
-
-    /// Copies committed WAL pages into the SQLite database file without blocking the writer (PASSIVE).
-    /// The submission writer calls it every 500 ms when it has no SQLite connection of its own (whose
-    /// backfill thread checkpoints otherwise: see `direct`).
-    ///
-    /// # Errors
-    /// When the database refuses (the next round tries again).
-    pub async fn checkpoint(&self) -> Result<()> {
-        if self.is_sqlite() {
-            self.db.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)").await.map_err(StoreError::classify)?;
-        }
-        Ok(())
-    }
-
-    /// Checkpoints from the writer's own connection, between its transactions, so that its next
-    /// transaction can start the WAL over from the beginning. Best effort: a failure leaves it to the
-    /// next checkpoint.
-    pub(crate) async fn checkpoint_writer(&self) {
-        if self.is_sqlite() {
-            let _turn = self.writer_turn.lock().await;
-            let _ = self.writer.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)").await;
-        }
+        let txn = self.writer.begin_with_options(options).await?;
+        Ok(WriteTxn { txn, _turn: turn })
     }
 
     pub(crate) fn db(&self) -> &DatabaseConnection {
@@ -252,16 +300,16 @@ impl Store {
     }
 }
 
-/// An open write transaction on the writer's connection (see [`Store::write_txn`]).
+/// An open write transaction: owns its connection until [`WriteTxn::finish`] (see [`Store::write_txn`]).
 pub(crate) struct WriteTxn<'a> {
-    executor: DatabaseExecutor<'a>,
-    _turn: tokio::sync::MutexGuard<'a, ()>,
+    txn: DatabaseTransaction,
+    _turn: Option<tokio::sync::MutexGuard<'a, ()>>,
 }
 
 impl WriteTxn<'_> {
-    /// The connection to run this transaction's statements on.
-    pub(crate) fn conn(&self) -> &DatabaseExecutor<'_> {
-        &self.executor
+    /// The transaction to run statements in.
+    pub(crate) fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
     }
 
     /// Commits when `result` is `Ok`, rolls back otherwise; returns `result`, or the commit's error.
@@ -269,28 +317,15 @@ impl WriteTxn<'_> {
     /// # Errors
     /// `result`'s error, or the database's (classified: a full disk is `Unavailable`).
     pub(crate) async fn finish<T>(self, result: Result<T>) -> Result<T> {
-        let result = match result {
-            Err(StoreError::Db(e)) => Err(StoreError::classify(e)),
-            other => other,
-        };
-        match (self.executor, result) {
-            (DatabaseExecutor::OwnedTransaction(txn), Ok(done)) => {
-                txn.commit().await.map(|()| done).map_err(StoreError::classify)
+        match result {
+            Ok(done) => {
+                self.txn.commit().await?;
+                Ok(done)
             }
-            (DatabaseExecutor::OwnedTransaction(txn), Err(e)) => {
-                let _ = txn.rollback().await;
+            Err(e) => {
+                // SQLite may have rolled back already (a full disk); the pool then drops the connection.
+                let _ = self.txn.rollback().await;
                 Err(e)
-            }
-            (executor, result) => {
-                let result = match result {
-                    Ok(done) => executor.execute_unprepared("COMMIT").await.map(|_| done).map_err(StoreError::classify),
-                    Err(e) => Err(e),
-                };
-                if result.is_err() {
-                    // Nothing of this transaction counts; end it whatever state it is in.
-                    let _ = executor.execute_unprepared("ROLLBACK").await;
-                }
-                result
             }
         }
     }

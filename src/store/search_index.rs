@@ -16,15 +16,7 @@ impl Store {
             return Ok(0);
         }
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let indexed = self.index_batch(limit).await?;
-        // The writer never checkpoints on its own (see `Store::connect`). After a burst the indexer writes
-        // the trigram index in a long run of transactions; without a checkpoint between them the WAL
-        // grows by the whole index and stays that long, and reads slowed down: the inbox bench saw one
-        // request in ten take 40 ms instead of 5. This work runs only while no one is submitting.
-        if indexed > 0 {
-            self.checkpoint_writer().await;
-        }
-        Ok(indexed)
+        self.index_batch(limit).await
     }
 
     async fn index_batch(&self, limit: i64) -> Result<usize> {

@@ -53,8 +53,27 @@ fn key(id: &Id) -> String {
     hex::encode(Sha256::digest(id.to_string().as_bytes()))
 }
 
-fn backend(e: impl std::fmt::Display) -> session_store::Error {
+fn backend(e: sea_orm::DbErr) -> session_store::Error {
+    if matches!(super::StoreError::classify(e.clone()), super::StoreError::Unavailable(_)) {
+        let _ = STORE_UNAVAILABLE.try_with(|seen| seen.set(true));
+    }
     session_store::Error::Backend(e.to_string())
+}
+
+tokio::task_local! {
+    /// Set when a session could not be saved because the database is unavailable (a full disk).
+    static STORE_UNAVAILABLE: std::cell::Cell<bool>;
+}
+
+/// Runs `request` (a request through the session layer) and says whether a session write met an
+/// unavailable database: tower-sessions answers that with a bare 500, which the caller turns into a 503.
+pub async fn watch_unavailable<F: std::future::Future>(request: F) -> (F::Output, bool) {
+    STORE_UNAVAILABLE
+        .scope(std::cell::Cell::new(false), async move {
+            let out = request.await;
+            (out, STORE_UNAVAILABLE.with(std::cell::Cell::get))
+        })
+        .await
 }
 
 #[async_trait::async_trait]
@@ -89,7 +108,8 @@ impl SessionStore for DbSessionStore {
             return Ok(None);
         }
         let data = serde_json::from_str(&row.data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        let expiry_date = time::OffsetDateTime::from_unix_timestamp(row.expires_at / 1000).map_err(backend)?;
+        let expiry_date = time::OffsetDateTime::from_unix_timestamp(row.expires_at / 1000)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
         Ok(Some(Record { id: *id, data, expiry_date }))
     }
 

@@ -5,21 +5,17 @@
 
 mod writer;
 
-pub(crate) use writer::Reply;
 pub use writer::SubmissionWriter;
 
-use super::direct::DirectWriter;
 use super::entities::{answer, response};
 use super::sql::Sql;
 use super::{Result, Store, StoreError, now_ms};
 use crate::domain::form::FormDef;
 use crate::domain::form::answers::{Answer, ValidAnswers};
-use crate::domain::receipt_key::ReceiptKey;
 use crate::domain::submission::{ReceiptCode, Submission};
 use crate::domain::tagging::OpinionState;
 use crate::domain::text::fingerprint;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Value};
 use std::collections::HashMap;
 
 /// What happened to a submission.
@@ -83,79 +79,13 @@ pub struct StoredResponse {
 }
 
 impl Store {
-    /// Stores a batch in one transaction, answering each submission in order: on SQLite through the
-    /// writer thread's own connection (`direct`), otherwise on the store's writer connection.
-    async fn store_batch(&self, direct: Option<&mut DirectWriter>, subs: &[&Prepared]) -> Result<Vec<SubmitOutcome>> {
+    /// Stores a batch in one write transaction, answering each submission in order.
+    async fn store_batch(&self, subs: &[&Prepared]) -> Result<Vec<SubmitOutcome>> {
         // Stored to the minute: precise submission times could be matched against other records.
         let now = now_ms() / 60_000 * 60_000;
-        if let Some(direct) = direct {
-            let _turn = self.writer_turn.lock().await;
-            return direct.store_batch(subs, now);
-        }
         let w = self.write_txn().await?;
         let done = write_batch(w.conn(), subs, now).await;
         w.finish(done).await
-    }
-
-    /// Moves up to `limit` waiting opinions from the intake into `opinions`, in the writer's turn.
-    async fn move_intake(&self, direct: &mut DirectWriter, limit: usize) -> Result<u64> {
-        let _turn = self.writer_turn.lock().await;
-        let started = std::time::Instant::now();
-        let moved = direct.move_intake(limit);
-        match &moved {
-            Ok(n) => tracing::debug!(moved = n, micros = started.elapsed().as_micros(), "waiting opinions moved"),
-            Err(e) => tracing::warn!(error = %e, "moving waiting opinions failed; trying again later"),
-        }
-        moved
-    }
-
-    /// The submission writer's own connection to the SQLite file (see `direct`); `None` on PostgreSQL,
-    /// for a database in memory (which no second connection can see), or when it cannot be opened.
-    ///
-    /// # Errors
-    /// `Conflict` when another process's writer stores submissions into the file: this one must not.
-    async fn direct_writer(&self, defer_opinions_over: Option<usize>) -> Result<Option<DirectWriter>> {
-        if !self.is_sqlite() {
-            return Ok(None);
-        }
-        let rows = self.writer.query_all_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA database_list")).await;
-        let file = rows.ok().and_then(|rows| {
-            rows.into_iter().find_map(|r| {
-                let name = r.try_get_by_index::<String>(1).ok()?;
-                let file = r.try_get_by_index::<String>(2).ok()?;
-                (name == "main" && !file.is_empty()).then_some(file)
-            })
-        });
-        let Some(file) = file else { return Ok(None) };
-        let opened = self
-            .receipt_key()
-            .await
-            .and_then(|receipts| DirectWriter::open(std::path::Path::new(&file), defer_opinions_over, receipts));
-        match opened {
-            Ok(w) => Ok(Some(w)),
-            Err(e @ StoreError::Conflict(_)) => Err(e),
-            Err(e) => {
-                tracing::warn!(error = %e, "submissions go through the shared connection: the writer's own did not open");
-                Ok(None)
-            }
-        }
-    }
-
-    /// The secret of numbered receipts, read from the database the first time.
-    async fn receipt_key(&self) -> Result<ReceiptKey> {
-        if let Some(k) = self.receipt_key.get() {
-            return Ok(k.clone());
-        }
-        let row = self
-            .db()
-            .query_one_raw(Statement::from_string(
-                self.db().get_database_backend(),
-                "SELECT secret FROM receipt_key WHERE id = 1",
-            ))
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("receipt_key holds no secret".into()))?;
-        let secret: String = row.try_get_by_index(0)?;
-        Ok(self.receipt_key.get_or_init(|| ReceiptKey::new(secret.as_bytes())).clone())
     }
 
     /// Reads a response back with the exact definition version it answered.
@@ -163,18 +93,7 @@ impl Store {
     /// # Errors
     /// `NotFound` for an unknown receipt.
     pub async fn response_by_receipt(&self, receipt: &str) -> Result<StoredResponse> {
-        let found = match self.receipt_key().await?.id(receipt) {
-            // A numbered receipt: its row, if that row holds it.
-            Some(id) => response::Entity::find_by_id(id).one(self.db()).await?.filter(|r| r.receipt == receipt),
-            // A random one, through the index that holds only those (see migration 000023).
-            None => {
-                response::Entity::find()
-                    .filter(response::Column::Receipt.eq(receipt))
-                    .filter(Expr::cust("length(receipt) = 12"))
-                    .one(self.db())
-                    .await?
-            }
-        };
+        let found = response::Entity::find().filter(response::Column::Receipt.eq(receipt)).one(self.db()).await?;
         let r = found.ok_or(StoreError::NotFound)?;
         let form = self.form_version(r.form_version_id).await?;
         let rows = answer::Entity::find().filter(answer::Column::ResponseId.eq(r.id)).all(self.db()).await?;
@@ -211,76 +130,146 @@ impl Store {
     }
 }
 
-/// The statements of one batch, inside the writer's open transaction: one lookup of the keys, then one
-/// multi-row INSERT per table (chunked only for very large batches). Written out by hand: this is the one
-/// hot path, and building these statements through the ORM cost as much as executing them.
+/// How often a batch draws new receipts for submissions whose receipt was already taken (the UNIQUE
+/// constraint refused it; about one chance in 10^11 per stored response).
+const RECEIPT_TRIES: usize = 4;
+
+/// The statements of one batch, inside the writer's open transaction, a constant number per batch: one
+/// multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING` for the responses (the UNIQUE constraints on
+/// `key_hash` and `receipt` decide what is new), one lookup of the keys it refused, then one multi-row
+/// INSERT each for answers, contacts and opinions. One text for both backends (`Sql` picks placeholders).
 async fn write_batch(db: &impl ConnectionTrait, subs: &[&Prepared], now: i64) -> Result<Vec<SubmitOutcome>> {
+    let mut outcomes: Vec<Option<SubmitOutcome>> = vec![None; subs.len()];
+    // The first submission of each key in this batch; later ones with that key follow its outcome.
+    let mut first: HashMap<&str, usize> = HashMap::with_capacity(subs.len());
+    let mut todo: Vec<usize> = Vec::with_capacity(subs.len());
+    for (i, p) in subs.iter().enumerate() {
+        if !first.contains_key(p.submission.key_hash.as_str()) {
+            first.insert(&p.submission.key_hash, i);
+            todo.push(i);
+        }
+    }
+    let mut ids: Vec<(i64, usize)> = Vec::with_capacity(todo.len());
+    for _ in 0..RECEIPT_TRIES {
+        if todo.is_empty() {
+            break;
+        }
+        let receipts: Vec<ReceiptCode> = todo.iter().map(|_| ReceiptCode::from_random(rand::random())).collect();
+        let inserted = insert_responses(db, subs, &todo, &receipts, now).await?;
+        let mut refused = Vec::new();
+        for (&i, receipt) in todo.iter().zip(receipts) {
+            match inserted.get(subs[i].submission.key_hash.as_str()) {
+                Some(&id) => {
+                    ids.push((id, i));
+                    outcomes[i] = Some(SubmitOutcome::Stored(receipt));
+                }
+                None => refused.push(i),
+            }
+        }
+        // Refused: the key was stored before (a retry, or a conflict), or, rarely, the receipt was taken.
+        let stored = stored_keys(db, refused.iter().map(|&i| subs[i].submission.key_hash.as_str())).await?;
+        todo = Vec::new();
+        for i in refused {
+            let s = &subs[i].submission;
+            match stored.get(s.key_hash.as_str()) {
+                Some((receipt, body)) if *body == s.body_hash => {
+                    outcomes[i] = Some(SubmitOutcome::Replayed(ReceiptCode::from_stored(receipt.clone())));
+                }
+                Some(_) => outcomes[i] = Some(SubmitOutcome::KeyConflict),
+                None => todo.push(i),
+            }
+        }
+    }
+    if !todo.is_empty() {
+        return Err(StoreError::Conflict("no free receipt after several draws".into()));
+    }
+    let outcomes: Vec<SubmitOutcome> = subs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let f = first[p.submission.key_hash.as_str()];
+            match (&outcomes[f], f == i) {
+                (Some(o), true) => Ok(o.clone()),
+                // A repeat inside the batch: the first one's receipt if the body is the same.
+                (Some(o), false) => Ok(match o.receipt() {
+                    Some(r) if subs[f].submission.body_hash == p.submission.body_hash => {
+                        SubmitOutcome::Replayed(r.clone())
+                    }
+                    _ => SubmitOutcome::KeyConflict,
+                }),
+                (None, _) => Err(StoreError::Corrupt("a submission of the batch has no outcome".into())),
+            }
+        })
+        .collect::<Result<_>>()?;
+    insert_details(db, subs, &ids, now).await?;
+    Ok(outcomes)
+}
+
+/// Inserts the responses `todo` of `subs`, skipping any a UNIQUE constraint refuses; returns the new ids
+/// by key.
+async fn insert_responses(
+    db: &impl ConnectionTrait,
+    subs: &[&Prepared],
+    todo: &[usize],
+    receipts: &[ReceiptCode],
+    now: i64,
+) -> Result<HashMap<String, i64>> {
     let backend = db.get_database_backend();
-    let mut known: HashMap<String, (String, String)> = HashMap::new();
-    for chunk in subs.chunks(PARAMS_PER_STATEMENT) {
-        let mut sql = Sql::new(backend);
-        sql.push("SELECT key_hash, receipt, body_hash FROM responses WHERE key_hash IN ")
-            .bind_tuple(chunk.iter().map(|p| Value::from(p.submission.key_hash.clone())));
-        for row in db.query_all_raw(sql.into_statement()).await.map_err(StoreError::classify)? {
-            let text = |i: usize| row.try_get_by_index::<String>(i).map_err(|e| StoreError::Corrupt(e.to_string()));
-            known.insert(text(0)?, (text(1)?, text(2)?));
-        }
-    }
-    let mut outcomes = Vec::with_capacity(subs.len());
-    let mut fresh: Vec<(&Prepared, String)> = Vec::new();
-    for p in subs {
-        let s = &p.submission;
-        if let Some((receipt, body)) = known.get(&s.key_hash) {
-            outcomes.push(if *body == s.body_hash {
-                SubmitOutcome::Replayed(ReceiptCode::from_stored(receipt.clone()))
-            } else {
-                SubmitOutcome::KeyConflict
-            });
-            continue;
-        }
-        let receipt = ReceiptCode::from_random(rand::random());
-        known.insert(s.key_hash.clone(), (receipt.to_string(), s.body_hash.clone()));
-        fresh.push((p, receipt.to_string()));
-        outcomes.push(SubmitOutcome::Stored(receipt));
-    }
-    if fresh.is_empty() {
-        return Ok(outcomes);
-    }
-    let mut ids: HashMap<String, i64> = HashMap::with_capacity(fresh.len());
-    for chunk in fresh.chunks(PARAMS_PER_STATEMENT / 10) {
+    let mut ids = HashMap::with_capacity(todo.len());
+    let rows: Vec<(usize, &ReceiptCode)> = todo.iter().copied().zip(receipts).collect();
+    for chunk in rows.chunks(PARAMS_PER_STATEMENT / 9) {
         let mut sql = Sql::new(backend);
         sql.push(
             "INSERT INTO responses (form_version_id, form_slug, link_id, unit_code, category_code, receipt, \
              key_hash, body_hash, submitted_at) VALUES ",
         );
-        for (i, (p, receipt)) in chunk.iter().enumerate() {
-            let s = &p.submission;
-            sql.push(if i == 0 { "" } else { "," }).bind_tuple([
+        for (n, (i, receipt)) in chunk.iter().enumerate() {
+            let (p, s) = (subs[*i], &subs[*i].submission);
+            sql.push(if n == 0 { "" } else { "," }).bind_tuple([
                 p.version_id.into(),
                 s.form_slug.clone().into(),
                 s.link_id.into(),
                 s.unit_code.clone().into(),
                 s.category_code.clone().into(),
-                receipt.clone().into(),
+                receipt.to_string().into(),
                 s.key_hash.clone().into(),
                 s.body_hash.clone().into(),
                 now.into(),
             ]);
         }
-        sql.push(" RETURNING id, key_hash");
-        for row in db.query_all_raw(sql.into_statement()).await.map_err(StoreError::classify)? {
+        sql.push(" ON CONFLICT DO NOTHING RETURNING id, key_hash");
+        for row in db.query_all_raw(sql.into_statement()).await? {
             let id = row.try_get_by_index::<i64>(0).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let key = row.try_get_by_index::<String>(1).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             ids.insert(key, id);
         }
     }
-    let mut rows: Vec<(i64, &Prepared)> = Vec::with_capacity(fresh.len());
-    for (p, _) in &fresh {
-        let id = *ids
-            .get(&p.submission.key_hash)
-            .ok_or_else(|| StoreError::Corrupt("inserted response has no id".into()))?;
-        rows.push((id, p));
+    Ok(ids)
+}
+
+/// (receipt, body hash) of each of `keys` already stored.
+async fn stored_keys<'k>(
+    db: &impl ConnectionTrait,
+    keys: impl Iterator<Item = &'k str>,
+) -> Result<HashMap<String, (String, String)>> {
+    let keys: Vec<&str> = keys.collect();
+    let mut known = HashMap::new();
+    for chunk in keys.chunks(PARAMS_PER_STATEMENT) {
+        let mut sql = Sql::new(db.get_database_backend());
+        sql.push("SELECT key_hash, receipt, body_hash FROM responses WHERE key_hash IN ")
+            .bind_tuple(chunk.iter().map(|k| Value::from(*k)));
+        for row in db.query_all_raw(sql.into_statement()).await? {
+            let text = |i: usize| row.try_get_by_index::<String>(i).map_err(|e| StoreError::Corrupt(e.to_string()));
+            known.insert(text(0)?, (text(1)?, text(2)?));
+        }
     }
+    Ok(known)
+}
+
+/// The answers, contacts and opinions of the responses just stored (`ids`: response id, index in `subs`).
+async fn insert_details(db: &impl ConnectionTrait, subs: &[&Prepared], ids: &[(i64, usize)], now: i64) -> Result<()> {
+    let backend = db.get_database_backend();
+    let rows: Vec<(i64, &Prepared)> = ids.iter().map(|&(id, i)| (id, subs[i])).collect();
     let answers: Vec<(i64, &str, &str)> =
         rows.iter().flat_map(|(id, p)| p.answers.iter().map(move |(q, v)| (*id, q.as_str(), v.as_str()))).collect();
     let contacts: Vec<(i64, &str, &str)> = rows
@@ -294,7 +283,7 @@ async fn write_batch(db: &impl ConnectionTrait, subs: &[&Prepared], now: i64) ->
             for (i, (id, q, v)) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "" } else { "," }).bind_tuple([(*id).into(), (*q).into(), (*v).into()]);
             }
-            db.execute_raw(sql.into_statement()).await.map_err(StoreError::classify)?;
+            db.execute_raw(sql.into_statement()).await?;
         }
     }
     let opinions: Vec<(i64, &Submission, &(String, String))> =
@@ -320,7 +309,7 @@ async fn write_batch(db: &impl ConnectionTrait, subs: &[&Prepared], now: i64) ->
                 now.into(),
             ]);
         }
-        db.execute_raw(sql.into_statement()).await.map_err(StoreError::classify)?;
+        db.execute_raw(sql.into_statement()).await?;
     }
-    Ok(outcomes)
+    Ok(())
 }

@@ -55,6 +55,17 @@ use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 /// Largest request body anywhere: 64 KiB.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// A session the store could not save for a full disk is a 503 like every other write (tower-sessions
+/// itself answers a bare 500).
+async fn session_unavailable(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (res, unavailable) = crate::store::sessions::watch_unavailable(next.run(req)).await;
+    if unavailable && res.status() == axum::http::StatusCode::INTERNAL_SERVER_ERROR {
+        return error::WebError::Unavailable("a session could not be saved".into()).into_response();
+    }
+    res
+}
+
 /// Every route of the application.
 pub fn router(state: AppState) -> Router {
     let session_store = crate::store::sessions::DbSessionStore::new(state.store.clone(), state.clock.clone());
@@ -90,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .route("/w/exports/{id}", get(workspace::exports::show))
         .route("/w/exports/{id}/download", get(workspace::exports::download))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(session_unavailable))
         // Staff pages show opinions and accounts: no browser or proxy cache keeps a copy.
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
     let public = Router::new()

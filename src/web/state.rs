@@ -33,9 +33,6 @@ pub struct WebSettings {
     /// How long the submission writer must be idle before it fills the search index; `None` leaves the
     /// index to explicit calls (tests that check search over opinions not yet indexed).
     pub index_search_after_idle: Option<std::time::Duration>,
-    /// Submission batches larger than this leave their opinions in the intake for the writer to move
-    /// when idle (SQLite); `None` stores every opinion at once.
-    pub defer_opinions_over: Option<usize>,
     /// Reverse proxies whose `X-Forwarded-For` names the client for the rate limiters.
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The inbox counts the opinions matching a filter up to this many, then shows "more than" it

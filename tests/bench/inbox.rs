@@ -196,6 +196,7 @@ async fn main() {
         data_dir: dir.path().join("data"),
         exports_dir: dir.path().join("exports"),
         public_url: None,
+        unsafe_test_no_sync: false,
     };
     let settings = WebSettings {
         base_url: "http://127.0.0.1".into(),
@@ -207,7 +208,6 @@ async fn main() {
         small_cell_k: 5,
         // Indexed below, before measuring, as a server would have done between bursts.
         index_search_after_idle: None,
-        defer_opinions_over: None,
         trusted_proxies: Vec::new(),
         inbox_count_cap: wenji::web::workspace::inbox::COUNT_CAP,
         timeouts: wenji::web::serve::Timeouts::default(),

@@ -13,7 +13,7 @@ while time.time() < end:
     try:
         c = sqlite3.connect(db, timeout=10)
         # Light reads (the other process must not slow the run down): the newest rows of each table.
-        for table in ("responses", "opinions", "opinion_intake"):
+        for table in ("responses", "opinions"):
             c.execute(f"SELECT * FROM {table} ORDER BY id DESC LIMIT 5").fetchall()
         c.close()
         reads += 1

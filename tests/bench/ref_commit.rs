@@ -1,7 +1,7 @@
-//! Reference (b) for the load benchmark: what most web apps do. A minimal axum handler that stores each
-//! posted body as one row in its own transaction through sqlx, SQLite in WAL mode with
-//! `synchronous=NORMAL`, and answers after the commit.
-//! `cargo run --release --example ref_commit -- ADDR DB_PATH`
+//! References (b) and (c) for the load benchmark: what most web apps do. A minimal axum handler that stores
+//! each posted body as one row in its own transaction through sqlx, SQLite in WAL mode, and answers after
+//! the commit: (b) with `synchronous=NORMAL` (not durable on power loss), (c) with `synchronous=FULL`.
+//! `cargo run --release --example ref_commit -- ADDR DB_PATH [normal|full]`
 
 use axum::Router;
 use axum::body::Bytes;
@@ -34,11 +34,15 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:18082".into());
     let path = args.next().unwrap_or_else(|| "ref_commit.db".into());
+    let sync = match args.next().as_deref() {
+        Some("full") => SqliteSynchronous::Full,
+        _ => SqliteSynchronous::Normal,
+    };
     let opts = SqliteConnectOptions::new()
         .filename(&path)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
+        .synchronous(sync)
         .busy_timeout(Duration::from_secs(10));
     let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await.expect("open database");
     sqlx::query("CREATE TABLE IF NOT EXISTS submissions (id INTEGER PRIMARY KEY, body TEXT NOT NULL, received_at INTEGER NOT NULL)")

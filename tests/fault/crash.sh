@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Crash test: under continuous submissions (HTML form and JSON API), kill -9 the server at random moments,
 # restart it, and check that every acknowledged submission is stored exactly once and the database passes
-# PRAGMA integrity_check. Every opinion goes through the intake (WENJI_DEFER_OPINIONS_OVER=0), so kills also
-# land while opinions are being moved into the inbox; one still waiting in the intake counts as stored.
+# PRAGMA integrity_check.
 #   tests/fault/crash.sh [--short] [--kills N]     (default 25 kills; --short: 5, for CI)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -31,7 +30,7 @@ trap cleanup EXIT
 port=$(free_port)
 url="http://127.0.0.1:$port"
 export WENJI_DATABASE_URL="sqlite://$tmp/wenji.db?mode=rwc" WENJI_FORMS_DIR=forms WENJI_DATA_DIR="$tmp/data" \
-  WENJI_SUBMIT_BURST=4000000000 WENJI_SUBMIT_PER_MINUTE=4000000000 WENJI_DEFER_OPINIONS_OVER=0
+  WENJI_SUBMIT_BURST=4000000000 WENJI_SUBMIT_PER_MINUTE=4000000000
 start() {
   "$bin" serve --bind "127.0.0.1:$port" >>"$tmp/server.log" 2>&1 &
   server=$!

@@ -8,6 +8,10 @@
                                         signs in, cookies kept in JAR; full: tagging the next untagged opinion
                                         is stored or refused with 503; freed: it is stored (a write transaction
                                         left stuck by the full disk would fail here)
+    disk_full.py admin URL PHASE JAR    login: an administrator (fault-admin) signs in; full: every other kind
+                                        of write gets 503, never 500: a new sign-in (a session), adding a
+                                        user, creating a link, starting an export job (each audited); freed:
+                                        adding a user works again
 """
 import http.cookiejar
 import os
@@ -153,8 +157,52 @@ def tag(url, phase, jar_path):
     return 0 if ok else 1
 
 
+def admin(url, phase, jar_path):
+    jar = http.cookiejar.LWPCookieJar(jar_path)
+    if phase != "login":
+        jar.load(ignore_discard=True)
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+    def call(path, data=None, o=opener):
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if data else {}
+        req = urllib.request.Request(url + path, data=data and urllib.parse.urlencode(data).encode(), headers=headers)
+        try:
+            with o.open(req, timeout=30) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    login = {"username": "fault-admin", "password": os.environ["WENJI_FAULT_PASSWORD"]}
+    if phase == "login":
+        call("/login", login)
+        jar.save(ignore_discard=True)
+        return 0 if call("/w/admin/users")[0] == 200 else 1
+    status, page = call("/w/admin/links")
+    csrf = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
+    unit = re.search(r'<select[^>]*name="unit"[^>]*>.*?<option value="([^"]+)"', page, re.S)
+    n = int(time.time() * 1000) % 1000000
+    user = {"_csrf": csrf, "op": "add", "username": f"fault-user-{n}", "display_name": "磁盘测试",
+            "role": "analyst", "password": "a long enough password for the test 1234"}
+    if phase == "freed":
+        status, _ = call("/w/admin/users", user)
+        print(f"adding a user after freeing space: {status}")
+        return 0 if status in (200, 303) else 1
+    fresh = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    got = {
+        "sign-in (new session)": call("/login", login, fresh)[0],
+        "add a user": call("/w/admin/users", user)[0],
+        "create a link": call("/w/admin/links", {"_csrf": csrf, "form": "zhengqiu",
+                                                  "unit": unit.group(1) if unit else "", "label": "磁盘测试"})[0],
+        "start an export job": call("/w/exports", {"_csrf": csrf, "form": "zhengqiu", "format": "xlsx"})[0],
+    }
+    print("on the full disk: " + ", ".join(f"{k} {v}" for k, v in got.items()))
+    return 0 if all(v == 503 for v in got.values()) else 1
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
+    if cmd == "admin":
+        sys.exit(admin(*sys.argv[2:5]))
     if cmd == "tag":
         sys.exit(tag(*sys.argv[2:5]))
     sys.exit(full(*sys.argv[2:4]) if cmd == "full" else recover(*sys.argv[2:5]))

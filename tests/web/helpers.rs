@@ -80,6 +80,7 @@ impl TestApp {
             data_dir: dir.path().join("data"),
             exports_dir: dir.path().join("exports"),
             public_url: None,
+            unsafe_test_no_sync: false,
         };
         let mut settings = WebSettings {
             base_url: String::new(),
@@ -90,7 +91,6 @@ impl TestApp {
             forms_dir,
             small_cell_k: 5,
             index_search_after_idle: Some(wenji::store::submissions::SubmissionWriter::INDEX_AFTER_IDLE),
-            defer_opinions_over: None,
             trusted_proxies: Vec::new(),
             inbox_count_cap: wenji::web::workspace::inbox::COUNT_CAP,
             timeouts: wenji::web::serve::Timeouts::default(),
@@ -107,6 +107,24 @@ impl TestApp {
         let app = wenji::web::router(state.clone());
         tokio::spawn(wenji::web::serve::serve(listener, app, header_timeout, std::future::pending()));
         TestApp { base: format!("http://{addr}"), state, dir, config, citizen: client(false) }
+    }
+
+    /// A second server on this app's database (a second instance, or a second process on one SQLite
+    /// file): its base URL.
+    pub async fn second_server(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut settings = (*self.state.settings).clone();
+        settings.base_url = base.clone();
+        let state = wenji::cli::serve::build_state(&self.config, settings).await.expect("state builds");
+        let app = wenji::web::router(state);
+        tokio::spawn(wenji::web::serve::serve(
+            listener,
+            app,
+            self.state.settings.timeouts.header,
+            std::future::pending(),
+        ));
+        base
     }
 
     pub fn url(&self, path: &str) -> String {

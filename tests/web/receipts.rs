@@ -1,7 +1,8 @@
-//! Numbered receipts and stored keys (SQLite; migration 000023): a database from the release before keeps
-//! its receipts, its submission keys and its id counter through the upgrade; the keys the writer keeps in
-//! memory are all there again after a kill and a restart; and a second server on the same file refuses
-//! submissions rather than store a retried one twice.
+//! The upgrade to one write path (SQLite; migration 000031): a database made by the release before, with
+//! numbered and random receipts and opinions still waiting in the intake, comes through with nothing lost:
+//! the waiting opinions are listed (with the fingerprint they would have had), every receipt is found,
+//! every key is known, and from then on the UNIQUE constraints keep keys and receipts unique, even with
+//! two servers on one file.
 
 use crate::helpers::{is_postgres, test_forms};
 use migrations::{Migrator, MigratorTrait};
@@ -70,93 +71,134 @@ impl Server {
     }
 }
 
-#[tokio::test]
-async fn receipts_and_keys_from_before_the_upgrade_survive_it_a_kill_and_a_second_server() {
-    if is_postgres() {
-        return; // PostgreSQL keeps random receipts and its UNIQUE constraints.
-    }
+/// Opinions of `response` as the inbox lists them: (question, text, fingerprint).
+async fn opinions_of(db: &DatabaseConnection, response: i64) -> Vec<(String, String, String)> {
+    let sql = format!("SELECT question_id, text, fingerprint FROM opinions WHERE response_id = {response} ORDER BY id");
+    let rows = db.query_all_raw(Statement::from_string(DbBackend::Sqlite, sql)).await.unwrap();
+    rows.iter()
+        .map(|r| (r.try_get_by_index(0).unwrap(), r.try_get_by_index(1).unwrap(), r.try_get_by_index(2).unwrap()))
+        .collect()
+}
+
+/// A SQLite database migrated up to the release before 000031, the forms stored: its folder, URL, the
+/// configuration, the form version of `zhengqiu`, and an open connection.
+async fn database_from_before() -> (tempfile::TempDir, String, wenji::config::Config, i64, DatabaseConnection) {
     let dir = tempfile::tempdir().unwrap();
     test_forms(dir.path());
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("wenji.db").display());
-
-    // The database as the release before left it: migrated up to 000022, the forms stored, three
-    // responses with random receipts, the last one since deleted (the id counter stays at 3).
     let config = wenji::config::Config {
         database_url: url.clone(),
         forms_dir: dir.path().join("forms"),
         data_dir: dir.path().join("data"),
         exports_dir: dir.path().join("exports"),
         public_url: None,
+        unsafe_test_no_sync: false,
     };
     let store = wenji::cli::open_and_migrate(&config).await.unwrap();
     let versions = store.sync_catalog(&wenji::cli::load_forms(&config).unwrap()).await.unwrap();
     drop(store);
     let db = Database::connect(&url).await.unwrap();
     Migrator::down(&db, Some(1)).await.unwrap();
-    let legacy = ["WJ-2345-6789", "WJ-ABCD-EFGH", "WJ-JKMN-PQRS"];
+    (dir, url, config, versions["zhengqiu"], db)
+}
+
+#[tokio::test]
+async fn a_database_from_before_keeps_its_receipts_keys_and_waiting_opinions_through_the_upgrade() {
+    if is_postgres() {
+        return; // PostgreSQL never used the intake or numbered receipts; it kept its UNIQUE constraints.
+    }
+    // The database as the release before left it (migrated up to 000030): a random receipt (eight
+    // letters), two numbered ones (nine), the last response's opinion still waiting in the intake.
+    let (dir, url, _, version, db) = database_from_before().await;
+    let legacy = ["WJ-2345-6789", "WJ-ABCD-EFGHJ", "WJ-KMNP-QRSTU"];
+    let text = |id: usize| format!("升级前提交的第 {id} 条意见，法律援助");
     for (i, receipt) in legacy.iter().enumerate() {
         let id = i + 1;
         let key = SubmissionKey::parse(&format!("legacy-key-{id}")).unwrap().stored_hash("zhengqiu");
-        let answer = serde_json::to_string(&Answer::Text(format!("升级前提交的第 {id} 条意见"))).unwrap();
+        let answer = serde_json::to_string(&Answer::Text(text(id))).unwrap().replace('\'', "''");
+        let opinion = if id == 3 {
+            // Waiting in the intake, with no fingerprint yet (as a burst left it).
+            format!("INSERT INTO opinion_intake (response_id, question_id, fingerprint) VALUES ({id}, 'work', '')")
+        } else {
+            format!(
+                "INSERT INTO opinions (response_id, form_slug, question_id, text, fingerprint, state, \
+                 representative, submitted_at, updated_at) VALUES ({id}, 'zhengqiu', 'work', '{}', '{}', \
+                 'pending', 0, 1764000000000, 1764000000000)",
+                text(id),
+                wenji::domain::text::fingerprint(&text(id))
+            )
+        };
         db.execute_unprepared(&format!(
             "INSERT INTO responses (id, form_version_id, form_slug, receipt, key_hash, body_hash, submitted_at) \
              VALUES ({id}, {}, 'zhengqiu', '{receipt}', '{key}', 'a body from before', 1764000000000); \
-             INSERT INTO answers (response_id, question_id, value) VALUES ({id}, 'team', '{answer}')",
-            versions["zhengqiu"]
+             INSERT INTO answers (response_id, question_id, value) VALUES ({id}, 'work', '{answer}'); {opinion}",
+            version
         ))
         .await
         .unwrap();
     }
-    db.execute_unprepared("DELETE FROM responses WHERE id = 3").await.unwrap();
     db.close().await.unwrap();
 
     // The upgrade runs as the server starts.
     let first = serve(dir.path()).await;
-    let (status, page) = first.receipt_page(legacy[0]).await;
-    assert_eq!(status, 200, "a receipt from before still opens");
-    assert!(page.contains(legacy[0]));
-    assert_eq!(first.receipt_page(legacy[2]).await.0, 404, "a deleted response's receipt is gone");
+    for receipt in legacy {
+        let (status, page) = first.receipt_page(receipt).await;
+        assert_eq!(status, 200, "a receipt from before still opens: {receipt}");
+        assert!(page.contains(receipt));
+    }
     assert_eq!(
         first.submit("legacy-key-1", "另一份不同的内容，请重视调解工作。").await.0,
         409,
         "a key from before is still known"
     );
-
     let (status, receipt) = first.submit("new-key-0001", "升级后提交的意见，请重视调解工作。").await;
     assert_eq!(status, 201);
-    assert_eq!(receipt.len(), "WJ-XXXX-XXXXX".len(), "a numbered receipt: {receipt}");
-    let (status, page) = first.receipt_page(&receipt).await;
-    assert_eq!(status, 200);
-    assert!(page.contains(&receipt));
-    let mut typo = receipt.clone().into_bytes();
-    typo[5] = if typo[5] == b'A' { b'B' } else { b'A' };
-    assert_eq!(
-        first.receipt_page(std::str::from_utf8(&typo).unwrap()).await.0,
-        404,
-        "a mistyped receipt finds nothing"
-    );
+    assert_eq!(receipt.len(), "WJ-XXXX-XXXX".len(), "a random receipt: {receipt}");
+    assert_eq!(first.receipt_page(&receipt).await.0, 200);
 
-    // A second server on the same file would not know the first one's keys: it refuses to store.
+    // A second server on the same file: the constraints, not memory, keep each key stored once.
     let second = serve(dir.path()).await;
-    assert_eq!(second.submit("new-key-0002", "第二个服务收到的意见").await.0, 503);
-    second.kill().await;
-
-    // Killed and started again, the server knows every key stored so far.
-    first.kill().await;
-    let again = serve(dir.path()).await;
-    assert_eq!(again.submit("new-key-0001", "升级后提交的意见，请重视调解工作。").await, (200, receipt.clone()));
-    assert_eq!(again.submit("new-key-0001", "换了一份不同的内容，请重视调解工作。").await.0, 409);
-    assert_eq!(again.submit("legacy-key-2", "另一份不同的内容，请重视调解工作。").await.0, 409);
-    let (status, next) = again.submit("new-key-0002", "重启后提交的意见").await;
+    assert_eq!(second.submit("new-key-0001", "升级后提交的意见，请重视调解工作。").await, (200, receipt.clone()));
+    assert_eq!(second.submit("legacy-key-2", "另一份不同的内容，请重视调解工作。").await.0, 409);
+    let (status, next) = second.submit("new-key-0002", "第二个服务收到的意见").await;
     assert_eq!(status, 201);
-    again.kill().await;
+    assert_eq!(first.submit("new-key-0002", "第二个服务收到的意见").await, (200, next.clone()));
+    second.kill().await;
+    first.kill().await;
 
     let db = Database::connect(&url).await.unwrap();
     assert_eq!(scalar(&db, "PRAGMA integrity_check").await, "ok");
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM answers WHERE response_id IN (1, 2)").await, "2", "answers kept");
-    let ids = |r: &str| format!("SELECT id FROM responses WHERE receipt = '{r}'");
-    assert_eq!(scalar(&db, &ids(&receipt)).await, "4", "the deleted response's id is not given again");
-    assert_eq!(scalar(&db, &ids(&next)).await, "5");
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM responses").await, "4", "nothing stored twice");
+    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM responses").await, "5", "nothing stored twice");
+    assert_eq!(
+        opinions_of(&db, 3).await,
+        vec![("work".to_owned(), text(3), wenji::domain::text::fingerprint(&text(3)))],
+        "the waiting opinion is listed, with the fingerprint storing it at once would have given"
+    );
+    assert_eq!(opinions_of(&db, 1).await.len(), 1, "listed opinions kept");
+    let tables = "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('opinion_intake', 'receipt_key')";
+    assert_eq!(scalar(&db, tables).await, "0", "the intake and the receipt secret are gone");
+    db.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_upgrade_refuses_a_database_holding_a_key_twice_and_changes_nothing() {
+    if is_postgres() {
+        return;
+    }
+    let (_dir, url, config, version, db) = database_from_before().await;
+    for (id, receipt) in [(1, "WJ-2345-6789"), (2, "WJ-ABCD-EFGH")] {
+        db.execute_unprepared(&format!(
+            "INSERT INTO responses (id, form_version_id, form_slug, receipt, key_hash, body_hash, submitted_at) \
+             VALUES ({id}, {}, 'zhengqiu', '{receipt}', 'the-same-key', 'b', 1764000000000)",
+            version
+        ))
+        .await
+        .unwrap();
+    }
+    db.close().await.unwrap();
+    let err = wenji::cli::open_and_migrate(&config).await.unwrap_err().to_string();
+    assert!(err.contains("key_hash") && err.contains("more than once"), "{err}");
+    let db = Database::connect(&url).await.unwrap();
+    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM responses").await, "2");
     db.close().await.unwrap();
 }

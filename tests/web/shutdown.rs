@@ -65,12 +65,11 @@ async fn submit_until_cut(base: String, client: usize) -> Vec<Attempt> {
     unreachable!()
 }
 
-/// Each stored response's receipt and its opinions, listed or still in the intake.
+/// Each stored response's receipt and its opinions.
 async fn stored(db_url: &str) -> HashMap<String, i64> {
     let db = Database::connect(db_url).await.unwrap();
     let sql = "SELECT r.receipt AS receipt, \
-               (SELECT count(*) FROM opinions o WHERE o.response_id = r.id) \
-               + (SELECT count(*) FROM opinion_intake i WHERE i.response_id = r.id) AS n FROM responses r";
+               (SELECT count(*) FROM opinions o WHERE o.response_id = r.id) AS n FROM responses r";
     let rows = db.query_all_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
     db.close().await.unwrap();
     rows.iter().map(|r| (r.try_get::<String>("", "receipt").unwrap(), r.try_get::<i64>("", "n").unwrap())).collect()

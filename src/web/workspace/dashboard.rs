@@ -135,7 +135,6 @@ async fn leader_page(state: &AppState, staff: &Staff, form: &str) -> Result<Dash
         tagged: at(OpinionState::Tagged),
         verify: at(OpinionState::Verify),
         invalid: at(OpinionState::Invalid),
-        waiting: 0,
     });
     let items: Vec<(String, u64)> =
         AreaCode::all().map(|a| (format!("{} {}", a, forms.catalog.areas.name(a)), areas[a.index()])).collect();

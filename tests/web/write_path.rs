@@ -1,0 +1,80 @@
+//! The write path on the database's own guarantees (issue 18): uniqueness by constraint even with two
+//! writers on one database, and every acknowledged opinion visible at once to every reader.
+
+use crate::helpers::{TestApp, is_postgres};
+use serde_json::json;
+use wenji::domain::user::Role;
+use wenji::store::inbox::{InboxFilter, Matching};
+
+fn body(text: &str) -> serde_json::Value {
+    json!({"category": "qz", "answers": {"team": text, "work": text, "has_member": "no", "satisfaction": "2"}})
+}
+
+#[tokio::test]
+async fn keys_sent_to_two_servers_on_one_database_at_once_are_each_stored_once() {
+    let app = TestApp::spawn().await;
+    let second = app.second_server().await;
+    let mut tasks = Vec::new();
+    for n in 0..40 {
+        for base in [app.base.clone(), second.clone(), app.base.clone()] {
+            let (c, b) = (app.citizen.clone(), body(&format!("两个服务同时收到的第 {n} 条意见")));
+            tasks.push(tokio::spawn(async move {
+                let r = c
+                    .post(format!("{base}/api/v1/forms/zhengqiu/responses"))
+                    .header("Idempotency-Key", format!("two-servers-key-{n:03}"))
+                    .json(&b)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                (
+                    status,
+                    r.json::<serde_json::Value>().await.unwrap()["receipt"].as_str().unwrap_or_default().to_owned(),
+                )
+            }));
+        }
+    }
+    let mut receipts = std::collections::HashMap::new();
+    for t in tasks {
+        let (status, receipt) = t.await.unwrap();
+        assert!(status == 201 || status == 200, "stored or replayed: {status}");
+        *receipts.entry(receipt).or_insert(0) += 1;
+    }
+    assert_eq!(receipts.len(), 40, "one receipt per key");
+    assert!(receipts.values().all(|&n| n == 3));
+    assert_eq!(app.store().count_responses(None).await.unwrap(), 40, "each key stored once");
+}
+
+#[tokio::test]
+async fn every_acknowledged_opinion_is_at_once_in_the_inbox_search_dashboard_and_export() {
+    let app = TestApp::spawn_with(|s| s.index_search_after_idle = None).await;
+    // A burst: 60 submissions at once, so the writer commits them in batches.
+    let mut tasks = Vec::new();
+    for n in 0..60 {
+        let (c, url) = (app.citizen.clone(), app.url("/api/v1/forms/zhengqiu/responses"));
+        let b = body(&format!("突发提交的第{n}条意见，关于调解员补贴"));
+        tasks.push(tokio::spawn(async move {
+            c.post(url).header("Idempotency-Key", format!("burst-key-{n:04}")).json(&b).send().await.unwrap().status()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 201);
+    }
+    // No waiting from here on: acknowledged means visible.
+    let store = app.store();
+    let all = store.inbox_count(&InboxFilter::default(), 10_000).await.unwrap();
+    let searched = InboxFilter { q: Some("调解员补贴".into()), ..Default::default() };
+    assert_eq!(all, Matching::Exact(120), "the inbox lists both opinions of every submission");
+    assert_eq!(store.inbox_count(&searched, 10_000).await.unwrap(), Matching::Exact(120), "search finds them");
+    assert_eq!(store.progress().await.unwrap().total, 120, "the dashboard counts them");
+    let (analyst, _) = app.login_as(Role::Analyst).await;
+    let page = analyst.get(app.url("/w/inbox?q=%E7%AC%AC59%E6%9D%A1")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("突发提交的第59条意见"), "the inbox page shows the last one");
+    let (admin, csrf) = app.login_as(Role::Admin).await;
+    let csv = app.export_as(&admin, &csrf, &[("form", "zhengqiu"), ("format", "csv")]).await.unwrap();
+    let rows = csv::Reader::from_reader(csv.as_slice()).records().count();
+    assert_eq!(rows, 60, "the export holds every response");
+    if !is_postgres() {
+        assert_eq!(store.search_backlog().await.unwrap(), 120, "found though none is indexed yet");
+    }
+}
