@@ -28,4 +28,5 @@ mod roles;
 mod sessions;
 mod shutdown;
 mod slow_clients;
+mod workbook_print;
 mod workspace;
