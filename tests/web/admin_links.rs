@@ -91,10 +91,10 @@ async fn an_admin_creates_a_link_prints_its_qr_code_and_revokes_it() {
     assert_eq!(created[0].target, format!("link:{}", link.id));
     assert!(created[0].actor_name.starts_with("admin-"));
 
-    // Revoking: audited, the address and the QR downloads stop working.
+    // Revoking, once confirmed: audited, the address and the QR downloads stop working.
     let r = admin
         .post(app.url(&format!("/w/admin/links/{}/revoke", link.id)))
-        .form(&[("_csrf", csrf.as_str())])
+        .form(&[("_csrf", csrf.as_str()), ("confirm", "1")])
         .send()
         .await
         .unwrap();
@@ -109,6 +109,57 @@ async fn an_admin_creates_a_link_prints_its_qr_code_and_revokes_it() {
     assert_eq!(texts(&html, &format!("#link-{} .state", link.id)), vec!["已停用"]);
     let revoked = app.store().audit_entries(Some("link_revoked"), None, None, 10).await.unwrap();
     assert_eq!(revoked.len(), 1);
+}
+
+#[tokio::test]
+async fn revoking_asks_first_and_a_revoked_link_can_be_enabled_again_with_the_same_address() {
+    let app = TestApp::spawn().await;
+    let (admin, csrf) = app.login_as(Role::Admin).await;
+    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "海报", None).await.unwrap();
+    let revoke = app.url(&format!("/w/admin/links/{}/revoke", link.id));
+    let list = admin.get(app.url("/w/admin/links")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&list, &format!("#link-{} form[action$='/revoke']", link.id)).len(), 0, "no one-click revoke");
+    let url = texts_attr(&list, &format!("#url-{}", link.id), "value");
+    assert_eq!(app.citizen.get(&url).send().await.unwrap().status(), 200);
+
+    // The list's 停用 opens a confirmation page; a post without its confirm field only shows it again.
+    let page = admin.get(&revoke).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&page, "#confirm-revoke"), vec!["确认停用"]);
+    assert!(texts(&page, "#revoke-confirm").join("").contains("重新启用"), "says it can be undone");
+    let r = admin.post(&revoke).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(!app.store().link(link.id).await.unwrap().revoked, "not revoked without confirmation");
+    let r = admin.post(&revoke).form(&[("_csrf", csrf.as_str()), ("confirm", "1")]).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(app.citizen.get(&url).send().await.unwrap().status(), 403);
+
+    // 重新启用: the same address works again; audited.
+    let list = admin.get(app.url("/w/admin/links")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&list, &format!("#link-{} button.enable", link.id)), vec!["重新启用"]);
+    let enable = app.url(&format!("/w/admin/links/{}/enable", link.id));
+    let r = admin.post(&enable).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(!app.store().link(link.id).await.unwrap().revoked);
+    assert_eq!(app.citizen.get(&url).send().await.unwrap().status(), 200, "the printed code works again");
+    let list = admin.get(app.url("/w/admin/links")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&list, &format!("#link-{} .state", link.id)), vec!["使用中"]);
+    assert_eq!(texts_attr(&list, &format!("#url-{}", link.id), "value"), url, "the same address");
+    let enabled = app.store().audit_entries(Some("link_enabled"), None, None, 10).await.unwrap();
+    assert_eq!(enabled.len(), 1);
+    // Hostile ids are refused as bad requests, never a 500.
+    for id in ["%00", "1%E2%80%8B", "99999999999999999999999", "-1"] {
+        let r = admin.get(app.url(&format!("/w/admin/links/{id}/revoke"))).send().await.unwrap();
+        assert!(r.status().is_client_error(), "{id}: {}", r.status());
+        let r = admin.post(app.url(&format!("/w/admin/links/{id}/enable"))).form(&[("_csrf", csrf.as_str())]).send();
+        assert!(r.await.unwrap().status().is_client_error(), "{id}");
+    }
+}
+
+/// The `attr` of the first element matching `selector`.
+fn texts_attr(html: &str, selector: &str, attr: &str) -> String {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(selector).unwrap();
+    doc.select(&sel).next().and_then(|e| e.value().attr(attr)).unwrap_or_default().to_owned()
 }
 
 #[tokio::test]
