@@ -155,6 +155,15 @@ async fn revoking_asks_first_and_a_revoked_link_can_be_enabled_again_with_the_sa
     }
 }
 
+/// Creates the administrator `name` and signs in as them in the browser.
+async fn sign_in_as_admin(b: &crate::browser::Browser, app: &TestApp, name: &str) {
+    app.create_user(name, Role::Admin).await;
+    b.goto(&app.url("/login")).await;
+    b.fill("input[name=username]", name).await;
+    b.fill("input[name=password]", crate::helpers::PASSWORD).await;
+    b.click_and_wait_for_navigation("form[action='/login'] button").await;
+}
+
 /// The `attr` of the first element matching `selector`.
 fn texts_attr(html: &str, selector: &str, attr: &str) -> String {
     let doc = scraper::Html::parse_document(html);
@@ -225,11 +234,7 @@ async fn only_admins_reach_the_links_pages() {
 async fn in_a_browser_an_admin_creates_a_link_and_opens_a_print_page_showing_the_code() {
     let Some(b) = crate::browser::Browser::start(1280, 900).await else { return };
     let app = TestApp::spawn().await;
-    app.create_user("admin-print", Role::Admin).await;
-    b.goto(&app.url("/login")).await;
-    b.fill("input[name=username]", "admin-print").await;
-    b.fill("input[name=password]", crate::helpers::PASSWORD).await;
-    b.click_and_wait_for_navigation("form[action='/login'] button").await;
+    sign_in_as_admin(&b, &app, "admin-print").await;
     b.goto(&app.url("/w/admin/links")).await;
     b.find("select[name=form] option[value=ceping]").await.click().await.unwrap();
     b.find("select[name=unit] option[value=sfs-songling]").await.click().await.unwrap();
@@ -249,5 +254,61 @@ async fn in_a_browser_an_admin_creates_a_link_and_opens_a_print_page_showing_the
     assert_eq!(b.text(".poster-title").await, "领导班子民主测评表");
     assert_eq!(b.text(".poster-unit").await, "松岭乡司法所");
     b.screenshot_full(dir.join("admin-link-print-1280.png")).await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn on_a_phone_an_admin_copies_an_address_and_revokes_only_after_confirming() {
+    let Some(b) = crate::browser::Browser::start(390, 844).await else { return };
+    let app = TestApp::spawn().await;
+    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "公告栏", None).await.unwrap();
+    sign_in_as_admin(&b, &app, "admin-phone").await;
+    b.goto(&app.url("/w/admin/links")).await;
+    let row = format!("#link-{}", link.id);
+    let copy = format!("{row} button.copy");
+    assert!(b.find(&copy).await.is_displayed().await.unwrap(), "the script shows the copy button");
+    b.click(&copy).await;
+    let mut said = String::new();
+    for _ in 0..40 {
+        said = b.text(&format!("{row} .copied")).await;
+        if !said.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(said, "已复制");
+    let dir = std::env::temp_dir().join("wenji-shots");
+    std::fs::create_dir_all(&dir).unwrap();
+    b.screenshot(dir.join("admin-links-copy-390.png")).await;
+
+    b.click_and_wait_for_navigation(&format!("{row} a.revoke")).await;
+    assert!(b.current_url().await.ends_with(&format!("/w/admin/links/{}/revoke", link.id)));
+    assert!(!app.store().link(link.id).await.unwrap().revoked, "opening the step revokes nothing");
+    let wide = b.js("return document.documentElement.scrollWidth;").await.as_u64().unwrap();
+    assert!(wide <= 390, "the confirmation fits a phone: {wide} px");
+    b.screenshot(dir.join("admin-link-revoke-390.png")).await;
+    b.click_and_wait_for_navigation("#cancel-revoke").await;
+    assert!(!app.store().link(link.id).await.unwrap().revoked, "cancel keeps the link");
+    b.click_and_wait_for_navigation(&format!("{row} a.revoke")).await;
+    b.click_and_wait_for_navigation("#confirm-revoke").await;
+    assert!(app.store().link(link.id).await.unwrap().revoked);
+    b.click_and_wait_for_navigation(&format!("{row} button.enable")).await;
+    assert!(!app.store().link(link.id).await.unwrap().revoked, "enabled again");
+    b.close().await;
+}
+
+#[tokio::test]
+async fn without_javascript_the_address_stays_a_selectable_field_and_no_dead_button_shows() {
+    let Some(b) = crate::browser::Browser::start_without_javascript(390, 844).await else { return };
+    let app = TestApp::spawn().await;
+    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "", None).await.unwrap();
+    sign_in_as_admin(&b, &app, "admin-nojs").await;
+    b.goto(&app.url("/w/admin/links")).await;
+    let row = format!("#link-{}", link.id);
+    assert!(!b.find(&format!("{row} button.copy")).await.is_displayed().await.unwrap());
+    assert!(b.value(&format!("{row} input.url")).await.contains("/f/zhengqiu?t="));
+    b.click_and_wait_for_navigation(&format!("{row} a.revoke")).await;
+    b.click_and_wait_for_navigation("#confirm-revoke").await;
+    assert!(app.store().link(link.id).await.unwrap().revoked, "the confirm step works without JavaScript");
     b.close().await;
 }
