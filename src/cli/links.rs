@@ -27,6 +27,8 @@ pub enum LinksCommand {
     },
     /// Revoke a link: its address and QR code stop working.
     Revoke { id: i64 },
+    /// Enable a revoked link again: its address and QR code work again.
+    Enable { id: i64 },
     /// Write a link's QR code to a file.
     Qr {
         id: i64,
@@ -102,6 +104,15 @@ pub async fn run(config: &Config, cmd: LinksCommand) -> anyhow::Result<()> {
                 )
                 .await?;
             println!("link {id} revoked");
+        }
+        LinksCommand::Enable { id } => {
+            let before = store.link(id).await?;
+            if before.revoked {
+                store.enable_link(id).await?;
+                let (from, to) = (Some("revoked".into()), Some("active".into()));
+                store.audit(&Actor::system("cli"), "link_enabled", &format!("link:{id}"), from, to).await?;
+            }
+            println!("link {id} enabled\n{}", url_of(&before));
         }
         LinksCommand::Qr { id, format, out } => {
             let l = store.link(id).await?;

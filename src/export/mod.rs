@@ -5,6 +5,7 @@
 //! Errors: [`ExportError`] in this layer; the CLI wraps it in anyhow, the web job stores its message.
 
 pub mod csv;
+pub mod print;
 pub mod sheet;
 mod tables;
 pub mod xlsx;
@@ -182,6 +183,18 @@ impl Context {
                 crate::domain::report::local_day(at),
             ),
         }
+    }
+
+    /// The page setup of every printed sheet: the forms' titles and the generation time in the header.
+    pub fn page_setup(&self) -> print::PageSetup {
+        let titles: Vec<&str> = self
+            .params
+            .scope
+            .forms
+            .iter()
+            .map(|f| self.catalog.form(f).map_or(f.as_str(), |d| d.title.as_str()))
+            .collect();
+        print::PageSetup::new(&titles.join("、"), &crate::domain::report::local_time(self.params.generated_at))
     }
 
     /// Whether rows (quotes, raw data) may be written at all.

@@ -2,6 +2,7 @@
 //! streamed (constant-memory) sheet that continues on a second sheet instead of passing Excel's row limit.
 
 use super::ExportError;
+use super::print::{Flow, PageSetup, row_height};
 use rust_xlsxwriter::{Format, Workbook};
 use std::collections::HashSet;
 
@@ -75,6 +76,12 @@ impl Col {
     pub fn new(header: &str, width: f64, wrap: bool) -> Col {
         Col { header: header.to_owned(), width, wrap }
     }
+
+    /// Whether `text` is wrapped in this column: always in a long-text column, and in any other when it
+    /// is wider than the column (it would otherwise run over its neighbours, on screen and on paper).
+    fn wraps(&self, text: &str) -> bool {
+        self.wrap || display_width(text) as f64 > self.width || text.contains('\n')
+    }
 }
 
 /// A constant-memory sheet written row by row, in order. When a sheet is full it continues on a new
@@ -90,12 +97,14 @@ pub struct StreamSheet {
     max_rows: u32,
     header: Format,
     wrap: Format,
+    print: PageSetup,
     /// Data rows written over every part.
     pub written: u64,
 }
 
 impl StreamSheet {
-    /// Adds the sheet (with its header row, frozen) to `wb`. `max_rows` is Excel's limit except in tests.
+    /// Adds the sheet (with its header row, frozen and repeated on every printed page) to `wb`. `max_rows`
+    /// is Excel's limit except in tests.
     ///
     /// # Errors
     /// When the sheet's temporary file cannot be created.
@@ -105,6 +114,7 @@ impl StreamSheet {
         base: &str,
         cols: Vec<Col>,
         max_rows: u32,
+        print: &PageSetup,
     ) -> Result<StreamSheet, ExportError> {
         let mut s = StreamSheet {
             base: base.to_owned(),
@@ -116,6 +126,7 @@ impl StreamSheet {
             max_rows: max_rows.max(2),
             header: super::xlsx::header_format(),
             wrap: super::xlsx::wrap_format(),
+            print: print.clone(),
             written: 0,
         };
         let name = names.claim(base);
@@ -134,6 +145,8 @@ impl StreamSheet {
             ws.write_string_with_format(0, col, &c.header, &self.header)?;
         }
         ws.set_freeze_panes(1, 0)?;
+        let width = self.cols.iter().map(|c| c.width).sum();
+        self.print.apply(ws, width, Flow::Rows { header_rows: 1 })?;
         self.row = 1;
         Ok(())
     }
@@ -162,13 +175,19 @@ impl StreamSheet {
             self.start_part(wb, &name)?;
         }
         let ws = wb.worksheet_from_index(self.index)?;
+        // Set before the row's cells: a constant-memory row is written out once the next one starts.
+        let wrapped =
+            cells.iter().zip(&self.cols).filter(|(t, c)| c.wraps(t.as_ref())).map(|(t, c)| (clip(t.as_ref()), c.width));
+        if let Some(h) = row_height(wrapped) {
+            ws.set_row_height(self.row, h)?;
+        }
         for (i, cell) in cells.iter().enumerate() {
             let cell = cell.as_ref();
             if cell.is_empty() {
                 continue;
             }
             let col = i as u16;
-            if self.cols.get(i).is_some_and(|c| c.wrap) {
+            if self.cols.get(i).is_some_and(|c| c.wraps(cell)) {
                 ws.write_string_with_format(self.row, col, clip(cell), &self.wrap)?;
             } else {
                 ws.write_string(self.row, col, clip(cell))?;

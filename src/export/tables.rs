@@ -10,6 +10,7 @@ use crate::domain::report::{CrossRow, Report, local_time, method};
 use crate::domain::tagging::OpinionState;
 use rust_xlsxwriter::{Chart, ChartType, Format, Worksheet};
 
+use super::print::{Flow, PageSetup, row_height};
 use super::sheet::width_for;
 
 /// "<k" when the selection is too small for leaders to see numbers; `None` otherwise.
@@ -40,7 +41,10 @@ fn label_value(ws: &mut Worksheet, row: u32, label: &str, value: &str, bold: &Fo
     Ok(())
 }
 
-pub fn summary(ws: &mut Worksheet, ctx: &Context, r: &Report) -> Result<(), ExportError> {
+/// Width of 汇总 in character units, the chart to the right of the table included.
+const SUMMARY_WIDTH: f64 = 160.0;
+
+pub fn summary(ws: &mut Worksheet, ctx: &Context, r: &Report, print: &PageSetup) -> Result<(), ExportError> {
     let h = header_format();
     let bold = Format::new().set_bold();
     let title = Format::new().set_bold().set_font_size(14);
@@ -127,6 +131,8 @@ pub fn summary(ws: &mut Worksheet, ctx: &Context, r: &Report) -> Result<(), Expo
         chart.set_width(560).set_height(340);
         ws.insert_chart(top, 6, &chart)?;
     }
+    // One page: the table and the chart beside it print whole, never cut.
+    print.apply(ws, SUMMARY_WIDTH, Flow::OnePage)?;
     Ok(())
 }
 
@@ -137,7 +143,7 @@ pub struct CrossTable {
     pub rows: Vec<(Code, String, CrossRow)>,
 }
 
-pub fn cross(ws: &mut Worksheet, ctx: &Context, t: CrossTable) -> Result<(), ExportError> {
+pub fn cross(ws: &mut Worksheet, ctx: &Context, t: CrossTable, print: &PageSetup) -> Result<(), ExportError> {
     let h = header_format();
     let bold = Format::new().set_bold();
     let what = t.what;
@@ -200,17 +206,19 @@ pub fn cross(ws: &mut Worksheet, ctx: &Context, t: CrossTable) -> Result<(), Exp
     let last_data = row.saturating_sub(1).max(1);
     ws.write_string_with_format(row, 0, "合计", &bold)?;
     write_row(ws, row, &total, Some(&bold))?;
-    ws.set_column_width(0, width_for(labels.iter().map(String::as_str).chain([what, other]), 12.0, 40.0))?;
+    let label_width = width_for(labels.iter().map(String::as_str).chain([what, other]), 12.0, 40.0);
+    ws.set_column_width(0, label_width)?;
     for col in 1..12u16 {
         ws.set_column_width(col, 11)?;
     }
     ws.set_row_height(1, 32)?;
     ws.set_freeze_panes(2, 1)?;
     ws.autofilter(1, 0, last_data, 11)?;
+    print.apply(ws, label_width + 11.0 * 11.0, Flow::Rows { header_rows: 2 })?;
     Ok(())
 }
 
-pub fn cooccurrence(ws: &mut Worksheet, ctx: &Context, r: &Report) -> Result<(), ExportError> {
+pub fn cooccurrence(ws: &mut Worksheet, ctx: &Context, r: &Report, print: &PageSetup) -> Result<(), ExportError> {
     let h = header_format();
     let hide = small(ctx);
     ws.write_string_with_format(0, 0, "领域（同时归入的意见条数）", &h)?;
@@ -228,15 +236,20 @@ pub fn cooccurrence(ws: &mut Worksheet, ctx: &Context, r: &Report) -> Result<(),
         ws.set_column_width(c, 14)?;
     }
     ws.set_freeze_panes(1, 1)?;
+    print.apply(ws, 26.0 + 8.0 * 14.0, Flow::OnePage)?;
     Ok(())
 }
 
+/// Most table rows above the 测评 chart that still leave it room on the same printed page.
+const CHART_BESIDE_TABLE_ROWS: u32 = 8;
+
 /// 测评: the grade distribution over the whole selection, then per unit; "<k" when it is too small.
-pub fn appraisal(ws: &mut Worksheet, ctx: &Context, r: &Report) -> Result<(), ExportError> {
+pub fn appraisal(ws: &mut Worksheet, ctx: &Context, r: &Report, print: &PageSetup) -> Result<(), ExportError> {
     let h = header_format();
     let ap = &r.appraisal;
     if ap.is_empty() {
         ws.write_string(0, 0, "所选表单没有测评题（按领域逐项评价的矩阵题），或尚无测评答卷。")?;
+        print.apply(ws, 80.0, Flow::OnePage)?;
         return Ok(());
     }
     let hide = small(ctx);
@@ -263,7 +276,10 @@ pub fn appraisal(ws: &mut Worksheet, ctx: &Context, r: &Report) -> Result<(), Ex
         count(ws, row, 1 + g, total, hide, None)?;
     }
     let last = ap.rows.len() as u32;
-    ws.set_column_width(0, width_for(ap.rows.iter().map(|r| r.0.as_str()), 12.0, 30.0))?;
+    let label_width = width_for(ap.rows.iter().map(|r| r.0.as_str()), 12.0, 30.0);
+    ws.set_column_width(0, label_width)?;
+    // Columns keep Excel's default width of 8.43 characters.
+    print.apply(ws, label_width + f64::from(2 * g + 1) * 8.43, Flow::Rows { header_rows: 1 })?;
     ws.set_freeze_panes(1, 1)?;
     ws.autofilter(0, 0, last, 1 + 2 * g)?;
     if hide.is_none() {
@@ -280,6 +296,13 @@ pub fn appraisal(ws: &mut Worksheet, ctx: &Context, r: &Report) -> Result<(), Ex
         chart.title().set_name("各领域测评等级分布");
         chart.set_width(620).set_height(380);
         ws.insert_chart(last + 2, 0, &chart)?;
+        // The chart (about 19 rows) prints whole: it starts a page unless a short table leaves it room,
+        // and the per-unit table starts the page after it.
+        let mut breaks = vec![last + 24];
+        if last > CHART_BESIDE_TABLE_ROWS {
+            breaks.insert(0, last + 2);
+        }
+        ws.set_page_breaks(&breaks)?;
         appraisal_by_unit(ws, ctx, r, last + 24)?;
     }
     Ok(())
@@ -328,7 +351,10 @@ fn appraisal_by_unit(ws: &mut Worksheet, ctx: &Context, r: &Report, top: u32) ->
     Ok(())
 }
 
-pub fn explain(ws: &mut Worksheet, ctx: &Context) -> Result<(), ExportError> {
+/// Width of the 说明 sheet's text column.
+const EXPLAIN_TEXT_WIDTH: f64 = 90.0;
+
+pub fn explain(ws: &mut Worksheet, ctx: &Context, print: &PageSetup) -> Result<(), ExportError> {
     let h = header_format();
     let wrap = wrap_format();
     for (i, t) in ["代码", "领域", "定义"].iter().enumerate() {
@@ -339,6 +365,9 @@ pub fn explain(ws: &mut Worksheet, ctx: &Context) -> Result<(), ExportError> {
         ws.write_string(row, 0, a.code.to_string())?;
         ws.write_string(row, 1, &a.name)?;
         ws.write_string_with_format(row, 2, &a.definition, &wrap)?;
+        if let Some(h) = row_height([(a.definition.as_str(), EXPLAIN_TEXT_WIDTH)]) {
+            ws.set_row_height(row, h)?;
+        }
     }
     let top = 10u32;
     ws.write_string_with_format(top, 0, "序号", &h)?;
@@ -349,10 +378,14 @@ pub fn explain(ws: &mut Worksheet, ctx: &Context) -> Result<(), ExportError> {
         let row = top + 1 + i as u32;
         ws.write_string(row, 0, (i + 1).to_string())?;
         ws.write_string_with_format(row, 2, rule, &wrap)?;
+        if let Some(h) = row_height([(rule.as_str(), EXPLAIN_TEXT_WIDTH)]) {
+            ws.set_row_height(row, h)?;
+        }
     }
     ws.set_column_width(0, 8)?;
     ws.set_column_width(1, 16)?;
-    ws.set_column_width(2, 90)?;
+    ws.set_column_width(2, EXPLAIN_TEXT_WIDTH)?;
     ws.set_freeze_panes(1, 0)?;
+    print.apply(ws, 8.0 + 16.0 + EXPLAIN_TEXT_WIDTH, Flow::Rows { header_rows: 1 })?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! the end, when the tallies are complete. Every text goes in with `write_string`, so a
 //! text starting with = + - @ stays text.
 
+use super::print::PageSetup;
 use super::sheet::{Col, SheetNames, StreamSheet, keep_parts_together, width_for};
 use super::tables::{CrossTable, appraisal, cooccurrence, cross, explain, summary};
 use super::{Context, ExportError, Feed};
@@ -65,6 +66,7 @@ pub struct ReportWorkbook {
     /// Question titles by form and question id; form titles by form.
     questions: HashMap<String, HashMap<String, String>>,
     forms: HashMap<String, String>,
+    print: PageSetup,
 }
 
 /// The sheets quoted opinions go to.
@@ -100,7 +102,9 @@ impl ReportWorkbook {
                 }
             }
         }
+        let print = ctx.page_setup();
         let mut w = ReportWorkbook {
+            print,
             wb,
             names,
             ctx,
@@ -160,7 +164,7 @@ impl ReportWorkbook {
     }
 
     fn open(&mut self, name: &str, cols: Vec<Col>) -> Result<StreamSheet, ExportError> {
-        StreamSheet::open(&mut self.wb, &mut self.names, name, cols, self.ctx.max_rows)
+        StreamSheet::open(&mut self.wb, &mut self.names, name, cols, self.ctx.max_rows, &self.print)
     }
 
     fn close_streams(&mut self) -> Result<(), ExportError> {
@@ -249,16 +253,17 @@ impl ReportWorkbook {
         let name = self.names.claim(METHOD);
         self.wb.add_worksheet().set_name(name)?;
         let report = std::mem::take(&mut self.tally).finish();
-        summary(self.wb.worksheet_from_name(SUMMARY)?, &self.ctx, &report)?;
+        let p = &self.print;
+        summary(self.wb.worksheet_from_name(SUMMARY)?, &self.ctx, &report, p)?;
         let unit_rows = self.unit_rows(&report);
         let units = CrossTable { what: "单位", by_unit: true, rows: unit_rows };
-        cross(self.wb.worksheet_from_name(UNITS)?, &self.ctx, units)?;
+        cross(self.wb.worksheet_from_name(UNITS)?, &self.ctx, units, p)?;
         let cat_rows = self.category_rows(&report);
         let categories = CrossTable { what: "填写人类别", by_unit: false, rows: cat_rows };
-        cross(self.wb.worksheet_from_name(CATEGORIES)?, &self.ctx, categories)?;
-        cooccurrence(self.wb.worksheet_from_name(COOCCURRENCE)?, &self.ctx, &report)?;
-        appraisal(self.wb.worksheet_from_name(APPRAISAL)?, &self.ctx, &report)?;
-        explain(self.wb.worksheet_from_name(METHOD)?, &self.ctx)?;
+        cross(self.wb.worksheet_from_name(CATEGORIES)?, &self.ctx, categories, p)?;
+        cooccurrence(self.wb.worksheet_from_name(COOCCURRENCE)?, &self.ctx, &report, p)?;
+        appraisal(self.wb.worksheet_from_name(APPRAISAL)?, &self.ctx, &report, p)?;
+        explain(self.wb.worksheet_from_name(METHOD)?, &self.ctx, p)?;
         let secs = self.ctx.params.generated_at.div_euclid(1000);
         let props = DocProperties::new()
             .set_title("问计 分析报告数据")

@@ -185,18 +185,19 @@ impl Store {
         .await
     }
 
-    /// Marks a job done with the file it wrote.
+    /// Marks a job done with the file it wrote and the rows it read: the progress ticks may never have
+    /// run for a quick job, so the final count is recorded here.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn finish_export_job(&self, id: i64, file_name: &str) -> Result<()> {
+    pub async fn finish_export_job(&self, id: i64, file_name: &str, rows: u64) -> Result<()> {
+        let rows = i64::try_from(rows).unwrap_or(i64::MAX);
         self.update_job(id, |a| {
             a.status = Set(JobStatus::Done.as_str().to_owned());
             a.file_name = Set(Some(file_name.to_owned()));
             a.finished_at = Set(Some(now_ms()));
-            if let sea_orm::ActiveValue::Unchanged(t) | sea_orm::ActiveValue::Set(t) = a.total.clone() {
-                a.done = Set(t);
-            }
+            a.done = Set(rows);
+            a.total = Set(rows);
         })
         .await
     }

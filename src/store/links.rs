@@ -89,4 +89,15 @@ impl Store {
         a.revoked_at = Set(Some(now_ms()));
         Ok(a.update(self.db()).await?.into())
     }
+
+    /// Enables a revoked link again: its address and QR code (the same as before) work again.
+    ///
+    /// # Errors
+    /// `NotFound` when there is no such link.
+    pub async fn enable_link(&self, id: i64) -> Result<Link> {
+        let m = link::Entity::find_by_id(id).one(self.db()).await?.ok_or(StoreError::NotFound)?;
+        let mut a: link::ActiveModel = m.into();
+        a.revoked_at = Set(None);
+        Ok(a.update(self.db()).await?.into())
+    }
 }

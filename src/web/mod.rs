@@ -23,7 +23,7 @@
 //! | `GET /w/dashboard` | ✓ | ✓ | ✓ |
 //! | `GET/POST /w/admin/users`, `GET /w/admin/audit`, `GET /w/admin/forms`, `POST /w/admin/forms/reload` | ✓ | | |
 //! | `GET/POST /w/exports`, `GET /w/exports/{id}`, `GET /w/exports/{id}/download` | ✓ | | ✓ |
-//! | `GET/POST /w/admin/links`, `POST /w/admin/links/{id}/revoke`, `GET /w/admin/links/{id}/{qr.svg,qr.png,print}` | ✓ | | |
+//! | `GET/POST /w/admin/links`, `GET/POST /w/admin/links/{id}/revoke`, `POST /w/admin/links/{id}/enable`, `GET /w/admin/links/{id}/{qr.svg,qr.png,print}` | ✓ | | |
 
 pub mod api;
 pub mod api_json;
@@ -93,7 +93,8 @@ pub fn router(state: AppState) -> Router {
         .route("/w/admin/users", get(workspace::admin::users).post(workspace::admin::users_post))
         .route("/w/admin/audit", get(workspace::admin::audit))
         .route("/w/admin/links", get(workspace::links::list).post(workspace::links::create))
-        .route("/w/admin/links/{id}/revoke", post(workspace::links::revoke))
+        .route("/w/admin/links/{id}/revoke", get(workspace::links::confirm_revoke).post(workspace::links::revoke))
+        .route("/w/admin/links/{id}/enable", post(workspace::links::enable))
         .route("/w/admin/links/{id}/qr.svg", get(workspace::links::qr_svg))
         .route("/w/admin/links/{id}/qr.png", get(workspace::links::qr_png))
         .route("/w/admin/links/{id}/print", get(workspace::links::print))

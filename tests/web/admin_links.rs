@@ -91,10 +91,10 @@ async fn an_admin_creates_a_link_prints_its_qr_code_and_revokes_it() {
     assert_eq!(created[0].target, format!("link:{}", link.id));
     assert!(created[0].actor_name.starts_with("admin-"));
 
-    // Revoking: audited, the address and the QR downloads stop working.
+    // Revoking, once confirmed: audited, the address and the QR downloads stop working.
     let r = admin
         .post(app.url(&format!("/w/admin/links/{}/revoke", link.id)))
-        .form(&[("_csrf", csrf.as_str())])
+        .form(&[("_csrf", csrf.as_str()), ("confirm", "1")])
         .send()
         .await
         .unwrap();
@@ -109,6 +109,66 @@ async fn an_admin_creates_a_link_prints_its_qr_code_and_revokes_it() {
     assert_eq!(texts(&html, &format!("#link-{} .state", link.id)), vec!["已停用"]);
     let revoked = app.store().audit_entries(Some("link_revoked"), None, None, 10).await.unwrap();
     assert_eq!(revoked.len(), 1);
+}
+
+#[tokio::test]
+async fn revoking_asks_first_and_a_revoked_link_can_be_enabled_again_with_the_same_address() {
+    let app = TestApp::spawn().await;
+    let (admin, csrf) = app.login_as(Role::Admin).await;
+    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "海报", None).await.unwrap();
+    let revoke = app.url(&format!("/w/admin/links/{}/revoke", link.id));
+    let list = admin.get(app.url("/w/admin/links")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&list, &format!("#link-{} form[action$='/revoke']", link.id)).len(), 0, "no one-click revoke");
+    let url = texts_attr(&list, &format!("#url-{}", link.id), "value");
+    assert_eq!(app.citizen.get(&url).send().await.unwrap().status(), 200);
+
+    // The list's 停用 opens a confirmation page; a post without its confirm field only shows it again.
+    let page = admin.get(&revoke).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&page, "#confirm-revoke"), vec!["确认停用"]);
+    assert!(texts(&page, "#revoke-confirm").join("").contains("重新启用"), "says it can be undone");
+    let r = admin.post(&revoke).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(!app.store().link(link.id).await.unwrap().revoked, "not revoked without confirmation");
+    let r = admin.post(&revoke).form(&[("_csrf", csrf.as_str()), ("confirm", "1")]).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(app.citizen.get(&url).send().await.unwrap().status(), 403);
+
+    // 重新启用: the same address works again; audited.
+    let list = admin.get(app.url("/w/admin/links")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&list, &format!("#link-{} button.enable", link.id)), vec!["重新启用"]);
+    let enable = app.url(&format!("/w/admin/links/{}/enable", link.id));
+    let r = admin.post(&enable).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(!app.store().link(link.id).await.unwrap().revoked);
+    assert_eq!(app.citizen.get(&url).send().await.unwrap().status(), 200, "the printed code works again");
+    let list = admin.get(app.url("/w/admin/links")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&list, &format!("#link-{} .state", link.id)), vec!["使用中"]);
+    assert_eq!(texts_attr(&list, &format!("#url-{}", link.id), "value"), url, "the same address");
+    let enabled = app.store().audit_entries(Some("link_enabled"), None, None, 10).await.unwrap();
+    assert_eq!(enabled.len(), 1);
+    // Hostile ids are refused as bad requests, never a 500.
+    for id in ["%00", "1%E2%80%8B", "99999999999999999999999", "-1"] {
+        let r = admin.get(app.url(&format!("/w/admin/links/{id}/revoke"))).send().await.unwrap();
+        assert!(r.status().is_client_error(), "{id}: {}", r.status());
+        let r = admin.post(app.url(&format!("/w/admin/links/{id}/enable"))).form(&[("_csrf", csrf.as_str())]).send();
+        assert!(r.await.unwrap().status().is_client_error(), "{id}");
+    }
+}
+
+/// Creates the administrator `name` and signs in as them in the browser.
+async fn sign_in_as_admin(b: &crate::browser::Browser, app: &TestApp, name: &str) {
+    app.create_user(name, Role::Admin).await;
+    b.goto(&app.url("/login")).await;
+    b.fill("input[name=username]", name).await;
+    b.fill("input[name=password]", crate::helpers::PASSWORD).await;
+    b.click_and_wait_for_navigation("form[action='/login'] button").await;
+}
+
+/// The `attr` of the first element matching `selector`.
+fn texts_attr(html: &str, selector: &str, attr: &str) -> String {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(selector).unwrap();
+    doc.select(&sel).next().and_then(|e| e.value().attr(attr)).unwrap_or_default().to_owned()
 }
 
 #[tokio::test]
@@ -174,11 +234,7 @@ async fn only_admins_reach_the_links_pages() {
 async fn in_a_browser_an_admin_creates_a_link_and_opens_a_print_page_showing_the_code() {
     let Some(b) = crate::browser::Browser::start(1280, 900).await else { return };
     let app = TestApp::spawn().await;
-    app.create_user("admin-print", Role::Admin).await;
-    b.goto(&app.url("/login")).await;
-    b.fill("input[name=username]", "admin-print").await;
-    b.fill("input[name=password]", crate::helpers::PASSWORD).await;
-    b.click_and_wait_for_navigation("form[action='/login'] button").await;
+    sign_in_as_admin(&b, &app, "admin-print").await;
     b.goto(&app.url("/w/admin/links")).await;
     b.find("select[name=form] option[value=ceping]").await.click().await.unwrap();
     b.find("select[name=unit] option[value=sfs-songling]").await.click().await.unwrap();
@@ -198,5 +254,61 @@ async fn in_a_browser_an_admin_creates_a_link_and_opens_a_print_page_showing_the
     assert_eq!(b.text(".poster-title").await, "领导班子民主测评表");
     assert_eq!(b.text(".poster-unit").await, "松岭乡司法所");
     b.screenshot_full(dir.join("admin-link-print-1280.png")).await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn on_a_phone_an_admin_copies_an_address_and_revokes_only_after_confirming() {
+    let Some(b) = crate::browser::Browser::start(390, 844).await else { return };
+    let app = TestApp::spawn().await;
+    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "公告栏", None).await.unwrap();
+    sign_in_as_admin(&b, &app, "admin-phone").await;
+    b.goto(&app.url("/w/admin/links")).await;
+    let row = format!("#link-{}", link.id);
+    let copy = format!("{row} button.copy");
+    assert!(b.find(&copy).await.is_displayed().await.unwrap(), "the script shows the copy button");
+    b.click(&copy).await;
+    let mut said = String::new();
+    for _ in 0..40 {
+        said = b.text(&format!("{row} .copied")).await;
+        if !said.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(said, "已复制");
+    let dir = std::env::temp_dir().join("wenji-shots");
+    std::fs::create_dir_all(&dir).unwrap();
+    b.screenshot(dir.join("admin-links-copy-390.png")).await;
+
+    b.click_and_wait_for_navigation(&format!("{row} a.revoke")).await;
+    assert!(b.current_url().await.ends_with(&format!("/w/admin/links/{}/revoke", link.id)));
+    assert!(!app.store().link(link.id).await.unwrap().revoked, "opening the step revokes nothing");
+    let wide = b.js("return document.documentElement.scrollWidth;").await.as_u64().unwrap();
+    assert!(wide <= 390, "the confirmation fits a phone: {wide} px");
+    b.screenshot(dir.join("admin-link-revoke-390.png")).await;
+    b.click_and_wait_for_navigation("#cancel-revoke").await;
+    assert!(!app.store().link(link.id).await.unwrap().revoked, "cancel keeps the link");
+    b.click_and_wait_for_navigation(&format!("{row} a.revoke")).await;
+    b.click_and_wait_for_navigation("#confirm-revoke").await;
+    assert!(app.store().link(link.id).await.unwrap().revoked);
+    b.click_and_wait_for_navigation(&format!("{row} button.enable")).await;
+    assert!(!app.store().link(link.id).await.unwrap().revoked, "enabled again");
+    b.close().await;
+}
+
+#[tokio::test]
+async fn without_javascript_the_address_stays_a_selectable_field_and_no_dead_button_shows() {
+    let Some(b) = crate::browser::Browser::start_without_javascript(390, 844).await else { return };
+    let app = TestApp::spawn().await;
+    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "", None).await.unwrap();
+    sign_in_as_admin(&b, &app, "admin-nojs").await;
+    b.goto(&app.url("/w/admin/links")).await;
+    let row = format!("#link-{}", link.id);
+    assert!(!b.find(&format!("{row} button.copy")).await.is_displayed().await.unwrap());
+    assert!(b.value(&format!("{row} input.url")).await.contains("/f/zhengqiu?t="));
+    b.click_and_wait_for_navigation(&format!("{row} a.revoke")).await;
+    b.click_and_wait_for_navigation("#confirm-revoke").await;
+    assert!(app.store().link(link.id).await.unwrap().revoked, "the confirm step works without JavaScript");
     b.close().await;
 }

@@ -191,3 +191,27 @@ async fn user_add_on_a_database_never_migrated_is_refused_without_creating_any_t
         db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), tables)).await.unwrap().unwrap();
     assert_eq!(row.try_get::<i64>("", "n").unwrap(), 0, "no table was created");
 }
+
+#[tokio::test]
+async fn links_enable_makes_a_revoked_link_active_again_with_the_same_address() {
+    let dir = tempfile::tempdir().unwrap();
+    test_forms(dir.path());
+    let url = fresh_database(dir.path()).await;
+    let run = |args: &[&str]| {
+        let o = wenji(dir.path(), &url).args(args).output().unwrap();
+        assert!(o.status.success(), "`wenji {}`: {}", args.join(" "), String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    run(&["migrate"]);
+    let created = run(&["links", "create", "--form", "zhengqiu", "--unit", "sfs-hedong"]);
+    let address = created.lines().last().unwrap().to_owned();
+    let id = created.split_whitespace().nth(1).unwrap().to_owned();
+    run(&["links", "revoke", &id]);
+    assert!(run(&["links", "list"]).contains("revoked"));
+    let enabled = run(&["links", "enable", &id]);
+    assert!(enabled.contains(&address), "the same address: {enabled}");
+    let list = run(&["links", "list"]);
+    assert!(list.contains("active") && !list.contains("revoked"), "{list}");
+    let missing = wenji(dir.path(), &url).args(["links", "enable", "999"]).output().unwrap();
+    assert!(!missing.status.success(), "an unknown link is an error");
+}

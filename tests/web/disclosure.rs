@@ -340,7 +340,7 @@ async fn a_file_exported_before_the_policy_is_shown_to_admins_only() {
     // The parameters as jobs stored them before issue 17: no `unprotected` field.
     let old = r#"{"scope":{"forms":["zhengqiu"],"from":null,"to":null,"units":["sfs-qingxi"]},"format":"csv","small_cell_k":5,"generated_at":0}"#;
     let job = app.store().create_export_job("csv", old, who.id).await.unwrap();
-    app.store().finish_export_job(job.id, &format!("{}-old.csv", job.id)).await.unwrap();
+    app.store().finish_export_job(job.id, &format!("{}-old.csv", job.id), 0).await.unwrap();
     assert_eq!(leader.get(app.url(&format!("/w/exports/{}", job.id))).send().await.unwrap().status(), 404);
     assert_eq!(leader.get(app.url(&format!("/w/exports/{}/download", job.id))).send().await.unwrap().status(), 404);
     assert_eq!(admin.get(app.url(&format!("/w/exports/{}", job.id))).send().await.unwrap().status(), 200);

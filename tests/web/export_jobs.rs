@@ -25,13 +25,20 @@ async fn start_export(app: &TestApp, c: &reqwest::Client, csrf: &str) -> reqwest
 
 /// Starts a CSV export and waits until it is done; returns the job's page path.
 async fn finished_export(app: &TestApp, c: &reqwest::Client, csrf: &str) -> String {
-    let r = start_export(app, c, csrf).await;
+    finished_job(app, c, csrf, &[("form", "zhengqiu"), ("format", "csv")]).await.0
+}
+
+/// Starts an export with `pairs` and waits until it is done; returns the job's page path and the page.
+async fn finished_job(app: &TestApp, c: &reqwest::Client, csrf: &str, pairs: &[(&str, &str)]) -> (String, String) {
+    let mut body = vec![("_csrf", csrf)];
+    body.extend_from_slice(pairs);
+    let r = c.post(app.url("/w/exports")).form(&body).send().await.unwrap();
     assert_eq!(r.status(), 303);
     let job = r.headers()["location"].to_str().unwrap().to_owned();
     for _ in 0..200 {
         let page = c.get(app.url(&job)).send().await.unwrap().text().await.unwrap();
         if !texts(&page, "#download").is_empty() {
-            return job;
+            return (job, page);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -108,4 +115,45 @@ async fn finished_export_files_are_deleted_after_the_retention_period() {
     assert!(texts(&page, "#download").is_empty());
     assert!(texts(&page, ".error-summary").join("").contains("保留期限"), "{page}");
     assert_eq!(c.get(app.url(&format!("{job}/download"))).send().await.unwrap().status(), 409);
+}
+
+/// The finished page of an export with `pairs`.
+async fn finished_page(app: &TestApp, c: &reqwest::Client, csrf: &str, pairs: &[(&str, &str)]) -> String {
+    finished_job(app, c, csrf, pairs).await.1
+}
+
+#[tokio::test]
+async fn a_finished_export_shows_the_rows_it_read_and_none_under_k_for_leaders() {
+    let app = TestApp::spawn().await;
+    for i in 0..6 {
+        app.submit_opinion(&format!("导出行数测试意见{i}")).await;
+    }
+    let (admin, acsrf, _) = staff(&app, "lu.admin", Role::Admin).await;
+    let full = [("form", "zhengqiu"), ("format", "csv"), ("unprotected", "1")];
+    let rows = texts(&finished_page(&app, &admin, &acsrf, &full).await, "#job-rows").join("");
+    assert!(rows.contains("共读取 6 行"), "six responses, one CSV row each: {rows}");
+
+    let (leader, lcsrf, _) = staff(&app, "pan.leader", Role::Leader).await;
+    let protected = [("form", "zhengqiu"), ("format", "csv")];
+    let rows = texts(&finished_page(&app, &leader, &lcsrf, &protected).await, "#job-rows").join("");
+    assert!(rows.contains("共读取 6 行"), "six responses pass k = 5: {rows}");
+    let (few, fcsrf, _) = staff(&app, "jin.leader", Role::Leader).await;
+    let other = [("form", "ceping"), ("format", "csv")];
+    let rows = texts(&finished_page(&app, &few, &fcsrf, &other).await, "#job-rows").join("");
+    assert!(rows.contains("<5") && !rows.contains("行"), "a form under k shows no count: {rows}");
+}
+
+#[tokio::test]
+async fn the_export_form_starts_with_one_form_ticked_for_leaders_and_all_for_administrators() {
+    let app = TestApp::spawn().await;
+    let ticked = |html: &str| texts(html, "input[name=form][checked]").len();
+    let all = |html: &str| texts(html, "input[name=form]").len();
+    let (leader, _, _) = staff(&app, "shi.leader", Role::Leader).await;
+    let page = leader.get(app.url("/w/exports")).send().await.unwrap().text().await.unwrap();
+    assert!(all(&page) > 1, "the test catalogue has several forms");
+    assert_eq!(ticked(&page), 1, "a leader's protected export covers one form");
+    assert!(texts(&page, "#form-choice-help").join("").contains("一个表单"));
+    let (admin, _, _) = staff(&app, "lin.admin", Role::Admin).await;
+    let page = admin.get(app.url("/w/exports")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(ticked(&page), all(&page), "staff start with every form");
 }

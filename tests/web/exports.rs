@@ -28,7 +28,7 @@ impl TestApp {
     }
 
     /// Submits an opinion through a unit's link and returns its opinion id.
-    async fn submit_via_unit(&self, unit: &str, text: &str) -> i64 {
+    pub(crate) async fn submit_via_unit(&self, unit: &str, text: &str) -> i64 {
         let link = self.store().create_link("zhengqiu", unit, None, "test", None).await.unwrap();
         let t = self.state.secret.link_token(link.id, "zhengqiu", unit, None);
         let r = self
@@ -48,7 +48,7 @@ impl TestApp {
         self.store().opinion_ids_of_response(resp.id).await.unwrap()[0]
     }
 
-    async fn tag(&self, opinion: i64, areas: &[i64]) {
+    pub(crate) async fn tag(&self, opinion: i64, areas: &[i64]) {
         let areas: Vec<AreaCode> = areas.iter().map(|a| area(*a)).collect();
         self.store().set_tags(opinion, &areas, |_| TagSource::Typed, &Actor::system("test")).await.unwrap();
     }

@@ -27,5 +27,6 @@ mod roles;
 mod sessions;
 mod shutdown;
 mod slow_clients;
+mod workbook_print;
 mod workspace;
 mod write_path;

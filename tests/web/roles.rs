@@ -50,6 +50,8 @@ fn cases(id: i64) -> Vec<Case> {
         get("/w/admin/links/999999/qr.png".into(), ADMIN, 404),
         get("/w/admin/links/999999/print".into(), ADMIN, 404),
         post("/w/admin/links/999999/revoke".into(), vec![], ADMIN, 404),
+        get("/w/admin/links/999999/revoke".into(), ADMIN, 404),
+        post("/w/admin/links/999999/enable".into(), vec![], ADMIN, 404),
         get("/w/exports/999999".into(), DOWNLOADERS, 404),
         post("/w/admin/links".into(), vec![("form", "no-such-form".into())], ADMIN, 422),
         post("/w/exports".into(), vec![("form", "no-such-form".into())], DOWNLOADERS, 400),

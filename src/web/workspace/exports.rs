@@ -53,6 +53,10 @@ pub struct JobRow {
     pub file_name: Option<String>,
     pub error: Option<String>,
     pub running: bool,
+    /// Done: the counts are final.
+    pub finished: bool,
+    /// Finished without a count to show: a protected selection under k.
+    pub count_hidden: bool,
     /// The office's full file: administrators only.
     pub unprotected: bool,
 }
@@ -77,6 +81,8 @@ impl From<&ExportJob> for JobRow {
             file_name: j.file_name.as_deref().map(display_name),
             error: j.error.clone(),
             running: matches!(j.status, JobStatus::Queued | JobStatus::Running),
+            finished: j.status == JobStatus::Done,
+            count_hidden: j.status == JobStatus::Done && j.total == 0 && !is_unprotected(j),
             unprotected: is_unprotected(j),
         }
     }
@@ -112,6 +118,7 @@ pub struct ExportsPage {
 #[template(path = "export_job.html")]
 pub struct JobPage {
     pub job: JobRow,
+    pub k: u32,
 }
 
 /// The export request as the form posts it.
@@ -234,6 +241,7 @@ async fn run_job(state: AppState, id: i64, params: ExportParams) {
         c[1].store(total, Ordering::Relaxed);
     });
     let store = state.store.clone();
+    let (protected, k) = (!params.unprotected, u64::from(params.small_cell_k));
     let export = crate::reporting::run(&store, catalog, params, &path, crate::export::sheet::EXCEL_MAX_ROWS, progress);
     tokio::pin!(export);
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
@@ -247,7 +255,11 @@ async fn run_job(state: AppState, id: i64, params: ExportParams) {
         }
     };
     let saved = match result {
-        Ok(_) => store.finish_export_job(id, &stored_name).await,
+        Ok(w) => {
+            // A protected selection under k shows no count at all (the policy's "<k"), so none is kept.
+            let rows = if protected && w.responses < k { 0 } else { counters[1].load(Ordering::Relaxed) };
+            store.finish_export_job(id, &stored_name, rows).await
+        }
         Err(e) => {
             tracing::error!(job = id, error = %e, "export failed");
             store.fail_export_job(id, "导出失败，请稍后重试或联系管理员").await
@@ -267,7 +279,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
     }
     let row = JobRow::from(&job);
     let running = row.running;
-    let mut r = JobPage { job: row }.into_response();
+    let mut r = JobPage { job: row, k: state.settings.small_cell_k }.into_response();
     if running {
         r.headers_mut().insert(header::REFRESH, axum::http::HeaderValue::from_static("2"));
     }

@@ -225,20 +225,77 @@ pub async fn create(
     Ok(Redirect::to(&format!("/w/admin/links?created={}#link-{}", l.id, l.id)).into_response())
 }
 
-/// `POST /w/admin/links/{id}/revoke`: the link's address and QR code stop working; audited.
+/// The confirmation step before a link is revoked.
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_link_revoke.html")]
+pub struct RevokePage {
+    pub csrf: String,
+    pub link: LinkRow,
+}
+
+/// The revoke form: `confirm=1` only from the confirmation page.
+#[derive(Deserialize, Default)]
+pub struct RevokeForm {
+    #[serde(default)]
+    pub confirm: String,
+}
+
+async fn revoke_page(state: &AppState, staff: &Staff, l: &Link) -> RevokePage {
+    RevokePage { csrf: staff.csrf.clone(), link: row(state, &state.forms().catalog, l, None) }
+}
+
+/// `GET /w/admin/links/{id}/revoke`: asks before revoking (works without JavaScript).
+pub async fn confirm_revoke(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    admin(&staff)?;
+    let l = state.store.link(id).await?;
+    if l.revoked {
+        return Ok(Redirect::to(&format!("/w/admin/links#link-{id}")).into_response());
+    }
+    Ok(revoke_page(&state, &staff, &l).await.into_response())
+}
+
+/// `POST /w/admin/links/{id}/revoke`: with `confirm=1` the link's address and QR code stop working
+/// (audited); without it, the confirmation page.
 pub async fn revoke(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, form): CsrfForm<RevokeForm>,
+) -> Result<Response, WebError> {
+    admin(&staff)?;
+    let before = state.store.link(id).await?;
+    if form.confirm != "1" && !before.revoked {
+        return Ok(revoke_page(&state, &staff, &before).await.into_response());
+    }
+    switch(&state, &staff, before, true).await
+}
+
+/// `POST /w/admin/links/{id}/enable`: a revoked link works again, with the same address; audited.
+pub async fn enable(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     CsrfForm(staff, _): CsrfForm<Empty>,
 ) -> Result<Response, WebError> {
     admin(&staff)?;
     let before = state.store.link(id).await?;
-    if !before.revoked {
-        state.store.revoke_link(id).await?;
-        state
-            .store
-            .audit(&actor(&staff), "link_revoked", &format!("link:{id}"), Some("active".into()), Some("revoked".into()))
-            .await?;
+    switch(&state, &staff, before, false).await
+}
+
+/// Revokes or enables a link unless it already is so, audited, and goes back to its row in the list.
+async fn switch(state: &AppState, staff: &Staff, l: Link, revoke: bool) -> Result<Response, WebError> {
+    let id = l.id;
+    if l.revoked != revoke {
+        let (action, from, to) = if revoke {
+            state.store.revoke_link(id).await?;
+            ("link_revoked", "active", "revoked")
+        } else {
+            state.store.enable_link(id).await?;
+            ("link_enabled", "revoked", "active")
+        };
+        state.store.audit(&actor(staff), action, &format!("link:{id}"), Some(from.into()), Some(to.into())).await?;
     }
     Ok(Redirect::to(&format!("/w/admin/links#link-{id}")).into_response())
 }

@@ -1,0 +1,116 @@
+//! The report workbook prints: every sheet's page setup read back from the xlsx's XML (calamine does not
+//! read page setup) and wrapped quotes in rows tall enough for them. The rendered check, LibreOffice to
+//! PDF, is `tests/export/print_check.py`.
+
+use crate::helpers::TestApp;
+use std::collections::HashMap;
+use std::io::{Cursor, Read};
+use std::sync::Arc;
+use wenji::domain::report::Scope;
+use wenji::export::{ExportParams, Format};
+
+/// The XML of every worksheet by sheet name, and workbook.xml.
+fn sheets_xml(bytes: &[u8]) -> (HashMap<String, String>, String) {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+    let mut read = |name: &str| {
+        let mut s = String::new();
+        zip.by_name(name).unwrap().read_to_string(&mut s).unwrap();
+        s
+    };
+    let workbook = read("xl/workbook.xml");
+    let rels = read("xl/_rels/workbook.xml.rels");
+    let target = |rid: &str| {
+        let at = rels.find(&format!("Id=\"{rid}\"")).unwrap();
+        let rel = &rels[rels[..at].rfind('<').unwrap()..];
+        let t = rel.split("Target=\"").nth(1).unwrap();
+        format!("xl/{}", &t[..t.find('"').unwrap()])
+    };
+    let mut out = HashMap::new();
+    for part in workbook.split("<sheet ").skip(1) {
+        let attr = |a: &str| part.split(&format!("{a}=\"")).nth(1).unwrap().split('"').next().unwrap().to_owned();
+        out.insert(attr("name"), read(&target(&attr("r:id"))));
+    }
+    (out, workbook)
+}
+
+impl TestApp {
+    async fn full_workbook(&self) -> Vec<u8> {
+        let params = ExportParams {
+            scope: Scope { forms: vec!["zhengqiu".into(), "ceping".into()], ..Default::default() },
+            format: Format::Xlsx,
+            small_cell_k: 5,
+            unprotected: true,
+            generated_at: 1_795_000_000_000,
+        };
+        let path = self.dir.path().join("print.xlsx");
+        let catalog = Arc::new(self.state.forms().catalog.clone());
+        let max = wenji::export::sheet::EXCEL_MAX_ROWS;
+        wenji::reporting::run(self.store(), catalog, params, &path, max, Arc::new(|_, _| {})).await.unwrap();
+        std::fs::read(&path).unwrap()
+    }
+}
+
+/// The value of `attr` in the first `<tag …>` of `xml`.
+fn attr_of(xml: &str, tag: &str, attr: &str) -> Option<String> {
+    let el = xml.split(&format!("<{tag} ")).nth(1)?.split('>').next()?;
+    Some(el.split(&format!("{attr}=\"")).nth(1)?.split('"').next()?.to_owned())
+}
+
+#[tokio::test]
+async fn every_sheet_prints_on_a4_fit_to_the_page_width_with_header_footer_and_repeated_header_rows() {
+    let app = TestApp::spawn().await;
+    let id = app.submit_via_unit("jg-bgs", "希望领导多下基层，服务群众").await;
+    app.tag(id, &[1, 7]).await;
+    let (sheets, workbook) = sheets_xml(&app.full_workbook().await);
+    assert!(sheets.len() >= 16, "every sheet of the report: {:?}", sheets.keys());
+    for (name, xml) in &sheets {
+        assert_eq!(attr_of(xml, "pageSetup", "paperSize").as_deref(), Some("9"), "{name}: A4");
+        assert!(attr_of(xml, "pageSetup", "orientation").is_some(), "{name}: an orientation");
+        assert_eq!(attr_of(xml, "pageSetUpPr", "fitToPage").as_deref(), Some("1"), "{name}: fit to the page");
+        assert_eq!(attr_of(xml, "pageSetup", "fitToWidth"), None, "{name}: one page wide (Excel's default 1)");
+        let header = xml.split("<oddHeader>").nth(1).map(|h| h.split('<').next().unwrap()).unwrap_or_default();
+        assert!(header.contains("&amp;A") && header.contains("分析检查阶段征求意见表"), "{name}: header {header}");
+        assert!(header.contains("生成于 2026-"), "{name}: the generation time in the header: {header}");
+        let footer = xml.split("<oddFooter>").nth(1).map(|h| h.split('<').next().unwrap()).unwrap_or_default();
+        assert!(footer.contains("&amp;P") && footer.contains("&amp;N"), "{name}: page numbers {footer}");
+    }
+    let landscape = |n: &str| attr_of(&sheets[n], "pageSetup", "orientation").unwrap() == "landscape";
+    assert!(landscape("1 理论学习") && landscape("原始数据") && landscape("汇总"), "wide sheets print landscape");
+    // 汇总 and its chart print on one page: one page down too.
+    assert_eq!(attr_of(&sheets["汇总"], "pageSetup", "fitToHeight"), None, "汇总 fits one page down");
+    assert_eq!(attr_of(&sheets["1 理论学习"], "pageSetup", "fitToHeight").as_deref(), Some("0"), "rows flow on");
+    for (sheet, rows) in [("1 理论学习", "$1:$1"), ("未归类", "$1:$1"), ("原始数据", "$1:$1"), ("单位×领域", "$1:$2")]
+    {
+        // Excel quotes a sheet name only when it needs to (a space, ×).
+        let titles = [format!("'{sheet}'!{rows}"), format!(">{sheet}!{rows}")];
+        assert!(
+            workbook.split("_xlnm.Print_Titles").skip(1).any(|d| {
+                let d = d.split('<').next().unwrap();
+                titles.iter().any(|t| d.contains(t.as_str()))
+            }),
+            "{sheet}: header rows {rows} repeat on every page"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_long_quote_gets_a_row_tall_enough_for_its_wrapped_lines_and_a_short_one_stays_low() {
+    let app = TestApp::spawn().await;
+    let short = app.submit_via_unit("jg-bgs", "办事效率不高").await;
+    // 300 CJK characters: 600 units in a 60-wide column, about 12 lines of 15 points.
+    let long = app.submit_via_unit("jg-zgk", &"基层反映的问题要逐条回应".repeat(25)).await;
+    app.tag(short, &[1]).await;
+    app.tag(long, &[1]).await;
+    let (sheets, _) = sheets_xml(&app.full_workbook().await);
+    let area = &sheets["1 理论学习"];
+    let row = |n: u32| area.split(&format!("<row r=\"{n}\"")).nth(1).unwrap().split('>').next().unwrap().to_owned();
+    let heights: Vec<Option<f64>> = [2, 3]
+        .iter()
+        .map(|n| row(*n).split("ht=\"").nth(1).map(|h| h.split('"').next().unwrap().parse().unwrap()))
+        .collect();
+    let tall = heights.iter().flatten().copied().fold(0.0, f64::max);
+    assert!(tall >= 180.0, "the long quote's row holds its 12 lines: {heights:?}");
+    // The short row needs two lines only for the form's title in its 20-wide column.
+    let low = heights.iter().map(|h| h.unwrap_or(15.0)).fold(f64::MAX, f64::min);
+    assert!(low <= 33.0, "the short quote's row stays low: {heights:?}");
+}
