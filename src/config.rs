@@ -29,8 +29,15 @@ pub struct Config {
     #[arg(long, env = "WENJI_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
     /// TEST ONLY: SQLite commits skip their sync, so a power cut loses acknowledged submissions. The
-    /// power-loss test sets it to show that it can fail. Never set it in production.
-    #[arg(long, env = "WENJI_UNSAFE_TEST_NO_SYNC", global = true, hide = true, default_value_t = false)]
+    /// power-loss test sets it to show that it can fail. Never set it in production. `1` or `true`.
+    #[arg(
+        long,
+        env = "WENJI_UNSAFE_TEST_NO_SYNC",
+        global = true,
+        hide = true,
+        default_value_t = false,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub unsafe_test_no_sync: bool,
 }
 
