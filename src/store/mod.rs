@@ -6,6 +6,7 @@ mod backfill;
 pub mod bulk;
 pub mod catalog;
 mod direct;
+pub mod double_coding;
 mod durable;
 pub(crate) mod entities;
 pub mod export_jobs;
