@@ -204,6 +204,7 @@ async fn a_sample_is_the_same_in_the_queue_and_in_the_rules_and_nobody_codes_bot
     let mut walked = Vec::new();
     let mut at = 0;
     while let Some(id) = next(&app, &a, at).await {
+        assert!(walked.len() < ids.len(), "the queue serves an opinion twice: {walked:?} then {id}");
         assert_eq!(code(&app, &a, &acsrf, id, &["7"]).await, 303);
         walked.push(id);
         at = id;
@@ -218,6 +219,7 @@ async fn a_sample_is_the_same_in_the_queue_and_in_the_rules_and_nobody_codes_bot
     let mut second = Vec::new();
     at = 0;
     while let Some(id) = next(&app, &b, at).await {
+        assert!(second.len() < sampled.len(), "the second coder is served more than the sample: {second:?} then {id}");
         assert_eq!(code(&app, &b, &bcsrf, id, &["7"]).await, 303);
         second.push(id);
         at = id;
