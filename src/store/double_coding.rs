@@ -467,12 +467,6 @@ impl Store {
             .push(") AND (SELECT COUNT(*) FROM codings c WHERE c.opinion_id = o.id) < 2)) ORDER BY o.id LIMIT 1");
             sql.statement()
         };
-        if let Some(r) = self.db().query_one_raw(one(after)).await? {
-            return Ok(Some(get(&r, "id")?));
-        }
-        match self.db().query_one_raw(one(0)).await? {
-            Some(r) => Ok(Some(get::<i64>(&r, "id")?).filter(|id| *id != after)),
-            None => Ok(None),
-        }
+        self.first_wrapping(after, one).await
     }
 }

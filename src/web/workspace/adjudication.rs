@@ -82,18 +82,7 @@ pub async fn decide(
     CsrfForm(staff, f): CsrfForm<DecisionForm>,
 ) -> Result<Response, WebError> {
     staff.require(&[Role::Analyst])?;
-    let areas = f
-        .area
-        .iter()
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.trim()
-                .parse::<i64>()
-                .map_err(|_| format!("领域代码 {s} 不是数字"))
-                .and_then(AreaCode::try_from)
-                .map_err(|e| WebError::BadRequest(format!("area：{e}")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let areas = super::tag::parse_areas("area", &f.area)?;
     if areas.is_empty() {
         return Err(WebError::BadRequest("area：请至少选择一个领域（无效意见请在逐条归类中标为“无效”）".into()));
     }

@@ -50,7 +50,7 @@ pub struct OpForm {
     pub back: Option<String>,
 }
 
-fn parse_areas(field: &str, list: &[String]) -> Result<Vec<AreaCode>, WebError> {
+pub(crate) fn parse_areas(field: &str, list: &[String]) -> Result<Vec<AreaCode>, WebError> {
     list.iter()
         .filter(|s| !s.is_empty())
         .map(|s| {
