@@ -54,7 +54,9 @@ pub async fn run(
         Format::Csv => counts.responses,
     };
     progress(0, total);
-    let ctx = Context { params, disclosure, names, layout, catalog, max_rows, rows: total };
+    let pairs = store.coded_pairs(&scope.forms).await?;
+    let agreement = (!pairs.is_empty()).then(|| crate::domain::agreement::agree(&pairs));
+    let ctx = Context { params, disclosure, names, layout, catalog, max_rows, rows: total, agreement };
     let tmp = path.with_extension(format!("{}.part", format.extension()));
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()

@@ -19,6 +19,7 @@ mod m20261126_000022_intake_without_text;
 mod m20261126_000023_responses_unindexed_keys;
 mod m20261202_000030_setup_tokens;
 mod m20261202_000031_constraints_no_intake;
+mod m20261203_000045_double_coding;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000023_responses_unindexed_keys::Migration),
             Box::new(m20261202_000030_setup_tokens::Migration),
             Box::new(m20261202_000031_constraints_no_intake::Migration),
+            Box::new(m20261203_000045_double_coding::Migration),
         ]
     }
 }

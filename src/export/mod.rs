@@ -161,6 +161,8 @@ pub struct Context {
     pub max_rows: u32,
     /// Rows the export will read in all.
     pub rows: u64,
+    /// Double-coding agreement over the exported forms; `None` when none of their opinions was coded twice.
+    pub agreement: Option<crate::domain::agreement::Agreement>,
 }
 
 /// Progress as (rows done, rows in all).

@@ -4,6 +4,7 @@
 
 use super::xlsx::{APPRAISAL, SUMMARY, area_sheet_name, header_format, percent, wrap_format};
 use super::{Context, ExportError};
+use crate::domain::agreement::{Agreement, METHOD, show};
 use crate::domain::area::AreaCode;
 use crate::domain::report::policy::{Code, OTHER_CATEGORIES, OTHER_UNITS, TableRow, protect_rows};
 use crate::domain::report::{CrossRow, Report, local_time, method};
@@ -382,10 +383,49 @@ pub fn explain(ws: &mut Worksheet, ctx: &Context, print: &PageSetup) -> Result<(
             ws.set_row_height(row, h)?;
         }
     }
+    // A form too small to show anything shows no agreement either (the disclosure policy).
+    if let Some(g) = ctx.agreement.as_ref().filter(|_| ctx.shows_rows()) {
+        agreement_rows(ws, top + 2 + rules.len() as u32, g, ctx)?;
+    }
     ws.set_column_width(0, 8)?;
     ws.set_column_width(1, 16)?;
     ws.set_column_width(2, EXPLAIN_TEXT_WIDTH)?;
     ws.set_freeze_panes(1, 0)?;
     print.apply(ws, 8.0 + 16.0 + EXPLAIN_TEXT_WIDTH, Flow::Rows { header_rows: 1 })?;
+    Ok(())
+}
+
+/// Title of the double-coding block on 说明.
+pub const AGREEMENT_TITLE: &str = "双人归类一致性";
+
+/// The double-coding block: n, α, κ per area and how they were computed, from row `top` on.
+fn agreement_rows(ws: &mut Worksheet, top: u32, g: &Agreement, ctx: &Context) -> Result<(), ExportError> {
+    let h = header_format();
+    let wrap = wrap_format();
+    ws.write_string_with_format(top, 0, AGREEMENT_TITLE, &h)?;
+    ws.write_string_with_format(top, 1, "系数", &h)?;
+    ws.write_string_with_format(top, 2, "说明", &h)?;
+    let mut row = top + 1;
+    let mut line = |label: String, value: String, note: String| -> Result<(), ExportError> {
+        ws.write_string(row, 0, label)?;
+        ws.write_string(row, 1, value)?;
+        ws.write_string_with_format(row, 2, note, &wrap)?;
+        row += 1;
+        Ok(())
+    };
+    line(
+        "n".into(),
+        g.opinions.to_string(),
+        format!("两人都已独立归类的意见条数；其中两人选择完全相同 {} 条", g.identical),
+    )?;
+    line("α".into(), show(g.alpha), format!("Krippendorff α（名义/二值），{} 个“意见×领域”判断单元", g.opinions * 8))?;
+    for a in ctx.catalog.areas.iter() {
+        line(
+            format!("κ {}", a.code),
+            show(g.kappa[a.code.index()]),
+            format!("{} 的 Cohen κ，n = {}", a.name, g.opinions),
+        )?;
+    }
+    line("方法".into(), String::new(), METHOD.to_owned())?;
     Ok(())
 }

@@ -288,6 +288,16 @@ impl Store {
                 .push(" ORDER BY state, id LIMIT 1");
             sql.statement()
         };
+        self.first_wrapping(after, one).await
+    }
+
+    /// The `id` the query `one(after)` finds, else the one `one(0)` finds unless it is `after` itself:
+    /// a walk through opinions that wraps round to the start.
+    pub(crate) async fn first_wrapping(
+        &self,
+        after: i64,
+        one: impl Fn(i64) -> sea_orm::Statement,
+    ) -> Result<Option<i64>> {
         if let Some(r) = self.db().query_one_raw(one(after)).await? {
             return Ok(Some(get(&r, "id")?));
         }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod bulk;
 pub mod catalog;
+pub mod double_coding;
 pub(crate) mod entities;
 pub mod export_jobs;
 pub mod inbox;

@@ -77,6 +77,64 @@ async fn tags_of<C: ConnectionTrait>(db: &C, opinion_id: i64) -> Result<Vec<TagV
         .collect()
 }
 
+/// [`Store::set_tags`] inside a transaction the caller holds (double coding settles final tags this way).
+pub(crate) async fn replace_tags_in<C: ConnectionTrait>(
+    txn: &C,
+    opinion_id: i64,
+    areas: &[AreaCode],
+    source_of: impl Fn(AreaCode) -> TagSource,
+    actor: &Actor,
+) -> Result<(Vec<AreaCode>, Vec<AreaCode>)> {
+    let o = opinion::Entity::find_by_id(opinion_id).one(txn).await?.ok_or(StoreError::NotFound)?;
+    let before: Vec<AreaCode> = tags_of(txn, opinion_id).await?.into_iter().map(|t| t.area).collect();
+    let mut after: Vec<AreaCode> = areas.to_vec();
+    after.sort();
+    after.dedup();
+    let now = now_ms();
+    let removed: Vec<i16> = before.iter().filter(|a| !after.contains(a)).map(|a| i16::from(a.get())).collect();
+    if !removed.is_empty() {
+        tag::Entity::delete_many()
+            .filter(tag::Column::OpinionId.eq(opinion_id))
+            .filter(tag::Column::AreaCode.is_in(removed))
+            .exec(txn)
+            .await?;
+    }
+    let added: Vec<tag::ActiveModel> = after
+        .iter()
+        .filter(|a| !before.contains(a))
+        .map(|a| tag::ActiveModel {
+            opinion_id: Set(opinion_id),
+            area_code: Set(i16::from(a.get())),
+            source: Set(source_of(*a).as_str().to_owned()),
+            user_id: Set(actor.id),
+            created_at: Set(now),
+        })
+        .collect();
+    if !added.is_empty() {
+        tag::Entity::insert_many(added).exec_without_returning(txn).await?;
+    }
+    let state = parse_state(&o.state)?;
+    let new_state = state.after_tags(after.len());
+    if new_state != state || before != after {
+        let mut a: opinion::ActiveModel = o.into();
+        a.state = Set(new_state.as_str().to_owned());
+        a.updated_at = Set(now);
+        a.update(txn).await?;
+    }
+    if before != after {
+        append_in(
+            txn,
+            actor,
+            "tags_changed",
+            &format!("opinion:{opinion_id}"),
+            Some(areas_text(&before)),
+            Some(areas_text(&after)),
+        )
+        .await?;
+    }
+    Ok((before, after))
+}
+
 impl Store {
     /// One opinion with its tags and notes.
     ///
@@ -127,58 +185,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<(Vec<AreaCode>, Vec<AreaCode>)> {
         let w = self.write_txn().await?;
-        let txn = w.conn();
-        let done = async {
-            let o = opinion::Entity::find_by_id(opinion_id).one(txn).await?.ok_or(StoreError::NotFound)?;
-            let before: Vec<AreaCode> = tags_of(txn, opinion_id).await?.into_iter().map(|t| t.area).collect();
-            let mut after: Vec<AreaCode> = areas.to_vec();
-            after.sort();
-            after.dedup();
-            let now = now_ms();
-            let removed: Vec<i16> = before.iter().filter(|a| !after.contains(a)).map(|a| i16::from(a.get())).collect();
-            if !removed.is_empty() {
-                tag::Entity::delete_many()
-                    .filter(tag::Column::OpinionId.eq(opinion_id))
-                    .filter(tag::Column::AreaCode.is_in(removed))
-                    .exec(txn)
-                    .await?;
-            }
-            let added: Vec<tag::ActiveModel> = after
-                .iter()
-                .filter(|a| !before.contains(a))
-                .map(|a| tag::ActiveModel {
-                    opinion_id: Set(opinion_id),
-                    area_code: Set(i16::from(a.get())),
-                    source: Set(source_of(*a).as_str().to_owned()),
-                    user_id: Set(actor.id),
-                    created_at: Set(now),
-                })
-                .collect();
-            if !added.is_empty() {
-                tag::Entity::insert_many(added).exec_without_returning(txn).await?;
-            }
-            let state = parse_state(&o.state)?;
-            let new_state = state.after_tags(after.len());
-            if new_state != state || before != after {
-                let mut a: opinion::ActiveModel = o.into();
-                a.state = Set(new_state.as_str().to_owned());
-                a.updated_at = Set(now);
-                a.update(txn).await?;
-            }
-            if before != after {
-                append_in(
-                    txn,
-                    actor,
-                    "tags_changed",
-                    &format!("opinion:{opinion_id}"),
-                    Some(areas_text(&before)),
-                    Some(areas_text(&after)),
-                )
-                .await?;
-            }
-            Ok::<_, StoreError>((before, after))
-        }
-        .await;
+        let done = replace_tags_in(w.conn(), opinion_id, areas, source_of, actor).await;
         w.finish(done).await
     }
 

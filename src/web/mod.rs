@@ -21,6 +21,8 @@
 //! | `GET /w/tag`, `GET/POST /w/tag/{id}`, `POST /w/keywords` | | ✓ | |
 //! | `GET /w/api/opinions/{id}`, `POST /w/api/opinions/{id}`, `GET /w/api/next` | | ✓ | |
 //! | `GET /w/dashboard` | ✓ | ✓ | ✓ |
+//! | `GET /w/adjudication`, `POST /w/adjudication/{id}` (the form's named adjudicator) | | ✓ | |
+//! | `GET/POST /w/admin/double-coding` | ✓ | | |
 //! | `GET/POST /w/admin/users`, `GET /w/admin/audit`, `GET /w/admin/forms`, `POST /w/admin/forms/reload` | ✓ | | |
 //! | `GET/POST /w/exports`, `GET /w/exports/{id}`, `GET /w/exports/{id}/download` | ✓ | | ✓ |
 //! | `GET/POST /w/admin/links`, `GET/POST /w/admin/links/{id}/revoke`, `POST /w/admin/links/{id}/enable`, `GET /w/admin/links/{id}/{qr.svg,qr.png,print}` | ✓ | | |
@@ -90,6 +92,9 @@ pub fn router(state: AppState) -> Router {
         .route("/w/api/opinions/{id}", get(workspace::tag::api_card).post(workspace::tag::api_post))
         .route("/w/api/next", get(workspace::tag::api_next))
         .route("/w/dashboard", get(workspace::dashboard::page))
+        .route("/w/adjudication", get(workspace::adjudication::page))
+        .route("/w/adjudication/{id}", post(workspace::adjudication::decide))
+        .route("/w/admin/double-coding", get(workspace::double_coding::show).post(workspace::double_coding::set))
         .route("/w/admin/users", get(workspace::admin::users).post(workspace::admin::users_post))
         .route("/w/admin/audit", get(workspace::admin::audit))
         .route("/w/admin/links", get(workspace::links::list).post(workspace::links::create))

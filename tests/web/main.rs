@@ -12,6 +12,7 @@ mod citizens;
 mod cli;
 mod contacts;
 mod disclosure;
+mod double_coding;
 mod export_jobs;
 mod exports;
 mod forms;

@@ -44,6 +44,11 @@ fn cases(id: i64) -> Vec<Case> {
         get("/w/admin/forms".into(), ADMIN, 200),
         get("/w/admin/links".into(), ADMIN, 200),
         get("/w/exports".into(), DOWNLOADERS, 200),
+        get("/w/adjudication".into(), ANALYST, 200),
+        get("/w/admin/double-coding".into(), ADMIN, 200),
+        post("/w/admin/double-coding".into(), vec![("form", "no-such-form".into())], ADMIN, 400),
+        // An opinion that does not exist: the role is checked before the lookup (and the adjudicator after).
+        post("/w/adjudication/999999".into(), vec![("area", "1".into())], ANALYST, 404),
         post("/w/admin/forms/reload".into(), vec![], ADMIN, 200),
         // Other helpers' pages, with ids that do not exist: the role is checked before the lookup.
         get("/w/admin/links/999999/qr.svg".into(), ADMIN, 404),

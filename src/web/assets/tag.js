@@ -69,6 +69,7 @@
     text($("c-category"), c.category); text($("c-date"), c.date);
     text($("c-state"), c.state_label); $("c-state").setAttribute("data-state", c.state);
     hide($("c-dup"), !c.duplicate); hide($("c-rep"), !c.representative);
+    hide($("c-double"), !c.double_coded); hide($("c-blind"), !c.blind);
     var t = $("c-text"); t.textContent = "";
     c.runs.forEach(function (r) {
       if (r.mark) { var m = document.createElement("mark"); m.textContent = r.text; t.appendChild(m); }

@@ -73,6 +73,10 @@ pub struct OpinionCard {
     pub prev_id: Option<i64>,
     pub next_id: Option<i64>,
     pub next_pending: Option<i64>,
+    /// The opinion is being coded independently by two analysts; the chips show only the viewer's own coding.
+    pub double_coded: bool,
+    /// The viewer is the second coder: no suggestion, no marked words, no tag source (see `for_viewer`).
+    pub blind: bool,
 }
 
 /// Formats a stored timestamp in the bureau's time zone.
@@ -180,8 +184,40 @@ pub async fn build(state: &AppState, id: i64) -> Result<OpinionCard, WebError> {
         prev_id: store.neighbour(id, false).await?,
         next_id: store.neighbour(id, true).await?,
         next_pending: store.next_pending(id).await?,
+        double_coded: false,
+        blind: false,
         text: o.text,
     })
+}
+
+/// The card as `viewer` may see it: while the opinion is double coded it shows the viewer's own coding
+/// only, and to the second coder nothing of any suggestion; the next opinion is the viewer's next to code.
+///
+/// # Errors
+/// `NotFound` for an unknown id; storage failures.
+pub async fn for_viewer(state: &AppState, id: i64, viewer: i64) -> Result<OpinionCard, WebError> {
+    let mut c = build(state, id).await?;
+    c.next_pending = state.store.next_to_code(id, viewer).await?;
+    let status = state.store.coding_status(id).await?;
+    if !status.open {
+        return Ok(c);
+    }
+    let own = status.own(viewer).map(|o| o.areas.clone()).unwrap_or_default();
+    c.double_coded = true;
+    c.blind = status.blind_for(viewer);
+    for chip in &mut c.areas {
+        chip.on = own.iter().any(|a| a.get() == chip.code);
+        chip.source = None;
+        chip.source_label = None;
+        if c.blind {
+            chip.suggested = false;
+        }
+    }
+    if c.blind {
+        c.suggestions.clear();
+        c.runs = vec![Run { text: c.text.clone(), mark: false }];
+    }
+    Ok(c)
 }
 
 /// The states a person may pick, with labels, for select boxes.

@@ -4,6 +4,7 @@
 //! form (`?form=`) under the disclosure policy: respondents per shown unit and category, the rest pooled.
 
 use super::leader_view::LeaderScope;
+use crate::domain::agreement::{METHOD, agree, show};
 use crate::domain::area::AreaCode;
 use crate::domain::report::policy::{OTHER_CATEGORIES, OTHER_UNITS, TableRow, protect_rows};
 use crate::domain::tagging::OpinionState;
@@ -61,6 +62,41 @@ pub struct DashboardPage {
     /// A leader's form switcher and protection note.
     pub leader_forms: Vec<(String, String, bool)>,
     pub protection: Option<String>,
+    /// Double-coding agreement, for the office only.
+    pub agreement: Option<AgreementView>,
+}
+
+/// Double-coding agreement as the dashboard shows it.
+pub struct AgreementView {
+    /// Opinions coded by both coders (n).
+    pub opinions: usize,
+    pub identical: usize,
+    pub alpha: String,
+    /// (area label, κ) in area order.
+    pub kappa: Vec<(String, String)>,
+    /// Disagreements waiting for an adjudicator.
+    pub disputes: u64,
+    pub method: &'static str,
+}
+
+async fn agreement(state: &AppState) -> Result<Option<AgreementView>, WebError> {
+    let store = &state.store;
+    let pairs = store.coded_pairs(&[]).await?;
+    if pairs.is_empty() && store.coding_forms().await?.is_empty() {
+        return Ok(None);
+    }
+    let g = agree(&pairs);
+    let forms = state.forms();
+    Ok(Some(AgreementView {
+        opinions: g.opinions,
+        identical: g.identical,
+        alpha: show(g.alpha),
+        kappa: AreaCode::all()
+            .map(|a| (format!("{} {}", a, forms.catalog.areas.name(a)), show(g.kappa[a.index()])))
+            .collect(),
+        disputes: store.dispute_count().await?,
+        method: METHOD,
+    }))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -104,6 +140,7 @@ pub async fn page(
         can_download: staff.user.role.can_download(),
         leader_forms: Vec::new(),
         protection: None,
+        agreement: agreement(&state).await?,
     })
 }
 
@@ -123,6 +160,7 @@ async fn leader_page(state: &AppState, staff: &Staff, form: &str) -> Result<Dash
         can_download: staff.user.role.can_download(),
         protection: Some(scope.note()),
         leader_forms: scope.forms.clone(),
+        agreement: None,
     };
     if d.too_small {
         return Ok(page);

@@ -1,9 +1,11 @@
 //! The staff side: sign-in, first-run set-up, and the workspace pages for analysts, leaders and admins.
 
+pub mod adjudication;
 pub mod admin;
 pub mod admin_forms;
 pub mod card;
 pub mod dashboard;
+pub mod double_coding;
 pub mod exports;
 pub mod home;
 pub mod inbox;

@@ -50,7 +50,7 @@ pub struct OpForm {
     pub back: Option<String>,
 }
 
-fn parse_areas(field: &str, list: &[String]) -> Result<Vec<AreaCode>, WebError> {
+pub(crate) fn parse_areas(field: &str, list: &[String]) -> Result<Vec<AreaCode>, WebError> {
     list.iter()
         .filter(|s| !s.is_empty())
         .map(|s| {
@@ -73,16 +73,34 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
             let areas = parse_areas("area", &f.area)?;
             let suggested = parse_areas("suggested", &f.suggested)?;
             let src = |a: AreaCode| if suggested.contains(&a) { TagSource::Suggested } else { TagSource::Typed };
-            store.set_tags(id, &areas, src, &who).await?;
-            Ok(store.next_pending(id).await?.unwrap_or(id))
+            let coding = store.coding_status(id).await?;
+            if coding.open {
+                // The second coder saw no suggestion, so nothing of theirs counts as accepted.
+                let blind = coding.blind_for(staff.user.id);
+                code(state, id, &areas, |a| if blind { TagSource::Typed } else { src(a) }, &who).await?;
+            } else {
+                store.set_tags(id, &areas, src, &who).await?;
+            }
+            Ok(store.next_to_code(id, staff.user.id).await?.unwrap_or(id))
         }
         "accept" => {
             let o = store.opinion(id).await?;
             let extra = store.area_keywords().await?;
-            let mut areas = o.areas();
+            let coding = store.coding_status(id).await?;
+            let mut areas = match coding.own(staff.user.id) {
+                Some(own) if coding.open => own.areas.clone(),
+                _ => o.areas(),
+            };
+            if coding.blind_for(staff.user.id) {
+                return Err(WebError::BadRequest("op：双人归类的第二位分析人员看不到建议，请逐个选择领域".into()));
+            }
             areas.extend(suggest(&state.forms().catalog.areas, &extra, &o.text).into_iter().map(|s| s.area));
-            store.set_tags(id, &areas, |_| TagSource::Suggested, &who).await?;
-            Ok(store.next_pending(id).await?.unwrap_or(id))
+            if coding.open {
+                code(state, id, &areas, |_| TagSource::Suggested, &who).await?;
+            } else {
+                store.set_tags(id, &areas, |_| TagSource::Suggested, &who).await?;
+            }
+            Ok(store.next_to_code(id, staff.user.id).await?.unwrap_or(id))
         }
         "undo" => {
             store.undo_tags(id, &who).await?;
@@ -114,6 +132,21 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
     }
 }
 
+/// Records one coder's independent coding of a double-coded opinion.
+async fn code(
+    state: &AppState,
+    id: i64,
+    areas: &[AreaCode],
+    source_of: impl Fn(AreaCode) -> TagSource,
+    who: &crate::store::audit::Actor,
+) -> Result<(), WebError> {
+    if areas.is_empty() {
+        return Err(WebError::BadRequest("area：双人归类的意见请至少选择一个领域（无效意见请标为“无效”）".into()));
+    }
+    state.store.record_coding(id, areas, source_of, who).await?;
+    Ok(())
+}
+
 /// A safe place to return to: a workspace path on this site.
 pub fn safe_back(back: Option<&str>) -> Option<String> {
     back.and_then(|b| crate::web::clean::local_path(b, "/w/"))
@@ -122,7 +155,7 @@ pub fn safe_back(back: Option<&str>) -> Option<String> {
 /// `GET /w/tag`: the first opinion waiting to be tagged.
 pub async fn start(State(state): State<AppState>, staff: Staff) -> Result<Response, WebError> {
     staff.require(&[Role::Analyst])?;
-    match state.store.next_pending(0).await? {
+    match state.store.next_to_code(0, staff.user.id).await? {
         Some(id) => Ok(Redirect::to(&format!("/w/tag/{id}")).into_response()),
         None => Ok(axum::response::Html(
             crate::web::pages::MessagePage {
@@ -139,7 +172,7 @@ pub async fn start(State(state): State<AppState>, staff: Staff) -> Result<Respon
 /// `GET /w/tag/{id}`.
 pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<TagPage, WebError> {
     staff.require(&[Role::Analyst])?;
-    let c = card::build(&state, id).await?;
+    let c = card::for_viewer(&state, id, staff.user.id).await?;
     let p = state.store.progress().await?;
     let forms = state.forms();
     Ok(TagPage {
@@ -196,7 +229,7 @@ pub async fn api_card(
     Path(id): Path<i64>,
 ) -> Result<Json<OpinionCard>, ApiError> {
     staff.require(&[Role::Analyst])?;
-    Ok(Json(card::build(&state, id).await?))
+    Ok(Json(card::for_viewer(&state, id, staff.user.id).await?))
 }
 
 #[derive(Deserialize)]
@@ -212,8 +245,8 @@ pub async fn api_next(
 ) -> Result<Json<Option<OpinionCard>>, ApiError> {
     staff.require(&[Role::Analyst])?;
     let after = q.after.unwrap_or(0);
-    match state.store.next_pending(after).await? {
-        Some(id) => Ok(Json(Some(card::build(&state, id).await?))),
+    match state.store.next_to_code(after, staff.user.id).await? {
+        Some(id) => Ok(Json(Some(card::for_viewer(&state, id, staff.user.id).await?))),
         None => Ok(Json(None)),
     }
 }
@@ -231,5 +264,5 @@ pub async fn api_post(
     CsrfForm(staff, f): CsrfForm<OpForm>,
 ) -> Result<Json<OpResult>, ApiError> {
     let next = apply(&state, &staff, id, &f).await?;
-    Ok(Json(OpResult { next, card: card::build(&state, id).await? }))
+    Ok(Json(OpResult { next, card: card::for_viewer(&state, id, staff.user.id).await? }))
 }

@@ -1,0 +1,472 @@
+//! Double coding: a form's setting (sample, adjudicator), each coder's independent coding, the queue of
+//! disagreements and the adjudicator's decision. Final tags (`tag_assignments`, what reports use) are
+//! written only when both coders agree or the adjudicator decides; every coding and decision is audited
+//! in the transaction that stores it.
+
+use super::audit::{Actor, append_in};
+use super::opinions::replace_tags_in;
+use super::sql::Sql;
+use super::{Result, Store, StoreError, now_ms};
+use crate::domain::agreement::{CodedPair, Sample};
+use crate::domain::area::AreaCode;
+use crate::domain::tagging::TagSource;
+use sea_orm::{ConnectionTrait, QueryResult};
+
+/// A form's double-coding setting; `sample` is `None` when it is turned off.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodingForm {
+    pub form: String,
+    pub sample: Option<Sample>,
+    pub salt: i64,
+    pub adjudicator_id: Option<i64>,
+}
+
+/// One coder's independent coding of an opinion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Coding {
+    /// 1 for whoever coded first, 2 for the second.
+    pub slot: i16,
+    pub user_id: i64,
+    pub coder: String,
+    pub areas: Vec<AreaCode>,
+    pub at: i64,
+}
+
+/// Where an opinion stands in double coding.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CodingStatus {
+    /// Its form double codes it (and it was not tagged before that began).
+    pub open: bool,
+    pub codings: Vec<Coding>,
+    pub decision: Option<Vec<AreaCode>>,
+}
+
+impl CodingStatus {
+    /// `user`'s own coding, if any.
+    pub fn own(&self, user: i64) -> Option<&Coding> {
+        self.codings.iter().find(|c| c.user_id == user)
+    }
+    /// Someone else has coded it already: `user` would be (or is) the second coder and must see neither
+    /// that coding nor any suggestion.
+    pub fn blind_for(&self, user: i64) -> bool {
+        self.open && self.codings.iter().any(|c| c.user_id != user)
+    }
+}
+
+/// What a coding led to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodingOutcome {
+    /// Waiting for the second coder.
+    Waiting,
+    /// Both chose the same areas: they are now the final tags.
+    Agreed,
+    /// They differ: the opinion waits in the adjudication queue.
+    Disputed,
+}
+
+/// A disagreement waiting for the adjudicator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dispute {
+    pub opinion_id: i64,
+    pub form_slug: String,
+    pub text: String,
+    pub first: Coding,
+    pub second: Coding,
+}
+
+fn areas_text(areas: &[AreaCode]) -> String {
+    let mut a = areas.to_vec();
+    a.sort();
+    a.dedup();
+    a.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+}
+
+fn parse_areas(s: &str) -> Result<Vec<AreaCode>> {
+    s.split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let n: i64 = p.parse().map_err(|_| StoreError::Corrupt(format!("coding areas {s}")))?;
+            AreaCode::try_from(n).map_err(StoreError::Corrupt)
+        })
+        .collect()
+}
+
+fn get<T: sea_orm::TryGetable>(r: &QueryResult, col: &str) -> Result<T> {
+    Ok(r.try_get::<T>("", col)?)
+}
+
+fn form_of(r: &QueryResult) -> Result<CodingForm> {
+    let percent: i16 = get(r, "percent")?;
+    let salt: i64 = get(r, "salt")?;
+    let sample =
+        if percent == 0 { None } else { Some(Sample::new(i64::from(percent), salt).map_err(StoreError::Corrupt)?) };
+    Ok(CodingForm { form: get(r, "form_slug")?, sample, salt, adjudicator_id: get(r, "adjudicator_id")? })
+}
+
+async fn coding_form_in<C: ConnectionTrait>(db: &C, form: &str) -> Result<Option<CodingForm>> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT form_slug, percent, salt, adjudicator_id FROM coding_forms WHERE form_slug = ").bind(form);
+    db.query_one_raw(sql.statement()).await?.as_ref().map(form_of).transpose()
+}
+
+async fn codings_in<C: ConnectionTrait>(db: &C, opinion_id: i64) -> Result<Vec<Coding>> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT slot, user_id, coder_name, areas, created_at FROM codings WHERE opinion_id = ")
+        .bind(opinion_id)
+        .push(" ORDER BY slot");
+    db.query_all_raw(sql.statement())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Coding {
+                slot: get(r, "slot")?,
+                user_id: get(r, "user_id")?,
+                coder: get(r, "coder_name")?,
+                areas: parse_areas(&get::<String>(r, "areas")?)?,
+                at: get(r, "created_at")?,
+            })
+        })
+        .collect()
+}
+
+async fn status_in<C: ConnectionTrait>(db: &C, opinion_id: i64) -> Result<(String, CodingStatus)> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
+        "SELECT o.form_slug, (SELECT COUNT(*) FROM tag_assignments t WHERE t.opinion_id = o.id) AS tags, \
+         (SELECT d.areas FROM coding_decisions d WHERE d.opinion_id = o.id) AS decided FROM opinions o WHERE o.id = ",
+    )
+    .bind(opinion_id);
+    let r = db.query_one_raw(sql.statement()).await?.ok_or(StoreError::NotFound)?;
+    let form: String = get(&r, "form_slug")?;
+    let tags: i64 = get(&r, "tags")?;
+    let decision = get::<Option<String>>(&r, "decided")?.map(|s| parse_areas(&s)).transpose()?;
+    let codings = codings_in(db, opinion_id).await?;
+    let sampled = coding_form_in(db, &form).await?.and_then(|f| f.sample).is_some_and(|s| s.contains(opinion_id));
+    let settled = decision.is_some() || codings.len() == 2 && codings[0].areas == codings[1].areas;
+    // An opinion tagged before its form began double coding stays an ordinary one.
+    let open = sampled && !settled && (!codings.is_empty() || tags == 0);
+    Ok((form, CodingStatus { open, codings, decision }))
+}
+
+impl Store {
+    /// Every form's double-coding setting.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn coding_forms(&self) -> Result<Vec<CodingForm>> {
+        let mut sql = Sql::new(self.db().get_database_backend());
+        sql.push("SELECT form_slug, percent, salt, adjudicator_id FROM coding_forms ORDER BY form_slug");
+        self.db().query_all_raw(sql.statement()).await?.iter().map(form_of).collect()
+    }
+
+    /// Turns double coding on (`sample`) or off (`None`) for `form` and names its adjudicator. A form's
+    /// salt is kept from its first setting (`new_salt` only seeds a new form), so raising the percentage
+    /// keeps every opinion already sampled.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn set_double_coding(
+        &self,
+        form: &str,
+        sample_percent: u8,
+        new_salt: i64,
+        adjudicator_id: Option<i64>,
+        actor: &Actor,
+    ) -> Result<CodingForm> {
+        let w = self.write_txn().await?;
+        let txn = w.conn();
+        let done = async {
+            let before = coding_form_in(txn, form).await?;
+            let salt = before.as_ref().map_or(new_salt, |f| f.salt);
+            let mut sql = Sql::new(txn.get_database_backend());
+            if before.is_some() {
+                sql.push("UPDATE coding_forms SET percent = ")
+                    .bind(i16::from(sample_percent))
+                    .push(", adjudicator_id = ")
+                    .bind(adjudicator_id)
+                    .push(", updated_at = ")
+                    .bind(now_ms())
+                    .push(" WHERE form_slug = ")
+                    .bind(form);
+            } else {
+                sql.push("INSERT INTO coding_forms (form_slug, percent, salt, adjudicator_id, updated_at) VALUES ")
+                    .bind_tuple([
+                        form.into(),
+                        i16::from(sample_percent).into(),
+                        salt.into(),
+                        adjudicator_id.into(),
+                        now_ms().into(),
+                    ]);
+            }
+            txn.execute_raw(sql.statement()).await?;
+            let describe =
+                |p: u8, a: Option<i64>| format!("percent={p} adjudicator={}", a.map_or("-".into(), |a| a.to_string()));
+            append_in(
+                txn,
+                actor,
+                "double_coding_set",
+                &format!("form:{form}"),
+                before.as_ref().map(|f| describe(f.sample.map_or(0, Sample::percent), f.adjudicator_id)),
+                Some(describe(sample_percent, adjudicator_id)),
+            )
+            .await?;
+            coding_form_in(txn, form).await?.ok_or(StoreError::NotFound)
+        }
+        .await;
+        w.finish(done).await
+    }
+
+    /// Where opinion `id` stands in double coding.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown opinion.
+    pub async fn coding_status(&self, opinion_id: i64) -> Result<CodingStatus> {
+        Ok(status_in(self.db(), opinion_id).await?.1)
+    }
+
+    /// Records `actor`'s independent coding of an opinion being double coded (replacing their own earlier
+    /// one while the other coder has not finished). When both have coded and agree, their areas become
+    /// the final tags (sources from `source_of`); when they differ the opinion waits for adjudication.
+    ///
+    /// # Errors
+    /// `Conflict` when the opinion is not (or no longer) being double coded, or two others coded it.
+    pub async fn record_coding(
+        &self,
+        opinion_id: i64,
+        areas: &[AreaCode],
+        source_of: impl Fn(AreaCode) -> TagSource,
+        actor: &Actor,
+    ) -> Result<CodingOutcome> {
+        let user = actor.id.ok_or_else(|| StoreError::Conflict("只有分析人员可以归类".into()))?;
+        let text = areas_text(areas);
+        let w = self.write_txn().await?;
+        let txn = w.conn();
+        let done = async {
+            let (_, status) = status_in(txn, opinion_id).await?;
+            if !status.open {
+                return Err(StoreError::Conflict("这条意见不在双人归类中，或已经定稿".into()));
+            }
+            let mut sql = Sql::new(txn.get_database_backend());
+            let slot = match status.own(user) {
+                Some(_) if status.codings.len() == 2 => {
+                    return Err(StoreError::Conflict("两位分析人员都已归类，分歧由裁决人处理，不能再修改".into()));
+                }
+                Some(own) => {
+                    sql.push("UPDATE codings SET areas = ")
+                        .bind(text.clone())
+                        .push(", created_at = ")
+                        .bind(now_ms())
+                        .push(" WHERE opinion_id = ")
+                        .bind(opinion_id)
+                        .push(" AND slot = ")
+                        .bind(own.slot);
+                    own.slot
+                }
+                None if status.codings.len() >= 2 => {
+                    return Err(StoreError::Conflict("这条意见已由两位分析人员独立归类".into()));
+                }
+                None => {
+                    let slot = status.codings.len() as i16 + 1;
+                    sql.push("INSERT INTO codings (opinion_id, slot, user_id, coder_name, areas, created_at) VALUES ")
+                        .bind_tuple([
+                            opinion_id.into(),
+                            slot.into(),
+                            user.into(),
+                            actor.name.clone().into(),
+                            text.clone().into(),
+                            now_ms().into(),
+                        ]);
+                    slot
+                }
+            };
+            txn.execute_raw(sql.statement()).await?;
+            append_in(
+                txn,
+                actor,
+                "coding_recorded",
+                &format!("opinion:{opinion_id}"),
+                Some(format!("slot={slot}")),
+                Some(text.clone()),
+            )
+            .await?;
+            let codings = codings_in(txn, opinion_id).await?;
+            if codings.len() < 2 {
+                return Ok(CodingOutcome::Waiting);
+            }
+            if codings[0].areas != codings[1].areas {
+                return Ok(CodingOutcome::Disputed);
+            }
+            replace_tags_in(txn, opinion_id, areas, source_of, actor).await?;
+            append_in(txn, actor, "coding_agreed", &format!("opinion:{opinion_id}"), None, Some(text.clone())).await?;
+            Ok(CodingOutcome::Agreed)
+        }
+        .await;
+        // Two coders racing for the last slot: the database's keys decide, the loser is told.
+        let done = match done {
+            Err(StoreError::Db(e)) if e.to_string().to_lowercase().contains("unique") => {
+                Err(StoreError::Conflict("另一位分析人员刚刚完成了这条意见的归类".into()))
+            }
+            other => other,
+        };
+        w.finish(done).await
+    }
+
+    /// The disagreements waiting for `adjudicator` (the forms that named them), oldest first.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn disputes(&self, adjudicator: i64, limit: u64) -> Result<Vec<Dispute>> {
+        let mut sql = Sql::new(self.db().get_database_backend());
+        sql.push(
+            "SELECT o.id, o.form_slug, o.text FROM opinions o JOIN coding_forms f ON f.form_slug = o.form_slug \
+             JOIN codings a ON a.opinion_id = o.id AND a.slot = 1 JOIN codings b ON b.opinion_id = o.id AND b.slot = 2 \
+             WHERE a.areas <> b.areas AND NOT EXISTS (SELECT 1 FROM coding_decisions d WHERE d.opinion_id = o.id) \
+             AND f.adjudicator_id = ",
+        )
+        .bind(adjudicator)
+        .push(" ORDER BY o.id LIMIT ")
+        .bind(i64::try_from(limit).unwrap_or(100));
+        let mut out = Vec::new();
+        for r in self.db().query_all_raw(sql.statement()).await? {
+            let id: i64 = get(&r, "id")?;
+            let mut c = codings_in(self.db(), id).await?;
+            if c.len() != 2 {
+                continue;
+            }
+            let second = c.pop().expect("two codings");
+            let first = c.pop().expect("two codings");
+            out.push(Dispute {
+                opinion_id: id,
+                form_slug: get(&r, "form_slug")?,
+                text: get(&r, "text")?,
+                first,
+                second,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Disagreements not yet decided, over every form.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn dispute_count(&self) -> Result<u64> {
+        let mut sql = Sql::new(self.db().get_database_backend());
+        sql.push(
+            "SELECT COUNT(*) AS n FROM codings a JOIN codings b ON b.opinion_id = a.opinion_id AND b.slot = 2 \
+             WHERE a.slot = 1 AND a.areas <> b.areas \
+             AND NOT EXISTS (SELECT 1 FROM coding_decisions d WHERE d.opinion_id = a.opinion_id)",
+        );
+        let r = self.db().query_one_raw(sql.statement()).await?;
+        Ok(r.map(|r| get::<i64>(&r, "n")).transpose()?.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+    }
+
+    /// The adjudicator decides a disagreement: `areas` become the final tags. The audit entry keeps both
+    /// codings (before) and the decision (after).
+    ///
+    /// # Errors
+    /// `Conflict` when the opinion has no open disagreement or `actor` is not its form's adjudicator.
+    pub async fn adjudicate(&self, opinion_id: i64, areas: &[AreaCode], actor: &Actor) -> Result<()> {
+        let text = areas_text(areas);
+        let w = self.write_txn().await?;
+        let txn = w.conn();
+        let done = async {
+            let (form, status) = status_in(txn, opinion_id).await?;
+            let adjudicator = coding_form_in(txn, &form).await?.and_then(|f| f.adjudicator_id);
+            if adjudicator.is_none() || adjudicator != actor.id {
+                return Err(StoreError::Conflict("只有本表单指定的裁决人可以裁决".into()));
+            }
+            let [a, b] = status.codings.as_slice() else {
+                return Err(StoreError::Conflict("这条意见还没有两份独立归类".into()));
+            };
+            if status.decision.is_some() || a.areas == b.areas {
+                return Err(StoreError::Conflict("这条意见没有待裁决的分歧".into()));
+            }
+            let both =
+                format!("slot1 {}: {}; slot2 {}: {}", a.coder, areas_text(&a.areas), b.coder, areas_text(&b.areas));
+            let mut sql = Sql::new(txn.get_database_backend());
+            sql.push("INSERT INTO coding_decisions (opinion_id, user_id, areas, created_at) VALUES ").bind_tuple([
+                opinion_id.into(),
+                actor.id.into(),
+                text.clone().into(),
+                now_ms().into(),
+            ]);
+            txn.execute_raw(sql.statement()).await?;
+            replace_tags_in(txn, opinion_id, areas, |_| TagSource::Typed, actor).await?;
+            append_in(
+                txn,
+                actor,
+                "coding_adjudicated",
+                &format!("opinion:{opinion_id}"),
+                Some(both),
+                Some(text.clone()),
+            )
+            .await?;
+            Ok(())
+        }
+        .await;
+        w.finish(done).await
+    }
+
+    /// Both codings of every opinion coded twice, in `forms` (every form when empty), for agreement.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn coded_pairs(&self, forms: &[String]) -> Result<Vec<CodedPair>> {
+        let mut sql = Sql::new(self.db().get_database_backend());
+        sql.push(
+            "SELECT a.areas AS first, b.areas AS second FROM codings a \
+             JOIN codings b ON b.opinion_id = a.opinion_id AND b.slot = 2 \
+             JOIN opinions o ON o.id = a.opinion_id WHERE a.slot = 1",
+        );
+        if !forms.is_empty() {
+            sql.push(" AND o.form_slug IN ").bind_tuple(forms.iter().map(|f| f.clone().into()));
+        }
+        sql.push(" ORDER BY a.opinion_id");
+        self.db()
+            .query_all_raw(sql.statement())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(CodedPair {
+                    first: parse_areas(&get::<String>(r, "first")?)?,
+                    second: parse_areas(&get::<String>(r, "second")?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The next opinion `user` should tag after `after` (wrapping round): a pending one that is either
+    /// not double coded, or double coded with a slot free that `user` does not already hold.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn next_to_code(&self, after: i64, user: i64) -> Result<Option<i64>> {
+        let mut any = Sql::new(self.db().get_database_backend());
+        any.push("SELECT COUNT(*) AS n FROM coding_forms WHERE percent > 0");
+        let on = match self.db().query_one_raw(any.statement()).await? {
+            Some(r) => get::<i64>(&r, "n")? > 0,
+            None => false,
+        };
+        if !on {
+            return self.next_pending(after).await;
+        }
+        let bucket = Sample::SQL_BUCKET.replace("{id}", "o.id").replace("{salt}", "f.salt");
+        let one = |after: i64| {
+            let mut sql = Sql::new(self.db().get_database_backend());
+            sql.push(
+                "SELECT o.id FROM opinions o LEFT JOIN coding_forms f ON f.form_slug = o.form_slug AND f.percent > 0 \
+                 WHERE o.state = 'pending' AND o.id > ",
+            )
+            .bind(after)
+            .push(&format!(
+                " AND (f.form_slug IS NULL OR {bucket} >= f.percent OR (NOT EXISTS \
+                 (SELECT 1 FROM codings c WHERE c.opinion_id = o.id AND c.user_id = "
+            ))
+            .bind(user)
+            .push(") AND (SELECT COUNT(*) FROM codings c WHERE c.opinion_id = o.id) < 2)) ORDER BY o.id LIMIT 1");
+            sql.statement()
+        };
+        self.first_wrapping(after, one).await
+    }
+}

@@ -1,0 +1,134 @@
+//! `GET|POST /w/admin/double-coding` (admins): turn double coding on for a form, for every opinion or a
+//! sample percentage, and name the analyst who adjudicates its disagreements. The sample is fixed by a
+//! per-form salt chosen when the form is first set (see `domain::agreement::Sample`).
+
+use crate::domain::agreement::{ALL_PERCENT, Sample};
+use crate::domain::user::Role;
+use crate::store::double_coding::CodingForm;
+use crate::web::auth::{CsrfForm, Staff};
+use crate::web::error::WebError;
+use crate::web::state::AppState;
+use crate::web::workspace::login::actor;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use serde::Deserialize;
+
+/// One form's row on the page.
+pub struct Row {
+    pub slug: String,
+    pub title: String,
+    /// 0 when off.
+    pub percent: u8,
+    pub adjudicator: Option<i64>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_double_coding.html")]
+pub struct DoubleCodingPage {
+    pub csrf: String,
+    pub rows: Vec<Row>,
+    /// Active analysts (id, name) who may adjudicate.
+    pub analysts: Vec<(i64, String)>,
+    pub message: Option<String>,
+}
+
+async fn page(state: &AppState, staff: &Staff, message: Option<String>) -> Result<DoubleCodingPage, WebError> {
+    let set: Vec<CodingForm> = state.store.coding_forms().await?;
+    let forms = state.forms();
+    let rows = forms
+        .catalog
+        .forms
+        .values()
+        .map(|f| {
+            let s = set.iter().find(|c| c.form == f.slug);
+            Row {
+                slug: f.slug.clone(),
+                title: f.title.clone(),
+                percent: s.and_then(|c| c.sample).map_or(0, Sample::percent),
+                adjudicator: s.and_then(|c| c.adjudicator_id),
+            }
+        })
+        .collect();
+    Ok(DoubleCodingPage { csrf: staff.csrf.clone(), rows, analysts: analysts(state).await?, message })
+}
+
+async fn analysts(state: &AppState) -> Result<Vec<(i64, String)>, WebError> {
+    Ok(state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .filter(|u| u.role == Role::Analyst && u.active)
+        .map(|u| (u.id, format!("{}（{}）", u.display_name, u.username)))
+        .collect())
+}
+
+/// `GET /w/admin/double-coding`.
+pub async fn show(State(state): State<AppState>, staff: Staff) -> Result<DoubleCodingPage, WebError> {
+    staff.require(&[Role::Admin])?;
+    page(&state, &staff, None).await
+}
+
+/// The posted fields, as typed.
+#[derive(Deserialize)]
+pub struct SettingForm {
+    #[serde(default)]
+    form: String,
+    #[serde(default)]
+    percent: String,
+    #[serde(default)]
+    adjudicator: String,
+}
+
+/// A checked setting: which form, what share (0 = off), and who adjudicates.
+struct Setting {
+    form: String,
+    percent: u8,
+    adjudicator: Option<i64>,
+}
+
+fn parse(f: &SettingForm, state: &AppState, analysts: &[(i64, String)]) -> Result<Setting, WebError> {
+    let form = f.form.trim();
+    if !state.forms().catalog.forms.contains_key(form) {
+        return Err(WebError::BadRequest("form：表单不存在".into()));
+    }
+    let p = f.percent.trim();
+    let percent = match p.parse::<i64>() {
+        Ok(0) => 0,
+        Ok(n) => Sample::new(n, 0).map_err(WebError::BadRequest)?.percent(),
+        Err(_) => {
+            return Err(WebError::BadRequest(format!(
+                "percent：抽样比例须为 0 到 {ALL_PERCENT} 之间的整数（0 表示关闭）"
+            )));
+        }
+    };
+    let a = f.adjudicator.trim();
+    let adjudicator = if a.is_empty() {
+        None
+    } else {
+        let id = a.parse::<i64>().ok().filter(|id| analysts.iter().any(|(x, _)| x == id));
+        Some(id.ok_or_else(|| WebError::BadRequest("adjudicator：裁决人须是在用的分析人员账号".into()))?)
+    };
+    if percent > 0 && adjudicator.is_none() {
+        return Err(WebError::BadRequest("adjudicator：开启双人归类须指定一位裁决人".into()));
+    }
+    Ok(Setting { form: form.to_owned(), percent, adjudicator })
+}
+
+/// `POST /w/admin/double-coding`: sets one form.
+pub async fn set(
+    State(state): State<AppState>,
+    CsrfForm(staff, f): CsrfForm<SettingForm>,
+) -> Result<DoubleCodingPage, WebError> {
+    staff.require(&[Role::Admin])?;
+    let s = parse(&f, &state, &analysts(&state).await?)?;
+    let salt = rand::random_range(0..(1i64 << 31));
+    state.store.set_double_coding(&s.form, s.percent, salt, s.adjudicator, &actor(&staff)).await?;
+    let msg = if s.percent == 0 {
+        format!("已关闭表单 {} 的双人归类。", s.form)
+    } else {
+        format!("已设置：表单 {} 的 {}% 意见由两位分析人员独立归类。", s.form, s.percent)
+    };
+    page(&state, &staff, Some(msg)).await
+}

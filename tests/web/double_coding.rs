@@ -1,0 +1,306 @@
+//! Double coding over HTTP: an admin samples a form, two analysts code blind to each other, agreement
+//! becomes final, a disagreement waits for the named adjudicator, and exports, the dashboard and the audit
+//! log show the outcome.
+
+use crate::helpers::{PASSWORD, TestApp, texts};
+use crate::workspace::{act, area, get_html, submit};
+use calamine::{Data, Reader, Xlsx};
+use std::io::Cursor;
+use wenji::domain::agreement::Sample;
+use wenji::domain::user::Role;
+
+/// A signed-in account named `name`: its client, CSRF token and user id.
+async fn person(app: &TestApp, name: &str, role: Role) -> (reqwest::Client, String, i64) {
+    app.create_user(name, role).await;
+    let (c, csrf) = app.login(name, PASSWORD).await;
+    let id = app.store().user_by_name(name).await.unwrap().unwrap().id;
+    (c, csrf, id)
+}
+
+async fn set_coding(app: &TestApp, admin: &reqwest::Client, csrf: &str, pairs: &[(&str, &str)]) -> reqwest::Response {
+    let mut body: Vec<(&str, &str)> = vec![("_csrf", csrf)];
+    body.extend_from_slice(pairs);
+    admin.post(app.url("/w/admin/double-coding")).form(&body).send().await.unwrap()
+}
+
+async fn enable(app: &TestApp, percent: u8, adjudicator: i64) -> (reqwest::Client, String) {
+    let (admin, csrf) = app.login_as(Role::Admin).await;
+    let (p, a) = (percent.to_string(), adjudicator.to_string());
+    let r = set_coding(app, &admin, &csrf, &[("form", "zhengqiu"), ("percent", &p), ("adjudicator", &a)]).await;
+    assert_eq!(r.status(), 200);
+    (admin, csrf)
+}
+
+async fn code(app: &TestApp, c: &reqwest::Client, csrf: &str, id: i64, areas: &[&str]) -> u16 {
+    let mut pairs = vec![("op", "save")];
+    pairs.extend(areas.iter().map(|a| ("area", *a)));
+    act(app, c, csrf, id, &pairs).await.status().as_u16()
+}
+
+async fn next(app: &TestApp, c: &reqwest::Client, after: i64) -> Option<i64> {
+    let v: serde_json::Value =
+        c.get(app.url(&format!("/w/api/next?after={after}"))).send().await.unwrap().json().await.unwrap();
+    v.get("id").and_then(serde_json::Value::as_i64)
+}
+
+async fn final_areas(app: &TestApp, id: i64) -> Vec<u8> {
+    app.store().opinion(id).await.unwrap().areas().iter().map(|a| a.get()).collect()
+}
+
+fn sheet_texts(bytes: &[u8], name: &str) -> Vec<String> {
+    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
+    let r = wb.worksheet_range(name).unwrap();
+    r.rows()
+        .flat_map(|row| row.iter().map(|c| if let Data::String(s) = c { s.clone() } else { c.to_string() }))
+        .collect()
+}
+
+#[tokio::test]
+async fn two_analysts_code_blind_a_disagreement_is_adjudicated_and_the_export_and_audit_show_it() {
+    let app = TestApp::spawn().await;
+    let (a, acsrf, _) = person(&app, "coder-a", Role::Analyst).await;
+    let (b, bcsrf, _) = person(&app, "coder-b", Role::Analyst).await;
+    let (judge, jcsrf, judge_id) = person(&app, "judge-c", Role::Analyst).await;
+    let (admin, admin_csrf) = enable(&app, 100, judge_id).await;
+    let disputed = submit(&app, "司法所窗口办事拖拉，群众来回跑").await;
+    let agreed = submit(&app, "理论学习流于形式，读原著太少").await;
+
+    // The first coder starts on the first opinion and moves on; nothing is final yet.
+    let r = a.get(app.url("/w/tag")).send().await.unwrap();
+    assert_eq!(r.headers()["location"], format!("/w/tag/{disputed}").as_str());
+    assert_eq!(code(&app, &a, &acsrf, disputed, &["6", "7"]).await, 303);
+    assert!(final_areas(&app, disputed).await.is_empty());
+    assert_eq!(next(&app, &a, 0).await, Some(agreed), "the first coder is not served what they coded");
+    assert_eq!(code(&app, &a, &acsrf, agreed, &["1"]).await, 303);
+    assert_eq!(next(&app, &a, 0).await, None);
+
+    // The second coder gets both; agreeing settles one, differing sends the other to adjudication.
+    assert_eq!(next(&app, &b, 0).await, Some(disputed));
+    assert_eq!(code(&app, &b, &bcsrf, disputed, &["6", "8"]).await, 303);
+    assert_eq!(code(&app, &b, &bcsrf, agreed, &["1"]).await, 303);
+    assert_eq!(final_areas(&app, agreed).await, vec![1]);
+    assert!(final_areas(&app, disputed).await.is_empty());
+    assert_eq!(code(&app, &a, &acsrf, disputed, &["7"]).await, 409, "both codings stand once both are in");
+    let (d, _, _) = person(&app, "coder-d", Role::Analyst).await;
+    assert_eq!(next(&app, &d, 0).await, None, "a third analyst is never served a coded opinion");
+
+    // Only the named adjudicator decides; the queue shows both codings.
+    let html = get_html(&app, &judge, "/w/adjudication").await;
+    assert_eq!(texts(&html, ".dispute").len(), 1);
+    assert_eq!(
+        texts(&html, &format!("#dispute-{disputed} thead th")).join("|"),
+        "领域|第一位：coder-a|第二位：coder-b|裁决"
+    );
+    let ticks = |col: &str| texts(&html, &format!("#dispute-{disputed} td.{col}")).iter().filter(|t| *t == "✓").count();
+    assert_eq!((ticks("first"), ticks("second")), (2, 2));
+    let decide = |c: &reqwest::Client, csrf: &str| {
+        let body = [("_csrf", csrf.to_owned()), ("area", "6".into()), ("area", "7".into())];
+        c.post(app.url(&format!("/w/adjudication/{disputed}"))).form(&body).send()
+    };
+    assert_eq!(decide(&b, &bcsrf).await.unwrap().status(), 403);
+    assert_eq!(decide(&judge, &jcsrf).await.unwrap().status(), 303);
+    assert_eq!(final_areas(&app, disputed).await, vec![6, 7]);
+    assert_eq!(decide(&judge, &jcsrf).await.unwrap().status(), 409, "a decision is made once");
+    assert!(texts(&get_html(&app, &judge, "/w/adjudication").await, ".dispute").is_empty());
+
+    // The export uses the decision; 说明 gives the agreement with n.
+    let full = [("form", "zhengqiu"), ("format", "xlsx"), ("unprotected", "1")];
+    let bytes = app.export_as(&admin, &admin_csrf, &full).await.unwrap();
+    let areas = &app.state.forms().catalog.areas;
+    let on = |n: i64| {
+        let name = format!("{} {}", n, areas.name(area(n)));
+        sheet_texts(&bytes, &name).iter().any(|t| t.contains("群众来回跑"))
+    };
+    assert_eq!((on(6), on(7), on(8)), (true, true, false));
+    let method = sheet_texts(&bytes, "说明");
+    let at = method.iter().position(|t| t == "双人归类一致性").expect("说明 has the agreement block");
+    assert_eq!(method[at + 3..at + 5], ["n".to_owned(), "2".to_owned()]);
+    assert!(method.iter().any(|t| t.contains("Krippendorff α")));
+
+    // The dashboard shows the same figures to the office.
+    let dash = get_html(&app, &admin, "/w/dashboard").await;
+    assert_eq!(texts(&dash, "#ag-n"), ["2"]);
+    assert_eq!(texts(&dash, "#ag-same"), ["1"]);
+    assert_eq!(texts(&dash, "#ag-kappa tbody tr").len(), 8);
+    assert!(texts(&dash, "#ag-method").join("").contains("Cohen κ"));
+
+    // The audit log keeps both codings and the decision.
+    let log = app.store().audit_entries(None, None, None, 200).await.unwrap();
+    let target = format!("opinion:{disputed}");
+    let codings: Vec<(String, Option<String>)> = log
+        .iter()
+        .filter(|e| e.action == "coding_recorded" && e.target == target)
+        .map(|e| (e.actor_name.clone(), e.after.clone()))
+        .collect();
+    assert_eq!(
+        codings,
+        [("coder-b".to_owned(), Some("6,8".to_owned())), ("coder-a".to_owned(), Some("6,7".to_owned()))]
+    );
+    let decision = log.iter().find(|e| e.action == "coding_adjudicated" && e.target == target).unwrap();
+    assert_eq!(decision.actor_name, "judge-c");
+    assert_eq!(decision.before.as_deref(), Some("slot1 coder-a: 6,7; slot2 coder-b: 6,8"));
+    assert_eq!(decision.after.as_deref(), Some("6,7"));
+}
+
+#[tokio::test]
+async fn the_second_coder_sees_neither_the_first_coding_nor_any_suggestion() {
+    let app = TestApp::spawn().await;
+    let (a, acsrf, _) = person(&app, "coder-a", Role::Analyst).await;
+    let (b, bcsrf, judge) = person(&app, "coder-b", Role::Analyst).await;
+    enable(&app, 100, judge).await;
+    let id = submit(&app, "办事效率不高，服务基层不够，理论学习也要加强").await;
+    let card = |c: &reqwest::Client| {
+        let url = app.url(&format!("/w/api/opinions/{id}"));
+        let c = c.clone();
+        async move { c.get(url).send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    let first = card(&a).await;
+    assert!(!first["suggestions"].as_array().unwrap().is_empty(), "the first coder is helped by suggestions");
+    let r = act(&app, &a, &acsrf, id, &[("op", "accept")]).await;
+    assert_eq!(r.status(), 303);
+    let own = card(&a).await;
+    let chosen: Vec<&serde_json::Value> = own["areas"].as_array().unwrap().iter().filter(|c| c["on"] == true).collect();
+    assert!(!chosen.is_empty(), "the first coder sees their own coding");
+
+    // JSON: nothing ticked, no source, no suggestion, no marked word.
+    let blind = card(&b).await;
+    assert_eq!(blind["blind"], true);
+    for chip in blind["areas"].as_array().unwrap() {
+        assert_eq!(
+            (chip["on"].clone(), chip["source"].clone(), chip["suggested"].clone()),
+            (false.into(), serde_json::Value::Null, false.into())
+        );
+    }
+    assert!(blind["suggestions"].as_array().unwrap().is_empty());
+    assert!(blind["runs"].as_array().unwrap().iter().all(|r| r["mark"] == false));
+    // The page: the same.
+    let html = get_html(&app, &b, &format!("/w/tag/{id}")).await;
+    assert!(texts(&html, "#areas input[checked]").is_empty());
+    assert!(texts(&html, ".sugg").is_empty() && texts(&html, "#c-text mark").is_empty());
+    assert!(texts(&html, "#areas .src").iter().all(String::is_empty));
+    assert!(texts(&html, "#areas label.suggested").is_empty());
+    assert!(!html.contains("采纳建议（") && !html.contains("suggested\""));
+    assert_eq!(texts(&html, "#c-blind:not(.hidden)").len(), 1);
+    // Accepting a suggestion it never saw is refused, naming the field.
+    let r = act(&app, &b, &bcsrf, id, &[("op", "accept")]).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("op："));
+}
+
+#[tokio::test]
+async fn a_sample_is_the_same_in_the_queue_and_in_the_rules_and_nobody_codes_both_slots() {
+    let app = TestApp::spawn().await;
+    let (a, acsrf, _) = person(&app, "coder-a", Role::Analyst).await;
+    let (b, bcsrf, judge) = person(&app, "coder-b", Role::Analyst).await;
+    enable(&app, 50, judge).await;
+    let mut ids = Vec::new();
+    for i in 0..24 {
+        ids.push(submit(&app, &format!("第{i}条：窗口服务态度需要改进")).await);
+    }
+    let form = app.store().coding_forms().await.unwrap().pop().unwrap();
+    let sample = Sample::new(50, form.salt).unwrap();
+    let sampled: Vec<i64> = ids.iter().copied().filter(|id| sample.contains(*id)).collect();
+    // The first analyst walks the whole queue: every opinion once.
+    let mut walked = Vec::new();
+    let mut at = 0;
+    while let Some(id) = next(&app, &a, at).await {
+        assert!(walked.len() < ids.len(), "the queue serves an opinion twice: {walked:?} then {id}");
+        assert_eq!(code(&app, &a, &acsrf, id, &["7"]).await, 303);
+        walked.push(id);
+        at = id;
+    }
+    assert_eq!(walked, ids);
+    // Re-saving one's own coding replaces it and takes no second slot.
+    if let Some(first) = sampled.first() {
+        assert_eq!(code(&app, &a, &acsrf, *first, &["7", "6"]).await, 303);
+        assert_eq!(app.store().coding_status(*first).await.unwrap().codings.len(), 1);
+    }
+    // The second is served exactly the sampled ones, as the database and the rules both pick them.
+    let mut second = Vec::new();
+    at = 0;
+    while let Some(id) = next(&app, &b, at).await {
+        assert!(second.len() < sampled.len(), "the second coder is served more than the sample: {second:?} then {id}");
+        assert_eq!(code(&app, &b, &bcsrf, id, &["7"]).await, 303);
+        second.push(id);
+        at = id;
+    }
+    assert_eq!(second, sampled);
+    for id in &ids {
+        let want: Vec<u8> = if sampled.first() == Some(id) { vec![] } else { vec![7] };
+        assert_eq!(final_areas(&app, *id).await, want, "opinion {id}");
+    }
+}
+
+#[tokio::test]
+async fn bad_double_coding_settings_and_decisions_are_refused_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let (_, _, analyst) = person(&app, "coder-a", Role::Analyst).await;
+    let (_, _, leader) = person(&app, "leader-x", Role::Leader).await;
+    let (admin, csrf) = app.login_as(Role::Admin).await;
+    let (an, le) = (analyst.to_string(), leader.to_string());
+    let huge = "9".repeat(40);
+    let long = "x".repeat(5000);
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (vec![("form", "zhengqiu"), ("percent", "101"), ("adjudicator", &an)], "percent"),
+        (vec![("form", "zhengqiu"), ("percent", "-1"), ("adjudicator", &an)], "percent"),
+        (vec![("form", "zhengqiu"), ("percent", "abc"), ("adjudicator", &an)], "percent"),
+        (vec![("form", "zhengqiu"), ("percent", &huge), ("adjudicator", &an)], "percent"),
+        (vec![("form", "zhengqiu"), ("percent", "20\u{0}"), ("adjudicator", &an)], ""),
+        (vec![("form", "zhengqiu"), ("percent", "2\u{200b}0"), ("adjudicator", &an)], "percent"),
+        (vec![("form", "zhengqiu"), ("percent", "20"), ("adjudicator", "")], "adjudicator"),
+        (vec![("form", "zhengqiu"), ("percent", "20"), ("adjudicator", &le)], "adjudicator"),
+        (vec![("form", "zhengqiu"), ("percent", "20"), ("adjudicator", &huge)], "adjudicator"),
+        (vec![("form", "no-such-form"), ("percent", "20"), ("adjudicator", &an)], "form"),
+        (vec![("form", &long), ("percent", "20"), ("adjudicator", &an)], ""),
+        (vec![("form", "zhengqiu\u{0}"), ("percent", "20"), ("adjudicator", &an)], ""),
+    ];
+    for (pairs, field) in &cases {
+        let r = set_coding(&app, &admin, &csrf, pairs).await;
+        // NUL and over-long values are refused by the staff body check (422) before any field is read.
+        let want = if field.is_empty() { 422 } else { 400 };
+        assert_eq!(r.status(), want, "{pairs:?}");
+        let page = r.text().await.unwrap();
+        assert!(page.contains(&format!("{field}：")) || field.is_empty(), "{field} named for {pairs:?}: {page}");
+    }
+    assert!(app.store().coding_forms().await.unwrap().is_empty(), "nothing was stored");
+
+    // The decision route: hostile ids and areas are 4xx, never a 500.
+    let (judge, jcsrf, judge_id) = person(&app, "judge-c", Role::Analyst).await;
+    let r = set_coding(
+        &app,
+        &admin,
+        &csrf,
+        &[("form", "zhengqiu"), ("percent", "100"), ("adjudicator", &judge_id.to_string())],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let id = submit(&app, "希望加强基层法律服务").await.to_string();
+    for (path, a) in [
+        (id.as_str(), "9"),
+        (id.as_str(), "abc"),
+        (id.as_str(), "1\u{0}"),
+        (id.as_str(), huge.as_str()),
+        (id.as_str(), ""),
+        (huge.as_str(), "1"),
+        ("-1", "1"),
+        ("abc", "1"),
+    ] {
+        let r = judge
+            .post(app.url(&format!("/w/adjudication/{path}")))
+            .form(&[("_csrf", jcsrf.as_str()), ("area", a)])
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        assert!((400..500).contains(&s), "{path} {a:?}: {s}");
+    }
+    // A real opinion without a disagreement is a conflict, not a decision.
+    let r = judge
+        .post(app.url(&format!("/w/adjudication/{id}")))
+        .form(&[("_csrf", jcsrf.as_str()), ("area", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(final_areas(&app, id.parse().unwrap()).await.is_empty());
+}
