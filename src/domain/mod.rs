@@ -5,7 +5,9 @@
 pub mod area;
 pub mod catalog;
 pub mod form;
+pub mod problem;
 pub mod receipt_key;
+pub mod rectification;
 pub mod report;
 pub mod signing;
 pub mod submission;
