@@ -54,7 +54,8 @@ pub async fn run(
         Format::Csv => counts.responses,
     };
     progress(0, total);
-    let ctx = Context { params, disclosure, names, layout, catalog, max_rows, rows: total };
+    let register = Some(Arc::new(store.register().await?));
+    let ctx = Context { params, disclosure, names, layout, catalog, max_rows, rows: total, register };
     let tmp = path.with_extension(format!("{}.part", format.extension()));
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()

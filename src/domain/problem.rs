@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 /// Longest title, in characters.
 pub const TITLE_MAX: usize = 100;
 /// Longest description or root-cause analysis, in characters.
-pub const LONG_MAX: usize = 4000;
+pub const LONG_MAX: usize = 2000;
 /// Representative quotes shown per problem.
 pub const QUOTES: usize = 3;
 

@@ -5,6 +5,7 @@
 //! Errors: [`ExportError`] in this layer; the CLI wraps it in anyhow, the web job stores its message.
 
 pub mod csv;
+pub mod register;
 pub mod sheet;
 mod tables;
 pub mod xlsx;
@@ -160,6 +161,8 @@ pub struct Context {
     pub max_rows: u32,
     /// Rows the export will read in all.
     pub rows: u64,
+    /// 问题清单 and 整改台账 as read when the export started (`None`: those sheets are left out).
+    pub register: Option<Arc<crate::domain::rectification::Register>>,
 }
 
 /// Progress as (rows done, rows in all).
