@@ -24,6 +24,7 @@ mod malformed;
 mod process;
 mod props;
 mod receipts;
+mod register;
 mod roles;
 mod sessions;
 mod shutdown;
