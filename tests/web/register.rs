@@ -314,3 +314,33 @@ async fn hostile_input_on_the_new_routes_gets_a_named_4xx_never_a_500() {
     assert_eq!(rate(&app, &key, m, "1", &"长".repeat(501)).await.status(), 422);
     assert_eq!(rate(&app, &key, m, "1", &"x".repeat(70_000)).await.status(), 413);
 }
+
+#[tokio::test]
+async fn the_command_line_writes_the_register_for_posting_and_the_report_with_both_new_sheets() {
+    let app = TestApp::spawn().await;
+    let (_, m, _) = published_measure(&app).await;
+    let key = rating_key(&app, m).await;
+    assert_eq!(rate(&app, &key, m, "1", "").await.status(), 303);
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_wenji"))
+            .env("WENJI_DATABASE_URL", &app.config.database_url)
+            .env("WENJI_FORMS_DIR", &app.config.forms_dir)
+            .env("WENJI_DATA_DIR", &app.config.data_dir)
+            .env("WENJI_EXPORTS_DIR", &app.config.exports_dir)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = app.dir.path().join("taizhang.xlsx");
+    let o = run(&["export", "--register", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = sheet(&std::fs::read(&out).unwrap(), "整改台账");
+    assert_eq!((text(&r, 4, 2), text(&r, 4, 9)), ("推行“一次办结”".into(), "1".into()));
+    let report = app.dir.path().join("report.xlsx");
+    let o = run(&["export", "--form", "zhengqiu", "--out", report.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bytes = std::fs::read(&report).unwrap();
+    assert_eq!(text(&sheet(&bytes, "问题清单"), 1, 1), "窗口办事效率低");
+    assert_eq!(text(&sheet(&bytes, "整改台账"), 1, 2), "推行“一次办结”");
+    assert!(!run(&["export", "--register", "--form", "zhengqiu"]).status.success(), "one or the other");
+}
