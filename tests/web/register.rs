@@ -261,7 +261,8 @@ async fn hostile_input_on_the_new_routes_gets_a_named_4xx_never_a_500() {
     let (analyst, csrf) = app.login_as(Role::Analyst).await;
     let huge = "长".repeat(2001);
     let id0 = ids[0].to_string();
-    let cases: Vec<(&str, Vec<(&str, &str)>, u16)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, u16);
+    let cases: Vec<Case> = vec![
         ("/w/problems", vec![("title", "a\0b"), ("area", "1")], 422),
         (
             "/w/problems",
