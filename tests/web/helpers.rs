@@ -109,6 +109,16 @@ impl TestApp {
         TestApp { base: format!("http://{addr}"), state, dir, config, citizen: client(false) }
     }
 
+    /// The `wenji` binary, set to this app's database, forms and folders.
+    pub fn cli(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_wenji"));
+        c.env("WENJI_DATABASE_URL", &self.config.database_url)
+            .env("WENJI_FORMS_DIR", &self.config.forms_dir)
+            .env("WENJI_DATA_DIR", &self.config.data_dir)
+            .env("WENJI_EXPORTS_DIR", &self.config.exports_dir);
+        c
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

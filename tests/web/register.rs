@@ -322,16 +322,7 @@ async fn the_command_line_writes_the_register_for_posting_and_the_report_with_bo
     let (_, m, _) = published_measure(&app).await;
     let key = rating_key(&app, m).await;
     assert_eq!(rate(&app, &key, m, "1", "").await.status(), 303);
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_wenji"))
-            .env("WENJI_DATABASE_URL", &app.config.database_url)
-            .env("WENJI_FORMS_DIR", &app.config.forms_dir)
-            .env("WENJI_DATA_DIR", &app.config.data_dir)
-            .env("WENJI_EXPORTS_DIR", &app.config.exports_dir)
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| app.cli().args(args).output().unwrap();
     let out = app.dir.path().join("taizhang.xlsx");
     let o = run(&["export", "--register", "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

@@ -28,6 +28,23 @@ async fn invalid(state: &AppState, staff: &Staff, problem: i64, errors: Vec<Fiel
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
+/// After a change to measure `id`: back to it, or its problem's page naming why the store refused.
+async fn back_to_measure(
+    state: &AppState,
+    staff: &Staff,
+    problem: i64,
+    id: i64,
+    done: Result<(), crate::store::StoreError>,
+) -> Result<Response, WebError> {
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("/w/problems/{problem}#m{id}")).into_response()),
+        Err(crate::store::StoreError::Conflict(message)) => {
+            invalid(state, staff, problem, vec![FieldError { field: format!("m{id}"), message }]).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// `POST /w/problems/{id}/measures`: adds a draft measure.
 pub async fn create(
     State(state): State<AppState>,
@@ -57,13 +74,10 @@ pub async fn update(
         return Err(WebError::Forbidden("已公开的整改措施只能由领导或管理员修改。".into()));
     }
     match MeasureDraft::try_from(&input) {
-        Ok(d) => match state.store.update_measure(&actor(&staff), id, &d).await {
-            Ok(()) => Ok(Redirect::to(&format!("/w/problems/{}#m{id}", m.problem_id)).into_response()),
-            Err(crate::store::StoreError::Conflict(message)) => {
-                invalid(&state, &staff, m.problem_id, vec![FieldError { field: format!("m{id}"), message }]).await
-            }
-            Err(e) => Err(e.into()),
-        },
+        Ok(d) => {
+            let done = state.store.update_measure(&actor(&staff), id, &d).await;
+            back_to_measure(&state, &staff, m.problem_id, id, done).await
+        }
         Err(errors) => invalid(&state, &staff, m.problem_id, errors).await,
     }
 }
@@ -87,13 +101,8 @@ pub async fn publish(
         _ => return Err(WebError::BadRequest("publish：应为 1（公开）或 0（撤回）".into())),
     };
     let m = state.store.measure(id).await?;
-    match state.store.publish_measure(&actor(&staff), id, on).await {
-        Ok(()) => Ok(Redirect::to(&format!("/w/problems/{}#m{id}", m.problem_id)).into_response()),
-        Err(crate::store::StoreError::Conflict(message)) => {
-            invalid(&state, &staff, m.problem_id, vec![FieldError { field: format!("m{id}"), message }]).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let done = state.store.publish_measure(&actor(&staff), id, on).await;
+    back_to_measure(&state, &staff, m.problem_id, id, done).await
 }
 
 #[derive(Deserialize)]
