@@ -82,6 +82,12 @@ pub async fn published_measure(app: &TestApp) -> (i64, i64, Vec<i64>) {
     }
     let (analyst, a_csrf) = app.login_as(Role::Analyst).await;
     let problem = create_problem(app, &analyst, &a_csrf, "窗口办事效率低").await;
+    // The tagging screen links its opinion (key p or the button); the inbox links the ticked ones.
+    let tag = analyst.get(app.url(&format!("/w/tag/{}", ids[0]))).send().await.unwrap().text().await.unwrap();
+    assert_eq!(hidden(&tag, "ids"), Some(ids[0].to_string()));
+    assert_eq!(texts(&tag, "#problemform button"), ["归入问题 p"]);
+    let inbox = analyst.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&inbox, "#bulkform #b-link-problem"), ["勾选的归入问题…"]);
     // From the inbox in bulk: the ticked opinions, then the chooser, then the problem.
     let id_strings: Vec<String> = ids.iter().map(ToString::to_string).collect();
     let mut pairs: Vec<(&str, &str)> = id_strings.iter().map(|s| ("ids", s.as_str())).collect();
@@ -251,7 +257,6 @@ async fn the_register_marks_a_measure_overdue_once_its_deadline_day_is_over() {
     let fields = [("action", "a"), ("target", "b"), ("deadline", d.as_str()), ("owner", "c"), ("status", "done")];
     assert_eq!(post(&app, &leader, &csrf, &format!("/w/measures/{m}"), &fields).await.0, 303);
     assert!(texts(&page(&leader).await, &format!("tr#m{m} .late")).is_empty());
-    let _ = hidden;
 }
 
 #[tokio::test]
