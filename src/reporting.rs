@@ -56,7 +56,8 @@ pub async fn run(
     progress(0, total);
     let pairs = store.coded_pairs(&scope.forms).await?;
     let agreement = (!pairs.is_empty()).then(|| crate::domain::agreement::agree(&pairs));
-    let ctx = Context { params, disclosure, names, layout, catalog, max_rows, rows: total, agreement };
+    let register = Some(Arc::new(store.register().await?));
+    let ctx = Context { params, disclosure, names, layout, catalog, max_rows, rows: total, agreement, register };
     let tmp = path.with_extension(format!("{}.part", format.extension()));
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()

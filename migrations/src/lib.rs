@@ -20,6 +20,8 @@ mod m20261126_000023_responses_unindexed_keys;
 mod m20261202_000030_setup_tokens;
 mod m20261202_000031_constraints_no_intake;
 mod m20261203_000045_double_coding;
+mod m20261203_000055_problems;
+mod m20261203_000056_register;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -43,6 +45,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000030_setup_tokens::Migration),
             Box::new(m20261202_000031_constraints_no_intake::Migration),
             Box::new(m20261203_000045_double_coding::Migration),
+            Box::new(m20261203_000055_problems::Migration),
+            Box::new(m20261203_000056_register::Migration),
         ]
     }
 }

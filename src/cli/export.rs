@@ -13,8 +13,12 @@ use std::sync::Arc;
 #[derive(Args, Debug)]
 pub struct ExportArgs {
     /// Form slug; several (e.g. --form zhengqiu --form ceping) with --unprotected only.
-    #[arg(long = "form", required = true)]
+    #[arg(long = "form", required_unless_present = "register")]
     pub forms: Vec<String>,
+    /// Writes the 整改台账 workbook for posting (published measures, A4 landscape, overdue highlighted,
+    /// ratings summarised) instead of the report workbook.
+    #[arg(long, conflicts_with_all = ["forms", "unprotected", "from", "to", "units"])]
+    pub register: bool,
     #[arg(long, value_enum, default_value_t = Format::Xlsx)]
     pub format: Format,
     /// First day included (YYYY-MM-DD, China time); with --unprotected only.
@@ -42,6 +46,9 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
     let catalog = Arc::new(super::load_forms(config)?);
     let store = super::open_migrated(config).await?;
     store.sync_catalog(&catalog).await?;
+    if args.register {
+        return register(config, &store, &catalog, args.out).await;
+    }
     let params = ExportParams {
         scope: Scope { forms: args.forms, from: args.from, to: args.to, units: args.units },
         format: args.format,
@@ -87,5 +94,28 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
         written.opinions,
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// `wenji export --register`: the posting workbook, audited like every export.
+async fn register(
+    config: &Config,
+    store: &crate::store::Store,
+    catalog: &crate::domain::catalog::Catalog,
+    out: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let now = crate::store::now_ms();
+    let reg = store.register().await?;
+    let bytes = crate::export::register::posting_workbook(&reg, catalog, now)?;
+    let stamp = crate::domain::report::local_time(now).replace([' ', ':'], "-");
+    let path = out.unwrap_or_else(|| config.exports_dir.join(format!("整改台账-{stamp}.xlsx")));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&path, bytes)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    store.audit(&Actor::system("cli"), "register_export", &format!("file:{name}"), None, None).await?;
+    let published = reg.measures.iter().filter(|m| m.published_at.is_some()).count();
+    println!("wrote {} ({published} published measures)", path.display());
     Ok(())
 }

@@ -95,6 +95,15 @@ impl Catalog {
                 Err(e) => errors.extend(e),
             }
         }
+        // The built-in rating form of /gongkai, unless the bureau ships its own under the same slug.
+        if !forms.contains_key(super::rectification::RATING_FORM_SLUG) {
+            match parse_form("builtin:gongkai-pingjia", super::rectification::RATING_FORM_TOML, &cat) {
+                Ok(f) => {
+                    forms.insert(f.slug.clone(), Arc::new(f));
+                }
+                Err(e) => errors.extend(e),
+            }
+        }
         if errors.is_empty() { Ok(Catalog { areas, topics, units, forms }) } else { Err(errors) }
     }
 
@@ -190,5 +199,13 @@ mod tests {
         assert_eq!(c.check_link("nope", "jg-bgs", None).unwrap_err().0, "form");
         assert_eq!(c.check_link("zhengqiu", "nope", None).unwrap_err().0, "unit");
         assert_eq!(c.check_link("zhengqiu", "jg-bgs", Some("zz")).unwrap_err().0, "category");
+    }
+
+    #[test]
+    fn the_built_in_rating_form_is_always_loaded() {
+        let c = shipped();
+        let f = c.form(crate::domain::rectification::RATING_FORM_SLUG).expect("built in");
+        assert!(f.anonymous && f.questions.iter().all(|q| !q.opinion));
+        assert_eq!(f.question("rating").unwrap().kind.label_of("3"), Some("不满意"));
     }
 }

@@ -6,6 +6,8 @@ pub mod agreement;
 pub mod area;
 pub mod catalog;
 pub mod form;
+pub mod problem;
+pub mod rectification;
 pub mod report;
 pub mod signing;
 pub mod submission;

@@ -6,6 +6,7 @@
 
 pub mod csv;
 pub mod print;
+pub mod register;
 pub mod sheet;
 mod tables;
 pub mod xlsx;
@@ -163,6 +164,8 @@ pub struct Context {
     pub rows: u64,
     /// Double-coding agreement over the exported forms; `None` when none of their opinions was coded twice.
     pub agreement: Option<crate::domain::agreement::Agreement>,
+    /// 问题清单 and 整改台账 as read when the export started (`None`: those sheets are left out).
+    pub register: Option<Arc<crate::domain::rectification::Register>>,
 }
 
 /// Progress as (rows done, rows in all).

@@ -250,6 +250,11 @@ impl ReportWorkbook {
     /// When the workbook cannot be written.
     pub fn save(mut self, path: &Path) -> Result<(), ExportError> {
         self.close_streams()?;
+        if let Some(reg) = self.ctx.register.clone() {
+            let k = self.ctx.disclosure.as_ref().map(|d| d.k);
+            let at = self.ctx.params.generated_at;
+            super::register::report_sheets(&mut self.wb, &mut self.names, &reg, &self.ctx.catalog, k, at)?;
+        }
         let name = self.names.claim(METHOD);
         self.wb.add_worksheet().set_name(name)?;
         let report = std::mem::take(&mut self.tally).finish();

@@ -10,6 +10,8 @@ pub mod export_jobs;
 pub mod inbox;
 pub mod links;
 pub mod opinions;
+pub mod problems;
+pub mod register;
 pub mod report;
 pub mod search_index;
 pub mod sessions;

@@ -13,6 +13,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("form.js", "text/javascript; charset=utf-8", include_str!("assets/form.js")),
     ("tag.js", "text/javascript; charset=utf-8", include_str!("assets/tag.js")),
     ("links.js", "text/javascript; charset=utf-8", include_str!("assets/links.js")),
+    ("problem_key.js", "text/javascript; charset=utf-8", include_str!("assets/problem_key.js")),
 ];
 
 struct Asset {

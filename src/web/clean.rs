@@ -25,13 +25,16 @@ pub fn field_limit(name: &str) -> usize {
         // The inbox filter as a query string (percent-encoded), carried by the bulk form; its parts are
         // checked again when it is read.
         "filter" => 60 * FIELD_MAX,
+        // A problem's analysis, a measure's parts and its progress (问题清单, 整改台账).
+        "description" | "root_cause" => crate::domain::problem::LONG_MAX,
+        "action" | "target" | "evidence" => crate::domain::rectification::LONG_MAX,
         _ => FIELD_MAX,
     }
 }
 
 /// Whether `name` is a free-text field in which line breaks and tabs are allowed.
 fn multiline(name: &str) -> bool {
-    name == "text"
+    matches!(name, "text" | "description" | "root_cause" | "action" | "target" | "evidence")
 }
 
 /// Why a field's value is refused, in Chinese, naming it; `None` when it is acceptable.

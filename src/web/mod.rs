@@ -4,6 +4,7 @@
 //! | path | who | what |
 //! |---|---|---|
 //! | `/f/{slug}`, `/f/{slug}/r/{receipt}` | anyone | the form, its submission, the receipt |
+//! | `/gongkai` | anyone | published rectification measures; a rating is a submission of the built-in rating form |
 //! | `/api/v1/forms/{slug}[/responses]`, `/api/openapi.json` | anyone | JSON API |
 //! | `/login`, `/logout`, `/setup` | staff | sign-in, first administrator |
 //! | `/w/admin/links[/{id}/…]` | admin | distribution links, QR codes (SVG, PNG), printable page |
@@ -25,6 +26,10 @@
 //! | `GET/POST /w/admin/double-coding` | ✓ | | |
 //! | `GET/POST /w/admin/users`, `GET /w/admin/audit`, `GET /w/admin/forms`, `POST /w/admin/forms/reload` | ✓ | | |
 //! | `GET/POST /w/exports`, `GET /w/exports/{id}`, `GET /w/exports/{id}/download` | ✓ | | ✓ |
+//! | `GET /w/problems`, `GET /w/problems/{id}`, `GET /w/register` | ✓ | ✓ | ✓ |
+//! | `POST /w/problems`, `POST /w/problems/{id}`, `POST /w/problems/link`, `POST /w/problems/{id}/unlink` | | ✓ | |
+//! | `POST /w/problems/{id}/measures`, `POST /w/measures/{id}` (analysts: drafts only) | ✓ | ✓ | ✓ |
+//! | `POST /w/measures/{id}/publish`, `POST /w/measures/{id}/progress`, `GET /w/register.xlsx` | ✓ | | ✓ |
 //! | `GET/POST /w/admin/links`, `GET/POST /w/admin/links/{id}/revoke`, `POST /w/admin/links/{id}/enable`, `GET /w/admin/links/{id}/{qr.svg,qr.png,print}` | ✓ | | |
 
 pub mod api;
@@ -106,6 +111,16 @@ pub fn router(state: AppState) -> Router {
         .route("/w/exports", get(workspace::exports::page).post(workspace::exports::start))
         .route("/w/exports/{id}", get(workspace::exports::show))
         .route("/w/exports/{id}/download", get(workspace::exports::download))
+        .route("/w/problems", get(workspace::problems::list).post(workspace::problems::create))
+        .route("/w/problems/link", post(workspace::problems::link))
+        .route("/w/problems/{id}", get(workspace::problems::show).post(workspace::problems::update))
+        .route("/w/problems/{id}/unlink", post(workspace::problems::unlink))
+        .route("/w/problems/{id}/measures", post(workspace::register::create))
+        .route("/w/measures/{id}", post(workspace::register::update))
+        .route("/w/measures/{id}/publish", post(workspace::register::publish))
+        .route("/w/measures/{id}/progress", post(workspace::register::progress))
+        .route("/w/register", get(workspace::register::page))
+        .route("/w/register.xlsx", get(workspace::register::download))
         .layer(sessions)
         .layer(axum::middleware::from_fn(session_unavailable))
         // Staff pages show opinions and accounts: no browser or proxy cache keeps a copy.
@@ -116,6 +131,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{file}", get(assets::serve))
         .route("/f/{slug}", get(public::form::show).post(public::form::post))
         .route("/f/{slug}/r/{receipt}", get(public::form::receipt))
+        .route("/gongkai", get(public::gongkai::page).post(public::gongkai::rate))
         .route("/api/v1/forms/{slug}", get(api::get_form))
         .route("/api/v1/forms/{slug}/responses", post(api::post_response))
         .route("/api/openapi.json", get(api::openapi));

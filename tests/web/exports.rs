@@ -152,7 +152,7 @@ async fn the_workbook_reads_back_with_every_sheet_and_totals_equal_to_the_databa
     for a in app.state.forms().catalog.areas.iter() {
         expected.push(format!("{} {}", a.code, a.name));
     }
-    expected.extend(["共现", "测评", "未归类", "原始数据", "说明"].map(String::from));
+    expected.extend(["共现", "测评", "未归类", "原始数据", "问题清单", "整改台账", "说明"].map(String::from));
     assert_eq!(names, expected);
     assert!(names.iter().all(|n| n.chars().count() <= 31));
 
@@ -337,8 +337,9 @@ async fn area_sheets_streamed_together_keep_each_continuation_right_after_its_sh
     let mut expected: Vec<String> = ["汇总", "单位×领域", "类别×领域"].map(String::from).to_vec();
     expected.extend([area_names[0].clone(), format!("{}（续2）", area_names[0]), format!("{}（续3）", area_names[0])]);
     expected.extend(area_names[1..].iter().cloned());
-    expected
-        .extend(["共现", "测评", "未归类", "原始数据", "原始数据（续2）", "原始数据（续3）", "说明"].map(String::from));
+    let rest =
+        ["共现", "测评", "未归类", "原始数据", "原始数据（续2）", "原始数据（续3）", "问题清单", "整改台账", "说明"];
+    expected.extend(rest.map(String::from));
     assert_eq!(wb.sheet_names(), expected);
     let quotes: Vec<Data> =
         [area_names[0].clone(), format!("{}（续2）", area_names[0]), format!("{}（续3）", area_names[0])]

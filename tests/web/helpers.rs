@@ -127,6 +127,16 @@ impl TestApp {
         base
     }
 
+    /// The `wenji` binary, set to this app's database, forms and folders.
+    pub fn cli(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_wenji"));
+        c.env("WENJI_DATABASE_URL", &self.config.database_url)
+            .env("WENJI_FORMS_DIR", &self.config.forms_dir)
+            .env("WENJI_DATA_DIR", &self.config.data_dir)
+            .env("WENJI_EXPORTS_DIR", &self.config.exports_dir);
+        c
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -70,6 +70,29 @@ fn cases(id: i64) -> Vec<Case> {
             200,
         ),
         post("/w/keywords".into(), vec![("area", "7".into()), ("word", "拖拉".into())], ANALYST, 303),
+        // 问题清单 and 整改台账 (issue 22): ids that do not exist, so the role is checked before the lookup.
+        get("/w/problems".into(), ALL, 200),
+        get("/w/problems/999999".into(), ALL, 404),
+        get("/w/register".into(), ALL, 200),
+        get("/w/register.xlsx".into(), DOWNLOADERS, 200),
+        post(
+            "/w/problems".into(),
+            vec![
+                ("title", "办事效率低".into()),
+                ("area", "7".into()),
+                ("description", "要跑多次".into()),
+                ("root_cause", "流程繁琐".into()),
+            ],
+            ANALYST,
+            303,
+        ),
+        post("/w/problems/999999".into(), vec![("title", "x".into())], ANALYST, 404),
+        post("/w/problems/link".into(), vec![("ids", id.to_string())], ANALYST, 200),
+        post("/w/problems/999999/unlink".into(), vec![("opinion", id.to_string())], ANALYST, 404),
+        post("/w/problems/999999/measures".into(), vec![("action", "x".into())], ALL, 404),
+        post("/w/measures/999999".into(), vec![("action", "x".into())], ALL, 404),
+        post("/w/measures/999999/publish".into(), vec![("publish", "1".into())], DOWNLOADERS, 404),
+        post("/w/measures/999999/progress".into(), vec![("on", "2027-01-01".into())], DOWNLOADERS, 404),
         // A weak password: the admin may try (and is told why it is refused); nobody else may.
         post(
             "/w/admin/users".into(),

@@ -12,4 +12,6 @@ pub mod inbox;
 pub mod leader_view;
 pub mod links;
 pub mod login;
+pub mod problems;
+pub mod register;
 pub mod tag;

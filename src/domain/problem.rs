@@ -1,0 +1,237 @@
+//! 问题清单: a problem distilled from opinions ("梳理归类，剖析根源与原因"), the rules for writing one,
+//! and how its support is shown (leaders see units only through the disclosure policy).
+
+use super::area::AreaCode;
+use super::form::answers::FieldError;
+use super::report::policy::{Code, shown_groups};
+use std::collections::BTreeMap;
+
+/// Longest title, in characters.
+pub const TITLE_MAX: usize = 100;
+/// Longest description or root-cause analysis, in characters.
+pub const LONG_MAX: usize = 2000;
+/// Representative quotes shown per problem.
+pub const QUOTES: usize = 3;
+
+/// The optional kind of root cause, as the analysis report groups them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CauseType {
+    Thinking,
+    Institution,
+    Conduct,
+    Supervision,
+    Objective,
+}
+
+impl CauseType {
+    pub const ALL: [CauseType; 5] =
+        [CauseType::Thinking, CauseType::Institution, CauseType::Conduct, CauseType::Supervision, CauseType::Objective];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CauseType::Thinking => "thinking",
+            CauseType::Institution => "institution",
+            CauseType::Conduct => "conduct",
+            CauseType::Supervision => "supervision",
+            CauseType::Objective => "objective",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CauseType> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CauseType::Thinking => "思想认识",
+            CauseType::Institution => "制度机制",
+            CauseType::Conduct => "能力作风",
+            CauseType::Supervision => "监督管理",
+            CauseType::Objective => "客观条件",
+        }
+    }
+}
+
+/// A problem as typed on the page, before it is checked.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ProblemInput {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub area: Vec<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub root_cause: String,
+    #[serde(default)]
+    pub cause_type: String,
+}
+
+/// A checked problem: a title, one or more of the eight areas, a description and the root-cause analysis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProblemDraft {
+    pub title: String,
+    pub areas: Vec<AreaCode>,
+    pub description: String,
+    pub root_cause: String,
+    pub cause_type: Option<CauseType>,
+}
+
+/// Trims and checks a text field: required or not, at most `max` characters.
+pub(crate) fn text_field(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    label: &str,
+    value: &str,
+    required: bool,
+    max: usize,
+) -> String {
+    let v = value.trim();
+    let n = v.chars().count();
+    if required && super::text::visible_len(v) == 0 {
+        errors.push(FieldError { field: field.into(), message: format!("请填写{label}") });
+    } else if n > max {
+        errors.push(FieldError {
+            field: field.into(), message: format!("{label}太长（{n} 个字符，最多 {max} 个）")
+        });
+    }
+    v.to_owned()
+}
+
+impl TryFrom<&ProblemInput> for ProblemDraft {
+    type Error = Vec<FieldError>;
+
+    fn try_from(input: &ProblemInput) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let title = text_field(&mut errors, "title", "标题", &input.title, true, TITLE_MAX);
+        let description = text_field(&mut errors, "description", "问题描述", &input.description, true, LONG_MAX);
+        let root_cause = text_field(&mut errors, "root_cause", "根源与原因", &input.root_cause, true, LONG_MAX);
+        let mut areas: Vec<AreaCode> = Vec::new();
+        for a in &input.area {
+            match a.trim().parse::<i64>().ok().and_then(|n| AreaCode::try_from(n).ok()) {
+                Some(code) if !areas.contains(&code) => areas.push(code),
+                Some(_) => {}
+                None => {
+                    errors.push(FieldError {
+                        field: "area".into(), message: "领域只能从八个方面中选择".into()
+                    });
+                    break;
+                }
+            }
+        }
+        areas.sort();
+        if areas.is_empty() && !errors.iter().any(|e| e.field == "area") {
+            errors.push(FieldError { field: "area".into(), message: "请至少选择一个方面".into() });
+        }
+        let cause_type = match input.cause_type.trim() {
+            "" => None,
+            s => {
+                let c = CauseType::parse(s);
+                if c.is_none() {
+                    errors.push(FieldError {
+                        field: "cause_type".into(), message: "原因类型只能从列表中选择".into()
+                    });
+                }
+                c
+            }
+        };
+        if errors.is_empty() {
+            Ok(ProblemDraft { title, areas, description, root_cause, cause_type })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// A stored problem.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub id: i64,
+    pub draft: ProblemDraft,
+    pub created_by: String,
+}
+
+/// The areas as stored: codes joined by commas ("1,7").
+pub fn areas_to_string(areas: &[AreaCode]) -> String {
+    areas.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// The stored areas back; unknown codes are skipped.
+pub fn areas_from_string(s: &str) -> Vec<AreaCode> {
+    s.split(',').filter_map(|p| p.trim().parse::<i64>().ok()).filter_map(|n| AreaCode::try_from(n).ok()).collect()
+}
+
+/// How many opinions and responses support a problem, and where they came from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Support {
+    pub opinions: u64,
+    pub responses: u64,
+    /// Distinct responses per unit (`None`: no unit).
+    pub by_unit: BTreeMap<Code, u64>,
+}
+
+/// The units a leader may see named for one problem: those the disclosure policy shows for the problem's
+/// respondents (k or more, with secondary suppression), no counts; `true` when others are pooled.
+pub fn leader_units(support: &Support, k: u64) -> (Vec<Code>, bool) {
+    let shown = shown_groups(&support.by_unit, k);
+    let pooled = support.by_unit.keys().any(|u| !shown.contains(u));
+    (shown.into_iter().collect(), pooled)
+}
+
+/// Orders problems by support: distinct responses, then opinions, then the older first.
+pub fn by_support<T>(list: &mut [(i64, Support, T)]) {
+    list.sort_by(|a, b| b.1.responses.cmp(&a.1.responses).then(b.1.opinions.cmp(&a.1.opinions)).then(a.0.cmp(&b.0)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(title: &str, areas: &[&str]) -> ProblemInput {
+        ProblemInput {
+            title: title.into(),
+            area: areas.iter().map(|s| (*s).to_owned()).collect(),
+            description: "群众反映办事要跑多次".into(),
+            root_cause: "服务意识不强".into(),
+            cause_type: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_problem_needs_a_title_an_area_a_description_and_a_root_cause() {
+        let ok = ProblemDraft::try_from(&input("办事效率低", &["7", "6", "7"])).unwrap();
+        assert_eq!(areas_to_string(&ok.areas), "6,7");
+        let e = ProblemDraft::try_from(&ProblemInput::default()).unwrap_err();
+        let fields: Vec<&str> = e.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["title", "description", "root_cause", "area"]);
+        let e = ProblemDraft::try_from(&input("\u{200B}", &["9"])).unwrap_err();
+        assert_eq!(e.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["title", "area"]);
+        let mut bad = input("x", &["1"]);
+        bad.cause_type = "nope".into();
+        assert_eq!(ProblemDraft::try_from(&bad).unwrap_err()[0].field, "cause_type");
+        bad.cause_type = "institution".into();
+        assert_eq!(ProblemDraft::try_from(&bad).unwrap().cause_type, Some(CauseType::Institution));
+    }
+
+    #[test]
+    fn leaders_see_only_units_the_policy_shows_and_a_pool_for_the_rest() {
+        let s = Support {
+            opinions: 20,
+            responses: 18,
+            by_unit: [(Some("a".to_owned()), 10), (Some("b".to_owned()), 2), (None, 6)].into_iter().collect(),
+        };
+        let (units, pooled) = leader_units(&s, 5);
+        assert_eq!(units, vec![Some("a".to_owned())], "b has 2; the pool takes the unit-less 6 to reach k");
+        assert!(pooled);
+        let small = Support { opinions: 3, responses: 3, by_unit: [(Some("a".to_owned()), 3)].into_iter().collect() };
+        assert_eq!(leader_units(&small, 5), (vec![], true));
+    }
+
+    #[test]
+    fn problems_are_ordered_by_distinct_responses_then_opinions() {
+        let s = |r, o| Support { opinions: o, responses: r, by_unit: BTreeMap::new() };
+        let mut list = vec![(1, s(2, 9), ()), (2, s(5, 5), ()), (3, s(5, 6), ()), (4, s(2, 9), ())];
+        by_support(&mut list);
+        assert_eq!(list.iter().map(|x| x.0).collect::<Vec<_>>(), [3, 2, 1, 4]);
+    }
+}

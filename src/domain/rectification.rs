@@ -1,0 +1,380 @@
+//! 整改台账 (四明确一公开): a measure's four required parts (措施, 目标, 时限, 责任), its status, when it is
+//! overdue (judged on the bureau's calendar day, Asia/Shanghai), when it may be published, and citizens'
+//! ratings, which arrive as submissions of the built-in rating form [`RATING_FORM_TOML`].
+
+use super::form::answers::FieldError;
+use super::problem::text_field;
+use chrono::{DateTime, NaiveDate};
+
+/// Longest 措施 / 目标 / progress evidence, in characters.
+pub const LONG_MAX: usize = 2000;
+/// Longest 责任 (a leader or unit), in characters.
+pub const OWNER_MAX: usize = 100;
+
+/// Where a measure stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MeasureStatus {
+    NotStarted,
+    InProgress,
+    Done,
+}
+
+impl MeasureStatus {
+    pub const ALL: [MeasureStatus; 3] = [MeasureStatus::NotStarted, MeasureStatus::InProgress, MeasureStatus::Done];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MeasureStatus::NotStarted => "not_started",
+            MeasureStatus::InProgress => "in_progress",
+            MeasureStatus::Done => "done",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MeasureStatus> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            MeasureStatus::NotStarted => "未开始",
+            MeasureStatus::InProgress => "推进中",
+            MeasureStatus::Done => "已完成",
+        }
+    }
+}
+
+/// A measure as typed on the page.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct MeasureInput {
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub target: String,
+    #[serde(default)]
+    pub deadline: String,
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub status: String,
+}
+
+/// A checked measure. A draft may lack any of the four parts; publishing needs all of them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasureDraft {
+    pub action: String,
+    pub target: String,
+    pub deadline: Option<NaiveDate>,
+    pub owner: String,
+    pub status: MeasureStatus,
+}
+
+/// Parses a `YYYY-MM-DD` deadline in a plausible range.
+///
+/// # Errors
+/// The message for the page when it is not such a date.
+pub fn parse_deadline(s: &str) -> Result<Option<NaiveDate>, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let lo = NaiveDate::from_ymd_opt(2000, 1, 1).expect("a valid date");
+    let hi = NaiveDate::from_ymd_opt(2100, 12, 31).expect("a valid date");
+    match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        Ok(d) if (lo..=hi).contains(&d) => Ok(Some(d)),
+        Ok(_) => Err("时限应在 2000 年到 2100 年之间".into()),
+        Err(_) => Err("时限应为日期，格式 2027-08-31".into()),
+    }
+}
+
+impl TryFrom<&MeasureInput> for MeasureDraft {
+    type Error = Vec<FieldError>;
+
+    fn try_from(input: &MeasureInput) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let action = text_field(&mut errors, "action", "措施", &input.action, false, LONG_MAX);
+        let target = text_field(&mut errors, "target", "目标", &input.target, false, LONG_MAX);
+        let owner = text_field(&mut errors, "owner", "责任", &input.owner, false, OWNER_MAX);
+        let deadline = parse_deadline(&input.deadline).unwrap_or_else(|m| {
+            errors.push(FieldError { field: "deadline".into(), message: m });
+            None
+        });
+        let status = match input.status.trim() {
+            "" => MeasureStatus::NotStarted,
+            s => MeasureStatus::parse(s).unwrap_or_else(|| {
+                errors.push(FieldError {
+                    field: "status".into(), message: "状态只能是未开始、推进中或已完成".into()
+                });
+                MeasureStatus::NotStarted
+            }),
+        };
+        if errors.is_empty() { Ok(MeasureDraft { action, target, deadline, owner, status }) } else { Err(errors) }
+    }
+}
+
+impl MeasureDraft {
+    /// Which of the four parts (四明确) are still missing; publishing needs none missing.
+    pub fn missing_for_publication(&self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        if self.action.trim().is_empty() {
+            missing.push("措施");
+        }
+        if self.target.trim().is_empty() {
+            missing.push("目标");
+        }
+        if self.deadline.is_none() {
+            missing.push("时限");
+        }
+        if self.owner.trim().is_empty() {
+            missing.push("责任");
+        }
+        missing
+    }
+
+    pub fn is_publishable(&self) -> bool {
+        self.missing_for_publication().is_empty()
+    }
+}
+
+/// A stored measure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measure {
+    pub id: i64,
+    pub problem_id: i64,
+    pub draft: MeasureDraft,
+    /// When it was published (ms); `None` while a draft.
+    pub published_at: Option<i64>,
+}
+
+/// One dated progress entry with its evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub measure_id: i64,
+    pub on: NaiveDate,
+    pub evidence: String,
+    pub author: String,
+}
+
+/// The whole chain as read at one moment: problems, their support and quotes, measures, progress and
+/// ratings. Pages and exports are made from it.
+#[derive(Debug, Clone, Default)]
+pub struct Register {
+    pub problems: Vec<super::problem::Problem>,
+    pub support: std::collections::BTreeMap<i64, super::problem::Support>,
+    pub quotes: std::collections::BTreeMap<i64, Vec<String>>,
+    pub measures: Vec<Measure>,
+    /// Progress per measure, oldest first.
+    pub progress: std::collections::BTreeMap<i64, Vec<Progress>>,
+    pub ratings: std::collections::BTreeMap<i64, RatingTally>,
+    /// Non-empty rating comments per measure, oldest first.
+    pub comments: std::collections::BTreeMap<i64, Vec<String>>,
+}
+
+impl Register {
+    pub fn problem(&self, id: i64) -> Option<&super::problem::Problem> {
+        self.problems.iter().find(|p| p.id == id)
+    }
+
+    pub fn measures_of(&self, problem_id: i64) -> impl Iterator<Item = &Measure> {
+        self.measures.iter().filter(move |m| m.problem_id == problem_id)
+    }
+
+    pub fn latest_progress(&self, measure_id: i64) -> Option<&Progress> {
+        self.progress.get(&measure_id).and_then(|p| p.last())
+    }
+
+    /// Problem ids ordered by support (see [`super::problem::by_support`]).
+    pub fn problems_by_support(&self) -> Vec<i64> {
+        let mut list: Vec<(i64, super::problem::Support, ())> =
+            self.problems.iter().map(|p| (p.id, self.support.get(&p.id).cloned().unwrap_or_default(), ())).collect();
+        super::problem::by_support(&mut list);
+        list.into_iter().map(|(id, _, ())| id).collect()
+    }
+}
+
+/// The bureau's calendar day (Asia/Shanghai, UTC+8 all year) at `now_ms`.
+pub fn bureau_today(now_ms: i64) -> NaiveDate {
+    DateTime::from_timestamp_millis(now_ms)
+        .unwrap_or_default()
+        .with_timezone(&super::form::check::bureau_offset())
+        .date_naive()
+}
+
+/// Overdue: not done, and the deadline day is over (the deadline day itself still counts as in time).
+pub fn is_overdue(deadline: Option<NaiveDate>, status: MeasureStatus, today: NaiveDate) -> bool {
+    status != MeasureStatus::Done && deadline.is_some_and(|d| today > d)
+}
+
+/// A citizen's rating of a published measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rating {
+    Satisfied,
+    Fair,
+    Unsatisfied,
+}
+
+impl Rating {
+    pub const ALL: [Rating; 3] = [Rating::Satisfied, Rating::Fair, Rating::Unsatisfied];
+
+    /// The code the rating form stores (its scale's position, from 1).
+    pub fn code(self) -> &'static str {
+        match self {
+            Rating::Satisfied => "1",
+            Rating::Fair => "2",
+            Rating::Unsatisfied => "3",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Rating> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Rating::Satisfied => "满意",
+            Rating::Fair => "基本满意",
+            Rating::Unsatisfied => "不满意",
+        }
+    }
+}
+
+/// Ratings of one measure, counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RatingTally {
+    pub satisfied: u64,
+    pub fair: u64,
+    pub unsatisfied: u64,
+}
+
+impl RatingTally {
+    pub fn add(&mut self, r: Rating) {
+        match r {
+            Rating::Satisfied => self.satisfied += 1,
+            Rating::Fair => self.fair += 1,
+            Rating::Unsatisfied => self.unsatisfied += 1,
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.satisfied + self.fair + self.unsatisfied
+    }
+
+    /// 满意率: (满意 + 基本满意) / all, as a fraction; `None` without ratings.
+    pub fn satisfaction(&self) -> Option<f64> {
+        let t = self.total();
+        #[allow(clippy::cast_precision_loss)]
+        (t > 0).then(|| (self.satisfied + self.fair) as f64 / t as f64)
+    }
+
+    /// "满意 3 · 基本满意 1 · 不满意 0".
+    pub fn summary(&self) -> String {
+        format!("满意 {} · 基本满意 {} · 不满意 {}", self.satisfied, self.fair, self.unsatisfied)
+    }
+}
+
+/// The slug of the built-in rating form.
+pub const RATING_FORM_SLUG: &str = "gongkai-pingjia";
+/// The rating form's question ids.
+pub const RATING_MEASURE: &str = "measure";
+pub const RATING_VALUE: &str = "rating";
+pub const RATING_COMMENT: &str = "comment";
+
+/// The built-in rating form: a rating on /gongkai is a submission of it, so it goes through the citizen
+/// form's path (validation, idempotency key, rate limit, anonymity). Its comment is not an opinion to tag.
+pub const RATING_FORM_TOML: &str = r#"
+slug = "gongkai-pingjia"
+title = "整改措施群众评价"
+intro = "对公开的整改措施作出评价。匿名填写。"
+anonymous = true
+
+[[question]]
+id = "measure"
+kind = "short_text"
+title = "整改措施编号"
+required = true
+max_length = 20
+
+[[question]]
+id = "rating"
+kind = "rating"
+title = "您对这项整改措施的评价"
+required = true
+scale = ["满意", "基本满意", "不满意"]
+
+[[question]]
+id = "comment"
+kind = "long_text"
+title = "意见或建议（选填）"
+max_length = 500
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    /// Milliseconds of a UTC instant written as `YYYY-MM-DDTHH:MM:SSZ`.
+    fn at(s: &str) -> i64 {
+        DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis()
+    }
+
+    #[test]
+    fn overdue_starts_the_day_after_the_deadline_in_shanghai() {
+        let deadline = Some(day("2027-08-31"));
+        let open = MeasureStatus::InProgress;
+        // The day before, the day itself (to its last minute in Shanghai), then the day after.
+        assert!(!is_overdue(deadline, open, bureau_today(at("2027-08-30T12:00:00Z"))));
+        assert!(!is_overdue(deadline, open, bureau_today(at("2027-08-30T16:00:00Z"))), "00:00 on the 31st, Shanghai");
+        assert!(!is_overdue(deadline, open, bureau_today(at("2027-08-31T15:59:59Z"))), "23:59:59 on the 31st");
+        assert!(is_overdue(deadline, open, bureau_today(at("2027-08-31T16:00:00Z"))), "00:00 on 1 September");
+        assert!(is_overdue(deadline, MeasureStatus::NotStarted, day("2027-09-01")));
+        assert!(!is_overdue(deadline, MeasureStatus::Done, day("2027-09-30")), "done is never overdue");
+        assert!(!is_overdue(None, open, day("2099-01-01")), "a draft without a deadline");
+    }
+
+    #[test]
+    fn a_measure_is_publishable_only_with_all_four_parts() {
+        let full = MeasureInput {
+            action: "推行一次办结".into(),
+            target: "群众办事最多跑一次".into(),
+            deadline: "2027-08-31".into(),
+            owner: "分管副局长、办公室".into(),
+            status: String::new(),
+        };
+        assert!(MeasureDraft::try_from(&full).unwrap().is_publishable());
+        for (field, name) in [("action", "措施"), ("target", "目标"), ("deadline", "时限"), ("owner", "责任")] {
+            let mut m = full.clone();
+            match field {
+                "action" => m.action = " ".into(),
+                "target" => m.target = String::new(),
+                "deadline" => m.deadline = String::new(),
+                _ => m.owner = String::new(),
+            }
+            assert_eq!(MeasureDraft::try_from(&m).unwrap().missing_for_publication(), [name]);
+        }
+    }
+
+    #[test]
+    fn bad_measure_fields_are_named() {
+        let m = MeasureInput { deadline: "2027-02-30".into(), status: "later".into(), ..Default::default() };
+        let e = MeasureDraft::try_from(&m).unwrap_err();
+        assert_eq!(e.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["deadline", "status"]);
+        assert!(parse_deadline("1999-12-31").is_err() && parse_deadline("31/08/2027").is_err());
+        let long = MeasureInput { owner: "长".repeat(OWNER_MAX + 1), ..Default::default() };
+        assert_eq!(MeasureDraft::try_from(&long).unwrap_err()[0].field, "owner");
+    }
+
+    #[test]
+    fn ratings_tally_and_give_a_satisfaction_rate() {
+        let mut t = RatingTally::default();
+        assert_eq!(t.satisfaction(), None);
+        for code in ["1", "1", "2", "3"] {
+            t.add(Rating::parse(code).unwrap());
+        }
+        assert_eq!(t.summary(), "满意 2 · 基本满意 1 · 不满意 1");
+        assert_eq!(t.satisfaction(), Some(0.75));
+        assert_eq!(Rating::parse("4"), None);
+    }
+}

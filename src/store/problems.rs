@@ -1,0 +1,244 @@
+//! 问题清单 in the database: problems, the opinions linked to them, and their support. Every change is
+//! written with its audit entry in one transaction.
+
+use super::audit::{Actor, append_in};
+use super::entities::{opinion, problem, problem_opinion};
+use super::sql::Sql;
+use super::{Result, Store, StoreError, now_ms};
+use crate::domain::problem::{CauseType, Problem, ProblemDraft, Support, areas_from_string, areas_to_string};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::{BTreeMap, BTreeSet};
+
+fn to_problem(m: problem::Model) -> Problem {
+    Problem {
+        id: m.id,
+        draft: ProblemDraft {
+            title: m.title,
+            areas: areas_from_string(&m.areas),
+            description: m.description,
+            root_cause: m.root_cause,
+            cause_type: m.cause_type.as_deref().and_then(CauseType::parse),
+        },
+        created_by: m.created_by,
+    }
+}
+
+/// What the audit log keeps of a problem: its title and areas (the analysis text can be long).
+fn audit_text(d: &ProblemDraft) -> String {
+    format!("{} [{}]", d.title, areas_to_string(&d.areas))
+}
+
+impl Store {
+    /// Creates a problem; returns its id.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn create_problem(&self, actor: &Actor, d: &ProblemDraft) -> Result<i64> {
+        let w = self.write_txn().await?;
+        let txn = w.conn();
+        let done = async {
+            let now = now_ms();
+            let m = problem::ActiveModel {
+                title: Set(d.title.clone()),
+                areas: Set(areas_to_string(&d.areas)),
+                description: Set(d.description.clone()),
+                root_cause: Set(d.root_cause.clone()),
+                cause_type: Set(d.cause_type.map(|c| c.as_str().to_owned())),
+                created_by: Set(actor.name.clone()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+            append_in(txn, actor, "problem_created", &format!("problem:{}", m.id), None, Some(audit_text(d))).await?;
+            Ok::<_, StoreError>(m.id)
+        }
+        .await;
+        w.finish(done).await
+    }
+
+    /// Replaces a problem's fields.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown problem.
+    pub async fn update_problem(&self, actor: &Actor, id: i64, d: &ProblemDraft) -> Result<()> {
+        let w = self.write_txn().await?;
+        let txn = w.conn();
+        let done = async {
+            let before = problem::Entity::find_by_id(id).one(txn).await?.ok_or(StoreError::NotFound)?;
+            let before_text = audit_text(&to_problem(before.clone()).draft);
+            let mut m: problem::ActiveModel = before.into();
+            m.title = Set(d.title.clone());
+            m.areas = Set(areas_to_string(&d.areas));
+            m.description = Set(d.description.clone());
+            m.root_cause = Set(d.root_cause.clone());
+            m.cause_type = Set(d.cause_type.map(|c| c.as_str().to_owned()));
+            m.updated_at = Set(now_ms());
+            m.update(txn).await?;
+            append_in(txn, actor, "problem_updated", &format!("problem:{id}"), Some(before_text), Some(audit_text(d)))
+                .await?;
+            Ok(())
+        }
+        .await;
+        w.finish(done).await
+    }
+
+    /// One problem.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown id.
+    pub async fn problem(&self, id: i64) -> Result<Problem> {
+        problem::Entity::find_by_id(id).one(self.db()).await?.map(to_problem).ok_or(StoreError::NotFound)
+    }
+
+    /// Every problem, oldest first.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn problems(&self) -> Result<Vec<Problem>> {
+        let rows = problem::Entity::find().order_by_asc(problem::Column::Id).all(self.db()).await?;
+        Ok(rows.into_iter().map(to_problem).collect())
+    }
+
+    /// Links opinions to a problem (already linked ones stay as they are). Returns how many opinions
+    /// exist among `ids`; the others are ignored.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown problem.
+    pub async fn link_opinions(&self, actor: &Actor, problem_id: i64, ids: &[i64]) -> Result<usize> {
+        let w = self.write_txn().await?;
+        let txn = w.conn();
+        let done = async {
+            problem::Entity::find_by_id(problem_id).one(txn).await?.ok_or(StoreError::NotFound)?;
+            let mut found: Vec<i64> = Vec::new();
+            for chunk in ids.chunks(500) {
+                let rows = opinion::Entity::find().filter(opinion::Column::Id.is_in(chunk.to_vec())).all(txn).await?;
+                found.extend(rows.into_iter().map(|o| o.id));
+            }
+            found.sort_unstable();
+            found.dedup();
+            let now = now_ms();
+            for chunk in found.chunks(500) {
+                let rows = chunk.iter().map(|id| problem_opinion::ActiveModel {
+                    problem_id: Set(problem_id),
+                    opinion_id: Set(*id),
+                    linked_at: Set(now),
+                });
+                problem_opinion::Entity::insert_many(rows)
+                    .on_conflict(
+                        OnConflict::columns([problem_opinion::Column::ProblemId, problem_opinion::Column::OpinionId])
+                            .do_nothing()
+                            .to_owned(),
+                    )
+                    .exec_without_returning(txn)
+                    .await?;
+            }
+            let list = found.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+            append_in(
+                txn,
+                actor,
+                "problem_linked",
+                &format!("problem:{problem_id}"),
+                None,
+                Some(format!("opinions:{list}")),
+            )
+            .await?;
+            Ok(found.len())
+        }
+        .await;
+        w.finish(done).await
+    }
+
+    /// Unlinks one opinion from a problem.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn unlink_opinion(&self, actor: &Actor, problem_id: i64, opinion_id: i64) -> Result<()> {
+        let w = self.write_txn().await?;
+        let txn = w.conn();
+        let done = async {
+            problem_opinion::Entity::delete_many()
+                .filter(problem_opinion::Column::ProblemId.eq(problem_id))
+                .filter(problem_opinion::Column::OpinionId.eq(opinion_id))
+                .exec(txn)
+                .await?;
+            append_in(
+                txn,
+                actor,
+                "problem_unlinked",
+                &format!("problem:{problem_id}"),
+                Some(format!("opinion:{opinion_id}")),
+                None,
+            )
+            .await?;
+            Ok(())
+        }
+        .await;
+        w.finish(done).await
+    }
+
+    /// Every problem's support: opinions, distinct responses, distinct responses per unit. Invalid
+    /// opinions do not count.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn problem_support(&self) -> Result<BTreeMap<i64, Support>> {
+        let mut sql = Sql::new(self.db().get_database_backend());
+        sql.push(
+            "SELECT p.problem_id AS problem_id, o.response_id AS response_id, o.unit_code AS unit_code \
+             FROM problem_opinions p JOIN opinions o ON o.id = p.opinion_id WHERE o.state <> 'invalid'",
+        );
+        let mut out: BTreeMap<i64, Support> = BTreeMap::new();
+        let mut seen: BTreeSet<(i64, i64)> = BTreeSet::new();
+        for r in self.db().query_all_raw(sql.statement()).await? {
+            let p: i64 = r.try_get("", "problem_id")?;
+            let resp: i64 = r.try_get("", "response_id")?;
+            let unit: Option<String> = r.try_get("", "unit_code")?;
+            let s = out.entry(p).or_default();
+            s.opinions += 1;
+            if seen.insert((p, resp)) {
+                s.responses += 1;
+                *s.by_unit.entry(unit).or_default() += 1;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Up to `n` quotes per problem: representative opinions first, then the earliest linked.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn problem_quotes(&self, n: usize) -> Result<BTreeMap<i64, Vec<String>>> {
+        let mut sql = Sql::new(self.db().get_database_backend());
+        sql.push(
+            "SELECT p.problem_id AS problem_id, o.text AS text FROM problem_opinions p \
+             JOIN opinions o ON o.id = p.opinion_id WHERE o.state <> 'invalid' \
+             ORDER BY p.problem_id, o.representative DESC, o.id",
+        );
+        let mut out: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+        for r in self.db().query_all_raw(sql.statement()).await? {
+            let list = out.entry(r.try_get("", "problem_id")?).or_default();
+            if list.len() < n {
+                list.push(r.try_get("", "text")?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The ids of the opinions linked to a problem, oldest link first.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn problem_opinion_ids(&self, problem_id: i64) -> Result<Vec<i64>> {
+        Ok(problem_opinion::Entity::find()
+            .filter(problem_opinion::Column::ProblemId.eq(problem_id))
+            .order_by_asc(problem_opinion::Column::OpinionId)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|m| m.opinion_id)
+            .collect())
+    }
+}

@@ -1,0 +1,272 @@
+//! 整改台账 in the database: measures, their progress, publication, and the ratings read back from the
+//! built-in rating form's answers. Every change is written with its audit entry in one transaction.
+
+use super::audit::{Actor, append_in};
+use super::entities::{measure, measure_progress, problem};
+use super::sql::Sql;
+use super::{Result, Store, StoreError, now_ms};
+use crate::domain::form::answers::Answer;
+use crate::domain::rectification::{
+    Measure, MeasureDraft, MeasureStatus, Progress, RATING_COMMENT, RATING_FORM_SLUG, RATING_MEASURE, RATING_VALUE,
+    Rating, RatingTally, Register,
+};
+use chrono::NaiveDate;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::BTreeMap;
+
+fn to_measure(m: measure::Model) -> Measure {
+    Measure {
+        id: m.id,
+        problem_id: m.problem_id,
+        draft: MeasureDraft {
+            action: m.action,
+            target: m.target,
+            deadline: NaiveDate::parse_from_str(&m.deadline, "%Y-%m-%d").ok(),
+            owner: m.owner,
+            status: MeasureStatus::parse(&m.status).unwrap_or(MeasureStatus::NotStarted),
+        },
+        published_at: m.published_at,
+    }
+}
+
+/// What the audit log keeps of a measure: all four parts and the status.
+fn audit_text(d: &MeasureDraft) -> String {
+    format!(
+        "措施={} | 目标={} | 时限={} | 责任={} | 状态={}",
+        d.action,
+        d.target,
+        d.deadline.map(|d| d.to_string()).unwrap_or_default(),
+        d.owner,
+        d.status.label()
+    )
+}
+
+fn deadline_text(d: &MeasureDraft) -> String {
+    d.deadline.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()
+}
+
+impl Store {
+    /// Adds a draft measure to a problem; returns its id.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown problem.
+    pub async fn create_measure(&self, actor: &Actor, problem_id: i64, d: &MeasureDraft) -> Result<i64> {
+        let w = self.write_txn().await?;
+        let txn = w.conn();
+        let done = async {
+            problem::Entity::find_by_id(problem_id).one(txn).await?.ok_or(StoreError::NotFound)?;
+            let now = now_ms();
+            let m = measure::ActiveModel {
+                problem_id: Set(problem_id),
+                action: Set(d.action.clone()),
+                target: Set(d.target.clone()),
+                deadline: Set(deadline_text(d)),
+                owner: Set(d.owner.clone()),
+                status: Set(d.status.as_str().to_owned()),
+                published_at: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+            append_in(txn, actor, "measure_created", &format!("measure:{}", m.id), None, Some(audit_text(d))).await?;
+            Ok::<_, StoreError>(m.id)
+        }
+        .await;
+        w.finish(done).await
+    }
+
+    /// One measure.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown id.
+    pub async fn measure(&self, id: i64) -> Result<Measure> {
+        measure::Entity::find_by_id(id).one(self.db()).await?.map(to_measure).ok_or(StoreError::NotFound)
+    }
+
+    /// Replaces a measure's parts and status. A published measure must keep all four parts.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown measure; `Conflict` when a published measure would lose a part.
+    pub async fn update_measure(&self, actor: &Actor, id: i64, d: &MeasureDraft) -> Result<()> {
+        let w = self.write_txn().await?;
+        let txn = w.conn();
+        let done = async {
+            let before = measure::Entity::find_by_id(id).one(txn).await?.ok_or(StoreError::NotFound)?;
+            if before.published_at.is_some() && !d.is_publishable() {
+                return Err(StoreError::Conflict(format!(
+                    "已公开的整改措施必须四项齐全，缺少：{}",
+                    d.missing_for_publication().join("、")
+                )));
+            }
+            let before_text = audit_text(&to_measure(before.clone()).draft);
+            let mut m: measure::ActiveModel = before.into();
+            m.action = Set(d.action.clone());
+            m.target = Set(d.target.clone());
+            m.deadline = Set(deadline_text(d));
+            m.owner = Set(d.owner.clone());
+            m.status = Set(d.status.as_str().to_owned());
+            m.updated_at = Set(now_ms());
+            m.update(txn).await?;
+            append_in(txn, actor, "measure_updated", &format!("measure:{id}"), Some(before_text), Some(audit_text(d)))
+                .await?;
+            Ok(())
+        }
+        .await;
+        w.finish(done).await
+    }
+
+    /// Publishes (`true`) or withdraws a measure. Publishing needs all four parts.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown measure; `Conflict` naming the missing parts.
+    pub async fn publish_measure(&self, actor: &Actor, id: i64, publish: bool) -> Result<()> {
+        let w = self.write_txn().await?;
+        let txn = w.conn();
+        let done = async {
+            let before = measure::Entity::find_by_id(id).one(txn).await?.ok_or(StoreError::NotFound)?;
+            let draft = to_measure(before.clone()).draft;
+            if publish && !draft.is_publishable() {
+                return Err(StoreError::Conflict(format!(
+                    "四项（措施、目标、时限、责任）齐全才能公开，缺少：{}",
+                    draft.missing_for_publication().join("、")
+                )));
+            }
+            let mut m: measure::ActiveModel = before.into();
+            m.published_at = Set(publish.then(now_ms));
+            m.updated_at = Set(now_ms());
+            m.update(txn).await?;
+            let action = if publish { "measure_published" } else { "measure_withdrawn" };
+            append_in(txn, actor, action, &format!("measure:{id}"), None, Some(audit_text(&draft))).await?;
+            Ok(())
+        }
+        .await;
+        w.finish(done).await
+    }
+
+    /// Adds a dated progress entry with its evidence.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown measure.
+    pub async fn add_progress(&self, actor: &Actor, measure_id: i64, on: NaiveDate, evidence: &str) -> Result<()> {
+        let w = self.write_txn().await?;
+        let txn = w.conn();
+        let done = async {
+            measure::Entity::find_by_id(measure_id).one(txn).await?.ok_or(StoreError::NotFound)?;
+            let m = measure_progress::ActiveModel {
+                measure_id: Set(measure_id),
+                on_date: Set(on.format("%Y-%m-%d").to_string()),
+                evidence: Set(evidence.to_owned()),
+                author: Set(actor.name.clone()),
+                created_at: Set(now_ms()),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+            append_in(
+                txn,
+                actor,
+                "measure_progress",
+                &format!("measure:{measure_id}"),
+                None,
+                Some(format!("progress:{} {on} {evidence}", m.id)),
+            )
+            .await?;
+            Ok(())
+        }
+        .await;
+        w.finish(done).await
+    }
+
+    /// Ratings of published measures, read from the rating form's answers: tallies and comments per
+    /// measure. Ratings naming an unknown or unpublished measure are left out.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn measure_ratings(
+        &self,
+        published: &[i64],
+    ) -> Result<(BTreeMap<i64, RatingTally>, BTreeMap<i64, Vec<String>>)> {
+        let mut sql = Sql::new(self.db().get_database_backend());
+        sql.push(
+            "SELECT a.response_id AS response_id, a.question_id AS question_id, a.value AS value FROM answers a \
+             JOIN responses r ON r.id = a.response_id WHERE r.form_slug = ",
+        )
+        .bind(RATING_FORM_SLUG)
+        .push(" ORDER BY a.response_id");
+        let mut by_response: BTreeMap<i64, (Option<i64>, Option<Rating>, String)> = BTreeMap::new();
+        for r in self.db().query_all_raw(sql.statement()).await? {
+            let response: i64 = r.try_get("", "response_id")?;
+            let question: String = r.try_get("", "question_id")?;
+            let value: String = r.try_get("", "value")?;
+            let entry = by_response.entry(response).or_default();
+            match (question.as_str(), serde_json::from_str::<Answer>(&value)) {
+                (RATING_MEASURE, Ok(Answer::Text(t))) => entry.0 = t.trim().parse().ok(),
+                (RATING_VALUE, Ok(Answer::Choice(c))) => entry.1 = Rating::parse(&c),
+                (RATING_COMMENT, Ok(Answer::Text(t))) => entry.2 = t,
+                _ => {}
+            }
+        }
+        let mut tallies: BTreeMap<i64, RatingTally> = BTreeMap::new();
+        let mut comments: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+        for (measure, rating, comment) in by_response.into_values() {
+            let (Some(m), Some(r)) = (measure, rating) else { continue };
+            if !published.contains(&m) {
+                continue;
+            }
+            tallies.entry(m).or_default().add(r);
+            if !comment.trim().is_empty() {
+                comments.entry(m).or_default().push(comment);
+            }
+        }
+        Ok((tallies, comments))
+    }
+
+    /// The whole chain at this moment (see [`Register`]).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn register(&self) -> Result<Register> {
+        let problems = self.problems().await?;
+        let support = self.problem_support().await?;
+        let quotes = self.problem_quotes(crate::domain::problem::QUOTES).await?;
+        let measures: Vec<Measure> = measure::Entity::find()
+            .order_by_asc(measure::Column::Id)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(to_measure)
+            .collect();
+        let mut progress: BTreeMap<i64, Vec<Progress>> = BTreeMap::new();
+        for p in measure_progress::Entity::find()
+            .order_by_asc(measure_progress::Column::OnDate)
+            .order_by_asc(measure_progress::Column::Id)
+            .all(self.db())
+            .await?
+        {
+            let Ok(on) = NaiveDate::parse_from_str(&p.on_date, "%Y-%m-%d") else { continue };
+            progress.entry(p.measure_id).or_default().push(Progress {
+                measure_id: p.measure_id,
+                on,
+                evidence: p.evidence,
+                author: p.author,
+            });
+        }
+        let published: Vec<i64> = measures.iter().filter(|m| m.published_at.is_some()).map(|m| m.id).collect();
+        let (ratings, comments) = self.measure_ratings(&published).await?;
+        Ok(Register { problems, support, quotes, measures, progress, ratings, comments })
+    }
+
+    /// Whether a measure is published (a rating may name only those).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn is_published_measure(&self, id: i64) -> Result<bool> {
+        Ok(measure::Entity::find_by_id(id)
+            .filter(measure::Column::PublishedAt.is_not_null())
+            .one(self.db())
+            .await?
+            .is_some())
+    }
+}

@@ -1,0 +1,219 @@
+//! `/gongkai` (一公开): the published rectification measures by area, for anyone, without sign-in or
+//! JavaScript, and the anonymous rating of each. A rating is a submission of the built-in rating form
+//! through the citizen form's own path (`submit::submit`): the same signed idempotency key, rate limit,
+//! honeypot, validation, anonymity and writer.
+
+use super::submit::submit;
+use crate::domain::form::answers::{FieldError, RawAnswers};
+use crate::domain::rectification::{
+    RATING_COMMENT, RATING_FORM_SLUG, RATING_MEASURE, RATING_VALUE, Rating, Register, bureau_today, is_overdue,
+};
+use crate::domain::submission::SubmissionKey;
+use crate::web::error::WebError;
+use crate::web::extract::ClientIp;
+use crate::web::form_body::CitizenForm;
+use crate::web::state::AppState;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+/// One published measure as citizens see it, with its rating form.
+pub struct PublicMeasure {
+    pub id: i64,
+    pub problem: String,
+    pub action: String,
+    pub target: String,
+    pub deadline: String,
+    pub owner: String,
+    pub status: &'static str,
+    pub overdue: bool,
+    pub latest: String,
+    pub ratings: String,
+    pub key: String,
+    pub chosen: String,
+    pub comment: String,
+    pub error: Option<String>,
+    pub thanks: Option<String>,
+}
+
+pub struct AreaGroup {
+    pub name: String,
+    pub measures: Vec<PublicMeasure>,
+}
+
+#[derive(Template)]
+#[template(path = "gongkai.html")]
+pub struct GongkaiPage {
+    pub groups: Vec<AreaGroup>,
+    pub notice: Option<String>,
+    pub scale: Vec<(&'static str, &'static str)>,
+    pub today: String,
+}
+
+#[derive(Deserialize)]
+pub struct GongkaiQuery {
+    rated: Option<String>,
+    r: Option<String>,
+}
+
+/// What was typed into one measure's rating form, to show again.
+struct Typed {
+    measure: i64,
+    chosen: String,
+    comment: String,
+    key: String,
+    error: Option<String>,
+}
+
+fn new_key(state: &AppState) -> String {
+    state.secret.submission_key(RATING_FORM_SLUG, rand::random())
+}
+
+fn build(state: &AppState, reg: &Register, typed: Option<&Typed>, thanks: Option<(i64, String)>) -> GongkaiPage {
+    let forms = state.forms();
+    let areas = &forms.catalog.areas;
+    let today = bureau_today(state.clock.now_ms());
+    let mut groups: Vec<AreaGroup> =
+        areas.iter().map(|a| AreaGroup { name: a.name.clone(), measures: Vec::new() }).collect();
+    for id in reg.problems_by_support() {
+        let Some(p) = reg.problem(id) else { continue };
+        // Listed once, under the problem's first area.
+        let Some(first) = p.draft.areas.first() else { continue };
+        for m in reg.measures_of(id).filter(|m| m.published_at.is_some()) {
+            let d = &m.draft;
+            let mine = typed.filter(|t| t.measure == m.id);
+            groups[first.index()].measures.push(PublicMeasure {
+                id: m.id,
+                problem: p.draft.title.clone(),
+                action: d.action.clone(),
+                target: d.target.clone(),
+                deadline: d.deadline.map(|x| x.format("%Y年%m月%d日").to_string()).unwrap_or_default(),
+                owner: d.owner.clone(),
+                status: d.status.label(),
+                overdue: is_overdue(d.deadline, d.status, today),
+                latest: reg.latest_progress(m.id).map(|p| format!("{}：{}", p.on, p.evidence)).unwrap_or_default(),
+                ratings: reg.ratings.get(&m.id).filter(|t| t.total() > 0).map(|t| t.summary()).unwrap_or_default(),
+                key: mine.map_or_else(|| new_key(state), |t| t.key.clone()),
+                chosen: mine.map(|t| t.chosen.clone()).unwrap_or_default(),
+                comment: mine.map(|t| t.comment.clone()).unwrap_or_default(),
+                error: mine.and_then(|t| t.error.clone()),
+                thanks: thanks.as_ref().filter(|(t, _)| *t == m.id).map(|(_, r)| r.clone()),
+            });
+        }
+    }
+    groups.retain(|g| !g.measures.is_empty());
+    GongkaiPage {
+        groups,
+        notice: None,
+        scale: Rating::ALL.iter().map(|r| (r.code(), r.label())).collect(),
+        today: today.format("%Y年%m月%d日").to_string(),
+    }
+}
+
+fn html(status: StatusCode, page: &GongkaiPage) -> Response {
+    match page.render() {
+        Ok(s) => (status, Html(s)).into_response(),
+        Err(e) => WebError::Internal(e.to_string()).into_response(),
+    }
+}
+
+/// A receipt as shown back: letters, digits and dashes only, short.
+fn receipt_shown(r: Option<&str>) -> String {
+    r.filter(|r| r.len() <= 20 && r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')).unwrap_or("").to_owned()
+}
+
+/// `GET /gongkai`: every published measure, by area.
+pub async fn page(State(state): State<AppState>, Query(q): Query<GongkaiQuery>) -> Result<Response, WebError> {
+    let reg = state.store.register().await?;
+    let thanks = q.rated.and_then(|s| s.parse::<i64>().ok()).map(|id| (id, receipt_shown(q.r.as_deref())));
+    Ok(html(StatusCode::OK, &build(&state, &reg, None, thanks)))
+}
+
+/// `POST /gongkai`: one rating, stored as a submission of the rating form; then back to the page.
+pub async fn rate(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    CitizenForm(fields): CitizenForm,
+) -> Result<Response, WebError> {
+    let get = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let measure_text = get("measure");
+    let Some(measure) = measure_text.trim().parse::<i64>().ok().filter(|n| *n > 0) else {
+        return Err(WebError::BadRequest("measure：整改措施编号无效，请回到公开页面重新评价。".into()));
+    };
+    let form = state
+        .forms()
+        .catalog
+        .form_shared(RATING_FORM_SLUG)
+        .ok_or_else(|| WebError::Internal("the rating form is not loaded".into()))?;
+    let posted_key = get("_key");
+    let mut typed =
+        Typed { measure, chosen: get("rating"), comment: get("comment"), key: posted_key.clone(), error: None };
+    let reg = state.store.register().await?;
+    let again = |status: StatusCode, typed: &Typed, notice: Option<String>| {
+        let mut page = build(&state, &reg, Some(typed), None);
+        page.notice = notice;
+        html(status, &page)
+    };
+    if !reg.measures.iter().any(|m| m.id == measure && m.published_at.is_some()) {
+        return Err(WebError::NotFound("该整改措施不存在或未公开。".into()));
+    }
+    if !state.submit_allowed(ip) {
+        let mut r = again(
+            StatusCode::TOO_MANY_REQUESTS,
+            &typed,
+            Some("提交太频繁，请稍候一分钟再评价；您填写的内容都还在。".into()),
+        );
+        r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("30"));
+        return Ok(r);
+    }
+    if !get("_hp").is_empty() {
+        typed.error = Some("请清空标注为“请勿填写此项”的栏目后再提交。".into());
+        return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &typed, None));
+    }
+    let key = match SubmissionKey::parse(&posted_key) {
+        Ok(k) if state.secret.submission_key_valid(RATING_FORM_SLUG, &posted_key) => k,
+        _ => {
+            typed.key = new_key(&state);
+            typed.error = Some("页面已过期或不完整，已为您重新生成；请再点一次“提交评价”。".into());
+            return Ok(again(StatusCode::BAD_REQUEST, &typed, None));
+        }
+    };
+    let mut raw = RawAnswers::new();
+    raw.insert(RATING_MEASURE.to_owned(), vec![measure.to_string()]);
+    raw.insert(RATING_VALUE.to_owned(), vec![typed.chosen.clone()]);
+    raw.insert(RATING_COMMENT.to_owned(), vec![typed.comment.clone()]);
+    match submit(&state, &form, None, None, &raw, &key).await {
+        Ok(outcome) => {
+            let receipt = outcome.receipt().map(ToString::to_string).unwrap_or_default();
+            Ok(Redirect::to(&format!("/gongkai?rated={measure}&r={receipt}#m{measure}")).into_response())
+        }
+        Err(WebError::Invalid(errors)) => {
+            typed.error = Some(messages(&errors));
+            Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &typed, None))
+        }
+        Err(e @ (WebError::Unavailable(_) | WebError::Conflict(_))) => {
+            let status = e.status();
+            typed.error = Some(e.public_message());
+            Ok(again(status, &typed, None))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The field problems in the page's words: "评价：…；意见或建议：…".
+fn messages(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| {
+            let field = match e.field.as_str() {
+                RATING_VALUE => "评价",
+                RATING_COMMENT => "意见或建议",
+                _ => "整改措施",
+            };
+            format!("{field}：{}", e.message)
+        })
+        .collect::<Vec<_>>()
+        .join("；")
+}

@@ -1,0 +1,400 @@
+//! `/w/problems`: 问题清单. Analysts write problems and link opinions to them (from the tagging screen: one
+//! key, then choose; from the inbox: the ticked opinions, in bulk). Everyone signed in reads the list,
+//! ordered by support; leaders see a problem's units only as the disclosure policy allows.
+
+use crate::domain::form::answers::FieldError;
+use crate::domain::problem::{CauseType, Problem, ProblemDraft, ProblemInput, leader_units};
+use crate::domain::rectification::{MeasureStatus, bureau_today, is_overdue};
+use crate::domain::report::policy::OTHER_UNITS;
+use crate::domain::user::Role;
+use crate::web::auth::{CsrfForm, Staff};
+use crate::web::error::WebError;
+use crate::web::state::AppState;
+use crate::web::workspace::login::actor;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+const WRITERS: &[Role] = &[Role::Analyst];
+const READERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Leader];
+
+/// One problem as a list row or a page heading.
+pub struct ProblemView {
+    pub id: i64,
+    pub title: String,
+    pub areas: String,
+    pub description: String,
+    pub root_cause: String,
+    pub cause_type: String,
+    pub opinions: u64,
+    pub responses: u64,
+    /// "基层科（6）、办公室（5）" for the office; shown units only, no counts, for leaders.
+    pub units: String,
+    pub quotes: Vec<String>,
+    pub measures: Vec<MeasureView>,
+}
+
+/// One measure under its problem.
+pub struct MeasureView {
+    pub id: i64,
+    pub action: String,
+    pub target: String,
+    pub deadline: String,
+    pub owner: String,
+    pub status: &'static str,
+    pub status_code: &'static str,
+    pub overdue: bool,
+    pub published: bool,
+    pub missing: String,
+    pub latest: String,
+    pub ratings: String,
+    pub progress: Vec<String>,
+    pub comments: Vec<String>,
+}
+
+/// The form's fields as typed, kept when it is shown again with errors.
+#[derive(Default)]
+pub struct Typed {
+    pub title: String,
+    pub areas: Vec<String>,
+    pub description: String,
+    pub root_cause: String,
+    pub cause_type: String,
+}
+
+impl From<&ProblemInput> for Typed {
+    fn from(i: &ProblemInput) -> Typed {
+        Typed {
+            title: i.title.clone(),
+            areas: i.area.clone(),
+            description: i.description.clone(),
+            root_cause: i.root_cause.clone(),
+            cause_type: i.cause_type.clone(),
+        }
+    }
+}
+
+impl From<&Problem> for Typed {
+    fn from(p: &Problem) -> Typed {
+        Typed {
+            title: p.draft.title.clone(),
+            areas: p.draft.areas.iter().map(ToString::to_string).collect(),
+            description: p.draft.description.clone(),
+            root_cause: p.draft.root_cause.clone(),
+            cause_type: p.draft.cause_type.map(|c| c.as_str().to_owned()).unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "problems.html")]
+pub struct ProblemsPage {
+    pub csrf: String,
+    pub can_write: bool,
+    pub leader: bool,
+    pub k: u32,
+    pub problems: Vec<ProblemView>,
+    pub areas: Vec<(String, String)>,
+    pub causes: Vec<(&'static str, &'static str)>,
+    pub typed: Typed,
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "problem.html")]
+pub struct ProblemPage {
+    pub csrf: String,
+    pub can_write: bool,
+    pub can_publish: bool,
+    pub leader: bool,
+    pub p: ProblemView,
+    pub areas: Vec<(String, String)>,
+    pub causes: Vec<(&'static str, &'static str)>,
+    pub statuses: Vec<(&'static str, &'static str)>,
+    pub typed: Typed,
+    pub errors: Vec<FieldError>,
+    pub notice: Option<String>,
+    /// The linked opinions' ids (the office only).
+    pub linked: Vec<i64>,
+}
+
+impl ProblemsPage {
+    pub fn form_action(&self) -> String {
+        "/w/problems".into()
+    }
+
+    pub fn error(&self, field: &str) -> String {
+        field_error(&self.errors, field)
+    }
+}
+
+impl ProblemPage {
+    pub fn form_action(&self) -> String {
+        format!("/w/problems/{}", self.p.id)
+    }
+
+    pub fn error(&self, field: &str) -> String {
+        field_error(&self.errors, field)
+    }
+}
+
+fn field_error(errors: &[FieldError], field: &str) -> String {
+    errors.iter().filter(|e| e.field == field).map(|e| e.message.clone()).collect::<Vec<_>>().join("；")
+}
+
+pub(crate) fn area_options(state: &AppState) -> Vec<(String, String)> {
+    state.forms().catalog.areas.iter().map(|a| (a.code.to_string(), a.name.clone())).collect()
+}
+
+fn cause_options() -> Vec<(&'static str, &'static str)> {
+    CauseType::ALL.iter().map(|c| (c.as_str(), c.label())).collect()
+}
+
+pub(crate) fn status_options() -> Vec<(&'static str, &'static str)> {
+    MeasureStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect()
+}
+
+/// Builds the views of the problems in `ids` order from one reading of the register.
+pub(crate) async fn problem_views(
+    state: &AppState,
+    leader: bool,
+    only: Option<i64>,
+) -> Result<Vec<ProblemView>, WebError> {
+    let reg = state.store.register().await?;
+    let forms = state.forms();
+    let cat = &forms.catalog;
+    let k = u64::from(state.settings.small_cell_k);
+    let today = bureau_today(state.clock.now_ms());
+    let mut out = Vec::new();
+    for id in reg.problems_by_support() {
+        if only.is_some_and(|o| o != id) {
+            continue;
+        }
+        let Some(p) = reg.problem(id) else { continue };
+        let support = reg.support.get(&id).cloned().unwrap_or_default();
+        let unit_name =
+            |u: &Option<String>| u.as_deref().map_or("未注明单位".to_owned(), |c| cat.unit_name(c).to_owned());
+        let units = if leader {
+            let (shown, pooled) = leader_units(&support, k);
+            let mut names: Vec<String> = shown.iter().map(unit_name).collect();
+            if pooled {
+                names.push(OTHER_UNITS.to_owned());
+            }
+            names.join("、")
+        } else {
+            support.by_unit.iter().map(|(u, n)| format!("{}（{n}）", unit_name(u))).collect::<Vec<_>>().join("、")
+        };
+        let measures = reg
+            .measures_of(id)
+            .map(|m| {
+                let d = &m.draft;
+                MeasureView {
+                    id: m.id,
+                    action: d.action.clone(),
+                    target: d.target.clone(),
+                    deadline: d.deadline.map(|x| x.to_string()).unwrap_or_default(),
+                    owner: d.owner.clone(),
+                    status: d.status.label(),
+                    status_code: d.status.as_str(),
+                    overdue: is_overdue(d.deadline, d.status, today),
+                    published: m.published_at.is_some(),
+                    missing: d.missing_for_publication().join("、"),
+                    latest: reg.latest_progress(m.id).map(|p| format!("{} {}", p.on, p.evidence)).unwrap_or_default(),
+                    ratings: reg.ratings.get(&m.id).map(|t| t.summary()).unwrap_or_default(),
+                    progress: reg
+                        .progress
+                        .get(&m.id)
+                        .map(|l| l.iter().map(|p| format!("{} {}（{}）", p.on, p.evidence, p.author)).collect())
+                        .unwrap_or_default(),
+                    comments: reg.comments.get(&m.id).cloned().unwrap_or_default(),
+                }
+            })
+            .collect();
+        out.push(ProblemView {
+            id,
+            title: p.draft.title.clone(),
+            areas: p.draft.areas.iter().map(|a| cat.areas.name(*a).to_owned()).collect::<Vec<_>>().join("、"),
+            description: p.draft.description.clone(),
+            root_cause: p.draft.root_cause.clone(),
+            cause_type: p.draft.cause_type.map(|c| c.label().to_owned()).unwrap_or_default(),
+            opinions: support.opinions,
+            responses: support.responses,
+            units,
+            quotes: reg.quotes.get(&id).cloned().unwrap_or_default(),
+            measures,
+        });
+    }
+    Ok(out)
+}
+
+async fn list_page(
+    state: &AppState,
+    staff: &Staff,
+    typed: Typed,
+    errors: Vec<FieldError>,
+) -> Result<ProblemsPage, WebError> {
+    let leader = staff.user.role == Role::Leader;
+    Ok(ProblemsPage {
+        csrf: staff.csrf.clone(),
+        can_write: WRITERS.contains(&staff.user.role),
+        leader,
+        k: state.settings.small_cell_k,
+        problems: problem_views(state, leader, None).await?,
+        areas: area_options(state),
+        causes: cause_options(),
+        typed,
+        errors,
+    })
+}
+
+/// `GET /w/problems`: the list, ordered by support.
+pub async fn list(State(state): State<AppState>, staff: Staff) -> Result<ProblemsPage, WebError> {
+    staff.require(READERS)?;
+    list_page(&state, &staff, Typed::default(), Vec::new()).await
+}
+
+/// `POST /w/problems`: creates a problem, or shows the form again with the problems named.
+pub async fn create(
+    State(state): State<AppState>,
+    CsrfForm(staff, input): CsrfForm<ProblemInput>,
+) -> Result<Response, WebError> {
+    staff.require(WRITERS)?;
+    match ProblemDraft::try_from(&input) {
+        Ok(d) => {
+            let id = state.store.create_problem(&actor(&staff), &d).await?;
+            Ok(Redirect::to(&format!("/w/problems/{id}")).into_response())
+        }
+        Err(errors) => {
+            let page = list_page(&state, &staff, Typed::from(&input), errors).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+pub(crate) async fn detail_page(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+    typed: Option<Typed>,
+    errors: Vec<FieldError>,
+    notice: Option<String>,
+) -> Result<ProblemPage, WebError> {
+    let problem = state.store.problem(id).await?;
+    let leader = staff.user.role == Role::Leader;
+    let p =
+        problem_views(state, leader, Some(id)).await?.pop().ok_or_else(|| WebError::NotFound("找不到该问题".into()))?;
+    Ok(ProblemPage {
+        csrf: staff.csrf.clone(),
+        can_write: WRITERS.contains(&staff.user.role),
+        can_publish: super::register::PUBLISHERS.contains(&staff.user.role),
+        leader,
+        p,
+        areas: area_options(state),
+        causes: cause_options(),
+        statuses: status_options(),
+        typed: typed.unwrap_or_else(|| Typed::from(&problem)),
+        errors,
+        notice,
+        linked: if leader { Vec::new() } else { state.store.problem_opinion_ids(id).await? },
+    })
+}
+
+/// `GET /w/problems/{id}`: a problem, its support, quotes and measures.
+pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<ProblemPage, WebError> {
+    staff.require(READERS)?;
+    detail_page(&state, &staff, id, None, Vec::new(), None).await
+}
+
+/// `POST /w/problems/{id}`: replaces a problem's fields.
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, input): CsrfForm<ProblemInput>,
+) -> Result<Response, WebError> {
+    staff.require(WRITERS)?;
+    match ProblemDraft::try_from(&input) {
+        Ok(d) => {
+            state.store.update_problem(&actor(&staff), id, &d).await?;
+            Ok(Redirect::to(&format!("/w/problems/{id}")).into_response())
+        }
+        Err(errors) => {
+            let page = detail_page(&state, &staff, id, Some(Typed::from(&input)), errors, None).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LinkForm {
+    #[serde(default)]
+    ids: Vec<String>,
+    #[serde(default)]
+    problem: String,
+    #[serde(default)]
+    back: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "problem_link.html")]
+pub struct ChoosePage {
+    pub csrf: String,
+    pub ids: Vec<i64>,
+    pub back: String,
+    pub problems: Vec<(i64, String, u64)>,
+}
+
+/// `POST /w/problems/link`: links the given opinions to the chosen problem; without a problem, the page
+/// to choose one (the tagging screen's key and the inbox's button both land there).
+pub async fn link(
+    State(state): State<AppState>,
+    CsrfForm(staff, form): CsrfForm<LinkForm>,
+) -> Result<Response, WebError> {
+    staff.require(WRITERS)?;
+    let mut ids: Vec<i64> = Vec::new();
+    for s in &form.ids {
+        let id = s.trim().parse::<i64>().ok().filter(|n| *n > 0);
+        ids.push(id.ok_or_else(|| WebError::BadRequest("ids：意见编号应为正整数".into()))?);
+    }
+    if ids.is_empty() {
+        return Err(WebError::BadRequest("ids：请先勾选要归入问题的意见".into()));
+    }
+    if ids.len() > 1000 {
+        return Err(WebError::BadRequest("ids：一次最多归入 1000 条意见".into()));
+    }
+    let back = crate::web::clean::local_path(&form.back, "/w/").unwrap_or_default();
+    if form.problem.trim().is_empty() {
+        let reg = state.store.register().await?;
+        let problems = reg
+            .problems_by_support()
+            .into_iter()
+            .filter_map(|id| {
+                reg.problem(id).map(|p| (id, p.draft.title.clone(), reg.support.get(&id).map_or(0, |s| s.opinions)))
+            })
+            .collect();
+        return Ok(ChoosePage { csrf: staff.csrf.clone(), ids, back, problems }.into_response());
+    }
+    let problem =
+        form.problem.trim().parse::<i64>().map_err(|_| WebError::BadRequest("problem：问题编号应为正整数".into()))?;
+    state.store.link_opinions(&actor(&staff), problem, &ids).await?;
+    let to = if back.is_empty() { format!("/w/problems/{problem}") } else { back };
+    Ok(Redirect::to(&to).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct UnlinkForm {
+    opinion: i64,
+}
+
+/// `POST /w/problems/{id}/unlink`: takes one opinion off a problem.
+pub async fn unlink(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, form): CsrfForm<UnlinkForm>,
+) -> Result<Response, WebError> {
+    staff.require(WRITERS)?;
+    state.store.problem(id).await?;
+    state.store.unlink_opinion(&actor(&staff), id, form.opinion).await?;
+    Ok(Redirect::to(&format!("/w/problems/{id}")).into_response())
+}

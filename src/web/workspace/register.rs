@@ -1,0 +1,194 @@
+//! 整改台账 routes: measures under a problem (analysts draft; admins and leaders edit, publish and record
+//! progress), the register page and its workbook for posting. Every change is audited by the store.
+
+use crate::domain::form::answers::FieldError;
+use crate::domain::rectification::{MeasureDraft, MeasureInput, parse_deadline};
+use crate::domain::user::Role;
+use crate::web::auth::{CsrfForm, Staff};
+use crate::web::error::WebError;
+use crate::web::state::AppState;
+use crate::web::workspace::login::actor;
+use crate::web::workspace::problems::{ProblemView, detail_page, problem_views};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+/// Who may edit any measure, publish and record progress.
+pub const PUBLISHERS: &[Role] = &[Role::Admin, Role::Leader];
+/// Who may draft a measure (and edit it while it is not published).
+const DRAFTERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Leader];
+const READERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Leader];
+
+async fn invalid(state: &AppState, staff: &Staff, problem: i64, errors: Vec<FieldError>) -> Result<Response, WebError> {
+    let notice = Some("整改措施有需要修改的地方，已在下方标出。".to_owned());
+    let page = detail_page(state, staff, problem, None, errors, notice).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+/// After a change to measure `id`: back to it, or its problem's page naming why the store refused.
+async fn back_to_measure(
+    state: &AppState,
+    staff: &Staff,
+    problem: i64,
+    id: i64,
+    done: Result<(), crate::store::StoreError>,
+) -> Result<Response, WebError> {
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("/w/problems/{problem}#m{id}")).into_response()),
+        Err(crate::store::StoreError::Conflict(message)) => {
+            invalid(state, staff, problem, vec![FieldError { field: format!("m{id}"), message }]).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /w/problems/{id}/measures`: adds a draft measure.
+pub async fn create(
+    State(state): State<AppState>,
+    Path(problem): Path<i64>,
+    CsrfForm(staff, input): CsrfForm<MeasureInput>,
+) -> Result<Response, WebError> {
+    staff.require(DRAFTERS)?;
+    state.store.problem(problem).await?;
+    match MeasureDraft::try_from(&input) {
+        Ok(d) => {
+            let id = state.store.create_measure(&actor(&staff), problem, &d).await?;
+            Ok(Redirect::to(&format!("/w/problems/{problem}#m{id}")).into_response())
+        }
+        Err(errors) => invalid(&state, &staff, problem, errors).await,
+    }
+}
+
+/// `POST /w/measures/{id}`: replaces a measure's parts and status. Analysts only while it is a draft.
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, input): CsrfForm<MeasureInput>,
+) -> Result<Response, WebError> {
+    staff.require(DRAFTERS)?;
+    let m = state.store.measure(id).await?;
+    if m.published_at.is_some() && !PUBLISHERS.contains(&staff.user.role) {
+        return Err(WebError::Forbidden("已公开的整改措施只能由领导或管理员修改。".into()));
+    }
+    match MeasureDraft::try_from(&input) {
+        Ok(d) => {
+            let done = state.store.update_measure(&actor(&staff), id, &d).await;
+            back_to_measure(&state, &staff, m.problem_id, id, done).await
+        }
+        Err(errors) => invalid(&state, &staff, m.problem_id, errors).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PublishForm {
+    #[serde(default)]
+    publish: String,
+}
+
+/// `POST /w/measures/{id}/publish`: publishes (`publish=1`) or withdraws (`publish=0`).
+pub async fn publish(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, form): CsrfForm<PublishForm>,
+) -> Result<Response, WebError> {
+    staff.require(PUBLISHERS)?;
+    let on = match form.publish.as_str() {
+        "1" => true,
+        "0" => false,
+        _ => return Err(WebError::BadRequest("publish：应为 1（公开）或 0（撤回）".into())),
+    };
+    let m = state.store.measure(id).await?;
+    let done = state.store.publish_measure(&actor(&staff), id, on).await;
+    back_to_measure(&state, &staff, m.problem_id, id, done).await
+}
+
+#[derive(Deserialize)]
+pub struct ProgressForm {
+    #[serde(default)]
+    on: String,
+    #[serde(default)]
+    evidence: String,
+}
+
+/// `POST /w/measures/{id}/progress`: a dated progress entry with its evidence.
+pub async fn progress(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, form): CsrfForm<ProgressForm>,
+) -> Result<Response, WebError> {
+    staff.require(PUBLISHERS)?;
+    let m = state.store.measure(id).await?;
+    let mut errors = Vec::new();
+    let on = match parse_deadline(&form.on) {
+        Ok(Some(d)) => Some(d),
+        Ok(None) => {
+            errors.push(FieldError { field: format!("m{id}"), message: "进展日期：请填写日期".into() });
+            None
+        }
+        Err(m) => {
+            errors.push(FieldError { field: format!("m{id}"), message: format!("进展日期：{m}") });
+            None
+        }
+    };
+    let evidence = form.evidence.trim();
+    let n = evidence.chars().count();
+    if crate::domain::text::visible_len(evidence) == 0 {
+        errors.push(FieldError {
+            field: format!("m{id}"), message: "进展情况：请填写进展和佐证材料".into()
+        });
+    } else if n > crate::domain::rectification::LONG_MAX {
+        errors
+            .push(FieldError { field: format!("m{id}"), message: format!("进展情况：太长（{n} 个字符）") });
+    }
+    match on {
+        Some(on) if errors.is_empty() => {
+            state.store.add_progress(&actor(&staff), id, on, evidence).await?;
+            Ok(Redirect::to(&format!("/w/problems/{}#m{id}", m.problem_id)).into_response())
+        }
+        _ => invalid(&state, &staff, m.problem_id, errors).await,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "register.html")]
+pub struct RegisterPage {
+    pub problems: Vec<ProblemView>,
+    pub can_download: bool,
+    pub overdue: usize,
+    pub published: usize,
+    pub total: usize,
+}
+
+/// `GET /w/register`: every measure under its problem, overdue ones marked, with ratings.
+pub async fn page(State(state): State<AppState>, staff: Staff) -> Result<RegisterPage, WebError> {
+    staff.require(READERS)?;
+    let problems = problem_views(&state, staff.user.role == Role::Leader, None).await?;
+    let all = problems.iter().flat_map(|p| p.measures.iter());
+    let (total, published, overdue) =
+        all.fold((0, 0, 0), |(t, p, o), m| (t + 1, p + usize::from(m.published), o + usize::from(m.overdue)));
+    Ok(RegisterPage { problems, can_download: PUBLISHERS.contains(&staff.user.role), overdue, published, total })
+}
+
+/// `GET /w/register.xlsx`: the register workbook for posting (A4 landscape), audited.
+pub async fn download(State(state): State<AppState>, staff: Staff) -> Result<Response, WebError> {
+    staff.require(PUBLISHERS)?;
+    let reg = state.store.register().await?;
+    let catalog = state.forms().catalog.clone();
+    let now = state.clock.now_ms();
+    let bytes = tokio::task::spawn_blocking(move || crate::export::register::posting_workbook(&reg, &catalog, now))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    state.store.audit(&actor(&staff), "register_export", "register", None, None).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"zhenggai-taizhang.xlsx\"".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,343 @@
+//! The chain of issue 22 end to end, on SQLite and PostgreSQL: opinions → a problem → a measure →
+//! published → rated on /gongkai (through the citizen submission path) → exported and read back.
+
+use crate::helpers::{TestApp, hidden, texts};
+use crate::workspace::submit;
+use calamine::{Data, Range, Reader, Xlsx};
+use std::io::Cursor;
+use wenji::domain::user::Role;
+
+fn sheet(bytes: &[u8], name: &str) -> Range<Data> {
+    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
+    wb.worksheet_range(name).unwrap_or_else(|e| panic!("sheet {name}: {e}"))
+}
+
+fn text(r: &Range<Data>, row: u32, col: u32) -> String {
+    r.get_value((row, col)).map(ToString::to_string).unwrap_or_default()
+}
+
+/// Posts a staff form with the CSRF token; returns the status and the redirect target or page.
+pub async fn post(app: &TestApp, c: &reqwest::Client, csrf: &str, path: &str, pairs: &[(&str, &str)]) -> (u16, String) {
+    let mut body: Vec<(&str, &str)> = vec![("_csrf", csrf)];
+    body.extend_from_slice(pairs);
+    let r = c.post(app.url(path)).form(&body).send().await.unwrap();
+    let status = r.status().as_u16();
+    match r.headers().get("location") {
+        Some(l) => (status, l.to_str().unwrap().to_owned()),
+        None => (status, r.text().await.unwrap()),
+    }
+}
+
+/// Creates a problem as an analyst; returns its id.
+pub async fn create_problem(app: &TestApp, c: &reqwest::Client, csrf: &str, title: &str) -> i64 {
+    let (s, to) = post(
+        app,
+        c,
+        csrf,
+        "/w/problems",
+        &[
+            ("title", title),
+            ("area", "7"),
+            ("area", "6"),
+            ("description", "群众反映到窗口办事要跑多次"),
+            ("root_cause", "服务意识不强，流程没有优化"),
+            ("cause_type", "institution"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 303, "{to}");
+    to.rsplit('/').next().unwrap().parse().unwrap()
+}
+
+/// The measure ids on a problem page, in order.
+async fn measure_ids(app: &TestApp, c: &reqwest::Client, problem: i64) -> Vec<i64> {
+    let page = c.get(app.url(&format!("/w/problems/{problem}"))).send().await.unwrap().text().await.unwrap();
+    let doc = scraper::Html::parse_document(&page);
+    let sel = scraper::Selector::parse("section.measure").unwrap();
+    doc.select(&sel).map(|e| e.value().id().unwrap()[1..].parse().unwrap()).collect()
+}
+
+/// The rating form's key of measure `m` on /gongkai.
+async fn rating_key(app: &TestApp, m: i64) -> String {
+    let page = app.citizen.get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
+    let doc = scraper::Html::parse_document(&page);
+    let sel = scraper::Selector::parse(&format!("#m{m} input[name=_key]")).unwrap();
+    doc.select(&sel).next().expect("a rating form").value().attr("value").unwrap().to_owned()
+}
+
+pub async fn rate(app: &TestApp, key: &str, m: i64, rating: &str, comment: &str) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .text("_key", key.to_owned())
+        .text("measure", m.to_string())
+        .text("rating", rating.to_owned())
+        .text("comment", comment.to_owned());
+    app.citizen.post(app.url("/gongkai")).multipart(form).send().await.unwrap()
+}
+
+/// Everything up to a published measure: returns (problem, measure, opinion ids).
+pub async fn published_measure(app: &TestApp) -> (i64, i64, Vec<i64>) {
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(submit(app, &format!("窗口办事要跑好几趟，效率太低（第{i}位）")).await);
+    }
+    let (analyst, a_csrf) = app.login_as(Role::Analyst).await;
+    let problem = create_problem(app, &analyst, &a_csrf, "窗口办事效率低").await;
+    // The tagging screen links its opinion (key p or the button); the inbox links the ticked ones.
+    let tag = analyst.get(app.url(&format!("/w/tag/{}", ids[0]))).send().await.unwrap().text().await.unwrap();
+    assert_eq!(hidden(&tag, "ids"), Some(ids[0].to_string()));
+    assert_eq!(texts(&tag, "#problemform button"), ["归入问题 p"]);
+    let inbox = analyst.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&inbox, "#bulkform #b-link-problem"), ["勾选的归入问题…"]);
+    // From the inbox in bulk: the ticked opinions, then the chooser, then the problem.
+    let id_strings: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    let mut pairs: Vec<(&str, &str)> = id_strings.iter().map(|s| ("ids", s.as_str())).collect();
+    let (s, chooser) = post(app, &analyst, &a_csrf, "/w/problems/link", &pairs).await;
+    assert_eq!(s, 200);
+    assert_eq!(texts(&chooser, "#choose button[name=problem]"), ["1 窗口办事效率低"]);
+    let p = problem.to_string();
+    pairs.push(("problem", p.as_str()));
+    pairs.push(("back", "/w/inbox"));
+    assert_eq!(post(app, &analyst, &a_csrf, "/w/problems/link", &pairs).await, (303, "/w/inbox".into()));
+    // Analysts draft a measure without a deadline; leaders cannot publish it until all four parts are there.
+    let (s, _) = post(
+        app,
+        &analyst,
+        &a_csrf,
+        &format!("/w/problems/{problem}/measures"),
+        &[("action", "推行“一次办结”"), ("target", "群众办事最多跑一次"), ("owner", "分管副局长、办公室")],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let m = measure_ids(app, &analyst, problem).await[0];
+    let (leader, l_csrf) = app.login_as(Role::Leader).await;
+    let (s, page) = post(app, &leader, &l_csrf, &format!("/w/measures/{m}/publish"), &[("publish", "1")]).await;
+    assert_eq!(s, 422);
+    assert_eq!(texts(&page, "#errors li"), ["四项（措施、目标、时限、责任）齐全才能公开，缺少：时限"]);
+    let full = [
+        ("action", "推行“一次办结”"),
+        ("target", "群众办事最多跑一次"),
+        ("deadline", "2027-08-31"),
+        ("owner", "分管副局长、办公室"),
+        ("status", "in_progress"),
+    ];
+    assert_eq!(post(app, &leader, &l_csrf, &format!("/w/measures/{m}"), &full).await.0, 303);
+    assert_eq!(post(app, &leader, &l_csrf, &format!("/w/measures/{m}/publish"), &[("publish", "1")]).await.0, 303);
+    let (s, _) = post(
+        app,
+        &leader,
+        &l_csrf,
+        &format!("/w/measures/{m}/progress"),
+        &[("on", "2027-06-01"), ("evidence", "已在三个窗口试行，见办件台账")],
+    )
+    .await;
+    assert_eq!(s, 303);
+    // A published measure is the leaders' and admins' to edit.
+    assert_eq!(post(app, &analyst, &a_csrf, &format!("/w/measures/{m}"), &full).await.0, 403);
+    (problem, m, ids)
+}
+
+#[tokio::test]
+async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_carry() {
+    let app = TestApp::spawn().await;
+    let (problem, m, _) = published_measure(&app).await;
+
+    // /gongkai: no sign-in, the measure under its problem's first area with deadline, status, progress.
+    let page = app.citizen.get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&page, &format!("#m{m} .problem")), ["问题：窗口办事效率低"]);
+    assert_eq!(texts(&page, &format!("#m{m} .deadline")), ["2027年08月31日"]);
+    assert_eq!(texts(&page, &format!("#m{m} .status-label")), ["推进中"]);
+    assert_eq!(texts(&page, &format!("#m{m} .latest")), ["2027-06-01：已在三个窗口试行，见办件台账"]);
+    assert_eq!(texts(&page, "section.area-group h2"), ["服务基层"]);
+
+    // Ratings through the citizen path: the same key twice stores one rating with one receipt.
+    let key = rating_key(&app, m).await;
+    let first = rate(&app, &key, m, "1", "窗口确实快了").await;
+    assert_eq!(first.status(), 303);
+    let again = rate(&app, &key, m, "1", "窗口确实快了").await;
+    assert_eq!(first.headers()["location"], again.headers()["location"], "one key, one rating");
+    let thanks = app.citizen.get(app.url(first.headers()["location"].to_str().unwrap())).send().await.unwrap();
+    assert_eq!(texts(&thanks.text().await.unwrap(), &format!("#m{m} .thanks")).len(), 1);
+    // The same key with another body is refused, as on the citizen form.
+    assert_eq!(rate(&app, &key, m, "3", "").await.status(), 409);
+    assert_eq!(rate(&app, &rating_key(&app, m).await, m, "2", "").await.status(), 303);
+    assert_eq!(rate(&app, &rating_key(&app, m).await, m, "3", "还要再快").await.status(), 303);
+    // No rating chosen: the page again, the comment kept, the problem named.
+    let r = rate(&app, &rating_key(&app, m).await, m, "", "没选评价").await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert_eq!(texts(&page, &format!("#m{m} textarea[name=comment]")), ["没选评价"]);
+    assert!(texts(&page, &format!("#m{m} .field-error"))[0].starts_with("评价："));
+
+    // The register reads the ratings back from the answers.
+    let (leader, _) = app.login_as(Role::Leader).await;
+    let reg = leader.get(app.url("/w/register")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&reg, &format!("#m{m} .ratings")), ["满意 1 · 基本满意 1 · 不满意 1"]);
+    let problems = leader.get(app.url("/w/problems")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&problems, &format!("#p{problem} .opinions")), ["6"]);
+    assert_eq!(texts(&problems, &format!("#p{problem} .responses")), ["6"]);
+
+    // The posting workbook: published measures, ratings summarised, read back cell by cell.
+    let x = leader.get(app.url("/w/register.xlsx")).send().await.unwrap();
+    assert_eq!(x.status(), 200);
+    let r = sheet(&x.bytes().await.unwrap(), "整改台账");
+    assert_eq!(text(&r, 0, 0), "整改落实台账（四明确一公开）");
+    assert!(text(&r, 1, 0).contains("公开整改措施 1 项") && text(&r, 1, 0).contains("满意 1 · 基本满意 1 · 不满意 1"));
+    let row: Vec<String> = (0..13).map(|c| text(&r, 4, c)).collect();
+    assert_eq!(
+        row,
+        [
+            m.to_string().as_str(),
+            "窗口办事效率低",
+            "推行“一次办结”",
+            "群众办事最多跑一次",
+            "2027-08-31",
+            "分管副局长、办公室",
+            "推进中",
+            "",
+            "2027-06-01 已在三个窗口试行，见办件台账",
+            "1",
+            "1",
+            "1",
+            "67%"
+        ]
+    );
+
+    // The report workbook (a leader's protected export) gains 问题清单 and 整改台账.
+    let (leader2, csrf2) = app.login_as(Role::Leader).await;
+    let bytes = app.export_as(&leader2, &csrf2, &[("form", "zhengqiu"), ("format", "xlsx")]).await.unwrap();
+    let p = sheet(&bytes, "问题清单");
+    assert_eq!(text(&p, 0, 1), "问题");
+    assert_eq!((text(&p, 1, 1), text(&p, 1, 2)), ("窗口办事效率低".into(), "服务基层、工作效能".into()));
+    assert_eq!((text(&p, 1, 5), text(&p, 1, 6), text(&p, 1, 7)), ("制度机制".into(), "6".into(), "6".into()));
+    assert!(text(&p, 1, 9).starts_with("窗口办事要跑好几趟"));
+    let t = sheet(&bytes, "整改台账");
+    assert_eq!(
+        (text(&t, 1, 1), text(&t, 1, 4), text(&t, 1, 12)),
+        ("窗口办事效率低".into(), "2027-08-31".into(), "67%".into())
+    );
+
+    // Every change is in the audit log.
+    let actions: Vec<String> =
+        app.store().audit_entries(None, None, None, 100).await.unwrap().into_iter().map(|e| e.action).collect();
+    for a in [
+        "problem_created",
+        "problem_linked",
+        "measure_created",
+        "measure_updated",
+        "measure_published",
+        "measure_progress",
+    ] {
+        assert!(actions.iter().any(|x| x == a), "{a} is audited: {actions:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_register_marks_a_measure_overdue_once_its_deadline_day_is_over() {
+    let app = TestApp::spawn().await;
+    let (_, m, _) = published_measure(&app).await;
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let today = wenji::domain::rectification::bureau_today(wenji::store::now_ms());
+    let page = |l: &reqwest::Client| {
+        let l = l.clone();
+        let url = app.url("/w/register");
+        async move { l.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    for (deadline, late) in [(today.succ_opt().unwrap(), false), (today, false), (today.pred_opt().unwrap(), true)] {
+        let d = deadline.to_string();
+        let fields =
+            [("action", "a"), ("target", "b"), ("deadline", d.as_str()), ("owner", "c"), ("status", "in_progress")];
+        assert_eq!(post(&app, &leader, &csrf, &format!("/w/measures/{m}"), &fields).await.0, 303);
+        let reg = page(&leader).await;
+        assert_eq!(texts(&reg, &format!("tr#m{m} .late")).len(), usize::from(late), "deadline {d}, today {today}");
+        let public = app.citizen.get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
+        assert_eq!(texts(&public, &format!("#m{m} .late")).len(), usize::from(late));
+    }
+    // Done is never overdue.
+    let d = today.pred_opt().unwrap().to_string();
+    let fields = [("action", "a"), ("target", "b"), ("deadline", d.as_str()), ("owner", "c"), ("status", "done")];
+    assert_eq!(post(&app, &leader, &csrf, &format!("/w/measures/{m}"), &fields).await.0, 303);
+    assert!(texts(&page(&leader).await, &format!("tr#m{m} .late")).is_empty());
+}
+
+#[tokio::test]
+async fn hostile_input_on_the_new_routes_gets_a_named_4xx_never_a_500() {
+    let app = TestApp::spawn().await;
+    let (_, m, ids) = published_measure(&app).await;
+    let (analyst, csrf) = app.login_as(Role::Analyst).await;
+    let huge = "长".repeat(2001);
+    let id0 = ids[0].to_string();
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, u16);
+    let cases: Vec<Case> = vec![
+        ("/w/problems", vec![("title", "a\0b"), ("area", "1")], 422),
+        (
+            "/w/problems",
+            vec![("title", "\u{200B}\u{202E}"), ("area", "1"), ("description", "x"), ("root_cause", "y")],
+            422,
+        ),
+        ("/w/problems", vec![("title", "t"), ("area", "9"), ("description", "x"), ("root_cause", "y")], 422),
+        ("/w/problems", vec![("title", "t"), ("area", "1"), ("description", &huge), ("root_cause", "y")], 422),
+        ("/w/problems/link", vec![("ids", "1\0")], 422),
+        ("/w/problems/link", vec![("ids", "-1")], 400),
+        ("/w/problems/link", vec![("ids", "99999999999999999999999")], 400),
+        ("/w/problems/link", vec![("ids", &id0), ("problem", "abc")], 400),
+        ("/w/problems/link", vec![("ids", &id0), ("problem", "999999")], 404),
+        ("/w/problems/link", vec![], 400),
+        ("/w/problems/999999/measures", vec![("action", "x")], 404),
+        ("/w/problems/abc", vec![("title", "x")], 400),
+    ];
+    for (path, pairs, want) in cases {
+        let (s, body) = post(&app, &analyst, &csrf, path, &pairs).await;
+        assert_eq!(s, want, "{path} {pairs:?}: {body}");
+    }
+    let (leader, l_csrf) = app.login_as(Role::Leader).await;
+    for (path, pairs, want) in [
+        (format!("/w/measures/{m}"), vec![("deadline", "2027-02-30")], 422),
+        (format!("/w/measures/{m}"), vec![("action", "a"), ("target", "b"), ("owner", "c"), ("deadline", "")], 422),
+        (format!("/w/measures/{m}/publish"), vec![("publish", "yes")], 400),
+        (format!("/w/measures/{m}/progress"), vec![("on", "soon"), ("evidence", "x")], 422),
+        (format!("/w/measures/{m}/progress"), vec![("on", "2027-01-01"), ("evidence", "\u{200B}")], 422),
+        ("/w/measures/999999/publish".to_owned(), vec![("publish", "1")], 404),
+    ] {
+        let (s, body) = post(&app, &leader, &l_csrf, &path, &pairs).await;
+        assert_eq!(s, want, "{path} {pairs:?}: {body}");
+    }
+    // Public side: a NUL or a bad id in the query, a forged key, an unknown measure, a bad rating, a huge body.
+    for q in ["/gongkai?rated=%00", "/gongkai?r=%0d%0aX"] {
+        let s = app.citizen.get(app.url(q)).send().await.unwrap().status().as_u16();
+        assert_eq!(s, 422, "{q}: refused by the hostile-URI check");
+    }
+    let page = app.citizen.get(app.url("/gongkai?rated=abc&r=<script>")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(!page.text().await.unwrap().contains("<script>"));
+    let key = rating_key(&app, m).await;
+    assert_eq!(rate(&app, "forged-key", m, "1", "").await.status(), 400);
+    assert_eq!(rate(&app, &key, 999_999, "1", "").await.status(), 404);
+    let r = rate(&app, &key, m, "9", "").await;
+    assert_eq!(r.status(), 422);
+    assert!(texts(&r.text().await.unwrap(), &format!("#m{m} .field-error"))[0].starts_with("评价："));
+    let form = reqwest::multipart::Form::new().text("_key", key.clone()).text("measure", "1\u{0}");
+    assert_eq!(app.citizen.post(app.url("/gongkai")).multipart(form).send().await.unwrap().status(), 400);
+    assert_eq!(rate(&app, &key, m, "1", &"长".repeat(501)).await.status(), 422);
+    assert_eq!(rate(&app, &key, m, "1", &"x".repeat(70_000)).await.status(), 413);
+}
+
+#[tokio::test]
+async fn the_command_line_writes_the_register_for_posting_and_the_report_with_both_new_sheets() {
+    let app = TestApp::spawn().await;
+    let (_, m, _) = published_measure(&app).await;
+    let key = rating_key(&app, m).await;
+    assert_eq!(rate(&app, &key, m, "1", "").await.status(), 303);
+    let run = |args: &[&str]| app.cli().args(args).output().unwrap();
+    let out = app.dir.path().join("taizhang.xlsx");
+    let o = run(&["export", "--register", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = sheet(&std::fs::read(&out).unwrap(), "整改台账");
+    assert_eq!((text(&r, 4, 2), text(&r, 4, 9)), ("推行“一次办结”".into(), "1".into()));
+    let report = app.dir.path().join("report.xlsx");
+    let o = run(&["export", "--form", "zhengqiu", "--out", report.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bytes = std::fs::read(&report).unwrap();
+    assert_eq!(text(&sheet(&bytes, "问题清单"), 1, 1), "窗口办事效率低");
+    assert_eq!(text(&sheet(&bytes, "整改台账"), 1, 2), "推行“一次办结”");
+    assert!(!run(&["export", "--register", "--form", "zhengqiu"]).status.success(), "one or the other");
+}
