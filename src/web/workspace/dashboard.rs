@@ -48,6 +48,7 @@ pub fn bars(items: &[(String, u64)]) -> Vec<Bar> {
 #[derive(Template, WebTemplate)]
 #[template(path = "dashboard.html")]
 pub struct DashboardPage {
+    pub head: super::head::StaffHead,
     pub name: String,
     /// `None` when the leader's form is too small to show anything.
     pub progress: Option<Progress>,
@@ -93,7 +94,7 @@ pub async fn page(
         .into_iter()
         .map(|(k, n)| (forms.category_label("", k.as_deref()), n))
         .collect();
-    Ok(DashboardPage {
+    Ok(DashboardPage { head: staff.head(),
         name: staff.user.display_name.clone(),
         progress: Some(store.progress().await?),
         chart_h: bars.len() as u32 * ROW_H,
@@ -112,7 +113,7 @@ async fn leader_page(state: &AppState, staff: &Staff, form: &str) -> Result<Dash
     let scope = LeaderScope::load(state, form).await?;
     let d = &scope.disclosure;
     let forms = state.forms();
-    let mut page = DashboardPage {
+    let mut page = DashboardPage { head: staff.head(),
         name: staff.user.display_name.clone(),
         progress: None,
         bars: Vec::new(),

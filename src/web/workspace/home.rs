@@ -7,6 +7,7 @@ use askama_web::WebTemplate;
 #[derive(Template, WebTemplate)]
 #[template(path = "home.html")]
 pub struct HomePage {
+    pub head: super::head::StaffHead,
     pub name: String,
     pub role: &'static str,
     pub csrf: String,
@@ -18,7 +19,7 @@ pub struct HomePage {
 /// `GET /w`.
 pub async fn page(staff: Staff) -> HomePage {
     let r = staff.user.role;
-    HomePage {
+    HomePage { head: staff.head(),
         name: staff.user.display_name.clone(),
         role: r.label(),
         csrf: staff.csrf.clone(),

@@ -2,9 +2,11 @@
 
 pub mod admin;
 pub mod admin_forms;
+pub mod audit_text;
 pub mod card;
 pub mod dashboard;
 pub mod exports;
+pub mod head;
 pub mod home;
 pub mod inbox;
 pub mod leader_view;
