@@ -70,11 +70,7 @@ impl fmt::Display for Role {
 pub fn check_username(name: &str) -> Result<(), String> {
     let ok = (2..=32).contains(&name.len())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-    if ok {
-        Ok(())
-    } else {
-        Err("用户名需 2 到 32 个字母、数字或 . - _".into())
-    }
+    if ok { Ok(()) } else { Err("用户名需 2 到 32 个字母、数字或 . - _".into()) }
 }
 
 const COMMON: &[&str] = &[

@@ -38,7 +38,7 @@ pub const NEXT_COOKIE: &str = "wenji_next";
 pub enum AuthRejection {
     SignIn,
     /// Sign-in first, then back to the page asked for (the cookie that remembers it).
-    SignInThen(axum_extra::extract::cookie::Cookie<'static>),
+    SignInThen(Box<axum_extra::extract::cookie::Cookie<'static>>),
     Error(WebError),
 }
 
@@ -47,7 +47,7 @@ impl IntoResponse for AuthRejection {
         match self {
             AuthRejection::SignIn => Redirect::to("/login").into_response(),
             AuthRejection::SignInThen(cookie) => {
-                let jar = axum_extra::extract::CookieJar::new().add(cookie);
+                let jar = axum_extra::extract::CookieJar::new().add(*cookie);
                 (jar, Redirect::to("/login")).into_response()
             }
             AuthRejection::Error(e) => e.into_response(),
@@ -68,7 +68,7 @@ fn remember_page(method: &axum::http::Method, uri: &axum::http::Uri, secure: boo
         .same_site(axum_extra::extract::cookie::SameSite::Lax)
         .max_age(time::Duration::minutes(10))
         .build();
-    AuthRejection::SignInThen(cookie)
+    AuthRejection::SignInThen(Box::new(cookie))
 }
 
 /// `next` if it is a workspace page on this site (`/w`, `/w/…`, `/w?…`) in plain printable ASCII: never
@@ -196,7 +196,17 @@ mod tests {
         for ok in ["/w", "/w/dashboard?form=zhengqiu", "/w/tag/12", "/w?x=1"] {
             assert_eq!(safe_next(ok), Some(ok), "{ok}");
         }
-        for bad in ["//evil.example/w", "/w//evil.example", "/wx", "/w\\evil", "/login", "https://x/w", "/w/a b", "/w/\u{0}", ""] {
+        for bad in [
+            "//evil.example/w",
+            "/w//evil.example",
+            "/wx",
+            "/w\\evil",
+            "/login",
+            "https://x/w",
+            "/w/a b",
+            "/w/\u{0}",
+            "",
+        ] {
             assert_eq!(safe_next(bad), None, "{bad:?}");
         }
     }

@@ -64,7 +64,10 @@ async fn axe_finds_no_serious_problem_on_the_form_receipt_inbox_tagging_screen_a
         assert_eq!(team.attr("aria-describedby").await.unwrap().as_deref(), Some("err-team"));
         let radio = b.find("input[name=q_has_member]").await;
         assert_eq!(radio.attr("aria-invalid").await.unwrap().as_deref(), Some("true"), "every invalid field");
-        assert_eq!(b.find("#q-satisfaction").await.attr("aria-describedby").await.unwrap().as_deref(), Some("err-satisfaction"));
+        assert_eq!(
+            b.find("#q-satisfaction").await.attr("aria-describedby").await.unwrap().as_deref(),
+            Some("err-satisfaction")
+        );
         found.extend(serious_problems(&b, &axe).await.into_iter().map(|p| format!("form with errors: {p}")));
         b.click("input[name=_category][value=qz]").await;
         b.fill("textarea[name=q_team]", "太短了，补充：希望调解员培训多一些。").await;

@@ -61,7 +61,10 @@ async fn back_after_submitting_says_it_was_sent_with_the_receipt_and_a_way_to_wr
         assert!(b.find("#wenji-form").await.is_displayed().await.unwrap(), "a fresh form");
         assert!(!b.find("#sent-note").await.is_displayed().await.unwrap());
         assert_eq!(b.value("textarea[name=q_team]").await, "");
-        assert_eq!(app.store().count_responses(Some("zhengqiu")).await.unwrap() as usize, if width < 800 { 1 } else { 2 });
+        assert_eq!(
+            app.store().count_responses(Some("zhengqiu")).await.unwrap() as usize,
+            if width < 800 { 1 } else { 2 }
+        );
         b.close().await;
     }
 }

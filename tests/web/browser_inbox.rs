@@ -3,7 +3,7 @@
 //! phone width it does not scroll sideways.
 
 use crate::browser::Browser;
-use crate::browser_staff::{create_named, overflow, shot, sign_in};
+use crate::browser_staff::{create_named, overflow, shot, sign_in, texts_of};
 use crate::helpers::TestApp;
 use wenji::domain::user::Role;
 
@@ -56,14 +56,7 @@ async fn search_matches_are_marked_notes_show_in_their_row_and_an_empty_bulk_act
         let Some(b) = Browser::start(width, height).await else { return };
         sign_in(&b, &app, "inbox-analyst").await;
         b.goto(&app.url("/w/inbox?q=%E8%B0%83%E8%A7%A3")).await;
-        let marks: Vec<String> = b
-            .js("return Array.from(document.querySelectorAll('#inbox td.text mark')).map(function (m) { return m.textContent; });")
-            .await
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap().to_owned())
-            .collect();
+        let marks = texts_of(&b, "#inbox td.text mark").await;
         let rows = b.find_all("#inbox tbody tr").await.len();
         assert!(rows >= 2 && marks.len() >= rows, "each matching row marks 调解: {rows} rows, {marks:?}");
         assert!(marks.iter().all(|m| m == "调解"), "{marks:?}");
@@ -76,8 +69,8 @@ async fn search_matches_are_marked_notes_show_in_their_row_and_an_empty_bulk_act
         b.fill(&format!("#o{id} input[name=text]"), &format!("需回访（{width}）")).await;
         b.click_and_wait_for_navigation(&format!("#o{id} button[form=n{id}]")).await;
         assert!(b.current_url().await.contains("/w/inbox"), "back to the inbox");
-        let note = b.text(&format!("#o{id} .note")).await;
-        assert!(note.contains(&format!("需回访（{width}）")), "{note:?}");
+        let note = b.text(&format!("#o{id} td.text")).await;
+        assert!(note.contains(&format!("需回访（{width}）")), "the note in its row: {note:?}");
         assert!(note.contains("分析员小林"), "the writer's display name: {note:?}");
 
         // 预览 with nothing ticked: the inbox says what to do, with the filter kept.

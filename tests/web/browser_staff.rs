@@ -46,6 +46,15 @@ pub async fn overflow(b: &Browser) -> i64 {
     b.js("return document.documentElement.scrollWidth - window.innerWidth;").await.as_i64().unwrap()
 }
 
+/// The text of every element matching `css`, in page order.
+pub async fn texts_of(b: &Browser, css: &str) -> Vec<String> {
+    let script = format!(
+        "return Array.from(document.querySelectorAll({})).map(function (e) {{ return e.textContent; }});",
+        serde_json::Value::from(css)
+    );
+    b.js(&script).await.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+}
+
 pub async fn wait_for(what: &str, mut ok: impl AsyncFnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !ok().await {
@@ -54,7 +63,8 @@ pub async fn wait_for(what: &str, mut ok: impl AsyncFnMut() -> bool) {
     }
 }
 
-const LONG: &str = "窗口工作人员态度冷淡，办事效率不高，推诿扯皮的情况时有发生，希望加强作风建设，建立首问负责制度并公开投诉电话。";
+const LONG: &str =
+    "窗口工作人员态度冷淡，办事效率不高，推诿扯皮的情况时有发生，希望加强作风建设，建立首问负责制度并公开投诉电话。";
 
 async fn check_header_and_width(b: &Browser, path: &str, width: u32) {
     let headers = b.find_all("header.topbar").await.len();
@@ -190,14 +200,7 @@ async fn the_audit_log_and_notes_read_in_chinese_with_display_names() {
         sign_out(&b).await;
         sign_in(&b, &app, "note-admin").await;
         b.goto(&app.url("/w/admin/audit")).await;
-        let actions: Vec<String> = b
-            .js("return Array.from(document.querySelectorAll('#audit td.action')).map(function (e) { return e.textContent; });")
-            .await
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap().to_owned())
-            .collect();
+        let actions = texts_of(&b, "#audit td.action").await;
         for want in ["登录", "添加备注", "导出（受保护）"] {
             assert!(actions.iter().any(|a| a == want), "{want} in {actions:?}");
         }

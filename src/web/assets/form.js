@@ -150,7 +150,8 @@
     document.getElementById("sent-link").setAttribute("href", sent.href);
     document.getElementById("sent-note").hidden = false;
     form.hidden = true;
-    each(document.querySelectorAll(".error-summary, #draft-note"), function (el) { el.hidden = true; });
+    each(document.querySelectorAll(".error-summary"), function (el) { el.hidden = true; });
+    document.getElementById("draft-note").hidden = true;
     dirty = false;
   }
   document.getElementById("write-again").addEventListener("click", function () {

@@ -57,7 +57,14 @@ async fn users_page(
             created: date(u.created_at),
         })
         .collect();
-    Ok(UsersPage { head: staff.head(), name: staff.user.display_name.clone(), csrf: staff.csrf.clone(), users, error, notice })
+    Ok(UsersPage {
+        head: staff.head(),
+        name: staff.user.display_name.clone(),
+        csrf: staff.csrf.clone(),
+        users,
+        error,
+        notice,
+    })
 }
 
 /// `GET /w/admin/users`.
@@ -208,7 +215,8 @@ pub async fn audit(
     let mut entries = state.store.audit_entries(action, who, q.before, AUDIT_PAGE + 1).await?;
     let more = entries.len() as u64 > AUDIT_PAGE;
     entries.truncate(AUDIT_PAGE as usize);
-    Ok(AuditPage { head: staff.head(),
+    Ok(AuditPage {
+        head: staff.head(),
         name: staff.user.display_name.clone(),
         next_before: if more { entries.last().map(|e| e.id) } else { None },
         lines: {
@@ -216,7 +224,8 @@ pub async fn audit(
             entries
                 .into_iter()
                 .map(|e| {
-                    let value = |v: &Option<String>| v.as_deref().map(|v| value_text(&e.action, v, &forms)).unwrap_or_default();
+                    let value =
+                        |v: &Option<String>| v.as_deref().map(|v| value_text(&e.action, v, &forms)).unwrap_or_default();
                     AuditLine {
                         date: date(e.at),
                         action: action_label(&e.action).to_owned(),

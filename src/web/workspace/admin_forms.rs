@@ -38,7 +38,8 @@ fn page(state: &AppState, staff: &Staff, message: Option<String>, problems: Vec<
     let fmt = |d: Option<chrono::DateTime<chrono::FixedOffset>>| {
         d.map_or("—".to_owned(), |d| d.format("%Y-%m-%d %H:%M").to_string())
     };
-    FormsPage { head: staff.head(),
+    FormsPage {
+        head: staff.head(),
         csrf: staff.csrf.clone(),
         forms: loaded
             .catalog

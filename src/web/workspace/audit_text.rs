@@ -103,7 +103,11 @@ fn export_text(json: &str, forms: &LoadedForms) -> String {
     let mut parts = vec![
         format!("表单：{}", titles.join("、")),
         format!("格式：{}", p.format.extension().to_uppercase()),
-        if p.unprotected { "完整数据（未保护）".to_owned() } else { format!("受保护（少于 {} 份合并）", p.small_cell_k) },
+        if p.unprotected {
+            "完整数据（未保护）".to_owned()
+        } else {
+            format!("受保护（少于 {} 份合并）", p.small_cell_k)
+        },
     ];
     match (p.scope.from, p.scope.to) {
         (None, None) => {}

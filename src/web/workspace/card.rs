@@ -177,7 +177,10 @@ pub async fn build(state: &AppState, id: i64) -> Result<OpinionCard, WebError> {
             .collect(),
         notes: {
             let names = display_names(state).await?;
-            o.notes.into_iter().map(|n| NoteLine { author: shown_name(&names, n.author), text: n.text, date: date(n.at) }).collect()
+            o.notes
+                .into_iter()
+                .map(|n| NoteLine { author: shown_name(&names, n.author), text: n.text, date: date(n.at) })
+                .collect()
         },
         others,
         prev_id: store.neighbour(id, false).await?,

@@ -94,7 +94,8 @@ pub async fn page(
         .into_iter()
         .map(|(k, n)| (forms.category_label("", k.as_deref()), n))
         .collect();
-    Ok(DashboardPage { head: staff.head(),
+    Ok(DashboardPage {
+        head: staff.head(),
         name: staff.user.display_name.clone(),
         progress: Some(store.progress().await?),
         chart_h: bars.len() as u32 * ROW_H,
@@ -113,7 +114,8 @@ async fn leader_page(state: &AppState, staff: &Staff, form: &str) -> Result<Dash
     let scope = LeaderScope::load(state, form).await?;
     let d = &scope.disclosure;
     let forms = state.forms();
-    let mut page = DashboardPage { head: staff.head(),
+    let mut page = DashboardPage {
+        head: staff.head(),
         name: staff.user.display_name.clone(),
         progress: None,
         bars: Vec::new(),

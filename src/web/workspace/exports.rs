@@ -166,7 +166,8 @@ impl ExportForm {
 async fn page_with(state: &AppState, staff: &Staff, error: Option<String>) -> Result<ExportsPage, WebError> {
     let forms = state.forms();
     let jobs = state.store.recent_export_jobs(20, visible_to(staff)).await?;
-    Ok(ExportsPage { head: staff.head(),
+    Ok(ExportsPage {
+        head: staff.head(),
         csrf: staff.csrf.clone(),
         forms: forms.catalog.forms.values().map(|f| (f.slug.clone(), f.title.clone())).collect(),
         units: forms.catalog.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect(),

@@ -241,7 +241,8 @@ pub async fn page(
     if let Some(b) = q.before {
         back.push_str(&format!("&before={b}"));
     }
-    Ok(InboxPage { head: staff.head(),
+    Ok(InboxPage {
+        head: staff.head(),
         name: staff.user.display_name.clone(),
         csrf: staff.csrf.clone(),
         can_tag: staff.user.role.can_tag(),
@@ -258,7 +259,8 @@ pub async fn page(
         areas: areas.iter().map(|a| (a.code.get(), a.name.clone())).collect(),
         states: card::states(),
         back,
-        bulk_notice: (q.bulk == "none").then_some("没有勾选任何意见：请先勾选要批量归类的意见，或选择“全部符合筛选的”，再点“预览”。"),
+        bulk_notice: (q.bulk == "none")
+            .then_some("没有勾选任何意见：请先勾选要批量归类的意见，或选择“全部符合筛选的”，再点“预览”。"),
         q,
     })
 }
@@ -325,7 +327,8 @@ pub async fn bulk(State(state): State<AppState>, CsrfForm(staff, f): CsrfForm<Bu
     }
     let forms = state.forms();
     if f.confirm.is_none() {
-        return Ok(BulkConfirmPage { head: staff.head(),
+        return Ok(BulkConfirmPage {
+            head: staff.head(),
             csrf: staff.csrf.clone(),
             count: ids.len(),
             area_code: area.get(),

@@ -165,7 +165,8 @@ async fn page_with(
             })
         })
         .collect();
-    Ok(LinksPage { head: staff.head(),
+    Ok(LinksPage {
+        head: staff.head(),
         csrf: staff.csrf.clone(),
         forms,
         units,

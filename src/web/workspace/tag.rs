@@ -143,7 +143,8 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
     let c = card::build(&state, id).await?;
     let p = state.store.progress().await?;
     let forms = state.forms();
-    Ok(TagPage { head: staff.head(),
+    Ok(TagPage {
+        head: staff.head(),
         name: staff.user.display_name.clone(),
         csrf: staff.csrf.clone(),
         c,
