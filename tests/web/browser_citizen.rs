@@ -55,7 +55,7 @@ async fn back_after_submitting_says_it_was_sent_with_the_receipt_and_a_way_to_wr
         assert!(note.contains("已提交") && note.contains(&receipt), "{note}");
         assert_eq!(b.find("#sent-note").await.attr("role").await.unwrap().as_deref(), Some("status"));
         assert!(!b.find("#wenji-form").await.is_displayed().await.unwrap(), "the sent form is put away");
-        assert!(overflow(&b).await <= 0);
+        assert!(overflow(&b, width).await <= 0);
         b.screenshot(shot(&format!("back-after-submit-{width}"))).await;
         b.click_and_wait_for_navigation("#write-again").await;
         assert!(b.find("#wenji-form").await.is_displayed().await.unwrap(), "a fresh form");

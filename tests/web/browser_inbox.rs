@@ -34,7 +34,7 @@ async fn a_dozen_rows_fit_a_desk_screen_and_the_inbox_fits_a_phone() {
         let Some(b) = Browser::start(width, height).await else { return };
         sign_in(&b, &app, "inbox-analyst").await;
         b.goto(&app.url("/w/inbox")).await;
-        let over = overflow(&b).await;
+        let over = overflow(&b, width).await;
         assert!(over <= 0, "the inbox at {width}px scrolls sideways by {over}px");
         let visible = b
             .js("return Array.from(document.querySelectorAll('#inbox tbody tr')).filter(function (r) { return r.getBoundingClientRect().bottom <= window.innerHeight; }).length;")
