@@ -70,11 +70,7 @@ impl fmt::Display for Role {
 pub fn check_username(name: &str) -> Result<(), String> {
     let ok = (2..=32).contains(&name.len())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-    if ok {
-        Ok(())
-    } else {
-        Err("用户名需 2 到 32 个字母、数字或 . - _ (username: 2-32 of a-z 0-9 . - _)".into())
-    }
+    if ok { Ok(()) } else { Err("用户名需 2 到 32 个字母、数字或 . - _".into()) }
 }
 
 const COMMON: &[&str] = &[
@@ -99,21 +95,21 @@ const COMMON: &[&str] = &[
 pub fn check_password(username: &str, password: &str) -> Result<(), String> {
     let n = password.chars().count();
     if n < 10 {
-        return Err(format!("密码太短：至少 10 个字符，现在 {n} 个 (password too short: at least 10 characters)"));
+        return Err(format!("密码太短：至少 10 个字符，现在 {n} 个"));
     }
     if n > 200 {
-        return Err("密码太长：最多 200 个字符 (password too long)".into());
+        return Err("密码太长：最多 200 个字符".into());
     }
     let lower = password.to_lowercase();
     if COMMON.iter().any(|c| lower.contains(c)) {
-        return Err("密码包含常见密码 (password contains a common password)".into());
+        return Err("密码包含常见密码".into());
     }
     if !username.is_empty() && lower.contains(&username.to_lowercase()) {
-        return Err("密码不能包含用户名 (password must not contain the username)".into());
+        return Err("密码不能包含用户名".into());
     }
     let distinct: std::collections::HashSet<char> = password.chars().collect();
     if distinct.len() < 5 {
-        return Err("密码重复字符太多 (password has too few distinct characters)".into());
+        return Err("密码重复字符太多".into());
     }
     let classes = [
         password.chars().any(|c| c.is_ascii_lowercase()),
@@ -122,9 +118,7 @@ pub fn check_password(username: &str, password: &str) -> Result<(), String> {
         password.chars().any(|c| !c.is_ascii_alphanumeric()),
     ];
     if classes.iter().filter(|b| **b).count() < 2 {
-        return Err(
-            "密码需包含至少两类字符：小写、大写、数字、符号 (use at least two of lower, upper, digits, symbols)".into(),
-        );
+        return Err("密码需包含至少两类字符：小写、大写、数字、符号".into());
     }
     Ok(())
 }

@@ -136,6 +136,31 @@ pub(crate) async fn replace_tags_in<C: ConnectionTrait>(
 }
 
 impl Store {
+    /// The notes on each of `ids` (oldest first), for showing them in the inbox's rows.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn notes_of(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, Vec<NoteView>>> {
+        let mut out: std::collections::HashMap<i64, Vec<NoteView>> = std::collections::HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let rows = note::Entity::find()
+            .filter(note::Column::OpinionId.is_in(ids.iter().copied()))
+            .order_by_asc(note::Column::Id)
+            .all(self.db())
+            .await?;
+        for n in rows {
+            out.entry(n.opinion_id).or_default().push(NoteView {
+                id: n.id,
+                author: n.author,
+                text: n.text,
+                at: n.created_at,
+            });
+        }
+        Ok(out)
+    }
+
     /// One opinion with its tags and notes.
     ///
     /// # Errors

@@ -76,18 +76,38 @@ pub async fn watch_unavailable<F: std::future::Future>(request: F) -> (F::Output
         .await
 }
 
-#[async_trait::async_trait]
-impl SessionStore for DbSessionStore {
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
+impl DbSessionStore {
+    fn row(&self, record: &Record) -> session_store::Result<session::ActiveModel> {
         let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         let user_id = record.data.get(USER_KEY).and_then(serde_json::Value::as_i64);
-        let row = session::ActiveModel {
+        Ok(session::ActiveModel {
             id: Set(key(&record.id)),
             user_id: Set(user_id),
             data: Set(data),
             // Judged by our clock rather than tower-sessions' own, so that tests can move time on.
             expires_at: Set(self.clock.now_ms() + IDLE_LIMIT_MS),
-        };
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionStore for DbSessionStore {
+    /// A new session (each sign-in): a plain insert, drawing a fresh id in the unlikely case it is taken.
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        loop {
+            let row = self.row(record)?;
+            match session::Entity::insert(row).exec_without_returning(self.store.db()).await {
+                Ok(_) => return Ok(()),
+                Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+                    record.id = Id::default();
+                }
+                Err(e) => return Err(backend(e)),
+            }
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let row = self.row(record)?;
         session::Entity::insert(row)
             .on_conflict(
                 OnConflict::column(session::Column::Id)

@@ -31,9 +31,14 @@ pub struct Staff {
     pub session: Session,
 }
 
+/// Cookie that carries the page asked for across sign-in (path `/login` only, ten minutes).
+pub const NEXT_COOKIE: &str = "wenji_next";
+
 /// Rejection for staff routes: pages redirect to sign-in; a wrong role is a 403.
 pub enum AuthRejection {
     SignIn,
+    /// Sign-in first, then back to the page asked for (the cookie that remembers it).
+    SignInThen(Box<axum_extra::extract::cookie::Cookie<'static>>),
     Error(WebError),
 }
 
@@ -41,9 +46,38 @@ impl IntoResponse for AuthRejection {
     fn into_response(self) -> Response {
         match self {
             AuthRejection::SignIn => Redirect::to("/login").into_response(),
+            AuthRejection::SignInThen(cookie) => {
+                let jar = axum_extra::extract::CookieJar::new().add(*cookie);
+                (jar, Redirect::to("/login")).into_response()
+            }
             AuthRejection::Error(e) => e.into_response(),
         }
     }
+}
+
+/// The page to return to after signing in, for a GET of a workspace page; hex-encoded in the cookie.
+fn remember_page(method: &axum::http::Method, uri: &axum::http::Uri, secure: bool) -> AuthRejection {
+    let asked = uri.path_and_query().map_or("/w", |p| p.as_str());
+    if method != axum::http::Method::GET || safe_next(asked).is_none() {
+        return AuthRejection::SignIn;
+    }
+    let cookie = axum_extra::extract::cookie::Cookie::build((NEXT_COOKIE, hex::encode(asked)))
+        .path("/login")
+        .http_only(true)
+        .secure(secure)
+        .same_site(axum_extra::extract::cookie::SameSite::Lax)
+        .max_age(time::Duration::minutes(10))
+        .build();
+    AuthRejection::SignInThen(Box::new(cookie))
+}
+
+/// `next` if it is a workspace page on this site (`/w`, `/w/…`, `/w?…`) in plain printable ASCII: never
+/// another site (`//host`), a backslash trick or a header-breaking character.
+pub fn safe_next(next: &str) -> Option<&str> {
+    let rest = next.strip_prefix("/w")?;
+    let shape = rest.is_empty() || rest.starts_with('/') || rest.starts_with('?');
+    let clean = next.len() <= 2000 && next.bytes().all(|b| b.is_ascii_graphic()) && !next.contains('\\');
+    (shape && clean && !next.contains("//")).then_some(next)
 }
 
 impl<S> FromRequestParts<S> for Staff
@@ -57,16 +91,18 @@ where
             return Ok(s.clone());
         }
         let state = AppState::from_ref(state);
-        let session = Session::from_request_parts(parts, &state).await.map_err(|_| AuthRejection::SignIn)?;
+        let (method, uri) = (parts.method.clone(), parts.uri.clone());
+        let sign_in = || remember_page(&method, &uri, state.settings.secure_cookies);
+        let session = Session::from_request_parts(parts, &state).await.map_err(|_| sign_in())?;
         let internal = |e: tower_sessions::session::Error| AuthRejection::Error(WebError::Internal(e.to_string()));
         let Some(user_id) = session.get::<i64>(USER_KEY).await.map_err(internal)? else {
-            return Err(AuthRejection::SignIn);
+            return Err(sign_in());
         };
         let signed_in_at = session.get::<i64>(SIGNED_IN_AT_KEY).await.map_err(internal)?.unwrap_or(0);
         let now = state.clock.now_ms();
         if now - signed_in_at > ABSOLUTE_LIMIT_MS {
             let _ = session.flush().await;
-            return Err(AuthRejection::SignIn);
+            return Err(sign_in());
         }
         // Changing the session makes tower-sessions save it: the store pushes the inactivity expiry
         // back and the cookie's Max-Age is renewed.
@@ -93,7 +129,7 @@ impl Staff {
         if roles.contains(&self.user.role) {
             Ok(())
         } else {
-            Err(WebError::Forbidden("您的角色无权访问此页面。".into()))
+            Err(WebError::WrongRole("您的角色无权访问此页面。".into()))
         }
     }
 }
@@ -149,4 +185,29 @@ pub async fn hash_password(password: String) -> Result<String, WebError> {
 /// Verifies a password against a stored hash off the async threads.
 pub async fn verify_password(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || crate::domain_password::verify(&password, &hash)).await.unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_workspace_pages_of_this_site_are_places_to_return_to() {
+        for ok in ["/w", "/w/dashboard?form=zhengqiu", "/w/tag/12", "/w?x=1"] {
+            assert_eq!(safe_next(ok), Some(ok), "{ok}");
+        }
+        for bad in [
+            "//evil.example/w",
+            "/w//evil.example",
+            "/wx",
+            "/w\\evil",
+            "/login",
+            "https://x/w",
+            "/w/a b",
+            "/w/\u{0}",
+            "",
+        ] {
+            assert_eq!(safe_next(bad), None, "{bad:?}");
+        }
+    }
 }

@@ -20,6 +20,9 @@ pub enum WebError {
     /// 403, message shown.
     #[error("{0}")]
     Forbidden(String),
+    /// 403 for a signed-in staff member whose role may not open the page; shown with a link back to `/w`.
+    #[error("{0}")]
+    WrongRole(String),
     /// 409, message shown.
     #[error("{0}")]
     Conflict(String),
@@ -59,7 +62,7 @@ impl WebError {
         match self {
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            WebError::Forbidden(_) => StatusCode::FORBIDDEN,
+            WebError::Forbidden(_) | WebError::WrongRole(_) => StatusCode::FORBIDDEN,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::TooMany => StatusCode::TOO_MANY_REQUESTS,
@@ -76,6 +79,7 @@ impl WebError {
             WebError::NotFound(m)
             | WebError::BadRequest(m)
             | WebError::Forbidden(m)
+            | WebError::WrongRole(m)
             | WebError::Conflict(m)
             | WebError::UnsupportedMediaType(m) => m.clone(),
             WebError::Invalid(fields) => {
@@ -122,7 +126,8 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         self.log();
         let status = self.status();
-        let page = super::pages::MessagePage { title: "出错了".into(), message: self.public_message(), back: None };
+        let back = matches!(self, WebError::WrongRole(_)).then(|| "/w".to_owned());
+        let page = super::pages::MessagePage { title: "出错了".into(), message: self.public_message(), back };
         let mut r = (status, Html(page.render_string())).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
             r.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("30"));

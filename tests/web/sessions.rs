@@ -58,3 +58,30 @@ async fn the_stored_expiry_is_pushed_back_at_most_once_a_minute() {
     let renewed = stored_expiry(&app).await;
     assert!(renewed >= first + 61_000, "a minute on, the expiry moves with the clock ({first} -> {renewed})");
 }
+
+#[tokio::test]
+async fn signing_in_to_the_real_server_logs_no_session_store_warning() {
+    use crate::process::{ServerProcess, wenji};
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    crate::helpers::test_forms(dir.path());
+    let db = crate::helpers::fresh_database(dir.path()).await;
+    assert!(wenji(dir.path(), &db).arg("migrate").output().unwrap().status.success());
+    let mut add = wenji(dir.path(), &db)
+        .args(["user", "add", "log.analyst", "--role", "analyst"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin.take().unwrap().write_all(format!("{}\n", crate::helpers::PASSWORD).as_bytes()).unwrap();
+    assert!(add.wait().unwrap().success());
+    let server = ServerProcess::start(dir.path(), &db, &[]).await;
+    for _ in 0..2 {
+        let c = crate::helpers::client(true);
+        let form = [("username", "log.analyst"), ("password", crate::helpers::PASSWORD)];
+        let r = c.post(format!("{}/login", server.base)).form(&form).send().await.unwrap();
+        assert_eq!(r.status(), 303, "signed in");
+    }
+    let log = server.log();
+    assert!(!log.is_empty(), "the server's log is captured");
+    assert!(!log.contains("SessionStore::create"), "no warning per sign-in:\n{log}");
+}

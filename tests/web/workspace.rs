@@ -554,26 +554,27 @@ async fn every_audited_action_appears_in_the_audit_log() {
     }
     let html = get_html(&app, &admin, "/w/admin/audit").await;
     let actions = texts(&html, "#audit td.action");
+    // Actions are named in Chinese.
     for want in [
-        "sign_in",
-        "sign_in_failed",
-        "tags_changed",
-        "state_changed",
-        "note_added",
-        "representative_changed",
-        "keyword_added",
-        "tags_changed_bulk",
-        "user_created",
-        "user_disabled",
-        "user_enabled",
-        "password_reset",
+        "登录",
+        "登录失败",
+        "修改领域归类",
+        "修改意见状态",
+        "添加备注",
+        "标记典型意见",
+        "补充关键词",
+        "批量修改领域归类",
+        "创建账号",
+        "停用账号",
+        "启用账号",
+        "重置密码",
     ] {
         assert!(actions.iter().any(|a| a == want), "{want} missing from the audit log: {actions:?}");
     }
     // Filtering by action and actor.
     let only =
         texts(&get_html(&app, &admin, "/w/admin/audit?action=tags_changed&actor=tagger").await, "#audit td.action");
-    assert_eq!(only, vec!["tags_changed".to_string()]);
+    assert_eq!(only, vec!["修改领域归类".to_string()]);
     // The note's text is not in the log.
     assert!(!html.contains("待核实来源"));
 }

@@ -1,21 +1,29 @@
 // Wenji form enhancements. The form works without this file; it only adds:
 // character counters, show-if conditions, draft autosave in localStorage, and a warning before leaving
-// with unsent text. Drafts never leave the phone.
+// with unsent text, and, on Back after a submit, says it was sent. Drafts never leave the phone.
 (function () {
   "use strict";
+  function getJSON(k) { try { return JSON.parse(localStorage.getItem(k) || "null"); } catch (e) { return null; } }
+  function setJSON(k, v) { try { localStorage.setItem(k, JSON.stringify(v)); } catch (e) {} }
   var receipt = document.querySelector(".receipt-page");
   if (receipt) {
-    // A successful submit: forget every draft of this form.
+    // A successful submit: forget every draft of this form, and remember which page was sent (for Back).
     var slug = receipt.getAttribute("data-slug");
     try {
       Object.keys(localStorage).forEach(function (k) {
         if (k.indexOf("wenji-draft:" + slug + ":") === 0) localStorage.removeItem(k);
       });
     } catch (e) {}
+    var sending = getJSON("wenji-sending:" + slug);
+    var code = document.getElementById("receipt-code");
+    if (sending && code) {
+      setJSON("wenji-sent:" + slug, { key: sending.key, receipt: code.textContent, href: location.pathname + location.search, at: Date.now() });
+    }
     return;
   }
   var form = document.getElementById("wenji-form");
   if (!form) return;
+  var formSlug = form.getAttribute("data-slug");
   var draftKey = form.getAttribute("data-draft-key");
   // NodeList.forEach and Array.from are missing in older WebViews (WeChat's X5 on old Android).
   function each(list, fn) { Array.prototype.forEach.call(list, fn); }
@@ -27,8 +35,9 @@
       return el.name && (el.name.indexOf("q_") === 0 || el.name === "_category");
     });
   }
-  function save() {
-    var data = { key: form.elements["_key"].value, values: {} };
+  // `sent` marks the draft as what was last posted; edits after that are newer than the server's page.
+  function save(sent) {
+    var data = { key: form.elements["_key"].value, values: {}, sent: !!sent, at: Date.now() };
     fields().forEach(function (el) {
       // Contact details are never kept on the phone: a shared device would show them to the next person.
       if (el.hasAttribute("data-no-draft")) return;
@@ -43,10 +52,13 @@
   function restore() {
     var raw;
     try { raw = localStorage.getItem(draftKey); } catch (e) { return; }
-    if (!raw || serverHasValues) return;
+    if (!raw) return;
     var data;
     try { data = JSON.parse(raw); } catch (e) { return; }
     if (!data || typeof data.values !== "object" || data.values === null) return;
+    // On a page the server filled in (an error page, also when reloaded), only edits made on that page
+    // after it was posted are newer than what the server shows.
+    if (serverHasValues && (data.sent !== false || data.key !== form.elements["_key"].value)) return;
     var any = false;
     fields().forEach(function (el) {
       var v = data.values[el.name];
@@ -126,9 +138,34 @@
   document.getElementById("draft-clear").addEventListener("click", clearDraft);
   counters();
   conditions();
+  // Back after a successful submit shows this page again: say it was sent, with its receipt.
+  function showSent() {
+    var sent = getJSON("wenji-sent:" + formSlug);
+    if (!sent || !sent.receipt) return;
+    var back = false;
+    try { back = performance.getEntriesByType("navigation")[0].type === "back_forward"; } catch (e) {}
+    var recent = Date.now() - (sent.at || 0) < 30 * 60 * 1000;
+    if (sent.key !== form.elements["_key"].value && !(back && recent)) return;
+    document.getElementById("sent-receipt").textContent = sent.receipt;
+    document.getElementById("sent-link").setAttribute("href", sent.href);
+    document.getElementById("sent-note").hidden = false;
+    form.hidden = true;
+    each(document.querySelectorAll(".error-summary"), function (el) { el.hidden = true; });
+    document.getElementById("draft-note").hidden = true;
+    dirty = false;
+  }
+  document.getElementById("write-again").addEventListener("click", function () {
+    try { localStorage.removeItem("wenji-sent:" + formSlug); } catch (e) {}
+  });
+  window.addEventListener("pageshow", function (e) { if (e.persisted) showSent(); });
+  showSent();
   form.addEventListener("input", function () { dirty = true; save(); });
   form.addEventListener("change", function () { dirty = true; save(); });
-  form.addEventListener("submit", function () { save(); dirty = false; });
+  form.addEventListener("submit", function () {
+    save(true);
+    setJSON("wenji-sending:" + formSlug, { key: form.elements["_key"].value });
+    dirty = false;
+  });
   window.addEventListener("beforeunload", function (e) {
     if (!dirty) return;
     e.preventDefault();

@@ -2,6 +2,7 @@
 //! enable, reset a password; weak passwords are refused with the reason) and `GET /w/admin/audit` (the
 //! audit log, filtered by action and actor, keyset-paged, read-only).
 
+use super::audit_text::{action_label, target_text, value_text};
 use super::card::date;
 use super::login::actor;
 use crate::domain::user::{Role, check_password, check_username};
@@ -28,6 +29,7 @@ pub struct UserLine {
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_users.html")]
 pub struct UsersPage {
+    pub head: super::head::StaffHead,
     pub name: String,
     pub csrf: String,
     pub users: Vec<UserLine>,
@@ -55,7 +57,14 @@ async fn users_page(
             created: date(u.created_at),
         })
         .collect();
-    Ok(UsersPage { name: staff.user.display_name.clone(), csrf: staff.csrf.clone(), users, error, notice })
+    Ok(UsersPage {
+        head: staff.head(),
+        name: staff.user.display_name.clone(),
+        csrf: staff.csrf.clone(),
+        users,
+        error,
+        notice,
+    })
 }
 
 /// `GET /w/admin/users`.
@@ -170,14 +179,20 @@ pub struct AuditQuery {
     pub before: Option<i64>,
 }
 
+/// One audit entry as people read it (see `audit_text`).
 pub struct AuditLine {
     pub e: AuditEntry,
     pub date: String,
+    pub action: String,
+    pub target: String,
+    pub before: String,
+    pub after: String,
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_audit.html")]
 pub struct AuditPage {
+    pub head: super::head::StaffHead,
     pub name: String,
     pub q: AuditQuery,
     pub lines: Vec<AuditLine>,
@@ -201,9 +216,27 @@ pub async fn audit(
     let more = entries.len() as u64 > AUDIT_PAGE;
     entries.truncate(AUDIT_PAGE as usize);
     Ok(AuditPage {
+        head: staff.head(),
         name: staff.user.display_name.clone(),
         next_before: if more { entries.last().map(|e| e.id) } else { None },
-        lines: entries.into_iter().map(|e| AuditLine { date: date(e.at), e }).collect(),
+        lines: {
+            let forms = state.forms();
+            entries
+                .into_iter()
+                .map(|e| {
+                    let value =
+                        |v: &Option<String>| v.as_deref().map(|v| value_text(&e.action, v, &forms)).unwrap_or_default();
+                    AuditLine {
+                        date: date(e.at),
+                        action: action_label(&e.action).to_owned(),
+                        target: target_text(&e.target, &forms),
+                        before: value(&e.before),
+                        after: value(&e.after),
+                        e,
+                    }
+                })
+                .collect()
+        },
         filter_string: serde_html_form::to_string(&q).unwrap_or_default(),
         q,
     })

@@ -25,6 +25,7 @@ pub struct FormRow {
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_forms.html")]
 pub struct FormsPage {
+    pub head: super::head::StaffHead,
     pub csrf: String,
     pub forms: Vec<FormRow>,
     pub units: usize,
@@ -38,6 +39,7 @@ fn page(state: &AppState, staff: &Staff, message: Option<String>, problems: Vec<
         d.map_or("—".to_owned(), |d| d.format("%Y-%m-%d %H:%M").to_string())
     };
     FormsPage {
+        head: staff.head(),
         csrf: staff.csrf.clone(),
         forms: loaded
             .catalog

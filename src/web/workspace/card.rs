@@ -179,7 +179,13 @@ pub async fn build(state: &AppState, id: i64) -> Result<OpinionCard, WebError> {
             .into_iter()
             .map(|s| SuggestionView { code: s.area.get(), name: areas.name(s.area).to_owned(), matched: s.matched })
             .collect(),
-        notes: o.notes.into_iter().map(|n| NoteLine { author: n.author, text: n.text, date: date(n.at) }).collect(),
+        notes: {
+            let names = display_names(state).await?;
+            o.notes
+                .into_iter()
+                .map(|n| NoteLine { author: shown_name(&names, n.author), text: n.text, date: date(n.at) })
+                .collect()
+        },
         others,
         prev_id: store.neighbour(id, false).await?,
         next_id: store.neighbour(id, true).await?,
@@ -218,6 +224,19 @@ pub async fn for_viewer(state: &AppState, id: i64, viewer: i64) -> Result<Opinio
         c.runs = vec![Run { text: c.text.clone(), mark: false }];
     }
     Ok(c)
+}
+
+/// Each account's display name by login name: notes are stored under the login name and shown by name.
+///
+/// # Errors
+/// On a database failure.
+pub async fn display_names(state: &AppState) -> Result<std::collections::HashMap<String, String>, WebError> {
+    Ok(state.store.users().await?.into_iter().map(|u| (u.username, u.display_name)).collect())
+}
+
+/// The display name for `author` (a login name), or the login name when the account is gone.
+pub fn shown_name(names: &std::collections::HashMap<String, String>, author: String) -> String {
+    names.get(&author).filter(|n| !n.trim().is_empty()).cloned().unwrap_or(author)
 }
 
 /// The states a person may pick, with labels, for select boxes.

@@ -49,6 +49,7 @@ pub fn bars(items: &[(String, u64)]) -> Vec<Bar> {
 #[derive(Template, WebTemplate)]
 #[template(path = "dashboard.html")]
 pub struct DashboardPage {
+    pub head: super::head::StaffHead,
     pub name: String,
     /// `None` when the leader's form is too small to show anything.
     pub progress: Option<Progress>,
@@ -130,6 +131,7 @@ pub async fn page(
         .map(|(k, n)| (forms.category_label("", k.as_deref()), n))
         .collect();
     Ok(DashboardPage {
+        head: staff.head(),
         name: staff.user.display_name.clone(),
         progress: Some(store.progress().await?),
         chart_h: bars.len() as u32 * ROW_H,
@@ -150,6 +152,7 @@ async fn leader_page(state: &AppState, staff: &Staff, form: &str) -> Result<Dash
     let d = &scope.disclosure;
     let forms = state.forms();
     let mut page = DashboardPage {
+        head: staff.head(),
         name: staff.user.display_name.clone(),
         progress: None,
         bars: Vec::new(),

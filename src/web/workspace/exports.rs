@@ -104,6 +104,7 @@ fn display_name(stored: &str) -> String {
 #[derive(Template, WebTemplate)]
 #[template(path = "exports.html")]
 pub struct ExportsPage {
+    pub head: super::head::StaffHead,
     pub csrf: String,
     pub forms: Vec<(String, String)>,
     pub units: Vec<(String, String)>,
@@ -117,6 +118,7 @@ pub struct ExportsPage {
 #[derive(Template, WebTemplate)]
 #[template(path = "export_job.html")]
 pub struct JobPage {
+    pub head: super::head::StaffHead,
     pub job: JobRow,
     pub k: u32,
 }
@@ -172,6 +174,7 @@ async fn page_with(state: &AppState, staff: &Staff, error: Option<String>) -> Re
     let forms = state.forms();
     let jobs = state.store.recent_export_jobs(20, visible_to(staff)).await?;
     Ok(ExportsPage {
+        head: staff.head(),
         csrf: staff.csrf.clone(),
         forms: forms.catalog.forms.values().map(|f| (f.slug.clone(), f.title.clone())).collect(),
         units: forms.catalog.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect(),
@@ -279,7 +282,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
     }
     let row = JobRow::from(&job);
     let running = row.running;
-    let mut r = JobPage { job: row, k: state.settings.small_cell_k }.into_response();
+    let mut r = JobPage { head: staff.head(), job: row, k: state.settings.small_cell_k }.into_response();
     if running {
         r.headers_mut().insert(header::REFRESH, axum::http::HeaderValue::from_static("2"));
     }

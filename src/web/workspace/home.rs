@@ -7,23 +7,11 @@ use askama_web::WebTemplate;
 #[derive(Template, WebTemplate)]
 #[template(path = "home.html")]
 pub struct HomePage {
-    pub name: String,
-    pub role: &'static str,
-    pub csrf: String,
-    pub can_tag: bool,
-    pub can_download: bool,
-    pub can_admin: bool,
+    /// Name, role and what the role may open: the header and the menu show the same.
+    pub head: super::head::StaffHead,
 }
 
 /// `GET /w`.
 pub async fn page(staff: Staff) -> HomePage {
-    let r = staff.user.role;
-    HomePage {
-        name: staff.user.display_name.clone(),
-        role: r.label(),
-        csrf: staff.csrf.clone(),
-        can_tag: r.can_tag(),
-        can_download: r.can_download(),
-        can_admin: r.can_admin(),
-    }
+    HomePage { head: staff.head() }
 }

@@ -9,7 +9,7 @@ use crate::domain::area::AreaCode;
 use crate::domain::form::check::bureau_offset;
 use crate::domain::report::local_day;
 use crate::domain::report::policy::{OTHER_CATEGORIES, OTHER_UNITS};
-use crate::domain::tagging::OpinionState;
+use crate::domain::tagging::{OpinionState, highlight};
 use crate::domain::user::Role;
 use crate::store::inbox::{InboxFilter, Matching, Progress};
 use crate::web::auth::{CsrfForm, Staff};
@@ -53,6 +53,9 @@ pub struct InboxQuery {
     pub q: String,
     #[serde(default, skip_serializing)]
     pub before: Option<i64>,
+    /// `none` after a bulk action with nothing ticked: the inbox says so above the list.
+    #[serde(default, skip_serializing)]
+    pub bulk: String,
 }
 
 fn some(s: &str) -> Option<String> {
@@ -116,6 +119,10 @@ pub struct Line {
     pub unit: String,
     pub category: String,
     pub text: String,
+    /// The text split into runs; `mark` runs match the search.
+    pub runs: Vec<card::Run>,
+    /// Its notes as "name：text", oldest first.
+    pub notes: Vec<String>,
     pub state: &'static str,
     pub state_label: &'static str,
     pub areas: Vec<(u8, String)>,
@@ -126,6 +133,7 @@ pub struct Line {
 #[derive(Template, WebTemplate)]
 #[template(path = "inbox.html")]
 pub struct InboxPage {
+    pub head: super::head::StaffHead,
     pub name: String,
     pub csrf: String,
     pub can_tag: bool,
@@ -145,6 +153,8 @@ pub struct InboxPage {
     pub areas: Vec<(u8, String)>,
     pub states: Vec<(&'static str, &'static str)>,
     pub back: String,
+    /// A message about the last bulk action, shown above the list.
+    pub bulk_notice: Option<&'static str>,
 }
 
 /// `GET /w/inbox`.
@@ -181,6 +191,10 @@ pub async fn page(
     let forms = state.forms();
     let areas = &forms.catalog.areas;
     let more = rows.len() as u64 > PAGE;
+    let shown: Vec<i64> = rows.iter().take(PAGE as usize).map(|r| r.id).collect();
+    let mut notes = if staff.user.role.can_tag() { store.notes_of(&shown).await? } else { Default::default() };
+    let names = if notes.is_empty() { Default::default() } else { card::display_names(&state).await? };
+    let searched: Vec<String> = some(&q.q).map(|s| s.chars().take(100).collect()).into_iter().collect();
     let lines: Vec<Line> = rows
         .into_iter()
         .take(PAGE as usize)
@@ -207,6 +221,13 @@ pub async fn page(
             question: forms.question_title(&r.form_slug, &r.question_id),
             unit,
             category,
+            runs: highlight(&r.text, &searched).into_iter().map(|(text, mark)| card::Run { text, mark }).collect(),
+            notes: notes
+                .remove(&r.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|n| format!("{}：{}", card::shown_name(&names, n.author), n.text))
+                .collect(),
             text: r.text,
             state: r.state.as_str(),
             state_label: r.state.label(),
@@ -221,6 +242,7 @@ pub async fn page(
         back.push_str(&format!("&before={b}"));
     }
     Ok(InboxPage {
+        head: staff.head(),
         name: staff.user.display_name.clone(),
         csrf: staff.csrf.clone(),
         can_tag: staff.user.role.can_tag(),
@@ -237,6 +259,8 @@ pub async fn page(
         areas: areas.iter().map(|a| (a.code.get(), a.name.clone())).collect(),
         states: card::states(),
         back,
+        bulk_notice: (q.bulk == "none")
+            .then_some("没有勾选任何意见：请先勾选要批量归类的意见，或选择“全部符合筛选的”，再点“预览”。"),
         q,
     })
 }
@@ -260,6 +284,7 @@ pub struct BulkForm {
 #[derive(Template, WebTemplate)]
 #[template(path = "bulk_confirm.html")]
 pub struct BulkConfirmPage {
+    pub head: super::head::StaffHead,
     pub csrf: String,
     pub count: usize,
     pub area_code: u8,
@@ -294,11 +319,16 @@ pub async fn bulk(State(state): State<AppState>, CsrfForm(staff, f): CsrfForm<Bu
         _ => return Err(WebError::BadRequest("scope：请选择“勾选的”或“全部匹配的”".into())),
     };
     if ids.is_empty() {
-        return Err(WebError::BadRequest("ids：没有选中任何意见".into()));
+        // Back to the same inbox, which says what to do; nothing was changed.
+        // The filter as re-encoded here, never the posted text, goes into the Location header.
+        let filter = q.filter_string();
+        let sep = if filter.is_empty() { "" } else { "&" };
+        return Ok(axum::response::Redirect::to(&format!("/w/inbox?{filter}{sep}bulk=none")).into_response());
     }
     let forms = state.forms();
     if f.confirm.is_none() {
         return Ok(BulkConfirmPage {
+            head: staff.head(),
             csrf: staff.csrf.clone(),
             count: ids.len(),
             area_code: area.get(),

@@ -39,6 +39,7 @@ pub struct LinkRow {
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_links.html")]
 pub struct LinksPage {
+    pub head: super::head::StaffHead,
     pub csrf: String,
     pub forms: Vec<Opt>,
     pub units: Vec<Opt>,
@@ -165,6 +166,7 @@ async fn page_with(
         })
         .collect();
     Ok(LinksPage {
+        head: staff.head(),
         csrf: staff.csrf.clone(),
         forms,
         units,

@@ -5,7 +5,9 @@
 use crate::domain::user::{Role, check_password, check_username};
 use crate::store::audit::Actor;
 use crate::store::sessions::USER_KEY;
-use crate::web::auth::{CSRF_KEY, CsrfForm, LAST_SEEN_KEY, SIGNED_IN_AT_KEY, Staff, hash_password, verify_password};
+use crate::web::auth::{
+    CSRF_KEY, CsrfForm, LAST_SEEN_KEY, NEXT_COOKIE, SIGNED_IN_AT_KEY, Staff, hash_password, safe_next, verify_password,
+};
 use crate::web::clean::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::extract::ClientIp;
@@ -56,6 +58,7 @@ pub async fn submit(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     session: Session,
+    jar: axum_extra::extract::CookieJar,
     CheckedForm(f): CheckedForm<LoginForm>,
 ) -> Result<Response, WebError> {
     let username = f.username.trim().to_owned();
@@ -87,7 +90,11 @@ pub async fn submit(
             None,
         )
         .await?;
-    Ok(Redirect::to("/w").into_response())
+    // Back to the page that sent here for sign-in, if it is a workspace page; the cookie is used once.
+    let asked = jar.get(NEXT_COOKIE).and_then(|c| hex::decode(c.value()).ok()).and_then(|b| String::from_utf8(b).ok());
+    let to = asked.as_deref().and_then(safe_next).unwrap_or("/w").to_owned();
+    let jar = jar.remove(axum_extra::extract::cookie::Cookie::build(NEXT_COOKIE).path("/login"));
+    Ok((jar, Redirect::to(&to)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -115,6 +122,9 @@ pub struct SetupPage {
     pub token: String,
     pub error: Option<String>,
     pub username: String,
+    pub display_name: String,
+    /// Which field the error is about, for `aria-invalid` and `aria-describedby`.
+    pub error_field: &'static str,
 }
 
 #[derive(Deserialize)]
@@ -143,7 +153,7 @@ pub async fn setup_page(State(state): State<AppState>, Query(q): Query<SetupQuer
     if !setup_token_live(&state, &token).await? {
         return Err(WebError::NotFound("该设置链接无效或已用过。".into()));
     }
-    Ok(SetupPage { token, error: None, username: String::new() })
+    Ok(SetupPage { token, error: None, username: String::new(), display_name: String::new(), error_field: "" })
 }
 
 /// `POST /setup`: creates the first administrator and signs them in; the link then stops working.
@@ -156,17 +166,27 @@ pub async fn setup_submit(
     if !setup_token_live(&state, &f.token).await? {
         return Err(WebError::NotFound("该设置链接无效或已用过。".into()));
     }
-    let again = |msg: String| SetupPage { token: f.token.clone(), error: Some(msg), username: f.username.clone() };
+    let again = |field: &'static str, msg: String| {
+        let page = SetupPage {
+            token: f.token.clone(),
+            error: Some(msg),
+            username: f.username.clone(),
+            display_name: f.display_name.clone(),
+            error_field: field,
+        };
+        (axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+    };
     if let Err(m) = check_username(f.username.trim()) {
-        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, again(m)).into_response());
+        return Ok(again("username", m));
+    }
+    if f.display_name.chars().count() > 50 {
+        return Ok(again("display_name", "显示名称：最多 50 个字。".into()));
     }
     if f.password != f.password2 {
-        return Ok(
-            (axum::http::StatusCode::UNPROCESSABLE_ENTITY, again("两次输入的密码不一致。".into())).into_response()
-        );
+        return Ok(again("password2", "再输一次：两次输入的密码不一致。".into()));
     }
     if let Err(m) = check_password(f.username.trim(), &f.password) {
-        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, again(m)).into_response());
+        return Ok(again("password", m));
     }
     let hash = hash_password(f.password.clone()).await?;
     let name = if f.display_name.trim().is_empty() { f.username.trim() } else { f.display_name.trim() };

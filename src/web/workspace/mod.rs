@@ -3,10 +3,12 @@
 pub mod adjudication;
 pub mod admin;
 pub mod admin_forms;
+pub mod audit_text;
 pub mod card;
 pub mod dashboard;
 pub mod double_coding;
 pub mod exports;
+pub mod head;
 pub mod home;
 pub mod inbox;
 pub mod leader_view;

@@ -24,6 +24,7 @@ pub const NOTE_MAX: usize = 2000;
 #[derive(Template, WebTemplate)]
 #[template(path = "tag.html")]
 pub struct TagPage {
+    pub head: super::head::StaffHead,
     pub name: String,
     pub csrf: String,
     pub c: OpinionCard,
@@ -176,6 +177,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
     let p = state.store.progress().await?;
     let forms = state.forms();
     Ok(TagPage {
+        head: staff.head(),
         name: staff.user.display_name.clone(),
         csrf: staff.csrf.clone(),
         c,

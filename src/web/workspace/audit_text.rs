@@ -1,0 +1,125 @@
+//! The audit log as people read it: each action named in Chinese, its target and its before/after values
+//! as short text (area names, state labels, an export's settings), never raw codes or JSON.
+
+use crate::domain::tagging::OpinionState;
+use crate::export::ExportParams;
+use crate::web::state::LoadedForms;
+
+/// The Chinese name of an audit action; an unknown action is shown as stored.
+pub fn action_label(action: &str) -> &str {
+    match action {
+        "sign_in" => "登录",
+        "sign_out" => "退出登录",
+        "sign_in_failed" => "登录失败",
+        "sign_in_throttled" => "登录尝试过多，已暂停",
+        "user_created" => "创建账号",
+        "user_disabled" => "停用账号",
+        "user_enabled" => "启用账号",
+        "password_reset" | "user_password_reset" => "重置密码",
+        "tags_changed" => "修改领域归类",
+        "tags_changed_bulk" => "批量修改领域归类",
+        "state_changed" => "修改意见状态",
+        "representative_changed" => "标记典型意见",
+        "note_added" => "添加备注",
+        "keyword_added" => "补充关键词",
+        "link_created" => "创建发放链接",
+        "link_revoked" => "停用发放链接",
+        "export" | "export_requested" => "导出（受保护）",
+        "export_unprotected" => "导出完整数据（未保护）",
+        "download" => "下载导出文件",
+        "forms_reloaded" => "重新加载表单",
+        "forms_reload_refused" => "表单有错误，未重新加载",
+        other => other,
+    }
+}
+
+/// The target (`opinion:12`, `user:li`, `link:3`, `export:5`, `area:2`, `forms`) in words.
+pub fn target_text(target: &str, forms: &LoadedForms) -> String {
+    let Some((kind, id)) = target.split_once(':') else {
+        return if target == "forms" { "表单目录".to_owned() } else { target.to_owned() };
+    };
+    match kind {
+        "opinion" => format!("意见 {id}"),
+        "user" => format!("账号 {id}"),
+        "link" => format!("链接 {id}"),
+        "export" => format!("导出 {id}"),
+        "area" => format!("领域 {}", area_text(id, forms)),
+        _ => target.to_owned(),
+    }
+}
+
+/// A before or after value of `action` in words.
+pub fn value_text(action: &str, value: &str, forms: &LoadedForms) -> String {
+    match action {
+        "tags_changed" | "tags_changed_bulk" if value.is_empty() => "（无）".to_owned(),
+        "tags_changed" | "tags_changed_bulk" => {
+            value.split(',').map(|a| area_text(a, forms)).collect::<Vec<_>>().join("、")
+        }
+        "state_changed" => OpinionState::parse(value).map_or_else(|| value.to_owned(), |s| s.label().to_owned()),
+        "representative_changed" => match value {
+            "true" => "典型意见".to_owned(),
+            "false" => "非典型".to_owned(),
+            other => other.to_owned(),
+        },
+        "note_added" => value.strip_prefix("note:").map_or_else(|| value.to_owned(), |n| format!("备注 {n}")),
+        "export" | "export_requested" | "export_unprotected" => export_text(value, forms),
+        "forms_reload_refused" => value.replace(" problem(s)", " 处错误"),
+        _ => plain_text(value),
+    }
+}
+
+fn area_text(code: &str, forms: &LoadedForms) -> String {
+    let name = code.trim().parse::<i64>().ok().and_then(|n| crate::domain::area::AreaCode::try_from(n).ok());
+    match name {
+        Some(a) => format!("{} {}", a.get(), forms.catalog.areas.name(a)),
+        None => code.to_owned(),
+    }
+}
+
+/// The words for the few plain values the log stores (`active`, `role=admin`, `count=3`).
+fn plain_text(value: &str) -> String {
+    match value {
+        "active" => return "启用".to_owned(),
+        "disabled" => return "已停用".to_owned(),
+        "revoked" => return "已停用".to_owned(),
+        _ => {}
+    }
+    match value.split_once('=') {
+        Some(("role", r)) => {
+            let role = r.parse::<crate::domain::user::Role>().map_or_else(|_| r.to_owned(), |x| x.label().to_owned());
+            format!("角色：{role}")
+        }
+        Some(("count", n)) => format!("次数：{n}"),
+        _ => value.to_owned(),
+    }
+}
+
+/// An export's settings (stored as JSON) as one line of text.
+fn export_text(json: &str, forms: &LoadedForms) -> String {
+    let Ok(p) = serde_json::from_str::<ExportParams>(json) else {
+        return json.to_owned();
+    };
+    let titles: Vec<String> = p.scope.forms.iter().map(|f| forms.form_title(f)).collect();
+    let mut parts = vec![
+        format!("表单：{}", titles.join("、")),
+        format!("格式：{}", p.format.extension().to_uppercase()),
+        if p.unprotected {
+            "完整数据（未保护）".to_owned()
+        } else {
+            format!("受保护（少于 {} 份合并）", p.small_cell_k)
+        },
+    ];
+    match (p.scope.from, p.scope.to) {
+        (None, None) => {}
+        (from, to) => parts.push(format!(
+            "日期：{} 至 {}",
+            from.map_or("最早".to_owned(), |d| d.to_string()),
+            to.map_or("最新".to_owned(), |d| d.to_string())
+        )),
+    }
+    if !p.scope.units.is_empty() {
+        let units: Vec<String> = p.scope.units.iter().map(|u| forms.unit_name(Some(u.as_str()))).collect();
+        parts.push(format!("单位：{}", units.join("、")));
+    }
+    parts.join("；")
+}

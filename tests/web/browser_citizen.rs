@@ -1,0 +1,70 @@
+//! The citizens' form in headless Chromium at phone and desk widths: a reload of the error page keeps the
+//! edits made on it, and Back after submitting says the opinion was sent, with its receipt and a way to
+//! write another. Screenshots go to `target/wenji-shots/`.
+
+use crate::browser::Browser;
+use crate::browser_staff::{overflow, shot};
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn reloading_the_error_page_keeps_the_edits_made_on_it() {
+    let app = TestApp::spawn().await;
+    for (width, height) in [(390, 844), (1280, 900)] {
+        let Some(b) = Browser::start(width, height).await else { return };
+        b.goto(&app.url("/f/zhengqiu")).await;
+        b.click("input[name=_category][value=dy]").await;
+        b.fill("textarea[name=q_team]", "太短了").await;
+        b.click_and_wait_for_navigation("button.submit").await;
+        assert!(b.text("#err-team").await.contains("至少写 5 个字"));
+        // Edits on the error page, then a reload (which posts the first answers again, or fetches a fresh form).
+        let edited = "太短了，补充：希望调解员培训多一些。";
+        b.fill("textarea[name=q_team]", edited).await;
+        b.click("input[name=q_satisfaction][value='3']").await;
+        b.reload().await;
+        assert_eq!(b.value("textarea[name=q_team]").await, edited, "the newer text survives the reload");
+        assert!(b.is_checked("input[name=q_satisfaction][value='3']").await, "and the newer choice");
+        b.screenshot(shot(&format!("form-reloaded-{width}"))).await;
+        b.click("input[name=q_has_member][value=no]").await;
+        b.click_and_wait_for_navigation("button.submit").await;
+        let receipt = b.text("#receipt-code").await;
+        let stored = app.store().response_by_receipt(&receipt).await.unwrap();
+        assert_eq!(stored.category_code.as_deref(), Some("dy"));
+        b.close().await;
+    }
+}
+
+#[tokio::test]
+async fn back_after_submitting_says_it_was_sent_with_the_receipt_and_a_way_to_write_again() {
+    let app = TestApp::spawn().await;
+    for (width, height) in [(390, 844), (1280, 900)] {
+        let Some(b) = Browser::start(width, height).await else { return };
+        b.goto(&app.url("/f/zhengqiu")).await;
+        b.click("input[name=_category][value=qz]").await;
+        b.fill("textarea[name=q_team]", "希望局领导多到司法所走走，听听基层调解员的困难。").await;
+        b.click("input[name=q_has_member][value=no]").await;
+        b.click("input[name=q_satisfaction][value='2']").await;
+        b.click_and_wait_for_navigation("button.submit").await;
+        let receipt = b.text("#receipt-code").await;
+        b.screenshot(shot(&format!("receipt-{width}"))).await;
+        b.c().back().await.unwrap();
+        crate::browser_staff::wait_for("the sent notice", async || {
+            b.js("var n = document.getElementById('sent-note'); return !!n && !n.hidden;").await == true
+        })
+        .await;
+        let note = b.text("#sent-note").await;
+        assert!(note.contains("已提交") && note.contains(&receipt), "{note}");
+        assert_eq!(b.find("#sent-note").await.attr("role").await.unwrap().as_deref(), Some("status"));
+        assert!(!b.find("#wenji-form").await.is_displayed().await.unwrap(), "the sent form is put away");
+        assert!(overflow(&b, width).await <= 0);
+        b.screenshot(shot(&format!("back-after-submit-{width}"))).await;
+        b.click_and_wait_for_navigation("#write-again").await;
+        assert!(b.find("#wenji-form").await.is_displayed().await.unwrap(), "a fresh form");
+        assert!(!b.find("#sent-note").await.is_displayed().await.unwrap());
+        assert_eq!(b.value("textarea[name=q_team]").await, "");
+        assert_eq!(
+            app.store().count_responses(Some("zhengqiu")).await.unwrap() as usize,
+            if width < 800 { 1 } else { 2 }
+        );
+        b.close().await;
+    }
+}
