@@ -16,6 +16,7 @@ mod m20261126_000021_opinion_intake;
 mod m20261126_000022_intake_without_text;
 mod m20261126_000023_responses_unindexed_keys;
 mod m20261202_000030_setup_tokens;
+mod m20261203_000050_clusters;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000022_intake_without_text::Migration),
             Box::new(m20261126_000023_responses_unindexed_keys::Migration),
             Box::new(m20261202_000030_setup_tokens::Migration),
+            Box::new(m20261203_000050_clusters::Migration),
         ]
     }
 }

@@ -20,6 +20,7 @@
 //! | `POST /w/inbox/bulk` | | ✓ | |
 //! | `GET /w/tag`, `GET/POST /w/tag/{id}`, `POST /w/keywords` | | ✓ | |
 //! | `GET /w/api/opinions/{id}`, `POST /w/api/opinions/{id}`, `GET /w/api/next` | | ✓ | |
+//! | `GET /w/clusters/{id}` (同类意见; its tag form posts to `/w/inbox/bulk`) | ✓ | ✓ | |
 //! | `GET /w/dashboard` | ✓ | ✓ | ✓ |
 //! | `GET/POST /w/admin/users`, `GET /w/admin/audit`, `GET /w/admin/forms`, `POST /w/admin/forms/reload` | ✓ | | |
 //! | `GET/POST /w/exports`, `GET /w/exports/{id}`, `GET /w/exports/{id}/download` | ✓ | | ✓ |
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/w/keywords", post(workspace::tag::add_keyword))
         .route("/w/api/opinions/{id}", get(workspace::tag::api_card).post(workspace::tag::api_post))
         .route("/w/api/next", get(workspace::tag::api_next))
+        .route("/w/clusters/{id}", get(workspace::clusters::page))
         .route("/w/dashboard", get(workspace::dashboard::page))
         .route("/w/admin/users", get(workspace::admin::users).post(workspace::admin::users_post))
         .route("/w/admin/audit", get(workspace::admin::audit))

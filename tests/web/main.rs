@@ -10,6 +10,7 @@ mod browser_form;
 mod browser_tag;
 mod citizens;
 mod cli;
+mod clusters;
 mod contacts;
 mod disclosure;
 mod export_jobs;

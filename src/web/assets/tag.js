@@ -69,6 +69,7 @@
     text($("c-category"), c.category); text($("c-date"), c.date);
     text($("c-state"), c.state_label); $("c-state").setAttribute("data-state", c.state);
     hide($("c-dup"), !c.duplicate); hide($("c-rep"), !c.representative);
+    hide($("c-cluster"), !(c.cluster_size > 1)); $("c-cluster").setAttribute("href", "/w/clusters/" + c.id); text($("c-cluster-n"), c.cluster_size);
     var t = $("c-text"); t.textContent = "";
     c.runs.forEach(function (r) {
       if (r.mark) { var m = document.createElement("mark"); m.textContent = r.text; t.appendChild(m); }

@@ -61,6 +61,8 @@ pub struct DashboardPage {
     /// A leader's form switcher and protection note.
     pub leader_forms: Vec<(String, String, bool)>,
     pub protection: Option<String>,
+    /// Valid opinions and their near-duplicate groups (意见 N 条，归并为 M 组): totals only, never per unit.
+    pub groups: Option<crate::store::clusters::GroupCount>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -104,6 +106,7 @@ pub async fn page(
         can_download: staff.user.role.can_download(),
         leader_forms: Vec::new(),
         protection: None,
+        groups: Some(store.group_count(None).await?),
     })
 }
 
@@ -123,10 +126,13 @@ async fn leader_page(state: &AppState, staff: &Staff, form: &str) -> Result<Dash
         can_download: staff.user.role.can_download(),
         protection: Some(scope.note()),
         leader_forms: scope.forms.clone(),
+        groups: None,
     };
     if d.too_small {
         return Ok(page);
     }
+    // One total for the whole form, shown only when the form is large enough to show anything.
+    page.groups = Some(state.store.group_count(Some(&scope.form)).await?);
     let (states, areas) = state.store.form_counts(&scope.form).await?;
     let at = |s: OpinionState| states[OpinionState::ALL.iter().position(|x| *x == s).unwrap_or(0)];
     page.progress = Some(Progress {

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod admin_forms;
 pub mod card;
+pub mod clusters;
 pub mod dashboard;
 pub mod exports;
 pub mod home;
