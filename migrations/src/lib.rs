@@ -22,6 +22,7 @@ mod m20261202_000031_constraints_no_intake;
 mod m20261203_000045_double_coding;
 mod m20261203_000055_problems;
 mod m20261203_000056_register;
+mod m20261203_000050_clusters;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000045_double_coding::Migration),
             Box::new(m20261203_000055_problems::Migration),
             Box::new(m20261203_000056_register::Migration),
+            Box::new(m20261203_000050_clusters::Migration),
         ]
     }
 }

@@ -73,9 +73,22 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
         limiter,
         login_limiter: Default::default(),
         clock: Default::default(),
+        clusters: Default::default(),
     });
     tokio::spawn(delete_expired_exports(state.clone()));
+    tokio::spawn(place_new_opinions(state.clone()));
     Ok(state)
+}
+
+/// Places new opinions in near-duplicate groups once a second (see `store::clusters`).
+async fn place_new_opinions(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.clusters.catch_up(&state.store).await {
+            tracing::warn!(error = %e, "near-duplicate groups not updated; trying again");
+        }
+    }
 }
 
 /// Deletes expired export files, checking a few times per retention period (at most every 5 minutes).

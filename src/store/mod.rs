@@ -5,6 +5,7 @@ pub mod audit;
 pub mod bulk;
 pub mod catalog;
 pub mod double_coding;
+pub mod clusters;
 pub(crate) mod entities;
 pub mod export_jobs;
 pub mod inbox;

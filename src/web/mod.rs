@@ -21,6 +21,7 @@
 //! | `POST /w/inbox/bulk` | | ✓ | |
 //! | `GET /w/tag`, `GET/POST /w/tag/{id}`, `POST /w/keywords` | | ✓ | |
 //! | `GET /w/api/opinions/{id}`, `POST /w/api/opinions/{id}`, `GET /w/api/next` | | ✓ | |
+//! | `GET /w/clusters/{id}` (同类意见; its tag form posts to `/w/inbox/bulk`) | ✓ | ✓ | |
 //! | `GET /w/dashboard` | ✓ | ✓ | ✓ |
 //! | `GET /w/adjudication`, `POST /w/adjudication/{id}` (the form's named adjudicator) | | ✓ | |
 //! | `GET/POST /w/admin/double-coding` | ✓ | | |
@@ -96,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .route("/w/keywords", post(workspace::tag::add_keyword))
         .route("/w/api/opinions/{id}", get(workspace::tag::api_card).post(workspace::tag::api_post))
         .route("/w/api/next", get(workspace::tag::api_next))
+        .route("/w/clusters/{id}", get(workspace::clusters::page))
         .route("/w/dashboard", get(workspace::dashboard::page))
         .route("/w/adjudication", get(workspace::adjudication::page))
         .route("/w/adjudication/{id}", post(workspace::adjudication::decide))

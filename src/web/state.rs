@@ -76,6 +76,8 @@ pub struct Shared {
     pub login_limiter: super::limiter::LoginLimiter,
     /// The time sessions are judged by (tests move it forward).
     pub clock: crate::store::sessions::SessionClock,
+    /// Places new opinions in near-duplicate groups, off the submission path (a pass every second).
+    pub clusters: crate::store::clusters::ClusterKeeper,
 }
 
 impl Shared {

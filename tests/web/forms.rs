@@ -169,7 +169,7 @@ fn check_forms_passes_on_the_shipped_forms() {
     let out = wenji(&Path::new(env!("CARGO_MANIFEST_DIR")).join("forms")).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    for slug in ["zhengqiu", "ceping", "zoufang"] {
+    for slug in ["zhengqiu", "ceping", "zoufang", "baogao", "manyidu"] {
         assert!(stdout.contains(slug), "{stdout}");
     }
 }
@@ -238,4 +238,109 @@ async fn an_admin_reloads_forms_and_a_broken_folder_keeps_the_old_ones() {
     let (analyst, csrf) = app.login_as(wenji::domain::user::Role::Analyst).await;
     let r = analyst.post(app.url("/w/admin/forms/reload")).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
     assert_eq!(r.status(), 403);
+}
+
+/// Submits `pairs` to `slug` and returns the stored answers of the receipt.
+async fn submit_and_read_back(
+    app: &TestApp,
+    slug: &str,
+    pairs: &[(&str, &str)],
+) -> wenji::domain::form::answers::ValidAnswers {
+    let r = app.post_form(slug, pairs).await;
+    assert_eq!(r.status(), 303, "{slug}: a complete answer is stored: {}", r.text().await.unwrap());
+    let loc = r.headers()["location"].to_str().unwrap().to_owned();
+    let receipt = loc.split("/r/").nth(1).unwrap().split('?').next().unwrap().to_owned();
+    app.store().response_by_receipt(&receipt).await.unwrap().answers
+}
+
+/// Exports every form as the office's full workbook and returns the raw-data sheet's text cells.
+async fn exported_cells(app: &TestApp, form: &str) -> Vec<String> {
+    let (admin, csrf) = app.login_as(wenji::domain::user::Role::Admin).await;
+    let pairs = [("form", form), ("from", ""), ("to", ""), ("format", "xlsx"), ("unprotected", "1")];
+    let bytes = app.export_as(&admin, &csrf, &pairs).await.unwrap_or_else(|(s, p)| panic!("export refused {s}: {p}"));
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    use calamine::Reader;
+    let raw = wb.worksheet_range("原始数据").unwrap();
+    raw.used_cells().map(|(_, _, c)| c.to_string()).collect()
+}
+
+#[tokio::test]
+async fn the_draft_report_form_asks_section_by_section_validates_submits_and_exports() {
+    let app = TestApp::spawn().await;
+    let html = app.citizen.get(app.url("/f/baogao")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(crate::helpers::texts(&html, "h1"), ["分析检查报告征求意见表"]);
+    let rows = crate::helpers::texts(&html, ".matrix .mrow .mlabel");
+    assert_eq!(rows.len(), 4, "one row per report section: {rows:?}");
+    assert!(rows[1].contains("领导班子存在的突出问题"));
+    assert_eq!(crate::helpers::texts(&html, "textarea").len(), 5, "a comment box per section, and one more");
+    let phone = scraper::Html::parse_document(&html);
+    let vp = scraper::Selector::parse("meta[name=viewport]").unwrap();
+    assert!(phone.select(&vp).next().is_some(), "the page is laid out for phones");
+
+    // A section left unrated is named, and what was typed stays.
+    let r = app.post_form("baogao", &[("_category", "qz"), ("q_sections.s1", "1"), ("q_s2", "问题找得不够准")]).await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    let err = crate::helpers::texts(&page, "#err-sections");
+    assert_eq!(err.len(), 1, "{page}");
+    assert!(crate::helpers::texts(&page, "textarea[name=q_s2]")[0].contains("问题找得不够准"));
+
+    let answers = submit_and_read_back(
+        &app,
+        "baogao",
+        &[
+            ("_category", "jcdw"),
+            ("q_sections.s1", "1"),
+            ("q_sections.s2", "3"),
+            ("q_sections.s3", "2"),
+            ("q_sections.s4", "2"),
+            ("q_s2", "第二部分查摆的问题避重就轻，服务基层方面写得太笼统"),
+            ("q_s4", "整改措施要写明时限和责任人"),
+        ],
+    )
+    .await;
+    let Some(wenji::domain::form::answers::Answer::Matrix(grid)) = answers.get("sections") else {
+        panic!("{:?}", answers.0)
+    };
+    assert_eq!(grid["s2"], "3");
+    let cells = exported_cells(&app, "baogao").await;
+    assert!(cells.iter().any(|c| c == "第二部分查摆的问题避重就轻，服务基层方面写得太笼统"), "{cells:?}");
+    assert!(cells.iter().any(|c| c.contains("不符合")), "section ratings are exported with their labels: {cells:?}");
+}
+
+#[tokio::test]
+async fn the_rectification_satisfaction_form_validates_submits_and_exports() {
+    let app = TestApp::spawn().await;
+    let html = app.citizen.get(app.url("/f/manyidu")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(crate::helpers::texts(&html, "h1"), ["整改落实群众满意度测评表"]);
+    assert_eq!(crate::helpers::texts(&html, ".matrix .mrow").len(), 8, "one row per area");
+    let mut pairs: Vec<(String, String)> = (1..=8).map(|a| (format!("q_areas.a{a}"), "1".to_owned())).collect();
+    pairs.push(("_category".into(), "qz".into()));
+    let as_refs = |extra: &[(&'static str, &'static str)], p: &Vec<(String, String)>| {
+        let mut v: Vec<(String, String)> = p.clone();
+        v.extend(extra.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())));
+        v
+    };
+    // The overall rating is required.
+    let missing = as_refs(&[], &pairs);
+    let refs: Vec<(&str, &str)> = missing.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let r = app.post_form("manyidu", &refs).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(crate::helpers::texts(&r.text().await.unwrap(), "#err-overall").len(), 1);
+    // A level outside the scale is refused, naming the question.
+    let wrong = as_refs(&[("q_overall", "9")], &pairs);
+    let refs: Vec<(&str, &str)> = wrong.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let r = app.post_form("manyidu", &refs).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(crate::helpers::texts(&r.text().await.unwrap(), "#err-overall").len(), 1);
+
+    let full =
+        as_refs(&[("q_overall", "3"), ("q_unsatisfied", "窗口服务整改只停留在文件上，群众办事仍要跑多次")], &pairs);
+    let refs: Vec<(&str, &str)> = full.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let answers = submit_and_read_back(&app, "manyidu", &refs).await;
+    assert_eq!(answers.get("overall"), Some(&wenji::domain::form::answers::Answer::Choice("3".into())));
+    assert!(answers.get("unsatisfied").is_some(), "the reason is kept when the rating is 不满意");
+    let cells = exported_cells(&app, "manyidu").await;
+    assert!(cells.iter().any(|c| c == "窗口服务整改只停留在文件上，群众办事仍要跑多次"), "{cells:?}");
+    assert!(cells.iter().any(|c| c == "不满意"), "{cells:?}");
 }

@@ -15,6 +15,7 @@ mod browser_staff;
 mod browser_tag;
 mod citizens;
 mod cli;
+mod clusters;
 mod contacts;
 mod disclosure;
 mod double_coding;

@@ -24,6 +24,7 @@ struct Case {
 const ALL: &[Role] = &[Role::Admin, Role::Analyst, Role::Leader];
 const ANALYST: &[Role] = &[Role::Analyst];
 const ADMIN: &[Role] = &[Role::Admin];
+const OFFICE: &[Role] = &[Role::Admin, Role::Analyst];
 const DOWNLOADERS: &[Role] = &[Role::Admin, Role::Leader];
 
 fn cases(id: i64) -> Vec<Case> {
@@ -37,6 +38,8 @@ fn cases(id: i64) -> Vec<Case> {
         get("/w/dashboard".into(), ALL, 200),
         get("/w/tag".into(), ANALYST, 303),
         get(format!("/w/tag/{id}"), ANALYST, 200),
+        get(format!("/w/clusters/{id}"), OFFICE, 200),
+        get("/w/clusters/999999".into(), OFFICE, 404),
         get(format!("/w/api/opinions/{id}"), ANALYST, 200),
         get("/w/api/next?after=0".into(), ANALYST, 200),
         get("/w/admin/users".into(), ADMIN, 200),

@@ -70,6 +70,7 @@
     text($("c-state"), c.state_label); $("c-state").setAttribute("data-state", c.state);
     hide($("c-dup"), !c.duplicate); hide($("c-rep"), !c.representative);
     hide($("c-double"), !c.double_coded); hide($("c-blind"), !c.blind);
+    hide($("c-cluster"), !(c.cluster_size > 1)); $("c-cluster").setAttribute("href", "/w/clusters/" + c.id); text($("c-cluster-n"), c.cluster_size);
     var t = $("c-text"); t.textContent = "";
     c.runs.forEach(function (r) {
       if (r.mark) { var m = document.createElement("mark"); m.textContent = r.text; t.appendChild(m); }

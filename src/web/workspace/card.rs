@@ -66,6 +66,8 @@ pub struct OpinionCard {
     pub state_label: &'static str,
     pub representative: bool,
     pub duplicate: bool,
+    /// How many opinions its near-duplicate group (同类意见) holds, itself included.
+    pub cluster_size: u64,
     pub areas: Vec<AreaChip>,
     pub suggestions: Vec<SuggestionView>,
     pub notes: Vec<NoteLine>,
@@ -174,6 +176,7 @@ pub async fn build(state: &AppState, id: i64) -> Result<OpinionCard, WebError> {
         state_label: o.state.label(),
         representative: o.representative,
         duplicate: store.has_duplicate(id, &o.fingerprint).await?,
+        cluster_size: store.cluster_members(id).await?.len() as u64,
         areas: chips,
         suggestions: suggestions
             .into_iter()

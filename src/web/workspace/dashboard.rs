@@ -65,6 +65,8 @@ pub struct DashboardPage {
     pub protection: Option<String>,
     /// Double-coding agreement, for the office only.
     pub agreement: Option<AgreementView>,
+    /// Valid opinions and their near-duplicate groups (意见 N 条，归并为 M 组): totals only, never per unit.
+    pub groups: Option<crate::store::clusters::GroupCount>,
 }
 
 /// Double-coding agreement as the dashboard shows it.
@@ -143,6 +145,7 @@ pub async fn page(
         leader_forms: Vec::new(),
         protection: None,
         agreement: agreement(&state).await?,
+        groups: Some(store.group_count(None).await?),
     })
 }
 
@@ -164,10 +167,13 @@ async fn leader_page(state: &AppState, staff: &Staff, form: &str) -> Result<Dash
         protection: Some(scope.note()),
         leader_forms: scope.forms.clone(),
         agreement: None,
+        groups: None,
     };
     if d.too_small {
         return Ok(page);
     }
+    // One total for the whole form, shown only when the form is large enough to show anything.
+    page.groups = Some(state.store.group_count(Some(&scope.form)).await?);
     let (states, areas) = state.store.form_counts(&scope.form).await?;
     let at = |s: OpinionState| states[OpinionState::ALL.iter().position(|x| *x == s).unwrap_or(0)];
     page.progress = Some(Progress {

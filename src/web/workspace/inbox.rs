@@ -128,6 +128,8 @@ pub struct Line {
     pub areas: Vec<(u8, String)>,
     pub duplicate: bool,
     pub representative: bool,
+    /// The size of its near-duplicate group (同类意见), when it has one; office only.
+    pub cluster: Option<u64>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -188,6 +190,10 @@ pub async fn page(
     } else {
         None
     };
+    let clusters = match leader {
+        None => store.cluster_sizes(&rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?,
+        Some(_) => Default::default(),
+    };
     let forms = state.forms();
     let areas = &forms.catalog.areas;
     let more = rows.len() as u64 > PAGE;
@@ -234,6 +240,7 @@ pub async fn page(
             areas: r.areas.iter().map(|a| (a.get(), areas.name(*a).to_owned())).collect(),
             duplicate: r.duplicate,
             representative: r.representative,
+            cluster: clusters.get(&r.id).copied(),
         })
         .collect();
     let filter_string = q.filter_string();

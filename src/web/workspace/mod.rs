@@ -5,6 +5,7 @@ pub mod admin;
 pub mod admin_forms;
 pub mod audit_text;
 pub mod card;
+pub mod clusters;
 pub mod dashboard;
 pub mod double_coding;
 pub mod exports;

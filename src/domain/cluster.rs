@@ -1,0 +1,230 @@
+//! Near-duplicate opinions: paraphrases and template copies (one text sent by a unit's staff, lightly
+//! edited) grouped by MinHash over character shingles, with a banded LSH index.
+//!
+//! Written here rather than taken from `gaoya` 0.2.2: that crate pulls in `smallvec` 2.0 beta, whose
+//! blanket `From` impl breaks our error conversions (E0119); MinHash and banding are forty lines.
+//!
+//! An opinion joins the group of its most similar earlier opinion when their estimated Jaccard similarity
+//! reaches [`THRESHOLD`]; otherwise it starts its own group, named by its own id. Placing opinions in id
+//! order gives the same groups every time, so the stored groups can be rebuilt and extended.
+
+use std::collections::HashMap;
+
+/// Characters per shingle: Chinese words are mostly two characters, so bigrams catch reworded sentences.
+pub const SHINGLE: usize = 2;
+/// Estimated Jaccard similarity of the shingle sets at or above which two opinions are one group
+/// (tuned on `tests/fixtures/cluster_pairs.tsv`: precision 1.00, recall 0.60, every template copy found;
+/// see `docs/decisions/0002-near-duplicate-groups.md`).
+pub const THRESHOLD: f64 = 0.55;
+/// Texts with fewer significant characters than this stay alone ("无", "没有意见" say nothing to group).
+pub const MIN_CHARS: usize = 8;
+/// Hash functions per signature, split into `BANDS` bands for the index.
+const HASHES: usize = 96;
+const BANDS: usize = 32;
+
+/// A text's MinHash signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature(Vec<u32>);
+
+/// The characters that carry meaning: letters and digits, lowercased, full-width ASCII folded to
+/// half-width; punctuation, spaces and invisible characters dropped.
+pub fn significant_chars(text: &str) -> Vec<char> {
+    text.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The text's character shingles (overlapping runs of [`SHINGLE`] characters), each once.
+pub fn shingles(text: &str, size: usize) -> Vec<String> {
+    let chars = significant_chars(text);
+    let mut out: Vec<String> = if chars.len() <= size {
+        vec![chars.iter().collect()]
+    } else {
+        chars.windows(size).map(|w| w.iter().collect()).collect()
+    };
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The exact Jaccard similarity of two texts' shingle sets (for tuning and tests).
+pub fn jaccard(a: &str, b: &str, size: usize) -> f64 {
+    let (a, b) = (shingles(a, size), shingles(b, size));
+    let inter = a.iter().filter(|s| b.binary_search(s).is_ok()).count();
+    let union = a.len() + b.len() - inter;
+    if union == 0 { 0.0 } else { inter as f64 / union as f64 }
+}
+
+/// A 64-bit FNV-1a hash: stable across builds and restarts (std's hasher is not).
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// splitmix64: mixes a shingle's hash with one seed per hash function.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Makes signatures; fixed seeds, so a signature made today matches one made after a restart.
+pub struct Signer {
+    size: usize,
+}
+
+impl Default for Signer {
+    fn default() -> Self {
+        Signer::with_shingle(SHINGLE)
+    }
+}
+
+impl Signer {
+    pub fn with_shingle(size: usize) -> Signer {
+        Signer { size }
+    }
+
+    /// The signature of `text`, or `None` when it is too short to group.
+    pub fn sign(&self, text: &str) -> Option<Signature> {
+        if significant_chars(text).len() < MIN_CHARS {
+            return None;
+        }
+        let hashes: Vec<u64> = shingles(text, self.size).iter().map(|s| fnv1a(s)).collect();
+        let sig = (0..HASHES as u64)
+            .map(|seed| hashes.iter().map(|h| mix(h ^ mix(seed)) as u32).min().unwrap_or(0))
+            .collect();
+        Some(Signature(sig))
+    }
+}
+
+/// The estimated Jaccard similarity of two signatures: the share of hash functions whose minima agree.
+pub fn similarity(a: &Signature, b: &Signature) -> f64 {
+    a.0.iter().zip(&b.0).filter(|(x, y)| x == y).count() as f64 / HASHES as f64
+}
+
+/// The groups placed so far, and the index that finds an opinion's nearest earlier one: opinions whose
+/// signatures agree on a whole band are candidates, then compared on the full signature.
+pub struct Clusters {
+    bands: HashMap<(usize, u64), Vec<i64>>,
+    signatures: HashMap<i64, Signature>,
+    group_of: HashMap<i64, i64>,
+    threshold: f64,
+}
+
+fn band_keys(sig: &Signature) -> impl Iterator<Item = (usize, u64)> + '_ {
+    sig.0
+        .chunks(HASHES / BANDS)
+        .enumerate()
+        .map(|(b, rows)| (b, rows.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, r| mix(h ^ u64::from(*r)))))
+}
+
+impl Default for Clusters {
+    fn default() -> Self {
+        Clusters::with_threshold(THRESHOLD)
+    }
+}
+
+impl Clusters {
+    pub fn with_threshold(threshold: f64) -> Clusters {
+        Clusters { bands: HashMap::new(), signatures: HashMap::new(), group_of: HashMap::new(), threshold }
+    }
+
+    /// Places opinion `id` (ids come in increasing order): returns its group, the group of its most
+    /// similar earlier opinion at or above the threshold, or `id` itself.
+    pub fn place(&mut self, id: i64, signature: Option<Signature>) -> i64 {
+        let Some(sig) = signature else { return id };
+        let mut best: Option<(i64, f64)> = None;
+        for key in band_keys(&sig) {
+            for near in self.bands.get(&key).into_iter().flatten() {
+                let s = similarity(&sig, &self.signatures[near]);
+                if s >= self.threshold && best.is_none_or(|(b, bs)| s > bs || (s == bs && *near < b)) {
+                    best = Some((*near, s));
+                }
+            }
+        }
+        let group = best.map_or(id, |(near, _)| self.group_of[&near]);
+        self.restore(id, Some(sig), group);
+        group
+    }
+
+    /// Puts back an opinion already placed in `group` (after a restart).
+    pub fn restore(&mut self, id: i64, signature: Option<Signature>, group: i64) {
+        if let Some(sig) = signature {
+            for key in band_keys(&sig) {
+                self.bands.entry(key).or_default().push(id);
+            }
+            self.signatures.insert(id, sig);
+            self.group_of.insert(id, group);
+        }
+    }
+
+    /// How many opinions the index holds.
+    pub fn len(&self) -> usize {
+        self.group_of.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.group_of.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn place_all(texts: &[&str]) -> Vec<i64> {
+        let signer = Signer::default();
+        let mut c = Clusters::default();
+        texts.iter().enumerate().map(|(i, t)| c.place(i as i64 + 1, signer.sign(t))).collect()
+    }
+
+    #[test]
+    fn a_template_copy_joins_the_group_of_its_original() {
+        let groups = place_all(&[
+            "建议局领导班子多深入基层司法所调研，帮助解决人员不足、经费紧张、办公用房困难等实际问题。",
+            "窗口办事效率不高，群众办理公证要跑好几趟，希望简化手续。",
+            "建议局领导班子多深入基层司法所调研，帮助解决人员不足、经费紧张等实际问题！",
+            "建议局领导多深入基层司法所调研，帮忙解决人员不足、经费紧张、办公用房困难这些实际问题。",
+        ]);
+        assert_eq!(groups, vec![1, 2, 1, 1]);
+    }
+
+    #[test]
+    fn distinct_opinions_stay_apart_even_on_the_same_subject() {
+        let groups = place_all(&[
+            "建议局领导班子多深入基层司法所调研，帮助解决人员不足的问题。",
+            "人民调解员补贴太低，很多调解员干了几年就不干了，队伍不稳定。",
+            "社区矫正对象的管理要加强，定期走访，防止脱管漏管。",
+            "希望律师事务所的收费更透明，在网站上公开收费标准。",
+        ]);
+        assert_eq!(groups, vec![1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn short_answers_are_never_grouped() {
+        assert_eq!(place_all(&["无", "无", "没有意见。", "没有意见"]), vec![1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn punctuation_spacing_and_width_do_not_matter() {
+        assert_eq!(significant_chars("Ａ b，\u{200b}办事 效率！"), "ab办事效率".chars().collect::<Vec<_>>());
+        assert_eq!(jaccard("办事效率不高，要改进", "办事效率不高 要改进！", 2), 1.0);
+    }
+
+    #[test]
+    fn a_group_is_named_by_its_first_opinion_and_chains_through_later_copies() {
+        let signer = Signer::default();
+        let mut c = Clusters::default();
+        let a = "建议局领导班子多深入基层司法所调研，帮助解决人员不足、经费紧张、办公用房困难等实际问题。";
+        assert_eq!(c.place(10, signer.sign(a)), 10);
+        let mut again = Clusters::default();
+        again.restore(10, signer.sign(a), 10);
+        assert_eq!(again.place(11, signer.sign(a)), 10, "a rebuilt index places like the first one");
+        assert_eq!(again.len(), 2);
+    }
+}

@@ -1,0 +1,183 @@
+//! Near-duplicate groups (同类意见): placing new opinions off the submission path, and the reads the
+//! inbox, the tagging screen, bulk tagging and the reports use.
+//!
+//! [`ClusterKeeper`] holds the MinHash index in memory. It is rebuilt from the stored groups (signatures
+//! are recomputed from the texts) on its first pass, then each pass places the opinions not yet placed,
+//! in id order, and stores their groups in one transaction. `serve` runs a pass every second; an opinion
+//! not yet placed counts as a group of its own.
+
+use super::sql::Sql;
+use super::{Result, Store};
+use crate::domain::cluster::{Clusters, Signer};
+use sea_orm::{ConnectionTrait, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Opinions read and placed per step.
+const STEP: u64 = 500;
+
+/// The in-memory index and the task that keeps `opinion_clusters` up to date.
+#[derive(Clone, Default)]
+pub struct ClusterKeeper {
+    inner: Arc<tokio::sync::Mutex<Option<Clusters>>>,
+    signer: Arc<Signer>,
+}
+
+impl std::fmt::Debug for ClusterKeeper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClusterKeeper")
+    }
+}
+
+impl ClusterKeeper {
+    /// Places every opinion not yet placed; returns how many it placed.
+    ///
+    /// # Errors
+    /// On a database failure (the next pass tries again from where the stored groups end).
+    pub async fn catch_up(&self, store: &Store) -> Result<usize> {
+        let mut guard = self.inner.lock().await;
+        if guard.is_none() {
+            *guard = Some(self.rebuild(store).await?);
+        }
+        let clusters = guard.as_mut().expect("built above");
+        let mut placed = 0;
+        loop {
+            let mut sql = Sql::new(store.db().get_database_backend());
+            sql.push(
+                "SELECT o.id, o.text FROM opinions o LEFT JOIN opinion_clusters c ON c.opinion_id = o.id \
+                 WHERE c.opinion_id IS NULL ORDER BY o.id LIMIT ",
+            )
+            .bind(STEP as i64);
+            let rows = store.db().query_all_raw(sql.statement()).await?;
+            if rows.is_empty() {
+                return Ok(placed);
+            }
+            let mut pairs = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let id: i64 = r.try_get("", "id")?;
+                let text: String = r.try_get("", "text")?;
+                pairs.push((id, clusters.place(id, self.signer.sign(&text))));
+            }
+            let w = store.write_txn().await?;
+            let done = async {
+                let mut ins = Sql::new(w.conn().get_database_backend());
+                ins.push("INSERT INTO opinion_clusters (opinion_id, cluster_id) VALUES ");
+                for (i, (id, group)) in pairs.iter().enumerate() {
+                    if i > 0 {
+                        ins.push(",");
+                    }
+                    ins.bind_tuple([Value::from(*id), Value::from(*group)]);
+                }
+                ins.push(" ON CONFLICT (opinion_id) DO NOTHING");
+                w.conn().execute_raw(ins.statement()).await?;
+                Ok(())
+            }
+            .await;
+            w.finish(done).await?;
+            placed += pairs.len();
+        }
+    }
+
+    /// The index of every stored group, in id order.
+    async fn rebuild(&self, store: &Store) -> Result<Clusters> {
+        let mut clusters = Clusters::default();
+        let mut after = i64::MIN;
+        loop {
+            let mut sql = Sql::new(store.db().get_database_backend());
+            sql.push(
+                "SELECT o.id, o.text, c.cluster_id FROM opinions o JOIN opinion_clusters c ON c.opinion_id = o.id \
+                 WHERE o.id > ",
+            )
+            .bind(after)
+            .push(" ORDER BY o.id LIMIT ")
+            .bind(STEP as i64 * 4);
+            let rows = store.db().query_all_raw(sql.statement()).await?;
+            if rows.is_empty() {
+                return Ok(clusters);
+            }
+            for r in &rows {
+                let id: i64 = r.try_get("", "id")?;
+                let text: String = r.try_get("", "text")?;
+                clusters.restore(id, self.signer.sign(&text), r.try_get("", "cluster_id")?);
+                after = id;
+            }
+        }
+    }
+}
+
+/// Opinions and their near-duplicate groups in one scope.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GroupCount {
+    pub opinions: u64,
+    /// Groups: each placed group once, each opinion not yet placed as its own.
+    pub groups: u64,
+}
+
+impl Store {
+    /// The opinions in `opinion`'s group, itself included, in id order; just `[opinion]` when it is
+    /// alone or not yet placed, empty when there is no such opinion. (For linking a whole group to a
+    /// problem as well as for tagging it.)
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn cluster_members(&self, opinion: i64) -> Result<Vec<i64>> {
+        let mut sql = Sql::new(self.db().get_database_backend());
+        sql.push(
+            "SELECT d.opinion_id FROM opinion_clusters c JOIN opinion_clusters d ON d.cluster_id = c.cluster_id \
+             WHERE c.opinion_id = ",
+        )
+        .bind(opinion)
+        .push(" ORDER BY d.opinion_id");
+        let mut ids = Vec::new();
+        for r in self.db().query_all_raw(sql.statement()).await? {
+            ids.push(r.try_get::<i64>("", "opinion_id")?);
+        }
+        if ids.is_empty() {
+            return self.existing_opinion_ids(&[opinion]).await;
+        }
+        Ok(ids)
+    }
+
+    /// For each of `ids` that shares its group with others, the group's size.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn cluster_sizes(&self, ids: &[i64]) -> Result<HashMap<i64, u64>> {
+        let mut out = HashMap::new();
+        for chunk in ids.chunks(400) {
+            let mut sql = Sql::new(self.db().get_database_backend());
+            sql.push(
+                "SELECT c.opinion_id, COUNT(*) AS n FROM opinion_clusters c \
+                 JOIN opinion_clusters d ON d.cluster_id = c.cluster_id WHERE c.opinion_id IN ",
+            )
+            .bind_list(chunk)
+            .push(" GROUP BY c.opinion_id HAVING COUNT(*) > 1");
+            for r in self.db().query_all_raw(sql.statement()).await? {
+                out.insert(r.try_get::<i64>("", "opinion_id")?, r.try_get::<i64>("", "n")? as u64);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Valid opinions (not 无效) and the groups they fall into, over every form or one.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn group_count(&self, form: Option<&str>) -> Result<GroupCount> {
+        let mut sql = Sql::new(self.db().get_database_backend());
+        sql.push(
+            "SELECT COUNT(*) AS opinions, COUNT(DISTINCT c.cluster_id) AS placed, \
+             COUNT(*) - COUNT(c.opinion_id) AS unplaced \
+             FROM opinions o LEFT JOIN opinion_clusters c ON c.opinion_id = o.id WHERE o.state <> 'invalid'",
+        );
+        if let Some(f) = form {
+            sql.push(" AND o.form_slug = ").bind(f.to_owned());
+        }
+        let row = self.db().query_one_raw(sql.statement()).await?;
+        let Some(r) = row else { return Ok(GroupCount::default()) };
+        let opinions = r.try_get::<i64>("", "opinions")? as u64;
+        let placed = r.try_get::<i64>("", "placed")? as u64;
+        let unplaced = r.try_get::<i64>("", "unplaced")? as u64;
+        Ok(GroupCount { opinions, groups: placed + unplaced })
+    }
+}

@@ -1,0 +1,130 @@
+//! Near-duplicate groups (同类意见): a template copied by a unit's staff is shown as one group on the inbox
+//! and the tagging screen, tagged as a whole after a confirmation showing its count, and counted in reports.
+
+use crate::helpers::{TestApp, hidden, texts};
+use wenji::domain::user::Role;
+
+const TEMPLATE: &str = "建议局领导班子多深入基层司法所调研，帮助解决人员不足、经费紧张、办公用房困难等实际问题。";
+const COPIES: &[&str] = &[
+    "建议局领导班子多深入基层司法所调研，帮助解决人员不足、经费紧张等实际问题！",
+    "建议局领导多深入基层司法所调研，帮忙解决人员不足、经费紧张、办公用房困难这些实际问题。",
+];
+const OTHER: &str = "人民调解员补贴太低，很多调解员干了几年就不干了，队伍不稳定。";
+
+/// Submits the template, its two copies and one other opinion; places them; returns their opinion ids.
+async fn template_and_copies(app: &TestApp) -> (Vec<i64>, i64) {
+    let mut ids = Vec::new();
+    for t in std::iter::once(&TEMPLATE).chain(COPIES).chain([&OTHER]) {
+        let receipt = app.submit_opinion(t).await;
+        let resp = app.store().response_by_receipt(&receipt).await.unwrap();
+        ids.push(app.store().opinion_ids_of_response(resp.id).await.unwrap()[0]);
+    }
+    app.state.clusters.catch_up(app.store()).await.unwrap();
+    let other = ids.pop().unwrap();
+    (ids, other)
+}
+
+#[tokio::test]
+async fn a_template_copy_shows_its_group_on_the_inbox_and_the_tagging_screen() {
+    let app = TestApp::spawn().await;
+    let (group, other) = template_and_copies(&app).await;
+    assert_eq!(app.store().cluster_members(group[2]).await.unwrap(), group);
+    assert_eq!(app.store().cluster_members(other).await.unwrap(), vec![other]);
+
+    let (analyst, _) = app.login_as(Role::Analyst).await;
+    let inbox = analyst.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
+    for id in &group {
+        assert_eq!(texts(&inbox, &format!("#o{id} a.cluster")), ["同类意见 3 条"], "opinion {id}");
+    }
+    assert!(texts(&inbox, &format!("#o{other} a.cluster")).is_empty(), "a distinct opinion has no group");
+
+    let tag = analyst.get(app.url(&format!("/w/tag/{}", group[1]))).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&tag, "#c-cluster-n"), ["3"]);
+    assert!(texts(&tag, "#c-cluster.hidden").is_empty(), "the count is shown");
+    let tag = analyst.get(app.url(&format!("/w/tag/{other}"))).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&tag, "#c-cluster.hidden").len(), 1, "no group, nothing shown");
+    let card: serde_json::Value =
+        analyst.get(app.url(&format!("/w/api/opinions/{}", group[0]))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(card["cluster_size"], 3);
+
+    let groups = app.store().group_count(None).await.unwrap();
+    assert_eq!((groups.opinions, groups.groups), (4, 2), "four opinions, two groups");
+}
+
+#[tokio::test]
+async fn one_action_tags_the_whole_group_after_a_confirmation_showing_its_count() {
+    let app = TestApp::spawn().await;
+    let (group, other) = template_and_copies(&app).await;
+    let (analyst, csrf) = app.login_as(Role::Analyst).await;
+    let page = analyst.get(app.url(&format!("/w/clusters/{}", group[0]))).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&page, "#cluster-count"), ["3"]);
+    assert_eq!(texts(&page, "#cluster tbody tr").len(), 3);
+    let doc = scraper::Html::parse_document(&page);
+    let sel = scraper::Selector::parse("#cluster-tag input[name=ids]").unwrap();
+    let ids: Vec<String> = doc.select(&sel).map(|e| e.value().attr("value").unwrap().to_owned()).collect();
+    assert_eq!(ids, group.iter().map(ToString::to_string).collect::<Vec<_>>());
+
+    let mut body: Vec<(&str, String)> = vec![
+        ("_csrf", csrf.clone()),
+        ("scope", "selected".into()),
+        ("filter", String::new()),
+        ("area", "6".into()),
+        ("action", "add".into()),
+    ];
+    body.extend(ids.iter().map(|i| ("ids", i.clone())));
+    let confirm = analyst.post(app.url("/w/inbox/bulk")).form(&body).send().await.unwrap();
+    assert_eq!(confirm.status(), 200);
+    let confirm = confirm.text().await.unwrap();
+    assert_eq!(texts(&confirm, "#bulk-count"), ["3"], "the count is shown before anything changes");
+    for id in &group {
+        assert!(app.store().opinion(*id).await.unwrap().tags.is_empty(), "nothing tagged before confirming");
+    }
+    assert_eq!(hidden(&confirm, "confirm").as_deref(), Some("1"));
+    body.push(("confirm", "1".into()));
+    let done = analyst.post(app.url("/w/inbox/bulk")).form(&body).send().await.unwrap();
+    assert_eq!(done.status(), 200);
+    for id in &group {
+        let areas: Vec<u8> = app.store().opinion(*id).await.unwrap().areas().iter().map(|a| a.get()).collect();
+        assert_eq!(areas, [6], "opinion {id}");
+    }
+    assert!(app.store().opinion(other).await.unwrap().tags.is_empty(), "the distinct opinion is untouched");
+}
+
+#[tokio::test]
+async fn a_group_page_refuses_leaders_and_bad_ids_without_a_500() {
+    let app = TestApp::spawn().await;
+    let (group, _) = template_and_copies(&app).await;
+    let (leader, _) = app.login_as(Role::Leader).await;
+    let r = leader.get(app.url(&format!("/w/clusters/{}", group[0]))).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let (analyst, _) = app.login_as(Role::Analyst).await;
+    for (path, status) in [
+        ("/w/clusters/abc", 400),
+        ("/w/clusters/%00", 400),
+        ("/w/clusters/%E2%80%8B1", 400),
+        ("/w/clusters/99999999999999999999999", 400),
+        ("/w/clusters/-1", 404),
+        ("/w/clusters/0", 404),
+    ] {
+        let r = analyst.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), status, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_counts_opinions_and_groups_and_a_small_form_shows_leaders_neither() {
+    let app = TestApp::spawn().await;
+    template_and_copies(&app).await;
+    let (analyst, _) = app.login_as(Role::Analyst).await;
+    let page = analyst.get(app.url("/w/dashboard")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&page, "#g-opinions"), ["4"]);
+    assert_eq!(texts(&page, "#g-groups"), ["2"]);
+    // Four respondents are fewer than k = 5: a leader sees no count at all, groups included.
+    let (leader, _) = app.login_as(Role::Leader).await;
+    let page = leader.get(app.url("/w/dashboard?form=zhengqiu")).send().await.unwrap().text().await.unwrap();
+    assert!(texts(&page, "#groups").is_empty(), "{page}");
+    app.submit_opinion("希望律师事务所的收费更透明，在网站上公开收费标准。").await;
+    app.state.clusters.catch_up(app.store()).await.unwrap();
+    let page = leader.get(app.url("/w/dashboard?form=zhengqiu")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&page, "#g-groups"), ["3"], "five respondents: the form's total is shown");
+}
