@@ -196,6 +196,7 @@ async fn main() {
         data_dir: dir.path().join("data"),
         exports_dir: dir.path().join("exports"),
         public_url: None,
+        unsafe_test_no_sync: false,
     };
     let settings = WebSettings {
         base_url: "http://127.0.0.1".into(),
