@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Disk full: the database lives on a small tmpfs that fills up. Submissions, tagging, sign-in (sessions),
-# users, links, export jobs and their audit lines must get a 503 with a clear message and never an acknowledgement for something not stored; once space is freed, the service stores
+# Disk full: the database lives on a small tmpfs that fills up. Submissions, tagging and sign-in (sessions)
+# must get a 503 with a clear message and never an acknowledgement for something not stored; once space is freed, the service stores
 # again without a restart. Needs root (mount).
 #   tests/fault/disk_full.sh
 set -euo pipefail
