@@ -4,6 +4,7 @@
 
 pub mod area;
 pub mod catalog;
+pub mod classify;
 pub mod form;
 pub mod receipt_key;
 pub mod report;

@@ -5,6 +5,7 @@ pub mod audit;
 mod backfill;
 pub mod bulk;
 pub mod catalog;
+pub mod confirmed;
 mod direct;
 mod durable;
 pub(crate) mod entities;

@@ -12,6 +12,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("wenji.css", "text/css; charset=utf-8", include_str!("assets/wenji.css")),
     ("form.js", "text/javascript; charset=utf-8", include_str!("assets/form.js")),
     ("tag.js", "text/javascript; charset=utf-8", include_str!("assets/tag.js")),
+    ("suggest.js", "text/javascript; charset=utf-8", include_str!("assets/suggest.js")),
 ];
 
 struct Asset {

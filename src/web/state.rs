@@ -79,6 +79,8 @@ pub struct Shared {
     pub login_limiter: super::limiter::LoginLimiter,
     /// The time sessions are judged by (tests move it forward).
     pub clock: crate::store::sessions::SessionClock,
+    /// The area suggestion model, retrained in the background as tags are confirmed.
+    pub suggester: Arc<super::suggester::Suggester>,
 }
 
 impl Shared {

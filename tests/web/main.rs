@@ -7,6 +7,7 @@ mod admin_links;
 mod anonymity;
 mod backup;
 mod browser_form;
+mod browser_suggest;
 mod browser_tag;
 mod citizens;
 mod cli;

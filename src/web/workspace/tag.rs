@@ -6,7 +6,7 @@
 use super::card::{self, OpinionCard};
 use super::login::actor;
 use crate::domain::area::AreaCode;
-use crate::domain::tagging::{OpinionState, TagSource, suggest};
+use crate::domain::tagging::{OpinionState, TagSource};
 use crate::domain::user::Role;
 use crate::web::auth::{CsrfForm, Staff};
 use crate::web::error::{ApiError, WebError};
@@ -73,15 +73,22 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
             let areas = parse_areas("area", &f.area)?;
             let suggested = parse_areas("suggested", &f.suggested)?;
             let src = |a: AreaCode| if suggested.contains(&a) { TagSource::Suggested } else { TagSource::Typed };
-            store.set_tags(id, &areas, src, &who).await?;
+            let (before, after) = store.set_tags(id, &areas, src, &who).await?;
+            if before != after && !after.is_empty() {
+                state.suggester.confirmed(store, 1);
+            }
             Ok(store.next_pending(id).await?.unwrap_or(id))
         }
         "accept" => {
             let o = store.opinion(id).await?;
-            let extra = store.area_keywords().await?;
             let mut areas = o.areas();
-            areas.extend(suggest(&state.forms().catalog.areas, &extra, &o.text).into_iter().map(|s| s.area));
-            store.set_tags(id, &areas, |_| TagSource::Suggested, &who).await?;
+            for s in card::suggestions(state, &o.text).await? {
+                areas.push(AreaCode::try_from(i64::from(s.code)).map_err(WebError::BadRequest)?);
+            }
+            let (before, after) = store.set_tags(id, &areas, |_| TagSource::Suggested, &who).await?;
+            if before != after && !after.is_empty() {
+                state.suggester.confirmed(store, 1);
+            }
             Ok(store.next_pending(id).await?.unwrap_or(id))
         }
         "undo" => {
