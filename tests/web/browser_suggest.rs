@@ -136,3 +136,22 @@ async fn suggested_areas_arrive_ticked_and_one_key_corrects_them_on_a_phone() {
 async fn suggested_areas_arrive_ticked_and_one_key_corrects_them_on_a_desktop() {
     partial_acceptance_at(1280, 900).await;
 }
+
+#[tokio::test]
+async fn confirmed_tags_come_back_as_training_examples_with_their_sources() {
+    use wenji::store::audit::Actor;
+    let app = TestApp::spawn().await;
+    let a = opinion_id(&app, &app.submit_opinion("窗口推诿扯皮，办事效率很低").await).await;
+    let b = opinion_id(&app, &app.submit_opinion("有干部接受律师事务所宴请").await).await;
+    let _untagged = opinion_id(&app, &app.submit_opinion("这一条还没有人归类过").await).await;
+    let seven = AreaCode::try_from(7).unwrap();
+    let eight = AreaCode::try_from(8).unwrap();
+    let who = Actor::system("test");
+    app.store().set_tags(a, &[seven], |_| TagSource::Suggested, &who).await.unwrap();
+    app.store().set_tags(b, &[eight], |_| TagSource::Typed, &who).await.unwrap();
+    let got = app.store().confirmed_tags(10).await.unwrap();
+    assert_eq!(got.len(), 2, "only tagged opinions");
+    assert_eq!((got[0].text.as_str(), got[0].tags.clone()), ("窗口推诿扯皮，办事效率很低", vec![(seven, TagSource::Suggested)]));
+    assert_eq!((got[1].text.as_str(), got[1].tags.clone()), ("有干部接受律师事务所宴请", vec![(eight, TagSource::Typed)]));
+    assert_eq!(app.store().confirmed_tags(1).await.unwrap().len(), 1, "the limit keeps the latest");
+}
