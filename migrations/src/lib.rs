@@ -20,9 +20,9 @@ mod m20261126_000023_responses_unindexed_keys;
 mod m20261202_000030_setup_tokens;
 mod m20261202_000031_constraints_no_intake;
 mod m20261203_000045_double_coding;
+mod m20261203_000050_clusters;
 mod m20261203_000055_problems;
 mod m20261203_000056_register;
-mod m20261203_000050_clusters;
 
 /// All migrations in order.
 pub struct Migrator;

@@ -62,6 +62,9 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
     } else {
         None
     };
+    let starter = crate::web::suggester::Suggester::load_starter(&settings.forms_dir).map_err(anyhow::Error::msg)?;
+    let suggester = Arc::new(crate::web::suggester::Suggester::new(starter, Default::default()));
+    suggester.retrain(&store);
     let limiter = crate::web::limiter::SubmitLimiter::new(settings.submit_burst, settings.submit_per_minute);
     let state = AppState::new(Shared {
         writer: SubmissionWriter::start(store.clone(), settings.index_search_after_idle),
@@ -74,6 +77,7 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
         login_limiter: Default::default(),
         clock: Default::default(),
         clusters: Default::default(),
+        suggester,
     });
     tokio::spawn(delete_expired_exports(state.clone()));
     tokio::spawn(place_new_opinions(state.clone()));

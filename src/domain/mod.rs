@@ -5,6 +5,7 @@
 pub mod agreement;
 pub mod area;
 pub mod catalog;
+pub mod classify;
 pub mod cluster;
 pub mod form;
 pub mod problem;

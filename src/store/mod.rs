@@ -4,8 +4,9 @@
 pub mod audit;
 pub mod bulk;
 pub mod catalog;
-pub mod double_coding;
 pub mod clusters;
+pub mod confirmed;
+pub mod double_coding;
 pub(crate) mod entities;
 pub mod export_jobs;
 pub mod inbox;

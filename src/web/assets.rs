@@ -14,6 +14,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("tag.js", "text/javascript; charset=utf-8", include_str!("assets/tag.js")),
     ("links.js", "text/javascript; charset=utf-8", include_str!("assets/links.js")),
     ("problem_key.js", "text/javascript; charset=utf-8", include_str!("assets/problem_key.js")),
+    ("suggest.js", "text/javascript; charset=utf-8", include_str!("assets/suggest.js")),
 ];
 
 struct Asset {

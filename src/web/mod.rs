@@ -46,6 +46,7 @@ pub mod pages;
 pub mod public;
 pub mod serve;
 pub mod state;
+pub mod suggester;
 pub mod workspace;
 
 use axum::Router;

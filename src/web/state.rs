@@ -78,6 +78,8 @@ pub struct Shared {
     pub clock: crate::store::sessions::SessionClock,
     /// Places new opinions in near-duplicate groups, off the submission path (a pass every second).
     pub clusters: crate::store::clusters::ClusterKeeper,
+    /// The area suggestion model, retrained in the background as tags are confirmed.
+    pub suggester: Arc<super::suggester::Suggester>,
 }
 
 impl Shared {

@@ -96,11 +96,31 @@ async fn an_analyst_tags_twenty_opinions_with_the_keyboard_only() {
                 key(&b, '3').await;
                 key(&b, 'u').await;
             }
-            let picks = [(i % 8) as i64 + 1, ((i + 3) % 8) as i64 + 1];
-            for p in picks {
-                key(&b, char::from_digit(p as u32, 10).unwrap()).await;
+            // Suggested areas arrive ticked; each number key toggles one area from there.
+            let mut picks = vec![(i % 8) as i64 + 1, ((i + 3) % 8) as i64 + 1];
+            let mut ticked: Vec<i64> = suggested.clone();
+            for p in &picks {
+                if let Some(k) = ticked.iter().position(|x| x == p) {
+                    ticked.remove(k);
+                } else {
+                    ticked.push(*p);
+                }
             }
-            picks.iter().map(|a| (AreaCode::try_from(*a).unwrap(), TagSource::Typed)).collect()
+            if ticked.is_empty() {
+                let extra = (1..=8).find(|a| !suggested.contains(a)).unwrap();
+                picks.push(extra);
+                ticked.push(extra);
+            }
+            for p in &picks {
+                key(&b, char::from_digit(*p as u32, 10).unwrap()).await;
+            }
+            ticked
+                .iter()
+                .map(|a| {
+                    let src = if suggested.contains(a) { TagSource::Suggested } else { TagSource::Typed };
+                    (AreaCode::try_from(*a).unwrap(), src)
+                })
+                .collect()
         };
         tags.sort_by_key(|(a, _)| *a);
         expected.insert(id, tags);

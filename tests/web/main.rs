@@ -12,6 +12,7 @@ mod browser_form;
 mod browser_gongkai;
 mod browser_inbox;
 mod browser_staff;
+mod browser_suggest;
 mod browser_tag;
 mod citizens;
 mod cli;

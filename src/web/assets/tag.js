@@ -1,6 +1,7 @@
 // Wenji keyboard tagging: 1–8 toggle areas, Enter saves and shows the next untagged opinion (prefetched, so
 // there is no wait), arrows move back and forth, u undoes, n writes a note, s marks a representative quote,
-// x marks invalid. Without this script the page still works through its plain forms.
+// x marks invalid. Suggested areas arrive ticked (suggest.js). Without this script the page still works
+// through its plain forms.
 (function () {
   "use strict";
   var root = document.getElementById("tagger");
@@ -8,7 +9,8 @@
   var csrf = root.getAttribute("data-csrf");
   var card = null;          // the opinion shown
   var touched = false;      // a person changed the areas of this opinion
-  var original = [];        // its areas when shown
+  var original = [];        // its stored areas when shown
+  var initial = [];         // its ticked areas when shown (stored, or suggested for an untagged one)
   var prefetched = {};      // after-id -> promise of the next card
   var lastSaved = null;     // the opinion the last Enter saved
   var pending = 0;          // saves not yet answered
@@ -76,20 +78,12 @@
       if (r.mark) { var m = document.createElement("mark"); m.textContent = r.text; t.appendChild(m); }
       else t.appendChild(document.createTextNode(r.text));
     });
-    var sg = $("c-suggest"); sg.textContent = "";
-    if (!c.suggestions.length) {
-      var none = document.createElement("span"); none.className = "muted"; none.textContent = "没有关键词建议"; sg.appendChild(none);
-    } else {
-      sg.appendChild(document.createTextNode("建议："));
-      c.suggestions.forEach(function (s) {
-        var sp = document.createElement("span"); sp.className = "sugg"; sp.setAttribute("data-code", s.code);
-        sp.textContent = s.code + " " + s.name + "（" + s.matched.join("、") + "）"; sg.appendChild(sp);
-      });
-    }
-    original = [];
+    window.wenjiSuggest.render($("c-suggest"), c);
+    original = []; initial = [];
     c.areas.forEach(function (a) {
       var label = document.querySelector("#areas label[data-code='" + a.code + "']");
-      label.querySelector("input").checked = a.on;
+      label.querySelector("input").checked = a.ticked;
+      if (a.ticked) initial.push(String(a.code));
       label.classList.toggle("suggested", a.suggested);
       text(label.querySelector(".src"), a.source_label || "");
       if (a.on) original.push(String(a.code));
@@ -125,14 +119,8 @@
   function save() {
     var c = card;
     var areas = checkedAreas();
-    var fields = [["op", "save"]];
-    if (!touched && original.length === 0 && c.suggestions.length) {
-      // Enter on an untouched suggestion accepts it.
-      c.suggestions.forEach(function (s) { fields.push(["area", String(s.code)]); fields.push(["suggested", String(s.code)]); });
-    } else {
-      areas.forEach(function (a) { fields.push(["area", a]); });
-    }
-    var unchanged = !touched && (original.length > 0 || !c.suggestions.length);
+    var fields = window.wenjiSuggest.fields(c, areas);
+    var unchanged = !window.wenjiSuggest.worthSaving(c, areas, original);
     var saving = unchanged ? Promise.resolve(null) : post(c.id, fields);
     if (!unchanged) lastSaved = c.id;
     var pendingEl = $("pending");
@@ -147,11 +135,11 @@
   }
   function flush() {
     // Arrow keys keep changes made with the number keys.
-    if (touched) { lastSaved = card.id; var f = [["op", "save"]]; checkedAreas().forEach(function (a) { f.push(["area", a]); }); post(card.id, f); }
+    if (touched) { lastSaved = card.id; post(card.id, window.wenjiSuggest.fields(card, checkedAreas())); }
   }
   function undo() {
     if (touched) {
-      document.querySelectorAll("#areas input[name=area]").forEach(function (b) { b.checked = original.indexOf(b.value) >= 0; });
+      document.querySelectorAll("#areas input[name=area]").forEach(function (b) { b.checked = initial.indexOf(b.value) >= 0; });
       touched = false;
       return;
     }

@@ -6,6 +6,7 @@ use crate::domain::form::answers::Answer;
 use crate::domain::form::check::bureau_offset;
 use crate::domain::tagging::{OpinionState, TagSource, highlight, suggest};
 use crate::web::error::WebError;
+use crate::web::state::Shared;
 use crate::web::state::{AppState, LoadedForms};
 use serde::Serialize;
 
@@ -27,14 +28,67 @@ pub struct AreaChip {
     /// The same, as people read it (手动 / 采纳建议 / 批量).
     pub source_label: Option<&'static str>,
     pub suggested: bool,
+    /// Ticked when the screen opens: tagged, or suggested for an opinion nobody has tagged yet.
+    pub ticked: bool,
 }
 
-/// A keyword suggestion: the area and the words that matched.
+/// A suggested area, the words in the text that led to it (highlighted), and why, in words.
 #[derive(Debug, Clone, Serialize)]
 pub struct SuggestionView {
     pub code: u8,
     pub name: String,
     pub matched: Vec<String>,
+    pub why: String,
+}
+
+/// The suggestions for `text`: the model's when it has trained (keyword matching until then), plus
+/// the areas of words analysts added.
+///
+/// # Errors
+/// Storage failures reading the analysts' words.
+pub async fn suggestions(state: &Shared, text: &str) -> Result<Vec<SuggestionView>, WebError> {
+    let forms = state.forms();
+    let areas = &forms.catalog.areas;
+    let extra = state.store.area_keywords().await?;
+    let view = |code: AreaCode, matched: Vec<String>, why: String| SuggestionView {
+        code: code.get(),
+        name: areas.name(code).to_owned(),
+        matched,
+        why,
+    };
+    let mut out: Vec<SuggestionView> = match state.suggester.current() {
+        Some(model) => model
+            .suggest(text)
+            .into_iter()
+            .map(|s| {
+                let why = format!(
+                    "模型判断把握 {:.0}%（本领域门槛 {:.0}%），主要依据：{}",
+                    s.probability * 100.0,
+                    s.threshold * 100.0,
+                    if s.evidence.is_empty() { "整体用语".to_owned() } else { s.evidence.join("、") }
+                );
+                view(s.area, s.evidence, why)
+            })
+            .collect(),
+        None => suggest(areas, &[], text)
+            .into_iter()
+            .map(|s| {
+                let why = format!("关键词匹配（模型尚在训练）：{}", s.matched.join("、"));
+                view(s.area, s.matched, why)
+            })
+            .collect(),
+    };
+    for (area, word) in extra.iter().filter(|(_, w)| !w.is_empty() && text.contains(w.as_str())) {
+        match out.iter_mut().find(|v| v.code == area.get()) {
+            Some(v) if !v.matched.contains(word) => {
+                v.matched.push(word.clone());
+                v.why.push_str(&format!("；含分析员补充的关键词「{word}」"));
+            }
+            Some(_) => {}
+            None => out.push(view(*area, vec![word.clone()], format!("含分析员补充的关键词「{word}」"))),
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -70,6 +124,8 @@ pub struct OpinionCard {
     pub cluster_size: u64,
     pub areas: Vec<AreaChip>,
     pub suggestions: Vec<SuggestionView>,
+    /// Nobody has tagged it yet: suggested areas arrive ticked and count only when a person saves.
+    pub pretick: bool,
     pub notes: Vec<NoteLine>,
     pub others: Vec<OtherAnswer>,
     pub prev_id: Option<i64>,
@@ -130,9 +186,8 @@ pub async fn build(state: &AppState, id: i64) -> Result<OpinionCard, WebError> {
     let store = &state.store;
     let o = store.opinion(id).await?;
     let forms = state.forms();
-    let extra = store.area_keywords().await?;
     let areas = &forms.catalog.areas;
-    let suggestions = suggest(areas, &extra, &o.text);
+    let suggestions = suggestions(state, &o.text).await?;
     let words: Vec<String> = suggestions.iter().flat_map(|s| s.matched.iter().cloned()).collect();
     let on: Vec<(AreaCode, TagSource)> = o.tags.iter().map(|t| (t.area, t.source)).collect();
     let chips = AreaCode::all()
@@ -144,7 +199,8 @@ pub async fn build(state: &AppState, id: i64) -> Result<OpinionCard, WebError> {
                 on: tag.is_some(),
                 source: tag.map(|(_, s)| s.as_str()),
                 source_label: tag.map(|(_, s)| s.label()),
-                suggested: suggestions.iter().any(|s| s.area == a),
+                suggested: suggestions.iter().any(|s| s.code == a.get()),
+                ticked: tag.is_some() || (on.is_empty() && suggestions.iter().any(|s| s.code == a.get())),
             }
         })
         .collect();
@@ -178,10 +234,8 @@ pub async fn build(state: &AppState, id: i64) -> Result<OpinionCard, WebError> {
         duplicate: store.has_duplicate(id, &o.fingerprint).await?,
         cluster_size: store.cluster_members(id).await?.len() as u64,
         areas: chips,
-        suggestions: suggestions
-            .into_iter()
-            .map(|s| SuggestionView { code: s.area.get(), name: areas.name(s.area).to_owned(), matched: s.matched })
-            .collect(),
+        pretick: on.is_empty(),
+        suggestions,
         notes: {
             let names = display_names(state).await?;
             o.notes
@@ -214,6 +268,7 @@ pub async fn for_viewer(state: &AppState, id: i64, viewer: i64) -> Result<Opinio
     let own = status.own(viewer).map(|o| o.areas.clone()).unwrap_or_default();
     c.double_coded = true;
     c.blind = status.blind_for(viewer);
+    c.pretick = own.is_empty() && !c.blind;
     for chip in &mut c.areas {
         chip.on = own.iter().any(|a| a.get() == chip.code);
         chip.source = None;
@@ -221,6 +276,7 @@ pub async fn for_viewer(state: &AppState, id: i64, viewer: i64) -> Result<Opinio
         if c.blind {
             chip.suggested = false;
         }
+        chip.ticked = chip.on || (c.pretick && chip.suggested);
     }
     if c.blind {
         c.suggestions.clear();

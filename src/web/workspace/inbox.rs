@@ -348,6 +348,7 @@ pub async fn bulk(State(state): State<AppState>, CsrfForm(staff, f): CsrfForm<Bu
         .into_response());
     }
     let changed = state.store.bulk_tags(&ids, area, add, &actor(&staff)).await?;
+    state.suggester.confirmed(&state.store, changed as usize);
     Ok(axum::response::Html(
         MessagePage {
             title: "批量归类完成".into(),

@@ -6,7 +6,7 @@
 use super::card::{self, OpinionCard};
 use super::login::actor;
 use crate::domain::area::AreaCode;
-use crate::domain::tagging::{OpinionState, TagSource, suggest};
+use crate::domain::tagging::{OpinionState, TagSource};
 use crate::domain::user::Role;
 use crate::web::auth::{CsrfForm, Staff};
 use crate::web::error::{ApiError, WebError};
@@ -80,26 +80,33 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
                 let blind = coding.blind_for(staff.user.id);
                 code(state, id, &areas, |a| if blind { TagSource::Typed } else { src(a) }, &who).await?;
             } else {
-                store.set_tags(id, &areas, src, &who).await?;
+                let (before, after) = store.set_tags(id, &areas, src, &who).await?;
+                if before != after && !after.is_empty() {
+                    state.suggester.confirmed(store, 1);
+                }
             }
             Ok(store.next_to_code(id, staff.user.id).await?.unwrap_or(id))
         }
         "accept" => {
             let o = store.opinion(id).await?;
-            let extra = store.area_keywords().await?;
             let coding = store.coding_status(id).await?;
+            if coding.blind_for(staff.user.id) {
+                return Err(WebError::BadRequest("op：双人归类的第二位分析人员看不到建议，请逐个选择领域".into()));
+            }
             let mut areas = match coding.own(staff.user.id) {
                 Some(own) if coding.open => own.areas.clone(),
                 _ => o.areas(),
             };
-            if coding.blind_for(staff.user.id) {
-                return Err(WebError::BadRequest("op：双人归类的第二位分析人员看不到建议，请逐个选择领域".into()));
+            for s in card::suggestions(state, &o.text).await? {
+                areas.push(AreaCode::try_from(i64::from(s.code)).map_err(WebError::BadRequest)?);
             }
-            areas.extend(suggest(&state.forms().catalog.areas, &extra, &o.text).into_iter().map(|s| s.area));
             if coding.open {
                 code(state, id, &areas, |_| TagSource::Suggested, &who).await?;
             } else {
-                store.set_tags(id, &areas, |_| TagSource::Suggested, &who).await?;
+                let (before, after) = store.set_tags(id, &areas, |_| TagSource::Suggested, &who).await?;
+                if before != after && !after.is_empty() {
+                    state.suggester.confirmed(store, 1);
+                }
             }
             Ok(store.next_to_code(id, staff.user.id).await?.unwrap_or(id))
         }

@@ -1,0 +1,90 @@
+//! Character n-grams (1 to 3 characters, within runs of letters) as the classifier's features.
+//! Chinese has no spaces; n-grams of characters find 2- and 3-character words without a dictionary and
+//! tolerate the typos citizens make.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The n-grams of `text`, each once, in a fixed order.
+pub fn ngrams(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for run in runs(text) {
+        for n in 1..=3 {
+            for w in run.windows(n) {
+                out.insert(w.iter().collect());
+            }
+        }
+    }
+    out
+}
+
+/// Runs of letters and digits, lower-cased, as character vectors; punctuation and spaces split runs.
+fn runs(text: &str) -> Vec<Vec<char>> {
+    let mut out = Vec::new();
+    let mut cur = Vec::new();
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            cur.extend(c.to_lowercase());
+        } else if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The n-grams seen in at least `min_docs` texts (the `max` most frequent), numbered in sorted order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vocabulary {
+    index: BTreeMap<String, usize>,
+    words: Vec<String>,
+}
+
+impl Vocabulary {
+    pub fn build<'a>(texts: impl Iterator<Item = &'a str>, min_docs: usize, max: usize) -> Vocabulary {
+        let mut df: BTreeMap<String, usize> = BTreeMap::new();
+        for t in texts {
+            for g in ngrams(t) {
+                *df.entry(g).or_default() += 1;
+            }
+        }
+        let mut kept: Vec<(String, usize)> = df.into_iter().filter(|(_, n)| *n >= min_docs).collect();
+        if kept.len() > max {
+            kept.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            kept.truncate(max);
+            kept.sort();
+        }
+        let words: Vec<String> = kept.into_iter().map(|(g, _)| g).collect();
+        let index = words.iter().enumerate().map(|(i, w)| (w.clone(), i)).collect();
+        Vocabulary { index, words }
+    }
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+    pub fn word(&self, i: usize) -> &str {
+        &self.words[i]
+    }
+    /// The features of `text`: (index, value) pairs, binary presence scaled to unit length.
+    pub fn vector(&self, text: &str) -> Vec<(usize, f64)> {
+        let mut idx: Vec<usize> = ngrams(text).iter().filter_map(|g| self.index.get(g).copied()).collect();
+        idx.sort_unstable();
+        let v = if idx.is_empty() { 0.0 } else { 1.0 / (idx.len() as f64).sqrt() };
+        idx.into_iter().map(|i| (i, v)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ngrams_stay_within_runs_of_letters() {
+        let g = ngrams("拍脑袋，决策");
+        assert!(g.contains("拍脑袋") && g.contains("脑袋") && g.contains("决策") && g.contains("策"));
+        assert!(!g.contains("袋决"), "punctuation splits runs");
+    }
+}

@@ -1,0 +1,296 @@
+//! One-vs-rest logistic regression per area (sparse, by gradient descent), with a threshold per area tuned on
+//! cross-validated predictions of the training data, and the features that weighed most as evidence.
+
+use super::corpus::{Example, fnv1a};
+use super::features::Vocabulary;
+use crate::domain::area::AreaCode;
+
+/// Training settings; the defaults are the ones measured in `docs/decisions/0002-suggestion-model.md`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainOptions {
+    /// Decides which fold each example falls in; same seed and data, same model.
+    pub seed: u64,
+    /// Folds for tuning the thresholds (each fold is once the validation part).
+    pub folds: usize,
+    /// L2 penalty of the logistic regression.
+    pub l2: f64,
+    /// Starting step of gradient descent.
+    pub rate: f64,
+    /// Passes over the training rows.
+    pub epochs: usize,
+    /// An n-gram becomes a feature when it appears in this many texts.
+    pub min_docs: usize,
+    /// At most this many features (the most frequent), to bound memory as tags accumulate.
+    pub max_features: usize,
+    /// At most this many weighted rows (the last examples given win), for the same reason.
+    pub max_rows: usize,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            seed: 21,
+            folds: 4,
+            l2: 1e-4,
+            rate: 0.5,
+            epochs: 30,
+            min_docs: 2,
+            max_features: 5000,
+            max_rows: 20000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct AreaModel {
+    /// Empty when the training data had no example with (or without) this area: it never fires.
+    weights: Vec<f64>,
+    bias: f64,
+    threshold: f64,
+}
+
+/// A trained classifier for the eight areas.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    vocab: Vocabulary,
+    areas: Vec<AreaModel>,
+    /// Examples (unweighted) it learnt from.
+    pub trained_on: usize,
+}
+
+/// One suggested area: how sure the model is, the bar it had to pass, and the words that weighed most.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AreaScore {
+    pub area: AreaCode,
+    pub probability: f64,
+    pub threshold: f64,
+    pub evidence: Vec<String>,
+}
+
+fn sigmoid(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// Fits one area's weights on `rows` (feature vectors with their labels) by stochastic gradient descent
+/// on the logistic loss with an L2 penalty, visiting rows in a fixed order; `None` with a single class.
+fn fit(dim: usize, rows: &[(&[(usize, f64)], bool)], o: &TrainOptions) -> Option<(Vec<f64>, f64)> {
+    let pos = rows.iter().filter(|(_, y)| *y).count();
+    if pos == 0 || pos == rows.len() || dim == 0 {
+        return None;
+    }
+    let mut w = vec![0.0f64; dim];
+    let mut b = 0.0f64;
+    // Rows interleaved by a seeded hash of their position, so classes do not come in blocks.
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| fnv1a(&[o.seed.to_le_bytes(), (i as u64).to_le_bytes()].concat()));
+    // Weights decay lazily: `scale` multiplies all of w, so a step touches only the row's features.
+    let mut scale = 1.0f64;
+    let mut t = 0.0f64;
+    for _ in 0..o.epochs {
+        for &i in &order {
+            let (x, y) = rows[i];
+            t += 1.0;
+            let rate = o.rate / (1.0 + o.rate * o.l2 * t);
+            let z = b + scale * x.iter().map(|&(j, v)| w[j] * v).sum::<f64>();
+            let g = sigmoid(z) - if y { 1.0 } else { 0.0 };
+            scale *= 1.0 - rate * o.l2;
+            for &(j, v) in x {
+                w[j] -= rate * g * v / scale;
+            }
+            b -= rate * g;
+            if scale < 1e-6 {
+                w.iter_mut().for_each(|x| *x *= scale);
+                scale = 1.0;
+            }
+        }
+    }
+    w.iter_mut().for_each(|x| *x *= scale);
+    Some((w, b))
+}
+
+/// The weighted rows: each example repeated `weight` times, keeping the last `max_rows`.
+fn rows_of<'a>(ex: &[&'a Example], max_rows: usize) -> Vec<(usize, &'a Example)> {
+    let mut out: Vec<(usize, &Example)> = Vec::new();
+    for (i, e) in ex.iter().enumerate().rev() {
+        for _ in 0..e.weight.max(1) {
+            if out.len() >= max_rows {
+                break;
+            }
+            out.push((i, e));
+        }
+    }
+    out.reverse();
+    out
+}
+
+/// Trains all eight areas on `examples` with `vocab`; thresholds are left at 0.5.
+fn train_areas(vocab: &Vocabulary, examples: &[&Example], o: &TrainOptions) -> Vec<AreaModel> {
+    let vecs: Vec<Vec<(usize, f64)>> = examples.iter().map(|e| vocab.vector(&e.text)).collect();
+    let rows = rows_of(examples, o.max_rows);
+    AreaCode::all()
+        .map(|a| {
+            let labelled: Vec<(&[(usize, f64)], bool)> =
+                rows.iter().map(|(i, e)| (vecs[*i].as_slice(), e.areas.contains(&a))).collect();
+            match fit(vocab.len(), &labelled, o) {
+                Some((weights, bias)) => AreaModel { weights, bias, threshold: 0.5 },
+                None => AreaModel { weights: Vec::new(), bias: 0.0, threshold: 1.0 },
+            }
+        })
+        .collect()
+}
+
+fn probability(m: &AreaModel, v: &[(usize, f64)]) -> Option<f64> {
+    if m.weights.is_empty() {
+        return None;
+    }
+    Some(sigmoid(m.bias + v.iter().map(|&(i, x)| m.weights[i] * x).sum::<f64>()))
+}
+
+/// The threshold that gives the best F1 over (probability, truth) pairs; ties go to the higher one.
+fn best_threshold(scored: &[(f64, bool)]) -> f64 {
+    let mut best = (f64::MIN, 0.5);
+    for step in 10..=90 {
+        let t = f64::from(step) / 100.0;
+        let (mut tp, mut fp, mut fnn) = (0.0, 0.0, 0.0);
+        for &(p, y) in scored {
+            match (p >= t, y) {
+                (true, true) => tp += 1.0,
+                (true, false) => fp += 1.0,
+                (false, true) => fnn += 1.0,
+                _ => {}
+            }
+        }
+        let f1 = if tp == 0.0 { 0.0 } else { 2.0 * tp / (2.0 * tp + fp + fnn) };
+        if f1 >= best.0 {
+            best = (f1, t);
+        }
+    }
+    best.1
+}
+
+impl Model {
+    /// Trains on `examples` (later examples win when `max_rows` cuts), tuning each area's threshold on
+    /// out-of-fold predictions. Deterministic: the same examples and options give the same model.
+    pub fn train(examples: &[Example], o: &TrainOptions) -> Model {
+        let all: Vec<&Example> = examples.iter().collect();
+        let vocab = Vocabulary::build(examples.iter().map(|e| e.text.as_str()), o.min_docs, o.max_features);
+        let fold_of = |e: &Example| {
+            let mut key = o.seed.to_le_bytes().to_vec();
+            key.extend_from_slice(e.text.as_bytes());
+            (fnv1a(&key) % o.folds.max(2) as u64) as usize
+        };
+        let mut scored: Vec<Vec<(f64, bool)>> = vec![Vec::new(); 8];
+        for f in 0..o.folds.max(2) {
+            let train: Vec<&Example> = all.iter().copied().filter(|e| fold_of(e) != f).collect();
+            let check: Vec<&Example> = all.iter().copied().filter(|e| fold_of(e) == f).collect();
+            let models = train_areas(&vocab, &train, o);
+            for e in check {
+                let v = vocab.vector(&e.text);
+                for a in AreaCode::all() {
+                    if let Some(p) = probability(&models[a.index()], &v) {
+                        scored[a.index()].push((p, e.areas.contains(&a)));
+                    }
+                }
+            }
+        }
+        let mut areas = train_areas(&vocab, &all, o);
+        for (m, s) in areas.iter_mut().zip(&scored) {
+            if !m.weights.is_empty() {
+                m.threshold = best_threshold(s);
+            }
+        }
+        Model { vocab, areas, trained_on: examples.len() }
+    }
+
+    /// Each area's probability for `text` (`None` for an area the model could not learn).
+    pub fn probabilities(&self, text: &str) -> Vec<(AreaCode, Option<f64>)> {
+        let v = self.vocab.vector(text);
+        AreaCode::all().map(|a| (a, probability(&self.areas[a.index()], &v))).collect()
+    }
+
+    /// The areas whose probability passes their threshold, most certain first; nothing when unsure.
+    pub fn suggest(&self, text: &str) -> Vec<AreaScore> {
+        let v = self.vocab.vector(text);
+        let mut out: Vec<AreaScore> = AreaCode::all()
+            .filter_map(|a| {
+                let m = &self.areas[a.index()];
+                let p = probability(m, &v)?;
+                (p >= m.threshold).then(|| AreaScore {
+                    area: a,
+                    probability: p,
+                    threshold: m.threshold,
+                    evidence: self.evidence(m, &v),
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| (b.probability - b.threshold).total_cmp(&(a.probability - a.threshold)));
+        out
+    }
+
+    /// Up to three n-grams of the text that pushed this area up most; words of two or more characters
+    /// first, and none contained in another already chosen.
+    fn evidence(&self, m: &AreaModel, v: &[(usize, f64)]) -> Vec<String> {
+        let mut pushes: Vec<(f64, &str)> = v
+            .iter()
+            .filter(|&&(i, _)| m.weights[i] > 0.0)
+            .map(|&(i, x)| (m.weights[i] * x, self.vocab.word(i)))
+            .collect();
+        pushes.sort_by(|a, b| {
+            let long = |w: &str| w.chars().count() >= 2;
+            long(b.1).cmp(&long(a.1)).then(b.0.total_cmp(&a.0)).then(a.1.cmp(b.1))
+        });
+        let mut out: Vec<String> = Vec::new();
+        for (_, w) in pushes {
+            if out.len() == 3 {
+                break;
+            }
+            if !out.iter().any(|o| o.contains(w) || w.contains(o.as_str())) {
+                out.push(w.to_owned());
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::classify::corpus;
+
+    fn sample() -> Vec<Example> {
+        corpus::parse(
+            "7 办事效率低，推诿扯皮\n7 窗口效率太低，跑了好几趟\n7 拖拉推诿，效率不高\n\
+             8 接受宴请，廉政意识淡薄\n8 利用职务之便收受礼品，廉政问题\n8 公车私用，吃喝宴请\n\
+             6 司法所人手少，调解员补贴低\n6,7 司法所调解效率低，群众等不起\n1 中心组学习走过场\n1 学习走过场，念文件\n",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_same_examples_and_seed_give_the_same_model_and_suggestions() {
+        let o = TrainOptions::default();
+        let a = Model::train(&sample(), &o);
+        let b = Model::train(&sample(), &o);
+        assert_eq!(a, b);
+        let text = "窗口办事效率低，还接受宴请";
+        assert_eq!(a.suggest(text), b.suggest(text));
+        assert_eq!(a.probabilities(text), b.probabilities(text));
+    }
+
+    #[test]
+    fn it_learns_the_areas_of_its_examples_and_gives_the_words_as_evidence() {
+        let m = Model::train(&sample(), &TrainOptions { folds: 2, ..TrainOptions::default() });
+        let p = m.probabilities("推诿扯皮，效率低");
+        assert!(p[6].1.unwrap() > p[7].1.unwrap(), "{p:?}");
+        let s = m.suggest("廉政意识淡薄，接受宴请");
+        let eight = s.iter().find(|s| s.area.get() == 8).expect("area 8 suggested");
+        assert!(eight.evidence.iter().any(|w| w.contains("廉政") || w.contains("宴请")), "{:?}", eight.evidence);
+    }
+
+    #[test]
+    fn an_area_without_examples_is_never_suggested() {
+        let m = Model::train(&sample(), &TrainOptions::default());
+        assert!(m.probabilities("改革创新")[4].1.is_none());
+        assert!(m.suggest("改革创新").iter().all(|s| s.area.get() != 5));
+    }
+}
