@@ -14,7 +14,7 @@ use std::collections::HashMap;
 pub const SHINGLE: usize = 2;
 /// Estimated Jaccard similarity of the shingle sets at or above which two opinions are one group
 /// (tuned on `tests/fixtures/cluster_pairs.tsv`: precision 1.00, recall 0.60, every template copy found;
-/// see `docs/decisions/0002-near-duplicate-groups.md`).
+/// see `docs/decisions/0003-near-duplicate-groups.md`).
 pub const THRESHOLD: f64 = 0.55;
 /// Texts with fewer significant characters than this stay alone ("无", "没有意见" say nothing to group).
 pub const MIN_CHARS: usize = 8;

@@ -5,7 +5,7 @@ use super::corpus::{Example, fnv1a};
 use super::features::Vocabulary;
 use crate::domain::area::AreaCode;
 
-/// Training settings; the defaults are the ones measured in `docs/decisions/0002-suggestion-model.md`.
+/// Training settings; the defaults are the ones measured in `docs/decisions/0004-suggestion-model.md`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainOptions {
     /// Decides which fold each example falls in; same seed and data, same model.
