@@ -167,6 +167,7 @@ pub fn report_sheets(
     catalog: &Catalog,
     k: Option<u64>,
     now_ms: i64,
+    print: &super::print::PageSetup,
 ) -> Result<(), ExportError> {
     let rows = problem_rows(reg, catalog, k);
     let ws = wb.add_worksheet();
@@ -178,11 +179,14 @@ pub fn report_sheets(
     }
     widths(ws, &rows, 50.0)?;
     ws.set_freeze_panes(1, 0)?;
+    // Both sheets are wide: landscape, the header row repeated on every page.
+    print.apply(ws, f64::MAX, super::print::Flow::Rows { header_rows: 1 })?;
     let ws = wb.add_worksheet();
     ws.set_name(names.claim(REGISTER))?;
     let measures: Vec<&Measure> = reg.measures.iter().collect();
     register_table(ws, reg, &measures, bureau_today(now_ms), 0)?;
     ws.set_freeze_panes(1, 0)?;
+    print.apply(ws, f64::MAX, super::print::Flow::Rows { header_rows: 1 })?;
     Ok(())
 }
 

@@ -253,7 +253,8 @@ impl ReportWorkbook {
         if let Some(reg) = self.ctx.register.clone() {
             let k = self.ctx.disclosure.as_ref().map(|d| d.k);
             let at = self.ctx.params.generated_at;
-            super::register::report_sheets(&mut self.wb, &mut self.names, &reg, &self.ctx.catalog, k, at)?;
+            let print = self.ctx.page_setup();
+            super::register::report_sheets(&mut self.wb, &mut self.names, &reg, &self.ctx.catalog, k, at, &print)?;
         }
         let name = self.names.claim(METHOD);
         self.wb.add_worksheet().set_name(name)?;

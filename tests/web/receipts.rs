@@ -98,7 +98,9 @@ async fn database_from_before() -> (tempfile::TempDir, String, wenji::config::Co
     let versions = store.sync_catalog(&wenji::cli::load_forms(&config).unwrap()).await.unwrap();
     drop(store);
     let db = Database::connect(&url).await.unwrap();
-    Migrator::down(&db, Some(1)).await.unwrap();
+    // Back to 000030: every migration after it is undone, newest first.
+    let after = Migrator::migrations().iter().filter(|m| m.name() > "m20261202_000030_setup_tokens").count();
+    Migrator::down(&db, Some(u32::try_from(after).unwrap())).await.unwrap();
     (dir, url, config, versions["zhengqiu"], db)
 }
 
