@@ -360,6 +360,7 @@ pub async fn bulk(State(state): State<AppState>, CsrfForm(staff, f): CsrfForm<Bu
                 ids.len() as u64 - changed
             ),
             back: Some(format!("/w/inbox?{}", f.filter)),
+            head: Some(staff.head()),
         }
         .render_string(),
     )
