@@ -327,3 +327,19 @@ async fn bulk_tagging_skips_opinions_still_under_double_coding_and_says_how_many
     assert_eq!(final_areas(&app, settled).await, vec![1, 7]);
     assert!(final_areas(&app, open).await.is_empty(), "no final tag while the second coder has not coded");
 }
+
+#[tokio::test]
+async fn the_summary_sheet_counts_opinions_and_their_groups_for_a_whole_form_only() {
+    let app = TestApp::spawn().await;
+    submit(&app, "理论学习流于形式，读原著太少").await;
+    submit(&app, "司法所窗口办事拖拉，群众来回跑").await;
+    let g = app.store().group_count(Some("zhengqiu")).await.unwrap();
+    assert!(g.opinions >= 2);
+    let (admin, csrf) = app.login_as(Role::Admin).await;
+    let whole = app.export_as(&admin, &csrf, &[("form", "zhengqiu"), ("format", "xlsx")]).await.unwrap();
+    let line = format!("意见 {} 条，归并为 {} 组", g.opinions, g.groups);
+    assert!(sheet_texts(&whole, "汇总").contains(&line), "汇总 says {line}");
+    let part = [("form", "zhengqiu"), ("format", "xlsx"), ("unprotected", "1"), ("from", "2020-01-01")];
+    let part = app.export_as(&admin, &csrf, &part).await.unwrap();
+    assert!(!sheet_texts(&part, "汇总").iter().any(|t| t.contains("归并为")), "no group count for a date range");
+}
