@@ -57,7 +57,15 @@ pub async fn run(
     let pairs = store.coded_pairs(&scope.forms).await?;
     let agreement = (!pairs.is_empty()).then(|| crate::domain::agreement::agree(&pairs));
     let register = Some(Arc::new(store.register().await?));
-    let ctx = Context { params, disclosure, names, layout, catalog, max_rows, rows: total, agreement, register };
+    let groups = match scope.forms.as_slice() {
+        [f] if scope.from.is_none() && scope.to.is_none() && scope.units.is_empty() => {
+            let g = store.group_count(Some(f)).await?;
+            Some((g.opinions, g.groups))
+        }
+        _ => None,
+    };
+    let ctx =
+        Context { params, disclosure, names, layout, catalog, max_rows, rows: total, agreement, register, groups };
     let tmp = path.with_extension(format!("{}.part", format.extension()));
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()

@@ -166,6 +166,9 @@ pub struct Context {
     pub agreement: Option<crate::domain::agreement::Agreement>,
     /// 问题清单 and 整改台账 as read when the export started (`None`: those sheets are left out).
     pub register: Option<Arc<crate::domain::rectification::Register>>,
+    /// (opinions, near-duplicate groups) of the whole selection: only for one whole form, as the groups
+    /// cannot be cut by date or unit.
+    pub groups: Option<(u64, u64)>,
 }
 
 /// Progress as (rows done, rows in all).

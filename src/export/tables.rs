@@ -77,6 +77,9 @@ pub fn summary(ws: &mut Worksheet, ctx: &Context, r: &Report, print: &PageSetup)
         "完整数据，未做小单元保护：仅供领导小组办公室使用，不得交给领导或外传".to_owned()
     };
     label_value(ws, 5, "小单元保护", &protection, &bold)?;
+    if let Some((opinions, groups)) = ctx.groups {
+        label_value(ws, 6, "意见与分组", &format!("意见 {opinions} 条，归并为 {groups} 组"), &bold)?;
+    }
     let top = 7u32;
     for (i, t) in ["代码", "领域", "意见条数", "占已归类意见", "涉及答卷（份）"].iter().enumerate()
     {

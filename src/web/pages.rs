@@ -9,6 +9,8 @@ pub struct MessagePage {
     pub title: String,
     pub message: String,
     pub back: Option<String>,
+    /// The staff header, when a signed-in staff member reads the message.
+    pub head: Option<crate::web::workspace::head::StaffHead>,
 }
 
 impl MessagePage {

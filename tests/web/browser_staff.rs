@@ -88,17 +88,35 @@ async fn every_staff_page_has_one_header_with_sign_out_and_fits_a_phone() {
     create_named(&app, "head-leader", "局领导", Role::Leader).await;
     let (admin, csrf) = app.login("head-admin", PASSWORD).await;
     app.export_as(&admin, &csrf, &[("form", "zhengqiu"), ("format", "csv")]).await.unwrap();
+    let link = [("_csrf", csrf.as_str()), ("form", "zhengqiu"), ("unit", "sfs-qingxi"), ("label", "海报")];
+    admin.post(app.url("/w/admin/links")).form(&link).send().await.unwrap();
+    let (analyst, a_csrf) = app.login("head-analyst", PASSWORD).await;
+    let problem = crate::register::create_problem(&app, &analyst, &a_csrf, "窗口办事效率低").await;
+    let (problem, cluster) = (format!("/w/problems/{problem}"), format!("/w/clusters/{last}"));
+    let shared = ["/w/problems", problem.as_str(), "/w/register"];
     let by_role: [(&str, Vec<String>); 3] = [
         (
             "head-admin",
             ["/w", "/w/inbox", "/w/dashboard", "/w/exports", "/w/exports/1", "/w/admin/users", "/w/admin/audit"]
                 .into_iter()
-                .chain(["/w/admin/links", "/w/admin/forms"])
+                .chain(["/w/admin/links", "/w/admin/forms", "/w/admin/double-coding", "/w/admin/links/1/print"])
+                .chain(shared)
+                .chain([cluster.as_str()])
                 .map(String::from)
                 .collect(),
         ),
-        ("head-analyst", vec!["/w".into(), "/w/inbox".into(), format!("/w/tag/{last}"), "/w/dashboard".into()]),
-        ("head-leader", vec!["/w".into(), "/w/inbox".into(), "/w/dashboard".into(), "/w/exports".into()]),
+        (
+            "head-analyst",
+            ["/w", "/w/inbox", &format!("/w/tag/{last}"), "/w/dashboard", "/w/adjudication", &cluster]
+                .into_iter()
+                .chain(shared)
+                .map(String::from)
+                .collect(),
+        ),
+        (
+            "head-leader",
+            ["/w", "/w/inbox", "/w/dashboard", "/w/exports"].into_iter().chain(shared).map(String::from).collect(),
+        ),
     ];
     for (width, height) in [(360, 740), (390, 844), (1280, 900)] {
         let Some(b) = Browser::start(width, height).await else { return };
@@ -116,6 +134,31 @@ async fn every_staff_page_has_one_header_with_sign_out_and_fits_a_phone() {
         }
         b.close().await;
     }
+}
+
+/// Asserts one shared header with 退出 in a page fetched without a browser.
+fn assert_header(html: &str, what: &str) {
+    assert_eq!(crate::helpers::texts(html, "header.topbar #logout"), vec!["退出"], "{what} has the header with 退出");
+}
+
+#[tokio::test]
+async fn pages_reached_by_a_post_or_an_empty_queue_show_the_header_too() {
+    let app = TestApp::spawn().await;
+    create_named(&app, "post-analyst", "分析员小何", Role::Analyst).await;
+    let (c, csrf) = app.login("post-analyst", PASSWORD).await;
+    let done = c.get(app.url("/w/tag")).send().await.unwrap().text().await.unwrap();
+    assert!(done.contains("全部归类完毕"));
+    assert_header(&done, "全部归类完毕");
+    let id = opinion_id(&app, &app.submit_opinion(LONG).await).await.to_string();
+    let choose = [("_csrf", csrf.as_str()), ("ids", &id), ("back", "/w/inbox")];
+    let page = c.post(app.url("/w/problems/link")).form(&choose).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_header(&page.text().await.unwrap(), "the choose-a-problem page");
+    let bulk = [("_csrf", csrf.as_str()), ("ids", &id), ("scope", "selected"), ("area", "7"), ("action", "add")];
+    let bulk: Vec<_> = bulk.into_iter().chain([("confirm", "1")]).collect();
+    let done = c.post(app.url("/w/inbox/bulk")).form(&bulk).send().await.unwrap().text().await.unwrap();
+    assert!(done.contains("批量归类完成"), "{done}");
+    assert_header(&done, "the bulk message");
 }
 
 #[tokio::test]

@@ -304,3 +304,42 @@ async fn bad_double_coding_settings_and_decisions_are_refused_naming_the_field()
     assert_eq!(r.status(), 409);
     assert!(final_areas(&app, id.parse().unwrap()).await.is_empty());
 }
+
+#[tokio::test]
+async fn bulk_tagging_skips_opinions_still_under_double_coding_and_says_how_many() {
+    let app = TestApp::spawn().await;
+    let (a, acsrf, _) = person(&app, "bulk-a", Role::Analyst).await;
+    let (b, bcsrf, judge) = person(&app, "bulk-b", Role::Analyst).await;
+    enable(&app, 100, judge).await;
+    let settled = submit(&app, "理论学习流于形式，读原著太少").await;
+    let open = submit(&app, "司法所窗口办事拖拉，群众来回跑").await;
+    assert_eq!(code(&app, &a, &acsrf, settled, &["1"]).await, 303);
+    assert_eq!(code(&app, &b, &bcsrf, settled, &["1"]).await, 303);
+    assert_eq!(code(&app, &a, &acsrf, open, &["6"]).await, 303);
+
+    let (s, o) = (settled.to_string(), open.to_string());
+    let body = [("_csrf", acsrf.as_str()), ("ids", &s), ("ids", &o), ("scope", "selected"), ("area", "7")];
+    let body: Vec<_> = body.into_iter().chain([("action", "add"), ("confirm", "1")]).collect();
+    let html = a.post(app.url("/w/inbox/bulk")).form(&body).send().await.unwrap().text().await.unwrap();
+    let message = texts(&html, "p.message").join("");
+    assert!(message.contains("已对 1 条意见添加"), "{message}");
+    assert!(message.contains("另有 1 条意见正在双人归类，已跳过"), "{message}");
+    assert_eq!(final_areas(&app, settled).await, vec![1, 7]);
+    assert!(final_areas(&app, open).await.is_empty(), "no final tag while the second coder has not coded");
+}
+
+#[tokio::test]
+async fn the_summary_sheet_counts_opinions_and_their_groups_for_a_whole_form_only() {
+    let app = TestApp::spawn().await;
+    submit(&app, "理论学习流于形式，读原著太少").await;
+    submit(&app, "司法所窗口办事拖拉，群众来回跑").await;
+    let g = app.store().group_count(Some("zhengqiu")).await.unwrap();
+    assert!(g.opinions >= 2);
+    let (admin, csrf) = app.login_as(Role::Admin).await;
+    let whole = app.export_as(&admin, &csrf, &[("form", "zhengqiu"), ("format", "xlsx")]).await.unwrap();
+    let line = format!("意见 {} 条，归并为 {} 组", g.opinions, g.groups);
+    assert!(sheet_texts(&whole, "汇总").contains(&line), "汇总 says {line}");
+    let part = [("form", "zhengqiu"), ("format", "xlsx"), ("unprotected", "1"), ("from", "2020-01-01")];
+    let part = app.export_as(&admin, &csrf, &part).await.unwrap();
+    assert!(!sheet_texts(&part, "汇总").iter().any(|t| t.contains("归并为")), "no group count for a date range");
+}

@@ -221,7 +221,7 @@ fn html(status: StatusCode, page: &impl Template) -> Response {
 }
 
 fn message(status: StatusCode, title: &str, message: String) -> Response {
-    (status, Html(MessagePage { title: title.into(), message, back: None }.render_string())).into_response()
+    (status, Html(MessagePage { title: title.into(), message, back: None, head: None }.render_string())).into_response()
 }
 
 fn find_form(state: &AppState, slug: &str) -> Result<std::sync::Arc<FormDef>, WebError> {

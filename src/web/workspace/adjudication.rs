@@ -30,6 +30,7 @@ pub struct DisputeView {
 #[derive(Template, WebTemplate)]
 #[template(path = "adjudication.html")]
 pub struct AdjudicationPage {
+    pub head: super::head::StaffHead,
     pub name: String,
     pub csrf: String,
     pub disputes: Vec<DisputeView>,
@@ -66,7 +67,13 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> Result<Adjudic
                 .collect(),
         })
         .collect();
-    Ok(AdjudicationPage { name: staff.user.display_name.clone(), csrf: staff.csrf.clone(), disputes, adjudicates })
+    Ok(AdjudicationPage {
+        head: staff.head(),
+        name: staff.user.display_name.clone(),
+        csrf: staff.csrf.clone(),
+        disputes,
+        adjudicates,
+    })
 }
 
 #[derive(Deserialize)]

@@ -24,6 +24,7 @@ pub struct Member {
 #[derive(Template, WebTemplate)]
 #[template(path = "cluster.html")]
 pub struct ClusterPage {
+    pub head: super::head::StaffHead,
     pub name: String,
     pub csrf: String,
     pub opinion: i64,
@@ -59,6 +60,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
         });
     }
     Ok(ClusterPage {
+        head: staff.head(),
         name: staff.user.display_name.clone(),
         csrf: staff.csrf.clone(),
         opinion: id,

@@ -26,6 +26,7 @@ pub struct Row {
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_double_coding.html")]
 pub struct DoubleCodingPage {
+    pub head: super::head::StaffHead,
     pub csrf: String,
     pub rows: Vec<Row>,
     /// Active analysts (id, name) who may adjudicate.
@@ -50,7 +51,13 @@ async fn page(state: &AppState, staff: &Staff, message: Option<String>) -> Resul
             }
         })
         .collect();
-    Ok(DoubleCodingPage { csrf: staff.csrf.clone(), rows, analysts: analysts(state).await?, message })
+    Ok(DoubleCodingPage {
+        head: staff.head(),
+        csrf: staff.csrf.clone(),
+        rows,
+        analysts: analysts(state).await?,
+        message,
+    })
 }
 
 async fn analysts(state: &AppState) -> Result<Vec<(i64, String)>, WebError> {

@@ -347,19 +347,28 @@ pub async fn bulk(State(state): State<AppState>, CsrfForm(staff, f): CsrfForm<Bu
         }
         .into_response());
     }
+    // Final tags on an opinion under double coding would bypass its two coders: skip it and say so.
+    let held = state.store.under_double_coding(&ids).await?;
+    let ids: Vec<i64> = ids.into_iter().filter(|id| !held.contains(id)).collect();
+    let skipped = if held.is_empty() {
+        String::new()
+    } else {
+        format!("另有 {} 条意见正在双人归类，已跳过，请在逐条归类或裁决中处理。", held.len())
+    };
     let changed = state.store.bulk_tags(&ids, area, add, &actor(&staff)).await?;
     state.suggester.confirmed(&state.store, changed as usize);
     Ok(axum::response::Html(
         MessagePage {
             title: "批量归类完成".into(),
             message: format!(
-                "已对 {} 条意见{}领域“{}”（其余 {} 条无需改动）。",
+                "已对 {} 条意见{}领域“{}”（其余 {} 条无需改动）。{skipped}",
                 changed,
                 if add { "添加" } else { "移除" },
                 forms.catalog.areas.name(area),
                 ids.len() as u64 - changed
             ),
             back: Some(format!("/w/inbox?{}", f.filter)),
+            head: Some(staff.head()),
         }
         .render_string(),
     )

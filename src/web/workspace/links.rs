@@ -61,6 +61,7 @@ impl LinksPage {
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_link_print.html")]
 pub struct PrintPage {
+    pub head: super::head::StaffHead,
     pub id: i64,
     pub form_title: String,
     pub unit_name: String,
@@ -363,6 +364,7 @@ pub async fn print(State(state): State<AppState>, staff: Staff, Path(id): Path<i
     admin(&staff)?;
     let (l, form_title, unit_name, anonymous) = active_link(&state, id).await?;
     Ok(PrintPage {
+        head: staff.head(),
         id,
         form_title,
         unit_name,

@@ -91,6 +91,7 @@ impl From<&Problem> for Typed {
 #[derive(Template, WebTemplate)]
 #[template(path = "problems.html")]
 pub struct ProblemsPage {
+    pub head: super::head::StaffHead,
     pub csrf: String,
     pub can_write: bool,
     pub leader: bool,
@@ -105,6 +106,7 @@ pub struct ProblemsPage {
 #[derive(Template, WebTemplate)]
 #[template(path = "problem.html")]
 pub struct ProblemPage {
+    pub head: super::head::StaffHead,
     pub csrf: String,
     pub can_write: bool,
     pub can_publish: bool,
@@ -237,6 +239,7 @@ async fn list_page(
 ) -> Result<ProblemsPage, WebError> {
     let leader = staff.user.role == Role::Leader;
     Ok(ProblemsPage {
+        head: staff.head(),
         csrf: staff.csrf.clone(),
         can_write: WRITERS.contains(&staff.user.role),
         leader,
@@ -286,6 +289,7 @@ pub(crate) async fn detail_page(
     let p =
         problem_views(state, leader, Some(id)).await?.pop().ok_or_else(|| WebError::NotFound("找不到该问题".into()))?;
     Ok(ProblemPage {
+        head: staff.head(),
         csrf: staff.csrf.clone(),
         can_write: WRITERS.contains(&staff.user.role),
         can_publish: super::register::PUBLISHERS.contains(&staff.user.role),
@@ -339,6 +343,7 @@ pub struct LinkForm {
 #[derive(Template, WebTemplate)]
 #[template(path = "problem_link.html")]
 pub struct ChoosePage {
+    pub head: super::head::StaffHead,
     pub csrf: String,
     pub ids: Vec<i64>,
     pub back: String,
@@ -373,7 +378,7 @@ pub async fn link(
                 reg.problem(id).map(|p| (id, p.draft.title.clone(), reg.support.get(&id).map_or(0, |s| s.opinions)))
             })
             .collect();
-        return Ok(ChoosePage { csrf: staff.csrf.clone(), ids, back, problems }.into_response());
+        return Ok(ChoosePage { head: staff.head(), csrf: staff.csrf.clone(), ids, back, problems }.into_response());
     }
     let problem =
         form.problem.trim().parse::<i64>().map_err(|_| WebError::BadRequest("problem：问题编号应为正整数".into()))?;

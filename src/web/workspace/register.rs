@@ -155,6 +155,7 @@ pub async fn progress(
 #[derive(Template, WebTemplate)]
 #[template(path = "register.html")]
 pub struct RegisterPage {
+    pub head: super::head::StaffHead,
     pub problems: Vec<ProblemView>,
     pub can_download: bool,
     pub overdue: usize,
@@ -169,7 +170,14 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> Result<Registe
     let all = problems.iter().flat_map(|p| p.measures.iter());
     let (total, published, overdue) =
         all.fold((0, 0, 0), |(t, p, o), m| (t + 1, p + usize::from(m.published), o + usize::from(m.overdue)));
-    Ok(RegisterPage { problems, can_download: PUBLISHERS.contains(&staff.user.role), overdue, published, total })
+    Ok(RegisterPage {
+        head: staff.head(),
+        problems,
+        can_download: PUBLISHERS.contains(&staff.user.role),
+        overdue,
+        published,
+        total,
+    })
 }
 
 /// `GET /w/register.xlsx`: the register workbook for posting (A4 landscape), audited.

@@ -170,6 +170,7 @@ pub async fn start(State(state): State<AppState>, staff: Staff) -> Result<Respon
                 title: "全部归类完毕".into(),
                 message: "目前没有待归类的意见。".into(),
                 back: Some("/w/inbox".into()),
+                head: Some(staff.head()),
             }
             .render_string(),
         )
