@@ -24,6 +24,8 @@ pub struct TrainOptions {
     pub max_features: usize,
     /// At most this many weighted rows (the last examples given win), for the same reason.
     pub max_rows: usize,
+    /// The areas' keywords from `forms/areas.toml`, each area's one extra feature.
+    pub keywords: Vec<(AreaCode, String)>,
 }
 
 impl Default for TrainOptions {
@@ -31,12 +33,13 @@ impl Default for TrainOptions {
         TrainOptions {
             seed: 21,
             folds: 4,
-            l2: 1e-4,
+            l2: 1e-5,
             rate: 0.5,
-            epochs: 30,
+            epochs: 60,
             min_docs: 2,
             max_features: 5000,
             max_rows: 20000,
+            keywords: Vec::new(),
         }
     }
 }
@@ -66,6 +69,9 @@ pub struct AreaScore {
     pub threshold: f64,
     pub evidence: Vec<String>,
 }
+
+/// Share of its threshold the best area must reach to be suggested alone when no area passes.
+const FALLBACK: f64 = 0.5;
 
 fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
@@ -146,7 +152,8 @@ fn probability(m: &AreaModel, v: &[(usize, f64)]) -> Option<f64> {
     Some(sigmoid(m.bias + v.iter().map(|&(i, x)| m.weights[i] * x).sum::<f64>()))
 }
 
-/// The threshold that gives the best F1 over (probability, truth) pairs; ties go to the higher one.
+/// The threshold with the fewest wrong calls (false ticks plus missed areas, each one key on the tagging
+/// screen) over (probability, truth) pairs; ties go to the higher one.
 fn best_threshold(scored: &[(f64, bool)]) -> f64 {
     let mut best = (f64::MIN, 0.5);
     for step in 10..=90 {
@@ -160,9 +167,10 @@ fn best_threshold(scored: &[(f64, bool)]) -> f64 {
                 _ => {}
             }
         }
-        let f1 = if tp == 0.0 { 0.0 } else { 2.0 * tp / (2.0 * tp + fp + fnn) };
-        if f1 >= best.0 {
-            best = (f1, t);
+        let _ = tp;
+        let score = -(fp + fnn);
+        if score >= best.0 {
+            best = (score, t);
         }
     }
     best.1
@@ -173,7 +181,8 @@ impl Model {
     /// out-of-fold predictions. Deterministic: the same examples and options give the same model.
     pub fn train(examples: &[Example], o: &TrainOptions) -> Model {
         let all: Vec<&Example> = examples.iter().collect();
-        let vocab = Vocabulary::build(examples.iter().map(|e| e.text.as_str()), o.min_docs, o.max_features);
+        let keywords: Vec<(usize, String)> = o.keywords.iter().map(|(a, w)| (a.index(), w.clone())).collect();
+        let vocab = Vocabulary::build(examples.iter().map(|e| e.text.as_str()), o.min_docs, o.max_features, &keywords);
         let fold_of = |e: &Example| {
             let mut key = o.seed.to_le_bytes().to_vec();
             key.extend_from_slice(e.text.as_bytes());
@@ -209,22 +218,28 @@ impl Model {
     }
 
     /// The areas whose probability passes their threshold, most certain first; nothing when unsure.
+    /// When none passes, the single most likely area still comes if it reaches `FALLBACK` of its bar:
+    /// nearly every opinion has an area, and one right tick saves a key.
     pub fn suggest(&self, text: &str) -> Vec<AreaScore> {
         let v = self.vocab.vector(text);
-        let mut out: Vec<AreaScore> = AreaCode::all()
+        let mut all: Vec<AreaScore> = AreaCode::all()
             .filter_map(|a| {
                 let m = &self.areas[a.index()];
                 let p = probability(m, &v)?;
-                (p >= m.threshold).then(|| AreaScore {
-                    area: a,
-                    probability: p,
-                    threshold: m.threshold,
-                    evidence: self.evidence(m, &v),
-                })
+                Some(AreaScore { area: a, probability: p, threshold: m.threshold, evidence: Vec::new() })
             })
             .collect();
-        out.sort_by(|a, b| (b.probability - b.threshold).total_cmp(&(a.probability - a.threshold)));
-        out
+        all.sort_by(|a, b| (b.probability / b.threshold).total_cmp(&(a.probability / a.threshold)));
+        let passing = all.iter().take_while(|s| s.probability >= s.threshold).count();
+        let keep = match all.first() {
+            Some(s) if passing == 0 && s.probability >= FALLBACK * s.threshold => 1,
+            _ => passing,
+        };
+        all.truncate(keep);
+        for s in &mut all {
+            s.evidence = self.evidence(&self.areas[s.area.index()], &v);
+        }
+        all
     }
 
     /// Up to three n-grams of the text that pushed this area up most; words of two or more characters
@@ -233,7 +248,7 @@ impl Model {
         let mut pushes: Vec<(f64, &str)> = v
             .iter()
             .filter(|&&(i, _)| m.weights[i] > 0.0)
-            .map(|&(i, x)| (m.weights[i] * x, self.vocab.word(i)))
+            .filter_map(|&(i, x)| Some((m.weights[i] * x, self.vocab.word(i)?)))
             .collect();
         pushes.sort_by(|a, b| {
             let long = |w: &str| w.chars().count() >= 2;
