@@ -44,8 +44,14 @@ fn main() {
     let seeds: u64 = std::env::args().skip_while(|a| a != "--seeds").nth(1).and_then(|s| s.parse().ok()).unwrap_or(1);
     let (train, test) = corpus::split(load());
     println!("corpus: {} training, {} held out (fixed by a hash of the text)", train.len(), test.len());
+    let forms = wenji::forms_dir::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("forms")).unwrap();
+    let keywords: Vec<_> = forms.areas.iter().flat_map(|a| a.keywords.iter().map(|w| (a.code, w.clone()))).collect();
     for seed in 0..seeds {
-        let o = TrainOptions { seed: TrainOptions::default().seed + seed, ..TrainOptions::default() };
+        let o = TrainOptions {
+            seed: TrainOptions::default().seed + seed,
+            keywords: keywords.clone(),
+            ..TrainOptions::default()
+        };
         let t = Instant::now();
         let model = Model::train(&train, &o);
         line(&format!("seed {}: whole training split", o.seed), &score(&model, &test), t.elapsed().as_secs_f64());
@@ -62,7 +68,6 @@ fn main() {
         }
     }
     // Keyword matching on `forms/areas.toml`, as before the model, for comparison.
-    let forms = wenji::forms_dir::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("forms")).unwrap();
     let mut s = Scores::default();
     for e in &test {
         let got: Vec<_> =

@@ -39,10 +39,20 @@ fn runs(text: &str) -> Vec<Vec<char>> {
 pub struct Vocabulary {
     index: BTreeMap<String, usize>,
     words: Vec<String>,
+    /// The areas' keywords (area index, word): one extra feature per area, on when any of its words occurs.
+    keywords: Vec<(usize, String)>,
 }
 
+/// The value of an area's keyword feature, beside n-grams of unit length in total.
+const KEYWORD_VALUE: f64 = 0.5;
+
 impl Vocabulary {
-    pub fn build<'a>(texts: impl Iterator<Item = &'a str>, min_docs: usize, max: usize) -> Vocabulary {
+    pub fn build<'a>(
+        texts: impl Iterator<Item = &'a str>,
+        min_docs: usize,
+        max: usize,
+        keywords: &[(usize, String)],
+    ) -> Vocabulary {
         let mut df: BTreeMap<String, usize> = BTreeMap::new();
         for t in texts {
             for g in ngrams(t) {
@@ -57,23 +67,32 @@ impl Vocabulary {
         }
         let words: Vec<String> = kept.into_iter().map(|(g, _)| g).collect();
         let index = words.iter().enumerate().map(|(i, w)| (w.clone(), i)).collect();
-        Vocabulary { index, words }
+        let keywords = keywords.iter().filter(|(_, w)| !w.is_empty()).cloned().collect();
+        Vocabulary { index, words, keywords }
     }
+    /// The number of features: n-grams, then one keyword feature per area.
     pub fn len(&self) -> usize {
-        self.words.len()
+        self.words.len() + 8
     }
     pub fn is_empty(&self) -> bool {
         self.words.is_empty()
     }
-    pub fn word(&self, i: usize) -> &str {
-        &self.words[i]
+    /// The n-gram of feature `i` (`None` for the keyword features).
+    pub fn word(&self, i: usize) -> Option<&str> {
+        self.words.get(i).map(String::as_str)
     }
     /// The features of `text`: (index, value) pairs, binary presence scaled to unit length.
     pub fn vector(&self, text: &str) -> Vec<(usize, f64)> {
         let mut idx: Vec<usize> = ngrams(text).iter().filter_map(|g| self.index.get(g).copied()).collect();
         idx.sort_unstable();
         let v = if idx.is_empty() { 0.0 } else { 1.0 / (idx.len() as f64).sqrt() };
-        idx.into_iter().map(|i| (i, v)).collect()
+        let mut out: Vec<(usize, f64)> = idx.into_iter().map(|i| (i, v)).collect();
+        for a in 0..8 {
+            if self.keywords.iter().any(|(k, w)| *k == a && text.contains(w.as_str())) {
+                out.push((self.words.len() + a, KEYWORD_VALUE));
+            }
+        }
+        out
     }
 }
 
