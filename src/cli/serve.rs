@@ -63,7 +63,10 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
         None
     };
     let starter = crate::web::suggester::Suggester::load_starter(&settings.forms_dir).map_err(anyhow::Error::msg)?;
-    let suggester = Arc::new(crate::web::suggester::Suggester::new(starter, Default::default()));
+    // The areas' keywords are features of the model, as in the benchmark (`tests/bench/classify.rs`).
+    let keywords = catalog.areas.iter().flat_map(|a| a.keywords.iter().map(|w| (a.code, w.clone()))).collect();
+    let options = crate::domain::classify::model::TrainOptions { keywords, ..Default::default() };
+    let suggester = Arc::new(crate::web::suggester::Suggester::new(starter, options));
     suggester.retrain(&store);
     let limiter = crate::web::limiter::SubmitLimiter::new(settings.submit_burst, settings.submit_per_minute);
     let state = AppState::new(Shared {
