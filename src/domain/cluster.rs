@@ -61,8 +61,15 @@ pub fn jaccard(a: &str, b: &str, size: usize) -> f64 {
 }
 
 /// A 64-bit FNV-1a hash: stable across builds and restarts (std's hasher is not).
+#[cfg(test)]
 fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    s.bytes().fold(FNV_OFFSET, fnv_step)
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn fnv_step(h: u64, b: u8) -> u64 {
+    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
 }
 
 /// splitmix64: mixes a shingle's hash with one seed per hash function.
@@ -91,13 +98,28 @@ impl Signer {
 
     /// The signature of `text`, or `None` when it is too short to group.
     pub fn sign(&self, text: &str) -> Option<Signature> {
-        if significant_chars(text).len() < MIN_CHARS {
+        let chars = significant_chars(text);
+        if chars.len() < MIN_CHARS {
             return None;
         }
-        let hashes: Vec<u64> = shingles(text, self.size).iter().map(|s| fnv1a(s)).collect();
-        let sig = (0..HASHES as u64)
-            .map(|seed| hashes.iter().map(|h| mix(h ^ mix(seed)) as u32).min().unwrap_or(0))
+        // Each distinct shingle's hash, without building the shingle as a string (this runs for every
+        // opinion stored); the same hashes as `fnv1a` of the shingle's text.
+        let mut hashes: Vec<u64> = chars
+            .windows(self.size.min(chars.len()))
+            .map(|w| {
+                let mut buf = [0u8; 4];
+                w.iter().fold(FNV_OFFSET, |h, c| c.encode_utf8(&mut buf).bytes().fold(h, fnv_step))
+            })
             .collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        let seeds: Vec<u64> = (0..HASHES as u64).map(mix).collect();
+        let mut sig = vec![u32::MAX; HASHES];
+        for h in hashes {
+            for (min, seed) in sig.iter_mut().zip(&seeds) {
+                *min = (*min).min(mix(h ^ seed) as u32);
+            }
+        }
         Some(Signature(sig))
     }
 }
@@ -107,11 +129,19 @@ pub fn similarity(a: &Signature, b: &Signature) -> f64 {
     a.0.iter().zip(&b.0).filter(|(x, y)| x == y).count() as f64 / HASHES as f64
 }
 
+/// The most members of one group kept under one band key. Copies of one text would otherwise pile up under
+/// the same keys, and placing each new copy would compare it with every earlier one (quadratic in a flood).
+const PER_GROUP_IN_BAND: usize = 8;
+
 /// The groups placed so far, and the index that finds an opinion's nearest earlier one: opinions whose
 /// signatures agree on a whole band are candidates, then compared on the full signature.
 pub struct Clusters {
-    bands: HashMap<(usize, u64), Vec<i64>>,
+    /// Band key → (opinion, its group), at most [`PER_GROUP_IN_BAND`] per group.
+    bands: HashMap<(usize, u64), Vec<(i64, i64)>>,
     signatures: HashMap<i64, Signature>,
+    /// Hash of a whole signature → the first opinion with it: an exact copy joins that opinion's group
+    /// without a search (it is the search's answer: similarity 1, earliest id).
+    first_with: HashMap<u64, i64>,
     group_of: HashMap<i64, i64>,
     threshold: f64,
 }
@@ -123,6 +153,10 @@ fn band_keys(sig: &Signature) -> impl Iterator<Item = (usize, u64)> + '_ {
         .map(|(b, rows)| (b, rows.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, r| mix(h ^ u64::from(*r)))))
 }
 
+fn whole_key(sig: &Signature) -> u64 {
+    sig.0.iter().fold(0x8422_2325_cbf2_9ce4u64, |h, r| mix(h ^ u64::from(*r)))
+}
+
 impl Default for Clusters {
     fn default() -> Self {
         Clusters::with_threshold(THRESHOLD)
@@ -131,16 +165,27 @@ impl Default for Clusters {
 
 impl Clusters {
     pub fn with_threshold(threshold: f64) -> Clusters {
-        Clusters { bands: HashMap::new(), signatures: HashMap::new(), group_of: HashMap::new(), threshold }
+        Clusters {
+            bands: HashMap::new(),
+            signatures: HashMap::new(),
+            first_with: HashMap::new(),
+            group_of: HashMap::new(),
+            threshold,
+        }
     }
 
     /// Places opinion `id` (ids come in increasing order): returns its group, the group of its most
     /// similar earlier opinion at or above the threshold, or `id` itself.
     pub fn place(&mut self, id: i64, signature: Option<Signature>) -> i64 {
         let Some(sig) = signature else { return id };
+        if let Some(first) = self.copy_of(&sig) {
+            let group = self.group_of[&first];
+            self.group_of.insert(id, group);
+            return group;
+        }
         let mut best: Option<(i64, f64)> = None;
         for key in band_keys(&sig) {
-            for near in self.bands.get(&key).into_iter().flatten() {
+            for (near, _) in self.bands.get(&key).into_iter().flatten() {
                 let s = similarity(&sig, &self.signatures[near]);
                 if s >= self.threshold && best.is_none_or(|(b, bs)| s > bs || (s == bs && *near < b)) {
                     best = Some((*near, s));
@@ -152,15 +197,26 @@ impl Clusters {
         group
     }
 
+    /// The first opinion whose signature is exactly `sig`.
+    fn copy_of(&self, sig: &Signature) -> Option<i64> {
+        self.first_with.get(&whole_key(sig)).copied().filter(|first| self.signatures.get(first) == Some(sig))
+    }
+
     /// Puts back an opinion already placed in `group` (after a restart).
     pub fn restore(&mut self, id: i64, signature: Option<Signature>, group: i64) {
-        if let Some(sig) = signature {
-            for key in band_keys(&sig) {
-                self.bands.entry(key).or_default().push(id);
-            }
-            self.signatures.insert(id, sig);
-            self.group_of.insert(id, group);
+        let Some(sig) = signature else { return };
+        self.group_of.insert(id, group);
+        if self.copy_of(&sig).is_some() {
+            return;
         }
+        for key in band_keys(&sig) {
+            let members = self.bands.entry(key).or_default();
+            if members.iter().filter(|(_, g)| *g == group).count() < PER_GROUP_IN_BAND {
+                members.push((id, group));
+            }
+        }
+        self.first_with.entry(whole_key(&sig)).or_insert(id);
+        self.signatures.insert(id, sig);
     }
 
     /// How many opinions the index holds.
@@ -226,5 +282,29 @@ mod tests {
         again.restore(10, signer.sign(a), 10);
         assert_eq!(again.place(11, signer.sign(a)), 10, "a rebuilt index places like the first one");
         assert_eq!(again.len(), 2);
+    }
+
+    #[test]
+    fn a_flood_of_copies_and_variants_keeps_the_index_small() {
+        let signer = Signer::default();
+        let mut c = Clusters::default();
+        let base = "建议局领导班子多深入基层司法所调研，帮助解决人员不足、经费紧张、办公用房困难等实际问题";
+        for id in 1..=2_000 {
+            let text = if id % 2 == 0 { base.to_owned() } else { format!("{base}{id}") };
+            assert_eq!(c.place(id, signer.sign(&text)), 1, "opinion {id} joins the first one's group");
+        }
+        let widest = c.bands.values().map(Vec::len).max().unwrap_or(0);
+        assert!(widest <= 8, "a band key holds {widest} members of one group");
+        assert!(c.signatures.len() <= 1_001, "exact copies keep no signature of their own");
+    }
+
+    #[test]
+    fn a_signature_is_the_minimum_of_each_seeded_hash_over_the_shingles() {
+        let text = "窗口办事效率不高，群众办理公证要跑好几趟，希望简化手续。";
+        let hashes: Vec<u64> = shingles(text, SHINGLE).iter().map(|s| fnv1a(s)).collect();
+        let expected: Vec<u32> = (0..HASHES as u64)
+            .map(|seed| hashes.iter().map(|h| mix(h ^ mix(seed)) as u32).min().unwrap_or(0))
+            .collect();
+        assert_eq!(Signer::default().sign(text), Some(Signature(expected)));
     }
 }

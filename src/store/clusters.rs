@@ -5,6 +5,11 @@
 //! are recomputed from the texts) on its first pass, then each pass places the opinions not yet placed,
 //! in id order, and stores their groups in one transaction. `serve` runs a pass every second; an opinion
 //! not yet placed counts as a group of its own.
+//!
+//! A pass looks only past the highest opinion placed so far (a scan from the first opinion would read
+//! every stored text each second). On SQLite that is exact: one writer commits opinions in id order. On
+//! PostgreSQL concurrent batches may commit a lower id late, so a pass also looks [`PG_LOOKBACK`] ids back,
+//! and every [`PG_FULL_PASS_EVERY`]th pass (and the first) looks at every opinion.
 
 use super::sql::Sql;
 use super::{Result, Store};
@@ -15,12 +20,24 @@ use std::sync::Arc;
 
 /// Opinions read and placed per step.
 const STEP: u64 = 500;
+/// PostgreSQL: how far below the highest placed id a pass still looks for late commits (more than the
+/// opinions of every batch two instances can have in flight).
+const PG_LOOKBACK: i64 = 20_000;
+/// PostgreSQL: every this many passes, one looks at every opinion.
+const PG_FULL_PASS_EVERY: u64 = 600;
 
 /// The in-memory index and the task that keeps `opinion_clusters` up to date.
 #[derive(Clone, Default)]
 pub struct ClusterKeeper {
-    inner: Arc<tokio::sync::Mutex<Option<Clusters>>>,
+    inner: Arc<tokio::sync::Mutex<Option<Placed>>>,
     signer: Arc<Signer>,
+}
+
+/// The index, the highest opinion id placed, and how many passes have run.
+struct Placed {
+    clusters: Clusters,
+    upto: i64,
+    passes: u64,
 }
 
 impl std::fmt::Debug for ClusterKeeper {
@@ -37,16 +54,28 @@ impl ClusterKeeper {
     pub async fn catch_up(&self, store: &Store) -> Result<usize> {
         let mut guard = self.inner.lock().await;
         if guard.is_none() {
-            *guard = Some(self.rebuild(store).await?);
+            let (clusters, upto) = self.rebuild(store).await?;
+            *guard = Some(Placed { clusters, upto, passes: 0 });
         }
-        let clusters = guard.as_mut().expect("built above");
+        let index = guard.as_mut().expect("built above");
+        let backend = store.db().get_database_backend();
+        let pg = backend == sea_orm::DatabaseBackend::Postgres;
+        let mut from = match index.passes {
+            0 => i64::MIN,
+            n if pg && n % PG_FULL_PASS_EVERY == 0 => i64::MIN,
+            _ if pg => index.upto.saturating_sub(PG_LOOKBACK),
+            _ => index.upto,
+        };
+        index.passes += 1;
         let mut placed = 0;
         loop {
-            let mut sql = Sql::new(store.db().get_database_backend());
+            let mut sql = Sql::new(backend);
             sql.push(
                 "SELECT o.id, o.text FROM opinions o LEFT JOIN opinion_clusters c ON c.opinion_id = o.id \
-                 WHERE c.opinion_id IS NULL ORDER BY o.id LIMIT ",
+                 WHERE o.id > ",
             )
+            .bind(from)
+            .push(" AND c.opinion_id IS NULL ORDER BY o.id LIMIT ")
             .bind(STEP as i64);
             let rows = store.db().query_all_raw(sql.statement()).await?;
             if rows.is_empty() {
@@ -56,7 +85,8 @@ impl ClusterKeeper {
             for r in &rows {
                 let id: i64 = r.try_get("", "id")?;
                 let text: String = r.try_get("", "text")?;
-                pairs.push((id, clusters.place(id, self.signer.sign(&text))));
+                pairs.push((id, index.clusters.place(id, self.signer.sign(&text))));
+                from = id;
             }
             let w = store.write_txn().await?;
             let done = async {
@@ -75,11 +105,12 @@ impl ClusterKeeper {
             .await;
             w.finish(done).await?;
             placed += pairs.len();
+            index.upto = index.upto.max(from);
         }
     }
 
-    /// The index of every stored group, in id order.
-    async fn rebuild(&self, store: &Store) -> Result<Clusters> {
+    /// The index of every stored group, in id order, and the highest id placed.
+    async fn rebuild(&self, store: &Store) -> Result<(Clusters, i64)> {
         let mut clusters = Clusters::default();
         let mut after = i64::MIN;
         loop {
@@ -93,7 +124,7 @@ impl ClusterKeeper {
             .bind(STEP as i64 * 4);
             let rows = store.db().query_all_raw(sql.statement()).await?;
             if rows.is_empty() {
-                return Ok(clusters);
+                return Ok((clusters, after));
             }
             for r in &rows {
                 let id: i64 = r.try_get("", "id")?;
