@@ -30,6 +30,7 @@ mod inbox_counts;
 mod malformed;
 mod process;
 mod props;
+mod rating_form;
 mod receipts;
 mod register;
 mod roles;

@@ -228,7 +228,7 @@ fn find_form(state: &AppState, slug: &str) -> Result<std::sync::Arc<FormDef>, We
     state
         .forms()
         .catalog
-        .form_shared(slug)
+        .citizen_form(slug)
         .ok_or_else(|| WebError::NotFound("没有找到这张表，请检查链接是否完整。".into()))
 }
 
