@@ -11,6 +11,7 @@ mod browser_citizen;
 mod browser_form;
 mod browser_gongkai;
 mod browser_inbox;
+mod browser_second_round;
 mod browser_staff;
 mod browser_suggest;
 mod browser_tag;
