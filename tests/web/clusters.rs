@@ -125,8 +125,13 @@ async fn one_action_links_the_whole_group_to_a_problem_after_a_confirmation_show
     let log = app.store().audit_entries(Some("problem_linked"), None, None, 10).await.unwrap();
     assert_eq!(log.len(), 1, "one audited change");
 
-    // Leaders never see the page; admins see it without the forms that change anything.
+    // Leaders never see the page; admins see it without the forms that change anything, and read the log.
     let (admin, _) = app.login_as(Role::Admin).await;
+    let audit = admin.get(app.url("/w/admin/audit?action=problem_linked")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&audit, "#audit td.action"), ["意见归入问题"]);
+    assert_eq!(texts(&audit, "#audit td.target"), [format!("问题 {problem}")]);
+    let listed = group.iter().map(ToString::to_string).collect::<Vec<_>>().join("、");
+    assert_eq!(texts(&audit, "#audit td.after"), [format!("意见 {listed}")]);
     let page = admin.get(app.url(&format!("/w/clusters/{}", group[0]))).send().await.unwrap().text().await.unwrap();
     assert!(texts(&page, "#cluster-link").is_empty() && texts(&page, "#cluster-tag").is_empty());
     let (leader, l_csrf) = app.login_as(Role::Leader).await;
