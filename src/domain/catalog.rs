@@ -116,6 +116,17 @@ impl Catalog {
         self.forms.get(slug).cloned()
     }
 
+    /// A form citizens open at `/f/{slug}`, through the API or a distribution link: any form but the rating
+    /// form of /gongkai, whose ratings come only through that page (each names a published measure).
+    pub fn citizen_form(&self, slug: &str) -> Option<Arc<FormDef>> {
+        self.citizen_forms().find(|f| f.slug == slug).cloned()
+    }
+
+    /// Every citizen form, by slug: the lists of forms to open, link, filter or double-code.
+    pub fn citizen_forms(&self) -> impl Iterator<Item = &Arc<FormDef>> {
+        self.forms.values().filter(|f| f.slug != super::rectification::RATING_FORM_SLUG)
+    }
+
     pub fn unit(&self, code: &str) -> Option<&Unit> {
         self.units.iter().find(|u| u.code == code)
     }
@@ -130,7 +141,7 @@ impl Catalog {
     /// # Errors
     /// The first problem, as `(field, message in Chinese)`; the field is `form`, `unit` or `category`.
     pub fn check_link(&self, form: &str, unit: &str, category: Option<&str>) -> Result<(), (&'static str, String)> {
-        let Some(f) = self.form(form) else {
+        let Some(f) = self.citizen_form(form) else {
             return Err(("form", "请选择一份表单".to_owned()));
         };
         if self.unit(unit).is_none() {
@@ -207,5 +218,15 @@ mod tests {
         let f = c.form(crate::domain::rectification::RATING_FORM_SLUG).expect("built in");
         assert!(f.anonymous && f.questions.iter().all(|q| !q.opinion));
         assert_eq!(f.question("rating").unwrap().kind.label_of("3"), Some("不满意"));
+    }
+
+    #[test]
+    fn the_rating_form_is_no_citizen_form_and_cannot_be_linked() {
+        let c = shipped();
+        let slug = crate::domain::rectification::RATING_FORM_SLUG;
+        assert!(c.citizen_form(slug).is_none());
+        assert!(c.citizen_forms().all(|f| f.slug != slug));
+        assert!(c.citizen_form("zhengqiu").is_some());
+        assert_eq!(c.check_link(slug, "jg-bgs", None).unwrap_err().0, "form");
     }
 }

@@ -27,16 +27,6 @@ fn overdue_cell() -> Format {
     cell().set_background_color(Color::RGB(0xF8D7DA)).set_font_color(Color::RGB(0x9C0006))
 }
 
-/// Page setup for posting: A4 landscape, fit to one page wide, header row repeated. One small function so
-/// the shared page setup (`export/print.rs`, another branch) can replace it.
-pub fn posting_page_setup(ws: &mut Worksheet, header_row: u32) -> Result<(), XlsxError> {
-    ws.set_paper_size(9);
-    ws.set_landscape();
-    ws.set_print_fit_to_pages(1, 0);
-    ws.set_repeat_rows(header_row, header_row)?;
-    Ok(())
-}
-
 fn write_row(ws: &mut Worksheet, row: u32, cells: &[String], f: &Format) -> Result<(), XlsxError> {
     for (c, v) in cells.iter().enumerate() {
         ws.write_string_with_format(row, u16::try_from(c).unwrap_or(u16::MAX), clip(v), f)?;
@@ -223,7 +213,14 @@ pub fn posting_workbook(reg: &Register, catalog: &Catalog, now_ms: i64) -> Resul
     );
     ws.write_string(1, 0, &line)?;
     register_table(ws, reg, &measures, today, 3)?;
-    posting_page_setup(ws, 3)?;
+    // The report's page setup (A4 landscape, page numbers), with the table's header row repeated.
+    let generated = crate::domain::report::local_time(now_ms);
+    super::print::PageSetup::new("整改落实台账", &generated).apply(
+        ws,
+        f64::MAX,
+        super::print::Flow::Rows { header_rows: 0 },
+    )?;
+    ws.set_repeat_rows(3, 3)?;
     let secs = now_ms.div_euclid(1000);
     wb.set_properties(
         &DocProperties::new()

@@ -222,14 +222,16 @@ impl Store {
         Ok(out)
     }
 
-    /// The form with the most responses (a leader's view opens on it), if any has one.
+    /// The form with the most responses (a leader's view opens on it), if any has one; the ratings of
+    /// /gongkai are not a form of opinions.
     ///
     /// # Errors
     /// On a database failure.
     pub async fn busiest_form(&self) -> Result<Option<String>> {
-        let sql =
-            "SELECT r.form_slug AS f FROM responses r GROUP BY r.form_slug ORDER BY COUNT(*) DESC, r.form_slug LIMIT 1";
-        let row = self.db().query_one_raw(self.stmt(sql, Vec::new())).await?;
+        let sql = "SELECT r.form_slug AS f FROM responses r WHERE r.form_slug <> ? GROUP BY r.form_slug \
+                   ORDER BY COUNT(*) DESC, r.form_slug LIMIT 1";
+        let rating = crate::domain::rectification::RATING_FORM_SLUG;
+        let row = self.db().query_one_raw(self.stmt(sql, vec![rating.into()])).await?;
         Ok(row.map(|r| r.try_get("", "f")).transpose()?)
     }
 

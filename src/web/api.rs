@@ -188,7 +188,7 @@ pub struct ErrorDto {
 }
 
 fn find(state: &AppState, slug: &str) -> Result<std::sync::Arc<FormDef>, ApiError> {
-    state.forms().catalog.form_shared(slug).ok_or_else(|| ApiError(WebError::NotFound("没有这张表".into())))
+    state.forms().catalog.citizen_form(slug).ok_or_else(|| ApiError(WebError::NotFound("没有这张表".into())))
 }
 
 /// The definition of one form.

@@ -21,7 +21,7 @@
 //! | `POST /w/inbox/bulk` | | ✓ | |
 //! | `GET /w/tag`, `GET/POST /w/tag/{id}`, `POST /w/keywords` | | ✓ | |
 //! | `GET /w/api/opinions/{id}`, `POST /w/api/opinions/{id}`, `GET /w/api/next` | | ✓ | |
-//! | `GET /w/clusters/{id}` (同类意见; its tag form posts to `/w/inbox/bulk`) | ✓ | ✓ | |
+//! | `GET /w/clusters/{id}` (同类意见; its forms post to `/w/inbox/bulk` and `/w/problems/link`) | ✓ | ✓ | |
 //! | `GET /w/dashboard` | ✓ | ✓ | ✓ |
 //! | `GET /w/adjudication`, `POST /w/adjudication/{id}` (the form's named adjudicator) | | ✓ | |
 //! | `GET/POST /w/admin/double-coding` | ✓ | | |

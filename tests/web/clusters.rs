@@ -1,7 +1,8 @@
 //! Near-duplicate groups (同类意见): a template copied by a unit's staff is shown as one group on the inbox
 //! and the tagging screen, tagged as a whole after a confirmation showing its count, and counted in reports.
 
-use crate::helpers::{TestApp, hidden, texts};
+use crate::helpers::{TestApp, form_fields, hidden, texts};
+use crate::register::create_problem;
 use wenji::domain::user::Role;
 
 const TEMPLATE: &str = "建议局领导班子多深入基层司法所调研，帮助解决人员不足、经费紧张、办公用房困难等实际问题。";
@@ -35,11 +36,13 @@ async fn a_template_copy_shows_its_group_on_the_inbox_and_the_tagging_screen() {
     let inbox = analyst.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
     for id in &group {
         assert_eq!(texts(&inbox, &format!("#o{id} a.cluster")), ["同类意见 3 条"], "opinion {id}");
+        assert_eq!(texts(&inbox, &format!("#o{id} a.cluster[href='/w/clusters/{id}']")).len(), 1, "links its group");
     }
     assert!(texts(&inbox, &format!("#o{other} a.cluster")).is_empty(), "a distinct opinion has no group");
 
     let tag = analyst.get(app.url(&format!("/w/tag/{}", group[1]))).send().await.unwrap().text().await.unwrap();
     assert_eq!(texts(&tag, "#c-cluster-n"), ["3"]);
+    assert_eq!(texts(&tag, &format!("a#c-cluster[href='/w/clusters/{}']", group[1])), ["同类意见 3 条"]);
     assert!(texts(&tag, "#c-cluster.hidden").is_empty(), "the count is shown");
     let tag = analyst.get(app.url(&format!("/w/tag/{other}"))).send().await.unwrap().text().await.unwrap();
     assert_eq!(texts(&tag, "#c-cluster.hidden").len(), 1, "no group, nothing shown");
@@ -88,6 +91,66 @@ async fn one_action_tags_the_whole_group_after_a_confirmation_showing_its_count(
         assert_eq!(areas, [6], "opinion {id}");
     }
     assert!(app.store().opinion(other).await.unwrap().tags.is_empty(), "the distinct opinion is untouched");
+}
+
+#[tokio::test]
+async fn one_action_links_the_whole_group_to_a_problem_after_a_confirmation_showing_its_count() {
+    let app = TestApp::spawn().await;
+    let (group, other) = template_and_copies(&app).await;
+    let (analyst, csrf) = app.login_as(Role::Analyst).await;
+    let problem = create_problem(&app, &analyst, &csrf, "基层司法所人员经费不足").await;
+    let page = analyst.get(app.url(&format!("/w/clusters/{}", group[1]))).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&page, "#cluster-link select[name=problem] option"), ["基层司法所人员经费不足（已有 0 条）"]);
+    let mut body: Vec<(String, String)> = form_fields(&page, "#cluster-link");
+    assert_eq!(
+        body.iter().filter(|(k, _)| k == "ids").map(|(_, v)| v.clone()).collect::<Vec<_>>(),
+        group.iter().map(ToString::to_string).collect::<Vec<_>>()
+    );
+    body.push(("problem".into(), problem.to_string()));
+
+    // The preview shows the count and the problem; nothing is linked yet.
+    let confirm = analyst.post(app.url("/w/problems/link")).form(&body).send().await.unwrap();
+    assert_eq!(confirm.status(), 200);
+    let confirm = confirm.text().await.unwrap();
+    assert_eq!(texts(&confirm, "#link-count"), ["3"]);
+    assert_eq!(texts(&confirm, "#link-problem"), ["基层司法所人员经费不足"]);
+    assert!(app.store().problem_opinion_ids(problem).await.unwrap().is_empty(), "nothing linked before confirming");
+
+    let done =
+        analyst.post(app.url("/w/problems/link")).form(&form_fields(&confirm, "#confirm-link")).send().await.unwrap();
+    assert_eq!(done.status(), 303);
+    assert_eq!(done.headers()["location"], format!("/w/problems/{problem}").as_str());
+    assert_eq!(app.store().problem_opinion_ids(problem).await.unwrap(), group, "the whole group, the other not");
+    assert!(!group.contains(&other));
+    let log = app.store().audit_entries(Some("problem_linked"), None, None, 10).await.unwrap();
+    assert_eq!(log.len(), 1, "one audited change");
+
+    // Leaders never see the page; admins see it without the forms that change anything, and read the log.
+    let (admin, _) = app.login_as(Role::Admin).await;
+    let audit = admin.get(app.url("/w/admin/audit?action=problem_linked")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&audit, "#audit td.action"), ["意见归入问题"]);
+    assert_eq!(texts(&audit, "#audit td.target"), [format!("问题 {problem}")]);
+    let listed = group.iter().map(ToString::to_string).collect::<Vec<_>>().join("、");
+    assert_eq!(texts(&audit, "#audit td.after"), [format!("意见 {listed}")]);
+    let page = admin.get(app.url(&format!("/w/clusters/{}", group[0]))).send().await.unwrap().text().await.unwrap();
+    assert!(texts(&page, "#cluster-link").is_empty() && texts(&page, "#cluster-tag").is_empty());
+    let (leader, l_csrf) = app.login_as(Role::Leader).await;
+    let mut pairs: Vec<(String, String)> = form_fields(&confirm, "#confirm-link");
+    pairs.retain(|(k, _)| k != "_csrf");
+    pairs.push(("_csrf".into(), l_csrf));
+    let r = leader.post(app.url("/w/problems/link")).form(&pairs).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    // A preview without a problem, or with an unknown one, says so by field.
+    let ids: Vec<(String, String)> = vec![("_csrf".into(), csrf.clone()), ("ids".into(), group[0].to_string())];
+    for (extra, status, field) in
+        [(vec![("preview", "1")], 400, "problem"), (vec![("preview", "1"), ("problem", "999999")], 404, "problem")]
+    {
+        let mut b = ids.clone();
+        b.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let r = analyst.post(app.url("/w/problems/link")).form(&b).send().await.unwrap();
+        assert_eq!(r.status(), status);
+        assert!(r.text().await.unwrap().contains(field));
+    }
 }
 
 #[tokio::test]

@@ -262,3 +262,12 @@ pub fn texts(html: &str, selector: &str) -> Vec<String> {
     let sel = scraper::Selector::parse(selector).unwrap();
     doc.select(&sel).map(|e| e.text().collect::<String>().trim().to_owned()).collect()
 }
+
+/// The hidden fields of the form matching `form`, as a browser would post them.
+pub fn form_fields(html: &str, form: &str) -> Vec<(String, String)> {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(&format!("{form} input[type=hidden]")).unwrap();
+    doc.select(&sel)
+        .filter_map(|e| Some((e.value().attr("name")?.to_owned(), e.value().attr("value").unwrap_or("").to_owned())))
+        .collect()
+}

@@ -58,7 +58,7 @@ async fn measure_ids(app: &TestApp, c: &reqwest::Client, problem: i64) -> Vec<i6
 }
 
 /// The rating form's key of measure `m` on /gongkai.
-async fn rating_key(app: &TestApp, m: i64) -> String {
+pub async fn rating_key(app: &TestApp, m: i64) -> String {
     let page = app.citizen.get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
     let doc = scraper::Html::parse_document(&page);
     let sel = scraper::Selector::parse(&format!("#m{m} input[name=_key]")).unwrap();

@@ -114,3 +114,44 @@ async fn a_long_quote_gets_a_row_tall_enough_for_its_wrapped_lines_and_a_short_o
     let low = heights.iter().map(|h| h.unwrap_or(15.0)).fold(f64::MAX, f64::min);
     assert!(low <= 33.0, "the short quote's row stays low: {heights:?}");
 }
+
+/// The fill colour (RRGGBB) of style `s` in `styles.xml`, if it has a solid fill.
+fn fill_of(styles: &str, s: usize) -> Option<String> {
+    let xfs = styles.split("<cellXfs").nth(1)?;
+    let xf = xfs.split("<xf ").nth(s + 1)?;
+    let fill: usize = attr_of(&format!("<xf {xf}"), "xf", "fillId")?.parse().ok()?;
+    let fills = styles.split("<fills").nth(1)?.split("</fills>").next()?;
+    let f = fills.split("<fill>").nth(fill + 1)?;
+    Some(attr_of(f, "fgColor", "rgb")?[2..].to_owned())
+}
+
+#[tokio::test]
+async fn the_register_for_posting_prints_a4_landscape_with_page_numbers_and_overdue_rows_in_red() {
+    let app = TestApp::spawn().await;
+    let (_, m, _) = crate::register::published_measure(&app).await;
+    let (leader, csrf) = app.login_as(wenji::domain::user::Role::Leader).await;
+    let yesterday = wenji::domain::rectification::bureau_today(wenji::store::now_ms()).pred_opt().unwrap().to_string();
+    let fields = [("action", "a"), ("target", "b"), ("deadline", yesterday.as_str()), ("owner", "c")];
+    assert_eq!(crate::register::post(&app, &leader, &csrf, &format!("/w/measures/{m}"), &fields).await.0, 303);
+    let bytes = leader.get(app.url("/w/register.xlsx")).send().await.unwrap().bytes().await.unwrap();
+    let (sheets, workbook) = sheets_xml(&bytes);
+    let xml = &sheets["整改台账"];
+    assert_eq!(attr_of(xml, "pageSetup", "paperSize").as_deref(), Some("9"), "A4");
+    assert_eq!(attr_of(xml, "pageSetup", "orientation").as_deref(), Some("landscape"));
+    assert_eq!(attr_of(xml, "pageSetUpPr", "fitToPage").as_deref(), Some("1"), "one page wide");
+    let footer = xml.split("<oddFooter>").nth(1).map(|h| h.split('<').next().unwrap()).unwrap_or_default();
+    assert!(footer.contains("&amp;P") && footer.contains("&amp;N"), "page numbers: {footer}");
+    assert!(workbook.contains("整改台账!$4:$4"), "the table's header row repeats: {workbook}");
+
+    // Row 5 is the overdue measure: every cell red, its 逾期 column filled in.
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes.to_vec())).unwrap();
+    let mut styles = String::new();
+    zip.by_name("xl/styles.xml").unwrap().read_to_string(&mut styles).unwrap();
+    let row = xml.split("<row r=\"5\"").nth(1).unwrap().split("</row>").next().unwrap();
+    let cells: Vec<usize> =
+        row.split("<c ").skip(1).map(|c| attr_of(&format!("<c {c}"), "c", "s").unwrap().parse().unwrap()).collect();
+    assert_eq!(cells.len(), 13);
+    for s in cells {
+        assert_eq!(fill_of(&styles, s).as_deref(), Some("F8D7DA"), "style {s}");
+    }
+}

@@ -63,6 +63,8 @@ pub struct FormPage {
     pub unit_name: Option<String>,
     pub notice: Option<String>,
     pub errors_summary: String,
+    /// Each problem with the question it belongs to, by name: (question id, "title：message").
+    pub error_list: Vec<(String, String)>,
     pub submission_key: String,
     pub link_token: String,
     pub draft_key: String,
@@ -200,6 +202,17 @@ fn view(
         } else {
             format!("有 {} 处需要修改，已在题目旁标出；您填写的内容都还在。", errors.len())
         },
+        error_list: errors
+            .iter()
+            .map(|e| {
+                let title = match form.question(&e.field) {
+                    Some(q) => q.title.as_str(),
+                    None if e.field == "_category" => "您的身份",
+                    None => "本表",
+                };
+                (e.field.clone(), format!("{title}：{}", e.message))
+            })
+            .collect(),
         submission_key: key,
         draft_key: format!("wenji-draft:{}:{}", form.slug, link.map_or(0, |l| l.id)),
         link_token: token,
@@ -228,7 +241,7 @@ fn find_form(state: &AppState, slug: &str) -> Result<std::sync::Arc<FormDef>, We
     state
         .forms()
         .catalog
-        .form_shared(slug)
+        .citizen_form(slug)
         .ok_or_else(|| WebError::NotFound("没有找到这张表，请检查链接是否完整。".into()))
 }
 

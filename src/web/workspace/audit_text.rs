@@ -29,6 +29,16 @@ pub fn action_label(action: &str) -> &str {
         "download" => "下载导出文件",
         "forms_reloaded" => "重新加载表单",
         "forms_reload_refused" => "表单有错误，未重新加载",
+        "link_enabled" => "重新启用发放链接",
+        "problem_created" => "新建问题",
+        "problem_updated" => "修改问题",
+        "problem_linked" => "意见归入问题",
+        "problem_unlinked" => "意见移出问题",
+        "measure_created" => "起草整改措施",
+        "measure_updated" => "修改整改措施",
+        "measure_published" => "公开整改措施",
+        "measure_withdrawn" => "撤回公开",
+        "measure_progress" => "记录整改进展",
         other => other,
     }
 }
@@ -44,6 +54,8 @@ pub fn target_text(target: &str, forms: &LoadedForms) -> String {
         "link" => format!("链接 {id}"),
         "export" => format!("导出 {id}"),
         "area" => format!("领域 {}", area_text(id, forms)),
+        "problem" => format!("问题 {id}"),
+        "measure" => format!("整改措施 {id}"),
         _ => target.to_owned(),
     }
 }
@@ -64,6 +76,10 @@ pub fn value_text(action: &str, value: &str, forms: &LoadedForms) -> String {
         "note_added" => value.strip_prefix("note:").map_or_else(|| value.to_owned(), |n| format!("备注 {n}")),
         "export" | "export_requested" | "export_unprotected" => export_text(value, forms),
         "forms_reload_refused" => value.replace(" problem(s)", " 处错误"),
+        "problem_linked" | "problem_unlinked" => {
+            let ids = value.strip_prefix("opinions:").or_else(|| value.strip_prefix("opinion:"));
+            ids.map_or_else(|| value.to_owned(), |l| format!("意见 {}", l.replace(',', "、")))
+        }
         _ => plain_text(value),
     }
 }

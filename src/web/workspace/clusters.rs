@@ -1,6 +1,7 @@
 //! `GET /w/clusters/{id}` (admins, analysts): the near-duplicate group (同类意见) of one opinion, listed,
-//! with one form that tags the whole group. That form posts to the inbox's bulk action with the group's
-//! ids, so the change is shown with its count and applied only after it is confirmed.
+//! with one form that tags the whole group and one that links it to a problem. They post the group's ids
+//! to the inbox's bulk action and to the problem link, so each change is shown with its count and applied
+//! only after it is confirmed.
 
 use super::card::date;
 use crate::domain::user::Role;
@@ -29,6 +30,8 @@ pub struct ClusterPage {
     pub csrf: String,
     pub opinion: i64,
     pub can_tag: bool,
+    /// Problems to link the group to (analysts only).
+    pub problems: Vec<super::problems::ProblemChoice>,
     pub members: Vec<Member>,
     pub areas: Vec<(u8, String)>,
 }
@@ -65,6 +68,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
         csrf: staff.csrf.clone(),
         opinion: id,
         can_tag: staff.user.role.can_tag(),
+        problems: if staff.user.role.can_tag() { super::problems::problem_choices(&state).await? } else { Vec::new() },
         members,
         areas: names.iter().map(|a| (a.code.get(), a.name.clone())).collect(),
     })

@@ -39,8 +39,7 @@ async fn page(state: &AppState, staff: &Staff, message: Option<String>) -> Resul
     let forms = state.forms();
     let rows = forms
         .catalog
-        .forms
-        .values()
+        .citizen_forms()
         .map(|f| {
             let s = set.iter().find(|c| c.form == f.slug);
             Row {
@@ -97,7 +96,7 @@ struct Setting {
 
 fn parse(f: &SettingForm, state: &AppState, analysts: &[(i64, String)]) -> Result<Setting, WebError> {
     let form = f.form.trim();
-    if !state.forms().catalog.forms.contains_key(form) {
+    if state.forms().catalog.citizen_form(form).is_none() {
         return Err(WebError::BadRequest("form：表单不存在".into()));
     }
     let p = f.percent.trim();

@@ -260,7 +260,7 @@ pub async fn page(
         protection: leader.as_ref().map(LeaderScope::note),
         matching,
         lines,
-        forms: forms.catalog.forms.values().map(|f| (f.slug.clone(), f.title.clone())).collect(),
+        forms: forms.catalog.citizen_forms().map(|f| (f.slug.clone(), f.title.clone())).collect(),
         units: forms.catalog.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect(),
         categories: forms.all_categories(),
         areas: areas.iter().map(|a| (a.code.get(), a.name.clone())).collect(),

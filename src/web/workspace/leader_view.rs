@@ -21,16 +21,17 @@ impl LeaderScope {
     /// `BadRequest` naming the field for an unknown form; store errors as they come.
     pub async fn load(state: &AppState, form: &str) -> Result<LeaderScope, WebError> {
         let forms = state.forms();
-        let busiest = state.store.busiest_form().await?.filter(|f| forms.catalog.forms.contains_key(f));
+        // Ratings of /gongkai are responses too, but never the form a leader lands on.
+        let busiest = state.store.busiest_form().await?.filter(|f| forms.catalog.citizen_form(f).is_some());
         let form = match form.trim() {
-            "" => busiest.or_else(|| forms.catalog.forms.keys().next().cloned()).unwrap_or_default(),
+            "" => busiest.or_else(|| forms.catalog.citizen_forms().next().map(|f| f.slug.clone())).unwrap_or_default(),
             f if forms.catalog.forms.contains_key(f) => f.to_owned(),
             f => return Err(WebError::BadRequest(format!("form：表单 {f} 不存在"))),
         };
         let scope = Scope { forms: vec![form.clone()], ..Default::default() };
         let pairs = state.store.respondent_pairs(&scope).await?;
         let disclosure = Disclosure::decide(&pairs, u64::from(state.settings.small_cell_k));
-        let list = forms.catalog.forms.values().map(|f| (f.slug.clone(), f.title.clone(), f.slug == form)).collect();
+        let list = forms.catalog.citizen_forms().map(|f| (f.slug.clone(), f.title.clone(), f.slug == form)).collect();
         Ok(LeaderScope { form, disclosure, forms: list })
     }
 

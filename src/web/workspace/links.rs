@@ -147,8 +147,7 @@ async fn page_with(
     let catalog = &loaded.catalog;
     let links = state.store.links(None).await?;
     let forms = catalog
-        .forms
-        .values()
+        .citizen_forms()
         .map(|f| Opt { code: f.slug.clone(), label: f.title.clone(), selected: f.slug == input.form })
         .collect();
     let units = catalog
@@ -157,8 +156,7 @@ async fn page_with(
         .map(|u| Opt { code: u.code.clone(), label: u.name.clone(), selected: u.code == input.unit })
         .collect();
     let categories = catalog
-        .forms
-        .values()
+        .citizen_forms()
         .flat_map(|f| {
             f.categories.iter().map(move |c| {
                 let code = format!("{}:{}", f.slug, c.code);

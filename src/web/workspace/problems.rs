@@ -338,6 +338,9 @@ pub struct LinkForm {
     problem: String,
     #[serde(default)]
     back: String,
+    /// Set when the problem was chosen beforehand (the cluster page): the count is shown to confirm first.
+    #[serde(default)]
+    preview: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -347,11 +350,37 @@ pub struct ChoosePage {
     pub csrf: String,
     pub ids: Vec<i64>,
     pub back: String,
-    pub problems: Vec<(i64, String, u64)>,
+    pub problems: Vec<ProblemChoice>,
+    /// The problem chosen beforehand, to confirm.
+    pub chosen: Option<ProblemChoice>,
+}
+
+/// A problem to link opinions to: id, title, and how many opinions it has now.
+pub struct ProblemChoice {
+    pub id: i64,
+    pub title: String,
+    pub opinions: u64,
+}
+
+/// Every problem, ordered by support, as choices.
+pub(crate) async fn problem_choices(state: &AppState) -> Result<Vec<ProblemChoice>, WebError> {
+    let reg = state.store.register().await?;
+    Ok(reg
+        .problems_by_support()
+        .into_iter()
+        .filter_map(|id| {
+            reg.problem(id).map(|p| ProblemChoice {
+                id,
+                title: p.draft.title.clone(),
+                opinions: reg.support.get(&id).map_or(0, |s| s.opinions),
+            })
+        })
+        .collect())
 }
 
 /// `POST /w/problems/link`: links the given opinions to the chosen problem; without a problem, the page
-/// to choose one (the tagging screen's key and the inbox's button both land there).
+/// to choose one (the tagging screen's key and the inbox's button both land there); with `preview`, the
+/// page that shows the count and the chosen problem to confirm (a whole near-duplicate group).
 pub async fn link(
     State(state): State<AppState>,
     CsrfForm(staff, form): CsrfForm<LinkForm>,
@@ -369,19 +398,27 @@ pub async fn link(
         return Err(WebError::BadRequest("ids：一次最多归入 1000 条意见".into()));
     }
     let back = crate::web::clean::local_path(&form.back, "/w/").unwrap_or_default();
+    let page = |problems, chosen| ChoosePage {
+        head: staff.head(),
+        csrf: staff.csrf.clone(),
+        ids: ids.clone(),
+        back: back.clone(),
+        problems,
+        chosen,
+    };
     if form.problem.trim().is_empty() {
-        let reg = state.store.register().await?;
-        let problems = reg
-            .problems_by_support()
-            .into_iter()
-            .filter_map(|id| {
-                reg.problem(id).map(|p| (id, p.draft.title.clone(), reg.support.get(&id).map_or(0, |s| s.opinions)))
-            })
-            .collect();
-        return Ok(ChoosePage { head: staff.head(), csrf: staff.csrf.clone(), ids, back, problems }.into_response());
+        if !form.preview.is_empty() {
+            return Err(WebError::BadRequest("problem：请选择要归入的问题".into()));
+        }
+        return Ok(page(problem_choices(&state).await?, None).into_response());
     }
     let problem =
         form.problem.trim().parse::<i64>().map_err(|_| WebError::BadRequest("problem：问题编号应为正整数".into()))?;
+    if !form.preview.is_empty() {
+        let chosen = problem_choices(&state).await?.into_iter().find(|p| p.id == problem);
+        let chosen = chosen.ok_or_else(|| WebError::NotFound("problem：找不到该问题".into()))?;
+        return Ok(page(Vec::new(), Some(chosen)).into_response());
+    }
     state.store.link_opinions(&actor(&staff), problem, &ids).await?;
     let to = if back.is_empty() { format!("/w/problems/{problem}") } else { back };
     Ok(Redirect::to(&to).into_response())
