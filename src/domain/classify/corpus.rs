@@ -47,7 +47,7 @@ pub fn held_out(text: &str) -> bool {
 }
 
 /// FNV-1a, 64 bits: a stable hash (std's hasher may change between Rust releases).
-pub(super) fn fnv1a(bytes: &[u8]) -> u64 {
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         h ^= u64::from(*b);

@@ -1,5 +1,5 @@
-//! One-vs-rest logistic regression per area (sparse, by gradient descent), with a threshold per area tuned on
-//! cross-validated predictions of the training data, and the features that weighed most as evidence.
+//! One-vs-rest logistic regression per area (sparse, by gradient descent), with one threshold for all areas
+//! tuned on cross-validated predictions of the training data, and the features that weighed most as evidence.
 
 use super::corpus::{Example, fnv1a};
 use super::features::Vocabulary;
@@ -92,7 +92,10 @@ fn fit(dim: usize, rows: &[(&[(usize, f64)], bool)], o: &TrainOptions) -> Option
     // Weights decay lazily: `scale` multiplies all of w, so a step touches only the row's features.
     let mut scale = 1.0f64;
     let mut t = 0.0f64;
-    for _ in 0..o.epochs {
+    // The weights at the end of each epoch of the second half, averaged: the step hardly decays, so the
+    // last row visited would otherwise move the result.
+    let (mut avg_w, mut avg_b, mut averaged) = (vec![0.0f64; dim], 0.0f64, 0.0f64);
+    for epoch in 0..o.epochs {
         for &i in &order {
             let (x, y) = rows[i];
             t += 1.0;
@@ -109,9 +112,14 @@ fn fit(dim: usize, rows: &[(&[(usize, f64)], bool)], o: &TrainOptions) -> Option
                 scale = 1.0;
             }
         }
+        if 2 * epoch >= o.epochs {
+            avg_w.iter_mut().zip(&w).for_each(|(a, x)| *a += x * scale);
+            avg_b += b;
+            averaged += 1.0;
+        }
     }
-    w.iter_mut().for_each(|x| *x *= scale);
-    Some((w, b))
+    avg_w.iter_mut().for_each(|x| *x /= averaged);
+    Some((avg_w, avg_b / averaged))
 }
 
 /// The weighted rows: each example repeated `weight` times, keeping the last `max_rows`.
@@ -167,8 +175,9 @@ fn best_threshold(scored: &[(f64, bool)]) -> f64 {
 }
 
 impl Model {
-    /// Trains on `examples` (later examples win when `max_rows` cuts), tuning each area's threshold on
-    /// out-of-fold predictions. Deterministic: the same examples and options give the same model.
+    /// Trains on `examples` (later examples win when `max_rows` cuts), tuning one threshold for all areas on
+    /// their pooled out-of-fold predictions (per-area bars overfit the few examples of each area).
+    /// Deterministic: the same examples and options give the same model.
     pub fn train(examples: &[Example], o: &TrainOptions) -> Model {
         let all: Vec<&Example> = examples.iter().collect();
         let keywords: Vec<(usize, String)> = o.keywords.iter().map(|(a, w)| (a.index(), w.clone())).collect();
@@ -178,7 +187,7 @@ impl Model {
             key.extend_from_slice(e.text.as_bytes());
             (fnv1a(&key) % o.folds.max(2) as u64) as usize
         };
-        let mut scored: Vec<Vec<(f64, bool)>> = vec![Vec::new(); 8];
+        let mut scored: Vec<(f64, bool)> = Vec::new();
         for f in 0..o.folds.max(2) {
             let train: Vec<&Example> = all.iter().copied().filter(|e| fold_of(e) != f).collect();
             let check: Vec<&Example> = all.iter().copied().filter(|e| fold_of(e) == f).collect();
@@ -187,15 +196,16 @@ impl Model {
                 let v = vocab.vector(&e.text);
                 for a in AreaCode::all() {
                     if let Some(p) = probability(&models[a.index()], &v) {
-                        scored[a.index()].push((p, e.areas.contains(&a)));
+                        scored.push((p, e.areas.contains(&a)));
                     }
                 }
             }
         }
         let mut areas = train_areas(&vocab, &all, o);
-        for (m, s) in areas.iter_mut().zip(&scored) {
+        let shared = best_threshold(&scored);
+        for m in areas.iter_mut() {
             if !m.weights.is_empty() {
-                m.threshold = best_threshold(s);
+                m.threshold = shared;
             }
         }
         Model { vocab, areas, trained_on: examples.len() }
