@@ -70,7 +70,7 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
     suggester.retrain(&store);
     let limiter = crate::web::limiter::SubmitLimiter::new(settings.submit_burst, settings.submit_per_minute);
     let state = AppState::new(Shared {
-        writer: SubmissionWriter::start(store.clone(), settings.index_search_after_idle),
+        writer: SubmissionWriter::start(store.clone(), settings.index_search_after_idle).await?,
         store,
         forms: Arc::new(RwLock::new(Arc::new(LoadedForms { catalog, versions }))),
         secret,

@@ -98,7 +98,11 @@ impl Signer {
 
     /// The signature of `text`, or `None` when it is too short to group.
     pub fn sign(&self, text: &str) -> Option<Signature> {
-        let chars = significant_chars(text);
+        self.sign_chars(&significant_chars(text))
+    }
+
+    /// The signature of a text's significant characters (see [`significant_chars`]).
+    pub fn sign_chars(&self, chars: &[char]) -> Option<Signature> {
         if chars.len() < MIN_CHARS {
             return None;
         }
@@ -108,20 +112,33 @@ impl Signer {
             .windows(self.size.min(chars.len()))
             .map(|w| {
                 let mut buf = [0u8; 4];
-                w.iter().fold(FNV_OFFSET, |h, c| c.encode_utf8(&mut buf).bytes().fold(h, fnv_step))
+                mix(w.iter().fold(FNV_OFFSET, |h, c| c.encode_utf8(&mut buf).bytes().fold(h, fnv_step)))
             })
             .collect();
         hashes.sort_unstable();
         hashes.dedup();
-        let seeds: Vec<u64> = (0..HASHES as u64).map(mix).collect();
+        // One multiply-shift hash function per position (odd multiplier, fixed seeds): a multiply and an
+        // add per shingle and function, where a full mix cost four times as much.
+        let (mul, add) = permutations();
         let mut sig = vec![u32::MAX; HASHES];
         for h in hashes {
-            for (min, seed) in sig.iter_mut().zip(&seeds) {
-                *min = (*min).min(mix(h ^ seed) as u32);
+            for ((min, a), b) in sig.iter_mut().zip(&mul).zip(&add) {
+                *min = (*min).min((h.wrapping_mul(*a).wrapping_add(*b) >> 32) as u32);
             }
         }
         Some(Signature(sig))
     }
+}
+
+/// The multipliers (odd) and addends of the [`HASHES`] hash functions.
+fn permutations() -> ([u64; HASHES], [u64; HASHES]) {
+    let mut mul = [0; HASHES];
+    let mut add = [0; HASHES];
+    for i in 0..HASHES {
+        mul[i] = mix(2 * i as u64) | 1;
+        add[i] = mix(2 * i as u64 + 1);
+    }
+    (mul, add)
 }
 
 /// The estimated Jaccard similarity of two signatures: the share of hash functions whose minima agree.
@@ -139,9 +156,9 @@ pub struct Clusters {
     /// Band key → (opinion, its group), at most [`PER_GROUP_IN_BAND`] per group.
     bands: HashMap<(usize, u64), Vec<(i64, i64)>>,
     signatures: HashMap<i64, Signature>,
-    /// Hash of a whole signature → the first opinion with it: an exact copy joins that opinion's group
-    /// without a search (it is the search's answer: similarity 1, earliest id).
-    first_with: HashMap<u64, i64>,
+    /// Hash of a text's significant characters → the first opinion with them: an exact copy joins that
+    /// opinion's group without being signed or searched (it is the search's answer: similarity 1, earliest).
+    copies: HashMap<u64, i64>,
     group_of: HashMap<i64, i64>,
     threshold: f64,
 }
@@ -153,8 +170,12 @@ fn band_keys(sig: &Signature) -> impl Iterator<Item = (usize, u64)> + '_ {
         .map(|(b, rows)| (b, rows.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, r| mix(h ^ u64::from(*r)))))
 }
 
-fn whole_key(sig: &Signature) -> u64 {
-    sig.0.iter().fold(0x8422_2325_cbf2_9ce4u64, |h, r| mix(h ^ u64::from(*r)))
+/// In memory only (rebuilt at start), so std's keyed hasher will do; it resists crafted collisions.
+fn text_key(chars: &[char]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    chars.hash(&mut h);
+    h.finish()
 }
 
 impl Default for Clusters {
@@ -168,21 +189,48 @@ impl Clusters {
         Clusters {
             bands: HashMap::new(),
             signatures: HashMap::new(),
-            first_with: HashMap::new(),
+            copies: HashMap::new(),
             group_of: HashMap::new(),
             threshold,
         }
     }
 
-    /// Places opinion `id` (ids come in increasing order): returns its group, the group of its most
-    /// similar earlier opinion at or above the threshold, or `id` itself.
-    pub fn place(&mut self, id: i64, signature: Option<Signature>) -> i64 {
-        let Some(sig) = signature else { return id };
-        if let Some(first) = self.copy_of(&sig) {
-            let group = self.group_of[&first];
+    /// Places opinion `id` with text `text` (ids come in increasing order): returns its group, the group
+    /// of its most similar earlier opinion at or above the threshold, or `id` itself.
+    pub fn place_text(&mut self, id: i64, text: &str, signer: &Signer) -> i64 {
+        let chars = significant_chars(text);
+        let key = text_key(&chars);
+        if let Some(first) = self.copies.get(&key) {
+            let group = self.group_of[first];
             self.group_of.insert(id, group);
             return group;
         }
+        let group = self.place(id, signer.sign_chars(&chars));
+        if self.group_of.contains_key(&id) {
+            self.copies.insert(key, id);
+        }
+        group
+    }
+
+    /// Puts back an opinion already placed in `group`, with its text (after a restart).
+    pub fn restore_text(&mut self, id: i64, text: &str, group: i64, signer: &Signer) {
+        let chars = significant_chars(text);
+        let key = text_key(&chars);
+        if self.copies.contains_key(&key) {
+            self.group_of.insert(id, group);
+            return;
+        }
+        let sig = signer.sign_chars(&chars);
+        if sig.is_some() {
+            self.copies.insert(key, id);
+        }
+        self.restore(id, sig, group);
+    }
+
+    /// Places opinion `id` by its signature (ids come in increasing order): returns its group, the group
+    /// of its most similar earlier opinion at or above the threshold, or `id` itself.
+    pub fn place(&mut self, id: i64, signature: Option<Signature>) -> i64 {
+        let Some(sig) = signature else { return id };
         let mut best: Option<(i64, f64)> = None;
         for key in band_keys(&sig) {
             for (near, _) in self.bands.get(&key).into_iter().flatten() {
@@ -197,25 +245,16 @@ impl Clusters {
         group
     }
 
-    /// The first opinion whose signature is exactly `sig`.
-    fn copy_of(&self, sig: &Signature) -> Option<i64> {
-        self.first_with.get(&whole_key(sig)).copied().filter(|first| self.signatures.get(first) == Some(sig))
-    }
-
-    /// Puts back an opinion already placed in `group` (after a restart).
+    /// Puts back an opinion already placed in `group` by its signature (after a restart).
     pub fn restore(&mut self, id: i64, signature: Option<Signature>, group: i64) {
         let Some(sig) = signature else { return };
         self.group_of.insert(id, group);
-        if self.copy_of(&sig).is_some() {
-            return;
-        }
         for key in band_keys(&sig) {
             let members = self.bands.entry(key).or_default();
             if members.iter().filter(|(_, g)| *g == group).count() < PER_GROUP_IN_BAND {
                 members.push((id, group));
             }
         }
-        self.first_with.entry(whole_key(&sig)).or_insert(id);
         self.signatures.insert(id, sig);
     }
 
@@ -236,7 +275,7 @@ mod tests {
     fn place_all(texts: &[&str]) -> Vec<i64> {
         let signer = Signer::default();
         let mut c = Clusters::default();
-        texts.iter().enumerate().map(|(i, t)| c.place(i as i64 + 1, signer.sign(t))).collect()
+        texts.iter().enumerate().map(|(i, t)| c.place_text(i as i64 + 1, t, &signer)).collect()
     }
 
     #[test]
@@ -277,11 +316,12 @@ mod tests {
         let signer = Signer::default();
         let mut c = Clusters::default();
         let a = "建议局领导班子多深入基层司法所调研，帮助解决人员不足、经费紧张、办公用房困难等实际问题。";
-        assert_eq!(c.place(10, signer.sign(a)), 10);
+        assert_eq!(c.place_text(10, a, &signer), 10);
         let mut again = Clusters::default();
-        again.restore(10, signer.sign(a), 10);
-        assert_eq!(again.place(11, signer.sign(a)), 10, "a rebuilt index places like the first one");
-        assert_eq!(again.len(), 2);
+        again.restore_text(10, a, 10, &signer);
+        assert_eq!(again.place_text(11, a, &signer), 10, "a rebuilt index places like the first one");
+        assert_eq!(again.place(12, signer.sign(a)), 10, "found by the search too");
+        assert_eq!(again.len(), 3);
     }
 
     #[test]
@@ -291,7 +331,7 @@ mod tests {
         let base = "建议局领导班子多深入基层司法所调研，帮助解决人员不足、经费紧张、办公用房困难等实际问题";
         for id in 1..=2_000 {
             let text = if id % 2 == 0 { base.to_owned() } else { format!("{base}{id}") };
-            assert_eq!(c.place(id, signer.sign(&text)), 1, "opinion {id} joins the first one's group");
+            assert_eq!(c.place_text(id, &text, &signer), 1, "opinion {id} joins the first one's group");
         }
         let widest = c.bands.values().map(Vec::len).max().unwrap_or(0);
         assert!(widest <= 8, "a band key holds {widest} members of one group");
@@ -301,9 +341,12 @@ mod tests {
     #[test]
     fn a_signature_is_the_minimum_of_each_seeded_hash_over_the_shingles() {
         let text = "窗口办事效率不高，群众办理公证要跑好几趟，希望简化手续。";
-        let hashes: Vec<u64> = shingles(text, SHINGLE).iter().map(|s| fnv1a(s)).collect();
+        let hashes: Vec<u64> = shingles(text, SHINGLE).iter().map(|s| mix(fnv1a(s))).collect();
         let expected: Vec<u32> = (0..HASHES as u64)
-            .map(|seed| hashes.iter().map(|h| mix(h ^ mix(seed)) as u32).min().unwrap_or(0))
+            .map(|i| {
+                let (a, b) = (mix(2 * i) | 1, mix(2 * i + 1));
+                hashes.iter().map(|h| (h.wrapping_mul(a).wrapping_add(b) >> 32) as u32).min().unwrap_or(0)
+            })
             .collect();
         assert_eq!(Signer::default().sign(text), Some(Signature(expected)));
     }

@@ -85,7 +85,7 @@ impl ClusterKeeper {
             for r in &rows {
                 let id: i64 = r.try_get("", "id")?;
                 let text: String = r.try_get("", "text")?;
-                pairs.push((id, index.clusters.place(id, self.signer.sign(&text))));
+                pairs.push((id, index.clusters.place_text(id, &text, &self.signer)));
                 from = id;
             }
             let w = store.write_txn().await?;
@@ -129,7 +129,7 @@ impl ClusterKeeper {
             for r in &rows {
                 let id: i64 = r.try_get("", "id")?;
                 let text: String = r.try_get("", "text")?;
-                clusters.restore(id, self.signer.sign(&text), r.try_get("", "cluster_id")?);
+                clusters.restore_text(id, &text, r.try_get("", "cluster_id")?, &self.signer);
                 after = id;
             }
         }

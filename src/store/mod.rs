@@ -130,6 +130,8 @@ pub struct Store {
     writer: DatabaseConnection,
     /// Whose turn it is on `writer`: first come, first served, without the pool's acquire timeout.
     writer_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Whether commits are synced (false only under `WENJI_UNSAFE_TEST_NO_SYNC`).
+    commit_sync: bool,
     /// The inbox's filtered and searched reads: on PostgreSQL a small pool of its own (see `connect`),
     /// on SQLite the shared pool.
     filtering: DatabaseConnection,
@@ -186,7 +188,7 @@ impl Store {
             // Several batches may commit at once on PostgreSQL (two writers, tagging beside submissions).
             Database::connect(Self::options(url, 4, true)).await?
         };
-        Ok(Store { db, writer, writer_turn: Default::default(), filtering })
+        Ok(Store { db, writer, writer_turn: Default::default(), commit_sync: !settings.unsafe_no_sync, filtering })
     }
 
     fn options(url: &str, connections: u32, sync: bool) -> ConnectOptions {
@@ -249,6 +251,29 @@ impl Store {
     pub async fn pending_migrations(&self) -> Result<Vec<String>> {
         let pending = Migrator::get_pending_migrations_read_only(&self.db).await?;
         Ok(pending.iter().map(|m| m.name().to_owned()).collect())
+    }
+
+    /// The SQLite database file, if this is one (not PostgreSQL, not in memory).
+    pub(crate) async fn sqlite_file(&self) -> Result<Option<String>> {
+        if !self.is_sqlite() {
+            return Ok(None);
+        }
+        let row = self
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT file FROM pragma_database_list WHERE name = 'main'",
+            ))
+            .await?;
+        let file = match row {
+            Some(r) => r.try_get::<String>("", "file")?,
+            None => String::new(),
+        };
+        Ok(Some(file).filter(|f| !f.is_empty()))
+    }
+
+    pub(crate) fn commit_sync(&self) -> bool {
+        self.commit_sync
     }
 
     /// Whether this is SQLite (the embedded default) rather than PostgreSQL.

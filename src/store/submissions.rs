@@ -3,8 +3,10 @@
 //! answered before that transaction has committed. What a batch writes is here: a repeated submission key
 //! returns the first receipt; a different body under a used key is a conflict.
 
+mod lite;
 mod writer;
 
+pub(crate) use lite::LiteBatches;
 pub use writer::SubmissionWriter;
 
 use super::entities::{answer, response};
@@ -15,8 +17,9 @@ use crate::domain::form::answers::{Answer, ValidAnswers};
 use crate::domain::submission::{ReceiptCode, Submission};
 use crate::domain::tagging::OpinionState;
 use crate::domain::text::fingerprint;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Value};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryResult, Statement, Value};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// What happened to a submission.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,12 +82,19 @@ pub struct StoredResponse {
 }
 
 impl Store {
-    /// Stores a batch in one write transaction, answering each submission in order.
-    async fn store_batch(&self, subs: &[&Prepared]) -> Result<Vec<SubmitOutcome>> {
+    /// Stores a batch in one write transaction, answering each submission in order: on `lite`'s thread
+    /// when there is one (a SQLite file), otherwise in a sea-orm transaction.
+    async fn store_batch(&self, lite: Option<&LiteBatches>, subs: Vec<Arc<Prepared>>) -> Result<Vec<SubmitOutcome>> {
         // Stored to the minute: precise submission times could be matched against other records.
         let now = now_ms() / 60_000 * 60_000;
+        if let Some(lite) = lite {
+            // Other writes (tags, sessions) queue on the same turn rather than on SQLite's file lock.
+            let _turn = self.writer_turn.lock().await;
+            return lite.store(subs, now).await;
+        }
+        let subs: Vec<&Prepared> = subs.iter().map(|p| &**p).collect();
         let w = self.write_txn().await?;
-        let done = write_batch(w.conn(), subs, now).await;
+        let done = write_batch(w.conn(), &subs, now).await;
         w.finish(done).await
     }
 
@@ -130,6 +140,57 @@ impl Store {
     }
 }
 
+/// What a batch needs of its connection. Implemented by sea-orm's transactions (PostgreSQL, in-memory
+/// SQLite) and by the SQLite batch thread's rusqlite connection (`lite`): the statements are the same.
+pub(crate) trait BatchDb {
+    fn backend(&self) -> DbBackend;
+    async fn execute(&self, stmt: Statement) -> Result<()>;
+    async fn rows(&self, stmt: Statement) -> Result<Vec<Row>>;
+}
+
+/// A row a batch statement returned.
+pub(crate) enum Row {
+    Orm(QueryResult),
+    Lite(Vec<rusqlite::types::Value>),
+}
+
+impl Row {
+    fn int(&self, i: usize) -> Result<i64> {
+        match self {
+            Row::Orm(r) => r.try_get_by_index::<i64>(i).map_err(|e| StoreError::Corrupt(e.to_string())),
+            Row::Lite(v) => match v.get(i) {
+                Some(rusqlite::types::Value::Integer(n)) => Ok(*n),
+                other => Err(StoreError::Corrupt(format!("column {i}: expected an integer, got {other:?}"))),
+            },
+        }
+    }
+
+    fn text(&self, i: usize) -> Result<String> {
+        match self {
+            Row::Orm(r) => r.try_get_by_index::<String>(i).map_err(|e| StoreError::Corrupt(e.to_string())),
+            Row::Lite(v) => match v.get(i) {
+                Some(rusqlite::types::Value::Text(s)) => Ok(s.clone()),
+                other => Err(StoreError::Corrupt(format!("column {i}: expected text, got {other:?}"))),
+            },
+        }
+    }
+}
+
+impl<C: ConnectionTrait> BatchDb for C {
+    fn backend(&self) -> DbBackend {
+        self.get_database_backend()
+    }
+
+    async fn execute(&self, stmt: Statement) -> Result<()> {
+        self.execute_raw(stmt).await?;
+        Ok(())
+    }
+
+    async fn rows(&self, stmt: Statement) -> Result<Vec<Row>> {
+        Ok(self.query_all_raw(stmt).await?.into_iter().map(Row::Orm).collect())
+    }
+}
+
 /// How often a batch draws new receipts for submissions whose receipt was already taken (the UNIQUE
 /// constraint refused it; about one chance in 10^11 per stored response).
 const RECEIPT_TRIES: usize = 4;
@@ -138,7 +199,7 @@ const RECEIPT_TRIES: usize = 4;
 /// multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING` for the responses (the UNIQUE constraints on
 /// `key_hash` and `receipt` decide what is new), one lookup of the keys it refused, then one multi-row
 /// INSERT each for answers, contacts and opinions. One text for both backends (`Sql` picks placeholders).
-async fn write_batch(db: &impl ConnectionTrait, subs: &[&Prepared], now: i64) -> Result<Vec<SubmitOutcome>> {
+async fn write_batch(db: &impl BatchDb, subs: &[&Prepared], now: i64) -> Result<Vec<SubmitOutcome>> {
     let mut outcomes: Vec<Option<SubmitOutcome>> = vec![None; subs.len()];
     // The first submission of each key in this batch; later ones with that key follow its outcome.
     let mut first: HashMap<&str, usize> = HashMap::with_capacity(subs.len());
@@ -208,13 +269,13 @@ async fn write_batch(db: &impl ConnectionTrait, subs: &[&Prepared], now: i64) ->
 /// Inserts the responses `todo` of `subs`, skipping any a UNIQUE constraint refuses; returns the new ids
 /// by key.
 async fn insert_responses(
-    db: &impl ConnectionTrait,
+    db: &impl BatchDb,
     subs: &[&Prepared],
     todo: &[usize],
     receipts: &[ReceiptCode],
     now: i64,
 ) -> Result<HashMap<String, i64>> {
-    let backend = db.get_database_backend();
+    let backend = db.backend();
     let mut ids = HashMap::with_capacity(todo.len());
     let rows: Vec<(usize, &ReceiptCode)> = todo.iter().copied().zip(receipts).collect();
     for chunk in rows.chunks(PARAMS_PER_STATEMENT / 9) {
@@ -238,10 +299,8 @@ async fn insert_responses(
             ]);
         }
         sql.push(" ON CONFLICT DO NOTHING RETURNING id, key_hash");
-        for row in db.query_all_raw(sql.into_statement()).await? {
-            let id = row.try_get_by_index::<i64>(0).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let key = row.try_get_by_index::<String>(1).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            ids.insert(key, id);
+        for row in db.rows(sql.into_statement()).await? {
+            ids.insert(row.text(1)?, row.int(0)?);
         }
     }
     Ok(ids)
@@ -249,26 +308,25 @@ async fn insert_responses(
 
 /// (receipt, body hash) of each of `keys` already stored.
 async fn stored_keys<'k>(
-    db: &impl ConnectionTrait,
+    db: &impl BatchDb,
     keys: impl Iterator<Item = &'k str>,
 ) -> Result<HashMap<String, (String, String)>> {
     let keys: Vec<&str> = keys.collect();
     let mut known = HashMap::new();
     for chunk in keys.chunks(PARAMS_PER_STATEMENT) {
-        let mut sql = Sql::new(db.get_database_backend());
+        let mut sql = Sql::new(db.backend());
         sql.push("SELECT key_hash, receipt, body_hash FROM responses WHERE key_hash IN ")
             .bind_tuple(chunk.iter().map(|k| Value::from(*k)));
-        for row in db.query_all_raw(sql.into_statement()).await? {
-            let text = |i: usize| row.try_get_by_index::<String>(i).map_err(|e| StoreError::Corrupt(e.to_string()));
-            known.insert(text(0)?, (text(1)?, text(2)?));
+        for row in db.rows(sql.into_statement()).await? {
+            known.insert(row.text(0)?, (row.text(1)?, row.text(2)?));
         }
     }
     Ok(known)
 }
 
 /// The answers, contacts and opinions of the responses just stored (`ids`: response id, index in `subs`).
-async fn insert_details(db: &impl ConnectionTrait, subs: &[&Prepared], ids: &[(i64, usize)], now: i64) -> Result<()> {
-    let backend = db.get_database_backend();
+async fn insert_details(db: &impl BatchDb, subs: &[&Prepared], ids: &[(i64, usize)], now: i64) -> Result<()> {
+    let backend = db.backend();
     let rows: Vec<(i64, &Prepared)> = ids.iter().map(|&(id, i)| (id, subs[i])).collect();
     let answers: Vec<(i64, &str, &str)> =
         rows.iter().flat_map(|(id, p)| p.answers.iter().map(move |(q, v)| (*id, q.as_str(), v.as_str()))).collect();
@@ -283,7 +341,7 @@ async fn insert_details(db: &impl ConnectionTrait, subs: &[&Prepared], ids: &[(i
             for (i, (id, q, v)) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "" } else { "," }).bind_tuple([(*id).into(), (*q).into(), (*v).into()]);
             }
-            db.execute_raw(sql.into_statement()).await?;
+            db.execute(sql.into_statement()).await?;
         }
     }
     let opinions: Vec<(i64, &Submission, &(String, String))> =
@@ -309,7 +367,7 @@ async fn insert_details(db: &impl ConnectionTrait, subs: &[&Prepared], ids: &[(i
                 now.into(),
             ]);
         }
-        db.execute_raw(sql.into_statement()).await?;
+        db.execute(sql.into_statement()).await?;
     }
     Ok(())
 }

@@ -85,7 +85,7 @@ fn main() {
     let mut c = Clusters::default();
     let mut groups = std::collections::HashSet::new();
     for (i, t) in base.iter().enumerate() {
-        groups.insert(c.place(i as i64, signer.sign(t)));
+        groups.insert(c.place_text(i as i64, t, &signer));
     }
     println!("\nplaced 20000 opinions in {:.2} s ({} groups)", start.elapsed().as_secs_f64(), groups.len());
 }

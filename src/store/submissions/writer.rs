@@ -3,7 +3,7 @@
 //! database's own durability (SQLite `synchronous=FULL`, PostgreSQL `synchronous_commit=on`), and only
 //! then answers each request. Between bursts it fills SQLite's search index.
 
-use super::{Prepared, SubmitOutcome};
+use super::{LiteBatches, Prepared, SubmitOutcome};
 use crate::domain::submission::Submission;
 use crate::store::{Result, Store, StoreError};
 use std::sync::Arc;
@@ -39,7 +39,14 @@ impl SubmissionWriter {
 
     /// Starts the writer task for `store`. After `index_after_idle` without a submission it indexes
     /// opinions for search, in small batches (SQLite); `None` leaves that to explicit calls.
-    pub fn start(store: Store, index_after_idle: Option<Duration>) -> SubmissionWriter {
+    ///
+    /// # Errors
+    /// When a SQLite file cannot be opened for the batch thread.
+    pub async fn start(store: Store, index_after_idle: Option<Duration>) -> Result<SubmissionWriter> {
+        let lite = match store.sqlite_file().await? {
+            Some(path) => Some(LiteBatches::open(&path, store.commit_sync())?),
+            None => None,
+        };
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
         let indexing = if store.is_sqlite() { index_after_idle } else { None };
         tokio::spawn(async move {
@@ -62,14 +69,14 @@ impl SubmissionWriter {
                 }
                 let jobs = std::mem::take(&mut batch);
                 let (size, started) = (jobs.len(), std::time::Instant::now());
-                for (to, outcome) in store.commit_batch(jobs).await {
+                for (to, outcome) in store.commit_batch(lite.as_ref(), jobs).await {
                     let _ = to.send(outcome);
                 }
                 tracing::debug!(size, micros = started.elapsed().as_micros(), "submission batch committed");
                 backlog = indexing.is_some();
             }
         });
-        SubmissionWriter { tx }
+        Ok(SubmissionWriter { tx })
     }
 
     /// Stores one submission and answers only once its transaction has committed.
@@ -91,10 +98,11 @@ impl Store {
     /// Stores a batch and returns each submission's answer, in order.
     async fn commit_batch(
         &self,
+        lite: Option<&LiteBatches>,
         jobs: Vec<Job>,
     ) -> Vec<(oneshot::Sender<Result<SubmitOutcome>>, Result<SubmitOutcome>)> {
-        let subs: Vec<&Prepared> = jobs.iter().map(|j| &*j.prepared).collect();
-        match self.store_batch(&subs).await {
+        let subs: Vec<Arc<Prepared>> = jobs.iter().map(|j| Arc::clone(&j.prepared)).collect();
+        match self.store_batch(lite, subs).await {
             Ok(outcomes) => jobs.into_iter().zip(outcomes).map(|(job, outcome)| (job.reply, Ok(outcome))).collect(),
             Err(StoreError::Unavailable(e)) => {
                 // A full disk refuses them all alike: no point in trying each.
@@ -104,7 +112,7 @@ impl Store {
                 // One bad submission must not fail the others: retry each on its own.
                 let mut replies = Vec::with_capacity(jobs.len());
                 for job in jobs {
-                    let r = self.store_batch(&[&*job.prepared]).await.map(|mut o| o.remove(0));
+                    let r = self.store_batch(lite, vec![Arc::clone(&job.prepared)]).await.map(|mut o| o.remove(0));
                     replies.push((job.reply, r));
                 }
                 replies

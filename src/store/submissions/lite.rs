@@ -1,0 +1,141 @@
+//! SQLite's batch connection: the batch's statements run on one thread that owns a rusqlite connection,
+//! so a batch costs one hand-off between the async writer and that thread. Through sqlx every statement,
+//! BEGIN and COMMIT each wait for sqlx's worker thread to be scheduled; on two busy CPUs those waits were
+//! most of a batch's time (docs/decisions/0002-one-write-path.md). The statements themselves are the
+//! same `write_batch` runs on PostgreSQL: only the two calls of [`BatchDb`] differ.
+
+use super::{BatchDb, Prepared, Row, SubmitOutcome, write_batch};
+use crate::store::{Result, StoreError};
+use rusqlite::types::Value as Lite;
+use sea_orm::{DbBackend, Statement, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// A batch handed to the thread.
+struct Job {
+    subs: Vec<Arc<Prepared>>,
+    now: i64,
+    reply: oneshot::Sender<Result<Vec<SubmitOutcome>>>,
+}
+
+/// The handle of the thread that stores batches on its own SQLite connection.
+#[derive(Clone)]
+pub(crate) struct LiteBatches {
+    tx: std::sync::mpsc::Sender<Job>,
+}
+
+impl LiteBatches {
+    /// Opens `path` (WAL, foreign keys, `synchronous=FULL` unless `sync` is false for the power-loss
+    /// test) and starts the thread.
+    pub(crate) fn open(path: &str, sync: bool) -> Result<LiteBatches> {
+        let conn = rusqlite::Connection::open(path).map_err(classify)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(classify)?;
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous={};",
+            if sync { "FULL" } else { "OFF" }
+        ))
+        .map_err(classify)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("wenji-batches".into())
+            .spawn(move || {
+                for job in rx {
+                    let subs: Vec<&Prepared> = job.subs.iter().map(|p| &**p).collect();
+                    let _ = job.reply.send(store(&conn, &subs, job.now));
+                }
+            })
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the batch thread: {e}")))?;
+        Ok(LiteBatches { tx })
+    }
+
+    /// Stores one batch in one transaction on the thread; answers once it has committed.
+    pub(crate) async fn store(&self, subs: Vec<Arc<Prepared>>, now: i64) -> Result<Vec<SubmitOutcome>> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Job { subs, now, reply })
+            .map_err(|_| StoreError::Unavailable("the batch thread has stopped".into()))?;
+        rx.await.map_err(|_| StoreError::Unavailable("the batch thread stopped before answering".into()))?
+    }
+}
+
+/// BEGIN IMMEDIATE, the batch, COMMIT; ROLLBACK on any failure (unless SQLite already rolled back).
+fn store(conn: &rusqlite::Connection, subs: &[&Prepared], now: i64) -> Result<Vec<SubmitOutcome>> {
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(classify)?;
+    let done = run_now(write_batch(&LiteConn(conn), subs, now))
+        .and_then(|o| conn.execute_batch("COMMIT").map_err(classify).map(|()| o));
+    if done.is_err() && !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    done
+}
+
+/// Drives `write_batch` to its end here: every call it makes on this connection returns at once, so it
+/// never waits (a future that did would be a bug, reported rather than spun on).
+fn run_now<T>(fut: impl Future<Output = Result<T>>) -> Result<T> {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::pin!(fut).poll(&mut cx) {
+        std::task::Poll::Ready(r) => r,
+        std::task::Poll::Pending => Err(StoreError::Corrupt("a SQLite batch waited on something".into())),
+    }
+}
+
+/// The thread's connection as a batch sees it.
+struct LiteConn<'c>(&'c rusqlite::Connection);
+
+impl BatchDb for LiteConn<'_> {
+    fn backend(&self) -> DbBackend {
+        DbBackend::Sqlite
+    }
+
+    async fn execute(&self, stmt: Statement) -> Result<()> {
+        let mut s = self.0.prepare_cached(&stmt.sql).map_err(classify)?;
+        s.execute(rusqlite::params_from_iter(params(stmt.values)?)).map_err(classify)?;
+        Ok(())
+    }
+
+    async fn rows(&self, stmt: Statement) -> Result<Vec<Row>> {
+        let mut s = self.0.prepare_cached(&stmt.sql).map_err(classify)?;
+        let width = s.column_count();
+        let mut rows = s.query(rusqlite::params_from_iter(params(stmt.values)?)).map_err(classify)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(classify)? {
+            out.push(Row::Lite(
+                (0..width).map(|i| r.get::<_, Lite>(i)).collect::<rusqlite::Result<_>>().map_err(classify)?,
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// The bound values as SQLite values (the batch binds integers, text, booleans and nulls).
+fn params(values: Option<sea_orm::Values>) -> Result<Vec<Lite>> {
+    let int = |v: Option<i64>| v.map_or(Lite::Null, Lite::Integer);
+    values
+        .map(|v| v.0)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| match v {
+            Value::BigInt(n) => Ok(int(n)),
+            Value::Int(n) => Ok(int(n.map(i64::from))),
+            Value::Bool(b) => Ok(int(b.map(i64::from))),
+            Value::String(s) => Ok(s.map_or(Lite::Null, Lite::Text)),
+            other => Err(StoreError::Db(sea_orm::DbErr::Custom(format!("a batch bound {other:?}")))),
+        })
+        .collect()
+}
+
+/// SQLite's codes, read as for sqlx's errors: busy, locked, I/O, full and cannot-open are temporary.
+fn classify(e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(
+            rusqlite::ErrorCode::DatabaseBusy
+            | rusqlite::ErrorCode::DatabaseLocked
+            | rusqlite::ErrorCode::SystemIoFailure
+            | rusqlite::ErrorCode::DiskFull
+            | rusqlite::ErrorCode::CannotOpen,
+        ) => StoreError::Unavailable(e.to_string()),
+        _ => StoreError::Db(sea_orm::DbErr::Custom(format!("SQLite: {e}"))),
+    }
+}
