@@ -48,6 +48,8 @@ pub(crate) struct Prepared {
     pub(crate) version_id: i64,
     /// (question, stored JSON value) of every answer except phone numbers, which live with contacts.
     pub(crate) answers: Vec<(String, String)>,
+    /// Each opinion's fingerprint, in the order of `submission.opinions`.
+    pub(crate) fingerprints: Vec<String>,
 }
 
 impl Prepared {
@@ -61,7 +63,8 @@ impl Prepared {
             .filter(|((_, a), _)| !matches!(a, Answer::Phone(_)))
             .map(|((q, _), json)| (q.clone(), json))
             .collect();
-        Prepared { submission, version_id, answers }
+        let fingerprints = submission.opinions.iter().map(|(_, text)| fingerprint(text)).collect();
+        Prepared { submission, version_id, answers, fingerprints }
     }
 }
 
@@ -344,15 +347,19 @@ async fn insert_details(db: &impl BatchDb, subs: &[&Prepared], ids: &[(i64, usiz
             db.execute(sql.into_statement()).await?;
         }
     }
-    let opinions: Vec<(i64, &Submission, &(String, String))> =
-        rows.iter().flat_map(|(id, p)| p.submission.opinions.iter().map(move |o| (*id, &p.submission, o))).collect();
+    let opinions: Vec<(i64, &Submission, &(String, String), &String)> = rows
+        .iter()
+        .flat_map(|(id, p)| {
+            p.submission.opinions.iter().zip(&p.fingerprints).map(move |(o, f)| (*id, &p.submission, o, f))
+        })
+        .collect();
     for chunk in opinions.chunks(PARAMS_PER_STATEMENT / 10) {
         let mut sql = Sql::new(backend);
         sql.push(
             "INSERT INTO opinions (response_id, form_slug, question_id, unit_code, category_code, text, \
              fingerprint, state, representative, submitted_at, updated_at) VALUES ",
         );
-        for (i, (id, s, (q, text))) in chunk.iter().enumerate() {
+        for (i, (id, s, (q, text), fp)) in chunk.iter().enumerate() {
             sql.push(if i == 0 { "" } else { "," }).bind_tuple([
                 (*id).into(),
                 s.form_slug.clone().into(),
@@ -360,7 +367,7 @@ async fn insert_details(db: &impl BatchDb, subs: &[&Prepared], ids: &[(i64, usiz
                 s.unit_code.clone().into(),
                 s.category_code.clone().into(),
                 text.clone().into(),
-                fingerprint(text).into(),
+                (*fp).clone().into(),
                 OpinionState::Pending.as_str().into(),
                 false.into(),
                 now.into(),
