@@ -2,7 +2,7 @@
 //! tuned on cross-validated predictions of the training data, and the features that weighed most as evidence.
 
 use super::corpus::{Example, fnv1a};
-use super::features::Vocabulary;
+use super::features::{END, START, Vocabulary};
 use crate::domain::area::AreaCode;
 
 /// Training settings; the defaults are the ones measured in `docs/decisions/0004-suggestion-model.md`.
@@ -391,6 +391,7 @@ impl Model {
             .iter()
             .filter(|&&(i, _)| m.weights[i] > 0.0)
             .filter_map(|&(i, x)| Some((m.weights[i] * x, self.vocab.word(i)?)))
+            .filter(|(_, w)| !w.contains([START, END]))
             .collect();
         pushes.sort_by(|a, b| {
             let long = |w: &str| w.chars().count() >= 2;
