@@ -107,14 +107,6 @@ fn main() {
             keywords: keywords.clone(),
             ..TrainOptions::default()
         };
-        let env = |k: &str, d: f64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
-        let o = TrainOptions {
-            bayes_shares: std::env::var("X_SHARES")
-                .map(|v| v.split(',').map(|x| x.parse().unwrap()).collect())
-                .unwrap_or(o.bayes_shares.clone()),
-            bayes_temp: env("X_BAYES_TEMP", o.bayes_temp),
-            ..o
-        };
         let t = Instant::now();
         let model = Model::train(&train, &o);
         let secs = t.elapsed().as_secs_f64();
