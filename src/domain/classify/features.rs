@@ -1,10 +1,17 @@
-//! Character n-grams (1 to 3 characters, within runs of letters) as the classifier's features.
+//! Character n-grams (1 to 3 characters, within runs of letters, plus each run's first and last two
+//! characters marked by position) as the classifier's features.
 //! Chinese has no spaces; n-grams of characters find 2- and 3-character words without a dictionary and
 //! tolerate the typos citizens make.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The n-grams of `text`, each once, in a fixed order.
+/// Marks a clause's first two characters (never inside a run of letters, so no n-gram has it).
+pub const START: char = '^';
+/// Marks a clause's last two characters.
+pub const END: char = '$';
+
+/// The n-grams of `text`, each once, in a fixed order, with the marked first and last two characters of
+/// each run.
 pub fn ngrams(text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for run in runs(text) {
@@ -12,6 +19,12 @@ pub fn ngrams(text: &str) -> BTreeSet<String> {
             for w in run.windows(n) {
                 out.insert(w.iter().collect());
             }
+        }
+        // A clause's first and last two characters again, marked: its subject and its complaint often
+        // stand there (`^窗口`, `不高$`).
+        if let ([a, b, ..], [.., y, z]) = (run.as_slice(), run.as_slice()) {
+            out.insert(format!("{START}{a}{b}"));
+            out.insert(format!("{y}{z}{END}"));
         }
     }
     out
@@ -105,5 +118,7 @@ mod tests {
         let g = ngrams("拍脑袋，决策");
         assert!(g.contains("拍脑袋") && g.contains("脑袋") && g.contains("决策") && g.contains("策"));
         assert!(!g.contains("袋决"), "punctuation splits runs");
+        assert!(g.contains("^拍脑") && g.contains("脑袋$") && g.contains("^决策") && g.contains("决策$"));
+        assert!(!ngrams("好").iter().any(|w| w.contains(START) || w.contains(END)), "no marks under two characters");
     }
 }
