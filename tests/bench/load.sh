@@ -69,7 +69,8 @@ measure() {
     END { printf "%s %.2f %.2f %s %s %s\n", rps, p50, p99, req, bad+0, (err=="" ? "none" : err) }'
 }
 
-stop_last() { kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; }
+# Stops the server started last and forgets it (so a second call stops the one before).
+stop_last() { kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'; }
 
 # Starts Wenji on a fresh database (SQLite file, or the PostgreSQL database emptied) and sets $port.
 start_wenji() {
@@ -77,7 +78,7 @@ start_wenji() {
   local url="sqlite://$tmp/wenji.db?mode=rwc"
   if [ -n "$pg" ]; then
     url="$pg"
-    [ "${1:-}" = keep ] || psql "$pg" -qc "DROP SCHEMA public CASCADE; CREATE SCHEMA public" >/dev/null
+    [ "${1:-}" = keep ] || psql "$pg" -qc "DROP SCHEMA public CASCADE; CREATE SCHEMA public" >/dev/null 2>&1
   else
     rm -rf "$tmp/wenji.db"* "$tmp/wenji-data"
   fi
