@@ -49,10 +49,15 @@ impl SubmissionWriter {
         };
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
         let indexing = if store.is_sqlite() { index_after_idle } else { None };
+        // SQLite has one writer; PostgreSQL commits several batches at once (its pool of 4 keeps one
+        // connection for tagging and the other writes).
+        let at_once = Arc::new(tokio::sync::Semaphore::new(if store.is_sqlite() { 1 } else { 3 }));
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             let mut backlog = indexing.is_some();
             loop {
+                // Taken before the queue is read: while every turn is busy, submissions gather into the next batch.
+                let Ok(turn) = Arc::clone(&at_once).acquire_owned().await else { break };
                 let received = match indexing.filter(|_| backlog) {
                     Some(idle) => match tokio::time::timeout(idle, rx.recv_many(&mut batch, MAX_BATCH)).await {
                         Ok(n) => n,
@@ -68,11 +73,15 @@ impl SubmissionWriter {
                     break;
                 }
                 let jobs = std::mem::take(&mut batch);
-                let (size, started) = (jobs.len(), std::time::Instant::now());
-                for (to, outcome) in store.commit_batch(lite.as_ref(), jobs).await {
-                    let _ = to.send(outcome);
-                }
-                tracing::debug!(size, micros = started.elapsed().as_micros(), "submission batch committed");
+                let (store, lite) = (store.clone(), lite.clone());
+                tokio::spawn(async move {
+                    let (size, started) = (jobs.len(), std::time::Instant::now());
+                    for (to, outcome) in store.commit_batch(lite.as_ref(), jobs).await {
+                        let _ = to.send(outcome);
+                    }
+                    tracing::debug!(size, micros = started.elapsed().as_micros(), "submission batch committed");
+                    drop(turn);
+                });
                 backlog = indexing.is_some();
             }
         });
