@@ -280,7 +280,10 @@ async fn insert_responses(
 ) -> Result<HashMap<String, i64>> {
     let backend = db.backend();
     let mut ids = HashMap::with_capacity(todo.len());
-    let rows: Vec<(usize, &ReceiptCode)> = todo.iter().copied().zip(receipts).collect();
+    let mut rows: Vec<(usize, &ReceiptCode)> = todo.iter().copied().zip(receipts).collect();
+    // In key order: concurrent batches (PostgreSQL) that share a key then take its lock in the same order
+    // instead of deadlocking until the database's deadlock timeout.
+    rows.sort_by(|a, b| subs[a.0].submission.key_hash.cmp(&subs[b.0].submission.key_hash));
     for chunk in rows.chunks(PARAMS_PER_STATEMENT / 9) {
         let mut sql = Sql::new(backend);
         sql.push(
