@@ -161,3 +161,25 @@ async fn every_route_gives_each_role_exactly_what_it_should() {
         assert_eq!(r.headers().get("location").map(|v| v.to_str().unwrap()), Some("/login"), "{who:?} after sign-out");
     }
 }
+
+#[tokio::test]
+async fn the_public_pages_answer_every_visitor_alike_signed_in_or_not() {
+    let app = TestApp::spawn().await;
+    let mut clients = vec![(Who::Anonymous, app.browser())];
+    for r in ALL {
+        clients.push((Who::As(*r), app.login_as(*r).await.0));
+    }
+    let mut seen = Vec::new();
+    for (who, client) in &clients {
+        let page = client.get(app.url("/gongkai")).send().await.unwrap();
+        assert_eq!(page.status().as_u16(), 200, "{who:?} GET /gongkai");
+        // A rating with no key and no measure: refused the same way for everyone, never a sign-in redirect.
+        let form = reqwest::multipart::Form::new().text("rating", "满意");
+        let rated = client.post(app.url("/gongkai")).multipart(form).send().await.unwrap().status().as_u16();
+        assert!((400..500).contains(&rated), "{who:?} POST /gongkai gave {rated}");
+        let internal = client.get(app.url("/f/gongkai-pingjia")).send().await.unwrap().status().as_u16();
+        assert_eq!(internal, 404, "{who:?} GET /f/gongkai-pingjia");
+        seen.push(rated);
+    }
+    assert!(seen.windows(2).all(|w| w[0] == w[1]), "every visitor gets the same answer: {seen:?}");
+}
