@@ -3,8 +3,8 @@
 //!
 //! Search finds any substring, one character or more: on SQLite a query of three or more characters goes
 //! through the FTS5 trigram index (plus a direct scan of the newest opinions the background indexer has
-//! not reached yet), a shorter one scans with `instr`; PostgreSQL uses `LIKE` (served by the
-//! `pg_trgm` index when it exists) or `strpos` for short queries. On PostgreSQL the lists and counts run on
+//! not reached yet), a shorter one scans with `instr`; PostgreSQL uses `LIKE` over `opinion_search` (served
+//! by its `pg_trgm` index when it exists) plus the opinions queued for it, or `strpos` for short queries. On PostgreSQL the lists and counts run on
 //! connections that plan every query for its values (see `Store::connect`).
 //!
 //! The counts by state come from `opinion_counts`, which triggers keep in step; the count of opinions
@@ -125,7 +125,15 @@ fn where_clause(sql: &mut Sql, backend: DbBackend, f: &InboxFilter) {
         match backend {
             DbBackend::Postgres if long => {
                 let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-                sql.push(" AND o.text LIKE ").bind(pattern).push(" ESCAPE '\\'");
+                // The trigram index, plus the opinions still queued for it (see `search_index`).
+                sql.push(" AND o.id IN (SELECT opinion_id FROM opinion_search WHERE text LIKE ")
+                    .bind(pattern.clone())
+                    .push(
+                        " ESCAPE '\\' UNION ALL SELECT p.opinion_id FROM search_pending p \
+                         JOIN opinions x ON x.id = p.opinion_id WHERE x.text LIKE ",
+                    )
+                    .bind(pattern)
+                    .push(" ESCAPE '\\')");
             }
             DbBackend::Postgres => {
                 sql.push(" AND strpos(o.text, ").bind(q.to_owned()).push(") > 0");
@@ -261,7 +269,8 @@ impl Store {
     /// On a database failure.
     pub async fn progress(&self) -> Result<Progress> {
         let mut sql = Sql::new(self.backend());
-        sql.push("SELECT state, n FROM opinion_counts");
+        // PostgreSQL keeps a row per state and connection slot; a slot alone may be negative.
+        sql.push("SELECT state, CAST(SUM(n) AS BIGINT) AS n FROM opinion_counts GROUP BY state");
         let mut p = Progress::default();
         for r in self.db().query_all_raw(sql.statement()).await? {
             let n = u64::try_from(get::<i64>(&r, "n")?).unwrap_or(0);

@@ -1,9 +1,21 @@
-//! The search index's backlog (SQLite). Opinions enter the FTS5 trigram index after their commit, in
-//! small batches, when the submission writer has nothing to store; until then search reads them directly
-//! (see `inbox::filter`). PostgreSQL keeps its trigram index inside the insert, so it has no backlog.
+//! The search index's backlog. Opinions enter the trigram index after their commit, in small batches,
+//! when the submission writer has nothing to store; until then search reads them directly (see
+//! `inbox::filter`). SQLite: the FTS5 table, up to `search_index_state.indexed_upto` (one writer commits
+//! ids in order). PostgreSQL: `opinion_search`, taken from the `search_pending` queue, which several
+//! servers on one database share (each takes rows the others have not locked).
 
 use super::{Result, Store, StoreError};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+/// PostgreSQL: moves up to $1 queued opinions into the search table in one statement, so a queued row
+/// and its indexed copy are never both missing.
+const PG_INDEX_BATCH: &str = "WITH taken AS (\
+      DELETE FROM search_pending WHERE opinion_id IN (\
+        SELECT opinion_id FROM search_pending ORDER BY opinion_id LIMIT $1 FOR UPDATE SKIP LOCKED) \
+      RETURNING opinion_id) \
+    INSERT INTO opinion_search (opinion_id, text) \
+      SELECT o.id, o.text FROM opinions o JOIN taken t ON t.opinion_id = o.id ORDER BY o.id \
+    ON CONFLICT (opinion_id) DO UPDATE SET text = EXCLUDED.text";
 
 impl Store {
     /// Indexes up to `limit` opinions that are not yet in the search index, in one transaction on the
@@ -12,11 +24,19 @@ impl Store {
     /// # Errors
     /// On a database failure (nothing is marked indexed then).
     pub async fn index_search_backlog(&self, limit: usize) -> Result<usize> {
-        if !self.is_sqlite() {
-            return Ok(0);
-        }
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.index_batch(limit).await
+        if self.is_sqlite() { self.index_batch(limit).await } else { self.index_pg_batch(limit).await }
+    }
+
+    async fn index_pg_batch(&self, limit: i64) -> Result<usize> {
+        let w = self.write_txn().await?;
+        let done = w
+            .conn()
+            .execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, PG_INDEX_BATCH, [limit.into()]))
+            .await
+            .map_err(StoreError::classify)
+            .map(|r| usize::try_from(r.rows_affected()).unwrap_or(usize::MAX));
+        w.finish(done).await
     }
 
     async fn index_batch(&self, limit: i64) -> Result<usize> {
@@ -54,20 +74,26 @@ impl Store {
         w.finish(done).await
     }
 
-    /// How many opinions wait for the search index (always 0 on PostgreSQL).
+    /// How many opinions wait for the search index.
     ///
     /// # Errors
     /// On a database failure.
     pub async fn search_backlog(&self) -> Result<u64> {
-        if !self.is_sqlite() {
-            return Ok(0);
-        }
-        let n = scalar(
-            self.db(),
-            "SELECT COUNT(*) FROM opinions WHERE id > (SELECT indexed_upto FROM search_index_state WHERE id = 1)",
-            vec![],
-        )
-        .await?;
+        let n = if self.is_sqlite() {
+            scalar(
+                self.db(),
+                "SELECT COUNT(*) FROM opinions WHERE id > (SELECT indexed_upto FROM search_index_state WHERE id = 1)",
+                vec![],
+            )
+            .await?
+        } else {
+            let row = self
+                .db()
+                .query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT COUNT(*) FROM search_pending"))
+                .await
+                .map_err(StoreError::classify)?;
+            row.map(|r| r.try_get_by_index::<i64>(0)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?
+        };
         Ok(n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
     }
 }

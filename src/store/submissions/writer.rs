@@ -38,7 +38,7 @@ impl SubmissionWriter {
     pub const INDEX_AFTER_IDLE: Duration = Duration::from_millis(5);
 
     /// Starts the writer task for `store`. After `index_after_idle` without a submission it indexes
-    /// opinions for search, in small batches (SQLite); `None` leaves that to explicit calls.
+    /// opinions for search, in small batches; `None` leaves that to explicit calls.
     ///
     /// # Errors
     /// When a SQLite file cannot be opened for the batch thread.
@@ -48,7 +48,7 @@ impl SubmissionWriter {
             None => None,
         };
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
-        let indexing = if store.is_sqlite() { index_after_idle } else { None };
+        let indexing = index_after_idle;
         // SQLite has one writer; PostgreSQL commits several batches at once (its pool of 4 keeps one
         // connection for tagging and the other writes).
         let at_once = Arc::new(tokio::sync::Semaphore::new(if store.is_sqlite() { 1 } else { 3 }));
