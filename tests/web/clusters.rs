@@ -215,3 +215,29 @@ async fn copies_differing_only_in_punctuation_and_spacing_are_flagged_once_place
     }
     assert_eq!(app.store().cluster_members(ids[3]).await.unwrap(), ids[3..5], "short copies share a group");
 }
+
+#[tokio::test]
+async fn a_restarted_keeper_joins_short_copies_that_an_earlier_version_kept_in_groups_of_their_own() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for t in ["没有意见。", "没有 意见！"] {
+        let receipt = app.submit_opinion(t).await;
+        let resp = app.store().response_by_receipt(&receipt).await.unwrap();
+        ids.push(app.store().opinion_ids_of_response(resp.id).await.unwrap()[0]);
+    }
+    app.state.clusters.catch_up(app.store()).await.unwrap();
+    // As stored before short copies were grouped: each alone.
+    let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();
+    db.execute_unprepared(&format!(
+        "UPDATE opinion_clusters SET cluster_id = opinion_id WHERE opinion_id = {}",
+        ids[1]
+    ))
+    .await
+    .unwrap();
+    assert_eq!(app.store().cluster_members(ids[1]).await.unwrap(), [ids[1]]);
+
+    wenji::store::clusters::ClusterKeeper::default().catch_up(app.store()).await.unwrap();
+    assert_eq!(app.store().cluster_members(ids[1]).await.unwrap(), ids, "one group again");
+    assert!(app.store().is_likely_duplicate(ids[1]).await.unwrap());
+}
