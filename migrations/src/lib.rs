@@ -24,6 +24,7 @@ mod m20261203_000050_clusters;
 mod m20261203_000055_problems;
 mod m20261203_000056_register;
 mod m20261203_000058_pg_commit_path;
+mod m20261203_000060_no_fingerprint_index;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000056_register::Migration),
             Box::new(m20261203_000050_clusters::Migration),
             Box::new(m20261203_000058_pg_commit_path::Migration),
+            Box::new(m20261203_000060_no_fingerprint_index::Migration),
         ]
     }
 }

@@ -16,7 +16,8 @@ pub const SHINGLE: usize = 2;
 /// (tuned on `tests/fixtures/cluster_pairs.tsv`: precision 1.00, recall 0.60, every template copy found;
 /// see `docs/decisions/0003-near-duplicate-groups.md`).
 pub const THRESHOLD: f64 = 0.55;
-/// Texts with fewer significant characters than this stay alone ("无", "没有意见" say nothing to group).
+/// Texts with fewer significant characters than this are grouped only with exact copies ("无", "没有意见"
+/// say too little to compare).
 pub const MIN_CHARS: usize = 8;
 /// Hash functions per signature, split into `BANDS` bands for the index.
 const HASHES: usize = 96;
@@ -27,16 +28,10 @@ const BANDS: usize = 32;
 pub struct Signature(Vec<u32>);
 
 /// The characters that carry meaning: letters and digits, lowercased, full-width ASCII folded to
-/// half-width; punctuation, spaces and invisible characters dropped.
+/// half-width; punctuation, spaces and invisible characters dropped. The fingerprint's own folding, so
+/// texts with one fingerprint are exact copies here and always share a group.
 pub fn significant_chars(text: &str) -> Vec<char> {
-    text.chars()
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            _ => c,
-        })
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    crate::domain::text::folded_chars(text).collect()
 }
 
 /// The text's character shingles (overlapping runs of [`SHINGLE`] characters), each once.
@@ -196,35 +191,39 @@ impl Clusters {
     }
 
     /// Places opinion `id` with text `text` (ids come in increasing order): returns its group, the group
-    /// of its most similar earlier opinion at or above the threshold, or `id` itself.
+    /// of its first exact copy, else of its most similar earlier opinion at or above the threshold, or `id`.
     pub fn place_text(&mut self, id: i64, text: &str, signer: &Signer) -> i64 {
         let chars = significant_chars(text);
         let key = text_key(&chars);
-        if let Some(first) = self.copies.get(&key) {
-            let group = self.group_of[first];
-            self.group_of.insert(id, group);
+        if let Some(group) = self.copy_group(id, key) {
             return group;
         }
         let group = self.place(id, signer.sign_chars(&chars));
-        if self.group_of.contains_key(&id) {
-            self.copies.insert(key, id);
-        }
+        self.group_of.insert(id, group);
+        self.copies.insert(key, id);
         group
     }
 
-    /// Puts back an opinion already placed in `group`, with its text (after a restart).
-    pub fn restore_text(&mut self, id: i64, text: &str, group: i64, signer: &Signer) {
+    /// Puts back an opinion already placed in `group`, with its text (after a restart). Returns the group
+    /// it belongs in: `group`, or its first exact copy's when stored groups split them (short copies once
+    /// stayed apart), for the caller to store.
+    pub fn restore_text(&mut self, id: i64, text: &str, group: i64, signer: &Signer) -> i64 {
         let chars = significant_chars(text);
         let key = text_key(&chars);
-        if self.copies.contains_key(&key) {
-            self.group_of.insert(id, group);
-            return;
+        if let Some(group) = self.copy_group(id, key) {
+            return group;
         }
-        let sig = signer.sign_chars(&chars);
-        if sig.is_some() {
-            self.copies.insert(key, id);
-        }
-        self.restore(id, sig, group);
+        self.group_of.insert(id, group);
+        self.copies.insert(key, id);
+        self.restore(id, signer.sign_chars(&chars), group);
+        group
+    }
+
+    /// The group of the first opinion with the text key `key`, which `id` then joins.
+    fn copy_group(&mut self, id: i64, key: u64) -> Option<i64> {
+        let group = self.group_of[self.copies.get(&key)?];
+        self.group_of.insert(id, group);
+        Some(group)
     }
 
     /// Places opinion `id` by its signature (ids come in increasing order): returns its group, the group
@@ -301,8 +300,28 @@ mod tests {
     }
 
     #[test]
-    fn short_answers_are_never_grouped() {
-        assert_eq!(place_all(&["无", "无", "没有意见。", "没有意见"]), vec![1, 2, 3, 4]);
+    fn short_answers_are_grouped_only_with_exact_copies() {
+        assert_eq!(place_all(&["无", "无", "没有意见。", "没 有 意 见", "没有", "无！"]), vec![1, 1, 3, 3, 5, 1]);
+    }
+
+    #[test]
+    fn a_rebuilt_index_joins_short_copies_that_stored_groups_kept_apart() {
+        let signer = Signer::default();
+        let mut c = Clusters::default();
+        assert_eq!(c.restore_text(1, "无", 1, &signer), 1);
+        assert_eq!(c.restore_text(2, "无。", 2, &signer), 1, "moved to its first copy's group");
+        assert_eq!(c.restore_text(3, "没有", 3, &signer), 3);
+        assert_eq!(c.place_text(4, "无", &signer), 1);
+    }
+
+    #[test]
+    fn texts_with_one_fingerprint_have_the_same_significant_characters() {
+        use crate::domain::text::fingerprint;
+        for (a, b) in [("İ无Ａ", "i无a"), ("办事效率低，群众跑多次。", " 办事效率低 群众跑多次!"), ("无", "无。")]
+        {
+            assert_eq!(fingerprint(a), fingerprint(b));
+            assert_eq!(significant_chars(a), significant_chars(b), "{a:?} and {b:?}");
+        }
     }
 
     #[test]

@@ -109,9 +109,11 @@ impl ClusterKeeper {
         }
     }
 
-    /// The index of every stored group, in id order, and the highest id placed.
+    /// The index of every stored group, in id order, and the highest id placed. Exact copies that stored
+    /// groups keep apart (short texts were once left alone) are moved to their first copy's group.
     async fn rebuild(&self, store: &Store) -> Result<(Clusters, i64)> {
         let mut clusters = Clusters::default();
+        let mut moves: Vec<(i64, i64)> = Vec::new();
         let mut after = i64::MIN;
         loop {
             let mut sql = Sql::new(store.db().get_database_backend());
@@ -124,15 +126,39 @@ impl ClusterKeeper {
             .bind(STEP as i64 * 4);
             let rows = store.db().query_all_raw(sql.statement()).await?;
             if rows.is_empty() {
-                return Ok((clusters, after));
+                break;
             }
             for r in &rows {
                 let id: i64 = r.try_get("", "id")?;
                 let text: String = r.try_get("", "text")?;
-                clusters.restore_text(id, &text, r.try_get("", "cluster_id")?, &self.signer);
+                let stored: i64 = r.try_get("", "cluster_id")?;
+                let group = clusters.restore_text(id, &text, stored, &self.signer);
+                if group != stored {
+                    moves.push((group, id));
+                }
                 after = id;
             }
         }
+        if !moves.is_empty() {
+            moves.sort_unstable();
+            let w = store.write_txn().await?;
+            let done = async {
+                for run in moves.chunk_by(|a, b| a.0 == b.0) {
+                    for chunk in run.chunks(500) {
+                        let mut sql = Sql::new(w.conn().get_database_backend());
+                        sql.push("UPDATE opinion_clusters SET cluster_id = ")
+                            .bind(chunk[0].0)
+                            .push(" WHERE opinion_id IN ")
+                            .bind_list(&chunk.iter().map(|(_, id)| *id).collect::<Vec<_>>());
+                        w.conn().execute_raw(sql.statement()).await?;
+                    }
+                }
+                Ok(())
+            }
+            .await;
+            w.finish(done).await?;
+        }
+        Ok((clusters, after))
     }
 }
 

@@ -63,7 +63,8 @@ pub struct InboxRow {
     pub state: OpinionState,
     pub representative: bool,
     pub submitted_at: i64,
-    /// Another opinion has the same fingerprint.
+    /// A likely duplicate (疑似重复): another opinion of its group has the same fingerprint. Shown once
+    /// the group keeper has placed it (within about a second).
     pub duplicate: bool,
     pub areas: Vec<AreaCode>,
 }
@@ -84,6 +85,12 @@ impl Progress {
         ((self.total - self.pending) * 100).checked_div(self.total).unwrap_or(0)
     }
 }
+
+/// 1 when another opinion of `o`'s near-duplicate group has its fingerprint, else 0. Looked up through the
+/// groups (primary key, then the `cluster_id` index) so `opinions` needs no index on its random fingerprints.
+const LIKELY_DUPLICATE: &str = "(CASE WHEN EXISTS (SELECT 1 FROM opinion_clusters c \
+     JOIN opinion_clusters m ON m.cluster_id = c.cluster_id JOIN opinions d ON d.id = m.opinion_id \
+     WHERE c.opinion_id = o.id AND m.opinion_id <> o.id AND d.fingerprint = o.fingerprint) THEN 1 ELSE 0 END)";
 
 fn get<T: sea_orm::TryGetable>(r: &QueryResult, col: &str) -> Result<T> {
     Ok(r.try_get::<T>("", col)?)
@@ -176,10 +183,10 @@ impl Store {
         let mut sql = Sql::new(b);
         sql.push(
             "SELECT o.id, o.response_id, o.form_slug, o.question_id, o.unit_code, o.category_code, o.text, o.state, \
-             o.representative, o.submitted_at, \
-             (CASE WHEN EXISTS (SELECT 1 FROM opinions d WHERE d.fingerprint = o.fingerprint AND d.id <> o.id) \
-             THEN 1 ELSE 0 END) AS dup FROM opinions o",
-        );
+             o.representative, o.submitted_at, ",
+        )
+        .push(LIKELY_DUPLICATE)
+        .push(" AS dup FROM opinions o");
         where_clause(&mut sql, b, f);
         if let Some(id) = before {
             sql.push(" AND o.id < ").bind(id);
@@ -333,18 +340,15 @@ impl Store {
         }
     }
 
-    /// Whether another opinion has this one's fingerprint (a likely duplicate).
+    /// Whether opinion `id` is a likely duplicate (see [`InboxRow::duplicate`]).
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn has_duplicate(&self, id: i64, fingerprint: &str) -> Result<bool> {
+    pub async fn is_likely_duplicate(&self, id: i64) -> Result<bool> {
         let mut sql = Sql::new(self.backend());
-        sql.push("SELECT COUNT(*) AS n FROM opinions WHERE fingerprint = ")
-            .bind(fingerprint.to_owned())
-            .push(" AND id <> ")
-            .bind(id);
+        sql.push("SELECT ").push(LIKELY_DUPLICATE).push(" AS dup FROM opinions o WHERE o.id = ").bind(id);
         let r = self.db().query_one_raw(sql.statement()).await?.ok_or(StoreError::NotFound)?;
-        Ok(get::<i64>(&r, "n")? > 0)
+        Ok(get::<i32>(&r, "dup")? != 0)
     }
 
     /// A response's answers as (question id, value), in stored order.

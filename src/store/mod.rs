@@ -228,8 +228,9 @@ impl Store {
     async fn fingerprint_moved_opinions(&self) -> Result<()> {
         use entities::opinion;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        // A literal, not a bound value, so both databases use the partial index on exactly this value.
         let moved = opinion::Entity::find()
-            .filter(opinion::Column::Fingerprint.eq(migrations::FINGERPRINT_LATER))
+            .filter(Expr::cust(format!("fingerprint = '{}'", migrations::FINGERPRINT_LATER)))
             .all(&self.db)
             .await?;
         for o in moved {

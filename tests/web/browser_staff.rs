@@ -200,6 +200,7 @@ async fn the_tagging_screen_shows_each_badge_only_when_it_applies_and_s_toggles_
     let twice = "人民调解员待遇偏低，留不住人";
     app.submit_opinion(twice).await;
     let dup = opinion_id(&app, &app.submit_opinion(twice).await).await;
+    app.state.clusters.catch_up(app.store()).await.unwrap();
     create_named(&app, "badge-analyst", "分析员小林", Role::Analyst).await;
     for (width, height) in [(390, 844), (1280, 900)] {
         let Some(b) = Browser::start(width, height).await else { return };

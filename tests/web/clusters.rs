@@ -191,3 +191,53 @@ async fn the_dashboard_counts_opinions_and_groups_and_a_small_form_shows_leaders
     let page = leader.get(app.url("/w/dashboard?form=zhengqiu")).send().await.unwrap().text().await.unwrap();
     assert_eq!(texts(&page, "#g-groups"), ["3"], "five respondents: the form's total is shown");
 }
+
+#[tokio::test]
+async fn copies_differing_only_in_punctuation_and_spacing_are_flagged_once_placed_and_others_are_not() {
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    let variant = "建议局领导班子多深入基层司法所调研 帮助解决人员不足，经费紧张，办公用房困难等实际问题!";
+    for t in [TEMPLATE, variant, COPIES[0], "没有意见。", "没有 意见！", "其他没有。"] {
+        let receipt = app.submit_opinion(t).await;
+        let resp = app.store().response_by_receipt(&receipt).await.unwrap();
+        ids.push(app.store().opinion_ids_of_response(resp.id).await.unwrap()[0]);
+    }
+    app.state.clusters.catch_up(app.store()).await.unwrap();
+    let flagged = [true, true, false, true, true, false];
+
+    let (analyst, _) = app.login_as(Role::Analyst).await;
+    let inbox = analyst.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
+    for (id, dup) in ids.iter().zip(flagged) {
+        assert_eq!(texts(&inbox, &format!("#o{id} .dup")).len(), usize::from(dup), "opinion {id} in the inbox");
+        let card: serde_json::Value =
+            analyst.get(app.url(&format!("/w/api/opinions/{id}"))).send().await.unwrap().json().await.unwrap();
+        assert_eq!(card["duplicate"], dup, "opinion {id} on the tagging screen");
+    }
+    assert_eq!(app.store().cluster_members(ids[3]).await.unwrap(), ids[3..5], "short copies share a group");
+}
+
+#[tokio::test]
+async fn a_restarted_keeper_joins_short_copies_that_an_earlier_version_kept_in_groups_of_their_own() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for t in ["没有意见。", "没有 意见！"] {
+        let receipt = app.submit_opinion(t).await;
+        let resp = app.store().response_by_receipt(&receipt).await.unwrap();
+        ids.push(app.store().opinion_ids_of_response(resp.id).await.unwrap()[0]);
+    }
+    app.state.clusters.catch_up(app.store()).await.unwrap();
+    // As stored before short copies were grouped: each alone.
+    let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();
+    db.execute_unprepared(&format!(
+        "UPDATE opinion_clusters SET cluster_id = opinion_id WHERE opinion_id = {}",
+        ids[1]
+    ))
+    .await
+    .unwrap();
+    assert_eq!(app.store().cluster_members(ids[1]).await.unwrap(), [ids[1]]);
+
+    wenji::store::clusters::ClusterKeeper::default().catch_up(app.store()).await.unwrap();
+    assert_eq!(app.store().cluster_members(ids[1]).await.unwrap(), ids, "one group again");
+    assert!(app.store().is_likely_duplicate(ids[1]).await.unwrap());
+}

@@ -231,7 +231,7 @@ pub async fn build(state: &AppState, id: i64) -> Result<OpinionCard, WebError> {
         state: o.state.as_str(),
         state_label: o.state.label(),
         representative: o.representative,
-        duplicate: store.has_duplicate(id, &o.fingerprint).await?,
+        duplicate: store.is_likely_duplicate(id).await?,
         cluster_size: store.cluster_members(id).await?.len() as u64,
         areas: chips,
         pretick: on.is_empty(),
