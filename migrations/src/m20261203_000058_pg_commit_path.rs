@@ -16,8 +16,8 @@ pub struct Migration;
 const SEARCH_UP: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS opinion_search (\
        opinion_id BIGINT PRIMARY KEY REFERENCES opinions (id) ON DELETE CASCADE, text TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS search_pending (\
-       opinion_id BIGINT PRIMARY KEY REFERENCES opinions (id) ON DELETE CASCADE)",
+    // No foreign key: it would cost a lookup per stored opinion; the indexer drops rows whose opinion is gone.
+    "CREATE TABLE IF NOT EXISTS search_pending (opinion_id BIGINT PRIMARY KEY)",
     "CREATE OR REPLACE FUNCTION search_pending_follow() RETURNS trigger LANGUAGE plpgsql AS $$
      BEGIN
        INSERT INTO search_pending (opinion_id) SELECT id FROM new_rows ORDER BY id ON CONFLICT DO NOTHING;

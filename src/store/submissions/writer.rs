@@ -51,7 +51,8 @@ impl SubmissionWriter {
         let indexing = index_after_idle;
         // SQLite has one writer; PostgreSQL commits several batches at once (its pool of 4 keeps one
         // connection for tagging and the other writes).
-        let at_once = Arc::new(tokio::sync::Semaphore::new(if store.is_sqlite() { 1 } else { 3 }));
+        let turns = if store.is_sqlite() { 1 } else { 3 };
+        let at_once = Arc::new(tokio::sync::Semaphore::new(turns));
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             let mut backlog = indexing.is_some();
@@ -61,6 +62,8 @@ impl SubmissionWriter {
                 let received = match indexing.filter(|_| backlog) {
                     Some(idle) => match tokio::time::timeout(idle, rx.recv_many(&mut batch, MAX_BATCH)).await {
                         Ok(n) => n,
+                        // Idle means no batch in flight either: under a sustained load the index waits.
+                        Err(_) if at_once.available_permits() + 1 < turns => continue,
                         Err(_) => {
                             backlog =
                                 matches!(store.index_search_backlog(INDEX_BATCH).await, Ok(n) if n == INDEX_BATCH);
