@@ -38,7 +38,8 @@ const SQLITE_DOWN: &[&str] = &[
 ];
 
 // One function for the three statement triggers: each adds (state, change) rows, merged in state order.
-const PG_FUNCTION: &str = "CREATE OR REPLACE FUNCTION opinion_counts_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+pub(crate) const PG_FUNCTION: &str =
+    "CREATE OR REPLACE FUNCTION opinion_counts_follow() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO opinion_counts AS c (state, n)

@@ -101,27 +101,7 @@ const COUNTS_DOWN: &[&str] = &[
     "INSERT INTO opinion_counts (state, n) SELECT state, n FROM opinion_counts_merged",
     "DROP TABLE opinion_counts_merged",
     "ALTER TABLE opinion_counts ADD PRIMARY KEY (state)",
-    "CREATE OR REPLACE FUNCTION opinion_counts_follow() RETURNS trigger LANGUAGE plpgsql AS $$
-     BEGIN
-       IF TG_OP = 'INSERT' THEN
-         INSERT INTO opinion_counts AS c (state, n) SELECT state, COUNT(*) FROM new_rows GROUP BY state ORDER BY state
-           ON CONFLICT (state) DO UPDATE SET n = c.n + EXCLUDED.n;
-       ELSIF TG_OP = 'DELETE' THEN
-         INSERT INTO opinion_counts AS c (state, n) SELECT state, -COUNT(*) FROM old_rows GROUP BY state ORDER BY state
-           ON CONFLICT (state) DO UPDATE SET n = c.n + EXCLUDED.n;
-       ELSIF TG_OP = 'UPDATE' THEN
-         INSERT INTO opinion_counts AS c (state, n)
-           SELECT state, SUM(change) FROM (
-               SELECT a.state, 1 AS change FROM new_rows a JOIN old_rows b ON b.id = a.id WHERE a.state <> b.state
-               UNION ALL
-               SELECT b.state, -1 FROM new_rows a JOIN old_rows b ON b.id = a.id WHERE a.state <> b.state
-             ) moved GROUP BY state ORDER BY state
-           ON CONFLICT (state) DO UPDATE SET n = c.n + EXCLUDED.n;
-       ELSE
-         DELETE FROM opinion_counts;
-       END IF;
-       RETURN NULL;
-     END $$",
+    crate::m20261126_000012_opinion_counts::PG_FUNCTION,
 ];
 
 async fn run(m: &SchemaManager<'_>, groups: &[&[&str]]) -> Result<(), DbErr> {

@@ -4,8 +4,9 @@
 //! Search finds any substring, one character or more: on SQLite a query of three or more characters goes
 //! through the FTS5 trigram index (plus a direct scan of the newest opinions the background indexer has
 //! not reached yet), a shorter one scans with `instr`; PostgreSQL uses `LIKE` over `opinion_search` (served
-//! by its `pg_trgm` index when it exists) plus the opinions queued for it, or `strpos` for short queries. On PostgreSQL the lists and counts run on
-//! connections that plan every query for its values (see `Store::connect`).
+//! by its `pg_trgm` index when it exists) plus the opinions queued for it, or `strpos` for short queries.
+//! On PostgreSQL the lists and counts run on connections that plan every query for its values (see
+//! `Store::connect`).
 //!
 //! The counts by state come from `opinion_counts`, which triggers keep in step; the count of opinions
 //! matching a filter stops at a cap, so no page has to count every opinion.

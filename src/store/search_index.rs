@@ -79,29 +79,20 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub async fn search_backlog(&self) -> Result<u64> {
-        let n = if self.is_sqlite() {
-            scalar(
-                self.db(),
-                "SELECT COUNT(*) FROM opinions WHERE id > (SELECT indexed_upto FROM search_index_state WHERE id = 1)",
-                vec![],
-            )
-            .await?
+        let sql = if self.is_sqlite() {
+            "SELECT COUNT(*) FROM opinions WHERE id > (SELECT indexed_upto FROM search_index_state WHERE id = 1)"
         } else {
-            let row = self
-                .db()
-                .query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT COUNT(*) FROM search_pending"))
-                .await
-                .map_err(StoreError::classify)?;
-            row.map(|r| r.try_get_by_index::<i64>(0)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?
+            "SELECT COUNT(*) FROM search_pending"
         };
+        let n = scalar(self.db(), sql, vec![]).await?;
         Ok(n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
     }
 }
 
-/// The first column of the first row, if any (SQLite placeholders).
+/// The first column of the first row, if any (`?` placeholders on SQLite, `$n` on PostgreSQL).
 async fn scalar(db: &impl ConnectionTrait, sql: &str, values: Vec<sea_orm::Value>) -> Result<Option<i64>> {
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(DbBackend::Sqlite, sql, values))
+        .query_one_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, values))
         .await
         .map_err(StoreError::classify)?;
     match row {

@@ -48,18 +48,17 @@ impl SubmissionWriter {
             None => None,
         };
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
-        let indexing = index_after_idle;
         // SQLite has one writer; PostgreSQL commits several batches at once (its pool of 4 keeps one
         // connection for tagging and the other writes).
         let turns = if store.is_sqlite() { 1 } else { 3 };
         let at_once = Arc::new(tokio::sync::Semaphore::new(turns));
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
-            let mut backlog = indexing.is_some();
+            let mut backlog = index_after_idle.is_some();
             loop {
                 // Taken before the queue is read: while every turn is busy, submissions gather into the next batch.
                 let Ok(turn) = Arc::clone(&at_once).acquire_owned().await else { break };
-                let received = match indexing.filter(|_| backlog) {
+                let received = match index_after_idle.filter(|_| backlog) {
                     Some(idle) => match tokio::time::timeout(idle, rx.recv_many(&mut batch, MAX_BATCH)).await {
                         Ok(n) => n,
                         // Idle means no batch in flight either: under a sustained load the index waits.
@@ -85,7 +84,7 @@ impl SubmissionWriter {
                     tracing::debug!(size, micros = started.elapsed().as_micros(), "submission batch committed");
                     drop(turn);
                 });
-                backlog = indexing.is_some();
+                backlog = index_after_idle.is_some();
             }
         });
         Ok(SubmissionWriter { tx })
