@@ -3,7 +3,7 @@
 //!
 //! [`ClusterKeeper`] holds the MinHash index in memory. It is rebuilt from the stored groups (signatures
 //! are recomputed from the texts) on its first pass, then each pass places the opinions not yet placed,
-//! in id order, and stores their groups in one transaction. `serve` runs a pass every second; an opinion
+//! in id order, and stores their groups in a few large transactions. `serve` runs a pass every second; an opinion
 //! not yet placed counts as a group of its own.
 //!
 //! A pass looks only past the highest opinion placed so far (a scan from the first opinion would read
@@ -20,6 +20,9 @@ use std::sync::Arc;
 
 /// Opinions read and placed per step.
 const STEP: u64 = 500;
+/// Placed groups are stored once this many have gathered (and at the end of a pass): each store takes
+/// the writer's turn from the submissions, so a few large transactions a second rather than many small.
+const STORE_EVERY: usize = 5_000;
 /// PostgreSQL: how far below the highest placed id a pass still looks for late commits (more than the
 /// opinions of every batch two instances can have in flight).
 const PG_LOOKBACK: i64 = 20_000;
@@ -68,6 +71,7 @@ impl ClusterKeeper {
         };
         index.passes += 1;
         let mut placed = 0;
+        let mut pairs: Vec<(i64, i64)> = Vec::new();
         loop {
             let mut sql = Sql::new(backend);
             sql.push(
@@ -78,34 +82,21 @@ impl ClusterKeeper {
             .push(" AND c.opinion_id IS NULL ORDER BY o.id LIMIT ")
             .bind(STEP as i64);
             let rows = store.db().query_all_raw(sql.statement()).await?;
-            if rows.is_empty() {
-                return Ok(placed);
-            }
-            let mut pairs = Vec::with_capacity(rows.len());
             for r in &rows {
                 let id: i64 = r.try_get("", "id")?;
                 let text: String = r.try_get("", "text")?;
                 pairs.push((id, index.clusters.place_text(id, &text, &self.signer)));
                 from = id;
             }
-            let w = store.write_txn().await?;
-            let done = async {
-                let mut ins = Sql::new(w.conn().get_database_backend());
-                ins.push("INSERT INTO opinion_clusters (opinion_id, cluster_id) VALUES ");
-                for (i, (id, group)) in pairs.iter().enumerate() {
-                    if i > 0 {
-                        ins.push(",");
-                    }
-                    ins.bind_tuple([Value::from(*id), Value::from(*group)]);
-                }
-                ins.push(" ON CONFLICT (opinion_id) DO NOTHING");
-                w.conn().execute_raw(ins.statement()).await?;
-                Ok(())
+            if pairs.len() >= STORE_EVERY || (rows.is_empty() && !pairs.is_empty()) {
+                store_groups(store, &pairs).await?;
+                placed += pairs.len();
+                index.upto = index.upto.max(from);
+                pairs.clear();
             }
-            .await;
-            w.finish(done).await?;
-            placed += pairs.len();
-            index.upto = index.upto.max(from);
+            if rows.is_empty() {
+                return Ok(placed);
+            }
         }
     }
 
@@ -160,6 +151,28 @@ impl ClusterKeeper {
         }
         Ok((clusters, after))
     }
+}
+
+/// Stores placed opinions' groups in one write transaction, in statements of at most `STEP` rows.
+async fn store_groups(store: &Store, pairs: &[(i64, i64)]) -> Result<()> {
+    let w = store.write_txn().await?;
+    let done = async {
+        for chunk in pairs.chunks(STEP as usize) {
+            let mut ins = Sql::new(w.conn().get_database_backend());
+            ins.push("INSERT INTO opinion_clusters (opinion_id, cluster_id) VALUES ");
+            for (i, (id, group)) in chunk.iter().enumerate() {
+                if i > 0 {
+                    ins.push(",");
+                }
+                ins.bind_tuple([Value::from(*id), Value::from(*group)]);
+            }
+            ins.push(" ON CONFLICT (opinion_id) DO NOTHING");
+            w.conn().execute_raw(ins.statement()).await?;
+        }
+        Ok(())
+    }
+    .await;
+    w.finish(done).await
 }
 
 /// Opinions and their near-duplicate groups in one scope.

@@ -241,3 +241,20 @@ async fn a_restarted_keeper_joins_short_copies_that_an_earlier_version_kept_in_g
     assert_eq!(app.store().cluster_members(ids[1]).await.unwrap(), ids, "one group again");
     assert!(app.store().is_likely_duplicate(ids[1]).await.unwrap());
 }
+
+#[tokio::test]
+async fn a_pass_over_more_opinions_than_one_step_stores_every_group() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    for _ in 0..11 {
+        futures_util::future::join_all((0..100).map(|_| app.submit_opinion(TEMPLATE))).await;
+    }
+    // Forgotten, as if never placed: a new keeper's first pass then reads over two steps (500 each).
+    let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();
+    db.execute_unprepared("DELETE FROM opinion_clusters").await.unwrap();
+    let keeper = wenji::store::clusters::ClusterKeeper::default();
+    assert_eq!(keeper.catch_up(app.store()).await.unwrap(), 1_100);
+    let groups = app.store().group_count(None).await.unwrap();
+    assert_eq!((groups.opinions, groups.groups), (1_100, 1), "all placed, one group");
+    assert_eq!(keeper.catch_up(app.store()).await.unwrap(), 0, "nothing left for the next pass");
+}
