@@ -58,10 +58,12 @@ struct AreaModel {
     bias: f64,
 }
 
-/// Multinomial naive Bayes over the eight areas on binary features.
+/// Complement naive Bayes over the eight areas on binary features (Rennie et al. 2003): each area is
+/// scored by how unlike the opinions *without* it the text is, which rare areas estimate better than
+/// from their own few opinions.
 #[derive(Debug, Clone, PartialEq)]
 struct Bayes {
-    /// `log_like[j * 8 + k]`: log P(feature j | area k).
+    /// `log_like[j * 8 + k]`: −log P(feature j | not area k).
     log_like: Vec<f64>,
     log_prior: [f64; 8],
     temp: f64,
@@ -168,16 +170,18 @@ fn softmax(z: &[f64; 8]) -> [f64; 8] {
     p
 }
 
-/// Counts for multinomial naive Bayes (binary features, add-one smoothing); an example counts for each
-/// of its areas.
+/// Counts for complement naive Bayes (binary features, add-one smoothing): for each area, the features'
+/// counts over the rows without it; the prior is the areas' share of the rows, an example counting for
+/// each of its areas.
 fn fit_bayes(dim: usize, rows: &[(Features, &[AreaCode])], o: &TrainOptions) -> Bayes {
     let mut counts = vec![1.0f64; dim * 8];
     let mut totals = [dim as f64; 8];
     let mut docs = [1.0f64; 8];
     for (x, y) in rows {
         for a in *y {
-            let k = a.index();
-            docs[k] += 1.0;
+            docs[a.index()] += 1.0;
+        }
+        for k in (0..8).filter(|&k| !y.iter().any(|a| a.index() == k)) {
             for &(j, _) in *x {
                 counts[j * 8 + k] += 1.0;
                 totals[k] += 1.0;
@@ -185,7 +189,7 @@ fn fit_bayes(dim: usize, rows: &[(Features, &[AreaCode])], o: &TrainOptions) -> 
         }
     }
     let n: f64 = docs.iter().sum();
-    let log_like = counts.iter().enumerate().map(|(i, c)| (c / totals[i % 8]).ln()).collect();
+    let log_like = counts.iter().enumerate().map(|(i, c)| -(c / totals[i % 8]).ln()).collect();
     Bayes { log_like, log_prior: docs.map(|d| (d / n).ln()), temp: o.bayes_temp }
 }
 
