@@ -1,5 +1,6 @@
-//! One-vs-rest logistic regression per area (sparse, by gradient descent), with one threshold for all areas
-//! tuned on cross-validated predictions of the training data, and the features that weighed most as evidence.
+//! One-vs-rest logistic regression per area (sparse, by gradient descent, on features scaled by naive Bayes'
+//! log-count ratios), mixed with a naive Bayes posterior, with the bars tuned on cross-validated predictions
+//! of the training data, and the features that weighed most as evidence.
 
 use super::corpus::{Example, fnv1a};
 use super::features::{END, START, Vocabulary};
@@ -57,10 +58,12 @@ struct AreaModel {
     bias: f64,
 }
 
-/// Multinomial naive Bayes over the eight areas on binary features.
+/// Complement naive Bayes over the eight areas on binary features (Rennie et al. 2003): each area is
+/// scored by how unlike the opinions *without* it the text is, which rare areas estimate better than
+/// from their own few opinions.
 #[derive(Debug, Clone, PartialEq)]
 struct Bayes {
-    /// `log_like[j * 8 + k]`: log P(feature j | area k).
+    /// `log_like[j * 8 + k]`: −log P(feature j | not area k).
     log_like: Vec<f64>,
     log_prior: [f64; 8],
     temp: f64,
@@ -167,16 +170,18 @@ fn softmax(z: &[f64; 8]) -> [f64; 8] {
     p
 }
 
-/// Counts for multinomial naive Bayes (binary features, add-one smoothing); an example counts for each
-/// of its areas.
+/// Counts for complement naive Bayes (binary features, add-one smoothing): for each area, the features'
+/// counts over the rows without it; the prior is the areas' share of the rows, an example counting for
+/// each of its areas.
 fn fit_bayes(dim: usize, rows: &[(Features, &[AreaCode])], o: &TrainOptions) -> Bayes {
     let mut counts = vec![1.0f64; dim * 8];
     let mut totals = [dim as f64; 8];
     let mut docs = [1.0f64; 8];
     for (x, y) in rows {
         for a in *y {
-            let k = a.index();
-            docs[k] += 1.0;
+            docs[a.index()] += 1.0;
+        }
+        for k in (0..8).filter(|&k| !y.iter().any(|a| a.index() == k)) {
             for &(j, _) in *x {
                 counts[j * 8 + k] += 1.0;
                 totals[k] += 1.0;
@@ -184,7 +189,7 @@ fn fit_bayes(dim: usize, rows: &[(Features, &[AreaCode])], o: &TrainOptions) -> 
         }
     }
     let n: f64 = docs.iter().sum();
-    let log_like = counts.iter().enumerate().map(|(i, c)| (c / totals[i % 8]).ln()).collect();
+    let log_like = counts.iter().enumerate().map(|(i, c)| -(c / totals[i % 8]).ln()).collect();
     Bayes { log_like, log_prior: docs.map(|d| (d / n).ln()), temp: o.bayes_temp }
 }
 
@@ -203,16 +208,38 @@ fn rows_of<'a>(ex: &[&'a Example], max_rows: usize) -> Vec<(usize, &'a Example)>
     out
 }
 
+/// Naive Bayes' log-count ratio of each feature between the rows with and without an area (add-one
+/// smoothing, counts normalised per side), which scales the features of that area's regression (NB-LR:
+/// Wang & Manning 2012, "Baselines and bigrams").
+fn log_ratio<'a>(dim: usize, rows: impl Iterator<Item = (Features<'a>, bool)>) -> Vec<f64> {
+    let (mut with, mut without) = (vec![1.0f64; dim], vec![1.0f64; dim]);
+    for (x, y) in rows {
+        let counts = if y { &mut with } else { &mut without };
+        for &(j, _) in x {
+            counts[j] += 1.0;
+        }
+    }
+    let (sw, so): (f64, f64) = (with.iter().sum(), without.iter().sum());
+    with.iter().zip(&without).map(|(a, b)| (a / sw).ln() - (b / so).ln()).collect()
+}
+
 /// Trains every part on `examples` with `vocab`.
 fn train_parts(vocab: &Vocabulary, examples: &[&Example], o: &TrainOptions) -> Parts {
     let vecs: Vec<Vec<(usize, f64)>> = examples.iter().map(|e| vocab.vector(&e.text)).collect();
     let rows = rows_of(examples, o.max_rows);
     let areas = AreaCode::all()
         .map(|a| {
+            // Each feature scaled by its log-count ratio for this area; the learnt weights are stored times
+            // the ratio, so that scoring takes the unscaled vector.
+            let r = log_ratio(vocab.len(), rows.iter().map(|(i, e)| (vecs[*i].as_slice(), e.areas.contains(&a))));
+            let scaled: Vec<Vec<(usize, f64)>> =
+                rows.iter().map(|(i, _)| vecs[*i].iter().map(|&(j, v)| (j, v * r[j])).collect()).collect();
             let labelled: Vec<(&[(usize, f64)], bool)> =
-                rows.iter().map(|(i, e)| (vecs[*i].as_slice(), e.areas.contains(&a))).collect();
+                scaled.iter().zip(&rows).map(|(x, (_, e))| (x.as_slice(), e.areas.contains(&a))).collect();
             match fit(vocab.len(), &labelled, o) {
-                Some((weights, bias)) => AreaModel { weights, bias },
+                Some((weights, bias)) => {
+                    AreaModel { weights: weights.iter().zip(&r).map(|(w, r)| w * r).collect(), bias }
+                }
                 None => AreaModel { weights: Vec::new(), bias: 0.0 },
             }
         })
@@ -476,6 +503,14 @@ mod tests {
         assert_eq!(got(two(0.3, 0.25)), vec![(1, 0.2)], "the best passes the lower first bar alone");
         assert_eq!(got(two(0.15, 0.1)), vec![], "nothing when even the best is unsure");
         assert_eq!(got(two(0.55, 0.6)), vec![(2, 0.2), (1, 0.5)], "surest first");
+    }
+
+    #[test]
+    fn features_seen_with_an_area_are_scaled_up_for_it_and_those_seen_without_it_down() {
+        let (a, b, c) = ([(0, 1.0)], [(1, 1.0)], [(2, 1.0)]);
+        let rows: [(Features, bool); 4] = [(&a, true), (&a, true), (&b, false), (&c, true)];
+        let r = log_ratio(3, rows.into_iter());
+        assert!(r[0] > r[2] && r[2] > 0.0 && r[1] < 0.0, "{r:?}");
     }
 
     #[test]
