@@ -72,6 +72,22 @@ impl Prepared {
 /// batch goes in one multi-row INSERT per table.
 const PARAMS_PER_STATEMENT: usize = 16_000;
 
+/// `rows` in pieces of a power of two rows each (at most `max`), largest first. A multi-row statement's
+/// text depends on its row count; with these sizes a batch reuses a few prepared statements per table
+/// (SQLite's statement cache, PostgreSQL's per connection) instead of preparing one per count.
+fn sized_chunks<T>(rows: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    let mut rest = rows;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let n = 1 << rest.len().min(max.max(1)).ilog2();
+        let (piece, after) = rest.split_at(n);
+        rest = after;
+        Some(piece)
+    })
+}
+
 /// A stored response read back with the definition it answered.
 #[derive(Debug, Clone)]
 pub struct StoredResponse {
@@ -284,7 +300,7 @@ async fn insert_responses(
     // In key order: concurrent batches (PostgreSQL) that share a key then take its lock in the same order
     // instead of deadlocking until the database's deadlock timeout.
     rows.sort_by(|a, b| subs[a.0].submission.key_hash.cmp(&subs[b.0].submission.key_hash));
-    for chunk in rows.chunks(PARAMS_PER_STATEMENT / 9) {
+    for chunk in sized_chunks(&rows, PARAMS_PER_STATEMENT / 9) {
         let mut sql = Sql::new(backend);
         sql.push(
             "INSERT INTO responses (form_version_id, form_slug, link_id, unit_code, category_code, receipt, \
@@ -319,7 +335,7 @@ async fn stored_keys<'k>(
 ) -> Result<HashMap<String, (String, String)>> {
     let keys: Vec<&str> = keys.collect();
     let mut known = HashMap::new();
-    for chunk in keys.chunks(PARAMS_PER_STATEMENT) {
+    for chunk in sized_chunks(&keys, PARAMS_PER_STATEMENT) {
         let mut sql = Sql::new(db.backend());
         sql.push("SELECT key_hash, receipt, body_hash FROM responses WHERE key_hash IN ")
             .bind_tuple(chunk.iter().map(|k| Value::from(*k)));
@@ -341,7 +357,7 @@ async fn insert_details(db: &impl BatchDb, subs: &[&Prepared], ids: &[(i64, usiz
         .flat_map(|(id, p)| p.submission.contacts.iter().map(move |(q, v)| (*id, q.as_str(), v.as_str())))
         .collect();
     for (table, values) in [("answers", &answers), ("contacts", &contacts)] {
-        for chunk in values.chunks(PARAMS_PER_STATEMENT / 3) {
+        for chunk in sized_chunks(values, PARAMS_PER_STATEMENT / 3) {
             let mut sql = Sql::new(backend);
             sql.push("INSERT INTO ").push(table).push(" (response_id, question_id, value) VALUES ");
             for (i, (id, q, v)) in chunk.iter().enumerate() {
@@ -356,7 +372,7 @@ async fn insert_details(db: &impl BatchDb, subs: &[&Prepared], ids: &[(i64, usiz
             p.submission.opinions.iter().zip(&p.fingerprints).map(move |(o, f)| (*id, &p.submission, o, f))
         })
         .collect();
-    for chunk in opinions.chunks(PARAMS_PER_STATEMENT / 10) {
+    for chunk in sized_chunks(&opinions, PARAMS_PER_STATEMENT / 10) {
         let mut sql = Sql::new(backend);
         sql.push(
             "INSERT INTO opinions (response_id, form_slug, question_id, unit_code, category_code, text, \
@@ -380,4 +396,20 @@ async fn insert_details(db: &impl BatchDb, subs: &[&Prepared], ids: &[(i64, usiz
         db.execute(sql.into_statement()).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sized_chunks;
+
+    #[test]
+    fn rows_go_in_power_of_two_pieces_largest_first_and_none_is_lost() {
+        let rows: Vec<u32> = (0..300).collect();
+        let sizes: Vec<usize> = sized_chunks(&rows, 1_000).map(<[u32]>::len).collect();
+        assert_eq!(sizes, [256, 32, 8, 4]);
+        assert_eq!(sized_chunks(&rows, 1_000).flatten().copied().collect::<Vec<_>>(), rows);
+        let capped: Vec<usize> = sized_chunks(&rows, 100).map(<[u32]>::len).collect();
+        assert_eq!(capped, [64, 64, 64, 64, 32, 8, 4]);
+        assert_eq!(sized_chunks(&rows[..0], 10).count(), 0);
+    }
 }
