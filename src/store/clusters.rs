@@ -11,7 +11,7 @@
 //! PostgreSQL concurrent batches may commit a lower id late, so a pass also looks [`PG_LOOKBACK`] ids back,
 //! and every [`PG_FULL_PASS_EVERY`]th pass (and the first) looks at every opinion.
 
-use super::sql::Sql;
+use super::sql::{Sql, sized_chunks};
 use super::{Result, Store};
 use crate::domain::cluster::{Clusters, Signer};
 use sea_orm::{ConnectionTrait, Value};
@@ -153,11 +153,12 @@ impl ClusterKeeper {
     }
 }
 
-/// Stores placed opinions' groups in one write transaction, in statements of at most `STEP` rows.
+/// Stores placed opinions' groups in one write transaction, in statements of at most `STEP` rows
+/// (power-of-two pieces, so the same few prepared statements serve every pass).
 async fn store_groups(store: &Store, pairs: &[(i64, i64)]) -> Result<()> {
     let w = store.write_txn().await?;
     let done = async {
-        for chunk in pairs.chunks(STEP as usize) {
+        for chunk in sized_chunks(pairs, STEP as usize) {
             let mut ins = Sql::new(w.conn().get_database_backend());
             ins.push("INSERT INTO opinion_clusters (opinion_id, cluster_id) VALUES ");
             for (i, (id, group)) in chunk.iter().enumerate() {

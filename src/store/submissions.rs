@@ -10,7 +10,7 @@ pub(crate) use lite::LiteBatches;
 pub use writer::SubmissionWriter;
 
 use super::entities::{answer, response};
-use super::sql::Sql;
+use super::sql::{Sql, sized_chunks};
 use super::{Result, Store, StoreError, now_ms};
 use crate::domain::form::FormDef;
 use crate::domain::form::answers::{Answer, ValidAnswers};
@@ -71,22 +71,6 @@ impl Prepared {
 /// Bound parameters per statement: under SQLite's limit (32,766) and PostgreSQL's (65,535), so a whole
 /// batch goes in one multi-row INSERT per table.
 const PARAMS_PER_STATEMENT: usize = 16_000;
-
-/// `rows` in pieces of a power of two rows each (at most `max`), largest first. A multi-row statement's
-/// text depends on its row count; with these sizes a batch reuses a few prepared statements per table
-/// (SQLite's statement cache, PostgreSQL's per connection) instead of preparing one per count.
-fn sized_chunks<T>(rows: &[T], max: usize) -> impl Iterator<Item = &[T]> {
-    let mut rest = rows;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let n = 1 << rest.len().min(max.max(1)).ilog2();
-        let (piece, after) = rest.split_at(n);
-        rest = after;
-        Some(piece)
-    })
-}
 
 /// A stored response read back with the definition it answered.
 #[derive(Debug, Clone)]
@@ -396,20 +380,4 @@ async fn insert_details(db: &impl BatchDb, subs: &[&Prepared], ids: &[(i64, usiz
         db.execute(sql.into_statement()).await?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sized_chunks;
-
-    #[test]
-    fn rows_go_in_power_of_two_pieces_largest_first_and_none_is_lost() {
-        let rows: Vec<u32> = (0..300).collect();
-        let sizes: Vec<usize> = sized_chunks(&rows, 1_000).map(<[u32]>::len).collect();
-        assert_eq!(sizes, [256, 32, 8, 4]);
-        assert_eq!(sized_chunks(&rows, 1_000).flatten().copied().collect::<Vec<_>>(), rows);
-        let capped: Vec<usize> = sized_chunks(&rows, 100).map(<[u32]>::len).collect();
-        assert_eq!(capped, [64, 64, 64, 64, 32, 8, 4]);
-        assert_eq!(sized_chunks(&rows[..0], 10).count(), 0);
-    }
 }
