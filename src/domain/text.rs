@@ -62,7 +62,7 @@ pub fn fingerprint(text: &str) -> String {
 /// The characters the fingerprint is the hash of: letters and digits, lower-cased, full width folded to
 /// half width. Texts with equal fingerprints have equal folded characters (near-duplicate groups rely on it).
 pub fn folded_chars(text: &str) -> impl Iterator<Item = char> + '_ {
-    text.chars().filter_map(fold)
+    text.chars().filter_map(quick_fold)
 }
 
 /// [`fold`], with short paths for the characters opinions are mostly made of. A test checks it against
