@@ -161,14 +161,9 @@ async fn store_groups(store: &Store, pairs: &[(i64, i64)]) -> Result<()> {
         for chunk in sized_chunks(pairs, STEP as usize) {
             let mut ins = Sql::new(w.conn().get_database_backend());
             ins.push("INSERT INTO opinion_clusters (opinion_id, cluster_id) VALUES ");
-            for (i, (id, group)) in chunk.iter().enumerate() {
-                if i > 0 {
-                    ins.push(",");
-                }
-                ins.bind_tuple([Value::from(*id), Value::from(*group)]);
-            }
-            ins.push(" ON CONFLICT (opinion_id) DO NOTHING");
-            w.conn().execute_raw(ins.statement()).await?;
+            ins.bind_rows(chunk.iter().map(|&(id, group)| [Value::from(id), Value::from(group)]))
+                .push(" ON CONFLICT (opinion_id) DO NOTHING");
+            w.conn().execute_raw(ins.into_statement()).await?;
         }
         Ok(())
     }

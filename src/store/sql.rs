@@ -51,6 +51,17 @@ impl Sql {
         self.push(")")
     }
 
+    /// Appends the rows of a multi-row `VALUES`, `(…),(…)`, each bound to its values.
+    pub(crate) fn bind_rows<R: IntoIterator<Item = Value>>(&mut self, rows: impl IntoIterator<Item = R>) -> &mut Self {
+        for (i, row) in rows.into_iter().enumerate() {
+            if i > 0 {
+                self.push(",");
+            }
+            self.bind_tuple(row);
+        }
+        self
+    }
+
     /// The statement, without copying the text and values.
     pub(crate) fn into_statement(self) -> Statement {
         Statement::from_sql_and_values(self.backend, self.text, self.values)
@@ -79,7 +90,20 @@ pub(crate) fn sized_chunks<T>(rows: &[T], max: usize) -> impl Iterator<Item = &[
 
 #[cfg(test)]
 mod tests {
-    use super::sized_chunks;
+    use super::{Sql, sized_chunks};
+    use sea_orm::{DbBackend, Value};
+
+    #[test]
+    fn rows_of_a_multi_row_values_are_comma_separated_tuples_with_the_backends_placeholders() {
+        let rows = [[Value::from(1i64), Value::from("a")], [Value::from(2i64), Value::from("b")]];
+        let mut lite = Sql::new(DbBackend::Sqlite);
+        lite.push("VALUES ").bind_rows(rows.clone());
+        assert_eq!(lite.text, "VALUES (?,?),(?,?)");
+        let mut pg = Sql::new(DbBackend::Postgres);
+        pg.push("VALUES ").bind_rows(rows);
+        assert_eq!(pg.text, "VALUES ($1,$2),($3,$4)");
+        assert_eq!(pg.into_statement().values.map(|v| v.0.len()), Some(4));
+    }
 
     #[test]
     fn rows_go_in_power_of_two_pieces_largest_first_and_none_is_lost() {

@@ -290,9 +290,9 @@ async fn insert_responses(
             "INSERT INTO responses (form_version_id, form_slug, link_id, unit_code, category_code, receipt, \
              key_hash, body_hash, submitted_at) VALUES ",
         );
-        for (n, (i, receipt)) in chunk.iter().enumerate() {
+        sql.bind_rows(chunk.iter().map(|(i, receipt)| {
             let (p, s) = (subs[*i], &subs[*i].submission);
-            sql.push(if n == 0 { "" } else { "," }).bind_tuple([
+            [
                 p.version_id.into(),
                 s.form_slug.clone().into(),
                 s.link_id.into(),
@@ -302,8 +302,8 @@ async fn insert_responses(
                 s.key_hash.clone().into(),
                 s.body_hash.clone().into(),
                 now.into(),
-            ]);
-        }
+            ]
+        }));
         sql.push(" ON CONFLICT DO NOTHING RETURNING id, key_hash");
         for row in db.rows(sql.into_statement()).await? {
             ids.insert(row.text(1)?, row.int(0)?);
@@ -344,9 +344,7 @@ async fn insert_details(db: &impl BatchDb, subs: &[&Prepared], ids: &[(i64, usiz
         for chunk in sized_chunks(values, PARAMS_PER_STATEMENT / 3) {
             let mut sql = Sql::new(backend);
             sql.push("INSERT INTO ").push(table).push(" (response_id, question_id, value) VALUES ");
-            for (i, (id, q, v)) in chunk.iter().enumerate() {
-                sql.push(if i == 0 { "" } else { "," }).bind_tuple([(*id).into(), (*q).into(), (*v).into()]);
-            }
+            sql.bind_rows(chunk.iter().map(|&(id, q, v)| [id.into(), q.into(), v.into()]));
             db.execute(sql.into_statement()).await?;
         }
     }
@@ -362,8 +360,8 @@ async fn insert_details(db: &impl BatchDb, subs: &[&Prepared], ids: &[(i64, usiz
             "INSERT INTO opinions (response_id, form_slug, question_id, unit_code, category_code, text, \
              fingerprint, state, representative, submitted_at, updated_at) VALUES ",
         );
-        for (i, (id, s, (q, text), fp)) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "" } else { "," }).bind_tuple([
+        sql.bind_rows(chunk.iter().map(|(id, s, (q, text), fp)| {
+            [
                 (*id).into(),
                 s.form_slug.clone().into(),
                 q.clone().into(),
@@ -375,8 +373,8 @@ async fn insert_details(db: &impl BatchDb, subs: &[&Prepared], ids: &[(i64, usiz
                 false.into(),
                 now.into(),
                 now.into(),
-            ]);
-        }
+            ]
+        }));
         db.execute(sql.into_statement()).await?;
     }
     Ok(())
