@@ -29,8 +29,23 @@ impl std::fmt::Debug for Job {
 
 /// The most submissions committed in one transaction.
 const MAX_BATCH: usize = 256;
+/// The fewest submissions a batch takes while another is still committing (PostgreSQL only).
+const SHARED_BATCH_MIN: usize = 8;
 /// The most opinions indexed in one transaction: a submission arriving meanwhile waits for at most this.
 const INDEX_BATCH: usize = 64;
+
+/// A batch's turn: given back when the batch is done (or its task panicked), waking a batch that waits.
+struct Turn {
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    finished: Arc<tokio::sync::Notify>,
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        drop(self.permit.take());
+        self.finished.notify_one();
+    }
+}
 
 impl SubmissionWriter {
     /// How long the writer waits without a submission before it fills the search index: long enough that
@@ -52,12 +67,14 @@ impl SubmissionWriter {
         // connection for tagging and the other writes).
         let turns = if store.is_sqlite() { 1 } else { 3 };
         let at_once = Arc::new(tokio::sync::Semaphore::new(turns));
+        let finished = Arc::new(tokio::sync::Notify::new());
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             let mut backlog = index_after_idle.is_some();
             loop {
                 // Taken before the queue is read: while every turn is busy, submissions gather into the next batch.
-                let Ok(turn) = Arc::clone(&at_once).acquire_owned().await else { break };
+                let Ok(permit) = Arc::clone(&at_once).acquire_owned().await else { break };
+                let turn = Turn { permit: Some(permit), finished: Arc::clone(&finished) };
                 let received = match index_after_idle.filter(|_| backlog) {
                     Some(idle) => match tokio::time::timeout(idle, rx.recv_many(&mut batch, MAX_BATCH)).await {
                         Ok(n) => n,
@@ -73,6 +90,15 @@ impl SubmissionWriter {
                 };
                 if received == 0 {
                     break;
+                }
+                // Beside batches still committing (PostgreSQL), a batch waits for SHARED_BATCH_MIN or for them to
+                // finish: fewer, larger commits cost the database less than many of one or two.
+                while batch.len() < SHARED_BATCH_MIN && at_once.available_permits() + 1 < turns {
+                    let room = MAX_BATCH - batch.len();
+                    tokio::select! {
+                        n = rx.recv_many(&mut batch, room) => if n == 0 { break },
+                        () = finished.notified() => {}
+                    }
                 }
                 let jobs = std::mem::take(&mut batch);
                 let (store, lite) = (store.clone(), lite.clone());
