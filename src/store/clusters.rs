@@ -6,6 +6,10 @@
 //! in id order, and stores their groups in a few large transactions. `serve` runs a pass every second; an opinion
 //! not yet placed counts as a group of its own.
 //!
+//! On PostgreSQL several instances share one database, and an index that missed the opinions another
+//! instance placed would keep copies apart: one instance at a time keeps the groups, the one holding
+//! [`KEEPER_LOCK`]; another takes over (rebuilding from the stored groups) when it goes away.
+//!
 //! A pass looks only past the highest opinion placed so far (a scan from the first opinion would read
 //! every stored text each second). On SQLite that is exact: one writer commits opinions in id order. On
 //! PostgreSQL concurrent batches may commit a lower id late, so a pass also looks [`PG_LOOKBACK`] ids back,
@@ -14,7 +18,7 @@
 use super::sql::{Sql, sized_chunks};
 use super::{Result, Store};
 use crate::domain::cluster::{Clusters, Signer};
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::{ConnectionTrait, Statement, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -28,6 +32,20 @@ const STORE_EVERY: usize = 5_000;
 const PG_LOOKBACK: i64 = 20_000;
 /// PostgreSQL: every this many passes, one looks at every opinion.
 const PG_FULL_PASS_EVERY: u64 = 600;
+
+/// PostgreSQL: the advisory lock held by the instance that keeps the groups ("WENJ").
+const KEEPER_LOCK: i32 = 0x5745_4e4a;
+
+/// Whether this instance keeps the groups now.
+#[derive(Debug, PartialEq, Eq)]
+enum Lease {
+    /// It kept them since its last pass (always so on SQLite).
+    Kept,
+    /// It has just taken them over: another instance may have placed opinions meanwhile.
+    Taken,
+    /// Another instance keeps them.
+    Elsewhere,
+}
 
 /// The in-memory index and the task that keeps `opinion_clusters` up to date.
 #[derive(Clone, Default)]
@@ -56,6 +74,14 @@ impl ClusterKeeper {
     /// On a database failure (the next pass tries again from where the stored groups end).
     pub async fn catch_up(&self, store: &Store) -> Result<usize> {
         let mut guard = self.inner.lock().await;
+        match store.keeper_lease().await? {
+            Lease::Kept => {}
+            Lease::Taken => *guard = None,
+            Lease::Elsewhere => {
+                *guard = None;
+                return Ok(0);
+            }
+        }
         if guard.is_none() {
             let (clusters, upto) = self.rebuild(store).await?;
             *guard = Some(Placed { clusters, upto, passes: 0 });
@@ -180,6 +206,25 @@ pub struct GroupCount {
 }
 
 impl Store {
+    /// PostgreSQL: whether this instance holds [`KEEPER_LOCK`] on its kept connection, taking it when free.
+    /// (A replaced connection has lost the lock: taking it again counts as a takeover.)
+    async fn keeper_lease(&self) -> Result<Lease> {
+        let Some(conn) = &self.keeper_lease else { return Ok(Lease::Kept) };
+        // Keyed by schema too: campaigns (and tests) in schemas of one database each have their keeper.
+        let held = format!(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+             AND pid = pg_backend_pid() AND classid = {KEEPER_LOCK} AND objsubid = 2) AS got"
+        );
+        let take = format!("SELECT pg_try_advisory_lock({KEEPER_LOCK}, hashtext(current_schema())) AS got");
+        for (sql, lease) in [(held, Lease::Kept), (take, Lease::Taken)] {
+            let row = conn.query_one_raw(Statement::from_string(conn.get_database_backend(), sql)).await?;
+            if row.map(|r| r.try_get::<bool>("", "got")).transpose()?.unwrap_or(false) {
+                return Ok(lease);
+            }
+        }
+        Ok(Lease::Elsewhere)
+    }
+
     /// The opinions in `opinion`'s group, itself included, in id order; just `[opinion]` when it is
     /// alone or not yet placed, empty when there is no such opinion. (For linking a whole group to a
     /// problem as well as for tagging it.)

@@ -135,6 +135,9 @@ pub struct Store {
     /// The inbox's filtered and searched reads: on PostgreSQL a small pool of its own (see `connect`),
     /// on SQLite the shared pool.
     filtering: DatabaseConnection,
+    /// PostgreSQL: one connection kept for life, holding the lock that makes one instance the keeper of
+    /// the near-duplicate groups (see `store::clusters`).
+    keeper_lease: Option<DatabaseConnection>,
 }
 
 /// The current time in milliseconds since the Unix epoch, the unit of every stored timestamp.
@@ -188,7 +191,21 @@ impl Store {
             // Several batches may commit at once on PostgreSQL (two writers, tagging beside submissions).
             Database::connect(Self::options(url, 4, true)).await?
         };
-        Ok(Store { db, writer, writer_turn: Default::default(), commit_sync: !settings.unsafe_no_sync, filtering })
+        let keeper_lease = if url.starts_with("postgres") {
+            let mut opts = Self::options(url, 1, true);
+            opts.max_lifetime(None::<Duration>).idle_timeout(None::<Duration>);
+            Some(Database::connect(opts).await?)
+        } else {
+            None
+        };
+        Ok(Store {
+            db,
+            writer,
+            writer_turn: Default::default(),
+            commit_sync: !settings.unsafe_no_sync,
+            filtering,
+            keeper_lease,
+        })
     }
 
     fn options(url: &str, connections: u32, sync: bool) -> ConnectOptions {

@@ -2,7 +2,8 @@
 -- BENCH_MODE: "html" (POST /f/zhengqiu as multipart/form-data, as the form page posts, with a signed _key
 -- from keys.txt), "json" (POST
 -- /api/v1/forms/zhengqiu/responses with a fresh Idempotency-Key) or "ref" (POST /submit, reference b).
--- BENCH_DIR holds the files written by the bench_data example; BENCH_THREADS is wrk's -t.
+-- BENCH_DIR holds the files written by the bench_data example; BENCH_THREADS is wrk's -t. BENCH_PART and
+-- BENCH_PARTS (default 0 of 1) give wrk processes run side by side disjoint shares of keys.txt.
 --
 -- wrk shares the machine's CPUs with the server it measures, so each request is built with as little
 -- work as possible: every body's request is formatted once in init() around a marker where the key goes,
@@ -30,6 +31,7 @@ function init(args)
   mode = os.getenv("BENCH_MODE")
   local dir = os.getenv("BENCH_DIR")
   local nthreads = tonumber(os.getenv("BENCH_THREADS"))
+  local part, parts = tonumber(os.getenv("BENCH_PART") or "0"), tonumber(os.getenv("BENCH_PARTS") or "1")
   run = os.getenv("BENCH_RUN") or "run"
   if mode == "html" then
     -- This thread's keys, joined into one string: signed keys all have the same length, so the n-th is
@@ -38,7 +40,7 @@ function init(args)
     -- time per HTML request instead of 7, taken from the server it measures.)
     local mine, i = {}, 0
     for line in io.lines(dir .. "/keys.txt") do
-      if i % nthreads == tid then mine[#mine + 1] = line end
+      if i % (nthreads * parts) == part * nthreads + tid then mine[#mine + 1] = line end
       i = i + 1
     end
     keylen, nkeys = #mine[1], #mine

@@ -12,13 +12,18 @@ const COPIES: &[&str] = &[
 ];
 const OTHER: &str = "人民调解员补贴太低，很多调解员干了几年就不干了，队伍不稳定。";
 
+/// Submits `text` as a citizen; returns its opinion's id.
+async fn opinion_submitted(app: &TestApp, text: &str) -> i64 {
+    let receipt = app.submit_opinion(text).await;
+    let resp = app.store().response_by_receipt(&receipt).await.unwrap();
+    app.store().opinion_ids_of_response(resp.id).await.unwrap()[0]
+}
+
 /// Submits the template, its two copies and one other opinion; places them; returns their opinion ids.
 async fn template_and_copies(app: &TestApp) -> (Vec<i64>, i64) {
     let mut ids = Vec::new();
     for t in std::iter::once(&TEMPLATE).chain(COPIES).chain([&OTHER]) {
-        let receipt = app.submit_opinion(t).await;
-        let resp = app.store().response_by_receipt(&receipt).await.unwrap();
-        ids.push(app.store().opinion_ids_of_response(resp.id).await.unwrap()[0]);
+        ids.push(opinion_submitted(app, t).await);
     }
     app.state.clusters.catch_up(app.store()).await.unwrap();
     let other = ids.pop().unwrap();
@@ -257,4 +262,25 @@ async fn a_pass_over_more_opinions_than_one_step_stores_every_group() {
     let groups = app.store().group_count(None).await.unwrap();
     assert_eq!((groups.opinions, groups.groups), (1_100, 1), "all placed, one group");
     assert_eq!(keeper.catch_up(app.store()).await.unwrap(), 0, "nothing left for the next pass");
+}
+
+#[tokio::test]
+async fn copies_sent_to_two_servers_on_one_postgresql_database_join_one_group() {
+    if !crate::helpers::is_postgres() {
+        return; // SQLite: one server per database file
+    }
+    let app = TestApp::spawn().await;
+    // A second instance on the same database, with its own connections and its own keeper, started
+    // before the first opinion: an index of its own would never learn what the first instance placed.
+    let second = wenji::store::Store::connect(&app.config.database_url).await.unwrap();
+    let second_keeper = wenji::store::clusters::ClusterKeeper::default();
+    app.state.clusters.catch_up(app.store()).await.unwrap();
+    assert_eq!(second_keeper.catch_up(&second).await.unwrap(), 0, "the first instance keeps the groups");
+
+    let first = opinion_submitted(&app, TEMPLATE).await;
+    app.state.clusters.catch_up(app.store()).await.unwrap();
+    let copy = opinion_submitted(&app, TEMPLATE).await;
+    assert_eq!(second_keeper.catch_up(&second).await.unwrap(), 0, "still left to the first instance");
+    app.state.clusters.catch_up(app.store()).await.unwrap();
+    assert_eq!(app.store().cluster_members(copy).await.unwrap(), [first, copy]);
 }
