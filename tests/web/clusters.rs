@@ -284,3 +284,35 @@ async fn copies_sent_to_two_servers_on_one_postgresql_database_join_one_group() 
     app.state.clusters.catch_up(app.store()).await.unwrap();
     assert_eq!(app.store().cluster_members(copy).await.unwrap(), [first, copy]);
 }
+
+#[tokio::test]
+async fn when_the_keeping_instance_loses_its_connection_another_takes_over_and_copies_still_join_one_group() {
+    use sea_orm::ConnectionTrait;
+    if !crate::helpers::is_postgres() {
+        return; // SQLite: one server per database file
+    }
+    let app = TestApp::spawn().await;
+    let second = wenji::store::Store::connect(&app.config.database_url).await.unwrap();
+    let second_keeper = wenji::store::clusters::ClusterKeeper::default();
+    app.state.clusters.catch_up(app.store()).await.unwrap();
+    let first = opinion_submitted(&app, TEMPLATE).await;
+    app.state.clusters.catch_up(app.store()).await.unwrap();
+
+    // The keeping instance's connection dies, as when its server stops.
+    let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();
+    let ended = db
+        .execute_unprepared(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' \
+             AND classid = 1464159818 AND objid = hashtext(current_schema())::oid",
+        )
+        .await
+        .unwrap();
+    assert_eq!(ended.rows_affected(), 1, "one instance held the keeper's lock");
+
+    let copy = opinion_submitted(&app, TEMPLATE).await;
+    for _ in 0..3 {
+        let _ = second_keeper.catch_up(&second).await; // may take over first...
+        let _ = app.state.clusters.catch_up(app.store()).await; // ...or the first instance, reconnected
+    }
+    assert_eq!(app.store().cluster_members(copy).await.unwrap(), [first, copy]);
+}
