@@ -37,7 +37,7 @@ const PG_FULL_PASS_EVERY: u64 = 600;
 const KEEPER_LOCK: i32 = 0x5745_4e4a;
 
 /// Whether this instance keeps the groups now.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 enum Lease {
     /// It kept them since its last pass (always so on SQLite).
     Kept,
@@ -209,20 +209,23 @@ impl Store {
     /// PostgreSQL: whether this instance holds [`KEEPER_LOCK`] on its kept connection, taking it when free.
     /// (A replaced connection has lost the lock: taking it again counts as a takeover.)
     async fn keeper_lease(&self) -> Result<Lease> {
-        let Some(conn) = &self.keeper_lease else { return Ok(Lease::Kept) };
+        let Some(lease) = &self.keeper_lease else { return Ok(Lease::Kept) };
+        let conn = lease.conn().await?;
         // Keyed by schema too: campaigns (and tests) in schemas of one database each have their keeper.
-        let held = format!(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
-             AND pid = pg_backend_pid() AND classid = {KEEPER_LOCK} AND objsubid = 2) AS got"
+        // CASE tries the lock only when this connection does not hold it already, so it never stacks.
+        let sql = format!(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+             AND pid = pg_backend_pid() AND classid = {KEEPER_LOCK} \
+             AND objid = hashtext(current_schema())::oid AND objsubid = 2) THEN 'kept' \
+             WHEN pg_try_advisory_lock({KEEPER_LOCK}, hashtext(current_schema())) THEN 'taken' \
+             ELSE 'elsewhere' END AS lease"
         );
-        let take = format!("SELECT pg_try_advisory_lock({KEEPER_LOCK}, hashtext(current_schema())) AS got");
-        for (sql, lease) in [(held, Lease::Kept), (take, Lease::Taken)] {
-            let row = conn.query_one_raw(Statement::from_string(conn.get_database_backend(), sql)).await?;
-            if row.map(|r| r.try_get::<bool>("", "got")).transpose()?.unwrap_or(false) {
-                return Ok(lease);
-            }
-        }
-        Ok(Lease::Elsewhere)
+        let row = conn.query_one_raw(Statement::from_string(conn.get_database_backend(), sql)).await?;
+        Ok(match row.map(|r| r.try_get::<String>("", "lease")).transpose()?.as_deref() {
+            Some("kept") => Lease::Kept,
+            Some("taken") => Lease::Taken,
+            _ => Lease::Elsewhere,
+        })
     }
 
     /// The opinions in `opinion`'s group, itself included, in id order; just `[opinion]` when it is

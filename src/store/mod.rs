@@ -135,9 +135,29 @@ pub struct Store {
     /// The inbox's filtered and searched reads: on PostgreSQL a small pool of its own (see `connect`),
     /// on SQLite the shared pool.
     filtering: DatabaseConnection,
-    /// PostgreSQL: one connection kept for life, holding the lock that makes one instance the keeper of
-    /// the near-duplicate groups (see `store::clusters`).
-    keeper_lease: Option<DatabaseConnection>,
+    /// PostgreSQL: the connection holding the lock that makes one instance the keeper of the
+    /// near-duplicate groups (see `store::clusters`), opened by the first pass, so only a server opens it.
+    keeper_lease: Option<std::sync::Arc<KeeperLease>>,
+}
+
+/// Where the keeper's lock connection comes from, and that connection once opened.
+#[derive(Debug)]
+pub(crate) struct KeeperLease {
+    url: String,
+    conn: tokio::sync::OnceCell<DatabaseConnection>,
+}
+
+impl KeeperLease {
+    /// The connection, opened on first use and then kept for life (no maximum lifetime, no idle timeout).
+    pub(crate) async fn conn(&self) -> Result<&DatabaseConnection> {
+        self.conn
+            .get_or_try_init(|| async {
+                let mut opts = Store::options(&self.url, 1, true);
+                opts.max_lifetime(None::<Duration>).idle_timeout(None::<Duration>);
+                Database::connect(opts).await.map_err(StoreError::from)
+            })
+            .await
+    }
 }
 
 /// The current time in milliseconds since the Unix epoch, the unit of every stored timestamp.
@@ -191,13 +211,9 @@ impl Store {
             // Several batches may commit at once on PostgreSQL (two writers, tagging beside submissions).
             Database::connect(Self::options(url, 4, true)).await?
         };
-        let keeper_lease = if url.starts_with("postgres") {
-            let mut opts = Self::options(url, 1, true);
-            opts.max_lifetime(None::<Duration>).idle_timeout(None::<Duration>);
-            Some(Database::connect(opts).await?)
-        } else {
-            None
-        };
+        let keeper_lease = url
+            .starts_with("postgres")
+            .then(|| std::sync::Arc::new(KeeperLease { url: url.to_owned(), conn: tokio::sync::OnceCell::new() }));
         Ok(Store {
             db,
             writer,

@@ -264,17 +264,23 @@ async fn a_pass_over_more_opinions_than_one_step_stores_every_group() {
     assert_eq!(keeper.catch_up(app.store()).await.unwrap(), 0, "nothing left for the next pass");
 }
 
-#[tokio::test]
-async fn copies_sent_to_two_servers_on_one_postgresql_database_join_one_group() {
+/// PostgreSQL only (SQLite runs one server per database file): an app whose keeper has made its first
+/// pass, and a second instance on the same database with its own connections and its own keeper.
+async fn two_instances() -> Option<(TestApp, wenji::store::Store, wenji::store::clusters::ClusterKeeper)> {
     if !crate::helpers::is_postgres() {
-        return; // SQLite: one server per database file
+        return None;
     }
     let app = TestApp::spawn().await;
-    // A second instance on the same database, with its own connections and its own keeper, started
-    // before the first opinion: an index of its own would never learn what the first instance placed.
     let second = wenji::store::Store::connect(&app.config.database_url).await.unwrap();
-    let second_keeper = wenji::store::clusters::ClusterKeeper::default();
     app.state.clusters.catch_up(app.store()).await.unwrap();
+    Some((app, second, wenji::store::clusters::ClusterKeeper::default()))
+}
+
+#[tokio::test]
+async fn copies_sent_to_two_servers_on_one_postgresql_database_join_one_group() {
+    // The second keeper starts before the first opinion: an index of its own would never learn what the
+    // first instance placed.
+    let Some((app, second, second_keeper)) = two_instances().await else { return };
     assert_eq!(second_keeper.catch_up(&second).await.unwrap(), 0, "the first instance keeps the groups");
 
     let first = opinion_submitted(&app, TEMPLATE).await;
@@ -288,17 +294,11 @@ async fn copies_sent_to_two_servers_on_one_postgresql_database_join_one_group() 
 #[tokio::test]
 async fn when_the_keeping_instance_loses_its_connection_another_takes_over_and_copies_still_join_one_group() {
     use sea_orm::ConnectionTrait;
-    if !crate::helpers::is_postgres() {
-        return; // SQLite: one server per database file
-    }
-    let app = TestApp::spawn().await;
-    let second = wenji::store::Store::connect(&app.config.database_url).await.unwrap();
-    let second_keeper = wenji::store::clusters::ClusterKeeper::default();
-    app.state.clusters.catch_up(app.store()).await.unwrap();
+    let Some((app, second, second_keeper)) = two_instances().await else { return };
     let first = opinion_submitted(&app, TEMPLATE).await;
     app.state.clusters.catch_up(app.store()).await.unwrap();
 
-    // The keeping instance's connection dies, as when its server stops.
+    // The keeping instance's connection dies, as when its server stops (1464159818 is the keeper's lock).
     let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();
     let ended = db
         .execute_unprepared(
