@@ -291,14 +291,9 @@ async fn copies_sent_to_two_servers_on_one_postgresql_database_join_one_group() 
     assert_eq!(app.store().cluster_members(copy).await.unwrap(), [first, copy]);
 }
 
-#[tokio::test]
-async fn when_the_keeping_instance_loses_its_connection_another_takes_over_and_copies_still_join_one_group() {
+/// Ends the connection holding the keeper's lock, as when its server stops (1464159818 is the lock).
+async fn keeping_connection_ended(app: &TestApp) {
     use sea_orm::ConnectionTrait;
-    let Some((app, second, second_keeper)) = two_instances().await else { return };
-    let first = opinion_submitted(&app, TEMPLATE).await;
-    app.state.clusters.catch_up(app.store()).await.unwrap();
-
-    // The keeping instance's connection dies, as when its server stops (1464159818 is the keeper's lock).
     let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();
     let ended = db
         .execute_unprepared(
@@ -308,6 +303,25 @@ async fn when_the_keeping_instance_loses_its_connection_another_takes_over_and_c
         .await
         .unwrap();
     assert_eq!(ended.rows_affected(), 1, "one instance held the keeper's lock");
+}
+
+/// Runs `keeper`'s passes until one has run on a live connection (the first after a connection ended
+/// may fail on it).
+async fn passes_run(keeper: &wenji::store::clusters::ClusterKeeper, store: &wenji::store::Store) {
+    for _ in 0..3 {
+        if keeper.catch_up(store).await.is_ok() {
+            return;
+        }
+    }
+    panic!("three grouping passes failed");
+}
+
+#[tokio::test]
+async fn when_the_keeping_instance_loses_its_connection_another_takes_over_and_copies_still_join_one_group() {
+    let Some((app, second, second_keeper)) = two_instances().await else { return };
+    let first = opinion_submitted(&app, TEMPLATE).await;
+    app.state.clusters.catch_up(app.store()).await.unwrap();
+    keeping_connection_ended(&app).await;
 
     let copy = opinion_submitted(&app, TEMPLATE).await;
     for _ in 0..3 {
@@ -315,4 +329,19 @@ async fn when_the_keeping_instance_loses_its_connection_another_takes_over_and_c
         let _ = app.state.clusters.catch_up(app.store()).await; // ...or the first instance, reconnected
     }
     assert_eq!(app.store().cluster_members(copy).await.unwrap(), [first, copy]);
+}
+
+#[tokio::test]
+async fn an_instance_taking_the_groups_back_learns_what_the_other_placed_meanwhile() {
+    let Some((app, second, second_keeper)) = two_instances().await else { return };
+    keeping_connection_ended(&app).await;
+    // The second instance keeps the groups for a while and places an opinion the first never saw.
+    let other = opinion_submitted(&app, OTHER).await;
+    passes_run(&second_keeper, &second).await;
+    keeping_connection_ended(&app).await;
+
+    // The first instance takes them back: its index from before would not know `other`.
+    let copy = opinion_submitted(&app, OTHER).await;
+    passes_run(&app.state.clusters, app.store()).await;
+    assert_eq!(app.store().cluster_members(copy).await.unwrap(), [other, copy]);
 }
