@@ -1,11 +1,15 @@
 //! Suggestion quality on opinions the model never trained on: the held-out quarter of the starter corpus
 //! (fixed by a hash of the text), a 4-fold cross-validation over the whole corpus (fixed seed), and a
 //! learning curve after 0, 50 and 200 confirmed tags. Prints precision, recall, F1, exact-match rate and
-//! keys per opinion; asserts nothing about them.
+//! keys per opinion; asserts nothing about them. A second coder's independent labels of the same lines
+//! (`tests/bench/second_coding.txt`) give the ceiling two coders reach against each other, scored alike.
 //!
 //! Run: `cargo test --bench classify` (add `-- --seeds 5` to repeat with other seeds).
 
+use std::collections::HashMap;
 use std::time::Instant;
+use wenji::domain::agreement::{CodedPair, agree, show};
+use wenji::domain::area::AreaCode;
 use wenji::domain::classify::corpus::fnv1a;
 use wenji::domain::classify::metrics::Scores;
 use wenji::domain::classify::{Example, Model, TrainOptions, corpus};
@@ -33,6 +37,29 @@ fn load() -> Vec<(usize, Example)> {
             corpus::parse(&std::fs::read_to_string(p).unwrap()).unwrap().into_iter().map(move |e| (*n, e))
         })
         .collect()
+}
+
+/// The second coder's areas for each corpus text.
+fn second_coding() -> HashMap<String, Vec<AreaCode>> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bench/second_coding.txt");
+    corpus::parse(&std::fs::read_to_string(path).unwrap()).unwrap().into_iter().map(|e| (e.text, e.areas)).collect()
+}
+
+/// The second coder scored as a model is, against the corpus labels of `lines`.
+fn second_scores<'a>(second: &HashMap<String, Vec<AreaCode>>, lines: impl IntoIterator<Item = &'a Example>) -> Scores {
+    let mut s = Scores::default();
+    for e in lines {
+        s.add(&second[&e.text], &e.areas);
+    }
+    s
+}
+
+/// Cohen's κ per area and Krippendorff's α, the corpus labels as the first coder, as the dashboard
+/// computes them.
+fn agreement_line(label: &str, pairs: &[CodedPair]) {
+    let a = agree(pairs);
+    let kappas: Vec<String> = AreaCode::all().map(|c| format!("{c}:{}", show(a.kappa[c.index()]))).collect();
+    println!("{label:<40} α {}  κ {}  ({} opinions)", show(a.alpha), kappas.join(" "), a.opinions);
 }
 
 fn score<'a>(model: &Model, test: impl IntoIterator<Item = &'a Example>) -> Scores {
@@ -99,6 +126,17 @@ fn main() {
         train.len(),
         test.len()
     );
+    let second = second_coding();
+    assert_eq!(second.len(), all.len(), "the second coding covers every corpus line");
+    line("second coder against the corpus, held out", &second_scores(&second, &test), 0.0);
+    line(&format!("second coder against the corpus, all {}", all.len()), &second_scores(&second, &all), 0.0);
+    let pairs = |lines: &[Example], theirs: &dyn Fn(&Example) -> Vec<AreaCode>| -> Vec<CodedPair> {
+        lines.iter().map(|e| CodedPair { first: e.areas.clone(), second: theirs(e) }).collect()
+    };
+    agreement_line("second coder and corpus, held out", &pairs(&test, &|e| second[&e.text].clone()));
+    agreement_line("second coder and corpus, all lines", &pairs(&all, &|e| second[&e.text].clone()));
+    // Held-out lines on which both coders chose the same areas: what is left once disputed lines are set aside.
+    let agreed: Vec<Example> = test.iter().filter(|e| second[&e.text] == e.areas).cloned().collect();
     let forms = wenji::forms_dir::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("forms")).unwrap();
     let keywords: Vec<_> = forms.areas.iter().flat_map(|a| a.keywords.iter().map(|w| (a.code, w.clone()))).collect();
     for seed in 0..seeds {
@@ -112,6 +150,9 @@ fn main() {
         let secs = t.elapsed().as_secs_f64();
         line(&format!("seed {}: held out", o.seed), &score(&model, &test), secs);
         line(&format!("seed {}: held out of corpus-1..{FIRST_FILES}", o.seed), &score(&model, &first_held), secs);
+        line(&format!("seed {}: held out, both coders agree", o.seed), &score(&model, &agreed), secs);
+        let suggested = |e: &Example| model.suggest(&e.text).into_iter().map(|a| a.area).collect::<Vec<_>>();
+        agreement_line(&format!("seed {}: model and corpus, held out", o.seed), &pairs(&test, &suggested));
         let (s, first, secs) = k_fold(&numbered, &o, 4);
         line(&format!("seed {}: 4-fold over all {} lines", o.seed, all.len()), &s, secs);
         line(&format!("seed {}: 4-fold, lines of corpus-1..{FIRST_FILES}", o.seed), &first, secs);
