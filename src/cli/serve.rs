@@ -87,11 +87,15 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
     Ok(state)
 }
 
-/// Places new opinions in near-duplicate groups once a second (see `store::clusters`).
+/// Places new opinions in near-duplicate groups once a second (see `store::clusters`). Like the search
+/// index, it waits for a pause in submissions: a pass's writes would hold up a burst's commits.
 async fn place_new_opinions(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
         tick.tick().await;
+        if !state.writer.quiet_for(SubmissionWriter::INDEX_AFTER_IDLE) {
+            continue;
+        }
         if let Err(e) = state.clusters.catch_up(&state.store).await {
             tracing::warn!(error = %e, "near-duplicate groups not updated; trying again");
         }

@@ -115,3 +115,55 @@ async fn two_servers_fill_one_search_index_together_and_search_finds_each_opinio
     let one = InboxFilter { q: Some("第17条".into()), ..Default::default() };
     assert_eq!(store.inbox_count(&one, 10_000).await.unwrap(), Matching::Exact(2), "both opinions of one submission");
 }
+
+#[tokio::test]
+async fn background_writes_wait_while_a_batch_is_being_stored_and_after_it_for_a_pause() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    use wenji::store::submissions::SubmissionWriter;
+    // The writer's own search indexing also waits on the lock held below; here only batches are asked about.
+    let app = TestApp::spawn_with(|s| s.index_search_after_idle = None).await;
+    let writer = app.state.writer.clone();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(writer.quiet_for(std::time::Duration::from_millis(50)), "nothing submitted yet");
+    // Another connection holds the write lock (SQLite) or the responses table (PostgreSQL), so the next
+    // batch waits in flight.
+    let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();
+    let hold = if crate::helpers::is_postgres() {
+        "LOCK TABLE responses IN EXCLUSIVE MODE"
+    } else {
+        "DELETE FROM responses WHERE id < 0"
+    };
+    let mut holder = None;
+    for _ in 0..100 {
+        // A SQLite transaction that read before another connection wrote must start again.
+        let txn = db.begin().await.unwrap();
+        if txn.execute_unprepared(hold).await.is_ok() {
+            holder = Some(txn);
+            break;
+        }
+        txn.rollback().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let holder = holder.expect("the lock is taken");
+    let submitted = tokio::spawn({
+        let (c, url) = (app.citizen.clone(), app.url("/api/v1/forms/zhengqiu/responses"));
+        async move {
+            c.post(url).header("Idempotency-Key", "held-batch-key").json(&body("等待提交的意见")).send().await.unwrap()
+        }
+    });
+    let mut busy = false;
+    for _ in 0..200 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        if !writer.quiet_for(std::time::Duration::ZERO) {
+            busy = true;
+            break;
+        }
+    }
+    assert!(busy, "a batch waiting to commit is not a pause");
+    holder.rollback().await.unwrap();
+    assert_eq!(submitted.await.unwrap().status(), 201);
+    let pause = SubmissionWriter::INDEX_AFTER_IDLE * 100;
+    assert!(!writer.quiet_for(pause), "a batch finished just now");
+    tokio::time::sleep(pause * 2).await;
+    assert!(writer.quiet_for(pause), "the pause after it");
+}

@@ -7,7 +7,8 @@ use super::{LiteBatches, Prepared, SubmitOutcome};
 use crate::domain::submission::Submission;
 use crate::store::{Result, Store, StoreError};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 struct Job {
@@ -19,6 +20,38 @@ struct Job {
 #[derive(Clone, Debug)]
 pub struct SubmissionWriter {
     tx: mpsc::Sender<Job>,
+    activity: Arc<Activity>,
+}
+
+/// Batches in flight and when the last one finished: background work waits for a pause in submissions.
+#[derive(Debug)]
+struct Activity {
+    since: Instant,
+    in_flight: AtomicUsize,
+    last_done_micros: AtomicU64,
+}
+
+impl Activity {
+    fn micros(&self) -> u64 {
+        u64::try_from(self.since.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+}
+
+/// A batch being stored: in flight until dropped, also when its task panics.
+struct InFlight(Arc<Activity>);
+
+impl InFlight {
+    fn start(activity: &Arc<Activity>) -> InFlight {
+        activity.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(Arc::clone(activity))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.last_done_micros.store(self.0.micros(), Ordering::Relaxed);
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl std::fmt::Debug for Job {
@@ -68,6 +101,12 @@ impl SubmissionWriter {
         let turns = if store.is_sqlite() { 1 } else { 3 };
         let at_once = Arc::new(tokio::sync::Semaphore::new(turns));
         let finished = Arc::new(tokio::sync::Notify::new());
+        let activity = Arc::new(Activity {
+            since: Instant::now(),
+            in_flight: AtomicUsize::new(0),
+            last_done_micros: AtomicU64::new(0),
+        });
+        let seen = Arc::clone(&activity);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             let mut backlog = index_after_idle.is_some();
@@ -100,6 +139,7 @@ impl SubmissionWriter {
                         () = finished.notified() => {}
                     }
                 }
+                let flight = InFlight::start(&seen);
                 let jobs = std::mem::take(&mut batch);
                 let (store, lite) = (store.clone(), lite.clone());
                 tokio::spawn(async move {
@@ -108,12 +148,21 @@ impl SubmissionWriter {
                         let _ = to.send(outcome);
                     }
                     tracing::debug!(size, micros = started.elapsed().as_micros(), "submission batch committed");
+                    drop(flight);
                     drop(turn);
                 });
                 backlog = index_after_idle.is_some();
             }
         });
-        Ok(SubmissionWriter { tx })
+        Ok(SubmissionWriter { tx, activity })
+    }
+
+    /// Whether no batch is being stored and none finished within `pause`: the moment for background work
+    /// that writes (near-duplicate groups) without making submitters wait behind it.
+    pub fn quiet_for(&self, pause: Duration) -> bool {
+        let a = &self.activity;
+        a.in_flight.load(Ordering::Relaxed) == 0
+            && a.micros().saturating_sub(a.last_done_micros.load(Ordering::Relaxed)) >= pause.as_micros() as u64
     }
 
     /// Stores one submission and answers only once its transaction has committed.
