@@ -65,7 +65,7 @@ pub struct InboxRow {
     pub representative: bool,
     pub submitted_at: i64,
     /// A likely duplicate (疑似重复): another opinion of its group has the same fingerprint. Shown once
-    /// the group keeper has placed it (within about a second).
+    /// the group keeper has placed it (within about a second; after a burst of submissions, once it pauses).
     pub duplicate: bool,
     pub areas: Vec<AreaCode>,
 }
