@@ -152,7 +152,7 @@ async fn background_writes_wait_while_a_batch_is_being_stored_and_after_it_for_a
         }
     });
     let mut busy = false;
-    for _ in 0..200 {
+    for _ in 0..500 {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         if !writer.quiet_for(std::time::Duration::ZERO) {
             busy = true;
