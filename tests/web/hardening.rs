@@ -177,4 +177,7 @@ async fn input_the_api_used_to_drop_or_misread_gets_a_422_naming_the_field_in_ch
     assert_eq!(app.store().count_responses(None).await.unwrap(), 0, "nothing was stored");
     let (got, v) = api(&app, "strict-key-good", "application/json; charset=utf-8", ok(json!({}))).await;
     assert_eq!(got, 201, "a clean submission still goes through: {v}");
+    let shown = ok(json!({"has_member": "yes", "member": "对某位班子成员的意见"}));
+    let (got, v) = api(&app, "strict-key-shown", json, shown).await;
+    assert_eq!(got, 201, "the same answer is welcome once its condition shows the question: {v}");
 }

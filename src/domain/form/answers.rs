@@ -163,10 +163,18 @@ pub fn unexpected(form: &FormDef, raw: &RawAnswers) -> Vec<FieldError> {
             });
         }
     }
+    // Only answers that a condition reads, or that a hidden question was given, need reading here:
+    // [`validate`] reads the rest (long opinion texts among them) anyway.
+    let conditions: Vec<&str> =
+        form.questions.iter().filter_map(|q| q.show_if.as_ref()).map(|c| c.question.as_str()).collect();
     let mut before = ValidAnswers::default();
     for q in &form.questions {
+        let visible = shown(q, &before);
+        if visible && !conditions.contains(&q.id.as_str()) {
+            continue;
+        }
         let given = answer(q, raw).ok().flatten();
-        if shown(q, &before) {
+        if visible {
             if let Some(a) = given {
                 before.0.push((q.id.clone(), a));
             }
