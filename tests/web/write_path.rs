@@ -117,7 +117,7 @@ async fn two_servers_fill_one_search_index_together_and_search_finds_each_opinio
 }
 
 #[tokio::test]
-async fn background_writes_wait_while_a_batch_is_being_stored_and_after_it_for_a_pause() {
+async fn the_writer_reports_no_pause_while_a_batch_is_stored_nor_just_after_it() {
     use sea_orm::{ConnectionTrait, TransactionTrait};
     use wenji::store::submissions::SubmissionWriter;
     // The writer's own search indexing also waits on the lock held below; here only batches are asked about.
