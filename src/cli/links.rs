@@ -68,16 +68,7 @@ pub async fn run(config: &Config, cmd: LinksCommand) -> anyhow::Result<()> {
             if let Some(c) = &category {
                 f.category_label(c).ok_or_else(|| anyhow::anyhow!("form {form} has no category {c}"))?;
             }
-            let l = store.create_link(&form, &unit, category.as_deref(), &label, Some("cli")).await?;
-            store
-                .audit(
-                    &Actor::system("cli"),
-                    "link_created",
-                    &format!("link:{}", l.id),
-                    None,
-                    Some(format!("{form}/{unit}")),
-                )
-                .await?;
+            let l = store.create_link(&form, &unit, category.as_deref(), &label, &Actor::system("cli")).await?;
             println!("link {} for {} / {}\n{}", l.id, f.title, catalog.unit_name(&unit), url_of(&l));
         }
         LinksCommand::List { form } => {
@@ -93,25 +84,11 @@ pub async fn run(config: &Config, cmd: LinksCommand) -> anyhow::Result<()> {
             }
         }
         LinksCommand::Revoke { id } => {
-            let l = store.revoke_link(id).await?;
-            store
-                .audit(
-                    &Actor::system("cli"),
-                    "link_revoked",
-                    &format!("link:{}", l.id),
-                    Some("active".into()),
-                    Some("revoked".into()),
-                )
-                .await?;
+            store.revoke_link(id, &Actor::system("cli")).await?;
             println!("link {id} revoked");
         }
         LinksCommand::Enable { id } => {
-            let before = store.link(id).await?;
-            if before.revoked {
-                store.enable_link(id).await?;
-                let (from, to) = (Some("revoked".into()), Some("active".into()));
-                store.audit(&Actor::system("cli"), "link_enabled", &format!("link:{id}"), from, to).await?;
-            }
+            let before = store.enable_link(id, &Actor::system("cli")).await?;
             println!("link {id} enabled\n{}", url_of(&before));
         }
         LinksCommand::Qr { id, format, out } => {

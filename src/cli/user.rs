@@ -52,10 +52,7 @@ pub async fn run(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
             let hash = tokio::task::spawn_blocking(move || crate::domain_password::hash(&pw))
                 .await?
                 .map_err(|e| anyhow::anyhow!(e))?;
-            let u = store.create_user(&name, display_name.as_deref().unwrap_or(&name), role, &hash).await?;
-            store
-                .audit(&cli, "user_created", &format!("user:{}", u.username), None, Some(format!("role={role}")))
-                .await?;
+            let u = store.create_user(&name, display_name.as_deref().unwrap_or(&name), role, &hash, &cli).await?;
             println!("added {} ({})", u.username, u.role);
         }
         UserCommand::List => {
@@ -68,18 +65,12 @@ pub async fn run(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::Disable { name } => {
             let u = store.user_by_name(&name).await?.ok_or_else(|| anyhow::anyhow!("no user named {name}"))?;
-            store.set_user_active(u.id, false).await?;
-            store
-                .audit(&cli, "user_disabled", &format!("user:{name}"), Some("active".into()), Some("disabled".into()))
-                .await?;
+            store.set_user_active(u.id, false, &cli).await?;
             println!("disabled {name}; their sessions are ended");
         }
         UserCommand::Enable { name } => {
             let u = store.user_by_name(&name).await?.ok_or_else(|| anyhow::anyhow!("no user named {name}"))?;
-            store.set_user_active(u.id, true).await?;
-            store
-                .audit(&cli, "user_enabled", &format!("user:{name}"), Some("disabled".into()), Some("active".into()))
-                .await?;
+            store.set_user_active(u.id, true, &cli).await?;
             println!("enabled {name}");
         }
         UserCommand::ResetPassword { name } => {
@@ -89,8 +80,7 @@ pub async fn run(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
             let hash = tokio::task::spawn_blocking(move || crate::domain_password::hash(&pw))
                 .await?
                 .map_err(|e| anyhow::anyhow!(e))?;
-            store.set_password_hash(u.id, &hash).await?;
-            store.audit(&cli, "user_password_reset", &format!("user:{name}"), None, None).await?;
+            store.set_password_hash(u.id, &hash, &cli).await?;
             println!("password of {name} reset; their sessions are ended");
         }
     }

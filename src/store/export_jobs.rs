@@ -1,5 +1,6 @@
 //! Background export jobs: what was asked, by whom, how far it has got, and the file it produced.
 
+use super::audit::{Actor, append_in};
 use super::entities::export_job;
 use super::{Result, Store, StoreError, now_ms};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder, QuerySelect, QueryTrait};
@@ -76,28 +77,42 @@ impl TryFrom<export_job::Model> for ExportJob {
 }
 
 impl Store {
-    /// Records a new queued job.
+    /// Records a new queued job asked for by `by`, audited as `export_requested` (or `export_unprotected`
+    /// for the full, unprotected file) with its parameters, in the same transaction.
     ///
     /// # Errors
-    /// On a database failure.
-    pub async fn create_export_job(&self, format: &str, params: &str, created_by: i64) -> Result<ExportJob> {
-        let m = export_job::ActiveModel {
-            format: Set(format.to_owned()),
-            params: Set(params.to_owned()),
-            status: Set(JobStatus::Queued.as_str().to_owned()),
-            done: Set(0),
-            total: Set(0),
-            file_name: Set(None),
-            error: Set(None),
-            created_by: Set(created_by),
-            created_at: Set(now_ms()),
-            finished_at: Set(None),
-            ..Default::default()
+    /// On a database failure; `Corrupt` when `by` is not a user.
+    pub async fn create_export_job(
+        &self,
+        format: &str,
+        params: &str,
+        by: &Actor,
+        unprotected: bool,
+    ) -> Result<ExportJob> {
+        let created_by = by.id.ok_or_else(|| StoreError::Corrupt("an export job asked for by no user".into()))?;
+        let w = self.write_txn().await?;
+        let done = async {
+            let m = export_job::ActiveModel {
+                format: Set(format.to_owned()),
+                params: Set(params.to_owned()),
+                status: Set(JobStatus::Queued.as_str().to_owned()),
+                done: Set(0),
+                total: Set(0),
+                file_name: Set(None),
+                error: Set(None),
+                created_by: Set(created_by),
+                created_at: Set(now_ms()),
+                finished_at: Set(None),
+                ..Default::default()
+            }
+            .insert(w.conn())
+            .await?;
+            let action = if unprotected { "export_unprotected" } else { "export_requested" };
+            append_in(w.conn(), by, action, &format!("export:{}", m.id), None, Some(params.to_owned())).await?;
+            ExportJob::try_from(m)
         }
-        .insert(self.db())
-        .await
-        .map_err(StoreError::classify)?;
-        m.try_into()
+        .await;
+        w.finish(done).await
     }
 
     /// One job.

@@ -1,6 +1,7 @@
 //! Distribution links: one per unit (or channel) and form. The token handed out is signed elsewhere;
 //! here is only what a link binds a response to.
 
+use super::audit::{Actor, append_in};
 use super::entities::link;
 use super::{Result, Store, StoreError, now_ms};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -32,7 +33,8 @@ impl From<link::Model> for Link {
 }
 
 impl Store {
-    /// Creates a link binding responses to `unit_code` (and optionally a respondent category).
+    /// Creates a link binding responses to `unit_code` (and optionally a respondent category), audited as
+    /// `link_created` by `by` in the same transaction.
     ///
     /// # Errors
     /// On a database failure.
@@ -42,21 +44,31 @@ impl Store {
         unit_code: &str,
         category: Option<&str>,
         label: &str,
-        by: Option<&str>,
+        by: &Actor,
     ) -> Result<Link> {
-        let row = link::ActiveModel {
-            form_slug: Set(form_slug.to_owned()),
-            unit_code: Set(unit_code.to_owned()),
-            category_code: Set(category.map(str::to_owned)),
-            label: Set(label.to_owned()),
-            created_by: Set(by.map(str::to_owned)),
-            created_at: Set(now_ms()),
-            revoked_at: Set(None),
-            ..Default::default()
+        let w = self.write_txn().await?;
+        let done = async {
+            let row = link::ActiveModel {
+                form_slug: Set(form_slug.to_owned()),
+                unit_code: Set(unit_code.to_owned()),
+                category_code: Set(category.map(str::to_owned)),
+                label: Set(label.to_owned()),
+                created_by: Set(Some(by.name.clone())),
+                created_at: Set(now_ms()),
+                revoked_at: Set(None),
+                ..Default::default()
+            }
+            .insert(w.conn())
+            .await?;
+            let bound = match category {
+                Some(c) => format!("{form_slug}/{unit_code}/{c}"),
+                None => format!("{form_slug}/{unit_code}"),
+            };
+            append_in(w.conn(), by, "link_created", &format!("link:{}", row.id), None, Some(bound)).await?;
+            Ok(Link::from(row))
         }
-        .insert(self.db())
-        .await?;
-        Ok(row.into())
+        .await;
+        w.finish(done).await
     }
 
     /// One link by id.
@@ -79,25 +91,41 @@ impl Store {
         Ok(q.all(self.db()).await?.into_iter().map(Link::from).collect())
     }
 
-    /// Revokes a link: its token stops working; responses already given through it stay.
+    /// Revokes a link: its token stops working; responses already given through it stay. Audited as
+    /// `link_revoked`; a link already revoked is left as it is, unaudited.
     ///
     /// # Errors
     /// `NotFound` when there is no such link.
-    pub async fn revoke_link(&self, id: i64) -> Result<Link> {
-        let m = link::Entity::find_by_id(id).one(self.db()).await?.ok_or(StoreError::NotFound)?;
-        let mut a: link::ActiveModel = m.into();
-        a.revoked_at = Set(Some(now_ms()));
-        Ok(a.update(self.db()).await?.into())
+    pub async fn revoke_link(&self, id: i64, by: &Actor) -> Result<Link> {
+        self.switch_link(id, true, by).await
     }
 
-    /// Enables a revoked link again: its address and QR code (the same as before) work again.
+    /// Enables a revoked link again: its address and QR code (the same as before) work again. Audited as
+    /// `link_enabled`; an active link is left as it is, unaudited.
     ///
     /// # Errors
     /// `NotFound` when there is no such link.
-    pub async fn enable_link(&self, id: i64) -> Result<Link> {
-        let m = link::Entity::find_by_id(id).one(self.db()).await?.ok_or(StoreError::NotFound)?;
-        let mut a: link::ActiveModel = m.into();
-        a.revoked_at = Set(None);
-        Ok(a.update(self.db()).await?.into())
+    pub async fn enable_link(&self, id: i64, by: &Actor) -> Result<Link> {
+        self.switch_link(id, false, by).await
+    }
+
+    /// Revokes or enables a link with its audit entry, in one transaction.
+    async fn switch_link(&self, id: i64, revoke: bool, by: &Actor) -> Result<Link> {
+        let w = self.write_txn().await?;
+        let done = async {
+            let m = link::Entity::find_by_id(id).one(w.conn()).await?.ok_or(StoreError::NotFound)?;
+            if m.revoked_at.is_some() == revoke {
+                return Ok(Link::from(m));
+            }
+            let mut a: link::ActiveModel = m.into();
+            a.revoked_at = Set(revoke.then(now_ms));
+            let l = Link::from(a.update(w.conn()).await?);
+            let (action, from, to) =
+                if revoke { ("link_revoked", "active", "revoked") } else { ("link_enabled", "revoked", "active") };
+            append_in(w.conn(), by, action, &format!("link:{id}"), Some(from.into()), Some(to.into())).await?;
+            Ok(l)
+        }
+        .await;
+        w.finish(done).await
     }
 }

@@ -85,7 +85,9 @@ pub(crate) fn error_kind(e: &DbErr) -> ErrorKind {
         };
     };
     let code = db.code().unwrap_or_default();
-    if let Ok(n) = code.parse::<i32>() {
+    // By the driver, not by the code's look: PostgreSQL's SQLSTATEs can be all digits too (53100, 08006).
+    if db.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>().is_some() {
+        let n = code.parse::<i32>().unwrap_or_default();
         // SQLite: the primary code is the low byte of the extended one.
         return match (n, n & 0xff) {
             (2067 | 1555, _) => ErrorKind::Unique,

@@ -6,7 +6,7 @@
 use super::entities::session;
 use super::{Store, now_ms};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -140,15 +140,6 @@ impl SessionStore for DbSessionStore {
 }
 
 impl Store {
-    /// Ends every session of a user (when the user is disabled or their password reset).
-    ///
-    /// # Errors
-    /// On a database failure.
-    pub async fn end_sessions_of(&self, user_id: i64) -> super::Result<u64> {
-        let r = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id)).exec(self.db()).await?;
-        Ok(r.rows_affected)
-    }
-
     /// Removes expired sessions.
     ///
     /// # Errors
@@ -157,4 +148,10 @@ impl Store {
         let r = session::Entity::delete_many().filter(session::Column::ExpiresAt.lt(now_ms())).exec(self.db()).await?;
         Ok(r.rows_affected)
     }
+}
+
+/// Ends every session of a user inside the caller's transaction (the user disabled, the password reset).
+pub(crate) async fn end_sessions_in<C: ConnectionTrait>(db: &C, user_id: i64) -> super::Result<u64> {
+    let r = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id)).exec(db).await?;
+    Ok(r.rows_affected)
 }

@@ -1,8 +1,10 @@
 //! Staff accounts. Passwords arrive here already hashed (Argon2id, hashed by the caller off the async
 //! threads); this file only stores and finds.
 
+use super::audit::{Actor, append_in};
 use super::entities::user;
-use super::{Result, Store, StoreError, now_ms};
+use super::sessions::end_sessions_in;
+use super::{ErrorKind, Result, Store, StoreError, error_kind, now_ms};
 use crate::domain::user::Role;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
@@ -34,39 +36,41 @@ impl TryFrom<user::Model> for User {
 }
 
 impl Store {
-    /// Creates an account.
+    /// Creates an account, audited as `user_created` by `by` in the same transaction.
     ///
     /// # Errors
-    /// `Conflict` when the user name is taken.
+    /// `Conflict` when the user name is taken (the UNIQUE constraint decides).
     pub async fn create_user(
         &self,
         username: &str,
         display_name: &str,
         role: Role,
         password_hash: &str,
+        by: &Actor,
     ) -> Result<User> {
-        if self.user_by_name(username).await?.is_some() {
-            return Err(StoreError::Conflict(format!("用户名 {username} 已存在")));
-        }
-        let m = user::ActiveModel {
-            username: Set(username.to_owned()),
-            display_name: Set(display_name.to_owned()),
-            role: Set(role.as_str().to_owned()),
-            password_hash: Set(password_hash.to_owned()),
-            active: Set(true),
-            created_at: Set(now_ms()),
-            ..Default::default()
-        }
-        .insert(self.db())
-        .await
-        .map_err(|e| {
-            if e.to_string().to_lowercase().contains("unique") {
-                StoreError::Conflict(format!("用户名 {username} 已存在"))
-            } else {
-                e.into()
+        let w = self.write_txn().await?;
+        let done = async {
+            let m = user::ActiveModel {
+                username: Set(username.to_owned()),
+                display_name: Set(display_name.to_owned()),
+                role: Set(role.as_str().to_owned()),
+                password_hash: Set(password_hash.to_owned()),
+                active: Set(true),
+                created_at: Set(now_ms()),
+                ..Default::default()
             }
-        })?;
-        m.try_into()
+            .insert(w.conn())
+            .await
+            .map_err(|e| match error_kind(&e) {
+                ErrorKind::Unique => StoreError::Conflict(format!("用户名 {username} 已存在")),
+                _ => e.into(),
+            })?;
+            append_in(w.conn(), by, "user_created", &format!("user:{username}"), None, Some(format!("role={role}")))
+                .await?;
+            User::try_from(m)
+        }
+        .await;
+        w.finish(done).await
     }
 
     /// # Errors
@@ -104,31 +108,47 @@ impl Store {
         Ok(user::Entity::find().count(self.db()).await?)
     }
 
-    /// Enables or disables an account; disabling also ends its sessions.
+    /// Enables or disables an account, audited; disabling also ends its sessions, all in one transaction.
     ///
     /// # Errors
     /// `NotFound` for an unknown id.
-    pub async fn set_user_active(&self, id: i64, active: bool) -> Result<User> {
-        let m = user::Entity::find_by_id(id).one(self.db()).await?.ok_or(StoreError::NotFound)?;
-        let mut a: user::ActiveModel = m.into();
-        a.active = Set(active);
-        let u = a.update(self.db()).await?;
-        if !active {
-            self.end_sessions_of(id).await?;
+    pub async fn set_user_active(&self, id: i64, active: bool, by: &Actor) -> Result<User> {
+        let w = self.write_txn().await?;
+        let done = async {
+            let m = user::Entity::find_by_id(id).one(w.conn()).await?.ok_or(StoreError::NotFound)?;
+            let (name, was) = (m.username.clone(), m.active);
+            let mut a: user::ActiveModel = m.into();
+            a.active = Set(active);
+            let u = a.update(w.conn()).await?;
+            if !active {
+                end_sessions_in(w.conn(), id).await?;
+            }
+            let action = if active { "user_enabled" } else { "user_disabled" };
+            let (before, after) = (Some(format!("active={was}")), Some(format!("active={active}")));
+            append_in(w.conn(), by, action, &format!("user:{name}"), before, after).await?;
+            User::try_from(u)
         }
-        u.try_into()
+        .await;
+        w.finish(done).await
     }
 
-    /// Replaces a password hash and ends the user's sessions.
+    /// Replaces a password hash and ends the user's sessions, audited, in one transaction: a reset that
+    /// fails leaves the old password and its sessions as they were, never half of it.
     ///
     /// # Errors
     /// `NotFound` for an unknown id.
-    pub async fn set_password_hash(&self, id: i64, hash: &str) -> Result<()> {
-        let m = user::Entity::find_by_id(id).one(self.db()).await?.ok_or(StoreError::NotFound)?;
-        let mut a: user::ActiveModel = m.into();
-        a.password_hash = Set(hash.to_owned());
-        a.update(self.db()).await?;
-        self.end_sessions_of(id).await?;
-        Ok(())
+    pub async fn set_password_hash(&self, id: i64, hash: &str, by: &Actor) -> Result<()> {
+        let w = self.write_txn().await?;
+        let done = async {
+            let m = user::Entity::find_by_id(id).one(w.conn()).await?.ok_or(StoreError::NotFound)?;
+            let name = m.username.clone();
+            let mut a: user::ActiveModel = m.into();
+            a.password_hash = Set(hash.to_owned());
+            a.update(w.conn()).await?;
+            end_sessions_in(w.conn(), id).await?;
+            append_in(w.conn(), by, "password_reset", &format!("user:{name}"), None, None).await
+        }
+        .await;
+        w.finish(done).await
     }
 }

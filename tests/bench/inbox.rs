@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use tower::ServiceExt;
 use wenji::config::Config;
 use wenji::domain::user::Role;
+use wenji::store::audit::Actor;
 use wenji::web::state::WebSettings;
 
 const PASSWORD: &str = "Bench-Passw0rd-2026";
@@ -234,7 +235,7 @@ async fn main() {
     state.clusters.catch_up(&state.store).await.unwrap();
     println!("near-duplicate groups placed in {:.1} s", started.elapsed().as_secs_f64());
     let hash = wenji::domain_password::hash(PASSWORD).unwrap();
-    state.store.create_user("bench", "bench", Role::Analyst, &hash).await.unwrap();
+    state.store.create_user("bench", "bench", Role::Analyst, &hash, &Actor::system("test")).await.unwrap();
     let app = wenji::web::router(state.clone());
     let login = Request::post("/login")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")

@@ -11,6 +11,10 @@
     disk_full.py admin URL PHASE JAR    login: an administrator (fault-admin) signs in; full: a new sign-in
                                         (a session written) gets 503, not tower-sessions' bare 500; freed: it
                                         works again
+    disk_full.py changes URL PHASE JAR DB   login: fault-admin signs in; full / freed: adds an account,
+                                        creates a link and starts an export; each is stored or refused with
+                                        503 on the full disk, stored once freed, and every account, link and
+                                        export job stored has its audit entry (one transaction for both)
 """
 import http.cookiejar
 import os
@@ -184,8 +188,71 @@ def admin(url, phase, jar_path):
           f"{status}")
     return 0 if status == (503 if phase == "full" else 200) else 1
 
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None
+
+
+def changes(url, phase, jar_path, db_path):
+    jar = http.cookiejar.LWPCookieJar(jar_path)
+    if phase != "login":
+        jar.load(ignore_discard=True)
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+
+    def call(path, data=None):
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if data else {}
+        req = urllib.request.Request(url + path, data=data and urllib.parse.urlencode(data).encode(), headers=headers)
+        try:
+            with opener.open(req, timeout=30) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    if phase == "login":
+        call("/login", {"username": "fault-admin", "password": os.environ["WENJI_FAULT_PASSWORD"]})
+        jar.save(ignore_discard=True)
+        status, page = call("/w/admin/users")
+        token = re.search(r'name="_csrf" value="([^"]+)"', page)
+        open(jar_path + ".csrf", "w").write(token.group(1) if token else "")
+        return 0 if status == 200 and token else 1
+    csrf = open(jar_path + ".csrf").read()
+    pw = "Fault-Passphrase-" + os.environ["WENJI_FAULT_PASSWORD"]
+    writes = [
+        ("add an account", "/w/admin/users",
+         {"op": "add", "username": f"fault-new-{phase}", "role": "analyst", "password": pw}),
+        ("create a link", "/w/admin/links", {"form": "zhengqiu", "unit": "sfs-qingxi", "label": f"fault-{phase}"}),
+        ("start an export", "/w/exports", {"form": "zhengqiu", "format": "csv"}),
+    ]
+    ok = True
+    for what, path, fields in writes:
+        for attempt in range(50):
+            status, _ = call(path, dict(fields, _csrf=csrf))
+            if phase == "full" or status != 503:
+                break
+            time.sleep(0.1)
+        print(f"{what} {'on the full disk' if phase == 'full' else 'after freeing space'}: {status}")
+        ok &= status in (303, 503) if phase == "full" else status == 303
+    if phase == "freed":
+        db = sqlite3.connect(db_path)
+        unaudited = db.execute(
+            "SELECT 'user:' || username FROM users WHERE username LIKE 'fault-new-%' "
+            "AND NOT EXISTS (SELECT 1 FROM audit_log WHERE target = 'user:' || username AND action = 'user_created') "
+            "UNION ALL SELECT 'link:' || id FROM links WHERE label LIKE 'fault-%' "
+            "AND NOT EXISTS (SELECT 1 FROM audit_log WHERE target = 'link:' || links.id AND action = 'link_created') "
+            "UNION ALL SELECT 'export:' || id FROM export_jobs "
+            "WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE target = 'export:' || export_jobs.id)").fetchall()
+        stored = db.execute("SELECT (SELECT count(*) FROM users WHERE username LIKE 'fault-new-%'), "
+                            "(SELECT count(*) FROM links WHERE label LIKE 'fault-%'), "
+                            "(SELECT count(*) FROM export_jobs)").fetchone()
+        print(f"accounts, links, export jobs stored: {stored}; stored without their audit entry: {unaudited}")
+        ok &= not unaudited
+    return 0 if ok else 1
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
+    if cmd == "changes":
+        sys.exit(changes(*sys.argv[2:6]))
     if cmd == "admin":
         sys.exit(admin(*sys.argv[2:5]))
     if cmd == "tag":

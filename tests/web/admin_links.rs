@@ -3,6 +3,7 @@
 
 use crate::helpers::{TestApp, client, texts};
 use wenji::domain::user::Role;
+use wenji::store::audit::Actor;
 
 /// Decodes the QR code in a PNG and returns its text.
 fn decode_qr(png_bytes: &[u8]) -> String {
@@ -115,7 +116,7 @@ async fn an_admin_creates_a_link_prints_its_qr_code_and_revokes_it() {
 async fn revoking_asks_first_and_a_revoked_link_can_be_enabled_again_with_the_same_address() {
     let app = TestApp::spawn().await;
     let (admin, csrf) = app.login_as(Role::Admin).await;
-    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "海报", None).await.unwrap();
+    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "海报", &Actor::system("test")).await.unwrap();
     let revoke = app.url(&format!("/w/admin/links/{}/revoke", link.id));
     let list = admin.get(app.url("/w/admin/links")).send().await.unwrap().text().await.unwrap();
     assert_eq!(texts(&list, &format!("#link-{} form[action$='/revoke']", link.id)).len(), 0, "no one-click revoke");
@@ -201,7 +202,7 @@ async fn a_bad_link_request_names_its_field_and_creates_nothing() {
 #[tokio::test]
 async fn only_admins_reach_the_links_pages() {
     let app = TestApp::spawn().await;
-    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "", None).await.unwrap();
+    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "", &Actor::system("test")).await.unwrap();
     let id = link.id;
     let gets = [
         "/w/admin/links".to_owned(),
@@ -261,7 +262,7 @@ async fn in_a_browser_an_admin_creates_a_link_and_opens_a_print_page_showing_the
 async fn on_a_phone_an_admin_copies_an_address_and_revokes_only_after_confirming() {
     let Some(b) = crate::browser::Browser::start(390, 844).await else { return };
     let app = TestApp::spawn().await;
-    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "公告栏", None).await.unwrap();
+    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "公告栏", &Actor::system("test")).await.unwrap();
     sign_in_as_admin(&b, &app, "admin-phone").await;
     b.goto(&app.url("/w/admin/links")).await;
     let row = format!("#link-{}", link.id);
@@ -301,7 +302,7 @@ async fn on_a_phone_an_admin_copies_an_address_and_revokes_only_after_confirming
 async fn without_javascript_the_address_stays_a_selectable_field_and_no_dead_button_shows() {
     let Some(b) = crate::browser::Browser::start_without_javascript(390, 844).await else { return };
     let app = TestApp::spawn().await;
-    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "", None).await.unwrap();
+    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "", &Actor::system("test")).await.unwrap();
     sign_in_as_admin(&b, &app, "admin-nojs").await;
     b.goto(&app.url("/w/admin/links")).await;
     let row = format!("#link-{}", link.id);

@@ -6,13 +6,14 @@ use crate::browser::Browser;
 use crate::browser_staff::{overflow, shot};
 use crate::helpers::TestApp;
 use wenji::domain::form::answers::Answer;
+use wenji::store::audit::Actor;
 
 const WIDTHS: [(u32, u32); 2] = [(360, 740), (390, 844)];
 const UNIT: &str = "sfs-qingxi";
 
 /// The address of a fresh distribution link of `slug` for the Qingxi justice office.
 async fn link_url(app: &TestApp, slug: &str) -> String {
-    let link = app.store().create_link(slug, UNIT, None, "海报", None).await.unwrap();
+    let link = app.store().create_link(slug, UNIT, None, "海报", &Actor::system("test")).await.unwrap();
     app.url(&format!("/f/{slug}?t={}", app.state.secret.link_token(link.id, slug, UNIT, None)))
 }
 

@@ -10,6 +10,7 @@ use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use wenji::domain::user::Role;
+use wenji::store::audit::Actor;
 
 /// `target/wenji-shots/NAME.png`, the folder made if needed.
 pub fn shot(name: &str) -> PathBuf {
@@ -21,7 +22,7 @@ pub fn shot(name: &str) -> PathBuf {
 /// Creates an account with a display name unlike its login name.
 pub async fn create_named(app: &TestApp, login: &str, display: &str, role: Role) {
     let hash = wenji::domain_password::hash(PASSWORD).unwrap();
-    app.store().create_user(login, display, role, &hash).await.unwrap();
+    app.store().create_user(login, display, role, &hash, &Actor::system("test")).await.unwrap();
 }
 
 /// Signs in through the login page as a person would; returns where the browser ends up.

@@ -3,6 +3,7 @@
 use crate::helpers::{TestApp, hidden, texts};
 use serde_json::json;
 use wenji::domain::form::answers::Answer;
+use wenji::store::audit::Actor;
 
 fn field_error(html: &str, field: &str) -> Option<String> {
     texts(html, &format!("#err-{field}")).into_iter().next()
@@ -144,8 +145,8 @@ async fn a_closed_or_not_yet_open_form_says_so_and_refuses_submissions() {
 #[tokio::test]
 async fn a_unit_link_binds_the_unit_and_forged_or_edited_tokens_are_refused() {
     let app = TestApp::spawn().await;
-    let qingxi = app.store().create_link("zhengqiu", "sfs-qingxi", None, "", None).await.unwrap();
-    let baishi = app.store().create_link("zhengqiu", "sfs-baishi", None, "", None).await.unwrap();
+    let qingxi = app.store().create_link("zhengqiu", "sfs-qingxi", None, "", &Actor::system("test")).await.unwrap();
+    let baishi = app.store().create_link("zhengqiu", "sfs-baishi", None, "", &Actor::system("test")).await.unwrap();
     let token = app.state.secret.link_token(qingxi.id, "zhengqiu", "sfs-qingxi", None);
     let page = app.citizen.get(app.url(&format!("/f/zhengqiu?t={token}"))).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("清溪镇司法所"));
@@ -171,7 +172,7 @@ async fn a_unit_link_binds_the_unit_and_forged_or_edited_tokens_are_refused() {
         let r = app.submit_json("zhengqiu", &format!("k-{}", hex::encode(bad)), &json!({"link": bad, "category": "qz", "answers": {"team": "伪造的链接", "has_member": "no", "satisfaction": "1"}})).await;
         assert_eq!(r.status(), 403, "{bad}");
     }
-    app.store().revoke_link(qingxi.id).await.unwrap();
+    app.store().revoke_link(qingxi.id, &Actor::system("test")).await.unwrap();
     let r = app.citizen.get(app.url(&format!("/f/zhengqiu?t={token}"))).send().await.unwrap();
     assert_eq!(r.status(), 403, "a revoked link stops working");
     assert_eq!(app.store().count_responses(None).await.unwrap(), 1);

@@ -31,7 +31,7 @@ struct Seeded {
 impl TestApp {
     /// Submits one opinion through `unit`'s link as `category`; tags it; gives the receipt.
     async fn submit_as(&self, unit: &str, category: &str, text: &str, area: i64) -> String {
-        let link = self.store().create_link("zhengqiu", unit, None, "test", None).await.unwrap();
+        let link = self.store().create_link("zhengqiu", unit, None, "test", &Actor::system("test")).await.unwrap();
         let t = self.state.secret.link_token(link.id, "zhengqiu", unit, None);
         let pairs = [
             ("_t", t.as_str()),
@@ -336,10 +336,15 @@ async fn a_file_exported_before_the_policy_is_shown_to_admins_only() {
     let app = TestApp::spawn().await;
     let (leader, _) = app.login_as(Role::Leader).await;
     let (admin, _) = app.login_as(Role::Admin).await;
-    let who = app.store().create_user("old-leader", "old-leader", Role::Leader, "x").await.unwrap();
+    let who =
+        app.store().create_user("old-leader", "old-leader", Role::Leader, "x", &Actor::system("test")).await.unwrap();
     // The parameters as jobs stored them before issue 17: no `unprotected` field.
     let old = r#"{"scope":{"forms":["zhengqiu"],"from":null,"to":null,"units":["sfs-qingxi"]},"format":"csv","small_cell_k":5,"generated_at":0}"#;
-    let job = app.store().create_export_job("csv", old, who.id).await.unwrap();
+    let job = app
+        .store()
+        .create_export_job("csv", old, &Actor { id: Some(who.id), name: "test".into() }, false)
+        .await
+        .unwrap();
     app.store().finish_export_job(job.id, &format!("{}-old.csv", job.id), 0).await.unwrap();
     assert_eq!(leader.get(app.url(&format!("/w/exports/{}", job.id))).send().await.unwrap().status(), 404);
     assert_eq!(leader.get(app.url(&format!("/w/exports/{}/download", job.id))).send().await.unwrap().status(), 404);
@@ -349,7 +354,7 @@ async fn a_file_exported_before_the_policy_is_shown_to_admins_only() {
 impl TestApp {
     /// Submits one 民主测评 through `unit`'s link, every row and the overall rating at `grade` (1 = 好).
     async fn appraise_as(&self, unit: &str, grade: &str) {
-        let link = self.store().create_link("ceping", unit, None, "test", None).await.unwrap();
+        let link = self.store().create_link("ceping", unit, None, "test", &Actor::system("test")).await.unwrap();
         let t = self.state.secret.link_token(link.id, "ceping", unit, None);
         let rows: Vec<String> = (1..=8).map(|a| format!("q_appraisal.a{a}")).collect();
         let mut pairs = vec![("_t", t.as_str()), ("_category", "jcdw"), ("q_overall", grade)];

@@ -5,6 +5,7 @@
 use crate::helpers::{PASSWORD, TestApp, texts};
 use std::time::{Duration, Instant};
 use wenji::domain::user::Role;
+use wenji::store::audit::Actor;
 use wenji::web::workspace::exports::{JOBS_OVERALL, JOBS_PER_USER};
 
 /// A signed-in client of a new account named `name`, its CSRF token and its user id.
@@ -76,7 +77,10 @@ async fn exports_beyond_the_per_person_and_overall_caps_are_refused_with_a_messa
     let (busy, csrf, busy_id) = staff(&app, "tang.leader", Role::Leader).await;
     // Jobs still queued (as if running): the caps count them.
     for _ in 0..JOBS_PER_USER {
-        app.store().create_export_job("csv", "{}", busy_id).await.unwrap();
+        app.store()
+            .create_export_job("csv", "{}", &Actor { id: Some(busy_id), name: "test".into() }, false)
+            .await
+            .unwrap();
     }
     let r = start_export(&app, &busy, &csrf).await;
     assert_eq!(r.status(), 429);
@@ -87,7 +91,10 @@ async fn exports_beyond_the_per_person_and_overall_caps_are_refused_with_a_messa
     let (idle, icsrf, idle_id) = staff(&app, "song.leader", Role::Leader).await;
     let (_, _, others) = staff(&app, "yuan.admin", Role::Admin).await;
     for _ in JOBS_PER_USER..JOBS_OVERALL {
-        app.store().create_export_job("csv", "{}", others).await.unwrap();
+        app.store()
+            .create_export_job("csv", "{}", &Actor { id: Some(others), name: "test".into() }, false)
+            .await
+            .unwrap();
     }
     let r = start_export(&app, &idle, &icsrf).await;
     assert_eq!(r.status(), 429, "the overall cap holds for someone with no job of their own");

@@ -29,7 +29,7 @@ impl TestApp {
 
     /// Submits an opinion through a unit's link and returns its opinion id.
     pub(crate) async fn submit_via_unit(&self, unit: &str, text: &str) -> i64 {
-        let link = self.store().create_link("zhengqiu", unit, None, "test", None).await.unwrap();
+        let link = self.store().create_link("zhengqiu", unit, None, "test", &Actor::system("test")).await.unwrap();
         let t = self.state.secret.link_token(link.id, "zhengqiu", unit, None);
         let r = self
             .post_form(

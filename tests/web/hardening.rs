@@ -5,6 +5,7 @@ use crate::helpers::{TestApp, client};
 use crate::workspace::submit;
 use serde_json::json;
 use wenji::domain::user::Role;
+use wenji::store::audit::Actor;
 
 async fn audit_rows(app: &TestApp) -> Vec<wenji::store::audit::AuditEntry> {
     app.store().audit_entries(None, None, None, 100_000).await.unwrap()
@@ -82,7 +83,7 @@ async fn three_concurrent_posts_of_one_setup_link_create_one_administrator() {
 #[tokio::test]
 async fn a_link_token_ending_in_a_line_break_is_answered_with_a_receipt_and_a_retry_too() {
     let app = TestApp::spawn().await;
-    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "", None).await.unwrap();
+    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "", &Actor::system("test")).await.unwrap();
     let token = app.state.secret.link_token(link.id, "zhengqiu", "sfs-qingxi", None);
     let key = app.form_key("zhengqiu").await;
     let t = format!("{token}\n");

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use wenji::config::Config;
 use wenji::domain::user::Role;
 use wenji::store::Store;
+use wenji::store::audit::Actor;
 use wenji::web::state::{AppState, WebSettings};
 
 pub const PASSWORD: &str = "Test-Passw0rd-2026";
@@ -197,7 +198,7 @@ impl TestApp {
     /// Creates an account directly in the store.
     pub async fn create_user(&self, name: &str, role: Role) {
         let hash = wenji::domain_password::hash(PASSWORD).unwrap();
-        self.store().create_user(name, name, role, &hash).await.unwrap();
+        self.store().create_user(name, name, role, &hash, &Actor::system("test")).await.unwrap();
     }
 
     /// A signed-in client of a new account with `role`, and its CSRF token.

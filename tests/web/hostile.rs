@@ -5,6 +5,7 @@
 use crate::helpers::TestApp;
 use crate::workspace::submit;
 use wenji::domain::user::Role;
+use wenji::store::audit::Actor;
 
 const HOSTILE: &[&str] =
     &["a\0b", "\0", "WJ-\0", "x\r\ny", "\u{202E}\u{200B}\u{FEFF}", "\u{1}\u{7f}\u{85}", "'\"<>%_\\"];
@@ -173,7 +174,7 @@ async fn hostile_values_in_every_parameter_of_every_route_never_give_a_5xx() {
     let app = TestApp::spawn().await;
     let receipt = app.submit_opinion("希望加强基层法律服务").await;
     let id = submit(&app, "办事窗口排队时间太长").await;
-    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "", None).await.unwrap().id;
+    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "", &Actor::system("test")).await.unwrap().id;
     let mut staff = Vec::new();
     for role in [Role::Admin, Role::Analyst, Role::Leader] {
         let (c, csrf) = app.login_as(role).await;

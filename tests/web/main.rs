@@ -5,6 +5,7 @@ mod helpers;
 
 mod admin_links;
 mod anonymity;
+mod audited_changes;
 mod backup;
 mod browser_a11y;
 mod browser_citizen;

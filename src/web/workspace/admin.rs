@@ -121,18 +121,8 @@ pub async fn users_post(
             }
             let hash = hash_password(f.password.clone()).await?;
             let display = if f.display_name.trim().is_empty() { username } else { f.display_name.trim() };
-            match store.create_user(username, display, role, &hash).await {
-                Ok(u) => {
-                    store
-                        .audit(
-                            &who,
-                            "user_created",
-                            &format!("user:{}", u.username),
-                            None,
-                            Some(format!("role={role}")),
-                        )
-                        .await?;
-                }
+            match store.create_user(username, display, role, &hash, &who).await {
+                Ok(_) => {}
                 Err(crate::store::StoreError::Conflict(m)) => return refuse(m).await,
                 Err(e) => return Err(e.into()),
             }
@@ -143,16 +133,7 @@ pub async fn users_post(
             if !active && u.id == staff.user.id {
                 return refuse("不能停用自己的账号".into()).await;
             }
-            store.set_user_active(u.id, active).await?;
-            store
-                .audit(
-                    &who,
-                    if active { "user_enabled" } else { "user_disabled" },
-                    &format!("user:{}", u.username),
-                    Some(format!("active={}", u.active)),
-                    Some(format!("active={active}")),
-                )
-                .await?;
+            store.set_user_active(u.id, active, &who).await?;
         }
         "reset" => {
             let u = target(f.id).await?;
@@ -160,8 +141,7 @@ pub async fn users_post(
                 return refuse(format!("密码：{m}")).await;
             }
             let hash = hash_password(f.password.clone()).await?;
-            store.set_password_hash(u.id, &hash).await?;
-            store.audit(&who, "password_reset", &format!("user:{}", u.username), None, None).await?;
+            store.set_password_hash(u.id, &hash, &who).await?;
         }
         other => return Err(WebError::BadRequest(format!("op：未知操作 {other}"))),
     }

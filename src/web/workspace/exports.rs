@@ -223,11 +223,9 @@ pub async fn start(
         r.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("30"));
         return Ok(r);
     }
-    let job = state.store.create_export_job(params.format.extension(), &json, staff.user.id).await?;
-    drop(admission);
     let actor = Actor { id: Some(staff.user.id), name: staff.user.username.clone() };
-    let action = if params.unprotected { "export_unprotected" } else { "export_requested" };
-    state.store.audit(&actor, action, &format!("export:{}", job.id), None, Some(json)).await?;
+    let job = state.store.create_export_job(params.format.extension(), &json, &actor, params.unprotected).await?;
+    drop(admission);
     tokio::spawn(run_job(state.clone(), job.id, params));
     Ok(Redirect::to(&format!("/w/exports/{}", job.id)).into_response())
 }

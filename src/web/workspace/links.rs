@@ -217,12 +217,7 @@ pub async fn create(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let l = state.store.create_link(form, unit, category, label, Some(&staff.user.username)).await?;
-    let after = match category {
-        Some(c) => format!("{form}/{unit}/{c}"),
-        None => format!("{form}/{unit}"),
-    };
-    state.store.audit(&actor(&staff), "link_created", &format!("link:{}", l.id), None, Some(after)).await?;
+    let l = state.store.create_link(form, unit, category, label, &actor(&staff)).await?;
     Ok(Redirect::to(&format!("/w/admin/links?created={}#link-{}", l.id, l.id)).into_response())
 }
 
@@ -288,15 +283,10 @@ pub async fn enable(
 /// Revokes or enables a link unless it already is so, audited, and goes back to its row in the list.
 async fn switch(state: &AppState, staff: &Staff, l: Link, revoke: bool) -> Result<Response, WebError> {
     let id = l.id;
-    if l.revoked != revoke {
-        let (action, from, to) = if revoke {
-            state.store.revoke_link(id).await?;
-            ("link_revoked", "active", "revoked")
-        } else {
-            state.store.enable_link(id).await?;
-            ("link_enabled", "revoked", "active")
-        };
-        state.store.audit(&actor(staff), action, &format!("link:{id}"), Some(from.into()), Some(to.into())).await?;
+    if revoke {
+        state.store.revoke_link(id, &actor(staff)).await?;
+    } else {
+        state.store.enable_link(id, &actor(staff)).await?;
     }
     Ok(Redirect::to(&format!("/w/admin/links#link-{id}")).into_response())
 }

@@ -194,7 +194,8 @@ pub async fn setup_submit(
     if !state.store.take_setup_token(&f.token).await? {
         return Err(WebError::NotFound("该设置链接无效或已用过。".into()));
     }
-    let user = match state.store.create_user(f.username.trim(), name, Role::Admin, &hash).await {
+    let user = match state.store.create_user(f.username.trim(), name, Role::Admin, &hash, &Actor::system("setup")).await
+    {
         Ok(user) => user,
         Err(e) => {
             state.store.put_setup_token(&f.token).await?;
@@ -202,16 +203,6 @@ pub async fn setup_submit(
         }
     };
     *state.setup_token.lock().expect("setup lock") = None;
-    state
-        .store
-        .audit(
-            &Actor::system("setup"),
-            "user_created",
-            &format!("user:{}", user.username),
-            None,
-            Some("role=admin".into()),
-        )
-        .await?;
     start_session(&session, user.id, state.clock.now_ms()).await?;
     Ok(Redirect::to("/w").into_response())
 }
