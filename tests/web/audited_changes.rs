@@ -1,7 +1,7 @@
 //! An administrator's change and its audit entry are stored together or not at all. The audit table is
 //! made to refuse rows (on PostgreSQL with the disk-full code 53100, so the answer must be the 503 of a
 //! full disk): every change then fails and leaves nothing behind, no account, link or export job without
-//! its entry, no password replaced while its sessions live on. Once the table takes rows again, each
+//! its entry, no password replaced while its sessions live on, no reloaded form served unaudited. Once the table takes rows again, each
 //! change goes through with exactly one entry.
 
 use crate::helpers::{TestApp, is_postgres};
@@ -41,6 +41,7 @@ struct Stored {
     target_sessions: usize,
     links: Vec<(i64, bool)>,
     export_jobs: usize,
+    form_title: String,
 }
 
 async fn stored(app: &TestApp, target: &str, target_session: &reqwest::Client, admin_id: i64) -> Stored {
@@ -53,6 +54,7 @@ async fn stored(app: &TestApp, target: &str, target_session: &reqwest::Client, a
         target_sessions: usize::from(signed_in),
         links: app.store().links(None).await.unwrap().into_iter().map(|l| (l.id, l.revoked)).collect(),
         export_jobs: app.store().recent_export_jobs(1000, Some(admin_id)).await.unwrap().len(),
+        form_title: app.state.forms().catalog.form("zhengqiu").unwrap().title.clone(),
     }
 }
 
@@ -91,8 +93,13 @@ async fn an_admin_change_whose_audit_entry_cannot_be_written_is_not_stored_eithe
             post("/w/admin/links", vec![("form", "zhengqiu".into()), ("unit", "sfs-baishi".into())]),
             post(&format!("/w/admin/links/{link_id}/revoke"), vec![("confirm", "1".into())]),
             post("/w/exports", vec![("form", "zhengqiu".into()), ("format", "csv".into())]),
+            post("/w/admin/forms/reload", vec![]),
         ]
     };
+    // The bureau has edited a form's title; the reload below makes it live.
+    let path = app.config.forms_dir.join("zhengqiu-yijian.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("分析检查阶段征求意见表", "征求意见表（第二版）")).unwrap();
     let before = stored(&app, &target.username, &target_session, admin_id).await;
     assert_eq!(before.target_sessions, 1, "the analyst is signed in");
 

@@ -95,11 +95,13 @@ pub async fn reload(
             Ok(page(&state, &staff, Some("表单目录有错误，未重新加载；当前仍使用原来的表单。".into()), problems))
         }
         Ok(catalog) => {
+            // Versions are recorded by content (a retry records nothing new); the live forms change only
+            // once the reload is audited, so no reload serves citizens without its entry.
             let versions = state.store.sync_catalog(&catalog).await?;
             let summary: Vec<String> =
                 catalog.forms.values().map(|f| format!("{}@{}", f.slug, &f.version_hash()[..12])).collect();
-            *state.forms.write().expect("forms lock is never poisoned") = Arc::new(LoadedForms { catalog, versions });
             state.store.audit(&actor(&staff), "forms_reloaded", "forms", None, Some(summary.join(" "))).await?;
+            *state.forms.write().expect("forms lock is never poisoned") = Arc::new(LoadedForms { catalog, versions });
             Ok(page(&state, &staff, Some("已重新加载。".into()), Vec::new()))
         }
     }
