@@ -115,6 +115,13 @@ async fn an_admin_change_whose_audit_entry_cannot_be_written_is_not_stored_eithe
         }
     }
     assert_eq!(stored(&app, &target.username, &target_session, admin_id).await, before, "nothing was stored");
+    // A sign-in that cannot be audited opens no session either.
+    let fresh = app.browser();
+    let form = [("username", target.username.as_str()), ("password", crate::helpers::PASSWORD)];
+    let r = fresh.post(app.url("/login")).form(&form).send().await.unwrap();
+    assert!(r.status().is_server_error(), "sign-in: {}", r.status());
+    let home = fresh.get(app.url("/w")).send().await.unwrap();
+    assert_ne!(home.status(), 200, "a sign-in without its audit entry opened the workspace");
 
     audit_refuses_rows(&app, false).await;
     for change in changes() {
