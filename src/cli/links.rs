@@ -88,8 +88,8 @@ pub async fn run(config: &Config, cmd: LinksCommand) -> anyhow::Result<()> {
             println!("link {id} revoked");
         }
         LinksCommand::Enable { id } => {
-            let before = store.enable_link(id, &Actor::system("cli")).await?;
-            println!("link {id} enabled\n{}", url_of(&before));
+            let l = store.enable_link(id, &Actor::system("cli")).await?;
+            println!("link {id} enabled\n{}", url_of(&l));
         }
         LinksCommand::Qr { id, format, out } => {
             let l = store.link(id).await?;

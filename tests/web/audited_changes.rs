@@ -115,7 +115,7 @@ async fn an_admin_change_whose_audit_entry_cannot_be_written_is_not_stored_eithe
         }
     }
     assert_eq!(stored(&app, &target.username, &target_session, admin_id).await, before, "nothing was stored");
-    // A sign-in that cannot be audited opens no session either.
+    // A sign-in that cannot be audited opens no session either (tower-sessions saves none for a 5xx).
     let fresh = app.browser();
     let form = [("username", target.username.as_str()), ("password", crate::helpers::PASSWORD)];
     let r = fresh.post(app.url("/login")).form(&form).send().await.unwrap();
@@ -134,9 +134,27 @@ async fn an_admin_change_whose_audit_entry_cannot_be_written_is_not_stored_eithe
     assert_eq!(after.links.len(), 2);
     assert!(after.links.contains(&(link_id, true)), "the link is revoked");
     assert_eq!(after.export_jobs, 1);
-    for action in
-        ["link_created", "user_created", "password_reset", "user_disabled", "link_revoked", "export_requested"]
-    {
+    assert_eq!(after.form_title, "征求意见表（第二版）", "the reload went live");
+    // The UNIQUE constraint's code, not its message, makes a taken name a refusal naming it.
+    let again = vec![
+        ("op", "add".into()),
+        ("username", "new.analyst".into()),
+        ("role", "analyst".into()),
+        ("password", pw.clone()),
+    ];
+    let r = post("/w/admin/users", again).await.1;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("用户名 new.analyst 已存在"));
+    let actions = [
+        "link_created",
+        "user_created",
+        "password_reset",
+        "user_disabled",
+        "link_revoked",
+        "export_requested",
+        "forms_reloaded",
+    ];
+    for action in actions {
         let want = match action {
             "link_created" => 2,
             // The two accounts of `login_as` and the one added here.
@@ -145,7 +163,7 @@ async fn an_admin_change_whose_audit_entry_cannot_be_written_is_not_stored_eithe
         };
         assert_eq!(entries(&app, action).await, want, "{action}: one entry per change");
     }
-    // A store call made outside the web layer is audited alike.
+    // An export job is always someone's.
     let err = app.store().create_export_job("csv", "{}", &wenji::store::audit::Actor::system("cli"), false).await;
     assert!(matches!(err, Err(StoreError::Corrupt(_))), "an export job needs a user: {err:?}");
 }

@@ -95,8 +95,8 @@ fn area_text(code: &str, forms: &LoadedForms) -> String {
 /// The words for the few plain values the log stores (`active`, `role=admin`, `count=3`).
 fn plain_text(value: &str) -> String {
     match value {
-        "active" => return "启用".to_owned(),
-        "disabled" => return "已停用".to_owned(),
+        "active" | "active=true" => return "启用".to_owned(),
+        "disabled" | "active=false" => return "已停用".to_owned(),
         "revoked" => return "已停用".to_owned(),
         _ => {}
     }
