@@ -84,11 +84,11 @@ pub async fn run(config: &Config, cmd: LinksCommand) -> anyhow::Result<()> {
             }
         }
         LinksCommand::Revoke { id } => {
-            store.revoke_link(id, &Actor::system("cli")).await?;
+            store.set_link_revoked(id, true, &Actor::system("cli")).await?;
             println!("link {id} revoked");
         }
         LinksCommand::Enable { id } => {
-            let l = store.enable_link(id, &Actor::system("cli")).await?;
+            let l = store.set_link_revoked(id, false, &Actor::system("cli")).await?;
             println!("link {id} enabled\n{}", url_of(&l));
         }
         LinksCommand::Qr { id, format, out } => {

@@ -91,26 +91,13 @@ impl Store {
         Ok(q.all(self.db()).await?.into_iter().map(Link::from).collect())
     }
 
-    /// Revokes a link: its token stops working; responses already given through it stay. Audited as
-    /// `link_revoked`; a link already revoked is left as it is, unaudited.
+    /// Revokes a link (`revoked`: its token stops working; responses already given through it stay) or
+    /// enables it again (its address and QR code, the same as before, work again), audited as
+    /// `link_revoked` / `link_enabled` in the same transaction. A link already so is left as it is, unaudited.
     ///
     /// # Errors
     /// `NotFound` when there is no such link.
-    pub async fn revoke_link(&self, id: i64, by: &Actor) -> Result<Link> {
-        self.switch_link(id, true, by).await
-    }
-
-    /// Enables a revoked link again: its address and QR code (the same as before) work again. Audited as
-    /// `link_enabled`; an active link is left as it is, unaudited.
-    ///
-    /// # Errors
-    /// `NotFound` when there is no such link.
-    pub async fn enable_link(&self, id: i64, by: &Actor) -> Result<Link> {
-        self.switch_link(id, false, by).await
-    }
-
-    /// Revokes or enables a link with its audit entry, in one transaction.
-    async fn switch_link(&self, id: i64, revoke: bool, by: &Actor) -> Result<Link> {
+    pub async fn set_link_revoked(&self, id: i64, revoke: bool, by: &Actor) -> Result<Link> {
         let w = self.write_txn().await?;
         let done = async {
             let m = link::Entity::find_by_id(id).one(w.conn()).await?.ok_or(StoreError::NotFound)?;

@@ -162,21 +162,33 @@ def tag(url, phase, jar_path):
     return 0 if ok else 1
 
 
-def admin(url, phase, jar_path):
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None
+
+
+def signed_in(url, phase, jar_path, *handlers):
+    """The cookie jar of JAR (loaded unless signing in) and a form poster: call(path, fields=None, opener=None)
+    gives (status, body)."""
     jar = http.cookiejar.LWPCookieJar(jar_path)
     if phase != "login":
         jar.load(ignore_discard=True)
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    own = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), *handlers)
 
-    def call(path, data=None, o=opener):
+    def call(path, data=None, opener=None):
         headers = {"Content-Type": "application/x-www-form-urlencoded"} if data else {}
         req = urllib.request.Request(url + path, data=data and urllib.parse.urlencode(data).encode(), headers=headers)
         try:
-            with o.open(req, timeout=30) as r:
+            with (opener or own).open(req, timeout=30) as r:
                 return r.status, r.read().decode()
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode()
 
+    return jar, call
+
+
+def admin(url, phase, jar_path):
+    jar, call = signed_in(url, phase, jar_path)
     login = {"username": "fault-admin", "password": os.environ["WENJI_FAULT_PASSWORD"]}
     if phase == "login":
         call("/login", login)
@@ -188,25 +200,8 @@ def admin(url, phase, jar_path):
           f"{status}")
     return 0 if status == (503 if phase == "full" else 200) else 1
 
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args):
-        return None
-
-
 def changes(url, phase, jar_path, db_path):
-    jar = http.cookiejar.LWPCookieJar(jar_path)
-    if phase != "login":
-        jar.load(ignore_discard=True)
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
-
-    def call(path, data=None):
-        headers = {"Content-Type": "application/x-www-form-urlencoded"} if data else {}
-        req = urllib.request.Request(url + path, data=data and urllib.parse.urlencode(data).encode(), headers=headers)
-        try:
-            with opener.open(req, timeout=30) as r:
-                return r.status, r.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
+    jar, call = signed_in(url, phase, jar_path, NoRedirect)
 
     if phase == "login":
         call("/login", {"username": "fault-admin", "password": os.environ["WENJI_FAULT_PASSWORD"]})

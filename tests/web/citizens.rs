@@ -172,7 +172,7 @@ async fn a_unit_link_binds_the_unit_and_forged_or_edited_tokens_are_refused() {
         let r = app.submit_json("zhengqiu", &format!("k-{}", hex::encode(bad)), &json!({"link": bad, "category": "qz", "answers": {"team": "伪造的链接", "has_member": "no", "satisfaction": "1"}})).await;
         assert_eq!(r.status(), 403, "{bad}");
     }
-    app.store().revoke_link(qingxi.id, &Actor::system("test")).await.unwrap();
+    app.store().set_link_revoked(qingxi.id, true, &Actor::system("test")).await.unwrap();
     let r = app.citizen.get(app.url(&format!("/f/zhengqiu?t={token}"))).send().await.unwrap();
     assert_eq!(r.status(), 403, "a revoked link stops working");
     assert_eq!(app.store().count_responses(None).await.unwrap(), 1);

@@ -266,7 +266,7 @@ pub async fn revoke(
     if form.confirm != "1" && !before.revoked {
         return Ok(revoke_page(&state, &staff, &before).await.into_response());
     }
-    switch(&state, &staff, before, true).await
+    switch(&state, &staff, id, true).await
 }
 
 /// `POST /w/admin/links/{id}/enable`: a revoked link works again, with the same address; audited.
@@ -276,18 +276,12 @@ pub async fn enable(
     CsrfForm(staff, _): CsrfForm<Empty>,
 ) -> Result<Response, WebError> {
     admin(&staff)?;
-    let before = state.store.link(id).await?;
-    switch(&state, &staff, before, false).await
+    switch(&state, &staff, id, false).await
 }
 
 /// Revokes or enables a link unless it already is so, audited, and goes back to its row in the list.
-async fn switch(state: &AppState, staff: &Staff, l: Link, revoke: bool) -> Result<Response, WebError> {
-    let id = l.id;
-    if revoke {
-        state.store.revoke_link(id, &actor(staff)).await?;
-    } else {
-        state.store.enable_link(id, &actor(staff)).await?;
-    }
+async fn switch(state: &AppState, staff: &Staff, id: i64, revoke: bool) -> Result<Response, WebError> {
+    state.store.set_link_revoked(id, revoke, &actor(staff)).await?;
     Ok(Redirect::to(&format!("/w/admin/links#link-{id}")).into_response())
 }
 
