@@ -25,6 +25,7 @@ mod m20261203_000055_problems;
 mod m20261203_000056_register;
 mod m20261203_000058_pg_commit_path;
 mod m20261203_000060_no_fingerprint_index;
+mod m20261204_000062_export_heartbeat;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000050_clusters::Migration),
             Box::new(m20261203_000058_pg_commit_path::Migration),
             Box::new(m20261203_000060_no_fingerprint_index::Migration),
+            Box::new(m20261204_000062_export_heartbeat::Migration),
         ]
     }
 }

@@ -1,9 +1,11 @@
 //! `wenji serve`: migrate, load the forms, print the first-run link when there is no account, serve.
 
 use crate::config::Config;
+use crate::store::Store;
 use crate::store::submissions::SubmissionWriter;
 use crate::web::serve::Timeouts;
 use crate::web::state::{AppState, LoadedForms, Shared, WebSettings};
+use crate::web::workspace::exports;
 use clap::Args;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
@@ -50,10 +52,7 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
     let catalog = super::load_forms(config)?;
     let store = super::open_and_migrate(config).await?;
     let versions = store.sync_catalog(&catalog).await?;
-    let abandoned = store.fail_abandoned_export_jobs().await?;
-    if abandoned > 0 {
-        tracing::warn!(jobs = abandoned, "export jobs interrupted by a restart were marked failed");
-    }
+    fail_abandoned_exports(&store).await?;
     let secret = config.secret()?;
     let setup_token = if store.count_users().await? == 0 {
         let token = hex::encode(rand::random::<[u8; 24]>());
@@ -83,6 +82,7 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
         suggester,
     });
     tokio::spawn(delete_expired_exports(state.clone()));
+    tokio::spawn(fail_abandoned_exports_from_now_on(state.store.clone()));
     tokio::spawn(place_new_opinions(state.clone()));
     Ok(state)
 }
@@ -98,6 +98,26 @@ async fn place_new_opinions(state: AppState) {
         }
         if let Err(e) = state.clusters.catch_up(&state.store).await {
             tracing::warn!(error = %e, "near-duplicate groups not updated; trying again");
+        }
+    }
+}
+
+/// Marks export jobs failed that no server runs any more (stopped mid-export, here or on another instance).
+async fn fail_abandoned_exports(store: &Store) -> crate::store::Result<()> {
+    let abandoned = store.fail_abandoned_export_jobs(exports::ABANDONED_AFTER).await?;
+    if abandoned > 0 {
+        tracing::warn!(jobs = abandoned, "export jobs whose server stopped were marked failed");
+    }
+    Ok(())
+}
+
+/// Keeps doing so while serving: an instance that stopped for good leaves its jobs to the others.
+async fn fail_abandoned_exports_from_now_on(store: Store) {
+    let mut tick = tokio::time::interval(exports::ABANDONED_AFTER / 3);
+    loop {
+        tick.tick().await;
+        if let Err(e) = fail_abandoned_exports(&store).await {
+            tracing::warn!(error = %e, "abandoned export jobs not marked; trying again later");
         }
     }
 }

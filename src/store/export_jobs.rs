@@ -103,6 +103,7 @@ impl Store {
                 created_by: Set(created_by),
                 created_at: Set(now_ms()),
                 finished_at: Set(None),
+                heartbeat_at: Set(now_ms()),
                 ..Default::default()
             }
             .insert(w.conn())
@@ -187,13 +188,14 @@ impl Store {
         Ok(())
     }
 
-    /// Marks a job running with its progress.
+    /// Marks a job running with its progress; this is also its heartbeat.
     ///
     /// # Errors
     /// On a database failure.
     pub async fn set_export_progress(&self, id: i64, done: u64, total: u64) -> Result<()> {
         self.update_job(id, |a| {
             a.status = Set(JobStatus::Running.as_str().to_owned());
+            a.heartbeat_at = Set(now_ms());
             a.done = Set(i64::try_from(done).unwrap_or(i64::MAX));
             a.total = Set(i64::try_from(total).unwrap_or(i64::MAX));
         })
@@ -230,17 +232,23 @@ impl Store {
         .await
     }
 
-    /// Marks jobs left queued or running by a stopped server as failed, so nobody waits for them.
+    /// Marks jobs left queued or running by a stopped server as failed, so nobody waits for them: those
+    /// whose heartbeat is older than `silent_for`. Jobs another live server runs keep beating and stay.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn fail_abandoned_export_jobs(&self) -> Result<u64> {
+    pub async fn fail_abandoned_export_jobs(&self, silent_for: std::time::Duration) -> Result<u64> {
         use sea_orm::{ColumnTrait, QueryFilter};
+        let silent_since = now_ms().saturating_sub(i64::try_from(silent_for.as_millis()).unwrap_or(i64::MAX));
         let r = export_job::Entity::update_many()
             .col_expr(export_job::Column::Status, sea_orm::sea_query::Expr::value(JobStatus::Failed.as_str()))
-            .col_expr(export_job::Column::Error, sea_orm::sea_query::Expr::value("服务重启，导出中断，请重新导出"))
+            .col_expr(
+                export_job::Column::Error,
+                sea_orm::sea_query::Expr::value("导出中断（服务已停止或重启），请重新导出"),
+            )
             .col_expr(export_job::Column::FinishedAt, sea_orm::sea_query::Expr::value(now_ms()))
             .filter(export_job::Column::Status.is_in([JobStatus::Queued.as_str(), JobStatus::Running.as_str()]))
+            .filter(export_job::Column::HeartbeatAt.lt(silent_since))
             .exec(self.db())
             .await?;
         Ok(r.rows_affected)

@@ -4,27 +4,13 @@
 //! its entry, no password replaced while its sessions live on, no reloaded form served unaudited. Once the table takes rows again, each
 //! change goes through with exactly one entry.
 
-use crate::helpers::{TestApp, is_postgres};
-use sea_orm::ConnectionTrait;
+use crate::helpers::{TestApp, is_postgres, refuse_writes};
 use wenji::domain::user::Role;
 use wenji::store::StoreError;
 
 /// Makes every insert into the audit log fail (`refuse`), or takes that back.
 async fn audit_refuses_rows(app: &TestApp, refuse: bool) {
-    let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();
-    let sql = match (is_postgres(), refuse) {
-        (true, true) => {
-            "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
-               RAISE EXCEPTION USING ERRCODE = '53100', MESSAGE = 'no space left (test)'; END $$; \
-             CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit()"
-        }
-        (true, false) => "DROP TRIGGER refuse_audit ON audit_log; DROP FUNCTION refuse_audit()",
-        (false, true) => {
-            "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'refused (test)'); END"
-        }
-        (false, false) => "DROP TRIGGER refuse_audit",
-    };
-    db.execute_unprepared(sql).await.unwrap();
+    refuse_writes(app, "audit_log", "INSERT", refuse.then_some("TRUE")).await;
 }
 
 /// How many audit entries `action` has.

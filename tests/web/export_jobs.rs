@@ -1,8 +1,8 @@
 //! Managing export jobs: only a job's creator and administrators may see or download it, concurrent
-//! jobs are capped per person and overall (429 with a message and `Retry-After`), and finished files
-//! are deleted after the retention period.
+//! jobs are capped per person and overall (429 with a message and `Retry-After`), finished files are
+//! deleted after the retention period, and a job whose end the database refuses for a while still ends.
 
-use crate::helpers::{PASSWORD, TestApp, texts};
+use crate::helpers::{PASSWORD, TestApp, refuse_writes, texts};
 use std::time::{Duration, Instant};
 use wenji::domain::user::Role;
 use wenji::store::audit::Actor;
@@ -163,4 +163,64 @@ async fn the_export_form_starts_with_one_form_ticked_for_leaders_and_all_for_adm
     let (admin, _, _) = staff(&app, "lin.admin", Role::Admin).await;
     let page = admin.get(app.url("/w/exports")).send().await.unwrap().text().await.unwrap();
     assert_eq!(ticked(&page), all(&page), "staff start with every form");
+}
+
+/// Makes the database refuse to record any export's end (done or failed), or takes that back.
+async fn export_ends_refused(app: &TestApp, refuse: bool) {
+    refuse_writes(app, "export_jobs", "UPDATE", refuse.then_some("NEW.status IN ('done', 'failed')")).await;
+}
+
+#[tokio::test]
+async fn an_export_whose_end_the_database_refuses_for_a_while_ends_once_it_is_taken() {
+    let app = TestApp::spawn().await;
+    app.submit_opinion("导出结束记录测试意见").await;
+    let (c, csrf, id) = staff(&app, "tang.leader", Role::Leader).await;
+    export_ends_refused(&app, true).await;
+    let r = start_export(&app, &c, &csrf).await;
+    assert_eq!(r.status(), 303);
+    let job = r.headers()["location"].to_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let page = c.get(app.url(&job)).send().await.unwrap().text().await.unwrap();
+    assert!(texts(&page, "#download").is_empty(), "no end could be stored yet");
+    assert_eq!(app.store().active_export_jobs(Some(id)).await.unwrap(), 1);
+    // The disk has room again: the end is stored without a restart and the slot is free.
+    export_ends_refused(&app, false).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let page = c.get(app.url(&job)).send().await.unwrap().text().await.unwrap();
+        if !texts(&page, "#download").is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the export never ended: {page}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(c.get(app.url(&format!("{job}/download"))).send().await.unwrap().status(), 200);
+    assert_eq!(app.store().active_export_jobs(Some(id)).await.unwrap(), 0, "the creator's slot is free");
+}
+
+#[tokio::test]
+async fn a_starting_server_fails_the_export_jobs_no_server_runs_and_leaves_those_another_is_running() {
+    use wenji::store::export_jobs::JobStatus;
+    let app = TestApp::spawn().await;
+    let (_, _, id) = staff(&app, "xu.leader", Role::Leader).await;
+    let by = Actor { id: Some(id), name: "xu.leader".into() };
+    let running = app.store().create_export_job("csv", "{}", &by, false).await.unwrap().id;
+    let stopped = app.store().create_export_job("csv", "{}", &by, false).await.unwrap().id;
+    // The first one's server is alive and writing progress; the second one's stopped a minute ago.
+    app.store().set_export_progress(running, 10, 100).await.unwrap();
+    app.store().set_export_progress(stopped, 10, 100).await.unwrap();
+    let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();
+    let a_minute_ago = chrono::Utc::now().timestamp_millis() - 60_000;
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &db,
+        &format!("UPDATE export_jobs SET heartbeat_at = {a_minute_ago} WHERE id = {stopped}"),
+    )
+    .await
+    .unwrap();
+    app.second_server().await;
+    let (running, stopped) =
+        (app.store().export_job(running).await.unwrap(), app.store().export_job(stopped).await.unwrap());
+    assert_eq!(running.status, JobStatus::Running, "another instance's export is left running");
+    assert_eq!(stopped.status, JobStatus::Failed, "an export nobody runs is failed");
+    assert!(stopped.error.unwrap_or_default().contains("重新导出"));
 }

@@ -272,3 +272,26 @@ pub fn form_fields(html: &str, form: &str) -> Vec<(String, String)> {
         .filter_map(|e| Some((e.value().attr("name")?.to_owned(), e.value().attr("value").unwrap_or("").to_owned())))
         .collect()
 }
+
+/// Makes the database refuse `event` ("INSERT" or "UPDATE") on `table` where `when` holds (a trigger's
+/// condition over `NEW`), as a full disk would: on PostgreSQL with the disk-full code 53100. `None`
+/// takes the refusal back. One refusal per table at a time.
+pub async fn refuse_writes(app: &TestApp, table: &str, event: &str, when: Option<&str>) {
+    let db = Database::connect(&app.config.database_url).await.unwrap();
+    let name = format!("refuse_{table}");
+    let sql = match (is_postgres(), when) {
+        (true, Some(when)) => format!(
+            "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+               RAISE EXCEPTION USING ERRCODE = '53100', MESSAGE = 'no space left (test)'; END $$; \
+             CREATE TRIGGER {name} BEFORE {event} ON {table} FOR EACH ROW WHEN ({when}) EXECUTE FUNCTION {name}()"
+        ),
+        (true, None) => format!("DROP TRIGGER {name} ON {table}; DROP FUNCTION {name}()"),
+        (false, Some(when)) => {
+            format!(
+                "CREATE TRIGGER {name} BEFORE {event} ON {table} WHEN {when} BEGIN SELECT RAISE(ABORT, 'refused (test)'); END"
+            )
+        }
+        (false, None) => format!("DROP TRIGGER {name}"),
+    };
+    db.execute_unprepared(&sql).await.unwrap();
+}

@@ -16,6 +16,8 @@ pub struct Model {
     pub created_by: i64,
     pub created_at: i64,
     pub finished_at: Option<i64>,
+    /// When the server running it last said so (ms); see `Store::fail_abandoned_export_jobs`.
+    pub heartbeat_at: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

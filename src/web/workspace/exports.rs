@@ -6,6 +6,7 @@
 use crate::domain::report::Scope;
 use crate::domain::user::Role;
 use crate::export::{ExportParams, Format};
+use crate::store::StoreError;
 use crate::store::audit::Actor;
 use crate::store::export_jobs::{ExportJob, JobStatus};
 use crate::web::auth::{CsrfForm, Staff};
@@ -27,6 +28,10 @@ const DOWNLOADERS: &[Role] = &[Role::Leader, Role::Admin];
 /// database reader and writes a file, so a few at a time keep the server answering citizens.
 pub const JOBS_PER_USER: u64 = 2;
 pub const JOBS_OVERALL: u64 = 6;
+/// How often a running job writes its progress, which is also its heartbeat.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+/// A queued or running job whose heartbeat is older than this has no server running it any more.
+pub const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
 /// One admission at a time, so two requests cannot both pass the caps.
 static ADMISSION: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -245,7 +250,7 @@ async fn run_job(state: AppState, id: i64, params: ExportParams) {
     let (protected, k) = (!params.unprotected, u64::from(params.small_cell_k));
     let export = crate::reporting::run(&store, catalog, params, &path, crate::export::sheet::EXCEL_MAX_ROWS, progress);
     tokio::pin!(export);
-    let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+    let mut tick = tokio::time::interval(PROGRESS_EVERY);
     let result = loop {
         tokio::select! {
             r = &mut export => break r,
@@ -255,21 +260,34 @@ async fn run_job(state: AppState, id: i64, params: ExportParams) {
             }
         }
     };
-    let saved = match result {
-        Ok(w) => {
-            // A protected selection under k shows no count at all (the policy's "<k"), so none is kept.
-            let rows = if protected && w.responses < k { 0 } else { counters[1].load(Ordering::Relaxed) };
-            store.finish_export_job(id, &stored_name, rows).await
-        }
+    // A protected selection under k shows no count at all (the policy's "<k"), so none is kept.
+    let end = match result {
+        Ok(w) => Ok(if protected && w.responses < k { 0 } else { counters[1].load(Ordering::Relaxed) }),
         Err(e) => {
             tracing::error!(job = id, error = %e, "export failed");
-            store.fail_export_job(id, "导出失败，请稍后重试或联系管理员").await
+            Err("导出失败，请稍后重试或联系管理员")
         }
     };
-    if let Err(e) = saved {
-        tracing::error!(job = id, error = %e, "could not record the export's end");
+    // The end is retried until it is stored (a full disk may refuse it for a while): a job left "running"
+    // would hold its creator's export slot and keep the progress page waiting until the next restart.
+    let mut wait = END_RETRY_FIRST;
+    loop {
+        let saved = match end {
+            Ok(rows) => store.finish_export_job(id, &stored_name, rows).await,
+            Err(message) => store.fail_export_job(id, message).await,
+        };
+        match saved {
+            Ok(()) | Err(StoreError::NotFound) => break,
+            Err(e) => tracing::warn!(job = id, error = %e, retry_in = ?wait, "could not record the export's end"),
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(END_RETRY_MAX);
     }
 }
+
+/// How soon, and at most how long apart, a job's end is tried again when the database refuses it.
+const END_RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(250);
+const END_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// `GET /w/exports/{id}`: the job's progress; refreshes itself (a `Refresh` header) until it ends.
 pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<Response, WebError> {
