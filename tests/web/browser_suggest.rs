@@ -1,6 +1,7 @@
 //! In headless Chromium at 390 and 1280 px, keyboard only: suggested areas arrive ticked, nothing is
 //! stored until Enter, Enter alone accepts the suggestion, and a number key toggles one area from it;
-//! each stored tag keeps its source (accepted suggestion or typed).
+//! each stored tag keeps its source (accepted suggestion or typed); the mouse's 采纳建议 stores the suggestion
+//! of the card on screen.
 
 use crate::browser::Browser;
 use crate::helpers::{PASSWORD, TestApp};
@@ -53,6 +54,8 @@ const TEXTS: &[&str] = &[
     "办公证跑了三趟，窗口推诿扯皮，办事效率太低",
     "有领导接受律师事务所宴请，利用职务之便介绍案件，廉政问题要查",
     "司法所人手太少，人民调解员补贴低，基层实际困难没人管",
+    // Tagged with the mouse's 采纳建议 on a card the script showed (not the one the page was served with).
+    "理论学习走过场，学习笔记照抄照搬，学用脱节",
 ];
 
 async fn partial_acceptance_at(width: u32, height: u32) {
@@ -72,7 +75,11 @@ async fn partial_acceptance_at(width: u32, height: u32) {
     b.goto(&app.url("/w/tag")).await;
 
     let mut expected = Vec::new();
-    for (i, id) in ids.iter().enumerate() {
+    let first_suggestion = {
+        wait_for("the first opinion", async || shown_id(&b).await == Some(ids[0])).await;
+        suggested(&b).await
+    };
+    for (i, id) in ids.iter().enumerate().take(3) {
         wait_for("the opinion", async || shown_id(&b).await == Some(*id)).await;
         let sugg = suggested(&b).await;
         assert!(!sugg.is_empty(), "{width}px: a suggestion for {:?}", TEXTS[i]);
@@ -111,6 +118,11 @@ async fn partial_acceptance_at(width: u32, height: u32) {
         expected.push(tags(&want));
         key(&b, Key::Enter.into()).await;
     }
+    wait_for("the last opinion", async || shown_id(&b).await == Some(ids[3])).await;
+    let sugg = suggested(&b).await;
+    assert!(!sugg.is_empty() && sugg != first_suggestion, "{width}px: another suggestion than the first card's");
+    b.click_and_wait_for_navigation("#b-accept").await;
+    expected.push(tags(&sugg.iter().map(|a| (*a, TagSource::Suggested)).collect::<Vec<_>>()));
     wait_for("every save to be answered", async || {
         b.js("var s = document.getElementById('status'); return s.dataset.pending === '0' && s.textContent.indexOf('失败') < 0;")
             .await

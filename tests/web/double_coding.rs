@@ -156,7 +156,10 @@ async fn the_second_coder_sees_neither_the_first_coding_nor_any_suggestion() {
     };
     let first = card(&a).await;
     assert!(!first["suggestions"].as_array().unwrap().is_empty(), "the first coder is helped by suggestions");
-    let r = act(&app, &a, &acsrf, id, &[("op", "accept")]).await;
+    let shown: Vec<String> = first["suggestions"].as_array().unwrap().iter().map(|s| s["code"].to_string()).collect();
+    let mut accept = vec![("op", "accept")];
+    accept.extend(shown.iter().map(|c| ("shown", c.as_str())));
+    let r = act(&app, &a, &acsrf, id, &accept).await;
     assert_eq!(r.status(), 303);
     let own = card(&a).await;
     let chosen: Vec<&serde_json::Value> = own["areas"].as_array().unwrap().iter().filter(|c| c["on"] == true).collect();

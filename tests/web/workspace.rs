@@ -2,7 +2,7 @@
 //! suggestions), bulk tagging, states and notes, the inbox's search, filters and paging, the dashboard,
 //! account administration, and the audit log that records all of it.
 
-use crate::helpers::{PASSWORD, TestApp, client, hidden, texts};
+use crate::helpers::{PASSWORD, TestApp, client, form_fields, hidden, texts};
 use wenji::domain::area::AreaCode;
 use wenji::domain::tagging::{OpinionState, TagSource};
 use wenji::domain::user::Role;
@@ -183,10 +183,12 @@ async fn accepting_a_suggestion_tags_it_as_suggested_and_added_words_suggest_too
     assert_eq!(s2["matched"][0], "拖沓");
     // Nothing counts until accepted.
     assert!(app.store().opinion(id).await.unwrap().tags.is_empty());
+    let mut accept = vec![("op", "accept".to_owned())];
+    accept.extend(card["suggestions"].as_array().unwrap().iter().map(|s| ("shown", s["code"].to_string())));
     let api = c
         .post(app.url(&format!("/w/api/opinions/{id}")))
         .header("x-csrf-token", &csrf)
-        .form(&[("op", "accept")])
+        .form(&accept)
         .send()
         .await
         .unwrap();
@@ -579,4 +581,37 @@ async fn every_audited_action_appears_in_the_audit_log() {
     assert_eq!(only, vec!["修改领域归类".to_string()]);
     // The note's text is not in the log.
     assert!(!html.contains("待核实来源"));
+}
+
+#[tokio::test]
+async fn accepting_stores_the_suggestion_the_card_showed_even_when_the_model_has_changed_since() {
+    let app = TestApp::spawn().await;
+    let id = submit(&app, "有的同志工作拖沓，推诿扯皮").await;
+    let (c, csrf) = app.login_as(Role::Analyst).await;
+    let html = get_html(&app, &c, &format!("/w/tag/{id}")).await;
+    let shown: Vec<(String, String)> =
+        form_fields(&html, "#tagform").into_iter().filter(|(k, _)| k == "shown").collect();
+    assert!(!shown.is_empty(), "the card shows a suggestion");
+    assert!(shown.iter().all(|(_, v)| v != "2"), "none of area 2 yet");
+    // Another analyst teaches the model a word of area 2 before this one presses 采纳建议.
+    let r = c
+        .post(app.url("/w/keywords"))
+        .form(&[("_csrf", csrf.as_str()), ("area", "2"), ("word", "拖沓"), ("back", "/w/tag")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let mut accept: Vec<(&str, &str)> = vec![("op", "accept")];
+    accept.extend(shown.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    assert_eq!(act(&app, &c, &csrf, id, &accept).await.status(), 303);
+    let mut stored: Vec<String> =
+        app.store().opinion(id).await.unwrap().tags.iter().map(|t| t.area.get().to_string()).collect();
+    let mut expected: Vec<String> = shown.into_iter().map(|(_, v)| v).collect();
+    stored.sort();
+    expected.sort();
+    assert_eq!(stored, expected, "what was shown is what is stored");
+    // A code that is no area is refused, naming the field.
+    let r = act(&app, &c, &csrf, id, &[("op", "accept"), ("shown", "9")]).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("shown："));
 }

@@ -20,6 +20,19 @@ window.wenjiSuggest = (function () {
       var same = areas.length === original.length && areas.every(function (a) { return original.indexOf(a) >= 0; });
       return !same || (card.pretick && areas.length > 0);
     },
+    // The plain form's fields for this card (a mouse click on 保存 or 采纳建议 posts the form, not the
+    // script): the suggestion shown, which 采纳建议 adds, and, for an untagged opinion, what counts as accepted.
+    formFields: function (el, button, card) {
+      el.textContent = "";
+      codes(card).forEach(function (code) {
+        [["shown", true], ["suggested", card.pretick]].forEach(function (f) {
+          if (!f[1]) return;
+          var input = document.createElement("input");
+          input.type = "hidden"; input.name = f[0]; input.value = code; el.appendChild(input);
+        });
+      });
+      button.classList.toggle("hidden", !card.suggestions.length);
+    },
     // The suggestion line: each area with why the model suggested it.
     render: function (el, card) {
       el.textContent = "";

@@ -79,6 +79,7 @@
       else t.appendChild(document.createTextNode(r.text));
     });
     window.wenjiSuggest.render($("c-suggest"), c);
+    window.wenjiSuggest.formFields($("sugg-fields"), $("b-accept"), c);
     original = []; initial = [];
     c.areas.forEach(function (a) {
       var label = document.querySelector("#areas label[data-code='" + a.code + "']");

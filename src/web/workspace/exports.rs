@@ -320,7 +320,11 @@ pub async fn download(State(state): State<AppState>, staff: Staff, Path(id): Pat
         return Err(WebError::NotFound("文件不存在".into()));
     }
     let path = state.settings.exports_dir.join(&name);
-    let file = tokio::fs::File::open(&path).await.map_err(|_| WebError::NotFound("文件已被清理，请重新导出".into()))?;
+    // A file past its retention has no name any more, so a named one missing here was never in this folder.
+    let file = tokio::fs::File::open(&path).await.map_err(|e| {
+        tracing::error!(job = id, error = %e, "an export's file is not in WENJI_EXPORTS_DIR (instances need one shared folder)");
+        WebError::NotFound("导出文件不在本服务器上，请重新导出或联系管理员".into())
+    })?;
     let len = file.metadata().await.map_err(|e| WebError::Internal(e.to_string()))?.len();
     let actor = Actor { id: Some(staff.user.id), name: staff.user.username.clone() };
     state.store.audit(&actor, "download", &format!("export:{id}"), None, Some(name.clone())).await?;

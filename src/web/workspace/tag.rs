@@ -44,6 +44,10 @@ pub struct OpForm {
     /// Areas in `area` that come from accepting a suggestion.
     #[serde(default)]
     pub suggested: Vec<String>,
+    /// The suggestion the card showed, which `accept` adds: the one the analyst read, even if the model
+    /// has changed since (a retraining, a new keyword, another instance's model).
+    #[serde(default)]
+    pub shown: Vec<String>,
     pub state: Option<String>,
     pub text: Option<String>,
     pub on: Option<String>,
@@ -88,6 +92,7 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
             Ok(store.next_to_code(id, staff.user.id).await?.unwrap_or(id))
         }
         "accept" => {
+            let shown = parse_areas("shown", &f.shown)?;
             let o = store.opinion(id).await?;
             let coding = store.coding_status(id).await?;
             if coding.blind_for(staff.user.id) {
@@ -97,9 +102,7 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
                 Some(own) if coding.open => own.areas.clone(),
                 _ => o.areas(),
             };
-            for s in card::suggestions(state, &o.text).await? {
-                areas.push(AreaCode::try_from(i64::from(s.code)).map_err(WebError::BadRequest)?);
-            }
+            areas.extend(shown);
             if coding.open {
                 code(state, id, &areas, |_| TagSource::Suggested, &who).await?;
             } else {
