@@ -56,7 +56,7 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
     let secret = config.secret()?;
     let setup_token = if store.count_users().await? == 0 {
         let token = hex::encode(rand::random::<[u8; 24]>());
-        store.replace_setup_token(&token).await?;
+        store.put_setup_token(&token).await?;
         Some(token)
     } else {
         None

@@ -1,8 +1,12 @@
-//! The one-time first-administrator link. Only the token's SHA-256 is stored; using it is one `DELETE`,
-//! atomic on both databases, so of several concurrent posts exactly one finds the row.
+//! The one-time first-administrator link. Only the token's SHA-256 is stored. Using it deletes it in the
+//! transaction that creates the administrator, so of several concurrent posts exactly one finds the row,
+//! and a set-up that fails (a full disk) leaves the link working.
 
+use super::audit::Actor;
 use super::sql::Sql;
+use super::users::{User, insert_user_in};
 use super::{Result, Store, StoreError, now_ms};
+use crate::domain::user::Role;
 use sea_orm::ConnectionTrait;
 use sha2::{Digest, Sha256};
 
@@ -11,16 +15,8 @@ fn token_hash(token: &str) -> String {
 }
 
 impl Store {
-    /// Makes `token` the only live set-up token.
-    ///
-    /// # Errors
-    /// On a database failure.
-    pub async fn replace_setup_token(&self, token: &str) -> Result<()> {
-        self.db().execute_unprepared("DELETE FROM setup_tokens").await.map_err(StoreError::classify)?;
-        self.put_setup_token(token).await
-    }
-
-    /// Stores `token` as live (again: a set-up that failed after taking it gives it back).
+    /// Stores `token` as live beside any other (each instance that starts before the first account prints
+    /// its own link; all die with the first account).
     ///
     /// # Errors
     /// On a database failure.
@@ -42,13 +38,31 @@ impl Store {
         Ok(self.db().query_one_raw(sql.into_statement()).await?.is_some())
     }
 
-    /// Uses `token` up: true for the one caller that found it live.
+    /// Creates the first administrator with `token`, audited as by `setup`, and uses up every set-up
+    /// token, all in one transaction. `None` when the token is not live (used, or never issued).
     ///
     /// # Errors
-    /// On a database failure.
-    pub async fn take_setup_token(&self, token: &str) -> Result<bool> {
-        let mut sql = Sql::new(self.db().get_database_backend());
-        sql.push("DELETE FROM setup_tokens WHERE token_hash = ").bind(token_hash(token));
-        Ok(self.db().execute_raw(sql.into_statement()).await.map_err(StoreError::classify)?.rows_affected() == 1)
+    /// `Conflict` when the user name is taken; on a database failure, when the token stays live.
+    pub async fn create_first_admin(
+        &self,
+        token: &str,
+        username: &str,
+        display_name: &str,
+        password_hash: &str,
+    ) -> Result<Option<User>> {
+        let w = self.write_txn().await?;
+        let done = async {
+            let mut sql = Sql::new(self.db().get_database_backend());
+            sql.push("DELETE FROM setup_tokens WHERE token_hash = ").bind(token_hash(token));
+            if w.conn().execute_raw(sql.into_statement()).await.map_err(StoreError::classify)?.rows_affected() != 1 {
+                return Ok(None);
+            }
+            let by = Actor::system("setup");
+            let user = insert_user_in(w.conn(), username, display_name, Role::Admin, password_hash, &by).await?;
+            w.conn().execute_unprepared("DELETE FROM setup_tokens").await.map_err(StoreError::classify)?;
+            Ok(Some(user))
+        }
+        .await;
+        w.finish(done).await
     }
 }

@@ -49,27 +49,7 @@ impl Store {
         by: &Actor,
     ) -> Result<User> {
         let w = self.write_txn().await?;
-        let done = async {
-            let m = user::ActiveModel {
-                username: Set(username.to_owned()),
-                display_name: Set(display_name.to_owned()),
-                role: Set(role.as_str().to_owned()),
-                password_hash: Set(password_hash.to_owned()),
-                active: Set(true),
-                created_at: Set(now_ms()),
-                ..Default::default()
-            }
-            .insert(w.conn())
-            .await
-            .map_err(|e| match error_kind(&e) {
-                ErrorKind::Unique => StoreError::Conflict(format!("用户名 {username} 已存在")),
-                _ => e.into(),
-            })?;
-            append_in(w.conn(), by, "user_created", &format!("user:{username}"), None, Some(format!("role={role}")))
-                .await?;
-            User::try_from(m)
-        }
-        .await;
+        let done = insert_user_in(w.conn(), username, display_name, role, password_hash, by).await;
         w.finish(done).await
     }
 
@@ -151,4 +131,32 @@ impl Store {
         .await;
         w.finish(done).await
     }
+}
+
+/// Inserts an account and its `user_created` entry on `conn` (inside the caller's transaction).
+pub(super) async fn insert_user_in(
+    conn: &impl sea_orm::ConnectionTrait,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    password_hash: &str,
+    by: &Actor,
+) -> Result<User> {
+    let m = user::ActiveModel {
+        username: Set(username.to_owned()),
+        display_name: Set(display_name.to_owned()),
+        role: Set(role.as_str().to_owned()),
+        password_hash: Set(password_hash.to_owned()),
+        active: Set(true),
+        created_at: Set(now_ms()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .map_err(|e| match error_kind(&e) {
+        ErrorKind::Unique => StoreError::Conflict(format!("用户名 {username} 已存在")),
+        _ => e.into(),
+    })?;
+    append_in(conn, by, "user_created", &format!("user:{username}"), None, Some(format!("role={role}"))).await?;
+    User::try_from(m)
 }

@@ -1,7 +1,7 @@
 //! What an outside probe found (issue 19, points 1, 4, 5 and 6), each closed with a test: a sign-in
 //! flood, the one-time setup link used concurrently, headers built from input, input accepted silently.
 
-use crate::helpers::{TestApp, client};
+use crate::helpers::{TestApp, client, refuse_writes};
 use crate::workspace::submit;
 use serde_json::json;
 use wenji::domain::user::Role;
@@ -78,6 +78,40 @@ async fn three_concurrent_posts_of_one_setup_link_create_one_administrator() {
     assert_eq!(app.store().count_users().await.unwrap(), 1);
     let again = app.citizen.get(app.url(&format!("/setup?token={token}"))).send().await.unwrap();
     assert_eq!(again.status(), 404, "the link is used up");
+}
+
+#[tokio::test]
+async fn a_setup_link_survives_another_instance_starting_and_a_setup_the_database_refuses() {
+    let app = TestApp::spawn().await;
+    let token = app.state.setup_token.lock().unwrap().clone().expect("an empty database offers a setup link");
+    let setup_page = |t: String| {
+        let c = app.citizen.clone();
+        let url = app.url(&format!("/setup?token={t}"));
+        async move { c.get(url).send().await.unwrap().status().as_u16() }
+    };
+    // A second instance starting before anyone has signed up prints its own link; the first still works.
+    app.second_server().await;
+    assert_eq!(setup_page(token.clone()).await, 200, "another instance's start left this link working");
+    let pw = "Correct-Horse-Battery-9";
+    let form = [
+        ("token", token.as_str()),
+        ("username", "first-admin"),
+        ("display_name", ""),
+        ("password", pw),
+        ("password2", pw),
+    ];
+    refuse_writes(&app, "users", "INSERT", Some("TRUE")).await;
+    let refused = client(true).post(app.url("/setup")).form(&form).send().await.unwrap().status();
+    assert!(refused.is_server_error(), "a set-up the database refuses is not acknowledged: {refused}");
+    assert_eq!(app.store().count_users().await.unwrap(), 0);
+    refuse_writes(&app, "users", "INSERT", None).await;
+    assert_eq!(setup_page(token.clone()).await, 200, "the refused set-up left the link working");
+    let done = client(true).post(app.url("/setup")).form(&form).send().await.unwrap().status();
+    assert_eq!(done, 303, "the retry creates the administrator");
+    assert_eq!(app.store().count_users().await.unwrap(), 1);
+    let other = app.store().audit_entries(Some("user_created"), None, None, 10).await.unwrap();
+    assert_eq!(other.len(), 1, "one account, audited once");
+    assert_eq!(setup_page(token).await, 404, "the link is used up");
 }
 
 #[tokio::test]

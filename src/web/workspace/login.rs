@@ -2,7 +2,7 @@
 //! The same message answers an unknown user and a wrong password; attempts are throttled per account
 //! and per client, in memory.
 
-use crate::domain::user::{Role, check_password, check_username};
+use crate::domain::user::{check_password, check_username};
 use crate::store::audit::Actor;
 use crate::store::sessions::USER_KEY;
 use crate::web::auth::{
@@ -190,17 +190,9 @@ pub async fn setup_submit(
     }
     let hash = hash_password(f.password.clone()).await?;
     let name = if f.display_name.trim().is_empty() { f.username.trim() } else { f.display_name.trim() };
-    // Taking the token is the one atomic step: of several concurrent posts, one finds it.
-    if !state.store.take_setup_token(&f.token).await? {
+    // Of several concurrent posts one finds the token; a failed set-up leaves it for a retry.
+    let Some(user) = state.store.create_first_admin(&f.token, f.username.trim(), name, &hash).await? else {
         return Err(WebError::NotFound("该设置链接无效或已用过。".into()));
-    }
-    let user = match state.store.create_user(f.username.trim(), name, Role::Admin, &hash, &Actor::system("setup")).await
-    {
-        Ok(user) => user,
-        Err(e) => {
-            state.store.put_setup_token(&f.token).await?;
-            return Err(e.into());
-        }
     };
     *state.setup_token.lock().expect("setup lock") = None;
     start_session(&session, user.id, state.clock.now_ms()).await?;
