@@ -78,15 +78,8 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
         crate::reporting::run(&store, catalog, params.clone(), &path, crate::export::sheet::EXCEL_MAX_ROWS, progress)
             .await?;
     bar.finish_and_clear();
-    store
-        .audit(
-            &Actor::system("cli"),
-            if params.unprotected { "export_unprotected" } else { "export" },
-            &format!("file:{}", path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()),
-            None,
-            serde_json::to_string(&params).ok(),
-        )
-        .await?;
+    let action = if params.unprotected { "export_unprotected" } else { "export" };
+    audited_or_removed(&store, &written.path, action, serde_json::to_string(&params).ok()).await?;
     println!(
         "wrote {} ({} responses, {} opinions) in {:.1} s",
         written.path.display(),
@@ -113,9 +106,28 @@ async fn register(
         std::fs::create_dir_all(dir)?;
     }
     std::fs::write(&path, bytes)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    store.audit(&Actor::system("cli"), "register_export", &format!("file:{name}"), None, None).await?;
+    audited_or_removed(store, &path, "register_export", None).await?;
     let published = reg.measures.iter().filter(|m| m.published_at.is_some()).count();
     println!("wrote {} ({published} published measures)", path.display());
+    Ok(())
+}
+
+/// Audits the file just written at `path`, or deletes it when the entry cannot be stored: no export
+/// leaves the command without its entry.
+async fn audited_or_removed(
+    store: &crate::store::Store,
+    path: &std::path::Path,
+    action: &str,
+    after: Option<String>,
+) -> anyhow::Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if let Err(e) = store.audit(&Actor::system("cli"), action, &format!("file:{name}"), None, after).await {
+        let removed = std::fs::remove_file(path);
+        anyhow::bail!(
+            "the export could not be audited ({e}); {} was {}",
+            path.display(),
+            if removed.is_ok() { "deleted" } else { "NOT deleted: delete it by hand" }
+        );
+    }
     Ok(())
 }

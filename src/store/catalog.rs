@@ -76,6 +76,15 @@ impl Store {
         serde_json::from_str(&v.definition).map_err(|e| StoreError::Corrupt(format!("form version {id}: {e}")))
     }
 
+    /// The id of the stored version with `hash` (every loaded definition was stored by `sync_catalog`).
+    ///
+    /// # Errors
+    /// `NotFound` for a definition never stored.
+    pub async fn form_version_id(&self, hash: &str) -> Result<i64> {
+        let v = form_version::Entity::find().filter(form_version::Column::Hash.eq(hash)).one(self.db()).await?;
+        Ok(v.ok_or(StoreError::NotFound)?.id)
+    }
+
     /// Every stored version of every form, newest first: (id, slug, hash, first seen).
     ///
     /// # Errors

@@ -215,3 +215,27 @@ async fn links_enable_makes_a_revoked_link_active_again_with_the_same_address() 
     let missing = wenji(dir.path(), &url).args(["links", "enable", "999"]).output().unwrap();
     assert!(!missing.status.success(), "an unknown link is an error");
 }
+
+#[tokio::test]
+async fn an_export_the_audit_log_refuses_leaves_no_file_behind() {
+    let app = crate::helpers::TestApp::spawn().await;
+    app.submit_opinion("命令行导出审计测试").await;
+    let out = app.dir.path().join("refused.csv");
+    let register = app.dir.path().join("register.xlsx");
+    crate::helpers::refuse_writes(&app, "audit_log", "INSERT", Some("TRUE")).await;
+    for args in [
+        vec!["export", "--form", "zhengqiu", "--format", "csv", "--out", out.to_str().unwrap()],
+        vec!["export", "--form", "zhengqiu", "--unprotected", "--format", "csv", "--out", out.to_str().unwrap()],
+        vec!["export", "--register", "--out", register.to_str().unwrap()],
+    ] {
+        let o = app.run_cli(&args).await;
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "`wenji {}` succeeded without its audit entry", args.join(" "));
+        assert!(stderr.contains("could not be audited"), "{stderr}");
+        assert!(!out.exists() && !register.exists(), "`wenji {}` left a file without its entry", args.join(" "));
+    }
+    crate::helpers::refuse_writes(&app, "audit_log", "INSERT", None).await;
+    let o = app.run_cli(&["export", "--form", "zhengqiu", "--format", "csv", "--out", out.to_str().unwrap()]).await;
+    assert!(o.status.success() && out.exists(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(app.store().audit_entries(Some("export"), None, None, 10).await.unwrap().len(), 1);
+}

@@ -344,3 +344,28 @@ async fn the_rectification_satisfaction_form_validates_submits_and_exports() {
     assert!(cells.iter().any(|c| c == "窗口服务整改只停留在文件上，群众办事仍要跑多次"), "{cells:?}");
     assert!(cells.iter().any(|c| c == "不满意"), "{cells:?}");
 }
+
+#[tokio::test]
+async fn answers_checked_against_a_form_reloaded_meanwhile_are_stored_under_the_version_they_answered() {
+    let app = TestApp::spawn().await;
+    let (admin, csrf) = app.login_as(wenji::domain::user::Role::Admin).await;
+    let key = app.form_key("zhengqiu").await;
+    // A submission has checked its answers against this definition when the bureau reloads a new title.
+    let checked = app.state.forms().catalog.form("zhengqiu").unwrap().clone();
+    let path = app.config.forms_dir.join("zhengqiu-yijian.toml");
+    let text = std::fs::read_to_string(&path).unwrap().replace("对局领导班子的意见和建议", "改过的题目");
+    std::fs::write(&path, text).unwrap();
+    let r = admin.post(app.url("/w/admin/forms/reload")).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let raw: wenji::domain::form::answers::RawAnswers =
+        [("team", "窗口办事效率要提高"), ("has_member", "no"), ("satisfaction", "2")]
+            .into_iter()
+            .map(|(q, v)| (q.to_owned(), vec![v.to_owned()]))
+            .collect();
+    let key = wenji::domain::submission::SubmissionKey::parse(&key).unwrap();
+    let outcome =
+        wenji::web::public::submit::submit(&app.state, &checked, None, Some("qz".into()), &raw, &key).await.unwrap();
+    let receipt = outcome.receipt().expect("stored").to_string();
+    let stored = app.store().response_by_receipt(&receipt).await.unwrap();
+    assert_eq!(stored.form.question("team").unwrap().title, "对局领导班子的意见和建议", "the version it answered");
+}

@@ -128,6 +128,14 @@ impl TestApp {
         base
     }
 
+    /// Runs the `wenji` binary with `args` off this runtime's thread: a test's runtime also drives the
+    /// server, whose transactions would otherwise stall, holding SQLite's lock, while the command waits.
+    pub async fn run_cli(&self, args: &[&str]) -> std::process::Output {
+        let mut c = self.cli();
+        c.args(args);
+        tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap()
+    }
+
     /// The `wenji` binary, set to this app's database, forms and folders.
     pub fn cli(&self) -> std::process::Command {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_wenji"));
@@ -294,4 +302,6 @@ pub async fn refuse_writes(app: &TestApp, table: &str, event: &str, when: Option
         (false, None) => format!("DROP TRIGGER {name}"),
     };
     db.execute_unprepared(&sql).await.unwrap();
+    // Closed now, not whenever the pool's drop gets to it: an open SQLite connection can hold a lock.
+    db.close().await.unwrap();
 }

@@ -327,17 +327,16 @@ async fn the_command_line_writes_the_register_for_posting_and_the_report_with_bo
     let (_, m, _) = published_measure(&app).await;
     let key = rating_key(&app, m).await;
     assert_eq!(rate(&app, &key, m, "1", "").await.status(), 303);
-    let run = |args: &[&str]| app.cli().args(args).output().unwrap();
     let out = app.dir.path().join("taizhang.xlsx");
-    let o = run(&["export", "--register", "--out", out.to_str().unwrap()]);
+    let o = app.run_cli(&["export", "--register", "--out", out.to_str().unwrap()]).await;
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r = sheet(&std::fs::read(&out).unwrap(), "整改台账");
     assert_eq!((text(&r, 4, 2), text(&r, 4, 9)), ("推行“一次办结”".into(), "1".into()));
     let report = app.dir.path().join("report.xlsx");
-    let o = run(&["export", "--form", "zhengqiu", "--out", report.to_str().unwrap()]);
+    let o = app.run_cli(&["export", "--form", "zhengqiu", "--out", report.to_str().unwrap()]).await;
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let bytes = std::fs::read(&report).unwrap();
     assert_eq!(text(&sheet(&bytes, "问题清单"), 1, 1), "窗口办事效率低");
     assert_eq!(text(&sheet(&bytes, "整改台账"), 1, 2), "推行“一次办结”");
-    assert!(!run(&["export", "--register", "--form", "zhengqiu"]).status.success(), "one or the other");
+    assert!(!app.run_cli(&["export", "--register", "--form", "zhengqiu"]).await.status.success(), "one or the other");
 }

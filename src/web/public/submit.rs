@@ -78,11 +78,13 @@ pub async fn submit(
             return Err(WebError::Invalid(errors));
         }
     };
+    // The version the answers were checked against: the live one, unless the forms were reloaded since.
     let forms = state.forms();
-    let version_id = *forms
-        .versions
-        .get(&form.slug)
-        .ok_or_else(|| WebError::Internal(format!("form {} has no stored version", form.slug)))?;
+    let live = forms.catalog.forms.get(&form.slug).is_some_and(|f| std::ptr::eq(f.as_ref(), form));
+    let version_id = match forms.versions.get(&form.slug) {
+        Some(id) if live => *id,
+        _ => state.store.form_version_id(&form.version_hash()).await?,
+    };
     let submission =
         Submission::build(form, link.map(|l| l.id), link.map(|l| l.unit_code.clone()), category, answers, key);
     let outcome = state.writer.submit(submission, version_id).await?;
