@@ -162,6 +162,9 @@ impl KeeperLease {
     }
 }
 
+/// PostgreSQL: the advisory lock a migrating instance holds ("WENM"), per schema.
+const MIGRATION_LOCK: i32 = 0x5745_4e4d;
+
 /// The current time in milliseconds since the Unix epoch, the unit of every stored timestamp.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -255,7 +258,32 @@ impl Store {
     /// # Errors
     /// When a migration fails.
     pub async fn migrate(&self) -> Result<()> {
-        Migrator::up(&self.db, None).await?;
+        // PostgreSQL: instances starting together migrate one at a time, on a lock held by a connection of
+        // its own (ended with it, should the process die); the later ones then find nothing pending.
+        let lock = match &self.keeper_lease {
+            Some(lease) => {
+                let conn = Database::connect(Self::options(&lease.url, 1, true)).await?;
+                let take = format!("SELECT pg_advisory_lock({MIGRATION_LOCK}, hashtext(current_schema()))");
+                conn.execute_unprepared(&take).await.map_err(StoreError::classify)?;
+                Some(conn)
+            }
+            None => None,
+        };
+        let mut migrated = Migrator::up(&self.db, None).await.map_err(StoreError::from);
+        if let Some(conn) = lock {
+            let _ = conn.close().await;
+        } else if migrated.is_err() {
+            // SQLite has no such lock: a second process starting at the same moment collides with the first
+            // and waits for it to finish (one server per SQLite file is the advice; this spares the restart).
+            for _ in 0..150 {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                if self.pending_migrations().await.is_ok_and(|p| p.is_empty()) {
+                    migrated = Ok(());
+                    break;
+                }
+            }
+        }
+        migrated?;
         self.fingerprint_moved_opinions().await
     }
 

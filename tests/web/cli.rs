@@ -239,3 +239,13 @@ async fn an_export_the_audit_log_refuses_leaves_no_file_behind() {
     assert!(o.status.success() && out.exists(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(app.store().audit_entries(Some("export"), None, None, 10).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn instances_starting_together_on_a_new_database_both_migrate_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(dir.path()).await;
+    let (a, b) = (wenji::store::Store::connect(&url).await.unwrap(), wenji::store::Store::connect(&url).await.unwrap());
+    let (ra, rb) = tokio::join!(a.migrate(), b.migrate());
+    assert!(ra.is_ok() && rb.is_ok(), "both start: {ra:?} {rb:?}");
+    assert!(a.pending_migrations().await.unwrap().is_empty());
+}
