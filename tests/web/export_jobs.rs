@@ -224,3 +224,36 @@ async fn a_starting_server_fails_the_export_jobs_no_server_runs_and_leaves_those
     assert_eq!(stopped.status, JobStatus::Failed, "an export nobody runs is failed");
     assert!(stopped.error.unwrap_or_default().contains("重新导出"));
 }
+
+#[tokio::test]
+async fn files_no_job_can_offer_are_deleted_and_the_others_kept() {
+    use wenji::store::export_jobs::JobStatus;
+    let app = TestApp::spawn().await;
+    app.submit_opinion("遗留文件清理测试意见").await;
+    let (c, csrf, id) = staff(&app, "lu.leader", Role::Leader).await;
+    let finished = finished_export(&app, &c, &csrf).await;
+    let done_id: i64 = finished.rsplit('/').next().unwrap().parse().unwrap();
+    let by = Actor { id: Some(id), name: "lu.leader".into() };
+    let running = app.store().create_export_job("csv", "{}", &by, false).await.unwrap().id;
+    let failed = app.store().create_export_job("csv", "{}", &by, false).await.unwrap().id;
+    app.store().fail_export_job(failed, "test").await.unwrap();
+    let dir = &app.config.exports_dir;
+    let done_file = app.store().export_job(done_id).await.unwrap().file_name.unwrap();
+    let files = [
+        (format!("{running}-导出.csv.part"), true),
+        (format!("{failed}-导出.csv.part"), false),
+        (format!("{done_id}-旧名.csv"), false),
+        ("999999-无主.xlsx".to_owned(), false),
+        ("分析检查阶段征求意见表-2026-12-04-1000.xlsx".to_owned(), true),
+        ("link-1.svg".to_owned(), true),
+    ];
+    for (name, _) in &files {
+        std::fs::write(dir.join(name), b"x").unwrap();
+    }
+    wenji::web::workspace::exports::delete_expired_files(&app.state, Duration::from_secs(3600)).await.unwrap();
+    for (name, kept) in &files {
+        assert_eq!(dir.join(name).exists(), *kept, "{name}");
+    }
+    assert!(dir.join(&done_file).exists(), "the finished export stays downloadable");
+    assert_eq!(app.store().export_job(running).await.unwrap().status, JobStatus::Queued);
+}

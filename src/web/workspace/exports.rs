@@ -395,5 +395,33 @@ pub async fn delete_expired_files(state: &AppState, retention: std::time::Durati
         }
         state.store.forget_export_file(*id).await?;
     }
+    delete_leftover_files(state).await?;
     Ok(expired.len())
+}
+
+/// Deletes what jobs left behind that nobody can download: the partial file of a job that failed or
+/// whose server stopped, a file its job does not name. Only job files (`{id}-…`) are touched; a file the
+/// command line wrote keeps its place.
+async fn delete_leftover_files(state: &AppState) -> Result<(), WebError> {
+    let Ok(mut dir) = tokio::fs::read_dir(&state.settings.exports_dir).await else { return Ok(()) };
+    while let Ok(Some(entry)) = dir.next_entry().await {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(id) = name.split_once('-').and_then(|(id, _)| id.parse::<i64>().ok()) else { continue };
+        let kept = match state.store.export_job(id).await {
+            Ok(job) => match job.status {
+                JobStatus::Queued | JobStatus::Running => true,
+                JobStatus::Done => job.file_name.as_deref() == Some(name.as_str()),
+                JobStatus::Failed => false,
+            },
+            Err(StoreError::NotFound) => false,
+            Err(e) => return Err(e.into()),
+        };
+        if !kept {
+            match tokio::fs::remove_file(entry.path()).await {
+                Ok(()) => tracing::info!(job = id, file = %name, "deleted an export file no job can offer"),
+                Err(e) => tracing::warn!(job = id, error = %e, "could not delete a left-over export file"),
+            }
+        }
+    }
+    Ok(())
 }
