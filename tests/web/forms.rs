@@ -369,3 +369,36 @@ async fn answers_checked_against_a_form_reloaded_meanwhile_are_stored_under_the_
     let stored = app.store().response_by_receipt(&receipt).await.unwrap();
     assert_eq!(stored.form.question("team").unwrap().title, "对局领导班子的意见和建议", "the version it answered");
 }
+
+#[tokio::test]
+async fn a_reload_on_one_instance_is_followed_by_the_others_and_only_with_the_versions_it_audited() {
+    let app = TestApp::spawn().await;
+    let other = app.second_server().await;
+    let (admin, csrf) = app.login_as(wenji::domain::user::Role::Admin).await;
+    let path = app.config.forms_dir.join("zhengqiu-yijian.toml");
+    let original = std::fs::read_to_string(&path).unwrap();
+    let title_on_other = || {
+        let url = format!("{other}/f/zhengqiu");
+        async move {
+            let html = crate::helpers::client(false).get(url).send().await.unwrap().text().await.unwrap();
+            crate::helpers::texts(&html, "h1").join("")
+        }
+    };
+    assert!(title_on_other().await.contains("分析检查阶段征求意见表"));
+    let reload = || admin.post(app.url("/w/admin/forms/reload")).form(&[("_csrf", csrf.as_str())]).send();
+    std::fs::write(&path, original.replace("分析检查阶段征求意见表", "征求意见表（第二版）")).unwrap();
+    assert_eq!(reload().await.unwrap().status(), 200);
+    let deadline = std::time::Instant::now() + 3 * wenji::web::workspace::admin_forms::FOLLOW_RELOADS_EVERY;
+    while !title_on_other().await.contains("征求意见表（第二版）") {
+        assert!(std::time::Instant::now() < deadline, "the other instance still serves the replaced form");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // A reload, then an edit nobody reloaded: the other instance finds versions the entry does not name
+    // and keeps what it serves.
+    std::fs::write(&path, original.replace("分析检查阶段征求意见表", "征求意见表（第三版）")).unwrap();
+    assert_eq!(reload().await.unwrap().status(), 200);
+    std::fs::write(&path, original.replace("分析检查阶段征求意见表", "未经重新加载的标题")).unwrap();
+    tokio::time::sleep(2 * wenji::web::workspace::admin_forms::FOLLOW_RELOADS_EVERY).await;
+    let shown = title_on_other().await;
+    assert!(shown.contains("征求意见表（第二版）"), "an unreloaded folder went live: {shown}");
+}

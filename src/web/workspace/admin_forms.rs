@@ -98,11 +98,76 @@ pub async fn reload(
             // Versions are recorded by content (a retry records nothing new); the live forms change only
             // once the reload is audited, so no reload serves citizens without its entry.
             let versions = state.store.sync_catalog(&catalog).await?;
-            let summary: Vec<String> =
-                catalog.forms.values().map(|f| format!("{}@{}", f.slug, &f.version_hash()[..12])).collect();
-            state.store.audit(&actor(&staff), "forms_reloaded", "forms", None, Some(summary.join(" "))).await?;
+            let summary = version_summary(&catalog);
+            state.store.audit(&actor(&staff), RELOADED, "forms", None, Some(summary)).await?;
             *state.forms.write().expect("forms lock is never poisoned") = Arc::new(LoadedForms { catalog, versions });
             Ok(page(&state, &staff, Some("已重新加载。".into()), Vec::new()))
+        }
+    }
+}
+
+/// The audit action of a reload, which every other instance follows.
+const RELOADED: &str = "forms_reloaded";
+
+/// How often an instance looks for a reload made on another one.
+pub const FOLLOW_RELOADS_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Each form as `slug@version`, as a reload's audit entry records them.
+fn version_summary(catalog: &crate::domain::catalog::Catalog) -> String {
+    let forms: Vec<String> =
+        catalog.forms.values().map(|f| format!("{}@{}", f.slug, &f.version_hash()[..12])).collect();
+    forms.join(" ")
+}
+
+/// The newest reload's entry: its id and the versions it made live.
+async fn newest_reload(state: &AppState) -> crate::store::Result<Option<(i64, String)>> {
+    let newest = state.store.audit_entries(Some(RELOADED), None, None, 1).await?;
+    Ok(newest.into_iter().next().map(|e| (e.id, e.after.unwrap_or_default())))
+}
+
+/// Follows reloads made on other instances sharing the database: when a newer `forms_reloaded` entry
+/// appears, this instance reloads its own forms folder (which they share) and serves it if it holds
+/// exactly the versions that entry made live, so no instance keeps checking answers against a replaced
+/// form, and none serves a version nobody reloaded.
+pub async fn follow_reloads(state: AppState) {
+    let mut seen = newest_reload(&state).await.ok().flatten().map(|(id, _)| id);
+    let mut tick = tokio::time::interval(FOLLOW_RELOADS_EVERY);
+    loop {
+        tick.tick().await;
+        let (id, reloaded) = match newest_reload(&state).await {
+            Ok(Some(newest)) if Some(newest.0) > seen => newest,
+            Ok(_) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot look for form reloads; trying again");
+                continue;
+            }
+        };
+        if version_summary(&state.forms().catalog) == reloaded {
+            seen = Some(id); // this instance made the reload, or follows it already
+            continue;
+        }
+        let dir = state.settings.forms_dir.clone();
+        let catalog = match tokio::task::spawn_blocking(move || crate::forms_dir::load(&dir)).await {
+            Ok(Ok(catalog)) if version_summary(&catalog) == reloaded => catalog,
+            Ok(_) => {
+                tracing::error!(reloaded = %reloaded, "another instance reloaded the forms, but this instance's folder \
+                    does not hold those versions (WENJI_FORMS_DIR must be one shared folder); keeping the old forms");
+                seen = Some(id);
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "form reload check failed; trying again");
+                continue;
+            }
+        };
+        match state.store.sync_catalog(&catalog).await {
+            Ok(versions) => {
+                *state.forms.write().expect("forms lock is never poisoned") =
+                    Arc::new(LoadedForms { catalog, versions });
+                tracing::info!(forms = %reloaded, "followed a form reload made on another instance");
+                seen = Some(id);
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot record the reloaded forms; trying again"),
         }
     }
 }
