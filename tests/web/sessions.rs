@@ -1,6 +1,7 @@
 //! Staff sessions under a clock the test moves: activity keeps a session alive past the two-hour
 //! inactivity limit, twelve hours after sign-in it ends however active, two idle hours end it, and the
-//! stored expiry is rewritten at most once a minute.
+//! stored expiry is rewritten at most once a minute, before the request changes anything (so a refresh that
+//! cannot be saved refuses the request instead of answering 503 for a stored change).
 
 use crate::helpers::TestApp;
 use sea_orm::{ConnectionTrait, Statement};
@@ -84,4 +85,28 @@ async fn signing_in_to_the_real_server_logs_no_session_store_warning() {
     let log = server.log();
     assert!(!log.is_empty(), "the server's log is captured");
     assert!(!log.contains("SessionStore::create"), "no warning per sign-in:\n{log}");
+}
+
+#[tokio::test]
+async fn a_change_whose_session_refresh_cannot_be_saved_is_refused_before_it_is_stored() {
+    let app = TestApp::spawn().await;
+    let id = crate::workspace::opinion_id(&app, &app.submit_opinion("会话保存失败测试意见").await).await;
+    let (c, csrf) = app.login_as(Role::Analyst).await;
+    let note = |text: &'static str| {
+        let form = [("_csrf", csrf.clone()), ("op", "note".into()), ("text", text.into())];
+        c.post(app.url(&format!("/w/tag/{id}"))).form(&form).send()
+    };
+    // A minute on, this request refreshes the session, and the disk is full for sessions.
+    app.state.clock.advance(61 * MINUTE / 60);
+    crate::helpers::refuse_writes(&app, "sessions", "UPDATE", Some("TRUE")).await;
+    let refused = note("第一次提交").await.unwrap().status();
+    assert!(refused.is_server_error(), "refused: {refused}");
+    if crate::helpers::is_postgres() {
+        assert_eq!(refused, 503);
+    }
+    assert!(app.store().opinion(id).await.unwrap().notes.is_empty(), "a refused request stored its change");
+    crate::helpers::refuse_writes(&app, "sessions", "UPDATE", None).await;
+    assert_eq!(note("再次提交").await.unwrap().status(), 303);
+    let notes: Vec<String> = app.store().opinion(id).await.unwrap().notes.into_iter().map(|n| n.text).collect();
+    assert_eq!(notes, ["再次提交"], "the retry stores it once");
 }
