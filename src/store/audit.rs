@@ -55,7 +55,35 @@ pub(crate) async fn append_in<C: ConnectionTrait>(
     Ok(())
 }
 
+/// An entry to append (see [`Store::audit_all`]).
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub actor: Actor,
+    pub action: &'static str,
+    pub target: String,
+    pub after: Option<String>,
+}
+
 impl Store {
+    /// Appends `entries` in one transaction: all or none.
+    ///
+    /// # Errors
+    /// On a database failure, when none is stored.
+    pub async fn audit_all(&self, entries: &[NewEntry]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let w = self.write_txn().await?;
+        let done = async {
+            for e in entries {
+                append_in(w.conn(), &e.actor, e.action, &e.target, None, e.after.clone()).await?;
+            }
+            Ok(())
+        }
+        .await;
+        w.finish(done).await
+    }
+
     /// Appends one entry.
     ///
     /// # Errors

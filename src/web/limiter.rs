@@ -43,7 +43,15 @@ impl SubmitLimiter {
 pub struct LoginLimiter {
     by_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     by_name: Arc<DefaultKeyedRateLimiter<String>>,
-    throttled: Arc<Mutex<HashMap<String, u64>>>,
+    throttled: Arc<Mutex<HashMap<String, Refused>>>,
+}
+
+/// Sign-in attempts refused under one key since the last sweep.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Refused {
+    pub count: u64,
+    /// The first refusal's own audit entry was stored (then the sweep needs an entry only for more).
+    pub first_audited: bool,
 }
 
 /// What the limiter says of one sign-in attempt.
@@ -102,19 +110,36 @@ impl LoginLimiter {
         } else {
             BY_ADDRESS.to_owned()
         };
-        let count = counts.entry(key.clone()).or_insert(0);
-        *count += 1;
-        LoginCheck::Throttled { key, first: *count == 1 }
+        let refused = counts.entry(key.clone()).or_default();
+        refused.count += 1;
+        LoginCheck::Throttled { key, first: refused.count == 1 }
+    }
+
+    /// Records that the first refusal of `key` was audited at once.
+    pub fn first_refusal_audited(&self, key: &str) {
+        if let Some(r) = self.throttled.lock().expect("throttle counts lock").get_mut(key) {
+            r.first_audited = true;
+        }
+    }
+
+    /// Puts back refusals a sweep took but could not audit, to be tried at the next sweep.
+    pub fn give_back(&self, taken: Vec<(String, Refused)>) {
+        let mut counts = self.throttled.lock().expect("throttle counts lock");
+        for (key, r) in taken {
+            let now = counts.entry(key).or_default();
+            now.count += r.count;
+            now.first_audited |= r.first_audited;
+        }
     }
 
     /// Forgets buckets that are full again (memory stays bounded, as for the submit limiter) and hands
     /// back the refusals counted since the last call, by key.
-    pub fn forget_idle(&self) -> Vec<(String, u64)> {
+    pub fn forget_idle(&self) -> Vec<(String, Refused)> {
         self.by_ip.retain_recent();
         self.by_name.retain_recent();
         let mut counts = std::mem::take(&mut *self.throttled.lock().expect("throttle counts lock"));
-        let mut out: Vec<(String, u64)> = counts.drain().collect();
-        out.sort();
+        let mut out: Vec<(String, Refused)> = counts.drain().collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
         out
     }
 
@@ -140,7 +165,7 @@ mod tests {
             let _ = l.check(ip, &format!("n{i}"));
         }
         let swept = l.forget_idle();
-        assert_eq!(swept.iter().find(|(k, _)| k == "someone").map(|(_, n)| *n), Some(5));
+        assert_eq!(swept.iter().find(|(k, _)| k == "someone").map(|(_, r)| r.count), Some(5));
         assert!(swept.iter().any(|(k, _)| k == BY_ADDRESS), "an address over its limit is counted under one key");
         assert!(swept.len() <= 2 + 10, "{swept:?}");
         assert!(l.forget_idle().is_empty(), "the counts start again after a sweep");

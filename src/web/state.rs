@@ -94,18 +94,35 @@ impl Shared {
     }
 
     /// The periodic sweep: forgets idle rate-limiter buckets and writes one audit row per account (or
-    /// per address, unnamed) whose sign-in attempts were refused more than once since the last sweep.
+    /// per address, unnamed) whose sign-in attempts were refused since the last sweep, unless the one
+    /// refusal was audited at once. All rows in one transaction; if it fails, the counts are kept for the
+    /// next sweep, so no refusal goes unrecorded.
     ///
     /// # Errors
     /// When the audit log cannot be written.
     pub async fn sweep_limiters(&self) -> Result<(), crate::store::StoreError> {
         self.limiter.forget_idle();
-        for (key, count) in self.login_limiter.forget_idle().into_iter().filter(|(_, n)| *n > 1) {
-            let actor = crate::store::audit::Actor::system(&key);
-            let target = format!("user:{key}");
-            self.store.audit(&actor, "sign_in_throttled", &target, None, Some(format!("count={count}"))).await?;
+        let taken = self.login_limiter.forget_idle();
+        let entries: Vec<crate::store::audit::NewEntry> = taken
+            .iter()
+            .filter(|(_, r)| r.count > 1 || !r.first_audited)
+            .map(|(key, r)| crate::store::audit::NewEntry {
+                actor: crate::store::audit::Actor::system(key),
+                action: "sign_in_throttled",
+                target: format!("user:{key}"),
+                after: Some(format!("count={}", r.count)),
+            })
+            .collect();
+        if let Err(e) = self.store.audit_all(&entries).await {
+            self.login_limiter.give_back(taken);
+            return Err(e);
         }
         Ok(())
+    }
+
+    /// Records that the first refusal of `key` was audited at once (see [`Self::sweep_limiters`]).
+    pub fn first_refusal_audited(&self, key: &str) {
+        self.login_limiter.first_refusal_audited(key);
     }
 
     /// Whether the submit limiter lets this client submit now.

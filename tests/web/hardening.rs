@@ -54,6 +54,34 @@ async fn a_sign_in_flood_adds_a_few_small_audit_rows_and_the_audit_page_stays_sm
 }
 
 #[tokio::test]
+async fn refused_sign_ins_the_audit_log_cannot_take_yet_are_recorded_once_it_can() {
+    let app = TestApp::spawn().await;
+    refuse_writes(&app, "audit_log", "INSERT", Some("TRUE")).await;
+    let attacker = client(false);
+    // Ten attempts per account pass the limiter: "victim" is refused six times, "lone" once.
+    let mut throttled = std::collections::BTreeMap::new();
+    for (name, attempts) in [("victim", 16), ("lone", 11)] {
+        for _ in 0..attempts {
+            let r = attacker.post(app.url("/login")).form(&[("username", name), ("password", "p")]).send().await;
+            *throttled.entry(name).or_insert(0) += u64::from(r.unwrap().status() == 429);
+        }
+    }
+    assert_eq!(throttled["lone"], 1, "{throttled:?}");
+    assert!(app.state.sweep_limiters().await.is_err(), "the log still refuses rows");
+    refuse_writes(&app, "audit_log", "INSERT", None).await;
+    app.state.sweep_limiters().await.unwrap();
+    let rows = audit_rows(&app).await;
+    for (name, refused) in throttled {
+        let recorded: u64 = rows
+            .iter()
+            .filter(|e| e.action == "sign_in_throttled" && e.target == format!("user:{name}"))
+            .map(|e| e.after.as_deref().and_then(|a| a.strip_prefix("count=")).map_or(1, |n| n.parse().unwrap()))
+            .sum();
+        assert_eq!(recorded, refused, "{name}: every refusal is recorded, the first included");
+    }
+}
+
+#[tokio::test]
 async fn three_concurrent_posts_of_one_setup_link_create_one_administrator() {
     let app = TestApp::spawn().await;
     let token = app.state.setup_token.lock().unwrap().clone().expect("an empty database offers a setup link");

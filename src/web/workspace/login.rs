@@ -64,10 +64,11 @@ pub async fn submit(
     let username = f.username.trim().to_owned();
     let fail = |msg: &str| LoginPage { error: Some(msg.to_owned()), username: username.clone() };
     if let LoginCheck::Throttled { key, first } = state.login_check(ip, &username) {
-        // The first refusal is audited at once; the rest are counted and audited by the periodic sweep.
-        if first {
-            let _ =
-                state.store.audit(&Actor::system(&key), "sign_in_throttled", &format!("user:{key}"), None, None).await;
+        // The first refusal is audited at once; the rest, and a first whose entry failed, are counted and
+        // audited by the periodic sweep.
+        let target = format!("user:{key}");
+        if first && state.store.audit(&Actor::system(&key), "sign_in_throttled", &target, None, None).await.is_ok() {
+            state.first_refusal_audited(&key);
         }
         return Ok((axum::http::StatusCode::TOO_MANY_REQUESTS, fail("尝试次数过多，请几分钟后再试。")).into_response());
     }
