@@ -11,7 +11,9 @@ use crate::domain::rectification::{
     Rating, RatingTally, Register,
 };
 use chrono::NaiveDate;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use std::collections::BTreeMap;
 
 fn to_measure(m: measure::Model) -> Measure {
@@ -85,15 +87,22 @@ impl Store {
         measure::Entity::find_by_id(id).one(self.db()).await?.map(to_measure).ok_or(StoreError::NotFound)
     }
 
-    /// Replaces a measure's parts and status. A published measure must keep all four parts.
+    /// Replaces a measure's parts and status. A published measure must keep all four parts; with
+    /// `drafts_only` (an analyst) a published one is not changed at all, decided on the row as locked
+    /// here, so a publication committed a moment earlier is respected.
     ///
     /// # Errors
-    /// `NotFound` for an unknown measure; `Conflict` when a published measure would lose a part.
-    pub async fn update_measure(&self, actor: &Actor, id: i64, d: &MeasureDraft) -> Result<()> {
+    /// `NotFound` for an unknown measure; `Conflict` when a published measure would lose a part, or is
+    /// published and `drafts_only`.
+    pub async fn update_measure(&self, actor: &Actor, id: i64, d: &MeasureDraft, drafts_only: bool) -> Result<()> {
         let w = self.write_txn().await?;
         let txn = w.conn();
         let done = async {
-            let before = measure::Entity::find_by_id(id).one(txn).await?.ok_or(StoreError::NotFound)?;
+            let before =
+                measure::Entity::find_by_id(id).lock_exclusive().one(txn).await?.ok_or(StoreError::NotFound)?;
+            if drafts_only && before.published_at.is_some() {
+                return Err(StoreError::Conflict(PUBLISHED_NOT_FOR_DRAFTERS.into()));
+            }
             if before.published_at.is_some() && !d.is_publishable() {
                 return Err(StoreError::Conflict(format!(
                     "已公开的整改措施必须四项齐全，缺少：{}",
@@ -125,7 +134,8 @@ impl Store {
         let w = self.write_txn().await?;
         let txn = w.conn();
         let done = async {
-            let before = measure::Entity::find_by_id(id).one(txn).await?.ok_or(StoreError::NotFound)?;
+            let before =
+                measure::Entity::find_by_id(id).lock_exclusive().one(txn).await?.ok_or(StoreError::NotFound)?;
             let draft = to_measure(before.clone()).draft;
             if publish && !draft.is_publishable() {
                 return Err(StoreError::Conflict(format!(
@@ -270,3 +280,6 @@ impl Store {
             .is_some())
     }
 }
+
+/// Why an analyst may not change a published measure.
+pub const PUBLISHED_NOT_FOR_DRAFTERS: &str = "已公开的整改措施只能由领导或管理员修改。";

@@ -6,6 +6,7 @@ use crate::workspace::submit;
 use calamine::{Data, Range, Reader, Xlsx};
 use std::io::Cursor;
 use wenji::domain::user::Role;
+use wenji::store::audit::Actor;
 
 fn sheet(bytes: &[u8], name: &str) -> Range<Data> {
     let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
@@ -339,4 +340,20 @@ async fn the_command_line_writes_the_register_for_posting_and_the_report_with_bo
     assert_eq!(text(&sheet(&bytes, "问题清单"), 1, 1), "窗口办事效率低");
     assert_eq!(text(&sheet(&bytes, "整改台账"), 1, 2), "推行“一次办结”");
     assert!(!app.run_cli(&["export", "--register", "--form", "zhengqiu"]).await.status.success(), "one or the other");
+}
+
+#[tokio::test]
+async fn an_analysts_edit_meeting_a_publication_committed_first_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let (_, m, _) = published_measure(&app).await;
+    // The analyst's page was read while the measure was a draft; the publication committed before the save.
+    let before = app.store().measure(m).await.unwrap();
+    let mut edit = before.draft.clone();
+    edit.action = "分析人员在公开前改写的措施".into();
+    let by = Actor::system("analyst-test");
+    let late = app.store().update_measure(&by, m, &edit, true).await;
+    assert!(matches!(late, Err(wenji::store::StoreError::Conflict(_))), "{late:?}");
+    assert_eq!(app.store().measure(m).await.unwrap().draft.action, before.draft.action, "the published text stands");
+    app.store().update_measure(&by, m, &edit, false).await.expect("a leader or admin may edit it");
+    assert_eq!(app.store().measure(m).await.unwrap().draft.action, "分析人员在公开前改写的措施");
 }

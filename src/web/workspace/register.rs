@@ -70,12 +70,13 @@ pub async fn update(
 ) -> Result<Response, WebError> {
     staff.require(DRAFTERS)?;
     let m = state.store.measure(id).await?;
-    if m.published_at.is_some() && !PUBLISHERS.contains(&staff.user.role) {
-        return Err(WebError::Forbidden("已公开的整改措施只能由领导或管理员修改。".into()));
+    let drafts_only = !PUBLISHERS.contains(&staff.user.role);
+    if m.published_at.is_some() && drafts_only {
+        return Err(WebError::Forbidden(crate::store::register::PUBLISHED_NOT_FOR_DRAFTERS.into()));
     }
     match MeasureDraft::try_from(&input) {
         Ok(d) => {
-            let done = state.store.update_measure(&actor(&staff), id, &d).await;
+            let done = state.store.update_measure(&actor(&staff), id, &d, drafts_only).await;
             back_to_measure(&state, &staff, m.problem_id, id, done).await
         }
         Err(errors) => invalid(&state, &staff, m.problem_id, errors).await,
