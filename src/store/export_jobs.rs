@@ -76,9 +76,41 @@ impl TryFrom<export_job::Model> for ExportJob {
     }
 }
 
+/// How many queued or running jobs one person, and everyone together, may have.
+#[derive(Debug, Clone, Copy)]
+pub struct JobCaps {
+    pub per_user: u64,
+    pub overall: u64,
+}
+
+/// What asking for an export got.
+#[derive(Debug)]
+pub enum Admission {
+    Started(ExportJob),
+    /// The person already has `per_user` jobs.
+    YoursBusy,
+    /// Everyone together has `overall` jobs.
+    AllBusy,
+}
+
+impl Admission {
+    /// The job, if one was started.
+    pub fn started(self) -> Option<ExportJob> {
+        match self {
+            Admission::Started(job) => Some(job),
+            _ => None,
+        }
+    }
+}
+
+/// PostgreSQL: the transaction lock of export admission ("WENX"), per schema.
+const ADMISSION_LOCK: i32 = 0x5745_4e58;
+
 impl Store {
     /// Records a new queued job asked for by `by`, audited as `export_requested` (or `export_unprotected`
-    /// for the full, unprotected file) with its parameters, in the same transaction.
+    /// for the full, unprotected file) with its parameters, in the same transaction, unless `caps` are
+    /// reached. The count and the insert share one transaction (on PostgreSQL under a lock per schema,
+    /// SQLite has one writer), so requests racing on several instances cannot pass the caps together.
     ///
     /// # Errors
     /// On a database failure; `Corrupt` when `by` is not a user.
@@ -88,10 +120,26 @@ impl Store {
         params: &str,
         by: &Actor,
         unprotected: bool,
-    ) -> Result<ExportJob> {
+        caps: JobCaps,
+    ) -> Result<Admission> {
+        use sea_orm::{ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter};
         let created_by = by.id.ok_or_else(|| StoreError::Corrupt("an export job asked for by no user".into()))?;
         let w = self.write_txn().await?;
         let done = async {
+            if !self.is_sqlite() {
+                let lock = format!("SELECT pg_advisory_xact_lock({ADMISSION_LOCK}, hashtext(current_schema()))");
+                w.conn().execute_unprepared(&lock).await.map_err(StoreError::classify)?;
+            }
+            let active = || {
+                export_job::Entity::find()
+                    .filter(export_job::Column::Status.is_in([JobStatus::Queued.as_str(), JobStatus::Running.as_str()]))
+            };
+            if active().filter(export_job::Column::CreatedBy.eq(created_by)).count(w.conn()).await? >= caps.per_user {
+                return Ok(Admission::YoursBusy);
+            }
+            if active().count(w.conn()).await? >= caps.overall {
+                return Ok(Admission::AllBusy);
+            }
             let m = export_job::ActiveModel {
                 format: Set(format.to_owned()),
                 params: Set(params.to_owned()),
@@ -110,7 +158,7 @@ impl Store {
             .await?;
             let action = if unprotected { "export_unprotected" } else { "export_requested" };
             append_in(w.conn(), by, action, &format!("export:{}", m.id), None, Some(params.to_owned())).await?;
-            ExportJob::try_from(m)
+            Ok(Admission::Started(ExportJob::try_from(m)?))
         }
         .await;
         w.finish(done).await

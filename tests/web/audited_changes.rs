@@ -150,6 +150,15 @@ async fn an_admin_change_whose_audit_entry_cannot_be_written_is_not_stored_eithe
         assert_eq!(entries(&app, action).await, want, "{action}: one entry per change");
     }
     // An export job is always someone's.
-    let err = app.store().create_export_job("csv", "{}", &wenji::store::audit::Actor::system("cli"), false).await;
+    let err = app
+        .store()
+        .create_export_job(
+            "csv",
+            "{}",
+            &wenji::store::audit::Actor::system("cli"),
+            false,
+            wenji::store::export_jobs::JobCaps { per_user: u64::MAX, overall: u64::MAX },
+        )
+        .await;
     assert!(matches!(err, Err(StoreError::Corrupt(_))), "an export job needs a user: {err:?}");
 }

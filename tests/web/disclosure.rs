@@ -342,8 +342,16 @@ async fn a_file_exported_before_the_policy_is_shown_to_admins_only() {
     let old = r#"{"scope":{"forms":["zhengqiu"],"from":null,"to":null,"units":["sfs-qingxi"]},"format":"csv","small_cell_k":5,"generated_at":0}"#;
     let job = app
         .store()
-        .create_export_job("csv", old, &Actor { id: Some(who.id), name: "test".into() }, false)
+        .create_export_job(
+            "csv",
+            old,
+            &Actor { id: Some(who.id), name: "test".into() },
+            false,
+            wenji::store::export_jobs::JobCaps { per_user: u64::MAX, overall: u64::MAX },
+        )
         .await
+        .unwrap()
+        .started()
         .unwrap();
     app.store().finish_export_job(job.id, &format!("{}-old.csv", job.id), 0).await.unwrap();
     assert_eq!(leader.get(app.url(&format!("/w/exports/{}", job.id))).send().await.unwrap().status(), 404);

@@ -78,7 +78,13 @@ async fn exports_beyond_the_per_person_and_overall_caps_are_refused_with_a_messa
     // Jobs still queued (as if running): the caps count them.
     for _ in 0..JOBS_PER_USER {
         app.store()
-            .create_export_job("csv", "{}", &Actor { id: Some(busy_id), name: "test".into() }, false)
+            .create_export_job(
+                "csv",
+                "{}",
+                &Actor { id: Some(busy_id), name: "test".into() },
+                false,
+                wenji::store::export_jobs::JobCaps { per_user: u64::MAX, overall: u64::MAX },
+            )
             .await
             .unwrap();
     }
@@ -92,7 +98,13 @@ async fn exports_beyond_the_per_person_and_overall_caps_are_refused_with_a_messa
     let (_, _, others) = staff(&app, "yuan.admin", Role::Admin).await;
     for _ in JOBS_PER_USER..JOBS_OVERALL {
         app.store()
-            .create_export_job("csv", "{}", &Actor { id: Some(others), name: "test".into() }, false)
+            .create_export_job(
+                "csv",
+                "{}",
+                &Actor { id: Some(others), name: "test".into() },
+                false,
+                wenji::store::export_jobs::JobCaps { per_user: u64::MAX, overall: u64::MAX },
+            )
             .await
             .unwrap();
     }
@@ -204,8 +216,34 @@ async fn a_starting_server_fails_the_export_jobs_no_server_runs_and_leaves_those
     let app = TestApp::spawn().await;
     let (_, _, id) = staff(&app, "xu.leader", Role::Leader).await;
     let by = Actor { id: Some(id), name: "xu.leader".into() };
-    let running = app.store().create_export_job("csv", "{}", &by, false).await.unwrap().id;
-    let stopped = app.store().create_export_job("csv", "{}", &by, false).await.unwrap().id;
+    let running = app
+        .store()
+        .create_export_job(
+            "csv",
+            "{}",
+            &by,
+            false,
+            wenji::store::export_jobs::JobCaps { per_user: u64::MAX, overall: u64::MAX },
+        )
+        .await
+        .unwrap()
+        .started()
+        .unwrap()
+        .id;
+    let stopped = app
+        .store()
+        .create_export_job(
+            "csv",
+            "{}",
+            &by,
+            false,
+            wenji::store::export_jobs::JobCaps { per_user: u64::MAX, overall: u64::MAX },
+        )
+        .await
+        .unwrap()
+        .started()
+        .unwrap()
+        .id;
     // The first one's server is alive and writing progress; the second one's stopped a minute ago.
     app.store().set_export_progress(running, 10, 100).await.unwrap();
     app.store().set_export_progress(stopped, 10, 100).await.unwrap();
@@ -234,8 +272,34 @@ async fn files_no_job_can_offer_are_deleted_and_the_others_kept() {
     let finished = finished_export(&app, &c, &csrf).await;
     let done_id: i64 = finished.rsplit('/').next().unwrap().parse().unwrap();
     let by = Actor { id: Some(id), name: "lu.leader".into() };
-    let running = app.store().create_export_job("csv", "{}", &by, false).await.unwrap().id;
-    let failed = app.store().create_export_job("csv", "{}", &by, false).await.unwrap().id;
+    let running = app
+        .store()
+        .create_export_job(
+            "csv",
+            "{}",
+            &by,
+            false,
+            wenji::store::export_jobs::JobCaps { per_user: u64::MAX, overall: u64::MAX },
+        )
+        .await
+        .unwrap()
+        .started()
+        .unwrap()
+        .id;
+    let failed = app
+        .store()
+        .create_export_job(
+            "csv",
+            "{}",
+            &by,
+            false,
+            wenji::store::export_jobs::JobCaps { per_user: u64::MAX, overall: u64::MAX },
+        )
+        .await
+        .unwrap()
+        .started()
+        .unwrap()
+        .id;
     app.store().fail_export_job(failed, "test").await.unwrap();
     let dir = &app.config.exports_dir;
     let done_file = app.store().export_job(done_id).await.unwrap().file_name.unwrap();
@@ -256,4 +320,26 @@ async fn files_no_job_can_offer_are_deleted_and_the_others_kept() {
     }
     assert!(dir.join(&done_file).exists(), "the finished export stays downloadable");
     assert_eq!(app.store().export_job(running).await.unwrap().status, JobStatus::Queued);
+}
+
+#[tokio::test]
+async fn requests_racing_on_several_instances_cannot_pass_the_caps_together() {
+    use wenji::store::export_jobs::JobCaps;
+    let app = TestApp::spawn().await;
+    let (_, _, id) = staff(&app, "zhao.leader", Role::Leader).await;
+    let by = Actor { id: Some(id), name: "zhao.leader".into() };
+    // Eight requests at once, each on its own connection as on eight instances.
+    let mut stores = Vec::new();
+    for _ in 0..8 {
+        stores.push(wenji::store::Store::connect(&app.config.database_url).await.unwrap());
+    }
+    let caps = JobCaps { per_user: JOBS_PER_USER, overall: JOBS_OVERALL };
+    let asks = stores.iter().map(|s| s.create_export_job("csv", "{}", &by, false, caps));
+    let started = futures_util::future::join_all(asks)
+        .await
+        .into_iter()
+        .filter(|a| matches!(a, Ok(wenji::store::export_jobs::Admission::Started(_))))
+        .count();
+    assert_eq!(started as u64, JOBS_PER_USER, "exactly the cap is admitted");
+    assert_eq!(app.store().active_export_jobs(Some(id)).await.unwrap(), JOBS_PER_USER);
 }

@@ -8,7 +8,7 @@ use crate::domain::user::Role;
 use crate::export::{ExportParams, Format};
 use crate::store::StoreError;
 use crate::store::audit::Actor;
-use crate::store::export_jobs::{ExportJob, JobStatus};
+use crate::store::export_jobs::{Admission, ExportJob, JobCaps, JobStatus};
 use crate::web::auth::{CsrfForm, Staff};
 use crate::web::error::WebError;
 use crate::web::state::AppState;
@@ -32,8 +32,6 @@ pub const JOBS_OVERALL: u64 = 6;
 const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 /// A queued or running job whose heartbeat is older than this has no server running it any more.
 pub const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
-/// One admission at a time, so two requests cannot both pass the caps.
-static ADMISSION: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Whether `staff` may see and download `job`: administrators, and its creator unless it is a full
 /// (unprotected) file, which only administrators may open.
@@ -213,26 +211,24 @@ pub async fn start(
         }
     };
     let json = serde_json::to_string(&params).map_err(|e| WebError::Internal(e.to_string()))?;
-    let admission = ADMISSION.lock().await;
-    let busy = if state.store.active_export_jobs(Some(staff.user.id)).await? >= JOBS_PER_USER {
-        Some(format!("您已有 {JOBS_PER_USER} 个导出正在进行，请等其完成后再导出。"))
-    } else if state.store.active_export_jobs(None).await? >= JOBS_OVERALL {
-        Some("系统正在生成的导出较多，请一两分钟后再试。".to_owned())
-    } else {
-        None
-    };
-    if let Some(msg) = busy {
-        drop(admission);
-        let page = page_with(&state, &staff, Some(msg)).await?;
-        let mut r = (axum::http::StatusCode::TOO_MANY_REQUESTS, page).into_response();
-        r.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("30"));
-        return Ok(r);
-    }
     let actor = Actor { id: Some(staff.user.id), name: staff.user.username.clone() };
-    let job = state.store.create_export_job(params.format.extension(), &json, &actor, params.unprotected).await?;
-    drop(admission);
-    tokio::spawn(run_job(state.clone(), job.id, params));
-    Ok(Redirect::to(&format!("/w/exports/{}", job.id)).into_response())
+    let caps = JobCaps { per_user: JOBS_PER_USER, overall: JOBS_OVERALL };
+    let busy = match state
+        .store
+        .create_export_job(params.format.extension(), &json, &actor, params.unprotected, caps)
+        .await?
+    {
+        Admission::Started(job) => {
+            tokio::spawn(run_job(state.clone(), job.id, params));
+            return Ok(Redirect::to(&format!("/w/exports/{}", job.id)).into_response());
+        }
+        Admission::YoursBusy => format!("您已有 {JOBS_PER_USER} 个导出正在进行，请等其完成后再导出。"),
+        Admission::AllBusy => "系统正在生成的导出较多，请一两分钟后再试。".to_owned(),
+    };
+    let page = page_with(&state, &staff, Some(busy)).await?;
+    let mut r = (axum::http::StatusCode::TOO_MANY_REQUESTS, page).into_response();
+    r.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("30"));
+    Ok(r)
 }
 
 /// Runs one job, writing its progress to the database about twice a second.
