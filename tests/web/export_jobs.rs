@@ -16,6 +16,12 @@ async fn staff(app: &TestApp, name: &str, role: Role) -> (reqwest::Client, Strin
     (c, csrf, id)
 }
 
+/// A queued job of `by`'s, made directly in the store (no server runs it).
+async fn queued_job(app: &TestApp, by: &Actor) -> i64 {
+    let uncapped = wenji::store::export_jobs::JobCaps { per_user: u64::MAX, overall: u64::MAX };
+    app.store().create_export_job("csv", "{}", by, false, uncapped).await.unwrap().started().unwrap().id
+}
+
 async fn start_export(app: &TestApp, c: &reqwest::Client, csrf: &str) -> reqwest::Response {
     c.post(app.url("/w/exports"))
         .form(&[("_csrf", csrf), ("form", "zhengqiu"), ("format", "csv")])
@@ -77,16 +83,7 @@ async fn exports_beyond_the_per_person_and_overall_caps_are_refused_with_a_messa
     let (busy, csrf, busy_id) = staff(&app, "tang.leader", Role::Leader).await;
     // Jobs still queued (as if running): the caps count them.
     for _ in 0..JOBS_PER_USER {
-        app.store()
-            .create_export_job(
-                "csv",
-                "{}",
-                &Actor { id: Some(busy_id), name: "test".into() },
-                false,
-                wenji::store::export_jobs::JobCaps { per_user: u64::MAX, overall: u64::MAX },
-            )
-            .await
-            .unwrap();
+        queued_job(&app, &Actor { id: Some(busy_id), name: "test".into() }).await;
     }
     let r = start_export(&app, &busy, &csrf).await;
     assert_eq!(r.status(), 429);
@@ -97,16 +94,7 @@ async fn exports_beyond_the_per_person_and_overall_caps_are_refused_with_a_messa
     let (idle, icsrf, idle_id) = staff(&app, "song.leader", Role::Leader).await;
     let (_, _, others) = staff(&app, "yuan.admin", Role::Admin).await;
     for _ in JOBS_PER_USER..JOBS_OVERALL {
-        app.store()
-            .create_export_job(
-                "csv",
-                "{}",
-                &Actor { id: Some(others), name: "test".into() },
-                false,
-                wenji::store::export_jobs::JobCaps { per_user: u64::MAX, overall: u64::MAX },
-            )
-            .await
-            .unwrap();
+        queued_job(&app, &Actor { id: Some(others), name: "test".into() }).await;
     }
     let r = start_export(&app, &idle, &icsrf).await;
     assert_eq!(r.status(), 429, "the overall cap holds for someone with no job of their own");
@@ -216,34 +204,8 @@ async fn a_starting_server_fails_the_export_jobs_no_server_runs_and_leaves_those
     let app = TestApp::spawn().await;
     let (_, _, id) = staff(&app, "xu.leader", Role::Leader).await;
     let by = Actor { id: Some(id), name: "xu.leader".into() };
-    let running = app
-        .store()
-        .create_export_job(
-            "csv",
-            "{}",
-            &by,
-            false,
-            wenji::store::export_jobs::JobCaps { per_user: u64::MAX, overall: u64::MAX },
-        )
-        .await
-        .unwrap()
-        .started()
-        .unwrap()
-        .id;
-    let stopped = app
-        .store()
-        .create_export_job(
-            "csv",
-            "{}",
-            &by,
-            false,
-            wenji::store::export_jobs::JobCaps { per_user: u64::MAX, overall: u64::MAX },
-        )
-        .await
-        .unwrap()
-        .started()
-        .unwrap()
-        .id;
+    let running = queued_job(&app, &by).await;
+    let stopped = queued_job(&app, &by).await;
     // The first one's server is alive and writing progress; the second one's stopped a minute ago.
     app.store().set_export_progress(running, 10, 100).await.unwrap();
     app.store().set_export_progress(stopped, 10, 100).await.unwrap();
@@ -272,34 +234,8 @@ async fn files_no_job_can_offer_are_deleted_and_the_others_kept() {
     let finished = finished_export(&app, &c, &csrf).await;
     let done_id: i64 = finished.rsplit('/').next().unwrap().parse().unwrap();
     let by = Actor { id: Some(id), name: "lu.leader".into() };
-    let running = app
-        .store()
-        .create_export_job(
-            "csv",
-            "{}",
-            &by,
-            false,
-            wenji::store::export_jobs::JobCaps { per_user: u64::MAX, overall: u64::MAX },
-        )
-        .await
-        .unwrap()
-        .started()
-        .unwrap()
-        .id;
-    let failed = app
-        .store()
-        .create_export_job(
-            "csv",
-            "{}",
-            &by,
-            false,
-            wenji::store::export_jobs::JobCaps { per_user: u64::MAX, overall: u64::MAX },
-        )
-        .await
-        .unwrap()
-        .started()
-        .unwrap()
-        .id;
+    let running = queued_job(&app, &by).await;
+    let failed = queued_job(&app, &by).await;
     app.store().fail_export_job(failed, "test").await.unwrap();
     let dir = &app.config.exports_dir;
     let done_file = app.store().export_job(done_id).await.unwrap().file_name.unwrap();
