@@ -26,6 +26,7 @@ mod m20261203_000056_register;
 mod m20261203_000058_pg_commit_path;
 mod m20261203_000060_no_fingerprint_index;
 mod m20261204_000062_export_heartbeat;
+mod m20261204_000063_responses_without_link;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000058_pg_commit_path::Migration),
             Box::new(m20261203_000060_no_fingerprint_index::Migration),
             Box::new(m20261204_000062_export_heartbeat::Migration),
+            Box::new(m20261204_000063_responses_without_link::Migration),
         ]
     }
 }

@@ -72,7 +72,7 @@ impl SubmissionKey {
 #[derive(Debug, Clone)]
 pub struct Submission {
     pub form_slug: String,
-    pub link_id: Option<i64>,
+    /// The unit a link names, never the link: a link per person would otherwise point back at one.
     pub unit_code: Option<String>,
     pub category_code: Option<String>,
     pub answers: ValidAnswers,
@@ -127,7 +127,6 @@ impl Submission {
     #[allow(clippy::too_many_arguments)]
     pub fn build(
         form: &crate::domain::form::FormDef,
-        link_id: Option<i64>,
         unit_code: Option<String>,
         category_code: Option<String>,
         answers: ValidAnswers,
@@ -152,7 +151,6 @@ impl Submission {
         let answers = ValidAnswers(answers);
         Submission {
             form_slug: form.slug.clone(),
-            link_id,
             unit_code,
             category_code,
             answers,

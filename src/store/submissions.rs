@@ -284,10 +284,10 @@ async fn insert_responses(
     // In key order: concurrent batches (PostgreSQL) that share a key then take its lock in the same order
     // instead of deadlocking until the database's deadlock timeout.
     rows.sort_by(|a, b| subs[a.0].submission.key_hash.cmp(&subs[b.0].submission.key_hash));
-    for chunk in sized_chunks(&rows, PARAMS_PER_STATEMENT / 9) {
+    for chunk in sized_chunks(&rows, PARAMS_PER_STATEMENT / 8) {
         let mut sql = Sql::new(backend);
         sql.push(
-            "INSERT INTO responses (form_version_id, form_slug, link_id, unit_code, category_code, receipt, \
+            "INSERT INTO responses (form_version_id, form_slug, unit_code, category_code, receipt, \
              key_hash, body_hash, submitted_at) VALUES ",
         );
         sql.bind_rows(chunk.iter().map(|(i, receipt)| {
@@ -295,7 +295,6 @@ async fn insert_responses(
             [
                 p.version_id.into(),
                 s.form_slug.clone().into(),
-                s.link_id.into(),
                 s.unit_code.clone().into(),
                 s.category_code.clone().into(),
                 receipt.to_string().into(),

@@ -250,4 +250,11 @@ async fn anonymous_submissions_leave_no_address_user_agent_referrer_or_cookie_in
     drop(server);
     scan("after stopping");
     assert_eq!(receipts.len(), 2);
+    // The unit link's response keeps the unit, not the link (a link made for one person would name them).
+    let conn = Database::connect(&db).await.unwrap();
+    let sql = "SELECT COUNT(*) AS n, COUNT(link_id) AS linked, SUM(CASE WHEN unit_code = 'sfs-hedong' THEN 1 ELSE 0 END) AS unit \
+               FROM responses";
+    let row = conn.query_one_raw(Statement::from_string(conn.get_database_backend(), sql)).await.unwrap().unwrap();
+    let (unit, linked) = (row.try_get::<i64>("", "unit").unwrap(), row.try_get::<i64>("", "linked").unwrap());
+    assert!(unit >= 1 && linked == 0, "unit-link responses: {unit}, stored with their link: {linked}");
 }

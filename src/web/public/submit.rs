@@ -85,8 +85,7 @@ pub async fn submit(
         Some(id) if live => *id,
         _ => state.store.form_version_id(&form.version_hash()).await?,
     };
-    let submission =
-        Submission::build(form, link.map(|l| l.id), link.map(|l| l.unit_code.clone()), category, answers, key);
+    let submission = Submission::build(form, link.map(|l| l.unit_code.clone()), category, answers, key);
     let outcome = state.writer.submit(submission, version_id).await?;
     match outcome {
         SubmitOutcome::KeyConflict => {
