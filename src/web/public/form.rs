@@ -93,7 +93,7 @@ pub fn privacy_lines(form: &FormDef, via_link: bool, k: u32) -> Vec<String> {
     }
     if form.has_contact_fields() {
         lines.push(
-            "联系方式为选填，与意见内容分开保存，只有活动领导小组办公室可见，不出现在分析和默认导出中。".to_owned(),
+            "联系方式为选填，与意见内容分开保存；只有活动领导小组办公室为回复您而查看，它能对应到您的意见；分析人员和领导看不到，导出中也不包含。".to_owned(),
         );
     }
     lines.extend(crate::domain::report::policy::privacy_notice(k));
