@@ -78,7 +78,9 @@ pub fn summary(ws: &mut Worksheet, ctx: &Context, r: &Report, print: &PageSetup)
     };
     label_value(ws, 5, "小单元保护", &protection, &bold)?;
     if let Some((opinions, groups)) = ctx.groups {
-        label_value(ws, 6, "意见与分组", &format!("意见 {opinions} 条，归并为 {groups} 组"), &bold)?;
+        // A selection too small to show anything shows no count here either (the policy's "<k").
+        let shown = small(ctx).unwrap_or_else(|| format!("意见 {opinions} 条，归并为 {groups} 组"));
+        label_value(ws, 6, "意见与分组", &shown, &bold)?;
     }
     let top = 7u32;
     for (i, t) in ["代码", "领域", "意见条数", "占已归类意见", "涉及答卷（份）"].iter().enumerate()
