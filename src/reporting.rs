@@ -56,7 +56,7 @@ pub async fn run(
     progress(0, total);
     let pairs = store.coded_pairs(&scope.forms).await?;
     let agreement = (!pairs.is_empty()).then(|| crate::domain::agreement::agree(&pairs));
-    let register = Some(Arc::new(store.register().await?));
+    let register = Some(Arc::new(store.register(u64::from(params.small_cell_k)).await?));
     let groups = match scope.forms.as_slice() {
         [f] if scope.from.is_none() && scope.to.is_none() && scope.units.is_empty() => {
             let g = store.group_count(Some(f)).await?;

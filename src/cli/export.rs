@@ -47,7 +47,7 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
     let store = super::open_migrated(config).await?;
     store.sync_catalog(&catalog).await?;
     if args.register {
-        return register(config, &store, &catalog, args.out).await;
+        return register(config, &store, &catalog, args.out, args.small_cell_k).await;
     }
     let params = ExportParams {
         scope: Scope { forms: args.forms, from: args.from, to: args.to, units: args.units },
@@ -96,9 +96,10 @@ async fn register(
     store: &crate::store::Store,
     catalog: &crate::domain::catalog::Catalog,
     out: Option<PathBuf>,
+    small_cell_k: u32,
 ) -> anyhow::Result<()> {
     let now = crate::store::now_ms();
-    let reg = store.register().await?;
+    let reg = store.register(u64::from(small_cell_k)).await?;
     let bytes = crate::export::register::posting_workbook(&reg, catalog, now)?;
     let stamp = crate::domain::report::local_time(now).replace([' ', ':'], "-");
     let path = out.unwrap_or_else(|| config.exports_dir.join(format!("整改台账-{stamp}.xlsx")));

@@ -206,17 +206,20 @@ impl Store {
         Ok(out)
     }
 
-    /// Up to `n` quotes per problem: representative opinions first, then the earliest linked.
+    /// Up to `n` quotes per problem: representative opinions first, then the earliest linked; never one
+    /// from a form with fewer than `k` responses, whose opinions no leader-facing view shows.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn problem_quotes(&self, n: usize) -> Result<BTreeMap<i64, Vec<String>>> {
+    pub async fn problem_quotes(&self, n: usize, k: u64) -> Result<BTreeMap<i64, Vec<String>>> {
         let mut sql = Sql::new(self.db().get_database_backend());
         sql.push(
             "SELECT p.problem_id AS problem_id, o.text AS text FROM problem_opinions p \
              JOIN opinions o ON o.id = p.opinion_id WHERE o.state <> 'invalid' \
-             ORDER BY p.problem_id, o.representative DESC, o.id",
+             AND o.form_slug IN (SELECT form_slug FROM responses GROUP BY form_slug HAVING COUNT(*) >= ",
         );
+        sql.bind(i64::try_from(k).unwrap_or(i64::MAX));
+        sql.push(") ORDER BY p.problem_id, o.representative DESC, o.id");
         let mut out: BTreeMap<i64, Vec<String>> = BTreeMap::new();
         for r in self.db().query_all_raw(sql.statement()).await? {
             let list = out.entry(r.try_get("", "problem_id")?).or_default();

@@ -233,14 +233,15 @@ impl Store {
         Ok((tallies, comments))
     }
 
-    /// The whole chain at this moment (see [`Register`]).
+    /// The whole chain at this moment (see [`Register`]); quotes only from forms with at least `k`
+    /// responses (the disclosure policy's k).
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn register(&self) -> Result<Register> {
+    pub async fn register(&self, k: u64) -> Result<Register> {
         let problems = self.problems().await?;
         let support = self.problem_support().await?;
-        let quotes = self.problem_quotes(crate::domain::problem::QUOTES).await?;
+        let quotes = self.problem_quotes(crate::domain::problem::QUOTES, k).await?;
         let measures: Vec<Measure> = measure::Entity::find()
             .order_by_asc(measure::Column::Id)
             .all(self.db())

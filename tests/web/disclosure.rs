@@ -251,9 +251,20 @@ async fn a_form_with_fewer_than_k_respondents_shows_leaders_only_less_than_k() {
     for i in 0..3 {
         seeded.receipts.push(app.submit_as("sfs-qingxi", "sfs", &format!("sfs-only {i}"), 1).await);
     }
+    // An analyst makes one of them a problem's supporting opinion: its quote must not reach leaders either.
+    let (analyst, a_csrf) = app.login_as(Role::Analyst).await;
+    let problem = crate::register::create_problem(&app, &analyst, &a_csrf, "调解回访不及时").await;
+    let opinion = crate::workspace::opinion_id(&app, &seeded.receipts[0]).await;
+    let (p, o) = (problem.to_string(), opinion.to_string());
+    let linked =
+        crate::register::post(&app, &analyst, &a_csrf, "/w/problems/link", &[("ids", &o), ("problem", &p)]).await;
+    assert_eq!(linked.0, 303, "{}", linked.1);
     let (leader, csrf) = app.login_as(Role::Leader).await;
+    let page = leader.get(app.url("/w/problems")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("调解回访不及时") && !page.contains("sfs-only"), "the problems page quotes it");
     let bytes = app.export_as(&leader, &csrf, &[("form", "zhengqiu"), ("format", "xlsx")]).await.unwrap();
     let all = sheets(&bytes);
+    assert!(all.iter().any(|(n, rows)| n == "问题清单" && rows.iter().flatten().any(|c| c == "调解回访不及时")));
     for (name, rows) in &all {
         assert!(!rows.iter().flatten().any(|c| c.contains("sfs-only")), "{name} quotes an opinion");
         assert_nothing_singles_out(

@@ -164,7 +164,7 @@ pub(crate) async fn problem_views(
     leader: bool,
     only: Option<i64>,
 ) -> Result<Vec<ProblemView>, WebError> {
-    let reg = state.store.register().await?;
+    let reg = state.store.register(u64::from(state.settings.small_cell_k)).await?;
     let forms = state.forms();
     let cat = &forms.catalog;
     let k = u64::from(state.settings.small_cell_k);
@@ -364,7 +364,7 @@ pub struct ProblemChoice {
 
 /// Every problem, ordered by support, as choices.
 pub(crate) async fn problem_choices(state: &AppState) -> Result<Vec<ProblemChoice>, WebError> {
-    let reg = state.store.register().await?;
+    let reg = state.store.register(u64::from(state.settings.small_cell_k)).await?;
     Ok(reg
         .problems_by_support()
         .into_iter()
