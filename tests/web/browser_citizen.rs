@@ -68,3 +68,25 @@ async fn back_after_submitting_says_it_was_sent_with_the_receipt_and_a_way_to_wr
         b.close().await;
     }
 }
+
+#[tokio::test]
+async fn the_sent_note_is_forgotten_on_this_device_after_half_an_hour() {
+    let app = TestApp::spawn().await;
+    let Some(b) = Browser::start(390, 844).await else { return };
+    b.goto(&app.url("/f/zhengqiu")).await;
+    b.click("input[name=_category][value=qz]").await;
+    b.fill("textarea[name=q_team]", "希望窗口延长服务时间，方便上班的群众。").await;
+    b.click("input[name=q_has_member][value=no]").await;
+    b.click("input[name=q_satisfaction][value='2']").await;
+    b.click_and_wait_for_navigation("button.submit").await;
+    let stored = "return localStorage.getItem('wenji-sent:zhengqiu');";
+    assert!(b.js(stored).await.as_str().is_some_and(|s| s.contains("receipt")), "the note is kept for going back");
+    // Thirty-one minutes on, the next visit finds it stale and removes it.
+    b.js("var s = JSON.parse(localStorage.getItem('wenji-sent:zhengqiu')); s.at -= 31 * 60 * 1000; \
+          localStorage.setItem('wenji-sent:zhengqiu', JSON.stringify(s)); return true;")
+        .await;
+    b.goto(&app.url("/f/zhengqiu")).await;
+    assert!(b.js(stored).await.is_null(), "no receipt stays on the device");
+    assert!(b.find("#wenji-form").await.is_displayed().await.unwrap());
+    b.close().await;
+}

@@ -77,6 +77,11 @@ async fn staff_pages_and_redirects_are_never_cached_and_citizen_pages_may_be() {
     assert_eq!(r.headers()["cache-control"], "no-store", "the redirect to sign-in");
     let r = app.citizen.get(app.url("/f/zhengqiu")).send().await.unwrap();
     assert_ne!(r.headers().get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"));
+    // A receipt is kept by no cache, for the next person at a shared device.
+    let receipt = app.submit_opinion("回执页不缓存测试").await;
+    let r = app.citizen.get(app.url(&format!("/f/zhengqiu/r/{receipt}"))).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store", "the receipt page");
 }
 
 #[tokio::test]

@@ -145,6 +145,8 @@
     var back = false;
     try { back = performance.getEntriesByType("navigation")[0].type === "back_forward"; } catch (e) {}
     var recent = Date.now() - (sent.at || 0) < 30 * 60 * 1000;
+    // Past half an hour the note is of no use to the sender, only to the next person at this device.
+    if (!recent) { try { localStorage.removeItem("wenji-sent:" + formSlug); } catch (e) {} return; }
     if (sent.key !== form.elements["_key"].value && !(back && recent)) return;
     document.getElementById("sent-receipt").textContent = sent.receipt;
     document.getElementById("sent-link").setAttribute("href", sent.href);

@@ -357,5 +357,9 @@ pub async fn receipt(
         return Err(WebError::NotFound("找不到该回执".into()));
     }
     let again_query = q.t.map(|t| format!("?t={t}")).unwrap_or_default();
-    Ok(html(StatusCode::OK, &ReceiptPage { slug, title: form.title.clone(), receipt: stored.receipt, again_query }))
+    let mut r =
+        html(StatusCode::OK, &ReceiptPage { slug, title: form.title.clone(), receipt: stored.receipt, again_query });
+    // On a shared phone or office computer, no cache keeps a receipt for the next person.
+    r.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    Ok(r)
 }
