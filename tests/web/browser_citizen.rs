@@ -33,17 +33,22 @@ async fn reloading_the_error_page_keeps_the_edits_made_on_it() {
     }
 }
 
+/// Fills the opinion form with `text` as a member of the public and sends it; the receipt page is shown.
+async fn send_an_opinion(app: &TestApp, b: &Browser, text: &str) {
+    b.goto(&app.url("/f/zhengqiu")).await;
+    b.click("input[name=_category][value=qz]").await;
+    b.fill("textarea[name=q_team]", text).await;
+    b.click("input[name=q_has_member][value=no]").await;
+    b.click("input[name=q_satisfaction][value='2']").await;
+    b.click_and_wait_for_navigation("button.submit").await;
+}
+
 #[tokio::test]
 async fn back_after_submitting_says_it_was_sent_with_the_receipt_and_a_way_to_write_again() {
     let app = TestApp::spawn().await;
     for (width, height) in [(390, 844), (1280, 900)] {
         let Some(b) = Browser::start(width, height).await else { return };
-        b.goto(&app.url("/f/zhengqiu")).await;
-        b.click("input[name=_category][value=qz]").await;
-        b.fill("textarea[name=q_team]", "希望局领导多到司法所走走，听听基层调解员的困难。").await;
-        b.click("input[name=q_has_member][value=no]").await;
-        b.click("input[name=q_satisfaction][value='2']").await;
-        b.click_and_wait_for_navigation("button.submit").await;
+        send_an_opinion(&app, &b, "希望局领导多到司法所走走，听听基层调解员的困难。").await;
         let receipt = b.text("#receipt-code").await;
         b.screenshot(shot(&format!("receipt-{width}"))).await;
         b.c().back().await.unwrap();
@@ -73,12 +78,7 @@ async fn back_after_submitting_says_it_was_sent_with_the_receipt_and_a_way_to_wr
 async fn the_sent_note_is_forgotten_on_this_device_after_half_an_hour() {
     let app = TestApp::spawn().await;
     let Some(b) = Browser::start(390, 844).await else { return };
-    b.goto(&app.url("/f/zhengqiu")).await;
-    b.click("input[name=_category][value=qz]").await;
-    b.fill("textarea[name=q_team]", "希望窗口延长服务时间，方便上班的群众。").await;
-    b.click("input[name=q_has_member][value=no]").await;
-    b.click("input[name=q_satisfaction][value='2']").await;
-    b.click_and_wait_for_navigation("button.submit").await;
+    send_an_opinion(&app, &b, "希望窗口延长服务时间，方便上班的群众。").await;
     let stored = "return localStorage.getItem('wenji-sent:zhengqiu');";
     assert!(b.js(stored).await.as_str().is_some_and(|s| s.contains("receipt")), "the note is kept for going back");
     // Thirty-one minutes on, the next visit finds it stale and removes it.
