@@ -112,9 +112,11 @@ async fn fail_abandoned_exports(store: &Store) -> crate::store::Result<()> {
     Ok(())
 }
 
-/// Keeps doing so while serving: an instance that stopped for good leaves its jobs to the others.
+/// Keeps doing so while serving (start-up did it once already): an instance that stopped for good leaves
+/// its jobs to the others.
 async fn fail_abandoned_exports_from_now_on(store: Store) {
-    let mut tick = tokio::time::interval(exports::ABANDONED_AFTER / 3);
+    let every = exports::ABANDONED_AFTER / 3;
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         tick.tick().await;
         if let Err(e) = fail_abandoned_exports(&store).await {

@@ -19,11 +19,9 @@ impl Store {
         let mut ids = BTreeMap::new();
         for form in catalog.forms.values() {
             let hash = form.version_hash();
-            let existing =
-                form_version::Entity::find().filter(form_version::Column::Hash.eq(&hash)).one(self.db()).await?;
-            let id = match existing {
-                Some(v) => v.id,
-                None => {
+            let id = match self.form_version_id(&hash).await {
+                Ok(id) => id,
+                Err(StoreError::NotFound) => {
                     let definition = serde_json::to_string(form).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     let row = form_version::ActiveModel {
                         slug: Set(form.slug.clone()),
@@ -38,13 +36,9 @@ impl Store {
                         .on_conflict(OnConflict::column(form_version::Column::Hash).do_nothing().to_owned())
                         .exec_without_returning(self.db())
                         .await?;
-                    form_version::Entity::find()
-                        .filter(form_version::Column::Hash.eq(&hash))
-                        .one(self.db())
-                        .await?
-                        .ok_or(StoreError::NotFound)?
-                        .id
+                    self.form_version_id(&hash).await?
                 }
+                Err(e) => return Err(e),
             };
             ids.insert(form.slug.clone(), id);
         }

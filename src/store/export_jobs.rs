@@ -103,6 +103,13 @@ impl Admission {
     }
 }
 
+/// Jobs queued or running: what the caps count.
+fn active_jobs() -> sea_orm::Select<export_job::Entity> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    export_job::Entity::find()
+        .filter(export_job::Column::Status.is_in([JobStatus::Queued.as_str(), JobStatus::Running.as_str()]))
+}
+
 /// PostgreSQL: the transaction lock of export admission ("WENX"), per schema.
 const ADMISSION_LOCK: i32 = 0x5745_4e58;
 
@@ -130,14 +137,12 @@ impl Store {
                 let lock = format!("SELECT pg_advisory_xact_lock({ADMISSION_LOCK}, hashtext(current_schema()))");
                 w.conn().execute_unprepared(&lock).await.map_err(StoreError::classify)?;
             }
-            let active = || {
-                export_job::Entity::find()
-                    .filter(export_job::Column::Status.is_in([JobStatus::Queued.as_str(), JobStatus::Running.as_str()]))
-            };
-            if active().filter(export_job::Column::CreatedBy.eq(created_by)).count(w.conn()).await? >= caps.per_user {
+            if active_jobs().filter(export_job::Column::CreatedBy.eq(created_by)).count(w.conn()).await?
+                >= caps.per_user
+            {
                 return Ok(Admission::YoursBusy);
             }
-            if active().count(w.conn()).await? >= caps.overall {
+            if active_jobs().count(w.conn()).await? >= caps.overall {
                 return Ok(Admission::AllBusy);
             }
             let m = export_job::ActiveModel {
@@ -195,8 +200,7 @@ impl Store {
     /// On a database failure.
     pub async fn active_export_jobs(&self, created_by: Option<i64>) -> Result<u64> {
         use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
-        Ok(export_job::Entity::find()
-            .filter(export_job::Column::Status.is_in([JobStatus::Queued.as_str(), JobStatus::Running.as_str()]))
+        Ok(active_jobs()
             .apply_if(created_by, |q, user| q.filter(export_job::Column::CreatedBy.eq(user)))
             .count(self.db())
             .await?)

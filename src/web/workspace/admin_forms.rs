@@ -100,10 +100,19 @@ pub async fn reload(
             let versions = state.store.sync_catalog(&catalog).await?;
             let summary = version_summary(&catalog);
             state.store.audit(&actor(&staff), RELOADED, "forms", None, Some(summary)).await?;
-            *state.forms.write().expect("forms lock is never poisoned") = Arc::new(LoadedForms { catalog, versions });
+            go_live(&state, catalog, versions);
             Ok(page(&state, &staff, Some("已重新加载。".into()), Vec::new()))
         }
     }
+}
+
+/// Serves `catalog` from now on (its versions recorded and its reload audited by the caller).
+fn go_live(
+    state: &AppState,
+    catalog: crate::domain::catalog::Catalog,
+    versions: std::collections::BTreeMap<String, i64>,
+) {
+    *state.forms.write().expect("forms lock is never poisoned") = Arc::new(LoadedForms { catalog, versions });
 }
 
 /// The audit action of a reload, which every other instance follows.
@@ -162,8 +171,7 @@ pub async fn follow_reloads(state: AppState) {
         };
         match state.store.sync_catalog(&catalog).await {
             Ok(versions) => {
-                *state.forms.write().expect("forms lock is never poisoned") =
-                    Arc::new(LoadedForms { catalog, versions });
+                go_live(&state, catalog, versions);
                 tracing::info!(forms = %reloaded, "followed a form reload made on another instance");
                 seen = Some(id);
             }
