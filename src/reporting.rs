@@ -3,11 +3,12 @@
 //! This file wires the store to `export/`, which itself knows neither the database nor the runtime.
 
 use crate::domain::catalog::Catalog;
-use crate::domain::report::Scope;
 use crate::domain::report::policy::Disclosure;
 use crate::domain::report::raw::{Names, RawLayout};
+use crate::domain::report::{Scope, shuffled_within_days};
 use crate::export::{BATCH, Context, ExportError, ExportParams, Feed, Format, Progress, RAW_BATCH, csv, xlsx};
 use crate::store::Store;
+use crate::store::report::Batch;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -32,6 +33,7 @@ pub async fn run(
     progress: Progress,
 ) -> Result<Written, ExportError> {
     params.check(&catalog)?;
+    let params = params.published();
     let scope = params.scope.clone();
     let versions = store.report_versions(&scope.forms).await?;
     let defs: Vec<&crate::domain::form::FormDef> =
@@ -58,12 +60,14 @@ pub async fn run(
     let agreement = (!pairs.is_empty()).then(|| crate::domain::agreement::agree(&pairs));
     let register = Some(Arc::new(store.register(u64::from(params.small_cell_k)).await?));
     let groups = match scope.forms.as_slice() {
-        [f] if scope.from.is_none() && scope.to.is_none() && scope.units.is_empty() => {
-            let g = store.group_count(Some(f)).await?;
+        // One whole form (up to a protected file's last day): never a count of a filtered selection.
+        [f] if scope.from.is_none() && scope.units.is_empty() && (scope.to.is_none() || !params.unprotected) => {
+            let g = store.group_count(Some(f), scope.until_ms()).await?;
             Some((g.opinions, g.groups))
         }
         _ => None,
     };
+    let protected = !params.unprotected;
     let ctx =
         Context { params, disclosure, names, layout, catalog, max_rows, rows: total, agreement, register, groups };
     let tmp = path.with_extension(format!("{}.part", format.extension()));
@@ -92,7 +96,7 @@ pub async fn run(
             }
         }
     });
-    let read = read_all(store, &scope, format, total, &progress, &tx).await;
+    let read = read_all(store, &scope, format, protected, total, &progress, &tx).await;
     drop(tx);
     let wrote = writer.await.map_err(|e| ExportError::Writer(e.to_string()))?;
     // A writer failure explains a closed channel better than the reader's error does.
@@ -105,10 +109,53 @@ pub async fn run(
     Ok(Written { path: path.to_owned(), responses: counts.responses, opinions: counts.opinions })
 }
 
+/// How an export walks its rows: the office's file in id (arrival) order by keyset; a protected file through
+/// the ids it ordered itself, each day's rows shuffled ([`shuffled_within_days`]).
+enum Walk {
+    After(i64),
+    Listed(Vec<i64>, usize),
+}
+
+impl Walk {
+    fn new(protected: Option<Vec<(i64, i64)>>) -> Walk {
+        match protected {
+            None => Walk::After(0),
+            Some(times) => Walk::Listed(shuffled_within_days(times, &mut rand::rng()), 0),
+        }
+    }
+
+    /// The next batch of at most `limit` rows, or `None` at the end.
+    fn batch(&self, limit: u64) -> Option<Batch<'_>> {
+        match self {
+            Walk::After(after) => Some(Batch::After(*after, limit)),
+            Walk::Listed(ids, at) => {
+                let end = ids.len().min(at + usize::try_from(limit).unwrap_or(usize::MAX));
+                (*at < ids.len()).then(|| Batch::Ids(&ids[*at..end]))
+            }
+        }
+    }
+
+    /// Moves past a batch whose last row was `last`; false when a keyset walk has reached the end.
+    fn advance(&mut self, last: Option<i64>, limit: u64) -> bool {
+        match (self, last) {
+            (Walk::After(_), None) => false,
+            (Walk::After(after), Some(id)) => {
+                *after = id;
+                true
+            }
+            (Walk::Listed(_, at), _) => {
+                *at += usize::try_from(limit).unwrap_or(usize::MAX);
+                true
+            }
+        }
+    }
+}
+
 async fn read_all(
     store: &Store,
     scope: &Scope,
     format: Format,
+    protected: bool,
     total: u64,
     progress: &Progress,
     tx: &tokio::sync::mpsc::Sender<Feed>,
@@ -117,17 +164,19 @@ async fn read_all(
     let mut done = 0u64;
     if format == Format::Xlsx {
         // Representative quotes head every area sheet, so they come first; then every other counted
-        // opinion in id order, once, for all eight area sheets and 未归类 at the same time.
+        // opinion, once, for all eight area sheets and 未归类 at the same time.
         for representative in [true, false] {
-            let mut after = 0;
-            loop {
+            let times = if protected { Some(store.quoted_times(scope, representative).await?) } else { None };
+            let mut walk = Walk::new(times);
+            while let Some(b) = walk.batch(BATCH) {
                 let batch = if representative {
-                    store.representative_opinions(scope, after, BATCH).await?
+                    store.representative_opinions(scope, b).await?
                 } else {
-                    store.other_opinions(scope, after, BATCH).await?
+                    store.other_opinions(scope, b).await?
                 };
-                let Some(last) = batch.last().map(|b| b.id) else { break };
-                after = last;
+                if !walk.advance(batch.last().map(|b| b.id), BATCH) {
+                    break;
+                }
                 done += batch.len() as u64;
                 tx.send(Feed::Quoted(batch)).await.map_err(|_| closed())?;
                 progress(done, total);
@@ -135,11 +184,12 @@ async fn read_all(
         }
     }
     tx.send(Feed::RawStart).await.map_err(|_| closed())?;
-    let mut after = 0;
-    loop {
-        let batch = store.raw_responses(scope, after, RAW_BATCH).await?;
-        let Some(last) = batch.last().map(|b| b.id) else { break };
-        after = last;
+    let mut walk = Walk::new(if protected { Some(store.response_times(scope).await?) } else { None });
+    while let Some(b) = walk.batch(RAW_BATCH) {
+        let batch = store.raw_responses(scope, b).await?;
+        if !walk.advance(batch.last().map(|b| b.id), RAW_BATCH) {
+            break;
+        }
         done += batch.len() as u64;
         tx.send(Feed::Raw(batch)).await.map_err(|_| closed())?;
         progress(done, total);

@@ -124,6 +124,15 @@ impl ExportParams {
         Ok(())
     }
 
+    /// What the file reads: a protected file its one form up to the end of the day before it was asked
+    /// for ([`Scope::published`], as leaders' views); the office's full file what was asked.
+    pub fn published(mut self) -> ExportParams {
+        if let (false, [form]) = (self.unprotected, self.scope.forms.as_slice()) {
+            self.scope = Scope::published(form, self.generated_at);
+        }
+        self
+    }
+
     /// A readable file name: `分析检查阶段征求意见表-2026-11-26-1530.xlsx`.
     pub fn file_name(&self, catalog: &Catalog) -> String {
         let first = self.scope.forms.first().map(String::as_str).unwrap_or("export");

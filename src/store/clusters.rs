@@ -273,11 +273,12 @@ impl Store {
         Ok(out)
     }
 
-    /// Valid opinions (not 无效) and the groups they fall into, over every form or one.
+    /// Valid opinions (not 无效) and the groups they fall into, over every form or one, of those sent before
+    /// `until_ms` when given.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn group_count(&self, form: Option<&str>) -> Result<GroupCount> {
+    pub async fn group_count(&self, form: Option<&str>, until_ms: Option<i64>) -> Result<GroupCount> {
         let mut sql = Sql::new(self.db().get_database_backend());
         sql.push(
             "SELECT COUNT(*) AS opinions, COUNT(DISTINCT c.cluster_id) AS placed, \
@@ -286,6 +287,9 @@ impl Store {
         );
         if let Some(f) = form {
             sql.push(" AND o.form_slug = ").bind(f.to_owned());
+        }
+        if let Some(ms) = until_ms {
+            sql.push(" AND o.submitted_at < ").bind(ms);
         }
         let row = self.db().query_one_raw(sql.statement()).await?;
         let Some(r) = row else { return Ok(GroupCount::default()) };

@@ -14,6 +14,7 @@
 use super::sql::Sql;
 use super::{Result, Store, StoreError};
 use crate::domain::area::AreaCode;
+use crate::domain::form::check::bureau_offset;
 use crate::domain::tagging::{OpinionState, TagSource};
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 use std::collections::HashMap;
@@ -68,6 +69,17 @@ pub struct InboxRow {
     /// the group keeper has placed it (within about a second; after a burst of submissions, once it pauses).
     pub duplicate: bool,
     pub areas: Vec<AreaCode>,
+}
+
+/// Where an inbox page starts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum InboxPaging {
+    /// The office's: newest first, below this opinion id (keyset paging).
+    Before(Option<i64>),
+    /// A leader's: days newest first, each day's opinions in text order, never arrival order (which would
+    /// tell the order people sent them in), after skipping `skip` rows. A leader's view ends at the last
+    /// midnight, so pages do not shift while one reads them.
+    ByDay { skip: u64 },
 }
 
 /// How far tagging has come.
@@ -175,11 +187,11 @@ impl Store {
         self.db().get_database_backend()
     }
 
-    /// A page of the inbox, newest first, starting below `before` (an id; keyset paging).
+    /// A page of the inbox, `limit` rows from where `paging` says.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn inbox_page(&self, f: &InboxFilter, before: Option<i64>, limit: u64) -> Result<Vec<InboxRow>> {
+    pub async fn inbox_page(&self, f: &InboxFilter, paging: InboxPaging, limit: u64) -> Result<Vec<InboxRow>> {
         let b = self.backend();
         let mut sql = Sql::new(b);
         sql.push(
@@ -189,10 +201,25 @@ impl Store {
         .push(LIKELY_DUPLICATE)
         .push(" AS dup FROM opinions o");
         where_clause(&mut sql, b, f);
-        if let Some(id) = before {
-            sql.push(" AND o.id < ").bind(id);
+        let limit = i64::try_from(limit).unwrap_or(100);
+        match paging {
+            InboxPaging::Before(before) => {
+                if let Some(id) = before {
+                    sql.push(" AND o.id < ").bind(id);
+                }
+                sql.push(" ORDER BY o.id DESC LIMIT ").bind(limit);
+            }
+            InboxPaging::ByDay { skip } => {
+                // Integer division gives the bureau's day on both databases.
+                let offset_ms = i64::from(bureau_offset().local_minus_utc()) * 1000;
+                sql.push(" ORDER BY (o.submitted_at + ")
+                    .bind(offset_ms)
+                    .push(") / 86400000 DESC, o.text, o.id LIMIT ")
+                    .bind(limit)
+                    .push(" OFFSET ")
+                    .bind(i64::try_from(skip).unwrap_or(i64::MAX));
+            }
         }
-        sql.push(" ORDER BY o.id DESC LIMIT ").bind(i64::try_from(limit).unwrap_or(100));
         let rows = self.filtering().query_all_raw(sql.statement()).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {

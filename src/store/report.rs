@@ -222,36 +222,37 @@ impl Store {
         Ok(out)
     }
 
-    /// The form with the most responses (a leader's view opens on it), if any has one; the ratings of
-    /// /gongkai are not a form of opinions.
+    /// The form with the most responses sent before `until_ms` (a leader's view opens on it), if any has
+    /// one; the ratings of /gongkai are not a form of opinions.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn busiest_form(&self) -> Result<Option<String>> {
-        let sql = "SELECT r.form_slug AS f FROM responses r WHERE r.form_slug <> ? GROUP BY r.form_slug \
-                   ORDER BY COUNT(*) DESC, r.form_slug LIMIT 1";
+    pub async fn busiest_form(&self, until_ms: i64) -> Result<Option<String>> {
+        let sql = "SELECT r.form_slug AS f FROM responses r WHERE r.form_slug <> ? AND r.submitted_at < ? \
+                   GROUP BY r.form_slug ORDER BY COUNT(*) DESC, r.form_slug LIMIT 1";
         let rating = crate::domain::rectification::RATING_FORM_SLUG;
-        let row = self.db().query_one_raw(self.stmt(sql, vec![rating.into()])).await?;
+        let row = self.db().query_one_raw(self.stmt(sql, vec![rating.into(), until_ms.into()])).await?;
         Ok(row.map(|r| r.try_get("", "f")).transpose()?)
     }
 
-    /// One form's opinions per state (in [`OpinionState::ALL`] order) and counted opinions per area: the
-    /// leader's dashboard, over the same selection as a leader's export.
+    /// One form's opinions per state (in [`OpinionState::ALL`] order) and counted opinions per area, of
+    /// those sent before `until_ms`: the leader's dashboard, over the same selection as a leader's export.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn form_counts(&self, form: &str) -> Result<([u64; 4], [u64; 8])> {
+    pub async fn form_counts(&self, form: &str, until_ms: i64) -> Result<([u64; 4], [u64; 8])> {
         let mut states = [0u64; 4];
-        let sql = "SELECT o.state AS s, COUNT(*) AS n FROM opinions o WHERE o.form_slug = ? GROUP BY o.state";
-        for r in self.db().query_all_raw(self.stmt(sql, vec![form.into()])).await? {
+        let sql = "SELECT o.state AS s, COUNT(*) AS n FROM opinions o WHERE o.form_slug = ? AND o.submitted_at < ? \
+                   GROUP BY o.state";
+        for r in self.db().query_all_raw(self.stmt(sql, vec![form.into(), until_ms.into()])).await? {
             let state = state_of(&r.try_get::<String>("", "s")?)?;
             let i = OpinionState::ALL.iter().position(|x| *x == state).unwrap_or(0);
             states[i] = u64::try_from(r.try_get::<i64>("", "n")?).unwrap_or(0);
         }
         let mut areas = [0u64; 8];
         let sql = "SELECT t.area_code AS a, COUNT(*) AS n FROM tag_assignments t JOIN opinions o ON o.id = t.opinion_id \
-                   WHERE o.form_slug = ? AND o.state <> 'invalid' GROUP BY t.area_code";
-        for r in self.db().query_all_raw(self.stmt(sql, vec![form.into()])).await? {
+                   WHERE o.form_slug = ? AND o.submitted_at < ? AND o.state <> 'invalid' GROUP BY t.area_code";
+        for r in self.db().query_all_raw(self.stmt(sql, vec![form.into(), until_ms.into()])).await? {
             let a = AreaCode::try_from(i64::from(r.try_get::<i16>("", "a")?)).map_err(StoreError::Corrupt)?;
             areas[a.index()] = u64::try_from(r.try_get::<i64>("", "n")?).unwrap_or(0);
         }
@@ -277,42 +278,53 @@ impl Store {
             .collect()
     }
 
-    /// The next batch (after id `after`) of counted opinions in scope that are representative and carry an
-    /// area: the first rows of their area sheets.
+    /// A batch of the counted opinions in scope that are representative and carry an area: the first rows
+    /// of their area sheets.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn representative_opinions(&self, scope: &Scope, after: i64, limit: u64) -> Result<Vec<QuotedOpinion>> {
-        let mut v = vec![Value::from(true)];
-        let w = self.scope_sql("o", scope, &mut v, Scan::ById);
-        v.push(after.into());
-        v.push((limit as i64).into());
-        let inner = format!(
-            "SELECT {QUOTED_COLUMNS} FROM opinions o JOIN responses r ON r.id = o.response_id \
-             WHERE o.representative = ? AND o.state <> 'invalid' \
-             AND EXISTS (SELECT 1 FROM tag_assignments t WHERE t.opinion_id = o.id) \
-             AND {w} AND o.id > ? ORDER BY o.id LIMIT ?"
-        );
-        self.quoted(&inner, v).await
+    pub async fn representative_opinions(&self, scope: &Scope, batch: Batch<'_>) -> Result<Vec<QuotedOpinion>> {
+        self.quoted_batch(scope, REPRESENTATIVE, batch).await
     }
 
-    /// The next batch (after id `after`) of every other counted opinion in scope: those with areas go on
-    /// their area sheets after the representative ones, those without on 未归类.
+    /// A batch of every other counted opinion in scope: those with areas go on their area sheets after the
+    /// representative ones, those without on 未归类.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn other_opinions(&self, scope: &Scope, after: i64, limit: u64) -> Result<Vec<QuotedOpinion>> {
-        let mut v = vec![Value::from(false)];
+    pub async fn other_opinions(&self, scope: &Scope, batch: Batch<'_>) -> Result<Vec<QuotedOpinion>> {
+        self.quoted_batch(scope, OTHERS, batch).await
+    }
+
+    /// Every opinion [`Store::representative_opinions`] (or, with `representative` false,
+    /// [`Store::other_opinions`]) would read, as (id, submitted_at): a protected file orders them itself.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn quoted_times(&self, scope: &Scope, representative: bool) -> Result<Vec<(i64, i64)>> {
+        let mut v = Vec::new();
+        let w = self.scope_sql("o", scope, &mut v, Scan::Indexed);
+        let which = if representative { REPRESENTATIVE } else { OTHERS };
+        let sql = format!("SELECT o.id AS id, o.submitted_at AS at FROM opinions o WHERE {which} AND {w}");
+        self.times(&sql, v).await
+    }
+
+    async fn quoted_batch(&self, scope: &Scope, which: &str, batch: Batch<'_>) -> Result<Vec<QuotedOpinion>> {
+        let mut v = Vec::new();
         let w = self.scope_sql("o", scope, &mut v, Scan::ById);
-        v.push(after.into());
-        v.push((limit as i64).into());
+        let rows = batch.sql("o.id", &mut v);
         let inner = format!(
             "SELECT {QUOTED_COLUMNS} FROM opinions o JOIN responses r ON r.id = o.response_id \
-             WHERE o.state <> 'invalid' AND (o.representative = ? \
-             OR NOT EXISTS (SELECT 1 FROM tag_assignments t WHERE t.opinion_id = o.id)) \
-             AND {w} AND o.id > ? ORDER BY o.id LIMIT ?"
+             WHERE {which} AND {w} {rows}"
         );
-        self.quoted(&inner, v).await
+        let mut out = self.quoted(&inner, v).await?;
+        batch.arrange(&mut out, |o| o.id);
+        Ok(out)
+    }
+
+    async fn times(&self, sql: &str, values: Vec<Value>) -> Result<Vec<(i64, i64)>> {
+        let rows = self.db().query_all_raw(self.stmt(sql, values)).await?;
+        rows.iter().map(|r| Ok((r.try_get("", "id")?, r.try_get("", "at")?))).collect()
     }
 
     /// Reads a batch of [`QUOTED_COLUMNS`] rows with their areas.
@@ -348,14 +360,13 @@ impl Store {
     ///
     /// # Errors
     /// On a database failure, or `Corrupt` when a stored answer no longer parses.
-    pub async fn raw_responses(&self, scope: &Scope, after: i64, limit: u64) -> Result<Vec<RawResponse>> {
+    pub async fn raw_responses(&self, scope: &Scope, batch: Batch<'_>) -> Result<Vec<RawResponse>> {
         let mut v: Vec<Value> = Vec::new();
         let w = self.scope_sql("r", scope, &mut v, Scan::ById);
-        v.push(after.into());
-        v.push((limit as i64).into());
+        let rows = batch.sql("r.id", &mut v);
         let inner = format!(
             "SELECT r.id, r.receipt, r.form_slug, r.form_version_id, r.unit_code, r.category_code, r.submitted_at \
-             FROM responses r WHERE {w} AND r.id > ? ORDER BY r.id LIMIT ?"
+             FROM responses r WHERE {w} {rows}"
         );
         let notes = self.json_list("n.author, n.text", "n.id", "opinion_notes n WHERE n.opinion_id = o.id");
         let opinions = self.json_list(
@@ -404,9 +415,62 @@ impl Store {
                 opinions,
             });
         }
+        batch.arrange(&mut out, |r| r.id);
         Ok(out)
     }
+
+    /// Every response [`Store::raw_responses`] would read, as (id, submitted_at).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn response_times(&self, scope: &Scope) -> Result<Vec<(i64, i64)>> {
+        let mut v = Vec::new();
+        let w = self.scope_sql("r", scope, &mut v, Scan::Indexed);
+        self.times(&format!("SELECT r.id AS id, r.submitted_at AS at FROM responses r WHERE {w}"), v).await
+    }
 }
+
+/// Which rows an export batch reads.
+#[derive(Debug, Clone, Copy)]
+pub enum Batch<'a> {
+    /// The next `limit` rows after this id, in id (arrival) order: the office's file.
+    After(i64, u64),
+    /// Exactly these rows, in this order: a protected file, which orders its rows itself.
+    Ids(&'a [i64]),
+}
+
+impl Batch<'_> {
+    /// The SQL after the batch query's conditions, on id column `id`.
+    fn sql(&self, id: &str, values: &mut Vec<Value>) -> String {
+        match self {
+            Batch::After(after, limit) => {
+                values.push((*after).into());
+                values.push(i64::try_from(*limit).unwrap_or(i64::MAX).into());
+                format!("AND {id} > ? ORDER BY {id} LIMIT ?")
+            }
+            Batch::Ids([]) => "AND 1 = 0".to_owned(),
+            Batch::Ids(ids) => {
+                values.extend(ids.iter().map(|i| Value::from(*i)));
+                format!("AND {id} IN ({})", marks(ids.len()))
+            }
+        }
+    }
+
+    /// Puts `rows` (read in id order) in the batch's order.
+    fn arrange<T>(&self, rows: &mut [T], id: impl Fn(&T) -> i64) {
+        if let Batch::Ids(ids) = self {
+            let at: std::collections::HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+            rows.sort_by_key(|r| at.get(&id(r)).copied().unwrap_or(usize::MAX));
+        }
+    }
+}
+
+/// Which counted opinions head their area sheets (representative, with an area), and which come after or
+/// go on 未归类 (every other counted one).
+const REPRESENTATIVE: &str = "o.representative = TRUE AND o.state <> 'invalid' \
+     AND EXISTS (SELECT 1 FROM tag_assignments t WHERE t.opinion_id = o.id)";
+const OTHERS: &str = "o.state <> 'invalid' AND (o.representative = FALSE \
+     OR NOT EXISTS (SELECT 1 FROM tag_assignments t WHERE t.opinion_id = o.id))";
 
 /// The columns of a quoted opinion, named as [`Store::quoted`] reads them from the batch.
 const QUOTED_COLUMNS: &str = "o.id, r.receipt, o.form_slug, o.question_id, o.unit_code, o.category_code, \

@@ -59,6 +59,8 @@ impl TestApp {
                 receipts.push(self.submit_as(code, category, &text, 1 + (i as i64 % 3)).await);
             }
         }
+        // Sent yesterday, so leaders' views (which end at the last midnight) show them.
+        crate::helpers::a_day_passes(self).await;
         Seeded { receipts }
     }
 }
@@ -223,6 +225,100 @@ async fn a_leaders_dashboard_and_inbox_pool_small_units_and_refuse_unit_and_date
     assert_eq!(texts(&html, ".c-unit"), ["清溪镇司法所"]);
 }
 
+/// What a leader is shown: the dashboard's and the inbox's page text, and every cell of a protected
+/// workbook but its generation time.
+async fn leader_sees(app: &TestApp, leader: &reqwest::Client, csrf: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    for page in ["/w/dashboard", "/w/inbox"] {
+        let html = leader.get(app.url(page)).send().await.unwrap().text().await.unwrap();
+        seen.extend(texts(&html, "main *"));
+    }
+    let bytes = app.export_as(leader, csrf, &[("form", "zhengqiu"), ("format", "xlsx")]).await.unwrap();
+    for (name, rows) in sheets(&bytes) {
+        seen.extend(rows.into_iter().filter(|r| r[0] != "生成时间").map(|r| format!("{name}: {}", r.join("|"))));
+    }
+    // One day's rows come in a different order in each file.
+    seen.sort();
+    seen
+}
+
+#[tokio::test]
+async fn a_leader_watching_while_one_response_comes_in_sees_nothing_change_until_the_next_day() {
+    let app = TestApp::spawn().await;
+    app.seed_small_units().await;
+    app.state.clusters.catch_up(app.store()).await.unwrap();
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let before = leader_sees(&app, &leader, &csrf).await;
+    assert!(before.iter().any(|t| t.contains("局办公室")), "yesterday's responses are shown: {before:?}");
+
+    // Word for word one of yesterday's opinions: not even that one's 疑似重复 mark may appear.
+    app.submit_as("jg-bgs", "qz", "jg-bgs 的第 0 条意见", 2).await;
+    app.submit_as("jg-bgs", "qz", "会上当场填写的一条意见", 2).await;
+    app.state.clusters.catch_up(app.store()).await.unwrap();
+    let after = leader_sees(&app, &leader, &csrf).await;
+    let changed: Vec<_> = after.iter().zip(&before).filter(|(a, b)| a != b).collect();
+    assert!(changed.is_empty() && after.len() == before.len(), "the leader's views changed as it came in: {changed:?}");
+    let (analyst, _) = app.login_as(Role::Analyst).await;
+    let html = analyst.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("会上当场填写的一条意见"), "the office sees it at once");
+
+    crate::helpers::a_day_passes(&app).await;
+    let html = leader.get(app.url("/w/dashboard")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&html, "#by-unit td")[..2], ["局办公室", "9"], "the next day both are counted");
+    let html = leader.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("会上当场填写的一条意见"));
+}
+
+#[tokio::test]
+async fn a_leaders_inbox_and_workbook_show_no_opinion_numbers_and_no_arrival_order() {
+    let app = TestApp::spawn().await;
+    // 60 opinions of one unit, sent in an order that is not the order of their texts.
+    let mut sent = Vec::new();
+    for i in 0..60 {
+        let text = format!("第{:02}条：调解回访不够及时", (i * 37) % 60);
+        app.submit_as("jg-bgs", "qz", &text, 1).await;
+        sent.push(text);
+    }
+    crate::helpers::a_day_passes(&app).await;
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let first = leader.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
+    assert!(!first.contains("data-id") && !first.contains("before=") && !first.contains("编号"), "{first}");
+    let next = texts(&first, "#next-page");
+    assert_eq!(next.len(), 1, "a second page");
+    let html = scraper::Html::parse_document(&first);
+    let sel = scraper::Selector::parse("#next-page").unwrap();
+    let href = html.select(&sel).next().unwrap().value().attr("href").unwrap().to_owned();
+    assert!(href.ends_with("page=1"), "{href}");
+    let second = leader.get(app.url(&href)).send().await.unwrap().text().await.unwrap();
+    let mut shown = texts(&first, "#inbox td.text");
+    shown.extend(texts(&second, "#inbox td.text"));
+    let mut sorted = sent.clone();
+    sorted.sort();
+    assert_eq!(shown, sorted, "one day's opinions in text order, each once across the pages");
+    assert_ne!(sent, sorted, "arrival order differs from text order");
+
+    // The workbook too: the day's rows in random order for leaders, in arrival order for the office.
+    let in_raw_sheet = |bytes: &[u8]| -> Vec<String> {
+        let all = sheets(bytes);
+        let (_, raw) = all.iter().find(|(n, _)| n == "原始数据").unwrap();
+        raw.iter().flatten().filter(|c| c.contains("调解回访不够及时")).cloned().collect()
+    };
+    let leader_file = app.export_as(&leader, &csrf, &[("form", "zhengqiu"), ("format", "xlsx")]).await.unwrap();
+    let rows = in_raw_sheet(&leader_file);
+    assert_ne!(rows, sent, "a leader's 原始数据 lists one day's responses in the order they came in");
+    let mut rows_sorted = rows.clone();
+    rows_sorted.sort();
+    assert_eq!(rows_sorted, sorted, "every response once");
+    let (admin, a_csrf) = app.login_as(Role::Admin).await;
+    let full = [("form", "zhengqiu"), ("format", "xlsx"), ("unprotected", "1")];
+    assert_eq!(in_raw_sheet(&app.export_as(&admin, &a_csrf, &full).await.unwrap()), sent, "the office's file");
+
+    let r = leader.get(app.url("/w/inbox?before=99")).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let r = leader.get(app.url(&format!("/w/inbox?page={}", u64::MAX))).send().await.unwrap();
+    assert_eq!(r.status(), 200, "a page past the end is empty, not an error");
+}
+
 #[tokio::test]
 async fn a_leader_cannot_narrow_an_export_by_unit_or_date_so_nothing_can_be_subtracted() {
     let app = TestApp::spawn().await;
@@ -251,6 +347,7 @@ async fn a_form_with_fewer_than_k_respondents_shows_leaders_only_less_than_k() {
     for i in 0..3 {
         seeded.receipts.push(app.submit_as("sfs-qingxi", "sfs", &format!("sfs-only {i}"), 1).await);
     }
+    crate::helpers::a_day_passes(&app).await;
     // An analyst makes one of them a problem's supporting opinion: its quote must not reach leaders either.
     let (analyst, a_csrf) = app.login_as(Role::Analyst).await;
     let problem = crate::register::create_problem(&app, &analyst, &a_csrf, "调解回访不及时").await;
@@ -393,6 +490,7 @@ async fn appraisal_results_per_unit_follow_the_same_rule() {
             app.appraise_as(code, if code.starts_with("sfs") { "4" } else { "1" }).await;
         }
     }
+    crate::helpers::a_day_passes(&app).await;
     let rows_of = |bytes: &[u8]| sheets(bytes).into_iter().find(|(n, _)| n == "测评").unwrap().1;
     let (leader, csrf) = app.login_as(Role::Leader).await;
     let bytes = app.export_as(&leader, &csrf, &[("form", "ceping"), ("format", "xlsx")]).await.unwrap();

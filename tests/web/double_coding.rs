@@ -344,7 +344,8 @@ async fn the_summary_sheet_counts_opinions_and_their_groups_for_a_whole_form_onl
     ] {
         submit(&app, text).await;
     }
-    let g = app.store().group_count(Some("zhengqiu")).await.unwrap();
+    crate::helpers::a_day_passes(&app).await;
+    let g = app.store().group_count(Some("zhengqiu"), None).await.unwrap();
     assert!(g.opinions >= 5);
     let (admin, csrf) = app.login_as(Role::Admin).await;
     let whole = app.export_as(&admin, &csrf, &[("form", "zhengqiu"), ("format", "xlsx")]).await.unwrap();

@@ -135,6 +135,7 @@ async fn a_finished_export_shows_the_rows_it_read_and_none_under_k_for_leaders()
     for i in 0..6 {
         app.submit_opinion(&format!("导出行数测试意见{i}")).await;
     }
+    crate::helpers::a_day_passes(&app).await;
     let (admin, acsrf, _) = staff(&app, "lu.admin", Role::Admin).await;
     let full = [("form", "zhengqiu"), ("format", "csv"), ("unprotected", "1")];
     let rows = texts(&finished_page(&app, &admin, &acsrf, &full).await, "#job-rows").join("");

@@ -223,6 +223,7 @@ async fn small_units_are_pooled_unnamed_and_totals_still_add_up() {
             app.tag(id, &[1 + (i % 8)]).await;
         }
     }
+    crate::helpers::a_day_passes(&app).await;
     let (admin, csrf) = app.login_as(Role::Admin).await;
     let bytes = app.export_via_web(&admin, &csrf, "xlsx").await;
     let units = sheet(&bytes, "单位×领域");
@@ -242,6 +243,7 @@ async fn the_csv_starts_with_a_bom_and_round_trips_through_the_csv_crate() {
     for t in ODD {
         app.submit_opinion(t).await;
     }
+    crate::helpers::a_day_passes(&app).await;
     let (leader, csrf) = app.login_as(Role::Leader).await;
     let bytes = app.export_via_web(&leader, &csrf, "csv").await;
     assert!(bytes.starts_with(&[0xEF, 0xBB, 0xBF]), "UTF-8 BOM first");

@@ -305,3 +305,13 @@ pub async fn refuse_writes(app: &TestApp, table: &str, event: &str, when: Option
     // Closed now, not whenever the pool's drop gets to it: an open SQLite connection can hold a lock.
     db.close().await.unwrap();
 }
+
+/// A day passes: every stored response and opinion moves one day back, as if sent yesterday. Leaders'
+/// views and protected exports cover what was sent before the bureau's last midnight.
+pub async fn a_day_passes(app: &TestApp) {
+    let db = Database::connect(&app.config.database_url).await.unwrap();
+    for table in ["responses", "opinions"] {
+        db.execute_unprepared(&format!("UPDATE {table} SET submitted_at = submitted_at - 86400000")).await.unwrap();
+    }
+    db.close().await.unwrap();
+}

@@ -63,6 +63,7 @@ async fn no_list_of_forms_offers_the_rating_form_and_a_leader_never_lands_on_it(
     let inbox = analyst.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
     assert!(texts(&inbox, &option).is_empty(), "the inbox does not filter by it");
 
+    crate::helpers::a_day_passes(&app).await;
     let (leader, _) = app.login_as(Role::Leader).await;
     let dash = leader.get(app.url("/w/dashboard")).send().await.unwrap().text().await.unwrap();
     assert_eq!(texts(&dash, "#form-switch strong"), ["分析检查阶段征求意见表"], "the busiest form of opinions");

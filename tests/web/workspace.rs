@@ -423,6 +423,7 @@ async fn the_dashboard_draws_the_area_counts_and_links_to_downloads() {
     let (c, csrf) = app.login_as(Role::Analyst).await;
     act(&app, &c, &csrf, a, &[("op", "save"), ("area", "1"), ("area", "7")]).await;
     act(&app, &c, &csrf, b, &[("op", "save"), ("area", "1")]).await;
+    crate::helpers::a_day_passes(&app).await;
     let (leader, _) = app.login_as(Role::Leader).await;
     let html = get_html(&app, &leader, "/w/dashboard").await;
     assert!(texts(&html, "#protection").join("").contains("<5"), "two respondents: leaders see no numbers");

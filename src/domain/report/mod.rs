@@ -78,6 +78,41 @@ impl Scope {
     }
 }
 
+impl Scope {
+    /// What a leader's view of `form` covers at `now_ms`: the whole form up to the end of yesterday (the
+    /// bureau's day). A view that changed while one response came in would date it to the minute (or name
+    /// its writer to someone watching the room); leaders are given the day and nothing finer.
+    pub fn published(form: &str, now_ms: i64) -> Scope {
+        Scope { forms: vec![form.to_owned()], to: Some(last_published_day(now_ms)), ..Default::default() }
+    }
+}
+
+/// The last day leaders' views cover at `now_ms`: the day before today in the bureau's time.
+pub fn last_published_day(now_ms: i64) -> NaiveDate {
+    let now =
+        DateTime::from_timestamp_millis(now_ms).unwrap_or_default().with_timezone(&super::form::check::bureau_offset());
+    now.date_naive().pred_opt().unwrap_or(NaiveDate::MIN)
+}
+
+/// Where leaders' views end at `now_ms`: the bureau's last midnight (ms).
+pub fn published_until_ms(now_ms: i64) -> i64 {
+    last_published_day(now_ms).succ_opt().map_or(0, day_start_ms)
+}
+
+/// The order of a protected file's rows: `(id, submitted_at)` pairs by the bureau's day, oldest first, and
+/// within a day in random order. Arrival order would let someone who saw who sent first match rows to
+/// people; leaders are given the day and nothing finer.
+pub fn shuffled_within_days(mut rows: Vec<(i64, i64)>, rng: &mut impl rand::Rng) -> Vec<i64> {
+    use rand::seq::SliceRandom;
+    let offset_ms = i64::from(super::form::check::bureau_offset().local_minus_utc()) * 1000;
+    let day = |at: i64| (at + offset_ms).div_euclid(86_400_000);
+    rows.sort_unstable_by_key(|&(id, at)| (day(at), id));
+    for one_day in rows.chunk_by_mut(|a, b| day(a.1) == day(b.1)) {
+        one_day.shuffle(rng);
+    }
+    rows.into_iter().map(|(id, _)| id).collect()
+}
+
 fn day_start_ms(d: NaiveDate) -> i64 {
     let naive = d.and_hms_opt(0, 0, 0).expect("midnight exists");
     super::form::check::bureau_offset().from_local_datetime(&naive).single().map_or(0, |t| t.timestamp_millis())
@@ -351,6 +386,37 @@ mod tests {
             state,
             areas: areas.iter().map(|n| a(*n)).collect(),
         }
+    }
+
+    #[test]
+    fn a_leaders_view_ends_at_the_bureaus_last_midnight() {
+        // 2026-12-04 00:30 in Beijing is 2026-12-03 16:30 UTC: today there has just begun.
+        let just_after = DateTime::parse_from_rfc3339("2026-12-03T16:30:00Z").unwrap().timestamp_millis();
+        let scope = Scope::published("f", just_after);
+        assert_eq!(scope.to, NaiveDate::from_ymd_opt(2026, 12, 3));
+        let midnight = DateTime::parse_from_rfc3339("2026-12-03T16:00:00Z").unwrap().timestamp_millis();
+        assert_eq!(scope.until_ms(), Some(midnight));
+        assert_eq!(published_until_ms(just_after), midnight);
+        assert_eq!(Scope::published("f", midnight - 1).until_ms(), Some(midnight - 86_400_000));
+    }
+
+    #[test]
+    fn a_protected_files_rows_keep_their_days_but_not_their_order_within_a_day() {
+        use rand::SeedableRng;
+        let day = |d: u32, h: u32| {
+            let t = NaiveDate::from_ymd_opt(2026, 12, d).unwrap().and_hms_opt(h, 0, 0).unwrap();
+            day_start_ms(t.date()) + i64::from(h) * 3_600_000
+        };
+        // Twenty responses on 3 December (Beijing), 00:00 to 19:00, then two on the 4th.
+        let mut rows: Vec<(i64, i64)> = (0..20).map(|i| (i + 1, day(3, i as u32))).collect();
+        rows.extend([(21, day(4, 0)), (22, day(4, 23))]);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let order = shuffled_within_days(rows.clone(), &mut rng);
+        let mut first_day = order[..20].to_vec();
+        assert_ne!(first_day, (1..=20).collect::<Vec<_>>(), "not in arrival order");
+        first_day.sort_unstable();
+        assert_eq!(first_day, (1..=20).collect::<Vec<_>>(), "every row of the 3rd, once, before the 4th");
+        assert!(order[20..].contains(&21) && order[20..].contains(&22));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::domain::report::local_day;
 use crate::domain::report::policy::{OTHER_CATEGORIES, OTHER_UNITS};
 use crate::domain::tagging::{OpinionState, highlight};
 use crate::domain::user::Role;
-use crate::store::inbox::{InboxFilter, Matching, Progress};
+use crate::store::inbox::{InboxFilter, InboxPaging, Matching, Progress};
 use crate::web::auth::{CsrfForm, Staff};
 use crate::web::error::WebError;
 use crate::web::pages::MessagePage;
@@ -53,6 +53,9 @@ pub struct InboxQuery {
     pub q: String,
     #[serde(default, skip_serializing)]
     pub before: Option<i64>,
+    /// A leader's page number (from 0): leaders page by position, never by an opinion's number.
+    #[serde(default, skip_serializing)]
+    pub page: Option<u64>,
     /// `none` after a bulk action with nothing ticked: the inbox says so above the list.
     #[serde(default, skip_serializing)]
     pub bulk: String,
@@ -147,7 +150,8 @@ pub struct InboxPage {
     pub protection: Option<String>,
     pub matching: Option<Matching>,
     pub lines: Vec<Line>,
-    pub next_before: Option<i64>,
+    /// The next page's paging parameter (`before=…` for the office, `page=…` for leaders).
+    pub next: Option<String>,
     pub paged: bool,
     pub forms: Vec<(String, String)>,
     pub units: Vec<(String, String)>,
@@ -175,15 +179,24 @@ pub async fn page(
                 )));
             }
         }
+        if q.before.is_some() {
+            return Err(WebError::BadRequest("before：领导视图按页码翻页（page）".into()));
+        }
         let scope = LeaderScope::load(&state, &q.form).await?;
         filter.form = Some(scope.form.clone());
+        filter.to_ms = Some(scope.until_ms);
         Some(scope)
     } else {
         None
     };
     let store = &state.store;
     let hidden = leader.as_ref().is_some_and(|l| l.disclosure.too_small);
-    let rows = if hidden { Vec::new() } else { store.inbox_page(&filter, q.before, PAGE + 1).await? };
+    let page_no = q.page.unwrap_or(0);
+    let paging = match leader {
+        Some(_) => InboxPaging::ByDay { skip: page_no.saturating_mul(PAGE) },
+        None => InboxPaging::Before(q.before),
+    };
+    let rows = if hidden { Vec::new() } else { store.inbox_page(&filter, paging, PAGE + 1).await? };
     let progress = if leader.is_none() { Some(store.progress().await?) } else { None };
     let matching = if filter.is_active() && !hidden {
         Some(store.inbox_count(&filter, state.settings.inbox_count_cap).await?)
@@ -238,7 +251,8 @@ pub async fn page(
             state: r.state.as_str(),
             state_label: r.state.label(),
             areas: r.areas.iter().map(|a| (a.get(), areas.name(*a).to_owned())).collect(),
-            duplicate: r.duplicate,
+            // Leaders' rows end at the last midnight, but a copy sent today would mark yesterday's original.
+            duplicate: r.duplicate && leader.is_none(),
             representative: r.representative,
             cluster: clusters.get(&r.id).copied(),
         })
@@ -248,13 +262,19 @@ pub async fn page(
     if let Some(b) = q.before {
         back.push_str(&format!("&before={b}"));
     }
+    let (paged, next) = match (&leader, more) {
+        (Some(_), more) => (page_no > 0, more.then(|| format!("page={}", page_no.saturating_add(1)))),
+        (None, more) => {
+            (q.before.is_some(), if more { lines.last().map(|l| format!("before={}", l.id)) } else { None })
+        }
+    };
     Ok(InboxPage {
         head: staff.head(),
         name: staff.user.display_name.clone(),
         csrf: staff.csrf.clone(),
         can_tag: staff.user.role.can_tag(),
-        next_before: if more { lines.last().map(|l| l.id) } else { None },
-        paged: q.before.is_some(),
+        next,
+        paged,
         filter_string,
         progress,
         protection: leader.as_ref().map(LeaderScope::note),

@@ -1,14 +1,20 @@
-//! What a leader's dashboard and inbox are computed over: one whole form (never a date, unit or category
-//! filter, so no two views can be subtracted), with the disclosure policy decided from its respondents.
+//! What a leader's dashboard and inbox are computed over: one whole form up to the end of yesterday (never
+//! a date, unit or category filter, so no two views can be subtracted, and nothing that changes while one
+//! response comes in), with the disclosure policy decided from its respondents.
 
-use crate::domain::report::Scope;
 use crate::domain::report::policy::Disclosure;
+use crate::domain::report::{Scope, last_published_day, published_until_ms};
 use crate::web::error::WebError;
 use crate::web::state::AppState;
+use chrono::NaiveDate;
 
 /// A leader's selection: one form and what may be shown of it.
 pub struct LeaderScope {
     pub form: String,
+    /// The responses it covers were sent before this instant: the bureau's last midnight.
+    pub until_ms: i64,
+    /// The last day it covers (yesterday), as the note names it.
+    pub last_day: NaiveDate,
     pub disclosure: Disclosure,
     /// Every form as (slug, title, selected), for the form switcher.
     pub forms: Vec<(String, String, bool)>,
@@ -21,28 +27,33 @@ impl LeaderScope {
     /// `BadRequest` naming the field for an unknown form; store errors as they come.
     pub async fn load(state: &AppState, form: &str) -> Result<LeaderScope, WebError> {
         let forms = state.forms();
+        let now = crate::store::now_ms();
+        let until_ms = published_until_ms(now);
         // Ratings of /gongkai are responses too, but never the form a leader lands on.
-        let busiest = state.store.busiest_form().await?.filter(|f| forms.catalog.citizen_form(f).is_some());
+        let busiest = state.store.busiest_form(until_ms).await?.filter(|f| forms.catalog.citizen_form(f).is_some());
         let form = match form.trim() {
             "" => busiest.or_else(|| forms.catalog.citizen_forms().next().map(|f| f.slug.clone())).unwrap_or_default(),
             f if forms.catalog.forms.contains_key(f) => f.to_owned(),
             f => return Err(WebError::BadRequest(format!("form：表单 {f} 不存在"))),
         };
-        let scope = Scope { forms: vec![form.clone()], ..Default::default() };
+        let scope = Scope::published(&form, now);
         let pairs = state.store.respondent_pairs(&scope).await?;
         let disclosure = Disclosure::decide(&pairs, u64::from(state.settings.small_cell_k));
         let list = forms.catalog.citizen_forms().map(|f| (f.slug.clone(), f.title.clone(), f.slug == form)).collect();
-        Ok(LeaderScope { form, disclosure, forms: list })
+        Ok(LeaderScope { form, until_ms, last_day: last_published_day(now), disclosure, forms: list })
     }
 
     /// The sentence every leader view carries.
     pub fn note(&self) -> String {
         let k = self.disclosure.k;
+        let day = self.last_day;
         if self.disclosure.too_small {
-            format!("本表单答卷不足 {k} 份：为保护填写人，不显示任何数字和意见（显示为“<{k}”）。")
+            format!(
+                "截至 {day} 24 时本表单答卷不足 {k} 份：为保护填写人，不显示任何数字和意见（显示为“<{k}”）。今天的答卷明天纳入。"
+            )
         } else {
             format!(
-                "已做小单元保护：答卷少于 {k} 份的单位、类别并入“其他单位（合并）”“其他类别”；时间只显示到日期。领导视图按整份表单显示，不能按日期、单位或类别筛选。"
+                "数据截至 {day} 24 时：今天的答卷明天纳入，以免刷新页面就能看出刚交的答卷来自哪里、是谁交的。已做小单元保护：答卷少于 {k} 份的单位、类别并入“其他单位（合并）”“其他类别”；时间只显示到日期。领导视图按整份表单显示，不能按日期、单位或类别筛选。"
             )
         }
     }
