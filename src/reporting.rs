@@ -58,7 +58,9 @@ pub async fn run(
     progress(0, total);
     let pairs = store.coded_pairs(&scope.forms).await?;
     let agreement = (!pairs.is_empty()).then(|| crate::domain::agreement::agree(&pairs));
-    let register = Some(Arc::new(store.register(u64::from(params.small_cell_k)).await?));
+    // A protected file's 问题清单 and 整改台账 count what its other sheets count: responses up to its last day.
+    let until = if params.unprotected { None } else { scope.until_ms() };
+    let register = Some(Arc::new(store.register(u64::from(params.small_cell_k), until).await?));
     let groups = match scope.forms.as_slice() {
         // One whole form (up to a protected file's last day): never a count of a filtered selection.
         [f] if scope.from.is_none() && scope.units.is_empty() && (scope.to.is_none() || !params.unprotected) => {

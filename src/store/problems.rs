@@ -184,12 +184,15 @@ impl Store {
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn problem_support(&self) -> Result<BTreeMap<i64, Support>> {
+    pub async fn problem_support(&self, until_ms: Option<i64>) -> Result<BTreeMap<i64, Support>> {
         let mut sql = Sql::new(self.db().get_database_backend());
         sql.push(
             "SELECT p.problem_id AS problem_id, o.response_id AS response_id, o.unit_code AS unit_code \
              FROM problem_opinions p JOIN opinions o ON o.id = p.opinion_id WHERE o.state <> 'invalid'",
         );
+        if let Some(ms) = until_ms {
+            sql.push(" AND o.submitted_at < ").bind(ms);
+        }
         let mut out: BTreeMap<i64, Support> = BTreeMap::new();
         let mut seen: BTreeSet<(i64, i64)> = BTreeSet::new();
         for r in self.db().query_all_raw(sql.statement()).await? {
@@ -211,14 +214,18 @@ impl Store {
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn problem_quotes(&self, n: usize, k: u64) -> Result<BTreeMap<i64, Vec<String>>> {
+    pub async fn problem_quotes(&self, n: usize, k: u64, until_ms: Option<i64>) -> Result<BTreeMap<i64, Vec<String>>> {
+        let until = until_ms.unwrap_or(i64::MAX);
         let mut sql = Sql::new(self.db().get_database_backend());
         sql.push(
             "SELECT p.problem_id AS problem_id, o.text AS text FROM problem_opinions p \
-             JOIN opinions o ON o.id = p.opinion_id WHERE o.state <> 'invalid' \
-             AND o.form_slug IN (SELECT form_slug FROM responses GROUP BY form_slug HAVING COUNT(*) >= ",
-        );
-        sql.bind(i64::try_from(k).unwrap_or(i64::MAX));
+             JOIN opinions o ON o.id = p.opinion_id WHERE o.state <> 'invalid' AND o.submitted_at < ",
+        )
+        .bind(until)
+        .push(" AND o.form_slug IN (SELECT form_slug FROM responses WHERE submitted_at < ")
+        .bind(until)
+        .push(" GROUP BY form_slug HAVING COUNT(*) >= ")
+        .bind(i64::try_from(k).unwrap_or(i64::MAX));
         sql.push(") ORDER BY p.problem_id, o.representative DESC, o.id");
         let mut out: BTreeMap<i64, Vec<String>> = BTreeMap::new();
         for r in self.db().query_all_raw(sql.statement()).await? {

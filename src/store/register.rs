@@ -197,14 +197,18 @@ impl Store {
     pub async fn measure_ratings(
         &self,
         published: &[i64],
+        until_ms: Option<i64>,
     ) -> Result<(BTreeMap<i64, RatingTally>, BTreeMap<i64, Vec<String>>)> {
         let mut sql = Sql::new(self.db().get_database_backend());
         sql.push(
             "SELECT a.response_id AS response_id, a.question_id AS question_id, a.value AS value FROM answers a \
              JOIN responses r ON r.id = a.response_id WHERE r.form_slug = ",
         )
-        .bind(RATING_FORM_SLUG)
-        .push(" ORDER BY a.response_id");
+        .bind(RATING_FORM_SLUG);
+        if let Some(ms) = until_ms {
+            sql.push(" AND r.submitted_at < ").bind(ms);
+        }
+        sql.push(" ORDER BY a.response_id");
         let mut by_response: BTreeMap<i64, (Option<i64>, Option<Rating>, String)> = BTreeMap::new();
         for r in self.db().query_all_raw(sql.statement()).await? {
             let response: i64 = r.try_get("", "response_id")?;
@@ -234,14 +238,15 @@ impl Store {
     }
 
     /// The whole chain at this moment (see [`Register`]); quotes only from forms with at least `k`
-    /// responses (the disclosure policy's k).
+    /// responses (the disclosure policy's k). With `until_ms` (leaders and the public: the last midnight),
+    /// support, quotes and ratings count only responses sent before it.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn register(&self, k: u64) -> Result<Register> {
+    pub async fn register(&self, k: u64, until_ms: Option<i64>) -> Result<Register> {
         let problems = self.problems().await?;
-        let support = self.problem_support().await?;
-        let quotes = self.problem_quotes(crate::domain::problem::QUOTES, k).await?;
+        let support = self.problem_support(until_ms).await?;
+        let quotes = self.problem_quotes(crate::domain::problem::QUOTES, k, until_ms).await?;
         let measures: Vec<Measure> = measure::Entity::find()
             .order_by_asc(measure::Column::Id)
             .all(self.db())
@@ -265,7 +270,7 @@ impl Store {
             });
         }
         let published: Vec<i64> = measures.iter().filter(|m| m.published_at.is_some()).map(|m| m.id).collect();
-        let (ratings, comments) = self.measure_ratings(&published).await?;
+        let (ratings, comments) = self.measure_ratings(&published, until_ms).await?;
         Ok(Register { problems, support, quotes, measures, progress, ratings, comments })
     }
 

@@ -83,6 +83,11 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// Where leaders' and the public's views end now: the bureau's last midnight (see `Scope::published`).
+    pub fn published_until_ms(&self) -> i64 {
+        crate::domain::report::published_until_ms(crate::store::now_ms())
+    }
+
     /// The forms as loaded now (a reload swaps the whole set at once).
     pub fn forms(&self) -> Arc<LoadedForms> {
         self.forms.read().expect("forms lock is never poisoned").clone()

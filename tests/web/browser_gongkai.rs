@@ -24,7 +24,7 @@ async fn rate_on_a_phone(b: Browser, label: &str) {
     b.screenshot_full(shot(&format!("gongkai-390-{label}"))).await;
     b.click_and_wait_for_navigation(&format!("#m{m} button.submit")).await;
     assert!(b.text(&format!("#m{m} .thanks")).await.starts_with("感谢您的评价"));
-    let reg = app.store().register(5).await.unwrap();
+    let reg = app.store().register(5, None).await.unwrap();
     assert_eq!(reg.ratings[&m].fair, 1, "{label}: the rating is stored and read back");
     assert_eq!(reg.comments[&m], ["希望周末也能办"]);
     b.close().await;

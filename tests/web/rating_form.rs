@@ -30,6 +30,7 @@ async fn the_rating_form_answers_404_to_citizens_and_the_api_while_gongkai_ratin
         assert_eq!(rate(&app, &key, m, "1", "").await.status(), 303);
     }
     assert_eq!(app.store().count_responses(Some(slug)).await.unwrap(), 1);
+    crate::helpers::a_day_passes(&app).await;
     let (leader, _) = app.login_as(Role::Leader).await;
     let reg = leader.get(app.url("/w/register")).send().await.unwrap().text().await.unwrap();
     assert_eq!(texts(&reg, &format!("#m{m} .ratings")), ["满意 1 · 基本满意 0 · 不满意 0"]);

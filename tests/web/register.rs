@@ -169,10 +169,27 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     assert_eq!(texts(&page, &format!("#m{m} textarea[name=comment]")), ["没选评价"]);
     assert!(texts(&page, &format!("#m{m} .field-error"))[0].starts_with("评价："));
 
-    // The register reads the ratings back from the answers.
+    // The register reads the ratings back from the answers: the office at once; leaders and the public
+    // from the next day, so nobody watching the numbers learns who just rated what.
+    let ratings = format!("#m{m} .ratings");
+    let (analyst, _) = app.login_as(Role::Analyst).await;
+    let reg = analyst.get(app.url("/w/register")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&reg, &ratings), ["满意 1 · 基本满意 1 · 不满意 1"]);
     let (leader, _) = app.login_as(Role::Leader).await;
     let reg = leader.get(app.url("/w/register")).send().await.unwrap().text().await.unwrap();
-    assert_eq!(texts(&reg, &format!("#m{m} .ratings")), ["满意 1 · 基本满意 1 · 不满意 1"]);
+    assert!(!texts(&reg, &ratings).concat().contains("满意 1"), "a leader sees today's ratings: {reg}");
+    let detail = format!("/w/problems/{problem}");
+    let page = leader.get(app.url(&detail)).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("还要再快"), "nor today's rating comments");
+    let page = app.citizen.get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
+    assert!(texts(&page, &ratings).is_empty(), "the public neither");
+    crate::helpers::a_day_passes(&app).await;
+    let page = app.citizen.get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&page, &ratings), ["满意 1 · 基本满意 1 · 不满意 1"]);
+    let reg = leader.get(app.url("/w/register")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&reg, &ratings), ["满意 1 · 基本满意 1 · 不满意 1"]);
+    let page = leader.get(app.url(&detail)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("还要再快"), "the comment the next day");
     let problems = leader.get(app.url("/w/problems")).send().await.unwrap().text().await.unwrap();
     assert_eq!(texts(&problems, &format!("#p{problem} .opinions")), ["6"]);
     assert_eq!(texts(&problems, &format!("#p{problem} .responses")), ["6"]);
@@ -328,6 +345,7 @@ async fn the_command_line_writes_the_register_for_posting_and_the_report_with_bo
     let (_, m, _) = published_measure(&app).await;
     let key = rating_key(&app, m).await;
     assert_eq!(rate(&app, &key, m, "1", "").await.status(), 303);
+    crate::helpers::a_day_passes(&app).await;
     let out = app.dir.path().join("taizhang.xlsx");
     let o = app.run_cli(&["export", "--register", "--out", out.to_str().unwrap()]).await;
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

@@ -164,7 +164,9 @@ pub(crate) async fn problem_views(
     leader: bool,
     only: Option<i64>,
 ) -> Result<Vec<ProblemView>, WebError> {
-    let reg = state.store.register(u64::from(state.settings.small_cell_k)).await?;
+    // Leaders count and quote only responses sent before the last midnight, as on their other views.
+    let until = leader.then(|| state.published_until_ms());
+    let reg = state.store.register(u64::from(state.settings.small_cell_k), until).await?;
     let forms = state.forms();
     let cat = &forms.catalog;
     let k = u64::from(state.settings.small_cell_k);
@@ -364,7 +366,7 @@ pub struct ProblemChoice {
 
 /// Every problem, ordered by support, as choices.
 pub(crate) async fn problem_choices(state: &AppState) -> Result<Vec<ProblemChoice>, WebError> {
-    let reg = state.store.register(u64::from(state.settings.small_cell_k)).await?;
+    let reg = state.store.register(u64::from(state.settings.small_cell_k), None).await?;
     Ok(reg
         .problems_by_support()
         .into_iter()
