@@ -11,6 +11,11 @@ pub const EXCEL_MAX_ROWS: u32 = 1_048_576;
 /// The longest text Excel keeps in one cell.
 pub const EXCEL_MAX_CHARS: usize = 32_767;
 
+/// Rows of a sheet that get a height fitting their wrapped text; later rows keep the default height.
+/// rust_xlsxwriter keeps every row's height until the file is saved, even in constant-memory mode (a
+/// million heights peaked at 902 MB), and nobody prints past the first two thousand rows.
+pub const FITTED_ROWS: u32 = 2_000;
+
 /// How wide a text looks in Excel's character units: CJK and full-width characters take two.
 pub fn display_width(s: &str) -> usize {
     s.lines().map(|l| l.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum()).max().unwrap_or(0)
@@ -178,7 +183,9 @@ impl StreamSheet {
         // Set before the row's cells: a constant-memory row is written out once the next one starts.
         let wrapped =
             cells.iter().zip(&self.cols).filter(|(t, c)| c.wraps(t.as_ref())).map(|(t, c)| (clip(t.as_ref()), c.width));
-        if let Some(h) = row_height(wrapped) {
+        if self.row <= FITTED_ROWS
+            && let Some(h) = row_height(wrapped)
+        {
             ws.set_row_height(self.row, h)?;
         }
         for (i, cell) in cells.iter().enumerate() {

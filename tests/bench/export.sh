@@ -2,7 +2,8 @@
 # Export benchmark (prints figures, asserts nothing): seeds 100,000 and 1,000,000 invented opinions into
 # fresh SQLite files, times `wenji export` (xlsx, both shipped forms) and, on the same database, Python's
 # XlsxWriter writing the same workbook: every sheet, the same cell values, widths and formats, both charts,
-# tallies counted from the rows (tests/bench/xlsxwriter_export.py), with peak RSS from /usr/bin/time.
+# tallies counted from the rows (tests/bench/xlsxwriter_export.py), with peak RSS from /usr/bin/time; then
+# the CSV, and a leader's protected xlsx of the opinion form (rows of a day shuffled).
 # Targets: ≤ 5 s (100k), ≤ 45 s (1M), peak RSS ≤ 150 MB, ≥ 5× faster than XlsxWriter.
 #
 #   tests/bench/export.sh                       # both sizes
@@ -41,5 +42,11 @@ for n in ${WENJI_BENCH_SIZES:-100000 1000000}; do
   read -r cs ckb < <(tail -1 "$work/csv.time")
   awk -v n="$n" -v cs="$cs" -v ckb="$ckb" -v cmb="$(stat -c %s "$work/rust-$n.csv")" 'BEGIN {
     printf "%-10s %-8s %10.1f %10.0f %12.1f\n", n, "csv", cs, ckb/1024, cmb/1048576 }'
+  # A leader's protected file of the opinion form: the disclosure policy, and each day's rows shuffled.
+  /usr/bin/time -f "%e %M" -o "$work/leader.time" "$bin/wenji" --database-url "$url" --forms-dir forms \
+    --data-dir "$work/data" export --form zhengqiu --format xlsx --out "$work/rust-$n-leader.xlsx" >/dev/null 2>&1
+  read -r ls lkb < <(tail -1 "$work/leader.time")
+  awk -v n="$n" -v ls="$ls" -v lkb="$lkb" -v lmb="$(stat -c %s "$work/rust-$n-leader.xlsx")" 'BEGIN {
+    printf "%-10s %-8s %10.1f %10.0f %12.1f\n", n, "leader", ls, lkb/1024, lmb/1048576 }'
   [ -n "${WENJI_BENCH_KEEP:-}" ] || rm -f "$db" "$db-wal" "$db-shm" "$work"/rust-"$n".* "$work"/py-"$n".xlsx
 done

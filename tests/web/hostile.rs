@@ -54,6 +54,7 @@ fn routes(id: i64, receipt: &str, link: i64) -> Vec<Route> {
         ("to", "2026-12-31"),
         ("q", "基层法律"),
         ("before", "999999"),
+        ("page", "1"),
     ];
     vec![
         r(citizen, "GET", "/f/zhengqiu", &[("t", "")]),
