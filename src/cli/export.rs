@@ -62,8 +62,7 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
         eprintln!(
             "受保护的导出只含 {day} 及以前的答卷，今天的答卷明天才纳入（与领导视图相同，见 docs/decisions/0001）。"
         );
-    }
-    if params.unprotected {
+    } else {
         eprintln!(
             "警告：--unprotected 导出完整数据（回执号、分析备注、每个单位），未做小单元保护，不得交给领导；本次导出记入审计日志。"
         );

@@ -14,7 +14,7 @@
 use super::sql::Sql;
 use super::{Result, Store, StoreError};
 use crate::domain::area::AreaCode;
-use crate::domain::form::check::bureau_offset;
+use crate::domain::form::check::bureau_offset_ms;
 use crate::domain::tagging::{OpinionState, TagSource};
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 use std::collections::HashMap;
@@ -211,9 +211,8 @@ impl Store {
             }
             InboxPaging::ByDay { skip } => {
                 // Integer division gives the bureau's day on both databases.
-                let offset_ms = i64::from(bureau_offset().local_minus_utc()) * 1000;
                 sql.push(" ORDER BY (o.submitted_at + ")
-                    .bind(offset_ms)
+                    .bind(bureau_offset_ms())
                     .push(") / 86400000 DESC, o.text, o.id LIMIT ")
                     .bind(limit)
                     .push(" OFFSET ")

@@ -44,6 +44,11 @@ pub fn bureau_offset() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset")
 }
 
+/// The bureau's offset from UTC in milliseconds: `(ms + this) / 86_400_000` numbers its days.
+pub fn bureau_offset_ms() -> i64 {
+    i64::from(bureau_offset().local_minus_utc()) * 1000
+}
+
 /// Parses and checks one form file's text.
 ///
 /// # Errors

@@ -76,9 +76,7 @@ impl Scope {
     pub fn until_ms(&self) -> Option<i64> {
         self.to.and_then(|d| d.succ_opt()).map(day_start_ms)
     }
-}
 
-impl Scope {
     /// What a leader's view of `form` covers at `now_ms`: the whole form up to the end of yesterday (the
     /// bureau's day). A view that changed while one response came in would date it to the minute (or name
     /// its writer to someone watching the room); leaders are given the day and nothing finer.
@@ -104,7 +102,7 @@ pub fn published_until_ms(now_ms: i64) -> i64 {
 /// people; leaders are given the day and nothing finer.
 pub fn shuffled_within_days(mut rows: Vec<(i64, i64)>, rng: &mut impl rand::Rng) -> Vec<i64> {
     use rand::seq::SliceRandom;
-    let offset_ms = i64::from(super::form::check::bureau_offset().local_minus_utc()) * 1000;
+    let offset_ms = super::form::check::bureau_offset_ms();
     let day = |at: i64| (at + offset_ms).div_euclid(86_400_000);
     rows.sort_unstable_by_key(|&(id, at)| (day(at), id));
     for one_day in rows.chunk_by_mut(|a, b| day(a.1) == day(b.1)) {

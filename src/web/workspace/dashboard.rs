@@ -173,8 +173,8 @@ async fn leader_page(state: &AppState, staff: &Staff, form: &str) -> Result<Dash
         return Ok(page);
     }
     // One total for the whole form, shown only when the form is large enough to show anything.
-    page.groups = Some(state.store.group_count(Some(&scope.form), Some(scope.until_ms)).await?);
-    let (states, areas) = state.store.form_counts(&scope.form, scope.until_ms).await?;
+    page.groups = Some(state.store.group_count(Some(&scope.form), Some(scope.until_ms())).await?);
+    let (states, areas) = state.store.form_counts(&scope.form, scope.until_ms()).await?;
     let at = |s: OpinionState| states[OpinionState::ALL.iter().position(|x| *x == s).unwrap_or(0)];
     page.progress = Some(Progress {
         total: states.iter().sum(),

@@ -184,7 +184,7 @@ pub async fn page(
         }
         let scope = LeaderScope::load(&state, &q.form).await?;
         filter.form = Some(scope.form.clone());
-        filter.to_ms = Some(scope.until_ms);
+        filter.to_ms = Some(scope.until_ms());
         Some(scope)
     } else {
         None

@@ -3,18 +3,15 @@
 //! response comes in), with the disclosure policy decided from its respondents.
 
 use crate::domain::report::policy::Disclosure;
-use crate::domain::report::{Scope, last_published_day, published_until_ms};
+use crate::domain::report::{Scope, published_until_ms};
 use crate::web::error::WebError;
 use crate::web::state::AppState;
-use chrono::NaiveDate;
 
 /// A leader's selection: one form and what may be shown of it.
 pub struct LeaderScope {
     pub form: String,
-    /// The responses it covers were sent before this instant: the bureau's last midnight.
-    pub until_ms: i64,
-    /// The last day it covers (yesterday), as the note names it.
-    pub last_day: NaiveDate,
+    /// The form up to the end of yesterday ([`Scope::published`]).
+    pub scope: Scope,
     pub disclosure: Disclosure,
     /// Every form as (slug, title, selected), for the form switcher.
     pub forms: Vec<(String, String, bool)>,
@@ -28,9 +25,12 @@ impl LeaderScope {
     pub async fn load(state: &AppState, form: &str) -> Result<LeaderScope, WebError> {
         let forms = state.forms();
         let now = crate::store::now_ms();
-        let until_ms = published_until_ms(now);
         // Ratings of /gongkai are responses too, but never the form a leader lands on.
-        let busiest = state.store.busiest_form(until_ms).await?.filter(|f| forms.catalog.citizen_form(f).is_some());
+        let busiest = state
+            .store
+            .busiest_form(published_until_ms(now))
+            .await?
+            .filter(|f| forms.catalog.citizen_form(f).is_some());
         let form = match form.trim() {
             "" => busiest.or_else(|| forms.catalog.citizen_forms().next().map(|f| f.slug.clone())).unwrap_or_default(),
             f if forms.catalog.forms.contains_key(f) => f.to_owned(),
@@ -40,13 +40,18 @@ impl LeaderScope {
         let pairs = state.store.respondent_pairs(&scope).await?;
         let disclosure = Disclosure::decide(&pairs, u64::from(state.settings.small_cell_k));
         let list = forms.catalog.citizen_forms().map(|f| (f.slug.clone(), f.title.clone(), f.slug == form)).collect();
-        Ok(LeaderScope { form, until_ms, last_day: last_published_day(now), disclosure, forms: list })
+        Ok(LeaderScope { form, scope, disclosure, forms: list })
+    }
+
+    /// The responses it covers were sent before this instant: the bureau's last midnight.
+    pub fn until_ms(&self) -> i64 {
+        self.scope.until_ms().unwrap_or(0)
     }
 
     /// The sentence every leader view carries.
     pub fn note(&self) -> String {
         let k = self.disclosure.k;
-        let day = self.last_day;
+        let day = self.scope.to.map(|d| d.to_string()).unwrap_or_default();
         if self.disclosure.too_small {
             format!(
                 "截至 {day} 24 时本表单答卷不足 {k} 份：为保护填写人，不显示任何数字和意见（显示为“<{k}”）。今天的答卷明天纳入。"
