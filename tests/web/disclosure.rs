@@ -413,27 +413,20 @@ async fn an_admins_unprotected_export_works_warns_and_is_audited_and_a_leader_ca
 async fn wenji_export_is_protected_by_default_and_the_unprotected_flag_is_audited() {
     let app = TestApp::spawn().await;
     let seeded = app.seed_small_units().await;
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_wenji"))
-            .env("WENJI_DATABASE_URL", &app.config.database_url)
-            .env("WENJI_FORMS_DIR", &app.config.forms_dir)
-            .env("WENJI_DATA_DIR", &app.config.data_dir)
-            .env("WENJI_EXPORTS_DIR", &app.config.exports_dir)
-            .arg("export")
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    // Off the runtime's thread (`run_cli`): a blocking wait here stalled the server mid-transaction.
     let out = app.dir.path().join("default.csv");
-    let o = run(&["--form", "zhengqiu", "--format", "csv", "--out", out.to_str().unwrap()]);
+    let o = app.run_cli(&["export", "--form", "zhengqiu", "--format", "csv", "--out", out.to_str().unwrap()]).await;
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(&out).unwrap();
     assert_nothing_singles_out("the CLI's CSV", text.lines().map(str::to_owned), &seeded);
-    let o = run(&["--form", "zhengqiu", "--unit", "sfs-qingxi", "--out", out.to_str().unwrap()]);
+    let o =
+        app.run_cli(&["export", "--form", "zhengqiu", "--unit", "sfs-qingxi", "--out", out.to_str().unwrap()]).await;
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("单位（unit）"), "the refusal names the field");
     let full = app.dir.path().join("full.csv");
-    let o = run(&["--form", "zhengqiu", "--format", "csv", "--unprotected", "--out", full.to_str().unwrap()]);
+    let o = app
+        .run_cli(&["export", "--form", "zhengqiu", "--format", "csv", "--unprotected", "--out", full.to_str().unwrap()])
+        .await;
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stderr).contains("警告"), "the flag warns");
     assert!(std::fs::read_to_string(&full).unwrap().contains("清溪镇司法所"));
