@@ -5,7 +5,7 @@
 use crate::domain::catalog::Catalog;
 use crate::domain::report::policy::Disclosure;
 use crate::domain::report::raw::{Names, RawLayout};
-use crate::domain::report::{Scope, shuffled_within_days};
+use crate::domain::report::{Scope, shuffled_within_dates};
 use crate::export::{BATCH, Context, ExportError, ExportParams, Feed, Format, Progress, RAW_BATCH, csv, xlsx};
 use crate::store::Store;
 use crate::store::report::Batch;
@@ -43,8 +43,8 @@ pub async fn run(
     let disclosure = if params.unprotected {
         None
     } else {
-        let pairs = store.respondent_pairs(&scope).await?;
-        Some(Disclosure::decide(&pairs, u64::from(params.small_cell_k)))
+        let days = store.respondent_days(&scope).await?;
+        Some(Disclosure::decide_dated(&days, u64::from(params.small_cell_k)))
     };
     if let Some(d) = &disclosure {
         layout.protect(d.clone());
@@ -69,7 +69,7 @@ pub async fn run(
         }
         _ => None,
     };
-    let protected = !params.unprotected;
+    let protected = disclosure.clone();
     let ctx =
         Context { params, disclosure, names, layout, catalog, max_rows, rows: total, agreement, register, groups };
     let tmp = path.with_extension(format!("{}.part", format.extension()));
@@ -98,7 +98,7 @@ pub async fn run(
             }
         }
     });
-    let read = read_all(store, &scope, format, protected, total, &progress, &tx).await;
+    let read = read_all(store, &scope, format, protected.as_ref(), total, &progress, &tx).await;
     drop(tx);
     let wrote = writer.await.map_err(|e| ExportError::Writer(e.to_string()))?;
     // A writer failure explains a closed channel better than the reader's error does.
@@ -112,7 +112,7 @@ pub async fn run(
 }
 
 /// How an export walks its rows: the office's file in id (arrival) order by keyset; a protected file through
-/// the ids it ordered itself, each day's rows shuffled ([`shuffled_within_days`]).
+/// the ids it ordered itself, each date's rows shuffled ([`shuffled_within_dates`]).
 enum Walk {
     After(i64),
     Listed(Vec<i64>, usize),
@@ -122,7 +122,7 @@ impl Walk {
     fn new(protected: Option<Vec<(i64, i64)>>) -> Walk {
         match protected {
             None => Walk::After(0),
-            Some(times) => Walk::Listed(shuffled_within_days(times, &mut rand::rng()), 0),
+            Some(order) => Walk::Listed(shuffled_within_dates(order, &mut rand::rng()), 0),
         }
     }
 
@@ -157,7 +157,7 @@ async fn read_all(
     store: &Store,
     scope: &Scope,
     format: Format,
-    protected: bool,
+    protected: Option<&Disclosure>,
     total: u64,
     progress: &Progress,
     tx: &tokio::sync::mpsc::Sender<Feed>,
@@ -168,8 +168,13 @@ async fn read_all(
         // Representative quotes head every area sheet, so they come first; then every other counted
         // opinion, once, for all eight area sheets and 未归类 at the same time.
         for representative in [true, false] {
-            let times = if protected { Some(store.quoted_times(scope, representative).await?) } else { None };
-            let mut walk = Walk::new(times);
+            let order = match protected {
+                Some(d) => {
+                    Some(store.quoted_order(scope, representative, |u, c, at| d.row_sent(u, c, at).order()).await?)
+                }
+                None => None,
+            };
+            let mut walk = Walk::new(order);
             while let Some(b) = walk.batch(BATCH) {
                 let batch = if representative {
                     store.representative_opinions(scope, b).await?
@@ -186,7 +191,11 @@ async fn read_all(
         }
     }
     tx.send(Feed::RawStart).await.map_err(|_| closed())?;
-    let mut walk = Walk::new(if protected { Some(store.response_times(scope).await?) } else { None });
+    let order = match protected {
+        Some(d) => Some(store.response_order(scope, |u, c, at| d.row_sent(u, c, at).order()).await?),
+        None => None,
+    };
+    let mut walk = Walk::new(order);
     while let Some(b) = walk.batch(RAW_BATCH) {
         let batch = store.raw_responses(scope, b).await?;
         if !walk.advance(batch.last().map(|b| b.id), RAW_BATCH) {

@@ -185,7 +185,7 @@ pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
 
 impl Context {
     /// The unit, category and time a quoted row shows: everything for the office; for leaders what the
-    /// policy allows, and the day only.
+    /// policy allows, and the date as precisely as it allows.
     pub fn row_labels<'a>(
         &'a self,
         unit: Option<&'a str>,
@@ -197,7 +197,7 @@ impl Context {
             Some(d) => (
                 if d.shows_unit(unit) { self.names.unit(unit) } else { OTHER_UNITS },
                 if d.row_shows_category(unit, category) { self.names.category(category) } else { OTHER_CATEGORIES },
-                crate::domain::report::local_day(at),
+                d.row_sent(unit, category, at).label(),
             ),
         }
     }

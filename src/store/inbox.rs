@@ -14,7 +14,6 @@
 use super::sql::Sql;
 use super::{Result, Store, StoreError};
 use crate::domain::area::AreaCode;
-use crate::domain::form::check::bureau_offset_ms;
 use crate::domain::tagging::{OpinionState, TagSource};
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 use std::collections::HashMap;
@@ -76,10 +75,10 @@ pub struct InboxRow {
 pub enum InboxPaging {
     /// The office's: newest first, below this opinion id (keyset paging).
     Before(Option<i64>),
-    /// A leader's: days newest first, each day's opinions in text order, never arrival order (which would
-    /// tell the order people sent them in), after skipping `skip` rows. A leader's view ends at the last
-    /// midnight, so pages do not shift while one reads them.
-    ByDay { skip: u64 },
+    /// A leader's: in text order, never arrival order (which would tell the order people sent them in) nor
+    /// by day (which would place a row whose date the policy hides), after skipping `skip` rows. A leader's
+    /// view ends at the last midnight, so pages do not shift while one reads them.
+    ByText { skip: u64 },
 }
 
 /// How far tagging has come.
@@ -209,11 +208,8 @@ impl Store {
                 }
                 sql.push(" ORDER BY o.id DESC LIMIT ").bind(limit);
             }
-            InboxPaging::ByDay { skip } => {
-                // Integer division gives the bureau's day on both databases.
-                sql.push(" ORDER BY (o.submitted_at + ")
-                    .bind(bureau_offset_ms())
-                    .push(") / 86400000 DESC, o.text, o.id LIMIT ")
+            InboxPaging::ByText { skip } => {
+                sql.push(" ORDER BY o.text, o.id LIMIT ")
                     .bind(limit)
                     .push(" OFFSET ")
                     .bind(i64::try_from(skip).unwrap_or(i64::MAX));

@@ -12,7 +12,7 @@ use super::{Result, Store, StoreError};
 use crate::domain::area::AreaCode;
 use crate::domain::form::FormDef;
 use crate::domain::form::answers::Answer;
-use crate::domain::report::policy::Code;
+use crate::domain::report::policy::{Code, RespondentDays};
 use crate::domain::report::raw::{RawOpinion, RawResponse};
 use crate::domain::report::{AreaSet, QuotedOpinion, Scope};
 use crate::domain::tagging::OpinionState;
@@ -203,21 +203,23 @@ impl Store {
         Ok(ReportCounts { opinions, counted, responses })
     }
 
-    /// Respondents (responses) in scope per (unit, category): what the disclosure policy decides from.
+    /// Respondents (responses) in scope per (unit, category, bureau day): what the disclosure policy
+    /// decides from.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn respondent_pairs(&self, scope: &Scope) -> Result<BTreeMap<(Code, Code), u64>> {
-        let mut v = Vec::new();
+    pub async fn respondent_days(&self, scope: &Scope) -> Result<RespondentDays> {
+        // Integer division gives the bureau's day on both databases (timestamps are after 1970).
+        let mut v = vec![crate::domain::form::check::bureau_offset_ms().into()];
         let w = self.scope_sql("r", scope, &mut v, Scan::Indexed);
         let sql = format!(
-            "SELECT r.unit_code AS u, r.category_code AS c, COUNT(*) AS n FROM responses r WHERE {w} \
-             GROUP BY r.unit_code, r.category_code"
+            "SELECT r.unit_code AS u, r.category_code AS c, (r.submitted_at + ?) / 86400000 AS d, COUNT(*) AS n \
+             FROM responses r WHERE {w} GROUP BY r.unit_code, r.category_code, d"
         );
         let mut out = BTreeMap::new();
         for r in self.db().query_all_raw(self.stmt(&sql, v)).await? {
             let n: i64 = r.try_get("", "n")?;
-            out.insert((r.try_get("", "u")?, r.try_get("", "c")?), u64::try_from(n).unwrap_or(0));
+            out.insert((r.try_get("", "u")?, r.try_get("", "c")?, r.try_get("", "d")?), u64::try_from(n).unwrap_or(0));
         }
         Ok(out)
     }
@@ -297,16 +299,25 @@ impl Store {
     }
 
     /// Every opinion [`Store::representative_opinions`] (or, with `representative` false,
-    /// [`Store::other_opinions`]) would read, as (id, submitted_at): a protected file orders them itself.
+    /// [`Store::other_opinions`]) would read, as (id, `order` of its unit, category and time): a protected
+    /// file orders them itself.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn quoted_times(&self, scope: &Scope, representative: bool) -> Result<Vec<(i64, i64)>> {
+    pub async fn quoted_order(
+        &self,
+        scope: &Scope,
+        representative: bool,
+        order: impl Fn(Option<&str>, Option<&str>, i64) -> i64,
+    ) -> Result<Vec<(i64, i64)>> {
         let mut v = Vec::new();
         let w = self.scope_sql("o", scope, &mut v, Scan::ById);
         let which = if representative { REPRESENTATIVE } else { OTHERS };
-        let sql = format!("SELECT o.id AS id, o.submitted_at AS at FROM opinions o WHERE {which} AND {w}");
-        self.times(&sql, "o.id", v).await
+        let sql = format!(
+            "SELECT o.id AS id, o.unit_code AS u, o.category_code AS c, o.submitted_at AS at FROM opinions o \
+             WHERE {which} AND {w}"
+        );
+        self.ordered(&sql, "o.id", v, order).await
     }
 
     async fn quoted_batch(&self, scope: &Scope, which: &str, batch: Batch<'_>) -> Result<Vec<QuotedOpinion>> {
@@ -322,9 +333,15 @@ impl Store {
         Ok(out)
     }
 
-    /// The (id, at) rows of `sql`, whose id column is `id`, read in keyset chunks: a million rows are
-    /// 16 MB as pairs, but far more as one result set.
-    async fn times(&self, sql: &str, id: &str, values: Vec<Value>) -> Result<Vec<(i64, i64)>> {
+    /// The (id, `order(u, c, at)`) rows of `sql`, whose id column is `id`, read in keyset chunks: a million
+    /// rows are 16 MB as pairs, but far more as one result set.
+    async fn ordered(
+        &self,
+        sql: &str,
+        id: &str,
+        values: Vec<Value>,
+        order: impl Fn(Option<&str>, Option<&str>, i64) -> i64,
+    ) -> Result<Vec<(i64, i64)>> {
         const CHUNK: i64 = 50_000;
         let mut out = Vec::new();
         let mut after = 0i64;
@@ -334,7 +351,8 @@ impl Store {
             let chunk = format!("{sql} AND {id} > ? ORDER BY {id} LIMIT ?");
             let rows = self.db().query_all_raw(self.stmt(&chunk, v)).await?;
             for r in &rows {
-                out.push((r.try_get("", "id")?, r.try_get("", "at")?));
+                let (u, c): (Code, Code) = (r.try_get("", "u")?, r.try_get("", "c")?);
+                out.push((r.try_get("", "id")?, order(u.as_deref(), c.as_deref(), r.try_get("", "at")?)));
             }
             match out.last() {
                 Some(&(last, _)) if rows.len() as i64 == CHUNK => after = last,
@@ -435,14 +453,22 @@ impl Store {
         Ok(out)
     }
 
-    /// Every response [`Store::raw_responses`] would read, as (id, submitted_at).
+    /// Every response [`Store::raw_responses`] would read, as (id, `order` of its unit, category and time).
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn response_times(&self, scope: &Scope) -> Result<Vec<(i64, i64)>> {
+    pub async fn response_order(
+        &self,
+        scope: &Scope,
+        order: impl Fn(Option<&str>, Option<&str>, i64) -> i64,
+    ) -> Result<Vec<(i64, i64)>> {
         let mut v = Vec::new();
         let w = self.scope_sql("r", scope, &mut v, Scan::ById);
-        self.times(&format!("SELECT r.id AS id, r.submitted_at AS at FROM responses r WHERE {w}"), "r.id", v).await
+        let sql = format!(
+            "SELECT r.id AS id, r.unit_code AS u, r.category_code AS c, r.submitted_at AS at FROM responses r \
+             WHERE {w}"
+        );
+        self.ordered(&sql, "r.id", v, order).await
     }
 }
 

@@ -269,6 +269,67 @@ async fn a_leader_watching_while_one_response_comes_in_sees_nothing_change_until
     assert!(html.contains("会上当场填写的一条意见"));
 }
 
+/// The bureau's date `days` days ago, as a leader's row would print it.
+fn bureau_date(days_ago: i64) -> String {
+    let now = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap());
+    (now.date_naive() - chrono::Days::new(days_ago.unsigned_abs())).to_string()
+}
+
+#[tokio::test]
+async fn one_who_fills_in_after_the_meeting_is_not_dated_beside_their_unit_on_any_leader_surface() {
+    let app = TestApp::spawn().await;
+    // 局办公室 fills in at a meeting three days ago; one of its staff, who missed it, fills in yesterday,
+    // the same day as 政工科's meeting of five.
+    for i in 0..6 {
+        app.submit_as("jg-bgs", "qz", &format!("jg-bgs 会上第 {i} 条"), 1).await;
+    }
+    crate::helpers::a_day_passes(&app).await;
+    crate::helpers::a_day_passes(&app).await;
+    app.submit_as("jg-bgs", "qz", "jg-bgs 会后补交的一条", 2).await;
+    for i in 0..5 {
+        app.submit_as("jg-zgk", "qz", &format!("jg-zgk 会上第 {i} 条"), 1).await;
+    }
+    crate::helpers::a_day_passes(&app).await;
+    let (yesterday, meeting) = (bureau_date(1), bureau_date(3));
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+
+    // Every row a leader can read, as its cells: the inbox, each sheet of the workbook, the CSV.
+    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
+    let html = leader.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
+    let doc = scraper::Html::parse_document(&html);
+    let tr = scraper::Selector::parse("#inbox tr").unwrap();
+    for row in doc.select(&tr) {
+        let text: String = row.text().collect();
+        rows.push(("the inbox".into(), text.split(" · ").map(|c| c.trim().to_owned()).collect()));
+    }
+    let xlsx = app.export_as(&leader, &csrf, &[("form", "zhengqiu"), ("format", "xlsx")]).await.unwrap();
+    for (name, sheet) in sheets(&xlsx) {
+        rows.extend(sheet.into_iter().map(|r| (name.clone(), r)));
+    }
+    let csv = app.export_as(&leader, &csrf, &[("form", "zhengqiu"), ("format", "csv")]).await.unwrap();
+    let mut r = csv::Reader::from_reader(csv.as_slice());
+    rows.extend(r.records().map(|r| ("the CSV".to_owned(), r.unwrap().iter().map(str::to_owned).collect())));
+
+    let (mut bgs, mut zgk) = (0, 0);
+    for (surface, row) in &rows {
+        if row.iter().any(|c| c.contains("jg-bgs ")) {
+            bgs += 1;
+            for day in [&yesterday, &meeting] {
+                assert!(!row.iter().any(|c| c.contains(day.as_str())), "{surface} dates a 局办公室 row {day}: {row:?}");
+            }
+            assert!(row.iter().any(|c| c == "日期不显示"), "{surface}: {row:?}");
+        }
+        if row.iter().any(|c| c.contains("jg-zgk ")) {
+            zgk += 1;
+            assert!(row.iter().any(|c| c == &yesterday), "{surface} shows 政工科's meeting day: {row:?}");
+        }
+    }
+    // Inbox 7 + 5; workbook: area sheets quote each tagged opinion, 原始数据 once each; the CSV once each.
+    assert!(bgs >= 7 * 3 && zgk >= 5 * 3, "{bgs} rows of 局办公室, {zgk} of 政工科 read");
+    let (_, method) = sheets(&xlsx).into_iter().find(|(n, _)| n == "说明").unwrap();
+    assert!(method.iter().flatten().any(|c| c.contains("日期不显示")), "说明 explains the dates");
+}
+
 #[tokio::test]
 async fn a_leaders_inbox_and_workbook_show_no_opinion_numbers_and_no_arrival_order() {
     let app = TestApp::spawn().await;

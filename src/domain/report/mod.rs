@@ -6,6 +6,7 @@
 pub mod audit;
 #[cfg(test)]
 mod audit_props;
+pub mod dates;
 pub mod method;
 pub mod policy;
 pub mod raw;
@@ -97,16 +98,15 @@ pub fn published_until_ms(now_ms: i64) -> i64 {
     last_published_day(now_ms).succ_opt().map_or(0, day_start_ms)
 }
 
-/// The order of a protected file's rows: `(id, submitted_at)` pairs by the bureau's day, oldest first, and
-/// within a day in random order. Arrival order would let someone who saw who sent first match rows to
-/// people; leaders are given the day and nothing finer.
-pub fn shuffled_within_days(mut rows: Vec<(i64, i64)>, rng: &mut impl rand::Rng) -> Vec<i64> {
+/// The order of a protected file's rows: `(id, order)` pairs, where `order` is the row's
+/// [`dates::SentWithin::order`], by that (oldest first, undated last) and within one date in random order.
+/// Arrival order would let someone who saw who sent first match rows to people; leaders are given the
+/// row's date as the policy allows it and nothing finer.
+pub fn shuffled_within_dates(mut rows: Vec<(i64, i64)>, rng: &mut impl rand::Rng) -> Vec<i64> {
     use rand::seq::SliceRandom;
-    let offset_ms = super::form::check::bureau_offset_ms();
-    let day = |at: i64| (at + offset_ms).div_euclid(86_400_000);
-    rows.sort_unstable_by_key(|&(id, at)| (day(at), id));
-    for one_day in rows.chunk_by_mut(|a, b| day(a.1) == day(b.1)) {
-        one_day.shuffle(rng);
+    rows.sort_unstable_by_key(|&(id, order)| (order, id));
+    for one_date in rows.chunk_by_mut(|a, b| a.1 == b.1) {
+        one_date.shuffle(rng);
     }
     rows.into_iter().map(|(id, _)| id).collect()
 }
@@ -128,15 +128,6 @@ pub fn local_time(ms: i64) -> String {
     } else {
         t.format("%Y-%m-%d %H:%M").to_string()
     }
-}
-
-/// A stored timestamp's day as the bureau reads it: `2026-11-26` (what leaders see).
-pub fn local_day(ms: i64) -> String {
-    let mut t = local_time(ms);
-    if let Some(i) = t.find(' ') {
-        t.truncate(i);
-    }
-    t
 }
 
 /// One opinion as the counts see it (unit and category are its response's).
@@ -399,7 +390,7 @@ mod tests {
     }
 
     #[test]
-    fn a_protected_files_rows_keep_their_days_but_not_their_order_within_a_day() {
+    fn a_protected_files_rows_keep_their_dates_but_not_their_order_within_a_date() {
         use rand::SeedableRng;
         let day = |d: u32, h: u32| {
             let t = NaiveDate::from_ymd_opt(2026, 12, d).unwrap().and_hms_opt(h, 0, 0).unwrap();
@@ -408,8 +399,10 @@ mod tests {
         // Twenty responses on 3 December (Beijing), 00:00 to 19:00, then two on the 4th.
         let mut rows: Vec<(i64, i64)> = (0..20).map(|i| (i + 1, day(3, i as u32))).collect();
         rows.extend([(21, day(4, 0)), (22, day(4, 23))]);
+        let rows =
+            rows.into_iter().map(|(id, at)| (id, dates::SentWithin::Day(dates::bureau_day(at)).order())).collect();
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-        let order = shuffled_within_days(rows.clone(), &mut rng);
+        let order = shuffled_within_dates(rows, &mut rng);
         let mut first_day = order[..20].to_vec();
         assert_ne!(first_day, (1..=20).collect::<Vec<_>>(), "not in arrival order");
         first_day.sort_unstable();

@@ -9,11 +9,13 @@
 //! - **Rows** (quotes, raw data): a row shows its unit only when the unit is shown, and its category only
 //!   when, within the row's unit group, that category has k respondents (same rule, per group). If the
 //!   unit × category pattern that rows and tables publish together would let a hidden pair be solved
-//!   ([`super::audit`]), rows show no category at all. Times are shown to the day.
+//!   ([`super::audit`]), rows show no category at all. A row's date is its day only when k respondents of
+//!   its row group sent that day, else its week, month or nothing ([`super::dates`]).
 //! - **No differencing.** A leader's selection is always one whole form: no date, unit or category
 //!   filter. Two such selections never overlap, so no output can be subtracted from another.
 
 use super::audit::{Published, recoverable};
+use super::dates::{DayNo, SentWithin, bureau_day, dates_of_group};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// k when nothing else is configured.
@@ -25,6 +27,12 @@ pub const OTHER_CATEGORIES: &str = "其他类别";
 
 /// A unit or category code; `None` is "not given".
 pub type Code = Option<String>;
+
+/// Respondents per (unit, category, bureau day): what the policy decides from.
+pub type RespondentDays = BTreeMap<(Code, Code, DayNo), u64>;
+
+/// A row group as leaders see it: (the shown unit or `None` for the pool, the shown category or `None`).
+type RowGroup = (Option<Code>, Option<Code>);
 
 /// Which groups are shown: groups under k are pooled, and the smallest shown groups join the pool until it
 /// has k respondents. Everything is pooled when the total is under k. Groups with no respondents are absent.
@@ -54,6 +62,8 @@ pub struct Disclosure {
     categories: BTreeSet<Code>,
     /// Per unit group (`Some(unit)` shown, `None` the pool), the categories its rows show.
     row_categories: BTreeMap<Option<Code>, BTreeSet<Code>>,
+    /// Per row group, the date each of its days shows ([`dates_of_group`]).
+    dates: BTreeMap<RowGroup, BTreeMap<DayNo, SentWithin>>,
     pub units_count: BTreeMap<Code, u64>,
     pub categories_count: BTreeMap<Code, u64>,
 }
@@ -76,6 +86,7 @@ impl Disclosure {
             units,
             categories,
             row_categories: BTreeMap::new(),
+            dates: BTreeMap::new(),
             units_count,
             categories_count,
         };
@@ -94,6 +105,34 @@ impl Disclosure {
             d.row_categories.values_mut().for_each(BTreeSet::clear);
         }
         d
+    }
+
+    /// Decides for respondents counted per (unit, category, day): [`Disclosure::decide`] on the pairs, and
+    /// the dates rows show.
+    pub fn decide_dated(days: &RespondentDays, k: u64) -> Disclosure {
+        let mut pairs: BTreeMap<(Code, Code), u64> = BTreeMap::new();
+        for ((u, c, _), n) in days {
+            *pairs.entry((u.clone(), c.clone())).or_default() += n;
+        }
+        let mut d = Disclosure::decide(&pairs, k);
+        let mut by_group: BTreeMap<RowGroup, BTreeMap<DayNo, u64>> = BTreeMap::new();
+        for ((u, c, day), n) in days.iter().filter(|(_, n)| **n > 0) {
+            *by_group.entry(d.row_group(u.as_deref(), c.as_deref())).or_default().entry(*day).or_default() += n;
+        }
+        d.dates = by_group.into_iter().map(|(g, days)| (g, dates_of_group(&days, k))).collect();
+        d
+    }
+
+    fn row_group(&self, unit: Option<&str>, category: Option<&str>) -> RowGroup {
+        let shown = self.row_shows_category(unit, category).then(|| category.map(str::to_owned));
+        (self.unit_group(unit), shown)
+    }
+
+    /// When a row of this unit and category sent at `at_ms` was sent, as precisely as leaders may read it.
+    /// A row the policy was not decided over (none should reach a leader) shows no date.
+    pub fn row_sent(&self, unit: Option<&str>, category: Option<&str>, at_ms: i64) -> SentWithin {
+        let group = self.dates.get(&self.row_group(unit, category));
+        group.and_then(|days| days.get(&bureau_day(at_ms)).copied()).unwrap_or(SentWithin::Hidden)
     }
 
     /// `Some(unit)` when the unit is shown, `None` when it is in the pool.
@@ -188,7 +227,9 @@ pub fn privacy_notice(k: u32) -> Vec<String> {
         format!(
             "领导看到的统计表、意见摘录和下载文件都经过小单元保护：本次填写人少于 {k} 人的单位或身份类别不单独列出，只并入“其他单位（合并）”“其他类别”；不足 {k} 人的表单不向领导显示任何数字和意见。"
         ),
-        "领导只能按整份表单查看，不能按日期、单位或身份筛选，也就无法用两份结果相减推算出个人；领导看到的提交时间只到日期，看不到回执号。".into(),
+        format!(
+            "领导只能按整份表单查看，不能按日期、单位或身份筛选，也就无法用两份结果相减推算出个人；领导看到的提交时间最细到日期：同一单位同一类别某天不足 {k} 人时只显示到周、月或不显示日期；领导看不到回执号。"
+        ),
         "请注意：意见文字本身（例如提到只有您知道的具体事情、人名或时间）仍可能让人认出您。若希望匿名，请避免写入这类细节。".into(),
     ]
 }
@@ -248,6 +289,26 @@ mod tests {
         );
         assert!(!d.row_shows_category(Some("乙"), Some("ls")));
         assert!(!d.row_shows_category(Some("甲"), Some("qz")));
+    }
+
+    #[test]
+    fn a_rows_date_is_decided_within_its_row_group() {
+        use super::super::dates::{SentWithin, bureau_day};
+        let at = |d: &str| {
+            let t: chrono::NaiveDate = d.parse().unwrap();
+            t.and_hms_opt(2, 0, 0).unwrap().and_utc().timestamp_millis()
+        };
+        let mut days = RespondentDays::new();
+        // 甲: 8 at a meeting, 1 two days later. 乙 and 丙 (3 and 2 on that later day) share the pool.
+        days.insert((Some("甲".into()), Some("qz".into()), bureau_day(at("2026-12-01"))), 8);
+        days.insert((Some("甲".into()), Some("qz".into()), bureau_day(at("2026-12-03"))), 1);
+        days.insert((Some("乙".into()), Some("qz".into()), bureau_day(at("2026-12-03"))), 3);
+        days.insert((Some("丙".into()), Some("qz".into()), bureau_day(at("2026-12-03"))), 2);
+        let d = Disclosure::decide_dated(&days, 5);
+        assert_eq!(d.row_sent(Some("甲"), Some("qz"), at("2026-12-03")), SentWithin::Hidden, "甲's straggler");
+        assert_eq!(d.row_sent(Some("甲"), Some("qz"), at("2026-12-01")), SentWithin::Hidden, "joins it, else 1");
+        assert_eq!(d.row_sent(Some("乙"), Some("qz"), at("2026-12-03")).label(), "2026-12-03", "the pool's 5");
+        assert_eq!(d.row_sent(Some("乙"), Some("qz"), at("2026-12-09")), SentWithin::Hidden, "never counted");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! from every stored version of the chosen forms, so an answer to a question later removed still has one.
 
 use super::policy::{Disclosure, OTHER_CATEGORIES, OTHER_UNITS};
-use super::{AreaSet, local_day, local_time};
+use super::{AreaSet, local_time};
 use crate::domain::area::Areas;
 use crate::domain::form::answers::Answer;
 use crate::domain::form::{FormDef, QuestionKind};
@@ -207,8 +207,10 @@ impl RawLayout {
                     }
                     _ => Cow::Borrowed(names.category(r.category.as_deref())),
                 },
-                Column::SubmittedAt if self.disclosure.is_some() => Cow::Owned(local_day(r.submitted_at)),
-                Column::SubmittedAt => Cow::Owned(local_time(r.submitted_at)),
+                Column::SubmittedAt => match &self.disclosure {
+                    Some(d) => Cow::Owned(d.row_sent(r.unit.as_deref(), r.category.as_deref(), r.submitted_at).label()),
+                    None => Cow::Owned(local_time(r.submitted_at)),
+                },
                 Column::Label(i) => match answer(*i) {
                     Some((Some(kind), a)) => Cow::Owned(a.display(kind)),
                     Some((None, a)) => Cow::Owned(a.codes()),

@@ -7,7 +7,6 @@ use super::leader_view::LeaderScope;
 use super::login::actor;
 use crate::domain::area::AreaCode;
 use crate::domain::form::check::bureau_offset;
-use crate::domain::report::local_day;
 use crate::domain::report::policy::{OTHER_CATEGORIES, OTHER_UNITS};
 use crate::domain::tagging::{OpinionState, highlight};
 use crate::domain::user::Role;
@@ -193,7 +192,7 @@ pub async fn page(
     let hidden = leader.as_ref().is_some_and(|l| l.disclosure.too_small);
     let page_no = q.page.unwrap_or(0);
     let paging = match leader {
-        Some(_) => InboxPaging::ByDay { skip: page_no.saturating_mul(PAGE) },
+        Some(_) => InboxPaging::ByText { skip: page_no.saturating_mul(PAGE) },
         None => InboxPaging::Before(q.before),
     };
     let rows = if hidden { Vec::new() } else { store.inbox_page(&filter, paging, PAGE + 1).await? };
@@ -228,7 +227,7 @@ pub async fn page(
                     } else {
                         OTHER_CATEGORIES.to_owned()
                     },
-                    local_day(r.submitted_at),
+                    d.row_sent(unit, category, r.submitted_at).label(),
                 ),
             };
             (r, unit, category, date)

@@ -37,8 +37,8 @@ impl LeaderScope {
             f => return Err(WebError::BadRequest(format!("form：表单 {f} 不存在"))),
         };
         let scope = Scope::published(&form, now);
-        let pairs = state.store.respondent_pairs(&scope).await?;
-        let disclosure = Disclosure::decide(&pairs, u64::from(state.settings.small_cell_k));
+        let days = state.store.respondent_days(&scope).await?;
+        let disclosure = Disclosure::decide_dated(&days, u64::from(state.settings.small_cell_k));
         let list = forms.catalog.citizen_forms().map(|f| (f.slug.clone(), f.title.clone(), f.slug == form)).collect();
         Ok(LeaderScope { form, scope, disclosure, forms: list })
     }
@@ -58,7 +58,7 @@ impl LeaderScope {
             )
         } else {
             format!(
-                "数据截至 {day} 24 时：今天的答卷明天纳入，以免刷新页面就能看出刚交的答卷来自哪里、是谁交的。已做小单元保护：答卷少于 {k} 份的单位、类别并入“其他单位（合并）”“其他类别”；时间只显示到日期。领导视图按整份表单显示，不能按日期、单位或类别筛选。"
+                "数据截至 {day} 24 时：今天的答卷明天纳入，以免刷新页面就能看出刚交的答卷来自哪里、是谁交的。已做小单元保护：答卷少于 {k} 份的单位、类别并入“其他单位（合并）”“其他类别”；时间最细到日期，某天同一单位同一类别不足 {k} 份时只显示到周、月或不显示日期。领导视图按整份表单显示，不能按日期、单位或类别筛选。"
             )
         }
     }
