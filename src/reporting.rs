@@ -56,7 +56,8 @@ pub async fn run(
         Format::Csv => counts.responses,
     };
     progress(0, total);
-    let pairs = store.coded_pairs(&scope.forms).await?;
+    // Over the file's responses only: a protected file's κ must not move as today's opinions are coded.
+    let pairs = store.coded_pairs(&scope.forms, scope.until_ms()).await?;
     let agreement = (!pairs.is_empty()).then(|| crate::domain::agreement::agree(&pairs));
     // A protected file's 问题清单 and 整改台账 count what its other sheets count: responses up to its last day.
     let until = if params.unprotected { None } else { scope.until_ms() };

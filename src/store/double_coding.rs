@@ -428,11 +428,12 @@ impl Store {
         w.finish(done).await
     }
 
-    /// Both codings of every opinion coded twice, in `forms` (every form when empty), for agreement.
+    /// Both codings of every opinion coded twice, in `forms` (every form when empty) and sent before
+    /// `until_ms` (when given), for agreement.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn coded_pairs(&self, forms: &[String]) -> Result<Vec<CodedPair>> {
+    pub async fn coded_pairs(&self, forms: &[String], until_ms: Option<i64>) -> Result<Vec<CodedPair>> {
         let mut sql = Sql::new(self.db().get_database_backend());
         sql.push(
             "SELECT a.areas AS first, b.areas AS second FROM codings a \
@@ -441,6 +442,9 @@ impl Store {
         );
         if !forms.is_empty() {
             sql.push(" AND o.form_slug IN ").bind_tuple(forms.iter().map(|f| f.clone().into()));
+        }
+        if let Some(until) = until_ms {
+            sql.push(" AND o.submitted_at < ").bind(until);
         }
         sql.push(" ORDER BY a.opinion_id");
         self.db()

@@ -351,6 +351,12 @@ async fn a_leaders_inbox_and_workbook_show_no_opinion_numbers_and_no_arrival_ord
     let href = html.select(&sel).next().unwrap().value().attr("href").unwrap().to_owned();
     assert!(href.ends_with("page=1"), "{href}");
     let second = leader.get(app.url(&href)).send().await.unwrap().text().await.unwrap();
+    let back = scraper::Html::parse_document(&second);
+    let prev = scraper::Selector::parse("#prev-page").unwrap();
+    let href = back.select(&prev).next().expect("上一页 on the second page").value().attr("href").unwrap().to_owned();
+    let again = leader.get(app.url(&href)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&again, "#inbox td.text"), texts(&first, "#inbox td.text"), "上一页 goes back to the first");
+    assert!(texts(&first, "#prev-page").is_empty());
     let mut shown = texts(&first, "#inbox td.text");
     shown.extend(texts(&second, "#inbox td.text"));
     let mut sorted = sent.clone();

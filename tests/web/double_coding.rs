@@ -117,6 +117,20 @@ async fn two_analysts_code_blind_a_disagreement_is_adjudicated_and_the_export_an
     assert_eq!(method[at + 3..at + 5], ["n".to_owned(), "2".to_owned()]);
     assert!(method.iter().any(|t| t.contains("Krippendorff α")));
 
+    // A leader's file covers responses up to the last midnight, so today's codings are not in its
+    // agreement (a κ that moved as an opinion was coded would tell its areas); tomorrow they are.
+    for i in 0..4 {
+        app.submit_opinion(&format!("第 {i} 份没有双人归类的答卷")).await;
+    }
+    let (leader, lcsrf) = app.login_as(Role::Leader).await;
+    let protected = [("form", "zhengqiu"), ("format", "xlsx")];
+    let method = sheet_texts(&app.export_as(&leader, &lcsrf, &protected).await.unwrap(), "说明");
+    assert!(!method.iter().any(|t| t == "双人归类一致性"), "today's codings in a leader's 说明");
+    crate::helpers::a_day_passes(&app).await;
+    let method = sheet_texts(&app.export_as(&leader, &lcsrf, &protected).await.unwrap(), "说明");
+    let at = method.iter().position(|t| t == "双人归类一致性").expect("yesterday's codings are counted");
+    assert_eq!(method[at + 3..at + 5], ["n".to_owned(), "2".to_owned()]);
+
     // The dashboard shows the same figures to the office.
     let dash = get_html(&app, &admin, "/w/dashboard").await;
     assert_eq!(texts(&dash, "#ag-n"), ["2"]);

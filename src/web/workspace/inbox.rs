@@ -151,6 +151,8 @@ pub struct InboxPage {
     pub lines: Vec<Line>,
     /// The next page's paging parameter (`before=…` for the office, `page=…` for leaders).
     pub next: Option<String>,
+    /// A leader's page before this one (pages by number can go back; the office's keyset pages cannot).
+    pub prev: Option<String>,
     pub paged: bool,
     pub forms: Vec<(String, String)>,
     pub units: Vec<(String, String)>,
@@ -261,6 +263,7 @@ pub async fn page(
     if let Some(b) = q.before {
         back.push_str(&format!("&before={b}"));
     }
+    let prev = (leader.is_some() && page_no > 0).then(|| format!("page={}", page_no - 1));
     let (paged, next) = match (&leader, more) {
         (Some(_), more) => (page_no > 0, more.then(|| format!("page={}", page_no.saturating_add(1)))),
         (None, more) => {
@@ -273,6 +276,7 @@ pub async fn page(
         csrf: staff.csrf.clone(),
         can_tag: staff.user.role.can_tag(),
         next,
+        prev,
         paged,
         filter_string,
         progress,
