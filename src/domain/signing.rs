@@ -54,6 +54,20 @@ impl Secret {
         }
     }
 
+    /// Three secret numbers in 1..2^31 − 1 for one purpose and day: the keys of a hash that orders rows in a
+    /// way that does not follow their arrival and that no reader can predict, the same on every instance
+    /// all day (so pages stay put) and different the next.
+    pub fn daily_order_keys(&self, purpose: &str, day: chrono::NaiveDate) -> [i64; 3] {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
+        mac.update(format!("order:{purpose}:{day}").as_bytes());
+        let b = mac.finalize().into_bytes();
+        let key = |i: usize| {
+            let n = u32::from_le_bytes(b[i * 4..i * 4 + 4].try_into().expect("4 bytes")) % 0x7fff_fffe;
+            i64::from(n) + 1
+        };
+        [key(0), key(1), key(2)]
+    }
+
     /// A fresh submission key for one rendering of a form: a random nonce and its signature.
     pub fn submission_key(&self, form: &str, nonce: [u8; 16]) -> String {
         let n = URL_SAFE_NO_PAD.encode(nonce);

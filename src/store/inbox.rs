@@ -76,9 +76,24 @@ pub enum InboxPaging {
     /// The office's: newest first, below this opinion id (keyset paging).
     Before(Option<i64>),
     /// A leader's: in text order, never arrival order (which would tell the order people sent them in) nor
-    /// by day (which would place a row whose date the policy hides), after skipping `skip` rows. A leader's
-    /// view ends at the last midnight, so pages do not shift while one reads them.
-    ByText { skip: u64 },
+    /// by day (which would place a row whose date the policy hides), after skipping `skip` rows. Equal texts
+    /// ("无") go by a keyed hash of their ids ([`hashed_id`]), not by id. A leader's view ends at the last
+    /// midnight, so pages do not shift while one reads them.
+    ByText { skip: u64, keys: [i64; 3] },
+}
+
+/// SQL for a keyed hash of the id column `id` that both databases compute alike: xor with a key, multiply,
+/// xor-shift, multiply, xor-shift, on 31-bit numbers (so no product leaves 62 bits). A multiplier alone keeps
+/// arithmetic runs (every fifth id in a row), which would keep an alternation of arrivals visible. XOR is
+/// `(a | b) - (a & b)`: SQLite has no operator for it. The keys are numbers of ours, written in as literals.
+pub fn hashed_id(id: &str, [s, m1, m2]: [i64; 3]) -> String {
+    const P: i64 = 2_147_483_647;
+    let xor = |a: &str, b: &str| format!("(({a}) | ({b})) - (({a}) & ({b}))");
+    let k0 = xor(&format!("CAST({id} AS BIGINT) % {P}"), &s.to_string());
+    let k1 = format!("(({k0}) * {m1}) % {P}");
+    let k2 = xor(&k1, &format!("({k1}) >> 16"));
+    let k3 = format!("(({k2}) * {m2}) % {P}");
+    xor(&k3, &format!("({k3}) >> 13"))
 }
 
 /// How far tagging has come.
@@ -208,8 +223,10 @@ impl Store {
                 }
                 sql.push(" ORDER BY o.id DESC LIMIT ").bind(limit);
             }
-            InboxPaging::ByText { skip } => {
-                sql.push(" ORDER BY o.text, o.id LIMIT ")
+            InboxPaging::ByText { skip, keys } => {
+                sql.push(" ORDER BY o.text, ")
+                    .push(&hashed_id("o.id", keys))
+                    .push(", o.id LIMIT ")
                     .bind(limit)
                     .push(" OFFSET ")
                     .bind(i64::try_from(skip).unwrap_or(i64::MAX));

@@ -387,6 +387,31 @@ async fn a_leaders_inbox_and_workbook_show_no_opinion_numbers_and_no_arrival_ord
 }
 
 #[tokio::test]
+async fn equal_texts_in_a_leaders_inbox_do_not_come_in_the_order_they_were_sent() {
+    let app = TestApp::spawn().await;
+    // The same short answer twenty times, from two units in turn: in arrival order, the units alternate.
+    let mut sent = Vec::new();
+    for i in 0..20 {
+        let (code, name) = if i % 2 == 0 { ("jg-bgs", "局办公室") } else { ("jg-zgk", "政工科") };
+        app.submit_as(code, "qz", "暂无其他意见和建议", 1).await;
+        sent.push(name.to_owned());
+    }
+    crate::helpers::a_day_passes(&app).await;
+    let (leader, _) = app.login_as(Role::Leader).await;
+    let html = leader.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
+    let units = texts(&html, "#inbox .c-unit");
+    assert_eq!(units.len(), 20);
+    assert_ne!(units, sent, "equal texts listed in arrival order");
+    let again = leader.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&again, "#inbox .c-unit"), units, "the same order all day, so pages stay put");
+    let (analyst, _) = app.login_as(Role::Analyst).await;
+    let html = analyst.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
+    let mut newest_first = sent.clone();
+    newest_first.reverse();
+    assert_eq!(texts(&html, "#inbox .c-unit"), newest_first, "the office reads them as they came");
+}
+
+#[tokio::test]
 async fn a_leader_cannot_narrow_an_export_by_unit_or_date_so_nothing_can_be_subtracted() {
     let app = TestApp::spawn().await;
     app.seed_small_units().await;

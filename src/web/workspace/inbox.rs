@@ -193,8 +193,11 @@ pub async fn page(
     let store = &state.store;
     let hidden = leader.as_ref().is_some_and(|l| l.disclosure.too_small);
     let page_no = q.page.unwrap_or(0);
-    let paging = match leader {
-        Some(_) => InboxPaging::ByText { skip: page_no.saturating_mul(PAGE) },
+    let paging = match &leader {
+        Some(l) => InboxPaging::ByText {
+            skip: page_no.saturating_mul(PAGE),
+            keys: state.secret.daily_order_keys("leader-inbox", l.scope.to.unwrap_or_default()),
+        },
         None => InboxPaging::Before(q.before),
     };
     let rows = if hidden { Vec::new() } else { store.inbox_page(&filter, paging, PAGE + 1).await? };
