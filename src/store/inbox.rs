@@ -208,11 +208,17 @@ impl Store {
     pub async fn inbox_page(&self, f: &InboxFilter, paging: InboxPaging, limit: u64) -> Result<Vec<InboxRow>> {
         let b = self.backend();
         let mut sql = Sql::new(b);
+        // Leaders get no 疑似重复 (decision 0001), and not asking for it keeps their whole-form sort from
+        // evaluating it for every opinion of the form.
+        let duplicate = match paging {
+            InboxPaging::Before(_) => LIKELY_DUPLICATE,
+            InboxPaging::ByText { .. } => "0",
+        };
         sql.push(
             "SELECT o.id, o.response_id, o.form_slug, o.question_id, o.unit_code, o.category_code, o.text, o.state, \
              o.representative, o.submitted_at, ",
         )
-        .push(LIKELY_DUPLICATE)
+        .push(duplicate)
         .push(" AS dup FROM opinions o");
         where_clause(&mut sql, b, f);
         let limit = i64::try_from(limit).unwrap_or(100);

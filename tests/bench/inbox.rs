@@ -183,6 +183,17 @@ fn get(path: &str, cookie: &str) -> Request<Body> {
     Request::get(path).header(header::COOKIE, cookie).body(Body::empty()).unwrap()
 }
 
+/// Signs `user` in (password [`PASSWORD`]) and gives the session cookie.
+async fn sign_in(app: &axum::Router, user: &str) -> String {
+    let login = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("username={user}&password={PASSWORD}")))
+        .unwrap();
+    let resp = app.clone().oneshot(login).await.unwrap();
+    assert_eq!(resp.status(), 303, "{user} signs in");
+    resp.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned()
+}
+
 #[tokio::main]
 async fn main() {
     let n: u64 = std::env::var("WENJI_BENCH_OPINIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(100_000);
@@ -234,16 +245,22 @@ async fn main() {
     let started = Instant::now();
     state.clusters.catch_up(&state.store).await.unwrap();
     println!("near-duplicate groups placed in {:.1} s", started.elapsed().as_secs_f64());
+    let groups = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS g, MAX(n) AS largest FROM \
+             (SELECT COUNT(*) AS n FROM opinion_clusters GROUP BY cluster_id HAVING COUNT(*) > 1) t",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let (g, largest): (i64, Option<i64>) = (groups.try_get("", "g").unwrap(), groups.try_get("", "largest").unwrap());
+    // The inbox's 疑似重复 walks a group's members, so large generated groups weigh on every page.
+    println!("groups of two or more: {g}, the largest {} opinions", largest.unwrap_or(0));
     let hash = wenji::domain_password::hash(PASSWORD).unwrap();
     state.store.create_user("bench", "bench", Role::Analyst, &hash, &Actor::system("test")).await.unwrap();
     let app = wenji::web::router(state.clone());
-    let login = Request::post("/login")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(format!("username=bench&password={PASSWORD}")))
-        .unwrap();
-    let resp = app.clone().oneshot(login).await.unwrap();
-    assert_eq!(resp.status(), 303, "bench sign-in");
-    let cookie = resp.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let cookie = sign_in(&app, "bench").await;
     let (_, _, home) = call(&app, get("/w", &cookie)).await;
     let home = String::from_utf8_lossy(&home);
     let csrf = home.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
@@ -320,5 +337,19 @@ async fn main() {
             f.0.push(d);
         }
         f.print(&format!("search q={q} ({} chars)", q.chars().count()));
+    }
+
+    // A leader's inbox: the whole form up to the last midnight, in text order (equal texts by a keyed hash),
+    // paged by number; every page sorts the form's opinions, so it is timed at the first and later pages.
+    state.store.create_user("lead", "lead", Role::Leader, &hash, &Actor::system("test")).await.unwrap();
+    let cookie = sign_in(&app, "lead").await;
+    for (what, page) in [("first page", 0), ("page 1,000", 1_000)] {
+        let mut f = Figures(Vec::new());
+        for _ in 0..20 {
+            let (s, d, _) = call(&app, get(&format!("/w/inbox?page={page}"), &cookie)).await;
+            assert_eq!(s, 200);
+            f.0.push(d);
+        }
+        f.print(&format!("leader's inbox, {what} (text order, whole form)"));
     }
 }

@@ -84,6 +84,8 @@ async fn every_staff_page_has_one_header_with_sign_out_and_fits_a_phone() {
     for i in 0..12 {
         last = opinion_id(&app, &app.submit_opinion(&format!("{LONG}（{i}）")).await).await;
     }
+    // Sent yesterday, so that the leader's inbox lists them too (with their date labels).
+    crate::helpers::a_day_passes(&app).await;
     create_named(&app, "head-admin", "管理员老周", Role::Admin).await;
     create_named(&app, "head-analyst", "分析员小林", Role::Analyst).await;
     create_named(&app, "head-leader", "局领导", Role::Leader).await;
