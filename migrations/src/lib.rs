@@ -27,6 +27,7 @@ mod m20261203_000058_pg_commit_path;
 mod m20261203_000060_no_fingerprint_index;
 mod m20261204_000062_export_heartbeat;
 mod m20261204_000063_responses_without_link;
+mod m20261204_000064_cluster_fingerprints;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000060_no_fingerprint_index::Migration),
             Box::new(m20261204_000062_export_heartbeat::Migration),
             Box::new(m20261204_000063_responses_without_link::Migration),
+            Box::new(m20261204_000064_cluster_fingerprints::Migration),
         ]
     }
 }

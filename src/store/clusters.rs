@@ -97,12 +97,12 @@ impl ClusterKeeper {
         };
         index.passes += 1;
         let mut placed = 0;
-        let mut pairs: Vec<(i64, i64)> = Vec::new();
+        let mut placed_rows: Vec<Placement> = Vec::new();
         loop {
             let mut sql = Sql::new(backend);
             sql.push(
-                "SELECT o.id, o.text FROM opinions o LEFT JOIN opinion_clusters c ON c.opinion_id = o.id \
-                 WHERE o.id > ",
+                "SELECT o.id, o.text, o.fingerprint FROM opinions o \
+                 LEFT JOIN opinion_clusters c ON c.opinion_id = o.id WHERE o.id > ",
             )
             .bind(from)
             .push(" AND c.opinion_id IS NULL ORDER BY o.id LIMIT ")
@@ -111,14 +111,15 @@ impl ClusterKeeper {
             for r in &rows {
                 let id: i64 = r.try_get("", "id")?;
                 let text: String = r.try_get("", "text")?;
-                pairs.push((id, index.clusters.place_text(id, &text, &self.signer)));
+                let group = index.clusters.place_text(id, &text, &self.signer);
+                placed_rows.push(Placement { id, group, fingerprint: r.try_get("", "fingerprint")? });
                 from = id;
             }
-            if pairs.len() >= STORE_EVERY || (rows.is_empty() && !pairs.is_empty()) {
-                store_groups(store, &pairs).await?;
-                placed += pairs.len();
+            if placed_rows.len() >= STORE_EVERY || (rows.is_empty() && !placed_rows.is_empty()) {
+                store_groups(store, &placed_rows).await?;
+                placed += placed_rows.len();
                 index.upto = index.upto.max(from);
-                pairs.clear();
+                placed_rows.clear();
             }
             if rows.is_empty() {
                 return Ok(placed);
@@ -179,15 +180,22 @@ impl ClusterKeeper {
     }
 }
 
+/// One opinion placed in its group, with its fingerprint (the inbox's 疑似重复 looks it up by group).
+struct Placement {
+    id: i64,
+    group: i64,
+    fingerprint: String,
+}
+
 /// Stores placed opinions' groups in one write transaction, in statements of at most `STEP` rows
 /// (power-of-two pieces, so the same few prepared statements serve every pass).
-async fn store_groups(store: &Store, pairs: &[(i64, i64)]) -> Result<()> {
+async fn store_groups(store: &Store, placed: &[Placement]) -> Result<()> {
     let w = store.write_txn().await?;
     let done = async {
-        for chunk in sized_chunks(pairs, STEP as usize) {
+        for chunk in sized_chunks(placed, STEP as usize) {
             let mut ins = Sql::new(w.conn().get_database_backend());
-            ins.push("INSERT INTO opinion_clusters (opinion_id, cluster_id) VALUES ");
-            ins.bind_rows(chunk.iter().map(|&(id, group)| [Value::from(id), Value::from(group)]))
+            ins.push("INSERT INTO opinion_clusters (opinion_id, cluster_id, fingerprint) VALUES ");
+            ins.bind_rows(chunk.iter().map(|p| [p.id.into(), p.group.into(), Value::from(p.fingerprint.clone())]))
                 .push(" ON CONFLICT (opinion_id) DO NOTHING");
             w.conn().execute_raw(ins.into_statement()).await?;
         }

@@ -114,10 +114,11 @@ impl Progress {
 }
 
 /// 1 when another opinion of `o`'s near-duplicate group has its fingerprint, else 0. Looked up through the
-/// groups (primary key, then the `cluster_id` index) so `opinions` needs no index on its random fingerprints.
+/// groups (primary key, then the (cluster_id, fingerprint) index, migration 000064), so `opinions` needs no
+/// index on its random fingerprints and a group of thousands costs one lookup.
 const LIKELY_DUPLICATE: &str = "(CASE WHEN EXISTS (SELECT 1 FROM opinion_clusters c \
-     JOIN opinion_clusters m ON m.cluster_id = c.cluster_id JOIN opinions d ON d.id = m.opinion_id \
-     WHERE c.opinion_id = o.id AND m.opinion_id <> o.id AND d.fingerprint = o.fingerprint) THEN 1 ELSE 0 END)";
+     JOIN opinion_clusters m ON m.cluster_id = c.cluster_id AND m.fingerprint = c.fingerprint \
+     WHERE c.opinion_id = o.id AND m.opinion_id <> o.id) THEN 1 ELSE 0 END)";
 
 fn get<T: sea_orm::TryGetable>(r: &QueryResult, col: &str) -> Result<T> {
     Ok(r.try_get::<T>("", col)?)

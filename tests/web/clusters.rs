@@ -224,6 +224,29 @@ async fn copies_differing_only_in_punctuation_and_spacing_are_flagged_once_place
 }
 
 #[tokio::test]
+async fn groups_placed_before_fingerprints_were_kept_beside_them_still_flag_their_copies() {
+    use migrations::{Migrator, MigratorTrait};
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for t in [TEMPLATE, TEMPLATE, COPIES[0]] {
+        ids.push(opinion_submitted(&app, t).await);
+    }
+    app.state.clusters.catch_up(app.store()).await.unwrap();
+    // Back to before migration 000064 (groups without fingerprints), and forward again.
+    let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();
+    let last = Migrator::migrations().last().unwrap().name().to_owned();
+    assert_eq!(last, "m20261204_000064_cluster_fingerprints", "this test undoes the newest migration only");
+    Migrator::down(&db, Some(1)).await.unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    let flags: Vec<bool> = futures_util::future::join_all(ids.iter().map(|id| app.store().is_likely_duplicate(*id)))
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(flags, [true, true, false], "exact copies flagged, the near copy not");
+}
+
+#[tokio::test]
 async fn a_restarted_keeper_joins_short_copies_that_an_earlier_version_kept_in_groups_of_their_own() {
     use sea_orm::ConnectionTrait;
     let app = TestApp::spawn().await;
