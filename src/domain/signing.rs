@@ -23,17 +23,20 @@ impl Secret {
         if bytes.len() < 32 { Err("the secret must be at least 32 bytes".into()) } else { Ok(Secret(bytes)) }
     }
 
-    fn sign(&self, message: &str) -> String {
+    /// HMAC-SHA256 of `message` under the secret, not yet finalised.
+    fn mac(&self, message: &str) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
         mac.update(message.as_bytes());
-        URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..16])
+        mac
+    }
+
+    fn sign(&self, message: &str) -> String {
+        URL_SAFE_NO_PAD.encode(&self.mac(message).finalize().into_bytes()[..16])
     }
 
     fn verify(&self, message: &str, sig: &str) -> bool {
         let Ok(given) = URL_SAFE_NO_PAD.decode(sig) else { return false };
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
-        mac.update(message.as_bytes());
-        mac.verify_truncated_left(&given).is_ok() && given.len() == 16
+        self.mac(message).verify_truncated_left(&given).is_ok() && given.len() == 16
     }
 
     /// The token printed in a distribution link: `{id}.{signature over id, form, unit and category}`.
@@ -58,9 +61,7 @@ impl Secret {
     /// way that does not follow their arrival and that no reader can predict, the same on every instance
     /// all day (so pages stay put) and different the next.
     pub fn daily_order_keys(&self, purpose: &str, day: chrono::NaiveDate) -> [i64; 3] {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
-        mac.update(format!("order:{purpose}:{day}").as_bytes());
-        let b = mac.finalize().into_bytes();
+        let b = self.mac(&format!("order:{purpose}:{day}")).finalize().into_bytes();
         let key = |i: usize| {
             let n = u32::from_le_bytes(b[i * 4..i * 4 + 4].try_into().expect("4 bytes")) % 0x7fff_fffe;
             i64::from(n) + 1

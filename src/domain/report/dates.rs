@@ -4,7 +4,7 @@
 //! dates generalised: the day when k of the group's respondents sent that day, else the week, else the
 //! month, else no date; every date a leader reads is shared by at least k respondents of the row's group.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta};
 use std::collections::BTreeMap;
 
 /// A day as a number: days since 1970-01-01 in the bureau's time.
@@ -16,7 +16,8 @@ pub fn bureau_day(ms: i64) -> DayNo {
 }
 
 fn date_of(day: DayNo) -> NaiveDate {
-    NaiveDate::from_num_days_from_ce_opt(i32::try_from(day + 719_163).unwrap_or(i32::MAX)).unwrap_or(NaiveDate::MIN)
+    let epoch = DateTime::UNIX_EPOCH.date_naive();
+    TimeDelta::try_days(day).and_then(|d| epoch.checked_add_signed(d)).unwrap_or(NaiveDate::MIN)
 }
 
 /// When a row was sent, as precisely as a leader may read it.
@@ -104,7 +105,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn day(s: &str) -> DayNo {
-        i64::from(s.parse::<NaiveDate>().unwrap().num_days_from_ce()) - 719_163
+        (s.parse::<NaiveDate>().unwrap() - DateTime::UNIX_EPOCH.date_naive()).num_days()
     }
 
     fn group(list: &[(&str, u64)]) -> BTreeMap<DayNo, u64> {
