@@ -3,14 +3,32 @@
 //! This file wires the store to `export/`, which itself knows neither the database nor the runtime.
 
 use crate::domain::catalog::Catalog;
+use crate::domain::rectification::Register;
 use crate::domain::report::policy::Disclosure;
 use crate::domain::report::raw::{Names, RawLayout};
 use crate::domain::report::{Scope, shuffled_within_dates};
 use crate::export::{BATCH, Context, ExportError, ExportParams, Feed, Format, Progress, RAW_BATCH, csv, xlsx};
 use crate::store::Store;
 use crate::store::report::Batch;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// The register (问题清单 and 整改台账) as leaders and the public read it at `until_ms`, the bureau's last
+/// midnight: see [`Register::published`]; each form's units are shown as that form's leader views show them.
+///
+/// # Errors
+/// On a database failure.
+pub async fn published_register(store: &Store, k: u64, until_ms: i64) -> crate::store::Result<Register> {
+    let reg = store.register(k, Some(until_ms)).await?;
+    let forms: BTreeSet<String> = reg.support.values().flat_map(|s| s.unit_forms.values().flatten().cloned()).collect();
+    let mut policies = BTreeMap::new();
+    for form in forms {
+        let days = store.respondent_days(&Scope::published(&form, until_ms)).await?;
+        policies.insert(form, Disclosure::decide_dated(&days, k));
+    }
+    Ok(reg.published(k, |form, unit| policies.get(form).is_some_and(|d| d.shows_unit(unit))))
+}
 
 /// What an export wrote.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,8 +78,12 @@ pub async fn run(
     let pairs = store.coded_pairs(&scope.forms, scope.until_ms()).await?;
     let agreement = (!pairs.is_empty()).then(|| crate::domain::agreement::agree(&pairs));
     // A protected file's 问题清单 and 整改台账 count what its other sheets count: responses up to its last day.
-    let until = if params.unprotected { None } else { scope.until_ms() };
-    let register = Some(Arc::new(store.register(u64::from(params.small_cell_k), until).await?));
+    let k = u64::from(params.small_cell_k);
+    let register = match scope.until_ms() {
+        Some(until) if !params.unprotected => published_register(store, k, until).await?,
+        _ => store.register(k, None).await?,
+    };
+    let register = Some(Arc::new(register));
     let groups = match scope.forms.as_slice() {
         // One whole form (up to a protected file's last day): never a count of a filtered selection.
         [f] if scope.from.is_none() && scope.units.is_empty() && (scope.to.is_none() || !params.unprotected) => {

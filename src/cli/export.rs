@@ -105,7 +105,8 @@ async fn register(
 ) -> anyhow::Result<()> {
     let now = crate::store::now_ms();
     // For posting: support and ratings as leaders and the public see them, up to the last midnight.
-    let reg = store.register(u64::from(small_cell_k), Some(crate::domain::report::published_until_ms(now))).await?;
+    let until = crate::domain::report::published_until_ms(now);
+    let reg = crate::reporting::published_register(store, u64::from(small_cell_k), until).await?;
     let bytes = crate::export::register::posting_workbook(&reg, catalog, now)?;
     let stamp = crate::domain::report::local_time(now).replace([' ', ':'], "-");
     let path = out.unwrap_or_else(|| config.exports_dir.join(format!("整改台账-{stamp}.xlsx")));

@@ -4,7 +4,7 @@
 use super::area::AreaCode;
 use super::form::answers::FieldError;
 use super::report::policy::{Code, shown_groups};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Longest title, in characters.
 pub const TITLE_MAX: usize = 100;
@@ -168,13 +168,30 @@ pub struct Support {
     pub responses: u64,
     /// Distinct responses per unit (`None`: no unit).
     pub by_unit: BTreeMap<Code, u64>,
+    /// The forms each unit's supporting responses came from.
+    pub unit_forms: BTreeMap<Code, BTreeSet<String>>,
+    /// Some supporters' units were taken out of `by_unit` because their form pools them
+    /// ([`Support::pool_units_their_forms_pool`]): a leader reads them as 其他单位.
+    pub pooled_elsewhere: bool,
+}
+
+impl Support {
+    /// Takes out of `by_unit` every unit that a form of its supporters does not show (`form_shows(form,
+    /// unit)` is that form's disclosure policy), so a problem never names a unit its forms pool: its quotes,
+    /// found in the inbox under the pool's dates, would otherwise be tied to that unit.
+    pub fn pool_units_their_forms_pool(&mut self, form_shows: impl Fn(&str, Option<&str>) -> bool) {
+        let forms = &self.unit_forms;
+        let before = self.by_unit.len();
+        self.by_unit.retain(|u, _| forms.get(u).is_some_and(|fs| fs.iter().all(|f| form_shows(f, u.as_deref()))));
+        self.pooled_elsewhere |= self.by_unit.len() < before;
+    }
 }
 
 /// The units a leader may see named for one problem: those the disclosure policy shows for the problem's
 /// respondents (k or more, with secondary suppression), no counts; `true` when others are pooled.
 pub fn leader_units(support: &Support, k: u64) -> (Vec<Code>, bool) {
     let shown = shown_groups(&support.by_unit, k);
-    let pooled = support.by_unit.keys().any(|u| !shown.contains(u));
+    let pooled = support.pooled_elsewhere || support.by_unit.keys().any(|u| !shown.contains(u));
     (shown.into_iter().collect(), pooled)
 }
 
@@ -219,17 +236,40 @@ mod tests {
             opinions: 20,
             responses: 18,
             by_unit: [(Some("a".to_owned()), 10), (Some("b".to_owned()), 2), (None, 6)].into_iter().collect(),
+            ..Support::default()
         };
         let (units, pooled) = leader_units(&s, 5);
         assert_eq!(units, vec![Some("a".to_owned())], "b has 2; the pool takes the unit-less 6 to reach k");
         assert!(pooled);
-        let small = Support { opinions: 3, responses: 3, by_unit: [(Some("a".to_owned()), 3)].into_iter().collect() };
+        let small = Support {
+            opinions: 3,
+            responses: 3,
+            by_unit: [(Some("a".to_owned()), 3)].into_iter().collect(),
+            ..Support::default()
+        };
         assert_eq!(leader_units(&small, 5), (vec![], true));
     }
 
     #[test]
+    fn a_problem_never_names_a_unit_that_one_of_its_supporters_forms_pools() {
+        let unit = |u: &str| Some(u.to_owned());
+        let forms = |fs: &[&str]| fs.iter().map(|f| (*f).to_owned()).collect::<BTreeSet<_>>();
+        let mut s = Support {
+            opinions: 12,
+            responses: 12,
+            by_unit: [(unit("a"), 6), (unit("b"), 6)].into_iter().collect(),
+            unit_forms: [(unit("a"), forms(&["f"])), (unit("b"), forms(&["f", "g"]))].into_iter().collect(),
+            pooled_elsewhere: false,
+        };
+        assert_eq!(leader_units(&s, 5), (vec![unit("a"), unit("b")], false), "six each: both named");
+        // Form g pools unit b (say, by secondary suppression); form f shows both.
+        s.pool_units_their_forms_pool(|f, u| !(f == "g" && u == Some("b")));
+        assert_eq!(leader_units(&s, 5), (vec![unit("a")], true), "b goes to 其他单位, though it has six here");
+    }
+
+    #[test]
     fn problems_are_ordered_by_distinct_responses_then_opinions() {
-        let s = |r, o| Support { opinions: o, responses: r, by_unit: BTreeMap::new() };
+        let s = |r, o| Support { opinions: o, responses: r, ..Support::default() };
         let mut list = vec![(1, s(2, 9), ()), (2, s(5, 5), ()), (3, s(5, 6), ()), (4, s(2, 9), ())];
         by_support(&mut list);
         assert_eq!(list.iter().map(|x| x.0).collect::<Vec<_>>(), [3, 2, 1, 4]);

@@ -165,11 +165,47 @@ pub struct Register {
     /// Progress per measure, oldest first.
     pub progress: std::collections::BTreeMap<i64, Vec<Progress>>,
     pub ratings: std::collections::BTreeMap<i64, RatingTally>,
-    /// Non-empty rating comments per measure, oldest first.
+    /// Non-empty rating comments per measure: oldest first for the office, in text order once published.
     pub comments: std::collections::BTreeMap<i64, Vec<String>>,
+    /// Measures rated by fewer than k people, whose ratings and comments a published register leaves out
+    /// ([`Register::published`]), and that k.
+    pub withheld: std::collections::BTreeSet<i64>,
+    pub withheld_below: u64,
 }
 
 impl Register {
+    /// The register as leaders and the public read it (read up to the last midnight):
+    /// - a measure rated by 1 to k − 1 people shows no tally and no comment (one rating shown is one
+    ///   person's grade); totals then count only the measures shown;
+    /// - comments come in text order, not in the order people rated;
+    /// - a problem names only units that every form of its supporters shows (`form_shows(form, unit)`,
+    ///   each form's disclosure policy).
+    pub fn published(mut self, k: u64, form_shows: impl Fn(&str, Option<&str>) -> bool) -> Register {
+        let few: Vec<i64> = self.ratings.iter().filter(|(_, t)| t.total() < k).map(|(m, _)| *m).collect();
+        for m in few {
+            self.ratings.remove(&m);
+            self.comments.remove(&m);
+            self.withheld.insert(m);
+        }
+        self.withheld_below = k;
+        for c in self.comments.values_mut() {
+            c.sort();
+        }
+        for s in self.support.values_mut() {
+            s.pool_units_their_forms_pool(&form_shows);
+        }
+        self
+    }
+
+    /// A measure's ratings in one line ("满意 3 · 基本满意 1 · 不满意 0"), the note for a withheld one, or
+    /// nothing without ratings.
+    pub fn rating_line(&self, measure_id: i64) -> String {
+        if self.withheld.contains(&measure_id) {
+            return format!("评价不足 {} 人次，暂不公布", self.withheld_below);
+        }
+        self.ratings.get(&measure_id).filter(|t| t.total() > 0).map(RatingTally::summary).unwrap_or_default()
+    }
+
     pub fn problem(&self, id: i64) -> Option<&super::problem::Problem> {
         self.problems.iter().find(|p| p.id == id)
     }

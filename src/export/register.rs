@@ -88,7 +88,14 @@ fn measure_row(reg: &Register, m: &Measure, today: chrono::NaiveDate) -> (Vec<St
     let d = &m.draft;
     let overdue = is_overdue(d.deadline, d.status, today);
     let t = reg.ratings.get(&m.id).copied().unwrap_or_default();
-    let rate = t.satisfaction().map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_default();
+    // A measure rated by fewer than k people shows no counts, only why (its counts would be their grades).
+    let withheld = reg.withheld.contains(&m.id);
+    let count = |n: u64| if withheld { String::new() } else { n.to_string() };
+    let rate = if withheld {
+        reg.rating_line(m.id)
+    } else {
+        t.satisfaction().map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_default()
+    };
     let title = reg.problem(m.problem_id).map(|p| p.draft.title.clone()).unwrap_or_default();
     let latest = reg.latest_progress(m.id).map(|p| format!("{} {}", p.on, p.evidence)).unwrap_or_default();
     let row = vec![
@@ -101,9 +108,9 @@ fn measure_row(reg: &Register, m: &Measure, today: chrono::NaiveDate) -> (Vec<St
         d.status.label().to_owned(),
         if overdue { "逾期".to_owned() } else { String::new() },
         latest,
-        t.satisfied.to_string(),
-        t.fair.to_string(),
-        t.unsatisfied.to_string(),
+        count(t.satisfied),
+        count(t.fair),
+        count(t.unsatisfied),
         rate,
     ];
     (row, overdue)

@@ -179,19 +179,23 @@ impl Store {
         w.finish(done).await
     }
 
-    /// Every problem's support: opinions, distinct responses, distinct responses per unit. Invalid
-    /// opinions do not count.
+    /// Every problem's support: opinions, distinct responses, distinct responses per unit and the forms they
+    /// came from. Invalid opinions do not count. With `until_ms` (leaders and the public), only responses
+    /// sent before it, and none from a form with fewer than `k` such responses (which no leader-facing view
+    /// counts).
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn problem_support(&self, until_ms: Option<i64>) -> Result<BTreeMap<i64, Support>> {
+    pub async fn problem_support(&self, k: u64, until_ms: Option<i64>) -> Result<BTreeMap<i64, Support>> {
         let mut sql = Sql::new(self.db().get_database_backend());
         sql.push(
-            "SELECT p.problem_id AS problem_id, o.response_id AS response_id, o.unit_code AS unit_code \
-             FROM problem_opinions p JOIN opinions o ON o.id = p.opinion_id WHERE o.state <> 'invalid'",
+            "SELECT p.problem_id AS problem_id, o.response_id AS response_id, o.unit_code AS unit_code, \
+             o.form_slug AS form_slug FROM problem_opinions p JOIN opinions o ON o.id = p.opinion_id \
+             WHERE o.state <> 'invalid'",
         );
         if let Some(ms) = until_ms {
             sql.push(" AND o.submitted_at < ").bind(ms);
+            forms_of_k_or_more(&mut sql, k, ms);
         }
         let mut out: BTreeMap<i64, Support> = BTreeMap::new();
         let mut seen: BTreeSet<(i64, i64)> = BTreeSet::new();
@@ -199,18 +203,21 @@ impl Store {
             let p: i64 = r.try_get("", "problem_id")?;
             let resp: i64 = r.try_get("", "response_id")?;
             let unit: Option<String> = r.try_get("", "unit_code")?;
+            let form: String = r.try_get("", "form_slug")?;
             let s = out.entry(p).or_default();
             s.opinions += 1;
             if seen.insert((p, resp)) {
                 s.responses += 1;
-                *s.by_unit.entry(unit).or_default() += 1;
+                *s.by_unit.entry(unit.clone()).or_default() += 1;
             }
+            s.unit_forms.entry(unit).or_default().insert(form);
         }
         Ok(out)
     }
 
-    /// Up to `n` quotes per problem: representative opinions first, then the earliest linked; never one
-    /// from a form with fewer than `k` responses, whose opinions no leader-facing view shows.
+    /// Up to `n` quotes per problem: representative opinions first, then in text order (not the order they
+    /// came in); never one from a form with fewer than `k` responses, whose opinions no leader-facing view
+    /// shows.
     ///
     /// # Errors
     /// On a database failure.
@@ -221,12 +228,9 @@ impl Store {
             "SELECT p.problem_id AS problem_id, o.text AS text FROM problem_opinions p \
              JOIN opinions o ON o.id = p.opinion_id WHERE o.state <> 'invalid' AND o.submitted_at < ",
         )
-        .bind(until)
-        .push(" AND o.form_slug IN (SELECT form_slug FROM responses WHERE submitted_at < ")
-        .bind(until)
-        .push(" GROUP BY form_slug HAVING COUNT(*) >= ")
-        .bind(i64::try_from(k).unwrap_or(i64::MAX));
-        sql.push(") ORDER BY p.problem_id, o.representative DESC, o.id");
+        .bind(until);
+        forms_of_k_or_more(&mut sql, k, until);
+        sql.push(" ORDER BY p.problem_id, o.representative DESC, o.text, o.id");
         let mut out: BTreeMap<i64, Vec<String>> = BTreeMap::new();
         for r in self.db().query_all_raw(sql.statement()).await? {
             let list = out.entry(r.try_get("", "problem_id")?).or_default();
@@ -251,4 +255,13 @@ impl Store {
             .map(|m| m.opinion_id)
             .collect())
     }
+}
+
+/// `AND o.form_slug IN (forms with at least k responses sent before until)`.
+fn forms_of_k_or_more(sql: &mut Sql, k: u64, until_ms: i64) {
+    sql.push(" AND o.form_slug IN (SELECT form_slug FROM responses WHERE submitted_at < ")
+        .bind(until_ms)
+        .push(" GROUP BY form_slug HAVING COUNT(*) >= ")
+        .bind(i64::try_from(k).unwrap_or(i64::MAX))
+        .push(")");
 }

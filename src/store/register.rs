@@ -245,7 +245,7 @@ impl Store {
     /// On a database failure.
     pub async fn register(&self, k: u64, until_ms: Option<i64>) -> Result<Register> {
         let problems = self.problems().await?;
-        let support = self.problem_support(until_ms).await?;
+        let support = self.problem_support(k, until_ms).await?;
         let quotes = self.problem_quotes(crate::domain::problem::QUOTES, k, until_ms).await?;
         let measures: Vec<Measure> = measure::Entity::find()
             .order_by_asc(measure::Column::Id)
@@ -271,7 +271,7 @@ impl Store {
         }
         let published: Vec<i64> = measures.iter().filter(|m| m.published_at.is_some()).map(|m| m.id).collect();
         let (ratings, comments) = self.measure_ratings(&published, until_ms).await?;
-        Ok(Register { problems, support, quotes, measures, progress, ratings, comments })
+        Ok(Register { problems, support, quotes, measures, progress, ratings, comments, ..Register::default() })
     }
 
     /// Whether a measure is published (a rating may name only those).

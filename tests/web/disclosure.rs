@@ -595,3 +595,66 @@ async fn appraisal_results_per_unit_follow_the_same_rule() {
         "the office sees each unit"
     );
 }
+
+/// The opinion a receipt stands for (one opinion per response here).
+async fn opinion_of(app: &TestApp, receipt: &str) -> i64 {
+    let response = app.store().response_by_receipt(receipt).await.unwrap();
+    app.store().opinion_ids_of_response(response.id).await.unwrap()[0]
+}
+
+#[tokio::test]
+async fn a_problem_never_names_a_unit_its_form_pools_so_its_quotes_cannot_be_placed_in_that_unit() {
+    let app = TestApp::spawn().await;
+    // 政工科 has six: five at a meeting, one who missed it two days later. With 清溪 (2) and 松岭 (2) the
+    // pool would hold four, under k, so the form pools 政工科 too (secondary suppression).
+    for i in 0..20 {
+        app.submit_as("jg-bgs", "qz", &format!("局办公室会上第 {i} 条"), 1).await;
+    }
+    let mut zgk = Vec::new();
+    for i in 0..5 {
+        zgk.push(app.submit_as("jg-zgk", "qz", &format!("考核打分不公开（会上第 {i} 条）"), 1).await);
+    }
+    crate::helpers::a_day_passes(&app).await;
+    crate::helpers::a_day_passes(&app).await;
+    zgk.push(app.submit_as("jg-zgk", "qz", "一直以来考核打分偏向少数人（补交）", 1).await);
+    for i in 0..2 {
+        app.submit_as("sfs-qingxi", "sfs", &format!("清溪第 {i} 条"), 2).await;
+        app.submit_as("sfs-songling", "sfs", &format!("松岭第 {i} 条"), 2).await;
+    }
+    crate::helpers::a_day_passes(&app).await;
+    let mut ids = Vec::new();
+    for r in &zgk {
+        ids.push(opinion_of(&app, r).await);
+    }
+    let analyst = Actor::system("analyst");
+    let draft = wenji::domain::problem::ProblemDraft {
+        title: "考核不公".into(),
+        areas: vec![AreaCode::try_from(1).unwrap()],
+        description: "考核打分不公开".into(),
+        root_cause: "制度不健全".into(),
+        cause_type: None,
+    };
+    let problem = app.store().create_problem(&analyst, &draft).await.unwrap();
+    app.store().link_opinions(&analyst, problem, &ids).await.unwrap();
+
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let dashboard = leader.get(app.url("/w/dashboard?form=zhengqiu")).send().await.unwrap().text().await.unwrap();
+    assert!(!dashboard.contains("政工科"), "the form pools 政工科");
+    let page = leader.get(app.url(&format!("/w/problems/{problem}"))).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&page, "#units"), [OTHER_UNITS], "six of 政工科 support it, but its form pools them");
+    assert_eq!(texts(&page, "#responses"), ["6"]);
+    // Quotes in text order, not arrival order: the one sent late is not told apart by its place.
+    let quotes = texts(&page, "blockquote.quote");
+    assert_eq!(quotes.len(), 3);
+    assert!(quotes[0].starts_with("一直以来"), "{quotes:?}");
+    let list = leader.get(app.url("/w/problems")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&list, &format!("#p{problem} .units")), [OTHER_UNITS]);
+    let xlsx = app.export_as(&leader, &csrf, &[("form", "zhengqiu"), ("format", "xlsx")]).await.unwrap();
+    let (_, problems) = sheets(&xlsx).into_iter().find(|(n, _)| n == "问题清单").unwrap();
+    assert_eq!(problems[1][8], OTHER_UNITS, "{problems:?}");
+    assert!(!problems.iter().flatten().any(|c| c.contains("政工科")));
+    // The office names the unit and its count.
+    let (office, _) = app.login_as(Role::Analyst).await;
+    let page = office.get(app.url(&format!("/w/problems/{problem}"))).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&page, "#units"), ["政工科（6）"]);
+}

@@ -62,6 +62,17 @@ pub async fn fresh_database(dir: &Path) -> String {
     }
 }
 
+/// Leaders' views end at the bureau's last midnight (+08:00), so a test that ran across it would see its
+/// day change halfway: one that starts in the last two minutes of the day waits until the day has turned.
+async fn clear_of_the_bureaus_midnight() {
+    const DAY: u64 = 86_400;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let left = DAY - (now + 8 * 3600) % DAY;
+    if left <= 120 {
+        tokio::time::sleep(std::time::Duration::from_secs(left + 1)).await;
+    }
+}
+
 pub fn is_postgres() -> bool {
     std::env::var("WENJI_TEST_PG_URL").is_ok_and(|v| !v.is_empty())
 }
@@ -73,6 +84,7 @@ impl TestApp {
 
     /// Spawns with settings adjusted by `f`.
     pub async fn spawn_with(f: impl FnOnce(&mut WebSettings)) -> TestApp {
+        clear_of_the_bureaus_midnight().await;
         let dir = tempfile::tempdir().unwrap();
         let forms_dir = test_forms(dir.path());
         let config = Config {

@@ -33,7 +33,7 @@ async fn the_rating_form_answers_404_to_citizens_and_the_api_while_gongkai_ratin
     crate::helpers::a_day_passes(&app).await;
     let (leader, _) = app.login_as(Role::Leader).await;
     let reg = leader.get(app.url("/w/register")).send().await.unwrap().text().await.unwrap();
-    assert_eq!(texts(&reg, &format!("#m{m} .ratings")), ["满意 1 · 基本满意 0 · 不满意 0"]);
+    assert_eq!(texts(&reg, &format!("#m{m} .ratings")), ["评价不足 5 人次，暂不公布"], "one rating is one grade");
     let x = leader.get(app.url("/w/register.xlsx")).send().await.unwrap();
     assert_eq!(x.status(), 200, "the ratings workbook still downloads");
 }
@@ -65,8 +65,25 @@ async fn no_list_of_forms_offers_the_rating_form_and_a_leader_never_lands_on_it(
     assert!(texts(&inbox, &option).is_empty(), "the inbox does not filter by it");
 
     crate::helpers::a_day_passes(&app).await;
-    let (leader, _) = app.login_as(Role::Leader).await;
+    let (leader, l_csrf) = app.login_as(Role::Leader).await;
     let dash = leader.get(app.url("/w/dashboard")).send().await.unwrap().text().await.unwrap();
     assert_eq!(texts(&dash, "#form-switch strong"), ["分析检查阶段征求意见表"], "the busiest form of opinions");
     assert!(texts(&dash, &format!("#form-switch a[href$={RATING_FORM_SLUG}]")).is_empty());
+    // Nor by name: each of its rows is one rater's grade and comment of one measure.
+    for page in ["/w/dashboard", "/w/inbox"] {
+        let r = leader.get(app.url(&format!("{page}?form={RATING_FORM_SLUG}"))).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{page}");
+    }
+    let offered = format!("input[name=form][value={RATING_FORM_SLUG}]");
+    let exports = leader.get(app.url("/w/exports")).send().await.unwrap().text().await.unwrap();
+    assert!(!texts(&exports, "input[name=form]").is_empty());
+    assert!(texts(&exports, &offered).is_empty(), "the export page does not offer it");
+    for format in ["csv", "xlsx"] {
+        let refused = app.export_as(&leader, &l_csrf, &[("form", RATING_FORM_SLUG), ("format", format)]).await;
+        let (status, page) = refused.expect_err("a leader's file of the ratings");
+        assert_eq!(status, 400, "{format}");
+        assert!(texts(&page, "#export-error").concat().contains("群众评价不单独导出"), "{page}");
+    }
+    let exports = admin.get(app.url("/w/exports")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(exports.matches(&format!("value=\"{RATING_FORM_SLUG}\"")).count(), 1, "the administrator's file can");
 }

@@ -184,12 +184,29 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     let page = app.citizen.get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
     assert!(texts(&page, &ratings).is_empty(), "the public neither");
     crate::helpers::a_day_passes(&app).await;
+    // Three ratings, under k (5): three people's grades, so nobody but the office reads them.
+    let withheld = ["评价不足 5 人次，暂不公布"];
     let page = app.citizen.get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
-    assert_eq!(texts(&page, &ratings), ["满意 1 · 基本满意 1 · 不满意 1"]);
+    assert_eq!(texts(&page, &ratings), withheld);
     let reg = leader.get(app.url("/w/register")).send().await.unwrap().text().await.unwrap();
-    assert_eq!(texts(&reg, &ratings), ["满意 1 · 基本满意 1 · 不满意 1"]);
+    assert_eq!(texts(&reg, &ratings), withheld);
     let page = leader.get(app.url(&detail)).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("还要再快"), "the comment the next day");
+    assert!(!page.contains("还要再快"), "nor their comments");
+    let x = leader.get(app.url("/w/register.xlsx")).send().await.unwrap();
+    let r = sheet(&x.bytes().await.unwrap(), "整改台账");
+    assert!(text(&r, 1, 0).contains("群众评价 0 人次"), "{}", text(&r, 1, 0));
+    assert_eq!((9..13).map(|c| text(&r, 4, c)).collect::<Vec<_>>(), ["", "", "", withheld[0]]);
+    // Two more make five: the tallies show, and the comments in text order, not the order people rated.
+    assert_eq!(rate(&app, &rating_key(&app, m).await, m, "1", "一次就办好了").await.status(), 303);
+    assert_eq!(rate(&app, &rating_key(&app, m).await, m, "2", "").await.status(), 303);
+    crate::helpers::a_day_passes(&app).await;
+    let five = ["满意 2 · 基本满意 2 · 不满意 1"];
+    let page = app.citizen.get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&page, &ratings), five);
+    let reg = leader.get(app.url("/w/register")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&reg, &ratings), five);
+    let page = leader.get(app.url(&detail)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&page, "ul.comments li"), ["一次就办好了", "窗口确实快了", "还要再快"]);
     let problems = leader.get(app.url("/w/problems")).send().await.unwrap().text().await.unwrap();
     assert_eq!(texts(&problems, &format!("#p{problem} .opinions")), ["6"]);
     assert_eq!(texts(&problems, &format!("#p{problem} .responses")), ["6"]);
@@ -199,7 +216,7 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     assert_eq!(x.status(), 200);
     let r = sheet(&x.bytes().await.unwrap(), "整改台账");
     assert_eq!(text(&r, 0, 0), "整改落实台账（四明确一公开）");
-    assert!(text(&r, 1, 0).contains("公开整改措施 1 项") && text(&r, 1, 0).contains("满意 1 · 基本满意 1 · 不满意 1"));
+    assert!(text(&r, 1, 0).contains("公开整改措施 1 项") && text(&r, 1, 0).contains(five[0]));
     let row: Vec<String> = (0..13).map(|c| text(&r, 4, c)).collect();
     assert_eq!(
         row,
@@ -213,10 +230,10 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
             "推进中",
             "",
             "2027-06-01 已在三个窗口试行，见办件台账",
+            "2",
+            "2",
             "1",
-            "1",
-            "1",
-            "67%"
+            "80%"
         ]
     );
 
@@ -231,7 +248,7 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     let t = sheet(&bytes, "整改台账");
     assert_eq!(
         (text(&t, 1, 1), text(&t, 1, 4), text(&t, 1, 12)),
-        ("窗口办事效率低".into(), "2027-08-31".into(), "67%".into())
+        ("窗口办事效率低".into(), "2027-08-31".into(), "80%".into())
     );
 
     // Every change is in the audit log.
@@ -350,7 +367,11 @@ async fn the_command_line_writes_the_register_for_posting_and_the_report_with_bo
     let o = app.run_cli(&["export", "--register", "--out", out.to_str().unwrap()]).await;
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r = sheet(&std::fs::read(&out).unwrap(), "整改台账");
-    assert_eq!((text(&r, 4, 2), text(&r, 4, 9)), ("推行“一次办结”".into(), "1".into()));
+    // One rating, under k: withheld here as on the pages.
+    assert_eq!(
+        (text(&r, 4, 2), text(&r, 4, 9), text(&r, 4, 12)),
+        ("推行“一次办结”".into(), String::new(), "评价不足 5 人次，暂不公布".into())
+    );
     let report = app.dir.path().join("report.xlsx");
     let o = app.run_cli(&["export", "--form", "zhengqiu", "--out", report.to_str().unwrap()]).await;
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

@@ -94,7 +94,7 @@ fn build(state: &AppState, reg: &Register, typed: Option<&Typed>, thanks: Option
                 status: d.status.label(),
                 overdue: is_overdue(d.deadline, d.status, today),
                 latest: reg.latest_progress(m.id).map(|p| format!("{}：{}", p.on, p.evidence)).unwrap_or_default(),
-                ratings: reg.ratings.get(&m.id).filter(|t| t.total() > 0).map(|t| t.summary()).unwrap_or_default(),
+                ratings: reg.rating_line(m.id),
                 key: mine.map_or_else(|| new_key(state), |t| t.key.clone()),
                 chosen: mine.map(|t| t.chosen.clone()).unwrap_or_default(),
                 comment: mine.map(|t| t.comment.clone()).unwrap_or_default(),
@@ -126,7 +126,12 @@ fn receipt_shown(r: Option<&str>) -> String {
 
 /// `GET /gongkai`: every published measure, by area.
 pub async fn page(State(state): State<AppState>, Query(q): Query<GongkaiQuery>) -> Result<Response, WebError> {
-    let reg = state.store.register(u64::from(state.settings.small_cell_k), Some(state.published_until_ms())).await?;
+    let reg = crate::reporting::published_register(
+        &state.store,
+        u64::from(state.settings.small_cell_k),
+        state.published_until_ms(),
+    )
+    .await?;
     let thanks = q.rated.and_then(|s| s.parse::<i64>().ok()).map(|id| (id, receipt_shown(q.r.as_deref())));
     Ok(html(StatusCode::OK, &build(&state, &reg, None, thanks)))
 }
@@ -150,7 +155,12 @@ pub async fn rate(
     let posted_key = get("_key");
     let mut typed =
         Typed { measure, chosen: get("rating"), comment: get("comment"), key: posted_key.clone(), error: None };
-    let reg = state.store.register(u64::from(state.settings.small_cell_k), Some(state.published_until_ms())).await?;
+    let reg = crate::reporting::published_register(
+        &state.store,
+        u64::from(state.settings.small_cell_k),
+        state.published_until_ms(),
+    )
+    .await?;
     let again = |status: StatusCode, typed: &Typed, notice: Option<String>| {
         let mut page = build(&state, &reg, Some(typed), None);
         page.notice = notice;

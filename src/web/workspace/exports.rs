@@ -179,7 +179,14 @@ async fn page_with(state: &AppState, staff: &Staff, error: Option<String>) -> Re
     Ok(ExportsPage {
         head: staff.head(),
         csrf: staff.csrf.clone(),
-        forms: forms.catalog.forms.values().map(|f| (f.slug.clone(), f.title.clone())).collect(),
+        // The rating form only for a full file: a protected one of it is refused (each row is a rater's grade).
+        forms: forms
+            .catalog
+            .forms
+            .values()
+            .filter(|f| staff.user.role == Role::Admin || forms.catalog.citizen_form(&f.slug).is_some())
+            .map(|f| (f.slug.clone(), f.title.clone()))
+            .collect(),
         units: forms.catalog.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect(),
         jobs: jobs.iter().filter(|j| may_open(staff, j)).map(JobRow::from).collect(),
         error,
@@ -252,6 +259,9 @@ async fn run_job(state: AppState, id: i64, params: ExportParams) {
             r = &mut export => break r,
             _ = tick.tick() => {
                 let (d, t) = (counters[0].load(Ordering::Relaxed), counters[1].load(Ordering::Relaxed));
+                // A protected job keeps only its share done (per mille): its row count, read while it runs,
+                // would be the exact size of a form the policy shows as "<k".
+                let (d, t) = if protected { ((d * 1000).checked_div(t).unwrap_or(0), 1000) } else { (d, t) };
                 let _ = store.set_export_progress(id, d, t).await;
             }
         }

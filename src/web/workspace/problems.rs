@@ -164,12 +164,16 @@ pub(crate) async fn problem_views(
     leader: bool,
     only: Option<i64>,
 ) -> Result<Vec<ProblemView>, WebError> {
-    // Leaders count and quote only responses sent before the last midnight, as on their other views.
-    let until = leader.then(|| state.published_until_ms());
-    let reg = state.store.register(u64::from(state.settings.small_cell_k), until).await?;
+    // Leaders count and quote only responses sent before the last midnight, as on their other views, and
+    // read the register as published (units as each form shows them, ratings of fewer than k withheld).
+    let k = u64::from(state.settings.small_cell_k);
+    let reg = if leader {
+        crate::reporting::published_register(&state.store, k, state.published_until_ms()).await?
+    } else {
+        state.store.register(k, None).await?
+    };
     let forms = state.forms();
     let cat = &forms.catalog;
-    let k = u64::from(state.settings.small_cell_k);
     let today = bureau_today(state.clock.now_ms());
     let mut out = Vec::new();
     for id in reg.problems_by_support() {
@@ -206,7 +210,7 @@ pub(crate) async fn problem_views(
                     published: m.published_at.is_some(),
                     missing: d.missing_for_publication().join("、"),
                     latest: reg.latest_progress(m.id).map(|p| format!("{} {}", p.on, p.evidence)).unwrap_or_default(),
-                    ratings: reg.ratings.get(&m.id).map(|t| t.summary()).unwrap_or_default(),
+                    ratings: reg.rating_line(m.id),
                     progress: reg
                         .progress
                         .get(&m.id)
