@@ -313,11 +313,7 @@ impl Store {
         let mut v = Vec::new();
         let w = self.scope_sql("o", scope, &mut v, Scan::ById);
         let which = if representative { REPRESENTATIVE } else { OTHERS };
-        let sql = format!(
-            "SELECT o.id AS id, o.unit_code AS u, o.category_code AS c, o.submitted_at AS at FROM opinions o \
-             WHERE {which} AND {w}"
-        );
-        self.ordered(&sql, "o.id", v, order).await
+        self.ordered("o", &format!("FROM opinions o WHERE {which} AND {w}"), v, order).await
     }
 
     async fn quoted_batch(&self, scope: &Scope, which: &str, batch: Batch<'_>) -> Result<Vec<QuotedOpinion>> {
@@ -333,22 +329,26 @@ impl Store {
         Ok(out)
     }
 
-    /// The (id, `order(u, c, at)`) rows of `sql`, whose id column is `id`, read in keyset chunks: a million
-    /// rows are 16 MB as pairs, but far more as one result set.
+    /// The (id, `order(u, c, at)`) rows of `from_where` (a `FROM … WHERE …` over table alias `t`, which
+    /// has the id, unit, category and time columns), read in keyset chunks into a vector counted first: a
+    /// million rows are 16 MB as pairs, but half as much again while a vector grows, and far more as one
+    /// result set.
     async fn ordered(
         &self,
-        sql: &str,
-        id: &str,
+        t: &str,
+        from_where: &str,
         values: Vec<Value>,
         order: impl Fn(Option<&str>, Option<&str>, i64) -> i64,
     ) -> Result<Vec<(i64, i64)>> {
-        const CHUNK: i64 = 50_000;
-        let mut out = Vec::new();
+        const CHUNK: i64 = 10_000;
+        let rows = self.count(&format!("SELECT COUNT(*) {from_where}"), values.clone()).await?;
+        let mut out = Vec::with_capacity(usize::try_from(rows).unwrap_or(0));
+        let columns = format!("{t}.id AS id, {t}.unit_code AS u, {t}.category_code AS c, {t}.submitted_at AS at");
+        let chunk = format!("SELECT {columns} {from_where} AND {t}.id > ? ORDER BY {t}.id LIMIT ?");
         let mut after = 0i64;
         loop {
             let mut v = values.clone();
             v.extend([Value::from(after), Value::from(CHUNK)]);
-            let chunk = format!("{sql} AND {id} > ? ORDER BY {id} LIMIT ?");
             let rows = self.db().query_all_raw(self.stmt(&chunk, v)).await?;
             for r in &rows {
                 let (u, c): (Code, Code) = (r.try_get("", "u")?, r.try_get("", "c")?);
@@ -464,11 +464,7 @@ impl Store {
     ) -> Result<Vec<(i64, i64)>> {
         let mut v = Vec::new();
         let w = self.scope_sql("r", scope, &mut v, Scan::ById);
-        let sql = format!(
-            "SELECT r.id AS id, r.unit_code AS u, r.category_code AS c, r.submitted_at AS at FROM responses r \
-             WHERE {w}"
-        );
-        self.ordered(&sql, "r.id", v, order).await
+        self.ordered("r", &format!("FROM responses r WHERE {w}"), v, order).await
     }
 }
 
