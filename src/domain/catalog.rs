@@ -161,8 +161,23 @@ impl Catalog {
 
 fn check_units(units: Vec<Unit>) -> Result<Vec<Unit>, Vec<FormError>> {
     let mut seen = HashSet::new();
+    // Names as a reader tells them apart (spaces, punctuation and invisible characters left out): a second
+    // unit under a name citizens cannot tell from the first would be a link made for one person.
+    let mut names: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
     let mut errors = Vec::new();
     for u in &units {
+        let name: String = crate::domain::text::folded_chars(&u.name).collect();
+        if let Some(first) = names.get(&name).filter(|_| !name.is_empty()) {
+            errors.push(FormError {
+                file: UNITS_FILE.into(),
+                question: None,
+                reason: format!(
+                    "单位 `{}` 的名称“{}”与单位 `{first}` 的名称相同（只差空格、标点或看不见的字符）：同名的单位可以把一个人单独分出来",
+                    u.code, u.name
+                ),
+            });
+        }
+        names.entry(name).or_insert(u.code.as_str());
         if !is_code(&u.code) {
             errors.push(FormError {
                 file: UNITS_FILE.into(),
@@ -210,6 +225,30 @@ mod tests {
         assert_eq!(c.check_link("nope", "jg-bgs", None).unwrap_err().0, "form");
         assert_eq!(c.check_link("zhengqiu", "nope", None).unwrap_err().0, "unit");
         assert_eq!(c.check_link("zhengqiu", "jg-bgs", Some("zz")).unwrap_err().0, "category");
+    }
+
+    #[test]
+    fn two_units_may_not_share_a_name_citizens_cannot_tell_apart() {
+        let units = |second: &str| {
+            let toml = format!(
+                "[[unit]]\ncode = \"sfs-qingxi\"\nname = \"青溪镇司法所\"\n[[unit]]\ncode = \"sfs-qingxi-2\"\nname = \"{second}\"\n"
+            );
+            let files: Vec<(String, String)> = [
+                (AREAS_FILE, include_str!("../../forms/areas.toml").to_owned()),
+                (TOPICS_FILE, include_str!("../../forms/topics.toml").to_owned()),
+                (UNITS_FILE, toml),
+            ]
+            .into_iter()
+            .map(|(n, t)| (n.to_owned(), t))
+            .collect();
+            Catalog::from_files(&files).map(|_| ()).map_err(|e| e.iter().map(|e| e.reason.clone()).collect::<Vec<_>>())
+        };
+        assert_eq!(units("松岭乡司法所"), Ok(()));
+        for same in ["青溪镇司法所", "青溪镇 司法所", "青溪镇\u{200b}司法所", "青溪镇司法所。"]
+        {
+            let e = units(same).unwrap_err();
+            assert!(e[0].contains("sfs-qingxi-2") && e[0].contains("单独分出来"), "{same:?}: {e:?}");
+        }
     }
 
     #[test]

@@ -123,7 +123,8 @@ fn json<T: Serialize + ?Sized>(v: &T) -> Vec<u8> {
 
 impl Submission {
     /// Builds a submission from validated answers: opinions are the non-empty answers to opinion
-    /// questions, contact answers are set apart, and the body hash covers everything the person sent.
+    /// questions, contact answers are set apart, and the body hash covers the rest (a replay with another
+    /// phone number is the same submission).
     #[allow(clippy::too_many_arguments)]
     pub fn build(
         form: &crate::domain::form::FormDef,
@@ -145,10 +146,11 @@ impl Submission {
         }
         let answer_json: Vec<String> =
             answers.0.iter().map(|(_, a)| serde_json::to_string(a).expect("answers always serialise")).collect();
-        let body_hash = body_hash(unit_code.as_deref(), category_code.as_deref(), &answers, &answer_json);
         let (answers, answer_json): (Vec<_>, Vec<_>) =
             answers.0.into_iter().zip(answer_json).filter(|((q, _), _)| !contacts.iter().any(|(c, _)| c == q)).unzip();
         let answers = ValidAnswers(answers);
+        // Over the stored answers only: a hash that covered a phone number could be reversed by trying them all.
+        let body_hash = body_hash(unit_code.as_deref(), category_code.as_deref(), &answers, &answer_json);
         Submission {
             form_slug: form.slug.clone(),
             unit_code,

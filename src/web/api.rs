@@ -202,7 +202,7 @@ pub async fn get_form(State(state): State<AppState>, Path(slug): Path<String>) -
 /// receipt and stores nothing new; a different body under a used key is refused with 409.
 #[utoipa::path(post, path = "/api/v1/forms/{slug}/responses",
     params(("slug" = String, Path, description = "The form's slug"),
-           ("Idempotency-Key" = String, Header, description = "8–128 visible ASCII characters, unique per submission")),
+           ("Idempotency-Key" = String, Header, description = "8–128 visible ASCII characters, unique per submission and random (a UUID v4): its hash is kept, so a key made from a device id, a counter or a time would tie that device’s submissions together")),
     request_body = SubmitBody,
     responses((status = 201, body = ReceiptDto, description = "Stored"), (status = 200, body = ReceiptDto, description = "Replayed"),
               (status = 400, body = ErrorDto), (status = 403, body = ErrorDto), (status = 404, body = ErrorDto), (status = 409, body = ErrorDto),

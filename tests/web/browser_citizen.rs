@@ -81,12 +81,15 @@ async fn the_sent_note_is_forgotten_on_this_device_after_half_an_hour() {
     send_an_opinion(&app, &b, "希望窗口延长服务时间，方便上班的群众。").await;
     let stored = "return localStorage.getItem('wenji-sent:zhengqiu');";
     assert!(b.js(stored).await.as_str().is_some_and(|s| s.contains("receipt")), "the note is kept for going back");
-    // Thirty-one minutes on, the next visit finds it stale and removes it.
+    let sending = "return localStorage.getItem('wenji-sending:zhengqiu');";
+    assert!(b.js(sending).await.is_null(), "the key sent (its hash names the row) is gone once the receipt shows");
+    // Thirty-one minutes on, the next visit to any form finds it stale and removes it.
     b.js("var s = JSON.parse(localStorage.getItem('wenji-sent:zhengqiu')); s.at -= 31 * 60 * 1000; \
           localStorage.setItem('wenji-sent:zhengqiu', JSON.stringify(s)); return true;")
         .await;
-    b.goto(&app.url("/f/zhengqiu")).await;
+    b.goto(&app.url("/f/ceping")).await;
     assert!(b.js(stored).await.is_null(), "no receipt stays on the device");
+    b.goto(&app.url("/f/zhengqiu")).await;
     assert!(b.find("#wenji-form").await.is_displayed().await.unwrap());
     b.close().await;
 }

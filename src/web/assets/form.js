@@ -5,6 +5,15 @@
   "use strict";
   function getJSON(k) { try { return JSON.parse(localStorage.getItem(k) || "null"); } catch (e) { return null; } }
   function setJSON(k, v) { try { localStorage.setItem(k, JSON.stringify(v)); } catch (e) {} }
+  // Past half an hour a note of what was sent serves only the next person at this device: forget it, for
+  // every form, on any page of ours.
+  try {
+    Object.keys(localStorage).forEach(function (k) {
+      if (k.indexOf("wenji-sent:") !== 0) return;
+      var s = getJSON(k);
+      if (!s || !(Date.now() - (s.at || 0) < 30 * 60 * 1000)) localStorage.removeItem(k);
+    });
+  } catch (e) {}
   var receipt = document.querySelector(".receipt-page");
   if (receipt) {
     // A successful submit: forget every draft of this form, and remember which page was sent (for Back).
@@ -19,6 +28,8 @@
     if (sending && code) {
       setJSON("wenji-sent:" + slug, { key: sending.key, receipt: code.textContent, href: location.pathname + location.search, at: Date.now() });
     }
+    // The key that was sent names its stored row (the row keeps its hash): kept no longer than the note.
+    try { localStorage.removeItem("wenji-sending:" + slug); } catch (e) {}
     return;
   }
   var form = document.getElementById("wenji-form");
