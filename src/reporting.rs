@@ -30,6 +30,15 @@ pub async fn published_register(store: &Store, k: u64, until_ms: i64) -> crate::
     Ok(reg.published(k, |form, unit| policies.get(form).is_some_and(|d| d.shows_unit(unit))))
 }
 
+/// The register as /gongkai shows it to anyone, with no units: [`published_register`] without deciding
+/// each form's policy (a scan of its responses per request), every unit pooled.
+///
+/// # Errors
+/// On a database failure.
+pub async fn public_register(store: &Store, k: u64, until_ms: i64) -> crate::store::Result<Register> {
+    Ok(store.register(k, Some(until_ms)).await?.published(k, |_, _| false))
+}
+
 /// What an export wrote.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Written {
@@ -79,9 +88,12 @@ pub async fn run(
     let agreement = (!pairs.is_empty()).then(|| crate::domain::agreement::agree(&pairs));
     // A protected file's 问题清单 and 整改台账 count what its other sheets count: responses up to its last day.
     let k = u64::from(params.small_cell_k);
-    let register = match scope.until_ms() {
-        Some(until) if !params.unprotected => published_register(store, k, until).await?,
-        _ => store.register(k, None).await?,
+    let register = if params.unprotected {
+        store.register(k, None).await?
+    } else {
+        // A protected file always ends at a midnight; if it did not, its register would end at the last one.
+        let until = scope.until_ms().unwrap_or_else(|| crate::domain::report::published_until_ms(params.generated_at));
+        published_register(store, k, until).await?
     };
     let register = Some(Arc::new(register));
     let groups = match scope.forms.as_slice() {

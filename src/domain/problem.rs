@@ -170,29 +170,40 @@ pub struct Support {
     pub by_unit: BTreeMap<Code, u64>,
     /// The forms each unit's supporting responses came from.
     pub unit_forms: BTreeMap<Code, BTreeSet<String>>,
-    /// Some supporters' units were taken out of `by_unit` because their form pools them
-    /// ([`Support::pool_units_their_forms_pool`]): a leader reads them as 其他单位.
-    pub pooled_elsewhere: bool,
+    /// Supporters (responses) whose units were taken out of `by_unit` because their form pools them
+    /// ([`Support::pool_units_their_forms_pool`]): never named, they count towards the pool.
+    pub pooled_by_forms: u64,
 }
 
 impl Support {
-    /// Takes out of `by_unit` every unit that a form of its supporters does not show (`form_shows(form,
-    /// unit)` is that form's disclosure policy), so a problem never names a unit its forms pool: its quotes,
-    /// found in the inbox under the pool's dates, would otherwise be tied to that unit.
+    /// Moves out of `by_unit`, into `pooled_by_forms`, every unit that a form of its supporters does not
+    /// show (`form_shows(form, unit)` is that form's disclosure policy), so a problem never names a unit its
+    /// forms pool: its quotes, found in the inbox under the pool's dates, would otherwise be tied to it.
     pub fn pool_units_their_forms_pool(&mut self, form_shows: impl Fn(&str, Option<&str>) -> bool) {
         let forms = &self.unit_forms;
-        let before = self.by_unit.len();
-        self.by_unit.retain(|u, _| forms.get(u).is_some_and(|fs| fs.iter().all(|f| form_shows(f, u.as_deref()))));
-        self.pooled_elsewhere |= self.by_unit.len() < before;
+        let mut moved = 0;
+        self.by_unit.retain(|u, n| {
+            let shown = forms.get(u).is_some_and(|fs| fs.iter().all(|f| form_shows(f, u.as_deref())));
+            moved += if shown { 0 } else { *n };
+            shown
+        });
+        self.pooled_by_forms += moved;
     }
 }
 
 /// The units a leader may see named for one problem: those the disclosure policy shows for the problem's
-/// respondents (k or more, with secondary suppression), no counts; `true` when others are pooled.
+/// respondents (k or more, with secondary suppression), no counts; `true` when others are pooled. Supporters
+/// of units their forms pool are in the pool from the start, so it still reaches k or is empty.
 pub fn leader_units(support: &Support, k: u64) -> (Vec<Code>, bool) {
-    let shown = shown_groups(&support.by_unit, k);
-    let pooled = support.pooled_elsewhere || support.by_unit.keys().any(|u| !shown.contains(u));
-    (shown.into_iter().collect(), pooled)
+    // Keyed (pooled from the start, unit): the one `true` key is never named.
+    let mut counts: BTreeMap<(bool, Code), u64> =
+        support.by_unit.iter().map(|(u, n)| ((false, u.clone()), *n)).collect();
+    if support.pooled_by_forms > 0 {
+        counts.insert((true, None), support.pooled_by_forms);
+    }
+    let shown = shown_groups(&counts, k);
+    let pooled = counts.keys().any(|g| g.0 || !shown.contains(g));
+    (shown.into_iter().filter(|g| !g.0).map(|(_, u)| u).collect(), pooled)
 }
 
 /// Orders problems by support: distinct responses, then opinions, then the older first.
@@ -259,12 +270,18 @@ mod tests {
             responses: 12,
             by_unit: [(unit("a"), 6), (unit("b"), 6)].into_iter().collect(),
             unit_forms: [(unit("a"), forms(&["f"])), (unit("b"), forms(&["f", "g"]))].into_iter().collect(),
-            pooled_elsewhere: false,
+            pooled_by_forms: 0,
         };
         assert_eq!(leader_units(&s, 5), (vec![unit("a"), unit("b")], false), "six each: both named");
         // Form g pools unit b (say, by secondary suppression); form f shows both.
-        s.pool_units_their_forms_pool(|f, u| !(f == "g" && u == Some("b")));
-        assert_eq!(leader_units(&s, 5), (vec![unit("a")], true), "b goes to 其他单位, though it has six here");
+        let form_g_pools_b = |f: &str, u: Option<&str>| !(f == "g" && u == Some("b"));
+        let mut pooled = s.clone();
+        pooled.pool_units_their_forms_pool(form_g_pools_b);
+        assert_eq!(leader_units(&pooled, 5), (vec![unit("a")], true), "b goes to 其他单位, though it has six here");
+        // With three of b, the pool would hold three next to a named a: a joins it.
+        s.by_unit.insert(unit("b"), 3);
+        s.pool_units_their_forms_pool(form_g_pools_b);
+        assert_eq!(leader_units(&s, 5), (vec![], true), "a pool of three is never shown beside a");
     }
 
     #[test]

@@ -211,12 +211,18 @@ pub fn posting_workbook(reg: &Register, catalog: &Catalog, now_ms: i64) -> Resul
     }
     let overdue = measures.iter().filter(|m| is_overdue(m.draft.deadline, m.draft.status, today)).count();
     ws.write_string_with_format(0, 0, "整改落实台账（四明确一公开）", &Format::new().set_bold().set_font_size(16))?;
+    let withheld = measures.iter().filter(|m| reg.withheld.contains(&m.id)).count();
     let line = format!(
-        "截至 {today}：公开整改措施 {} 项，其中逾期 {overdue} 项（红色标出）；群众评价 {} 人次：{}{}",
+        "截至 {today}：公开整改措施 {} 项，其中逾期 {overdue} 项（红色标出）；群众评价 {} 人次：{}{}{}",
         measures.len(),
         total.total(),
         total.summary(),
-        total.satisfaction().map(|r| format!("，满意率 {:.0}%", r * 100.0)).unwrap_or_default()
+        total.satisfaction().map(|r| format!("，满意率 {:.0}%", r * 100.0)).unwrap_or_default(),
+        if withheld > 0 {
+            format!("（另有 {withheld} 项措施评价不足 {} 人次，未计入、暂不公布）", reg.withheld_below)
+        } else {
+            String::new()
+        }
     );
     ws.write_string(1, 0, &line)?;
     register_table(ws, reg, &measures, today, 3)?;

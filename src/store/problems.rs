@@ -225,20 +225,26 @@ impl Store {
         let until = until_ms.unwrap_or(i64::MAX);
         let mut sql = Sql::new(self.db().get_database_backend());
         sql.push(
-            "SELECT p.problem_id AS problem_id, o.text AS text FROM problem_opinions p \
+            "SELECT p.problem_id AS problem_id, o.representative AS rep, o.text AS text FROM problem_opinions p \
              JOIN opinions o ON o.id = p.opinion_id WHERE o.state <> 'invalid' AND o.submitted_at < ",
         )
         .bind(until);
         forms_of_k_or_more(&mut sql, k, until);
-        sql.push(" ORDER BY p.problem_id, o.representative DESC, o.text, o.id");
-        let mut out: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+        // Sorted here, not by the database's collation (which may be pinyin on PostgreSQL).
+        let mut linked: BTreeMap<i64, Vec<(bool, String)>> = BTreeMap::new();
         for r in self.db().query_all_raw(sql.statement()).await? {
-            let list = out.entry(r.try_get("", "problem_id")?).or_default();
-            if list.len() < n {
-                list.push(r.try_get("", "text")?);
-            }
+            linked
+                .entry(r.try_get("", "problem_id")?)
+                .or_default()
+                .push((r.try_get("", "rep")?, r.try_get("", "text")?));
         }
-        Ok(out)
+        Ok(linked
+            .into_iter()
+            .map(|(p, mut quotes)| {
+                quotes.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+                (p, quotes.into_iter().take(n).map(|(_, text)| text).collect())
+            })
+            .collect())
     }
 
     /// The ids of the opinions linked to a problem, oldest link first.

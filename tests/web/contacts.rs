@@ -77,4 +77,8 @@ async fn a_phone_number_is_optional_explained_and_stored_apart_from_the_opinion(
         locations.push(r.headers()["location"].clone());
     }
     assert_eq!(locations[0], locations[1], "one response, its first number kept");
+    let receipt = locations[0].to_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let id = app.store().response_by_receipt(&receipt).await.unwrap().id;
+    let kept = column(&app, &format!("SELECT value AS v FROM contacts WHERE response_id = {id}")).await;
+    assert_eq!(kept, ["13900000001"]);
 }

@@ -5,8 +5,11 @@
   "use strict";
   function getJSON(k) { try { return JSON.parse(localStorage.getItem(k) || "null"); } catch (e) { return null; } }
   function setJSON(k, v) { try { localStorage.setItem(k, JSON.stringify(v)); } catch (e) {} }
+  // The first characters of a submission key (random): enough to know the page again, too few to compute
+  // the hash its stored row keeps, so the device never holds a pointer to it.
+  function keyTag(k) { return String(k || "").slice(0, 10); }
   // Past half an hour a note of what was sent serves only the next person at this device: forget it, for
-  // every form, on any page of ours.
+  // every form, on any form or receipt page.
   try {
     Object.keys(localStorage).forEach(function (k) {
       if (k.indexOf("wenji-sent:") !== 0) return;
@@ -28,7 +31,6 @@
     if (sending && code) {
       setJSON("wenji-sent:" + slug, { key: sending.key, receipt: code.textContent, href: location.pathname + location.search, at: Date.now() });
     }
-    // The key that was sent names its stored row (the row keeps its hash): kept no longer than the note.
     try { localStorage.removeItem("wenji-sending:" + slug); } catch (e) {}
     return;
   }
@@ -158,7 +160,7 @@
     var recent = Date.now() - (sent.at || 0) < 30 * 60 * 1000;
     // Past half an hour the note is of no use to the sender, only to the next person at this device.
     if (!recent) { try { localStorage.removeItem("wenji-sent:" + formSlug); } catch (e) {} return; }
-    if (sent.key !== form.elements["_key"].value && !(back && recent)) return;
+    if (sent.key !== keyTag(form.elements["_key"].value) && !(back && recent)) return;
     document.getElementById("sent-receipt").textContent = sent.receipt;
     document.getElementById("sent-link").setAttribute("href", sent.href);
     document.getElementById("sent-note").hidden = false;
@@ -176,7 +178,7 @@
   form.addEventListener("change", function () { dirty = true; save(); });
   form.addEventListener("submit", function () {
     save(true);
-    setJSON("wenji-sending:" + formSlug, { key: form.elements["_key"].value });
+    setJSON("wenji-sending:" + formSlug, { key: keyTag(form.elements["_key"].value) });
     dirty = false;
   });
   window.addEventListener("beforeunload", function (e) {

@@ -126,7 +126,7 @@ fn receipt_shown(r: Option<&str>) -> String {
 
 /// `GET /gongkai`: every published measure, by area.
 pub async fn page(State(state): State<AppState>, Query(q): Query<GongkaiQuery>) -> Result<Response, WebError> {
-    let reg = crate::reporting::published_register(
+    let reg = crate::reporting::public_register(
         &state.store,
         u64::from(state.settings.small_cell_k),
         state.published_until_ms(),
@@ -155,7 +155,7 @@ pub async fn rate(
     let posted_key = get("_key");
     let mut typed =
         Typed { measure, chosen: get("rating"), comment: get("comment"), key: posted_key.clone(), error: None };
-    let reg = crate::reporting::published_register(
+    let reg = crate::reporting::public_register(
         &state.store,
         u64::from(state.settings.small_cell_k),
         state.published_until_ms(),

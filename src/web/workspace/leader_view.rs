@@ -33,8 +33,11 @@ impl LeaderScope {
             .filter(|f| forms.catalog.citizen_form(f).is_some());
         let form = match form.trim() {
             "" => busiest.or_else(|| forms.catalog.citizen_forms().next().map(|f| f.slug.clone())).unwrap_or_default(),
-            // Not the rating form: its rows are raters' grades, shown only as 整改台账's tallies.
             f if forms.catalog.citizen_form(f).is_some() => f.to_owned(),
+            // Not the rating form: its rows are raters' grades, shown only as 整改台账's tallies.
+            f if forms.catalog.forms.contains_key(f) => {
+                return Err(WebError::BadRequest(format!("form：表单 {f} 是群众评价，结果见整改台账")));
+            }
             f => return Err(WebError::BadRequest(format!("form：表单 {f} 不存在"))),
         };
         let scope = Scope::published(&form, now);
