@@ -283,7 +283,14 @@ async fn a_pass_over_more_opinions_than_one_step_stores_every_group() {
     let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();
     db.execute_unprepared("DELETE FROM opinion_clusters").await.unwrap();
     let keeper = wenji::store::clusters::ClusterKeeper::default();
-    assert_eq!(keeper.catch_up(app.store()).await.unwrap(), 1_100);
+    let placed = keeper.catch_up(app.store()).await.unwrap();
+    // On PostgreSQL the server's own keeper looks back over recent ids each second and may place some of
+    // them first (it shares this store's lease); on SQLite it only looks past what it placed.
+    if crate::helpers::is_postgres() {
+        assert!(placed <= 1_100, "{placed}");
+    } else {
+        assert_eq!(placed, 1_100);
+    }
     let groups = app.store().group_count(None, None).await.unwrap();
     assert_eq!((groups.opinions, groups.groups), (1_100, 1), "all placed, one group");
     assert_eq!(keeper.catch_up(app.store()).await.unwrap(), 0, "nothing left for the next pass");
