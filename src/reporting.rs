@@ -24,10 +24,19 @@ pub async fn published_register(store: &Store, k: u64, until_ms: i64) -> crate::
     let forms: BTreeSet<String> = reg.support.values().flat_map(|s| s.unit_forms.values().flatten().cloned()).collect();
     let mut policies = BTreeMap::new();
     for form in forms {
-        let days = store.respondent_days(&Scope::published(&form, until_ms)).await?;
-        policies.insert(form, Disclosure::decide_dated(&days, k));
+        let policy = disclosure_of(store, &Scope::published(&form, until_ms), k).await?;
+        policies.insert(form, policy);
     }
     Ok(reg.published(k, |form, unit| policies.get(form).is_some_and(|d| d.shows_unit(unit))))
+}
+
+/// The disclosure policy of a selection, decided from its respondents per unit, category and day: what
+/// every leader-facing view of it may show.
+///
+/// # Errors
+/// On a database failure.
+pub async fn disclosure_of(store: &Store, scope: &Scope, k: u64) -> crate::store::Result<Disclosure> {
+    Ok(Disclosure::decide_dated(&store.respondent_days(scope).await?, k))
 }
 
 /// The register as /gongkai shows it to anyone, with no units: [`published_register`] without deciding
@@ -70,8 +79,7 @@ pub async fn run(
     let disclosure = if params.unprotected {
         None
     } else {
-        let days = store.respondent_days(&scope).await?;
-        Some(Disclosure::decide_dated(&days, u64::from(params.small_cell_k)))
+        Some(disclosure_of(store, &scope, u64::from(params.small_cell_k)).await?)
     };
     if let Some(d) = &disclosure {
         layout.protect(d.clone());

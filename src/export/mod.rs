@@ -12,7 +12,6 @@ mod tables;
 pub mod xlsx;
 
 use crate::domain::catalog::Catalog;
-use crate::domain::rectification::RATING_FORM_SLUG;
 use crate::domain::report::policy::{Disclosure, OTHER_CATEGORIES, OTHER_UNITS};
 use crate::domain::report::raw::{Names, RawLayout, RawResponse};
 use crate::domain::report::{QuotedOpinion, Scope};
@@ -112,7 +111,7 @@ impl ExportParams {
         }
         if !self.unprotected {
             let s = &self.scope;
-            if s.forms.iter().any(|f| f == RATING_FORM_SLUG) {
+            if s.forms.iter().any(|f| catalog.citizen_form(f).is_none()) {
                 // Each row would tie a rater's comment to their grade of one measure; 整改台账 shows ratings.
                 return Err(ExportError::Invalid(format!(
                     "表单（form）：群众评价不单独导出，评价结果见整改台账（评价不足 {} 人次的措施不公布）",

@@ -88,6 +88,24 @@ impl Shared {
         crate::domain::report::published_until_ms(crate::store::now_ms())
     }
 
+    /// 问题清单 and 整改台账 as leaders read them now ([`crate::reporting::published_register`]).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn published_register(&self) -> crate::store::Result<crate::domain::rectification::Register> {
+        let k = u64::from(self.settings.small_cell_k);
+        crate::reporting::published_register(&self.store, k, self.published_until_ms()).await
+    }
+
+    /// 整改台账 as /gongkai shows it to anyone now ([`crate::reporting::public_register`]).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn public_register(&self) -> crate::store::Result<crate::domain::rectification::Register> {
+        let k = u64::from(self.settings.small_cell_k);
+        crate::reporting::public_register(&self.store, k, self.published_until_ms()).await
+    }
+
     /// The forms as loaded now (a reload swaps the whole set at once).
     pub fn forms(&self) -> Arc<LoadedForms> {
         self.forms.read().expect("forms lock is never poisoned").clone()

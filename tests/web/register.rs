@@ -58,6 +58,13 @@ async fn measure_ids(app: &TestApp, c: &reqwest::Client, problem: i64) -> Vec<i6
     doc.select(&sel).map(|e| e.value().id().unwrap()[1..].parse().unwrap()).collect()
 }
 
+/// A measure's ratings (`selector`) as the public reads them on /gongkai and a leader on /w/register.
+async fn ratings_read(app: &TestApp, leader: &reqwest::Client, selector: &str) -> [Vec<String>; 2] {
+    let public = app.citizen.get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
+    let register = leader.get(app.url("/w/register")).send().await.unwrap().text().await.unwrap();
+    [texts(&public, selector), texts(&register, selector)]
+}
+
 /// The rating form's key of measure `m` on /gongkai.
 pub async fn rating_key(app: &TestApp, m: i64) -> String {
     let page = app.citizen.get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
@@ -186,10 +193,7 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     crate::helpers::a_day_passes(&app).await;
     // Three ratings, under k (5): three people's grades, so nobody but the office reads them.
     let withheld = ["评价不足 5 人次，暂不公布"];
-    let page = app.citizen.get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
-    assert_eq!(texts(&page, &ratings), withheld);
-    let reg = leader.get(app.url("/w/register")).send().await.unwrap().text().await.unwrap();
-    assert_eq!(texts(&reg, &ratings), withheld);
+    assert_eq!(ratings_read(&app, &leader, &ratings).await, [withheld, withheld], "by the public, by a leader");
     let page = leader.get(app.url(&detail)).send().await.unwrap().text().await.unwrap();
     assert!(!page.contains("还要再快"), "nor their comments");
     let x = leader.get(app.url("/w/register.xlsx")).send().await.unwrap();
@@ -201,10 +205,7 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     assert_eq!(rate(&app, &rating_key(&app, m).await, m, "2", "").await.status(), 303);
     crate::helpers::a_day_passes(&app).await;
     let five = ["满意 2 · 基本满意 2 · 不满意 1"];
-    let page = app.citizen.get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
-    assert_eq!(texts(&page, &ratings), five);
-    let reg = leader.get(app.url("/w/register")).send().await.unwrap().text().await.unwrap();
-    assert_eq!(texts(&reg, &ratings), five);
+    assert_eq!(ratings_read(&app, &leader, &ratings).await, [five, five], "by the public, by a leader");
     let page = leader.get(app.url(&detail)).send().await.unwrap().text().await.unwrap();
     assert_eq!(texts(&page, "ul.comments li"), ["一次就办好了", "窗口确实快了", "还要再快"]);
     let problems = leader.get(app.url("/w/problems")).send().await.unwrap().text().await.unwrap();

@@ -126,12 +126,7 @@ fn receipt_shown(r: Option<&str>) -> String {
 
 /// `GET /gongkai`: every published measure, by area.
 pub async fn page(State(state): State<AppState>, Query(q): Query<GongkaiQuery>) -> Result<Response, WebError> {
-    let reg = crate::reporting::public_register(
-        &state.store,
-        u64::from(state.settings.small_cell_k),
-        state.published_until_ms(),
-    )
-    .await?;
+    let reg = state.public_register().await?;
     let thanks = q.rated.and_then(|s| s.parse::<i64>().ok()).map(|id| (id, receipt_shown(q.r.as_deref())));
     Ok(html(StatusCode::OK, &build(&state, &reg, None, thanks)))
 }
@@ -155,12 +150,7 @@ pub async fn rate(
     let posted_key = get("_key");
     let mut typed =
         Typed { measure, chosen: get("rating"), comment: get("comment"), key: posted_key.clone(), error: None };
-    let reg = crate::reporting::public_register(
-        &state.store,
-        u64::from(state.settings.small_cell_k),
-        state.published_until_ms(),
-    )
-    .await?;
+    let reg = state.public_register().await?;
     let again = |status: StatusCode, typed: &Typed, notice: Option<String>| {
         let mut page = build(&state, &reg, Some(typed), None);
         page.notice = notice;

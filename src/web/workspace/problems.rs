@@ -167,11 +167,7 @@ pub(crate) async fn problem_views(
     // Leaders count and quote only responses sent before the last midnight, as on their other views, and
     // read the register as published (units as each form shows them, ratings of fewer than k withheld).
     let k = u64::from(state.settings.small_cell_k);
-    let reg = if leader {
-        crate::reporting::published_register(&state.store, k, state.published_until_ms()).await?
-    } else {
-        state.store.register(k, None).await?
-    };
+    let reg = if leader { state.published_register().await? } else { state.store.register(k, None).await? };
     let forms = state.forms();
     let cat = &forms.catalog;
     let today = bureau_today(state.clock.now_ms());

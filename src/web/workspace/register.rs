@@ -185,12 +185,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> Result<Registe
 pub async fn download(State(state): State<AppState>, staff: Staff) -> Result<Response, WebError> {
     staff.require(PUBLISHERS)?;
     // For posting: support and ratings as leaders and the public see them, up to the last midnight.
-    let reg = crate::reporting::published_register(
-        &state.store,
-        u64::from(state.settings.small_cell_k),
-        state.published_until_ms(),
-    )
-    .await?;
+    let reg = state.published_register().await?;
     let catalog = state.forms().catalog.clone();
     let now = state.clock.now_ms();
     let bytes = tokio::task::spawn_blocking(move || crate::export::register::posting_workbook(&reg, &catalog, now))
