@@ -4,6 +4,7 @@
 
 pub mod agreement;
 pub mod area;
+pub mod batches;
 pub mod catalog;
 pub mod classify;
 pub mod cluster;

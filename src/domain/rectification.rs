@@ -5,6 +5,7 @@
 use super::form::answers::FieldError;
 use super::problem::text_field;
 use chrono::{DateTime, NaiveDate};
+use std::collections::BTreeMap;
 
 /// Longest 措施 / 目标 / progress evidence, in characters.
 pub const LONG_MAX: usize = 2000;
@@ -159,14 +160,17 @@ pub struct Progress {
 #[derive(Debug, Clone, Default)]
 pub struct Register {
     pub problems: Vec<super::problem::Problem>,
-    pub support: std::collections::BTreeMap<i64, super::problem::Support>,
-    pub quotes: std::collections::BTreeMap<i64, Vec<String>>,
+    pub support: BTreeMap<i64, super::problem::Support>,
+    pub quotes: BTreeMap<i64, Vec<String>>,
     pub measures: Vec<Measure>,
     /// Progress per measure, oldest first.
-    pub progress: std::collections::BTreeMap<i64, Vec<Progress>>,
-    pub ratings: std::collections::BTreeMap<i64, RatingTally>,
+    pub progress: BTreeMap<i64, Vec<Progress>>,
+    /// Every rating read, in the order they came ([`Register::set_ratings`]); `ratings` and `comments`
+    /// are counted from it.
+    pub rated: Vec<CitizenRating>,
+    pub ratings: BTreeMap<i64, RatingTally>,
     /// Non-empty rating comments per measure: oldest first for the office, in text order once published.
-    pub comments: std::collections::BTreeMap<i64, Vec<String>>,
+    pub comments: BTreeMap<i64, Vec<String>>,
     /// Measures rated by fewer than k people, whose ratings and comments a published register leaves out
     /// ([`Register::published`]), and that k.
     pub withheld: std::collections::BTreeSet<i64>,
@@ -174,20 +178,34 @@ pub struct Register {
 }
 
 impl Register {
+    /// Keeps `rated` and counts the tallies and comments of every rating in it (the office's view).
+    pub fn set_ratings(&mut self, rated: Vec<CitizenRating>) {
+        (self.ratings, self.comments) = tally(&rated);
+        self.rated = rated;
+    }
+
     /// The register as leaders and the public read it (read up to the last midnight):
-    /// - a measure rated by 1 to k − 1 people shows no tally and no comment (one rating shown is one
-    ///   person's grade); totals then count only the measures shown;
+    /// - a measure's ratings are shown in batches of k or more ([`super::batches`]): one rating shown is
+    ///   one person's grade, and a tally that grew by one from one day to the next would show the grade of
+    ///   whoever rated that day. A measure rated by 1 to k − 1 people shows no tally and no comment; totals
+    ///   count only what is shown;
     /// - comments come in text order, not in the order people rated;
     /// - a problem names only units that every form of its supporters shows (`form_shows(form, unit)`,
     ///   each form's disclosure policy).
     pub fn published(mut self, k: u64, form_shows: impl Fn(&str, Option<&str>) -> bool) -> Register {
-        let few: Vec<i64> = self.ratings.iter().filter(|(_, t)| t.total() < k).map(|(m, _)| *m).collect();
-        for m in few {
-            self.ratings.remove(&m);
-            self.comments.remove(&m);
-            self.withheld.insert(m);
+        let mut per_day: BTreeMap<i64, BTreeMap<NaiveDate, u64>> = BTreeMap::new();
+        for r in &self.rated {
+            *per_day.entry(r.measure_id).or_default().entry(r.day).or_default() += 1;
         }
+        let through: BTreeMap<i64, NaiveDate> =
+            per_day.iter().filter_map(|(m, days)| Some((*m, super::batches::released_through(days, k)?))).collect();
+        self.withheld = per_day.keys().filter(|m| !through.contains_key(m)).copied().collect();
         self.withheld_below = k;
+        let shown: Vec<CitizenRating> = std::mem::take(&mut self.rated)
+            .into_iter()
+            .filter(|r| through.get(&r.measure_id).is_some_and(|d| r.day <= *d))
+            .collect();
+        self.set_ratings(shown);
         for c in self.comments.values_mut() {
             c.sort();
         }
@@ -271,6 +289,28 @@ impl Rating {
             Rating::Unsatisfied => "不满意",
         }
     }
+}
+
+/// One citizen's rating as stored: the measure, the bureau's day it came in, the grade, the comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CitizenRating {
+    pub measure_id: i64,
+    pub day: NaiveDate,
+    pub rating: Rating,
+    pub comment: String,
+}
+
+/// Tallies and non-empty comments per measure, comments in the order given.
+fn tally(rated: &[CitizenRating]) -> (BTreeMap<i64, RatingTally>, BTreeMap<i64, Vec<String>>) {
+    let mut tallies: BTreeMap<i64, RatingTally> = BTreeMap::new();
+    let mut comments: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for r in rated {
+        tallies.entry(r.measure_id).or_default().add(r.rating);
+        if !r.comment.trim().is_empty() {
+            comments.entry(r.measure_id).or_default().push(r.comment.clone());
+        }
+    }
+    (tallies, comments)
 }
 
 /// Ratings of one measure, counted.

@@ -7,8 +7,8 @@ use super::sql::Sql;
 use super::{Result, Store, StoreError, now_ms};
 use crate::domain::form::answers::Answer;
 use crate::domain::rectification::{
-    Measure, MeasureDraft, MeasureStatus, Progress, RATING_COMMENT, RATING_FORM_SLUG, RATING_MEASURE, RATING_VALUE,
-    Rating, RatingTally, Register,
+    CitizenRating, Measure, MeasureDraft, MeasureStatus, Progress, RATING_COMMENT, RATING_FORM_SLUG, RATING_MEASURE,
+    RATING_VALUE, Rating, Register,
 };
 use chrono::NaiveDate;
 use sea_orm::{
@@ -189,52 +189,49 @@ impl Store {
         w.finish(done).await
     }
 
-    /// Ratings of published measures, read from the rating form's answers: tallies and comments per
-    /// measure. Ratings naming an unknown or unpublished measure are left out.
+    /// Ratings of published measures, read from the rating form's answers, in the order they came.
+    /// Ratings naming an unknown or unpublished measure are left out.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn measure_ratings(
-        &self,
-        published: &[i64],
-        until_ms: Option<i64>,
-    ) -> Result<(BTreeMap<i64, RatingTally>, BTreeMap<i64, Vec<String>>)> {
+    pub async fn measure_ratings(&self, published: &[i64], until_ms: Option<i64>) -> Result<Vec<CitizenRating>> {
         let mut sql = Sql::new(self.db().get_database_backend());
         sql.push(
-            "SELECT a.response_id AS response_id, a.question_id AS question_id, a.value AS value FROM answers a \
-             JOIN responses r ON r.id = a.response_id WHERE r.form_slug = ",
+            "SELECT a.response_id AS response_id, r.submitted_at AS submitted_at, a.question_id AS question_id, \
+             a.value AS value FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.form_slug = ",
         )
         .bind(RATING_FORM_SLUG);
         if let Some(ms) = until_ms {
             sql.push(" AND r.submitted_at < ").bind(ms);
         }
         sql.push(" ORDER BY a.response_id");
-        let mut by_response: BTreeMap<i64, (Option<i64>, Option<Rating>, String)> = BTreeMap::new();
+        type Read = (i64, Option<i64>, Option<Rating>, String);
+        let mut by_response: BTreeMap<i64, Read> = BTreeMap::new();
         for r in self.db().query_all_raw(sql.statement()).await? {
             let response: i64 = r.try_get("", "response_id")?;
             let question: String = r.try_get("", "question_id")?;
             let value: String = r.try_get("", "value")?;
             let entry = by_response.entry(response).or_default();
+            entry.0 = r.try_get("", "submitted_at")?;
             match (question.as_str(), serde_json::from_str::<Answer>(&value)) {
-                (RATING_MEASURE, Ok(Answer::Text(t))) => entry.0 = t.trim().parse().ok(),
-                (RATING_VALUE, Ok(Answer::Choice(c))) => entry.1 = Rating::parse(&c),
-                (RATING_COMMENT, Ok(Answer::Text(t))) => entry.2 = t,
+                (RATING_MEASURE, Ok(Answer::Text(t))) => entry.1 = t.trim().parse().ok(),
+                (RATING_VALUE, Ok(Answer::Choice(c))) => entry.2 = Rating::parse(&c),
+                (RATING_COMMENT, Ok(Answer::Text(t))) => entry.3 = t,
                 _ => {}
             }
         }
-        let mut tallies: BTreeMap<i64, RatingTally> = BTreeMap::new();
-        let mut comments: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-        for (measure, rating, comment) in by_response.into_values() {
-            let (Some(m), Some(r)) = (measure, rating) else { continue };
-            if !published.contains(&m) {
-                continue;
-            }
-            tallies.entry(m).or_default().add(r);
-            if !comment.trim().is_empty() {
-                comments.entry(m).or_default().push(comment);
-            }
-        }
-        Ok((tallies, comments))
+        Ok(by_response
+            .into_values()
+            .filter_map(|(sent, measure, rating, comment)| {
+                let (Some(measure_id), Some(rating)) = (measure, rating) else { return None };
+                published.contains(&measure_id).then(|| CitizenRating {
+                    measure_id,
+                    day: crate::domain::rectification::bureau_today(sent),
+                    rating,
+                    comment,
+                })
+            })
+            .collect())
     }
 
     /// The whole chain at this moment (see [`Register`]); quotes only from forms with at least `k`
@@ -270,8 +267,9 @@ impl Store {
             });
         }
         let published: Vec<i64> = measures.iter().filter(|m| m.published_at.is_some()).map(|m| m.id).collect();
-        let (ratings, comments) = self.measure_ratings(&published, until_ms).await?;
-        Ok(Register { problems, support, quotes, measures, progress, ratings, comments, ..Register::default() })
+        let mut register = Register { problems, support, quotes, measures, progress, ..Register::default() };
+        register.set_ratings(self.measure_ratings(&published, until_ms).await?);
+        Ok(register)
     }
 
     /// Whether a measure is published (a rating may name only those).

@@ -267,6 +267,49 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     }
 }
 
+/// A rating shown is one person's grade; so is a tally that grew by one since yesterday. Someone who reads
+/// /gongkai every day sees a measure's ratings change only by k or more at a time.
+#[tokio::test]
+async fn a_measures_ratings_are_shown_in_batches_of_k_so_one_days_lone_rating_is_never_told_apart() {
+    let app = TestApp::spawn().await;
+    let (problem, m, _) = published_measure(&app).await;
+    let (leader, _) = app.login_as(Role::Leader).await;
+    let (analyst, _) = app.login_as(Role::Analyst).await;
+    let ratings = format!("#m{m} .ratings");
+    let detail = format!("/w/problems/{problem}");
+    for _ in 0..5 {
+        assert_eq!(rate(&app, &rating_key(&app, m).await, m, "1", "").await.status(), 303);
+    }
+    crate::helpers::a_day_passes(&app).await;
+    let five = ["满意 5 · 基本满意 0 · 不满意 0"];
+    assert_eq!(ratings_read(&app, &leader, &ratings).await, [five, five], "by the public, by a leader");
+
+    // One person rates the next day: the office reads it at once, nobody else until k more have come.
+    assert_eq!(rate(&app, &rating_key(&app, m).await, m, "3", "只有我觉得没变").await.status(), 303);
+    crate::helpers::a_day_passes(&app).await;
+    assert_eq!(ratings_read(&app, &leader, &ratings).await, [five, five], "one rating more is one grade");
+    let page = leader.get(app.url(&detail)).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("只有我觉得没变"), "nor its comment");
+    let x = leader.get(app.url("/w/register.xlsx")).send().await.unwrap();
+    let r = sheet(&x.bytes().await.unwrap(), "整改台账");
+    assert!(text(&r, 1, 0).contains("群众评价 5 人次"), "{}", text(&r, 1, 0));
+    assert_eq!((9..12).map(|c| text(&r, 4, c)).collect::<Vec<_>>(), ["5", "0", "0"]);
+    let office = analyst.get(app.url("/w/register")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&office, &ratings), ["满意 5 · 基本满意 0 · 不满意 1"]);
+
+    // Four more over two days make a batch of five waiting: all five show together, comment included.
+    for day in 0..2 {
+        for _ in 0..2 {
+            assert_eq!(rate(&app, &rating_key(&app, m).await, m, "2", "").await.status(), 303);
+        }
+        crate::helpers::a_day_passes(&app).await;
+        let shown = if day == 0 { five } else { ["满意 5 · 基本满意 4 · 不满意 1"] };
+        assert_eq!(ratings_read(&app, &leader, &ratings).await, [shown, shown], "day {day}");
+    }
+    let page = leader.get(app.url(&detail)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&page, "ul.comments li"), ["只有我觉得没变"]);
+}
+
 #[tokio::test]
 async fn the_register_marks_a_measure_overdue_once_its_deadline_day_is_over() {
     let app = TestApp::spawn().await;

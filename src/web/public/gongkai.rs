@@ -50,6 +50,8 @@ pub struct GongkaiPage {
     pub notice: Option<String>,
     pub scale: Vec<(&'static str, &'static str)>,
     pub today: String,
+    /// Ratings are shown in batches of this many (the disclosure policy's k).
+    pub batch: u64,
 }
 
 #[derive(Deserialize)]
@@ -109,6 +111,7 @@ fn build(state: &AppState, reg: &Register, typed: Option<&Typed>, thanks: Option
         notice: None,
         scale: Rating::ALL.iter().map(|r| (r.code(), r.label())).collect(),
         today: today.format("%Y年%m月%d日").to_string(),
+        batch: reg.withheld_below,
     }
 }
 
