@@ -84,7 +84,9 @@ impl Store {
         w.finish(done).await
     }
 
-    /// Appends one entry.
+    /// Appends one entry, in a transaction of its own: on SQLite an autocommitted `INSERT … RETURNING`
+    /// can lose the commit's error (a full disk) once its row is read, so the entry would be missing
+    /// while the caller went on as if it were stored.
     ///
     /// # Errors
     /// On a database failure.
@@ -96,7 +98,9 @@ impl Store {
         before: Option<String>,
         after: Option<String>,
     ) -> Result<()> {
-        append_in(self.db(), actor, action, target, before, after).await
+        let w = self.write_txn().await?;
+        let done = append_in(w.conn(), actor, action, target, before, after).await;
+        w.finish(done).await
     }
 
     /// Entries newest first, optionally of one action and/or one actor, before an id (keyset paging).

@@ -96,7 +96,10 @@ impl Store {
                             created_at: Set(now),
                         })
                         .collect();
-                    tag::Entity::insert_many(rows).exec_without_returning(txn).await?;
+                    tag::Entity::insert_many(rows)
+                        .on_conflict(super::opinions::tag_exists())
+                        .exec_without_returning(txn)
+                        .await?;
                     state
                         .push("UPDATE opinions SET state = 'tagged', updated_at = ")
                         .bind(now)

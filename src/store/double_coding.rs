@@ -6,7 +6,7 @@
 use super::audit::{Actor, append_in};
 use super::opinions::replace_tags_in;
 use super::sql::Sql;
-use super::{ErrorKind, Result, Store, StoreError, error_kind, now_ms};
+use super::{Result, Store, StoreError, now_ms};
 use crate::domain::agreement::{CodedPair, Sample};
 use crate::domain::area::AreaCode;
 use crate::domain::tagging::TagSource;
@@ -323,9 +323,7 @@ impl Store {
         .await;
         // Two coders racing for the last slot: the database's keys decide, the loser is told.
         let done = match done {
-            Err(StoreError::Db(e)) if error_kind(&e) == ErrorKind::Unique => {
-                Err(StoreError::Conflict("另一位分析人员刚刚完成了这条意见的归类".into()))
-            }
+            Err(StoreError::Duplicate(_)) => Err(StoreError::Conflict("另一位分析人员刚刚完成了这条意见的归类".into())),
             other => other,
         };
         w.finish(done).await

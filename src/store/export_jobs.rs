@@ -233,11 +233,17 @@ impl Store {
     }
 
     async fn update_job(&self, id: i64, f: impl FnOnce(&mut export_job::ActiveModel)) -> Result<()> {
-        let m = export_job::Entity::find_by_id(id).one(self.db()).await?.ok_or(StoreError::NotFound)?;
-        let mut a: export_job::ActiveModel = m.into();
-        f(&mut a);
-        a.update(self.db()).await.map_err(StoreError::classify)?;
-        Ok(())
+        // In a transaction: an autocommitted `UPDATE … RETURNING` on SQLite can lose its commit's error.
+        let w = self.write_txn().await?;
+        let done = async {
+            let m = export_job::Entity::find_by_id(id).one(w.conn()).await?.ok_or(StoreError::NotFound)?;
+            let mut a: export_job::ActiveModel = m.into();
+            f(&mut a);
+            a.update(w.conn()).await?;
+            Ok(())
+        }
+        .await;
+        w.finish(done).await
     }
 
     /// Marks a job running with its progress; this is also its heartbeat.

@@ -47,6 +47,10 @@ pub enum StoreError {
     /// The request conflicts with what is stored.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A UNIQUE constraint refused a row: on PostgreSQL, the same change sent twice at once (a double
+    /// click) reaches it when both transactions read before either wrote.
+    #[error("duplicate: {0}")]
+    Duplicate(DbErr),
 }
 
 /// Every database error passes here, so a full disk is `Unavailable` whichever write met it.
@@ -108,7 +112,8 @@ impl StoreError {
     pub fn classify(e: DbErr) -> StoreError {
         match error_kind(&e) {
             ErrorKind::Unavailable => StoreError::Unavailable(e.to_string()),
-            _ => StoreError::Db(e),
+            ErrorKind::Unique => StoreError::Duplicate(e),
+            ErrorKind::Other => StoreError::Db(e),
         }
     }
 }

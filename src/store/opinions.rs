@@ -77,6 +77,11 @@ async fn tags_of<C: ConnectionTrait>(db: &C, opinion_id: i64) -> Result<Vec<TagV
         .collect()
 }
 
+/// An insert of tags that an area already on the opinion leaves as it is.
+pub(crate) fn tag_exists() -> sea_orm::sea_query::OnConflict {
+    sea_orm::sea_query::OnConflict::columns([tag::Column::OpinionId, tag::Column::AreaCode]).do_nothing().to_owned()
+}
+
 /// [`Store::set_tags`] inside a transaction the caller holds (double coding settles final tags this way).
 pub(crate) async fn replace_tags_in<C: ConnectionTrait>(
     txn: &C,
@@ -111,7 +116,8 @@ pub(crate) async fn replace_tags_in<C: ConnectionTrait>(
         })
         .collect();
     if !added.is_empty() {
-        tag::Entity::insert_many(added).exec_without_returning(txn).await?;
+        // The same change sent twice at once (a double click) meets the first one's rows on PostgreSQL.
+        tag::Entity::insert_many(added).on_conflict(tag_exists()).exec_without_returning(txn).await?;
     }
     let state = parse_state(&o.state)?;
     let new_state = state.after_tags(after.len());

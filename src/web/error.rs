@@ -51,6 +51,10 @@ impl From<StoreError> for WebError {
         match e {
             StoreError::NotFound => WebError::NotFound("找不到该记录".into()),
             StoreError::Conflict(m) => WebError::Conflict(m),
+            StoreError::Duplicate(e) => {
+                tracing::info!(error = %e, "a change sent twice at once: the second refused");
+                WebError::Conflict("同样的修改刚刚已经保存（可能点了两次），请刷新页面查看。".into())
+            }
             StoreError::Unavailable(m) => WebError::Unavailable(m),
             other => WebError::Internal(other.to_string()),
         }

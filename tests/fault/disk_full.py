@@ -131,7 +131,7 @@ def tag(url, phase, jar_path):
         req = urllib.request.Request(url + path, data=data, headers=headers or {})
         try:
             with opener.open(req, timeout=30) as r:
-                return r.status, r.read().decode()
+                return r.status, r.read().decode(errors="replace")
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode()
 
@@ -180,7 +180,7 @@ def signed_in(url, phase, jar_path, *handlers):
         req = urllib.request.Request(url + path, data=data and urllib.parse.urlencode(data).encode(), headers=headers)
         try:
             with (opener or own).open(req, timeout=30) as r:
-                return r.status, r.read().decode()
+                return r.status, r.read().decode(errors="replace")
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode()
 
@@ -227,6 +227,26 @@ def changes(url, phase, jar_path, db_path):
             time.sleep(0.1)
         print(f"{what} {'on the full disk' if phase == 'full' else 'after freeing space'}: {status}")
         ok &= status in (303, 503) if phase == "full" else status == 303
+    # What writes nothing but its audit entry (a download, a reload, a refused sign-in) is refused or
+    # audited: an autocommitted INSERT … RETURNING on SQLite once lost the full disk's error.
+    fresh = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect)
+    audited_only = [
+        ("download the register", "register_export", lambda: call("/w/register.xlsx")),
+        ("reload the forms", "forms_reloaded", lambda: call("/w/admin/forms/reload", {"_csrf": csrf})),
+        ("a wrong password", "sign_in_failed",
+         lambda: call("/login", {"username": "fault-admin", "password": "wrong-" + pw}, fresh)),
+    ]
+    db = sqlite3.connect(db_path)
+    count = lambda action: db.execute("SELECT count(*) FROM audit_log WHERE action = ?", (action,)).fetchone()[0]
+    for what, action, send in audited_only:
+        before = count(action)
+        status = send()[0]
+        entries = count(action) - before
+        print(f"{what} {'on the full disk' if phase == 'full' else 'after freeing space'}: {status}, "
+              f"{entries} audit entry")
+        ok &= status == 503 if entries == 0 else status < 500
+        ok &= entries == 1 or phase == "full"
+    db.close()
     if phase == "freed":
         db = sqlite3.connect(db_path)
         unaudited = db.execute(

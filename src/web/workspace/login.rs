@@ -103,7 +103,7 @@ pub struct Empty {}
 
 /// `POST /logout`: ends the session in the database, so the old cookie opens nothing.
 pub async fn logout(State(state): State<AppState>, CsrfForm(staff, _): CsrfForm<Empty>) -> Result<Response, WebError> {
-    staff.session.flush().await.map_err(|e| WebError::Internal(e.to_string()))?;
+    // The entry first: if it cannot be stored, the session stays and a retry signs out.
     state
         .store
         .audit(
@@ -114,6 +114,7 @@ pub async fn logout(State(state): State<AppState>, CsrfForm(staff, _): CsrfForm<
             None,
         )
         .await?;
+    staff.session.flush().await.map_err(|e| WebError::Internal(e.to_string()))?;
     Ok(Redirect::to("/login").into_response())
 }
 
