@@ -31,16 +31,35 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for CitizenForm {
         } else {
             return Err(unreadable());
         };
+        // Text that is not UTF-8 would be stored with U+FFFD for every character it could not read.
+        let not_utf8 = || {
+            WebError::UnsupportedMediaType(
+                "提交的内容不是 UTF-8 编码的文字，无法保存。请用浏览器打开表单页面后重新提交。".into(),
+            )
+        };
+        if charset(params).is_some_and(|c| !c.eq_ignore_ascii_case("utf-8") && !c.eq_ignore_ascii_case("utf8")) {
+            return Err(not_utf8());
+        }
         let body = match bytes::Bytes::from_request(req, state).await {
             Ok(body) => body,
             Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => return Err(WebError::TooLarge),
             Err(_) => return Err(unreadable()),
         };
         match boundary {
-            None => Ok(CitizenForm(form_pairs(&body))),
+            None => form_pairs_utf8(&body).map(CitizenForm).ok_or_else(not_utf8),
+            // A form of text fields only: the whole body is UTF-8 (part headers are ASCII).
+            Some(_) if simdutf8::basic::from_utf8(&body).is_err() => Err(not_utf8()),
             Some(boundary) => multipart_pairs(&body, &boundary).map(CitizenForm).ok_or_else(unreadable),
         }
     }
+}
+
+/// The `charset` parameter of a content type's parameters, unquoted, if given.
+fn charset(params: &str) -> Option<&str> {
+    params.split(';').find_map(|p| {
+        let (name, value) = p.split_once('=')?;
+        name.trim().eq_ignore_ascii_case("charset").then(|| value.trim().trim_matches('"'))
+    })
 }
 
 /// The `boundary` parameter of a multipart content type's parameters (`; boundary=…`), unquoted: 1 to 70
@@ -153,6 +172,7 @@ fn text(bytes: &[u8]) -> String {
     simdutf8::basic::from_utf8(bytes).map_or_else(|_| String::from_utf8_lossy(bytes).into_owned(), str::to_owned)
 }
 
+#[cfg(test)]
 fn utf8_lossy(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
@@ -162,6 +182,15 @@ fn utf8_lossy(bytes: Vec<u8>) -> String {
 /// name ending at the first `=`; `+` is a space, `%` with two hex digits a byte and any other `%` itself;
 /// bytes that are not UTF-8 become U+FFFD. One pass per component instead of three.
 pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    pairs_decoded(body, |c| Some(decode_component(c).unwrap_or_else(|lossy| lossy))).unwrap_or_default()
+}
+
+/// [`form_pairs`], or `None` when a name or value is not UTF-8 once percent-decoded.
+fn form_pairs_utf8(body: &[u8]) -> Option<Vec<(String, String)>> {
+    pairs_decoded(body, |c| decode_component(c).ok())
+}
+
+fn pairs_decoded(body: &[u8], decode: impl Fn(&[u8]) -> Option<String>) -> Option<Vec<(String, String)>> {
     // memchr finds the separators many bytes at a time: a submission's body is several KB long.
     let mut pairs = Vec::new();
     let mut start = 0;
@@ -175,9 +204,9 @@ pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
             Some(eq) => (&pair[..eq], &pair[eq + 1..]),
             None => (pair, &[][..]),
         };
-        pairs.push((decode_component(name), decode_component(value)));
+        pairs.push((decode(name)?, decode(value)?));
     }
-    pairs
+    Some(pairs)
 }
 
 /// The value of each hex digit; 0xFF for every other byte.
@@ -196,7 +225,8 @@ const HEX: [u8; 256] = {
     table
 };
 
-fn decode_component(raw: &[u8]) -> String {
+/// A percent-decoded component; `Err` with U+FFFD for each byte that is not UTF-8 when it is not.
+fn decode_component(raw: &[u8]) -> Result<String, String> {
     let mut out = Vec::with_capacity(raw.len());
     let mut rest = raw;
     while let Some((&b, tail)) = rest.split_first() {
@@ -213,7 +243,7 @@ fn decode_component(raw: &[u8]) -> String {
             b => b,
         });
     }
-    utf8_lossy(out)
+    String::from_utf8(out).map_err(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 #[cfg(test)]

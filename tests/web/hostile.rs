@@ -288,3 +288,53 @@ async fn a_nul_in_a_search_a_filter_or_a_receipt_is_refused_with_a_400_naming_th
     let r = app.citizen.post(app.url("/login")).form(&[("username", "a\0b"), ("password", "x")]).send().await.unwrap();
     assert_eq!(r.status(), 422);
 }
+
+/// A body in another encoding (GBK here, a client that ignores the page's UTF-8) was stored with U+FFFD
+/// for each character and acknowledged with a receipt: the text was lost while the citizen was told it
+/// was kept.
+#[tokio::test]
+async fn a_citizens_text_that_is_not_utf8_is_refused_in_chinese_and_nothing_is_stored() {
+    let app = TestApp::spawn().await;
+    let gbk = "%B0%EC%CA%C2%D0%A7%C2%CA%CC%AB%B5%CD%D0%E8%D2%AA%B8%C4%BD%F8"; // 办事效率太低需要改进
+    let urlencoded = |key: &str, charset: &str| {
+        let body = format!("_key={key}&_category=qz&q_team={gbk}&q_has_member=no&q_satisfaction=2");
+        app.citizen
+            .post(app.url("/f/zhengqiu"))
+            .header("content-type", format!("application/x-www-form-urlencoded{charset}"))
+            .body(body)
+            .send()
+    };
+    let multipart = |key: &str, charset: &str| {
+        let mut body = format!("--b0\r\nContent-Disposition: form-data; name=\"_key\"\r\n\r\n{key}\r\n").into_bytes();
+        body.extend(b"--b0\r\nContent-Disposition: form-data; name=\"q_team\"\r\n\r\n");
+        body.extend([0xB0, 0xEC, 0xCA, 0xC2, 0xD0, 0xA7, 0xC2, 0xCA, 0xCC, 0xAB, 0xB5, 0xCD]);
+        body.extend(b"\r\n--b0--\r\n");
+        let ct = format!("multipart/form-data; boundary=b0{charset}");
+        app.citizen.post(app.url("/f/zhengqiu")).header("content-type", ct).body(body).send()
+    };
+    for (what, r) in [
+        ("urlencoded", urlencoded(&app.form_key("zhengqiu").await, "").await),
+        ("urlencoded, charset=gbk", urlencoded(&app.form_key("zhengqiu").await, "; charset=gbk").await),
+        ("multipart", multipart(&app.form_key("zhengqiu").await, "").await),
+        ("multipart, charset=GB2312", multipart(&app.form_key("zhengqiu").await, "; charset=GB2312").await),
+    ] {
+        let r = r.unwrap();
+        assert_eq!(r.status(), 415, "{what}");
+        assert!(r.text().await.unwrap().contains("不是 UTF-8 编码的文字"), "{what}");
+    }
+    assert_eq!(app.store().count_responses(None).await.unwrap(), 0, "nothing stored");
+    // UTF-8 still goes through, with or without the charset said.
+    let key = app.form_key("zhengqiu").await;
+    let body = format!(
+        "_key={key}&_category=qz&q_team=%E5%8A%9E%E4%BA%8B%E6%95%88%E7%8E%87%E5%A4%AA%E4%BD%8E&q_has_member=no&q_satisfaction=2"
+    );
+    let r = app
+        .citizen
+        .post(app.url("/f/zhengqiu"))
+        .header("content-type", "application/x-www-form-urlencoded; charset=UTF-8")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+}
