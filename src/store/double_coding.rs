@@ -39,6 +39,8 @@ pub struct CodingStatus {
     pub open: bool,
     pub codings: Vec<Coding>,
     pub decision: Option<Vec<AreaCode>>,
+    /// Its form's adjudicator, the one who may still change decided tags.
+    pub adjudicator: Option<i64>,
 }
 
 impl CodingStatus {
@@ -50,6 +52,11 @@ impl CodingStatus {
     /// that coding nor any suggestion.
     pub fn blind_for(&self, user: i64) -> bool {
         self.open && self.codings.iter().any(|c| c.user_id != user)
+    }
+    /// The adjudicator decided its final tags and `user` is someone else: a coder who lost the decision
+    /// could otherwise overrule it by tagging again.
+    pub fn decided_against(&self, user: i64) -> bool {
+        self.decision.is_some() && self.adjudicator != Some(user)
     }
 }
 
@@ -141,11 +148,13 @@ async fn status_in<C: ConnectionTrait>(db: &C, opinion_id: i64) -> Result<(Strin
     let tags: i64 = get(&r, "tags")?;
     let decision = get::<Option<String>>(&r, "decided")?.map(|s| parse_areas(&s)).transpose()?;
     let codings = codings_in(db, opinion_id).await?;
-    let sampled = coding_form_in(db, &form).await?.and_then(|f| f.sample).is_some_and(|s| s.contains(opinion_id));
+    let setting = coding_form_in(db, &form).await?;
+    let adjudicator = setting.as_ref().and_then(|f| f.adjudicator_id);
+    let sampled = setting.and_then(|f| f.sample).is_some_and(|s| s.contains(opinion_id));
     let settled = decision.is_some() || codings.len() == 2 && codings[0].areas == codings[1].areas;
     // An opinion tagged before its form began double coding stays an ordinary one.
     let open = sampled && !settled && (!codings.is_empty() || tags == 0);
-    Ok((form, CodingStatus { open, codings, decision }))
+    Ok((form, CodingStatus { open, codings, decision, adjudicator }))
 }
 
 impl Store {
@@ -216,19 +225,20 @@ impl Store {
         w.finish(done).await
     }
 
-    /// Those of `ids` still being double coded, which only the coders and the adjudicator may tag.
+    /// Those of `ids` still being double coded, which only the coders and the adjudicator may tag, or
+    /// decided by the adjudicator, who alone may change them.
     ///
     /// # Errors
     /// On a database failure.
     pub async fn under_double_coding(&self, ids: &[i64]) -> Result<Vec<i64>> {
         // Most campaigns double code nothing: one query then spares a status per opinion.
-        if self.coding_forms().await?.iter().all(|f| f.sample.is_none()) {
+        if self.coding_forms().await?.is_empty() {
             return Ok(Vec::new());
         }
         let mut open = Vec::new();
         for id in ids {
             match status_in(self.db(), *id).await {
-                Ok((_, s)) if s.open => open.push(*id),
+                Ok((_, s)) if s.open || s.decision.is_some() => open.push(*id),
                 Ok(_) | Err(StoreError::NotFound) => {}
                 Err(e) => return Err(e),
             }

@@ -102,6 +102,17 @@ async fn two_analysts_code_blind_a_disagreement_is_adjudicated_and_the_export_an
     assert_eq!(final_areas(&app, disputed).await, vec![6, 7]);
     assert_eq!(decide(&judge, &jcsrf).await.unwrap().status(), 409, "a decision is made once");
     assert!(texts(&get_html(&app, &judge, "/w/adjudication").await, ".dispute").is_empty());
+    // The decision stands: a coder who lost it cannot overrule it by tagging again; the adjudicator can
+    // still correct it.
+    assert_eq!(code(&app, &b, &bcsrf, disputed, &["6", "8"]).await, 409, "a coder after the decision");
+    let undo = act(&app, &a, &acsrf, disputed, &[("op", "undo")]).await;
+    assert_eq!(undo.status(), 409);
+    assert!(undo.text().await.unwrap().contains("只有本表单的裁决人可以修改"));
+    assert_eq!(final_areas(&app, disputed).await, vec![6, 7]);
+    let bulk = [("_csrf", bcsrf.as_str()), ("ids", &disputed.to_string()), ("scope", "selected"), ("area", "8")];
+    let bulk: Vec<_> = bulk.into_iter().chain([("action", "add"), ("confirm", "1")]).collect();
+    b.post(app.url("/w/inbox/bulk")).form(&bulk).send().await.unwrap();
+    assert_eq!(final_areas(&app, disputed).await, vec![6, 7], "nor by bulk tagging");
 
     // The export uses the decision; 说明 gives the agreement with n.
     let full = [("form", "zhengqiu"), ("format", "xlsx"), ("unprotected", "1")];
@@ -340,7 +351,7 @@ async fn bulk_tagging_skips_opinions_still_under_double_coding_and_says_how_many
     let html = a.post(app.url("/w/inbox/bulk")).form(&body).send().await.unwrap().text().await.unwrap();
     let message = texts(&html, "p.message").join("");
     assert!(message.contains("已对 1 条意见添加"), "{message}");
-    assert!(message.contains("另有 1 条意见正在双人归类，已跳过"), "{message}");
+    assert!(message.contains("另有 1 条意见正在双人归类或已经裁决，已跳过"), "{message}");
     assert_eq!(final_areas(&app, settled).await, vec![1, 7]);
     assert!(final_areas(&app, open).await.is_empty(), "no final tag while the second coder has not coded");
 }

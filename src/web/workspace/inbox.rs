@@ -379,7 +379,7 @@ pub async fn bulk(State(state): State<AppState>, CsrfForm(staff, f): CsrfForm<Bu
     let skipped = if held.is_empty() {
         String::new()
     } else {
-        format!("另有 {} 条意见正在双人归类，已跳过，请在逐条归类或裁决中处理。", held.len())
+        format!("另有 {} 条意见正在双人归类或已经裁决，已跳过，请在逐条归类或裁决中处理。", held.len())
     };
     let changed = state.store.bulk_tags(&ids, area, add, &actor(&staff)).await?;
     state.suggester.confirmed(&state.store, changed as usize);
