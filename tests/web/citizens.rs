@@ -213,8 +213,17 @@ async fn fifty_concurrent_posts_with_one_key_store_one_response_and_another_body
     let b = app.post_form_with_key("zhengqiu", &key, &answers).await;
     assert_eq!(a.headers()["location"], b.headers()["location"]);
     let changed = [("_category", "qz"), ("q_team", "改了内容再提交"), ("q_has_member", "no"), ("q_satisfaction", "3")];
-    assert_eq!(app.post_form_with_key("zhengqiu", &key, &changed).await.status(), 409);
+    let r = app.post_form_with_key("zhengqiu", &key, &changed).await;
+    assert_eq!(r.status(), 409);
+    // The changed text is kept on the page with a new key, to send as a new response if wanted.
+    let page = r.text().await.unwrap();
+    assert_eq!(crate::helpers::texts(&page, "textarea[name=q_team]"), ["改了内容再提交"]);
+    assert!(crate::helpers::texts(&page, ".notice").concat().contains("已经提交过一份意见（已保存）"));
+    let fresh = crate::helpers::hidden(&page, "_key").unwrap();
+    assert_ne!(fresh, key);
     assert_eq!(app.store().count_responses(None).await.unwrap(), 2);
+    assert_eq!(app.post_form_with_key("zhengqiu", &fresh, &changed).await.status(), 303);
+    assert_eq!(app.store().count_responses(None).await.unwrap(), 3);
 }
 
 #[tokio::test]

@@ -327,6 +327,12 @@ pub async fn post(
             Ok(Redirect::to(&format!("/f/{slug}/r/{receipt}{t}")).into_response())
         }
         Err(WebError::Invalid(errors)) => Ok(rerender(StatusCode::UNPROCESSABLE_ENTITY, &errors, None, posted_key)),
+        // Sent, then changed (Back, edit, send again): the first one is kept; what was typed stays here,
+        // under a new key, to send as a response of its own if the citizen wants to.
+        Err(WebError::Conflict(_)) => {
+            let notice = "这个页面已经提交过一份意见（已保存）。现在的内容与那一份不同，尚未保存；如要把它作为新的一份提交，请再点一次“提交”，不需要则关闭页面即可。".to_owned();
+            Ok(rerender(StatusCode::CONFLICT, &[], Some(notice), new_key(&state, &slug)))
+        }
         Err(e @ WebError::Unavailable(_)) => {
             let notice = e.public_message();
             tracing::warn!(error = %e, "submission not stored");
