@@ -152,18 +152,31 @@ async fn a_finished_export_shows_the_rows_it_read_and_none_under_k_for_leaders()
 }
 
 #[tokio::test]
-async fn the_export_form_starts_with_one_form_ticked_for_leaders_and_all_for_administrators() {
+async fn the_export_form_starts_with_the_busiest_form_ticked_so_a_first_click_exports_it() {
     let app = TestApp::spawn().await;
-    let ticked = |html: &str| texts(html, "input[name=form][checked]").len();
+    app.submit_opinion("导出页默认表单测试意见").await;
+    crate::helpers::a_day_passes(&app).await;
+    let ticked = |html: &str| {
+        let doc = scraper::Html::parse_document(html);
+        let sel = scraper::Selector::parse("input[name=form][checked]").unwrap();
+        doc.select(&sel).map(|e| e.value().attr("value").unwrap_or_default().to_owned()).collect::<Vec<_>>()
+    };
     let all = |html: &str| texts(html, "input[name=form]").len();
-    let (leader, _, _) = staff(&app, "shi.leader", Role::Leader).await;
-    let page = leader.get(app.url("/w/exports")).send().await.unwrap().text().await.unwrap();
-    assert!(all(&page) > 1, "the test catalogue has several forms");
-    assert_eq!(ticked(&page), 1, "a leader's protected export covers one form");
-    assert!(texts(&page, "#form-choice-help").join("").contains("一个表单"));
-    let (admin, _, _) = staff(&app, "lin.admin", Role::Admin).await;
-    let page = admin.get(app.url("/w/exports")).send().await.unwrap().text().await.unwrap();
-    assert_eq!(ticked(&page), all(&page), "staff start with every form");
+    for (name, role) in [("shi.leader", Role::Leader), ("lin.admin", Role::Admin)] {
+        let (c, csrf, _) = staff(&app, name, role).await;
+        let page = c.get(app.url("/w/exports")).send().await.unwrap().text().await.unwrap();
+        assert!(all(&page) > 1, "the test catalogue has several forms");
+        assert_eq!(ticked(&page), ["zhengqiu"], "{name}: the form with responses, alone (not the first listed)");
+        assert!(texts(&page, "#form-choice-help").join("").contains("答卷最多的表单"));
+        // The page's defaults, sent as they are, start an export (all forms ticked were refused for admins).
+        let r = c
+            .post(app.url("/w/exports"))
+            .form(&[("_csrf", csrf.as_str()), ("form", "zhengqiu"), ("format", "xlsx")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{name}");
+    }
 }
 
 /// Makes the database refuse to record any export's end (done or failed), or takes that back.

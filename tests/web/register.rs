@@ -128,8 +128,14 @@ pub async fn published_measure(app: &TestApp) -> (i64, i64, Vec<i64>) {
         ("owner", "分管副局长、办公室"),
         ("status", "in_progress"),
     ];
-    assert_eq!(post(app, &leader, &l_csrf, &format!("/w/measures/{m}"), &full).await.0, 303);
-    assert_eq!(post(app, &leader, &l_csrf, &format!("/w/measures/{m}/publish"), &[("publish", "1")]).await.0, 303);
+    // 保存并公开 is a button of the measure's own form: what the leader typed is saved, then published
+    // (a separate button published the stored text and dropped the edit).
+    let page = leader.get(app.url(&format!("/w/problems/{problem}"))).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&page, &format!("#m{m} form.measure-form button[name=publish]")), ["保存并公开"]);
+    let publish = [full.as_slice(), &[("publish", "1")]].concat();
+    assert_eq!(post(app, &leader, &l_csrf, &format!("/w/measures/{m}"), &publish).await.0, 303);
+    let stored = app.store().measure(m).await.unwrap();
+    assert!(stored.published_at.is_some() && stored.draft.deadline.is_some(), "saved, then published");
     let (s, _) = post(
         app,
         &leader,
@@ -164,7 +170,9 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     let again = rate(&app, &key, m, "1", "窗口确实快了").await;
     assert_eq!(first.headers()["location"], again.headers()["location"], "one key, one rating");
     let thanks = app.citizen.get(app.url(first.headers()["location"].to_str().unwrap())).send().await.unwrap();
-    assert_eq!(texts(&thanks.text().await.unwrap(), &format!("#m{m} .thanks")).len(), 1);
+    let thanks = thanks.text().await.unwrap();
+    assert_eq!(texts(&thanks, &format!("#m{m} .thanks")).len(), 1);
+    assert!(texts(&thanks, &format!("#m{m} form.rate")).is_empty(), "no second rating form under the thanks");
     // The same key with another body is refused, as on the citizen form.
     assert_eq!(rate(&app, &key, m, "3", "").await.status(), 409);
     assert_eq!(rate(&app, &rating_key(&app, m).await, m, "2", "").await.status(), 303);

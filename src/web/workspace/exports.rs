@@ -116,6 +116,9 @@ pub struct ExportsPage {
     pub k: u32,
     /// Administrators may ask for the unprotected file.
     pub can_unprotect: bool,
+    /// The form ticked when the page opens: the one with the most responses up to the last midnight, as
+    /// on a leader's dashboard (a default that a first click can export as it is).
+    pub preselected: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -176,17 +179,22 @@ impl ExportForm {
 async fn page_with(state: &AppState, staff: &Staff, error: Option<String>) -> Result<ExportsPage, WebError> {
     let forms = state.forms();
     let jobs = state.store.recent_export_jobs(20, visible_to(staff)).await?;
+    // The rating form only for a full file: a protected one of it is refused (each row is a rater's grade).
+    let offered: Vec<(String, String)> = forms
+        .catalog
+        .forms
+        .values()
+        .filter(|f| staff.user.role == Role::Admin || forms.catalog.citizen_form(&f.slug).is_some())
+        .map(|f| (f.slug.clone(), f.title.clone()))
+        .collect();
+    let busiest = state.store.busiest_form(state.published_until_ms()).await?;
+    let first_citizen_form = offered.iter().map(|(s, _)| s).find(|s| forms.catalog.citizen_form(s).is_some());
+    let preselected = busiest.or_else(|| first_citizen_form.cloned()).unwrap_or_default();
     Ok(ExportsPage {
         head: staff.head(),
         csrf: staff.csrf.clone(),
-        // The rating form only for a full file: a protected one of it is refused (each row is a rater's grade).
-        forms: forms
-            .catalog
-            .forms
-            .values()
-            .filter(|f| staff.user.role == Role::Admin || forms.catalog.citizen_form(&f.slug).is_some())
-            .map(|f| (f.slug.clone(), f.title.clone()))
-            .collect(),
+        forms: offered,
+        preselected,
         units: forms.catalog.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect(),
         jobs: jobs.iter().filter(|j| may_open(staff, j)).map(JobRow::from).collect(),
         error,

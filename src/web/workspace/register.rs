@@ -62,11 +62,22 @@ pub async fn create(
     }
 }
 
+/// A measure's form as posted: its parts, and `publish=1` from 保存并公开.
+#[derive(Deserialize)]
+pub struct MeasureEdit {
+    #[serde(flatten)]
+    input: MeasureInput,
+    #[serde(default)]
+    publish: String,
+}
+
 /// `POST /w/measures/{id}`: replaces a measure's parts and status. Analysts only while it is a draft.
+/// 保存并公开 (`publish=1`, leaders and admins) saves and then publishes what was just saved: a separate
+/// publish button beside the form published the stored text and dropped what had been typed.
 pub async fn update(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    CsrfForm(staff, input): CsrfForm<MeasureInput>,
+    CsrfForm(staff, MeasureEdit { input, publish }): CsrfForm<MeasureEdit>,
 ) -> Result<Response, WebError> {
     staff.require(DRAFTERS)?;
     let m = state.store.measure(id).await?;
@@ -76,7 +87,13 @@ pub async fn update(
     }
     match MeasureDraft::try_from(&input) {
         Ok(d) => {
-            let done = state.store.update_measure(&actor(&staff), id, &d, drafts_only).await;
+            if publish == "1" {
+                staff.require(PUBLISHERS)?;
+            }
+            let mut done = state.store.update_measure(&actor(&staff), id, &d, drafts_only).await;
+            if done.is_ok() && publish == "1" {
+                done = state.store.publish_measure(&actor(&staff), id, true).await;
+            }
             back_to_measure(&state, &staff, m.problem_id, id, done).await
         }
         Err(errors) => invalid(&state, &staff, m.problem_id, errors).await,
