@@ -124,10 +124,18 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CheckedForm<T> {
             }
         })?;
         check_urlencoded(&bytes)?;
-        serde_html_form::from_bytes::<T>(&bytes)
-            .map(CheckedForm)
-            .map_err(|e| WebError::BadRequest(format!("表单内容有误：{e}")))
+        serde_html_form::from_bytes::<T>(&bytes).map(CheckedForm).map_err(not_understood)
     }
+}
+
+/// A staff form serde could not read: its message is English and names no field, so the page says what it
+/// can in Chinese and the detail goes to the debug log.
+pub fn not_understood(e: serde_html_form::de::Error) -> WebError {
+    tracing::debug!(error = %e, "staff form not understood");
+    WebError::BadRequest(
+        "表单内容有误：有一栏的值无法识别（例如应填数字处填了别的内容，或同一栏出现了两次），请刷新页面后重新填写。"
+            .into(),
+    )
 }
 
 /// Checks the body of a signed-in user's form (used by `CsrfForm`).

@@ -36,3 +36,17 @@ impl FromRequestParts<AppState> for ClientIp {
         Ok(ClientIp(Some(client.unwrap_or(peer))))
     }
 }
+
+/// A record's number from the path (`/w/problems/{id}`), refused in Chinese when it is not one: axum's
+/// own `Path<i64>` answers in English plain text.
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = super::error::WebError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let bad = || super::error::WebError::BadRequest("地址中的编号无效：应为数字。".into());
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state).await.map_err(|_| bad())?;
+        raw.parse().map(Id).map_err(|_| bad())
+    }
+}

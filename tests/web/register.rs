@@ -141,7 +141,7 @@ pub async fn published_measure(app: &TestApp) -> (i64, i64, Vec<i64>) {
         &leader,
         &l_csrf,
         &format!("/w/measures/{m}/progress"),
-        &[("on", "2027-06-01"), ("evidence", "已在三个窗口试行，见办件台账")],
+        &[("on", "2026-11-20"), ("evidence", "已在三个窗口试行，见办件台账")],
     )
     .await;
     assert_eq!(s, 303);
@@ -160,7 +160,7 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     assert_eq!(texts(&page, &format!("#m{m} .problem")), ["问题：窗口办事效率低"]);
     assert_eq!(texts(&page, &format!("#m{m} .deadline")), ["2027年08月31日"]);
     assert_eq!(texts(&page, &format!("#m{m} .status-label")), ["推进中"]);
-    assert_eq!(texts(&page, &format!("#m{m} .latest")), ["2027-06-01：已在三个窗口试行，见办件台账"]);
+    assert_eq!(texts(&page, &format!("#m{m} .latest")), ["2026-11-20：已在三个窗口试行，见办件台账"]);
     assert_eq!(texts(&page, "section.area-group h2"), ["服务基层"]);
 
     // Ratings through the citizen path: the same key twice stores one rating with one receipt.
@@ -238,7 +238,7 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
             "分管副局长、办公室",
             "推进中",
             "",
-            "2027-06-01 已在三个窗口试行，见办件台账",
+            "2026-11-20 已在三个窗口试行，见办件台账",
             "2",
             "2",
             "1",
@@ -388,6 +388,19 @@ async fn hostile_input_on_the_new_routes_gets_a_named_4xx_never_a_500() {
         let (s, body) = post(&app, &leader, &l_csrf, &path, &pairs).await;
         assert_eq!(s, want, "{path} {pairs:?}: {body}");
     }
+    // Refusals say what is wrong in Chinese: progress that has not happened yet, a number in the address
+    // that is not one, a form twice the size limit.
+    let future = [("on", "2099-01-01"), ("evidence", "还没发生的进展")];
+    let (s, body) = post(&app, &leader, &l_csrf, &format!("/w/measures/{m}/progress"), &future).await;
+    assert_eq!((s, texts(&body, "#errors li")), (422, vec!["进展日期：不能晚于今天".to_owned()]));
+    let (s, body) = post(&app, &leader, &l_csrf, "/w/measures/abc/progress", &future).await;
+    assert!(s == 400 && body.contains("地址中的编号无效"), "{s} {body}");
+    let twice = [("publish", "1"), ("publish", "0")];
+    let (s, body) = post(&app, &leader, &l_csrf, &format!("/w/measures/{m}/publish"), &twice).await;
+    assert!(s == 400 && body.contains("同一栏出现了两次") && !body.contains("unsupported"), "{s} {body}");
+    let long = "证".repeat(30_000);
+    let (s, body) = post(&app, &leader, &l_csrf, &format!("/w/measures/{m}/progress"), &[("evidence", &long)]).await;
+    assert!(s == 413 && body.contains("超过 64 KB"), "{s}");
     // Public side: a NUL or a bad id in the query, a forged key, an unknown measure, a bad rating, a huge body.
     for q in ["/gongkai?rated=%00", "/gongkai?r=%0d%0aX"] {
         let s = app.citizen.get(app.url(q)).send().await.unwrap().status().as_u16();

@@ -5,11 +5,12 @@ use crate::domain::area::AreaCode;
 use crate::domain::user::Role;
 use crate::web::auth::{CsrfForm, Staff};
 use crate::web::error::WebError;
+use crate::web::extract::Id;
 use crate::web::state::AppState;
 use crate::web::workspace::login::actor;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -85,7 +86,7 @@ pub struct DecisionForm {
 /// `POST /w/adjudication/{id}`: the decided areas become the opinion's final tags.
 pub async fn decide(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Id(id): Id,
     CsrfForm(staff, f): CsrfForm<DecisionForm>,
 ) -> Result<Response, WebError> {
     staff.require(&[Role::Analyst])?;

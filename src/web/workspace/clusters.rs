@@ -7,10 +7,11 @@ use super::card::date;
 use crate::domain::user::Role;
 use crate::web::auth::Staff;
 use crate::web::error::WebError;
+use crate::web::extract::Id;
 use crate::web::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 
 /// One opinion of the group.
 pub struct Member {
@@ -37,7 +38,7 @@ pub struct ClusterPage {
 }
 
 /// `GET /w/clusters/{id}`: the group of opinion `id`.
-pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<ClusterPage, WebError> {
+pub async fn page(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Result<ClusterPage, WebError> {
     staff.require(&[Role::Admin, Role::Analyst])?;
     let ids = state.store.cluster_members(id).await?;
     if ids.is_empty() {

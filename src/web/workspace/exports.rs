@@ -11,11 +11,12 @@ use crate::store::audit::Actor;
 use crate::store::export_jobs::{Admission, ExportJob, JobCaps, JobStatus};
 use crate::web::auth::{CsrfForm, Staff};
 use crate::web::error::WebError;
+use crate::web::extract::Id;
 use crate::web::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
@@ -304,7 +305,7 @@ const END_RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(25
 const END_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// `GET /w/exports/{id}`: the job's progress; refreshes itself (a `Refresh` header) until it ends.
-pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<Response, WebError> {
+pub async fn show(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Result<Response, WebError> {
     staff.require(DOWNLOADERS)?;
     let job = state.store.export_job(id).await?;
     if !may_open(&staff, &job) {
@@ -320,7 +321,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
 }
 
 /// `GET /w/exports/{id}/download`: streams the finished file; audited.
-pub async fn download(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<Response, WebError> {
+pub async fn download(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Result<Response, WebError> {
     staff.require(DOWNLOADERS)?;
     let job = state.store.export_job(id).await?;
     if !may_open(&staff, &job) {

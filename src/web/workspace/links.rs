@@ -5,11 +5,12 @@ use crate::domain::catalog::Catalog;
 use crate::store::links::Link;
 use crate::web::auth::{CsrfForm, Staff};
 use crate::web::error::WebError;
+use crate::web::extract::Id;
 use crate::web::state::AppState;
 use crate::web::workspace::login::{Empty, actor};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -241,11 +242,7 @@ async fn revoke_page(state: &AppState, staff: &Staff, l: &Link) -> RevokePage {
 }
 
 /// `GET /w/admin/links/{id}/revoke`: asks before revoking (works without JavaScript).
-pub async fn confirm_revoke(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path(id): Path<i64>,
-) -> Result<Response, WebError> {
+pub async fn confirm_revoke(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Result<Response, WebError> {
     admin(&staff)?;
     let l = state.store.link(id).await?;
     if l.revoked {
@@ -258,7 +255,7 @@ pub async fn confirm_revoke(
 /// (audited); without it, the confirmation page.
 pub async fn revoke(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Id(id): Id,
     CsrfForm(staff, form): CsrfForm<RevokeForm>,
 ) -> Result<Response, WebError> {
     admin(&staff)?;
@@ -272,7 +269,7 @@ pub async fn revoke(
 /// `POST /w/admin/links/{id}/enable`: a revoked link works again, with the same address; audited.
 pub async fn enable(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Id(id): Id,
     CsrfForm(staff, _): CsrfForm<Empty>,
 ) -> Result<Response, WebError> {
     admin(&staff)?;
@@ -312,7 +309,7 @@ fn download(mime: &'static str, name: String, body: Vec<u8>) -> Response {
 }
 
 /// `GET /w/admin/links/{id}/qr.svg`: the code with the form title and unit under it.
-pub async fn qr_svg(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<Response, WebError> {
+pub async fn qr_svg(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Result<Response, WebError> {
     admin(&staff)?;
     let (l, title, unit, _) = active_link(&state, id).await?;
     let svg = crate::qr::svg(&link_url(&state, &l), &title, &unit).map_err(WebError::Internal)?;
@@ -323,7 +320,7 @@ pub async fn qr_svg(State(state): State<AppState>, staff: Staff, Path(id): Path<
 pub async fn qr_png(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<i64>,
+    Id(id): Id,
     Query(q): Query<InlineQuery>,
 ) -> Result<Response, WebError> {
     admin(&staff)?;
@@ -342,7 +339,7 @@ pub struct InlineQuery {
 }
 
 /// `GET /w/admin/links/{id}/print`: one page to print: the code, the form title and the unit name.
-pub async fn print(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<PrintPage, WebError> {
+pub async fn print(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Result<PrintPage, WebError> {
     admin(&staff)?;
     let (l, form_title, unit_name, anonymous) = active_link(&state, id).await?;
     Ok(PrintPage {

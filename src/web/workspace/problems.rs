@@ -9,11 +9,12 @@ use crate::domain::report::policy::OTHER_UNITS;
 use crate::domain::user::Role;
 use crate::web::auth::{CsrfForm, Staff};
 use crate::web::error::WebError;
+use crate::web::extract::Id;
 use crate::web::state::AppState;
 use crate::web::workspace::login::actor;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -308,7 +309,7 @@ pub(crate) async fn detail_page(
 }
 
 /// `GET /w/problems/{id}`: a problem, its support, quotes and measures.
-pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<ProblemPage, WebError> {
+pub async fn show(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Result<ProblemPage, WebError> {
     staff.require(READERS)?;
     detail_page(&state, &staff, id, None, Vec::new(), None).await
 }
@@ -316,7 +317,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
 /// `POST /w/problems/{id}`: replaces a problem's fields.
 pub async fn update(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Id(id): Id,
     CsrfForm(staff, input): CsrfForm<ProblemInput>,
 ) -> Result<Response, WebError> {
     staff.require(WRITERS)?;
@@ -434,7 +435,7 @@ pub struct UnlinkForm {
 /// `POST /w/problems/{id}/unlink`: takes one opinion off a problem.
 pub async fn unlink(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Id(id): Id,
     CsrfForm(staff, form): CsrfForm<UnlinkForm>,
 ) -> Result<Response, WebError> {
     staff.require(WRITERS)?;

@@ -6,12 +6,13 @@ use crate::domain::rectification::{MeasureDraft, MeasureInput, parse_deadline};
 use crate::domain::user::Role;
 use crate::web::auth::{CsrfForm, Staff};
 use crate::web::error::WebError;
+use crate::web::extract::Id;
 use crate::web::state::AppState;
 use crate::web::workspace::login::actor;
 use crate::web::workspace::problems::{ProblemView, detail_page, problem_views};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -48,7 +49,7 @@ async fn back_to_measure(
 /// `POST /w/problems/{id}/measures`: adds a draft measure.
 pub async fn create(
     State(state): State<AppState>,
-    Path(problem): Path<i64>,
+    Id(problem): Id,
     CsrfForm(staff, input): CsrfForm<MeasureInput>,
 ) -> Result<Response, WebError> {
     staff.require(DRAFTERS)?;
@@ -76,7 +77,7 @@ pub struct MeasureEdit {
 /// publish button beside the form published the stored text and dropped what had been typed.
 pub async fn update(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Id(id): Id,
     CsrfForm(staff, MeasureEdit { input, publish }): CsrfForm<MeasureEdit>,
 ) -> Result<Response, WebError> {
     staff.require(DRAFTERS)?;
@@ -109,7 +110,7 @@ pub struct PublishForm {
 /// `POST /w/measures/{id}/publish`: publishes (`publish=1`) or withdraws (`publish=0`).
 pub async fn publish(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Id(id): Id,
     CsrfForm(staff, form): CsrfForm<PublishForm>,
 ) -> Result<Response, WebError> {
     staff.require(PUBLISHERS)?;
@@ -134,20 +135,27 @@ pub struct ProgressForm {
 /// `POST /w/measures/{id}/progress`: a dated progress entry with its evidence.
 pub async fn progress(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Id(id): Id,
     CsrfForm(staff, form): CsrfForm<ProgressForm>,
 ) -> Result<Response, WebError> {
     staff.require(PUBLISHERS)?;
     let m = state.store.measure(id).await?;
     let mut errors = Vec::new();
+    let today = crate::domain::rectification::bureau_today(state.clock.now_ms());
     let on = match parse_deadline(&form.on) {
+        // A progress entry records what has happened: /gongkai shows the latest one as 最新进展.
+        Ok(Some(d)) if d > today => {
+            errors.push(FieldError { field: format!("m{id}"), message: "进展日期：不能晚于今天".into() });
+            None
+        }
         Ok(Some(d)) => Some(d),
         Ok(None) => {
             errors.push(FieldError { field: format!("m{id}"), message: "进展日期：请填写日期".into() });
             None
         }
-        Err(m) => {
-            errors.push(FieldError { field: format!("m{id}"), message: format!("进展日期：{m}") });
+        Err(_) => {
+            let message = "进展日期：应为日期，格式 2026-11-20".into();
+            errors.push(FieldError { field: format!("m{id}"), message });
             None
         }
     };

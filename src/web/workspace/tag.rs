@@ -10,11 +10,12 @@ use crate::domain::tagging::{OpinionState, TagSource};
 use crate::domain::user::Role;
 use crate::web::auth::{CsrfForm, Staff};
 use crate::web::error::{ApiError, WebError};
+use crate::web::extract::Id;
 use crate::web::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
@@ -190,7 +191,7 @@ pub async fn start(State(state): State<AppState>, staff: Staff) -> Result<Respon
 }
 
 /// `GET /w/tag/{id}`.
-pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<TagPage, WebError> {
+pub async fn page(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Result<TagPage, WebError> {
     staff.require(&[Role::Analyst])?;
     let c = card::for_viewer(&state, id, staff.user.id).await?;
     let p = state.store.progress().await?;
@@ -210,7 +211,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
 /// `POST /w/tag/{id}`: a plain form; redirects to the next opinion, or back to where it came from.
 pub async fn post(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Id(id): Id,
     CsrfForm(staff, f): CsrfForm<OpForm>,
 ) -> Result<Response, WebError> {
     let next = apply(&state, &staff, id, &f).await?;
@@ -244,11 +245,7 @@ pub async fn add_keyword(
 }
 
 /// `GET /w/api/opinions/{id}`.
-pub async fn api_card(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path(id): Path<i64>,
-) -> Result<Json<OpinionCard>, ApiError> {
+pub async fn api_card(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Result<Json<OpinionCard>, ApiError> {
     staff.require(&[Role::Analyst])?;
     Ok(Json(card::for_viewer(&state, id, staff.user.id).await?))
 }
@@ -281,7 +278,7 @@ pub struct OpResult {
 /// `POST /w/api/opinions/{id}` (form-encoded, `X-CSRF-Token` header): the same actions as the form.
 pub async fn api_post(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Id(id): Id,
     CsrfForm(staff, f): CsrfForm<OpForm>,
 ) -> Result<Json<OpResult>, ApiError> {
     let next = apply(&state, &staff, id, &f).await?;
