@@ -411,6 +411,15 @@ async fn hostile_input_on_the_new_routes_gets_a_named_4xx_never_a_500() {
     assert!(!page.text().await.unwrap().contains("<script>"));
     let key = rating_key(&app, m).await;
     assert_eq!(rate(&app, "forged-key", m, "1", "").await.status(), 400);
+    // A field sent twice is refused, not read as the first or the last (which measure was rated?).
+    let twice = reqwest::multipart::Form::new()
+        .text("_key", key.clone())
+        .text("measure", m.to_string())
+        .text("measure", "999999")
+        .text("rating", "1");
+    let r = app.citizen.post(app.url("/gongkai")).multipart(twice).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("measure：一份评价只能有一个值"));
     assert_eq!(rate(&app, &key, 999_999, "1", "").await.status(), 404);
     let r = rate(&app, &key, m, "9", "").await;
     assert_eq!(r.status(), 422);

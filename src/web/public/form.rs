@@ -274,7 +274,10 @@ pub async fn post(
         if let Some(q) = k.strip_prefix("q_") {
             raw.entry(q.to_owned()).or_default().push(v);
         } else if let Some(name) = ["_key", "_t", "_category", "_hp"].into_iter().find(|m| *m == k) {
-            meta.insert(name, v);
+            // The page sends each once; a second value would silently replace the first.
+            if meta.insert(name, v).is_some() {
+                return Err(WebError::BadRequest(format!("{name}：表单中出现了两次，请刷新页面后重新提交。")));
+            }
         }
     }
     if let Some(m) = closed_message(&form) {

@@ -141,6 +141,12 @@ pub async fn rate(
     CitizenForm(fields): CitizenForm,
 ) -> Result<Response, WebError> {
     let get = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    // The page sends each field once; a second value would be read or dropped silently.
+    for name in ["measure", "rating", "comment", "_key"] {
+        if fields.iter().filter(|(k, _)| k == name).count() > 1 {
+            return Err(WebError::BadRequest(format!("{name}：一份评价只能有一个值，请回到公开页面重新评价。")));
+        }
+    }
     let measure_text = get("measure");
     let Some(measure) = measure_text.trim().parse::<i64>().ok().filter(|n| *n > 0) else {
         return Err(WebError::BadRequest("measure：整改措施编号无效，请回到公开页面重新评价。".into()));
