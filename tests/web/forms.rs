@@ -402,3 +402,16 @@ async fn a_reload_on_one_instance_is_followed_by_the_others_and_only_with_the_ve
     let shown = title_on_other().await;
     assert!(shown.contains("征求意见表（第二版）"), "an unreloaded folder went live: {shown}");
 }
+
+#[tokio::test]
+async fn a_visit_record_asks_for_the_kind_of_place_visited_not_the_respondents_identity() {
+    let app = TestApp::spawn().await;
+    let legend = |page: &str| crate::helpers::texts(page, "#q-_category legend").concat();
+    let page = app.citizen.get(app.url("/f/zoufang")).send().await.unwrap().text().await.unwrap();
+    assert!(legend(&page).starts_with("走访对象类型"), "{}", legend(&page));
+    let page = app.citizen.get(app.url("/f/zhengqiu")).send().await.unwrap().text().await.unwrap();
+    assert!(legend(&page).starts_with("您的身份"), "{}", legend(&page));
+    let r = app.post_form("zoufang", &[]).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("请选择走访对象类型。"));
+}

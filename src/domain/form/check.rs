@@ -95,6 +95,10 @@ impl Checker<'_> {
             self.err(None, format!("closes_at（{c}）早于或等于 opens_at（{o}）"));
         }
         let categories = self.choices(None, "categories", &raw.categories, true);
+        let category_label = raw.category_label.map(|l| l.trim().to_owned());
+        if category_label.as_ref().is_some_and(|l| l.is_empty() || l.chars().count() > 30) {
+            self.err(None, "category_label 应为 1 到 30 个字");
+        }
         for u in &raw.units {
             if !cat.units.iter().any(|k| &k.code == u) {
                 self.err(None, format!("units 中的单位代码 `{u}` 不在 units.toml 中"));
@@ -125,6 +129,7 @@ impl Checker<'_> {
             opens_at,
             closes_at,
             categories,
+            category_label,
             units: raw.units,
             questions,
         }

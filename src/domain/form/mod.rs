@@ -26,6 +26,10 @@ pub struct FormDef {
     pub closes_at: Option<DateTime<FixedOffset>>,
     /// Respondent categories the person picks from (or a link fixes).
     pub categories: Vec<Choice>,
+    /// What the category choice asks, when not the respondent's identity (a visit record asks for the kind
+    /// of place visited). Left out of the stored definition when not set, so other forms keep their version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category_label: Option<String>,
     /// Units links may be issued for; empty means every unit.
     pub units: Vec<String>,
     pub questions: Vec<Question>,
@@ -86,6 +90,11 @@ pub struct Condition {
 }
 
 impl FormDef {
+    /// The category question's wording: the form's own, or "您的身份".
+    pub fn category_question(&self) -> &str {
+        self.category_label.as_deref().unwrap_or("您的身份")
+    }
+
     /// The content hash that identifies this exact version of the definition.
     pub fn version_hash(&self) -> String {
         let json = serde_json::to_vec(self).expect("a form definition always serialises");

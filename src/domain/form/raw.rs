@@ -16,6 +16,8 @@ pub(super) struct RawForm {
     #[serde(default)]
     pub categories: Vec<RawChoice>,
     #[serde(default)]
+    pub category_label: Option<String>,
+    #[serde(default)]
     pub units: Vec<String>,
     #[serde(default, rename = "question")]
     pub questions: Vec<RawQuestion>,

@@ -267,6 +267,7 @@ mod tests {
             opens_at: None,
             closes_at: None,
             categories: vec![Choice { code: "qz".into(), label: "社会群众".into() }],
+            category_label: None,
             units: vec![],
             questions,
         }

@@ -69,6 +69,7 @@ pub struct FormPage {
     pub link_token: String,
     pub draft_key: String,
     pub categories: Vec<ChoiceView>,
+    pub category_question: String,
     pub category_error: Option<String>,
     pub questions: Vec<QuestionView>,
 }
@@ -207,7 +208,7 @@ fn view(
             .map(|e| {
                 let title = match form.question(&e.field) {
                     Some(q) => q.title.as_str(),
-                    None if e.field == "_category" => "您的身份",
+                    None if e.field == "_category" => form.category_question(),
                     None => "本表",
                 };
                 (e.field.clone(), format!("{title}：{}", e.message))
@@ -217,6 +218,7 @@ fn view(
         draft_key: format!("wenji-draft:{}:{}", form.slug, link.map_or(0, |l| l.id)),
         link_token: token,
         categories,
+        category_question: form.category_question().to_owned(),
         category_error: err_of("_category"),
         questions,
     }

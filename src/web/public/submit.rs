@@ -61,11 +61,17 @@ pub async fn submit(
         (Some(fixed), _) => Some(fixed),
         (None, Some(c)) if form.category_label(&c).is_some() => Some(c),
         (None, Some(_)) => {
-            errors.push(FieldError { field: "_category".into(), message: "请从给出的身份中选择。".into() });
+            errors.push(FieldError {
+                field: "_category".into(),
+                message: format!("请从给出的{}中选择。", choice_name(form)),
+            });
             None
         }
         (None, None) if !form.categories.is_empty() => {
-            errors.push(FieldError { field: "_category".into(), message: "请选择您的身份。".into() });
+            errors.push(FieldError {
+                field: "_category".into(),
+                message: format!("请选择{}。", form.category_question()),
+            });
             None
         }
         (None, None) => None,
@@ -93,4 +99,9 @@ pub async fn submit(
         }
         ok => Ok(ok),
     }
+}
+
+/// The category choice as a noun for messages: "身份", or the form's own wording.
+fn choice_name(form: &crate::domain::form::FormDef) -> &str {
+    form.category_question().strip_prefix("您的").unwrap_or(form.category_question())
 }
