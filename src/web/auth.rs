@@ -153,13 +153,9 @@ where
         let (mut parts, body) = req.into_parts();
         let staff = Staff::from_request_parts(&mut parts, state).await?;
         let header = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let bytes = Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(|e| {
-            AuthRejection::Error(if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                WebError::TooLarge
-            } else {
-                WebError::BadRequest("请求体无法读取，请刷新页面后重试。".into())
-            })
-        })?;
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|e| AuthRejection::Error(super::clean::unreadable_body(e)))?;
         let pairs: Vec<(String, String)> = serde_html_form::from_bytes(&bytes).unwrap_or_default();
         let given =
             header.or_else(|| pairs.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v.clone())).unwrap_or_default();

@@ -116,15 +116,18 @@ pub struct CheckedForm<T>(pub T);
 impl<T: DeserializeOwned> FromRequest<AppState> for CheckedForm<T> {
     type Rejection = WebError;
     async fn from_request(req: Request, state: &AppState) -> Result<Self, WebError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                WebError::TooLarge
-            } else {
-                WebError::BadRequest("请求体无法读取".into())
-            }
-        })?;
+        let bytes = Bytes::from_request(req, state).await.map_err(unreadable_body)?;
         check_urlencoded(&bytes)?;
         serde_html_form::from_bytes::<T>(&bytes).map(CheckedForm).map_err(not_understood)
+    }
+}
+
+/// A body that could not be read: 413 over the limit, otherwise 400 asking for a fresh page.
+pub fn unreadable_body(e: axum::extract::rejection::BytesRejection) -> WebError {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        WebError::TooLarge
+    } else {
+        WebError::BadRequest("请求体无法读取，请刷新页面后重试。".into())
     }
 }
 

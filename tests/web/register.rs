@@ -65,6 +65,11 @@ async fn ratings_read(app: &TestApp, leader: &reqwest::Client, selector: &str) -
     [texts(&public, selector), texts(&register, selector)]
 }
 
+/// 整改台账 of the register workbook as `c` downloads it.
+async fn register_sheet(app: &TestApp, c: &reqwest::Client) -> Range<Data> {
+    sheet(&c.get(app.url("/w/register.xlsx")).send().await.unwrap().bytes().await.unwrap(), "整改台账")
+}
+
 /// The rating form's key of measure `m` on /gongkai.
 pub async fn rating_key(app: &TestApp, m: i64) -> String {
     let page = app.citizen.get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
@@ -204,8 +209,7 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     assert_eq!(ratings_read(&app, &leader, &ratings).await, [withheld, withheld], "by the public, by a leader");
     let page = leader.get(app.url(&detail)).send().await.unwrap().text().await.unwrap();
     assert!(!page.contains("还要再快"), "nor their comments");
-    let x = leader.get(app.url("/w/register.xlsx")).send().await.unwrap();
-    let r = sheet(&x.bytes().await.unwrap(), "整改台账");
+    let r = register_sheet(&app, &leader).await;
     assert!(text(&r, 1, 0).contains("另有 1 项措施评价不足 5 人次，未计入、暂不公布"), "{}", text(&r, 1, 0));
     assert_eq!((9..13).map(|c| text(&r, 4, c)).collect::<Vec<_>>(), ["", "", "", withheld[0]]);
     // Two more make five: the tallies show, and the comments in text order, not the order people rated.
@@ -298,8 +302,7 @@ async fn a_measures_ratings_are_shown_in_batches_of_k_so_one_days_lone_rating_is
     assert_eq!(ratings_read(&app, &leader, &ratings).await, [five, five], "one rating more is one grade");
     let page = leader.get(app.url(&detail)).send().await.unwrap().text().await.unwrap();
     assert!(!page.contains("只有我觉得没变"), "nor its comment");
-    let x = leader.get(app.url("/w/register.xlsx")).send().await.unwrap();
-    let r = sheet(&x.bytes().await.unwrap(), "整改台账");
+    let r = register_sheet(&app, &leader).await;
     assert!(text(&r, 1, 0).contains("群众评价 5 人次"), "{}", text(&r, 1, 0));
     assert_eq!((9..12).map(|c| text(&r, 4, c)).collect::<Vec<_>>(), ["5", "0", "0"]);
     let office = analyst.get(app.url("/w/register")).send().await.unwrap().text().await.unwrap();
