@@ -321,6 +321,25 @@ async fn a_measures_ratings_are_shown_in_batches_of_k_so_one_days_lone_rating_is
     assert_eq!(texts(&page, "ul.comments li"), ["只有我觉得没变"]);
 }
 
+/// A measure withdrawn while someone was writing its rating: nothing is stored, and what they wrote comes
+/// back on the page to copy (it answered a bare 404 and the text was gone).
+#[tokio::test]
+async fn a_rating_of_a_measure_withdrawn_meanwhile_is_not_stored_and_its_comment_comes_back() {
+    let app = TestApp::spawn().await;
+    let (_, m, _) = published_measure(&app).await;
+    let key = rating_key(&app, m).await;
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let (s, _) = post(&app, &leader, &csrf, &format!("/w/measures/{m}/publish"), &[("publish", "0")]).await;
+    assert_eq!(s, 303);
+    let r = rate(&app, &key, m, "3", "写了很久的意见：窗口还是要跑两趟").await;
+    assert_eq!(r.status(), 404);
+    let page = r.text().await.unwrap();
+    assert_eq!(texts(&page, "#unsaved"), ["写了很久的意见：窗口还是要跑两趟"]);
+    assert!(texts(&page, ".notice")[0].contains("没有保存"), "{page}");
+    let rating_form = Some(wenji::domain::rectification::RATING_FORM_SLUG);
+    assert_eq!(app.store().count_responses(rating_form).await.unwrap(), 0, "nothing stored");
+}
+
 #[tokio::test]
 async fn the_register_marks_a_measure_overdue_once_its_deadline_day_is_over() {
     let app = TestApp::spawn().await;

@@ -48,6 +48,8 @@ pub struct AreaGroup {
 pub struct GongkaiPage {
     pub groups: Vec<AreaGroup>,
     pub notice: Option<String>,
+    /// A comment that could not be stored (its measure was withdrawn meanwhile), shown back to copy.
+    pub unsaved: String,
     pub scale: Vec<(&'static str, &'static str)>,
     pub today: String,
     /// Ratings are shown in batches of this many (the disclosure policy's k).
@@ -109,6 +111,7 @@ fn build(state: &AppState, reg: &Register, typed: Option<&Typed>, thanks: Option
     GongkaiPage {
         groups,
         notice: None,
+        unsaved: String::new(),
         scale: Rating::ALL.iter().map(|r| (r.code(), r.label())).collect(),
         today: today.format("%Y年%m月%d日").to_string(),
         batch: reg.withheld_below,
@@ -166,7 +169,11 @@ pub async fn rate(
         html(status, &page)
     };
     if !reg.measures.iter().any(|m| m.id == measure && m.published_at.is_some()) {
-        return Err(WebError::NotFound("该整改措施不存在或未公开。".into()));
+        // Withdrawn while the citizen was typing: the page comes back with what they wrote, to copy.
+        let mut page = build(&state, &reg, None, None);
+        page.notice = Some("您评价的整改措施已撤回公开或不存在，这次评价没有保存。".into());
+        page.unsaved = typed.comment;
+        return Ok(html(StatusCode::NOT_FOUND, &page));
     }
     if !state.submit_allowed(ip) {
         let mut r = again(
