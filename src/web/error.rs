@@ -131,8 +131,13 @@ impl IntoResponse for WebError {
         self.log();
         let status = self.status();
         let back = matches!(self, WebError::WrongRole(_)).then(|| "/w".to_owned());
-        let page =
-            super::pages::MessagePage { title: "出错了".into(), message: self.public_message(), back, head: None };
+        let page = super::pages::MessagePage {
+            title: "出错了".into(),
+            message: self.public_message(),
+            back,
+            head: None,
+            kept: Vec::new(),
+        };
         let mut r = (status, Html(page.render_string())).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
             r.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("30"));

@@ -11,6 +11,8 @@ pub struct MessagePage {
     pub back: Option<String>,
     /// The staff header, when a signed-in staff member reads the message.
     pub head: Option<crate::web::workspace::head::StaffHead>,
+    /// What a refused citizen typed (question, text), shown back to copy: nothing typed is lost.
+    pub kept: Vec<(String, String)>,
 }
 
 impl MessagePage {

@@ -1,7 +1,7 @@
 //! The administrators' links page: create, list, revoke, QR codes (SVG and PNG, decoded back) and the
 //! printable page; every other role is refused, and every change is audited.
 
-use crate::helpers::{TestApp, client, texts};
+use crate::helpers::{TestApp, client, hidden, texts};
 use wenji::domain::user::Role;
 use wenji::store::audit::Actor;
 
@@ -154,6 +154,32 @@ async fn revoking_asks_first_and_a_revoked_link_can_be_enabled_again_with_the_sa
         let r = admin.post(app.url(&format!("/w/admin/links/{id}/enable"))).form(&[("_csrf", csrf.as_str())]).send();
         assert!(r.await.unwrap().status().is_client_error(), "{id}");
     }
+}
+
+/// A link revoked while a citizen writes: the refusal names it, nothing is stored, and the text comes back
+/// on the page to copy (it was a bare 403 and the text was gone).
+#[tokio::test]
+async fn a_citizen_whose_link_is_revoked_while_writing_gets_the_text_back_and_nothing_is_stored() {
+    let app = TestApp::spawn().await;
+    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "海报", &Actor::system("test")).await.unwrap();
+    let token = app.state.secret.link_token(link.id, "zhengqiu", "sfs-qingxi", None);
+    let page = app.citizen.get(app.url(&format!("/f/zhengqiu?t={token}"))).send().await.unwrap().text().await.unwrap();
+    let key = hidden(&page, "_key").unwrap();
+    app.store().set_link_revoked(link.id, true, &Actor::system("test")).await.unwrap();
+    let typed = [
+        ("_key", key.as_str()),
+        ("_t", token.as_str()),
+        ("q_team", "班子下基层调研次数太少，很多问题不了解"),
+        ("q_has_member", "no"),
+        ("q_work", ""),
+        ("q_satisfaction", "3"),
+    ];
+    let r = app.citizen.post(app.url("/f/zhengqiu")).form(&typed).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let page = r.text().await.unwrap();
+    assert!(texts(&page, ".message")[0].contains("已停用"), "{page}");
+    assert_eq!(texts(&page, ".kept textarea"), ["班子下基层调研次数太少，很多问题不了解"]);
+    assert_eq!(app.store().count_responses(None).await.unwrap(), 0);
 }
 
 /// Creates the administrator `name` and signs in as them in the browser.

@@ -134,7 +134,9 @@ async fn a_closed_or_not_yet_open_form_says_so_and_refuses_submissions() {
     assert!(page.contains("2020年02月01日") && page.contains("截止"), "{page}");
     let r = app.citizen.post(app.url("/f/closed")).form(&[("_key", "x"), ("q_opinion", "晚了")]).send().await.unwrap();
     assert_eq!(r.status(), 403);
-    assert!(r.text().await.unwrap().contains("截止"));
+    let page = r.text().await.unwrap();
+    assert!(page.contains("截止"));
+    assert_eq!(texts(&page, ".kept textarea"), ["晚了"], "what was typed comes back to copy");
     let r = app.submit_json("closed", "closed-key-01", &json!({"answers": {"opinion": "晚了"}})).await;
     assert_eq!(r.status(), 403);
     let page = app.citizen.get(app.url("/f/future")).send().await.unwrap().text().await.unwrap();

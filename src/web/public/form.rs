@@ -236,7 +236,25 @@ fn html(status: StatusCode, page: &impl Template) -> Response {
 }
 
 fn message(status: StatusCode, title: &str, message: String) -> Response {
-    (status, Html(MessagePage { title: title.into(), message, back: None, head: None }.render_string())).into_response()
+    refused(status, title, message, Vec::new())
+}
+
+fn refused(status: StatusCode, title: &str, message: String, kept: Vec<(String, String)>) -> Response {
+    let page = MessagePage { title: title.into(), message, back: None, head: None, kept };
+    (status, Html(page.render_string())).into_response()
+}
+
+/// The text answers typed into a submission that cannot be taken (the form closed or the link was revoked
+/// while the citizen wrote), as (question, text), so the refusal shows them back.
+fn typed_texts(form: &FormDef, raw: &RawAnswers) -> Vec<(String, String)> {
+    form.questions
+        .iter()
+        .filter(|q| matches!(q.kind, QuestionKind::ShortText { .. } | QuestionKind::LongText { .. }))
+        .filter_map(|q| {
+            let text = raw.get(&q.id)?.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).collect::<Vec<_>>();
+            (!text.is_empty()).then(|| (q.title.clone(), text.join("\n")))
+        })
+        .collect()
 }
 
 fn find_form(state: &AppState, slug: &str) -> Result<std::sync::Arc<FormDef>, WebError> {
@@ -283,9 +301,14 @@ pub async fn post(
         }
     }
     if let Some(m) = closed_message(&form) {
-        return Ok(message(StatusCode::FORBIDDEN, &form.title, m));
+        return Ok(refused(StatusCode::FORBIDDEN, &form.title, m, typed_texts(&form, &raw)));
     }
-    let link = resolve_link(&state, &form, meta.get("_t").map(String::as_str)).await?;
+    let link = match resolve_link(&state, &form, meta.get("_t").map(String::as_str)).await {
+        Err(WebError::Forbidden(m)) => {
+            return Ok(refused(StatusCode::FORBIDDEN, &form.title, m, typed_texts(&form, &raw)));
+        }
+        other => other?,
+    };
     let category = meta.get("_category").cloned();
     let rerender = |status: StatusCode, errors: &[FieldError], notice: Option<String>, key: String| {
         let mut page = view(&state, &form, link.as_ref(), &raw, category.as_deref(), errors, key);

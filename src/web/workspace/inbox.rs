@@ -395,6 +395,7 @@ pub async fn bulk(State(state): State<AppState>, CsrfForm(staff, f): CsrfForm<Bu
             ),
             back: Some(format!("/w/inbox?{}", f.filter)),
             head: Some(staff.head()),
+            kept: Vec::new(),
         }
         .render_string(),
     )

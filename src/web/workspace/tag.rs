@@ -183,6 +183,7 @@ pub async fn start(State(state): State<AppState>, staff: Staff) -> Result<Respon
                 message: "目前没有待归类的意见。".into(),
                 back: Some("/w/inbox".into()),
                 head: Some(staff.head()),
+                kept: Vec::new(),
             }
             .render_string(),
         )
