@@ -1,7 +1,7 @@
 //! What an outside probe found (issue 19, points 1, 4, 5 and 6), each closed with a test: a sign-in
 //! flood, the one-time setup link used concurrently, headers built from input, input accepted silently.
 
-use crate::helpers::{TestApp, client, refuse_writes};
+use crate::helpers::{TestApp, client, refuse_writes, texts};
 use crate::workspace::submit;
 use serde_json::json;
 use wenji::domain::user::Role;
@@ -140,6 +140,33 @@ async fn a_setup_link_survives_another_instance_starting_and_a_setup_the_databas
     let other = app.store().audit_entries(Some("user_created"), None, None, 10).await.unwrap();
     assert_eq!(other.len(), 1, "one account, audited once");
     assert_eq!(setup_page(token).await, 404, "the link is used up");
+}
+
+/// The first administrator is created but their session cannot be saved (a full disk just then): the set-up
+/// link is used up, and both the error and the used link point to /login, where the account signs in.
+#[tokio::test]
+async fn a_setup_whose_session_cannot_be_saved_leaves_the_account_and_points_to_the_login_page() {
+    let app = TestApp::spawn().await;
+    let token = app.state.setup_token.lock().unwrap().clone().expect("an empty database offers a setup link");
+    let pw = "Correct-Horse-Battery-9";
+    let form = [
+        ("token", token.as_str()),
+        ("username", "first-admin"),
+        ("display_name", ""),
+        ("password", pw),
+        ("password2", pw),
+    ];
+    refuse_writes(&app, "sessions", "INSERT", Some("TRUE")).await;
+    let r = client(true).post(app.url("/setup")).form(&form).send().await.unwrap();
+    assert!(r.status().is_server_error(), "{}", r.status());
+    assert_eq!(app.store().count_users().await.unwrap(), 1, "the account stands");
+    refuse_writes(&app, "sessions", "INSERT", None).await;
+    let again = app.citizen.get(app.url(&format!("/setup?token={token}"))).send().await.unwrap();
+    assert_eq!(again.status(), 404);
+    assert!(texts(&again.text().await.unwrap(), ".message")[0].contains("/login"), "says where to go");
+    let (admin, _) = app.login("first-admin", pw).await;
+    let home = admin.get(app.url("/w/admin/users")).send().await.unwrap();
+    assert_eq!(home.status(), 200, "the account created before the error signs in");
 }
 
 #[tokio::test]

@@ -145,6 +145,9 @@ pub struct SetupForm {
 
 /// Whether the set-up link with `token` may still be used: it is live, and no account exists yet (one
 /// may have been made with `wenji user` meanwhile).
+/// Also read by whoever created the account but met an error before being signed in: the account stands.
+const SETUP_USED: &str = "该设置链接无效或已用过。如果管理员账号已经创建，请到登录页 /login 用它登录。";
+
 async fn setup_token_live(state: &AppState, token: &str) -> Result<bool, WebError> {
     Ok(!token.is_empty() && state.store.setup_token_live(token).await? && state.store.count_users().await? == 0)
 }
@@ -153,7 +156,7 @@ async fn setup_token_live(state: &AppState, token: &str) -> Result<bool, WebErro
 pub async fn setup_page(State(state): State<AppState>, Query(q): Query<SetupQuery>) -> Result<SetupPage, WebError> {
     let token = q.token.unwrap_or_default();
     if !setup_token_live(&state, &token).await? {
-        return Err(WebError::NotFound("该设置链接无效或已用过。".into()));
+        return Err(WebError::NotFound(SETUP_USED.into()));
     }
     Ok(SetupPage { token, error: None, username: String::new(), display_name: String::new(), error_field: "" })
 }
@@ -166,7 +169,7 @@ pub async fn setup_submit(
     CheckedForm(f): CheckedForm<SetupForm>,
 ) -> Result<Response, WebError> {
     if !setup_token_live(&state, &f.token).await? {
-        return Err(WebError::NotFound("该设置链接无效或已用过。".into()));
+        return Err(WebError::NotFound(SETUP_USED.into()));
     }
     let again = |field: &'static str, msg: String| {
         let page = SetupPage {
@@ -194,7 +197,7 @@ pub async fn setup_submit(
     let name = if f.display_name.trim().is_empty() { f.username.trim() } else { f.display_name.trim() };
     // Of several concurrent posts one finds the token; a failed set-up leaves it for a retry.
     let Some(user) = state.store.create_first_admin(&f.token, f.username.trim(), name, &hash).await? else {
-        return Err(WebError::NotFound("该设置链接无效或已用过。".into()));
+        return Err(WebError::NotFound(SETUP_USED.into()));
     };
     *state.setup_token.lock().expect("setup lock") = None;
     start_session(&session, user.id, state.clock.now_ms()).await?;
