@@ -121,13 +121,7 @@ async fn a_setup_link_survives_another_instance_starting_and_a_setup_the_databas
     app.second_server().await;
     assert_eq!(setup_page(token.clone()).await, 200, "another instance's start left this link working");
     let pw = "Correct-Horse-Battery-9";
-    let form = [
-        ("token", token.as_str()),
-        ("username", "first-admin"),
-        ("display_name", ""),
-        ("password", pw),
-        ("password2", pw),
-    ];
+    let form = first_admin_form(&token, pw);
     refuse_writes(&app, "users", "INSERT", Some("TRUE")).await;
     let refused = client(true).post(app.url("/setup")).form(&form).send().await.unwrap().status();
     assert!(refused.is_server_error(), "a set-up the database refuses is not acknowledged: {refused}");
@@ -142,6 +136,17 @@ async fn a_setup_link_survives_another_instance_starting_and_a_setup_the_databas
     assert_eq!(setup_page(token).await, 404, "the link is used up");
 }
 
+/// The set-up page's fields for the first administrator `first-admin`.
+fn first_admin_form<'a>(token: &'a str, password: &'a str) -> [(&'static str, &'a str); 5] {
+    [
+        ("token", token),
+        ("username", "first-admin"),
+        ("display_name", ""),
+        ("password", password),
+        ("password2", password),
+    ]
+}
+
 /// The first administrator is created but their session cannot be saved (a full disk just then): the set-up
 /// link is used up, and both the error and the used link point to /login, where the account signs in.
 #[tokio::test]
@@ -149,13 +154,7 @@ async fn a_setup_whose_session_cannot_be_saved_leaves_the_account_and_points_to_
     let app = TestApp::spawn().await;
     let token = app.state.setup_token.lock().unwrap().clone().expect("an empty database offers a setup link");
     let pw = "Correct-Horse-Battery-9";
-    let form = [
-        ("token", token.as_str()),
-        ("username", "first-admin"),
-        ("display_name", ""),
-        ("password", pw),
-        ("password2", pw),
-    ];
+    let form = first_admin_form(&token, pw);
     refuse_writes(&app, "sessions", "INSERT", Some("TRUE")).await;
     let r = client(true).post(app.url("/setup")).form(&form).send().await.unwrap();
     assert!(r.status().is_server_error(), "{}", r.status());
