@@ -190,7 +190,20 @@ pub struct Context {
 /// Progress as (rows done, rows in all).
 pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
 
+/// The code under which the category × area table counts, for leaders, every row that shows 其他类别.
+pub const POOLED_CATEGORY: &str = "\u{0}pooled";
+
 impl Context {
+    /// The category a row counts under in the category × area table: its own for the office; for leaders
+    /// the one the row shows ([`POOLED_CATEGORY`] for 其他类别). Counted by category alone, that table joined
+    /// with the area sheets' rows told which area a row hidden under 其他类别 came from.
+    pub fn table_category<'a>(&self, unit: Option<&str>, category: Option<&'a str>) -> Option<&'a str> {
+        match &self.disclosure {
+            Some(d) if !d.row_shows_category(unit, category) => Some(POOLED_CATEGORY),
+            _ => category,
+        }
+    }
+
     /// The unit, category and time a quoted row shows: everything for the office; for leaders what the
     /// policy allows, and the date as precisely as it allows.
     pub fn row_labels<'a>(

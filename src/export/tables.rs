@@ -3,7 +3,7 @@
 //! hidden groups are pooled without their names, and a selection under k shows "<k" only.
 
 use super::xlsx::{APPRAISAL, SUMMARY, area_sheet_name, header_format, percent, wrap_format};
-use super::{Context, ExportError};
+use super::{Context, ExportError, POOLED_CATEGORY};
 use crate::domain::agreement::{Agreement, METHOD, show};
 use crate::domain::area::AreaCode;
 use crate::domain::report::policy::{Code, OTHER_CATEGORIES, OTHER_UNITS, TableRow, protect_rows};
@@ -162,12 +162,16 @@ pub fn cross(ws: &mut Worksheet, ctx: &Context, t: CrossTable, print: &PageSetup
         None => t.rows.into_iter().map(|(_, label, r)| TableRow::Shown(label, r)).collect(),
         Some(_) if hide.is_some() => Vec::new(),
         Some(d) => {
-            let shows = |c: Option<&str>| if t.by_unit { d.shows_unit(c) } else { d.shows_category(c) };
+            let shows = |c: Option<&str>| if t.by_unit { d.shows_unit(c) } else { c != Some(POOLED_CATEGORY) };
             protect_rows(t.rows, shows, CrossRow::add)
         }
     };
     let note = if ctx.disclosure.is_none() {
         "完整数据：每个单位、类别都单独列出（未做小单元保护），仅供领导小组办公室使用。".to_owned()
+    } else if !t.by_unit {
+        format!(
+            "每条意见按它在原始数据和各领域表中显示的类别计数：同一单位（或合并行）中答卷少于 {k} 份的类别显示为“{other}”，这里也计入“{other}”行，因此可能少于看板上该类别的人数。口径见“说明”表。"
+        )
     } else {
         format!(
             "答卷少于 {k} 份的{what}不单独列出，其数字并入“{other}”行（不列名）；合并行不足 {k} 份时，答卷最少的{what}也一并并入。合计不变，口径见“说明”表。"

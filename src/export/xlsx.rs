@@ -219,12 +219,13 @@ impl ReportWorkbook {
             }
             Feed::Raw(batch) => {
                 for r in &batch {
-                    self.tally.response(r.unit.as_deref(), r.category.as_deref());
+                    let category = self.ctx.table_category(r.unit.as_deref(), r.category.as_deref());
+                    self.tally.response(r.unit.as_deref(), category);
                     for o in &r.opinions {
                         self.tally.opinion(&OpinionFact {
                             response_id: r.id,
                             unit: r.unit.as_deref(),
-                            category: r.category.as_deref(),
+                            category,
                             state: o.state,
                             areas: o.areas,
                         });

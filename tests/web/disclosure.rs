@@ -187,6 +187,70 @@ async fn no_sheet_of_a_leaders_workbook_and_no_csv_row_singles_out_a_unit_of_one
     );
 }
 
+/// The category × area table counts each opinion under the category its row shows. Counted by category
+/// alone, it said 非党员干部职工 had 4 opinions in area 7 while area 7's sheet showed 政工科's four rows as
+/// 其他类别: the join told those four apart from the unit's one other respondent, whose row it then placed.
+#[tokio::test]
+async fn the_category_table_counts_only_what_the_rows_show_so_joined_with_the_area_sheets_it_places_no_one() {
+    let app = TestApp::spawn().await;
+    // 政工科: four 非党员干部职工 (area 7), one 党员领导干部 (area 4); each under k there, so rows show 其他类别.
+    for i in 0..4 {
+        app.submit_as("jg-zgk", "fdy", &format!("政工科职工意见{i}：加班太多"), 7).await;
+    }
+    app.submit_as("jg-zgk", "dyld", "政工科：班子决策不听取意见", 4).await;
+    // 非党员干部职工 reaches k elsewhere, so the category has a row of its own.
+    for i in 0..5 {
+        app.submit_as("sfs-songling", "fdy", &format!("松岭意见{i}：经费不足"), 2).await;
+        app.submit_as("jg-bgs", "qz", &format!("群众意见{i}：窗口效率低"), 4).await;
+    }
+    crate::helpers::a_day_passes(&app).await;
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let bytes = app.export_as(&leader, &csrf, &[("form", "zhengqiu"), ("format", "xlsx")]).await.unwrap();
+    let all = sheets(&bytes);
+    let (_, table) = all.iter().find(|(n, _)| n == "类别×领域").unwrap();
+    let shown: Vec<&Vec<String>> =
+        table.iter().skip(2).filter(|r| r[0] != "合计" && r[0] != OTHER_CATEGORIES).collect();
+    assert!(shown.iter().any(|r| r[0] == "非党员干部职工"), "{table:?}");
+    for row in shown {
+        for (j, area_sheet) in table[1].iter().enumerate().skip(2).take(8) {
+            let (_, rows) = all.iter().find(|(n, _)| n == area_sheet).unwrap();
+            let on_rows = rows.iter().skip(1).filter(|r| r[3] == row[0]).count();
+            assert_eq!(row[j], on_rows.to_string(), "{} in {area_sheet}: more than its rows show", row[0]);
+        }
+    }
+}
+
+/// A visit record names the unit visited and the day, and 座谈人数 1 names who was met: a leader's CSV and
+/// workbook read the unit as the unit column would (these records come in without a unit, so 其他单位（合并）)
+/// and the day as its month.
+#[tokio::test]
+async fn a_visit_records_unit_and_day_answers_are_generalised_for_leaders_like_the_rows_own() {
+    let app = TestApp::spawn().await;
+    for i in 0..6 {
+        let unit = if i == 0 { "jg-bgs" } else { "sfs-songling" };
+        let body = serde_json::json!({"category": "sfs", "answers": {
+            "topic": "T1", "visited_unit": unit, "visit_date": "2026-11-03", "participants": 1 + i,
+            "recorder": "记录员甲", "problems": format!("走访第{i}次：受访对象反映分管领导作风粗暴，工作推不动")}});
+        let r = app.submit_json("zoufang", &format!("visit-record-{i:02}"), &body).await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+    crate::helpers::a_day_passes(&app).await;
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let csv = app.export_as(&leader, &csrf, &[("form", "zoufang"), ("format", "csv")]).await.unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(!csv.contains("局办公室") && !csv.contains("jg-bgs") && !csv.contains("2026-11-03"), "{csv}");
+    assert_eq!(csv.matches("2026年11月").count(), 6, "{csv}");
+    let bytes = app.export_as(&leader, &csrf, &[("form", "zoufang"), ("format", "xlsx")]).await.unwrap();
+    for (name, rows) in sheets(&bytes) {
+        let cells = rows.concat().join("|");
+        assert!(!cells.contains("局办公室") && !cells.contains("2026-11-03"), "{name}: {cells}");
+    }
+    let (admin, csrf) = app.login_as(Role::Admin).await;
+    let full = [("form", "zoufang"), ("format", "csv"), ("unprotected", "1")];
+    let csv = String::from_utf8(app.export_as(&admin, &csrf, &full).await.unwrap()).unwrap();
+    assert!(csv.contains("局办公室") && csv.contains("2026-11-03"), "the office's full data keeps them: {csv}");
+}
+
 #[tokio::test]
 async fn a_leaders_dashboard_and_inbox_pool_small_units_and_refuse_unit_and_date_filters() {
     let app = TestApp::spawn().await;

@@ -402,6 +402,7 @@ impl Checker<'_> {
             opinion: rq.opinion,
             areas,
             contact_purpose: rq.contact_purpose.map(|p| p.trim().to_owned()),
+            names_unit: rq.choices_from.as_deref() == Some("units"),
         })
     }
 }

@@ -57,6 +57,10 @@ pub struct Question {
     pub areas: Vec<AreaCode>,
     /// For contact fields: why the contact is asked and who sees it. Contact answers are stored apart.
     pub contact_purpose: Option<String>,
+    /// The choices are the bureau's units (`choices_from = "units"`): leaders read such an answer only as
+    /// far as they read the unit column. Left out of the definition when false, so versions keep their hash.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub names_unit: bool,
 }
 
 /// The kinds of question and their own limits.

@@ -2,6 +2,7 @@
 //! and states of its opinions, and analysts' notes. Contact details are never part of it. Columns come
 //! from every stored version of the chosen forms, so an answer to a question later removed still has one.
 
+use super::dates::SentWithin;
 use super::policy::{Disclosure, OTHER_CATEGORIES, OTHER_UNITS};
 use super::{AreaSet, local_time};
 use crate::domain::area::Areas;
@@ -9,7 +10,7 @@ use crate::domain::form::answers::Answer;
 use crate::domain::form::{FormDef, QuestionKind};
 use crate::domain::tagging::OpinionState;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// One opinion of a response, as the raw sheet shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,6 +112,8 @@ pub struct RawLayout {
     titles: BTreeMap<String, String>,
     /// Leaders' view: labels as the policy allows, the day only, no receipt or notes.
     disclosure: Option<Disclosure>,
+    /// Indexes into `questions` whose answers name a unit.
+    unit_questions: HashSet<usize>,
 }
 
 impl RawLayout {
@@ -122,6 +125,7 @@ impl RawLayout {
             vec!["回执号".to_owned(), "表单".into(), "单位".into(), "填写人类别".into(), "提交时间".into()];
         let mut columns = vec![Column::Receipt, Column::Form, Column::Unit, Column::Category, Column::SubmittedAt];
         let mut titles = BTreeMap::new();
+        let mut unit_questions = HashSet::new();
         for slug in forms {
             for (_, def) in versions.iter().filter(|(_, d)| &d.slug == slug) {
                 titles.entry(slug.clone()).or_insert_with(|| def.title.clone());
@@ -134,6 +138,9 @@ impl RawLayout {
                     }
                     let title = if several { format!("【{}】{}", def.title, q.title) } else { q.title.clone() };
                     let i = questions.len();
+                    if q.names_unit {
+                        unit_questions.insert(i);
+                    }
                     questions.push((slug.clone(), q.id.clone(), q.kind.clone()));
                     headers.push(title.clone());
                     columns.push(Column::Label(i));
@@ -146,7 +153,8 @@ impl RawLayout {
         }
         headers.extend(["意见所属领域".to_owned(), "意见状态".into(), "分析备注".into()]);
         columns.extend([Column::Areas, Column::States, Column::Notes]);
-        RawLayout { questions, columns, headers, versions: versions.into_iter().collect(), titles, disclosure: None }
+        let versions = versions.into_iter().collect();
+        RawLayout { questions, columns, headers, versions, titles, disclosure: None, unit_questions }
     }
 
     /// The leaders' view under `d`: no receipt (its holder could be asked to show it) and no analysts'
@@ -183,6 +191,26 @@ impl RawLayout {
             .or_else(|| self.questions.iter().find(|(s, id, _)| s == &r.form_slug && id == question).map(|(_, _, k)| k))
     }
 
+    /// A leader's cell for an answer that would tell more than the row's own columns: a unit that the unit
+    /// column would not name reads 其他单位（合并）; a date only its month, and nothing when the row's date
+    /// shows nothing. `None`: the answer as it is.
+    fn generalised(&self, i: usize, r: &RawResponse, a: &Answer) -> Option<String> {
+        let d = self.disclosure.as_ref()?;
+        if self.unit_questions.contains(&i) {
+            let named = match a {
+                Answer::Choice(c) => d.shows_unit(Some(c)),
+                Answer::Choices(cs) => cs.iter().all(|c| d.shows_unit(Some(c))),
+                _ => true,
+            };
+            return (!named).then(|| OTHER_UNITS.to_owned());
+        }
+        let Answer::Date(day) = a else { return None };
+        Some(match d.row_sent(r.unit.as_deref(), r.category.as_deref(), r.submitted_at) {
+            SentWithin::Hidden => SentWithin::Hidden.label(),
+            _ => day.format("%Y年%m月").to_string(),
+        })
+    }
+
     /// The cells of one response, in header order.
     pub fn cells<'a>(&'a self, r: &'a RawResponse, names: &'a Names) -> Vec<Cow<'a, str>> {
         let answer = |i: usize| {
@@ -211,12 +239,14 @@ impl RawLayout {
                     Some(d) => Cow::Owned(d.row_sent(r.unit.as_deref(), r.category.as_deref(), r.submitted_at).label()),
                     None => Cow::Owned(local_time(r.submitted_at)),
                 },
-                Column::Label(i) => match answer(*i) {
-                    Some((Some(kind), a)) => Cow::Owned(a.display(kind)),
-                    Some((None, a)) => Cow::Owned(a.codes()),
+                Column::Label(i) | Column::Codes(i) => match answer(*i) {
                     None => Cow::Borrowed(""),
+                    Some((kind, a)) => match (self.generalised(*i, r, a), kind) {
+                        (Some(g), _) => Cow::Owned(g),
+                        (None, Some(kind)) if matches!(c, Column::Label(_)) => Cow::Owned(a.display(kind)),
+                        (None, _) => Cow::Owned(a.codes()),
+                    },
                 },
-                Column::Codes(i) => answer(*i).map_or(Cow::Borrowed(""), |(_, a)| Cow::Owned(a.codes())),
                 Column::Areas => {
                     let mut all = AreaSet::default();
                     r.opinions.iter().for_each(|o| all.union(o.areas));
@@ -255,6 +285,7 @@ mod tests {
             opinion: false,
             areas: vec![],
             contact_purpose: None,
+            names_unit: false,
         }
     }
 
@@ -300,5 +331,41 @@ mod tests {
         let cells = layout.cells(&r, &names);
         assert_eq!(cells[2], "（未指定单位）");
         assert_eq!(cells[5..], ["=1+1", "有", "y", "领域2", "已归类", "核实过"]);
+    }
+
+    /// A visit record names the unit visited and the day: for leaders the unit answer reads as the unit
+    /// column would, and the day only as its month, so the one person met there that day is not pointed at.
+    #[test]
+    fn for_leaders_a_unit_answer_reads_as_the_unit_column_would_and_a_date_answer_only_its_month() {
+        let choice = |code: &str, label: &str| Choice { code: code.into(), label: label.into() };
+        let units = vec![choice("big", "大单位"), choice("mid", "中单位"), choice("lone", "小单位")];
+        let mut visited = q("u", QuestionKind::SingleChoice { choices: units });
+        visited.names_unit = true;
+        let def = form(vec![visited, q("d", QuestionKind::Date { min: None, max: None })]);
+        let mut layout = RawLayout::new(&["f".into()], vec![(1, def)]);
+        let day = super::super::dates::bureau_day(0);
+        let qz = Some("qz".to_owned());
+        // 小单位's one respondent and 中单位 (smallest shown, so the pool reaches k) are pooled; 大单位 is shown.
+        let days = [("big", 6), ("mid", 5), ("lone", 1)].map(|(u, n)| ((Some(u.to_owned()), qz.clone(), day), n));
+        layout.protect(Disclosure::decide_dated(&days.into_iter().collect(), 5));
+        let visit = |unit: &str| RawResponse {
+            id: 1,
+            receipt: "WJ-1".into(),
+            form_slug: "f".into(),
+            form_version_id: 1,
+            unit: Some("big".into()),
+            category: qz.clone(),
+            submitted_at: 0,
+            answers: vec![
+                ("u".into(), Answer::Choice(unit.into())),
+                ("d".into(), Answer::Date(chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap())),
+            ],
+            opinions: vec![],
+        };
+        let names = Names::default();
+        assert_eq!(layout.headers()[3..7], ["提交时间", "题目u", "题目u（代码）", "题目d"]);
+        assert_eq!(layout.cells(&visit("lone"), &names)[3..7], ["1970-01-01", OTHER_UNITS, OTHER_UNITS, "2026年12月"]);
+        assert_eq!(layout.cells(&visit("mid"), &names)[4..6], [OTHER_UNITS, OTHER_UNITS]);
+        assert_eq!(layout.cells(&visit("big"), &names)[4..7], ["大单位", "big", "2026年12月"]);
     }
 }
