@@ -1,7 +1,7 @@
 //! Form definitions: shipped forms pass, broken ones are refused with file, question and reason, and a
 //! stored response keeps the questions it answered after the form file changes.
 
-use crate::helpers::{TestApp, test_forms};
+use crate::helpers::{TestApp, test_forms, texts};
 use std::path::Path;
 use std::process::Command;
 
@@ -368,6 +368,35 @@ async fn answers_checked_against_a_form_reloaded_meanwhile_are_stored_under_the_
     let receipt = outcome.receipt().expect("stored").to_string();
     let stored = app.store().response_by_receipt(&receipt).await.unwrap();
     assert_eq!(stored.form.question("team").unwrap().title, "对局领导班子的意见和建议", "the version it answered");
+}
+
+/// The bureau renames a question and reloads while a citizen writes: their post carries text for a question
+/// the form no longer has. It is not stored without it behind a receipt (it was, the text silently dropped):
+/// the form comes back with the notice, the text to copy and the rest of the answers as typed.
+#[tokio::test]
+async fn text_typed_into_a_question_a_reload_renamed_comes_back_and_nothing_is_stored_without_it() {
+    let app = TestApp::spawn().await;
+    let (admin, csrf) = app.login_as(wenji::domain::user::Role::Admin).await;
+    let key = app.form_key("zhengqiu").await;
+    let path = app.config.forms_dir.join("zhengqiu-yijian.toml");
+    let text = std::fs::read_to_string(&path).unwrap().replace("id = \"work\"", "id = \"suggest\"");
+    std::fs::write(&path, text).unwrap();
+    let r = admin.post(app.url("/w/admin/forms/reload")).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let typed = [
+        ("_category", "qz"),
+        ("q_team", "窗口办事效率要提高"),
+        ("q_has_member", "no"),
+        ("q_work", "人民调解员培训太少，建议每季度一次"),
+        ("q_satisfaction", "2"),
+    ];
+    let r = app.post_form_with_key("zhengqiu", &key, &typed).await;
+    assert_eq!(r.status(), 409);
+    let page = r.text().await.unwrap();
+    assert_eq!(texts(&page, "#kept textarea"), ["人民调解员培训太少，建议每季度一次"]);
+    assert!(texts(&page, ".notice")[0].contains("还没有提交"), "{page}");
+    assert_eq!(texts(&page, "textarea[name=q_team]"), ["窗口办事效率要提高"], "the rest as typed");
+    assert_eq!(app.store().count_responses(None).await.unwrap(), 0);
 }
 
 #[tokio::test]

@@ -145,19 +145,35 @@ fn shown(q: &Question, before: &ValidAnswers) -> bool {
     }
 }
 
+/// Whether `key` (a question id, or `id.row` for a matrix row) is a field of `form`.
+fn has_field(form: &FormDef, key: &str) -> bool {
+    let (id, row) = key.split_once('.').map_or((key, None), |(q, r)| (q, Some(r)));
+    form.question(id).is_some_and(|q| match (&q.kind, row) {
+        (QuestionKind::Matrix { rows, .. }, Some(row)) => rows.iter().any(|r| r.code == row),
+        (QuestionKind::Matrix { .. }, None) => false,
+        (_, row) => row.is_none(),
+    })
+}
+
+/// What an HTML post typed into fields the form no longer has (it was reloaded with a question renamed or
+/// removed while the citizen wrote), as (field, text): shown back to them, never silently dropped.
+pub fn typed_into_unknown_fields(form: &FormDef, raw: &RawAnswers) -> Vec<(String, String)> {
+    raw.iter()
+        .filter(|(key, _)| !has_field(form, key))
+        .filter_map(|(key, values)| {
+            let text: Vec<&str> = values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
+            (!text.is_empty()).then(|| (key.clone(), text.join("\n")))
+        })
+        .collect()
+}
+
 /// What [`validate`] would leave out silently, for clients that name every field themselves (the JSON
 /// API): fields that are no question of the form (or no row of a matrix), and answers to questions
 /// hidden by their condition. The HTML form posts every field, filled or not, so it does not use this.
 pub fn unexpected(form: &FormDef, raw: &RawAnswers) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for key in raw.keys() {
-        let (id, row) = key.split_once('.').map_or((key.as_str(), None), |(q, r)| (q, Some(r)));
-        let known = form.question(id).is_some_and(|q| match (&q.kind, row) {
-            (QuestionKind::Matrix { rows, .. }, Some(row)) => rows.iter().any(|r| r.code == row),
-            (QuestionKind::Matrix { .. }, None) => false,
-            (_, row) => row.is_none(),
-        });
-        if !known {
+        if !has_field(form, key) {
             errors.push(FieldError {
                 field: key.clone(), message: format!("表中没有“{key}”这一题，请删去。")
             });

@@ -2,7 +2,7 @@
 //! Works without JavaScript; `form.js` only adds counters, conditions, draft autosave and a leave warning.
 
 use super::submit::{closed_message, resolve_link, submit};
-use crate::domain::form::answers::{FieldError, RawAnswers};
+use crate::domain::form::answers::{FieldError, RawAnswers, typed_into_unknown_fields};
 use crate::domain::form::{FormDef, QuestionKind};
 use crate::domain::submission::SubmissionKey;
 use crate::store::links::Link;
@@ -72,6 +72,8 @@ pub struct FormPage {
     pub category_question: String,
     pub category_error: Option<String>,
     pub questions: Vec<QuestionView>,
+    /// Text typed into questions the form no longer has (it was reloaded meanwhile), shown back to copy.
+    pub kept: Vec<String>,
 }
 
 /// What the page says is stored, true for this form's settings.
@@ -198,6 +200,7 @@ fn view(
         privacy: privacy_lines(form, link.is_some(), state.settings.small_cell_k),
         unit_name: link.map(|l| forms.catalog.unit_name(&l.unit_code).to_owned()),
         notice: None,
+        kept: Vec::new(),
         errors_summary: if errors.is_empty() {
             String::new()
         } else {
@@ -341,6 +344,18 @@ pub async fn post(
             return Ok(rerender(StatusCode::BAD_REQUEST, &[], Some(notice), new_key(&state, &slug)));
         }
     };
+    // The form was reloaded while they wrote and a question they answered is gone or renamed: storing the
+    // rest would drop that text behind a receipt.
+    let orphaned = typed_into_unknown_fields(&form, &raw);
+    if !orphaned.is_empty() {
+        let mut page = view(&state, &form, link.as_ref(), &raw, category.as_deref(), &[], posted_key);
+        page.notice = Some(
+            "这张表刚刚更新过，有的题目改了，这份意见还没有提交。下面是您填写、但新表中没有对应题目的内容：请复制到合适的题目中，核对后再提交。"
+                .into(),
+        );
+        page.kept = orphaned.into_iter().map(|(_, text)| text).collect();
+        return Ok(html(StatusCode::CONFLICT, &page));
+    }
     match submit(&state, &form, link.as_ref(), category.clone(), &raw, &key).await {
         Ok(outcome) => {
             let receipt = outcome.receipt().map(ToString::to_string).unwrap_or_default();
