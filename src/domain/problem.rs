@@ -65,6 +65,9 @@ pub struct ProblemInput {
     pub root_cause: String,
     #[serde(default)]
     pub cause_type: String,
+    /// The problem's version the form showed (empty when creating).
+    #[serde(default)]
+    pub seen: String,
 }
 
 /// A checked problem: a title, one or more of the eight areas, a description and the root-cause analysis.
@@ -149,6 +152,9 @@ pub struct Problem {
     pub id: i64,
     pub draft: ProblemDraft,
     pub created_by: String,
+    /// Changes with every edit: a form sends back the version it showed, so an edit made meanwhile by
+    /// someone else is not silently overwritten.
+    pub version: i64,
 }
 
 /// The areas as stored: codes joined by commas ("1,7").
@@ -222,6 +228,7 @@ mod tests {
             description: "群众反映办事要跑多次".into(),
             root_cause: "服务意识不强".into(),
             cause_type: String::new(),
+            seen: String::new(),
         }
     }
 

@@ -57,6 +57,9 @@ pub struct MeasureInput {
     pub owner: String,
     #[serde(default)]
     pub status: String,
+    /// The measure's version the form showed (empty when creating).
+    #[serde(default)]
+    pub seen: String,
 }
 
 /// A checked measure. A draft may lack any of the four parts; publishing needs all of them.
@@ -144,6 +147,8 @@ pub struct Measure {
     pub draft: MeasureDraft,
     /// When it was published (ms); `None` while a draft.
     pub published_at: Option<i64>,
+    /// Changes with every edit (see [`crate::domain::problem::Problem::version`]).
+    pub version: i64,
 }
 
 /// One dated progress entry with its evidence.
@@ -418,6 +423,7 @@ mod tests {
             deadline: "2027-08-31".into(),
             owner: "分管副局长、办公室".into(),
             status: String::new(),
+            seen: String::new(),
         };
         assert!(MeasureDraft::try_from(&full).unwrap().is_publishable());
         for (field, name) in [("action", "措施"), ("target", "目标"), ("deadline", "时限"), ("owner", "责任")] {

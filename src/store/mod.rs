@@ -51,6 +51,9 @@ pub enum StoreError {
     /// click) reaches it when both transactions read before either wrote.
     #[error("duplicate: {0}")]
     Duplicate(DbErr),
+    /// An edit made from a page showing an older version than the one stored: someone saved meanwhile.
+    #[error("edited meanwhile")]
+    EditedMeanwhile,
 }
 
 /// Every database error passes here, so a full disk is `Unavailable` whichever write met it.

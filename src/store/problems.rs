@@ -7,7 +7,9 @@ use super::sql::Sql;
 use super::{Result, Store, StoreError, now_ms};
 use crate::domain::problem::{CauseType, Problem, ProblemDraft, Support, areas_from_string, areas_to_string};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 fn to_problem(m: problem::Model) -> Problem {
@@ -21,7 +23,17 @@ fn to_problem(m: problem::Model) -> Problem {
             cause_type: m.cause_type.as_deref().and_then(CauseType::parse),
         },
         created_by: m.created_by,
+        version: m.updated_at,
     }
+}
+
+/// Why an edit is refused when the form showed an older version than the one stored.
+pub const EDITED_MEANWHILE: &str =
+    "您打开页面后，这项内容已被他人修改并保存。您填写的内容还在表单中，请对照现在保存的内容核对后再保存。";
+
+/// A row's next version: its edit time, and always later than the version before (two edits in one ms).
+pub(crate) fn next_version(before: i64) -> i64 {
+    now_ms().max(before + 1)
 }
 
 /// What the audit log keeps of a problem: its title and areas (the analysis text can be long).
@@ -63,11 +75,16 @@ impl Store {
     ///
     /// # Errors
     /// `NotFound` for an unknown problem.
-    pub async fn update_problem(&self, actor: &Actor, id: i64, d: &ProblemDraft) -> Result<()> {
+    pub async fn update_problem(&self, actor: &Actor, id: i64, d: &ProblemDraft, seen: Option<i64>) -> Result<()> {
         let w = self.write_txn().await?;
         let txn = w.conn();
         let done = async {
-            let before = problem::Entity::find_by_id(id).one(txn).await?.ok_or(StoreError::NotFound)?;
+            let before =
+                problem::Entity::find_by_id(id).lock_exclusive().one(txn).await?.ok_or(StoreError::NotFound)?;
+            if seen.is_some_and(|v| v != before.updated_at) {
+                return Err(StoreError::EditedMeanwhile);
+            }
+            let version = next_version(before.updated_at);
             let before_text = audit_text(&to_problem(before.clone()).draft);
             let mut m: problem::ActiveModel = before.into();
             m.title = Set(d.title.clone());
@@ -75,7 +92,7 @@ impl Store {
             m.description = Set(d.description.clone());
             m.root_cause = Set(d.root_cause.clone());
             m.cause_type = Set(d.cause_type.map(|c| c.as_str().to_owned()));
-            m.updated_at = Set(now_ms());
+            m.updated_at = Set(version);
             m.update(txn).await?;
             append_in(txn, actor, "problem_updated", &format!("problem:{id}"), Some(before_text), Some(audit_text(d)))
                 .await?;

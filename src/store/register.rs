@@ -28,6 +28,7 @@ fn to_measure(m: measure::Model) -> Measure {
             status: MeasureStatus::parse(&m.status).unwrap_or(MeasureStatus::NotStarted),
         },
         published_at: m.published_at,
+        version: m.updated_at,
     }
 }
 
@@ -94,7 +95,14 @@ impl Store {
     /// # Errors
     /// `NotFound` for an unknown measure; `Conflict` when a published measure would lose a part, or is
     /// published and `drafts_only`.
-    pub async fn update_measure(&self, actor: &Actor, id: i64, d: &MeasureDraft, drafts_only: bool) -> Result<()> {
+    pub async fn update_measure(
+        &self,
+        actor: &Actor,
+        id: i64,
+        d: &MeasureDraft,
+        drafts_only: bool,
+        seen: Option<i64>,
+    ) -> Result<()> {
         let w = self.write_txn().await?;
         let txn = w.conn();
         let done = async {
@@ -103,12 +111,16 @@ impl Store {
             if drafts_only && before.published_at.is_some() {
                 return Err(StoreError::Conflict(PUBLISHED_NOT_FOR_DRAFTERS.into()));
             }
+            if seen.is_some_and(|v| v != before.updated_at) {
+                return Err(StoreError::EditedMeanwhile);
+            }
             if before.published_at.is_some() && !d.is_publishable() {
                 return Err(StoreError::Conflict(format!(
                     "已公开的整改措施必须四项齐全，缺少：{}",
                     d.missing_for_publication().join("、")
                 )));
             }
+            let before_version = before.updated_at;
             let before_text = audit_text(&to_measure(before.clone()).draft);
             let mut m: measure::ActiveModel = before.into();
             m.action = Set(d.action.clone());
@@ -116,7 +128,7 @@ impl Store {
             m.deadline = Set(deadline_text(d));
             m.owner = Set(d.owner.clone());
             m.status = Set(d.status.as_str().to_owned());
-            m.updated_at = Set(now_ms());
+            m.updated_at = Set(super::problems::next_version(before_version));
             m.update(txn).await?;
             append_in(txn, actor, "measure_updated", &format!("measure:{id}"), Some(before_text), Some(audit_text(d)))
                 .await?;
@@ -143,9 +155,10 @@ impl Store {
                     draft.missing_for_publication().join("、")
                 )));
             }
+            let version = super::problems::next_version(before.updated_at);
             let mut m: measure::ActiveModel = before.into();
             m.published_at = Set(publish.then(now_ms));
-            m.updated_at = Set(now_ms());
+            m.updated_at = Set(version);
             m.update(txn).await?;
             let action = if publish { "measure_published" } else { "measure_withdrawn" };
             append_in(txn, actor, action, &format!("measure:{id}"), None, Some(audit_text(&draft))).await?;

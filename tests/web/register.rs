@@ -1,7 +1,7 @@
 //! The chain of issue 22 end to end, on SQLite and PostgreSQL: opinions → a problem → a measure →
 //! published → rated on /gongkai (through the citizen submission path) → exported and read back.
 
-use crate::helpers::{TestApp, hidden, texts};
+use crate::helpers::{TestApp, form_fields, hidden, texts};
 use crate::workspace::submit;
 use calamine::{Data, Range, Reader, Xlsx};
 use std::io::Cursor;
@@ -340,6 +340,113 @@ async fn a_rating_of_a_measure_withdrawn_meanwhile_is_not_stored_and_its_comment
     assert_eq!(app.store().count_responses(rating_form).await.unwrap(), 0, "nothing stored");
 }
 
+async fn post_owned(
+    app: &TestApp,
+    c: &reqwest::Client,
+    csrf: &str,
+    path: &str,
+    pairs: Vec<(&str, String)>,
+) -> (u16, String) {
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    post(app, c, csrf, path, &pairs).await
+}
+
+/// The version a staff page's form sends back (`seen`).
+fn seen_in(page: &str, form: &str) -> String {
+    form_fields(page, form).into_iter().find(|(n, _)| n == "seen").map(|(_, v)| v).expect("the form sends its version")
+}
+
+/// Two people edit the same measure, or problem, from pages opened before either saved: the second save
+/// does not silently replace the first (both were 303 and the first text was gone). It is refused naming
+/// why, the first text stays stored and shown, the second person's text is still in their form, and
+/// saving it again from that page goes through, knowingly.
+#[tokio::test]
+async fn an_edit_from_a_page_opened_before_someone_elses_save_is_refused_and_neither_text_is_lost() {
+    let app = TestApp::spawn().await;
+    let (problem, m, _) = published_measure(&app).await;
+    let (leader, l_csrf) = app.login_as(Role::Leader).await;
+    let (admin, a_csrf) = app.login_as(Role::Admin).await;
+    let detail = format!("/w/problems/{problem}");
+    let measure_form = format!("#m{m} form.measure-form");
+    let leader_page = leader.get(app.url(&detail)).send().await.unwrap().text().await.unwrap();
+    let admin_page = admin.get(app.url(&detail)).send().await.unwrap().text().await.unwrap();
+    let edit = |action: &'static str, seen: String| {
+        vec![
+            ("action", action.to_owned()),
+            ("target", "群众办事最多跑一次".into()),
+            ("deadline", "2027-01-31".into()),
+            ("owner", "分管副局长、办公室".into()),
+            ("status", "in_progress".into()),
+            ("seen", seen),
+        ]
+    };
+    let path = format!("/w/measures/{m}");
+    let first =
+        post_owned(&app, &leader, &l_csrf, &path, edit("领导刚改好的措施", seen_in(&leader_page, &measure_form))).await;
+    assert_eq!(first.0, 303);
+    let (s, page) =
+        post_owned(&app, &admin, &a_csrf, &path, edit("管理员打开得早的旧稿", seen_in(&admin_page, &measure_form)))
+            .await;
+    assert_eq!(s, 409);
+    assert_eq!(app.store().measure(m).await.unwrap().draft.action, "领导刚改好的措施");
+    let why = &texts(&page, "#errors li")[0];
+    assert!(why.contains("已被他人修改") && why.contains("措施：领导刚改好的措施"), "names the stored text: {why}");
+    assert_eq!(texts(&page, &format!("{measure_form} textarea[name=action]")), ["管理员打开得早的旧稿"]);
+    let again =
+        post_owned(&app, &admin, &a_csrf, &path, edit("管理员打开得早的旧稿", seen_in(&page, &measure_form))).await;
+    assert_eq!(again.0, 303, "saved again from the page that showed both");
+    assert_eq!(app.store().measure(m).await.unwrap().draft.action, "管理员打开得早的旧稿");
+
+    // A problem, between two analysts.
+    let (one, one_csrf) = app.login_as(Role::Analyst).await;
+    let (two, two_csrf) = app.login_as(Role::Analyst).await;
+    let one_page = one.get(app.url(&detail)).send().await.unwrap().text().await.unwrap();
+    let two_page = two.get(app.url(&detail)).send().await.unwrap().text().await.unwrap();
+    let fields = |description: &'static str, seen: String| {
+        vec![
+            ("title", "窗口办事效率低".to_owned()),
+            ("area", "6".into()),
+            ("description", description.into()),
+            ("root_cause", "服务意识不强".into()),
+            ("seen", seen),
+        ]
+    };
+    for (c, csrf, description, page, want) in [
+        (&one, &one_csrf, "第一位分析员补充的描述", &one_page, 303),
+        (&two, &two_csrf, "第二位分析员的旧描述", &two_page, 409),
+    ] {
+        let (s, page) =
+            post_owned(&app, c, csrf, &detail, fields(description, seen_in(page, "form.problem-form"))).await;
+        assert_eq!(s, want, "{description}");
+        if want == 409 {
+            assert_eq!(texts(&page, "#description"), ["第一位分析员补充的描述"], "the stored text, shown");
+            assert_eq!(texts(&page, "form.problem-form textarea[name=description]"), ["第二位分析员的旧描述"]);
+        }
+    }
+    assert_eq!(app.store().problem(problem).await.unwrap().draft.description, "第一位分析员补充的描述");
+}
+
+/// A refused measure edit, new measure or progress entry shows the page again with what was typed, not
+/// the stored values (the typed text was gone).
+#[tokio::test]
+async fn a_refused_measure_edit_new_measure_or_progress_entry_keeps_what_was_typed() {
+    let app = TestApp::spawn().await;
+    let (problem, m, _) = published_measure(&app).await;
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let edit = [("action", "改写后的措施文字"), ("target", "目标"), ("deadline", "明年"), ("owner", "办公室")];
+    let (s, page) = post(&app, &leader, &csrf, &format!("/w/measures/{m}"), &edit).await;
+    assert_eq!(s, 422);
+    assert_eq!(texts(&page, &format!("#m{m} form.measure-form textarea[name=action]")), ["改写后的措施文字"]);
+    let new = [("action", "一项新措施"), ("deadline", "下个月")];
+    let (s, page) = post(&app, &leader, &csrf, &format!("/w/problems/{problem}/measures"), &new).await;
+    assert_eq!(s, 422);
+    assert_eq!(texts(&page, "#new-measure textarea[name=action]"), ["一项新措施"]);
+    let progress = [("on", "2999-01-01"), ("evidence", "已在全部窗口推行，附台账")];
+    let (s, page) = post(&app, &leader, &csrf, &format!("/w/measures/{m}/progress"), &progress).await;
+    assert_eq!(s, 422);
+    assert_eq!(texts(&page, &format!("#m{m} textarea[name=evidence]")), ["已在全部窗口推行，附台账"]);
+}
+
 #[tokio::test]
 async fn the_register_marks_a_measure_overdue_once_its_deadline_day_is_over() {
     let app = TestApp::spawn().await;
@@ -486,9 +593,9 @@ async fn an_analysts_edit_meeting_a_publication_committed_first_changes_nothing(
     let mut edit = before.draft.clone();
     edit.action = "分析人员在公开前改写的措施".into();
     let by = Actor::system("analyst-test");
-    let late = app.store().update_measure(&by, m, &edit, true).await;
+    let late = app.store().update_measure(&by, m, &edit, true, None).await;
     assert!(matches!(late, Err(wenji::store::StoreError::Conflict(_))), "{late:?}");
     assert_eq!(app.store().measure(m).await.unwrap().draft.action, before.draft.action, "the published text stands");
-    app.store().update_measure(&by, m, &edit, false).await.expect("a leader or admin may edit it");
+    app.store().update_measure(&by, m, &edit, false, None).await.expect("a leader or admin may edit it");
     assert_eq!(app.store().measure(m).await.unwrap().draft.action, "分析人员在公开前改写的措施");
 }

@@ -7,6 +7,7 @@ use crate::domain::problem::{CauseType, Problem, ProblemDraft, ProblemInput, lea
 use crate::domain::rectification::{MeasureStatus, bureau_today, is_overdue};
 use crate::domain::report::policy::OTHER_UNITS;
 use crate::domain::user::Role;
+use crate::store::StoreError;
 use crate::web::auth::{CsrfForm, Staff};
 use crate::web::error::WebError;
 use crate::web::extract::Id;
@@ -35,6 +36,8 @@ pub struct ProblemView {
     pub units: String,
     pub quotes: Vec<String>,
     pub measures: Vec<MeasureView>,
+    /// The version the edit form sends back (`seen`).
+    pub version: i64,
 }
 
 /// One measure under its problem.
@@ -53,6 +56,11 @@ pub struct MeasureView {
     pub ratings: String,
     pub progress: Vec<String>,
     pub comments: Vec<String>,
+    /// The version the edit form sends back (`seen`).
+    pub version: i64,
+    /// A refused progress entry's date and text, shown again.
+    pub typed_on: String,
+    pub typed_evidence: String,
 }
 
 /// The form's fields as typed, kept when it is shown again with errors.
@@ -121,11 +129,18 @@ pub struct ProblemPage {
     pub notice: Option<String>,
     /// The linked opinions' ids (the office only).
     pub linked: Vec<i64>,
+    /// A refused new measure, shown again.
+    pub new_measure: crate::domain::rectification::MeasureInput,
 }
 
 impl ProblemsPage {
     pub fn form_action(&self) -> String {
         "/w/problems".into()
+    }
+
+    /// A new problem has no version to send back.
+    pub fn seen(&self) -> String {
+        String::new()
     }
 
     pub fn error(&self, field: &str) -> String {
@@ -136,6 +151,10 @@ impl ProblemsPage {
 impl ProblemPage {
     pub fn form_action(&self) -> String {
         format!("/w/problems/{}", self.p.id)
+    }
+
+    pub fn seen(&self) -> String {
+        self.p.version.to_string()
     }
 
     pub fn error(&self, field: &str) -> String {
@@ -214,6 +233,9 @@ pub(crate) async fn problem_views(
                         .map(|l| l.iter().map(|p| format!("{} {}（{}）", p.on, p.evidence, p.author)).collect())
                         .unwrap_or_default(),
                     comments: reg.comments.get(&m.id).cloned().unwrap_or_default(),
+                    version: m.version,
+                    typed_on: String::new(),
+                    typed_evidence: String::new(),
                 }
             })
             .collect();
@@ -229,6 +251,7 @@ pub(crate) async fn problem_views(
             units,
             quotes: reg.quotes.get(&id).cloned().unwrap_or_default(),
             measures,
+            version: p.version,
         });
     }
     Ok(out)
@@ -253,6 +276,14 @@ async fn list_page(
         typed,
         errors,
     })
+}
+
+/// The version an edit form sent back: `None` when it sent none (an older page, or a script).
+pub(crate) fn seen_version(seen: &str) -> Result<Option<i64>, WebError> {
+    match seen.trim() {
+        "" => Ok(None),
+        v => v.parse().map(Some).map_err(|_| WebError::BadRequest("seen：页面版本无效，请刷新页面后再保存。".into())),
+    }
 }
 
 /// `GET /w/problems`: the list, ordered by support.
@@ -305,6 +336,7 @@ pub(crate) async fn detail_page(
         errors,
         notice,
         linked: if leader { Vec::new() } else { state.store.problem_opinion_ids(id).await? },
+        new_measure: Default::default(),
     })
 }
 
@@ -321,11 +353,18 @@ pub async fn update(
     CsrfForm(staff, input): CsrfForm<ProblemInput>,
 ) -> Result<Response, WebError> {
     staff.require(WRITERS)?;
+    let seen = seen_version(&input.seen)?;
     match ProblemDraft::try_from(&input) {
-        Ok(d) => {
-            state.store.update_problem(&actor(&staff), id, &d).await?;
-            Ok(Redirect::to(&format!("/w/problems/{id}")).into_response())
-        }
+        Ok(d) => match state.store.update_problem(&actor(&staff), id, &d, seen).await {
+            Ok(()) => Ok(Redirect::to(&format!("/w/problems/{id}")).into_response()),
+            // Someone saved meanwhile: their text above, this person's below, nothing overwritten.
+            Err(StoreError::EditedMeanwhile) => {
+                let why = Some(crate::store::problems::EDITED_MEANWHILE.to_owned());
+                let page = detail_page(&state, &staff, id, Some(Typed::from(&input)), Vec::new(), why).await?;
+                Ok((axum::http::StatusCode::CONFLICT, page).into_response())
+            }
+            Err(e) => Err(e.into()),
+        },
         Err(errors) => {
             let page = detail_page(&state, &staff, id, Some(Typed::from(&input)), errors, None).await?;
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())

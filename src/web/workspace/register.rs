@@ -2,8 +2,9 @@
 //! progress), the register page and its workbook for posting. Every change is audited by the store.
 
 use crate::domain::form::answers::FieldError;
-use crate::domain::rectification::{MeasureDraft, MeasureInput, parse_deadline};
+use crate::domain::rectification::{MeasureDraft, MeasureInput, MeasureStatus, parse_deadline};
 use crate::domain::user::Role;
+use crate::store::StoreError;
 use crate::web::auth::{CsrfForm, Staff};
 use crate::web::error::WebError;
 use crate::web::extract::Id;
@@ -23,26 +24,91 @@ pub const PUBLISHERS: &[Role] = &[Role::Admin, Role::Leader];
 const DRAFTERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Leader];
 const READERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Leader];
 
-async fn invalid(state: &AppState, staff: &Staff, problem: i64, errors: Vec<FieldError>) -> Result<Response, WebError> {
-    let notice = Some("整改措施有需要修改的地方，已在下方标出。".to_owned());
-    let page = detail_page(state, staff, problem, None, errors, notice).await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+/// What was typed into the form that was refused, shown again in place of the stored values.
+enum Typed<'a> {
+    Measure(i64, &'a MeasureInput),
+    NewMeasure(&'a MeasureInput),
+    Progress(i64, &'a ProgressForm),
 }
 
-/// After a change to measure `id`: back to it, or its problem's page naming why the store refused.
+/// The problem's page again, naming what to fix, with what was typed still in its form.
+async fn invalid(
+    state: &AppState,
+    staff: &Staff,
+    problem: i64,
+    errors: Vec<FieldError>,
+    typed: Typed<'_>,
+) -> Result<Response, WebError> {
+    let notice = Some("整改措施有需要修改的地方，已在下方标出；您填写的内容都还在。".to_owned());
+    again(state, staff, problem, StatusCode::UNPROCESSABLE_ENTITY, errors, notice, typed).await
+}
+
+async fn again(
+    state: &AppState,
+    staff: &Staff,
+    problem: i64,
+    status: StatusCode,
+    errors: Vec<FieldError>,
+    notice: Option<String>,
+    typed: Typed<'_>,
+) -> Result<Response, WebError> {
+    let mut page = detail_page(state, staff, problem, None, errors, notice).await?;
+    match typed {
+        Typed::Measure(id, input) => {
+            if let Some(m) = page.p.measures.iter_mut().find(|m| m.id == id) {
+                m.action.clone_from(&input.action);
+                m.target.clone_from(&input.target);
+                m.deadline.clone_from(&input.deadline);
+                m.owner.clone_from(&input.owner);
+                if let Some(s) = MeasureStatus::parse(&input.status) {
+                    m.status_code = s.as_str();
+                }
+            }
+        }
+        Typed::NewMeasure(input) => page.new_measure = input.clone(),
+        Typed::Progress(id, form) => {
+            if let Some(m) = page.p.measures.iter_mut().find(|m| m.id == id) {
+                m.typed_on.clone_from(&form.on);
+                m.typed_evidence.clone_from(&form.evidence);
+            }
+        }
+    }
+    Ok((status, page).into_response())
+}
+
+/// After a change to measure `id`: back to it, or its problem's page naming why the store refused, with
+/// what was typed (if anything) still in the form.
 async fn back_to_measure(
     state: &AppState,
     staff: &Staff,
     problem: i64,
     id: i64,
-    done: Result<(), crate::store::StoreError>,
+    done: Result<(), StoreError>,
+    typed: Option<&MeasureInput>,
 ) -> Result<Response, WebError> {
-    match done {
-        Ok(()) => Ok(Redirect::to(&format!("/w/problems/{problem}#m{id}")).into_response()),
-        Err(crate::store::StoreError::Conflict(message)) => {
-            invalid(state, staff, problem, vec![FieldError { field: format!("m{id}"), message }]).await
+    let (status, message) = match done {
+        Ok(()) => return Ok(Redirect::to(&format!("/w/problems/{problem}#m{id}")).into_response()),
+        Err(StoreError::Conflict(message)) => (StatusCode::UNPROCESSABLE_ENTITY, message),
+        Err(StoreError::EditedMeanwhile) => {
+            // The form is about to show what this person typed: the stored text goes in the message.
+            let now = state.store.measure(id).await?.draft;
+            let message = format!(
+                "{}现在保存的是——措施：{}；目标：{}；时限：{}；责任：{}；状态：{}。",
+                crate::store::problems::EDITED_MEANWHILE,
+                now.action,
+                now.target,
+                now.deadline.map(|d| d.to_string()).unwrap_or_default(),
+                now.owner,
+                now.status.label()
+            );
+            (StatusCode::CONFLICT, message)
         }
-        Err(e) => Err(e.into()),
+        Err(e) => return Err(e.into()),
+    };
+    let errors = vec![FieldError { field: format!("m{id}"), message }];
+    match typed {
+        Some(input) => again(state, staff, problem, status, errors, None, Typed::Measure(id, input)).await,
+        None => Ok((status, detail_page(state, staff, problem, None, errors, None).await?).into_response()),
     }
 }
 
@@ -59,7 +125,7 @@ pub async fn create(
             let id = state.store.create_measure(&actor(&staff), problem, &d).await?;
             Ok(Redirect::to(&format!("/w/problems/{problem}#m{id}")).into_response())
         }
-        Err(errors) => invalid(&state, &staff, problem, errors).await,
+        Err(errors) => invalid(&state, &staff, problem, errors, Typed::NewMeasure(&input)).await,
     }
 }
 
@@ -81,6 +147,7 @@ pub async fn update(
     CsrfForm(staff, MeasureEdit { input, publish }): CsrfForm<MeasureEdit>,
 ) -> Result<Response, WebError> {
     staff.require(DRAFTERS)?;
+    let seen = crate::web::workspace::problems::seen_version(&input.seen)?;
     let m = state.store.measure(id).await?;
     let drafts_only = !PUBLISHERS.contains(&staff.user.role);
     if m.published_at.is_some() && drafts_only {
@@ -91,13 +158,13 @@ pub async fn update(
             if publish == "1" {
                 staff.require(PUBLISHERS)?;
             }
-            let mut done = state.store.update_measure(&actor(&staff), id, &d, drafts_only).await;
+            let mut done = state.store.update_measure(&actor(&staff), id, &d, drafts_only, seen).await;
             if done.is_ok() && publish == "1" {
                 done = state.store.publish_measure(&actor(&staff), id, true).await;
             }
-            back_to_measure(&state, &staff, m.problem_id, id, done).await
+            back_to_measure(&state, &staff, m.problem_id, id, done, Some(&input)).await
         }
-        Err(errors) => invalid(&state, &staff, m.problem_id, errors).await,
+        Err(errors) => invalid(&state, &staff, m.problem_id, errors, Typed::Measure(id, &input)).await,
     }
 }
 
@@ -121,7 +188,7 @@ pub async fn publish(
     };
     let m = state.store.measure(id).await?;
     let done = state.store.publish_measure(&actor(&staff), id, on).await;
-    back_to_measure(&state, &staff, m.problem_id, id, done).await
+    back_to_measure(&state, &staff, m.problem_id, id, done, None).await
 }
 
 #[derive(Deserialize)]
@@ -174,7 +241,7 @@ pub async fn progress(
             state.store.add_progress(&actor(&staff), id, on, evidence).await?;
             Ok(Redirect::to(&format!("/w/problems/{}#m{id}", m.problem_id)).into_response())
         }
-        _ => invalid(&state, &staff, m.problem_id, errors).await,
+        _ => invalid(&state, &staff, m.problem_id, errors, Typed::Progress(id, &form)).await,
     }
 }
 
