@@ -145,3 +145,31 @@ async fn an_analyst_tags_twenty_opinions_with_the_keyboard_only() {
     }
     assert_eq!(app.store().progress().await.unwrap().pending, 0);
 }
+
+/// A note typed after the session ended (signed out elsewhere, or the session's time was up): the save
+/// fails in words that say so, and the note stays in its box to save after signing in again (it was
+/// cleared at once, with a raw "Unexpected token '<'" error).
+#[tokio::test]
+async fn a_note_typed_after_the_session_ended_stays_in_its_box_and_the_page_says_why_it_was_not_saved() {
+    let app = TestApp::spawn().await;
+    let id = opinion_id(&app, &app.submit_opinion("窗口工作人员态度冷淡").await).await;
+    app.create_user("noter", Role::Analyst).await;
+    let Some(b) = Browser::start(1280, 900).await else { return };
+    b.goto(&app.url("/login")).await;
+    b.fill("input[name=username]", "noter").await;
+    b.fill("input[name=password]", PASSWORD).await;
+    key(&b, Key::Enter.into()).await;
+    wait_for("the workspace after sign-in", async || b.current_url().await.ends_with("/w")).await;
+    b.goto(&app.url("/w/tag")).await;
+    wait_for("the opinion", async || shown_id(&b).await == Some(id)).await;
+    let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();
+    sea_orm::ConnectionTrait::execute_unprepared(&db, "DELETE FROM sessions").await.unwrap();
+    db.close().await.unwrap();
+    key(&b, 'n').await;
+    b.fill("#note-text", "回访时再核实一次").await;
+    b.press("#note-text", &Key::Enter.to_string()).await;
+    wait_for("the refusal", async || b.text("#status").await.contains("登录已过期")).await;
+    assert_eq!(b.value("#note-text").await, "回访时再核实一次", "the note is still there");
+    b.close().await;
+    assert!(app.store().opinion(id).await.unwrap().notes.is_empty(), "nothing stored while signed out");
+}

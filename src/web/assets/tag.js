@@ -22,11 +22,15 @@
     statusEl.textContent = text;
     statusEl.setAttribute("data-pending", String(pending));
   }
+  // A session that has ended is answered with the sign-in page (a redirect), not JSON: say so in words.
+  var SIGNED_OUT = "登录已过期：请在新标签页打开 /login 重新登录，再回到这里保存；这里输入的内容还在。";
+  function readJSON(r) {
+    if (r.redirected || (r.headers.get("Content-Type") || "").indexOf("json") < 0) throw new Error(SIGNED_OUT);
+    if (!r.ok) throw new Error("保存失败，请刷新页面重试（HTTP " + r.status + "）");
+    return r.json();
+  }
   function getJSON(url) {
-    return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } }).then(function (r) {
-      if (!r.ok) throw new Error("HTTP " + r.status);
-      return r.json();
-    });
+    return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } }).then(readJSON);
   }
   function post(id, fields) {
     var body = new URLSearchParams();
@@ -38,10 +42,7 @@
         method: "POST", credentials: "same-origin",
         headers: { "X-CSRF-Token": csrf, "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json" },
         body: body.toString()
-      }).then(function (r) {
-        if (!r.ok) throw new Error("HTTP " + r.status);
-        return r.json();
-      });
+      }).then(readJSON);
     });
     queue = p.then(function () {}, function () {});
     return p.then(function (res) {
@@ -50,7 +51,7 @@
       return res;
     }, function (e) {
       pending -= 1;
-      setStatus("保存失败，请刷新页面重试（" + e.message + "）");
+      setStatus(e.message === SIGNED_OUT || e.message.indexOf("保存失败") === 0 ? e.message : "保存失败，请刷新页面重试（" + e.message + "）");
       throw e;
     });
   }
@@ -158,9 +159,10 @@
     if (e.target && e.target.id === "note-text") {
       if (e.key === "Enter" && !e.shiftKey) {
         e.preventDefault();
-        var v = e.target.value.trim();
-        if (v) post(card.id, [["op", "note"], ["text", v]]).then(function (res) { render(res.card); });
-        e.target.value = ""; e.target.blur();
+        var box = e.target, v = box.value.trim();
+        // The note stays in its box until it is stored: a failed save (signed out) loses nothing.
+        if (v) post(card.id, [["op", "note"], ["text", v]]).then(function (res) { box.value = ""; render(res.card); }, function () {});
+        box.blur();
       } else if (e.key === "Escape") { e.target.blur(); }
       return;
     }
