@@ -7,8 +7,9 @@ use crate::domain::user::Role;
 use crate::store::sessions::USER_KEY;
 use crate::store::users::User;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use tower_sessions::Session;
@@ -40,6 +41,8 @@ pub enum AuthRejection {
     /// Sign-in first, then back to the page asked for (the cookie that remembers it).
     SignInThen(Box<axum_extra::extract::cookie::Cookie<'static>>),
     Error(WebError),
+    /// A refusal page of its own (what was typed shown back).
+    Page(Response),
 }
 
 impl IntoResponse for AuthRejection {
@@ -51,17 +54,34 @@ impl IntoResponse for AuthRejection {
                 (jar, Redirect::to("/login")).into_response()
             }
             AuthRejection::Error(e) => e.into_response(),
+            AuthRejection::Page(r) => r,
         }
     }
 }
 
-/// The page to return to after signing in, for a GET of a workspace page; hex-encoded in the cookie.
-fn remember_page(method: &axum::http::Method, uri: &axum::http::Uri, secure: bool) -> AuthRejection {
-    let asked = uri.path_and_query().map_or("/w", |p| p.as_str());
-    if method != axum::http::Method::GET || safe_next(asked).is_none() {
+/// Marks a remembered page as the one whose change was not saved (a form posted after the session ended).
+pub const UNSAVED_MARK: char = '!';
+
+/// The page to return to after signing in, hex-encoded in the cookie: the workspace page a GET asked for;
+/// for a form posted after the session ended, the page it was posted from (its Referer), marked so that
+/// the sign-in page says the change was not saved.
+fn remember_page(
+    method: &axum::http::Method,
+    uri: &axum::http::Uri,
+    referer: Option<&str>,
+    secure: bool,
+) -> AuthRejection {
+    let asked = if method == axum::http::Method::GET {
+        uri.path_and_query().map_or("/w", |p| p.as_str()).to_owned()
+    } else {
+        let from = referer.and_then(|r| r.parse::<axum::http::Uri>().ok());
+        let path = from.as_ref().and_then(|u| u.path_and_query()).map_or("/w", |p| p.as_str());
+        format!("{UNSAVED_MARK}{path}")
+    };
+    if safe_next(asked.trim_start_matches(UNSAVED_MARK)).is_none() {
         return AuthRejection::SignIn;
     }
-    let cookie = axum_extra::extract::cookie::Cookie::build((NEXT_COOKIE, hex::encode(asked)))
+    let cookie = axum_extra::extract::cookie::Cookie::build((NEXT_COOKIE, hex::encode(&asked)))
         .path("/login")
         .http_only(true)
         .secure(secure)
@@ -92,7 +112,8 @@ where
         }
         let state = AppState::from_ref(state);
         let (method, uri) = (parts.method.clone(), parts.uri.clone());
-        let sign_in = || remember_page(&method, &uri, state.settings.secure_cookies);
+        let referer = parts.headers.get(axum::http::header::REFERER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let sign_in = || remember_page(&method, &uri, referer.as_deref(), state.settings.secure_cookies);
         let session = Session::from_request_parts(parts, &state).await.map_err(|_| sign_in())?;
         let internal = |e: tower_sessions::session::Error| AuthRejection::Error(WebError::Internal(e.to_string()));
         let Some(user_id) = session.get::<i64>(USER_KEY).await.map_err(internal)? else {
@@ -160,15 +181,50 @@ where
         let given =
             header.or_else(|| pairs.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v.clone())).unwrap_or_default();
         if staff.csrf.is_empty() || !constant_time_eq(given.as_bytes(), staff.csrf.as_bytes()) {
-            return Err(AuthRejection::Error(WebError::Forbidden(
-                "页面已过期（CSRF 校验失败），请刷新后重试。".into(),
-            )));
+            // Typically a page from before signing in again: its text is shown back, since refreshing
+            // that page would lose it.
+            let page = super::pages::MessagePage {
+                title: "页面已过期".into(),
+                message: "这个页面是在重新登录之前打开的（CSRF 校验失败），刚才提交的内容没有保存。请复制下面的内容，刷新页面后重新填写提交。".into(),
+                back: None,
+                head: Some(staff.head()),
+                kept: typed_fields(&pairs),
+            };
+            return Err(AuthRejection::Page((StatusCode::FORBIDDEN, Html(page.render_string())).into_response()));
         }
         super::clean::check_staff_body(&bytes)?;
         let value = serde_html_form::from_bytes::<T>(&bytes)
             .map_err(|e| AuthRejection::Error(super::clean::not_understood(e)))?;
         Ok(CsrfForm(staff, value))
     }
+}
+
+/// The text fields of a refused staff form, as (label, text), to show back: never a password, a token or
+/// a field that only carries a choice or an id.
+fn typed_fields(pairs: &[(String, String)]) -> Vec<(String, String)> {
+    const LABELS: &[(&str, &str)] = &[
+        ("title", "标题"),
+        ("description", "问题描述"),
+        ("root_cause", "剖析根源与原因"),
+        ("action", "措施"),
+        ("target", "目标"),
+        ("deadline", "时限"),
+        ("owner", "责任"),
+        ("on", "进展日期"),
+        ("evidence", "进展情况与佐证材料"),
+        ("text", "备注"),
+        ("label", "说明"),
+        ("display_name", "姓名"),
+        ("username", "用户名"),
+        ("keyword", "关键词"),
+    ];
+    pairs
+        .iter()
+        .filter(|(_, v)| crate::domain::text::visible_len(v.trim()) > 0)
+        .filter_map(|(k, v)| {
+            LABELS.iter().find(|(name, _)| name == k).map(|(_, label)| ((*label).to_owned(), v.clone()))
+        })
+        .collect()
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

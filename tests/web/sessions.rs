@@ -110,3 +110,37 @@ async fn a_change_whose_session_refresh_cannot_be_saved_is_refused_before_it_is_
     let notes: Vec<String> = app.store().opinion(id).await.unwrap().notes.into_iter().map(|n| n.text).collect();
     assert_eq!(notes, ["再次提交"], "the retry stores it once");
 }
+
+/// An analyst's session ends while they edit a problem: the save is not stored, the sign-in page says so
+/// (it was a plain sign-in page) and sends them back to the problem, and posting the old page again, now
+/// signed in, shows what they typed instead of only "CSRF 校验失败".
+#[tokio::test]
+async fn an_edit_posted_after_the_session_ended_is_not_saved_and_nothing_typed_is_lost_on_the_way_back() {
+    let app = TestApp::spawn().await;
+    app.create_user("editor", Role::Analyst).await;
+    let (c, csrf) = app.login("editor", crate::helpers::PASSWORD).await;
+    let id = crate::register::create_problem(&app, &c, &csrf, "窗口办事效率低").await;
+    let page = app.url(&format!("/w/problems/{id}"));
+    app.state.clock.advance(121 * MINUTE);
+    let edit = [
+        ("_csrf", csrf.as_str()),
+        ("title", "窗口办事效率低"),
+        ("area", "6"),
+        ("description", "群众反映要跑好几趟，材料要求不一"),
+        ("root_cause", "服务意识不强"),
+    ];
+    let r = c.post(&page).header("referer", &page).form(&edit).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, "/login"));
+    let login = c.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    assert!(crate::helpers::texts(&login, "#unsaved")[0].contains("没有保存"), "{login}");
+    let form = [("username", "editor"), ("password", crate::helpers::PASSWORD)];
+    let r = c.post(app.url("/login")).form(&form).send().await.unwrap();
+    assert_eq!(r.headers()["location"].to_str().unwrap(), format!("/w/problems/{id}"), "back to the problem");
+    let r = c.post(&page).form(&edit).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let refused = r.text().await.unwrap();
+    let kept = crate::helpers::texts(&refused, ".kept textarea");
+    assert!(kept.contains(&"群众反映要跑好几趟，材料要求不一".to_owned()), "{kept:?}");
+    let stored = app.store().problem(id).await.unwrap().draft.description;
+    assert_ne!(stored, "群众反映要跑好几趟，材料要求不一", "nothing stored");
+}

@@ -6,7 +6,8 @@ use crate::domain::user::{check_password, check_username};
 use crate::store::audit::Actor;
 use crate::store::sessions::USER_KEY;
 use crate::web::auth::{
-    CSRF_KEY, CsrfForm, LAST_SEEN_KEY, NEXT_COOKIE, SIGNED_IN_AT_KEY, Staff, hash_password, safe_next, verify_password,
+    CSRF_KEY, CsrfForm, LAST_SEEN_KEY, NEXT_COOKIE, SIGNED_IN_AT_KEY, Staff, UNSAVED_MARK, hash_password, safe_next,
+    verify_password,
 };
 use crate::web::clean::CheckedForm;
 use crate::web::error::WebError;
@@ -25,6 +26,8 @@ use tower_sessions::Session;
 pub struct LoginPage {
     pub error: Option<String>,
     pub username: String,
+    /// Set when a form was posted after the session ended: its change was not saved.
+    pub notice: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -34,8 +37,18 @@ pub struct LoginForm {
 }
 
 /// `GET /login`.
-pub async fn page() -> LoginPage {
-    LoginPage { error: None, username: String::new() }
+pub async fn page(jar: axum_extra::extract::CookieJar) -> LoginPage {
+    let unsaved = remembered(&jar).is_some_and(|p| p.starts_with(UNSAVED_MARK));
+    let notice = unsaved.then(|| {
+        "登录已过期，刚才提交的修改没有保存。登录后会回到原来的页面；按浏览器的“返回”键可以找回刚才填写的内容，复制后重新提交。"
+            .to_owned()
+    });
+    LoginPage { error: None, username: String::new(), notice }
+}
+
+/// The page remembered for after sign-in (see `auth::remember_page`).
+fn remembered(jar: &axum_extra::extract::CookieJar) -> Option<String> {
+    jar.get(NEXT_COOKIE).and_then(|c| hex::decode(c.value()).ok()).and_then(|b| String::from_utf8(b).ok())
 }
 
 fn random_token() -> String {
@@ -62,7 +75,9 @@ pub async fn submit(
     CheckedForm(f): CheckedForm<LoginForm>,
 ) -> Result<Response, WebError> {
     let username = f.username.trim().to_owned();
-    let fail = |msg: &str| LoginPage { error: Some(msg.to_owned()), username: username.clone() };
+    let notice = page(jar.clone()).await.notice;
+    let fail =
+        |msg: &str| LoginPage { error: Some(msg.to_owned()), username: username.clone(), notice: notice.clone() };
     if let LoginCheck::Throttled { key, first } = state.login_check(ip, &username) {
         // The first refusal is audited at once; the rest, and a first whose entry failed, are counted and
         // audited by the periodic sweep.
@@ -92,8 +107,9 @@ pub async fn submit(
         )
         .await?;
     // Back to the page that sent here for sign-in, if it is a workspace page; the cookie is used once.
-    let asked = jar.get(NEXT_COOKIE).and_then(|c| hex::decode(c.value()).ok()).and_then(|b| String::from_utf8(b).ok());
-    let to = asked.as_deref().and_then(safe_next).unwrap_or("/w").to_owned();
+    let asked = remembered(&jar);
+    let to =
+        asked.as_deref().map(|p| p.trim_start_matches(UNSAVED_MARK)).and_then(safe_next).unwrap_or("/w").to_owned();
     let jar = jar.remove(axum_extra::extract::cookie::Cookie::build(NEXT_COOKIE).path("/login"));
     Ok((jar, Redirect::to(&to)).into_response())
 }
