@@ -42,7 +42,7 @@ pub enum AuthRejection {
     SignInThen(Box<axum_extra::extract::cookie::Cookie<'static>>),
     Error(WebError),
     /// A refusal page of its own (what was typed shown back).
-    Page(Response),
+    Page(Box<Response>),
 }
 
 impl IntoResponse for AuthRejection {
@@ -54,7 +54,7 @@ impl IntoResponse for AuthRejection {
                 (jar, Redirect::to("/login")).into_response()
             }
             AuthRejection::Error(e) => e.into_response(),
-            AuthRejection::Page(r) => r,
+            AuthRejection::Page(r) => *r,
         }
     }
 }
@@ -190,7 +190,9 @@ where
                 head: Some(staff.head()),
                 kept: typed_fields(&pairs),
             };
-            return Err(AuthRejection::Page((StatusCode::FORBIDDEN, Html(page.render_string())).into_response()));
+            return Err(AuthRejection::Page(Box::new(
+                (StatusCode::FORBIDDEN, Html(page.render_string())).into_response(),
+            )));
         }
         super::clean::check_staff_body(&bytes)?;
         let value = serde_html_form::from_bytes::<T>(&bytes)
