@@ -137,6 +137,11 @@ async fn a_closed_or_not_yet_open_form_says_so_and_refuses_submissions() {
     let page = r.text().await.unwrap();
     assert!(page.contains("截止"));
     assert_eq!(texts(&page, ".kept textarea"), ["晚了"], "what was typed comes back to copy");
+    // A form taken down while someone wrote: the same.
+    let r = app.citizen.post(app.url("/f/taken-down")).form(&[("q_opinion", "写好的意见"), ("q_pick", "y")]).send();
+    let r = r.await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(texts(&r.text().await.unwrap(), ".kept textarea"), ["写好的意见"]);
     let r = app.submit_json("closed", "closed-key-01", &json!({"answers": {"opinion": "晚了"}})).await;
     assert_eq!(r.status(), 403);
     let page = app.citizen.get(app.url("/f/future")).send().await.unwrap().text().await.unwrap();

@@ -459,12 +459,19 @@ async fn admins_add_disable_and_reset_users_and_weak_passwords_are_refused_with_
     let weak = post(vec![
         ("op", "add".into()),
         ("username", "li.ming".into()),
-        ("role", "analyst".into()),
+        ("display_name", "李明".into()),
+        ("role", "leader".into()),
         ("password", "abc".into()),
     ])
     .await;
     assert_eq!(weak.status(), 422);
-    assert!(texts(&weak.text().await.unwrap(), "#error")[0].contains("太短"));
+    let page = weak.text().await.unwrap();
+    assert!(texts(&page, "#error")[0].contains("太短"));
+    // What was typed comes back (never the password).
+    let typed: Vec<String> = ["username", "display_name"].iter().filter_map(|n| hidden(&page, n)).collect();
+    assert_eq!(typed, ["li.ming", "李明"]);
+    assert_eq!(texts(&page, "#adduser select[name=role] option[selected]"), ["领导"]);
+    assert_eq!(hidden(&page, "password").as_deref(), None, "{page}");
     let ok = post(vec![
         ("op", "add".into()),
         ("username", "li.ming".into()),

@@ -290,7 +290,6 @@ pub async fn post(
     Path(slug): Path<String>,
     CitizenForm(fields): CitizenForm,
 ) -> Result<Response, WebError> {
-    let form = find_form(&state, &slug)?;
     let mut raw = RawAnswers::new();
     let mut meta: HashMap<&str, String> = HashMap::new();
     for (k, v) in fields {
@@ -303,6 +302,17 @@ pub async fn post(
             }
         }
     }
+    let form = match find_form(&state, &slug) {
+        Ok(form) => form,
+        // The form was taken down while they wrote: what they typed, to copy.
+        Err(WebError::NotFound(m)) => {
+            // Written text, not choice codes ("no", "2").
+            let typed = raw.values().flatten().map(|v| v.trim()).filter(|v| !v.is_ascii() || v.len() > 3);
+            let kept = typed.map(|v| ("您填写的内容".to_owned(), v.to_owned())).collect();
+            return Ok(refused(StatusCode::NOT_FOUND, "没有找到这张表", m, kept));
+        }
+        Err(e) => return Err(e),
+    };
     if let Some(m) = closed_message(&form) {
         return Ok(refused(StatusCode::FORBIDDEN, &form.title, m, typed_texts(&form, &raw)));
     }

@@ -35,6 +35,7 @@ pub struct UsersPage {
     pub users: Vec<UserLine>,
     pub error: Option<String>,
     pub notice: Option<String>,
+    pub typed: NewUserTyped,
 }
 
 async fn users_page(
@@ -64,7 +65,16 @@ async fn users_page(
         users,
         error,
         notice,
+        typed: NewUserTyped::default(),
     })
+}
+
+/// A refused new account's fields as typed (never the password), shown again.
+#[derive(Default)]
+pub struct NewUserTyped {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
 }
 
 /// `GET /w/admin/users`.
@@ -98,9 +108,15 @@ pub async fn users_post(
     let who = actor(&staff);
     let store = &state.store;
     let refuse = |msg: String| async {
-        Ok::<Response, WebError>(
-            (StatusCode::UNPROCESSABLE_ENTITY, users_page(&state, &staff, Some(msg), None).await?).into_response(),
-        )
+        let mut page = users_page(&state, &staff, Some(msg), None).await?;
+        if f.op == "add" {
+            page.typed = NewUserTyped {
+                username: f.username.clone(),
+                display_name: f.display_name.clone(),
+                role: f.role.clone(),
+            };
+        }
+        Ok::<Response, WebError>((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
     };
     let target = |id: Option<i64>| async move {
         let id = id.ok_or_else(|| WebError::BadRequest("id：缺少账号".into()))?;
