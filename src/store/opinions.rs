@@ -6,7 +6,9 @@ use super::entities::{note, opinion, response, tag};
 use super::{Result, Store, StoreError, now_ms};
 use crate::domain::area::AreaCode;
 use crate::domain::tagging::{OpinionState, TagSource};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 /// One tag on an opinion.
 #[derive(Debug, Clone, PartialEq)]
@@ -217,6 +219,38 @@ impl Store {
     ) -> Result<(Vec<AreaCode>, Vec<AreaCode>)> {
         let w = self.write_txn().await?;
         let done = replace_tags_in(w.conn(), opinion_id, areas, source_of, actor).await;
+        w.finish(done).await
+    }
+
+    /// Replaces the tags only while they are still `seen`, what the analyst's card showed: a save from a
+    /// card shown before someone else's change is refused ([`StoreError::EditedMeanwhile`]), not laid over it.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown opinion; `EditedMeanwhile` when its tags are no longer `seen`.
+    pub async fn set_tags_if_unchanged(
+        &self,
+        opinion_id: i64,
+        seen: &[AreaCode],
+        areas: &[AreaCode],
+        source_of: impl Fn(AreaCode) -> TagSource,
+        actor: &Actor,
+    ) -> Result<(Vec<AreaCode>, Vec<AreaCode>)> {
+        let w = self.write_txn().await?;
+        let txn = w.conn();
+        let done = async {
+            // Held to COMMIT, so two saves from the same card cannot both find it unchanged (PostgreSQL).
+            opinion::Entity::find_by_id(opinion_id).lock_exclusive().one(txn).await?.ok_or(StoreError::NotFound)?;
+            let mut now: Vec<AreaCode> = tags_of(txn, opinion_id).await?.into_iter().map(|t| t.area).collect();
+            let mut seen = seen.to_vec();
+            now.sort();
+            seen.sort();
+            seen.dedup();
+            if now != seen {
+                return Err(StoreError::EditedMeanwhile);
+            }
+            replace_tags_in(txn, opinion_id, areas, source_of, actor).await
+        }
+        .await;
         w.finish(done).await
     }
 

@@ -623,3 +623,29 @@ async fn accepting_stores_the_suggestion_the_card_showed_even_when_the_model_has
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("shown："));
 }
+
+/// Two analysts tag the same opinion from cards shown before either saved: the second save is refused
+/// (409, saying why) and the first one's tags stand (both were 200 and the first tags were gone); saved
+/// again from a card showing the new tags, it goes through.
+#[tokio::test]
+async fn a_tag_save_from_a_card_shown_before_someone_elses_save_is_refused_not_laid_over_it() {
+    let app = TestApp::spawn().await;
+    let id = submit(&app, "窗口工作人员态度冷淡，办事要跑好几趟").await;
+    let (one, one_csrf) = app.login_as(Role::Analyst).await;
+    let (two, two_csrf) = app.login_as(Role::Analyst).await;
+    let save = |c: &reqwest::Client, csrf: &str, areas: &[&str], seen: &str| {
+        let mut form: Vec<(&str, String)> = vec![("op", "save".into()), ("seen", seen.into())];
+        form.extend(areas.iter().map(|a| ("area", (*a).to_owned())));
+        c.post(app.url(&format!("/w/api/opinions/{id}"))).header("x-csrf-token", csrf).form(&form).send()
+    };
+    let tags =
+        async || -> Vec<u8> { app.store().opinion(id).await.unwrap().tags.iter().map(|t| t.area.get()).collect() };
+    assert_eq!(save(&one, &one_csrf, &["3", "5"], "none").await.unwrap().status(), 200);
+    let late = save(&two, &two_csrf, &["7"], "none").await.unwrap();
+    assert_eq!(late.status(), 409);
+    let why: serde_json::Value = late.json().await.unwrap();
+    assert!(why["error"].as_str().unwrap().contains("已被他人归类"), "{why}");
+    assert_eq!(tags().await, [3, 5], "the first analyst's tags stand");
+    assert_eq!(save(&two, &two_csrf, &["7"], "3,5").await.unwrap().status(), 200);
+    assert_eq!(tags().await, [7]);
+}

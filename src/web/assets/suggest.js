@@ -7,7 +7,9 @@ window.wenjiSuggest = (function () {
   return {
     // The fields of a save with the areas ticked now.
     fields: function (card, areas) {
-      var f = [["op", "save"]];
+      // What the card showed as stored: the server refuses the save if someone changed it since.
+      var seen = card.areas.filter(function (a) { return a.on; }).map(function (a) { return String(a.code); });
+      var f = [["op", "save"], ["seen", seen.join(",") || "none"]];
       var sugg = card.pretick ? codes(card) : [];
       areas.forEach(function (a) {
         f.push(["area", a]);

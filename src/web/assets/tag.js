@@ -26,18 +26,26 @@
   var SIGNED_OUT = "登录已过期：请在新标签页打开 /login 重新登录，再回到这里保存；这里输入的内容还在。";
   function readJSON(r) {
     if (r.redirected || (r.headers.get("Content-Type") || "").indexOf("json") < 0) throw new Error(SIGNED_OUT);
+    if (r.status === 409) return r.json().then(function (b) { throw new Error(b.error); });
     if (!r.ok) throw new Error("保存失败，请刷新页面重试（HTTP " + r.status + "）");
     return r.json();
+  }
+  // The tags this page itself last stored, by opinion. A save sends what its card showed ("seen") and the
+  // server refuses it if someone else changed them since; after this page's own save, a card fetched
+  // before that save finished would look stale, so the page's own result is sent instead.
+  var stored = {};
+  function onCodes(c) {
+    return c.areas.filter(function (a) { return a.on; }).map(function (a) { return String(a.code); }).join(",") || "none";
   }
   function getJSON(url) {
     return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } }).then(readJSON);
   }
   function post(id, fields) {
-    var body = new URLSearchParams();
-    fields.forEach(function (kv) { body.append(kv[0], kv[1]); });
     pending += 1;
     setStatus("保存中…");
     var p = queue.then(function () {
+      var body = new URLSearchParams();
+      fields.forEach(function (kv) { body.append(kv[0], kv[0] === "seen" && id in stored ? stored[id] : kv[1]); });
       return fetch("/w/api/opinions/" + id, {
         method: "POST", credentials: "same-origin",
         headers: { "X-CSRF-Token": csrf, "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json" },
@@ -46,12 +54,14 @@
     });
     queue = p.then(function () {}, function () {});
     return p.then(function (res) {
+      stored[res.card.id] = onCodes(res.card);
       pending -= 1;
       setStatus(pending ? "保存中…" : "已保存");
       return res;
     }, function (e) {
       pending -= 1;
-      setStatus(e.message === SIGNED_OUT || e.message.indexOf("保存失败") === 0 ? e.message : "保存失败，请刷新页面重试（" + e.message + "）");
+      delete stored[id];
+      setStatus("意见 " + id + "：" + e.message);
       throw e;
     });
   }
@@ -102,6 +112,7 @@
       li.appendChild(document.createTextNode(" " + n.text)); notes.appendChild(li);
     });
     ["tagform", "repform", "stateform", "noteform"].forEach(function (f) { $(f).action = "/w/tag/" + c.id; });
+    $("tagform").querySelector("input[name=seen]").value = c.id in stored ? stored[c.id] : onCodes(c);
     $("rep-on").value = c.representative ? "0" : "1";
     $("stateform").querySelector("select").value = c.state;
     $("prev").href = c.prev_id ? "/w/tag/" + c.prev_id : "#";

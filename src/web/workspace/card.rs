@@ -137,6 +137,14 @@ pub struct OpinionCard {
     pub blind: bool,
 }
 
+impl OpinionCard {
+    /// The stored areas the card shows, comma-separated (`none`): sent back with a save as `seen`.
+    pub fn seen(&self) -> String {
+        let on: Vec<String> = self.areas.iter().filter(|a| a.on).map(|a| a.code.to_string()).collect();
+        if on.is_empty() { "none".to_owned() } else { on.join(",") }
+    }
+}
+
 /// Formats a stored timestamp in the bureau's time zone.
 pub fn date(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)

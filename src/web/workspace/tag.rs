@@ -54,6 +54,9 @@ pub struct OpForm {
     pub on: Option<String>,
     /// Where a plain form returns to (a workspace path).
     pub back: Option<String>,
+    /// The tags the card showed, comma-separated, `none` for none (an empty field reads as not sent): a
+    /// save is refused if they changed since. Not sent: no check.
+    pub seen: Option<String>,
 }
 
 pub(crate) fn parse_areas(field: &str, list: &[String]) -> Result<Vec<AreaCode>, WebError> {
@@ -68,6 +71,10 @@ pub(crate) fn parse_areas(field: &str, list: &[String]) -> Result<Vec<AreaCode>,
         })
         .collect()
 }
+
+/// Why a save from a card shown before someone else tagged the opinion is refused.
+pub const TAGGED_MEANWHILE: &str =
+    "这条意见在您打开后已被他人归类，您的归类没有保存；请重新打开它，看过现在的归类后再保存。";
 
 /// Why an adjudicated opinion's tags are not changed by ordinary tagging.
 const SETTLED: &str = "这条意见的领域已由裁决人裁决，只有本表单的裁决人可以修改。";
@@ -93,7 +100,19 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
                 let blind = coding.blind_for(staff.user.id);
                 code(state, id, &areas, |a| if blind { TagSource::Typed } else { src(a) }, &who).await?;
             } else {
-                let (before, after) = store.set_tags(id, &areas, src, &who).await?;
+                let (before, after) = match &f.seen {
+                    Some(seen) => {
+                        let seen: Vec<String> = seen.split(',').filter(|s| *s != "none").map(str::to_owned).collect();
+                        let seen = parse_areas("seen", &seen)?;
+                        match store.set_tags_if_unchanged(id, &seen, &areas, src, &who).await {
+                            Err(crate::store::StoreError::EditedMeanwhile) => {
+                                return Err(WebError::Conflict(TAGGED_MEANWHILE.into()));
+                            }
+                            other => other?,
+                        }
+                    }
+                    None => store.set_tags(id, &areas, src, &who).await?,
+                };
                 if before != after && !after.is_empty() {
                     state.suggester.confirmed(store, 1);
                 }
