@@ -73,6 +73,7 @@ async fn check_header_and_width(b: &Browser, path: &str, width: u32) {
     let headers = b.find_all("header.topbar").await.len();
     assert_eq!(headers, 1, "{path} at {width}px has one header");
     assert_eq!(b.text("header.topbar #logout").await, "退出", "{path} at {width}px offers 退出");
+    assert_eq!(b.find_all("h1").await.len(), 1, "{path} at {width}px has one h1 (its name for screen readers)");
     let over = overflow(b, width).await;
     assert!(over <= 0, "{path} at {width}px scrolls sideways by {over}px");
 }
