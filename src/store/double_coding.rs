@@ -326,7 +326,7 @@ impl Store {
             if codings[0].areas != codings[1].areas {
                 return Ok(CodingOutcome::Disputed);
             }
-            replace_tags_in(txn, opinion_id, areas, source_of, actor).await?;
+            replace_tags_in(txn, opinion_id, None, areas, source_of, actor).await?;
             append_in(txn, actor, "coding_agreed", &format!("opinion:{opinion_id}"), None, Some(text.clone())).await?;
             Ok(CodingOutcome::Agreed)
         }
@@ -420,7 +420,7 @@ impl Store {
                 now_ms().into(),
             ]);
             txn.execute_raw(sql.statement()).await?;
-            replace_tags_in(txn, opinion_id, areas, |_| TagSource::Typed, actor).await?;
+            replace_tags_in(txn, opinion_id, None, areas, |_| TagSource::Typed, actor).await?;
             append_in(
                 txn,
                 actor,

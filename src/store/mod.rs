@@ -173,6 +173,16 @@ impl KeeperLease {
 /// PostgreSQL: the advisory lock a migrating instance holds ("WENM"), per schema.
 const MIGRATION_LOCK: i32 = 0x5745_4e4d;
 
+/// Why an edit is refused when the form showed an older version than the one stored.
+pub const EDITED_MEANWHILE: &str =
+    "您打开页面后，这项内容已被他人修改并保存。您填写的内容还在表单中，请对照现在保存的内容核对后再保存。";
+
+/// A row's next version (`updated_at`): its edit time, and always later than the version before (two
+/// edits in one millisecond).
+pub(crate) fn next_version(before: i64) -> i64 {
+    now_ms().max(before + 1)
+}
+
 /// The current time in milliseconds since the Unix epoch, the unit of every stored timestamp.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()

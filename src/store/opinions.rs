@@ -85,15 +85,29 @@ pub(crate) fn tag_exists() -> sea_orm::sea_query::OnConflict {
 }
 
 /// [`Store::set_tags`] inside a transaction the caller holds (double coding settles final tags this way).
+/// With `seen` (what the analyst's card showed), refused with `EditedMeanwhile` unless the tags are still
+/// those; the opinion's row is then held to COMMIT, so two saves from one card cannot both pass (PostgreSQL).
 pub(crate) async fn replace_tags_in<C: ConnectionTrait>(
     txn: &C,
     opinion_id: i64,
+    seen: Option<&[AreaCode]>,
     areas: &[AreaCode],
     source_of: impl Fn(AreaCode) -> TagSource,
     actor: &Actor,
 ) -> Result<(Vec<AreaCode>, Vec<AreaCode>)> {
-    let o = opinion::Entity::find_by_id(opinion_id).one(txn).await?.ok_or(StoreError::NotFound)?;
+    let find = opinion::Entity::find_by_id(opinion_id);
+    let find = if seen.is_some() { find.lock_exclusive() } else { find };
+    let o = find.one(txn).await?.ok_or(StoreError::NotFound)?;
     let before: Vec<AreaCode> = tags_of(txn, opinion_id).await?.into_iter().map(|t| t.area).collect();
+    if let Some(seen) = seen {
+        let (mut now, mut seen) = (before.clone(), seen.to_vec());
+        now.sort();
+        seen.sort();
+        seen.dedup();
+        if now != seen {
+            return Err(StoreError::EditedMeanwhile);
+        }
+    }
     let mut after: Vec<AreaCode> = areas.to_vec();
     after.sort();
     after.dedup();
@@ -218,7 +232,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<(Vec<AreaCode>, Vec<AreaCode>)> {
         let w = self.write_txn().await?;
-        let done = replace_tags_in(w.conn(), opinion_id, areas, source_of, actor).await;
+        let done = replace_tags_in(w.conn(), opinion_id, None, areas, source_of, actor).await;
         w.finish(done).await
     }
 
@@ -236,21 +250,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<(Vec<AreaCode>, Vec<AreaCode>)> {
         let w = self.write_txn().await?;
-        let txn = w.conn();
-        let done = async {
-            // Held to COMMIT, so two saves from the same card cannot both find it unchanged (PostgreSQL).
-            opinion::Entity::find_by_id(opinion_id).lock_exclusive().one(txn).await?.ok_or(StoreError::NotFound)?;
-            let mut now: Vec<AreaCode> = tags_of(txn, opinion_id).await?.into_iter().map(|t| t.area).collect();
-            let mut seen = seen.to_vec();
-            now.sort();
-            seen.sort();
-            seen.dedup();
-            if now != seen {
-                return Err(StoreError::EditedMeanwhile);
-            }
-            replace_tags_in(txn, opinion_id, areas, source_of, actor).await
-        }
-        .await;
+        let done = replace_tags_in(w.conn(), opinion_id, Some(seen), areas, source_of, actor).await;
         w.finish(done).await
     }
 

@@ -27,15 +27,6 @@ fn to_problem(m: problem::Model) -> Problem {
     }
 }
 
-/// Why an edit is refused when the form showed an older version than the one stored.
-pub const EDITED_MEANWHILE: &str =
-    "您打开页面后，这项内容已被他人修改并保存。您填写的内容还在表单中，请对照现在保存的内容核对后再保存。";
-
-/// A row's next version: its edit time, and always later than the version before (two edits in one ms).
-pub(crate) fn next_version(before: i64) -> i64 {
-    now_ms().max(before + 1)
-}
-
 /// What the audit log keeps of a problem: its title and areas (the analysis text can be long).
 fn audit_text(d: &ProblemDraft) -> String {
     format!("{} [{}]", d.title, areas_to_string(&d.areas))
@@ -84,7 +75,7 @@ impl Store {
             if seen.is_some_and(|v| v != before.updated_at) {
                 return Err(StoreError::EditedMeanwhile);
             }
-            let version = next_version(before.updated_at);
+            let version = super::next_version(before.updated_at);
             let before_text = audit_text(&to_problem(before.clone()).draft);
             let mut m: problem::ActiveModel = before.into();
             m.title = Set(d.title.clone());

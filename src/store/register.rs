@@ -120,7 +120,7 @@ impl Store {
                     d.missing_for_publication().join("、")
                 )));
             }
-            let before_version = before.updated_at;
+            let version = super::next_version(before.updated_at);
             let before_text = audit_text(&to_measure(before.clone()).draft);
             let mut m: measure::ActiveModel = before.into();
             m.action = Set(d.action.clone());
@@ -128,7 +128,7 @@ impl Store {
             m.deadline = Set(deadline_text(d));
             m.owner = Set(d.owner.clone());
             m.status = Set(d.status.as_str().to_owned());
-            m.updated_at = Set(super::problems::next_version(before_version));
+            m.updated_at = Set(version);
             m.update(txn).await?;
             append_in(txn, actor, "measure_updated", &format!("measure:{id}"), Some(before_text), Some(audit_text(d)))
                 .await?;
@@ -155,7 +155,7 @@ impl Store {
                     draft.missing_for_publication().join("、")
                 )));
             }
-            let version = super::problems::next_version(before.updated_at);
+            let version = super::next_version(before.updated_at);
             let mut m: measure::ActiveModel = before.into();
             m.published_at = Set(publish.then(now_ms));
             m.updated_at = Set(version);

@@ -56,7 +56,7 @@ impl From<StoreError> for WebError {
                 WebError::Conflict("同样的修改刚刚已经保存（可能点了两次），请刷新页面查看。".into())
             }
             StoreError::Unavailable(m) => WebError::Unavailable(m),
-            StoreError::EditedMeanwhile => WebError::Conflict(crate::store::problems::EDITED_MEANWHILE.into()),
+            StoreError::EditedMeanwhile => WebError::Conflict(crate::store::EDITED_MEANWHILE.into()),
             other => WebError::Internal(other.to_string()),
         }
     }

@@ -33,6 +33,15 @@ async fn wait_for(what: &str, mut ok: impl AsyncFnMut() -> bool) {
     }
 }
 
+/// Signs `name` in with the keyboard and waits for the workspace.
+async fn sign_in(b: &Browser, app: &TestApp, name: &str) {
+    b.goto(&app.url("/login")).await;
+    b.fill("input[name=username]", name).await;
+    b.fill("input[name=password]", PASSWORD).await;
+    key(b, Key::Enter.into()).await;
+    wait_for("the workspace after sign-in", async || b.current_url().await.ends_with("/w")).await;
+}
+
 const TEXTS: &[&str] = &[
     "中心组理论学习走过场",
     "窗口工作人员态度冷淡",
@@ -65,11 +74,7 @@ async fn an_analyst_tags_twenty_opinions_with_the_keyboard_only() {
     }
     app.create_user("keyboard", Role::Analyst).await;
     let Some(b) = Browser::start(1280, 900).await else { return };
-    b.goto(&app.url("/login")).await;
-    b.fill("input[name=username]", "keyboard").await;
-    b.fill("input[name=password]", PASSWORD).await;
-    key(&b, Key::Enter.into()).await;
-    wait_for("the workspace after sign-in", async || b.current_url().await.ends_with("/w")).await;
+    sign_in(&b, &app, "keyboard").await;
     b.goto(&app.url("/w/tag")).await;
     wait_for("the first opinion", async || shown_id(&b).await == Some(ids[0])).await;
 
@@ -155,11 +160,7 @@ async fn a_note_typed_after_the_session_ended_stays_in_its_box_and_the_page_says
     let id = opinion_id(&app, &app.submit_opinion("窗口工作人员态度冷淡").await).await;
     app.create_user("noter", Role::Analyst).await;
     let Some(b) = Browser::start(1280, 900).await else { return };
-    b.goto(&app.url("/login")).await;
-    b.fill("input[name=username]", "noter").await;
-    b.fill("input[name=password]", PASSWORD).await;
-    key(&b, Key::Enter.into()).await;
-    wait_for("the workspace after sign-in", async || b.current_url().await.ends_with("/w")).await;
+    sign_in(&b, &app, "noter").await;
     b.goto(&app.url("/w/tag")).await;
     wait_for("the opinion", async || shown_id(&b).await == Some(id)).await;
     let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();

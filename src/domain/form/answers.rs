@@ -160,11 +160,24 @@ fn has_field(form: &FormDef, key: &str) -> bool {
 pub fn typed_into_unknown_fields(form: &FormDef, raw: &RawAnswers) -> Vec<(String, String)> {
     raw.iter()
         .filter(|(key, _)| !has_field(form, key))
-        .filter_map(|(key, values)| {
-            let text: Vec<&str> = values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
-            (!text.is_empty()).then(|| (key.clone(), text.join("\n")))
-        })
+        .filter_map(|(key, v)| Some((key.clone(), written(v)?)))
         .collect()
+}
+
+/// The text answers of a post that cannot be taken (the form closed, or its link was revoked, while the
+/// citizen wrote), as (question, text), so the refusal shows them back.
+pub fn typed_text_answers(form: &FormDef, raw: &RawAnswers) -> Vec<(String, String)> {
+    form.questions
+        .iter()
+        .filter(|q| matches!(q.kind, QuestionKind::ShortText { .. } | QuestionKind::LongText { .. }))
+        .filter_map(|q| Some((q.title.clone(), written(raw.get(&q.id)?)?)))
+        .collect()
+}
+
+/// A field's values as text to show back: the non-blank ones, a line each; `None` when nothing was written.
+pub fn written(values: &[String]) -> Option<String> {
+    let text: Vec<&str> = values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
+    (!text.is_empty()).then(|| text.join("\n"))
 }
 
 /// What [`validate`] would leave out silently, for clients that name every field themselves (the JSON

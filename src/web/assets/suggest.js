@@ -4,12 +4,16 @@
 window.wenjiSuggest = (function () {
   "use strict";
   function codes(card) { return card.suggestions.map(function (s) { return String(s.code); }); }
+  // The stored areas the card shows, as a save sends them back ("seen"; `OpinionCard::seen` on the server):
+  // the server refuses the save if someone changed them since.
+  function seen(card) {
+    return card.areas.filter(function (a) { return a.on; }).map(function (a) { return String(a.code); }).join(",") || "none";
+  }
   return {
+    seen: seen,
     // The fields of a save with the areas ticked now.
     fields: function (card, areas) {
-      // What the card showed as stored: the server refuses the save if someone changed it since.
-      var seen = card.areas.filter(function (a) { return a.on; }).map(function (a) { return String(a.code); });
-      var f = [["op", "save"], ["seen", seen.join(",") || "none"]];
+      var f = [["op", "save"], ["seen", seen(card)]];
       var sugg = card.pretick ? codes(card) : [];
       areas.forEach(function (a) {
         f.push(["area", a]);

@@ -34,9 +34,7 @@
   // server refuses it if someone else changed them since; after this page's own save, a card fetched
   // before that save finished would look stale, so the page's own result is sent instead.
   var stored = {};
-  function onCodes(c) {
-    return c.areas.filter(function (a) { return a.on; }).map(function (a) { return String(a.code); }).join(",") || "none";
-  }
+  var onCodes = window.wenjiSuggest.seen;
   function getJSON(url) {
     return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } }).then(readJSON);
   }

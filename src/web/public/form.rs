@@ -2,7 +2,7 @@
 //! Works without JavaScript; `form.js` only adds counters, conditions, draft autosave and a leave warning.
 
 use super::submit::{closed_message, resolve_link, submit};
-use crate::domain::form::answers::{FieldError, RawAnswers, typed_into_unknown_fields};
+use crate::domain::form::answers::{FieldError, RawAnswers, typed_into_unknown_fields, typed_text_answers};
 use crate::domain::form::{FormDef, QuestionKind};
 use crate::domain::submission::SubmissionKey;
 use crate::store::links::Link;
@@ -247,19 +247,6 @@ fn refused(status: StatusCode, title: &str, message: String, kept: Vec<(String, 
     (status, Html(page.render_string())).into_response()
 }
 
-/// The text answers typed into a submission that cannot be taken (the form closed or the link was revoked
-/// while the citizen wrote), as (question, text), so the refusal shows them back.
-fn typed_texts(form: &FormDef, raw: &RawAnswers) -> Vec<(String, String)> {
-    form.questions
-        .iter()
-        .filter(|q| matches!(q.kind, QuestionKind::ShortText { .. } | QuestionKind::LongText { .. }))
-        .filter_map(|q| {
-            let text = raw.get(&q.id)?.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).collect::<Vec<_>>();
-            (!text.is_empty()).then(|| (q.title.clone(), text.join("\n")))
-        })
-        .collect()
-}
-
 fn find_form(state: &AppState, slug: &str) -> Result<std::sync::Arc<FormDef>, WebError> {
     state
         .forms()
@@ -314,11 +301,11 @@ pub async fn post(
         Err(e) => return Err(e),
     };
     if let Some(m) = closed_message(&form) {
-        return Ok(refused(StatusCode::FORBIDDEN, &form.title, m, typed_texts(&form, &raw)));
+        return Ok(refused(StatusCode::FORBIDDEN, &form.title, m, typed_text_answers(&form, &raw)));
     }
     let link = match resolve_link(&state, &form, meta.get("_t").map(String::as_str)).await {
         Err(WebError::Forbidden(m)) => {
-            return Ok(refused(StatusCode::FORBIDDEN, &form.title, m, typed_texts(&form, &raw)));
+            return Ok(refused(StatusCode::FORBIDDEN, &form.title, m, typed_text_answers(&form, &raw)));
         }
         other => other?,
     };

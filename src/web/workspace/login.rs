@@ -38,12 +38,15 @@ pub struct LoginForm {
 
 /// `GET /login`.
 pub async fn page(jar: axum_extra::extract::CookieJar) -> LoginPage {
-    let unsaved = remembered(&jar).is_some_and(|p| p.starts_with(UNSAVED_MARK));
-    let notice = unsaved.then(|| {
+    LoginPage { error: None, username: String::new(), notice: unsaved_notice(&jar) }
+}
+
+/// Said on the sign-in page when a form was posted after the session ended (see `auth::remember_page`).
+fn unsaved_notice(jar: &axum_extra::extract::CookieJar) -> Option<String> {
+    remembered(jar).is_some_and(|p| p.starts_with(UNSAVED_MARK)).then(|| {
         "登录已过期，刚才提交的修改没有保存。登录后会回到原来的页面；按浏览器的“返回”键可以找回刚才填写的内容，复制后重新提交。"
             .to_owned()
-    });
-    LoginPage { error: None, username: String::new(), notice }
+    })
 }
 
 /// The page remembered for after sign-in (see `auth::remember_page`).
@@ -75,7 +78,7 @@ pub async fn submit(
     CheckedForm(f): CheckedForm<LoginForm>,
 ) -> Result<Response, WebError> {
     let username = f.username.trim().to_owned();
-    let notice = page(jar.clone()).await.notice;
+    let notice = unsaved_notice(&jar);
     let fail =
         |msg: &str| LoginPage { error: Some(msg.to_owned()), username: username.clone(), notice: notice.clone() };
     if let LoginCheck::Throttled { key, first } = state.login_check(ip, &username) {
@@ -159,11 +162,11 @@ pub struct SetupForm {
     password2: String,
 }
 
-/// Whether the set-up link with `token` may still be used: it is live, and no account exists yet (one
-/// may have been made with `wenji user` meanwhile).
 /// Also read by whoever created the account but met an error before being signed in: the account stands.
 const SETUP_USED: &str = "该设置链接无效或已用过。如果管理员账号已经创建，请到登录页 /login 用它登录。";
 
+/// Whether the set-up link with `token` may still be used: it is live, and no account exists yet (one
+/// may have been made with `wenji user` meanwhile).
 async fn setup_token_live(state: &AppState, token: &str) -> Result<bool, WebError> {
     Ok(!token.is_empty() && state.store.setup_token_live(token).await? && state.store.count_users().await? == 0)
 }

@@ -359,7 +359,7 @@ pub async fn update(
             Ok(()) => Ok(Redirect::to(&format!("/w/problems/{id}")).into_response()),
             // Someone saved meanwhile: their text above, this person's below, nothing overwritten.
             Err(StoreError::EditedMeanwhile) => {
-                let why = Some(crate::store::problems::EDITED_MEANWHILE.to_owned());
+                let why = Some(crate::store::EDITED_MEANWHILE.to_owned());
                 let page = detail_page(&state, &staff, id, Some(Typed::from(&input)), Vec::new(), why).await?;
                 Ok((axum::http::StatusCode::CONFLICT, page).into_response())
             }

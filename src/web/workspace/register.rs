@@ -94,7 +94,7 @@ async fn back_to_measure(
             let now = state.store.measure(id).await?.draft;
             let message = format!(
                 "{}现在保存的是——措施：{}；目标：{}；时限：{}；责任：{}；状态：{}。",
-                crate::store::problems::EDITED_MEANWHILE,
+                crate::store::EDITED_MEANWHILE,
                 now.action,
                 now.target,
                 now.deadline.map(|d| d.to_string()).unwrap_or_default(),
