@@ -473,7 +473,7 @@ impl Store {
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn next_to_code(&self, after: i64, user: i64) -> Result<Option<i64>> {
+    pub async fn next_to_code(&self, after: i64, user: i64, keys: [i64; 3]) -> Result<Option<i64>> {
         let mut any = Sql::new(self.db().get_database_backend());
         any.push("SELECT COUNT(*) AS n FROM coding_forms WHERE percent > 0");
         let on = match self.db().query_one_raw(any.statement()).await? {
@@ -481,22 +481,22 @@ impl Store {
             None => false,
         };
         if !on {
-            return self.next_pending(after).await;
+            return self.next_pending(after, keys).await;
         }
         let bucket = Sample::SQL_BUCKET.replace("{id}", "o.id").replace("{salt}", "f.salt");
-        let one = |after: i64| {
+        let one = |after: Option<i64>| {
             let mut sql = Sql::new(self.db().get_database_backend());
             sql.push(
                 "SELECT o.id FROM opinions o LEFT JOIN coding_forms f ON f.form_slug = o.form_slug AND f.percent > 0 \
-                 WHERE o.state = 'pending' AND o.id > ",
+                 WHERE o.state = 'pending'",
             )
-            .bind(after)
             .push(&format!(
                 " AND (f.form_slug IS NULL OR {bucket} >= f.percent OR (NOT EXISTS \
                  (SELECT 1 FROM codings c WHERE c.opinion_id = o.id AND c.user_id = "
             ))
             .bind(user)
-            .push(") AND (SELECT COUNT(*) FROM codings c WHERE c.opinion_id = o.id) < 2)) ORDER BY o.id LIMIT 1");
+            .push(") AND (SELECT COUNT(*) FROM codings c WHERE c.opinion_id = o.id) < 2))");
+            crate::store::inbox::queue_after(&mut sql, after, keys);
             sql.statement()
         };
         self.first_wrapping(after, one).await

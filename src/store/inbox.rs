@@ -96,6 +96,19 @@ pub fn hashed_id(id: &str, [s, m1, m2]: [i64; 3]) -> String {
     xor(&k3, &format!("({k3}) >> 13"))
 }
 
+/// Appends to a query over `opinions o` (ending in its WHERE clause) the tagging order from just after
+/// opinion `after` (from the start when `None`), one row: a keyed hash of the id, not the id. Analysts
+/// tagging in arrival order would let a leader who watches states change learn that order (and so who
+/// filled in late), whatever dates the rows show. Ids are ours, written in as literals.
+pub(crate) fn queue_after(sql: &mut Sql, after: Option<i64>, keys: [i64; 3]) {
+    let h = hashed_id("o.id", keys);
+    if let Some(after) = after {
+        let mark = hashed_id(&after.to_string(), keys);
+        sql.push(&format!(" AND ({h} > {mark} OR ({h} = {mark} AND o.id > {after}))"));
+    }
+    sql.push(&format!(" ORDER BY {h}, o.id LIMIT 1"));
+}
+
 /// How far tagging has come.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Progress {
@@ -339,47 +352,51 @@ impl Store {
         Ok(p)
     }
 
-    /// The next opinion waiting to be tagged after `after` (by id), wrapping round to the first one.
+    /// The next opinion waiting to be tagged after `after` in the tagging order ([`queue_after`]), wrapping
+    /// round to the first one (`after` 0: the first).
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn next_pending(&self, after: i64) -> Result<Option<i64>> {
-        let one = |after: i64| {
+    pub async fn next_pending(&self, after: i64, keys: [i64; 3]) -> Result<Option<i64>> {
+        let one = |after: Option<i64>| {
             let mut sql = Sql::new(self.backend());
-            sql.push("SELECT id FROM opinions WHERE state = 'pending' AND id > ")
-                .bind(after)
-                .push(" ORDER BY state, id LIMIT 1");
+            sql.push("SELECT o.id FROM opinions o WHERE o.state = 'pending'");
+            queue_after(&mut sql, after, keys);
             sql.statement()
         };
         self.first_wrapping(after, one).await
     }
 
-    /// The `id` the query `one(after)` finds, else the one `one(0)` finds unless it is `after` itself:
-    /// a walk through opinions that wraps round to the start.
+    /// The `id` the query `one(Some(after))` finds, else the one `one(None)` finds unless it is `after`
+    /// itself: a walk through opinions that wraps round to the start (`after` 0: from the start).
     pub(crate) async fn first_wrapping(
         &self,
         after: i64,
-        one: impl Fn(i64) -> sea_orm::Statement,
+        one: impl Fn(Option<i64>) -> sea_orm::Statement,
     ) -> Result<Option<i64>> {
-        if let Some(r) = self.db().query_one_raw(one(after)).await? {
+        if after > 0
+            && let Some(r) = self.db().query_one_raw(one(Some(after))).await?
+        {
             return Ok(Some(get(&r, "id")?));
         }
-        match self.db().query_one_raw(one(0)).await? {
+        match self.db().query_one_raw(one(None)).await? {
             Some(r) => Ok(Some(get::<i64>(&r, "id")?).filter(|id| *id != after)),
             None => Ok(None),
         }
     }
 
-    /// The opinion just before or after `id` in id order, whatever its state (the arrow keys).
+    /// The opinion just before or after `id` in the tagging order, whatever its state (the arrow keys).
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn neighbour(&self, id: i64, forward: bool) -> Result<Option<i64>> {
+    pub async fn neighbour(&self, id: i64, forward: bool, keys: [i64; 3]) -> Result<Option<i64>> {
+        let (h, mark) = (hashed_id("o.id", keys), hashed_id(&id.to_string(), keys));
         let mut sql = Sql::new(self.backend());
+        sql.push("SELECT o.id FROM opinions o WHERE ");
         if forward {
-            sql.push("SELECT id FROM opinions WHERE id > ").bind(id).push(" ORDER BY id LIMIT 1");
+            sql.push(&format!("({h} > {mark} OR ({h} = {mark} AND o.id > {id})) ORDER BY {h}, o.id LIMIT 1"));
         } else {
-            sql.push("SELECT id FROM opinions WHERE id < ").bind(id).push(" ORDER BY id DESC LIMIT 1");
+            sql.push(&format!("({h} < {mark} OR ({h} = {mark} AND o.id < {id})) ORDER BY {h} DESC, o.id DESC LIMIT 1"));
         }
         match self.db().query_one_raw(sql.statement()).await? {
             Some(r) => Ok(Some(get(&r, "id")?)),

@@ -88,6 +88,14 @@ impl Shared {
         crate::domain::report::published_until_ms(crate::store::now_ms())
     }
 
+    /// The keys of `analyst`'s tagging order today (`store::inbox::queue_after`): opinions come in an order
+    /// no one can tie to their arrival, so a leader watching states change learns nothing of it; each
+    /// analyst has their own, so two working at once rarely meet on one opinion.
+    pub fn queue_keys(&self, analyst: i64) -> [i64; 3] {
+        let today = crate::domain::rectification::bureau_today(crate::store::now_ms());
+        self.secret.daily_order_keys(&format!("tag-queue:{analyst}"), today)
+    }
+
     /// 问题清单 and 整改台账 as leaders read them now ([`crate::reporting::published_register`]).
     ///
     /// # Errors

@@ -6,7 +6,7 @@ use crate::helpers::{PASSWORD, TestApp};
 use crate::workspace::opinion_id;
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 use wenji::domain::area::AreaCode;
 use wenji::domain::tagging::TagSource;
@@ -73,6 +73,9 @@ async fn an_analyst_tags_twenty_opinions_with_the_keyboard_only() {
         ids.push(opinion_id(&app, &app.submit_opinion(t).await).await);
     }
     app.create_user("keyboard", Role::Analyst).await;
+    let order = crate::helpers::tagging_order(&app, "keyboard").await;
+    assert_eq!(order.iter().copied().collect::<BTreeSet<_>>(), ids.iter().copied().collect(), "each once");
+    let ids = order;
     let Some(b) = Browser::start(1280, 900).await else { return };
     sign_in(&b, &app, "keyboard").await;
     b.goto(&app.url("/w/tag")).await;
@@ -82,7 +85,7 @@ async fn an_analyst_tags_twenty_opinions_with_the_keyboard_only() {
     let mut accepted = 0;
     for i in 0..TEXTS.len() {
         let id = shown_id(&b).await.unwrap();
-        assert_eq!(id, ids[i], "Enter moves to the next untagged opinion in order");
+        assert_eq!(id, ids[i], "Enter moves to the next untagged opinion in the analyst's order");
         let suggested: Vec<i64> = b
             .js("return Array.from(document.querySelectorAll('#c-suggest .sugg')).map(function (e) { return Number(e.dataset.code); });")
             .await

@@ -450,6 +450,66 @@ async fn a_leaders_inbox_and_workbook_show_no_opinion_numbers_and_no_arrival_ord
     assert_eq!(r.status(), 200, "a page past the end is empty, not an error");
 }
 
+/// The office tags yesterday's opinions while a leader watches which leave 待归类: were they served in
+/// arrival order, the leader would learn that order (and so which rows came from whoever filled in late,
+/// whatever dates the rows show). Each analyst walks a keyed order of their own.
+#[tokio::test]
+async fn a_leader_watching_the_office_tag_learns_nothing_of_the_order_opinions_came_in() {
+    use crate::workspace::{act, opinion_id};
+    let app = TestApp::spawn().await;
+    let mut sent = Vec::new();
+    for i in 0..16 {
+        let text = format!("第{i:02}份：调解回访不够及时");
+        opinion_id(&app, &app.submit_opinion(&text).await).await;
+        sent.push(text);
+    }
+    crate::helpers::a_day_passes(&app).await;
+    let (leader, _) = app.login_as(Role::Leader).await;
+    let pending = async || {
+        let html = leader.get(app.url("/w/inbox?form=zhengqiu&state=pending")).send().await.unwrap();
+        texts(&html.text().await.unwrap(), "#inbox td.text")
+    };
+    let (first, _) = app.login_as(Role::Analyst).await;
+    let (second, csrf) = app.login_as(Role::Analyst).await;
+    let walk = async |c: &reqwest::Client| {
+        let mut order: Vec<i64> = Vec::new();
+        loop {
+            let after = order.last().copied().unwrap_or(0);
+            let next: serde_json::Value =
+                c.get(app.url(&format!("/w/api/next?after={after}"))).send().await.unwrap().json().await.unwrap();
+            match next["id"].as_i64() {
+                Some(id) if !order.contains(&id) => order.push(id),
+                _ => return order,
+            }
+        }
+    };
+    let (one, two) = (walk(&first).await, walk(&second).await);
+    assert_eq!(one.len(), 16);
+    assert_ne!(one, two, "two analysts working at once would meet on every opinion");
+
+    let mut left = Vec::new();
+    let mut before = pending().await;
+    let start = second.get(app.url("/w/tag")).send().await.unwrap();
+    let mut at: i64 = start.headers()["location"].to_str().unwrap().trim_start_matches("/w/tag/").parse().unwrap();
+    for _ in 0..16 {
+        let r = act(&app, &second, &csrf, at, &[("op", "save"), ("area", "7")]).await;
+        assert_eq!(r.status(), 303);
+        let now = pending().await;
+        let gone: Vec<String> = before.iter().filter(|t| !now.contains(t)).cloned().collect();
+        assert_eq!(gone.len(), 1, "one opinion leaves 待归类 per save");
+        left.extend(gone);
+        before = now;
+        at = r.headers()["location"].to_str().unwrap().trim_start_matches("/w/tag/").parse().unwrap();
+    }
+    let mut reversed = sent.clone();
+    reversed.reverse();
+    assert_ne!(left, sent, "the leader saw opinions tagged in the order they came in");
+    assert_ne!(left, reversed, "nor newest first");
+    let mut all = left.clone();
+    all.sort();
+    assert_eq!(all, sent, "every opinion was tagged once");
+}
+
 #[tokio::test]
 async fn equal_texts_in_a_leaders_inbox_do_not_come_in_the_order_they_were_sent() {
     let app = TestApp::spawn().await;
@@ -558,8 +618,13 @@ async fn an_admins_unprotected_export_works_warns_and_is_audited_and_a_leader_ca
     let (leader, lcsrf) = app.login_as(Role::Leader).await;
     let (status, _) = app.export_as(&leader, &lcsrf, &full[..3]).await.unwrap_err();
     assert_eq!(status, 403, "a leader cannot ask for the full file");
-    assert_eq!(leader.get(app.url("/w/exports/1")).send().await.unwrap().status(), 404);
-    assert_eq!(leader.get(app.url("/w/exports/1/download")).send().await.unwrap().status(), 404);
+    // Someone else's job answers exactly as one that does not exist: a leader cannot count the office's.
+    for path in ["/w/exports/1", "/w/exports/1/download"] {
+        let theirs = leader.get(app.url(path)).send().await.unwrap();
+        let none = leader.get(app.url(&path.replace("/1", "/99"))).send().await.unwrap();
+        assert_eq!((theirs.status().as_u16(), none.status().as_u16()), (404, 404), "{path}");
+        assert_eq!(texts(&theirs.text().await.unwrap(), "main"), texts(&none.text().await.unwrap(), "main"), "{path}");
+    }
     let list = leader.get(app.url("/w/exports")).send().await.unwrap().text().await.unwrap();
     assert!(texts(&list, "#jobs tbody tr").is_empty(), "the admin's full file is not listed for leaders");
     assert!(texts(&list, "#unprotected").is_empty(), "no checkbox for leaders");

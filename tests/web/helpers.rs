@@ -327,3 +327,20 @@ pub async fn a_day_passes(app: &TestApp) {
     }
     db.close().await.unwrap();
 }
+
+/// The waiting opinions in the order analyst `name` meets them on the tagging screen today (each analyst's
+/// own keyed order, never arrival).
+pub async fn tagging_order(app: &TestApp, name: &str) -> Vec<i64> {
+    let user = app.store().user_by_name(name).await.unwrap().expect("the analyst exists").id;
+    let keys = app.state.queue_keys(user);
+    let mut order = Vec::new();
+    let mut at = 0;
+    while let Some(id) = app.store().next_pending(at, keys).await.unwrap() {
+        if order.contains(&id) {
+            break;
+        }
+        order.push(id);
+        at = id;
+    }
+    order
+}

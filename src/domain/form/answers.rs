@@ -316,13 +316,12 @@ fn answer(q: &Question, raw: &RawAnswers) -> Result<Option<Answer>, String> {
                 return Err("请填写整数。".to_owned());
             }
             if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
-                let range = match (min, max) {
-                    (Some(a), Some(b)) => format!("{} 到 {}", format_number(*a), format_number(*b)),
-                    (Some(a), None) => format!("不小于 {}", format_number(*a)),
-                    (None, Some(b)) => format!("不大于 {}", format_number(*b)),
-                    (None, None) => String::new(),
-                };
-                return Err(format!("请填写 {range} 之间的数。"));
+                return Err(match (min, max) {
+                    (Some(a), Some(b)) => format!("请填写 {} 到 {} 之间的数。", format_number(*a), format_number(*b)),
+                    (Some(a), None) => format!("请填写不小于 {} 的数。", format_number(*a)),
+                    (None, Some(b)) => format!("请填写不大于 {} 的数。", format_number(*b)),
+                    (None, None) => "请填写数字。".to_owned(),
+                });
             }
             Ok(Some(Answer::Number(n)))
         }
@@ -331,7 +330,12 @@ fn answer(q: &Question, raw: &RawAnswers) -> Result<Option<Answer>, String> {
             let d = NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
                 .map_err(|_| "请按 2026-05-01 的格式填写日期。".to_owned())?;
             if min.is_some_and(|m| d < m) || max.is_some_and(|m| d > m) {
-                return Err("日期不在允许的范围内。".to_owned());
+                return Err(match (min, max) {
+                    (Some(a), Some(b)) => format!("请填写 {a} 到 {b} 之间的日期。"),
+                    (Some(a), None) => format!("请填写 {a} 或之后的日期。"),
+                    (None, Some(b)) => format!("请填写 {b} 或之前的日期。"),
+                    (None, None) => "日期不在允许的范围内。".to_owned(),
+                });
             }
             Ok(Some(Answer::Date(d)))
         }
@@ -350,7 +354,37 @@ fn answer(q: &Question, raw: &RawAnswers) -> Result<Option<Answer>, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::clean_text;
+    use super::{QuestionKind, RawAnswers, answer, clean_text};
+    use crate::domain::form::Question;
+
+    fn refusal(kind: QuestionKind, value: &str) -> String {
+        let q = Question {
+            id: "q".into(),
+            title: "t".into(),
+            help: String::new(),
+            required: false,
+            kind,
+            show_if: None,
+            opinion: false,
+            areas: Vec::new(),
+            contact_purpose: None,
+            names_unit: false,
+        };
+        let raw = RawAnswers::from([("q".to_owned(), vec![value.to_owned()])]);
+        answer(&q, &raw).expect_err("refused")
+    }
+
+    #[test]
+    fn a_number_or_date_out_of_range_is_refused_in_a_whole_sentence_naming_the_bound() {
+        let number = |min, max| QuestionKind::Number { min, max, integer: true };
+        assert_eq!(refusal(number(Some(1.0), Some(9.0)), "10"), "请填写 1 到 9 之间的数。");
+        assert_eq!(refusal(number(Some(5.0), None), "3"), "请填写不小于 5 的数。");
+        assert_eq!(refusal(number(None, Some(5.0)), "6"), "请填写不大于 5 的数。");
+        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        let date = |min, max| QuestionKind::Date { min, max };
+        assert_eq!(refusal(date(day("2026-01-01"), None), "2025-12-31"), "请填写 2026-01-01 或之后的日期。");
+        assert_eq!(refusal(date(None, day("2026-12-31")), "2027-01-01"), "请填写 2026-12-31 或之前的日期。");
+    }
 
     proptest::proptest! {
         #[test]

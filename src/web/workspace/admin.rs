@@ -194,6 +194,8 @@ pub struct AuditPage {
     pub lines: Vec<AuditLine>,
     pub filter_string: String,
     pub next_before: Option<i64>,
+    /// The actions the filter offers, by their Chinese names.
+    pub actions: &'static [(&'static str, &'static str)],
 }
 
 /// Rows per audit page.
@@ -234,6 +236,7 @@ pub async fn audit(
                 .collect()
         },
         filter_string: serde_html_form::to_string(&q).unwrap_or_default(),
+        actions: super::audit_text::ACTIONS,
         q,
     })
 }

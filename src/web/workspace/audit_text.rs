@@ -5,48 +5,64 @@ use crate::domain::tagging::OpinionState;
 use crate::export::ExportParams;
 use crate::web::state::LoadedForms;
 
-/// The Chinese name of an audit action; an unknown action is shown as stored.
+/// Every action the log records, with its Chinese name, in the order the audit page's filter offers them.
+pub const ACTIONS: &[(&str, &str)] = &[
+    ("sign_in", "登录"),
+    ("sign_out", "退出登录"),
+    ("sign_in_failed", "登录失败"),
+    ("sign_in_throttled", "登录尝试过多，已暂停"),
+    ("user_created", "创建账号"),
+    ("user_disabled", "停用账号"),
+    ("user_enabled", "启用账号"),
+    ("password_reset", "重置密码"),
+    ("tags_changed", "修改领域归类"),
+    ("tags_changed_bulk", "批量修改领域归类"),
+    ("state_changed", "修改意见状态"),
+    ("representative_changed", "标记典型意见"),
+    ("note_added", "添加备注"),
+    ("keyword_added", "补充关键词"),
+    ("double_coding_set", "设置双人编码"),
+    ("coding_recorded", "双人编码：提交一份编码"),
+    ("coding_agreed", "双人编码一致，确定归类"),
+    ("coding_adjudicated", "裁定编码分歧"),
+    ("link_created", "创建发放链接"),
+    ("link_revoked", "停用发放链接"),
+    ("link_enabled", "重新启用发放链接"),
+    ("export_requested", "导出（受保护）"),
+    ("export_unprotected", "导出完整数据（未保护）"),
+    ("download", "下载导出文件"),
+    ("register_export", "下载整改台账"),
+    ("forms_reloaded", "重新加载表单"),
+    ("forms_reload_refused", "表单有错误，未重新加载"),
+    ("problem_created", "新建问题"),
+    ("problem_updated", "修改问题"),
+    ("problem_linked", "意见归入问题"),
+    ("problem_unlinked", "意见移出问题"),
+    ("measure_created", "起草整改措施"),
+    ("measure_updated", "修改整改措施"),
+    ("measure_published", "公开整改措施"),
+    ("measure_withdrawn", "撤回公开"),
+    ("measure_progress", "记录整改进展"),
+];
+
+/// The Chinese name of an audit action; older spellings read as today's, an unknown action as stored.
 pub fn action_label(action: &str) -> &str {
-    match action {
-        "sign_in" => "登录",
-        "sign_out" => "退出登录",
-        "sign_in_failed" => "登录失败",
-        "sign_in_throttled" => "登录尝试过多，已暂停",
-        "user_created" => "创建账号",
-        "user_disabled" => "停用账号",
-        "user_enabled" => "启用账号",
-        "password_reset" | "user_password_reset" => "重置密码",
-        "tags_changed" => "修改领域归类",
-        "tags_changed_bulk" => "批量修改领域归类",
-        "state_changed" => "修改意见状态",
-        "representative_changed" => "标记典型意见",
-        "note_added" => "添加备注",
-        "keyword_added" => "补充关键词",
-        "link_created" => "创建发放链接",
-        "link_revoked" => "停用发放链接",
-        "export" | "export_requested" => "导出（受保护）",
-        "export_unprotected" => "导出完整数据（未保护）",
-        "download" => "下载导出文件",
-        "forms_reloaded" => "重新加载表单",
-        "forms_reload_refused" => "表单有错误，未重新加载",
-        "link_enabled" => "重新启用发放链接",
-        "problem_created" => "新建问题",
-        "problem_updated" => "修改问题",
-        "problem_linked" => "意见归入问题",
-        "problem_unlinked" => "意见移出问题",
-        "measure_created" => "起草整改措施",
-        "measure_updated" => "修改整改措施",
-        "measure_published" => "公开整改措施",
-        "measure_withdrawn" => "撤回公开",
-        "measure_progress" => "记录整改进展",
+    let action = match action {
+        "user_password_reset" => "password_reset",
+        "export" => "export_requested",
         other => other,
-    }
+    };
+    ACTIONS.iter().find(|(code, _)| *code == action).map_or(action, |(_, label)| label)
 }
 
 /// The target (`opinion:12`, `user:li`, `link:3`, `export:5`, `area:2`, `forms`) in words.
 pub fn target_text(target: &str, forms: &LoadedForms) -> String {
     let Some((kind, id)) = target.split_once(':') else {
-        return if target == "forms" { "表单目录".to_owned() } else { target.to_owned() };
+        return match target {
+            "forms" => "表单目录".to_owned(),
+            "register" => "整改台账".to_owned(),
+            _ => target.to_owned(),
+        };
     };
     match kind {
         "opinion" => format!("意见 {id}"),
@@ -56,6 +72,8 @@ pub fn target_text(target: &str, forms: &LoadedForms) -> String {
         "area" => format!("领域 {}", area_text(id, forms)),
         "problem" => format!("问题 {id}"),
         "measure" => format!("整改措施 {id}"),
+        "form" => format!("表单 {}", forms.form_title(id)),
+        "file" => format!("文件 {id}"),
         _ => target.to_owned(),
     }
 }
@@ -63,9 +81,14 @@ pub fn target_text(target: &str, forms: &LoadedForms) -> String {
 /// A before or after value of `action` in words.
 pub fn value_text(action: &str, value: &str, forms: &LoadedForms) -> String {
     match action {
-        "tags_changed" | "tags_changed_bulk" if value.is_empty() => "（无）".to_owned(),
-        "tags_changed" | "tags_changed_bulk" => {
-            value.split(',').map(|a| area_text(a, forms)).collect::<Vec<_>>().join("、")
+        "coding_recorded" if value.starts_with("slot=") => format!("第 {} 份编码", &value[5..]),
+        "coding_adjudicated" if value.starts_with("slot1 ") => coders_text(value, forms),
+        "double_coding_set" => value
+            .replace("percent=", "抽样 ")
+            .replace(" adjudicator=-", "%，未指定裁定人")
+            .replace(" adjudicator=", "%，裁定人：账号 "),
+        "tags_changed" | "tags_changed_bulk" | "coding_recorded" | "coding_agreed" | "coding_adjudicated" => {
+            areas_list_text(value, forms)
         }
         "state_changed" => OpinionState::parse(value).map_or_else(|| value.to_owned(), |s| s.label().to_owned()),
         "representative_changed" => match value {
@@ -82,6 +105,24 @@ pub fn value_text(action: &str, value: &str, forms: &LoadedForms) -> String {
         }
         _ => plain_text(value),
     }
+}
+
+/// A comma-separated list of area codes in words; an empty list is "（无）".
+fn areas_list_text(codes: &str, forms: &LoadedForms) -> String {
+    if codes.is_empty() {
+        return "（无）".to_owned();
+    }
+    codes.split(',').map(|a| area_text(a, forms)).collect::<Vec<_>>().join("、")
+}
+
+/// Both codings an adjudication decided between (`slot1 li: 1,3; slot2 wang: 2`) in words.
+fn coders_text(value: &str, forms: &LoadedForms) -> String {
+    let coding = |part: &str| {
+        let (who, codes) = part.split_once(": ").unwrap_or((part, ""));
+        let who = who.trim().strip_prefix("slot1 ").or_else(|| who.trim().strip_prefix("slot2 ")).unwrap_or(who);
+        format!("{who}：{}", areas_list_text(codes, forms))
+    };
+    value.split("; ").map(coding).collect::<Vec<_>>().join("；")
 }
 
 fn area_text(code: &str, forms: &LoadedForms) -> String {

@@ -186,11 +186,12 @@ impl LoadedForms {
     }
 }
 
-/// Builds the card for opinion `id`.
+/// Builds the card for opinion `id` as analyst `viewer` walks the opinions (their tagging order).
 ///
 /// # Errors
 /// `NotFound` for an unknown id; storage failures.
-pub async fn build(state: &AppState, id: i64) -> Result<OpinionCard, WebError> {
+pub async fn build(state: &AppState, id: i64, viewer: i64) -> Result<OpinionCard, WebError> {
+    let keys = state.queue_keys(viewer);
     let store = &state.store;
     let o = store.opinion(id).await?;
     let forms = state.forms();
@@ -252,9 +253,9 @@ pub async fn build(state: &AppState, id: i64) -> Result<OpinionCard, WebError> {
                 .collect()
         },
         others,
-        prev_id: store.neighbour(id, false).await?,
-        next_id: store.neighbour(id, true).await?,
-        next_pending: store.next_pending(id).await?,
+        prev_id: store.neighbour(id, false, keys).await?,
+        next_id: store.neighbour(id, true, keys).await?,
+        next_pending: store.next_to_code(id, viewer, keys).await?,
         double_coded: false,
         blind: false,
         text: o.text,
@@ -267,8 +268,7 @@ pub async fn build(state: &AppState, id: i64) -> Result<OpinionCard, WebError> {
 /// # Errors
 /// `NotFound` for an unknown id; storage failures.
 pub async fn for_viewer(state: &AppState, id: i64, viewer: i64) -> Result<OpinionCard, WebError> {
-    let mut c = build(state, id).await?;
-    c.next_pending = state.store.next_to_code(id, viewer).await?;
+    let mut c = build(state, id, viewer).await?;
     let status = state.store.coding_status(id).await?;
     if !status.open {
         return Ok(c);

@@ -304,13 +304,20 @@ async fn run_job(state: AppState, id: i64, params: ExportParams) {
 const END_RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(250);
 const END_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// Export job `id` if `staff` may open it. Someone else's job reads exactly as one that does not exist, so a
+/// leader cannot count the office's (unprotected) exports.
+async fn job_for(state: &AppState, staff: &Staff, id: i64) -> Result<crate::store::export_jobs::ExportJob, WebError> {
+    staff.require(DOWNLOADERS)?;
+    match state.store.export_job(id).await {
+        Ok(job) if may_open(staff, &job) => Ok(job),
+        Ok(_) | Err(crate::store::StoreError::NotFound) => Err(WebError::NotFound("找不到该导出".into())),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// `GET /w/exports/{id}`: the job's progress; refreshes itself (a `Refresh` header) until it ends.
 pub async fn show(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Result<Response, WebError> {
-    staff.require(DOWNLOADERS)?;
-    let job = state.store.export_job(id).await?;
-    if !may_open(&staff, &job) {
-        return Err(WebError::NotFound("找不到该导出".into()));
-    }
+    let job = job_for(&state, &staff, id).await?;
     let row = JobRow::from(&job);
     let running = row.running;
     let mut r = JobPage { head: staff.head(), job: row, k: state.settings.small_cell_k }.into_response();
@@ -322,11 +329,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Re
 
 /// `GET /w/exports/{id}/download`: streams the finished file; audited.
 pub async fn download(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Result<Response, WebError> {
-    staff.require(DOWNLOADERS)?;
-    let job = state.store.export_job(id).await?;
-    if !may_open(&staff, &job) {
-        return Err(WebError::NotFound("找不到该导出".into()));
-    }
+    let job = job_for(&state, &staff, id).await?;
     let Some(name) = job.file_name.filter(|_| job.status == JobStatus::Done) else {
         return Err(WebError::Conflict("该导出尚未完成".into()));
     };

@@ -117,7 +117,7 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
                     state.suggester.confirmed(store, 1);
                 }
             }
-            Ok(store.next_to_code(id, staff.user.id).await?.unwrap_or(id))
+            Ok(store.next_to_code(id, staff.user.id, state.queue_keys(staff.user.id)).await?.unwrap_or(id))
         }
         "accept" => {
             let shown = parse_areas("shown", &f.shown)?;
@@ -139,7 +139,7 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
                     state.suggester.confirmed(store, 1);
                 }
             }
-            Ok(store.next_to_code(id, staff.user.id).await?.unwrap_or(id))
+            Ok(store.next_to_code(id, staff.user.id, state.queue_keys(staff.user.id)).await?.unwrap_or(id))
         }
         "undo" => {
             store.undo_tags(id, &who).await?;
@@ -194,7 +194,7 @@ pub fn safe_back(back: Option<&str>) -> Option<String> {
 /// `GET /w/tag`: the first opinion waiting to be tagged.
 pub async fn start(State(state): State<AppState>, staff: Staff) -> Result<Response, WebError> {
     staff.require(&[Role::Analyst])?;
-    match state.store.next_to_code(0, staff.user.id).await? {
+    match state.store.next_to_code(0, staff.user.id, state.queue_keys(staff.user.id)).await? {
         Some(id) => Ok(Redirect::to(&format!("/w/tag/{id}")).into_response()),
         None => Ok(axum::response::Html(
             crate::web::pages::MessagePage {
@@ -283,7 +283,7 @@ pub async fn api_next(
 ) -> Result<Json<Option<OpinionCard>>, ApiError> {
     staff.require(&[Role::Analyst])?;
     let after = q.after.unwrap_or(0);
-    match state.store.next_to_code(after, staff.user.id).await? {
+    match state.store.next_to_code(after, staff.user.id, state.queue_keys(staff.user.id)).await? {
         Some(id) => Ok(Json(Some(card::for_viewer(&state, id, staff.user.id).await?))),
         None => Ok(Json(None)),
     }
