@@ -5,7 +5,6 @@
 
 use super::entities::session;
 use super::{Store, now_ms};
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 use tower_sessions::session::{Id, Record};
@@ -106,15 +105,13 @@ impl SessionStore for DbSessionStore {
         }
     }
 
+    /// An existing session's data and expiry; never an insert (new sessions come through `create`). A
+    /// request begun before its session ended elsewhere (signed out, password reset) must not revive it.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let row = self.row(record)?;
-        session::Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(session::Column::Id)
-                    .update_columns([session::Column::UserId, session::Column::Data, session::Column::ExpiresAt])
-                    .to_owned(),
-            )
-            .exec_without_returning(self.store.db())
+        session::Entity::update_many()
+            .set(self.row(record)?)
+            .filter(session::Column::Id.eq(key(&record.id)))
+            .exec(self.store.db())
             .await
             .map_err(backend)?;
         Ok(())

@@ -144,3 +144,64 @@ async fn an_edit_posted_after_the_session_ended_is_not_saved_and_nothing_typed_i
     let stored = app.store().problem(id).await.unwrap().draft.description;
     assert_ne!(stored, "群众反映要跑好几趟，材料要求不一", "nothing stored");
 }
+
+/// A request begun before the session ended elsewhere (signed out, password reset) and finished after it
+/// does not bring the session back: the session store's save only updates a session that still exists.
+/// Before, one slow request a minute kept a stolen cookie alive through every reset.
+#[tokio::test]
+async fn a_request_begun_before_sign_out_and_finished_after_it_does_not_bring_the_session_back() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    app.create_user("night-shift", Role::Analyst).await;
+    let form = [("username", "night-shift"), ("password", crate::helpers::PASSWORD)];
+    let signed_in = crate::helpers::client(false).post(app.url("/login")).form(&form).send().await.unwrap();
+    let cookie = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("wenji_session="))
+        .map(|v| format!("wenji_session={}", v.split(';').next().unwrap()))
+        .expect("a session cookie");
+    let get_home = async || crate::helpers::client(false).get(app.url("/w")).header("cookie", &cookie).send().await;
+    let home = get_home().await.unwrap().text().await.unwrap();
+    let csrf = crate::helpers::hidden(&home, "_csrf").expect("the sign-out form's token");
+    // A minute on, the next request refreshes the session (and so saves it when it ends).
+    app.state.clock.advance(61 * MINUTE / 60);
+
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let body = "_csrf=stale&title=%E6%85%A2&area=1";
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /w/problems HTTP/1.1\r\nHost: {addr}\r\nOrigin: {}\r\nCookie: {cookie}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        app.base,
+        body.len()
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    slow.write_all(&body.as_bytes()[..8]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let out = crate::helpers::client(false)
+        .post(app.url("/logout"))
+        .header("cookie", &cookie)
+        .header("origin", &app.base)
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303, "signed out");
+    slow.write_all(&body.as_bytes()[8..]).await.unwrap();
+    let mut answer = vec![0u8; 12];
+    slow.read_exact(&mut answer).await.unwrap();
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 4"), "{}", String::from_utf8_lossy(&answer));
+    drop(slow);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();
+    let sql = "SELECT COUNT(*) AS n FROM sessions";
+    let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+    db.close().await.unwrap();
+    assert_eq!(row.try_get::<i64>("", "n").unwrap(), 0, "the ended session was written back");
+    assert_eq!(get_home().await.unwrap().status(), 303, "the old cookie opens nothing");
+}
