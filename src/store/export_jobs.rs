@@ -225,21 +225,32 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub async fn forget_export_file(&self, id: i64) -> Result<()> {
-        self.update_job(id, |a| {
+        self.update_job(id, false, |a| {
             a.file_name = Set(None);
             a.error = Set(Some("文件已过保留期限并已删除，如需要请重新导出".to_owned()));
         })
         .await
     }
 
-    async fn update_job(&self, id: i64, f: impl FnOnce(&mut export_job::ActiveModel)) -> Result<()> {
-        // In a transaction: an autocommitted `UPDATE … RETURNING` on SQLite can lose its commit's error.
+    /// Changes the fields `f` sets on job `id`; with `live_only`, only while it is queued or running:
+    /// `EditedMeanwhile` when it has ended meanwhile (another server failed it as silent), so a late runner
+    /// never turns a failed job back into a running or finished one.
+    async fn update_job(&self, id: i64, live_only: bool, f: impl FnOnce(&mut export_job::ActiveModel)) -> Result<()> {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        let mut change = <export_job::ActiveModel as Default>::default();
+        f(&mut change);
+        // In a transaction: an autocommitted write on SQLite can lose its commit's error.
         let w = self.write_txn().await?;
         let done = async {
-            let m = export_job::Entity::find_by_id(id).one(w.conn()).await?.ok_or(StoreError::NotFound)?;
-            let mut a: export_job::ActiveModel = m.into();
-            f(&mut a);
-            a.update(w.conn()).await?;
+            let mut update = export_job::Entity::update_many().set(change).filter(export_job::Column::Id.eq(id));
+            if live_only {
+                let live = [JobStatus::Queued.as_str(), JobStatus::Running.as_str()];
+                update = update.filter(export_job::Column::Status.is_in(live));
+            }
+            if update.exec(w.conn()).await?.rows_affected == 0 {
+                let exists = export_job::Entity::find_by_id(id).one(w.conn()).await?.is_some();
+                return Err(if exists { StoreError::EditedMeanwhile } else { StoreError::NotFound });
+            }
             Ok(())
         }
         .await;
@@ -249,9 +260,9 @@ impl Store {
     /// Marks a job running with its progress; this is also its heartbeat.
     ///
     /// # Errors
-    /// On a database failure.
+    /// `EditedMeanwhile` when the job has ended meanwhile; on a database failure.
     pub async fn set_export_progress(&self, id: i64, done: u64, total: u64) -> Result<()> {
-        self.update_job(id, |a| {
+        self.update_job(id, true, |a| {
             a.status = Set(JobStatus::Running.as_str().to_owned());
             a.heartbeat_at = Set(now_ms());
             a.done = Set(i64::try_from(done).unwrap_or(i64::MAX));
@@ -264,10 +275,10 @@ impl Store {
     /// run for a quick job, so the final count is recorded here.
     ///
     /// # Errors
-    /// On a database failure.
+    /// `EditedMeanwhile` when the job has ended meanwhile (failed as silent); on a database failure.
     pub async fn finish_export_job(&self, id: i64, file_name: &str, rows: u64) -> Result<()> {
         let rows = i64::try_from(rows).unwrap_or(i64::MAX);
-        self.update_job(id, |a| {
+        self.update_job(id, true, |a| {
             a.status = Set(JobStatus::Done.as_str().to_owned());
             a.file_name = Set(Some(file_name.to_owned()));
             a.finished_at = Set(Some(now_ms()));
@@ -280,9 +291,9 @@ impl Store {
     /// Marks a job failed with a message people may read.
     ///
     /// # Errors
-    /// On a database failure.
+    /// `EditedMeanwhile` when the job has ended meanwhile; on a database failure.
     pub async fn fail_export_job(&self, id: i64, error: &str) -> Result<()> {
-        self.update_job(id, |a| {
+        self.update_job(id, true, |a| {
             a.status = Set(JobStatus::Failed.as_str().to_owned());
             a.error = Set(Some(error.to_owned()));
             a.finished_at = Set(Some(now_ms()));

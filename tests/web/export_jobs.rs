@@ -293,3 +293,30 @@ async fn requests_racing_on_several_instances_cannot_pass_the_caps_together() {
     assert_eq!(started as u64, JOBS_PER_USER, "exactly the cap is admitted");
     assert_eq!(app.store().active_export_jobs(Some(id)).await.unwrap(), JOBS_PER_USER);
 }
+
+/// A job another server failed as silent (its runner stalled past the heartbeat limit: a paused VM, a
+/// starved pool) stays failed when the runner wakes: neither its progress nor its end brings it back, so
+/// nobody told "请重新导出" finds it done beside that message. (It went failed → running → done.)
+#[tokio::test]
+async fn a_job_failed_as_silent_stays_failed_when_its_stalled_runner_wakes_up() {
+    use wenji::store::StoreError;
+    use wenji::store::export_jobs::JobStatus;
+    let app = TestApp::spawn().await;
+    let (_, _, uid) = staff(&app, "sleeper", Role::Leader).await;
+    let id = queued_job(&app, &Actor { id: Some(uid), name: "sleeper".into() }).await;
+    app.store().set_export_progress(id, 1, 10).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(app.store().fail_abandoned_export_jobs(Duration::from_millis(10)).await.unwrap(), 1);
+    let woke = app.store().set_export_progress(id, 5, 10).await;
+    assert!(matches!(woke, Err(StoreError::EditedMeanwhile)), "{woke:?}");
+    let ended = app.store().finish_export_job(id, "late.xlsx", 10).await;
+    assert!(matches!(ended, Err(StoreError::EditedMeanwhile)), "{ended:?}");
+    let job = app.store().export_job(id).await.unwrap();
+    assert_eq!((job.status, job.file_name), (JobStatus::Failed, None));
+    assert!(
+        app.store()
+            .finish_export_job(id + 1000, "none.xlsx", 1)
+            .await
+            .is_err_and(|e| matches!(e, StoreError::NotFound))
+    );
+}

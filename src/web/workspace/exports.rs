@@ -293,6 +293,13 @@ async fn run_job(state: AppState, id: i64, params: ExportParams) {
         };
         match saved {
             Ok(()) | Err(StoreError::NotFound) => break,
+            // Another server failed the job as silent (this one stalled): its people were told to export
+            // again, so the late file is not offered beside that message.
+            Err(StoreError::EditedMeanwhile) => {
+                tracing::warn!(job = id, "the export ended elsewhere while it ran; its file is removed");
+                let _ = tokio::fs::remove_file(&path).await;
+                break;
+            }
             Err(e) => tracing::warn!(job = id, error = %e, retry_in = ?wait, "could not record the export's end"),
         }
         tokio::time::sleep(wait).await;
