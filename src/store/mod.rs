@@ -106,6 +106,8 @@ pub(crate) fn error_kind(e: &DbErr) -> ErrorKind {
         "23505" => ErrorKind::Unique,
         // 53: insufficient resources (53100 disk_full); 08: connection exceptions; 57P: shutting down.
         c if c.starts_with("53") || c.starts_with("08") || c.starts_with("57P") => ErrorKind::Unavailable,
+        // Deadlock and serialization failure: the transaction was rolled back and may be tried again.
+        "40P01" | "40001" => ErrorKind::Unavailable,
         _ => ErrorKind::Other,
     }
 }

@@ -52,14 +52,18 @@ impl Store {
     ) -> Result<Option<User>> {
         let w = self.write_txn().await?;
         let done = async {
+            // Every link goes at once, and only if this one is among them: one statement, so two links used
+            // at the same moment (two servers each printed one) lock the rows in one order and cannot
+            // deadlock; the second finds nothing left.
             let mut sql = Sql::new(self.db().get_database_backend());
-            sql.push("DELETE FROM setup_tokens WHERE token_hash = ").bind(token_hash(token));
-            if w.conn().execute_raw(sql.into_statement()).await.map_err(StoreError::classify)?.rows_affected() != 1 {
+            sql.push("DELETE FROM setup_tokens WHERE EXISTS (SELECT 1 FROM setup_tokens t WHERE t.token_hash = ")
+                .bind(token_hash(token))
+                .push(")");
+            if w.conn().execute_raw(sql.into_statement()).await.map_err(StoreError::classify)?.rows_affected() == 0 {
                 return Ok(None);
             }
             let by = Actor::system("setup");
             let user = insert_user_in(w.conn(), username, display_name, Role::Admin, password_hash, &by).await?;
-            w.conn().execute_unprepared("DELETE FROM setup_tokens").await.map_err(StoreError::classify)?;
             Ok(Some(user))
         }
         .await;

@@ -108,6 +108,37 @@ async fn three_concurrent_posts_of_one_setup_link_create_one_administrator() {
     assert_eq!(again.status(), 404, "the link is used up");
 }
 
+/// Two servers started on an empty database each print a set-up link; both used at the same moment
+/// create one administrator and refuse the other (404, never a deadlock's 500), round after round.
+#[tokio::test]
+async fn two_setup_links_used_at_the_same_moment_create_one_administrator_and_refuse_the_other() {
+    let pw = "Correct-Horse-Battery-9";
+    for round in 0..6 {
+        let app = TestApp::spawn().await;
+        let links = [format!("link-a-{round}"), format!("link-b-{round}")];
+        for t in &links {
+            app.store().put_setup_token(t).await.unwrap();
+        }
+        let posts = links.iter().enumerate().map(|(i, t)| {
+            let (c, url, token, name) = (client(true), app.url("/setup"), t.clone(), format!("admin-{round}-{i}"));
+            async move {
+                let form = [
+                    ("token", token.as_str()),
+                    ("username", &name),
+                    ("display_name", ""),
+                    ("password", pw),
+                    ("password2", pw),
+                ];
+                c.post(url).form(&form).send().await.unwrap().status().as_u16()
+            }
+        });
+        let mut statuses = futures_util::future::join_all(posts).await;
+        statuses.sort_unstable();
+        assert_eq!(statuses, [303, 404], "round {round}: one link creates the administrator, the other is used up");
+        assert_eq!(app.store().count_users().await.unwrap(), 1);
+    }
+}
+
 #[tokio::test]
 async fn a_setup_link_survives_another_instance_starting_and_a_setup_the_database_refuses() {
     let app = TestApp::spawn().await;
