@@ -178,6 +178,7 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         }
     });
     let state_timeouts = state.settings.timeouts;
+    let at_exit = state.clone();
     let app = crate::web::router(state);
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
@@ -196,6 +197,10 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         () = async { stopping.notified().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
             tracing::warn!(seconds = SHUTDOWN_GRACE.as_secs(), "requests still open after the grace period are cut");
         }
+    }
+    // Refused sign-ins counted since the last sweep would go with the process.
+    if let Err(e) = at_exit.sweep_limiters().await {
+        tracing::warn!(error = %e, "refused sign-ins since the last sweep could not be audited");
     }
     tracing::info!("stopped");
     Ok(())

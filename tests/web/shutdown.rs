@@ -124,3 +124,42 @@ async fn sigterm_during_submissions_answers_those_in_flight_and_leaves_none_half
         after_stop.len()
     );
 }
+
+/// Refused sign-ins counted in memory since the last sweep are written to the audit log when the server
+/// stops, not lost with the process (the sweep ran only every five minutes).
+#[tokio::test]
+async fn sign_ins_refused_before_a_stop_are_in_the_audit_log_after_it() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    test_forms(dir.path());
+    let db = fresh_database(dir.path()).await;
+    assert!(crate::process::wenji(dir.path(), &db).arg("migrate").output().unwrap().status.success());
+    let mut add = crate::process::wenji(dir.path(), &db)
+        .args(["user", "add", "guessed", "--role", "leader"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin.take().unwrap().write_all(b"Winter-Plum-Blossom-7\n").unwrap();
+    assert!(add.wait().unwrap().success());
+    let mut server = ServerProcess::start(dir.path(), &db, &[]).await;
+    let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut throttled = 0;
+    for i in 0..25 {
+        let form = [("username", "guessed".to_owned()), ("password", format!("wrong-guess-{i}"))];
+        let r = c.post(format!("{}/login", server.base)).form(&form).send().await.unwrap();
+        throttled += u64::from(r.status() == 429);
+    }
+    assert!(throttled >= 3, "the guesses were throttled ({throttled})");
+    server.terminate();
+    assert!(server.exit_within(Duration::from_secs(40)).await.success(), "{}", server.log());
+    let conn = Database::connect(&db).await.unwrap();
+    let sql = "SELECT action, after FROM audit_log WHERE action = 'sign_in_throttled'";
+    let rows = conn.query_all_raw(Statement::from_string(conn.get_database_backend(), sql)).await.unwrap();
+    conn.close().await.unwrap();
+    let counted: u64 = rows
+        .iter()
+        .map(|r| r.try_get::<Option<String>>("", "after").unwrap().unwrap_or_default())
+        .filter_map(|a| a.strip_prefix("count=").and_then(|n| n.parse::<u64>().ok()))
+        .sum();
+    assert!(counted >= throttled, "{counted} refusals audited of {throttled}: {rows:?}");
+}
