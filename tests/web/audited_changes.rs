@@ -145,6 +145,8 @@ async fn an_admin_change_whose_audit_entry_cannot_be_written_is_not_stored_eithe
             "link_created" => 2,
             // The two accounts of `login_as` and the one added here.
             "user_created" => 3,
+            // The forms the server started with, and the reload.
+            "forms_reloaded" => 2,
             _ => 1,
         };
         assert_eq!(entries(&app, action).await, want, "{action}: one entry per change");

@@ -444,3 +444,32 @@ async fn a_visit_record_asks_for_the_kind_of_place_visited_not_the_respondents_i
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("请选择走访对象类型。"));
 }
+
+/// An instance (re)started on a forms folder edited since the last reload records what it loaded as a
+/// reload by its start, and the instances already running follow it: no instance serves forms nobody
+/// audited, and the instances never keep serving different forms.
+#[tokio::test]
+async fn an_instance_started_on_an_edited_folder_audits_it_and_the_running_ones_follow() {
+    let app = TestApp::spawn().await;
+    let path = app.config.forms_dir.join("zhengqiu-yijian.toml");
+    let original = std::fs::read_to_string(&path).unwrap();
+    let title_at = |base: String| async move {
+        let html = crate::helpers::client(false).get(format!("{base}/f/zhengqiu")).send().await.unwrap();
+        crate::helpers::texts(&html.text().await.unwrap(), "h1").join("")
+    };
+    std::fs::write(&path, original.replace("分析检查阶段征求意见表", "重启前改过的标题")).unwrap();
+    assert!(title_at(app.base.clone()).await.contains("分析检查阶段征求意见表"), "nothing changes before a start");
+    let restarted = app.second_server().await;
+    assert!(title_at(restarted).await.contains("重启前改过的标题"));
+    let at_start = app.store().audit_entries(Some("forms_reloaded"), None, None, 10).await.unwrap();
+    assert_eq!(at_start.len(), 2, "the first start and the restart on the edited folder");
+    assert_eq!(at_start[0].actor_name, "启动时加载");
+    let deadline = std::time::Instant::now() + 3 * wenji::web::workspace::admin_forms::FOLLOW_RELOADS_EVERY;
+    while !title_at(app.base.clone()).await.contains("重启前改过的标题") {
+        assert!(std::time::Instant::now() < deadline, "the running instance kept serving the other form");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Started again on the same folder, nothing new is recorded.
+    app.second_server().await;
+    assert_eq!(app.store().audit_entries(Some("forms_reloaded"), None, None, 10).await.unwrap().len(), 2);
+}

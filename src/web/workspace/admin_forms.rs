@@ -134,6 +134,24 @@ async fn newest_reload(state: &AppState) -> crate::store::Result<Option<(i64, St
     Ok(newest.into_iter().next().map(|e| (e.id, e.after.unwrap_or_default())))
 }
 
+/// At start: when the forms this instance loaded are not the versions the newest reload made live (the
+/// folder was edited before a restart, or this is the first start), records them as a reload by the
+/// start. Unaudited versions are then never served, and the other instances sharing the database follow
+/// them instead of serving different forms until someone reloads.
+///
+/// # Errors
+/// On a database failure.
+pub async fn record_forms_at_start(state: &AppState) -> crate::store::Result<()> {
+    let loaded = version_summary(&state.forms().catalog);
+    if newest_reload(state).await?.is_none_or(|(_, live)| live != loaded) {
+        state
+            .store
+            .audit(&crate::store::audit::Actor::system("启动时加载"), RELOADED, "forms", None, Some(loaded))
+            .await?;
+    }
+    Ok(())
+}
+
 /// Follows reloads made on other instances sharing the database: when a newer `forms_reloaded` entry
 /// appears, this instance reloads its own forms folder (which they share) and serves it if it holds
 /// exactly the versions that entry made live, so no instance keeps checking answers against a replaced
