@@ -91,7 +91,7 @@ pub(crate) fn text_field(
 ) -> String {
     let v = value.trim();
     let n = v.chars().count();
-    if required && super::text::visible_len(v) == 0 {
+    if required && super::text::is_blank(v) {
         errors.push(FieldError { field: field.into(), message: format!("请填写{label}") });
     } else if n > max {
         errors.push(FieldError {

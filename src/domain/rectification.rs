@@ -119,16 +119,16 @@ impl MeasureDraft {
     /// Which of the four parts (四明确) are still missing; publishing needs none missing.
     pub fn missing_for_publication(&self) -> Vec<&'static str> {
         let mut missing = Vec::new();
-        if self.action.trim().is_empty() {
+        if super::text::is_blank(&self.action) {
             missing.push("措施");
         }
-        if self.target.trim().is_empty() {
+        if super::text::is_blank(&self.target) {
             missing.push("目标");
         }
         if self.deadline.is_none() {
             missing.push("时限");
         }
-        if self.owner.trim().is_empty() {
+        if super::text::is_blank(&self.owner) {
             missing.push("责任");
         }
         missing

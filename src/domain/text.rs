@@ -3,11 +3,31 @@
 use sha2::{Digest, Sha256};
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
-/// Characters a reader sees: all but the invisible format characters (Unicode category Cf: zero-width
-/// spaces and joiners, direction overrides, the byte-order mark), which must not count towards a
-/// minimum length.
+/// Characters a reader sees, which alone count towards a minimum length: all but the invisible ones (see
+/// [`is_visible`]).
 pub fn visible_len(text: &str) -> usize {
-    text.chars().filter(|&c| never_format(c) || c.general_category() != GeneralCategory::Format).count()
+    text.chars().filter(|&c| is_visible(c)).count()
+}
+
+/// Whether `text` shows nothing: only spaces and invisible characters (a measure of zero-width spaces
+/// would be published blank).
+pub fn is_blank(text: &str) -> bool {
+    text.chars().all(|c| c.is_whitespace() || !is_visible(c))
+}
+
+/// Whether a character draws anything by itself: not a format character (Unicode category Cf: zero-width
+/// spaces and joiners, direction overrides, the byte-order mark), not a mark that only modifies the
+/// character before it (variation selectors, combining accents), not a filler that draws nothing (the
+/// Hangul fillers, blank Braille).
+fn is_visible(c: char) -> bool {
+    if matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' | '\u{2800}') {
+        return false;
+    }
+    never_format(c)
+        || !matches!(
+            c.general_category(),
+            GeneralCategory::Format | GeneralCategory::NonspacingMark | GeneralCategory::EnclosingMark
+        )
 }
 
 /// The characters most opinions are made of, none of them a format character: ASCII, CJK punctuation,
@@ -127,6 +147,18 @@ mod tests {
         assert_eq!(visible_len("\u{202E}\u{200B}\u{200C}\u{200D}\u{2060}\u{FEFF}\u{200E}"), 0);
         assert_eq!(visible_len("意见\u{200B}建议"), 4);
         assert_eq!(visible_len("abc 1"), 5);
+    }
+
+    #[test]
+    fn fillers_blank_braille_and_lone_marks_are_blank() {
+        for blank in
+            ["\u{3164}\u{3164}", "\u{FFA0}", "\u{2800}\u{2800}", "\u{FE0F}\u{FE0F}", "\u{0301}", " \u{200B} \u{115F}"]
+        {
+            assert!(is_blank(blank), "{blank:?}");
+            assert_eq!(visible_len(&blank.replace(' ', "")), 0, "{blank:?}");
+        }
+        assert!(!is_blank("加强学习\u{FE0F}"));
+        assert_eq!(visible_len("e\u{0301}"), 1, "an accent on a letter counts once");
     }
 
     #[test]

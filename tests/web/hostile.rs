@@ -289,6 +289,41 @@ async fn a_nul_in_a_search_a_filter_or_a_receipt_is_refused_with_a_400_naming_th
     assert_eq!(r.status(), 422);
 }
 
+/// A parameter given twice or a value that is not what the page reads (a link mangled by a chat app, a
+/// hand-edited address) gets a 400 in Chinese naming the parameter, on citizen and staff pages alike
+/// (axum's own answer was English plain text: "Failed to deserialize query string: duplicate field `t`").
+#[tokio::test]
+async fn a_parameter_given_twice_or_unreadable_is_refused_in_chinese_naming_it() {
+    let app = TestApp::spawn().await;
+    let receipt = app.submit_opinion("窗口服务要改进").await;
+    let (admin, _) = app.login_as(Role::Admin).await;
+    let (analyst, _) = app.login_as(Role::Analyst).await;
+    let citizen_pages = [
+        ("/f/zhengqiu?t=a&t=b".to_owned(), "t"),
+        (format!("/f/zhengqiu/r/{receipt}?t=a&t=b"), "t"),
+        ("/gongkai?rated=1&rated=2".to_owned(), "rated"),
+        ("/setup?token=a&token=b".to_owned(), "token"),
+    ];
+    let staff_pages = [
+        (&admin, "/w/inbox?page=-1", "page"),
+        (&admin, "/w/inbox?before=9223372036854775808", "before"),
+        (&admin, "/w/admin/audit?before=x", "before"),
+        (&admin, "/w/admin/links?created=x", "created"),
+        (&admin, "/w/dashboard?form=zhengqiu&form=ceping", "form"),
+        (&analyst, "/w/api/next?after=x", "after"),
+    ];
+    let checks = citizen_pages
+        .iter()
+        .map(|(p, n)| (&app.citizen, p.as_str(), *n))
+        .chain(staff_pages.iter().map(|(c, p, n)| (*c, *p, *n)));
+    for (client, path, name) in checks {
+        let r = client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{path}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(&format!("地址参数 {name} ")) && !body.contains("deserialize"), "{path}: {body}");
+    }
+}
+
 /// A body in another encoding (GBK here, a client that ignores the page's UTF-8) was stored with U+FFFD
 /// for each character and acknowledged with a receipt: the text was lost while the citizen was told it
 /// was kept.

@@ -599,3 +599,27 @@ async fn an_analysts_edit_meeting_a_publication_committed_first_changes_nothing(
     app.store().update_measure(&by, m, &edit, false, None).await.expect("a leader or admin may edit it");
     assert_eq!(app.store().measure(m).await.unwrap().draft.action, "分析人员在公开前改写的措施");
 }
+
+/// A measure whose action, target and owner are only zero-width spaces or fillers shows blank on /gongkai:
+/// it cannot be published (422 naming the missing parts), and a published one cannot be blanked so.
+#[tokio::test]
+async fn a_measure_of_invisible_characters_is_not_published_blank() {
+    let app = TestApp::spawn().await;
+    let (problem, m, _) = published_measure(&app).await;
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let blank =
+        [("action", "\u{200B}"), ("target", "\u{3164}\u{3164}"), ("deadline", "2027-06-30"), ("owner", "\u{FE0F}")];
+    let (s, _) = post(&app, &leader, &csrf, &format!("/w/problems/{problem}/measures"), &blank).await;
+    assert!(s < 400, "a draft may be incomplete ({s})");
+    let drafted = *measure_ids(&app, &leader, problem).await.iter().max().unwrap();
+    let (s, page) = post(&app, &leader, &csrf, &format!("/w/measures/{drafted}/publish"), &[("publish", "1")]).await;
+    assert_eq!(s, 422);
+    assert!(page.contains("缺少：措施、目标、责任"), "{page}");
+    let page = leader.get(app.url(&format!("/w/problems/{problem}"))).send().await.unwrap().text().await.unwrap();
+    let seen = seen_in(&page, &format!("#m{m} form.measure-form"));
+    let edit = [blank.as_slice(), &[("status", "in_progress"), ("seen", &seen)]].concat();
+    let (s, page) = post(&app, &leader, &csrf, &format!("/w/measures/{m}"), &edit).await;
+    assert!(s == 409 || s == 422, "a published measure is not blanked ({s}): {page}");
+    let public = app.citizen.get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
+    assert!(!public.contains('\u{3164}'), "nothing blank on /gongkai");
+}

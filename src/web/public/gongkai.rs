@@ -11,10 +11,11 @@ use crate::domain::rectification::{
 use crate::domain::submission::SubmissionKey;
 use crate::web::error::WebError;
 use crate::web::extract::ClientIp;
+use crate::web::extract::Query;
 use crate::web::form_body::CitizenForm;
 use crate::web::state::AppState;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;

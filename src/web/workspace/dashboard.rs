@@ -12,10 +12,11 @@ use crate::domain::user::Role;
 use crate::store::inbox::Progress;
 use crate::web::auth::Staff;
 use crate::web::error::WebError;
+use crate::web::extract::Query;
 use crate::web::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 
 /// One bar of the chart, laid out in SVG units.

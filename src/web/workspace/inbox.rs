@@ -13,13 +13,13 @@ use crate::domain::user::Role;
 use crate::store::inbox::{InboxFilter, InboxPaging, Matching, Progress};
 use crate::web::auth::{CsrfForm, Staff};
 use crate::web::error::WebError;
+use crate::web::extract::Query;
 use crate::web::pages::MessagePage;
 use crate::web::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::Query;
 use serde::{Deserialize, Serialize};
 
 /// Rows per inbox page.

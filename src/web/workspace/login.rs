@@ -12,11 +12,12 @@ use crate::web::auth::{
 use crate::web::clean::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::extract::ClientIp;
+use crate::web::extract::Query;
 use crate::web::limiter::LoginCheck;
 use crate::web::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;

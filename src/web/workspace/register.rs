@@ -228,7 +228,7 @@ pub async fn progress(
     };
     let evidence = form.evidence.trim();
     let n = evidence.chars().count();
-    if crate::domain::text::visible_len(evidence) == 0 {
+    if crate::domain::text::is_blank(evidence) {
         errors.push(FieldError {
             field: format!("m{id}"), message: "进展情况：请填写进展和佐证材料".into()
         });

@@ -11,11 +11,12 @@ use crate::domain::user::Role;
 use crate::web::auth::{CsrfForm, Staff};
 use crate::web::error::{ApiError, WebError};
 use crate::web::extract::Id;
+use crate::web::extract::Query;
 use crate::web::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
