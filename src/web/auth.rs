@@ -174,29 +174,39 @@ where
         let (mut parts, body) = req.into_parts();
         let staff = Staff::from_request_parts(&mut parts, state).await?;
         let header = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let content_type =
+            parts.headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(|e| AuthRejection::Error(super::clean::unreadable_body(e)))?;
         let pairs: Vec<(String, String)> = serde_html_form::from_bytes(&bytes).unwrap_or_default();
         let given =
             header.or_else(|| pairs.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v.clone())).unwrap_or_default();
-        if staff.csrf.is_empty() || !constant_time_eq(given.as_bytes(), staff.csrf.as_bytes()) {
-            // Typically a page from before signing in again: its text is shown back, since refreshing
-            // that page would lose it.
+        // A refusal from here on shows the text fields typed, to copy: going back or refreshing the page
+        // may lose them.
+        let refused = |status: StatusCode, title: &str, message: String| {
             let page = super::pages::MessagePage {
-                title: "页面已过期".into(),
-                message: "这个页面是在重新登录之前打开的（CSRF 校验失败），刚才提交的内容没有保存。请复制下面的内容，刷新页面后重新填写提交。".into(),
+                title: title.into(),
+                message,
                 back: None,
                 head: Some(staff.head()),
                 kept: typed_fields(&pairs),
             };
-            return Err(AuthRejection::Page(Box::new(
-                (StatusCode::FORBIDDEN, Html(page.render_string())).into_response(),
-            )));
+            AuthRejection::Page(Box::new((status, Html(page.render_string())).into_response()))
+        };
+        if staff.csrf.is_empty() || !constant_time_eq(given.as_bytes(), staff.csrf.as_bytes()) {
+            // Typically a page from before signing in again.
+            let m = "这个页面是在重新登录之前打开的（CSRF 校验失败），刚才提交的内容没有保存。请复制下面的内容，刷新页面后重新填写提交。";
+            return Err(refused(StatusCode::FORBIDDEN, "页面已过期", m.into()));
         }
-        super::clean::check_staff_body(&bytes)?;
-        let value = serde_html_form::from_bytes::<T>(&bytes)
-            .map_err(|e| AuthRejection::Error(super::clean::not_understood(e)))?;
+        let not_saved = "刚才提交的内容没有保存，请复制下面的内容，改正后重新提交。";
+        if let Err((status, why)) = super::clean::check_staff_body(&content_type, &bytes) {
+            return Err(refused(status, "没有保存", format!("{why}。{not_saved}")));
+        }
+        let value = serde_html_form::from_bytes::<T>(&bytes).map_err(|e| {
+            let _logged = super::clean::not_understood(e);
+            refused(StatusCode::BAD_REQUEST, "没有保存", format!("{}{not_saved}", super::clean::NOT_UNDERSTOOD))
+        })?;
         Ok(CsrfForm(staff, value))
     }
 }
@@ -204,27 +214,12 @@ where
 /// The text fields of a refused staff form, as (label, text), to show back: never a password, a token or
 /// a field that only carries a choice or an id.
 fn typed_fields(pairs: &[(String, String)]) -> Vec<(String, String)> {
-    const LABELS: &[(&str, &str)] = &[
-        ("title", "标题"),
-        ("description", "问题描述"),
-        ("root_cause", "剖析根源与原因"),
-        ("action", "措施"),
-        ("target", "目标"),
-        ("deadline", "时限"),
-        ("owner", "责任"),
-        ("on", "进展日期"),
-        ("evidence", "进展情况与佐证材料"),
-        ("text", "备注"),
-        ("label", "说明"),
-        ("display_name", "姓名"),
-        ("username", "用户名"),
-        ("keyword", "关键词"),
-    ];
     pairs
         .iter()
         .filter(|(_, v)| crate::domain::text::visible_len(v.trim()) > 0)
         .filter_map(|(k, v)| {
-            LABELS.iter().find(|(name, _)| name == k).map(|(_, label)| ((*label).to_owned(), v.clone()))
+            let shown: String = v.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect();
+            super::clean::field_label(k).map(|label| (label.to_owned(), shown))
         })
         .collect()
 }

@@ -3,7 +3,6 @@
 //! reads it as the end of a query) and overlong values are refused with a 4xx naming the field.
 //! Citizens' answers are not refused for them: `clean_text` drops control characters from opinions.
 
-use super::auth::AuthRejection;
 use super::error::WebError;
 use super::state::AppState;
 use axum::extract::{FromRequest, Request};
@@ -37,9 +36,35 @@ fn multiline(name: &str) -> bool {
     matches!(name, "text" | "description" | "root_cause" | "action" | "target" | "evidence")
 }
 
-/// Why a field's value is refused, in Chinese, naming it; `None` when it is acceptable.
+/// The Chinese label of a staff form's text field, as its page shows it; `None` for choices, ids, tokens
+/// and passwords (never shown back).
+pub fn field_label(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "title" => "标题",
+        "description" => "问题描述",
+        "root_cause" => "剖析根源与原因",
+        "action" => "措施",
+        "target" => "目标",
+        "deadline" => "时限",
+        "owner" => "责任",
+        "on" => "进展日期",
+        "evidence" => "进展情况与佐证材料",
+        "text" => "备注",
+        "label" => "说明",
+        "display_name" => "姓名",
+        "username" => "用户名",
+        "keyword" | "word" => "关键词",
+        _ => return None,
+    })
+}
+
+/// Why a field's value is refused, in Chinese, naming it (by its label where it has one); `None` when it is
+/// acceptable.
 pub fn field_problem(name: &str, value: &str) -> Option<String> {
-    let shown: String = name.chars().filter(|c| !c.is_control()).take(40).collect();
+    let shown: String = match field_label(name) {
+        Some(label) => label.to_owned(),
+        None => name.chars().filter(|c| !c.is_control()).take(40).collect(),
+    };
     if name.chars().any(char::is_control) || name.chars().count() > FIELD_MAX {
         return Some(format!("字段名 {shown} 无效"));
     }
@@ -135,18 +160,38 @@ pub fn unreadable_body(e: axum::extract::rejection::BytesRejection) -> WebError 
 /// can in Chinese and the detail goes to the debug log.
 pub fn not_understood(e: serde_html_form::de::Error) -> WebError {
     tracing::debug!(error = %e, "staff form not understood");
-    WebError::BadRequest(
-        "表单内容有误：有一栏的值无法识别（例如应填数字处填了别的内容，或同一栏出现了两次），请刷新页面后重新填写。"
-            .into(),
-    )
+    WebError::BadRequest(NOT_UNDERSTOOD.into())
 }
 
-/// Checks the body of a signed-in user's form (used by `CsrfForm`).
+/// What [`not_understood`] says.
+pub const NOT_UNDERSTOOD: &str =
+    "表单内容有误：有一栏的值无法识别（例如应填数字处填了别的内容，或同一栏出现了两次），请刷新页面后重新填写。";
+
+/// Checks the body of a signed-in user's form (used by `CsrfForm`): UTF-8 text (declared and actual) with
+/// every field acceptable.
 ///
 /// # Errors
-/// As [`check_pairs`], as a rejection.
-pub fn check_staff_body(bytes: &[u8]) -> Result<(), AuthRejection> {
-    check_urlencoded(bytes).map_err(AuthRejection::Error)
+/// The refusal's status and its message in Chinese, naming the field.
+pub fn check_staff_body(content_type: &str, bytes: &[u8]) -> Result<(), (axum::http::StatusCode, String)> {
+    use axum::http::StatusCode;
+    let not_utf8 = || {
+        let m = "提交的内容不是 UTF-8 编码的文字，没有保存（否则无法识别的字会被替换成乱码）。请用浏览器打开页面后重新提交。";
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, m.to_owned())
+    };
+    let (_, params) = content_type.split_once(';').unwrap_or((content_type, ""));
+    if super::form_body::charset(params)
+        .is_some_and(|c| !c.eq_ignore_ascii_case("utf-8") && !c.eq_ignore_ascii_case("utf8"))
+    {
+        return Err(not_utf8());
+    }
+    let pairs = super::form_body::form_pairs_utf8(bytes).ok_or_else(not_utf8)?;
+    match check_pairs(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))) {
+        Err(WebError::Invalid(errors)) => {
+            let said: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+            Err((StatusCode::UNPROCESSABLE_ENTITY, said.join("；")))
+        }
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

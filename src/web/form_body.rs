@@ -55,7 +55,7 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for CitizenForm {
 }
 
 /// The `charset` parameter of a content type's parameters, unquoted, if given.
-fn charset(params: &str) -> Option<&str> {
+pub(crate) fn charset(params: &str) -> Option<&str> {
     params.split(';').find_map(|p| {
         let (name, value) = p.split_once('=')?;
         name.trim().eq_ignore_ascii_case("charset").then(|| value.trim().trim_matches('"'))
@@ -186,7 +186,7 @@ pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
 }
 
 /// [`form_pairs`], or `None` when a name or value is not UTF-8 once percent-decoded.
-fn form_pairs_utf8(body: &[u8]) -> Option<Vec<(String, String)>> {
+pub(crate) fn form_pairs_utf8(body: &[u8]) -> Option<Vec<(String, String)>> {
     pairs_decoded(body, |c| decode_component(c).ok())
 }
 

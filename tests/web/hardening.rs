@@ -23,7 +23,7 @@ async fn a_sign_in_flood_adds_a_few_small_audit_rows_and_the_audit_page_stays_sm
         let r = attacker.post(app.url("/login")).form(&[("username", huge.as_str()), ("password", "p")]).send().await;
         let r = r.unwrap();
         assert_eq!(r.status(), 422, "an overlong user name is refused before anything is stored");
-        assert!(r.text().await.unwrap().contains("username：太长"), "the refusal names the field");
+        assert!(r.text().await.unwrap().contains("用户名：太长"), "the refusal names the field");
     }
     assert_eq!(audit_rows(&app).await.len(), before, "refused names are not audited");
     let mut statuses = Vec::new();
