@@ -34,9 +34,6 @@ impl Role {
     pub fn can_tag(self) -> bool {
         matches!(self, Role::Analyst)
     }
-    pub fn can_read(self) -> bool {
-        true
-    }
     pub fn can_download(self) -> bool {
         matches!(self, Role::Leader | Role::Admin)
     }

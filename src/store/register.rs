@@ -11,9 +11,7 @@ use crate::domain::rectification::{
     RATING_VALUE, Rating, Register,
 };
 use chrono::NaiveDate;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect};
 use std::collections::BTreeMap;
 
 fn to_measure(m: measure::Model) -> Measure {
@@ -283,18 +281,6 @@ impl Store {
         let mut register = Register { problems, support, quotes, measures, progress, ..Register::default() };
         register.set_ratings(self.measure_ratings(&published, until_ms).await?);
         Ok(register)
-    }
-
-    /// Whether a measure is published (a rating may name only those).
-    ///
-    /// # Errors
-    /// On a database failure.
-    pub async fn is_published_measure(&self, id: i64) -> Result<bool> {
-        Ok(measure::Entity::find_by_id(id)
-            .filter(measure::Column::PublishedAt.is_not_null())
-            .one(self.db())
-            .await?
-            .is_some())
     }
 }
 

@@ -245,7 +245,9 @@ async fn write_batch(db: &impl BatchDb, subs: &[&Prepared], now: i64) -> Result<
         }
     }
     if !todo.is_empty() {
-        return Err(StoreError::Conflict("no free receipt after several draws".into()));
+        // Never a conflict: the web layer would read that as "already submitted" and the citizen would
+        // think it stored. The 31^8 receipts running out is a service problem; the retry draws again.
+        return Err(StoreError::Unavailable("no free receipt after several draws".into()));
     }
     let outcomes: Vec<SubmitOutcome> = subs
         .iter()

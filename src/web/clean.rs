@@ -200,8 +200,9 @@ mod tests {
 
     #[test]
     fn control_characters_and_overlong_values_are_named() {
-        assert_eq!(field_problem("username", "a\0b").unwrap(), "username：含有不允许的控制字符");
-        assert!(field_problem("username", &"x".repeat(60_000)).unwrap().starts_with("username：太长（60000 个字符"));
+        assert_eq!(field_problem("username", "a\0b").unwrap(), "用户名：含有不允许的控制字符");
+        assert_eq!(field_problem("q", "a\0b").unwrap(), "q：含有不允许的控制字符");
+        assert!(field_problem("username", &"x".repeat(60_000)).unwrap().starts_with("用户名：太长（60000 个字符"));
         assert!(field_problem("back", "/w/inbox\r\nX: y").is_some());
         assert!(field_problem("text", "第一行\r\n第二行").is_none());
         assert!(field_problem("text", "a\0").is_some());

@@ -66,7 +66,11 @@ async fn every_validation_rule_names_its_field_in_chinese_and_keeps_the_input() 
         (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_count", "2.5")], "count", "请填写整数"),
         (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_count", "500")], "count", "1 到 100"),
         (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_day", "2026/05/01")], "day", "2026-05-01 的格式"),
-        (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_day", "2031-01-01")], "day", "范围"),
+        (
+            &[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_day", "2031-01-01")],
+            "day",
+            "2020-01-01 到 2030-12-31 之间的日期",
+        ),
         (&[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_tel", "abc")], "tel", "有效的电话号码"),
         (
             &[("q_opinion", "好的意见"), ("q_pick", "a"), ("q_short", "超过十个字的简短回答啊啊")],

@@ -300,6 +300,7 @@ async fn a_pass_over_more_opinions_than_one_step_stores_every_group() {
 /// pass, and a second instance on the same database with its own connections and its own keeper.
 async fn two_instances() -> Option<(TestApp, wenji::store::Store, wenji::store::clusters::ClusterKeeper)> {
     if !crate::helpers::is_postgres() {
+        eprintln!("SKIPPED on SQLite: two instances sharing one database is a PostgreSQL test");
         return None;
     }
     let app = TestApp::spawn().await;

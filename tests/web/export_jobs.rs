@@ -116,11 +116,17 @@ async fn finished_export_files_are_deleted_after_the_retention_period() {
         assert!(Instant::now() < deadline, "the file outlived its retention");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // The job stays listed, saying what happened, with no download link.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let page = c.get(app.url(&job)).send().await.unwrap().text().await.unwrap();
+    // The job stays listed, saying what happened (the file goes first, then the job is told), with no
+    // download link.
+    let page = loop {
+        let page = c.get(app.url(&job)).send().await.unwrap().text().await.unwrap();
+        if texts(&page, ".error-summary").join("").contains("保留期限") {
+            break page;
+        }
+        assert!(Instant::now() < deadline, "the job never said its file was deleted: {page}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert!(texts(&page, "#download").is_empty());
-    assert!(texts(&page, ".error-summary").join("").contains("保留期限"), "{page}");
     assert_eq!(c.get(app.url(&format!("{job}/download"))).send().await.unwrap().status(), 409);
 }
 
