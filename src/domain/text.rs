@@ -19,7 +19,7 @@ pub fn is_blank(text: &str) -> bool {
 /// spaces and joiners, direction overrides, the byte-order mark), not a mark that only modifies the
 /// character before it (variation selectors, combining accents), not a filler that draws nothing (the
 /// Hangul fillers, blank Braille).
-fn is_visible(c: char) -> bool {
+pub fn is_visible(c: char) -> bool {
     if matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' | '\u{2800}') {
         return false;
     }

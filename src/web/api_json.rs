@@ -3,8 +3,6 @@
 
 use super::error::{ApiError, WebError};
 use crate::domain::form::answers::FieldError;
-use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use std::cell::RefCell;
@@ -31,15 +29,37 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
                 message: format!("键“{key}”在同一个对象里出现了不止一次，请只给一个值。"),
             }])));
         }
-        match Json::<T>::from_bytes(&bytes) {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::JsonDataError(e)) => Err(ApiError(WebError::Invalid(vec![FieldError {
-                field: "body".into(),
-                message: format!("JSON 内容与接口不符：{}", e.body_text()),
-            }]))),
-            Err(e) => Err(ApiError(WebError::BadRequest(format!("请求体不是有效的 JSON：{}", e.body_text())))),
-        }
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let value = serde_path_to_error::deserialize::<_, T>(&mut de)
+            .map_err(|e| ApiError(refusal(&e.path().to_string(), e.inner())))?;
+        de.end().map_err(|e| ApiError(refusal("", &e)))?;
+        Ok(ApiJson(value))
     }
+}
+
+/// Why a JSON body was refused, in Chinese and naming the member (`answers.team`), without serde's English
+/// or the server's type names.
+fn refusal(path: &str, e: &serde_json::Error) -> WebError {
+    if e.classify() != serde_json::error::Category::Data {
+        return WebError::BadRequest(format!(
+            "请求体不是有效的 JSON（第 {} 行第 {} 列附近），请检查后重新发送。",
+            e.line(),
+            e.column()
+        ));
+    }
+    let text = e.to_string();
+    let named = |prefix: &str| text.strip_prefix(prefix).and_then(|t| t.split('`').next()).map(str::to_owned);
+    let (field, message) = if let Some(key) = named("missing field `") {
+        (key.clone(), format!("缺少“{key}”。"))
+    } else if let Some(key) = named("unknown field `") {
+        (key.clone(), format!("接口没有“{key}”这一项，请对照 /api/openapi.json。"))
+    } else if path.starts_with("answers.") {
+        (path.to_owned(), "回答应为文字、数字、选项代码的列表，或矩阵题的“行代码: 等级代码”对象。".to_owned())
+    } else {
+        let field = if path.is_empty() || path == "." { "body".to_owned() } else { path.to_owned() };
+        (field, "值的类型不对（例如应为文字处给了数字、数组或 null），请对照 /api/openapi.json。".to_owned())
+    };
+    WebError::Invalid(vec![FieldError { field, message }])
 }
 
 /// Accepts `application/json` (or `…+json`), with no charset or UTF-8.

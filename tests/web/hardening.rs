@@ -275,6 +275,11 @@ async fn input_the_api_used_to_drop_or_misread_gets_a_422_naming_the_field_in_ch
         ("a list for a text question", json, ok(json!({"team": ["a"]})), 422, "team", "应填文字"),
         ("seven invisible characters", json, ok(json!({"team": "\u{202E}\u{200B}\u{200C}\u{200D}\u{2060}\u{FEFF}\u{200E}"})), 422, "team", "看不见"),
         ("invisible characters padding a short text", json, ok(json!({"team": "太慢\u{200B}\u{200B}\u{200B}"})), 422, "team", "至少"),
+        ("a number as the category", json, r#"{"category":5,"answers":{}}"#.into(), 422, "category", "类型不对"),
+        ("a nested list as an answer", json, ok(json!({"team": [[1]]})), 422, "answers.team", "回答应为"),
+        ("null as an answer", json, ok(json!({"team": null})), 422, "answers.team", "回答应为"),
+        ("a member the API does not have", json, r#"{"answers":{},"extra":1}"#.into(), 422, "extra", "接口没有"),
+        ("no answers at all", json, r#"{"category":"qz"}"#.into(), 422, "answers", "缺少"),
         (
             "a duplicate answer key",
             json,
@@ -291,6 +296,18 @@ async fn input_the_api_used_to_drop_or_misread_gets_a_422_naming_the_field_in_ch
         let named = fields.iter().find(|f| f["field"] == field).unwrap_or_else(|| panic!("{what}: {v}"));
         assert!(named["message"].as_str().unwrap().contains(reason), "{what}: {v}");
     }
+    // Serde's English and the server's own type names never reach the client.
+    for (i, body) in [r#"{"category":5,"answers":{}}"#, r#"{"answers":{"team":[[1]]}}"#].into_iter().enumerate() {
+        let (_, v) = api(&app, &format!("strict-key-english-{i}"), json, body.into()).await;
+        let said = v.to_string();
+        assert!(
+            !said.contains("invalid type") && !said.contains("AnswerValue") && !said.contains("untagged"),
+            "{said}"
+        );
+    }
+    let (got, v) = api(&app, "strict-key-surrogate", json, r#"{"answers":{"team":"\ud800 太慢"}}"#.into()).await;
+    assert_eq!(got, 400, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("不是有效的 JSON（第 1 行"), "{v}");
     let (got, v) = api(&app, "strict-key-latin", "application/json; charset=latin1", ok(json!({}))).await;
     assert_eq!(got, 415, "{v}");
     assert!(v["error"].as_str().unwrap().contains("UTF-8"), "{v}");

@@ -341,7 +341,18 @@ fn answer(q: &Question, raw: &RawAnswers) -> Result<Option<Answer>, String> {
         }
         QuestionKind::Phone => {
             let Some(v) = single(raw, &q.id)? else { return Ok(None) };
-            let p: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+            // As typed on a phone: full-width digits from a Chinese keyboard read as digits; spaces and
+            // invisible characters pasted with the number are dropped.
+            let p: String = v
+                .chars()
+                .filter(|c| !c.is_whitespace() && crate::domain::text::is_visible(*c))
+                .map(|c| match c {
+                    '０'..='９' => char::from(b'0' + (u32::from(c) - u32::from('０')) as u8),
+                    '－' => '-',
+                    '＋' => '+',
+                    c => c,
+                })
+                .collect();
             let digits = p.chars().filter(char::is_ascii_digit).count();
             let ok = p.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '+') && (7..=15).contains(&digits);
             if !ok {
@@ -372,6 +383,34 @@ mod tests {
         };
         let raw = RawAnswers::from([("q".to_owned(), vec![value.to_owned()])]);
         answer(&q, &raw).expect_err("refused")
+    }
+
+    #[test]
+    fn a_phone_number_typed_full_width_or_pasted_with_invisible_characters_is_read_as_its_digits() {
+        let q = |v: &str| {
+            let q = Question {
+                id: "q".into(),
+                title: "t".into(),
+                help: String::new(),
+                required: false,
+                kind: QuestionKind::Phone,
+                show_if: None,
+                opinion: false,
+                areas: Vec::new(),
+                contact_purpose: None,
+                names_unit: false,
+            };
+            answer(&q, &RawAnswers::from([("q".to_owned(), vec![v.to_owned()])]))
+        };
+        for typed in
+            ["13800138000\u{200B}", "１３８００１３８０００", "\u{FEFF}138 0013 8000", "０７５５－１２３４５６７"]
+        {
+            let Ok(Some(crate::domain::form::answers::Answer::Phone(p))) = q(typed) else {
+                panic!("{typed:?} refused")
+            };
+            assert!(p.chars().all(|c| c.is_ascii_digit() || c == '-'), "{p}");
+        }
+        assert!(q("abc").is_err());
     }
 
     #[test]
