@@ -545,10 +545,21 @@ async fn hostile_input_on_the_new_routes_gets_a_named_4xx_never_a_500() {
         .text("_key", key.clone())
         .text("measure", m.to_string())
         .text("measure", "999999")
-        .text("rating", "1");
+        .text("rating", "1")
+        .text("comment", "窗口排队还是很长");
     let r = app.citizen.post(app.url("/gongkai")).multipart(twice).send().await.unwrap();
     assert_eq!(r.status(), 400);
-    assert!(r.text().await.unwrap().contains("measure：一份评价只能有一个值"));
+    let page = r.text().await.unwrap();
+    assert!(page.contains("measure：一份评价只能有一个值"));
+    assert_eq!(texts(&page, "#unsaved"), ["窗口排队还是很长"], "the comment comes back to copy");
+    let mangled = reqwest::multipart::Form::new()
+        .text("_key", key.clone())
+        .text("measure", "abc")
+        .text("rating", "1")
+        .text("comment", "希望再快一点");
+    let r = app.citizen.post(app.url("/gongkai")).multipart(mangled).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(texts(&r.text().await.unwrap(), "#unsaved"), ["希望再快一点"]);
     assert_eq!(rate(&app, &key, 999_999, "1", "").await.status(), 404);
     let r = rate(&app, &key, m, "9", "").await;
     assert_eq!(r.status(), 422);

@@ -145,15 +145,24 @@ pub async fn rate(
     CitizenForm(fields): CitizenForm,
 ) -> Result<Response, WebError> {
     let get = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    // Refused before the measure is known: the page comes back with every comment written, to copy.
+    let unsaved = async |notice: String| -> Result<Response, WebError> {
+        let reg = state.public_register().await?;
+        let mut page = build(&state, &reg, None, None);
+        page.notice = Some(notice);
+        let comments = fields.iter().filter(|(k, v)| k == "comment" && !v.trim().is_empty()).map(|(_, v)| v.as_str());
+        page.unsaved = comments.collect::<Vec<_>>().join("\n");
+        Ok(html(StatusCode::BAD_REQUEST, &page))
+    };
     // The page sends each field once; a second value would be read or dropped silently.
     for name in ["measure", "rating", "comment", "_key"] {
         if fields.iter().filter(|(k, _)| k == name).count() > 1 {
-            return Err(WebError::BadRequest(format!("{name}：一份评价只能有一个值，请回到公开页面重新评价。")));
+            return unsaved(format!("{name}：一份评价只能有一个值，这次评价没有保存，请重新评价。")).await;
         }
     }
     let measure_text = get("measure");
     let Some(measure) = measure_text.trim().parse::<i64>().ok().filter(|n| *n > 0) else {
-        return Err(WebError::BadRequest("measure：整改措施编号无效，请回到公开页面重新评价。".into()));
+        return unsaved("measure：整改措施编号无效，这次评价没有保存，请在下面的措施中重新评价。".into()).await;
     };
     let form = state
         .forms()
