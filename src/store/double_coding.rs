@@ -433,7 +433,14 @@ impl Store {
             Ok(())
         }
         .await;
-        w.finish(done).await
+        // Two decisions sent at once (two pages, two servers): the database's key keeps the first; the
+        // other is told its choice was not stored, whether or not it was the same.
+        match w.finish(done).await {
+            Err(StoreError::Duplicate(_)) => Err(StoreError::Conflict(
+                "这条分歧刚刚已经裁决（可能在另一个页面）；您这次的选择没有保存，请刷新查看裁决结果。".into(),
+            )),
+            other => other,
+        }
     }
 
     /// Both codings of every opinion coded twice, in `forms` (every form when empty) and sent before

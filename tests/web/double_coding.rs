@@ -401,3 +401,30 @@ async fn the_summary_sheet_counts_opinions_and_their_groups_for_a_whole_form_onl
     let part = app.export_as(&admin, &csrf, &part).await.unwrap();
     assert!(!sheet_texts(&part, "汇总").iter().any(|t| t.contains("归并为")), "no group count for a date range");
 }
+
+/// Two different decisions on one disagreement sent at the same moment (two pages, or two servers): one is
+/// stored, and the other is told its choice was not, never "the same change was just saved".
+#[tokio::test]
+async fn two_different_decisions_at_once_store_one_and_tell_the_other_it_was_not_stored() {
+    let app = TestApp::spawn().await;
+    let (a, acsrf, _) = person(&app, "coder-a", Role::Analyst).await;
+    let (b, bcsrf, _) = person(&app, "coder-b", Role::Analyst).await;
+    let (judge, jcsrf, judge_id) = person(&app, "judge-c", Role::Analyst).await;
+    enable(&app, 100, judge_id).await;
+    let disputed = submit(&app, "调解员补贴长期不到位").await;
+    assert_eq!(code(&app, &a, &acsrf, disputed, &["6"]).await, 303);
+    assert_eq!(code(&app, &b, &bcsrf, disputed, &["5"]).await, 303);
+    let decide = |choice: &'static str| {
+        let body = [("_csrf", jcsrf.clone()), ("area", choice.to_owned())];
+        judge.post(app.url(&format!("/w/adjudication/{disputed}"))).form(&body).send()
+    };
+    let (one, two) = tokio::join!(decide("5"), decide("6"));
+    let mut answers = Vec::new();
+    for r in [one.unwrap(), two.unwrap()] {
+        answers.push((r.status().as_u16(), r.text().await.unwrap()));
+    }
+    answers.sort_by_key(|(s, _)| *s);
+    assert_eq!((answers[0].0, answers[1].0), (303, 409), "one decision stands");
+    assert!(!answers[1].1.contains("同样的修改"), "the refused choice was not the same change: {}", answers[1].1);
+    assert_eq!(final_areas(&app, disputed).await.len(), 1);
+}
