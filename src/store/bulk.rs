@@ -2,12 +2,14 @@
 //! add to areas, and the counts on the leaders' dashboard. Every change is audited in its transaction.
 
 use super::audit::{Actor, append_in};
-use super::entities::{audit, keyword, tag};
+use super::entities::{audit, keyword, opinion, tag};
 use super::sql::Sql;
 use super::{Result, Store, StoreError, now_ms};
 use crate::domain::area::AreaCode;
 use crate::domain::tagging::TagSource;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use std::collections::HashMap;
 
 /// Rows per statement in bulk work (well under SQLite's variable limit).
@@ -55,6 +57,18 @@ impl Store {
             let code = i16::from(area.get());
             let mut changed = 0u64;
             for chunk in ids.chunks(CHUNK) {
+                // Two bulk changes of the same opinions at once (two servers on PostgreSQL): the second waits
+                // for the first's rows and then reads its tags, so each change is audited once, as whoever
+                // made it. (SQLite's writer is one at a time already.)
+                opinion::Entity::find()
+                    .select_only()
+                    .column(opinion::Column::Id)
+                    .filter(opinion::Column::Id.is_in(chunk.iter().copied()))
+                    .order_by_asc(opinion::Column::Id)
+                    .lock_exclusive()
+                    .into_tuple::<i64>()
+                    .all(txn)
+                    .await?;
                 let existing = areas_in(txn, chunk).await?;
                 let mut entries = Vec::new();
                 let mut affected = Vec::new();

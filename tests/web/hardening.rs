@@ -372,3 +372,34 @@ async fn the_same_staff_change_sent_several_times_at_once_is_stored_once_and_nev
     let words = app.store().area_keywords().await.unwrap();
     assert_eq!(words.iter().filter(|(_, w)| w.starts_with("并发词")).count(), 5, "each word stored once");
 }
+
+/// Two analysts add the same area to the same 120 opinions at the same moment (two servers on one database):
+/// each opinion gains it once, and the audit log credits each change once, to whoever made it (both were
+/// credited with all of them).
+#[tokio::test]
+async fn the_same_bulk_change_by_two_analysts_at_once_is_stored_and_audited_once() {
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for i in 0..120 {
+        ids.push(submit(&app, &format!("第{i}条：调解协议履行没有回访")).await);
+    }
+    let (first, first_csrf) = app.login_as(Role::Analyst).await;
+    let (second, second_csrf) = app.login_as(Role::Analyst).await;
+    let bulk = |c: &reqwest::Client, csrf: &str| {
+        let mut form: Vec<(&str, String)> = vec![("_csrf", csrf.to_owned()), ("scope", "selected".into())];
+        form.extend(ids.iter().map(|id| ("ids", id.to_string())));
+        form.extend([("area", "6".into()), ("action", "add".into()), ("confirm", "1".into())]);
+        c.post(app.url("/w/inbox/bulk")).form(&form).send()
+    };
+    let (a, b) = tokio::join!(bulk(&first, &first_csrf), bulk(&second, &second_csrf));
+    assert!(a.unwrap().status().as_u16() < 400 && b.unwrap().status().as_u16() < 400);
+    let entries: Vec<_> =
+        audit_rows(&app).await.into_iter().filter(|e| e.action == "tags_changed_bulk").map(|e| e.target).collect();
+    let mut targets = entries.clone();
+    targets.sort();
+    targets.dedup();
+    assert_eq!((entries.len(), targets.len()), (120, 120), "one entry per opinion changed");
+    for id in ids {
+        assert_eq!(app.store().opinion(id).await.unwrap().areas(), vec![crate::workspace::area(6)]);
+    }
+}
