@@ -83,7 +83,7 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
         crate::reporting::run(&store, catalog, params.clone(), &path, crate::export::sheet::EXCEL_MAX_ROWS, progress)
             .await?;
     bar.finish_and_clear();
-    let action = if params.unprotected { "export_unprotected" } else { "export" };
+    let action = if params.unprotected { "export_unprotected" } else { "export_requested" };
     audited_or_removed(&store, &written.path, action, serde_json::to_string(&params).ok()).await?;
     println!(
         "wrote {} ({} responses, {} opinions) in {:.1} s",

@@ -81,10 +81,10 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
         clusters: Default::default(),
         suggester,
     });
+    crate::web::workspace::admin_forms::record_forms_at_start(&state).await?;
     tokio::spawn(delete_expired_exports(state.clone()));
     tokio::spawn(fail_abandoned_exports_from_now_on(state.store.clone()));
     tokio::spawn(place_new_opinions(state.clone()));
-    crate::web::workspace::admin_forms::record_forms_at_start(&state).await?;
     tokio::spawn(crate::web::workspace::admin_forms::follow_reloads(state.clone()));
     Ok(state)
 }

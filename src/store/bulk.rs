@@ -65,7 +65,7 @@ impl Store {
                     .column(opinion::Column::Id)
                     .filter(opinion::Column::Id.is_in(chunk.iter().copied()))
                     .order_by_asc(opinion::Column::Id)
-                    .lock_exclusive()
+                    .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
                     .into_tuple::<i64>()
                     .all(txn)
                     .await?;

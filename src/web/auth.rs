@@ -180,11 +180,18 @@ where
             .await
             .map_err(|e| AuthRejection::Error(super::clean::unreadable_body(e)))?;
         let pairs: Vec<(String, String)> = serde_html_form::from_bytes(&bytes).unwrap_or_default();
+        // The tagging screen posts with the token in a header and reads JSON: it is answered in JSON.
+        let wants_json = header.is_some();
         let given =
             header.or_else(|| pairs.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v.clone())).unwrap_or_default();
         // A refusal from here on shows the text fields typed, to copy: going back or refreshing the page
         // may lose them.
         let refused = |status: StatusCode, title: &str, message: String| {
+            if wants_json {
+                let mut r = super::error::ApiError(WebError::BadRequest(message)).into_response();
+                *r.status_mut() = status;
+                return AuthRejection::Page(Box::new(r));
+            }
             let page = super::pages::MessagePage {
                 title: title.into(),
                 message,

@@ -60,18 +60,21 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Que
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let raw = parts.uri.query().unwrap_or_default().as_bytes();
         serde_path_to_error::deserialize(serde_html_form::Deserializer::from_bytes(raw)).map(Query).map_err(|e| {
-            super::error::WebError::BadRequest(query_refusal(&e.path().to_string(), &e.inner().to_string()))
+            let path = e.path().to_string();
+            // serde_html_form gathers a repeated key into a list, which a one-value field then refuses.
+            let times = super::form_body::form_pairs(raw).iter().filter(|(k, _)| *k == path).count();
+            super::error::WebError::BadRequest(query_refusal(&path, times))
         })
     }
 }
 
-/// Why a query string was refused, naming the parameter: from the error's path, or for a parameter given
-/// twice from serde's message (`duplicate field `t``), whose path is the whole query.
-fn query_refusal(path: &str, message: &str) -> String {
-    let named = message.split('`').nth(1).filter(|_| message.starts_with("duplicate field"));
-    match named {
-        Some(name) => format!("地址参数 {name} 出现了不止一次，请只保留一个。"),
-        None if path.is_empty() || path == "." => "地址参数有误，无法识别，请检查链接是否完整。".to_owned(),
-        None => format!("地址参数 {path} 的值无法识别，请检查链接是否完整。"),
+/// Why a query string was refused, naming the parameter (`path`, given `times` times).
+fn query_refusal(path: &str, times: usize) -> String {
+    if path.is_empty() || path == "." {
+        "地址参数有误，无法识别，请检查链接是否完整。".to_owned()
+    } else if times > 1 {
+        format!("地址参数 {path} 出现了不止一次，请只保留一个。")
+    } else {
+        format!("地址参数 {path} 的值无法识别，请检查链接是否完整。")
     }
 }

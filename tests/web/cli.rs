@@ -241,7 +241,7 @@ async fn an_export_the_audit_log_refuses_leaves_no_file_behind() {
     crate::helpers::refuse_writes(&app, "audit_log", "INSERT", None).await;
     let o = app.run_cli(&["export", "--form", "zhengqiu", "--format", "csv", "--out", out.to_str().unwrap()]).await;
     assert!(o.status.success() && out.exists(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(app.store().audit_entries(Some("export"), None, None, 10).await.unwrap().len(), 1);
+    assert_eq!(app.store().audit_entries(Some("export_requested"), None, None, 10).await.unwrap().len(), 1);
 }
 
 #[tokio::test]

@@ -321,6 +321,8 @@ async fn a_parameter_given_twice_or_unreadable_is_refused_in_chinese_naming_it()
         assert_eq!(r.status(), 400, "{path}");
         let body = r.text().await.unwrap();
         assert!(body.contains(&format!("地址参数 {name} ")) && !body.contains("deserialize"), "{path}: {body}");
+        let twice = path.matches(&format!("{name}=")).count() > 1;
+        assert_eq!(body.contains("出现了不止一次"), twice, "{path}: {body}");
     }
 }
 
@@ -408,4 +410,26 @@ async fn a_citizens_text_that_is_not_utf8_is_refused_in_chinese_and_nothing_is_s
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
+}
+
+/// The tagging screen posts with its token in a header and reads JSON: a refusal at the edge (a control
+/// character pasted into a note) comes back as JSON naming the field, which the page shows, not as an HTML
+/// page the script would read as "signed out".
+#[tokio::test]
+async fn the_tagging_screens_refused_post_is_answered_in_json_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let id = submit(&app, "调解回访不够及时").await;
+    let (analyst, csrf) = app.login_as(Role::Analyst).await;
+    let r = analyst
+        .post(app.url(&format!("/w/api/opinions/{id}")))
+        .header("x-csrf-token", &csrf)
+        .form(&[("op", "note"), ("text", "回访\u{b}再核实")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.headers()["content-type"].to_str().unwrap().contains("json"));
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("备注：含有不允许的控制字符"), "{body}");
+    assert!(app.store().opinion(id).await.unwrap().notes.is_empty());
 }

@@ -26,8 +26,7 @@
   var SIGNED_OUT = "登录已过期：请在新标签页打开 /login 重新登录，再回到这里保存；这里输入的内容还在。";
   function readJSON(r) {
     if (r.redirected || (r.headers.get("Content-Type") || "").indexOf("json") < 0) throw new Error(SIGNED_OUT);
-    if (r.status === 409) return r.json().then(function (b) { throw new Error(b.error); });
-    if (!r.ok) throw new Error("保存失败，请刷新页面重试（HTTP " + r.status + "）");
+    if (!r.ok) return r.json().then(function (b) { throw new Error(b.error || "保存失败，请刷新页面重试（HTTP " + r.status + "）"); });
     return r.json();
   }
   // The tags this page itself last stored, by opinion. A save sends what its card showed ("seen") and the

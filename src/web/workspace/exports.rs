@@ -271,7 +271,12 @@ async fn run_job(state: AppState, id: i64, params: ExportParams) {
                 // A protected job keeps only its share done (per mille): its row count, read while it runs,
                 // would be the exact size of a form the policy shows as "<k".
                 let (d, t) = if protected { ((d * 1000).checked_div(t).unwrap_or(0), 1000) } else { (d, t) };
-                let _ = store.set_export_progress(id, d, t).await;
+                if let Err(StoreError::EditedMeanwhile) = store.set_export_progress(id, d, t).await {
+                    // Failed as silent by another server meanwhile: its people were told to export again.
+                    tracing::warn!(job = id, "the export ended elsewhere while it ran; stopped, its file removed");
+                    let _ = tokio::fs::remove_file(&path).await;
+                    return;
+                }
             }
         }
     };
@@ -311,8 +316,8 @@ async fn run_job(state: AppState, id: i64, params: ExportParams) {
 const END_RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(250);
 const END_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Export job `id` if `staff` may open it. Someone else's job reads exactly as one that does not exist, so a
-/// leader cannot count the office's (unprotected) exports.
+/// Export job `id` if `staff` may open it. Someone else's job reads exactly as one that does not exist (the
+/// office's unprotected exports are not confirmed one by one; ids still run across everyone's jobs).
 async fn job_for(state: &AppState, staff: &Staff, id: i64) -> Result<crate::store::export_jobs::ExportJob, WebError> {
     staff.require(DOWNLOADERS)?;
     match state.store.export_job(id).await {
