@@ -503,7 +503,7 @@ impl Store {
             ))
             .bind(user)
             .push(") AND (SELECT COUNT(*) FROM codings c WHERE c.opinion_id = o.id) < 2))");
-            crate::store::inbox::queue_after(&mut sql, after, keys);
+            crate::store::inbox::queue_after(&mut sql, after, true, keys);
             sql.statement()
         };
         self.first_wrapping(after, one).await

@@ -96,17 +96,19 @@ pub fn hashed_id(id: &str, [s, m1, m2]: [i64; 3]) -> String {
     xor(&k3, &format!("({k3}) >> 13"))
 }
 
-/// Appends to a query over `opinions o` (ending in its WHERE clause) the tagging order from just after
-/// opinion `after` (from the start when `None`), one row: a keyed hash of the id, not the id. Analysts
-/// tagging in arrival order would let a leader who watches states change learn that order (and so who
-/// filled in late), whatever dates the rows show. Ids are ours, written in as literals.
-pub(crate) fn queue_after(sql: &mut Sql, after: Option<i64>, keys: [i64; 3]) {
+/// Appends to a query over `opinions o` (ending in its WHERE clause) the next row in the tagging order
+/// after opinion `after` (from the start when `None`), or the one before it when not `forward`: a keyed
+/// hash of the id, not the id. Analysts tagging in arrival order would let a leader who watches states
+/// change learn that order (and so who filled in late), whatever dates the rows show. Ids are ours,
+/// written in as literals.
+pub(crate) fn queue_after(sql: &mut Sql, after: Option<i64>, forward: bool, keys: [i64; 3]) {
     let h = hashed_id("o.id", keys);
+    let (beyond, order) = if forward { (">", "") } else { ("<", " DESC") };
     if let Some(after) = after {
         let mark = hashed_id(&after.to_string(), keys);
-        sql.push(&format!(" AND ({h} > {mark} OR ({h} = {mark} AND o.id > {after}))"));
+        sql.push(&format!(" AND ({h} {beyond} {mark} OR ({h} = {mark} AND o.id {beyond} {after}))"));
     }
-    sql.push(&format!(" ORDER BY {h}, o.id LIMIT 1"));
+    sql.push(&format!(" ORDER BY {h}{order}, o.id{order} LIMIT 1"));
 }
 
 /// How far tagging has come.
@@ -361,7 +363,7 @@ impl Store {
         let one = |after: Option<i64>| {
             let mut sql = Sql::new(self.backend());
             sql.push("SELECT o.id FROM opinions o WHERE o.state = 'pending'");
-            queue_after(&mut sql, after, keys);
+            queue_after(&mut sql, after, true, keys);
             sql.statement()
         };
         self.first_wrapping(after, one).await
@@ -390,14 +392,9 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub async fn neighbour(&self, id: i64, forward: bool, keys: [i64; 3]) -> Result<Option<i64>> {
-        let (h, mark) = (hashed_id("o.id", keys), hashed_id(&id.to_string(), keys));
         let mut sql = Sql::new(self.backend());
-        sql.push("SELECT o.id FROM opinions o WHERE ");
-        if forward {
-            sql.push(&format!("({h} > {mark} OR ({h} = {mark} AND o.id > {id})) ORDER BY {h}, o.id LIMIT 1"));
-        } else {
-            sql.push(&format!("({h} < {mark} OR ({h} = {mark} AND o.id < {id})) ORDER BY {h} DESC, o.id DESC LIMIT 1"));
-        }
+        sql.push("SELECT o.id FROM opinions o WHERE 1 = 1");
+        queue_after(&mut sql, Some(id), forward, keys);
         match self.db().query_one_raw(sql.statement()).await? {
             Some(r) => Ok(Some(get(&r, "id")?)),
             None => Ok(None),

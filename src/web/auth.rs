@@ -223,7 +223,7 @@ where
 fn typed_fields(pairs: &[(String, String)]) -> Vec<(String, String)> {
     pairs
         .iter()
-        .filter(|(_, v)| crate::domain::text::visible_len(v.trim()) > 0)
+        .filter(|(_, v)| !crate::domain::text::is_blank(v))
         .filter_map(|(k, v)| {
             let shown: String = v.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect();
             super::clean::field_label(k).map(|label| (label.to_owned(), shown))

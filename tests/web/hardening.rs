@@ -89,14 +89,7 @@ async fn three_concurrent_posts_of_one_setup_link_create_one_administrator() {
         let (c, url, token) = (client(true), app.url("/setup"), token.clone());
         async move {
             let name = format!("first-admin-{i}");
-            let pw = "Correct-Horse-Battery-9";
-            let form = [
-                ("token", token.as_str()),
-                ("username", &name),
-                ("display_name", ""),
-                ("password", pw),
-                ("password2", pw),
-            ];
+            let form = first_admin_form(&token, &name, "Correct-Horse-Battery-9");
             c.post(url).form(&form).send().await.unwrap().status().as_u16()
         }
     });
@@ -122,14 +115,7 @@ async fn two_setup_links_used_at_the_same_moment_create_one_administrator_and_re
         let posts = links.iter().enumerate().map(|(i, t)| {
             let (c, url, token, name) = (client(true), app.url("/setup"), t.clone(), format!("admin-{round}-{i}"));
             async move {
-                let form = [
-                    ("token", token.as_str()),
-                    ("username", &name),
-                    ("display_name", ""),
-                    ("password", pw),
-                    ("password2", pw),
-                ];
-                c.post(url).form(&form).send().await.unwrap().status().as_u16()
+                c.post(url).form(&first_admin_form(&token, &name, pw)).send().await.unwrap().status().as_u16()
             }
         });
         let mut statuses = futures_util::future::join_all(posts).await;
@@ -152,7 +138,7 @@ async fn a_setup_link_survives_another_instance_starting_and_a_setup_the_databas
     app.second_server().await;
     assert_eq!(setup_page(token.clone()).await, 200, "another instance's start left this link working");
     let pw = "Correct-Horse-Battery-9";
-    let form = first_admin_form(&token, pw);
+    let form = first_admin_form(&token, "first-admin", pw);
     refuse_writes(&app, "users", "INSERT", Some("TRUE")).await;
     let refused = client(true).post(app.url("/setup")).form(&form).send().await.unwrap().status();
     assert!(refused.is_server_error(), "a set-up the database refuses is not acknowledged: {refused}");
@@ -167,15 +153,9 @@ async fn a_setup_link_survives_another_instance_starting_and_a_setup_the_databas
     assert_eq!(setup_page(token).await, 404, "the link is used up");
 }
 
-/// The set-up page's fields for the first administrator `first-admin`.
-fn first_admin_form<'a>(token: &'a str, password: &'a str) -> [(&'static str, &'a str); 5] {
-    [
-        ("token", token),
-        ("username", "first-admin"),
-        ("display_name", ""),
-        ("password", password),
-        ("password2", password),
-    ]
+/// The set-up page's fields for the first administrator `username`.
+fn first_admin_form<'a>(token: &'a str, username: &'a str, password: &'a str) -> [(&'static str, &'a str); 5] {
+    [("token", token), ("username", username), ("display_name", ""), ("password", password), ("password2", password)]
 }
 
 /// The first administrator is created but their session cannot be saved (a full disk just then): the set-up
@@ -185,7 +165,7 @@ async fn a_setup_whose_session_cannot_be_saved_leaves_the_account_and_points_to_
     let app = TestApp::spawn().await;
     let token = app.state.setup_token.lock().unwrap().clone().expect("an empty database offers a setup link");
     let pw = "Correct-Horse-Battery-9";
-    let form = first_admin_form(&token, pw);
+    let form = first_admin_form(&token, "first-admin", pw);
     refuse_writes(&app, "sessions", "INSERT", Some("TRUE")).await;
     let r = client(true).post(app.url("/setup")).form(&form).send().await.unwrap();
     assert!(r.status().is_server_error(), "{}", r.status());

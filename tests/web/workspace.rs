@@ -650,3 +650,40 @@ async fn a_tag_save_from_a_card_shown_before_someone_elses_save_is_refused_not_l
     assert_eq!(save(&two, &two_csrf, &["7"], "3,5").await.unwrap().status(), 200);
     assert_eq!(tags().await, [7]);
 }
+
+/// The arrow keys walk the analyst's own order: → from the first opinion meets every opinion once, and ←
+/// walks the same way back.
+#[tokio::test]
+async fn the_arrow_keys_walk_the_analysts_order_forth_and_back() {
+    let app = TestApp::spawn().await;
+    for i in 0..9 {
+        submit(&app, &format!("第{i}条：窗口服务要改进")).await;
+    }
+    let (c, _) = app.login_as(Role::Analyst).await;
+    let card = |id: i64| {
+        let url = app.url(&format!("/w/api/opinions/{id}"));
+        let c = c.clone();
+        async move { c.get(url).send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    let start = c.get(app.url("/w/api/next?after=0")).send().await.unwrap().json::<serde_json::Value>().await.unwrap();
+    let mut at = start["id"].as_i64().unwrap();
+    while let Some(prev) = card(at).await["prev_id"].as_i64() {
+        at = prev;
+    }
+    let mut forth = vec![at];
+    while let Some(next) = card(at).await["next_id"].as_i64() {
+        forth.push(next);
+        at = next;
+    }
+    let mut back = vec![at];
+    while let Some(prev) = card(at).await["prev_id"].as_i64() {
+        back.push(prev);
+        at = prev;
+    }
+    back.reverse();
+    assert_eq!(forth, back, "← retraces →");
+    let mut all = forth.clone();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), 9, "every opinion once: {forth:?}");
+}

@@ -272,10 +272,7 @@ async fn run_job(state: AppState, id: i64, params: ExportParams) {
                 // would be the exact size of a form the policy shows as "<k".
                 let (d, t) = if protected { ((d * 1000).checked_div(t).unwrap_or(0), 1000) } else { (d, t) };
                 if let Err(StoreError::EditedMeanwhile) = store.set_export_progress(id, d, t).await {
-                    // Failed as silent by another server meanwhile: its people were told to export again.
-                    tracing::warn!(job = id, "the export ended elsewhere while it ran; stopped, its file removed");
-                    let _ = tokio::fs::remove_file(&path).await;
-                    return;
+                    return drop_late_file(id, &path).await;
                 }
             }
         }
@@ -298,18 +295,19 @@ async fn run_job(state: AppState, id: i64, params: ExportParams) {
         };
         match saved {
             Ok(()) | Err(StoreError::NotFound) => break,
-            // Another server failed the job as silent (this one stalled): its people were told to export
-            // again, so the late file is not offered beside that message.
-            Err(StoreError::EditedMeanwhile) => {
-                tracing::warn!(job = id, "the export ended elsewhere while it ran; its file is removed");
-                let _ = tokio::fs::remove_file(&path).await;
-                break;
-            }
+            Err(StoreError::EditedMeanwhile) => return drop_late_file(id, &path).await,
             Err(e) => tracing::warn!(job = id, error = %e, retry_in = ?wait, "could not record the export's end"),
         }
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(END_RETRY_MAX);
     }
+}
+
+/// Another server failed job `id` as silent while this one ran it (it stalled): its people were told to
+/// export again, so its file is not offered beside that message.
+async fn drop_late_file(id: i64, path: &std::path::Path) {
+    tracing::warn!(job = id, "the export ended elsewhere while it ran; stopped, its file removed");
+    let _ = tokio::fs::remove_file(path).await;
 }
 
 /// How soon, and at most how long apart, a job's end is tried again when the database refuses it.
