@@ -218,6 +218,23 @@ async fn the_category_table_counts_only_what_the_rows_show_so_joined_with_the_ar
             assert_eq!(row[j], on_rows.to_string(), "{} in {area_sheet}: more than its rows show", row[0]);
         }
     }
+    // The dashboard's 按身份 too: 非党员干部职工 9 where rows show five would tell that four of 政工科's
+    // 其他类别 rows are 非党员干部职工 (each respondent here sent one opinion, tagged with one area).
+    let html = leader.get(app.url("/w/dashboard")).send().await.unwrap().text().await.unwrap();
+    let cells = texts(&html, "#by-category td");
+    assert!(cells.contains(&OTHER_CATEGORIES.to_owned()), "{cells:?}");
+    for pair in cells.chunks(2) {
+        let on_rows: usize = table[1]
+            .iter()
+            .skip(2)
+            .take(8)
+            .map(|area_sheet| {
+                let (_, rows) = all.iter().find(|(n, _)| n == area_sheet).unwrap();
+                rows.iter().skip(1).filter(|r| r[3] == pair[0]).count()
+            })
+            .sum();
+        assert_eq!(pair[1], on_rows.to_string(), "the dashboard's {}: more than the rows show", pair[0]);
+    }
 }
 
 /// A visit record names the unit visited and the day, and 座谈人数 1 names who was met: a leader's CSV and

@@ -66,6 +66,8 @@ pub struct Disclosure {
     dates: BTreeMap<RowGroup, BTreeMap<DayNo, SentWithin>>,
     pub units_count: BTreeMap<Code, u64>,
     pub categories_count: BTreeMap<Code, u64>,
+    /// Respondents per (unit, category), as decided over.
+    pairs: BTreeMap<(Code, Code), u64>,
 }
 
 impl Disclosure {
@@ -89,6 +91,7 @@ impl Disclosure {
             dates: BTreeMap::new(),
             units_count,
             categories_count,
+            pairs: pairs.iter().filter(|(_, n)| **n > 0).map(|(p, n)| (p.clone(), *n)).collect(),
         };
         let mut by_group: BTreeMap<Option<Code>, BTreeMap<Code, u64>> = BTreeMap::new();
         for ((u, c), n) in pairs.iter().filter(|(_, n)| **n > 0) {
@@ -149,6 +152,22 @@ impl Disclosure {
     /// Whether a category is shown with its own numbers in the category table.
     pub fn shows_category(&self, category: Option<&str>) -> bool {
         !self.too_small && self.categories.contains(&category.map(str::to_owned))
+    }
+
+    /// Respondents per category as the rows show it, and those whose rows show 其他类别: no more than
+    /// counting the rows tells. The true totals would place rows: beside the unit totals, 社会群众 7 where
+    /// the rows show six tells that one of a unit's 其他类别 rows is 社会群众.
+    pub fn categories_as_rows_show(&self) -> (BTreeMap<Code, u64>, u64) {
+        let mut shown: BTreeMap<Code, u64> = BTreeMap::new();
+        let mut pooled = 0;
+        for ((unit, category), n) in &self.pairs {
+            if self.row_shows_category(unit.as_deref(), category.as_deref()) {
+                *shown.entry(category.clone()).or_default() += n;
+            } else {
+                pooled += n;
+            }
+        }
+        (shown, pooled)
     }
 
     /// Whether rows may be shown at all.

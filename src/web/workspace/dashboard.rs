@@ -198,12 +198,11 @@ async fn leader_page(state: &AppState, staff: &Staff, form: &str) -> Result<Dash
     };
     let units = d.units_count.iter().map(|(c, n)| (c.clone(), forms.unit_name(c.as_deref()), *n)).collect();
     page.by_unit = flat(protect_rows(units, |c| d.shows_unit(c), |a, b| *a += b), OTHER_UNITS);
-    let cats = d
-        .categories_count
-        .iter()
-        .map(|(c, n)| (c.clone(), forms.category_label(&scope.form, c.as_deref()), *n))
-        .collect();
-    page.by_category = flat(protect_rows(cats, |c| d.shows_category(c), |a, b| *a += b), OTHER_CATEGORIES);
+    let (shown, pooled) = d.categories_as_rows_show();
+    page.by_category = shown.iter().map(|(c, n)| (forms.category_label(&scope.form, c.as_deref()), *n)).collect();
+    if pooled > 0 {
+        page.by_category.push((OTHER_CATEGORIES.to_owned(), pooled));
+    }
     Ok(page)
 }
 
