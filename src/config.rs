@@ -19,14 +19,14 @@ pub struct Config {
     /// Folder of the form definitions, areas and units the bureau edits.
     #[arg(long, env = "WENJI_FORMS_DIR", default_value = "forms", global = true)]
     pub forms_dir: PathBuf,
-    /// Folder for the server secret and, by default, the SQLite file.
+    /// Folder for the server secret (`secret.key`). The SQLite file is where WENJI_DATABASE_URL says.
     #[arg(long, env = "WENJI_DATA_DIR", default_value = "data", global = true)]
     pub data_dir: PathBuf,
     /// Folder `wenji export` and background exports write to.
     #[arg(long, env = "WENJI_EXPORTS_DIR", default_value = "exports", global = true)]
     pub exports_dir: PathBuf,
     /// The address people use to reach Wenji, for links and QR codes (e.g. https://wenji.example.gov.cn).
-    #[arg(long, env = "WENJI_PUBLIC_URL", global = true)]
+    #[arg(long, env = "WENJI_PUBLIC_URL", global = true, value_parser = parse_public_url)]
     pub public_url: Option<String>,
     /// TEST ONLY: SQLite commits skip their sync, so a power cut loses acknowledged submissions. The
     /// power-loss test sets it to show that it can fail. Never set it in production. `1` or `true`.
@@ -67,18 +67,24 @@ impl Config {
         crate::domain::signing::Secret::new(bytes.to_vec()).map_err(|e| anyhow::anyhow!(e))
     }
 
+    /// The SQLite file the database URL names, relative to the folder wenji runs in; `None` for
+    /// PostgreSQL and for an in-memory database.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let rest = self.database_url.strip_prefix("sqlite://").or_else(|| self.database_url.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or_default();
+        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+    }
+
     /// Creates the folder of a default SQLite file so the first start needs no set-up.
     ///
     /// # Errors
     /// When the folder cannot be created.
     pub fn prepare_database_dir(&self) -> anyhow::Result<()> {
-        if let Some(rest) = self.database_url.strip_prefix("sqlite://") {
-            let path = rest.split('?').next().unwrap_or_default();
-            if let Some(parent) = std::path::Path::new(path).parent()
-                && !parent.as_os_str().is_empty()
-            {
-                std::fs::create_dir_all(parent)?;
-            }
+        if let Some(path) = self.sqlite_path()
+            && let Some(parent) = path.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)?;
         }
         Ok(())
     }
@@ -87,7 +93,11 @@ impl Config {
     pub fn base_url(&self, bind: Option<&str>) -> String {
         match &self.public_url {
             Some(u) => u.trim_end_matches('/').to_owned(),
-            None => format!("http://{}", bind.unwrap_or("127.0.0.1:8080")),
+            // The command line's links print where `serve` listens, as its own do.
+            None => match bind {
+                Some(bind) => format!("http://{bind}"),
+                None => format!("http://{}", std::env::var("WENJI_BIND").unwrap_or_else(|_| "127.0.0.1:8080".into())),
+            },
         }
     }
 
@@ -101,6 +111,20 @@ impl Config {
             _ => self.database_url.clone(),
         }
     }
+}
+
+/// A public URL as links and QR codes need it: `http://` or `https://`, a host, and no path (every page
+/// and asset is served from the root).
+fn parse_public_url(value: &str) -> Result<String, String> {
+    let uri: axum::http::Uri = value.trim().parse().map_err(|e| format!("not an address ({e})"))?;
+    let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
+    if !scheme_ok || uri.host().is_none_or(str::is_empty) {
+        return Err("must start with https:// or http:// and name a host, e.g. https://wenji.example.gov.cn".into());
+    }
+    if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+        return Err("must not have a path or query: Wenji serves its pages from the root of its address".into());
+    }
+    Ok(value.trim().trim_end_matches('/').to_owned())
 }
 
 /// Creates `path` holding `text`, readable by the owner only, so that it survives a power cut once this

@@ -44,6 +44,9 @@ pub enum Command {
 
 /// Entry point for `main`.
 pub fn main() -> ExitCode {
+    // Files Wenji creates (the database and its journals, backups, exports, the secret) hold opinions,
+    // phone numbers and password hashes: readable by the owner only, whatever the shell's umask.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     init_tracing();
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -70,7 +73,9 @@ fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("WENJI_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
     let filter = NEVER_TRACED.iter().fold(filter, |f, d| f.add_directive(d.parse().expect("a valid directive")));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    // Colour codes only for a person at a terminal, not in a journal or a log file.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(ansi).try_init();
 }
 
 /// Runs one command.
@@ -112,6 +117,17 @@ pub async fn open_and_migrate(config: &Config) -> anyhow::Result<Store> {
 /// # Errors
 /// When the database cannot be opened, or has migrations pending.
 pub async fn open_migrated(config: &Config) -> anyhow::Result<Store> {
+    if let Some(path) = config.sqlite_path()
+        && !path.exists()
+    {
+        // Opening would create an empty database: a backup run from another folder (cron's) would then
+        // write empty snapshots and say it had succeeded.
+        let shown = std::path::absolute(&path).unwrap_or(path);
+        anyhow::bail!(
+            "there is no database at {} (paths are relative to the folder wenji runs in): run this command in the folder `wenji serve` runs in, or set WENJI_DATABASE_URL",
+            shown.display()
+        );
+    }
     let store = connect(config).await?;
     let pending = store.pending_migrations().await?;
     if !pending.is_empty() {

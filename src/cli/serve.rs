@@ -11,6 +11,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+/// A time limit in seconds: 1 to a day (a larger one overflowed the clock and failed every request).
+fn seconds() -> clap::builder::RangedU64ValueParser {
+    clap::value_parser!(u64).range(1..=86_400)
+}
+
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     /// Address to listen on.
@@ -27,20 +32,21 @@ pub struct ServeArgs {
     #[arg(long, env = "WENJI_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Units or categories with fewer respondents than this show as "<k" in leaders' cross-tables.
-    #[arg(long, env = "WENJI_SMALL_CELL_K", default_value_t = 5)]
+    /// 2 at least (1 would hide nothing).
+    #[arg(long, env = "WENJI_SMALL_CELL_K", default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..=1000))]
     pub small_cell_k: u32,
     /// Seconds a client may take to send a request's headers; also how long an idle kept-alive
     /// connection stays open.
-    #[arg(long, env = "WENJI_HEADER_TIMEOUT_SECS", default_value_t = Timeouts::default().header.as_secs())]
+    #[arg(long, env = "WENJI_HEADER_TIMEOUT_SECS", default_value_t = Timeouts::default().header.as_secs(), value_parser = seconds())]
     pub header_timeout_secs: u64,
     /// Seconds a client may take to send a request's body.
-    #[arg(long, env = "WENJI_BODY_TIMEOUT_SECS", default_value_t = Timeouts::default().body.as_secs())]
+    #[arg(long, env = "WENJI_BODY_TIMEOUT_SECS", default_value_t = Timeouts::default().body.as_secs(), value_parser = seconds())]
     pub body_timeout_secs: u64,
     /// Seconds a request may take in all, body included, before it is answered 408.
-    #[arg(long, env = "WENJI_REQUEST_TIMEOUT_SECS", default_value_t = Timeouts::default().request.as_secs())]
+    #[arg(long, env = "WENJI_REQUEST_TIMEOUT_SECS", default_value_t = Timeouts::default().request.as_secs(), value_parser = seconds())]
     pub request_timeout_secs: u64,
     /// Hours a finished export's file is kept for download before it is deleted.
-    #[arg(long, env = "WENJI_EXPORT_RETENTION_HOURS", default_value_t = 24)]
+    #[arg(long, env = "WENJI_EXPORT_RETENTION_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u64).range(1..=8760))]
     pub export_retention_hours: u64,
 }
 
@@ -153,14 +159,15 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         trusted_proxies: args.trusted_proxies.clone(),
         inbox_count_cap: crate::web::workspace::inbox::COUNT_CAP,
         timeouts: Timeouts {
-            header: Duration::from_secs(args.header_timeout_secs.max(1)),
-            body: Duration::from_secs(args.body_timeout_secs.max(1)),
-            request: Duration::from_secs(args.request_timeout_secs.max(1)),
+            header: Duration::from_secs(args.header_timeout_secs),
+            body: Duration::from_secs(args.body_timeout_secs),
+            request: Duration::from_secs(args.request_timeout_secs),
         },
         export_retention: Duration::from_secs(args.export_retention_hours * 3600),
     };
     let state = build_state(config, settings).await?;
-    tracing::info!(database = %config.database_for_log(), "database ready");
+    let durability = state.store.commit_durability().await?;
+    tracing::info!(database = %config.database_for_log(), commits = %durability, "database ready");
     for f in state.forms().catalog.forms.values() {
         tracing::info!(form = %f.slug, title = %f.title, questions = f.questions.len(), version = &f.version_hash()[..12], "form loaded");
     }

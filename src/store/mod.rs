@@ -190,6 +190,11 @@ pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// Every PostgreSQL connection asks for commits acknowledged only once flushed, whatever the database's or
+/// role's own default (`ALTER DATABASE … SET synchronous_commit = off` would otherwise lose acknowledged
+/// submissions in a crash, silently).
+const SYNCHRONOUS_COMMIT: (&str, &str) = ("synchronous_commit", "on");
+
 impl Store {
     /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`). SQLite gets WAL, foreign keys,
     /// a busy timeout and `synchronous=FULL`, so an acknowledged submission survives power loss.
@@ -220,7 +225,7 @@ impl Store {
             // for the inbox's filters and searches (`text LIKE $1`, `unit_code = $1`) that plan scans the
             // whole table. These connections plan each query for its values instead.
             let mut opts = Self::options(url, 4, true);
-            opts.map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]));
+            opts.map_sqlx_postgres_opts(|o| o.options([SYNCHRONOUS_COMMIT, ("plan_cache_mode", "force_custom_plan")]));
             Database::connect(opts).await?
         } else {
             db.clone()
@@ -253,6 +258,9 @@ impl Store {
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.sqlx_logging(false).connect_timeout(Duration::from_secs(10));
         opts.max_connections(connections).min_connections(1);
+        if url.starts_with("postgres") {
+            opts.map_sqlx_postgres_opts(|o| o.options([SYNCHRONOUS_COMMIT]));
+        }
         if url.starts_with("sqlite:") {
             opts.map_sqlx_sqlite_opts(move |o| {
                 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -354,6 +362,24 @@ impl Store {
             None => String::new(),
         };
         Ok(Some(file).filter(|f| !f.is_empty()))
+    }
+
+    /// How the connections that commit submissions flush a commit, as the database reports it: SQLite's
+    /// `synchronous` (`FULL`) or PostgreSQL's `synchronous_commit` (`on`).
+    ///
+    /// # Errors
+    /// When the database does not answer.
+    pub async fn commit_durability(&self) -> Result<String> {
+        let sql = if self.is_sqlite() { "PRAGMA synchronous" } else { "SHOW synchronous_commit" };
+        let backend = self.writer.get_database_backend();
+        let row = self.writer.query_one_raw(sea_orm::Statement::from_string(backend, sql)).await?;
+        let Some(row) = row else { return Ok(String::new()) };
+        Ok(if self.is_sqlite() {
+            let level = row.try_get_by_index::<i64>(0)?;
+            ["OFF", "NORMAL", "FULL", "EXTRA"].get(level as usize).map_or(level.to_string(), |s| (*s).to_owned())
+        } else {
+            row.try_get_by_index::<String>(0)?
+        })
     }
 
     pub(crate) fn commit_sync(&self) -> bool {

@@ -89,6 +89,8 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(workspace::login::logout))
         .route("/setup", get(workspace::login::setup_page).post(workspace::login::setup_submit))
         .route("/w", get(workspace::home::page))
+        // A proxy's `location /w/` answers `/w` with a redirect to `/w/` (the README's nginx block does).
+        .route("/w/", get(workspace::home::page))
         .route("/w/admin/forms", get(workspace::admin_forms::show))
         .route("/w/admin/forms/reload", post(workspace::admin_forms::reload))
         .route("/w/inbox", get(workspace::inbox::page))

@@ -52,6 +52,8 @@ async fn a_backup_taken_while_submissions_are_written_is_consistent_and_serves()
         .await
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&snapshot).unwrap().permissions());
+    assert_eq!(mode & 0o077, 0, "the snapshot is readable by others: {mode:o}");
     // And the same from inside the running service.
     let in_process = app.dir.path().join("in-process.db");
     app.store().backup_to(in_process.to_str().unwrap()).await.unwrap();

@@ -89,6 +89,77 @@ async fn serve_starts_on_an_empty_database_answers_healthz_logs_forms_and_offers
     let after = log.lock().unwrap().clone();
     assert!(after.len() >= text.len() && after.contains("/setup?token="), "the log read after the set-up");
     assert!(!after.contains("Qiu-shui-2026!"), "the password reached the log");
+    assert!(after.contains("database ready") && after.contains("commits="), "the commit durability is logged: {after}");
+    // The database holds opinions, phone numbers and password hashes: the owner's alone, whatever the umask.
+    if !crate::helpers::is_postgres() {
+        use std::os::unix::fs::PermissionsExt;
+        for file in ["wenji.db", "wenji.db-wal"] {
+            let mode = std::fs::metadata(dir.path().join(file)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{file} is readable by others: {mode:o}");
+        }
+    }
+}
+
+/// Settings that would break a promise or every request are refused at start, naming the setting.
+#[test]
+fn settings_that_would_break_protection_links_or_every_request_are_refused_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    test_forms(dir.path());
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("wenji.db").display());
+    for (var, value) in [
+        ("WENJI_SMALL_CELL_K", "0"),
+        ("WENJI_SMALL_CELL_K", "1"),
+        ("WENJI_HEADER_TIMEOUT_SECS", "18446744073709551615"),
+        ("WENJI_BODY_TIMEOUT_SECS", "0"),
+        ("WENJI_EXPORT_RETENTION_HOURS", "18446744073709551615"),
+        ("WENJI_PUBLIC_URL", "wenji.example.gov.cn"),
+        ("WENJI_PUBLIC_URL", "ftp://wenji.example.gov.cn"),
+        ("WENJI_PUBLIC_URL", "https://wenji.example.gov.cn/sub/"),
+    ] {
+        let mut child = wenji(dir.path(), &db)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env(var, value)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{var}={value} was accepted: the server started");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let out = child.wait_with_output().unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{var}={value} was accepted");
+        let flag = var.trim_start_matches("WENJI_").to_lowercase().replace('_', "-");
+        assert!(said.contains(&flag) && said.contains(value), "{var}={value}: {said}");
+        assert!(!said.contains("panicked"), "{var}={value}: {said}");
+    }
+    assert!(!dir.path().join("wenji.db").exists(), "nothing was started");
+}
+
+/// A backup run from another folder (as cron runs it) must not create an empty database and snapshot it.
+#[test]
+fn a_command_run_where_there_is_no_database_says_so_and_creates_none() {
+    let dir = tempfile::tempdir().unwrap();
+    test_forms(dir.path());
+    let elsewhere = dir.path().join("cron-folder");
+    std::fs::create_dir(&elsewhere).unwrap();
+    for args in [&["backup", "nightly.db"][..], &["links", "list"], &["user", "list"]] {
+        let out =
+            wenji(dir.path(), "sqlite://data/wenji.db?mode=rwc").current_dir(&elsewhere).args(args).output().unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded: {said}");
+        assert!(
+            said.contains("no database at") && said.contains(&elsewhere.join("data/wenji.db").display().to_string()),
+            "{args:?}: {said}"
+        );
+        assert!(!elsewhere.join("data").exists() && !elsewhere.join("nightly.db").exists(), "{args:?} created files");
+    }
 }
 
 #[tokio::test]
@@ -171,6 +242,10 @@ async fn user_add_on_a_database_never_migrated_is_refused_without_creating_any_t
     let dir = tempfile::tempdir().unwrap();
     test_forms(dir.path());
     let url = fresh_database(dir.path()).await;
+    if !crate::helpers::is_postgres() {
+        // An empty file, as `sqlite3 wenji.db` leaves one (no file at all is refused as no database).
+        std::fs::File::create(dir.path().join("wenji.db")).unwrap();
+    }
     let mut child = wenji(dir.path(), &url)
         .args(["user", "add", "wang.admin", "--role", "admin"])
         .stdin(Stdio::piped())

@@ -63,6 +63,17 @@ async fn status_with_cookie(app: &TestApp, cookie: &str, path: &str) -> (u16, Op
     (r.status().as_u16(), r.headers().get("location").map(|v| v.to_str().unwrap().to_owned()))
 }
 
+/// Behind the README's nginx block (`location /w/`), `/w` is redirected to `/w/` before Wenji sees it.
+#[tokio::test]
+async fn the_workspace_opens_at_w_and_at_w_slash() {
+    let app = TestApp::spawn().await;
+    let (analyst, _) = app.login_as(Role::Analyst).await;
+    let plain = analyst.get(app.url("/w")).send().await.unwrap().text().await.unwrap();
+    let slashed = analyst.get(app.url("/w/")).send().await.unwrap();
+    assert_eq!(slashed.status(), 200);
+    assert_eq!(texts(&slashed.text().await.unwrap(), "main h1"), texts(&plain, "main h1"));
+}
+
 #[tokio::test]
 async fn signing_in_issues_a_new_session_id_and_the_old_one_opens_nothing() {
     let app = TestApp::spawn().await;

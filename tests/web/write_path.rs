@@ -169,3 +169,36 @@ async fn the_writer_reports_no_pause_while_a_batch_is_stored_nor_just_after_it()
     tokio::time::sleep(pause * 2).await;
     assert!(writer.quiet_for(pause), "the pause after it");
 }
+
+/// Commits are flushed before a submission is acknowledged whatever the database's own default says: on
+/// PostgreSQL a role (or database) set to `synchronous_commit = off` would otherwise acknowledge what a
+/// crash can lose. Wenji's connections ask for `on` themselves.
+#[tokio::test]
+async fn commits_are_flushed_before_acknowledgement_whatever_the_databases_default() {
+    use sea_orm::{ConnectionTrait, Database};
+    let app = TestApp::spawn().await;
+    if !crate::helpers::is_postgres() {
+        assert_eq!(app.store().commit_durability().await.unwrap(), "FULL");
+        return;
+    }
+    let pg = std::env::var("WENJI_TEST_PG_URL").unwrap();
+    let name = format!("wj_async_{}", hex::encode(rand::random::<[u8; 4]>()));
+    let admin = Database::connect(&pg).await.unwrap();
+    for sql in [
+        format!("CREATE ROLE {name} LOGIN"),
+        format!("ALTER ROLE {name} SET synchronous_commit = off"),
+        format!("CREATE SCHEMA {name} AUTHORIZATION {name}"),
+    ] {
+        admin.execute_unprepared(&sql).await.unwrap();
+    }
+    let (_, rest) = pg.split_once("://").unwrap();
+    let host_and_db = rest.split_once('@').map_or(rest, |(_, h)| h).split('?').next().unwrap();
+    let url = format!("postgres://{name}@{host_and_db}?options[search_path]={name}");
+    let store = wenji::store::Store::connect(&url).await.unwrap();
+    let durability = store.commit_durability().await.unwrap();
+    drop(store);
+    for sql in [format!("DROP SCHEMA {name} CASCADE"), format!("DROP OWNED BY {name}"), format!("DROP ROLE {name}")] {
+        admin.execute_unprepared(&sql).await.ok();
+    }
+    assert_eq!(durability, "on", "a role defaulting to synchronous_commit = off");
+}
