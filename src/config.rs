@@ -75,6 +75,21 @@ impl Config {
         (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
     }
 
+    /// Where the secret comes from, for messages: `WENJI_SECRET`, or the file it is (or would be) read from.
+    pub fn secret_source(&self) -> String {
+        if std::env::var_os("WENJI_SECRET").is_some() {
+            "WENJI_SECRET".to_owned()
+        } else {
+            let path = self.data_dir.join("secret.key");
+            std::path::absolute(&path).unwrap_or(path).display().to_string()
+        }
+    }
+
+    /// Whether a secret is given (`WENJI_SECRET`) or kept (`secret.key`), rather than still to be made.
+    pub fn has_secret(&self) -> bool {
+        std::env::var_os("WENJI_SECRET").is_some() || self.data_dir.join("secret.key").exists()
+    }
+
     /// Creates the folder of a default SQLite file so the first start needs no set-up.
     ///
     /// # Errors

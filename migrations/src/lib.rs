@@ -28,6 +28,7 @@ mod m20261203_000060_no_fingerprint_index;
 mod m20261204_000062_export_heartbeat;
 mod m20261204_000063_responses_without_link;
 mod m20261204_000064_cluster_fingerprints;
+mod m20261205_000065_secret_fingerprint;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000062_export_heartbeat::Migration),
             Box::new(m20261204_000063_responses_without_link::Migration),
             Box::new(m20261204_000064_cluster_fingerprints::Migration),
+            Box::new(m20261205_000065_secret_fingerprint::Migration),
         ]
     }
 }

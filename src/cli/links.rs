@@ -49,7 +49,7 @@ pub enum QrFormat {
 pub async fn run(config: &Config, cmd: LinksCommand) -> anyhow::Result<()> {
     let store = super::open_migrated(config).await?;
     let catalog = super::load_forms(config)?;
-    let secret = config.secret()?;
+    let secret = super::checked_secret(config, &store).await?;
     let base = config.base_url(None);
     let url_of = |l: &crate::store::links::Link| {
         format!(

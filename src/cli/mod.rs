@@ -141,6 +141,29 @@ pub async fn open_migrated(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// The secret, checked against the one this database's links were signed with (recorded on first use):
+/// another secret would make every printed link and QR code answer 链接无效.
+///
+/// # Errors
+/// When the secret differs from the database's, or none is kept where the database has one.
+pub async fn checked_secret(config: &Config, store: &Store) -> anyhow::Result<crate::domain::signing::Secret> {
+    let restore = "restore the secret.key kept with this database into WENJI_DATA_DIR, or give every instance the same WENJI_SECRET (starting with another secret would make every printed link and QR code refuse citizens)";
+    if !config.has_secret() && store.secret_fingerprint().await?.is_some() {
+        anyhow::bail!(
+            "this database's links and QR codes were signed with a secret that is not here (no WENJI_SECRET, no {}): {restore}",
+            config.secret_source()
+        );
+    }
+    let secret = config.secret()?;
+    if store.record_secret_fingerprint(&secret.fingerprint()).await? != secret.fingerprint() {
+        anyhow::bail!(
+            "this database's links and QR codes were signed with another secret than {}: {restore}",
+            config.secret_source()
+        );
+    }
+    Ok(secret)
+}
+
 async fn connect(config: &Config) -> anyhow::Result<Store> {
     config.prepare_database_dir()?;
     let settings = crate::store::ConnectSettings { unsafe_no_sync: config.unsafe_test_no_sync };

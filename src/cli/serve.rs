@@ -59,7 +59,7 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
     let store = super::open_and_migrate(config).await?;
     let versions = store.sync_catalog(&catalog).await?;
     fail_abandoned_exports(&store).await?;
-    let secret = config.secret()?;
+    let secret = super::checked_secret(config, &store).await?;
     let setup_token = if store.count_users().await? == 0 {
         let token = hex::encode(rand::random::<[u8; 24]>());
         store.put_setup_token(&token).await?;

@@ -39,6 +39,12 @@ impl Secret {
         self.mac(message).verify_truncated_left(&given).is_ok() && given.len() == 16
     }
 
+    /// A fingerprint of the secret, stored with the database so that a start with another secret is
+    /// caught; it tells nothing of the secret itself.
+    pub fn fingerprint(&self) -> String {
+        hex::encode(&self.mac("wenji secret fingerprint v1").finalize().into_bytes()[..16])
+    }
+
     /// The token printed in a distribution link: `{id}.{signature over id, form, unit and category}`.
     pub fn link_token(&self, id: i64, form: &str, unit: &str, category: Option<&str>) -> String {
         format!("{id}.{}", self.sign(&link_message(id, form, unit, category)))

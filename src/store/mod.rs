@@ -10,6 +10,7 @@ pub mod double_coding;
 pub(crate) mod entities;
 pub mod export_jobs;
 pub mod inbox;
+mod installation;
 pub mod links;
 pub mod opinions;
 pub mod problems;

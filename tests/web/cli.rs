@@ -100,6 +100,58 @@ async fn serve_starts_on_an_empty_database_answers_healthz_logs_forms_and_offers
     }
 }
 
+/// How `command` ended, or `None` when it was still running after ten seconds (a server that started).
+fn exit_of(mut command: Command) -> Option<std::process::Output> {
+    let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(child.wait_with_output().unwrap())
+}
+
+/// A database restored without its secret.key, or an instance started without the shared WENJI_SECRET,
+/// would sign links that no printed poster carries: refused, saying what to restore, and no key is made.
+#[tokio::test]
+async fn a_start_with_another_secret_than_the_databases_is_refused_and_makes_no_key() {
+    let dir = tempfile::tempdir().unwrap();
+    test_forms(dir.path());
+    let db = fresh_database(dir.path()).await;
+    assert!(wenji(dir.path(), &db).arg("migrate").output().unwrap().status.success());
+    let create = ["links", "create", "--form", "zhengqiu", "--unit", "sfs-qingxi"];
+    let made = wenji(dir.path(), &db).args(create).output().unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let printed = String::from_utf8_lossy(&made.stdout).into_owned();
+    let key = dir.path().join("data/secret.key");
+    let kept = std::fs::read(&key).unwrap();
+    std::fs::remove_file(&key).unwrap();
+    for other in [None, Some("another-secret-of-at-least-thirty-two-bytes")] {
+        for args in [&["links", "list"][..], &["serve", "--bind", "127.0.0.1:0"]] {
+            let mut command = wenji(dir.path(), &db);
+            command.args(args);
+            if let Some(s) = other {
+                command.env("WENJI_SECRET", s);
+            }
+            let out = exit_of(command).unwrap_or_else(|| panic!("{args:?} started with {other:?}"));
+            let said = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{args:?} ran with {other:?}");
+            assert!(said.contains("secret.key") && said.contains("WENJI_SECRET"), "{args:?}, {other:?}: {said}");
+            assert!(!key.exists(), "{args:?} made a new secret.key");
+        }
+    }
+    std::fs::write(&key, kept).unwrap();
+    let list = wenji(dir.path(), &db).args(["links", "list"]).output().unwrap();
+    assert!(list.status.success(), "{}", String::from_utf8_lossy(&list.stderr));
+    let url = printed.lines().find(|l| l.contains("/f/zhengqiu?t=")).expect("the link printed").trim();
+    let url = url.split_whitespace().find(|w| w.contains("?t=")).unwrap();
+    assert!(String::from_utf8_lossy(&list.stdout).contains(url), "the restored key signs the same link");
+}
+
 /// Settings that would break a promise or every request are refused at start, naming the setting.
 #[test]
 fn settings_that_would_break_protection_links_or_every_request_are_refused_naming_them() {
@@ -116,23 +168,9 @@ fn settings_that_would_break_protection_links_or_every_request_are_refused_namin
         ("WENJI_PUBLIC_URL", "ftp://wenji.example.gov.cn"),
         ("WENJI_PUBLIC_URL", "https://wenji.example.gov.cn/sub/"),
     ] {
-        let mut child = wenji(dir.path(), &db)
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .env(var, value)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while child.try_wait().unwrap().is_none() {
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("{var}={value} was accepted: the server started");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let out = child.wait_with_output().unwrap();
+        let mut serve = wenji(dir.path(), &db);
+        serve.args(["serve", "--bind", "127.0.0.1:0"]).env(var, value);
+        let out = exit_of(serve).unwrap_or_else(|| panic!("{var}={value} was accepted: the server started"));
         let said = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{var}={value} was accepted");
         let flag = var.trim_start_matches("WENJI_").to_lowercase().replace('_', "-");

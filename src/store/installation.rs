@@ -1,0 +1,35 @@
+//! One-off facts about the installation (`installation` table): the fingerprint of the secret its links
+//! are signed with.
+
+use super::sql::Sql;
+use super::{Result, Store, StoreError};
+use sea_orm::ConnectionTrait;
+
+const SECRET_FINGERPRINT: &str = "secret_fingerprint";
+
+impl Store {
+    /// The fingerprint of the secret this database's links were signed with, if one was recorded.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn secret_fingerprint(&self) -> Result<Option<String>> {
+        let mut sql = Sql::new(self.db().get_database_backend());
+        sql.push("SELECT value FROM installation WHERE name = ").bind(SECRET_FINGERPRINT);
+        let row = self.db().query_one_raw(sql.into_statement()).await?;
+        Ok(row.map(|r| r.try_get::<String>("", "value")).transpose()?)
+    }
+
+    /// Records `fingerprint` unless one is recorded already (instances starting together agree on the
+    /// first), and gives the one recorded.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn record_secret_fingerprint(&self, fingerprint: &str) -> Result<String> {
+        let mut sql = Sql::new(self.db().get_database_backend());
+        sql.push("INSERT INTO installation (name, value) VALUES ");
+        sql.bind_tuple([SECRET_FINGERPRINT.into(), fingerprint.into()]);
+        sql.push(" ON CONFLICT (name) DO NOTHING");
+        self.db().execute_raw(sql.into_statement()).await.map_err(StoreError::classify)?;
+        Ok(self.secret_fingerprint().await?.unwrap_or_default())
+    }
+}
