@@ -287,6 +287,7 @@ impl Store {
     /// # Errors
     /// When a migration fails.
     pub async fn migrate(&self) -> Result<()> {
+        self.refuse_newer_schema().await?;
         // PostgreSQL: instances starting together migrate one at a time, on a lock held by a connection of
         // its own (ended with it, should the process die); the later ones then find nothing pending.
         let lock = match &self.keeper_lease {
@@ -336,12 +337,44 @@ impl Store {
         Ok(())
     }
 
+    /// Refuses a database that a newer release has migrated (a rollback without its backup): this build
+    /// cannot know what its tables mean now.
+    ///
+    /// # Errors
+    /// `Conflict` naming the migrations this build does not have; a database failure.
+    pub async fn refuse_newer_schema(&self) -> Result<()> {
+        let backend = self.db.get_database_backend();
+        let listed = self
+            .db
+            .query_all_raw(sea_orm::Statement::from_string(backend, "SELECT version FROM seaql_migrations"))
+            .await;
+        // No migrations table yet: a new database.
+        let Ok(rows) = listed else { return Ok(()) };
+        let known: std::collections::HashSet<String> =
+            Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+        let mut unknown = Vec::new();
+        for row in rows {
+            let version = row.try_get::<String>("", "version")?;
+            if !known.contains(&version) {
+                unknown.push(version);
+            }
+        }
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        Err(StoreError::Conflict(format!(
+            "this database was migrated by a newer release of wenji ({}), which this one does not know: run that release, or restore the backup taken before the upgrade",
+            unknown.join(", ")
+        )))
+    }
+
     /// The names of the migrations not yet applied, read without changing the database (not even
     /// creating the migrations table).
     ///
     /// # Errors
     /// When the database cannot be read, or holds migrations this build does not know (it is newer).
     pub async fn pending_migrations(&self) -> Result<Vec<String>> {
+        self.refuse_newer_schema().await?;
         let pending = Migrator::get_pending_migrations_read_only(&self.db).await?;
         Ok(pending.iter().map(|m| m.name().to_owned()).collect())
     }

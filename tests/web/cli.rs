@@ -152,6 +152,35 @@ async fn a_start_with_another_secret_than_the_databases_is_refused_and_makes_no_
     assert!(String::from_utf8_lossy(&list.stdout).contains(url), "the restored key signs the same link");
 }
 
+/// After a rollback to an older release, the database holds migrations this build does not know: every
+/// command says so at once (it waited 30 s, then said a migration file was missing).
+#[tokio::test]
+async fn a_database_from_a_newer_release_is_refused_at_once_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    test_forms(dir.path());
+    let db = fresh_database(dir.path()).await;
+    assert!(wenji(dir.path(), &db).arg("migrate").output().unwrap().status.success());
+    let conn = sea_orm::Database::connect(&db).await.unwrap();
+    conn.execute_unprepared("INSERT INTO seaql_migrations (version, applied_at) VALUES ('m20991231_000001_future', 0)")
+        .await
+        .unwrap();
+    for args in [&["migrate"][..], &["links", "list"], &["serve", "--bind", "127.0.0.1:0"]] {
+        let started = Instant::now();
+        let out = exit_of({
+            let mut c = wenji(dir.path(), &db);
+            c.args(args);
+            c
+        })
+        .unwrap_or_else(|| panic!("{args:?} ran on a newer database"));
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && said.contains("newer release") && said.contains("m20991231_000001_future"),
+            "{args:?}: {said}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5), "{args:?} took {:?}", started.elapsed());
+    }
+}
+
 /// Settings that would break a promise or every request are refused at start, naming the setting.
 #[test]
 fn settings_that_would_break_protection_links_or_every_request_are_refused_naming_them() {
