@@ -71,8 +71,9 @@ impl Config {
     /// PostgreSQL and for an in-memory database.
     pub fn sqlite_path(&self) -> Option<PathBuf> {
         let rest = self.database_url.strip_prefix("sqlite://").or_else(|| self.database_url.strip_prefix("sqlite:"))?;
-        let path = rest.split('?').next().unwrap_or_default();
-        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+        // Percent-decoded, as sqlx reads it (`my%20db.db` is the file `my db.db`).
+        let path = percent_encoding::percent_decode_str(rest.split('?').next().unwrap_or_default()).decode_utf8_lossy();
+        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path.as_ref()))
     }
 
     /// Where the secret comes from, for messages: `WENJI_SECRET`, or the file it is (or would be) read from.
@@ -128,18 +129,37 @@ impl Config {
     }
 }
 
+/// Whether `host[:port]` names a port that is not 0–65535 (an IPv6 host is in brackets).
+fn bad_port(authority: &str) -> bool {
+    !authority.ends_with(']') && authority.rsplit_once(':').is_some_and(|(_, port)| port.parse::<u16>().is_err())
+}
+
+/// The disclosure policy's k as a setting: 2 at least (1 would hide nothing), at most 1000.
+pub fn small_cell_k() -> clap::builder::RangedI64ValueParser<u32> {
+    clap::value_parser!(u32).range(2..=1000)
+}
+
 /// A public URL as links and QR codes need it: `http://` or `https://`, a host, and no path (every page
 /// and asset is served from the root).
 fn parse_public_url(value: &str) -> Result<String, String> {
     let uri: axum::http::Uri = value.trim().parse().map_err(|e| format!("not an address ({e})"))?;
-    let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
-    if !scheme_ok || uri.host().is_none_or(str::is_empty) {
+    let scheme = uri.scheme_str().unwrap_or_default().to_ascii_lowercase();
+    let Some(authority) = uri.authority().filter(|a| !a.host().is_empty()) else {
+        return Err("must start with https:// or http:// and name a host, e.g. https://wenji.example.gov.cn".into());
+    };
+    if !matches!(scheme.as_str(), "http" | "https") {
         return Err("must start with https:// or http:// and name a host, e.g. https://wenji.example.gov.cn".into());
     }
-    if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
-        return Err("must not have a path or query: Wenji serves its pages from the root of its address".into());
+    if authority.as_str().contains('@') || bad_port(authority.as_str()) {
+        return Err("must be a host and an optional port (0-65535), without a user or password".into());
     }
-    Ok(value.trim().trim_end_matches('/').to_owned())
+    if !matches!(uri.path(), "" | "/") || uri.query().is_some() || value.contains('#') {
+        return Err(
+            "must not have a path, query or fragment: Wenji serves its pages from the root of its address".into()
+        );
+    }
+    // The scheme in lower case: `https://` turns on Secure cookies and HSTS.
+    Ok(format!("{scheme}://{}", authority.as_str().to_ascii_lowercase()))
 }
 
 /// Creates `path` holding `text`, readable by the owner only, so that it survives a power cut once this
@@ -197,6 +217,40 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(config.data_dir.join("secret.key")).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn a_public_url_is_a_scheme_and_a_host_in_lower_case_and_nothing_else() {
+        let ok = super::parse_public_url;
+        assert_eq!(ok("HTTPS://Wenji.Example.gov.cn/").unwrap(), "https://wenji.example.gov.cn");
+        assert_eq!(ok(" http://127.0.0.1:8080 ").unwrap(), "http://127.0.0.1:8080");
+        assert_eq!(ok("https://[::1]:8443").unwrap(), "https://[::1]:8443");
+        for bad in [
+            "wenji.example.gov.cn",
+            "ftp://wenji.example.gov.cn",
+            "https://wenji.example.gov.cn/sub/",
+            "https://wenji.example.gov.cn?x=1",
+            "https://wenji.example.gov.cn#x",
+            "https://user:pw@wenji.example.gov.cn",
+            "https://wenji.example.gov.cn:99999",
+        ] {
+            assert!(ok(bad).is_err(), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn the_sqlite_file_is_read_from_the_url_as_sqlx_reads_it() {
+        let mut c = config("data".into());
+        for (url, path) in [
+            ("sqlite://data/wenji.db?mode=rwc", Some("data/wenji.db")),
+            ("sqlite://data/my%20db.db?mode=rwc", Some("data/my db.db")),
+            ("sqlite:///srv/wenji/wenji.db", Some("/srv/wenji/wenji.db")),
+            ("sqlite::memory:", None),
+            ("postgres://wenji@db/wenji", None),
+        ] {
+            c.database_url = url.into();
+            assert_eq!(c.sqlite_path(), path.map(std::path::PathBuf::from), "{url}");
         }
     }
 }

@@ -34,7 +34,7 @@ pub struct ExportArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// The disclosure policy's k: units and categories with fewer respondents are pooled.
-    #[arg(long, env = "WENJI_SMALL_CELL_K", default_value_t = crate::domain::report::policy::DEFAULT_K)]
+    #[arg(long, env = "WENJI_SMALL_CELL_K", default_value_t = crate::domain::report::policy::DEFAULT_K, value_parser = crate::config::small_cell_k())]
     pub small_cell_k: u32,
     /// The office's full detail without small-cell protection (receipts, notes, every unit, date and unit
     /// filters). Never hand it to leaders; each use is written to the audit log.

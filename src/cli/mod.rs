@@ -27,7 +27,7 @@ pub enum Command {
     /// Run the web server (migrates the database and loads forms first).
     Serve(serve::ServeArgs),
     /// Apply pending database migrations and exit.
-    Migrate,
+    Migrate(MigrateArgs),
     /// Check every file in the forms folder; exit non-zero on any error.
     CheckForms,
     /// Manage staff accounts (passwords typed without echo or piped on standard input, never on the command line).
@@ -40,6 +40,14 @@ pub enum Command {
     Backup(backup::BackupArgs),
     /// Write the report workbook (xlsx) or the raw responses (CSV) for one or more forms.
     Export(export::ExportArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MigrateArgs {
+    /// Forget the fingerprint of the secret this database's links were signed with, when it was recorded
+    /// for a wrong secret (a restore started with another secret.key); the next start records its own.
+    #[arg(long)]
+    pub forget_secret_fingerprint: bool,
 }
 
 /// Entry point for `main`.
@@ -86,10 +94,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = cli.config;
     match cli.command {
         Command::Serve(args) => serve::run(&config, args).await.map(|()| ExitCode::SUCCESS),
-        Command::Migrate => {
+        Command::Migrate(args) => {
             let store = connect(&config).await?;
             store.migrate().await?;
             println!("migrations applied to {}", config.database_for_log());
+            if args.forget_secret_fingerprint {
+                store.forget_secret_fingerprint().await?;
+                println!("the secret's fingerprint is forgotten: the next start records the secret it is given");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::CheckForms => Ok(check_forms::run(&config)),
@@ -148,7 +160,10 @@ pub async fn open_migrated(config: &Config) -> anyhow::Result<Store> {
 /// When the secret differs from the database's, or none is kept where the database has one.
 pub async fn checked_secret(config: &Config, store: &Store) -> anyhow::Result<crate::domain::signing::Secret> {
     let restore = "restore the secret.key kept with this database into WENJI_DATA_DIR, or give every instance the same WENJI_SECRET (starting with another secret would make every printed link and QR code refuse citizens)";
-    if !config.has_secret() && store.secret_fingerprint().await?.is_some() {
+    // A database with links but no fingerprint comes from before fingerprints: its links were signed by
+    // some kept secret, never by one made now.
+    let signed_before = store.secret_fingerprint().await?.is_some() || !store.links(None).await?.is_empty();
+    if !config.has_secret() && signed_before {
         anyhow::bail!(
             "this database's links and QR codes were signed with a secret that is not here (no WENJI_SECRET, no {}): {restore}",
             config.secret_source()
@@ -157,7 +172,7 @@ pub async fn checked_secret(config: &Config, store: &Store) -> anyhow::Result<cr
     let secret = config.secret()?;
     if store.record_secret_fingerprint(&secret.fingerprint()).await? != secret.fingerprint() {
         anyhow::bail!(
-            "this database's links and QR codes were signed with another secret than {}: {restore}",
+            "this database's links and QR codes were signed with another secret than {}: {restore}. If this secret is the right one and the database recorded a wrong one, run `wenji migrate --forget-secret-fingerprint` once",
             config.secret_source()
         );
     }

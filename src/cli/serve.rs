@@ -33,7 +33,7 @@ pub struct ServeArgs {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Units or categories with fewer respondents than this show as "<k" in leaders' cross-tables.
     /// 2 at least (1 would hide nothing).
-    #[arg(long, env = "WENJI_SMALL_CELL_K", default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..=1000))]
+    #[arg(long, env = "WENJI_SMALL_CELL_K", default_value_t = 5, value_parser = crate::config::small_cell_k())]
     pub small_cell_k: u32,
     /// Seconds a client may take to send a request's headers; also how long an idle kept-alive
     /// connection stays open.
@@ -57,9 +57,10 @@ pub struct ServeArgs {
 pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Result<AppState> {
     let catalog = super::load_forms(config)?;
     let store = super::open_and_migrate(config).await?;
+    // Before anything is written: an instance refused for its secret leaves the shared database as it was.
+    let secret = super::checked_secret(config, &store).await?;
     let versions = store.sync_catalog(&catalog).await?;
     fail_abandoned_exports(&store).await?;
-    let secret = super::checked_secret(config, &store).await?;
     let setup_token = if store.count_users().await? == 0 {
         let token = hex::encode(rand::random::<[u8; 24]>());
         store.put_setup_token(&token).await?;

@@ -19,6 +19,17 @@ impl Store {
         Ok(row.map(|r| r.try_get::<String>("", "value")).transpose()?)
     }
 
+    /// Forgets the recorded fingerprint (one recorded for a wrong secret); the next start records its own.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn forget_secret_fingerprint(&self) -> Result<()> {
+        let mut sql = Sql::new(self.db().get_database_backend());
+        sql.push("DELETE FROM installation WHERE name = ").bind(SECRET_FINGERPRINT);
+        self.db().execute_raw(sql.into_statement()).await.map_err(StoreError::classify)?;
+        Ok(())
+    }
+
     /// Records `fingerprint` unless one is recorded already (instances starting together agree on the
     /// first), and gives the one recorded.
     ///

@@ -76,13 +76,17 @@ async fn a_backup_taken_while_submissions_are_written_is_consistent_and_serves()
         db.close().await.unwrap();
     }
 
-    // A server started on the snapshot answers health checks and shows a receipt from before the backup.
+    // A server started on the snapshot, with the secret kept beside it as the README says, answers health
+    // checks and shows a receipt from before the backup.
+    let restored_data = app.dir.path().join("restored-data");
+    std::fs::create_dir(&restored_data).unwrap();
+    std::fs::copy(app.config.data_dir.join("secret.key"), restored_data.join("secret.key")).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_wenji"))
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .env("WENJI_DATABASE_URL", format!("sqlite://{}?mode=rwc", snapshot.display()))
         .env("WENJI_FORMS_DIR", &app.config.forms_dir)
-        .env("WENJI_DATA_DIR", app.dir.path().join("restored-data"))
+        .env("WENJI_DATA_DIR", &restored_data)
         .stdout(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()

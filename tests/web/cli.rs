@@ -144,7 +144,28 @@ async fn a_start_with_another_secret_than_the_databases_is_refused_and_makes_no_
             assert!(!key.exists(), "{args:?} made a new secret.key");
         }
     }
+    // A database from before fingerprints (none recorded) whose links were signed by the lost key.
+    let conn = sea_orm::Database::connect(&db).await.unwrap();
+    conn.execute_unprepared("DELETE FROM installation").await.unwrap();
+    let out = exit_of({
+        let mut c = wenji(dir.path(), &db);
+        c.args(["serve", "--bind", "127.0.0.1:0"]);
+        c
+    })
+    .expect("a database with links from before fingerprints, and no key: refused");
+    assert!(!out.status.success() && !key.exists(), "{}", String::from_utf8_lossy(&out.stderr));
+    // A fingerprint recorded for a wrong key is forgotten on request; the right key then records its own.
+    let wrong = wenji(dir.path(), &db)
+        .args(["links", "list"])
+        .env("WENJI_SECRET", "a-wrong-secret-of-at-least-thirty-two-bytes")
+        .output()
+        .unwrap();
+    assert!(wrong.status.success(), "no fingerprint yet: the first secret given is recorded");
     std::fs::write(&key, kept).unwrap();
+    let refused = wenji(dir.path(), &db).args(["links", "list"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--forget-secret-fingerprint"), "the way out is named");
+    let forget = wenji(dir.path(), &db).args(["migrate", "--forget-secret-fingerprint"]).output().unwrap();
+    assert!(forget.status.success(), "{}", String::from_utf8_lossy(&forget.stderr));
     let list = wenji(dir.path(), &db).args(["links", "list"]).output().unwrap();
     assert!(list.status.success(), "{}", String::from_utf8_lossy(&list.stderr));
     let url = printed.lines().find(|l| l.contains("/f/zhengqiu?t=")).expect("the link printed").trim();
@@ -207,6 +228,16 @@ fn settings_that_would_break_protection_links_or_every_request_are_refused_namin
         assert!(!said.contains("panicked"), "{var}={value}: {said}");
     }
     assert!(!dir.path().join("wenji.db").exists(), "nothing was started");
+    // The command line's leaders' export follows the same rule for k.
+    for k in ["0", "1"] {
+        let out = wenji(dir.path(), &db)
+            .args(["export", "--form", "zhengqiu"])
+            .env("WENJI_SMALL_CELL_K", k)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && said.contains("small-cell-k"), "export with k {k}: {said}");
+    }
 }
 
 /// A backup run from another folder (as cron runs it) must not create an empty database and snapshot it.
