@@ -58,12 +58,13 @@ impl Config {
             return crate::domain::signing::Secret::new(bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
         }
         let new_dir = !self.data_dir.exists();
-        std::fs::create_dir_all(&self.data_dir)?;
+        let in_data_dir = |e: std::io::Error| anyhow::anyhow!("WENJI_DATA_DIR {}: {e}", self.data_dir.display());
+        std::fs::create_dir_all(&self.data_dir).map_err(in_data_dir)?;
         if new_dir && let Some(parent) = self.data_dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-            sync_dir(parent)?;
+            sync_dir(parent).map_err(in_data_dir)?;
         }
         let bytes: [u8; 32] = rand::random();
-        write_private(&path, &hex::encode(bytes))?;
+        write_private(&path, &hex::encode(bytes)).map_err(in_data_dir)?;
         crate::domain::signing::Secret::new(bytes.to_vec()).map_err(|e| anyhow::anyhow!(e))
     }
 
@@ -100,7 +101,8 @@ impl Config {
             && let Some(parent) = path.parent()
             && !parent.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(parent)?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| anyhow::anyhow!("the database's folder {}: {e}", parent.display()))?;
         }
         Ok(())
     }

@@ -84,15 +84,15 @@ pub async fn run(config: &Config, cmd: LinksCommand) -> anyhow::Result<()> {
             }
         }
         LinksCommand::Revoke { id } => {
-            store.set_link_revoked(id, true, &Actor::system("cli")).await?;
+            store.set_link_revoked(id, true, &Actor::system("cli")).await.map_err(|e| no_link(id, e))?;
             println!("link {id} revoked");
         }
         LinksCommand::Enable { id } => {
-            let l = store.set_link_revoked(id, false, &Actor::system("cli")).await?;
+            let l = store.set_link_revoked(id, false, &Actor::system("cli")).await.map_err(|e| no_link(id, e))?;
             println!("link {id} enabled\n{}", url_of(&l));
         }
         LinksCommand::Qr { id, format, out } => {
-            let l = store.link(id).await?;
+            let l = store.link(id).await.map_err(|e| no_link(id, e))?;
             let title = catalog.form(&l.form_slug).map_or(l.form_slug.clone(), |f| f.title.clone());
             let url = url_of(&l);
             let (bytes, ext) = match format {
@@ -113,4 +113,12 @@ pub async fn run(config: &Config, cmd: LinksCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// "no link 99" (with `wenji links list` to find one) rather than a bare "not found".
+fn no_link(id: i64, e: crate::store::StoreError) -> anyhow::Error {
+    match e {
+        crate::store::StoreError::NotFound => anyhow::anyhow!("there is no link {id} (`wenji links list` shows them)"),
+        e => e.into(),
+    }
 }

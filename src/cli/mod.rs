@@ -74,8 +74,9 @@ pub fn main() -> ExitCode {
 }
 
 /// Library events that would log a client's address (`axum::serve`) or a request's full path, receipts
-/// included (`tower_http::csrf`), at trace level: held at debug whatever `WENJI_LOG` asks.
-const NEVER_TRACED: [&str; 2] = ["axum::serve=debug", "tower_http::csrf=debug"];
+/// included (`tower_http::csrf`), at trace level: held at info whatever `WENJI_LOG` asks (a directive
+/// sets a level, so `debug` here showed their debug lines under the default `info`).
+const NEVER_TRACED: [&str; 2] = ["axum::serve=info", "tower_http::csrf=info"];
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;

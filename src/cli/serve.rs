@@ -147,7 +147,13 @@ async fn delete_expired_exports(state: AppState) {
 }
 
 pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
-    let base_url = config.base_url(Some(&args.bind.to_string()));
+    // First, so a taken address stops the start before the database is touched or a set-up link printed.
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
+    // The address bound (port 0 asks the system for one), for the links printed.
+    let bound = listener.local_addr().map_or_else(|_| args.bind.to_string(), |a| a.to_string());
+    let base_url = config.base_url(Some(&bound));
     let settings = WebSettings {
         secure_cookies: base_url.starts_with("https://"),
         base_url: base_url.clone(),
@@ -189,9 +195,6 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     let state_timeouts = state.settings.timeouts;
     let at_exit = state.clone();
     let app = crate::web::router(state);
-    let listener = tokio::net::TcpListener::bind(args.bind)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
     println!("Wenji is serving on {base_url}  (forms: {base_url}/f/zhengqiu, staff: {base_url}/login)");
     let header_timeout = state_timeouts.header;
     let stopping = Arc::new(tokio::sync::Notify::new());
