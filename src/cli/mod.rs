@@ -100,7 +100,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store.migrate().await?;
             println!("migrations applied to {}", config.database_for_log());
             if args.forget_secret_fingerprint {
-                store.forget_secret_fingerprint().await?;
+                store.forget_secret_fingerprint(&crate::store::audit::Actor::system("cli")).await?;
                 println!("the secret's fingerprint is forgotten: the next start records the secret it is given");
             }
             Ok(ExitCode::SUCCESS)

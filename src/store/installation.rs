@@ -1,6 +1,7 @@
 //! One-off facts about the installation (`installation` table): the fingerprint of the secret its links
 //! are signed with.
 
+use super::audit::{Actor, append_in};
 use super::sql::Sql;
 use super::{Result, Store, StoreError};
 use sea_orm::ConnectionTrait;
@@ -19,15 +20,21 @@ impl Store {
         Ok(row.map(|r| r.try_get::<String>("", "value")).transpose()?)
     }
 
-    /// Forgets the recorded fingerprint (one recorded for a wrong secret); the next start records its own.
+    /// Forgets the recorded fingerprint (one recorded for a wrong secret), audited; the next start records
+    /// its own.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn forget_secret_fingerprint(&self) -> Result<()> {
-        let mut sql = Sql::new(self.db().get_database_backend());
-        sql.push("DELETE FROM installation WHERE name = ").bind(SECRET_FINGERPRINT);
-        self.db().execute_raw(sql.into_statement()).await.map_err(StoreError::classify)?;
-        Ok(())
+    pub async fn forget_secret_fingerprint(&self, by: &Actor) -> Result<()> {
+        let w = self.write_txn().await?;
+        let done = async {
+            let mut sql = Sql::new(w.conn().get_database_backend());
+            sql.push("DELETE FROM installation WHERE name = ").bind(SECRET_FINGERPRINT);
+            w.conn().execute_raw(sql.into_statement()).await?;
+            append_in(w.conn(), by, "secret_fingerprint_forgotten", "secret", None, None).await
+        }
+        .await;
+        w.finish(done).await
     }
 
     /// Records `fingerprint` unless one is recorded already (instances starting together agree on the

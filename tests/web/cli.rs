@@ -166,6 +166,9 @@ async fn a_start_with_another_secret_than_the_databases_is_refused_and_makes_no_
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--forget-secret-fingerprint"), "the way out is named");
     let forget = wenji(dir.path(), &db).args(["migrate", "--forget-secret-fingerprint"]).output().unwrap();
     assert!(forget.status.success(), "{}", String::from_utf8_lossy(&forget.stderr));
+    let audited = wenji::store::Store::connect(&db).await.unwrap();
+    let entries = audited.audit_entries(Some("secret_fingerprint_forgotten"), None, None, 10).await.unwrap();
+    assert_eq!(entries.len(), 1, "forgetting the fingerprint is audited");
     let list = wenji(dir.path(), &db).args(["links", "list"]).output().unwrap();
     assert!(list.status.success(), "{}", String::from_utf8_lossy(&list.stderr));
     let url = printed.lines().find(|l| l.contains("/f/zhengqiu?t=")).expect("the link printed").trim();

@@ -34,6 +34,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("register_export", "下载整改台账"),
     ("forms_reloaded", "重新加载表单"),
     ("forms_reload_refused", "表单有错误，未重新加载"),
+    ("secret_fingerprint_forgotten", "清除链接密钥指纹（命令行）"),
     ("problem_created", "新建问题"),
     ("problem_updated", "修改问题"),
     ("problem_linked", "意见归入问题"),
@@ -61,6 +62,7 @@ pub fn target_text(target: &str, forms: &LoadedForms) -> String {
         return match target {
             "forms" => "表单目录".to_owned(),
             "register" => "整改台账".to_owned(),
+            "secret" => "链接密钥".to_owned(),
             _ => target.to_owned(),
         };
     };
