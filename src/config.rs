@@ -146,12 +146,10 @@ pub fn small_cell_k() -> clap::builder::RangedI64ValueParser<u32> {
 fn parse_public_url(value: &str) -> Result<String, String> {
     let uri: axum::http::Uri = value.trim().parse().map_err(|e| format!("not an address ({e})"))?;
     let scheme = uri.scheme_str().unwrap_or_default().to_ascii_lowercase();
-    let Some(authority) = uri.authority().filter(|a| !a.host().is_empty()) else {
+    let authority = uri.authority().filter(|a| !a.host().is_empty() && matches!(scheme.as_str(), "http" | "https"));
+    let Some(authority) = authority else {
         return Err("must start with https:// or http:// and name a host, e.g. https://wenji.example.gov.cn".into());
     };
-    if !matches!(scheme.as_str(), "http" | "https") {
-        return Err("must start with https:// or http:// and name a host, e.g. https://wenji.example.gov.cn".into());
-    }
     if authority.as_str().contains('@') || bad_port(authority.as_str()) {
         return Err("must be a host and an optional port (0-65535), without a user or password".into());
     }

@@ -101,7 +101,7 @@ async fn serve_starts_on_an_empty_database_answers_healthz_logs_forms_and_offers
 }
 
 /// How `command` ended, or `None` when it was still running after ten seconds (a server that started).
-fn exit_of(mut command: Command) -> Option<std::process::Output> {
+fn exit_of(command: &mut Command) -> Option<std::process::Output> {
     let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     while child.try_wait().unwrap().is_none() {
@@ -137,7 +137,7 @@ async fn a_start_with_another_secret_than_the_databases_is_refused_and_makes_no_
             if let Some(s) = other {
                 command.env("WENJI_SECRET", s);
             }
-            let out = exit_of(command).unwrap_or_else(|| panic!("{args:?} started with {other:?}"));
+            let out = exit_of(&mut command).unwrap_or_else(|| panic!("{args:?} started with {other:?}"));
             let said = String::from_utf8_lossy(&out.stderr);
             assert!(!out.status.success(), "{args:?} ran with {other:?}");
             assert!(said.contains("secret.key") && said.contains("WENJI_SECRET"), "{args:?}, {other:?}: {said}");
@@ -147,12 +147,8 @@ async fn a_start_with_another_secret_than_the_databases_is_refused_and_makes_no_
     // A database from before fingerprints (none recorded) whose links were signed by the lost key.
     let conn = sea_orm::Database::connect(&db).await.unwrap();
     conn.execute_unprepared("DELETE FROM installation").await.unwrap();
-    let out = exit_of({
-        let mut c = wenji(dir.path(), &db);
-        c.args(["serve", "--bind", "127.0.0.1:0"]);
-        c
-    })
-    .expect("a database with links from before fingerprints, and no key: refused");
+    let out = exit_of(wenji(dir.path(), &db).args(["serve", "--bind", "127.0.0.1:0"]))
+        .expect("a database with links from before fingerprints, and no key: refused");
     assert!(!out.status.success() && !key.exists(), "{}", String::from_utf8_lossy(&out.stderr));
     // A fingerprint recorded for a wrong key is forgotten on request; the right key then records its own.
     let wrong = wenji(dir.path(), &db)
@@ -190,12 +186,8 @@ async fn a_database_from_a_newer_release_is_refused_at_once_saying_so() {
         .unwrap();
     for args in [&["migrate"][..], &["links", "list"], &["serve", "--bind", "127.0.0.1:0"]] {
         let started = Instant::now();
-        let out = exit_of({
-            let mut c = wenji(dir.path(), &db);
-            c.args(args);
-            c
-        })
-        .unwrap_or_else(|| panic!("{args:?} ran on a newer database"));
+        let out =
+            exit_of(wenji(dir.path(), &db).args(args)).unwrap_or_else(|| panic!("{args:?} ran on a newer database"));
         let said = String::from_utf8_lossy(&out.stderr);
         assert!(
             !out.status.success() && said.contains("newer release") && said.contains("m20991231_000001_future"),
@@ -223,7 +215,7 @@ fn settings_that_would_break_protection_links_or_every_request_are_refused_namin
     ] {
         let mut serve = wenji(dir.path(), &db);
         serve.args(["serve", "--bind", "127.0.0.1:0"]).env(var, value);
-        let out = exit_of(serve).unwrap_or_else(|| panic!("{var}={value} was accepted: the server started"));
+        let out = exit_of(&mut serve).unwrap_or_else(|| panic!("{var}={value} was accepted: the server started"));
         let said = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{var}={value} was accepted");
         let flag = var.trim_start_matches("WENJI_").to_lowercase().replace('_', "-");
