@@ -36,7 +36,23 @@ pub async fn published_register(store: &Store, k: u64, until_ms: i64) -> crate::
 /// # Errors
 /// On a database failure.
 pub async fn disclosure_of(store: &Store, scope: &Scope, k: u64) -> crate::store::Result<Disclosure> {
-    Ok(Disclosure::decide_dated(&store.respondent_days(scope).await?, k))
+    let days = store.respondent_days(scope).await?;
+    if let (true, [form], Some(cut)) = (scope.released, scope.forms.as_slice(), scope.until_ms()) {
+        Ok(Disclosure::decide_released(&days, &store.release_history(form, cut).await?, k))
+    } else {
+        Ok(Disclosure::decide_dated(&days, k))
+    }
+}
+
+/// Where leaders' and the public's views end at `now_ms`: the bureau's last midnight, with the release at
+/// it made first ([`Store::release_to_leaders`]). A release that fails now (a full disk) is tried again by
+/// the next view; meanwhile views show the releases made before, which is always safe.
+pub async fn leader_cut(store: &Store, now_ms: i64, k: u64) -> i64 {
+    let cut = crate::domain::report::published_until_ms(now_ms);
+    if let Err(e) = store.release_to_leaders(cut, k).await {
+        tracing::warn!(error = %e, "the release to leaders at the last midnight failed; views show the earlier ones");
+    }
+    cut
 }
 
 /// The register as /gongkai shows it to anyone, with no units: [`published_register`] without deciding
@@ -56,7 +72,9 @@ pub struct Written {
     pub opinions: u64,
 }
 
-/// Runs an export of `params` into `path` (the file appears only when complete).
+/// Runs an export of `params` into `path` (the file appears only when complete). A protected one reads
+/// the releases made so far: call [`leader_cut`] first (not here: the web's runner writes its progress
+/// while this runs, and a release would hold the one writer it waits for).
 ///
 /// # Errors
 /// `Invalid` for unknown forms or units; store, xlsx, CSV and file errors as they come.
@@ -92,7 +110,7 @@ pub async fn run(
     };
     progress(0, total);
     // Over the file's responses only: a protected file's κ must not move as today's opinions are coded.
-    let pairs = store.coded_pairs(&scope.forms, scope.until_ms()).await?;
+    let pairs = store.coded_pairs(&scope.forms, scope.until_ms(), scope.released).await?;
     let agreement = (!pairs.is_empty()).then(|| crate::domain::agreement::agree(&pairs));
     // A protected file's 问题清单 and 整改台账 count what its other sheets count: responses up to its last day.
     let k = u64::from(params.small_cell_k);

@@ -29,6 +29,7 @@ mod m20261204_000062_export_heartbeat;
 mod m20261204_000063_responses_without_link;
 mod m20261204_000064_cluster_fingerprints;
 mod m20261205_000065_secret_fingerprint;
+mod m20261205_000066_leader_releases;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000063_responses_without_link::Migration),
             Box::new(m20261204_000064_cluster_fingerprints::Migration),
             Box::new(m20261205_000065_secret_fingerprint::Migration),
+            Box::new(m20261205_000066_leader_releases::Migration),
         ]
     }
 }

@@ -50,7 +50,7 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
         return register(config, &store, &catalog, args.out, args.small_cell_k).await;
     }
     let params = ExportParams {
-        scope: Scope { forms: args.forms, from: args.from, to: args.to, units: args.units },
+        scope: Scope { forms: args.forms, from: args.from, to: args.to, units: args.units, released: false },
         format: args.format,
         small_cell_k: args.small_cell_k,
         unprotected: args.unprotected,
@@ -59,8 +59,9 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
     params.check(&catalog)?;
     if !params.unprotected {
         let day = crate::domain::report::last_published_day(params.generated_at);
+        let k = params.small_cell_k;
         eprintln!(
-            "受保护的导出只含 {day} 及以前的答卷，今天的答卷明天才纳入（与领导视图相同，见 docs/decisions/0001）。"
+            "受保护的导出只含 {day} 及以前、已向领导纳入的答卷：今天的答卷最早明天纳入，每个单位的新答卷满 {k} 份才成批纳入（与领导视图相同，见 docs/decisions/0001）。"
         );
     } else {
         eprintln!(
@@ -79,6 +80,9 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
         b.set_position(done);
     });
     let started = std::time::Instant::now();
+    if !params.unprotected {
+        crate::reporting::leader_cut(&store, params.generated_at, u64::from(params.small_cell_k)).await;
+    }
     let written =
         crate::reporting::run(&store, catalog, params.clone(), &path, crate::export::sheet::EXCEL_MAX_ROWS, progress)
             .await?;
@@ -105,8 +109,9 @@ async fn register(
 ) -> anyhow::Result<()> {
     let now = crate::store::now_ms();
     // For posting: support and ratings as leaders and the public see them, up to the last midnight.
-    let until = crate::domain::report::published_until_ms(now);
-    let reg = crate::reporting::published_register(store, u64::from(small_cell_k), until).await?;
+    let k = u64::from(small_cell_k);
+    let until = crate::reporting::leader_cut(store, now, k).await;
+    let reg = crate::reporting::published_register(store, k, until).await?;
     let bytes = crate::export::register::posting_workbook(&reg, catalog, now)?;
     let stamp = crate::domain::report::local_time(now).replace([' ', ':'], "-");
     let path = out.unwrap_or_else(|| config.exports_dir.join(format!("整改台账-{stamp}.xlsx")));

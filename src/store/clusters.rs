@@ -297,7 +297,7 @@ impl Store {
             sql.push(" AND o.form_slug = ").bind(f.to_owned());
         }
         if let Some(ms) = until_ms {
-            sql.push(" AND o.submitted_at < ").bind(ms);
+            sql.push(" AND o.released_at <= ").bind(ms);
         }
         let row = self.db().query_one_raw(sql.statement()).await?;
         let Some(r) = row else { return Ok(GroupCount::default()) };

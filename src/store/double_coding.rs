@@ -444,11 +444,11 @@ impl Store {
     }
 
     /// Both codings of every opinion coded twice, in `forms` (every form when empty) and sent before
-    /// `until_ms` (when given), for agreement.
+    /// `until_ms` (when given; released to leaders by it when `released`), for agreement.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn coded_pairs(&self, forms: &[String], until_ms: Option<i64>) -> Result<Vec<CodedPair>> {
+    pub async fn coded_pairs(&self, forms: &[String], until_ms: Option<i64>, released: bool) -> Result<Vec<CodedPair>> {
         let mut sql = Sql::new(self.db().get_database_backend());
         sql.push(
             "SELECT a.areas AS first, b.areas AS second FROM codings a \
@@ -458,9 +458,11 @@ impl Store {
         if !forms.is_empty() {
             sql.push(" AND o.form_slug IN ").bind_tuple(forms.iter().map(|f| f.clone().into()));
         }
-        if let Some(until) = until_ms {
-            sql.push(" AND o.submitted_at < ").bind(until);
-        }
+        match until_ms {
+            Some(cut) if released => sql.push(" AND o.released_at <= ").bind(cut),
+            Some(until) => sql.push(" AND o.submitted_at < ").bind(until),
+            None => &mut sql,
+        };
         sql.push(" ORDER BY a.opinion_id");
         self.db()
             .query_all_raw(sql.statement())

@@ -32,6 +32,8 @@ pub struct InboxFilter {
     pub from_ms: Option<i64>,
     /// Submitted before (ms since the epoch).
     pub to_ms: Option<i64>,
+    /// Released to leaders by this cut (a leader's inbox, see `store::releases`).
+    pub released_by: Option<i64>,
     /// Text that must occur in the opinion.
     pub q: Option<String>,
 }
@@ -169,6 +171,9 @@ fn where_clause(sql: &mut Sql, backend: DbBackend, f: &InboxFilter) {
     }
     if let Some(v) = f.to_ms {
         sql.push(" AND o.submitted_at < ").bind(v);
+    }
+    if let Some(v) = f.released_by {
+        sql.push(" AND o.released_at <= ").bind(v);
     }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let long = q.chars().count() >= 3;

@@ -15,6 +15,7 @@ pub mod links;
 pub mod opinions;
 pub mod problems;
 pub mod register;
+pub mod releases;
 pub mod report;
 pub mod search_index;
 pub mod sessions;

@@ -189,7 +189,7 @@ impl Store {
 
     /// Every problem's support: opinions, distinct responses, distinct responses per unit and the forms they
     /// came from. Invalid opinions do not count. With `until_ms` (leaders and the public), only responses
-    /// sent before it, and none from a form with fewer than `k` such responses (which no leader-facing view
+    /// released to leaders by it, and none from a form with fewer than `k` such responses (which no leader-facing view
     /// counts).
     ///
     /// # Errors
@@ -202,8 +202,8 @@ impl Store {
              WHERE o.state <> 'invalid'",
         );
         if let Some(ms) = until_ms {
-            sql.push(" AND o.submitted_at < ").bind(ms);
-            forms_of_k_or_more(&mut sql, k, ms);
+            sql.push(" AND o.released_at <= ").bind(ms);
+            forms_of_k_or_more(&mut sql, k, Some(ms));
         }
         let mut out: BTreeMap<i64, Support> = BTreeMap::new();
         let mut seen: BTreeSet<(i64, i64)> = BTreeSet::new();
@@ -225,19 +225,20 @@ impl Store {
 
     /// Up to `n` quotes per problem: representative opinions first, then in text order (not the order they
     /// came in); never one from a form with fewer than `k` responses, whose opinions no leader-facing view
-    /// shows.
+    /// shows. With `until_ms` (leaders and the public), only opinions released to leaders by it.
     ///
     /// # Errors
     /// On a database failure.
     pub async fn problem_quotes(&self, n: usize, k: u64, until_ms: Option<i64>) -> Result<BTreeMap<i64, Vec<String>>> {
-        let until = until_ms.unwrap_or(i64::MAX);
         let mut sql = Sql::new(self.db().get_database_backend());
         sql.push(
             "SELECT p.problem_id AS problem_id, o.representative AS rep, o.text AS text FROM problem_opinions p \
-             JOIN opinions o ON o.id = p.opinion_id WHERE o.state <> 'invalid' AND o.submitted_at < ",
-        )
-        .bind(until);
-        forms_of_k_or_more(&mut sql, k, until);
+             JOIN opinions o ON o.id = p.opinion_id WHERE o.state <> 'invalid'",
+        );
+        if let Some(ms) = until_ms {
+            sql.push(" AND o.released_at <= ").bind(ms);
+        }
+        forms_of_k_or_more(&mut sql, k, until_ms);
         // Sorted here, not by the database's collation (which may be pinyin on PostgreSQL).
         let mut linked: BTreeMap<i64, Vec<(bool, String)>> = BTreeMap::new();
         for r in self.db().query_all_raw(sql.statement()).await? {
@@ -271,11 +272,11 @@ impl Store {
     }
 }
 
-/// `AND o.form_slug IN (forms with at least k responses sent before until)`.
-fn forms_of_k_or_more(sql: &mut Sql, k: u64, until_ms: i64) {
-    sql.push(" AND o.form_slug IN (SELECT form_slug FROM responses WHERE submitted_at < ")
-        .bind(until_ms)
-        .push(" GROUP BY form_slug HAVING COUNT(*) >= ")
-        .bind(i64::try_from(k).unwrap_or(i64::MAX))
-        .push(")");
+/// `AND o.form_slug IN (forms with at least k responses [released to leaders by until])`.
+fn forms_of_k_or_more(sql: &mut Sql, k: u64, until_ms: Option<i64>) {
+    sql.push(" AND o.form_slug IN (SELECT form_slug FROM responses");
+    if let Some(ms) = until_ms {
+        sql.push(" WHERE released_at <= ").bind(ms);
+    }
+    sql.push(" GROUP BY form_slug HAVING COUNT(*) >= ").bind(i64::try_from(k).unwrap_or(i64::MAX)).push(")");
 }

@@ -59,9 +59,17 @@ fn scope_sql(t: &str, scope: &Scope, values: &mut Vec<Value>, plus: &str) -> Str
         parts.push(format!("{plus}{t}.submitted_at >= ?"));
         values.push(ms.into());
     }
-    if let Some(ms) = scope.until_ms() {
-        parts.push(format!("{plus}{t}.submitted_at < ?"));
-        values.push(ms.into());
+    match scope.until_ms() {
+        // A leader's selection: what was released to leaders by its last midnight.
+        Some(ms) if scope.released => {
+            parts.push(format!("{plus}{t}.released_at <= ?"));
+            values.push(ms.into());
+        }
+        Some(ms) => {
+            parts.push(format!("{plus}{t}.submitted_at < ?"));
+            values.push(ms.into());
+        }
+        None => {}
     }
     if !scope.units.is_empty() {
         parts.push(format!("{plus}{t}.unit_code IN ({})", marks(scope.units.len())));
@@ -224,13 +232,13 @@ impl Store {
         Ok(out)
     }
 
-    /// The form with the most responses sent before `until_ms` (a leader's view opens on it), if any has
+    /// The form with the most responses released to leaders by `until_ms` (a leader's view opens on it), if any has
     /// one; the ratings of /gongkai are not a form of opinions.
     ///
     /// # Errors
     /// On a database failure.
     pub async fn busiest_form(&self, until_ms: i64) -> Result<Option<String>> {
-        let sql = "SELECT r.form_slug AS f FROM responses r WHERE r.form_slug <> ? AND r.submitted_at < ? \
+        let sql = "SELECT r.form_slug AS f FROM responses r WHERE r.form_slug <> ? AND r.released_at <= ? \
                    GROUP BY r.form_slug ORDER BY COUNT(*) DESC, r.form_slug LIMIT 1";
         let rating = crate::domain::rectification::RATING_FORM_SLUG;
         let row = self.db().query_one_raw(self.stmt(sql, vec![rating.into(), until_ms.into()])).await?;
@@ -238,13 +246,13 @@ impl Store {
     }
 
     /// One form's opinions per state (in [`OpinionState::ALL`] order) and counted opinions per area, of
-    /// those sent before `until_ms`: the leader's dashboard, over the same selection as a leader's export.
+    /// those released to leaders by `until_ms`: the leader's dashboard, over the same selection as a leader's export.
     ///
     /// # Errors
     /// On a database failure.
     pub async fn form_counts(&self, form: &str, until_ms: i64) -> Result<([u64; 4], [u64; 8])> {
         let mut states = [0u64; 4];
-        let sql = "SELECT o.state AS s, COUNT(*) AS n FROM opinions o WHERE o.form_slug = ? AND o.submitted_at < ? \
+        let sql = "SELECT o.state AS s, COUNT(*) AS n FROM opinions o WHERE o.form_slug = ? AND o.released_at <= ? \
                    GROUP BY o.state";
         for r in self.db().query_all_raw(self.stmt(sql, vec![form.into(), until_ms.into()])).await? {
             let state = state_of(&r.try_get::<String>("", "s")?)?;
@@ -253,7 +261,7 @@ impl Store {
         }
         let mut areas = [0u64; 8];
         let sql = "SELECT t.area_code AS a, COUNT(*) AS n FROM tag_assignments t JOIN opinions o ON o.id = t.opinion_id \
-                   WHERE o.form_slug = ? AND o.submitted_at < ? AND o.state <> 'invalid' GROUP BY t.area_code";
+                   WHERE o.form_slug = ? AND o.released_at <= ? AND o.state <> 'invalid' GROUP BY t.area_code";
         for r in self.db().query_all_raw(self.stmt(sql, vec![form.into(), until_ms.into()])).await? {
             let a = AreaCode::try_from(i64::from(r.try_get::<i16>("", "a")?)).map_err(StoreError::Corrupt)?;
             areas[a.index()] = u64::try_from(r.try_get::<i64>("", "n")?).unwrap_or(0);

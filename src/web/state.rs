@@ -83,9 +83,10 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Where leaders' and the public's views end now: the bureau's last midnight (see `Scope::published`).
-    pub fn published_until_ms(&self) -> i64 {
-        crate::domain::report::published_until_ms(crate::store::now_ms())
+    /// Where leaders' and the public's views end now: the bureau's last midnight, with the release to
+    /// leaders at it made first ([`crate::reporting::leader_cut`]).
+    pub async fn leader_cut(&self) -> i64 {
+        crate::reporting::leader_cut(&self.store, crate::store::now_ms(), u64::from(self.settings.small_cell_k)).await
     }
 
     /// The keys of `analyst`'s tagging order today (`store::inbox::queue_after`): opinions come in an order
@@ -102,7 +103,7 @@ impl Shared {
     /// On a database failure.
     pub async fn published_register(&self) -> crate::store::Result<crate::domain::rectification::Register> {
         let k = u64::from(self.settings.small_cell_k);
-        crate::reporting::published_register(&self.store, k, self.published_until_ms()).await
+        crate::reporting::published_register(&self.store, k, self.leader_cut().await).await
     }
 
     /// 整改台账 as /gongkai shows it to anyone now ([`crate::reporting::public_register`]).
@@ -111,7 +112,7 @@ impl Shared {
     /// On a database failure.
     pub async fn public_register(&self) -> crate::store::Result<crate::domain::rectification::Register> {
         let k = u64::from(self.settings.small_cell_k);
-        crate::reporting::public_register(&self.store, k, self.published_until_ms()).await
+        crate::reporting::public_register(&self.store, k, self.leader_cut().await).await
     }
 
     /// The forms as loaded now (a reload swaps the whole set at once).

@@ -59,8 +59,9 @@ impl TestApp {
                 receipts.push(self.submit_as(code, category, &text, 1 + (i as i64 % 3)).await);
             }
         }
-        // Sent yesterday, so leaders' views (which end at the last midnight) show them.
-        crate::helpers::a_day_passes(self).await;
+        // Sent a week ago, so leaders' views show them: the larger units by name, the small ones (which
+        // never gathered k) in the pool.
+        crate::helpers::a_week_passes(self).await;
         Seeded { receipts }
     }
 }
@@ -343,9 +344,18 @@ async fn a_leader_watching_while_one_response_comes_in_sees_nothing_change_until
     let html = analyst.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("会上当场填写的一条意见"), "the office sees it at once");
 
+    // The next day the two still wait: two more of one unit would point at them. Three more make five.
     crate::helpers::a_day_passes(&app).await;
     let html = leader.get(app.url("/w/dashboard")).send().await.unwrap().text().await.unwrap();
-    assert_eq!(texts(&html, "#by-unit td")[..2], ["局办公室", "9"], "the next day both are counted");
+    assert_eq!(texts(&html, "#by-unit td")[..2], ["局办公室", "7"], "two of one unit wait");
+    let html = leader.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains("会上当场填写的一条意见"));
+    for i in 0..3 {
+        app.submit_as("jg-bgs", "qz", &format!("jg-bgs 又一条 {i}"), 2).await;
+    }
+    crate::helpers::a_day_passes(&app).await;
+    let html = leader.get(app.url("/w/dashboard")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&html, "#by-unit td")[..2], ["局办公室", "12"], "the five go out together");
     let html = leader.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("会上当场填写的一条意见"));
 }
@@ -372,24 +382,7 @@ async fn one_who_fills_in_after_the_meeting_is_not_dated_beside_their_unit_on_an
     }
     crate::helpers::a_day_passes(&app).await;
     let (yesterday, meeting) = (bureau_date(1), bureau_date(3));
-    let (leader, csrf) = app.login_as(Role::Leader).await;
-
-    // Every row a leader can read, as its cells: the inbox, each sheet of the workbook, the CSV.
-    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
-    let html = leader.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
-    let doc = scraper::Html::parse_document(&html);
-    let tr = scraper::Selector::parse("#inbox tr").unwrap();
-    for row in doc.select(&tr) {
-        let text: String = row.text().collect();
-        rows.push(("the inbox".into(), text.split(" · ").map(|c| c.trim().to_owned()).collect()));
-    }
-    let xlsx = app.export_as(&leader, &csrf, &[("form", "zhengqiu"), ("format", "xlsx")]).await.unwrap();
-    for (name, sheet) in sheets(&xlsx) {
-        rows.extend(sheet.into_iter().map(|r| (name.clone(), r)));
-    }
-    let csv = app.export_as(&leader, &csrf, &[("form", "zhengqiu"), ("format", "csv")]).await.unwrap();
-    let mut r = csv::Reader::from_reader(csv.as_slice());
-    rows.extend(r.records().map(|r| ("the CSV".to_owned(), r.unwrap().iter().map(str::to_owned).collect())));
+    let rows = leader_rows(&app).await;
 
     let (mut bgs, mut zgk) = (0, 0);
     for (surface, row) in &rows {
@@ -407,8 +400,8 @@ async fn one_who_fills_in_after_the_meeting_is_not_dated_beside_their_unit_on_an
     }
     // Inbox 7 + 5; workbook: area sheets quote each tagged opinion, 原始数据 once each; the CSV once each.
     assert!(bgs >= 7 * 3 && zgk >= 5 * 3, "{bgs} rows of 局办公室, {zgk} of 政工科 read");
-    let (_, method) = sheets(&xlsx).into_iter().find(|(n, _)| n == "说明").unwrap();
-    assert!(method.iter().flatten().any(|c| c.contains("日期不显示")), "说明 explains the dates");
+    let explained = rows.iter().any(|(sheet, row)| sheet == "说明" && row.iter().any(|c| c.contains("日期不显示")));
+    assert!(explained, "说明 explains the dates");
 }
 
 #[tokio::test]
@@ -721,7 +714,7 @@ async fn appraisal_results_per_unit_follow_the_same_rule() {
             app.appraise_as(code, if code.starts_with("sfs") { "4" } else { "1" }).await;
         }
     }
-    crate::helpers::a_day_passes(&app).await;
+    crate::helpers::a_week_passes(&app).await;
     let rows_of = |bytes: &[u8]| sheets(bytes).into_iter().find(|(n, _)| n == "测评").unwrap().1;
     let (leader, csrf) = app.login_as(Role::Leader).await;
     let bytes = app.export_as(&leader, &csrf, &[("form", "ceping"), ("format", "xlsx")]).await.unwrap();
@@ -751,23 +744,29 @@ async fn opinion_of(app: &TestApp, receipt: &str) -> i64 {
 #[tokio::test]
 async fn a_problem_never_names_a_unit_its_form_pools_so_its_quotes_cannot_be_placed_in_that_unit() {
     let app = TestApp::spawn().await;
-    // 政工科 has six: five at a meeting, one who missed it two days later. With 清溪 (2) and 松岭 (2) the
-    // pool would hold four, under k, so the form pools 政工科 too (secondary suppression).
+    // 政工科 sends four at a meeting, too few to be named: a week later they join the pool for good with
+    // 清溪's two. Two of 政工科 who missed the meeting send theirs later; with 松岭's three they make five and
+    // go out with the pool. A problem six of 政工科 support must not name it either.
     for i in 0..20 {
         app.submit_as("jg-bgs", "qz", &format!("局办公室会上第 {i} 条"), 1).await;
     }
     let mut zgk = Vec::new();
-    for i in 0..5 {
+    for i in 0..4 {
         zgk.push(app.submit_as("jg-zgk", "qz", &format!("考核打分不公开（会上第 {i} 条）"), 1).await);
     }
-    crate::helpers::a_day_passes(&app).await;
-    crate::helpers::a_day_passes(&app).await;
-    zgk.push(app.submit_as("jg-zgk", "qz", "一直以来考核打分偏向少数人（补交）", 1).await);
     for i in 0..2 {
         app.submit_as("sfs-qingxi", "sfs", &format!("清溪第 {i} 条"), 2).await;
+    }
+    crate::helpers::a_week_passes(&app).await;
+    let (leader, _) = app.login_as(Role::Leader).await;
+    let dashboard = leader.get(app.url("/w/dashboard?form=zhengqiu")).send().await.unwrap().text().await.unwrap();
+    assert!(!dashboard.contains("政工科") && dashboard.contains("局办公室"), "政工科 is in the pool");
+    zgk.push(app.submit_as("jg-zgk", "qz", "一直以来考核打分偏向少数人（补交）", 1).await);
+    zgk.push(app.submit_as("jg-zgk", "qz", "考核打分不公开（补交）", 1).await);
+    for i in 0..3 {
         app.submit_as("sfs-songling", "sfs", &format!("松岭第 {i} 条"), 2).await;
     }
-    crate::helpers::a_day_passes(&app).await;
+    crate::helpers::a_week_passes(&app).await;
     let mut ids = Vec::new();
     for r in &zgk {
         ids.push(opinion_of(&app, r).await);
@@ -803,4 +802,114 @@ async fn a_problem_never_names_a_unit_its_form_pools_so_its_quotes_cannot_be_pla
     let (office, _) = app.login_as(Role::Analyst).await;
     let page = office.get(app.url(&format!("/w/problems/{problem}"))).send().await.unwrap().text().await.unwrap();
     assert_eq!(texts(&page, "#units"), ["政工科（6）"]);
+}
+
+/// Every row a leader can read now (the inbox, each sheet of the workbook, the CSV), as its cells.
+async fn leader_rows(app: &TestApp) -> Vec<(String, Vec<String>)> {
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
+    let html = leader.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
+    let doc = scraper::Html::parse_document(&html);
+    let tr = scraper::Selector::parse("#inbox tr").unwrap();
+    for row in doc.select(&tr) {
+        let text: String = row.text().collect();
+        rows.push(("the inbox".into(), text.split(" · ").map(|c| c.trim().to_owned()).collect()));
+    }
+    let xlsx = app.export_as(&leader, &csrf, &[("form", "zhengqiu"), ("format", "xlsx")]).await.unwrap();
+    for (name, sheet) in sheets(&xlsx) {
+        rows.extend(sheet.into_iter().map(|r| (name.clone(), r)));
+    }
+    let csv = app.export_as(&leader, &csrf, &[("form", "zhengqiu"), ("format", "csv")]).await.unwrap();
+    let mut r = csv::Reader::from_reader(csv.as_slice());
+    rows.extend(r.records().map(|r| ("the CSV".to_owned(), r.unwrap().iter().map(str::to_owned).collect())));
+    rows
+}
+
+/// The texts of one unit's responses (they start with its code) in a leader's CSV.
+fn csv_texts_of(rows: &[(String, Vec<String>)], unit: &str) -> std::collections::BTreeSet<String> {
+    let marker = format!("{unit} ");
+    rows.iter()
+        .filter(|(surface, _)| surface == "the CSV")
+        .flat_map(|(_, row)| row.iter().filter(|c| c.starts_with(&marker)).cloned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_unit_grows_in_a_leaders_views_by_none_or_at_least_k_responses_never_by_one() {
+    let app = TestApp::spawn().await;
+    for i in 0..5 {
+        app.submit_as("jg-bgs", "qz", &format!("jg-bgs 会上第 {i} 条"), 1).await;
+        app.submit_as("jg-zgk", "qz", &format!("jg-zgk 第一天第 {i} 条"), 1).await;
+    }
+    crate::helpers::a_day_passes(&app).await;
+    let first = leader_rows(&app).await;
+    // The next day one member of 局办公室 fills in late; 政工科 sends five more.
+    app.submit_as("jg-bgs", "qz", "jg-bgs 会后补交的一条", 2).await;
+    for i in 0..5 {
+        app.submit_as("jg-zgk", "qz", &format!("jg-zgk 第二天第 {i} 条"), 1).await;
+    }
+    crate::helpers::a_day_passes(&app).await;
+    let second = leader_rows(&app).await;
+    for (surface, row) in &second {
+        assert!(!row.iter().any(|c| c.contains("会后补交")), "{surface} shows the one late response: {row:?}");
+    }
+    assert_eq!(csv_texts_of(&second, "jg-zgk").len(), 10, "政工科's five new responses are shown");
+    let (analyst, _) = app.login_as(Role::Analyst).await;
+    let office = analyst.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
+    assert!(office.contains("会后补交的一条"), "the office sees it at once");
+    let dashboard = analyst.get(app.url("/w/dashboard")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&dashboard, "#r-waiting"), ["1"], "and that one response waits for leaders");
+    assert_eq!(texts(&dashboard, "#r-released"), ["15"]);
+    // Four more of 局办公室 the day after: the five go out together.
+    for i in 0..4 {
+        app.submit_as("jg-bgs", "qz", &format!("jg-bgs 第三天第 {i} 条"), 1).await;
+    }
+    crate::helpers::a_day_passes(&app).await;
+    let third = leader_rows(&app).await;
+    assert!(csv_texts_of(&third, "jg-bgs").contains("jg-bgs 会后补交的一条"), "shown with four others");
+
+    let views = [&first, &second, &third];
+    for (i, a) in views.iter().enumerate() {
+        for b in &views[i + 1..] {
+            for unit in ["jg-bgs", "jg-zgk"] {
+                let (before, after) = (csv_texts_of(a, unit), csv_texts_of(b, unit));
+                assert!(before.is_subset(&after), "{unit}: a row a leader saw is gone");
+                let new = after.len() - before.len();
+                assert!(new == 0 || new >= 5, "{unit} grew by {new} between two leader views: {:?}", &after - &before);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_category_that_reached_leaders_fewer_than_k_at_a_time_is_not_shown_on_its_units_rows() {
+    let app = TestApp::spawn().await;
+    // 局办公室: five 社会群众 and three from 司法所 on the first day (too few to show 司法所 on its rows).
+    for i in 0..5 {
+        app.submit_as("jg-bgs", "qz", &format!("jg-bgs 群众第 {i} 条"), 1).await;
+    }
+    for i in 0..3 {
+        app.submit_as("jg-bgs", "sfs", &format!("jg-bgs 司法所早到第 {i} 条"), 1).await;
+    }
+    crate::helpers::a_day_passes(&app).await;
+    let first = leader_rows(&app).await;
+    // Two more from 司法所 and three 社会群众 the next day: 司法所 has five in all, but had it been shown now,
+    // the three rows that read 其他类别 yesterday would be told apart.
+    for i in 0..2 {
+        app.submit_as("jg-bgs", "sfs", &format!("jg-bgs 司法所晚到第 {i} 条"), 1).await;
+    }
+    for i in 0..3 {
+        app.submit_as("jg-bgs", "qz", &format!("jg-bgs 群众第二天第 {i} 条"), 1).await;
+    }
+    crate::helpers::a_day_passes(&app).await;
+    let second = leader_rows(&app).await;
+    assert_eq!(csv_texts_of(&second, "jg-bgs").len(), 13, "all of 局办公室's responses are shown");
+    for (surface, row) in first.iter().chain(&second) {
+        if row.iter().any(|c| c.contains("司法所早到")) {
+            assert!(
+                !row.iter().any(|c| c == "乡镇（街道）司法所"),
+                "{surface} tells the early rows' category: {row:?}"
+            );
+        }
+    }
 }

@@ -49,7 +49,8 @@ async fn finished_job(app: &TestApp, c: &reqwest::Client, csrf: &str, pairs: &[(
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("the export did not finish");
+    let page = c.get(app.url(&job)).send().await.unwrap().text().await.unwrap();
+    panic!("the export did not finish: {page}");
 }
 
 #[tokio::test]
@@ -160,7 +161,9 @@ async fn a_finished_export_shows_the_rows_it_read_and_none_under_k_for_leaders()
 #[tokio::test]
 async fn the_export_form_starts_with_the_busiest_form_ticked_so_a_first_click_exports_it() {
     let app = TestApp::spawn().await;
-    app.submit_opinion("导出页默认表单测试意见").await;
+    for i in 0..5 {
+        app.submit_opinion(&format!("导出页默认表单测试意见 {i}")).await;
+    }
     crate::helpers::a_day_passes(&app).await;
     let ticked = |html: &str| {
         let doc = scraper::Html::parse_document(html);

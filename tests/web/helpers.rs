@@ -318,13 +318,21 @@ pub async fn refuse_writes(app: &TestApp, table: &str, event: &str, when: Option
     db.close().await.unwrap();
 }
 
-/// A day passes: every stored response and opinion moves one day back, as if sent yesterday. Leaders'
-/// views and protected exports cover what was sent before the bureau's last midnight.
+/// A day passes: every stored response and opinion moves one day back, as if sent yesterday, and so do
+/// the releases to leaders made so far. Leaders' views and protected exports cover what was released to
+/// them at the bureau's last midnight: each unit's responses sent before it, once k of them wait.
 pub async fn a_day_passes(app: &TestApp) {
     let db = Database::connect(&app.config.database_url).await.unwrap();
     for table in ["responses", "opinions"] {
-        db.execute_unprepared(&format!("UPDATE {table} SET submitted_at = submitted_at - 86400000")).await.unwrap();
+        db.execute_unprepared(&format!(
+            "UPDATE {table} SET submitted_at = submitted_at - 86400000, released_at = released_at - 86400000"
+        ))
+        .await
+        .unwrap();
     }
+    // Through negative keys: moved one by one, a release would meet the day before's.
+    db.execute_unprepared("UPDATE leader_releases SET cut_ms = 86400000 - cut_ms").await.unwrap();
+    db.execute_unprepared("UPDATE leader_releases SET cut_ms = -cut_ms").await.unwrap();
     db.close().await.unwrap();
 }
 
@@ -343,4 +351,12 @@ pub async fn tagging_order(app: &TestApp, name: &str) -> Vec<i64> {
         at = id;
     }
     order
+}
+
+/// A week and a day pass ([`a_day_passes`] eight times): a unit that never gathered k responses joins the
+/// pool of its form for leaders once its first one is a week old.
+pub async fn a_week_passes(app: &TestApp) {
+    for _ in 0..8 {
+        a_day_passes(app).await;
+    }
 }

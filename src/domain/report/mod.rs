@@ -10,6 +10,7 @@ pub mod dates;
 pub mod method;
 pub mod policy;
 pub mod raw;
+pub mod release;
 
 use super::area::AreaCode;
 use super::form::{Choice, QuestionKind};
@@ -66,6 +67,9 @@ pub struct Scope {
     pub to: Option<NaiveDate>,
     #[serde(default)]
     pub units: Vec<String>,
+    /// A leader's selection: only responses released to leaders by the range's end ([`release`]).
+    #[serde(default)]
+    pub released: bool,
 }
 
 impl Scope {
@@ -78,11 +82,17 @@ impl Scope {
         self.to.and_then(|d| d.succ_opt()).map(day_start_ms)
     }
 
-    /// What a leader's view of `form` covers at `now_ms`: the whole form up to the end of yesterday (the
-    /// bureau's day). A view that changed while one response came in would date it to the minute (or name
-    /// its writer to someone watching the room); leaders are given the day and nothing finer.
+    /// What a leader's view of `form` covers at `now_ms`: the whole form as released to leaders at the
+    /// bureau's last midnight ([`release`]). A view that changed while one response came in would date it to
+    /// the minute (or name its writer to someone watching the room); leaders are given the day and nothing
+    /// finer, and each unit's responses k at a time.
     pub fn published(form: &str, now_ms: i64) -> Scope {
-        Scope { forms: vec![form.to_owned()], to: Some(last_published_day(now_ms)), ..Default::default() }
+        Scope {
+            forms: vec![form.to_owned()],
+            to: Some(last_published_day(now_ms)),
+            released: true,
+            ..Default::default()
+        }
     }
 }
 

@@ -12,10 +12,12 @@
 //!   ([`super::audit`]), rows show no category at all. A row's date is its day only when k respondents of
 //!   its row group sent that day, else its week, month or nothing ([`super::dates`]).
 //! - **No differencing.** A leader's selection is always one whole form: no date, unit or category
-//!   filter. Two such selections never overlap, so no output can be subtracted from another.
+//!   filter. Two such selections never overlap, so no output can be subtracted from another. Views of
+//!   one form taken on different days differ by releases of at least k per unit ([`super::release`]).
 
 use super::audit::{Published, recoverable};
 use super::dates::{DayNo, SentWithin, bureau_day, dates_of_group};
+use super::release::{History, uneven_pairs};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// k when nothing else is configured.
@@ -56,7 +58,8 @@ pub fn shown_groups<K: Ord + Clone>(counts: &BTreeMap<K, u64>, k: u64) -> BTreeS
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Disclosure {
     pub k: u64,
-    /// The selection has fewer than k respondents: no numbers but "<k", no rows.
+    /// The selection has fewer than k respondents (none included: whether anyone answered is not told
+    /// either): no numbers but "<k", no rows.
     pub too_small: bool,
     units: BTreeSet<Code>,
     categories: BTreeSet<Code>,
@@ -73,6 +76,14 @@ pub struct Disclosure {
 impl Disclosure {
     /// Decides for respondents counted per (unit, category) with threshold `k` (0 or 1 hides nothing).
     pub fn decide(pairs: &BTreeMap<(Code, Code), u64>, k: u64) -> Disclosure {
+        Disclosure::decide_with(pairs, k, &History::default())
+    }
+
+    /// [`Disclosure::decide`] for a selection that reached leaders as `history` tells: units pooled for good
+    /// are not shown, and categories that came fewer than k at a time not on their unit's rows
+    /// ([`super::release`]).
+    fn decide_with(pairs: &BTreeMap<(Code, Code), u64>, k: u64, history: &History) -> Disclosure {
+        let uneven = uneven_pairs(&history.releases, k);
         let mut units_count: BTreeMap<Code, u64> = BTreeMap::new();
         let mut categories_count: BTreeMap<Code, u64> = BTreeMap::new();
         for ((u, c), n) in pairs.iter().filter(|(_, n)| **n > 0) {
@@ -80,11 +91,12 @@ impl Disclosure {
             *categories_count.entry(c.clone()).or_default() += n;
         }
         let total: u64 = units_count.values().sum();
-        let units = shown_groups(&units_count, k);
+        let mut units = shown_groups(&units_count, k);
+        units.retain(|u| !u.as_ref().is_some_and(|u| history.pooled.contains(u)));
         let categories = shown_groups(&categories_count, k);
         let mut d = Disclosure {
             k,
-            too_small: total > 0 && total < k,
+            too_small: total < k,
             units,
             categories,
             row_categories: BTreeMap::new(),
@@ -94,13 +106,21 @@ impl Disclosure {
             pairs: pairs.iter().filter(|(_, n)| **n > 0).map(|(p, n)| (p.clone(), *n)).collect(),
         };
         let mut by_group: BTreeMap<Option<Code>, BTreeMap<Code, u64>> = BTreeMap::new();
+        let mut uneven_in_group: BTreeSet<(Option<Code>, Code)> = BTreeSet::new();
         for ((u, c), n) in pairs.iter().filter(|(_, n)| **n > 0) {
-            *by_group.entry(d.unit_group(u.as_deref())).or_default().entry(c.clone()).or_default() += n;
+            let group = d.unit_group(u.as_deref());
+            if uneven.contains(&(u.clone(), c.clone())) {
+                uneven_in_group.insert((group.clone(), c.clone()));
+            }
+            *by_group.entry(group).or_default().entry(c.clone()).or_default() += n;
         }
         d.row_categories = by_group
             .iter()
             .map(|(g, cats)| {
-                let shown = shown_groups(cats, k).into_iter().filter(|c| d.categories.contains(c)).collect();
+                let shown = shown_groups(cats, k)
+                    .into_iter()
+                    .filter(|c| d.categories.contains(c) && !uneven_in_group.contains(&(g.clone(), c.clone())))
+                    .collect();
                 (g.clone(), shown)
             })
             .collect();
@@ -113,11 +133,17 @@ impl Disclosure {
     /// Decides for respondents counted per (unit, category, day): [`Disclosure::decide`] on the pairs, and
     /// the dates rows show.
     pub fn decide_dated(days: &RespondentDays, k: u64) -> Disclosure {
+        Disclosure::decide_released(days, &History::default(), k)
+    }
+
+    /// [`Disclosure::decide_dated`] for a leader's selection, which reached leaders as `history` tells
+    /// ([`super::release`]).
+    pub fn decide_released(days: &RespondentDays, history: &History, k: u64) -> Disclosure {
         let mut pairs: BTreeMap<(Code, Code), u64> = BTreeMap::new();
         for ((u, c, _), n) in days {
             *pairs.entry((u.clone(), c.clone())).or_default() += n;
         }
-        let mut d = Disclosure::decide(&pairs, k);
+        let mut d = Disclosure::decide_with(&pairs, k, history);
         let mut by_group: BTreeMap<RowGroup, BTreeMap<DayNo, u64>> = BTreeMap::new();
         for ((u, c, day), n) in days.iter().filter(|(_, n)| **n > 0) {
             *by_group.entry(d.row_group(u.as_deref(), c.as_deref())).or_default().entry(*day).or_default() += n;
@@ -247,7 +273,7 @@ pub fn privacy_notice(k: u32) -> Vec<String> {
             "领导看到的统计表、意见摘录和下载文件都经过小单元保护：本次填写人少于 {k} 人的单位或身份类别不单独列出，只并入“其他单位（合并）”“其他类别”；不足 {k} 人的表单不向领导显示任何数字和意见。"
         ),
         format!(
-            "领导只能按整份表单查看，不能按日期、单位或身份筛选，也就无法用两份结果相减推算出个人；领导看到的提交时间最细到日期：同一单位同一类别某天不足 {k} 人时只显示到周、月或不显示日期；领导看不到回执号。"
+            "领导只能按整份表单查看，不能按日期、单位或身份筛选；每个单位的新答卷满 {k} 份才成批向领导显示，前后两天的结果相减也看不出单独一份答卷；领导看到的提交时间最细到日期：同一单位同一类别某天不足 {k} 人时只显示到周、月或不显示日期；领导看不到回执号。"
         ),
         "请注意：意见文字本身（例如提到只有您知道的具体事情、人名或时间）仍可能让人认出您。若希望匿名，请避免写入这类细节。".into(),
     ]
@@ -269,6 +295,21 @@ mod tests {
         assert!(!d.shows_unit(Some("丙")), "6, but joins the pool so 乙 cannot be subtracted out");
         let d = Disclosure::decide(&pairs(&[("甲", "qz", 20), ("乙", "qz", 2), ("丙", "qz", 4)]), 5);
         assert!(d.shows_unit(Some("甲")) && !d.shows_unit(Some("乙")) && !d.shows_unit(Some("丙")));
+    }
+
+    #[test]
+    fn a_category_that_reached_leaders_fewer_than_k_at_a_time_is_not_shown_on_rows() {
+        let u = |s: &str| Some(s.to_owned());
+        // 甲's 司法所 came 3 then 2: shown now, it would tell which of yesterday's 其他类别 rows were 司法所.
+        let days: RespondentDays = [((u("甲"), u("qz"), 1), 5), ((u("甲"), u("sfs"), 1), 5)].into();
+        let releases = [((u("甲"), u("qz"), 10), 5), ((u("甲"), u("sfs"), 10), 3), ((u("甲"), u("sfs"), 20), 2)].into();
+        let history = History { releases, ..History::default() };
+        assert!(!Disclosure::decide_released(&days, &history, 5).row_shows_category(Some("甲"), Some("sfs")));
+        let releases = [((u("甲"), u("qz"), 10), 5), ((u("甲"), u("sfs"), 10), 5)].into();
+        let d = Disclosure::decide_released(&days, &History { releases, ..History::default() }, 5);
+        assert!(d.row_shows_category(Some("甲"), Some("sfs")), "five at once");
+        let pooled = History { pooled: ["甲".to_owned()].into(), ..History::default() };
+        assert!(!Disclosure::decide_released(&days, &pooled, 5).shows_unit(Some("甲")), "in the pool for good");
     }
 
     #[test]

@@ -68,6 +68,9 @@ pub struct DashboardPage {
     pub agreement: Option<AgreementView>,
     /// Valid opinions and their near-duplicate groups (意见 N 条，归并为 M 组): totals only, never per unit.
     pub groups: Option<crate::store::clusters::GroupCount>,
+    /// For the office: what leaders' views hold (the last release, responses released in all).
+    pub released: Option<(crate::store::releases::Release, u64)>,
+    pub k: u32,
 }
 
 /// Double-coding agreement as the dashboard shows it.
@@ -85,7 +88,7 @@ pub struct AgreementView {
 
 async fn agreement(state: &AppState) -> Result<Option<AgreementView>, WebError> {
     let store = &state.store;
-    let pairs = store.coded_pairs(&[], None).await?;
+    let pairs = store.coded_pairs(&[], None, false).await?;
     if pairs.is_empty() && store.coding_forms().await?.is_empty() {
         return Ok(None);
     }
@@ -147,6 +150,8 @@ pub async fn page(
         protection: None,
         agreement: agreement(&state).await?,
         groups: Some(store.group_count(None, None).await?),
+        released: store.release_totals().await?,
+        k: state.settings.small_cell_k,
     })
 }
 
@@ -169,6 +174,8 @@ async fn leader_page(state: &AppState, staff: &Staff, form: &str) -> Result<Dash
         leader_forms: scope.forms.clone(),
         agreement: None,
         groups: None,
+        released: None,
+        k: state.settings.small_cell_k,
     };
     if d.too_small {
         return Ok(page);

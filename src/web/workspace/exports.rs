@@ -166,6 +166,7 @@ impl ExportForm {
                 from: parse_day(&self.from, "开始日期（from）")?,
                 to: parse_day(&self.to, "结束日期（to）")?,
                 units: self.unit.iter().filter(|u| !u.is_empty()).cloned().collect(),
+                released: false,
             },
             format,
             small_cell_k: state.settings.small_cell_k,
@@ -188,7 +189,7 @@ async fn page_with(state: &AppState, staff: &Staff, error: Option<String>) -> Re
         .filter(|f| staff.user.role == Role::Admin || forms.catalog.citizen_form(&f.slug).is_some())
         .map(|f| (f.slug.clone(), f.title.clone()))
         .collect();
-    let busiest = state.store.busiest_form(state.published_until_ms()).await?;
+    let busiest = state.store.busiest_form(state.leader_cut().await).await?;
     let first_citizen_form = offered.iter().map(|(s, _)| s).find(|s| forms.catalog.citizen_form(s).is_some());
     let preselected = busiest.or_else(|| first_citizen_form.cloned()).unwrap_or_default();
     Ok(ExportsPage {
@@ -260,6 +261,9 @@ async fn run_job(state: AppState, id: i64, params: ExportParams) {
     });
     let store = state.store.clone();
     let (protected, k) = (!params.unprotected, u64::from(params.small_cell_k));
+    if protected {
+        crate::reporting::leader_cut(&store, params.generated_at, k).await;
+    }
     let export = crate::reporting::run(&store, catalog, params, &path, crate::export::sheet::EXCEL_MAX_ROWS, progress);
     tokio::pin!(export);
     let mut tick = tokio::time::interval(PROGRESS_EVERY);

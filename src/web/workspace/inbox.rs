@@ -100,6 +100,7 @@ impl TryFrom<&InboxQuery> for InboxFilter {
             state,
             from_ms,
             to_ms,
+            released_by: None,
             q: some(&q.q).map(|s| s.chars().take(100).collect()),
         })
     }
@@ -185,7 +186,7 @@ pub async fn page(
         }
         let scope = LeaderScope::load(&state, &q.form).await?;
         filter.form = Some(scope.form.clone());
-        filter.to_ms = Some(scope.until_ms());
+        filter.released_by = Some(scope.until_ms());
         Some(scope)
     } else {
         None

@@ -1,16 +1,17 @@
-//! What a leader's dashboard and inbox are computed over: one whole form up to the end of yesterday (never
-//! a date, unit or category filter, so no two views can be subtracted, and nothing that changes while one
-//! response comes in), with the disclosure policy decided from its respondents.
+//! What a leader's dashboard and inbox are computed over: one whole form as released to leaders at the last
+//! midnight (never a date, unit or category filter, nothing that changes while one response comes in, and
+//! each unit k responses at a time: see `domain::report::release`), with the disclosure policy decided
+//! from its respondents.
 
+use crate::domain::report::Scope;
 use crate::domain::report::policy::Disclosure;
-use crate::domain::report::{Scope, published_until_ms};
 use crate::web::error::WebError;
 use crate::web::state::AppState;
 
 /// A leader's selection: one form and what may be shown of it.
 pub struct LeaderScope {
     pub form: String,
-    /// The form up to the end of yesterday ([`Scope::published`]).
+    /// The form as released to leaders at the last midnight ([`Scope::published`]).
     pub scope: Scope,
     pub disclosure: Disclosure,
     /// Every form as (slug, title, selected), for the form switcher.
@@ -25,12 +26,9 @@ impl LeaderScope {
     pub async fn load(state: &AppState, form: &str) -> Result<LeaderScope, WebError> {
         let forms = state.forms();
         let now = crate::store::now_ms();
+        let cut = crate::reporting::leader_cut(&state.store, now, u64::from(state.settings.small_cell_k)).await;
         // Ratings of /gongkai are responses too, but never the form a leader lands on.
-        let busiest = state
-            .store
-            .busiest_form(published_until_ms(now))
-            .await?
-            .filter(|f| forms.catalog.citizen_form(f).is_some());
+        let busiest = state.store.busiest_form(cut).await?.filter(|f| forms.catalog.citizen_form(f).is_some());
         let form = match form.trim() {
             "" => busiest.or_else(|| forms.catalog.citizen_forms().next().map(|f| f.slug.clone())).unwrap_or_default(),
             f if forms.catalog.citizen_form(f).is_some() => f.to_owned(),
@@ -47,7 +45,7 @@ impl LeaderScope {
         Ok(LeaderScope { form, scope, disclosure, forms: list })
     }
 
-    /// The responses it covers were sent before this instant: the bureau's last midnight.
+    /// The responses it covers were released to leaders by this instant: the bureau's last midnight.
     pub fn until_ms(&self) -> i64 {
         self.scope.until_ms().unwrap_or(0)
     }
@@ -58,11 +56,11 @@ impl LeaderScope {
         let day = self.scope.to.map(|d| d.to_string()).unwrap_or_default();
         if self.disclosure.too_small {
             format!(
-                "截至 {day} 24 时本表单答卷不足 {k} 份：为保护填写人，不显示任何数字和意见（显示为“<{k}”）。今天的答卷明天纳入。"
+                "截至 {day} 24 时本表单纳入的答卷不足 {k} 份：为保护填写人，不显示任何数字和意见（显示为“<{k}”）。每个单位的新答卷满 {k} 份才成批纳入，今天的答卷最早明天纳入。"
             )
         } else {
             format!(
-                "数据截至 {day} 24 时：今天的答卷明天纳入，以免刷新页面就能看出刚交的答卷来自哪里、是谁交的。已做小单元保护：答卷少于 {k} 份的单位、类别并入“其他单位（合并）”“其他类别”；时间最细到日期，某天同一单位同一类别不足 {k} 份时只显示到周、月或不显示日期。领导视图按整份表单显示，不能按日期、单位或类别筛选。"
+                "数据截至 {day} 24 时，按单位成批纳入：今天的答卷最早明天纳入，每个单位的新答卷满 {k} 份才一起纳入（不足的等凑满，办公室随时可见），以免刷新页面或前后两天相比就能看出某份答卷来自哪里、是谁交的。已做小单元保护：答卷少于 {k} 份的单位、类别并入“其他单位（合并）”“其他类别”；时间最细到日期，某天同一单位同一类别不足 {k} 份时只显示到周、月或不显示日期。领导视图按整份表单显示，不能按日期、单位或类别筛选。"
             )
         }
     }

@@ -1,0 +1,170 @@
+//! Releases to leaders (`responses.released_at`, `opinions.released_at`, `leader_releases`,
+//! `leader_pooled_units`): at each of the bureau's midnights, the responses the release plan lets go are
+//! marked released with that midnight; leaders' views read released rows only
+//! ([`crate::domain::report::release`]).
+
+use super::sql::Sql;
+use super::{Result, Store, StoreError, now_ms};
+use crate::domain::report::release::{Before, History, Waiting, plan};
+use sea_orm::ConnectionTrait;
+
+/// What one release did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Release {
+    pub cut_ms: i64,
+    /// Responses released at this cut.
+    pub released: u64,
+    /// Responses sent before the cut that still wait for k of their unit.
+    pub waiting: u64,
+}
+
+impl Release {
+    /// The bureau's day the release ends: the day before its cut.
+    pub fn day(&self) -> String {
+        crate::domain::report::local_time(self.cut_ms - 1).chars().take(10).collect()
+    }
+}
+
+impl Store {
+    /// Makes the release at `cut_ms` (the bureau's last midnight) unless one at or after it was made: the
+    /// responses sent before the cut and not yet released that [`plan`] lets go are released with the cut. One transaction, so a leader's view sees a release whole or not at all; instances
+    /// making it together agree (the cut is the key of `leader_releases`).
+    ///
+    /// # Errors
+    /// On a database failure (a full disk is `Unavailable`).
+    pub async fn release_to_leaders(&self, cut_ms: i64, k: u64) -> Result<()> {
+        if self.latest_release().await?.is_some_and(|r| r.cut_ms >= cut_ms) {
+            return Ok(());
+        }
+        let w = self.write_txn().await?;
+        let done = async {
+            let db = w.conn();
+            let backend = db.get_database_backend();
+            let mut before = Before::default();
+            let mut sql = Sql::new(backend);
+            sql.push(
+                "SELECT form_slug AS f, unit_code AS u, COUNT(*) AS n, MIN(submitted_at) AS t FROM responses \
+                      WHERE released_at IS NULL AND submitted_at < ",
+            )
+            .bind(cut_ms)
+            .push(" GROUP BY form_slug, unit_code");
+            for r in db.query_all_raw(sql.into_statement()).await? {
+                let count = u64::try_from(r.try_get::<i64>("", "n")?).unwrap_or(0);
+                let waiting = Waiting { count, oldest_ms: r.try_get("", "t")? };
+                before.waiting.insert((r.try_get("", "f")?, r.try_get("", "u")?), waiting);
+            }
+            let sql = "SELECT DISTINCT form_slug AS f, unit_code AS u FROM responses WHERE released_at IS NOT NULL";
+            for r in db.query_all_raw(sea_orm::Statement::from_string(backend, sql)).await? {
+                before.named.insert((r.try_get("", "f")?, r.try_get("", "u")?));
+            }
+            let sql = "SELECT form_slug AS f, unit_code AS u FROM leader_pooled_units";
+            for r in db.query_all_raw(sea_orm::Statement::from_string(backend, sql)).await? {
+                before.pooled.insert((r.try_get("", "f")?, r.try_get("", "u")?));
+            }
+            let plan = plan(&before, cut_ms, k);
+            for (form, unit) in &plan.newly_pooled {
+                let mut sql = Sql::new(backend);
+                sql.push("INSERT INTO leader_pooled_units (form_slug, unit_code, cut_ms) VALUES ");
+                sql.bind_tuple([form.clone().into(), unit.clone().into(), cut_ms.into()]);
+                db.execute_raw(sql.into_statement()).await?;
+            }
+            let mut released = 0;
+            for (form, unit) in plan.release {
+                released += before.waiting.get(&(form.clone(), unit.clone())).map_or(0, |w| w.count);
+                let mut sql = Sql::new(backend);
+                sql.push("UPDATE responses SET released_at = ").bind(cut_ms);
+                sql.push(" WHERE released_at IS NULL AND submitted_at < ").bind(cut_ms);
+                sql.push(" AND form_slug = ").bind(form.clone());
+                match unit {
+                    Some(u) => sql.push(" AND unit_code = ").bind(u),
+                    None => sql.push(" AND unit_code IS NULL"),
+                };
+                db.execute_raw(sql.into_statement()).await?;
+                let mut sql = Sql::new(backend);
+                sql.push("UPDATE opinions SET released_at = ").bind(cut_ms);
+                sql.push(" WHERE released_at IS NULL AND response_id IN (SELECT id FROM responses WHERE form_slug = ")
+                    .bind(form)
+                    .push(" AND released_at = ")
+                    .bind(cut_ms)
+                    .push(")");
+                db.execute_raw(sql.into_statement()).await?;
+            }
+            let total: u64 = before.waiting.values().map(|w| w.count).sum();
+            let mut sql = Sql::new(backend);
+            sql.push("INSERT INTO leader_releases (cut_ms, released, waiting, made_at) VALUES ");
+            sql.bind_tuple([cut_ms.into(), as_i64(released).into(), as_i64(total - released).into(), now_ms().into()]);
+            db.execute_raw(sql.into_statement()).await?;
+            Ok(())
+        }
+        .await;
+        match w.finish(done).await {
+            // Another instance made the same release first.
+            Err(StoreError::Duplicate(_)) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// How `form` reached leaders by `cut_ms`: respondents per (unit, category, release) and the units
+    /// in the pool for good.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn release_history(&self, form: &str, cut_ms: i64) -> Result<History> {
+        let backend = self.db().get_database_backend();
+        let mut history = History::default();
+        let mut sql = Sql::new(backend);
+        sql.push(
+            "SELECT unit_code AS u, category_code AS c, released_at AS t, COUNT(*) AS n FROM responses \
+             WHERE form_slug = ",
+        )
+        .bind(form.to_owned())
+        .push(" AND released_at <= ")
+        .bind(cut_ms)
+        .push(" GROUP BY unit_code, category_code, released_at");
+        for r in self.db().query_all_raw(sql.into_statement()).await? {
+            let n = u64::try_from(r.try_get::<i64>("", "n")?).unwrap_or(0);
+            history.releases.insert((r.try_get("", "u")?, r.try_get("", "c")?, r.try_get("", "t")?), n);
+        }
+        let mut sql = Sql::new(backend);
+        sql.push("SELECT unit_code AS u FROM leader_pooled_units WHERE form_slug = ").bind(form.to_owned());
+        sql.push(" AND cut_ms <= ").bind(cut_ms);
+        for r in self.db().query_all_raw(sql.into_statement()).await? {
+            history.pooled.insert(r.try_get("", "u")?);
+        }
+        Ok(history)
+    }
+
+    /// What leaders' views hold, for the office: the latest release's cut, the responses released so far,
+    /// and those that still waited at that cut.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn release_totals(&self) -> Result<Option<(Release, u64)>> {
+        let Some(latest) = self.latest_release().await? else { return Ok(None) };
+        // SUM of a BIGINT is NUMERIC on PostgreSQL.
+        let sql = "SELECT CAST(COALESCE(SUM(released), 0) AS BIGINT) AS n FROM leader_releases";
+        let row =
+            self.db().query_one_raw(sea_orm::Statement::from_string(self.db().get_database_backend(), sql)).await?;
+        let total = row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0);
+        Ok(Some((latest, u64::try_from(total).unwrap_or(0))))
+    }
+
+    /// The latest release, if any was made.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn latest_release(&self) -> Result<Option<Release>> {
+        let sql = "SELECT cut_ms, released, waiting FROM leader_releases ORDER BY cut_ms DESC LIMIT 1";
+        let row =
+            self.db().query_one_raw(sea_orm::Statement::from_string(self.db().get_database_backend(), sql)).await?;
+        row.map(|r| {
+            let n = |c: &str| r.try_get::<i64>("", c).map(|v| u64::try_from(v).unwrap_or(0));
+            Ok(Release { cut_ms: r.try_get("", "cut_ms")?, released: n("released")?, waiting: n("waiting")? })
+        })
+        .transpose()
+    }
+}
+
+fn as_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
