@@ -30,6 +30,7 @@ mod m20261204_000063_responses_without_link;
 mod m20261204_000064_cluster_fingerprints;
 mod m20261205_000065_secret_fingerprint;
 mod m20261205_000066_leader_releases;
+mod m20261205_000067_release_k;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000064_cluster_fingerprints::Migration),
             Box::new(m20261205_000065_secret_fingerprint::Migration),
             Box::new(m20261205_000066_leader_releases::Migration),
+            Box::new(m20261205_000067_release_k::Migration),
         ]
     }
 }

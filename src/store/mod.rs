@@ -144,6 +144,9 @@ pub struct Store {
     writer: DatabaseConnection,
     /// Whose turn it is on `writer`: first come, first served, without the pool's acquire timeout.
     writer_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Held while this process makes a release to leaders: other requests read the releases made before
+    /// instead of queueing for the writer behind it (see `store::releases`).
+    releasing: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Whether commits are synced (false only under `WENJI_UNSAFE_TEST_NO_SYNC`).
     commit_sync: bool,
     /// The inbox's filtered and searched reads: on PostgreSQL a small pool of its own (see `connect`),
@@ -250,6 +253,7 @@ impl Store {
             db,
             writer,
             writer_turn: Default::default(),
+            releasing: Default::default(),
             commit_sync: !settings.unsafe_no_sync,
             filtering,
             keeper_lease,

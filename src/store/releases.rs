@@ -36,10 +36,26 @@ impl Store {
         if self.latest_release().await?.is_some_and(|r| r.cut_ms >= cut_ms) {
             return Ok(());
         }
+        // One at a time per process; the others show the releases made before meanwhile.
+        let Ok(_releasing) = self.releasing.try_lock() else { return Ok(()) };
         let w = self.write_txn().await?;
         let done = async {
             let db = w.conn();
             let backend = db.get_database_backend();
+            // The claim comes first: an instance that finds the cut taken (or waits on another's claim,
+            // on PostgreSQL) leaves at once instead of planning the release again. k never drops between
+            // releases (a `wenji export` run with a smaller k would otherwise release smaller batches).
+            let sql = "SELECT MAX(k) AS k FROM leader_releases";
+            let row = db.query_one_raw(sea_orm::Statement::from_string(backend, sql)).await?;
+            let before_k = row.map(|r| r.try_get::<Option<i64>>("", "k")).transpose()?.flatten().unwrap_or(0);
+            let k = k.max(u64::try_from(before_k).unwrap_or(0));
+            let mut sql = Sql::new(backend);
+            sql.push("INSERT INTO leader_releases (cut_ms, released, waiting, made_at, k) VALUES ");
+            sql.bind_tuple([cut_ms.into(), 0i64.into(), 0i64.into(), now_ms().into(), as_i64(k).into()]);
+            sql.push(" ON CONFLICT (cut_ms) DO NOTHING");
+            if db.execute_raw(sql.into_statement()).await?.rows_affected() == 0 {
+                return Ok(());
+            }
             let mut before = Before::default();
             let mut sql = Sql::new(backend);
             sql.push(
@@ -91,8 +107,9 @@ impl Store {
             }
             let total: u64 = before.waiting.values().map(|w| w.count).sum();
             let mut sql = Sql::new(backend);
-            sql.push("INSERT INTO leader_releases (cut_ms, released, waiting, made_at) VALUES ");
-            sql.bind_tuple([cut_ms.into(), as_i64(released).into(), as_i64(total - released).into(), now_ms().into()]);
+            sql.push("UPDATE leader_releases SET released = ").bind(as_i64(released));
+            sql.push(", waiting = ").bind(as_i64(total - released));
+            sql.push(" WHERE cut_ms = ").bind(cut_ms);
             db.execute_raw(sql.into_statement()).await?;
             Ok(())
         }
@@ -111,7 +128,7 @@ impl Store {
     /// On a database failure.
     pub async fn release_history(&self, form: &str, cut_ms: i64) -> Result<History> {
         let backend = self.db().get_database_backend();
-        let mut history = History::default();
+        let mut history = History { released: true, ..History::default() };
         let mut sql = Sql::new(backend);
         sql.push(
             "SELECT unit_code AS u, category_code AS c, released_at AS t, COUNT(*) AS n FROM responses \

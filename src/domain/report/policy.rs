@@ -106,11 +106,13 @@ impl Disclosure {
             pairs: pairs.iter().filter(|(_, n)| **n > 0).map(|(p, n)| (p.clone(), *n)).collect(),
         };
         let mut by_group: BTreeMap<Option<Code>, BTreeMap<Code, u64>> = BTreeMap::new();
-        let mut uneven_in_group: BTreeSet<(Option<Code>, Code)> = BTreeSet::new();
+        // A group with any pair that came fewer than k at a time shows no category at all: shown on the
+        // others, they would leave that pair's rows as the few that still read 其他类别.
+        let mut uneven_groups: BTreeSet<Option<Code>> = BTreeSet::new();
         for ((u, c), n) in pairs.iter().filter(|(_, n)| **n > 0) {
             let group = d.unit_group(u.as_deref());
             if uneven.contains(&(u.clone(), c.clone())) {
-                uneven_in_group.insert((group.clone(), c.clone()));
+                uneven_groups.insert(group.clone());
             }
             *by_group.entry(group).or_default().entry(c.clone()).or_default() += n;
         }
@@ -119,7 +121,7 @@ impl Disclosure {
             .map(|(g, cats)| {
                 let shown = shown_groups(cats, k)
                     .into_iter()
-                    .filter(|c| d.categories.contains(c) && !uneven_in_group.contains(&(g.clone(), c.clone())))
+                    .filter(|c| d.categories.contains(c) && !uneven_groups.contains(g))
                     .collect();
                 (g.clone(), shown)
             })
@@ -144,6 +146,11 @@ impl Disclosure {
             *pairs.entry((u.clone(), c.clone())).or_default() += n;
         }
         let mut d = Disclosure::decide_with(&pairs, k, history);
+        if history.released {
+            // Released views show no dates: a row's date label, decided over a group that grew by later
+            // releases, would get finer than what was shown before and pin its day (one respondent's).
+            return d;
+        }
         let mut by_group: BTreeMap<RowGroup, BTreeMap<DayNo, u64>> = BTreeMap::new();
         for ((u, c, day), n) in days.iter().filter(|(_, n)| **n > 0) {
             *by_group.entry(d.row_group(u.as_deref(), c.as_deref())).or_default().entry(*day).or_default() += n;
@@ -273,7 +280,7 @@ pub fn privacy_notice(k: u32) -> Vec<String> {
             "领导看到的统计表、意见摘录和下载文件都经过小单元保护：本次填写人少于 {k} 人的单位或身份类别不单独列出，只并入“其他单位（合并）”“其他类别”；不足 {k} 人的表单不向领导显示任何数字和意见。"
         ),
         format!(
-            "领导只能按整份表单查看，不能按日期、单位或身份筛选；每个单位的新答卷满 {k} 份才成批向领导显示，前后两天的结果相减也看不出单独一份答卷；领导看到的提交时间最细到日期：同一单位同一类别某天不足 {k} 人时只显示到周、月或不显示日期；领导看不到回执号。"
+            "领导只能按整份表单查看，不能按日期、单位或身份筛选；每个单位的新答卷满 {k} 份才成批向领导显示，前后两天的结果相减也看不出单独一份答卷；领导看不到提交日期和回执号。"
         ),
         "请注意：意见文字本身（例如提到只有您知道的具体事情、人名或时间）仍可能让人认出您。若希望匿名，请避免写入这类细节。".into(),
     ]
@@ -308,6 +315,39 @@ mod tests {
         let releases = [((u("甲"), u("qz"), 10), 5), ((u("甲"), u("sfs"), 10), 5)].into();
         let d = Disclosure::decide_released(&days, &History { releases, ..History::default() }, 5);
         assert!(d.row_shows_category(Some("甲"), Some("sfs")), "five at once");
+        // 甲's first release: five 社会群众, one 司法所 and one 非党员. Shown later, 社会群众 would leave those two
+        // rows as the only ones of that release still reading 其他类别: no category on 甲's rows at all.
+        let days: RespondentDays = [
+            ((u("甲"), u("qz"), 1), 10),
+            ((u("甲"), u("dy"), 1), 5),
+            ((u("甲"), u("sfs"), 1), 1),
+            ((u("甲"), u("fdy"), 1), 1),
+        ]
+        .into();
+        let releases = [
+            ((u("甲"), u("qz"), 10), 5),
+            ((u("甲"), u("sfs"), 10), 1),
+            ((u("甲"), u("fdy"), 10), 1),
+            ((u("甲"), u("qz"), 20), 5),
+            ((u("甲"), u("dy"), 20), 5),
+        ];
+        let history = History { releases: releases.into(), ..History::default() };
+        let d = Disclosure::decide_released(&days, &history, 5);
+        assert!(!d.row_shows_category(Some("甲"), Some("qz")), "two pairs of 甲 came one at a time");
+        let even = History {
+            releases: [
+                ((u("甲"), u("qz"), 10), 10),
+                ((u("甲"), u("dy"), 10), 5),
+                ((u("甲"), u("sfs"), 10), 1),
+                ((u("甲"), u("fdy"), 10), 1),
+            ]
+            .into(),
+            ..History::default()
+        };
+        assert!(
+            !Disclosure::decide_released(&days, &even, 5).row_shows_category(Some("甲"), Some("qz")),
+            "still uneven"
+        );
         let pooled = History { pooled: ["甲".to_owned()].into(), ..History::default() };
         assert!(!Disclosure::decide_released(&days, &pooled, 5).shows_unit(Some("甲")), "in the pool for good");
     }
