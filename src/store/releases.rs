@@ -21,14 +21,15 @@ pub struct Release {
 impl Release {
     /// The bureau's day the release ends: the day before its cut.
     pub fn day(&self) -> String {
-        crate::domain::report::local_time(self.cut_ms - 1).chars().take(10).collect()
+        crate::domain::report::last_published_day(self.cut_ms).to_string()
     }
 }
 
 impl Store {
     /// Makes the release at `cut_ms` (the bureau's last midnight) unless one at or after it was made: the
-    /// responses sent before the cut and not yet released that [`plan`] lets go are released with the cut. One transaction, so a leader's view sees a release whole or not at all; instances
-    /// making it together agree (the cut is the key of `leader_releases`).
+    /// responses sent before the cut and not yet released that [`plan`] lets go are released with the cut.
+    /// One transaction, so a leader's view sees a release whole or not at all; instances making it
+    /// together agree (the cut is the key of `leader_releases`, claimed first).
     ///
     /// # Errors
     /// On a database failure (a full disk is `Unavailable`).
@@ -115,7 +116,7 @@ impl Store {
         }
         .await;
         match w.finish(done).await {
-            // Another instance made the same release first.
+            // Another instance, its clock a little ahead, pooled the same unit at its own cut.
             Err(StoreError::Duplicate(_)) => Ok(()),
             other => other,
         }
@@ -128,7 +129,7 @@ impl Store {
     /// On a database failure.
     pub async fn release_history(&self, form: &str, cut_ms: i64) -> Result<History> {
         let backend = self.db().get_database_backend();
-        let mut history = History { released: true, ..History::default() };
+        let mut history = History::default();
         let mut sql = Sql::new(backend);
         sql.push(
             "SELECT unit_code AS u, category_code AS c, released_at AS t, COUNT(*) AS n FROM responses \
@@ -157,13 +158,8 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub async fn release_totals(&self) -> Result<Option<(Release, u64)>> {
-        let Some(latest) = self.latest_release().await? else { return Ok(None) };
         // SUM of a BIGINT is NUMERIC on PostgreSQL.
-        let sql = "SELECT CAST(COALESCE(SUM(released), 0) AS BIGINT) AS n FROM leader_releases";
-        let row =
-            self.db().query_one_raw(sea_orm::Statement::from_string(self.db().get_database_backend(), sql)).await?;
-        let total = row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0);
-        Ok(Some((latest, u64::try_from(total).unwrap_or(0))))
+        self.latest_release_with("(SELECT CAST(SUM(released) AS BIGINT) FROM leader_releases)").await
     }
 
     /// The latest release, if any was made.
@@ -171,12 +167,22 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub async fn latest_release(&self) -> Result<Option<Release>> {
-        let sql = "SELECT cut_ms, released, waiting FROM leader_releases ORDER BY cut_ms DESC LIMIT 1";
+        Ok(self.latest_release_with("CAST(0 AS BIGINT)").await?.map(|(r, _)| r))
+    }
+
+    /// The latest release and the value of the SQL expression `extra` beside it, in one query.
+    async fn latest_release_with(&self, extra: &str) -> Result<Option<(Release, u64)>> {
+        let sql = format!(
+            "SELECT cut_ms, released, waiting, {extra} AS extra FROM leader_releases ORDER BY cut_ms DESC LIMIT 1"
+        );
         let row =
             self.db().query_one_raw(sea_orm::Statement::from_string(self.db().get_database_backend(), sql)).await?;
         row.map(|r| {
             let n = |c: &str| r.try_get::<i64>("", c).map(|v| u64::try_from(v).unwrap_or(0));
-            Ok(Release { cut_ms: r.try_get("", "cut_ms")?, released: n("released")?, waiting: n("waiting")? })
+            Ok((
+                Release { cut_ms: r.try_get("", "cut_ms")?, released: n("released")?, waiting: n("waiting")? },
+                n("extra")?,
+            ))
         })
         .transpose()
     }

@@ -135,28 +135,20 @@ impl Disclosure {
     /// Decides for respondents counted per (unit, category, day): [`Disclosure::decide`] on the pairs, and
     /// the dates rows show.
     pub fn decide_dated(days: &RespondentDays, k: u64) -> Disclosure {
-        Disclosure::decide_released(days, &History::default(), k)
-    }
-
-    /// [`Disclosure::decide_dated`] for a leader's selection, which reached leaders as `history` tells
-    /// ([`super::release`]).
-    pub fn decide_released(days: &RespondentDays, history: &History, k: u64) -> Disclosure {
-        let mut pairs: BTreeMap<(Code, Code), u64> = BTreeMap::new();
-        for ((u, c, _), n) in days {
-            *pairs.entry((u.clone(), c.clone())).or_default() += n;
-        }
-        let mut d = Disclosure::decide_with(&pairs, k, history);
-        if history.released {
-            // Released views show no dates: a row's date label, decided over a group that grew by later
-            // releases, would get finer than what was shown before and pin its day (one respondent's).
-            return d;
-        }
+        let mut d = Disclosure::decide(&pairs_of(days), k);
         let mut by_group: BTreeMap<RowGroup, BTreeMap<DayNo, u64>> = BTreeMap::new();
         for ((u, c, day), n) in days.iter().filter(|(_, n)| **n > 0) {
             *by_group.entry(d.row_group(u.as_deref(), c.as_deref())).or_default().entry(*day).or_default() += n;
         }
         d.dates = by_group.into_iter().map(|(g, days)| (g, dates_of_group(&days, k))).collect();
         d
+    }
+
+    /// [`Disclosure::decide`] for a leader's selection, which reached leaders as `history` tells
+    /// ([`super::release`]). Its rows show no dates: a row's date label, decided over a group that grew by
+    /// later releases, would get finer than what was shown before and pin its day (one respondent's).
+    pub fn decide_released(days: &RespondentDays, history: &History, k: u64) -> Disclosure {
+        Disclosure::decide_with(&pairs_of(days), k, history)
     }
 
     fn row_group(&self, unit: Option<&str>, category: Option<&str>) -> RowGroup {
@@ -243,6 +235,15 @@ impl Disclosure {
         p.sum(pooled);
         p
     }
+}
+
+/// Respondents per (unit, category), the days added up.
+fn pairs_of(days: &RespondentDays) -> BTreeMap<(Code, Code), u64> {
+    let mut pairs: BTreeMap<(Code, Code), u64> = BTreeMap::new();
+    for ((u, c, _), n) in days {
+        *pairs.entry((u.clone(), c.clone())).or_default() += n;
+    }
+    pairs
 }
 
 /// One row of a protected cross-table as a leader sees it.

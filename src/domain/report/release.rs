@@ -89,8 +89,6 @@ pub type PairReleases = BTreeMap<(Code, Code, i64), u64>;
 /// How one form reached leaders: what its view must keep showing as before.
 #[derive(Debug, Clone, Default)]
 pub struct History {
-    /// A leader's view of released responses (an empty history otherwise).
-    pub released: bool,
     pub releases: PairReleases,
     /// Units in the pool for good: never named, whatever their count.
     pub pooled: BTreeSet<String>,
