@@ -46,13 +46,23 @@ pub async fn disclosure_of(store: &Store, scope: &Scope, k: u64) -> crate::store
 
 /// Where leaders' and the public's views end at `now_ms`: the bureau's last midnight, with the release at
 /// it made first ([`Store::release_to_leaders`]). A release that fails now (a full disk) is tried again by
-/// the next view; meanwhile views show the releases made before, which is always safe.
+/// the next view; meanwhile views show, and are dated by, the latest release made ([`released_cut`]).
 pub async fn leader_cut(store: &Store, now_ms: i64, k: u64) -> i64 {
     let cut = crate::domain::report::published_until_ms(now_ms);
     if let Err(e) = store.release_to_leaders(cut, k).await {
         tracing::warn!(error = %e, "the release to leaders at the last midnight failed; views show the earlier ones");
     }
-    cut
+    released_cut(store, cut).await
+}
+
+/// The cut of the latest release made by `cut` (`cut` itself when none was made: nothing is released).
+/// Views read the same rows at either; the label must name the release they show, not the one that
+/// failed or is still being made.
+pub async fn released_cut(store: &Store, cut: i64) -> i64 {
+    match store.latest_release().await {
+        Ok(Some(r)) => r.cut_ms.min(cut),
+        _ => cut,
+    }
 }
 
 /// The register as /gongkai shows it to anyone, with no units: [`published_register`] without deciding
@@ -87,7 +97,8 @@ pub async fn run(
     progress: Progress,
 ) -> Result<Written, ExportError> {
     params.check(&catalog)?;
-    let params = params.published();
+    let cut = released_cut(store, crate::domain::report::published_until_ms(params.generated_at)).await;
+    let params = params.published(cut);
     let scope = params.scope.clone();
     let versions = store.report_versions(&scope.forms).await?;
     let defs: Vec<&crate::domain::form::FormDef> =

@@ -131,11 +131,12 @@ impl ExportParams {
         Ok(())
     }
 
-    /// What the file reads: a protected file its one form up to the end of the day before it was asked
-    /// for ([`Scope::published`], as leaders' views); the office's full file what was asked.
-    pub fn published(mut self) -> ExportParams {
+    /// What the file reads: a protected file its one form as released to leaders at `cut_ms`, the latest
+    /// release by the day before it was asked for ([`Scope::published`], as leaders' views); the office's
+    /// full file what was asked.
+    pub fn published(mut self, cut_ms: i64) -> ExportParams {
         if let (false, [form]) = (self.unprotected, self.scope.forms.as_slice()) {
-            self.scope = Scope::published(form, self.generated_at);
+            self.scope = Scope::published(form, cut_ms);
         }
         self
     }

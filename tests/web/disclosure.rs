@@ -885,6 +885,41 @@ async fn a_unit_grows_in_a_leaders_views_by_none_or_at_least_k_responses_never_b
 }
 
 #[tokio::test]
+async fn while_a_release_fails_leaders_views_are_dated_by_the_release_they_show() {
+    let app = TestApp::spawn().await;
+    for i in 0..5 {
+        app.submit_as("jg-bgs", "qz", &format!("jg-bgs 第一天第 {i} 条"), 1).await;
+    }
+    crate::helpers::a_day_passes(&app).await;
+    let shown_day = wenji::domain::report::last_published_day(wenji::store::now_ms()).to_string();
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let note = |html: &str| texts(html, "#protection").concat();
+    let dashboard = leader.get(app.url("/w/dashboard")).send().await.unwrap().text().await.unwrap();
+    assert!(note(&dashboard).contains(&format!("截至 {shown_day} 24 时")), "{}", note(&dashboard));
+    // A day later the release fails (a full disk): leaders still see the first day's, and are told so.
+    for i in 0..5 {
+        app.submit_as("jg-bgs", "qz", &format!("jg-bgs 第二天第 {i} 条"), 1).await;
+    }
+    crate::helpers::refuse_writes(&app, "leader_releases", "INSERT", Some("TRUE")).await;
+    crate::helpers::a_day_passes(&app).await;
+    let shown_day =
+        (chrono::NaiveDate::parse_from_str(&shown_day, "%Y-%m-%d").unwrap() - chrono::Days::new(1)).to_string();
+    for page in ["/w/dashboard", "/w/inbox"] {
+        let html = leader.get(app.url(page)).send().await.unwrap().text().await.unwrap();
+        assert!(!html.contains("第二天"), "{page} shows a response no release let go");
+        assert!(
+            note(&html).contains(&format!("截至 {shown_day} 24 时")),
+            "{page} is dated by a release that failed: {}",
+            note(&html)
+        );
+    }
+    let xlsx = app.export_as(&leader, &csrf, &[("form", "zhengqiu"), ("format", "xlsx")]).await.unwrap();
+    let (_, summary) = sheets(&xlsx).into_iter().next().unwrap();
+    let range = summary.iter().find(|r| r[0] == "日期范围").expect("the summary names its dates");
+    assert_eq!(range[1], format!("最早 至 {shown_day}"), "the workbook is dated by the release it shows");
+}
+
+#[tokio::test]
 async fn a_category_that_reached_leaders_fewer_than_k_at_a_time_is_not_shown_on_its_units_rows() {
     let app = TestApp::spawn().await;
     // 局办公室: five 社会群众 and three from 司法所 on the first day (too few to show 司法所 on its rows).

@@ -85,7 +85,7 @@ impl Scope {
     /// What a leader's view of `form` covers at `now_ms`: the whole form as released to leaders at the
     /// bureau's last midnight ([`release`]). A view that changed while one response came in would date it to
     /// the minute (or name its writer to someone watching the room); leaders are given the day and nothing
-    /// finer, and each unit's responses k at a time.
+    /// finer, and each unit's responses k at a time. At a release's cut (a midnight) it is that release's.
     pub fn published(form: &str, now_ms: i64) -> Scope {
         Scope {
             forms: vec![form.to_owned()],

@@ -38,7 +38,7 @@ impl LeaderScope {
             }
             f => return Err(WebError::BadRequest(format!("form：表单 {f} 不存在"))),
         };
-        let scope = Scope::published(&form, now);
+        let scope = Scope::published(&form, cut);
         let disclosure =
             crate::reporting::disclosure_of(&state.store, &scope, u64::from(state.settings.small_cell_k)).await?;
         let list = forms.catalog.citizen_forms().map(|f| (f.slug.clone(), f.title.clone(), f.slug == form)).collect();
