@@ -86,6 +86,25 @@ impl Secret {
     pub fn submission_key_valid(&self, form: &str, key: &str) -> bool {
         key.split_once('.').is_some_and(|(n, sig)| self.verify(&format!("sk:{form}:{n}"), sig))
     }
+
+    /// A device token for a browser that account `name` signed in from: a random nonce and its signature
+    /// over the name. It signs no one in; it lets that browser's attempts skip the throttle that others'
+    /// wrong guesses put on the account (OWASP's device cookies).
+    pub fn device_token(&self, name: &str, nonce: [u8; 16]) -> String {
+        let n = URL_SAFE_NO_PAD.encode(nonce);
+        format!("{n}.{}", self.sign(&device_message(&n, name)))
+    }
+
+    /// The nonce of `token` when it is a genuine device token of account `name` (names match in any case).
+    pub fn device_of<'t>(&self, token: &'t str, name: &str) -> Option<&'t str> {
+        let (n, sig) = token.split_once('.')?;
+        self.verify(&device_message(n, name), sig).then_some(n)
+    }
+}
+
+/// The nonce comes first: it never holds a colon, so no two (nonce, name) pairs give one message.
+fn device_message(nonce: &str, name: &str) -> String {
+    format!("device:{nonce}:{}", name.to_lowercase())
 }
 
 fn link_message(id: i64, form: &str, unit: &str, category: Option<&str>) -> String {
@@ -117,5 +136,15 @@ mod tests {
         assert!(s.submission_key_valid("zhengqiu", &k));
         assert!(!s.submission_key_valid("ceping", &k));
         assert!(!s.submission_key_valid("zhengqiu", "abc.def"));
+    }
+
+    #[test]
+    fn a_device_token_vouches_for_its_own_account_only() {
+        let s = secret();
+        let t = s.device_token("Leader-Wang", [2; 16]);
+        assert!(s.device_of(&t, "leader-wang").is_some(), "names match in any case");
+        assert!(s.device_of(&t, "analyst-li").is_none());
+        assert!(s.device_of(&t.replacen('A', "B", 1), "leader-wang").is_none());
+        assert!(Secret::new(vec![8; 32]).unwrap().device_of(&t, "leader-wang").is_none(), "another secret's token");
     }
 }

@@ -36,13 +36,15 @@ impl SubmitLimiter {
     }
 }
 
-/// Sign-in throttling: per client address and per account name, in memory. Throttled attempts are
-/// counted here and written to the audit log in aggregate (see [`LoginLimiter::check`]), so a flood
-/// cannot grow the database.
+/// Sign-in throttling: per client address and per account name, in memory; a browser the account signed
+/// in from before (a valid device token) is throttled on its own instead, so a flood of wrong guesses
+/// from elsewhere cannot keep the account's owner out. Throttled attempts are counted here and written to
+/// the audit log in aggregate (see [`LoginLimiter::check`]), so a flood cannot grow the database.
 #[derive(Clone)]
 pub struct LoginLimiter {
     by_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     by_name: Arc<DefaultKeyedRateLimiter<String>>,
+    by_device: Arc<DefaultKeyedRateLimiter<String>>,
     throttled: Arc<Mutex<HashMap<String, Refused>>>,
 }
 
@@ -78,7 +80,8 @@ impl std::fmt::Debug for LoginLimiter {
 }
 
 impl Default for LoginLimiter {
-    /// 30 attempts at once per address then 10 a minute; 10 per account name then 3 a minute.
+    /// 30 attempts at once per address then 10 a minute; 10 per account name (or per known browser of
+    /// it) then 3 a minute.
     fn default() -> Self {
         let q = |burst: u32, per_min: u32| {
             Quota::per_minute(NonZeroU32::new(per_min).expect("nonzero"))
@@ -89,19 +92,26 @@ impl Default for LoginLimiter {
 }
 
 impl LoginLimiter {
-    /// A limiter with these quotas per client address and per account name.
+    /// A limiter with these quotas per client address and per account name (the latter also per known
+    /// browser of an account).
     pub fn new(by_ip: Quota, by_name: Quota) -> Self {
         LoginLimiter {
             by_ip: Arc::new(RateLimiter::keyed(by_ip)),
             by_name: Arc::new(RateLimiter::keyed(by_name)),
+            by_device: Arc::new(RateLimiter::keyed(by_name)),
             throttled: Arc::default(),
         }
     }
 
-    /// Whether another sign-in attempt is allowed for this client and account.
-    pub fn check(&self, ip: Option<IpAddr>, name: &str) -> LoginCheck {
-        let ip_ok = ip.is_none_or(|ip| self.by_ip.check_key(&ip).is_ok());
-        if ip_ok && self.by_name.check_key(&name.to_lowercase()).is_ok() {
+    /// Whether another sign-in attempt is allowed for this client and account. `device` is the nonce of
+    /// the browser's valid device token for this account, if it has one.
+    pub fn check(&self, ip: Option<IpAddr>, name: &str, device: Option<&str>) -> LoginCheck {
+        let ip_ok = device.is_some() || ip.is_none_or(|ip| self.by_ip.check_key(&ip).is_ok());
+        let allowed = match device {
+            Some(d) => self.by_device.check_key(&d.to_owned()).is_ok(),
+            None => ip_ok && self.by_name.check_key(&name.to_lowercase()).is_ok(),
+        };
+        if allowed {
             return LoginCheck::Allowed;
         }
         let mut counts = self.throttled.lock().expect("throttle counts lock");
@@ -137,6 +147,7 @@ impl LoginLimiter {
     pub fn forget_idle(&self) -> Vec<(String, Refused)> {
         self.by_ip.retain_recent();
         self.by_name.retain_recent();
+        self.by_device.retain_recent();
         let mut counts = std::mem::take(&mut *self.throttled.lock().expect("throttle counts lock"));
         let mut out: Vec<(String, Refused)> = counts.drain().collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -145,7 +156,7 @@ impl LoginLimiter {
 
     /// Keys held by the per-address and per-name buckets (for tests of pruning).
     pub fn tracked(&self) -> usize {
-        self.by_ip.len() + self.by_name.len()
+        self.by_ip.len() + self.by_name.len() + self.by_device.len()
     }
 }
 
@@ -157,12 +168,12 @@ mod tests {
     fn refusals_are_counted_once_per_key_and_handed_back_by_the_sweep() {
         let l = LoginLimiter::default();
         let ip = Some(IpAddr::from([10, 0, 0, 1]));
-        let checks: Vec<LoginCheck> = (0..15).map(|_| l.check(ip, "someone")).collect();
+        let checks: Vec<LoginCheck> = (0..15).map(|_| l.check(ip, "someone", None)).collect();
         assert!(checks[..10].iter().all(|c| *c == LoginCheck::Allowed));
         assert_eq!(checks[10], LoginCheck::Throttled { key: "someone".into(), first: true });
         assert_eq!(checks[14], LoginCheck::Throttled { key: "someone".into(), first: false });
         for i in 0..40 {
-            let _ = l.check(ip, &format!("n{i}"));
+            let _ = l.check(ip, &format!("n{i}"), None);
         }
         let swept = l.forget_idle();
         assert_eq!(swept.iter().find(|(k, _)| k == "someone").map(|(_, r)| r.count), Some(5));
@@ -172,11 +183,25 @@ mod tests {
     }
 
     #[test]
+    fn a_known_browser_of_an_account_is_throttled_on_its_own_not_by_a_flood_against_the_account() {
+        let l = LoginLimiter::default();
+        let ip = Some(IpAddr::from([10, 0, 0, 1]));
+        for _ in 0..40 {
+            let _ = l.check(ip, "leader", None);
+        }
+        assert!(matches!(l.check(Some(IpAddr::from([10, 0, 0, 2])), "leader", None), LoginCheck::Throttled { .. }));
+        assert_eq!(l.check(ip, "leader", Some("own-browser")), LoginCheck::Allowed, "address and account flooded");
+        let own: Vec<LoginCheck> = (0..10).map(|_| l.check(ip, "leader", Some("own-browser"))).collect();
+        assert!(matches!(own[9], LoginCheck::Throttled { .. }), "wrong guesses from it are limited too");
+        assert_eq!(l.check(ip, "leader", Some("other-browser")), LoginCheck::Allowed);
+    }
+
+    #[test]
     fn the_sweep_forgets_the_buckets_of_names_and_addresses_seen_once() {
         let quick = Quota::with_period(std::time::Duration::from_millis(1)).expect("nonzero");
         let l = LoginLimiter::new(quick, quick);
         for i in 0..500u32 {
-            let _ = l.check(Some(IpAddr::from(i.to_be_bytes())), &format!("name-{i}"));
+            let _ = l.check(Some(IpAddr::from(i.to_be_bytes())), &format!("name-{i}"), None);
         }
         assert_eq!(l.tracked(), 1000);
         std::thread::sleep(std::time::Duration::from_millis(20));

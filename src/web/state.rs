@@ -120,9 +120,14 @@ impl Shared {
         self.forms.read().expect("forms lock is never poisoned").clone()
     }
 
-    /// Whether another sign-in attempt is allowed.
-    pub fn login_check(&self, ip: Option<std::net::IpAddr>, name: &str) -> super::limiter::LoginCheck {
-        self.login_limiter.check(ip, name)
+    /// Whether another sign-in attempt is allowed (`device`: see [`super::limiter::LoginLimiter::check`]).
+    pub fn login_check(
+        &self,
+        ip: Option<std::net::IpAddr>,
+        name: &str,
+        device: Option<&str>,
+    ) -> super::limiter::LoginCheck {
+        self.login_limiter.check(ip, name, device)
     }
 
     /// The periodic sweep: forgets idle rate-limiter buckets and writes one audit row per account (or

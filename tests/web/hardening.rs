@@ -1,7 +1,7 @@
 //! What an outside probe found (issue 19, points 1, 4, 5 and 6), each closed with a test: a sign-in
 //! flood, the one-time setup link used concurrently, headers built from input, input accepted silently.
 
-use crate::helpers::{TestApp, client, refuse_writes, texts};
+use crate::helpers::{PASSWORD, TestApp, client, refuse_writes, texts};
 use crate::workspace::submit;
 use serde_json::json;
 use wenji::domain::user::Role;
@@ -51,6 +51,33 @@ async fn a_sign_in_flood_adds_a_few_small_audit_rows_and_the_audit_page_stays_sm
     assert_eq!(page.status(), 200);
     let size = page.text().await.unwrap().len();
     assert!(size < 100_000, "the audit page's first screen is {size} bytes");
+}
+
+#[tokio::test]
+async fn a_flood_of_wrong_guesses_at_an_account_does_not_keep_its_owner_out_of_a_browser_they_signed_in_from() {
+    let app = TestApp::spawn().await;
+    app.create_user("leader-wang", Role::Leader).await;
+    app.create_user("analyst-li", Role::Analyst).await;
+    let (owner, _) = app.login("leader-wang", PASSWORD).await;
+    let (colleague, _) = app.login("analyst-li", PASSWORD).await;
+    let sign_in = |c: &reqwest::Client, name: &str, password: &str| {
+        let r = c.post(app.url("/login")).form(&[("username", name), ("password", password)]).send();
+        async move { r.await.unwrap().status().as_u16() }
+    };
+    let stranger = client(true);
+    let mut flood = Vec::new();
+    for _ in 0..12 {
+        flood.push(sign_in(&stranger, "leader-wang", "guess").await);
+    }
+    assert_eq!(flood[11], 429, "the account is throttled against guesses: {flood:?}");
+    assert_eq!(sign_in(&stranger, "leader-wang", PASSWORD).await, 429, "a new browser waits, even with the password");
+    assert_eq!(sign_in(&colleague, "leader-wang", PASSWORD).await, 429, "another account's browser is not vouched for");
+    assert_eq!(sign_in(&owner, "leader-wang", PASSWORD).await, 303, "the owner's own browser signs in");
+    let mut own_guesses = Vec::new();
+    for _ in 0..11 {
+        own_guesses.push(sign_in(&owner, "leader-wang", "guess").await);
+    }
+    assert!(own_guesses.contains(&429), "wrong guesses from that browser are throttled too: {own_guesses:?}");
 }
 
 #[tokio::test]

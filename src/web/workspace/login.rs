@@ -82,7 +82,10 @@ pub async fn submit(
     let notice = unsaved_notice(&jar);
     let fail =
         |msg: &str| LoginPage { error: Some(msg.to_owned()), username: username.clone(), notice: notice.clone() };
-    if let LoginCheck::Throttled { key, first } = state.login_check(ip, &username) {
+    let device = jar
+        .get(DEVICE_COOKIE)
+        .and_then(|c| c.value().split('~').take(DEVICES_KEPT).find_map(|t| state.secret.device_of(t, &username)));
+    if let LoginCheck::Throttled { key, first } = state.login_check(ip, &username, device) {
         // The first refusal is audited at once; the rest, and a first whose entry failed, are counted and
         // audited by the periodic sweep.
         let target = format!("user:{key}");
@@ -115,7 +118,34 @@ pub async fn submit(
     let to =
         asked.as_deref().map(|p| p.trim_start_matches(UNSAVED_MARK)).and_then(safe_next).unwrap_or("/w").to_owned();
     let jar = jar.remove(axum_extra::extract::cookie::Cookie::build(NEXT_COOKIE).path("/login"));
+    let device = device_cookie(&state, &jar, &user.username);
+    let jar = jar.add(device);
     Ok((jar, Redirect::to(&to)).into_response())
+}
+
+/// The cookie holding this browser's device tokens (see [`crate::domain::signing::Secret::device_token`]).
+const DEVICE_COOKIE: &str = "wenji_device";
+/// Accounts a shared office computer keeps a token for; the oldest is dropped.
+const DEVICES_KEPT: usize = 5;
+
+/// The device cookie after `name` signed in: a fresh token for it first, then the other accounts' tokens.
+/// Sent to the sign-in page only, for half a year.
+fn device_cookie(
+    state: &AppState,
+    jar: &axum_extra::extract::CookieJar,
+    name: &str,
+) -> axum_extra::extract::cookie::Cookie<'static> {
+    let fresh = state.secret.device_token(name, rand::random());
+    let others = jar.get(DEVICE_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
+    let others = others.split('~').filter(|t| !t.is_empty() && state.secret.device_of(t, name).is_none());
+    let tokens: Vec<&str> = std::iter::once(fresh.as_str()).chain(others).take(DEVICES_KEPT).collect();
+    axum_extra::extract::cookie::Cookie::build((DEVICE_COOKIE, tokens.join("~")))
+        .path("/login")
+        .http_only(true)
+        .secure(state.settings.secure_cookies)
+        .same_site(axum_extra::extract::cookie::SameSite::Strict)
+        .max_age(time::Duration::days(183))
+        .build()
 }
 
 #[derive(Deserialize)]
