@@ -17,11 +17,9 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
         let content_type = req.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
         check_content_type(content_type.unwrap_or_default()).map_err(ApiError)?;
         let bytes = bytes::Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError(WebError::TooLarge)
-            } else {
-                ApiError(WebError::BadRequest("请求体无法读取".into()))
-            }
+            ApiError(
+                crate::web::clean::body_refused(&e).unwrap_or_else(|| WebError::BadRequest("请求体无法读取".into())),
+            )
         })?;
         if let Some(key) = duplicate_key(&bytes) {
             return Err(ApiError(WebError::Invalid(vec![FieldError {

@@ -149,11 +149,23 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CheckedForm<T> {
 
 /// A body that could not be read: 413 over the limit, otherwise 400 asking for a fresh page.
 pub fn unreadable_body(e: axum::extract::rejection::BytesRejection) -> WebError {
+    body_refused(&e).unwrap_or_else(|| WebError::BadRequest("请求体无法读取，请刷新页面后重试。".into()))
+}
+
+/// What a body that could not be read says of itself: 413 over the size limit, 408 when it did not arrive
+/// within the body time limit (`RequestBodyDeadlineLayer`); `None` for anything else.
+pub fn body_refused(e: &axum::extract::rejection::BytesRejection) -> Option<WebError> {
     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        WebError::TooLarge
-    } else {
-        WebError::BadRequest("请求体无法读取，请刷新页面后重试。".into())
+        return Some(WebError::TooLarge);
     }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<tower_http::timeout::TimeoutError>() {
+            return Some(WebError::BodyTimedOut);
+        }
+        cause = c.source();
+    }
+    None
 }
 
 /// A staff form serde could not read: its message is English and names no field, so the page says what it

@@ -35,6 +35,9 @@ pub enum WebError {
     /// 413: the body is over the limit, shown.
     #[error("body too large")]
     TooLarge,
+    /// 408: the body did not arrive within the body time limit, shown.
+    #[error("body timed out")]
+    BodyTimedOut,
     /// 429, shown.
     #[error("too many requests")]
     TooMany,
@@ -70,6 +73,7 @@ impl WebError {
             WebError::Forbidden(_) | WebError::WrongRole(_) => StatusCode::FORBIDDEN,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            WebError::BodyTimedOut => StatusCode::REQUEST_TIMEOUT,
             WebError::TooMany => StatusCode::TOO_MANY_REQUESTS,
             WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -92,6 +96,7 @@ impl WebError {
                 format!("提交的内容有误，请按提示修改：{}", said.join("；"))
             }
             WebError::TooLarge => "提交的内容太长（超过 64 KB），请精简后再提交。".into(),
+            WebError::BodyTimedOut => "提交超时：内容没有在限定时间内传完，请检查网络后重新提交。".into(),
             WebError::TooMany => "提交太频繁，请稍候一分钟再试。".into(),
             WebError::Unavailable(_) => "系统暂时无法保存，您的内容没有丢失，请稍后再提交。".into(),
             WebError::Internal(_) => "系统出错了，请稍后再试。".into(),

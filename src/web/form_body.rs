@@ -38,8 +38,7 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for CitizenForm {
         }
         let body = match bytes::Bytes::from_request(req, state).await {
             Ok(body) => body,
-            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => return Err(WebError::TooLarge),
-            Err(_) => return Err(unreadable()),
+            Err(e) => return Err(crate::web::clean::body_refused(&e).unwrap_or_else(unreadable)),
         };
         match boundary {
             None => form_pairs_utf8(&body).map(CitizenForm).ok_or_else(not_utf8),
