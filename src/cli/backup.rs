@@ -11,9 +11,7 @@ pub struct BackupArgs {
 }
 
 pub async fn run(config: &Config, args: BackupArgs) -> anyhow::Result<()> {
-    if args.path.exists() {
-        anyhow::bail!("{} already exists; choose a new file name", args.path.display());
-    }
+    super::refuse_existing(&args.path)?;
     let store = super::open_migrated(config).await?;
     let path = args.path.to_str().ok_or_else(|| anyhow::anyhow!("the path must be UTF-8"))?;
     store.backup_to(path).await?;

@@ -30,7 +30,7 @@ pub struct ExportArgs {
     /// Only these units (codes from units.toml); repeat for several; with --unprotected only.
     #[arg(long = "unit")]
     pub units: Vec<String>,
-    /// Output file (default: exports/<form title>-<date>-<time>.xlsx).
+    /// Output file, which must not exist yet (default: exports/<form title>-<date>-<time>.xlsx).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// The disclosure policy's k: units and categories with fewer respondents are pooled.
@@ -43,6 +43,7 @@ pub struct ExportArgs {
 }
 
 pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
+    args.out.as_deref().map(super::refuse_existing).transpose()?;
     let catalog = Arc::new(super::load_forms(config)?);
     let store = super::open_migrated(config).await?;
     store.sync_catalog(&catalog).await?;

@@ -34,7 +34,7 @@ pub enum LinksCommand {
         id: i64,
         #[arg(long, value_enum, default_value_t = QrFormat::Svg)]
         format: QrFormat,
-        /// Output file (default: exports/link-ID.svg or .png).
+        /// Output file, which must not exist yet (default: exports/link-ID.svg or .png, replaced).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -92,6 +92,7 @@ pub async fn run(config: &Config, cmd: LinksCommand) -> anyhow::Result<()> {
             println!("link {id} enabled\n{}", url_of(&l));
         }
         LinksCommand::Qr { id, format, out } => {
+            out.as_deref().map(super::refuse_existing).transpose()?;
             let l = store.link(id).await.map_err(|e| no_link(id, e))?;
             let title = catalog.form(&l.form_slug).map_or(l.form_slug.clone(), |f| f.title.clone());
             let url = url_of(&l);

@@ -118,6 +118,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 ///
 /// # Errors
 /// When the database cannot be opened or migrated.
+/// A file the user named for output (`backup`, `--out`) must be new: Wenji never replaces a file someone
+/// keeps, nor deletes it when an export's audit entry fails.
+pub(crate) fn refuse_existing(path: &std::path::Path) -> anyhow::Result<()> {
+    if path.exists() {
+        anyhow::bail!("{} already exists; choose a new file name", path.display());
+    }
+    Ok(())
+}
+
 pub async fn open_and_migrate(config: &Config) -> anyhow::Result<Store> {
     let store = connect(config).await?;
     store.migrate().await?;

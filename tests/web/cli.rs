@@ -389,6 +389,31 @@ async fn links_enable_makes_a_revoked_link_active_again_with_the_same_address() 
 }
 
 #[tokio::test]
+async fn an_output_file_that_exists_is_refused_and_left_as_it_was() {
+    let app = crate::helpers::TestApp::spawn().await;
+    app.submit_opinion("命令行导出已有文件测试").await;
+    let actor = wenji::store::audit::Actor::system("test");
+    let link = app.store().create_link("zhengqiu", "sfs-hedong", None, "test", &actor).await.unwrap();
+    let kept = app.dir.path().join("分析报告（手写稿）.xlsx");
+    std::fs::write(&kept, "the office's own report").unwrap();
+    let id = link.id.to_string();
+    let path = kept.to_str().unwrap();
+    for args in [
+        vec!["export", "--form", "zhengqiu", "--format", "xlsx", "--out", path],
+        vec!["export", "--form", "zhengqiu", "--unprotected", "--format", "csv", "--out", path],
+        vec!["export", "--register", "--out", path],
+        vec!["links", "qr", &id, "--out", path],
+        vec!["backup", path],
+    ] {
+        let o = app.run_cli(&args).await;
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "`wenji {}` replaced a file", args.join(" "));
+        assert!(stderr.contains("already exists; choose a new file name"), "{stderr}");
+        assert_eq!(std::fs::read_to_string(&kept).unwrap(), "the office's own report");
+    }
+}
+
+#[tokio::test]
 async fn an_export_the_audit_log_refuses_leaves_no_file_behind() {
     let app = crate::helpers::TestApp::spawn().await;
     app.submit_opinion("命令行导出审计测试").await;
