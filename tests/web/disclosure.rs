@@ -653,8 +653,10 @@ async fn wenji_export_is_protected_by_default_and_the_unprotected_flag_is_audite
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(&out).unwrap();
     assert_nothing_singles_out("the CLI's CSV", text.lines().map(str::to_owned), &seeded);
-    let o =
-        app.run_cli(&["export", "--form", "zhengqiu", "--unit", "sfs-qingxi", "--out", out.to_str().unwrap()]).await;
+    let refused = app.dir.path().join("refused.csv");
+    let o = app
+        .run_cli(&["export", "--form", "zhengqiu", "--unit", "sfs-qingxi", "--out", refused.to_str().unwrap()])
+        .await;
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("单位（unit）"), "the refusal names the field");
     let full = app.dir.path().join("full.csv");
