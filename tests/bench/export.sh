@@ -21,7 +21,7 @@ echo "working in $work ($(nproc) cores)"
 printf '%-10s %-8s %10s %10s %12s %10s %10s %12s %8s\n' opinions what seconds "peak MB" "file MB" "py s" "py MB" "py file MB" speedup
 for n in ${WENJI_BENCH_SIZES:-100000 1000000}; do
   db="$work/bench-$n.db"
-  rm -f "$db" "$db-wal" "$db-shm"
+  rm -f "$db" "$db-wal" "$db-shm" "$work/rust-$n".* "$work/rust-$n-leader.xlsx"
   url="sqlite://$db?mode=rwc"
   "$bin/examples/seed" --database-url "$url" --opinions "$n" --forms-dir forms
   sync; sleep 1
