@@ -87,24 +87,32 @@ impl Secret {
         key.split_once('.').is_some_and(|(n, sig)| self.verify(&format!("sk:{form}:{n}"), sig))
     }
 
-    /// A device token for a browser that account `name` signed in from: a random nonce and its signature
-    /// over the name. It signs no one in; it lets that browser's attempts skip the throttle that others'
-    /// wrong guesses put on the account (OWASP's device cookies).
-    pub fn device_token(&self, name: &str, nonce: [u8; 16]) -> String {
+    /// A device token for a browser that account `user_id` signed in from on `day` (days since 1970): a
+    /// random nonce, the day and a signature over them, the account and its password hash (a new password
+    /// voids every token). It signs no one in; it lets that browser's attempts skip the throttle that
+    /// others' wrong guesses put on the account (OWASP's device cookies).
+    pub fn device_token(&self, user_id: i64, password_hash: &str, nonce: [u8; 16], day: i64) -> String {
         let n = URL_SAFE_NO_PAD.encode(nonce);
-        format!("{n}.{}", self.sign(&device_message(&n, name)))
+        format!("{n}.{day}.{}", self.sign(&device_message(&n, day, user_id, password_hash)))
     }
 
-    /// The nonce of `token` when it is a genuine device token of account `name` (names match in any case).
-    pub fn device_of<'t>(&self, token: &'t str, name: &str) -> Option<&'t str> {
-        let (n, sig) = token.split_once('.')?;
-        self.verify(&device_message(n, name), sig).then_some(n)
+    /// The nonce of `token` when it is a genuine device token of this account and password, issued at most
+    /// [`DEVICE_DAYS`] before `today`.
+    pub fn device_of<'t>(&self, token: &'t str, user_id: i64, password_hash: &str, today: i64) -> Option<&'t str> {
+        let mut parts = token.splitn(3, '.');
+        let (n, day, sig) = (parts.next()?, parts.next()?, parts.next()?);
+        let day: i64 = day.parse().ok()?;
+        let fresh = (0..=DEVICE_DAYS).contains(&(today - day));
+        (fresh && self.verify(&device_message(n, day, user_id, password_hash), sig)).then_some(n)
     }
 }
 
-/// The nonce comes first: it never holds a colon, so no two (nonce, name) pairs give one message.
-fn device_message(nonce: &str, name: &str) -> String {
-    format!("device:{nonce}:{}", name.to_lowercase())
+/// How long a device token vouches for its browser.
+pub const DEVICE_DAYS: i64 = 183;
+
+/// Nonce and day first: neither holds a colon, so no two tokens' fields give one message.
+fn device_message(nonce: &str, day: i64, user_id: i64, password_hash: &str) -> String {
+    format!("device:{nonce}:{day}:{user_id}:{password_hash}")
 }
 
 fn link_message(id: i64, form: &str, unit: &str, category: Option<&str>) -> String {
@@ -139,12 +147,15 @@ mod tests {
     }
 
     #[test]
-    fn a_device_token_vouches_for_its_own_account_only() {
+    fn a_device_token_vouches_for_its_own_account_and_password_for_half_a_year() {
         let s = secret();
-        let t = s.device_token("Leader-Wang", [2; 16]);
-        assert!(s.device_of(&t, "leader-wang").is_some(), "names match in any case");
-        assert!(s.device_of(&t, "analyst-li").is_none());
-        assert!(s.device_of(&t.replacen('A', "B", 1), "leader-wang").is_none());
-        assert!(Secret::new(vec![8; 32]).unwrap().device_of(&t, "leader-wang").is_none(), "another secret's token");
+        let t = s.device_token(7, "$argon2id$hash-one", [2; 16], 20_000);
+        assert!(s.device_of(&t, 7, "$argon2id$hash-one", 20_000).is_some());
+        assert!(s.device_of(&t, 7, "$argon2id$hash-one", 20_000 + DEVICE_DAYS).is_some());
+        assert!(s.device_of(&t, 7, "$argon2id$hash-one", 20_001 + DEVICE_DAYS).is_none(), "too old");
+        assert!(s.device_of(&t, 8, "$argon2id$hash-one", 20_000).is_none(), "another account (a case twin too)");
+        assert!(s.device_of(&t, 7, "$argon2id$hash-two", 20_000).is_none(), "a new password voids it");
+        assert!(s.device_of(&t.replacen("20000", "20100", 1), 7, "$argon2id$hash-one", 20_100).is_none(), "redated");
+        assert!(Secret::new(vec![8; 32]).unwrap().device_of(&t, 7, "$argon2id$hash-one", 20_000).is_none());
     }
 }

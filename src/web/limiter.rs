@@ -107,16 +107,18 @@ impl LoginLimiter {
     /// the browser's valid device token for this account, if it has one.
     pub fn check(&self, ip: Option<IpAddr>, name: &str, device: Option<&str>) -> LoginCheck {
         let ip_ok = device.is_some() || ip.is_none_or(|ip| self.by_ip.check_key(&ip).is_ok());
+        // One bucket and one count for every spelling of a name (the account is looked up as typed).
+        let name = name.to_lowercase();
         let allowed = match device {
             Some(d) => self.by_device.check_key(&d.to_owned()).is_ok(),
-            None => ip_ok && self.by_name.check_key(&name.to_lowercase()).is_ok(),
+            None => ip_ok && self.by_name.check_key(&name).is_ok(),
         };
         if allowed {
             return LoginCheck::Allowed;
         }
         let mut counts = self.throttled.lock().expect("throttle counts lock");
-        let key = if ip_ok && (counts.len() < THROTTLED_KEYS_MAX || counts.contains_key(name)) {
-            name.to_owned()
+        let key = if ip_ok && (counts.len() < THROTTLED_KEYS_MAX || counts.contains_key(&name)) {
+            name
         } else {
             BY_ADDRESS.to_owned()
         };
@@ -194,6 +196,17 @@ mod tests {
         let own: Vec<LoginCheck> = (0..10).map(|_| l.check(ip, "leader", Some("own-browser"))).collect();
         assert!(matches!(own[9], LoginCheck::Throttled { .. }), "wrong guesses from it are limited too");
         assert_eq!(l.check(ip, "leader", Some("other-browser")), LoginCheck::Allowed);
+    }
+
+    #[test]
+    fn every_spelling_of_a_name_shares_one_bucket_and_one_count() {
+        let l = LoginLimiter::default();
+        let spellings = ["Admin", "ADMIN", "admin", "aDmin", "adMin", "admIn", "admiN", "ADmin", "AdMin", "AdmIn"];
+        for (i, name) in spellings.iter().cycle().take(30).enumerate() {
+            let _ = l.check(Some(IpAddr::from([10, 0, 1, u8::try_from(i).unwrap()])), name, None);
+        }
+        let swept = l.forget_idle();
+        assert_eq!(swept, vec![("admin".to_owned(), Refused { count: 20, first_audited: false })]);
     }
 
     #[test]

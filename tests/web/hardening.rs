@@ -58,8 +58,12 @@ async fn a_flood_of_wrong_guesses_at_an_account_does_not_keep_its_owner_out_of_a
     let app = TestApp::spawn().await;
     app.create_user("leader-wang", Role::Leader).await;
     app.create_user("analyst-li", Role::Analyst).await;
+    // Names are unique as typed: an account whose name differs in case alone is another account.
+    app.create_user("Leader-Wang", Role::Analyst).await;
     let (owner, _) = app.login("leader-wang", PASSWORD).await;
     let (colleague, _) = app.login("analyst-li", PASSWORD).await;
+    let (twin, _) = app.login("Leader-Wang", PASSWORD).await;
+    let (owner_phone, _) = app.login("leader-wang", PASSWORD).await;
     let sign_in = |c: &reqwest::Client, name: &str, password: &str| {
         let r = c.post(app.url("/login")).form(&[("username", name), ("password", password)]).send();
         async move { r.await.unwrap().status().as_u16() }
@@ -72,12 +76,17 @@ async fn a_flood_of_wrong_guesses_at_an_account_does_not_keep_its_owner_out_of_a
     assert_eq!(flood[11], 429, "the account is throttled against guesses: {flood:?}");
     assert_eq!(sign_in(&stranger, "leader-wang", PASSWORD).await, 429, "a new browser waits, even with the password");
     assert_eq!(sign_in(&colleague, "leader-wang", PASSWORD).await, 429, "another account's browser is not vouched for");
+    assert_eq!(sign_in(&twin, "leader-wang", "guess").await, 429, "nor is a browser of its case twin");
     assert_eq!(sign_in(&owner, "leader-wang", PASSWORD).await, 303, "the owner's own browser signs in");
     let mut own_guesses = Vec::new();
     for _ in 0..11 {
         own_guesses.push(sign_in(&owner, "leader-wang", "guess").await);
     }
     assert!(own_guesses.contains(&429), "wrong guesses from that browser are throttled too: {own_guesses:?}");
+    // Half a year on, the token no longer vouches: the owner's browser waits like any other.
+    assert_eq!(sign_in(&owner_phone, "leader-wang", PASSWORD).await, 303, "each browser of the owner's");
+    app.state.clock.advance(std::time::Duration::from_secs(184 * 86_400));
+    assert_eq!(sign_in(&owner_phone, "leader-wang", PASSWORD).await, 429, "an old token is not honoured");
 }
 
 #[tokio::test]

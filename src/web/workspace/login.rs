@@ -82,9 +82,13 @@ pub async fn submit(
     let notice = unsaved_notice(&jar);
     let fail =
         |msg: &str| LoginPage { error: Some(msg.to_owned()), username: username.clone(), notice: notice.clone() };
-    let device = jar
-        .get(DEVICE_COOKIE)
-        .and_then(|c| c.value().split('~').take(DEVICES_KEPT).find_map(|t| state.secret.device_of(t, &username)));
+    let today = state.clock.now_ms().div_euclid(86_400_000);
+    let tokens = jar.get(DEVICE_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
+    // The account is read first only for a browser that offers tokens: they are bound to its id and password.
+    let known = if tokens.is_empty() { None } else { state.store.user_by_name(&username).await? };
+    let device = known.as_ref().and_then(|u| {
+        tokens.split('~').take(DEVICES_KEPT).find_map(|t| state.secret.device_of(t, u.id, &u.password_hash, today))
+    });
     if let LoginCheck::Throttled { key, first } = state.login_check(ip, &username, device) {
         // The first refusal is audited at once; the rest, and a first whose entry failed, are counted and
         // audited by the periodic sweep.
@@ -94,7 +98,10 @@ pub async fn submit(
         }
         return Ok((axum::http::StatusCode::TOO_MANY_REQUESTS, fail("尝试次数过多，请几分钟后再试。")).into_response());
     }
-    let user = state.store.user_by_name(&username).await?;
+    let user = match known {
+        Some(u) => Some(u),
+        None => state.store.user_by_name(&username).await?,
+    };
     let hash =
         user.as_ref().map_or_else(|| crate::domain_password::dummy_hash().to_owned(), |u| u.password_hash.clone());
     let ok = verify_password(f.password, hash).await && user.as_ref().is_some_and(|u| u.active);
@@ -118,7 +125,7 @@ pub async fn submit(
     let to =
         asked.as_deref().map(|p| p.trim_start_matches(UNSAVED_MARK)).and_then(safe_next).unwrap_or("/w").to_owned();
     let jar = jar.remove(axum_extra::extract::cookie::Cookie::build(NEXT_COOKIE).path("/login"));
-    let device = device_cookie(&state, &jar, &user.username);
+    let device = device_cookie(&state, &jar, &user, today);
     let jar = jar.add(device);
     Ok((jar, Redirect::to(&to)).into_response())
 }
@@ -128,23 +135,27 @@ const DEVICE_COOKIE: &str = "wenji_device";
 /// Accounts a shared office computer keeps a token for; the oldest is dropped.
 const DEVICES_KEPT: usize = 5;
 
-/// The device cookie after `name` signed in: a fresh token for it first, then the other accounts' tokens.
-/// Sent to the sign-in page only, for half a year.
+/// The device cookie after `user` signed in: a fresh token for them first, then the tokens of the other
+/// accounts used on this browser (kept by shape: they are checked when used). Sent to the sign-in page only.
 fn device_cookie(
     state: &AppState,
     jar: &axum_extra::extract::CookieJar,
-    name: &str,
+    user: &crate::store::users::User,
+    today: i64,
 ) -> axum_extra::extract::cookie::Cookie<'static> {
-    let fresh = state.secret.device_token(name, rand::random());
-    let others = jar.get(DEVICE_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
-    let others = others.split('~').filter(|t| !t.is_empty() && state.secret.device_of(t, name).is_none());
+    let fresh = state.secret.device_token(user.id, &user.password_hash, rand::random(), today);
+    let before = jar.get(DEVICE_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
+    let others = before.split('~').filter(|t| {
+        let own = state.secret.device_of(t, user.id, &user.password_hash, today).is_some();
+        !own && t.len() <= 120 && t.split('.').count() == 3
+    });
     let tokens: Vec<&str> = std::iter::once(fresh.as_str()).chain(others).take(DEVICES_KEPT).collect();
     axum_extra::extract::cookie::Cookie::build((DEVICE_COOKIE, tokens.join("~")))
         .path("/login")
         .http_only(true)
         .secure(state.settings.secure_cookies)
         .same_site(axum_extra::extract::cookie::SameSite::Strict)
-        .max_age(time::Duration::days(183))
+        .max_age(time::Duration::days(crate::domain::signing::DEVICE_DAYS))
         .build()
 }
 
