@@ -7,6 +7,7 @@ use super::sql::Sql;
 use super::{Result, Store, StoreError, now_ms};
 use crate::domain::report::release::{Before, History, Waiting, plan};
 use sea_orm::ConnectionTrait;
+use std::collections::BTreeMap;
 
 /// What one release did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -24,6 +25,9 @@ impl Release {
         crate::domain::report::last_published_day(self.cut_ms).to_string()
     }
 }
+
+/// PostgreSQL's advisory lock of the instance making a release (see [`Store::release_to_leaders`]).
+const RELEASE_LOCK: i32 = 0x5745_4e52;
 
 impl Store {
     /// Makes the release at `cut_ms` (the bureau's last midnight) unless one at or after it was made: the
@@ -43,9 +47,18 @@ impl Store {
         let done = async {
             let db = w.conn();
             let backend = db.get_database_backend();
-            // The claim comes first: an instance that finds the cut taken (or waits on another's claim,
-            // on PostgreSQL) leaves at once instead of planning the release again. k never drops between
+            // The claim comes first: an instance that finds the cut taken leaves at once instead of planning
+            // the release again. On PostgreSQL one that finds another instance making a release leaves too
+            // (its INSERT would wait for the other's claim row, the whole release). k never drops between
             // releases (a `wenji export` run with a smaller k would otherwise release smaller batches).
+            if backend == sea_orm::DbBackend::Postgres {
+                let sql =
+                    format!("SELECT pg_try_advisory_xact_lock({RELEASE_LOCK}, hashtext(current_schema())) AS free");
+                let row = db.query_one_raw(sea_orm::Statement::from_string(backend, sql)).await?;
+                if !row.map(|r| r.try_get::<bool>("", "free")).transpose()?.unwrap_or(false) {
+                    return Ok(());
+                }
+            }
             let sql = "SELECT MAX(k) AS k FROM leader_releases";
             let row = db.query_one_raw(sea_orm::Statement::from_string(backend, sql)).await?;
             let before_k = row.map(|r| r.try_get::<Option<i64>>("", "k")).transpose()?.flatten().unwrap_or(0);
@@ -85,22 +98,32 @@ impl Store {
                 sql.bind_tuple([form.clone().into(), unit.clone().into(), cut_ms.into()]);
                 db.execute_raw(sql.into_statement()).await?;
             }
+            // One UPDATE per form for all its released units (one per unit walked the form's waiting rows
+            // each time: 12.5 s instead of 2 s for 200,000 responses in 20 units), then its opinions.
             let mut released = 0;
-            for (form, unit) in plan.release {
+            let mut by_form: BTreeMap<&str, (Vec<sea_orm::Value>, bool)> = BTreeMap::new();
+            for (form, unit) in &plan.release {
                 released += before.waiting.get(&(form.clone(), unit.clone())).map_or(0, |w| w.count);
+                let (units, without_unit) = by_form.entry(form.as_str()).or_default();
+                match unit {
+                    Some(u) => units.push(u.clone().into()),
+                    None => *without_unit = true,
+                }
+            }
+            for (form, (units, without_unit)) in by_form {
                 let mut sql = Sql::new(backend);
                 sql.push("UPDATE responses SET released_at = ").bind(cut_ms);
                 sql.push(" WHERE released_at IS NULL AND submitted_at < ").bind(cut_ms);
-                sql.push(" AND form_slug = ").bind(form.clone());
-                match unit {
-                    Some(u) => sql.push(" AND unit_code = ").bind(u),
-                    None => sql.push(" AND unit_code IS NULL"),
-                };
+                sql.push(" AND form_slug = ").bind(form.to_owned()).push(" AND (");
+                if !units.is_empty() {
+                    sql.push("unit_code IN ").bind_tuple(units).push(if without_unit { " OR " } else { "" });
+                }
+                sql.push(if without_unit { "unit_code IS NULL)" } else { ")" });
                 db.execute_raw(sql.into_statement()).await?;
                 let mut sql = Sql::new(backend);
                 sql.push("UPDATE opinions SET released_at = ").bind(cut_ms);
                 sql.push(" WHERE released_at IS NULL AND response_id IN (SELECT id FROM responses WHERE form_slug = ")
-                    .bind(form)
+                    .bind(form.to_owned())
                     .push(" AND released_at = ")
                     .bind(cut_ms)
                     .push(")");

@@ -922,6 +922,63 @@ async fn while_a_release_fails_leaders_views_are_dated_by_the_release_they_show(
 }
 
 #[tokio::test]
+async fn instances_releasing_at_once_make_one_release_and_none_waits_for_another() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let app = TestApp::spawn().await;
+    for i in 0..6 {
+        app.submit_as("jg-bgs", "qz", &format!("jg-bgs 第 {i} 条"), 1).await;
+        app.submit_as("jg-zgk", "qz", &format!("jg-zgk 第 {i} 条"), 2).await;
+    }
+    app.submit_opinion("没有单位的一条").await;
+    crate::helpers::a_day_passes(&app).await;
+    let cut = wenji::domain::report::published_until_ms(wenji::store::now_ms());
+    if crate::helpers::is_postgres() {
+        // Another instance is making the release (it holds the release's lock): this one shows the earlier
+        // releases at once instead of waiting behind it.
+        let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();
+        let holder = db.begin().await.unwrap();
+        holder
+            .execute_unprepared("SELECT pg_advisory_xact_lock(1464159826, hashtext(current_schema()))")
+            .await
+            .unwrap();
+        let claim =
+            format!("INSERT INTO leader_releases (cut_ms, released, waiting, made_at, k) VALUES ({cut}, 0, 0, 0, 5)");
+        holder.execute_unprepared(&claim).await.unwrap();
+        let made =
+            tokio::time::timeout(std::time::Duration::from_secs(5), app.store().release_to_leaders(cut, 5)).await;
+        made.expect("this instance waited behind the other's release").unwrap();
+        assert_eq!(app.store().latest_release().await.unwrap(), None, "and left the release to it");
+        holder.rollback().await.unwrap();
+    }
+    let instances: Vec<wenji::store::Store> = futures_util::future::join_all(
+        (0..4).map(|_| async { wenji::store::Store::connect(&app.config.database_url).await.unwrap() }),
+    )
+    .await;
+    futures_util::future::join_all(instances.iter().map(|s| s.release_to_leaders(cut, 5))).await;
+    let release = app.store().latest_release().await.unwrap().expect("one release was made");
+    assert_eq!((release.cut_ms, release.released, release.waiting), (cut, 12, 1), "each unit's six, once");
+    let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await;
+            row.unwrap().unwrap().try_get::<i64>("", "n").unwrap()
+        }
+    };
+    assert_eq!(count("SELECT COUNT(*) AS n FROM leader_releases").await, 1);
+    assert_eq!(
+        count("SELECT COUNT(*) AS n FROM responses WHERE released_at = (SELECT MAX(cut_ms) FROM leader_releases)")
+            .await,
+        12
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) AS n FROM opinions WHERE released_at IS NOT NULL").await,
+        12,
+        "opinions with them"
+    );
+}
+
+#[tokio::test]
 async fn a_category_that_reached_leaders_fewer_than_k_at_a_time_is_not_shown_on_its_units_rows() {
     let app = TestApp::spawn().await;
     // 局办公室: five 社会群众 and three from 司法所 on the first day (too few to show 司法所 on its rows).
