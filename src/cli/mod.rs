@@ -113,11 +113,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Opens (creating when needed) and migrates the configured database: for `serve`, the one command
-/// besides `migrate` that changes the schema.
-///
-/// # Errors
-/// When the database cannot be opened or migrated.
 /// A file the user named for output (`backup`, `--out`) must be new: Wenji never replaces a file someone
 /// keeps, nor deletes it when an export's audit entry fails.
 pub(crate) fn refuse_existing(path: &std::path::Path) -> anyhow::Result<()> {
@@ -127,6 +122,11 @@ pub(crate) fn refuse_existing(path: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Opens (creating when needed) and migrates the configured database: for `serve`, the one command
+/// besides `migrate` that changes the schema.
+///
+/// # Errors
+/// When the database cannot be opened or migrated.
 pub async fn open_and_migrate(config: &Config) -> anyhow::Result<Store> {
     let store = connect(config).await?;
     store.migrate().await?;
