@@ -49,10 +49,13 @@ pub async fn disclosure_of(store: &Store, scope: &Scope, k: u64) -> crate::store
 /// the next view; meanwhile views show, and are dated by, the latest release made ([`released_cut`]).
 pub async fn leader_cut(store: &Store, now_ms: i64, k: u64) -> i64 {
     let cut = crate::domain::report::published_until_ms(now_ms);
-    if let Err(e) = store.release_to_leaders(cut, k).await {
-        tracing::warn!(error = %e, "the release to leaders at the last midnight failed; views show the earlier ones");
+    match store.release_to_leaders(cut, k).await {
+        Ok(shown) => shown,
+        Err(e) => {
+            tracing::warn!(error = %e, "the release to leaders at the last midnight failed; views show the earlier ones");
+            released_cut(store, cut).await
+        }
     }
-    released_cut(store, cut).await
 }
 
 /// The cut of the latest release made by `cut` (`cut` itself when none was made: nothing is released).

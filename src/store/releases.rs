@@ -35,14 +35,19 @@ impl Store {
     /// One transaction, so a leader's view sees a release whole or not at all; instances making it
     /// together agree (the cut is the key of `leader_releases`, claimed first).
     ///
+    /// Gives the cut leaders' views read now: `cut_ms`, or the latest release's while this one is being
+    /// made elsewhere (`cut_ms` too when nothing was ever released: any cut shows nothing).
+    ///
     /// # Errors
     /// On a database failure (a full disk is `Unavailable`).
-    pub async fn release_to_leaders(&self, cut_ms: i64, k: u64) -> Result<()> {
-        if self.latest_release().await?.is_some_and(|r| r.cut_ms >= cut_ms) {
-            return Ok(());
-        }
+    pub async fn release_to_leaders(&self, cut_ms: i64, k: u64) -> Result<i64> {
+        let shown_before = match self.latest_release().await? {
+            Some(r) if r.cut_ms >= cut_ms => return Ok(cut_ms),
+            Some(r) => r.cut_ms,
+            None => cut_ms,
+        };
         // One at a time per process; the others show the releases made before meanwhile.
-        let Ok(_releasing) = self.releasing.try_lock() else { return Ok(()) };
+        let Ok(_releasing) = self.releasing.try_lock() else { return Ok(shown_before) };
         let w = self.write_txn().await?;
         let done = async {
             let db = w.conn();
@@ -56,7 +61,7 @@ impl Store {
                     format!("SELECT pg_try_advisory_xact_lock({RELEASE_LOCK}, hashtext(current_schema())) AS free");
                 let row = db.query_one_raw(sea_orm::Statement::from_string(backend, sql)).await?;
                 if !row.map(|r| r.try_get::<bool>("", "free")).transpose()?.unwrap_or(false) {
-                    return Ok(());
+                    return Ok(shown_before);
                 }
             }
             let sql = "SELECT MAX(k) AS k FROM leader_releases";
@@ -68,7 +73,7 @@ impl Store {
             sql.bind_tuple([cut_ms.into(), 0i64.into(), 0i64.into(), now_ms().into(), as_i64(k).into()]);
             sql.push(" ON CONFLICT (cut_ms) DO NOTHING");
             if db.execute_raw(sql.into_statement()).await?.rows_affected() == 0 {
-                return Ok(());
+                return Ok(cut_ms);
             }
             let mut before = Before::default();
             let mut sql = Sql::new(backend);
@@ -135,12 +140,12 @@ impl Store {
             sql.push(", waiting = ").bind(as_i64(total - released));
             sql.push(" WHERE cut_ms = ").bind(cut_ms);
             db.execute_raw(sql.into_statement()).await?;
-            Ok(())
+            Ok(cut_ms)
         }
         .await;
         match w.finish(done).await {
             // Another instance, its clock a little ahead, pooled the same unit at its own cut.
-            Err(StoreError::Duplicate(_)) => Ok(()),
+            Err(StoreError::Duplicate(_)) => Ok(shown_before),
             other => other,
         }
     }

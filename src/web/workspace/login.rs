@@ -85,8 +85,8 @@ pub async fn submit(
     let today = state.clock.now_ms().div_euclid(86_400_000);
     let tokens = jar.get(DEVICE_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
     // The account is read first only for a browser that offers tokens: they are bound to its id and password.
-    let known = if tokens.is_empty() { None } else { state.store.user_by_name(&username).await? };
-    let device = known.as_ref().and_then(|u| {
+    let known = if tokens.is_empty() { None } else { Some(state.store.user_by_name(&username).await?) };
+    let device = known.as_ref().and_then(Option::as_ref).and_then(|u| {
         tokens.split('~').take(DEVICES_KEPT).find_map(|t| state.secret.device_of(t, u.id, &u.password_hash, today))
     });
     if let LoginCheck::Throttled { key, first } = state.login_check(ip, &username, device) {
@@ -99,7 +99,7 @@ pub async fn submit(
         return Ok((axum::http::StatusCode::TOO_MANY_REQUESTS, fail("尝试次数过多，请几分钟后再试。")).into_response());
     }
     let user = match known {
-        Some(u) => Some(u),
+        Some(read) => read,
         None => state.store.user_by_name(&username).await?,
     };
     let hash =
