@@ -304,10 +304,12 @@ impl Store {
             }
             None => None,
         };
-        let mut migrated = Migrator::up(&self.db, None).await.map_err(StoreError::from);
+        let mut migrated = Migrator::up(&self.db, None).await;
+        // A migration's own refusal (`DbErr::Migration`, e.g. values a new constraint cannot take) is final.
+        let refused = matches!(migrated, Err(DbErr::Migration(_)));
         if let Some(conn) = lock {
             let _ = conn.close().await;
-        } else if migrated.is_err() {
+        } else if migrated.is_err() && !refused {
             // SQLite has no such lock: a second process starting at the same moment collides with the first
             // and waits for it to finish (one server per SQLite file is the advice; this spares the restart).
             for _ in 0..150 {

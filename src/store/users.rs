@@ -6,7 +6,7 @@ use super::entities::user;
 use super::sessions::end_sessions_in;
 use super::{ErrorKind, Result, Store, StoreError, error_kind, now_ms};
 use crate::domain::user::Role;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
 /// A staff account as the rest of the program sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +39,7 @@ impl Store {
     /// Creates an account, audited as `user_created` by `by` in the same transaction.
     ///
     /// # Errors
-    /// `Conflict` when the user name is taken (the UNIQUE constraint decides).
+    /// `Conflict` when the user name is taken in any letter case (the UNIQUE index decides).
     pub async fn create_user(
         &self,
         username: &str,
@@ -53,11 +53,14 @@ impl Store {
         w.finish(done).await
     }
 
+    /// The account of `username` in any letter case (names are unique by `lower(username)`).
+    ///
     /// # Errors
     /// On a database failure.
     pub async fn user_by_name(&self, username: &str) -> Result<Option<User>> {
+        use sea_orm::sea_query::{Expr, ExprTrait, Func};
         user::Entity::find()
-            .filter(user::Column::Username.eq(username))
+            .filter(Expr::expr(Func::lower(Expr::col(user::Column::Username))).eq(username.to_ascii_lowercase()))
             .one(self.db())
             .await?
             .map(User::try_from)
@@ -154,7 +157,7 @@ pub(super) async fn insert_user_in(
     .insert(conn)
     .await
     .map_err(|e| match error_kind(&e) {
-        ErrorKind::Unique => StoreError::Conflict(format!("用户名 {username} 已存在")),
+        ErrorKind::Unique => StoreError::Conflict(format!("用户名 {username} 已存在（大小写不同也算同一个用户名）")),
         _ => e.into(),
     })?;
     append_in(conn, by, "user_created", &format!("user:{username}"), None, Some(format!("role={role}"))).await?;

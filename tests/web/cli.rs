@@ -297,6 +297,36 @@ async fn every_migration_goes_down_and_up_again() {
 }
 
 #[tokio::test]
+async fn accounts_differing_only_in_letter_case_stop_the_upgrade_naming_both_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    test_forms(dir.path());
+    let url = fresh_database(dir.path()).await;
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    let before = Migrator::migrations().iter().filter(|m| m.name() < "m20261206_000068_user_names_any_case").count();
+    Migrator::up(&db, Some(u32::try_from(before).unwrap())).await.unwrap();
+    for name in ["Zhou", "zhou"] {
+        let sql = format!(
+            "INSERT INTO users (username, display_name, role, password_hash, active, created_at) \
+             VALUES ('{name}', '{name}', 'analyst', 'x', TRUE, 0)"
+        );
+        db.execute_unprepared(&sql).await.unwrap();
+    }
+    let refused = wenji(dir.path(), &url).arg("migrate").output().unwrap();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "the upgrade went on");
+    assert!(said.contains(r#""Zhou" and "zhou" differ only in letter case"#), "{said}");
+    assert_eq!(Migrator::get_applied_migrations(&db).await.unwrap().len(), before);
+    let rename = "UPDATE users SET username = 'zhou-2' WHERE username = 'zhou'";
+    assert!(said.contains(rename), "the way out is given: {said}");
+    db.execute_unprepared(rename).await.unwrap();
+    let migrate = wenji(dir.path(), &url).arg("migrate").output().unwrap();
+    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
+    let list = wenji(dir.path(), &url).args(["user", "list"]).output().unwrap();
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert!(list.contains("Zhou ") && list.contains("zhou-2 "), "both accounts kept: {list}");
+}
+
+#[tokio::test]
 async fn commands_other_than_migrate_and_serve_refuse_a_database_that_is_behind_and_leave_it_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     test_forms(dir.path());

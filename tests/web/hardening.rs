@@ -54,6 +54,37 @@ async fn a_sign_in_flood_adds_a_few_small_audit_rows_and_the_audit_page_stays_sm
 }
 
 #[tokio::test]
+async fn an_account_name_is_one_whatever_its_letter_case() {
+    let app = TestApp::spawn().await;
+    app.create_user("zhou.analyst", Role::Analyst).await;
+    // A phone that capitalises the first letter signs in to the same account.
+    let page = client(false).get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"name="username" autocapitalize="none""#), "the name field is not capitalised");
+    let (phone, _) = app.login("Zhou.Analyst", PASSWORD).await;
+    let home = phone.get(app.url("/w")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("zhou.analyst"), "signed in as the account itself");
+    let entry = audit_rows(&app).await.into_iter().rev().find(|e| e.action == "sign_in").unwrap();
+    assert_eq!(entry.target, "user:zhou.analyst");
+    // No second account can be made beside it, by the web or by the database.
+    let (admin, csrf) = app.login_as(Role::Admin).await;
+    let add = [
+        ("_csrf", csrf.as_str()),
+        ("op", "add"),
+        ("username", "ZHOU.analyst"),
+        ("role", "leader"),
+        ("password", "Another-Passw0rd-9"),
+    ];
+    let r = admin.post(app.url("/w/admin/users")).form(&add).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("用户名 ZHOU.analyst 已存在（大小写不同也算同一个用户名）"));
+    let hash = wenji::domain_password::hash(PASSWORD).unwrap();
+    let twin = app.store().create_user("Zhou.Analyst", "twin", Role::Leader, &hash, &Actor::system("test")).await;
+    assert!(matches!(twin, Err(wenji::store::StoreError::Conflict(_))), "{twin:?}");
+    let names: Vec<String> = app.store().users().await.unwrap().into_iter().map(|u| u.username).collect();
+    assert_eq!(names.iter().filter(|n| n.eq_ignore_ascii_case("zhou.analyst")).count(), 1, "{names:?}");
+}
+
+#[tokio::test]
 async fn a_flood_of_wrong_guesses_at_an_account_does_not_keep_its_owner_out_of_a_browser_they_signed_in_from() {
     let app = TestApp::spawn().await;
     app.create_user("leader-wang", Role::Leader).await;
