@@ -39,11 +39,18 @@ type RowGroup = (Option<Code>, Option<Code>);
 /// Which groups are shown: groups under k are pooled, and the smallest shown groups join the pool until it
 /// has k respondents. Everything is pooled when the total is under k. Groups with no respondents are absent.
 pub fn shown_groups<K: Ord + Clone>(counts: &BTreeMap<K, u64>, k: u64) -> BTreeSet<K> {
+    shown_groups_beside(counts, k, |_| false)
+}
+
+/// [`shown_groups`] where the groups `pooled` tells are in the pool whatever their count: they fill it
+/// before any shown group is taken in.
+fn shown_groups_beside<K: Ord + Clone>(counts: &BTreeMap<K, u64>, k: u64, pooled: impl Fn(&K) -> bool) -> BTreeSet<K> {
     let total: u64 = counts.values().sum();
     if total < k {
         return BTreeSet::new();
     }
-    let mut shown: BTreeSet<K> = counts.iter().filter(|(_, n)| **n >= k).map(|(g, _)| g.clone()).collect();
+    let mut shown: BTreeSet<K> =
+        counts.iter().filter(|(g, n)| **n >= k && !pooled(g)).map(|(g, _)| g.clone()).collect();
     let mut pool: u64 = counts.iter().filter(|(g, _)| !shown.contains(*g)).map(|(_, n)| n).sum();
     while pool > 0 && pool < k {
         let Some((g, n)) = counts.iter().filter(|(g, _)| shown.contains(*g)).min_by_key(|(_, n)| **n) else { break };
@@ -91,8 +98,9 @@ impl Disclosure {
             *categories_count.entry(c.clone()).or_default() += n;
         }
         let total: u64 = units_count.values().sum();
-        let mut units = shown_groups(&units_count, k);
-        units.retain(|u| !u.as_ref().is_some_and(|u| history.pooled.contains(u)));
+        // Units pooled for good count in the pool before a named unit is taken in to fill it: else a named
+        // unit would drop into the pool while a pooled one grew past k.
+        let units = shown_groups_beside(&units_count, k, |u| u.as_ref().is_some_and(|u| history.pooled.contains(u)));
         let categories = shown_groups(&categories_count, k);
         let mut d = Disclosure {
             k,
@@ -351,6 +359,18 @@ mod tests {
         );
         let pooled = History { pooled: ["甲".to_owned()].into(), ..History::default() };
         assert!(!Disclosure::decide_released(&days, &pooled, 5).shows_unit(Some("甲")), "in the pool for good");
+    }
+
+    #[test]
+    fn a_unit_pooled_for_good_that_grew_past_k_fills_the_pool_before_a_named_unit_is_taken_in() {
+        let days: RespondentDays = [("甲", 5), ("乙", 5), ("丙", 3), ("丁", 7)]
+            .into_iter()
+            .map(|(unit, n)| ((Some(unit.to_owned()), Some("qz".to_owned()), 10), n))
+            .collect();
+        let history = History { pooled: ["丙".to_owned(), "丁".to_owned()].into(), ..History::default() };
+        let d = Disclosure::decide_released(&days, &history, 5);
+        assert!(d.shows_unit(Some("甲")) && d.shows_unit(Some("乙")), "the pool has 10 without them");
+        assert!(!d.shows_unit(Some("丙")) && !d.shows_unit(Some("丁")));
     }
 
     #[test]

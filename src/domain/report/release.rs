@@ -107,6 +107,7 @@ pub fn uneven_pairs(releases: &PairReleases, k: u64) -> BTreeSet<(Code, Code)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::report::policy::{Disclosure, RespondentDays};
     use proptest::prelude::*;
 
     const DAY: i64 = 86_400_000;
@@ -159,7 +160,8 @@ mod tests {
 
     proptest! {
         /// Responses of five units arrive at random over a month and releases follow the plan: any two
-        /// releases' views differ, per label a leader reads (a unit's name, or the pool), by 0 or at least k.
+        /// releases' views differ, per label a leader reads (a unit's name, or the pool), by 0 or at least k;
+        /// and the policy shows each unit as the releases did (named units named, pooled ones pooled).
         #[test]
         fn two_leader_views_never_differ_by_fewer_than_k_under_one_label(
             days in proptest::collection::vec(proptest::collection::vec(0usize..5, 0..6), 1..30),
@@ -196,6 +198,13 @@ mod tests {
                     let pooled = before.pooled.contains(&("f".to_owned(), i.to_string()));
                     prop_assert!(!(pooled && before.named.contains(&("f".to_owned(), Some(i.to_string())))));
                     *view.entry(if pooled { "pool".to_owned() } else { i.to_string() }).or_default() += n;
+                }
+                let respondents: RespondentDays =
+                    shown.iter().enumerate().filter(|(_, n)| **n > 0).map(|(i, n)| ((unit(&i.to_string()), None, 0), *n)).collect();
+                let history = History { pooled: before.pooled.iter().map(|(_, u)| u.clone()).collect(), ..History::default() };
+                let d = Disclosure::decide_released(&respondents, &history, k);
+                for (label, _) in view.iter().filter(|(l, _)| *l != "pool") {
+                    prop_assert!(d.shows_unit(Some(label)), "unit {label}, released under its name, is not shown (k = {k})");
                 }
                 views.push(view);
             }
