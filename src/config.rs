@@ -144,6 +144,9 @@ pub fn small_cell_k() -> clap::builder::RangedI64ValueParser<u32> {
 /// A public URL as links and QR codes need it: `http://` or `https://`, a host, and no path (every page
 /// and asset is served from the root).
 fn parse_public_url(value: &str) -> Result<String, String> {
+    if value.len() > 200 {
+        return Err("must be at most 200 characters".into());
+    }
     let uri: axum::http::Uri = value.trim().parse().map_err(|e| format!("not an address ({e})"))?;
     let scheme = uri.scheme_str().unwrap_or_default().to_ascii_lowercase();
     let authority = uri.authority().filter(|a| !a.host().is_empty() && matches!(scheme.as_str(), "http" | "https"));

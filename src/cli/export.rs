@@ -69,7 +69,7 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
             "警告：--unprotected 导出完整数据（回执号、分析备注、每个单位），未做小单元保护，不得交给领导；本次导出记入审计日志。"
         );
     }
-    let path = args.out.unwrap_or_else(|| config.exports_dir.join(params.file_name(&catalog)));
+    let path = args.out.unwrap_or_else(|| free_name(&config.exports_dir, &params.file_name(&catalog)));
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} 行 ({eta})")
@@ -115,7 +115,7 @@ async fn register(
     let reg = crate::reporting::published_register(store, k, until).await?;
     let bytes = crate::export::register::posting_workbook(&reg, catalog, now)?;
     let stamp = crate::domain::report::local_time(now).replace([' ', ':'], "-");
-    let path = out.unwrap_or_else(|| config.exports_dir.join(format!("整改台账-{stamp}.xlsx")));
+    let path = out.unwrap_or_else(|| free_name(&config.exports_dir, &format!("整改台账-{stamp}.xlsx")));
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
@@ -124,6 +124,15 @@ async fn register(
     let published = reg.measures.iter().filter(|m| m.published_at.is_some()).count();
     println!("wrote {} ({published} published measures)", path.display());
     Ok(())
+}
+
+/// `name` in `dir`, or `name-2`, `name-3`… when it is taken: two exports of one minute both stay.
+fn free_name(dir: &std::path::Path, name: &str) -> PathBuf {
+    let (stem, extension) = name.rsplit_once('.').unwrap_or((name, ""));
+    (1..)
+        .map(|n| if n == 1 { dir.join(name) } else { dir.join(format!("{stem}-{n}.{extension}")) })
+        .find(|p| !p.exists() && !p.with_extension(format!("{extension}.part")).exists())
+        .unwrap_or_else(|| dir.join(name))
 }
 
 /// Audits the file just written at `path`, or deletes it when the entry cannot be stored: no export

@@ -46,11 +46,31 @@ pub enum QrFormat {
     Png,
 }
 
+/// The address links are printed with: `WENJI_PUBLIC_URL` when set here, else the one the server recorded at
+/// its start (it may be set only in the server's environment), else where a server would listen, with a
+/// warning when that is this machine alone.
+async fn link_address(config: &Config, store: &crate::store::Store) -> anyhow::Result<String> {
+    if config.public_url.is_some() {
+        return Ok(config.base_url(None));
+    }
+    if let Some(recorded) = store.link_address().await? {
+        return Ok(recorded);
+    }
+    let base = config.base_url(None);
+    if base.contains("://127.") || base.contains("://localhost") || base.contains("://[::1]") {
+        eprintln!(
+            "warning: links point at {base}, which only this machine can open; set WENJI_PUBLIC_URL to the \
+             address citizens use (or start `wenji serve` with it once) before printing them"
+        );
+    }
+    Ok(base)
+}
+
 pub async fn run(config: &Config, cmd: LinksCommand) -> anyhow::Result<()> {
     let store = super::open_migrated(config).await?;
     let catalog = super::load_forms(config)?;
     let secret = super::checked_secret(config, &store).await?;
-    let base = config.base_url(None);
+    let base = link_address(config, &store).await?;
     let url_of = |l: &crate::store::links::Link| {
         format!(
             "{base}/f/{}?t={}",

@@ -173,6 +173,12 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         export_retention: Duration::from_secs(args.export_retention_hours * 3600),
     };
     let state = build_state(config, settings).await?;
+    // For `wenji links` run from a shell without WENJI_PUBLIC_URL; a start on a full disk still serves.
+    if state.store.link_address().await.ok().flatten().as_deref() != Some(base_url.as_str())
+        && let Err(e) = state.store.record_link_address(&base_url).await
+    {
+        tracing::warn!(error = %e, "the links' address was not recorded for `wenji links`");
+    }
     let durability = state.store.commit_durability().await?;
     tracing::info!(database = %config.database_for_log(), commits = %durability, "database ready");
     for f in state.forms().catalog.forms.values() {

@@ -152,7 +152,9 @@ impl ExportParams {
         let stamp = chrono::DateTime::from_timestamp_millis(self.generated_at)
             .map(|t| t.with_timezone(&crate::domain::form::check::bureau_offset()).format("%Y-%m-%d-%H%M").to_string())
             .unwrap_or_default();
-        format!("{title}-{stamp}.{}", self.format.extension())
+        // The office's full file is named as such: it must not pass for the leaders' file of the same minute.
+        let full = if self.unprotected { "-完整数据（不得交给领导）" } else { "" };
+        format!("{title}{full}-{stamp}.{}", self.format.extension())
     }
 }
 

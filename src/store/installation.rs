@@ -1,5 +1,5 @@
 //! One-off facts about the installation (`installation` table): the fingerprint of the secret its links
-//! are signed with.
+//! are signed with, and the address the last server started printed links with.
 
 use super::audit::{Actor, append_in};
 use super::sql::Sql;
@@ -7,6 +7,7 @@ use super::{Result, Store, StoreError};
 use sea_orm::ConnectionTrait;
 
 const SECRET_FINGERPRINT: &str = "secret_fingerprint";
+const LINK_ADDRESS: &str = "link_address";
 
 impl Store {
     /// The fingerprint of the secret this database's links were signed with, if one was recorded.
@@ -49,5 +50,30 @@ impl Store {
         sql.push(" ON CONFLICT (name) DO NOTHING");
         self.db().execute_raw(sql.into_statement()).await.map_err(StoreError::classify)?;
         Ok(self.secret_fingerprint().await?.unwrap_or_default())
+    }
+
+    /// Records the address `serve` prints links with, so that `wenji links` run from another shell prints
+    /// the same one.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn record_link_address(&self, address: &str) -> Result<()> {
+        let mut sql = Sql::new(self.db().get_database_backend());
+        sql.push("INSERT INTO installation (name, value) VALUES ");
+        sql.bind_tuple([LINK_ADDRESS.into(), address.into()]);
+        sql.push(" ON CONFLICT (name) DO UPDATE SET value = excluded.value");
+        self.db().execute_raw(sql.into_statement()).await.map_err(StoreError::classify)?;
+        Ok(())
+    }
+
+    /// The address the last server started printed links with, if one did.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn link_address(&self) -> Result<Option<String>> {
+        let mut sql = Sql::new(self.db().get_database_backend());
+        sql.push("SELECT value FROM installation WHERE name = ").bind(LINK_ADDRESS);
+        let row = self.db().query_one_raw(sql.into_statement()).await?;
+        Ok(row.map(|r| r.try_get::<String>("", "value")).transpose()?)
     }
 }

@@ -107,7 +107,7 @@ impl LoginLimiter {
     /// the browser's valid device token for this account, if it has one.
     pub fn check(&self, ip: Option<IpAddr>, name: &str, device: Option<&str>) -> LoginCheck {
         let ip_ok = device.is_some() || ip.is_none_or(|ip| self.by_ip.check_key(&ip).is_ok());
-        // One bucket and one count for every spelling of a name (the account is looked up as typed).
+        // One bucket and one count for every spelling of a name, as accounts are found in any letter case.
         let name = name.to_lowercase();
         let allowed = match device {
             Some(d) => self.by_device.check_key(&d.to_owned()).is_ok(),

@@ -106,3 +106,24 @@ async fn a_backup_taken_while_submissions_are_written_is_consistent_and_serves()
     assert!(page.text().await.unwrap().contains(&before));
     server.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_backup_cut_short_by_a_full_disk_leaves_no_snapshot_to_restore_by_mistake() {
+    if is_postgres() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    app.submit_opinion("备份写到一半磁盘满了，不应留下残缺的备份文件。").await;
+    let snapshot = app.dir.path().join("snapshot.db");
+    // The shell makes files over 16 KiB fail to grow (EFBIG), as a full disk would, for `wenji backup` alone.
+    let cli = app.cli();
+    let program = cli.get_program().to_owned();
+    let mut c = std::process::Command::new("sh");
+    c.args(["-c", r#"trap "" XFSZ; ulimit -f 32; exec "$0" backup "$1""#]).arg(program).arg(&snapshot);
+    c.envs(cli.get_envs().filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))));
+    let out = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a snapshot of 16 KiB at most was reported written");
+    assert!(said.contains("no snapshot written"), "{said}");
+    assert!(!snapshot.exists(), "a partial snapshot was left: {} bytes", std::fs::metadata(&snapshot).unwrap().len());
+}

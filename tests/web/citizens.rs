@@ -447,3 +447,32 @@ async fn without_a_trusted_proxy_the_forwarded_header_is_ignored() {
     assert_eq!(submit_via_proxy(&app, "direct-2", "203.0.113.8").await, 201);
     assert_eq!(submit_via_proxy(&app, "direct-3", "203.0.113.9").await, 429, "one peer, one limit, whatever it claims");
 }
+
+#[tokio::test]
+async fn a_form_refused_for_a_short_phone_number_says_so_and_keeps_its_unit_link_in_the_address() {
+    let app = TestApp::spawn().await;
+    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "", &Actor::system("test")).await.unwrap();
+    let token = app.state.secret.link_token(link.id, "zhengqiu", "sfs-qingxi", None);
+    let key = app.form_key("zhengqiu").await;
+    let fields = [
+        ("_t", token.as_str()),
+        ("_category", "qz"),
+        ("q_team", "希望窗口延长服务时间，方便上班族办事。"),
+        ("q_has_member", "no"),
+        ("q_satisfaction", "2"),
+        ("q_phone", "1381234"),
+    ];
+    let r = app.post_form_with_key("zhengqiu", &key, &fields).await;
+    assert_eq!(r.status(), 422, "an incomplete mobile number is not stored");
+    let page = r.text().await.unwrap();
+    assert_eq!(field_error(&page, "phone").as_deref(), Some("手机号码应为 11 位，现在是 7 位，请核对。"));
+    // The page answered at the form's address, with the unit's link: a reload or a forward keeps the unit.
+    let action = scraper::Html::parse_document(&page)
+        .select(&scraper::Selector::parse("#wenji-form").unwrap())
+        .next()
+        .and_then(|f| f.value().attr("action").map(str::to_owned));
+    assert_eq!(action, Some(format!("/f/zhengqiu?t={token}")));
+    assert!(page.contains("希望窗口延长服务时间，方便上班族办事。"), "the text typed is kept");
+    let fixed = fields.map(|(k, v)| if k == "q_phone" { (k, "13812345678") } else { (k, v) });
+    assert_eq!(app.post_form_with_key("zhengqiu", &key, &fixed).await.status(), 303);
+}

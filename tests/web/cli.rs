@@ -100,6 +100,45 @@ async fn serve_starts_on_an_empty_database_answers_healthz_logs_forms_and_offers
     }
 }
 
+#[tokio::test]
+async fn links_printed_from_a_shell_without_the_public_url_carry_the_address_the_server_started_with() {
+    let dir = tempfile::tempdir().unwrap();
+    test_forms(dir.path());
+    let db = fresh_database(dir.path()).await;
+    assert!(wenji(dir.path(), &db).arg("migrate").output().unwrap().status.success());
+    let create = || {
+        let o = wenji(dir.path(), &db)
+            .args(["links", "create", "--form", "zhengqiu", "--unit", "sfs-qingxi"])
+            .env_remove("WENJI_PUBLIC_URL")
+            .env_remove("WENJI_BIND")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        (String::from_utf8(o.stdout).unwrap(), String::from_utf8(o.stderr).unwrap())
+    };
+    let (printed, warned) = create();
+    assert!(printed.contains("http://127.0.0.1:8080/f/zhengqiu?t="), "{printed}");
+    assert!(warned.contains("only this machine can open"), "a poster phones cannot open is not printed unsaid");
+    // The server is started with the public address in its own environment (a systemd unit, say).
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = wenji(dir.path(), &db)
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("WENJI_PUBLIC_URL", "https://wenji.example.gov.cn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (printed, warned) = create();
+    assert!(printed.contains("https://wenji.example.gov.cn/f/zhengqiu?t="), "{printed}");
+    assert!(warned.is_empty(), "{warned}");
+}
+
 /// How `command` ended, or `None` when it was still running after ten seconds (a server that started).
 fn exit_of(command: &mut Command) -> Option<std::process::Output> {
     let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
@@ -441,6 +480,46 @@ async fn an_output_file_that_exists_is_refused_and_left_as_it_was() {
         assert!(stderr.contains("already exists; choose a new file name"), "{stderr}");
         assert_eq!(std::fs::read_to_string(&kept).unwrap(), "the office's own report");
     }
+}
+
+#[tokio::test]
+async fn exports_of_one_minute_all_stay_and_the_full_file_is_named_as_such() {
+    let app = &crate::helpers::TestApp::spawn().await;
+    app.submit_opinion("同一分钟的两次导出，不能互相覆盖。").await;
+    let files = || {
+        let mut names: Vec<String> = std::fs::read_dir(&app.config.exports_dir)
+            .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
+    let export = async |args: &'static [&'static str]| {
+        let o = app.run_cli(args).await;
+        assert!(o.status.success(), "`wenji {}`: {}", args.join(" "), String::from_utf8_lossy(&o.stderr));
+    };
+    export(&["export", "--form", "zhengqiu"]).await;
+    let first = files().pop().unwrap();
+    let title = &first[..first.len() - "-2026-12-06-1530.xlsx".len()];
+    // The office's own files under the names this minute's and the next minute's exports would take.
+    let bureau = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let now = chrono::Utc::now().with_timezone(&bureau);
+    for t in [now, now + chrono::Duration::minutes(1)] {
+        let name = format!("{title}-{}.xlsx", t.format("%Y-%m-%d-%H%M"));
+        if name != first {
+            std::fs::write(app.config.exports_dir.join(name), "手写稿").unwrap();
+        }
+    }
+    let before: Vec<(String, Vec<u8>)> =
+        files().into_iter().map(|n| (n.clone(), std::fs::read(app.config.exports_dir.join(&n)).unwrap())).collect();
+    export(&["export", "--form", "zhengqiu"]).await;
+    export(&["export", "--form", "zhengqiu", "--unprotected"]).await;
+    for (name, bytes) in &before {
+        assert_eq!(&std::fs::read(app.config.exports_dir.join(name)).unwrap(), bytes, "{name} was replaced");
+    }
+    let after = files();
+    let new: Vec<&String> = after.iter().filter(|n| !before.iter().any(|(b, _)| b == *n)).collect();
+    assert_eq!(new.len(), 2, "{after:?}");
+    assert_eq!(new.iter().filter(|n| n.contains("-完整数据（不得交给领导）-")).count(), 1, "{new:?}");
 }
 
 #[tokio::test]

@@ -188,6 +188,10 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     let page = r.text().await.unwrap();
     assert_eq!(texts(&page, &format!("#m{m} textarea[name=comment]")), ["没选评价"]);
     assert!(texts(&page, &format!("#m{m} .field-error"))[0].starts_with("评价："));
+    // The page comes back scrolled to that measure, where the problem is named, not to its top.
+    let doc = scraper::Html::parse_document(&page);
+    let form = doc.select(&scraper::Selector::parse(&format!("#m{m} form.rate")).unwrap()).next().unwrap();
+    assert_eq!(form.value().attr("action"), Some(format!("/gongkai#m{m}").as_str()));
 
     // The register reads the ratings back from the answers: the office at once; leaders and the public
     // from the next day, so nobody watching the numbers learns who just rated what.

@@ -353,19 +353,37 @@ fn answer(q: &Question, raw: &RawAnswers) -> Result<Option<Answer>, String> {
                     c => c,
                 })
                 .collect();
-            let digits = p.chars().filter(char::is_ascii_digit).count();
-            let ok = p.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '+') && (7..=15).contains(&digits);
-            if !ok {
-                return Err("请填写有效的电话号码（手机 11 位，或带区号的座机）。".to_owned());
-            }
+            check_phone(&p)?;
             Ok(Some(Answer::Phone(p)))
         }
     }
 }
 
+/// A number the office can call back: a mobile number (11 digits from 1, `+86` allowed) or a landline with
+/// its area code (10 to 12 digits from 0). The office calls from another town: a local number is not enough.
+fn check_phone(p: &str) -> Result<(), String> {
+    let shaped = p.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '+') && !p.chars().skip(1).any(|c| c == '+');
+    let digits: String = p.chars().filter(char::is_ascii_digit).collect();
+    let national = ["0086", "86"]
+        .iter()
+        .find_map(|cc| digits.strip_prefix(cc).filter(|rest| rest.len() == 11 && rest.starts_with('1')))
+        .unwrap_or(&digits);
+    let n = national.len();
+    match national.as_bytes().first() {
+        _ if !shaped || n == 0 => {
+            Err("请填写有效的电话号码：只用数字（可带 - 或 +86），手机 11 位，座机带区号。".into())
+        }
+        Some(b'1') if n != 11 => Err(format!("手机号码应为 11 位，现在是 {n} 位，请核对。")),
+        Some(b'1') => Ok(()),
+        Some(b'0') if (10..=12).contains(&n) => Ok(()),
+        Some(b'0') => Err(format!("座机号码连区号应为 10 到 12 位（如 0755-12345678），现在是 {n} 位，请核对。")),
+        _ => Err("座机号码请带区号（如 0755-12345678）；手机号码以 1 开头，共 11 位。".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{QuestionKind, RawAnswers, answer, clean_text};
+    use super::{QuestionKind, RawAnswers, answer, check_phone, clean_text};
     use crate::domain::form::Question;
 
     fn refusal(kind: QuestionKind, value: &str) -> String {
@@ -411,6 +429,21 @@ mod tests {
             assert!(p.chars().all(|c| c.is_ascii_digit() || c == '-'), "{p}");
         }
         assert!(q("abc").is_err());
+    }
+
+    #[test]
+    fn a_phone_number_the_office_cannot_call_back_is_refused_saying_what_is_wrong() {
+        for ok in ["13800138000", "+8613800138000", "008613800138000", "010-12345678", "0755-1234567", "02112345678"] {
+            assert_eq!(check_phone(ok), Ok(()), "{ok}");
+        }
+        let refused = |p: &str| check_phone(p).expect_err(p);
+        assert_eq!(refused("1381234"), "手机号码应为 11 位，现在是 7 位，请核对。");
+        assert_eq!(refused("138001380001"), "手机号码应为 11 位，现在是 12 位，请核对。");
+        assert!(refused("87654321").contains("座机号码请带区号"), "a local number without its area code");
+        assert!(refused("").contains("只用数字"));
+        assert!(refused("0755-123").contains("现在是 7 位"));
+        assert!(refused("138+00138000").contains("只用数字"));
+        assert!(refused("--").contains("只用数字"));
     }
 
     #[test]
