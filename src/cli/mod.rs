@@ -55,8 +55,14 @@ pub fn main() -> ExitCode {
     // Files Wenji creates (the database and its journals, backups, exports, the secret) hold opinions,
     // phone numbers and password hashes: readable by the owner only, whatever the shell's umask.
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
-    let cli = Cli::parse();
-    init_tracing();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return refuse_arguments(&e),
+    };
+    if let Err(e) = init_tracing() {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -78,13 +84,64 @@ pub fn main() -> ExitCode {
 /// sets a level, so `debug` here showed their debug lines under the default `info`).
 const NEVER_TRACED: [&str; 2] = ["axum::serve=info", "tower_http::csrf=info"];
 
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("WENJI_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+/// clap's refusal, naming the `WENJI_*` variable the value came from (clap names only the flag).
+fn refuse_arguments(e: &clap::Error) -> ExitCode {
+    let said = e.render().to_string();
+    let from_env = std::env::vars().find(|(k, _)| {
+        k.strip_prefix("WENJI_").is_some_and(|f| said.contains(&format!("'--{} ", f.to_lowercase().replace('_', "-"))))
+    });
+    match from_env {
+        Some((k, v)) => {
+            eprint!("{said}");
+            eprintln!("(the value comes from {k}={v:?})");
+            ExitCode::from(2)
+        }
+        None => e.exit(),
+    }
+}
+
+/// Log levels and the crates whose events are worth a bare name in `WENJI_LOG` (a bare word is a target).
+const LOG_WORDS: [&str; 14] = [
+    "off",
+    "error",
+    "warn",
+    "info",
+    "debug",
+    "trace",
+    "wenji",
+    "migrations",
+    "sqlx",
+    "sea_orm",
+    "axum",
+    "tower_http",
+    "tower_sessions",
+    "hyper",
+];
+
+/// `WENJI_LOG` read as a filter; a word that is neither a level nor a known crate is refused, since
+/// `WENJI_LOG=verbose` would otherwise be read as "trace the target verbose" and silence everything else.
+fn log_filter(value: Option<&str>) -> Result<tracing_subscriber::EnvFilter, String> {
+    let Some(value) = value.filter(|v| !v.trim().is_empty()) else {
+        return Ok(tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    };
+    for d in value.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let bare = !d.contains(['=', '[', ':']);
+        if bare && !LOG_WORDS.contains(&d.to_ascii_lowercase().as_str()) {
+            return Err(format!(
+                "WENJI_LOG={value:?}: {d:?} is neither a level (error, warn, info, debug, trace, off) nor target=level"
+            ));
+        }
+    }
+    tracing_subscriber::EnvFilter::try_new(value).map_err(|e| format!("WENJI_LOG={value:?}: {e}"))
+}
+
+fn init_tracing() -> Result<(), String> {
+    let filter = log_filter(std::env::var("WENJI_LOG").ok().as_deref())?;
     let filter = NEVER_TRACED.iter().fold(filter, |f, d| f.add_directive(d.parse().expect("a valid directive")));
     // Colour codes only for a person at a terminal, not in a journal or a log file.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(ansi).try_init();
+    Ok(())
 }
 
 /// Runs one command.

@@ -9,10 +9,7 @@ use std::path::Path;
 
 /// Makes a cell safe to open in a spreadsheet: a leading = + - @ TAB or CR gets a `'` in front.
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
-        _ => cell.into(),
-    }
+    if super::looks_like_formula(cell) { format!("'{cell}").into() } else { cell.into() }
 }
 
 /// A CSV file being written.

@@ -158,6 +158,11 @@ impl ExportParams {
     }
 }
 
+/// Whether a spreadsheet would read this text as a formula: it starts with = + - @, a tab or a carriage return.
+pub fn looks_like_formula(cell: &str) -> bool {
+    matches!(cell.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r'))
+}
+
 /// What the reader hands the writer, in order.
 pub enum Feed {
     /// Counted opinions: first the representative ones with areas, then every other one, each by id.

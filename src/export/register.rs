@@ -28,7 +28,10 @@ fn overdue_cell() -> Format {
 }
 
 fn write_row(ws: &mut Worksheet, row: u32, cells: &[String], f: &Format) -> Result<(), XlsxError> {
+    let quoted = f.clone().set_quote_prefix();
     for (c, v) in cells.iter().enumerate() {
+        // As on the report's sheets: formula-looking text stays text when edited.
+        let f = if super::looks_like_formula(v) { &quoted } else { f };
         ws.write_string_with_format(row, u16::try_from(c).unwrap_or(u16::MAX), clip(v), f)?;
     }
     Ok(())

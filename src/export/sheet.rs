@@ -1,8 +1,8 @@
 //! Worksheet helpers: Excel-safe sheet names, column widths that account for Chinese characters, and a
 //! streamed (constant-memory) sheet that continues on a second sheet instead of passing Excel's row limit.
 
-use super::ExportError;
 use super::print::{Flow, PageSetup, row_height};
+use super::{ExportError, looks_like_formula};
 use rust_xlsxwriter::{Format, Workbook};
 use std::collections::HashSet;
 
@@ -102,6 +102,8 @@ pub struct StreamSheet {
     max_rows: u32,
     header: Format,
     wrap: Format,
+    wrap_quoted: Format,
+    quoted: Format,
     print: PageSetup,
     /// Data rows written over every part.
     pub written: u64,
@@ -131,6 +133,8 @@ impl StreamSheet {
             max_rows: max_rows.max(2),
             header: super::xlsx::header_format(),
             wrap: super::xlsx::wrap_format(),
+            wrap_quoted: super::xlsx::wrap_format().set_quote_prefix(),
+            quoted: Format::new().set_quote_prefix(),
             print: print.clone(),
             written: 0,
         };
@@ -194,11 +198,15 @@ impl StreamSheet {
                 continue;
             }
             let col = i as u16;
-            if self.cols.get(i).is_some_and(|c| c.wraps(cell)) {
-                ws.write_string_with_format(self.row, col, clip(cell), &self.wrap)?;
-            } else {
-                ws.write_string(self.row, col, clip(cell))?;
-            }
+            let wraps = self.cols.get(i).is_some_and(|c| c.wraps(cell));
+            // Text that looks like a formula gets Excel's hidden quote prefix: shown as written, and still
+            // text after someone edits the cell (a plain string would turn into a formula then).
+            match (wraps, looks_like_formula(cell)) {
+                (true, true) => ws.write_string_with_format(self.row, col, clip(cell), &self.wrap_quoted)?,
+                (true, false) => ws.write_string_with_format(self.row, col, clip(cell), &self.wrap)?,
+                (false, true) => ws.write_string_with_format(self.row, col, clip(cell), &self.quoted)?,
+                (false, false) => ws.write_string(self.row, col, clip(cell))?,
+            };
         }
         self.row += 1;
         self.written += 1;

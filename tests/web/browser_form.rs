@@ -71,6 +71,12 @@ async fn a_citizen_fills_the_opinion_form_on_a_phone_and_sees_the_receipt() {
     b.fill("textarea[name=q_team]", opinion).await;
     let counter = b.text("#q-team .counter").await;
     assert_eq!(counter, format!("{} / 2000 字", opinion.chars().count()), "the counter counts characters");
+    // Text over the limit is kept whole, never cut by the browser, and the counter says how much to cut.
+    let long = "调".repeat(2_100);
+    b.fill("textarea[name=q_team]", &long).await;
+    assert_eq!(b.value("textarea[name=q_team]").await.chars().count(), 2_100, "the browser cut the text");
+    assert_eq!(b.text("#q-team .counter").await, "2100 / 2000 字，超出 100 字，请删减后再提交");
+    b.fill("textarea[name=q_team]", opinion).await;
     // The follow-up question appears only after answering “有”.
     assert!(!b.find("#q-member").await.is_displayed().await.unwrap(), "hidden until asked for");
     assert_eq!(b.text("#q-work .qn").await, "3", "numbers skip the hidden question");

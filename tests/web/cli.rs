@@ -259,7 +259,16 @@ fn settings_that_would_break_protection_links_or_every_request_are_refused_namin
         assert!(!out.status.success(), "{var}={value} was accepted");
         let flag = var.trim_start_matches("WENJI_").to_lowercase().replace('_', "-");
         assert!(said.contains(&flag) && said.contains(value), "{var}={value}: {said}");
+        assert!(said.contains(&format!("{var}=")), "the variable is named: {said}");
         assert!(!said.contains("panicked"), "{var}={value}: {said}");
+    }
+    // A mistyped log filter would read as a target and silence every log line, warnings of a full disk too.
+    for value in ["verbose", "debugg,sqlx=warn"] {
+        let mut serve = wenji(dir.path(), &db);
+        serve.args(["serve", "--bind", "127.0.0.1:0"]).env("WENJI_LOG", value);
+        let out = exit_of(&mut serve).unwrap_or_else(|| panic!("WENJI_LOG={value} was accepted: the server started"));
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && said.contains("WENJI_LOG") && said.contains("neither a level"), "{said}");
     }
     assert!(!dir.path().join("wenji.db").exists(), "nothing was started");
     // The command line's leaders' export follows the same rule for k.

@@ -191,6 +191,7 @@ async fn the_workbook_reads_back_with_every_sheet_and_totals_equal_to_the_databa
         let f = wb.worksheet_formula(&n).unwrap();
         assert!(f.used_cells().all(|(_, _, s)| s.is_empty()), "sheet {n} has no formulas");
     }
+    assert_eq!(formula_looking_cells_without_quote_prefix(&bytes), Vec::<String>::new());
 
     let raw = sheet(&bytes, "原始数据");
     assert_eq!(raw.height() - 1, app.count_sql("SELECT COUNT(*) FROM responses").await as usize);
@@ -357,4 +358,45 @@ async fn area_sheets_streamed_together_keep_each_continuation_right_after_its_sh
     assert_eq!(second.rows().nth(1).unwrap()[6], Data::String(catalog.areas.name(area(1)).into()), "other areas");
     let untagged = sheet(&bytes, "未归类");
     assert_eq!(untagged.rows().skip(1).map(|r| r[0].clone()).collect::<Vec<_>>(), [Data::String("第 5 条意见".into())]);
+}
+
+/// The cells whose text starts like a formula but whose style lacks Excel's quote prefix (which keeps them
+/// text when someone edits them), read from the workbook's XML.
+fn formula_looking_cells_without_quote_prefix(bytes: &[u8]) -> Vec<String> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+    let mut read = |name: &str| {
+        let mut text = String::new();
+        zip.by_name(name).unwrap().read_to_string(&mut text).unwrap();
+        text
+    };
+    let styles = read("xl/styles.xml");
+    let xfs = styles.split("<cellXfs").nth(1).unwrap().split("</cellXfs>").next().unwrap();
+    let quoted: Vec<bool> =
+        xfs.split("<xf ").skip(1).map(|xf| xf.split('>').next().unwrap().contains("quotePrefix=\"1\"")).collect();
+    let sheets: Vec<String> = (1..=40).map(|i| format!("xl/worksheets/sheet{i}.xml")).collect();
+    let mut found = Vec::new();
+    let mut looked = 0;
+    for name in sheets {
+        let Ok(mut f) = zip.by_name(&name) else { continue };
+        let mut xml = String::new();
+        f.read_to_string(&mut xml).unwrap();
+        for cell in xml.split("<c ").skip(1) {
+            let Some(text) = cell.split("<t>").nth(1).or_else(|| cell.split("<t xml:space=\"preserve\">").nth(1))
+            else {
+                continue;
+            };
+            if !matches!(text.chars().next(), Some('=' | '+' | '-' | '@')) {
+                continue;
+            }
+            looked += 1;
+            let style =
+                cell.split(" s=\"").nth(1).and_then(|s| s.split('"').next()).and_then(|s| s.parse::<usize>().ok());
+            if style.is_none_or(|s| quoted.get(s) != Some(&true)) {
+                found.push(format!("{name}: {}", text.split('<').next().unwrap()));
+            }
+        }
+    }
+    assert!(looked > 0, "no formula-looking text found in the sheets' XML (inline strings expected)");
+    found
 }

@@ -117,7 +117,8 @@
       var update = function () {
         // Count characters, not UTF-16 units (an emoji is one character), as the server does.
         var n = el.value.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length;
-        c.textContent = n + " / " + max + " 字";
+        // No maxlength on the field: a paste over the limit is kept whole, and the counter says what to cut.
+        c.textContent = n + " / " + max + " 字" + (n > max ? "，超出 " + (n - max) + " 字，请删减后再提交" : "");
         c.classList.toggle("over", n > max);
       };
       el.addEventListener("input", update);
