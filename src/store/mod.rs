@@ -386,6 +386,17 @@ impl Store {
         Ok(pending.iter().map(|m| m.name().to_owned()).collect())
     }
 
+    /// Bytes free to Wenji on the filesystem of the SQLite database, if this is one (PostgreSQL's disk is
+    /// the database server's to watch).
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn free_space(&self) -> Result<Option<u64>> {
+        let Some(file) = self.sqlite_file().await? else { return Ok(None) };
+        let folder = std::path::Path::new(&file).parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+        Ok(rustix::fs::statvfs(&folder).ok().map(|s| s.f_bavail.saturating_mul(s.f_frsize)))
+    }
+
     /// The SQLite database file, if this is one (not PostgreSQL, not in memory).
     pub(crate) async fn sqlite_file(&self) -> Result<Option<String>> {
         if !self.is_sqlite() {

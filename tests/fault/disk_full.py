@@ -11,6 +11,7 @@
     disk_full.py admin URL PHASE JAR    login: an administrator (fault-admin) signs in; full: a new sign-in
                                         (a session written) gets 503, not tower-sessions' bare 500; freed: it
                                         works again
+    disk_full.py health URL PHASE       full: /healthz answers 503 naming the disk; freed: 200 ok
     disk_full.py changes URL PHASE JAR DB   login: fault-admin signs in; full / freed: adds an account,
                                         creates a link and starts an export; each is stored or refused with
                                         503 on the full disk, stored once freed, and every account, link and
@@ -18,6 +19,7 @@
 """
 import http.cookiejar
 import os
+import urllib.error
 import urllib.request
 import hashlib
 import http.client
@@ -55,6 +57,19 @@ def post_html(url):
     c.request("POST", "/f/zhengqiu", body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
     r = c.getresponse()
     return r.status, r.read().decode()
+
+
+def health(url, phase):
+    """Monitoring sees the full disk: /healthz is 503 and says why while it is full, ok once freed."""
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=10) as r:
+            status, body = r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        status, body = e.code, e.read().decode()
+    print(f"/healthz on the {phase} disk: {status} {body!r}")
+    if phase == "full":
+        return 0 if status == 503 and "disk full" in body else 1
+    return 0 if status == 200 and body == "ok" else 1
 
 
 def full(url, state_path):
@@ -272,4 +287,6 @@ if __name__ == "__main__":
         sys.exit(admin(*sys.argv[2:5]))
     if cmd == "tag":
         sys.exit(tag(*sys.argv[2:5]))
+    if cmd == "health":
+        sys.exit(health(*sys.argv[2:4]))
     sys.exit(full(*sys.argv[2:4]) if cmd == "full" else recover(*sys.argv[2:5]))

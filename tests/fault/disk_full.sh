@@ -46,6 +46,7 @@ python3 tests/fault/disk_full.py full "$url" "$tmp/answers.json" || rc=1
 python3 tests/fault/disk_full.py tag "$url" full "$tmp/cookies" || rc=1
 python3 tests/fault/disk_full.py admin "$url" full "$tmp/admin-cookies" || rc=1
 python3 tests/fault/disk_full.py changes "$url" full "$tmp/change-cookies" "$mnt/wenji.db" || rc=1
+python3 tests/fault/disk_full.py health "$url" full || rc=1
 
 echo "== freeing space (the server keeps running)"
 rm -f "$mnt/filler"
@@ -53,6 +54,7 @@ python3 tests/fault/disk_full.py recover "$url" "$tmp/answers.json" "$mnt/wenji.
 python3 tests/fault/disk_full.py tag "$url" freed "$tmp/cookies" || rc=1
 python3 tests/fault/disk_full.py admin "$url" freed "$tmp/admin-cookies" || rc=1
 python3 tests/fault/disk_full.py changes "$url" freed "$tmp/change-cookies" "$mnt/wenji.db" || rc=1
+python3 tests/fault/disk_full.py health "$url" freed || rc=1
 grep -c "storage unavailable" "$tmp/server.log" | xargs echo "server log lines 'storage unavailable':"
 if [ $rc -ne 0 ]; then echo "DISK-FULL TEST FAILED" >&2; exit 1; fi
 echo "disk-full test passed"
