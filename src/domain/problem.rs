@@ -13,6 +13,17 @@ pub const LONG_MAX: usize = 2000;
 /// Representative quotes shown per problem.
 pub const QUOTES: usize = 3;
 
+/// The first `n` quotes of `texts` (in the order given) that say something new: a text repeated by several
+/// people (the same words, whatever the spaces and punctuation) is quoted once.
+pub fn distinct_quotes(texts: impl IntoIterator<Item = String>, n: usize) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    texts
+        .into_iter()
+        .filter(|t| seen.insert(t.chars().filter(|c| c.is_alphanumeric()).collect::<String>()))
+        .take(n)
+        .collect()
+}
+
 /// The optional kind of root cause, as the analysis report groups them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CauseType {
@@ -220,6 +231,16 @@ pub fn by_support<T>(list: &mut [(i64, Support, T)]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_several_people_sent_is_quoted_once() {
+        let texts =
+            ["公证处排队时间长。", "公证处排队时间长。", "公证处 排队时间长！", "窗口人员态度冷淡", "调解员补贴太低"];
+        assert_eq!(
+            distinct_quotes(texts.map(str::to_owned), 3),
+            ["公证处排队时间长。", "窗口人员态度冷淡", "调解员补贴太低"]
+        );
+    }
 
     fn input(title: &str, areas: &[&str]) -> ProblemInput {
         ProblemInput {

@@ -92,40 +92,40 @@ impl ExportParams {
     /// `Invalid` naming the unknown form or unit, or a reversed date range.
     pub fn check(&self, catalog: &Catalog) -> Result<(), ExportError> {
         if self.scope.forms.is_empty() {
-            return Err(ExportError::Invalid("请至少选择一个表单（form）".into()));
+            return Err(ExportError::Invalid("表单：请至少选择一个".into()));
         }
         for f in &self.scope.forms {
             if catalog.form(f).is_none() {
-                return Err(ExportError::Invalid(format!("表单 `{f}` 不存在（form）")));
+                return Err(ExportError::Invalid(format!("表单：`{f}` 不存在")));
             }
         }
         for u in &self.scope.units {
             if catalog.unit(u).is_none() {
-                return Err(ExportError::Invalid(format!("单位 `{u}` 不在单位名单中（unit）")));
+                return Err(ExportError::Invalid(format!("单位：`{u}` 不在单位名单中")));
             }
         }
         if let (Some(a), Some(b)) = (self.scope.from, self.scope.to)
             && a > b
         {
-            return Err(ExportError::Invalid("开始日期晚于结束日期（from/to）".into()));
+            return Err(ExportError::Invalid("日期范围：开始日期晚于结束日期".into()));
         }
         if !self.unprotected {
             let s = &self.scope;
             if s.forms.iter().any(|f| catalog.citizen_form(f).is_none()) {
                 // Each row would tie a rater's comment to their grade of one measure; 整改台账 shows ratings.
                 return Err(ExportError::Invalid(format!(
-                    "表单（form）：群众评价不单独导出，评价结果见整改台账（评价不足 {} 人次的措施不公布）",
+                    "表单：群众评价不单独导出，评价结果见整改台账（评价不足 {} 人次的措施不公布）",
                     self.small_cell_k
                 )));
             }
             if s.forms.len() > 1 {
-                return Err(ExportError::Invalid(format!("表单（form）：{LEADER_SCOPE}")));
+                return Err(ExportError::Invalid(format!("表单：{LEADER_SCOPE}")));
             }
             if s.from.is_some() || s.to.is_some() {
-                return Err(ExportError::Invalid(format!("日期（from/to）：{LEADER_SCOPE}")));
+                return Err(ExportError::Invalid(format!("日期范围：{LEADER_SCOPE}")));
             }
             if !s.units.is_empty() {
-                return Err(ExportError::Invalid(format!("单位（unit）：{LEADER_SCOPE}")));
+                return Err(ExportError::Invalid(format!("单位：{LEADER_SCOPE}")));
             }
         }
         Ok(())

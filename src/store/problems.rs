@@ -251,7 +251,7 @@ impl Store {
             .into_iter()
             .map(|(p, mut quotes)| {
                 quotes.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-                (p, quotes.into_iter().take(n).map(|(_, text)| text).collect())
+                (p, crate::domain::problem::distinct_quotes(quotes.into_iter().map(|(_, text)| text), n))
             })
             .collect())
     }

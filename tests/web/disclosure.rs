@@ -658,7 +658,7 @@ async fn wenji_export_is_protected_by_default_and_the_unprotected_flag_is_audite
         .run_cli(&["export", "--form", "zhengqiu", "--unit", "sfs-qingxi", "--out", refused.to_str().unwrap()])
         .await;
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("单位（unit）"), "the refusal names the field");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("单位："), "the refusal names the field");
     let full = app.dir.path().join("full.csv");
     let o = app
         .run_cli(&["export", "--form", "zhengqiu", "--format", "csv", "--unprotected", "--out", full.to_str().unwrap()])

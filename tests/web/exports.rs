@@ -286,11 +286,11 @@ async fn a_bad_export_request_names_the_field() {
     let app = TestApp::spawn().await;
     let (leader, csrf) = app.login_as(Role::Leader).await;
     for (pairs, field) in [
-        (vec![("format", "xlsx")], "form"),
-        (vec![("form", "nope"), ("format", "xlsx")], "form"),
-        (vec![("form", "zhengqiu"), ("format", "pdf")], "format"),
-        (vec![("form", "zhengqiu"), ("format", "xlsx"), ("from", "26/11/2026")], "from"),
-        (vec![("form", "zhengqiu"), ("format", "xlsx"), ("unit", "nowhere")], "unit"),
+        (vec![("format", "xlsx")], "表单："),
+        (vec![("form", "nope"), ("format", "xlsx")], "表单："),
+        (vec![("form", "zhengqiu"), ("format", "pdf")], "格式："),
+        (vec![("form", "zhengqiu"), ("format", "xlsx"), ("from", "26/11/2026")], "开始日期："),
+        (vec![("form", "zhengqiu"), ("format", "xlsx"), ("unit", "nowhere")], "单位："),
     ] {
         let mut body = vec![("_csrf", csrf.as_str())];
         body.extend(pairs);
@@ -299,6 +299,32 @@ async fn a_bad_export_request_names_the_field() {
         let msg = texts(&r.text().await.unwrap(), "#export-error").join("");
         assert!(msg.contains(field), "{field}: {msg}");
     }
+    // An administrator's refused request comes back with every choice as it was made.
+    let (admin, csrf) = app.login_as(Role::Admin).await;
+    let body = [
+        ("_csrf", csrf.as_str()),
+        ("form", "ceping"),
+        ("unprotected", "1"),
+        ("from", "2026-11-30"),
+        ("to", "2026-11-01"),
+        ("unit", "sfs-qingxi"),
+        ("format", "csv"),
+    ];
+    let r = admin.post(app.url("/w/exports")).form(&body).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let page = r.text().await.unwrap();
+    assert_eq!(texts(&page, "#export-error").join(""), "日期范围：开始日期晚于结束日期");
+    let doc = scraper::Html::parse_document(&page);
+    let attr = |css: &str, name: &str| {
+        let s = scraper::Selector::parse(css).unwrap();
+        doc.select(&s).map(|e| e.value().attr(name).unwrap_or("").to_owned()).collect::<Vec<_>>()
+    };
+    assert_eq!(attr("input[name=form][checked]", "value"), ["ceping"], "the form chosen, not the busiest");
+    assert_eq!(attr("#unprotected[checked]", "value"), ["1"]);
+    assert_eq!(attr("input[name=from]", "value"), ["2026-11-30"]);
+    assert_eq!(attr("input[name=to]", "value"), ["2026-11-01"]);
+    assert_eq!(attr("option[selected]", "value"), ["sfs-qingxi"]);
+    assert_eq!(attr("input[name=format][checked]", "value"), ["csv"]);
 }
 
 #[tokio::test]

@@ -119,7 +119,10 @@ pub struct ExportsPage {
     pub can_unprotect: bool,
     /// The form ticked when the page opens: the one with the most responses up to the last midnight, as
     /// on a leader's dashboard (a default that a first click can export as it is).
-    pub preselected: String,
+    /// The forms ticked: the busiest, or what was posted when the page comes back with an error.
+    pub checked: Vec<String>,
+    /// What else was posted, kept when the page comes back with an error.
+    pub chosen: ExportForm,
 }
 
 #[derive(Template, WebTemplate)]
@@ -131,7 +134,7 @@ pub struct JobPage {
 }
 
 /// The export request as the form posts it.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, Clone)]
 pub struct ExportForm {
     #[serde(default)]
     pub form: Vec<String>,
@@ -159,12 +162,12 @@ fn parse_day(s: &str, field: &str) -> Result<Option<NaiveDate>, String> {
 impl ExportForm {
     /// Turns the posted form into export parameters, naming the field at fault.
     fn params(&self, state: &AppState) -> Result<ExportParams, String> {
-        let format = Format::parse(self.format.trim()).ok_or("格式（format）：请选择 xlsx 或 csv")?;
+        let format = Format::parse(self.format.trim()).ok_or("格式：请选择 Excel 工作簿或 CSV")?;
         let params = ExportParams {
             scope: Scope {
                 forms: self.form.clone(),
-                from: parse_day(&self.from, "开始日期（from）")?,
-                to: parse_day(&self.to, "结束日期（to）")?,
+                from: parse_day(&self.from, "开始日期")?,
+                to: parse_day(&self.to, "结束日期")?,
                 units: self.unit.iter().filter(|u| !u.is_empty()).cloned().collect(),
                 released: false,
             },
@@ -178,7 +181,12 @@ impl ExportForm {
     }
 }
 
-async fn page_with(state: &AppState, staff: &Staff, error: Option<String>) -> Result<ExportsPage, WebError> {
+async fn page_with(
+    state: &AppState,
+    staff: &Staff,
+    error: Option<String>,
+    posted: Option<&ExportForm>,
+) -> Result<ExportsPage, WebError> {
     let forms = state.forms();
     let jobs = state.store.recent_export_jobs(20, visible_to(staff)).await?;
     // The rating form only for a full file: a protected one of it is refused (each row is a rater's grade).
@@ -192,11 +200,14 @@ async fn page_with(state: &AppState, staff: &Staff, error: Option<String>) -> Re
     let busiest = state.store.busiest_form(state.leader_cut().await).await?;
     let first_citizen_form = offered.iter().map(|(s, _)| s).find(|s| forms.catalog.citizen_form(s).is_some());
     let preselected = busiest.or_else(|| first_citizen_form.cloned()).unwrap_or_default();
+    let chosen = posted.cloned().unwrap_or_else(|| ExportForm { format: "xlsx".into(), ..ExportForm::default() });
+    let checked = if posted.is_some() { chosen.form.clone() } else { vec![preselected] };
     Ok(ExportsPage {
         head: staff.head(),
         csrf: staff.csrf.clone(),
         forms: offered,
-        preselected,
+        checked,
+        chosen,
         units: forms.catalog.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect(),
         jobs: jobs.iter().filter(|j| may_open(staff, j)).map(JobRow::from).collect(),
         error,
@@ -208,7 +219,7 @@ async fn page_with(state: &AppState, staff: &Staff, error: Option<String>) -> Re
 /// `GET /w/exports`.
 pub async fn page(State(state): State<AppState>, staff: Staff) -> Result<ExportsPage, WebError> {
     staff.require(DOWNLOADERS)?;
-    page_with(&state, &staff, None).await
+    page_with(&state, &staff, None, None).await
 }
 
 /// `POST /w/exports`: starts a job and shows its progress.
@@ -223,7 +234,7 @@ pub async fn start(
     let params = match f.params(&state) {
         Ok(p) => p,
         Err(msg) => {
-            let page = page_with(&state, &staff, Some(msg)).await?;
+            let page = page_with(&state, &staff, Some(msg), Some(&f)).await?;
             return Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response());
         }
     };
@@ -242,7 +253,7 @@ pub async fn start(
         Admission::YoursBusy => format!("您已有 {JOBS_PER_USER} 个导出正在进行，请等其完成后再导出。"),
         Admission::AllBusy => "系统正在生成的导出较多，请一两分钟后再试。".to_owned(),
     };
-    let page = page_with(&state, &staff, Some(busy)).await?;
+    let page = page_with(&state, &staff, Some(busy), Some(&f)).await?;
     let mut r = (axum::http::StatusCode::TOO_MANY_REQUESTS, page).into_response();
     r.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("30"));
     Ok(r)
