@@ -69,7 +69,11 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
             "警告：--unprotected 导出完整数据（回执号、分析备注、每个单位），未做小单元保护，不得交给领导；本次导出记入审计日志。"
         );
     }
-    let path = args.out.unwrap_or_else(|| free_name(&config.exports_dir, &params.file_name(&catalog)));
+    let target = match args.out {
+        Some(out) => Target::Named(out),
+        None => Target::Free(config.exports_dir.clone(), params.file_name(&catalog)),
+    };
+    let part = super::part_name(&target.first());
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} 行 ({eta})")
@@ -85,14 +89,15 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
         crate::reporting::leader_cut(&store, params.generated_at, u64::from(params.small_cell_k)).await;
     }
     let written =
-        crate::reporting::run(&store, catalog, params.clone(), &path, crate::export::sheet::EXCEL_MAX_ROWS, progress)
+        crate::reporting::run(&store, catalog, params.clone(), &part, crate::export::sheet::EXCEL_MAX_ROWS, progress)
             .await?;
     bar.finish_and_clear();
+    let path = target.place(&part)?;
     let action = if params.unprotected { "export_unprotected" } else { "export_requested" };
-    audited_or_removed(&store, &written.path, action, serde_json::to_string(&params).ok()).await?;
+    audited_or_removed(&store, &path, action, serde_json::to_string(&params).ok()).await?;
     println!(
         "wrote {} ({} responses, {} opinions) in {:.1} s",
-        written.path.display(),
+        path.display(),
         written.responses,
         written.opinions,
         started.elapsed().as_secs_f64()
@@ -115,23 +120,73 @@ async fn register(
     let reg = crate::reporting::published_register(store, k, until).await?;
     let bytes = crate::export::register::posting_workbook(&reg, catalog, now)?;
     let stamp = crate::domain::report::local_time(now).replace([' ', ':'], "-");
-    let path = out.unwrap_or_else(|| free_name(&config.exports_dir, &format!("整改台账-{stamp}.xlsx")));
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+    let target = match out {
+        Some(out) => Target::Named(out),
+        None => Target::Free(config.exports_dir.clone(), format!("整改台账-{stamp}.xlsx")),
+    };
+    let first = target.first();
+    if let Some(dir) = first.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(&path, bytes)?;
+    let part = super::part_name(&first);
+    if let Err(e) = std::fs::write(&part, bytes) {
+        let _ = std::fs::remove_file(&part);
+        return Err(e.into());
+    }
+    let path = target.place(&part)?;
     audited_or_removed(store, &path, "register_export", None).await?;
     let published = reg.measures.iter().filter(|m| m.published_at.is_some()).count();
     println!("wrote {} ({published} published measures)", path.display());
     Ok(())
 }
 
-/// `name` in `dir`, or `name-2`, `name-3`… when it is taken: two exports of one minute both stay.
+/// Where an export goes: the file the user named, or the first free one of a default name in a folder.
+enum Target {
+    Named(PathBuf),
+    Free(PathBuf, String),
+}
+
+impl Target {
+    /// The name tried first.
+    fn first(&self) -> PathBuf {
+        match self {
+            Target::Named(path) => path.clone(),
+            Target::Free(dir, name) => free_name(dir, name),
+        }
+    }
+
+    /// Places the written file `part`: under the named file, never replacing one; or under the first
+    /// default name still free, `name-2`, `name-3`… when exports of one minute run at once.
+    fn place(&self, part: &std::path::Path) -> anyhow::Result<PathBuf> {
+        let (dir, name) = match self {
+            Target::Named(path) => {
+                super::place_named(part, path)?;
+                return Ok(path.clone());
+            }
+            Target::Free(dir, name) => (dir, name),
+        };
+        for _ in 0..100 {
+            let path = free_name(dir, name);
+            match super::place_new(part, &path) {
+                Ok(()) => return Ok(path),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    let _ = std::fs::remove_file(part);
+                    return Err(anyhow::anyhow!("placing {}: {e}", path.display()));
+                }
+            }
+        }
+        let _ = std::fs::remove_file(part);
+        anyhow::bail!("no free file name for {name} in {}", dir.display())
+    }
+}
+
+/// `name` in `dir`, or `name-2`, `name-3`… when it is taken.
 fn free_name(dir: &std::path::Path, name: &str) -> PathBuf {
     let (stem, extension) = name.rsplit_once('.').unwrap_or((name, ""));
     (1..)
         .map(|n| if n == 1 { dir.join(name) } else { dir.join(format!("{stem}-{n}.{extension}")) })
-        .find(|p| !p.exists() && !p.with_extension(format!("{extension}.part")).exists())
+        .find(|p| !p.exists())
         .unwrap_or_else(|| dir.join(name))
 }
 

@@ -46,21 +46,19 @@ pub enum QrFormat {
     Png,
 }
 
-/// The address links are printed with: `WENJI_PUBLIC_URL` when set here, else the one the server recorded at
-/// its start (it may be set only in the server's environment), else where a server would listen, with a
-/// warning when that is this machine alone.
+/// The address links are printed with: `WENJI_PUBLIC_URL` when set here, else the one a server started with
+/// it recorded (it may be set only in the server's environment), else where a server would listen; with a
+/// warning when phones could not open it.
 async fn link_address(config: &Config, store: &crate::store::Store) -> anyhow::Result<String> {
-    if config.public_url.is_some() {
-        return Ok(config.base_url(None));
-    }
-    if let Some(recorded) = store.link_address().await? {
-        return Ok(recorded);
-    }
-    let base = config.base_url(None);
-    if base.contains("://127.") || base.contains("://localhost") || base.contains("://[::1]") {
+    let base = match (&config.public_url, store.link_address().await?) {
+        (None, Some(recorded)) => recorded,
+        _ => config.base_url(None),
+    };
+    let host = base.split("://").nth(1).unwrap_or_default();
+    if ["127.", "localhost", "[::1]", "0.0.0.0", "[::]"].iter().any(|h| host.starts_with(h)) {
         eprintln!(
-            "warning: links point at {base}, which only this machine can open; set WENJI_PUBLIC_URL to the \
-             address citizens use (or start `wenji serve` with it once) before printing them"
+            "warning: links point at {base}, which phones cannot open; set WENJI_PUBLIC_URL to the address \
+             citizens use (or start `wenji serve` with it once) before printing them"
         );
     }
     Ok(base)

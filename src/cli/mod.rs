@@ -59,10 +59,7 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return refuse_arguments(&e),
     };
-    if let Err(e) = init_tracing() {
-        eprintln!("error: {e}");
-        return ExitCode::from(2);
-    }
+    init_tracing();
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -87,8 +84,14 @@ const NEVER_TRACED: [&str; 2] = ["axum::serve=info", "tower_http::csrf=info"];
 /// clap's refusal, naming the `WENJI_*` variable the value came from (clap names only the flag).
 fn refuse_arguments(e: &clap::Error) -> ExitCode {
     let said = e.render().to_string();
+    let given: Vec<String> = std::env::args().collect();
     let from_env = std::env::vars().find(|(k, _)| {
-        k.strip_prefix("WENJI_").is_some_and(|f| said.contains(&format!("'--{} ", f.to_lowercase().replace('_', "-"))))
+        let Some(flag) = k.strip_prefix("WENJI_").map(|f| format!("--{}", f.to_lowercase().replace('_', "-"))) else {
+            return false;
+        };
+        let named = said.contains(&format!("'{flag} ")) || said.contains(&format!("'{flag}'"));
+        // A value given on the command line is the flag's own, whatever the environment holds.
+        named && !given.iter().any(|a| a == &flag || a.starts_with(&format!("{flag}=")))
     });
     match from_env {
         Some((k, v)) => {
@@ -101,13 +104,19 @@ fn refuse_arguments(e: &clap::Error) -> ExitCode {
 }
 
 /// Log levels and the crates whose events are worth a bare name in `WENJI_LOG` (a bare word is a target).
-const LOG_WORDS: [&str; 14] = [
+const LOG_WORDS: [&str; 20] = [
     "off",
     "error",
     "warn",
     "info",
     "debug",
     "trace",
+    "0",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
     "wenji",
     "migrations",
     "sqlx",
@@ -118,12 +127,13 @@ const LOG_WORDS: [&str; 14] = [
     "hyper",
 ];
 
-/// `WENJI_LOG` read as a filter; a word that is neither a level nor a known crate is refused, since
-/// `WENJI_LOG=verbose` would otherwise be read as "trace the target verbose" and silence everything else.
+/// `WENJI_LOG` read as a filter. A word that is neither a level nor a known crate is refused: read as "trace
+/// the target verbose", `WENJI_LOG=verbose` silenced every other line, a full disk's warnings too.
 fn log_filter(value: Option<&str>) -> Result<tracing_subscriber::EnvFilter, String> {
-    let Some(value) = value.filter(|v| !v.trim().is_empty()) else {
-        return Ok(tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    };
+    let value: String = value.unwrap_or_default().chars().filter(|c| !c.is_whitespace()).collect();
+    if value.is_empty() {
+        return Ok(tracing_subscriber::EnvFilter::new(DEFAULT_LOG));
+    }
     for d in value.split(',').map(str::trim).filter(|d| !d.is_empty()) {
         let bare = !d.contains(['=', '[', ':']);
         if bare && !LOG_WORDS.contains(&d.to_ascii_lowercase().as_str()) {
@@ -132,16 +142,26 @@ fn log_filter(value: Option<&str>) -> Result<tracing_subscriber::EnvFilter, Stri
             ));
         }
     }
-    tracing_subscriber::EnvFilter::try_new(value).map_err(|e| format!("WENJI_LOG={value:?}: {e}"))
+    tracing_subscriber::EnvFilter::try_new(&value).map_err(|e| format!("WENJI_LOG={value:?}: {e}"))
 }
 
-fn init_tracing() -> Result<(), String> {
-    let filter = log_filter(std::env::var("WENJI_LOG").ok().as_deref())?;
+const DEFAULT_LOG: &str = "info,sqlx=warn,sea_orm=warn";
+
+/// Logging as `WENJI_LOG` asks; a value it cannot use is logged as a warning and the default used, so a
+/// server never starts without its log (nor refuses to start over it).
+fn init_tracing() {
+    let asked = log_filter(std::env::var("WENJI_LOG").ok().as_deref());
+    let filter = match &asked {
+        Ok(f) => f.clone(),
+        Err(_) => tracing_subscriber::EnvFilter::new(DEFAULT_LOG),
+    };
     let filter = NEVER_TRACED.iter().fold(filter, |f, d| f.add_directive(d.parse().expect("a valid directive")));
     // Colour codes only for a person at a terminal, not in a journal or a log file.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(ansi).try_init();
-    Ok(())
+    if let Err(why) = asked {
+        tracing::warn!("{why}; logging with the default ({DEFAULT_LOG}) instead");
+    }
 }
 
 /// Runs one command.
@@ -177,6 +197,45 @@ pub(crate) fn refuse_existing(path: &std::path::Path) -> anyhow::Result<()> {
         anyhow::bail!("{} already exists; choose a new file name", path.display());
     }
     Ok(())
+}
+
+/// Puts the finished file `tmp` at `path`, never over a file there (another run's, written meanwhile): a
+/// hard link does not replace; where the filesystem has none (a FAT stick), a rename after a last look.
+/// On `AlreadyExists`, `tmp` stays for the caller to place elsewhere or remove.
+///
+/// # Errors
+/// `AlreadyExists` when `path` is taken; otherwise when the file cannot be placed.
+pub(crate) fn place_new(tmp: &std::path::Path, path: &std::path::Path) -> std::io::Result<()> {
+    match std::fs::hard_link(tmp, path) {
+        Ok(()) => std::fs::remove_file(tmp)?,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(e),
+        Err(_) if path.exists() => return Err(std::io::ErrorKind::AlreadyExists.into()),
+        Err(_) => std::fs::rename(tmp, path)?,
+    }
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    std::fs::File::open(folder)?.sync_all()
+}
+
+/// [`place_new`] for a file the user named: a taken name is an error naming it; `tmp` never stays.
+///
+/// # Errors
+/// When `path` exists or the file cannot be placed.
+pub(crate) fn place_named(tmp: &std::path::Path, path: &std::path::Path) -> anyhow::Result<()> {
+    place_new(tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(tmp);
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            anyhow::anyhow!("{} already exists (written meanwhile); choose a new file name", path.display())
+        } else {
+            anyhow::anyhow!("placing {}: {e}", path.display())
+        }
+    })
+}
+
+/// A name beside `path` for the file being written, unique to this run.
+pub(crate) fn part_name(path: &std::path::Path) -> std::path::PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(format!(".{:08x}.part", rand::random::<u32>()));
+    path.with_file_name(name)
 }
 
 /// Opens (creating when needed) and migrates the configured database: for `serve`, the one command

@@ -173,8 +173,10 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         export_retention: Duration::from_secs(args.export_retention_hours * 3600),
     };
     let state = build_state(config, settings).await?;
-    // For `wenji links` run from a shell without WENJI_PUBLIC_URL; a start on a full disk still serves.
-    if state.store.link_address().await.ok().flatten().as_deref() != Some(base_url.as_str())
+    // For `wenji links` run from a shell without WENJI_PUBLIC_URL: only an address set on purpose (a start
+    // without one, for a test, leaves it); a start on a full disk still serves.
+    if config.public_url.is_some()
+        && state.store.link_address().await.ok().flatten().as_deref() != Some(base_url.as_str())
         && let Err(e) = state.store.record_link_address(&base_url).await
     {
         tracing::warn!(error = %e, "the links' address was not recorded for `wenji links`");

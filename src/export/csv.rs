@@ -67,7 +67,14 @@ mod tests {
 
     #[test]
     fn formula_looking_cells_are_neutralised_and_others_kept() {
-        for (i, o) in [("=1+1", "'=1+1"), ("@SUM(A1)", "'@SUM(A1)"), ("+86", "'+86"), ("-x", "'-x"), ("\tx", "'\tx")] {
+        for (i, o) in [
+            ("=1+1", "'=1+1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("+86", "'+86"),
+            ("-x", "'-x"),
+            ("\tx", "'\tx"),
+            ("'引号", "''引号"),
+        ] {
             assert_eq!(neutralise(i), o);
         }
         assert_eq!(neutralise("意见 = 建议"), "意见 = 建议");

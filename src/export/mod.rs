@@ -158,9 +158,10 @@ impl ExportParams {
     }
 }
 
-/// Whether a spreadsheet would read this text as a formula: it starts with = + - @, a tab or a carriage return.
+/// Whether a spreadsheet would read this text as other than written: as a formula (it starts with = + - @, a
+/// tab or a carriage return), or without its first character (an apostrophe, which marks text).
 pub fn looks_like_formula(cell: &str) -> bool {
-    matches!(cell.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r'))
+    matches!(cell.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\''))
 }
 
 /// What the reader hands the writer, in order.

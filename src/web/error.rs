@@ -95,7 +95,7 @@ impl WebError {
                 let said: Vec<&str> = fields.iter().map(|f| f.message.as_str()).collect();
                 format!("提交的内容有误，请按提示修改：{}", said.join("；"))
             }
-            WebError::TooLarge => "提交的内容太长（超过 64 KB），请精简后再提交。".into(),
+            WebError::TooLarge => "提交的内容太长（超过 64 KB），没有保存。请返回上一页，删减后再提交（浏览器开着脚本时，您填写的内容仍在本机草稿中）。".into(),
             WebError::BodyTimedOut => "提交超时：内容没有在限定时间内传完，请检查网络后重新提交。".into(),
             WebError::TooMany => "提交太频繁，请稍候一分钟再试。".into(),
             WebError::Unavailable(_) => "系统暂时无法保存，您的内容没有丢失，请稍后再提交。".into(),

@@ -126,4 +126,15 @@ async fn a_backup_cut_short_by_a_full_disk_leaves_no_snapshot_to_restore_by_mist
     assert!(!out.status.success(), "a snapshot of 16 KiB at most was reported written");
     assert!(said.contains("no snapshot written"), "{said}");
     assert!(!snapshot.exists(), "a partial snapshot was left: {} bytes", std::fs::metadata(&snapshot).unwrap().len());
+    let left: Vec<_> = std::fs::read_dir(app.dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(!left.iter().any(|n| n.to_string_lossy().ends_with(".part")), "{left:?}");
+    // Two backups to one name at once (cron and a person): one is written whole, the other says the name is
+    // taken, and neither removes the other's file.
+    let args = ["backup", snapshot.to_str().unwrap()];
+    let runs: Vec<_> = (0..2).map(|_| app.run_cli(&args)).collect();
+    let outs = futures_util::future::join_all(runs).await;
+    assert_eq!(outs.iter().filter(|o| o.status.success()).count(), 1, "{outs:?}");
+    let db = Database::connect(format!("sqlite://{}?mode=ro", snapshot.display())).await.unwrap();
+    assert_eq!(scalar(&db, "PRAGMA integrity_check").await, "ok");
+    assert_eq!(scalar(&db, "SELECT count(*) FROM responses").await, "1");
 }

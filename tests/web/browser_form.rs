@@ -76,6 +76,11 @@ async fn a_citizen_fills_the_opinion_form_on_a_phone_and_sees_the_receipt() {
     b.fill("textarea[name=q_team]", &long).await;
     assert_eq!(b.value("textarea[name=q_team]").await.chars().count(), 2_100, "the browser cut the text");
     assert_eq!(b.text("#q-team .counter").await, "2100 / 2000 字，超出 100 字，请删减后再提交");
+    // Sending it is held on the page, at the field, rather than refused whole by the server.
+    b.js("document.getElementById('wenji-form').requestSubmit(); return 1").await;
+    assert_eq!(b.js("return document.activeElement.name").await, "q_team", "the field over its limit is focused");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(app.store().count_responses(Some("zhengqiu")).await.unwrap(), 0, "nothing was sent");
     b.fill("textarea[name=q_team]", opinion).await;
     // The follow-up question appears only after answering “有”.
     assert!(!b.find("#q-member").await.is_displayed().await.unwrap(), "hidden until asked for");

@@ -118,7 +118,7 @@ async fn links_printed_from_a_shell_without_the_public_url_carry_the_address_the
     };
     let (printed, warned) = create();
     assert!(printed.contains("http://127.0.0.1:8080/f/zhengqiu?t="), "{printed}");
-    assert!(warned.contains("only this machine can open"), "a poster phones cannot open is not printed unsaid");
+    assert!(warned.contains("phones cannot open"), "a poster phones cannot open is not printed unsaid");
     // The server is started with the public address in its own environment (a systemd unit, say).
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = wenji(dir.path(), &db)
@@ -137,6 +137,23 @@ async fn links_printed_from_a_shell_without_the_public_url_carry_the_address_the
     let (printed, warned) = create();
     assert!(printed.contains("https://wenji.example.gov.cn/f/zhengqiu?t="), "{printed}");
     assert!(warned.is_empty(), "{warned}");
+    // A later start without the address (a test on another port) does not take it back.
+    drop(_server);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = wenji(dir.path(), &db)
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env_remove("WENJI_PUBLIC_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Server(child);
+    while reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (printed, _) = create();
+    assert!(printed.contains("https://wenji.example.gov.cn/f/zhengqiu?t="), "{printed}");
 }
 
 /// How `command` ended, or `None` when it was still running after ten seconds (a server that started).
@@ -262,15 +279,17 @@ fn settings_that_would_break_protection_links_or_every_request_are_refused_namin
         assert!(said.contains(&format!("{var}=")), "the variable is named: {said}");
         assert!(!said.contains("panicked"), "{var}={value}: {said}");
     }
-    // A mistyped log filter would read as a target and silence every log line, warnings of a full disk too.
-    for value in ["verbose", "debugg,sqlx=warn"] {
-        let mut serve = wenji(dir.path(), &db);
-        serve.args(["serve", "--bind", "127.0.0.1:0"]).env("WENJI_LOG", value);
-        let out = exit_of(&mut serve).unwrap_or_else(|| panic!("WENJI_LOG={value} was accepted: the server started"));
-        let said = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success() && said.contains("WENJI_LOG") && said.contains("neither a level"), "{said}");
-    }
     assert!(!dir.path().join("wenji.db").exists(), "nothing was started");
+    // A mistyped log filter read as a target and silenced every log line, warnings of a full disk too: it is
+    // named in a warning and the default used; filters written with spaces or numeric levels are read.
+    for (value, refused) in [("verbose", true), ("debugg,sqlx=warn", true), ("info, wenji=debug", false), ("3", false)]
+    {
+        let out = wenji(dir.path(), &db).arg("migrate").env("WENJI_LOG", value).output().unwrap();
+        let said = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "WENJI_LOG={value}: {said}");
+        let warned = said.contains("neither a level") && said.contains("logging with the default");
+        assert_eq!(warned, refused, "WENJI_LOG={value}: {said}");
+    }
     // The command line's leaders' export follows the same rule for k.
     for k in ["0", "1"] {
         let out = wenji(dir.path(), &db)
@@ -529,6 +548,20 @@ async fn exports_of_one_minute_all_stay_and_the_full_file_is_named_as_such() {
     let new: Vec<&String> = after.iter().filter(|n| !before.iter().any(|(b, _)| b == *n)).collect();
     assert_eq!(new.len(), 2, "{after:?}");
     assert_eq!(new.iter().filter(|n| n.contains("-完整数据（不得交给领导）-")).count(), 1, "{new:?}");
+    // Three at once (cron and a person, say): three whole files, none lost or mixed with another.
+    let before = files();
+    let runs: Vec<_> = (0..3).map(|_| app.run_cli(&["export", "--form", "zhengqiu", "--unprotected"])).collect();
+    for o in futures_util::future::join_all(runs).await {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let new: Vec<String> = files().into_iter().filter(|n| !before.contains(n)).collect();
+    assert_eq!(new.len(), 3, "{new:?}");
+    for name in &new {
+        assert!(name.ends_with(".xlsx"), "a part file was left: {name}");
+        let bytes = std::fs::read(app.config.exports_dir.join(name)).unwrap();
+        let wb: Result<calamine::Xlsx<_>, _> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes));
+        assert!(wb.is_ok(), "{name} is not a whole workbook");
+    }
 }
 
 #[tokio::test]

@@ -359,24 +359,46 @@ fn answer(q: &Question, raw: &RawAnswers) -> Result<Option<Answer>, String> {
     }
 }
 
-/// A number the office can call back: a mobile number (11 digits from 1, `+86` allowed) or a landline with
-/// its area code (10 to 12 digits from 0). The office calls from another town: a local number is not enough.
+/// A number the office can call back: a mobile number (11 digits, 13x to 19x), a landline with its area
+/// code (10 to 12 digits from 0, an extension after a last `-`), a 400/800 service number; China's `+86`
+/// (or `0086`) before either; or another country's number after `+`. A local number without its area code
+/// is not enough: the office calls from another town.
 fn check_phone(p: &str) -> Result<(), String> {
+    const SHAPE: &str = "请填写有效的电话号码：只用数字（可带 - 或 +86），手机 11 位，座机带区号。";
     let shaped = p.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '+') && !p.chars().skip(1).any(|c| c == '+');
     let digits: String = p.chars().filter(char::is_ascii_digit).collect();
-    let national = ["0086", "86"]
-        .iter()
-        .find_map(|cc| digits.strip_prefix(cc).filter(|rest| rest.len() == 11 && rest.starts_with('1')))
-        .unwrap_or(&digits);
-    let n = national.len();
-    match national.as_bytes().first() {
-        _ if !shaped || n == 0 => {
-            Err("请填写有效的电话号码：只用数字（可带 - 或 +86），手机 11 位，座机带区号。".into())
+    if !shaped || digits.is_empty() {
+        return Err(SHAPE.into());
+    }
+    // China's code before the national number (whose landline trunk 0 is then left out).
+    // (A number of this country never starts with 86: landlines start with 0, mobiles with 1.)
+    let china = digits.strip_prefix("0086").or_else(|| digits.strip_prefix("86"));
+    let national = match china {
+        Some(rest) if rest.starts_with('0') || (rest.starts_with('1') && rest.len() == 11) => rest.to_owned(),
+        Some(rest) => format!("0{rest}"),
+        None if p.starts_with('+') || digits.starts_with("00") => {
+            // Another country's number: as E.164 allows.
+            let n = digits.trim_start_matches("00").len();
+            return if (8..=15).contains(&n) { Ok(()) } else { Err(SHAPE.into()) };
         }
-        Some(b'1') if n != 11 => Err(format!("手机号码应为 11 位，现在是 {n} 位，请核对。")),
-        Some(b'1') => Ok(()),
-        Some(b'0') if (10..=12).contains(&n) => Ok(()),
-        Some(b'0') => Err(format!("座机号码连区号应为 10 到 12 位（如 0755-12345678），现在是 {n} 位，请核对。")),
+        None => digits.clone(),
+    };
+    let n = national.len();
+    let b = national.as_bytes();
+    // An extension: the last of three or more groups, of 1 to 6 digits.
+    let groups: Vec<&str> = p.split('-').filter(|g| !g.is_empty()).collect();
+    let extension = match groups.as_slice() {
+        [_, _, .., last] if groups.len() >= 3 && (1..=6).contains(&last.len()) => last.len(),
+        _ => 0,
+    };
+    match b[0] {
+        b'1' if n != 11 => Err(format!("手机号码应为 11 位，现在是 {n} 位，请核对。")),
+        b'1' if (b'3'..=b'9').contains(&b[1]) => Ok(()),
+        b'1' => Err("手机号码应以 13 到 19 开头，请核对。".into()),
+        b'0' if n > 1 && b[1] == b'0' => Err(SHAPE.into()),
+        b'0' if (10..=12).contains(&n) || (10..=12).contains(&n.saturating_sub(extension)) => Ok(()),
+        b'0' => Err(format!("座机号码连区号应为 10 到 12 位（如 0755-12345678），现在是 {n} 位，请核对。")),
+        b'4' | b'8' if n == 10 && (national.starts_with("400") || national.starts_with("800")) => Ok(()),
         _ => Err("座机号码请带区号（如 0755-12345678）；手机号码以 1 开头，共 11 位。".into()),
     }
 }
@@ -433,8 +455,25 @@ mod tests {
 
     #[test]
     fn a_phone_number_the_office_cannot_call_back_is_refused_saying_what_is_wrong() {
-        for ok in ["13800138000", "+8613800138000", "008613800138000", "010-12345678", "0755-1234567", "02112345678"] {
+        for ok in [
+            "13800138000",
+            "+8613800138000",
+            "008613800138000",
+            "8613800138000",
+            "010-12345678",
+            "0755-1234567",
+            "02112345678",
+            "+86-10-12345678",
+            "+86-010-12345678",
+            "86-0755-12345678",
+            "010-12345678-123",
+            "400-800-8888",
+            "+852-91234567",
+        ] {
             assert_eq!(check_phone(ok), Ok(()), "{ok}");
+        }
+        for nonsense in ["10000000000", "0000000000", "+123", "0086-1234"] {
+            assert!(check_phone(nonsense).is_err(), "{nonsense}");
         }
         let refused = |p: &str| check_phone(p).expect_err(p);
         assert_eq!(refused("1381234"), "手机号码应为 11 位，现在是 7 位，请核对。");
@@ -459,6 +498,11 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn any_phone_number_typed_is_answered_without_a_panic(p in "[0-9+\\-]{0,20}") {
+            let _ = check_phone(&p);
+        }
+
         #[test]
         fn clean_text_keeps_its_meaning(s in "[ a中é§\r\n\t\u{1}\u{7f}\u{85}\u{b}\u{3000}]{0,24}") {
             // The rule written plainly; `clean_text` does the same in one pass.

@@ -177,7 +177,15 @@
   showSent();
   form.addEventListener("input", function () { dirty = true; save(); });
   form.addEventListener("change", function () { dirty = true; save(); });
-  form.addEventListener("submit", function () {
+  form.addEventListener("submit", function (e) {
+    // Text over its limit is not sent: the whole page would be refused (over 64 KB, without the form).
+    var over = form.querySelector(".counter.over");
+    if (over) {
+      e.preventDefault();
+      over.previousElementSibling.focus();
+      over.scrollIntoView({ block: "center" });
+      return;
+    }
     save(true);
     setJSON("wenji-sending:" + formSlug, { key: keyTag(form.elements["_key"].value) });
     dirty = false;
