@@ -44,6 +44,7 @@ async fn a_mistake_is_shown_next_to_its_question_on_a_phone_with_everything_type
         .js("var r = document.querySelector('.field-error').getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight;")
         .await;
     assert_eq!(in_view, true, "the first error is scrolled into view");
+    assert_eq!(b.js("return document.activeElement.id").await, "error-summary", "a screen reader reads what to fix");
     b.screenshot(shot("zhengqiu-390-errors")).await;
 
     b.fill("textarea[name=q_team]", "太短了，补充：希望调解员培训多一些。").await;

@@ -197,4 +197,10 @@
   });
   var first = document.querySelector(".field-error");
   if (first) first.scrollIntoView({ block: "center" });
+  // A screen reader reads the summary of what to fix; the page stays at the first question to fix.
+  var summary = document.querySelector(".error-summary");
+  if (summary) {
+    summary.setAttribute("tabindex", "-1");
+    summary.focus({ preventScroll: true });
+  }
 })();

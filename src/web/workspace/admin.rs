@@ -134,7 +134,7 @@ pub async fn users_post(
                 Err(_) => return refuse("角色：请选择管理员、分析员或领导".into()).await,
             };
             if let Err(m) = check_password(username, &f.password) {
-                return refuse(format!("密码：{m}")).await;
+                return refuse(m).await; // each reason names 密码 itself
             }
             let hash = hash_password(f.password.clone()).await?;
             let display = if f.display_name.trim().is_empty() { username } else { f.display_name.trim() };
@@ -155,7 +155,7 @@ pub async fn users_post(
         "reset" => {
             let u = target(f.id).await?;
             if let Err(m) = check_password(&u.username, &f.password) {
-                return refuse(format!("密码：{m}")).await;
+                return refuse(m).await; // each reason names 密码 itself
             }
             let hash = hash_password(f.password.clone()).await?;
             store.set_password_hash(u.id, &hash, &who).await?;
