@@ -16,7 +16,9 @@ async fn a_valid_html_submission_redirects_to_a_receipt_and_stores_one_opinion()
     assert!(receipt.starts_with("WJ-"));
     let page = app.citizen.get(app.url(&format!("/f/zhengqiu/r/{receipt}"))).send().await.unwrap();
     assert_eq!(page.status(), 200);
-    assert_eq!(texts(&page.text().await.unwrap(), "#receipt-code"), vec![receipt.clone()]);
+    let page = page.text().await.unwrap();
+    assert_eq!(texts(&page, "#receipt-code"), vec![receipt.clone()]);
+    assert!(page.contains(r#"<a href="/gongkai">整改公开</a>"#), "the receipt says where the outcome is published");
     let stored = app.store().response_by_receipt(&receipt).await.unwrap();
     assert_eq!(stored.category_code.as_deref(), Some("qz"));
     assert_eq!(app.store().count_responses(Some("zhengqiu")).await.unwrap(), 1);

@@ -82,7 +82,7 @@ pub fn privacy_lines(form: &FormDef, via_link: bool, k: u32) -> Vec<String> {
     let mut lines = Vec::new();
     if form.anonymous {
         lines.push(
-            "不需要填写姓名；我们不记录您的 IP 地址、手机或浏览器信息，不设置任何 Cookie，也不在日志中记录这些信息。"
+            "不需要填写姓名。我们不记录能认出您的信息：不记您的网络地址（IP），不记您用的是什么手机或浏览器，也不在您的手机上留下任何记号（Cookie）。"
                 .to_owned(),
         );
     } else {
@@ -390,6 +390,8 @@ pub struct ReceiptPage {
     pub title: String,
     pub receipt: String,
     pub again_query: String,
+    /// An anonymous opinion (not a named work record such as a visit): what happens next is told.
+    pub anonymous: bool,
 }
 
 /// `GET /f/{slug}/r/{receipt}`: the receipt after a successful submission.
@@ -404,8 +406,16 @@ pub async fn receipt(
         return Err(WebError::NotFound("找不到该回执".into()));
     }
     let again_query = q.t.map(|t| format!("?t={t}")).unwrap_or_default();
-    let mut r =
-        html(StatusCode::OK, &ReceiptPage { slug, title: form.title.clone(), receipt: stored.receipt, again_query });
+    let mut r = html(
+        StatusCode::OK,
+        &ReceiptPage {
+            slug,
+            title: form.title.clone(),
+            receipt: stored.receipt,
+            again_query,
+            anonymous: form.anonymous,
+        },
+    );
     // On a shared phone or office computer, no cache keeps a receipt for the next person.
     r.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
     Ok(r)
