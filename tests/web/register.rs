@@ -111,6 +111,13 @@ pub async fn published_measure(app: &TestApp) -> (i64, i64, Vec<i64>) {
     pairs.push(("problem", p.as_str()));
     pairs.push(("back", "/w/inbox"));
     assert_eq!(post(app, &analyst, &a_csrf, "/w/problems/link", &pairs).await, (303, "/w/inbox".into()));
+    // From the tagging card (p, then the problem's number): back on the card, which says where it went.
+    let one = ids[0].to_string();
+    let from_card = [("ids", one.as_str()), ("problem", p.as_str()), ("back", &format!("/w/tag/{one}"))];
+    let (s, to) = post(app, &analyst, &a_csrf, "/w/problems/link", &from_card).await;
+    assert_eq!((s, to.as_str()), (303, format!("/w/tag/{one}?linked={p}").as_str()));
+    let card = analyst.get(app.url(&to)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&card, "#linked"), [format!("意见 #{one} 已归入问题 #{p}：窗口办事效率低")]);
     // Analysts draft a measure without a deadline; leaders cannot publish it until all four parts are there.
     let (s, _) = post(
         app,

@@ -462,7 +462,12 @@ pub async fn link(
         return Ok(page(Vec::new(), Some(chosen)).into_response());
     }
     state.store.link_opinions(&actor(&staff), problem, &ids).await?;
-    let to = if back.is_empty() { format!("/w/problems/{problem}") } else { back };
+    let to = match back.as_str() {
+        "" => format!("/w/problems/{problem}"),
+        // Back on the tagging card, which then says where the opinion went.
+        tag if tag.starts_with("/w/tag/") && !tag.contains('?') => format!("{tag}?linked={problem}"),
+        other => other.to_owned(),
+    };
     Ok(Redirect::to(&to).into_response())
 }
 

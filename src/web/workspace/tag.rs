@@ -10,8 +10,7 @@ use crate::domain::tagging::{OpinionState, TagSource};
 use crate::domain::user::Role;
 use crate::web::auth::{CsrfForm, Staff};
 use crate::web::error::{ApiError, WebError};
-use crate::web::extract::Id;
-use crate::web::extract::Query;
+use crate::web::extract::{Id, Query};
 use crate::web::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -34,6 +33,14 @@ pub struct TagPage {
     pub area_names: Vec<(u8, String)>,
     pub pending: u64,
     pub total: u64,
+    /// After `p` (归入问题): which problem the opinion was just linked to.
+    pub linked: Option<String>,
+}
+
+/// The tagging card's query string.
+#[derive(Debug, Default, Deserialize)]
+pub struct TagQuery {
+    pub linked: Option<i64>,
 }
 
 /// One action on an opinion, from the tagging form, the inbox or `tag.js`.
@@ -212,9 +219,20 @@ pub async fn start(State(state): State<AppState>, staff: Staff) -> Result<Respon
 }
 
 /// `GET /w/tag/{id}`.
-pub async fn page(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Result<TagPage, WebError> {
+pub async fn page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Id(id): Id,
+    Query(q): Query<TagQuery>,
+) -> Result<TagPage, WebError> {
     staff.require(&[Role::Analyst])?;
     let c = card::for_viewer(&state, id, staff.user.id).await?;
+    let linked = match q.linked {
+        Some(p) => {
+            state.store.problem(p).await.ok().map(|pr| format!("意见 #{id} 已归入问题 #{p}：{}", pr.draft.title))
+        }
+        None => None,
+    };
     let p = state.store.progress().await?;
     let forms = state.forms();
     Ok(TagPage {
@@ -226,6 +244,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Re
         area_names: forms.catalog.areas.iter().map(|a| (a.code.get(), a.name.clone())).collect(),
         pending: p.pending,
         total: p.total,
+        linked,
     })
 }
 
