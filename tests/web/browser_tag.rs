@@ -145,6 +145,12 @@ async fn an_analyst_tags_twenty_opinions_with_the_keyboard_only() {
             == Some(true)
     })
     .await;
+    // The counter shows the stored figure: none left, and one again after the last save is undone.
+    assert_eq!(b.text("#pending").await, "0");
+    key(&b, 'u').await;
+    wait_for("the undo to be counted", async || b.text("#pending").await == "1").await;
+    key(&b, Key::Enter.into()).await;
+    wait_for("the save to be counted", async || b.text("#pending").await == "0").await;
     b.close().await;
     for (id, want) in &expected {
         let o = app.store().opinion(*id).await.unwrap();

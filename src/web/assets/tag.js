@@ -52,6 +52,7 @@
     queue = p.then(function () {}, function () {});
     return p.then(function (res) {
       stored[res.card.id] = onCodes(res.card);
+      if (typeof res.pending === "number") text($("pending"), String(res.pending));
       pending -= 1;
       setStatus(pending ? "保存中…" : "已保存");
       return res;
@@ -133,8 +134,6 @@
     var unchanged = !window.wenjiSuggest.worthSaving(c, areas, original);
     var saving = unchanged ? Promise.resolve(null) : post(c.id, fields);
     if (!unchanged) lastSaved = c.id;
-    var pendingEl = $("pending");
-    saving.then(function (res) { if (res && res.card.state === "tagged" && c.state === "pending") text(pendingEl, String(Math.max(0, Number(pendingEl.textContent) - 1))); });
     delete prefetched[c.id];
     prefetch(c.id).then(function (next) {
       if (next) render(next); else {

@@ -313,6 +313,9 @@ pub async fn api_next(
 pub struct OpResult {
     pub next: i64,
     pub card: OpinionCard,
+    /// Opinions still to tag, after this action: the page's counter shows the stored figure, whatever was
+    /// saved, undone or marked meanwhile.
+    pub pending: u64,
 }
 
 /// `POST /w/api/opinions/{id}` (form-encoded, `X-CSRF-Token` header): the same actions as the form.
@@ -322,5 +325,6 @@ pub async fn api_post(
     CsrfForm(staff, f): CsrfForm<OpForm>,
 ) -> Result<Json<OpResult>, ApiError> {
     let next = apply(&state, &staff, id, &f).await?;
-    Ok(Json(OpResult { next, card: card::for_viewer(&state, id, staff.user.id).await? }))
+    let card = card::for_viewer(&state, id, staff.user.id).await?;
+    Ok(Json(OpResult { next, card, pending: state.store.progress().await?.pending }))
 }
