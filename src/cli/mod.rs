@@ -207,13 +207,23 @@ pub(crate) fn refuse_existing(path: &std::path::Path) -> anyhow::Result<()> {
 /// `AlreadyExists` when `path` is taken; otherwise when the file cannot be placed.
 pub(crate) fn place_new(tmp: &std::path::Path, path: &std::path::Path) -> std::io::Result<()> {
     match std::fs::hard_link(tmp, path) {
-        Ok(()) => std::fs::remove_file(tmp)?,
+        Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(e),
         Err(_) if path.exists() => return Err(std::io::ErrorKind::AlreadyExists.into()),
         Err(_) => std::fs::rename(tmp, path)?,
     }
+    // Placed, then made to last; if that fails the file is taken back, so no run reports a failure and
+    // leaves its file behind (an export unaudited, a snapshot not synced).
     let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    std::fs::File::open(folder)?.sync_all()
+    let lasting = match std::fs::remove_file(tmp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => std::fs::File::open(folder).and_then(|f| f.sync_all()),
+    };
+    if let Err(e) = lasting {
+        let _ = std::fs::remove_file(path);
+        return Err(e);
+    }
+    Ok(())
 }
 
 /// [`place_new`] for a file the user named: a taken name is an error naming it; `tmp` never stays.
