@@ -90,6 +90,13 @@ async fn a_citizen_fills_the_opinion_form_on_a_phone_and_sees_the_receipt() {
     assert!(b.find("#q-member").await.is_displayed().await.unwrap());
     assert_eq!(b.text("#q-member .qn").await, "3");
     assert_eq!(b.text("#q-work .qn").await, "4");
+    // Text over the limit in a follow-up hidden again is not sent (the server drops it): it holds nothing.
+    b.fill("textarea[name=q_member]", &"长".repeat(2_100)).await;
+    b.click("input[name=q_has_member][value=no]").await;
+    let held = "var e = new Event('submit', {cancelable: true}); \
+                document.getElementById('wenji-form').dispatchEvent(e); return e.defaultPrevented;";
+    assert_eq!(b.js(held).await, false, "a hidden question's text held the form back");
+    b.click("input[name=q_has_member][value=yes]").await;
     b.fill("textarea[name=q_member]", "分管基层工作的领导下乡次数偏少。").await;
     b.click("input[name=q_satisfaction][value='2']").await;
     assert_eq!(b.js(LEAVE_ASKS).await, true, "leaving with unsent text asks first");

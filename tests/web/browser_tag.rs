@@ -145,19 +145,20 @@ async fn an_analyst_tags_twenty_opinions_with_the_keyboard_only() {
             == Some(true)
     })
     .await;
-    // The counter shows the stored figure: none left, and one again after the last save is undone.
-    assert_eq!(b.text("#pending").await, "0");
-    key(&b, 'u').await;
-    wait_for("the undo to be counted", async || b.text("#pending").await == "1").await;
-    key(&b, Key::Enter.into()).await;
-    wait_for("the save to be counted", async || b.text("#pending").await == "0").await;
-    b.close().await;
     for (id, want) in &expected {
         let o = app.store().opinion(*id).await.unwrap();
         let got: Vec<(AreaCode, TagSource)> = o.tags.iter().map(|t| (t.area, t.source)).collect();
         assert_eq!(&got, want, "opinion {id}");
     }
     assert_eq!(app.store().progress().await.unwrap().pending, 0);
+    // The counter shows the stored figure: none left, one again after the last save is undone, none once
+    // that opinion is marked invalid.
+    assert_eq!(b.text("#pending").await, "0");
+    key(&b, 'u').await;
+    wait_for("the undo to be counted", async || b.text("#pending").await == "1").await;
+    key(&b, 'x').await;
+    wait_for("the invalid mark to be counted", async || b.text("#pending").await == "0").await;
+    b.close().await;
 }
 
 /// A note typed after the session ended (signed out elsewhere, or the session's time was up): the save

@@ -111,13 +111,6 @@ pub async fn published_measure(app: &TestApp) -> (i64, i64, Vec<i64>) {
     pairs.push(("problem", p.as_str()));
     pairs.push(("back", "/w/inbox"));
     assert_eq!(post(app, &analyst, &a_csrf, "/w/problems/link", &pairs).await, (303, "/w/inbox".into()));
-    // From the tagging card (p, then the problem's number): back on the card, which says where it went.
-    let one = ids[0].to_string();
-    let from_card = [("ids", one.as_str()), ("problem", p.as_str()), ("back", &format!("/w/tag/{one}"))];
-    let (s, to) = post(app, &analyst, &a_csrf, "/w/problems/link", &from_card).await;
-    assert_eq!((s, to.as_str()), (303, format!("/w/tag/{one}?linked={p}").as_str()));
-    let card = analyst.get(app.url(&to)).send().await.unwrap().text().await.unwrap();
-    assert_eq!(texts(&card, "#linked"), [format!("意见 #{one} 已归入问题 #{p}：窗口办事效率低")]);
     // Analysts draft a measure without a deadline; leaders cannot publish it until all four parts are there.
     let (s, _) = post(
         app,
@@ -644,4 +637,23 @@ async fn a_measure_of_invisible_characters_is_not_published_blank() {
     assert!(s == 409 || s == 422, "a published measure is not blanked ({s}): {page}");
     let public = app.citizen.get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
     assert!(!public.contains('\u{3164}'), "nothing blank on /gongkai");
+}
+
+#[tokio::test]
+async fn the_tagging_card_says_where_an_opinion_was_linked_and_only_when_it_is() {
+    let app = TestApp::spawn().await;
+    let (one, other) = (submit(&app, "窗口办事要跑好几趟，效率太低").await, submit(&app, "调解室太小，没有座位").await);
+    let (analyst, csrf) = app.login_as(Role::Analyst).await;
+    let p = create_problem(&app, &analyst, &csrf, "窗口办事效率低").await.to_string();
+    // From the tagging card (p, then the problem's number): back on the card, which says where it went.
+    let back = format!("/w/tag/{one}");
+    let from_card = [("ids", one.to_string()), ("problem", p.clone()), ("back", back.clone())];
+    let from_card: Vec<(&str, &str)> = from_card.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (s, to) = post(&app, &analyst, &csrf, "/w/problems/link", &from_card).await;
+    assert_eq!((s, to.clone()), (303, format!("{back}?linked={p}")));
+    let card = analyst.get(app.url(&to)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&card, "#linked"), [format!("意见 #{one} 已归入问题 #{p}：窗口办事效率低")]);
+    // An address kept or typed by hand naming a problem the opinion is not in says nothing.
+    let card = analyst.get(app.url(&format!("/w/tag/{other}?linked={p}"))).send().await.unwrap().text().await.unwrap();
+    assert!(texts(&card, "#linked").is_empty());
 }

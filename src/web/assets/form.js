@@ -116,7 +116,7 @@
       el.insertAdjacentElement("afterend", c);
       var update = function () {
         // Count characters, not UTF-16 units (an emoji is one character), as the server does.
-        var n = el.value.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length;
+        var n = el.value.trim().replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length;
         // No maxlength on the field: a paste over the limit is kept whole, and the counter says what to cut.
         c.textContent = n + " / " + max + " 字" + (n > max ? "，超出 " + (n - max) + " 字，请删减后再提交" : "");
         c.classList.toggle("over", n > max);
@@ -179,7 +179,10 @@
   form.addEventListener("change", function () { dirty = true; save(); });
   form.addEventListener("submit", function (e) {
     // Text over its limit is not sent: the whole page would be refused (over 64 KB, without the form).
-    var over = form.querySelector(".counter.over");
+    // Only questions shown: a hidden follow-up's text is dropped by the server, not sent back.
+    var over = Array.prototype.filter.call(form.querySelectorAll(".counter.over"), function (c) {
+      return !c.closest("[hidden]");
+    })[0];
     if (over) {
       e.preventDefault();
       over.previousElementSibling.focus();

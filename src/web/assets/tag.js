@@ -72,6 +72,9 @@
   function hide(el, yes) { el.classList.toggle("hidden", !!yes); }
 
   function render(c) {
+    // The note of a link made from another card does not stay under this one.
+    var linked = $("linked");
+    if (linked && card && c.id !== card.id) linked.hidden = true;
     card = c;
     touched = false;
     root.setAttribute("data-id", String(c.id));

@@ -227,11 +227,12 @@ pub async fn page(
 ) -> Result<TagPage, WebError> {
     staff.require(&[Role::Analyst])?;
     let c = card::for_viewer(&state, id, staff.user.id).await?;
+    // Said only when it is so (an address kept or typed by hand may name any problem).
     let linked = match q.linked {
-        Some(p) => {
+        Some(p) if state.store.problem_opinion_ids(p).await?.contains(&id) => {
             state.store.problem(p).await.ok().map(|pr| format!("意见 #{id} 已归入问题 #{p}：{}", pr.draft.title))
         }
-        None => None,
+        _ => None,
     };
     let p = state.store.progress().await?;
     let forms = state.forms();
