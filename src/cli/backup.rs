@@ -16,12 +16,9 @@ pub async fn run(config: &Config, args: BackupArgs) -> anyhow::Result<()> {
     let store = super::open_migrated(config).await?;
     // Written under a name of its own, then placed: a snapshot cut short (a full disk) never stands under
     // the name given, where it would restore as an empty installation, and a run never removes another's.
-    let part = super::part_name(&args.path);
-    if let Err(e) = write_snapshot(&store, &part).await {
-        let _ = std::fs::remove_file(&part);
-        return Err(e.context("no snapshot written"));
-    }
-    super::place_named(&part, &args.path).context("no snapshot written")?;
+    let part = super::part_beside(&args.path).context("no snapshot written")?;
+    write_snapshot(&store, &part).await.context("no snapshot written")?;
+    super::place_named(part, &args.path).context("no snapshot written")?;
     println!("snapshot written to {}", args.path.display());
     Ok(())
 }

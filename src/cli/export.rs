@@ -73,7 +73,7 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
         Some(out) => Target::Named(out),
         None => Target::Free(config.exports_dir.clone(), params.file_name(&catalog)),
     };
-    let part = super::part_name(&target.first());
+    let part = super::part_beside(&target.first())?;
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} 行 ({eta})")
@@ -92,7 +92,7 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
         crate::reporting::run(&store, catalog, params.clone(), &part, crate::export::sheet::EXCEL_MAX_ROWS, progress)
             .await?;
     bar.finish_and_clear();
-    let path = target.place(&part)?;
+    let path = target.place(part)?;
     let action = if params.unprotected { "export_unprotected" } else { "export_requested" };
     audited_or_removed(&store, &path, action, serde_json::to_string(&params).ok()).await?;
     println!(
@@ -124,16 +124,9 @@ async fn register(
         Some(out) => Target::Named(out),
         None => Target::Free(config.exports_dir.clone(), format!("整改台账-{stamp}.xlsx")),
     };
-    let first = target.first();
-    if let Some(dir) = first.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let part = super::part_name(&first);
-    if let Err(e) = std::fs::write(&part, bytes) {
-        let _ = std::fs::remove_file(&part);
-        return Err(e.into());
-    }
-    let path = target.place(&part)?;
+    let part = super::part_beside(&target.first())?;
+    std::fs::write(&part, bytes)?;
+    let path = target.place(part)?;
     audited_or_removed(store, &path, "register_export", None).await?;
     let published = reg.measures.iter().filter(|m| m.published_at.is_some()).count();
     println!("wrote {} ({published} published measures)", path.display());
@@ -151,13 +144,13 @@ impl Target {
     fn first(&self) -> PathBuf {
         match self {
             Target::Named(path) => path.clone(),
-            Target::Free(dir, name) => free_name(dir, name),
+            Target::Free(dir, name) => dir.join(name),
         }
     }
 
     /// Places the written file `part`: under the named file, never replacing one; or under the first
     /// default name still free, `name-2`, `name-3`… when exports of one minute run at once.
-    fn place(&self, part: &std::path::Path) -> anyhow::Result<PathBuf> {
+    fn place(&self, part: tempfile::TempPath) -> anyhow::Result<PathBuf> {
         let (dir, name) = match self {
             Target::Named(path) => {
                 super::place_named(part, path)?;
@@ -165,29 +158,18 @@ impl Target {
             }
             Target::Free(dir, name) => (dir, name),
         };
-        for _ in 0..100 {
-            let path = free_name(dir, name);
+        let (stem, extension) = name.rsplit_once('.').unwrap_or((name, ""));
+        let mut part = part;
+        for n in 1..=100 {
+            let path = if n == 1 { dir.join(name) } else { dir.join(format!("{stem}-{n}.{extension}")) };
             match super::place_new(part, &path) {
                 Ok(()) => return Ok(path),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => {
-                    let _ = std::fs::remove_file(part);
-                    return Err(anyhow::anyhow!("placing {}: {e}", path.display()));
-                }
+                Err(super::NotPlaced::Taken(back)) => part = back,
+                Err(super::NotPlaced::Failed(e)) => anyhow::bail!("placing {}: {e}", path.display()),
             }
         }
-        let _ = std::fs::remove_file(part);
         anyhow::bail!("no free file name for {name} in {}", dir.display())
     }
-}
-
-/// `name` in `dir`, or `name-2`, `name-3`… when it is taken.
-fn free_name(dir: &std::path::Path, name: &str) -> PathBuf {
-    let (stem, extension) = name.rsplit_once('.').unwrap_or((name, ""));
-    (1..)
-        .map(|n| if n == 1 { dir.join(name) } else { dir.join(format!("{stem}-{n}.{extension}")) })
-        .find(|p| !p.exists())
-        .unwrap_or_else(|| dir.join(name))
 }
 
 /// Audits the file just written at `path`, or deletes it when the entry cannot be stored: no export

@@ -199,53 +199,57 @@ pub(crate) fn refuse_existing(path: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Puts the finished file `tmp` at `path`, never over a file there (another run's, written meanwhile): a
-/// hard link does not replace; where the filesystem has none (a FAT stick), a rename after a last look.
-/// On `AlreadyExists`, `tmp` stays for the caller to place elsewhere or remove.
+/// A file to write beside `path` (its folder created), removed unless placed with [`place_new`].
 ///
 /// # Errors
-/// `AlreadyExists` when `path` is taken; otherwise when the file cannot be placed.
-pub(crate) fn place_new(tmp: &std::path::Path, path: &std::path::Path) -> std::io::Result<()> {
-    match std::fs::hard_link(tmp, path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(e),
-        Err(_) if path.exists() => return Err(std::io::ErrorKind::AlreadyExists.into()),
-        Err(_) => std::fs::rename(tmp, path)?,
-    }
-    // Placed, then made to last; if that fails the file is taken back, so no run reports a failure and
-    // leaves its file behind (an export unaudited, a snapshot not synced).
+/// When the folder or the file cannot be created.
+pub(crate) fn part_beside(path: &std::path::Path) -> std::io::Result<tempfile::TempPath> {
     let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let lasting = match std::fs::remove_file(tmp) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-        _ => std::fs::File::open(folder).and_then(|f| f.sync_all()),
-    };
-    if let Err(e) = lasting {
+    std::fs::create_dir_all(folder)?;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let file = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".part").tempfile_in(folder)?;
+    Ok(file.into_temp_path())
+}
+
+/// Why a part was not placed: the name is taken (the part is handed back), or the filesystem failed.
+pub(crate) enum NotPlaced {
+    Taken(tempfile::TempPath),
+    Failed(std::io::Error),
+}
+
+/// Puts the finished `part` at `path`, never over a file there (another run's, written meanwhile: tempfile's
+/// no-clobber persist), then syncs the folder; a file placed but not synced is taken back, so no run reports
+/// a failure and leaves its file behind (an export unaudited, a snapshot that may not last).
+///
+/// # Errors
+/// [`NotPlaced`].
+pub(crate) fn place_new(part: tempfile::TempPath, path: &std::path::Path) -> Result<(), NotPlaced> {
+    if let Err(e) = part.persist_noclobber(path) {
+        return Err(match e.error.kind() {
+            std::io::ErrorKind::AlreadyExists => NotPlaced::Taken(e.path),
+            _ => NotPlaced::Failed(e.error),
+        });
+    }
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    if let Err(e) = std::fs::File::open(folder).and_then(|f| f.sync_all()) {
         let _ = std::fs::remove_file(path);
-        return Err(e);
+        return Err(NotPlaced::Failed(e));
     }
     Ok(())
 }
 
-/// [`place_new`] for a file the user named: a taken name is an error naming it; `tmp` never stays.
+/// [`place_new`] for a file the user named: a taken name is an error naming it.
 ///
 /// # Errors
 /// When `path` exists or the file cannot be placed.
-pub(crate) fn place_named(tmp: &std::path::Path, path: &std::path::Path) -> anyhow::Result<()> {
-    place_new(tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(tmp);
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            anyhow::anyhow!("{} already exists (written meanwhile); choose a new file name", path.display())
-        } else {
-            anyhow::anyhow!("placing {}: {e}", path.display())
+pub(crate) fn place_named(part: tempfile::TempPath, path: &std::path::Path) -> anyhow::Result<()> {
+    match place_new(part, path) {
+        Ok(()) => Ok(()),
+        Err(NotPlaced::Taken(_)) => {
+            anyhow::bail!("{} already exists (written meanwhile); choose a new file name", path.display())
         }
-    })
-}
-
-/// A name beside `path` for the file being written, unique to this run.
-pub(crate) fn part_name(path: &std::path::Path) -> std::path::PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_owned();
-    name.push(format!(".{:08x}.part", rand::random::<u32>()));
-    path.with_file_name(name)
+        Err(NotPlaced::Failed(e)) => anyhow::bail!("placing {}: {e}", path.display()),
+    }
 }
 
 /// Opens (creating when needed) and migrates the configured database: for `serve`, the one command
