@@ -445,6 +445,44 @@ async fn a_visit_record_asks_for_the_kind_of_place_visited_not_the_respondents_i
     assert!(r.text().await.unwrap().contains("请选择走访对象类型。"));
 }
 
+/// A visit is recorded after it took place: the picker offers no day after today, a day that has not come
+/// is refused naming today (it was stored), and today itself is taken.
+#[tokio::test]
+async fn a_visit_cannot_be_recorded_for_a_day_that_has_not_come() {
+    let app = TestApp::spawn().await;
+    let today = wenji::domain::rectification::bureau_today(chrono::Utc::now().timestamp_millis());
+    let page = app.citizen.get(app.url("/f/zoufang")).send().await.unwrap().text().await.unwrap();
+    let picker = scraper::Html::parse_document(&page);
+    let date = picker.select(&scraper::Selector::parse("input[name=q_visit_date]").unwrap()).next().unwrap();
+    assert_eq!((date.attr("min"), date.attr("max")), (Some("2026-01-01"), Some(today.to_string().as_str())));
+
+    let visit = |day: String| {
+        [("_category", "cs"), ("q_topic", "T1"), ("q_visited_unit", "sfs-songling"), ("q_recorder", "记录员乙")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .into_iter()
+            .chain([
+                ("q_visit_date".to_owned(), day),
+                ("q_problems".to_owned(), "村里反映调解员下村次数太少，纠纷拖着没人管".to_owned()),
+            ])
+            .collect::<Vec<_>>()
+    };
+    let tomorrow = visit((today + chrono::Days::new(1)).to_string());
+    let pairs: Vec<(&str, &str)> = tomorrow.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = app.post_form("zoufang", &pairs).await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert_eq!(
+        crate::helpers::texts(&page, "#err-visit_date"),
+        [format!("这一天还没有到，请填写今天（{today}）或之前的日期。")]
+    );
+    assert!(crate::helpers::texts(&page, "textarea[name=q_problems]")[0].contains("纠纷拖着没人管"), "typed text kept");
+
+    let on_the_day = visit(today.to_string());
+    let pairs: Vec<(&str, &str)> = on_the_day.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let answers = submit_and_read_back(&app, "zoufang", &pairs).await;
+    assert_eq!(answers.get("visit_date"), Some(&wenji::domain::form::answers::Answer::Date(today)));
+}
+
 /// An instance (re)started on a forms folder edited since the last reload records what it loaded as a
 /// reload by its start, and the instances already running follow it: no instance serves forms nobody
 /// audited, and the instances never keep serving different forms.

@@ -107,18 +107,18 @@ pub fn clean_text(s: &str) -> String {
     if trimmed.len() == out.len() { out } else { trimmed.to_owned() }
 }
 
-/// Validates `raw` against `form`.
+/// Validates `raw` against `form` on the bureau's day `today`.
 ///
 /// # Errors
 /// Every field problem, in form order.
-pub fn validate(form: &FormDef, raw: &RawAnswers) -> Result<ValidAnswers, Vec<FieldError>> {
+pub fn validate(form: &FormDef, raw: &RawAnswers, today: NaiveDate) -> Result<ValidAnswers, Vec<FieldError>> {
     let mut out = ValidAnswers::default();
     let mut errors = Vec::new();
     for q in &form.questions {
         if !shown(q, &out) {
             continue;
         }
-        match answer(q, raw) {
+        match answer(q, raw).and_then(|a| not_ahead_of(today, q, a)) {
             Ok(Some(a)) => out.0.push((q.id.clone(), a)),
             Ok(None) if q.required => {
                 let ask = if q.kind.choice_codes().is_some() || matches!(q.kind, QuestionKind::Matrix { .. }) {
@@ -133,6 +133,16 @@ pub fn validate(form: &FormDef, raw: &RawAnswers) -> Result<ValidAnswers, Vec<Fi
         }
     }
     if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+/// Refuses a day after `today` where the question asks for one that has come (`max_date = "today"`).
+fn not_ahead_of(today: NaiveDate, q: &Question, a: Option<Answer>) -> Result<Option<Answer>, String> {
+    match (&q.kind, &a) {
+        (QuestionKind::Date { not_after_today: true, .. }, Some(Answer::Date(d))) if *d > today => {
+            Err(format!("这一天还没有到，请填写今天（{today}）或之前的日期。"))
+        }
+        _ => Ok(a),
+    }
 }
 
 /// Whether `q` is shown, given the answers before it.
@@ -325,7 +335,7 @@ fn answer(q: &Question, raw: &RawAnswers) -> Result<Option<Answer>, String> {
             }
             Ok(Some(Answer::Number(n)))
         }
-        QuestionKind::Date { min, max } => {
+        QuestionKind::Date { min, max, .. } => {
             let Some(v) = single(raw, &q.id)? else { return Ok(None) };
             let d = NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
                 .map_err(|_| "请按 2026-05-01 的格式填写日期。".to_owned())?;
@@ -492,7 +502,7 @@ mod tests {
         assert_eq!(refusal(number(Some(5.0), None), "3"), "请填写不小于 5 的数。");
         assert_eq!(refusal(number(None, Some(5.0)), "6"), "请填写不大于 5 的数。");
         let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
-        let date = |min, max| QuestionKind::Date { min, max };
+        let date = |min, max| QuestionKind::Date { min, max, not_after_today: false };
         assert_eq!(refusal(date(day("2026-01-01"), None), "2025-12-31"), "请填写 2026-01-01 或之后的日期。");
         assert_eq!(refusal(date(None, day("2026-12-31")), "2027-01-01"), "请填写 2026-12-31 或之前的日期。");
     }

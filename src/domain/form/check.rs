@@ -333,18 +333,23 @@ impl Checker<'_> {
                     v.as_deref().and_then(|s| match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
                         Ok(d) => Some(d),
                         Err(_) => {
-                            self.err(q, format!("{name} 的日期 `{s}` 无法识别（格式 2026-05-01）"));
+                            self.err(
+                                q,
+                                format!("{name} 的日期 `{s}` 无法识别（格式 2026-05-01；max_date 也可写 \"today\"）"),
+                            );
                             None
                         }
                     })
                 };
-                let (min, max) = (d(&rq.min_date, "min_date"), d(&rq.max_date, "max_date"));
+                let not_after_today = rq.max_date.as_deref().is_some_and(|s| s.trim() == "today");
+                let max_date = rq.max_date.clone().filter(|_| !not_after_today);
+                let (min, max) = (d(&rq.min_date, "min_date"), d(&max_date, "max_date"));
                 if let (Some(a), Some(b)) = (min, max)
                     && a > b
                 {
                     self.err(q, "min_date 晚于 max_date");
                 }
-                QuestionKind::Date { min, max }
+                QuestionKind::Date { min, max, not_after_today }
             }
             "phone" => QuestionKind::Phone,
             other => {

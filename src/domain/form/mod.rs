@@ -67,14 +67,42 @@ pub struct Question {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum QuestionKind {
-    ShortText { min_length: usize, max_length: usize },
-    LongText { min_length: usize, max_length: usize },
-    SingleChoice { choices: Vec<Choice> },
-    MultipleChoice { choices: Vec<Choice>, min_selected: usize, max_selected: usize },
-    Rating { scale: Vec<Choice> },
-    Matrix { rows: Vec<MatrixRow>, scale: Vec<Choice> },
-    Number { min: Option<f64>, max: Option<f64>, integer: bool },
-    Date { min: Option<chrono::NaiveDate>, max: Option<chrono::NaiveDate> },
+    ShortText {
+        min_length: usize,
+        max_length: usize,
+    },
+    LongText {
+        min_length: usize,
+        max_length: usize,
+    },
+    SingleChoice {
+        choices: Vec<Choice>,
+    },
+    MultipleChoice {
+        choices: Vec<Choice>,
+        min_selected: usize,
+        max_selected: usize,
+    },
+    Rating {
+        scale: Vec<Choice>,
+    },
+    Matrix {
+        rows: Vec<MatrixRow>,
+        scale: Vec<Choice>,
+    },
+    Number {
+        min: Option<f64>,
+        max: Option<f64>,
+        integer: bool,
+    },
+    Date {
+        min: Option<chrono::NaiveDate>,
+        max: Option<chrono::NaiveDate>,
+        /// `max_date = "today"`: a day that has not come yet is refused (a visit cannot be recorded ahead).
+        /// Left out of the definition when false, so versions keep their hash.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        not_after_today: bool,
+    },
     Phone,
 }
 

@@ -341,7 +341,7 @@ mod tests {
         let units = vec![choice("big", "大单位"), choice("mid", "中单位"), choice("lone", "小单位")];
         let mut visited = q("u", QuestionKind::SingleChoice { choices: units });
         visited.names_unit = true;
-        let def = form(vec![visited, q("d", QuestionKind::Date { min: None, max: None })]);
+        let def = form(vec![visited, q("d", QuestionKind::Date { min: None, max: None, not_after_today: false })]);
         let mut layout = RawLayout::new(&["f".into()], vec![(1, def)]);
         let day = super::super::dates::bureau_day(0);
         let qz = Some("qz".to_owned());

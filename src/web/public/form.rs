@@ -44,6 +44,9 @@ pub struct QuestionView {
     pub required: bool,
     pub kind: &'static str,
     pub max_length: usize,
+    /// A date question's first and last day the picker offers (`YYYY-MM-DD`, empty when open).
+    pub first_day: String,
+    pub last_day: String,
     pub value: String,
     pub choices: Vec<ChoiceView>,
     pub rows: Vec<RowView>,
@@ -121,6 +124,7 @@ fn view(
             .map(|c| ChoiceView { code: c.code.clone(), label: c.label.clone(), checked: has(id, &c.code) })
             .collect()
     };
+    let today = crate::domain::rectification::bureau_today(state.clock.now_ms());
     let questions = form
         .questions
         .iter()
@@ -166,6 +170,8 @@ fn view(
                 required: q.required,
                 kind,
                 max_length: q.kind.max_length().unwrap_or(0),
+                first_day: day_range(&q.kind, today).0,
+                last_day: day_range(&q.kind, today).1,
                 value: first(&q.id),
                 choices,
                 rows,
@@ -419,4 +425,17 @@ pub async fn receipt(
     // On a shared phone or office computer, no cache keeps a receipt for the next person.
     r.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
     Ok(r)
+}
+
+/// The days a date question's picker offers, as (first, last): its bounds, the last one no later than
+/// `today` where the question asks for a day that has come.
+fn day_range(kind: &QuestionKind, today: chrono::NaiveDate) -> (String, String) {
+    let QuestionKind::Date { min, max, not_after_today } = kind else { return Default::default() };
+    let last = match (max, not_after_today) {
+        (Some(m), true) => Some((*m).min(today)),
+        (None, true) => Some(today),
+        (m, false) => *m,
+    };
+    let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    (day(*min), day(last))
 }

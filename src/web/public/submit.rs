@@ -76,7 +76,8 @@ pub async fn submit(
         }
         (None, None) => None,
     };
-    let answers = match validate(form, raw) {
+    let today = crate::domain::rectification::bureau_today(state.clock.now_ms());
+    let answers = match validate(form, raw, today) {
         Ok(a) if errors.is_empty() => a,
         Ok(_) => return Err(WebError::Invalid(errors)),
         Err(mut e) => {
