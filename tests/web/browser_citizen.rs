@@ -96,3 +96,62 @@ async fn the_sent_note_is_forgotten_on_this_device_after_half_an_hour() {
     assert!(b.find("#wenji-form").await.is_displayed().await.unwrap());
     b.close().await;
 }
+
+/// Phones without Fetch Metadata (iOS before 16.4, older WeChat webviews) give the cross-site check only
+/// `Origin`, which a page's referrer policy decides: under `no-referrer` it is `null`, and every form post
+/// and sign-in from them was refused as cross-site, the text lost. Seen through a front that takes
+/// `Sec-Fetch-*` off Chromium's requests.
+#[tokio::test]
+async fn a_phone_without_fetch_metadata_submits_the_form_and_signs_in() {
+    let Some(b) = Browser::start(390, 844).await else { return };
+    let app = TestApp::spawn().await;
+    app.create_user("wu.analyst", wenji::domain::user::Role::Analyst).await;
+    let front = front_without_fetch_metadata(app.url("")).await;
+    b.goto(&format!("{front}/f/zhengqiu")).await;
+    b.click("input[name=_category][value=qz]").await;
+    b.fill("textarea[name=q_team]", "老式手机也要能提交意见，调解窗口中午没人。").await;
+    b.click("input[name=q_has_member][value=no]").await;
+    b.click("input[name=q_satisfaction][value='2']").await;
+    b.click_and_wait_for_navigation("button.submit").await;
+    assert!(b.current_url().await.contains("/f/zhengqiu/r/"), "refused: {}", b.text("main").await);
+    assert_eq!(app.store().count_responses(Some("zhengqiu")).await.unwrap(), 1);
+
+    b.goto(&format!("{front}/login")).await;
+    b.fill("input[name=username]", "wu.analyst").await;
+    b.fill("input[name=password]", crate::helpers::PASSWORD).await;
+    b.click_and_wait_for_navigation("form[action='/login'] button[type=submit]").await;
+    assert!(b.current_url().await.contains("/w"), "refused: {}", b.text("main").await);
+    b.close().await;
+}
+
+/// A front for `target` (`http://host:port`) that passes requests on without their `Sec-Fetch-*` headers
+/// and answers as the target does. Returns its own base URL.
+async fn front_without_fetch_metadata(target: String) -> String {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let forward = move |req: axum::extract::Request| {
+        let (client, target) = (client.clone(), target.clone());
+        async move {
+            let (parts, body) = req.into_parts();
+            let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+            let mut headers = reqwest::header::HeaderMap::new();
+            for (name, value) in &parts.headers {
+                if !name.as_str().starts_with("sec-fetch-") {
+                    headers.append(name, value.clone());
+                }
+            }
+            let url = format!("{target}{}", parts.uri.path_and_query().map_or("/", |p| p.as_str()));
+            let answer = client.request(parts.method, url).headers(headers).body(body).send().await.unwrap();
+            let mut out = axum::http::Response::builder().status(answer.status());
+            for (name, value) in answer.headers() {
+                if name != "transfer-encoding" && name != "connection" {
+                    out = out.header(name, value);
+                }
+            }
+            out.body(axum::body::Body::from(answer.bytes().await.unwrap())).unwrap()
+        }
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, axum::Router::new().fallback(forward)).await });
+    base
+}
