@@ -184,3 +184,53 @@ async fn a_note_typed_after_the_session_ended_stays_in_its_box_and_the_page_says
     b.close().await;
     assert!(app.store().opinion(id).await.unwrap().notes.is_empty(), "nothing stored while signed out");
 }
+
+/// A note typed under one opinion and left unsent (Esc, then Enter to move on) stays with that opinion: the
+/// next card's box is empty, and going back shows it again (it was saved under the next opinion). `p` saves
+/// the areas changed on the card before the problem chooser opens (they were dropped).
+#[tokio::test]
+async fn a_note_stays_with_its_opinion_and_p_keeps_the_areas_changed_on_the_card() {
+    let app = TestApp::spawn().await;
+    for text in ["村法律顾问见不到人", "公证处排队时间太长"] {
+        opinion_id(&app, &app.submit_opinion(text).await).await;
+    }
+    app.create_user("noter", Role::Analyst).await;
+    let Some(b) = Browser::start(1280, 900).await else { return };
+    sign_in(&b, &app, "noter").await;
+    b.goto(&app.url("/w/tag")).await;
+    wait_for("the first opinion", async || shown_id(&b).await.is_some()).await;
+    let first = shown_id(&b).await.unwrap();
+    key(&b, 'n').await;
+    b.fill("#note-text", "需核实是哪个村").await;
+    b.press("#note-text", &Key::Escape.to_string()).await;
+    key(&b, Key::Enter.into()).await;
+    wait_for("the second opinion", async || shown_id(&b).await.is_some_and(|id| id != first)).await;
+    let second = shown_id(&b).await.unwrap();
+    assert_eq!(b.value("#note-text").await, "", "the first opinion's note is not under the second");
+    key(&b, Key::Left.into()).await;
+    wait_for("the first opinion again", async || shown_id(&b).await == Some(first)).await;
+    assert_eq!(b.value("#note-text").await, "需核实是哪个村", "the unsent note waits under its opinion");
+    // Saving the note, then at once two areas and p: the note's answer does not reset the areas typed.
+    let unticked = "return Array.from(document.querySelectorAll('#areas input[name=area]:not(:checked)')).map(function (b) { return b.value; });";
+    let typed: Vec<char> = b
+        .js(unticked)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(2)
+        .map(|v| v.as_str().unwrap().chars().next().unwrap())
+        .collect();
+    key(&b, 'n').await;
+    b.press("#note-text", &Key::Enter.to_string()).await;
+    for k in typed.iter().copied().chain(['p']) {
+        key(&b, k).await;
+    }
+    wait_for("the problem chooser", async || b.current_url().await.contains("/w/problems/link")).await;
+    assert_eq!(app.store().opinion(first).await.unwrap().notes.len(), 1);
+    assert!(app.store().opinion(second).await.unwrap().notes.is_empty());
+    let areas: Vec<char> =
+        app.store().opinion(first).await.unwrap().tags.iter().map(|t| char::from(b'0' + t.area.get())).collect();
+    assert!(typed.iter().all(|a| areas.contains(a)), "the areas typed before p ({typed:?}) were saved: {areas:?}");
+    b.close().await;
+}

@@ -12,13 +12,21 @@
       linkForm.querySelector("input[name=back]").value = "/w/tag/" + id;
     }
   }
-  if (linkForm) { linkForm.addEventListener("submit", current); }
+  // The tagging card's changed areas are saved before the chooser opens (they were dropped).
+  function open() {
+    var ready = window.wenjiTagger ? window.wenjiTagger.settle() : Promise.resolve();
+    ready.then(function () { current(); linkForm.submit(); }, function () {});
+  }
+  if (linkForm) {
+    linkForm.addEventListener("submit", function (e) {
+      if (window.wenjiTagger) { e.preventDefault(); open(); } else { current(); }
+    });
+  }
   document.addEventListener("keydown", function (e) {
     if (e.ctrlKey || e.metaKey || e.altKey || /INPUT|TEXTAREA|SELECT/.test(e.target.tagName)) { return; }
     if (linkForm && e.key === "p") {
       e.preventDefault();
-      current();
-      linkForm.submit();
+      open();
     } else if (!linkForm && e.key >= "1" && e.key <= "9") {
       var b = document.querySelectorAll("#choose button[name=problem]")[Number(e.key) - 1];
       if (b) { e.preventDefault(); b.click(); }

@@ -14,6 +14,7 @@
   var prefetched = {};      // after-id -> promise of the next card
   var lastSaved = null;     // the opinion the last Enter saved
   var pending = 0;          // saves not yet answered
+  var unsentNotes = {};     // opinion id -> a note typed under it and not yet saved
   var queue = Promise.resolve();
   var statusEl = document.getElementById("status");
 
@@ -75,8 +76,16 @@
     // The note of a link made from another card does not stay under this one.
     var linked = $("linked");
     if (linked && card && c.id !== card.id) linked.hidden = true;
+    // A note typed and not saved stays with the opinion it was written under, never under the next one.
+    var box = $("note-text");
+    if (card && c.id !== card.id) {
+      if (box.value.trim()) unsentNotes[card.id] = box.value; else delete unsentNotes[card.id];
+      box.value = unsentNotes[c.id] || "";
+    }
+    // The same card again (after a note, s or x was saved): areas typed meanwhile are kept, not reset.
+    var keep = card && c.id === card.id && touched ? checkedAreas() : null;
     card = c;
-    touched = false;
+    touched = !!keep;
     root.setAttribute("data-id", String(c.id));
     root.setAttribute("data-ready", "1");
     text($("c-form"), c.form); text($("c-question"), c.question); text($("c-unit"), c.unit);
@@ -95,7 +104,7 @@
     original = []; initial = [];
     c.areas.forEach(function (a) {
       var label = document.querySelector("#areas label[data-code='" + a.code + "']");
-      label.querySelector("input").checked = a.ticked;
+      label.querySelector("input").checked = keep ? keep.indexOf(String(a.code)) >= 0 : a.ticked;
       if (a.ticked) initial.push(String(a.code));
       label.classList.toggle("suggested", a.suggested);
       text(label.querySelector(".src"), a.source_label || "");
@@ -133,6 +142,7 @@
   function save() {
     var c = card;
     var areas = checkedAreas();
+    touched = false;
     var fields = window.wenjiSuggest.fields(c, areas);
     var unchanged = !window.wenjiSuggest.worthSaving(c, areas, original);
     var saving = unchanged ? Promise.resolve(null) : post(c.id, fields);
@@ -147,7 +157,7 @@
   }
   function flush() {
     // Arrow keys keep changes made with the number keys.
-    if (touched) { lastSaved = card.id; post(card.id, window.wenjiSuggest.fields(card, checkedAreas())); }
+    if (touched) { touched = false; lastSaved = card.id; post(card.id, window.wenjiSuggest.fields(card, checkedAreas())); }
   }
   function undo() {
     if (touched) {
@@ -157,8 +167,24 @@
     }
     var id = lastSaved || card.id;
     lastSaved = null;
-    post(id, [["op", "undo"]]).then(function (res) { render(res.card); });
+    post(id, [["op", "undo"]]).then(function (res) { render(res.card); if (!pending) setStatus("已撤销"); });
   }
+  // Before another page opens (p: the problem chooser), the areas changed on this card are saved; a
+  // failed save keeps the page, its message shown.
+  function settle() {
+    if (!touched) return queue;
+    lastSaved = card.id;
+    touched = false;
+    return post(card.id, window.wenjiSuggest.fields(card, checkedAreas())).then(function (res) { render(res.card); });
+  }
+  window.wenjiTagger = { settle: settle };
+  // Unsaved notes are only in this page: leaving it asks first.
+  var sendingNote = false;
+  $("noteform").addEventListener("submit", function () { sendingNote = true; });
+  window.addEventListener("beforeunload", function (e) {
+    var here = $("note-text").value.trim() && !sendingNote;
+    if (here || Object.keys(unsentNotes).length) { e.preventDefault(); e.returnValue = ""; }
+  });
   function note() {
     var t = $("note-text");
     t.focus();
@@ -171,7 +197,11 @@
         e.preventDefault();
         var box = e.target, v = box.value.trim();
         // The note stays in its box until it is stored: a failed save (signed out) loses nothing.
-        if (v) post(card.id, [["op", "note"], ["text", v]]).then(function (res) { box.value = ""; render(res.card); }, function () {});
+        var id = card.id;
+        if (v) post(id, [["op", "note"], ["text", v]]).then(function (res) {
+          delete unsentNotes[id];
+          if (card.id === id) { box.value = ""; render(res.card); }
+        }, function () {});
         box.blur();
       } else if (e.key === "Escape") { e.target.blur(); }
       return;
