@@ -114,18 +114,20 @@ pub fn suggest(areas: &Areas, extra: &[(AreaCode, String)], text: &str) -> Vec<S
     out
 }
 
-/// Splits `text` into runs, marking the runs that are one of `words` (longest word wins), for highlighting.
+/// Splits `text` into runs, marking the runs that are one of `words` (longest word wins; Latin letters in
+/// either case, as search finds them), for highlighting.
 pub fn highlight(text: &str, words: &[String]) -> Vec<(String, bool)> {
     let mut out: Vec<(String, bool)> = Vec::new();
     let mut rest = text;
     let mut plain = String::new();
     while !rest.is_empty() {
-        let hit = words.iter().filter(|w| !w.is_empty() && rest.starts_with(w.as_str())).max_by_key(|w| w.len());
+        let starts = |w: &&String| !w.is_empty() && rest.get(..w.len()).is_some_and(|p| p.eq_ignore_ascii_case(w));
+        let hit = words.iter().filter(starts).max_by_key(|w| w.len());
         if let Some(w) = hit {
             if !plain.is_empty() {
                 out.push((std::mem::take(&mut plain), false));
             }
-            out.push((w.clone(), true));
+            out.push((rest[..w.len()].to_owned(), true));
             rest = &rest[w.len()..];
         } else {
             let c = rest.chars().next().expect("rest is not empty");

@@ -1,7 +1,7 @@
 //! The inbox's queries: filtered, searched, keyset-paged lists of opinions, the counts shown above them,
 //! and the walk through untagged opinions that the tagging screen follows.
 //!
-//! Search finds any substring, one character or more: on SQLite a query of three or more characters goes
+//! Search finds any substring, one character or more, whatever the case of its Latin letters: on SQLite a query of three or more characters goes
 //! through the FTS5 trigram index (plus a direct scan of the newest opinions the background indexer has
 //! not reached yet), a shorter one scans with `instr`; PostgreSQL uses `LIKE` over `opinion_search` (served
 //! by its `pg_trgm` index when it exists) plus the opinions queued for it, or `strpos` for short queries.
@@ -181,17 +181,17 @@ fn where_clause(sql: &mut Sql, backend: DbBackend, f: &InboxFilter) {
             DbBackend::Postgres if long => {
                 let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
                 // The trigram index, plus the opinions still queued for it (see `search_index`).
-                sql.push(" AND o.id IN (SELECT opinion_id FROM opinion_search WHERE text LIKE ")
+                sql.push(" AND o.id IN (SELECT opinion_id FROM opinion_search WHERE text ILIKE ")
                     .bind(pattern.clone())
                     .push(
                         " ESCAPE '\\' UNION ALL SELECT p.opinion_id FROM search_pending p \
-                         JOIN opinions x ON x.id = p.opinion_id WHERE x.text LIKE ",
+                         JOIN opinions x ON x.id = p.opinion_id WHERE x.text ILIKE ",
                     )
                     .bind(pattern)
                     .push(" ESCAPE '\\')");
             }
             DbBackend::Postgres => {
-                sql.push(" AND strpos(o.text, ").bind(q.to_owned()).push(") > 0");
+                sql.push(" AND strpos(lower(o.text), lower(").bind(q.to_owned()).push(")) > 0");
             }
             _ if long => {
                 // A NUL would end the FTS5 query early, leaving the phrase open (the web edge refuses it too).
@@ -201,13 +201,13 @@ fn where_clause(sql: &mut Sql, backend: DbBackend, f: &InboxFilter) {
                     .bind(phrase)
                     .push(
                         " UNION ALL SELECT id FROM opinions WHERE id > \
-                         (SELECT indexed_upto FROM search_index_state WHERE id = 1) AND instr(text, ",
+                         (SELECT indexed_upto FROM search_index_state WHERE id = 1) AND instr(lower(text), lower(",
                     )
                     .bind(q.to_owned())
-                    .push(") > 0)");
+                    .push(")) > 0)");
             }
             _ => {
-                sql.push(" AND instr(o.text, ").bind(q.to_owned()).push(") > 0");
+                sql.push(" AND instr(lower(o.text), lower(").bind(q.to_owned()).push(")) > 0");
             }
         }
     }

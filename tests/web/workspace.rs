@@ -326,6 +326,8 @@ async fn search_finds_one_two_and_longer_chinese_queries() {
     let grass = submit(&app, "多到基层听听意见").await;
     let other = submit(&app, "窗口态度需要改进").await;
     let percent = submit(&app, "满意度只有50%左右").await;
+    // Pasted from a chat with zero-width spaces and a direction override inside: found by the plain words.
+    let pasted = submit(&app, "局\u{200B}长的APP预约\u{202E}总是\u{FEFF}失败").await;
     let (c, _) = app.login_as(Role::Analyst).await;
     let cases: Vec<(&str, Vec<i64>)> = vec![
         ("基层", vec![grass]),
@@ -336,12 +338,18 @@ async fn search_finds_one_two_and_longer_chinese_queries() {
         ("%", vec![percent]),
         ("0%左", vec![percent]),
         ("没有的词", vec![]),
+        ("局长", vec![pasted]),
+        ("预约总是失败", vec![pasted]),
+        ("app", vec![pasted]),
+        ("aPp预约", vec![pasted]),
     ];
     for (q, want) in cases {
         let html = get_html(&app, &c, &format!("/w/inbox?q={}", urlencode(q))).await;
         assert_eq!(listed(&html), want, "search {q}");
         assert_eq!(texts(&html, "#n-matching"), vec![want.len().to_string()], "count for {q}");
     }
+    let html = get_html(&app, &c, "/w/inbox?q=app").await;
+    assert!(html.contains("<mark>APP</mark>"), "the match is marked as written");
 }
 
 #[tokio::test]

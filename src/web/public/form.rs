@@ -274,7 +274,12 @@ pub async fn show(
         return Ok(message(StatusCode::OK, &form.title, m));
     }
     let page = view(&state, &form, link.as_ref(), &RawAnswers::new(), None, &[], new_key(&state, &slug));
-    Ok(html(StatusCode::OK, &page))
+    let mut r = html(StatusCode::OK, &page);
+    // Each page carries its own submission key: a shared cache must not hand one page to two people (the
+    // second's answers would be taken as the first's, sent again).
+    r.headers_mut()
+        .insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("private, no-cache"));
+    Ok(r)
 }
 
 /// `POST /f/{slug}`: validates and stores, then redirects to the receipt (so a reload does not resubmit).
