@@ -438,6 +438,11 @@ async fn a_visit_record_asks_for_the_kind_of_place_visited_not_the_respondents_i
     let legend = |page: &str| crate::helpers::texts(page, "#q-_category legend").concat();
     let page = app.citizen.get(app.url("/f/zoufang")).send().await.unwrap().text().await.unwrap();
     assert!(legend(&page).starts_with("走访对象类型"), "{}", legend(&page));
+    // A record signed by its recorder neither promises anonymity nor advises how to keep it.
+    let lines = crate::helpers::texts(&page, "#privacy li");
+    assert!(lines[1].ends_with("您选择的走访对象类型。"), "{lines:?}");
+    let privacy = lines.concat();
+    assert!(!privacy.contains("匿名") && !privacy.contains("不会记录您是谁"), "{privacy}");
     let page = app.citizen.get(app.url("/f/zhengqiu")).send().await.unwrap().text().await.unwrap();
     assert!(legend(&page).starts_with("您的身份"), "{}", legend(&page));
     let r = app.post_form("zoufang", &[]).await;

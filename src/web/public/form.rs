@@ -65,6 +65,9 @@ pub struct FormPage {
     pub anonymous: bool,
     pub privacy: Vec<String>,
     pub unit_name: Option<String>,
+    /// The category a link sets, as (what the choice asks, its label): said on the page, since the
+    /// citizen does not choose it.
+    pub fixed_category: Option<(String, String)>,
     pub notice: Option<String>,
     pub errors_summary: String,
     /// Each problem with the question it belongs to, by name: (question id, "title：message").
@@ -81,7 +84,7 @@ pub struct FormPage {
 }
 
 /// What the page says is stored, true for this form's settings.
-pub fn privacy_lines(form: &FormDef, via_link: bool, k: u32) -> Vec<String> {
+pub fn privacy_lines(form: &FormDef, via_link: bool, fixed_category: Option<&str>, k: u32) -> Vec<String> {
     let mut lines = Vec::new();
     if form.anonymous {
         lines.push(
@@ -91,19 +94,25 @@ pub fn privacy_lines(form: &FormDef, via_link: bool, k: u32) -> Vec<String> {
     } else {
         lines.push("本表为工作记录，请按要求填写；系统不记录您的 IP 地址和浏览器信息。".to_owned());
     }
-    lines.push("保存的只有：您填写的内容、提交时间（精确到分钟）、您选择的身份类别。".to_owned());
+    let asked = form.category_question();
+    lines.push(match fixed_category {
+        Some(label) => format!("保存的只有：您填写的内容、提交时间（精确到分钟）、本链接设定的{asked}“{label}”。"),
+        None if form.categories.is_empty() => "保存的只有：您填写的内容、提交时间（精确到分钟）。".to_owned(),
+        None => format!("保存的只有：您填写的内容、提交时间（精确到分钟）、您选择的{asked}。"),
+    });
     if via_link {
-        lines.push(
-            "您是通过某个单位的链接或二维码打开本表的，系统会记录该单位名称，用于分单位统计；不会记录您是谁。"
-                .to_owned(),
-        );
+        let whom = if form.anonymous { "；不会记录您是谁" } else { "" };
+        lines.push(format!("您是通过某个单位的链接或二维码打开本表的，系统会记录该单位名称，用于分单位统计{whom}。"));
     }
     if form.has_contact_fields() {
         lines.push(
             "联系方式为选填，与意见内容分开保存；只有活动领导小组办公室为回复您而查看，它能对应到您的意见；分析人员和领导看不到，导出中也不包含。".to_owned(),
         );
     }
-    lines.extend(crate::domain::report::policy::privacy_notice(k));
+    let notice = crate::domain::report::policy::privacy_notice(k);
+    // The last line is advice on staying anonymous, which a form signed by name does not offer.
+    let shown = if form.anonymous { notice.len() } else { notice.len() - 1 };
+    lines.extend(notice.into_iter().take(shown));
     lines
 }
 
@@ -199,13 +208,15 @@ fn view(
         .map(|l| state.secret.link_token(l.id, &l.form_slug, &l.unit_code, l.category_code.as_deref()))
         .unwrap_or_default();
     let forms = state.forms();
+    let fixed_label = fixed_category.and_then(|c| form.category_label(c));
     FormPage {
         slug: form.slug.clone(),
         title: form.title.clone(),
         intro: form.intro.split("\n\n").map(|p| p.replace('\n', "")).filter(|p| !p.trim().is_empty()).collect(),
         anonymous: form.anonymous,
-        privacy: privacy_lines(form, link.is_some(), state.settings.small_cell_k),
+        privacy: privacy_lines(form, link.is_some(), fixed_label, state.settings.small_cell_k),
         unit_name: link.map(|l| forms.catalog.unit_name(&l.unit_code).to_owned()),
+        fixed_category: fixed_label.map(|label| (form.category_question().to_owned(), label.to_owned())),
         notice: None,
         kept: Vec::new(),
         errors_summary: if errors.is_empty() {
