@@ -78,15 +78,21 @@ pub async fn run(config: &Config, cmd: LinksCommand) -> anyhow::Result<()> {
     };
     match cmd {
         LinksCommand::Create { form, unit, category, label } => {
+            let label = label.trim();
+            // The web page's rules: a citizens' form (not the rating form), a unit it goes to, its own category.
+            catalog.check_link(&form, &unit, category.as_deref(), label).map_err(|(field, why)| {
+                anyhow::anyhow!(
+                    "--{field} {:?} refused: {why}",
+                    match field {
+                        "form" => form.as_str(),
+                        "unit" => unit.as_str(),
+                        "category" => category.as_deref().unwrap_or_default(),
+                        _ => label,
+                    }
+                )
+            })?;
             let f = catalog.form(&form).ok_or_else(|| anyhow::anyhow!("no form with slug {form}"))?;
-            catalog.unit(&unit).ok_or_else(|| anyhow::anyhow!("no unit with code {unit} in units.toml"))?;
-            if !f.units.is_empty() && !f.units.contains(&unit) {
-                anyhow::bail!("form {form} is not distributed to unit {unit}");
-            }
-            if let Some(c) = &category {
-                f.category_label(c).ok_or_else(|| anyhow::anyhow!("form {form} has no category {c}"))?;
-            }
-            let l = store.create_link(&form, &unit, category.as_deref(), &label, &Actor::system("cli")).await?;
+            let l = store.create_link(&form, &unit, category.as_deref(), label, &Actor::system("cli")).await?;
             println!("link {} for {} / {}\n{}", l.id, f.title, catalog.unit_name(&unit), url_of(&l));
         }
         LinksCommand::List { form } => {

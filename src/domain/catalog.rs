@@ -140,10 +140,23 @@ impl Catalog {
     ///
     /// # Errors
     /// The first problem, as `(field, message in Chinese)`; the field is `form`, `unit` or `category`.
-    pub fn check_link(&self, form: &str, unit: &str, category: Option<&str>) -> Result<(), (&'static str, String)> {
+    pub fn check_link(
+        &self,
+        form: &str,
+        unit: &str,
+        category: Option<&str>,
+        label: &str,
+    ) -> Result<(), (&'static str, String)> {
         let Some(f) = self.citizen_form(form) else {
             return Err(("form", "请选择一份表单".to_owned()));
         };
+        // The label is printed by `wenji links list` too: a control character would be a terminal escape.
+        if label.chars().any(char::is_control) {
+            return Err(("label", "备注不能含换行、制表符等控制字符".to_owned()));
+        }
+        if label.chars().count() > LINK_LABEL_MAX {
+            return Err(("label", format!("备注最多 {LINK_LABEL_MAX} 个字")));
+        }
         if self.unit(unit).is_none() {
             return Err(("unit", "请从单位名单中选择发放单位".to_owned()));
         }
@@ -158,6 +171,9 @@ impl Catalog {
         Ok(())
     }
 }
+
+/// The longest label a distribution link may have.
+pub const LINK_LABEL_MAX: usize = 100;
 
 fn check_units(units: Vec<Unit>) -> Result<Vec<Unit>, Vec<FormError>> {
     let mut seen = HashSet::new();
@@ -220,11 +236,14 @@ mod tests {
     #[test]
     fn a_link_request_names_the_field_that_is_wrong() {
         let c = shipped();
-        assert_eq!(c.check_link("zhengqiu", "jg-bgs", None), Ok(()));
-        assert_eq!(c.check_link("zhengqiu", "jg-bgs", Some("qz")), Ok(()));
-        assert_eq!(c.check_link("nope", "jg-bgs", None).unwrap_err().0, "form");
-        assert_eq!(c.check_link("zhengqiu", "nope", None).unwrap_err().0, "unit");
-        assert_eq!(c.check_link("zhengqiu", "jg-bgs", Some("zz")).unwrap_err().0, "category");
+        assert_eq!(c.check_link("zhengqiu", "jg-bgs", None, "海报"), Ok(()));
+        assert_eq!(c.check_link("zhengqiu", "jg-bgs", Some("qz"), ""), Ok(()));
+        assert_eq!(c.check_link("nope", "jg-bgs", None, "").unwrap_err().0, "form");
+        assert_eq!(c.check_link("gongkai-pingjia", "jg-bgs", None, "").unwrap_err().0, "form");
+        assert_eq!(c.check_link("zhengqiu", "nope", None, "").unwrap_err().0, "unit");
+        assert_eq!(c.check_link("zhengqiu", "jg-bgs", Some("zz"), "").unwrap_err().0, "category");
+        assert_eq!(c.check_link("zhengqiu", "jg-bgs", None, "海报\u{1b}[31m").unwrap_err().0, "label");
+        assert_eq!(c.check_link("zhengqiu", "jg-bgs", None, &"长".repeat(101)).unwrap_err().0, "label");
     }
 
     #[test]
@@ -266,6 +285,6 @@ mod tests {
         assert!(c.citizen_form(slug).is_none());
         assert!(c.citizen_forms().all(|f| f.slug != slug));
         assert!(c.citizen_form("zhengqiu").is_some());
-        assert_eq!(c.check_link(slug, "jg-bgs", None).unwrap_err().0, "form");
+        assert_eq!(c.check_link(slug, "jg-bgs", None, "").unwrap_err().0, "form");
     }
 }

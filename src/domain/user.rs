@@ -90,6 +90,13 @@ const COMMON: &[&str] = &[
 /// # Errors
 /// Why the password is refused.
 pub fn check_password(username: &str, password: &str) -> Result<(), String> {
+    // Whatever `wenji user` reads from a pipe must be a password the sign-in page can take.
+    if password.chars().any(char::is_control) {
+        return Err("密码不能含制表符、换行等控制字符".into());
+    }
+    if password.trim() != password {
+        return Err("密码首尾不能是空格".into());
+    }
     let n = password.chars().count();
     if n < 10 {
         return Err(format!("密码太短：至少 10 个字符，现在 {n} 个"));

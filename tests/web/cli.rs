@@ -343,6 +343,14 @@ async fn user_add_reads_the_password_from_stdin_and_refuses_weak_ones_with_a_rea
     let weak = run("li.analyst", "123456");
     assert!(!weak.status.success());
     assert!(String::from_utf8_lossy(&weak.stderr).contains("密码太短"), "{}", String::from_utf8_lossy(&weak.stderr));
+    // A password the sign-in page could never take is refused here too (the account was made, unusable).
+    for (piped, why) in
+        [("Song-ling-2026#\t", "控制字符"), ("Song-ling-2026#\0", "控制字符"), (" Song-ling-2026#", "首尾")]
+    {
+        let refused = run("li.analyst", piped);
+        assert!(!refused.status.success(), "{piped:?} was taken");
+        assert!(String::from_utf8_lossy(&refused.stderr).contains(why), "{}", String::from_utf8_lossy(&refused.stderr));
+    }
     let ok = run("li.analyst", "Song-ling-2026#");
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     assert!(String::from_utf8_lossy(&ok.stdout).contains("added li.analyst (analyst)"));
@@ -483,6 +491,17 @@ async fn links_enable_makes_a_revoked_link_active_again_with_the_same_address() 
     assert!(list.contains("active") && !list.contains("revoked"), "{list}");
     let missing = wenji(dir.path(), &url).args(["links", "enable", "999"]).output().unwrap();
     assert!(!missing.status.success(), "an unknown link is an error");
+    // The web page's rules hold here: no terminal escape or overlong label, no link to the rating form.
+    for (args, field) in [
+        (vec!["--form", "zhengqiu", "--unit", "sfs-hedong", "--label", "海报\n\u{1b}[31m"], "--label"),
+        (vec!["--form", "zhengqiu", "--unit", "sfs-hedong", "--label", &"长".repeat(101)], "--label"),
+        (vec!["--form", "gongkai-pingjia", "--unit", "sfs-hedong"], "--form"),
+    ] {
+        let o = wenji(dir.path(), &url).args(["links", "create"]).args(&args).output().unwrap();
+        assert!(!o.status.success(), "{args:?} was taken");
+        assert!(String::from_utf8_lossy(&o.stderr).contains(field), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert_eq!(run(&["links", "list"]).lines().count(), 1, "no link made");
 }
 
 #[tokio::test]

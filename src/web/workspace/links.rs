@@ -206,12 +206,8 @@ pub async fn create(
             _ => Err(("category", "所选身份类别不属于所选表单".to_owned())),
         },
     };
-    let checked = category.and_then(|category| {
-        if label.chars().count() > 100 {
-            return Err(("label", "备注最多 100 个字".to_owned()));
-        }
-        state.forms().catalog.check_link(form, unit, category).map(|()| category)
-    });
+    let checked =
+        category.and_then(|category| state.forms().catalog.check_link(form, unit, category, label).map(|()| category));
     let category = match checked {
         Ok(c) => c,
         Err(e) => {
