@@ -296,11 +296,16 @@ async fn a_leaders_dashboard_and_inbox_pool_small_units_and_refuse_unit_and_date
     assert_nothing_singles_out("the inbox", texts(&html, "main *").into_iter(), &seeded);
     assert_eq!(texts(&html, "#inbox tbody tr").len(), 20);
     assert_eq!(texts(&html, ".c-unit").iter().filter(|u| *u == OTHER_UNITS).count(), 7);
-    for (param, value) in [("unit", "sfs-qingxi"), ("category", "sfs"), ("from", "2026-01-01"), ("to", "2026-12-31")] {
-        let r = leader.get(app.url(&format!("/w/inbox?{param}={value}"))).send().await.unwrap();
-        assert_eq!(r.status(), 400, "{param}");
-        let body = r.text().await.unwrap();
-        assert!(body.contains(param) && body.contains("小单元保护"), "{param}: the refusal says why");
+    // A filter typed into the address is refused by name, on the dashboard too (it was silently ignored).
+    for page in ["/w/inbox", "/w/dashboard"] {
+        for (param, value) in
+            [("unit", "sfs-qingxi"), ("category", "sfs"), ("from", "2026-01-01"), ("to", "2026-12-31")]
+        {
+            let r = leader.get(app.url(&format!("{page}?{param}={value}"))).send().await.unwrap();
+            assert_eq!(r.status(), 400, "{page} {param}");
+            let body = r.text().await.unwrap();
+            assert!(body.contains(param) && body.contains("小单元保护"), "{page} {param}: the refusal says why");
+        }
     }
     // The office still sees everything.
     let (analyst, _) = app.login_as(Role::Analyst).await;

@@ -110,6 +110,15 @@ async fn agreement(state: &AppState) -> Result<Option<AgreementView>, WebError> 
 pub struct DashboardQuery {
     #[serde(default)]
     pub form: String,
+    /// Filters the dashboard does not offer, read only to refuse them to a leader by name.
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
 }
 
 /// `GET /w/dashboard`.
@@ -120,6 +129,8 @@ pub async fn page(
 ) -> Result<DashboardPage, WebError> {
     staff.require(&[Role::Leader, Role::Admin, Role::Analyst])?;
     if staff.user.role == Role::Leader {
+        let filters = [("unit", &q.unit), ("category", &q.category), ("from", &q.from), ("to", &q.to)];
+        super::leader_view::refuse_filters(&filters.map(|(f, v)| (f, v.as_str())))?;
         return leader_page(&state, &staff, &q.form).await;
     }
     let store = &state.store;

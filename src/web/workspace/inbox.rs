@@ -174,13 +174,12 @@ pub async fn page(
     staff.require(&[Role::Admin, Role::Analyst, Role::Leader])?;
     let mut filter = InboxFilter::try_from(&q)?;
     let leader = if staff.user.role == Role::Leader {
-        for (field, value) in [("unit", &q.unit), ("category", &q.category), ("from", &q.from), ("to", &q.to)] {
-            if !value.trim().is_empty() {
-                return Err(WebError::BadRequest(format!(
-                    "{field}：领导视图不能按单位、身份或日期筛选（小单元保护：两次筛选的结果相减就可能认出个人）"
-                )));
-            }
-        }
+        super::leader_view::refuse_filters(&[
+            ("unit", &q.unit),
+            ("category", &q.category),
+            ("from", &q.from),
+            ("to", &q.to),
+        ])?;
         if q.before.is_some() {
             return Err(WebError::BadRequest("before：领导视图按页码翻页（page）".into()));
         }

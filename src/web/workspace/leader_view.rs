@@ -18,6 +18,20 @@ pub struct LeaderScope {
     pub forms: Vec<(String, String, bool)>,
 }
 
+/// Refuses a unit, category or date filter given to a leader's page, naming it: the views cover whole
+/// forms only (two filtered results subtracted could single a person out).
+///
+/// # Errors
+/// `BadRequest` naming the first filter given.
+pub fn refuse_filters(filters: &[(&str, &str)]) -> Result<(), WebError> {
+    match filters.iter().find(|(_, value)| !value.trim().is_empty()) {
+        Some((field, _)) => Err(WebError::BadRequest(format!(
+            "{field}：领导视图不能按单位、身份或日期筛选（小单元保护：两次筛选的结果相减就可能认出个人）"
+        ))),
+        None => Ok(()),
+    }
+}
+
 impl LeaderScope {
     /// The form named in `form` (when empty, the form with the most responses) and its disclosure.
     ///
