@@ -147,6 +147,10 @@ async fn a_finished_export_shows_the_rows_it_read_and_none_under_k_for_leaders()
     let full = [("form", "zhengqiu"), ("format", "csv"), ("unprotected", "1")];
     let rows = texts(&finished_page(&app, &admin, &acsrf, &full).await, "#job-rows").join("");
     assert!(rows.contains("共读取 6 行"), "six responses, one CSV row each: {rows}");
+    // An unticked box sent as 0 asks for the protected file (any value asked for the full one).
+    let unticked = [("form", "zhengqiu"), ("format", "csv"), ("unprotected", "0")];
+    let page = finished_page(&app, &admin, &acsrf, &unticked).await;
+    assert!(texts(&page, "#unprotected-warning").is_empty(), "{page}");
 
     let (leader, lcsrf, _) = staff(&app, "pan.leader", Role::Leader).await;
     let protected = [("form", "zhengqiu"), ("format", "csv")];

@@ -160,6 +160,12 @@ fn parse_day(s: &str, field: &str) -> Result<Option<NaiveDate>, String> {
 }
 
 impl ExportForm {
+    /// Whether the unprotected file was asked for: its box ticked (`1`), not merely a field sent (`0`
+    /// asked for it before).
+    pub fn wants_unprotected(&self) -> bool {
+        matches!(self.unprotected.trim(), "1" | "on" | "true")
+    }
+
     /// Turns the posted form into export parameters, naming the field at fault.
     fn params(&self, state: &AppState) -> Result<ExportParams, String> {
         let format = Format::parse(self.format.trim()).ok_or("格式：请选择 Excel 工作簿或 CSV")?;
@@ -173,7 +179,7 @@ impl ExportForm {
             },
             format,
             small_cell_k: state.settings.small_cell_k,
-            unprotected: !self.unprotected.is_empty(),
+            unprotected: self.wants_unprotected(),
             generated_at: crate::store::now_ms(),
         };
         params.check(&state.forms().catalog).map_err(|e| e.to_string())?;
@@ -228,7 +234,7 @@ pub async fn start(
     CsrfForm(staff, f): CsrfForm<ExportForm>,
 ) -> Result<Response, WebError> {
     staff.require(DOWNLOADERS)?;
-    if !f.unprotected.is_empty() {
+    if f.wants_unprotected() {
         staff.require(&[Role::Admin])?;
     }
     let params = match f.params(&state) {
