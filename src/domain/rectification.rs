@@ -42,6 +42,15 @@ impl MeasureStatus {
             MeasureStatus::Done => "已完成",
         }
     }
+
+    /// The status once progress is recorded: a measure with progress has started (citizens saw 未开始 beside
+    /// its 最新进展).
+    pub fn after_progress(self) -> MeasureStatus {
+        match self {
+            MeasureStatus::NotStarted => MeasureStatus::InProgress,
+            other => other,
+        }
+    }
 }
 
 /// A measure as typed on the page.

@@ -91,9 +91,10 @@ fn measure_row(reg: &Register, m: &Measure, today: chrono::NaiveDate) -> (Vec<St
     let d = &m.draft;
     let overdue = is_overdue(d.deadline, d.status, today);
     let t = reg.ratings.get(&m.id).copied().unwrap_or_default();
-    // A measure rated by fewer than k people shows no counts, only why (its counts would be their grades).
+    // A measure rated by fewer than k people shows no counts, only why (its counts would be their grades);
+    // one without published ratings shows none either (zeros read as "nobody satisfied").
     let withheld = reg.withheld.contains(&m.id);
-    let count = |n: u64| if withheld { String::new() } else { n.to_string() };
+    let count = |n: u64| if withheld || t.total() == 0 { String::new() } else { n.to_string() };
     let rate = if withheld {
         reg.rating_line(m.id)
     } else {

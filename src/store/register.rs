@@ -174,7 +174,20 @@ impl Store {
         let w = self.write_txn().await?;
         let txn = w.conn();
         let done = async {
-            measure::Entity::find_by_id(measure_id).one(txn).await?.ok_or(StoreError::NotFound)?;
+            let before =
+                measure::Entity::find_by_id(measure_id).lock_exclusive().one(txn).await?.ok_or(StoreError::NotFound)?;
+            let draft = to_measure(before.clone()).draft;
+            let status = draft.status.after_progress();
+            if status != draft.status {
+                let mut m: measure::ActiveModel = before.clone().into();
+                m.status = Set(status.as_str().to_owned());
+                m.updated_at = Set(super::next_version(before.updated_at));
+                m.update(txn).await?;
+                let after = MeasureDraft { status, ..draft.clone() };
+                let target = format!("measure:{measure_id}");
+                append_in(txn, actor, "measure_updated", &target, Some(audit_text(&draft)), Some(audit_text(&after)))
+                    .await?;
+            }
             let m = measure_progress::ActiveModel {
                 measure_id: Set(measure_id),
                 on_date: Set(on.format("%Y-%m-%d").to_string()),

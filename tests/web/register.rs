@@ -5,6 +5,7 @@ use crate::helpers::{TestApp, form_fields, hidden, texts};
 use crate::workspace::submit;
 use calamine::{Data, Range, Reader, Xlsx};
 use std::io::Cursor;
+use wenji::domain::rectification::MeasureStatus;
 use wenji::domain::user::Role;
 use wenji::store::audit::Actor;
 
@@ -656,4 +657,36 @@ async fn the_tagging_card_says_where_an_opinion_was_linked_and_only_when_it_is()
     // An address kept or typed by hand naming a problem the opinion is not in says nothing.
     let card = analyst.get(app.url(&format!("/w/tag/{other}?linked={p}"))).send().await.unwrap().text().await.unwrap();
     assert!(texts(&card, "#linked").is_empty());
+}
+
+/// Progress recorded on a measure still 未开始 moves it to 推进中, audited: /gongkai showed 未开始 beside its
+/// 最新进展. A measure already done stays done.
+#[tokio::test]
+async fn recording_progress_on_a_measure_not_started_shows_it_in_progress() {
+    let app = TestApp::spawn().await;
+    let (_, m, _) = published_measure(&app).await;
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let with = |status: &'static str| {
+        [
+            ("action", "推行“一次办结”"),
+            ("target", "群众办事最多跑一次"),
+            ("deadline", "2027-08-31"),
+            ("owner", "分管副局长、办公室"),
+            ("status", status),
+        ]
+    };
+    let progress = [("on", "2026-11-21"), ("evidence", "制度已印发，见文件")];
+    for (status, after) in [("not_started", MeasureStatus::InProgress), ("done", MeasureStatus::Done)] {
+        assert_eq!(post(&app, &leader, &csrf, &format!("/w/measures/{m}"), &with(status)).await.0, 303);
+        assert_eq!(post(&app, &leader, &csrf, &format!("/w/measures/{m}/progress"), &progress).await.0, 303);
+        assert_eq!(app.store().measure(m).await.unwrap().draft.status, after, "after progress on {status}");
+    }
+    let page = app.citizen.get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&page, &format!("#m{m} .status-label")), ["已完成"]);
+    let log = app.store().audit_entries(Some("measure_updated"), None, None, 100).await.unwrap();
+    assert!(log.iter().any(|e| e.after.as_deref().is_some_and(|a| a.ends_with("状态=推进中"))), "the move is audited");
+    // Not rated yet: the register's rating cells are empty, not zeros that read as "nobody satisfied".
+    let r = register_sheet(&app, &leader).await;
+    assert_eq!(text(&r, 4, 6), "已完成");
+    assert_eq!((9..13).map(|c| text(&r, 4, c)).collect::<Vec<_>>(), ["", "", "", ""]);
 }

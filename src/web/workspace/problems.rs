@@ -234,7 +234,8 @@ pub(crate) async fn problem_views(
                         .unwrap_or_default(),
                     comments: reg.comments.get(&m.id).cloned().unwrap_or_default(),
                     version: m.version,
-                    typed_on: String::new(),
+                    // Progress is mostly recorded the day it happens.
+                    typed_on: today.to_string(),
                     typed_evidence: String::new(),
                 }
             })
