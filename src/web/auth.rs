@@ -210,9 +210,15 @@ where
         if let Err((status, why)) = super::clean::check_staff_body(&content_type, &bytes) {
             return Err(refused(status, "没有保存", format!("{why}。{not_saved}")));
         }
-        let value = serde_html_form::from_bytes::<T>(&bytes).map_err(|e| {
-            let _logged = super::clean::not_understood(e);
-            refused(StatusCode::BAD_REQUEST, "没有保存", format!("{}{not_saved}", super::clean::NOT_UNDERSTOOD))
+        let read = serde_path_to_error::deserialize::<_, T>(serde_html_form::Deserializer::from_bytes(&bytes));
+        let value = read.map_err(|e| {
+            // A list's path names the item (`ids[0]`): the field is what the page calls it.
+            let path = e.path().to_string();
+            let field = path.split('[').next().unwrap_or_default().to_owned();
+            let times = if path == field { pairs.iter().filter(|(k, _)| *k == field).count() } else { 1 };
+            let _logged = super::clean::not_understood(e.into_inner());
+            let why = super::clean::field_not_understood(&field, times);
+            refused(StatusCode::BAD_REQUEST, "没有保存", format!("{why}{not_saved}"))
         })?;
         Ok(CsrfForm(staff, value))
     }
@@ -224,6 +230,8 @@ fn typed_fields(pairs: &[(String, String)]) -> Vec<(String, String)> {
     pairs
         .iter()
         .filter(|(_, v)| !crate::domain::text::is_blank(v))
+        // A choice or an id (`add`, `12`) is nothing typed, whatever its field is called.
+        .filter(|(_, v)| v.chars().count() > 20 || !v.chars().all(|c| c.is_ascii_alphanumeric() || "_:-".contains(c)))
         .filter_map(|(k, v)| {
             let shown: String = v.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect();
             super::clean::field_label(k).map(|label| (label.to_owned(), shown))

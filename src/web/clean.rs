@@ -175,6 +175,19 @@ pub fn not_understood(e: serde_html_form::de::Error) -> WebError {
     WebError::BadRequest(NOT_UNDERSTOOD.into())
 }
 
+/// Why a staff form was not understood, naming the field (`field`, given `times` times) where serde could
+/// tell which.
+pub fn field_not_understood(field: &str, times: usize) -> String {
+    let name = field_label(field).unwrap_or(field);
+    if field.is_empty() || field == "." {
+        NOT_UNDERSTOOD.to_owned()
+    } else if times > 1 {
+        format!("表单内容有误：“{name}”一栏出现了不止一次。")
+    } else {
+        format!("表单内容有误：“{name}”一栏的值无法识别（例如应填数字处填了别的内容）。")
+    }
+}
+
 /// What [`not_understood`] says.
 pub const NOT_UNDERSTOOD: &str =
     "表单内容有误：有一栏的值无法识别（例如应填数字处填了别的内容，或同一栏出现了两次），请刷新页面后重新填写。";

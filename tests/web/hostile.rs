@@ -347,7 +347,7 @@ async fn a_refused_staff_form_names_the_field_and_shows_back_what_was_typed() {
     let cases = [
         (post(fields("窗口\u{b}少"), form).await.unwrap(), 422, "问题描述：含有不允许的控制字符"),
         (post(fields("窗口少"), "application/x-www-form-urlencoded; charset=gbk").await.unwrap(), 415, "不是 UTF-8"),
-        (post(fields("窗口少") + "&title=again", form).await.unwrap(), 400, "有一栏的值无法识别"),
+        (post(fields("窗口少") + "&title=again", form).await.unwrap(), 400, "“标题”一栏出现了不止一次"),
     ];
     for (r, status, said) in cases {
         assert_eq!(r.status().as_u16(), status, "{said}");
@@ -360,6 +360,13 @@ async fn a_refused_staff_form_names_the_field_and_shows_back_what_was_typed() {
     let invalid = format!("_csrf={csrf}&title=%FF%FE%E6%84&area=6&description=x&root_cause=y");
     assert_eq!(post(invalid, form).await.unwrap().status(), 415, "bytes that are not UTF-8 are not stored as U+FFFD");
     assert!(app.store().problems().await.unwrap().is_empty(), "nothing stored");
+    // A choice or an id is nothing typed: a bulk action's `add` is not shown back as a measure's text.
+    let bulk = format!("_csrf={csrf}&scope=selected&ids=99999999999999999999&area=6&action=add");
+    let r = analyst.post(app.url("/w/inbox/bulk")).header("content-type", form).body(bulk).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("“ids”一栏的值无法识别"), "{page}");
+    assert!(texts(&page, ".kept textarea").is_empty(), "{page}");
 }
 
 /// A body in another encoding (GBK here, a client that ignores the page's UTF-8) was stored with U+FFFD
