@@ -215,6 +215,9 @@ pub async fn post_response(
     ApiJson(body): ApiJson<SubmitBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let form = find(&state, &slug)?;
+    if headers.get_all("idempotency-key").iter().count() > 1 {
+        return Err(WebError::BadRequest("Idempotency-Key: 只能有一个（请求里有多个）".into()).into());
+    }
     let key_header = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or_default();
     let key = SubmissionKey::parse(key_header).map_err(|m| WebError::BadRequest(format!("Idempotency-Key: {m}")))?;
     if let Some(m) = closed_message(&form) {
@@ -256,7 +259,14 @@ pub async fn post_response(
     if !errors.is_empty() {
         return Err(WebError::Invalid(errors).into());
     }
-    let outcome = submit(&state, &form, link.as_ref(), body.category, &raw, &key).await?;
+    // The HTML form's category field is `_category`; this API's member is `category`.
+    let outcome = submit(&state, &form, link.as_ref(), body.category, &raw, &key).await.map_err(|e| match e {
+        WebError::Invalid(mut fields) => {
+            fields.iter_mut().filter(|f| f.field == "_category").for_each(|f| f.field = "category".into());
+            WebError::Invalid(fields)
+        }
+        other => other,
+    })?;
     let (status, replayed) = match outcome {
         SubmitOutcome::Stored(_) => (StatusCode::CREATED, false),
         _ => (StatusCode::OK, true),

@@ -38,6 +38,9 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
 /// Why a JSON body was refused, in Chinese and naming the member (`answers.team`), without serde's English
 /// or the server's type names.
 fn refusal(path: &str, e: &serde_json::Error) -> WebError {
+    if e.to_string().starts_with("recursion limit exceeded") {
+        return WebError::BadRequest("请求体的 JSON 嵌套太深（最多 128 层），请检查后重新发送。".into());
+    }
     if e.classify() != serde_json::error::Category::Data {
         return WebError::BadRequest(format!(
             "请求体不是有效的 JSON（第 {} 行第 {} 列附近），请检查后重新发送。",

@@ -110,13 +110,16 @@ pub async fn refuse_hostile_uri(req: Request, next: Next) -> Response {
         Ok(p) => p.chars().any(char::is_control) || p.chars().count() > 4 * FIELD_MAX,
         Err(_) => true,
     };
+    // The API's clients read JSON, whatever went wrong.
+    let api = req.uri().path().starts_with("/api/");
+    let answer = |e: WebError| if api { e.into_json() } else { e.into_response() };
     if bad_path {
-        return WebError::BadRequest("地址中含有不允许的字符，请检查链接是否完整。".into()).into_response();
+        return answer(WebError::BadRequest("地址中含有不允许的字符，请检查链接是否完整。".into()));
     }
     if let Some(query) = req.uri().query()
         && let Err(e) = check_urlencoded(query.as_bytes())
     {
-        return e.into_response();
+        return answer(e);
     }
     next.run(req).await
 }

@@ -116,5 +116,47 @@ async fn malformed_json_submissions_get_a_4xx_json_error_and_store_nothing() {
     let status =
         post_raw(&app, "/api/v1/forms/nope/responses", "application/json", Some("unknown-form"), b"{}".to_vec()).await;
     assert!(status.is_client_error(), "unknown form: {status}");
+
+    // Said in the API's own terms: its member `category` (not the HTML form's `_category`), JSON too deep
+    // (not "not JSON"), two keys refused, and a path or query refused at the edge answered in JSON.
+    let post = |key: &'static str, body: Vec<u8>| {
+        app.citizen
+            .post(app.url("/api/v1/forms/zhengqiu/responses"))
+            .header("content-type", "application/json")
+            .header("Idempotency-Key", key)
+            .body(body)
+            .send()
+    };
+    let unknown =
+        json!({"category": "x", "answers": {"team": "意见建议内容", "has_member": "no", "satisfaction": "2"}});
+    let v: serde_json::Value =
+        post("said-key-01", unknown.to_string().into_bytes()).await.unwrap().json().await.unwrap();
+    assert_eq!(v["fields"][0]["field"], "category", "{v}");
+    let deep: serde_json::Value =
+        post("said-key-02", format!("{{\"answers\": {{\"team\": {deep_object}}}}}").into_bytes())
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert!(deep["error"].as_str().unwrap().contains("嵌套太深"), "{deep}");
+    let twice = app
+        .citizen
+        .post(app.url("/api/v1/forms/zhengqiu/responses"))
+        .header("content-type", "application/json")
+        .header("Idempotency-Key", "twice-key-01")
+        .header("Idempotency-Key", "twice-key-02")
+        .body(unknown.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twice.status(), 400);
+    assert!(twice.text().await.unwrap().contains("只能有一个"));
+    for path in ["/api/v1/forms/%00/responses", "/api/openapi.json?x=%00"] {
+        let r = app.citizen.get(app.url(path)).send().await.unwrap();
+        assert!(r.status().is_client_error(), "{path}: {}", r.status());
+        let v: serde_json::Value = r.json().await.unwrap_or_else(|e| panic!("{path}: not JSON: {e}"));
+        assert!(v["error"].is_string(), "{path}: {v}");
+    }
     assert_eq!(app.store().count_responses(None).await.unwrap(), 0);
 }

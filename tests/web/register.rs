@@ -531,7 +531,7 @@ async fn hostile_input_on_the_new_routes_gets_a_named_4xx_never_a_500() {
     assert!(s == 400 && body.contains("地址中的编号无效"), "{s} {body}");
     let twice = [("publish", "1"), ("publish", "0")];
     let (s, body) = post(&app, &leader, &l_csrf, &format!("/w/measures/{m}/publish"), &twice).await;
-    assert!(s == 400 && body.contains("同一栏出现了两次") && !body.contains("unsupported"), "{s} {body}");
+    assert!(s == 400 && body.contains("“publish”一栏出现了不止一次") && !body.contains("unsupported"), "{s} {body}");
     let long = "证".repeat(30_000);
     let (s, body) = post(&app, &leader, &l_csrf, &format!("/w/measures/{m}/progress"), &[("evidence", &long)]).await;
     assert!(s == 413 && body.contains("超过 64 KB"), "{s}");
