@@ -296,3 +296,29 @@ async fn the_setup_page_keeps_the_display_name_after_an_error_and_speaks_chinese
         b.close().await;
     }
 }
+
+/// The links page offers the chosen form's categories only, without the form's title in front; without a
+/// form none (every form's categories were listed, and another form's was refused only after sending).
+#[tokio::test]
+async fn the_link_form_offers_the_categories_of_the_form_chosen() {
+    let app = TestApp::spawn().await;
+    create_named(&app, "link-admin", "管理员老吴", Role::Admin).await;
+    let Some(b) = Browser::start(1280, 900).await else { return };
+    sign_in(&b, &app, "link-admin").await;
+    b.goto(&app.url("/w/admin/links")).await;
+    let offered = "return Array.from(document.querySelectorAll('.link-form select[name=category] option')).map(function (o) { return o.value + '=' + o.text; });";
+    let values = async || -> Vec<String> {
+        b.js(offered).await.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(values().await, ["=不固定"], "no form chosen, no category");
+    b.js("var s = document.querySelector('.link-form select[name=form]'); s.value = 'zhengqiu'; s.dispatchEvent(new Event('change')); return 1;").await;
+    let zhengqiu = values().await;
+    assert!(zhengqiu.len() > 2 && zhengqiu[1..].iter().all(|v| v.starts_with("zhengqiu:")), "{zhengqiu:?}");
+    assert!(zhengqiu.contains(&"zhengqiu:qz=社会群众".to_owned()), "{zhengqiu:?}");
+    b.js("var c = document.querySelector('.link-form select[name=category]'); c.value = 'zhengqiu:qz'; \
+          var s = document.querySelector('.link-form select[name=form]'); s.value = 'ceping'; s.dispatchEvent(new Event('change')); return 1;").await;
+    let ceping = values().await;
+    assert!(ceping[1..].iter().all(|v| v.starts_with("ceping:")), "{ceping:?}");
+    assert_eq!(b.value(".link-form select[name=category]").await, "", "another form's category is not kept chosen");
+    b.close().await;
+}

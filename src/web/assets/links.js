@@ -21,3 +21,22 @@ document.querySelectorAll("button.copy[data-copy]").forEach(function (button) {
     }
   });
 });
+
+// The category list offers the chosen form's categories only (every form's were listed, and a category of
+// another form was refused after sending). Without JavaScript all are listed, each under its form's title.
+(function () {
+  var form = document.querySelector(".link-form select[name=form]");
+  var category = document.querySelector(".link-form select[name=category]");
+  if (!form || !category) return;
+  var all = Array.prototype.slice.call(category.options, 1).map(function (o) {
+    return { value: o.value, text: o.text.slice(o.text.indexOf("：") + 1) };
+  });
+  function offer() {
+    var prefix = form.value + ":", chosen = category.value;
+    while (category.options.length > 1) category.remove(1);
+    all.forEach(function (o) { if (o.value.indexOf(prefix) === 0) category.add(new Option(o.text, o.value)); });
+    category.value = chosen.indexOf(prefix) === 0 ? chosen : "";
+  }
+  form.addEventListener("change", offer);
+  offer();
+})();
