@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// What a response sent without a unit's link is shown under, in every view and file alike.
+pub const NO_UNIT: &str = "（未指定单位）";
+
 /// One unit a distribution link can be issued for.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Unit {

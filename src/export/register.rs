@@ -57,8 +57,9 @@ pub fn problem_rows(reg: &Register, catalog: &Catalog, k: Option<u64>) -> Vec<Ve
     for id in reg.problems_by_support() {
         let Some(p) = reg.problem(id) else { continue };
         let s = reg.support.get(&id).cloned().unwrap_or_default();
-        let name =
-            |u: &Option<String>| u.as_deref().map_or("未注明单位".to_owned(), |c| catalog.unit_name(c).to_owned());
+        let name = |u: &Option<String>| {
+            u.as_deref().map_or(crate::domain::unit::NO_UNIT.to_owned(), |c| catalog.unit_name(c).to_owned())
+        };
         let units = match k {
             Some(k) => {
                 let (shown, pooled) = leader_units(&s, k);

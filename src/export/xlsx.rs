@@ -180,7 +180,7 @@ impl ReportWorkbook {
     }
 
     fn unit_width(&self) -> f64 {
-        width_for(self.ctx.names.units.values().map(String::as_str).chain(["（未指定单位）"]), 10.0, 30.0)
+        width_for(self.ctx.names.units.values().map(String::as_str).chain([crate::domain::unit::NO_UNIT]), 10.0, 30.0)
     }
 
     fn category_width(&self) -> f64 {

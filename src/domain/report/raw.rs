@@ -59,7 +59,7 @@ impl Names {
     /// A unit's name (the code itself when unknown).
     pub fn unit<'a>(&'a self, code: Option<&'a str>) -> &'a str {
         match code {
-            None => "（未指定单位）",
+            None => crate::domain::unit::NO_UNIT,
             Some(c) => self.units.get(c).map_or(c, String::as_str),
         }
     }

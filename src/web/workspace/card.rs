@@ -161,7 +161,7 @@ impl LoadedForms {
     }
     pub fn unit_name(&self, code: Option<&str>) -> String {
         match code {
-            None => "（未指定）".into(),
+            None => crate::domain::unit::NO_UNIT.into(),
             Some(c) => self.catalog.units.iter().find(|u| u.code == c).map_or_else(|| c.to_owned(), |u| u.name.clone()),
         }
     }

@@ -198,8 +198,9 @@ pub(crate) async fn problem_views(
         }
         let Some(p) = reg.problem(id) else { continue };
         let support = reg.support.get(&id).cloned().unwrap_or_default();
-        let unit_name =
-            |u: &Option<String>| u.as_deref().map_or("未注明单位".to_owned(), |c| cat.unit_name(c).to_owned());
+        let unit_name = |u: &Option<String>| {
+            u.as_deref().map_or(crate::domain::unit::NO_UNIT.to_owned(), |c| cat.unit_name(c).to_owned())
+        };
         let units = if leader {
             let (shown, pooled) = leader_units(&support, k);
             let mut names: Vec<String> = shown.iter().map(unit_name).collect();
