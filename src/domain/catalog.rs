@@ -150,7 +150,7 @@ impl Catalog {
         let Some(f) = self.citizen_form(form) else {
             return Err(("form", "请选择一份表单".to_owned()));
         };
-        // The label is printed by `wenji links list` too: a control character would be a terminal escape.
+        // The web page's edge refuses control characters; `wenji links create` must not let one in either.
         if label.chars().any(char::is_control) {
             return Err(("label", "备注不能含换行、制表符等控制字符".to_owned()));
         }

@@ -9,6 +9,13 @@ pub fn visible_len(text: &str) -> usize {
     text.chars().filter(|&c| is_visible(c)).count()
 }
 
+/// Zero-width spaces, the byte-order mark, and direction embeddings and overrides: inside an opinion they
+/// only split words from search (局\u{200B}长 is not found by 局长) or turn text around on a page. What
+/// right-to-left writing needs (the marks U+200E/F, the isolates) and the joiners of emoji stay.
+pub fn is_meaningless_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}' | '\u{202A}'..='\u{202E}' | '\u{2060}' | '\u{FEFF}')
+}
+
 /// Whether `text` shows nothing: only spaces and invisible characters (a measure of zero-width spaces
 /// would be published blank).
 pub fn is_blank(text: &str) -> bool {

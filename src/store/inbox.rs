@@ -177,21 +177,26 @@ fn where_clause(sql: &mut Sql, backend: DbBackend, f: &InboxFilter) {
     }
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let long = q.chars().count() >= 3;
+        // Case-blind only where the query has letters with a case: folding every row's text costs PostgreSQL
+        // several times over, which a Chinese query never needs.
+        let cased = q.chars().any(|c| c.is_lowercase() || c.is_uppercase());
+        let (like, text, o_text, query) =
+            if cased { ("ILIKE", "lower(text)", "lower(o.text)", "lower(") } else { ("LIKE", "text", "o.text", "(") };
         match backend {
             DbBackend::Postgres if long => {
                 let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
                 // The trigram index, plus the opinions still queued for it (see `search_index`).
-                sql.push(" AND o.id IN (SELECT opinion_id FROM opinion_search WHERE text ILIKE ")
+                sql.push(&format!(" AND o.id IN (SELECT opinion_id FROM opinion_search WHERE text {like} "))
                     .bind(pattern.clone())
-                    .push(
+                    .push(&format!(
                         " ESCAPE '\\' UNION ALL SELECT p.opinion_id FROM search_pending p \
-                         JOIN opinions x ON x.id = p.opinion_id WHERE x.text ILIKE ",
-                    )
+                         JOIN opinions x ON x.id = p.opinion_id WHERE x.text {like} "
+                    ))
                     .bind(pattern)
                     .push(" ESCAPE '\\')");
             }
             DbBackend::Postgres => {
-                sql.push(" AND strpos(lower(o.text), lower(").bind(q.to_owned()).push(")) > 0");
+                sql.push(&format!(" AND strpos({o_text}, {query}")).bind(q.to_owned()).push(")) > 0");
             }
             _ if long => {
                 // A NUL would end the FTS5 query early, leaving the phrase open (the web edge refuses it too).
@@ -201,13 +206,14 @@ fn where_clause(sql: &mut Sql, backend: DbBackend, f: &InboxFilter) {
                     .bind(phrase)
                     .push(
                         " UNION ALL SELECT id FROM opinions WHERE id > \
-                         (SELECT indexed_upto FROM search_index_state WHERE id = 1) AND instr(lower(text), lower(",
+                         (SELECT indexed_upto FROM search_index_state WHERE id = 1) AND instr(",
                     )
+                    .push(&format!("{text}, {query}"))
                     .bind(q.to_owned())
                     .push(")) > 0)");
             }
             _ => {
-                sql.push(" AND instr(lower(o.text), lower(").bind(q.to_owned()).push(")) > 0");
+                sql.push(&format!(" AND instr({o_text}, {query}")).bind(q.to_owned()).push(")) > 0");
             }
         }
     }

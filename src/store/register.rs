@@ -11,7 +11,9 @@ use crate::domain::rectification::{
     RATING_VALUE, Rating, Register,
 };
 use chrono::NaiveDate;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use std::collections::BTreeMap;
 
 fn to_measure(m: measure::Model) -> Measure {
@@ -31,6 +33,9 @@ fn to_measure(m: measure::Model) -> Measure {
 }
 
 /// What the audit log keeps of a measure: all four parts and the status.
+/// Why a measure with recorded progress cannot be set back to 未开始.
+pub const HAS_PROGRESS: &str = "这项措施已记录整改进展，状态不能改回“未开始”，请选择“推进中”或“已完成”。";
+
 fn audit_text(d: &MeasureDraft) -> String {
     format!(
         "措施={} | 目标={} | 时限={} | 责任={} | 状态={}",
@@ -111,6 +116,16 @@ impl Store {
             }
             if seen.is_some_and(|v| v != before.updated_at) {
                 return Err(StoreError::EditedMeanwhile);
+            }
+            // Progress says the work has started: /gongkai would show 未开始 beside its 最新进展.
+            if d.status == MeasureStatus::NotStarted
+                && measure_progress::Entity::find()
+                    .filter(measure_progress::Column::MeasureId.eq(id))
+                    .one(txn)
+                    .await?
+                    .is_some()
+            {
+                return Err(StoreError::Conflict(HAS_PROGRESS.into()));
             }
             if before.published_at.is_some() && !d.is_publishable() {
                 return Err(StoreError::Conflict(format!(

@@ -59,7 +59,7 @@ async fn an_admin_creates_a_link_prints_its_qr_code_and_revokes_it() {
     // The category the link sets is said, since the citizen does not choose it (the page said nothing, and
     // its privacy box spoke of "您选择的身份类别").
     assert!(texts(&form, "#fixed-category")[0].starts_with("您的身份：乡镇（街道）司法所（由本链接设定"), "{form}");
-    assert!(texts(&form, "#privacy li")[1].contains("本链接设定的您的身份“乡镇（街道）司法所”"), "{form}");
+    assert!(texts(&form, "#privacy li")[1].contains("本链接设定的身份类别“乡镇（街道）司法所”"), "{form}");
 
     // The SVG carries the code, the form title and the unit; the PNG's code reads back as the address.
     let svg = admin.get(app.url(&format!("/w/admin/links/{}/qr.svg", link.id))).send().await.unwrap();

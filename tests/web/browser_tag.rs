@@ -234,3 +234,32 @@ async fn a_note_stays_with_its_opinion_and_p_keeps_the_areas_changed_on_the_card
     assert!(typed.iter().all(|a| areas.contains(a)), "the areas typed before p ({typed:?}) were saved: {areas:?}");
     b.close().await;
 }
+
+/// A second note typed while the first is still saving stays in its box (the first's answer cleared it).
+#[tokio::test]
+async fn a_note_typed_while_the_last_one_is_saving_is_kept() {
+    let app = TestApp::spawn().await;
+    let id = opinion_id(&app, &app.submit_opinion("调解室太小，谈话没有隐私").await).await;
+    app.create_user("noter", Role::Analyst).await;
+    let Some(b) = Browser::start(1280, 900).await else { return };
+    sign_in(&b, &app, "noter").await;
+    b.goto(&app.url("/w/tag")).await;
+    wait_for("the opinion", async || shown_id(&b).await == Some(id)).await;
+    // A slow network: every answer arrives a second late.
+    b.js("var f = window.fetch; window.fetch = function (u, o) { return f(u, o).then(function (r) { \
+          return new Promise(function (ok) { setTimeout(function () { ok(r); }, 1000); }); }); }; return 1;")
+        .await;
+    key(&b, 'n').await;
+    b.fill("#note-text", "第一条备注").await;
+    b.press("#note-text", &Key::Enter.to_string()).await;
+    key(&b, 'n').await;
+    b.fill("#note-text", "第二条备注正在写").await;
+    wait_for("the first note's answer", async || {
+        b.js("return document.getElementById('c-notes').textContent.indexOf('第一条备注') >= 0;").await.as_bool()
+            == Some(true)
+    })
+    .await;
+    assert_eq!(b.value("#note-text").await, "第二条备注正在写", "the note being typed is kept");
+    b.fill("#note-text", "").await;
+    b.close().await;
+}

@@ -660,12 +660,16 @@ async fn the_tagging_card_says_where_an_opinion_was_linked_and_only_when_it_is()
 }
 
 /// Progress recorded on a measure still 未开始 moves it to 推进中, audited: /gongkai showed 未开始 beside its
-/// 最新进展. A measure already done stays done.
+/// 最新进展. A measure already done stays done, and one with progress cannot be set back to 未开始.
 #[tokio::test]
 async fn recording_progress_on_a_measure_not_started_shows_it_in_progress() {
     let app = TestApp::spawn().await;
-    let (_, m, _) = published_measure(&app).await;
+    let (problem, m, _) = published_measure(&app).await;
     let (leader, csrf) = app.login_as(Role::Leader).await;
+    let draft = [("action", "窗口增设引导员"), ("target", "高峰期有人引导"), ("owner", "办公室")];
+    assert_eq!(post(&app, &leader, &csrf, &format!("/w/problems/{problem}/measures"), &draft).await.0, 303);
+    let fresh = *measure_ids(&app, &leader, problem).await.iter().max().unwrap();
+    assert_eq!(app.store().measure(fresh).await.unwrap().draft.status, MeasureStatus::NotStarted);
     let with = |status: &'static str| {
         [
             ("action", "推行“一次办结”"),
@@ -676,11 +680,15 @@ async fn recording_progress_on_a_measure_not_started_shows_it_in_progress() {
         ]
     };
     let progress = [("on", "2026-11-21"), ("evidence", "制度已印发，见文件")];
-    for (status, after) in [("not_started", MeasureStatus::InProgress), ("done", MeasureStatus::Done)] {
-        assert_eq!(post(&app, &leader, &csrf, &format!("/w/measures/{m}"), &with(status)).await.0, 303);
-        assert_eq!(post(&app, &leader, &csrf, &format!("/w/measures/{m}/progress"), &progress).await.0, 303);
-        assert_eq!(app.store().measure(m).await.unwrap().draft.status, after, "after progress on {status}");
-    }
+    assert_eq!(post(&app, &leader, &csrf, &format!("/w/measures/{fresh}/progress"), &progress).await.0, 303);
+    assert_eq!(app.store().measure(fresh).await.unwrap().draft.status, MeasureStatus::InProgress);
+    assert_eq!(post(&app, &leader, &csrf, &format!("/w/measures/{m}"), &with("done")).await.0, 303);
+    assert_eq!(post(&app, &leader, &csrf, &format!("/w/measures/{m}/progress"), &progress).await.0, 303);
+    assert_eq!(app.store().measure(m).await.unwrap().draft.status, MeasureStatus::Done, "done stays done");
+    let (s, page) = post(&app, &leader, &csrf, &format!("/w/measures/{m}"), &with("not_started")).await;
+    assert_eq!(s, 422, "{page}");
+    assert!(page.contains("状态不能改回“未开始”"), "{page}");
+    assert_eq!(app.store().measure(m).await.unwrap().draft.status, MeasureStatus::Done);
     let page = app.citizen.get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
     assert_eq!(texts(&page, &format!("#m{m} .status-label")), ["已完成"]);
     let log = app.store().audit_entries(Some("measure_updated"), None, None, 100).await.unwrap();

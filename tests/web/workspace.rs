@@ -339,6 +339,7 @@ async fn search_finds_one_two_and_longer_chinese_queries() {
         ("0%左", vec![percent]),
         ("没有的词", vec![]),
         ("局长", vec![pasted]),
+        ("局\u{200B}长", vec![pasted]),
         ("预约总是失败", vec![pasted]),
         ("app", vec![pasted]),
         ("aPp预约", vec![pasted]),

@@ -81,7 +81,8 @@ impl ValidAnswers {
 }
 
 /// Cleans free text: trims, turns CR LF into LF, drops control characters other than line breaks and tabs,
-/// and the invisible characters that pasted text carries without meaning (see [`meaningless_invisible`]).
+/// and the invisible characters that pasted text carries without meaning (see
+/// [`crate::domain::text::is_meaningless_invisible`]).
 pub fn clean_text(s: &str) -> String {
     let s = s.trim();
     // Most text has nothing to drop: control bytes (and 0xC2, which starts U+0080..U+009F; 0xE2 and 0xEF,
@@ -101,20 +102,13 @@ pub fn clean_text(s: &str) -> String {
                 out.push('\n');
             }
             '\n' | '\t' => out.push(c),
-            c if c.is_control() || meaningless_invisible(c) => {}
+            c if c.is_control() || crate::domain::text::is_meaningless_invisible(c) => {}
             c => out.push(c),
         }
     }
     // Dropping a control character can leave new outer whitespace.
     let trimmed = out.trim();
     if trimmed.len() == out.len() { out } else { trimmed.to_owned() }
-}
-
-/// Zero-width spaces, the byte-order mark and direction marks, embeddings, overrides and isolates: inside
-/// an opinion they only split words from search (局\u{200B}长 is not found by 局长) or turn text around on a
-/// page. The joiners (U+200C, U+200D) stay: emoji sequences are made with them.
-fn meaningless_invisible(c: char) -> bool {
-    matches!(c, '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// Validates `raw` against `form` on the bureau's day `today`.
@@ -254,7 +248,8 @@ fn answer(q: &Question, raw: &RawAnswers) -> Result<Option<Answer>, String> {
             let text = clean_text(v);
             // Invisible format characters (zero-width, direction overrides) are not text a person wrote.
             let n = crate::domain::text::visible_len(&text);
-            if text.is_empty() && v.trim().is_empty() {
+            // Control characters alone are nothing typed; zero-width ones alone are refused below.
+            if text.is_empty() && !v.chars().any(crate::domain::text::is_meaningless_invisible) {
                 return Ok(None);
             }
             if n == 0 {
@@ -526,7 +521,7 @@ mod tests {
         #[test]
         fn clean_text_keeps_its_meaning(s in "[ a中é§\r\n\t\u{1}\u{7f}\u{85}\u{b}\u{3000}\u{200b}\u{200d}\u{202e}\u{2068}\u{feff}，“]{0,24}") {
             // The rule written plainly; `clean_text` does the same in one pass.
-            let invisible = ['\u{200b}', '\u{202e}', '\u{2068}', '\u{feff}'];
+            let invisible = ['\u{200b}', '\u{202e}', '\u{feff}'];
             let plain = s.replace("\r\n", "\n").replace('\r', "\n").chars()
                 .filter(|c| (!c.is_control() || *c == '\n' || *c == '\t') && !invisible.contains(c))
                 .collect::<String>().trim().to_owned();

@@ -175,7 +175,8 @@
     if (!touched) return queue;
     lastSaved = card.id;
     touched = false;
-    return post(card.id, window.wenjiSuggest.fields(card, checkedAreas())).then(function (res) { render(res.card); });
+    return post(card.id, window.wenjiSuggest.fields(card, checkedAreas())).then(function (res) { render(res.card); },
+      function (e) { touched = true; throw e; });  // not saved: the next p tries again
   }
   window.wenjiTagger = { settle: settle };
   // Unsaved notes are only in this page: leaving it asks first.
@@ -200,7 +201,8 @@
         var id = card.id;
         if (v) post(id, [["op", "note"], ["text", v]]).then(function (res) {
           delete unsentNotes[id];
-          if (card.id === id) { box.value = ""; render(res.card); }
+          // Only the text sent is cleared: a next note typed while this one was saving stays.
+          if (card.id === id) { if (box.value.trim() === v) box.value = ""; render(res.card); }
         }, function () {});
         box.blur();
       } else if (e.key === "Escape") { e.target.blur(); }

@@ -94,7 +94,8 @@ pub fn privacy_lines(form: &FormDef, via_link: bool, fixed_category: Option<&str
     } else {
         lines.push("本表为工作记录，请按要求填写；系统不记录您的 IP 地址和浏览器信息。".to_owned());
     }
-    let asked = form.category_question();
+    // The form's own word for the choice (走访对象类型), or 身份类别 (its question, 您的身份, reads wrong here).
+    let asked = form.category_label.as_deref().unwrap_or("身份类别");
     lines.push(match fixed_category {
         Some(label) => format!("保存的只有：您填写的内容、提交时间（精确到分钟）、本链接设定的{asked}“{label}”。"),
         None if form.categories.is_empty() => "保存的只有：您填写的内容、提交时间（精确到分钟）。".to_owned(),

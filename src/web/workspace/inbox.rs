@@ -101,7 +101,10 @@ impl TryFrom<&InboxQuery> for InboxFilter {
             from_ms,
             to_ms,
             released_by: None,
-            q: some(&q.q).map(|s| s.chars().take(100).collect()),
+            // Cleaned as opinions are when stored: a search pasted with a zero-width space still finds them.
+            q: some(&q.q)
+                .map(|s| s.chars().filter(|&c| !crate::domain::text::is_meaningless_invisible(c)).take(100).collect())
+                .filter(|s: &String| !s.trim().is_empty()),
         })
     }
 }
