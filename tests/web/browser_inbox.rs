@@ -43,6 +43,14 @@ async fn a_dozen_rows_fit_a_desk_screen_and_the_inbox_fits_a_phone() {
             .unwrap();
         if width >= 1280 {
             assert!(visible >= 12, "{visible} rows fit on a 1280x900 screen");
+            // Each row's cells line up: the areas cell was laid out as the tagging page's grid, boxes askew.
+            let askew = "return Array.from(document.querySelectorAll('#inbox tbody tr')).filter(function (r) { \
+                var a = r.querySelector('td.areas').getBoundingClientRect(), t = r.querySelector('td.text').getBoundingClientRect(); \
+                return Math.abs(a.top - t.top) > 1 || Math.abs(a.bottom - t.bottom) > 1; }).length;";
+            assert_eq!(b.js(askew).await.as_i64(), Some(0), "rows whose areas cell is out of line");
+            let header =
+                "return document.querySelector('#inbox thead th:nth-child(2)').getBoundingClientRect().height;";
+            assert!(b.js(header).await.as_f64().unwrap() < 40.0, "编号 is on one line");
         }
         b.screenshot(shot(&format!("inbox-{width}"))).await;
         b.close().await;
