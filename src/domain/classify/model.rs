@@ -347,6 +347,9 @@ fn best_rule(scored: &[([Option<f64>; 8], &[AreaCode])]) -> (usize, Rule) {
 /// example, in the order given).
 pub type Scored = Vec<[Option<f64>; 8]>;
 
+/// How many of the strongest n-grams are looked for in the text as evidence.
+const EVIDENCE_NGRAMS: usize = 8;
+
 impl Model {
     /// Trains on `examples` (later examples win when `max_rows` cuts), tuning the rule's two bars on
     /// out-of-fold scores of the training data. Deterministic: the same examples and options give the same
@@ -406,31 +409,51 @@ impl Model {
                 area,
                 probability,
                 threshold,
-                evidence: self.evidence(&self.parts.areas[area.index()], &v),
+                evidence: self.evidence(&self.parts.areas[area.index()], &v, text),
             })
             .collect()
     }
 
-    /// Up to three n-grams of the text that pushed this area up most; words of two or more characters
-    /// first, and none contained in another already chosen.
-    fn evidence(&self, m: &AreaModel, v: &[(usize, f64)]) -> Vec<String> {
+    /// Up to three stretches of `text` that pushed this area up most: the strongest n-grams, joined where
+    /// they overlap or touch in the text (来不 and 不及 read as 来不及, not as two fragments); stretches of
+    /// two or more characters first.
+    fn evidence(&self, m: &AreaModel, v: &[(usize, f64)], text: &str) -> Vec<String> {
         let mut pushes: Vec<(f64, &str)> = v
             .iter()
             .filter(|&&(i, _)| m.weights[i] > 0.0)
             .filter_map(|&(i, x)| Some((m.weights[i] * x, self.vocab.word(i)?)))
             .filter(|(_, w)| !w.contains([START, END]))
             .collect();
-        pushes.sort_by(|a, b| {
-            let long = |w: &str| w.chars().count() >= 2;
-            long(b.1).cmp(&long(a.1)).then(b.0.total_cmp(&a.0)).then(a.1.cmp(b.1))
+        pushes.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        // Where the strongest n-grams stand in the text (n-grams are lower-cased, so the text is too).
+        let chars: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
+        let mut found: Vec<(usize, usize, f64)> = Vec::new();
+        for (push, w) in pushes.into_iter().take(EVIDENCE_NGRAMS) {
+            let w: Vec<char> = w.chars().collect();
+            if let Some(at) = chars.windows(w.len()).position(|win| win == w.as_slice()) {
+                found.push((at, at + w.len(), push));
+            }
+        }
+        found.sort_by_key(|&(start, end, _)| (start, end));
+        let mut stretches: Vec<(usize, usize, f64)> = Vec::new();
+        for (start, end, push) in found {
+            match stretches.last_mut() {
+                Some(last) if start <= last.1 => {
+                    last.1 = last.1.max(end);
+                    last.2 += push;
+                }
+                _ => stretches.push((start, end, push)),
+            }
+        }
+        stretches.sort_by(|a, b| {
+            let long = |s: &(usize, usize, f64)| s.1 - s.0 >= 2;
+            long(b).cmp(&long(a)).then(b.2.total_cmp(&a.2)).then(a.0.cmp(&b.0))
         });
         let mut out: Vec<String> = Vec::new();
-        for (_, w) in pushes {
-            if out.len() == 3 {
-                break;
-            }
-            if !out.iter().any(|o| o.contains(w) || w.contains(o.as_str())) {
-                out.push(w.to_owned());
+        for (start, end, _) in stretches {
+            let s: String = chars[start..end].iter().collect();
+            if out.len() < 3 && !out.contains(&s) {
+                out.push(s);
             }
         }
         out
@@ -471,6 +494,27 @@ mod tests {
         let s = m.suggest("廉政意识淡薄，接受宴请");
         let eight = s.iter().find(|s| s.area.get() == 8).expect("area 8 suggested");
         assert!(eight.evidence.iter().any(|w| w.contains("廉政") || w.contains("宴请")), "{:?}", eight.evidence);
+        // Evidence is stretches of the text itself, n-grams that overlap joined: 接受 and 宴请 read as one.
+        assert!(eight.evidence.iter().all(|w| "廉政意识淡薄，接受宴请".contains(w.as_str())), "{:?}", eight.evidence);
+    }
+
+    /// Trained on the shipped corpus, the evidence reads as stretches of the opinion: n-grams that overlap
+    /// are joined (it listed 来不、材料、不及 where the text said 来不及).
+    #[test]
+    fn evidence_joins_the_n_grams_that_overlap_in_the_text() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("forms");
+        let mut text = String::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let p = entry.unwrap().path();
+            if p.file_name().unwrap().to_string_lossy().starts_with("corpus-") {
+                text.push_str(&std::fs::read_to_string(p).unwrap());
+            }
+        }
+        let m = Model::train(&corpus::parse(&text).unwrap(), &TrainOptions::default());
+        let opinion = "中心组学习走过场，念念文件就结束";
+        let evidence: Vec<String> = m.suggest(opinion).into_iter().flat_map(|s| s.evidence).collect();
+        assert!(evidence.iter().all(|w| opinion.contains(w.as_str())), "{evidence:?}");
+        assert!(evidence.iter().any(|w| w.chars().count() > 3), "longer than any n-gram, so joined: {evidence:?}");
     }
 
     fn codes(v: &[usize]) -> Vec<AreaCode> {
