@@ -133,6 +133,10 @@ impl Store {
                     d.missing_for_publication().join("、")
                 )));
             }
+            // Saved as it stands (保存并公开 on an unchanged measure): nothing to store or audit.
+            if to_measure(before.clone()).draft == *d {
+                return Ok(());
+            }
             let version = super::next_version(before.updated_at);
             let before_text = audit_text(&to_measure(before.clone()).draft);
             let mut m: measure::ActiveModel = before.into();

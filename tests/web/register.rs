@@ -685,6 +685,11 @@ async fn recording_progress_on_a_measure_not_started_shows_it_in_progress() {
     assert_eq!(post(&app, &leader, &csrf, &format!("/w/measures/{m}"), &with("done")).await.0, 303);
     assert_eq!(post(&app, &leader, &csrf, &format!("/w/measures/{m}/progress"), &progress).await.0, 303);
     assert_eq!(app.store().measure(m).await.unwrap().draft.status, MeasureStatus::Done, "done stays done");
+    // Saving it unchanged stores and audits nothing (保存并公开 refused for a missing part audited a non-edit).
+    let audited = async || app.store().audit_entries(Some("measure_updated"), None, None, 100).await.unwrap().len();
+    let before = audited().await;
+    assert_eq!(post(&app, &leader, &csrf, &format!("/w/measures/{m}"), &with("done")).await.0, 303);
+    assert_eq!(audited().await, before, "an unchanged save is not audited");
     let (s, page) = post(&app, &leader, &csrf, &format!("/w/measures/{m}"), &with("not_started")).await;
     assert_eq!(s, 422, "{page}");
     assert!(page.contains("状态不能改回“未开始”"), "{page}");
