@@ -270,8 +270,12 @@ async fn bulk_tagging_shows_the_count_first_then_adds_and_removes_as_bulk() {
         .await
         .unwrap();
     assert_eq!(preview.status(), 200);
-    assert_eq!(texts(&preview.text().await.unwrap(), "#bulk-count"), vec!["3".to_string()]);
+    let preview = preview.text().await.unwrap();
+    assert_eq!(texts(&preview, "#bulk-count"), vec!["3".to_string()]);
     assert!(app.store().opinion(ids[0]).await.unwrap().tags.is_empty());
+    // One more matching opinion arrives between the preview and the confirmation: it is not changed unseen.
+    let late = submit(&app, "基层来的新意见还没人看过").await;
+    let upto = crate::helpers::hidden(&preview, "upto").expect("the preview's bound");
     let apply = c
         .post(app.url("/w/inbox/bulk"))
         .form(&[
@@ -281,6 +285,7 @@ async fn bulk_tagging_shows_the_count_first_then_adds_and_removes_as_bulk() {
             ("area", "6"),
             ("action", "add"),
             ("confirm", "1"),
+            ("upto", upto.as_str()),
         ])
         .send()
         .await
@@ -295,6 +300,7 @@ async fn bulk_tagging_shows_the_count_first_then_adds_and_removes_as_bulk() {
             assert_eq!(o.state, OpinionState::Tagged);
         }
     }
+    assert!(app.store().opinion(late).await.unwrap().tags.is_empty(), "the opinion that came after the preview");
     // The ticked ones: remove area 6 from the first two.
     let (a, b) = (ids[0].to_string(), ids[1].to_string());
     let body = [

@@ -315,6 +315,9 @@ pub struct BulkForm {
     /// `add` or `remove`.
     pub action: String,
     pub confirm: Option<String>,
+    /// For `all`: the highest opinion number the preview counted, so that opinions arriving between the
+    /// preview and the confirmation are not changed unseen.
+    pub upto: Option<i64>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -329,6 +332,7 @@ pub struct BulkConfirmPage {
     pub scope: String,
     pub filter: String,
     pub ids: Vec<i64>,
+    pub upto: i64,
 }
 
 /// `POST /w/inbox/bulk`: without `confirm`, shows how many opinions the change would touch; with it, applies.
@@ -350,7 +354,11 @@ pub async fn bulk(State(state): State<AppState>, CsrfForm(staff, f): CsrfForm<Bu
     let q: InboxQuery =
         serde_html_form::from_str(&f.filter).map_err(|_| WebError::BadRequest("filter：筛选条件无法识别".into()))?;
     let ids = match f.scope.as_str() {
-        "all" => state.store.inbox_ids(&InboxFilter::try_from(&q)?).await?,
+        "all" => {
+            let mut ids = state.store.inbox_ids(&InboxFilter::try_from(&q)?).await?;
+            ids.retain(|id| f.upto.is_none_or(|upto| *id <= upto));
+            ids
+        }
         "selected" => state.store.existing_opinion_ids(&f.ids).await?,
         _ => return Err(WebError::BadRequest("scope：请选择“勾选的”或“全部匹配的”".into())),
     };
@@ -370,6 +378,7 @@ pub async fn bulk(State(state): State<AppState>, CsrfForm(staff, f): CsrfForm<Bu
             area_code: area.get(),
             area_name: forms.catalog.areas.name(area).to_owned(),
             add,
+            upto: ids.iter().copied().max().unwrap_or_default(),
             ids: if f.scope == "selected" { ids } else { Vec::new() },
             scope: f.scope,
             filter: f.filter,
