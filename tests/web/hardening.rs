@@ -77,6 +77,15 @@ async fn an_account_name_is_one_whatever_its_letter_case() {
     let r = admin.post(app.url("/w/admin/users")).form(&add).send().await.unwrap();
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("用户名 ZHOU.analyst 已存在（大小写不同也算同一个用户名）"));
+    // An account added is said so (the page came back without a word); a made-up link says nothing.
+    let add = [add[0], add[1], ("username", "wu.leader"), ("role", "leader"), ("password", "Another-Passw0rd-9")];
+    let r = admin.post(app.url("/w/admin/users")).form(&add).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let back = r.headers()["location"].to_str().unwrap().to_owned();
+    let page = admin.get(app.url(&back)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(crate::helpers::texts(&page, "p.notice"), ["账号 wu.leader（wu.leader）已添加。"]);
+    let page = admin.get(app.url("/w/admin/users?done=added&id=999999")).send().await.unwrap().text().await.unwrap();
+    assert!(crate::helpers::texts(&page, "p.notice").is_empty());
     let hash = wenji::domain_password::hash(PASSWORD).unwrap();
     let twin = app.store().create_user("Zhou.Analyst", "twin", Role::Leader, &hash, &Actor::system("test")).await;
     assert!(matches!(twin, Err(wenji::store::StoreError::Conflict(_))), "{twin:?}");

@@ -149,6 +149,17 @@ fn not_ahead_of(today: NaiveDate, q: &Question, a: Option<Answer>) -> Result<Opt
     }
 }
 
+/// A digit, sign or point typed on a Chinese keyboard's full-width layout, as its ASCII self.
+fn half_width(c: char) -> char {
+    match c {
+        '０'..='９' => char::from(b'0' + (u32::from(c) - u32::from('０')) as u8),
+        '－' => '-',
+        '＋' => '+',
+        '．' => '.',
+        c => c,
+    }
+}
+
 /// Whether `q` is shown, given the answers before it.
 fn shown(q: &Question, before: &ValidAnswers) -> bool {
     let Some(cond) = &q.show_if else { return true };
@@ -326,7 +337,8 @@ fn answer(q: &Question, raw: &RawAnswers) -> Result<Option<Answer>, String> {
         }
         QuestionKind::Number { min, max, integer } => {
             let Some(v) = single(raw, &q.id)? else { return Ok(None) };
-            let n: f64 = v.trim().parse().ok().filter(|n: &f64| n.is_finite()).ok_or("请填写数字。")?;
+            let typed: String = v.trim().chars().map(half_width).collect();
+            let n: f64 = typed.parse().ok().filter(|n: &f64| n.is_finite()).ok_or("请填写数字。")?;
             if *integer && n.fract() != 0.0 {
                 return Err("请填写整数。".to_owned());
             }
@@ -361,12 +373,7 @@ fn answer(q: &Question, raw: &RawAnswers) -> Result<Option<Answer>, String> {
             let p: String = v
                 .chars()
                 .filter(|c| !c.is_whitespace() && crate::domain::text::is_visible(*c))
-                .map(|c| match c {
-                    '０'..='９' => char::from(b'0' + (u32::from(c) - u32::from('０')) as u8),
-                    '－' => '-',
-                    '＋' => '+',
-                    c => c,
-                })
+                .map(half_width)
                 .collect();
             check_phone(&p)?;
             Ok(Some(Answer::Phone(p)))
@@ -506,6 +513,11 @@ mod tests {
         assert_eq!(refusal(number(Some(1.0), Some(9.0)), "10"), "请填写 1 到 9 之间的数。");
         assert_eq!(refusal(number(Some(5.0), None), "3"), "请填写不小于 5 的数。");
         assert_eq!(refusal(number(None, Some(5.0)), "6"), "请填写不大于 5 的数。");
+        assert_eq!(
+            refusal(number(None, Some(5.0)), "１２"),
+            "请填写不大于 5 的数。",
+            "full-width digits read as digits"
+        );
         let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
         let date = |min, max| QuestionKind::Date { min, max, not_after_today: false };
         assert_eq!(refusal(date(day("2026-01-01"), None), "2025-12-31"), "请填写 2026-01-01 或之后的日期。");

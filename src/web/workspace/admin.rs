@@ -78,10 +78,37 @@ pub struct NewUserTyped {
     pub role: String,
 }
 
+/// What the users page says after a change: `done` names it, `id` the account (looked up, so a link
+/// cannot make the page say anything else).
+#[derive(Debug, Default, Deserialize)]
+pub struct UsersQuery {
+    #[serde(default)]
+    pub done: String,
+    pub id: Option<i64>,
+}
+
 /// `GET /w/admin/users`.
-pub async fn users(State(state): State<AppState>, staff: Staff) -> Result<UsersPage, WebError> {
+pub async fn users(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<UsersQuery>,
+) -> Result<UsersPage, WebError> {
     staff.require(&[Role::Admin])?;
-    users_page(&state, &staff, None, None).await
+    let account = match q.id {
+        Some(id) => state.store.user(id).await?,
+        None => None,
+    };
+    let notice = account.and_then(|u| {
+        let what = match q.done.as_str() {
+            "added" => "已添加",
+            "disabled" => "已停用（其登录已全部结束）",
+            "enabled" => "已启用",
+            "reset" => "已重设密码（其登录已全部结束）",
+            _ => return None,
+        };
+        Some(format!("账号 {}（{}）{what}。", u.username, u.display_name))
+    });
+    users_page(&state, &staff, None, notice).await
 }
 
 /// One change to the accounts.
@@ -123,7 +150,7 @@ pub async fn users_post(
         let id = id.ok_or_else(|| WebError::BadRequest("id：缺少账号".into()))?;
         store.user(id).await?.ok_or_else(|| WebError::NotFound("找不到该账号".into()))
     };
-    match f.op.as_str() {
+    let done: Result<(&str, i64), WebError> = match f.op.as_str() {
         "add" => {
             let username = f.username.trim();
             if let Err(m) = check_username(username) {
@@ -138,11 +165,12 @@ pub async fn users_post(
             }
             let hash = hash_password(f.password.clone()).await?;
             let display = if f.display_name.trim().is_empty() { username } else { f.display_name.trim() };
-            match store.create_user(username, display, role, &hash, &who).await {
-                Ok(_) => {}
+            let u = match store.create_user(username, display, role, &hash, &who).await {
+                Ok(u) => u,
                 Err(crate::store::StoreError::Conflict(m)) => return refuse(m).await,
                 Err(e) => return Err(e.into()),
-            }
+            };
+            Ok(("added", u.id))
         }
         "disable" | "enable" => {
             let u = target(f.id).await?;
@@ -151,6 +179,7 @@ pub async fn users_post(
                 return refuse("不能停用自己的账号".into()).await;
             }
             store.set_user_active(u.id, active, &who).await?;
+            Ok((if active { "enabled" } else { "disabled" }, u.id))
         }
         "reset" => {
             let u = target(f.id).await?;
@@ -159,10 +188,12 @@ pub async fn users_post(
             }
             let hash = hash_password(f.password.clone()).await?;
             store.set_password_hash(u.id, &hash, &who).await?;
+            Ok(("reset", u.id))
         }
-        other => return Err(WebError::BadRequest(format!("op：未知操作 {other}"))),
-    }
-    Ok(Redirect::to("/w/admin/users").into_response())
+        other => Err(WebError::BadRequest(format!("op：未知操作 {other}"))),
+    };
+    let (done, id) = done?;
+    Ok(Redirect::to(&format!("/w/admin/users?done={done}&id={id}")).into_response())
 }
 
 /// The audit log's query string.
