@@ -230,8 +230,8 @@ fn typed_fields(pairs: &[(String, String)]) -> Vec<(String, String)> {
     pairs
         .iter()
         .filter(|(_, v)| !crate::domain::text::is_blank(v))
-        // A choice or an id (`add`, `12`) is nothing typed, whatever its field is called.
-        .filter(|(_, v)| v.chars().count() > 20 || !v.chars().all(|c| c.is_ascii_alphanumeric() || "_:-".contains(c)))
+        // The bulk form's `action` is a choice (add/remove), not a measure's 措施.
+        .filter(|(k, v)| !(k == "action" && matches!(v.as_str(), "add" | "remove")))
         .filter_map(|(k, v)| {
             let shown: String = v.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect();
             super::clean::field_label(k).map(|label| (label.to_owned(), shown))

@@ -131,7 +131,8 @@ async fn the_register_for_posting_prints_a4_landscape_with_page_numbers_and_over
     let (_, m, _) = crate::register::published_measure(&app).await;
     let (leader, csrf) = app.login_as(wenji::domain::user::Role::Leader).await;
     let yesterday = wenji::domain::rectification::bureau_today(wenji::store::now_ms()).pred_opt().unwrap().to_string();
-    let fields = [("action", "a"), ("target", "b"), ("deadline", yesterday.as_str()), ("owner", "c")];
+    let fields =
+        [("action", "a"), ("target", "b"), ("deadline", yesterday.as_str()), ("owner", "c"), ("status", "in_progress")];
     assert_eq!(crate::register::post(&app, &leader, &csrf, &format!("/w/measures/{m}"), &fields).await.0, 303);
     let bytes = leader.get(app.url("/w/register.xlsx")).send().await.unwrap().bytes().await.unwrap();
     let (sheets, workbook) = sheets_xml(&bytes);

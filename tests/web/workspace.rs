@@ -713,3 +713,40 @@ async fn the_arrow_keys_walk_the_analysts_order_forth_and_back() {
     all.dedup();
     assert_eq!(all.len(), 9, "every opinion once: {forth:?}");
 }
+
+/// Opinions that start or stop matching between a bulk preview and its confirmation (a colleague tagged
+/// one) are not changed unseen: the confirmation shows the new count to confirm again, changing nothing.
+#[tokio::test]
+async fn a_bulk_change_whose_matches_changed_since_the_preview_is_previewed_again() {
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for t in ["基层法律服务要加强", "基层调解工作不错", "基层司法所人手不足"] {
+        ids.push(submit(&app, t).await);
+    }
+    let (c, csrf) = app.login_as(Role::Analyst).await;
+    let bulk = |extra: Vec<(&'static str, String)>| {
+        let mut form: Vec<(&str, String)> = vec![
+            ("_csrf", csrf.clone()),
+            ("scope", "all".into()),
+            ("filter", "q=基层&untagged=1".into()),
+            ("area", "6".into()),
+            ("action", "add".into()),
+        ];
+        form.extend(extra);
+        c.post(app.url("/w/inbox/bulk")).form(&form).send()
+    };
+    let preview = bulk(vec![]).await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&preview, "#bulk-count"), ["3"]);
+    let (upto, count) = (hidden(&preview, "upto").unwrap(), hidden(&preview, "count").unwrap());
+    // A colleague tags one of the three meanwhile.
+    let one = [("_csrf", csrf.clone()), ("scope", "selected".into()), ("ids", ids[0].to_string())];
+    let one = [one.as_slice(), &[("area", "5".into()), ("action", "add".into()), ("confirm", "1".into())]].concat();
+    assert_eq!(c.post(app.url("/w/inbox/bulk")).form(&one).send().await.unwrap().status(), 200);
+    let again =
+        bulk(vec![("confirm", "1".into()), ("upto", upto), ("count", count)]).await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&again, "#bulk-count"), ["2"]);
+    assert!(texts(&again, "#bulk-changed")[0].contains("预览时 3 条，现在 2 条"), "{again}");
+    for id in &ids[1..] {
+        assert!(app.store().opinion(*id).await.unwrap().tags.is_empty(), "nothing changed unconfirmed");
+    }
+}

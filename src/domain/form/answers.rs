@@ -258,14 +258,16 @@ fn answer(q: &Question, raw: &RawAnswers) -> Result<Option<Answer>, String> {
             let Some(v) = single(raw, &q.id)? else { return Ok(None) };
             let text = clean_text(v);
             // Invisible format characters (zero-width, direction overrides) are not text a person wrote.
+            // Spaces and control characters alone are nothing typed; with invisible characters among them
+            // (zero-width, direction marks) the writer is told why nothing counts.
+            if crate::domain::text::is_blank(&text) {
+                return if v.chars().all(|c| c.is_whitespace() || c.is_control()) {
+                    Ok(None)
+                } else {
+                    Err("只有看不见的格式字符（零宽字符、方向控制符等），不算文字，请重新填写。".to_owned())
+                };
+            }
             let n = crate::domain::text::visible_len(&text);
-            // Control characters alone are nothing typed; zero-width ones alone are refused below.
-            if text.is_empty() && !v.chars().any(crate::domain::text::is_meaningless_invisible) {
-                return Ok(None);
-            }
-            if n == 0 {
-                return Err("只有看不见的格式字符（零宽字符、方向控制符等），不算文字，请重新填写。".to_owned());
-            }
             if n < *min_length {
                 return Err(format!("请至少写 {min_length} 个字（现在 {n} 个）。"));
             }
@@ -505,6 +507,14 @@ mod tests {
         assert!(refused("0755-123").contains("现在是 7 位"));
         assert!(refused("138+00138000").contains("只用数字"));
         assert!(refused("--").contains("只用数字"));
+    }
+
+    #[test]
+    fn text_of_spaces_and_invisible_characters_is_never_stored_as_an_opinion() {
+        let text = QuestionKind::LongText { min_length: 0, max_length: 100 };
+        for invisible in ["\u{200e}\u{200f} \u{2066}\u{2069}", "\u{200e}\u{3000}\u{200e}", "\u{200b} \u{200b}"] {
+            assert!(refusal(text.clone(), invisible).starts_with("只有看不见的格式字符"), "{invisible:?}");
+        }
     }
 
     #[test]

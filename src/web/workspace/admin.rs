@@ -78,8 +78,9 @@ pub struct NewUserTyped {
     pub role: String,
 }
 
-/// What the users page says after a change: `done` names it, `id` the account (looked up, so a link
-/// cannot make the page say anything else).
+/// What the users page says after a change: `done` names it, `id` the account. Said only when the audit
+/// log's latest entry of that kind is this admin's, on that account, in the last ten minutes: a link cannot
+/// make the page claim a change that was not made.
 #[derive(Debug, Default, Deserialize)]
 pub struct UsersQuery {
     #[serde(default)]
@@ -94,20 +95,26 @@ pub async fn users(
     Query(q): Query<UsersQuery>,
 ) -> Result<UsersPage, WebError> {
     staff.require(&[Role::Admin])?;
+    let (action, what) = match q.done.as_str() {
+        "added" => ("user_created", "已添加"),
+        "disabled" => ("user_disabled", "已停用（其登录已全部结束）"),
+        "enabled" => ("user_enabled", "已启用"),
+        "reset" => ("password_reset", "已重设密码（其登录已全部结束）"),
+        _ => return users_page(&state, &staff, None, None).await,
+    };
     let account = match q.id {
         Some(id) => state.store.user(id).await?,
         None => None,
     };
-    let notice = account.and_then(|u| {
-        let what = match q.done.as_str() {
-            "added" => "已添加",
-            "disabled" => "已停用（其登录已全部结束）",
-            "enabled" => "已启用",
-            "reset" => "已重设密码（其登录已全部结束）",
-            _ => return None,
-        };
-        Some(format!("账号 {}（{}）{what}。", u.username, u.display_name))
-    });
+    let latest = state.store.audit_entries(Some(action), None, None, 1).await?.pop();
+    let recent = |at: i64| crate::store::now_ms() - at < 10 * 60 * 1000;
+    let notice = account
+        .filter(|u| {
+            latest.as_ref().is_some_and(|e| {
+                e.target == format!("user:{}", u.username) && e.actor_id == Some(staff.user.id) && recent(e.at)
+            })
+        })
+        .map(|u| format!("账号 {}（{}）{what}。", u.username, u.display_name));
     users_page(&state, &staff, None, notice).await
 }
 

@@ -318,6 +318,8 @@ pub struct BulkForm {
     /// For `all`: the highest opinion number the preview counted, so that opinions arriving between the
     /// preview and the confirmation are not changed unseen.
     pub upto: Option<i64>,
+    /// For `all`: how many the preview counted; a different count at the confirmation shows it again.
+    pub count: Option<usize>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -333,6 +335,8 @@ pub struct BulkConfirmPage {
     pub filter: String,
     pub ids: Vec<i64>,
     pub upto: i64,
+    /// The count of the preview before, when the matching opinions changed since.
+    pub previous: Option<usize>,
 }
 
 /// `POST /w/inbox/bulk`: without `confirm`, shows how many opinions the change would touch; with it, applies.
@@ -370,7 +374,9 @@ pub async fn bulk(State(state): State<AppState>, CsrfForm(staff, f): CsrfForm<Bu
         return Ok(axum::response::Redirect::to(&format!("/w/inbox?{filter}{sep}bulk=none")).into_response());
     }
     let forms = state.forms();
-    if f.confirm.is_none() {
+    // Opinions that started or stopped matching since the preview (a colleague's change): preview again.
+    let previous = f.count.filter(|c| f.confirm.is_some() && f.scope == "all" && *c != ids.len());
+    if f.confirm.is_none() || previous.is_some() {
         return Ok(BulkConfirmPage {
             head: staff.head(),
             csrf: staff.csrf.clone(),
@@ -379,6 +385,7 @@ pub async fn bulk(State(state): State<AppState>, CsrfForm(staff, f): CsrfForm<Bu
             area_name: forms.catalog.areas.name(area).to_owned(),
             add,
             upto: ids.iter().copied().max().unwrap_or_default(),
+            previous,
             ids: if f.scope == "selected" { ids } else { Vec::new() },
             scope: f.scope,
             filter: f.filter,
