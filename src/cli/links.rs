@@ -80,17 +80,9 @@ pub async fn run(config: &Config, cmd: LinksCommand) -> anyhow::Result<()> {
         LinksCommand::Create { form, unit, category, label } => {
             let label = label.trim();
             // The web page's rules: a citizens' form (not the rating form), a unit it goes to, its own category.
-            catalog.check_link(&form, &unit, category.as_deref(), label).map_err(|(field, why)| {
-                anyhow::anyhow!(
-                    "--{field} {:?} refused: {why}",
-                    match field {
-                        "form" => form.as_str(),
-                        "unit" => unit.as_str(),
-                        "category" => category.as_deref().unwrap_or_default(),
-                        _ => label,
-                    }
-                )
-            })?;
+            catalog
+                .check_link(&form, &unit, category.as_deref(), label)
+                .map_err(|(field, why)| anyhow::anyhow!("--{field} refused: {why}"))?;
             let f = catalog.form(&form).ok_or_else(|| anyhow::anyhow!("no form with slug {form}"))?;
             let l = store.create_link(&form, &unit, category.as_deref(), label, &Actor::system("cli")).await?;
             println!("link {} for {} / {}\n{}", l.id, f.title, catalog.unit_name(&unit), url_of(&l));

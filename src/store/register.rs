@@ -33,6 +33,33 @@ fn to_measure(m: measure::Model) -> Measure {
 }
 
 /// What the audit log keeps of a measure: all four parts and the status.
+/// Stores `d` over the locked measure `before`, with a new version and its `measure_updated` audit entry;
+/// nothing when `d` is what is stored already (保存并公开 on an unchanged measure, progress on one started).
+async fn rewrite_measure_in(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    before: measure::Model,
+    d: &MeasureDraft,
+) -> Result<()> {
+    let stored = to_measure(before.clone()).draft;
+    if stored == *d {
+        return Ok(());
+    }
+    let id = before.id;
+    let version = super::next_version(before.updated_at);
+    let mut m: measure::ActiveModel = before.into();
+    m.action = Set(d.action.clone());
+    m.target = Set(d.target.clone());
+    m.deadline = Set(deadline_text(d));
+    m.owner = Set(d.owner.clone());
+    m.status = Set(d.status.as_str().to_owned());
+    m.updated_at = Set(version);
+    m.update(txn).await?;
+    append_in(txn, actor, "measure_updated", &format!("measure:{id}"), Some(audit_text(&stored)), Some(audit_text(d)))
+        .await?;
+    Ok(())
+}
+
 /// Why a measure with recorded progress cannot be set back to 未开始.
 pub const HAS_PROGRESS: &str = "这项措施已记录整改进展，状态不能改回“未开始”，请选择“推进中”或“已完成”。";
 
@@ -133,23 +160,7 @@ impl Store {
                     d.missing_for_publication().join("、")
                 )));
             }
-            // Saved as it stands (保存并公开 on an unchanged measure): nothing to store or audit.
-            if to_measure(before.clone()).draft == *d {
-                return Ok(());
-            }
-            let version = super::next_version(before.updated_at);
-            let before_text = audit_text(&to_measure(before.clone()).draft);
-            let mut m: measure::ActiveModel = before.into();
-            m.action = Set(d.action.clone());
-            m.target = Set(d.target.clone());
-            m.deadline = Set(deadline_text(d));
-            m.owner = Set(d.owner.clone());
-            m.status = Set(d.status.as_str().to_owned());
-            m.updated_at = Set(version);
-            m.update(txn).await?;
-            append_in(txn, actor, "measure_updated", &format!("measure:{id}"), Some(before_text), Some(audit_text(d)))
-                .await?;
-            Ok(())
+            rewrite_measure_in(txn, actor, before, d).await
         }
         .await;
         w.finish(done).await
@@ -196,17 +207,8 @@ impl Store {
             let before =
                 measure::Entity::find_by_id(measure_id).lock_exclusive().one(txn).await?.ok_or(StoreError::NotFound)?;
             let draft = to_measure(before.clone()).draft;
-            let status = draft.status.after_progress();
-            if status != draft.status {
-                let mut m: measure::ActiveModel = before.clone().into();
-                m.status = Set(status.as_str().to_owned());
-                m.updated_at = Set(super::next_version(before.updated_at));
-                m.update(txn).await?;
-                let after = MeasureDraft { status, ..draft.clone() };
-                let target = format!("measure:{measure_id}");
-                append_in(txn, actor, "measure_updated", &target, Some(audit_text(&draft)), Some(audit_text(&after)))
-                    .await?;
-            }
+            let after = MeasureDraft { status: draft.status.after_progress(), ..draft };
+            rewrite_measure_in(txn, actor, before, &after).await?;
             let m = measure_progress::ActiveModel {
                 measure_id: Set(measure_id),
                 on_date: Set(on.format("%Y-%m-%d").to_string()),

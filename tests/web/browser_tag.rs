@@ -42,6 +42,18 @@ async fn sign_in(b: &Browser, app: &TestApp, name: &str) {
     wait_for("the workspace after sign-in", async || b.current_url().await.ends_with("/w")).await;
 }
 
+/// An analyst signed in on the tagging screen, showing the one opinion `text` (sent first); `None` without
+/// a browser.
+async fn tagging_one(app: &TestApp, text: &str) -> Option<(Browser, i64)> {
+    let id = opinion_id(app, &app.submit_opinion(text).await).await;
+    app.create_user("noter", Role::Analyst).await;
+    let b = Browser::start(1280, 900).await?;
+    sign_in(&b, app, "noter").await;
+    b.goto(&app.url("/w/tag")).await;
+    wait_for("the opinion", async || shown_id(&b).await == Some(id)).await;
+    Some((b, id))
+}
+
 const TEXTS: &[&str] = &[
     "中心组理论学习走过场",
     "窗口工作人员态度冷淡",
@@ -167,12 +179,7 @@ async fn an_analyst_tags_twenty_opinions_with_the_keyboard_only() {
 #[tokio::test]
 async fn a_note_typed_after_the_session_ended_stays_in_its_box_and_the_page_says_why_it_was_not_saved() {
     let app = TestApp::spawn().await;
-    let id = opinion_id(&app, &app.submit_opinion("窗口工作人员态度冷淡").await).await;
-    app.create_user("noter", Role::Analyst).await;
-    let Some(b) = Browser::start(1280, 900).await else { return };
-    sign_in(&b, &app, "noter").await;
-    b.goto(&app.url("/w/tag")).await;
-    wait_for("the opinion", async || shown_id(&b).await == Some(id)).await;
+    let Some((b, id)) = tagging_one(&app, "窗口工作人员态度冷淡").await else { return };
     let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();
     sea_orm::ConnectionTrait::execute_unprepared(&db, "DELETE FROM sessions").await.unwrap();
     db.close().await.unwrap();
@@ -239,12 +246,7 @@ async fn a_note_stays_with_its_opinion_and_p_keeps_the_areas_changed_on_the_card
 #[tokio::test]
 async fn a_note_typed_while_the_last_one_is_saving_is_kept() {
     let app = TestApp::spawn().await;
-    let id = opinion_id(&app, &app.submit_opinion("调解室太小，谈话没有隐私").await).await;
-    app.create_user("noter", Role::Analyst).await;
-    let Some(b) = Browser::start(1280, 900).await else { return };
-    sign_in(&b, &app, "noter").await;
-    b.goto(&app.url("/w/tag")).await;
-    wait_for("the opinion", async || shown_id(&b).await == Some(id)).await;
+    let Some((b, _)) = tagging_one(&app, "调解室太小，谈话没有隐私").await else { return };
     // A slow network: every answer arrives a second late.
     b.js("var f = window.fetch; window.fetch = function (u, o) { return f(u, o).then(function (r) { \
           return new Promise(function (ok) { setTimeout(function () { ok(r); }, 1000); }); }); }; return 1;")
