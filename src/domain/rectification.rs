@@ -185,8 +185,8 @@ pub struct Register {
     pub ratings: BTreeMap<i64, RatingTally>,
     /// Non-empty rating comments per measure: oldest first for the office, in text order once published.
     pub comments: BTreeMap<i64, Vec<String>>,
-    /// Measures rated by fewer than k people, whose ratings and comments a published register leaves out
-    /// ([`Register::published`]), and that k.
+    /// Measures rated by fewer than k people (none included), whose ratings and comments a published
+    /// register leaves out ([`Register::published`]), and that k.
     pub withheld: std::collections::BTreeSet<i64>,
     pub withheld_below: u64,
 }
@@ -213,7 +213,8 @@ impl Register {
         }
         let through: BTreeMap<i64, NaiveDate> =
             per_day.iter().filter_map(|(m, days)| Some((*m, super::batches::released_through(days, k)?))).collect();
-        self.withheld = per_day.keys().filter(|m| !through.contains_key(m)).copied().collect();
+        // Unrated measures read like those rated by 1 to k − 1: the note's appearing would say someone rated.
+        self.withheld = self.measures.iter().map(|m| m.id).filter(|m| !through.contains_key(m)).collect();
         self.withheld_below = k;
         let shown: Vec<CitizenRating> = std::mem::take(&mut self.rated)
             .into_iter()

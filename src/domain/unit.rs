@@ -14,6 +14,10 @@ pub struct Unit {
     /// What sort of unit: 机关科室, 司法所, 律师事务所, 公证处, 村社区 …
     #[serde(default)]
     pub kind: String,
+    /// A way of reaching people (posters, WeChat groups) rather than a place: links are issued for it, but a
+    /// question asking which unit (a visit's 走访单位) does not offer it.
+    #[serde(default)]
+    pub channel: bool,
 }
 
 /// Whether a code is a well-formed unit, category or form code.

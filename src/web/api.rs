@@ -259,14 +259,7 @@ pub async fn post_response(
     if !errors.is_empty() {
         return Err(WebError::Invalid(errors).into());
     }
-    // The HTML form's category field is `_category`; this API's member is `category`.
-    let outcome = submit(&state, &form, link.as_ref(), body.category, &raw, &key).await.map_err(|e| match e {
-        WebError::Invalid(mut fields) => {
-            fields.iter_mut().filter(|f| f.field == "_category").for_each(|f| f.field = "category".into());
-            WebError::Invalid(fields)
-        }
-        other => other,
-    })?;
+    let outcome = submit(&state, &form, link.as_ref(), body.category, "category", &raw, &key).await?;
     let (status, replayed) = match outcome {
         SubmitOutcome::Stored(_) => (StatusCode::CREATED, false),
         _ => (StatusCode::OK, true),

@@ -75,6 +75,22 @@ async fn session_unavailable(req: axum::extract::Request, next: axum::middleware
     res
 }
 
+/// A refusal may leave the request's body unread (too large, cross-site, too many), and hyper then closes
+/// the connection: saying `Connection: close` lets the client open a new one for its next request instead
+/// of sending it into a closed one.
+async fn close_after_refusing_a_body(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)
+        || req.headers().get(header::CONTENT_LENGTH).is_some_and(|l| l.as_bytes() != b"0");
+    let mut res = next.run(req).await;
+    if has_body && (res.status().is_client_error() || res.status().is_server_error()) {
+        res.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    res
+}
+
 /// Every route of the application.
 pub fn router(state: AppState) -> Router {
     let session_store = crate::store::sessions::DbSessionStore::new(state.store.clone(), state.clock.clone());
@@ -144,12 +160,13 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .merge(public)
         .merge(staff)
-        .fallback(|| async { error::WebError::NotFound("页面不存在".into()) })
+        .fallback(not_found)
         .layer(axum::middleware::from_fn(clean::refuse_hostile_uri))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyDeadlineLayer::new(state.settings.timeouts.body))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, state.settings.timeouts.request))
         .layer(csrf_layer(&state.settings.base_url))
+        .layer(axum::middleware::from_fn(close_after_refusing_a_body))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         // Nothing leaves for other sites; `same-origin` rather than `no-referrer`, under which a browser's
         // own posts say `Origin: null`, refused by the CSRF check where `Sec-Fetch-Site` is not sent.
@@ -173,6 +190,14 @@ pub fn router(state: AppState) -> Router {
         app
     };
     app.with_state(state)
+}
+
+/// An unknown path: a page for browsers, JSON under `/api/`, where clients read the API's error shape.
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    if uri.path().starts_with("/api/") {
+        return error::WebError::NotFound("没有这个接口，请查看 /api/openapi.json".into()).into_json();
+    }
+    error::WebError::NotFound("页面不存在".into()).into_response()
 }
 
 /// Cross-site POSTs are refused (by `Sec-Fetch-Site`, else `Origin` against `Host`) with a page that

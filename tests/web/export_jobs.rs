@@ -146,7 +146,7 @@ async fn a_finished_export_shows_the_rows_it_read_and_none_under_k_for_leaders()
     let (admin, acsrf, _) = staff(&app, "lu.admin", Role::Admin).await;
     let full = [("form", "zhengqiu"), ("format", "csv"), ("unprotected", "1")];
     let rows = texts(&finished_page(&app, &admin, &acsrf, &full).await, "#job-rows").join("");
-    assert!(rows.contains("共读取 6 行"), "six responses, one CSV row each: {rows}");
+    assert!(rows.contains("共处理 6 条记录"), "six responses, one CSV row each: {rows}");
     // An unticked box sent as 0 asks for the protected file (any value asked for the full one).
     let unticked = [("form", "zhengqiu"), ("format", "csv"), ("unprotected", "0")];
     let page = finished_page(&app, &admin, &acsrf, &unticked).await;
@@ -155,7 +155,7 @@ async fn a_finished_export_shows_the_rows_it_read_and_none_under_k_for_leaders()
     let (leader, lcsrf, _) = staff(&app, "pan.leader", Role::Leader).await;
     let protected = [("form", "zhengqiu"), ("format", "csv")];
     let rows = texts(&finished_page(&app, &leader, &lcsrf, &protected).await, "#job-rows").join("");
-    assert!(rows.contains("共读取 6 行"), "six responses pass k = 5: {rows}");
+    assert!(rows.contains("共处理 6 条记录"), "six responses pass k = 5: {rows}");
     let (few, fcsrf, _) = staff(&app, "jin.leader", Role::Leader).await;
     let other = [("form", "ceping"), ("format", "csv")];
     let rows = texts(&finished_page(&app, &few, &fcsrf, &other).await, "#job-rows").join("");

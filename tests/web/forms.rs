@@ -364,7 +364,9 @@ async fn answers_checked_against_a_form_reloaded_meanwhile_are_stored_under_the_
             .collect();
     let key = wenji::domain::submission::SubmissionKey::parse(&key).unwrap();
     let outcome =
-        wenji::web::public::submit::submit(&app.state, &checked, None, Some("qz".into()), &raw, &key).await.unwrap();
+        wenji::web::public::submit::submit(&app.state, &checked, None, Some("qz".into()), "_category", &raw, &key)
+            .await
+            .unwrap();
     let receipt = outcome.receipt().expect("stored").to_string();
     let stored = app.store().response_by_receipt(&receipt).await.unwrap();
     assert_eq!(stored.form.question("team").unwrap().title, "对局领导班子的意见和建议", "the version it answered");
@@ -458,6 +460,12 @@ async fn a_visit_cannot_be_recorded_for_a_day_that_has_not_come() {
     let today = wenji::domain::rectification::bureau_today(chrono::Utc::now().timestamp_millis());
     let page = app.citizen.get(app.url("/f/zoufang")).send().await.unwrap().text().await.unwrap();
     let picker = scraper::Html::parse_document(&page);
+    // The units visited are places: the poster-and-WeChat channel is not among them.
+    let units: Vec<_> = picker
+        .select(&scraper::Selector::parse("[name=q_visited_unit] option, input[name=q_visited_unit]").unwrap())
+        .filter_map(|o| o.attr("value"))
+        .collect();
+    assert!(units.contains(&"sfs-songling") && !units.contains(&"qita"), "{units:?}");
     let date = picker.select(&scraper::Selector::parse("input[name=q_visit_date]").unwrap()).next().unwrap();
     assert_eq!((date.attr("min"), date.attr("max")), (Some("2026-01-01"), Some(today.to_string().as_str())));
 

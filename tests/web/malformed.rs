@@ -118,7 +118,7 @@ async fn malformed_json_submissions_get_a_4xx_json_error_and_store_nothing() {
     assert!(status.is_client_error(), "unknown form: {status}");
 
     // Said in the API's own terms: its member `category` (not the HTML form's `_category`), JSON too deep
-    // (not "not JSON"), two keys refused, and a path or query refused at the edge answered in JSON.
+    // (not "not JSON"), two keys refused, and a path or query refused at the edge, or unknown, answered in JSON.
     let post = |key: &'static str, body: Vec<u8>| {
         app.citizen
             .post(app.url("/api/v1/forms/zhengqiu/responses"))
@@ -152,7 +152,7 @@ async fn malformed_json_submissions_get_a_4xx_json_error_and_store_nothing() {
         .unwrap();
     assert_eq!(twice.status(), 400);
     assert!(twice.text().await.unwrap().contains("只能有一个"));
-    for path in ["/api/v1/forms/%00/responses", "/api/openapi.json?x=%00"] {
+    for path in ["/api/v1/forms/%00/responses", "/api/openapi.json?x=%00", "/api/v2/forms/zhengqiu", "/api/"] {
         let r = app.citizen.get(app.url(path)).send().await.unwrap();
         assert!(r.status().is_client_error(), "{path}: {}", r.status());
         let v: serde_json::Value = r.json().await.unwrap_or_else(|e| panic!("{path}: not JSON: {e}"));

@@ -207,10 +207,10 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     let page = leader.get(app.url(&detail)).send().await.unwrap().text().await.unwrap();
     assert!(!page.contains("还要再快"), "nor today's rating comments");
     let page = app.citizen.get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
-    assert!(texts(&page, &ratings).is_empty(), "the public neither");
+    let withheld = ["评价不足 5 人次，暂不公布"];
+    assert_eq!(texts(&page, &ratings), withheld, "the public neither: the line of a measure nobody rated");
     crate::helpers::a_day_passes(&app).await;
     // Three ratings, under k (5): three people's grades, so nobody but the office reads them.
-    let withheld = ["评价不足 5 人次，暂不公布"];
     assert_eq!(ratings_read(&app, &leader, &ratings).await, [withheld, withheld], "by the public, by a leader");
     let page = leader.get(app.url(&detail)).send().await.unwrap().text().await.unwrap();
     assert!(!page.contains("还要再快"), "nor their comments");
@@ -232,6 +232,8 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     // The posting workbook: published measures, ratings summarised, read back cell by cell.
     let x = leader.get(app.url("/w/register.xlsx")).send().await.unwrap();
     assert_eq!(x.status(), 200);
+    let named = x.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(named.contains("filename*=UTF-8''%E6%95%B4%E6%94%B9%E5%8F%B0%E8%B4%A6-20"), "{named}");
     let r = sheet(&x.bytes().await.unwrap(), "整改台账");
     assert_eq!(text(&r, 0, 0), "整改落实台账（四明确一公开）");
     assert!(text(&r, 1, 0).contains("公开整改措施 1 项") && text(&r, 1, 0).contains(five[0]));
@@ -294,7 +296,13 @@ async fn a_measures_ratings_are_shown_in_batches_of_k_so_one_days_lone_rating_is
     let (analyst, _) = app.login_as(Role::Analyst).await;
     let ratings = format!("#m{m} .ratings");
     let detail = format!("/w/problems/{problem}");
-    for _ in 0..5 {
+    // Rated by nobody and by one person read alike: a note appearing overnight would say someone rated.
+    let none = ["评价不足 5 人次，暂不公布"];
+    assert_eq!(ratings_read(&app, &leader, &ratings).await, [none, none], "not rated yet");
+    assert_eq!(rate(&app, &rating_key(&app, m).await, m, "1", "").await.status(), 303);
+    crate::helpers::a_day_passes(&app).await;
+    assert_eq!(ratings_read(&app, &leader, &ratings).await, [none, none], "rated by one");
+    for _ in 0..4 {
         assert_eq!(rate(&app, &rating_key(&app, m).await, m, "1", "").await.status(), 303);
     }
     crate::helpers::a_day_passes(&app).await;
@@ -698,8 +706,9 @@ async fn recording_progress_on_a_measure_not_started_shows_it_in_progress() {
     assert_eq!(texts(&page, &format!("#m{m} .status-label")), ["已完成"]);
     let log = app.store().audit_entries(Some("measure_updated"), None, None, 100).await.unwrap();
     assert!(log.iter().any(|e| e.after.as_deref().is_some_and(|a| a.ends_with("状态=推进中"))), "the move is audited");
-    // Not rated yet: the register's rating cells are empty, not zeros that read as "nobody satisfied".
+    // Not rated yet: the register's counts are empty, not zeros that read as "nobody satisfied", and the
+    // rate says why, as for a measure rated by fewer than k.
     let r = register_sheet(&app, &leader).await;
     assert_eq!(text(&r, 4, 6), "已完成");
-    assert_eq!((9..13).map(|c| text(&r, 4, c)).collect::<Vec<_>>(), ["", "", "", ""]);
+    assert_eq!((9..13).map(|c| text(&r, 4, c)).collect::<Vec<_>>(), ["", "", "", "评价不足 5 人次，暂不公布"]);
 }

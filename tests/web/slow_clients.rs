@@ -74,3 +74,31 @@ async fn slow_clients_are_cut_in_bounded_time_while_others_are_answered() {
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     assert!(after < Duration::from_secs(4), "an idle kept-alive connection was held {after:?}");
 }
+
+/// A refusal that leaves the body unread (too large, cross-site) ends the connection and says so, so a
+/// browser sends its next request on a new connection instead of into the closed one.
+#[tokio::test]
+async fn a_refused_body_is_answered_with_connection_close() {
+    let app = TestApp::spawn().await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let body = "q_team=".to_owned() + &"长".repeat(40_000);
+    for (what, extra, status) in [
+        ("cross-site", "Sec-Fetch-Site: cross-site\r\n", "403"),
+        ("over 64 KiB", "Sec-Fetch-Site: same-origin\r\n", "413"),
+    ] {
+        let mut s = TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST /f/zhengqiu HTTP/1.1\r\nHost: wenji\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             {extra}Content-Length: {}\r\n\r\n",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).await.unwrap();
+        let _ = s.write_all(body.as_bytes()).await;
+        let (answer, _) = until_closed(s, Instant::now()).await;
+        let head = answer.split("\r\n\r\n").next().unwrap().to_ascii_lowercase();
+        assert!(head.starts_with(&format!("http/1.1 {status}")), "{what}: {head}");
+        assert!(head.contains("\r\nconnection: close"), "{what}: the closing is not said: {head}");
+    }
+    let r = app.citizen.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}

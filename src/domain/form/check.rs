@@ -231,7 +231,8 @@ impl Checker<'_> {
                     Some(cat.topics.iter().map(|t| RawChoice { code: t.code.clone(), label: t.name.clone() }).collect())
                 }
                 "units" => {
-                    Some(cat.units.iter().map(|u| RawChoice { code: u.code.clone(), label: u.name.clone() }).collect())
+                    let places = cat.units.iter().filter(|u| !u.channel);
+                    Some(places.map(|u| RawChoice { code: u.code.clone(), label: u.name.clone() }).collect())
                 }
                 _ => None,
             }

@@ -19,6 +19,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use std::collections::HashMap;
 
+/// The form field carrying the chosen identity category (the JSON API calls it `category`).
+pub const CATEGORY_FIELD: &str = "_category";
+
 #[derive(Deserialize)]
 pub struct FormQuery {
     t: Option<String>,
@@ -172,6 +175,7 @@ fn view(
                     labels.join("”或“")
                 ))
             });
+            let (first_day, last_day) = day_range(&q.kind, today);
             QuestionView {
                 number: i + 1,
                 id: q.id.clone(),
@@ -180,8 +184,8 @@ fn view(
                 required: q.required,
                 kind,
                 max_length: q.kind.max_length().unwrap_or(0),
-                first_day: day_range(&q.kind, today).0,
-                last_day: day_range(&q.kind, today).1,
+                first_day,
+                last_day,
                 value: first(&q.id),
                 choices,
                 rows,
@@ -230,7 +234,7 @@ fn view(
             .map(|e| {
                 let title = match form.question(&e.field) {
                     Some(q) => q.title.as_str(),
-                    None if e.field == "_category" => form.category_question(),
+                    None if e.field == CATEGORY_FIELD => form.category_question(),
                     None => "本表",
                 };
                 (e.field.clone(), format!("{title}：{}", e.message))
@@ -241,7 +245,7 @@ fn view(
         link_token: token,
         categories,
         category_question: form.category_question().to_owned(),
-        category_error: err_of("_category"),
+        category_error: err_of(CATEGORY_FIELD),
         questions,
     }
 }
@@ -333,7 +337,7 @@ pub async fn post(
         }
         other => other?,
     };
-    let category = meta.get("_category").cloned();
+    let category = meta.get(CATEGORY_FIELD).cloned();
     let rerender = |status: StatusCode, errors: &[FieldError], notice: Option<String>, key: String| {
         let mut page = view(&state, &form, link.as_ref(), &raw, category.as_deref(), errors, key);
         page.notice = notice;
@@ -377,7 +381,7 @@ pub async fn post(
         page.kept = orphaned.into_iter().map(|(_, text)| text).collect();
         return Ok(html(StatusCode::CONFLICT, &page));
     }
-    match submit(&state, &form, link.as_ref(), category.clone(), &raw, &key).await {
+    match submit(&state, &form, link.as_ref(), category.clone(), CATEGORY_FIELD, &raw, &key).await {
         Ok(outcome) => {
             let receipt = outcome.receipt().map(ToString::to_string).unwrap_or_default();
             // The link's own token, not the posted text: that may end in a line break, which a header cannot hold.

@@ -210,7 +210,7 @@ pub async fn rate(
     raw.insert(RATING_MEASURE.to_owned(), vec![measure.to_string()]);
     raw.insert(RATING_VALUE.to_owned(), vec![typed.chosen.clone()]);
     raw.insert(RATING_COMMENT.to_owned(), vec![typed.comment.clone()]);
-    match submit(&state, &form, None, None, &raw, &key).await {
+    match submit(&state, &form, None, None, super::form::CATEGORY_FIELD, &raw, &key).await {
         Ok(outcome) => {
             let receipt = outcome.receipt().map(ToString::to_string).unwrap_or_default();
             Ok(Redirect::to(&format!("/gongkai?rated={measure}&r={receipt}#m{measure}")).into_response())

@@ -44,7 +44,8 @@ pub fn closed_message(form: &FormDef) -> Option<String> {
     }
 }
 
-/// Validates and stores one submission.
+/// Validates and stores one submission. `category_field` names the chosen category in errors: the HTML
+/// form's `_category`, the API's `category`.
 ///
 /// # Errors
 /// `Invalid` with every field problem; `Conflict` for a different body under a used key; store errors.
@@ -53,6 +54,7 @@ pub async fn submit(
     form: &FormDef,
     link: Option<&Link>,
     category: Option<String>,
+    category_field: &str,
     raw: &RawAnswers,
     key: &SubmissionKey,
 ) -> Result<SubmitOutcome, WebError> {
@@ -62,14 +64,14 @@ pub async fn submit(
         (None, Some(c)) if form.category_label(&c).is_some() => Some(c),
         (None, Some(_)) => {
             errors.push(FieldError {
-                field: "_category".into(),
+                field: category_field.into(),
                 message: format!("请从给出的{}中选择。", choice_name(form)),
             });
             None
         }
         (None, None) if !form.categories.is_empty() => {
             errors.push(FieldError {
-                field: "_category".into(),
+                field: category_field.into(),
                 message: format!("请选择{}。", form.category_question()),
             });
             None

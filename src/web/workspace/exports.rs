@@ -383,8 +383,7 @@ pub async fn download(State(state): State<AppState>, staff: Staff, Id(id): Id) -
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     };
     let shown = display_name(&name);
-    let disposition =
-        format!("attachment; filename=\"export-{id}.{}\"; filename*=UTF-8''{}", job.format, percent_encode(&shown));
+    let disposition = super::attachment(&format!("export-{id}.{}", job.format), &shown);
     let stream = futures_util::stream::unfold(file, |mut f| async move {
         use tokio::io::AsyncReadExt;
         let mut buf = vec![0u8; 64 * 1024];
@@ -407,19 +406,6 @@ pub async fn download(State(state): State<AppState>, staff: Staff, Id(id): Id) -
         Body::from_stream(stream),
     )
         .into_response())
-}
-
-/// RFC 5987 percent-encoding for a UTF-8 file name.
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// Deletes the files of jobs finished longer than `retention` ago (the job stays listed, without its

@@ -18,3 +18,19 @@ pub mod login;
 pub mod problems;
 pub mod register;
 pub mod tag;
+
+/// A `Content-Disposition` for a download named `shown` (Chinese), with an ASCII `fallback` for clients
+/// that do not read RFC 5987's `filename*`.
+pub fn attachment(fallback: &str, shown: &str) -> String {
+    let encoded: String = shown
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}

@@ -285,10 +285,12 @@ pub async fn download(State(state): State<AppState>, staff: Staff) -> Result<Res
         .map_err(|e| WebError::Internal(e.to_string()))?
         .map_err(|e| WebError::Internal(e.to_string()))?;
     state.store.audit(&actor(&staff), "register_export", "register", None, None).await?;
+    // Named as `wenji export --register` names its file.
+    let shown = format!("整改台账-{}.xlsx", crate::domain::report::local_time(now).replace([' ', ':'], "-"));
     Ok((
         [
             (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"zhenggai-taizhang.xlsx\"".to_owned()),
+            (header::CONTENT_DISPOSITION, super::attachment("zhenggai-taizhang.xlsx", &shown)),
         ],
         bytes,
     )
