@@ -142,23 +142,39 @@ impl Store {
         w.finish(done).await
     }
 
-    /// Undoes the last tag change on an opinion: restores the areas it had before (re-added areas count
-    /// as typed). Undoing twice redoes. Returns the areas now on the opinion, or `None` when nothing
-    /// was ever changed.
+    /// Undoes `actor`'s last tag change on an opinion: restores the areas it had before (re-added areas
+    /// count as typed). Undoing twice redoes. Returns the areas now on the opinion, or `None` when nothing
+    /// was ever changed. Someone else's later change is never undone: the undo is refused, naming them.
     ///
     /// # Errors
-    /// `NotFound` for an unknown opinion.
+    /// `NotFound` for an unknown opinion; `Conflict` when the last change is someone else's;
+    /// `EditedMeanwhile` when one lands while this undo runs.
     pub async fn undo_tags(&self, opinion_id: i64, actor: &Actor) -> Result<Option<Vec<AreaCode>>> {
-        let last = audit::Entity::find()
-            .filter(audit::Column::Target.eq(format!("opinion:{opinion_id}")))
-            .filter(audit::Column::Action.is_in(["tags_changed", "tags_changed_bulk"]))
-            .order_by_desc(audit::Column::Id)
-            .one(self.db())
-            .await?;
-        let Some(last) = last else { return Ok(None) };
-        let before = parse_areas(last.before.as_deref().unwrap_or_default())?;
-        let (_, after) = self.set_tags(opinion_id, &before, |_| TagSource::Typed, actor).await?;
-        Ok(Some(after))
+        let w = self.write_txn().await?;
+        let txn = w.conn();
+        let done = async {
+            let last = audit::Entity::find()
+                .filter(audit::Column::Target.eq(format!("opinion:{opinion_id}")))
+                .filter(audit::Column::Action.is_in(["tags_changed", "tags_changed_bulk"]))
+                .order_by_desc(audit::Column::Id)
+                .one(txn)
+                .await?;
+            let Some(last) = last else { return Ok(None) };
+            if last.actor_id != actor.id {
+                return Err(StoreError::Conflict(format!(
+                    "没有撤销：{} 在您之后修改了这条意见的归类，撤销会抹掉这次修改。请核对后直接修改领域。",
+                    last.actor_name
+                )));
+            }
+            let before = parse_areas(last.before.as_deref().unwrap_or_default())?;
+            let left = parse_areas(last.after.as_deref().unwrap_or_default())?;
+            let (_, after) =
+                super::opinions::replace_tags_in(txn, opinion_id, Some(&left), &before, |_| TagSource::Typed, actor)
+                    .await?;
+            Ok(Some(after))
+        }
+        .await;
+        w.finish(done).await
     }
 
     /// Words analysts added to areas, for suggestions.

@@ -192,6 +192,24 @@ async fn a_note_typed_after_the_session_ended_stays_in_its_box_and_the_page_says
     assert!(app.store().opinion(id).await.unwrap().notes.is_empty(), "nothing stored while signed out");
 }
 
+/// A save refused because a colleague tagged the opinion meanwhile says so with a link back to it: the
+/// card has already moved on, and the analyst had to remember the number.
+#[tokio::test]
+async fn a_save_refused_for_a_colleagues_change_links_back_to_the_opinion() {
+    let app = TestApp::spawn().await;
+    let Some((b, id)) = tagging_one(&app, "局领导很少到基层调研").await else { return };
+    let colleague = wenji::store::audit::Actor { id: None, name: "同事".into() };
+    let areas = [AreaCode::try_from(6).unwrap()];
+    app.store().set_tags(id, &areas, |_| TagSource::Typed, &colleague).await.unwrap();
+    key(&b, '3').await;
+    key(&b, Key::Enter.into()).await;
+    wait_for("the refusal", async || b.text("#status").await.contains("已被他人归类")).await;
+    let link = b.find("#status a").await;
+    assert_eq!(link.attr("href").await.unwrap().as_deref(), Some(format!("/w/tag/{id}").as_str()));
+    b.close().await;
+    assert_eq!(app.store().opinion(id).await.unwrap().areas(), areas, "the colleague's areas stay");
+}
+
 /// A note typed under one opinion and left unsent (Esc, then Enter to move on) stays with that opinion: the
 /// next card's box is empty, and going back shows it again (it was saved under the next opinion). `p` saves
 /// the areas changed on the card before the problem chooser opens (they were dropped).

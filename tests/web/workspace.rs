@@ -172,6 +172,28 @@ async fn tagging_round_trip_records_sources_moves_on_and_undo_restores() {
     assert!(bad.text().await.unwrap().contains("area"));
 }
 
+/// `u` undoes the analyst's own last change only: when a colleague changed the opinion since, the undo is
+/// refused naming them, and the colleague's areas stay (it reverted whoever changed last, silently).
+#[tokio::test]
+async fn an_undo_never_takes_back_a_colleagues_later_change() {
+    let app = TestApp::spawn().await;
+    let id = submit(&app, "局领导很少到基层调研，学习也流于形式").await;
+    for name in ["undo-a", "undo-b"] {
+        app.create_user(name, Role::Analyst).await;
+    }
+    let (a, acsrf) = app.login("undo-a", PASSWORD).await;
+    let (b, bcsrf) = app.login("undo-b", PASSWORD).await;
+    act(&app, &a, &acsrf, id, &[("op", "save"), ("area", "3")]).await;
+    act(&app, &b, &bcsrf, id, &[("op", "save"), ("area", "3"), ("area", "6")]).await;
+    let refused = act(&app, &a, &acsrf, id, &[("op", "undo")]).await;
+    assert_eq!(refused.status(), 409);
+    assert!(refused.text().await.unwrap().contains("undo-b 在您之后修改了"), "names who changed it");
+    assert_eq!(app.store().opinion(id).await.unwrap().areas(), vec![area(3), area(6)], "the colleague's areas stay");
+    // The colleague's own undo goes back to the first analyst's areas.
+    assert_eq!(act(&app, &b, &bcsrf, id, &[("op", "undo")]).await.status(), 303);
+    assert_eq!(app.store().opinion(id).await.unwrap().areas(), vec![area(3)]);
+}
+
 #[tokio::test]
 async fn accepting_a_suggestion_tags_it_as_suggested_and_added_words_suggest_too() {
     let app = TestApp::spawn().await;

@@ -60,7 +60,12 @@
     }, function (e) {
       pending -= 1;
       delete stored[id];
-      setStatus("意见 " + id + "：" + e.message);
+      setStatus("意见 " + id + "：" + e.message + " ");
+      // The card has moved on: a link goes back to the opinion the refusal is about.
+      var back = document.createElement("a");
+      back.href = "/w/tag/" + id;
+      back.textContent = "打开意见 " + id;
+      statusEl.appendChild(back);
       throw e;
     });
   }
