@@ -96,6 +96,8 @@ async fn a_citizen_fills_the_opinion_form_on_a_phone_and_sees_the_receipt() {
     let held = "var e = new Event('submit', {cancelable: true}); \
                 document.getElementById('wenji-form').dispatchEvent(e); return e.defaultPrevented;";
     assert_eq!(b.js(held).await, false, "a hidden question's text held the form back");
+    let sent = "return document.querySelector('textarea[name=q_member]').disabled";
+    assert_eq!(b.js(sent).await, true, "a hidden follow-up is not sent (the server refuses one answered)");
     b.click("input[name=q_has_member][value=yes]").await;
     b.fill("textarea[name=q_member]", "分管基层工作的领导下乡次数偏少。").await;
     b.click("input[name=q_satisfaction][value='2']").await;
@@ -199,9 +201,15 @@ async fn without_javascript_the_form_still_works_on_a_phone() {
     b.click("input[name=_category][value=flfw]").await;
     b.fill("textarea[name=q_team]", "律师事务所年检材料太多，希望精简。").await;
     b.click("input[name=q_has_member][value=no]").await;
-    b.fill("textarea[name=q_member]", "选了没有，这段不应保存").await;
+    b.fill("textarea[name=q_member]", "选了没有，却写了这段").await;
     b.click("input[name=q_satisfaction][value='2']").await;
     b.screenshot_full(shot("zhengqiu-390-nojs")).await;
+    // Answered against its condition: refused with what to change, the text still in its box.
+    b.click_and_wait_for_navigation("button.submit").await;
+    assert!(b.text("#err-member").await.contains("请把第 2 题改为“有”"));
+    assert_eq!(b.value("textarea[name=q_member]").await, "选了没有，却写了这段");
+    b.screenshot_full(shot("zhengqiu-390-nojs-follow-up")).await;
+    b.fill("textarea[name=q_member]", "").await;
     b.click_and_wait_for_navigation("button.submit").await;
     let receipt = b.text("#receipt-code").await;
     let stored = app.store().response_by_receipt(&receipt).await.unwrap();

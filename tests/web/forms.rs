@@ -524,3 +524,33 @@ async fn an_instance_started_on_an_edited_folder_audits_it_and_the_running_ones_
     app.second_server().await;
     assert_eq!(app.store().audit_entries(Some("forms_reloaded"), None, None, 10).await.unwrap().len(), 2);
 }
+
+/// Without the page's script every follow-up is shown, with when to answer it. One answered against its
+/// condition (第 2 题 = 没有, yet 第 3 题 written) is refused naming what to change, its text shown back; it
+/// was dropped silently behind a receipt.
+#[tokio::test]
+async fn a_follow_up_answered_against_its_condition_is_refused_with_its_text_kept() {
+    let app = TestApp::spawn().await;
+    let written = "分管基层的副局长从不来所里";
+    let post = |has_member: &'static str| {
+        let pairs = [
+            ("_category", "qz"),
+            ("q_team", "班子成员下基层调研太少"),
+            ("q_has_member", has_member),
+            ("q_member", written),
+            ("q_satisfaction", "2"),
+        ];
+        let app = &app;
+        async move { app.post_form("zhengqiu", &pairs).await }
+    };
+    let r = post("no").await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert_eq!(
+        crate::helpers::texts(&page, "#err-member"),
+        ["按第 2 题的回答，此题不需要填写，这里的内容不会保存：要保存，请把第 2 题改为“有”；否则请清空此题。"]
+    );
+    assert_eq!(crate::helpers::texts(&page, "textarea[name=q_member]"), [written], "the text is shown back");
+    assert_eq!(app.store().count_responses(Some("zhengqiu")).await.unwrap(), 0, "nothing stored");
+    assert_eq!(post("yes").await.status(), 303, "answered as its condition asks, it is taken");
+}

@@ -207,7 +207,7 @@ pub fn written(values: &[String]) -> Option<String> {
 
 /// What [`validate`] would leave out silently, for clients that name every field themselves (the JSON
 /// API): fields that are no question of the form (or no row of a matrix), and answers to questions
-/// hidden by their condition. The HTML form posts every field, filled or not, so it does not use this.
+/// hidden by their condition. The HTML form, which posts every field, checks the second part only.
 pub fn unexpected(form: &FormDef, raw: &RawAnswers) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for key in raw.keys() {
@@ -217,10 +217,18 @@ pub fn unexpected(form: &FormDef, raw: &RawAnswers) -> Vec<FieldError> {
             });
         }
     }
+    errors.extend(answered_though_hidden(form, raw));
+    errors
+}
+
+/// Answers given to questions their condition hides (the HTML form without its script shows every
+/// question, with when to answer it): refused with what to change, since [`validate`] would drop them.
+pub fn answered_though_hidden(form: &FormDef, raw: &RawAnswers) -> Vec<FieldError> {
     // Only answers that a condition reads, or that a hidden question was given, need reading here:
     // [`validate`] reads the rest (long opinion texts among them) anyway.
     let conditions: Vec<&str> =
         form.questions.iter().filter_map(|q| q.show_if.as_ref()).map(|c| c.question.as_str()).collect();
+    let mut errors = Vec::new();
     let mut before = ValidAnswers::default();
     for q in &form.questions {
         let visible = shown(q, &before);
@@ -232,9 +240,20 @@ pub fn unexpected(form: &FormDef, raw: &RawAnswers) -> Vec<FieldError> {
             if let Some(a) = given {
                 before.0.push((q.id.clone(), a));
             }
-        } else if given.is_some() {
-            let cond = q.show_if.as_ref().map(|c| c.question.as_str()).unwrap_or_default();
-            errors.push(err(q, &format!("按第“{cond}”题的回答，此题不需要填写，请删去这个答案。")));
+        } else if given.is_some()
+            && let Some(cond) = &q.show_if
+        {
+            let n = form.questions.iter().position(|x| x.id == cond.question).map_or(0, |p| p + 1);
+            let target = form.question(&cond.question);
+            let wanted: Vec<&str> =
+                cond.any_of.iter().map(|v| target.and_then(|t| t.kind.label_of(v)).unwrap_or(v)).collect();
+            errors.push(err(
+                q,
+                &format!(
+                    "按第 {n} 题的回答，此题不需要填写，这里的内容不会保存：要保存，请把第 {n} 题改为“{}”；否则请清空此题。",
+                    wanted.join("”或“")
+                ),
+            ));
         }
     }
     errors

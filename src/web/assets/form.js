@@ -135,6 +135,8 @@
         var picked = Array.prototype.slice.call(form.querySelectorAll('[name="q_' + q + '"]:checked')).map(function (i) { return i.value; });
         var show = picked.some(function (v) { return wanted.indexOf(v) >= 0; });
         fs.hidden = !show;
+        // A hidden follow-up is not sent: its text stays on the page should the answer change back.
+        each(fs.querySelectorAll("input, textarea, select"), function (el) { el.disabled = !show; });
         var cond = fs.querySelector(".cond");
         if (cond) cond.hidden = true;
       });
@@ -179,7 +181,7 @@
   form.addEventListener("change", function () { dirty = true; save(); });
   form.addEventListener("submit", function (e) {
     // Text over its limit is not sent: the whole page would be refused (over 64 KB, without the form).
-    // Only questions shown: a hidden follow-up's text is dropped by the server, not sent back.
+    // Only questions shown: a hidden follow-up's fields are disabled, so not sent.
     var over = Array.prototype.filter.call(form.querySelectorAll(".counter.over"), function (c) {
       return !c.closest("[hidden]");
     })[0];

@@ -2,7 +2,9 @@
 //! Works without JavaScript; `form.js` only adds counters, conditions, draft autosave and a leave warning.
 
 use super::submit::{closed_message, resolve_link, submit};
-use crate::domain::form::answers::{FieldError, RawAnswers, typed_into_unknown_fields, typed_text_answers};
+use crate::domain::form::answers::{
+    FieldError, RawAnswers, answered_though_hidden, typed_into_unknown_fields, typed_text_answers,
+};
 use crate::domain::form::{FormDef, QuestionKind};
 use crate::domain::submission::SubmissionKey;
 use crate::store::links::Link;
@@ -380,6 +382,12 @@ pub async fn post(
         );
         page.kept = orphaned.into_iter().map(|(_, text)| text).collect();
         return Ok(html(StatusCode::CONFLICT, &page));
+    }
+    // Without the page's script every follow-up is shown: one answered against its condition would be
+    // dropped behind a receipt.
+    let hidden = answered_though_hidden(&form, &raw);
+    if !hidden.is_empty() {
+        return Ok(rerender(StatusCode::UNPROCESSABLE_ENTITY, &hidden, None, posted_key));
     }
     match submit(&state, &form, link.as_ref(), category.clone(), CATEGORY_FIELD, &raw, &key).await {
         Ok(outcome) => {
