@@ -172,8 +172,10 @@ async fn on_a_shared_phone_the_next_person_can_throw_a_restored_draft_away() {
     b.click("input[name=q_has_member][value=yes]").await;
     b.reload().await;
     assert_eq!(b.value("textarea[name=q_team]").await, "上一位填写人的草稿内容");
+    let their_key = b.value("input[name=_key]").await;
     b.screenshot(shot("zhengqiu-390-draft-note")).await;
-    b.click("#draft-clear").await;
+    b.click_and_wait_for_navigation("#draft-clear").await;
+    assert_ne!(b.value("input[name=_key]").await, their_key, "the next person sends under a key of their own");
     assert_eq!(b.value("textarea[name=q_team]").await, "");
     assert!(!b.is_checked("input[name=_category][value=qz]").await);
     assert!(!b.find("#q-member").await.is_displayed().await.unwrap(), "the follow-up hides again");
@@ -182,6 +184,15 @@ async fn on_a_shared_phone_the_next_person_can_throw_a_restored_draft_away() {
     assert!(draft_keys(&b).await.is_empty(), "nothing of the draft is left on the phone");
     b.reload().await;
     assert_eq!(b.value("textarea[name=q_team]").await, "");
+    // A draft over a week old is someone else's: dropped, not restored.
+    b.fill("textarea[name=q_team]", "一周多以前的草稿").await;
+    b.js("document.activeElement.blur(); var d = JSON.parse(localStorage.getItem('wenji-draft:zhengqiu:0')); d.at -= 8 * 24 * 3600 * 1000; \
+          localStorage.setItem('wenji-draft:zhengqiu:0', JSON.stringify(d)); return null;")
+        .await;
+    b.goto("about:blank").await;
+    b.goto(&app.url("/f/zhengqiu")).await;
+    assert_eq!(b.value("textarea[name=q_team]").await, "");
+    assert!(draft_keys(&b).await.is_empty(), "the old draft is removed");
     // A damaged draft (another script, an old version) is ignored, and the page's scripts still run.
     b.js("localStorage.setItem('wenji-draft:zhengqiu:0', 'null'); return null;").await;
     b.reload().await;

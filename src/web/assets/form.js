@@ -41,6 +41,7 @@
   // NodeList.forEach and Array.from are missing in older WebViews (WeChat's X5 on old Android).
   function each(list, fn) { Array.prototype.forEach.call(list, fn); }
   var dirty = false;
+  var DRAFT_DAYS = 7;
   var serverHasValues = !!document.querySelector(".field-error, .notice");
 
   function fields() {
@@ -50,6 +51,8 @@
   }
   // `sent` marks the draft as what was last posted; edits after that are newer than the server's page.
   function save(sent) {
+    // A page shown as already sent (Back after a submit) keeps no draft: it would come back to the next person.
+    if (form.hidden) return;
     var data = { key: form.elements["_key"].value, values: {}, sent: !!sent, at: Date.now() };
     fields().forEach(function (el) {
       // Contact details are never kept on the phone: a shared device would show them to the next person.
@@ -69,6 +72,11 @@
     var data;
     try { data = JSON.parse(raw); } catch (e) { return; }
     if (!data || typeof data.values !== "object" || data.values === null) return;
+    // Kept a week at most (the page says so): on a shared phone, older text is someone else's.
+    if (!(Date.now() - (data.at || 0) < DRAFT_DAYS * 24 * 3600 * 1000)) {
+      try { localStorage.removeItem(draftKey); } catch (e) {}
+      return;
+    }
     // On a page the server filled in (an error page, also when reloaded), only edits made on that page
     // after it was posted are newer than what the server shows.
     if (serverHasValues && (data.sent !== false || data.key !== form.elements["_key"].value)) return;
@@ -106,6 +114,9 @@
     try { localStorage.removeItem(draftKey); } catch (e) {}
     document.getElementById("draft-note").hidden = true;
     dirty = false;
+    // The restored draft brought its writer's submission key: a fresh page gets its own, so the next
+    // person's first submit is not taken for a changed resend of theirs.
+    location.replace(location.href);
   }
   function counters() {
     each(form.querySelectorAll("[data-max]"), function (el) {
@@ -168,6 +179,7 @@
     document.getElementById("sent-link").setAttribute("href", sent.href);
     document.getElementById("sent-note").hidden = false;
     form.hidden = true;
+    try { localStorage.removeItem(draftKey); } catch (e) {}
     each(document.querySelectorAll(".error-summary"), function (el) { el.hidden = true; });
     document.getElementById("draft-note").hidden = true;
     dirty = false;

@@ -93,7 +93,7 @@ pub fn privacy_lines(form: &FormDef, via_link: bool, fixed_category: Option<&str
     let mut lines = Vec::new();
     if form.anonymous {
         lines.push(
-            "不需要填写姓名。我们不记录能认出您的信息：不记您的网络地址（IP），不记您用的是什么手机或浏览器，也不在您的手机上留下任何记号（Cookie）。"
+            "不需要填写姓名。我们不记录能认出您的信息：不记您的网络地址（IP），不记您用的是什么手机或浏览器，也不设置 Cookie。还没提交的内容只暂存在本机浏览器里，以防页面意外关闭（最多保留 7 天，提交后或点“清空重填”即删除）。"
                 .to_owned(),
         );
     } else {
@@ -101,11 +101,13 @@ pub fn privacy_lines(form: &FormDef, via_link: bool, fixed_category: Option<&str
     }
     // The form's own word for the choice (走访对象类型), or 身份类别 (its question, 您的身份, reads wrong here).
     let asked = form.category_label.as_deref().unwrap_or("身份类别");
-    lines.push(match fixed_category {
-        Some(label) => format!("保存的只有：您填写的内容、提交时间（精确到分钟）、本链接设定的{asked}“{label}”。"),
-        None if form.categories.is_empty() => "保存的只有：您填写的内容、提交时间（精确到分钟）。".to_owned(),
-        None => format!("保存的只有：您填写的内容、提交时间（精确到分钟）、您选择的{asked}。"),
-    });
+    let unit = if via_link { "、发放本链接的单位" } else { "" };
+    let category = match fixed_category {
+        Some(label) => format!("、本链接设定的{asked}“{label}”"),
+        None if form.categories.is_empty() => String::new(),
+        None => format!("、您选择的{asked}"),
+    };
+    lines.push(format!("保存的只有：您填写的内容、提交时间（精确到分钟）{unit}{category}，以及给您的回执编号。"));
     if via_link {
         let whom = if form.anonymous { "；不会记录您是谁" } else { "" };
         lines.push(format!("您是通过某个单位的链接或二维码打开本表的，系统会记录该单位名称，用于分单位统计{whom}。"));
