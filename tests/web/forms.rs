@@ -442,7 +442,7 @@ async fn a_visit_record_asks_for_the_kind_of_place_visited_not_the_respondents_i
     assert!(legend(&page).starts_with("走访对象类型"), "{}", legend(&page));
     // A record signed by its recorder neither promises anonymity nor advises how to keep it.
     let lines = crate::helpers::texts(&page, "#privacy li");
-    assert!(lines[1].ends_with("您选择的走访对象类型。"), "{lines:?}");
+    assert!(lines[1].contains("您选择的走访对象类型，"), "{lines:?}");
     let privacy = lines.concat();
     assert!(!privacy.contains("匿名") && !privacy.contains("不会记录您是谁"), "{privacy}");
     let page = app.citizen.get(app.url("/f/zhengqiu")).send().await.unwrap().text().await.unwrap();
