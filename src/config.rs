@@ -54,7 +54,10 @@ impl Config {
         }
         let path = self.data_dir.join("secret.key");
         if let Ok(s) = std::fs::read_to_string(&path) {
-            let bytes = hex::decode(s.trim()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            warn_if_readable_by_others(&path);
+            let bytes = hex::decode(s.trim()).map_err(|e| {
+                anyhow::anyhow!("{}: not a key wenji wrote (64 hexadecimal characters): {e}", path.display())
+            })?;
             return crate::domain::signing::Secret::new(bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
         }
         let new_dir = !self.data_dir.exists();
@@ -90,6 +93,18 @@ impl Config {
     /// Whether a secret is given (`WENJI_SECRET`) or kept (`secret.key`), rather than still to be made.
     pub fn has_secret(&self) -> bool {
         std::env::var_os("WENJI_SECRET").is_some() || self.data_dir.join("secret.key").exists()
+    }
+
+    /// Creates the exports folder and checks a file can be written in it, so a wrong `WENJI_EXPORTS_DIR`
+    /// stops the start, named, rather than failing every export later with a bare "File exists".
+    ///
+    /// # Errors
+    /// When the folder cannot be created or written to.
+    pub fn prepare_exports_dir(&self) -> anyhow::Result<()> {
+        let named = |e: std::io::Error| anyhow::anyhow!("WENJI_EXPORTS_DIR {}: {e}", self.exports_dir.display());
+        std::fs::create_dir_all(&self.exports_dir).map_err(named)?;
+        tempfile::Builder::new().prefix(".wenji-write-check.").tempfile_in(&self.exports_dir).map_err(named)?;
+        Ok(())
     }
 
     /// Creates the folder of a default SQLite file so the first start needs no set-up.
@@ -189,6 +204,26 @@ fn sync_dir(dir: &std::path::Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// The key signs every link: one other users of the machine can read (a copy restored under umask 022)
+/// lets them make links for any unit. Said on every start, not refused, so a restore still serves.
+#[cfg(unix)]
+fn warn_if_readable_by_others(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        eprintln!(
+            "warning: {} can be read by other users of this machine (mode {:o}); anyone who reads it can make links for any unit: chmod 600 {}",
+            path.display(),
+            meta.permissions().mode() & 0o777,
+            path.display()
+        );
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_readable_by_others(_: &std::path::Path) {}
 
 #[cfg(test)]
 mod tests {

@@ -33,9 +33,10 @@ pub struct ExportArgs {
     /// Output file, which must not exist yet (default: exports/<form title>-<date>-<time>.xlsx).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// The disclosure policy's k: units and categories with fewer respondents are pooled.
-    #[arg(long, env = "WENJI_SMALL_CELL_K", default_value_t = crate::domain::report::policy::DEFAULT_K, value_parser = crate::config::small_cell_k())]
-    pub small_cell_k: u32,
+    /// The disclosure policy's k: units and categories with fewer respondents are pooled (default: the k
+    /// the server was started with, else 5; another than the server's is refused).
+    #[arg(long, env = "WENJI_SMALL_CELL_K", value_parser = crate::config::small_cell_k())]
+    pub small_cell_k: Option<u32>,
     /// The office's full detail without small-cell protection (receipts, notes, every unit, date and unit
     /// filters). Never hand it to leaders; each use is written to the audit log.
     #[arg(long)]
@@ -44,16 +45,22 @@ pub struct ExportArgs {
 
 pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
     args.out.as_deref().map(super::refuse_existing).transpose()?;
-    let catalog = Arc::new(super::load_forms(config)?);
+    refuse_other_extension(args.out.as_deref(), if args.register { "xlsx" } else { args.format.extension() })?;
+    // The database first: run in the wrong folder, "no database here" says more than a missing forms folder.
     let store = super::open_migrated(config).await?;
+    if args.out.is_none() {
+        config.prepare_exports_dir()?;
+    }
+    let catalog = Arc::new(super::load_forms(config)?);
     store.sync_catalog(&catalog).await?;
+    let small_cell_k = the_servers_k(&store, args.small_cell_k, args.unprotected).await?;
     if args.register {
-        return register(config, &store, &catalog, args.out, args.small_cell_k).await;
+        return register(config, &store, &catalog, args.out, small_cell_k).await;
     }
     let params = ExportParams {
         scope: Scope { forms: args.forms, from: args.from, to: args.to, units: args.units, released: false },
         format: args.format,
-        small_cell_k: args.small_cell_k,
+        small_cell_k,
         unprotected: args.unprotected,
         generated_at: crate::store::now_ms(),
     };
@@ -70,8 +77,8 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
         );
     }
     let target = match args.out {
-        Some(out) => Target::Named(out),
-        None => Target::Free(config.exports_dir.clone(), params.file_name(&catalog)),
+        Some(out) => super::Target::Named(out),
+        None => super::Target::Free(config.exports_dir.clone(), params.file_name(&catalog)),
     };
     let part = super::part_beside(&target.first())?;
     let bar = ProgressBar::new(0);
@@ -121,8 +128,8 @@ async fn register(
     let bytes = crate::export::register::posting_workbook(&reg, catalog, now)?;
     let stamp = crate::domain::report::local_time(now).replace([' ', ':'], "-");
     let target = match out {
-        Some(out) => Target::Named(out),
-        None => Target::Free(config.exports_dir.clone(), format!("整改台账-{stamp}.xlsx")),
+        Some(out) => super::Target::Named(out),
+        None => super::Target::Free(config.exports_dir.clone(), format!("整改台账-{stamp}.xlsx")),
     };
     let part = super::part_beside(&target.first())?;
     std::fs::write(&part, bytes)?;
@@ -131,45 +138,6 @@ async fn register(
     let published = reg.measures.iter().filter(|m| m.published_at.is_some()).count();
     println!("wrote {} ({published} published measures)", path.display());
     Ok(())
-}
-
-/// Where an export goes: the file the user named, or the first free one of a default name in a folder.
-enum Target {
-    Named(PathBuf),
-    Free(PathBuf, String),
-}
-
-impl Target {
-    /// The name tried first.
-    fn first(&self) -> PathBuf {
-        match self {
-            Target::Named(path) => path.clone(),
-            Target::Free(dir, name) => dir.join(name),
-        }
-    }
-
-    /// Places the written file `part`: under the named file, never replacing one; or under the first
-    /// default name still free, `name-2`, `name-3`… when exports of one minute run at once.
-    fn place(&self, part: tempfile::TempPath) -> anyhow::Result<PathBuf> {
-        let (dir, name) = match self {
-            Target::Named(path) => {
-                super::place_named(part, path)?;
-                return Ok(path.clone());
-            }
-            Target::Free(dir, name) => (dir, name),
-        };
-        let (stem, extension) = name.rsplit_once('.').unwrap_or((name, ""));
-        let mut part = part;
-        for n in 1..=100 {
-            let path = if n == 1 { dir.join(name) } else { dir.join(format!("{stem}-{n}.{extension}")) };
-            match super::place_new(part, &path) {
-                Ok(()) => return Ok(path),
-                Err(super::NotPlaced::Taken(back)) => part = back,
-                Err(super::NotPlaced::Failed(e)) => anyhow::bail!("placing {}: {e}", path.display()),
-            }
-        }
-        anyhow::bail!("no free file name for {name} in {}", dir.display())
-    }
 }
 
 /// Audits the file just written at `path`, or deletes it when the entry cannot be stored: no export
@@ -190,4 +158,30 @@ async fn audited_or_removed(
         );
     }
     Ok(())
+}
+
+/// `--out x.csv` with the default `--format xlsx` wrote a workbook named .csv that nothing opened.
+fn refuse_other_extension(out: Option<&std::path::Path>, format: &str) -> anyhow::Result<()> {
+    let given = out.and_then(|o| o.extension()).map(|e| e.to_string_lossy().to_lowercase());
+    match given.as_deref() {
+        Some(ext @ ("csv" | "xlsx")) if ext != format => anyhow::bail!(
+            "--out ends in .{ext} but the file written is {format}: add --format {ext}, or name it .{format}"
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// The k of a leaders' file: the server's (recorded at its start), unless given here. Another k than the
+/// server's is refused: two leaders' files made with different k subtract to what either hides.
+async fn the_servers_k(store: &crate::store::Store, given: Option<u32>, unprotected: bool) -> anyhow::Result<u32> {
+    let recorded = store.recorded_small_cell_k().await?;
+    match (given, recorded) {
+        (Some(k), Some(server)) if k != server && !unprotected => anyhow::bail!(
+            "--small-cell-k / WENJI_SMALL_CELL_K is {k}, but the server was started with {server}: leaders' files \
+             made with two values of k can be subtracted to show what each hides. Leave it unset (the server's is \
+             used), or start the server with {k}"
+        ),
+        (Some(k), _) => Ok(k),
+        (None, server) => Ok(server.unwrap_or(crate::domain::report::policy::DEFAULT_K)),
+    }
 }

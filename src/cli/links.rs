@@ -34,7 +34,7 @@ pub enum LinksCommand {
         id: i64,
         #[arg(long, value_enum, default_value_t = QrFormat::Svg)]
         format: QrFormat,
-        /// Output file, which must not exist yet (default: exports/link-ID.svg or .png, replaced).
+        /// Output file, which must not exist yet (default: exports/link-ID.svg or .png; -2, -3… when taken).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -47,12 +47,13 @@ pub enum QrFormat {
 }
 
 /// The address links are printed with: `WENJI_PUBLIC_URL` when set here, else the one a server started with
-/// it recorded (it may be set only in the server's environment), else where a server would listen; with a
-/// warning when phones could not open it.
+/// it recorded (it may be set only in the server's environment), else where the last server started
+/// listens, else where one would; with a warning when phones could not open it.
 async fn link_address(config: &Config, store: &crate::store::Store) -> anyhow::Result<String> {
     let base = match (&config.public_url, store.link_address().await?) {
         (None, Some(recorded)) => recorded,
-        _ => config.base_url(None),
+        (None, None) => store.listen_address().await?.unwrap_or_else(|| config.base_url(None)),
+        (Some(_), _) => config.base_url(None),
     };
     let host = base.split("://").nth(1).unwrap_or_default();
     if ["127.", "localhost", "[::1]", "0.0.0.0", "[::]"].iter().any(|h| host.starts_with(h)) {
@@ -121,11 +122,14 @@ pub async fn run(config: &Config, cmd: LinksCommand) -> anyhow::Result<()> {
                 ),
                 QrFormat::Png => (crate::qr::png(&url).map_err(|e| anyhow::anyhow!(e))?, "png"),
             };
-            let path = out.unwrap_or_else(|| config.exports_dir.join(format!("link-{id}.{ext}")));
-            if let Some(p) = path.parent() {
-                std::fs::create_dir_all(p)?;
-            }
-            std::fs::write(&path, bytes)?;
+            // A code already printed is never replaced: a taken default name gets -2, -3…
+            let target = match out {
+                Some(out) => super::Target::Named(out),
+                None => super::Target::Free(config.exports_dir.clone(), format!("link-{id}.{ext}")),
+            };
+            let part = super::part_beside(&target.first())?;
+            std::fs::write(&part, bytes)?;
+            let path = target.place(part)?;
             println!("QR code for {url} written to {}", path.display());
         }
     }

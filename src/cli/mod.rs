@@ -211,6 +211,45 @@ pub(crate) fn part_beside(path: &std::path::Path) -> std::io::Result<tempfile::T
     Ok(file.into_temp_path())
 }
 
+/// Where a written file goes (an export, a QR code): the file the user named, or the first free one of a default name in a folder.
+pub(crate) enum Target {
+    Named(std::path::PathBuf),
+    Free(std::path::PathBuf, String),
+}
+
+impl Target {
+    /// The name tried first.
+    pub(crate) fn first(&self) -> std::path::PathBuf {
+        match self {
+            Target::Named(path) => path.clone(),
+            Target::Free(dir, name) => dir.join(name),
+        }
+    }
+
+    /// Places the written file `part`: under the named file, never replacing one; or under the first
+    /// default name still free, `name-2`, `name-3`… when exports of one minute run at once.
+    pub(crate) fn place(&self, part: tempfile::TempPath) -> anyhow::Result<std::path::PathBuf> {
+        let (dir, name) = match self {
+            Target::Named(path) => {
+                place_named(part, path)?;
+                return Ok(path.clone());
+            }
+            Target::Free(dir, name) => (dir, name),
+        };
+        let (stem, extension) = name.rsplit_once('.').unwrap_or((name, ""));
+        let mut part = part;
+        for n in 1..=100 {
+            let path = if n == 1 { dir.join(name) } else { dir.join(format!("{stem}-{n}.{extension}")) };
+            match place_new(part, &path) {
+                Ok(()) => return Ok(path),
+                Err(NotPlaced::Taken(back)) => part = back,
+                Err(NotPlaced::Failed(e)) => anyhow::bail!("placing {}: {e}", path.display()),
+            }
+        }
+        anyhow::bail!("no free file name for {name} in {}", dir.display())
+    }
+}
+
 /// Why a part was not placed: the name is taken (the part is handed back), or the filesystem failed.
 pub(crate) enum NotPlaced {
     Taken(tempfile::TempPath),
@@ -322,9 +361,9 @@ pub async fn checked_secret(config: &Config, store: &Store) -> anyhow::Result<cr
 async fn connect(config: &Config) -> anyhow::Result<Store> {
     config.prepare_database_dir()?;
     let settings = crate::store::ConnectSettings { unsafe_no_sync: config.unsafe_test_no_sync };
-    Store::connect_with(&config.database_url, settings)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", config.database_for_log()))
+    Store::connect_with(&config.database_url, settings).await.map_err(|e| {
+        anyhow::anyhow!("cannot open the database (WENJI_DATABASE_URL {}): {e}", config.database_for_log())
+    })
 }
 
 /// Loads and checks the forms folder, turning the problems into one readable error.

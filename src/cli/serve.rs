@@ -22,14 +22,14 @@ pub struct ServeArgs {
     #[arg(long, env = "WENJI_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
     /// Submissions one client address may send at once before being slowed (offices share addresses).
-    #[arg(long, env = "WENJI_SUBMIT_BURST", default_value_t = 120)]
+    #[arg(long, env = "WENJI_SUBMIT_BURST", default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..))]
     pub submit_burst: u32,
     /// Submissions a minute one client address regains after a burst.
-    #[arg(long, env = "WENJI_SUBMIT_PER_MINUTE", default_value_t = 60)]
+    #[arg(long, env = "WENJI_SUBMIT_PER_MINUTE", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
     pub submit_per_minute: u32,
     /// Addresses of reverse proxies in front of Wenji (comma-separated); their X-Forwarded-For header then
     /// tells clients apart for the rate limiters. Without it, everyone behind a proxy shares one limit.
-    #[arg(long, env = "WENJI_TRUSTED_PROXIES", value_delimiter = ',')]
+    #[arg(long, env = "WENJI_TRUSTED_PROXIES", value_delimiter = ',', value_parser = proxy_address)]
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Units or categories with fewer respondents than this show as "<k" in leaders' cross-tables.
     /// 2 at least (1 would hide nothing).
@@ -151,6 +151,7 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
+    config.prepare_exports_dir()?;
     // The address bound (port 0 asks the system for one), for the links printed.
     let bound = listener.local_addr().map_or_else(|_| args.bind.to_string(), |a| a.to_string());
     let base_url = config.base_url(Some(&bound));
@@ -180,6 +181,17 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         && let Err(e) = state.store.record_link_address(&base_url).await
     {
         tracing::warn!(error = %e, "the links' address was not recorded for `wenji links`");
+    }
+    if state.store.recorded_small_cell_k().await.ok().flatten() != Some(args.small_cell_k)
+        && let Err(e) = state.store.record_small_cell_k(args.small_cell_k).await
+    {
+        tracing::warn!(error = %e, "k was not recorded for `wenji export`");
+    }
+    let listening = format!("http://{bound}");
+    if state.store.listen_address().await.ok().flatten().as_deref() != Some(listening.as_str())
+        && let Err(e) = state.store.record_listen_address(&listening).await
+    {
+        tracing::warn!(error = %e, "the listening address was not recorded for `wenji links`");
     }
     let durability = state.store.commit_durability().await?;
     tracing::info!(database = %config.database_for_log(), commits = %durability, "database ready");
@@ -251,4 +263,9 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
         () = terminate => {}
     }
+}
+
+/// One trusted proxy's address; spaces after the commas are allowed, as people write lists.
+fn proxy_address(s: &str) -> Result<std::net::IpAddr, String> {
+    s.trim().parse().map_err(|e| format!("{e} (an IP address such as 10.0.0.1; ranges are not read)"))
 }

@@ -8,6 +8,8 @@ use sea_orm::ConnectionTrait;
 
 const SECRET_FINGERPRINT: &str = "secret_fingerprint";
 const LINK_ADDRESS: &str = "link_address";
+const LISTEN_ADDRESS: &str = "listen_address";
+const SMALL_CELL_K: &str = "small_cell_k";
 
 impl Store {
     /// The fingerprint of the secret this database's links were signed with, if one was recorded.
@@ -58,9 +60,46 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub async fn record_link_address(&self, address: &str) -> Result<()> {
+        self.record_setting(LINK_ADDRESS, address).await
+    }
+
+    /// Records where the last server started listens (`http://<bind>`): the links' address of last resort
+    /// for `wenji links`, when no public address was ever set.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn record_listen_address(&self, address: &str) -> Result<()> {
+        self.record_setting(LISTEN_ADDRESS, address).await
+    }
+
+    /// Where the last server started listens, if one recorded it.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn listen_address(&self) -> Result<Option<String>> {
+        self.setting(LISTEN_ADDRESS).await
+    }
+
+    /// Records the k the last server started with, so the command line's leaders' files use the same.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn record_small_cell_k(&self, k: u32) -> Result<()> {
+        self.record_setting(SMALL_CELL_K, &k.to_string()).await
+    }
+
+    /// The k the last server started with, if one recorded it.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn recorded_small_cell_k(&self) -> Result<Option<u32>> {
+        Ok(self.setting(SMALL_CELL_K).await?.and_then(|v| v.parse().ok()))
+    }
+
+    async fn record_setting(&self, name: &str, value: &str) -> Result<()> {
         let mut sql = Sql::new(self.db().get_database_backend());
         sql.push("INSERT INTO installation (name, value) VALUES ");
-        sql.bind_tuple([LINK_ADDRESS.into(), address.into()]);
+        sql.bind_tuple([name.into(), value.into()]);
         sql.push(" ON CONFLICT (name) DO UPDATE SET value = excluded.value");
         self.db().execute_raw(sql.into_statement()).await.map_err(StoreError::classify)?;
         Ok(())
@@ -71,8 +110,12 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub async fn link_address(&self) -> Result<Option<String>> {
+        self.setting(LINK_ADDRESS).await
+    }
+
+    async fn setting(&self, name: &str) -> Result<Option<String>> {
         let mut sql = Sql::new(self.db().get_database_backend());
-        sql.push("SELECT value FROM installation WHERE name = ").bind(LINK_ADDRESS);
+        sql.push("SELECT value FROM installation WHERE name = ").bind(name);
         let row = self.db().query_one_raw(sql.into_statement()).await?;
         Ok(row.map(|r| r.try_get::<String>("", "value")).transpose()?)
     }

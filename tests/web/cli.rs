@@ -119,41 +119,40 @@ async fn links_printed_from_a_shell_without_the_public_url_carry_the_address_the
     let (printed, warned) = create();
     assert!(printed.contains("http://127.0.0.1:8080/f/zhengqiu?t="), "{printed}");
     assert!(warned.contains("phones cannot open"), "a poster phones cannot open is not printed unsaid");
+    // A server started without a public address: links carry the port it listens on (they said 8080).
+    let (server, port) = started(wenji(dir.path(), &db).env_remove("WENJI_PUBLIC_URL")).await;
+    let (printed, warned) = create();
+    assert!(printed.contains(&format!("http://127.0.0.1:{port}/f/zhengqiu?t=")), "{printed}");
+    assert!(warned.contains("phones cannot open"), "{warned}");
+    drop(server);
     // The server is started with the public address in its own environment (a systemd unit, say).
+    let (server, _) = started(wenji(dir.path(), &db).env("WENJI_PUBLIC_URL", "https://wenji.example.gov.cn")).await;
+    let (printed, warned) = create();
+    assert!(printed.contains("https://wenji.example.gov.cn/f/zhengqiu?t="), "{printed}");
+    assert!(warned.is_empty(), "{warned}");
+    // A later start without the address (a test on another port) does not take it back.
+    drop(server);
+    let (_server, _) = started(wenji(dir.path(), &db).env_remove("WENJI_PUBLIC_URL")).await;
+    let (printed, _) = create();
+    assert!(printed.contains("https://wenji.example.gov.cn/f/zhengqiu?t="), "{printed}");
+}
+
+/// `wenji serve` run by `command` on a free port, once it answers; stopped when dropped.
+async fn started(command: &mut Command) -> (Server, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = wenji(dir.path(), &db)
+    let child = command
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env("WENJI_PUBLIC_URL", "https://wenji.example.gov.cn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let _server = Server(child);
+    let server = Server(child);
     let deadline = Instant::now() + Duration::from_secs(30);
     while reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_err() {
         assert!(Instant::now() < deadline, "the server did not start");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let (printed, warned) = create();
-    assert!(printed.contains("https://wenji.example.gov.cn/f/zhengqiu?t="), "{printed}");
-    assert!(warned.is_empty(), "{warned}");
-    // A later start without the address (a test on another port) does not take it back.
-    drop(_server);
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = wenji(dir.path(), &db)
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env_remove("WENJI_PUBLIC_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _server = Server(child);
-    while reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let (printed, _) = create();
-    assert!(printed.contains("https://wenji.example.gov.cn/f/zhengqiu?t="), "{printed}");
+    (server, port)
 }
 
 /// How `command` ended, or `None` when it was still running after ten seconds (a server that started).
@@ -264,6 +263,8 @@ fn settings_that_would_break_protection_links_or_every_request_are_refused_namin
         ("WENJI_SMALL_CELL_K", "1"),
         ("WENJI_HEADER_TIMEOUT_SECS", "18446744073709551615"),
         ("WENJI_BODY_TIMEOUT_SECS", "0"),
+        ("WENJI_SUBMIT_BURST", "0"),
+        ("WENJI_SUBMIT_PER_MINUTE", "0"),
         ("WENJI_EXPORT_RETENTION_HOURS", "18446744073709551615"),
         ("WENJI_PUBLIC_URL", "wenji.example.gov.cn"),
         ("WENJI_PUBLIC_URL", "ftp://wenji.example.gov.cn"),
@@ -279,6 +280,14 @@ fn settings_that_would_break_protection_links_or_every_request_are_refused_namin
         assert!(said.contains(&format!("{var}=")), "the variable is named: {said}");
         assert!(!said.contains("panicked"), "{var}={value}: {said}");
     }
+    // An exports folder that cannot be one (a file) stops the start, named; every export failed later.
+    let file = dir.path().join("afile");
+    std::fs::write(&file, "").unwrap();
+    let mut serve = wenji(dir.path(), &db);
+    serve.args(["serve", "--bind", "127.0.0.1:0"]).env("WENJI_EXPORTS_DIR", &file);
+    let out = exit_of(&mut serve).expect("the server started with a file for its exports folder");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && said.contains("WENJI_EXPORTS_DIR") && said.contains("afile"), "{said}");
     assert!(!dir.path().join("wenji.db").exists(), "nothing was started");
     // A mistyped log filter read as a target and silenced every log line, warnings of a full disk too: it is
     // named in a warning and the default used; filters written with spaces or numeric levels are read.
@@ -527,6 +536,20 @@ async fn an_output_file_that_exists_is_refused_and_left_as_it_was() {
         assert!(stderr.contains("already exists; choose a new file name"), "{stderr}");
         assert_eq!(std::fs::read_to_string(&kept).unwrap(), "the office's own report");
     }
+    // A workbook is not written under a .csv name (nothing opened it).
+    let csv = app.dir.path().join("raw.csv");
+    let o = app.run_cli(&["export", "--form", "zhengqiu", "--out", csv.to_str().unwrap()]).await;
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("add --format csv"));
+    assert!(!csv.exists());
+    // A QR code already printed under its default name is kept; the next goes beside it (it was replaced).
+    let qr = |_| async { app.run_cli(&["links", "qr", &id, "--format", "svg"]).await };
+    assert!(qr(()).await.status.success());
+    let first = app.config.exports_dir.join(format!("link-{id}.svg"));
+    std::fs::write(&first, "the code on the posters").unwrap();
+    let o = qr(()).await;
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read_to_string(&first).unwrap(), "the code on the posters");
+    assert!(app.config.exports_dir.join(format!("link-{id}-2.svg")).exists());
 }
 
 #[tokio::test]
@@ -615,4 +638,44 @@ async fn instances_starting_together_on_a_new_database_both_migrate_it() {
     let (ra, rb) = tokio::join!(a.migrate(), b.migrate());
     assert!(ra.is_ok() && rb.is_ok(), "both start: {ra:?} {rb:?}");
     assert!(a.pending_migrations().await.unwrap().is_empty());
+}
+
+/// A `secret.key` other users can read (restored with `cp` under umask 022) is said, with the fix: it
+/// signs every link.
+#[tokio::test]
+async fn a_secret_key_others_can_read_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    test_forms(dir.path());
+    let db = fresh_database(dir.path()).await;
+    assert!(wenji(dir.path(), &db).arg("migrate").output().unwrap().status.success());
+    let key = dir.path().join("data/secret.key");
+    std::fs::create_dir_all(key.parent().unwrap()).unwrap();
+    std::fs::write(&key, hex::encode([7u8; 32])).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = wenji(dir.path(), &db).args(["links", "list"]).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("can be read by other users") && said.contains("chmod 600"), "{said}");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = wenji(dir.path(), &db).args(["links", "list"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("other users"), "a private key is not warned about");
+}
+
+/// A cron job's export run without the server's WENJI_SMALL_CELL_K uses the k the server started with
+/// (it stated 5 and released by 5 beside a server at 10); another k is refused, since two leaders' files
+/// made with different k subtract to what each hides.
+#[tokio::test]
+async fn the_command_lines_leaders_file_uses_the_k_the_server_started_with() {
+    let app = crate::helpers::TestApp::spawn().await;
+    app.submit_opinion("命令行导出使用服务器的 k").await;
+    app.store().record_small_cell_k(10).await.unwrap();
+    let o = app.run_cli(&["export", "--form", "zhengqiu", "--small-cell-k", "5"]).await;
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && said.contains("the server was started with 10"), "{said}");
+    let o = app.run_cli(&["export", "--form", "zhengqiu"]).await;
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success() && said.contains("满 10 份"), "{said}");
+    let o = app.run_cli(&["export", "--form", "zhengqiu", "--unprotected", "--small-cell-k", "5"]).await;
+    assert!(o.status.success(), "the office's full file has no k to differ: {}", String::from_utf8_lossy(&o.stderr));
 }
