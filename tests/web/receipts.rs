@@ -204,3 +204,18 @@ async fn the_upgrade_refuses_a_database_holding_a_key_twice_and_changes_nothing(
     assert_eq!(scalar(&db, "SELECT COUNT(*) FROM responses").await, "2");
     db.close().await.unwrap();
 }
+
+/// An unknown receipt and another form's get one answer, saying what to check (they read "找不到该记录"
+/// and "找不到该回执").
+#[tokio::test]
+async fn an_unknown_receipt_and_another_forms_get_one_answer_saying_what_to_check() {
+    let app = crate::helpers::TestApp::spawn().await;
+    let receipt = app.submit_opinion("回执页核对测试").await;
+    let ok = app.citizen.get(app.url(&format!("/f/zhengqiu/r/{receipt}"))).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    for path in ["/f/zhengqiu/r/WJ-FAKE-0000".to_owned(), format!("/f/ceping/r/{receipt}")] {
+        let r = app.citizen.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+        assert!(r.text().await.unwrap().contains("请核对编号"), "{path}");
+    }
+}

@@ -179,6 +179,14 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     let thanks = thanks.text().await.unwrap();
     assert_eq!(texts(&thanks, &format!("#m{m} .thanks")).len(), 1);
     assert!(texts(&thanks, &format!("#m{m} form.rate")).is_empty(), "no second rating form under the thanks");
+    // A crafted address gets no thanks: an unknown receipt, or a real one of another form.
+    let citizens = app.submit_opinion("整改评价回执测试").await;
+    for r in ["WJ-FAKE-0000", citizens.as_str()] {
+        let page = app.citizen.get(app.url(&format!("/gongkai?rated={m}&r={r}"))).send().await.unwrap();
+        let page = page.text().await.unwrap();
+        assert!(texts(&page, &format!("#m{m} .thanks")).is_empty(), "thanked for {r}");
+        assert_eq!(texts(&page, &format!("#m{m} form.rate")).len(), 1, "the rating form is offered");
+    }
     // The same key with another body is refused, as on the citizen form.
     assert_eq!(rate(&app, &key, m, "3", "").await.status(), 409);
     assert_eq!(rate(&app, &rating_key(&app, m).await, m, "2", "").await.status(), 303);

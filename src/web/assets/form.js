@@ -126,8 +126,10 @@
       c.className = "counter";
       el.insertAdjacentElement("afterend", c);
       var update = function () {
-        // Count characters, not UTF-16 units (an emoji is one character), as the server does.
-        var n = el.value.trim().replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length;
+        // Count characters, not UTF-16 units (an emoji is one character), without the invisible ones the
+        // server drops (zero-width spaces, direction overrides), as the server does.
+        var shown = el.value.replace(/[\u200B\u202A-\u202E\u2060\uFEFF]/g, "").trim();
+        var n = shown.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length;
         // No maxlength on the field: a paste over the limit is kept whole, and the counter says what to cut.
         c.textContent = n + " / " + max + " 字" + (n > max ? "，超出 " + (n - max) + " 字，请删减后再提交" : "");
         c.classList.toggle("over", n > max);

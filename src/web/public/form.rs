@@ -438,9 +438,14 @@ pub async fn receipt(
     Query(q): Query<FormQuery>,
 ) -> Result<Response, WebError> {
     let form = find_form(&state, &slug)?;
-    let stored = state.store.response_by_receipt(&receipt).await?;
+    // One answer for an unknown receipt and another form's, saying what to check.
+    let unknown = || WebError::NotFound("找不到这个回执编号：请核对编号，以及打开的是否是填写时的那张表。".into());
+    let stored = match state.store.response_by_receipt(&receipt).await {
+        Err(crate::store::StoreError::NotFound) => return Err(unknown()),
+        other => other?,
+    };
     if stored.form.slug != slug {
-        return Err(WebError::NotFound("找不到该回执".into()));
+        return Err(unknown());
     }
     let again_query = q.t.map(|t| format!("?t={t}")).unwrap_or_default();
     let mut r = html(

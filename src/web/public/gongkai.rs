@@ -131,10 +131,26 @@ fn receipt_shown(r: Option<&str>) -> String {
     r.filter(|r| r.len() <= 20 && r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')).unwrap_or("").to_owned()
 }
 
+/// Whether `receipt` is a stored rating of `measure`.
+async fn rating_stored(state: &AppState, measure: i64, receipt: &str) -> Result<bool, WebError> {
+    use crate::domain::form::answers::Answer;
+    match state.store.response_by_receipt(receipt).await {
+        Ok(r) => Ok(r.form.slug == crate::domain::rectification::RATING_FORM_SLUG
+            && r.answers.get(crate::domain::rectification::RATING_MEASURE) == Some(&Answer::Text(measure.to_string()))),
+        Err(crate::store::StoreError::NotFound) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// `GET /gongkai`: every published measure, by area.
 pub async fn page(State(state): State<AppState>, Query(q): Query<GongkaiQuery>) -> Result<Response, WebError> {
     let reg = state.public_register().await?;
-    let thanks = q.rated.and_then(|s| s.parse::<i64>().ok()).map(|id| (id, receipt_shown(q.r.as_deref())));
+    let asked = q.rated.and_then(|s| s.parse::<i64>().ok()).map(|id| (id, receipt_shown(q.r.as_deref())));
+    // Thanks only for a rating stored under that receipt, of that measure: a crafted address said "已保存".
+    let thanks = match asked {
+        Some((id, receipt)) if rating_stored(&state, id, &receipt).await? => Some((id, receipt)),
+        _ => None,
+    };
     Ok(html(StatusCode::OK, &build(&state, &reg, None, thanks)))
 }
 
