@@ -120,8 +120,51 @@ fn fold(c: char) -> Option<char> {
     c.is_alphanumeric().then(|| c.to_lowercase().next().unwrap_or(c))
 }
 
+/// The words a search looks for, each to occur somewhere in an opinion: a query split at spaces (`领导 基层`
+/// finds opinions with both), or one phrase when the whole query is quoted (`"领导 基层"`, `“领导 基层”`).
+/// Full-width Latin letters and digits (ＡＢＣ, as Chinese keyboards type them) are read as ASCII, and
+/// invisible characters are dropped, as opinions are cleaned when stored.
+pub fn search_terms(query: &str) -> Vec<String> {
+    let folded: String = query
+        .chars()
+        .filter(|&c| !is_meaningless_invisible(c))
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            c => c,
+        })
+        .collect();
+    let q = folded.trim();
+    let quoted = [('"', '"'), ('“', '”'), ('「', '」')]
+        .iter()
+        .find_map(|(open, close)| q.strip_prefix(*open).and_then(|r| r.strip_suffix(*close)));
+    if let Some(phrase) = quoted.map(str::trim).filter(|p| !p.is_empty()) {
+        return vec![phrase.to_owned()];
+    }
+    let mut terms: Vec<String> = Vec::new();
+    for t in q.split_whitespace().map(|t| t.trim_matches(|c| matches!(c, '"' | '“' | '”'))).filter(|t| !t.is_empty())
+    {
+        if !terms.iter().any(|x| x == t) {
+            terms.push(t.to_owned());
+        }
+    }
+    terms
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_search_splits_at_spaces_keeps_a_quoted_phrase_and_reads_full_width_letters_as_ascii() {
+        assert_eq!(search_terms("领导 基层"), ["领导", "基层"]);
+        assert_eq!(search_terms("  领导\u{3000}基层 领导 "), ["领导", "基层"]);
+        assert_eq!(search_terms("“领导 基层”"), ["领导 基层"]);
+        assert_eq!(search_terms("\"作风\""), ["作风"]);
+        assert_eq!(search_terms("ＡＢＣ１２"), ["ABC12"]);
+        assert_eq!(search_terms("局\u{200B}长"), ["局长"]);
+        assert!(search_terms(" \u{200B} ").is_empty());
+        assert!(search_terms("\"\"").is_empty());
+    }
+
     use super::*;
 
     #[test]

@@ -34,7 +34,8 @@ pub struct InboxFilter {
     pub to_ms: Option<i64>,
     /// Released to leaders by this cut (a leader's inbox, see `store::releases`).
     pub released_by: Option<i64>,
-    /// Text that must occur in the opinion.
+    /// What the opinion must contain: every word of it, or the quoted phrase
+    /// ([`crate::domain::text::search_terms`]).
     pub q: Option<String>,
 }
 
@@ -175,7 +176,8 @@ fn where_clause(sql: &mut Sql, backend: DbBackend, f: &InboxFilter) {
     if let Some(v) = f.released_by {
         sql.push(" AND o.released_at <= ").bind(v);
     }
-    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+    let terms = f.q.as_deref().map(crate::domain::text::search_terms).unwrap_or_default();
+    for q in terms.iter().map(String::as_str) {
         let long = q.chars().count() >= 3;
         // Case-blind only where the query has letters with a case: folding every row's text costs PostgreSQL
         // several times over, which a Chinese query never needs.

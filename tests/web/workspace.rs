@@ -371,6 +371,13 @@ async fn search_finds_one_two_and_longer_chinese_queries() {
         ("预约总是失败", vec![pasted]),
         ("app", vec![pasted]),
         ("aPp预约", vec![pasted]),
+        // Words apart are each looked for; a quoted query is one phrase; full-width letters read as ASCII.
+        ("基层 意见", vec![grass]),
+        ("基层 法律", vec![]),
+        ("“多到 基层”", vec![]),
+        ("\"多到基层\"", vec![grass]),
+        ("ＡＰＰ", vec![pasted]),
+        ("局长 ＡＰＰ 失败", vec![pasted]),
     ];
     for (q, want) in cases {
         let html = get_html(&app, &c, &format!("/w/inbox?q={}", urlencode(q))).await;
@@ -379,6 +386,8 @@ async fn search_finds_one_two_and_longer_chinese_queries() {
     }
     let html = get_html(&app, &c, "/w/inbox?q=app").await;
     assert!(html.contains("<mark>APP</mark>"), "the match is marked as written");
+    let html = get_html(&app, &c, &format!("/w/inbox?q={}", urlencode("基层 意见"))).await;
+    assert!(html.contains("<mark>基层</mark>") && html.contains("<mark>意见</mark>"), "each word is marked");
 }
 
 #[tokio::test]

@@ -220,7 +220,7 @@ pub async fn page(
     let shown: Vec<i64> = rows.iter().take(PAGE as usize).map(|r| r.id).collect();
     let mut notes = if staff.user.role.can_tag() { store.notes_of(&shown).await? } else { Default::default() };
     let names = if notes.is_empty() { Default::default() } else { card::display_names(&state).await? };
-    let searched: Vec<String> = some(&q.q).map(|s| s.chars().take(100).collect()).into_iter().collect();
+    let searched = filter.q.as_deref().map(crate::domain::text::search_terms).unwrap_or_default();
     let lines: Vec<Line> = rows
         .into_iter()
         .take(PAGE as usize)
