@@ -197,6 +197,10 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     let page = r.text().await.unwrap();
     assert_eq!(texts(&page, &format!("#m{m} textarea[name=comment]")), ["没选评价"]);
     assert!(texts(&page, &format!("#m{m} .field-error"))[0].starts_with("评价："));
+    // Tied to the choices for a screen reader, and announced.
+    let tied = format!("#m{m} input[name=rating][aria-invalid=true][aria-describedby=err-m{m}]");
+    assert_eq!(texts(&page, &tied).len(), 3);
+    assert_eq!(texts(&page, &format!("#err-m{m}[role=alert]")).len(), 1);
     // The page comes back scrolled to that measure, where the problem is named, not to its top.
     let doc = scraper::Html::parse_document(&page);
     let form = doc.select(&scraper::Selector::parse(&format!("#m{m} form.rate")).unwrap()).next().unwrap();

@@ -56,6 +56,8 @@ pub struct QuestionView {
     pub choices: Vec<ChoiceView>,
     pub rows: Vec<RowView>,
     pub error: Option<String>,
+    /// The ids `aria-describedby` names: the error, help, condition and contact lines shown.
+    pub described_by: String,
     pub show_if: Option<(String, String)>,
     pub condition_text: Option<String>,
     pub contact_purpose: Option<String>,
@@ -180,6 +182,19 @@ fn view(
                 ))
             });
             let (first_day, last_day) = day_range(&q.kind, today);
+            let error = err_of(&q.id);
+            // What a screen reader reads with the field: its error, help, condition and contact purpose.
+            let described_by = [
+                (error.is_some(), "err"),
+                (!q.help.is_empty(), "help"),
+                (condition_text.is_some(), "cond"),
+                (q.contact_purpose.is_some(), "contact"),
+            ]
+            .iter()
+            .filter(|(present, _)| *present)
+            .map(|(_, prefix)| format!("{prefix}-{}", q.id))
+            .collect::<Vec<_>>()
+            .join(" ");
             QuestionView {
                 number: i + 1,
                 id: q.id.clone(),
@@ -193,7 +208,8 @@ fn view(
                 value: first(&q.id),
                 choices,
                 rows,
-                error: err_of(&q.id),
+                error,
+                described_by,
                 show_if: q.show_if.as_ref().map(|c| (c.question.clone(), c.any_of.join(","))),
                 condition_text,
                 contact_purpose: q.contact_purpose.clone(),
