@@ -45,11 +45,12 @@ async fn areas_in<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<HashMap<i64
 
 impl Store {
     /// Adds (`add`) or removes one area on every opinion in `ids`; added tags are recorded as bulk.
-    /// Opinions that already have (or lack) the area are left alone. Returns how many changed.
+    /// Opinions that already have (or lack) the area are left alone. Returns how many changed, and the
+    /// change's stamp (its audit entries' time) for [`Store::undo_bulk_tags`].
     ///
     /// # Errors
     /// On a database failure (nothing is changed then).
-    pub async fn bulk_tags(&self, ids: &[i64], area: AreaCode, add: bool, actor: &Actor) -> Result<u64> {
+    pub async fn bulk_tags(&self, ids: &[i64], area: AreaCode, add: bool, actor: &Actor) -> Result<(u64, i64)> {
         let w = self.write_txn().await?;
         let txn = w.conn();
         let done = async {
@@ -136,7 +137,48 @@ impl Store {
                 audit::Entity::insert_many(entries).exec_without_returning(txn).await?;
                 changed += affected.len() as u64;
             }
-            Ok::<_, StoreError>(changed)
+            Ok::<_, StoreError>((changed, now))
+        }
+        .await;
+        w.finish(done).await
+    }
+
+    /// Undoes `actor`'s bulk change stamped `at`: each opinion it changed goes back to its areas before,
+    /// where they are still what the change left; one changed since is left as it is. Areas the analysts
+    /// had before the change are never touched (removing the area again in bulk took theirs too).
+    /// Returns how many opinions went back and how many were left.
+    ///
+    /// # Errors
+    /// On a database failure (nothing is changed then).
+    pub async fn undo_bulk_tags(&self, at: i64, actor: &Actor) -> Result<(u64, u64)> {
+        let w = self.write_txn().await?;
+        let txn = w.conn();
+        let done = async {
+            let entries = audit::Entity::find()
+                .filter(audit::Column::Action.eq("tags_changed_bulk"))
+                .filter(audit::Column::At.eq(at))
+                .filter(audit::Column::ActorId.eq(actor.id))
+                .order_by_asc(audit::Column::Id)
+                .all(txn)
+                .await?;
+            let (mut undone, mut left) = (0u64, 0u64);
+            for e in entries {
+                let id: i64 = e
+                    .target
+                    .strip_prefix("opinion:")
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| StoreError::Corrupt(format!("audit target {}", e.target)))?;
+                let before = parse_areas(e.before.as_deref().unwrap_or_default())?;
+                let after = parse_areas(e.after.as_deref().unwrap_or_default())?;
+                let back =
+                    super::opinions::replace_tags_in(txn, id, Some(&after), &before, |_| TagSource::Typed, actor).await;
+                match back {
+                    Ok(_) => undone += 1,
+                    Err(StoreError::EditedMeanwhile) => left += 1,
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok::<_, StoreError>((undone, left))
         }
         .await;
         w.finish(done).await

@@ -18,7 +18,7 @@
 //! |---|---|---|---|
 //! | `GET /w`, `POST /logout` | ✓ | ✓ | ✓ |
 //! | `GET /w/inbox` | ✓ | ✓ | ✓ |
-//! | `POST /w/inbox/bulk` | | ✓ | |
+//! | `POST /w/inbox/bulk`, `POST /w/inbox/bulk/undo` | | ✓ | |
 //! | `GET /w/tag`, `GET/POST /w/tag/{id}`, `POST /w/keywords` | | ✓ | |
 //! | `GET /w/api/opinions/{id}`, `POST /w/api/opinions/{id}`, `GET /w/api/next` | | ✓ | |
 //! | `GET /w/clusters/{id}` (同类意见; its forms post to `/w/inbox/bulk` and `/w/problems/link`) | ✓ | ✓ | |
@@ -111,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .route("/w/admin/forms/reload", post(workspace::admin_forms::reload))
         .route("/w/inbox", get(workspace::inbox::page))
         .route("/w/inbox/bulk", post(workspace::inbox::bulk))
+        .route("/w/inbox/bulk/undo", post(workspace::inbox::bulk_undo))
         .route("/w/tag", get(workspace::tag::start))
         .route("/w/tag/{id}", get(workspace::tag::page).post(workspace::tag::post))
         .route("/w/keywords", post(workspace::tag::add_keyword))

@@ -108,6 +108,7 @@ fn routes(id: i64, receipt: &str, link: i64) -> Vec<Route> {
             "/w/inbox/bulk",
             &[("scope", "all"), ("filter", "q=基层&unit=sfs-qingxi"), ("area", "1"), ("action", "add")],
         ),
+        r(analyst, "POST", "/w/inbox/bulk/undo", &[("at", "1"), ("filter", "q=基层")]),
         r(admin, "GET", "/w/admin/users", &[]),
         r(
             admin,

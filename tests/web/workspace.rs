@@ -781,3 +781,33 @@ async fn a_bulk_change_whose_matches_changed_since_the_preview_is_previewed_agai
         assert!(app.store().opinion(*id).await.unwrap().tags.is_empty(), "nothing changed unconfirmed");
     }
 }
+
+/// A bulk change is undone from its result page: the opinions it changed go back, one an analyst changed
+/// since stays, and areas typed before the change are kept (removing the area again in bulk took them too).
+#[tokio::test]
+async fn a_bulk_change_is_undone_without_touching_what_analysts_typed_before_or_since() {
+    let app = TestApp::spawn().await;
+    let typed = submit(&app, "作风问题：开会迟到").await;
+    let plain = submit(&app, "作风建设要加强").await;
+    let since = submit(&app, "作风不实，调研走过场").await;
+    let (c, csrf) = app.login_as(Role::Analyst).await;
+    act(&app, &c, &csrf, typed, &[("op", "save"), ("area", "8")]).await;
+    let bulk = [("_csrf", csrf.as_str()), ("scope", "all"), ("filter", "q=作风"), ("area", "8"), ("action", "add")];
+    let preview = c.post(app.url("/w/inbox/bulk")).form(&bulk).send().await.unwrap().text().await.unwrap();
+    let (upto, count) = (hidden(&preview, "upto").unwrap(), hidden(&preview, "count").unwrap());
+    let confirm: Vec<(&str, &str)> =
+        bulk.iter().copied().chain([("confirm", "1"), ("upto", upto.as_str()), ("count", count.as_str())]).collect();
+    let done = c.post(app.url("/w/inbox/bulk")).form(&confirm).send().await.unwrap().text().await.unwrap();
+    assert!(texts(&done, "#bulk-done")[0].contains("已对 2 条意见添加"), "{done}");
+    for id in [typed, plain, since] {
+        assert_eq!(app.store().opinion(id).await.unwrap().areas(), vec![area(8)]);
+    }
+    act(&app, &c, &csrf, since, &[("op", "save"), ("area", "8"), ("area", "3"), ("seen", "8")]).await;
+    let undo =
+        [("_csrf", csrf.clone()), ("at", hidden(&done, "at").unwrap()), ("filter", hidden(&done, "filter").unwrap())];
+    let page = c.post(app.url("/w/inbox/bulk/undo")).form(&undo).send().await.unwrap().text().await.unwrap();
+    assert!(texts(&page, "p.message")[0].contains("已撤销 1 条；另有 1 条"), "{page}");
+    assert_eq!(app.store().opinion(typed).await.unwrap().areas(), vec![area(8)], "typed before: kept");
+    assert!(app.store().opinion(plain).await.unwrap().areas().is_empty(), "changed by the bulk change: back");
+    assert_eq!(app.store().opinion(since).await.unwrap().areas(), vec![area(3), area(8)], "changed since: kept");
+}

@@ -400,18 +400,61 @@ pub async fn bulk(State(state): State<AppState>, CsrfForm(staff, f): CsrfForm<Bu
     } else {
         format!("另有 {} 条意见正在双人归类或已经裁决，已跳过，请在逐条归类或裁决中处理。", held.len())
     };
-    let changed = state.store.bulk_tags(&ids, area, add, &actor(&staff)).await?;
+    let (changed, at) = state.store.bulk_tags(&ids, area, add, &actor(&staff)).await?;
     state.suggester.confirmed(&state.store, changed as usize);
+    Ok(BulkDonePage {
+        head: staff.head(),
+        csrf: staff.csrf.clone(),
+        message: format!(
+            "已对 {} 条意见{}领域“{}”（其余 {} 条无需改动）。{skipped}",
+            changed,
+            if add { "添加" } else { "移除" },
+            forms.catalog.areas.name(area),
+            ids.len() as u64 - changed
+        ),
+        changed,
+        at,
+        filter: f.filter,
+    }
+    .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "bulk_done.html")]
+pub struct BulkDonePage {
+    pub head: super::head::StaffHead,
+    pub csrf: String,
+    pub message: String,
+    pub changed: u64,
+    /// The change's stamp, for undoing it.
+    pub at: i64,
+    pub filter: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BulkUndoForm {
+    pub at: i64,
+    #[serde(default)]
+    pub filter: String,
+}
+
+/// `POST /w/inbox/bulk/undo`: takes back one bulk change of this analyst, opinion by opinion where nobody
+/// changed it since (removing the area again in bulk also took the areas analysts had typed before).
+pub async fn bulk_undo(
+    State(state): State<AppState>,
+    CsrfForm(staff, f): CsrfForm<BulkUndoForm>,
+) -> Result<Response, WebError> {
+    staff.require(&[Role::Analyst])?;
+    let (undone, left) = state.store.undo_bulk_tags(f.at, &actor(&staff)).await?;
+    let message = match (undone, left) {
+        (0, 0) => "没有找到这次批量修改，没有改动。".to_owned(),
+        (n, 0) => format!("已撤销：{n} 条意见恢复到批量修改之前。"),
+        (n, m) => format!("已撤销 {n} 条；另有 {m} 条在批量修改之后又被改过（或已撤销过），保持现状。"),
+    };
     Ok(axum::response::Html(
         MessagePage {
-            title: "批量归类完成".into(),
-            message: format!(
-                "已对 {} 条意见{}领域“{}”（其余 {} 条无需改动）。{skipped}",
-                changed,
-                if add { "添加" } else { "移除" },
-                forms.catalog.areas.name(area),
-                ids.len() as u64 - changed
-            ),
+            title: "批量修改已撤销".into(),
+            message,
             back: Some(format!("/w/inbox?{}", f.filter)),
             head: Some(staff.head()),
             kept: Vec::new(),
