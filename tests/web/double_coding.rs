@@ -28,6 +28,8 @@ async fn enable(app: &TestApp, percent: u8, adjudicator: i64) -> (reqwest::Clien
     let (p, a) = (percent.to_string(), adjudicator.to_string());
     let r = set_coding(app, &admin, &csrf, &[("form", "zhengqiu"), ("percent", &p), ("adjudicator", &a)]).await;
     assert_eq!(r.status(), 200);
+    let said = r.text().await.unwrap();
+    assert!(said.contains("已设置：“分析检查阶段征求意见表”的"), "the form is named by its title: {said}");
     (admin, csrf)
 }
 
@@ -368,6 +370,9 @@ async fn bulk_tagging_skips_opinions_still_under_double_coding_and_says_how_many
 
     let (s, o) = (settled.to_string(), open.to_string());
     let body = [("_csrf", acsrf.as_str()), ("ids", &s), ("ids", &o), ("scope", "selected"), ("area", "7")];
+    let preview: Vec<_> = body.into_iter().chain([("action", "add")]).collect();
+    let html = a.post(app.url("/w/inbox/bulk")).form(&preview).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&html, "#bulk-held"), ["1"], "the preview says one will be skipped");
     let body: Vec<_> = body.into_iter().chain([("action", "add"), ("confirm", "1")]).collect();
     let html = a.post(app.url("/w/inbox/bulk")).form(&body).send().await.unwrap().text().await.unwrap();
     let message = texts(&html, "p.message").join("");

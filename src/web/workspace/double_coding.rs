@@ -131,10 +131,11 @@ pub async fn set(
     let s = parse(&f, &state, &analysts(&state).await?)?;
     let salt = rand::random_range(0..(1i64 << 31));
     state.store.set_double_coding(&s.form, s.percent, salt, s.adjudicator, &actor(&staff)).await?;
+    let title = state.forms().catalog.form(&s.form).map_or_else(|| s.form.clone(), |f| f.title.clone());
     let msg = if s.percent == 0 {
-        format!("已关闭表单 {} 的双人归类。", s.form)
+        format!("已关闭“{title}”的双人归类。")
     } else {
-        format!("已设置：表单 {} 的 {}% 意见由两位分析人员独立归类。", s.form, s.percent)
+        format!("已设置：“{title}”的 {}% 意见由两位分析人员独立归类。", s.percent)
     };
     page(&state, &staff, Some(msg)).await
 }

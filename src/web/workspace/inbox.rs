@@ -337,6 +337,8 @@ pub struct BulkConfirmPage {
     pub upto: i64,
     /// The count of the preview before, when the matching opinions changed since.
     pub previous: Option<usize>,
+    /// How many of them are under double coding, which a bulk change skips.
+    pub held: usize,
 }
 
 /// `POST /w/inbox/bulk`: without `confirm`, shows how many opinions the change would touch; with it, applies.
@@ -377,7 +379,9 @@ pub async fn bulk(State(state): State<AppState>, CsrfForm(staff, f): CsrfForm<Bu
     // Opinions that started or stopped matching since the preview (a colleague's change): preview again.
     let previous = f.count.filter(|c| f.confirm.is_some() && f.scope == "all" && *c != ids.len());
     if f.confirm.is_none() || previous.is_some() {
+        let held = state.store.under_double_coding(&ids).await?.len();
         return Ok(BulkConfirmPage {
+            held,
             head: staff.head(),
             csrf: staff.csrf.clone(),
             count: ids.len(),
