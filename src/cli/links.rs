@@ -81,14 +81,19 @@ pub async fn run(config: &Config, cmd: LinksCommand) -> anyhow::Result<()> {
         LinksCommand::Create { form, unit, category, label } => {
             let label = label.trim();
             // The web page's rules: a citizens' form (not the rating form), a unit it goes to, its own category.
-            catalog
-                .check_link(&form, &unit, category.as_deref(), label)
-                .map_err(|(field, why)| anyhow::anyhow!("--{field} refused: {why}"))?;
+            catalog.check_link(&form, &unit, category.as_deref(), label).map_err(|(field, why)| match field {
+                // On the command line there is no list to choose from: name the forms links can be made for.
+                "form" => anyhow::anyhow!("--form refused: {why}（可选：{}）", citizen_forms(&catalog)),
+                _ => anyhow::anyhow!("--{field} refused: {why}"),
+            })?;
             let f = catalog.form(&form).ok_or_else(|| anyhow::anyhow!("no form with slug {form}"))?;
             let l = store.create_link(&form, &unit, category.as_deref(), label, &Actor::system("cli")).await?;
             println!("link {} for {} / {}\n{}", l.id, f.title, catalog.unit_name(&unit), url_of(&l));
         }
         LinksCommand::List { form } => {
+            if let Some(f) = form.as_deref().filter(|f| catalog.form(f).is_none()) {
+                anyhow::bail!("--form {f}: there is no such form (forms: {})", citizen_forms(&catalog));
+            }
             for l in store.links(form.as_deref()).await? {
                 println!(
                     "{:>4}  {:<10} {:<16} {:<8} {}",
@@ -134,6 +139,12 @@ pub async fn run(config: &Config, cmd: LinksCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The slugs of the forms links are made for, for messages.
+fn citizen_forms(catalog: &crate::domain::catalog::Catalog) -> String {
+    let forms = catalog.forms.keys().filter(|slug| catalog.citizen_form(slug).is_some());
+    forms.map(String::as_str).collect::<Vec<_>>().join("、")
 }
 
 /// "no link 99" (with `wenji links list` to find one) rather than a bare "not found".

@@ -511,6 +511,13 @@ async fn links_enable_makes_a_revoked_link_active_again_with_the_same_address() 
         assert!(String::from_utf8_lossy(&o.stderr).contains(field), "{}", String::from_utf8_lossy(&o.stderr));
     }
     assert_eq!(run(&["links", "list"]).lines().count(), 1, "no link made");
+    // An unknown form is named with the forms there are (list printed nothing; create gave no choice).
+    let o =
+        wenji(dir.path(), &url).args(["links", "create", "--form", "nosuch", "--unit", "sfs-hedong"]).output().unwrap();
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("zhengqiu"));
+    let o = wenji(dir.path(), &url).args(["links", "list", "--form", "nosuch"]).output().unwrap();
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && said.contains("no such form") && said.contains("zhengqiu"), "{said}");
 }
 
 #[tokio::test]
