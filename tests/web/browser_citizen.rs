@@ -111,6 +111,34 @@ async fn no_draft_of_a_sent_opinion_stays_on_the_phone_after_a_double_tap_a_refr
     b.close().await;
 }
 
+/// A second opinion written after one was sent, left for another page and come back to with Back (a
+/// browser that reloads on Back, as WeChat's on old Android): it is restored, not put away as "已提交"
+/// (its draft was deleted).
+#[tokio::test]
+async fn back_to_a_second_opinion_being_written_restores_it_rather_than_saying_it_was_sent() {
+    let app = TestApp::spawn().await;
+    let Some(b) = Browser::start(390, 844).await else { return };
+    send_an_opinion(&app, &b, "第一条意见：调解室太小。").await;
+    b.goto(&app.url("/f/zhengqiu")).await;
+    b.fill("textarea[name=q_team]", "第二条意见：还没写完").await;
+    // An `unload` listener keeps the page out of the back/forward cache: Back reloads it.
+    b.js("document.activeElement.blur(); window.addEventListener('unload', function () {}); return null;").await;
+    b.goto(&app.url("/gongkai")).await;
+    b.c().back().await.unwrap();
+    crate::browser_staff::wait_for("the form page", async || {
+        b.js("return !!document.getElementById('wenji-form') && document.readyState === 'complete';").await == true
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(b.find("#wenji-form").await.is_displayed().await.unwrap(), "the form is not put away");
+    assert_eq!(b.value("textarea[name=q_team]").await, "第二条意见：还没写完");
+    let drafts = b
+        .js("return Object.keys(localStorage).filter(function (k) { return k.indexOf('wenji-draft:') === 0; }).length;")
+        .await;
+    assert_eq!(drafts, 1, "the second opinion's draft is kept");
+    b.close().await;
+}
+
 #[tokio::test]
 async fn the_sent_note_is_forgotten_on_this_device_after_half_an_hour() {
     let app = TestApp::spawn().await;

@@ -166,7 +166,8 @@ async fn a_half_filled_form_comes_back_after_a_reload_with_its_key_and_is_cleare
 async fn on_a_shared_phone_the_next_person_can_throw_a_restored_draft_away() {
     let Some(b) = Browser::start(390, 844).await else { return };
     let app = TestApp::spawn().await;
-    b.goto(&app.url("/f/zhengqiu")).await;
+    // Opened at a question (as the error summary's links do): clearing must still load a fresh page.
+    b.goto(&app.url("/f/zhengqiu#q-team")).await;
     b.click("input[name=_category][value=qz]").await;
     b.fill("textarea[name=q_team]", "上一位填写人的草稿内容").await;
     b.click("input[name=q_has_member][value=yes]").await;

@@ -116,7 +116,7 @@
     dirty = false;
     // The restored draft brought its writer's submission key: a fresh page gets its own, so the next
     // person's first submit is not taken for a changed resend of theirs.
-    location.replace(location.href);
+    location.replace(location.pathname + location.search);
   }
   function counters() {
     each(form.querySelectorAll("[data-max]"), function (el) {
@@ -145,7 +145,8 @@
       each(deps, function (fs) {
         var q = fs.getAttribute("data-show-if");
         var wanted = fs.getAttribute("data-show-values").split(",");
-        var picked = Array.prototype.slice.call(form.querySelectorAll('[name="q_' + q + '"]:checked')).map(function (i) { return i.value; });
+        // A hidden (disabled) question's answer shows nothing further down: a chain hides all the way.
+        var picked = Array.prototype.slice.call(form.querySelectorAll('[name="q_' + q + '"]:checked:not(:disabled)')).map(function (i) { return i.value; });
         var show = picked.some(function (v) { return wanted.indexOf(v) >= 0; });
         fs.hidden = !show;
         // A hidden follow-up is not sent: its text stays on the page should the answer change back.
@@ -177,10 +178,14 @@
     // Past half an hour the note is of no use to the sender, only to the next person at this device.
     if (!recent) { try { localStorage.removeItem("wenji-sent:" + formSlug); } catch (e) {} return; }
     if (sent.key !== keyTag(form.elements["_key"].value) && !(back && recent)) return;
+    // A draft under another key is an opinion written after the one sent: it is restored, not put away.
+    var draft = getJSON(draftKey);
+    if (draft && draft.key && keyTag(draft.key) !== sent.key) return;
     document.getElementById("sent-receipt").textContent = sent.receipt;
     document.getElementById("sent-link").setAttribute("href", sent.href);
     document.getElementById("sent-note").hidden = false;
     form.hidden = true;
+    // What is left is the sent page's own draft.
     try { localStorage.removeItem(draftKey); } catch (e) {}
     each(document.querySelectorAll(".error-summary"), function (el) { el.hidden = true; });
     document.getElementById("draft-note").hidden = true;
