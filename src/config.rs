@@ -210,8 +210,12 @@ fn sync_dir(dir: &std::path::Path) -> std::io::Result<()> {
 #[cfg(unix)]
 fn warn_if_readable_by_others(path: &std::path::Path) {
     use std::os::unix::fs::PermissionsExt;
+    // Inside a folder only its owner may enter (wenji makes `data/` so), the file's own mode is moot.
+    let folder_open =
+        path.parent().and_then(|d| std::fs::metadata(d).ok()).is_none_or(|d| d.permissions().mode() & 0o011 != 0);
     if let Ok(meta) = std::fs::metadata(path)
         && meta.permissions().mode() & 0o077 != 0
+        && folder_open
     {
         eprintln!(
             "warning: {} can be read by other users of this machine (mode {:o}); anyone who reads it can make links for any unit: chmod 600 {}",

@@ -45,7 +45,10 @@ pub struct ExportArgs {
 
 pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
     args.out.as_deref().map(super::refuse_existing).transpose()?;
-    refuse_other_extension(args.out.as_deref(), if args.register { "xlsx" } else { args.format.extension() })?;
+    if args.register && args.format != crate::export::Format::Xlsx {
+        anyhow::bail!("--register writes the register as xlsx only: leave out --format");
+    }
+    refuse_other_extension(args.out.as_deref(), args.format.extension())?;
     // The database first: run in the wrong folder, "no database here" says more than a missing forms folder.
     let store = super::open_migrated(config).await?;
     if args.out.is_none() {
@@ -161,11 +164,11 @@ async fn audited_or_removed(
 }
 
 /// `--out x.csv` with the default `--format xlsx` wrote a workbook named .csv that nothing opened.
-fn refuse_other_extension(out: Option<&std::path::Path>, format: &str) -> anyhow::Result<()> {
+pub(crate) fn refuse_other_extension(out: Option<&std::path::Path>, format: &str) -> anyhow::Result<()> {
     let given = out.and_then(|o| o.extension()).map(|e| e.to_string_lossy().to_lowercase());
     match given.as_deref() {
-        Some(ext @ ("csv" | "xlsx")) if ext != format => anyhow::bail!(
-            "--out ends in .{ext} but the file written is {format}: add --format {ext}, or name it .{format}"
+        Some(ext @ ("csv" | "xlsx" | "svg" | "png")) if ext != format => anyhow::bail!(
+            "--out ends in .{ext} but the file written is {format}: name it .{format}, or choose --format {ext} where it is offered"
         ),
         _ => Ok(()),
     }

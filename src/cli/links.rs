@@ -115,6 +115,11 @@ pub async fn run(config: &Config, cmd: LinksCommand) -> anyhow::Result<()> {
         }
         LinksCommand::Qr { id, format, out } => {
             out.as_deref().map(super::refuse_existing).transpose()?;
+            let ext = match format {
+                QrFormat::Svg => "svg",
+                QrFormat::Png => "png",
+            };
+            super::export::refuse_other_extension(out.as_deref(), ext)?;
             let l = store.link(id).await.map_err(|e| no_link(id, e))?;
             let title = catalog.form(&l.form_slug).map_or(l.form_slug.clone(), |f| f.title.clone());
             let url = url_of(&l);

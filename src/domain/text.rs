@@ -122,19 +122,15 @@ fn fold(c: char) -> Option<char> {
 
 /// The words a search looks for, each to occur somewhere in an opinion: a query split at spaces (`领导 基层`
 /// finds opinions with both), or one phrase when the whole query is quoted (`"领导 基层"`, `“领导 基层”`).
-/// Full-width Latin letters and digits (ＡＢＣ, as Chinese keyboards type them) are read as ASCII, and
-/// invisible characters are dropped, as opinions are cleaned when stored.
+/// Invisible characters are dropped, as opinions are cleaned when stored; a query of quote marks alone is
+/// looked for as written.
 pub fn search_terms(query: &str) -> Vec<String> {
-    let folded: String = query
+    let cleaned: String = query
         .chars()
         .filter(|&c| !is_meaningless_invisible(c))
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
-            '\u{3000}' => ' ',
-            c => c,
-        })
+        .map(|c| if c == '\u{3000}' { ' ' } else { c })
         .collect();
-    let q = folded.trim();
+    let q = cleaned.trim();
     let quoted = [('"', '"'), ('“', '”'), ('「', '」')]
         .iter()
         .find_map(|(open, close)| q.strip_prefix(*open).and_then(|r| r.strip_suffix(*close)));
@@ -148,21 +144,53 @@ pub fn search_terms(query: &str) -> Vec<String> {
             terms.push(t.to_owned());
         }
     }
+    if terms.is_empty() && !q.is_empty() {
+        terms.push(q.to_owned());
+    }
     terms
+}
+
+/// The ways a search word may be written: as typed, and with full-width Latin letters and digits (ＡＢＣ１,
+/// as Chinese keyboards type them) as ASCII, or the other way round. Punctuation is left as it is: a
+/// full-width comma is what Chinese text holds.
+pub fn search_variants(term: &str) -> Vec<String> {
+    let half: String = term
+        .chars()
+        .map(|c| match c {
+            '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+            c => c,
+        })
+        .collect();
+    // Search folds ASCII case only: a full-width word is looked for in each case.
+    let full = |s: String| -> String {
+        s.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { char::from_u32(u32::from(c) + 0xFEE0).unwrap_or(c) } else { c })
+            .collect()
+    };
+    let mut out = vec![term.to_owned()];
+    let (upper, lower) = (full(half.to_ascii_uppercase()), full(half.to_ascii_lowercase()));
+    for v in [half.clone(), full(half), upper, lower] {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn a_search_splits_at_spaces_keeps_a_quoted_phrase_and_reads_full_width_letters_as_ascii() {
+    fn a_search_splits_at_spaces_keeps_a_quoted_phrase_and_finds_letters_in_either_width() {
         assert_eq!(search_terms("领导 基层"), ["领导", "基层"]);
         assert_eq!(search_terms("  领导\u{3000}基层 领导 "), ["领导", "基层"]);
         assert_eq!(search_terms("“领导 基层”"), ["领导 基层"]);
         assert_eq!(search_terms("\"作风\""), ["作风"]);
-        assert_eq!(search_terms("ＡＢＣ１２"), ["ABC12"]);
         assert_eq!(search_terms("局\u{200B}长"), ["局长"]);
         assert!(search_terms(" \u{200B} ").is_empty());
-        assert!(search_terms("\"\"").is_empty());
+        assert_eq!(search_terms("\"\""), ["\"\""], "quote marks alone are looked for as written");
+        assert_eq!(search_variants("ＡＰＰ预约"), ["ＡＰＰ预约", "APP预约", "ａｐｐ预约"]);
+        assert_eq!(search_variants("app"), ["app", "ａｐｐ", "ＡＰＰ"]);
+        assert_eq!(search_variants("难，跑"), ["难，跑"], "full-width punctuation stays");
     }
 
     use super::*;

@@ -204,7 +204,7 @@ impl Store {
             let Some(last) = last else { return Ok(None) };
             if last.actor_id != actor.id {
                 return Err(StoreError::Conflict(format!(
-                    "没有撤销：{} 在您之后修改了这条意见的归类，撤销会抹掉这次修改。请核对后直接修改领域。",
+                    "没有撤销：这条意见最后一次归类是 {} 改的，撤销会抹掉这次修改。请核对后直接修改领域。",
                     last.actor_name
                 )));
             }

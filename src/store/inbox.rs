@@ -177,46 +177,59 @@ fn where_clause(sql: &mut Sql, backend: DbBackend, f: &InboxFilter) {
         sql.push(" AND o.released_at <= ").bind(v);
     }
     let terms = f.q.as_deref().map(crate::domain::text::search_terms).unwrap_or_default();
-    for q in terms.iter().map(String::as_str) {
-        let long = q.chars().count() >= 3;
-        // Case-blind only where the query has letters with a case: folding every row's text costs PostgreSQL
-        // several times over, which a Chinese query never needs.
-        let cased = q.chars().any(|c| c.is_lowercase() || c.is_uppercase());
-        let (like, text, o_text, query) =
-            if cased { ("ILIKE", "lower(text)", "lower(o.text)", "lower(") } else { ("LIKE", "text", "o.text", "(") };
-        match backend {
-            DbBackend::Postgres if long => {
-                let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-                // The trigram index, plus the opinions still queued for it (see `search_index`).
-                sql.push(&format!(" AND o.id IN (SELECT opinion_id FROM opinion_search WHERE text {like} "))
-                    .bind(pattern.clone())
-                    .push(&format!(
-                        " ESCAPE '\\' UNION ALL SELECT p.opinion_id FROM search_pending p \
-                         JOIN opinions x ON x.id = p.opinion_id WHERE x.text {like} "
-                    ))
-                    .bind(pattern)
-                    .push(" ESCAPE '\\')");
+    for term in &terms {
+        // Every word is to occur, in any of the ways it may be written (full-width letters or not).
+        sql.push(" AND (");
+        for (i, q) in crate::domain::text::search_variants(term).iter().enumerate() {
+            if i > 0 {
+                sql.push(" OR ");
             }
-            DbBackend::Postgres => {
-                sql.push(&format!(" AND strpos({o_text}, {query}")).bind(q.to_owned()).push(")) > 0");
-            }
-            _ if long => {
-                // A NUL would end the FTS5 query early, leaving the phrase open (the web edge refuses it too).
-                let phrase = format!("\"{}\"", q.replace('\0', "").replace('"', "\"\""));
-                // The index, plus the newest opinions it has not reached yet (see `search_index`).
-                sql.push(" AND o.id IN (SELECT rowid FROM opinions_fts WHERE opinions_fts MATCH ")
-                    .bind(phrase)
-                    .push(
-                        " UNION ALL SELECT id FROM opinions WHERE id > \
-                         (SELECT indexed_upto FROM search_index_state WHERE id = 1) AND instr(",
-                    )
-                    .push(&format!("{text}, {query}"))
-                    .bind(q.to_owned())
-                    .push(")) > 0)");
-            }
-            _ => {
-                sql.push(&format!(" AND instr({o_text}, {query}")).bind(q.to_owned()).push(")) > 0");
-            }
+            push_text_match(sql, backend, q);
+        }
+        sql.push(")");
+    }
+}
+
+/// One condition (no leading `AND`): the opinion's text contains `q`, Latin letters in either case.
+fn push_text_match(sql: &mut Sql, backend: DbBackend, q: &str) {
+    let long = q.chars().count() >= 3;
+    // Case-blind only where the query has letters with a case: folding every row's text costs PostgreSQL
+    // several times over, which a Chinese query never needs.
+    let cased = q.chars().any(|c| c.is_lowercase() || c.is_uppercase());
+    let (like, text, o_text, query) =
+        if cased { ("ILIKE", "lower(text)", "lower(o.text)", "lower(") } else { ("LIKE", "text", "o.text", "(") };
+    match backend {
+        DbBackend::Postgres if long => {
+            let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            // The trigram index, plus the opinions still queued for it (see `search_index`).
+            sql.push(&format!("o.id IN (SELECT opinion_id FROM opinion_search WHERE text {like} "))
+                .bind(pattern.clone())
+                .push(&format!(
+                    " ESCAPE '\\' UNION ALL SELECT p.opinion_id FROM search_pending p \
+                     JOIN opinions x ON x.id = p.opinion_id WHERE x.text {like} "
+                ))
+                .bind(pattern)
+                .push(" ESCAPE '\\')");
+        }
+        DbBackend::Postgres => {
+            sql.push(&format!("strpos({o_text}, {query}")).bind(q.to_owned()).push(")) > 0");
+        }
+        _ if long => {
+            // A NUL would end the FTS5 query early, leaving the phrase open (the web edge refuses it too).
+            let phrase = format!("\"{}\"", q.replace('\0', "").replace('"', "\"\""));
+            // The index, plus the newest opinions it has not reached yet (see `search_index`).
+            sql.push("o.id IN (SELECT rowid FROM opinions_fts WHERE opinions_fts MATCH ")
+                .bind(phrase)
+                .push(
+                    " UNION ALL SELECT id FROM opinions WHERE id > \
+                     (SELECT indexed_upto FROM search_index_state WHERE id = 1) AND instr(",
+                )
+                .push(&format!("{text}, {query}"))
+                .bind(q.to_owned())
+                .push(")) > 0)");
+        }
+        _ => {
+            sql.push(&format!("instr({o_text}, {query}")).bind(q.to_owned()).push(")) > 0");
         }
     }
 }

@@ -85,7 +85,9 @@ async fn close_after_refusing_a_body(
     let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)
         || req.headers().get(header::CONTENT_LENGTH).is_some_and(|l| l.as_bytes() != b"0");
     let mut res = next.run(req).await;
-    if has_body && (res.status().is_client_error() || res.status().is_server_error()) {
+    // 422 and 409 come from handlers that read the whole body: the connection stays usable.
+    let read_whole = matches!(res.status().as_u16(), 409 | 422);
+    if has_body && !read_whole && (res.status().is_client_error() || res.status().is_server_error()) {
         res.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     res

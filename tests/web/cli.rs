@@ -546,7 +546,11 @@ async fn an_output_file_that_exists_is_refused_and_left_as_it_was() {
     // A workbook is not written under a .csv name (nothing opened it).
     let csv = app.dir.path().join("raw.csv");
     let o = app.run_cli(&["export", "--form", "zhengqiu", "--out", csv.to_str().unwrap()]).await;
-    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("add --format csv"));
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--format csv"));
+    let o = app
+        .run_cli(&["links", "qr", &id, "--format", "png", "--out", csv.with_extension("svg").to_str().unwrap()])
+        .await;
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("name it .png"), "a PNG named .svg");
     assert!(!csv.exists());
     // A QR code already printed under its default name is kept; the next goes beside it (it was replaced).
     let qr = |_| async { app.run_cli(&["links", "qr", &id, "--format", "svg"]).await };
@@ -664,6 +668,11 @@ async fn a_secret_key_others_can_read_is_warned_about() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{said}");
     assert!(said.contains("can be read by other users") && said.contains("chmod 600"), "{said}");
+    // Inside a folder only its owner may enter (as wenji makes data/), the file's mode is moot.
+    std::fs::set_permissions(key.parent().unwrap(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let out = wenji(dir.path(), &db).args(["links", "list"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("other users"), "a key in a private folder");
+    std::fs::set_permissions(key.parent().unwrap(), std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
     let out = wenji(dir.path(), &db).args(["links", "list"]).output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("other users"), "a private key is not warned about");

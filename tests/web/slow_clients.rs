@@ -101,4 +101,8 @@ async fn a_refused_body_is_answered_with_connection_close() {
     }
     let r = app.citizen.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), 200);
+    // A refusal after the whole body was read (invalid answers) keeps the connection for the next request.
+    let r = app.submit_json("zhengqiu", "keep-alive-key-01", &serde_json::json!({"answers": {}})).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.headers().get("connection").is_none(), "{:?}", r.headers());
 }

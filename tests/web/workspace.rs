@@ -187,7 +187,7 @@ async fn an_undo_never_takes_back_a_colleagues_later_change() {
     act(&app, &b, &bcsrf, id, &[("op", "save"), ("area", "3"), ("area", "6")]).await;
     let refused = act(&app, &a, &acsrf, id, &[("op", "undo")]).await;
     assert_eq!(refused.status(), 409);
-    assert!(refused.text().await.unwrap().contains("undo-b 在您之后修改了"), "names who changed it");
+    assert!(refused.text().await.unwrap().contains("最后一次归类是 undo-b 改的"), "names who changed it");
     assert_eq!(app.store().opinion(id).await.unwrap().areas(), vec![area(3), area(6)], "the colleague's areas stay");
     // The colleague's own undo goes back to the first analyst's areas.
     assert_eq!(act(&app, &b, &bcsrf, id, &[("op", "undo")]).await.status(), 303);
@@ -356,6 +356,8 @@ async fn search_finds_one_two_and_longer_chinese_queries() {
     let percent = submit(&app, "满意度只有50%左右").await;
     // Pasted from a chat with zero-width spaces and a direction override inside: found by the plain words.
     let pasted = submit(&app, "局\u{200B}长的APP预约\u{202E}总是\u{FEFF}失败").await;
+    let wide = submit(&app, "手机ＡＰＰ经常打不开").await;
+    let comma = submit(&app, "办证难，跑了三次（尤其是周一）").await;
     let (c, _) = app.login_as(Role::Analyst).await;
     let cases: Vec<(&str, Vec<i64>)> = vec![
         ("基层", vec![grass]),
@@ -369,15 +371,22 @@ async fn search_finds_one_two_and_longer_chinese_queries() {
         ("局长", vec![pasted]),
         ("局\u{200B}长", vec![pasted]),
         ("预约总是失败", vec![pasted]),
-        ("app", vec![pasted]),
+        ("app", vec![wide, pasted]),
         ("aPp预约", vec![pasted]),
         // Words apart are each looked for; a quoted query is one phrase; full-width letters read as ASCII.
         ("基层 意见", vec![grass]),
         ("基层 法律", vec![]),
         ("“多到 基层”", vec![]),
         ("\"多到基层\"", vec![grass]),
-        ("ＡＰＰ", vec![pasted]),
+        ("ＡＰＰ", vec![wide, pasted]),
+        ("app预约", vec![pasted]),
+        ("ａｐｐ", vec![wide, pasted]),
         ("局长 ＡＰＰ 失败", vec![pasted]),
+        // Full-width punctuation is what Chinese text holds: a phrase copied from an opinion finds it.
+        ("难，跑", vec![comma]),
+        ("周一）", vec![comma]),
+        ("手机ＡＰＰ", vec![wide]),
+        ("\"", vec![]),
     ];
     for (q, want) in cases {
         let html = get_html(&app, &c, &format!("/w/inbox?q={}", urlencode(q))).await;
