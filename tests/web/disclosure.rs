@@ -660,7 +660,17 @@ async fn wenji_export_is_protected_by_default_and_the_unprotected_flag_is_audite
     assert_nothing_singles_out("the CLI's CSV", text.lines().map(str::to_owned), &seeded);
     let refused = app.dir.path().join("refused.csv");
     let o = app
-        .run_cli(&["export", "--form", "zhengqiu", "--unit", "sfs-qingxi", "--out", refused.to_str().unwrap()])
+        .run_cli(&[
+            "export",
+            "--form",
+            "zhengqiu",
+            "--format",
+            "csv",
+            "--unit",
+            "sfs-qingxi",
+            "--out",
+            refused.to_str().unwrap(),
+        ])
         .await;
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("单位："), "the refusal names the field");
