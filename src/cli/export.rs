@@ -48,7 +48,7 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
     if args.register && args.format != crate::export::Format::Xlsx {
         anyhow::bail!("--register writes the register as xlsx only: leave out --format");
     }
-    refuse_other_extension(args.out.as_deref(), args.format.extension())?;
+    super::refuse_other_extension(args.out.as_deref(), args.format.extension())?;
     // The database first: run in the wrong folder, "no database here" says more than a missing forms folder.
     let store = super::open_migrated(config).await?;
     if args.out.is_none() {
@@ -161,17 +161,6 @@ async fn audited_or_removed(
         );
     }
     Ok(())
-}
-
-/// `--out x.csv` with the default `--format xlsx` wrote a workbook named .csv that nothing opened.
-pub(crate) fn refuse_other_extension(out: Option<&std::path::Path>, format: &str) -> anyhow::Result<()> {
-    let given = out.and_then(|o| o.extension()).map(|e| e.to_string_lossy().to_lowercase());
-    match given.as_deref() {
-        Some(ext @ ("csv" | "xlsx" | "svg" | "png")) if ext != format => anyhow::bail!(
-            "--out ends in .{ext} but the file written is {format}: name it .{format}, or choose --format {ext} where it is offered"
-        ),
-        _ => Ok(()),
-    }
 }
 
 /// The k of a leaders' file: the server's (recorded at its start), unless given here. Another k than the

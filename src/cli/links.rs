@@ -119,18 +119,15 @@ pub async fn run(config: &Config, cmd: LinksCommand) -> anyhow::Result<()> {
                 QrFormat::Svg => "svg",
                 QrFormat::Png => "png",
             };
-            super::export::refuse_other_extension(out.as_deref(), ext)?;
+            super::refuse_other_extension(out.as_deref(), ext)?;
             let l = store.link(id).await.map_err(|e| no_link(id, e))?;
             let title = catalog.form(&l.form_slug).map_or(l.form_slug.clone(), |f| f.title.clone());
             let url = url_of(&l);
-            let (bytes, ext) = match format {
-                QrFormat::Svg => (
-                    crate::qr::svg(&url, &title, catalog.unit_name(&l.unit_code))
-                        .map_err(|e| anyhow::anyhow!(e))?
-                        .into_bytes(),
-                    "svg",
-                ),
-                QrFormat::Png => (crate::qr::png(&url).map_err(|e| anyhow::anyhow!(e))?, "png"),
+            let bytes = match format {
+                QrFormat::Svg => crate::qr::svg(&url, &title, catalog.unit_name(&l.unit_code))
+                    .map_err(|e| anyhow::anyhow!(e))?
+                    .into_bytes(),
+                QrFormat::Png => crate::qr::png(&url).map_err(|e| anyhow::anyhow!(e))?,
             };
             // A code already printed is never replaced: a taken default name gets -2, -3…
             let target = match out {

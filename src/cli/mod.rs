@@ -199,6 +199,18 @@ pub(crate) fn refuse_existing(path: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A file named for output must carry the extension of what is written (`--out x.csv` with the default
+/// `--format xlsx` wrote a workbook named .csv that nothing opened).
+pub(crate) fn refuse_other_extension(out: Option<&std::path::Path>, format: &str) -> anyhow::Result<()> {
+    let given = out.and_then(|o| o.extension()).map(|e| e.to_string_lossy().to_lowercase());
+    match given.as_deref() {
+        Some(ext @ ("csv" | "xlsx" | "svg" | "png")) if ext != format => anyhow::bail!(
+            "--out ends in .{ext} but the file written is {format}: name it .{format}, or choose --format {ext} where it is offered"
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// A file to write beside `path` (its folder created), removed unless placed with [`place_new`].
 ///
 /// # Errors
