@@ -32,6 +32,7 @@ mod m20261205_000065_secret_fingerprint;
 mod m20261205_000066_leader_releases;
 mod m20261205_000067_release_k;
 mod m20261206_000068_user_names_any_case;
+mod m20261206_000069_access_codes;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000066_leader_releases::Migration),
             Box::new(m20261205_000067_release_k::Migration),
             Box::new(m20261206_000068_user_names_any_case::Migration),
+            Box::new(m20261206_000069_access_codes::Migration),
         ]
     }
 }

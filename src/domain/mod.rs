@@ -2,6 +2,7 @@
 //! form definitions and their checks, answer validation, receipts, tagging suggestions and report counts.
 //! Everything here is a plain function of its inputs, so every rule is a unit test.
 
+pub mod access_code;
 pub mod agreement;
 pub mod area;
 pub mod batches;

@@ -63,6 +63,12 @@ impl Secret {
         }
     }
 
+    /// What is stored of a link's single-use code: keyed by the secret, so a copy of the database alone
+    /// cannot try every code to find the unspent ones.
+    pub fn access_code_hash(&self, link_id: i64, code: &crate::domain::access_code::AccessCode) -> String {
+        hex::encode(self.mac(&format!("access code:{link_id}:{}", code.letters())).finalize().into_bytes())
+    }
+
     /// Three secret numbers in 1..2^31 − 1 for one purpose and day: the keys of a hash that orders rows in a
     /// way that does not follow their arrival and that no reader can predict, the same on every instance
     /// all day (so pages stay put) and different the next.

@@ -10,7 +10,7 @@ use std::fmt;
 pub struct ReceiptCode(String);
 
 /// Letters and digits that cannot be mistaken for one another when read aloud or copied by hand.
-const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+pub(crate) const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
 impl ReceiptCode {
     /// Builds a receipt from eight random bytes.
@@ -85,6 +85,9 @@ pub struct Submission {
     /// Contact answers, stored apart from the opinions: (question id, value).
     pub contacts: Vec<(String, String)>,
     pub key_hash: String,
+    /// The link's single-use code, hashed, when the link asks for one: spent in the transaction that stores
+    /// the response and never stored with it.
+    pub code_hash: Option<String>,
     /// Hash of everything the respondent sent, to tell a retry from a different body under one key.
     pub body_hash: String,
 }
@@ -160,6 +163,7 @@ impl Submission {
             opinions,
             contacts,
             key_hash: key.stored_hash(&form.slug),
+            code_hash: None,
             body_hash,
         }
     }

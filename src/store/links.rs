@@ -3,8 +3,15 @@
 
 use super::audit::{Actor, append_in};
 use super::entities::link;
+use super::sql::{Sql, sized_chunks};
 use super::{Result, Store, StoreError, now_ms};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement,
+};
+use std::collections::HashMap;
+
+/// Bound parameters per statement, under both databases' limits.
+const PARAMS_PER_STATEMENT: usize = 16_000;
 
 /// A stored distribution link.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +23,8 @@ pub struct Link {
     pub label: String,
     pub created_at: i64,
     pub revoked: bool,
+    /// A response through this link needs one of its single-use codes.
+    pub needs_code: bool,
 }
 
 impl From<link::Model> for Link {
@@ -28,6 +37,7 @@ impl From<link::Model> for Link {
             label: m.label,
             created_at: m.created_at,
             revoked: m.revoked_at.is_some(),
+            needs_code: m.needs_code,
         }
     }
 }
@@ -56,6 +66,7 @@ impl Store {
                 created_by: Set(Some(by.name.clone())),
                 created_at: Set(now_ms()),
                 revoked_at: Set(None),
+                needs_code: Set(false),
                 ..Default::default()
             }
             .insert(w.conn())
@@ -115,4 +126,94 @@ impl Store {
         .await;
         w.finish(done).await
     }
+
+    /// Adds single-use codes (their hashes) to link `id`, which from now on takes a response only with one
+    /// of them unspent; audited as `access_codes_issued` with the count, in the same transaction.
+    ///
+    /// # Errors
+    /// `NotFound` when there is no such link; `Conflict` when it is revoked.
+    pub async fn issue_access_codes(&self, id: i64, hashes: &[String], by: &Actor) -> Result<()> {
+        let w = self.write_txn().await?;
+        let done = async {
+            let m = link::Entity::find_by_id(id).one(w.conn()).await?.ok_or(StoreError::NotFound)?;
+            if m.revoked_at.is_some() {
+                return Err(StoreError::Conflict("该链接已停用，不能再发填写码。".into()));
+            }
+            let was = m.needs_code;
+            let mut a: link::ActiveModel = m.into();
+            a.needs_code = Set(true);
+            a.update(w.conn()).await?;
+            let backend = w.conn().get_database_backend();
+            for chunk in sized_chunks(hashes, PARAMS_PER_STATEMENT / 2) {
+                let mut sql = Sql::new(backend);
+                sql.push("INSERT INTO access_codes (code_hash, link_id) VALUES ");
+                sql.bind_rows(chunk.iter().map(|h| [h.clone().into(), id.into()]));
+                w.conn().execute_raw(sql.into_statement()).await?;
+            }
+            let before = if was { "codes" } else { "open" };
+            let detail = format!("codes +{}", hashes.len());
+            append_in(w.conn(), by, "access_codes_issued", &format!("link:{id}"), Some(before.into()), Some(detail))
+                .await?;
+            Ok(())
+        }
+        .await;
+        w.finish(done).await
+    }
+
+    /// Link `id` takes responses without a code again, and its codes are deleted, spent or not; audited as
+    /// `access_codes_dropped`. A link without codes is left as it is, unaudited.
+    ///
+    /// # Errors
+    /// `NotFound` when there is no such link.
+    pub async fn drop_access_codes(&self, id: i64, by: &Actor) -> Result<()> {
+        let w = self.write_txn().await?;
+        let done = async {
+            let m = link::Entity::find_by_id(id).one(w.conn()).await?.ok_or(StoreError::NotFound)?;
+            if !m.needs_code {
+                return Ok(());
+            }
+            let mut a: link::ActiveModel = m.into();
+            a.needs_code = Set(false);
+            a.update(w.conn()).await?;
+            let backend = w.conn().get_database_backend();
+            let mut sql = Sql::new(backend);
+            sql.push("DELETE FROM access_codes WHERE link_id = ").bind(id);
+            w.conn().execute_raw(sql.into_statement()).await?;
+            append_in(
+                w.conn(),
+                by,
+                "access_codes_dropped",
+                &format!("link:{id}"),
+                Some("codes".into()),
+                Some("open".into()),
+            )
+            .await?;
+            Ok(())
+        }
+        .await;
+        w.finish(done).await
+    }
+
+    /// Codes issued and spent, per link that has any. Counts only: which code was spent is never shown.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn access_code_counts(&self) -> Result<HashMap<i64, CodeCounts>> {
+        let sql = "SELECT link_id, COUNT(*), SUM(CASE WHEN spent THEN 1 ELSE 0 END) FROM access_codes GROUP BY link_id";
+        let rows = self.db().query_all_raw(Statement::from_string(self.db().get_database_backend(), sql)).await?;
+        let mut counts = HashMap::with_capacity(rows.len());
+        for r in rows {
+            let (id, issued, spent): (i64, i64, i64) =
+                (r.try_get_by_index(0)?, r.try_get_by_index(1)?, r.try_get_by_index(2)?);
+            counts.insert(id, CodeCounts { issued: issued.max(0) as u64, spent: spent.max(0) as u64 });
+        }
+        Ok(counts)
+    }
+}
+
+/// A link's single-use codes, counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CodeCounts {
+    pub issued: u64,
+    pub spent: u64,
 }

@@ -30,13 +30,15 @@ pub enum SubmitOutcome {
     Replayed(ReceiptCode),
     /// A different body was stored before under this key.
     KeyConflict,
+    /// The link asks for a single-use code, and this one is unknown or spent: nothing stored.
+    CodeRefused,
 }
 
 impl SubmitOutcome {
     pub fn receipt(&self) -> Option<&ReceiptCode> {
         match self {
             SubmitOutcome::Stored(r) | SubmitOutcome::Replayed(r) => Some(r),
-            SubmitOutcome::KeyConflict => None,
+            SubmitOutcome::KeyConflict | SubmitOutcome::CodeRefused => None,
         }
     }
 }
@@ -249,6 +251,9 @@ async fn write_batch(db: &impl BatchDb, subs: &[&Prepared], now: i64) -> Result<
         // think it stored. The 31^8 receipts running out is a service problem; the retry draws again.
         return Err(StoreError::Unavailable("no free receipt after several draws".into()));
     }
+    for i in spend_codes(db, subs, &mut ids).await? {
+        outcomes[i] = Some(SubmitOutcome::CodeRefused);
+    }
     let outcomes: Vec<SubmitOutcome> = subs
         .iter()
         .enumerate()
@@ -256,6 +261,7 @@ async fn write_batch(db: &impl BatchDb, subs: &[&Prepared], now: i64) -> Result<
             let f = first[p.submission.key_hash.as_str()];
             match (&outcomes[f], f == i) {
                 (Some(o), true) => Ok(o.clone()),
+                (Some(SubmitOutcome::CodeRefused), false) => Ok(SubmitOutcome::CodeRefused),
                 // A repeat inside the batch: the first one's receipt if the body is the same.
                 (Some(o), false) => Ok(match o.receipt() {
                     Some(r) if subs[f].submission.body_hash == p.submission.body_hash => {
@@ -269,6 +275,50 @@ async fn write_batch(db: &impl BatchDb, subs: &[&Prepared], now: i64) -> Result<
         .collect::<Result<_>>()?;
     insert_details(db, subs, &ids, now).await?;
     Ok(outcomes)
+}
+
+/// Spends the codes of the responses just stored (`ids`: response id, index in `subs`). A response whose
+/// code is unknown, spent, or spent earlier in this batch is deleted again and left out of `ids`; their
+/// indexes are returned. Spending after the insert keeps a retry of a stored key a replay, not a refusal.
+async fn spend_codes(db: &impl BatchDb, subs: &[&Prepared], ids: &mut Vec<(i64, usize)>) -> Result<Vec<usize>> {
+    let mut claimed: HashMap<&str, usize> = HashMap::new();
+    let mut refused: Vec<usize> = Vec::new();
+    for &(_, i) in ids.iter() {
+        if let Some(h) = subs[i].submission.code_hash.as_deref() {
+            if claimed.contains_key(h) {
+                refused.push(i);
+            } else {
+                claimed.insert(h, i);
+            }
+        }
+    }
+    if claimed.is_empty() {
+        return Ok(refused);
+    }
+    let mut hashes: Vec<&str> = claimed.keys().copied().collect();
+    // In one order, so that two instances spending the same codes lock them alike.
+    hashes.sort_unstable();
+    let mut spent = std::collections::HashSet::new();
+    for chunk in sized_chunks(&hashes, PARAMS_PER_STATEMENT) {
+        let mut sql = Sql::new(db.backend());
+        sql.push("UPDATE access_codes SET spent = TRUE WHERE spent = FALSE AND code_hash IN ")
+            .bind_tuple(chunk.iter().map(|h| Value::from(*h)))
+            .push(" RETURNING code_hash");
+        for row in db.rows(sql.into_statement()).await? {
+            spent.insert(row.text(0)?);
+        }
+    }
+    refused.extend(claimed.iter().filter(|(h, _)| !spent.contains(**h)).map(|(_, &i)| i));
+    if !refused.is_empty() {
+        let gone: Vec<i64> = ids.iter().filter(|(_, i)| refused.contains(i)).map(|&(id, _)| id).collect();
+        for chunk in sized_chunks(&gone, PARAMS_PER_STATEMENT) {
+            let mut sql = Sql::new(db.backend());
+            sql.push("DELETE FROM responses WHERE id IN ").bind_list(chunk);
+            db.execute(sql.into_statement()).await?;
+        }
+        ids.retain(|(_, i)| !refused.contains(i));
+    }
+    Ok(refused)
 }
 
 /// Inserts the responses `todo` of `subs`, skipping any a UNIQUE constraint refuses; returns the new ids

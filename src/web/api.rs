@@ -4,7 +4,7 @@
 use super::api_json::ApiJson;
 use super::error::{ApiError, WebError};
 use super::extract::ClientIp;
-use super::public::submit::{closed_message, resolve_link, submit};
+use super::public::submit::{API_FIELDS, Beside, closed_message, resolve_link, submit};
 use super::state::AppState;
 use crate::domain::form::answers::{self, FieldError, RawAnswers};
 use crate::domain::form::{FormDef, QuestionKind};
@@ -161,6 +161,8 @@ pub struct SubmitBody {
     pub link: Option<String>,
     /// The respondent category code, when the form has categories and the link does not fix one.
     pub category: Option<String>,
+    /// The single-use code printed for the respondent, when the link asks for one (e.g. `7K3M-Q9PX`).
+    pub code: Option<String>,
     /// Answers by question id.
     pub answers: BTreeMap<String, AnswerValue>,
 }
@@ -259,7 +261,8 @@ pub async fn post_response(
     if !errors.is_empty() {
         return Err(WebError::Invalid(errors).into());
     }
-    let outcome = submit(&state, &form, link.as_ref(), body.category, "category", &raw, &key).await?;
+    let beside = Beside { category: body.category, code: body.code.as_deref(), names: &API_FIELDS };
+    let outcome = submit(&state, &form, link.as_ref(), beside, &raw, &key).await?;
     let (status, replayed) = match outcome {
         SubmitOutcome::Stored(_) => (StatusCode::CREATED, false),
         _ => (StatusCode::OK, true),

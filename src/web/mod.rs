@@ -31,7 +31,7 @@
 //! | `POST /w/problems`, `POST /w/problems/{id}`, `POST /w/problems/link`, `POST /w/problems/{id}/unlink` | | ✓ | |
 //! | `POST /w/problems/{id}/measures`, `POST /w/measures/{id}` (analysts: drafts only) | ✓ | ✓ | ✓ |
 //! | `POST /w/measures/{id}/publish`, `POST /w/measures/{id}/progress`, `GET /w/register.xlsx` | ✓ | | ✓ |
-//! | `GET/POST /w/admin/links`, `GET/POST /w/admin/links/{id}/revoke`, `POST /w/admin/links/{id}/enable`, `GET /w/admin/links/{id}/{qr.svg,qr.png,print}` | ✓ | | |
+//! | `GET/POST /w/admin/links`, `GET/POST /w/admin/links/{id}/revoke`, `POST /w/admin/links/{id}/enable`, `GET /w/admin/links/{id}/{qr.svg,qr.png,print}`, `GET/POST /w/admin/links/{id}/codes`, `POST /w/admin/links/{id}/codes/drop` | ✓ | | |
 
 pub mod api;
 pub mod api_json;
@@ -132,6 +132,8 @@ pub fn router(state: AppState) -> Router {
         .route("/w/admin/links/{id}/qr.svg", get(workspace::links::qr_svg))
         .route("/w/admin/links/{id}/qr.png", get(workspace::links::qr_png))
         .route("/w/admin/links/{id}/print", get(workspace::links::print))
+        .route("/w/admin/links/{id}/codes", get(workspace::link_codes::show).post(workspace::link_codes::issue))
+        .route("/w/admin/links/{id}/codes/drop", post(workspace::link_codes::drop))
         .route("/w/exports", get(workspace::exports::page).post(workspace::exports::start))
         .route("/w/exports/{id}", get(workspace::exports::show))
         .route("/w/exports/{id}/download", get(workspace::exports::download))

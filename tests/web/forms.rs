@@ -363,10 +363,9 @@ async fn answers_checked_against_a_form_reloaded_meanwhile_are_stored_under_the_
             .map(|(q, v)| (q.to_owned(), vec![v.to_owned()]))
             .collect();
     let key = wenji::domain::submission::SubmissionKey::parse(&key).unwrap();
-    let outcome =
-        wenji::web::public::submit::submit(&app.state, &checked, None, Some("qz".into()), "_category", &raw, &key)
-            .await
-            .unwrap();
+    use wenji::web::public::submit::{Beside, FORM_FIELDS, submit};
+    let beside = Beside { category: Some("qz".into()), code: None, names: &FORM_FIELDS };
+    let outcome = submit(&app.state, &checked, None, beside, &raw, &key).await.unwrap();
     let receipt = outcome.receipt().expect("stored").to_string();
     let stored = app.store().response_by_receipt(&receipt).await.unwrap();
     assert_eq!(stored.form.question("team").unwrap().title, "对局领导班子的意见和建议", "the version it answered");

@@ -3,6 +3,7 @@
 mod browser;
 mod helpers;
 
+mod access_codes;
 mod admin_links;
 mod anonymity;
 mod audited_changes;

@@ -13,6 +13,7 @@ pub struct Model {
     pub created_by: Option<String>,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    pub needs_code: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

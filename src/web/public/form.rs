@@ -1,7 +1,7 @@
 //! The form page (`GET /f/{slug}`), its submission (`POST /f/{slug}`) and the receipt page.
 //! Works without JavaScript; `form.js` only adds counters, conditions, draft autosave and a leave warning.
 
-use super::submit::{closed_message, resolve_link, submit};
+use super::submit::{Beside, FORM_FIELDS, closed_message, resolve_link, submit};
 use crate::domain::form::answers::{
     FieldError, RawAnswers, answered_though_hidden, typed_into_unknown_fields, typed_text_answers,
 };
@@ -22,7 +22,15 @@ use serde::Deserialize;
 use std::collections::HashMap;
 
 /// The form field carrying the chosen identity category (the JSON API calls it `category`).
-pub const CATEGORY_FIELD: &str = "_category";
+pub const CATEGORY_FIELD: &str = FORM_FIELDS.category;
+/// The form field carrying a single-use code, on a link that asks for one.
+const CODE_FIELD: &str = FORM_FIELDS.code;
+
+/// The code field of a link that asks for one: what was typed, and why it was refused.
+pub struct CodeView {
+    pub value: String,
+    pub error: Option<String>,
+}
 
 #[derive(Deserialize)]
 pub struct FormQuery {
@@ -85,13 +93,15 @@ pub struct FormPage {
     pub categories: Vec<ChoiceView>,
     pub category_question: String,
     pub category_error: Option<String>,
+    pub access_code: Option<CodeView>,
     pub questions: Vec<QuestionView>,
     /// Text typed into questions the form no longer has (it was reloaded meanwhile), shown back to copy.
     pub kept: Vec<String>,
 }
 
 /// What the page says is stored, true for this form's settings.
-pub fn privacy_lines(form: &FormDef, via_link: bool, fixed_category: Option<&str>, k: u32) -> Vec<String> {
+pub fn privacy_lines(form: &FormDef, link: Option<&Link>, fixed_category: Option<&str>, k: u32) -> Vec<String> {
+    let via_link = link.is_some();
     let mut lines = Vec::new();
     if form.anonymous {
         lines.push(
@@ -114,6 +124,12 @@ pub fn privacy_lines(form: &FormDef, via_link: bool, fixed_category: Option<&str
         let whom = if form.anonymous { "；不会记录您是谁" } else { "" };
         lines.push(format!("您是通过某个单位的链接或二维码打开本表的，系统会记录该单位名称，用于分单位统计{whom}。"));
     }
+    if link.is_some_and(|l| l.needs_code) {
+        lines.push(
+            "填写码只用来确保每个码只提交一次：系统只记它是否用过，不记是谁、何时用的，也不记它提交了哪一份意见。"
+                .to_owned(),
+        );
+    }
     if form.has_contact_fields() {
         lines.push(
             "联系方式为选填，与意见内容分开保存；只有活动领导小组办公室为回复您而查看，它能对应到您的意见；分析人员和领导看不到，导出中也不包含。".to_owned(),
@@ -126,15 +142,23 @@ pub fn privacy_lines(form: &FormDef, via_link: bool, fixed_category: Option<&str
     lines
 }
 
+/// What the page was sent beside the answers, shown back: the category chosen and the code typed.
+#[derive(Default, Clone, Copy)]
+struct Typed<'a> {
+    category: Option<&'a str>,
+    code: &'a str,
+}
+
 fn view(
     state: &AppState,
     form: &FormDef,
     link: Option<&Link>,
     raw: &RawAnswers,
-    category: Option<&str>,
+    typed: Typed<'_>,
     errors: &[FieldError],
     key: String,
 ) -> FormPage {
+    let category = typed.category;
     let err_of = |id: &str| errors.iter().find(|e| e.field == id).map(|e| e.message.clone());
     let first = |id: &str| raw.get(id).and_then(|v| v.first()).cloned().unwrap_or_default();
     let has = |id: &str, code: &str| raw.get(id).is_some_and(|v| v.iter().any(|x| x == code));
@@ -239,7 +263,7 @@ fn view(
         title: form.title.clone(),
         intro: form.intro.split("\n\n").map(|p| p.replace('\n', "")).filter(|p| !p.trim().is_empty()).collect(),
         anonymous: form.anonymous,
-        privacy: privacy_lines(form, link.is_some(), fixed_label, state.settings.small_cell_k),
+        privacy: privacy_lines(form, link, fixed_label, state.settings.small_cell_k),
         unit_name: link.map(|l| forms.catalog.unit_name(&l.unit_code).to_owned()),
         fixed_category: fixed_label.map(|label| (form.category_question().to_owned(), label.to_owned())),
         notice: None,
@@ -255,6 +279,7 @@ fn view(
                 let title = match form.question(&e.field) {
                     Some(q) => q.title.as_str(),
                     None if e.field == CATEGORY_FIELD => form.category_question(),
+                    None if e.field == CODE_FIELD => "填写码",
                     None => "本表",
                 };
                 (e.field.clone(), format!("{title}：{}", e.message))
@@ -266,6 +291,9 @@ fn view(
         categories,
         category_question: form.category_question().to_owned(),
         category_error: err_of(CATEGORY_FIELD),
+        access_code: link
+            .filter(|l| l.needs_code)
+            .map(|_| CodeView { value: typed.code.to_owned(), error: err_of(CODE_FIELD) }),
         questions,
     }
 }
@@ -309,7 +337,7 @@ pub async fn show(
     if let Some(m) = closed_message(&form) {
         return Ok(message(StatusCode::OK, &form.title, m));
     }
-    let page = view(&state, &form, link.as_ref(), &RawAnswers::new(), None, &[], new_key(&state, &slug));
+    let page = view(&state, &form, link.as_ref(), &RawAnswers::new(), Typed::default(), &[], new_key(&state, &slug));
     let mut r = html(StatusCode::OK, &page);
     // Each page carries its own submission key: a shared cache must not hand one page to two people (the
     // second's answers would be taken as the first's, sent again).
@@ -330,7 +358,7 @@ pub async fn post(
     for (k, v) in fields {
         if let Some(q) = k.strip_prefix("q_") {
             raw.entry(q.to_owned()).or_default().push(v);
-        } else if let Some(name) = ["_key", "_t", "_category", "_hp"].into_iter().find(|m| *m == k) {
+        } else if let Some(name) = ["_key", "_t", CATEGORY_FIELD, CODE_FIELD, "_hp"].into_iter().find(|m| *m == k) {
             // The page sends each once; a second value would silently replace the first.
             if meta.insert(name, v).is_some() {
                 return Err(WebError::BadRequest(format!("{name}：表单中出现了两次，请刷新页面后重新提交。")));
@@ -358,8 +386,10 @@ pub async fn post(
         other => other?,
     };
     let category = meta.get(CATEGORY_FIELD).cloned();
+    let code = meta.get(CODE_FIELD).cloned();
+    let typed = Typed { category: category.as_deref(), code: code.as_deref().unwrap_or_default() };
     let rerender = |status: StatusCode, errors: &[FieldError], notice: Option<String>, key: String| {
-        let mut page = view(&state, &form, link.as_ref(), &raw, category.as_deref(), errors, key);
+        let mut page = view(&state, &form, link.as_ref(), &raw, typed, errors, key);
         page.notice = notice;
         html(status, &page)
     };
@@ -393,7 +423,7 @@ pub async fn post(
     // rest would drop that text behind a receipt.
     let orphaned = typed_into_unknown_fields(&form, &raw);
     if !orphaned.is_empty() {
-        let mut page = view(&state, &form, link.as_ref(), &raw, category.as_deref(), &[], posted_key);
+        let mut page = view(&state, &form, link.as_ref(), &raw, typed, &[], posted_key);
         page.notice = Some(
             "这张表刚刚更新过，有的题目改了，这份意见还没有提交。下面是您填写、但新表中没有对应题目的内容：请复制到合适的题目中，核对后再提交。"
                 .into(),
@@ -407,7 +437,8 @@ pub async fn post(
     if !hidden.is_empty() {
         return Ok(rerender(StatusCode::UNPROCESSABLE_ENTITY, &hidden, None, posted_key));
     }
-    match submit(&state, &form, link.as_ref(), category.clone(), CATEGORY_FIELD, &raw, &key).await {
+    let beside = Beside { category: category.clone(), code: code.as_deref(), names: &FORM_FIELDS };
+    match submit(&state, &form, link.as_ref(), beside, &raw, &key).await {
         Ok(outcome) => {
             let receipt = outcome.receipt().map(ToString::to_string).unwrap_or_default();
             // The link's own token, not the posted text: that may end in a line break, which a header cannot hold.

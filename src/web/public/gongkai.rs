@@ -3,7 +3,7 @@
 //! through the citizen form's own path (`submit::submit`): the same signed idempotency key, rate limit,
 //! honeypot, validation, anonymity and writer.
 
-use super::submit::submit;
+use super::submit::{Beside, FORM_FIELDS, submit};
 use crate::domain::form::answers::{FieldError, RawAnswers};
 use crate::domain::rectification::{
     RATING_COMMENT, RATING_FORM_SLUG, RATING_MEASURE, RATING_VALUE, Rating, Register, bureau_today, is_overdue,
@@ -226,7 +226,7 @@ pub async fn rate(
     raw.insert(RATING_MEASURE.to_owned(), vec![measure.to_string()]);
     raw.insert(RATING_VALUE.to_owned(), vec![typed.chosen.clone()]);
     raw.insert(RATING_COMMENT.to_owned(), vec![typed.comment.clone()]);
-    match submit(&state, &form, None, None, super::form::CATEGORY_FIELD, &raw, &key).await {
+    match submit(&state, &form, None, Beside { category: None, code: None, names: &FORM_FIELDS }, &raw, &key).await {
         Ok(outcome) => {
             let receipt = outcome.receipt().map(ToString::to_string).unwrap_or_default();
             Ok(Redirect::to(&format!("/gongkai?rated={measure}&r={receipt}#m{measure}")).into_response())

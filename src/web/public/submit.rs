@@ -1,6 +1,7 @@
 //! What the HTML form and the JSON API share: resolving a link token, choosing the category, validating
 //! answers and handing the submission to the writer.
 
+use crate::domain::access_code::AccessCode;
 use crate::domain::form::answers::{FieldError, RawAnswers, validate};
 use crate::domain::form::{Availability, FormDef};
 use crate::domain::signing::Secret;
@@ -44,21 +45,56 @@ pub fn closed_message(form: &FormDef) -> Option<String> {
     }
 }
 
-/// Validates and stores one submission. `category_field` names the chosen category in errors: the HTML
-/// form's `_category`, the API's `category`.
+/// The names errors give the fields sent beside the answers.
+pub struct FieldNames {
+    pub category: &'static str,
+    pub code: &'static str,
+}
+
+/// The HTML form's names.
+pub const FORM_FIELDS: FieldNames = FieldNames { category: "_category", code: "_code" };
+/// The JSON API's names.
+pub const API_FIELDS: FieldNames = FieldNames { category: "category", code: "code" };
+
+/// What a respondent sends beside the answers: the category they chose and the single-use code typed.
+pub struct Beside<'a> {
+    pub category: Option<String>,
+    pub code: Option<&'a str>,
+    pub names: &'static FieldNames,
+}
+
+/// Why a code is refused once its letters are right: unknown and spent read alike, so the answer tells a
+/// guesser nothing.
+pub const CODE_REFUSED: &str =
+    "这个填写码不对或已经用过：每个码只能提交一次。请对照纸条核对；如果确实没有用过，请向发码的单位另取一个。";
+
+/// Validates and stores one submission.
 ///
 /// # Errors
-/// `Invalid` with every field problem; `Conflict` for a different body under a used key; store errors.
+/// `Invalid` with every field problem (a refused code among them); `Conflict` for a different body under
+/// a used key; store errors.
 pub async fn submit(
     state: &AppState,
     form: &FormDef,
     link: Option<&Link>,
-    category: Option<String>,
-    category_field: &str,
+    beside: Beside<'_>,
     raw: &RawAnswers,
     key: &SubmissionKey,
 ) -> Result<SubmitOutcome, WebError> {
+    let Beside { category, code, names } = beside;
+    let category_field = names.category;
     let mut errors: Vec<FieldError> = Vec::new();
+    // A link that asks for a code: its keyed hash, spent by the writer in the response's own transaction.
+    let code_hash = match link.filter(|l| l.needs_code) {
+        Some(l) => match AccessCode::parse(code.unwrap_or_default()) {
+            Ok(c) => Some(state.secret.access_code_hash(l.id, &c)),
+            Err(message) => {
+                errors.push(FieldError { field: names.code.into(), message });
+                None
+            }
+        },
+        None => None,
+    };
     let category = match (link.and_then(|l| l.category_code.clone()), category.filter(|c| !c.is_empty())) {
         (Some(fixed), _) => Some(fixed),
         (None, Some(c)) if form.category_label(&c).is_some() => Some(c),
@@ -94,9 +130,13 @@ pub async fn submit(
         Some(id) if live => *id,
         _ => state.store.form_version_id(&form.version_hash()).await?,
     };
-    let submission = Submission::build(form, link.map(|l| l.unit_code.clone()), category, answers, key);
+    let mut submission = Submission::build(form, link.map(|l| l.unit_code.clone()), category, answers, key);
+    submission.code_hash = code_hash;
     let outcome = state.writer.submit(submission, version_id).await?;
     match outcome {
+        SubmitOutcome::CodeRefused => {
+            Err(WebError::Invalid(vec![FieldError { field: names.code.into(), message: CODE_REFUSED.into() }]))
+        }
         SubmitOutcome::KeyConflict => {
             Err(WebError::Conflict("这个提交键已用于另一份不同的内容，请刷新页面后重新提交。".into()))
         }

@@ -28,6 +28,8 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("link_created", "创建发放链接"),
     ("link_revoked", "停用发放链接"),
     ("link_enabled", "重新启用发放链接"),
+    ("access_codes_issued", "发放填写码"),
+    ("access_codes_dropped", "不再要求填写码"),
     ("export_requested", "导出（受保护）"),
     ("export_unprotected", "导出完整数据（未保护）"),
     ("download", "下载导出文件"),
@@ -141,7 +143,12 @@ fn plain_text(value: &str) -> String {
         "active" | "active=true" => return "启用".to_owned(),
         "disabled" | "active=false" => return "已停用".to_owned(),
         "revoked" => return "已停用".to_owned(),
+        "open" => return "不需要填写码".to_owned(),
+        "codes" => return "凭码填写".to_owned(),
         _ => {}
+    }
+    if let Some(n) = value.strip_prefix("codes +") {
+        return format!("凭码填写，新发 {n} 个码");
     }
     match value.split_once('=') {
         Some(("role", r)) => {

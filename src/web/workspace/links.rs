@@ -18,6 +18,9 @@ use serde::Deserialize;
 
 use crate::domain::user::Role;
 
+/// Each link's codes, counted.
+type CodeTally = std::collections::HashMap<i64, crate::store::links::CodeCounts>;
+
 /// One choice in a `<select>`.
 pub struct Opt {
     pub code: String,
@@ -36,6 +39,8 @@ pub struct LinkRow {
     pub revoked: bool,
     pub url: String,
     pub just_created: bool,
+    /// Single-use codes issued and spent, when the link asks for them.
+    pub codes: Option<crate::store::links::CodeCounts>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -69,6 +74,7 @@ pub struct PrintPage {
     pub unit_name: String,
     pub url: String,
     pub anonymous: bool,
+    pub needs_code: bool,
     pub base_warning: Option<String>,
 }
 
@@ -112,11 +118,11 @@ fn only_this_machine(base: &str) -> bool {
     ["127.", "0.0.0.0", "localhost", "[::1]", "[::]"].iter().any(|p| host.starts_with(p))
 }
 
-fn admin(staff: &Staff) -> Result<(), WebError> {
+pub(super) fn admin(staff: &Staff) -> Result<(), WebError> {
     staff.require(&[Role::Admin])
 }
 
-fn row(state: &AppState, catalog: &Catalog, l: &Link, created: Option<i64>) -> LinkRow {
+fn row(state: &AppState, catalog: &Catalog, l: &Link, created: Option<i64>, codes: &CodeTally) -> LinkRow {
     let form = catalog.form(&l.form_slug);
     let when = chrono::DateTime::from_timestamp_millis(l.created_at)
         .map(|t| t.with_timezone(&crate::domain::form::check::bureau_offset()).format("%Y-%m-%d %H:%M").to_string())
@@ -135,6 +141,7 @@ fn row(state: &AppState, catalog: &Catalog, l: &Link, created: Option<i64>) -> L
         revoked: l.revoked,
         url: link_url(state, l),
         just_created: created == Some(l.id),
+        codes: l.needs_code.then(|| codes.get(&l.id).copied().unwrap_or_default()),
     }
 }
 
@@ -148,6 +155,7 @@ async fn page_with(
     let loaded = state.forms();
     let catalog = &loaded.catalog;
     let links = state.store.links(None).await?;
+    let codes = state.store.access_code_counts().await?;
     let forms = catalog
         .citizen_forms()
         .map(|f| Opt { code: f.slug.clone(), label: f.title.clone(), selected: f.slug == input.form })
@@ -174,7 +182,7 @@ async fn page_with(
         categories,
         label: input.label.clone(),
         error,
-        links: links.iter().map(|l| row(state, catalog, l, created)).collect(),
+        links: links.iter().map(|l| row(state, catalog, l, created, &codes)).collect(),
         base_warning: base_warning(state),
     })
 }
@@ -235,7 +243,7 @@ pub struct RevokeForm {
 }
 
 async fn revoke_page(state: &AppState, staff: &Staff, l: &Link) -> RevokePage {
-    RevokePage { csrf: staff.csrf.clone(), link: row(state, &state.forms().catalog, l, None) }
+    RevokePage { csrf: staff.csrf.clone(), link: row(state, &state.forms().catalog, l, None, &CodeTally::new()) }
 }
 
 /// `GET /w/admin/links/{id}/revoke`: asks before revoking (works without JavaScript).
@@ -280,7 +288,7 @@ async fn switch(state: &AppState, staff: &Staff, id: i64, revoke: bool) -> Resul
 }
 
 /// The active link `id`, with its form title and unit name.
-async fn active_link(state: &AppState, id: i64) -> Result<(Link, String, String, bool), WebError> {
+pub(super) async fn active_link(state: &AppState, id: i64) -> Result<(Link, String, String, bool), WebError> {
     let l = state.store.link(id).await?;
     if l.revoked {
         return Err(WebError::Conflict("该链接已停用，不能再打印或下载二维码。".into()));
@@ -346,6 +354,7 @@ pub async fn print(State(state): State<AppState>, staff: Staff, Id(id): Id) -> R
         unit_name,
         url: link_url(&state, &l),
         anonymous,
+        needs_code: l.needs_code,
         base_warning: base_warning(&state),
     })
 }

@@ -13,6 +13,7 @@ pub mod head;
 pub mod home;
 pub mod inbox;
 pub mod leader_view;
+pub mod link_codes;
 pub mod links;
 pub mod login;
 pub mod problems;

@@ -1,0 +1,250 @@
+//! Single-use codes on a small unit's link: each code stores one response, under concurrency too, on
+//! both databases; nothing stored ties a code to its response; only admins issue or drop them.
+
+use crate::helpers::{TestApp, hidden, is_postgres, texts};
+use serde_json::json;
+use wenji::domain::user::Role;
+use wenji::store::audit::Actor;
+
+/// A link of 清溪镇司法所 with `n` codes issued through the admin page: (link id, its address, the codes).
+async fn link_with_codes(app: &TestApp, n: u32) -> (i64, String, Vec<String>) {
+    let link =
+        app.store().create_link("zhengqiu", "sfs-qingxi", None, "三人小组", &Actor::system("test")).await.unwrap();
+    let (admin, csrf) = app.login_as(Role::Admin).await;
+    let page = admin.get(app.url(&format!("/w/admin/links/{}/codes", link.id))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(texts(&page.text().await.unwrap(), "#code-counts"), vec!["本链接现在不需要填写码。"]);
+    let r = admin
+        .post(app.url(&format!("/w/admin/links/{}/codes", link.id)))
+        .form(&[("_csrf", csrf.as_str()), ("count", &n.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store", "the codes are shown once and never cached");
+    let html = r.text().await.unwrap();
+    let codes = texts(&html, ".slip-code");
+    assert_eq!(codes.len(), n as usize, "{html}");
+    let list = admin.get(app.url("/w/admin/links")).send().await.unwrap().text().await.unwrap();
+    let doc = scraper::Html::parse_document(&list);
+    let sel = scraper::Selector::parse(&format!("#link-{} input.url", link.id)).unwrap();
+    let url = doc.select(&sel).next().unwrap().value().attr("value").unwrap().to_owned();
+    (link.id, url, codes)
+}
+
+/// Posts the opinion form of `url` (a link's address) with `code` and a fresh key from the page.
+async fn post_with_code(app: &TestApp, url: &str, code: Option<&str>, text: &str) -> (reqwest::Response, String) {
+    let page = app.citizen.get(url).send().await.unwrap().text().await.unwrap();
+    let key = hidden(&page, "_key").unwrap();
+    let r = post_with_key(app, url, &key, code, text).await;
+    (r, key)
+}
+
+async fn post_with_key(app: &TestApp, url: &str, key: &str, code: Option<&str>, text: &str) -> reqwest::Response {
+    let token = url.split("?t=").nth(1).unwrap().to_owned();
+    let mut form = reqwest::multipart::Form::new()
+        .text("_key", key.to_owned())
+        .text("_t", token)
+        .text("_category", "qz")
+        .text("q_team", text.to_owned())
+        .text("q_has_member", "no")
+        .text("q_satisfaction", "2");
+    if let Some(c) = code {
+        form = form.text("_code", c.to_owned());
+    }
+    app.citizen.post(app.url("/f/zhengqiu")).multipart(form).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn each_code_stores_one_response_and_a_refusal_keeps_what_was_typed() {
+    let app = TestApp::spawn().await;
+    let (id, url, codes) = link_with_codes(&app, 3).await;
+
+    // The page asks for the code and says what is kept of it.
+    let page = app.citizen.get(&url).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&page, "#q-_code legend"), vec!["填写码*"]);
+    assert!(texts(&page, "#privacy li").iter().any(|l| l.contains("不记是谁、何时用的，也不记它提交了哪一份意见")));
+
+    // No code, a code of the wrong shape, then an unknown one: refused by name, the text shown back.
+    for (code, says) in [
+        (None, "请填写发给您的填写码"),
+        (Some("7K3M-Q9P0"), "填写码是 8 位字母和数字"),
+        (Some("2222-2222"), "这个填写码不对或已经用过"),
+    ] {
+        let (r, _) = post_with_code(&app, &url, code, "所里人手少，调解排不上号").await;
+        assert_eq!(r.status(), 422, "{code:?}");
+        let html = r.text().await.unwrap();
+        assert!(texts(&html, "#err-_code")[0].contains(says), "{code:?}: {html}");
+        assert!(texts(&html, "#error-summary li")[0].starts_with("填写码："), "{html}");
+        assert_eq!(texts(&html, "textarea[name=q_team]"), vec!["所里人手少，调解排不上号"]);
+        if let Some(c) = code {
+            assert_eq!(hidden(&html, "_code").as_deref(), Some(c), "the typed code is kept");
+        }
+    }
+    assert_eq!(app.store().count_responses(None).await.unwrap(), 0);
+
+    // The first code, typed in lower case without its dash, stores the response.
+    let typed = codes[0].to_lowercase().replace('-', "");
+    let (r, key) = post_with_code(&app, &url, Some(&typed), "第一份意见：调解排不上号").await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let first = r.headers()["location"].to_str().unwrap().to_owned();
+    // A retry of that very post (double tap, resend) is the same response, not a spent code.
+    let again = post_with_key(&app, &url, &key, Some(&typed), "第一份意见：调解排不上号").await;
+    assert_eq!((again.status().as_u16(), again.headers()["location"].to_str().unwrap()), (303, first.as_str()));
+
+    // Spent: a second response with it is refused, and nothing more is stored.
+    let (r, _) = post_with_code(&app, &url, Some(&codes[0]), "第二份，用同一个码").await;
+    assert_eq!(r.status(), 422);
+    assert!(texts(&r.text().await.unwrap(), "#err-_code")[0].contains("已经用过"));
+    assert_eq!(app.store().count_responses(None).await.unwrap(), 1);
+
+    // A code of another link is not one of this link's.
+    let (_, other_url, other_codes) = link_with_codes(&app, 1).await;
+    let (r, _) = post_with_code(&app, &url, Some(&other_codes[0]), "别的单位的码").await;
+    assert_eq!(r.status(), 422);
+    // The JSON API asks for it as `code`, and takes the second code.
+    let token = url.split("?t=").nth(1).unwrap();
+    let body = |code: Option<&str>| {
+        json!({"link": token, "category": "qz", "code": code,
+               "answers": {"team": "接口提交的一条意见", "has_member": "no", "satisfaction": "2"}})
+    };
+    let r = app.submit_json("zhengqiu", "codes-json-0001", &body(None)).await;
+    assert_eq!(r.status(), 422);
+    let err: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(err["fields"][0]["field"], "code", "{err}");
+    let r = app.submit_json("zhengqiu", "codes-json-0002", &body(Some(&codes[1]))).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+
+    // The admin sees counts only, never which code went where.
+    let (admin, _) = app.login_as(Role::Admin).await;
+    let list = admin.get(app.url("/w/admin/links")).send().await.unwrap().text().await.unwrap();
+    assert!(texts(&list, &format!("#link-{id} td.codes"))[0].starts_with("凭码：已发 3，已用 2"), "{list}");
+    // Another link without codes takes responses as before.
+    assert!(other_url.contains("?t="));
+}
+
+#[tokio::test]
+async fn one_code_sent_by_many_at_once_stores_one_response() {
+    let app = TestApp::spawn().await;
+    let (_, url, codes) = link_with_codes(&app, 2).await;
+    let token = url.split("?t=").nth(1).unwrap().to_owned();
+    let sends = (0..24).map(|i| {
+        let (app, token, code) = (&app, token.clone(), codes[0].clone());
+        async move {
+            let body = json!({"link": token, "category": "qz", "code": code,
+                              "answers": {"team": format!("同时提交 {i}"), "has_member": "no", "satisfaction": "2"}});
+            app.submit_json("zhengqiu", &format!("race-key-{i:04}"), &body).await.status().as_u16()
+        }
+    });
+    let mut statuses = futures_util::future::join_all(sends).await;
+    statuses.sort_unstable();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| [201, 422].contains(s)), "{statuses:?}");
+    assert_eq!(app.store().count_responses(None).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn nothing_stored_ties_a_code_to_its_response() {
+    let app = TestApp::spawn().await;
+    let (id, url, codes) = link_with_codes(&app, 4).await;
+    let (r, _) = post_with_code(&app, &url, Some(&codes[2]), "只有三个人的所").await;
+    assert_eq!(r.status(), 303);
+
+    // The codes table keeps a keyed hash and a flag: no time, no order, no response.
+    let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();
+    use sea_orm::ConnectionTrait;
+    let columns = if is_postgres() {
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'access_codes' \
+         AND table_schema = current_schema() ORDER BY column_name"
+    } else {
+        "SELECT name FROM pragma_table_info('access_codes') ORDER BY name"
+    };
+    let rows = db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), columns)).await.unwrap();
+    let names: Vec<String> = rows.iter().map(|r| r.try_get_by_index(0).unwrap()).collect();
+    assert_eq!(names, ["code_hash", "link_id", "spent"]);
+    // No code is stored as printed, hashed without the secret, or in the audit log.
+    let letters: Vec<String> = codes.iter().map(|c| c.replace('-', "")).collect();
+    let dump = "SELECT code_hash FROM access_codes UNION ALL SELECT COALESCE(before, '') || \
+                COALESCE(after, '') FROM audit_log";
+    let rows = db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), dump)).await.unwrap();
+    let stored: Vec<String> = rows.iter().map(|r| r.try_get_by_index(0).unwrap()).collect();
+    for (c, l) in codes.iter().zip(&letters) {
+        let unkeyed = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(l.as_bytes()));
+        assert!(stored.iter().all(|s| !s.contains(c.as_str()) && !s.contains(l.as_str()) && *s != unkeyed), "{c}");
+    }
+    if !is_postgres() {
+        // The whole SQLite file, WAL included: the printed codes appear nowhere.
+        let dir = app.dir.path();
+        for f in std::fs::read_dir(dir).unwrap() {
+            let p = f.unwrap().path();
+            if p.file_name().unwrap().to_string_lossy().starts_with("wenji.db") {
+                let bytes = std::fs::read(&p).unwrap();
+                for l in &letters {
+                    assert!(!bytes.windows(l.len()).any(|w| w == l.as_bytes()), "{l} in {p:?}");
+                }
+            }
+        }
+    }
+    // The audit log says codes were issued, with their number only.
+    let issued = app.store().audit_entries(Some("access_codes_issued"), None, None, 10).await.unwrap();
+    assert_eq!(issued.len(), 1);
+    assert_eq!(issued[0].target, format!("link:{id}"));
+}
+
+#[tokio::test]
+async fn only_an_admin_issues_codes_and_dropping_them_opens_the_link_again() {
+    let app = TestApp::spawn().await;
+    let (id, url, _) = link_with_codes(&app, 2).await;
+    for role in [Role::Analyst, Role::Leader] {
+        let (c, csrf) = app.login_as(role).await;
+        let r = c.get(app.url(&format!("/w/admin/links/{id}/codes"))).send().await.unwrap();
+        assert_eq!(r.status(), 403, "{role:?}");
+        let r = c
+            .post(app.url(&format!("/w/admin/links/{id}/codes")))
+            .form(&[("_csrf", csrf.as_str()), ("count", "5")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{role:?}");
+    }
+    let (admin, csrf) = app.login_as(Role::Admin).await;
+    // Without the CSRF token nothing is made.
+    let r = admin.post(app.url(&format!("/w/admin/links/{id}/codes"))).form(&[("count", "5")]).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    // A count out of bounds is refused by name, kept as typed.
+    for bad in ["0", "501", "三", "1\u{0}", &"9".repeat(400)] {
+        let r = admin
+            .post(app.url(&format!("/w/admin/links/{id}/codes")))
+            .form(&[("_csrf", csrf.as_str()), ("count", bad)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422, "{bad:?}");
+        let html = r.text().await.unwrap();
+        // NUL and overlong text are refused before the page's own check, by the field's name.
+        let says = if bad.contains('\0') || bad.len() > 200 {
+            texts(&html, "p.message")
+        } else {
+            texts(&html, "#codes-error")
+        };
+        assert!(says.first().is_some_and(|e| e.starts_with("数量：") || e.starts_with("count：")), "{bad:?} {html}");
+        assert!(texts(&html, ".slip-code").is_empty());
+    }
+    let counts = app.store().access_code_counts().await.unwrap();
+    assert_eq!((counts[&id].issued, counts[&id].spent), (2, 0));
+
+    // Dropped (after the box is ticked): the link takes a response without a code.
+    let drop = |confirm: &'static str| {
+        admin
+            .post(app.url(&format!("/w/admin/links/{id}/codes/drop")))
+            .form(&[("_csrf", csrf.as_str()), ("confirm", confirm)])
+            .send()
+    };
+    assert_eq!(drop("").await.unwrap().status(), 422);
+    assert_eq!(drop("1").await.unwrap().status(), 303);
+    let (r, _) = post_with_code(&app, &url, None, "不再要码了").await;
+    assert_eq!(r.status(), 303);
+    assert!(app.store().access_code_counts().await.unwrap().is_empty());
+    let audit = admin.get(app.url("/w/admin/audit")).send().await.unwrap().text().await.unwrap();
+    assert!(audit.contains("不再要求填写码") && audit.contains("凭码填写，新发 2 个码"), "{audit}");
+}
