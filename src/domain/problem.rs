@@ -100,7 +100,9 @@ pub(crate) fn text_field(
     required: bool,
     max: usize,
 ) -> String {
-    let v = value.trim();
+    // Cleaned as opinions are: a direction override would turn published text around on /gongkai.
+    let cleaned: String = value.chars().filter(|&c| !super::text::is_meaningless_invisible(c)).collect();
+    let v = cleaned.trim();
     let n = v.chars().count();
     if required && super::text::is_blank(v) {
         errors.push(FieldError { field: field.into(), message: format!("请填写{label}") });

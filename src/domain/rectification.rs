@@ -402,6 +402,19 @@ max_length = 500
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_direction_override_or_zero_width_space_never_reaches_a_published_measure() {
+        let input = MeasureInput {
+            action: "加强\u{202E}督办落实\u{202C}".into(),
+            target: "\u{200B}按期办结\u{FEFF}".into(),
+            deadline: "2027-08-31".into(),
+            owner: "办公室\u{2060}".into(),
+            ..Default::default()
+        };
+        let d = MeasureDraft::try_from(&input).unwrap();
+        assert_eq!((d.action.as_str(), d.target.as_str(), d.owner.as_str()), ("加强督办落实", "按期办结", "办公室"));
+    }
+
     fn day(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }

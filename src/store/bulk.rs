@@ -168,6 +168,11 @@ impl Store {
                     .strip_prefix("opinion:")
                     .and_then(|s| s.parse().ok())
                     .ok_or_else(|| StoreError::Corrupt(format!("audit target {}", e.target)))?;
+                // Anyone's later change, even one that put the same areas back, stays: it is theirs.
+                if last_tag_change(txn, id).await?.is_none_or(|last| last.id != e.id) {
+                    left += 1;
+                    continue;
+                }
                 let before = parse_areas(e.before.as_deref().unwrap_or_default())?;
                 let after = parse_areas(e.after.as_deref().unwrap_or_default())?;
                 let back =
@@ -195,13 +200,7 @@ impl Store {
         let w = self.write_txn().await?;
         let txn = w.conn();
         let done = async {
-            let last = audit::Entity::find()
-                .filter(audit::Column::Target.eq(format!("opinion:{opinion_id}")))
-                .filter(audit::Column::Action.is_in(["tags_changed", "tags_changed_bulk"]))
-                .order_by_desc(audit::Column::Id)
-                .one(txn)
-                .await?;
-            let Some(last) = last else { return Ok(None) };
+            let Some(last) = last_tag_change(txn, opinion_id).await? else { return Ok(None) };
             if last.actor_id != actor.id {
                 return Err(StoreError::Conflict(format!(
                     "没有撤销：这条意见最后一次归类是 {} 改的，撤销会抹掉这次修改。请核对后直接修改领域。",
@@ -300,4 +299,19 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// The last tag change on an opinion, read with the opinion's row held to COMMIT (PostgreSQL; SQLite's
+/// writer is one at a time), so no change lands between this read and the undo that follows it.
+///
+/// # Errors
+/// `NotFound` for an unknown opinion.
+async fn last_tag_change<C: ConnectionTrait>(txn: &C, opinion_id: i64) -> Result<Option<audit::Model>> {
+    opinion::Entity::find_by_id(opinion_id).lock_exclusive().one(txn).await?.ok_or(StoreError::NotFound)?;
+    Ok(audit::Entity::find()
+        .filter(audit::Column::Target.eq(format!("opinion:{opinion_id}")))
+        .filter(audit::Column::Action.is_in(["tags_changed", "tags_changed_bulk"]))
+        .order_by_desc(audit::Column::Id)
+        .one(txn)
+        .await?)
 }

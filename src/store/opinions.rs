@@ -86,7 +86,8 @@ pub(crate) fn tag_exists() -> sea_orm::sea_query::OnConflict {
 
 /// [`Store::set_tags`] inside a transaction the caller holds (double coding settles final tags this way).
 /// With `seen` (what the analyst's card showed), refused with `EditedMeanwhile` unless the tags are still
-/// those; the opinion's row is then held to COMMIT, so two saves from one card cannot both pass (PostgreSQL).
+/// those. The opinion's row is held to COMMIT (PostgreSQL), so two saves cannot both pass a check, and
+/// each audit entry's "before" is what the change really found.
 pub(crate) async fn replace_tags_in<C: ConnectionTrait>(
     txn: &C,
     opinion_id: i64,
@@ -95,9 +96,7 @@ pub(crate) async fn replace_tags_in<C: ConnectionTrait>(
     source_of: impl Fn(AreaCode) -> TagSource,
     actor: &Actor,
 ) -> Result<(Vec<AreaCode>, Vec<AreaCode>)> {
-    let find = opinion::Entity::find_by_id(opinion_id);
-    let find = if seen.is_some() { find.lock_exclusive() } else { find };
-    let o = find.one(txn).await?.ok_or(StoreError::NotFound)?;
+    let o = opinion::Entity::find_by_id(opinion_id).lock_exclusive().one(txn).await?.ok_or(StoreError::NotFound)?;
     let before: Vec<AreaCode> = tags_of(txn, opinion_id).await?.into_iter().map(|t| t.area).collect();
     if let Some(seen) = seen {
         let (mut now, mut seen) = (before.clone(), seen.to_vec());

@@ -195,6 +195,24 @@ async fn an_undo_never_takes_back_a_colleagues_later_change() {
 }
 
 #[tokio::test]
+async fn accepting_a_suggestion_from_a_card_shown_before_a_colleagues_change_is_refused() {
+    let app = TestApp::spawn().await;
+    let id = submit(&app, "有的同志工作拖沓，推诿扯皮").await;
+    let (a, acsrf) = app.login_as(Role::Analyst).await;
+    let (b, bcsrf) = app.login_as(Role::Analyst).await;
+    // a's card showed no areas; b then tags the opinion with area 3.
+    act(&app, &b, &bcsrf, id, &[("op", "save"), ("area", "3"), ("seen", "none")]).await;
+    let r = act(&app, &a, &acsrf, id, &[("op", "accept"), ("shown", "7"), ("seen", "none")]).await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("已被他人归类"));
+    assert_eq!(app.store().opinion(id).await.unwrap().areas(), vec![area(3)], "b's area stays, nothing laid over");
+    // From a card that shows b's area, the accept adds to it.
+    let r = act(&app, &a, &acsrf, id, &[("op", "accept"), ("shown", "7"), ("seen", "3")]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(app.store().opinion(id).await.unwrap().areas(), vec![area(3), area(7)]);
+}
+
+#[tokio::test]
 async fn accepting_a_suggestion_tags_it_as_suggested_and_added_words_suggest_too() {
     let app = TestApp::spawn().await;
     let id = submit(&app, "有的同志工作拖沓，推诿扯皮").await;
@@ -358,6 +376,10 @@ async fn search_finds_one_two_and_longer_chinese_queries() {
     let pasted = submit(&app, "局\u{200B}长的APP预约\u{202E}总是\u{FEFF}失败").await;
     let wide = submit(&app, "手机ＡＰＰ经常打不开").await;
     let comma = submit(&app, "办证难，跑了三次（尤其是周一）").await;
+    let long_prefix = "窗口".repeat(50);
+    let long = submit(&app, &format!("{long_prefix}甲方满意度很高")).await;
+    let long_other = format!("{long_prefix}乙方很不满意");
+    let long_same = format!("{long_prefix}甲方满意");
     let (c, _) = app.login_as(Role::Analyst).await;
     let cases: Vec<(&str, Vec<i64>)> = vec![
         ("基层", vec![grass]),
@@ -387,6 +409,9 @@ async fn search_finds_one_two_and_longer_chinese_queries() {
         ("周一）", vec![comma]),
         ("手机ＡＰＰ", vec![wide]),
         ("\"", vec![]),
+        // A long query is looked for whole: its first 100 characters matching is not a match.
+        (&long_other, vec![]),
+        (&long_same, vec![long]),
     ];
     for (q, want) in cases {
         let html = get_html(&app, &c, &format!("/w/inbox?q={}", urlencode(q))).await;
@@ -470,6 +495,10 @@ async fn inbox_filters_counts_duplicates_and_keyset_pages() {
     assert_eq!(second.len(), 6);
     assert!(second.iter().all(|id| !first.contains(id)));
     assert_eq!(listed(&get_html(&app, &c, "/w/inbox?area=7").await), vec![ids[3]]);
+    // An edited address saying untagged=0 or false means the box is not ticked.
+    for off in ["0", "false"] {
+        assert_eq!(listed(&get_html(&app, &c, &format!("/w/inbox?area=7&untagged={off}")).await), vec![ids[3]]);
+    }
     assert_eq!(listed(&get_html(&app, &c, "/w/inbox?untagged=1").await).len(), 50);
     assert!(!listed(&get_html(&app, &c, "/w/inbox?untagged=1").await).contains(&ids[3]));
     assert_eq!(listed(&get_html(&app, &c, "/w/inbox?state=tagged").await), vec![ids[3]]);
@@ -799,7 +828,9 @@ async fn a_bulk_change_is_undone_without_touching_what_analysts_typed_before_or_
     let typed = submit(&app, "作风问题：开会迟到").await;
     let plain = submit(&app, "作风建设要加强").await;
     let since = submit(&app, "作风不实，调研走过场").await;
+    let back_again = submit(&app, "作风漂浮，落实不够").await;
     let (c, csrf) = app.login_as(Role::Analyst).await;
+    let (b, bcsrf) = app.login_as(Role::Analyst).await;
     act(&app, &c, &csrf, typed, &[("op", "save"), ("area", "8")]).await;
     let bulk = [("_csrf", csrf.as_str()), ("scope", "all"), ("filter", "q=作风"), ("area", "8"), ("action", "add")];
     let preview = c.post(app.url("/w/inbox/bulk")).form(&bulk).send().await.unwrap().text().await.unwrap();
@@ -807,15 +838,20 @@ async fn a_bulk_change_is_undone_without_touching_what_analysts_typed_before_or_
     let confirm: Vec<(&str, &str)> =
         bulk.iter().copied().chain([("confirm", "1"), ("upto", upto.as_str()), ("count", count.as_str())]).collect();
     let done = c.post(app.url("/w/inbox/bulk")).form(&confirm).send().await.unwrap().text().await.unwrap();
-    assert!(texts(&done, "#bulk-done")[0].contains("已对 2 条意见添加"), "{done}");
-    for id in [typed, plain, since] {
+    assert!(texts(&done, "#bulk-done")[0].contains("已对 3 条意见添加"), "{done}");
+    for id in [typed, plain, since, back_again] {
         assert_eq!(app.store().opinion(id).await.unwrap().areas(), vec![area(8)]);
     }
     act(&app, &c, &csrf, since, &[("op", "save"), ("area", "8"), ("area", "3"), ("seen", "8")]).await;
+    // A colleague takes the area off and puts it back: the areas are what the bulk change left, yet the
+    // last change is theirs.
+    act(&app, &b, &bcsrf, back_again, &[("op", "save"), ("seen", "8")]).await;
+    act(&app, &b, &bcsrf, back_again, &[("op", "save"), ("area", "8"), ("seen", "none")]).await;
     let undo =
         [("_csrf", csrf.clone()), ("at", hidden(&done, "at").unwrap()), ("filter", hidden(&done, "filter").unwrap())];
     let page = c.post(app.url("/w/inbox/bulk/undo")).form(&undo).send().await.unwrap().text().await.unwrap();
-    assert!(texts(&page, "p.message")[0].contains("已撤销 1 条；另有 1 条"), "{page}");
+    assert!(texts(&page, "p.message")[0].contains("已撤销 1 条；另有 2 条"), "{page}");
+    assert_eq!(app.store().opinion(back_again).await.unwrap().areas(), vec![area(8)], "a colleague's since: kept");
     assert_eq!(app.store().opinion(typed).await.unwrap().areas(), vec![area(8)], "typed before: kept");
     assert!(app.store().opinion(plain).await.unwrap().areas().is_empty(), "changed by the bulk change: back");
     assert_eq!(app.store().opinion(since).await.unwrap().areas(), vec![area(3), area(8)], "changed since: kept");

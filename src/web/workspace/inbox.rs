@@ -96,20 +96,25 @@ impl TryFrom<&InboxQuery> for InboxFilter {
             unit: some(&q.unit),
             category: some(&q.category),
             area,
-            untagged: !q.untagged.is_empty(),
+            untagged: q.untagged_on(),
             state,
             from_ms,
             to_ms,
             released_by: None,
             // Cleaned as opinions are when stored: a search pasted with a zero-width space still finds them.
             q: some(&q.q)
-                .map(|s| s.chars().filter(|&c| !crate::domain::text::is_meaningless_invisible(c)).take(100).collect())
+                .map(|s| s.chars().filter(|&c| !crate::domain::text::is_meaningless_invisible(c)).collect())
                 .filter(|s: &String| !s.trim().is_empty()),
         })
     }
 }
 
 impl InboxQuery {
+    /// Whether "only untagged" is ticked: `untagged=0` or `false` in an edited address reads as off.
+    pub fn untagged_on(&self) -> bool {
+        matches!(self.untagged.trim(), "1" | "on" | "true")
+    }
+
     /// The query string of the filter alone (no paging), for links and the bulk form.
     pub fn filter_string(&self) -> String {
         serde_html_form::to_string(self).unwrap_or_default()

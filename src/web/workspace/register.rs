@@ -226,7 +226,9 @@ pub async fn progress(
             None
         }
     };
-    let evidence = form.evidence.trim();
+    let cleaned: String =
+        form.evidence.chars().filter(|&c| !crate::domain::text::is_meaningless_invisible(c)).collect();
+    let evidence = cleaned.trim();
     let n = evidence.chars().count();
     if crate::domain::text::is_blank(evidence) {
         errors.push(FieldError {

@@ -80,6 +80,12 @@ pub(crate) fn parse_areas(field: &str, list: &[String]) -> Result<Vec<AreaCode>,
         .collect()
 }
 
+/// The areas a card showed: `seen` as the page sends it (comma-separated codes, `none` for none).
+fn parse_seen(seen: &str) -> Result<Vec<AreaCode>, WebError> {
+    let seen: Vec<String> = seen.split(',').filter(|s| *s != "none").map(str::to_owned).collect();
+    parse_areas("seen", &seen)
+}
+
 /// Why a save from a card shown before someone else tagged the opinion is refused.
 pub const TAGGED_MEANWHILE: &str =
     "这条意见在您打开后已被他人归类，您的归类没有保存；请重新打开它，看过现在的归类后再保存。";
@@ -110,8 +116,7 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
             } else {
                 let (before, after) = match &f.seen {
                     Some(seen) => {
-                        let seen: Vec<String> = seen.split(',').filter(|s| *s != "none").map(str::to_owned).collect();
-                        let seen = parse_areas("seen", &seen)?;
+                        let seen = parse_seen(seen)?;
                         match store.set_tags_if_unchanged(id, &seen, &areas, src, &who).await {
                             Err(crate::store::StoreError::EditedMeanwhile) => {
                                 return Err(WebError::Conflict(TAGGED_MEANWHILE.into()));
@@ -142,7 +147,21 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
             if coding.open {
                 code(state, id, &areas, |_| TagSource::Suggested, &who).await?;
             } else {
-                let (before, after) = store.set_tags(id, &areas, |_| TagSource::Suggested, &who).await?;
+                // Added to what the card showed (or what was just read): a change made meanwhile refuses
+                // the accept instead of being overwritten by it.
+                let base = match &f.seen {
+                    Some(seen) => parse_seen(seen)?,
+                    None => o.areas(),
+                };
+                let mut areas = base.clone();
+                areas.extend(parse_areas("shown", &f.shown)?);
+                let (before, after) =
+                    match store.set_tags_if_unchanged(id, &base, &areas, |_| TagSource::Suggested, &who).await {
+                        Err(crate::store::StoreError::EditedMeanwhile) => {
+                            return Err(WebError::Conflict(TAGGED_MEANWHILE.into()));
+                        }
+                        other => other?,
+                    };
                 if before != after && !after.is_empty() {
                     state.suggester.confirmed(store, 1);
                 }
