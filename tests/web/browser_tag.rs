@@ -210,6 +210,34 @@ async fn a_save_refused_for_a_colleagues_change_links_back_to_the_opinion() {
     assert_eq!(app.store().opinion(id).await.unwrap().areas(), areas, "the colleague's areas stay");
 }
 
+/// Enter on a link follows the link and saves nothing (it saved the card, suggestions counted as accepted);
+/// an area ticked with Space keeps the focus, and Enter there saves it.
+#[tokio::test]
+async fn enter_on_a_link_follows_it_and_space_then_enter_on_an_area_saves_it() {
+    let app = TestApp::spawn().await;
+    let Some((b, id)) = tagging_one(&app, "有的同志工作拖沓，推诿扯皮，学习走过场").await else {
+        return;
+    };
+    b.js("document.querySelector('#areas input[value=\"3\"]').focus(); return null;").await;
+    key(&b, ' ').await;
+    let focused = b.js("var a = document.activeElement; return a.name + ':' + a.value + ':' + a.checked;").await;
+    assert_eq!(focused.as_str(), Some("area:3:true"), "the box ticked keeps the focus");
+    key(&b, Key::Enter.into()).await;
+    let three = AreaCode::try_from(3).unwrap();
+    wait_for("the save", async || app.store().opinion(id).await.unwrap().areas().contains(&three)).await;
+    let saved = app.store().opinion(id).await.unwrap();
+    assert!(saved.tags.iter().any(|t| t.area == three && t.source == TagSource::Typed));
+
+    let before = app.store().audit_entries(Some("tags_changed"), None, None, 100).await.unwrap().len();
+    b.js("document.querySelector('#staff-header a[href=\"/w/inbox\"]').focus(); return null;").await;
+    key(&b, Key::Enter.into()).await;
+    wait_for("the inbox", async || b.current_url().await.ends_with("/w/inbox")).await;
+    b.close().await;
+    let after = app.store().audit_entries(Some("tags_changed"), None, None, 100).await.unwrap().len();
+    assert_eq!(after, before, "following a link saved nothing");
+    assert_eq!(app.store().opinion(id).await.unwrap().areas(), saved.areas());
+}
+
 /// A note typed under one opinion and left unsent (Esc, then Enter to move on) stays with that opinion: the
 /// next card's box is empty, and going back shows it again (it was saved under the next opinion). `p` saves
 /// the areas changed on the card before the problem chooser opens (they were dropped).

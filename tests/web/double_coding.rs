@@ -292,26 +292,36 @@ async fn bad_double_coding_settings_and_decisions_are_refused_naming_the_field()
     let huge = "9".repeat(40);
     let long = "x".repeat(5000);
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
-        (vec![("form", "zhengqiu"), ("percent", "101"), ("adjudicator", &an)], "percent"),
-        (vec![("form", "zhengqiu"), ("percent", "-1"), ("adjudicator", &an)], "percent"),
-        (vec![("form", "zhengqiu"), ("percent", "abc"), ("adjudicator", &an)], "percent"),
-        (vec![("form", "zhengqiu"), ("percent", &huge), ("adjudicator", &an)], "percent"),
+        (vec![("form", "zhengqiu"), ("percent", "101"), ("adjudicator", &an)], "抽样比例"),
+        (vec![("form", "zhengqiu"), ("percent", "-1"), ("adjudicator", &an)], "抽样比例"),
+        (vec![("form", "zhengqiu"), ("percent", "abc"), ("adjudicator", &an)], "抽样比例"),
+        (vec![("form", "zhengqiu"), ("percent", &huge), ("adjudicator", &an)], "抽样比例"),
         (vec![("form", "zhengqiu"), ("percent", "20\u{0}"), ("adjudicator", &an)], ""),
-        (vec![("form", "zhengqiu"), ("percent", "2\u{200b}0"), ("adjudicator", &an)], "percent"),
-        (vec![("form", "zhengqiu"), ("percent", "20"), ("adjudicator", "")], "adjudicator"),
-        (vec![("form", "zhengqiu"), ("percent", "20"), ("adjudicator", &le)], "adjudicator"),
-        (vec![("form", "zhengqiu"), ("percent", "20"), ("adjudicator", &huge)], "adjudicator"),
+        (vec![("form", "zhengqiu"), ("percent", "2\u{200b}0"), ("adjudicator", &an)], "抽样比例"),
+        (vec![("form", "zhengqiu"), ("percent", "20"), ("adjudicator", "")], "裁决人"),
+        (vec![("form", "zhengqiu"), ("percent", "20"), ("adjudicator", &le)], "裁决人"),
+        (vec![("form", "zhengqiu"), ("percent", "20"), ("adjudicator", &huge)], "裁决人"),
         (vec![("form", "no-such-form"), ("percent", "20"), ("adjudicator", &an)], "form"),
         (vec![("form", &long), ("percent", "20"), ("adjudicator", &an)], ""),
         (vec![("form", "zhengqiu\u{0}"), ("percent", "20"), ("adjudicator", &an)], ""),
     ];
     for (pairs, field) in &cases {
         let r = set_coding(&app, &admin, &csrf, pairs).await;
-        // NUL and over-long values are refused by the staff body check (422) before any field is read.
-        let want = if field.is_empty() { 422 } else { 400 };
+        // NUL and over-long values are refused by the staff body check (422) before any field is read; a
+        // bad row comes back on the page (422) with what was typed, an unknown form is a 400.
+        let want = if *field == "form" { 400 } else { 422 };
         assert_eq!(r.status(), want, "{pairs:?}");
         let page = r.text().await.unwrap();
         assert!(page.contains(&format!("{field}：")) || field.is_empty(), "{field} named for {pairs:?}: {page}");
+        if !field.is_empty() && *field != "form" {
+            assert_eq!(texts(&page, "#err-zhengqiu").len(), 1, "shown on its row: {page}");
+            assert!(texts(&page, "#staff-header").len() == 1, "the page itself, not an error page");
+            let doc = scraper::Html::parse_document(&page);
+            let sel = scraper::Selector::parse("tr[data-form=zhengqiu] input[name=percent]").unwrap();
+            let typed = doc.select(&sel).next().unwrap().value().attr("value").unwrap().to_owned();
+            let sent = pairs.iter().find(|(k, _)| *k == "percent").unwrap().1;
+            assert_eq!(typed, sent.chars().take(20).collect::<String>(), "kept as typed");
+        }
     }
     assert!(app.store().coding_forms().await.unwrap().is_empty(), "nothing was stored");
 

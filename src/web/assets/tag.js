@@ -213,7 +213,12 @@
       } else if (e.key === "Escape") { e.target.blur(); }
       return;
     }
-    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || e.ctrlKey || e.metaKey || e.altKey) return;
+    // Enter and Space on a link or button are theirs (follow, press); an area box keeps every shortcut, so
+    // a box ticked with Space is saved with Enter without leaving it.
+    var activates = (tag === "A" || tag === "BUTTON" || tag === "SUMMARY") && (e.key === "Enter" || e.key === " ");
+    var areaBox = tag === "INPUT" && e.target.name === "area" && e.target.type === "checkbox";
+    var typing = !areaBox && (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT");
+    if (activates || typing || e.ctrlKey || e.metaKey || e.altKey) return;
     if (!card) return;
     if (e.key >= "1" && e.key <= "8") {
       var box = document.querySelector("#areas input[value='" + e.key + "']");
@@ -226,7 +231,7 @@
     else if (e.key === "s") { e.preventDefault(); post(card.id, [["op", "representative"], ["on", card.representative ? "0" : "1"]]).then(function (res) { render(res.card); }); }
     else if (e.key === "x") { e.preventDefault(); post(card.id, [["op", "state"], ["state", card.state === "invalid" ? "pending" : "invalid"]]).then(function (res) { render(res.card); }); }
   });
-  // Mouse and touch: clicking an area counts as typing it.
-  document.querySelectorAll("#areas input[name=area]").forEach(function (b) { b.addEventListener("change", function () { touched = true; b.blur(); }); });
+  // Mouse, touch and Space: ticking an area counts as typing it (the focus stays where it is).
+  document.querySelectorAll("#areas input[name=area]").forEach(function (b) { b.addEventListener("change", function () { touched = true; }); });
   show(Number(root.getAttribute("data-id"))).catch(function () { setStatus("无法载入，请刷新"); });
 })();

@@ -20,6 +20,8 @@ pub struct FormRow {
     pub version: String,
     pub anonymous: bool,
     pub period: String,
+    /// Where citizens answer it: its own page, or /gongkai for the measures' rating form.
+    pub address: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -52,6 +54,11 @@ fn page(state: &AppState, staff: &Staff, message: Option<String>, problems: Vec<
                 version: f.version_hash()[..12].to_owned(),
                 anonymous: f.anonymous,
                 period: format!("{} 至 {}", fmt(f.opens_at), fmt(f.closes_at)),
+                address: if loaded.catalog.citizen_form(&f.slug).is_some() {
+                    format!("/f/{}", f.slug)
+                } else {
+                    "/gongkai".to_owned()
+                },
             })
             .collect(),
         units: loaded.catalog.units.len(),

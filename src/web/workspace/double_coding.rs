@@ -18,9 +18,11 @@ use serde::Deserialize;
 pub struct Row {
     pub slug: String,
     pub title: String,
-    /// 0 when off.
-    pub percent: u8,
+    /// 0 when off; as typed after a refusal.
+    pub percent: String,
     pub adjudicator: Option<i64>,
+    /// Why this row's change was refused, shown beside it.
+    pub error: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -34,7 +36,18 @@ pub struct DoubleCodingPage {
     pub message: Option<String>,
 }
 
-async fn page(state: &AppState, staff: &Staff, message: Option<String>) -> Result<DoubleCodingPage, WebError> {
+/// A refused change, shown back on its form's row as typed.
+struct Refused<'a> {
+    typed: &'a SettingForm,
+    message: String,
+}
+
+async fn page(
+    state: &AppState,
+    staff: &Staff,
+    message: Option<String>,
+    refused: Option<Refused<'_>>,
+) -> Result<DoubleCodingPage, WebError> {
     let set: Vec<CodingForm> = state.store.coding_forms().await?;
     let forms = state.forms();
     let rows = forms
@@ -42,12 +55,19 @@ async fn page(state: &AppState, staff: &Staff, message: Option<String>) -> Resul
         .citizen_forms()
         .map(|f| {
             let s = set.iter().find(|c| c.form == f.slug);
-            Row {
+            let mut row = Row {
                 slug: f.slug.clone(),
                 title: f.title.clone(),
-                percent: s.and_then(|c| c.sample).map_or(0, Sample::percent),
+                percent: s.and_then(|c| c.sample).map_or(0, Sample::percent).to_string(),
                 adjudicator: s.and_then(|c| c.adjudicator_id),
+                error: None,
+            };
+            if let Some(r) = refused.as_ref().filter(|r| r.typed.form.trim() == f.slug) {
+                row.percent = r.typed.percent.chars().take(20).collect();
+                row.adjudicator = r.typed.adjudicator.trim().parse().ok();
+                row.error = Some(r.message.clone());
             }
+            row
         })
         .collect();
     Ok(DoubleCodingPage {
@@ -73,7 +93,7 @@ async fn analysts(state: &AppState) -> Result<Vec<(i64, String)>, WebError> {
 /// `GET /w/admin/double-coding`.
 pub async fn show(State(state): State<AppState>, staff: Staff) -> Result<DoubleCodingPage, WebError> {
     staff.require(&[Role::Admin])?;
-    page(&state, &staff, None).await
+    page(&state, &staff, None, None).await
 }
 
 /// The posted fields, as typed.
@@ -94,41 +114,43 @@ struct Setting {
     adjudicator: Option<i64>,
 }
 
-fn parse(f: &SettingForm, state: &AppState, analysts: &[(i64, String)]) -> Result<Setting, WebError> {
-    let form = f.form.trim();
-    if state.forms().catalog.citizen_form(form).is_none() {
-        return Err(WebError::BadRequest("form：表单不存在".into()));
-    }
-    let p = f.percent.trim();
-    let percent = match p.parse::<i64>() {
+/// Checks a posted row (its form is known); the message names the field as the page does.
+fn parse(f: &SettingForm, analysts: &[(i64, String)]) -> Result<Setting, String> {
+    let percent = match f.percent.trim().parse::<i64>() {
         Ok(0) => 0,
-        Ok(n) => Sample::new(n, 0).map_err(WebError::BadRequest)?.percent(),
-        Err(_) => {
-            return Err(WebError::BadRequest(format!(
-                "percent：抽样比例须为 0 到 {ALL_PERCENT} 之间的整数（0 表示关闭）"
-            )));
-        }
+        Ok(n) if (1..=i64::from(ALL_PERCENT)).contains(&n) => Sample::new(n, 0)?.percent(),
+        _ => return Err(format!("抽样比例：须为 0 到 {ALL_PERCENT} 之间的整数（0 表示关闭）。")),
     };
     let a = f.adjudicator.trim();
     let adjudicator = if a.is_empty() {
         None
     } else {
         let id = a.parse::<i64>().ok().filter(|id| analysts.iter().any(|(x, _)| x == id));
-        Some(id.ok_or_else(|| WebError::BadRequest("adjudicator：裁决人须是在用的分析人员账号".into()))?)
+        Some(id.ok_or_else(|| "裁决人：须是在用的分析人员账号。".to_owned())?)
     };
     if percent > 0 && adjudicator.is_none() {
-        return Err(WebError::BadRequest("adjudicator：开启双人归类须指定一位裁决人".into()));
+        return Err("裁决人：开启双人归类须指定一位裁决人。".into());
     }
-    Ok(Setting { form: form.to_owned(), percent, adjudicator })
+    Ok(Setting { form: f.form.trim().to_owned(), percent, adjudicator })
 }
 
 /// `POST /w/admin/double-coding`: sets one form.
 pub async fn set(
     State(state): State<AppState>,
     CsrfForm(staff, f): CsrfForm<SettingForm>,
-) -> Result<DoubleCodingPage, WebError> {
+) -> Result<axum::response::Response, WebError> {
+    use axum::response::IntoResponse;
     staff.require(&[Role::Admin])?;
-    let s = parse(&f, &state, &analysts(&state).await?)?;
+    if state.forms().catalog.citizen_form(f.form.trim()).is_none() {
+        return Err(WebError::BadRequest("form：表单不存在".into()));
+    }
+    let s = match parse(&f, &analysts(&state).await?) {
+        Ok(s) => s,
+        Err(message) => {
+            let p = page(&state, &staff, None, Some(Refused { typed: &f, message })).await?;
+            return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, p).into_response());
+        }
+    };
     let salt = rand::random_range(0..(1i64 << 31));
     state.store.set_double_coding(&s.form, s.percent, salt, s.adjudicator, &actor(&staff)).await?;
     let title = state.forms().catalog.form(&s.form).map_or_else(|| s.form.clone(), |f| f.title.clone());
@@ -137,5 +159,5 @@ pub async fn set(
     } else {
         format!("已设置：“{title}”的 {}% 意见由两位分析人员独立归类。", s.percent)
     };
-    page(&state, &staff, Some(msg)).await
+    Ok(page(&state, &staff, Some(msg), None).await?.into_response())
 }
