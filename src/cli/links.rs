@@ -94,15 +94,17 @@ pub async fn run(config: &Config, cmd: LinksCommand) -> anyhow::Result<()> {
             if let Some(f) = form.as_deref().filter(|f| catalog.form(f).is_none()) {
                 anyhow::bail!("--form {f}: there is no such form (forms: {})", citizen_forms(&catalog));
             }
+            let codes = store.access_code_counts().await?;
             for l in store.links(form.as_deref()).await? {
-                println!(
-                    "{:>4}  {:<10} {:<16} {:<8} {}",
-                    l.id,
-                    l.form_slug,
-                    l.unit_code,
-                    if l.revoked { "revoked" } else { "active" },
-                    url_of(&l)
-                );
+                let state = match (l.revoked, l.needs_code) {
+                    (true, _) => "revoked".to_owned(),
+                    (false, false) => "active".to_owned(),
+                    (false, true) => {
+                        let c = codes.get(&l.id).copied().unwrap_or_default();
+                        format!("active, codes {}/{} spent", c.spent, c.issued)
+                    }
+                };
+                println!("{:>4}  {:<10} {:<16} {:<8} {}", l.id, l.form_slug, l.unit_code, state, url_of(&l));
             }
         }
         LinksCommand::Revoke { id } => {

@@ -144,7 +144,10 @@ impl Store {
             a.needs_code = Set(true);
             a.update(w.conn()).await?;
             let backend = w.conn().get_database_backend();
-            for chunk in sized_chunks(hashes, PARAMS_PER_STATEMENT / 2) {
+            // In hash order, not the order printed: PostgreSQL lays rows out as they come.
+            let mut hashes = hashes.to_vec();
+            hashes.sort_unstable();
+            for chunk in sized_chunks(&hashes, PARAMS_PER_STATEMENT / 2) {
                 let mut sql = Sql::new(backend);
                 sql.push("INSERT INTO access_codes (code_hash, link_id) VALUES ");
                 sql.bind_rows(chunk.iter().map(|h| [h.clone().into(), id.into()]));

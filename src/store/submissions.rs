@@ -308,6 +308,18 @@ async fn spend_codes(db: &impl BatchDb, subs: &[&Prepared], ids: &mut Vec<(i64, 
             spent.insert(row.text(0)?);
         }
     }
+    if !spent.is_empty() {
+        // Every code row of those links is written again, so none carries this transaction alone: on
+        // PostgreSQL a row's xmin would otherwise pair the spent code with its response for good.
+        let spent: Vec<&String> = spent.iter().collect();
+        for chunk in sized_chunks(&spent, PARAMS_PER_STATEMENT) {
+            let mut sql = Sql::new(db.backend());
+            sql.push("UPDATE access_codes SET spent = spent WHERE link_id IN (SELECT link_id FROM access_codes WHERE code_hash IN ")
+                .bind_tuple(chunk.iter().map(|h| Value::from(h.as_str())))
+                .push(")");
+            db.execute(sql.into_statement()).await?;
+        }
+    }
     refused.extend(claimed.iter().filter(|(h, _)| !spent.contains(**h)).map(|(_, &i)| i));
     if !refused.is_empty() {
         let gone: Vec<i64> = ids.iter().filter(|(_, i)| refused.contains(i)).map(|&(id, _)| id).collect();

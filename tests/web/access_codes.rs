@@ -63,7 +63,11 @@ async fn each_code_stores_one_response_and_a_refusal_keeps_what_was_typed() {
     // The page asks for the code and says what is kept of it.
     let page = app.citizen.get(&url).send().await.unwrap().text().await.unwrap();
     assert_eq!(texts(&page, "#q-_code legend"), vec!["填写码*"]);
-    assert!(texts(&page, "#privacy li").iter().any(|l| l.contains("不记是谁、何时用的，也不记它提交了哪一份意见")));
+    assert!(
+        texts(&page, "#privacy li")
+            .iter()
+            .any(|l| l.contains("谁拿了哪个码没有记录；系统只记每个码是否用过，不记用码的时间"))
+    );
 
     // No code, a code of the wrong shape, then an unknown one: refused by name, the text shown back.
     for (code, says) in [
@@ -92,6 +96,12 @@ async fn each_code_stores_one_response_and_a_refusal_keeps_what_was_typed() {
     let again = post_with_key(&app, &url, &key, Some(&typed), "第一份意见：调解排不上号").await;
     assert_eq!((again.status().as_u16(), again.headers()["location"].to_str().unwrap()), (303, first.as_str()));
 
+    // Changed after sending (Back, edit, send): the page says its code is used and another is needed.
+    let changed = post_with_key(&app, &url, &key, Some(&typed), "第一份意见：改过的内容，排不上号").await;
+    assert_eq!(changed.status(), 409);
+    let html = changed.text().await.unwrap();
+    assert!(html.contains("它的填写码也已用过") && html.contains("请填写另一个填写码"), "{html}");
+
     // Spent: a second response with it is refused, and nothing more is stored.
     let (r, _) = post_with_code(&app, &url, Some(&codes[0]), "第二份，用同一个码").await;
     assert_eq!(r.status(), 422);
@@ -119,6 +129,12 @@ async fn each_code_stores_one_response_and_a_refusal_keeps_what_was_typed() {
     let (admin, _) = app.login_as(Role::Admin).await;
     let list = admin.get(app.url("/w/admin/links")).send().await.unwrap().text().await.unwrap();
     assert!(texts(&list, &format!("#link-{id} td.codes"))[0].starts_with("凭码：已发 3，已用 2"), "{list}");
+    let cli = app.run_cli(&["links", "list"]).await;
+    let out = String::from_utf8_lossy(&cli.stdout);
+    assert!(
+        out.lines().any(|l| l.trim_start().starts_with(&format!("{id} ")) && l.contains("codes 2/3 spent")),
+        "{out}"
+    );
     // Another link without codes takes responses as before.
     assert!(other_url.contains("?t="));
 }
@@ -147,7 +163,9 @@ async fn one_code_sent_by_many_at_once_stores_one_response() {
 async fn nothing_stored_ties_a_code_to_its_response() {
     let app = TestApp::spawn().await;
     let (id, url, codes) = link_with_codes(&app, 4).await;
-    let (r, _) = post_with_code(&app, &url, Some(&codes[2]), "只有三个人的所").await;
+    let (r, _) = post_with_code(&app, &url, Some(&codes[2]), "只有三个人的所，第一份").await;
+    assert_eq!(r.status(), 303);
+    let (r, _) = post_with_code(&app, &url, Some(&codes[0]), "只有三个人的所，第二份").await;
     assert_eq!(r.status(), 303);
 
     // The codes table keeps a keyed hash and a flag: no time, no order, no response.
@@ -172,7 +190,26 @@ async fn nothing_stored_ties_a_code_to_its_response() {
         let unkeyed = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(l.as_bytes()));
         assert!(stored.iter().all(|s| !s.contains(c.as_str()) && !s.contains(l.as_str()) && *s != unkeyed), "{c}");
     }
-    if !is_postgres() {
+    let sql = |q: &str| sea_orm::Statement::from_string(db.get_database_backend(), q.to_owned());
+    if is_postgres() {
+        // Every code row was written by the last spend: no row's transaction id pairs it with the
+        // response stored beside it.
+        let q = format!("SELECT COUNT(DISTINCT xmin::text) FROM access_codes WHERE link_id = {id}");
+        let n: i64 = db.query_one_raw(sql(&q)).await.unwrap().unwrap().try_get_by_index(0).unwrap();
+        assert_eq!(n, 1, "code rows of one link carry one transaction id");
+    } else {
+        // No hidden rowid numbering the slips as printed, and no write-ahead log pairing a code row's change
+        // with its response's.
+        assert!(db.query_all_raw(sql("SELECT rowid FROM access_codes")).await.is_err(), "WITHOUT ROWID");
+        let root: i64 = db
+            .query_one_raw(sql("SELECT rootpage FROM sqlite_master WHERE name = 'access_codes'"))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index(0)
+            .unwrap();
+        let wal = std::fs::read(app.dir.path().join("wenji.db-wal")).unwrap_or_default();
+        assert_eq!(wal_pages(&wal).iter().filter(|p| i64::from(**p) == root).count(), 0, "no code page in the WAL");
         // The whole SQLite file, WAL included: the printed codes appear nowhere.
         let dir = app.dir.path();
         for f in std::fs::read_dir(dir).unwrap() {
@@ -208,6 +245,11 @@ async fn only_an_admin_issues_codes_and_dropping_them_opens_the_link_again() {
         assert_eq!(r.status(), 403, "{role:?}");
     }
     let (admin, csrf) = app.login_as(Role::Admin).await;
+    // Another open link of the unit without codes would still fill its batch: the page says so.
+    let poster = app.store().create_link("zhengqiu", "sfs-qingxi", None, "海报", &Actor::system("test")).await.unwrap();
+    let page = admin.get(app.url(&format!("/w/admin/links/{id}/codes"))).send().await.unwrap().text().await.unwrap();
+    let warning = texts(&page, "#open-beside");
+    assert!(warning[0].contains(&format!("编号 {}“海报”", poster.id)) && warning[0].contains("请停用它们"), "{page}");
     // Without the CSRF token nothing is made.
     let r = admin.post(app.url(&format!("/w/admin/links/{id}/codes"))).form(&[("count", "5")]).send().await.unwrap();
     assert_eq!(r.status(), 403);
@@ -247,4 +289,18 @@ async fn only_an_admin_issues_codes_and_dropping_them_opens_the_link_again() {
     assert!(app.store().access_code_counts().await.unwrap().is_empty());
     let audit = admin.get(app.url("/w/admin/audit")).send().await.unwrap().text().await.unwrap();
     assert!(audit.contains("不再要求填写码") && audit.contains("凭码填写，新发 2 个码"), "{audit}");
+}
+
+/// The page number of each frame in a SQLite write-ahead log: a 32-byte header, then frames of a 24-byte
+/// header (the page number first, big-endian) and one page.
+fn wal_pages(wal: &[u8]) -> Vec<u32> {
+    if wal.len() < 32 {
+        return Vec::new();
+    }
+    let page_size = u32::from_be_bytes(wal[8..12].try_into().unwrap()) as usize;
+    wal[32..]
+        .chunks(24 + page_size)
+        .filter(|f| f.len() >= 4)
+        .map(|f| u32::from_be_bytes(f[..4].try_into().unwrap()))
+        .collect()
 }

@@ -126,7 +126,7 @@ pub fn privacy_lines(form: &FormDef, link: Option<&Link>, fixed_category: Option
     }
     if link.is_some_and(|l| l.needs_code) {
         lines.push(
-            "填写码只用来确保每个码只提交一次：系统只记它是否用过，不记是谁、何时用的，也不记它提交了哪一份意见。"
+            "填写码是打乱后随机发的，谁拿了哪个码没有记录；系统只记每个码是否用过，不记用码的时间，也不记它提交了哪一份意见。"
                 .to_owned(),
         );
     }
@@ -455,7 +455,12 @@ pub async fn post(
         // Sent, then changed (Back, edit, send again): the first one is kept; what was typed stays here,
         // under a new key, to send as a response of its own if the citizen wants to.
         Err(WebError::Conflict(_)) => {
-            let notice = "这个页面已经提交过一份意见（已保存）。现在的内容与那一份不同，尚未保存；如要把它作为新的一份提交，请再点一次“提交”，不需要则关闭页面即可。".to_owned();
+            let notice = if link.as_ref().is_some_and(|l| l.needs_code) {
+                "这个页面已经提交过一份意见（已保存），它的填写码也已用过。现在的内容与那一份不同，尚未保存；每个填写码只能提交一份，如要再提一份，请填写另一个填写码后再点“提交”，不需要则关闭页面即可。"
+            } else {
+                "这个页面已经提交过一份意见（已保存）。现在的内容与那一份不同，尚未保存；如要把它作为新的一份提交，请再点一次“提交”，不需要则关闭页面即可。"
+            }
+            .to_owned();
             Ok(rerender(StatusCode::CONFLICT, &[], Some(notice), new_key(&state, &slug)))
         }
         Err(e @ WebError::Unavailable(_)) => {

@@ -34,6 +34,8 @@ pub struct CodesPage {
     pub error: Option<String>,
     /// The codes just made: shown this once.
     pub issued: Vec<String>,
+    /// Other open links of the same form and unit that take responses without a code: (id, label).
+    pub open_beside: Vec<(i64, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -51,6 +53,15 @@ pub struct DropForm {
 async fn page(state: &AppState, staff: &Staff, id: i64) -> Result<CodesPage, WebError> {
     let (l, form_title, unit_name, _) = active_link(state, id).await?;
     let counts = state.store.access_code_counts().await?.get(&id).copied().unwrap_or_default();
+    // A unit's batch fills from every link of it: one without codes still lets anyone fill it.
+    let open_beside = state
+        .store
+        .links(Some(&l.form_slug))
+        .await?
+        .into_iter()
+        .filter(|o| o.id != id && o.unit_code == l.unit_code && !o.revoked && !o.needs_code)
+        .map(|o| (o.id, o.label))
+        .collect();
     Ok(CodesPage {
         head: staff.head(),
         csrf: staff.csrf.clone(),
@@ -62,6 +73,7 @@ async fn page(state: &AppState, staff: &Staff, id: i64) -> Result<CodesPage, Web
         count: String::new(),
         error: None,
         issued: Vec::new(),
+        open_beside,
     })
 }
 
@@ -73,7 +85,13 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Re
 
 /// How many codes `typed` asks for.
 fn count_of(typed: &str) -> Result<u32, String> {
-    match typed.trim().parse::<u32>() {
+    // Digits typed on a Chinese keyboard come full-width.
+    let digits: String = typed
+        .trim()
+        .chars()
+        .map(|c| if ('０'..='９').contains(&c) { char::from_u32(c as u32 - 0xFEE0).unwrap_or(c) } else { c })
+        .collect();
+    match digits.parse::<u32>() {
         Ok(n) if (1..=MOST_AT_ONCE).contains(&n) => Ok(n),
         _ => Err(format!("数量：请填写 1 到 {MOST_AT_ONCE} 之间的整数。")),
     }
@@ -121,8 +139,8 @@ pub async fn drop(
     CsrfForm(staff, form): CsrfForm<DropForm>,
 ) -> Result<Response, WebError> {
     admin(&staff)?;
+    let mut p = page(&state, &staff, id).await?;
     if form.confirm != "1" {
-        let mut p = page(&state, &staff, id).await?;
         p.error = Some("请先勾选“确认不再要求填写码”。".into());
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response());
     }
@@ -135,6 +153,7 @@ mod tests {
     #[test]
     fn a_count_is_a_whole_number_within_bounds() {
         assert_eq!(super::count_of(" 12 "), Ok(12));
+        assert_eq!(super::count_of("１２"), Ok(12));
         for bad in ["", "0", "-3", "501", "1.5", "十", "99999999999999999999", "1\0"] {
             assert!(super::count_of(bad).is_err(), "{bad:?}");
         }
