@@ -16,7 +16,7 @@ async fn link_with_codes(app: &TestApp, n: u32) -> (i64, String, Vec<String>) {
     assert_eq!(texts(&page.text().await.unwrap(), "#code-counts"), vec!["本链接现在不需要填写码。"]);
     let r = admin
         .post(app.url(&format!("/w/admin/links/{}/codes", link.id)))
-        .form(&[("_csrf", csrf.as_str()), ("count", &n.to_string())])
+        .form(&[("_csrf", csrf.as_str()), ("count", &n.to_string()), ("issued", "0")])
         .send()
         .await
         .unwrap();
@@ -254,10 +254,19 @@ async fn only_an_admin_issues_codes_and_dropping_them_opens_the_link_again() {
     let r = admin.post(app.url(&format!("/w/admin/links/{id}/codes"))).form(&[("count", "5")]).send().await.unwrap();
     assert_eq!(r.status(), 403);
     // A count out of bounds is refused by name, kept as typed.
+    // The page posted again (a reload of the codes shown) makes no second, unseen batch.
+    let r = admin
+        .post(app.url(&format!("/w/admin/links/{id}/codes")))
+        .form(&[("_csrf", csrf.as_str()), ("count", "2"), ("issued", "0")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(texts(&r.text().await.unwrap(), "#codes-error")[0].contains("这一批已经生成过"));
     for bad in ["0", "501", "三", "1\u{0}", &"9".repeat(400)] {
         let r = admin
             .post(app.url(&format!("/w/admin/links/{id}/codes")))
-            .form(&[("_csrf", csrf.as_str()), ("count", bad)])
+            .form(&[("_csrf", csrf.as_str()), ("count", bad), ("issued", "2")])
             .send()
             .await
             .unwrap();

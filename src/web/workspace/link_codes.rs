@@ -42,6 +42,9 @@ pub struct CodesPage {
 pub struct IssueForm {
     #[serde(default)]
     pub count: String,
+    /// How many codes the page showed as issued: a reload that posts again finds more and makes none.
+    #[serde(default)]
+    pub issued: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -106,6 +109,13 @@ pub async fn issue(
 ) -> Result<Response, WebError> {
     admin(&staff)?;
     let mut p = page(&state, &staff, id).await?;
+    if form.issued.trim() != p.counts.issued.to_string() {
+        p.error = Some(
+            "这一批已经生成过（刷新页面会再提交一次），没有再生成。码只显示一次：如果还没打印，请再发一批，或不再要求填写码后重新发。"
+                .into(),
+        );
+        return Ok((StatusCode::CONFLICT, p).into_response());
+    }
     let n = match count_of(&form.count) {
         Ok(n) => n,
         Err(e) => {
