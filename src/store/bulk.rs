@@ -57,19 +57,10 @@ impl Store {
             let now = now_ms();
             let code = i16::from(area.get());
             let mut changed = 0u64;
+            // Two bulk changes of the same opinions at once (two servers on PostgreSQL): the second waits
+            // for the first's rows and then reads its tags, so each change is audited once, as whoever made it.
+            hold_opinions(txn, ids).await?;
             for chunk in ids.chunks(CHUNK) {
-                // Two bulk changes of the same opinions at once (two servers on PostgreSQL): the second waits
-                // for the first's rows and then reads its tags, so each change is audited once, as whoever
-                // made it. (SQLite's writer is one at a time already.)
-                opinion::Entity::find()
-                    .select_only()
-                    .column(opinion::Column::Id)
-                    .filter(opinion::Column::Id.is_in(chunk.iter().copied()))
-                    .order_by_asc(opinion::Column::Id)
-                    .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
-                    .into_tuple::<i64>()
-                    .all(txn)
-                    .await?;
                 let existing = areas_in(txn, chunk).await?;
                 let mut entries = Vec::new();
                 let mut affected = Vec::new();
@@ -162,6 +153,9 @@ impl Store {
                 .all(txn)
                 .await?;
             let (mut undone, mut left) = (0u64, 0u64);
+            let targets: Vec<i64> =
+                entries.iter().filter_map(|e| e.target.strip_prefix("opinion:")?.parse().ok()).collect();
+            hold_opinions(txn, &targets).await?;
             for e in entries {
                 let id: i64 = e
                     .target
@@ -314,4 +308,25 @@ async fn last_tag_change<C: ConnectionTrait>(txn: &C, opinion_id: i64) -> Result
         .order_by_desc(audit::Column::Id)
         .one(txn)
         .await?)
+}
+
+/// Holds the rows of `ids` to COMMIT (PostgreSQL; SQLite's writer is one at a time), all before any is
+/// changed and in id order: a change of many opinions that locked them one by one, holding the counters
+/// its first changes had taken, deadlocked with a save of one of them.
+async fn hold_opinions<C: ConnectionTrait>(txn: &C, ids: &[i64]) -> Result<()> {
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    for chunk in sorted.chunks(CHUNK) {
+        opinion::Entity::find()
+            .select_only()
+            .column(opinion::Column::Id)
+            .filter(opinion::Column::Id.is_in(chunk.iter().copied()))
+            .order_by_asc(opinion::Column::Id)
+            .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
+            .into_tuple::<i64>()
+            .all(txn)
+            .await?;
+    }
+    Ok(())
 }

@@ -6,7 +6,8 @@ use super::entities::link;
 use super::sql::{Sql, sized_chunks};
 use super::{Result, Store, StoreError, now_ms};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
 };
 use std::collections::HashMap;
 
@@ -128,16 +129,25 @@ impl Store {
     }
 
     /// Adds single-use codes (their hashes) to link `id`, which from now on takes a response only with one
-    /// of them unspent; audited as `access_codes_issued` with the count, in the same transaction.
+    /// of them unspent; audited as `access_codes_issued` with the count, in the same transaction. Only while
+    /// the link has `seen` codes, as the page that asked showed: a reload or a second click makes none.
     ///
     /// # Errors
-    /// `NotFound` when there is no such link; `Conflict` when it is revoked.
-    pub async fn issue_access_codes(&self, id: i64, hashes: &[String], by: &Actor) -> Result<()> {
+    /// `NotFound` when there is no such link; `Conflict` when it is revoked or has other than `seen` codes.
+    pub async fn issue_access_codes(&self, id: i64, seen: u64, hashes: &[String], by: &Actor) -> Result<()> {
         let w = self.write_txn().await?;
         let done = async {
-            let m = link::Entity::find_by_id(id).one(w.conn()).await?.ok_or(StoreError::NotFound)?;
+            let found = link::Entity::find_by_id(id).lock_exclusive().one(w.conn()).await?;
+            let m = found.ok_or(StoreError::NotFound)?;
             if m.revoked_at.is_some() {
                 return Err(StoreError::Conflict("该链接已停用，不能再发填写码。".into()));
+            }
+            let mut count = Sql::new(w.conn().get_database_backend());
+            count.push("SELECT COUNT(*) FROM access_codes WHERE link_id = ").bind(id);
+            let row = w.conn().query_one_raw(count.into_statement()).await?;
+            let issued: i64 = row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0);
+            if u64::try_from(issued).ok() != Some(seen) {
+                return Err(StoreError::Conflict(CODES_CHANGED.into()));
             }
             let was = m.needs_code;
             let mut a: link::ActiveModel = m.into();
@@ -213,6 +223,9 @@ impl Store {
         Ok(counts)
     }
 }
+
+/// Why codes were not made: the link's codes changed since the page was shown.
+pub const CODES_CHANGED: &str = "这期间本链接已经生成过一批填写码（可能是刷新了页面、连点了“生成”，或同事刚发过），这次没有再生成。码只显示一次：如果那一批没有打印，请再发一批，或不再要求填写码后重新发。";
 
 /// A link's single-use codes, counted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -296,8 +296,22 @@ async fn spend_codes(db: &impl BatchDb, subs: &[&Prepared], ids: &mut Vec<(i64, 
         return Ok(refused);
     }
     let mut hashes: Vec<&str> = claimed.keys().copied().collect();
-    // In one order, so that two instances spending the same codes lock them alike.
     hashes.sort_unstable();
+    if db.backend() == DbBackend::Postgres {
+        // Every code row of the links concerned, in hash order, before any is written: two instances
+        // spending two codes of one link otherwise each held one and waited for the other's (the rewrite
+        // below touches them all). SQLite's writer is one at a time.
+        for chunk in sized_chunks(&hashes, PARAMS_PER_STATEMENT) {
+            let mut sql = Sql::new(db.backend());
+            sql.push(
+                "SELECT code_hash FROM access_codes WHERE link_id IN \
+                 (SELECT link_id FROM access_codes WHERE code_hash IN ",
+            )
+            .bind_tuple(chunk.iter().map(|h| Value::from(*h)))
+            .push(") ORDER BY code_hash FOR UPDATE");
+            db.rows(sql.into_statement()).await?;
+        }
+    }
     let mut spent = std::collections::HashSet::new();
     for chunk in sized_chunks(&hashes, PARAMS_PER_STATEMENT) {
         let mut sql = Sql::new(db.backend());

@@ -160,6 +160,51 @@ async fn one_code_sent_by_many_at_once_stores_one_response() {
 }
 
 #[tokio::test]
+async fn codes_of_one_link_spent_at_once_through_two_servers_all_store() {
+    let app = TestApp::spawn().await;
+    let second = app.second_server().await;
+    let (_, url, codes) = link_with_codes(&app, 32).await;
+    let token = url.split("?t=").nth(1).unwrap().to_owned();
+    // Each with its own code, half through each server: none waits for another's code for good.
+    let sends = codes.iter().enumerate().map(|(i, code)| {
+        let base = if i % 2 == 0 { app.base.clone() } else { second.clone() };
+        let body = json!({"link": token, "category": "qz", "code": code,
+                          "answers": {"team": format!("同一单位同时提交 {i}"), "has_member": "no", "satisfaction": "2"}});
+        async move {
+            let r = reqwest::Client::new()
+                .post(format!("{base}/api/v1/forms/zhengqiu/responses"))
+                .header("Idempotency-Key", format!("two-servers-{i:04}"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            r.status().as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(sends).await;
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    assert_eq!(app.store().count_responses(None).await.unwrap(), 32);
+}
+
+#[tokio::test]
+async fn the_issue_form_posted_several_times_at_once_makes_one_batch() {
+    let app = TestApp::spawn().await;
+    let link = app.store().create_link("zhengqiu", "sfs-qingxi", None, "", &Actor::system("test")).await.unwrap();
+    let (admin, csrf) = app.login_as(Role::Admin).await;
+    let clicks = (0..4).map(|_| {
+        admin
+            .post(app.url(&format!("/w/admin/links/{}/codes", link.id)))
+            .form(&[("_csrf", csrf.as_str()), ("count", "6"), ("issued", "0")])
+            .send()
+    });
+    let mut statuses: Vec<u16> =
+        futures_util::future::join_all(clicks).await.into_iter().map(|r| r.unwrap().status().as_u16()).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409, 409, 409]);
+    assert_eq!(app.store().access_code_counts().await.unwrap()[&link.id].issued, 6);
+}
+
+#[tokio::test]
 async fn nothing_stored_ties_a_code_to_its_response() {
     let app = TestApp::spawn().await;
     let (id, url, codes) = link_with_codes(&app, 4).await;
@@ -262,7 +307,7 @@ async fn only_an_admin_issues_codes_and_dropping_them_opens_the_link_again() {
         .await
         .unwrap();
     assert_eq!(r.status(), 409);
-    assert!(texts(&r.text().await.unwrap(), "#codes-error")[0].contains("这一批已经生成过"));
+    assert!(texts(&r.text().await.unwrap(), "#codes-error")[0].contains("这次没有再生成"));
     for bad in ["0", "501", "三", "1\u{0}", &"9".repeat(400)] {
         let r = admin
             .post(app.url(&format!("/w/admin/links/{id}/codes")))

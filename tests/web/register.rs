@@ -643,6 +643,13 @@ async fn a_measure_of_invisible_characters_is_not_published_blank() {
     let app = TestApp::spawn().await;
     let (problem, m, _) = published_measure(&app).await;
     let (leader, csrf) = app.login_as(Role::Leader).await;
+    // All four parts empty: nothing is saved (a blank measure stood in the register).
+    let before = measure_ids(&app, &leader, problem).await;
+    let empty = [("action", " "), ("target", "\u{200B}"), ("deadline", ""), ("owner", "")];
+    let (s, page) = post(&app, &leader, &csrf, &format!("/w/problems/{problem}/measures"), &empty).await;
+    assert_eq!(s, 422);
+    assert!(page.contains("四项都是空的，没有保存"), "{page}");
+    assert_eq!(measure_ids(&app, &leader, problem).await, before);
     let blank =
         [("action", "\u{200B}"), ("target", "\u{3164}\u{3164}"), ("deadline", "2027-06-30"), ("owner", "\u{FE0F}")];
     let (s, _) = post(&app, &leader, &csrf, &format!("/w/problems/{problem}/measures"), &blank).await;

@@ -418,6 +418,12 @@ async fn search_finds_one_two_and_longer_chinese_queries() {
         assert_eq!(listed(&html), want, "search {q}");
         assert_eq!(texts(&html, "#n-matching"), vec![want.len().to_string()], "count for {q}");
     }
+    // Twenty words are looked for; more are refused by name, not run.
+    let words = "多 到 基 层 听 意 见 多到 到基 基层 层听 听听 听意 意见 多到基 到基层 基层听 层听听 听听意 听意见";
+    assert_eq!(listed(&get_html(&app, &c, &format!("/w/inbox?q={}", urlencode(words))).await), vec![grass]);
+    let r = c.get(app.url(&format!("/w/inbox?q={}", urlencode(&format!("{words} 多到基层"))))).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("q：搜索最多 20 个词（现在 21 个）"));
     let html = get_html(&app, &c, "/w/inbox?q=app").await;
     assert!(html.contains("<mark>APP</mark>"), "the match is marked as written");
     let html = get_html(&app, &c, &format!("/w/inbox?q={}", urlencode("基层 意见"))).await;

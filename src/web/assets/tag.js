@@ -55,7 +55,8 @@
       stored[res.card.id] = onCodes(res.card);
       if (typeof res.pending === "number") text($("pending"), String(res.pending));
       pending -= 1;
-      setStatus(pending ? "保存中…" : "已保存");
+      // Named by opinion, so a screen reader hears each save, not one unchanged "已保存".
+      setStatus(pending ? "保存中…" : "意见 " + id + " 已保存");
       return res;
     }, function (e) {
       pending -= 1;

@@ -85,6 +85,11 @@ pub fn target_text(target: &str, forms: &LoadedForms) -> String {
 /// A before or after value of `action` in words.
 pub fn value_text(action: &str, value: &str, forms: &LoadedForms) -> String {
     match action {
+        "access_codes_issued" | "access_codes_dropped" => match value {
+            "open" => "不需要填写码".to_owned(),
+            "codes" => "凭码填写".to_owned(),
+            v => v.strip_prefix("codes +").map_or_else(|| v.to_owned(), |n| format!("凭码填写，新发 {n} 个码")),
+        },
         "coding_recorded" if value.starts_with("slot=") => format!("第 {} 份编码", &value[5..]),
         "coding_adjudicated" if value.starts_with("slot1 ") => coders_text(value, forms),
         "double_coding_set" => value
@@ -143,12 +148,7 @@ fn plain_text(value: &str) -> String {
         "active" | "active=true" => return "启用".to_owned(),
         "disabled" | "active=false" => return "已停用".to_owned(),
         "revoked" => return "已停用".to_owned(),
-        "open" => return "不需要填写码".to_owned(),
-        "codes" => return "凭码填写".to_owned(),
         _ => {}
-    }
-    if let Some(n) = value.strip_prefix("codes +") {
-        return format!("凭码填写，新发 {n} 个码");
     }
     match value.split_once('=') {
         Some(("role", r)) => {

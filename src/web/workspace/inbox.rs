@@ -60,6 +60,9 @@ pub struct InboxQuery {
     pub bulk: String,
 }
 
+/// Most words one inbox search looks for.
+const MOST_SEARCH_WORDS: usize = 20;
+
 fn some(s: &str) -> Option<String> {
     Some(s.trim().to_owned()).filter(|s| !s.is_empty())
 }
@@ -89,6 +92,13 @@ impl TryFrom<&InboxQuery> for InboxFilter {
                 Some(OpinionState::parse(&s).ok_or_else(|| WebError::BadRequest(format!("state：状态 {s} 不存在")))?)
             }
         };
+        // Each word is one more pair of text matches over every opinion: a page of words is refused, not run.
+        let words = crate::domain::text::search_terms(&q.q).len();
+        if words > MOST_SEARCH_WORDS {
+            return Err(WebError::BadRequest(format!(
+                "q：搜索最多 {MOST_SEARCH_WORDS} 个词（现在 {words} 个），请删去一些，或用引号把词组括起来。"
+            )));
+        }
         let from_ms = some(&q.from).map(|d| day_start_ms("from", &d)).transpose()?;
         let to_ms = some(&q.to).map(|d| day_start_ms("to", &d).map(|t| t + 86_400_000)).transpose()?;
         Ok(InboxFilter {

@@ -4,6 +4,7 @@
 use super::links::{active_link, admin};
 use super::login::actor;
 use crate::domain::access_code::AccessCode;
+use crate::store::StoreError;
 use crate::store::links::CodeCounts;
 use crate::web::auth::{CsrfForm, Staff};
 use crate::web::error::WebError;
@@ -54,6 +55,9 @@ pub struct DropForm {
 }
 
 async fn page(state: &AppState, staff: &Staff, id: i64) -> Result<CodesPage, WebError> {
+    if state.store.link(id).await?.revoked {
+        return Err(WebError::Conflict("该链接已停用：填写码不能再发或收回；重新启用链接后才能管理。".into()));
+    }
     let (l, form_title, unit_name, _) = active_link(state, id).await?;
     let counts = state.store.access_code_counts().await?.get(&id).copied().unwrap_or_default();
     // A unit's batch fills from every link of it: one without codes still lets anyone fill it.
@@ -109,13 +113,6 @@ pub async fn issue(
 ) -> Result<Response, WebError> {
     admin(&staff)?;
     let mut p = page(&state, &staff, id).await?;
-    if form.issued.trim() != p.counts.issued.to_string() {
-        p.error = Some(
-            "这一批已经生成过（刷新页面会再提交一次），没有再生成。码只显示一次：如果还没打印，请再发一批，或不再要求填写码后重新发。"
-                .into(),
-        );
-        return Ok((StatusCode::CONFLICT, p).into_response());
-    }
     let n = match count_of(&form.count) {
         Ok(n) => n,
         Err(e) => {
@@ -133,7 +130,15 @@ pub async fn issue(
     if unique.len() != hashes.len() {
         return Err(WebError::Unavailable("请再点一次“生成”。".into()));
     }
-    state.store.issue_access_codes(id, &hashes, &actor(&staff)).await?;
+    let seen = form.issued.trim().parse::<u64>().unwrap_or(u64::MAX);
+    match state.store.issue_access_codes(id, seen, &hashes, &actor(&staff)).await {
+        Err(StoreError::Conflict(m)) => {
+            let mut p = page(&state, &staff, id).await?;
+            p.error = Some(m);
+            return Ok((StatusCode::CONFLICT, p).into_response());
+        }
+        other => other?,
+    }
     let mut p = page(&state, &staff, id).await?;
     p.issued = codes.iter().map(ToString::to_string).collect();
     let mut r = (StatusCode::OK, p).into_response();

@@ -121,6 +121,12 @@ pub async fn create(
     staff.require(DRAFTERS)?;
     state.store.problem(problem).await?;
     match MeasureDraft::try_from(&input) {
+        // A blank draft would stand in the register as a measure with nothing in it.
+        Ok(d) if d.missing_for_publication().len() == 4 => {
+            let message = "新增整改措施：四项都是空的，没有保存；请至少填写措施，其他几项可以以后补。".into();
+            let errors = vec![FieldError { field: "action".into(), message }];
+            invalid(&state, &staff, problem, errors, Typed::NewMeasure(&input)).await
+        }
         Ok(d) => {
             let id = state.store.create_measure(&actor(&staff), problem, &d).await?;
             Ok(Redirect::to(&format!("/w/problems/{problem}#m{id}")).into_response())
