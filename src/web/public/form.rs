@@ -481,6 +481,8 @@ pub struct ReceiptPage {
     pub again_query: String,
     /// An anonymous opinion (not a named work record such as a visit): what happens next is told.
     pub anonymous: bool,
+    /// Sent through a link that asks for codes: another response needs another code.
+    pub needs_code: bool,
 }
 
 /// `GET /f/{slug}/r/{receipt}`: the receipt after a successful submission.
@@ -499,6 +501,11 @@ pub async fn receipt(
     if stored.form.slug != slug {
         return Err(unknown());
     }
+    // Through a link that asks for codes, another response needs another code: the button says so.
+    let needs_code = match resolve_link(&state, &form, q.t.as_deref()).await {
+        Ok(link) => link.is_some_and(|l| l.needs_code),
+        Err(_) => false,
+    };
     let again_query = q.t.map(|t| format!("?t={t}")).unwrap_or_default();
     let mut r = html(
         StatusCode::OK,
@@ -508,6 +515,7 @@ pub async fn receipt(
             receipt: stored.receipt,
             again_query,
             anonymous: form.anonymous,
+            needs_code,
         },
     );
     // On a shared phone or office computer, no cache keeps a receipt for the next person.
