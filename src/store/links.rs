@@ -189,6 +189,15 @@ impl Store {
             a.needs_code = Set(false);
             a.update(w.conn()).await?;
             let backend = w.conn().get_database_backend();
+            if backend == sea_orm::DbBackend::Postgres {
+                // In the order a spend holds them (hash order): a DELETE takes them as they lie on disk, and
+                // deadlocked with submissions spending the link's codes on another instance.
+                let mut hold = Sql::new(backend);
+                hold.push("SELECT code_hash FROM access_codes WHERE link_id = ")
+                    .bind(id)
+                    .push(" ORDER BY code_hash FOR UPDATE");
+                w.conn().query_all_raw(hold.into_statement()).await?;
+            }
             let mut sql = Sql::new(backend);
             sql.push("DELETE FROM access_codes WHERE link_id = ").bind(id);
             w.conn().execute_raw(sql.into_statement()).await?;
@@ -225,7 +234,7 @@ impl Store {
 }
 
 /// Why codes were not made: the link's codes changed since the page was shown.
-pub const CODES_CHANGED: &str = "这期间本链接已经生成过一批填写码（可能是刷新了页面、连点了“生成”，或同事刚发过），这次没有再生成。码只显示一次：如果那一批没有打印，请再发一批，或不再要求填写码后重新发。";
+pub const CODES_CHANGED: &str = "这期间本链接的填写码有了变化（刷新了页面、连点了“生成”，或同事刚发过或收回了码），这次没有生成。请看下面现在的情况再决定；码只显示一次，如果之前那一批没有打印，可以再发一批，或不再要求填写码后重新发。";
 
 /// A link's single-use codes, counted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -309,7 +309,7 @@ async fn only_an_admin_issues_codes_and_dropping_them_opens_the_link_again() {
         .await
         .unwrap();
     assert_eq!(r.status(), 409);
-    assert!(texts(&r.text().await.unwrap(), "#codes-error")[0].contains("这次没有再生成"));
+    assert!(texts(&r.text().await.unwrap(), "#codes-error")[0].contains("这次没有生成"));
     for bad in ["0", "501", "三", "1\u{0}", &"9".repeat(400)] {
         let r = admin
             .post(app.url(&format!("/w/admin/links/{id}/codes")))
