@@ -2,7 +2,7 @@
 //! link is taken only with a code not yet spent. They stop outsiders (a leader among them) from filling the
 //! unit's batch with responses of their own, which no threshold rule can tell from citizens'.
 
-use super::submission::ALPHABET;
+use super::submission::{ALPHABET, spell};
 use std::fmt;
 
 /// Letters in a code: 31^8 ≈ 8.5 × 10^11, so guessing one of a unit's codes is hopeless at the submit limit.
@@ -15,14 +15,7 @@ pub struct AccessCode(String);
 impl AccessCode {
     /// A code from eight random bytes.
     pub fn from_random(bytes: [u8; 8]) -> Self {
-        let base = ALPHABET.len() as u64;
-        let mut n = u64::from_le_bytes(bytes);
-        let mut s = String::with_capacity(LETTERS);
-        for _ in 0..LETTERS {
-            s.push(char::from(ALPHABET[(n % base) as usize]));
-            n /= base;
-        }
-        AccessCode(s)
+        AccessCode(spell(u64::from_le_bytes(bytes), LETTERS))
     }
 
     /// Reads a code as a citizen types it: either width, any case, with or without the dash and spaces.
@@ -32,13 +25,10 @@ impl AccessCode {
     pub fn parse(typed: &str) -> Result<Self, String> {
         let folded: String = typed
             .chars()
-            .map(|c| match c {
-                // Full-width letters and digits, as a Chinese keyboard types them.
-                '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-                _ => c,
-            })
+            .map(super::text::half_width)
             .filter(|c| {
-                !(c.is_whitespace() || matches!(c, '-' | '—' | '–' | '_') || super::text::is_meaningless_invisible(*c))
+                let dash = matches!(c, '-' | '－' | '—' | '–' | '_' | '＿');
+                !(c.is_whitespace() || dash || super::text::is_meaningless_invisible(*c))
             })
             .map(|c| c.to_ascii_uppercase())
             .collect();

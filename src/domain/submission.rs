@@ -12,24 +12,24 @@ pub struct ReceiptCode(String);
 /// Letters and digits that cannot be mistaken for one another when read aloud or copied by hand.
 pub(crate) const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
+/// The lowest `letters` digits of `n` in [`ALPHABET`] (base 31), lowest first: receipts and single-use
+/// codes are spelt so.
+pub(crate) fn spell(mut n: u64, letters: usize) -> String {
+    let base = ALPHABET.len() as u64;
+    (0..letters)
+        .map(|_| {
+            let c = char::from(ALPHABET[(n % base) as usize]);
+            n /= base;
+            c
+        })
+        .collect()
+}
+
 impl ReceiptCode {
     /// Builds a receipt from eight random bytes.
     pub fn from_random(bytes: [u8; 8]) -> Self {
-        Self::spell(u64::from_le_bytes(bytes), 8)
-    }
-
-    /// `WJ-` and the lowest `letters` base-31 digits of `n`, lowest first, a dash after the fourth.
-    fn spell(mut n: u64, letters: usize) -> Self {
-        let mut s = String::with_capacity(3 + letters + 1);
-        s.push_str("WJ-");
-        for i in 0..letters {
-            if i == 4 {
-                s.push('-');
-            }
-            s.push(char::from(ALPHABET[(n % ALPHABET.len() as u64) as usize]));
-            n /= ALPHABET.len() as u64;
-        }
-        ReceiptCode(s)
+        let letters = spell(u64::from_le_bytes(bytes), 8);
+        ReceiptCode(format!("WJ-{}-{}", &letters[..4], &letters[4..]))
     }
 
     /// Reads a stored receipt back.

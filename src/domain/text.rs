@@ -113,11 +113,17 @@ fn quick_fold(c: char) -> Option<char> {
 /// The general rule for one character: full width to half width, then kept lower-cased if it is a
 /// letter or a digit.
 fn fold(c: char) -> Option<char> {
-    let c = match c {
-        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-        _ => c,
-    };
+    let c = half_width(c);
     c.is_alphanumeric().then(|| c.to_lowercase().next().unwrap_or(c))
+}
+
+/// A full-width Latin letter or digit (ＡＢＣ１, as Chinese keyboards type them) as ASCII; any other
+/// character as it is (a full-width comma is what Chinese text holds).
+pub fn half_width(c: char) -> char {
+    match c {
+        '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+        c => c,
+    }
 }
 
 /// The words a search looks for, each to occur somewhere in an opinion: a query split at spaces (`领导 基层`
@@ -154,13 +160,7 @@ pub fn search_terms(query: &str) -> Vec<String> {
 /// as Chinese keyboards type them) as ASCII, or the other way round. Punctuation is left as it is: a
 /// full-width comma is what Chinese text holds.
 pub fn search_variants(term: &str) -> Vec<String> {
-    let half: String = term
-        .chars()
-        .map(|c| match c {
-            '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
-            c => c,
-        })
-        .collect();
+    let half: String = term.chars().map(half_width).collect();
     // Search folds ASCII case only: a full-width word is looked for in each case.
     let full = |s: String| -> String {
         s.chars()

@@ -153,16 +153,18 @@ impl Store {
                 .all(txn)
                 .await?;
             let (mut undone, mut left) = (0u64, 0u64);
-            let targets: Vec<i64> =
-                entries.iter().filter_map(|e| e.target.strip_prefix("opinion:")?.parse().ok()).collect();
+            let targets: Vec<i64> = entries
+                .iter()
+                .map(|e| {
+                    e.target
+                        .strip_prefix("opinion:")
+                        .and_then(|s| s.parse().ok())
+                        .ok_or_else(|| StoreError::Corrupt(format!("audit target {}", e.target)))
+                })
+                .collect::<Result<_>>()?;
             hold_opinions(txn, &targets).await?;
             let last = last_tag_changes(txn, &entries).await?;
-            for e in entries {
-                let id: i64 = e
-                    .target
-                    .strip_prefix("opinion:")
-                    .and_then(|s| s.parse().ok())
-                    .ok_or_else(|| StoreError::Corrupt(format!("audit target {}", e.target)))?;
+            for (e, id) in entries.into_iter().zip(targets) {
                 // Anyone's later change, even one that put the same areas back, stays: it is theirs.
                 if last.get(&e.target) != Some(&e.id) {
                     left += 1;

@@ -3,16 +3,13 @@
 
 use super::audit::{Actor, append_in};
 use super::entities::link;
-use super::sql::{Sql, sized_chunks};
+use super::sql::{PARAMS_PER_STATEMENT, Sql, sized_chunks};
 use super::{Result, Store, StoreError, now_ms};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Statement,
 };
 use std::collections::HashMap;
-
-/// Bound parameters per statement, under both databases' limits.
-const PARAMS_PER_STATEMENT: usize = 16_000;
 
 /// A stored distribution link.
 #[derive(Debug, Clone, PartialEq)]

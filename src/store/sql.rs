@@ -3,6 +3,10 @@
 
 use sea_orm::{DbBackend, Statement, Value};
 
+/// Bound parameters per statement: under SQLite's limit (32,766) and PostgreSQL's (65,535), so a whole
+/// batch goes in one multi-row INSERT per table.
+pub(crate) const PARAMS_PER_STATEMENT: usize = 16_000;
+
 /// SQL text plus its bound values.
 pub(crate) struct Sql {
     backend: DbBackend,

@@ -10,7 +10,7 @@ pub(crate) use lite::LiteBatches;
 pub use writer::SubmissionWriter;
 
 use super::entities::{answer, response};
-use super::sql::{Sql, sized_chunks};
+use super::sql::{PARAMS_PER_STATEMENT, Sql, sized_chunks};
 use super::{Result, Store, StoreError, now_ms};
 use crate::domain::form::FormDef;
 use crate::domain::form::answers::{Answer, ValidAnswers};
@@ -69,10 +69,6 @@ impl Prepared {
         Prepared { submission, version_id, answers, fingerprints }
     }
 }
-
-/// Bound parameters per statement: under SQLite's limit (32,766) and PostgreSQL's (65,535), so a whole
-/// batch goes in one multi-row INSERT per table.
-const PARAMS_PER_STATEMENT: usize = 16_000;
 
 /// A stored response read back with the definition it answered.
 #[derive(Debug, Clone)]

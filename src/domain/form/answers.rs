@@ -152,7 +152,7 @@ fn not_ahead_of(today: NaiveDate, q: &Question, a: Option<Answer>) -> Result<Opt
 /// A digit, sign or point typed on a Chinese keyboard's full-width layout, as its ASCII self.
 fn half_width(c: char) -> char {
     match c {
-        '０'..='９' => char::from(b'0' + (u32::from(c) - u32::from('０')) as u8),
+        '０'..='９' => crate::domain::text::half_width(c),
         '－' => '-',
         '＋' => '+',
         '．' => '.',

@@ -55,10 +55,8 @@ pub struct DropForm {
 }
 
 async fn page(state: &AppState, staff: &Staff, id: i64) -> Result<CodesPage, WebError> {
-    if state.store.link(id).await?.revoked {
-        return Err(WebError::Conflict("该链接已停用：填写码不能再发或收回；重新启用链接后才能管理。".into()));
-    }
-    let (l, form_title, unit_name, _) = active_link(state, id).await?;
+    let revoked = "该链接已停用：填写码不能再发或收回；重新启用链接后才能管理。";
+    let (l, form_title, unit_name, _) = active_link(state, id, revoked).await?;
     let counts = state.store.access_code_counts().await?.get(&id).copied().unwrap_or_default();
     // A unit's batch fills from every link of it: one without codes still lets anyone fill it.
     let open_beside = state
@@ -93,11 +91,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Re
 /// How many codes `typed` asks for.
 fn count_of(typed: &str) -> Result<u32, String> {
     // Digits typed on a Chinese keyboard come full-width.
-    let digits: String = typed
-        .trim()
-        .chars()
-        .map(|c| if ('０'..='９').contains(&c) { char::from_u32(c as u32 - 0xFEE0).unwrap_or(c) } else { c })
-        .collect();
+    let digits: String = typed.trim().chars().map(crate::domain::text::half_width).collect();
     match digits.parse::<u32>() {
         Ok(n) if (1..=MOST_AT_ONCE).contains(&n) => Ok(n),
         _ => Err(format!("数量：请填写 1 到 {MOST_AT_ONCE} 之间的整数。")),
@@ -112,10 +106,10 @@ pub async fn issue(
     CsrfForm(staff, form): CsrfForm<IssueForm>,
 ) -> Result<Response, WebError> {
     admin(&staff)?;
-    let mut p = page(&state, &staff, id).await?;
     let n = match count_of(&form.count) {
         Ok(n) => n,
         Err(e) => {
+            let mut p = page(&state, &staff, id).await?;
             p.count = form.count.chars().take(20).collect();
             p.error = Some(e);
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response());

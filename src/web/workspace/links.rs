@@ -287,11 +287,18 @@ async fn switch(state: &AppState, staff: &Staff, id: i64, revoke: bool) -> Resul
     Ok(Redirect::to(&format!("/w/admin/links#link-{id}")).into_response())
 }
 
-/// The active link `id`, with its form title and unit name.
-pub(super) async fn active_link(state: &AppState, id: i64) -> Result<(Link, String, String, bool), WebError> {
+/// Why a revoked link's QR code and print page are refused.
+const REVOKED_QR: &str = "该链接已停用，不能再打印或下载二维码。";
+
+/// The active link `id`, with its form title and unit name; a revoked one is refused with `revoked`.
+pub(super) async fn active_link(
+    state: &AppState,
+    id: i64,
+    revoked: &str,
+) -> Result<(Link, String, String, bool), WebError> {
     let l = state.store.link(id).await?;
     if l.revoked {
-        return Err(WebError::Conflict("该链接已停用，不能再打印或下载二维码。".into()));
+        return Err(WebError::Conflict(revoked.into()));
     }
     let loaded = state.forms();
     let form = loaded.catalog.form(&l.form_slug);
@@ -316,7 +323,7 @@ fn download(mime: &'static str, name: String, body: Vec<u8>) -> Response {
 /// `GET /w/admin/links/{id}/qr.svg`: the code with the form title and unit under it.
 pub async fn qr_svg(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Result<Response, WebError> {
     admin(&staff)?;
-    let (l, title, unit, _) = active_link(&state, id).await?;
+    let (l, title, unit, _) = active_link(&state, id, REVOKED_QR).await?;
     let svg = crate::qr::svg(&link_url(&state, &l), &title, &unit).map_err(WebError::Internal)?;
     Ok(download("image/svg+xml", format!("link-{id}.svg"), svg.into_bytes()))
 }
@@ -329,7 +336,7 @@ pub async fn qr_png(
     Query(q): Query<InlineQuery>,
 ) -> Result<Response, WebError> {
     admin(&staff)?;
-    let (l, _, _, _) = active_link(&state, id).await?;
+    let (l, _, _, _) = active_link(&state, id, REVOKED_QR).await?;
     let png = crate::qr::png(&link_url(&state, &l)).map_err(WebError::Internal)?;
     let mut r = download("image/png", format!("link-{id}.png"), png);
     if q.inline.is_some() {
@@ -346,7 +353,7 @@ pub struct InlineQuery {
 /// `GET /w/admin/links/{id}/print`: one page to print: the code, the form title and the unit name.
 pub async fn print(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Result<PrintPage, WebError> {
     admin(&staff)?;
-    let (l, form_title, unit_name, anonymous) = active_link(&state, id).await?;
+    let (l, form_title, unit_name, anonymous) = active_link(&state, id, REVOKED_QR).await?;
     Ok(PrintPage {
         head: staff.head(),
         id,
