@@ -6,7 +6,7 @@ use super::entities::{audit, keyword, opinion, tag};
 use super::sql::Sql;
 use super::{Result, Store, StoreError, now_ms};
 use crate::domain::area::AreaCode;
-use crate::domain::tagging::TagSource;
+use crate::domain::tagging::{OpinionState, TagSource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -139,6 +139,9 @@ impl Store {
     /// had before the change are never touched (removing the area again in bulk took theirs too).
     /// Returns how many opinions went back and how many were left.
     ///
+    /// Set-based, a few statements per 400 opinions like the change itself: undoing opinion by opinion held
+    /// 10,000 of them for 36 s, and every other write waited behind it.
+    ///
     /// # Errors
     /// On a database failure (nothing is changed then).
     pub async fn undo_bulk_tags(&self, at: i64, actor: &Actor) -> Result<(u64, u64)> {
@@ -152,7 +155,6 @@ impl Store {
                 .order_by_asc(audit::Column::Id)
                 .all(txn)
                 .await?;
-            let (mut undone, mut left) = (0u64, 0u64);
             let targets: Vec<i64> = entries
                 .iter()
                 .map(|e| {
@@ -162,23 +164,38 @@ impl Store {
                         .ok_or_else(|| StoreError::Corrupt(format!("audit target {}", e.target)))
                 })
                 .collect::<Result<_>>()?;
-            hold_opinions(txn, &targets).await?;
+            let states = hold_opinions(txn, &targets).await?;
             let last = last_tag_changes(txn, &entries).await?;
-            for (e, id) in entries.into_iter().zip(targets) {
-                // Anyone's later change, even one that put the same areas back, stays: it is theirs.
-                if last.get(&e.target) != Some(&e.id) {
-                    left += 1;
-                    continue;
+            let now = now_ms();
+            let (mut undone, mut left) = (0u64, 0u64);
+            for (entries, ids) in entries.chunks(CHUNK).zip(targets.chunks(CHUNK)) {
+                let current = areas_in(txn, ids).await?;
+                let mut undo = ChunkUndo::default();
+                for (e, id) in entries.iter().zip(ids) {
+                    let before = parse_areas(e.before.as_deref().unwrap_or_default())?;
+                    let after = parse_areas(e.after.as_deref().unwrap_or_default())?;
+                    // Anyone's later change, even one that put the same areas back, stays: it is theirs.
+                    let mut left_by_change = after.clone();
+                    left_by_change.sort();
+                    let unchanged = current.get(id).map_or(after.is_empty(), |now| *now == left_by_change);
+                    let Some(state) = states.get(id).filter(|_| last.get(&e.target) == Some(&e.id) && unchanged) else {
+                        left += 1;
+                        continue;
+                    };
+                    undo.opinion(*id, &before, &after, super::opinions::parse_state(state)?);
+                    undo.audit.push(audit::ActiveModel {
+                        at: Set(now),
+                        actor_id: Set(actor.id),
+                        actor_name: Set(actor.name.clone()),
+                        action: Set("tags_changed".into()),
+                        target: Set(e.target.clone()),
+                        before: Set(Some(areas_text(&after))),
+                        after: Set(Some(areas_text(&before))),
+                        ..Default::default()
+                    });
+                    undone += 1;
                 }
-                let before = parse_areas(e.before.as_deref().unwrap_or_default())?;
-                let after = parse_areas(e.after.as_deref().unwrap_or_default())?;
-                let back =
-                    super::opinions::replace_tags_in(txn, id, Some(&after), &before, |_| TagSource::Typed, actor).await;
-                match back {
-                    Ok(_) => undone += 1,
-                    Err(StoreError::EditedMeanwhile) => left += 1,
-                    Err(e) => return Err(e),
-                }
+                undo.apply(txn, actor, now).await?;
             }
             Ok::<_, StoreError>((undone, left))
         }
@@ -315,23 +332,86 @@ async fn last_tag_change<C: ConnectionTrait>(txn: &C, opinion_id: i64) -> Result
 
 /// Holds the rows of `ids` to COMMIT (PostgreSQL; SQLite's writer is one at a time), all before any is
 /// changed and in id order: a change of many opinions that locked them one by one, holding the counters
-/// its first changes had taken, deadlocked with a save of one of them.
-async fn hold_opinions<C: ConnectionTrait>(txn: &C, ids: &[i64]) -> Result<()> {
+/// its first changes had taken, deadlocked with a save of one of them. Gives each held opinion's state.
+async fn hold_opinions<C: ConnectionTrait>(txn: &C, ids: &[i64]) -> Result<HashMap<i64, String>> {
     let mut sorted = ids.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
+    let mut states = HashMap::with_capacity(sorted.len());
     for chunk in sorted.chunks(CHUNK) {
-        opinion::Entity::find()
+        let held = opinion::Entity::find()
             .select_only()
             .column(opinion::Column::Id)
+            .column(opinion::Column::State)
             .filter(opinion::Column::Id.is_in(chunk.iter().copied()))
             .order_by_asc(opinion::Column::Id)
             .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
-            .into_tuple::<i64>()
+            .into_tuple::<(i64, String)>()
             .all(txn)
             .await?;
+        states.extend(held);
     }
-    Ok(())
+    Ok(states)
+}
+
+/// What undoing one chunk of a bulk change does, gathered first and then written in a few statements.
+#[derive(Default)]
+struct ChunkUndo {
+    /// Opinions to take each area off.
+    remove: HashMap<AreaCode, Vec<i64>>,
+    /// Areas put back, as typed by whoever undoes.
+    restore: Vec<(i64, AreaCode)>,
+    /// Opinions by the state they end in.
+    states: HashMap<&'static str, Vec<i64>>,
+    audit: Vec<audit::ActiveModel>,
+}
+
+impl ChunkUndo {
+    /// Takes opinion `id` from `after` (what the bulk change left) back to `before`.
+    fn opinion(&mut self, id: i64, before: &[AreaCode], after: &[AreaCode], state: OpinionState) {
+        for a in after.iter().filter(|a| !before.contains(a)) {
+            self.remove.entry(*a).or_default().push(id);
+        }
+        self.restore.extend(before.iter().filter(|a| !after.contains(a)).map(|a| (id, *a)));
+        self.states.entry(state.after_tags(before.len()).as_str()).or_default().push(id);
+    }
+
+    async fn apply<C: ConnectionTrait>(self, txn: &C, actor: &Actor, now: i64) -> Result<()> {
+        for (area, ids) in self.remove {
+            tag::Entity::delete_many()
+                .filter(tag::Column::AreaCode.eq(i16::from(area.get())))
+                .filter(tag::Column::OpinionId.is_in(ids))
+                .exec(txn)
+                .await?;
+        }
+        if !self.restore.is_empty() {
+            let rows = self.restore.into_iter().map(|(id, area)| tag::ActiveModel {
+                opinion_id: Set(id),
+                area_code: Set(i16::from(area.get())),
+                source: Set(TagSource::Typed.as_str().to_owned()),
+                user_id: Set(actor.id),
+                created_at: Set(now),
+            });
+            tag::Entity::insert_many(rows)
+                .on_conflict(super::opinions::tag_exists())
+                .exec_without_returning(txn)
+                .await?;
+        }
+        for (state, ids) in self.states {
+            let mut sql = Sql::new(txn.get_database_backend());
+            sql.push("UPDATE opinions SET state = ")
+                .bind(state)
+                .push(", updated_at = ")
+                .bind(now)
+                .push(" WHERE id IN ")
+                .bind_list(&ids);
+            txn.execute_raw(sql.statement()).await?;
+        }
+        if !self.audit.is_empty() {
+            audit::Entity::insert_many(self.audit).exec_without_returning(txn).await?;
+        }
+        Ok(())
+    }
 }
 
 /// The id of the last tag change on each of the entries' opinions (their `opinion:N` targets), read in one

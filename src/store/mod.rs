@@ -135,6 +135,9 @@ pub struct ConnectSettings {
     pub unsafe_no_sync: bool,
 }
 
+/// How many submission batches commit at once on PostgreSQL (SQLite has one writer).
+pub(crate) const SUBMISSION_BATCHES_AT_ONCE: usize = 3;
+
 /// The database handle shared by every request.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -142,6 +145,9 @@ pub struct Store {
     /// The pool every write transaction begins on (see [`Store::write_txn`]): one connection on SQLite,
     /// which has one writer anyway, so transactions queue here instead of on the file lock.
     writer: DatabaseConnection,
+    /// PostgreSQL: the submission batches' own connections, so a citizen never waits for a connection
+    /// behind staff writes that wait on rows (saves during a bulk undo); SQLite: `writer`.
+    submitting: DatabaseConnection,
     /// Whose turn it is on `writer`: first come, first served, without the pool's acquire timeout.
     writer_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Held while this process makes a release to leaders: other requests read the releases made before
@@ -243,8 +249,13 @@ impl Store {
             }
             Database::connect(Self::options(url, 1, !settings.unsafe_no_sync)).await?
         } else {
-            // Several batches may commit at once on PostgreSQL (two writers, tagging beside submissions).
+            // Several staff writes may commit at once on PostgreSQL (two analysts, an admin).
             Database::connect(Self::options(url, 4, true)).await?
+        };
+        let submitting = if sqlite || in_memory {
+            writer.clone()
+        } else {
+            Database::connect(Self::options(url, SUBMISSION_BATCHES_AT_ONCE as u32, true)).await?
         };
         let keeper_lease = url
             .starts_with("postgres")
@@ -252,6 +263,7 @@ impl Store {
         Ok(Store {
             db,
             writer,
+            submitting,
             writer_turn: Default::default(),
             releasing: Default::default(),
             commit_sync: !settings.unsafe_no_sync,
@@ -459,6 +471,15 @@ impl Store {
     /// # Errors
     /// When the transaction cannot begin (classified: a full disk is `Unavailable`).
     pub(crate) async fn write_txn(&self) -> Result<WriteTxn<'_>> {
+        self.begin_on(&self.writer).await
+    }
+
+    /// [`Store::write_txn`] for a batch of submissions (its own connections on PostgreSQL).
+    pub(crate) async fn submission_txn(&self) -> Result<WriteTxn<'_>> {
+        self.begin_on(&self.submitting).await
+    }
+
+    async fn begin_on(&self, pool: &DatabaseConnection) -> Result<WriteTxn<'_>> {
         // PostgreSQL runs transactions side by side; SQLite has one writer at a time anyway.
         let turn = if self.is_sqlite() { Some(self.writer_turn.lock().await) } else { None };
         let options = TransactionOptions {
@@ -466,7 +487,7 @@ impl Store {
             access_mode: None::<AccessMode>,
             sqlite_transaction_mode: self.is_sqlite().then_some(SqliteTransactionMode::Immediate),
         };
-        let txn = self.writer.begin_with_options(options).await?;
+        let txn = pool.begin_with_options(options).await?;
         Ok(WriteTxn { txn, _turn: turn })
     }
 

@@ -57,7 +57,7 @@ fn areas_text(areas: &[AreaCode]) -> String {
     areas.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
 }
 
-fn parse_state(s: &str) -> Result<OpinionState> {
+pub(crate) fn parse_state(s: &str) -> Result<OpinionState> {
     OpinionState::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unknown opinion state {s}")))
 }
 

@@ -96,6 +96,13 @@ impl Store {
             for r in db.query_all_raw(sea_orm::Statement::from_string(backend, sql)).await? {
                 before.pooled.insert((r.try_get("", "f")?, r.try_get("", "u")?));
             }
+            // A revoked coded link keeps its unit coded: its waiting responses came with codes all the same.
+            let sql = "SELECT form_slug AS f, unit_code AS u FROM links GROUP BY form_slug, unit_code \
+                       HAVING SUM(CASE WHEN needs_code THEN 1 ELSE 0 END) > 0 \
+                       AND SUM(CASE WHEN NOT needs_code AND revoked_at IS NULL THEN 1 ELSE 0 END) = 0";
+            for r in db.query_all_raw(sea_orm::Statement::from_string(backend, sql)).await? {
+                before.coded.insert((r.try_get("", "f")?, r.try_get("", "u")?));
+            }
             let plan = plan(&before, cut_ms, k);
             for (form, unit) in &plan.newly_pooled {
                 let mut sql = Sql::new(backend);

@@ -94,7 +94,7 @@ impl Store {
             return lite.store(subs, now).await;
         }
         let subs: Vec<&Prepared> = subs.iter().map(|p| &**p).collect();
-        let w = self.write_txn().await?;
+        let w = self.submission_txn().await?;
         let done = write_batch(w.conn(), &subs, now).await;
         w.finish(done).await
     }

@@ -275,6 +275,43 @@ async fn nothing_stored_ties_a_code_to_its_response() {
     assert_eq!(issued[0].target, format!("link:{id}"));
 }
 
+/// The texts in a leader's inbox.
+async fn leaders_inbox(app: &TestApp) -> Vec<String> {
+    let (leader, _) = app.login_as(Role::Leader).await;
+    let html = leader.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
+    texts(&html, "#inbox td.text")
+}
+
+/// Small units that never gather k go out together in the pool. A leader who sent k − 1 responses through
+/// another small unit's open link must not get a pool batch holding them and one coded response: coded
+/// units pool only with each other.
+#[tokio::test]
+async fn a_coded_response_never_goes_to_leaders_in_a_pool_a_leader_could_fill() {
+    let app = TestApp::spawn().await;
+    let (_, url, codes) = link_with_codes(&app, 5).await;
+    let victim = "纪检组某领导逢年过节收受基层礼品";
+    let (r, _) = post_with_code(&app, &url, Some(&codes[0]), victim).await;
+    assert_eq!(r.status(), 303);
+    let open = app.store().create_link("zhengqiu", "sfs-songling", None, "海报", &Actor::system("test")).await.unwrap();
+    let open_url =
+        app.url(&format!("/f/zhengqiu?t={}", app.state.secret.link_token(open.id, "zhengqiu", "sfs-songling", None)));
+    for i in 0..4 {
+        let (r, _) = post_with_code(&app, &open_url, None, &format!("领导自己填的第 {i} 份")).await;
+        assert_eq!(r.status(), 303);
+    }
+    crate::helpers::a_week_passes(&app).await;
+    assert!(!leaders_inbox(&app).await.iter().any(|t| t.contains(victim)), "one coded response beside four open ones");
+    // Four more members use their codes: five coded responses go out together.
+    for code in &codes[1..] {
+        let (r, _) = post_with_code(&app, &url, Some(code), "调解室太小，群众排队久").await;
+        assert_eq!(r.status(), 303);
+    }
+    crate::helpers::a_day_passes(&app).await;
+    let seen = leaders_inbox(&app).await;
+    assert!(seen.iter().any(|t| t.contains(victim)), "{seen:?}");
+    assert!(!seen.iter().any(|t| t.contains("领导自己填")), "the open pool still waits for k: {seen:?}");
+}
+
 #[tokio::test]
 async fn only_an_admin_issues_codes_and_dropping_them_opens_the_link_again() {
     let app = TestApp::spawn().await;

@@ -826,6 +826,16 @@ async fn a_bulk_change_whose_matches_changed_since_the_preview_is_previewed_agai
     }
 }
 
+/// Previews and confirms a bulk change of every opinion matching `filter`; gives the result page.
+async fn bulk_all(app: &TestApp, c: &reqwest::Client, csrf: &str, filter: &str, area: &str, action: &str) -> String {
+    let bulk = [("_csrf", csrf), ("scope", "all"), ("filter", filter), ("area", area), ("action", action)];
+    let preview = c.post(app.url("/w/inbox/bulk")).form(&bulk).send().await.unwrap().text().await.unwrap();
+    let (upto, count) = (hidden(&preview, "upto").unwrap(), hidden(&preview, "count").unwrap());
+    let confirm: Vec<(&str, &str)> =
+        bulk.iter().copied().chain([("confirm", "1"), ("upto", upto.as_str()), ("count", count.as_str())]).collect();
+    c.post(app.url("/w/inbox/bulk")).form(&confirm).send().await.unwrap().text().await.unwrap()
+}
+
 /// A bulk change is undone from its result page: the opinions it changed go back, one an analyst changed
 /// since stays, and areas typed before the change are kept (removing the area again in bulk took them too).
 #[tokio::test]
@@ -838,12 +848,7 @@ async fn a_bulk_change_is_undone_without_touching_what_analysts_typed_before_or_
     let (c, csrf) = app.login_as(Role::Analyst).await;
     let (b, bcsrf) = app.login_as(Role::Analyst).await;
     act(&app, &c, &csrf, typed, &[("op", "save"), ("area", "8")]).await;
-    let bulk = [("_csrf", csrf.as_str()), ("scope", "all"), ("filter", "q=作风"), ("area", "8"), ("action", "add")];
-    let preview = c.post(app.url("/w/inbox/bulk")).form(&bulk).send().await.unwrap().text().await.unwrap();
-    let (upto, count) = (hidden(&preview, "upto").unwrap(), hidden(&preview, "count").unwrap());
-    let confirm: Vec<(&str, &str)> =
-        bulk.iter().copied().chain([("confirm", "1"), ("upto", upto.as_str()), ("count", count.as_str())]).collect();
-    let done = c.post(app.url("/w/inbox/bulk")).form(&confirm).send().await.unwrap().text().await.unwrap();
+    let done = bulk_all(&app, &c, &csrf, "q=作风", "8", "add").await;
     assert!(texts(&done, "#bulk-done")[0].contains("已对 3 条意见添加"), "{done}");
     for id in [typed, plain, since, back_again] {
         assert_eq!(app.store().opinion(id).await.unwrap().areas(), vec![area(8)]);
@@ -861,4 +866,47 @@ async fn a_bulk_change_is_undone_without_touching_what_analysts_typed_before_or_
     assert_eq!(app.store().opinion(typed).await.unwrap().areas(), vec![area(8)], "typed before: kept");
     assert!(app.store().opinion(plain).await.unwrap().areas().is_empty(), "changed by the bulk change: back");
     assert_eq!(app.store().opinion(since).await.unwrap().areas(), vec![area(3), area(8)], "changed since: kept");
+}
+
+/// Undoing a bulk removal puts the area back as typed by whoever undoes, beside the areas the opinion kept;
+/// an opinion the removal left without areas is tagged again, one marked 无效 stays 无效, and each opinion
+/// it takes back is audited with its areas before and after.
+#[tokio::test]
+async fn undoing_a_bulk_removal_puts_the_area_back_with_the_states_and_audits_each_opinion() {
+    let app = TestApp::spawn().await;
+    let two = submit(&app, "纪律松弛，作风不实").await;
+    let one = submit(&app, "纪律要加强").await;
+    let invalid = submit(&app, "纪律纪律纪律").await;
+    let (c, csrf) = app.login_as(Role::Analyst).await;
+    act(&app, &c, &csrf, two, &[("op", "save"), ("area", "3"), ("area", "8")]).await;
+    act(&app, &c, &csrf, one, &[("op", "save"), ("area", "8")]).await;
+    act(&app, &c, &csrf, invalid, &[("op", "save"), ("area", "8")]).await;
+    act(&app, &c, &csrf, invalid, &[("op", "state"), ("state", "invalid")]).await;
+    let done = bulk_all(&app, &c, &csrf, "q=纪律", "8", "remove").await;
+    assert!(texts(&done, "#bulk-done")[0].contains("已对 3 条意见移除"), "{done}");
+    assert_eq!(app.store().opinion(two).await.unwrap().areas(), vec![area(3)]);
+    assert_eq!(app.store().opinion(one).await.unwrap().state, OpinionState::Pending);
+    let undo =
+        [("_csrf", csrf.clone()), ("at", hidden(&done, "at").unwrap()), ("filter", hidden(&done, "filter").unwrap())];
+    let page = c.post(app.url("/w/inbox/bulk/undo")).form(&undo).send().await.unwrap().text().await.unwrap();
+    assert!(texts(&page, "p.message")[0].contains("已撤销：3 条意见恢复到批量修改之前"), "{page}");
+    let two_now = app.store().opinion(two).await.unwrap();
+    assert_eq!(two_now.areas(), vec![area(3), area(8)], "kept area and restored one side by side");
+    assert_eq!(two_now.tags[1].source, TagSource::Typed, "put back as typed");
+    let one_now = app.store().opinion(one).await.unwrap();
+    assert_eq!((one_now.areas(), one_now.state), (vec![area(8)], OpinionState::Tagged));
+    let invalid_now = app.store().opinion(invalid).await.unwrap();
+    assert_eq!((invalid_now.areas(), invalid_now.state), (vec![area(8)], OpinionState::Invalid), "无效 stays");
+    let audited = app.store().audit_entries(Some("tags_changed"), None, None, 3).await.unwrap();
+    let mut changes: Vec<(String, Option<String>, Option<String>)> =
+        audited.into_iter().map(|e| (e.target, e.before, e.after)).collect();
+    changes.sort();
+    let change =
+        |id: i64, before: &str, after: &str| (format!("opinion:{id}"), Some(before.into()), Some(after.into()));
+    let mut expected = vec![change(two, "3", "3,8"), change(one, "", "8"), change(invalid, "", "8")];
+    expected.sort();
+    assert_eq!(changes, expected);
+    // A second undo finds every opinion changed since (by the undo itself) and leaves it.
+    let again = c.post(app.url("/w/inbox/bulk/undo")).form(&undo).send().await.unwrap().text().await.unwrap();
+    assert!(texts(&again, "p.message")[0].contains("已撤销 0 条；另有 3 条"), "{again}");
 }

@@ -202,3 +202,40 @@ async fn commits_are_flushed_before_acknowledgement_whatever_the_databases_defau
     }
     assert_eq!(durability, "on", "a role defaulting to synchronous_commit = off");
 }
+
+/// PostgreSQL: staff writes waiting on an opinion's row (saves behind a long bulk undo) can take every
+/// connection staff writes have; a citizen's submission still goes through at once, on the batches' own.
+#[tokio::test]
+async fn a_citizen_is_not_kept_waiting_behind_staff_writes_that_wait_on_rows() {
+    use sea_orm::{ConnectionTrait, Database, TransactionTrait};
+    let app = TestApp::spawn().await;
+    if !crate::helpers::is_postgres() {
+        return; // SQLite has one writer for everything, and no row locks.
+    }
+    let id = crate::workspace::submit(&app, "调解室太小，群众排队久").await;
+    let (analyst, csrf) = app.login_as(Role::Analyst).await;
+    let db = Database::connect(&app.config.database_url).await.unwrap();
+    let holder = db.begin().await.unwrap();
+    holder.execute_unprepared(&format!("SELECT id FROM opinions WHERE id = {id} FOR UPDATE")).await.unwrap();
+    let saves: Vec<_> = (0..6)
+        .map(|_| {
+            let (c, csrf, url) = (analyst.clone(), csrf.clone(), app.url(&format!("/w/tag/{id}")));
+            tokio::spawn(async move {
+                c.post(url)
+                    .form(&[("_csrf", csrf.as_str()), ("op", "save"), ("area", "3")])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            })
+        })
+        .collect();
+    // Time for the saves to take their connections and queue on the row.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let receipt = app.submit_opinion("窗口服务态度有待改进").await;
+    assert!(app.store().response_by_receipt(&receipt).await.is_ok(), "stored while the saves still wait");
+    holder.rollback().await.unwrap();
+    for s in saves {
+        assert!(s.await.unwrap().is_redirection(), "each save goes through once the row is free");
+    }
+}

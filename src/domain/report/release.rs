@@ -7,6 +7,9 @@
 //!   old, into the pool (其他单位（合并）) for good, with every other such unit of the form, when together
 //!   they are at least k. From then on its responses go out with the pool's, k at a time. It is never
 //!   named afterwards: named later, it would tell which of the pool's rows were its own.
+//! - **A unit answering by single-use codes pools only with such units** ([`Before::coded`]): in a pool
+//!   with an open link, a leader's own k − 1 responses through that link would go out beside the one coded
+//!   response and point at it. Both pools read 其他单位（合并）, each still k at a time.
 //! - **A category shows on a unit's rows only if it came k at a time too** ([`uneven_pairs`]): a row that
 //!   read 其他类别 yesterday and 社会群众 today would tell which of yesterday's rows it was.
 //!
@@ -36,6 +39,9 @@ pub struct Before {
     pub named: BTreeSet<(String, Code)>,
     /// The (form, unit) pairs in the pool for good.
     pub pooled: BTreeSet<(String, String)>,
+    /// The (form, unit) pairs answering by single-use codes: a link that needs codes, and no open link
+    /// that does not. Read at each release, so a unit given an open link later pools with the open ones.
+    pub coded: BTreeSet<(String, String)>,
 }
 
 /// What a release does.
@@ -47,7 +53,7 @@ pub struct Plan {
     pub newly_pooled: Vec<(String, String)>,
 }
 
-/// One form's units that may go out in the pool, and how many responses they wait with.
+/// One pool's units that may go out together, and how many responses they wait with.
 type PoolCandidates = (Vec<(String, String)>, u64);
 
 /// Decides the release at `cut_ms` with threshold `k`.
@@ -55,8 +61,9 @@ pub fn plan(before: &Before, cut_ms: i64, k: u64) -> Plan {
     let k = k.max(1);
     let pool_after = cut_ms - POOL_AFTER_DAYS * 86_400_000;
     let mut out = Plan::default();
-    // Per form: the pool's candidates (pooled units, and units that waited long enough) and their count.
-    let mut pool: BTreeMap<&str, PoolCandidates> = BTreeMap::new();
+    // Per form, coded units apart: the pool's candidates (pooled units, and units that waited long
+    // enough) and their count.
+    let mut pool: BTreeMap<(&str, bool), PoolCandidates> = BTreeMap::new();
     for ((form, unit), w) in &before.waiting {
         let pooled = unit.as_ref().is_some_and(|u| before.pooled.contains(&(form.clone(), u.clone())));
         if !pooled && w.count >= k {
@@ -66,7 +73,8 @@ pub fn plan(before: &Before, cut_ms: i64, k: u64) -> Plan {
         let Some(u) = unit else { continue };
         let never_named = !before.named.contains(&(form.clone(), unit.clone()));
         if pooled || (never_named && w.oldest_ms < pool_after) {
-            let entry = pool.entry(form.as_str()).or_default();
+            let coded = before.coded.contains(&(form.clone(), u.clone()));
+            let entry = pool.entry((form.as_str(), coded)).or_default();
             entry.0.push((form.clone(), u.clone()));
             entry.1 += w.count;
         }
@@ -142,6 +150,24 @@ mod tests {
     }
 
     #[test]
+    fn units_answering_by_codes_pool_only_with_each_other() {
+        let mut before = Before {
+            waiting: waiting(&[("open", 4, 1), ("coded", 1, 1), ("coded2", 3, 2)]),
+            coded: [("f".to_owned(), "coded".to_owned()), ("f".to_owned(), "coded2".to_owned())].into(),
+            ..Before::default()
+        };
+        // Five together, but the one coded response would go out beside four that anyone could have sent.
+        assert_eq!(plan(&before, 10 * DAY, 5), Plan::default());
+        before.waiting = waiting(&[("open", 5, 1), ("coded", 1, 1), ("coded2", 4, 2)]);
+        let p = plan(&before, 10 * DAY, 5);
+        assert_eq!(
+            p.release,
+            vec![("f".into(), unit("coded")), ("f".into(), unit("coded2")), ("f".into(), unit("open"))]
+        );
+        assert_eq!(p.newly_pooled, vec![("f".into(), "coded".into()), ("f".into(), "coded2".into())], "open: named");
+    }
+
+    #[test]
     fn a_pooled_unit_goes_out_with_the_pool_even_with_k_of_its_own() {
         let before = Before {
             waiting: waiting(&[("a", 6, 9)]),
@@ -166,8 +192,12 @@ mod tests {
         fn two_leader_views_never_differ_by_fewer_than_k_under_one_label(
             days in proptest::collection::vec(proptest::collection::vec(0usize..5, 0..6), 1..30),
             k in 2u64..7,
+            coded in proptest::collection::btree_set(0usize..5, 0..5),
         ) {
-            let mut before = Before::default();
+            let mut before = Before {
+                coded: coded.iter().map(|u| ("f".to_owned(), u.to_string())).collect(),
+                ..Before::default()
+            };
             let mut sent: Vec<Vec<i64>> = vec![Vec::new(); 5];
             let mut views: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new()];
             let mut shown = [0u64; 5];
@@ -182,12 +212,18 @@ mod tests {
                     })
                     .collect();
                 let p = plan(&before, (d as i64 + 1) * DAY, k);
+                before.pooled.extend(p.newly_pooled);
+                let mut coded_in_pool = 0;
                 for (_, u) in &p.release {
                     let i: usize = u.as_ref().unwrap().parse().unwrap();
+                    if coded.contains(&i) && before.pooled.contains(&("f".to_owned(), i.to_string())) {
+                        coded_in_pool += sent[i].len() as u64;
+                    }
                     shown[i] += sent[i].len() as u64;
                     sent[i].clear();
                 }
-                before.pooled.extend(p.newly_pooled);
+                // Coded responses leave the pool k at a time by themselves, whatever the open units add.
+                prop_assert!(coded_in_pool == 0 || coded_in_pool >= k, "{coded_in_pool} coded responses pooled");
                 for (f, u) in &p.release {
                     if !before.pooled.contains(&(f.clone(), u.clone().unwrap())) {
                         before.named.insert((f.clone(), u.clone()));

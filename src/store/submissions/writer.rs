@@ -96,9 +96,9 @@ impl SubmissionWriter {
             None => None,
         };
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
-        // SQLite has one writer; PostgreSQL commits several batches at once (its pool of 4 keeps one
-        // connection for tagging and the other writes).
-        let turns = if store.is_sqlite() { 1 } else { 3 };
+        // SQLite has one writer; PostgreSQL commits several batches at once, each on a connection of the
+        // batches' own pool.
+        let turns = if store.is_sqlite() { 1 } else { crate::store::SUBMISSION_BATCHES_AT_ONCE };
         let at_once = Arc::new(tokio::sync::Semaphore::new(turns));
         let finished = Arc::new(tokio::sync::Notify::new());
         let activity = Arc::new(Activity {
