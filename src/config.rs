@@ -151,6 +151,22 @@ fn bad_port(authority: &str) -> bool {
     !authority.ends_with(']') && authority.rsplit_once(':').is_some_and(|(_, port)| port.parse::<u16>().is_err())
 }
 
+/// Whether `host` (as in an address, IPv6 in brackets) could be reached: an IP address or a DNS name. A
+/// stray comma or a leading hyphen would otherwise be printed on every QR code.
+fn host_name_or_ip(host: &str) -> bool {
+    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return v6.parse::<std::net::Ipv6Addr>().is_ok();
+    }
+    host.parse::<std::net::Ipv4Addr>().is_ok()
+        || (host.len() <= 253
+            && host.split('.').all(|label| {
+                (1..=63).contains(&label.len())
+                    && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+            }))
+}
+
 /// The disclosure policy's k as a setting: 2 at least (1 would hide nothing), at most 1000.
 pub fn small_cell_k() -> clap::builder::RangedI64ValueParser<u32> {
     clap::value_parser!(u32).range(2..=1000)
@@ -170,6 +186,13 @@ fn parse_public_url(value: &str) -> Result<String, String> {
     };
     if authority.as_str().contains('@') || bad_port(authority.as_str()) {
         return Err("must be a host and an optional port (0-65535), without a user or password".into());
+    }
+    if !host_name_or_ip(authority.host()) {
+        return Err(format!(
+            "{:?} is not a host name (letters, digits and hyphens between dots, no hyphen at either end of a \
+             part) nor an IP address",
+            authority.host()
+        ));
     }
     if !matches!(uri.path(), "" | "/") || uri.query().is_some() || value.contains('#') {
         return Err(
@@ -268,6 +291,8 @@ mod tests {
         assert_eq!(ok("HTTPS://Wenji.Example.gov.cn/").unwrap(), "https://wenji.example.gov.cn");
         assert_eq!(ok(" http://127.0.0.1:8080 ").unwrap(), "http://127.0.0.1:8080");
         assert_eq!(ok("https://[::1]:8443").unwrap(), "https://[::1]:8443");
+        assert_eq!(ok("https://xn--fiq228c.gov.cn").unwrap(), "https://xn--fiq228c.gov.cn");
+        assert_eq!(ok("http://localhost:8080").unwrap(), "http://localhost:8080");
         for bad in [
             "wenji.example.gov.cn",
             "ftp://wenji.example.gov.cn",
@@ -276,6 +301,11 @@ mod tests {
             "https://wenji.example.gov.cn#x",
             "https://user:pw@wenji.example.gov.cn",
             "https://wenji.example.gov.cn:99999",
+            "https://wenji.example.gov.cn,",
+            "https://wenji.example.gov.cn;",
+            "https://-bad-.cn",
+            "https://wenji..gov.cn",
+            "https://[::g]",
         ] {
             assert!(ok(bad).is_err(), "{bad} was accepted");
         }

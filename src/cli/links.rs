@@ -51,7 +51,13 @@ pub enum QrFormat {
 /// listens, else where one would; with a warning when phones could not open it.
 async fn link_address(config: &Config, store: &crate::store::Store) -> anyhow::Result<String> {
     let base = match (&config.public_url, store.link_address().await?) {
-        (None, Some(recorded)) => recorded,
+        (None, Some(recorded)) => {
+            eprintln!(
+                "note: links use {recorded}, the WENJI_PUBLIC_URL a server last started with; set WENJI_PUBLIC_URL \
+                 here to print another"
+            );
+            recorded
+        }
         (None, None) => store.listen_address().await?.unwrap_or_else(|| config.base_url(None)),
         (Some(_), _) => config.base_url(None),
     };

@@ -374,7 +374,10 @@ async fn connect(config: &Config) -> anyhow::Result<Store> {
     config.prepare_database_dir()?;
     let settings = crate::store::ConnectSettings { unsafe_no_sync: config.unsafe_test_no_sync };
     Store::connect_with(&config.database_url, settings).await.map_err(|e| {
-        anyhow::anyhow!("cannot open the database (WENJI_DATABASE_URL {}): {e}", config.database_for_log())
+        let shown = config.database_for_log();
+        // The driver's own message repeats the whole address, password and all.
+        let why = e.to_string().replace(&config.database_url, &shown);
+        anyhow::anyhow!("cannot open the database (WENJI_DATABASE_URL {shown}): {why}")
     })
 }
 

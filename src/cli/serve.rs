@@ -29,8 +29,8 @@ pub struct ServeArgs {
     pub submit_per_minute: u32,
     /// Addresses of reverse proxies in front of Wenji (comma-separated); their X-Forwarded-For header then
     /// tells clients apart for the rate limiters. Without it, everyone behind a proxy shares one limit.
-    #[arg(long, env = "WENJI_TRUSTED_PROXIES", value_delimiter = ',', value_parser = proxy_address)]
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    #[arg(long, env = "WENJI_TRUSTED_PROXIES", default_value = "", value_parser = proxy_addresses)]
+    pub trusted_proxies: ProxyAddresses,
     /// Units or categories with fewer respondents than this show as "<k" in leaders' cross-tables.
     /// 2 at least (1 would hide nothing).
     #[arg(long, env = "WENJI_SMALL_CELL_K", default_value_t = 5, value_parser = crate::config::small_cell_k())]
@@ -164,7 +164,7 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         forms_dir: config.forms_dir.clone(),
         small_cell_k: args.small_cell_k,
         index_search_after_idle: Some(SubmissionWriter::INDEX_AFTER_IDLE),
-        trusted_proxies: args.trusted_proxies.clone(),
+        trusted_proxies: args.trusted_proxies.0.clone(),
         inbox_count_cap: crate::web::workspace::inbox::COUNT_CAP,
         timeouts: Timeouts {
             header: Duration::from_secs(args.header_timeout_secs),
@@ -265,7 +265,14 @@ async fn shutdown_signal() {
     }
 }
 
-/// One trusted proxy's address; spaces after the commas are allowed, as people write lists.
-fn proxy_address(s: &str) -> Result<std::net::IpAddr, String> {
-    s.trim().parse().map_err(|e| format!("{e} (an IP address such as 10.0.0.1; ranges are not read)"))
+/// The trusted proxies' addresses, as `WENJI_TRUSTED_PROXIES` lists them.
+#[derive(Debug, Clone, Default)]
+pub struct ProxyAddresses(pub Vec<std::net::IpAddr>);
+
+/// A comma-separated list of addresses; spaces after the commas and empty items are allowed, as people
+/// write lists (an env file's `WENJI_TRUSTED_PROXIES=` means none).
+fn proxy_addresses(s: &str) -> Result<ProxyAddresses, String> {
+    let parse =
+        |a: &str| a.parse().map_err(|e| format!("{a:?}: {e} (an IP address such as 10.0.0.1; ranges are not read)"));
+    Ok(ProxyAddresses(s.split(',').map(str::trim).filter(|a| !a.is_empty()).map(parse).collect::<Result<_, _>>()?))
 }

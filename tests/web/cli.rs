@@ -129,7 +129,8 @@ async fn links_printed_from_a_shell_without_the_public_url_carry_the_address_the
     let (server, _) = started(wenji(dir.path(), &db).env("WENJI_PUBLIC_URL", "https://wenji.example.gov.cn")).await;
     let (printed, warned) = create();
     assert!(printed.contains("https://wenji.example.gov.cn/f/zhengqiu?t="), "{printed}");
-    assert!(warned.is_empty(), "{warned}");
+    assert!(warned.contains("note: links use https://wenji.example.gov.cn, the WENJI_PUBLIC_URL"), "{warned}");
+    assert!(!warned.contains("phones cannot open"), "{warned}");
     // A later start without the address (a test on another port) does not take it back.
     drop(server);
     let (_server, _) = started(wenji(dir.path(), &db).env_remove("WENJI_PUBLIC_URL")).await;
@@ -269,6 +270,9 @@ fn settings_that_would_break_protection_links_or_every_request_are_refused_namin
         ("WENJI_PUBLIC_URL", "wenji.example.gov.cn"),
         ("WENJI_PUBLIC_URL", "ftp://wenji.example.gov.cn"),
         ("WENJI_PUBLIC_URL", "https://wenji.example.gov.cn/sub/"),
+        ("WENJI_PUBLIC_URL", "https://wenji.example.gov.cn,"),
+        ("WENJI_PUBLIC_URL", "https://-wenji-.gov.cn"),
+        ("WENJI_TRUSTED_PROXIES", "10.0.0.1,10.0.0"),
     ] {
         let mut serve = wenji(dir.path(), &db);
         serve.args(["serve", "--bind", "127.0.0.1:0"]).env(var, value);
@@ -289,6 +293,18 @@ fn settings_that_would_break_protection_links_or_every_request_are_refused_namin
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && said.contains("WENJI_EXPORTS_DIR") && said.contains("afile"), "{said}");
     assert!(!dir.path().join("wenji.db").exists(), "nothing was started");
+    // An env file's empty list, or one with a trailing comma, means just the addresses it has.
+    for value in ["", "10.0.0.1, 10.0.0.2,"] {
+        let mut serve = wenji(dir.path(), &db);
+        serve.args(["serve", "--bind", "127.0.0.1:0"]).env("WENJI_TRUSTED_PROXIES", value);
+        let out = exit_of(&mut serve);
+        assert!(out.is_none(), "WENJI_TRUSTED_PROXIES={value:?} stopped the start: {out:?}");
+    }
+    // A database address that cannot be opened is named without its password, which the driver repeats.
+    let out = wenji(dir.path(), "pgsql://wenji:S3cret-pw@db.example/wenji").arg("migrate").output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && said.contains("pgsql://…@db.example/wenji"), "{said}");
+    assert!(!said.contains("S3cret-pw"), "the password was printed: {said}");
     // A mistyped log filter read as a target and silenced every log line, warnings of a full disk too: it is
     // named in a warning and the default used; filters written with spaces or numeric levels are read.
     for (value, refused) in [("verbose", true), ("debugg,sqlx=warn", true), ("info, wenji=debug", false), ("3", false)]
