@@ -423,7 +423,12 @@ async fn search_finds_one_two_and_longer_chinese_queries() {
     assert_eq!(listed(&get_html(&app, &c, &format!("/w/inbox?q={}", urlencode(words))).await), vec![grass]);
     let r = c.get(app.url(&format!("/w/inbox?q={}", urlencode(&format!("{words} 多到基层"))))).send().await.unwrap();
     assert_eq!(r.status(), 400);
-    assert!(r.text().await.unwrap().contains("q：搜索最多 20 个词（现在 21 个）"));
+    let refused = r.text().await.unwrap();
+    assert!(texts(&refused, "#filter-error")[0].contains("q：搜索最多 20 个词（现在 21 个）"), "{refused}");
+    let doc = scraper::Html::parse_document(&refused);
+    let typed = doc.select(&scraper::Selector::parse("#filters input[name=q]").unwrap()).next().unwrap();
+    assert_eq!(typed.value().attr("value"), Some(format!("{words} 多到基层").as_str()), "the query is kept to edit");
+    assert!(listed(&refused).is_empty(), "nothing is listed for a filter not run");
     let html = get_html(&app, &c, "/w/inbox?q=app").await;
     assert!(html.contains("<mark>APP</mark>"), "the match is marked as written");
     let html = get_html(&app, &c, &format!("/w/inbox?q={}", urlencode("基层 意见"))).await;

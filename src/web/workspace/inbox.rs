@@ -19,6 +19,7 @@ use crate::web::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
@@ -181,6 +182,8 @@ pub struct InboxPage {
     pub back: String,
     /// A message about the last bulk action, shown above the list.
     pub bulk_notice: Option<&'static str>,
+    /// Why the filter was not run (the form keeps what was typed).
+    pub refused: Option<String>,
 }
 
 /// `GET /w/inbox`.
@@ -188,28 +191,22 @@ pub async fn page(
     State(state): State<AppState>,
     staff: Staff,
     Query(q): Query<InboxQuery>,
-) -> Result<InboxPage, WebError> {
+) -> Result<Response, WebError> {
     staff.require(&[Role::Admin, Role::Analyst, Role::Leader])?;
-    let mut filter = InboxFilter::try_from(&q)?;
-    let leader = if staff.user.role == Role::Leader {
-        super::leader_view::refuse_filters(&[
-            ("unit", &q.unit),
-            ("category", &q.category),
-            ("from", &q.from),
-            ("to", &q.to),
-        ])?;
-        if q.before.is_some() {
-            return Err(WebError::BadRequest("before：领导视图按页码翻页（page）".into()));
+    // A filter that cannot be run comes back on the inbox itself, as typed, saying what is wrong.
+    let (filter, leader, refused) = match filter_of(&state, &staff, &q).await {
+        Ok((filter, leader)) => (filter, leader, None),
+        Err(WebError::BadRequest(why)) => {
+            let leader = match staff.user.role {
+                Role::Leader => Some(LeaderScope::load(&state, "").await?),
+                _ => None,
+            };
+            (InboxFilter::default(), leader, Some(why))
         }
-        let scope = LeaderScope::load(&state, &q.form).await?;
-        filter.form = Some(scope.form.clone());
-        filter.released_by = Some(scope.until_ms());
-        Some(scope)
-    } else {
-        None
+        Err(e) => return Err(e),
     };
     let store = &state.store;
-    let hidden = leader.as_ref().is_some_and(|l| l.disclosure.too_small);
+    let hidden = refused.is_some() || leader.as_ref().is_some_and(|l| l.disclosure.too_small);
     let page_no = q.page.unwrap_or(0);
     let paging = match &leader {
         Some(l) => InboxPaging::ByText {
@@ -291,7 +288,9 @@ pub async fn page(
             (q.before.is_some(), if more { lines.last().map(|l| format!("before={}", l.id)) } else { None })
         }
     };
-    Ok(InboxPage {
+    let status = if refused.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let page = InboxPage {
+        refused,
         head: staff.head(),
         name: staff.user.display_name.clone(),
         csrf: staff.csrf.clone(),
@@ -313,7 +312,36 @@ pub async fn page(
         bulk_notice: (q.bulk == "none")
             .then_some("没有勾选任何意见：请先勾选要批量归类的意见，或选择“全部符合筛选的”，再点“预览”。"),
         q,
-    })
+    };
+    Ok((status, page).into_response())
+}
+
+/// The filter `q` asks for, and for a leader the released view it is scoped to.
+///
+/// # Errors
+/// `BadRequest` naming the field that cannot be read, or that a leader may not filter by.
+async fn filter_of(
+    state: &AppState,
+    staff: &Staff,
+    q: &InboxQuery,
+) -> Result<(InboxFilter, Option<LeaderScope>), WebError> {
+    let mut filter = InboxFilter::try_from(q)?;
+    if staff.user.role != Role::Leader {
+        return Ok((filter, None));
+    }
+    super::leader_view::refuse_filters(&[
+        ("unit", &q.unit),
+        ("category", &q.category),
+        ("from", &q.from),
+        ("to", &q.to),
+    ])?;
+    if q.before.is_some() {
+        return Err(WebError::BadRequest("before：领导视图按页码翻页（page）".into()));
+    }
+    let scope = LeaderScope::load(state, &q.form).await?;
+    filter.form = Some(scope.form.clone());
+    filter.released_by = Some(scope.until_ms());
+    Ok((filter, Some(scope)))
 }
 
 /// The bulk form: which opinions (the ticked ones, or all matching the filter), which area, add or remove.
