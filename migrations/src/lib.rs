@@ -34,6 +34,7 @@ mod m20261205_000067_release_k;
 mod m20261206_000068_user_names_any_case;
 mod m20261206_000069_access_codes;
 mod m20261206_000070_audit_by_target;
+mod m20261206_000071_responses_with_code;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000068_user_names_any_case::Migration),
             Box::new(m20261206_000069_access_codes::Migration),
             Box::new(m20261206_000070_audit_by_target::Migration),
+            Box::new(m20261206_000071_responses_with_code::Migration),
         ]
     }
 }

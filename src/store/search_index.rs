@@ -19,7 +19,7 @@ const PG_INDEX_BATCH: &str = "WITH taken AS (\
 
 impl Store {
     /// Indexes up to `limit` opinions that are not yet in the search index, in one transaction on the
-    /// writer's connection. Returns how many it indexed: fewer than `limit` means the backlog is empty.
+    /// submission writer's connection. Returns how many it indexed: fewer than `limit` means the backlog is empty.
     ///
     /// # Errors
     /// On a database failure (nothing is marked indexed then).
@@ -29,7 +29,9 @@ impl Store {
     }
 
     async fn index_pg_batch(&self, limit: i64) -> Result<usize> {
-        let w = self.write_txn().await?;
+        // On the batches' connections: the writer runs this between bursts, and on staff writes' it waited
+        // behind saves queued on an opinion's row while citizens' submissions waited behind it.
+        let w = self.submission_txn().await?;
         let done = w
             .conn()
             .execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, PG_INDEX_BATCH, [limit.into()]))

@@ -358,11 +358,11 @@ async fn insert_responses(
     // In key order: concurrent batches (PostgreSQL) that share a key then take its lock in the same order
     // instead of deadlocking until the database's deadlock timeout.
     rows.sort_by(|a, b| subs[a.0].submission.key_hash.cmp(&subs[b.0].submission.key_hash));
-    for chunk in sized_chunks(&rows, PARAMS_PER_STATEMENT / 8) {
+    for chunk in sized_chunks(&rows, PARAMS_PER_STATEMENT / 9) {
         let mut sql = Sql::new(backend);
         sql.push(
             "INSERT INTO responses (form_version_id, form_slug, unit_code, category_code, receipt, \
-             key_hash, body_hash, submitted_at) VALUES ",
+             key_hash, body_hash, submitted_at, with_code) VALUES ",
         );
         sql.bind_rows(chunk.iter().map(|(i, receipt)| {
             let (p, s) = (subs[*i], &subs[*i].submission);
@@ -375,6 +375,7 @@ async fn insert_responses(
                 s.key_hash.clone().into(),
                 s.body_hash.clone().into(),
                 now.into(),
+                s.code_hash.is_some().into(),
             ]
         }));
         sql.push(" ON CONFLICT DO NOTHING RETURNING id, key_hash");
@@ -443,7 +444,7 @@ async fn insert_details(db: &impl BatchDb, subs: &[&Prepared], ids: &[(i64, usiz
                 text.clone().into(),
                 (*fp).clone().into(),
                 OpinionState::Pending.as_str().into(),
-                false.into(),
+                s.code_hash.is_some().into(),
                 now.into(),
                 now.into(),
             ]

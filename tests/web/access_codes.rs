@@ -8,8 +8,27 @@ use wenji::store::audit::Actor;
 
 /// A link of 清溪镇司法所 with `n` codes issued through the admin page: (link id, its address, the codes).
 async fn link_with_codes(app: &TestApp, n: u32) -> (i64, String, Vec<String>) {
-    let link =
-        app.store().create_link("zhengqiu", "sfs-qingxi", None, "三人小组", &Actor::system("test")).await.unwrap();
+    let (id, _) = open_link(app, "sfs-qingxi").await;
+    let codes = issue_codes(app, id, n).await;
+    // The address as the links page shows it to print.
+    let (admin, _) = app.login_as(Role::Admin).await;
+    let list = admin.get(app.url("/w/admin/links")).send().await.unwrap().text().await.unwrap();
+    let doc = scraper::Html::parse_document(&list);
+    let sel = scraper::Selector::parse(&format!("#link-{id} input.url")).unwrap();
+    let url = doc.select(&sel).next().unwrap().value().attr("value").unwrap().to_owned();
+    (id, url, codes)
+}
+
+/// A new open link of `unit`: (its id, its address).
+async fn open_link(app: &TestApp, unit: &str) -> (i64, String) {
+    let link = app.store().create_link("zhengqiu", unit, None, "三人小组", &Actor::system("test")).await.unwrap();
+    let token = app.state.secret.link_token(link.id, "zhengqiu", unit, None);
+    (link.id, app.url(&format!("/f/zhengqiu?t={token}")))
+}
+
+/// Issues `n` codes to link `id` through the admin page, as the first batch; gives them.
+async fn issue_codes(app: &TestApp, id: i64, n: u32) -> Vec<String> {
+    let link = app.store().link(id).await.unwrap();
     let (admin, csrf) = app.login_as(Role::Admin).await;
     let page = admin.get(app.url(&format!("/w/admin/links/{}/codes", link.id))).send().await.unwrap();
     assert_eq!(page.status(), 200);
@@ -25,11 +44,7 @@ async fn link_with_codes(app: &TestApp, n: u32) -> (i64, String, Vec<String>) {
     let html = r.text().await.unwrap();
     let codes = texts(&html, ".slip-code");
     assert_eq!(codes.len(), n as usize, "{html}");
-    let list = admin.get(app.url("/w/admin/links")).send().await.unwrap().text().await.unwrap();
-    let doc = scraper::Html::parse_document(&list);
-    let sel = scraper::Selector::parse(&format!("#link-{} input.url", link.id)).unwrap();
-    let url = doc.select(&sel).next().unwrap().value().attr("value").unwrap().to_owned();
-    (link.id, url, codes)
+    codes
 }
 
 /// Posts the opinion form of `url` (a link's address) with `code` and a fresh key from the page.
@@ -292,9 +307,7 @@ async fn a_coded_response_never_goes_to_leaders_in_a_pool_a_leader_could_fill() 
     let victim = "纪检组某领导逢年过节收受基层礼品";
     let (r, _) = post_with_code(&app, &url, Some(&codes[0]), victim).await;
     assert_eq!(r.status(), 303);
-    let open = app.store().create_link("zhengqiu", "sfs-songling", None, "海报", &Actor::system("test")).await.unwrap();
-    let open_url =
-        app.url(&format!("/f/zhengqiu?t={}", app.state.secret.link_token(open.id, "zhengqiu", "sfs-songling", None)));
+    let (_, open_url) = open_link(&app, "sfs-songling").await;
     for i in 0..4 {
         let (r, _) = post_with_code(&app, &open_url, None, &format!("领导自己填的第 {i} 份")).await;
         assert_eq!(r.status(), 303);
@@ -310,6 +323,34 @@ async fn a_coded_response_never_goes_to_leaders_in_a_pool_a_leader_could_fill() 
     let seen = leaders_inbox(&app).await;
     assert!(seen.iter().any(|t| t.contains(victim)), "{seen:?}");
     assert!(!seen.iter().any(|t| t.contains("领导自己填")), "the open pool still waits for k: {seen:?}");
+}
+
+/// A unit's own open responses (sent before its codes, or after they were dropped) never go out with a
+/// coded one: coded responses reach leaders only k coded at a time.
+#[tokio::test]
+async fn a_coded_response_never_goes_out_beside_its_units_open_responses() {
+    let app = TestApp::spawn().await;
+    let (id, url) = open_link(&app, "sfs-qingxi").await;
+    for i in 0..4 {
+        let (r, _) = post_with_code(&app, &url, None, &format!("领导赶在发码前填的第 {i} 份")).await;
+        assert_eq!(r.status(), 303);
+    }
+    let codes = issue_codes(&app, id, 5).await;
+    let victim = "所长违规收费，群众敢怒不敢言";
+    let (r, _) = post_with_code(&app, &url, Some(&codes[0]), victim).await;
+    assert_eq!(r.status(), 303);
+    crate::helpers::a_day_passes(&app).await;
+    assert!(leaders_inbox(&app).await.is_empty(), "five from the unit, but only one sent with a code");
+    // The codes are dropped and one more open response comes: five open ones go out, the coded one waits.
+    let (admin, csrf) = app.login_as(Role::Admin).await;
+    let drop = admin.post(app.url(&format!("/w/admin/links/{id}/codes/drop")));
+    assert_eq!(drop.form(&[("_csrf", csrf.as_str()), ("confirm", "1")]).send().await.unwrap().status(), 303);
+    let (r, _) = post_with_code(&app, &url, None, "领导在停码后又填的一份").await;
+    assert_eq!(r.status(), 303);
+    crate::helpers::a_day_passes(&app).await;
+    let seen = leaders_inbox(&app).await;
+    assert_eq!(seen.iter().filter(|t| t.contains("领导")).count(), 5, "{seen:?}");
+    assert!(!seen.iter().any(|t| t.contains(victim)), "{seen:?}");
 }
 
 #[tokio::test]

@@ -208,7 +208,8 @@ async fn commits_are_flushed_before_acknowledgement_whatever_the_databases_defau
 #[tokio::test]
 async fn a_citizen_is_not_kept_waiting_behind_staff_writes_that_wait_on_rows() {
     use sea_orm::{ConnectionTrait, Database, TransactionTrait};
-    let app = TestApp::spawn().await;
+    // The writer indexes for search whenever submissions pause, as a server's does.
+    let app = TestApp::spawn_with(|s| s.index_search_after_idle = Some(std::time::Duration::from_millis(5))).await;
     if !crate::helpers::is_postgres() {
         return; // SQLite has one writer for everything, and no row locks.
     }
@@ -232,8 +233,12 @@ async fn a_citizen_is_not_kept_waiting_behind_staff_writes_that_wait_on_rows() {
         .collect();
     // Time for the saves to take their connections and queue on the row.
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    let receipt = app.submit_opinion("窗口服务态度有待改进").await;
-    assert!(app.store().response_by_receipt(&receipt).await.is_ok(), "stored while the saves still wait");
+    for i in 0..3 {
+        let receipt = app.submit_opinion(&format!("窗口服务态度有待改进（第 {i} 条）")).await;
+        assert!(app.store().response_by_receipt(&receipt).await.is_ok());
+    }
+    // Not after a save gave up and freed its connection: every save still waits on the row.
+    assert!(saves.iter().all(|s| !s.is_finished()), "the submissions waited for a staff write to give up");
     holder.rollback().await.unwrap();
     for s in saves {
         assert!(s.await.unwrap().is_redirection(), "each save goes through once the row is free");

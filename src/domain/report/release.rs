@@ -7,9 +7,10 @@
 //!   old, into the pool (其他单位（合并）) for good, with every other such unit of the form, when together
 //!   they are at least k. From then on its responses go out with the pool's, k at a time. It is never
 //!   named afterwards: named later, it would tell which of the pool's rows were its own.
-//! - **A unit answering by single-use codes pools only with such units** ([`Before::coded`]): in a pool
-//!   with an open link, a leader's own k − 1 responses through that link would go out beside the one coded
-//!   response and point at it. Both pools read 其他单位（合并）, each still k at a time.
+//! - **Responses sent with a single-use code go out only among such responses**, k at a time, under the
+//!   unit's name or in a pool of their own: beside open responses, a leader's own k − 1 sent through any
+//!   open link (before the codes, beside them, after they were dropped, or another pooled unit's) would go
+//!   out with the one coded response and point at it. Both pools read 其他单位（合并）.
 //! - **A category shows on a unit's rows only if it came k at a time too** ([`uneven_pairs`]): a row that
 //!   read 其他类别 yesterday and 社会群众 today would tell which of yesterday's rows it was.
 //!
@@ -30,25 +31,26 @@ pub struct Waiting {
     pub oldest_ms: i64,
 }
 
+/// The responses of one unit of one form that go out together: those sent with a single-use code
+/// (`true`) or those sent without.
+pub type Part = (String, Code, bool);
+
 /// Everything a release is decided from.
 #[derive(Debug, Clone, Default)]
 pub struct Before {
-    /// (form, unit) → its waiting responses.
-    pub waiting: BTreeMap<(String, Code), Waiting>,
+    /// Each part's waiting responses.
+    pub waiting: BTreeMap<Part, Waiting>,
     /// The (form, unit) pairs that already have responses shown under their own name.
     pub named: BTreeSet<(String, Code)>,
     /// The (form, unit) pairs in the pool for good.
     pub pooled: BTreeSet<(String, String)>,
-    /// The (form, unit) pairs answering by single-use codes: a link that needs codes, and no open link
-    /// that does not. Read at each release, so a unit given an open link later pools with the open ones.
-    pub coded: BTreeSet<(String, String)>,
 }
 
 /// What a release does.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
-    /// The (form, unit) pairs whose waiting responses all go out now.
-    pub release: Vec<(String, Code)>,
+    /// The parts whose waiting responses all go out now.
+    pub release: Vec<Part>,
     /// The units that join the pool for good now.
     pub newly_pooled: Vec<(String, String)>,
 }
@@ -61,33 +63,39 @@ pub fn plan(before: &Before, cut_ms: i64, k: u64) -> Plan {
     let k = k.max(1);
     let pool_after = cut_ms - POOL_AFTER_DAYS * 86_400_000;
     let mut out = Plan::default();
-    // Per form, coded units apart: the pool's candidates (pooled units, and units that waited long
+    let is_pooled =
+        |form: &String, unit: &Code| unit.as_ref().is_some_and(|u| before.pooled.contains(&(form.clone(), u.clone())));
+    // Parts with k of their own go out under their unit's name; that unit then joins no pool now.
+    let mut named_now = BTreeSet::new();
+    for ((form, unit, coded), w) in &before.waiting {
+        if !is_pooled(form, unit) && w.count >= k {
+            out.release.push((form.clone(), unit.clone(), *coded));
+            named_now.insert((form.clone(), unit.clone()));
+        }
+    }
+    // Per form, coded responses apart: the pool's candidates (pooled units, and units that waited long
     // enough) and their count.
     let mut pool: BTreeMap<(&str, bool), PoolCandidates> = BTreeMap::new();
-    for ((form, unit), w) in &before.waiting {
-        let pooled = unit.as_ref().is_some_and(|u| before.pooled.contains(&(form.clone(), u.clone())));
-        if !pooled && w.count >= k {
-            out.release.push((form.clone(), unit.clone()));
-            continue;
-        }
+    for ((form, unit, coded), w) in &before.waiting {
         let Some(u) = unit else { continue };
-        let never_named = !before.named.contains(&(form.clone(), unit.clone()));
-        if pooled || (never_named && w.oldest_ms < pool_after) {
-            let coded = before.coded.contains(&(form.clone(), u.clone()));
-            let entry = pool.entry((form.as_str(), coded)).or_default();
+        let named =
+            before.named.contains(&(form.clone(), unit.clone())) || named_now.contains(&(form.clone(), unit.clone()));
+        if is_pooled(form, unit) || (!named && w.oldest_ms < pool_after) {
+            let entry = pool.entry((form.as_str(), *coded)).or_default();
             entry.0.push((form.clone(), u.clone()));
             entry.1 += w.count;
         }
     }
-    for (members, _) in pool.into_values().filter(|(_, n)| *n >= k) {
+    for ((_, coded), (members, _)) in pool.into_iter().filter(|(_, (_, n))| *n >= k) {
         for m in members {
-            out.release.push((m.0.clone(), Some(m.1.clone())));
-            if !before.pooled.contains(&m) {
+            out.release.push((m.0.clone(), Some(m.1.clone()), coded));
+            if !before.pooled.contains(&m) && !out.newly_pooled.contains(&m) {
                 out.newly_pooled.push(m);
             }
         }
     }
     out.release.sort();
+    out.newly_pooled.sort();
     out
 }
 
@@ -124,16 +132,22 @@ mod tests {
         Some(u.to_owned())
     }
 
-    fn waiting(rows: &[(&str, u64, i64)]) -> BTreeMap<(String, Code), Waiting> {
+    /// Open responses waiting: (unit, count, day of the oldest).
+    fn waiting(rows: &[(&str, u64, i64)]) -> BTreeMap<Part, Waiting> {
+        parts(&rows.iter().map(|&(u, n, day)| (u, false, n, day)).collect::<Vec<_>>())
+    }
+
+    /// Responses waiting: (unit, sent with a code, count, day of the oldest).
+    fn parts(rows: &[(&str, bool, u64, i64)]) -> BTreeMap<Part, Waiting> {
         rows.iter()
-            .map(|(u, n, day)| (("f".to_owned(), unit(u)), Waiting { count: *n, oldest_ms: day * DAY }))
+            .map(|&(u, coded, n, day)| (("f".to_owned(), unit(u), coded), Waiting { count: n, oldest_ms: day * DAY }))
             .collect()
     }
 
     #[test]
     fn a_unit_goes_out_under_its_name_only_with_k_waiting_responses() {
         let before = Before { waiting: waiting(&[("a", 4, 9), ("b", 5, 9)]), ..Before::default() };
-        assert_eq!(plan(&before, 10 * DAY, 5).release, vec![("f".into(), unit("b"))]);
+        assert_eq!(plan(&before, 10 * DAY, 5).release, vec![("f".into(), unit("b"), false)]);
     }
 
     #[test]
@@ -150,21 +164,31 @@ mod tests {
     }
 
     #[test]
-    fn units_answering_by_codes_pool_only_with_each_other() {
-        let mut before = Before {
-            waiting: waiting(&[("open", 4, 1), ("coded", 1, 1), ("coded2", 3, 2)]),
-            coded: [("f".to_owned(), "coded".to_owned()), ("f".to_owned(), "coded2".to_owned())].into(),
-            ..Before::default()
-        };
-        // Five together, but the one coded response would go out beside four that anyone could have sent.
+    fn coded_responses_go_out_only_among_coded_responses() {
+        // Four a leader sent through open links (another unit's, or the coded unit's own before its codes)
+        // beside one coded response: nothing goes out, named or pooled.
+        let mut before =
+            Before { waiting: parts(&[("open", false, 4, 1), ("coded", true, 1, 1)]), ..Before::default() };
         assert_eq!(plan(&before, 10 * DAY, 5), Plan::default());
-        before.waiting = waiting(&[("open", 5, 1), ("coded", 1, 1), ("coded2", 4, 2)]);
+        before.waiting = parts(&[("coded", false, 4, 1), ("coded", true, 1, 1)]);
+        assert_eq!(plan(&before, 10 * DAY, 5), Plan::default());
+        // Five coded from two units go out in the coded pool; the open four keep waiting.
+        before.waiting = parts(&[("coded", false, 4, 1), ("coded", true, 1, 1), ("coded2", true, 4, 2)]);
         let p = plan(&before, 10 * DAY, 5);
-        assert_eq!(
-            p.release,
-            vec![("f".into(), unit("coded")), ("f".into(), unit("coded2")), ("f".into(), unit("open"))]
-        );
-        assert_eq!(p.newly_pooled, vec![("f".into(), "coded".into()), ("f".into(), "coded2".into())], "open: named");
+        assert_eq!(p.release, vec![("f".into(), unit("coded"), true), ("f".into(), unit("coded2"), true)]);
+        assert_eq!(p.newly_pooled, vec![("f".into(), "coded".into()), ("f".into(), "coded2".into())]);
+        // A unit's five coded go out under its name, its open four not with them.
+        before.waiting = parts(&[("coded", false, 4, 9), ("coded", true, 5, 9)]);
+        assert_eq!(plan(&before, 10 * DAY, 5).release, vec![("f".into(), unit("coded"), true)]);
+    }
+
+    #[test]
+    fn a_unit_named_now_joins_no_pool_with_its_other_part() {
+        let before =
+            Before { waiting: parts(&[("a", false, 5, 1), ("a", true, 2, 1), ("b", true, 3, 1)]), ..Before::default() };
+        let p = plan(&before, 10 * DAY, 5);
+        assert_eq!(p.release, vec![("f".into(), unit("a"), false)], "a is named; b's three wait");
+        assert!(p.newly_pooled.is_empty());
     }
 
     #[test]
@@ -174,7 +198,10 @@ mod tests {
             pooled: [("f".to_owned(), "a".to_owned())].into(),
             ..Before::default()
         };
-        assert_eq!(plan(&before, 10 * DAY, 5), Plan { release: vec![("f".into(), unit("a"))], newly_pooled: vec![] });
+        assert_eq!(
+            plan(&before, 10 * DAY, 5),
+            Plan { release: vec![("f".into(), unit("a"), false)], newly_pooled: vec![] }
+        );
     }
 
     #[test]
@@ -185,58 +212,58 @@ mod tests {
     }
 
     proptest! {
-        /// Responses of five units arrive at random over a month and releases follow the plan: any two
-        /// releases' views differ, per label a leader reads (a unit's name, or the pool), by 0 or at least k;
-        /// and the policy shows each unit as the releases did (named units named, pooled ones pooled).
+        /// Responses of five units arrive at random over a month, some with a code, and releases follow
+        /// the plan: any two releases' views differ, per label a leader reads (a unit's name, or the pool),
+        /// by 0 or at least k, and so do the coded responses alone; and the policy shows each unit as the
+        /// releases did (named units named, pooled ones pooled).
         #[test]
         fn two_leader_views_never_differ_by_fewer_than_k_under_one_label(
-            days in proptest::collection::vec(proptest::collection::vec(0usize..5, 0..6), 1..30),
+            days in proptest::collection::vec(proptest::collection::vec((0usize..5, any::<bool>()), 0..6), 1..30),
             k in 2u64..7,
-            coded in proptest::collection::btree_set(0usize..5, 0..5),
         ) {
-            let mut before = Before {
-                coded: coded.iter().map(|u| ("f".to_owned(), u.to_string())).collect(),
-                ..Before::default()
-            };
-            let mut sent: Vec<Vec<i64>> = vec![Vec::new(); 5];
-            let mut views: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new()];
-            let mut shown = [0u64; 5];
+            let mut before = Before::default();
+            // Per unit, per open (0) or coded (1): when each waiting response was sent.
+            let mut sent: Vec<[Vec<i64>; 2]> = vec![Default::default(); 5];
+            let mut views: Vec<BTreeMap<String, [u64; 2]>> = vec![BTreeMap::new()];
+            let mut shown = [[0u64; 2]; 5];
             for (d, arrivals) in days.iter().enumerate() {
-                for &u in arrivals {
-                    sent[u].push(d as i64 * DAY + 1);
+                for &(u, coded) in arrivals {
+                    sent[u][usize::from(coded)].push(d as i64 * DAY + 1);
                 }
                 before.waiting = (0..5)
-                    .filter(|u| !sent[*u].is_empty())
-                    .map(|u| {
-                        (("f".to_owned(), Some(u.to_string())), Waiting { count: sent[u].len() as u64, oldest_ms: sent[u][0] })
+                    .flat_map(|u| [(u, false), (u, true)])
+                    .filter(|&(u, c)| !sent[u][usize::from(c)].is_empty())
+                    .map(|(u, c)| {
+                        let times = &sent[u][usize::from(c)];
+                        (("f".to_owned(), Some(u.to_string()), c), Waiting { count: times.len() as u64, oldest_ms: times[0] })
                     })
                     .collect();
                 let p = plan(&before, (d as i64 + 1) * DAY, k);
                 before.pooled.extend(p.newly_pooled);
-                let mut coded_in_pool = 0;
-                for (_, u) in &p.release {
+                for (_, u, c) in &p.release {
                     let i: usize = u.as_ref().unwrap().parse().unwrap();
-                    if coded.contains(&i) && before.pooled.contains(&("f".to_owned(), i.to_string())) {
-                        coded_in_pool += sent[i].len() as u64;
-                    }
-                    shown[i] += sent[i].len() as u64;
-                    sent[i].clear();
+                    shown[i][usize::from(*c)] += sent[i][usize::from(*c)].len() as u64;
+                    sent[i][usize::from(*c)].clear();
                 }
-                // Coded responses leave the pool k at a time by themselves, whatever the open units add.
-                prop_assert!(coded_in_pool == 0 || coded_in_pool >= k, "{coded_in_pool} coded responses pooled");
-                for (f, u) in &p.release {
+                for (f, u, _) in &p.release {
                     if !before.pooled.contains(&(f.clone(), u.clone().unwrap())) {
                         before.named.insert((f.clone(), u.clone()));
                     }
                 }
-                let mut view = BTreeMap::new();
-                for (i, n) in shown.iter().enumerate().filter(|(_, n)| **n > 0) {
+                let mut view: BTreeMap<String, [u64; 2]> = BTreeMap::new();
+                for (i, n) in shown.iter().enumerate().filter(|(_, n)| n[0] + n[1] > 0) {
                     let pooled = before.pooled.contains(&("f".to_owned(), i.to_string()));
                     prop_assert!(!(pooled && before.named.contains(&("f".to_owned(), Some(i.to_string())))));
-                    *view.entry(if pooled { "pool".to_owned() } else { i.to_string() }).or_default() += n;
+                    let label = view.entry(if pooled { "pool".to_owned() } else { i.to_string() }).or_default();
+                    label[0] += n[0];
+                    label[1] += n[1];
                 }
-                let respondents: RespondentDays =
-                    shown.iter().enumerate().filter(|(_, n)| **n > 0).map(|(i, n)| ((unit(&i.to_string()), None, 0), *n)).collect();
+                let respondents: RespondentDays = shown
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| n[0] + n[1] > 0)
+                    .map(|(i, n)| ((unit(&i.to_string()), None, 0), n[0] + n[1]))
+                    .collect();
                 let history = History { pooled: before.pooled.iter().map(|(_, u)| u.clone()).collect(), ..History::default() };
                 let d = Disclosure::decide_released(&respondents, &history, k);
                 for (label, _) in view.iter().filter(|(l, _)| *l != "pool") {
@@ -247,8 +274,11 @@ mod tests {
             for (i, a) in views.iter().enumerate() {
                 for b in &views[i + 1..] {
                     for (label, after) in b {
-                        let grew = after - a.get(label).copied().unwrap_or(0);
+                        let before = a.get(label).copied().unwrap_or_default();
+                        let (grew, coded) = (after[0] + after[1] - before[0] - before[1], after[1] - before[1]);
                         prop_assert!(grew == 0 || grew >= k, "{label} grew by {grew} between two views (k = {k})");
+                        // Coded responses come k at a time by themselves, whatever open responses came beside.
+                        prop_assert!(coded == 0 || coded >= k, "{label} grew by {coded} coded responses (k = {k})");
                     }
                 }
             }
