@@ -48,6 +48,10 @@ pub struct MigrateArgs {
     /// for a wrong secret (a restore started with another secret.key); the next start records its own.
     #[arg(long)]
     pub forget_secret_fingerprint: bool,
+    /// Make a new secret.key when the one this database's links were signed with is lost for good: every
+    /// link, QR code and unused 填写码 made before stops working (print new ones). Audited.
+    #[arg(long, conflicts_with = "forget_secret_fingerprint")]
+    pub new_secret: bool,
 }
 
 /// Entry point for `main`.
@@ -179,6 +183,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if args.forget_secret_fingerprint {
                 store.forget_secret_fingerprint(&crate::store::audit::Actor::system("cli")).await?;
                 println!("the secret's fingerprint is forgotten: the next start records the secret it is given");
+            }
+            if args.new_secret {
+                if config.has_secret() {
+                    anyhow::bail!(
+                        "a secret is here ({}): --new-secret is for a lost one only, and would make every printed link and QR code refuse citizens",
+                        config.secret_source()
+                    );
+                }
+                let secret = config.secret()?;
+                store
+                    .replace_secret_fingerprint(&secret.fingerprint(), &crate::store::audit::Actor::system("cli"))
+                    .await?;
+                println!(
+                    "a new secret is in {}: every link, QR code and unused 填写码 made before no longer opens the form; print new ones (`wenji links list`, `wenji links qr`) and issue new codes",
+                    config.secret_source()
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -356,7 +376,7 @@ pub async fn checked_secret(config: &Config, store: &Store) -> anyhow::Result<cr
     let signed_before = store.secret_fingerprint().await?.is_some() || !store.links(None).await?.is_empty();
     if !config.has_secret() && signed_before {
         anyhow::bail!(
-            "this database's links and QR codes were signed with a secret that is not here (no WENJI_SECRET, no {}): {restore}",
+            "this database's links and QR codes were signed with a secret that is not here (no WENJI_SECRET, no {}): {restore}. If it is lost for good, `wenji migrate --new-secret` makes a new one (every link, QR code and unused 填写码 made before then stops working)",
             config.secret_source()
         );
     }

@@ -40,6 +40,28 @@ impl Store {
         w.finish(done).await
     }
 
+    /// Records `fingerprint` in place of any recorded one: a new secret made for a lost one, audited as
+    /// `secret_replaced`.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn replace_secret_fingerprint(&self, fingerprint: &str, by: &Actor) -> Result<()> {
+        let w = self.write_txn().await?;
+        let done = async {
+            let backend = w.conn().get_database_backend();
+            let mut sql = Sql::new(backend);
+            sql.push("DELETE FROM installation WHERE name = ").bind(SECRET_FINGERPRINT);
+            w.conn().execute_raw(sql.into_statement()).await?;
+            let mut sql = Sql::new(backend);
+            sql.push("INSERT INTO installation (name, value) VALUES ");
+            sql.bind_tuple([SECRET_FINGERPRINT.into(), fingerprint.into()]);
+            w.conn().execute_raw(sql.into_statement()).await?;
+            append_in(w.conn(), by, "secret_replaced", "secret", None, None).await
+        }
+        .await;
+        w.finish(done).await
+    }
+
     /// Records `fingerprint` unless one is recorded already (instances starting together agree on the
     /// first), and gives the one recorded.
     ///

@@ -200,6 +200,21 @@ async fn a_start_with_another_secret_than_the_databases_is_refused_and_makes_no_
             assert!(!key.exists(), "{args:?} made a new secret.key");
         }
     }
+    // Lost for good: a new secret is made on request, after which the links print again (with new tokens).
+    let said =
+        String::from_utf8_lossy(&exit_of(wenji(dir.path(), &db).args(["links", "list"])).unwrap().stderr).into_owned();
+    assert!(said.contains("wenji migrate --new-secret"), "the way out of a lost key is named: {said}");
+    let fresh = wenji(dir.path(), &db).args(["migrate", "--new-secret"]).output().unwrap();
+    assert!(fresh.status.success() && key.exists(), "{}", String::from_utf8_lossy(&fresh.stderr));
+    assert!(String::from_utf8_lossy(&fresh.stdout).contains("no longer opens the form"));
+    let audited = wenji::store::Store::connect(&db).await.unwrap();
+    assert_eq!(audited.audit_entries(Some("secret_replaced"), None, None, 10).await.unwrap().len(), 1);
+    drop(audited);
+    let listed = wenji(dir.path(), &db).args(["links", "list"]).output().unwrap();
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    let again = wenji(dir.path(), &db).args(["migrate", "--new-secret"]).output().unwrap();
+    assert!(!again.status.success(), "a second --new-secret would drop the key just made");
+    std::fs::remove_file(&key).unwrap();
     // A database from before fingerprints (none recorded) whose links were signed by the lost key.
     let conn = sea_orm::Database::connect(&db).await.unwrap();
     conn.execute_unprepared("DELETE FROM installation").await.unwrap();

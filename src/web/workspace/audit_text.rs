@@ -37,6 +37,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("forms_reloaded", "重新加载表单"),
     ("forms_reload_refused", "表单有错误，未重新加载"),
     ("secret_fingerprint_forgotten", "清除链接密钥指纹（命令行）"),
+    ("secret_replaced", "密钥遗失后换用新密钥，旧链接和填写码失效（命令行）"),
     ("problem_created", "新建问题"),
     ("problem_updated", "修改问题"),
     ("problem_linked", "意见归入问题"),
