@@ -1,7 +1,7 @@
 //! Whether a response was sent with a single-use code, so coded responses reach leaders only among coded
-//! ones (a unit's own later open link, or dropped codes, must not release one beside a leader's own). It
-//! names no code and no link. Responses already waiting are marked from their unit's first codes on, where
-//! a coded link of their form and unit exists (the minute the codes were issued counts as before).
+//! ones (a unit's own open link, before or beside or after its codes, must not release one beside a
+//! leader's own). It names no code and no link. For a response already waiting from its unit's first codes
+//! on, nothing stored tells: it is marked unknown (NULL) and held back from leaders; the office sees it.
 
 use sea_orm_migration::prelude::*;
 
@@ -12,12 +12,13 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let db = m.get_connection();
-        db.execute_unprepared("ALTER TABLE responses ADD COLUMN with_code BOOLEAN NOT NULL DEFAULT FALSE").await?;
+        db.execute_unprepared("ALTER TABLE responses ADD COLUMN with_code BOOLEAN DEFAULT FALSE").await?;
+        // Codes issued to any link of the unit, dropped since or not; times are stored to the minute.
         db.execute_unprepared(
-            "UPDATE responses SET with_code = TRUE WHERE released_at IS NULL AND EXISTS (SELECT 1 FROM links l \
+            "UPDATE responses SET with_code = NULL WHERE released_at IS NULL AND EXISTS (SELECT 1 FROM links l \
              JOIN audit_log a ON a.action = 'access_codes_issued' AND a.target = 'link:' || l.id \
-             WHERE l.needs_code AND l.form_slug = responses.form_slug AND l.unit_code = responses.unit_code \
-             AND responses.submitted_at > a.at)",
+             WHERE l.form_slug = responses.form_slug AND l.unit_code = responses.unit_code \
+             AND responses.submitted_at >= (a.at / 60000) * 60000)",
         )
         .await?;
         Ok(())

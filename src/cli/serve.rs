@@ -217,7 +217,9 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     let state_timeouts = state.settings.timeouts;
     let at_exit = state.clone();
     let app = crate::web::router(state);
-    println!("Wenji is serving on {base_url}  (forms: {base_url}/f/zhengqiu, staff: {base_url}/login)");
+    println!(
+        "Wenji is serving on {base_url}, listening on {bound}  (forms: {base_url}/f/zhengqiu, staff: {base_url}/login)"
+    );
     let header_timeout = state_timeouts.header;
     let stopping = Arc::new(tokio::sync::Notify::new());
     let signalled = stopping.clone();

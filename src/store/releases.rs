@@ -83,10 +83,18 @@ impl Store {
             )
             .bind(cut_ms)
             .push(" GROUP BY form_slug, unit_code, with_code");
+            // Responses stored before Wenji marked coded ones, after their unit's codes (migration 000071):
+            // whether each came with a code is unknown, so none goes out.
+            let mut held = 0;
             for r in db.query_all_raw(sql.into_statement()).await? {
                 let count = u64::try_from(r.try_get::<i64>("", "n")?).unwrap_or(0);
                 let waiting = Waiting { count, oldest_ms: r.try_get("", "t")? };
-                before.waiting.insert((r.try_get("", "f")?, r.try_get("", "u")?, r.try_get("", "c")?), waiting);
+                match r.try_get::<Option<bool>>("", "c")? {
+                    Some(coded) => {
+                        before.waiting.insert((r.try_get("", "f")?, r.try_get("", "u")?, coded), waiting);
+                    }
+                    None => held += count,
+                }
             }
             let sql = "SELECT DISTINCT form_slug AS f, unit_code AS u FROM responses WHERE released_at IS NOT NULL";
             for r in db.query_all_raw(sea_orm::Statement::from_string(backend, sql)).await? {
@@ -135,7 +143,7 @@ impl Store {
                     .push(")");
                 db.execute_raw(sql.into_statement()).await?;
             }
-            let total: u64 = before.waiting.values().map(|w| w.count).sum();
+            let total: u64 = before.waiting.values().map(|w| w.count).sum::<u64>() + held;
             let mut sql = Sql::new(backend);
             sql.push("UPDATE leader_releases SET released = ").bind(as_i64(released));
             sql.push(", waiting = ").bind(as_i64(total - released));

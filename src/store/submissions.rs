@@ -444,7 +444,7 @@ async fn insert_details(db: &impl BatchDb, subs: &[&Prepared], ids: &[(i64, usiz
                 text.clone().into(),
                 (*fp).clone().into(),
                 OpinionState::Pending.as_str().into(),
-                s.code_hash.is_some().into(),
+                false.into(),
                 now.into(),
                 now.into(),
             ]

@@ -175,7 +175,16 @@ pub fn body_refused(e: &axum::extract::rejection::BytesRejection) -> Option<WebE
 /// can in Chinese and the detail goes to the debug log.
 pub fn not_understood(e: serde_html_form::de::Error) -> WebError {
     tracing::debug!(error = %e, "staff form not understood");
-    WebError::BadRequest(NOT_UNDERSTOOD.into())
+    // serde names a missing field ("missing field `display_name`"): the page names it too.
+    let text = e.to_string();
+    let missing = text.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+    match missing {
+        Some(field) => {
+            let name = field_label(field).unwrap_or(field);
+            WebError::BadRequest(format!("表单内容有误：缺少“{name}”一栏，请刷新页面后重新填写。"))
+        }
+        None => WebError::BadRequest(NOT_UNDERSTOOD.into()),
+    }
 }
 
 /// Why a staff form was not understood, naming the field (`field`, given `times` times) where serde could
@@ -225,6 +234,19 @@ pub fn check_staff_body(content_type: &str, bytes: &[u8]) -> Result<(), (axum::h
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_form_without_one_of_its_fields_is_refused_naming_it() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Setup {
+            username: String,
+            display_name: String,
+        }
+        let e = serde_html_form::from_str::<Setup>("username=a").unwrap_err();
+        let WebError::BadRequest(said) = not_understood(e) else { panic!("not a 400") };
+        assert_eq!(said, "表单内容有误：缺少“姓名”一栏，请刷新页面后重新填写。");
+    }
 
     #[test]
     fn control_characters_and_overlong_values_are_named() {

@@ -339,6 +339,11 @@ async fn a_coded_response_never_goes_out_beside_its_units_open_responses() {
     let victim = "所长违规收费，群众敢怒不敢言";
     let (r, _) = post_with_code(&app, &url, Some(&codes[0]), victim).await;
     assert_eq!(r.status(), 303);
+    // The office's inbox shows nothing that tells the coded opinion from the open ones.
+    let (analyst, _) = app.login_as(Role::Analyst).await;
+    let inbox = analyst.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&inbox, "#inbox tbody tr").len(), 5);
+    assert!(texts(&inbox, "#inbox .flag").is_empty(), "no flag on any row: {inbox}");
     crate::helpers::a_day_passes(&app).await;
     assert!(leaders_inbox(&app).await.is_empty(), "five from the unit, but only one sent with a code");
     // The codes are dropped and one more open response comes: five open ones go out, the coded one waits.

@@ -726,3 +726,64 @@ async fn the_command_lines_leaders_file_uses_the_k_the_server_started_with() {
     let o = app.run_cli(&["export", "--form", "zhengqiu", "--unprotected", "--small-cell-k", "5"]).await;
     assert!(o.status.success(), "the office's full file has no k to differ: {}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// Responses stored before Wenji marked coded ones: those sent before their unit's first codes are open;
+/// those after (through the codes or beside them, nothing tells) are held back from leaders, not guessed.
+#[tokio::test]
+async fn an_upgrade_holds_back_the_responses_it_cannot_tell_were_sent_with_a_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(dir.path()).await;
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    let before = Migrator::migrations().iter().filter(|m| m.name() < "m20261206_000071_responses_with_code").count();
+    Migrator::up(&db, Some(u32::try_from(before).unwrap())).await.unwrap();
+    let issued = 1_764_000_000_000_i64 + 30_000; // half a minute into a minute
+    let minute = issued / 60_000 * 60_000;
+    for sql in [
+        "INSERT INTO form_versions (id, slug, hash, title, definition, first_seen_at) VALUES (1, 'zhengqiu', 'h', 't', '{}', 0)".to_owned(),
+        "INSERT INTO links (id, form_slug, unit_code, label, created_at, needs_code) VALUES (7, 'zhengqiu', 'sfs-qingxi', '', 0, FALSE)".to_owned(),
+        format!("INSERT INTO audit_log (at, actor_name, action, target) VALUES ({issued}, 'admin', 'access_codes_issued', 'link:7')"),
+    ] {
+        db.execute_unprepared(&sql).await.unwrap();
+    }
+    // (receipt, unit, sent at, released at)
+    let rows = [
+        ("R-BEFORE", "sfs-qingxi", minute - 60_000, None),
+        ("R-SAME-MINUTE", "sfs-qingxi", minute, None),
+        ("R-AFTER", "sfs-qingxi", minute + 120_000, None),
+        ("R-RELEASED", "sfs-qingxi", minute + 120_000, Some(minute + 86_400_000)),
+        ("R-OTHER-UNIT", "sfs-songling", minute + 120_000, None),
+    ];
+    for (receipt, unit, at, released) in rows {
+        let released = released.map_or("NULL".to_owned(), |r: i64| r.to_string());
+        db.execute_unprepared(&format!(
+            "INSERT INTO responses (form_version_id, form_slug, unit_code, receipt, key_hash, body_hash, submitted_at, released_at) \
+             VALUES (1, 'zhengqiu', '{unit}', '{receipt}', 'k-{receipt}', 'b', {at}, {released})"
+        ))
+        .await
+        .unwrap();
+    }
+    wenji::store::Store::connect(&url).await.unwrap().migrate().await.unwrap();
+    let read = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            let rows = db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await;
+            rows.unwrap().iter().map(|r| (r.try_get_by_index(0).unwrap(), r.try_get_by_index(1).unwrap())).collect()
+        }
+    };
+    let marked: Vec<(String, Option<bool>)> = read("SELECT receipt, with_code FROM responses ORDER BY receipt").await;
+    let want = [
+        ("R-AFTER", None),
+        ("R-BEFORE", Some(false)),
+        ("R-OTHER-UNIT", Some(false)),
+        ("R-RELEASED", Some(false)),
+        ("R-SAME-MINUTE", None),
+    ];
+    assert_eq!(marked, want.map(|(r, c)| (r.to_owned(), c)));
+    // A release leaves the unknown ones waiting, counted as waiting.
+    let store = wenji::store::Store::connect(&url).await.unwrap();
+    store.release_to_leaders(minute + 3 * 86_400_000, 1).await.unwrap();
+    let released: Vec<(String, Option<bool>)> =
+        read("SELECT receipt, with_code FROM responses WHERE released_at IS NOT NULL ORDER BY receipt").await;
+    let released: Vec<&str> = released.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(released, ["R-BEFORE", "R-OTHER-UNIT", "R-RELEASED"]);
+}
