@@ -35,6 +35,7 @@ mod m20261206_000068_user_names_any_case;
 mod m20261206_000069_access_codes;
 mod m20261206_000070_audit_by_target;
 mod m20261206_000071_responses_with_code;
+mod m20261206_000072_staff_count_slots;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -73,6 +74,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000069_access_codes::Migration),
             Box::new(m20261206_000070_audit_by_target::Migration),
             Box::new(m20261206_000071_responses_with_code::Migration),
+            Box::new(m20261206_000072_staff_count_slots::Migration),
         ]
     }
 }

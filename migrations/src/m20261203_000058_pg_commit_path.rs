@@ -60,7 +60,7 @@ const SEARCH_DOWN: &[&str] = &[
 
 // The same merge as before, into the connection's slot; within a slot rows are still changed in state
 // order, and a transaction keeps its connection, so two transactions cannot wait on each other's rows.
-const COUNTS_FUNCTION: &str =
+pub(crate) const COUNTS_FUNCTION: &str =
     "CREATE OR REPLACE FUNCTION opinion_counts_follow() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE s SMALLINT := pg_backend_pid() % 16;
 BEGIN

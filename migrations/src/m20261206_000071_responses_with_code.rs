@@ -12,11 +12,14 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let db = m.get_connection();
-        db.execute_unprepared("ALTER TABLE responses ADD COLUMN with_code BOOLEAN DEFAULT FALSE").await?;
-        // Codes issued to any link of the unit, dropped since or not; times are stored to the minute.
+        // No default: a response stored without the mark (an instance not yet upgraded, beside one that
+        // is) stays unknown and held back, rather than counted open.
+        db.execute_unprepared("ALTER TABLE responses ADD COLUMN with_code BOOLEAN").await?;
+        // Open unless waiting and sent from the minute codes were first issued to a link of its unit
+        // (dropped since or not; times are stored to the minute).
         db.execute_unprepared(
-            "UPDATE responses SET with_code = NULL WHERE released_at IS NULL AND EXISTS (SELECT 1 FROM links l \
-             JOIN audit_log a ON a.action = 'access_codes_issued' AND a.target = 'link:' || l.id \
+            "UPDATE responses SET with_code = FALSE WHERE released_at IS NOT NULL OR NOT EXISTS (SELECT 1 \
+             FROM links l JOIN audit_log a ON a.action = 'access_codes_issued' AND a.target = 'link:' || l.id \
              WHERE l.form_slug = responses.form_slug AND l.unit_code = responses.unit_code \
              AND responses.submitted_at >= (a.at / 60000) * 60000)",
         )

@@ -29,8 +29,8 @@ pub struct ServeArgs {
     pub submit_per_minute: u32,
     /// Addresses of reverse proxies in front of Wenji (comma-separated); their X-Forwarded-For header then
     /// tells clients apart for the rate limiters. Without it, everyone behind a proxy shares one limit.
-    #[arg(long, env = "WENJI_TRUSTED_PROXIES", default_value = "", value_parser = proxy_addresses)]
-    pub trusted_proxies: ProxyAddresses,
+    #[arg(long, env = "WENJI_TRUSTED_PROXIES", default_value = "", value_parser = proxy_addresses, action = clap::ArgAction::Append)]
+    pub trusted_proxies: Vec<ProxyAddresses>,
     /// Units or categories with fewer respondents than this show as "<k" in leaders' cross-tables.
     /// 2 at least (1 would hide nothing).
     #[arg(long, env = "WENJI_SMALL_CELL_K", default_value_t = 5, value_parser = crate::config::small_cell_k())]
@@ -164,7 +164,7 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         forms_dir: config.forms_dir.clone(),
         small_cell_k: args.small_cell_k,
         index_search_after_idle: Some(SubmissionWriter::INDEX_AFTER_IDLE),
-        trusted_proxies: args.trusted_proxies.0.clone(),
+        trusted_proxies: args.trusted_proxies.iter().flat_map(|p| p.0.iter().copied()).collect(),
         inbox_count_cap: crate::web::workspace::inbox::COUNT_CAP,
         timeouts: Timeouts {
             header: Duration::from_secs(args.header_timeout_secs),
@@ -277,4 +277,27 @@ fn proxy_addresses(s: &str) -> Result<ProxyAddresses, String> {
     let parse =
         |a: &str| a.parse().map_err(|e| format!("{a:?}: {e} (an IP address such as 10.0.0.1; ranges are not read)"));
     Ok(ProxyAddresses(s.split(',').map(str::trim).filter(|a| !a.is_empty()).map(parse).collect::<Result<_, _>>()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        serve: super::ServeArgs,
+    }
+
+    #[test]
+    fn trusted_proxies_are_read_from_a_list_with_empty_items_or_from_the_flag_given_again() {
+        let read = |args: &[&str]| {
+            let c = Command::try_parse_from(std::iter::once("serve").chain(args.iter().copied())).unwrap();
+            c.serve.trusted_proxies.iter().flat_map(|p| p.0.clone()).map(|a| a.to_string()).collect::<Vec<_>>()
+        };
+        assert!(read(&[]).is_empty());
+        assert_eq!(read(&["--trusted-proxies", "10.0.0.1, 10.0.0.2,"]), ["10.0.0.1", "10.0.0.2"]);
+        assert_eq!(read(&["--trusted-proxies", "10.0.0.1", "--trusted-proxies", "::1"]), ["10.0.0.1", "::1"]);
+        assert!(Command::try_parse_from(["serve", "--trusted-proxies", "10.0.0.0/8"]).is_err());
+    }
 }

@@ -763,6 +763,13 @@ async fn an_upgrade_holds_back_the_responses_it_cannot_tell_were_sent_with_a_cod
         .unwrap();
     }
     wenji::store::Store::connect(&url).await.unwrap().migrate().await.unwrap();
+    // An instance not yet upgraded, beside one that is, stores a response without the mark.
+    db.execute_unprepared(
+        "INSERT INTO responses (form_version_id, form_slug, unit_code, receipt, key_hash, body_hash, submitted_at) \
+         VALUES (1, 'zhengqiu', 'sfs-songling', 'R-OLD-INSTANCE', 'k-old', 'b', 0)",
+    )
+    .await
+    .unwrap();
     let read = |sql: &'static str| {
         let db = db.clone();
         async move {
@@ -774,6 +781,7 @@ async fn an_upgrade_holds_back_the_responses_it_cannot_tell_were_sent_with_a_cod
     let want = [
         ("R-AFTER", None),
         ("R-BEFORE", Some(false)),
+        ("R-OLD-INSTANCE", None),
         ("R-OTHER-UNIT", Some(false)),
         ("R-RELEASED", Some(false)),
         ("R-SAME-MINUTE", None),

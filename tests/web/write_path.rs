@@ -243,4 +243,55 @@ async fn a_citizen_is_not_kept_waiting_behind_staff_writes_that_wait_on_rows() {
     for s in saves {
         assert!(s.await.unwrap().is_redirection(), "each save goes through once the row is free");
     }
+    // The saves counted the tagged opinion in the staff writes' own slots, which no batch draws.
+    let check = db.begin().await.unwrap();
+    let slot = one(&check, "SELECT MIN(slot)::INT FROM opinion_counts WHERE state = 'tagged'").await;
+    assert!(slot >= 16, "a save counted in slot {slot}, which a citizen's batch may draw");
+}
+
+/// PostgreSQL: the state counts are kept in slots, each a connection's by its process id, and a staff
+/// transaction that changed states holds its slot's counters until it commits (a bulk undo: seconds). Staff
+/// writes count in slots of their own (16 to 23), so a citizen's batch (0 to 15) never waits for one.
+#[tokio::test]
+async fn a_citizen_is_not_kept_waiting_behind_a_staff_write_holding_the_state_counts() {
+    use sea_orm::{ConnectionTrait, Database, TransactionTrait};
+    let app = TestApp::spawn().await;
+    if !crate::helpers::is_postgres() {
+        return; // SQLite keeps one count per state and has one writer.
+    }
+    let mut opinions = Vec::new();
+    for i in 0..8 {
+        opinions.push(crate::workspace::submit(&app, &format!("调解室太小（第 {i} 条）")).await);
+    }
+    // Staff transactions (as the staff writes' connections say they are), each changing a state and holding
+    // its slot's counters until the end, in every staff slot.
+    let mut held = Vec::new();
+    let mut slots = std::collections::BTreeSet::new();
+    while slots.len() < 8 {
+        let db = Database::connect(&app.config.database_url).await.unwrap();
+        let txn = db.begin().await.unwrap();
+        if !slots.insert(one(&txn, "SELECT pg_backend_pid() % 8").await) {
+            continue;
+        }
+        txn.execute_unprepared("SET LOCAL wenji.count_slots = 'staff'").await.unwrap();
+        let id = opinions[held.len()];
+        txn.execute_unprepared(&format!("UPDATE opinions SET state = 'verify' WHERE id = {id}")).await.unwrap();
+        let slot = one(&txn, "SELECT MAX(slot)::INT FROM opinion_counts WHERE state = 'verify'").await;
+        assert!(slot >= 16, "a staff write counted in slot {slot}, which a citizen's batch may draw");
+        held.push((db, txn));
+    }
+    for i in 0..3 {
+        let receipt = app.submit_opinion(&format!("窗口服务态度有待改进（第 {i} 条）")).await;
+        assert!(app.store().response_by_receipt(&receipt).await.is_ok());
+    }
+    for (_, txn) in held {
+        txn.rollback().await.unwrap();
+    }
+}
+
+/// The one integer `sql` gives in `txn`.
+async fn one(txn: &sea_orm::DatabaseTransaction, sql: &str) -> i32 {
+    use sea_orm::ConnectionTrait;
+    let statement = sea_orm::Statement::from_string(txn.get_database_backend(), sql);
+    txn.query_one_raw(statement).await.unwrap().unwrap().try_get_by_index(0).unwrap()
 }
