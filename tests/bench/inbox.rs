@@ -105,7 +105,7 @@ async fn seed(db: &DatabaseConnection, n: u64, version_id: i64) {
             let fp = wenji::domain::text::fingerprint(&text);
             let tagged = r.next().is_multiple_of(2);
             resp.push(format!(
-                "({id},{version_id},'zhengqiu',NULL,'{unit}','{cat}','WJ-B{id:010}','k{id:063}','{:064}',{at})",
+                "({id},{version_id},'zhengqiu',NULL,'{unit}','{cat}','WJ-B{id:010}','k{id:063}','{:064}',{at},FALSE)",
                 id
             ));
             ops.push(format!(
@@ -126,7 +126,7 @@ async fn seed(db: &DatabaseConnection, n: u64, version_id: i64) {
         }
         let sql = [
             format!(
-                "INSERT INTO responses (id, form_version_id, form_slug, link_id, unit_code, category_code, receipt, key_hash, body_hash, submitted_at) VALUES {}",
+                "INSERT INTO responses (id, form_version_id, form_slug, link_id, unit_code, category_code, receipt, key_hash, body_hash, submitted_at, with_code) VALUES {}",
                 resp.join(",")
             ),
             format!(
