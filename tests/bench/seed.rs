@@ -97,7 +97,7 @@ async fn main() -> anyhow::Result<()> {
                 if ceping { cp_cats[rng.below(cp_cats.len() as u64) as usize].as_str() } else { *rng.pick(&cats) };
             let at = start_ms + (rid * 617_113) % (20 * 86_400_000);
             rs.push(format!(
-                "({rid},{},{},NULL,{},{},{},{},'{:064x}',{at})",
+                "({rid},{},{},NULL,{},{},{},{},'{:064x}',{at},FALSE)",
                 versions[slug],
                 q(slug),
                 q(unit),
@@ -188,7 +188,7 @@ async fn main() -> anyhow::Result<()> {
             ans.iter().map(|(id, r, qid, v)| format!("({id},{r},{},{})", q(qid), q(v))).collect();
         let mut stmts = insert(
             "responses",
-            "id, form_version_id, form_slug, link_id, unit_code, category_code, receipt, key_hash, body_hash, submitted_at",
+            "id, form_version_id, form_slug, link_id, unit_code, category_code, receipt, key_hash, body_hash, submitted_at, with_code",
             &rs,
         );
         stmts.extend(insert("answers", "id, response_id, question_id, value", &ans_rows));
