@@ -40,8 +40,21 @@ pub(crate) async fn append_in<C: ConnectionTrait>(
     before: Option<String>,
     after: Option<String>,
 ) -> Result<()> {
+    entry(now_ms(), actor, action, target, before, after).insert(db).await?;
+    Ok(())
+}
+
+/// One audit entry stamped `at`, for appending alone ([`append_in`]) or many in one statement.
+pub(crate) fn entry(
+    at: i64,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    before: Option<String>,
+    after: Option<String>,
+) -> audit::ActiveModel {
     audit::ActiveModel {
-        at: Set(now_ms()),
+        at: Set(at),
         actor_id: Set(actor.id),
         actor_name: Set(actor.name.clone()),
         action: Set(action.to_owned()),
@@ -50,9 +63,6 @@ pub(crate) async fn append_in<C: ConnectionTrait>(
         after: Set(after),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 /// An entry to append (see [`Store::audit_all`]).

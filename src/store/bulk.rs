@@ -1,7 +1,7 @@
 //! Tagging many opinions at once (bulk add/remove of one area), undoing a tag change, the words analysts
 //! add to areas, and the counts on the leaders' dashboard. Every change is audited in its transaction.
 
-use super::audit::{Actor, append_in};
+use super::audit::{Actor, append_in, entry};
 use super::entities::{audit, keyword, opinion, tag};
 use super::sql::Sql;
 use super::{Result, Store, StoreError, now_ms};
@@ -76,16 +76,8 @@ impl Store {
                         after.sort();
                     }
                     affected.push(*id);
-                    entries.push(audit::ActiveModel {
-                        at: Set(now),
-                        actor_id: Set(actor.id),
-                        actor_name: Set(actor.name.clone()),
-                        action: Set("tags_changed_bulk".into()),
-                        target: Set(format!("opinion:{id}")),
-                        before: Set(Some(areas_text(&before))),
-                        after: Set(Some(areas_text(&after))),
-                        ..Default::default()
-                    });
+                    let (before, after) = (Some(areas_text(&before)), Some(areas_text(&after)));
+                    entries.push(entry(now, actor, "tags_changed_bulk", &format!("opinion:{id}"), before, after));
                 }
                 if affected.is_empty() {
                     continue;
@@ -183,16 +175,8 @@ impl Store {
                         continue;
                     };
                     undo.opinion(*id, &before, &after, super::opinions::parse_state(state)?);
-                    undo.audit.push(audit::ActiveModel {
-                        at: Set(now),
-                        actor_id: Set(actor.id),
-                        actor_name: Set(actor.name.clone()),
-                        action: Set("tags_changed".into()),
-                        target: Set(e.target.clone()),
-                        before: Set(Some(areas_text(&after))),
-                        after: Set(Some(areas_text(&before))),
-                        ..Default::default()
-                    });
+                    let (back_from, back_to) = (Some(areas_text(&after)), Some(areas_text(&before)));
+                    undo.audit.push(entry(now, actor, "tags_changed", &e.target, back_from, back_to));
                     undone += 1;
                 }
                 undo.apply(txn, actor, now).await?;

@@ -48,14 +48,7 @@ impl Store {
     pub async fn replace_secret_fingerprint(&self, fingerprint: &str, by: &Actor) -> Result<()> {
         let w = self.write_txn().await?;
         let done = async {
-            let backend = w.conn().get_database_backend();
-            let mut sql = Sql::new(backend);
-            sql.push("DELETE FROM installation WHERE name = ").bind(SECRET_FINGERPRINT);
-            w.conn().execute_raw(sql.into_statement()).await?;
-            let mut sql = Sql::new(backend);
-            sql.push("INSERT INTO installation (name, value) VALUES ");
-            sql.bind_tuple([SECRET_FINGERPRINT.into(), fingerprint.into()]);
-            w.conn().execute_raw(sql.into_statement()).await?;
+            set_in(w.conn(), SECRET_FINGERPRINT, fingerprint).await?;
             append_in(w.conn(), by, "secret_replaced", "secret", None, None).await
         }
         .await;
@@ -119,12 +112,7 @@ impl Store {
     }
 
     async fn record_setting(&self, name: &str, value: &str) -> Result<()> {
-        let mut sql = Sql::new(self.db().get_database_backend());
-        sql.push("INSERT INTO installation (name, value) VALUES ");
-        sql.bind_tuple([name.into(), value.into()]);
-        sql.push(" ON CONFLICT (name) DO UPDATE SET value = excluded.value");
-        self.db().execute_raw(sql.into_statement()).await.map_err(StoreError::classify)?;
-        Ok(())
+        set_in(self.db(), name, value).await.map_err(StoreError::classify)
     }
 
     /// The address the last server started printed links with, if one did.
@@ -141,4 +129,14 @@ impl Store {
         let row = self.db().query_one_raw(sql.into_statement()).await?;
         Ok(row.map(|r| r.try_get::<String>("", "value")).transpose()?)
     }
+}
+
+/// Sets `name` to `value`, in place of any value it had.
+async fn set_in<C: ConnectionTrait>(db: &C, name: &str, value: &str) -> std::result::Result<(), sea_orm::DbErr> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("INSERT INTO installation (name, value) VALUES ");
+    sql.bind_tuple([name.into(), value.into()]);
+    sql.push(" ON CONFLICT (name) DO UPDATE SET value = excluded.value");
+    db.execute_raw(sql.into_statement()).await?;
+    Ok(())
 }

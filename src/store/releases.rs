@@ -7,7 +7,7 @@ use super::sql::Sql;
 use super::{Result, Store, StoreError, now_ms};
 use crate::domain::report::release::{Before, History, Waiting, plan};
 use sea_orm::ConnectionTrait;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What one release did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -111,8 +111,9 @@ impl Store {
                 sql.bind_tuple([form.clone().into(), unit.clone().into(), cut_ms.into()]);
                 db.execute_raw(sql.into_statement()).await?;
             }
-            // One UPDATE per form for all its released units (one per unit walked the form's waiting rows
-            // each time: 12.5 s instead of 2 s for 200,000 responses in 20 units), then its opinions.
+            // One UPDATE per form and part (coded or open) for all its released units (one per unit walked
+            // the form's waiting rows each time: 12.5 s instead of 2 s for 200,000 responses in 20 units),
+            // then each form's opinions.
             let mut released = 0;
             let mut by_form: BTreeMap<(&str, bool), (Vec<sea_orm::Value>, bool)> = BTreeMap::new();
             for part @ (form, unit, coded) in &plan.release {
@@ -123,6 +124,7 @@ impl Store {
                     None => *without_unit = true,
                 }
             }
+            let forms: BTreeSet<&str> = by_form.keys().map(|(form, _)| *form).collect();
             for ((form, coded), (units, without_unit)) in by_form {
                 let mut sql = Sql::new(backend);
                 sql.push("UPDATE responses SET released_at = ").bind(cut_ms);
@@ -134,6 +136,9 @@ impl Store {
                 }
                 sql.push(if without_unit { "unit_code IS NULL)" } else { ")" });
                 db.execute_raw(sql.into_statement()).await?;
+            }
+            // Then each form's opinions once, whichever of its parts went out.
+            for form in forms {
                 let mut sql = Sql::new(backend);
                 sql.push("UPDATE opinions SET released_at = ").bind(cut_ms);
                 sql.push(" WHERE released_at IS NULL AND response_id IN (SELECT id FROM responses WHERE form_slug = ")
