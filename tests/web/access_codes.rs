@@ -393,6 +393,16 @@ async fn only_an_admin_issues_codes_and_dropping_them_opens_the_link_again() {
         .unwrap();
     assert_eq!(r.status(), 409);
     assert!(texts(&r.text().await.unwrap(), "#codes-error")[0].contains("这次没有生成"));
+    // A post without the count the page showed (a hand-made request) is refused by the field's name.
+    for issued in [None, Some(""), Some("两个"), Some("-1")] {
+        let mut fields = vec![("_csrf", csrf.as_str()), ("count", "3")];
+        fields.extend(issued.map(|v| ("issued", v)));
+        let r = admin.post(app.url(&format!("/w/admin/links/{id}/codes"))).form(&fields).send().await.unwrap();
+        assert_eq!(r.status(), 422, "{issued:?}");
+        let html = r.text().await.unwrap();
+        assert!(texts(&html, "#codes-error")[0].starts_with("issued："), "{issued:?} {html}");
+        assert!(texts(&html, ".slip-code").is_empty());
+    }
     for bad in ["0", "501", "三", "1\u{0}", &"9".repeat(400)] {
         let r = admin
             .post(app.url(&format!("/w/admin/links/{id}/codes")))

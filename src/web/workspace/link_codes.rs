@@ -124,7 +124,12 @@ pub async fn issue(
     if unique.len() != hashes.len() {
         return Err(WebError::Unavailable("请再点一次“生成”。".into()));
     }
-    let seen = form.issued.trim().parse::<u64>().unwrap_or(u64::MAX);
+    let Ok(seen) = form.issued.trim().parse::<u64>() else {
+        let mut p = page(&state, &staff, id).await?;
+        p.count = form.count.chars().take(20).collect();
+        p.error = Some("issued：缺少本页显示的已发数量，请刷新本页后再生成。".into());
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response());
+    };
     match state.store.issue_access_codes(id, seen, &hashes, &actor(&staff)).await {
         Err(StoreError::Conflict(m)) => {
             let mut p = page(&state, &staff, id).await?;
