@@ -61,7 +61,7 @@ async fn axe_finds_no_serious_problem_on_the_form_receipt_inbox_tagging_screen_a
         // Each error is tied to its field.
         let team = b.find("textarea[name=q_team]").await;
         assert_eq!(team.attr("aria-invalid").await.unwrap().as_deref(), Some("true"));
-        assert_eq!(team.attr("aria-describedby").await.unwrap().as_deref(), Some("err-team help-team"));
+        assert_eq!(team.attr("aria-describedby").await.unwrap().as_deref(), Some("err-team help-team count-q_team"));
         // Help and the contact field's warning are read with their fields too (they were not).
         let phone = b.find("input[name=q_phone]").await.attr("aria-describedby").await.unwrap().unwrap_or_default();
         assert!(phone.split(' ').any(|id| id == "contact-phone"), "{phone}");

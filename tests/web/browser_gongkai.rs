@@ -41,3 +41,44 @@ async fn a_citizen_rates_a_published_measure_on_a_phone_without_javascript() {
     let Some(b) = Browser::start_without_javascript(390, 844).await else { return };
     rate_on_a_phone(b, "nojs").await;
 }
+
+/// WeChat's 字体大小 and a phone's large-text setting double the text: the rating choices wrap instead of
+/// overlapping or spilling out of their boxes, and a measure's text drops below its label rather than
+/// reading one character a line.
+#[tokio::test]
+async fn gongkai_reads_at_double_text_size_on_small_phones() {
+    let app = TestApp::spawn().await;
+    let (_, m, _) = published_measure(&app).await;
+    for width in [320u32, 360] {
+        let Some(b) = Browser::start(width, 740).await else { return };
+        b.goto(&app.url("/gongkai")).await;
+        // The reader's own default font size is followed (it was fixed at 17 px).
+        let body = "document.documentElement.style.fontSize = '32px';
+                    var s = getComputedStyle(document.body).fontSize;
+                    document.documentElement.style.fontSize = ''; return s;";
+        assert_eq!(b.js(body).await, "34px", "a 32 px default font makes the text 34 px");
+        let script = format!(
+            "var body = parseFloat(getComputedStyle(document.body).fontSize);
+             document.body.style.fontSize = (2 * body) + 'px';
+             var m = document.getElementById('m{m}');
+             var choices = Array.from(m.querySelectorAll('.choices.scale .choice'));
+             var r = choices.map(function (e) {{ return e.getBoundingClientRect(); }});
+             var overlaps = 0;
+             for (var i = 0; i < r.length; i++) for (var j = i + 1; j < r.length; j++)
+               if (r[i].left < r[j].right - 1 && r[j].left < r[i].right - 1 && r[i].top < r[j].bottom - 1 && r[j].top < r[i].bottom - 1) overlaps++;
+             var spills = choices.filter(function (e) {{ return e.scrollWidth > e.clientWidth + 1; }}).length;
+             var dds = Array.from(m.querySelectorAll('dd'));
+             var em = parseFloat(getComputedStyle(dds[0]).fontSize);
+             var narrowest = Math.min.apply(null, dds.map(function (d) {{ return d.getBoundingClientRect().width / em; }}));
+             return [overlaps, spills, narrowest, document.documentElement.scrollWidth];"
+        );
+        let got = b.js(&script).await;
+        b.screenshot_full(shot(&format!("gongkai-{width}-text200"))).await;
+        let [overlaps, spills, narrowest, scroll] = [0, 1, 2, 3].map(|i| got[i].as_f64().unwrap());
+        assert_eq!((overlaps, spills), (0.0, 0.0), "{width} px: rating choices overlap or spill: {got}");
+        // 320 px at double size holds about 7 characters a line; beside a 6.5-character label it was one.
+        assert!(narrowest >= 5.0, "{width} px: a measure's text is {narrowest:.1} characters wide");
+        assert!(scroll <= f64::from(width), "{width} px: sideways scrolling ({scroll})");
+        b.close().await;
+    }
+}

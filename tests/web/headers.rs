@@ -78,11 +78,17 @@ async fn staff_pages_and_redirects_are_never_cached_and_a_form_page_by_no_shared
     // A form page holds its own submission key: the browser may keep it for Back, no shared cache may.
     let r = app.citizen.get(app.url("/f/zhengqiu")).send().await.unwrap();
     assert_eq!(r.headers()["cache-control"], "private, no-cache", "the form page");
+    // So do /gongkai's rating forms.
+    let r = app.citizen.get(app.url("/gongkai")).send().await.unwrap();
+    assert_eq!(r.headers()["cache-control"], "private, no-cache", "/gongkai");
     // A receipt is kept by no cache, for the next person at a shared device.
     let receipt = app.submit_opinion("回执页不缓存测试").await;
     let r = app.citizen.get(app.url(&format!("/f/zhengqiu/r/{receipt}"))).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store", "the receipt page");
+    // Copied by hand from a slip in small letters, it is found all the same.
+    let r = app.citizen.get(app.url(&format!("/f/zhengqiu/r/{}", receipt.to_lowercase()))).send().await.unwrap();
+    assert_eq!(r.status(), 200);
 }
 
 #[tokio::test]

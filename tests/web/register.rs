@@ -166,7 +166,7 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     assert_eq!(texts(&page, &format!("#m{m} .problem")), ["问题：窗口办事效率低"]);
     assert_eq!(texts(&page, &format!("#m{m} .deadline")), ["2027年08月31日"]);
     assert_eq!(texts(&page, &format!("#m{m} .status-label")), ["推进中"]);
-    assert_eq!(texts(&page, &format!("#m{m} .latest")), ["2026-11-20：已在三个窗口试行，见办件台账"]);
+    assert_eq!(texts(&page, &format!("#m{m} .latest")), ["2026年11月20日：已在三个窗口试行，见办件台账"]);
     assert_eq!(texts(&page, "section.area-group h2"), ["服务基层"]);
 
     // Ratings through the citizen path: the same key twice stores one rating with one receipt.
@@ -176,6 +176,7 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     let again = rate(&app, &key, m, "1", "窗口确实快了").await;
     assert_eq!(first.headers()["location"], again.headers()["location"], "one key, one rating");
     let thanks = app.citizen.get(app.url(first.headers()["location"].to_str().unwrap())).send().await.unwrap();
+    assert_eq!(thanks.headers()["cache-control"], "no-store", "a thanks shows its receipt: no cache keeps it");
     let thanks = thanks.text().await.unwrap();
     assert_eq!(texts(&thanks, &format!("#m{m} .thanks")).len(), 1);
     assert!(texts(&thanks, &format!("#m{m} form.rate")).is_empty(), "no second rating form under the thanks");
@@ -187,10 +188,24 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
         assert!(texts(&page, &format!("#m{m} .thanks")).is_empty(), "thanked for {r}");
         assert_eq!(texts(&page, &format!("#m{m} form.rate")).len(), 1, "the rating form is offered");
     }
-    // The same key with another body is refused, as on the citizen form.
-    assert_eq!(rate(&app, &key, m, "3", "").await.status(), 409);
+    // The same key with another body (Back, another choice) keeps the first rating and says so; the new
+    // choice stays on the page under a new key, to send as a rating of its own.
+    let changed = rate(&app, &key, m, "3", "改了主意").await;
+    assert_eq!(changed.status(), 409);
+    let page = changed.text().await.unwrap();
+    assert!(texts(&page, &format!("#err-m{m}"))[0].contains("已保存，不能修改"), "{page}");
+    assert_eq!(texts(&page, &format!("#m{m} textarea[name=comment]")), ["改了主意"]);
+    let doc = scraper::Html::parse_document(&page);
+    let fresh = doc
+        .select(&scraper::Selector::parse(&format!("#m{m} input[name=_key]")).unwrap())
+        .next()
+        .and_then(|k| k.value().attr("value"))
+        .unwrap()
+        .to_owned();
+    assert_ne!(fresh, key, "a new key, not the used one that would be refused again");
+    assert_eq!(texts(&page, &format!("#m{m} input[name=rating][aria-invalid]")).len(), 0, "no choice is wrong");
     assert_eq!(rate(&app, &rating_key(&app, m).await, m, "2", "").await.status(), 303);
-    assert_eq!(rate(&app, &rating_key(&app, m).await, m, "3", "还要再快").await.status(), 303);
+    assert_eq!(rate(&app, &fresh, m, "3", "还要再快").await.status(), 303);
     // No rating chosen: the page again, the comment kept, the problem named.
     let r = rate(&app, &rating_key(&app, m).await, m, "", "没选评价").await;
     assert_eq!(r.status(), 422);
@@ -201,6 +216,13 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     let tied = format!("#m{m} input[name=rating][aria-invalid=true][aria-describedby=err-m{m}]");
     assert_eq!(texts(&page, &tied).len(), 3);
     assert_eq!(texts(&page, &format!("#err-m{m}[role=alert]")).len(), 1);
+    // A comment too long is the comment's error, not the choices'.
+    let r = rate(&app, &rating_key(&app, m).await, m, "1", &"长".repeat(501)).await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(texts(&page, &format!("#m{m} .field-error"))[0].starts_with("意见或建议："), "{page}");
+    assert_eq!(texts(&page, &format!("#m{m} textarea[aria-invalid=true][aria-describedby=err-m{m}]")).len(), 1);
+    assert_eq!(texts(&page, &format!("#m{m} input[name=rating][aria-invalid]")).len(), 0);
     // The page comes back scrolled to that measure, where the problem is named, not to its top.
     let doc = scraper::Html::parse_document(&page);
     let form = doc.select(&scraper::Selector::parse(&format!("#m{m} form.rate")).unwrap()).next().unwrap();

@@ -124,6 +124,9 @@
       if (!max) return;
       var c = document.createElement("span");
       c.className = "counter";
+      // Read with the field, so that a screen reader moved back to it hears how much is over.
+      c.id = "count-" + el.name;
+      el.setAttribute("aria-describedby", ((el.getAttribute("aria-describedby") || "") + " " + c.id).trim());
       el.insertAdjacentElement("afterend", c);
       var update = function () {
         // Count characters, not UTF-16 units (an emoji is one character), without the invisible ones the
@@ -133,6 +136,7 @@
         // No maxlength on the field: a paste over the limit is kept whole, and the counter says what to cut.
         c.textContent = n + " / " + max + " 字" + (n > max ? "，超出 " + (n - max) + " 字，请删减后再提交" : "");
         c.classList.toggle("over", n > max);
+        if (n > max) el.setAttribute("aria-invalid", "true");
       };
       el.addEventListener("input", update);
       update();

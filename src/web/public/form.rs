@@ -95,6 +95,8 @@ pub struct FormPage {
     pub category_error: Option<String>,
     pub access_code: Option<CodeView>,
     pub questions: Vec<QuestionView>,
+    /// Whether anything must be answered (the page then says what its * means).
+    pub has_required: bool,
     /// Text typed into questions the form no longer has (it was reloaded meanwhile), shown back to copy.
     pub kept: Vec<String>,
 }
@@ -105,7 +107,7 @@ pub fn privacy_lines(form: &FormDef, link: Option<&Link>, fixed_category: Option
     let mut lines = Vec::new();
     if form.anonymous {
         lines.push(
-            "不需要填写姓名。我们不记录能认出您的信息：不记您的网络地址（IP），不记您用的是什么手机或浏览器，也不设置 Cookie。还没提交的内容只暂存在本机浏览器里，以防页面意外关闭（最多保留 7 天，提交后或点“清空重填”即删除）。"
+            "不需要填写姓名。我们不记录能认出您的信息：不记您的网络地址（IP），不记您用的是什么手机或浏览器，也不在您的手机上留下能认出您的记录（Cookie）。还没提交的内容只暂存在本机浏览器里，以防页面意外关闭（最多保留 7 天，提交后或点“清空重填”即删除）。"
                 .to_owned(),
         );
     } else {
@@ -285,6 +287,9 @@ fn view(
                 (e.field.clone(), format!("{title}：{}", e.message))
             })
             .collect(),
+        has_required: link.is_some_and(|l| l.needs_code)
+            || (!form.categories.is_empty() && fixed_category.is_none())
+            || form.questions.iter().any(|q| q.required),
         submission_key: key,
         draft_key: format!("wenji-draft:{}:{}", form.slug, link.map_or(0, |l| l.id)),
         link_token: token,
@@ -494,7 +499,8 @@ pub async fn receipt(
     let form = find_form(&state, &slug)?;
     // One answer for an unknown receipt and another form's, saying what to check.
     let unknown = || WebError::NotFound("找不到这个回执编号：请核对编号，以及打开的是否是填写时的那张表。".into());
-    let stored = match state.store.response_by_receipt(&receipt).await {
+    // Typed by hand from a slip, perhaps in small letters: receipts are spelt in capitals.
+    let stored = match state.store.response_by_receipt(&receipt.to_ascii_uppercase()).await {
         Err(crate::store::StoreError::NotFound) => return Err(unknown()),
         other => other?,
     };

@@ -36,6 +36,9 @@ pub struct PublicMeasure {
     pub chosen: String,
     pub comment: String,
     pub error: Option<String>,
+    /// Which of the two fields the error is about (for `aria-invalid`).
+    pub rating_invalid: bool,
+    pub comment_invalid: bool,
     pub thanks: Option<String>,
 }
 
@@ -70,6 +73,8 @@ struct Typed {
     comment: String,
     key: String,
     error: Option<String>,
+    /// The fields the error names: `rating`, `comment`.
+    invalid: Vec<&'static str>,
 }
 
 fn new_key(state: &AppState) -> String {
@@ -98,12 +103,17 @@ fn build(state: &AppState, reg: &Register, typed: Option<&Typed>, thanks: Option
                 owner: d.owner.clone(),
                 status: d.status.label(),
                 overdue: is_overdue(d.deadline, d.status, today),
-                latest: reg.latest_progress(m.id).map(|p| format!("{}：{}", p.on, p.evidence)).unwrap_or_default(),
+                latest: reg
+                    .latest_progress(m.id)
+                    .map(|p| format!("{}：{}", p.on.format("%Y年%m月%d日"), p.evidence))
+                    .unwrap_or_default(),
                 ratings: reg.rating_line(m.id),
                 key: mine.map_or_else(|| new_key(state), |t| t.key.clone()),
                 chosen: mine.map(|t| t.chosen.clone()).unwrap_or_default(),
                 comment: mine.map(|t| t.comment.clone()).unwrap_or_default(),
                 error: mine.and_then(|t| t.error.clone()),
+                rating_invalid: mine.is_some_and(|t| t.invalid.contains(&"rating")),
+                comment_invalid: mine.is_some_and(|t| t.invalid.contains(&"comment")),
                 thanks: thanks.as_ref().filter(|(t, _)| *t == m.id).map(|(_, r)| r.clone()),
             });
         }
@@ -120,8 +130,13 @@ fn build(state: &AppState, reg: &Register, typed: Option<&Typed>, thanks: Option
 }
 
 fn html(status: StatusCode, page: &GongkaiPage) -> Response {
+    // Each rating form carries its own submission key: a shared cache serving one page to two people
+    // would store the second's rating as a resend of the first's. A thanks with its receipt is kept by
+    // no cache at all, as the receipt page (a shared phone).
+    let thanks = page.groups.iter().flat_map(|g| &g.measures).any(|m| m.thanks.is_some());
+    let cache = [(axum::http::header::CACHE_CONTROL, if thanks { "no-store" } else { "private, no-cache" })];
     match page.render() {
-        Ok(s) => (status, Html(s)).into_response(),
+        Ok(s) => (status, cache, Html(s)).into_response(),
         Err(e) => WebError::Internal(e.to_string()).into_response(),
     }
 }
@@ -186,8 +201,14 @@ pub async fn rate(
         .form_shared(RATING_FORM_SLUG)
         .ok_or_else(|| WebError::Internal("the rating form is not loaded".into()))?;
     let posted_key = get("_key");
-    let mut typed =
-        Typed { measure, chosen: get("rating"), comment: get("comment"), key: posted_key.clone(), error: None };
+    let mut typed = Typed {
+        measure,
+        chosen: get("rating"),
+        comment: get("comment"),
+        key: posted_key.clone(),
+        error: None,
+        invalid: vec![],
+    };
     let reg = state.public_register().await?;
     let again = |status: StatusCode, typed: &Typed, notice: Option<String>| {
         let mut page = build(&state, &reg, Some(typed), None);
@@ -233,9 +254,27 @@ pub async fn rate(
         }
         Err(WebError::Invalid(errors)) => {
             typed.error = Some(messages(&errors));
+            typed.invalid = errors
+                .iter()
+                .filter_map(|e| match e.field.as_str() {
+                    RATING_VALUE => Some("rating"),
+                    RATING_COMMENT => Some("comment"),
+                    _ => None,
+                })
+                .collect();
             Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &typed, None))
         }
-        Err(e @ (WebError::Unavailable(_) | WebError::Conflict(_))) => {
+        // Rated, then changed (Back, another choice, send again): the first rating is kept; the new choice
+        // stays on the page under a new key, to send as a rating of its own if the citizen wants to.
+        Err(WebError::Conflict(_)) => {
+            typed.key = new_key(&state);
+            typed.error = Some(
+                "这个页面已经提交过一次对这项措施的评价（已保存，不能修改）。现在的选择尚未保存；如要再评价一次，请再点“提交评价”，不需要则关闭页面即可。"
+                    .into(),
+            );
+            Ok(again(StatusCode::CONFLICT, &typed, None))
+        }
+        Err(e @ WebError::Unavailable(_)) => {
             let status = e.status();
             typed.error = Some(e.public_message());
             Ok(again(status, &typed, None))
