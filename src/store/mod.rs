@@ -325,6 +325,16 @@ impl Store {
             }
             None => None,
         };
+        // Said before, as a migration may hold a large table for seconds.
+        let pending = Migrator::get_pending_migrations_read_only(&self.db).await.unwrap_or_default();
+        if let (Some(first), Some(last)) = (pending.first(), pending.last()) {
+            tracing::info!(
+                "applying {} migration(s), {} to {}; stop every instance of the earlier release (README: Upgrading)",
+                pending.len(),
+                first.name(),
+                last.name()
+            );
+        }
         let mut migrated = Migrator::up(&self.db, None).await;
         // A migration's own refusal (`DbErr::Migration`, e.g. values a new constraint cannot take) is final.
         let refused = matches!(migrated, Err(DbErr::Migration(_)));

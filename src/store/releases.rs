@@ -29,6 +29,12 @@ impl Release {
 /// PostgreSQL's advisory lock of the instance making a release (see [`Store::release_to_leaders`]).
 const RELEASE_LOCK: i32 = 0x5745_4e52;
 
+/// A response (of the table `responses`) sent before any code was issued to a link of its unit: it cannot
+/// have come with one. Times are stored to the minute, so the minute of the first issue counts as after it.
+const NO_CODES_YET: &str = "NOT EXISTS (SELECT 1 FROM links l JOIN audit_log a ON a.action = 'access_codes_issued' \
+     AND a.target = 'link:' || l.id WHERE l.form_slug = responses.form_slug AND l.unit_code = responses.unit_code \
+     AND responses.submitted_at >= (a.at / 60000) * 60000)";
+
 impl Store {
     /// Makes the release at `cut_ms` (the bureau's last midnight) unless one at or after it was made: the
     /// responses sent before the cut and not yet released that [`plan`] lets go are released with the cut.
@@ -69,12 +75,18 @@ impl Store {
             let before_k = row.map(|r| r.try_get::<Option<i64>>("", "k")).transpose()?.flatten().unwrap_or(0);
             let k = k.max(u64::try_from(before_k).unwrap_or(0));
             let mut sql = Sql::new(backend);
-            sql.push("INSERT INTO leader_releases (cut_ms, released, waiting, made_at, k) VALUES ");
-            sql.bind_tuple([cut_ms.into(), 0i64.into(), 0i64.into(), now_ms().into(), as_i64(k).into()]);
+            // `rules` (migration 000073): an instance of a release before coded and open responses went
+            // out apart does not name it, so it cannot claim a cut beside this one.
+            sql.push("INSERT INTO leader_releases (cut_ms, released, waiting, made_at, k, rules) VALUES ");
+            sql.bind_tuple([cut_ms.into(), 0i64.into(), 0i64.into(), now_ms().into(), as_i64(k).into(), 1i64.into()]);
             sql.push(" ON CONFLICT (cut_ms) DO NOTHING");
             if db.execute_raw(sql.into_statement()).await?.rows_affected() == 0 {
                 return Ok(cut_ms);
             }
+            // An instance not yet upgraded stores responses without the mark; those sent before any code
+            // was issued to a link of their unit (none came with a code) are open.
+            let sql = format!("UPDATE responses SET with_code = FALSE WHERE with_code IS NULL AND {NO_CODES_YET}");
+            db.execute_raw(sea_orm::Statement::from_string(backend, sql)).await?;
             let mut before = Before::default();
             let mut sql = Sql::new(backend);
             sql.push(
@@ -83,8 +95,8 @@ impl Store {
             )
             .bind(cut_ms)
             .push(" GROUP BY form_slug, unit_code, with_code");
-            // Responses stored before Wenji marked coded ones, after their unit's codes (migration 000071):
-            // whether each came with a code is unknown, so none goes out.
+            // Responses stored without the mark after their unit's codes (migration 000071, or an instance
+            // not yet upgraded): whether each came with a code is unknown, so none goes out.
             let mut held = 0;
             for r in db.query_all_raw(sql.into_statement()).await? {
                 let count = u64::try_from(r.try_get::<i64>("", "n")?).unwrap_or(0);

@@ -77,7 +77,7 @@ async fn each_code_stores_one_response_and_a_refusal_keeps_what_was_typed() {
 
     // The page asks for the code and says what is kept of it.
     let page = app.citizen.get(&url).send().await.unwrap().text().await.unwrap();
-    assert_eq!(texts(&page, "#q-_code legend"), vec!["填写码*"]);
+    assert_eq!(texts(&page, "#q-_code legend"), vec!["填写码*（必答）"]);
     assert!(
         texts(&page, "#privacy li")
             .iter()

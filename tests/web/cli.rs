@@ -763,13 +763,20 @@ async fn an_upgrade_holds_back_the_responses_it_cannot_tell_were_sent_with_a_cod
         .unwrap();
     }
     wenji::store::Store::connect(&url).await.unwrap().migrate().await.unwrap();
-    // An instance not yet upgraded, beside one that is, stores a response without the mark.
-    db.execute_unprepared(
-        "INSERT INTO responses (form_version_id, form_slug, unit_code, receipt, key_hash, body_hash, submitted_at) \
-         VALUES (1, 'zhengqiu', 'sfs-songling', 'R-OLD-INSTANCE', 'k-old', 'b', 0)",
-    )
-    .await
-    .unwrap();
+    // An instance not yet upgraded, beside one that is, stores responses without the mark: one of a unit
+    // that never had codes, one sent after its unit's codes.
+    for (receipt, unit, at) in [("R-OLD-INSTANCE", "sfs-songling", 0), ("R-OLD-CODED?", "sfs-qingxi", minute + 180_000)]
+    {
+        db.execute_unprepared(&format!(
+            "INSERT INTO responses (form_version_id, form_slug, unit_code, receipt, key_hash, body_hash, submitted_at) \
+             VALUES (1, 'zhengqiu', '{unit}', '{receipt}', 'k-{receipt}', 'b', {at})"
+        ))
+        .await
+        .unwrap();
+    }
+    // Nor can it release to leaders: its claim of a cut does not name the rules (migration 000073).
+    let old_claim = "INSERT INTO leader_releases (cut_ms, released, waiting, made_at, k) VALUES (1, 0, 0, 0, 5)";
+    assert!(db.execute_unprepared(old_claim).await.is_err(), "an older instance claimed a release");
     let read = |sql: &'static str| {
         let db = db.clone();
         async move {
@@ -781,17 +788,21 @@ async fn an_upgrade_holds_back_the_responses_it_cannot_tell_were_sent_with_a_cod
     let want = [
         ("R-AFTER", None),
         ("R-BEFORE", Some(false)),
+        ("R-OLD-CODED?", None),
         ("R-OLD-INSTANCE", None),
         ("R-OTHER-UNIT", Some(false)),
         ("R-RELEASED", Some(false)),
         ("R-SAME-MINUTE", None),
     ];
     assert_eq!(marked, want.map(|(r, c)| (r.to_owned(), c)));
-    // A release leaves the unknown ones waiting, counted as waiting.
+    // A release marks open what was sent before any code of its unit (the older instance's in a unit
+    // without codes) and leaves the unknown ones waiting, counted as waiting.
     let store = wenji::store::Store::connect(&url).await.unwrap();
     store.release_to_leaders(minute + 3 * 86_400_000, 1).await.unwrap();
     let released: Vec<(String, Option<bool>)> =
         read("SELECT receipt, with_code FROM responses WHERE released_at IS NOT NULL ORDER BY receipt").await;
     let released: Vec<&str> = released.iter().map(|(r, _)| r.as_str()).collect();
-    assert_eq!(released, ["R-BEFORE", "R-OTHER-UNIT", "R-RELEASED"]);
+    assert_eq!(released, ["R-BEFORE", "R-OLD-INSTANCE", "R-OTHER-UNIT", "R-RELEASED"]);
+    let release = store.latest_release().await.unwrap().unwrap();
+    assert_eq!(release.waiting, 3, "R-AFTER, R-SAME-MINUTE and R-OLD-CODED? wait");
 }

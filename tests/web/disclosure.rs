@@ -956,8 +956,9 @@ async fn instances_releasing_at_once_make_one_release_and_none_waits_for_another
             .execute_unprepared("SELECT pg_advisory_xact_lock(1464159826, hashtext(current_schema()))")
             .await
             .unwrap();
-        let claim =
-            format!("INSERT INTO leader_releases (cut_ms, released, waiting, made_at, k) VALUES ({cut}, 0, 0, 0, 5)");
+        let claim = format!(
+            "INSERT INTO leader_releases (cut_ms, released, waiting, made_at, k, rules) VALUES ({cut}, 0, 0, 0, 5, 1)"
+        );
         holder.execute_unprepared(&claim).await.unwrap();
         let made =
             tokio::time::timeout(std::time::Duration::from_secs(5), app.store().release_to_leaders(cut, 5)).await;
