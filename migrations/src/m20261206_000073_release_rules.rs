@@ -18,16 +18,23 @@ impl MigrationTrait for Migration {
             db.execute_unprepared("UPDATE leader_releases SET rules = 0").await?;
             db.execute_unprepared("ALTER TABLE leader_releases ALTER COLUMN rules SET NOT NULL").await?;
         } else {
-            // SQLite adds no NOT NULL column without a default; a CHECK added with the column is not tested
-            // against the rows already there.
-            db.execute_unprepared("ALTER TABLE leader_releases ADD COLUMN rules INTEGER CHECK (rules IS NOT NULL)")
-                .await?;
+            // SQLite adds no NOT NULL column without a default, and tests a CHECK added with a column against
+            // the rows already there (NULL): a trigger refuses a claim without it instead.
+            db.execute_unprepared("ALTER TABLE leader_releases ADD COLUMN rules INTEGER").await?;
             db.execute_unprepared("UPDATE leader_releases SET rules = 0").await?;
+            db.execute_unprepared(
+                "CREATE TRIGGER leader_releases_name_rules BEFORE INSERT ON leader_releases \
+                 WHEN NEW.rules IS NULL BEGIN SELECT RAISE(ABORT, 'a release must name its rules'); END",
+            )
+            .await?;
         }
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        if m.get_database_backend() != DbBackend::Postgres {
+            m.get_connection().execute_unprepared("DROP TRIGGER leader_releases_name_rules").await?;
+        }
         m.get_connection().execute_unprepared("ALTER TABLE leader_releases DROP COLUMN rules").await?;
         Ok(())
     }

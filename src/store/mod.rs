@@ -327,7 +327,8 @@ impl Store {
         };
         // Said before, as a migration may hold a large table for seconds.
         let pending = Migrator::get_pending_migrations_read_only(&self.db).await.unwrap_or_default();
-        if let (Some(first), Some(last)) = (pending.first(), pending.last()) {
+        let upgrade = pending.len() < Migrator::migrations().len();
+        if let (true, Some(first), Some(last)) = (upgrade, pending.first(), pending.last()) {
             tracing::info!(
                 "applying {} migration(s), {} to {}; stop every instance of the earlier release (README: Upgrading)",
                 pending.len(),

@@ -29,11 +29,12 @@ impl Release {
 /// PostgreSQL's advisory lock of the instance making a release (see [`Store::release_to_leaders`]).
 const RELEASE_LOCK: i32 = 0x5745_4e52;
 
-/// A response (of the table `responses`) sent before any code was issued to a link of its unit: it cannot
-/// have come with one. Times are stored to the minute, so the minute of the first issue counts as after it.
+/// A response (of the table `responses`) sent well before any code was issued to a link of its unit: it
+/// cannot have come with one. The issue and the response may be timed by two instances' clocks, so ten
+/// minutes before the issue's minute count as after it.
 const NO_CODES_YET: &str = "NOT EXISTS (SELECT 1 FROM links l JOIN audit_log a ON a.action = 'access_codes_issued' \
      AND a.target = 'link:' || l.id WHERE l.form_slug = responses.form_slug AND l.unit_code = responses.unit_code \
-     AND responses.submitted_at >= (a.at / 60000) * 60000)";
+     AND responses.submitted_at >= (a.at / 60000) * 60000 - 600000)";
 
 impl Store {
     /// Makes the release at `cut_ms` (the bureau's last midnight) unless one at or after it was made: the

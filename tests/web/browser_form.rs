@@ -80,9 +80,14 @@ async fn a_citizen_fills_the_opinion_form_on_a_phone_and_sees_the_receipt() {
     // Sending it is held on the page, at the field, rather than refused whole by the server.
     b.js("document.getElementById('wenji-form').requestSubmit(); return 1").await;
     assert_eq!(b.js("return document.activeElement.name").await, "q_team", "the field over its limit is focused");
+    // A screen reader there hears that it is over, and by how much; once cut, the field is valid again.
+    let team = b.find("textarea[name=q_team]").await;
+    assert_eq!(team.attr("aria-invalid").await.unwrap().as_deref(), Some("true"));
+    assert!(team.attr("aria-describedby").await.unwrap().unwrap_or_default().contains("count-q_team"));
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(app.store().count_responses(Some("zhengqiu")).await.unwrap(), 0, "nothing was sent");
     b.fill("textarea[name=q_team]", opinion).await;
+    assert_eq!(b.find("textarea[name=q_team]").await.attr("aria-invalid").await.unwrap(), None);
     // The follow-up question appears only after answering “有”.
     assert!(!b.find("#q-member").await.is_displayed().await.unwrap(), "hidden until asked for");
     assert_eq!(b.text("#q-work .qn").await, "3", "numbers skip the hidden question");

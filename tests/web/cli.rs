@@ -742,6 +742,8 @@ async fn an_upgrade_holds_back_the_responses_it_cannot_tell_were_sent_with_a_cod
         "INSERT INTO form_versions (id, slug, hash, title, definition, first_seen_at) VALUES (1, 'zhengqiu', 'h', 't', '{}', 0)".to_owned(),
         "INSERT INTO links (id, form_slug, unit_code, label, created_at, needs_code) VALUES (7, 'zhengqiu', 'sfs-qingxi', '', 0, FALSE)".to_owned(),
         format!("INSERT INTO audit_log (at, actor_name, action, target) VALUES ({issued}, 'admin', 'access_codes_issued', 'link:7')"),
+        // A release made before the upgrade (migration 000073 must take the table with rows in it).
+        format!("INSERT INTO leader_releases (cut_ms, released, waiting, made_at, k) VALUES ({}, 0, 0, 0, 1)", minute - 864_000_000),
     ] {
         db.execute_unprepared(&sql).await.unwrap();
     }
@@ -764,9 +766,14 @@ async fn an_upgrade_holds_back_the_responses_it_cannot_tell_were_sent_with_a_cod
     }
     wenji::store::Store::connect(&url).await.unwrap().migrate().await.unwrap();
     // An instance not yet upgraded, beside one that is, stores responses without the mark: one of a unit
-    // that never had codes, one sent after its unit's codes.
-    for (receipt, unit, at) in [("R-OLD-INSTANCE", "sfs-songling", 0), ("R-OLD-CODED?", "sfs-qingxi", minute + 180_000)]
-    {
+    // that never had codes, one sent after its unit's codes, and (its clock may run behind the issuing
+    // instance's) one sent minutes before them.
+    let old_instance = [
+        ("R-OLD-INSTANCE", "sfs-songling", 0),
+        ("R-OLD-CODED?", "sfs-qingxi", minute + 180_000),
+        ("R-OLD-CLOCK?", "sfs-qingxi", minute - 300_000),
+    ];
+    for (receipt, unit, at) in old_instance {
         db.execute_unprepared(&format!(
             "INSERT INTO responses (form_version_id, form_slug, unit_code, receipt, key_hash, body_hash, submitted_at) \
              VALUES (1, 'zhengqiu', '{unit}', '{receipt}', 'k-{receipt}', 'b', {at})"
@@ -788,6 +795,7 @@ async fn an_upgrade_holds_back_the_responses_it_cannot_tell_were_sent_with_a_cod
     let want = [
         ("R-AFTER", None),
         ("R-BEFORE", Some(false)),
+        ("R-OLD-CLOCK?", None),
         ("R-OLD-CODED?", None),
         ("R-OLD-INSTANCE", None),
         ("R-OTHER-UNIT", Some(false)),
@@ -804,5 +812,5 @@ async fn an_upgrade_holds_back_the_responses_it_cannot_tell_were_sent_with_a_cod
     let released: Vec<&str> = released.iter().map(|(r, _)| r.as_str()).collect();
     assert_eq!(released, ["R-BEFORE", "R-OLD-INSTANCE", "R-OTHER-UNIT", "R-RELEASED"]);
     let release = store.latest_release().await.unwrap().unwrap();
-    assert_eq!(release.waiting, 3, "R-AFTER, R-SAME-MINUTE and R-OLD-CODED? wait");
+    assert_eq!(release.waiting, 4, "R-AFTER, R-SAME-MINUTE, R-OLD-CODED? and R-OLD-CLOCK? wait");
 }

@@ -136,7 +136,14 @@
         // No maxlength on the field: a paste over the limit is kept whole, and the counter says what to cut.
         c.textContent = n + " / " + max + " 字" + (n > max ? "，超出 " + (n - max) + " 字，请删减后再提交" : "");
         c.classList.toggle("over", n > max);
-        if (n > max) el.setAttribute("aria-invalid", "true");
+        // Invalid while over, and valid again once cut (unless the server marked it for another reason).
+        if (n > max) {
+          el.setAttribute("aria-invalid", "true");
+          el.setAttribute("data-over", "1");
+        } else if (el.getAttribute("data-over")) {
+          el.removeAttribute("aria-invalid");
+          el.removeAttribute("data-over");
+        }
       };
       el.addEventListener("input", update);
       update();
