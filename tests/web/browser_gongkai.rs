@@ -67,16 +67,20 @@ async fn gongkai_reads_at_double_text_size_on_small_phones() {
              for (var i = 0; i < r.length; i++) for (var j = i + 1; j < r.length; j++)
                if (r[i].left < r[j].right - 1 && r[j].left < r[i].right - 1 && r[i].top < r[j].bottom - 1 && r[j].top < r[i].bottom - 1) overlaps++;
              var spills = choices.filter(function (e) {{ return e.scrollWidth > e.clientWidth + 1; }}).length;
+             var widths = r.map(function (b) {{ return b.width; }});
+             var uneven = Math.max.apply(null, widths) - Math.min.apply(null, widths);
              var dds = Array.from(m.querySelectorAll('dd'));
              var em = parseFloat(getComputedStyle(dds[0]).fontSize);
              var narrowest = Math.min.apply(null, dds.map(function (d) {{ return d.getBoundingClientRect().width / em; }}));
-             return [overlaps, spills, narrowest, document.documentElement.scrollWidth];"
+             return [overlaps, spills, narrowest, document.documentElement.scrollWidth, uneven];"
         );
         let got = b.js(&script).await;
         b.screenshot_full(shot(&format!("gongkai-{width}-text200"))).await;
-        let [overlaps, spills, narrowest, scroll] = [0, 1, 2, 3].map(|i| got[i].as_f64().unwrap());
+        let [overlaps, spills, narrowest, scroll, uneven] = [0, 1, 2, 3, 4].map(|i| got[i].as_f64().unwrap());
         assert_eq!((overlaps, spills), (0.0, 0.0), "{width} px: rating choices overlap or spill: {got}");
         // 320 px at double size holds about 7 characters a line; beside a 6.5-character label it was one.
+        // Equal cells: no answer looks weightier than another (sized by their words, 不满意 took a row).
+        assert!(uneven < 1.5, "{width} px: the rating choices differ in width by {uneven:.1} px");
         assert!(narrowest >= 5.0, "{width} px: a measure's text is {narrowest:.1} characters wide");
         assert!(scroll <= f64::from(width), "{width} px: sideways scrolling ({scroll})");
         b.close().await;

@@ -132,3 +132,27 @@ async fn the_satisfaction_form_names_a_missing_answer_keeps_the_rest_and_gives_a
     }
     assert_eq!(app.store().count_responses(Some("manyidu")).await.unwrap(), 2);
 }
+
+/// At double text size on a 320 px phone the satisfaction form's rows of choices take fewer choices a line
+/// (they read one character a line in four fixed columns), in equal cells, without sideways scrolling.
+#[tokio::test]
+async fn the_satisfaction_forms_choices_read_at_double_text_size_on_a_small_phone() {
+    let app = TestApp::spawn().await;
+    let Some(b) = open(&app, "manyidu", "整改落实群众满意度测评表", (320, 740)).await else { return };
+    let script = "var body = parseFloat(getComputedStyle(document.body).fontSize);
+        document.body.style.fontSize = (2 * body) + 'px';
+        var cells = Array.from(document.querySelectorAll('.mopt, .choices.scale .choice'));
+        var narrowest = Math.min.apply(null, cells.map(function (c) {
+          return c.getBoundingClientRect().width / parseFloat(getComputedStyle(c).fontSize); }));
+        var spills = cells.filter(function (c) { return c.scrollWidth > c.clientWidth + 1; }).length;
+        var row = Array.from(document.querySelector('.mopts').children).map(function (c) { return c.getBoundingClientRect().width; });
+        return [narrowest, spills, Math.max.apply(null, row) - Math.min.apply(null, row), document.documentElement.scrollWidth];";
+    let got = b.js(script).await;
+    b.screenshot_full(shot("manyidu-320-text200")).await;
+    let [narrowest, spills, uneven, scroll] = [0, 1, 2, 3].map(|i| got[i].as_f64().unwrap());
+    assert!(narrowest >= 3.0, "a choice is {narrowest:.1} characters wide: {got}");
+    assert_eq!(spills, 0.0, "{got}");
+    assert!(uneven < 1.5, "a row's choices differ in width by {uneven:.1} px");
+    assert!(scroll <= 320.0, "sideways scrolling ({scroll})");
+    b.close().await;
+}
