@@ -95,8 +95,6 @@ pub struct FormPage {
     pub category_error: Option<String>,
     pub access_code: Option<CodeView>,
     pub questions: Vec<QuestionView>,
-    /// Whether anything must be answered (the page then says what its * means).
-    pub has_required: bool,
     /// Text typed into questions the form no longer has (it was reloaded meanwhile), shown back to copy.
     pub kept: Vec<String>,
 }
@@ -287,9 +285,6 @@ fn view(
                 (e.field.clone(), format!("{title}：{}", e.message))
             })
             .collect(),
-        has_required: link.is_some_and(|l| l.needs_code)
-            || (!form.categories.is_empty() && fixed_category.is_none())
-            || form.questions.iter().any(|q| q.required),
         submission_key: key,
         draft_key: format!("wenji-draft:{}:{}", form.slug, link.map_or(0, |l| l.id)),
         link_token: token,
@@ -300,6 +295,13 @@ fn view(
             .filter(|l| l.needs_code)
             .map(|_| CodeView { value: typed.code.to_owned(), error: err_of(CODE_FIELD) }),
         questions,
+    }
+}
+
+impl FormPage {
+    /// Whether anything must be answered (the page then says what its * means).
+    pub fn has_required(&self) -> bool {
+        self.access_code.is_some() || !self.categories.is_empty() || self.questions.iter().any(|q| q.required)
     }
 }
 

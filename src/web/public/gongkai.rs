@@ -73,8 +73,9 @@ struct Typed {
     comment: String,
     key: String,
     error: Option<String>,
-    /// The fields the error names: `rating`, `comment`.
-    invalid: Vec<&'static str>,
+    /// Which of the two fields the error is about.
+    rating_invalid: bool,
+    comment_invalid: bool,
 }
 
 fn new_key(state: &AppState) -> String {
@@ -112,8 +113,8 @@ fn build(state: &AppState, reg: &Register, typed: Option<&Typed>, thanks: Option
                 chosen: mine.map(|t| t.chosen.clone()).unwrap_or_default(),
                 comment: mine.map(|t| t.comment.clone()).unwrap_or_default(),
                 error: mine.and_then(|t| t.error.clone()),
-                rating_invalid: mine.is_some_and(|t| t.invalid.contains(&"rating")),
-                comment_invalid: mine.is_some_and(|t| t.invalid.contains(&"comment")),
+                rating_invalid: mine.is_some_and(|t| t.rating_invalid),
+                comment_invalid: mine.is_some_and(|t| t.comment_invalid),
                 thanks: thanks.as_ref().filter(|(t, _)| *t == m.id).map(|(_, r)| r.clone()),
             });
         }
@@ -207,7 +208,8 @@ pub async fn rate(
         comment: get("comment"),
         key: posted_key.clone(),
         error: None,
-        invalid: vec![],
+        rating_invalid: false,
+        comment_invalid: false,
     };
     let reg = state.public_register().await?;
     let again = |status: StatusCode, typed: &Typed, notice: Option<String>| {
@@ -254,14 +256,8 @@ pub async fn rate(
         }
         Err(WebError::Invalid(errors)) => {
             typed.error = Some(messages(&errors));
-            typed.invalid = errors
-                .iter()
-                .filter_map(|e| match e.field.as_str() {
-                    RATING_VALUE => Some("rating"),
-                    RATING_COMMENT => Some("comment"),
-                    _ => None,
-                })
-                .collect();
+            typed.rating_invalid = errors.iter().any(|e| e.field == RATING_VALUE);
+            typed.comment_invalid = errors.iter().any(|e| e.field == RATING_COMMENT);
             Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &typed, None))
         }
         // Rated, then changed (Back, another choice, send again): the first rating is kept; the new choice
