@@ -21,7 +21,8 @@ use std::sync::Arc;
 /// On a database failure.
 pub async fn published_register(store: &Store, k: u64, until_ms: i64) -> crate::store::Result<Register> {
     let reg = store.register(k, Some(until_ms)).await?;
-    let forms: BTreeSet<String> = reg.support.values().flat_map(|s| s.unit_forms.values().flatten().cloned()).collect();
+    let forms: BTreeSet<String> =
+        reg.support.values().flat_map(|s| s.by_unit_form.keys().map(|(_, f)| f.clone())).collect();
     let mut policies = BTreeMap::new();
     for form in forms {
         let policy = disclosure_of(store, &Scope::published(&form, until_ms), k).await?;

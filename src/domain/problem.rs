@@ -4,7 +4,7 @@
 use super::area::AreaCode;
 use super::form::answers::FieldError;
 use super::report::policy::{Code, shown_groups};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Longest title, in characters.
 pub const TITLE_MAX: usize = 100;
@@ -187,26 +187,30 @@ pub struct Support {
     pub responses: u64,
     /// Distinct responses per unit (`None`: no unit).
     pub by_unit: BTreeMap<Code, u64>,
-    /// The forms each unit's supporting responses came from.
-    pub unit_forms: BTreeMap<Code, BTreeSet<String>>,
-    /// Supporters (responses) whose units were taken out of `by_unit` because their form pools them
-    /// ([`Support::pool_units_their_forms_pool`]): never named, they count towards the pool.
+    /// Distinct responses per unit and the form they came from (a response has one form).
+    pub by_unit_form: BTreeMap<(Code, String), u64>,
+    /// Supporters (responses) taken out of `by_unit` because their form pools their unit
+    /// ([`Support::pool_supporters_their_forms_pool`]): never named, they count towards the pool.
     pub pooled_by_forms: u64,
 }
 
 impl Support {
-    /// Moves out of `by_unit`, into `pooled_by_forms`, every unit that a form of its supporters does not
-    /// show (`form_shows(form, unit)` is that form's disclosure policy), so a problem never names a unit its
-    /// forms pool: its quotes, found in the inbox under the pool's dates, would otherwise be tied to it.
-    pub fn pool_units_their_forms_pool(&mut self, form_shows: impl Fn(&str, Option<&str>) -> bool) {
-        let forms = &self.unit_forms;
-        let mut moved = 0;
-        self.by_unit.retain(|u, n| {
-            let shown = forms.get(u).is_some_and(|fs| fs.iter().all(|f| form_shows(f, u.as_deref())));
-            moved += if shown { 0 } else { *n };
-            shown
-        });
-        self.pooled_by_forms += moved;
+    /// Moves out of `by_unit`, into `pooled_by_forms`, every supporter whose form does not show its unit
+    /// (`form_shows(form, unit)` is that form's disclosure policy), so a problem never names a unit for a
+    /// quote its form pools. Supporter by supporter, never the whole unit: which named unit dropped out when
+    /// one opinion was linked would tell the unit of a pooled opinion.
+    pub fn pool_supporters_their_forms_pool(&mut self, form_shows: impl Fn(&str, Option<&str>) -> bool) {
+        for ((unit, form), n) in &self.by_unit_form {
+            if form_shows(form, unit.as_deref()) {
+                continue;
+            }
+            if let Some(left) = self.by_unit.get_mut(unit) {
+                let moved = (*n).min(*left);
+                *left -= moved;
+                self.pooled_by_forms += moved;
+            }
+        }
+        self.by_unit.retain(|_, n| *n > 0);
     }
 }
 
@@ -291,27 +295,44 @@ mod tests {
         assert_eq!(leader_units(&small, 5), (vec![], true));
     }
 
+    fn support(supporters: &[(&str, &str, u64)]) -> Support {
+        let mut s = Support::default();
+        for (unit, form, n) in supporters {
+            let unit = Some((*unit).to_owned());
+            s.responses += n;
+            s.opinions += n;
+            *s.by_unit.entry(unit.clone()).or_default() += n;
+            *s.by_unit_form.entry((unit, (*form).to_owned())).or_default() += n;
+        }
+        s
+    }
+
     #[test]
-    fn a_problem_never_names_a_unit_that_one_of_its_supporters_forms_pools() {
+    fn a_problem_never_names_a_unit_for_supporters_their_form_pools() {
         let unit = |u: &str| Some(u.to_owned());
-        let forms = |fs: &[&str]| fs.iter().map(|f| (*f).to_owned()).collect::<BTreeSet<_>>();
-        let mut s = Support {
-            opinions: 12,
-            responses: 12,
-            by_unit: [(unit("a"), 6), (unit("b"), 6)].into_iter().collect(),
-            unit_forms: [(unit("a"), forms(&["f"])), (unit("b"), forms(&["f", "g"]))].into_iter().collect(),
-            pooled_by_forms: 0,
-        };
-        assert_eq!(leader_units(&s, 5), (vec![unit("a"), unit("b")], false), "six each: both named");
         // Form g pools unit b (say, by secondary suppression); form f shows both.
         let form_g_pools_b = |f: &str, u: Option<&str>| !(f == "g" && u == Some("b"));
-        let mut pooled = s.clone();
-        pooled.pool_units_their_forms_pool(form_g_pools_b);
-        assert_eq!(leader_units(&pooled, 5), (vec![unit("a")], true), "b goes to 其他单位, though it has six here");
-        // With three of b, the pool would hold three next to a named a: a joins it.
-        s.by_unit.insert(unit("b"), 3);
-        s.pool_units_their_forms_pool(form_g_pools_b);
+        let mut s = support(&[("a", "f", 6), ("b", "g", 6)]);
+        assert_eq!(leader_units(&s, 5), (vec![unit("a"), unit("b")], false), "six each: both named");
+        s.pool_supporters_their_forms_pool(form_g_pools_b);
+        assert_eq!(leader_units(&s, 5), (vec![unit("a")], true), "b's six go to 其他单位");
+        let mut s = support(&[("a", "f", 6), ("b", "g", 3)]);
+        s.pool_supporters_their_forms_pool(form_g_pools_b);
         assert_eq!(leader_units(&s, 5), (vec![], true), "a pool of three is never shown beside a");
+    }
+
+    #[test]
+    fn which_pooled_unit_a_linked_opinion_came_from_changes_nothing_a_leader_reads() {
+        // Form f names a and b; form g pools a, c and d. One opinion of g joins a problem f supports.
+        let form_shows = |f: &str, u: Option<&str>| f == "f" && matches!(u, Some("a" | "b"));
+        let seen = |pooled_unit: &str| {
+            let mut s = support(&[("a", "f", 6), ("b", "f", 5), (pooled_unit, "g", 1)]);
+            s.pool_supporters_their_forms_pool(form_shows);
+            leader_units(&s, 5)
+        };
+        assert_eq!(seen("a"), seen("c"), "from a (named by f) or from c, the same names");
+        assert_eq!(seen("c"), seen("d"));
+        assert!(seen("a").1, "the one from g is in the pool");
     }
 
     #[test]

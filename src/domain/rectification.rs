@@ -204,8 +204,8 @@ impl Register {
     ///   whoever rated that day. A measure rated by 1 to k − 1 people shows no tally and no comment; totals
     ///   count only what is shown;
     /// - comments come in text order, not in the order people rated;
-    /// - a problem names only units that every form of its supporters shows (`form_shows(form, unit)`,
-    ///   each form's disclosure policy).
+    /// - a problem names a unit only for supporters whose form shows it (`form_shows(form, unit)`, each
+    ///   form's disclosure policy); the others count towards the pool.
     pub fn published(mut self, k: u64, form_shows: impl Fn(&str, Option<&str>) -> bool) -> Register {
         let mut per_day: BTreeMap<i64, BTreeMap<NaiveDate, u64>> = BTreeMap::new();
         for r in &self.rated {
@@ -225,7 +225,7 @@ impl Register {
             c.sort();
         }
         for s in self.support.values_mut() {
-            s.pool_units_their_forms_pool(&form_shows);
+            s.pool_supporters_their_forms_pool(&form_shows);
         }
         self
     }

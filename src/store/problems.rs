@@ -217,8 +217,8 @@ impl Store {
             if seen.insert((p, resp)) {
                 s.responses += 1;
                 *s.by_unit.entry(unit.clone()).or_default() += 1;
+                *s.by_unit_form.entry((unit, form)).or_default() += 1;
             }
-            s.unit_forms.entry(unit).or_default().insert(form);
         }
         Ok(out)
     }

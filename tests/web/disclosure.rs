@@ -6,6 +6,7 @@
 
 use crate::helpers::{TestApp, texts};
 use calamine::{Data, Reader, Xlsx};
+use std::collections::BTreeMap;
 use std::io::Cursor;
 use wenji::domain::area::AreaCode;
 use wenji::domain::report::audit::{Grid, Published, recoverable};
@@ -822,6 +823,72 @@ async fn a_problem_never_names_a_unit_its_form_pools_so_its_quotes_cannot_be_pla
     let (office, _) = app.login_as(Role::Analyst).await;
     let page = office.get(app.url(&format!("/w/problems/{problem}"))).send().await.unwrap().text().await.unwrap();
     assert_eq!(texts(&page, "#units"), ["政工科（6）"]);
+}
+
+impl TestApp {
+    /// Submits one 民主测评 through `unit`'s link with `text` as its 问题 opinion; gives the receipt.
+    async fn appraise_with_opinion(&self, unit: &str, text: &str) -> String {
+        let link = self.store().create_link("ceping", unit, None, "test", &Actor::system("test")).await.unwrap();
+        let t = self.state.secret.link_token(link.id, "ceping", unit, None);
+        let rows: Vec<String> = (1..=8).map(|a| format!("q_appraisal.a{a}")).collect();
+        let mut pairs = vec![("_t", t.as_str()), ("_category", "jcdw"), ("q_overall", "2"), ("q_problems", text)];
+        pairs.extend(rows.iter().map(|r| (r.as_str(), "2")));
+        let r = self.post_form("ceping", &pairs).await;
+        assert_eq!(r.status(), 303, "the appraisal is stored");
+        let loc = r.headers()["location"].to_str().unwrap().to_owned();
+        loc.split("/r/").nth(1).unwrap().split('?').next().unwrap().to_owned()
+    }
+}
+
+#[tokio::test]
+async fn the_units_a_problem_names_do_not_tell_which_pooled_unit_a_linked_opinion_came_from() {
+    let app = TestApp::spawn().await;
+    // 征求意见 names 局办公室 (6) and 政工科 (5); 测评 pools 局办公室 (2), 清溪 (2) and 松岭 (1).
+    let mut named = Vec::new();
+    for i in 0..6 {
+        named.push(app.submit_as("jg-bgs", "qz", &format!("局办公室第 {i} 条：会议太多"), 1).await);
+    }
+    for i in 0..5 {
+        named.push(app.submit_as("jg-zgk", "qz", &format!("政工科第 {i} 条：会议太多"), 1).await);
+    }
+    let mut pooled = BTreeMap::new();
+    for (unit, n) in [("jg-bgs", 2), ("sfs-qingxi", 2), ("sfs-songling", 1)] {
+        for i in 0..n {
+            pooled.insert((unit, i), app.appraise_with_opinion(unit, &format!("测评意见 {unit} {i}：会议太多")).await);
+        }
+    }
+    crate::helpers::a_week_passes(&app).await;
+    let mut ids = Vec::new();
+    for r in &named {
+        ids.push(opinion_of(&app, r).await);
+    }
+    let analyst = Actor::system("analyst");
+    let draft = wenji::domain::problem::ProblemDraft {
+        title: "会议过多".into(),
+        areas: vec![AreaCode::try_from(5).unwrap()],
+        description: "会议太多".into(),
+        root_cause: "文山会海".into(),
+        cause_type: None,
+    };
+    let problem = app.store().create_problem(&analyst, &draft).await.unwrap();
+    app.store().link_opinions(&analyst, problem, &ids).await.unwrap();
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let ceping = leader.get(app.url("/w/dashboard?form=ceping")).send().await.unwrap().text().await.unwrap();
+    assert!(!ceping.contains("局办公室"), "the appraisal pools 局办公室");
+    // One pooled appraisal opinion joins the problem: from 局办公室, then instead from 清溪.
+    let mut seen = Vec::new();
+    for unit in ["jg-bgs", "sfs-qingxi"] {
+        let opinion = opinion_of(&app, &pooled[&(unit, 0)]).await;
+        app.store().link_opinions(&analyst, problem, &[opinion]).await.unwrap();
+        let page = leader.get(app.url(&format!("/w/problems/{problem}"))).send().await.unwrap().text().await.unwrap();
+        let list = leader.get(app.url("/w/problems")).send().await.unwrap().text().await.unwrap();
+        let xlsx = app.export_as(&leader, &csrf, &[("form", "zhengqiu"), ("format", "xlsx")]).await.unwrap();
+        let (_, problems) = sheets(&xlsx).into_iter().find(|(n, _)| n == "问题清单").unwrap();
+        seen.push((texts(&page, "#units"), texts(&list, &format!("#p{problem} .units")), problems[1][8].clone()));
+        app.store().unlink_opinion(&analyst, problem, opinion).await.unwrap();
+    }
+    assert_eq!(seen[0], seen[1], "the problem page, the list and 问题清单 read the same whichever unit it came from");
+    assert!(seen[0].2.contains(OTHER_UNITS), "the appraisal opinion is in the pool: {:?}", seen[0]);
 }
 
 /// Every row a leader can read now (the inbox, each sheet of the workbook, the CSV), as its cells.
