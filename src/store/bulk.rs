@@ -199,6 +199,7 @@ impl Store {
         let txn = w.conn();
         let done = async {
             let Some(last) = last_tag_change(txn, opinion_id).await? else { return Ok(None) };
+            super::double_coding::refuse_if_settled_in(txn, opinion_id, actor).await?;
             if last.actor_id != actor.id {
                 return Err(StoreError::Conflict(format!(
                     "没有撤销：这条意见最后一次归类是 {} 改的，撤销会抹掉这次修改。请核对后直接修改领域。",
@@ -305,7 +306,7 @@ impl Store {
 /// # Errors
 /// `NotFound` for an unknown opinion.
 async fn last_tag_change<C: ConnectionTrait>(txn: &C, opinion_id: i64) -> Result<Option<audit::Model>> {
-    opinion::Entity::find_by_id(opinion_id).lock_exclusive().one(txn).await?.ok_or(StoreError::NotFound)?;
+    super::opinions::opinion_locked(txn, opinion_id).await?;
     Ok(audit::Entity::find()
         .filter(audit::Column::Target.eq(format!("opinion:{opinion_id}")))
         .filter(audit::Column::Action.is_in(["tags_changed", "tags_changed_bulk"]))

@@ -53,10 +53,12 @@ impl CodingStatus {
     pub fn blind_for(&self, user: i64) -> bool {
         self.open && self.codings.iter().any(|c| c.user_id != user)
     }
-    /// The adjudicator decided its final tags and `user` is someone else: a coder who lost the decision
-    /// could otherwise overrule it by tagging again.
-    pub fn decided_against(&self, user: i64) -> bool {
-        self.decision.is_some() && self.adjudicator != Some(user)
+    /// Its final tags came from double coding (the adjudicator's decision, or two equal codings) and `user`
+    /// is not the adjudicator: a coder could otherwise overrule the outcome alone by tagging again, or by
+    /// a change of mind sent as the other coder's equal coding landed.
+    pub fn settled_against(&self, user: Option<i64>) -> bool {
+        let agreed = matches!(self.codings.as_slice(), [a, b] if a.areas == b.areas);
+        (self.decision.is_some() || agreed) && (self.adjudicator.is_none() || self.adjudicator != user)
     }
 }
 
@@ -134,6 +136,26 @@ async fn codings_in<C: ConnectionTrait>(db: &C, opinion_id: i64) -> Result<Vec<C
             })
         })
         .collect()
+}
+
+/// Refuses ordinary tagging (a save, an accept, an undo) of an opinion whose tags double coding settled, to
+/// all but the adjudicator. Called with the opinion's row held, so an agreement landing meanwhile counts.
+///
+/// # Errors
+/// `Conflict` saying who may change it; `NotFound` for an unknown opinion.
+pub(crate) async fn refuse_if_settled_in<C: ConnectionTrait>(txn: &C, opinion_id: i64, actor: &Actor) -> Result<()> {
+    let (_, status) = status_in(txn, opinion_id).await?;
+    if !status.settled_against(actor.id) {
+        return Ok(());
+    }
+    Err(StoreError::Conflict(
+        if status.decision.is_some() {
+            "这条意见的领域已由裁决人裁决，只有本表单的裁决人可以修改。"
+        } else {
+            "这条意见的两份独立归类一致，领域已经定稿（可能刚刚完成），只有本表单的裁决人可以修改。"
+        }
+        .into(),
+    ))
 }
 
 async fn status_in<C: ConnectionTrait>(db: &C, opinion_id: i64) -> Result<(String, CodingStatus)> {
@@ -272,6 +294,9 @@ impl Store {
         let w = self.write_txn().await?;
         let txn = w.conn();
         let done = async {
+            // Held first: a coder's second thoughts and the other coder's first coding, sent at once, must
+            // each see the other's, or an agreement is lost or a dispute settled.
+            super::opinions::opinion_locked(txn, opinion_id).await?;
             let (_, status) = status_in(txn, opinion_id).await?;
             if !status.open {
                 return Err(StoreError::Conflict("这条意见不在双人归类中，或已经定稿".into()));
@@ -399,6 +424,7 @@ impl Store {
         let w = self.write_txn().await?;
         let txn = w.conn();
         let done = async {
+            super::opinions::opinion_locked(txn, opinion_id).await?;
             let (form, status) = status_in(txn, opinion_id).await?;
             let adjudicator = coding_form_in(txn, &form).await?.and_then(|f| f.adjudicator_id);
             if adjudicator.is_none() || adjudicator != actor.id {

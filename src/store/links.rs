@@ -109,7 +109,7 @@ impl Store {
     pub async fn set_link_revoked(&self, id: i64, revoke: bool, by: &Actor) -> Result<Link> {
         let w = self.write_txn().await?;
         let done = async {
-            let m = link::Entity::find_by_id(id).one(w.conn()).await?.ok_or(StoreError::NotFound)?;
+            let m = link::Entity::find_by_id(id).lock_exclusive().one(w.conn()).await?.ok_or(StoreError::NotFound)?;
             if m.revoked_at.is_some() == revoke {
                 return Ok(Link::from(m));
             }
@@ -178,7 +178,7 @@ impl Store {
     pub async fn drop_access_codes(&self, id: i64, by: &Actor) -> Result<()> {
         let w = self.write_txn().await?;
         let done = async {
-            let m = link::Entity::find_by_id(id).one(w.conn()).await?.ok_or(StoreError::NotFound)?;
+            let m = link::Entity::find_by_id(id).lock_exclusive().one(w.conn()).await?.ok_or(StoreError::NotFound)?;
             if !m.needs_code {
                 return Ok(());
             }

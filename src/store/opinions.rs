@@ -84,6 +84,15 @@ pub(crate) fn tag_exists() -> sea_orm::sea_query::OnConflict {
     sea_orm::sea_query::OnConflict::columns([tag::Column::OpinionId, tag::Column::AreaCode]).do_nothing().to_owned()
 }
 
+/// An opinion read with its row held to COMMIT (PostgreSQL; SQLite's writer is one at a time): whatever
+/// a transaction decides from it, no other change to the opinion lands in between.
+///
+/// # Errors
+/// `NotFound` for an unknown opinion.
+pub(crate) async fn opinion_locked<C: ConnectionTrait>(txn: &C, opinion_id: i64) -> Result<opinion::Model> {
+    opinion::Entity::find_by_id(opinion_id).lock_exclusive().one(txn).await?.ok_or(StoreError::NotFound)
+}
+
 /// [`Store::set_tags`] inside a transaction the caller holds (double coding settles final tags this way).
 /// With `seen` (what the analyst's card showed), refused with `EditedMeanwhile` unless the tags are still
 /// those. The opinion's row is held to COMMIT (PostgreSQL), so two saves cannot both pass a check, and
@@ -96,7 +105,7 @@ pub(crate) async fn replace_tags_in<C: ConnectionTrait>(
     source_of: impl Fn(AreaCode) -> TagSource,
     actor: &Actor,
 ) -> Result<(Vec<AreaCode>, Vec<AreaCode>)> {
-    let o = opinion::Entity::find_by_id(opinion_id).lock_exclusive().one(txn).await?.ok_or(StoreError::NotFound)?;
+    let o = opinion_locked(txn, opinion_id).await?;
     let before: Vec<AreaCode> = tags_of(txn, opinion_id).await?.into_iter().map(|t| t.area).collect();
     if let Some(seen) = seen {
         let (mut now, mut seen) = (before.clone(), seen.to_vec());
@@ -231,7 +240,13 @@ impl Store {
         actor: &Actor,
     ) -> Result<(Vec<AreaCode>, Vec<AreaCode>)> {
         let w = self.write_txn().await?;
-        let done = replace_tags_in(w.conn(), opinion_id, None, areas, source_of, actor).await;
+        let txn = w.conn();
+        let done = async {
+            opinion_locked(txn, opinion_id).await?;
+            super::double_coding::refuse_if_settled_in(txn, opinion_id, actor).await?;
+            replace_tags_in(txn, opinion_id, None, areas, source_of, actor).await
+        }
+        .await;
         w.finish(done).await
     }
 
@@ -249,7 +264,13 @@ impl Store {
         actor: &Actor,
     ) -> Result<(Vec<AreaCode>, Vec<AreaCode>)> {
         let w = self.write_txn().await?;
-        let done = replace_tags_in(w.conn(), opinion_id, Some(seen), areas, source_of, actor).await;
+        let txn = w.conn();
+        let done = async {
+            opinion_locked(txn, opinion_id).await?;
+            super::double_coding::refuse_if_settled_in(txn, opinion_id, actor).await?;
+            replace_tags_in(txn, opinion_id, Some(seen), areas, source_of, actor).await
+        }
+        .await;
         w.finish(done).await
     }
 
@@ -261,7 +282,7 @@ impl Store {
         let w = self.write_txn().await?;
         let txn = w.conn();
         let done = async {
-            let o = opinion::Entity::find_by_id(opinion_id).one(txn).await?.ok_or(StoreError::NotFound)?;
+            let o = opinion_locked(txn, opinion_id).await?;
             let before = parse_state(&o.state)?;
             let state = match state {
                 OpinionState::Pending | OpinionState::Tagged => {
@@ -298,7 +319,7 @@ impl Store {
         let w = self.write_txn().await?;
         let txn = w.conn();
         let done = async {
-            let o = opinion::Entity::find_by_id(opinion_id).one(txn).await?.ok_or(StoreError::NotFound)?;
+            let o = opinion_locked(txn, opinion_id).await?;
             if o.representative != representative {
                 let before = o.representative;
                 let mut a: opinion::ActiveModel = o.into();

@@ -176,6 +176,10 @@ impl Store {
         let done = async {
             let before =
                 measure::Entity::find_by_id(id).lock_exclusive().one(txn).await?.ok_or(StoreError::NotFound)?;
+            // Already so (two leaders publishing at once): its date and audit stay the first one's.
+            if before.published_at.is_some() == publish {
+                return Ok(());
+            }
             let draft = to_measure(before.clone()).draft;
             if publish && !draft.is_publishable() {
                 return Err(StoreError::Conflict(format!(

@@ -6,7 +6,7 @@ use super::entities::user;
 use super::sessions::end_sessions_in;
 use super::{ErrorKind, Result, Store, StoreError, error_kind, now_ms};
 use crate::domain::user::Role;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 /// A staff account as the rest of the program sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,7 +98,7 @@ impl Store {
     pub async fn set_user_active(&self, id: i64, active: bool, by: &Actor) -> Result<User> {
         let w = self.write_txn().await?;
         let done = async {
-            let m = user::Entity::find_by_id(id).one(w.conn()).await?.ok_or(StoreError::NotFound)?;
+            let m = user::Entity::find_by_id(id).lock_exclusive().one(w.conn()).await?.ok_or(StoreError::NotFound)?;
             let (name, was) = (m.username.clone(), m.active);
             let mut a: user::ActiveModel = m.into();
             a.active = Set(active);
@@ -123,7 +123,7 @@ impl Store {
     pub async fn set_password_hash(&self, id: i64, hash: &str, by: &Actor) -> Result<()> {
         let w = self.write_txn().await?;
         let done = async {
-            let m = user::Entity::find_by_id(id).one(w.conn()).await?.ok_or(StoreError::NotFound)?;
+            let m = user::Entity::find_by_id(id).lock_exclusive().one(w.conn()).await?.ok_or(StoreError::NotFound)?;
             let name = m.username.clone();
             let mut a: user::ActiveModel = m.into();
             a.password_hash = Set(hash.to_owned());

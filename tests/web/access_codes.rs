@@ -343,7 +343,8 @@ async fn a_coded_response_never_goes_out_beside_its_units_open_responses() {
     let (analyst, _) = app.login_as(Role::Analyst).await;
     let inbox = analyst.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
     assert_eq!(texts(&inbox, "#inbox tbody tr").len(), 5);
-    assert!(texts(&inbox, "#inbox .flag").is_empty(), "no flag on any row: {inbox}");
+    // (Near-duplicate groups, formed in the background, may mark the four alike texts: that is their words.)
+    assert!(texts(&inbox, "#inbox .flag:not(.cluster)").is_empty(), "no flag on any row: {inbox}");
     crate::helpers::a_day_passes(&app).await;
     assert!(leaders_inbox(&app).await.is_empty(), "five from the unit, but only one sent with a code");
     // The codes are dropped and one more open response comes: five open ones go out, the coded one waits.

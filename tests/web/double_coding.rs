@@ -443,3 +443,33 @@ async fn two_different_decisions_at_once_store_one_and_tell_the_other_it_was_not
     assert!(!answers[1].1.contains("同样的修改"), "the refused choice was not the same change: {}", answers[1].1);
     assert_eq!(final_areas(&app, disputed).await.len(), 1);
 }
+
+#[tokio::test]
+async fn second_thoughts_and_the_other_coders_first_coding_sent_at_once_end_agreed_or_disputed_never_between() {
+    let app = TestApp::spawn().await;
+    let (a, acsrf, _) = person(&app, "coder-a", Role::Analyst).await;
+    let (b, bcsrf, _) = person(&app, "coder-b", Role::Analyst).await;
+    let (_, _, judge) = person(&app, "judge-c", Role::Analyst).await;
+    enable(&app, 100, judge).await;
+    for round in 0..16 {
+        let id = submit(&app, &format!("第 {round} 条：窗口排队时间长，办事要跑好几趟")).await;
+        assert_eq!(code(&app, &a, &acsrf, id, &["1"]).await, 303);
+        // Coder a goes back and changes their mind while coder b codes for the first time.
+        let theirs = [if round % 2 == 0 { "1" } else { "2" }];
+        let (ra, rb) = tokio::join!(code(&app, &a, &acsrf, id, &["2"]), code(&app, &b, &bcsrf, id, &theirs));
+        assert!([303, 409].contains(&ra) && rb == 303, "round {round}: {ra} {rb}");
+        let status = app.store().coding_status(id).await.unwrap();
+        let codings: Vec<Vec<u8>> = status.codings.iter().map(|c| c.areas.iter().map(|x| x.get()).collect()).collect();
+        let opinion = app.store().opinion(id).await.unwrap();
+        let tags: Vec<u8> = opinion.areas().iter().map(|x| x.get()).collect();
+        assert_eq!(codings.len(), 2, "round {round}");
+        if codings[0] == codings[1] {
+            assert_eq!(tags, codings[0], "round {round}: an agreement becomes the final tags");
+            assert!(!status.open, "round {round}: and is settled");
+            assert_eq!(code(&app, &a, &acsrf, id, &["3"]).await, 409, "round {round}: only the adjudicator changes it");
+        } else {
+            assert!(tags.is_empty(), "round {round}: a dispute sets no tags before adjudication: {codings:?} {tags:?}");
+            assert!(status.open, "round {round}: and waits for the adjudicator");
+        }
+    }
+}

@@ -915,3 +915,25 @@ async fn undoing_a_bulk_removal_puts_the_area_back_with_the_states_and_audits_ea
     let again = c.post(app.url("/w/inbox/bulk/undo")).form(&undo).send().await.unwrap().text().await.unwrap();
     assert!(texts(&again, "p.message")[0].contains("已撤销 0 条；另有 3 条"), "{again}");
 }
+
+#[tokio::test]
+async fn an_opinion_put_back_while_a_colleague_tags_it_ends_tagged_with_its_tags_never_pending() {
+    let app = TestApp::spawn().await;
+    let (one, one_csrf) = app.login_as(Role::Analyst).await;
+    let (two, two_csrf) = app.login_as(Role::Analyst).await;
+    for round in 0..40 {
+        let id = submit(&app, &format!("第 {round} 条：村里调解员补贴太低")).await;
+        assert_eq!(act(&app, &one, &one_csrf, id, &[("op", "state"), ("state", "invalid")]).await.status(), 303);
+        // One puts it back (待归类) while the other tags it from the card as it now reads.
+        let (back, save) = tokio::join!(
+            act(&app, &one, &one_csrf, id, &[("op", "state"), ("state", "pending")]),
+            act(&app, &two, &two_csrf, id, &[("op", "save"), ("area", "6"), ("seen", "none")])
+        );
+        assert_eq!((back.status().as_u16(), save.status().as_u16()), (303, 303), "round {round}");
+        let o = app.store().opinion(id).await.unwrap();
+        if o.state != OpinionState::Invalid {
+            assert_eq!(o.areas(), [area(6)], "round {round}");
+            assert_eq!(o.state, OpinionState::Tagged, "round {round}: tagged, not counted as waiting");
+        }
+    }
+}

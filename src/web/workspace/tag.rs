@@ -90,19 +90,11 @@ fn parse_seen(seen: &str) -> Result<Vec<AreaCode>, WebError> {
 pub const TAGGED_MEANWHILE: &str =
     "这条意见在您打开后已被他人归类，您的归类没有保存；请重新打开它，看过现在的归类后再保存。";
 
-/// Why an adjudicated opinion's tags are not changed by ordinary tagging.
-const SETTLED: &str = "这条意见的领域已由裁决人裁决，只有本表单的裁决人可以修改。";
-
 /// Applies `f` to opinion `id`; returns the opinion to show next.
 async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i64, WebError> {
     staff.require(&[Role::Analyst])?;
     let who = actor(staff);
     let store = &state.store;
-    if matches!(f.op.as_str(), "save" | "accept" | "undo")
-        && store.coding_status(id).await?.decided_against(staff.user.id)
-    {
-        return Err(WebError::Conflict(SETTLED.into()));
-    }
     match f.op.as_str() {
         "save" => {
             let areas = parse_areas("area", &f.area)?;
