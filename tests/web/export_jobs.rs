@@ -253,7 +253,7 @@ async fn a_starting_server_fails_the_export_jobs_no_server_runs_and_leaves_those
 }
 
 #[tokio::test]
-async fn files_no_job_can_offer_are_deleted_and_the_others_kept() {
+async fn files_no_job_can_offer_are_deleted_and_every_other_file_kept() {
     use wenji::store::export_jobs::JobStatus;
     let app = TestApp::spawn().await;
     app.submit_opinion("遗留文件清理测试意见").await;
@@ -261,16 +261,30 @@ async fn files_no_job_can_offer_are_deleted_and_the_others_kept() {
     let finished = finished_export(&app, &c, &csrf).await;
     let done_id: i64 = finished.rsplit('/').next().unwrap().parse().unwrap();
     let by = Actor { id: Some(id), name: "lu.leader".into() };
-    let running = queued_job(&app, &by).await;
-    let failed = queued_job(&app, &by).await;
+    // Jobs with the finished one's parameters: one still running, one that failed (its server stopped).
+    let done = app.store().export_job(done_id).await.unwrap();
+    let uncapped = wenji::store::export_jobs::JobCaps { per_user: u64::MAX, overall: u64::MAX };
+    let mut same = Vec::new();
+    for _ in 0..2 {
+        let job = app.store().create_export_job("csv", &done.params, &by, false, uncapped).await.unwrap();
+        same.push(job.started().unwrap().id);
+    }
+    let [running, failed] = same[..] else { unreachable!() };
     app.store().fail_export_job(failed, "test").await.unwrap();
+    let named = |id: i64| done.file_name.clone().unwrap().replacen(&format!("{done_id}-"), &format!("{id}-"), 1);
     let dir = &app.config.exports_dir;
-    let done_file = app.store().export_job(done_id).await.unwrap().file_name.unwrap();
+    let done_file = done.file_name.clone().unwrap();
     let files = [
-        (format!("{running}-导出.csv.part"), true),
-        (format!("{failed}-导出.csv.part"), false),
-        (format!("{done_id}-旧名.csv"), false),
-        ("999999-无主.xlsx".to_owned(), false),
+        (format!("{}.part", named(running)), true),
+        (format!("{}.part", named(failed)), false),
+        (named(failed), false),
+        (format!("{done_file}.part"), false),
+        // Files of the command line, an operator's backups and copies, whatever number they begin with.
+        (format!("{done_id}-旧名.csv"), true),
+        (format!("{failed}-办公室留存.xlsx"), true),
+        ("999999-无主.xlsx".to_owned(), true),
+        ("2026-12-07.db".to_owned(), true),
+        ("2026-12-07-全量.xlsx".to_owned(), true),
         ("分析检查阶段征求意见表-2026-12-04-1000.xlsx".to_owned(), true),
         ("link-1.svg".to_owned(), true),
     ];

@@ -324,6 +324,14 @@ async fn run_job(state: AppState, id: i64, params: ExportParams) {
     }
 }
 
+/// The names job `job` gives its file in the exports folder: the file and the partial one being written
+/// (none when its parameters cannot be read).
+fn job_file_names(job: &ExportJob, catalog: &crate::domain::catalog::Catalog) -> Vec<String> {
+    let Ok(params) = serde_json::from_str::<ExportParams>(&job.params) else { return Vec::new() };
+    let file = format!("{}-{}", job.id, params.file_name(catalog));
+    vec![format!("{file}.part"), file]
+}
+
 /// Another server failed job `id` as silent while this one ran it (it stalled): its people were told to
 /// export again, so its file is not offered beside that message.
 async fn drop_late_file(id: i64, path: &std::path::Path) {
@@ -434,21 +442,23 @@ pub async fn delete_expired_files(state: &AppState, retention: std::time::Durati
     Ok(expired.len())
 }
 
-/// Deletes what jobs left behind that nobody can download: the partial file of a job that failed or
-/// whose server stopped, a file its job does not name. Only job files (`{id}-…`) are touched; a file the
-/// command line wrote keeps its place.
+/// Deletes what jobs left behind that nobody can download: the file or partial file of a job that failed
+/// or whose server stopped. Only a name a job gives its file (`{id}-` and the name its parameters make, or
+/// that with `.part`) is touched: a backup, a command line's file or one an operator named `2026-…` stays.
 async fn delete_leftover_files(state: &AppState) -> Result<(), WebError> {
     let Ok(mut dir) = tokio::fs::read_dir(&state.settings.exports_dir).await else { return Ok(()) };
+    let catalog = state.forms().catalog.clone();
     while let Ok(Some(entry)) = dir.next_entry().await {
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some(id) = name.split_once('-').and_then(|(id, _)| id.parse::<i64>().ok()) else { continue };
         let kept = match state.store.export_job(id).await {
+            Ok(job) if !job_file_names(&job, &catalog).contains(&name) => true,
             Ok(job) => match job.status {
                 JobStatus::Queued | JobStatus::Running => true,
                 JobStatus::Done => job.file_name.as_deref() == Some(name.as_str()),
                 JobStatus::Failed => false,
             },
-            Err(StoreError::NotFound) => false,
+            Err(StoreError::NotFound) => true,
             Err(e) => return Err(e.into()),
         };
         if !kept {
