@@ -2,6 +2,7 @@
 //! them through a bounded channel to the xlsx/CSV writer on a blocking thread, so memory stays bounded.
 //! This file wires the store to `export/`, which itself knows neither the database nor the runtime.
 
+use crate::domain::batches::BatchSizes;
 use crate::domain::catalog::Catalog;
 use crate::domain::rectification::Register;
 use crate::domain::report::policy::Disclosure;
@@ -28,7 +29,20 @@ pub async fn published_register(store: &Store, k: u64, until_ms: i64) -> crate::
         let policy = disclosure_of(store, &Scope::published(&form, until_ms), k).await?;
         policies.insert(form, policy);
     }
-    Ok(reg.published(k, |form, unit| policies.get(form).is_some_and(|d| d.shows_unit(unit))))
+    let sizes = batch_sizes(store, k).await?;
+    Ok(reg.published(&sizes, |form, unit| policies.get(form).is_some_and(|d| d.shows_unit(unit))))
+}
+
+/// The batch size each day was released to leaders under ([`BatchSizes`]), from the releases made.
+///
+/// # Errors
+/// On a database failure.
+pub async fn batch_sizes(store: &Store, k: u64) -> crate::store::Result<BatchSizes> {
+    let releases = store.release_sizes().await?;
+    Ok(BatchSizes::new(
+        releases.into_iter().map(|(cut, k)| (crate::domain::rectification::bureau_today(cut - 1), k)),
+        k,
+    ))
 }
 
 /// The disclosure policy of a selection, decided from its respondents per unit, category and day: what
@@ -75,7 +89,8 @@ pub async fn released_cut(store: &Store, cut: i64) -> i64 {
 /// # Errors
 /// On a database failure.
 pub async fn public_register(store: &Store, k: u64, until_ms: i64) -> crate::store::Result<Register> {
-    Ok(store.register(k, Some(until_ms)).await?.published(k, |_, _| false))
+    let sizes = batch_sizes(store, k).await?;
+    Ok(store.register(k, Some(until_ms)).await?.published(&sizes, |_, _| false))
 }
 
 /// What an export wrote.

@@ -2,6 +2,7 @@
 //! overdue (judged on the bureau's calendar day, Asia/Shanghai), when it may be published, and citizens'
 //! ratings, which arrive as submissions of the built-in rating form [`RATING_FORM_TOML`].
 
+use super::batches::{BatchSizes, released_through};
 use super::form::answers::FieldError;
 use super::problem::text_field;
 use chrono::{DateTime, NaiveDate};
@@ -202,20 +203,21 @@ impl Register {
     /// - a measure's ratings are shown in batches of k or more ([`super::batches`]): one rating shown is
     ///   one person's grade, and a tally that grew by one from one day to the next would show the grade of
     ///   whoever rated that day. A measure rated by 1 to k − 1 people shows no tally and no comment; totals
-    ///   count only what is shown;
+    ///   count only what is shown; each day's k is the one its release was made under (`sizes`), so a k
+    ///   changed later re-cuts no batch;
     /// - comments come in text order, not in the order people rated;
     /// - a problem names a unit only for supporters whose form shows it (`form_shows(form, unit)`, each
     ///   form's disclosure policy); the others count towards the pool.
-    pub fn published(mut self, k: u64, form_shows: impl Fn(&str, Option<&str>) -> bool) -> Register {
+    pub fn published(mut self, sizes: &BatchSizes, form_shows: impl Fn(&str, Option<&str>) -> bool) -> Register {
         let mut per_day: BTreeMap<i64, BTreeMap<NaiveDate, u64>> = BTreeMap::new();
         for r in &self.rated {
             *per_day.entry(r.measure_id).or_default().entry(r.day).or_default() += 1;
         }
         let through: BTreeMap<i64, NaiveDate> =
-            per_day.iter().filter_map(|(m, days)| Some((*m, super::batches::released_through(days, k)?))).collect();
+            per_day.iter().filter_map(|(m, days)| Some((*m, released_through(days, |d| sizes.of_day(d))?))).collect();
         // Unrated measures read like those rated by 1 to k − 1: the note's appearing would say someone rated.
         self.withheld = self.measures.iter().map(|m| m.id).filter(|m| !through.contains_key(m)).collect();
-        self.withheld_below = k;
+        self.withheld_below = sizes.now;
         let shown: Vec<CitizenRating> = std::mem::take(&mut self.rated)
             .into_iter()
             .filter(|r| through.get(&r.measure_id).is_some_and(|d| r.day <= *d))

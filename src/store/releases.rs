@@ -207,6 +207,20 @@ impl Store {
         Ok(history)
     }
 
+    /// Every release to leaders as (cut, k), oldest first: the batch size each day was released under.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn release_sizes(&self) -> Result<Vec<(i64, u64)>> {
+        let backend = self.db().get_database_backend();
+        let sql = "SELECT cut_ms, k FROM leader_releases ORDER BY cut_ms";
+        let mut out = Vec::new();
+        for r in self.db().query_all_raw(sea_orm::Statement::from_string(backend, sql)).await? {
+            out.push((r.try_get::<i64>("", "cut_ms")?, u64::try_from(r.try_get::<i64>("", "k")?).unwrap_or(0)));
+        }
+        Ok(out)
+    }
+
     /// What leaders' views hold, for the office: the latest release's cut, the responses released so far,
     /// and those that still waited at that cut.
     ///

@@ -1093,3 +1093,21 @@ async fn a_category_that_reached_leaders_fewer_than_k_at_a_time_is_not_shown_on_
         }
     }
 }
+
+#[tokio::test]
+async fn after_a_restart_with_a_smaller_k_leaders_are_told_the_batch_size_releases_still_use() {
+    let app = TestApp::spawn().await;
+    for i in 0..6 {
+        app.submit_as("jg-bgs", "qz", &format!("局办公室第 {i} 条"), 1).await;
+    }
+    crate::helpers::a_day_passes(&app).await;
+    let (leader, _) = app.login_as(Role::Leader).await;
+    let note = |page: &str| texts(page, "#protection").concat();
+    let page = leader.get(app.url("/w/dashboard")).send().await.unwrap().text().await.unwrap();
+    assert!(note(&page).contains("新答卷满 5 份才一起纳入"), "{}", note(&page));
+    // Restarted with k = 3: releases keep batches of 5 (never smaller than before), and the note says so.
+    let base = app.second_server_with(|s| s.small_cell_k = 3).await;
+    let page = leader.get(format!("{base}/w/dashboard")).send().await.unwrap().text().await.unwrap();
+    let said = note(&page);
+    assert!(said.contains("新答卷满 5 份才一起纳入") && said.contains("少于 3 份的单位"), "{said}");
+}

@@ -125,10 +125,16 @@ impl TestApp {
     /// A second server on this app's database (a second instance, or a second process on one SQLite
     /// file): its base URL.
     pub async fn second_server(&self) -> String {
+        self.second_server_with(|_| {}).await
+    }
+
+    /// [`TestApp::second_server`] with its settings adjusted by `f` (a restart with another k, say).
+    pub async fn second_server_with(&self, f: impl FnOnce(&mut WebSettings)) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let mut settings = (*self.state.settings).clone();
         settings.base_url = base.clone();
+        f(&mut settings);
         let state = wenji::cli::serve::build_state(&self.config, settings).await.expect("state builds");
         let app = wenji::web::router(state);
         tokio::spawn(wenji::web::serve::serve(

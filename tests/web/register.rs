@@ -368,6 +368,36 @@ async fn a_measures_ratings_are_shown_in_batches_of_k_so_one_days_lone_rating_is
     assert_eq!(texts(&page, "ul.comments li"), ["只有我觉得没变"]);
 }
 
+#[tokio::test]
+async fn a_server_restarted_with_another_k_shows_no_rating_its_batch_had_not_closed() {
+    let app = TestApp::spawn().await;
+    let (_, m, _) = published_measure(&app).await;
+    let ratings = format!("#m{m} .ratings");
+    let public = |base: String| {
+        let ratings = ratings.clone();
+        async move {
+            let page = reqwest::get(format!("{base}/gongkai")).await.unwrap().text().await.unwrap();
+            (texts(&page, &ratings), page)
+        }
+    };
+    // Three rate one day, two the next (a batch of five at k = 5), one the day after: theirs waits.
+    for (n, grade, comment) in [(3, "1", ""), (2, "1", ""), (1, "3", "只有我一个人不满意")] {
+        for _ in 0..n {
+            assert_eq!(rate(&app, &rating_key(&app, m).await, m, grade, comment).await.status(), 303);
+        }
+        crate::helpers::a_day_passes(&app).await;
+        public(app.base.clone()).await;
+    }
+    let five = ["满意 5 · 基本满意 0 · 不满意 0"];
+    assert_eq!(public(app.base.clone()).await.0, five);
+    // The server restarts with a smaller or a larger k: the batches already closed stay as they were.
+    for k in [3, 6] {
+        let (shown, page) = public(app.second_server_with(|s| s.small_cell_k = k).await).await;
+        assert_eq!(shown, five, "k = {k}: re-cut, the tally would grow by the one who rated last");
+        assert!(!page.contains("只有我一个人不满意"), "k = {k}: nor their comment");
+    }
+}
+
 /// A measure withdrawn while someone was writing its rating: nothing is stored, and what they wrote comes
 /// back on the page to copy (it answered a bare 404 and the text was gone).
 #[tokio::test]
