@@ -83,6 +83,11 @@ const COMMON: &[&str] = &[
     "abc12345",
     "wenji123",
     "password1",
+    // Common here, unknown to zxcvbn's English lists.
+    "woaini",
+    "5201314",
+    "1314520",
+    "admin",
 ];
 
 /// Checks a new password against the rules.
@@ -124,6 +129,10 @@ pub fn check_password(username: &str, password: &str) -> Result<(), String> {
     if classes.iter().filter(|b| **b).count() < 2 {
         return Err("密码需包含至少两类字符：小写、大写、数字、符号".into());
     }
+    // Keyboard walks (1qaz2wsx3edc), words with digits (P@ssw0rd123): about 10^8 guesses at least.
+    if zxcvbn::zxcvbn(password, &[username, "wenji"]).score() < zxcvbn::Score::Three {
+        return Err("密码太容易猜到（键盘上的顺序、常见单词加数字之类）：请用更长、更随意的组合，例如几个不相关的词加数字和符号".into());
+    }
     Ok(())
 }
 
@@ -138,5 +147,12 @@ mod tests {
         assert!(check_password("zhangwei", "zhangwei-2026").unwrap_err().contains("用户名"));
         assert!(check_password("zhang", "aaaaaaaaaaaa").is_err());
         assert!(check_password("zhang", "Qiu-shui-2026!").is_ok());
+        // Accepted before by the short list: keyboard walks, common words with digits, local favourites.
+        for weak in
+            ["1qaz2wsx3edc", "123qweasdzxc", "P@ssw0rd123", "Abc@123456", "147258369a", "woaini1314520", "admin@12345"]
+        {
+            assert!(check_password("zhang", weak).is_err(), "{weak}");
+        }
+        assert!(check_password("zhang", "a-Long-passw0rd").is_ok(), "the README's example");
     }
 }
