@@ -33,9 +33,10 @@ pub struct BatchSizes {
 }
 
 impl BatchSizes {
-    /// From the releases made, as (last day covered, k) in any order, and the server's k.
+    /// From the releases made, as (last day covered, k) in any order, and the server's k. A release with
+    /// k 0 (made before releases recorded their k) tells nothing: its days take a later release's k.
     pub fn new(releases: impl IntoIterator<Item = (NaiveDate, u64)>, k: u64) -> BatchSizes {
-        let mut covered: Vec<(NaiveDate, u64)> = releases.into_iter().collect();
+        let mut covered: Vec<(NaiveDate, u64)> = releases.into_iter().filter(|(_, k)| *k > 0).collect();
         covered.sort_unstable();
         let now = covered.iter().map(|(_, k)| *k).fold(k, u64::max);
         BatchSizes { covered, now }
@@ -80,6 +81,8 @@ mod tests {
         }
         assert_eq!(BatchSizes::new([(day(15), 5)], 3).now, 5, "k never drops below one used before");
         assert_eq!(BatchSizes::new([(day(15), 5)], 7).of_day(day(20)), 7);
+        let unrecorded = BatchSizes::new([(day(15), 0), (day(16), 5)], 5);
+        assert_eq!(unrecorded.of_day(day(15)), 5, "a release that did not record its k is not a batch of 1");
     }
 
     proptest! {

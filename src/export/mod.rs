@@ -149,12 +149,17 @@ impl ExportParams {
             title.push_str(&format!("等{}个表单", self.scope.forms.len()));
         }
         let title: String = title.chars().filter(|c| !"/\\:*?\"<>|".contains(*c) && !c.is_control()).take(60).collect();
+        // The office's full file is named as such: it must not pass for the leaders' file of the same minute.
+        let full = if self.unprotected { "-完整数据（不得交给领导）" } else { "" };
+        format!("{title}{full}{}", self.file_name_end())
+    }
+
+    /// How [`ExportParams::file_name`] ends whatever the form's title: `-{minute}.{extension}`.
+    pub fn file_name_end(&self) -> String {
         let stamp = chrono::DateTime::from_timestamp_millis(self.generated_at)
             .map(|t| t.with_timezone(&crate::domain::form::check::bureau_offset()).format("%Y-%m-%d-%H%M").to_string())
             .unwrap_or_default();
-        // The office's full file is named as such: it must not pass for the leaders' file of the same minute.
-        let full = if self.unprotected { "-完整数据（不得交给领导）" } else { "" };
-        format!("{title}{full}-{stamp}.{}", self.format.extension())
+        format!("-{stamp}.{}", self.format.extension())
     }
 }
 

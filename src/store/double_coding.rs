@@ -53,12 +53,17 @@ impl CodingStatus {
     pub fn blind_for(&self, user: i64) -> bool {
         self.open && self.codings.iter().any(|c| c.user_id != user)
     }
-    /// Its final tags came from double coding (the adjudicator's decision, or two equal codings) and `user`
-    /// is not the adjudicator: a coder could otherwise overrule the outcome alone by tagging again, or by
-    /// a change of mind sent as the other coder's equal coding landed.
-    pub fn settled_against(&self, user: Option<i64>) -> bool {
+    /// Its final tags came from double coding (the adjudicator's decision, or two equal codings) and its
+    /// form names an adjudicator, who alone changes them. Without one (double coding turned off and the
+    /// adjudicator cleared) they are ordinary tags again, rather than tags nobody may change.
+    pub fn settled(&self) -> bool {
         let agreed = matches!(self.codings.as_slice(), [a, b] if a.areas == b.areas);
-        (self.decision.is_some() || agreed) && (self.adjudicator.is_none() || self.adjudicator != user)
+        self.adjudicator.is_some() && (self.decision.is_some() || agreed)
+    }
+    /// [`CodingStatus::settled`] and `user` is not the adjudicator: a coder could otherwise overrule the
+    /// outcome alone by tagging again, or by a change of mind sent as the other coder's equal coding landed.
+    pub fn settled_against(&self, user: Option<i64>) -> bool {
+        self.settled() && self.adjudicator != user
     }
 }
 
@@ -248,7 +253,8 @@ impl Store {
     }
 
     /// Those of `ids` still being double coded, which only the coders and the adjudicator may tag, or
-    /// decided by the adjudicator, who alone may change them.
+    /// settled by it ([`CodingStatus::settled`]), which the adjudicator alone may change: bulk changes
+    /// leave both.
     ///
     /// # Errors
     /// On a database failure.
@@ -260,7 +266,7 @@ impl Store {
         let mut open = Vec::new();
         for id in ids {
             match status_in(self.db(), *id).await {
-                Ok((_, s)) if s.open || s.decision.is_some() => open.push(*id),
+                Ok((_, s)) if s.open || s.settled() => open.push(*id),
                 Ok(_) | Err(StoreError::NotFound) => {}
                 Err(e) => return Err(e),
             }

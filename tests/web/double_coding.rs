@@ -7,7 +7,9 @@ use crate::workspace::{act, area, get_html, submit};
 use calamine::{Data, Reader, Xlsx};
 use std::io::Cursor;
 use wenji::domain::agreement::Sample;
+use wenji::domain::tagging::TagSource;
 use wenji::domain::user::Role;
+use wenji::store::audit::Actor;
 
 /// A signed-in account named `name`: its client, CSRF token and user id.
 async fn person(app: &TestApp, name: &str, role: Role) -> (reqwest::Client, String, i64) {
@@ -371,25 +373,37 @@ async fn bulk_tagging_skips_opinions_still_under_double_coding_and_says_how_many
     let app = TestApp::spawn().await;
     let (a, acsrf, _) = person(&app, "bulk-a", Role::Analyst).await;
     let (b, bcsrf, judge) = person(&app, "bulk-b", Role::Analyst).await;
-    enable(&app, 100, judge).await;
+    let (admin, admin_csrf) = enable(&app, 100, judge).await;
     let settled = submit(&app, "理论学习流于形式，读原著太少").await;
     let open = submit(&app, "司法所窗口办事拖拉，群众来回跑").await;
+    let ordinary = submit(&app, "调解员补贴太低").await;
+    app.store()
+        .set_tags(ordinary, &[crate::workspace::area(2)], |_| TagSource::Typed, &Actor::system("test"))
+        .await
+        .unwrap();
     assert_eq!(code(&app, &a, &acsrf, settled, &["1"]).await, 303);
     assert_eq!(code(&app, &b, &bcsrf, settled, &["1"]).await, 303);
     assert_eq!(code(&app, &a, &acsrf, open, &["6"]).await, 303);
 
-    let (s, o) = (settled.to_string(), open.to_string());
-    let body = [("_csrf", acsrf.as_str()), ("ids", &s), ("ids", &o), ("scope", "selected"), ("area", "7")];
+    let (s, o, n) = (settled.to_string(), open.to_string(), ordinary.to_string());
+    let body = [("_csrf", acsrf.as_str()), ("ids", &s), ("ids", &o), ("ids", &n), ("scope", "selected"), ("area", "7")];
     let preview: Vec<_> = body.into_iter().chain([("action", "add")]).collect();
     let html = a.post(app.url("/w/inbox/bulk")).form(&preview).send().await.unwrap().text().await.unwrap();
-    assert_eq!(texts(&html, "#bulk-held"), ["1"], "the preview says one will be skipped");
+    assert_eq!(texts(&html, "#bulk-held"), ["2"], "the preview says two will be skipped");
     let body: Vec<_> = body.into_iter().chain([("action", "add"), ("confirm", "1")]).collect();
     let html = a.post(app.url("/w/inbox/bulk")).form(&body).send().await.unwrap().text().await.unwrap();
     let message = texts(&html, "p.message").join("");
     assert!(message.contains("已对 1 条意见添加"), "{message}");
-    assert!(message.contains("另有 1 条意见正在双人归类或已经裁决，已跳过"), "{message}");
-    assert_eq!(final_areas(&app, settled).await, vec![1, 7]);
+    assert!(message.contains("另有 2 条意见正在双人归类或已由双人归类定稿，已跳过"), "{message}");
+    assert_eq!(final_areas(&app, settled).await, vec![1], "agreed by both coders: the adjudicator's to change");
     assert!(final_areas(&app, open).await.is_empty(), "no final tag while the second coder has not coded");
+    assert_eq!(final_areas(&app, ordinary).await, vec![2, 7]);
+    // Double coding turned off: no adjudicator, and the agreed tags are ordinary ones again.
+    let off =
+        set_coding(&app, &admin, &admin_csrf, &[("form", "zhengqiu"), ("percent", "0"), ("adjudicator", "")]).await;
+    assert_eq!(off.status(), 200);
+    assert_eq!(code(&app, &a, &acsrf, settled, &["1", "3"]).await, 303);
+    assert_eq!(final_areas(&app, settled).await, vec![1, 3]);
 }
 
 #[tokio::test]

@@ -70,7 +70,8 @@ pub struct DashboardPage {
     pub groups: Option<crate::store::clusters::GroupCount>,
     /// For the office: what leaders' views hold (the last release, responses released in all).
     pub released: Option<(crate::store::releases::Release, u64)>,
-    pub k: u32,
+    /// The batch size releases use (k, or a larger one used before).
+    pub batch: u64,
 }
 
 /// Double-coding agreement as the dashboard shows it.
@@ -162,7 +163,7 @@ pub async fn page(
         agreement: agreement(&state).await?,
         groups: Some(store.group_count(None, None).await?),
         released: store.release_totals().await?,
-        k: state.settings.small_cell_k,
+        batch: crate::reporting::batch_sizes(store, u64::from(state.settings.small_cell_k)).await?.now,
     })
 }
 
@@ -186,7 +187,7 @@ async fn leader_page(state: &AppState, staff: &Staff, form: &str) -> Result<Dash
         agreement: None,
         groups: None,
         released: None,
-        k: state.settings.small_cell_k,
+        batch: scope.batch,
     };
     if d.too_small {
         return Ok(page);

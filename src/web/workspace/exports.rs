@@ -115,6 +115,8 @@ pub struct ExportsPage {
     pub jobs: Vec<JobRow>,
     pub error: Option<String>,
     pub k: u32,
+    /// The batch size releases use (k, or a larger one used before).
+    pub batch: u64,
     /// Administrators may ask for the unprotected file.
     pub can_unprotect: bool,
     /// The form ticked when the page opens: the one with the most responses up to the last midnight, as
@@ -218,6 +220,7 @@ async fn page_with(
         jobs: jobs.iter().filter(|j| may_open(staff, j)).map(JobRow::from).collect(),
         error,
         k: state.settings.small_cell_k,
+        batch: crate::reporting::batch_sizes(&state.store, u64::from(state.settings.small_cell_k)).await?.now,
         can_unprotect: staff.user.role == Role::Admin,
     })
 }
@@ -324,12 +327,12 @@ async fn run_job(state: AppState, id: i64, params: ExportParams) {
     }
 }
 
-/// The names job `job` gives its file in the exports folder: the file and the partial one being written
-/// (none when its parameters cannot be read).
-fn job_file_names(job: &ExportJob, catalog: &crate::domain::catalog::Catalog) -> Vec<String> {
-    let Ok(params) = serde_json::from_str::<ExportParams>(&job.params) else { return Vec::new() };
-    let file = format!("{}-{}", job.id, params.file_name(catalog));
-    vec![format!("{file}.part"), file]
+/// Whether `name` is a name job `job` gives its file in the exports folder, the file or the partial one
+/// being written: `{id}-`, then whatever title the form had, then the job's minute and format.
+fn is_job_file(job: &ExportJob, name: &str) -> bool {
+    let Ok(params) = serde_json::from_str::<ExportParams>(&job.params) else { return false };
+    let end = params.file_name_end();
+    name.starts_with(&format!("{}-", job.id)) && (name.ends_with(&end) || name.ends_with(&format!("{end}.part")))
 }
 
 /// Another server failed job `id` as silent while this one ran it (it stalled): its people were told to
@@ -443,16 +446,15 @@ pub async fn delete_expired_files(state: &AppState, retention: std::time::Durati
 }
 
 /// Deletes what jobs left behind that nobody can download: the file or partial file of a job that failed
-/// or whose server stopped. Only a name a job gives its file (`{id}-` and the name its parameters make, or
-/// that with `.part`) is touched: a backup, a command line's file or one an operator named `2026-…` stays.
+/// or whose server stopped. Only a name a job gives its file ([`is_job_file`]) is touched: a backup, a
+/// command line's file or one an operator named `2026-…` stays.
 async fn delete_leftover_files(state: &AppState) -> Result<(), WebError> {
     let Ok(mut dir) = tokio::fs::read_dir(&state.settings.exports_dir).await else { return Ok(()) };
-    let catalog = state.forms().catalog.clone();
     while let Ok(Some(entry)) = dir.next_entry().await {
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some(id) = name.split_once('-').and_then(|(id, _)| id.parse::<i64>().ok()) else { continue };
         let kept = match state.store.export_job(id).await {
-            Ok(job) if !job_file_names(&job, &catalog).contains(&name) => true,
+            Ok(job) if !is_job_file(&job, &name) => true,
             Ok(job) => match job.status {
                 JobStatus::Queued | JobStatus::Running => true,
                 JobStatus::Done => job.file_name.as_deref() == Some(name.as_str()),

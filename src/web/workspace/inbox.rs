@@ -445,7 +445,10 @@ pub async fn bulk(State(state): State<AppState>, CsrfForm(staff, f): CsrfForm<Bu
     let skipped = if held.is_empty() {
         String::new()
     } else {
-        format!("另有 {} 条意见正在双人归类或已经裁决，已跳过，请在逐条归类或裁决中处理。", held.len())
+        format!(
+            "另有 {} 条意见正在双人归类或已由双人归类定稿，已跳过，请在逐条归类或裁决中处理（定稿的只有裁决人可以修改）。",
+            held.len()
+        )
     };
     let (changed, at) = state.store.bulk_tags(&ids, area, add, &actor(&staff)).await?;
     state.suggester.confirmed(&state.store, changed as usize);
