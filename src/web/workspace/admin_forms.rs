@@ -159,10 +159,28 @@ pub async fn record_forms_at_start(state: &AppState) -> crate::store::Result<()>
     Ok(())
 }
 
+/// `catalog` with its forms replaced by the stored versions a reload's entry names (`slug@hash…`), when
+/// every one of them is stored and nothing else is left: what that reload made live.
+async fn reloaded_from_store(
+    state: &AppState,
+    mut catalog: crate::domain::catalog::Catalog,
+    reloaded: &str,
+) -> Option<crate::domain::catalog::Catalog> {
+    let stored = state.store.form_versions().await.ok()?;
+    let mut forms = std::collections::BTreeMap::new();
+    for named in reloaded.split_whitespace() {
+        let (slug, prefix) = named.split_once('@')?;
+        let (id, ..) = stored.iter().find(|(_, s, hash, _)| s == slug && hash.starts_with(prefix))?;
+        forms.insert(slug.to_owned(), std::sync::Arc::new(state.store.form_version(*id).await.ok()?));
+    }
+    catalog.forms = forms;
+    (version_summary(&catalog) == reloaded).then_some(catalog)
+}
+
 /// Follows reloads made on other instances sharing the database: when a newer `forms_reloaded` entry
 /// appears, this instance reloads its own forms folder (which they share) and serves it if it holds
-/// exactly the versions that entry made live, so no instance keeps checking answers against a replaced
-/// form, and none serves a version nobody reloaded.
+/// exactly the versions that entry made live, else those versions as stored, so no instance keeps checking
+/// answers against a replaced form, and none serves a version nobody reloaded.
 pub async fn follow_reloads(state: AppState) {
     let mut seen = newest_reload(&state).await.ok().flatten().map(|(id, _)| id);
     let mut tick = tokio::time::interval(FOLLOW_RELOADS_EVERY);
@@ -183,11 +201,20 @@ pub async fn follow_reloads(state: AppState) {
         let dir = state.settings.forms_dir.clone();
         let catalog = match tokio::task::spawn_blocking(move || crate::forms_dir::load(&dir)).await {
             Ok(Ok(catalog)) if version_summary(&catalog) == reloaded => catalog,
-            Ok(_) => {
-                tracing::error!(reloaded = %reloaded, "another instance reloaded the forms, but this instance's folder \
-                    does not hold those versions (WENJI_FORMS_DIR must be one shared folder); keeping the old forms");
-                seen = Some(id);
-                continue;
+            // The folder was edited again since (or is not shared): the versions that reload made live are
+            // stored, so this instance serves those rather than keep the replaced ones until the next reload.
+            Ok(folder) => {
+                match reloaded_from_store(&state, folder.unwrap_or_else(|_| state.forms().catalog.clone()), &reloaded)
+                    .await
+                {
+                    Some(catalog) => catalog,
+                    None => {
+                        tracing::error!(reloaded = %reloaded, "another instance reloaded the forms, but neither this \
+                        instance's folder nor the database holds those versions; keeping the old forms");
+                        seen = Some(id);
+                        continue;
+                    }
+                }
             }
             Err(e) => {
                 tracing::warn!(error = %e, "form reload check failed; trying again");
