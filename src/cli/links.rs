@@ -110,7 +110,16 @@ pub async fn run(config: &Config, cmd: LinksCommand) -> anyhow::Result<()> {
                         format!("active, codes {}/{} spent", c.spent, c.issued)
                     }
                 };
-                println!("{:>4}  {:<10} {:<16} {:<8} {}", l.id, l.form_slug, l.unit_code, state, url_of(&l));
+                // The label ("海报 5月") tells two links of one unit apart; the address comes last, whole.
+                println!(
+                    "{:>4}  {:<10} {:<16} {:<26} {}  {}",
+                    l.id,
+                    l.form_slug,
+                    l.unit_code,
+                    state,
+                    l.label,
+                    url_of(&l)
+                );
             }
         }
         LinksCommand::Revoke { id } => {

@@ -107,29 +107,11 @@ fn refuse_arguments(e: &clap::Error) -> ExitCode {
     }
 }
 
-/// Log levels and the crates whose events are worth a bare name in `WENJI_LOG` (a bare word is a target).
-const LOG_WORDS: [&str; 20] = [
-    "off",
-    "error",
-    "warn",
-    "info",
-    "debug",
-    "trace",
-    "0",
-    "1",
-    "2",
-    "3",
-    "4",
-    "5",
-    "wenji",
-    "migrations",
-    "sqlx",
-    "sea_orm",
-    "axum",
-    "tower_http",
-    "tower_sessions",
-    "hyper",
-];
+/// Log levels, as a bare word in `WENJI_LOG`.
+const LOG_LEVELS: [&str; 12] = ["off", "error", "warn", "info", "debug", "trace", "0", "1", "2", "3", "4", "5"];
+/// The crates whose events are worth a bare name in `WENJI_LOG` (a bare word is a target).
+const LOG_CRATES: [&str; 8] =
+    ["wenji", "migrations", "sqlx", "sea_orm", "axum", "tower_http", "tower_sessions", "hyper"];
 
 /// `WENJI_LOG` read as a filter. A word that is neither a level nor a known crate is refused: read as "trace
 /// the target verbose", `WENJI_LOG=verbose` silenced every other line, a full disk's warnings too.
@@ -140,12 +122,20 @@ fn log_filter(value: Option<&str>) -> Result<tracing_subscriber::EnvFilter, Stri
     }
     for d in value.split(',').map(str::trim).filter(|d| !d.is_empty()) {
         let bare = !d.contains(['=', '[', ':']);
-        if bare && !LOG_WORDS.contains(&d.to_ascii_lowercase().as_str()) {
+        let word = d.to_ascii_lowercase();
+        if bare && !LOG_LEVELS.contains(&word.as_str()) && !LOG_CRATES.contains(&word.as_str()) {
             return Err(format!(
                 "WENJI_LOG={value:?}: {d:?} is neither a level (error, warn, info, debug, trace, off) nor target=level"
             ));
         }
     }
+    // Crates alone (`WENJI_LOG=sqlx`) add to the default: without a level for the rest, Wenji's own lines,
+    // a full disk's warnings too, went silent.
+    let value = if value.split(',').any(|d| LOG_LEVELS.contains(&d.trim().to_ascii_lowercase().as_str())) {
+        value
+    } else {
+        format!("{DEFAULT_LOG},{value}")
+    };
     tracing_subscriber::EnvFilter::try_new(&value).map_err(|e| format!("WENJI_LOG={value:?}: {e}"))
 }
 
@@ -182,7 +172,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("migrations applied to {}", config.database_for_log());
             if args.forget_secret_fingerprint {
                 store.forget_secret_fingerprint(&crate::store::audit::Actor::system("cli")).await?;
-                println!("the secret's fingerprint is forgotten: the next start records the secret it is given");
+                println!(
+                    "the secret's fingerprint is forgotten: the next start records the secret it is given. Start with \
+                     the key the links were signed with (data/secret.key or WENJI_SECRET): with another one every \
+                     printed link, QR code and unused 填写码 stops working"
+                );
             }
             if args.new_secret {
                 if config.has_secret() {
@@ -410,4 +404,21 @@ pub fn load_forms(config: &Config) -> anyhow::Result<crate::domain::catalog::Cat
         let lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
         anyhow::anyhow!("the forms folder has {} problem(s):\n  {}", errs.len(), lines.join("\n  "))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crate_named_alone_in_wenji_log_adds_to_the_default_and_silences_nothing() {
+        let levels = |v: &str| {
+            let f = log_filter(Some(v)).unwrap().to_string();
+            f.split(',').filter(|d| !d.contains('=')).map(str::to_owned).collect::<Vec<_>>()
+        };
+        assert_eq!(levels("sqlx"), ["info"], "Wenji's own lines stay at the default's level");
+        assert_eq!(levels("hyper,tower_http=debug"), ["info"]);
+        assert_eq!(levels("warn,sqlx=debug"), ["warn"], "a level given stays as given");
+        assert!(log_filter(Some("verbose")).is_err());
+    }
 }

@@ -233,6 +233,7 @@ async fn a_start_with_another_secret_than_the_databases_is_refused_and_makes_no_
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--forget-secret-fingerprint"), "the way out is named");
     let forget = wenji(dir.path(), &db).args(["migrate", "--forget-secret-fingerprint"]).output().unwrap();
     assert!(forget.status.success(), "{}", String::from_utf8_lossy(&forget.stderr));
+    assert!(String::from_utf8_lossy(&forget.stdout).contains("stops working"), "what a wrong key costs is said");
     let audited = wenji::store::Store::connect(&db).await.unwrap();
     let entries = audited.audit_entries(Some("secret_fingerprint_forgotten"), None, None, 10).await.unwrap();
     assert_eq!(entries.len(), 1, "forgetting the fingerprint is audited");
@@ -520,7 +521,7 @@ async fn links_enable_makes_a_revoked_link_active_again_with_the_same_address() 
         String::from_utf8(o.stdout).unwrap()
     };
     run(&["migrate"]);
-    let created = run(&["links", "create", "--form", "zhengqiu", "--unit", "sfs-hedong"]);
+    let created = run(&["links", "create", "--form", "zhengqiu", "--unit", "sfs-hedong", "--label", "海报 5月"]);
     let address = created.lines().last().unwrap().to_owned();
     let id = created.split_whitespace().nth(1).unwrap().to_owned();
     run(&["links", "revoke", &id]);
@@ -529,6 +530,7 @@ async fn links_enable_makes_a_revoked_link_active_again_with_the_same_address() 
     assert!(enabled.contains(&address), "the same address: {enabled}");
     let list = run(&["links", "list"]);
     assert!(list.contains("active") && !list.contains("revoked"), "{list}");
+    assert!(list.contains("海报 5月"), "two links of a unit are told apart by their labels: {list}");
     let missing = wenji(dir.path(), &url).args(["links", "enable", "999"]).output().unwrap();
     assert!(!missing.status.success(), "an unknown link is an error");
     // The web page's rules hold here: no terminal escape or overlong label, no link to the rating form.
