@@ -231,7 +231,8 @@ impl Store {
     /// Returns the areas before and after.
     ///
     /// # Errors
-    /// `NotFound` for an unknown opinion.
+    /// `NotFound` for an unknown opinion; `Conflict` when double coding settled its tags and `actor` is not
+    /// the adjudicator.
     pub async fn set_tags(
         &self,
         opinion_id: i64,
@@ -239,22 +240,15 @@ impl Store {
         source_of: impl Fn(AreaCode) -> TagSource,
         actor: &Actor,
     ) -> Result<(Vec<AreaCode>, Vec<AreaCode>)> {
-        let w = self.write_txn().await?;
-        let txn = w.conn();
-        let done = async {
-            opinion_locked(txn, opinion_id).await?;
-            super::double_coding::refuse_if_settled_in(txn, opinion_id, actor).await?;
-            replace_tags_in(txn, opinion_id, None, areas, source_of, actor).await
-        }
-        .await;
-        w.finish(done).await
+        self.change_tags(opinion_id, None, areas, source_of, actor).await
     }
 
     /// Replaces the tags only while they are still `seen`, what the analyst's card showed: a save from a
     /// card shown before someone else's change is refused ([`StoreError::EditedMeanwhile`]), not laid over it.
     ///
     /// # Errors
-    /// `NotFound` for an unknown opinion; `EditedMeanwhile` when its tags are no longer `seen`.
+    /// `NotFound` for an unknown opinion; `EditedMeanwhile` when its tags are no longer `seen`; `Conflict`
+    /// as for [`Store::set_tags`].
     pub async fn set_tags_if_unchanged(
         &self,
         opinion_id: i64,
@@ -263,12 +257,25 @@ impl Store {
         source_of: impl Fn(AreaCode) -> TagSource,
         actor: &Actor,
     ) -> Result<(Vec<AreaCode>, Vec<AreaCode>)> {
+        self.change_tags(opinion_id, Some(seen), areas, source_of, actor).await
+    }
+
+    /// An analyst's change of an opinion's tags in a transaction of its own: refused when double coding
+    /// settled them, unless the analyst is the adjudicator.
+    async fn change_tags(
+        &self,
+        opinion_id: i64,
+        seen: Option<&[AreaCode]>,
+        areas: &[AreaCode],
+        source_of: impl Fn(AreaCode) -> TagSource,
+        actor: &Actor,
+    ) -> Result<(Vec<AreaCode>, Vec<AreaCode>)> {
         let w = self.write_txn().await?;
         let txn = w.conn();
         let done = async {
             opinion_locked(txn, opinion_id).await?;
             super::double_coding::refuse_if_settled_in(txn, opinion_id, actor).await?;
-            replace_tags_in(txn, opinion_id, Some(seen), areas, source_of, actor).await
+            replace_tags_in(txn, opinion_id, seen, areas, source_of, actor).await
         }
         .await;
         w.finish(done).await
