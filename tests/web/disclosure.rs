@@ -1111,3 +1111,35 @@ async fn after_a_restart_with_a_smaller_k_leaders_are_told_the_batch_size_releas
     let said = note(&page);
     assert!(said.contains("新答卷满 5 份才一起纳入") && said.contains("少于 3 份的单位"), "{said}");
 }
+
+#[tokio::test]
+async fn a_label_renamed_by_a_reload_does_not_mark_the_rows_sent_after_it() {
+    let app = TestApp::spawn().await;
+    for i in 0..4 {
+        app.submit_as("jg-bgs", "qz", &format!("会前第 {i} 条"), 1).await;
+    }
+    // The office renames one grade of the overall rating; one more of the unit answers afterwards.
+    let path = app.config.forms_dir.join("zhengqiu-yijian.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let renamed = r#"scale = ["好", "比较好", "一般", "差"]"#;
+    std::fs::write(&path, text.replacen(r#"scale = ["好", "较好", "一般", "差"]"#, renamed, 1)).unwrap();
+    let (admin, acsrf) = app.login_as(Role::Admin).await;
+    let r = admin.post(app.url("/w/admin/forms/reload")).form(&[("_csrf", acsrf.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    app.submit_as("jg-bgs", "qz", "会后补交的一条", 1).await;
+    crate::helpers::a_day_passes(&app).await;
+    // The five go out together; every row reads the grade under one label, the newest.
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let csv = app.export_as(&leader, &csrf, &[("form", "zhengqiu"), ("format", "csv")]).await.unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    assert_eq!(csv.matches("比较好").count(), 5, "{csv}");
+    let xlsx = app.export_as(&leader, &csrf, &[("form", "zhengqiu"), ("format", "xlsx")]).await.unwrap();
+    let (_, raw) = sheets(&xlsx).into_iter().find(|(n, _)| n == "原始数据").unwrap();
+    let cells: Vec<&String> = raw.iter().flatten().filter(|c| c.contains("较好")).collect();
+    assert_eq!(cells.len(), 5, "{raw:?}");
+    assert!(cells.iter().all(|c| c.as_str() == "比较好"), "{cells:?}");
+    // The office's full file keeps each row as its writer saw it.
+    let full = [("form", "zhengqiu"), ("format", "csv"), ("unprotected", "1")];
+    let csv = String::from_utf8(app.export_as(&admin, &acsrf, &full).await.unwrap()).unwrap();
+    assert_eq!((csv.matches(",较好").count(), csv.matches("比较好").count()), (4, 1), "{csv}");
+}

@@ -107,7 +107,8 @@ pub struct RawLayout {
     questions: Vec<(String, String, QuestionKind)>,
     columns: Vec<Column>,
     headers: Vec<String>,
-    /// Definitions by version id, for labels as the respondent saw them.
+    /// Definitions by version id, for labels as the respondent saw them (the office's file; leaders read
+    /// the newest version's).
     versions: HashMap<i64, FormDef>,
     titles: BTreeMap<String, String>,
     /// Leaders' view: labels as the policy allows, the day only, no receipt or notes.
@@ -218,7 +219,11 @@ impl RawLayout {
             if slug != &r.form_slug {
                 return None;
             }
-            r.answers.iter().find(|(q, _)| q == id).map(|(q, a)| (self.kind_of(r, q), a))
+            // Leaders read every row in the newest version's labels: a label renamed by a reload would
+            // otherwise mark which rows of a released batch were sent after it.
+            let kind =
+                |q: &str| if self.disclosure.is_some() { Some(&self.questions[i].2) } else { self.kind_of(r, q) };
+            r.answers.iter().find(|(q, _)| q == id).map(|(q, a)| (kind(q), a))
         };
         self.columns
             .iter()
