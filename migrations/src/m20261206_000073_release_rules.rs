@@ -13,15 +13,13 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let db = m.get_connection();
+        db.execute_unprepared("ALTER TABLE leader_releases ADD COLUMN rules INTEGER").await?;
+        db.execute_unprepared("UPDATE leader_releases SET rules = 0").await?;
         if m.get_database_backend() == DbBackend::Postgres {
-            db.execute_unprepared("ALTER TABLE leader_releases ADD COLUMN rules INTEGER").await?;
-            db.execute_unprepared("UPDATE leader_releases SET rules = 0").await?;
             db.execute_unprepared("ALTER TABLE leader_releases ALTER COLUMN rules SET NOT NULL").await?;
         } else {
             // SQLite adds no NOT NULL column without a default, and tests a CHECK added with a column against
             // the rows already there (NULL): a trigger refuses a claim without it instead.
-            db.execute_unprepared("ALTER TABLE leader_releases ADD COLUMN rules INTEGER").await?;
-            db.execute_unprepared("UPDATE leader_releases SET rules = 0").await?;
             db.execute_unprepared(
                 "CREATE TRIGGER leader_releases_name_rules BEFORE INSERT ON leader_releases \
                  WHEN NEW.rules IS NULL BEGIN SELECT RAISE(ABORT, 'a release must name its rules'); END",

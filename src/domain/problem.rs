@@ -185,32 +185,35 @@ pub fn areas_from_string(s: &str) -> Vec<AreaCode> {
 pub struct Support {
     pub opinions: u64,
     pub responses: u64,
-    /// Distinct responses per unit (`None`: no unit).
-    pub by_unit: BTreeMap<Code, u64>,
-    /// Distinct responses per unit and the form they came from (a response has one form).
+    /// Distinct responses per unit (`None`: no unit) and the form they came from (a response has one form).
     pub by_unit_form: BTreeMap<(Code, String), u64>,
-    /// Supporters (responses) taken out of `by_unit` because their form pools their unit
+    /// Supporters (responses) taken out of `by_unit_form` because their form pools their unit
     /// ([`Support::pool_supporters_their_forms_pool`]): never named, they count towards the pool.
     pub pooled_by_forms: u64,
 }
 
 impl Support {
-    /// Moves out of `by_unit`, into `pooled_by_forms`, every supporter whose form does not show its unit
-    /// (`form_shows(form, unit)` is that form's disclosure policy), so a problem never names a unit for a
-    /// quote its form pools. Supporter by supporter, never the whole unit: which named unit dropped out when
-    /// one opinion was linked would tell the unit of a pooled opinion.
-    pub fn pool_supporters_their_forms_pool(&mut self, form_shows: impl Fn(&str, Option<&str>) -> bool) {
-        for ((unit, form), n) in &self.by_unit_form {
-            if form_shows(form, unit.as_deref()) {
-                continue;
-            }
-            if let Some(left) = self.by_unit.get_mut(unit) {
-                let moved = (*n).min(*left);
-                *left -= moved;
-                self.pooled_by_forms += moved;
-            }
+    /// Distinct responses per unit, over its forms.
+    pub fn by_unit(&self) -> BTreeMap<Code, u64> {
+        let mut units: BTreeMap<Code, u64> = BTreeMap::new();
+        for ((unit, _), n) in &self.by_unit_form {
+            *units.entry(unit.clone()).or_default() += n;
         }
-        self.by_unit.retain(|_, n| *n > 0);
+        units
+    }
+
+    /// Moves out of `by_unit_form`, into `pooled_by_forms`, every supporter whose form does not show its
+    /// unit (`form_shows(form, unit)` is that form's disclosure policy), so a problem never names a unit for
+    /// a quote its form pools. Supporter by supporter, never the whole unit: which named unit dropped out
+    /// when one opinion was linked would tell the unit of a pooled opinion.
+    pub fn pool_supporters_their_forms_pool(&mut self, form_shows: impl Fn(&str, Option<&str>) -> bool) {
+        let mut moved = 0;
+        self.by_unit_form.retain(|(unit, form), n| {
+            let shown = form_shows(form, unit.as_deref());
+            moved += if shown { 0 } else { *n };
+            shown
+        });
+        self.pooled_by_forms += moved;
     }
 }
 
@@ -219,8 +222,7 @@ impl Support {
 /// of units their forms pool are in the pool from the start, so it still reaches k or is empty.
 pub fn leader_units(support: &Support, k: u64) -> (Vec<Code>, bool) {
     // Keyed (pooled from the start, unit): the one `true` key is never named.
-    let mut counts: BTreeMap<(bool, Code), u64> =
-        support.by_unit.iter().map(|(u, n)| ((false, u.clone()), *n)).collect();
+    let mut counts: BTreeMap<(bool, Code), u64> = support.by_unit().into_iter().map(|(u, n)| ((false, u), n)).collect();
     if support.pooled_by_forms > 0 {
         counts.insert((true, None), support.pooled_by_forms);
     }
@@ -280,7 +282,13 @@ mod tests {
         let s = Support {
             opinions: 20,
             responses: 18,
-            by_unit: [(Some("a".to_owned()), 10), (Some("b".to_owned()), 2), (None, 6)].into_iter().collect(),
+            by_unit_form: [
+                ((Some("a".to_owned()), "f".to_owned()), 10),
+                ((Some("b".to_owned()), "f".into()), 2),
+                ((None, "f".into()), 6),
+            ]
+            .into_iter()
+            .collect(),
             ..Support::default()
         };
         let (units, pooled) = leader_units(&s, 5);
@@ -289,7 +297,7 @@ mod tests {
         let small = Support {
             opinions: 3,
             responses: 3,
-            by_unit: [(Some("a".to_owned()), 3)].into_iter().collect(),
+            by_unit_form: [((Some("a".to_owned()), "f".to_owned()), 3)].into_iter().collect(),
             ..Support::default()
         };
         assert_eq!(leader_units(&small, 5), (vec![], true));
@@ -301,7 +309,6 @@ mod tests {
             let unit = Some((*unit).to_owned());
             s.responses += n;
             s.opinions += n;
-            *s.by_unit.entry(unit.clone()).or_default() += n;
             *s.by_unit_form.entry((unit, (*form).to_owned())).or_default() += n;
         }
         s

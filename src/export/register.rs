@@ -69,7 +69,7 @@ pub fn problem_rows(reg: &Register, catalog: &Catalog, k: Option<u64>) -> Vec<Ve
                 }
                 names.join("、")
             }
-            None => s.by_unit.iter().map(|(u, n)| format!("{}（{n}）", name(u))).collect::<Vec<_>>().join("、"),
+            None => s.by_unit().iter().map(|(u, n)| format!("{}（{n}）", name(u))).collect::<Vec<_>>().join("、"),
         };
         rows.push(vec![
             id.to_string(),

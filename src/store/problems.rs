@@ -216,7 +216,6 @@ impl Store {
             s.opinions += 1;
             if seen.insert((p, resp)) {
                 s.responses += 1;
-                *s.by_unit.entry(unit.clone()).or_default() += 1;
                 *s.by_unit_form.entry((unit, form)).or_default() += 1;
             }
         }

@@ -106,6 +106,14 @@ impl Shared {
         crate::reporting::published_register(&self.store, k, self.leader_cut().await).await
     }
 
+    /// The batch size releases to leaders use: k, or a larger one used before ([`crate::reporting::batch_sizes`]).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn release_batch(&self) -> crate::store::Result<u64> {
+        Ok(crate::reporting::batch_sizes(&self.store, u64::from(self.settings.small_cell_k)).await?.now)
+    }
+
     /// 整改台账 as /gongkai shows it to anyone now ([`crate::reporting::public_register`]).
     ///
     /// # Errors

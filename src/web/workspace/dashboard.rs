@@ -163,7 +163,7 @@ pub async fn page(
         agreement: agreement(&state).await?,
         groups: Some(store.group_count(None, None).await?),
         released: store.release_totals().await?,
-        batch: crate::reporting::batch_sizes(store, u64::from(state.settings.small_cell_k)).await?.now,
+        batch: state.release_batch().await?,
     })
 }
 

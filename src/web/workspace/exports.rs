@@ -220,7 +220,7 @@ async fn page_with(
         jobs: jobs.iter().filter(|j| may_open(staff, j)).map(JobRow::from).collect(),
         error,
         k: state.settings.small_cell_k,
-        batch: crate::reporting::batch_sizes(&state.store, u64::from(state.settings.small_cell_k)).await?.now,
+        batch: state.release_batch().await?,
         can_unprotect: staff.user.role == Role::Admin,
     })
 }

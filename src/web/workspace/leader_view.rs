@@ -56,7 +56,7 @@ impl LeaderScope {
         let scope = Scope::published(&form, cut);
         let k = u64::from(state.settings.small_cell_k);
         let disclosure = crate::reporting::disclosure_of(&state.store, &scope, k).await?;
-        let batch = crate::reporting::batch_sizes(&state.store, k).await?.now;
+        let batch = state.release_batch().await?;
         let list = forms.catalog.citizen_forms().map(|f| (f.slug.clone(), f.title.clone(), f.slug == form)).collect();
         Ok(LeaderScope { form, scope, disclosure, forms: list, batch })
     }

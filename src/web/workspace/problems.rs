@@ -209,7 +209,7 @@ pub(crate) async fn problem_views(
             }
             names.join("、")
         } else {
-            support.by_unit.iter().map(|(u, n)| format!("{}（{n}）", unit_name(u))).collect::<Vec<_>>().join("、")
+            support.by_unit().iter().map(|(u, n)| format!("{}（{n}）", unit_name(u))).collect::<Vec<_>>().join("、")
         };
         let measures = reg
             .measures_of(id)
