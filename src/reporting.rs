@@ -131,6 +131,9 @@ pub async fn run(
     };
     if let Some(d) = &disclosure {
         layout.protect(d.clone());
+        if let (true, [form], Some(cut)) = (scope.released, scope.forms.as_slice(), scope.until_ms()) {
+            layout.withhold_unevenly_asked(&store.released_versions(form, cut).await?);
+        }
     }
     let counts = store.report_counts(&scope).await?;
     let format = params.format;

@@ -116,7 +116,7 @@ struct QuotedRow(
 struct RawOpinionRow(String, Option<Vec<i64>>, Option<Vec<(String, String)>>);
 
 /// A response: id, receipt, form, version, unit, category, submitted_at, answers as (question, JSON value),
-/// opinions.
+/// opinions, released_at.
 #[derive(Deserialize)]
 struct RawRow(
     i64,
@@ -128,6 +128,7 @@ struct RawRow(
     i64,
     Option<Vec<(String, String)>>,
     Option<Vec<RawOpinionRow>>,
+    Option<i64>,
 );
 
 impl Store {
@@ -407,8 +408,8 @@ impl Store {
         let w = self.scope_sql("r", scope, &mut v, Scan::ById);
         let rows = batch.sql("r.id", &mut v);
         let inner = format!(
-            "SELECT r.id, r.receipt, r.form_slug, r.form_version_id, r.unit_code, r.category_code, r.submitted_at \
-             FROM responses r WHERE {w} {rows}"
+            "SELECT r.id, r.receipt, r.form_slug, r.form_version_id, r.unit_code, r.category_code, r.submitted_at, \
+             r.released_at FROM responses r WHERE {w} {rows}"
         );
         let notes = self.json_list("n.author, n.text", "n.id", "opinion_notes n WHERE n.opinion_id = o.id");
         let opinions = self.json_list(
@@ -419,7 +420,7 @@ impl Store {
         let answers = self.json_list("a.question_id, a.value", "a.id", "answers a WHERE a.response_id = b.id");
         let cols = format!(
             "b.id, b.receipt, b.form_slug, b.form_version_id, b.unit_code, b.category_code, b.submitted_at, \
-             {answers}, {opinions}"
+             {answers}, {opinions}, b.released_at"
         );
         let mut rows: Vec<RawRow> = self.json_batch(&cols, &inner, v).await?;
         rows.sort_by_key(|r| r.0);
@@ -453,12 +454,25 @@ impl Store {
                 unit: r.4,
                 category: r.5,
                 submitted_at: r.6,
+                released_at: r.9,
                 answers,
                 opinions,
             });
         }
         batch.arrange(&mut out, |r| r.id);
         Ok(out)
+    }
+
+    /// Which form versions each release of `form` up to `cut_ms` took to leaders, as (release cut, version
+    /// id) pairs.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn released_versions(&self, form: &str, cut_ms: i64) -> Result<Vec<(i64, i64)>> {
+        let sql = "SELECT DISTINCT released_at AS t, form_version_id AS v FROM responses \
+                   WHERE form_slug = ? AND released_at <= ?";
+        let rows = self.db().query_all_raw(self.stmt(sql, vec![form.into(), cut_ms.into()])).await?;
+        rows.iter().map(|r| Ok((r.try_get("", "t")?, r.try_get("", "v")?))).collect()
     }
 
     /// Every response [`Store::raw_responses`] would read, as (id, `order` of its unit, category and time).

@@ -32,15 +32,21 @@ struct Seeded {
 impl TestApp {
     /// Submits one opinion through `unit`'s link as `category`; tags it; gives the receipt.
     async fn submit_as(&self, unit: &str, category: &str, text: &str, area: i64) -> String {
+        self.submit_as_with(unit, category, text, area, &[]).await
+    }
+
+    /// [`submit_as`] with `more` answers besides.
+    async fn submit_as_with(&self, unit: &str, category: &str, text: &str, area: i64, more: &[(&str, &str)]) -> String {
         let link = self.store().create_link("zhengqiu", unit, None, "test", &Actor::system("test")).await.unwrap();
         let t = self.state.secret.link_token(link.id, "zhengqiu", unit, None);
-        let pairs = [
+        let mut pairs = vec![
             ("_t", t.as_str()),
             ("_category", category),
             ("q_team", text),
             ("q_has_member", "no"),
             ("q_satisfaction", "2"),
         ];
+        pairs.extend_from_slice(more);
         let r = self.post_form("zhengqiu", &pairs).await;
         assert_eq!(r.status(), 303, "the submission is stored");
         let loc = r.headers()["location"].to_str().unwrap().to_owned();
@@ -1142,4 +1148,52 @@ async fn a_label_renamed_by_a_reload_does_not_mark_the_rows_sent_after_it() {
     let full = [("form", "zhengqiu"), ("format", "csv"), ("unprotected", "1")];
     let csv = String::from_utf8(app.export_as(&admin, &acsrf, &full).await.unwrap()).unwrap();
     assert_eq!((csv.matches(",较好").count(), csv.matches("比较好").count()), (4, 1), "{csv}");
+}
+
+#[tokio::test]
+async fn a_question_added_by_a_reload_does_not_mark_the_rows_sent_after_it() {
+    let app = TestApp::spawn().await;
+    for i in 0..4 {
+        app.submit_as("jg-bgs", "qz", &format!("会前第 {i} 条"), 1).await;
+    }
+    // The office adds a question; one more of the unit answers it, and their batch of five goes out.
+    let path = app.config.forms_dir.join("zhengqiu-yijian.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let added = "[[question]]\nid = \"heard\"\nkind = \"single_choice\"\ntitle = \"是否听说过本次活动\"\n\
+                 choices = [\n  { code = \"y\", label = \"听说过\" },\n  { code = \"n\", label = \"未听说\" },\n]\n\n\
+                 [[question]]\nid = \"phone\"";
+    std::fs::write(&path, text.replacen("[[question]]\nid = \"phone\"", added, 1)).unwrap();
+    let (admin, acsrf) = app.login_as(Role::Admin).await;
+    let r = admin.post(app.url("/w/admin/forms/reload")).form(&[("_csrf", acsrf.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    app.submit_as_with("jg-bgs", "qz", "会后补交的一条", 1, &[("q_heard", "n")]).await;
+    crate::helpers::a_day_passes(&app).await;
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let leader_csv = || async {
+        let csv = app.export_as(&leader, &csrf, &[("form", "zhengqiu"), ("format", "csv")]).await.unwrap();
+        String::from_utf8(csv).unwrap()
+    };
+    // In that batch no row reads the new question's answer: it is withheld from all five alike.
+    let csv = leader_csv().await;
+    assert!(csv.contains("是否听说过本次活动"), "{csv}");
+    assert!(!csv.contains("未听说"), "{csv}");
+    assert_eq!(
+        csv.matches(wenji::domain::report::raw::ASKED_UNEVENLY).count(),
+        10,
+        "label and code of five rows: {csv}"
+    );
+    let xlsx = app.export_as(&leader, &csrf, &[("form", "zhengqiu"), ("format", "xlsx")]).await.unwrap();
+    let (_, raw) = sheets(&xlsx).into_iter().find(|(n, _)| n == "原始数据").unwrap();
+    assert!(!raw.iter().flatten().any(|c| c.contains("未听说")), "{raw:?}");
+    // A batch sent wholly after the reload shows the answers.
+    for i in 0..5 {
+        app.submit_as_with("jg-bgs", "qz", &format!("会后第 {i} 条"), 1, &[("q_heard", "n")]).await;
+    }
+    crate::helpers::a_day_passes(&app).await;
+    let csv = leader_csv().await;
+    assert_eq!(csv.matches("未听说").count(), 5, "{csv}");
+    // The office's full file keeps every answer.
+    let full = [("form", "zhengqiu"), ("format", "csv"), ("unprotected", "1")];
+    let csv = String::from_utf8(app.export_as(&admin, &acsrf, &full).await.unwrap()).unwrap();
+    assert_eq!(csv.matches("未听说").count(), 6, "{csv}");
 }

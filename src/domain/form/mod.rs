@@ -63,6 +63,33 @@ pub struct Question {
     pub names_unit: bool,
 }
 
+impl Question {
+    /// The question as what can be answered: without its wording, labels and area hints, which a reload
+    /// may change without changing which answers are possible.
+    pub fn as_asked(&self) -> Question {
+        let unlabelled =
+            |cs: &[Choice]| cs.iter().map(|c| Choice { code: c.code.clone(), label: String::new() }).collect();
+        let kind = match &self.kind {
+            QuestionKind::SingleChoice { choices } => QuestionKind::SingleChoice { choices: unlabelled(choices) },
+            QuestionKind::MultipleChoice { choices, min_selected, max_selected } => QuestionKind::MultipleChoice {
+                choices: unlabelled(choices),
+                min_selected: *min_selected,
+                max_selected: *max_selected,
+            },
+            QuestionKind::Rating { scale } => QuestionKind::Rating { scale: unlabelled(scale) },
+            QuestionKind::Matrix { rows, scale } => QuestionKind::Matrix {
+                rows: rows
+                    .iter()
+                    .map(|r| MatrixRow { code: r.code.clone(), label: String::new(), area: None })
+                    .collect(),
+                scale: unlabelled(scale),
+            },
+            other => other.clone(),
+        };
+        Question { title: String::new(), help: String::new(), areas: Vec::new(), kind, ..self.clone() }
+    }
+}
+
 /// The kinds of question and their own limits.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]

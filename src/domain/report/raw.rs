@@ -30,9 +30,14 @@ pub struct RawResponse {
     pub unit: Option<String>,
     pub category: Option<String>,
     pub submitted_at: i64,
+    /// The release that took it to leaders (its cut), if one has.
+    pub released_at: Option<i64>,
     pub answers: Vec<(String, Answer)>,
     pub opinions: Vec<RawOpinion>,
 }
+
+/// A leader's cell for a question whose rows in one release were not all asked it alike.
+pub const ASKED_UNEVENLY: &str = "（本批答卷所答题目不一，不显示）";
 
 /// Display names for codes: units, respondent categories and areas.
 #[derive(Debug, Clone, Default)]
@@ -115,6 +120,8 @@ pub struct RawLayout {
     disclosure: Option<Disclosure>,
     /// Indexes into `questions` whose answers name a unit.
     unit_questions: HashSet<usize>,
+    /// (release cut, index into `questions`): answers leaders do not read in that release's rows.
+    asked_unevenly: HashSet<(i64, usize)>,
 }
 
 impl RawLayout {
@@ -155,7 +162,16 @@ impl RawLayout {
         headers.extend(["意见所属领域".to_owned(), "意见状态".into(), "分析备注".into()]);
         columns.extend([Column::Areas, Column::States, Column::Notes]);
         let versions = versions.into_iter().collect();
-        RawLayout { questions, columns, headers, versions, titles, disclosure: None, unit_questions }
+        RawLayout {
+            questions,
+            columns,
+            headers,
+            versions,
+            titles,
+            disclosure: None,
+            unit_questions,
+            asked_unevenly: HashSet::new(),
+        }
     }
 
     /// The leaders' view under `d`: no receipt (its holder could be asked to show it) and no analysts'
@@ -167,6 +183,30 @@ impl RawLayout {
             .filter(|(c, _)| !matches!(c, Column::Receipt | Column::Notes))
             .unzip();
         self.disclosure = Some(d);
+    }
+
+    /// Withholds from a leader's rows the answers to a question in each release whose rows were not all
+    /// asked it alike: a question added, removed or given other choices by a reload would otherwise tell
+    /// which rows of a batch were sent after the reload (one of them, perhaps). `released`: every (release
+    /// cut, form version) pair of the released responses.
+    pub fn withhold_unevenly_asked(&mut self, released: &[(i64, i64)]) {
+        let mut versions_by_cut: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        for (cut, version) in released {
+            versions_by_cut.entry(*cut).or_default().push(*version);
+        }
+        for (i, (slug, id, _)) in self.questions.iter().enumerate() {
+            for (cut, versions) in &versions_by_cut {
+                let mut asked = versions
+                    .iter()
+                    .filter_map(|v| self.versions.get(v))
+                    .filter(|d| &d.slug == slug)
+                    .map(|d| d.question(id).map(crate::domain::form::Question::as_asked));
+                let first = asked.next();
+                if asked.any(|a| Some(a) != first) {
+                    self.asked_unevenly.insert((*cut, i));
+                }
+            }
+        }
     }
 
     /// Whether any response row may be written.
@@ -244,6 +284,12 @@ impl RawLayout {
                     Some(d) => Cow::Owned(d.row_sent(r.unit.as_deref(), r.category.as_deref(), r.submitted_at).label()),
                     None => Cow::Owned(local_time(r.submitted_at)),
                 },
+                Column::Label(i) | Column::Codes(i)
+                    if self.disclosure.is_some()
+                        && r.released_at.is_some_and(|cut| self.asked_unevenly.contains(&(cut, *i))) =>
+                {
+                    Cow::Borrowed(ASKED_UNEVENLY)
+                }
                 Column::Label(i) | Column::Codes(i) => match answer(*i) {
                     None => Cow::Borrowed(""),
                     Some((kind, a)) => match (self.generalised(*i, r, a), kind) {
@@ -278,6 +324,7 @@ impl RawLayout {
 mod tests {
     use super::*;
     use crate::domain::form::{Choice, Question};
+    use std::collections::BTreeSet;
 
     fn q(id: &str, kind: QuestionKind) -> Question {
         Question {
@@ -325,6 +372,7 @@ mod tests {
             unit: None,
             category: Some("qz".into()),
             submitted_at: 0,
+            released_at: None,
             answers: vec![("t".into(), Answer::Text("=1+1".into())), ("c".into(), Answer::Choice("y".into()))],
             opinions: vec![RawOpinion {
                 areas: [crate::domain::area::AreaCode::try_from(2).unwrap()].into_iter().collect(),
@@ -361,6 +409,7 @@ mod tests {
             unit: Some("big".into()),
             category: qz.clone(),
             submitted_at: 0,
+            released_at: None,
             answers: vec![
                 ("u".into(), Answer::Choice(unit.into())),
                 ("d".into(), Answer::Date(chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap())),
@@ -372,5 +421,48 @@ mod tests {
         assert_eq!(layout.cells(&visit("lone"), &names)[3..7], ["1970-01-01", OTHER_UNITS, OTHER_UNITS, "2026年12月"]);
         assert_eq!(layout.cells(&visit("mid"), &names)[4..6], [OTHER_UNITS, OTHER_UNITS]);
         assert_eq!(layout.cells(&visit("big"), &names)[4..7], ["大单位", "big", "2026年12月"]);
+    }
+
+    /// In each release, a question's answers show only if every row of it was asked the question alike:
+    /// wording and labels may change, presence, requiredness and the possible answers may not.
+    #[test]
+    fn a_release_mixing_rows_asked_a_question_differently_withholds_its_answers_from_leaders() {
+        let choices = |codes: &[&str]| QuestionKind::SingleChoice {
+            choices: codes.iter().map(|c| Choice { code: (*c).into(), label: format!("选项{c}") }).collect(),
+        };
+        let v1 = form(vec![q("a", choices(&["x", "y"])), q("gone", choices(&["x"]))]);
+        let mut v2 = form(vec![q("a", choices(&["x", "y"])), q("new", choices(&["x"]))]);
+        v2.questions[0].title = "改了措辞".into();
+        let QuestionKind::SingleChoice { choices: c } = &mut v2.questions[0].kind else { unreachable!() };
+        c[0].label = "改了选项文字".into();
+        let mut v3 = v2.clone();
+        v3.questions[0].kind = choices(&["x", "y", "z"]);
+        let mut v4 = v2.clone();
+        v4.questions[1].required = true;
+        let mut layout = RawLayout::new(&["f".into()], vec![(4, v4), (3, v3), (2, v2), (1, v1)]);
+        let days = [((None, Some("qz".to_owned()), 0), 5)];
+        layout.protect(Disclosure::decide_dated(&days.into_iter().collect(), 5));
+        // Questions in order: a, new (from the newest), gone. Releases: 10 {1}, 20 {1, 2}, 30 {2}, 40 {2, 3},
+        // 50 {2, 4}.
+        layout.withhold_unevenly_asked(&[(10, 1), (20, 1), (20, 2), (30, 2), (40, 2), (40, 3), (50, 2), (50, 4)]);
+        let withheld: BTreeSet<(i64, usize)> = layout.asked_unevenly.iter().copied().collect();
+        assert_eq!(withheld, [(20, 1), (20, 2), (40, 0), (50, 1)].into_iter().collect());
+        let row = |version: i64, released: i64| RawResponse {
+            id: 1,
+            receipt: "WJ-1".into(),
+            form_slug: "f".into(),
+            form_version_id: version,
+            unit: None,
+            category: Some("qz".into()),
+            submitted_at: 0,
+            released_at: Some(released),
+            answers: vec![("a".into(), Answer::Choice("x".into())), ("new".into(), Answer::Choice("x".into()))],
+            opinions: vec![],
+        };
+        let names = Names::default();
+        assert_eq!(layout.headers()[3..7], ["提交时间", "改了措辞", "改了措辞（代码）", "题目new"]);
+        assert_eq!(layout.cells(&row(2, 20), &names)[4..8], ["改了选项文字", "x", ASKED_UNEVENLY, ASKED_UNEVENLY]);
+        assert_eq!(layout.cells(&row(2, 30), &names)[4..8], ["改了选项文字", "x", "选项x", "x"]);
+        assert_eq!(layout.cells(&row(3, 40), &names)[4..6], [ASKED_UNEVENLY, ASKED_UNEVENLY]);
     }
 }
