@@ -114,6 +114,13 @@ async fn a_hidden_conditional_question_left_empty_is_ignored_and_answered_is_ref
     let r = post("不应保存").await;
     assert_eq!(r.status(), 422);
     assert!(!crate::helpers::texts(&r.text().await.unwrap(), "#err-more").is_empty());
+    // Longer than the question allows (an answer that would not pass): still refused, never dropped.
+    let long: &'static str = "写了很长的意见".repeat(20).leak();
+    let r = post(long).await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(!crate::helpers::texts(&page, "#err-more").is_empty());
+    assert!(page.contains(long), "the typed text is kept");
     let r = post("").await;
     assert_eq!(r.status(), 303);
     let receipt = r.headers()["location"].to_str().unwrap().rsplit('/').next().unwrap().to_owned();

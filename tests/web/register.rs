@@ -783,3 +783,31 @@ async fn recording_progress_on_a_measure_not_started_shows_it_in_progress() {
     assert_eq!(text(&r, 4, 6), "已完成");
     assert_eq!((9..13).map(|c| text(&r, 4, c)).collect::<Vec<_>>(), ["", "", "", "评价不足 5 人次，暂不公布"]);
 }
+
+/// The chooser's number keys pick the same problem on every card: opinions linked to the newest problem
+/// (it leads by support then) do not move it to key 1.
+#[tokio::test]
+async fn the_problem_choosers_number_keys_keep_their_problems_as_opinions_are_linked() {
+    let app = TestApp::spawn().await;
+    let (first, second) = (submit(&app, "窗口办事要跑好几趟").await, submit(&app, "调解室太小").await);
+    let (analyst, csrf) = app.login_as(Role::Analyst).await;
+    let mut problems = Vec::new();
+    for title in ["办事效率", "理论学习", "基层服务"] {
+        problems.push(create_problem(&app, &analyst, &csrf, title).await);
+    }
+    let chooser = |id: i64| {
+        let (app, analyst, csrf) = (&app, &analyst, &csrf);
+        async move {
+            let (s, page) = post(app, analyst, csrf, "/w/problems/link", &[("ids", &id.to_string())]).await;
+            assert_eq!(s, 200);
+            texts(&page, "#choose button[name=problem]")
+        }
+    };
+    let want = ["1 办事效率", "2 理论学习", "3 基层服务"];
+    assert_eq!(chooser(first).await, want);
+    let third = problems[2].to_string();
+    let pairs = [("ids", first.to_string()), ("problem", third)];
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(post(&app, &analyst, &csrf, "/w/problems/link", &pairs).await.0, 303);
+    assert_eq!(chooser(second).await, want);
+}

@@ -235,12 +235,12 @@ pub fn answered_though_hidden(form: &FormDef, raw: &RawAnswers) -> Vec<FieldErro
         if visible && !conditions.contains(&q.id.as_str()) {
             continue;
         }
-        let given = answer(q, raw).ok().flatten();
+        let given = answer(q, raw);
         if visible {
-            if let Some(a) = given {
+            if let Ok(Some(a)) = given {
                 before.0.push((q.id.clone(), a));
             }
-        } else if given.is_some()
+        } else if !matches!(given, Ok(None))
             && let Some(cond) = &q.show_if
         {
             let n = form.questions.iter().position(|x| x.id == cond.question).map_or(0, |p| p + 1);

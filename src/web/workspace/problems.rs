@@ -406,11 +406,13 @@ pub struct ProblemChoice {
     pub opinions: u64,
 }
 
-/// Every problem, ordered by support, as choices.
+/// Every problem, oldest first, as choices: a number key picks the same problem on every card (ordered
+/// by support, the key of a problem moved as opinions were linked and filed the next card elsewhere).
 pub(crate) async fn problem_choices(state: &AppState) -> Result<Vec<ProblemChoice>, WebError> {
     let reg = state.store.register(u64::from(state.settings.small_cell_k), None).await?;
-    Ok(reg
-        .problems_by_support()
+    let mut ids = reg.problems_by_support();
+    ids.sort_unstable();
+    Ok(ids
         .into_iter()
         .filter_map(|id| {
             reg.problem(id).map(|p| ProblemChoice {
