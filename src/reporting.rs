@@ -156,8 +156,9 @@ pub async fn run(
     };
     let register = Some(Arc::new(register));
     let groups = match scope.forms.as_slice() {
-        // One whole form (up to a protected file's last day): never a count of a filtered selection.
-        [f] if scope.from.is_none() && scope.units.is_empty() && (scope.to.is_none() || !params.unprotected) => {
+        // One whole form, in the office's file only: never a count of a filtered selection, and never for
+        // leaders (groups form across opinions they are not shown; see the dashboard).
+        [f] if params.unprotected && scope.from.is_none() && scope.units.is_empty() && scope.to.is_none() => {
             let g = store.group_count(Some(f), scope.until_ms()).await?;
             Some((g.opinions, g.groups))
         }

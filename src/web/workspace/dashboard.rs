@@ -192,8 +192,8 @@ async fn leader_page(state: &AppState, staff: &Staff, form: &str) -> Result<Dash
     if d.too_small {
         return Ok(page);
     }
-    // One total for the whole form, shown only when the form is large enough to show anything.
-    page.groups = Some(state.store.group_count(Some(&scope.form), Some(scope.until_ms())).await?);
+    // No near-duplicate group count for leaders: an opinion joins the group of its most similar earlier
+    // one, released or not, so two texts a leader sent around a guess of a held-back one made one group.
     let (states, areas) = state.store.form_counts(&scope.form, scope.until_ms()).await?;
     let at = |s: OpinionState| states[OpinionState::ALL.iter().position(|x| *x == s).unwrap_or(0)];
     page.progress = Some(Progress {
