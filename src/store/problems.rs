@@ -6,11 +6,20 @@ use super::entities::{opinion, problem, problem_opinion};
 use super::sql::Sql;
 use super::{Result, Store, StoreError, now_ms};
 use crate::domain::problem::{CauseType, Problem, ProblemDraft, Support, areas_from_string, areas_to_string};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::Value;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use std::collections::{BTreeMap, BTreeSet};
+
+/// What linking opinions to a problem did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Linked {
+    /// Opinions found among the ids given.
+    pub found: usize,
+    /// Of those, the ones not linked to it before.
+    pub newly: usize,
+}
 
 fn to_problem(m: problem::Model) -> Problem {
     Problem {
@@ -110,12 +119,12 @@ impl Store {
         Ok(rows.into_iter().map(to_problem).collect())
     }
 
-    /// Links opinions to a problem (already linked ones stay as they are). Returns how many opinions
-    /// exist among `ids`; the others are ignored.
+    /// Links opinions to a problem (already linked ones stay as they are, unknown ids are ignored);
+    /// audited with the opinions it newly linked, when there are any.
     ///
     /// # Errors
-    /// `NotFound` for an unknown problem.
-    pub async fn link_opinions(&self, actor: &Actor, problem_id: i64, ids: &[i64]) -> Result<usize> {
+    /// `NotFound` for an unknown problem, or when none of `ids` is an opinion.
+    pub async fn link_opinions(&self, actor: &Actor, problem_id: i64, ids: &[i64]) -> Result<Linked> {
         let w = self.write_txn().await?;
         let txn = w.conn();
         let done = async {
@@ -127,23 +136,28 @@ impl Store {
             }
             found.sort_unstable();
             found.dedup();
-            let now = now_ms();
-            for chunk in found.chunks(500) {
-                let rows = chunk.iter().map(|id| problem_opinion::ActiveModel {
-                    problem_id: Set(problem_id),
-                    opinion_id: Set(*id),
-                    linked_at: Set(now),
-                });
-                problem_opinion::Entity::insert_many(rows)
-                    .on_conflict(
-                        OnConflict::columns([problem_opinion::Column::ProblemId, problem_opinion::Column::OpinionId])
-                            .do_nothing()
-                            .to_owned(),
-                    )
-                    .exec_without_returning(txn)
-                    .await?;
+            if found.is_empty() {
+                return Err(StoreError::NotFound);
             }
-            let list = found.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+            let now = now_ms();
+            // Only the rows inserted come back, so a link already made (by this post sent twice at once,
+            // too) is not audited again.
+            let mut newly: Vec<i64> = Vec::new();
+            for chunk in found.chunks(500) {
+                let mut sql = Sql::new(txn.get_database_backend());
+                sql.push("INSERT INTO problem_opinions (problem_id, opinion_id, linked_at) VALUES ")
+                    .bind_rows(chunk.iter().map(|id| [Value::from(problem_id), Value::from(*id), Value::from(now)]))
+                    .push(" ON CONFLICT (problem_id, opinion_id) DO NOTHING RETURNING opinion_id");
+                for row in txn.query_all_raw(sql.into_statement()).await? {
+                    newly.push(row.try_get_by_index(0)?);
+                }
+            }
+            newly.sort_unstable();
+            let linked = Linked { found: found.len(), newly: newly.len() };
+            if newly.is_empty() {
+                return Ok(linked);
+            }
+            let list = newly.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
             append_in(
                 txn,
                 actor,
@@ -153,7 +167,7 @@ impl Store {
                 Some(format!("opinions:{list}")),
             )
             .await?;
-            Ok(found.len())
+            Ok(linked)
         }
         .await;
         w.finish(done).await
@@ -162,16 +176,20 @@ impl Store {
     /// Unlinks one opinion from a problem.
     ///
     /// # Errors
-    /// On a database failure.
+    /// `NotFound` when the opinion is not linked to it (never linked, or unlinked meanwhile: nothing is
+    /// audited then).
     pub async fn unlink_opinion(&self, actor: &Actor, problem_id: i64, opinion_id: i64) -> Result<()> {
         let w = self.write_txn().await?;
         let txn = w.conn();
         let done = async {
-            problem_opinion::Entity::delete_many()
+            let deleted = problem_opinion::Entity::delete_many()
                 .filter(problem_opinion::Column::ProblemId.eq(problem_id))
                 .filter(problem_opinion::Column::OpinionId.eq(opinion_id))
                 .exec(txn)
                 .await?;
+            if deleted.rows_affected == 0 {
+                return Err(StoreError::NotFound);
+            }
             append_in(
                 txn,
                 actor,

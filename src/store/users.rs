@@ -100,6 +100,10 @@ impl Store {
         let done = async {
             let m = user::Entity::find_by_id(id).lock_exclusive().one(w.conn()).await?.ok_or(StoreError::NotFound)?;
             let (name, was) = (m.username.clone(), m.active);
+            if was == active {
+                // Already so (the same click twice, or two admins at once): nothing to change or audit.
+                return User::try_from(m);
+            }
             let mut a: user::ActiveModel = m.into();
             a.active = Set(active);
             let u = a.update(w.conn()).await?;

@@ -72,6 +72,16 @@ pub fn field_problem(name: &str, value: &str) -> Option<String> {
     if value.chars().any(|c| c.is_control() && !line_break(c)) {
         return Some(format!("{shown}：含有不允许的控制字符"));
     }
+    // A text people read (a label, a keyword, a note) must draw something, and not turn the text after it
+    // around on another staff member's page (U+202E); ids, tokens and passwords are checked by their use.
+    if field_label(name).is_some() {
+        if !value.trim().is_empty() && crate::domain::text::is_blank(value) {
+            return Some(format!("{shown}：只有看不见的字符，请填写文字"));
+        }
+        if value.chars().any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')) {
+            return Some(format!("{shown}：含有改变文字方向的隐藏字符，请删去后再提交"));
+        }
+    }
     let limit = field_limit(name);
     let n = value.chars().count();
     (n > limit).then(|| format!("{shown}：太长（{n} 个字符，最多 {limit} 个）"))
@@ -256,7 +266,17 @@ mod tests {
         assert!(field_problem("back", "/w/inbox\r\nX: y").is_some());
         assert!(field_problem("text", "第一行\r\n第二行").is_none());
         assert!(field_problem("text", "a\0").is_some());
-        assert!(field_problem("label", "基层科 \u{200B}\u{202E}").is_none());
+        assert!(field_problem("label", "基层科 \u{200B}").is_none());
+        assert_eq!(
+            field_problem("label", "\u{202E}科层基").unwrap(),
+            "说明：含有改变文字方向的隐藏字符，请删去后再提交"
+        );
+        for blank in ["\u{200B}", "\u{FEFF}", " \u{200B}\u{2060} "] {
+            assert_eq!(field_problem("word", blank).unwrap(), "关键词：只有看不见的字符，请填写文字");
+            assert_eq!(field_problem("text", blank).unwrap(), "备注：只有看不见的字符，请填写文字");
+        }
+        assert!(field_problem("text", " ").is_none(), "left empty: the form says what it needs");
+        assert!(field_problem("password", "\u{200B}").is_none(), "not a text people read");
         assert!(check_urlencoded(b"q=a%00bcd").is_err());
         assert_eq!(local_path("/w/inbox?q=1", "/w/").as_deref(), Some("/w/inbox?q=1"));
         for bad in

@@ -811,3 +811,42 @@ async fn the_problem_choosers_number_keys_keep_their_problems_as_opinions_are_li
     assert_eq!(post(&app, &analyst, &csrf, "/w/problems/link", &pairs).await.0, 303);
     assert_eq!(chooser(second).await, want);
 }
+
+/// The audit log holds what changed, once: linking an opinion already linked (a double click), ids that
+/// are no opinion, unlinking one not linked, and an account disabled twice record nothing more.
+#[tokio::test]
+async fn links_and_account_switches_that_change_nothing_are_neither_stored_nor_audited() {
+    let app = TestApp::spawn().await;
+    let opinion = submit(&app, "窗口办事要跑好几趟").await.to_string();
+    let (analyst, csrf) = app.login_as(Role::Analyst).await;
+    let p = create_problem(&app, &analyst, &csrf, "办事效率").await;
+    let audited = |action: &'static str| {
+        let app = &app;
+        async move { app.store().audit_entries(Some(action), None, None, 100).await.unwrap().len() }
+    };
+    let link = [("ids", opinion.as_str()), ("problem", &p.to_string())];
+    for _ in 0..2 {
+        assert_eq!(post(&app, &analyst, &csrf, "/w/problems/link", &link).await.0, 303);
+    }
+    assert_eq!(audited("problem_linked").await, 1, "linked once");
+    let unknown = [("ids", "999999"), ("problem", &p.to_string())];
+    let (s, page) = post(&app, &analyst, &csrf, "/w/problems/link", &unknown).await;
+    assert_eq!(s, 404, "{page}");
+    assert!(page.contains("找不到所选的意见"), "{page}");
+    let unlink = format!("/w/problems/{p}/unlink");
+    assert_eq!(post(&app, &analyst, &csrf, &unlink, &[("opinion", opinion.as_str())]).await.0, 303);
+    let (s, page) = post(&app, &analyst, &csrf, &unlink, &[("opinion", opinion.as_str())]).await;
+    assert_eq!(s, 404, "{page}");
+    assert!(page.contains("这条意见不在该问题中"), "{page}");
+    assert_eq!(post(&app, &analyst, &csrf, &unlink, &[("opinion", "999999")]).await.0, 404);
+    assert_eq!((audited("problem_linked").await, audited("problem_unlinked").await), (1, 1));
+    // An account disabled twice: one entry.
+    let (admin, a_csrf) = app.login_as(Role::Admin).await;
+    app.create_user("lin.ziyuan", Role::Analyst).await;
+    let target = app.store().user_by_name("lin.ziyuan").await.unwrap().unwrap().id.to_string();
+    for _ in 0..2 {
+        let r = post(&app, &admin, &a_csrf, "/w/admin/users", &[("op", "disable"), ("id", &target)]).await;
+        assert!(r.0 < 400, "{r:?}");
+    }
+    assert_eq!(audited("user_disabled").await, 1);
+}

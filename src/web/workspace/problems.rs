@@ -465,7 +465,11 @@ pub async fn link(
         let chosen = chosen.ok_or_else(|| WebError::NotFound("problem：找不到该问题".into()))?;
         return Ok(page(Vec::new(), Some(chosen)).into_response());
     }
-    state.store.link_opinions(&actor(&staff), problem, &ids).await?;
+    state.store.problem(problem).await.map_err(|_| WebError::NotFound("problem：找不到该问题".into()))?;
+    match state.store.link_opinions(&actor(&staff), problem, &ids).await {
+        Err(StoreError::NotFound) => return Err(WebError::NotFound("ids：找不到所选的意见".into())),
+        other => other?,
+    };
     let to = match back.as_str() {
         "" => format!("/w/problems/{problem}"),
         // Back on the tagging card, which then says where the opinion went.
@@ -488,6 +492,11 @@ pub async fn unlink(
 ) -> Result<Response, WebError> {
     staff.require(WRITERS)?;
     state.store.problem(id).await?;
-    state.store.unlink_opinion(&actor(&staff), id, form.opinion).await?;
+    match state.store.unlink_opinion(&actor(&staff), id, form.opinion).await {
+        Err(StoreError::NotFound) => {
+            return Err(WebError::NotFound("opinion：这条意见不在该问题中（可能刚被移出），请刷新页面".into()));
+        }
+        other => other?,
+    }
     Ok(Redirect::to(&format!("/w/problems/{id}")).into_response())
 }
