@@ -311,3 +311,56 @@ async fn a_note_typed_while_the_last_one_is_saving_is_kept() {
     b.fill("#note-text", "").await;
     b.close().await;
 }
+
+/// Keys pressed before the next card shows belong to it: Enter and the next card's number key at once,
+/// card after card, store each card with its own key. They toggled the box of the card just saved and
+/// were lost when the next one was drawn (a review saw ten in a row stored with the suggestion alone).
+#[tokio::test]
+async fn keys_typed_before_the_next_card_shows_are_that_cards() {
+    let app = TestApp::spawn().await;
+    for t in &TEXTS[..6] {
+        app.submit_opinion(t).await;
+    }
+    app.create_user("ahead", Role::Analyst).await;
+    let ids = crate::helpers::tagging_order(&app, "ahead").await;
+    let (api, _) = app.login("ahead", PASSWORD).await;
+    // Each card's own key: an area its suggestion did not tick, so the key adds it.
+    let mut expected = BTreeMap::new();
+    let mut keys = Vec::new();
+    for id in &ids {
+        let card: serde_json::Value =
+            api.get(app.url(&format!("/w/api/opinions/{id}"))).send().await.unwrap().json().await.unwrap();
+        let mut ticked: BTreeSet<i64> = card["areas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["ticked"].as_bool() == Some(true))
+            .map(|a| a["code"].as_i64().unwrap())
+            .collect();
+        let own = (1..=8).find(|a| !ticked.contains(a)).unwrap();
+        ticked.insert(own);
+        keys.push(char::from_digit(own as u32, 10).unwrap());
+        expected.insert(*id, ticked.into_iter().collect::<Vec<_>>());
+    }
+    let Some(b) = Browser::start(1280, 900).await else { return };
+    sign_in(&b, &app, "ahead").await;
+    b.goto(&app.url("/w/tag")).await;
+    wait_for("the first opinion", async || shown_id(&b).await == Some(ids[0])).await;
+    for k in keys {
+        key(&b, k).await;
+        key(&b, Key::Enter.into()).await;
+    }
+    wait_for("every save to be answered", async || {
+        b.js("return document.getElementById('status').dataset.pending === '0' && document.getElementById('pending').textContent === '0';")
+            .await
+            .as_bool()
+            == Some(true)
+    })
+    .await;
+    for (id, want) in &expected {
+        let o = app.store().opinion(*id).await.unwrap();
+        let got: Vec<i64> = o.tags.iter().map(|t| i64::from(t.area.get())).collect();
+        assert_eq!(&got, want, "opinion {id}: {}", b.text("#status").await);
+    }
+    b.close().await;
+}

@@ -11,7 +11,8 @@
   var touched = false;      // a person changed the areas of this opinion
   var original = [];        // its stored areas when shown
   var initial = [];         // its ticked areas when shown (stored, or suggested for an untagged one)
-  var prefetched = {};      // after-id -> promise of the next card
+  var prefetched = {};      // after-id -> { at: when fetched, card: promise of the next card }
+  var typedAhead = null;    // while the next card is on its way: the keys pressed meanwhile, for that card
   var lastSaved = null;     // the opinion the last Enter saved
   var pending = 0;          // saves not yet answered
   var unsentNotes = {};     // opinion id -> a note typed under it and not yet saved
@@ -137,9 +138,19 @@
     if (history.replaceState) history.replaceState(null, "", "/w/tag/" + c.id);
     prefetch(c.id);
   }
-  function prefetch(after) {
-    if (!prefetched[after]) prefetched[after] = getJSON("/w/api/next?after=" + after).catch(function () { delete prefetched[after]; return null; });
-    return prefetched[after];
+  // A card fetched more than this long ago is fetched again before it is shown: a colleague may have
+  // tagged it meanwhile (a save from a stale card is refused, but costs the analyst a retry).
+  var FRESH_MS = 10000;
+  function prefetch(after, freshOnly) {
+    var e = prefetched[after];
+    if (!e || (freshOnly && Date.now() - e.at > FRESH_MS)) {
+      e = prefetched[after] = { at: Date.now(), card: null };
+      e.card = getJSON("/w/api/next?after=" + after).catch(function () {
+        if (prefetched[after] === e) delete prefetched[after];
+        return null;
+      });
+    }
+    return e.card;
   }
   function show(id) {
     return getJSON("/w/api/opinions/" + id).then(render);
@@ -153,11 +164,19 @@
     var unchanged = !window.wenjiSuggest.worthSaving(c, areas, original);
     var saving = unchanged ? Promise.resolve(null) : post(c.id, fields);
     if (!unchanged) lastSaved = c.id;
-    delete prefetched[c.id];
-    prefetch(c.id).then(function (next) {
-      if (next) render(next); else {
+    // Keys pressed before the next card shows are its keys, not this (saved) one's: they wait for it.
+    typedAhead = [];
+    function replay() {
+      var keys = typedAhead || [];
+      typedAhead = null;
+      // An Enter among them saves again and waits for the card after: the keys after it are that one's.
+      keys.forEach(function (k) { if (typedAhead) typedAhead.push(k); else command(k); });
+    }
+    prefetch(c.id, true).then(function (next) {
+      delete prefetched[c.id];
+      if (next) { render(next); replay(); } else {
         // Nothing left after this one: show it again with its saved tags.
-        saving.then(function (res) { if (res) render(res.card); setStatus("全部归类完毕"); });
+        saving.then(function (res) { if (res) render(res.card); setStatus("全部归类完毕"); replay(); }, replay);
       }
     });
   }
@@ -220,18 +239,23 @@
     var areaBox = tag === "INPUT" && e.target.name === "area" && e.target.type === "checkbox";
     var typing = !areaBox && (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT");
     if (activates || typing || e.ctrlKey || e.metaKey || e.altKey) return;
-    if (!card) return;
-    if (e.key >= "1" && e.key <= "8") {
-      var box = document.querySelector("#areas input[value='" + e.key + "']");
-      box.checked = !box.checked; touched = true; e.preventDefault();
-    } else if (e.key === "Enter") { e.preventDefault(); save(); }
-    else if (e.key === "ArrowRight") { e.preventDefault(); flush(); if (card.next_id) show(card.next_id); }
-    else if (e.key === "ArrowLeft") { e.preventDefault(); flush(); if (card.prev_id) show(card.prev_id); }
-    else if (e.key === "u") { e.preventDefault(); undo(); }
-    else if (e.key === "n") { e.preventDefault(); note(); }
-    else if (e.key === "s") { e.preventDefault(); post(card.id, [["op", "representative"], ["on", card.representative ? "0" : "1"]]).then(function (res) { render(res.card); }); }
-    else if (e.key === "x") { e.preventDefault(); post(card.id, [["op", "state"], ["state", card.state === "invalid" ? "pending" : "invalid"]]).then(function (res) { render(res.card); }); }
+    if (!card || COMMANDS.indexOf(e.key) < 0) return;
+    e.preventDefault();
+    if (typedAhead) typedAhead.push(e.key); else command(e.key);
   });
+  var COMMANDS = ["1", "2", "3", "4", "5", "6", "7", "8", "Enter", "ArrowRight", "ArrowLeft", "u", "n", "s", "x"];
+  function command(k) {
+    if (k >= "1" && k <= "8") {
+      var box = document.querySelector("#areas input[value='" + k + "']");
+      box.checked = !box.checked; touched = true;
+    } else if (k === "Enter") save();
+    else if (k === "ArrowRight") { flush(); if (card.next_id) show(card.next_id); }
+    else if (k === "ArrowLeft") { flush(); if (card.prev_id) show(card.prev_id); }
+    else if (k === "u") undo();
+    else if (k === "n") note();
+    else if (k === "s") post(card.id, [["op", "representative"], ["on", card.representative ? "0" : "1"]]).then(function (res) { render(res.card); });
+    else if (k === "x") post(card.id, [["op", "state"], ["state", card.state === "invalid" ? "pending" : "invalid"]]).then(function (res) { render(res.card); });
+  }
   // Mouse, touch and Space: ticking an area counts as typing it (the focus stays where it is).
   document.querySelectorAll("#areas input[name=area]").forEach(function (b) { b.addEventListener("change", function () { touched = true; }); });
   show(Number(root.getAttribute("data-id"))).catch(function () { setStatus("无法载入，请刷新"); });
