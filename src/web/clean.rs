@@ -126,13 +126,23 @@ pub async fn refuse_hostile_uri(req: Request, next: Next) -> Response {
     if bad_path {
         return answer(WebError::BadRequest("地址中含有不允许的字符，请检查链接是否完整。".into()));
     }
-    if let Some(query) = req.uri().query()
-        && let Err(e) = check_urlencoded(query.as_bytes())
-    {
-        return answer(e);
+    if let Some(query) = req.uri().query() {
+        let mut pairs = super::form_body::form_pairs(query.as_bytes());
+        // WeChat adds its own parameters to a forwarded citizen link (`from`, `nsukey`, hundreds of
+        // characters): those pages read only these, and the rest must not turn the link into an error.
+        let citizen = ["/f/", "/gongkai"].iter().any(|p| req.uri().path().starts_with(p));
+        if citizen {
+            pairs.retain(|(n, _)| CITIZEN_PARAMS.contains(&n.as_str()));
+        }
+        if let Err(e) = check_pairs(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))) {
+            return answer(e);
+        }
     }
     next.run(req).await
 }
+
+/// The query parameters citizens' pages read: the link token, and /gongkai's rated note and receipt.
+const CITIZEN_PARAMS: [&str; 3] = ["t", "rated", "r"];
 
 /// `path` when it is safe to send back in a `Location` header: a path on this site under `prefix`,
 /// with no `//` or backslash (which browsers may read as another host) and no control characters

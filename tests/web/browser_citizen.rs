@@ -139,6 +139,27 @@ async fn back_to_a_second_opinion_being_written_restores_it_rather_than_saying_i
     b.close().await;
 }
 
+/// A receipt page clears only the draft this device just sent: a second opinion being written survives a
+/// reload of the first one's receipt (WeChat reloads pages on Back) and someone else's receipt opened from
+/// a chat. Every draft of the form was deleted, without a word.
+#[tokio::test]
+async fn a_draft_being_written_survives_a_receipt_page_reloaded_or_opened_from_a_chat() {
+    let app = TestApp::spawn().await;
+    let Some(b) = Browser::start(360, 740).await else { return };
+    send_an_opinion(&app, &b, "第一条意见：调解室太小。").await;
+    let own_receipt = b.current_url().await;
+    let others_receipt = app.url(&format!("/f/zhengqiu/r/{}", app.submit_opinion("别人的意见：窗口排队太久").await));
+    b.goto(&app.url("/f/zhengqiu")).await;
+    b.fill("textarea[name=q_team]", "第二条意见：还没写完").await;
+    for receipt in [own_receipt, others_receipt] {
+        b.goto(&receipt).await;
+        assert!(!b.text("#receipt-code").await.is_empty());
+        b.goto(&app.url("/f/zhengqiu")).await;
+        assert_eq!(b.value("textarea[name=q_team]").await, "第二条意见：还没写完", "after {receipt}");
+    }
+    b.close().await;
+}
+
 #[tokio::test]
 async fn the_sent_note_is_forgotten_on_this_device_after_half_an_hour() {
     let app = TestApp::spawn().await;

@@ -321,3 +321,19 @@ fn form_js_uses_no_syntax_newer_than_es2017() {
         assert!(!js.contains(needle), "form.js uses {what} ({needle:?})");
     }
 }
+
+/// On a slow network the page says the submit is on its way, and a page shown again (Back) reads 提交.
+#[tokio::test]
+async fn the_submit_button_says_it_is_sending_until_the_answer_comes() {
+    let Some(b) = Browser::start(360, 740).await else { return };
+    let app = TestApp::spawn().await;
+    b.goto(&app.url("/f/zhengqiu")).await;
+    let sending = "var f = document.getElementById('wenji-form');
+                   f.addEventListener('submit', function (e) { e.preventDefault(); });
+                   f.requestSubmit(); return document.querySelector('button.submit').textContent;";
+    assert_eq!(b.js(sending).await, "正在提交…");
+    let shown_again = "window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }));
+                       return document.querySelector('button.submit').textContent;";
+    assert_eq!(b.js(shown_again).await, "提交");
+    b.close().await;
+}

@@ -21,6 +21,10 @@ async fn rate_on_a_phone(b: Browser, label: &str) {
     assert_eq!(b.text(&format!("#m{m} .problem")).await, "问题：窗口办事效率低");
     b.click(&format!("#m{m} input[name=rating][value='2']")).await;
     b.fill(&format!("#m{m} textarea[name=comment]"), "希望周末也能办").await;
+    // Under 16 px, Safari (WeChat on an iPhone) zooms the page in when the box takes the focus.
+    let size = format!("return parseFloat(getComputedStyle(document.querySelector('#m{m} textarea')).fontSize);");
+    let size = b.js(&size).await.as_f64().unwrap();
+    assert!(size >= 16.0, "the comment box's text is {size} px");
     b.screenshot_full(shot(&format!("gongkai-390-{label}"))).await;
     b.click_and_wait_for_navigation(&format!("#m{m} button.submit")).await;
     assert!(b.text(&format!("#m{m} .thanks")).await.starts_with("感谢您的评价"));

@@ -492,3 +492,21 @@ async fn a_form_refused_for_a_short_phone_number_says_so_and_keeps_its_unit_link
     let fixed = fields.map(|(k, v)| if k == "q_phone" { (k, "13812345678") } else { (k, v) });
     assert_eq!(app.post_form_with_key("zhengqiu", &key, &fixed).await.status(), 303);
 }
+
+/// WeChat adds parameters of its own to a forwarded link (`from`, `isappinstalled`, a long `nsukey`):
+/// citizens' pages read only theirs, so the rest never turns the link into an error page, while what
+/// they do read is still checked.
+#[tokio::test]
+async fn a_link_forwarded_in_wechat_with_long_parameters_of_its_own_still_opens() {
+    let app = TestApp::spawn().await;
+    let added = format!("from=singlemessage&isappinstalled=0&nsukey={}%00%E2%80%8B", "A".repeat(400));
+    for path in ["/f/zhengqiu", "/gongkai"] {
+        let r = app.citizen.get(app.url(&format!("{path}?{added}"))).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
+    let r = app.citizen.get(app.url(&format!("/f/zhengqiu?t={}", "A".repeat(400)))).send().await.unwrap();
+    assert!(r.status().is_client_error(), "the link token is still checked: {}", r.status());
+    let (leader, _) = app.login_as(wenji::domain::user::Role::Leader).await;
+    let r = leader.get(app.url(&format!("/w/inbox?{added}"))).send().await.unwrap();
+    assert!(r.status().is_client_error(), "staff pages check every parameter: {}", r.status());
+}

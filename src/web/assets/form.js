@@ -19,14 +19,18 @@
   } catch (e) {}
   var receipt = document.querySelector(".receipt-page");
   if (receipt) {
-    // A successful submit: forget every draft of this form, and remember which page was sent (for Back).
+    // This device's own submit, just sent: forget the draft it sent, and remember which page was sent (for
+    // Back). A receipt opened from a chat, or reloaded later, leaves every draft here alone.
     var slug = receipt.getAttribute("data-slug");
+    var sending = getJSON("wenji-sending:" + slug);
+    if (sending && !(Date.now() - (sending.at || 0) < 10 * 60 * 1000)) sending = null;
     try {
       Object.keys(localStorage).forEach(function (k) {
-        if (k.indexOf("wenji-draft:" + slug + ":") === 0) localStorage.removeItem(k);
+        if (!sending || k.indexOf("wenji-draft:" + slug + ":") !== 0) return;
+        var d = getJSON(k);
+        if (!d || keyTag(d.key) === sending.key) localStorage.removeItem(k);
       });
     } catch (e) {}
-    var sending = getJSON("wenji-sending:" + slug);
     var code = document.getElementById("receipt-code");
     if (sending && code) {
       setJSON("wenji-sent:" + slug, { key: sending.key, receipt: code.textContent, href: location.pathname + location.search, at: Date.now() });
@@ -222,8 +226,16 @@
       return;
     }
     save(true);
-    setJSON("wenji-sending:" + formSlug, { key: keyTag(form.elements["_key"].value) });
+    setJSON("wenji-sending:" + formSlug, { key: keyTag(form.elements["_key"].value), at: Date.now() });
     dirty = false;
+    // On a slow network the page would otherwise not change until the answer comes. Another tap still
+    // sends the same key, stored once.
+    var button = form.querySelector("button.submit");
+    if (button) { button.textContent = "正在提交…"; button.setAttribute("aria-busy", "true"); }
+  });
+  window.addEventListener("pageshow", function () {
+    var button = form.querySelector("button.submit");
+    if (button) { button.textContent = "提交"; button.removeAttribute("aria-busy"); }
   });
   window.addEventListener("beforeunload", function (e) {
     if (!dirty) return;
