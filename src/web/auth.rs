@@ -202,8 +202,13 @@ where
             AuthRejection::Page(Box::new((status, Html(page.render_string())).into_response()))
         };
         if staff.csrf.is_empty() || !constant_time_eq(given.as_bytes(), staff.csrf.as_bytes()) {
-            // Typically a page from before signing in again.
-            let m = "这个页面是在重新登录之前打开的（CSRF 校验失败），刚才提交的内容没有保存。请复制下面的内容，刷新页面后重新填写提交。";
+            // Typically a page from before signing in again (the tagging screen takes the new token and
+            // sends again once: `GET /w/api/csrf`).
+            let m = if wants_json {
+                "这个页面是在重新登录之前打开的（CSRF 校验失败），刚才的操作没有保存，请刷新页面后重试。"
+            } else {
+                "这个页面是在重新登录之前打开的（CSRF 校验失败），刚才提交的内容没有保存。请复制下面的内容，刷新页面后重新填写提交。"
+            };
             return Err(refused(StatusCode::FORBIDDEN, "页面已过期", m.into()));
         }
         let not_saved = "刚才提交的内容没有保存，请复制下面的内容，改正后重新提交。";

@@ -20,7 +20,7 @@
 //! | `GET /w/inbox` | ✓ | ✓ | ✓ |
 //! | `POST /w/inbox/bulk`, `POST /w/inbox/bulk/undo` | | ✓ | |
 //! | `GET /w/tag`, `GET/POST /w/tag/{id}`, `POST /w/keywords` | | ✓ | |
-//! | `GET /w/api/opinions/{id}`, `POST /w/api/opinions/{id}`, `GET /w/api/next` | | ✓ | |
+//! | `GET /w/api/opinions/{id}`, `POST /w/api/opinions/{id}`, `GET /w/api/next`, `GET /w/api/csrf` | | ✓ | |
 //! | `GET /w/clusters/{id}` (同类意见; its forms post to `/w/inbox/bulk` and `/w/problems/link`) | ✓ | ✓ | |
 //! | `GET /w/dashboard` | ✓ | ✓ | ✓ |
 //! | `GET /w/adjudication`, `POST /w/adjudication/{id}` (the form's named adjudicator) | | ✓ | |
@@ -119,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .route("/w/keywords", post(workspace::tag::add_keyword))
         .route("/w/api/opinions/{id}", get(workspace::tag::api_card).post(workspace::tag::api_post))
         .route("/w/api/next", get(workspace::tag::api_next))
+        .route("/w/api/csrf", get(workspace::tag::api_csrf))
         .route("/w/clusters/{id}", get(workspace::clusters::page))
         .route("/w/dashboard", get(workspace::dashboard::page))
         .route("/w/adjudication", get(workspace::adjudication::page))

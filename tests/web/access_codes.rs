@@ -109,6 +109,7 @@ async fn each_code_stores_one_response_and_a_refusal_keeps_what_was_typed() {
     let first = r.headers()["location"].to_str().unwrap().to_owned();
     let receipt_page = app.citizen.get(app.url(&first)).send().await.unwrap().text().await.unwrap();
     assert!(texts(&receipt_page, "a.button")[0].ends_with("（需要另一个填写码）"), "{receipt_page}");
+    assert!(receipt_page.contains("再提一条意见即可（需要另一个填写码）"), "{receipt_page}");
     // A retry of that very post (double tap, resend) is the same response, not a spent code.
     let again = post_with_key(&app, &url, &key, Some(&typed), "第一份意见：调解排不上号").await;
     assert_eq!((again.status().as_u16(), again.headers()["location"].to_str().unwrap()), (303, first.as_str()));

@@ -192,6 +192,38 @@ async fn a_note_typed_after_the_session_ended_stays_in_its_box_and_the_page_says
     assert!(app.store().opinion(id).await.unwrap().notes.is_empty(), "nothing stored while signed out");
 }
 
+/// Signed in again in another tab (the session had ended): the open tagging screen saves what was typed,
+/// its note too, where every save was refused for the old session's token and "copy the text below"
+/// pointed at nothing. Signed in as someone else, it saves nothing under their name.
+#[tokio::test]
+async fn after_signing_in_again_elsewhere_the_open_tagging_screen_saves_what_was_typed() {
+    let app = TestApp::spawn().await;
+    let Some((b, id)) = tagging_one(&app, "窗口工作人员态度冷淡").await else { return };
+    let sign_in_again = |name: &str| {
+        format!(
+            "var body = new URLSearchParams({{username: '{name}', password: '{PASSWORD}'}});
+             return fetch('/login', {{method: 'POST', credentials: 'same-origin', body: body}}).then(function (r) {{ return r.status; }});"
+        )
+    };
+    b.js(&sign_in_again("noter")).await;
+    key(&b, 'n').await;
+    b.fill("#note-text", "回访时再核实一次").await;
+    b.press("#note-text", &Key::Enter.to_string()).await;
+    wait_for("the note to be saved", async || b.text("#status").await.contains("已保存")).await;
+    let notes = app.store().opinion(id).await.unwrap().notes;
+    assert_eq!(notes.len(), 1, "{}", b.text("#status").await);
+    // Another analyst signs in on this browser: the page keeps its note and stores nothing.
+    app.create_user("other", Role::Analyst).await;
+    b.js(&sign_in_again("other")).await;
+    key(&b, 'n').await;
+    b.fill("#note-text", "第二条备注").await;
+    b.press("#note-text", &Key::Enter.to_string()).await;
+    wait_for("the refusal", async || b.text("#status").await.contains("另一个账号")).await;
+    assert_eq!(b.value("#note-text").await, "第二条备注");
+    assert_eq!(app.store().opinion(id).await.unwrap().notes.len(), 1);
+    b.close().await;
+}
+
 /// A save refused because a colleague tagged the opinion meanwhile says so with a link back to it: the
 /// card has already moved on, and the analyst had to remember the number.
 #[tokio::test]

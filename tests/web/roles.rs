@@ -42,6 +42,7 @@ fn cases(id: i64) -> Vec<Case> {
         get("/w/clusters/999999".into(), OFFICE, 404),
         get(format!("/w/api/opinions/{id}"), ANALYST, 200),
         get("/w/api/next?after=0".into(), ANALYST, 200),
+        get("/w/api/csrf".into(), ANALYST, 200),
         get("/w/admin/users".into(), ADMIN, 200),
         get("/w/admin/audit".into(), ADMIN, 200),
         get("/w/admin/forms".into(), ADMIN, 200),

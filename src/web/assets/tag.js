@@ -26,9 +26,14 @@
   }
   // A session that has ended is answered with the sign-in page (a redirect), not JSON: say so in words.
   var SIGNED_OUT = "登录已过期：请在新标签页打开 /login 重新登录，再回到这里保存；这里输入的内容还在。";
+  var ANOTHER_USER = "这个浏览器已换成另一个账号登录，没有保存；请用原来的账号重新登录后再保存。";
   function readJSON(r) {
     if (r.redirected || (r.headers.get("Content-Type") || "").indexOf("json") < 0) throw new Error(SIGNED_OUT);
-    if (!r.ok) return r.json().then(function (b) { throw new Error(b.error || "保存失败，请刷新页面重试（HTTP " + r.status + "）"); });
+    if (!r.ok) return r.json().then(function (b) {
+      var e = new Error(b.error || "保存失败，请刷新页面重试（HTTP " + r.status + "）");
+      e.status = r.status;
+      throw e;
+    });
     return r.json();
   }
   // The tags this page itself last stored, by opinion. A save sends what its card showed ("seen") and the
@@ -45,11 +50,24 @@
     var p = queue.then(function () {
       var body = new URLSearchParams();
       fields.forEach(function (kv) { body.append(kv[0], kv[0] === "seen" && id in stored ? stored[id] : kv[1]); });
-      return fetch("/w/api/opinions/" + id, {
-        method: "POST", credentials: "same-origin",
-        headers: { "X-CSRF-Token": csrf, "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json" },
-        body: body.toString()
-      }).then(readJSON);
+      function send() {
+        return fetch("/w/api/opinions/" + id, {
+          method: "POST", credentials: "same-origin",
+          headers: { "X-CSRF-Token": csrf, "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json" },
+          body: body.toString()
+        }).then(readJSON);
+      }
+      // Signed in again in another tab: this page holds the old session's token. Take the new one and
+      // send once more (the page's plain forms get it too), if it is the same analyst's session.
+      return send().catch(function (e) {
+        if (e.status !== 403) throw e;
+        return getJSON("/w/api/csrf").then(function (t) {
+          if (String(t.user) !== root.getAttribute("data-user")) throw new Error(ANOTHER_USER);
+          csrf = t.csrf;
+          document.querySelectorAll("input[name=_csrf]").forEach(function (i) { i.value = csrf; });
+          return send();
+        });
+      });
     });
     queue = p.then(function () {}, function () {});
     return p.then(function (res) {

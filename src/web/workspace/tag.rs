@@ -27,6 +27,7 @@ pub const NOTE_MAX: usize = 2000;
 pub struct TagPage {
     pub head: super::head::StaffHead,
     pub name: String,
+    pub user: i64,
     pub csrf: String,
     pub c: OpinionCard,
     pub states: Vec<(&'static str, &'static str)>,
@@ -250,6 +251,7 @@ pub async fn page(
     Ok(TagPage {
         head: staff.head(),
         name: staff.user.display_name.clone(),
+        user: staff.user.id,
         csrf: staff.csrf.clone(),
         c,
         states: card::states(),
@@ -319,6 +321,20 @@ pub async fn api_next(
         Some(id) => Ok(Json(Some(card::for_viewer(&state, id, staff.user.id).await?))),
         None => Ok(Json(None)),
     }
+}
+
+#[derive(Serialize)]
+pub struct CsrfToken {
+    csrf: String,
+    /// Whose session it is: the page takes the token only for the analyst it was opened by.
+    user: i64,
+}
+
+/// `GET /w/api/csrf`: this session's token, for a tagging screen opened before its analyst signed in
+/// again (in another tab): its saves would all be refused with the old session's token.
+pub async fn api_csrf(staff: Staff) -> Result<Json<CsrfToken>, ApiError> {
+    staff.require(&[Role::Analyst])?;
+    Ok(Json(CsrfToken { csrf: staff.csrf.clone(), user: staff.user.id }))
 }
 
 #[derive(Serialize)]
