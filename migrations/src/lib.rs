@@ -37,6 +37,7 @@ mod m20261206_000070_audit_by_target;
 mod m20261206_000071_responses_with_code;
 mod m20261206_000072_staff_count_slots;
 mod m20261206_000073_release_rules;
+mod m20261206_000074_staff_once;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -77,6 +78,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000071_responses_with_code::Migration),
             Box::new(m20261206_000072_staff_count_slots::Migration),
             Box::new(m20261206_000073_release_rules::Migration),
+            Box::new(m20261206_000074_staff_once::Migration),
         ]
     }
 }

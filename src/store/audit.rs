@@ -24,11 +24,19 @@ pub struct AuditEntry {
 pub struct Actor {
     pub id: Option<i64>,
     pub name: String,
+    /// The one-time token of the staff form this write came from, if it carries one: the write's audit
+    /// entry claims it in the same transaction, so the form sent twice writes once (`StoreError::Duplicate`).
+    pub once: Option<String>,
 }
 
 impl Actor {
     pub fn system(name: &str) -> Actor {
-        Actor { id: None, name: name.to_owned() }
+        Actor { id: None, name: name.to_owned(), once: None }
+    }
+
+    /// A staff member's account, without a form's one-time token.
+    pub fn staff(id: i64, name: &str) -> Actor {
+        Actor { id: Some(id), name: name.to_owned(), once: None }
     }
 }
 
@@ -40,6 +48,13 @@ pub(crate) async fn append_in<C: ConnectionTrait>(
     before: Option<String>,
     after: Option<String>,
 ) -> Result<()> {
+    if let Some(token) = &actor.once {
+        // Per action: recording progress also audits the measure's new status, in the same transaction.
+        let claim = format!("{token}:{action}");
+        let mut sql = super::sql::Sql::new(db.get_database_backend());
+        sql.push("INSERT INTO staff_once (token, at) VALUES (").bind(claim).push(", ").bind(now_ms()).push(")");
+        db.execute_raw(sql.into_statement()).await?;
+    }
     entry(now_ms(), actor, action, target, before, after).insert(db).await?;
     Ok(())
 }

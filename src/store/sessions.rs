@@ -137,12 +137,16 @@ impl SessionStore for DbSessionStore {
 }
 
 impl Store {
-    /// Removes expired sessions.
+    /// Removes expired sessions, and staff forms' one-time tokens of over a month ago (no page stays open
+    /// that long: a session ends first).
     ///
     /// # Errors
     /// On a database failure.
     pub async fn purge_expired_sessions(&self) -> super::Result<u64> {
         let r = session::Entity::delete_many().filter(session::Column::ExpiresAt.lt(now_ms())).exec(self.db()).await?;
+        let mut sql = super::sql::Sql::new(self.db().get_database_backend());
+        sql.push("DELETE FROM staff_once WHERE at < ").bind(now_ms() - 31 * 86_400_000);
+        self.db().execute_raw(sql.into_statement()).await?;
         Ok(r.rows_affected)
     }
 }

@@ -30,6 +30,13 @@ pub struct Staff {
     pub user: User,
     pub csrf: String,
     pub session: Session,
+    /// The posted form's one-time token (`_once`), when it has one: see [`Actor::once`](crate::store::audit::Actor).
+    pub once: Option<String>,
+}
+
+/// A fresh one-time token for a staff form that creates something (`_once`).
+pub fn once_token() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
 }
 
 /// Cookie that carries the page asked for across sign-in (path `/login` only, ten minutes).
@@ -141,7 +148,7 @@ where
             return Err(AuthRejection::SignIn);
         };
         let csrf = session.get::<String>(CSRF_KEY).await.map_err(internal)?.unwrap_or_default();
-        let staff = Staff { user, csrf, session };
+        let staff = Staff { user, csrf, session, once: None };
         parts.extensions.insert(staff.clone());
         Ok(staff)
     }
@@ -172,7 +179,7 @@ where
     type Rejection = AuthRejection;
     async fn from_request(req: Request, state: &S) -> Result<Self, AuthRejection> {
         let (mut parts, body) = req.into_parts();
-        let staff = Staff::from_request_parts(&mut parts, state).await?;
+        let mut staff = Staff::from_request_parts(&mut parts, state).await?;
         let header = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let content_type =
             parts.headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
@@ -225,6 +232,12 @@ where
             let why = super::clean::field_not_understood(&field, times);
             refused(StatusCode::BAD_REQUEST, "没有保存", format!("{why}{not_saved}"))
         })?;
+        // A token as this server makes them (32 hex digits); anything else is not one, and dedupes nothing.
+        staff.once = pairs
+            .iter()
+            .find(|(k, _)| k == "_once")
+            .map(|(_, v)| v.clone())
+            .filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()));
         Ok(CsrfForm(staff, value))
     }
 }

@@ -230,7 +230,7 @@ async fn after_signing_in_again_elsewhere_the_open_tagging_screen_saves_what_was
 async fn a_save_refused_for_a_colleagues_change_links_back_to_the_opinion() {
     let app = TestApp::spawn().await;
     let Some((b, id)) = tagging_one(&app, "局领导很少到基层调研").await else { return };
-    let colleague = wenji::store::audit::Actor { id: None, name: "同事".into() };
+    let colleague = wenji::store::audit::Actor::system("同事");
     let areas = [AreaCode::try_from(6).unwrap()];
     app.store().set_tags(id, &areas, |_| TagSource::Typed, &colleague).await.unwrap();
     key(&b, '3').await;

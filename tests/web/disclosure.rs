@@ -706,7 +706,7 @@ async fn a_file_exported_before_the_policy_is_shown_to_admins_only() {
         .create_export_job(
             "csv",
             old,
-            &Actor { id: Some(who.id), name: "test".into() },
+            &Actor::staff(who.id, "test"),
             false,
             wenji::store::export_jobs::JobCaps { per_user: u64::MAX, overall: u64::MAX },
         )

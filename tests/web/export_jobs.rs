@@ -84,7 +84,7 @@ async fn exports_beyond_the_per_person_and_overall_caps_are_refused_with_a_messa
     let (busy, csrf, busy_id) = staff(&app, "tang.leader", Role::Leader).await;
     // Jobs still queued (as if running): the caps count them.
     for _ in 0..JOBS_PER_USER {
-        queued_job(&app, &Actor { id: Some(busy_id), name: "test".into() }).await;
+        queued_job(&app, &Actor::staff(busy_id, "test")).await;
     }
     let r = start_export(&app, &busy, &csrf).await;
     assert_eq!(r.status(), 429);
@@ -95,7 +95,7 @@ async fn exports_beyond_the_per_person_and_overall_caps_are_refused_with_a_messa
     let (idle, icsrf, idle_id) = staff(&app, "song.leader", Role::Leader).await;
     let (_, _, others) = staff(&app, "yuan.admin", Role::Admin).await;
     for _ in JOBS_PER_USER..JOBS_OVERALL {
-        queued_job(&app, &Actor { id: Some(others), name: "test".into() }).await;
+        queued_job(&app, &Actor::staff(others, "test")).await;
     }
     let r = start_export(&app, &idle, &icsrf).await;
     assert_eq!(r.status(), 429, "the overall cap holds for someone with no job of their own");
@@ -230,7 +230,7 @@ async fn a_starting_server_fails_the_export_jobs_no_server_runs_and_leaves_those
     use wenji::store::export_jobs::JobStatus;
     let app = TestApp::spawn().await;
     let (_, _, id) = staff(&app, "xu.leader", Role::Leader).await;
-    let by = Actor { id: Some(id), name: "xu.leader".into() };
+    let by = Actor::staff(id, "xu.leader");
     let running = queued_job(&app, &by).await;
     let stopped = queued_job(&app, &by).await;
     // The first one's server is alive and writing progress; the second one's stopped a minute ago.
@@ -260,7 +260,7 @@ async fn files_no_job_can_offer_are_deleted_and_every_other_file_kept() {
     let (c, csrf, id) = staff(&app, "lu.leader", Role::Leader).await;
     let finished = finished_export(&app, &c, &csrf).await;
     let done_id: i64 = finished.rsplit('/').next().unwrap().parse().unwrap();
-    let by = Actor { id: Some(id), name: "lu.leader".into() };
+    let by = Actor::staff(id, "lu.leader");
     // Jobs with the finished one's parameters: one still running, one that failed (its server stopped).
     let done = app.store().export_job(done_id).await.unwrap();
     let uncapped = wenji::store::export_jobs::JobCaps { per_user: u64::MAX, overall: u64::MAX };
@@ -306,7 +306,7 @@ async fn requests_racing_on_several_instances_cannot_pass_the_caps_together() {
     use wenji::store::export_jobs::JobCaps;
     let app = TestApp::spawn().await;
     let (_, _, id) = staff(&app, "zhao.leader", Role::Leader).await;
-    let by = Actor { id: Some(id), name: "zhao.leader".into() };
+    let by = Actor::staff(id, "zhao.leader");
     // Eight requests at once, each on its own connection as on eight instances.
     let mut stores = Vec::new();
     for _ in 0..8 {
@@ -332,7 +332,7 @@ async fn a_job_failed_as_silent_stays_failed_when_its_stalled_runner_wakes_up() 
     use wenji::store::export_jobs::JobStatus;
     let app = TestApp::spawn().await;
     let (_, _, uid) = staff(&app, "sleeper", Role::Leader).await;
-    let id = queued_job(&app, &Actor { id: Some(uid), name: "sleeper".into() }).await;
+    let id = queued_job(&app, &Actor::staff(uid, "sleeper")).await;
     app.store().set_export_progress(id, 1, 10).await.unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert_eq!(app.store().fail_abandoned_export_jobs(Duration::from_millis(10)).await.unwrap(), 1);

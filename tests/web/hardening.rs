@@ -459,3 +459,79 @@ async fn the_same_bulk_change_by_two_analysts_at_once_is_stored_and_audited_once
         assert_eq!(app.store().opinion(id).await.unwrap().areas(), vec![crate::workspace::area(6)]);
     }
 }
+
+/// A form that creates something (a problem, a measure, its progress, a note, a link) sent several times
+/// at once, as a double click or a retry does: one is created, the others are told it was just saved.
+/// Each form carries a one-time token the create claims in its own transaction (they made six each).
+#[tokio::test]
+async fn a_create_form_sent_several_times_at_once_creates_one() {
+    let app = TestApp::spawn().await;
+    let opinion = submit(&app, "窗口办事拖拉").await;
+    let (analyst, csrf) = app.login_as(Role::Analyst).await;
+    let (admin, admin_csrf) = app.login_as(Role::Admin).await;
+    let once = |page: &str| crate::helpers::hidden(page, "_once").expect("the form carries a one-time token");
+    let page = |c: &reqwest::Client, path: String| {
+        let c = c.clone();
+        let url = app.url(&path);
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let answered = |what: &str, s: Vec<u16>| {
+        assert_eq!(s.iter().filter(|s| **s == 303).count(), 1, "{what}: {s:?}");
+        assert!(s.iter().all(|s| [303, 409].contains(s)), "{what}: {s:?}");
+    };
+    let c = || ("_csrf", csrf.clone());
+    // A problem.
+    let token = once(&page(&analyst, "/w/problems".into()).await);
+    let problem = vec![
+        c(),
+        ("_once", token),
+        ("title", "窗口效率".into()),
+        ("area", "7".into()),
+        ("description", "群众反映到窗口办事要跑多次".into()),
+        ("root_cause", "流程没有优化".into()),
+        ("cause_type", "institution".into()),
+    ];
+    answered("problem", at_once(&app, &analyst, "/w/problems".into(), problem).await);
+    let problems = app.store().register(5, None).await.unwrap().problems_by_support();
+    assert_eq!(problems.len(), 1);
+    let p = problems[0];
+    // A measure of it (analysts draft), then its progress (leaders record it).
+    let token = once(&page(&analyst, format!("/w/problems/{p}")).await);
+    let measure = vec![
+        c(),
+        ("_once", token),
+        ("action", "推行一次办结".into()),
+        ("target", "最多跑一次".into()),
+        ("owner", "办公室".into()),
+    ];
+    answered("measure", at_once(&app, &analyst, format!("/w/problems/{p}/measures"), measure).await);
+    let register = app.store().register(5, None).await.unwrap();
+    let measures: Vec<i64> = register.measures_of(p).map(|m| m.id).collect();
+    assert_eq!(measures.len(), 1);
+    let (leader, leader_csrf) = app.login_as(Role::Leader).await;
+    let token = once(&page(&leader, format!("/w/problems/{p}")).await);
+    let progress = vec![
+        ("_csrf", leader_csrf),
+        ("_once", token),
+        ("on", "2026-12-01".into()),
+        ("evidence", "已在窗口张贴办事指南".into()),
+    ];
+    answered("progress", at_once(&app, &leader, format!("/w/measures/{}/progress", measures[0]), progress).await);
+    // A note, from the card's plain form.
+    let token = once(&page(&analyst, format!("/w/tag/{opinion}")).await);
+    let note = vec![c(), ("_once", token), ("op", "note".into()), ("text", "回访时核实".into())];
+    answered("note", at_once(&app, &analyst, format!("/w/tag/{opinion}"), note).await);
+    assert_eq!(app.store().opinion(opinion).await.unwrap().notes.len(), 1);
+    // A link.
+    let token = once(&page(&admin, "/w/admin/links".into()).await);
+    let link = vec![
+        ("_csrf", admin_csrf.clone()),
+        ("_once", token),
+        ("form", "zhengqiu".into()),
+        ("unit", "jg-bgs".into()),
+        ("label", "局办公室海报".into()),
+    ];
+    answered("link", at_once(&app, &admin, "/w/admin/links".into(), link).await);
+    let links = app.store().links(None).await.unwrap();
+    assert_eq!(links.iter().filter(|l| l.label == "局办公室海报").count(), 1);
+}

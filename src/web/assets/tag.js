@@ -89,6 +89,12 @@
       throw e;
     });
   }
+  // A note's one-time token: the same note sent twice at once is stored once.
+  function onceToken() {
+    var a = new Uint8Array(16);
+    crypto.getRandomValues(a);
+    return Array.prototype.map.call(a, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+  }
   function checkedAreas() {
     var out = [];
     document.querySelectorAll("#areas input[name=area]").forEach(function (b) { if (b.checked) out.push(b.value); });
@@ -242,7 +248,7 @@
         var box = e.target, v = box.value.trim();
         // The note stays in its box until it is stored: a failed save (signed out) loses nothing.
         var id = card.id;
-        if (v) post(id, [["op", "note"], ["text", v]]).then(function (res) {
+        if (v) post(id, [["op", "note"], ["text", v], ["_once", onceToken()]]).then(function (res) {
           delete unsentNotes[id];
           // Only the text sent is cleared: a next note typed while this one was saving stays.
           if (card.id === id) { if (box.value.trim() === v) box.value = ""; render(res.card); }

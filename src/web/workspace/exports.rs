@@ -7,7 +7,6 @@ use crate::domain::report::Scope;
 use crate::domain::user::Role;
 use crate::export::{ExportParams, Format};
 use crate::store::StoreError;
-use crate::store::audit::Actor;
 use crate::store::export_jobs::{Admission, ExportJob, JobCaps, JobStatus};
 use crate::web::auth::{CsrfForm, Staff};
 use crate::web::error::WebError;
@@ -248,7 +247,7 @@ pub async fn start(
         }
     };
     let json = serde_json::to_string(&params).map_err(|e| WebError::Internal(e.to_string()))?;
-    let actor = Actor { id: Some(staff.user.id), name: staff.user.username.clone() };
+    let actor = super::login::actor(&staff);
     let caps = JobCaps { per_user: JOBS_PER_USER, overall: JOBS_OVERALL };
     let busy = match state
         .store
@@ -386,7 +385,7 @@ pub async fn download(State(state): State<AppState>, staff: Staff, Id(id): Id) -
         WebError::NotFound("导出文件不在本服务器上，请重新导出或联系管理员".into())
     })?;
     let len = file.metadata().await.map_err(|e| WebError::Internal(e.to_string()))?.len();
-    let actor = Actor { id: Some(staff.user.id), name: staff.user.username.clone() };
+    let actor = super::login::actor(&staff);
     state.store.audit(&actor, "download", &format!("export:{id}"), None, Some(name.clone())).await?;
     let mime = if job.format == "csv" {
         "text/csv; charset=utf-8"

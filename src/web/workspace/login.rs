@@ -113,7 +113,7 @@ pub async fn submit(
     state
         .store
         .audit(
-            &Actor { id: Some(user.id), name: user.username.clone() },
+            &Actor { id: Some(user.id), name: user.username.clone(), once: None },
             "sign_in",
             &format!("user:{}", user.username),
             None,
@@ -165,16 +165,7 @@ pub struct Empty {}
 /// `POST /logout`: ends the session in the database, so the old cookie opens nothing.
 pub async fn logout(State(state): State<AppState>, CsrfForm(staff, _): CsrfForm<Empty>) -> Result<Response, WebError> {
     // The entry first: if it cannot be stored, the session stays and a retry signs out.
-    state
-        .store
-        .audit(
-            &Actor { id: Some(staff.user.id), name: staff.user.username.clone() },
-            "sign_out",
-            &format!("user:{}", staff.user.username),
-            None,
-            None,
-        )
-        .await?;
+    state.store.audit(&actor(&staff), "sign_out", &format!("user:{}", staff.user.username), None, None).await?;
     staff.session.flush().await.map_err(|e| WebError::Internal(e.to_string()))?;
     Ok(Redirect::to("/login").into_response())
 }
@@ -267,5 +258,5 @@ pub async fn setup_submit(
 
 /// The staff member as an audit actor.
 pub fn actor(staff: &Staff) -> Actor {
-    Actor { id: Some(staff.user.id), name: staff.user.username.clone() }
+    Actor { id: Some(staff.user.id), name: staff.user.username.clone(), once: staff.once.clone() }
 }
