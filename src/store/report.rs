@@ -113,7 +113,7 @@ struct QuotedRow(
 
 /// An opinion inside a response row: state, area codes, notes as (author, text).
 #[derive(Deserialize)]
-struct RawOpinionRow(String, Option<Vec<i64>>, Option<Vec<(String, String)>>);
+struct RawOpinionRow(String, Option<Vec<i64>>, Option<Vec<(String, String)>>, String);
 
 /// A response: id, receipt, form, version, unit, category, submitted_at, answers as (question, JSON value),
 /// opinions, released_at.
@@ -413,7 +413,7 @@ impl Store {
         );
         let notes = self.json_list("n.author, n.text", "n.id", "opinion_notes n WHERE n.opinion_id = o.id");
         let opinions = self.json_list(
-            &format!("o.state, {}, {notes}", self.areas_sql("o.id")),
+            &format!("o.state, {}, {notes}, o.question_id", self.areas_sql("o.id")),
             "o.id",
             "opinions o WHERE o.response_id = b.id",
         );
@@ -436,6 +436,7 @@ impl Store {
             let mut opinions = Vec::new();
             for o in r.8.unwrap_or_default() {
                 opinions.push(RawOpinion {
+                    question: o.3,
                     areas: areas_of(o.1)?,
                     state: state_of(&o.0)?,
                     notes: o

@@ -130,7 +130,8 @@ pub async fn refuse_hostile_uri(req: Request, next: Next) -> Response {
         let mut pairs = super::form_body::form_pairs(query.as_bytes());
         // WeChat adds its own parameters to a forwarded citizen link (`from`, `nsukey`, hundreds of
         // characters): those pages read only these, and the rest must not turn the link into an error.
-        let citizen = ["/f/", "/gongkai"].iter().any(|p| req.uri().path().starts_with(p));
+        let path = req.uri().path();
+        let citizen = path.starts_with("/f/") || path == "/gongkai" || path.starts_with("/gongkai/");
         if citizen {
             pairs.retain(|(n, _)| CITIZEN_PARAMS.contains(&n.as_str()));
         }

@@ -151,6 +151,9 @@ async fn a_draft_being_written_survives_a_receipt_page_reloaded_or_opened_from_a
     let others_receipt = app.url(&format!("/f/zhengqiu/r/{}", app.submit_opinion("别人的意见：窗口排队太久").await));
     b.goto(&app.url("/f/zhengqiu")).await;
     b.fill("textarea[name=q_team]", "第二条意见：还没写完").await;
+    // Sent without its required answers: refused, and no send is on its way any more.
+    b.click_and_wait_for_navigation("button.submit").await;
+    assert!(!b.text("#err-satisfaction").await.is_empty());
     for receipt in [own_receipt, others_receipt] {
         b.goto(&receipt).await;
         assert!(!b.text("#receipt-code").await.is_empty());

@@ -224,8 +224,9 @@ async fn after_signing_in_again_elsewhere_the_open_tagging_screen_saves_what_was
     b.close().await;
 }
 
-/// A save refused because a colleague tagged the opinion meanwhile says so with a link back to it: the
-/// card has already moved on, and the analyst had to remember the number.
+/// A save refused because a colleague tagged the opinion meanwhile says so with a link back to it (the
+/// card has already moved on, and the analyst had to remember the number), and stays listed after the
+/// next save takes the status line.
 #[tokio::test]
 async fn a_save_refused_for_a_colleagues_change_links_back_to_the_opinion() {
     let app = TestApp::spawn().await;
@@ -237,6 +238,14 @@ async fn a_save_refused_for_a_colleagues_change_links_back_to_the_opinion() {
     key(&b, Key::Enter.into()).await;
     wait_for("the refusal", async || b.text("#status").await.contains("已被他人归类")).await;
     let link = b.find("#status a").await;
+    assert_eq!(link.attr("href").await.unwrap().as_deref(), Some(format!("/w/tag/{id}").as_str()));
+    // The next save's word takes the status line; the refusal stays listed below it.
+    key(&b, 'n').await;
+    b.fill("#note-text", "已电话核实").await;
+    b.press("#note-text", &Key::Enter.to_string()).await;
+    wait_for("the note to be saved", async || b.text("#status").await.contains("已保存")).await;
+    assert!(b.text("#refusals").await.contains(&format!("意见 {id} 没有保存")), "{}", b.text("#refusals").await);
+    let link = b.find("#refusals a").await;
     assert_eq!(link.attr("href").await.unwrap().as_deref(), Some(format!("/w/tag/{id}").as_str()));
     b.close().await;
     assert_eq!(app.store().opinion(id).await.unwrap().areas(), areas, "the colleague's areas stay");

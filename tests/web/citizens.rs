@@ -102,7 +102,7 @@ async fn every_validation_rule_names_its_field_in_chinese_and_keeps_the_input() 
 /// A follow-up its condition hides: left empty it is ignored; answered, the post is refused naming it
 /// (the text was dropped behind a receipt), see `forms::a_follow_up_answered_against_its_condition…`.
 #[tokio::test]
-async fn a_hidden_conditional_question_left_empty_is_ignored_and_answered_is_refused() {
+async fn a_hidden_conditional_question_left_empty_or_invisible_is_ignored_and_answered_is_refused() {
     let app = TestApp::spawn().await;
     let post = |more: &'static str| {
         let app = &app;
@@ -121,6 +121,9 @@ async fn a_hidden_conditional_question_left_empty_is_ignored_and_answered_is_ref
     let page = r.text().await.unwrap();
     assert!(!crate::helpers::texts(&page, "#err-more").is_empty());
     assert!(page.contains(long), "the typed text is kept");
+    // Spaces and zero-width characters left in it are nothing typed: ignored, as an empty box.
+    let r = post(" \u{200B}\u{FEFF}\u{2060} ").await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
     let r = post("").await;
     assert_eq!(r.status(), 303);
     let receipt = r.headers()["location"].to_str().unwrap().rsplit('/').next().unwrap().to_owned();

@@ -688,8 +688,9 @@ async fn an_analysts_edit_meeting_a_publication_committed_first_changes_nothing(
     assert_eq!(app.store().measure(m).await.unwrap().draft.action, "分析人员在公开前改写的措施");
 }
 
-/// A measure whose action, target and owner are only zero-width spaces or fillers shows blank on /gongkai:
-/// it cannot be published (422 naming the missing parts), and a published one cannot be blanked so.
+/// A measure whose action, target and owner are only zero-width spaces or fillers would show blank on
+/// /gongkai: such parts are refused naming them, a draft missing parts cannot be published (422 naming
+/// them), and a published one cannot be blanked so.
 #[tokio::test]
 async fn a_measure_of_invisible_characters_is_not_published_blank() {
     let app = TestApp::spawn().await;
@@ -697,14 +698,19 @@ async fn a_measure_of_invisible_characters_is_not_published_blank() {
     let (leader, csrf) = app.login_as(Role::Leader).await;
     // All four parts empty: nothing is saved (a blank measure stood in the register).
     let before = measure_ids(&app, &leader, problem).await;
-    let empty = [("action", " "), ("target", "\u{200B}"), ("deadline", ""), ("owner", "")];
+    let empty = [("action", " "), ("target", ""), ("deadline", ""), ("owner", "")];
     let (s, page) = post(&app, &leader, &csrf, &format!("/w/problems/{problem}/measures"), &empty).await;
     assert_eq!(s, 422);
     assert!(page.contains("四项都是空的，没有保存"), "{page}");
-    assert_eq!(measure_ids(&app, &leader, problem).await, before);
+    // Parts of invisible characters only are refused at once, naming the first.
     let blank =
         [("action", "\u{200B}"), ("target", "\u{3164}\u{3164}"), ("deadline", "2027-06-30"), ("owner", "\u{FE0F}")];
-    let (s, _) = post(&app, &leader, &csrf, &format!("/w/problems/{problem}/measures"), &blank).await;
+    let (s, page) = post(&app, &leader, &csrf, &format!("/w/problems/{problem}/measures"), &blank).await;
+    assert_eq!(s, 422);
+    assert!(page.contains("措施：只有看不见的字符"), "{page}");
+    assert_eq!(measure_ids(&app, &leader, problem).await, before);
+    let partial = [("action", ""), ("target", ""), ("deadline", "2027-06-30"), ("owner", "")];
+    let (s, _) = post(&app, &leader, &csrf, &format!("/w/problems/{problem}/measures"), &partial).await;
     assert!(s < 400, "a draft may be incomplete ({s})");
     let drafted = *measure_ids(&app, &leader, problem).await.iter().max().unwrap();
     let (s, page) = post(&app, &leader, &csrf, &format!("/w/measures/{drafted}/publish"), &[("publish", "1")]).await;

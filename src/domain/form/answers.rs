@@ -221,6 +221,12 @@ pub fn unexpected(form: &FormDef, raw: &RawAnswers) -> Vec<FieldError> {
     errors
 }
 
+/// Whether a field holds nothing a person could read (spaces and zero-width characters): left in a hidden
+/// question, it is no answer to refuse.
+fn invisible_only(values: Option<&Vec<String>>) -> bool {
+    values.is_some_and(|vs| vs.iter().all(|v| crate::domain::text::is_blank(v)))
+}
+
 /// Answers given to questions their condition hides (the HTML form without its script shows every
 /// question, with when to answer it): refused with what to change, since [`validate`] would drop them.
 pub fn answered_though_hidden(form: &FormDef, raw: &RawAnswers) -> Vec<FieldError> {
@@ -241,6 +247,7 @@ pub fn answered_though_hidden(form: &FormDef, raw: &RawAnswers) -> Vec<FieldErro
                 before.0.push((q.id.clone(), a));
             }
         } else if !matches!(given, Ok(None))
+            && !invisible_only(raw.get(&q.id))
             && let Some(cond) = &q.show_if
         {
             let n = form.questions.iter().position(|x| x.id == cond.question).map_or(0, |p| p + 1);

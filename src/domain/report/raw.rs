@@ -15,6 +15,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 /// One opinion of a response, as the raw sheet shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawOpinion {
+    /// The question it answers.
+    pub question: String,
     pub areas: AreaSet,
     pub state: OpinionState,
     pub notes: Vec<String>,
@@ -252,6 +254,18 @@ impl RawLayout {
         })
     }
 
+    /// The opinions of a row whose areas and states a reader of this layout sees: for leaders, not those
+    /// answering a question withheld in the row's release (their areas would tell the row apart as well).
+    fn opinions_shown<'a>(&'a self, r: &'a RawResponse) -> impl Iterator<Item = &'a RawOpinion> {
+        r.opinions.iter().filter(move |o| {
+            let withheld = |cut: i64| {
+                let i = self.questions.iter().position(|(s, id, _)| s == &r.form_slug && id == &o.question);
+                i.is_some_and(|i| self.asked_unevenly.contains(&(cut, i)))
+            };
+            self.disclosure.is_none() || !r.released_at.is_some_and(withheld)
+        })
+    }
+
     /// The cells of one response, in header order.
     pub fn cells<'a>(&'a self, r: &'a RawResponse, names: &'a Names) -> Vec<Cow<'a, str>> {
         let answer = |i: usize| {
@@ -300,12 +314,12 @@ impl RawLayout {
                 },
                 Column::Areas => {
                     let mut all = AreaSet::default();
-                    r.opinions.iter().for_each(|o| all.union(o.areas));
+                    self.opinions_shown(r).for_each(|o| all.union(o.areas));
                     Cow::Owned(names.areas(all))
                 }
                 Column::States => {
                     let mut states: Vec<&str> = Vec::new();
-                    for o in &r.opinions {
+                    for o in self.opinions_shown(r) {
                         if !states.contains(&o.state.label()) {
                             states.push(o.state.label());
                         }
@@ -375,6 +389,7 @@ mod tests {
             released_at: None,
             answers: vec![("t".into(), Answer::Text("=1+1".into())), ("c".into(), Answer::Choice("y".into()))],
             opinions: vec![RawOpinion {
+                question: "t".into(),
                 areas: [crate::domain::area::AreaCode::try_from(2).unwrap()].into_iter().collect(),
                 state: OpinionState::Tagged,
                 notes: vec!["核实过".into()],
@@ -457,12 +472,24 @@ mod tests {
             submitted_at: 0,
             released_at: Some(released),
             answers: vec![("a".into(), Answer::Choice("x".into())), ("new".into(), Answer::Choice("x".into()))],
-            opinions: vec![],
+            opinions: [("a", 1, OpinionState::Tagged), ("new", 8, OpinionState::Invalid)]
+                .map(|(question, area, state)| RawOpinion {
+                    question: question.into(),
+                    areas: [crate::domain::area::AreaCode::try_from(area).unwrap()].into_iter().collect(),
+                    state,
+                    notes: vec![],
+                })
+                .to_vec(),
         };
+        let last_two =
+            |cells: Vec<Cow<'_, str>>| cells[cells.len() - 2..].iter().map(|c| c.to_string()).collect::<Vec<_>>();
         let names = Names::default();
         assert_eq!(layout.headers()[3..7], ["提交时间", "改了措辞", "改了措辞（代码）", "题目new"]);
         assert_eq!(layout.cells(&row(2, 20), &names)[4..8], ["改了选项文字", "x", ASKED_UNEVENLY, ASKED_UNEVENLY]);
         assert_eq!(layout.cells(&row(2, 30), &names)[4..8], ["改了选项文字", "x", "选项x", "x"]);
         assert_eq!(layout.cells(&row(3, 40), &names)[4..6], [ASKED_UNEVENLY, ASKED_UNEVENLY]);
+        // An opinion answering a withheld question lends the row neither its areas nor its state.
+        assert_eq!(last_two(layout.cells(&row(2, 20), &names)), ["1", "已归类"]);
+        assert_eq!(last_two(layout.cells(&row(2, 30), &names)), ["1、8", "已归类、无效"]);
     }
 }

@@ -41,6 +41,9 @@
   var form = document.getElementById("wenji-form");
   if (!form) return;
   var formSlug = form.getAttribute("data-slug");
+  // A form page shown again (a refused submit comes back as one) means no send is on its way: a receipt
+  // opened later must not take itself for that send and clear the draft.
+  try { localStorage.removeItem("wenji-sending:" + formSlug); } catch (e) {}
   var draftKey = form.getAttribute("data-draft-key");
   // NodeList.forEach and Array.from are missing in older WebViews (WeChat's X5 on old Android).
   function each(list, fn) { Array.prototype.forEach.call(list, fn); }

@@ -82,10 +82,13 @@
       delete stored[id];
       setStatus("意见 " + id + "：" + e.message + " ");
       // The card has moved on: a link goes back to the opinion the refusal is about.
-      var back = document.createElement("a");
-      back.href = "/w/tag/" + id;
-      back.textContent = "打开意见 " + id;
-      statusEl.appendChild(back);
+      statusEl.appendChild(backTo(id));
+      // The status line is the next save's soon: refusals stay listed below it until the page changes.
+      var li = document.createElement("li");
+      li.textContent = "意见 " + id + " 没有保存：" + e.message + " ";
+      li.appendChild(backTo(id));
+      refusals.appendChild(li);
+      refusals.hidden = false;
       throw e;
     });
   }
@@ -95,6 +98,16 @@
     crypto.getRandomValues(a);
     return Array.prototype.map.call(a, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
   }
+  function backTo(id) {
+    var a = document.createElement("a");
+    a.href = "/w/tag/" + id;
+    a.textContent = "打开意见 " + id;
+    return a;
+  }
+  var refusals = document.createElement("ul");
+  refusals.id = "refusals";
+  refusals.hidden = true;
+  statusEl.parentNode.insertBefore(refusals, statusEl.nextSibling);
   function checkedAreas() {
     var out = [];
     document.querySelectorAll("#areas input[name=area]").forEach(function (b) { if (b.checked) out.push(b.value); });
@@ -179,6 +192,17 @@
   function show(id) {
     return getJSON("/w/api/opinions/" + id).then(render);
   }
+  // An arrow key moves to another card: keys typed before it shows are that card's too.
+  function moveTo(id) {
+    typedAhead = [];
+    show(id).then(replay, function () { typedAhead = null; setStatus("无法载入意见 " + id + "，请刷新"); });
+  }
+  function replay() {
+    var keys = typedAhead || [];
+    typedAhead = null;
+    // An Enter among them saves again and waits for the card after: the keys after it are that one's.
+    keys.forEach(function (k) { if (typedAhead) typedAhead.push(k); else command(k); });
+  }
 
   function save() {
     var c = card;
@@ -190,12 +214,6 @@
     if (!unchanged) lastSaved = c.id;
     // Keys pressed before the next card shows are its keys, not this (saved) one's: they wait for it.
     typedAhead = [];
-    function replay() {
-      var keys = typedAhead || [];
-      typedAhead = null;
-      // An Enter among them saves again and waits for the card after: the keys after it are that one's.
-      keys.forEach(function (k) { if (typedAhead) typedAhead.push(k); else command(k); });
-    }
     prefetch(c.id, true).then(function (next) {
       delete prefetched[c.id];
       if (next) { render(next); replay(); } else {
@@ -273,8 +291,8 @@
       var box = document.querySelector("#areas input[value='" + k + "']");
       box.checked = !box.checked; touched = true;
     } else if (k === "Enter") save();
-    else if (k === "ArrowRight") { flush(); if (card.next_id) show(card.next_id); }
-    else if (k === "ArrowLeft") { flush(); if (card.prev_id) show(card.prev_id); }
+    else if (k === "ArrowRight") { flush(); if (card.next_id) moveTo(card.next_id); }
+    else if (k === "ArrowLeft") { flush(); if (card.prev_id) moveTo(card.prev_id); }
     else if (k === "u") undo();
     else if (k === "n") note();
     else if (k === "s") post(card.id, [["op", "representative"], ["on", card.representative ? "0" : "1"]]).then(function (res) { render(res.card); });

@@ -293,7 +293,8 @@ async fn run_job(state: AppState, id: i64, params: ExportParams) {
                 let (d, t) = (counters[0].load(Ordering::Relaxed), counters[1].load(Ordering::Relaxed));
                 // A protected job keeps only its share done (per mille): its row count, read while it runs,
                 // would be the exact size of a form the policy shows as "<k".
-                let (d, t) = if protected { ((d * 1000).checked_div(t).unwrap_or(0), 1000) } else { (d, t) };
+                // The office's full file also reads what arrives while it runs: never past its count.
+                let (d, t) = if protected { ((d * 1000).checked_div(t).unwrap_or(0).min(1000), 1000) } else { (d.min(t), t) };
                 if let Err(StoreError::EditedMeanwhile) = store.set_export_progress(id, d, t).await {
                     return drop_late_file(id, &path).await;
                 }

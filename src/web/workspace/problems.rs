@@ -465,7 +465,10 @@ pub async fn link(
         let chosen = chosen.ok_or_else(|| WebError::NotFound("problem：找不到该问题".into()))?;
         return Ok(page(Vec::new(), Some(chosen)).into_response());
     }
-    state.store.problem(problem).await.map_err(|_| WebError::NotFound("problem：找不到该问题".into()))?;
+    match state.store.problem(problem).await {
+        Err(StoreError::NotFound) => return Err(WebError::NotFound("problem：找不到该问题".into())),
+        other => other?,
+    };
     match state.store.link_opinions(&actor(&staff), problem, &ids).await {
         Err(StoreError::NotFound) => return Err(WebError::NotFound("ids：找不到所选的意见".into())),
         other => other?,
