@@ -59,6 +59,19 @@ pub async fn disclosure_of(store: &Store, scope: &Scope, k: u64) -> crate::store
     }
 }
 
+/// The raw layout of one form as leaders read it when released at `cut`: what the inbox needs to name
+/// opinions' questions as the workbook does ([`RawLayout::opinion_question`]).
+///
+/// # Errors
+/// On a database failure.
+pub async fn leader_layout(store: &Store, form: &str, cut: i64, d: Disclosure) -> crate::store::Result<RawLayout> {
+    let forms = [form.to_owned()];
+    let mut layout = RawLayout::new(&forms, store.report_versions(&forms).await?);
+    layout.protect(d);
+    layout.withhold_unevenly_asked(&store.released_versions(form, cut).await?);
+    Ok(layout)
+}
+
 /// Where leaders' and the public's views end at `now_ms`: the bureau's last midnight, with the release at
 /// it made first ([`Store::release_to_leaders`]). A release that fails now (a full disk) is tried again by
 /// the next view; meanwhile views show, and are dated by, the latest release made ([`released_cut`]).

@@ -63,8 +63,7 @@ pub struct ReportWorkbook {
     raw: Option<StreamSheet>,
     /// Workbook indices of the parts of every closed streamed sheet.
     parts: Vec<Vec<usize>>,
-    /// Question titles by form and question id; form titles by form.
-    questions: HashMap<String, HashMap<String, String>>,
+    /// Form titles by form (questions: [`RawLayout::opinion_question`](crate::domain::report::raw::RawLayout)).
     forms: HashMap<String, String>,
     print: PageSetup,
 }
@@ -91,15 +90,10 @@ impl ReportWorkbook {
             let name = names.claim(n);
             wb.add_worksheet().set_name(name)?;
         }
-        let mut questions: HashMap<String, HashMap<String, String>> = HashMap::new();
         let mut forms = HashMap::new();
         for slug in &ctx.params.scope.forms {
             if let Some(def) = ctx.catalog.form(slug) {
                 forms.insert(slug.clone(), def.title.clone());
-                let titles = questions.entry(slug.clone()).or_default();
-                for q in &def.questions {
-                    titles.insert(q.id.clone(), q.title.clone());
-                }
             }
         }
         let print = ctx.page_setup();
@@ -112,7 +106,6 @@ impl ReportWorkbook {
             quotes: None,
             raw: None,
             parts: Vec::new(),
-            questions,
             forms,
         };
         w.quotes = Some(w.open_quote_sheets()?);
@@ -196,7 +189,7 @@ impl ReportWorkbook {
             Feed::Quoted(batch) => {
                 let Some(sheets) = self.quotes.as_mut().filter(|_| self.ctx.shows_rows()) else { return Ok(()) };
                 for o in &batch {
-                    quote(&mut self.wb, &mut self.names, sheets, &self.ctx, &self.forms, &self.questions, o)?;
+                    quote(&mut self.wb, &mut self.names, sheets, &self.ctx, &self.forms, o)?;
                 }
             }
             Feed::RawStart => {
@@ -322,12 +315,12 @@ fn quote(
     sheets: &mut QuoteSheets,
     ctx: &Context,
     forms: &HashMap<String, String>,
-    questions: &HashMap<String, HashMap<String, String>>,
     o: &QuotedOpinion,
 ) -> Result<(), ExportError> {
     let n = &ctx.names;
     let form = forms.get(&o.form_slug).unwrap_or(&o.form_slug).as_str();
-    let question = questions.get(&o.form_slug).and_then(|q| q.get(&o.question_id)).unwrap_or(&o.question_id).as_str();
+    let question = ctx.layout.opinion_question(&o.form_slug, &o.question_id);
+    let question = question.as_str();
     let (unit, category, time) = ctx.row_labels(o.unit.as_deref(), o.category.as_deref(), o.submitted_at);
     // Leaders' rows carry no receipt: its holder could be asked to show it.
     let receipt = ctx.disclosure.is_none().then_some(o.receipt.as_str());

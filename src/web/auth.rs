@@ -12,6 +12,7 @@ use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
 use tower_sessions::Session;
 
 /// Session keys.
@@ -30,7 +31,8 @@ pub struct Staff {
     pub user: User,
     pub csrf: String,
     pub session: Session,
-    /// The posted form's one-time token (`_once`), when it has one: see [`Actor::once`](crate::store::audit::Actor).
+    /// The posted form's one-time token (`_once`) with a digest of its fields, when it has one: see
+    /// [`Actor::once`](crate::store::audit::Actor).
     pub once: Option<String>,
 }
 
@@ -233,11 +235,22 @@ where
             refused(StatusCode::BAD_REQUEST, "没有保存", format!("{why}{not_saved}"))
         })?;
         // A token as this server makes them (32 hex digits); anything else is not one, and dedupes nothing.
+        // It goes with what the form holds: Back brings a sent form back with its token, and what is changed
+        // on it is another create; only the same content sent again is the same create.
         staff.once = pairs
             .iter()
             .find(|(k, _)| k == "_once")
-            .map(|(_, v)| v.clone())
-            .filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()));
+            .filter(|(_, v)| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+            .map(|(_, token)| {
+                let mut content = Sha256::new();
+                for (k, v) in pairs.iter().filter(|(k, _)| k != "_csrf" && k != "_once") {
+                    content.update(k.as_bytes());
+                    content.update([0]);
+                    content.update(v.as_bytes());
+                    content.update([0]);
+                }
+                format!("{}-{}", token.to_ascii_lowercase(), &hex::encode(content.finalize())[..16])
+            });
         Ok(CsrfForm(staff, value))
     }
 }

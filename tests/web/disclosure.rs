@@ -1160,12 +1160,14 @@ async fn a_question_added_by_a_reload_does_not_mark_the_rows_sent_after_it() {
     let text = std::fs::read_to_string(&path).unwrap();
     let added = "[[question]]\nid = \"heard\"\nkind = \"single_choice\"\ntitle = \"是否听说过本次活动\"\n\
                  choices = [\n  { code = \"y\", label = \"听说过\" },\n  { code = \"n\", label = \"未听说\" },\n]\n\n\
-                 [[question]]\nid = \"phone\"";
+                 [[question]]\nid = \"extra\"\nkind = \"long_text\"\ntitle = \"补充意见（新增）\"\n\
+                 max_length = 500\nopinion = true\n\n[[question]]\nid = \"phone\"";
     std::fs::write(&path, text.replacen("[[question]]\nid = \"phone\"", added, 1)).unwrap();
     let (admin, acsrf) = app.login_as(Role::Admin).await;
     let r = admin.post(app.url("/w/admin/forms/reload")).form(&[("_csrf", acsrf.as_str())]).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    app.submit_as_with("jg-bgs", "qz", "会后补交的一条", 1, &[("q_heard", "n")]).await;
+    app.submit_as_with("jg-bgs", "qz", "会后补交的一条", 1, &[("q_heard", "n"), ("q_extra", "会后补充：食堂太贵")])
+        .await;
     crate::helpers::a_day_passes(&app).await;
     let (leader, csrf) = app.login_as(Role::Leader).await;
     let leader_csv = || async {
@@ -1178,12 +1180,21 @@ async fn a_question_added_by_a_reload_does_not_mark_the_rows_sent_after_it() {
     assert!(!csv.contains("未听说"), "{csv}");
     assert_eq!(
         csv.matches(wenji::domain::report::raw::ASKED_UNEVENLY).count(),
-        10,
-        "label and code of five rows: {csv}"
+        15,
+        "the choice's label and code and the new opinion, on five rows: {csv}"
     );
     let xlsx = app.export_as(&leader, &csrf, &[("form", "zhengqiu"), ("format", "xlsx")]).await.unwrap();
-    let (_, raw) = sheets(&xlsx).into_iter().find(|(n, _)| n == "原始数据").unwrap();
+    let all = sheets(&xlsx);
+    let (_, raw) = all.iter().find(|(n, _)| n == "原始数据").unwrap();
     assert!(!raw.iter().flatten().any(|c| c.contains("未听说")), "{raw:?}");
+    // The new opinion question's title, beside its opinion, would point at the late response's text.
+    for (name, rows) in all.iter().filter(|(n, _)| n != "原始数据") {
+        assert!(!rows.iter().flatten().any(|c| c.contains("补充意见（新增）")), "{name}: {rows:?}");
+    }
+    let untagged = &all.iter().find(|(n, _)| n == "未归类").unwrap().1;
+    assert!(untagged.iter().flatten().any(|c| c == wenji::domain::report::raw::QUESTION_NOT_SHOWN), "{untagged:?}");
+    let inbox = leader.get(app.url("/w/inbox?form=zhengqiu")).send().await.unwrap().text().await.unwrap();
+    assert!(inbox.contains("会后补充：食堂太贵") && !inbox.contains("补充意见（新增）"), "{inbox}");
     // A batch sent wholly after the reload shows the answers.
     for i in 0..5 {
         app.submit_as_with("jg-bgs", "qz", &format!("会后第 {i} 条"), 1, &[("q_heard", "n")]).await;

@@ -491,10 +491,15 @@ async fn a_create_form_sent_several_times_at_once_creates_one() {
         ("root_cause", "流程没有优化".into()),
         ("cause_type", "institution".into()),
     ];
-    answered("problem", at_once(&app, &analyst, "/w/problems".into(), problem).await);
+    answered("problem", at_once(&app, &analyst, "/w/problems".into(), problem.clone()).await);
     let problems = app.store().register(5, None).await.unwrap().problems_by_support();
     assert_eq!(problems.len(), 1);
     let p = problems[0];
+    // The same form brought back by Back, with its token, and changed: another problem, not "just saved".
+    let changed: Vec<(&str, String)> =
+        problem.into_iter().map(|(k, v)| if k == "title" { (k, "窗口排队太久".into()) } else { (k, v) }).collect();
+    assert_eq!(analyst.post(app.url("/w/problems")).form(&changed).send().await.unwrap().status(), 303);
+    assert_eq!(app.store().register(5, None).await.unwrap().problems_by_support().len(), 2);
     // A measure of it (analysts draft), then its progress (leaders record it).
     let token = once(&page(&analyst, format!("/w/problems/{p}")).await);
     let measure = vec![

@@ -41,6 +41,10 @@ pub struct RawResponse {
 /// A leader's cell for a question whose rows in one release were not all asked it alike.
 pub const ASKED_UNEVENLY: &str = "（本批答卷所答题目不一，不显示）";
 
+/// What leaders read as the question of every opinion of a form once a release of it mixed rows asked an
+/// opinion question differently.
+pub const QUESTION_NOT_SHOWN: &str = "（表单改过题目，不显示）";
+
 /// Display names for codes: units, respondent categories and areas.
 #[derive(Debug, Clone, Default)]
 pub struct Names {
@@ -124,6 +128,8 @@ pub struct RawLayout {
     unit_questions: HashSet<usize>,
     /// (release cut, index into `questions`): answers leaders do not read in that release's rows.
     asked_unevenly: HashSet<(i64, usize)>,
+    /// Each question's newest title (also of questions a reload removed), by (form slug, question id).
+    titles_by_question: HashMap<(String, String), String>,
 }
 
 impl RawLayout {
@@ -136,10 +142,12 @@ impl RawLayout {
         let mut columns = vec![Column::Receipt, Column::Form, Column::Unit, Column::Category, Column::SubmittedAt];
         let mut titles = BTreeMap::new();
         let mut unit_questions = HashSet::new();
+        let mut titles_by_question = HashMap::new();
         for slug in forms {
             for (_, def) in versions.iter().filter(|(_, d)| &d.slug == slug) {
                 titles.entry(slug.clone()).or_insert_with(|| def.title.clone());
                 for q in &def.questions {
+                    titles_by_question.entry((slug.clone(), q.id.clone())).or_insert_with(|| q.title.clone());
                     if q.contact_purpose.is_some() || matches!(q.kind, QuestionKind::Phone) {
                         continue;
                     }
@@ -173,6 +181,7 @@ impl RawLayout {
             disclosure: None,
             unit_questions,
             asked_unevenly: HashSet::new(),
+            titles_by_question,
         }
     }
 
@@ -252,6 +261,23 @@ impl RawLayout {
             SentWithin::Hidden => SentWithin::Hidden.label(),
             _ => day.format("%Y年%m月").to_string(),
         })
+    }
+
+    /// The question of an opinion as this layout's reader reads it: its newest title; for leaders, once a
+    /// release of the form mixed rows asked an opinion question differently, [`QUESTION_NOT_SHOWN`] for
+    /// every opinion of the form (a title only some versions have would tell which came after a reload).
+    pub fn opinion_question(&self, slug: &str, question: &str) -> String {
+        let changed = self.asked_unevenly.iter().any(|(_, i)| {
+            let (s, id, _) = &self.questions[*i];
+            s == slug && self.versions.values().any(|d| &d.slug == s && d.question(id).is_some_and(|q| q.opinion))
+        });
+        if self.disclosure.is_some() && changed {
+            return QUESTION_NOT_SHOWN.to_owned();
+        }
+        self.titles_by_question
+            .get(&(slug.to_owned(), question.to_owned()))
+            .cloned()
+            .unwrap_or_else(|| question.to_owned())
     }
 
     /// The opinions of a row whose areas and states a reader of this layout sees: for leaders, not those

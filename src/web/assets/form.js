@@ -8,6 +8,12 @@
   // The first characters of a submission key (random): enough to know the page again, too few to compute
   // the hash its stored row keeps, so the device never holds a pointer to it.
   function keyTag(k) { return String(k || "").slice(0, 10); }
+  // How this page was reached: navigate, reload or back_forward (older WebViews: the legacy numbers).
+  function navigationType() {
+    try { var e = performance.getEntriesByType("navigation")[0]; if (e) return e.type; } catch (e) {}
+    try { return ["navigate", "reload", "back_forward"][performance.navigation.type] || ""; } catch (e) {}
+    return "";
+  }
   // Past half an hour a note of what was sent serves only the next person at this device: forget it, for
   // every form, on any form or receipt page.
   try {
@@ -23,7 +29,12 @@
     // Back). A receipt opened from a chat, or reloaded later, leaves every draft here alone.
     var slug = receipt.getAttribute("data-slug");
     var sending = getJSON("wenji-sending:" + slug);
-    if (sending && !(Date.now() - (sending.at || 0) < 10 * 60 * 1000)) sending = null;
+    // Reached from this form's own page by its submit: a receipt opened from a chat, typed in, reloaded
+    // or come back to has no referrer from the form, or another kind of navigation.
+    var from = document.createElement("a");
+    from.href = document.referrer || "/";
+    var submitted = navigationType() === "navigate" && document.referrer && from.pathname === "/f/" + slug;
+    if (sending && !(submitted && Date.now() - (sending.at || 0) < 10 * 60 * 1000)) sending = null;
     try {
       Object.keys(localStorage).forEach(function (k) {
         if (!sending || k.indexOf("wenji-draft:" + slug + ":") !== 0) return;
@@ -190,8 +201,7 @@
   function showSent() {
     var sent = getJSON("wenji-sent:" + formSlug);
     if (!sent || !sent.receipt) return;
-    var back = false;
-    try { back = performance.getEntriesByType("navigation")[0].type === "back_forward"; } catch (e) {}
+    var back = navigationType() === "back_forward";
     var recent = Date.now() - (sent.at || 0) < 30 * 60 * 1000;
     // Past half an hour the note is of no use to the sender, only to the next person at this device.
     if (!recent) { try { localStorage.removeItem("wenji-sent:" + formSlug); } catch (e) {} return; }

@@ -60,7 +60,7 @@
       // Signed in again in another tab: this page holds the old session's token. Take the new one and
       // send once more (the page's plain forms get it too), if it is the same analyst's session.
       return send().catch(function (e) {
-        if (e.status !== 403) throw e;
+        if (e.status !== 403 || e.message.indexOf("CSRF") < 0) throw e;
         return getJSON("/w/api/csrf").then(function (t) {
           if (String(t.user) !== root.getAttribute("data-user")) throw new Error(ANOTHER_USER);
           csrf = t.csrf;
@@ -295,8 +295,13 @@
     else if (k === "ArrowLeft") { flush(); if (card.prev_id) moveTo(card.prev_id); }
     else if (k === "u") undo();
     else if (k === "n") note();
-    else if (k === "s") post(card.id, [["op", "representative"], ["on", card.representative ? "0" : "1"]]).then(function (res) { render(res.card); });
-    else if (k === "x") post(card.id, [["op", "state"], ["state", card.state === "invalid" ? "pending" : "invalid"]]).then(function (res) { render(res.card); });
+    else if (k === "s") post(card.id, [["op", "representative"], ["on", card.representative ? "0" : "1"]]).then(renderIfShown);
+    else if (k === "x") post(card.id, [["op", "state"], ["state", card.state === "invalid" ? "pending" : "invalid"]]).then(renderIfShown);
+  }
+  // The answer to s or x redraws its card only while it is still the one shown: Enter may have moved on,
+  // and drawing the old card back would send the next keys to it.
+  function renderIfShown(res) {
+    if (card && card.id === res.card.id) render(res.card);
   }
   // Mouse, touch and Space: ticking an area counts as typing it (the focus stays where it is).
   document.querySelectorAll("#areas input[name=area]").forEach(function (b) { b.addEventListener("change", function () { touched = true; }); });

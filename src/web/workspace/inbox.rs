@@ -222,6 +222,15 @@ pub async fn page(
     } else {
         None
     };
+    // Leaders read each opinion's question as their workbook names it (a form changed inside a release
+    // names none); the office reads the current form's titles.
+    let layout = match &leader {
+        Some(l) => Some(
+            crate::reporting::leader_layout(store, &l.form, l.scope.until_ms().unwrap_or(0), l.disclosure.clone())
+                .await?,
+        ),
+        None => None,
+    };
     let clusters = match leader {
         None => store.cluster_sizes(&rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?,
         Some(_) => Default::default(),
@@ -256,7 +265,10 @@ pub async fn page(
             id: r.id,
             date,
             form: forms.form_title(&r.form_slug),
-            question: forms.question_title(&r.form_slug, &r.question_id),
+            question: match &layout {
+                Some(l) => l.opinion_question(&r.form_slug, &r.question_id),
+                None => forms.question_title(&r.form_slug, &r.question_id),
+            },
             unit,
             category,
             runs: highlight(&r.text, &searched).into_iter().map(|(text, mark)| card::Run { text, mark }).collect(),
