@@ -67,9 +67,25 @@ pub async fn disclosure_of(store: &Store, scope: &Scope, k: u64) -> crate::store
 pub async fn leader_layout(store: &Store, form: &str, cut: i64, d: Disclosure) -> crate::store::Result<RawLayout> {
     let forms = [form.to_owned()];
     let mut layout = RawLayout::new(&forms, store.report_versions(&forms).await?);
-    layout.protect(d);
-    layout.withhold_unevenly_asked(&store.released_versions(form, cut).await?);
+    protect_for_leaders(store, &mut layout, form, cut, d).await?;
     Ok(layout)
+}
+
+/// Protects `layout` for leaders reading `form` as released at `cut`, withholding what a form reload
+/// changed inside a release ([`RawLayout::withhold_unevenly_asked`]); a form never reloaded needs no
+/// look at its releases.
+async fn protect_for_leaders(
+    store: &Store,
+    layout: &mut RawLayout,
+    form: &str,
+    cut: i64,
+    d: Disclosure,
+) -> crate::store::Result<()> {
+    layout.protect(d);
+    if layout.version_count() > 1 {
+        layout.withhold_unevenly_asked(&store.released_versions(form, cut).await?);
+    }
+    Ok(())
 }
 
 /// Where leaders' and the public's views end at `now_ms`: the bureau's last midnight, with the release at
@@ -143,9 +159,9 @@ pub async fn run(
         Some(disclosure_of(store, &scope, u64::from(params.small_cell_k)).await?)
     };
     if let Some(d) = &disclosure {
-        layout.protect(d.clone());
-        if let (true, [form], Some(cut)) = (scope.released, scope.forms.as_slice(), scope.until_ms()) {
-            layout.withhold_unevenly_asked(&store.released_versions(form, cut).await?);
+        match (scope.released, scope.forms.as_slice(), scope.until_ms()) {
+            (true, [form], Some(cut)) => protect_for_leaders(store, &mut layout, form, cut, d.clone()).await?,
+            _ => layout.protect(d.clone()),
         }
     }
     let counts = store.report_counts(&scope).await?;

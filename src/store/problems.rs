@@ -123,7 +123,7 @@ impl Store {
     /// audited with the opinions it newly linked, when there are any.
     ///
     /// # Errors
-    /// `NotFound` for an unknown problem, or when none of `ids` is an opinion.
+    /// `NotFound` for an unknown problem (none of `ids` an opinion: `found` 0, nothing stored).
     pub async fn link_opinions(&self, actor: &Actor, problem_id: i64, ids: &[i64]) -> Result<Linked> {
         let w = self.write_txn().await?;
         let txn = w.conn();
@@ -136,9 +136,6 @@ impl Store {
             }
             found.sort_unstable();
             found.dedup();
-            if found.is_empty() {
-                return Err(StoreError::NotFound);
-            }
             let now = now_ms();
             // Only the rows inserted come back, so a link already made (by this post sent twice at once,
             // too) is not audited again.

@@ -33,6 +33,11 @@ async fn wait_for(what: &str, mut ok: impl AsyncFnMut() -> bool) {
     }
 }
 
+/// Waits until the page's `script` returns true.
+async fn wait_for_page(b: &Browser, what: &str, script: &str) {
+    wait_for(what, async || b.js(script).await.as_bool() == Some(true)).await;
+}
+
 /// Signs `name` in with the keyboard and waits for the workspace.
 async fn sign_in(b: &Browser, app: &TestApp, name: &str) {
     b.goto(&app.url("/login")).await;
@@ -150,13 +155,8 @@ async fn an_analyst_tags_twenty_opinions_with_the_keyboard_only() {
         }
     }
     assert!(accepted >= 5, "at least five suggestions were accepted with Enter ({accepted})");
-    wait_for("every save to be answered", async || {
-        b.js("var s = document.getElementById('status'); return s.dataset.pending === '0' && s.textContent.indexOf('失败') < 0;")
-            .await
-            .as_bool()
-            == Some(true)
-    })
-    .await;
+    let answered = "var s = document.getElementById('status'); return s.dataset.pending === '0' && s.textContent.indexOf('失败') < 0;";
+    wait_for_page(&b, "every save to be answered", answered).await;
     for (id, want) in &expected {
         let o = app.store().opinion(*id).await.unwrap();
         let got: Vec<(AreaCode, TagSource)> = o.tags.iter().map(|t| (t.area, t.source)).collect();
@@ -395,13 +395,9 @@ async fn keys_typed_before_the_next_card_shows_are_that_cards() {
         key(&b, k).await;
         key(&b, Key::Enter.into()).await;
     }
-    wait_for("every save to be answered", async || {
-        b.js("return document.getElementById('status').dataset.pending === '0' && document.getElementById('pending').textContent === '0';")
-            .await
-            .as_bool()
-            == Some(true)
-    })
-    .await;
+    let answered = "return document.getElementById('status').dataset.pending === '0' && \
+                    document.getElementById('pending').textContent === '0';";
+    wait_for_page(&b, "every save to be answered", answered).await;
     for (id, want) in &expected {
         let o = app.store().opinion(*id).await.unwrap();
         let got: Vec<i64> = o.tags.iter().map(|t| i64::from(t.area.get())).collect();

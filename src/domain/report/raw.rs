@@ -130,6 +130,9 @@ pub struct RawLayout {
     asked_unevenly: HashSet<(i64, usize)>,
     /// Each question's newest title (also of questions a reload removed), by (form slug, question id).
     titles_by_question: HashMap<(String, String), String>,
+    /// Forms a release of which mixed rows asked an opinion question differently: leaders read none of
+    /// their opinions' question titles.
+    forms_without_titles: HashSet<String>,
 }
 
 impl RawLayout {
@@ -182,6 +185,7 @@ impl RawLayout {
             unit_questions,
             asked_unevenly: HashSet::new(),
             titles_by_question,
+            forms_without_titles: HashSet::new(),
         }
     }
 
@@ -218,6 +222,13 @@ impl RawLayout {
                 }
             }
         }
+        for (_, i) in &self.asked_unevenly {
+            let (slug, id, _) = &self.questions[*i];
+            let opinion = self.versions.values().any(|d| &d.slug == slug && d.question(id).is_some_and(|q| q.opinion));
+            if opinion {
+                self.forms_without_titles.insert(slug.clone());
+            }
+        }
     }
 
     /// Whether any response row may be written.
@@ -227,6 +238,11 @@ impl RawLayout {
 
     pub fn headers(&self) -> &[String] {
         &self.headers
+    }
+
+    /// How many stored versions of its forms the layout knows.
+    pub fn version_count(&self) -> usize {
+        self.versions.len()
     }
 
     /// Every form definition known to the layout, by version id.
@@ -267,11 +283,7 @@ impl RawLayout {
     /// release of the form mixed rows asked an opinion question differently, [`QUESTION_NOT_SHOWN`] for
     /// every opinion of the form (a title only some versions have would tell which came after a reload).
     pub fn opinion_question(&self, slug: &str, question: &str) -> String {
-        let changed = self.asked_unevenly.iter().any(|(_, i)| {
-            let (s, id, _) = &self.questions[*i];
-            s == slug && self.versions.values().any(|d| &d.slug == s && d.question(id).is_some_and(|q| q.opinion))
-        });
-        if self.disclosure.is_some() && changed {
+        if self.disclosure.is_some() && self.forms_without_titles.contains(slug) {
             return QUESTION_NOT_SHOWN.to_owned();
         }
         self.titles_by_question
@@ -284,6 +296,9 @@ impl RawLayout {
     /// answering a question withheld in the row's release (their areas would tell the row apart as well).
     fn opinions_shown<'a>(&'a self, r: &'a RawResponse) -> impl Iterator<Item = &'a RawOpinion> {
         r.opinions.iter().filter(move |o| {
+            if self.asked_unevenly.is_empty() {
+                return true;
+            }
             let withheld = |cut: i64| {
                 let i = self.questions.iter().position(|(s, id, _)| s == &r.form_slug && id == &o.question);
                 i.is_some_and(|i| self.asked_unevenly.contains(&(cut, i)))

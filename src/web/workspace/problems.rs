@@ -465,12 +465,9 @@ pub async fn link(
         let chosen = chosen.ok_or_else(|| WebError::NotFound("problem：找不到该问题".into()))?;
         return Ok(page(Vec::new(), Some(chosen)).into_response());
     }
-    match state.store.problem(problem).await {
-        Err(StoreError::NotFound) => return Err(WebError::NotFound("problem：找不到该问题".into())),
-        other => other?,
-    };
     match state.store.link_opinions(&actor(&staff), problem, &ids).await {
-        Err(StoreError::NotFound) => return Err(WebError::NotFound("ids：找不到所选的意见".into())),
+        Err(StoreError::NotFound) => return Err(WebError::NotFound("problem：找不到该问题".into())),
+        Ok(linked) if linked.found == 0 => return Err(WebError::NotFound("ids：找不到所选的意见".into())),
         other => other?,
     };
     let to = match back.as_str() {
