@@ -2,13 +2,14 @@
 //! written with its audit entry in one transaction.
 
 use super::audit::{Actor, append_in};
-use super::entities::{opinion, problem, problem_opinion};
+use super::entities::{measure, opinion, problem, problem_opinion};
 use super::sql::Sql;
 use super::{Result, Store, StoreError, now_ms};
 use crate::domain::problem::{CauseType, Problem, ProblemDraft, Support, areas_from_string, areas_to_string};
 use sea_orm::Value;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -39,6 +40,17 @@ fn to_problem(m: problem::Model) -> Problem {
 /// What the audit log keeps of a problem: its title and areas (the analysis text can be long).
 fn audit_text(d: &ProblemDraft) -> String {
     format!("{} [{}]", d.title, areas_to_string(&d.areas))
+}
+
+/// What the audit log keeps of a problem merged away: everything, since the problem itself is deleted.
+fn merged_text(d: &ProblemDraft, opinions: &str) -> String {
+    let cause = d.cause_type.map_or("", |c| c.label());
+    format!(
+        "{}\n问题描述：{}\n剖析根源与原因：{}\n原因类型：{cause}\n意见：{opinions}",
+        audit_text(d),
+        d.description,
+        d.root_cause
+    )
 }
 
 impl Store {
@@ -128,7 +140,8 @@ impl Store {
         let w = self.write_txn().await?;
         let txn = w.conn();
         let done = async {
-            problem::Entity::find_by_id(problem_id).one(txn).await?.ok_or(StoreError::NotFound)?;
+            // Held shared: a merge deleting this problem meanwhile is waited for, then read as gone.
+            problem::Entity::find_by_id(problem_id).lock_shared().one(txn).await?.ok_or(StoreError::NotFound)?;
             let mut found: Vec<i64> = Vec::new();
             for chunk in ids.chunks(500) {
                 let rows = opinion::Entity::find().filter(opinion::Column::Id.is_in(chunk.to_vec())).all(txn).await?;
@@ -197,6 +210,62 @@ impl Store {
             )
             .await?;
             Ok(())
+        }
+        .await;
+        w.finish(done).await
+    }
+
+    /// Merges problem `from` into `into`: `from`'s opinions are linked to `into` (those already there stay
+    /// as they were) and `from` is deleted, audited with the opinions it had. Returns how many opinions
+    /// `into` gained.
+    ///
+    /// # Errors
+    /// `NotFound` when either problem is gone; `Conflict` when `from` has measures: the rectification
+    /// register (and /gongkai) would change under citizens holding the bureau to it.
+    pub async fn merge_problem(&self, actor: &Actor, from: i64, into: i64) -> Result<usize> {
+        let w = self.write_txn().await?;
+        let txn = w.conn();
+        let done = async {
+            // Both rows held, lower id first, so two merges of the same pair wait instead of deadlocking;
+            // a link or a measure added meanwhile to `from` holds its row shared and is waited for.
+            let (first, second) = (from.min(into), from.max(into));
+            let a = problem::Entity::find_by_id(first).lock_exclusive().one(txn).await?.ok_or(StoreError::NotFound)?;
+            let b = problem::Entity::find_by_id(second).lock_exclusive().one(txn).await?.ok_or(StoreError::NotFound)?;
+            let gone = if a.id == from { a } else { b };
+            let measures = measure::Entity::find().filter(measure::Column::ProblemId.eq(from)).count(txn).await?;
+            if measures > 0 {
+                return Err(StoreError::Conflict(format!(
+                    "问题 {from} 已有 {measures} 项整改措施，合并会改变整改台账，不能合并；请把另一个问题合并到它。"
+                )));
+            }
+            let opinions: Vec<i64> = problem_opinion::Entity::find()
+                .filter(problem_opinion::Column::ProblemId.eq(from))
+                .order_by_asc(problem_opinion::Column::OpinionId)
+                .all(txn)
+                .await?
+                .into_iter()
+                .map(|l| l.opinion_id)
+                .collect();
+            let mut sql = Sql::new(txn.get_database_backend());
+            sql.push("INSERT INTO problem_opinions (problem_id, opinion_id, linked_at) SELECT ")
+                .bind(into)
+                .push(", opinion_id, linked_at FROM problem_opinions WHERE problem_id = ")
+                .bind(from)
+                .push(" ON CONFLICT (problem_id, opinion_id) DO NOTHING");
+            let gained = txn.execute_raw(sql.into_statement()).await?.rows_affected();
+            // Its links go with it (ON DELETE CASCADE).
+            problem::Entity::delete_by_id(from).exec(txn).await?;
+            let list = opinions.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+            append_in(
+                txn,
+                actor,
+                "problem_merged",
+                &format!("problem:{from}"),
+                Some(merged_text(&to_problem(gone).draft, &list)),
+                Some(format!("problem:{into}")),
+            )
+            .await?;
+            Ok::<_, StoreError>(usize::try_from(gained).unwrap_or(usize::MAX))
         }
         .await;
         w.finish(done).await

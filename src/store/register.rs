@@ -87,7 +87,8 @@ impl Store {
         let w = self.write_txn().await?;
         let txn = w.conn();
         let done = async {
-            problem::Entity::find_by_id(problem_id).one(txn).await?.ok_or(StoreError::NotFound)?;
+            // Held shared: a merge deleting this problem meanwhile is waited for, then read as gone.
+            problem::Entity::find_by_id(problem_id).lock_shared().one(txn).await?.ok_or(StoreError::NotFound)?;
             let now = now_ms();
             let m = measure::ActiveModel {
                 problem_id: Set(problem_id),

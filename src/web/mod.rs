@@ -142,6 +142,7 @@ pub fn router(state: AppState) -> Router {
         .route("/w/problems/link", post(workspace::problems::link))
         .route("/w/problems/{id}", get(workspace::problems::show).post(workspace::problems::update))
         .route("/w/problems/{id}/unlink", post(workspace::problems::unlink))
+        .route("/w/problems/{id}/merge", post(workspace::problems::merge))
         .route("/w/problems/{id}/measures", post(workspace::register::create))
         .route("/w/measures/{id}", post(workspace::register::update))
         .route("/w/measures/{id}/publish", post(workspace::register::publish))

@@ -406,3 +406,39 @@ async fn keys_typed_before_the_next_card_shows_are_that_cards() {
     assert!(app.store().opinion(ids[0]).await.unwrap().representative, "s marked the first card");
     b.close().await;
 }
+
+/// With more than nine problems the chooser's number keys cannot reach them all: `/` filters by title, Enter
+/// links to the first shown, and the number keys count the problems shown.
+#[tokio::test]
+async fn the_problem_chooser_filters_past_nine_problems_and_its_keys_count_what_is_shown() {
+    let app = TestApp::spawn().await;
+    let (office, csrf) = app.login_as(Role::Analyst).await;
+    let titles = ["理论学习", "办事效率", "调解质量", "窗口服务", "法律援助", "公证办理", "社区矫正", "普法宣传"];
+    let mut problems = Vec::new();
+    for title in titles.iter().chain(&["队伍建设", "廉政纪律", "基层所建设", "人民调解员培训"]) {
+        problems.push(crate::register::create_problem(&app, &office, &csrf, title).await);
+    }
+    let Some((b, id)) = tagging_one(&app, "调解员业务不熟，调解协议写得不规范").await else { return };
+    let chooser = async || {
+        key(&b, 'p').await;
+        wait_for("the problem chooser", async || b.current_url().await.contains("/w/problems/link")).await;
+        wait_for_page(&b, "the filter", "return !document.getElementById('choose-find').hidden;").await;
+    };
+    let linked = async |p: i64| app.store().problem_opinion_ids(p).await.unwrap().contains(&id);
+    chooser().await;
+    key(&b, '/').await;
+    b.fill("#choose-filter", "调解员").await;
+    key(&b, Key::Enter.into()).await;
+    wait_for("the twelfth problem linked", async || linked(problems[11]).await).await;
+    wait_for("the card again", async || shown_id(&b).await == Some(id)).await;
+    chooser().await;
+    key(&b, '/').await;
+    b.fill("#choose-filter", "建设").await;
+    let keys = "return Array.from(document.querySelectorAll('#choose li:not([hidden]) kbd:not([hidden])')).map(function (k) { return k.textContent; }).join();";
+    assert_eq!(b.js(keys).await, "1,2", "队伍建设 and 基层所建设, numbered afresh");
+    b.js("document.activeElement.blur(); return 1;").await;
+    key(&b, '2').await;
+    wait_for("the eleventh problem linked", async || linked(problems[10]).await).await;
+    assert!(!linked(problems[8]).await, "key 2 was the second shown, not problem 2 or 9");
+    b.close().await;
+}

@@ -97,6 +97,7 @@ fn cases(id: i64) -> Vec<Case> {
         post("/w/problems/999999".into(), vec![("title", "x".into())], ANALYST, 404),
         post("/w/problems/link".into(), vec![("ids", id.to_string())], ANALYST, 200),
         post("/w/problems/999999/unlink".into(), vec![("opinion", id.to_string())], ANALYST, 404),
+        post("/w/problems/999999/merge".into(), vec![("into", "1".into()), ("confirm", "1".into())], ANALYST, 404),
         post("/w/problems/999999/measures".into(), vec![("action", "x".into())], ALL, 404),
         post("/w/measures/999999".into(), vec![("action", "x".into())], ALL, 404),
         post("/w/measures/999999/publish".into(), vec![("publish", "1".into())], DOWNLOADERS, 404),

@@ -42,6 +42,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("problem_updated", "修改问题"),
     ("problem_linked", "意见归入问题"),
     ("problem_unlinked", "意见移出问题"),
+    ("problem_merged", "问题合并"),
     ("measure_created", "起草整改措施"),
     ("measure_updated", "修改整改措施"),
     ("measure_published", "公开整改措施"),
@@ -109,6 +110,7 @@ pub fn value_text(action: &str, value: &str, forms: &LoadedForms) -> String {
         "note_added" => value.strip_prefix("note:").map_or_else(|| value.to_owned(), |n| format!("备注 {n}")),
         "export" | "export_requested" | "export_unprotected" => export_text(value, forms),
         "forms_reload_refused" => value.replace(" problem(s)", " 处错误"),
+        "problem_merged" if value.starts_with("problem:") => format!("并入问题 {}", &value[8..]),
         "problem_linked" | "problem_unlinked" => {
             let ids = value.strip_prefix("opinions:").or_else(|| value.strip_prefix("opinion:"));
             ids.map_or_else(|| value.to_owned(), |l| format!("意见 {}", l.replace(',', "、")))

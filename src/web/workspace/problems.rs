@@ -131,6 +131,8 @@ pub struct ProblemPage {
     pub linked: Vec<i64>,
     /// A refused new measure, shown again.
     pub new_measure: crate::domain::rectification::MeasureInput,
+    /// The problems this one may be merged into (the office, while it has no measures).
+    pub merge_into: Vec<ProblemChoice>,
 }
 
 impl ProblemsPage {
@@ -324,10 +326,16 @@ pub(crate) async fn detail_page(
     let leader = staff.user.role == Role::Leader;
     let p =
         problem_views(state, leader, Some(id)).await?.pop().ok_or_else(|| WebError::NotFound("找不到该问题".into()))?;
+    let can_write = WRITERS.contains(&staff.user.role);
+    let merge_into = if can_write && p.measures.is_empty() {
+        problem_choices(state).await?.into_iter().filter(|c| c.id != id).collect()
+    } else {
+        Vec::new()
+    };
     Ok(ProblemPage {
         head: staff.head(),
         csrf: staff.csrf.clone(),
-        can_write: WRITERS.contains(&staff.user.role),
+        can_write,
         can_publish: super::register::PUBLISHERS.contains(&staff.user.role),
         leader,
         p,
@@ -339,6 +347,7 @@ pub(crate) async fn detail_page(
         notice,
         linked: if leader { Vec::new() } else { state.store.problem_opinion_ids(id).await? },
         new_measure: Default::default(),
+        merge_into,
     })
 }
 
@@ -499,4 +508,38 @@ pub async fn unlink(
         other => other?,
     }
     Ok(Redirect::to(&format!("/w/problems/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct MergeForm {
+    #[serde(default)]
+    into: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// `POST /w/problems/{id}/merge`: merges this problem into another (two analysts wrote the same one).
+pub async fn merge(
+    State(state): State<AppState>,
+    Id(id): Id,
+    CsrfForm(staff, form): CsrfForm<MergeForm>,
+) -> Result<Response, WebError> {
+    staff.require(WRITERS)?;
+    let into = form.into.trim().parse::<i64>().ok().filter(|n| *n > 0);
+    let into = into.ok_or_else(|| WebError::BadRequest("into：请选择要合并到的问题".into()))?;
+    if into == id {
+        return Err(WebError::BadRequest("into：不能把问题合并到它自己".into()));
+    }
+    if form.confirm != "1" {
+        return Err(WebError::BadRequest("confirm：请勾选“确认合并”：本问题合并后即删除".into()));
+    }
+    match state.store.merge_problem(&actor(&staff), id, into).await {
+        Err(StoreError::NotFound) => {
+            Err(WebError::NotFound(format!("into：问题 {id} 或问题 {into} 已不存在（可能刚被合并），请刷新页面")))
+        }
+        other => {
+            other?;
+            Ok(Redirect::to(&format!("/w/problems/{into}")).into_response())
+        }
+    }
 }
