@@ -59,16 +59,14 @@ pub async fn disclosure_of(store: &Store, scope: &Scope, k: u64) -> crate::store
     }
 }
 
-/// The raw layout of one form as leaders read it when released at `cut`: what the inbox needs to name
-/// opinions' questions as the workbook does ([`RawLayout::opinion_question`]).
+/// The raw layout of one form: what the leaders' inbox needs to name opinions' questions as their
+/// workbook does ([`RawLayout::opinion_question`]).
 ///
 /// # Errors
 /// On a database failure.
-pub async fn leader_layout(store: &Store, form: &str, cut: i64, d: Disclosure) -> crate::store::Result<RawLayout> {
+pub async fn question_titles(store: &Store, form: &str) -> crate::store::Result<RawLayout> {
     let forms = [form.to_owned()];
-    let mut layout = RawLayout::new(&forms, store.report_versions(&forms).await?);
-    protect_for_leaders(store, &mut layout, form, cut, d).await?;
-    Ok(layout)
+    Ok(RawLayout::new(&forms, store.report_versions(&forms).await?))
 }
 
 /// Protects `layout` for leaders reading `form` as released at `cut`, withholding what a form reload

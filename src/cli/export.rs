@@ -56,6 +56,7 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
     }
     let catalog = Arc::new(super::load_forms(config)?);
     store.sync_catalog(&catalog).await?;
+    store.withhold_unevenly_asked().await?;
     let small_cell_k = the_servers_k(&store, args.small_cell_k, args.unprotected).await?;
     if args.register {
         return register(config, &store, &catalog, args.out, small_cell_k).await;

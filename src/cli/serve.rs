@@ -61,6 +61,13 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
     let secret = super::checked_secret(config, &store).await?;
     let versions = store.sync_catalog(&catalog).await?;
     fail_abandoned_exports(&store).await?;
+    let withheld = store.withhold_unevenly_asked().await?;
+    if withheld > 0 {
+        tracing::info!(
+            withheld,
+            "opinions answering a question asked unevenly in their release taken back from leaders"
+        );
+    }
     let setup_token = if store.count_users().await? == 0 {
         let token = hex::encode(rand::random::<[u8; 24]>());
         store.put_setup_token(&token).await?;

@@ -3,10 +3,12 @@
 //! marked released with that midnight; leaders' views read released rows only
 //! ([`crate::domain::report::release`]).
 
+use super::entities::form_version;
 use super::sql::Sql;
 use super::{Result, Store, StoreError, now_ms};
+use crate::domain::form::{FormDef, questions_asked_unevenly};
 use crate::domain::report::release::{Before, History, Waiting, plan};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What one release did.
@@ -26,6 +28,44 @@ impl Release {
     }
 }
 
+/// Takes back from leaders the opinions answering a question that the rows of their release were not all
+/// asked alike ([`questions_asked_unevenly`]): the raw sheet withholds those answers, and the same text
+/// as an opinion (inbox, quote sheets, problems) would tell the late rows apart. Run at every release over
+/// every release, so those made before this rule are mended too. Returns how many it took back.
+pub(crate) async fn withhold_unevenly_asked_in<C: ConnectionTrait>(db: &C) -> Result<u64> {
+    let backend = db.get_database_backend();
+    let sql = "SELECT form_slug AS f, released_at AS t, form_version_id AS v FROM responses \
+               WHERE released_at IS NOT NULL GROUP BY form_slug, released_at, form_version_id";
+    let mut releases: BTreeMap<(String, i64), Vec<i64>> = BTreeMap::new();
+    for r in db.query_all_raw(sea_orm::Statement::from_string(backend, sql)).await? {
+        releases.entry((r.try_get("", "f")?, r.try_get("", "t")?)).or_default().push(r.try_get("", "v")?);
+    }
+    releases.retain(|_, versions| versions.len() > 1);
+    let ids: BTreeSet<i64> = releases.values().flatten().copied().collect();
+    let mut defs: BTreeMap<i64, FormDef> = BTreeMap::new();
+    for chunk in ids.into_iter().collect::<Vec<_>>().chunks(500) {
+        let rows = form_version::Entity::find().filter(form_version::Column::Id.is_in(chunk.to_vec())).all(db).await?;
+        for v in rows {
+            let (id, def) = super::report::stored_definition(v)?;
+            defs.insert(id, def);
+        }
+    }
+    let mut withheld = 0;
+    for ((form, cut), versions) in &releases {
+        let asked: Vec<&FormDef> = versions.iter().filter_map(|v| defs.get(v)).collect();
+        let uneven = questions_asked_unevenly(&asked);
+        if uneven.is_empty() {
+            continue;
+        }
+        let mut sql = Sql::new(backend);
+        sql.push("UPDATE opinions SET released_at = NULL WHERE form_slug = ").bind(form.clone());
+        sql.push(" AND released_at = ").bind(*cut).push(" AND question_id IN ");
+        sql.bind_tuple(uneven.into_iter().map(|q| sea_orm::Value::from(q.to_owned())));
+        withheld += db.execute_raw(sql.into_statement()).await?.rows_affected();
+    }
+    Ok(withheld)
+}
+
 /// PostgreSQL's advisory lock of the instance making a release (see [`Store::release_to_leaders`]).
 const RELEASE_LOCK: i32 = 0x5745_4e52;
 
@@ -37,6 +77,17 @@ const NO_CODES_YET: &str = "NOT EXISTS (SELECT 1 FROM links l JOIN audit_log a O
      AND responses.submitted_at >= (a.at / 60000) * 60000 - 600000)";
 
 impl Store {
+    /// [`withhold_unevenly_asked_in`] on its own, at start: releases made before the rule are mended before
+    /// any leader reads them.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn withhold_unevenly_asked(&self) -> Result<u64> {
+        let w = self.write_txn().await?;
+        let done = withhold_unevenly_asked_in(w.conn()).await;
+        w.finish(done).await
+    }
+
     /// Makes the release at `cut_ms` (the bureau's last midnight) unless one at or after it was made: the
     /// responses sent before the cut and not yet released that [`plan`] lets go are released with the cut.
     /// One transaction, so a leader's view sees a release whole or not at all; instances making it
@@ -161,6 +212,7 @@ impl Store {
                     .push(")");
                 db.execute_raw(sql.into_statement()).await?;
             }
+            withhold_unevenly_asked_in(db).await?;
             let total: u64 = before.waiting.values().map(|w| w.count).sum::<u64>() + held;
             let mut sql = Sql::new(backend);
             sql.push("UPDATE leader_releases SET released = ").bind(as_i64(released));

@@ -131,6 +131,13 @@ struct RawRow(
     Option<i64>,
 );
 
+/// A stored form version as (version id, definition).
+pub(crate) fn stored_definition(v: form_version::Model) -> Result<(i64, FormDef)> {
+    serde_json::from_str(&v.definition)
+        .map(|d| (v.id, d))
+        .map_err(|e| StoreError::Corrupt(format!("form version {}: {e}", v.id)))
+}
+
 impl Store {
     /// A statement with `?` placeholders, numbered `$1…` on PostgreSQL.
     fn stmt(&self, sql: &str, values: Vec<Value>) -> Statement {
@@ -280,13 +287,7 @@ impl Store {
             .order_by_desc(form_version::Column::Id)
             .all(self.db())
             .await?;
-        rows.into_iter()
-            .map(|v| {
-                serde_json::from_str(&v.definition)
-                    .map(|d| (v.id, d))
-                    .map_err(|e| StoreError::Corrupt(format!("form version {}: {e}", v.id)))
-            })
-            .collect()
+        rows.into_iter().map(stored_definition).collect()
     }
 
     /// A batch of the counted opinions in scope that are representative and carry an area: the first rows

@@ -148,6 +148,20 @@ pub struct Condition {
     pub any_of: Vec<String>,
 }
 
+/// The ids of the questions that `versions` (definitions of one form, as the rows of one release to
+/// leaders answered it) did not all ask alike: added, removed, or with other possible answers, another
+/// condition or requiredness ([`Question::as_asked`]). Their answers would tell which rows came after a
+/// reload, so leaders read none of them in that release.
+pub fn questions_asked_unevenly<'a>(versions: &[&'a FormDef]) -> std::collections::BTreeSet<&'a str> {
+    let ids = versions.iter().flat_map(|d| d.questions.iter().map(|q| q.id.as_str()));
+    ids.filter(|id| {
+        let mut asked = versions.iter().map(|d| d.question(id).map(Question::as_asked));
+        let first = asked.next().flatten();
+        asked.any(|a| a != first)
+    })
+    .collect()
+}
+
 impl FormDef {
     /// The category question's wording: the form's own, or "您的身份".
     pub fn category_question(&self) -> &str {

@@ -41,10 +41,6 @@ pub struct RawResponse {
 /// A leader's cell for a question whose rows in one release were not all asked it alike.
 pub const ASKED_UNEVENLY: &str = "（本批答卷所答题目不一，不显示）";
 
-/// What leaders read as the question of every opinion of a form once a release of it mixed rows asked an
-/// opinion question differently.
-pub const QUESTION_NOT_SHOWN: &str = "（表单改过题目，不显示）";
-
 /// Display names for codes: units, respondent categories and areas.
 #[derive(Debug, Clone, Default)]
 pub struct Names {
@@ -130,9 +126,6 @@ pub struct RawLayout {
     asked_unevenly: HashSet<(i64, usize)>,
     /// Each question's newest title (also of questions a reload removed), by (form slug, question id).
     titles_by_question: HashMap<(String, String), String>,
-    /// Forms a release of which mixed rows asked an opinion question differently: leaders read none of
-    /// their opinions' question titles.
-    forms_without_titles: HashSet<String>,
 }
 
 impl RawLayout {
@@ -185,7 +178,6 @@ impl RawLayout {
             unit_questions,
             asked_unevenly: HashSet::new(),
             titles_by_question,
-            forms_without_titles: HashSet::new(),
         }
     }
 
@@ -209,24 +201,19 @@ impl RawLayout {
         for (cut, version) in released {
             versions_by_cut.entry(*cut).or_default().push(*version);
         }
-        for (i, (slug, id, _)) in self.questions.iter().enumerate() {
-            for (cut, versions) in &versions_by_cut {
-                let mut asked = versions
-                    .iter()
-                    .filter_map(|v| self.versions.get(v))
-                    .filter(|d| &d.slug == slug)
-                    .map(|d| d.question(id).map(crate::domain::form::Question::as_asked));
-                let first = asked.next();
-                if asked.any(|a| Some(a) != first) {
+        for (cut, versions) in &versions_by_cut {
+            let mut by_form: BTreeMap<&str, Vec<&FormDef>> = BTreeMap::new();
+            for d in versions.iter().filter_map(|v| self.versions.get(v)) {
+                by_form.entry(d.slug.as_str()).or_default().push(d);
+            }
+            let uneven: BTreeMap<&str, _> = by_form
+                .into_iter()
+                .map(|(slug, defs)| (slug, crate::domain::form::questions_asked_unevenly(&defs)))
+                .collect();
+            for (i, (slug, id, _)) in self.questions.iter().enumerate() {
+                if uneven.get(slug.as_str()).is_some_and(|u| u.contains(id.as_str())) {
                     self.asked_unevenly.insert((*cut, i));
                 }
-            }
-        }
-        for (_, i) in &self.asked_unevenly {
-            let (slug, id, _) = &self.questions[*i];
-            let opinion = self.versions.values().any(|d| &d.slug == slug && d.question(id).is_some_and(|q| q.opinion));
-            if opinion {
-                self.forms_without_titles.insert(slug.clone());
             }
         }
     }
@@ -279,13 +266,9 @@ impl RawLayout {
         })
     }
 
-    /// The question of an opinion as this layout's reader reads it: its newest title; for leaders, once a
-    /// release of the form mixed rows asked an opinion question differently, [`QUESTION_NOT_SHOWN`] for
-    /// every opinion of the form (a title only some versions have would tell which came after a reload).
+    /// The question of an opinion: its newest title. Leaders never read an opinion answering a question
+    /// asked unevenly in its release ([`crate::store::releases`] holds it back), so one title serves all.
     pub fn opinion_question(&self, slug: &str, question: &str) -> String {
-        if self.disclosure.is_some() && self.forms_without_titles.contains(slug) {
-            return QUESTION_NOT_SHOWN.to_owned();
-        }
         self.titles_by_question
             .get(&(slug.to_owned(), question.to_owned()))
             .cloned()

@@ -222,13 +222,10 @@ pub async fn page(
     } else {
         None
     };
-    // Leaders read each opinion's question as their workbook names it (a form changed inside a release
-    // names none); the office reads the current form's titles.
+    // Leaders read each opinion's question as their workbook names it (a removed one by its last title);
+    // the office reads the current form's titles.
     let layout = match &leader {
-        Some(l) => Some(
-            crate::reporting::leader_layout(store, &l.form, l.scope.until_ms().unwrap_or(0), l.disclosure.clone())
-                .await?,
-        ),
+        Some(l) => Some(crate::reporting::question_titles(store, &l.form).await?),
         None => None,
     };
     let clusters = match leader {
