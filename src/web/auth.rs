@@ -182,6 +182,7 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, AuthRejection> {
         let (mut parts, body) = req.into_parts();
         let mut staff = Staff::from_request_parts(&mut parts, state).await?;
+        let path = parts.uri.path().to_owned();
         let header = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let content_type =
             parts.headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
@@ -236,13 +237,17 @@ where
         })?;
         // A token as this server makes them (32 hex digits); anything else is not one, and dedupes nothing.
         // It goes with what the form holds: Back brings a sent form back with its token, and what is changed
-        // on it is another create; only the same content sent again is the same create.
+        // on it is another create; only the same content sent again by the same person to the same address
+        // is the same create (a note's form is posted to each card's address in turn).
         staff.once = pairs
             .iter()
             .find(|(k, _)| k == "_once")
             .filter(|(_, v)| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
             .map(|(_, token)| {
                 let mut content = Sha256::new();
+                content.update(staff.user.id.to_be_bytes());
+                content.update(path.as_bytes());
+                content.update([0]);
                 for (k, v) in pairs.iter().filter(|(k, _)| k != "_csrf" && k != "_once") {
                     content.update(k.as_bytes());
                     content.update([0]);
@@ -274,25 +279,65 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Argon2 runs at once, at most one per CPU: each holds about 19 MiB, and sign-ins sent together from many
+/// addresses (each under its own limit) took every blocking thread, 1.5 GB, and slowed citizens' pages.
+static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZero::get))
+});
+
+/// How long a password check waits for its turn before the person is asked to try again.
+const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs `work` (an Argon2 hash or check) off the async threads, in its turn.
+async fn in_hashing_turn<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, WebError> {
+    let busy = || WebError::Busy("登录的人太多，请稍等几秒再试。".into());
+    let turn = tokio::time::timeout(HASHING_WAIT, HASHING.acquire()).await.map_err(|_| busy())?.map_err(|_| busy())?;
+    tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        work()
+    })
+    .await
+    .map_err(|e| WebError::Internal(e.to_string()))
+}
+
 /// Hashes a password with Argon2id off the async threads.
 ///
 /// # Errors
-/// When hashing fails.
+/// When hashing fails; `Busy` when too many hashes wait.
 pub async fn hash_password(password: String) -> Result<String, WebError> {
-    tokio::task::spawn_blocking(move || crate::domain_password::hash(&password))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?
-        .map_err(WebError::Internal)
+    in_hashing_turn(move || crate::domain_password::hash(&password)).await?.map_err(WebError::Internal)
 }
 
 /// Verifies a password against a stored hash off the async threads.
-pub async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || crate::domain_password::verify(&password, &hash)).await.unwrap_or(false)
+///
+/// # Errors
+/// `Busy` when too many checks wait.
+pub async fn verify_password(password: String, hash: String) -> Result<bool, WebError> {
+    in_hashing_turn(move || crate::domain_password::verify(&password, &hash)).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::safe_next;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn no_more_password_hashes_run_at_once_than_there_are_cpus() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static RUNNING: AtomicUsize = AtomicUsize::new(0);
+        static MOST: AtomicUsize = AtomicUsize::new(0);
+        let runs = (0..16).map(|_| {
+            tokio::spawn(super::in_hashing_turn(|| {
+                MOST.fetch_max(RUNNING.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(30));
+                RUNNING.fetch_sub(1, Ordering::SeqCst);
+            }))
+        });
+        for run in runs.collect::<Vec<_>>() {
+            run.await.unwrap().unwrap();
+        }
+        let cpus = std::thread::available_parallelism().unwrap().get();
+        assert!(MOST.load(Ordering::SeqCst) <= cpus, "{} at once on {cpus} CPUs", MOST.load(Ordering::SeqCst));
+    }
 
     #[test]
     fn only_workspace_pages_of_this_site_are_places_to_return_to() {

@@ -44,6 +44,9 @@ pub enum WebError {
     /// 503: storage is full or busy; shown as "try again", detail logged.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// 503: too many of one kind of costly work wait (password checks), message shown.
+    #[error("busy: {0}")]
+    Busy(String),
     /// 500: logged in full, shown as a generic message.
     #[error("internal: {0}")]
     Internal(String),
@@ -77,7 +80,7 @@ impl WebError {
             WebError::TooMany => StatusCode::TOO_MANY_REQUESTS,
             WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::Unavailable(_) | WebError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -90,6 +93,7 @@ impl WebError {
             | WebError::Forbidden(m)
             | WebError::WrongRole(m)
             | WebError::Conflict(m)
+            | WebError::Busy(m)
             | WebError::UnsupportedMediaType(m) => m.clone(),
             WebError::Invalid(fields) => {
                 let said: Vec<&str> = fields.iter().map(|f| f.message.as_str()).collect();

@@ -525,8 +525,19 @@ async fn a_create_form_sent_several_times_at_once_creates_one() {
     // A note, from the card's plain form.
     let token = once(&page(&analyst, format!("/w/tag/{opinion}")).await);
     let note = vec![c(), ("_once", token), ("op", "note".into()), ("text", "回访时核实".into())];
-    answered("note", at_once(&app, &analyst, format!("/w/tag/{opinion}"), note).await);
+    answered("note", at_once(&app, &analyst, format!("/w/tag/{opinion}"), note.clone()).await);
     assert_eq!(app.store().opinion(opinion).await.unwrap().notes.len(), 1);
+    // The same note under another card, or another analyst's post of the same form, is another create.
+    let other = submit(&app, "调解室太小，谈话没有隐私").await;
+    let r = analyst.post(app.url(&format!("/w/tag/{other}"))).form(&note).send().await.unwrap();
+    assert_eq!(r.status(), 303, "the same text and token under another opinion");
+    assert_eq!(app.store().opinion(other).await.unwrap().notes.len(), 1);
+    let (colleague, colleague_csrf) = app.login_as(Role::Analyst).await;
+    let theirs: Vec<(&str, String)> =
+        note.into_iter().map(|(k, v)| if k == "_csrf" { (k, colleague_csrf.clone()) } else { (k, v) }).collect();
+    let r = colleague.post(app.url(&format!("/w/tag/{opinion}"))).form(&theirs).send().await.unwrap();
+    assert_eq!(r.status(), 303, "a colleague's post of the same token");
+    assert_eq!(app.store().opinion(opinion).await.unwrap().notes.len(), 2);
     // A link.
     let token = once(&page(&admin, "/w/admin/links".into()).await);
     let link = vec![
