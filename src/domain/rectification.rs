@@ -358,6 +358,18 @@ impl RatingTally {
         (t > 0).then(|| (self.satisfied + self.fair) as f64 / t as f64)
     }
 
+    /// 满意率 as posted, in whole percent: 100% only when nobody was dissatisfied and 0% only when nobody was
+    /// satisfied (199 of 200 rounded to 100% hid the one who was not); `None` without ratings.
+    pub fn satisfaction_percent(&self) -> Option<String> {
+        let share = self.satisfaction()?;
+        let whole = (share * 100.0).round().clamp(0.0, 100.0);
+        let whole = match (self.unsatisfied, self.satisfied + self.fair) {
+            (0, _) | (_, 0) => whole,
+            _ => whole.clamp(1.0, 99.0),
+        };
+        Some(format!("{whole:.0}%"))
+    }
+
     /// "满意 3 · 基本满意 1 · 不满意 0".
     pub fn summary(&self) -> String {
         format!("满意 {} · 基本满意 {} · 不满意 {}", self.satisfied, self.fair, self.unsatisfied)
@@ -402,6 +414,20 @@ max_length = 500
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_satisfaction_rate_reads_100_or_0_percent_only_when_every_rater_agreed() {
+        let tally = |satisfied, fair, unsatisfied| RatingTally { satisfied, fair, unsatisfied }.satisfaction_percent();
+        assert_eq!(tally(199, 0, 1).as_deref(), Some("99%"));
+        assert_eq!(tally(399, 0, 1).as_deref(), Some("99%"));
+        assert_eq!(tally(1, 0, 199).as_deref(), Some("1%"));
+        assert_eq!(tally(0, 1, 399).as_deref(), Some("1%"));
+        assert_eq!(tally(3, 1, 0).as_deref(), Some("100%"));
+        assert_eq!(tally(0, 0, 4).as_deref(), Some("0%"));
+        assert_eq!(tally(2, 0, 1).as_deref(), Some("67%"));
+        assert_eq!(tally(0, 0, 0), None);
+    }
+
     use super::*;
 
     #[test]

@@ -96,11 +96,7 @@ fn measure_row(reg: &Register, m: &Measure, today: chrono::NaiveDate) -> (Vec<St
     // one without published ratings shows none either (zeros read as "nobody satisfied").
     let withheld = reg.withheld.contains(&m.id);
     let count = |n: u64| if withheld || t.total() == 0 { String::new() } else { n.to_string() };
-    let rate = if withheld {
-        reg.rating_line(m.id)
-    } else {
-        t.satisfaction().map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_default()
-    };
+    let rate = if withheld { reg.rating_line(m.id) } else { t.satisfaction_percent().unwrap_or_default() };
     let title = reg.problem(m.problem_id).map(|p| p.draft.title.clone()).unwrap_or_default();
     let latest = reg.latest_progress(m.id).map(|p| format!("{} {}", p.on, p.evidence)).unwrap_or_default();
     let row = vec![
@@ -222,7 +218,7 @@ pub fn posting_workbook(reg: &Register, catalog: &Catalog, now_ms: i64) -> Resul
         measures.len(),
         total.total(),
         total.summary(),
-        total.satisfaction().map(|r| format!("，满意率 {:.0}%", r * 100.0)).unwrap_or_default(),
+        total.satisfaction_percent().map(|p| format!("，满意率 {p}")).unwrap_or_default(),
         if withheld > 0 {
             format!("（另有 {withheld} 项措施评价不足 {} 人次，未计入、暂不公布）", reg.withheld_below)
         } else {

@@ -13,6 +13,10 @@ use sea_orm::{
 };
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Why an analyst's edit of a problem with a published measure is refused.
+pub const PUBLISHED_PROBLEM_NOT_FOR_DRAFTERS: &str =
+    "这个问题已有公开的整改措施，群众能在整改公开页看到它的文字，只能由领导或管理员修改。";
+
 /// What linking opinions to a problem did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Linked {
@@ -83,11 +87,19 @@ impl Store {
         w.finish(done).await
     }
 
-    /// Replaces a problem's fields.
+    /// Replaces a problem's fields. With `drafts_only` (an analyst), a problem with a published measure is
+    /// not changed: citizens read its text on /gongkai, and published text is its publishers' to change.
     ///
     /// # Errors
-    /// `NotFound` for an unknown problem.
-    pub async fn update_problem(&self, actor: &Actor, id: i64, d: &ProblemDraft, seen: Option<i64>) -> Result<()> {
+    /// `NotFound` for an unknown problem; `Conflict` when `drafts_only` and a measure of it is published.
+    pub async fn update_problem(
+        &self,
+        actor: &Actor,
+        id: i64,
+        d: &ProblemDraft,
+        seen: Option<i64>,
+        drafts_only: bool,
+    ) -> Result<()> {
         let w = self.write_txn().await?;
         let txn = w.conn();
         let done = async {
@@ -95,6 +107,16 @@ impl Store {
                 problem::Entity::find_by_id(id).lock_exclusive().one(txn).await?.ok_or(StoreError::NotFound)?;
             if seen.is_some_and(|v| v != before.updated_at) {
                 return Err(StoreError::EditedMeanwhile);
+            }
+            if drafts_only {
+                let published = measure::Entity::find()
+                    .filter(measure::Column::ProblemId.eq(id))
+                    .filter(measure::Column::PublishedAt.is_not_null())
+                    .count(txn)
+                    .await?;
+                if published > 0 {
+                    return Err(StoreError::Conflict(PUBLISHED_PROBLEM_NOT_FOR_DRAFTERS.into()));
+                }
             }
             let version = super::next_version(before.updated_at);
             let before_text = audit_text(&to_problem(before.clone()).draft);

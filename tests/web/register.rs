@@ -948,3 +948,40 @@ async fn an_opinion_linked_while_its_problem_is_merged_away_moves_with_it_or_is_
         );
     }
 }
+
+/// Citizens read a problem's text above its published measure on /gongkai: from then on it is the
+/// publishers' to change, as the measure is. An analyst's edit is refused; a leader's is shown.
+#[tokio::test]
+async fn a_problem_with_a_published_measure_is_edited_by_its_publishers_only() {
+    let app = TestApp::spawn().await;
+    let (problem, _, _) = published_measure(&app).await;
+    let path = format!("/w/problems/{problem}");
+    let edit = |title: &'static str, seen: String| {
+        vec![
+            ("title", title.to_owned()),
+            ("area", "7".into()),
+            ("description", "群众反映到窗口办事要跑多次".into()),
+            ("root_cause", "服务意识不强".into()),
+            ("seen", seen),
+        ]
+    };
+    let (analyst, a_csrf) = app.login_as(Role::Analyst).await;
+    let page = analyst.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    let edit_form = format!("form[action='{path}'] button");
+    assert!(texts(&page, &edit_form).is_empty() && page.contains("edit-published"), "{page}");
+    let seen = app.store().problem(problem).await.unwrap().version.to_string();
+    let softened = edit("沟通方式有待改进", seen.clone());
+    let softened: Vec<(&str, &str)> = softened.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (s, page) = post(&app, &analyst, &a_csrf, &path, &softened).await;
+    assert_eq!(s, 409, "{page}");
+    assert!(page.contains("只能由领导或管理员修改"), "{page}");
+    assert_eq!(app.store().problem(problem).await.unwrap().draft.title, "窗口办事效率低");
+    let (leader, l_csrf) = app.login_as(Role::Leader).await;
+    let page = leader.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&page, &edit_form).len(), 1, "the leader's page offers the edit");
+    let corrected = edit("窗口办事效率低、群众多跑腿", seen);
+    let corrected: Vec<(&str, &str)> = corrected.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(post(&app, &leader, &l_csrf, &path, &corrected).await.0, 303);
+    let public = app.citizen.get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
+    assert!(public.contains("窗口办事效率低、群众多跑腿"), "{public}");
+}

@@ -94,7 +94,7 @@ fn cases(id: i64) -> Vec<Case> {
             ANALYST,
             303,
         ),
-        post("/w/problems/999999".into(), vec![("title", "x".into())], ANALYST, 404),
+        post("/w/problems/999999".into(), vec![("title", "x".into())], ALL, 404),
         post("/w/problems/link".into(), vec![("ids", id.to_string())], ANALYST, 200),
         post("/w/problems/999999/unlink".into(), vec![("opinion", id.to_string())], ANALYST, 404),
         post("/w/problems/999999/merge".into(), vec![("into", "1".into()), ("confirm", "1".into())], ANALYST, 404),

@@ -20,6 +20,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 const WRITERS: &[Role] = &[Role::Analyst];
+/// Who may edit a problem's text: its writers while no measure of it is published, its publishers always.
+const EDITORS: &[Role] = &[Role::Analyst, Role::Leader, Role::Admin];
 const READERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Leader];
 
 /// One problem as a list row or a page heading.
@@ -118,6 +120,8 @@ pub struct ProblemPage {
     pub head: super::head::StaffHead,
     pub csrf: String,
     pub can_write: bool,
+    /// May change the problem's text (see [`EDITORS`]).
+    pub can_edit: bool,
     pub can_publish: bool,
     pub leader: bool,
     pub p: ProblemView,
@@ -327,6 +331,8 @@ pub(crate) async fn detail_page(
     let p =
         problem_views(state, leader, Some(id)).await?.pop().ok_or_else(|| WebError::NotFound("找不到该问题".into()))?;
     let can_write = WRITERS.contains(&staff.user.role);
+    let can_publish = super::register::PUBLISHERS.contains(&staff.user.role);
+    let published = p.measures.iter().any(|m| m.published);
     let merge_into = if can_write && p.measures.is_empty() {
         problem_choices(state).await?.into_iter().filter(|c| c.id != id).collect()
     } else {
@@ -336,7 +342,8 @@ pub(crate) async fn detail_page(
         head: staff.head(),
         csrf: staff.csrf.clone(),
         can_write,
-        can_publish: super::register::PUBLISHERS.contains(&staff.user.role),
+        can_edit: can_publish || (can_write && !published),
+        can_publish,
         leader,
         p,
         areas: area_options(state),
@@ -363,10 +370,11 @@ pub async fn update(
     Id(id): Id,
     CsrfForm(staff, input): CsrfForm<ProblemInput>,
 ) -> Result<Response, WebError> {
-    staff.require(WRITERS)?;
+    staff.require(EDITORS)?;
     let seen = seen_version(&input.seen)?;
+    let drafts_only = !super::register::PUBLISHERS.contains(&staff.user.role);
     match ProblemDraft::try_from(&input) {
-        Ok(d) => match state.store.update_problem(&actor(&staff), id, &d, seen).await {
+        Ok(d) => match state.store.update_problem(&actor(&staff), id, &d, seen, drafts_only).await {
             Ok(()) => Ok(Redirect::to(&format!("/w/problems/{id}")).into_response()),
             // Someone saved meanwhile: their text above, this person's below, nothing overwritten.
             Err(StoreError::EditedMeanwhile) => {
