@@ -13,7 +13,8 @@ pub struct BackupArgs {
 
 pub async fn run(config: &Config, args: BackupArgs) -> anyhow::Result<()> {
     super::refuse_existing(&args.path)?;
-    let store = super::open_migrated(config).await?;
+    // A database behind this build is backed up as it is: that is the snapshot to keep before upgrading.
+    let store = super::open_existing(config).await?;
     // Written under a name of its own, then placed: a snapshot cut short (a full disk) never stands under
     // the name given, where it would restore as an empty installation, and a run never removes another's.
     let part = super::part_beside(&args.path).context("no snapshot written")?;

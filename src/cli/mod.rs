@@ -324,28 +324,18 @@ pub(crate) fn place_named(part: tempfile::TempPath, path: &std::path::Path) -> a
 /// When the database cannot be opened or migrated.
 pub async fn open_and_migrate(config: &Config) -> anyhow::Result<Store> {
     let store = connect(config).await?;
+    refuse_another_secret(config, &store).await?;
     store.migrate().await?;
     Ok(store)
 }
 
-/// Opens the configured database for a command that must not change its schema (`export`, `backup`,
-/// `user`, `links`): a database behind this build is refused with the command that brings it up to date.
+/// Opens the configured database for a command that must not change its schema (`export`, `user`,
+/// `links`): a database behind this build is refused with the command that brings it up to date.
 ///
 /// # Errors
 /// When the database cannot be opened, or has migrations pending.
 pub async fn open_migrated(config: &Config) -> anyhow::Result<Store> {
-    if let Some(path) = config.sqlite_path()
-        && !path.exists()
-    {
-        // Opening would create an empty database: a backup run from another folder (cron's) would then
-        // write empty snapshots and say it had succeeded.
-        let shown = std::path::absolute(&path).unwrap_or(path);
-        anyhow::bail!(
-            "there is no database at {} (paths are relative to the folder wenji runs in): run this command in the folder `wenji serve` runs in, or set WENJI_DATABASE_URL",
-            shown.display()
-        );
-    }
-    let store = connect(config).await?;
+    let store = open_existing(config).await?;
     let pending = store.pending_migrations().await?;
     if !pending.is_empty() {
         anyhow::bail!(
@@ -358,30 +348,76 @@ pub async fn open_migrated(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// Opens the configured database as it is, behind this build or not (`backup`: the snapshot to take
+/// before an upgrade migrates it); one from a newer release is refused when connecting.
+///
+/// # Errors
+/// When there is no database, or it cannot be opened.
+pub async fn open_existing(config: &Config) -> anyhow::Result<Store> {
+    if let Some(path) = config.sqlite_path()
+        && !path.exists()
+    {
+        // Opening would create an empty database: a backup run from another folder (cron's) would then
+        // write empty snapshots and say it had succeeded.
+        let shown = std::path::absolute(&path).unwrap_or(path);
+        anyhow::bail!(
+            "there is no database at {} (paths are relative to the folder wenji runs in): run this command in the folder `wenji serve` runs in, or set WENJI_DATABASE_URL",
+            shown.display()
+        );
+    }
+    connect(config).await
+}
+
 /// The secret, checked against the one this database's links were signed with (recorded on first use):
 /// another secret would make every printed link and QR code answer 链接无效.
 ///
 /// # Errors
 /// When the secret differs from the database's, or none is kept where the database has one.
 pub async fn checked_secret(config: &Config, store: &Store) -> anyhow::Result<crate::domain::signing::Secret> {
-    let restore = "restore the secret.key kept with this database into WENJI_DATA_DIR, or give every instance the same WENJI_SECRET (starting with another secret would make every printed link and QR code refuse citizens)";
     // A database with links but no fingerprint comes from before fingerprints: its links were signed by
     // some kept secret, never by one made now.
     let signed_before = store.secret_fingerprint().await?.is_some() || !store.links(None).await?.is_empty();
     if !config.has_secret() && signed_before {
-        anyhow::bail!(
-            "this database's links and QR codes were signed with a secret that is not here (no WENJI_SECRET, no {}): {restore}. If it is lost for good, `wenji migrate --new-secret` makes a new one (every link, QR code and unused 填写码 made before then stops working)",
-            config.secret_source()
-        );
+        anyhow::bail!(no_secret_here(config));
     }
     let secret = config.secret()?;
     if store.record_secret_fingerprint(&secret.fingerprint()).await? != secret.fingerprint() {
-        anyhow::bail!(
-            "this database's links and QR codes were signed with another secret than {}: {restore}. If this secret is the right one and the database recorded a wrong one, run `wenji migrate --forget-secret-fingerprint` once",
-            config.secret_source()
-        );
+        anyhow::bail!(another_secret(config));
     }
     Ok(secret)
+}
+
+/// [`checked_secret`]'s refusals, reading only, before a migration: a start refused for its secret leaves
+/// the database as its release left it (migrated first, the earlier release could no longer start on it).
+/// A database not made yet, or from before fingerprints, is checked after migrating.
+///
+/// # Errors
+/// When the database recorded a secret and this one is missing or another.
+pub async fn refuse_another_secret(config: &Config, store: &Store) -> anyhow::Result<()> {
+    let Ok(Some(recorded)) = store.secret_fingerprint().await else { return Ok(()) };
+    if !config.has_secret() {
+        anyhow::bail!(no_secret_here(config));
+    }
+    if config.secret()?.fingerprint() != recorded {
+        anyhow::bail!(another_secret(config));
+    }
+    Ok(())
+}
+
+const RESTORE_SECRET: &str = "restore the secret.key kept with this database into WENJI_DATA_DIR, or give every instance the same WENJI_SECRET (starting with another secret would make every printed link and QR code refuse citizens)";
+
+fn no_secret_here(config: &Config) -> String {
+    format!(
+        "this database's links and QR codes were signed with a secret that is not here (no WENJI_SECRET, no {}): {RESTORE_SECRET}. If it is lost for good, `wenji migrate --new-secret` makes a new one (every link, QR code and unused 填写码 made before then stops working)",
+        config.secret_source()
+    )
+}
+
+fn another_secret(config: &Config) -> String {
+    format!(
+        "this database's links and QR codes were signed with another secret than {}: {RESTORE_SECRET}. If this secret is the right one and the database recorded a wrong one, run `wenji migrate --forget-secret-fingerprint` once",
+        config.secret_source()
+    )
 }
 
 async fn connect(config: &Config) -> anyhow::Result<Store> {

@@ -163,6 +163,29 @@ async fn a_draft_being_written_survives_a_receipt_page_reloaded_or_opened_from_a
     b.close().await;
 }
 
+/// A form opened before an upgrade and sent after it: the older page's note of the send has no time, and its
+/// draft is cleared all the same (it stayed, and the next person on the phone read it back).
+#[tokio::test]
+async fn a_draft_sent_from_a_page_opened_before_an_upgrade_is_cleared_by_its_receipt() {
+    let app = TestApp::spawn().await;
+    let Some(b) = Browser::start(390, 844).await else { return };
+    b.goto(&app.url("/f/zhengqiu")).await;
+    b.click("input[name=_category][value=qz]").await;
+    b.fill("textarea[name=q_team]", "升级前打开、升级后提交的意见").await;
+    b.click("input[name=q_has_member][value=no]").await;
+    b.click("input[name=q_satisfaction][value='2']").await;
+    let drafts = "return Object.keys(localStorage).filter(function (k) { return k.indexOf('wenji-draft:zhengqiu:') === 0; }).length;";
+    crate::browser_staff::wait_for("the draft saved", async || b.js(drafts).await == 1).await;
+    // As the older page sent it: its note without `at`, and no submit handler of this release.
+    b.js("var f = document.getElementById('wenji-form'); \
+          localStorage.setItem('wenji-sending:zhengqiu', JSON.stringify({ key: String(f.elements['_key'].value).slice(0, 10) })); \
+          HTMLFormElement.prototype.submit.call(f); return 1;")
+        .await;
+    crate::browser_staff::wait_for("the receipt", async || b.current_url().await.contains("/f/zhengqiu/r/")).await;
+    crate::browser_staff::wait_for("the draft cleared", async || b.js(drafts).await == 0).await;
+    b.close().await;
+}
+
 #[tokio::test]
 async fn the_sent_note_is_forgotten_on_this_device_after_half_an_hour() {
     let app = TestApp::spawn().await;

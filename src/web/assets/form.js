@@ -34,7 +34,9 @@
     var from = document.createElement("a");
     from.href = document.referrer || "/";
     var submitted = navigationType() === "navigate" && document.referrer && from.pathname === "/f/" + slug;
-    if (sending && !(submitted && Date.now() - (sending.at || 0) < 10 * 60 * 1000)) sending = null;
+    // A note without its time was written by the page of the release before an upgrade: just sent too.
+    var recent = sending && (sending.at === undefined || Date.now() - sending.at < 10 * 60 * 1000);
+    if (sending && !(submitted && recent)) sending = null;
     try {
       Object.keys(localStorage).forEach(function (k) {
         if (!sending || k.indexOf("wenji-draft:" + slug + ":") !== 0) return;
