@@ -143,6 +143,22 @@ async fn codings_in<C: ConnectionTrait>(db: &C, opinion_id: i64) -> Result<Vec<C
         .collect()
 }
 
+/// Refuses a change of state (需核实, 无效) of an opinion being double coded, or settled by it, to all but
+/// its form's adjudicator: the second coder would read the first's judgement on the card, and an opinion
+/// marked 需核实 left both coders' queues with one coding.
+///
+/// # Errors
+/// `Conflict` saying who may change it; `NotFound` for an unknown opinion.
+pub(crate) async fn refuse_state_change_in<C: ConnectionTrait>(txn: &C, opinion_id: i64, actor: &Actor) -> Result<()> {
+    let (_, status) = status_in(txn, opinion_id).await?;
+    if status.open && status.adjudicator != actor.id {
+        return Err(StoreError::Conflict(
+            "这条意见正在双人归类，它的状态（需核实、无效）只能由本表单的裁决人修改，以免影响另一位的独立归类。".into(),
+        ));
+    }
+    refuse_if_settled_in(txn, opinion_id, actor).await
+}
+
 /// Refuses ordinary tagging (a save, an accept, an undo) of an opinion whose tags double coding settled, to
 /// all but the adjudicator. Called with the opinion's row held, so an agreement landing meanwhile counts.
 ///
@@ -370,7 +386,8 @@ impl Store {
         w.finish(done).await
     }
 
-    /// The disagreements waiting for `adjudicator` (the forms that named them), oldest first.
+    /// The disagreements waiting for `adjudicator` (the forms that named them), oldest first: those still in
+    /// their form's sample, and not coded by the adjudicator.
     ///
     /// # Errors
     /// On a database failure.
@@ -380,14 +397,23 @@ impl Store {
             "SELECT o.id, o.form_slug, o.text FROM opinions o JOIN coding_forms f ON f.form_slug = o.form_slug \
              JOIN codings a ON a.opinion_id = o.id AND a.slot = 1 JOIN codings b ON b.opinion_id = o.id AND b.slot = 2 \
              WHERE a.areas <> b.areas AND NOT EXISTS (SELECT 1 FROM coding_decisions d WHERE d.opinion_id = o.id) \
-             AND f.adjudicator_id = ",
+             AND a.user_id <> f.adjudicator_id AND b.user_id <> f.adjudicator_id AND f.adjudicator_id = ",
         )
         .bind(adjudicator)
-        .push(" ORDER BY o.id LIMIT ")
-        .bind(i64::try_from(limit).unwrap_or(100));
+        .push(" ORDER BY o.id");
+        let forms: std::collections::HashMap<String, CodingForm> =
+            self.coding_forms().await?.into_iter().map(|f| (f.form.clone(), f)).collect();
         let mut out = Vec::new();
         for r in self.db().query_all_raw(sql.statement()).await? {
+            if out.len() as u64 >= limit {
+                break;
+            }
             let id: i64 = get(&r, "id")?;
+            // Only opinions still in their form's sample are decided (see `adjudicate`).
+            let form: String = get(&r, "form_slug")?;
+            if !forms.get(&form).and_then(|f| f.sample).is_some_and(|s| s.contains(id)) {
+                continue;
+            }
             let mut c = codings_in(self.db(), id).await?;
             if c.len() != 2 {
                 continue;
@@ -441,6 +467,19 @@ impl Store {
             };
             if status.decision.is_some() || a.areas == b.areas {
                 return Err(StoreError::Conflict("这条意见没有待裁决的分歧".into()));
+            }
+            if actor.id.is_some_and(|me| me == a.user_id || me == b.user_id) {
+                return Err(StoreError::Conflict(
+                    "您是这条意见的两位归类人之一，不能裁决自己参与的分歧；请管理员另指定裁决人。".into(),
+                ));
+            }
+            // Out of the sample now (its percentage lowered, or double coding off): it is tagged as any
+            // other opinion, and a decision would overwrite those tags unseen.
+            if !status.open {
+                return Err(StoreError::Conflict(
+                    "这条意见已不在双人归类的抽样中（管理员改了抽样比例或关闭了双人归类），不再裁决；请在归类页面查看它现在的领域。"
+                        .into(),
+                ));
             }
             let both =
                 format!("slot1 {}: {}; slot2 {}: {}", a.coder, areas_text(&a.areas), b.coder, areas_text(&b.areas));

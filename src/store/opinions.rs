@@ -290,6 +290,7 @@ impl Store {
         let txn = w.conn();
         let done = async {
             let o = opinion_locked(txn, opinion_id).await?;
+            super::double_coding::refuse_state_change_in(txn, opinion_id, actor).await?;
             let before = parse_state(&o.state)?;
             let state = match state {
                 OpinionState::Pending | OpinionState::Tagged => {

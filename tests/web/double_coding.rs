@@ -491,3 +491,66 @@ async fn second_thoughts_and_the_other_coders_first_coding_sent_at_once_end_agre
         }
     }
 }
+
+/// Nobody decides a disagreement they coded; a disagreement left out of the sample (its percentage lowered)
+/// is tagged as any other opinion and no longer decided, so no decision overwrites tags unseen; while an
+/// opinion is double coded only the adjudicator sets its state (the second coder read the first's 无效).
+#[tokio::test]
+async fn the_adjudicator_decides_only_others_open_disagreements_and_only_it_sets_their_state() {
+    let app = TestApp::spawn().await;
+    let (a, acsrf, _) = person(&app, "coder-a", Role::Analyst).await;
+    let (b, bcsrf, _) = person(&app, "coder-b", Role::Analyst).await;
+    let (judge, jcsrf, judge_id) = person(&app, "judge-c", Role::Analyst).await;
+    let (admin, admin_csrf) = enable(&app, 100, judge_id).await;
+    let decide = |id: i64| {
+        let body = [("_csrf", jcsrf.clone()), ("area", "1".to_owned())];
+        judge.post(app.url(&format!("/w/adjudication/{id}"))).form(&body).send()
+    };
+    // The adjudicator coded one side.
+    let own = submit(&app, "调解员补贴长期不到位").await;
+    assert_eq!(code(&app, &a, &acsrf, own, &["6"]).await, 303);
+    assert_eq!(code(&app, &judge, &jcsrf, own, &["5"]).await, 303);
+    let queue = get_html(&app, &judge, "/w/adjudication").await;
+    assert!(!queue.contains("调解员补贴长期不到位"), "not offered: {queue}");
+    let r = decide(own).await.unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("不能裁决自己参与的分歧"));
+    // While open, a coder's 无效 would show on the other's card: only the adjudicator sets it.
+    let open = submit(&app, "窗口办事要跑好几趟").await;
+    assert_eq!(code(&app, &a, &acsrf, open, &["7"]).await, 303);
+    let r = act(&app, &a, &acsrf, open, &[("op", "state"), ("state", "invalid")]).await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("只能由本表单的裁决人修改"));
+    assert_eq!(act(&app, &judge, &jcsrf, open, &[("op", "state"), ("state", "verify")]).await.status(), 303);
+    // A disagreement, then the sample lowered to nothing: its tags are ordinary ones now.
+    let dropped = submit(&app, "理论学习流于形式").await;
+    assert_eq!(code(&app, &a, &acsrf, dropped, &["1"]).await, 303);
+    assert_eq!(code(&app, &b, &bcsrf, dropped, &["2"]).await, 303);
+    let judge_s = judge_id.to_string();
+    let off = [("form", "zhengqiu"), ("percent", "0"), ("adjudicator", judge_s.as_str())];
+    assert_eq!(set_coding(&app, &admin, &admin_csrf, &off).await.status(), 200);
+    assert_eq!(code(&app, &a, &acsrf, dropped, &["4"]).await, 303);
+    assert!(!get_html(&app, &judge, "/w/adjudication").await.contains("理论学习流于形式"));
+    let r = decide(dropped).await.unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("已不在双人归类的抽样中"));
+    assert_eq!(final_areas(&app, dropped).await, [4], "the ordinary tag stays");
+}
+
+/// A second coder's card drawn with a suggestion before the first coding landed is refused, not stored as
+/// that coder's blind coding (it would count the model's guess as independent agreement).
+#[tokio::test]
+async fn a_card_drawn_before_it_became_blind_is_refused_and_not_stored_as_a_blind_coding() {
+    let app = TestApp::spawn().await;
+    let (a, acsrf, _) = person(&app, "coder-a", Role::Analyst).await;
+    let (b, bcsrf, _) = person(&app, "coder-b", Role::Analyst).await;
+    let (_, _, judge_id) = person(&app, "judge-c", Role::Analyst).await;
+    enable(&app, 100, judge_id).await;
+    let id = submit(&app, "窗口办事要跑好几趟").await;
+    assert_eq!(code(&app, &a, &acsrf, id, &["7"]).await, 303);
+    let r = act(&app, &b, &bcsrf, id, &[("op", "save"), ("area", "7"), ("suggested", "7")]).await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("看不到建议的情况下独立归类"));
+    assert_eq!(app.store().coding_status(id).await.unwrap().codings.len(), 1, "nothing stored");
+    assert_eq!(code(&app, &b, &bcsrf, id, &["7"]).await, 303, "from the blind card");
+}

@@ -91,6 +91,9 @@ fn parse_seen(seen: &str) -> Result<Vec<AreaCode>, WebError> {
 pub const TAGGED_MEANWHILE: &str =
     "这条意见在您打开后已被他人归类，您的归类没有保存；请重新打开它，看过现在的归类后再保存。";
 
+/// Why a second coder's save from a card that showed a suggestion is refused.
+pub const SHOWN_BEFORE_BLIND: &str = "另一位分析人员刚刚完成了这条意见的第一份归类，您需要在看不到建议的情况下独立归类；您的选择没有保存，请重新打开这条意见再选。";
+
 /// Applies `f` to opinion `id`; returns the opinion to show next.
 async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i64, WebError> {
     staff.require(&[Role::Analyst])?;
@@ -103,8 +106,12 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
             let src = |a: AreaCode| if suggested.contains(&a) { TagSource::Suggested } else { TagSource::Typed };
             let coding = store.coding_status(id).await?;
             if coding.open {
-                // The second coder saw no suggestion, so nothing of theirs counts as accepted.
+                // The second coder saw no suggestion, so nothing of theirs counts as accepted. A card that
+                // showed one (the first coding landed after it was drawn) is drawn again, blind.
                 let blind = coding.blind_for(staff.user.id);
+                if blind && !suggested.is_empty() {
+                    return Err(WebError::Conflict(SHOWN_BEFORE_BLIND.into()));
+                }
                 code(state, id, &areas, |a| if blind { TagSource::Typed } else { src(a) }, &who).await?;
             } else {
                 let (before, after) = match &f.seen {
