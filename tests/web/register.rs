@@ -188,8 +188,8 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
         assert!(texts(&page, &format!("#m{m} .thanks")).is_empty(), "thanked for {r}");
         assert_eq!(texts(&page, &format!("#m{m} form.rate")).len(), 1, "the rating form is offered");
     }
-    // The same key with another body (Back, another choice) keeps the first rating and says so; the new
-    // choice stays on the page under a new key, to send as a rating of its own.
+    // The same key with another body (Back, another choice) keeps the first rating and says so; the page
+    // keeps the used key, so sending the change again never counts it as a second rating.
     let changed = rate(&app, &key, m, "3", "改了主意").await;
     assert_eq!(changed.status(), 409);
     let page = changed.text().await.unwrap();
@@ -202,10 +202,12 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
         .and_then(|k| k.value().attr("value"))
         .unwrap()
         .to_owned();
-    assert_ne!(fresh, key, "a new key, not the used one that would be refused again");
+    assert_eq!(fresh, key, "the used key: a change is not a second rating");
+    assert!(!texts(&page, &format!("#err-m{m}"))[0].contains("再评价"), "no second rating invited: {page}");
     assert_eq!(texts(&page, &format!("#m{m} input[name=rating][aria-invalid]")).len(), 0, "no choice is wrong");
     assert_eq!(rate(&app, &rating_key(&app, m).await, m, "2", "").await.status(), 303);
-    assert_eq!(rate(&app, &fresh, m, "3", "还要再快").await.status(), 303);
+    assert_eq!(rate(&app, &fresh, m, "3", "还要再快").await.status(), 409);
+    assert_eq!(rate(&app, &rating_key(&app, m).await, m, "3", "还要再快").await.status(), 303, "another person");
     // No rating chosen: the page again, the comment kept, the problem named.
     let r = rate(&app, &rating_key(&app, m).await, m, "", "没选评价").await;
     assert_eq!(r.status(), 422);
@@ -474,9 +476,8 @@ async fn an_edit_from_a_page_opened_before_someone_elses_save_is_refused_and_nei
     assert_eq!(again.0, 303, "saved again from the page that showed both");
     assert_eq!(app.store().measure(m).await.unwrap().draft.action, "管理员打开得早的旧稿");
 
-    // A problem, between two analysts.
-    let (one, one_csrf) = app.login_as(Role::Analyst).await;
-    let (two, two_csrf) = app.login_as(Role::Analyst).await;
+    // A problem (its measure published: its publishers edit it), between a leader and an admin.
+    let (one, one_csrf, two, two_csrf) = (&leader, &l_csrf, &admin, &a_csrf);
     let one_page = one.get(app.url(&detail)).send().await.unwrap().text().await.unwrap();
     let two_page = two.get(app.url(&detail)).send().await.unwrap().text().await.unwrap();
     let fields = |description: &'static str, seen: String| {
@@ -489,8 +490,8 @@ async fn an_edit_from_a_page_opened_before_someone_elses_save_is_refused_and_nei
         ]
     };
     for (c, csrf, description, page, want) in [
-        (&one, &one_csrf, "第一位分析员补充的描述", &one_page, 303),
-        (&two, &two_csrf, "第二位分析员的旧描述", &two_page, 409),
+        (one, one_csrf, "第一位分析员补充的描述", &one_page, 303),
+        (two, two_csrf, "第二位分析员的旧描述", &two_page, 409),
     ] {
         let (s, page) =
             post_owned(&app, c, csrf, &detail, fields(description, seen_in(page, "form.problem-form"))).await;
@@ -984,4 +985,23 @@ async fn a_problem_with_a_published_measure_is_edited_by_its_publishers_only() {
     assert_eq!(post(&app, &leader, &l_csrf, &path, &corrected).await.0, 303);
     let public = app.citizen.get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
     assert!(public.contains("窗口办事效率低、群众多跑腿"), "{public}");
+}
+
+/// A rating refused by the submit limit says so beside the rating form, where the page opens (at the top it
+/// was 2,600 px above the citizen's view, who tapped again and failed again).
+#[tokio::test]
+async fn a_rating_refused_by_the_submit_limit_says_so_beside_its_form() {
+    let app = TestApp::spawn_with(|s| {
+        // The six opinions behind the measure use the burst up.
+        s.submit_burst = 6;
+        s.submit_per_minute = 1;
+    })
+    .await;
+    let (_, m, _) = published_measure(&app).await;
+    let r = rate(&app, &rating_key(&app, m).await, m, "1", "窗口快了").await;
+    assert_eq!(r.status(), 429);
+    let page = r.text().await.unwrap();
+    assert!(texts(&page, &format!("#err-m{m}"))[0].contains("提交太频繁"), "{page}");
+    assert!(texts(&page, "p.notice").is_empty(), "not at the top: {page}");
+    assert_eq!(texts(&page, &format!("#m{m} textarea[name=comment]")), ["窗口快了"]);
 }

@@ -225,16 +225,15 @@ pub async fn rate(
         return Ok(html(StatusCode::NOT_FOUND, &page));
     }
     if !state.submit_allowed(ip) {
-        let mut r = again(
-            StatusCode::TOO_MANY_REQUESTS,
-            &typed,
-            Some("提交太频繁，请稍候一分钟再评价；您填写的内容都还在。".into()),
-        );
+        // Beside the form the citizen is looking at (the page opens at it), not at the top.
+        typed.error = Some("提交太频繁，请稍候一分钟再点“提交评价”；您填写的内容都还在。".into());
+        let mut r = again(StatusCode::TOO_MANY_REQUESTS, &typed, None);
         r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("30"));
         return Ok(r);
     }
     if !get("_hp").is_empty() {
-        typed.error = Some("请清空标注为“请勿填写此项”的栏目后再提交。".into());
+        // Filled by a browser's autofill, most likely: the page comes back with it empty.
+        typed.error = Some("没有保存，请再点一次“提交评价”。".into());
         return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &typed, None));
     }
     let key = match SubmissionKey::parse(&posted_key) {
@@ -260,13 +259,11 @@ pub async fn rate(
             typed.comment_invalid = errors.iter().any(|e| e.field == RATING_COMMENT);
             Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &typed, None))
         }
-        // Rated, then changed (Back, another choice, send again): the first rating is kept; the new choice
-        // stays on the page under a new key, to send as a rating of its own if the citizen wants to.
+        // Rated, then changed (Back, another choice, send again): the first rating is kept, and the page
+        // keeps its used key, so the change is never counted as a second person's rating.
         Err(WebError::Conflict(_)) => {
-            typed.key = new_key(&state);
             typed.error = Some(
-                "这个页面已经提交过一次对这项措施的评价（已保存，不能修改）。现在的选择尚未保存；如要再评价一次，请再点“提交评价”，不需要则关闭页面即可。"
-                    .into(),
+                "您已经在这个页面评价过这项措施（已保存，不能修改），现在的选择没有保存。每项措施请只评价一次。".into(),
             );
             Ok(again(StatusCode::CONFLICT, &typed, None))
         }
