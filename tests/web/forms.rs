@@ -42,6 +42,16 @@ fn assert_refused(text: &str, question: Option<&str>, reason: &str) {
     assert!(hit.is_some(), "expected probe.toml / {question:?} / {reason:?}, got {errs:#?}");
 }
 
+/// Four answers of 5,000 characters are each within the limit, and together over what one post may carry.
+#[test]
+fn a_form_whose_answers_written_out_could_not_be_sent_is_refused() {
+    let long = "\n[[question]]\nid = \"more{n}\"\nkind = \"long_text\"\ntitle = \"补充{n}\"\nmax_length = 5000\n";
+    let text = (1..=4).fold(GOOD.to_owned(), |t, n| t + &long.replace("{n}", &n.to_string()));
+    assert_refused(&text, None, "超过提交大小上限 64 KB");
+    let three = (1..=2).fold(GOOD.to_owned(), |t, n| t + &long.replace("{n}", &n.to_string()));
+    assert!(problems(&three).is_empty(), "{:?}", problems(&three));
+}
+
 #[test]
 fn the_fixture_base_definition_is_valid() {
     assert!(problems(GOOD).is_empty(), "{:?}", problems(GOOD));

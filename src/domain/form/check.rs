@@ -12,6 +12,10 @@ use std::fmt;
 /// Longest text any question may accept; the request body limit (64 KiB) is sized from it.
 pub const MAX_TEXT_LENGTH: usize = 5000;
 
+/// What a form's answers may take of the 64 KiB request body, all written to their limits: a browser sends
+/// them as multipart, up to 4 bytes a character and a part's headers each, besides the form's own fields.
+const ANSWERS_ROOM: usize = 60 * 1024;
+
 /// One problem in a form file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FormError {
@@ -120,6 +124,17 @@ impl Checker<'_> {
             if let Some(q) = self.question(rq, &questions, cat) {
                 questions.push(q);
             }
+        }
+        // Answers written to their limits would otherwise be refused whole, after the citizen wrote them.
+        let written_out: usize = questions.iter().map(|q| q.kind.max_length().unwrap_or(0) * 4 + 256).sum();
+        if written_out > ANSWERS_ROOM {
+            self.err(
+                None,
+                format!(
+                    "各题 max_length 合计太大：全部写满时约 {} KB，超过提交大小上限 64 KB，群众写满后会提交失败；请调小某些题的 max_length",
+                    written_out / 1024
+                ),
+            );
         }
         FormDef {
             slug: raw.slug,
