@@ -53,7 +53,15 @@ impl Config {
             return crate::domain::signing::Secret::new(bytes).map_err(|e| anyhow::anyhow!("WENJI_SECRET: {e}"));
         }
         let path = self.data_dir.join("secret.key");
-        if let Ok(s) = std::fs::read_to_string(&path) {
+        let kept = match std::fs::read_to_string(&path) {
+            Ok(s) => Some(s),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            // Unreadable (its owner or mode changed): said as such, never taken for "none yet".
+            Err(e) => {
+                anyhow::bail!("{}: cannot read the secret key ({e}); wenji must run as its owner", path.display())
+            }
+        };
+        if let Some(s) = kept {
             warn_if_readable_by_others(&path);
             let bytes = hex::decode(s.trim()).map_err(|e| {
                 anyhow::anyhow!("{}: not a key wenji wrote (64 hexadecimal characters): {e}", path.display())

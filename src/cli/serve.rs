@@ -68,7 +68,7 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
             "opinions answering a question asked unevenly in their release taken back from leaders"
         );
     }
-    let setup_token = if store.count_users().await? == 0 {
+    let setup_token = if store.count_admins().await? == 0 {
         let token = hex::encode(rand::random::<[u8; 24]>());
         store.put_setup_token(&token).await?;
         Some(token)

@@ -6,7 +6,9 @@ use super::entities::user;
 use super::sessions::end_sessions_in;
 use super::{ErrorKind, Result, Store, StoreError, error_kind, now_ms};
 use crate::domain::user::Role;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 /// A staff account as the rest of the program sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,6 +91,15 @@ impl Store {
     /// On a database failure.
     pub async fn count_users(&self) -> Result<u64> {
         Ok(user::Entity::find().count(self.db()).await?)
+    }
+
+    /// Administrator accounts, enabled or not.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn count_admins(&self) -> Result<u64> {
+        let admins = user::Entity::find().filter(user::Column::Role.eq(crate::domain::user::Role::Admin.as_str()));
+        Ok(admins.count(self.db()).await?)
     }
 
     /// Enables or disables an account, audited; disabling also ends its sessions, all in one transaction.

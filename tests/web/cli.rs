@@ -829,3 +829,18 @@ async fn an_upgrade_holds_back_the_responses_it_cannot_tell_were_sent_with_a_cod
     let release = store.latest_release().await.unwrap().unwrap();
     assert_eq!(release.waiting, 4, "R-AFTER, R-SAME-MINUTE, R-OLD-CODED? and R-OLD-CLOCK? wait");
 }
+
+/// A secret.key that cannot be read (its owner or mode changed; here a folder in its place) is named as
+/// such: it was taken for "none yet", and writing a new one failed with "File exists".
+#[test]
+fn an_unreadable_secret_key_is_named_and_never_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    test_forms(dir.path());
+    std::fs::create_dir_all(dir.path().join("data/secret.key")).unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("data/wenji.db").display());
+    assert!(wenji(dir.path(), &db).arg("migrate").output().unwrap().status.success());
+    let out = wenji(dir.path(), &db).args(["links", "list"]).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && said.contains("cannot read the secret key"), "{said}");
+    assert!(dir.path().join("data/secret.key").is_dir(), "left as it was");
+}

@@ -551,3 +551,19 @@ async fn a_create_form_sent_several_times_at_once_creates_one() {
     let links = app.store().links(None).await.unwrap();
     assert_eq!(links.iter().filter(|l| l.label == "局办公室海报").count(), 1);
 }
+
+/// Following the README in order (`serve`, then `wenji user add … --role analyst`) left nobody able to make
+/// an administrator: the set-up link stays live until an administrator exists.
+#[tokio::test]
+async fn the_setup_link_stays_live_until_an_administrator_exists() {
+    let app = TestApp::spawn().await;
+    let token = app.state.setup_token.lock().unwrap().clone().expect("an empty database offers a setup link");
+    let setup_page = async || {
+        let url = app.url(&format!("/setup?token={token}"));
+        app.citizen.get(url).send().await.unwrap().status().as_u16()
+    };
+    app.create_user("first-analyst", Role::Analyst).await;
+    assert_eq!(setup_page().await, 200, "an analyst made first leaves the link live");
+    app.create_user("cli-admin", Role::Admin).await;
+    assert_eq!(setup_page().await, 404, "an administrator made with `wenji user` ends it");
+}

@@ -198,10 +198,11 @@ pub struct SetupForm {
 /// Also read by whoever created the account but met an error before being signed in: the account stands.
 const SETUP_USED: &str = "该设置链接无效或已用过。如果管理员账号已经创建，请到登录页 /login 用它登录。";
 
-/// Whether the set-up link with `token` may still be used: it is live, and no account exists yet (one
-/// may have been made with `wenji user` meanwhile).
+/// Whether the set-up link with `token` may still be used: it is live, and no administrator exists yet
+/// (one may have been made with `wenji user` meanwhile; analysts made first leave it live, or nobody could
+/// manage the accounts).
 async fn setup_token_live(state: &AppState, token: &str) -> Result<bool, WebError> {
-    Ok(!token.is_empty() && state.store.setup_token_live(token).await? && state.store.count_users().await? == 0)
+    Ok(!token.is_empty() && state.store.setup_token_live(token).await? && state.store.count_admins().await? == 0)
 }
 
 /// `GET /setup?token=…`: the one-time page for creating the first administrator.
