@@ -182,12 +182,12 @@ async fn two_analysts_code_blind_a_disagreement_is_adjudicated_and_the_export_an
     // The audit page names each double-coding step in Chinese, with the areas in words, and its filter
     // offers them by name.
     let page = get_html(&app, &admin, "/w/admin/audit?action=coding_adjudicated").await;
-    assert_eq!(texts(&page, "#audit td.action"), ["裁定编码分歧"]);
+    assert_eq!(texts(&page, "#audit td.action"), ["裁决归类分歧"]);
     let name = |n: i64| format!("{n} {}", areas.name(area(n)));
     let before = texts(&page, "#audit td.before").join("");
     assert!(before.contains(&format!("coder-a：{}、{}", name(6), name(7))), "{before}");
     assert_eq!(texts(&page, "#audit td.after"), [format!("{}、{}", name(6), name(7))]);
-    assert!(texts(&page, "select[name=action] option[selected]").contains(&"裁定编码分歧".to_owned()));
+    assert!(texts(&page, "select[name=action] option[selected]").contains(&"裁决归类分歧".to_owned()));
     let all = texts(&get_html(&app, &admin, "/w/admin/audit").await, "#audit td.action");
     assert!(all.iter().all(|a| !a.is_ascii()), "an action shown as its code: {all:?}");
 }
@@ -552,5 +552,7 @@ async fn a_card_drawn_before_it_became_blind_is_refused_and_not_stored_as_a_blin
     assert_eq!(r.status(), 409);
     assert!(r.text().await.unwrap().contains("看不到建议的情况下独立归类"));
     assert_eq!(app.store().coding_status(id).await.unwrap().codings.len(), 1, "nothing stored");
+    let card = get_html(&app, &b, &format!("/w/tag/{id}")).await;
+    assert_eq!(texts(&card, "#c-suggest"), ["双人归类的第二位不看建议：请独立判断，按数字键选择"], "not 模型没有把握");
     assert_eq!(code(&app, &b, &bcsrf, id, &["7"]).await, 303, "from the blind card");
 }

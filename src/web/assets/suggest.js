@@ -44,7 +44,9 @@ window.wenjiSuggest = (function () {
       el.textContent = "";
       if (!card.suggestions.length) {
         var none = document.createElement("span"); none.className = "muted";
-        none.textContent = "没有建议：模型没有把握，请按数字键选择"; el.appendChild(none);
+        none.textContent = card.blind ? "双人归类的第二位不看建议：请独立判断，按数字键选择"
+          : "没有建议：模型没有把握，请按数字键选择";
+        el.appendChild(none);
         return;
       }
       var head = document.createElement("span");

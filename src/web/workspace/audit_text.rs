@@ -21,10 +21,10 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("representative_changed", "标记典型意见"),
     ("note_added", "添加备注"),
     ("keyword_added", "补充关键词"),
-    ("double_coding_set", "设置双人编码"),
-    ("coding_recorded", "双人编码：提交一份编码"),
-    ("coding_agreed", "双人编码一致，确定归类"),
-    ("coding_adjudicated", "裁定编码分歧"),
+    ("double_coding_set", "设置双人归类"),
+    ("coding_recorded", "双人归类：提交一份独立归类"),
+    ("coding_agreed", "双人归类一致，确定领域"),
+    ("coding_adjudicated", "裁决归类分歧"),
     ("link_created", "创建发放链接"),
     ("link_revoked", "停用发放链接"),
     ("link_enabled", "重新启用发放链接"),
@@ -96,8 +96,8 @@ pub fn value_text(action: &str, value: &str, forms: &LoadedForms) -> String {
         "coding_adjudicated" if value.starts_with("slot1 ") => coders_text(value, forms),
         "double_coding_set" => value
             .replace("percent=", "抽样 ")
-            .replace(" adjudicator=-", "%，未指定裁定人")
-            .replace(" adjudicator=", "%，裁定人：账号 "),
+            .replace(" adjudicator=-", "%，未指定裁决人")
+            .replace(" adjudicator=", "%，裁决人：账号 "),
         "tags_changed" | "tags_changed_bulk" | "coding_recorded" | "coding_agreed" | "coding_adjudicated" => {
             areas_list_text(value, forms)
         }
