@@ -144,14 +144,15 @@ async fn codings_in<C: ConnectionTrait>(db: &C, opinion_id: i64) -> Result<Vec<C
 }
 
 /// Refuses a change of state (需核实, 无效) of an opinion being double coded, or settled by it, to all but
-/// its form's adjudicator: the second coder would read the first's judgement on the card, and an opinion
+/// its form's adjudicator, and to the adjudicator too where they coded it: the second coder would read the first's judgement on the card, and an opinion
 /// marked 需核实 left both coders' queues with one coding.
 ///
 /// # Errors
 /// `Conflict` saying who may change it; `NotFound` for an unknown opinion.
 pub(crate) async fn refuse_state_change_in<C: ConnectionTrait>(txn: &C, opinion_id: i64, actor: &Actor) -> Result<()> {
     let (_, status) = status_in(txn, opinion_id).await?;
-    if status.open && status.adjudicator != actor.id {
+    let coder = actor.id.is_some_and(|me| status.own(me).is_some());
+    if status.open && (status.adjudicator != actor.id || coder) {
         return Err(StoreError::Conflict(
             "这条意见正在双人归类，它的状态（需核实、无效）只能由本表单的裁决人修改，以免影响另一位的独立归类。".into(),
         ));

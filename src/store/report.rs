@@ -413,10 +413,13 @@ impl Store {
              r.released_at FROM responses r WHERE {w} {rows}"
         );
         let notes = self.json_list("n.author, n.text", "n.id", "opinion_notes n WHERE n.opinion_id = o.id");
+        // Leaders read released opinions only: a release holds back those answering a question its rows
+        // were not all asked alike (`store::releases`), from every count as from every cell.
+        let released = if scope.released { " AND o.released_at IS NOT NULL" } else { "" };
         let opinions = self.json_list(
             &format!("o.state, {}, {notes}, o.question_id", self.areas_sql("o.id")),
             "o.id",
-            "opinions o WHERE o.response_id = b.id",
+            &format!("opinions o WHERE o.response_id = b.id{released}"),
         );
         let answers = self.json_list("a.question_id, a.value", "a.id", "answers a WHERE a.response_id = b.id");
         let cols = format!(

@@ -515,6 +515,8 @@ async fn the_adjudicator_decides_only_others_open_disagreements_and_only_it_sets
     let r = decide(own).await.unwrap();
     assert_eq!(r.status(), 409);
     assert!(r.text().await.unwrap().contains("不能裁决自己参与的分歧"));
+    let r = act(&app, &judge, &jcsrf, own, &[("op", "state"), ("state", "invalid")]).await;
+    assert_eq!(r.status(), 409, "nor, having coded it, marks it 无效 for the other coder to read");
     // While open, a coder's 无效 would show on the other's card: only the adjudicator sets it.
     let open = submit(&app, "窗口办事要跑好几趟").await;
     assert_eq!(code(&app, &a, &acsrf, open, &["7"]).await, 303);
@@ -555,4 +557,22 @@ async fn a_card_drawn_before_it_became_blind_is_refused_and_not_stored_as_a_blin
     let card = get_html(&app, &b, &format!("/w/tag/{id}")).await;
     assert_eq!(texts(&card, "#c-suggest"), ["双人归类的第二位不看建议：请独立判断，按数字键选择"], "not 模型没有把握");
     assert_eq!(code(&app, &b, &bcsrf, id, &["7"]).await, 303, "from the blind card");
+}
+
+/// The queue lists the oldest hundred disagreements and says when more wait (it stopped at 100 silently).
+#[tokio::test]
+async fn the_adjudication_queue_says_when_more_disagreements_wait_than_it_lists() {
+    let app = TestApp::spawn().await;
+    let (a, acsrf, _) = person(&app, "coder-a", Role::Analyst).await;
+    let (b, bcsrf, _) = person(&app, "coder-b", Role::Analyst).await;
+    let (judge, _, judge_id) = person(&app, "judge-c", Role::Analyst).await;
+    enable(&app, 100, judge_id).await;
+    for i in 0..101 {
+        let id = submit(&app, &format!("第{i}条：调解员补贴长期不到位")).await;
+        assert_eq!(code(&app, &a, &acsrf, id, &["6"]).await, 303);
+        assert_eq!(code(&app, &b, &bcsrf, id, &["5"]).await, 303);
+    }
+    let page = get_html(&app, &judge, "/w/adjudication").await;
+    assert_eq!(texts(&page, "section.dispute").len(), 100);
+    assert_eq!(texts(&page, "#more").len(), 1, "says more wait");
 }

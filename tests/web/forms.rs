@@ -47,7 +47,7 @@ fn assert_refused(text: &str, question: Option<&str>, reason: &str) {
 fn a_form_whose_answers_written_out_could_not_be_sent_is_refused() {
     let long = "\n[[question]]\nid = \"more{n}\"\nkind = \"long_text\"\ntitle = \"补充{n}\"\nmax_length = 5000\n";
     let text = (1..=4).fold(GOOD.to_owned(), |t, n| t + &long.replace("{n}", &n.to_string()));
-    assert_refused(&text, None, "超过提交大小上限 64 KB");
+    assert_refused(&text, None, "超过一次提交留给答案的 60 KB");
     let three = (1..=2).fold(GOOD.to_owned(), |t, n| t + &long.replace("{n}", &n.to_string()));
     assert!(problems(&three).is_empty(), "{:?}", problems(&three));
 }

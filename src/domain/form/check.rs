@@ -131,8 +131,9 @@ impl Checker<'_> {
             self.err(
                 None,
                 format!(
-                    "各题 max_length 合计太大：全部写满时约 {} KB，超过提交大小上限 64 KB，群众写满后会提交失败；请调小某些题的 max_length",
-                    written_out / 1024
+                    "各题 max_length 合计太大：全部写满时约 {} KB，超过一次提交留给答案的 {} KB（提交大小上限 64 KB），群众写满后会提交失败；请调小某些题的 max_length",
+                    written_out / 1024,
+                    ANSWERS_ROOM / 1024
                 ),
             );
         }

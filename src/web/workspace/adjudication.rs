@@ -37,6 +37,8 @@ pub struct AdjudicationPage {
     pub disputes: Vec<DisputeView>,
     /// Whether any form names this analyst as adjudicator.
     pub adjudicates: bool,
+    /// More disagreements wait than the page shows.
+    pub more: bool,
 }
 
 /// `GET /w/adjudication`.
@@ -45,10 +47,10 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> Result<Adjudic
     let me = staff.user.id;
     let adjudicates = state.store.coding_forms().await?.iter().any(|f| f.adjudicator_id == Some(me));
     let forms = state.forms();
-    let disputes = state
-        .store
-        .disputes(me, PAGE)
-        .await?
+    let mut found = state.store.disputes(me, PAGE + 1).await?;
+    let more = found.len() as u64 > PAGE;
+    found.truncate(usize::try_from(PAGE).unwrap_or(usize::MAX));
+    let disputes = found
         .into_iter()
         .map(|d| DisputeView {
             id: d.opinion_id,
@@ -74,6 +76,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> Result<Adjudic
         csrf: staff.csrf.clone(),
         disputes,
         adjudicates,
+        more,
     })
 }
 
