@@ -179,6 +179,7 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     assert_eq!(thanks.headers()["cache-control"], "no-store", "a thanks shows its receipt: no cache keeps it");
     let thanks = thanks.text().await.unwrap();
     assert_eq!(texts(&thanks, &format!("#m{m} .thanks")).len(), 1);
+    assert_eq!(texts(&thanks, "title"), ["评价已保存：整改落实情况公开 - 问计"]);
     assert!(texts(&thanks, &format!("#m{m} form.rate")).is_empty(), "no second rating form under the thanks");
     // A crafted address gets no thanks: an unknown receipt, or a real one of another form.
     let citizens = app.submit_opinion("整改评价回执测试").await;
@@ -1002,6 +1003,7 @@ async fn a_rating_refused_by_the_submit_limit_says_so_beside_its_form() {
     assert_eq!(r.status(), 429);
     let page = r.text().await.unwrap();
     assert!(texts(&page, &format!("#err-m{m}"))[0].contains("提交太频繁"), "{page}");
+    assert_eq!(texts(&page, "title"), ["评价未保存：整改落实情况公开 - 问计"], "announced on arrival");
     assert!(texts(&page, "p.notice").is_empty(), "not at the top: {page}");
     assert_eq!(texts(&page, &format!("#m{m} textarea[name=comment]")), ["窗口快了"]);
 }

@@ -130,6 +130,20 @@ fn build(state: &AppState, reg: &Register, typed: Option<&Typed>, thanks: Option
     }
 }
 
+impl GongkaiPage {
+    /// What the page title says first, so a screen reader announces the outcome of a rating on arrival.
+    pub fn outcome(&self) -> &'static str {
+        let measures = || self.groups.iter().flat_map(|g| &g.measures);
+        if measures().any(|m| m.error.is_some()) {
+            "评价未保存："
+        } else if measures().any(|m| m.thanks.is_some()) {
+            "评价已保存："
+        } else {
+            ""
+        }
+    }
+}
+
 fn html(status: StatusCode, page: &GongkaiPage) -> Response {
     // Each rating form carries its own submission key: a shared cache serving one page to two people
     // would store the second's rating as a resend of the first's. A thanks with its receipt is kept by
