@@ -393,27 +393,10 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub async fn disputes(&self, adjudicator: i64, limit: u64) -> Result<Vec<Dispute>> {
-        let mut sql = Sql::new(self.db().get_database_backend());
-        sql.push(
-            "SELECT o.id, o.form_slug, o.text FROM opinions o JOIN coding_forms f ON f.form_slug = o.form_slug \
-             JOIN codings a ON a.opinion_id = o.id AND a.slot = 1 JOIN codings b ON b.opinion_id = o.id AND b.slot = 2 \
-             WHERE a.areas <> b.areas AND NOT EXISTS (SELECT 1 FROM coding_decisions d WHERE d.opinion_id = o.id) \
-             AND a.user_id <> f.adjudicator_id AND b.user_id <> f.adjudicator_id AND f.adjudicator_id = ",
-        )
-        .bind(adjudicator)
-        .push(" ORDER BY o.id");
-        let forms: std::collections::HashMap<String, CodingForm> =
-            self.coding_forms().await?.into_iter().map(|f| (f.form.clone(), f)).collect();
         let mut out = Vec::new();
-        for r in self.db().query_all_raw(sql.statement()).await? {
+        for (id, form_slug, text) in self.decidable(Some(adjudicator)).await? {
             if out.len() as u64 >= limit {
                 break;
-            }
-            let id: i64 = get(&r, "id")?;
-            // Only opinions still in their form's sample are decided (see `adjudicate`).
-            let form: String = get(&r, "form_slug")?;
-            if !forms.get(&form).and_then(|f| f.sample).is_some_and(|s| s.contains(id)) {
-                continue;
             }
             let mut c = codings_in(self.db(), id).await?;
             if c.len() != 2 {
@@ -421,30 +404,45 @@ impl Store {
             }
             let second = c.pop().expect("two codings");
             let first = c.pop().expect("two codings");
-            out.push(Dispute {
-                opinion_id: id,
-                form_slug: get(&r, "form_slug")?,
-                text: get(&r, "text")?,
-                first,
-                second,
-            });
+            out.push(Dispute { opinion_id: id, form_slug, text, first, second });
         }
         Ok(out)
     }
 
-    /// Disagreements not yet decided, over every form.
+    /// The disagreements an adjudicator can decide, as (opinion id, form, text), oldest first: of
+    /// `adjudicator`, or of every form that names one. Still in their form's sample (see `adjudicate`),
+    /// and coded by others than the adjudicator.
+    async fn decidable(&self, adjudicator: Option<i64>) -> Result<Vec<(i64, String, String)>> {
+        let mut sql = Sql::new(self.db().get_database_backend());
+        sql.push(
+            "SELECT o.id, o.form_slug, o.text FROM opinions o JOIN coding_forms f ON f.form_slug = o.form_slug \
+             JOIN codings a ON a.opinion_id = o.id AND a.slot = 1 JOIN codings b ON b.opinion_id = o.id AND b.slot = 2 \
+             WHERE a.areas <> b.areas AND NOT EXISTS (SELECT 1 FROM coding_decisions d WHERE d.opinion_id = o.id) \
+             AND a.user_id <> f.adjudicator_id AND b.user_id <> f.adjudicator_id",
+        );
+        match adjudicator {
+            Some(a) => sql.push(" AND f.adjudicator_id = ").bind(a),
+            None => sql.push(" AND f.adjudicator_id IS NOT NULL"),
+        };
+        sql.push(" ORDER BY o.id");
+        let forms: std::collections::HashMap<String, CodingForm> =
+            self.coding_forms().await?.into_iter().map(|f| (f.form.clone(), f)).collect();
+        let mut out = Vec::new();
+        for r in self.db().query_all_raw(sql.statement()).await? {
+            let (id, form): (i64, String) = (get(&r, "id")?, get(&r, "form_slug")?);
+            if forms.get(&form).and_then(|f| f.sample).is_some_and(|s| s.contains(id)) {
+                out.push((id, form, get(&r, "text")?));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Disagreements waiting for an adjudicator, over every form (as the adjudicators' queues list them).
     ///
     /// # Errors
     /// On a database failure.
     pub async fn dispute_count(&self) -> Result<u64> {
-        let mut sql = Sql::new(self.db().get_database_backend());
-        sql.push(
-            "SELECT COUNT(*) AS n FROM codings a JOIN codings b ON b.opinion_id = a.opinion_id AND b.slot = 2 \
-             WHERE a.slot = 1 AND a.areas <> b.areas \
-             AND NOT EXISTS (SELECT 1 FROM coding_decisions d WHERE d.opinion_id = a.opinion_id)",
-        );
-        let r = self.db().query_one_raw(sql.statement()).await?;
-        Ok(r.map(|r| get::<i64>(&r, "n")).transpose()?.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+        Ok(self.decidable(None).await?.len() as u64)
     }
 
     /// The adjudicator decides a disagreement: `areas` become the final tags. The audit entry keeps both

@@ -515,6 +515,8 @@ async fn the_adjudicator_decides_only_others_open_disagreements_and_only_it_sets
     let r = decide(own).await.unwrap();
     assert_eq!(r.status(), 409);
     assert!(r.text().await.unwrap().contains("不能裁决自己参与的分歧"));
+    let waiting = async || texts(&get_html(&app, &admin, "/w/dashboard").await, "#ag-disputes");
+    assert_eq!(waiting().await, ["0"], "the dashboard counts what the queues list");
     let r = act(&app, &judge, &jcsrf, own, &[("op", "state"), ("state", "invalid")]).await;
     assert_eq!(r.status(), 409, "nor, having coded it, marks it 无效 for the other coder to read");
     // While open, a coder's 无效 would show on the other's card: only the adjudicator sets it.
@@ -537,6 +539,7 @@ async fn the_adjudicator_decides_only_others_open_disagreements_and_only_it_sets
     assert_eq!(r.status(), 409);
     assert!(r.text().await.unwrap().contains("已不在双人归类的抽样中"));
     assert_eq!(final_areas(&app, dropped).await, [4], "the ordinary tag stays");
+    assert_eq!(waiting().await, ["0"]);
 }
 
 /// A second coder's card drawn with a suggestion before the first coding landed is refused, not stored as
