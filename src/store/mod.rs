@@ -230,6 +230,17 @@ impl Store {
         } else {
             16
         };
+        if url.starts_with("postgres") {
+            // One connection first: a pool that cannot connect waits out its timeout and reports only
+            // "pool timed out", losing why (a wrong port, a refused password, no such database).
+            use sea_orm::sqlx::Connection as _;
+            let tried = tokio::time::timeout(Duration::from_secs(10), sea_orm::sqlx::PgConnection::connect(url)).await;
+            match tried {
+                Ok(Ok(conn)) => drop(conn.close().await),
+                Ok(Err(e)) => return Err(StoreError::Unavailable(e.to_string())),
+                Err(_) => return Err(StoreError::Unavailable("no answer within 10 s".into())),
+            }
+        }
         let db = Database::connect(Self::options(url, pool, true)).await?;
         let filtering = if url.starts_with("postgres") {
             // PostgreSQL soon reuses one generic plan per prepared statement, chosen without the values;

@@ -844,3 +844,17 @@ fn an_unreadable_secret_key_is_named_and_never_replaced() {
     assert!(!out.status.success() && said.contains("cannot read the secret key"), "{said}");
     assert!(dir.path().join("data/secret.key").is_dir(), "left as it was");
 }
+
+/// A PostgreSQL address that answers nothing (a wrong port) is refused at once with the reason, not after
+/// the pool's ten seconds with "pool timed out".
+#[test]
+fn a_wrong_postgresql_port_is_named_with_its_reason_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    test_forms(dir.path());
+    let started = Instant::now();
+    let out = wenji(dir.path(), "postgres://postgres@127.0.0.1:1/test").arg("migrate").output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("WENJI_DATABASE_URL") && said.contains("refused"), "{said}");
+    assert!(!said.contains("pool timed out") && started.elapsed() < Duration::from_secs(5), "{said}");
+}
