@@ -157,7 +157,7 @@ pub(crate) async fn refuse_state_change_in<C: ConnectionTrait>(txn: &C, opinion_
             "这条意见正在双人归类，它的状态（需核实、无效）只能由本表单的裁决人修改，以免影响另一位的独立归类。".into(),
         ));
     }
-    refuse_if_settled_in(txn, opinion_id, actor).await
+    refuse_if_settled(&status, actor)
 }
 
 /// Refuses ordinary tagging (a save, an accept, an undo) of an opinion whose tags double coding settled, to
@@ -166,7 +166,11 @@ pub(crate) async fn refuse_state_change_in<C: ConnectionTrait>(txn: &C, opinion_
 /// # Errors
 /// `Conflict` saying who may change it; `NotFound` for an unknown opinion.
 pub(crate) async fn refuse_if_settled_in<C: ConnectionTrait>(txn: &C, opinion_id: i64, actor: &Actor) -> Result<()> {
-    let (_, status) = status_in(txn, opinion_id).await?;
+    refuse_if_settled(&status_in(txn, opinion_id).await?.1, actor)
+}
+
+/// [`refuse_if_settled_in`] on a status already read.
+fn refuse_if_settled(status: &CodingStatus, actor: &Actor) -> Result<()> {
     if !status.settled_against(actor.id) {
         return Ok(());
     }

@@ -30,14 +30,20 @@ impl Release {
 
 /// Takes back from leaders the opinions answering a question that the rows of their release were not all
 /// asked alike ([`questions_asked_unevenly`]): the raw sheet withholds those answers, and the same text
-/// as an opinion (inbox, quote sheets, problems) would tell the late rows apart. Run at every release over
-/// every release, so those made before this rule are mended too. Returns how many it took back.
-pub(crate) async fn withhold_unevenly_asked_in<C: ConnectionTrait>(db: &C) -> Result<u64> {
+/// as an opinion (inbox, quote sheets, problems) would tell the late rows apart. `cut`: the release just
+/// made; `None` (at start) every release, so those made before this rule are mended too. Returns how
+/// many it took back.
+pub(crate) async fn withhold_unevenly_asked_in<C: ConnectionTrait>(db: &C, cut: Option<i64>) -> Result<u64> {
     let backend = db.get_database_backend();
-    let sql = "SELECT form_slug AS f, released_at AS t, form_version_id AS v FROM responses \
-               WHERE released_at IS NOT NULL GROUP BY form_slug, released_at, form_version_id";
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT form_slug AS f, released_at AS t, form_version_id AS v FROM responses WHERE ");
+    match cut {
+        Some(cut) => sql.push("released_at = ").bind(cut),
+        None => sql.push("released_at IS NOT NULL"),
+    };
+    sql.push(" GROUP BY form_slug, released_at, form_version_id");
     let mut releases: BTreeMap<(String, i64), Vec<i64>> = BTreeMap::new();
-    for r in db.query_all_raw(sea_orm::Statement::from_string(backend, sql)).await? {
+    for r in db.query_all_raw(sql.into_statement()).await? {
         releases.entry((r.try_get("", "f")?, r.try_get("", "t")?)).or_default().push(r.try_get("", "v")?);
     }
     releases.retain(|_, versions| versions.len() > 1);
@@ -84,7 +90,7 @@ impl Store {
     /// On a database failure.
     pub async fn withhold_unevenly_asked(&self) -> Result<u64> {
         let w = self.write_txn().await?;
-        let done = withhold_unevenly_asked_in(w.conn()).await;
+        let done = withhold_unevenly_asked_in(w.conn(), None).await;
         w.finish(done).await
     }
 
@@ -212,7 +218,7 @@ impl Store {
                     .push(")");
                 db.execute_raw(sql.into_statement()).await?;
             }
-            withhold_unevenly_asked_in(db).await?;
+            withhold_unevenly_asked_in(db, Some(cut_ms)).await?;
             let total: u64 = before.waiting.values().map(|w| w.count).sum::<u64>() + held;
             let mut sql = Sql::new(backend);
             sql.push("UPDATE leader_releases SET released = ").bind(as_i64(released));
