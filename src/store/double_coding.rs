@@ -12,6 +12,9 @@ use crate::domain::area::AreaCode;
 use crate::domain::tagging::TagSource;
 use sea_orm::{ConnectionTrait, QueryResult};
 
+/// Why a second coder's save from a card that showed a suggestion was refused.
+pub const SHOWN_BEFORE_BLIND: &str = "另一位分析人员刚刚完成了这条意见的第一份归类，您需要在看不到建议的情况下独立归类；您的选择没有保存，请重新打开这条意见再选。";
+
 /// A form's double-coding setting; `sample` is `None` when it is turned off.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CodingForm {
@@ -144,20 +147,35 @@ async fn codings_in<C: ConnectionTrait>(db: &C, opinion_id: i64) -> Result<Vec<C
 }
 
 /// Refuses a change of state (需核实, 无效) of an opinion being double coded, or settled by it, to all but
-/// its form's adjudicator, and to the adjudicator too where they coded it: the second coder would read the first's judgement on the card, and an opinion
-/// marked 需核实 left both coders' queues with one coding.
+/// its form's adjudicator (see [`refuse_while_coded`]); an opinion marked 需核实 also left both coders'
+/// queues with one coding.
 ///
 /// # Errors
 /// `Conflict` saying who may change it; `NotFound` for an unknown opinion.
 pub(crate) async fn refuse_state_change_in<C: ConnectionTrait>(txn: &C, opinion_id: i64, actor: &Actor) -> Result<()> {
     let (_, status) = status_in(txn, opinion_id).await?;
+    refuse_while_coded(&status, actor, "它的状态（需核实、无效）只能由本表单的裁决人修改")?;
+    refuse_if_settled(&status, actor)
+}
+
+/// Refuses a note or a 典型意见 mark on an opinion being double coded to all but its form's adjudicator
+/// (see [`refuse_while_coded`]): a coder's note (“我归入领域3”) showed on the other's blind card.
+///
+/// # Errors
+/// `Conflict` saying who may add one; `NotFound` for an unknown opinion.
+pub(crate) async fn refuse_remark_in<C: ConnectionTrait>(txn: &C, opinion_id: i64, actor: &Actor) -> Result<()> {
+    let (_, status) = status_in(txn, opinion_id).await?;
+    refuse_while_coded(&status, actor, "备注和典型意见标记只能由本表单的裁决人添加（两份归类完成后人人可加）")
+}
+
+/// While an opinion is double coded, what both coders read of it (its state, its notes) is changed only by
+/// its form's adjudicator, and not by one who coded it: the second coder would read the first's judgement.
+fn refuse_while_coded(status: &CodingStatus, actor: &Actor, rule: &str) -> Result<()> {
     let coder = actor.id.is_some_and(|me| status.own(me).is_some());
     if status.open && (status.adjudicator != actor.id || coder) {
-        return Err(StoreError::Conflict(
-            "这条意见正在双人归类，它的状态（需核实、无效）只能由本表单的裁决人修改，以免影响另一位的独立归类。".into(),
-        ));
+        return Err(StoreError::Conflict(format!("这条意见正在双人归类，{rule}，以免影响另一位的独立归类。")));
     }
-    refuse_if_settled(&status, actor)
+    Ok(())
 }
 
 /// Refuses ordinary tagging (a save, an accept, an undo) of an opinion whose tags double coding settled, to
@@ -306,14 +324,17 @@ impl Store {
     /// Records `actor`'s independent coding of an opinion being double coded (replacing their own earlier
     /// one while the other coder has not finished). When both have coded and agree, their areas become
     /// the final tags (sources from `source_of`); when they differ the opinion waits for adjudication.
+    /// `saw_suggestion`: the card the coding came from showed the model's suggestion.
     ///
     /// # Errors
-    /// `Conflict` when the opinion is not (or no longer) being double coded, or two others coded it.
+    /// `Conflict` when the opinion is not (or no longer) being double coded, or two others coded it, or
+    /// ([`SHOWN_BEFORE_BLIND`]) `actor` is its second coder and saw a suggestion.
     pub async fn record_coding(
         &self,
         opinion_id: i64,
         areas: &[AreaCode],
         source_of: impl Fn(AreaCode) -> TagSource,
+        saw_suggestion: bool,
         actor: &Actor,
     ) -> Result<CodingOutcome> {
         let user = actor.id.ok_or_else(|| StoreError::Conflict("只有分析人员可以归类".into()))?;
@@ -327,6 +348,11 @@ impl Store {
             let (_, status) = status_in(txn, opinion_id).await?;
             if !status.open {
                 return Err(StoreError::Conflict("这条意见不在双人归类中，或已经定稿".into()));
+            }
+            // Judged here, under the row: the first coding may have landed after the card was drawn, and
+            // the model's guess must not count as the second coder's independent coding.
+            if saw_suggestion && status.blind_for(user) {
+                return Err(StoreError::Conflict(SHOWN_BEFORE_BLIND.into()));
             }
             let mut sql = Sql::new(txn.get_database_backend());
             let slot = match status.own(user) {

@@ -322,12 +322,13 @@ impl Store {
     /// Marks or unmarks an opinion as a representative quote (典型意见).
     ///
     /// # Errors
-    /// `NotFound` for an unknown opinion.
+    /// `NotFound` for an unknown opinion; `Conflict` while it is double coded, to all but its adjudicator.
     pub async fn set_representative(&self, opinion_id: i64, representative: bool, actor: &Actor) -> Result<()> {
         let w = self.write_txn().await?;
         let txn = w.conn();
         let done = async {
             let o = opinion_locked(txn, opinion_id).await?;
+            super::double_coding::refuse_remark_in(txn, opinion_id, actor).await?;
             if o.representative != representative {
                 let before = o.representative;
                 let mut a: opinion::ActiveModel = o.into();
@@ -353,12 +354,14 @@ impl Store {
     /// Adds a note to an opinion.
     ///
     /// # Errors
-    /// `NotFound` for an unknown opinion.
+    /// `NotFound` for an unknown opinion; `Conflict` while it is double coded, to all but its adjudicator.
     pub async fn add_note(&self, opinion_id: i64, text: &str, actor: &Actor) -> Result<NoteView> {
         let w = self.write_txn().await?;
         let txn = w.conn();
         let done = async {
-            opinion::Entity::find_by_id(opinion_id).one(txn).await?.ok_or(StoreError::NotFound)?;
+            // Held: a first coding landing meanwhile makes it double coded before the note is judged.
+            opinion_locked(txn, opinion_id).await?;
+            super::double_coding::refuse_remark_in(txn, opinion_id, actor).await?;
             let n = note::ActiveModel {
                 opinion_id: Set(opinion_id),
                 user_id: Set(actor.id),

@@ -208,12 +208,14 @@ impl Store {
     /// Unlinks one opinion from a problem.
     ///
     /// # Errors
-    /// `NotFound` when the opinion is not linked to it (never linked, or unlinked meanwhile: nothing is
-    /// audited then).
+    /// `NotFound` when the problem is gone (merged away meanwhile) or the opinion is not linked to it (never
+    /// linked, or unlinked meanwhile): nothing is audited then.
     pub async fn unlink_opinion(&self, actor: &Actor, problem_id: i64, opinion_id: i64) -> Result<()> {
         let w = self.write_txn().await?;
         let txn = w.conn();
         let done = async {
+            // Held shared, as a link holds it: a merge carrying this problem's opinions away is waited for.
+            problem::Entity::find_by_id(problem_id).lock_shared().one(txn).await?.ok_or(StoreError::NotFound)?;
             let deleted = problem_opinion::Entity::delete_many()
                 .filter(problem_opinion::Column::ProblemId.eq(problem_id))
                 .filter(problem_opinion::Column::OpinionId.eq(opinion_id))

@@ -562,6 +562,44 @@ async fn a_card_drawn_before_it_became_blind_is_refused_and_not_stored_as_a_blin
     assert_eq!(code(&app, &b, &bcsrf, id, &["7"]).await, 303, "from the blind card");
 }
 
+/// While an opinion is double coded a coder's note, which may name their areas, or 典型意见 mark is refused
+/// (both showed on the other's blind card); the adjudicator's note is kept, and anyone's once the codings agree. The store
+/// itself refuses a coding from a card that showed a suggestion once the other coding landed: the page's
+/// check read the status before the write and could be overtaken.
+#[tokio::test]
+async fn coders_leave_no_notes_for_each_other_and_a_suggestion_seen_before_blind_is_refused_by_the_store() {
+    let app = TestApp::spawn().await;
+    let (a, acsrf, _) = person(&app, "coder-a", Role::Analyst).await;
+    let (b, bcsrf, b_id) = person(&app, "coder-b", Role::Analyst).await;
+    let (judge, jcsrf, judge_id) = person(&app, "judge-c", Role::Analyst).await;
+    enable(&app, 100, judge_id).await;
+    let id = submit(&app, "执法检查只走过场").await;
+    let note = |c: &reqwest::Client, csrf: &str, text: &'static str| {
+        let body = [("_csrf", csrf.to_owned()), ("op", "note".into()), ("text", text.into())];
+        c.post(app.url(&format!("/w/tag/{id}"))).form(&body).send()
+    };
+    for before_or_after_coding in [false, true] {
+        if before_or_after_coding {
+            assert_eq!(code(&app, &a, &acsrf, id, &["3"]).await, 303);
+        }
+        let r = note(&a, &acsrf, "我归入领域3，不是领域5").await.unwrap();
+        assert_eq!(r.status(), 409);
+        assert!(r.text().await.unwrap().contains("备注和典型意见标记只能由本表单的裁决人添加"));
+        let r = act(&app, &a, &acsrf, id, &[("op", "representative"), ("on", "1")]).await;
+        assert_eq!(r.status(), 409, "the 典型意见 mark showed on the other's card too");
+    }
+    assert_eq!(note(&judge, &jcsrf, "请两位各自独立判断").await.unwrap().status(), 303);
+    let notes: Vec<String> = app.store().opinion(id).await.unwrap().notes.into_iter().map(|n| n.author).collect();
+    assert_eq!(notes, ["judge-c"]);
+    let b_actor = Actor { id: Some(b_id), name: "coder-b".into(), once: None };
+    let r = app.store().record_coding(id, &[area(3)], |_| TagSource::Suggested, true, &b_actor).await;
+    assert!(matches!(&r, Err(wenji::store::StoreError::Conflict(m)) if m.contains("看不到建议")), "{r:?}");
+    assert_eq!(app.store().coding_status(id).await.unwrap().codings.len(), 1, "nothing stored");
+    assert_eq!(code(&app, &b, &bcsrf, id, &["3"]).await, 303, "from the blind card: agreed");
+    assert_eq!(final_areas(&app, id).await, [3]);
+    assert_eq!(note(&a, &acsrf, "定稿后补充：涉及两个所").await.unwrap().status(), 303, "settled: notes are open");
+}
+
 /// The queue lists the oldest hundred disagreements and says when more wait (it stopped at 100 silently).
 #[tokio::test]
 async fn the_adjudication_queue_says_when_more_disagreements_wait_than_it_lists() {

@@ -951,6 +951,36 @@ async fn an_opinion_linked_while_its_problem_is_merged_away_moves_with_it_or_is_
     }
 }
 
+/// An unlink racing a merge of its problem is waited for: either it lands first and the opinion stays
+/// behind, or the merge does and the unlink finds the problem gone. On PostgreSQL an acknowledged unlink
+/// was undone, its opinion carried into the other problem.
+#[tokio::test]
+async fn an_opinion_unlinked_while_its_problem_is_merged_away_stays_unlinked_or_is_refused() {
+    let app = TestApp::spawn().await;
+    let (analyst, csrf) = app.login_as(Role::Analyst).await;
+    for round in 0..12 {
+        let opinion = submit(&app, &format!("第{round}条：窗口排队太久")).await;
+        let kept = create_problem(&app, &analyst, &csrf, "排队时间长").await;
+        let dup = create_problem(&app, &analyst, &csrf, "排队久").await;
+        let (opinion_s, dup_s, kept_s) = (opinion.to_string(), dup.to_string(), kept.to_string());
+        let link = [("ids", opinion_s.as_str()), ("problem", dup_s.as_str())];
+        assert_eq!(post(&app, &analyst, &csrf, "/w/problems/link", &link).await.0, 303);
+        let (merge, unlink) = (format!("/w/problems/{dup}/merge"), format!("/w/problems/{dup}/unlink"));
+        let (into, which) = ([("into", kept_s.as_str()), ("confirm", "1")], [("opinion", opinion_s.as_str())]);
+        let (merged, unlinked) =
+            tokio::join!(post(&app, &analyst, &csrf, &merge, &into), post(&app, &analyst, &csrf, &unlink, &which),);
+        assert_eq!(merged.0, 303, "{}", merged.1);
+        assert!(matches!(unlinked.0, 303 | 404), "round {round}: {unlinked:?}");
+        let now_in_kept = app.store().problem_opinion_ids(kept).await.unwrap().contains(&opinion);
+        assert_eq!(
+            now_in_kept,
+            unlinked.0 == 404,
+            "round {round}: unlink answered {}, kept has it: {now_in_kept}",
+            unlinked.0
+        );
+    }
+}
+
 /// Citizens read a problem's text above its published measure on /gongkai: from then on it is the
 /// publishers' to change, as the measure is. An analyst's edit is refused; a leader's is shown.
 #[tokio::test]

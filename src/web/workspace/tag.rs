@@ -91,9 +91,6 @@ fn parse_seen(seen: &str) -> Result<Vec<AreaCode>, WebError> {
 pub const TAGGED_MEANWHILE: &str =
     "这条意见在您打开后已被他人归类，您的归类没有保存；请重新打开它，看过现在的归类后再保存。";
 
-/// Why a second coder's save from a card that showed a suggestion is refused.
-pub const SHOWN_BEFORE_BLIND: &str = "另一位分析人员刚刚完成了这条意见的第一份归类，您需要在看不到建议的情况下独立归类；您的选择没有保存，请重新打开这条意见再选。";
-
 /// Applies `f` to opinion `id`; returns the opinion to show next.
 async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i64, WebError> {
     staff.require(&[Role::Analyst])?;
@@ -106,13 +103,9 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
             let src = |a: AreaCode| if suggested.contains(&a) { TagSource::Suggested } else { TagSource::Typed };
             let coding = store.coding_status(id).await?;
             if coding.open {
-                // The second coder saw no suggestion, so nothing of theirs counts as accepted. A card that
-                // showed one (the first coding landed after it was drawn) is drawn again, blind.
-                let blind = coding.blind_for(staff.user.id);
-                if blind && !suggested.is_empty() {
-                    return Err(WebError::Conflict(SHOWN_BEFORE_BLIND.into()));
-                }
-                code(state, id, &areas, |a| if blind { TagSource::Typed } else { src(a) }, &who).await?;
+                // A card that showed a suggestion to the second coder (the first coding landed after it
+                // was drawn) is refused by the store, and drawn again blind.
+                code(state, id, &areas, src, !suggested.is_empty(), &who).await?;
             } else {
                 let (before, after) = match &f.seen {
                     Some(seen) => {
@@ -145,7 +138,7 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
             };
             areas.extend(shown);
             if coding.open {
-                code(state, id, &areas, |_| TagSource::Suggested, &who).await?;
+                code(state, id, &areas, |_| TagSource::Suggested, true, &who).await?;
             } else {
                 // Added to what the card showed (or what was just read): a change made meanwhile refuses
                 // the accept instead of being overwritten by it.
@@ -204,12 +197,13 @@ async fn code(
     id: i64,
     areas: &[AreaCode],
     source_of: impl Fn(AreaCode) -> TagSource,
+    saw_suggestion: bool,
     who: &crate::store::audit::Actor,
 ) -> Result<(), WebError> {
     if areas.is_empty() {
         return Err(WebError::BadRequest("area：双人归类的意见请至少选择一个领域（无效意见请标为“无效”）".into()));
     }
-    state.store.record_coding(id, areas, source_of, who).await?;
+    state.store.record_coding(id, areas, source_of, saw_suggestion, who).await?;
     Ok(())
 }
 
