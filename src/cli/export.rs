@@ -58,6 +58,9 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
     store.sync_catalog(&catalog).await?;
     store.withhold_unevenly_asked().await?;
     let small_cell_k = the_servers_k(&store, args.small_cell_k, args.unprotected).await?;
+    // As the server does: never below a k a release was made with (the released rows would read finer).
+    let in_force = crate::reporting::batch_sizes(&store, u64::from(small_cell_k)).await?.now;
+    let small_cell_k = u32::try_from(in_force).unwrap_or(u32::MAX);
     if args.register {
         return register(config, &store, &catalog, args.out, small_cell_k).await;
     }

@@ -189,6 +189,15 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     {
         tracing::warn!(error = %e, "the links' address was not recorded for `wenji links`");
     }
+    if let Ok(in_force) = state.small_cell_k().await
+        && in_force > u64::from(args.small_cell_k)
+    {
+        tracing::warn!(
+            setting = args.small_cell_k,
+            in_force,
+            "WENJI_SMALL_CELL_K is below the k releases to leaders were made with; their views keep that k"
+        );
+    }
     if state.store.recorded_small_cell_k().await.ok().flatten() != Some(args.small_cell_k)
         && let Err(e) = state.store.record_small_cell_k(args.small_cell_k).await
     {

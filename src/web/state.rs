@@ -102,15 +102,17 @@ impl Shared {
     /// # Errors
     /// On a database failure.
     pub async fn published_register(&self) -> crate::store::Result<crate::domain::rectification::Register> {
-        let k = u64::from(self.settings.small_cell_k);
+        let k = self.small_cell_k().await?;
         crate::reporting::published_register(&self.store, k, self.leader_cut().await).await
     }
 
-    /// The batch size releases to leaders use: k, or a larger one used before ([`crate::reporting::batch_sizes`]).
+    /// The k in force for leaders' and the public's views, and the batch size of releases: the setting, or a
+    /// larger k a release was made with ([`crate::reporting::batch_sizes`]). What went out under k is never
+    /// shown finer: a restart with a smaller k relabelled released rows by their category.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn release_batch(&self) -> crate::store::Result<u64> {
+    pub async fn small_cell_k(&self) -> crate::store::Result<u64> {
         Ok(crate::reporting::batch_sizes(&self.store, u64::from(self.settings.small_cell_k)).await?.now)
     }
 
@@ -119,7 +121,7 @@ impl Shared {
     /// # Errors
     /// On a database failure.
     pub async fn public_register(&self) -> crate::store::Result<crate::domain::rectification::Register> {
-        let k = u64::from(self.settings.small_cell_k);
+        let k = self.small_cell_k().await?;
         crate::reporting::public_register(&self.store, k, self.leader_cut().await).await
     }
 

@@ -242,17 +242,29 @@ impl TestApp {
         csrf: &str,
         pairs: &[(&str, &str)],
     ) -> Result<Vec<u8>, (u16, String)> {
+        self.export_at(&self.base, client, csrf, pairs).await
+    }
+
+    /// [`TestApp::export_as`] through the server at `base` (a second one on this database, say).
+    pub async fn export_at(
+        &self,
+        base: &str,
+        client: &reqwest::Client,
+        csrf: &str,
+        pairs: &[(&str, &str)],
+    ) -> Result<Vec<u8>, (u16, String)> {
         let mut body = vec![("_csrf", csrf)];
         body.extend_from_slice(pairs);
-        let r = client.post(self.url("/w/exports")).form(&body).send().await.unwrap();
+        let url = |path: &str| format!("{base}{path}");
+        let r = client.post(url("/w/exports")).form(&body).send().await.unwrap();
         if r.status() != 303 {
             return Err((r.status().as_u16(), r.text().await.unwrap()));
         }
         let job = r.headers()["location"].to_str().unwrap().to_owned();
         for _ in 0..400 {
-            let page = client.get(self.url(&job)).send().await.unwrap().text().await.unwrap();
+            let page = client.get(url(&job)).send().await.unwrap().text().await.unwrap();
             if !texts(&page, "#download").is_empty() {
-                let d = client.get(self.url(&format!("{job}/download"))).send().await.unwrap();
+                let d = client.get(url(&format!("{job}/download"))).send().await.unwrap();
                 assert_eq!(d.status(), 200);
                 return Ok(d.bytes().await.unwrap().to_vec());
             }

@@ -163,7 +163,7 @@ pub async fn page(
         agreement: agreement(&state).await?,
         groups: Some(store.group_count(None, None).await?),
         released: store.release_totals().await?,
-        batch: state.release_batch().await?,
+        batch: state.small_cell_k().await?,
     })
 }
 
@@ -187,7 +187,7 @@ async fn leader_page(state: &AppState, staff: &Staff, form: &str) -> Result<Dash
         agreement: None,
         groups: None,
         released: None,
-        batch: scope.batch,
+        batch: scope.disclosure.k,
     };
     if d.too_small {
         return Ok(page);

@@ -113,9 +113,8 @@ pub struct ExportsPage {
     pub units: Vec<(String, String)>,
     pub jobs: Vec<JobRow>,
     pub error: Option<String>,
-    pub k: u32,
-    /// The batch size releases use (k, or a larger one used before).
-    pub batch: u64,
+    /// The k in force: the batch size of releases too ([`AppState::small_cell_k`]).
+    pub k: u64,
     /// Administrators may ask for the unprotected file.
     pub can_unprotect: bool,
     /// The form ticked when the page opens: the one with the most responses up to the last midnight, as
@@ -131,7 +130,7 @@ pub struct ExportsPage {
 pub struct JobPage {
     pub head: super::head::StaffHead,
     pub job: JobRow,
-    pub k: u32,
+    pub k: u64,
 }
 
 /// The export request as the form posts it.
@@ -167,8 +166,8 @@ impl ExportForm {
         matches!(self.unprotected.trim(), "1" | "on" | "true")
     }
 
-    /// Turns the posted form into export parameters, naming the field at fault.
-    fn params(&self, state: &AppState) -> Result<ExportParams, String> {
+    /// Turns the posted form into export parameters with the k in force, naming the field at fault.
+    fn params(&self, state: &AppState, small_cell_k: u32) -> Result<ExportParams, String> {
         let format = Format::parse(self.format.trim()).ok_or("格式：请选择 Excel 工作簿或 CSV")?;
         let params = ExportParams {
             scope: Scope {
@@ -179,7 +178,7 @@ impl ExportForm {
                 released: false,
             },
             format,
-            small_cell_k: state.settings.small_cell_k,
+            small_cell_k,
             unprotected: self.wants_unprotected(),
             generated_at: crate::store::now_ms(),
         };
@@ -218,8 +217,7 @@ async fn page_with(
         units: forms.catalog.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect(),
         jobs: jobs.iter().filter(|j| may_open(staff, j)).map(JobRow::from).collect(),
         error,
-        k: state.settings.small_cell_k,
-        batch: state.release_batch().await?,
+        k: state.small_cell_k().await?,
         can_unprotect: staff.user.role == Role::Admin,
     })
 }
@@ -239,7 +237,8 @@ pub async fn start(
     if f.wants_unprotected() {
         staff.require(&[Role::Admin])?;
     }
-    let params = match f.params(&state) {
+    let k = u32::try_from(state.small_cell_k().await?).unwrap_or(u32::MAX);
+    let params = match f.params(&state, k) {
         Ok(p) => p,
         Err(msg) => {
             let page = page_with(&state, &staff, Some(msg), Some(&f)).await?;
@@ -362,7 +361,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Re
     let job = job_for(&state, &staff, id).await?;
     let row = JobRow::from(&job);
     let running = row.running;
-    let mut r = JobPage { head: staff.head(), job: row, k: state.settings.small_cell_k }.into_response();
+    let mut r = JobPage { head: staff.head(), job: row, k: state.small_cell_k().await? }.into_response();
     if running {
         r.headers_mut().insert(header::REFRESH, axum::http::HeaderValue::from_static("2"));
     }

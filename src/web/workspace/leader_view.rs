@@ -16,8 +16,6 @@ pub struct LeaderScope {
     pub disclosure: Disclosure,
     /// Every form as (slug, title, selected), for the form switcher.
     pub forms: Vec<(String, String, bool)>,
-    /// The batch size of releases: k, or a larger one used before (releases never drop it).
-    pub batch: u64,
 }
 
 /// Refuses a unit, category or date filter given to a leader's page, naming it: the views cover whole
@@ -54,11 +52,10 @@ impl LeaderScope {
             f => return Err(WebError::BadRequest(format!("form：表单 {f} 不存在"))),
         };
         let scope = Scope::published(&form, cut);
-        let k = u64::from(state.settings.small_cell_k);
+        let k = state.small_cell_k().await?;
         let disclosure = crate::reporting::disclosure_of(&state.store, &scope, k).await?;
-        let batch = state.release_batch().await?;
         let list = forms.catalog.citizen_forms().map(|f| (f.slug.clone(), f.title.clone(), f.slug == form)).collect();
-        Ok(LeaderScope { form, scope, disclosure, forms: list, batch })
+        Ok(LeaderScope { form, scope, disclosure, forms: list })
     }
 
     /// The responses it covers were released to leaders by this instant: the bureau's last midnight.
@@ -68,15 +65,15 @@ impl LeaderScope {
 
     /// The sentence every leader view carries.
     pub fn note(&self) -> String {
-        let (k, batch) = (self.disclosure.k, self.batch);
+        let k = self.disclosure.k;
         let day = self.scope.to.map(|d| d.to_string()).unwrap_or_default();
         if self.disclosure.too_small {
             format!(
-                "截至 {day} 24 时本表单纳入的答卷不足 {k} 份：为保护填写人，不显示任何数字和意见（显示为“<{k}”）。每个单位的新答卷满 {batch} 份才成批纳入，今天的答卷最早明天纳入。"
+                "截至 {day} 24 时本表单纳入的答卷不足 {k} 份：为保护填写人，不显示任何数字和意见（显示为“<{k}”）。每个单位的新答卷满 {k} 份才成批纳入，今天的答卷最早明天纳入。"
             )
         } else {
             format!(
-                "数据截至 {day} 24 时，按单位成批纳入：今天的答卷最早明天纳入，每个单位的新答卷满 {batch} 份才一起纳入（不足的等凑满，办公室随时可见），以免刷新页面或前后两天相比就能看出某份答卷来自哪里、是谁交的。已做小单元保护：答卷少于 {k} 份的单位、类别并入“其他单位（合并）”“其他类别”，一周内凑不满 {batch} 份的单位此后一直并入合并行（不论以后有多少份），各单位最后不足 {batch} 份的答卷可能一直不纳入；不显示提交日期。领导视图按整份表单显示，不能按日期、单位或类别筛选。"
+                "数据截至 {day} 24 时，按单位成批纳入：今天的答卷最早明天纳入，每个单位的新答卷满 {k} 份才一起纳入（不足的等凑满，办公室随时可见），以免刷新页面或前后两天相比就能看出某份答卷来自哪里、是谁交的。已做小单元保护：答卷少于 {k} 份的单位、类别并入“其他单位（合并）”“其他类别”，一周内凑不满 {k} 份的单位此后一直并入合并行（不论以后有多少份），各单位最后不足 {k} 份的答卷可能一直不纳入；不显示提交日期。领导视图按整份表单显示，不能按日期、单位或类别筛选。"
             )
         }
     }

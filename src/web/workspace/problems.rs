@@ -106,7 +106,7 @@ pub struct ProblemsPage {
     pub csrf: String,
     pub can_write: bool,
     pub leader: bool,
-    pub k: u32,
+    pub k: u64,
     pub problems: Vec<ProblemView>,
     pub areas: Vec<(String, String)>,
     pub causes: Vec<(&'static str, &'static str)>,
@@ -192,7 +192,7 @@ pub(crate) async fn problem_views(
 ) -> Result<Vec<ProblemView>, WebError> {
     // Leaders count and quote only responses sent before the last midnight, as on their other views, and
     // read the register as published (units as each form shows them, ratings of fewer than k withheld).
-    let k = u64::from(state.settings.small_cell_k);
+    let k = state.small_cell_k().await?;
     let reg = if leader { state.published_register().await? } else { state.store.register(k, None).await? };
     let forms = state.forms();
     let cat = &forms.catalog;
@@ -277,7 +277,7 @@ async fn list_page(
         csrf: staff.csrf.clone(),
         can_write: WRITERS.contains(&staff.user.role),
         leader,
-        k: state.settings.small_cell_k,
+        k: state.small_cell_k().await?,
         problems: problem_views(state, leader, None).await?,
         areas: area_options(state),
         causes: cause_options(),
@@ -426,7 +426,7 @@ pub struct ProblemChoice {
 /// Every problem, oldest first, as choices: a number key picks the same problem on every card (ordered
 /// by support, the key of a problem moved as opinions were linked and filed the next card elsewhere).
 pub(crate) async fn problem_choices(state: &AppState) -> Result<Vec<ProblemChoice>, WebError> {
-    let reg = state.store.register(u64::from(state.settings.small_cell_k), None).await?;
+    let reg = state.store.register(state.small_cell_k().await?, None).await?;
     let mut ids = reg.problems_by_support();
     ids.sort_unstable();
     Ok(ids
