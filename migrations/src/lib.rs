@@ -38,6 +38,7 @@ mod m20261206_000071_responses_with_code;
 mod m20261206_000072_staff_count_slots;
 mod m20261206_000073_release_rules;
 mod m20261206_000074_staff_once;
+mod m20261207_000075_release_rules_withheld;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -79,6 +80,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000072_staff_count_slots::Migration),
             Box::new(m20261206_000073_release_rules::Migration),
             Box::new(m20261206_000074_staff_once::Migration),
+            Box::new(m20261207_000075_release_rules_withheld::Migration),
         ]
     }
 }

@@ -133,10 +133,10 @@ impl Store {
             let before_k = row.map(|r| r.try_get::<Option<i64>>("", "k")).transpose()?.flatten().unwrap_or(0);
             let k = k.max(u64::try_from(before_k).unwrap_or(0));
             let mut sql = Sql::new(backend);
-            // `rules` (migration 000073): an instance of a release before coded and open responses went
-            // out apart does not name it, so it cannot claim a cut beside this one.
+            // `rules` 2 (migrations 000073, 000075): an instance of an older build names none, or a smaller
+            // one, so it cannot claim a cut beside this one and release what these rules hold back.
             sql.push("INSERT INTO leader_releases (cut_ms, released, waiting, made_at, k, rules) VALUES ");
-            sql.bind_tuple([cut_ms.into(), 0i64.into(), 0i64.into(), now_ms().into(), as_i64(k).into(), 1i64.into()]);
+            sql.bind_tuple([cut_ms.into(), 0i64.into(), 0i64.into(), now_ms().into(), as_i64(k).into(), 2i64.into()]);
             sql.push(" ON CONFLICT (cut_ms) DO NOTHING");
             if db.execute_raw(sql.into_statement()).await?.rows_affected() == 0 {
                 return Ok(cut_ms);

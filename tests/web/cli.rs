@@ -799,6 +799,10 @@ async fn an_upgrade_holds_back_the_responses_it_cannot_tell_were_sent_with_a_cod
     // Nor can it release to leaders: its claim of a cut does not name the rules (migration 000073).
     let old_claim = "INSERT INTO leader_releases (cut_ms, released, waiting, made_at, k) VALUES (1, 0, 0, 0, 5)";
     assert!(db.execute_unprepared(old_claim).await.is_err(), "an older instance claimed a release");
+    // Nor one of the build before answers asked unevenly were held back (rules 1, migration 000075).
+    let old_claim =
+        "INSERT INTO leader_releases (cut_ms, released, waiting, made_at, k, rules) VALUES (1, 0, 0, 0, 5, 1)";
+    assert!(db.execute_unprepared(old_claim).await.is_err(), "a release by the build before 000075");
     let read = |sql: &'static str| {
         let db = db.clone();
         async move {

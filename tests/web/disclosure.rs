@@ -1030,7 +1030,7 @@ async fn instances_releasing_at_once_make_one_release_and_none_waits_for_another
             .await
             .unwrap();
         let claim = format!(
-            "INSERT INTO leader_releases (cut_ms, released, waiting, made_at, k, rules) VALUES ({cut}, 0, 0, 0, 5, 1)"
+            "INSERT INTO leader_releases (cut_ms, released, waiting, made_at, k, rules) VALUES ({cut}, 0, 0, 0, 5, 2)"
         );
         holder.execute_unprepared(&claim).await.unwrap();
         let made =
