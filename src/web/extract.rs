@@ -28,9 +28,9 @@ pub fn limited_as(ip: IpAddr) -> IpAddr {
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = Infallible;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-        let trusted = &state.settings.trusted_proxies;
-        let Some(peer) = peer.filter(|p| trusted.contains(p)) else { return Ok(ClientIp(peer.map(limited_as))) };
+        let Some(peer) = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) else {
+            return Ok(ClientIp(None));
+        };
         let forwarded = parts
             .headers
             .get_all("x-forwarded-for")
@@ -39,15 +39,33 @@ impl FromRequestParts<AppState> for ClientIp {
             .flat_map(|v| v.split(','))
             .map(str::trim)
             .collect::<Vec<_>>();
-        let client = forwarded
-            .iter()
-            .rev()
-            .map(|a| a.parse::<IpAddr>().ok())
-            .find(|a| a.is_none_or(|a| !trusted.contains(&a)))
-            .flatten();
-        // A missing or garbled header leaves the proxy's own address: one shared bucket, never none.
-        Ok(ClientIp(Some(limited_as(client.unwrap_or(peer)))))
+        Ok(ClientIp(Some(client_address(peer, &state.settings.trusted_proxies, &forwarded))))
     }
+}
+
+/// The address a request from `peer` counts under, given the trusted proxies and the `X-Forwarded-For`
+/// entries in order. Addresses compare canonically: a server bound to `[::]` sees an IPv4 proxy as
+/// `::ffff:127.0.0.1`, which went untrusted and put every client in the proxy's one bucket.
+fn client_address(peer: IpAddr, trusted: &[IpAddr], forwarded: &[&str]) -> IpAddr {
+    let is_trusted = |a: IpAddr| trusted.iter().any(|t| t.to_canonical() == a.to_canonical());
+    if !is_trusted(peer) {
+        return limited_as(peer);
+    }
+    let client =
+        forwarded.iter().rev().map(|a| forwarded_address(a)).find(|a| a.is_none_or(|a| !is_trusted(a))).flatten();
+    // A missing or garbled header leaves the proxy's own address: one shared bucket, never none.
+    limited_as(client.unwrap_or(peer))
+}
+
+/// One `X-Forwarded-For` entry: an address, or one with a port (`10.0.0.7:5123`, `[2001:db8::1]:443`) or
+/// in brackets (`[2001:db8::1]`), as some proxies write them.
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|s| s.ip()))
+        .or_else(|| entry.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
+        .map(|a| a.to_canonical())
 }
 
 /// A record's number from the path (`/w/problems/{id}`), refused in Chinese when it is not one: axum's
@@ -94,8 +112,27 @@ fn query_refusal(path: &str, times: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::limited_as;
+    use super::{client_address, limited_as};
     use std::net::IpAddr;
+
+    #[test]
+    fn a_trusted_proxy_is_trusted_as_an_ipv4_mapped_peer_and_its_forwarded_entries_are_read_in_any_form() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let trusted = [ip("127.0.0.1"), ip("2001:db8::99")];
+        // A server bound to [::] sees its IPv4 proxy as ::ffff:127.0.0.1.
+        assert_eq!(client_address(ip("::ffff:127.0.0.1"), &trusted, &["10.1.1.1"]), ip("10.1.1.1"));
+        assert_eq!(client_address(ip("127.0.0.1"), &trusted, &["10.1.1.2:5123"]), ip("10.1.1.2"));
+        assert_eq!(client_address(ip("127.0.0.1"), &trusted, &["[2001:db8:7::1]:443"]), ip("2001:db8:7::"));
+        assert_eq!(client_address(ip("127.0.0.1"), &trusted, &["[2001:db8:7::1]"]), ip("2001:db8:7::"));
+        // The rightmost entry not a trusted proxy counts; a client's own prefix does not.
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &trusted, &["6.6.6.6", "10.1.1.3", "::ffff:127.0.0.1"]),
+            ip("10.1.1.3")
+        );
+        // Garbage leaves the proxy's bucket; an untrusted peer counts as itself, whatever it forwards.
+        assert_eq!(client_address(ip("127.0.0.1"), &trusted, &["not-an-address"]), ip("127.0.0.1"));
+        assert_eq!(client_address(ip("10.9.9.9"), &trusted, &["10.1.1.4"]), ip("10.9.9.9"));
+    }
 
     #[test]
     fn an_ipv6_client_is_limited_by_its_slash_64_and_an_ipv4_one_by_its_address() {
