@@ -4,11 +4,13 @@ mod backup;
 mod check_forms;
 mod export;
 mod links;
+mod restore;
 pub mod serve;
 mod user;
 
 use crate::config::Config;
 use crate::store::Store;
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -38,6 +40,9 @@ pub enum Command {
     Links(links::LinksCommand),
     /// Write a consistent snapshot of the SQLite database to PATH while the server keeps serving.
     Backup(backup::BackupArgs),
+    /// Put a snapshot written by `wenji backup` in place of the SQLite database, with every server stopped
+    /// (the database it replaces is moved aside, staff sign in again).
+    Restore(restore::RestoreArgs),
     /// Write the report workbook (xlsx) or the raw responses (CSV) for one or more forms.
     Export(export::ExportArgs),
 }
@@ -200,12 +205,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User(cmd) => user::run(&config, cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Links(cmd) => links::run(&config, cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Backup(args) => backup::run(&config, args).await.map(|()| ExitCode::SUCCESS),
+        Command::Restore(args) => restore::run(&config, args).await.map(|()| ExitCode::SUCCESS),
         Command::Export(args) => export::run(&config, args).await.map(|()| ExitCode::SUCCESS),
     }
 }
 
 /// A file the user named for output (`backup`, `--out`) must be new: Wenji never replaces a file someone
 /// keeps, nor deletes it when an export's audit entry fails.
+/// Holds the SQLite database's folder: shared by every `wenji serve` on it, exclusively by `wenji restore`.
+/// A restore under a running server lost what the server acknowledged after it (written to the file moved
+/// aside, or into the copied-over file, which it corrupted). `None` on PostgreSQL.
+pub(crate) fn hold_data_folder(config: &Config, exclusive: bool) -> anyhow::Result<Option<std::fs::File>> {
+    let Some(db) = config.sqlite_path() else { return Ok(None) };
+    let folder = db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new(".")).to_owned();
+    std::fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
+    let held = std::fs::File::open(&folder).with_context(|| format!("opening {}", folder.display()))?;
+    let tried = if exclusive { held.try_lock() } else { held.try_lock_shared() };
+    match tried {
+        Ok(()) => Ok(Some(held)),
+        Err(std::fs::TryLockError::WouldBlock) if exclusive => anyhow::bail!(
+            "a `wenji serve` is running on the database in {}: stop every server first (what it acknowledged \
+             after the restore would be lost); nothing was changed",
+            folder.display()
+        ),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "`wenji restore` is replacing the database in {}; start the server when it has finished",
+            folder.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {}", folder.display())),
+    }
+}
+
 pub(crate) fn refuse_existing(path: &std::path::Path) -> anyhow::Result<()> {
     if path.exists() {
         anyhow::bail!("{} already exists; choose a new file name", path.display());

@@ -56,6 +56,7 @@ pub struct ServeArgs {
 /// When the database, the forms or the secret cannot be loaded.
 pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Result<AppState> {
     let catalog = super::load_forms(config)?;
+    let data_folder = super::hold_data_folder(config, false)?;
     let store = super::open_and_migrate(config).await?;
     // Before anything is written: an instance refused for its secret leaves the shared database as it was.
     let secret = super::checked_secret(config, &store).await?;
@@ -94,6 +95,7 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
         clock: Default::default(),
         clusters: Default::default(),
         suggester,
+        data_folder,
     });
     crate::web::workspace::admin_forms::record_forms_at_start(&state).await?;
     tokio::spawn(delete_expired_exports(state.clone()));

@@ -20,6 +20,7 @@ pub mod report;
 pub mod search_index;
 pub mod sessions;
 mod setup_token;
+pub mod snapshot;
 pub(crate) mod sql;
 pub mod submissions;
 pub mod users;

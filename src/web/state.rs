@@ -80,6 +80,8 @@ pub struct Shared {
     pub clusters: crate::store::clusters::ClusterKeeper,
     /// The area suggestion model, retrained in the background as tags are confirmed.
     pub suggester: Arc<super::suggester::Suggester>,
+    /// The SQLite database's folder, held shared while serving: `wenji restore` refuses to run under it.
+    pub data_folder: Option<std::fs::File>,
 }
 
 impl Shared {

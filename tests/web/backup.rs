@@ -138,3 +138,58 @@ async fn a_backup_cut_short_by_a_full_disk_leaves_no_snapshot_to_restore_by_mist
     assert_eq!(scalar(&db, "PRAGMA integrity_check").await, "ok");
     assert_eq!(scalar(&db, "SELECT count(*) FROM responses").await, "1");
 }
+
+/// `wenji restore` refuses under a running server (what it acknowledged after would go to the file moved
+/// aside) and a file that is no Wenji database; on a stopped one it moves the replaced database aside whole,
+/// -wal too (left beside the snapshot, SQLite read it as part of it), and ends staff sessions (a session
+/// signed out after the snapshot lived again).
+#[tokio::test]
+async fn a_restore_is_refused_under_a_running_server_and_otherwise_puts_the_snapshot_in_place() {
+    if is_postgres() {
+        eprintln!("SKIPPED on PostgreSQL: `wenji restore` is for SQLite; PostgreSQL is restored with pg_restore");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let kept = app.submit_opinion("快照之前提交的意见，恢复后应当还在。").await;
+    app.login_as(wenji::domain::user::Role::Admin).await;
+    let snapshot = app.dir.path().join("snapshot.db");
+    let snapshot_s = snapshot.to_str().unwrap();
+    assert!(app.run_cli(&["backup", snapshot_s]).await.status.success());
+    let later = app.submit_opinion("快照之后提交的意见，恢复后不在。").await;
+    let o = app.run_cli(&["restore", snapshot_s]).await;
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && said.contains("stop every server first"), "{said}");
+    assert!(app.store().response_by_receipt(&later).await.is_ok(), "nothing changed under the server");
+
+    // The same installation stopped: a copy of it in a folder no server holds, a stray -wal beside it.
+    let stopped = app.dir.path().join("stopped");
+    std::fs::create_dir(&stopped).unwrap();
+    let db = stopped.join("wenji.db");
+    assert!(app.run_cli(&["backup", db.to_str().unwrap()]).await.status.success());
+    std::fs::write(stopped.join("wenji.db-wal"), b"a journal of the database being replaced").unwrap();
+    let url = format!("sqlite://{}?mode=rwc", db.display());
+    let restore = |file: &std::path::Path| {
+        let mut c = app.cli();
+        c.env("WENJI_DATABASE_URL", &url).arg("restore").arg(file);
+        tokio::task::spawn_blocking(move || c.output().unwrap())
+    };
+    let junk = app.dir.path().join("junk.db");
+    std::fs::write(&junk, b"not a database at all").unwrap();
+    let o = restore(&junk).await.unwrap();
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("nothing was changed"));
+    let o = restore(&snapshot).await.unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let aside: Vec<_> = std::fs::read_dir(&stopped)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("before-restore-"))
+        .collect();
+    assert_eq!(aside.len(), 1);
+    assert!(aside[0].join("wenji.db").exists() && aside[0].join("wenji.db-wal").exists(), "moved aside whole");
+    let restored = wenji::store::Store::connect(&url).await.unwrap();
+    assert!(restored.response_by_receipt(&kept).await.is_ok());
+    assert!(restored.response_by_receipt(&later).await.is_err());
+    drop(restored);
+    let sessions = scalar(&Database::connect(&url).await.unwrap(), "SELECT COUNT(*) FROM sessions").await;
+    assert_eq!(sessions, "0", "staff sign in again");
+}

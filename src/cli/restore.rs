@@ -1,0 +1,69 @@
+//! `wenji restore SNAPSHOT`: puts a snapshot made by `wenji backup` in place of the SQLite database, with
+//! every server stopped. The database it replaces is moved aside whole (with its -wal and -shm), never
+//! deleted; staff sign in again.
+
+use crate::config::Config;
+use anyhow::Context as _;
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+#[derive(Args, Debug)]
+pub struct RestoreArgs {
+    /// The snapshot to restore (a file `wenji backup` wrote).
+    pub snapshot: PathBuf,
+}
+
+pub async fn run(config: &Config, args: RestoreArgs) -> anyhow::Result<()> {
+    let Some(db) = config.sqlite_path() else {
+        anyhow::bail!("restore is for SQLite; restore PostgreSQL with pg_restore (see README, Backup and restore)");
+    };
+    // Held until the end: a server starting meanwhile is refused rather than opening a half-placed file.
+    let _held = super::hold_data_folder(config, true)?;
+    crate::store::snapshot::check_snapshot(&args.snapshot)
+        .await
+        .with_context(|| format!("{} is not a whole Wenji database; nothing was changed", args.snapshot.display()))?;
+    let aside = move_aside(&db)?;
+    let part = super::part_beside(&db).context("nothing was restored")?;
+    std::fs::copy(&args.snapshot, &part).context("copying the snapshot; nothing was restored")?;
+    std::fs::File::open(&part)?.sync_all()?;
+    super::place_named(part, &db).context("nothing was restored")?;
+    let store = super::open_existing(config).await?;
+    let ended =
+        store.end_all_sessions().await.context("the snapshot is in place, but staff sessions were not ended")?;
+    match aside {
+        Some(folder) => println!(
+            "restored {} to {}; the database it replaced is in {}",
+            args.snapshot.display(),
+            db.display(),
+            folder.display()
+        ),
+        None => println!("restored {} to {}", args.snapshot.display(), db.display()),
+    }
+    println!(
+        "{ended} staff sessions ended: everyone signs in again. Accounts, passwords and links are as they were when the snapshot was taken: check those changed since. Start the server with the secret.key kept with the backup."
+    );
+    Ok(())
+}
+
+/// Moves the database and its -wal and -shm into a new folder beside it, `before-restore-<time>`: a -wal
+/// left beside the snapshot would be read as part of it (SQLite then reports the snapshot malformed).
+fn move_aside(db: &Path) -> anyhow::Result<Option<PathBuf>> {
+    let files: Vec<PathBuf> = ["", "-wal", "-shm", "-journal"]
+        .iter()
+        .map(|s| PathBuf::from(format!("{}{s}", db.display())))
+        .filter(|p| p.exists())
+        .collect();
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let folder = db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    let aside = folder.join(format!("before-restore-{stamp}"));
+    std::fs::create_dir(&aside).with_context(|| format!("creating {}; nothing was restored", aside.display()))?;
+    for f in &files {
+        let to = aside.join(f.file_name().unwrap_or_default());
+        std::fs::rename(f, &to).with_context(|| format!("moving {} aside", f.display()))?;
+    }
+    std::fs::File::open(folder)?.sync_all()?;
+    Ok(Some(aside))
+}
