@@ -15,6 +15,10 @@ use sea_orm::{ConnectionTrait, QueryResult};
 /// Why a second coder's save from a card that showed a suggestion was refused.
 pub const SHOWN_BEFORE_BLIND: &str = "另一位分析人员刚刚完成了这条意见的第一份归类，您需要在看不到建议的情况下独立归类；您的选择没有保存，请重新打开这条意见再选。";
 
+/// Why the form's adjudicator's coding was refused: a disagreement they coded could be decided by nobody.
+pub const ADJUDICATOR_DOES_NOT_CODE: &str =
+    "您是本表单双人归类的裁决人，不参与独立归类（否则您参与的分歧将无人可以裁决）；这条意见留给另外两位分析人员。";
+
 /// A form's double-coding setting; `sample` is `None` when it is turned off.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CodingForm {
@@ -349,6 +353,9 @@ impl Store {
             if !status.open {
                 return Err(StoreError::Conflict("这条意见不在双人归类中，或已经定稿".into()));
             }
+            if status.adjudicator == Some(user) {
+                return Err(StoreError::Conflict(ADJUDICATOR_DOES_NOT_CODE.into()));
+            }
             // Judged here, under the row: the first coding may have landed after the card was drawn, and
             // the model's guess must not count as the second coder's independent coding.
             if saw_suggestion && status.blind_for(user) {
@@ -443,13 +450,39 @@ impl Store {
     /// `adjudicator`, or of every form that names one. Still in their form's sample (see `adjudicate`),
     /// and coded by others than the adjudicator.
     async fn decidable(&self, adjudicator: Option<i64>) -> Result<Vec<(i64, String, String)>> {
+        self.disagreements(adjudicator, false).await
+    }
+
+    /// Open disagreements, per form, that its adjudicator coded and so cannot decide (named after coding):
+    /// the admin names another adjudicator for them.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn disputes_coded_by_their_adjudicator(&self) -> Result<std::collections::BTreeMap<String, u64>> {
+        let mut out = std::collections::BTreeMap::new();
+        for (_, form, _) in self.disagreements(None, true).await? {
+            *out.entry(form).or_default() += 1;
+        }
+        Ok(out)
+    }
+
+    /// [`Store::decidable`], or (`coded_by_adjudicator`) those its adjudicator coded instead.
+    async fn disagreements(
+        &self,
+        adjudicator: Option<i64>,
+        coded_by_adjudicator: bool,
+    ) -> Result<Vec<(i64, String, String)>> {
         let mut sql = Sql::new(self.db().get_database_backend());
         sql.push(
             "SELECT o.id, o.form_slug, o.text FROM opinions o JOIN coding_forms f ON f.form_slug = o.form_slug \
              JOIN codings a ON a.opinion_id = o.id AND a.slot = 1 JOIN codings b ON b.opinion_id = o.id AND b.slot = 2 \
-             WHERE a.areas <> b.areas AND NOT EXISTS (SELECT 1 FROM coding_decisions d WHERE d.opinion_id = o.id) \
-             AND a.user_id <> f.adjudicator_id AND b.user_id <> f.adjudicator_id",
+             WHERE a.areas <> b.areas AND NOT EXISTS (SELECT 1 FROM coding_decisions d WHERE d.opinion_id = o.id) AND ",
         );
+        sql.push(if coded_by_adjudicator {
+            "(a.user_id = f.adjudicator_id OR b.user_id = f.adjudicator_id)"
+        } else {
+            "a.user_id <> f.adjudicator_id AND b.user_id <> f.adjudicator_id"
+        });
         match adjudicator {
             Some(a) => sql.push(" AND f.adjudicator_id = ").bind(a),
             None => sql.push(" AND f.adjudicator_id IS NOT NULL"),
@@ -578,7 +611,8 @@ impl Store {
     }
 
     /// The next opinion `user` should tag after `after` (wrapping round): a pending one that is either
-    /// not double coded, or double coded with a slot free that `user` does not already hold.
+    /// not double coded, or double coded with a slot free that `user` does not already hold and a form
+    /// that does not name `user` its adjudicator.
     ///
     /// # Errors
     /// On a database failure.
@@ -604,7 +638,11 @@ impl Store {
                  (SELECT 1 FROM codings c WHERE c.opinion_id = o.id AND c.user_id = "
             ))
             .bind(user)
-            .push(") AND (SELECT COUNT(*) FROM codings c WHERE c.opinion_id = o.id) < 2))");
+            .push(") AND (SELECT COUNT(*) FROM codings c WHERE c.opinion_id = o.id) < 2 AND ")
+            // The adjudicator decides the disagreements; one they coded nobody could decide.
+            .push("(f.adjudicator_id IS NULL OR f.adjudicator_id <> ")
+            .bind(user)
+            .push(")))");
             crate::store::inbox::queue_after(&mut sql, after, true, keys);
             sql.statement()
         };

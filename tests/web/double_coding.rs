@@ -196,7 +196,8 @@ async fn two_analysts_code_blind_a_disagreement_is_adjudicated_and_the_export_an
 async fn the_second_coder_sees_neither_the_first_coding_nor_any_suggestion() {
     let app = TestApp::spawn().await;
     let (a, acsrf, _) = person(&app, "coder-a", Role::Analyst).await;
-    let (b, bcsrf, judge) = person(&app, "coder-b", Role::Analyst).await;
+    let (b, bcsrf, _) = person(&app, "coder-b", Role::Analyst).await;
+    let (_, _, judge) = person(&app, "judge-c", Role::Analyst).await;
     enable(&app, 100, judge).await;
     let id = submit(&app, "办事效率不高，服务基层不够，理论学习也要加强").await;
     let card = |c: &reqwest::Client| {
@@ -244,7 +245,8 @@ async fn the_second_coder_sees_neither_the_first_coding_nor_any_suggestion() {
 async fn a_sample_is_the_same_in_the_queue_and_in_the_rules_and_nobody_codes_both_slots() {
     let app = TestApp::spawn().await;
     let (a, acsrf, _) = person(&app, "coder-a", Role::Analyst).await;
-    let (b, bcsrf, judge) = person(&app, "coder-b", Role::Analyst).await;
+    let (b, bcsrf, _) = person(&app, "coder-b", Role::Analyst).await;
+    let (_, _, judge) = person(&app, "judge-c", Role::Analyst).await;
     enable(&app, 50, judge).await;
     let mut ids = Vec::new();
     for i in 0..24 {
@@ -372,7 +374,8 @@ async fn bad_double_coding_settings_and_decisions_are_refused_naming_the_field()
 async fn bulk_tagging_skips_opinions_still_under_double_coding_and_says_how_many() {
     let app = TestApp::spawn().await;
     let (a, acsrf, _) = person(&app, "bulk-a", Role::Analyst).await;
-    let (b, bcsrf, judge) = person(&app, "bulk-b", Role::Analyst).await;
+    let (b, bcsrf, _) = person(&app, "bulk-b", Role::Analyst).await;
+    let (_, _, judge) = person(&app, "bulk-judge", Role::Analyst).await;
     let (admin, admin_csrf) = enable(&app, 100, judge).await;
     let settled = submit(&app, "理论学习流于形式，读原著太少").await;
     let open = submit(&app, "司法所窗口办事拖拉，群众来回跑").await;
@@ -499,17 +502,27 @@ async fn second_thoughts_and_the_other_coders_first_coding_sent_at_once_end_agre
 async fn the_adjudicator_decides_only_others_open_disagreements_and_only_it_sets_their_state() {
     let app = TestApp::spawn().await;
     let (a, acsrf, _) = person(&app, "coder-a", Role::Analyst).await;
-    let (b, bcsrf, _) = person(&app, "coder-b", Role::Analyst).await;
+    let (b, bcsrf, b_id) = person(&app, "coder-b", Role::Analyst).await;
     let (judge, jcsrf, judge_id) = person(&app, "judge-c", Role::Analyst).await;
-    let (admin, admin_csrf) = enable(&app, 100, judge_id).await;
+    let (admin, admin_csrf) = enable(&app, 100, b_id).await;
     let decide = |id: i64| {
         let body = [("_csrf", jcsrf.clone()), ("area", "1".to_owned())];
         judge.post(app.url(&format!("/w/adjudication/{id}"))).form(&body).send()
     };
-    // The adjudicator coded one side.
+    // The adjudicator coded one side, before the admin named them.
     let own = submit(&app, "调解员补贴长期不到位").await;
     assert_eq!(code(&app, &a, &acsrf, own, &["6"]).await, 303);
     assert_eq!(code(&app, &judge, &jcsrf, own, &["5"]).await, 303);
+    let judge_s = judge_id.to_string();
+    let named = [("form", "zhengqiu"), ("percent", "100"), ("adjudicator", judge_s.as_str())];
+    let page = set_coding(&app, &admin, &admin_csrf, &named).await.text().await.unwrap();
+    assert!(texts(&page, "#stuck-zhengqiu").concat().contains("有 1 条分歧是现任裁决人自己参与归类的"), "{page}");
+    // Once named, they code nothing of the form: a disagreement they coded nobody could decide.
+    let fresh = submit(&app, "法律援助审批太慢").await;
+    let r = act(&app, &judge, &jcsrf, fresh, &[("op", "save"), ("area", "2")]).await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("不参与独立归类"));
+    assert_eq!(next(&app, &judge, 0).await, None, "every opinion of the form is sampled: none is served to them");
     let queue = get_html(&app, &judge, "/w/adjudication").await;
     assert!(!queue.contains("调解员补贴长期不到位"), "not offered: {queue}");
     let r = decide(own).await.unwrap();
@@ -530,7 +543,6 @@ async fn the_adjudicator_decides_only_others_open_disagreements_and_only_it_sets
     let dropped = submit(&app, "理论学习流于形式").await;
     assert_eq!(code(&app, &a, &acsrf, dropped, &["1"]).await, 303);
     assert_eq!(code(&app, &b, &bcsrf, dropped, &["2"]).await, 303);
-    let judge_s = judge_id.to_string();
     let off = [("form", "zhengqiu"), ("percent", "0"), ("adjudicator", judge_s.as_str())];
     assert_eq!(set_coding(&app, &admin, &admin_csrf, &off).await.status(), 200);
     assert_eq!(code(&app, &a, &acsrf, dropped, &["4"]).await, 303);

@@ -23,6 +23,8 @@ pub struct Row {
     pub adjudicator: Option<i64>,
     /// Why this row's change was refused, shown beside it.
     pub error: Option<String>,
+    /// Disagreements its adjudicator coded (named after coding), which only another adjudicator decides.
+    pub stuck: u64,
 }
 
 #[derive(Template, WebTemplate)]
@@ -49,6 +51,7 @@ async fn page(
     refused: Option<Refused<'_>>,
 ) -> Result<DoubleCodingPage, WebError> {
     let set: Vec<CodingForm> = state.store.coding_forms().await?;
+    let stuck = state.store.disputes_coded_by_their_adjudicator().await?;
     let forms = state.forms();
     let rows = forms
         .catalog
@@ -61,6 +64,7 @@ async fn page(
                 percent: s.and_then(|c| c.sample).map_or(0, Sample::percent).to_string(),
                 adjudicator: s.and_then(|c| c.adjudicator_id),
                 error: None,
+                stuck: stuck.get(&f.slug).copied().unwrap_or(0),
             };
             if let Some(r) = refused.as_ref().filter(|r| r.typed.form.trim() == f.slug) {
                 row.percent = r.typed.percent.chars().take(20).collect();
