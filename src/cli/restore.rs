@@ -19,14 +19,28 @@ pub async fn run(config: &Config, args: RestoreArgs) -> anyhow::Result<()> {
     };
     // Held until the end: a server starting meanwhile is refused rather than opening a half-placed file.
     let _held = super::hold_data_folder(config, true)?;
-    crate::store::snapshot::check_snapshot(&args.snapshot)
+    if same_file(&args.snapshot, &db) {
+        anyhow::bail!("{} is the database itself; nothing was changed", args.snapshot.display());
+    }
+    // Copied, synced and checked beside the database before anything moves: a full disk or a bad file
+    // leaves the database where it is. The copy is what is checked, so what is placed is what passed.
+    let part = super::part_beside(&db).context("nothing was changed")?;
+    std::fs::copy(&args.snapshot, &part).context("copying the snapshot; nothing was changed")?;
+    std::fs::File::open(&part)?.sync_all().context("nothing was changed")?;
+    crate::store::snapshot::check_snapshot(&part)
         .await
         .with_context(|| format!("{} is not a whole Wenji database; nothing was changed", args.snapshot.display()))?;
     let aside = move_aside(&db)?;
-    let part = super::part_beside(&db).context("nothing was restored")?;
-    std::fs::copy(&args.snapshot, &part).context("copying the snapshot; nothing was restored")?;
-    std::fs::File::open(&part)?.sync_all()?;
-    super::place_named(part, &db).context("nothing was restored")?;
+    if let Err(e) = super::place_named(part, &db) {
+        let back = aside.as_deref().map(|a| move_back(a, &db));
+        return Err(e.context(match back {
+            Some(Ok(())) | None => "nothing was restored; the database is back where it was".to_owned(),
+            Some(Err(b)) => format!(
+                "nothing was restored, and moving the database back failed ({b}): it is in {}",
+                aside.unwrap_or_default().display()
+            ),
+        }));
+    }
     let store = super::open_existing(config).await?;
     let ended =
         store.end_all_sessions().await.context("the snapshot is in place, but staff sessions were not ended")?;
@@ -45,6 +59,25 @@ pub async fn run(config: &Config, args: RestoreArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The snapshot and the database are one file (named twice, or through a link).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
+/// Puts the files [`move_aside`] moved back beside the database, when the snapshot could not be placed.
+fn move_back(aside: &Path, db: &Path) -> std::io::Result<()> {
+    let folder = db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    for entry in std::fs::read_dir(aside)? {
+        let from = entry?.path();
+        std::fs::rename(&from, folder.join(from.file_name().unwrap_or_default()))?;
+    }
+    std::fs::remove_dir(aside)
+}
+
 /// Moves the database and its -wal and -shm into a new folder beside it, `before-restore-<time>`: a -wal
 /// left beside the snapshot would be read as part of it (SQLite then reports the snapshot malformed).
 fn move_aside(db: &Path) -> anyhow::Result<Option<PathBuf>> {
@@ -57,7 +90,7 @@ fn move_aside(db: &Path) -> anyhow::Result<Option<PathBuf>> {
         return Ok(None);
     }
     let folder = db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S%.3f");
     let aside = folder.join(format!("before-restore-{stamp}"));
     std::fs::create_dir(&aside).with_context(|| format!("creating {}; nothing was restored", aside.display()))?;
     for f in &files {

@@ -2,32 +2,30 @@
 //! ends: those signed out after the snapshot was taken would otherwise live again.
 
 use super::{Result, Store, StoreError};
-use sea_orm::{ConnectionTrait, Database, Statement};
+use sea_orm::{ConnectionTrait, Statement};
 
 /// Checks that `path` is a whole Wenji database: SQLite's `integrity_check` says ok and it has Wenji's
-/// migrations table. Opened read-only, so the snapshot is left exactly as it was.
+/// migrations table. Opened by file name (no URL decoding), read-only and immutable: no `-wal` beside it
+/// is read, so what is checked is exactly the file that will be placed.
 ///
 /// # Errors
 /// `Corrupt` naming what is wrong; `Other` when it cannot be opened.
 pub async fn check_snapshot(path: &std::path::Path) -> Result<()> {
-    let url = format!("sqlite://{}?mode=ro", path.display());
-    let db = Database::connect(&url).await.map_err(StoreError::classify)?;
+    use sea_orm::sqlx::{Connection as _, Row as _, sqlite::SqliteConnectOptions, sqlite::SqliteConnection};
+    let options = SqliteConnectOptions::new().filename(path).read_only(true).immutable(true);
+    let mut conn = SqliteConnection::connect_with(&options).await.map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let checked = async {
-        let backend = db.get_database_backend();
-        let row = db.query_one_raw(Statement::from_string(backend, "PRAGMA integrity_check")).await?;
-        let said: String = row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or_default();
+        let said: String = sea_orm::sqlx::query("PRAGMA integrity_check").fetch_one(&mut conn).await?.try_get(0)?;
         if said != "ok" {
-            return Err(StoreError::Corrupt(format!("integrity_check: {said}")));
+            return Ok(Err(StoreError::Corrupt(format!("integrity_check: {said}"))));
         }
-        let wenji = "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations'";
-        let row = db.query_one_raw(Statement::from_string(backend, wenji)).await?;
-        if row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0) == 0 {
-            return Err(StoreError::Corrupt("not a Wenji database (no migrations table)".into()));
-        }
-        Ok(())
+        let wenji = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations'";
+        let n: i64 = sea_orm::sqlx::query(wenji).fetch_one(&mut conn).await?.try_get(0)?;
+        Ok(if n == 0 { Err(StoreError::Corrupt("not a Wenji database (no migrations table)".into())) } else { Ok(()) })
     }
-    .await;
-    db.close().await.map_err(StoreError::classify)?;
+    .await
+    .unwrap_or_else(|e: sea_orm::sqlx::Error| Err(StoreError::Corrupt(e.to_string())));
+    let _ = conn.close().await;
     checked
 }
 

@@ -175,8 +175,13 @@ async fn a_restore_is_refused_under_a_running_server_and_otherwise_puts_the_snap
     };
     let junk = app.dir.path().join("junk.db");
     std::fs::write(&junk, b"not a database at all").unwrap();
-    let o = restore(&junk).await.unwrap();
-    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("nothing was changed"));
+    // Refused before anything moves: junk, and the database itself (moved aside, it was copied from nowhere
+    // and the next start made an empty installation).
+    for bad in [junk.clone(), db.clone(), stopped.join(".").join("wenji.db")] {
+        let o = restore(&bad).await.unwrap();
+        assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("nothing was changed"), "{bad:?}");
+        assert!(db.exists() && stopped.join("wenji.db-wal").exists(), "{bad:?}: the database stays where it is");
+    }
     let o = restore(&snapshot).await.unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let aside: Vec<_> = std::fs::read_dir(&stopped)
