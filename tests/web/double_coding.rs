@@ -568,6 +568,9 @@ async fn a_card_drawn_before_it_became_blind_is_refused_and_not_stored_as_a_blin
     let r = act(&app, &b, &bcsrf, id, &[("op", "save"), ("area", "7"), ("suggested", "7")]).await;
     assert_eq!(r.status(), 409);
     assert!(r.text().await.unwrap().contains("看不到建议的情况下独立归类"));
+    // As the script sends it: the suggestion unticked, another area typed; the card still showed it.
+    let r = act(&app, &b, &bcsrf, id, &[("op", "save"), ("area", "2"), ("shown", "7")]).await;
+    assert_eq!(r.status(), 409);
     assert_eq!(app.store().coding_status(id).await.unwrap().codings.len(), 1, "nothing stored");
     let card = get_html(&app, &b, &format!("/w/tag/{id}")).await;
     assert_eq!(texts(&card, "#c-suggest"), ["双人归类的第二位不看建议：请独立判断，按数字键选择"], "not 模型没有把握");

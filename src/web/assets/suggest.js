@@ -11,9 +11,11 @@ window.wenjiSuggest = (function () {
   }
   return {
     seen: seen,
-    // The fields of a save with the areas ticked now.
+    // The fields of a save with the areas ticked now, and the suggestion the card showed (a second coder
+    // whose card showed one, drawn before the first coding landed, is refused and shown the card blind).
     fields: function (card, areas) {
       var f = [["op", "save"], ["seen", seen(card)]];
+      codes(card).forEach(function (c) { f.push(["shown", c]); });
       var sugg = card.pretick ? codes(card) : [];
       areas.forEach(function (a) {
         f.push(["area", a]);

@@ -103,9 +103,10 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
             let src = |a: AreaCode| if suggested.contains(&a) { TagSource::Suggested } else { TagSource::Typed };
             let coding = store.coding_status(id).await?;
             if coding.open {
-                // A card that showed a suggestion to the second coder (the first coding landed after it
-                // was drawn) is refused by the store, and drawn again blind.
-                code(state, id, &areas, src, !suggested.is_empty(), &who).await?;
+                // A card that showed a suggestion (sent as `shown`, ticked or not) to the second coder (the
+                // first coding landed after it was drawn) is refused by the store, and drawn again blind.
+                let shown = !suggested.is_empty() || !parse_areas("shown", &f.shown)?.is_empty();
+                code(state, id, &areas, src, shown, &who).await?;
             } else {
                 let (before, after) = match &f.seen {
                     Some(seen) => {
