@@ -172,6 +172,35 @@ pub(crate) async fn refuse_remark_in<C: ConnectionTrait>(txn: &C, opinion_id: i6
     refuse_while_coded(&status, actor, "备注和典型意见标记只能由本表单的裁决人添加（两份归类完成后人人可加）")
 }
 
+/// Refuses linking opinions being double coded to a problem, to all but their adjudicator: the problem's
+/// page shows them under its areas, the linking coder's judgement, to the other coder.
+///
+/// # Errors
+/// `Conflict` naming the opinions (up to ten).
+pub(crate) async fn refuse_links_while_coded_in<C: ConnectionTrait>(txn: &C, ids: &[i64], actor: &Actor) -> Result<()> {
+    let mut sql = Sql::new(txn.get_database_backend());
+    sql.push("SELECT COUNT(*) AS n FROM coding_forms WHERE percent > 0");
+    if txn.query_one_raw(sql.statement()).await?.map(|r| get::<i64>(&r, "n")).transpose()?.unwrap_or(0) == 0 {
+        return Ok(());
+    }
+    let mut held = Vec::new();
+    for id in ids {
+        let (_, status) = status_in(txn, *id).await?;
+        if refuse_while_coded(&status, actor, "").is_err() {
+            held.push(id.to_string());
+        }
+    }
+    if held.is_empty() {
+        return Ok(());
+    }
+    let more = if held.len() > 10 { format!(" 等 {} 条", held.len()) } else { String::new() };
+    held.truncate(10);
+    Err(StoreError::Conflict(format!(
+        "意见 {}{more} 正在双人归类，归入问题会让另一位分析人员看到判断，只能由本表单的裁决人归入；两份归类完成后再归入。没有归入任何意见。",
+        held.join("、")
+    )))
+}
+
 /// While an opinion is double coded, what both coders read of it (its state, its notes) is changed only by
 /// its form's adjudicator, and not by one who coded it: the second coder would read the first's judgement.
 fn refuse_while_coded(status: &CodingStatus, actor: &Actor, rule: &str) -> Result<()> {

@@ -157,7 +157,8 @@ impl Store {
     /// audited with the opinions it newly linked, when there are any.
     ///
     /// # Errors
-    /// `NotFound` for an unknown problem (none of `ids` an opinion: `found` 0, nothing stored).
+    /// `NotFound` for an unknown problem (none of `ids` an opinion: `found` 0, nothing stored); `Conflict`
+    /// when one of them is being double coded and `actor` is not its adjudicator (nothing stored).
     pub async fn link_opinions(&self, actor: &Actor, problem_id: i64, ids: &[i64]) -> Result<Linked> {
         let w = self.write_txn().await?;
         let txn = w.conn();
@@ -171,6 +172,7 @@ impl Store {
             }
             found.sort_unstable();
             found.dedup();
+            super::double_coding::refuse_links_while_coded_in(txn, &found, actor).await?;
             let now = now_ms();
             // Only the rows inserted come back, so a link already made (by this post sent twice at once,
             // too) is not audited again.

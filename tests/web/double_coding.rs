@@ -604,6 +604,13 @@ async fn coders_leave_no_notes_for_each_other_and_a_suggestion_seen_before_blind
         assert_eq!(r.status(), 409, "the 典型意见 mark showed on the other's card too");
     }
     assert_eq!(note(&judge, &jcsrf, "请两位各自独立判断").await.unwrap().status(), 303);
+    // Nor a problem: its page shows the opinion under the problem's areas, the linking coder's judgement.
+    let problem = crate::register::create_problem(&app, &a, &acsrf, "执法检查走过场").await.to_string();
+    let ids = id.to_string();
+    let link = [("_csrf", acsrf.as_str()), ("ids", ids.as_str()), ("problem", problem.as_str())];
+    let r = a.post(app.url("/w/problems/link")).form(&link).send().await.unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("正在双人归类，归入问题会让另一位分析人员看到判断"));
     let notes: Vec<String> = app.store().opinion(id).await.unwrap().notes.into_iter().map(|n| n.author).collect();
     assert_eq!(notes, ["judge-c"]);
     let b_actor = Actor { id: Some(b_id), name: "coder-b".into(), once: None };
