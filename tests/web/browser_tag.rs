@@ -294,10 +294,19 @@ async fn a_note_stays_with_its_opinion_and_p_keeps_the_areas_changed_on_the_card
     b.goto(&app.url("/w/tag")).await;
     wait_for("the first opinion", async || shown_id(&b).await.is_some()).await;
     let first = shown_id(&b).await.unwrap();
+    // Enter with nothing ticked (a suggestion's key pressed to untick it) keeps the card and says so: it
+    // moved on silently and the analyst believed the opinion tagged.
+    b.js(
+        "document.querySelectorAll('#areas input[name=area]:checked').forEach(function (x) { x.click(); }); return 0;",
+    )
+    .await;
+    key(&b, Key::Enter.into()).await;
+    wait_for("the refusal", async || b.text("#status").await.contains("没有勾选任何领域")).await;
+    assert_eq!(shown_id(&b).await, Some(first));
     key(&b, 'n').await;
     b.fill("#note-text", "需核实是哪个村").await;
     b.press("#note-text", &Key::Escape.to_string()).await;
-    key(&b, Key::Enter.into()).await;
+    key(&b, Key::Right.into()).await;
     wait_for("the second opinion", async || shown_id(&b).await.is_some_and(|id| id != first)).await;
     let second = shown_id(&b).await.unwrap();
     assert_eq!(b.value("#note-text").await, "", "the first opinion's note is not under the second");

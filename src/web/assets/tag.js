@@ -207,6 +207,12 @@
   function save() {
     var c = card;
     var areas = checkedAreas();
+    // An untagged opinion with nothing ticked (a suggestion's key pressed to untick it) stays: Enter moved on
+    // silently and the analyst believed it tagged.
+    if (!areas.length && !original.length && c.state === "pending") {
+      setStatus("没有勾选任何领域，这条意见没有保存：按数字键 1–8 选择领域再按 Enter；要跳过请按 →");
+      return;
+    }
     touched = false;
     var fields = window.wenjiSuggest.fields(c, areas);
     var unchanged = !window.wenjiSuggest.worthSaving(c, areas, original);
