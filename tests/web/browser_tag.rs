@@ -338,6 +338,31 @@ async fn a_note_stays_with_its_opinion_and_p_keeps_the_areas_changed_on_the_card
     b.close().await;
 }
 
+/// Areas ticked with the mouse, then a click on 典型意见 (a plain form post that reloads the card): the ticks
+/// are saved first; they were thrown away.
+#[tokio::test]
+async fn a_click_on_a_card_button_saves_the_areas_ticked_first() {
+    let app = TestApp::spawn().await;
+    let id = opinion_id(&app, &app.submit_opinion("村里的人民调解委员会很少开展工作").await).await;
+    app.create_user("clicker", Role::Analyst).await;
+    let Some(b) = Browser::start(1280, 900).await else { return };
+    sign_in(&b, &app, "clicker").await;
+    b.goto(&app.url(&format!("/w/tag/{id}"))).await;
+    wait_for("the card", async || shown_id(&b).await == Some(id)).await;
+    let unticked = "return Array.from(document.querySelectorAll('#areas input[name=area]:not(:checked)')).map(function (b) { return b.value; });";
+    let two: Vec<String> =
+        b.js(unticked).await.as_array().unwrap().iter().take(2).map(|v| v.as_str().unwrap().to_owned()).collect();
+    for a in &two {
+        b.click(&format!("#areas input[name=area][value='{a}']")).await;
+    }
+    b.click("#repform button").await;
+    wait_for("the mark", async || app.store().opinion(id).await.unwrap().representative).await;
+    let areas: Vec<String> =
+        app.store().opinion(id).await.unwrap().tags.iter().map(|t| t.area.get().to_string()).collect();
+    assert!(two.iter().all(|a| areas.contains(a)), "the areas ticked ({two:?}) were saved: {areas:?}");
+    b.close().await;
+}
+
 /// A second note typed while the first is still saving stays in its box (the first's answer cleared it).
 #[tokio::test]
 async fn a_note_typed_while_the_last_one_is_saving_is_kept() {

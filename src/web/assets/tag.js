@@ -252,6 +252,16 @@
       function (e) { touched = true; throw e; });  // not saved: the next p tries again
   }
   window.wenjiTagger = { settle: settle };
+  // A click on 典型意见, the state, the note or a keyword posts its form and reloads the card: areas ticked
+  // and not yet saved are saved first (they were lost).
+  ["repform", "stateform", "noteform", "kwform"].forEach(function (id) {
+    $(id).addEventListener("submit", function (e) {
+      if (!touched) return;
+      e.preventDefault();
+      var form = e.target;
+      settle().then(function () { form.submit(); }, function () {});
+    });
+  });
   // Unsaved notes are only in this page: leaving it asks first.
   var sendingNote = false;
   $("noteform").addEventListener("submit", function () { sendingNote = true; });
