@@ -210,6 +210,13 @@ async fn accepting_a_suggestion_from_a_card_shown_before_a_colleagues_change_is_
     let r = act(&app, &a, &acsrf, id, &[("op", "accept"), ("shown", "7"), ("seen", "3")]).await;
     assert_eq!(r.status(), 303);
     assert_eq!(app.store().opinion(id).await.unwrap().areas(), vec![area(3), area(7)]);
+    // An area ticked by hand before 采纳建议 is kept beside the suggestion, as typed (it was dropped).
+    let other = submit(&app, "调解协议书格式不统一").await;
+    let r = act(&app, &a, &acsrf, other, &[("op", "accept"), ("shown", "8"), ("area", "1"), ("seen", "none")]).await;
+    assert_eq!(r.status(), 303);
+    let tags: Vec<(u8, TagSource)> =
+        app.store().opinion(other).await.unwrap().tags.iter().map(|t| (t.area.get(), t.source)).collect();
+    assert_eq!(tags, [(1, TagSource::Typed), (8, TagSource::Suggested)]);
 }
 
 #[tokio::test]

@@ -127,7 +127,11 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
             Ok(store.next_to_code(id, staff.user.id, state.queue_keys(staff.user.id)).await?.unwrap_or(id))
         }
         "accept" => {
+            // The suggestion is added to what the card had ticked: areas ticked by hand before the click
+            // were dropped without a word.
             let shown = parse_areas("shown", &f.shown)?;
+            let ticked = parse_areas("area", &f.area)?;
+            let src = |a: AreaCode| if shown.contains(&a) { TagSource::Suggested } else { TagSource::Typed };
             let o = store.opinion(id).await?;
             let coding = store.coding_status(id).await?;
             if coding.blind_for(staff.user.id) {
@@ -137,9 +141,9 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
                 Some(own) if coding.open => own.areas.clone(),
                 _ => o.areas(),
             };
-            areas.extend(shown);
+            areas.extend(shown.iter().chain(&ticked));
             if coding.open {
-                code(state, id, &areas, |_| TagSource::Suggested, true, &who).await?;
+                code(state, id, &areas, src, true, &who).await?;
             } else {
                 // Added to what the card showed (or what was just read): a change made meanwhile refuses
                 // the accept instead of being overwritten by it.
@@ -148,14 +152,13 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
                     None => o.areas(),
                 };
                 let mut areas = base.clone();
-                areas.extend(parse_areas("shown", &f.shown)?);
-                let (before, after) =
-                    match store.set_tags_if_unchanged(id, &base, &areas, |_| TagSource::Suggested, &who).await {
-                        Err(crate::store::StoreError::EditedMeanwhile) => {
-                            return Err(WebError::Conflict(TAGGED_MEANWHILE.into()));
-                        }
-                        other => other?,
-                    };
+                areas.extend(shown.iter().chain(&ticked));
+                let (before, after) = match store.set_tags_if_unchanged(id, &base, &areas, src, &who).await {
+                    Err(crate::store::StoreError::EditedMeanwhile) => {
+                        return Err(WebError::Conflict(TAGGED_MEANWHILE.into()));
+                    }
+                    other => other?,
+                };
                 if before != after && !after.is_empty() {
                     state.suggester.confirmed(store, 1);
                 }
