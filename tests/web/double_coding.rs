@@ -112,6 +112,13 @@ async fn two_analysts_code_blind_a_disagreement_is_adjudicated_and_the_export_an
         c.post(app.url(&format!("/w/adjudication/{disputed}"))).form(&body).send()
     };
     assert_eq!(decide(&b, &bcsrf).await.unwrap().status(), 403);
+    // Nothing chosen: the queue comes back with the reason at this disagreement, not a bare error page.
+    let none = [("_csrf", jcsrf.clone())];
+    let r = judge.post(app.url(&format!("/w/adjudication/{disputed}"))).form(&none).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(texts(&page, &format!("#err-{disputed}")).concat().contains("请至少选择一个领域"), "{page}");
+    assert_eq!(texts(&page, ".dispute").len(), 1);
     assert_eq!(decide(&judge, &jcsrf).await.unwrap().status(), 303);
     assert_eq!(final_areas(&app, disputed).await, vec![6, 7]);
     assert_eq!(decide(&judge, &jcsrf).await.unwrap().status(), 409, "a decision is made once");

@@ -39,11 +39,18 @@ pub struct AdjudicationPage {
     pub adjudicates: bool,
     /// More disagreements wait than the page shows.
     pub more: bool,
+    /// A refused decision: the disagreement's id and why, shown at it.
+    pub error: Option<(i64, String)>,
 }
 
 /// `GET /w/adjudication`.
 pub async fn page(State(state): State<AppState>, staff: Staff) -> Result<AdjudicationPage, WebError> {
     staff.require(&[Role::Analyst])?;
+    queue(&state, &staff, None).await
+}
+
+/// The queue, with a refused decision's reason at its disagreement.
+async fn queue(state: &AppState, staff: &Staff, error: Option<(i64, String)>) -> Result<AdjudicationPage, WebError> {
     let me = staff.user.id;
     let adjudicates = state.store.coding_forms().await?.iter().any(|f| f.adjudicator_id == Some(me));
     let forms = state.forms();
@@ -77,6 +84,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> Result<Adjudic
         disputes,
         adjudicates,
         more,
+        error,
     })
 }
 
@@ -95,7 +103,10 @@ pub async fn decide(
     staff.require(&[Role::Analyst])?;
     let areas = super::tag::parse_areas("area", &f.area)?;
     if areas.is_empty() {
-        return Err(WebError::BadRequest("area：请至少选择一个领域（无效意见请在逐条归类中标为“无效”）".into()));
+        // Back on the queue, at the disagreement (a bare error page left the adjudicator no way back).
+        let why = "area：请至少选择一个领域（无效意见请在逐条归类中标为“无效”）".to_owned();
+        let page = queue(&state, &staff, Some((id, why))).await?;
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     let o = state.store.opinion(id).await?;
     let form = state.store.coding_forms().await?.into_iter().find(|f| f.form == o.form_slug);
