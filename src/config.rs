@@ -110,6 +110,9 @@ impl Config {
     /// When the folder cannot be created or written to.
     pub fn prepare_exports_dir(&self) -> anyhow::Result<()> {
         let named = |e: std::io::Error| anyhow::anyhow!("WENJI_EXPORTS_DIR {}: {e}", self.exports_dir.display());
+        if self.exports_dir.is_file() {
+            anyhow::bail!("WENJI_EXPORTS_DIR {} is a file; it must name a folder", self.exports_dir.display());
+        }
         std::fs::create_dir_all(&self.exports_dir).map_err(named)?;
         tempfile::Builder::new().prefix(".wenji-write-check.").tempfile_in(&self.exports_dir).map_err(named)?;
         Ok(())
@@ -126,6 +129,10 @@ impl Config {
         {
             std::fs::create_dir_all(parent)
                 .map_err(|e| anyhow::anyhow!("the database's folder {}: {e}", parent.display()))?;
+        }
+        // A mistyped path made a new, empty installation without a word: the operator took their data for lost.
+        if let Some(path) = self.sqlite_path().filter(|p| !p.exists()) {
+            tracing::warn!("no database at {}: a new, empty one is created there", path.display());
         }
         Ok(())
     }

@@ -69,6 +69,9 @@ pub fn main() -> ExitCode {
         Err(e) => return refuse_arguments(&e),
     };
     init_tracing();
+    for (given, meant) in misspelt_variables(std::env::vars().map(|(k, _)| k)) {
+        tracing::warn!("{given} is not a Wenji setting and is ignored: did you mean {meant}?");
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -142,6 +145,31 @@ fn log_filter(value: Option<&str>) -> Result<tracing_subscriber::EnvFilter, Stri
         format!("{DEFAULT_LOG},{value}")
     };
     tracing_subscriber::EnvFilter::try_new(&value).map_err(|e| format!("WENJI_LOG={value:?}: {e}"))
+}
+
+/// The `WENJI_*` variables Wenji reads: every flag's, and the two read directly.
+fn known_variables() -> Vec<String> {
+    fn of(c: &clap::Command, into: &mut Vec<String>) {
+        into.extend(c.get_arguments().filter_map(|a| a.get_env()).map(|e| e.to_string_lossy().into_owned()));
+        c.get_subcommands().for_each(|s| of(s, into));
+    }
+    let mut known = vec!["WENJI_SECRET".to_owned(), "WENJI_LOG".to_owned()];
+    of(&<Cli as clap::CommandFactory>::command(), &mut known);
+    known
+}
+
+/// `WENJI_*` variables that are a small slip from a setting (`WENJI_PUBLIC_ULR`, `WENJI_TRUSTED_PROXY`): a
+/// misspelt one was silently ignored and the server ran on the default. Others (tools', tests') are left be.
+fn misspelt_variables(given: impl Iterator<Item = String>) -> Vec<(String, String)> {
+    let known = known_variables();
+    given
+        .filter(|g| g.starts_with("WENJI_") && !known.contains(g))
+        .filter_map(|g| {
+            let close = |k: &&String| strsim::levenshtein(&g, k) <= (k.len() - "WENJI_".len()).div_ceil(5).max(2);
+            let meant = known.iter().find(close)?.clone();
+            Some((g, meant))
+        })
+        .collect()
 }
 
 const DEFAULT_LOG: &str = "info,sqlx=warn,sea_orm=warn";
@@ -486,5 +514,23 @@ mod tests {
         assert_eq!(levels("hyper,tower_http=debug"), ["info"]);
         assert_eq!(levels("warn,sqlx=debug"), ["warn"], "a level given stays as given");
         assert!(log_filter(Some("verbose")).is_err());
+    }
+
+    #[test]
+    fn a_misspelt_setting_is_named_with_the_one_meant_and_other_tools_variables_are_not() {
+        let given = ["WENJI_PUBLIC_ULR", "WENJI_TRUSTED_PROXY", "WENJI_SMALL_CELL", "WENJI_PUBLIC_URL", "WENJI_SECRET"]
+            .into_iter()
+            .chain(["WENJI_TEST_PG_URL", "WENJI_BINARY", "WENJI_REQUIRE_BROWSER", "WENJI_BENCH_DIR", "PATH"])
+            .map(str::to_owned);
+        let said: Vec<(String, String)> = super::misspelt_variables(given);
+        let pairs: Vec<(&str, &str)> = said.iter().map(|(g, m)| (g.as_str(), m.as_str())).collect();
+        assert_eq!(
+            pairs,
+            [
+                ("WENJI_PUBLIC_ULR", "WENJI_PUBLIC_URL"),
+                ("WENJI_TRUSTED_PROXY", "WENJI_TRUSTED_PROXIES"),
+                ("WENJI_SMALL_CELL", "WENJI_SMALL_CELL_K")
+            ]
+        );
     }
 }

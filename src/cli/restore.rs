@@ -24,8 +24,11 @@ pub async fn run(config: &Config, args: RestoreArgs) -> anyhow::Result<()> {
     }
     // Copied, synced and checked beside the database before anything moves: a full disk or a bad file
     // leaves the database where it is. The copy is what is checked, so what is placed is what passed.
+    let owner = owner_of(&db).context("nothing was changed")?;
     let part = super::part_beside(&db).context("nothing was changed")?;
-    std::fs::copy(&args.snapshot, &part).context("copying the snapshot; nothing was changed")?;
+    std::fs::copy(&args.snapshot, &part)
+        .with_context(|| format!("copying {}; nothing was changed", args.snapshot.display()))?;
+    hand_over(&part, owner, 0o600).context("nothing was changed")?;
     std::fs::File::open(&part)?.sync_all().context("nothing was changed")?;
     crate::store::snapshot::check_snapshot(&part)
         .await
@@ -44,6 +47,13 @@ pub async fn run(config: &Config, args: RestoreArgs) -> anyhow::Result<()> {
     let store = super::open_existing(config).await?;
     let ended =
         store.end_all_sessions().await.context("the snapshot is in place, but staff sessions were not ended")?;
+    // Opening it made a -wal and -shm as whoever runs this: the server's user must open them too.
+    for file in ["-wal", "-shm"].map(|s| PathBuf::from(format!("{}{s}", db.display()))).iter().filter(|f| f.exists()) {
+        hand_over(file, owner, 0o600).context("the snapshot is in place")?;
+    }
+    if let Some(folder) = &aside {
+        hand_over(folder, owner, 0o700).context("the snapshot is in place")?;
+    }
     match aside {
         Some(folder) => println!(
             "restored {} to {}; the database it replaced is in {}",
@@ -56,6 +66,33 @@ pub async fn run(config: &Config, args: RestoreArgs) -> anyhow::Result<()> {
     println!(
         "{ended} staff sessions ended: everyone signs in again. Accounts, passwords and links are as they were when the snapshot was taken: check those changed since. Start the server with the secret.key kept with the backup."
     );
+    Ok(())
+}
+
+/// Who the database belongs to (the user the server runs as): the file's owner, or its folder's when there
+/// is no file yet.
+fn owner_of(db: &Path) -> anyhow::Result<(u32, u32)> {
+    use std::os::unix::fs::MetadataExt as _;
+    let folder = db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let meta =
+        std::fs::metadata(db).or_else(|_| std::fs::metadata(folder)).with_context(|| folder.display().to_string())?;
+    Ok((meta.uid(), meta.gid()))
+}
+
+/// Gives `path` to the database's owner with `mode`: copied, a snapshot kept its own mode (644), and a
+/// restore run as root left a database the server's user could not open.
+fn hand_over(path: &Path, (uid, gid): (u32, u32), mode: u32) -> anyhow::Result<()> {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    let meta = std::fs::metadata(path)?;
+    if (meta.uid(), meta.gid()) != (uid, gid) {
+        std::os::unix::fs::chown(path, Some(uid), Some(gid)).with_context(|| {
+            format!(
+                "giving {} to the database's owner (uid {uid}): run wenji restore as the user the server runs as",
+                path.display()
+            )
+        })?;
+    }
     Ok(())
 }
 

@@ -1,5 +1,5 @@
 //! 原始数据 as CSV: UTF-8 with a byte-order mark (so Chinese Excel and WPS open it correctly), RFC 4180
-//! quoting by the csv crate, one row per response, and cells that a spreadsheet would run as a formula
+//! quoting of every cell by the csv crate, one row per response, and cells that a spreadsheet would run as a formula
 //! (starting with = + - @, a tab or a carriage return) prefixed with `'`.
 
 use super::{Context, ExportError, Feed};
@@ -26,7 +26,12 @@ impl RawCsv {
     pub fn create(path: &Path, ctx: Context) -> Result<RawCsv, ExportError> {
         let mut file = BufWriter::with_capacity(1 << 16, File::create(path)?);
         file.write_all("\u{feff}".as_bytes())?;
-        let mut out = csv::WriterBuilder::new().flexible(true).terminator(csv::Terminator::CRLF).from_writer(file);
+        // Every cell quoted: opened with `;` as the separator, "意见;=1+1" stays one cell, not a formula.
+        let mut out = csv::WriterBuilder::new()
+            .flexible(true)
+            .quote_style(csv::QuoteStyle::Always)
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(file);
         out.write_record(ctx.layout.headers().iter().map(|h| neutralise(h).into_owned()))?;
         if !ctx.shows_rows() {
             out.write_record([ctx.too_small_note()])?;

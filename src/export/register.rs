@@ -87,7 +87,7 @@ pub fn problem_rows(reg: &Register, catalog: &Catalog, k: Option<u64>) -> Vec<Ve
     rows
 }
 
-/// One register row: problem, the four parts, status, overdue, published, latest progress, ratings.
+/// One register row: problem, the four parts, status, overdue, latest progress, ratings, published or draft.
 fn measure_row(reg: &Register, m: &Measure, today: chrono::NaiveDate) -> (Vec<String>, bool) {
     let d = &m.draft;
     let overdue = is_overdue(d.deadline, d.status, today);
@@ -113,11 +113,13 @@ fn measure_row(reg: &Register, m: &Measure, today: chrono::NaiveDate) -> (Vec<St
         count(t.fair),
         count(t.unsatisfied),
         rate,
+        // The report workbook lists drafts too: one posted from it must not publish a draft unawares.
+        if m.published_at.is_some() { "已公开" } else { "草稿（未公开）" }.to_owned(),
     ];
     (row, overdue)
 }
 
-const REGISTER_HEADER: [&str; 13] = [
+const REGISTER_HEADER: [&str; 14] = [
     "编号",
     "问题",
     "整改措施",
@@ -131,6 +133,7 @@ const REGISTER_HEADER: [&str; 13] = [
     "基本满意",
     "不满意",
     "满意率",
+    "公开",
 ];
 
 /// Writes a register table from `first_row`; overdue rows highlighted.

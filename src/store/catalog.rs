@@ -6,7 +6,7 @@ use super::{Result, Store, StoreError, now_ms};
 use crate::domain::catalog::Catalog;
 use crate::domain::form::FormDef;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::BTreeMap;
 
 impl Store {
@@ -16,49 +16,53 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub async fn sync_catalog(&self, catalog: &Catalog) -> Result<BTreeMap<String, i64>> {
-        let mut ids = BTreeMap::new();
-        for form in catalog.forms.values() {
-            let hash = form.version_hash();
-            let id = match self.form_version_id(&hash).await {
-                Ok(id) => id,
-                Err(StoreError::NotFound) => {
-                    let definition = serde_json::to_string(form).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    let row = form_version::ActiveModel {
-                        slug: Set(form.slug.clone()),
-                        hash: Set(hash.clone()),
-                        title: Set(form.title.clone()),
-                        definition: Set(definition),
-                        first_seen_at: Set(now_ms()),
-                        ..Default::default()
-                    };
-                    // Another instance may record the same version at the same moment: keep one.
-                    form_version::Entity::insert(row)
-                        .on_conflict(OnConflict::column(form_version::Column::Hash).do_nothing().to_owned())
-                        .exec_without_returning(self.db())
-                        .await?;
-                    self.form_version_id(&hash).await?
+        // One transaction: a failure halfway (a full disk) leaves no form recorded without its units.
+        let w = self.write_txn().await?;
+        let done = async {
+            let mut ids = BTreeMap::new();
+            for form in catalog.forms.values() {
+                let hash = form.version_hash();
+                if let Some(id) = form_version_id_in(w.conn(), &hash).await? {
+                    ids.insert(form.slug.clone(), id);
+                    continue;
                 }
-                Err(e) => return Err(e),
-            };
-            ids.insert(form.slug.clone(), id);
+                let definition = serde_json::to_string(form).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let row = form_version::ActiveModel {
+                    slug: Set(form.slug.clone()),
+                    hash: Set(hash.clone()),
+                    title: Set(form.title.clone()),
+                    definition: Set(definition),
+                    first_seen_at: Set(now_ms()),
+                    ..Default::default()
+                };
+                // Another instance may record the same version at the same moment: keep one.
+                form_version::Entity::insert(row)
+                    .on_conflict(OnConflict::column(form_version::Column::Hash).do_nothing().to_owned())
+                    .exec_without_returning(w.conn())
+                    .await?;
+                let id = form_version_id_in(w.conn(), &hash).await?.ok_or(StoreError::NotFound)?;
+                ids.insert(form.slug.clone(), id);
+            }
+            for (i, u) in catalog.units.iter().enumerate() {
+                let row = unit::ActiveModel {
+                    code: Set(u.code.clone()),
+                    name: Set(u.name.clone()),
+                    kind: Set(u.kind.clone()),
+                    position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
+                };
+                unit::Entity::insert(row)
+                    .on_conflict(
+                        OnConflict::column(unit::Column::Code)
+                            .update_columns([unit::Column::Name, unit::Column::Kind, unit::Column::Position])
+                            .to_owned(),
+                    )
+                    .exec_without_returning(w.conn())
+                    .await?;
+            }
+            Ok(ids)
         }
-        for (i, u) in catalog.units.iter().enumerate() {
-            let row = unit::ActiveModel {
-                code: Set(u.code.clone()),
-                name: Set(u.name.clone()),
-                kind: Set(u.kind.clone()),
-                position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
-            };
-            unit::Entity::insert(row)
-                .on_conflict(
-                    OnConflict::column(unit::Column::Code)
-                        .update_columns([unit::Column::Name, unit::Column::Kind, unit::Column::Position])
-                        .to_owned(),
-                )
-                .exec_without_returning(self.db())
-                .await?;
-        }
-        Ok(ids)
+        .await;
+        w.finish(done).await
     }
 
     /// The definition a stored version holds.
@@ -75,8 +79,7 @@ impl Store {
     /// # Errors
     /// `NotFound` for a definition never stored.
     pub async fn form_version_id(&self, hash: &str) -> Result<i64> {
-        let v = form_version::Entity::find().filter(form_version::Column::Hash.eq(hash)).one(self.db()).await?;
-        Ok(v.ok_or(StoreError::NotFound)?.id)
+        form_version_id_in(self.db(), hash).await?.ok_or(StoreError::NotFound)
     }
 
     /// Every stored version of every form, newest first: (id, slug, hash, first seen).
@@ -87,4 +90,10 @@ impl Store {
         let rows = form_version::Entity::find().order_by_desc(form_version::Column::Id).all(self.db()).await?;
         Ok(rows.into_iter().map(|v| (v.id, v.slug, v.hash, v.first_seen_at)).collect())
     }
+}
+
+/// The id of the stored version with `hash`, if one is stored.
+async fn form_version_id_in<C: ConnectionTrait>(db: &C, hash: &str) -> Result<Option<i64>> {
+    let v = form_version::Entity::find().filter(form_version::Column::Hash.eq(hash)).one(db).await?;
+    Ok(v.map(|v| v.id))
 }

@@ -65,7 +65,9 @@ impl Store {
         sql.push("INSERT INTO installation (name, value) VALUES ");
         sql.bind_tuple([SECRET_FINGERPRINT.into(), fingerprint.into()]);
         sql.push(" ON CONFLICT (name) DO NOTHING");
-        self.db().execute_raw(sql.into_statement()).await.map_err(StoreError::classify)?;
+        let w = self.write_txn().await?;
+        let done = w.conn().execute_raw(sql.into_statement()).await.map(drop).map_err(StoreError::classify);
+        w.finish(done).await?;
         Ok(self.secret_fingerprint().await?.unwrap_or_default())
     }
 

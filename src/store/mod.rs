@@ -506,6 +506,13 @@ impl Store {
         self.begin_on(&self.writer).await
     }
 
+    /// [`Store::write_txn`] for a staff session's row: on SQLite in the writer's turn like every write (its
+    /// busy timeout failed a sign-in behind a long bulk change); on PostgreSQL on the general pool, so a
+    /// sign-in never waits for the staff writers' four connections held by blocked work.
+    pub(crate) async fn session_txn(&self) -> Result<WriteTxn<'_>> {
+        if self.is_sqlite() { self.write_txn().await } else { self.begin_on(&self.db).await }
+    }
+
     /// [`Store::write_txn`] for a batch of submissions (its own connections on PostgreSQL).
     pub(crate) async fn submission_txn(&self) -> Result<WriteTxn<'_>> {
         self.begin_on(&self.submitting).await

@@ -4,7 +4,7 @@
 //! [`SessionClock`].
 
 use super::entities::session;
-use super::{Store, now_ms};
+use super::{Store, StoreError, now_ms};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 use tower_sessions::session::{Id, Record};
@@ -53,7 +53,11 @@ fn key(id: &Id) -> String {
 }
 
 fn backend(e: sea_orm::DbErr) -> session_store::Error {
-    if matches!(super::StoreError::classify(e.clone()), super::StoreError::Unavailable(_)) {
+    failed(StoreError::classify(e))
+}
+
+fn failed(e: StoreError) -> session_store::Error {
+    if matches!(e, StoreError::Unavailable(_)) {
         let _ = STORE_UNAVAILABLE.try_with(|seen| seen.set(true));
     }
     session_store::Error::Backend(e.to_string())
@@ -92,15 +96,18 @@ impl DbSessionStore {
 #[async_trait::async_trait]
 impl SessionStore for DbSessionStore {
     /// A new session (each sign-in): a plain insert, drawing a fresh id in the unlikely case it is taken.
+    /// In a [`Store::session_txn`].
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         loop {
             let row = self.row(record)?;
-            match session::Entity::insert(row).exec_without_returning(self.store.db()).await {
-                Ok(_) => return Ok(()),
+            let w = self.store.session_txn().await.map_err(failed)?;
+            match session::Entity::insert(row).exec_without_returning(w.conn()).await {
+                Ok(_) => return w.finish(Ok(())).await.map_err(failed),
                 Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+                    let _ = w.finish::<()>(Err(StoreError::classify(e))).await;
                     record.id = Id::default();
                 }
-                Err(e) => return Err(backend(e)),
+                Err(e) => return w.finish(Err(StoreError::classify(e))).await.map_err(failed),
             }
         }
     }
@@ -108,13 +115,14 @@ impl SessionStore for DbSessionStore {
     /// An existing session's data and expiry; never an insert (new sessions come through `create`). A
     /// request begun before its session ended elsewhere (signed out, password reset) must not revive it.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        session::Entity::update_many()
-            .set(self.row(record)?)
+        let row = self.row(record)?;
+        let w = self.store.session_txn().await.map_err(failed)?;
+        let done = session::Entity::update_many()
+            .set(row)
             .filter(session::Column::Id.eq(key(&record.id)))
-            .exec(self.store.db())
-            .await
-            .map_err(backend)?;
-        Ok(())
+            .exec(w.conn())
+            .await;
+        w.finish(done.map(drop).map_err(StoreError::classify)).await.map_err(failed)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
@@ -131,8 +139,9 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        session::Entity::delete_by_id(key(id)).exec(self.store.db()).await.map_err(backend)?;
-        Ok(())
+        let w = self.store.session_txn().await.map_err(failed)?;
+        let done = session::Entity::delete_by_id(key(id)).exec(w.conn()).await;
+        w.finish(done.map(drop).map_err(StoreError::classify)).await.map_err(failed)
     }
 }
 
@@ -143,11 +152,17 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub async fn purge_expired_sessions(&self) -> super::Result<u64> {
-        let r = session::Entity::delete_many().filter(session::Column::ExpiresAt.lt(now_ms())).exec(self.db()).await?;
-        let mut sql = super::sql::Sql::new(self.db().get_database_backend());
-        sql.push("DELETE FROM staff_once WHERE at < ").bind(now_ms() - 31 * 86_400_000);
-        self.db().execute_raw(sql.into_statement()).await?;
-        Ok(r.rows_affected)
+        let w = self.write_txn().await?;
+        let done = async {
+            let r =
+                session::Entity::delete_many().filter(session::Column::ExpiresAt.lt(now_ms())).exec(w.conn()).await?;
+            let mut sql = super::sql::Sql::new(w.conn().get_database_backend());
+            sql.push("DELETE FROM staff_once WHERE at < ").bind(now_ms() - 31 * 86_400_000);
+            w.conn().execute_raw(sql.into_statement()).await?;
+            Ok(r.rows_affected)
+        }
+        .await;
+        w.finish(done).await
     }
 }
 

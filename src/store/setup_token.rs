@@ -24,8 +24,9 @@ impl Store {
         let mut sql = Sql::new(self.db().get_database_backend());
         sql.push("INSERT INTO setup_tokens (token_hash, created_at) VALUES ");
         sql.bind_tuple([token_hash(token).into(), now_ms().into()]);
-        self.db().execute_raw(sql.into_statement()).await.map_err(StoreError::classify)?;
-        Ok(())
+        let w = self.write_txn().await?;
+        let done = w.conn().execute_raw(sql.into_statement()).await.map(drop).map_err(StoreError::classify);
+        w.finish(done).await
     }
 
     /// Whether `token` is live.

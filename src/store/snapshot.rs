@@ -35,7 +35,9 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub async fn end_all_sessions(&self) -> Result<u64> {
-        let backend = self.db().get_database_backend();
-        Ok(self.db().execute_raw(Statement::from_string(backend, "DELETE FROM sessions")).await?.rows_affected())
+        let w = self.write_txn().await?;
+        let backend = w.conn().get_database_backend();
+        let done = w.conn().execute_raw(Statement::from_string(backend, "DELETE FROM sessions")).await;
+        w.finish(done.map(|r| r.rows_affected()).map_err(StoreError::classify)).await
     }
 }

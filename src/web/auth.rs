@@ -223,7 +223,7 @@ where
         }
         let not_saved = "刚才提交的内容没有保存，请复制下面的内容，改正后重新提交。";
         if let Err((status, why)) = super::clean::check_staff_body(&content_type, &bytes) {
-            return Err(refused(status, "没有保存", format!("{why}。{not_saved}")));
+            return Err(refused(status, "没有保存", format!("{}。{not_saved}", why.trim_end_matches('。'))));
         }
         let read = serde_path_to_error::deserialize::<_, T>(serde_html_form::Deserializer::from_bytes(&bytes));
         let value = read.map_err(|e| {

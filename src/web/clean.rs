@@ -136,6 +136,10 @@ pub async fn refuse_hostile_uri(req: Request, next: Next) -> Response {
             pairs.retain(|(n, _)| CITIZEN_PARAMS.contains(&n.as_str()));
         }
         if let Err(e) = check_pairs(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))) {
+            // A citizen opened a link and submitted nothing: "提交的内容有误：t：…" told them nothing they could do.
+            if citizen {
+                return answer(WebError::BadRequest("链接不完整或有误，请重新打开发放单位给的链接或二维码。".into()));
+            }
             return answer(e);
         }
     }
@@ -180,7 +184,7 @@ pub fn unreadable_body(e: axum::extract::rejection::BytesRejection) -> WebError 
 /// within the body time limit (`RequestBodyDeadlineLayer`); `None` for anything else.
 pub fn body_refused(e: &axum::extract::rejection::BytesRejection) -> Option<WebError> {
     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        return Some(WebError::TooLarge);
+        return Some(WebError::TooLarge { draft_kept: false });
     }
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(c) = cause {

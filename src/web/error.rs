@@ -32,9 +32,9 @@ pub enum WebError {
     /// 415: the body's media type or character set is refused, message shown.
     #[error("{0}")]
     UnsupportedMediaType(String),
-    /// 413: the body is over the limit, shown.
+    /// 413: the body is over the limit, shown; a citizen's form page keeps what was typed in a local draft.
     #[error("body too large")]
-    TooLarge,
+    TooLarge { draft_kept: bool },
     /// 408: the body did not arrive within the body time limit, shown.
     #[error("body timed out")]
     BodyTimedOut,
@@ -78,7 +78,7 @@ impl WebError {
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::BodyTimedOut => StatusCode::REQUEST_TIMEOUT,
             WebError::TooMany => StatusCode::TOO_MANY_REQUESTS,
-            WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            WebError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             WebError::Unavailable(_) | WebError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -99,7 +99,8 @@ impl WebError {
                 let said: Vec<&str> = fields.iter().map(|f| f.message.as_str()).collect();
                 format!("提交的内容有误，请按提示修改：{}", said.join("；"))
             }
-            WebError::TooLarge => "提交的内容太长（超过 64 KB），没有保存。请返回上一页，删减后再提交（浏览器开着脚本时，您填写的内容仍在本机草稿中）。".into(),
+            WebError::TooLarge { draft_kept: true } => "提交的内容太长（超过 64 KB），没有保存。请返回上一页，删减后再提交（浏览器开着脚本时，您填写的内容仍在本机草稿中）。".into(),
+            WebError::TooLarge { draft_kept: false } => "提交的内容太长（超过 64 KB），没有保存。请返回上一页，删减后再提交。".into(),
             WebError::BodyTimedOut => "提交超时：内容没有在限定时间内传完，请检查网络后重新提交。".into(),
             WebError::TooMany => "提交太频繁，请稍候一分钟再试。".into(),
             WebError::Unavailable(_) => "系统暂时无法保存，您的内容没有丢失，请稍后再提交。".into(),

@@ -49,6 +49,15 @@ impl FromRequestParts<AppState> for ClientIp {
 fn client_address(peer: IpAddr, trusted: &[IpAddr], forwarded: &[&str]) -> IpAddr {
     let is_trusted = |a: IpAddr| trusted.iter().any(|t| t.to_canonical() == a.to_canonical());
     if !is_trusted(peer) {
+        if !forwarded.is_empty() {
+            // Said once (no address logged): a proxy left out of the setting put every citizen in one bucket.
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| {
+                tracing::warn!(
+                    "a request carried X-Forwarded-For from an address not in WENJI_TRUSTED_PROXIES, so the header was ignored; behind a reverse proxy, set WENJI_TRUSTED_PROXIES to its address, or every client shares its one submit limit"
+                );
+            });
+        }
         return limited_as(peer);
     }
     let client =

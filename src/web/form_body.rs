@@ -38,7 +38,12 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for CitizenForm {
         }
         let body = match bytes::Bytes::from_request(req, state).await {
             Ok(body) => body,
-            Err(e) => return Err(crate::web::clean::body_refused(&e).unwrap_or_else(unreadable)),
+            Err(e) => {
+                return Err(match crate::web::clean::body_refused(&e) {
+                    Some(WebError::TooLarge { .. }) => WebError::TooLarge { draft_kept: true },
+                    refused => refused.unwrap_or_else(unreadable),
+                });
+            }
         };
         match boundary {
             None => form_pairs_utf8(&body).map(CitizenForm).ok_or_else(not_utf8),

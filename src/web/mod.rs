@@ -162,7 +162,10 @@ pub fn router(state: AppState) -> Router {
         .route("/gongkai", get(public::gongkai::page).post(public::gongkai::rate))
         .route("/api/v1/forms/{slug}", get(api::get_form))
         .route("/api/v1/forms/{slug}/responses", post(api::post_response))
-        .route("/api/openapi.json", get(api::openapi));
+        .route("/api/openapi.json", get(api::openapi))
+        // A refused submission shows the typed opinion back: no shared computer's cache keeps it. Pages that
+        // may be cached (the form, assets) say so themselves.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
     let https = state.settings.base_url.starts_with("https://");
     let app = Router::new()
         .merge(public)

@@ -182,8 +182,20 @@ async fn a_restore_is_refused_under_a_running_server_and_otherwise_puts_the_snap
         assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("nothing was changed"), "{bad:?}");
         assert!(db.exists() && stopped.join("wenji.db-wal").exists(), "{bad:?}: the database stays where it is");
     }
+    // The snapshot readable by all, the database the server's own (not root's, who runs the restore).
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    std::fs::set_permissions(&snapshot, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let root = rustix::process::geteuid().is_root();
+    let server_user = if root { 65534 } else { std::fs::metadata(&db).unwrap().uid() };
+    if root {
+        std::os::unix::fs::chown(&db, Some(server_user), Some(server_user)).unwrap();
+    }
     let o = restore(&snapshot).await.unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for file in ["wenji.db", "wenji.db-wal", "wenji.db-shm"].map(|f| stopped.join(f)).iter().filter(|f| f.exists()) {
+        let meta = std::fs::metadata(file).unwrap();
+        assert_eq!((meta.mode() & 0o777, meta.uid()), (0o600, server_user), "{file:?}: the server's user's only");
+    }
     let aside: Vec<_> = std::fs::read_dir(&stopped)
         .unwrap()
         .map(|e| e.unwrap().path())

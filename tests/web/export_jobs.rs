@@ -349,3 +349,28 @@ async fn a_job_failed_as_silent_stays_failed_when_its_stalled_runner_wakes_up() 
             .is_err_and(|e| matches!(e, StoreError::NotFound))
     );
 }
+
+/// A form title with dots ("...第二期") once made a file name the download refused as a path, and the
+/// retention sweep skipped it, so the office's full file stayed for good.
+#[tokio::test]
+async fn an_export_of_a_form_titled_with_dots_downloads_and_expires() {
+    let app = TestApp::spawn().await;
+    let path = app.config.forms_dir.join("zhengqiu-yijian.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let title = text.lines().find(|l| l.starts_with("title = ")).unwrap().to_owned();
+    std::fs::write(&path, text.replacen(&title, r#"title = "..征求意见表...第二期""#, 1)).unwrap();
+    let (admin, acsrf, _) = staff(&app, "dot.admin", Role::Admin).await;
+    let r = admin.post(app.url("/w/admin/forms/reload")).form(&[("_csrf", acsrf.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    app.submit_opinion("标题带点的表单").await;
+    let job =
+        finished_job(&app, &admin, &acsrf, &[("form", "zhengqiu"), ("format", "csv"), ("unprotected", "1")]).await.0;
+    let r = admin.get(app.url(&format!("{job}/download"))).send().await.unwrap();
+    assert_eq!(r.status(), 200, "the file downloads");
+    assert!(r.text().await.unwrap().contains("标题带点的表单"));
+    let files =
+        || std::fs::read_dir(&app.config.exports_dir).unwrap().map(|e| e.unwrap().file_name()).collect::<Vec<_>>();
+    assert_eq!(files().len(), 1);
+    wenji::web::workspace::exports::delete_expired_files(&app.state, Duration::ZERO).await.unwrap();
+    assert!(files().is_empty(), "the retention sweep deletes it: {:?}", files());
+}

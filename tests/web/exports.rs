@@ -250,6 +250,9 @@ async fn the_csv_starts_with_a_bom_and_round_trips_through_the_csv_crate() {
     let (leader, csrf) = app.login_as(Role::Leader).await;
     let bytes = app.export_via_web(&leader, &csrf, "csv").await;
     assert!(bytes.starts_with(&[0xEF, 0xBB, 0xBF]), "UTF-8 BOM first");
+    // Every cell quoted, so a reader splitting on `;` or a tab cannot cut a cell into a formula.
+    let text = std::str::from_utf8(&bytes[3..]).unwrap();
+    assert!(text.split("\r\n").filter(|l| !l.is_empty()).all(|l| l.starts_with('"') && l.ends_with('"')), "{text}");
     let mut r = csv::Reader::from_reader(bytes.as_slice());
     let headers = r.headers().unwrap().clone();
     assert!(!headers.iter().any(|h| h == "回执号"), "a leader's CSV carries no receipts");

@@ -330,7 +330,7 @@ async fn input_the_api_used_to_drop_or_misread_gets_a_422_naming_the_field_in_ch
         ("a map for a text question", json, ok(json!({"team": {"a": "b"}})), 422, "team", "应填文字"),
         ("a list for a text question", json, ok(json!({"team": ["a"]})), 422, "team", "应填文字"),
         ("seven invisible characters", json, ok(json!({"team": "\u{202E}\u{200B}\u{200C}\u{200D}\u{2060}\u{FEFF}\u{200E}"})), 422, "team", "看不见"),
-        ("invisible characters padding a short text", json, ok(json!({"team": "太慢\u{200B}\u{200B}\u{200B}"})), 422, "team", "至少"),
+        ("invisible characters padding a short text", json, ok(json!({"team": "慢\u{200B}\u{200B}\u{200B}"})), 422, "team", "至少"),
         ("a number as the category", json, r#"{"category":5,"answers":{}}"#.into(), 422, "category", "类型不对"),
         ("a nested list as an answer", json, ok(json!({"team": [[1]]})), 422, "answers.team", "回答应为"),
         ("null as an answer", json, ok(json!({"team": null})), 422, "answers.team", "回答应为"),

@@ -86,6 +86,11 @@ async fn staff_pages_and_redirects_are_never_cached_and_a_form_page_by_no_shared
     let r = app.citizen.get(app.url(&format!("/f/zhengqiu/r/{receipt}"))).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store", "the receipt page");
+    // A refused submission shows the typed opinion back: kept by no cache either.
+    let r = app.post_form("zhengqiu", &[("_category", "qz"), ("q_team", "只写给本机看的意见")]).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.headers()["cache-control"], "no-store", "the refused submission");
+    assert!(r.text().await.unwrap().contains("只写给本机看的意见"));
     // Copied by hand from a slip in small letters, it is found all the same.
     let r = app.citizen.get(app.url(&format!("/f/zhengqiu/r/{}", receipt.to_lowercase()))).send().await.unwrap();
     assert_eq!(r.status(), 200);

@@ -274,7 +274,7 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     let r = sheet(&x.bytes().await.unwrap(), "整改台账");
     assert_eq!(text(&r, 0, 0), "整改落实台账（四明确一公开）");
     assert!(text(&r, 1, 0).contains("公开整改措施 1 项") && text(&r, 1, 0).contains(five[0]));
-    let row: Vec<String> = (0..13).map(|c| text(&r, 4, c)).collect();
+    let row: Vec<String> = (0..14).map(|c| text(&r, 4, c)).collect();
     assert_eq!(
         row,
         [
@@ -290,7 +290,8 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
             "2",
             "2",
             "1",
-            "80%"
+            "80%",
+            "已公开"
         ]
     );
 
@@ -304,8 +305,8 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     assert!(text(&p, 1, 9).starts_with("窗口办事要跑好几趟"));
     let t = sheet(&bytes, "整改台账");
     assert_eq!(
-        (text(&t, 1, 1), text(&t, 1, 4), text(&t, 1, 12)),
-        ("窗口办事效率低".into(), "2027-08-31".into(), "80%".into())
+        (text(&t, 1, 1), text(&t, 1, 4), text(&t, 1, 12), text(&t, 1, 13)),
+        ("窗口办事效率低".into(), "2027-08-31".into(), "80%".into(), "已公开".into())
     );
 
     // Every change is in the audit log.
@@ -608,11 +609,12 @@ async fn hostile_input_on_the_new_routes_gets_a_named_4xx_never_a_500() {
     assert!(s == 400 && body.contains("“publish”一栏出现了不止一次") && !body.contains("unsupported"), "{s} {body}");
     let long = "证".repeat(30_000);
     let (s, body) = post(&app, &leader, &l_csrf, &format!("/w/measures/{m}/progress"), &[("evidence", &long)]).await;
-    assert!(s == 413 && body.contains("超过 64 KB"), "{s}");
+    assert!(s == 413 && body.contains("超过 64 KB") && !body.contains("草稿"), "staff pages keep no draft: {s}");
     // Public side: a NUL or a bad id in the query, a forged key, an unknown measure, a bad rating, a huge body.
     for q in ["/gongkai?rated=%00", "/gongkai?r=%0d%0aX"] {
-        let s = app.citizen.get(app.url(q)).send().await.unwrap().status().as_u16();
-        assert_eq!(s, 422, "{q}: refused by the hostile-URI check");
+        let r = app.citizen.get(app.url(q)).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{q}: refused by the hostile-URI check");
+        assert!(r.text().await.unwrap().contains("链接不完整或有误"), "{q}: said as a link, not a submission");
     }
     let page = app.citizen.get(app.url("/gongkai?rated=abc&r=<script>")).send().await.unwrap();
     assert_eq!(page.status(), 200);
@@ -1007,6 +1009,11 @@ async fn a_problem_with_a_published_measure_is_edited_by_its_publishers_only() {
     let (s, page) = post(&app, &analyst, &a_csrf, &path, &softened).await;
     assert_eq!(s, 409, "{page}");
     assert!(page.contains("只能由领导或管理员修改"), "{page}");
+    let kept = texts(&page, "#unsaved");
+    assert!(
+        kept.len() == 1 && kept[0].contains("沟通方式有待改进") && kept[0].contains("服务意识不强"),
+        "typed text kept: {page}"
+    );
     assert_eq!(app.store().problem(problem).await.unwrap().draft.title, "窗口办事效率低");
     let (leader, l_csrf) = app.login_as(Role::Leader).await;
     let page = leader.get(app.url(&path)).send().await.unwrap().text().await.unwrap();

@@ -80,7 +80,7 @@ impl ValidAnswers {
     }
 }
 
-/// Cleans free text: trims, turns CR LF into LF, drops control characters other than line breaks and tabs,
+/// Cleans free text: trims, turns CR LF and the other line breaks into LF, drops other control characters but tabs,
 /// and the invisible characters that pasted text carries without meaning (see
 /// [`crate::domain::text::is_meaningless_invisible`]).
 pub fn clean_text(s: &str) -> String {
@@ -102,6 +102,8 @@ pub fn clean_text(s: &str) -> String {
                 out.push('\n');
             }
             '\n' | '\t' => out.push(c),
+            // Other line breaks (Word's Shift+Enter is a vertical tab) stay breaks, not lines run together.
+            '\u{b}' | '\u{c}' | '\u{85}' | '\u{2028}' | '\u{2029}' => out.push('\n'),
             c if c.is_control() || crate::domain::text::is_meaningless_invisible(c) => {}
             c => out.push(c),
         }
@@ -567,10 +569,10 @@ mod tests {
         }
 
         #[test]
-        fn clean_text_keeps_its_meaning(s in "[ a中é§\r\n\t\u{1}\u{7f}\u{85}\u{b}\u{3000}\u{200b}\u{200d}\u{202e}\u{2068}\u{feff}，“]{0,24}") {
+        fn clean_text_keeps_its_meaning(s in "[ a中é§\r\n\t\u{1}\u{7f}\u{85}\u{b}\u{c}\u{2028}\u{3000}\u{200b}\u{200d}\u{202e}\u{2068}\u{feff}，“]{0,24}") {
             // The rule written plainly; `clean_text` does the same in one pass.
             let invisible = ['\u{200b}', '\u{202e}', '\u{feff}'];
-            let plain = s.replace("\r\n", "\n").replace('\r', "\n").chars()
+            let plain = s.replace("\r\n", "\n").replace(['\r', '\u{b}', '\u{c}', '\u{85}', '\u{2028}', '\u{2029}'], "\n").chars()
                 .filter(|c| (!c.is_control() || *c == '\n' || *c == '\t') && !invisible.contains(c))
                 .collect::<String>().trim().to_owned();
             proptest::prop_assert_eq!(clean_text(&s), plain);

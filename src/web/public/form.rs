@@ -303,6 +303,16 @@ impl FormPage {
     pub fn has_required(&self) -> bool {
         self.access_code.is_some() || !self.categories.is_empty() || self.questions.iter().any(|q| q.required)
     }
+
+    /// What a restored draft leaves out (never kept on the phone): said, so nobody sends without them unaware.
+    pub fn not_in_draft(&self) -> &'static str {
+        match (self.access_code.is_some(), self.questions.iter().any(|q| q.kind == "phone")) {
+            (true, true) => "填写码和联系电话不在本机保存，如需请重新填写。",
+            (true, false) => "填写码不在本机保存，请重新填写。",
+            (false, true) => "联系电话不在本机保存，如需请重新填写。",
+            (false, false) => "",
+        }
+    }
 }
 
 fn new_key(state: &AppState, slug: &str) -> String {
@@ -415,7 +425,8 @@ pub async fn post(
         return Ok(rerender(
             StatusCode::UNPROCESSABLE_ENTITY,
             &[],
-            Some("请清空标注为“请勿填写此项”的栏目后再提交。".into()),
+            // The field is hidden (a browser's autofill may fill it): the page shown again has it empty.
+            Some("没有保存，您填写的内容都还在，请再点一次“提交”。".into()),
             posted_key,
         ));
     }

@@ -104,7 +104,13 @@ pub async fn submit(
     };
     let hash =
         user.as_ref().map_or_else(|| crate::domain_password::dummy_hash().to_owned(), |u| u.password_hash.clone());
-    let ok = verify_password(f.password, hash).await? && user.as_ref().is_some_and(|u| u.active);
+    let checked = match verify_password(f.password, hash).await {
+        Err(WebError::Busy(why)) => {
+            return Ok((axum::http::StatusCode::SERVICE_UNAVAILABLE, fail(&why)).into_response());
+        }
+        checked => checked?,
+    };
+    let ok = checked && user.as_ref().is_some_and(|u| u.active);
     let Some(user) = user.filter(|_| ok) else {
         state.store.audit(&Actor::system(&username), "sign_in_failed", &format!("user:{username}"), None, None).await?;
         return Ok((axum::http::StatusCode::UNAUTHORIZED, fail("用户名或密码不正确。")).into_response());

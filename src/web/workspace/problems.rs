@@ -87,6 +87,13 @@ impl From<&ProblemInput> for Typed {
     }
 }
 
+impl Typed {
+    /// The typed text as one block to copy (the areas are ticks, shown on the page already).
+    fn as_text(&self) -> String {
+        format!("标题：{}\n问题描述：{}\n剖析根源与原因：{}", self.title, self.description, self.root_cause)
+    }
+}
+
 impl From<&Problem> for Typed {
     fn from(p: &Problem) -> Typed {
         Typed {
@@ -129,6 +136,8 @@ pub struct ProblemPage {
     pub causes: Vec<(&'static str, &'static str)>,
     pub statuses: Vec<(&'static str, &'static str)>,
     pub typed: Typed,
+    /// An edit refused to someone who may no longer change the text: shown to copy, not lost.
+    pub unsaved: Option<String>,
     pub errors: Vec<FieldError>,
     pub notice: Option<String>,
     /// The linked opinions' ids (the office only).
@@ -338,17 +347,19 @@ pub(crate) async fn detail_page(
     } else {
         Vec::new()
     };
+    let can_edit = can_publish || (can_write && !published);
     Ok(ProblemPage {
         head: staff.head(),
         csrf: staff.csrf.clone(),
         can_write,
-        can_edit: can_publish || (can_write && !published),
+        can_edit,
         can_publish,
         leader,
         p,
         areas: area_options(state),
         causes: cause_options(),
         statuses: status_options(),
+        unsaved: typed.as_ref().filter(|_| !can_edit).map(Typed::as_text),
         typed: typed.unwrap_or_else(|| Typed::from(&problem)),
         errors,
         notice,
@@ -376,10 +387,14 @@ pub async fn update(
     match ProblemDraft::try_from(&input) {
         Ok(d) => match state.store.update_problem(&actor(&staff), id, &d, seen, drafts_only).await {
             Ok(()) => Ok(Redirect::to(&format!("/w/problems/{id}")).into_response()),
-            // Someone saved meanwhile: their text above, this person's below, nothing overwritten.
-            Err(StoreError::EditedMeanwhile) => {
-                let why = Some(crate::store::EDITED_MEANWHILE.to_owned());
-                let page = detail_page(&state, &staff, id, Some(Typed::from(&input)), Vec::new(), why).await?;
+            // Someone saved meanwhile (their text above, this person's below, nothing overwritten), or the
+            // problem was published meanwhile: either way what was typed stays on the page.
+            Err(e @ (StoreError::EditedMeanwhile | StoreError::Conflict(_))) => {
+                let why = match e {
+                    StoreError::Conflict(why) => why,
+                    _ => crate::store::EDITED_MEANWHILE.to_owned(),
+                };
+                let page = detail_page(&state, &staff, id, Some(Typed::from(&input)), Vec::new(), Some(why)).await?;
                 Ok((axum::http::StatusCode::CONFLICT, page).into_response())
             }
             Err(e) => Err(e.into()),
