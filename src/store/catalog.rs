@@ -43,7 +43,10 @@ impl Store {
                 let id = form_version_id_in(w.conn(), &hash).await?.ok_or(StoreError::NotFound)?;
                 ids.insert(form.slug.clone(), id);
             }
-            for (i, u) in catalog.units.iter().enumerate() {
+            // Rows locked in code order: two instances reloading lists in different orders cannot deadlock.
+            let mut units: Vec<_> = catalog.units.iter().enumerate().collect();
+            units.sort_by(|a, b| a.1.code.cmp(&b.1.code));
+            for (i, u) in units {
                 let row = unit::ActiveModel {
                     code: Set(u.code.clone()),
                     name: Set(u.name.clone()),

@@ -568,5 +568,29 @@ async fn a_follow_up_answered_against_its_condition_is_refused_with_its_text_kep
     );
     assert_eq!(crate::helpers::texts(&page, "textarea[name=q_member]"), [written], "the text is shown back");
     assert_eq!(app.store().count_responses(Some("zhengqiu")).await.unwrap(), 0, "nothing stored");
+    // Another mistake on the same page is said at once, not on the next round trip.
+    let long = "长".repeat(2001);
+    let pairs = [("_category", "qz"), ("q_team", long.as_str()), ("q_has_member", "no"), ("q_member", written)];
+    let page = app.post_form("zhengqiu", &pairs).await.text().await.unwrap();
+    assert_eq!(crate::helpers::texts(&page, "#err-member").len(), 1, "{page}");
+    assert!(crate::helpers::texts(&page, "#err-team").join("").contains("2000"), "{page}");
+    assert!(crate::helpers::texts(&page, "#err-satisfaction").join("").contains("必答题"), "{page}");
     assert_eq!(post("yes").await.status(), 303, "answered as its condition asks, it is taken");
+}
+
+/// A matrix half answered marks only the rows still to answer as invalid: a screen reader read every
+/// grade of the answered rows as wrong too.
+#[tokio::test]
+async fn a_half_answered_matrix_marks_only_its_unanswered_rows_invalid() {
+    let app = TestApp::spawn().await;
+    let r = app.post_form("ceping", &[("_category", "jcdw"), ("q_appraisal.a1", "1"), ("q_overall", "1")]).await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    let invalid = |row: &str| {
+        let html = scraper::Html::parse_document(&page);
+        let css = scraper::Selector::parse(&format!("input[name='q_appraisal.{row}']")).unwrap();
+        html.select(&css).map(|i| i.value().attr("aria-invalid").is_some()).collect::<Vec<bool>>()
+    };
+    assert_eq!(invalid("a1"), [false; 4], "the answered row");
+    assert_eq!(invalid("a2"), [true; 4], "a row still to answer");
 }

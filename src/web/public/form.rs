@@ -49,6 +49,13 @@ pub struct RowView {
     pub choices: Vec<ChoiceView>,
 }
 
+impl RowView {
+    /// Whether a grade is chosen: a matrix's error marks only the rows still to answer.
+    pub fn answered(&self) -> bool {
+        self.choices.iter().any(|c| c.checked)
+    }
+}
+
 pub struct QuestionView {
     pub number: usize,
     pub id: String,
@@ -451,8 +458,13 @@ pub async fn post(
     }
     // Without the page's script every follow-up is shown: one answered against its condition would be
     // dropped behind a receipt.
-    let hidden = answered_though_hidden(&form, &raw);
+    let mut hidden = answered_though_hidden(&form, &raw);
     if !hidden.is_empty() {
+        // The other mistakes are said at once too: one a round trip cost a phone without the script two.
+        let today = crate::domain::rectification::bureau_today(state.clock.now_ms());
+        if let Err(more) = crate::domain::form::answers::validate(&form, &raw, today) {
+            hidden.extend(more);
+        }
         return Ok(rerender(StatusCode::UNPROCESSABLE_ENTITY, &hidden, None, posted_key));
     }
     let beside = Beside { category: category.clone(), code: code.as_deref(), names: &FORM_FIELDS };
