@@ -17,14 +17,20 @@ pub async fn run(config: &Config, args: RestoreArgs) -> anyhow::Result<()> {
     let Some(db) = config.sqlite_path() else {
         anyhow::bail!("restore is for SQLite; restore PostgreSQL with pg_restore (see README, Backup and restore)");
     };
+    // Read before the folder may be made (as whoever runs this): the files go to the database's owner.
+    let owner = owner_of(&db).context("nothing was changed")?;
+    let folder = db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_owned();
+    let folder_made = !folder.exists();
     // Held until the end: a server starting meanwhile is refused rather than opening a half-placed file.
     let _held = super::hold_data_folder(config, true)?;
+    if folder_made {
+        hand_over(&folder, owner, 0o700).context("nothing was changed")?;
+    }
     if same_file(&args.snapshot, &db) {
         anyhow::bail!("{} is the database itself; nothing was changed", args.snapshot.display());
     }
     // Copied, synced and checked beside the database before anything moves: a full disk or a bad file
     // leaves the database where it is. The copy is what is checked, so what is placed is what passed.
-    let owner = owner_of(&db).context("nothing was changed")?;
     let part = super::part_beside(&db).context("nothing was changed")?;
     std::fs::copy(&args.snapshot, &part)
         .with_context(|| format!("copying {}; nothing was changed", args.snapshot.display()))?;
@@ -51,8 +57,8 @@ pub async fn run(config: &Config, args: RestoreArgs) -> anyhow::Result<()> {
     for file in ["-wal", "-shm"].map(|s| PathBuf::from(format!("{}{s}", db.display()))).iter().filter(|f| f.exists()) {
         hand_over(file, owner, 0o600).context("the snapshot is in place")?;
     }
-    if let Some(folder) = &aside {
-        hand_over(folder, owner, 0o700).context("the snapshot is in place")?;
+    if let Some(moved) = &aside {
+        hand_over(moved, owner, 0o700).context("the snapshot is in place")?;
     }
     match aside {
         Some(folder) => println!(
@@ -69,13 +75,15 @@ pub async fn run(config: &Config, args: RestoreArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Who the database belongs to (the user the server runs as): the file's owner, or its folder's when there
-/// is no file yet.
+/// Who the database belongs to (the user the server runs as): the file's owner, or when there is none yet
+/// the owner of the nearest folder above it that exists.
 fn owner_of(db: &Path) -> anyhow::Result<(u32, u32)> {
     use std::os::unix::fs::MetadataExt as _;
-    let folder = db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let meta =
-        std::fs::metadata(db).or_else(|_| std::fs::metadata(folder)).with_context(|| folder.display().to_string())?;
+    let absolute = std::path::absolute(db)?;
+    let meta = absolute
+        .ancestors()
+        .find_map(|p| std::fs::metadata(p).ok())
+        .with_context(|| format!("no folder of {} exists", db.display()))?;
     Ok((meta.uid(), meta.gid()))
 }
 

@@ -7,9 +7,27 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-/// Makes a cell safe to open in a spreadsheet: a leading = + - @ TAB or CR gets a `'` in front.
+/// Makes a cell safe to open in a spreadsheet: a leading = + - @ TAB or CR gets a `'` in front, and so does
+/// one of = + - @ after a `;`, tab or `|` inside it. Opened with one of those as the separator (LibreOffice
+/// asks), "意见;=1+1" made `=1+1` a cell of its own, whatever the quoting.
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
-    if super::looks_like_formula(cell) { format!("'{cell}").into() } else { cell.into() }
+    let separator = |c: char| matches!(c, ';' | '\t' | '|');
+    let formula_after = |i: usize| matches!(cell[i + 1..].chars().next(), Some('=' | '+' | '-' | '@'));
+    let inside = cell.char_indices().any(|(i, c)| separator(c) && formula_after(i));
+    if !inside {
+        return if super::looks_like_formula(cell) { format!("'{cell}").into() } else { cell.into() };
+    }
+    let mut out = String::with_capacity(cell.len() + 8);
+    if super::looks_like_formula(cell) {
+        out.push('\'');
+    }
+    for (i, c) in cell.char_indices() {
+        out.push(c);
+        if separator(c) && formula_after(i) {
+            out.push('\'');
+        }
+    }
+    out.into()
 }
 
 /// A CSV file being written.
@@ -79,6 +97,10 @@ mod tests {
             ("-x", "'-x"),
             ("\tx", "'\tx"),
             ("'引号", "''引号"),
+            ("甲;=1+1;乙", "甲;'=1+1;乙"),
+            ("=a;@b", "'=a;'@b"),
+            ("a|-b\t+c", "a|'-b\t'+c"),
+            ("意见;分号后", "意见;分号后"),
         ] {
             assert_eq!(neutralise(i), o);
         }

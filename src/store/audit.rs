@@ -123,7 +123,7 @@ impl Store {
         before: Option<String>,
         after: Option<String>,
     ) -> Result<()> {
-        let w = self.write_txn().await?;
+        let w = self.bookkeeping_txn().await?;
         let done = append_in(w.conn(), actor, action, target, before, after).await;
         w.finish(done).await
     }

@@ -318,7 +318,7 @@ impl Store {
             .col_expr(export_job::Column::FinishedAt, sea_orm::sea_query::Expr::value(now_ms()))
             .filter(export_job::Column::Status.is_in([JobStatus::Queued.as_str(), JobStatus::Running.as_str()]))
             .filter(export_job::Column::HeartbeatAt.lt(silent_since));
-        let w = self.write_txn().await?;
+        let w = self.bookkeeping_txn().await?;
         let done = r.exec(w.conn()).await.map(|r| r.rows_affected).map_err(StoreError::classify);
         w.finish(done).await
     }

@@ -506,10 +506,11 @@ impl Store {
         self.begin_on(&self.writer).await
     }
 
-    /// [`Store::write_txn`] for a staff session's row: on SQLite in the writer's turn like every write (its
-    /// busy timeout failed a sign-in behind a long bulk change); on PostgreSQL on the general pool, so a
-    /// sign-in never waits for the staff writers' four connections held by blocked work.
-    pub(crate) async fn session_txn(&self) -> Result<WriteTxn<'_>> {
+    /// [`Store::write_txn`] for rows that are their own (staff sessions, an audit entry alone, a stopped
+    /// export's mark): on SQLite in the writer's turn like every write (its busy timeout failed a sign-in
+    /// behind a long bulk change); on PostgreSQL on the general pool, so signing in or out never waits for the
+    /// staff writers' four connections held by blocked work.
+    pub(crate) async fn bookkeeping_txn(&self) -> Result<WriteTxn<'_>> {
         if self.is_sqlite() { self.write_txn().await } else { self.begin_on(&self.db).await }
     }
 

@@ -96,11 +96,11 @@ impl DbSessionStore {
 #[async_trait::async_trait]
 impl SessionStore for DbSessionStore {
     /// A new session (each sign-in): a plain insert, drawing a fresh id in the unlikely case it is taken.
-    /// In a [`Store::session_txn`].
+    /// In a [`Store::bookkeeping_txn`].
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         loop {
             let row = self.row(record)?;
-            let w = self.store.session_txn().await.map_err(failed)?;
+            let w = self.store.bookkeeping_txn().await.map_err(failed)?;
             match session::Entity::insert(row).exec_without_returning(w.conn()).await {
                 Ok(_) => return w.finish(Ok(())).await.map_err(failed),
                 Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
@@ -116,7 +116,7 @@ impl SessionStore for DbSessionStore {
     /// request begun before its session ended elsewhere (signed out, password reset) must not revive it.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let row = self.row(record)?;
-        let w = self.store.session_txn().await.map_err(failed)?;
+        let w = self.store.bookkeeping_txn().await.map_err(failed)?;
         let done = session::Entity::update_many()
             .set(row)
             .filter(session::Column::Id.eq(key(&record.id)))
@@ -139,7 +139,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        let w = self.store.session_txn().await.map_err(failed)?;
+        let w = self.store.bookkeeping_txn().await.map_err(failed)?;
         let done = session::Entity::delete_by_id(key(id)).exec(w.conn()).await;
         w.finish(done.map(drop).map_err(StoreError::classify)).await.map_err(failed)
     }

@@ -209,4 +209,19 @@ async fn a_restore_is_refused_under_a_running_server_and_otherwise_puts_the_snap
     drop(restored);
     let sessions = scalar(&Database::connect(&url).await.unwrap(), "SELECT COUNT(*) FROM sessions").await;
     assert_eq!(sessions, "0", "staff sign in again");
+
+    // A new machine: the server's user's folder with no data folder yet, the restore run as root.
+    let fresh = app.dir.path().join("fresh");
+    std::fs::create_dir(&fresh).unwrap();
+    if root {
+        std::os::unix::fs::chown(&fresh, Some(server_user), Some(server_user)).unwrap();
+    }
+    let data = fresh.join("data");
+    let mut c = app.cli();
+    c.env("WENJI_DATABASE_URL", format!("sqlite://{}?mode=rwc", data.join("wenji.db").display()));
+    let o = tokio::task::spawn_blocking(move || c.arg("restore").arg(&snapshot).output().unwrap()).await.unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for file in [data.clone(), data.join("wenji.db"), data.join("wenji.db-wal")].iter().filter(|f| f.exists()) {
+        assert_eq!(std::fs::metadata(file).unwrap().uid(), server_user, "{file:?}: the server's user's");
+    }
 }

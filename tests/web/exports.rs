@@ -429,3 +429,50 @@ fn formula_looking_cells_without_quote_prefix(bytes: &[u8]) -> Vec<String> {
     assert!(looked > 0, "no formula-looking text found in the sheets' XML (inline strings expected)");
     found
 }
+
+/// Opened in LibreOffice with `;` as the separator (its import dialog offers it), no CSV cell becomes a
+/// formula: quoting alone let "意见;=1+1" make `=1+1` a cell of its own, evaluated.
+#[tokio::test]
+async fn no_csv_cell_becomes_a_formula_when_libreoffice_splits_it_on_semicolons() {
+    if std::process::Command::new("soffice").arg("--version").output().is_err() {
+        assert!(std::env::var_os("WENJI_REQUIRE_BROWSER").is_none(), "CI needs soffice for this test");
+        eprintln!("SKIPPED: soffice not found (apt-get install libreoffice-calc-nogui)");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    for t in ["甲;=1+1;乙", "意见;=HYPERLINK(\"http://e.x\",\"c\");", "甲|=1+1\t@SUM(A1)", "正常;-减号开头"]
+    {
+        app.submit_opinion(t).await;
+    }
+    let (admin, csrf) = app.login_as(Role::Admin).await;
+    let full = [("form", "zhengqiu"), ("format", "csv"), ("unprotected", "1")];
+    let csv = app.export_as(&admin, &csrf, &full).await.unwrap();
+    let dir = app.dir.path().join("semicolons");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("raw.csv"), &csv).unwrap();
+    let d = dir.clone();
+    let o = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("soffice")
+            .arg(format!("-env:UserInstallation=file://{}/profile", d.display()))
+            .args(["--headless", "--infilter=CSV:59,34,76,1", "--convert-to", "xlsx", "--outdir"])
+            .arg(&d)
+            .arg(d.join("raw.csv"))
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let bytes = std::fs::read(dir.join("raw.xlsx")).unwrap_or_else(|_| panic!("{o:?}"));
+    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+    let name = wb.sheet_names()[0].clone();
+    let formulas: Vec<String> = wb
+        .worksheet_formula(&name)
+        .unwrap()
+        .used_cells()
+        .map(|(_, _, f)| f.clone())
+        .filter(|f| !f.is_empty())
+        .collect();
+    assert_eq!(formulas, Vec::<String>::new());
+    let cells = wb.worksheet_range(&name).unwrap();
+    assert!(cells.used_cells().any(|(_, _, c)| c.to_string().contains("=1+1")), "the text is there, as text");
+}

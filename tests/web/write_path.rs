@@ -215,6 +215,7 @@ async fn a_citizen_is_not_kept_waiting_behind_staff_writes_that_wait_on_rows() {
     }
     let id = crate::workspace::submit(&app, "调解室太小，群众排队久").await;
     let (analyst, csrf) = app.login_as(Role::Analyst).await;
+    app.create_user("signs-in-meanwhile", Role::Leader).await;
     let db = Database::connect(&app.config.database_url).await.unwrap();
     let holder = db.begin().await.unwrap();
     holder.execute_unprepared(&format!("SELECT id FROM opinions WHERE id = {id} FOR UPDATE")).await.unwrap();
@@ -237,6 +238,11 @@ async fn a_citizen_is_not_kept_waiting_behind_staff_writes_that_wait_on_rows() {
         let receipt = app.submit_opinion(&format!("窗口服务态度有待改进（第 {i} 条）")).await;
         assert!(app.store().response_by_receipt(&receipt).await.is_ok());
     }
+    // Signing in and out (a session row and an audit entry each) waits for no staff writer either: they
+    // got 503 when the pool's wait ran out.
+    let (leader, lcsrf) = app.login("signs-in-meanwhile", crate::helpers::PASSWORD).await;
+    let out = leader.post(app.url("/logout")).form(&[("_csrf", lcsrf.as_str())]).send().await.unwrap();
+    assert_eq!(out.status(), 303, "signed out");
     // Not after a save gave up and freed its connection: every save still waits on the row.
     assert!(saves.iter().all(|s| !s.is_finished()), "the submissions waited for a staff write to give up");
     holder.rollback().await.unwrap();
