@@ -238,14 +238,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// A file the user named for output (`backup`, `--out`) must be new: Wenji never replaces a file someone
-/// keeps, nor deletes it when an export's audit entry fails.
+/// The folder a file is in: `.` for a bare name.
+pub(crate) fn folder_of(path: &std::path::Path) -> &std::path::Path {
+    path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."))
+}
+
 /// Holds the SQLite database's folder: shared by every `wenji serve` on it, exclusively by `wenji restore`.
 /// A restore under a running server lost what the server acknowledged after it (written to the file moved
 /// aside, or into the copied-over file, which it corrupted). `None` on PostgreSQL.
 pub(crate) fn hold_data_folder(config: &Config, exclusive: bool) -> anyhow::Result<Option<std::fs::File>> {
     let Some(db) = config.sqlite_path() else { return Ok(None) };
-    let folder = db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new(".")).to_owned();
+    let folder = folder_of(&db).to_owned();
     std::fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
     let held = std::fs::File::open(&folder).with_context(|| format!("opening {}", folder.display()))?;
     let tried = if exclusive { held.try_lock() } else { held.try_lock_shared() };
@@ -264,6 +267,8 @@ pub(crate) fn hold_data_folder(config: &Config, exclusive: bool) -> anyhow::Resu
     }
 }
 
+/// A file the user named for output (`backup`, `--out`) must be new: Wenji never replaces a file someone
+/// keeps, nor deletes it when an export's audit entry fails.
 pub(crate) fn refuse_existing(path: &std::path::Path) -> anyhow::Result<()> {
     if path.exists() {
         anyhow::bail!("{} already exists; choose a new file name", path.display());
@@ -288,7 +293,7 @@ pub(crate) fn refuse_other_extension(out: Option<&std::path::Path>, format: &str
 /// # Errors
 /// When the folder or the file cannot be created.
 pub(crate) fn part_beside(path: &std::path::Path) -> std::io::Result<tempfile::TempPath> {
-    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let folder = folder_of(path);
     std::fs::create_dir_all(folder)?;
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let file = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".part").tempfile_in(folder)?;
@@ -353,7 +358,7 @@ pub(crate) fn place_new(part: tempfile::TempPath, path: &std::path::Path) -> Res
             _ => NotPlaced::Failed(e.error),
         });
     }
-    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let folder = folder_of(path);
     if let Err(e) = std::fs::File::open(folder).and_then(|f| f.sync_all()) {
         let _ = std::fs::remove_file(path);
         return Err(NotPlaced::Failed(e));

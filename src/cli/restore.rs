@@ -19,7 +19,7 @@ pub async fn run(config: &Config, args: RestoreArgs) -> anyhow::Result<()> {
     };
     // Read before the folder may be made (as whoever runs this): the files go to the database's owner.
     let owner = owner_of(&db).context("nothing was changed")?;
-    let folder = db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_owned();
+    let folder = super::folder_of(&db).to_owned();
     let folder_made = !folder.exists();
     // Held until the end: a server starting meanwhile is refused rather than opening a half-placed file.
     let _held = super::hold_data_folder(config, true)?;
@@ -115,7 +115,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 /// Puts the files [`move_aside`] moved back beside the database, when the snapshot could not be placed.
 fn move_back(aside: &Path, db: &Path) -> std::io::Result<()> {
-    let folder = db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let folder = super::folder_of(db);
     for entry in std::fs::read_dir(aside)? {
         let from = entry?.path();
         std::fs::rename(&from, folder.join(from.file_name().unwrap_or_default()))?;
@@ -134,7 +134,7 @@ fn move_aside(db: &Path) -> anyhow::Result<Option<PathBuf>> {
     if files.is_empty() {
         return Ok(None);
     }
-    let folder = db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let folder = super::folder_of(db);
     let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S%.3f");
     let aside = folder.join(format!("before-restore-{stamp}"));
     std::fs::create_dir(&aside).with_context(|| format!("creating {}; nothing was restored", aside.display()))?;

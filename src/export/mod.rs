@@ -148,13 +148,7 @@ impl ExportParams {
         if self.scope.forms.len() > 1 {
             title.push_str(&format!("等{}个表单", self.scope.forms.len()));
         }
-        // A dot becomes a full-width one: "表..二期" would otherwise read as a path's parent to the download.
-        let title: String = title
-            .chars()
-            .filter(|c| !"/\\:*?\"<>|".contains(*c) && !c.is_control())
-            .map(|c| if c == '.' { '．' } else { c })
-            .take(60)
-            .collect();
+        let title: String = title.chars().filter(|c| !"/\\:*?\"<>|".contains(*c) && !c.is_control()).take(60).collect();
         // The office's full file is named as such: it must not pass for the leaders' file of the same minute.
         let full = if self.unprotected { "-完整数据（不得交给领导）" } else { "" };
         format!("{title}{full}{}", self.file_name_end())
