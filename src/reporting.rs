@@ -170,7 +170,7 @@ pub async fn run(
     };
     progress(0, total);
     // Over the file's responses only: a protected file's κ must not move as today's opinions are coded.
-    let pairs = store.coded_pairs(&scope.forms, scope.until_ms(), scope.released).await?;
+    let pairs = store.coded_pairs(&scope).await?;
     let agreement = (!pairs.is_empty()).then(|| crate::domain::agreement::agree(&pairs));
     // A protected file's 问题清单 and 整改台账 count what its other sheets count: responses up to its last day.
     let k = u64::from(params.small_cell_k);

@@ -215,8 +215,12 @@ impl Register {
         }
         let through: BTreeMap<i64, NaiveDate> =
             per_day.iter().filter_map(|(m, days)| Some((*m, released_through(days, |d| sizes.of_day(d))?))).collect();
-        // Unrated measures read like those rated by 1 to k − 1: the note's appearing would say someone rated.
-        self.withheld = self.measures.iter().map(|m| m.id).filter(|m| !through.contains_key(m)).collect();
+        // Unrated published measures read like those rated by 1 to k − 1: the note's appearing would say
+        // someone rated. A draft, which citizens cannot rate, has no note.
+        self.withheld = (self.measures.iter())
+            .filter(|m| m.published_at.is_some() && !through.contains_key(&m.id))
+            .map(|m| m.id)
+            .collect();
         self.withheld_below = sizes.now;
         let shown: Vec<CitizenRating> = std::mem::take(&mut self.rated)
             .into_iter()
@@ -450,6 +454,20 @@ mod tests {
     /// Milliseconds of a UTC instant written as `YYYY-MM-DDTHH:MM:SSZ`.
     fn at(s: &str) -> i64 {
         DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis()
+    }
+
+    #[test]
+    fn a_published_register_withholds_the_ratings_of_published_measures_only() {
+        let measure = |id, published_at| Measure {
+            id,
+            problem_id: 1,
+            draft: MeasureDraft::try_from(&MeasureInput { action: "整改".into(), ..Default::default() }).unwrap(),
+            published_at,
+            version: 1,
+        };
+        let register = Register { measures: vec![measure(1, Some(1)), measure(2, None)], ..Default::default() };
+        let published = register.published(&crate::domain::batches::BatchSizes::new([], 5), |_, _| true);
+        assert_eq!(published.withheld.into_iter().collect::<Vec<_>>(), [1], "a draft reads as not yet rated");
     }
 
     #[test]

@@ -216,8 +216,10 @@ pub fn posting_workbook(reg: &Register, catalog: &Catalog, now_ms: i64) -> Resul
     let overdue = measures.iter().filter(|m| is_overdue(m.draft.deadline, m.draft.status, today)).count();
     ws.write_string_with_format(0, 0, "整改落实台账（四明确一公开）", &Format::new().set_bold().set_font_size(16))?;
     let withheld = measures.iter().filter(|m| reg.withheld.contains(&m.id)).count();
+    // Ratings are released at midnights: they run to the end of yesterday, while overdue is judged today.
+    let rated_through = today.pred_opt().unwrap_or(today);
     let line = format!(
-        "截至 {today}：公开整改措施 {} 项，其中逾期 {overdue} 项（红色标出）；群众评价 {} 人次：{}{}{}",
+        "截至 {today}：公开整改措施 {} 项，其中逾期 {overdue} 项（红色标出）；群众评价（截至 {rated_through} 24 时）{} 人次：{}{}{}",
         measures.len(),
         total.total(),
         total.summary(),

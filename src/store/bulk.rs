@@ -200,6 +200,7 @@ impl Store {
         let done = async {
             let Some(last) = last_tag_change(txn, opinion_id).await? else { return Ok(None) };
             super::double_coding::refuse_if_settled_in(txn, opinion_id, actor).await?;
+            super::double_coding::refuse_undoing_a_decision_in(txn, opinion_id, last.id).await?;
             if last.actor_id != actor.id {
                 return Err(StoreError::Conflict(format!(
                     "没有撤销：这条意见最后一次归类是 {} 改的，撤销会抹掉这次修改。请核对后直接修改领域。",

@@ -39,7 +39,7 @@ impl ReportCounts {
 
 /// How a scope condition may be evaluated.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Scan {
+pub(super) enum Scan {
     /// Any index may serve it (counts).
     Indexed,
     /// The query walks the table by id: on SQLite the scope columns are written `+col`, so the planner
@@ -140,7 +140,7 @@ pub(crate) fn stored_definition(v: form_version::Model) -> Result<(i64, FormDef)
 
 impl Store {
     /// A statement with `?` placeholders, numbered `$1…` on PostgreSQL.
-    fn stmt(&self, sql: &str, values: Vec<Value>) -> Statement {
+    pub(super) fn stmt(&self, sql: &str, values: Vec<Value>) -> Statement {
         let backend = self.db().get_database_backend();
         let sql = if backend == DbBackend::Postgres {
             let mut out = String::with_capacity(sql.len() + 16);
@@ -160,7 +160,7 @@ impl Store {
         Statement::from_sql_and_values(backend, sql, values)
     }
 
-    fn scope_sql(&self, t: &str, scope: &Scope, values: &mut Vec<Value>, scan: Scan) -> String {
+    pub(super) fn scope_sql(&self, t: &str, scope: &Scope, values: &mut Vec<Value>, scan: Scan) -> String {
         let plus = if scan == Scan::ById && self.is_sqlite() { "+" } else { "" };
         scope_sql(t, scope, values, plus)
     }

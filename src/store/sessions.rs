@@ -58,26 +58,44 @@ fn backend(e: sea_orm::DbErr) -> session_store::Error {
 
 fn failed(e: StoreError) -> session_store::Error {
     if matches!(e, StoreError::Unavailable(_)) {
-        let _ = STORE_UNAVAILABLE.try_with(|seen| seen.set(true));
+        let _ = REQUEST.try_with(|r| r.unavailable.set(true));
     }
     session_store::Error::Backend(e.to_string())
 }
 
+/// What one request's session writes met, and may skip.
+#[derive(Default)]
+struct RequestSessionWrites {
+    /// A session could not be saved because the database is unavailable (a full disk).
+    unavailable: std::cell::Cell<bool>,
+    /// The request only reads: its session's renewal may wait for a later request (see [`renewal_may_wait`]).
+    renewal_may_wait: std::cell::Cell<bool>,
+}
+
 tokio::task_local! {
-    /// Set when a session could not be saved because the database is unavailable (a full disk).
-    static STORE_UNAVAILABLE: std::cell::Cell<bool>;
+    static REQUEST: RequestSessionWrites;
 }
 
 /// Runs `request` (a request through the session layer) and says whether a session write met an
 /// unavailable database: tower-sessions answers that with a bare 500, which the caller turns into a 503.
 pub async fn watch_unavailable<F: std::future::Future>(request: F) -> (F::Output, bool) {
-    STORE_UNAVAILABLE
-        .scope(std::cell::Cell::new(false), async move {
+    REQUEST
+        .scope(RequestSessionWrites::default(), async move {
             let out = request.await;
-            (out, STORE_UNAVAILABLE.with(std::cell::Cell::get))
+            (out, REQUEST.with(|r| r.unavailable.get()))
         })
         .await
 }
+
+/// Marks the current request as a read whose session renewal is best effort: on a full disk, or with the
+/// writer busy past [`RENEWAL_PATIENCE`] (a long bulk change on SQLite), the renewal is skipped and the
+/// page is served; the session keeps its stored expiry and the next request renews it.
+pub fn renewal_may_wait() {
+    let _ = REQUEST.try_with(|r| r.renewal_may_wait.set(true));
+}
+
+/// How long a read's session renewal waits for the database before it is left for a later request.
+pub const RENEWAL_PATIENCE: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl DbSessionStore {
     fn row(&self, record: &Record) -> session_store::Result<session::ActiveModel> {
@@ -116,13 +134,29 @@ impl SessionStore for DbSessionStore {
     /// request begun before its session ended elsewhere (signed out, password reset) must not revive it.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let row = self.row(record)?;
-        let w = self.store.bookkeeping_txn().await.map_err(failed)?;
-        let done = session::Entity::update_many()
-            .set(row)
-            .filter(session::Column::Id.eq(key(&record.id)))
-            .exec(w.conn())
-            .await;
-        w.finish(done.map(drop).map_err(StoreError::classify)).await.map_err(failed)
+        let update = async {
+            let w = self.store.bookkeeping_txn().await?;
+            let done = session::Entity::update_many()
+                .set(row)
+                .filter(session::Column::Id.eq(key(&record.id)))
+                .exec(w.conn())
+                .await;
+            w.finish(done.map(drop).map_err(StoreError::classify)).await
+        };
+        if !REQUEST.try_with(|r| r.renewal_may_wait.get()).unwrap_or(false) {
+            return update.await.map_err(failed);
+        }
+        match tokio::time::timeout(RENEWAL_PATIENCE, update).await {
+            Ok(Err(StoreError::Unavailable(why))) => {
+                tracing::debug!(%why, "a read's session renewal is left for a later request");
+                Ok(())
+            }
+            Ok(done) => done.map_err(failed),
+            Err(_) => {
+                tracing::debug!("a read's session renewal is left for a later request: the writer is busy");
+                Ok(())
+            }
+        }
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {

@@ -139,10 +139,15 @@ where
         let last_seen = session.get::<i64>(LAST_SEEN_KEY).await.map_err(internal)?.unwrap_or(signed_in_at);
         if now - last_seen >= REFRESH_EVERY_MS {
             session.insert(LAST_SEEN_KEY, now).await.map_err(internal)?;
-            // Saved now, before the handler writes anything: tower-sessions would save it only after the
-            // handler has committed, and a failure then turns a stored change into a 503 the user retries.
-            // (A full disk's 500 becomes the usual 503 in `web::session_unavailable`.)
-            session.save().await.map_err(internal)?;
+            if method.is_safe() {
+                // A read stores nothing else: tower-sessions saves the renewal after it, and a full disk or
+                // a long write must not turn the page into a 503.
+                crate::store::sessions::renewal_may_wait();
+            } else {
+                // Saved now, before the handler writes anything: saved after it, a failure would turn a
+                // stored change into a 503 the user retries (`web::session_unavailable` makes the 503).
+                session.save().await.map_err(internal)?;
+            }
         }
         let user = state.store.user(user_id).await.map_err(|e| AuthRejection::Error(e.into()))?;
         let Some(user) = user.filter(|u| u.active) else {

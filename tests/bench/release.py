@@ -125,6 +125,8 @@ def seed(db, n, version_id, links):
     if db.pg:
         for t in ["responses", "opinions"]:
             db.run(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))")
+    # Made before its responses (responses older than the database are an upgrade's; see store/releases.rs).
+    db.run("UPDATE seaql_migrations SET applied_at = 0")
     db.run("ANALYZE")
     log(f"seeded {n} responses, {oid - 1} opinions in {time.time() - started:.0f} s")
 

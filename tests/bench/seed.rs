@@ -212,6 +212,9 @@ async fn main() -> anyhow::Result<()> {
             .await?;
         }
     }
+    // Made before its responses, as a campaign's database is: responses older than the database are an
+    // upgrade's from a build before releases, whose first release starts from what its leaders saw.
+    db.execute_unprepared("UPDATE seaql_migrations SET applied_at = 0").await?;
     println!("seeded {made} opinions in {} responses in {:.1} s", rid - next[0], started.elapsed().as_secs_f64());
     Ok(())
 }

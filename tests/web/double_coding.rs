@@ -134,6 +134,16 @@ async fn two_analysts_code_blind_a_disagreement_is_adjudicated_and_the_export_an
     let bulk: Vec<_> = bulk.into_iter().chain([("action", "add"), ("confirm", "1")]).collect();
     b.post(app.url("/w/inbox/bulk")).form(&bulk).send().await.unwrap();
     assert_eq!(final_areas(&app, disputed).await, vec![6, 7], "nor by bulk tagging");
+    // The adjudicator's undo of the decision itself is refused (it left the opinion with no areas, in no
+    // queue); a correction made after the decision is undone back to it.
+    let undo = act(&app, &judge, &jcsrf, disputed, &[("op", "undo")]).await;
+    assert_eq!(undo.status(), 409);
+    assert!(undo.text().await.unwrap().contains("裁决结果不能撤销"));
+    assert_eq!(final_areas(&app, disputed).await, vec![6, 7]);
+    assert_eq!(code(&app, &judge, &jcsrf, disputed, &["6"]).await, 303);
+    assert_eq!(final_areas(&app, disputed).await, vec![6]);
+    assert_eq!(act(&app, &judge, &jcsrf, disputed, &[("op", "undo")]).await.status(), 303);
+    assert_eq!(final_areas(&app, disputed).await, vec![6, 7], "the correction undone");
 
     // The export uses the decision; 说明 gives the agreement with n.
     let full = [("form", "zhengqiu"), ("format", "xlsx"), ("unprotected", "1")];
@@ -148,6 +158,11 @@ async fn two_analysts_code_blind_a_disagreement_is_adjudicated_and_the_export_an
     let at = method.iter().position(|t| t == "双人归类一致性").expect("说明 has the agreement block");
     assert_eq!(method[at + 3..at + 5], ["n".to_owned(), "2".to_owned()]);
     assert!(method.iter().any(|t| t.contains("Krippendorff α")));
+    // A file of one unit counts the agreement of that unit's opinions only (none were coded here).
+    app.submit_via_unit("jg-jck", "基层科的一条意见，没有双人归类").await;
+    let one_unit = [("form", "zhengqiu"), ("format", "xlsx"), ("unprotected", "1"), ("unit", "jg-jck")];
+    let method = sheet_texts(&app.export_as(&admin, &admin_csrf, &one_unit).await.unwrap(), "说明");
+    assert!(!method.iter().any(|t| t == "双人归类一致性"), "another unit's codings in a one-unit file");
 
     // A leader's file covers responses up to the last midnight, so today's codings are not in its
     // agreement (a κ that moved as an opinion was coded would tell its areas); tomorrow they are.

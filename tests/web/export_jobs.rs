@@ -128,7 +128,10 @@ async fn finished_export_files_are_deleted_after_the_retention_period() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!(texts(&page, "#download").is_empty());
-    assert_eq!(c.get(app.url(&format!("{job}/download"))).send().await.unwrap().status(), 409);
+    // Its download link, bookmarked, says the file is gone rather than "not finished yet".
+    let r = c.get(app.url(&format!("{job}/download"))).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r.text().await.unwrap().contains("文件已过保留期限并已删除"));
 }
 
 /// The finished page of an export with `pairs`.

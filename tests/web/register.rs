@@ -354,7 +354,7 @@ async fn a_measures_ratings_are_shown_in_batches_of_k_so_one_days_lone_rating_is
     let page = leader.get(app.url(&detail)).send().await.unwrap().text().await.unwrap();
     assert!(!page.contains("只有我觉得没变"), "nor its comment");
     let r = register_sheet(&app, &leader).await;
-    assert!(text(&r, 1, 0).contains("群众评价 5 人次"), "{}", text(&r, 1, 0));
+    assert!(text(&r, 1, 0).contains("24 时）5 人次"), "{}", text(&r, 1, 0));
     assert_eq!((9..12).map(|c| text(&r, 4, c)).collect::<Vec<_>>(), ["5", "0", "0"]);
     let office = analyst.get(app.url("/w/register")).send().await.unwrap().text().await.unwrap();
     assert_eq!(texts(&office, &ratings), ["满意 5 · 基本满意 0 · 不满意 1"]);

@@ -205,3 +205,43 @@ async fn a_request_begun_before_sign_out_and_finished_after_it_does_not_bring_th
     assert_eq!(row.try_get::<i64>("", "n").unwrap(), 0, "the ended session was written back");
     assert_eq!(get_home().await.unwrap().status(), 303, "the old cookie opens nothing");
 }
+
+/// An analyst reading while the database cannot take the session's renewal (PostgreSQL: a full disk for
+/// sessions; SQLite: the write lock held by a long change elsewhere) gets the pages at once, not a 503
+/// after the 10 s busy timeout; the session keeps its stored expiry, and the first read after renews it.
+#[tokio::test]
+async fn a_read_is_served_while_its_session_cannot_be_renewed_and_a_later_read_renews_it() {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    let app = TestApp::spawn().await;
+    let (c, _) = app.login_as(Role::Analyst).await;
+    let first = stored_expiry(&app).await;
+    app.state.clock.advance(61 * MINUTE / 60);
+    let lock_holder = if crate::helpers::is_postgres() {
+        crate::helpers::refuse_writes(&app, "sessions", "UPDATE", Some("TRUE")).await;
+        None
+    } else {
+        let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();
+        let immediate = TransactionOptions {
+            isolation_level: None,
+            access_mode: None,
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        };
+        let txn = db.begin_with_options(immediate).await.unwrap();
+        Some((db, txn))
+    };
+    let started = std::time::Instant::now();
+    for page in ["/w", "/w/inbox"] {
+        assert_eq!(c.get(app.url(page)).send().await.unwrap().status(), 200, "{page} while renewal fails");
+    }
+    assert!(started.elapsed() < Duration::from_secs(6), "served without waiting out the busy timeout");
+    assert_eq!(stored_expiry(&app).await, first, "the renewal was left for later");
+    match lock_holder {
+        Some((db, txn)) => {
+            txn.rollback().await.unwrap();
+            db.close().await.unwrap();
+        }
+        None => crate::helpers::refuse_writes(&app, "sessions", "UPDATE", None).await,
+    }
+    assert_eq!(status_of_home(&app, &c).await, 200);
+    assert!(stored_expiry(&app).await >= first + 61_000, "the next read renews the session");
+}

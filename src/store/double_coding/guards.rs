@@ -84,6 +84,32 @@ pub(crate) async fn refuse_if_settled_in<C: ConnectionTrait>(txn: &C, opinion_id
     refuse_if_settled(&status_in(txn, opinion_id).await?.1, actor)
 }
 
+/// Refuses to undo the adjudicator's decision itself (`last_tag_change` is its tags' audit entry): the
+/// opinion would fall back to no areas with the decision still standing, in no queue at all.
+///
+/// # Errors
+/// `Conflict` saying to change the areas instead.
+pub(crate) async fn refuse_undoing_a_decision_in<C: ConnectionTrait>(
+    txn: &C,
+    opinion_id: i64,
+    last_tag_change: i64,
+) -> Result<()> {
+    let mut sql = Sql::new(txn.get_database_backend());
+    sql.push("SELECT MAX(id) AS id FROM audit_log WHERE action = 'coding_adjudicated' AND target = ")
+        .bind(format!("opinion:{opinion_id}"));
+    let decided = match txn.query_one_raw(sql.statement()).await? {
+        Some(row) => get::<Option<i64>>(&row, "id")?,
+        None => None,
+    };
+    // The decision's own tags are written just before its `coding_adjudicated` entry, in one transaction.
+    if decided.is_some_and(|d| d > last_tag_change) {
+        return Err(StoreError::Conflict(
+            "裁决结果不能撤销（撤销会让这条意见没有领域、也不在任何队列里）。要改动，请直接勾选领域后保存。".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// [`refuse_if_settled_in`] on a status already read.
 fn refuse_if_settled(status: &CodingStatus, actor: &Actor) -> Result<()> {
     if !status.settled_against(actor.id) {

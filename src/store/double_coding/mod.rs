@@ -13,7 +13,10 @@ use crate::domain::tagging::TagSource;
 use sea_orm::{ConnectionTrait, QueryResult};
 
 mod guards;
-pub(crate) use guards::{refuse_if_settled_in, refuse_links_while_coded_in, refuse_remark_in, refuse_state_change_in};
+pub(crate) use guards::{
+    refuse_if_settled_in, refuse_links_while_coded_in, refuse_remark_in, refuse_state_change_in,
+    refuse_undoing_a_decision_in,
+};
 
 /// Why a second coder's save from a card that showed a suggestion was refused.
 pub const SHOWN_BEFORE_BLIND: &str = "另一位分析人员刚刚完成了这条意见的第一份归类，您需要在看不到建议的情况下独立归类；您的选择没有保存，请重新打开这条意见再选。";
@@ -523,29 +526,21 @@ impl Store {
         }
     }
 
-    /// Both codings of every opinion coded twice, in `forms` (every form when empty) and sent before
-    /// `until_ms` (when given; released to leaders by it when `released`), for agreement.
+    /// Both codings of every opinion coded twice within `scope` (its forms, days, units; released to
+    /// leaders by its end when `released`), for agreement: a file's κ covers the opinions in that file.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn coded_pairs(&self, forms: &[String], until_ms: Option<i64>, released: bool) -> Result<Vec<CodedPair>> {
-        let mut sql = Sql::new(self.db().get_database_backend());
-        sql.push(
+    pub async fn coded_pairs(&self, scope: &crate::domain::report::Scope) -> Result<Vec<CodedPair>> {
+        let mut values = Vec::new();
+        let within = self.scope_sql("o", scope, &mut values, crate::store::report::Scan::Indexed);
+        let sql = format!(
             "SELECT a.areas AS first, b.areas AS second FROM codings a \
              JOIN codings b ON b.opinion_id = a.opinion_id AND b.slot = 2 \
-             JOIN opinions o ON o.id = a.opinion_id WHERE a.slot = 1",
+             JOIN opinions o ON o.id = a.opinion_id WHERE a.slot = 1 AND {within} ORDER BY a.opinion_id"
         );
-        if !forms.is_empty() {
-            sql.push(" AND o.form_slug IN ").bind_tuple(forms.iter().map(|f| f.clone().into()));
-        }
-        match until_ms {
-            Some(cut) if released => sql.push(" AND o.released_at <= ").bind(cut),
-            Some(until) => sql.push(" AND o.submitted_at < ").bind(until),
-            None => &mut sql,
-        };
-        sql.push(" ORDER BY a.opinion_id");
         self.db()
-            .query_all_raw(sql.statement())
+            .query_all_raw(self.stmt(&sql, values))
             .await?
             .iter()
             .map(|r| {

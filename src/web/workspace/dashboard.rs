@@ -89,7 +89,7 @@ pub struct AgreementView {
 
 async fn agreement(state: &AppState) -> Result<Option<AgreementView>, WebError> {
     let store = &state.store;
-    let pairs = store.coded_pairs(&[], None, false).await?;
+    let pairs = store.coded_pairs(&crate::domain::report::Scope::default()).await?;
     if pairs.is_empty() && store.coding_forms().await?.is_empty() {
         return Ok(None);
     }

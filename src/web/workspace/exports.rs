@@ -372,7 +372,11 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Re
 pub async fn download(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Result<Response, WebError> {
     let job = job_for(&state, &staff, id).await?;
     let Some(name) = job.file_name.filter(|_| job.status == JobStatus::Done) else {
-        return Err(WebError::Conflict("该导出尚未完成".into()));
+        return Err(match (job.status, job.error) {
+            // Past its retention the file is gone and the job says so; it did not stop being finished.
+            (JobStatus::Done, Some(why)) => WebError::NotFound(why),
+            _ => WebError::Conflict("该导出尚未完成".into()),
+        });
     };
     // Only a plain file name this server wrote, inside the exports folder.
     if !is_plain_file_name(&name) || !name.starts_with(&format!("{id}-")) {
