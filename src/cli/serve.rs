@@ -155,12 +155,28 @@ async fn delete_expired_exports(state: AppState) {
     }
 }
 
+/// Raises the open-file limit to its hard maximum: every connection holds a descriptor, and under
+/// systemd's soft 1024, 1,100 idle connections kept citizens waiting for `accept`.
+fn raise_open_file_limit() {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let (Some(current), Some(maximum)) = (limit.current, limit.maximum) else { return };
+    if current >= maximum {
+        return;
+    }
+    match setrlimit(Resource::Nofile, Rlimit { current: Some(maximum), maximum: Some(maximum) }) {
+        Ok(()) => tracing::debug!(from = current, to = maximum, "open-file limit raised"),
+        Err(e) => tracing::warn!(limit = current, error = %e, "cannot raise the open-file limit"),
+    }
+}
+
 pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
     // First, so a taken address stops the start before the database is touched or a set-up link printed.
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
     config.prepare_exports_dir()?;
+    raise_open_file_limit();
     // The address bound (port 0 asks the system for one), for the links printed.
     let bound = listener.local_addr().map_or_else(|_| args.bind.to_string(), |a| a.to_string());
     let base_url = config.base_url(Some(&bound));

@@ -27,10 +27,10 @@ impl Sample {
     /// A message naming the field when `percent` or `salt` is out of range.
     pub fn new(percent: i64, salt: i64) -> Result<Sample, String> {
         if !(1..=i64::from(ALL_PERCENT)).contains(&percent) {
-            return Err(format!("percent：抽样比例须为 1 到 100 之间的整数（收到 {percent}）"));
+            return Err(format!("抽样比例：抽样比例须为 1 到 100 之间的整数（收到 {percent}）"));
         }
         if !(0..MODULUS).contains(&salt) {
-            return Err(format!("salt：须在 0 到 {} 之间", MODULUS - 1));
+            return Err(format!("抽样种子：须在 0 到 {} 之间", MODULUS - 1));
         }
         Ok(Sample { percent: percent as u8, salt })
     }
@@ -284,7 +284,7 @@ mod tests {
     #[test]
     fn a_sample_refuses_percentages_outside_one_to_a_hundred() {
         for bad in [0, -1, 101, i64::MAX, i64::MIN] {
-            assert!(Sample::new(bad, 1).unwrap_err().starts_with("percent："), "{bad}");
+            assert!(Sample::new(bad, 1).unwrap_err().starts_with("抽样比例："), "{bad}");
         }
         assert!(Sample::new(50, -1).is_err());
     }

@@ -201,12 +201,13 @@ fn push_text_match(sql: &mut Sql, backend: DbBackend, q: &str) {
     match backend {
         DbBackend::Postgres if long => {
             let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-            // The trigram index, plus the opinions still queued for it (see `search_index`).
+            // The trigram index, plus the opinions still queued for it (see `search_index`): each queued one
+            // read by its key, since a join let the planner scan every opinion for a long pattern (seconds).
             sql.push(&format!("o.id IN (SELECT opinion_id FROM opinion_search WHERE text {like} "))
                 .bind(pattern.clone())
                 .push(&format!(
                     " ESCAPE '\\' UNION ALL SELECT p.opinion_id FROM search_pending p \
-                     JOIN opinions x ON x.id = p.opinion_id WHERE x.text {like} "
+                     WHERE (SELECT x.text FROM opinions x WHERE x.id = p.opinion_id) {like} "
                 ))
                 .bind(pattern)
                 .push(" ESCAPE '\\')");

@@ -101,6 +101,10 @@ pub(crate) fn error_kind(e: &DbErr) -> ErrorKind {
         // SQLite: the primary code is the low byte of the extended one.
         return match (n, n & 0xff) {
             (2067 | 1555, _) => ErrorKind::Unique,
+            (_, 8) => {
+                read_only_seen();
+                ErrorKind::Unavailable
+            }
             (_, 5 | 6 | 10 | 13 | 14) => ErrorKind::Unavailable, // BUSY, LOCKED, IOERR, FULL, CANTOPEN
             _ => ErrorKind::Other,
         };
@@ -111,8 +115,33 @@ pub(crate) fn error_kind(e: &DbErr) -> ErrorKind {
         c if c.starts_with("53") || c.starts_with("08") || c.starts_with("57P") => ErrorKind::Unavailable,
         // Deadlock and serialization failure: the transaction was rolled back and may be tried again.
         "40P01" | "40001" => ErrorKind::Unavailable,
+        // A statement or lock timeout an operator set, a transaction idle too long, and a read-only
+        // database (a standby after a failover): nothing was stored, and a retry later may succeed.
+        "57014" | "55P03" | "25P03" | "25006" => ErrorKind::Unavailable,
         _ => ErrorKind::Other,
     }
+}
+
+/// When (ms since [`process_start`]) a SQLite connection last found its database read-only (a
+/// filesystem remounted read-only for a while): a connection that opened its `-wal` then stays read-only
+/// for life, so every connection older than that is closed on its next checkout (see `options`).
+static READ_ONLY_SEEN_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn process_start() -> std::time::Instant {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *START.get_or_init(std::time::Instant::now)
+}
+
+fn read_only_seen() {
+    let at = u64::try_from(process_start().elapsed().as_millis()).unwrap_or(u64::MAX);
+    READ_ONLY_SEEN_MS.fetch_max(at.max(1), std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether a connection `age` old was opened before the last read-only error.
+fn opened_before_read_only(age: Duration) -> bool {
+    let seen = READ_ONLY_SEEN_MS.load(std::sync::atomic::Ordering::Relaxed);
+    let now = u64::try_from(process_start().elapsed().as_millis()).unwrap_or(u64::MAX);
+    seen > 0 && now.saturating_sub(u64::try_from(age.as_millis()).unwrap_or(u64::MAX)) <= seen
 }
 
 impl StoreError {
@@ -301,6 +330,7 @@ impl Store {
             opts.map_sqlx_postgres_opts(|o| o.options([SYNCHRONOUS_COMMIT]));
         }
         if url.starts_with("sqlite:") {
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
             opts.map_sqlx_sqlite_opts(move |o| {
                 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
                 o.journal_mode(SqliteJournalMode::Wal)
@@ -311,9 +341,13 @@ impl Store {
             });
             // After a full disk SQLite may roll a transaction back on its own; sqlx then still counts it
             // open and the connection could never begin again. Such a connection is closed, not reused.
-            opts.map_sqlx_sqlite_pool_opts(|o| {
+            opts.map_sqlx_sqlite_pool_opts(move |o| {
                 o.after_release(|conn, _| {
                     Box::pin(async move { Ok(!sea_orm::sqlx::Connection::is_in_transaction(conn)) })
+                })
+                // (Not an in-memory database: closing its connection would lose it.)
+                .before_acquire(move |_, meta| {
+                    Box::pin(async move { Ok(in_memory || !opened_before_read_only(meta.age)) })
                 })
             });
         }

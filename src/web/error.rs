@@ -141,7 +141,8 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         self.log();
         let status = self.status();
-        let back = matches!(self, WebError::WrongRole(_)).then(|| "/w".to_owned());
+        // A staff page's error leads back to the page it was sent from (a form refused on the inbox).
+        let back = matches!(self, WebError::WrongRole(_)).then(|| "/w".to_owned()).or_else(way_back);
         let page = super::pages::MessagePage {
             title: "出错了".into(),
             message: self.public_message(),
@@ -155,6 +156,26 @@ impl IntoResponse for WebError {
         }
         r
     }
+}
+
+tokio::task_local! {
+    /// The staff page a request came from (its `Referer`), for the error page's way back.
+    static WAY_BACK: Option<String>;
+}
+
+/// Keeps the staff page a request came from, while it runs, for [`WebError`]'s page.
+pub async fn remember_way_back(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let referer = req.headers().get(axum::http::header::REFERER).and_then(|v| v.to_str().ok());
+    // Only the path of a workspace page: the link can lead nowhere but this site's own pages.
+    let page = referer
+        .and_then(|r| r.parse::<axum::http::Uri>().ok())
+        .and_then(|u| u.path_and_query().map(|p| p.as_str().to_owned()))
+        .filter(|p| p.len() <= 2000 && super::auth::safe_next(p).is_some());
+    WAY_BACK.scope(page, next.run(req)).await
+}
+
+fn way_back() -> Option<String> {
+    WAY_BACK.try_with(Clone::clone).ok().flatten()
 }
 
 /// A JSON API error: the same errors, rendered as JSON.

@@ -149,6 +149,7 @@ pub fn router(state: AppState) -> Router {
         .route("/w/measures/{id}/progress", post(workspace::register::progress))
         .route("/w/register", get(workspace::register::page))
         .route("/w/register.xlsx", get(workspace::register::download))
+        .layer(axum::middleware::from_fn(error::remember_way_back))
         .layer(sessions)
         .layer(axum::middleware::from_fn(session_unavailable))
         // Staff pages show opinions and accounts: no browser or proxy cache keeps a copy.

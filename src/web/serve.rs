@@ -40,7 +40,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(header_timeout);
+    // Request line and headers within 96 KiB (hyper's default buffer is ~400 KiB a connection, which a
+    // thousand unfinished header blocks turned into 600 MB); bodies stream and have their own limit.
+    http.timer(TokioTimer::new()).header_read_timeout(header_timeout).max_buf_size(96 * 1024);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {

@@ -402,7 +402,7 @@ async fn only_an_admin_issues_codes_and_dropping_them_opens_the_link_again() {
         let r = admin.post(app.url(&format!("/w/admin/links/{id}/codes"))).form(&fields).send().await.unwrap();
         assert_eq!(r.status(), 422, "{issued:?}");
         let html = r.text().await.unwrap();
-        assert!(texts(&html, "#codes-error")[0].starts_with("issued："), "{issued:?} {html}");
+        assert!(texts(&html, "#codes-error")[0].starts_with("已发数量："), "{issued:?} {html}");
         assert!(texts(&html, ".slip-code").is_empty());
     }
     for bad in ["0", "501", "三", "1\u{0}", &"9".repeat(400)] {

@@ -251,6 +251,35 @@ async fn a_save_refused_for_a_colleagues_change_links_back_to_the_opinion() {
     assert_eq!(app.store().opinion(id).await.unwrap().areas(), areas, "the colleague's areas stay");
 }
 
+/// A save that gets no verdict (here the database refuses it; a network drop or a restart alike) keeps the
+/// areas chosen: the link back opens the opinion with them ticked again, and Enter then stores them.
+#[tokio::test]
+async fn a_save_that_fails_keeps_the_chosen_areas_for_when_the_opinion_is_opened_again() {
+    let app = TestApp::spawn().await;
+    let Some((b, id)) = tagging_one(&app, "窗口工作人员态度生硬，办事拖拉").await else { return };
+    let ticked =
+        "return Array.from(document.querySelectorAll('#areas input[name=area]:checked')).map(i => i.value).join(',');";
+    crate::helpers::refuse_writes(&app, "tag_assignments", "INSERT", Some("TRUE")).await;
+    key(&b, '3').await;
+    key(&b, '5').await;
+    let chosen = b.js(ticked).await.as_str().unwrap().to_owned();
+    assert!(!chosen.is_empty());
+    key(&b, Key::Enter.into()).await;
+    wait_for("the failure", async || b.text("#status").await.contains("已记下")).await;
+    crate::helpers::refuse_writes(&app, "tag_assignments", "INSERT", None).await;
+    b.find("#status a").await.click().await.unwrap();
+    wait_for("the opinion again", async || shown_id(&b).await == Some(id)).await;
+    assert_eq!(b.js(ticked).await.as_str(), Some(chosen.as_str()), "the chosen areas are ticked again");
+    key(&b, Key::Enter.into()).await;
+    let stored = async || {
+        let areas = app.store().opinion(id).await.unwrap().areas();
+        areas.iter().map(|a| a.get().to_string()).collect::<Vec<_>>().join(",")
+    };
+    wait_for("the save", async || !stored().await.is_empty()).await;
+    b.close().await;
+    assert_eq!(stored().await, chosen);
+}
+
 /// Enter on a link follows the link and saves nothing (it saved the card, suggestions counted as accepted);
 /// an area ticked with Space keeps the focus, and Enter there saves it.
 #[tokio::test]

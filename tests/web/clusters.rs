@@ -148,7 +148,7 @@ async fn one_action_links_the_whole_group_to_a_problem_after_a_confirmation_show
     // A preview without a problem, or with an unknown one, says so by field.
     let ids: Vec<(String, String)> = vec![("_csrf".into(), csrf.clone()), ("ids".into(), group[0].to_string())];
     for (extra, status, field) in
-        [(vec![("preview", "1")], 400, "problem"), (vec![("preview", "1"), ("problem", "999999")], 404, "problem")]
+        [(vec![("preview", "1")], 400, "问题："), (vec![("preview", "1"), ("problem", "999999")], 404, "问题：")]
     {
         let mut b = ids.clone();
         b.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));

@@ -260,7 +260,7 @@ async fn the_second_coder_sees_neither_the_first_coding_nor_any_suggestion() {
     // Accepting a suggestion it never saw is refused, naming the field.
     let r = act(&app, &b, &bcsrf, id, &[("op", "accept")]).await;
     assert_eq!(r.status(), 400);
-    assert!(r.text().await.unwrap().contains("op："));
+    assert!(r.text().await.unwrap().contains("操作："));
 }
 
 #[tokio::test]
@@ -327,7 +327,7 @@ async fn bad_double_coding_settings_and_decisions_are_refused_naming_the_field()
         (vec![("form", "zhengqiu"), ("percent", "20"), ("adjudicator", "")], "裁决人"),
         (vec![("form", "zhengqiu"), ("percent", "20"), ("adjudicator", &le)], "裁决人"),
         (vec![("form", "zhengqiu"), ("percent", "20"), ("adjudicator", &huge)], "裁决人"),
-        (vec![("form", "no-such-form"), ("percent", "20"), ("adjudicator", &an)], "form"),
+        (vec![("form", "no-such-form"), ("percent", "20"), ("adjudicator", &an)], "表单"),
         (vec![("form", &long), ("percent", "20"), ("adjudicator", &an)], ""),
         (vec![("form", "zhengqiu\u{0}"), ("percent", "20"), ("adjudicator", &an)], ""),
     ];
@@ -335,11 +335,11 @@ async fn bad_double_coding_settings_and_decisions_are_refused_naming_the_field()
         let r = set_coding(&app, &admin, &csrf, pairs).await;
         // NUL and over-long values are refused by the staff body check (422) before any field is read; a
         // bad row comes back on the page (422) with what was typed, an unknown form is a 400.
-        let want = if *field == "form" { 400 } else { 422 };
+        let want = if *field == "表单" { 400 } else { 422 };
         assert_eq!(r.status(), want, "{pairs:?}");
         let page = r.text().await.unwrap();
         assert!(page.contains(&format!("{field}：")) || field.is_empty(), "{field} named for {pairs:?}: {page}");
-        if !field.is_empty() && *field != "form" {
+        if !field.is_empty() && *field != "表单" {
             assert_eq!(texts(&page, "#err-zhengqiu").len(), 1, "shown on its row: {page}");
             assert!(texts(&page, "#staff-header").len() == 1, "the page itself, not an error page");
             let doc = scraper::Html::parse_document(&page);

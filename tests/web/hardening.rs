@@ -229,6 +229,27 @@ async fn a_setup_link_survives_another_instance_starting_and_a_setup_the_databas
     assert_eq!(setup_page(token).await, 404, "the link is used up");
 }
 
+/// PostgreSQL's "not now" errors (a statement or lock timeout an operator set, a transaction idle too long,
+/// a read-only standby after a failover) are answered like a full disk: a 503 that shows the citizen's
+/// typed text back, never a 500 that loses it. (SQLite's read-only database is classified the same way.)
+#[tokio::test]
+async fn a_postgresql_timeout_or_read_only_database_is_a_503_that_keeps_the_citizens_text() {
+    if !crate::helpers::is_postgres() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    for code in ["57014", "55P03", "25P03", "25006"] {
+        crate::helpers::refuse_writes_with(&app, "responses", "INSERT", Some("TRUE"), code).await;
+        let text = format!("数据库暂时不能写入时填写的意见（{code}）");
+        let form = [("_category", "qz"), ("q_team", text.as_str()), ("q_has_member", "no"), ("q_satisfaction", "2")];
+        let r = app.post_form("zhengqiu", &form).await;
+        assert_eq!(r.status(), 503, "SQLSTATE {code}");
+        assert!(r.text().await.unwrap().contains(&text), "SQLSTATE {code}: the typed text is shown back");
+        crate::helpers::refuse_writes_with(&app, "responses", "INSERT", None, code).await;
+    }
+    app.submit_opinion("恢复后提交的意见").await;
+}
+
 /// The set-up page's fields for the first administrator `username`.
 fn first_admin_form<'a>(token: &'a str, username: &'a str, password: &'a str) -> [(&'static str, &'a str); 5] {
     [("token", token), ("username", username), ("display_name", ""), ("password", password), ("password2", password)]
@@ -566,4 +587,16 @@ async fn the_setup_link_stays_live_until_an_administrator_exists() {
     assert_eq!(setup_page().await, 200, "an analyst made first leaves the link live");
     app.create_user("cli-admin", Role::Admin).await;
     assert_eq!(setup_page().await, 404, "an administrator made with `wenji user` ends it");
+}
+
+/// A request head beyond 96 KiB is refused (431) without holding hyper's default 400 KiB buffer per
+/// connection; a long WeChat-forwarded link well within it still opens the form.
+#[tokio::test]
+async fn a_request_head_beyond_96_kib_is_refused_and_a_long_forwarded_link_is_not() {
+    let app = TestApp::spawn().await;
+    let cookie = format!("x={}", "a".repeat(120 * 1024));
+    let r = app.citizen.get(app.url("/f/zhengqiu")).header("cookie", cookie).send().await.unwrap();
+    assert_eq!(r.status(), 431);
+    let link = app.url(&format!("/f/zhengqiu?from=singlemessage&nsukey={}", "A".repeat(40 * 1024)));
+    assert_eq!(app.citizen.get(link).send().await.unwrap().status(), 200);
 }

@@ -302,6 +302,13 @@ pub fn texts(html: &str, selector: &str) -> Vec<String> {
     doc.select(&sel).map(|e| e.text().collect::<String>().trim().to_owned()).collect()
 }
 
+/// The `attr` attribute of each element matching `selector`.
+pub fn attrs(html: &str, selector: &str, attr: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(selector).unwrap();
+    doc.select(&sel).filter_map(|e| e.value().attr(attr).map(str::to_owned)).collect()
+}
+
 /// The hidden fields of the form matching `form`, as a browser would post them.
 pub fn form_fields(html: &str, form: &str) -> Vec<(String, String)> {
     let doc = scraper::Html::parse_document(html);
@@ -315,12 +322,17 @@ pub fn form_fields(html: &str, form: &str) -> Vec<(String, String)> {
 /// condition over `NEW`), as a full disk would: on PostgreSQL with the disk-full code 53100. `None`
 /// takes the refusal back. One refusal per table at a time.
 pub async fn refuse_writes(app: &TestApp, table: &str, event: &str, when: Option<&str>) {
+    refuse_writes_with(app, table, event, when, "53100").await;
+}
+
+/// [`refuse_writes`] with PostgreSQL's error `code` (SQLSTATE) instead of a full disk's.
+pub async fn refuse_writes_with(app: &TestApp, table: &str, event: &str, when: Option<&str>, code: &str) {
     let db = Database::connect(&app.config.database_url).await.unwrap();
     let name = format!("refuse_{table}");
     let sql = match (is_postgres(), when) {
         (true, Some(when)) => format!(
             "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
-               RAISE EXCEPTION USING ERRCODE = '53100', MESSAGE = 'no space left (test)'; END $$; \
+               RAISE EXCEPTION USING ERRCODE = '{code}', MESSAGE = 'refused (test)'; END $$; \
              CREATE TRIGGER {name} BEFORE {event} ON {table} FOR EACH ROW WHEN ({when}) EXECUTE FUNCTION {name}()"
         ),
         (true, None) => format!("DROP TRIGGER {name} ON {table}; DROP FUNCTION {name}()"),

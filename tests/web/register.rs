@@ -410,7 +410,11 @@ async fn a_rating_of_a_measure_withdrawn_meanwhile_is_not_stored_and_its_comment
     let (_, m, _) = published_measure(&app).await;
     let key = rating_key(&app, m).await;
     let (leader, csrf) = app.login_as(Role::Leader).await;
-    let (s, _) = post(&app, &leader, &csrf, &format!("/w/measures/{m}/publish"), &[("publish", "0")]).await;
+    let withdraw = format!("/w/measures/{m}/publish");
+    let (s, body) = post(&app, &leader, &csrf, &withdraw, &[("publish", "0")]).await;
+    assert!(s == 400 && body.contains("确认撤回"), "a withdrawal is confirmed first: {s}");
+    assert!(app.store().measure(m).await.unwrap().published_at.is_some(), "still published");
+    let (s, _) = post(&app, &leader, &csrf, &withdraw, &[("publish", "0"), ("confirm", "1")]).await;
     assert_eq!(s, 303);
     let r = rate(&app, &key, m, "3", "写了很久的意见：窗口还是要跑两趟").await;
     assert_eq!(r.status(), 404);
@@ -631,7 +635,7 @@ async fn hostile_input_on_the_new_routes_gets_a_named_4xx_never_a_500() {
     let r = app.citizen.post(app.url("/gongkai")).multipart(twice).send().await.unwrap();
     assert_eq!(r.status(), 400);
     let page = r.text().await.unwrap();
-    assert!(page.contains("measure：一份评价只能有一个值"));
+    assert!(page.contains("整改措施：一份评价只能有一个值"));
     assert_eq!(texts(&page, "#unsaved"), ["窗口排队还是很长"], "the comment comes back to copy");
     let mangled = reqwest::multipart::Form::new()
         .text("_key", key.clone())
@@ -884,17 +888,28 @@ async fn a_duplicate_problem_is_merged_into_another_with_its_opinions_and_its_te
     let (leader, l_csrf) = app.login_as(Role::Leader).await;
     assert_eq!(post(&app, &leader, &l_csrf, &merge, &[("into", &kept_s), ("confirm", "1")]).await.0, 403);
     let refused = [
-        (vec![("into", kept_s.as_str())], 400, "confirm：请勾选"),
-        (vec![("into", dup_s.as_str()), ("confirm", "1")], 400, "into：不能把问题合并到它自己"),
+        (vec![("into", kept_s.as_str())], 400, "确认合并：请勾选"),
+        (vec![("into", dup_s.as_str()), ("confirm", "1")], 400, "合并到：不能把问题合并到它自己"),
         (vec![("into", "x\0"), ("confirm", "1")], 422, "into"),
-        (vec![("into", "99999999999999999999999"), ("confirm", "1")], 400, "into：请选择要合并到的问题"),
-        (vec![("into", "-1"), ("confirm", "1")], 400, "into：请选择要合并到的问题"),
+        (vec![("into", "99999999999999999999999"), ("confirm", "1")], 400, "合并到：请选择要合并到的问题"),
+        (vec![("into", "-1"), ("confirm", "1")], 400, "合并到：请选择要合并到的问题"),
         (vec![("into", "999999"), ("confirm", "1")], 404, "已不存在"),
     ];
     for (pairs, status, says) in refused {
         let (s, page) = post(&app, &analyst, &csrf, &merge, &pairs).await;
         assert_eq!(s, status, "{pairs:?}: {page}");
         assert!(page.contains(says), "{pairs:?}: {page}");
+    }
+    // The error page leads back to the page the form was on, and never to another site.
+    let from = app.url(&format!("/w/problems/{dup}?tab=merge"));
+    for (referer, back) in
+        [(from.as_str(), vec![format!("/w/problems/{dup}?tab=merge")]), ("https://evil.example//x", vec![])]
+    {
+        let form = [("_csrf", csrf.as_str()), ("into", kept_s.as_str())];
+        let r = analyst.post(app.url(&merge)).header("referer", referer).form(&form).send().await.unwrap();
+        assert_eq!(r.status(), 400);
+        let page = r.text().await.unwrap();
+        assert_eq!(crate::helpers::attrs(&page, "#back", "href"), back, "{referer}");
     }
     let done = post(&app, &analyst, &csrf, &merge, &[("into", &kept_s), ("confirm", "1")]).await;
     assert_eq!(done, (303, format!("/w/problems/{kept}")));

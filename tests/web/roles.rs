@@ -76,7 +76,7 @@ fn cases(id: i64) -> Vec<Case> {
             ANALYST,
             200,
         ),
-        post("/w/inbox/bulk/undo".into(), vec![("at", "0".into())], ANALYST, 200),
+        post("/w/inbox/bulk/undo".into(), vec![("at", "0".into()), ("confirm", "1".into())], ANALYST, 200),
         post("/w/keywords".into(), vec![("area", "7".into()), ("word", "拖拉".into())], ANALYST, 303),
         // 问题清单 and 整改台账 (issue 22): ids that do not exist, so the role is checked before the lookup.
         get("/w/problems".into(), ALL, 200),

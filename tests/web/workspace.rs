@@ -431,7 +431,7 @@ async fn search_finds_one_two_and_longer_chinese_queries() {
     let r = c.get(app.url(&format!("/w/inbox?q={}", urlencode(&format!("{words} 多到基层"))))).send().await.unwrap();
     assert_eq!(r.status(), 400);
     let refused = r.text().await.unwrap();
-    assert!(texts(&refused, "#filter-error")[0].contains("q：搜索最多 20 个词（现在 21 个）"), "{refused}");
+    assert!(texts(&refused, "#filter-error")[0].contains("搜索：搜索最多 20 个词（现在 21 个）"), "{refused}");
     let doc = scraper::Html::parse_document(&refused);
     let typed = doc.select(&scraper::Selector::parse("#filters input[name=q]").unwrap()).next().unwrap();
     assert_eq!(typed.value().attr("value"), Some(format!("{words} 多到基层").as_str()), "the query is kept to edit");
@@ -870,8 +870,16 @@ async fn a_bulk_change_is_undone_without_touching_what_analysts_typed_before_or_
     // last change is theirs.
     act(&app, &b, &bcsrf, back_again, &[("op", "save"), ("seen", "8")]).await;
     act(&app, &b, &bcsrf, back_again, &[("op", "save"), ("area", "8"), ("seen", "none")]).await;
-    let undo =
-        [("_csrf", csrf.clone()), ("at", hidden(&done, "at").unwrap()), ("filter", hidden(&done, "filter").unwrap())];
+    let mut undo = vec![
+        ("_csrf", csrf.clone()),
+        ("at", hidden(&done, "at").unwrap()),
+        ("filter", hidden(&done, "filter").unwrap()),
+    ];
+    // Not confirmed: refused, nothing undone.
+    let r = c.post(app.url("/w/inbox/bulk/undo")).form(&undo).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("确认撤销"));
+    undo.push(("confirm", "1".into()));
     let page = c.post(app.url("/w/inbox/bulk/undo")).form(&undo).send().await.unwrap().text().await.unwrap();
     assert!(texts(&page, "p.message")[0].contains("已撤销 1 条；另有 2 条"), "{page}");
     assert_eq!(app.store().opinion(back_again).await.unwrap().areas(), vec![area(8)], "a colleague's since: kept");
@@ -898,8 +906,12 @@ async fn undoing_a_bulk_removal_puts_the_area_back_with_the_states_and_audits_ea
     assert!(texts(&done, "#bulk-done")[0].contains("已对 3 条意见移除"), "{done}");
     assert_eq!(app.store().opinion(two).await.unwrap().areas(), vec![area(3)]);
     assert_eq!(app.store().opinion(one).await.unwrap().state, OpinionState::Pending);
-    let undo =
-        [("_csrf", csrf.clone()), ("at", hidden(&done, "at").unwrap()), ("filter", hidden(&done, "filter").unwrap())];
+    let undo = [
+        ("_csrf", csrf.clone()),
+        ("at", hidden(&done, "at").unwrap()),
+        ("filter", hidden(&done, "filter").unwrap()),
+        ("confirm", "1".into()),
+    ];
     let page = c.post(app.url("/w/inbox/bulk/undo")).form(&undo).send().await.unwrap().text().await.unwrap();
     assert!(texts(&page, "p.message")[0].contains("已撤销：3 条意见恢复到批量修改之前"), "{page}");
     let two_now = app.store().opinion(two).await.unwrap();

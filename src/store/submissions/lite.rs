@@ -151,12 +151,14 @@ fn params(values: Option<sea_orm::Values>) -> Result<Vec<Lite>> {
         .collect()
 }
 
-/// SQLite's codes, read as for sqlx's errors: busy, locked, I/O, full and cannot-open are temporary.
+/// SQLite's codes, read as for sqlx's errors: busy, locked, read-only, I/O, full and cannot-open are
+/// temporary.
 fn classify(e: rusqlite::Error) -> StoreError {
     match e.sqlite_error_code() {
         Some(
             rusqlite::ErrorCode::DatabaseBusy
             | rusqlite::ErrorCode::DatabaseLocked
+            | rusqlite::ErrorCode::ReadOnly
             | rusqlite::ErrorCode::SystemIoFailure
             | rusqlite::ErrorCode::DiskFull
             | rusqlite::ErrorCode::CannotOpen,

@@ -16,6 +16,13 @@
   var lastSaved = null;     // the opinion the last Enter saved
   var pending = 0;          // saves not yet answered
   var unsentNotes = {};     // opinion id -> a note typed under it and not yet saved
+  // Opinion id -> the areas a save that got no answer chose (network, restart, signed out), ticked again when
+  // that opinion is shown, also after "打开意见" reloads the page (kept for this tab only).
+  var unsavedAreas = {};
+  try { unsavedAreas = JSON.parse(sessionStorage.getItem("wenji-unsaved-areas") || "{}"); } catch (_) { /* none */ }
+  function keepUnsaved() {
+    try { sessionStorage.setItem("wenji-unsaved-areas", JSON.stringify(unsavedAreas)); } catch (_) { /* private mode */ }
+  }
   var queue = Promise.resolve();
   var statusEl = document.getElementById("status");
 
@@ -28,7 +35,12 @@
   var SIGNED_OUT = "登录已过期：请在新标签页打开 /login 重新登录，再回到这里保存；这里输入的内容还在。";
   var ANOTHER_USER = "这个浏览器已换成另一个账号登录，没有保存；请用原来的账号重新登录后再保存。";
   function readJSON(r) {
-    if (r.redirected || (r.headers.get("Content-Type") || "").indexOf("json") < 0) throw new Error(SIGNED_OUT);
+    if (r.redirected && r.url.indexOf("/login") >= 0) throw new Error(SIGNED_OUT);
+    // Not Wenji's answer (a proxy's error page while it restarts): say what happened, not "signed out".
+    if ((r.headers.get("Content-Type") || "").indexOf("json") < 0) {
+      throw new Error(r.status >= 500 ? "服务器暂时没有响应（HTTP " + r.status + "），没有保存，请稍后重试。"
+        : "服务器的回答无法识别（HTTP " + r.status + "），没有保存，请刷新页面后重试。");
+    }
     if (!r.ok) return r.json().then(function (b) {
       var e = new Error(b.error || "保存失败，请刷新页面重试（HTTP " + r.status + "）");
       e.status = r.status;
@@ -80,6 +92,15 @@
     }, function (e) {
       pending -= 1;
       delete stored[id];
+      // fetch itself failed: no answer at all (the network, or the server stopped).
+      if (e instanceof TypeError) e = new Error("网络中断或服务器没有响应，没有保存，请检查网络后重试。");
+      var chosen = fields.filter(function (kv) { return kv[0] === "area"; }).map(function (kv) { return kv[1]; });
+      // Only where the server gave no verdict: a refusal (409, 400) is about the areas themselves.
+      if ((!e.status || e.status >= 500) && fields.some(function (kv) { return kv[0] === "op" && kv[1] === "save"; })) {
+        unsavedAreas[id] = chosen;
+        keepUnsaved();
+        e = new Error(e.message + "（所选领域 " + (chosen.join("、") || "无") + " 已记下，打开这条意见时会重新勾选）");
+      }
       setStatus("意见 " + id + "：" + e.message + " ");
       // The card has moved on: a link goes back to the opinion the refusal is about.
       statusEl.appendChild(backTo(id));
@@ -128,6 +149,8 @@
     }
     // The same card again (after a note, s or x was saved): areas typed meanwhile are kept, not reset.
     var keep = card && c.id === card.id && touched ? checkedAreas() : null;
+    // A save of this opinion was refused: its chosen areas come back ticked, to be saved with Enter.
+    if (!keep && unsavedAreas[c.id]) { keep = unsavedAreas[c.id]; delete unsavedAreas[c.id]; keepUnsaved(); }
     card = c;
     touched = !!keep;
     root.setAttribute("data-id", String(c.id));

@@ -201,14 +201,15 @@ pub async fn rate(
         Ok(html(StatusCode::BAD_REQUEST, &page))
     };
     // The page sends each field once; a second value would be read or dropped silently.
-    for name in ["measure", "rating", "comment", "_key"] {
+    for (name, shown) in [("measure", "整改措施"), ("rating", "评价"), ("comment", "意见或建议"), ("_key", "页面标识")]
+    {
         if fields.iter().filter(|(k, _)| k == name).count() > 1 {
-            return unsaved(format!("{name}：一份评价只能有一个值，这次评价没有保存，请重新评价。")).await;
+            return unsaved(format!("{shown}：一份评价只能有一个值，这次评价没有保存，请重新评价。")).await;
         }
     }
     let measure_text = get("measure");
     let Some(measure) = measure_text.trim().parse::<i64>().ok().filter(|n| *n > 0) else {
-        return unsaved("measure：整改措施编号无效，这次评价没有保存，请在下面的措施中重新评价。".into()).await;
+        return unsaved("整改措施：整改措施编号无效，这次评价没有保存，请在下面的措施中重新评价。".into()).await;
     };
     let form = state
         .forms()

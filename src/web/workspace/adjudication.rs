@@ -104,7 +104,7 @@ pub async fn decide(
     let areas = super::tag::parse_areas("area", &f.area)?;
     if areas.is_empty() {
         // Back on the queue, at the disagreement (a bare error page left the adjudicator no way back).
-        let why = "area：请至少选择一个领域（无效意见请在逐条归类中标为“无效”）".to_owned();
+        let why = "领域：请至少选择一个领域（无效意见请在逐条归类中标为“无效”）".to_owned();
         let page = queue(&state, &staff, Some((id, why))).await?;
         return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }

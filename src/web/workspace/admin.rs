@@ -154,7 +154,7 @@ pub async fn users_post(
         Ok::<Response, WebError>((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
     };
     let target = |id: Option<i64>| async move {
-        let id = id.ok_or_else(|| WebError::BadRequest("id：缺少账号".into()))?;
+        let id = id.ok_or_else(|| WebError::BadRequest("账号：缺少账号".into()))?;
         store.user(id).await?.ok_or_else(|| WebError::NotFound("找不到该账号".into()))
     };
     let done: Result<(&str, i64), WebError> = match f.op.as_str() {
@@ -197,7 +197,7 @@ pub async fn users_post(
             store.set_password_hash(u.id, &hash, &who).await?;
             Ok(("reset", u.id))
         }
-        other => Err(WebError::BadRequest(format!("op：未知操作 {other}"))),
+        other => Err(WebError::BadRequest(format!("操作：未知操作 {other}"))),
     };
     let (done, id) = done?;
     Ok(Redirect::to(&format!("/w/admin/users?done={done}&id={id}")).into_response())

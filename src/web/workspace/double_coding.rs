@@ -146,7 +146,7 @@ pub async fn set(
     use axum::response::IntoResponse;
     staff.require(&[Role::Admin])?;
     if state.forms().catalog.citizen_form(f.form.trim()).is_none() {
-        return Err(WebError::BadRequest("form：表单不存在".into()));
+        return Err(WebError::BadRequest("表单：表单不存在".into()));
     }
     let s = match parse(&f, &analysts(&state).await?) {
         Ok(s) => s,

@@ -338,7 +338,12 @@ fn is_job_file(job: &ExportJob, name: &str) -> bool {
 /// export again, so its file is not offered beside that message.
 async fn drop_late_file(id: i64, path: &std::path::Path) {
     tracing::warn!(job = id, "the export ended elsewhere while it ran; stopped, its file removed");
-    let _ = tokio::fs::remove_file(path).await;
+    // Stopped while running, it left its partial file (the one `reporting::run` writes before the rename);
+    // any the writer thread finishes after this, the sweep of stopped jobs' files removes.
+    let partial = path.extension().map(|e| path.with_extension(format!("{}.part", e.to_string_lossy())));
+    for file in std::iter::once(path.to_path_buf()).chain(partial) {
+        let _ = tokio::fs::remove_file(file).await;
+    }
 }
 
 /// How soon, and at most how long apart, a job's end is tried again when the database refuses it.

@@ -84,20 +84,20 @@ impl TryFrom<&InboxQuery> for InboxFilter {
                 a.parse::<i64>()
                     .map_err(|_| format!("领域代码 {a} 不是数字"))
                     .and_then(AreaCode::try_from)
-                    .map_err(|e| WebError::BadRequest(format!("area：{e}")))?,
+                    .map_err(|e| WebError::BadRequest(format!("领域：{e}")))?,
             ),
         };
         let state = match some(&q.state) {
             None => None,
             Some(s) => {
-                Some(OpinionState::parse(&s).ok_or_else(|| WebError::BadRequest(format!("state：状态 {s} 不存在")))?)
+                Some(OpinionState::parse(&s).ok_or_else(|| WebError::BadRequest(format!("状态：状态 {s} 不存在")))?)
             }
         };
         // Each word is one more pair of text matches over every opinion: a page of words is refused, not run.
         let words = crate::domain::text::search_terms(&q.q).len();
         if words > MOST_SEARCH_WORDS {
             return Err(WebError::BadRequest(format!(
-                "q：搜索最多 {MOST_SEARCH_WORDS} 个词（现在 {words} 个），请删去一些，或用引号把词组括起来。"
+                "搜索：搜索最多 {MOST_SEARCH_WORDS} 个词（现在 {words} 个），请删去一些，或用引号把词组括起来。"
             )));
         }
         let from_ms = some(&q.from).map(|d| day_start_ms("from", &d)).transpose()?;
@@ -345,7 +345,7 @@ async fn filter_of(
         ("to", &q.to),
     ])?;
     if q.before.is_some() {
-        return Err(WebError::BadRequest("before：领导视图按页码翻页（page）".into()));
+        return Err(WebError::BadRequest("翻页：领导视图按页码翻页（page）".into()));
     }
     let scope = LeaderScope::load(state, &q.form).await?;
     filter.form = Some(scope.form.clone());
@@ -402,15 +402,15 @@ pub async fn bulk(State(state): State<AppState>, CsrfForm(staff, f): CsrfForm<Bu
         .parse::<i64>()
         .map_err(|_| "请选择领域".to_owned())
         .and_then(AreaCode::try_from)
-        .map_err(|e| WebError::BadRequest(format!("area：{e}")))?;
+        .map_err(|e| WebError::BadRequest(format!("领域：{e}")))?;
     let add = match f.action.as_str() {
         "add" => true,
         "remove" => false,
-        _ => return Err(WebError::BadRequest("action：请选择添加或移除".into())),
+        _ => return Err(WebError::BadRequest("操作：请选择添加或移除".into())),
     };
     crate::web::clean::check_urlencoded(f.filter.as_bytes())?;
     let q: InboxQuery =
-        serde_html_form::from_str(&f.filter).map_err(|_| WebError::BadRequest("filter：筛选条件无法识别".into()))?;
+        serde_html_form::from_str(&f.filter).map_err(|_| WebError::BadRequest("筛选：筛选条件无法识别".into()))?;
     let ids = match f.scope.as_str() {
         "all" => {
             let mut ids = state.store.inbox_ids(&InboxFilter::try_from(&q)?).await?;
@@ -418,7 +418,7 @@ pub async fn bulk(State(state): State<AppState>, CsrfForm(staff, f): CsrfForm<Bu
             ids
         }
         "selected" => state.store.existing_opinion_ids(&f.ids).await?,
-        _ => return Err(WebError::BadRequest("scope：请选择“勾选的”或“全部匹配的”".into())),
+        _ => return Err(WebError::BadRequest("范围：请选择“勾选的”或“全部符合筛选的”".into())),
     };
     if ids.is_empty() {
         // Back to the same inbox, which says what to do; nothing was changed.
@@ -495,6 +495,9 @@ pub struct BulkUndoForm {
     pub at: i64,
     #[serde(default)]
     pub filter: String,
+    /// Undoing a whole bulk change cannot be redone: the checkbox confirms it.
+    #[serde(default)]
+    pub confirm: String,
 }
 
 /// `POST /w/inbox/bulk/undo`: takes back one bulk change of this analyst, opinion by opinion where nobody
@@ -504,6 +507,9 @@ pub async fn bulk_undo(
     CsrfForm(staff, f): CsrfForm<BulkUndoForm>,
 ) -> Result<Response, WebError> {
     staff.require(&[Role::Analyst])?;
+    if f.confirm != "1" {
+        return Err(WebError::BadRequest("确认撤销：请勾选“确认撤销”再提交；撤销后不能再恢复这次批量修改。".into()));
+    }
     let (undone, left) = state.store.undo_bulk_tags(f.at, &actor(&staff)).await?;
     let message = match (undone, left) {
         (0, 0) => "没有找到这次批量修改，没有改动。".to_owned(),

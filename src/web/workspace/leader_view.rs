@@ -47,9 +47,9 @@ impl LeaderScope {
             f if forms.catalog.citizen_form(f).is_some() => f.to_owned(),
             // Not the rating form: its rows are raters' grades, shown only as 整改台账's tallies.
             f if forms.catalog.forms.contains_key(f) => {
-                return Err(WebError::BadRequest(format!("form：表单 {f} 是群众评价，结果见整改台账")));
+                return Err(WebError::BadRequest(format!("表单：表单 {f} 是群众评价，结果见整改台账")));
             }
-            f => return Err(WebError::BadRequest(format!("form：表单 {f} 不存在"))),
+            f => return Err(WebError::BadRequest(format!("表单：表单 {f} 不存在"))),
         };
         let scope = Scope::published(&form, cut);
         let k = state.small_cell_k().await?;

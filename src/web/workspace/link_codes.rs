@@ -127,7 +127,7 @@ pub async fn issue(
     let Ok(seen) = form.issued.trim().parse::<u64>() else {
         let mut p = page(&state, &staff, id).await?;
         p.count = form.count.chars().take(20).collect();
-        p.error = Some("issued：缺少本页显示的已发数量，请刷新本页后再生成。".into());
+        p.error = Some("已发数量：缺少本页显示的已发数量，请刷新本页后再生成。".into());
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response());
     };
     match state.store.issue_access_codes(id, seen, &hashes, &actor(&staff)).await {

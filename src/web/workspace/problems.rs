@@ -299,7 +299,9 @@ async fn list_page(
 pub(crate) fn seen_version(seen: &str) -> Result<Option<i64>, WebError> {
     match seen.trim() {
         "" => Ok(None),
-        v => v.parse().map(Some).map_err(|_| WebError::BadRequest("seen：页面版本无效，请刷新页面后再保存。".into())),
+        v => {
+            v.parse().map(Some).map_err(|_| WebError::BadRequest("页面版本：页面版本无效，请刷新页面后再保存。".into()))
+        }
     }
 }
 
@@ -467,13 +469,13 @@ pub async fn link(
     let mut ids: Vec<i64> = Vec::new();
     for s in &form.ids {
         let id = s.trim().parse::<i64>().ok().filter(|n| *n > 0);
-        ids.push(id.ok_or_else(|| WebError::BadRequest("ids：意见编号应为正整数".into()))?);
+        ids.push(id.ok_or_else(|| WebError::BadRequest("所选意见：意见编号应为正整数".into()))?);
     }
     if ids.is_empty() {
-        return Err(WebError::BadRequest("ids：请先勾选要归入问题的意见".into()));
+        return Err(WebError::BadRequest("所选意见：请先勾选要归入问题的意见".into()));
     }
     if ids.len() > 1000 {
-        return Err(WebError::BadRequest("ids：一次最多归入 1000 条意见".into()));
+        return Err(WebError::BadRequest("所选意见：一次最多归入 1000 条意见".into()));
     }
     let back = crate::web::clean::local_path(&form.back, "/w/").unwrap_or_default();
     let page = |problems, chosen| ChoosePage {
@@ -486,20 +488,20 @@ pub async fn link(
     };
     if form.problem.trim().is_empty() {
         if !form.preview.is_empty() {
-            return Err(WebError::BadRequest("problem：请选择要归入的问题".into()));
+            return Err(WebError::BadRequest("问题：请选择要归入的问题".into()));
         }
         return Ok(page(problem_choices(&state).await?, None).into_response());
     }
     let problem =
-        form.problem.trim().parse::<i64>().map_err(|_| WebError::BadRequest("problem：问题编号应为正整数".into()))?;
+        form.problem.trim().parse::<i64>().map_err(|_| WebError::BadRequest("问题：问题编号应为正整数".into()))?;
     if !form.preview.is_empty() {
         let chosen = problem_choices(&state).await?.into_iter().find(|p| p.id == problem);
-        let chosen = chosen.ok_or_else(|| WebError::NotFound("problem：找不到该问题".into()))?;
+        let chosen = chosen.ok_or_else(|| WebError::NotFound("问题：找不到该问题".into()))?;
         return Ok(page(Vec::new(), Some(chosen)).into_response());
     }
     match state.store.link_opinions(&actor(&staff), problem, &ids).await {
-        Err(StoreError::NotFound) => return Err(WebError::NotFound("problem：找不到该问题".into())),
-        Ok(linked) if linked.found == 0 => return Err(WebError::NotFound("ids：找不到所选的意见".into())),
+        Err(StoreError::NotFound) => return Err(WebError::NotFound("问题：找不到该问题".into())),
+        Ok(linked) if linked.found == 0 => return Err(WebError::NotFound("所选意见：找不到所选的意见".into())),
         other => other?,
     };
     let to = match back.as_str() {
@@ -526,7 +528,7 @@ pub async fn unlink(
     state.store.problem(id).await?;
     match state.store.unlink_opinion(&actor(&staff), id, form.opinion).await {
         Err(StoreError::NotFound) => {
-            return Err(WebError::NotFound("opinion：这条意见不在该问题中（可能刚被移出），请刷新页面".into()));
+            return Err(WebError::NotFound("意见：这条意见不在该问题中（可能刚被移出），请刷新页面".into()));
         }
         other => other?,
     }
@@ -549,16 +551,16 @@ pub async fn merge(
 ) -> Result<Response, WebError> {
     staff.require(WRITERS)?;
     let into = form.into.trim().parse::<i64>().ok().filter(|n| *n > 0);
-    let into = into.ok_or_else(|| WebError::BadRequest("into：请选择要合并到的问题".into()))?;
+    let into = into.ok_or_else(|| WebError::BadRequest("合并到：请选择要合并到的问题".into()))?;
     if into == id {
-        return Err(WebError::BadRequest("into：不能把问题合并到它自己".into()));
+        return Err(WebError::BadRequest("合并到：不能把问题合并到它自己".into()));
     }
     if form.confirm != "1" {
-        return Err(WebError::BadRequest("confirm：请勾选“确认合并”：本问题合并后即删除".into()));
+        return Err(WebError::BadRequest("确认合并：请勾选“确认合并”：本问题合并后即删除".into()));
     }
     match state.store.merge_problem(&actor(&staff), id, into).await {
         Err(StoreError::NotFound) => {
-            Err(WebError::NotFound(format!("into：问题 {id} 或问题 {into} 已不存在（可能刚被合并），请刷新页面")))
+            Err(WebError::NotFound(format!("合并到：问题 {id} 或问题 {into} 已不存在（可能刚被合并），请刷新页面")))
         }
         other => {
             other?;

@@ -178,6 +178,9 @@ pub async fn update(
 pub struct PublishForm {
     #[serde(default)]
     publish: String,
+    /// A withdrawal takes the measure and its ratings off the public page: the checkbox confirms it.
+    #[serde(default)]
+    confirm: String,
 }
 
 /// `POST /w/measures/{id}/publish`: publishes (`publish=1`) or withdraws (`publish=0`).
@@ -190,8 +193,13 @@ pub async fn publish(
     let on = match form.publish.as_str() {
         "1" => true,
         "0" => false,
-        _ => return Err(WebError::BadRequest("publish：应为 1（公开）或 0（撤回）".into())),
+        _ => return Err(WebError::BadRequest("公开：应为 1（公开）或 0（撤回）".into())),
     };
+    if !on && form.confirm != "1" {
+        return Err(WebError::BadRequest(
+            "确认撤回：请勾选“确认撤回”再提交；撤回后群众在整改公开页看不到这项措施和它的评价。".into(),
+        ));
+    }
     let m = state.store.measure(id).await?;
     let done = state.store.publish_measure(&actor(&staff), id, on).await;
     back_to_measure(&state, &staff, m.problem_id, id, done, None).await

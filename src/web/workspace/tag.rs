@@ -135,7 +135,7 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
             let o = store.opinion(id).await?;
             let coding = store.coding_status(id).await?;
             if coding.blind_for(staff.user.id) {
-                return Err(WebError::BadRequest("op：双人归类的第二位分析人员看不到建议，请逐个选择领域".into()));
+                return Err(WebError::BadRequest("操作：双人归类的第二位分析人员看不到建议，请逐个选择领域".into()));
             }
             let mut areas = match coding.own(staff.user.id) {
                 Some(own) if coding.open => own.areas.clone(),
@@ -171,17 +171,17 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
         }
         "state" => {
             let s = f.state.as_deref().unwrap_or_default();
-            let s = OpinionState::parse(s).ok_or_else(|| WebError::BadRequest(format!("state：状态 {s} 不存在")))?;
+            let s = OpinionState::parse(s).ok_or_else(|| WebError::BadRequest(format!("状态：状态 {s} 不存在")))?;
             store.set_state(id, s, &who).await?;
             Ok(id)
         }
         "note" => {
             let text = f.text.as_deref().unwrap_or_default().trim();
             if text.is_empty() {
-                return Err(WebError::BadRequest("text：备注不能为空".into()));
+                return Err(WebError::BadRequest("备注：备注不能为空".into()));
             }
             if text.chars().count() > NOTE_MAX {
-                return Err(WebError::BadRequest(format!("text：备注最多 {NOTE_MAX} 个字")));
+                return Err(WebError::BadRequest(format!("备注：备注最多 {NOTE_MAX} 个字")));
             }
             store.add_note(id, text, &who).await?;
             Ok(id)
@@ -191,7 +191,7 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
             store.set_representative(id, on, &who).await?;
             Ok(id)
         }
-        other => Err(WebError::BadRequest(format!("op：未知操作 {other}"))),
+        other => Err(WebError::BadRequest(format!("操作：未知操作 {other}"))),
     }
 }
 
@@ -205,7 +205,7 @@ async fn code(
     who: &crate::store::audit::Actor,
 ) -> Result<(), WebError> {
     if areas.is_empty() {
-        return Err(WebError::BadRequest("area：双人归类的意见请至少选择一个领域（无效意见请标为“无效”）".into()));
+        return Err(WebError::BadRequest("领域：双人归类的意见请至少选择一个领域（无效意见请标为“无效”）".into()));
     }
     state.store.record_coding(id, areas, source_of, saw_suggestion, who).await?;
     Ok(())
@@ -293,11 +293,11 @@ pub async fn add_keyword(
     staff.require(&[Role::Analyst])?;
     let area = parse_areas("area", std::slice::from_ref(&f.area))?
         .pop()
-        .ok_or_else(|| WebError::BadRequest("area：请选择领域".into()))?;
+        .ok_or_else(|| WebError::BadRequest("领域：请选择领域".into()))?;
     let word = f.word.trim();
     let n = word.chars().count();
     if !(1..=20).contains(&n) {
-        return Err(WebError::BadRequest("word：关键词需 1 到 20 个字".into()));
+        return Err(WebError::BadRequest("关键词：关键词需 1 到 20 个字".into()));
     }
     state.store.add_area_keyword(area, word, &actor(&staff)).await?;
     Ok(Redirect::to(&safe_back(f.back.as_deref()).unwrap_or_else(|| "/w/tag".into())).into_response())
