@@ -102,7 +102,7 @@ pub(crate) fn error_kind(e: &DbErr) -> ErrorKind {
         return match (n, n & 0xff) {
             (2067 | 1555, _) => ErrorKind::Unique,
             (_, 8) => {
-                read_only_seen();
+                lasting_refusal_seen();
                 ErrorKind::Unavailable
             }
             (_, 5 | 6 | 10 | 13 | 14) => ErrorKind::Unavailable, // BUSY, LOCKED, IOERR, FULL, CANTOPEN
@@ -117,29 +117,34 @@ pub(crate) fn error_kind(e: &DbErr) -> ErrorKind {
         "40P01" | "40001" => ErrorKind::Unavailable,
         // A statement or lock timeout an operator set, a transaction idle too long, and a read-only
         // database (a standby after a failover): nothing was stored, and a retry later may succeed.
-        "57014" | "55P03" | "25P03" | "25006" => ErrorKind::Unavailable,
+        "57014" | "55P03" | "25P03" | "25006" => {
+            lasting_refusal_seen();
+            ErrorKind::Unavailable
+        }
         _ => ErrorKind::Other,
     }
 }
 
-/// When (ms since [`process_start`]) a SQLite connection last found its database read-only (a
-/// filesystem remounted read-only for a while): a connection that opened its `-wal` then stays read-only
-/// for life, so every connection older than that is closed on its next checkout (see `options`).
-static READ_ONLY_SEEN_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// When (ms since [`process_start`]) a connection last met a refusal that can outlast its cause on that
+/// connection: SQLite's read-only database (a connection that opened its `-wal` during a read-only window
+/// stays read-only for life) and PostgreSQL's timeouts and read-only transactions (`ALTER DATABASE … SET`
+/// reaches a connection when it opens, and a RESET does not reach it). Every connection older than that is
+/// closed at its next checkout (see `options`).
+static LASTING_REFUSAL_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 fn process_start() -> std::time::Instant {
     static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
     *START.get_or_init(std::time::Instant::now)
 }
 
-fn read_only_seen() {
+fn lasting_refusal_seen() {
     let at = u64::try_from(process_start().elapsed().as_millis()).unwrap_or(u64::MAX);
-    READ_ONLY_SEEN_MS.fetch_max(at.max(1), std::sync::atomic::Ordering::Relaxed);
+    LASTING_REFUSAL_MS.fetch_max(at.max(1), std::sync::atomic::Ordering::Relaxed);
 }
 
-/// Whether a connection `age` old was opened before the last read-only error.
-fn opened_before_read_only(age: Duration) -> bool {
-    let seen = READ_ONLY_SEEN_MS.load(std::sync::atomic::Ordering::Relaxed);
+/// Whether a connection `age` old was opened before the last lasting refusal.
+fn opened_before_refusal(age: Duration) -> bool {
+    let seen = LASTING_REFUSAL_MS.load(std::sync::atomic::Ordering::Relaxed);
     let now = u64::try_from(process_start().elapsed().as_millis()).unwrap_or(u64::MAX);
     seen > 0 && now.saturating_sub(u64::try_from(age.as_millis()).unwrap_or(u64::MAX)) <= seen
 }
@@ -328,6 +333,9 @@ impl Store {
         opts.max_connections(connections).min_connections(1);
         if url.starts_with("postgres") {
             opts.map_sqlx_postgres_opts(|o| o.options([SYNCHRONOUS_COMMIT]));
+            opts.map_sqlx_postgres_pool_opts(|o| {
+                o.before_acquire(|_, meta| Box::pin(async move { Ok(!opened_before_refusal(meta.age)) }))
+            });
         }
         if url.starts_with("sqlite:") {
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
@@ -347,7 +355,7 @@ impl Store {
                 })
                 // (Not an in-memory database: closing its connection would lose it.)
                 .before_acquire(move |_, meta| {
-                    Box::pin(async move { Ok(in_memory || !opened_before_read_only(meta.age)) })
+                    Box::pin(async move { Ok(in_memory || !opened_before_refusal(meta.age)) })
                 })
             });
         }

@@ -141,7 +141,7 @@ impl Store {
             if db.execute_raw(sql.into_statement()).await?.rows_affected() == 0 {
                 return Ok(cut_ms);
             }
-            release_what_an_older_build_showed_in(db, cut_ms, k).await?;
+            let shown_before_releases = release_what_an_older_build_showed_in(db, cut_ms, k).await?;
             // An instance not yet upgraded stores responses without the mark; those sent before any code
             // was issued to a link of their unit (none came with a code) are open.
             let sql = format!("UPDATE responses SET with_code = FALSE WHERE with_code IS NULL AND {NO_CODES_YET}");
@@ -222,7 +222,7 @@ impl Store {
             withhold_unevenly_asked_in(db, Some(cut_ms)).await?;
             let total: u64 = before.waiting.values().map(|w| w.count).sum::<u64>() + held;
             let mut sql = Sql::new(backend);
-            sql.push("UPDATE leader_releases SET released = ").bind(as_i64(released));
+            sql.push("UPDATE leader_releases SET released = ").bind(as_i64(released + shown_before_releases));
             sql.push(", waiting = ").bind(as_i64(total - released));
             sql.push(" WHERE cut_ms = ").bind(cut_ms);
             db.execute_raw(sql.into_statement()).await?;
@@ -320,8 +320,9 @@ impl Store {
 /// stored) showed leaders every response sent before the midnight of the upgrade, live, each unit under k
 /// pooled in the view. Before its first release, that is recorded as a release of its own (those units in
 /// the pool for good), so later releases grow each unit and the pool from what leaders saw by 0 or k: a
-/// unit of 4 shown pooled, named later with one more, pointed at the fifth.
-async fn release_what_an_older_build_showed_in<C: ConnectionTrait>(db: &C, claimed: i64, k: u64) -> Result<()> {
+/// unit of 4 shown pooled, named later with one more, pointed at the fifth. Gives how many it released at
+/// `claimed` itself (the upgrade's midnight is the cut being made), which that release counts.
+async fn release_what_an_older_build_showed_in<C: ConnectionTrait>(db: &C, claimed: i64, k: u64) -> Result<u64> {
     let backend = db.get_database_backend();
     let count = |sql: Sql| async move {
         let row = db.query_one_raw(sql.into_statement()).await?;
@@ -330,28 +331,32 @@ async fn release_what_an_older_build_showed_in<C: ConnectionTrait>(db: &C, claim
     let mut sql = Sql::new(backend);
     sql.push("SELECT COUNT(*) FROM leader_releases WHERE cut_ms <> ").bind(claimed);
     if count(sql).await? > 0 {
-        return Ok(());
+        return Ok(0);
     }
     let mut sql = Sql::new(backend);
     sql.push("SELECT applied_at FROM seaql_migrations WHERE version = 'm20261205_000066_leader_releases'");
-    let Some(row) = db.query_one_raw(sql.into_statement()).await? else { return Ok(()) };
+    let Some(row) = db.query_one_raw(sql.into_statement()).await? else { return Ok(0) };
     let upgraded_ms = row.try_get_by_index::<i64>(0)?.saturating_mul(1000);
     let cut = crate::domain::report::published_until_ms(upgraded_ms);
     let mut sql = Sql::new(backend);
     sql.push("SELECT COUNT(*) FROM responses WHERE released_at IS NULL AND submitted_at < ").bind(cut);
     let shown = count(sql).await?;
-    if shown == 0 || cut >= claimed {
-        return Ok(());
+    if shown == 0 || cut > claimed {
+        return Ok(0);
     }
     tracing::warn!(
         responses = shown,
         "this database comes from a build before releases to leaders: what its leaders saw (sent before the \
          midnight of the upgrade) is recorded as the first release, its units under k pooled for good"
     );
-    let mut sql = Sql::new(backend);
-    sql.push("INSERT INTO leader_releases (cut_ms, released, waiting, made_at, k, rules) VALUES ");
-    sql.bind_tuple([cut.into(), shown.into(), 0i64.into(), now_ms().into(), as_i64(k).into(), 2i64.into()]);
-    db.execute_raw(sql.into_statement()).await?;
+    // A release of its own, unless its midnight is the cut being claimed (the first leader view on the day
+    // of the upgrade): then it is part of that release.
+    if cut < claimed {
+        let mut sql = Sql::new(backend);
+        sql.push("INSERT INTO leader_releases (cut_ms, released, waiting, made_at, k, rules) VALUES ");
+        sql.bind_tuple([cut.into(), shown.into(), 0i64.into(), now_ms().into(), as_i64(k).into(), 2i64.into()]);
+        db.execute_raw(sql.into_statement()).await?;
+    }
     let mut sql = Sql::new(backend);
     sql.push("INSERT INTO leader_pooled_units (form_slug, unit_code, cut_ms) SELECT form_slug, unit_code, ")
         .bind(cut)
@@ -371,7 +376,7 @@ async fn release_what_an_older_build_showed_in<C: ConnectionTrait>(db: &C, claim
         .push(")");
     db.execute_raw(sql.into_statement()).await?;
     withhold_unevenly_asked_in(db, Some(cut)).await?;
-    Ok(())
+    Ok(if cut == claimed { u64::try_from(shown).unwrap_or(0) } else { 0 })
 }
 
 fn as_i64(n: u64) -> i64 {

@@ -210,7 +210,7 @@ where
             let page = super::pages::MessagePage {
                 title: title.into(),
                 message,
-                back: None,
+                back: super::error::way_back(),
                 head: Some(staff.head()),
                 kept: typed_fields(&pairs),
             };

@@ -58,13 +58,34 @@ pub fn field_label(name: &str) -> Option<&'static str> {
     })
 }
 
+/// How a message names field `name`: its label, or for fields not typed as text (a password, a filter, an
+/// id) a Chinese name; an unknown name as it came (printable, at most 40 characters).
+pub fn field_name(name: &str) -> String {
+    let known = field_label(name).or(match name {
+        "password" | "password2" => Some("密码"),
+        "q" => Some("搜索"),
+        "actor" => Some("操作人"),
+        "unit" => Some("单位"),
+        "category" => Some("身份"),
+        "from" => Some("开始日期"),
+        "to" => Some("结束日期"),
+        "area" | "shown" | "suggested" => Some("领域"),
+        "seen" => Some("页面版本"),
+        "opinion" => Some("意见"),
+        "at" => Some("批量修改时间"),
+        "publish" => Some("公开"),
+        "problem" => Some("问题"),
+        "into" => Some("合并到"),
+        "ids" => Some("所选意见"),
+        _ => None,
+    });
+    known.map_or_else(|| name.chars().filter(|c| !c.is_control()).take(40).collect(), str::to_owned)
+}
+
 /// Why a field's value is refused, in Chinese, naming it (by its label where it has one); `None` when it is
 /// acceptable.
 pub fn field_problem(name: &str, value: &str) -> Option<String> {
-    let shown: String = match field_label(name) {
-        Some(label) => label.to_owned(),
-        None => name.chars().filter(|c| !c.is_control()).take(40).collect(),
-    };
+    let shown = field_name(name);
     if name.chars().any(char::is_control) || name.chars().count() > FIELD_MAX {
         return Some(format!("字段名 {shown} 无效"));
     }
@@ -205,7 +226,7 @@ pub fn not_understood(e: serde_html_form::de::Error) -> WebError {
     let missing = text.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
     match missing {
         Some(field) => {
-            let name = field_label(field).unwrap_or(field);
+            let name = field_name(field);
             WebError::BadRequest(format!("表单内容有误：缺少“{name}”一栏，请刷新页面后重新填写。"))
         }
         None => WebError::BadRequest(NOT_UNDERSTOOD.into()),
@@ -215,7 +236,7 @@ pub fn not_understood(e: serde_html_form::de::Error) -> WebError {
 /// Why a staff form was not understood, naming the field (`field`, given `times` times) where serde could
 /// tell which.
 pub fn field_not_understood(field: &str, times: usize) -> String {
-    let name = field_label(field).unwrap_or(field);
+    let name = field_name(field);
     if field.is_empty() || field == "." {
         NOT_UNDERSTOOD.to_owned()
     } else if times > 1 {
@@ -276,7 +297,7 @@ mod tests {
     #[test]
     fn control_characters_and_overlong_values_are_named() {
         assert_eq!(field_problem("username", "a\0b").unwrap(), "用户名：含有不允许的控制字符");
-        assert_eq!(field_problem("q", "a\0b").unwrap(), "q：含有不允许的控制字符");
+        assert_eq!(field_problem("q", "a\0b").unwrap(), "搜索：含有不允许的控制字符");
         assert!(field_problem("username", &"x".repeat(60_000)).unwrap().starts_with("用户名：太长（60000 个字符"));
         assert!(field_problem("back", "/w/inbox\r\nX: y").is_some());
         assert!(field_problem("text", "第一行\r\n第二行").is_none());

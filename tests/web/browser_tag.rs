@@ -276,8 +276,20 @@ async fn a_save_that_fails_keeps_the_chosen_areas_for_when_the_opinion_is_opened
         areas.iter().map(|a| a.get().to_string()).collect::<Vec<_>>().join(",")
     };
     wait_for("the save", async || !stored().await.is_empty()).await;
-    b.close().await;
     assert_eq!(stored().await, chosen);
+    // Failed again, and a colleague changes the areas meanwhile: theirs are shown, the kept ones not ticked.
+    crate::helpers::refuse_writes(&app, "tag_assignments", "INSERT", Some("TRUE")).await;
+    key(&b, '8').await;
+    key(&b, Key::Enter.into()).await;
+    wait_for("the second failure", async || b.text("#status").await.contains("已记下")).await;
+    crate::helpers::refuse_writes(&app, "tag_assignments", "INSERT", None).await;
+    let colleague = wenji::store::audit::Actor::system("同事");
+    app.store().set_tags(id, &[AreaCode::try_from(6).unwrap()], |_| TagSource::Typed, &colleague).await.unwrap();
+    b.find("#status a").await.click().await.unwrap();
+    wait_for("the opinion again", async || shown_id(&b).await == Some(id)).await;
+    wait_for("the notice", async || b.text("#status").await.contains("已被改动")).await;
+    assert_eq!(b.js(ticked).await.as_str(), Some("6"), "the colleague's areas, not the kept ones");
+    b.close().await;
 }
 
 /// Enter on a link follows the link and saves nothing (it saved the card, suggestions counted as accepted);

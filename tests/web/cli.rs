@@ -836,62 +836,67 @@ async fn an_upgrade_holds_back_the_responses_it_cannot_tell_were_sent_with_a_cod
 
 /// A database upgraded from a build before releases: its leaders saw every response sent before that
 /// midnight, small units pooled in the view. The first release starts from that, so a unit of four they
-/// saw pooled is not named later with one more (which pointed at the fifth), nor does the pool grow by one.
+/// saw pooled is not named later with one more (which pointed at the fifth), nor does the pool grow by one;
+/// whether that first release is made on a later day or for the upgrade's own midnight.
 #[tokio::test]
 async fn an_upgrade_from_before_releases_starts_from_what_leaders_already_saw() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database(dir.path()).await;
-    let db = sea_orm::Database::connect(&url).await.unwrap();
-    let before = Migrator::migrations().iter().filter(|m| m.name() < "m20261205_000066_leader_releases").count();
-    Migrator::up(&db, Some(u32::try_from(before).unwrap())).await.unwrap();
-    let version = "INSERT INTO form_versions (id, slug, hash, title, definition, first_seen_at) VALUES (1, 'zhengqiu', 'h', 't', '{}', 0)";
-    db.execute_unprepared(version).await.unwrap();
-    let send = |receipt: String, unit: &'static str, at: i64| {
-        let db = db.clone();
-        async move {
-            db.execute_unprepared(&format!(
-                "INSERT INTO responses (form_version_id, form_slug, unit_code, receipt, key_hash, body_hash, submitted_at) \
-                 VALUES (1, 'zhengqiu', '{unit}', '{receipt}', 'k-{receipt}', 'b', {at})"
-            ))
-            .await
-            .unwrap();
-        }
-    };
-    // Shown to leaders by the older build: 局办公室 named (6), 清溪 (4) and 松岭 (1) pooled.
     let now = wenji::store::now_ms();
-    let old = now - 2 * 86_400_000;
-    for (unit, n) in [("jg-bgs", 6), ("sfs-qingxi", 4), ("sfs-songling", 1)] {
-        for i in 0..n {
-            send(format!("OLD-{unit}-{i}"), unit, old).await;
+    let upgrade_midnight = wenji::domain::report::published_until_ms(now);
+    for cut in [upgrade_midnight + 86_400_000, upgrade_midnight] {
+        let dir = tempfile::tempdir().unwrap();
+        let url = fresh_database(dir.path()).await;
+        let db = sea_orm::Database::connect(&url).await.unwrap();
+        let before = Migrator::migrations().iter().filter(|m| m.name() < "m20261205_000066_leader_releases").count();
+        Migrator::up(&db, Some(u32::try_from(before).unwrap())).await.unwrap();
+        let version = "INSERT INTO form_versions (id, slug, hash, title, definition, first_seen_at) VALUES (1, 'zhengqiu', 'h', 't', '{}', 0)";
+        db.execute_unprepared(version).await.unwrap();
+        let send = |receipt: String, unit: &'static str, at: i64| {
+            let db = db.clone();
+            async move {
+                db.execute_unprepared(&format!(
+                    "INSERT INTO responses (form_version_id, form_slug, unit_code, receipt, key_hash, body_hash, submitted_at) \
+                     VALUES (1, 'zhengqiu', '{unit}', '{receipt}', 'k-{receipt}', 'b', {at})"
+                ))
+                .await
+                .unwrap();
+            }
+        };
+        // Shown to leaders by the older build: 局办公室 named (6), 清溪 (4) and 松岭 (1) pooled.
+        for (unit, n) in [("jg-bgs", 6), ("sfs-qingxi", 4), ("sfs-songling", 1)] {
+            for i in 0..n {
+                send(format!("OLD-{unit}-{i}"), unit, now - 2 * 86_400_000).await;
+            }
         }
+        wenji::store::Store::connect(&url).await.unwrap().migrate().await.unwrap();
+        // After the upgrade, one more of each small unit.
+        send("NEW-sfs-qingxi".into(), "sfs-qingxi", now).await;
+        send("NEW-sfs-songling".into(), "sfs-songling", now).await;
+        let store = wenji::store::Store::connect(&url).await.unwrap();
+        store.release_to_leaders(cut, 5).await.unwrap();
+        let read = |sql: &'static str| {
+            let db = db.clone();
+            async move {
+                let rows = db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await;
+                rows.unwrap().iter().map(|r| (r.try_get_by_index(0).unwrap(), r.try_get_by_index(1).unwrap())).collect()
+            }
+        };
+        let released: Vec<(String, i64)> = read(
+            "SELECT unit_code, COUNT(*) FROM responses WHERE released_at IS NOT NULL GROUP BY unit_code ORDER BY unit_code",
+        )
+        .await;
+        let want = [("jg-bgs", 6), ("sfs-qingxi", 4), ("sfs-songling", 1)];
+        assert_eq!(released, want.map(|(u, n)| (u.to_owned(), n)), "what leaders saw, and nothing sent since");
+        let pooled: Vec<(String, i64)> = read(
+            "SELECT unit_code, COUNT(*) FROM leader_pooled_units WHERE form_slug = 'zhengqiu' GROUP BY unit_code ORDER BY unit_code",
+        )
+        .await;
+        let want = [("sfs-qingxi", 1), ("sfs-songling", 1)];
+        assert_eq!(pooled, want.map(|(u, n)| (u.to_owned(), n)), "the small units stay pooled");
+        let (latest, total) = store.release_totals().await.unwrap().unwrap();
+        assert_eq!(total, 11, "leaders' total counts what they saw");
+        let waiting = if cut > upgrade_midnight { 2 } else { 0 };
+        assert_eq!(latest.waiting, waiting, "the two new ones wait for k (sent after the cut: not counted)");
     }
-    wenji::store::Store::connect(&url).await.unwrap().migrate().await.unwrap();
-    // After the upgrade, one more of each small unit.
-    send("NEW-sfs-qingxi".into(), "sfs-qingxi", now).await;
-    send("NEW-sfs-songling".into(), "sfs-songling", now).await;
-    let store = wenji::store::Store::connect(&url).await.unwrap();
-    let next_midnight = wenji::domain::report::published_until_ms(now) + 86_400_000;
-    store.release_to_leaders(next_midnight, 5).await.unwrap();
-    let read = |sql: &'static str| {
-        let db = db.clone();
-        async move {
-            let rows = db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await;
-            rows.unwrap().iter().map(|r| (r.try_get_by_index(0).unwrap(), r.try_get_by_index(1).unwrap())).collect()
-        }
-    };
-    let released: Vec<(String, i64)> = read(
-        "SELECT unit_code, COUNT(*) FROM responses WHERE released_at IS NOT NULL GROUP BY unit_code ORDER BY unit_code",
-    )
-    .await;
-    let want = [("jg-bgs", 6), ("sfs-qingxi", 4), ("sfs-songling", 1)];
-    assert_eq!(released, want.map(|(u, n)| (u.to_owned(), n)), "what leaders saw, and nothing sent since");
-    let pooled: Vec<(String, i64)> = read(
-        "SELECT unit_code, COUNT(*) FROM leader_pooled_units WHERE form_slug = 'zhengqiu' GROUP BY unit_code ORDER BY unit_code",
-    )
-    .await;
-    let want = [("sfs-qingxi", 1), ("sfs-songling", 1)];
-    assert_eq!(pooled, want.map(|(u, n)| (u.to_owned(), n)), "the small units stay pooled");
-    assert_eq!(store.latest_release().await.unwrap().unwrap().waiting, 2, "the two new ones wait for k");
 }
 
 /// A secret.key that cannot be read (its owner or mode changed; here a folder in its place) is named as

@@ -312,7 +312,8 @@ async fn a_leaders_dashboard_and_inbox_pool_small_units_and_refuse_unit_and_date
             let r = leader.get(app.url(&format!("{page}?{param}={value}"))).send().await.unwrap();
             assert_eq!(r.status(), 400, "{page} {param}");
             let body = r.text().await.unwrap();
-            assert!(body.contains(param) && body.contains("小单元保护"), "{page} {param}: the refusal says why");
+            let named = wenji::web::clean::field_name(param);
+            assert!(body.contains(&named) && body.contains("小单元保护"), "{page} {param}: the refusal says why");
         }
     }
     // The office still sees everything.

@@ -282,7 +282,8 @@ async fn a_nul_in_a_search_a_filter_or_a_receipt_is_refused_with_a_400_naming_th
     ] {
         let r = leader.get(app.url(path)).send().await.unwrap();
         assert_eq!(r.status(), 422, "{path}");
-        assert!(r.text().await.unwrap().contains(&format!("{name}：含有不允许的控制字符")), "{path}");
+        let named = wenji::web::clean::field_name(name);
+        assert!(r.text().await.unwrap().contains(&format!("{named}：含有不允许的控制字符")), "{path}");
     }
     let r = app.citizen.get(app.url("/f/zhengqiu/r/WJ-%00")).send().await.unwrap();
     assert_eq!(r.status(), 400);
@@ -366,7 +367,7 @@ async fn a_refused_staff_form_names_the_field_and_shows_back_what_was_typed() {
     let r = analyst.post(app.url("/w/inbox/bulk")).header("content-type", form).body(bulk).send().await.unwrap();
     assert_eq!(r.status(), 400);
     let page = r.text().await.unwrap();
-    assert!(page.contains("“ids”一栏的值无法识别"), "{page}");
+    assert!(page.contains("“所选意见”一栏的值无法识别"), "{page}");
     assert!(texts(&page, ".kept textarea").is_empty(), "{page}");
 }
 

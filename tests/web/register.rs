@@ -610,7 +610,7 @@ async fn hostile_input_on_the_new_routes_gets_a_named_4xx_never_a_500() {
     assert!(s == 400 && body.contains("地址中的编号无效"), "{s} {body}");
     let twice = [("publish", "1"), ("publish", "0")];
     let (s, body) = post(&app, &leader, &l_csrf, &format!("/w/measures/{m}/publish"), &twice).await;
-    assert!(s == 400 && body.contains("“publish”一栏出现了不止一次") && !body.contains("unsupported"), "{s} {body}");
+    assert!(s == 400 && body.contains("“公开”一栏出现了不止一次") && !body.contains("unsupported"), "{s} {body}");
     let long = "证".repeat(30_000);
     let (s, body) = post(&app, &leader, &l_csrf, &format!("/w/measures/{m}/progress"), &[("evidence", &long)]).await;
     assert!(s == 413 && body.contains("超过 64 KB") && !body.contains("草稿"), "staff pages keep no draft: {s}");
@@ -890,7 +890,7 @@ async fn a_duplicate_problem_is_merged_into_another_with_its_opinions_and_its_te
     let refused = [
         (vec![("into", kept_s.as_str())], 400, "确认合并：请勾选"),
         (vec![("into", dup_s.as_str()), ("confirm", "1")], 400, "合并到：不能把问题合并到它自己"),
-        (vec![("into", "x\0"), ("confirm", "1")], 422, "into"),
+        (vec![("into", "x\0"), ("confirm", "1")], 422, "合并到"),
         (vec![("into", "99999999999999999999999"), ("confirm", "1")], 400, "合并到：请选择要合并到的问题"),
         (vec![("into", "-1"), ("confirm", "1")], 400, "合并到：请选择要合并到的问题"),
         (vec![("into", "999999"), ("confirm", "1")], 404, "已不存在"),

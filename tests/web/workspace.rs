@@ -169,7 +169,7 @@ async fn tagging_round_trip_records_sources_moves_on_and_undo_restores() {
     // A bad area code is a 400 naming the field.
     let bad = act(&app, &c, &csrf, first, &[("op", "save"), ("area", "9")]).await;
     assert_eq!(bad.status(), 400);
-    assert!(bad.text().await.unwrap().contains("area"));
+    assert!(bad.text().await.unwrap().contains("领域："));
 }
 
 /// `u` undoes the analyst's own last change only: when a colleague changed the opinion since, the undo is
@@ -735,7 +735,7 @@ async fn accepting_stores_the_suggestion_the_card_showed_even_when_the_model_has
     // A code that is no area is refused, naming the field.
     let r = act(&app, &c, &csrf, id, &[("op", "accept"), ("shown", "9")]).await;
     assert_eq!(r.status(), 400);
-    assert!(r.text().await.unwrap().contains("shown："));
+    assert!(r.text().await.unwrap().contains("领域："));
 }
 
 /// Two analysts tag the same opinion from cards shown before either saved: the second save is refused

@@ -97,7 +97,8 @@
       var chosen = fields.filter(function (kv) { return kv[0] === "area"; }).map(function (kv) { return kv[1]; });
       // Only where the server gave no verdict: a refusal (409, 400) is about the areas themselves.
       if ((!e.status || e.status >= 500) && fields.some(function (kv) { return kv[0] === "op" && kv[1] === "save"; })) {
-        unsavedAreas[id] = chosen;
+        var seenThen = fields.filter(function (kv) { return kv[0] === "seen"; }).map(function (kv) { return kv[1]; });
+        unsavedAreas[id] = { areas: chosen, seen: seenThen[0] || "" };
         keepUnsaved();
         e = new Error(e.message + "（所选领域 " + (chosen.join("、") || "无") + " 已记下，打开这条意见时会重新勾选）");
       }
@@ -150,7 +151,14 @@
     // The same card again (after a note, s or x was saved): areas typed meanwhile are kept, not reset.
     var keep = card && c.id === card.id && touched ? checkedAreas() : null;
     // A save of this opinion was refused: its chosen areas come back ticked, to be saved with Enter.
-    if (!keep && unsavedAreas[c.id]) { keep = unsavedAreas[c.id]; delete unsavedAreas[c.id]; keepUnsaved(); }
+    // Only onto the areas they were chosen against: a colleague's change since is shown, not overwritten.
+    var kept = unsavedAreas[c.id];
+    if (!keep && kept) {
+      delete unsavedAreas[c.id];
+      keepUnsaved();
+      if (kept.seen === onCodes(c)) keep = kept.areas;
+      else setStatus("意见 " + c.id + " 在您上次保存失败后已被改动，您记下的领域（" + (kept.areas.join("、") || "无") + "）没有重新勾选，请核对后再选。");
+    }
     card = c;
     touched = !!keep;
     root.setAttribute("data-id", String(c.id));

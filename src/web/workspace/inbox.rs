@@ -69,10 +69,12 @@ fn some(s: &str) -> Option<String> {
 }
 
 fn day_start_ms(field: &str, s: &str) -> Result<i64, WebError> {
-    let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| WebError::BadRequest(format!("{field}：日期应为 2026-05-01 的格式")))?;
+    let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+        WebError::BadRequest(format!("{}：日期应为 2026-05-01 的格式", crate::web::clean::field_name(field)))
+    })?;
     let t = d.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(bureau_offset()).single());
-    t.map(|t| t.timestamp_millis()).ok_or_else(|| WebError::BadRequest(format!("{field}：日期无效")))
+    t.map(|t| t.timestamp_millis())
+        .ok_or_else(|| WebError::BadRequest(format!("{}：日期无效", crate::web::clean::field_name(field))))
 }
 
 impl TryFrom<&InboxQuery> for InboxFilter {

@@ -26,7 +26,8 @@ pub struct LeaderScope {
 pub fn refuse_filters(filters: &[(&str, &str)]) -> Result<(), WebError> {
     match filters.iter().find(|(_, value)| !value.trim().is_empty()) {
         Some((field, _)) => Err(WebError::BadRequest(format!(
-            "{field}：领导视图不能按单位、身份或日期筛选（小单元保护：两次筛选的结果相减就可能认出个人）"
+            "{}：领导视图不能按单位、身份或日期筛选（小单元保护：两次筛选的结果相减就可能认出个人）",
+            crate::web::clean::field_name(field)
         ))),
         None => Ok(()),
     }

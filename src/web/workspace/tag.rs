@@ -76,7 +76,7 @@ pub(crate) fn parse_areas(field: &str, list: &[String]) -> Result<Vec<AreaCode>,
                 .parse::<i64>()
                 .map_err(|_| format!("领域代码 {s} 不是数字"))
                 .and_then(AreaCode::try_from)
-                .map_err(|e| WebError::BadRequest(format!("{field}：{e}")))
+                .map_err(|e| WebError::BadRequest(format!("{}：{e}", crate::web::clean::field_name(field))))
         })
         .collect()
 }
