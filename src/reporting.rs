@@ -128,6 +128,11 @@ pub struct Written {
     pub opinions: u64,
 }
 
+/// Where [`run`] writes the `extension` file for `path` until it is complete (renamed then): `….xlsx.part`.
+pub fn partial_path(path: &Path, extension: &str) -> PathBuf {
+    path.with_extension(format!("{extension}.part"))
+}
+
 /// Runs an export of `params` into `path` (the file appears only when complete). A protected one reads
 /// the releases made so far: call [`leader_cut`] first (not here: the web's runner writes its progress
 /// while this runs, and a release would hold the one writer it waits for).
@@ -194,7 +199,7 @@ pub async fn run(
     let protected = disclosure.clone();
     let ctx =
         Context { params, disclosure, names, layout, catalog, max_rows, rows: total, agreement, register, groups };
-    let tmp = path.with_extension(format!("{}.part", format.extension()));
+    let tmp = partial_path(path, format.extension());
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
     {

@@ -340,8 +340,8 @@ async fn drop_late_file(id: i64, path: &std::path::Path) {
     tracing::warn!(job = id, "the export ended elsewhere while it ran; stopped, its file removed");
     // Stopped while running, it left its partial file (the one `reporting::run` writes before the rename);
     // any the writer thread finishes after this, the sweep of stopped jobs' files removes.
-    let partial = path.extension().map(|e| path.with_extension(format!("{}.part", e.to_string_lossy())));
-    for file in std::iter::once(path.to_path_buf()).chain(partial) {
+    let extension = path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+    for file in [path.to_path_buf(), crate::reporting::partial_path(path, &extension)] {
         let _ = tokio::fs::remove_file(file).await;
     }
 }
