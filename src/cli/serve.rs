@@ -92,6 +92,7 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
         setup_token: Arc::new(Mutex::new(setup_token)),
         limiter,
         login_limiter: Default::default(),
+        searches: Default::default(),
         clock: Default::default(),
         clusters: Default::default(),
         suggester,

@@ -114,6 +114,9 @@ pub fn now_ms() -> i64 {
 /// Every PostgreSQL connection asks for commits acknowledged only once flushed, whatever the database's or
 /// role's own default (`ALTER DATABASE … SET synchronous_commit = off` would otherwise lose acknowledged
 /// submissions in a crash, silently).
+/// Below this, a SQLite database's writes are refused or about to be (a batch, the WAL's growth).
+const LOW_SPACE_BYTES: u64 = 1 << 20;
+
 const SYNCHRONOUS_COMMIT: (&str, &str) = ("synchronous_commit", "on");
 
 impl Store {
@@ -347,15 +350,44 @@ impl Store {
         Ok(pending.iter().map(|m| m.name().to_owned()).collect())
     }
 
-    /// Bytes free to Wenji on the filesystem of the SQLite database, if this is one (PostgreSQL's disk is
-    /// the database server's to watch).
+    /// Why a write would be refused now, for `/healthz`, or `None`. On SQLite: the database's filesystem
+    /// is read-only (remounted after I/O errors) or has under [`LOW_SPACE_BYTES`] free. On PostgreSQL: the
+    /// database takes no writes (a standby after a failover, `default_transaction_read_only`); its disk is
+    /// the database server's to watch.
     ///
     /// # Errors
-    /// When the database cannot be read.
-    pub async fn free_space(&self) -> Result<Option<u64>> {
+    /// When the database does not answer.
+    pub async fn write_refusal(&self) -> Result<Option<String>> {
+        if !self.is_sqlite() {
+            // An UPDATE is refused wherever a write would be (read-only transactions, a standby), even one
+            // that matches no row and so writes nothing.
+            let txn = self.db.begin().await?;
+            let probe = sea_orm::Statement::from_string(
+                DbBackend::Postgres,
+                "UPDATE seaql_migrations SET version = version WHERE FALSE",
+            );
+            let refused = match txn.execute_raw(probe).await.map_err(StoreError::classify) {
+                Ok(_) => None,
+                Err(StoreError::Unavailable(e)) => {
+                    tracing::warn!("health check: the database refuses writes: {e}");
+                    Some("database refuses writes (read-only or unavailable)".to_owned())
+                }
+                Err(e) => return Err(e),
+            };
+            drop(txn.rollback().await);
+            return Ok(refused);
+        }
         let Some(file) = self.sqlite_file().await? else { return Ok(None) };
         let folder = std::path::Path::new(&file).parent().map(std::path::Path::to_path_buf).unwrap_or_default();
-        Ok(rustix::fs::statvfs(&folder).ok().map(|s| s.f_bavail.saturating_mul(s.f_frsize)))
+        let Ok(fs) = rustix::fs::statvfs(&folder) else { return Ok(None) };
+        let free = fs.f_bavail.saturating_mul(fs.f_frsize);
+        Ok(if fs.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY) {
+            Some("read-only filesystem beside the database".to_owned())
+        } else if free < LOW_SPACE_BYTES {
+            Some(format!("disk full: {} KiB free beside the database", free / 1024))
+        } else {
+            None
+        })
     }
 
     /// The SQLite database file, if this is one (not PostgreSQL, not in memory).

@@ -222,3 +222,26 @@ mod tests {
         assert_eq!(l.tracked(), 0, "buckets full again are pruned, so a flood of names cannot grow memory");
     }
 }
+
+/// Inbox searches one staff member runs at once. Each reads every opinion's text: sixteen parallel
+/// searches from one analyst slowed every colleague's pages (SQLite's readers share the cores).
+pub const SEARCHES_AT_ONCE: usize = 2;
+
+/// How long a search waits for one of its owner's earlier searches to finish before it is refused.
+const SEARCH_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Per staff member, turns for inbox searches (see [`SEARCHES_AT_ONCE`]); in memory, one entry per account.
+#[derive(Debug, Default)]
+pub struct SearchTurns(Mutex<HashMap<i64, Arc<tokio::sync::Semaphore>>>);
+
+impl SearchTurns {
+    /// A turn for `user`'s search, held until dropped; `None` when their earlier searches took longer
+    /// than [`SEARCH_WAIT`].
+    pub async fn take(&self, user: i64) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let turns = {
+            let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            map.entry(user).or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(SEARCHES_AT_ONCE))).clone()
+        };
+        tokio::time::timeout(SEARCH_WAIT, turns.acquire_owned()).await.ok()?.ok()
+    }
+}

@@ -253,21 +253,17 @@ fn path_for_log<B>(req: &axum::http::Request<B>) -> String {
     }
 }
 
-/// Below this, a SQLite database's writes are refused or about to be (a batch, the WAL's growth).
-const LOW_SPACE_BYTES: u64 = 1 << 20;
-
-/// `ok` while the database answers and, on SQLite, its disk has room: monitoring sees a full disk before
-/// citizens are refused (their writes get 503 then, and reads still work).
+/// `ok` while the database answers and would take a write: monitoring sees a full or read-only disk, or a
+/// PostgreSQL standby, before citizens are refused (their writes get 503 then, and reads still work).
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let unavailable = axum::http::StatusCode::SERVICE_UNAVAILABLE;
     if state.store.ping().await.is_err() {
         return (unavailable, "database unavailable".to_owned());
     }
-    match state.store.free_space().await {
-        Ok(Some(free)) if free < LOW_SPACE_BYTES => {
-            (unavailable, format!("disk full: {} KiB free beside the database", free / 1024))
-        }
-        _ => (axum::http::StatusCode::OK, "ok".to_owned()),
+    match state.store.write_refusal().await {
+        Ok(None) => (axum::http::StatusCode::OK, "ok".to_owned()),
+        Ok(Some(why)) => (unavailable, why),
+        Err(_) => (unavailable, "database unavailable".to_owned()),
     }
 }
 

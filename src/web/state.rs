@@ -74,6 +74,8 @@ pub struct Shared {
     pub setup_token: Arc<Mutex<Option<String>>>,
     pub limiter: super::limiter::SubmitLimiter,
     pub login_limiter: super::limiter::LoginLimiter,
+    /// Each staff member's inbox searches at once.
+    pub searches: super::limiter::SearchTurns,
     /// The time sessions are judged by (tests move it forward).
     pub clock: crate::store::sessions::SessionClock,
     /// Places new opinions in near-duplicate groups, off the submission path (a pass every second).

@@ -11,7 +11,9 @@
     disk_full.py admin URL PHASE JAR    login: an administrator (fault-admin) signs in; full: a new sign-in
                                         (a session written) gets 503, not tower-sessions' bare 500; freed: it
                                         works again
-    disk_full.py health URL PHASE       full: /healthz answers 503 naming the disk; freed: 200 ok
+    disk_full.py health URL PHASE       full / read-only: /healthz answers 503 saying why; freed: 200 ok
+    disk_full.py readonly URL PHASE     read-only (the filesystem remounted so): a submission gets 503; writable
+                                        again: one is stored (201) without a restart
     disk_full.py changes URL PHASE JAR DB   login: fault-admin signs in; full / freed: adds an account,
                                         creates a link and starts an export; each is stored or refused with
                                         503 on the full disk, stored once freed, and every account, link and
@@ -69,7 +71,21 @@ def health(url, phase):
     print(f"/healthz on the {phase} disk: {status} {body!r}")
     if phase == "full":
         return 0 if status == 503 and "disk full" in body else 1
+    if phase == "read-only":
+        return 0 if status == 503 and "read-only" in body else 1
     return 0 if status == 200 and body == "ok" else 1
+
+
+def readonly(url, phase):
+    """A filesystem remounted read-only (as ext4 does after I/O errors): submissions 503, then stored again."""
+    start = time.time()
+    for attempt in range(100):
+        status, body = post_json(url, f"{phase}-{attempt}-{time.time()}", attempt)
+        if phase == "read-only" or status == 201:
+            break
+        time.sleep(0.1)
+    print(f"submission on the {phase} disk: {status} {body.get('error', '')!r} after {time.time() - start:.2f} s")
+    return 0 if status == (503 if phase == "read-only" else 201) else 1
 
 
 def full(url, state_path):
@@ -287,6 +303,8 @@ if __name__ == "__main__":
         sys.exit(admin(*sys.argv[2:5]))
     if cmd == "tag":
         sys.exit(tag(*sys.argv[2:5]))
+    if cmd == "readonly":
+        sys.exit(readonly(*sys.argv[2:4]))
     if cmd == "health":
         sys.exit(health(*sys.argv[2:4]))
     sys.exit(full(*sys.argv[2:4]) if cmd == "full" else recover(*sys.argv[2:5]))

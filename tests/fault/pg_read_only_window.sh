@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # PostgreSQL made read-only for a while (ALTER DATABASE … SET default_transaction_read_only, as a standby
 # after a failover would be), then RESET: submissions get 503 meanwhile (never 500) and 201 again within a
-# second of the RESET, without a restart. Connections opened during the window carry the setting for their
+# second of the RESET, without a restart; /healthz says 503 meanwhile. Connections opened during the window carry the setting for their
 # life; Wenji closes them at checkout (store::opened_before_refusal). Not in CI: it alters a database-wide
 # setting. Run by hand: WENJI_FAULT_DEBUG=1 tests/fault/pg_read_only_window.sh
 set -euo pipefail
@@ -35,10 +35,15 @@ psql -h 127.0.0.1 -U postgres -d test -qc "ALTER DATABASE $db SET default_transa
   -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '$db'" >/dev/null
 sleep 1
 during=""; for i in $(seq 8); do during="$during $(post w$i)"; sleep 0.3; done
+health_during="$(curl -s -w " %{http_code}" "$url/healthz")"
 psql -h 127.0.0.1 -U postgres -d test -qc "ALTER DATABASE $db RESET default_transaction_read_only" >/dev/null
 sleep 1
 after=""; for i in $(seq 12); do after="$after $(post r$i)"; sleep 0.5; done
+health_after="$(curl -s -w " %{http_code}" "$url/healthz")"
 echo "before: $before"; echo "read-only:$during"; echo "after RESET:$after"
+echo "/healthz read-only: $health_during; after RESET: $health_after"
 [[ "$before" == "201 201" && "$during" == *503* && "$during" != *500* && "$after" != *503* && "$after" != *500* ]] \
+  || { echo "READ-ONLY WINDOW TEST FAILED" >&2; exit 1; }
+[[ "$health_during" == *"refuses writes"*503 && "$health_after" == "ok 200" ]] \
   || { echo "READ-ONLY WINDOW TEST FAILED" >&2; exit 1; }
 echo "read-only window test passed"

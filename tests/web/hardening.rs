@@ -600,3 +600,31 @@ async fn a_request_head_beyond_96_kib_is_refused_and_a_long_forwarded_link_is_no
     let link = app.url(&format!("/f/zhengqiu?from=singlemessage&nsukey={}", "A".repeat(40 * 1024)));
     assert_eq!(app.citizen.get(link).send().await.unwrap().status(), 200);
 }
+
+/// One staff member's inbox searches run two at a time: a third waits for a turn and, none coming, is
+/// refused (429) with its query kept to run again. A colleague's search runs meanwhile, a filter without
+/// words is never held, and once a turn is free the same search runs.
+#[tokio::test]
+async fn one_staff_members_searches_run_two_at_a_time_and_a_third_is_refused_with_its_query_kept() {
+    let app = TestApp::spawn().await;
+    let id = submit(&app, "希望窗口延长服务时间").await;
+    app.create_user("searcher", Role::Analyst).await;
+    let (c, _) = app.login("searcher", PASSWORD).await;
+    let (colleague, _) = app.login_as(Role::Analyst).await;
+    let me = app.store().user_by_name("searcher").await.unwrap().unwrap().id;
+    let running = [app.state.searches.take(me).await.unwrap(), app.state.searches.take(me).await.unwrap()];
+    let search = "/w/inbox?q=%E7%AA%97%E5%8F%A3"; // 窗口
+    let r = c.get(app.url(search)).send().await.unwrap();
+    assert_eq!(r.status(), 429);
+    let page = r.text().await.unwrap();
+    assert!(texts(&page, "#filter-error")[0].contains("同时进行的搜索太多（最多 2 个）"), "{page}");
+    assert!(page.contains(r#"name="q" value="窗口""#), "the query is kept to run again");
+    assert!(crate::workspace::listed(&page).is_empty(), "nothing is listed for a search not run");
+    let theirs = crate::workspace::get_html(&app, &colleague, search).await;
+    assert_eq!(crate::workspace::listed(&theirs), vec![id], "a colleague's search runs");
+    let unfiltered = crate::workspace::get_html(&app, &c, "/w/inbox?state=pending").await;
+    assert_eq!(crate::workspace::listed(&unfiltered), vec![id], "a filter without words is not held");
+    drop(running);
+    let mine = crate::workspace::get_html(&app, &c, search).await;
+    assert_eq!(crate::workspace::listed(&mine), vec![id]);
+}

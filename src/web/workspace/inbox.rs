@@ -61,6 +61,14 @@ pub struct InboxQuery {
     pub bulk: String,
 }
 
+/// Why a search was not run: the same person's earlier searches still run (see `limiter::SearchTurns`).
+fn searches_busy() -> String {
+    format!(
+        "搜索：您同时进行的搜索太多（最多 {} 个），请等前面的搜索完成后再试。",
+        crate::web::limiter::SEARCHES_AT_ONCE
+    )
+}
+
 /// Most words one inbox search looks for.
 const MOST_SEARCH_WORDS: usize = 20;
 
@@ -196,7 +204,7 @@ pub async fn page(
 ) -> Result<Response, WebError> {
     staff.require(&[Role::Admin, Role::Analyst, Role::Leader])?;
     // A filter that cannot be run comes back on the inbox itself, as typed, saying what is wrong.
-    let (filter, leader, refused) = match filter_of(&state, &staff, &q).await {
+    let (filter, leader, mut refused) = match filter_of(&state, &staff, &q).await {
         Ok((filter, leader)) => (filter, leader, None),
         Err(WebError::BadRequest(why)) => {
             let leader = match staff.user.role {
@@ -207,6 +215,13 @@ pub async fn page(
         }
         Err(e) => return Err(e),
     };
+    // A search waits for its owner's earlier ones (see `SearchTurns`), then is refused with the query kept.
+    let searching = filter.q.is_some() && refused.is_none();
+    let turn = if searching { state.searches.take(staff.user.id).await } else { None };
+    let busy = searching && turn.is_none();
+    if busy {
+        refused = Some(searches_busy());
+    }
     let store = &state.store;
     let hidden = refused.is_some() || leader.as_ref().is_some_and(|l| l.disclosure.too_small);
     let page_no = q.page.unwrap_or(0);
@@ -299,7 +314,11 @@ pub async fn page(
             (q.before.is_some(), if more { lines.last().map(|l| format!("before={}", l.id)) } else { None })
         }
     };
-    let status = if refused.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let status = match (&refused, busy) {
+        (_, true) => StatusCode::TOO_MANY_REQUESTS,
+        (Some(_), false) => StatusCode::BAD_REQUEST,
+        (None, false) => StatusCode::OK,
+    };
     let page = InboxPage {
         refused,
         head: staff.head(),
@@ -415,7 +434,12 @@ pub async fn bulk(State(state): State<AppState>, CsrfForm(staff, f): CsrfForm<Bu
         serde_html_form::from_str(&f.filter).map_err(|_| WebError::BadRequest("筛选：筛选条件无法识别".into()))?;
     let ids = match f.scope.as_str() {
         "all" => {
-            let mut ids = state.store.inbox_ids(&InboxFilter::try_from(&q)?).await?;
+            let filter = InboxFilter::try_from(&q)?;
+            let _turn = match filter.q {
+                Some(_) => Some(state.searches.take(staff.user.id).await.ok_or(WebError::Busy(searches_busy()))?),
+                None => None,
+            };
+            let mut ids = state.store.inbox_ids(&filter).await?;
             ids.retain(|id| f.upto.is_none_or(|upto| *id <= upto));
             ids
         }
