@@ -224,8 +224,8 @@ impl ReportWorkbook {
                         });
                     }
                     for (q, a) in &r.answers {
-                        if let (Answer::Matrix(m), Some(kind)) = (a, self.ctx.layout.kind_of(r, q)) {
-                            self.tally.appraisal(r.unit.as_deref(), kind, m);
+                        if let (Answer::Matrix(m), Some(kind)) = (a, self.ctx.layout.tallied_kind(r, q)) {
+                            self.tally.appraisal(r.unit.as_deref(), &kind, m);
                         }
                     }
                     if let Some(s) = self.raw.as_mut().filter(|_| self.ctx.layout.shows_rows()) {

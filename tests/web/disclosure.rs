@@ -1165,6 +1165,51 @@ async fn a_label_renamed_by_a_reload_does_not_mark_the_rows_sent_after_it() {
     assert_eq!((csv.matches(",\"较好\"").count(), csv.matches("比较好").count()), (4, 1), "{csv}");
 }
 
+/// The 测评 sheet counts what the raw rows show: a matrix question a reload added is counted for none of the
+/// batch it was asked unevenly in, and a row a reload renamed is counted under its newest label for all. The
+/// late appraisal's grades read alone under the new question (局长 差 1), and the renamed row split off as
+/// 学习理论 一般 1 beside 理论学习 好 4, marking the one late row of the raw sheet.
+#[tokio::test]
+async fn a_reload_does_not_mark_the_late_rows_in_the_appraisal_sheet() {
+    let app = TestApp::spawn().await;
+    for _ in 0..4 {
+        app.appraise_as("jg-bgs", "1").await;
+    }
+    let areas = app.config.forms_dir.join("areas.toml");
+    let text = std::fs::read_to_string(&areas).unwrap();
+    std::fs::write(&areas, text.replacen("name = \"理论学习\"", "name = \"学习理论\"", 1)).unwrap();
+    let ceping = app.config.forms_dir.join("minzhu-ceping.toml");
+    let text = std::fs::read_to_string(&ceping).unwrap();
+    let members = "[[question]]\nid = \"members\"\nkind = \"matrix\"\ntitle = \"对班子成员的评价\"\n\
+                   rows = [\n  { code = \"m1\", label = \"局长\" },\n]\nscale = [\"好\", \"较好\", \"一般\", \"差\"]\n\n\
+                   [[question]]\nid = \"overall\"";
+    std::fs::write(&ceping, text.replacen("[[question]]\nid = \"overall\"", members, 1)).unwrap();
+    let (admin, acsrf) = app.login_as(Role::Admin).await;
+    let r = admin.post(app.url("/w/admin/forms/reload")).form(&[("_csrf", acsrf.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let link = app.store().create_link("ceping", "jg-bgs", None, "test", &Actor::system("test")).await.unwrap();
+    let t = app.state.secret.link_token(link.id, "ceping", "jg-bgs", None);
+    let rows: Vec<String> = (1..=8).map(|a| format!("q_appraisal.a{a}")).collect();
+    let mut late = vec![("_t", t.as_str()), ("_category", "jcdw"), ("q_overall", "1"), ("q_members.m1", "4")];
+    late.extend(rows.iter().map(|r| (r.as_str(), if r.ends_with("a1") { "3" } else { "1" })));
+    assert_eq!(app.post_form("ceping", &late).await.status(), 303);
+    crate::helpers::a_day_passes(&app).await;
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let bytes = app.export_as(&leader, &csrf, &[("form", "ceping"), ("format", "xlsx")]).await.unwrap();
+    let (_, appraisal) = sheets(&bytes).into_iter().find(|(n, _)| n == "测评").unwrap();
+    let cells: Vec<&String> = appraisal.iter().flatten().collect();
+    assert!(!cells.iter().any(|c| c.contains("局长")), "the new question is counted for none: {appraisal:?}");
+    assert!(!cells.iter().any(|c| c.as_str() == "理论学习"), "one label for the renamed row: {appraisal:?}");
+    let renamed: Vec<&Vec<String>> = appraisal.iter().filter(|r| r.first().is_some_and(|c| c == "学习理论")).collect();
+    assert_eq!(renamed.len(), 1, "{appraisal:?}");
+    assert_eq!(renamed[0][1..6], ["4", "0", "1", "0", "5"], "all five under the newest label: {appraisal:?}");
+    // The office's full file counts every answer as its sender saw the form.
+    let full = [("form", "ceping"), ("format", "xlsx"), ("unprotected", "1")];
+    let (_, office) =
+        sheets(&app.export_as(&admin, &acsrf, &full).await.unwrap()).into_iter().find(|(n, _)| n == "测评").unwrap();
+    assert!(office.iter().flatten().any(|c| c == "局长"), "{office:?}");
+}
+
 #[tokio::test]
 async fn a_question_added_by_a_reload_does_not_mark_the_rows_sent_after_it() {
     let app = TestApp::spawn().await;

@@ -246,6 +246,28 @@ impl RawLayout {
             .or_else(|| self.questions.iter().find(|(s, id, _)| s == &r.form_slug && id == question).map(|(_, _, k)| k))
     }
 
+    /// The kind to count `r`'s answer to `question` under in tables (测评): `None` where a leader's view
+    /// withholds the answer (asked unevenly in the row's release); for leaders, matrix rows and grades in
+    /// the newest version's labels, so a label a reload renamed does not split off the rows sent after it.
+    pub fn tallied_kind<'a>(&'a self, r: &RawResponse, question: &str) -> Option<Cow<'a, QuestionKind>> {
+        let answered = self.kind_of(r, question)?;
+        if self.disclosure.is_none() {
+            return Some(Cow::Borrowed(answered));
+        }
+        let i = self.questions.iter().position(|(s, id, _)| s == &r.form_slug && id == question)?;
+        if r.released_at.is_some_and(|cut| self.asked_unevenly.contains(&(cut, i))) {
+            return None;
+        }
+        let (QuestionKind::Matrix { rows, scale }, QuestionKind::Matrix { rows: newest_rows, scale: newest_scale }) =
+            (answered, &self.questions[i].2)
+        else {
+            return Some(Cow::Borrowed(answered));
+        };
+        let rows = rows.iter().map(|row| newest_rows.iter().find(|n| n.code == row.code).unwrap_or(row).clone());
+        let scale = scale.iter().map(|g| newest_scale.iter().find(|n| n.code == g.code).unwrap_or(g).clone());
+        Some(Cow::Owned(QuestionKind::Matrix { rows: rows.collect(), scale: scale.collect() }))
+    }
+
     /// A leader's cell for an answer that would tell more than the row's own columns: a unit that the unit
     /// column would not name reads 其他单位（合并）; a date only its month, and nothing when the row's date
     /// shows nothing. `None`: the answer as it is.
