@@ -37,6 +37,9 @@ impl TryFrom<user::Model> for User {
     }
 }
 
+/// Why the last enabled administrator cannot be disabled.
+pub const LAST_ADMIN: &str = "这是唯一启用的管理员账号，不能停用：请先添加或启用另一位管理员。";
+
 impl Store {
     /// Creates an account, audited as `user_created` by `by` in the same transaction.
     ///
@@ -98,17 +101,33 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub async fn count_admins(&self) -> Result<u64> {
-        let admins = user::Entity::find().filter(user::Column::Role.eq(crate::domain::user::Role::Admin.as_str()));
+        let admins = user::Entity::find().filter(user::Column::Role.eq(Role::Admin.as_str()));
         Ok(admins.count(self.db()).await?)
     }
 
     /// Enables or disables an account, audited; disabling also ends its sessions, all in one transaction.
+    /// The last enabled administrator is never disabled: two administrators disabling each other at once
+    /// left none, and only the command line could enable one again.
     ///
     /// # Errors
-    /// `NotFound` for an unknown id.
+    /// `NotFound` for an unknown id; `Conflict` for the last enabled administrator.
     pub async fn set_user_active(&self, id: i64, active: bool, by: &Actor) -> Result<User> {
         let w = self.write_txn().await?;
         let done = async {
+            if !active {
+                // Every enabled administrator held, in id order, before the account itself: a second
+                // disabling waits here and then counts without the first's.
+                let admins = user::Entity::find()
+                    .filter(user::Column::Role.eq(Role::Admin.as_str()))
+                    .filter(user::Column::Active.eq(true))
+                    .order_by_asc(user::Column::Id)
+                    .lock_exclusive()
+                    .all(w.conn())
+                    .await?;
+                if admins.iter().any(|a| a.id == id) && admins.len() == 1 {
+                    return Err(StoreError::Conflict(LAST_ADMIN.into()));
+                }
+            }
             let m = user::Entity::find_by_id(id).lock_exclusive().one(w.conn()).await?.ok_or(StoreError::NotFound)?;
             let (name, was) = (m.username.clone(), m.active);
             if was == active {

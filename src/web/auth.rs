@@ -80,16 +80,19 @@ fn remember_page(
     referer: Option<&str>,
     secure: bool,
 ) -> AuthRejection {
+    // Signing out, or the tagging screen reading its next card, saves nothing and must not replace the
+    // page a failed save remembered.
+    if uri.path() == "/logout" || (method == axum::http::Method::GET && uri.path().starts_with("/w/api/")) {
+        return AuthRejection::SignIn;
+    }
     let asked = if method == axum::http::Method::GET {
-        uri.path_and_query().map_or("/w", |p| p.as_str()).to_owned()
+        page_to_return_to(uri.path_and_query().map_or("/w", |p| p.as_str()))
     } else {
         let from = referer.and_then(|r| r.parse::<axum::http::Uri>().ok());
         let path = from.as_ref().and_then(|u| u.path_and_query()).map_or("/w", |p| p.as_str());
-        format!("{UNSAVED_MARK}{path}")
+        page_to_return_to(path).map(|p| format!("{UNSAVED_MARK}{p}"))
     };
-    if safe_next(asked.trim_start_matches(UNSAVED_MARK)).is_none() {
-        return AuthRejection::SignIn;
-    }
+    let Some(asked) = asked else { return AuthRejection::SignIn };
     let cookie = axum_extra::extract::cookie::Cookie::build((NEXT_COOKIE, hex::encode(&asked)))
         .path("/login")
         .http_only(true)
@@ -107,6 +110,28 @@ pub fn safe_next(next: &str) -> Option<&str> {
     let shape = rest.is_empty() || rest.starts_with('/') || rest.starts_with('?');
     let clean = next.len() <= 2000 && next.bytes().all(|b| b.is_ascii_graphic()) && !next.contains('\\');
     (shape && clean && !next.contains("//")).then_some(next)
+}
+
+/// Where a person may be sent back to from `page` (a path and query on this site): a workspace page a
+/// browser opens by a link. A page only a POST produces (a bulk change's result, a refused measure, the
+/// tagging screen's API) leads to the page its form is on; `None` for anything [`safe_next`] refuses.
+pub fn page_to_return_to(page: &str) -> Option<String> {
+    let page = safe_next(page)?;
+    let path = page.split('?').next().unwrap_or_default();
+    let parts: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    let form_page = match parts.as_slice() {
+        ["w", "api", ..] | ["w", "keywords"] => "/w/tag".to_owned(),
+        ["w", "inbox", "bulk", ..] => "/w/inbox".to_owned(),
+        ["w", "problems", "link"] => "/w/problems".to_owned(),
+        ["w", "problems", id, "measures" | "unlink" | "merge"] => format!("/w/problems/{id}"),
+        ["w", "measures", ..] => "/w/register".to_owned(),
+        ["w", "adjudication", _] => "/w/adjudication".to_owned(),
+        ["w", "admin", "links", id, "codes", "drop"] => format!("/w/admin/links/{id}/codes"),
+        ["w", "admin", "links", _, "enable"] => "/w/admin/links".to_owned(),
+        ["w", "admin", "forms", "reload"] => "/w/admin/forms".to_owned(),
+        _ => page.to_owned(),
+    };
+    Some(form_page)
 }
 
 impl<S> FromRequestParts<S> for Staff
@@ -323,7 +348,30 @@ pub async fn verify_password(password: String, hash: String) -> Result<bool, Web
 
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::{page_to_return_to, safe_next};
+
+    #[test]
+    fn a_page_only_a_post_produces_returns_to_the_page_its_form_is_on() {
+        for (page, back) in [
+            ("/w/inbox?area=3", "/w/inbox?area=3"),
+            ("/w/inbox/bulk", "/w/inbox"),
+            ("/w/inbox/bulk/undo", "/w/inbox"),
+            ("/w/problems/link", "/w/problems"),
+            ("/w/problems/7/measures", "/w/problems/7"),
+            ("/w/problems/7/merge", "/w/problems/7"),
+            ("/w/measures/3/progress", "/w/register"),
+            ("/w/adjudication/5", "/w/adjudication"),
+            ("/w/admin/links/2/codes/drop", "/w/admin/links/2/codes"),
+            ("/w/admin/links/2/enable", "/w/admin/links"),
+            ("/w/admin/forms/reload", "/w/admin/forms"),
+            ("/w/api/next?after=1", "/w/tag"),
+            ("/w/keywords", "/w/tag"),
+            ("/w/tag/9", "/w/tag/9"),
+        ] {
+            assert_eq!(page_to_return_to(page).as_deref(), Some(back), "{page}");
+        }
+        assert_eq!(page_to_return_to("//evil.example/w"), None);
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn no_more_password_hashes_run_at_once_than_there_are_cpus() {

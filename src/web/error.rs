@@ -169,15 +169,8 @@ pub async fn remember_way_back(req: axum::extract::Request, next: axum::middlewa
     // Only the path of a workspace page: the link can lead nowhere but this site's own pages.
     let page = referer
         .and_then(|r| r.parse::<axum::http::Uri>().ok())
-        .and_then(|u| u.path_and_query().map(|p| p.as_str().to_owned()))
-        .filter(|p| p.len() <= 2000 && super::auth::safe_next(p).is_some() && !answers_post_only(p));
+        .and_then(|u| u.path_and_query().and_then(|p| super::auth::page_to_return_to(p.as_str())));
     WAY_BACK.scope(page, next.run(req)).await
-}
-
-/// Pages a POST produced (a bulk change's result, the problem chooser): a link back to them is a 405.
-fn answers_post_only(page: &str) -> bool {
-    let path = page.split('?').next().unwrap_or_default();
-    matches!(path, "/w/inbox/bulk" | "/w/inbox/bulk/undo" | "/w/problems/link")
 }
 
 /// The staff page the current request came from, if it is one a link can lead back to.

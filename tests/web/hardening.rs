@@ -628,3 +628,50 @@ async fn one_staff_members_searches_run_two_at_a_time_and_a_third_is_refused_wit
     let mine = crate::workspace::get_html(&app, &c, search).await;
     assert_eq!(crate::workspace::listed(&mine), vec![id]);
 }
+
+/// Two administrators disabling each other at the same moment leave one of them enabled: the second is
+/// refused (409, or 303 to sign in when its own account went first), never a 5xx, and the last enabled
+/// administrator is refused from the command line's path too.
+#[tokio::test]
+async fn two_administrators_disabling_each_other_at_once_leave_one_enabled() {
+    let app = TestApp::spawn().await;
+    let active_admins = || async {
+        let users = app.store().users().await.unwrap();
+        users.iter().filter(|u| u.role == Role::Admin && u.active).count()
+    };
+    for round in 0..5 {
+        let names = [format!("admin-a{round}"), format!("admin-b{round}")];
+        let mut ids = Vec::new();
+        let mut signed_in = Vec::new();
+        for name in &names {
+            app.create_user(name, Role::Admin).await;
+            ids.push(app.store().user_by_name(name).await.unwrap().unwrap().id);
+            signed_in.push(app.login(name, PASSWORD).await);
+        }
+        // Every other administrator is disabled first, so these two are the last.
+        let others: Vec<i64> = app
+            .store()
+            .users()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|u| u.role == Role::Admin && u.active && !ids.contains(&u.id))
+            .map(|u| u.id)
+            .collect();
+        for id in others {
+            app.store().set_user_active(id, false, &Actor::system("test")).await.unwrap();
+        }
+        let posts = signed_in.iter().zip(ids.iter().rev()).map(|((c, csrf), target)| {
+            let form = [("_csrf", csrf.clone()), ("op", "disable".into()), ("id", target.to_string())];
+            c.post(app.url("/w/admin/users")).form(&form).send()
+        });
+        let statuses: Vec<u16> =
+            futures_util::future::join_all(posts).await.into_iter().map(|r| r.unwrap().status().as_u16()).collect();
+        assert!(statuses.iter().all(|s| *s < 500), "round {round}: {statuses:?}");
+        assert_eq!(active_admins().await, 1, "round {round}: {statuses:?}");
+    }
+    let last = app.store().users().await.unwrap().into_iter().find(|u| u.role == Role::Admin && u.active).unwrap();
+    let refused = app.store().set_user_active(last.id, false, &Actor::system("test")).await;
+    assert!(matches!(refused, Err(wenji::store::StoreError::Conflict(_))), "{refused:?}");
+    assert_eq!(active_admins().await, 1);
+}

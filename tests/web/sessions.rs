@@ -145,6 +145,61 @@ async fn an_edit_posted_after_the_session_ended_is_not_saved_and_nothing_typed_i
     assert_ne!(stored, "群众反映要跑好几趟，材料要求不一", "nothing stored");
 }
 
+/// A form posted after the session ended from a page only a POST produces (a bulk change's preview, a
+/// refused measure) returns, after signing in, to the page its form is on, never to a 405; the tagging
+/// screen reading its next card meanwhile does not replace that page with its JSON; signing out from an
+/// old page says nothing of an unsaved change. An error page's way back leads to such pages' form page too.
+#[tokio::test]
+async fn after_signing_in_again_every_page_returned_to_opens_and_the_tagging_api_is_never_one() {
+    let app = TestApp::spawn().await;
+    app.create_user("returner", Role::Analyst).await;
+    let form = [("username", "returner"), ("password", crate::helpers::PASSWORD)];
+    let (c, csrf) = app.login("returner", crate::helpers::PASSWORD).await;
+    let problem = crate::register::create_problem(&app, &c, &csrf, "窗口办事效率低").await;
+    let opinion = crate::workspace::submit(&app, "窗口要跑好几趟").await;
+    let cases = [
+        ("/w/inbox/bulk".to_owned(), "/w/inbox/bulk".to_owned(), "/w/inbox".to_owned()),
+        (
+            format!("/w/problems/{problem}/measures"),
+            format!("/w/problems/{problem}/measures"),
+            format!("/w/problems/{problem}"),
+        ),
+        (format!("/w/tag/{opinion}"), format!("/w/api/opinions/{opinion}"), format!("/w/tag/{opinion}")),
+    ];
+    for (from, posted, back_to) in cases {
+        app.state.clock.advance(121 * MINUTE);
+        let r =
+            c.post(app.url(&posted)).header("referer", app.url(&from)).form(&[("_csrf", "x")]).send().await.unwrap();
+        assert_eq!(r.headers()["location"].to_str().unwrap(), "/login", "{posted}");
+        // The tagging screen's next card, asked for meanwhile.
+        let r = c.get(app.url("/w/api/next?after=1")).send().await.unwrap();
+        assert_eq!(r.headers()["location"].to_str().unwrap(), "/login");
+        let login = c.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+        assert!(crate::helpers::texts(&login, "#unsaved")[0].contains("没有保存"), "{posted}: {login}");
+        let r = c.post(app.url("/login")).form(&form).send().await.unwrap();
+        assert_eq!(r.headers()["location"].to_str().unwrap(), back_to, "from {from}");
+        let page = c.get(app.url(&back_to)).send().await.unwrap();
+        assert!(page.status().is_success() || page.status().is_redirection(), "{back_to}: {}", page.status());
+    }
+    app.state.clock.advance(121 * MINUTE);
+    let r =
+        c.post(app.url("/logout")).header("referer", app.url("/w/inbox")).form(&[("_csrf", "x")]).send().await.unwrap();
+    assert_eq!(r.headers()["location"].to_str().unwrap(), "/login");
+    let login = c.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    assert!(crate::helpers::texts(&login, "#unsaved").is_empty(), "signing out saves nothing: {login}");
+    let (c, csrf) = app.login("returner", crate::helpers::PASSWORD).await;
+    let measures = app.url(&format!("/w/problems/{problem}/measures"));
+    let merge = app.url(&format!("/w/problems/{problem}/merge"));
+    let r = c.post(&merge).header("referer", &measures).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    let refused = r.text().await.unwrap();
+    let back = scraper::Html::parse_document(&refused)
+        .select(&scraper::Selector::parse("#back").unwrap())
+        .next()
+        .and_then(|a| a.value().attr("href").map(str::to_owned));
+    assert_eq!(back, Some(format!("/w/problems/{problem}")), "{refused}");
+}
+
 /// A request begun before the session ended elsewhere (signed out, password reset) and finished after it
 /// does not bring the session back: the session store's save only updates a session that still exists.
 /// Before, one slow request a minute kept a stolen cookie alive through every reset.

@@ -6,8 +6,8 @@ use crate::domain::user::{check_password, check_username};
 use crate::store::audit::Actor;
 use crate::store::sessions::USER_KEY;
 use crate::web::auth::{
-    CSRF_KEY, CsrfForm, LAST_SEEN_KEY, NEXT_COOKIE, SIGNED_IN_AT_KEY, Staff, UNSAVED_MARK, hash_password, safe_next,
-    verify_password,
+    CSRF_KEY, CsrfForm, LAST_SEEN_KEY, NEXT_COOKIE, SIGNED_IN_AT_KEY, Staff, UNSAVED_MARK, hash_password,
+    page_to_return_to, verify_password,
 };
 use crate::web::clean::CheckedForm;
 use crate::web::error::WebError;
@@ -129,7 +129,7 @@ pub async fn submit(
     // Back to the page that sent here for sign-in, if it is a workspace page; the cookie is used once.
     let asked = remembered(&jar);
     let to =
-        asked.as_deref().map(|p| p.trim_start_matches(UNSAVED_MARK)).and_then(safe_next).unwrap_or("/w").to_owned();
+        asked.as_deref().map(|p| p.trim_start_matches(UNSAVED_MARK)).and_then(page_to_return_to).unwrap_or("/w".into());
     let jar = jar.remove(axum_extra::extract::cookie::Cookie::build(NEXT_COOKIE).path("/login"));
     let device = device_cookie(&state, &jar, &user, today);
     let jar = jar.add(device);
