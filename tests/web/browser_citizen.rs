@@ -111,6 +111,41 @@ async fn no_draft_of_a_sent_opinion_stays_on_the_phone_after_a_double_tap_a_refr
     b.close().await;
 }
 
+/// A send whose answer never came (no network) and is sent again by reloading the browser's error page: its
+/// receipt arrives as a reload, and the draft it sent is cleared all the same (a review found it kept for a
+/// week, restored to the next person at a shared phone as unsent).
+#[tokio::test]
+async fn a_send_repeated_by_reloading_the_error_page_leaves_no_draft_on_the_phone() {
+    let app = TestApp::spawn().await;
+    let Some(b) = Browser::start(390, 844).await else { return };
+    b.goto(&app.url("/f/zhengqiu")).await;
+    b.click("input[name=_category][value=qz]").await;
+    b.fill("textarea[name=q_team]", "网络断开时提交的意见：希望公开办事流程。").await;
+    b.click("input[name=q_has_member][value=no]").await;
+    b.click("input[name=q_satisfaction][value='2']").await;
+    let network = |offline: bool| serde_json::json!({ "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 });
+    b.cdp("Network.enable", serde_json::json!({})).await;
+    b.cdp("Network.emulateNetworkConditions", network(true)).await;
+    let _ = b.find("button.submit").await.click().await;
+    crate::browser_staff::wait_for("the browser's error page", async || {
+        b.js("return !document.getElementById('wenji-form');").await == true
+    })
+    .await;
+    assert_eq!(app.store().count_responses(Some("zhengqiu")).await.unwrap(), 0);
+    b.cdp("Network.emulateNetworkConditions", network(false)).await;
+    b.reload().await;
+    crate::browser_staff::wait_for("the receipt", async || {
+        b.js("return !!document.getElementById('receipt-code');").await == true
+    })
+    .await;
+    let drafts = b
+        .js("return Object.keys(localStorage).filter(function (k) { return k.indexOf('wenji-draft:') === 0; });")
+        .await;
+    assert_eq!(drafts, serde_json::json!([]), "the sent text stays on the phone as a draft");
+    assert_eq!(app.store().count_responses(Some("zhengqiu")).await.unwrap(), 1);
+    b.close().await;
+}
+
 /// A second opinion written after one was sent, left for another page and come back to with Back (a
 /// browser that reloads on Back, as WeChat's on old Android): it is restored, not put away as "已提交"
 /// (its draft was deleted).

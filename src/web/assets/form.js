@@ -33,7 +33,10 @@
     // or come back to has no referrer from the form, or another kind of navigation.
     var from = document.createElement("a");
     from.href = document.referrer || "/";
-    var submitted = navigationType() === "navigate" && document.referrer && from.pathname === "/f/" + slug;
+    // A reload too: a send whose answer never came (a proxy's 502, no network) is sent again by reloading
+    // the error page, and its receipt arrives as a reload.
+    var nav = navigationType();
+    var submitted = (nav === "navigate" || nav === "reload") && document.referrer && from.pathname === "/f/" + slug;
     // A note without its time was written by the page of the release before an upgrade: just sent too.
     var recent = sending && (sending.at === undefined || Date.now() - sending.at < 10 * 60 * 1000);
     if (sending && !(submitted && recent)) sending = null;
