@@ -222,6 +222,9 @@ where
         let pairs: Vec<(String, String)> = serde_html_form::from_bytes(&bytes).unwrap_or_default();
         // The tagging screen posts with the token in a header and reads JSON: it is answered in JSON.
         let wants_json = header.is_some();
+        if !wants_json {
+            super::error::keep_typed(typed_fields(&pairs));
+        }
         let given =
             header.or_else(|| pairs.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v.clone())).unwrap_or_default();
         // A refusal from here on shows the text fields typed, to copy: going back or refreshing the page

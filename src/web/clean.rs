@@ -77,6 +77,24 @@ pub fn field_name(name: &str) -> String {
         "problem" => Some("问题"),
         "into" => Some("合并到"),
         "ids" => Some("所选意见"),
+        "form" => Some("表单"),
+        "page" | "before" => Some("翻页"),
+        "state" | "status" => Some("状态"),
+        "untagged" => Some("只看待归类"),
+        "id" => Some("编号"),
+        "op" => Some("操作"),
+        "cause_type" => Some("原因类别"),
+        "confirm" => Some("确认"),
+        "format" => Some("格式"),
+        "unprotected" => Some("完整数据"),
+        "scope" => Some("范围"),
+        "count" | "upto" => Some("预览时的范围"),
+        "percent" => Some("抽样比例"),
+        "adjudicator" => Some("裁决人"),
+        "preview" => Some("预览"),
+        "token" => Some("链接"),
+        "back" => Some("返回页面"),
+        "linked" | "created" | "inline" | "done" | "issued" | "bulk" => Some("页面提示"),
         _ => None,
     });
     known.map_or_else(|| name.chars().filter(|c| !c.is_control()).take(40).collect(), str::to_owned)
@@ -148,11 +166,17 @@ pub async fn refuse_hostile_uri(req: Request, next: Next) -> Response {
         return answer(WebError::BadRequest("地址中含有不允许的字符，请检查链接是否完整。".into()));
     }
     if let Some(query) = req.uri().query() {
-        let mut pairs = super::form_body::form_pairs(query.as_bytes());
         // WeChat adds its own parameters to a forwarded citizen link (`from`, `nsukey`, hundreds of
         // characters): those pages read only these, and the rest must not turn the link into an error.
         let path = req.uri().path();
         let citizen = path.starts_with("/f/") || path == "/gongkai" || path.starts_with("/gongkai/");
+        // A value that is not UTF-8 once decoded is refused, not read with replacement characters (on
+        // citizens' pages a token so garbled is refused by its signature).
+        let mut pairs = match super::form_body::form_pairs_utf8(query.as_bytes()) {
+            Some(pairs) => pairs,
+            None if citizen => super::form_body::form_pairs(query.as_bytes()),
+            None => return answer(WebError::BadRequest("地址中含有不允许的字符，请检查链接是否完整。".into())),
+        };
         if citizen {
             pairs.retain(|(n, _)| CITIZEN_PARAMS.contains(&n.as_str()));
         }

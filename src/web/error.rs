@@ -148,7 +148,7 @@ impl IntoResponse for WebError {
             message: self.public_message(),
             back,
             head: None,
-            kept: Vec::new(),
+            kept: typed_kept(),
         };
         let mut r = (status, Html(page.render_string())).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
@@ -158,9 +158,15 @@ impl IntoResponse for WebError {
     }
 }
 
+/// What a staff request's error page needs from the request: the page it came from, and the text fields
+/// its form carried (shown back to copy: a problem merged away meanwhile, a full disk).
+struct RequestPage {
+    back: Option<String>,
+    typed: std::sync::Mutex<Vec<(String, String)>>,
+}
+
 tokio::task_local! {
-    /// The staff page a request came from (its `Referer`), for the error page's way back.
-    static WAY_BACK: Option<String>;
+    static REQUEST_PAGE: RequestPage;
 }
 
 /// Keeps the staff page a request came from, while it runs, for [`WebError`]'s page.
@@ -170,12 +176,24 @@ pub async fn remember_way_back(req: axum::extract::Request, next: axum::middlewa
     let page = referer
         .and_then(|r| r.parse::<axum::http::Uri>().ok())
         .and_then(|u| u.path_and_query().and_then(|p| super::auth::page_to_return_to(p.as_str())));
-    WAY_BACK.scope(page, next.run(req)).await
+    REQUEST_PAGE.scope(RequestPage { back: page, typed: Default::default() }, next.run(req)).await
 }
 
 /// The staff page the current request came from, if it is one a link can lead back to.
 pub(crate) fn way_back() -> Option<String> {
-    WAY_BACK.try_with(Clone::clone).ok().flatten()
+    REQUEST_PAGE.try_with(|p| p.back.clone()).ok().flatten()
+}
+
+/// Keeps the text fields (label, text) a staff form carried, for an error page to show back.
+pub(crate) fn keep_typed(fields: Vec<(String, String)>) {
+    let _outside_a_staff_request = REQUEST_PAGE.try_with(|p| {
+        *p.typed.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = fields;
+    });
+}
+
+fn typed_kept() -> Vec<(String, String)> {
+    let kept = REQUEST_PAGE.try_with(|p| p.typed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone());
+    kept.unwrap_or_default()
 }
 
 /// A JSON API error: the same errors, rendered as JSON.

@@ -36,11 +36,13 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for CitizenForm {
         if charset(params).is_some_and(|c| !c.eq_ignore_ascii_case("utf-8") && !c.eq_ignore_ascii_case("utf8")) {
             return Err(not_utf8());
         }
+        // Only the opinion forms keep a draft on the phone (form.js); /gongkai's rating has none.
+        let draft_kept = req.uri().path().starts_with("/f/");
         let body = match bytes::Bytes::from_request(req, state).await {
             Ok(body) => body,
             Err(e) => {
                 return Err(match crate::web::clean::body_refused(&e) {
-                    Some(WebError::TooLarge { .. }) => WebError::TooLarge { draft_kept: true },
+                    Some(WebError::TooLarge { .. }) => WebError::TooLarge { draft_kept },
                     refused => refused.unwrap_or_else(unreadable),
                 });
             }

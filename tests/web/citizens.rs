@@ -326,6 +326,10 @@ async fn a_body_over_64_kib_is_refused_with_413() {
     let r = app.post_form("zhengqiu", &[("_category", "qz"), ("q_team", &big)]).await;
     assert_eq!(r.status(), 413);
     assert!(r.text().await.unwrap().contains("本机草稿"), "a citizen is told the form page kept a draft");
+    // /gongkai's rating form keeps no draft, and says nothing of one.
+    let r = app.citizen.post(app.url("/gongkai")).form(&[("comment", big.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), 413);
+    assert!(!r.text().await.unwrap().contains("本机草稿"), "no draft is claimed for a rating");
     let r = app.submit_json("zhengqiu", "big-body-key", &json!({"answers": {"team": big}})).await;
     assert_eq!(r.status(), 413);
 }

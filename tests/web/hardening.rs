@@ -675,3 +675,18 @@ async fn two_administrators_disabling_each_other_at_once_leave_one_enabled() {
     assert!(matches!(refused, Err(wenji::store::StoreError::Conflict(_))), "{refused:?}");
     assert_eq!(active_admins().await, 1);
 }
+
+/// A HEAD of a download sends no file, so it is not audited as a download (a link checker or a browser's
+/// preview filled the audit log with downloads that never happened).
+#[tokio::test]
+async fn a_head_of_a_download_is_not_audited_as_one() {
+    let app = TestApp::spawn().await;
+    let (leader, _) = app.login_as(Role::Leader).await;
+    let downloads = || async { audit_rows(&app).await.iter().filter(|e| e.action == "register_export").count() };
+    let head = leader.head(app.url("/w/register.xlsx")).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(downloads().await, 0);
+    let get = leader.get(app.url("/w/register.xlsx")).send().await.unwrap();
+    assert_eq!(get.status(), 200);
+    assert_eq!(downloads().await, 1);
+}

@@ -442,3 +442,24 @@ async fn the_tagging_screens_refused_post_is_answered_in_json_naming_the_field()
     assert!(body["error"].as_str().unwrap().contains("备注：含有不允许的控制字符"), "{body}");
     assert!(app.store().opinion(id).await.unwrap().notes.is_empty());
 }
+
+/// A query value that is not UTF-8 once decoded is refused (it was searched for as "�("), and the
+/// workspace's filters and flags are named in Chinese when refused, never by their codes.
+#[tokio::test]
+async fn a_query_that_is_not_utf8_is_refused_and_every_filter_is_named_in_chinese() {
+    let app = TestApp::spawn().await;
+    let (analyst, _) = app.login_as(Role::Analyst).await;
+    for path in ["/w/inbox?q=%C3%28", "/w/inbox?q=%ED%A0%80", "/w/admin/audit?actor=%FF"] {
+        let r = analyst.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{path}");
+        assert!(r.text().await.unwrap().contains("地址中含有不允许的字符"), "{path}");
+    }
+    for (path, named) in [("/w/inbox?page=%00", "翻页"), ("/w/inbox?state=%00", "状态"), ("/w/inbox?form=%00", "表单")]
+    {
+        let page = analyst.get(app.url(path)).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains(&format!("{named}：含有不允许的控制字符")), "{path}: {page}");
+    }
+    // A citizen's link with a garbled parameter of WeChat's own still opens.
+    let r = app.citizen.get(app.url("/f/zhengqiu?nsukey=%FF%FE")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}

@@ -865,6 +865,30 @@ async fn links_and_account_switches_that_change_nothing_are_neither_stored_nor_a
     assert_eq!(audited("user_disabled").await, 1);
 }
 
+/// A measure, or an edit of the problem, written on a page opened before a colleague merged that problem
+/// away: refused (404), with everything typed shown back to copy (it was lost with the problem's page).
+#[tokio::test]
+async fn an_edit_of_a_problem_merged_away_meanwhile_comes_back_with_its_text() {
+    let app = TestApp::spawn().await;
+    let (analyst, csrf) = app.login_as(Role::Analyst).await;
+    let kept = create_problem(&app, &analyst, &csrf, "办事效率").await.to_string();
+    let dup = create_problem(&app, &analyst, &csrf, "办事难").await;
+    let merge = format!("/w/problems/{dup}/merge");
+    assert_eq!(post(&app, &analyst, &csrf, &merge, &[("into", &kept), ("confirm", "1")]).await.0, 303);
+    let (colleague, c_csrf) = app.login_as(Role::Analyst).await;
+    let measure = [("action", "设立周末窗口，材料一次告知"), ("target", "群众办事不跑第二趟"), ("owner", "办公室")];
+    let (s, page) = post(&app, &colleague, &c_csrf, &format!("/w/problems/{dup}/measures"), &measure).await;
+    assert_eq!(s, 404, "{page}");
+    let kept_text = texts(&page, ".kept textarea");
+    assert!(kept_text.contains(&"设立周末窗口，材料一次告知".to_owned()), "{kept_text:?}");
+    assert!(kept_text.contains(&"群众办事不跑第二趟".to_owned()), "{kept_text:?}");
+    let edit =
+        [("title", "办事难"), ("area", "6"), ("description", "要跑好几趟，材料反复交"), ("root_cause", "流程不清")];
+    let (s, page) = post(&app, &colleague, &c_csrf, &format!("/w/problems/{dup}"), &edit).await;
+    assert_eq!(s, 404, "{page}");
+    assert!(texts(&page, ".kept textarea").contains(&"要跑好几趟，材料反复交".to_owned()), "{page}");
+}
+
 /// Two analysts wrote the same problem: one is merged into the other. Its opinions move, it is gone,
 /// and the audit log keeps all its text. A problem with measures stays, since citizens hold the bureau
 /// to the register.

@@ -374,7 +374,12 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Re
 }
 
 /// `GET /w/exports/{id}/download`: streams the finished file; audited.
-pub async fn download(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Result<Response, WebError> {
+pub async fn download(
+    State(state): State<AppState>,
+    method: axum::http::Method,
+    staff: Staff,
+    Id(id): Id,
+) -> Result<Response, WebError> {
     let job = job_for(&state, &staff, id).await?;
     let Some(name) = job.file_name.filter(|_| job.status == JobStatus::Done) else {
         return Err(match (job.status, job.error) {
@@ -394,8 +399,11 @@ pub async fn download(State(state): State<AppState>, staff: Staff, Id(id): Id) -
         WebError::NotFound("导出文件不在本服务器上，请重新导出或联系管理员".into())
     })?;
     let len = file.metadata().await.map_err(|e| WebError::Internal(e.to_string()))?.len();
-    let actor = super::login::actor(&staff);
-    state.store.audit(&actor, "download", &format!("export:{id}"), None, Some(name.clone())).await?;
+    // A HEAD sends no file: nothing was downloaded to audit.
+    if method != axum::http::Method::HEAD {
+        let actor = super::login::actor(&staff);
+        state.store.audit(&actor, "download", &format!("export:{id}"), None, Some(name.clone())).await?;
+    }
     let mime = if job.format == "csv" {
         "text/csv; charset=utf-8"
     } else {

@@ -290,8 +290,17 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> Result<Registe
 }
 
 /// `GET /w/register.xlsx`: the register workbook for posting (A4 landscape), audited.
-pub async fn download(State(state): State<AppState>, staff: Staff) -> Result<Response, WebError> {
+pub async fn download(
+    State(state): State<AppState>,
+    method: axum::http::Method,
+    staff: Staff,
+) -> Result<Response, WebError> {
     staff.require(PUBLISHERS)?;
+    let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    // A HEAD sends no workbook: none is made, and nothing was downloaded to audit.
+    if method == axum::http::Method::HEAD {
+        return Ok(([(header::CONTENT_TYPE, xlsx)], ()).into_response());
+    }
     // For posting: support and ratings as leaders and the public see them, up to the last midnight.
     let reg = state.published_register().await?;
     let catalog = state.forms().catalog.clone();
@@ -305,7 +314,7 @@ pub async fn download(State(state): State<AppState>, staff: Staff) -> Result<Res
     let shown = format!("整改台账-{}.xlsx", crate::domain::report::local_time(now).replace([' ', ':'], "-"));
     Ok((
         [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
+            (header::CONTENT_TYPE, xlsx.to_owned()),
             (header::CONTENT_DISPOSITION, super::attachment("zhenggai-taizhang.xlsx", &shown)),
         ],
         bytes,
