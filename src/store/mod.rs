@@ -351,7 +351,7 @@ impl Store {
     }
 
     /// Why a write would be refused now, for `/healthz`, or `None`. On SQLite: the database's filesystem
-    /// is read-only (remounted after I/O errors) or has under [`LOW_SPACE_BYTES`] free. On PostgreSQL: the
+    /// has under [`LOW_SPACE_BYTES`] free, or refuses a small synced write (read-only, failing). On PostgreSQL: the
     /// database takes no writes (a standby after a failover, `default_transaction_read_only`); its disk is
     /// the database server's to watch.
     ///
@@ -379,14 +379,27 @@ impl Store {
         }
         let Some(file) = self.sqlite_file().await? else { return Ok(None) };
         let folder = std::path::Path::new(&file).parent().map(std::path::Path::to_path_buf).unwrap_or_default();
-        let Ok(fs) = rustix::fs::statvfs(&folder) else { return Ok(None) };
-        let free = fs.f_bavail.saturating_mul(fs.f_frsize);
-        Ok(if fs.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY) {
-            Some("read-only filesystem beside the database".to_owned())
-        } else if free < LOW_SPACE_BYTES {
-            Some(format!("disk full: {} KiB free beside the database", free / 1024))
-        } else {
-            None
+        if let Ok(fs) = rustix::fs::statvfs(&folder) {
+            let free = fs.f_bavail.saturating_mul(fs.f_frsize);
+            if free < LOW_SPACE_BYTES {
+                return Ok(Some(format!("disk full: {} KiB free beside the database", free / 1024)));
+            }
+        }
+        // A file written and synced beside the database, as a commit writes its `-wal`: ext4 turned read-only
+        // after I/O errors refuses it (its statvfs does not say so), without the database's write lock.
+        let probe = tokio::task::spawn_blocking(move || {
+            use std::io::Write as _;
+            let mut f = tempfile::Builder::new().prefix(".wenji-health-").tempfile_in(&folder)?;
+            f.write_all(b"ok")?;
+            f.as_file().sync_data()
+        });
+        Ok(match probe.await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => {
+                tracing::warn!("health check: cannot write beside the database: {e}");
+                Some(format!("cannot write beside the database: {}", e.kind()))
+            }
+            Err(e) => Some(format!("health check failed: {e}")),
         })
     }
 
