@@ -6,7 +6,7 @@ use super::{Result, Store, StoreError, now_ms};
 use crate::domain::catalog::Catalog;
 use crate::domain::form::FormDef;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::BTreeMap;
 
 impl Store {
@@ -66,6 +66,33 @@ impl Store {
         }
         .await;
         w.finish(done).await
+    }
+
+    /// Why `catalog` may not go live over the versions responses answered: each form's scales whose grades
+    /// it added, removed or reordered (`form::grades_moved`), named by form.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn grades_moved_in(&self, catalog: &Catalog) -> Result<Vec<String>> {
+        let answered: Vec<i64> = super::entities::response::Entity::find()
+            .select_only()
+            .column(super::entities::response::Column::FormVersionId)
+            .distinct()
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let mut refused = Vec::new();
+        for id in answered {
+            let before = self.form_version(id).await?;
+            let Some(after) = catalog.forms.get(&before.slug) else { continue };
+            for why in crate::domain::form::grades_moved(&before, after) {
+                let said = format!("表单“{}”（{}）：{why}", after.title, after.slug);
+                if !refused.contains(&said) {
+                    refused.push(said);
+                }
+            }
+        }
+        Ok(refused)
     }
 
     /// The definition a stored version holds.

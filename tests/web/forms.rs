@@ -355,6 +355,47 @@ async fn the_rectification_satisfaction_form_validates_submits_and_exports() {
     assert!(cells.iter().any(|c| c == "不满意"), "{cells:?}");
 }
 
+/// Answers keep a grade's position: a reload that adds, removes or reorders the grades of a scale already
+/// answered is refused, naming the question (the stored 差 read as 较差, a reversed scale upside down, in
+/// leaders' workbooks and the office's 测评); renaming a grade in its place goes live. Before any answer,
+/// the scale may change freely.
+#[tokio::test]
+async fn a_reload_that_would_make_stored_grades_read_as_other_grades_is_refused() {
+    let app = TestApp::spawn().await;
+    let (admin, csrf) = app.login_as(wenji::domain::user::Role::Admin).await;
+    let path = app.config.forms_dir.join("zhengqiu-yijian.toml");
+    let good = std::fs::read_to_string(&path).unwrap();
+    let scale = r#"scale = ["好", "较好", "一般", "差"]"#;
+    let reload = || async {
+        let r = admin.post(app.url("/w/admin/forms/reload")).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+        crate::helpers::texts(&r.text().await.unwrap(), "#form-problems li")
+    };
+    let grades = || match &app.state.forms().catalog.form("zhengqiu").unwrap().question("satisfaction").unwrap().kind {
+        wenji::domain::form::QuestionKind::Rating { scale } => scale.iter().map(|c| c.label.clone()).collect(),
+        _ => Vec::<String>::new(),
+    };
+    // No answer yet: any scale.
+    std::fs::write(&path, good.replacen(scale, r#"scale = ["好", "较好", "一般", "较差", "差"]"#, 1)).unwrap();
+    assert!(reload().await.is_empty());
+    std::fs::write(&path, &good).unwrap();
+    assert!(reload().await.is_empty());
+    app.submit_opinion("窗口服务态度有待改进").await;
+    for moved in
+        [r#"["好", "较好", "一般", "较差", "差"]"#, r#"["差", "一般", "较好", "好"]"#, r#"["好", "较好", "差"]"#]
+    {
+        std::fs::write(&path, good.replacen(scale, &format!("scale = {moved}"), 1)).unwrap();
+        let problems = reload().await;
+        assert!(
+            problems.iter().any(|p| p.contains("您对局领导班子的总体评价") && p.contains("好/较好/一般/差")),
+            "{moved}: {problems:?}"
+        );
+        assert_eq!(grades(), ["好", "较好", "一般", "差"], "{moved}: the old forms stay");
+    }
+    std::fs::write(&path, good.replacen(scale, r#"scale = ["好", "比较好", "一般", "差"]"#, 1)).unwrap();
+    assert!(reload().await.is_empty());
+    assert_eq!(grades(), ["好", "比较好", "一般", "差"], "a grade renamed in its place goes live");
+}
+
 #[tokio::test]
 async fn answers_checked_against_a_form_reloaded_meanwhile_are_stored_under_the_version_they_answered() {
     let app = TestApp::spawn().await;

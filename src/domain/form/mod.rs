@@ -162,6 +162,37 @@ pub fn questions_asked_unevenly<'a>(versions: &[&'a FormDef]) -> std::collection
     .collect()
 }
 
+/// Why `after` may not replace `before`, a version responses answered: a rating or matrix scale whose grades
+/// were added, removed or reordered. Answers keep a grade's position, so they would read as another grade
+/// (差 as 较差, a reversed scale upside down). Renaming a grade in its place is allowed. One message per
+/// question.
+pub fn grades_moved(before: &FormDef, after: &FormDef) -> Vec<String> {
+    let scale = |q: &Question| match &q.kind {
+        QuestionKind::Rating { scale } | QuestionKind::Matrix { scale, .. } => {
+            Some(scale.iter().map(|c| c.label.clone()).collect::<Vec<_>>())
+        }
+        _ => None,
+    };
+    let mut refused = Vec::new();
+    for q in &after.questions {
+        let (Some(new), Some(old)) = (scale(q), before.question(&q.id).and_then(scale)) else { continue };
+        // A name kept must keep its place; a new name may only take the place of one that is gone.
+        let moved = new.len() != old.len()
+            || new.iter().enumerate().any(|(i, g)| old.iter().position(|o| o == g).is_some_and(|j| j != i));
+        if moved {
+            refused.push(format!(
+                "题目“{}”（{}）的等级由“{}”改为“{}”：已提交的答卷按等级的位置记录，增删或调换等级会让它们被读成别的等级。\
+                 只改某个等级的文字可以；要换一套等级，请新增一道题（换一个 id）。",
+                q.title,
+                q.id,
+                old.join("/"),
+                new.join("/")
+            ));
+        }
+    }
+    refused
+}
+
 impl FormDef {
     /// The category question's wording: the form's own, or "您的身份".
     pub fn category_question(&self) -> &str {
@@ -251,5 +282,55 @@ impl QuestionKind {
             _ => return None,
         };
         list.iter().find(|c| c.code == code).map(|c| c.label.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rated(grades: &[&str]) -> FormDef {
+        let scale = grades.iter().enumerate().map(|(i, g)| Choice { code: (i + 1).to_string(), label: (*g).into() });
+        let question = Question {
+            id: "overall".into(),
+            title: "总体评价".into(),
+            help: String::new(),
+            required: true,
+            kind: QuestionKind::Rating { scale: scale.collect() },
+            show_if: None,
+            areas: Vec::new(),
+            opinion: false,
+            contact_purpose: None,
+            names_unit: false,
+        };
+        FormDef {
+            slug: "f".into(),
+            title: "表".into(),
+            intro: String::new(),
+            anonymous: true,
+            opens_at: None,
+            closes_at: None,
+            categories: Vec::new(),
+            category_label: None,
+            units: Vec::new(),
+            questions: vec![question],
+        }
+    }
+
+    #[test]
+    fn a_grade_renamed_in_its_place_is_allowed_and_one_added_removed_or_moved_is_refused() {
+        let before = rated(&["好", "较好", "一般", "差"]);
+        assert!(grades_moved(&before, &before).is_empty());
+        assert!(grades_moved(&before, &rated(&["好", "比较好", "一般", "差"])).is_empty(), "renamed in place");
+        for after in [
+            rated(&["好", "较好", "一般", "较差", "差"]),
+            rated(&["好", "较好", "差"]),
+            rated(&["差", "一般", "较好", "好"]),
+            rated(&["好", "一般", "较好", "差"]),
+        ] {
+            let refused = grades_moved(&before, &after);
+            assert_eq!(refused.len(), 1, "{after:?}");
+            assert!(refused[0].contains("总体评价") && refused[0].contains("好/较好/一般/差"), "{refused:?}");
+        }
     }
 }

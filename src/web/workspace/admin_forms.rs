@@ -85,10 +85,18 @@ pub async fn reload(
     let dir = state.settings.forms_dir.clone();
     let loaded = tokio::task::spawn_blocking(move || crate::forms_dir::load(&dir))
         .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(|errs| errs.iter().map(ToString::to_string).collect::<Vec<_>>());
+    // Answers already stored must keep their meaning under the new definitions.
+    let loaded = match loaded {
+        Ok(catalog) => match state.store.grades_moved_in(&catalog).await? {
+            moved if moved.is_empty() => Ok(catalog),
+            moved => Err(moved),
+        },
+        Err(problems) => Err(problems),
+    };
     match loaded {
-        Err(errs) => {
-            let problems: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        Err(problems) => {
             state
                 .store
                 .audit(
