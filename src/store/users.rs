@@ -37,9 +37,6 @@ impl TryFrom<user::Model> for User {
     }
 }
 
-/// Why the last enabled administrator cannot be disabled.
-pub const LAST_ADMIN: &str = "这是唯一启用的管理员账号，不能停用：请先添加或启用另一位管理员。";
-
 impl Store {
     /// Creates an account, audited as `user_created` by `by` in the same transaction.
     ///
@@ -124,8 +121,13 @@ impl Store {
                     .lock_exclusive()
                     .all(w.conn())
                     .await?;
-                if admins.iter().any(|a| a.id == id) && admins.len() == 1 {
-                    return Err(StoreError::Conflict(LAST_ADMIN.into()));
+                if let [last] = admins.as_slice()
+                    && last.id == id
+                {
+                    return Err(StoreError::Conflict(format!(
+                        "{} 是唯一启用的管理员账号，不能停用（其他管理员账号都已停用，可能刚刚被停用）：请先添加或启用另一位管理员。",
+                        last.username
+                    )));
                 }
             }
             let m = user::Entity::find_by_id(id).lock_exclusive().one(w.conn()).await?.ok_or(StoreError::NotFound)?;

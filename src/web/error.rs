@@ -161,7 +161,7 @@ impl IntoResponse for WebError {
 /// What a staff request's error page needs from the request: the page it came from, and the text fields
 /// its form carried (shown back to copy: a problem merged away meanwhile, a full disk).
 struct RequestPage {
-    back: Option<String>,
+    back: std::sync::Mutex<Option<String>>,
     typed: std::sync::Mutex<Vec<(String, String)>>,
 }
 
@@ -176,12 +176,22 @@ pub async fn remember_way_back(req: axum::extract::Request, next: axum::middlewa
     let page = referer
         .and_then(|r| r.parse::<axum::http::Uri>().ok())
         .and_then(|u| u.path_and_query().and_then(|p| super::auth::page_to_return_to(p.as_str())));
-    REQUEST_PAGE.scope(RequestPage { back: page, typed: Default::default() }, next.run(req)).await
+    REQUEST_PAGE
+        .scope(RequestPage { back: std::sync::Mutex::new(page), typed: Default::default() }, next.run(req))
+        .await
 }
 
 /// The staff page the current request came from, if it is one a link can lead back to.
 pub(crate) fn way_back() -> Option<String> {
-    REQUEST_PAGE.try_with(|p| p.back.clone()).ok().flatten()
+    REQUEST_PAGE.try_with(|p| p.back.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()).ok().flatten()
+}
+
+/// Makes the error page lead to `page` instead: the page the request came from is gone (a problem merged
+/// away meanwhile).
+pub(crate) fn lead_back_to(page: &str) {
+    let _outside_a_staff_request = REQUEST_PAGE.try_with(|p| {
+        *p.back.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(page.to_owned());
+    });
 }
 
 /// Keeps the text fields (label, text) a staff form carried, for an error page to show back.

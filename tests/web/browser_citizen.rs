@@ -143,6 +143,30 @@ async fn a_send_repeated_by_reloading_the_error_page_leaves_no_draft_on_the_phon
         .await;
     assert_eq!(drafts, serde_json::json!([]), "the sent text stays on the phone as a draft");
     assert_eq!(app.store().count_responses(Some("zhengqiu")).await.unwrap(), 1);
+    // A second opinion sent with no network, then Back to the first one's receipt, reloaded: that receipt
+    // answers no send of this visit and leaves the unsent second draft alone.
+    b.goto(&app.url("/f/zhengqiu")).await;
+    b.click("input[name=_category][value=qz]").await;
+    b.fill("textarea[name=q_team]", "第二条意见：离线时提交").await;
+    b.click("input[name=q_has_member][value=no]").await;
+    b.click("input[name=q_satisfaction][value='3']").await;
+    b.cdp("Network.emulateNetworkConditions", network(true)).await;
+    let _ = b.find("button.submit").await.click().await;
+    crate::browser_staff::wait_for("the browser's error page", async || {
+        b.js("return !document.getElementById('wenji-form');").await == true
+    })
+    .await;
+    b.c().back().await.unwrap();
+    b.cdp("Network.emulateNetworkConditions", network(false)).await;
+    if b.js("return !!document.getElementById('receipt-code');").await == true {
+        b.reload().await;
+    }
+    let kept = b
+        .js("return Object.keys(localStorage).filter(function (k) { return k.indexOf('wenji-draft:') === 0; })\
+             .map(function (k) { return localStorage.getItem(k); }).join();")
+        .await;
+    assert!(kept.as_str().is_some_and(|d| d.contains("第二条意见")), "the unsent draft is gone: {kept}");
+    assert_eq!(app.store().count_responses(Some("zhengqiu")).await.unwrap(), 1);
     b.close().await;
 }
 

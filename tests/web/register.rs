@@ -882,6 +882,12 @@ async fn an_edit_of_a_problem_merged_away_meanwhile_comes_back_with_its_text() {
     let kept_text = texts(&page, ".kept textarea");
     assert!(kept_text.contains(&"设立周末窗口，材料一次告知".to_owned()), "{kept_text:?}");
     assert!(kept_text.contains(&"群众办事不跑第二趟".to_owned()), "{kept_text:?}");
+    assert!(texts(&page, ".message")[0].contains(&format!("问题 {dup} 已不存在（可能刚被合并")), "{page}");
+    let back = scraper::Html::parse_document(&page)
+        .select(&scraper::Selector::parse("#back").unwrap())
+        .next()
+        .and_then(|a| a.value().attr("href").map(str::to_owned));
+    assert_eq!(back.as_deref(), Some("/w/problems"), "the way back leads to a page that is there");
     let edit =
         [("title", "办事难"), ("area", "6"), ("description", "要跑好几趟，材料反复交"), ("root_cause", "流程不清")];
     let (s, page) = post(&app, &colleague, &c_csrf, &format!("/w/problems/{dup}"), &edit).await;

@@ -35,8 +35,13 @@
     from.href = document.referrer || "/";
     // A reload too: a send whose answer never came (a proxy's 502, no network) is sent again by reloading
     // the error page, and its receipt arrives as a reload.
+    // A receipt shown before and reloaded now (its history entry marked below) answers no send of this visit.
     var nav = navigationType();
-    var submitted = (nav === "navigate" || nav === "reload") && document.referrer && from.pathname === "/f/" + slug;
+    var shownBefore = false;
+    try { shownBefore = !!(history.state && history.state.wenjiReceipt); } catch (e) {}
+    var submitted = !shownBefore && (nav === "navigate" || nav === "reload") && document.referrer &&
+      from.pathname === "/f/" + slug;
+    try { history.replaceState({ wenjiReceipt: true }, ""); } catch (e) {}
     // A note without its time was written by the page of the release before an upgrade: just sent too.
     var recent = sending && (sending.at === undefined || Date.now() - sending.at < 10 * 60 * 1000);
     if (sending && !(submitted && recent)) sending = null;

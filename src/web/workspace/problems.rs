@@ -371,6 +371,13 @@ pub(crate) async fn detail_page(
     })
 }
 
+/// A problem that is gone (merged into another meanwhile): said so, leading to the list, with what was
+/// typed shown back by the error page.
+pub(super) fn problem_gone(id: i64) -> WebError {
+    crate::web::error::lead_back_to("/w/problems");
+    WebError::NotFound(format!("问题 {id} 已不存在（可能刚被合并到另一个问题），刚才提交的内容没有保存。"))
+}
+
 /// `GET /w/problems/{id}`: a problem, its support, quotes and measures.
 pub async fn show(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Result<ProblemPage, WebError> {
     staff.require(READERS)?;
@@ -399,6 +406,7 @@ pub async fn update(
                 let page = detail_page(&state, &staff, id, Some(Typed::from(&input)), Vec::new(), Some(why)).await?;
                 Ok((axum::http::StatusCode::CONFLICT, page).into_response())
             }
+            Err(StoreError::NotFound) => Err(problem_gone(id)),
             Err(e) => Err(e.into()),
         },
         Err(errors) => {

@@ -119,7 +119,10 @@ pub async fn create(
     CsrfForm(staff, input): CsrfForm<MeasureInput>,
 ) -> Result<Response, WebError> {
     staff.require(DRAFTERS)?;
-    state.store.problem(problem).await?;
+    match state.store.problem(problem).await {
+        Err(crate::store::StoreError::NotFound) => return Err(super::problems::problem_gone(problem)),
+        other => other?,
+    };
     match MeasureDraft::try_from(&input) {
         // A blank draft would stand in the register as a measure with nothing in it.
         Ok(d) if d.missing_for_publication().len() == 4 => {
