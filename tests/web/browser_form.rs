@@ -46,6 +46,15 @@ async fn a_mistake_is_shown_next_to_its_question_on_a_phone_with_everything_type
     assert_eq!(in_view, true, "the first error is scrolled into view");
     assert_eq!(b.js("return document.activeElement.id").await, "error-summary", "a screen reader reads what to fix");
     b.screenshot(shot("zhengqiu-390-errors")).await;
+    // Each error in the summary is a finger's height, and following it puts the focus in its question.
+    let heights = b
+        .js("return Array.prototype.map.call(document.querySelectorAll('.error-summary li a'), \
+             function (a) { return a.getBoundingClientRect().height; });")
+        .await;
+    let heights: Vec<f64> = heights.as_array().unwrap().iter().filter_map(serde_json::Value::as_f64).collect();
+    assert!(!heights.is_empty() && heights.iter().all(|h| *h >= 44.0), "{heights:?}");
+    b.js("document.querySelector('.error-summary li a[href=\"#q-has_member\"]').click(); return null;").await;
+    assert_eq!(b.js("return document.activeElement.id").await, "q-has_member", "the focus follows the link");
 
     b.fill("textarea[name=q_team]", "短，补充：希望调解员培训多一些。").await;
     b.click("input[name=q_has_member][value=no]").await;
