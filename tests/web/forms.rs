@@ -4,6 +4,7 @@
 use crate::helpers::{TestApp, test_forms, texts};
 use std::path::Path;
 use std::process::Command;
+use wenji::store::audit::Actor;
 
 const GOOD: &str = r#"
 slug = "probe"
@@ -394,6 +395,32 @@ async fn a_reload_that_would_make_stored_grades_read_as_other_grades_is_refused(
     std::fs::write(&path, good.replacen(scale, r#"scale = ["好", "比较好", "一般", "差"]"#, 1)).unwrap();
     assert!(reload().await.is_empty());
     assert_eq!(grades(), ["好", "比较好", "一般", "差"], "a grade renamed in its place goes live");
+}
+
+/// A unit taken out of units.toml while its links are open: the reload says which links still take
+/// responses for it (counted under the removed unit), and says nothing once they are stopped.
+#[tokio::test]
+async fn a_reload_that_removes_a_unit_names_its_links_still_open() {
+    let app = TestApp::spawn().await;
+    let (admin, csrf) = app.login_as(wenji::domain::user::Role::Admin).await;
+    let link = app.store().create_link("zhengqiu", "sfs-hedong", None, "", &Actor::system("test")).await.unwrap();
+    let path = app.config.forms_dir.join("units.toml");
+    let units = std::fs::read_to_string(&path).unwrap();
+    let entry = "[[unit]]\ncode = \"sfs-hedong\"\nname = \"河东街道司法所\"\nkind = \"司法所\"\n";
+    assert!(units.contains(entry));
+    std::fs::write(&path, units.replacen(entry, "", 1)).unwrap();
+    let notice = || async {
+        let r = admin.post(app.url("/w/admin/forms/reload")).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        crate::helpers::texts(&r.text().await.unwrap(), ".notice").concat()
+    };
+    let said = notice().await;
+    assert!(
+        said.contains("单位 sfs-hedong 已不在 units.toml 中") && said.contains(&format!("编号 {}", link.id)),
+        "{said}"
+    );
+    app.store().set_link_revoked(link.id, true, &Actor::system("test")).await.unwrap();
+    assert_eq!(notice().await, "已重新加载。");
 }
 
 #[tokio::test]

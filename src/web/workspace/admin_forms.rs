@@ -115,10 +115,35 @@ pub async fn reload(
             let versions = state.store.sync_catalog(&catalog).await?;
             let summary = version_summary(&catalog);
             state.store.audit(&actor(&staff), RELOADED, "forms", None, Some(summary)).await?;
+            let orphaned = links_of_removed_units(&state, &catalog).await?;
             go_live(&state, catalog, versions);
-            Ok(page(&state, &staff, Some("已重新加载。".into()), Vec::new()))
+            Ok(page(&state, &staff, Some(format!("已重新加载。{orphaned}")), Vec::new()))
         }
     }
+}
+
+/// What a reload says of links still open for units `catalog` no longer lists: their responses are
+/// still counted under the removed unit, which an administrator removing it may not expect.
+async fn links_of_removed_units(
+    state: &AppState,
+    catalog: &crate::domain::catalog::Catalog,
+) -> Result<String, WebError> {
+    let mut open: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for link in state.store.links(None).await? {
+        if !link.revoked && !catalog.units.iter().any(|u| u.code == link.unit_code) {
+            open.entry(link.unit_code).or_default().push(link.id.to_string());
+        }
+    }
+    Ok(open
+        .into_iter()
+        .map(|(unit, ids)| {
+            format!(
+                "注意：单位 {unit} 已不在 units.toml 中，但它的链接（编号 {}）仍然有效，通过它们提交的答卷仍记在该单位下；\
+                 如要停止收集，请在“链接”页停用。",
+                ids.join("、")
+            )
+        })
+        .collect())
 }
 
 /// Serves `catalog` from now on (its versions recorded and its reload audited by the caller).
