@@ -7,9 +7,24 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
-/// A keyed token bucket.
+/// A keyed token bucket per client (an IPv6 client by its /64), and a wider one per IPv6 /48.
 #[derive(Clone)]
-pub struct SubmitLimiter(Arc<DefaultKeyedRateLimiter<IpAddr>>);
+pub struct SubmitLimiter {
+    by_client: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    by_site: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+/// How many clients' worth of submissions one IPv6 /48 may send: a holder of a /48 has 65,536 /64s, each a
+/// client to the per-client bucket; a carrier's phones that share a /48 at one meeting stay well under.
+const CLIENTS_PER_SITE: u32 = 16;
+
+/// The /48 an IPv6 address (already cut to its /64) belongs to; `None` for IPv4.
+fn site_of(ip: IpAddr) -> Option<IpAddr> {
+    match ip {
+        IpAddr::V6(v6) => Some(IpAddr::V6(std::net::Ipv6Addr::from(v6.to_bits() & !((1u128 << 80) - 1)))),
+        IpAddr::V4(_) => None,
+    }
+}
 
 impl std::fmt::Debug for SubmitLimiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -20,19 +35,28 @@ impl std::fmt::Debug for SubmitLimiter {
 impl SubmitLimiter {
     /// `burst` submissions at once, then `per_minute` a minute, per address.
     pub fn new(burst: u32, per_minute: u32) -> Self {
-        let per_minute = NonZeroU32::new(per_minute.max(1)).expect("at least one");
-        let burst = NonZeroU32::new(burst.max(1)).expect("at least one");
-        SubmitLimiter(Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst))))
+        let quota = |burst: u32, per_minute: u32| {
+            let per_minute = NonZeroU32::new(per_minute.max(1)).expect("at least one");
+            Quota::per_minute(per_minute).allow_burst(NonZeroU32::new(burst.max(1)).expect("at least one"))
+        };
+        let site = quota(burst.saturating_mul(CLIENTS_PER_SITE), per_minute.saturating_mul(CLIENTS_PER_SITE));
+        SubmitLimiter {
+            by_client: Arc::new(RateLimiter::keyed(quota(burst, per_minute))),
+            by_site: Arc::new(RateLimiter::keyed(site)),
+        }
     }
 
     /// Whether this client may submit now; clients without a known address are not limited.
     pub fn allow(&self, ip: Option<IpAddr>) -> bool {
-        ip.is_none_or(|ip| self.0.check_key(&ip).is_ok())
+        ip.is_none_or(|ip| {
+            self.by_client.check_key(&ip).is_ok() && site_of(ip).is_none_or(|s| self.by_site.check_key(&s).is_ok())
+        })
     }
 
     /// Forgets buckets that are full again, so memory stays bounded.
     pub fn forget_idle(&self) {
-        self.0.retain_recent();
+        self.by_client.retain_recent();
+        self.by_site.retain_recent();
     }
 }
 
@@ -165,6 +189,19 @@ impl LoginLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ipv6_site_rotating_through_its_64s_meets_a_limit_of_its_own() {
+        let limiter = SubmitLimiter::new(2, 1);
+        let client = |n: u16| Some(IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 7, n, 0, 0, 0, 1)));
+        // Each /64 gets its burst of 2; the /48 gets 16 clients' worth, 32, then no more from any /64 in it.
+        let allowed = (0..40).filter(|n| (0..2).all(|_| limiter.allow(client(*n)))).count();
+        assert_eq!(allowed, 16);
+        let elsewhere = Some(IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 8, 0, 0, 0, 0, 1)));
+        assert!(limiter.allow(elsewhere), "another /48 has its own");
+        let v4 = Some(IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)));
+        assert!(limiter.allow(v4) && limiter.allow(v4) && !limiter.allow(v4), "IPv4 by address alone");
+    }
 
     #[test]
     fn refusals_are_counted_once_per_key_and_handed_back_by_the_sweep() {
