@@ -27,7 +27,7 @@ pub(crate) async fn refuse_state_change_in<C: ConnectionTrait>(txn: &C, opinion_
 /// `Conflict` saying who may add one; `NotFound` for an unknown opinion.
 pub(crate) async fn refuse_remark_in<C: ConnectionTrait>(txn: &C, opinion_id: i64, actor: &Actor) -> Result<()> {
     let (_, status) = status_in(txn, opinion_id).await?;
-    refuse_while_coded(&status, actor, "备注和典型意见标记只能由本表单的裁决人添加（两份归类完成后人人可加）")
+    refuse_while_coded(&status, actor, "备注和典型意见标记只能由本表单的裁决人添加（两位的归类一致或经裁决定稿后，人人可加）")
 }
 
 /// Whether any form double codes now: most campaigns double code nothing, and one query then spares a
@@ -60,7 +60,7 @@ pub(crate) async fn refuse_links_while_coded_in<C: ConnectionTrait>(txn: &C, ids
     let more = if held.len() > 10 { format!(" 等 {} 条", held.len()) } else { String::new() };
     held.truncate(10);
     Err(StoreError::Conflict(format!(
-        "意见 {}{more} 正在双人归类，归入问题会让另一位分析人员看到判断，只能由本表单的裁决人归入；两份归类完成后再归入。没有归入任何意见。",
+        "意见 {}{more} 正在双人归类，归入问题会让另一位分析人员看到判断，只能由本表单的裁决人归入；两位的归类一致或经裁决定稿后再归入。没有归入任何意见。",
         held.join("、")
     )))
 }
