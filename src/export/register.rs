@@ -30,18 +30,32 @@ fn overdue_cell() -> Format {
 fn write_row(ws: &mut Worksheet, row: u32, cells: &[String], f: &Format) -> Result<(), XlsxError> {
     let quoted = f.clone().set_quote_prefix();
     for (c, v) in cells.iter().enumerate() {
-        // As on the report's sheets: formula-looking text stays text when edited.
-        let f = if super::looks_like_formula(v) { &quoted } else { f };
-        ws.write_string_with_format(row, u16::try_from(c).unwrap_or(u16::MAX), clip(v), f)?;
+        let col = u16::try_from(c).unwrap_or(u16::MAX);
+        // Counts and numbers are numbers, to sum in Excel; formula-looking text stays text when edited.
+        match v.parse::<u32>() {
+            Ok(n) if !v.starts_with('0') || v == "0" => ws.write_number_with_format(row, col, f64::from(n), f)?,
+            _ if super::looks_like_formula(v) => ws.write_string_with_format(row, col, clip(v), &quoted)?,
+            _ => ws.write_string_with_format(row, col, clip(v), f)?,
+        };
     }
     Ok(())
 }
 
-fn widths(ws: &mut Worksheet, rows: &[Vec<String>], max: f64) -> Result<(), XlsxError> {
+/// Sets each column's width for `rows` (at most `max`) and each row's height for its wrapped lines, the
+/// table starting at `first_row`: a wrapped text in a one-line row printed over the next row.
+fn fit(ws: &mut Worksheet, first_row: u32, rows: &[Vec<String>], max: f64) -> Result<(), XlsxError> {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = Vec::with_capacity(cols);
     for c in 0..cols {
         let w = width_for(rows.iter().filter_map(|r| r.get(c)).map(String::as_str), 6.0, max);
         ws.set_column_width(u16::try_from(c).unwrap_or(u16::MAX), w)?;
+        widths.push(w);
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let wrapped = r.iter().zip(&widths).map(|(text, w)| (text.as_str(), *w));
+        if let Some(h) = super::print::row_height(wrapped) {
+            ws.set_row_height(first_row + u32::try_from(i).unwrap_or(u32::MAX - first_row), h)?;
+        }
     }
     Ok(())
 }
@@ -154,7 +168,8 @@ fn register_table(
         write_row(ws, r, &row, if overdue { &late } else { &plain })?;
         all.push(row);
     }
-    widths(ws, &all, 40.0)
+    // Narrow enough that fourteen columns print legibly on A4 landscape; long texts wrap in tall rows.
+    fit(ws, first_row, &all, 28.0)
 }
 
 /// Adds 问题清单 and 整改台账 (every measure, published or not) to the report workbook.
@@ -178,7 +193,7 @@ pub fn report_sheets(
     for (i, r) in rows.iter().enumerate().skip(1) {
         write_row(ws, u32::try_from(i).unwrap_or(u32::MAX), r, &f)?;
     }
-    widths(ws, &rows, 50.0)?;
+    fit(ws, 0, &rows, 40.0)?;
     ws.set_freeze_panes(1, 0)?;
     // Both sheets are wide: landscape, the header row repeated on every page.
     print.apply(ws, f64::MAX, super::print::Flow::Rows { header_rows: 1 })?;

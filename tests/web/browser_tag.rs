@@ -517,3 +517,59 @@ async fn the_problem_chooser_filters_past_nine_problems_and_its_keys_count_what_
     assert!(!linked(problems[8]).await, "key 2 was the second shown, not problem 2 or 9");
     b.close().await;
 }
+
+/// Keys typed ahead on a slow network belong to the card they were typed for: after `u`, to the card the
+/// undo brings back (they tagged the next one); after a refused Enter, to none (they tagged the card just
+/// refused with the area unticked); after `n`, to the note (3 and x tagged the next card and marked it
+/// 无效). Enter while Chinese is being composed is the input method's, not the note's.
+#[tokio::test]
+async fn keys_typed_ahead_on_a_slow_network_reach_the_card_they_were_typed_for() {
+    let app = TestApp::spawn().await;
+    for text in ["村法律顾问见不到人", "公证处排队时间太长", "窗口工作人员态度冷淡", "学习制度要落实"]
+    {
+        opinion_id(&app, &app.submit_opinion(text).await).await;
+    }
+    app.create_user("typist", Role::Analyst).await;
+    let Some(b) = Browser::start(1280, 900).await else { return };
+    sign_in(&b, &app, "typist").await;
+    b.goto(&app.url("/w/tag")).await;
+    wait_for("the first opinion", async || shown_id(&b).await.is_some()).await;
+    let slow =
+        serde_json::json!({ "offline": false, "latency": 400, "downloadThroughput": -1, "uploadThroughput": -1 });
+    b.cdp("Network.enable", serde_json::json!({})).await;
+    b.cdp("Network.emulateNetworkConditions", slow).await;
+    let untick =
+        "document.querySelectorAll('#areas input[name=area]:checked').forEach(function (x) { x.click(); }); return 0;";
+    let areas =
+        async |id: i64| -> Vec<u8> { app.store().opinion(id).await.unwrap().areas().iter().map(|a| a.get()).collect() };
+    // Enter, u, 4, Enter at once: A saved, undone, then saved with 4; the next card untouched.
+    let a = shown_id(&b).await.unwrap();
+    b.js(untick).await;
+    for k in ['1', Key::Enter.into(), 'u', '4', Key::Enter.into()] {
+        key(&b, k).await;
+    }
+    // (The undone card comes back with its suggestion ticked again: 4 is added to it.)
+    wait_for("A saved with 4", async || areas(a).await.contains(&4)).await;
+    assert!(!areas(a).await.contains(&1), "the undo took 1 back");
+    wait_for("the next card", async || shown_id(&b).await.is_some_and(|id| id != a)).await;
+    let next = shown_id(&b).await.unwrap();
+    assert!(areas(next).await.is_empty(), "the card after A got A's keys");
+    // n and a note typed while the next card loads: a note for that card, nothing toggled or marked.
+    b.js(untick).await;
+    for k in ['2', Key::Enter.into(), 'n', '3', 'x'] {
+        key(&b, k).await;
+    }
+    wait_for("the card after", async || shown_id(&b).await.is_some_and(|id| id != next)).await;
+    let third = shown_id(&b).await.unwrap();
+    wait_for("the note box", async || b.value("#note-text").await == "3x").await;
+    let shown = app.store().opinion(third).await.unwrap();
+    assert!(shown.areas().iter().all(|a| a.get() != 3), "3 went to the note, not the areas");
+    assert_ne!(shown.state, wenji::domain::tagging::OpinionState::Invalid, "x went to the note");
+    // Enter while composing Chinese stays in the box.
+    b.js("var t = document.getElementById('note-text'); t.dispatchEvent(new KeyboardEvent('keydown', \
+          { key: 'Enter', isComposing: true, bubbles: true })); return 0;")
+        .await;
+    assert_eq!(b.value("#note-text").await, "3x", "the input method's Enter sent the note");
+    assert!(app.store().opinion(third).await.unwrap().notes.is_empty());
+    b.close().await;
+}

@@ -131,8 +131,15 @@ async fn the_register_for_posting_prints_a4_landscape_with_page_numbers_and_over
     let (_, m, _) = crate::register::published_measure(&app).await;
     let (leader, csrf) = app.login_as(wenji::domain::user::Role::Leader).await;
     let yesterday = wenji::domain::rectification::bureau_today(wenji::store::now_ms()).pred_opt().unwrap().to_string();
-    let fields =
-        [("action", "a"), ("target", "b"), ("deadline", yesterday.as_str()), ("owner", "c"), ("status", "in_progress")];
+    // A long measure wraps: its row is tall enough for its lines (one line high, it printed over the next row).
+    let action = "设立周末窗口，材料一次告知，群众办事不跑第二趟".repeat(6);
+    let fields = [
+        ("action", action.as_str()),
+        ("target", "b"),
+        ("deadline", yesterday.as_str()),
+        ("owner", "c"),
+        ("status", "in_progress"),
+    ];
     assert_eq!(crate::register::post(&app, &leader, &csrf, &format!("/w/measures/{m}"), &fields).await.0, 303);
     let bytes = leader.get(app.url("/w/register.xlsx")).send().await.unwrap().bytes().await.unwrap();
     let (sheets, workbook) = sheets_xml(&bytes);
@@ -149,6 +156,11 @@ async fn the_register_for_posting_prints_a4_landscape_with_page_numbers_and_over
     let mut styles = String::new();
     zip.by_name("xl/styles.xml").unwrap().read_to_string(&mut styles).unwrap();
     let row = xml.split("<row r=\"5\"").nth(1).unwrap().split("</row>").next().unwrap();
+    let height: f64 = row.split("ht=\"").nth(1).and_then(|h| h.split('"').next()).unwrap_or("15").parse().unwrap();
+    assert!(height >= 100.0, "the long measure's row holds its wrapped lines: {height}");
+    // Numbers are numbers (counts sum in Excel): the measure's number in column A is not a string.
+    let a5 = row.split("<c r=\"A5\"").nth(1).unwrap().split('>').next().unwrap();
+    assert!(!a5.contains("t=\""), "A5 is a number: {a5}");
     let cells: Vec<usize> =
         row.split("<c ").skip(1).map(|c| attr_of(&format!("<c {c}"), "c", "s").unwrap().parse().unwrap()).collect();
     assert_eq!(cells.len(), 14);

@@ -27,7 +27,11 @@ pub(crate) async fn refuse_state_change_in<C: ConnectionTrait>(txn: &C, opinion_
 /// `Conflict` saying who may add one; `NotFound` for an unknown opinion.
 pub(crate) async fn refuse_remark_in<C: ConnectionTrait>(txn: &C, opinion_id: i64, actor: &Actor) -> Result<()> {
     let (_, status) = status_in(txn, opinion_id).await?;
-    refuse_while_coded(&status, actor, "备注和典型意见标记只能由本表单的裁决人添加（两位的归类一致或经裁决定稿后，人人可加）")
+    refuse_while_coded(
+        &status,
+        actor,
+        "备注和典型意见标记只能由本表单的裁决人添加（两位的归类一致或经裁决定稿后，人人可加）",
+    )
 }
 
 /// Whether any form double codes now: most campaigns double code nothing, and one query then spares a

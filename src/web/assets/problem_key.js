@@ -18,6 +18,8 @@
     var ready = window.wenjiTagger ? window.wenjiTagger.settle() : Promise.resolve();
     ready.then(function () { current(); linkForm.submit(); }, function () {});
   }
+  // On the tagging screen tag.js takes the key p in its turn (after the card typed ahead for shows).
+  window.wenjiProblemKey = { open: open };
   if (linkForm) {
     linkForm.addEventListener("submit", function (e) {
       if (window.wenjiTagger) { e.preventDefault(); open(); } else { current(); }
@@ -46,6 +48,7 @@
     find.hidden = false;
     filter.addEventListener("input", narrow);
     filter.addEventListener("keydown", function (e) {
+      if (e.isComposing || e.keyCode === 229) { return; }
       if (e.key === "Enter") {
         e.preventDefault();
         var first = shown()[0];
@@ -59,7 +62,7 @@
   }
   document.addEventListener("keydown", function (e) {
     if (e.ctrlKey || e.metaKey || e.altKey || /INPUT|TEXTAREA|SELECT/.test(e.target.tagName)) { return; }
-    if (linkForm && e.key === "p") {
+    if (linkForm && e.key === "p" && !window.wenjiTagger) {
       e.preventDefault();
       open();
     } else if (!linkForm && filter && e.key === "/") {

@@ -27,7 +27,10 @@
   var statusEl = document.getElementById("status");
 
   function $(id) { return document.getElementById(id); }
+  // Each message numbered: a save answering late does not cover a newer one (a refusal) with "已保存".
+  var said = 0;
   function setStatus(text) {
+    said += 1;
     statusEl.textContent = text;
     statusEl.setAttribute("data-pending", String(pending));
   }
@@ -59,6 +62,7 @@
   function post(id, fields) {
     pending += 1;
     setStatus("保存中…");
+    var saying = said;
     var p = queue.then(function () {
       var body = new URLSearchParams();
       fields.forEach(function (kv) { body.append(kv[0], kv[0] === "seen" && id in stored ? stored[id] : kv[1]); });
@@ -87,7 +91,9 @@
       if (typeof res.pending === "number") text($("pending"), String(res.pending));
       pending -= 1;
       // Named by opinion, so a screen reader hears each save, not one unchanged "已保存".
-      setStatus(pending ? "保存中…" : "意见 " + id + " 已保存");
+      if (said === saying || pending === 0 && statusEl.textContent === "保存中…") {
+        setStatus(pending ? "保存中…" : "意见 " + id + " 已保存");
+      }
       return res;
     }, function (e) {
       pending -= 1;
@@ -159,6 +165,7 @@
       if (kept.seen === onCodes(c)) keep = kept.areas;
       else setStatus("意见 " + c.id + " 在您上次保存失败后已被改动，您记下的领域（" + (kept.areas.join("、") || "无") + "）没有重新勾选，请核对后再选。");
     }
+    var another = !card || c.id !== card.id;
     card = c;
     touched = !!keep;
     root.setAttribute("data-id", String(c.id));
@@ -204,6 +211,8 @@
     $("next").href = c.next_id ? "/w/tag/" + c.next_id : "#";
     document.querySelector("#kwform input[name=back]").value = "/w/tag/" + c.id;
     if (history.replaceState) history.replaceState(null, "", "/w/tag/" + c.id);
+    // A screen reader hears which opinion is now shown, and its beginning.
+    if (another) text($("announce"), "意见 " + c.id + "：" + $("c-text").textContent.slice(0, 80));
     prefetch(c.id);
   }
   // A card fetched more than this long ago is fetched again before it is shown: a colleague may have
@@ -231,8 +240,14 @@
   function replay() {
     var keys = typedAhead || [];
     typedAhead = null;
-    // An Enter among them saves again and waits for the card after: the keys after it are that one's.
-    keys.forEach(function (k) { if (typedAhead) typedAhead.push(k); else command(k); });
+    for (var i = 0; i < keys.length; i += 1) {
+      // An Enter among them saves again and waits for the card after: the keys after it are that one's.
+      if (typedAhead) { typedAhead.push(keys[i]); continue; }
+      // n and what was typed after it: a note for this card, in its box.
+      if (keys[i] === "n") { note(); $("note-text").value += keys.slice(i + 1).join(""); return; }
+      // A refused Enter keeps the card: the keys after it were meant for a card that did not come.
+      if (command(keys[i]) === false) return;
+    }
   }
 
   function save() {
@@ -241,8 +256,13 @@
     // An untagged opinion with nothing ticked (a suggestion's key pressed to untick it) stays: Enter moved on
     // silently and the analyst believed it tagged.
     if (!areas.length && !original.length && c.state === "pending") {
-      setStatus("没有勾选任何领域，这条意见没有保存：按数字键 1–8 选择领域再按 Enter；要跳过请按 →");
-      return;
+      var why = "没有勾选任何领域，这条意见没有保存：按数字键 1–8 选择领域再按 Enter；要跳过请按 →";
+      setStatus(why);
+      var li = document.createElement("li");
+      li.textContent = "意见 " + c.id + " " + why;
+      refusals.appendChild(li);
+      refusals.hidden = false;
+      return false;
     }
     touched = false;
     var fields = window.wenjiSuggest.fields(c, areas);
@@ -271,7 +291,10 @@
     }
     var id = lastSaved || card.id;
     lastSaved = null;
-    post(id, [["op", "undo"]]).then(function (res) { render(res.card); if (!pending) setStatus("已撤销"); });
+    // Keys pressed before the undone card is back are its keys, not the card shown meanwhile.
+    typedAhead = [];
+    post(id, [["op", "undo"]]).then(function (res) { render(res.card); if (!pending) setStatus("已撤销"); replay(); },
+      function () { typedAhead = null; });
   }
   // Before another page opens (p: the problem chooser), the areas changed on this card are saved; a
   // failed save keeps the page, its message shown.
@@ -306,6 +329,8 @@
   }
 
   document.addEventListener("keydown", function (e) {
+    // Keys that compose Chinese (pinyin, Enter choosing a word) belong to the input method.
+    if (e.isComposing || e.keyCode === 229) return;
     var tag = (e.target && e.target.tagName) || "";
     if (e.target && e.target.id === "note-text") {
       if (e.key === "Enter" && !e.shiftKey) {
@@ -328,16 +353,24 @@
     var areaBox = tag === "INPUT" && e.target.name === "area" && e.target.type === "checkbox";
     var typing = !areaBox && (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT");
     if (activates || typing || e.ctrlKey || e.metaKey || e.altKey) return;
+    // After n, while the next card loads, every character is the note's (replayed into its box).
+    if (typedAhead && typedAhead.indexOf("n") >= 0 && e.key.length === 1) {
+      e.preventDefault();
+      typedAhead.push(e.key);
+      return;
+    }
     if (!card || COMMANDS.indexOf(e.key) < 0) return;
     e.preventDefault();
     if (typedAhead) typedAhead.push(e.key); else command(e.key);
   });
-  var COMMANDS = ["1", "2", "3", "4", "5", "6", "7", "8", "Enter", "ArrowRight", "ArrowLeft", "u", "n", "s", "x"];
+  var COMMANDS = ["1", "2", "3", "4", "5", "6", "7", "8", "Enter", "ArrowRight", "ArrowLeft", "u", "n", "s", "x", "p"];
+  // False when the command was refused (an Enter with nothing ticked).
   function command(k) {
     if (k >= "1" && k <= "8") {
       var box = document.querySelector("#areas input[value='" + k + "']");
       box.checked = !box.checked; touched = true;
-    } else if (k === "Enter") save();
+    } else if (k === "Enter") return save();
+    else if (k === "p" && window.wenjiProblemKey) window.wenjiProblemKey.open();
     else if (k === "ArrowRight") { flush(); if (card.next_id) moveTo(card.next_id); }
     else if (k === "ArrowLeft") { flush(); if (card.prev_id) moveTo(card.prev_id); }
     else if (k === "u") undo();
