@@ -97,6 +97,7 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
         limiter,
         login_limiter: Default::default(),
         searches: Default::default(),
+        ratings: Default::default(),
         clock: Default::default(),
         clusters: Default::default(),
         suggester,

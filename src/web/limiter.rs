@@ -260,6 +260,38 @@ mod tests {
     }
 }
 
+/// Ratings of one measure from one client (an IPv6 client by its /64): a handful a visit, a few dozen an
+/// hour, where the submit bucket let one address post 120 at once and then 60 a minute, stuffing a
+/// measure's 满意率 (ratings are anonymous: nothing stored can tell a person's second rating).
+#[derive(Clone)]
+pub struct RatingLimiter(Arc<DefaultKeyedRateLimiter<(IpAddr, i64)>>);
+
+impl std::fmt::Debug for RatingLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RatingLimiter")
+    }
+}
+
+impl Default for RatingLimiter {
+    /// 20 at once per client and measure, then 20 an hour.
+    fn default() -> Self {
+        let twenty = NonZeroU32::new(20).expect("nonzero");
+        RatingLimiter(Arc::new(RateLimiter::keyed(Quota::per_hour(twenty).allow_burst(twenty))))
+    }
+}
+
+impl RatingLimiter {
+    /// Whether this client may rate `measure` now; clients without a known address are not limited.
+    pub fn allow(&self, ip: Option<IpAddr>, measure: i64) -> bool {
+        ip.is_none_or(|ip| self.0.check_key(&(ip, measure)).is_ok())
+    }
+
+    /// Forgets buckets that are full again, so memory stays bounded.
+    pub fn forget_idle(&self) {
+        self.0.retain_recent();
+    }
+}
+
 /// Inbox searches one staff member runs at once. Each reads every opinion's text: sixteen parallel
 /// searches from one analyst slowed every colleague's pages (SQLite's readers share the cores).
 pub const SEARCHES_AT_ONCE: usize = 2;

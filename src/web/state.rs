@@ -76,6 +76,8 @@ pub struct Shared {
     pub login_limiter: super::limiter::LoginLimiter,
     /// Each staff member's inbox searches at once.
     pub searches: super::limiter::SearchTurns,
+    /// Ratings of one measure per client.
+    pub ratings: super::limiter::RatingLimiter,
     /// The time sessions are judged by (tests move it forward).
     pub clock: crate::store::sessions::SessionClock,
     /// Places new opinions in near-duplicate groups, off the submission path (a pass every second).
@@ -153,6 +155,7 @@ impl Shared {
     /// When the audit log cannot be written.
     pub async fn sweep_limiters(&self) -> Result<(), crate::store::StoreError> {
         self.limiter.forget_idle();
+        self.ratings.forget_idle();
         let taken = self.login_limiter.forget_idle();
         let entries: Vec<crate::store::audit::NewEntry> = taken
             .iter()

@@ -88,6 +88,25 @@ pub async fn rate(app: &TestApp, key: &str, m: i64, rating: &str, comment: &str)
     app.citizen.post(app.url("/gongkai")).multipart(form).send().await.unwrap()
 }
 
+/// Ratings of one measure from one client: 20 at once, then refused (429) with the comment kept, where the
+/// submit bucket let 120 through at once (a measure's 满意率 stuffed from one phone); another measure, and
+/// the opinion forms, are not held by it.
+#[tokio::test]
+async fn one_client_rates_a_measure_twenty_times_at_most_in_an_hour() {
+    let app = TestApp::spawn().await;
+    let (_, m, _) = published_measure(&app).await;
+    for i in 0..20 {
+        let key = rating_key(&app, m).await;
+        assert_eq!(rate(&app, &key, m, "1", "").await.status(), 303, "rating {i}");
+    }
+    let key = rating_key(&app, m).await;
+    let r = rate(&app, &key, m, "1", "第二十一次评价的意见").await;
+    assert_eq!(r.status(), 429);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("评价太多") && page.contains("第二十一次评价的意见"), "{page}");
+    app.submit_opinion("评价被限制时仍可提交意见").await;
+}
+
 /// Everything up to a published measure: returns (problem, measure, opinion ids).
 pub async fn published_measure(app: &TestApp) -> (i64, i64, Vec<i64>) {
     let mut ids = Vec::new();

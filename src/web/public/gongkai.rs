@@ -246,6 +246,12 @@ pub async fn rate(
         r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("30"));
         return Ok(r);
     }
+    if !state.ratings.allow(ip, measure) {
+        typed.error = Some("这项措施从您所在的网络收到的评价太多，请过一小时再评价；您填写的内容都还在。".into());
+        let mut r = again(StatusCode::TOO_MANY_REQUESTS, &typed, None);
+        r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("3600"));
+        return Ok(r);
+    }
     if !get("_hp").is_empty() {
         // Filled by a browser's autofill, most likely: the page comes back with it empty.
         typed.error = Some("没有保存，请再点一次“提交评价”。".into());
