@@ -244,7 +244,11 @@
       // An Enter among them saves again and waits for the card after: the keys after it are that one's.
       if (typedAhead) { typedAhead.push(keys[i]); continue; }
       // n and what was typed after it: a note for this card, in its box.
-      if (keys[i] === "n") { note(); $("note-text").value += keys.slice(i + 1).join(""); return; }
+      if (keys[i] === "n") {
+        note();
+        $("note-text").value += keys.slice(i + 1).filter(function (k) { return k.length === 1; }).join("");
+        return;
+      }
       // A refused Enter keeps the card: the keys after it were meant for a card that did not come.
       if (command(keys[i]) === false) return;
     }
