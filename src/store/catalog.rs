@@ -74,18 +74,15 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub async fn grades_moved_in(&self, catalog: &Catalog) -> Result<Vec<String>> {
-        let answered: Vec<i64> = super::entities::response::Entity::find()
-            .select_only()
-            .column(super::entities::response::Column::FormVersionId)
-            .distinct()
-            .into_tuple()
-            .all(self.db())
-            .await?;
         let mut refused = Vec::new();
-        for id in answered {
-            let before = self.form_version(id).await?;
-            let Some(after) = catalog.forms.get(&before.slug) else { continue };
-            for why in crate::domain::form::grades_moved(&before, after) {
+        for (id, slug, _, _) in self.form_versions().await? {
+            let Some(after) = catalog.forms.get(&slug) else { continue };
+            let moved = crate::domain::form::grades_moved(&self.form_version(id).await?, after);
+            // Responses are looked at only for a version whose grades moved: most reloads move none.
+            if moved.is_empty() || !self.version_answered(id).await? {
+                continue;
+            }
+            for why in moved {
                 let said = format!("表单“{}”（{}）：{why}", after.title, after.slug);
                 if !refused.contains(&said) {
                     refused.push(said);
@@ -93,6 +90,13 @@ impl Store {
             }
         }
         Ok(refused)
+    }
+
+    /// Whether any response answered stored version `id`.
+    async fn version_answered(&self, id: i64) -> Result<bool> {
+        use super::entities::response;
+        let one = response::Entity::find().select_only().column(response::Column::Id);
+        Ok(one.filter(response::Column::FormVersionId.eq(id)).into_tuple::<i64>().one(self.db()).await?.is_some())
     }
 
     /// The definition a stored version holds.

@@ -222,8 +222,10 @@ where
         let pairs: Vec<(String, String)> = serde_html_form::from_bytes(&bytes).unwrap_or_default();
         // The tagging screen posts with the token in a header and reads JSON: it is answered in JSON.
         let wants_json = header.is_some();
+        // Kept for any error page of this request, the handler's too.
+        let typed = typed_fields(&pairs);
         if !wants_json {
-            super::error::keep_typed(typed_fields(&pairs));
+            super::error::keep_typed(typed.clone());
         }
         let given =
             header.or_else(|| pairs.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v.clone())).unwrap_or_default();
@@ -240,7 +242,7 @@ where
                 message,
                 back: super::error::way_back(),
                 head: Some(staff.head()),
-                kept: typed_fields(&pairs),
+                kept: typed.clone(),
             };
             AuthRejection::Page(Box::new((status, Html(page.render_string())).into_response()))
         };

@@ -22,13 +22,8 @@ cleanup() {
 trap cleanup EXIT
 mount -t tmpfs -o size=6m tmpfs "$mnt"
 
-port=$(free_port)
-url="http://127.0.0.1:$port"
 WENJI_DATABASE_URL="sqlite://$mnt/wenji.db?mode=rwc" WENJI_FORMS_DIR=forms WENJI_DATA_DIR="$tmp/data" \
-  WENJI_SUBMIT_BURST=4000000000 WENJI_SUBMIT_PER_MINUTE=4000000000 \
-  "$bin" serve --bind "127.0.0.1:$port" >"$tmp/server.log" 2>&1 &
-server=$!
-wait_healthy "$url" "$tmp/server.log"
+  WENJI_SUBMIT_BURST=4000000000 WENJI_SUBMIT_PER_MINUTE=4000000000 serve_in_background
 export WENJI_FAULT_PASSWORD="fault-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 echo "$WENJI_FAULT_PASSWORD" | WENJI_DATABASE_URL="sqlite://$mnt/wenji.db?mode=rwc" WENJI_FORMS_DIR=forms \
   WENJI_DATA_DIR="$tmp/data" "$bin" user add fault-analyst --role analyst >/dev/null 2>&1

@@ -26,6 +26,16 @@ wait_healthy() {
   return 1
 }
 
+# Starts `wenji serve` on a free port with the caller's environment (prefix assignments included), its log
+# in $tmp/server.log; sets $port, $url and $server, and waits until it answers.
+serve_in_background() {
+  port=$(free_port)
+  url="http://127.0.0.1:$port"
+  "$bin" serve --bind "127.0.0.1:$port" >"$tmp/server.log" 2>&1 &
+  server=$!
+  wait_healthy "$url" "$tmp/server.log"
+}
+
 # Stops the crash client ($client, writing to $tmp/stop's folder) after a last second of load; sets
 # client_rc to its exit status.
 stop_client() {

@@ -19,12 +19,8 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-port=$(free_port)
-url="http://127.0.0.1:$port"
 export WENJI_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db" WENJI_FORMS_DIR=forms WENJI_DATA_DIR="$tmp/data"
-"$bin" serve --bind "127.0.0.1:$port" >"$tmp/server.log" 2>&1 &
-server=$!
-wait_healthy "$url" "$tmp/server.log"
+serve_in_background
 post() {
   curl -s -o /dev/null -w "%{http_code}" -H 'Content-Type: application/json' -H "Idempotency-Key: ro-$1-$$" \
     -d '{"category":"qz","answers":{"team":"数据库只读期间提交的意见","has_member":"no","satisfaction":"3"}}' \

@@ -25,12 +25,7 @@ mkfs.ext4 -q "$tmp/ext4.img"
 mount -o loop,errors=remount-ro "$tmp/ext4.img" "$mnt"
 device="$(basename "$(findmnt -no SOURCE "$mnt")")"
 
-port=$(free_port)
-url="http://127.0.0.1:$port"
-WENJI_DATABASE_URL="sqlite://$mnt/wenji.db?mode=rwc" WENJI_FORMS_DIR=forms WENJI_DATA_DIR="$tmp/data" \
-  "$bin" serve --bind "127.0.0.1:$port" >"$tmp/server.log" 2>&1 &
-server=$!
-wait_healthy "$url" "$tmp/server.log"
+WENJI_DATABASE_URL="sqlite://$mnt/wenji.db?mode=rwc" WENJI_FORMS_DIR=forms WENJI_DATA_DIR="$tmp/data" serve_in_background
 rc=0
 python3 tests/fault/disk_full.py readonly "$url" writable || rc=1
 python3 tests/fault/disk_full.py health "$url" writable || rc=1

@@ -285,36 +285,49 @@ impl QuestionKind {
     }
 }
 
+/// A question `id` of `kind`, titled 题目`id`, optional: for tests.
+#[cfg(test)]
+pub(crate) fn test_question(id: &str, kind: QuestionKind) -> Question {
+    Question {
+        id: id.into(),
+        title: format!("题目{id}"),
+        help: String::new(),
+        required: false,
+        kind,
+        show_if: None,
+        opinion: false,
+        areas: vec![],
+        contact_purpose: None,
+        names_unit: false,
+    }
+}
+
+/// Form `f` (表) with `questions` and the one category 社会群众: for tests.
+#[cfg(test)]
+pub(crate) fn test_form(questions: Vec<Question>) -> FormDef {
+    FormDef {
+        slug: "f".into(),
+        title: "表".into(),
+        intro: String::new(),
+        anonymous: true,
+        opens_at: None,
+        closes_at: None,
+        categories: vec![Choice { code: "qz".into(), label: "社会群众".into() }],
+        category_label: None,
+        units: vec![],
+        questions,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn rated(grades: &[&str]) -> FormDef {
         let scale = grades.iter().enumerate().map(|(i, g)| Choice { code: (i + 1).to_string(), label: (*g).into() });
-        let question = Question {
-            id: "overall".into(),
-            title: "总体评价".into(),
-            help: String::new(),
-            required: true,
-            kind: QuestionKind::Rating { scale: scale.collect() },
-            show_if: None,
-            areas: Vec::new(),
-            opinion: false,
-            contact_purpose: None,
-            names_unit: false,
-        };
-        FormDef {
-            slug: "f".into(),
-            title: "表".into(),
-            intro: String::new(),
-            anonymous: true,
-            opens_at: None,
-            closes_at: None,
-            categories: Vec::new(),
-            category_label: None,
-            units: Vec::new(),
-            questions: vec![question],
-        }
+        let mut question = test_question("overall", QuestionKind::Rating { scale: scale.collect() });
+        question.title = "总体评价".into();
+        test_form(vec![question])
     }
 
     #[test]

@@ -383,38 +383,8 @@ impl RawLayout {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::form::{Choice, Question};
+    use crate::domain::form::{Choice, test_form as form, test_question as q};
     use std::collections::BTreeSet;
-
-    fn q(id: &str, kind: QuestionKind) -> Question {
-        Question {
-            id: id.into(),
-            title: format!("题目{id}"),
-            help: String::new(),
-            required: false,
-            kind,
-            show_if: None,
-            opinion: false,
-            areas: vec![],
-            contact_purpose: None,
-            names_unit: false,
-        }
-    }
-
-    fn form(questions: Vec<Question>) -> FormDef {
-        FormDef {
-            slug: "f".into(),
-            title: "表".into(),
-            intro: String::new(),
-            anonymous: true,
-            opens_at: None,
-            closes_at: None,
-            categories: vec![Choice { code: "qz".into(), label: "社会群众".into() }],
-            category_label: None,
-            units: vec![],
-            questions,
-        }
-    }
 
     #[test]
     fn choice_answers_show_labels_with_codes_beside_and_contacts_never_appear() {
