@@ -170,6 +170,40 @@ pub struct Progress {
     pub author: String,
 }
 
+/// A change to one of a published measure's four parts, said in public beside it: citizens who read
+/// (and rated) a deadline or a target see that it moved, when, and from what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasureChange {
+    pub measure_id: i64,
+    pub on: NaiveDate,
+    /// The part as /gongkai names it (完成时限…).
+    pub part: String,
+    pub before: String,
+    pub after: String,
+}
+
+impl MeasureChange {
+    /// One line for the public page.
+    pub fn line(&self) -> String {
+        format!("{}，{}由“{}”改为“{}”", self.on.format("%Y年%m月%d日"), self.part, self.before, self.after)
+    }
+}
+
+/// The four parts that differ between `before` and `after`, named and written as /gongkai shows them;
+/// the status is progress, not a change of the plan.
+pub fn public_changes(before: &MeasureDraft, after: &MeasureDraft) -> Vec<(&'static str, String, String)> {
+    let day = |d: Option<NaiveDate>| d.map(|d| d.format("%Y年%m月%d日").to_string()).unwrap_or_default();
+    [
+        ("整改措施", before.action.clone(), after.action.clone()),
+        ("整改目标", before.target.clone(), after.target.clone()),
+        ("完成时限", day(before.deadline), day(after.deadline)),
+        ("责任领导/单位", before.owner.clone(), after.owner.clone()),
+    ]
+    .into_iter()
+    .filter(|(_, b, a)| b != a)
+    .collect()
+}
+
 /// The whole chain as read at one moment: problems, their support and quotes, measures, progress and
 /// ratings. Pages and exports are made from it.
 #[derive(Debug, Clone, Default)]
@@ -180,6 +214,8 @@ pub struct Register {
     pub measures: Vec<Measure>,
     /// Progress per measure, oldest first.
     pub progress: BTreeMap<i64, Vec<Progress>>,
+    /// Changes made to each measure since it was first published, oldest first.
+    pub changes: BTreeMap<i64, Vec<MeasureChange>>,
     /// Every rating read, in the order they came ([`Register::set_ratings`]); `ratings` and `comments`
     /// are counted from it.
     pub rated: Vec<CitizenRating>,

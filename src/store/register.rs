@@ -2,13 +2,13 @@
 //! built-in rating form's answers. Every change is written with its audit entry in one transaction.
 
 use super::audit::{Actor, append_in};
-use super::entities::{measure, measure_progress, problem};
+use super::entities::{measure, measure_change, measure_progress, problem};
 use super::sql::Sql;
 use super::{Result, Store, StoreError, now_ms};
 use crate::domain::form::answers::Answer;
 use crate::domain::rectification::{
-    CitizenRating, Measure, MeasureDraft, MeasureStatus, Progress, RATING_COMMENT, RATING_FORM_SLUG, RATING_MEASURE,
-    RATING_VALUE, Rating, Register,
+    CitizenRating, Measure, MeasureChange, MeasureDraft, MeasureStatus, Progress, RATING_COMMENT, RATING_FORM_SLUG,
+    RATING_MEASURE, RATING_VALUE, Rating, Register, bureau_today, public_changes,
 };
 use chrono::NaiveDate;
 use sea_orm::{
@@ -47,6 +47,21 @@ async fn rewrite_measure_in(
     }
     let id = before.id;
     let version = super::next_version(before.updated_at);
+    if before.published_before {
+        let now = now_ms();
+        for (part, was, is) in public_changes(&stored, d) {
+            measure_change::ActiveModel {
+                measure_id: Set(id),
+                changed_at: Set(now),
+                part: Set(part.to_owned()),
+                before: Set(was),
+                after: Set(is),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+        }
+    }
     let mut m: measure::ActiveModel = before.into();
     m.action = Set(d.action.clone());
     m.target = Set(d.target.clone());
@@ -191,6 +206,9 @@ impl Store {
             let version = super::next_version(before.updated_at);
             let mut m: measure::ActiveModel = before.into();
             m.published_at = Set(publish.then(now_ms));
+            if publish {
+                m.published_before = Set(true);
+            }
             m.updated_at = Set(version);
             m.update(txn).await?;
             let action = if publish { "measure_published" } else { "measure_withdrawn" };
@@ -316,8 +334,18 @@ impl Store {
                 author: p.author,
             });
         }
+        let mut changes: BTreeMap<i64, Vec<MeasureChange>> = BTreeMap::new();
+        for c in measure_change::Entity::find().order_by_asc(measure_change::Column::Id).all(self.db()).await? {
+            changes.entry(c.measure_id).or_default().push(MeasureChange {
+                measure_id: c.measure_id,
+                on: bureau_today(c.changed_at),
+                part: c.part,
+                before: c.before,
+                after: c.after,
+            });
+        }
         let published: Vec<i64> = measures.iter().filter(|m| m.published_at.is_some()).map(|m| m.id).collect();
-        let mut register = Register { problems, support, quotes, measures, progress, ..Register::default() };
+        let mut register = Register { problems, support, quotes, measures, progress, changes, ..Register::default() };
         register.set_ratings(self.measure_ratings(&published, until_ms).await?);
         Ok(register)
     }

@@ -4,6 +4,7 @@
 use crate::browser::Browser;
 use crate::helpers::TestApp;
 use crate::register::published_measure;
+use wenji::domain::user::Role;
 
 fn shot(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join("wenji-shots");
@@ -87,6 +88,42 @@ async fn gongkai_reads_at_double_text_size_on_small_phones() {
         assert!(uneven < 1.5, "{width} px: the rating choices differ in width by {uneven:.1} px");
         assert!(narrowest >= 5.0, "{width} px: a measure's text is {narrowest:.1} characters wide");
         assert!(scroll <= f64::from(width), "{width} px: sideways scrolling ({scroll})");
+        b.close().await;
+    }
+}
+
+/// A leader reads the register on a phone: each measure is a card whose lines are named and all on the
+/// screen (nine columns scrolled sideways hid 时限 and 状态 past the right edge at 360 px).
+#[tokio::test]
+async fn the_register_reads_as_one_card_per_measure_on_a_phone() {
+    let app = TestApp::spawn().await;
+    let (_, m, _) = published_measure(&app).await;
+    crate::browser_staff::create_named(&app, "card-leader", "局领导", Role::Leader).await;
+    for (width, height) in [(360, 740), (390, 844), (1280, 900)] {
+        let Some(b) = Browser::start(width, height).await else { return };
+        crate::browser_staff::sign_in(&b, &app, "card-leader").await;
+        b.goto(&app.url("/w/register")).await;
+        let script = format!(
+            "var row = document.getElementById('m{m}');
+             return Array.from(row.cells).map(function (c) {{
+               var r = c.getBoundingClientRect();
+               return [c.dataset.label, getComputedStyle(c, '::before').content, r.left, r.right];
+             }});"
+        );
+        let cells = b.js(&script).await;
+        b.screenshot_full(shot(&format!("register-{width}"))).await;
+        let cells = cells.as_array().unwrap();
+        assert_eq!(cells.len(), 9);
+        for c in cells {
+            let (label, before, left, right) =
+                (c[0].as_str().unwrap(), c[1].as_str().unwrap(), c[2].as_f64().unwrap(), c[3].as_f64().unwrap());
+            assert!(left >= 0.0 && right <= f64::from(width), "{width} px: {label} lies at {left}–{right}");
+            if width < 640 {
+                assert_eq!(before, format!("\"{label}：\""), "{width} px: the line is named");
+            }
+        }
+        let deadline = cells.iter().find(|c| c[0] == "时限").unwrap();
+        assert!(deadline[2].as_f64().unwrap() < 40.0 || width > 640, "{width} px: 时限 starts its own line");
         b.close().await;
     }
 }

@@ -1108,3 +1108,45 @@ async fn a_rating_refused_by_the_submit_limit_says_so_beside_its_form() {
     assert!(texts(&page, "p.notice").is_empty(), "not at the top: {page}");
     assert_eq!(texts(&page, &format!("#m{m} textarea[name=comment]")), ["窗口快了"]);
 }
+
+/// Citizens hold the plan to what it said: a published measure whose deadline is moved or whose target is
+/// changed says so on /gongkai, dated, with the old and new text, also after a withdraw, edit and republish.
+/// Edits before the first publication and progress (its status) are not changes of the plan.
+#[tokio::test]
+async fn a_published_measure_changed_later_says_what_changed_on_the_public_page() {
+    let app = TestApp::spawn().await;
+    let (_, m, _) = published_measure(&app).await;
+    let public = async || {
+        texts(
+            &app.browser().get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap(),
+            &format!("#m{m} ul.changes li"),
+        )
+    };
+    assert!(public().await.is_empty(), "the edits before publication and the progress are not listed");
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let mut fields = vec![
+        ("action", "推行“一次办结”"),
+        ("target", "群众办事最多跑两次"),
+        ("deadline", "2027-12-31"),
+        ("owner", "分管副局长、办公室"),
+        ("status", "in_progress"),
+    ];
+    assert_eq!(post(&app, &leader, &csrf, &format!("/w/measures/{m}"), &fields).await.0, 303);
+    let today = wenji::domain::rectification::bureau_today(app.state.clock.now_ms()).format("%Y年%m月%d日").to_string();
+    assert_eq!(
+        public().await,
+        [
+            format!("{today}，整改目标由“群众办事最多跑一次”改为“群众办事最多跑两次”"),
+            format!("{today}，完成时限由“2027年08月31日”改为“2027年12月31日”"),
+        ]
+    );
+    // Withdrawn, changed out of sight, published again: the change is said all the same.
+    let withdraw = format!("/w/measures/{m}/publish");
+    assert_eq!(post(&app, &leader, &csrf, &withdraw, &[("publish", "0"), ("confirm", "1")]).await.0, 303);
+    fields[3] = ("owner", "办公室");
+    assert_eq!(post(&app, &leader, &csrf, &format!("/w/measures/{m}"), &fields).await.0, 303);
+    assert_eq!(post(&app, &leader, &csrf, &withdraw, &[("publish", "1")]).await.0, 303);
+    let lines = public().await;
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[2], format!("{today}，责任领导/单位由“分管副局长、办公室”改为“办公室”"));
+}

@@ -13,6 +13,8 @@ pub struct Model {
     pub owner: String,
     pub status: String,
     pub published_at: Option<i64>,
+    /// Published at least once: later changes to its four parts are said on /gongkai.
+    pub published_before: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }

@@ -8,6 +8,7 @@ pub mod form_version;
 pub mod keyword;
 pub mod link;
 pub mod measure;
+pub mod measure_change;
 pub mod measure_progress;
 pub mod note;
 pub mod opinion;

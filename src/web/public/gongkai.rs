@@ -31,6 +31,8 @@ pub struct PublicMeasure {
     pub status: &'static str,
     pub overdue: bool,
     pub latest: String,
+    /// Its changes since it was first published, oldest first, one line each.
+    pub changes: Vec<String>,
     pub ratings: String,
     pub key: String,
     pub chosen: String,
@@ -108,6 +110,7 @@ fn build(state: &AppState, reg: &Register, typed: Option<&Typed>, thanks: Option
                     .latest_progress(m.id)
                     .map(|p| format!("{}：{}", p.on.format("%Y年%m月%d日"), p.evidence))
                     .unwrap_or_default(),
+                changes: reg.changes.get(&m.id).into_iter().flatten().map(|c| c.line()).collect(),
                 ratings: reg.rating_line(m.id),
                 key: mine.map_or_else(|| new_key(state), |t| t.key.clone()),
                 chosen: mine.map(|t| t.chosen.clone()).unwrap_or_default(),
