@@ -88,10 +88,12 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Library events that would log a client's address (`axum::serve`) or a request's full path, receipts
-/// included (`tower_http::csrf`), at trace level: held at info whatever `WENJI_LOG` asks (a directive
-/// sets a level, so `debug` here showed their debug lines under the default `info`).
-const NEVER_TRACED: [&str; 2] = ["axum::serve=info", "tower_http::csrf=info"];
+/// Library events that would log a client's address (`axum::serve`), a request's full path, receipts
+/// included (`tower_http::csrf`), or each request to the microsecond (`tower_http::trace`: the n-th
+/// citizen post is the n-th stored response, whose stored time is only its minute): held at info whatever
+/// `WENJI_LOG` asks (a directive sets a level, so `debug` here showed their debug lines under `info`).
+/// Failed requests are still logged (at error).
+const NEVER_TRACED: [&str; 3] = ["axum::serve=info", "tower_http::csrf=info", "tower_http::trace=info"];
 
 /// clap's refusal, naming the `WENJI_*` variable the value came from (clap names only the flag).
 fn refuse_arguments(e: &clap::Error) -> ExitCode {

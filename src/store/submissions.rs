@@ -211,6 +211,11 @@ async fn write_batch(db: &impl BatchDb, subs: &[&Prepared], now: i64) -> Result<
             todo.push(i);
         }
     }
+    // A code that cannot be spent refuses its response before anything is written: a response inserted and
+    // deleted again stayed readable in the write-ahead log.
+    for i in unspendable_codes(db, subs, &mut todo).await? {
+        outcomes[i] = Some(SubmitOutcome::CodeRefused);
+    }
     let mut ids: Vec<(i64, usize)> = Vec::with_capacity(todo.len());
     for _ in 0..RECEIPT_TRIES {
         if todo.is_empty() {
@@ -247,9 +252,7 @@ async fn write_batch(db: &impl BatchDb, subs: &[&Prepared], now: i64) -> Result<
         // think it stored. The 31^8 receipts running out is a service problem; the retry draws again.
         return Err(StoreError::Unavailable("no free receipt after several draws".into()));
     }
-    for i in spend_codes(db, subs, &mut ids).await? {
-        outcomes[i] = Some(SubmitOutcome::CodeRefused);
-    }
+    spend_codes(db, subs, &ids).await?;
     let outcomes: Vec<SubmitOutcome> = subs
         .iter()
         .enumerate()
@@ -273,13 +276,14 @@ async fn write_batch(db: &impl BatchDb, subs: &[&Prepared], now: i64) -> Result<
     Ok(outcomes)
 }
 
-/// Spends the codes of the responses just stored (`ids`: response id, index in `subs`). A response whose
-/// code is unknown, spent, or spent earlier in this batch is deleted again and left out of `ids`; their
-/// indexes are returned. Spending after the insert keeps a retry of a stored key a replay, not a refusal.
-async fn spend_codes(db: &impl BatchDb, subs: &[&Prepared], ids: &mut Vec<(i64, usize)>) -> Result<Vec<usize>> {
+/// Takes out of `todo` the submissions whose code is unknown, spent, or claimed earlier in this batch, and
+/// returns them, unless their key was stored before (a retry of a stored response stays a replay). On
+/// PostgreSQL every code row of the links concerned is locked, in hash order, until the batch commits: two
+/// instances spending codes of one link otherwise each held one and waited for the other's.
+async fn unspendable_codes(db: &impl BatchDb, subs: &[&Prepared], todo: &mut Vec<usize>) -> Result<Vec<usize>> {
     let mut claimed: HashMap<&str, usize> = HashMap::new();
     let mut refused: Vec<usize> = Vec::new();
-    for &(_, i) in ids.iter() {
+    for &i in todo.iter() {
         if let Some(h) = subs[i].submission.code_hash.as_deref() {
             if claimed.contains_key(h) {
                 refused.push(i);
@@ -289,58 +293,55 @@ async fn spend_codes(db: &impl BatchDb, subs: &[&Prepared], ids: &mut Vec<(i64, 
         }
     }
     if claimed.is_empty() {
-        return Ok(refused);
+        return Ok(Vec::new());
     }
     let mut hashes: Vec<&str> = claimed.keys().copied().collect();
     hashes.sort_unstable();
-    if db.backend() == DbBackend::Postgres {
-        // Every code row of the links concerned, in hash order, before any is written: two instances
-        // spending two codes of one link otherwise each held one and waited for the other's (the rewrite
-        // below touches them all). SQLite's writer is one at a time.
-        for chunk in sized_chunks(&hashes, PARAMS_PER_STATEMENT) {
-            let mut sql = Sql::new(db.backend());
-            sql.push(
-                "SELECT code_hash FROM access_codes WHERE link_id IN \
-                 (SELECT link_id FROM access_codes WHERE code_hash IN ",
-            )
-            .bind_tuple(chunk.iter().map(|h| Value::from(*h)))
-            .push(") ORDER BY code_hash FOR UPDATE");
-            db.rows(sql.into_statement()).await?;
-        }
-    }
-    let mut spent = std::collections::HashSet::new();
+    let mut unspent = std::collections::HashSet::new();
     for chunk in sized_chunks(&hashes, PARAMS_PER_STATEMENT) {
         let mut sql = Sql::new(db.backend());
-        sql.push("UPDATE access_codes SET spent = TRUE WHERE spent = FALSE AND code_hash IN ")
-            .bind_tuple(chunk.iter().map(|h| Value::from(*h)))
-            .push(" RETURNING code_hash");
+        sql.push(
+            "SELECT code_hash, CASE WHEN spent THEN 'y' ELSE 'n' END FROM access_codes WHERE link_id IN \
+             (SELECT link_id FROM access_codes WHERE code_hash IN ",
+        )
+        .bind_tuple(chunk.iter().map(|h| Value::from(*h)))
+        .push(") ORDER BY code_hash");
+        if db.backend() == DbBackend::Postgres {
+            sql.push(" FOR UPDATE");
+        }
         for row in db.rows(sql.into_statement()).await? {
-            spent.insert(row.text(0)?);
+            if row.text(1)? == "n" {
+                unspent.insert(row.text(0)?);
+            }
         }
     }
-    if !spent.is_empty() {
-        // Every code row of those links is written again, so none carries this transaction alone: on
-        // PostgreSQL a row's xmin would otherwise pair the spent code with its response for good.
-        let spent: Vec<&String> = spent.iter().collect();
-        for chunk in sized_chunks(&spent, PARAMS_PER_STATEMENT) {
-            let mut sql = Sql::new(db.backend());
-            sql.push("UPDATE access_codes SET spent = spent WHERE link_id IN (SELECT link_id FROM access_codes WHERE code_hash IN ")
-                .bind_tuple(chunk.iter().map(|h| Value::from(h.as_str())))
-                .push(")");
-            db.execute(sql.into_statement()).await?;
-        }
+    refused.extend(claimed.iter().filter(|(h, _)| !unspent.contains(**h)).map(|(_, &i)| i));
+    if refused.is_empty() {
+        return Ok(refused);
     }
-    refused.extend(claimed.iter().filter(|(h, _)| !spent.contains(**h)).map(|(_, &i)| i));
-    if !refused.is_empty() {
-        let gone: Vec<i64> = ids.iter().filter(|(_, i)| refused.contains(i)).map(|&(id, _)| id).collect();
-        for chunk in sized_chunks(&gone, PARAMS_PER_STATEMENT) {
-            let mut sql = Sql::new(db.backend());
-            sql.push("DELETE FROM responses WHERE id IN ").bind_list(chunk);
-            db.execute(sql.into_statement()).await?;
-        }
-        ids.retain(|(_, i)| !refused.contains(i));
-    }
+    let stored = stored_keys(db, refused.iter().map(|&i| subs[i].submission.key_hash.as_str())).await?;
+    refused.retain(|&i| !stored.contains_key(subs[i].submission.key_hash.as_str()));
+    todo.retain(|i| !refused.contains(i));
     Ok(refused)
+}
+
+/// Spends the codes of the responses just stored (`ids`: response id, index in `subs`), found unspent and
+/// (PostgreSQL) locked by [`unspendable_codes`]. One statement writes every code row of those links once,
+/// so none carries this transaction alone: on PostgreSQL a row's xmin, or a row written twice, would
+/// otherwise pair the spent code with its response.
+async fn spend_codes(db: &impl BatchDb, subs: &[&Prepared], ids: &[(i64, usize)]) -> Result<()> {
+    let mut hashes: Vec<&str> = ids.iter().filter_map(|&(_, i)| subs[i].submission.code_hash.as_deref()).collect();
+    hashes.sort_unstable();
+    for chunk in sized_chunks(&hashes, PARAMS_PER_STATEMENT / 2) {
+        let mut sql = Sql::new(db.backend());
+        sql.push("UPDATE access_codes SET spent = (spent OR code_hash IN ")
+            .bind_tuple(chunk.iter().map(|h| Value::from(*h)))
+            .push(") WHERE link_id IN (SELECT link_id FROM access_codes WHERE code_hash IN ")
+            .bind_tuple(chunk.iter().map(|h| Value::from(*h)))
+            .push(")");
+        db.execute(sql.into_statement()).await?;
+    }
+    Ok(())
 }
 
 /// Inserts the responses `todo` of `subs`, skipping any a UNIQUE constraint refuses; returns the new ids

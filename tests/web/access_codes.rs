@@ -120,11 +120,14 @@ async fn each_code_stores_one_response_and_a_refusal_keeps_what_was_typed() {
     let html = changed.text().await.unwrap();
     assert!(html.contains("它的填写码也已用过") && html.contains("请填写另一个填写码"), "{html}");
 
-    // Spent: a second response with it is refused, and nothing more is stored.
+    // Spent: a second response with it is refused, and nothing more is stored, not even for a moment (a
+    // response inserted and deleted again took a number and stayed readable in SQLite's write-ahead log).
+    let numbered = numbered_responses(&app).await;
     let (r, _) = post_with_code(&app, &url, Some(&codes[0]), "第二份，用同一个码").await;
     assert_eq!(r.status(), 422);
     assert!(texts(&r.text().await.unwrap(), "#err-_code")[0].contains("已经用过"));
     assert_eq!(app.store().count_responses(None).await.unwrap(), 1);
+    assert_eq!(numbered_responses(&app).await, numbered, "the refused response was written, then deleted");
 
     // A code of another link is not one of this link's.
     let (_, other_url, other_codes) = link_with_codes(&app, 1).await;
@@ -260,19 +263,19 @@ async fn nothing_stored_ties_a_code_to_its_response() {
         let q = format!("SELECT COUNT(DISTINCT xmin::text) FROM access_codes WHERE link_id = {id}");
         let n: i64 = db.query_one_raw(sql(&q)).await.unwrap().unwrap().try_get_by_index(0).unwrap();
         assert_eq!(n, 1, "code rows of one link carry one transaction id");
+        // Nor do the row versions left behind: a spend that set its code, then rewrote the link's rows, wrote
+        // the spent code's row twice, one version more than the others, until the page was pruned.
+        db.execute_unprepared("CREATE EXTENSION IF NOT EXISTS pageinspect SCHEMA public").await.unwrap();
+        let q = "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM \
+                 public.heap_page_items(public.get_raw_page('access_codes', 0)) WHERE lp_flags = 1 \
+                 GROUP BY t_xmin::text) AS by_transaction";
+        let most: i64 = db.query_one_raw(sql(q)).await.unwrap().unwrap().try_get_by_index(0).unwrap();
+        assert_eq!(most, 4, "one transaction wrote more versions than the link has code rows");
     } else {
         // No hidden rowid numbering the slips as printed, and no write-ahead log pairing a code row's change
         // with its response's.
         assert!(db.query_all_raw(sql("SELECT rowid FROM access_codes")).await.is_err(), "WITHOUT ROWID");
-        let root: i64 = db
-            .query_one_raw(sql("SELECT rootpage FROM sqlite_master WHERE name = 'access_codes'"))
-            .await
-            .unwrap()
-            .unwrap()
-            .try_get_by_index(0)
-            .unwrap();
-        let wal = std::fs::read(app.dir.path().join("wenji.db-wal")).unwrap_or_default();
-        assert_eq!(wal_pages(&wal).iter().filter(|p| i64::from(**p) == root).count(), 0, "no code page in the WAL");
+        assert_eq!(code_pages_in_the_wal(&app).await, 0, "no code page in the WAL");
         // The whole SQLite file, WAL included: the printed codes appear nowhere.
         let dir = app.dir.path();
         for f in std::fs::read_dir(dir).unwrap() {
@@ -289,6 +292,55 @@ async fn nothing_stored_ties_a_code_to_its_response() {
     let issued = app.store().audit_entries(Some("access_codes_issued"), None, None, 10).await.unwrap();
     assert_eq!(issued.len(), 1);
     assert_eq!(issued[0].target, format!("link:{id}"));
+}
+
+/// A reader holding an old snapshot (a backup, an export, an operator's shell) keeps SQLite from emptying
+/// its write-ahead log after a code is spent: the log then pairs the code row with the response. Once the
+/// reader is gone the log is emptied without waiting for another spend (it stayed until one came).
+#[tokio::test]
+async fn a_code_spent_while_a_reader_holds_the_database_leaves_no_pair_once_the_reader_is_gone() {
+    if is_postgres() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let (_, url, codes) = link_with_codes(&app, 3).await;
+    let reader = rusqlite::Connection::open(app.dir.path().join("wenji.db")).unwrap();
+    reader.execute_batch("BEGIN").unwrap();
+    let _: i64 = reader.query_row("SELECT COUNT(*) FROM responses", [], |r| r.get(0)).unwrap();
+    let (r, _) = post_with_code(&app, &url, Some(&codes[1]), "读着数据库的时候提交的一份").await;
+    assert_eq!(r.status(), 303);
+    assert!(code_pages_in_the_wal(&app).await > 0, "the reader kept the spend in the log (the case under test)");
+    reader.execute_batch("COMMIT").unwrap();
+    drop(reader);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while code_pages_in_the_wal(&app).await > 0 {
+        assert!(std::time::Instant::now() < deadline, "the log still pairs the code with its response");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// How many frames of SQLite's write-ahead log hold the codes table's page.
+async fn code_pages_in_the_wal(app: &TestApp) -> usize {
+    use sea_orm::ConnectionTrait;
+    let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();
+    let q = "SELECT rootpage FROM sqlite_master WHERE name = 'access_codes'";
+    let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), q)).await.unwrap();
+    let root: i64 = row.unwrap().try_get_by_index(0).unwrap();
+    let wal = std::fs::read(app.dir.path().join("wenji.db-wal")).unwrap_or_default();
+    wal_pages(&wal).iter().filter(|p| i64::from(**p) == root).count()
+}
+
+/// How many response numbers the database has handed out (its sequence, not its rows).
+async fn numbered_responses(app: &TestApp) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();
+    let q = if is_postgres() {
+        "SELECT last_value FROM responses_id_seq"
+    } else {
+        "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'responses'"
+    };
+    let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), q)).await.unwrap();
+    row.unwrap().try_get_by_index(0).unwrap()
 }
 
 /// The texts in a leader's inbox.

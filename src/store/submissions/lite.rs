@@ -43,10 +43,32 @@ impl LiteBatches {
         std::thread::Builder::new()
             .name("wenji-batches".into())
             .spawn(move || {
-                for job in rx {
+                let mut wal = OwedCheckpoint::default();
+                loop {
+                    let job = if wal.since.is_some() {
+                        match rx.recv_timeout(CHECKPOINT_RETRY) {
+                            Ok(job) => job,
+                            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                                wal.try_to_pay(&conn);
+                                continue;
+                            }
+                            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                        }
+                    } else {
+                        match rx.recv() {
+                            Ok(job) => job,
+                            Err(_) => break,
+                        }
+                    };
                     let subs: Vec<&Prepared> = job.subs.iter().map(|p| &**p).collect();
-                    let _ = job.reply.send(store(&conn, &subs, job.now));
+                    let (done, spent) = store(&conn, &subs, job.now);
+                    let _ = job.reply.send(done);
+                    if spent || wal.since.is_some() {
+                        wal.try_to_pay(&conn);
+                    }
                 }
+                // Shutting down: a last try, so a reader gone by now does not leave the pair behind.
+                wal.try_to_pay(&conn);
             })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the batch thread: {e}")))?;
         Ok(LiteBatches { tx })
@@ -63,37 +85,56 @@ impl LiteBatches {
 }
 
 /// BEGIN IMMEDIATE, the batch, COMMIT; ROLLBACK on any failure (unless SQLite already rolled back).
-fn store(conn: &rusqlite::Connection, subs: &[&Prepared], now: i64) -> Result<Vec<SubmitOutcome>> {
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(classify)?;
+/// Also says whether the commit spent a single-use code (its frames then pair the code with the response).
+fn store(conn: &rusqlite::Connection, subs: &[&Prepared], now: i64) -> (Result<Vec<SubmitOutcome>>, bool) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        return (Err(classify(e)), false);
+    }
     let done = run_now(write_batch(&LiteConn(conn), subs, now))
         .and_then(|o| conn.execute_batch("COMMIT").map_err(classify).map(|()| o));
     if done.is_err() && !conn.is_autocommit() {
         let _ = conn.execute_batch("ROLLBACK");
     }
-    if let Ok(outcomes) = &done {
-        let spent = subs
-            .iter()
+    let spent = done.as_ref().is_ok_and(|outcomes| {
+        subs.iter()
             .zip(outcomes)
-            .any(|(p, o)| p.submission.code_hash.is_some() && matches!(o, SubmitOutcome::Stored(_)));
-        if spent {
-            empty_the_wal(conn);
-        }
-    }
-    done
+            .any(|(p, o)| p.submission.code_hash.is_some() && matches!(o, SubmitOutcome::Stored(_)))
+    });
+    (done, spent)
 }
 
-/// Copies the write-ahead log into the database and empties it, without waiting on readers: its frames
-/// show which code row changed in the commit that wrote a response. Rows alone keep no such pair.
-fn empty_the_wal(conn: &rusqlite::Connection) {
-    let _ = conn.busy_timeout(Duration::ZERO);
-    for _ in 0..3 {
+/// How often the thread tries again to empty a write-ahead log that a reader kept from being emptied.
+const CHECKPOINT_RETRY: Duration = Duration::from_millis(250);
+/// After this long still owed, the log says so once (a reader held open: a backup, an export, a shell).
+const CHECKPOINT_OWED_WARNING: Duration = Duration::from_secs(60);
+
+/// A write-ahead log that still holds a spent code's commit, since when: its frames show which code row
+/// changed in the commit that wrote a response (rows alone keep no such pair). Emptying it needs no
+/// reader on an older snapshot, so it is tried again until it succeeds, never waiting on readers.
+#[derive(Default)]
+struct OwedCheckpoint {
+    since: Option<std::time::Instant>,
+    warned: bool,
+}
+
+impl OwedCheckpoint {
+    fn try_to_pay(&mut self, conn: &rusqlite::Connection) {
+        let _ = conn.busy_timeout(Duration::ZERO);
         let busy = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0));
+        let _ = conn.busy_timeout(Duration::from_secs(10));
         if busy == Ok(0) {
-            break;
+            *self = OwedCheckpoint::default();
+            return;
         }
-        std::thread::sleep(Duration::from_millis(20));
+        let since = *self.since.get_or_insert_with(std::time::Instant::now);
+        if !self.warned && since.elapsed() >= CHECKPOINT_OWED_WARNING {
+            self.warned = true;
+            tracing::warn!(
+                "the write-ahead log still holds a spent code's commit after a minute: a connection to the \
+                 database keeps an old read open (a backup, an export or a shell); it is emptied once that ends"
+            );
+        }
     }
-    let _ = conn.busy_timeout(Duration::from_secs(10));
 }
 
 /// Drives `write_batch` to its end here: every call it makes on this connection returns at once, so it
