@@ -162,6 +162,8 @@ impl Store {
             let (mut undone, mut left) = (0u64, 0u64);
             for (entries, ids) in entries.chunks(CHUNK).zip(targets.chunks(CHUNK)) {
                 let current = areas_in(txn, ids).await?;
+                // Coded since (double coding began after the change): their codings decide their areas now.
+                let coded = super::double_coding::coded_among_in(txn, ids).await?;
                 let mut undo = ChunkUndo::default();
                 for (e, id) in entries.iter().zip(ids) {
                     let before = parse_areas(e.before.as_deref().unwrap_or_default())?;
@@ -170,7 +172,8 @@ impl Store {
                     let mut left_by_change = after.clone();
                     left_by_change.sort();
                     let unchanged = current.get(id).map_or(after.is_empty(), |now| *now == left_by_change);
-                    let Some(state) = states.get(id).filter(|_| last.get(&e.target) == Some(&e.id) && unchanged) else {
+                    let ours = last.get(&e.target) == Some(&e.id) && unchanged && !coded.contains(id);
+                    let Some(state) = states.get(id).filter(|_| ours) else {
                         left += 1;
                         continue;
                     };
@@ -198,6 +201,8 @@ impl Store {
         let w = self.write_txn().await?;
         let txn = w.conn();
         let done = async {
+            hold_opinions(txn, &[opinion_id]).await?;
+            super::double_coding::refuse_undo_while_coded_in(txn, opinion_id).await?;
             let Some(last) = last_tag_change(txn, opinion_id).await? else { return Ok(None) };
             super::double_coding::refuse_if_settled_in(txn, opinion_id, actor).await?;
             super::double_coding::refuse_undoing_a_decision_in(txn, opinion_id, last.id).await?;

@@ -661,3 +661,45 @@ async fn the_adjudication_queue_says_when_more_disagreements_wait_than_it_lists(
     assert_eq!(texts(&page, "section.dispute").len(), 100);
     assert_eq!(texts(&page, "#more").len(), 1, "says more wait");
 }
+
+/// Double coding switched on after tagging began: an opinion whose areas were then taken off is coded from
+/// scratch. Undoing that removal, alone or in bulk, put the old areas back as final tags beside the open
+/// coding: the opinion left every queue, its second coding and adjudication never done. Both undos now
+/// leave it to its coders, and a coder's `u` after their own coding says it cannot undo (it said 已撤销).
+#[tokio::test]
+async fn an_undo_never_puts_final_tags_on_an_opinion_being_double_coded() {
+    let app = TestApp::spawn().await;
+    let (a, acsrf, _) = person(&app, "undo-a", Role::Analyst).await;
+    let (b, bcsrf, _) = person(&app, "undo-b", Role::Analyst).await;
+    let (c, _, _) = person(&app, "undo-c", Role::Analyst).await;
+    let (_, _, judge) = person(&app, "undo-judge", Role::Analyst).await;
+    let alone = submit(&app, "公证处排队时间太长，周末也不开门").await;
+    let in_bulk = submit(&app, "村法律顾问一个月来不了一次").await;
+    for id in [alone, in_bulk] {
+        assert_eq!(code(&app, &a, &acsrf, id, &["3"]).await, 303, "tagged before double coding");
+    }
+    enable(&app, 100, judge).await;
+    // Alone: the area taken off, the opinion coded by b, then a undoes the removal.
+    assert_eq!(code(&app, &a, &acsrf, alone, &[]).await, 303);
+    assert_eq!(code(&app, &b, &bcsrf, alone, &["5"]).await, 303, "b's coding");
+    let r = act(&app, &a, &acsrf, alone, &[("op", "undo")]).await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("正在双人归类，不能撤销"));
+    assert!(final_areas(&app, alone).await.is_empty(), "no final tags beside the open coding");
+    // The coder's own u: refused, not a silent 已撤销.
+    assert_eq!(act(&app, &b, &bcsrf, alone, &[("op", "undo")]).await.status(), 409);
+    // In bulk: the area taken off in bulk, coded by b, the bulk change undone.
+    let y = in_bulk.to_string();
+    let remove = [("_csrf", acsrf.as_str()), ("ids", &y), ("scope", "selected"), ("area", "3")];
+    let remove: Vec<_> = remove.into_iter().chain([("action", "remove"), ("confirm", "1")]).collect();
+    let done = a.post(app.url("/w/inbox/bulk")).form(&remove).send().await.unwrap().text().await.unwrap();
+    let at = crate::helpers::hidden(&done, "at").expect("the undo form");
+    assert!(final_areas(&app, in_bulk).await.is_empty());
+    assert_eq!(code(&app, &b, &bcsrf, in_bulk, &["5"]).await, 303, "b's coding");
+    let undo = [("_csrf", acsrf.as_str()), ("at", at.as_str())];
+    let said = a.post(app.url("/w/inbox/bulk/undo")).form(&undo).send().await.unwrap().text().await.unwrap();
+    assert!(final_areas(&app, in_bulk).await.is_empty(), "the bulk undo left it to its coders: {said}");
+    // Both wait for their second coder.
+    let waiting = [next(&app, &c, 0).await, next(&app, &c, alone.min(in_bulk)).await];
+    assert_eq!(sorted(&waiting.map(Option::unwrap)), sorted(&[alone, in_bulk]), "both in the queue");
+}

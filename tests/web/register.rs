@@ -95,6 +95,11 @@ pub async fn rate(app: &TestApp, key: &str, m: i64, rating: &str, comment: &str)
 async fn one_client_rates_a_measure_twenty_times_at_most_in_an_hour() {
     let app = TestApp::spawn().await;
     let (_, m, _) = published_measure(&app).await;
+    // Refused ratings (no grade chosen) do not count: the twenty-first was refused for an hour.
+    for i in 0..21 {
+        let key = rating_key(&app, m).await;
+        assert_eq!(rate(&app, &key, m, "", "忘了选评价").await.status(), 422, "refused rating {i}");
+    }
     for i in 0..20 {
         let key = rating_key(&app, m).await;
         assert_eq!(rate(&app, &key, m, "1", "").await.status(), 303, "rating {i}");

@@ -88,6 +88,31 @@ pub(crate) async fn refuse_if_settled_in<C: ConnectionTrait>(txn: &C, opinion_id
     refuse_if_settled(&status_in(txn, opinion_id).await?.1, actor)
 }
 
+/// Refuses any undo of an opinion being double coded: the undo put back the areas it had before coding
+/// began, and with them it left every coding queue, its second coding and its adjudication never done; a
+/// coder's own coding is changed by saving other areas, not undone.
+///
+/// # Errors
+/// `Conflict` saying to save the areas instead; `NotFound` for an unknown opinion.
+pub(crate) async fn refuse_undo_while_coded_in<C: ConnectionTrait>(txn: &C, opinion_id: i64) -> Result<()> {
+    if status_in(txn, opinion_id).await?.1.open {
+        return Err(StoreError::Conflict(
+            "这条意见正在双人归类，不能撤销（撤销会放回双人归类之前的领域，它就不再等待第二位分析人员和裁决人）。要改动您的归类，请直接改选领域后保存。".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Which of `ids` double coding has touched (a coding recorded, settled or not): a bulk undo leaves them.
+///
+/// # Errors
+/// On a database failure.
+pub(crate) async fn coded_among_in<C: ConnectionTrait>(txn: &C, ids: &[i64]) -> Result<std::collections::HashSet<i64>> {
+    let mut sql = Sql::new(txn.get_database_backend());
+    sql.push("SELECT DISTINCT opinion_id FROM codings WHERE opinion_id IN ").bind_list(ids);
+    txn.query_all_raw(sql.statement()).await?.iter().map(|r| get::<i64>(r, "opinion_id")).collect()
+}
+
 /// Refuses to undo the adjudicator's decision itself (`last_tag_change` is its tags' audit entry): the
 /// opinion would fall back to no areas with the decision still standing, in no queue at all.
 ///

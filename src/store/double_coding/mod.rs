@@ -14,8 +14,8 @@ use sea_orm::{ConnectionTrait, QueryResult};
 
 mod guards;
 pub(crate) use guards::{
-    refuse_if_settled_in, refuse_links_while_coded_in, refuse_remark_in, refuse_state_change_in,
-    refuse_undoing_a_decision_in,
+    coded_among_in, refuse_if_settled_in, refuse_links_while_coded_in, refuse_remark_in, refuse_state_change_in,
+    refuse_undo_while_coded_in, refuse_undoing_a_decision_in,
 };
 
 /// Why a second coder's save from a card that showed a suggestion was refused.

@@ -4,7 +4,7 @@
 //! honeypot, validation, anonymity and writer.
 
 use super::submit::{Beside, FORM_FIELDS, submit};
-use crate::domain::form::answers::{FieldError, RawAnswers};
+use crate::domain::form::answers::{FieldError, RawAnswers, validate};
 use crate::domain::rectification::{
     RATING_COMMENT, RATING_FORM_SLUG, RATING_MEASURE, RATING_VALUE, Rating, Register, bureau_today, is_overdue,
 };
@@ -249,12 +249,6 @@ pub async fn rate(
         r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("30"));
         return Ok(r);
     }
-    if !state.ratings.allow(ip, measure) {
-        typed.error = Some("这项措施从您所在的网络收到的评价太多，请过一小时再评价；您填写的内容都还在。".into());
-        let mut r = again(StatusCode::TOO_MANY_REQUESTS, &typed, None);
-        r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("3600"));
-        return Ok(r);
-    }
     if !get("_hp").is_empty() {
         // Filled by a browser's autofill, most likely: the page comes back with it empty.
         typed.error = Some("没有保存，请再点一次“提交评价”。".into());
@@ -272,6 +266,15 @@ pub async fn rate(
     raw.insert(RATING_MEASURE.to_owned(), vec![measure.to_string()]);
     raw.insert(RATING_VALUE.to_owned(), vec![typed.chosen.clone()]);
     raw.insert(RATING_COMMENT.to_owned(), vec![typed.comment.clone()]);
+    // Only a rating that would be stored counts against the measure's limit: a citizen who forgot to pick
+    // a grade twenty times was refused the twenty-first, valid one for an hour.
+    let valid = validate(&form, &raw, bureau_today(state.clock.now_ms())).is_ok();
+    if valid && !state.ratings.allow(ip, measure) {
+        typed.error = Some("这项措施从您所在的网络收到的评价太多，请过一小时再评价；您填写的内容都还在。".into());
+        let mut r = again(StatusCode::TOO_MANY_REQUESTS, &typed, None);
+        r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("3600"));
+        return Ok(r);
+    }
     match submit(&state, &form, None, Beside { category: None, code: None, names: &FORM_FIELDS }, &raw, &key).await {
         Ok(outcome) => {
             let receipt = outcome.receipt().map(ToString::to_string).unwrap_or_default();

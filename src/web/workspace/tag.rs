@@ -166,7 +166,10 @@ async fn apply(state: &AppState, staff: &Staff, id: i64, f: &OpForm) -> Result<i
             Ok(store.next_to_code(id, staff.user.id, state.queue_keys(staff.user.id)).await?.unwrap_or(id))
         }
         "undo" => {
-            store.undo_tags(id, &who).await?;
+            // Nothing of this opinion's areas was ever changed: said, not answered "已撤销".
+            if store.undo_tags(id, &who).await?.is_none() {
+                return Err(WebError::Conflict("这条意见的领域还没有改动过，没有可以撤销的。".into()));
+            }
             Ok(id)
         }
         "state" => {
