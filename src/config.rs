@@ -151,14 +151,30 @@ impl Config {
 
     /// The database URL with any password hidden, for logs.
     pub fn database_for_log(&self) -> String {
-        match self.database_url.split_once('@') {
-            Some((head, tail)) if head.contains("://") => {
-                let scheme = head.split("://").next().unwrap_or_default();
-                format!("{scheme}://…@{tail}")
-            }
-            _ => self.database_url.clone(),
-        }
+        url_for_log(&self.database_url)
     }
+}
+
+/// `url` with its user part hidden whole (up to the last `@` before the query: a password may hold an `@`
+/// left unencoded) and the value of any `password` query parameter hidden.
+fn url_for_log(url: &str) -> String {
+    let (address, query) = url.split_once('?').map_or((url, None), |(a, q)| (a, Some(q)));
+    let address = match address.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((_, host)) => format!("{scheme}://…@{host}"),
+            None => address.to_owned(),
+        },
+        None => address.to_owned(),
+    };
+    let Some(query) = query else { return address };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if k.to_ascii_lowercase().contains("pass") => format!("{k}=…"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{address}?{}", query.join("&"))
 }
 
 /// Whether `host[:port]` names a port that is not 0–65535 (an IPv6 host is in brackets).
@@ -269,6 +285,18 @@ fn warn_if_readable_by_others(_: &std::path::Path) {}
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_database_address_in_the_log_shows_no_password_wherever_it_was_written() {
+        let shown = |u: &str| super::url_for_log(u);
+        assert_eq!(shown("postgres://wenji:s3cret@db/wenji"), "postgres://…@db/wenji");
+        assert_eq!(shown("postgres://postgres:TopS3cret@PW@127.0.0.1:5432/x"), "postgres://…@127.0.0.1:5432/x");
+        assert_eq!(
+            shown("postgres://127.0.0.1:5432/x?user=postgres&password=QuerySecret99&sslmode=require"),
+            "postgres://127.0.0.1:5432/x?user=postgres&password=…&sslmode=require"
+        );
+        assert_eq!(shown("sqlite://data/wenji.db?mode=rwc"), "sqlite://data/wenji.db?mode=rwc");
+    }
+
     use super::Config;
 
     fn config(data_dir: std::path::PathBuf) -> Config {

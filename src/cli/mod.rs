@@ -486,6 +486,14 @@ fn another_secret(config: &Config) -> String {
 }
 
 async fn connect(config: &Config) -> anyhow::Result<Store> {
+    let url = &config.database_url;
+    if url.starts_with("sqlite:") && (url.contains(":memory:") || url.contains("mode=memory")) {
+        // It started, said commits=FULL and lost everything at stop; `backup` wrote a 0-byte snapshot.
+        anyhow::bail!(
+            "WENJI_DATABASE_URL {} names a database kept in memory: everything stored would be lost when wenji stops, and a backup of it is empty. Name a file, such as sqlite://data/wenji.db?mode=rwc",
+            config.database_for_log()
+        );
+    }
     config.prepare_database_dir()?;
     let settings = crate::store::ConnectSettings { unsafe_no_sync: config.unsafe_test_no_sync };
     Store::connect_with(&config.database_url, settings).await.map_err(|e| {

@@ -32,8 +32,16 @@ pub async fn run(config: &Config, args: RestoreArgs) -> anyhow::Result<()> {
     // Copied, synced and checked beside the database before anything moves: a full disk or a bad file
     // leaves the database where it is. The copy is what is checked, so what is placed is what passed.
     let part = super::part_beside(&db).context("nothing was changed")?;
-    std::fs::copy(&args.snapshot, &part)
-        .with_context(|| format!("copying {}; nothing was changed", args.snapshot.display()))?;
+    if crate::store::snapshot::has_a_wal_beside(&args.snapshot) {
+        // Its latest commits are in its -wal (a folder a restore moved aside, a copy of a running server's
+        // files): copied through SQLite with them, where copying the file alone lost acknowledged opinions.
+        crate::store::snapshot::copy_with_its_wal(&args.snapshot, &part).await.with_context(|| {
+            format!("copying {} with the -wal beside it; nothing was changed", args.snapshot.display())
+        })?;
+    } else {
+        std::fs::copy(&args.snapshot, &part)
+            .with_context(|| format!("copying {}; nothing was changed", args.snapshot.display()))?;
+    }
     hand_over(&part, owner, 0o600).context("nothing was changed")?;
     std::fs::File::open(&part)?.sync_all().context("nothing was changed")?;
     crate::store::snapshot::check_snapshot(&part)

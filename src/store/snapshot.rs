@@ -29,6 +29,29 @@ pub async fn check_snapshot(path: &std::path::Path) -> Result<()> {
     checked
 }
 
+/// Whether a write-ahead log with content lies beside `path`: the database's latest commits may be only
+/// there (a folder moved aside by a restore, a file-level copy of a running server's folder).
+pub fn has_a_wal_beside(path: &std::path::Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(std::path::PathBuf::from(wal)).is_ok_and(|m| m.len() > 0)
+}
+
+/// Writes the database at `path`, with the commits its write-ahead log holds, into the empty file `to`
+/// (`VACUUM INTO` through a read-only connection, which reads the log; copying the file alone lost them).
+///
+/// # Errors
+/// `Unavailable` when it cannot be opened or written.
+pub async fn copy_with_its_wal(path: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    use sea_orm::sqlx::{Connection as _, sqlite::SqliteConnectOptions, sqlite::SqliteConnection};
+    let options = SqliteConnectOptions::new().filename(path).read_only(true);
+    let mut conn =
+        SqliteConnection::connect_with(&options).await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    let copied = sea_orm::sqlx::query("VACUUM INTO ?").bind(to.to_string_lossy().into_owned()).execute(&mut conn).await;
+    let _ = conn.close().await;
+    copied.map(|_| ()).map_err(|e| StoreError::Unavailable(e.to_string()))
+}
+
 impl Store {
     /// Ends every staff session (after a restore: everyone signs in again). Returns how many ended.
     ///

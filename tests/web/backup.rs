@@ -225,3 +225,35 @@ async fn a_restore_is_refused_under_a_running_server_and_otherwise_puts_the_snap
         assert_eq!(std::fs::metadata(file).unwrap().uid(), server_user, "{file:?}: the server's user's");
     }
 }
+
+/// A database file with its write-ahead log beside it (a folder a restore moved aside, restored back; a
+/// copy of a running server's folder): its latest commits are only in the log. Restoring the file alone
+/// lost acknowledged opinions and said "restored"; they are restored with it.
+#[tokio::test]
+async fn a_database_restored_with_its_write_ahead_log_beside_it_keeps_every_acknowledged_opinion() {
+    if is_postgres() {
+        eprintln!("SKIPPED on PostgreSQL: `wenji restore` is for SQLite");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let mut receipts = Vec::new();
+    for i in 0..5 {
+        receipts.push(app.submit_opinion(&format!("写在预写日志里的意见（{i}）")).await);
+    }
+    let copy = app.dir.path().join("copied-folder");
+    std::fs::create_dir(&copy).unwrap();
+    for f in ["wenji.db", "wenji.db-wal"] {
+        std::fs::copy(app.dir.path().join(f), copy.join(f)).unwrap();
+    }
+    assert!(std::fs::metadata(copy.join("wenji.db-wal")).unwrap().len() > 0, "the latest commits are in the log");
+    let target = app.dir.path().join("elsewhere").join("wenji.db");
+    let url = format!("sqlite://{}?mode=rwc", target.display());
+    let mut c = app.cli();
+    c.env("WENJI_DATABASE_URL", &url).arg("restore").arg(copy.join("wenji.db"));
+    let o = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let restored = wenji::store::Store::connect(&url).await.unwrap();
+    for r in &receipts {
+        assert!(restored.response_by_receipt(r).await.is_ok(), "{r} was acknowledged and is not restored");
+    }
+}

@@ -927,3 +927,18 @@ fn a_wrong_postgresql_port_is_named_with_its_reason_at_once() {
     assert!(said.contains("WENJI_DATABASE_URL") && said.contains("refused"), "{said}");
     assert!(!said.contains("pool timed out") && started.elapsed() < Duration::from_secs(5), "{said}");
 }
+
+/// A database kept in memory started, said its commits were synced, and lost everything at stop; `backup`
+/// of it wrote a 0-byte snapshot and said so. Every command refuses it, naming the setting.
+#[test]
+fn a_database_kept_in_memory_is_refused_by_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::helpers::test_forms(dir.path());
+    for url in ["sqlite::memory:", "sqlite://data/wenji.db?mode=memory"] {
+        for args in [vec!["serve", "--bind", "127.0.0.1:0"], vec!["migrate"]] {
+            let out = wenji(dir.path(), url).args(&args).current_dir(dir.path()).output().unwrap();
+            let said = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success() && said.contains("kept in memory"), "{url} {args:?}: {said}");
+        }
+    }
+}
