@@ -74,6 +74,32 @@ async fn back_after_submitting_says_it_was_sent_with_the_receipt_and_a_way_to_wr
     }
 }
 
+/// A citizen who made a mistake, mended it and sent: Back from the receipt says it was sent (it showed the
+/// browser's English "Confirm Form Resubmission" page, the error page being the answer to a post).
+#[tokio::test]
+async fn back_after_a_mended_mistake_says_it_was_sent() {
+    let app = TestApp::spawn().await;
+    let Some(b) = Browser::start(390, 844).await else { return };
+    b.goto(&app.url("/f/zhengqiu")).await;
+    b.click("input[name=_category][value=qz]").await;
+    b.fill("textarea[name=q_team]", "窗口办事要跑好几趟，希望一次办好。").await;
+    b.click_and_wait_for_navigation("button.submit").await;
+    assert!(!b.find_all(".field-error").await.is_empty(), "refused first: questions left unanswered");
+    b.click("input[name=q_has_member][value=no]").await;
+    b.click("input[name=q_satisfaction][value='2']").await;
+    b.click_and_wait_for_navigation("button.submit").await;
+    let receipt = b.text("#receipt-code").await;
+    b.c().back().await.unwrap();
+    crate::browser_staff::wait_for("the sent notice", async || {
+        b.js("var n = document.getElementById('sent-note'); return !!n && !n.hidden;").await == true
+    })
+    .await;
+    assert!(b.text("#sent-note").await.contains(&receipt));
+    b.screenshot(shot("back-after-a-mended-mistake-390")).await;
+    assert_eq!(app.store().count_responses(Some("zhengqiu")).await.unwrap(), 1);
+    b.close().await;
+}
+
 /// Sent with a double tap, the receipt refreshed, then Back: the page says it was sent, and no draft of
 /// the sent text is kept even when a field of the put-away form fires `change` (a review found one kept,
 /// restored half an hour later to the next person at the device).

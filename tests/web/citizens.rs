@@ -178,6 +178,12 @@ async fn a_unit_link_binds_the_unit_and_forged_or_edited_tokens_are_refused() {
     let qingxi = app.store().create_link("zhengqiu", "sfs-qingxi", None, "", &Actor::system("test")).await.unwrap();
     let baishi = app.store().create_link("zhengqiu", "sfs-baishi", None, "", &Actor::system("test")).await.unwrap();
     let token = app.state.secret.link_token(qingxi.id, "zhengqiu", "sfs-qingxi", None);
+    // Pasted from a chat with what followed it (a full stop, a bracket): still the link.
+    for pasted in [format!("{token}%E3%80%82"), format!("{token})"), format!("{token}.")] {
+        let r = app.citizen.get(app.url(&format!("/f/zhengqiu?t={pasted}"))).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{pasted}");
+        assert!(r.text().await.unwrap().contains("清溪镇司法所"), "{pasted}");
+    }
     let page = app.citizen.get(app.url(&format!("/f/zhengqiu?t={token}"))).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("清溪镇司法所"));
     let key = hidden(&page, "_key").unwrap();

@@ -71,6 +71,10 @@
   var dirty = false;
   var DRAFT_DAYS = 7;
   var serverHasValues = !!document.querySelector(".field-error, .notice");
+  // An error page is the answer to a post: Back to it from the receipt met the browser's own "Confirm Form
+  // Resubmission" (WeChat's WebView keeps no page cache). Its history entry becomes a page to load again,
+  // where the receipt's 已提交 note shows; a reload of it keeps the edits through the draft.
+  if (serverHasValues) { try { history.replaceState(history.state, "", location.href); } catch (e) {} }
 
   function fields() {
     return Array.prototype.slice.call(form.elements).filter(function (el) {

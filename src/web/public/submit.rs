@@ -16,7 +16,11 @@ use crate::web::state::AppState;
 /// # Errors
 /// `Forbidden` for a forged, edited, revoked or other form's token.
 pub async fn resolve_link(state: &AppState, form: &FormDef, token: Option<&str>) -> Result<Option<Link>, WebError> {
-    let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
+    // A link pasted with what followed it in a chat (a full stop, a bracket) still opens: a token ends in a
+    // letter, a digit, - or _.
+    let token =
+        token.map(|t| t.trim().trim_end_matches(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')));
+    let Some(token) = token.filter(|t| !t.is_empty()) else { return Ok(None) };
     let bad = || WebError::Forbidden("链接无效或已停用，请向发放单位索取新的链接或二维码。".into());
     let id = Secret::link_token_id(token).ok_or_else(bad)?;
     let link = match state.store.link(id).await {
