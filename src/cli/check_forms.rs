@@ -1,11 +1,33 @@
-//! `wenji check-forms`: the same checks as at start-up; non-zero exit on any problem.
+//! `wenji check-forms`: the same checks as at start-up; non-zero exit on any problem. Where the database is
+//! found (run in the server's folder), the forms are also checked against the answers stored: a scale
+//! whose grades moved once answered is refused here as `serve` would refuse to start.
 
 use crate::config::Config;
 use std::process::ExitCode;
 
-pub fn run(config: &Config) -> ExitCode {
+pub async fn run(config: &Config) -> ExitCode {
     match crate::forms_dir::load(&config.forms_dir) {
         Ok(cat) => {
+            match super::open_existing(config).await {
+                Ok(store) => match store.grades_moved_in(&cat).await {
+                    Ok(moved) if moved.is_empty() => {}
+                    Ok(moved) => {
+                        for m in &moved {
+                            eprintln!("error: {m}");
+                        }
+                        eprintln!(
+                            "{} problem(s) found: the forms folder changes what stored answers mean; put the grades back (`wenji serve` would not start)",
+                            moved.len()
+                        );
+                        return ExitCode::FAILURE;
+                    }
+                    Err(e) => {
+                        eprintln!("error: the stored answers could not be compared with these forms: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                },
+                Err(e) => println!("(not compared with stored answers: {e:#})"),
+            }
             println!(
                 "{}: {} forms, {} units, {} areas, {} topics: all good",
                 config.forms_dir.display(),

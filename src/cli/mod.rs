@@ -231,7 +231,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::CheckForms => Ok(check_forms::run(&config)),
+        Command::CheckForms => Ok(check_forms::run(&config).await),
         Command::User(cmd) => user::run(&config, cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Links(cmd) => links::run(&config, cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Backup(args) => backup::run(&config, args).await.map(|()| ExitCode::SUCCESS),

@@ -391,6 +391,10 @@ async fn a_reload_that_would_make_stored_grades_read_as_other_grades_is_refused(
             "{moved}: {problems:?}"
         );
         assert_eq!(grades(), ["好", "较好", "一般", "差"], "{moved}: the old forms stay");
+        // `wenji check-forms` in the server's folder says so too (it said "all good", and the restart failed).
+        let checked = app.run_cli(&["check-forms"]).await;
+        let said = String::from_utf8_lossy(&checked.stderr);
+        assert!(!checked.status.success() && said.contains("您对局领导班子的总体评价"), "{moved}: {said}");
     }
     std::fs::write(&path, good.replacen(scale, r#"scale = ["好", "比较好", "一般", "差"]"#, 1)).unwrap();
     assert!(reload().await.is_empty());
