@@ -9,11 +9,15 @@ pub fn visible_len(text: &str) -> usize {
     text.chars().filter(|&c| is_visible(c)).count()
 }
 
-/// Zero-width spaces, the byte-order mark, and direction embeddings and overrides: inside an opinion they
-/// only split words from search (局\u{200B}长 is not found by 局长) or turn text around on a page. What
-/// right-to-left writing needs (the marks U+200E/F, the isolates) and the joiners of emoji stay.
+/// Zero-width spaces and non-joiners, soft hyphens, the grapheme joiner, the Mongolian vowel separator,
+/// invisible operators, the byte-order mark, and direction embeddings and overrides: inside an opinion they
+/// only split words from search (局\u{200B}长, 局\u{00AD}长 are not found by 局长) or turn text around on a
+/// page. What right-to-left writing needs (the marks U+200E/F, the isolates) and the joiner of emoji stay.
 pub fn is_meaningless_invisible(c: char) -> bool {
-    matches!(c, '\u{200B}' | '\u{202A}'..='\u{202E}' | '\u{2060}' | '\u{FEFF}')
+    matches!(
+        c,
+        '\u{00AD}' | '\u{034F}' | '\u{180E}' | '\u{200B}' | '\u{200C}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+    )
 }
 
 /// Whether `text` shows nothing: only spaces and invisible characters (a measure of zero-width spaces
@@ -223,6 +227,12 @@ mod tests {
     #[test]
     fn invisible_format_characters_are_not_counted() {
         assert_eq!(visible_len("\u{202E}\u{200B}\u{200C}\u{200D}\u{2060}\u{FEFF}\u{200E}"), 0);
+        // Each splits 局长 from a search of it: dropped from the query and from the stored text alike.
+        for c in ['\u{00AD}', '\u{034F}', '\u{180E}', '\u{200B}', '\u{200C}', '\u{2062}', '\u{FEFF}'] {
+            assert!(is_meaningless_invisible(c), "U+{:04X}", u32::from(c));
+            assert_eq!(search_terms(&format!("局{c}长")), ["局长"], "U+{:04X}", u32::from(c));
+        }
+        assert!(!is_meaningless_invisible('\u{200D}'), "the joiner of emoji stays");
         assert_eq!(visible_len("意见\u{200B}建议"), 4);
         assert_eq!(visible_len("abc 1"), 5);
     }

@@ -381,6 +381,8 @@ async fn search_finds_one_two_and_longer_chinese_queries() {
     let percent = submit(&app, "满意度只有50%左右").await;
     // Pasted from a chat with zero-width spaces and a direction override inside: found by the plain words.
     let pasted = submit(&app, "局\u{200B}长的APP预约\u{202E}总是\u{FEFF}失败").await;
+    // Other invisible characters that split a word from its search (a soft hyphen, a non-joiner…).
+    let hidden_words = submit(&app, "副\u{00AD}局\u{200C}长\u{2062}推\u{034F}诿\u{180E}扯皮").await;
     let wide = submit(&app, "手机ＡＰＰ经常打不开").await;
     let comma = submit(&app, "办证难，跑了三次（尤其是周一）").await;
     let long_prefix = "窗口".repeat(50);
@@ -397,8 +399,9 @@ async fn search_finds_one_two_and_longer_chinese_queries() {
         ("%", vec![percent]),
         ("0%左", vec![percent]),
         ("没有的词", vec![]),
-        ("局长", vec![pasted]),
-        ("局\u{200B}长", vec![pasted]),
+        ("局长", vec![hidden_words, pasted]),
+        ("局\u{200B}长", vec![hidden_words, pasted]),
+        ("副局长推诿扯皮", vec![hidden_words]),
         ("预约总是失败", vec![pasted]),
         ("app", vec![wide, pasted]),
         ("aPp预约", vec![pasted]),
