@@ -56,6 +56,10 @@ impl Config {
         let kept = match std::fs::read_to_string(&path) {
             Ok(s) => Some(s),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            // WENJI_DATA_DIR naming a file: said so, not "run as its owner".
+            Err(_) if self.data_dir.exists() && !self.data_dir.is_dir() => {
+                anyhow::bail!("WENJI_DATA_DIR {} is a file: it must name a folder", self.data_dir.display())
+            }
             // Unreadable (its owner or mode changed): said as such, never taken for "none yet".
             Err(e) => {
                 anyhow::bail!("{}: cannot read the secret key ({e}); wenji must run as its owner", path.display())

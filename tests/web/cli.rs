@@ -942,3 +942,17 @@ fn a_database_kept_in_memory_is_refused_by_every_command() {
         }
     }
 }
+
+/// WENJI_DATA_DIR naming a file is said as such (it said "wenji must run as its owner" of a secret.key).
+#[test]
+fn a_data_dir_that_is_a_file_is_named_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    test_forms(dir.path());
+    std::fs::write(dir.path().join("afile"), b"not a folder").unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("wenji.db").display());
+    let data = dir.path().join("afile");
+    assert!(wenji(dir.path(), &db).env("WENJI_DATA_DIR", &data).arg("migrate").output().unwrap().status.success());
+    let out = wenji(dir.path(), &db).env("WENJI_DATA_DIR", &data).args(["links", "list"]).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && said.contains("is a file: it must name a folder"), "{said}");
+}
