@@ -159,26 +159,28 @@ impl Config {
     }
 }
 
-/// `url` with its user part hidden whole (up to the last `@` before the query: a password may hold an `@`
-/// left unencoded) and the value of any `password` query parameter hidden.
+/// `url` with its user part hidden whole (up to the last `@`: a password may hold an unencoded `@`, `?` or
+/// `&`) and the value of any password query parameter hidden.
 fn url_for_log(url: &str) -> String {
-    let (address, query) = url.split_once('?').map_or((url, None), |(a, q)| (a, Some(q)));
-    let address = match address.split_once("://") {
-        Some((scheme, rest)) => match rest.rsplit_once('@') {
-            Some((_, host)) => format!("{scheme}://…@{host}"),
-            None => address.to_owned(),
-        },
-        None => address.to_owned(),
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let (hidden, rest) = match rest.rsplit_once('@') {
+        Some((_, host)) => ("…@", host),
+        None => ("", rest),
     };
-    let Some(query) = query else { return address };
-    let query: Vec<String> = query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((k, _)) if k.to_ascii_lowercase().contains("pass") => format!("{k}=…"),
-            _ => pair.to_owned(),
-        })
-        .collect();
-    format!("{address}?{}", query.join("&"))
+    let (address, query) = rest.split_once('?').map_or((rest, None), |(a, q)| (a, Some(q)));
+    let Some(query) = query else { return format!("{scheme}://{hidden}{address}") };
+    // After a password parameter, everything is hidden: an unencoded `&` in it would start a fake pair.
+    let mut shown = Vec::new();
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some((k, _)) if k.to_ascii_lowercase().contains("pass") => {
+                shown.push(format!("{k}=…"));
+                break;
+            }
+            _ => shown.push(pair.to_owned()),
+        }
+    }
+    format!("{scheme}://{hidden}{address}?{}", shown.join("&"))
 }
 
 /// Whether `host[:port]` names a port that is not 0–65535 (an IPv6 host is in brackets).
@@ -296,9 +298,12 @@ mod tests {
         assert_eq!(shown("postgres://postgres:TopS3cret@PW@127.0.0.1:5432/x"), "postgres://…@127.0.0.1:5432/x");
         assert_eq!(
             shown("postgres://127.0.0.1:5432/x?user=postgres&password=QuerySecret99&sslmode=require"),
-            "postgres://127.0.0.1:5432/x?user=postgres&password=…&sslmode=require"
+            "postgres://127.0.0.1:5432/x?user=postgres&password=…"
         );
         assert_eq!(shown("sqlite://data/wenji.db?mode=rwc"), "sqlite://data/wenji.db?mode=rwc");
+        assert_eq!(shown("postgres://postgres:Se?cretPW99@127.0.0.1:5432/x"), "postgres://…@127.0.0.1:5432/x");
+        assert_eq!(shown("postgres://u:S@e?cret&x=PW99@h/x?sslmode=disable"), "postgres://…@h/x?sslmode=disable");
+        assert_eq!(shown("postgres://h/x?password=a&b=PWtail"), "postgres://h/x?password=…");
     }
 
     use super::Config;

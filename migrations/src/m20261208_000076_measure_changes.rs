@@ -1,6 +1,7 @@
 //! What changed in a measure's four parts once it had been published, shown on /gongkai beside the
 //! measure: a deadline moved or a target lowered after citizens read (and rated) it is said in public.
-//! `published_before` marks a measure published at least once, so a withdraw, edit and republish is said too.
+//! `withdrawn_parts` keeps the four parts a withdrawn measure last showed in public (JSON), so its republication
+//! says what changed since then, and no draft written while it was withdrawn.
 
 use crate::m20261203_000056_register::Measures;
 use sea_orm_migration::{prelude::*, schema::*};
@@ -24,15 +25,9 @@ enum MeasureChanges {
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.alter_table(
-            Table::alter()
-                .table(Measures::Table)
-                .add_column(boolean(Alias::new("published_before")).default(false))
-                .to_owned(),
+            Table::alter().table(Measures::Table).add_column(text_null(Alias::new("withdrawn_parts"))).to_owned(),
         )
         .await?;
-        m.get_connection()
-            .execute_unprepared("UPDATE measures SET published_before = TRUE WHERE published_at IS NOT NULL")
-            .await?;
         m.create_table(
             Table::create()
                 .table(MeasureChanges::Table)
@@ -57,7 +52,6 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table(MeasureChanges::Table).to_owned()).await?;
-        m.alter_table(Table::alter().table(Measures::Table).drop_column(Alias::new("published_before")).to_owned())
-            .await
+        m.alter_table(Table::alter().table(Measures::Table).drop_column(Alias::new("withdrawn_parts")).to_owned()).await
     }
 }

@@ -26,7 +26,15 @@ pub async fn run(config: &Config) -> ExitCode {
                         return ExitCode::FAILURE;
                     }
                 },
-                Err(e) => println!("(not compared with stored answers: {e:#})"),
+                // No database here (a check before the first start, or on another machine): said, not failed.
+                Err(e) if config.sqlite_path().is_some_and(|p| !p.exists()) => {
+                    println!("(not compared with stored answers: {e:#})");
+                }
+                // A database named but not reached: `serve` would not start either.
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    return ExitCode::FAILURE;
+                }
             }
             println!(
                 "{}: {} forms, {} units, {} areas, {} topics: all good",

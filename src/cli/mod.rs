@@ -93,7 +93,10 @@ pub fn main() -> ExitCode {
 /// citizen post is the n-th stored response, whose stored time is only its minute): held at info whatever
 /// `WENJI_LOG` asks (a directive sets a level, so `debug` here showed their debug lines under `info`).
 /// Failed requests are still logged (at error).
-const NEVER_TRACED: [&str; 3] = ["axum::serve=info", "tower_http::csrf=info", "tower_http::trace=info"];
+/// `sqlx::postgres::options` warns of an unknown connection parameter by quoting it: a password holding an
+/// unencoded `?` is one.
+const NEVER_TRACED: [&str; 4] =
+    ["axum::serve=info", "tower_http::csrf=info", "tower_http::trace=info", "sqlx::postgres::options=error"];
 
 /// clap's refusal, naming the `WENJI_*` variable the value came from (clap names only the flag).
 fn refuse_arguments(e: &clap::Error) -> ExitCode {

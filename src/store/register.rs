@@ -47,20 +47,9 @@ async fn rewrite_measure_in(
     }
     let id = before.id;
     let version = super::next_version(before.updated_at);
-    if before.published_before {
-        let now = now_ms();
-        for (part, was, is) in public_changes(&stored, d) {
-            measure_change::ActiveModel {
-                measure_id: Set(id),
-                changed_at: Set(now),
-                part: Set(part.to_owned()),
-                before: Set(was),
-                after: Set(is),
-                ..Default::default()
-            }
-            .insert(txn)
-            .await?;
-        }
+    // Only while citizens see it: a withdrawn measure's drafts are said, as one change, when it is republished.
+    if before.published_at.is_some() {
+        record_public_changes(txn, id, &stored, d).await?;
     }
     let mut m: measure::ActiveModel = before.into();
     m.action = Set(d.action.clone());
@@ -73,6 +62,49 @@ async fn rewrite_measure_in(
     append_in(txn, actor, "measure_updated", &format!("measure:{id}"), Some(audit_text(&stored)), Some(audit_text(d)))
         .await?;
     Ok(())
+}
+
+/// Records what differs in the four parts between `was` (as citizens saw it) and `is`.
+async fn record_public_changes(
+    txn: &impl ConnectionTrait,
+    id: i64,
+    was: &MeasureDraft,
+    is: &MeasureDraft,
+) -> Result<()> {
+    let now = now_ms();
+    for (part, before, after) in public_changes(was, is) {
+        measure_change::ActiveModel {
+            measure_id: Set(id),
+            changed_at: Set(now),
+            part: Set(part.to_owned()),
+            before: Set(before),
+            after: Set(after),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The four parts as kept while a measure is withdrawn.
+fn parts_json(d: &MeasureDraft) -> String {
+    serde_json::json!({ "action": d.action, "target": d.target, "deadline": deadline_text(d), "owner": d.owner })
+        .to_string()
+}
+
+/// `current` with the four parts kept in `json` (its status stays: progress is not a change of the plan).
+fn parts_from_json(json: &str, current: &MeasureDraft) -> Result<MeasureDraft> {
+    let v: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("withdrawn_parts: {e}")))?;
+    let text = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+    Ok(MeasureDraft {
+        action: text("action"),
+        target: text("target"),
+        deadline: NaiveDate::parse_from_str(&text("deadline"), "%Y-%m-%d").ok(),
+        owner: text("owner"),
+        status: current.status,
+    })
 }
 
 /// Why a measure with recorded progress cannot be set back to 未开始.
@@ -204,10 +236,13 @@ impl Store {
                 )));
             }
             let version = super::next_version(before.updated_at);
+            let was_public = before.withdrawn_parts.clone();
             let mut m: measure::ActiveModel = before.into();
             m.published_at = Set(publish.then(now_ms));
-            if publish {
-                m.published_before = Set(true);
+            // Withdrawn: what citizens last saw is kept; republished: what changed since is said, once.
+            m.withdrawn_parts = Set((!publish).then(|| parts_json(&draft)));
+            if publish && let Some(json) = was_public {
+                record_public_changes(txn, id, &parts_from_json(&json, &draft)?, &draft).await?;
             }
             m.updated_at = Set(version);
             m.update(txn).await?;

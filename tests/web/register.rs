@@ -1145,13 +1145,18 @@ async fn a_published_measure_changed_later_says_what_changed_on_the_public_page(
             format!("{today}，完成时限由“2027年08月31日”改为“2027年12月31日”"),
         ]
     );
-    // Withdrawn, changed out of sight, published again: the change is said all the same.
+    // Withdrawn, changed out of sight, published again: the change is said all the same, once, from what
+    // citizens last saw; a draft written meanwhile never reaches the public page.
     let withdraw = format!("/w/measures/{m}/publish");
     assert_eq!(post(&app, &leader, &csrf, &withdraw, &[("publish", "0"), ("confirm", "1")]).await.0, 303);
-    fields[3] = ("owner", "办公室");
-    assert_eq!(post(&app, &leader, &csrf, &format!("/w/measures/{m}"), &fields).await.0, 303);
+    for owner in ["内部草稿：待核实后再定", "办公室"] {
+        fields[3] = ("owner", owner);
+        assert_eq!(post(&app, &leader, &csrf, &format!("/w/measures/{m}"), &fields).await.0, 303);
+    }
     assert_eq!(post(&app, &leader, &csrf, &withdraw, &[("publish", "1")]).await.0, 303);
     let lines = public().await;
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert_eq!(lines[2], format!("{today}，责任领导/单位由“分管副局长、办公室”改为“办公室”"));
+    let page = app.browser().get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("内部草稿"), "a draft written while withdrawn went public");
 }

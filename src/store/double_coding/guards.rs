@@ -88,14 +88,16 @@ pub(crate) async fn refuse_if_settled_in<C: ConnectionTrait>(txn: &C, opinion_id
     refuse_if_settled(&status_in(txn, opinion_id).await?.1, actor)
 }
 
-/// Refuses any undo of an opinion being double coded: the undo put back the areas it had before coding
-/// began, and with them it left every coding queue, its second coding and its adjudication never done; a
-/// coder's own coding is changed by saving other areas, not undone.
+/// Refuses any undo of an opinion being double coded (a coding recorded, none settled): the undo put back
+/// the areas it had before coding began, and with them it left every coding queue, its second coding and
+/// its adjudication never done; a coder's own coding is changed by saving other areas, not undone. Like a
+/// bulk undo ([`coded_among_in`]), one not yet coded goes back to being an ordinary tagged opinion.
 ///
 /// # Errors
 /// `Conflict` saying to save the areas instead; `NotFound` for an unknown opinion.
 pub(crate) async fn refuse_undo_while_coded_in<C: ConnectionTrait>(txn: &C, opinion_id: i64) -> Result<()> {
-    if status_in(txn, opinion_id).await?.1.open {
+    let status = status_in(txn, opinion_id).await?.1;
+    if status.open && !status.codings.is_empty() {
         return Err(StoreError::Conflict(
             "这条意见正在双人归类，不能撤销（撤销会放回双人归类之前的领域，它就不再等待第二位分析人员和裁决人）。要改动您的归类，请直接改选领域后保存。".into(),
         ));

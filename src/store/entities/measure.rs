@@ -13,8 +13,8 @@ pub struct Model {
     pub owner: String,
     pub status: String,
     pub published_at: Option<i64>,
-    /// Published at least once: later changes to its four parts are said on /gongkai.
-    pub published_before: bool,
+    /// While withdrawn: its four parts as last public (JSON), to say at republication what changed.
+    pub withdrawn_parts: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
