@@ -8,33 +8,8 @@ use std::process::ExitCode;
 pub async fn run(config: &Config) -> ExitCode {
     match crate::forms_dir::load(&config.forms_dir) {
         Ok(cat) => {
-            match super::open_existing(config).await {
-                Ok(store) => match store.grades_moved_in(&cat).await {
-                    Ok(moved) if moved.is_empty() => {}
-                    Ok(moved) => {
-                        for m in &moved {
-                            eprintln!("error: {m}");
-                        }
-                        eprintln!(
-                            "{} problem(s) found: the forms folder changes what stored answers mean; put the grades back (`wenji serve` would not start)",
-                            moved.len()
-                        );
-                        return ExitCode::FAILURE;
-                    }
-                    Err(e) => {
-                        eprintln!("error: the stored answers could not be compared with these forms: {e}");
-                        return ExitCode::FAILURE;
-                    }
-                },
-                // No database here (a check before the first start, or on another machine): said, not failed.
-                Err(e) if config.sqlite_path().is_some_and(|p| !p.exists()) => {
-                    println!("(not compared with stored answers: {e:#})");
-                }
-                // A database named but not reached: `serve` would not start either.
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    return ExitCode::FAILURE;
-                }
+            if !compared_with_stored_answers(config, &cat).await {
+                return ExitCode::FAILURE;
             }
             println!(
                 "{}: {} forms, {} units, {} areas, {} topics: all good",
@@ -61,6 +36,40 @@ pub async fn run(config: &Config) -> ExitCode {
             }
             eprintln!("{} problem(s) found", errs.len());
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Whether `cat` keeps the meaning of the answers stored in the configured database, the problems said on
+/// standard error. No database here (a check before the first start, or on another machine) is said, not
+/// failed; a database named but not reached fails, as `serve` would.
+async fn compared_with_stored_answers(config: &Config, cat: &crate::domain::catalog::Catalog) -> bool {
+    let store = match super::open_existing(config).await {
+        Ok(store) => store,
+        Err(e) if config.sqlite_path().is_some_and(|p| !p.exists()) => {
+            println!("(not compared with stored answers: {e:#})");
+            return true;
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return false;
+        }
+    };
+    match store.grades_moved_in(cat).await {
+        Ok(moved) if moved.is_empty() => true,
+        Ok(moved) => {
+            for m in &moved {
+                eprintln!("error: {m}");
+            }
+            eprintln!(
+                "{} problem(s) found: the forms folder changes what stored answers mean; put the grades back (`wenji serve` would not start)",
+                moved.len()
+            );
+            false
+        }
+        Err(e) => {
+            eprintln!("error: the stored answers could not be compared with these forms: {e}");
+            false
         }
     }
 }

@@ -489,8 +489,7 @@ fn another_secret(config: &Config) -> String {
 }
 
 async fn connect(config: &Config) -> anyhow::Result<Store> {
-    let url = &config.database_url;
-    if url.starts_with("sqlite:") && (url.contains(":memory:") || url.contains("mode=memory")) {
+    if crate::store::is_in_memory(&config.database_url) {
         // It started, said commits=FULL and lost everything at stop; `backup` wrote a 0-byte snapshot.
         anyhow::bail!(
             "WENJI_DATABASE_URL {} names a database kept in memory: everything stored would be lost when wenji stops, and a backup of it is empty. Name a file, such as sqlite://data/wenji.db?mode=rwc",

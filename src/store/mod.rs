@@ -48,6 +48,11 @@ pub struct ConnectSettings {
 /// How many submission batches commit at once on PostgreSQL (SQLite has one writer).
 pub(crate) const SUBMISSION_BATCHES_AT_ONCE: usize = 3;
 
+/// Whether `url` names a SQLite database kept in memory (tests; refused by the commands).
+pub fn is_in_memory(url: &str) -> bool {
+    url.starts_with("sqlite:") && (url.contains(":memory:") || url.contains("mode=memory"))
+}
+
 /// The database handle shared by every request.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -134,7 +139,7 @@ impl Store {
     /// # Errors
     /// When the database cannot be opened.
     pub async fn connect_with(url: &str, settings: ConnectSettings) -> Result<Store> {
-        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let in_memory = is_in_memory(url);
         let sqlite = url.starts_with("sqlite:");
         let pool = if in_memory {
             1
@@ -216,7 +221,7 @@ impl Store {
             });
         }
         if url.starts_with("sqlite:") {
-            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            let in_memory = is_in_memory(url);
             opts.map_sqlx_sqlite_opts(move |o| {
                 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
                 o.journal_mode(SqliteJournalMode::Wal)

@@ -45,20 +45,15 @@ impl LiteBatches {
             .spawn(move || {
                 let mut wal = OwedCheckpoint::default();
                 loop {
-                    let job = if wal.since.is_some() {
-                        match rx.recv_timeout(CHECKPOINT_RETRY) {
-                            Ok(job) => job,
-                            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                                wal.try_to_pay(&conn);
-                                continue;
-                            }
-                            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                    // Waits for the next batch; while a checkpoint is owed, no longer than its retry.
+                    let wait = if wal.since.is_some() { CHECKPOINT_RETRY } else { Duration::MAX };
+                    let job = match rx.recv_timeout(wait) {
+                        Ok(job) => job,
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                            wal.try_to_pay(&conn);
+                            continue;
                         }
-                    } else {
-                        match rx.recv() {
-                            Ok(job) => job,
-                            Err(_) => break,
-                        }
+                        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
                     };
                     let subs: Vec<&Prepared> = job.subs.iter().map(|p| &**p).collect();
                     let (done, spent) = store(&conn, &subs, job.now);
