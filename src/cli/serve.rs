@@ -234,7 +234,11 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
         tracing::warn!(error = %e, "the listening address was not recorded for `wenji links`");
     }
     let durability = state.store.commit_durability().await?;
-    tracing::info!(database = %config.database_for_log(), commits = %durability, "database ready");
+    let transport = state.store.transport(&config.database_url).await?;
+    tracing::info!(database = %config.database_for_log(), commits = %durability, %transport, "database ready");
+    if let Some(why) = transport.warning() {
+        tracing::warn!(database = %config.database_for_log(), "{why}");
+    }
     for f in state.forms().catalog.forms.values() {
         tracing::info!(form = %f.slug, title = %f.title, questions = f.questions.len(), version = &f.version_hash()[..12], "form loaded");
     }

@@ -21,6 +21,7 @@ mod citizens;
 mod cli;
 mod clusters;
 mod contacts;
+mod database_tls;
 mod disclosure;
 mod double_coding;
 mod export_jobs;
