@@ -17,6 +17,11 @@ pub async fn run(config: &Config, args: RestoreArgs) -> anyhow::Result<()> {
     let Some(db) = config.sqlite_path() else {
         anyhow::bail!("restore is for SQLite; restore PostgreSQL with pg_restore (see README, Backup and restore)");
     };
+    // Through a link, the snapshot's -wal is beside the file it names (SQLite reads that one); the link's own
+    // folder has none, and copying the file alone lost what only its -wal held.
+    let snapshot = std::fs::canonicalize(&args.snapshot)
+        .with_context(|| format!("reading {}; nothing was changed", args.snapshot.display()))?;
+    let args = RestoreArgs { snapshot };
     // Read before the folder may be made (as whoever runs this): the files go to the database's owner.
     let owner = owner_of(&db).context("nothing was changed")?;
     let folder = super::folder_of(&db).to_owned();

@@ -18,6 +18,16 @@ use crate::domain::tagging::{OpinionState, TagSource};
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 use std::collections::HashMap;
 
+/// An opinion's form, unit, category and time: what a leader's row of it is decided from.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    pub id: i64,
+    pub form_slug: String,
+    pub unit_code: Option<String>,
+    pub category_code: Option<String>,
+    pub submitted_at: i64,
+}
+
 /// What the inbox is narrowed to. Every field is optional; `Default` is "everything".
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InboxFilter {
@@ -356,6 +366,36 @@ impl Store {
         sql.push(" ORDER BY o.id");
         let rows = self.filtering().query_all_raw(sql.statement()).await?;
         rows.iter().map(|r| get::<i64>(r, "id")).collect()
+    }
+
+    /// Of `ids`, those released to leaders by `cut`, with what leaders' rows are decided from.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn released_placements(&self, ids: &[i64], cut: i64) -> Result<Vec<Placement>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(1_000) {
+            let mut sql = Sql::new(self.backend());
+            sql.push(
+                "SELECT id, form_slug, unit_code, category_code, submitted_at FROM opinions WHERE released_at <= ",
+            )
+            .bind(cut)
+            .push(" AND id IN (");
+            for (i, id) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "" } else { ", " }).bind(*id);
+            }
+            sql.push(")");
+            for r in self.filtering().query_all_raw(sql.statement()).await? {
+                out.push(Placement {
+                    id: get(&r, "id")?,
+                    form_slug: get(&r, "form_slug")?,
+                    unit_code: get(&r, "unit_code")?,
+                    category_code: get(&r, "category_code")?,
+                    submitted_at: get(&r, "submitted_at")?,
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Counts by state, for the numbers always shown above the inbox: read from `opinion_counts`, which

@@ -21,6 +21,7 @@ pub mod report;
 pub mod search_index;
 pub mod sessions;
 mod setup_token;
+pub use setup_token::SETUP_LINK_LIFE_MS;
 pub mod snapshot;
 pub(crate) mod sql;
 pub mod submissions;

@@ -10,13 +10,17 @@ use crate::domain::user::Role;
 use sea_orm::ConnectionTrait;
 use sha2::{Digest, Sha256};
 
+/// How long a printed set-up link stays usable: a link found in an old log or terminal scrollback months
+/// later must not create an administrator. A restart prints a new one.
+pub const SETUP_LINK_LIFE_MS: i64 = 24 * 3600 * 1000;
+
 fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 impl Store {
     /// Stores `token` as live beside any other (each instance that starts before the first account prints
-    /// its own link; all die with the first account).
+    /// its own link; all die with the first account, each a day after it was made).
     ///
     /// # Errors
     /// On a database failure.
@@ -35,7 +39,10 @@ impl Store {
     /// On a database failure.
     pub async fn setup_token_live(&self, token: &str) -> Result<bool> {
         let mut sql = Sql::new(self.db().get_database_backend());
-        sql.push("SELECT 1 AS live FROM setup_tokens WHERE token_hash = ").bind(token_hash(token));
+        sql.push("SELECT 1 AS live FROM setup_tokens WHERE token_hash = ")
+            .bind(token_hash(token))
+            .push(" AND created_at >= ")
+            .bind(now_ms() - SETUP_LINK_LIFE_MS);
         Ok(self.db().query_one_raw(sql.into_statement()).await?.is_some())
     }
 
@@ -59,6 +66,8 @@ impl Store {
             let mut sql = Sql::new(self.db().get_database_backend());
             sql.push("DELETE FROM setup_tokens WHERE EXISTS (SELECT 1 FROM setup_tokens t WHERE t.token_hash = ")
                 .bind(token_hash(token))
+                .push(" AND t.created_at >= ")
+                .bind(now_ms() - SETUP_LINK_LIFE_MS)
                 .push(")");
             if w.conn().execute_raw(sql.into_statement()).await.map_err(StoreError::classify)?.rows_affected() == 0 {
                 return Ok(None);

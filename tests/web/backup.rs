@@ -246,14 +246,20 @@ async fn a_database_restored_with_its_write_ahead_log_beside_it_keeps_every_ackn
         std::fs::copy(app.dir.path().join(f), copy.join(f)).unwrap();
     }
     assert!(std::fs::metadata(copy.join("wenji.db-wal")).unwrap().len() > 0, "the latest commits are in the log");
-    let target = app.dir.path().join("elsewhere").join("wenji.db");
-    let url = format!("sqlite://{}?mode=rwc", target.display());
-    let mut c = app.cli();
-    c.env("WENJI_DATABASE_URL", &url).arg("restore").arg(copy.join("wenji.db"));
-    let o = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let restored = wenji::store::Store::connect(&url).await.unwrap();
-    for r in &receipts {
-        assert!(restored.response_by_receipt(r).await.is_ok(), "{r} was acknowledged and is not restored");
+    // Named directly, and through a link from another folder (the -wal is beside the file, not the link).
+    let linked = app.dir.path().join("linked");
+    std::fs::create_dir(&linked).unwrap();
+    std::os::unix::fs::symlink(copy.join("wenji.db"), linked.join("snapshot.db")).unwrap();
+    for (snapshot, into) in [(copy.join("wenji.db"), "elsewhere"), (linked.join("snapshot.db"), "through-a-link")] {
+        let target = app.dir.path().join(into).join("wenji.db");
+        let url = format!("sqlite://{}?mode=rwc", target.display());
+        let mut c = app.cli();
+        c.env("WENJI_DATABASE_URL", &url).arg("restore").arg(&snapshot);
+        let o = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let restored = wenji::store::Store::connect(&url).await.unwrap();
+        for r in &receipts {
+            assert!(restored.response_by_receipt(r).await.is_ok(), "{into}: {r} was acknowledged and is not restored");
+        }
     }
 }

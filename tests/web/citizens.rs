@@ -160,6 +160,12 @@ async fn a_closed_or_not_yet_open_form_says_so_and_refuses_submissions() {
     let page = r.text().await.unwrap();
     assert!(page.contains("截止"));
     assert_eq!(texts(&page, ".kept textarea"), ["晚了"], "what was typed comes back to copy");
+    // A revoked link to a closed form says the form is closed, not to ask for a new link.
+    let link = app.store().create_link("closed", "sfs-qingxi", None, "", &Actor::system("test")).await.unwrap();
+    app.store().set_link_revoked(link.id, true, &Actor::system("test")).await.unwrap();
+    let token = app.state.secret.link_token(link.id, "closed", "sfs-qingxi", None);
+    let page = app.citizen.get(app.url(&format!("/f/closed?t={token}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("截止") && !page.contains("新的链接"), "{page}");
     // A form taken down while someone wrote: the same.
     let r = app.citizen.post(app.url("/f/taken-down")).form(&[("q_opinion", "写好的意见"), ("q_pick", "y")]).send();
     let r = r.await.unwrap();

@@ -1305,3 +1305,62 @@ async fn a_question_added_by_a_reload_does_not_mark_the_rows_sent_after_it() {
     let csv = String::from_utf8(app.export_as(&admin, &acsrf, &full).await.unwrap()).unwrap();
     assert_eq!(csv.matches("未听说").count(), 6, "{csv}");
 }
+
+/// Each row of a leader's inbox as (unit shown, text, areas).
+async fn leader_inbox_areas(app: &TestApp) -> Vec<(String, String, String)> {
+    let (leader, _) = app.login_as(Role::Leader).await;
+    let html = leader.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
+    let doc = scraper::Html::parse_document(&html);
+    let [tr, unit, text, areas] =
+        ["#inbox tbody tr", ".c-unit", ".text", "td.areas"].map(|s| scraper::Selector::parse(s).unwrap());
+    let cell =
+        |row: scraper::ElementRef, s: &scraper::Selector| row.select(s).flat_map(|e| e.text()).collect::<String>();
+    let mut rows: Vec<_> = doc.select(&tr).map(|r| (cell(r, &unit), cell(r, &text), cell(r, &areas))).collect();
+    rows.sort();
+    rows
+}
+
+/// The analyst's bulk change of area 6 over every opinion `filter` matches, confirmed: the preview's page.
+async fn bulk_add_six(app: &TestApp, filter: &str) -> String {
+    let (analyst, csrf) = app.login_as(Role::Analyst).await;
+    let mut body = vec![("_csrf", csrf), ("scope", "all".into()), ("filter", filter.into())];
+    body.extend([("area", "6".to_owned()), ("action", "add".to_owned())]);
+    let preview = analyst.post(app.url("/w/inbox/bulk")).form(&body).send().await.unwrap().text().await.unwrap();
+    if let Some(count) = crate::helpers::hidden(&preview, "count") {
+        body.extend([("confirm", "1".to_owned()), ("count", count)]);
+        body.push(("upto", crate::helpers::hidden(&preview, "upto").unwrap()));
+        let done = analyst.post(app.url("/w/inbox/bulk")).form(&body).send().await.unwrap();
+        assert_eq!(done.status(), 200);
+    }
+    preview
+}
+
+/// Found by the observer review: a bulk change by unit, category or day showed leaders, live, exactly which
+/// of the rows they see pooled (其他单位（合并）, 其他类别, no date) share that unit, category or day.
+#[tokio::test]
+async fn a_bulk_change_by_unit_category_or_day_changes_no_row_whose_leaders_view_hides_it() {
+    let app = TestApp::spawn().await;
+    app.seed_small_units().await;
+    let before = leader_inbox_areas(&app).await;
+    assert_eq!(before.iter().filter(|(unit, ..)| unit == OTHER_UNITS).count(), 7);
+    // The day the seeded responses were sent, in the bureau's time (a week and a day ago).
+    let sent = (chrono::Utc::now() + chrono::Duration::hours(8) - chrono::Duration::days(8)).format("%Y-%m-%d");
+    for (filter, withheld) in [
+        ("unit=sfs-songling".to_owned(), "2"),
+        ("category=sfs".to_owned(), "3"),
+        // Leaders' released rows show no date at all.
+        (format!("from={sent}&to={sent}"), "20"),
+    ] {
+        let preview = bulk_add_six(&app, &filter).await;
+        assert_eq!(texts(&preview, "#bulk-withheld strong"), [withheld], "{filter}: left out, and why");
+        let after = leader_inbox_areas(&app).await;
+        let pooled =
+            |rows: &[(String, String, String)]| rows.iter().filter(|r| r.0 == OTHER_UNITS).cloned().collect::<Vec<_>>();
+        assert_eq!(pooled(&after), pooled(&before), "{filter}: no pooled row changes in leaders' eyes");
+    }
+    // A unit leaders see by name is changed whole: they learn nothing they did not see.
+    bulk_add_six(&app, "unit=jg-bgs").await;
+    let after = leader_inbox_areas(&app).await;
+    let tagged = after.iter().filter(|(unit, _, areas)| unit == "局办公室" && areas.contains("6 ")).count();
+    assert_eq!(tagged, 7);
+}

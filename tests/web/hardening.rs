@@ -177,6 +177,31 @@ async fn three_concurrent_posts_of_one_setup_link_create_one_administrator() {
     assert_eq!(again.status(), 404, "the link is used up");
 }
 
+/// Found by the campaign-end review: links printed at three starts still made an administrator three months
+/// later (a link in an old log or scrollback). A link lives a day.
+#[tokio::test]
+async fn a_setup_link_older_than_a_day_is_refused_and_one_printed_since_works() {
+    let app = TestApp::spawn().await;
+    let old = app.state.setup_token.lock().unwrap().clone().expect("an empty database offers a setup link");
+    let db = sea_orm::Database::connect(&app.config.database_url).await.unwrap();
+    let day_and_a_minute = wenji::store::SETUP_LINK_LIFE_MS + 60_000;
+    let sql = format!("UPDATE setup_tokens SET created_at = created_at - {day_and_a_minute}");
+    sea_orm::ConnectionTrait::execute_unprepared(&db, &sql).await.unwrap();
+    db.close().await.unwrap();
+    let page = app.citizen.get(app.url(&format!("/setup?token={old}"))).send().await.unwrap();
+    assert_eq!(page.status(), 404);
+    assert!(page.text().await.unwrap().contains("已过期"), "the page says it may have expired");
+    let form = first_admin_form(&old, "late-admin", "Correct-Horse-Battery-9");
+    let post = client(true).post(app.url("/setup")).form(&form).send().await.unwrap();
+    assert_eq!(post.status(), 404, "an expired link creates no administrator");
+    assert_eq!(app.store().count_users().await.unwrap(), 0);
+
+    app.store().put_setup_token("printed-at-a-restart").await.unwrap();
+    let form = first_admin_form("printed-at-a-restart", "first-admin", "Correct-Horse-Battery-9");
+    let post = client(true).post(app.url("/setup")).form(&form).send().await.unwrap();
+    assert_eq!(post.status(), 303, "a link printed since works");
+}
+
 /// Two servers started on an empty database each print a set-up link; both used at the same moment
 /// create one administrator and refuse the other (404, never a deadlock's 500), round after round.
 #[tokio::test]

@@ -80,6 +80,20 @@ pub struct Disclosure {
     pairs: BTreeMap<(Code, Code), u64>,
 }
 
+/// Which of the office's filters, hidden from leaders' rows, a selection names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Named {
+    pub unit: bool,
+    pub category: bool,
+    pub dates: bool,
+}
+
+impl Named {
+    pub fn any(self) -> bool {
+        self.unit || self.category || self.dates
+    }
+}
+
 impl Disclosure {
     /// Decides for respondents counted per (unit, category) with threshold `k` (0 or 1 hides nothing).
     pub fn decide(pairs: &BTreeMap<(Code, Code), u64>, k: u64) -> Disclosure {
@@ -175,6 +189,15 @@ impl Disclosure {
     fn unit_group(&self, unit: Option<&str>) -> Option<Code> {
         let code = unit.map(str::to_owned);
         self.units.contains(&code).then_some(code)
+    }
+
+    /// Whether a leader's row hides what an office filter `named` picks it out by (its unit, its category or
+    /// its day): a change made to every row so picked would show leaders which rows share it.
+    pub fn hides_what_is_named(&self, named: Named, unit: Option<&str>, category: Option<&str>, at_ms: i64) -> bool {
+        self.too_small
+            || (named.unit && !self.shows_unit(unit))
+            || (named.category && !self.row_shows_category(unit, category))
+            || (named.dates && !matches!(self.row_sent(unit, category, at_ms), SentWithin::Day(_)))
     }
 
     /// Whether a unit is shown with its own numbers (and on rows).

@@ -357,10 +357,11 @@ pub async fn show(
     Query(q): Query<FormQuery>,
 ) -> Result<Response, WebError> {
     let form = find_form(&state, &slug)?;
-    let link = resolve_link(&state, &form, q.t.as_deref()).await?;
+    // A closed form says so first: a revoked link on it would send citizens to ask for a new one.
     if let Some(m) = closed_message(&form) {
         return Ok(message(StatusCode::OK, &form.title, m));
     }
+    let link = resolve_link(&state, &form, q.t.as_deref()).await?;
     let page = view(&state, &form, link.as_ref(), &RawAnswers::new(), Typed::default(), &[], new_key(&state, &slug));
     let mut r = html(StatusCode::OK, &page);
     // Each page carries its own submission key: a shared cache must not hand one page to two people (the

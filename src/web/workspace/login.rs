@@ -202,7 +202,7 @@ pub struct SetupForm {
 }
 
 /// Also read by whoever created the account but met an error before being signed in: the account stands.
-const SETUP_USED: &str = "该设置链接无效或已用过。如果管理员账号已经创建，请到登录页 /login 用它登录。";
+const SETUP_USED: &str = "该设置链接无效、已用过或已过期（链接打印后 24 小时内有效，重启 wenji serve 会打印新的链接）。如果管理员账号已经创建，请到登录页 /login 用它登录。";
 
 /// Whether the set-up link with `token` may still be used: it is live, and no administrator exists yet
 /// (one may have been made with `wenji user` meanwhile; analysts made first leave it live, or nobody could
