@@ -63,13 +63,22 @@ pub async fn run(config: &Config, args: RestoreArgs) -> anyhow::Result<()> {
             ),
         }));
     }
-    let store = super::open_existing(config).await?;
+    // From here the snapshot is in place: a failure says so, where the old database went, and that staff
+    // sessions live on until a rerun ends them; the -wal and -shm opening it made are handed over anyway.
+    let placed = match &aside {
+        Some(folder) => format!(
+            "the snapshot is in place (the database it replaced is in {}), but staff sessions were not ended: free what is wrong and run wenji restore again",
+            folder.display()
+        ),
+        None => "the snapshot is in place, but staff sessions were not ended: free what is wrong and run wenji restore again".to_owned(),
+    };
     let ended =
-        store.end_all_sessions().await.context("the snapshot is in place, but staff sessions were not ended")?;
+        async { super::open_existing(config).await?.end_all_sessions().await.map_err(anyhow::Error::from) }.await;
     // Opening it made a -wal and -shm as whoever runs this: the server's user must open them too.
     for file in ["-wal", "-shm"].map(|s| PathBuf::from(format!("{}{s}", db.display()))).iter().filter(|f| f.exists()) {
         hand_over(file, owner, 0o600).context("the snapshot is in place")?;
     }
+    let ended = ended.context(placed)?;
     if let Some(moved) = &aside {
         hand_over(moved, owner, 0o700).context("the snapshot is in place")?;
     }

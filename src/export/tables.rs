@@ -60,7 +60,7 @@ pub fn summary(ws: &mut Worksheet, ctx: &Context, r: &Report, print: &PageSetup)
     let dates = match (scope.from, scope.to) {
         (None, None) => "全部日期".to_owned(),
         (a, b) => {
-            format!("{} 至 {}", a.map_or("最早".into(), |d| d.to_string()), b.map_or("最近".into(), |d| d.to_string()))
+            format!("{} 至 {}", a.map_or("开始".into(), |d| d.to_string()), b.map_or("最近".into(), |d| d.to_string()))
         }
     };
     label_value(ws, 3, "日期范围", &dates, &bold)?;

@@ -51,6 +51,8 @@ pub(crate) const SUBMISSION_BATCHES_AT_ONCE: usize = 3;
 
 /// Whether `url` names a SQLite database kept in memory (tests; refused by the commands).
 pub fn is_in_memory(url: &str) -> bool {
+    // Read as the driver reads it: `%3Amemory%3A` and `mode=%6Demory` are in memory too.
+    let url = percent_encoding::percent_decode_str(url).decode_utf8_lossy();
     url.starts_with("sqlite:") && (url.contains(":memory:") || url.contains("mode=memory"))
 }
 
@@ -163,12 +165,12 @@ pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-/// Every PostgreSQL connection asks for commits acknowledged only once flushed, whatever the database's or
-/// role's own default (`ALTER DATABASE … SET synchronous_commit = off` would otherwise lose acknowledged
-/// submissions in a crash, silently).
 /// Below this, a SQLite database's writes are refused or about to be (a batch, the WAL's growth).
 const LOW_SPACE_BYTES: u64 = 1 << 20;
 
+/// Every PostgreSQL connection asks for commits acknowledged only once flushed, whatever the database's or
+/// role's own default (`ALTER DATABASE … SET synchronous_commit = off` would otherwise lose acknowledged
+/// submissions in a crash, silently).
 const SYNCHRONOUS_COMMIT: (&str, &str) = ("synchronous_commit", "on");
 
 impl Store {

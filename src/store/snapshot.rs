@@ -5,7 +5,7 @@ use super::{Result, Store, StoreError};
 use sea_orm::{ConnectionTrait, Statement};
 
 /// Checks that `path` is a whole Wenji database: SQLite's `integrity_check` says ok and it has Wenji's
-/// migrations table. Opened by file name (no URL decoding), read-only and immutable: no `-wal` beside it
+/// migrations and main tables. Opened by file name (no URL decoding), read-only and immutable: no `-wal` beside it
 /// is read, so what is checked is exactly the file that will be placed.
 ///
 /// # Errors
@@ -19,9 +19,18 @@ pub async fn check_snapshot(path: &std::path::Path) -> Result<()> {
         if said != "ok" {
             return Ok(Err(StoreError::Corrupt(format!("integrity_check: {said}"))));
         }
-        let wenji = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations'";
+        // Its own tables, not only a migrations table any sea-orm database has: the restore ends sessions
+        // after the old database is moved aside, and a file without them failed only then.
+        let wenji = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' \
+                     AND name IN ('seaql_migrations', 'sessions', 'responses', 'opinions')";
         let n: i64 = sea_orm::sqlx::query(wenji).fetch_one(&mut conn).await?.try_get(0)?;
-        Ok(if n == 0 { Err(StoreError::Corrupt("not a Wenji database (no migrations table)".into())) } else { Ok(()) })
+        Ok(if n < 4 {
+            Err(StoreError::Corrupt(
+                "not a Wenji database (its migrations, sessions, responses or opinions table is missing)".into(),
+            ))
+        } else {
+            Ok(())
+        })
     }
     .await
     .unwrap_or_else(|e: sea_orm::sqlx::Error| Err(StoreError::Corrupt(e.to_string())));

@@ -175,9 +175,17 @@ async fn a_restore_is_refused_under_a_running_server_and_otherwise_puts_the_snap
     };
     let junk = app.dir.path().join("junk.db");
     std::fs::write(&junk, b"not a database at all").unwrap();
-    // Refused before anything moves: junk, and the database itself (moved aside, it was copied from nowhere
-    // and the next start made an empty installation).
-    for bad in [junk.clone(), db.clone(), stopped.join(".").join("wenji.db")] {
+    // Another program's sea-orm database: a migrations table and none of Wenji's (it was taken, the database
+    // moved aside, and only then refused).
+    let other = app.dir.path().join("other-app.db");
+    let conn = Database::connect(format!("sqlite://{}?mode=rwc", other.display())).await.unwrap();
+    conn.execute_unprepared("CREATE TABLE seaql_migrations (version TEXT PRIMARY KEY, applied_at BIGINT)")
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    // Refused before anything moves: junk, another program's database, and the database itself (moved aside,
+    // it was copied from nowhere and the next start made an empty installation).
+    for bad in [junk.clone(), other, db.clone(), stopped.join(".").join("wenji.db")] {
         let o = restore(&bad).await.unwrap();
         assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("nothing was changed"), "{bad:?}");
         assert!(db.exists() && stopped.join("wenji.db-wal").exists(), "{bad:?}: the database stays where it is");

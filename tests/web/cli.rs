@@ -934,7 +934,12 @@ fn a_wrong_postgresql_port_is_named_with_its_reason_at_once() {
 fn a_database_kept_in_memory_is_refused_by_every_command() {
     let dir = tempfile::tempdir().unwrap();
     crate::helpers::test_forms(dir.path());
-    for url in ["sqlite::memory:", "sqlite://data/wenji.db?mode=memory"] {
+    for url in [
+        "sqlite::memory:",
+        "sqlite://data/wenji.db?mode=memory",
+        "sqlite://data/x.db?mode=%6Demory",
+        "sqlite://%3Amemory%3A",
+    ] {
         for args in [vec!["serve", "--bind", "127.0.0.1:0"], vec!["migrate"]] {
             let out = wenji(dir.path(), url).args(&args).current_dir(dir.path()).output().unwrap();
             let said = String::from_utf8_lossy(&out.stderr);

@@ -1007,7 +1007,7 @@ async fn while_a_release_fails_leaders_views_are_dated_by_the_release_they_show(
     let xlsx = app.export_as(&leader, &csrf, &[("form", "zhengqiu"), ("format", "xlsx")]).await.unwrap();
     let (_, summary) = sheets(&xlsx).into_iter().next().unwrap();
     let range = summary.iter().find(|r| r[0] == "日期范围").expect("the summary names its dates");
-    assert_eq!(range[1], format!("最早 至 {shown_day}"), "the workbook is dated by the release it shows");
+    assert_eq!(range[1], format!("开始 至 {shown_day}"), "the workbook is dated by the release it shows");
 }
 
 #[tokio::test]
