@@ -55,14 +55,14 @@ async fn compared_with_stored_answers(config: &Config, cat: &crate::domain::cata
             return false;
         }
     };
-    match store.grades_moved_in(cat).await {
+    match store.meaning_lost_in(cat).await {
         Ok(moved) if moved.is_empty() => true,
         Ok(moved) => {
             for m in &moved {
                 eprintln!("error: {m}");
             }
             eprintln!(
-                "{} problem(s) found: the forms folder changes what stored answers mean; put the grades back (`wenji serve` would not start)",
+                "{} problem(s) found: the forms folder changes what stored answers mean; put the grades or the files back (`wenji serve` would not start)",
                 moved.len()
             );
             false

@@ -60,9 +60,12 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
     let store = super::open_and_migrate(config).await?;
     // Before anything is written: an instance refused for its secret leaves the shared database as it was.
     let secret = super::checked_secret(config, &store).await?;
-    let moved = store.grades_moved_in(&catalog).await?;
+    let moved = store.meaning_lost_in(&catalog).await?;
     if !moved.is_empty() {
-        anyhow::bail!("the forms folder changes what stored answers mean; put the grades back:\n{}", moved.join("\n"));
+        anyhow::bail!(
+            "the forms folder changes what stored answers mean; put the grades or the files back:\n{}",
+            moved.join("\n")
+        );
     }
     let versions = store.sync_catalog(&catalog).await?;
     fail_abandoned_exports(&store).await?;

@@ -68,15 +68,24 @@ impl Store {
         w.finish(done).await
     }
 
-    /// Why `catalog` may not go live over the versions responses answered: each form's scales whose grades
-    /// it added, removed or reordered (`form::grades_moved`), named by form.
+    /// Why `catalog` may not go live over the versions responses answered: a form answered whose file is
+    /// gone (its workbooks and report are made from it), and each form's scales whose grades it added,
+    /// removed or reordered (`form::grades_moved`), named by form.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn grades_moved_in(&self, catalog: &Catalog) -> Result<Vec<String>> {
+    pub async fn meaning_lost_in(&self, catalog: &Catalog) -> Result<Vec<String>> {
         let mut refused = Vec::new();
         for (id, slug, _, _) in self.form_versions().await? {
-            let Some(after) = catalog.forms.get(&slug) else { continue };
+            let Some(after) = catalog.forms.get(&slug) else {
+                let said = format!(
+                    "表单 {slug} 已有答卷，它的文件不能删除（领导的汇总表和报告要用它）：请把文件放回；要停止收集，在文件中设置 closes_at"
+                );
+                if !refused.contains(&said) && self.version_answered(id).await? {
+                    refused.push(said);
+                }
+                continue;
+            };
             let moved = crate::domain::form::grades_moved(&self.form_version(id).await?, after);
             // Responses are looked at only for a version whose grades moved: most reloads move none.
             if moved.is_empty() || !self.version_answered(id).await? {

@@ -401,6 +401,32 @@ async fn a_reload_that_would_make_stored_grades_read_as_other_grades_is_refused(
     assert_eq!(grades(), ["好", "比较好", "一般", "差"], "a grade renamed in its place goes live");
 }
 
+/// Found by the campaign-end review: a form's file moved away was reloaded without a word though the form
+/// had responses, and its workbooks could no longer be made. Refused while it has responses.
+#[tokio::test]
+async fn a_reload_without_the_file_of_a_form_that_has_responses_is_refused() {
+    let app = TestApp::spawn().await;
+    let (admin, csrf) = app.login_as(wenji::domain::user::Role::Admin).await;
+    let reload = || async {
+        let r = admin.post(app.url("/w/admin/forms/reload")).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+        crate::helpers::texts(&r.text().await.unwrap(), "#form-problems li")
+    };
+    let (path, away) = (app.config.forms_dir.join("zhengqiu-yijian.toml"), app.dir.path().join("zhengqiu.away"));
+    // Without responses it may go.
+    std::fs::rename(&path, &away).unwrap();
+    assert!(reload().await.is_empty());
+    assert!(app.state.forms().catalog.form("zhengqiu").is_none());
+    std::fs::rename(&away, &path).unwrap();
+    assert!(reload().await.is_empty());
+    app.submit_opinion("窗口服务态度有待改进").await;
+    std::fs::rename(&path, &away).unwrap();
+    let problems = reload().await;
+    assert!(problems.iter().any(|p| p.contains("zhengqiu") && p.contains("closes_at")), "{problems:?}");
+    assert!(app.state.forms().catalog.form("zhengqiu").is_some(), "the old forms stay");
+    let checked = app.run_cli(&["check-forms"]).await;
+    assert!(!checked.status.success(), "check-forms says so too");
+}
+
 /// A unit taken out of units.toml while its links are open: the reload says which links still take
 /// responses for it (counted under the removed unit), and says nothing once they are stopped.
 #[tokio::test]

@@ -89,7 +89,7 @@ pub async fn reload(
         .map_err(|errs| errs.iter().map(ToString::to_string).collect::<Vec<_>>());
     // Answers already stored must keep their meaning under the new definitions.
     let loaded = match loaded {
-        Ok(catalog) => match state.store.grades_moved_in(&catalog).await? {
+        Ok(catalog) => match state.store.meaning_lost_in(&catalog).await? {
             moved if moved.is_empty() => Ok(catalog),
             moved => Err(moved),
         },
