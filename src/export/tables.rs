@@ -258,7 +258,11 @@ pub fn appraisal(ws: &mut Worksheet, ctx: &Context, r: &Report, print: &PageSetu
     let h = header_format();
     let ap = &r.appraisal;
     if ap.is_empty() {
-        ws.write_string(0, 0, "所选表单没有测评题（按领域逐项评价的矩阵题），或尚无测评答卷。")?;
+        ws.write_string(
+            0,
+            0,
+            "所选表单没有测评题（总体评价等评价等级题，或按领域逐项评价的矩阵题），或尚无测评答卷。",
+        )?;
         print.apply(ws, 80.0, Flow::OnePage)?;
         return Ok(());
     }
@@ -303,7 +307,7 @@ pub fn appraisal(ws: &mut Worksheet, ctx: &Context, r: &Report, print: &PageSetu
                 1 + j,
             ));
         }
-        chart.title().set_name("各领域测评等级分布");
+        chart.title().set_name("测评等级分布");
         chart.set_width(620).set_height(380);
         ws.insert_chart(last + 2, 0, &chart)?;
         // The chart (about 19 rows) prints whole: it starts a page unless a short table leaves it room,

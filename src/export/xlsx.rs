@@ -9,7 +9,6 @@ use super::sheet::{Col, SheetNames, StreamSheet, keep_parts_together, width_for}
 use super::tables::{CrossTable, appraisal, cooccurrence, cross, explain, summary};
 use super::{Context, ExportError, Feed};
 use crate::domain::area::AreaCode;
-use crate::domain::form::answers::Answer;
 use crate::domain::report::policy::Code;
 use crate::domain::report::{CrossRow, OpinionFact, QuotedOpinion, Report, Tally};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook};
@@ -224,8 +223,8 @@ impl ReportWorkbook {
                         });
                     }
                     for (q, a) in &r.answers {
-                        if let (Answer::Matrix(m), Some(kind)) = (a, self.ctx.layout.tallied_kind(r, q)) {
-                            self.tally.appraisal(r.unit.as_deref(), &kind, m);
+                        if let Some((kind, answer)) = self.ctx.layout.appraised(r, q, a) {
+                            self.tally.appraisal(r.unit.as_deref(), &kind, &answer);
                         }
                     }
                     if let Some(s) = self.raw.as_mut().filter(|_| self.ctx.layout.shows_rows()) {

@@ -154,7 +154,7 @@ def check_charts(name, pdf, pages):
     if not found:
         fail(f"{name}: the 汇总 chart's title is on no page")
     for i, (_, _, lines) in enumerate(pages):
-        title = next((l for l in lines if l.text == "各领域测评等级分布"), None)
+        title = next((l for l in lines if l.text == "测评等级分布"), None)
         if title is not None:
             ticks = numbers_below(lines, title)
             if "0%" not in ticks or "100%" not in ticks:

@@ -753,6 +753,12 @@ async fn appraisal_results_per_unit_follow_the_same_rule() {
     let labels: Vec<&str> = by_unit.iter().map(|r| r[0].as_str()).collect();
     assert_eq!(labels, ["局办公室", "政工科", OTHER_UNITS], "per-unit blocks: shown units, then the pool");
     assert_eq!(by_unit[2][5], "7", "the pooled units' 7 差 ratings, not per unit");
+    // The overall rating (总体评价, a rating question) is counted beside the areas, under the same rule
+    // (found by the domain review: the headline figure of an appraisal was in no table).
+    let overall = rows.iter().find(|r| r[0] == "总体评价").expect("a 总体评价 row");
+    assert_eq!(overall[1..6], ["13", "0", "0", "7", "20"], "好 13, 差 7, of 20");
+    let pooled = rows.iter().find(|r| r[0] == OTHER_UNITS && r[1] == "总体评价").expect("its pooled block");
+    assert_eq!(pooled[5], "7");
 
     let (admin, acsrf) = app.login_as(Role::Admin).await;
     let full = [("form", "ceping"), ("format", "xlsx"), ("unprotected", "1")];

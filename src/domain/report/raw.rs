@@ -7,7 +7,7 @@ use super::policy::{Disclosure, OTHER_CATEGORIES, OTHER_UNITS};
 use super::{AreaSet, local_time};
 use crate::domain::area::Areas;
 use crate::domain::form::answers::Answer;
-use crate::domain::form::{FormDef, QuestionKind};
+use crate::domain::form::{Choice, FormDef, MatrixRow, QuestionKind};
 use crate::domain::tagging::OpinionState;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -258,14 +258,42 @@ impl RawLayout {
         if r.released_at.is_some_and(|cut| self.asked_unevenly.contains(&(cut, i))) {
             return None;
         }
-        let (QuestionKind::Matrix { rows, scale }, QuestionKind::Matrix { rows: newest_rows, scale: newest_scale }) =
-            (answered, &self.questions[i].2)
-        else {
-            return Some(Cow::Borrowed(answered));
+        let newest = |scale: &[Choice], newest_scale: &[Choice]| -> Vec<Choice> {
+            scale.iter().map(|g| newest_scale.iter().find(|n| n.code == g.code).unwrap_or(g).clone()).collect()
         };
-        let rows = rows.iter().map(|row| newest_rows.iter().find(|n| n.code == row.code).unwrap_or(row).clone());
-        let scale = scale.iter().map(|g| newest_scale.iter().find(|n| n.code == g.code).unwrap_or(g).clone());
-        Some(Cow::Owned(QuestionKind::Matrix { rows: rows.collect(), scale: scale.collect() }))
+        match (answered, &self.questions[i].2) {
+            (QuestionKind::Matrix { rows, scale }, QuestionKind::Matrix { rows: newest_rows, scale: newest_scale }) => {
+                let rows =
+                    rows.iter().map(|row| newest_rows.iter().find(|n| n.code == row.code).unwrap_or(row).clone());
+                Some(Cow::Owned(QuestionKind::Matrix { rows: rows.collect(), scale: newest(scale, newest_scale) }))
+            }
+            (QuestionKind::Rating { scale }, QuestionKind::Rating { scale: newest_scale }) => {
+                Some(Cow::Owned(QuestionKind::Rating { scale: newest(scale, newest_scale) }))
+            }
+            _ => Some(Cow::Borrowed(answered)),
+        }
+    }
+
+    /// `r`'s answer to `question` as 测评 counts it, under [`RawLayout::tallied_kind`]: a matrix answer as it
+    /// is, and a rating (总体评价) as a matrix of one row named by the question's newest title. `None`: not
+    /// counted.
+    pub fn appraised(
+        &self,
+        r: &RawResponse,
+        question: &str,
+        a: &Answer,
+    ) -> Option<(QuestionKind, BTreeMap<String, String>)> {
+        let kind = self.tallied_kind(r, question)?;
+        match (a, kind.as_ref()) {
+            (Answer::Matrix(m), QuestionKind::Matrix { .. }) => Some((kind.into_owned(), m.clone())),
+            (Answer::Choice(grade), QuestionKind::Rating { scale }) => {
+                let title = self.titles_by_question.get(&(r.form_slug.clone(), question.to_owned()))?;
+                let row = MatrixRow { code: question.to_owned(), label: title.clone(), area: None };
+                let one_row = QuestionKind::Matrix { rows: vec![row], scale: scale.clone() };
+                Some((one_row, BTreeMap::from([(question.to_owned(), grade.clone())])))
+            }
+            _ => None,
+        }
     }
 
     /// A leader's cell for an answer that would tell more than the row's own columns: a unit that the unit
