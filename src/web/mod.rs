@@ -26,6 +26,7 @@
 //! | `GET /w/adjudication`, `POST /w/adjudication/{id}` (the form's named adjudicator) | | ✓ | |
 //! | `GET/POST /w/admin/double-coding` | ✓ | | |
 //! | `GET/POST /w/admin/users`, `GET /w/admin/audit`, `GET /w/admin/forms`, `POST /w/admin/forms/reload` | ✓ | | |
+//! | `GET /w/admin/contacts`, `GET/POST /w/admin/contacts/{id}/delete`, `GET/POST /w/admin/contacts/forms/{slug}/delete` | ✓ | | |
 //! | `GET/POST /w/exports`, `GET /w/exports/{id}`, `GET /w/exports/{id}/download` | ✓ | | ✓ |
 //! | `GET /w/problems`, `GET /w/problems/{id}`, `GET /w/register` | ✓ | ✓ | ✓ |
 //! | `POST /w/problems`, `POST /w/problems/{id}`, `POST /w/problems/link`, `POST /w/problems/{id}/unlink` | | ✓ | |
@@ -127,6 +128,15 @@ pub fn router(state: AppState) -> Router {
         .route("/w/admin/double-coding", get(workspace::double_coding::show).post(workspace::double_coding::set))
         .route("/w/admin/users", get(workspace::admin::users).post(workspace::admin::users_post))
         .route("/w/admin/audit", get(workspace::admin::audit))
+        .route("/w/admin/contacts", get(workspace::contacts::list))
+        .route(
+            "/w/admin/contacts/{id}/delete",
+            get(workspace::contacts::confirm_delete).post(workspace::contacts::delete),
+        )
+        .route(
+            "/w/admin/contacts/forms/{slug}/delete",
+            get(workspace::contacts::confirm_delete_form).post(workspace::contacts::delete_form),
+        )
         .route("/w/admin/links", get(workspace::links::list).post(workspace::links::create))
         .route("/w/admin/links/{id}/revoke", get(workspace::links::confirm_revoke).post(workspace::links::revoke))
         .route("/w/admin/links/{id}/enable", post(workspace::links::enable))

@@ -85,6 +85,14 @@ async fn every_staff_page_has_one_header_with_sign_out_and_fits_a_phone() {
     for i in 0..12 {
         last = opinion_id(&app, &app.submit_opinion(&format!("{LONG}（{i}）")).await).await;
     }
+    let phone = [
+        ("_category", "qz"),
+        ("q_team", LONG),
+        ("q_has_member", "no"),
+        ("q_satisfaction", "2"),
+        ("q_phone", "13900001111"),
+    ];
+    assert_eq!(app.post_form("zhengqiu", &phone).await.status(), 303);
     // Sent yesterday, so that the leader's inbox lists them too (with their date labels).
     crate::helpers::a_day_passes(&app).await;
     create_named(&app, "head-admin", "管理员老周", Role::Admin).await;
@@ -104,6 +112,7 @@ async fn every_staff_page_has_one_header_with_sign_out_and_fits_a_phone() {
             ["/w", "/w/inbox", "/w/dashboard", "/w/exports", "/w/exports/1", "/w/admin/users", "/w/admin/audit"]
                 .into_iter()
                 .chain(["/w/admin/links", "/w/admin/forms", "/w/admin/double-coding", "/w/admin/links/1/print"])
+                .chain(["/w/admin/contacts", "/w/admin/contacts/1/delete", "/w/admin/contacts/forms/zhengqiu/delete"])
                 .chain(shared)
                 .chain([cluster.as_str()])
                 .map(String::from)

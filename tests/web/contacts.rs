@@ -1,8 +1,9 @@
 //! Contact fields: optional, explained next to the field (why, and who sees it), and stored apart from the
 //! opinion, in the `contacts` table only.
 
-use crate::helpers::{TestApp, texts};
+use crate::helpers::{TestApp, attrs, form_fields, is_postgres, texts};
 use sea_orm::{ConnectionTrait, Database, Statement};
+use wenji::domain::user::Role;
 
 /// Rows of `sql` (one text column named `v`), straight from the database the app uses.
 async fn column(app: &TestApp, sql: &str) -> Vec<String> {
@@ -81,4 +82,217 @@ async fn a_phone_number_is_optional_explained_and_stored_apart_from_the_opinion(
     let id = app.store().response_by_receipt(&receipt).await.unwrap().id;
     let kept = column(&app, &format!("SELECT value AS v FROM contacts WHERE response_id = {id}")).await;
     assert_eq!(kept, ["13900000001"]);
+}
+
+/// Submits an opinion with `phone` left for a reply; returns the receipt.
+async fn submit_with_phone(app: &TestApp, opinion: &str, phone: &str) -> String {
+    let pairs =
+        [("_category", "qz"), ("q_team", opinion), ("q_has_member", "no"), ("q_satisfaction", "2"), ("q_phone", phone)];
+    let r = app.post_form("zhengqiu", &pairs).await;
+    assert_eq!(r.status(), 303, "{phone}");
+    r.headers()["location"].to_str().unwrap().rsplit('/').next().unwrap().to_owned()
+}
+
+/// The contacts page's rows as (phone, receipt, opinions).
+fn listed(page: &str) -> Vec<(String, String, Vec<String>)> {
+    let doc = scraper::Html::parse_document(page);
+    let sel = |s: &str| scraper::Selector::parse(s).unwrap();
+    let text = |e: scraper::ElementRef<'_>| e.text().collect::<String>().trim().to_owned();
+    doc.select(&sel("table.contacts tbody tr"))
+        .map(|row| {
+            let one = |s: &str| row.select(&sel(s)).next().map(text).unwrap_or_default();
+            (one(".contact .value"), one(".receipt"), row.select(&sel(".opinion")).map(text).collect())
+        })
+        .collect()
+}
+
+async fn audited(app: &TestApp, action: &str) -> Vec<wenji::store::audit::AuditEntry> {
+    app.store().audit_entries(Some(action), None, None, 100).await.unwrap()
+}
+
+/// Rows of `contacts` holding `phone`.
+async fn stored(app: &TestApp, phone: &str) -> usize {
+    column(app, &format!("SELECT value AS v FROM contacts WHERE value = '{phone}'")).await.len()
+}
+
+#[tokio::test]
+async fn an_administrator_reads_each_contact_with_its_receipt_and_opinion_and_every_view_is_audited() {
+    let app = TestApp::spawn().await;
+    let first = submit_with_phone(&app, "请回复我：调解协议何时能履行", "13911110001").await;
+    app.submit_opinion("这份没有留电话").await;
+    let second = submit_with_phone(&app, "法律援助申请材料太多", " 139-1111-0002 ").await;
+    let (admin, _) = app.login_as(Role::Admin).await;
+    let home = admin.get(app.url("/w")).send().await.unwrap().text().await.unwrap();
+    assert!(attrs(&home, "a", "href").contains(&"/w/admin/contacts".to_owned()), "linked from the admin area");
+
+    let r = admin.get(app.url("/w/admin/contacts")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert_eq!(
+        listed(&page),
+        [
+            ("13911110001".to_owned(), first, vec!["请回复我：调解协议何时能履行".to_owned()]),
+            ("139-1111-0002".to_owned(), second, vec!["法律援助申请材料太多".to_owned()]),
+        ],
+        "each contact as typed (trimmed), beside its receipt and opinion; a response without one is not listed"
+    );
+    assert!(texts(&page, "#form-zhengqiu h2")[0].contains("征求意见表"), "under the form's title");
+    let views = audited(&app, "contacts_viewed").await;
+    assert_eq!(views.len(), 1, "the view is audited");
+    assert_eq!(views[0].after.as_deref(), Some("2"), "with how many contacts it showed");
+    admin.get(app.url("/w/admin/contacts")).send().await.unwrap();
+    assert_eq!(audited(&app, "contacts_viewed").await.len(), 2, "one entry per view");
+    let log = admin.get(app.url("/w/admin/audit")).send().await.unwrap().text().await.unwrap();
+    assert!(log.contains("查看群众留下的联系方式"), "the audit page names the view");
+
+    let contact = attrs(&page, "a.delete", "href")[0].clone();
+    for role in [Role::Analyst, Role::Leader] {
+        let (c, csrf) = app.login_as(role).await;
+        let r = c.get(app.url("/w/admin/contacts")).send().await.unwrap();
+        assert_eq!(r.status(), 403, "{role:?}");
+        assert!(!r.text().await.unwrap().contains("13911110001"), "{role:?}");
+        for path in [contact.clone(), "/w/admin/contacts/forms/zhengqiu/delete".to_owned()] {
+            assert_eq!(c.get(app.url(&path)).send().await.unwrap().status(), 403, "{role:?} GET {path}");
+            let body = [("_csrf", csrf.as_str()), ("confirm", "1"), ("upto", "999999")];
+            let r = c.post(app.url(&path)).form(&body).send().await.unwrap();
+            assert_eq!(r.status(), 403, "{role:?} POST {path}");
+        }
+        let inbox = c.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap();
+        assert!(!inbox.contains("13911110001"), "{role:?}: the inbox shows no number");
+    }
+    assert_eq!(audited(&app, "contacts_viewed").await.len(), 2, "a refused view is no view");
+    assert_eq!(stored(&app, "13911110001").await, 1, "nothing deleted by a refused role");
+}
+
+#[tokio::test]
+async fn deleting_a_contact_asks_first_refuses_a_foreign_post_and_then_removes_it_audited() {
+    let app = TestApp::spawn().await;
+    let receipt = submit_with_phone(&app, "希望有人回电说明进度", "13922220001").await;
+    submit_with_phone(&app, "另一份意见", "13922220002").await;
+    let (admin, csrf) = app.login_as(Role::Admin).await;
+    let page = admin.get(app.url("/w/admin/contacts")).send().await.unwrap().text().await.unwrap();
+    let path = attrs(&page, "a.delete", "href")[0].clone();
+
+    let confirm = admin.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    assert!(texts(&confirm, "#delete-confirm strong")[0].contains(&receipt), "the confirmation names the receipt");
+    assert_eq!(form_fields(&confirm, "#delete-confirm form")[1], ("confirm".to_owned(), "1".to_owned()));
+    // Without the confirmation's field: the confirmation again, nothing deleted.
+    let r = admin.post(app.url(&path)).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(texts(&r.text().await.unwrap(), "#confirm-delete"), ["确认删除"]);
+    // Without the session's token, or from another site: refused.
+    let r = admin.post(app.url(&path)).form(&[("_csrf", "forged"), ("confirm", "1")]).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = admin
+        .post(app.url(&path))
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&[("_csrf", csrf.as_str()), ("confirm", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(stored(&app, "13922220001").await, 1, "still there");
+    assert!(audited(&app, "contact_deleted").await.is_empty());
+
+    let r = admin.post(app.url(&path)).form(&form_fields(&confirm, "#delete-confirm form")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let after = r.headers()["location"].to_str().unwrap().to_owned();
+    let page = admin.get(app.url(&after)).send().await.unwrap().text().await.unwrap();
+    assert!(texts(&page, "#deleted")[0].starts_with("已删除 1 条联系方式"), "the page says so");
+    let left: Vec<String> = listed(&page).into_iter().map(|(phone, ..)| phone).collect();
+    assert_eq!(left, ["13922220002"]);
+    assert_eq!(stored(&app, "13922220001").await, 0, "gone from the database");
+    assert!(app.store().response_by_receipt(&receipt).await.is_ok(), "the response and its opinion stay");
+    let deleted = audited(&app, "contact_deleted").await;
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(deleted[0].target, format!("contact:{}", path.split('/').nth(4).unwrap()));
+    let log = admin.get(app.url("/w/admin/audit")).send().await.unwrap().text().await.unwrap();
+    assert!(log.contains("删除一条联系方式"));
+    // Sent again (Back, a second click): said to be gone already.
+    let again = admin.post(app.url(&path)).form(&form_fields(&confirm, "#delete-confirm form")).send().await.unwrap();
+    assert_eq!(again.status(), 404);
+    assert!(texts(&again.text().await.unwrap(), "main").join("").contains("可能已被删除"));
+}
+
+#[tokio::test]
+async fn deleting_a_forms_contacts_takes_those_shown_and_leaves_no_copy_in_the_database_file_or_its_log() {
+    let app = TestApp::spawn().await;
+    // Enough rows to split pages: a split copies rows, and a copy left behind would outlive the delete.
+    let phones: Vec<String> = (0..160).map(|i| format!("1375555{i:04}")).collect();
+    for chunk in phones.chunks(40) {
+        futures_util::future::join_all(chunk.iter().map(|p| submit_with_phone(&app, "请电话回复我", p))).await;
+    }
+    let (admin, _) = app.login_as(Role::Admin).await;
+    let page = admin.get(app.url("/w/admin/contacts")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(listed(&page).len(), 160);
+    let path = attrs(&page, "#form-zhengqiu a.delete-form", "href")[0].clone();
+    let confirm = admin.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    assert!(texts(&confirm, "#delete-confirm strong")[0].contains("全部 160 条"), "the confirmation says how many");
+    // Left after the confirmation was shown: not among those it asked about, so it stays.
+    submit_with_phone(&app, "晚到的意见", "13766660000").await;
+
+    let r = admin.post(app.url(&path)).form(&form_fields(&confirm, "#delete-confirm form")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let page =
+        admin.get(app.url(r.headers()["location"].to_str().unwrap())).send().await.unwrap().text().await.unwrap();
+    assert!(texts(&page, "#deleted")[0].starts_with("已删除 160 条联系方式"), "{page}");
+    let left: Vec<String> = listed(&page).into_iter().map(|(phone, ..)| phone).collect();
+    assert_eq!(left, ["13766660000"]);
+    let deleted = audited(&app, "contacts_deleted").await;
+    assert_eq!((deleted[0].target.as_str(), deleted[0].after.as_deref()), ("form:zhengqiu", Some("160")));
+
+    if !is_postgres() {
+        // Every byte of the database file and its write-ahead log, as `strings` would read them.
+        let file = app.config.database_url.trim_start_matches("sqlite://").split('?').next().unwrap().to_owned();
+        let mut bytes = std::fs::read(&file).unwrap();
+        bytes.extend(std::fs::read(format!("{file}-wal")).unwrap_or_default());
+        let holds = |s: &str| bytes.windows(s.len()).any(|w| w == s.as_bytes());
+        let lingering: Vec<&String> = phones.iter().filter(|p| holds(p)).collect();
+        assert!(lingering.is_empty(), "{} deleted numbers still in the file, e.g. {:?}", lingering.len(), lingering[0]);
+        assert!(holds("13766660000"), "the check reads where numbers are kept");
+    }
+    let r = admin.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(r.status(), 200, "the later contact is still there to delete");
+}
+
+#[tokio::test]
+async fn hostile_values_in_the_contact_routes_are_refused_with_a_4xx() {
+    let app = TestApp::spawn().await;
+    submit_with_phone(&app, "意见", "13933330001").await;
+    let (admin, csrf) = app.login_as(Role::Admin).await;
+    for (path, status) in [
+        ("/w/admin/contacts/abc/delete", 400),
+        ("/w/admin/contacts/99999999999999999999/delete", 400),
+        ("/w/admin/contacts/-1/delete", 404),
+        ("/w/admin/contacts/999999/delete", 404),
+        ("/w/admin/contacts/forms/a%00b/delete", 0),
+        ("/w/admin/contacts/forms/..%2Fetc/delete", 404),
+        ("/w/admin/contacts/forms/no-such-form/delete", 404),
+        ("/w/admin/contacts/forms/%E9%95%BF/delete", 404),
+    ] {
+        for post in [false, true] {
+            let r = if post {
+                let body = [("_csrf", csrf.as_str()), ("confirm", "1"), ("upto", "1")];
+                admin.post(app.url(path)).form(&body).send().await.unwrap()
+            } else {
+                admin.get(app.url(path)).send().await.unwrap()
+            };
+            let got = r.status().as_u16();
+            if status == 0 {
+                assert!((400..500).contains(&got), "{path} (post: {post}): {got}");
+            } else {
+                assert_eq!(got, status, "{path} (post: {post})");
+            }
+        }
+    }
+    let r = admin
+        .post(app.url("/w/admin/contacts/forms/zhengqiu/delete"))
+        .form(&[("_csrf", csrf.as_str()), ("confirm", "1"), ("upto", "a\0b")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    let r = admin.get(app.url("/w/admin/contacts?deleted=%00")).send().await.unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    assert_eq!(stored(&app, "13933330001").await, 1, "nothing deleted");
 }

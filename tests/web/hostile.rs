@@ -139,6 +139,11 @@ fn routes(id: i64, receipt: &str, link: i64) -> Vec<Route> {
         r(admin, "GET", &links("qr.svg"), &[]),
         r(admin, "GET", &links("qr.png"), &[]),
         r(admin, "GET", &links("print"), &[]),
+        r(admin, "GET", "/w/admin/contacts", &[("deleted", "1"), ("log", "kept")]),
+        r(admin, "GET", "/w/admin/contacts/1/delete", &[]),
+        r(admin, "POST", "/w/admin/contacts/1/delete", &[("confirm", "1")]),
+        r(admin, "GET", "/w/admin/contacts/forms/zhengqiu/delete", &[]),
+        r(admin, "POST", "/w/admin/contacts/forms/zhengqiu/delete", &[("confirm", "1"), ("upto", "1")]),
         r(leader, "GET", "/w/exports", &[]),
         r(
             leader,

@@ -64,6 +64,17 @@ fn cases(id: i64) -> Vec<Case> {
         get("/w/admin/links/999999/codes".into(), ADMIN, 404),
         post("/w/admin/links/999999/codes".into(), vec![("count", "3".into())], ADMIN, 404),
         post("/w/admin/links/999999/codes/drop".into(), vec![("confirm", "1".into())], ADMIN, 404),
+        // Contacts citizens left (none here): administrators only, the role checked before the lookup.
+        get("/w/admin/contacts".into(), ADMIN, 200),
+        get("/w/admin/contacts/999999/delete".into(), ADMIN, 404),
+        post("/w/admin/contacts/999999/delete".into(), vec![("confirm", "1".into())], ADMIN, 404),
+        get("/w/admin/contacts/forms/zhengqiu/delete".into(), ADMIN, 404),
+        post(
+            "/w/admin/contacts/forms/zhengqiu/delete".into(),
+            vec![("confirm", "1".into()), ("upto", "999999".into())],
+            ADMIN,
+            404,
+        ),
         get("/w/exports/999999".into(), DOWNLOADERS, 404),
         post("/w/admin/links".into(), vec![("form", "no-such-form".into())], ADMIN, 422),
         post("/w/exports".into(), vec![("form", "no-such-form".into())], DOWNLOADERS, 400),

@@ -34,7 +34,8 @@ impl LiteBatches {
         // A batch's multi-row INSERTs keep statement journals (undo within the transaction, never needed
         // after a crash); past 64 KB SQLite spills them to a temp file, a sixth of a batch's writes.
         conn.execute_batch(&format!(
-            "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA synchronous={};",
+            "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA synchronous={}; \
+             PRAGMA secure_delete=FAST;",
             if sync { "FULL" } else { "OFF" }
         ))
         .map_err(classify)?;

@@ -30,6 +30,9 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("link_enabled", "重新启用发放链接"),
     ("access_codes_issued", "发放填写码"),
     ("access_codes_dropped", "不再要求填写码"),
+    ("contacts_viewed", "查看群众留下的联系方式"),
+    ("contact_deleted", "删除一条联系方式"),
+    ("contacts_deleted", "删除一个表单的全部联系方式"),
     ("export_requested", "导出（受保护）"),
     ("export_unprotected", "导出完整数据（未保护）"),
     ("download", "下载导出文件"),
@@ -67,6 +70,7 @@ pub fn target_text(target: &str, forms: &LoadedForms) -> String {
             "forms" => "表单目录".to_owned(),
             "register" => "整改台账".to_owned(),
             "secret" => "链接密钥".to_owned(),
+            "contacts" => "联系方式".to_owned(),
             _ => target.to_owned(),
         };
     };
@@ -74,6 +78,7 @@ pub fn target_text(target: &str, forms: &LoadedForms) -> String {
         "opinion" => format!("意见 {id}"),
         "user" => format!("账号 {id}"),
         "link" => format!("链接 {id}"),
+        "contact" => format!("联系方式 {id}"),
         "export" => format!("导出 {id}"),
         "area" => format!("领域 {}", area_text(id, forms)),
         "problem" => format!("问题 {id}"),
@@ -109,6 +114,10 @@ pub fn value_text(action: &str, value: &str, forms: &LoadedForms) -> String {
         },
         "note_added" => value.strip_prefix("note:").map_or_else(|| value.to_owned(), |n| format!("备注 {n}")),
         "export" | "export_requested" | "export_unprotected" => export_text(value, forms),
+        "contacts_viewed" | "contact_deleted" | "contacts_deleted" => match value.parse::<u64>() {
+            Ok(n) => format!("{n} 条"),
+            Err(_) => format!("表单 {}", forms.form_title(value)),
+        },
         "forms_reload_refused" => value.replace(" problem(s)", " 处错误"),
         "problem_merged" if value.starts_with("problem:") => format!("并入问题 {}", &value[8..]),
         "problem_linked" | "problem_unlinked" => {

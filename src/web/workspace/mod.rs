@@ -6,6 +6,7 @@ pub mod admin_forms;
 pub mod audit_text;
 pub mod card;
 pub mod clusters;
+pub mod contacts;
 pub mod dashboard;
 pub mod double_coding;
 pub mod exports;
