@@ -40,6 +40,7 @@ mod m20261206_000073_release_rules;
 mod m20261206_000074_staff_once;
 mod m20261207_000075_release_rules_withheld;
 mod m20261208_000076_measure_changes;
+mod m20261208_000077_measure_first_published;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -83,6 +84,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000074_staff_once::Migration),
             Box::new(m20261207_000075_release_rules_withheld::Migration),
             Box::new(m20261208_000076_measure_changes::Migration),
+            Box::new(m20261208_000077_measure_first_published::Migration),
         ]
     }
 }

@@ -155,8 +155,10 @@ pub struct Measure {
     pub id: i64,
     pub problem_id: i64,
     pub draft: MeasureDraft,
-    /// When it was published (ms); `None` while a draft.
+    /// When it was published (ms); `None` while a draft or withdrawn.
     pub published_at: Option<i64>,
+    /// When it was first published (ms), kept when withdrawn; `None` for a draft never published.
+    pub first_published_at: Option<i64>,
     /// Changes with every edit (see [`crate::domain::problem::Problem::version`]).
     pub version: i64,
 }
@@ -200,7 +202,9 @@ pub fn public_changes(before: &MeasureDraft, after: &MeasureDraft) -> Vec<(&'sta
         ("责任领导/单位", before.owner.clone(), after.owner.clone()),
     ]
     .into_iter()
-    .filter(|(_, b, a)| b != a)
+    // An edit seen by nobody (a joiner, a direction mark, a doubled space) would be a permanent public line
+    // saying “增加窗口” became “增加窗口”.
+    .filter(|(_, b, a)| super::text::visible_text(b) != super::text::visible_text(a))
     .collect()
 }
 
@@ -279,6 +283,23 @@ impl Register {
             return format!("评价不足 {} 人次，暂不公布", self.withheld_below);
         }
         self.ratings.get(&measure_id).filter(|t| t.total() > 0).map(RatingTally::summary).unwrap_or_default()
+    }
+
+    /// A measure's changes since it was first published, oldest first, one line each as /gongkai says
+    /// them; none for a draft never published.
+    pub fn change_lines(&self, measure_id: i64) -> Vec<String> {
+        self.changes.get(&measure_id).into_iter().flatten().map(MeasureChange::line).collect()
+    }
+
+    /// The rating comments of `measure_id` with their grades, as `comments` shows them: those read (for
+    /// leaders and the public, the released batches only), in text order.
+    pub fn graded_comments(&self, measure_id: i64) -> Vec<(Rating, &str)> {
+        let mut out: Vec<(Rating, &str)> = (self.rated.iter())
+            .filter(|r| r.measure_id == measure_id && !r.comment.trim().is_empty())
+            .map(|r| (r.rating, r.comment.as_str()))
+            .collect();
+        out.sort_by(|a, b| a.1.cmp(b.1).then(a.0.code().cmp(b.0.code())));
+        out
     }
 
     pub fn problem(&self, id: i64) -> Option<&super::problem::Problem> {
@@ -499,6 +520,7 @@ mod tests {
             problem_id: 1,
             draft: MeasureDraft::try_from(&MeasureInput { action: "整改".into(), ..Default::default() }).unwrap(),
             published_at,
+            first_published_at: published_at,
             version: 1,
         };
         let register = Register { measures: vec![measure(1, Some(1)), measure(2, None)], ..Default::default() };

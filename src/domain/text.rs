@@ -41,6 +41,32 @@ pub fn is_visible(c: char) -> bool {
         )
 }
 
+/// `text` as a reader sees it, to tell whether an edit changed anything: format characters (category Cf:
+/// zero-width joiners, direction marks) and variation selectors dropped, each run of spaces one space, no
+/// space at either end. Combining accents stay: they change what is read.
+pub fn visible_text(text: &str) -> String {
+    let drawn = text.chars().filter(|&c| never_format(c) || !(is_variation_selector(c) || is_format(c)));
+    let mut out = String::with_capacity(text.len());
+    for c in drawn {
+        if !c.is_whitespace() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with(' ') {
+            out.push(' ');
+        }
+    }
+    out.truncate(out.trim_end().len());
+    out
+}
+
+fn is_format(c: char) -> bool {
+    c.general_category() == GeneralCategory::Format
+}
+
+/// The selectors of an emoji's or an ideograph's glyph variant (text or emoji style, a regional form).
+fn is_variation_selector(c: char) -> bool {
+    matches!(c, '\u{180B}'..='\u{180D}' | '\u{180F}' | '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
+}
+
 /// The characters most opinions are made of, none of them a format character: ASCII, CJK punctuation,
 /// the CJK unified ideographs and the full-width forms. The category table is searched for the rest only
 /// (for every character it was a sixth of a submission's CPU).
@@ -183,6 +209,25 @@ pub fn search_variants(term: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn visible_text_drops_joiners_marks_and_selectors_and_collapses_spaces_but_keeps_accents() {
+        use super::visible_text;
+        let plain = visible_text("增加窗口 两个");
+        for same in [
+            "增加\u{200D}窗口 两个",
+            "\u{200E}增加窗口 两个",
+            "增加窗口\u{FE0F} 两个",
+            "增加窗口  两个 ",
+            "增加窗口\u{3000}\u{200B} 两个",
+            " 增加窗口\t两个\u{E0100}",
+        ] {
+            assert_eq!(visible_text(same), plain, "{same:?}");
+        }
+        assert_ne!(visible_text("增加窗口两个"), plain, "a space between words is seen");
+        assert_ne!(visible_text("cafe\u{301}"), visible_text("cafe"), "an accent is seen");
+        assert_eq!(visible_text("\u{200D} \u{FE0F}"), "");
+    }
+
     #[test]
     fn a_search_splits_at_spaces_keeps_a_quoted_phrase_and_finds_letters_in_either_width() {
         assert_eq!(search_terms("领导 基层"), ["领导", "基层"]);

@@ -14,6 +14,7 @@ use rust_xlsxwriter::{
 
 pub const PROBLEMS: &str = "问题清单";
 pub const REGISTER: &str = "整改台账";
+pub const COMMENTS: &str = "群众评价意见";
 
 fn header() -> Format {
     Format::new().set_bold().set_border(FormatBorder::Thin).set_background_color(Color::RGB(0xDDE7F0)).set_text_wrap()
@@ -28,16 +29,24 @@ fn overdue_cell() -> Format {
 }
 
 fn write_row(ws: &mut Worksheet, row: u32, cells: &[String], f: &Format) -> Result<(), XlsxError> {
-    let quoted = f.clone().set_quote_prefix();
     for (c, v) in cells.iter().enumerate() {
-        let col = u16::try_from(c).unwrap_or(u16::MAX);
-        // Counts and numbers are numbers, to sum in Excel; formula-looking text stays text when edited.
-        match v.parse::<u32>() {
-            Ok(n) if !v.starts_with('0') || v == "0" => ws.write_number_with_format(row, col, f64::from(n), f)?,
-            _ if super::looks_like_formula(v) => ws.write_string_with_format(row, col, clip(v), &quoted)?,
-            _ => ws.write_string_with_format(row, col, clip(v), f)?,
-        };
+        write_cell(ws, row, u16::try_from(c).unwrap_or(u16::MAX), v, f, true)?;
     }
+    Ok(())
+}
+
+/// One cell; with `numbers`, counts and numbers are numbers, to sum in Excel. Formula-looking text stays
+/// text when edited.
+fn write_cell(ws: &mut Worksheet, row: u32, col: u16, v: &str, f: &Format, numbers: bool) -> Result<(), XlsxError> {
+    match v.parse::<u32>() {
+        Ok(n) if numbers && (!v.starts_with('0') || v == "0") => {
+            ws.write_number_with_format(row, col, f64::from(n), f)?
+        }
+        _ if super::looks_like_formula(v) => {
+            ws.write_string_with_format(row, col, clip(v), &f.clone().set_quote_prefix())?
+        }
+        _ => ws.write_string_with_format(row, col, clip(v), f)?,
+    };
     Ok(())
 }
 
@@ -101,7 +110,8 @@ pub fn problem_rows(reg: &Register, catalog: &Catalog, k: Option<u64>) -> Vec<Ve
     rows
 }
 
-/// One register row: problem, the four parts, status, overdue, latest progress, ratings, published or draft.
+/// One register row: problem, the four parts, status, overdue, latest progress, ratings, published or draft,
+/// first published, and the changes since as /gongkai lists them (a deadline moved reads as never overdue).
 fn measure_row(reg: &Register, m: &Measure, today: chrono::NaiveDate) -> (Vec<String>, bool) {
     let d = &m.draft;
     let overdue = is_overdue(d.deadline, d.status, today);
@@ -129,11 +139,13 @@ fn measure_row(reg: &Register, m: &Measure, today: chrono::NaiveDate) -> (Vec<St
         rate,
         // The report workbook lists drafts too: one posted from it must not publish a draft unawares.
         if m.published_at.is_some() { "已公开" } else { "草稿（未公开）" }.to_owned(),
+        m.first_published_at.map(|at| bureau_today(at).to_string()).unwrap_or_default(),
+        reg.change_lines(m.id).join("\n"),
     ];
     (row, overdue)
 }
 
-const REGISTER_HEADER: [&str; 14] = [
+const REGISTER_HEADER: [&str; 16] = [
     "编号",
     "问题",
     "整改措施",
@@ -148,6 +160,8 @@ const REGISTER_HEADER: [&str; 14] = [
     "不满意",
     "满意率",
     "公开",
+    "首次公开",
+    "公开后的调整",
 ];
 
 /// Writes a register table from `first_row`; overdue rows highlighted.
@@ -168,7 +182,7 @@ fn register_table(
         write_row(ws, r, &row, if overdue { &late } else { &plain })?;
         all.push(row);
     }
-    // Narrow enough that fourteen columns print legibly on A4 landscape; long texts wrap in tall rows.
+    // Narrow enough that sixteen columns print legibly on A4 landscape; long texts wrap in tall rows.
     fit(ws, first_row, &all, 28.0)
 }
 
@@ -204,6 +218,37 @@ pub fn report_sheets(
     ws.set_freeze_panes(1, 0)?;
     print.apply(ws, f64::MAX, super::print::Flow::Rows { header_rows: 1 })?;
     Ok(())
+}
+
+/// 群众评价意见: each rating comment of `measures` with its grade, as a leader's problem page shows them
+/// (released batches only, in text order). A comment is always text, even one of digits.
+fn comments_sheet(wb: &mut Workbook, reg: &Register, measures: &[&Measure], generated: &str) -> Result<(), XlsxError> {
+    let ws = wb.add_worksheet();
+    ws.set_name(COMMENTS)?;
+    let mut all = vec![["编号", "问题", "整改措施", "评价", "意见或建议"].map(str::to_owned).to_vec()];
+    write_row(ws, 0, &all[0], &header())?;
+    let f = cell();
+    for m in measures {
+        let title = reg.problem(m.problem_id).map(|p| p.draft.title.clone()).unwrap_or_default();
+        for (rating, comment) in reg.graded_comments(m.id) {
+            let row = u32::try_from(all.len()).unwrap_or(u32::MAX);
+            let rated = [m.id.to_string(), title.clone(), m.draft.action.clone(), rating.label().to_owned()];
+            write_row(ws, row, &rated, &f)?;
+            write_cell(ws, row, 4, comment, &f, false)?;
+            all.push([rated.as_slice(), &[comment.to_owned()]].concat());
+        }
+    }
+    if all.len() == 1 {
+        let when = format!("暂无可公布的评价意见（一项措施的评价满 {} 人次后公布）", reg.withheld_below);
+        ws.write_string(1, 0, &when)?;
+    }
+    fit(ws, 0, &all, 40.0)?;
+    ws.set_freeze_panes(1, 0)?;
+    super::print::PageSetup::new("群众评价意见", generated).apply(
+        ws,
+        f64::MAX,
+        super::print::Flow::Rows { header_rows: 1 },
+    )
 }
 
 /// The register for posting: published measures only, grouped by problem in order of support, A4
@@ -255,6 +300,7 @@ pub fn posting_workbook(reg: &Register, catalog: &Catalog, now_ms: i64) -> Resul
         super::print::Flow::Rows { header_rows: 0 },
     )?;
     ws.set_repeat_rows(3, 3)?;
+    comments_sheet(&mut wb, reg, &measures, &generated)?;
     let secs = now_ms.div_euclid(1000);
     wb.set_properties(
         &DocProperties::new()

@@ -28,6 +28,7 @@ fn to_measure(m: measure::Model) -> Measure {
             status: MeasureStatus::parse(&m.status).unwrap_or(MeasureStatus::NotStarted),
         },
         published_at: m.published_at,
+        first_published_at: m.first_published_at,
         version: m.updated_at,
     }
 }
@@ -236,9 +237,13 @@ impl Store {
                 )));
             }
             let version = super::next_version(before.updated_at);
-            let was_public = before.withdrawn_parts.clone();
+            let (was_public, first_published) = (before.withdrawn_parts.clone(), before.first_published_at);
             let mut m: measure::ActiveModel = before.into();
-            m.published_at = Set(publish.then(now_ms));
+            let now = now_ms();
+            m.published_at = Set(publish.then_some(now));
+            if publish && first_published.is_none() {
+                m.first_published_at = Set(Some(now));
+            }
             // Withdrawn: what citizens last saw is kept; republished: what changed since is said, once.
             m.withdrawn_parts = Set((!publish).then(|| parts_json(&draft)));
             if publish && let Some(json) = was_public {

@@ -37,6 +37,7 @@ mod props;
 mod rating_form;
 mod receipts;
 mod register;
+mod register_changes;
 mod roles;
 mod sessions;
 mod shutdown;

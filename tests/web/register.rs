@@ -9,12 +9,12 @@ use wenji::domain::rectification::MeasureStatus;
 use wenji::domain::user::Role;
 use wenji::store::audit::Actor;
 
-fn sheet(bytes: &[u8], name: &str) -> Range<Data> {
+pub fn sheet(bytes: &[u8], name: &str) -> Range<Data> {
     let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
     wb.worksheet_range(name).unwrap_or_else(|e| panic!("sheet {name}: {e}"))
 }
 
-fn text(r: &Range<Data>, row: u32, col: u32) -> String {
+pub fn text(r: &Range<Data>, row: u32, col: u32) -> String {
     r.get_value((row, col)).map(ToString::to_string).unwrap_or_default()
 }
 
@@ -52,7 +52,7 @@ pub async fn create_problem(app: &TestApp, c: &reqwest::Client, csrf: &str, titl
 }
 
 /// The measure ids on a problem page, in order.
-async fn measure_ids(app: &TestApp, c: &reqwest::Client, problem: i64) -> Vec<i64> {
+pub async fn measure_ids(app: &TestApp, c: &reqwest::Client, problem: i64) -> Vec<i64> {
     let page = c.get(app.url(&format!("/w/problems/{problem}"))).send().await.unwrap().text().await.unwrap();
     let doc = scraper::Html::parse_document(&page);
     let sel = scraper::Selector::parse("section.measure").unwrap();

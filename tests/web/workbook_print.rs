@@ -163,7 +163,7 @@ async fn the_register_for_posting_prints_a4_landscape_with_page_numbers_and_over
     assert!(!a5.contains("t=\""), "A5 is a number: {a5}");
     let cells: Vec<usize> =
         row.split("<c ").skip(1).map(|c| attr_of(&format!("<c {c}"), "c", "s").unwrap().parse().unwrap()).collect();
-    assert_eq!(cells.len(), 14);
+    assert_eq!(cells.len(), 16);
     for s in cells {
         assert_eq!(fill_of(&styles, s).as_deref(), Some("F8D7DA"), "style {s}");
     }

@@ -13,6 +13,8 @@ pub struct Model {
     pub owner: String,
     pub status: String,
     pub published_at: Option<i64>,
+    /// Kept through withdrawals and republications.
+    pub first_published_at: Option<i64>,
     /// While withdrawn: its four parts as last public (JSON), to say at republication what changed.
     pub withdrawn_parts: Option<String>,
     pub created_at: i64,

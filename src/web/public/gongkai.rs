@@ -110,7 +110,7 @@ fn build(state: &AppState, reg: &Register, typed: Option<&Typed>, thanks: Option
                     .latest_progress(m.id)
                     .map(|p| format!("{}：{}", p.on.format("%Y年%m月%d日"), p.evidence))
                     .unwrap_or_default(),
-                changes: reg.changes.get(&m.id).into_iter().flatten().map(|c| c.line()).collect(),
+                changes: reg.change_lines(m.id),
                 ratings: reg.rating_line(m.id),
                 key: mine.map_or_else(|| new_key(state), |t| t.key.clone()),
                 chosen: mine.map(|t| t.chosen.clone()).unwrap_or_default(),
