@@ -291,17 +291,6 @@ impl Register {
         self.changes.get(&measure_id).into_iter().flatten().map(MeasureChange::line).collect()
     }
 
-    /// The rating comments of `measure_id` with their grades, as `comments` shows them: those read (for
-    /// leaders and the public, the released batches only), in text order.
-    pub fn graded_comments(&self, measure_id: i64) -> Vec<(Rating, &str)> {
-        let mut out: Vec<(Rating, &str)> = (self.rated.iter())
-            .filter(|r| r.measure_id == measure_id && !r.comment.trim().is_empty())
-            .map(|r| (r.rating, r.comment.as_str()))
-            .collect();
-        out.sort_by(|a, b| a.1.cmp(b.1).then(a.0.code().cmp(b.0.code())));
-        out
-    }
-
     pub fn problem(&self, id: i64) -> Option<&super::problem::Problem> {
         self.problems.iter().find(|p| p.id == id)
     }

@@ -220,22 +220,23 @@ pub fn report_sheets(
     Ok(())
 }
 
-/// 群众评价意见: each rating comment of `measures` with its grade, as a leader's problem page shows them
-/// (released batches only, in text order). A comment is always text, even one of digits.
+/// 群众评价意见: each rating comment of `measures` as a leader's problem page shows them (released batches
+/// only, in text order, without its grade: beside a comment its writer's grade would be told). A comment is
+/// always text, even one of digits.
 fn comments_sheet(wb: &mut Workbook, reg: &Register, measures: &[&Measure], generated: &str) -> Result<(), XlsxError> {
     let ws = wb.add_worksheet();
     ws.set_name(COMMENTS)?;
-    let mut all = vec![["编号", "问题", "整改措施", "评价", "意见或建议"].map(str::to_owned).to_vec()];
+    let mut all = vec![["编号", "问题", "整改措施", "意见或建议"].map(str::to_owned).to_vec()];
     write_row(ws, 0, &all[0], &header())?;
     let f = cell();
     for m in measures {
         let title = reg.problem(m.problem_id).map(|p| p.draft.title.clone()).unwrap_or_default();
-        for (rating, comment) in reg.graded_comments(m.id) {
+        for comment in reg.comments.get(&m.id).into_iter().flatten() {
             let row = u32::try_from(all.len()).unwrap_or(u32::MAX);
-            let rated = [m.id.to_string(), title.clone(), m.draft.action.clone(), rating.label().to_owned()];
-            write_row(ws, row, &rated, &f)?;
-            write_cell(ws, row, 4, comment, &f, false)?;
-            all.push([rated.as_slice(), &[comment.to_owned()]].concat());
+            let measure = [m.id.to_string(), title.clone(), m.draft.action.clone()];
+            write_row(ws, row, &measure, &f)?;
+            write_cell(ws, row, 3, comment, &f, false)?;
+            all.push([measure.as_slice(), std::slice::from_ref(comment)].concat());
         }
     }
     if all.len() == 1 {
