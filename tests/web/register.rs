@@ -192,6 +192,8 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     assert_eq!(texts(&page, &format!("#m{m} .status-label")), ["推进中"]);
     assert_eq!(texts(&page, &format!("#m{m} .latest")), ["2026年11月20日：已在三个窗口试行，见办件台账"]);
     assert_eq!(texts(&page, "section.area-group h2"), ["服务基层"]);
+    // Listed once, and found from its other area too (the domain review: a citizen browsing 工作效能 missed it).
+    assert_eq!(texts(&page, &format!("#m{m} .also")), ["也属于：工作效能"]);
 
     // Ratings through the citizen path: the same key twice stores one rating with one receipt.
     let key = rating_key(&app, m).await;

@@ -24,6 +24,8 @@ use serde::Deserialize;
 pub struct PublicMeasure {
     pub id: i64,
     pub problem: String,
+    /// The problem's other areas: listed under its first, it is found from the others by this line.
+    pub also: String,
     pub action: String,
     pub target: String,
     pub deadline: String,
@@ -94,12 +96,14 @@ fn build(state: &AppState, reg: &Register, typed: Option<&Typed>, thanks: Option
         let Some(p) = reg.problem(id) else { continue };
         // Listed once, under the problem's first area.
         let Some(first) = p.draft.areas.first() else { continue };
+        let also: Vec<&str> = p.draft.areas.iter().skip(1).map(|a| areas.name(*a)).collect();
         for m in reg.measures_of(id).filter(|m| m.published_at.is_some()) {
             let d = &m.draft;
             let mine = typed.filter(|t| t.measure == m.id);
             groups[first.index()].measures.push(PublicMeasure {
                 id: m.id,
                 problem: p.draft.title.clone(),
+                also: also.join("、"),
                 action: d.action.clone(),
                 target: d.target.clone(),
                 deadline: d.deadline.map(|x| x.format("%Y年%m月%d日").to_string()).unwrap_or_default(),
