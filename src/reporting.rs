@@ -89,7 +89,7 @@ async fn protect_for_leaders(
 /// Where leaders' and the public's views end at `now_ms`: the bureau's last midnight, with the release at
 /// it made first ([`Store::release_to_leaders`]). A release that fails now (a full disk) is tried again by
 /// the next view; meanwhile views show, and are dated by, the latest release made ([`released_cut`]).
-pub async fn leader_cut(store: &Store, now_ms: i64, k: u64) -> i64 {
+pub async fn release_then_leader_cut(store: &Store, now_ms: i64, k: u64) -> i64 {
     let cut = crate::domain::report::published_until_ms(now_ms);
     match store.release_to_leaders(cut, k).await {
         Ok(shown) => shown,
@@ -134,8 +134,8 @@ pub fn partial_path(path: &Path, extension: &str) -> PathBuf {
 }
 
 /// Runs an export of `params` into `path` (the file appears only when complete). A protected one reads
-/// the releases made so far: call [`leader_cut`] first (not here: the web's runner writes its progress
-/// while this runs, and a release would hold the one writer it waits for).
+/// the releases made so far: call [`release_then_leader_cut`] first (not here: the web's runner writes its
+/// progress while this runs, and a release would hold the one writer it waits for).
 ///
 /// # Errors
 /// `Invalid` for unknown forms or units; store, xlsx, CSV and file errors as they come.

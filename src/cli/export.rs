@@ -100,7 +100,7 @@ pub async fn run(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
     });
     let started = std::time::Instant::now();
     if !params.unprotected {
-        crate::reporting::leader_cut(&store, params.generated_at, u64::from(params.small_cell_k)).await;
+        crate::reporting::release_then_leader_cut(&store, params.generated_at, u64::from(params.small_cell_k)).await;
     }
     let written =
         crate::reporting::run(&store, catalog, params.clone(), &part, crate::export::sheet::EXCEL_MAX_ROWS, progress)
@@ -130,7 +130,7 @@ async fn register(
     let now = crate::store::now_ms();
     // For posting: support and ratings as leaders and the public see them, up to the last midnight.
     let k = u64::from(small_cell_k);
-    let until = crate::reporting::leader_cut(store, now, k).await;
+    let until = crate::reporting::release_then_leader_cut(store, now, k).await;
     let reg = crate::reporting::published_register(store, k, until).await?;
     let bytes = crate::export::register::posting_workbook(&reg, catalog, now)?;
     let stamp = crate::domain::report::local_time(now).replace([' ', ':'], "-");

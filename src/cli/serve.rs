@@ -258,7 +258,7 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
             let _ = swept.sweep_limiters().await;
             let _ = swept.store.purge_expired_sessions().await;
             // The release at the last midnight, made here so no leader's request waits for it.
-            swept.leader_cut().await;
+            swept.release_then_leader_cut().await;
         }
     });
     let state_timeouts = state.settings.timeouts;

@@ -90,9 +90,14 @@ pub struct Shared {
 
 impl Shared {
     /// Where leaders' and the public's views end now: the bureau's last midnight, with the release to
-    /// leaders at it made first ([`crate::reporting::leader_cut`]).
-    pub async fn leader_cut(&self) -> i64 {
-        crate::reporting::leader_cut(&self.store, crate::store::now_ms(), u64::from(self.settings.small_cell_k)).await
+    /// leaders at it made first ([`crate::reporting::release_then_leader_cut`]).
+    pub async fn release_then_leader_cut(&self) -> i64 {
+        crate::reporting::release_then_leader_cut(
+            &self.store,
+            crate::store::now_ms(),
+            u64::from(self.settings.small_cell_k),
+        )
+        .await
     }
 
     /// The keys of `analyst`'s tagging order today (`store::inbox::queue_after`): opinions come in an order
@@ -109,7 +114,7 @@ impl Shared {
     /// On a database failure.
     pub async fn published_register(&self) -> crate::store::Result<crate::domain::rectification::Register> {
         let k = self.small_cell_k().await?;
-        crate::reporting::published_register(&self.store, k, self.leader_cut().await).await
+        crate::reporting::published_register(&self.store, k, self.release_then_leader_cut().await).await
     }
 
     /// The k in force for leaders' and the public's views, and the batch size of releases: the setting, or a
@@ -128,7 +133,7 @@ impl Shared {
     /// On a database failure.
     pub async fn public_register(&self) -> crate::store::Result<crate::domain::rectification::Register> {
         let k = self.small_cell_k().await?;
-        crate::reporting::public_register(&self.store, k, self.leader_cut().await).await
+        crate::reporting::public_register(&self.store, k, self.release_then_leader_cut().await).await
     }
 
     /// The forms as loaded now (a reload swaps the whole set at once).

@@ -203,7 +203,7 @@ async fn page_with(
         .filter(|f| staff.user.role == Role::Admin || forms.catalog.citizen_form(&f.slug).is_some())
         .map(|f| (f.slug.clone(), f.title.clone()))
         .collect();
-    let busiest = state.store.busiest_form(state.leader_cut().await).await?;
+    let busiest = state.store.busiest_form(state.release_then_leader_cut().await).await?;
     let first_citizen_form = offered.iter().map(|(s, _)| s).find(|s| forms.catalog.citizen_form(s).is_some());
     let preselected = busiest.or_else(|| first_citizen_form.cloned()).unwrap_or_default();
     let chosen = posted.cloned().unwrap_or_else(|| ExportForm { format: "xlsx".into(), ..ExportForm::default() });
@@ -280,7 +280,7 @@ async fn run_job(state: AppState, id: i64, params: ExportParams) {
     let store = state.store.clone();
     let (protected, k) = (!params.unprotected, u64::from(params.small_cell_k));
     if protected {
-        crate::reporting::leader_cut(&store, params.generated_at, k).await;
+        crate::reporting::release_then_leader_cut(&store, params.generated_at, k).await;
     }
     let export = crate::reporting::run(&store, catalog, params, &path, crate::export::sheet::EXCEL_MAX_ROWS, progress);
     tokio::pin!(export);

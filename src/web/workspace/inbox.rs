@@ -431,7 +431,7 @@ async fn withhold_what_leaders_cannot_place(
     if !named.any() {
         return Ok((ids, 0));
     }
-    let cut = state.leader_cut().await;
+    let cut = state.release_then_leader_cut().await;
     let k = state.small_cell_k().await?;
     let mut disclosures = std::collections::HashMap::new();
     let mut hidden = std::collections::HashSet::new();

@@ -40,7 +40,7 @@ impl LeaderScope {
     /// `BadRequest` naming the field for an unknown form; store errors as they come.
     pub async fn load(state: &AppState, form: &str) -> Result<LeaderScope, WebError> {
         let forms = state.forms();
-        let cut = state.leader_cut().await;
+        let cut = state.release_then_leader_cut().await;
         // Ratings of /gongkai are responses too, but never the form a leader lands on.
         let busiest = state.store.busiest_form(cut).await?.filter(|f| forms.catalog.citizen_form(f).is_some());
         let form = match form.trim() {
