@@ -126,7 +126,12 @@ impl ReportWorkbook {
             if receipt {
                 cols.push(Col::new("回执号", 15.0, false));
             }
-            cols.extend([Col::new("其他领域", 22.0, true), Col::new("表单", 20.0, true), Col::new("题目", 24.0, true)]);
+            cols.extend([
+                Col::new("其他领域", 22.0, true),
+                Col::new("所属问题", 24.0, true),
+                Col::new("表单", 20.0, true),
+                Col::new("题目", 24.0, true),
+            ]);
             let name = area_sheet_name(a, self.ctx.catalog.areas.name(a));
             areas.push(self.open(&name, cols)?);
         }
@@ -144,7 +149,7 @@ impl ReportWorkbook {
         if receipt {
             cols.push(Col::new("回执号", 15.0, false));
         }
-        cols.extend([Col::new("表单", 20.0, true), Col::new("题目", 24.0, true)]);
+        cols.extend([Col::new("所属问题", 24.0, true), Col::new("表单", 20.0, true), Col::new("题目", 24.0, true)]);
         let mut untagged = self.open(UNTAGGED, cols)?;
         if !self.ctx.shows_rows() {
             let note = [self.ctx.too_small_note()];
@@ -323,10 +328,11 @@ fn quote(
     let (unit, category, time) = ctx.row_labels(o.unit.as_deref(), o.category.as_deref(), o.submitted_at);
     // Leaders' rows carry no receipt: its holder could be asked to show it.
     let receipt = ctx.disclosure.is_none().then_some(o.receipt.as_str());
+    let problems = o.problems.join("；");
     if o.areas.is_empty() {
         let mut cells = vec![o.text.as_str(), o.state.label(), unit, category, &time];
         cells.extend(receipt);
-        cells.extend([form, question]);
+        cells.extend([problems.as_str(), form, question]);
         return sheets.untagged.row(wb, names, &cells);
     }
     let mark = if o.representative { "★ 典型" } else { "" };
@@ -334,7 +340,7 @@ fn quote(
         let others = n.areas(o.areas.without(a));
         let mut cells = vec![o.text.as_str(), mark, unit, category, &time];
         cells.extend(receipt);
-        cells.extend([others.as_str(), form, question]);
+        cells.extend([others.as_str(), problems.as_str(), form, question]);
         sheets.areas[a.index()].row(wb, names, &cells)?;
     }
     Ok(())

@@ -368,19 +368,15 @@ impl Store {
         rows.iter().map(|r| get::<i64>(r, "id")).collect()
     }
 
-    /// Of `ids`, those released to leaders by `cut`, with what leaders' rows are decided from.
+    /// `ids` with what leaders' rows of them are decided from.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn released_placements(&self, ids: &[i64], cut: i64) -> Result<Vec<Placement>> {
+    pub async fn placements(&self, ids: &[i64]) -> Result<Vec<Placement>> {
         let mut out = Vec::new();
         for chunk in ids.chunks(1_000) {
             let mut sql = Sql::new(self.backend());
-            sql.push(
-                "SELECT id, form_slug, unit_code, category_code, submitted_at FROM opinions WHERE released_at <= ",
-            )
-            .bind(cut)
-            .push(" AND id IN (");
+            sql.push("SELECT id, form_slug, unit_code, category_code, submitted_at FROM opinions WHERE id IN (");
             for (i, id) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "" } else { ", " }).bind(*id);
             }

@@ -63,7 +63,7 @@ pub enum Transport {
     /// A SQLite file on this machine.
     File,
     /// PostgreSQL: `tls` the protocol when encrypted; `verified` when the server's certificate is checked
-    /// (`sslmode=verify-ca` or `verify-full`); `local` through a Unix socket or a loopback address.
+    /// and names this server (`sslmode=verify-full`); `local` through a Unix socket or a loopback address.
     Postgres { tls: Option<String>, verified: bool, local: bool },
 }
 
@@ -76,7 +76,7 @@ impl Transport {
                 "the connection to PostgreSQL crosses the network unencrypted: anyone on the way can read every opinion and password hash; add sslmode=verify-full&sslrootcert=<the CA certificate's file> to WENJI_DATABASE_URL",
             ),
             Transport::Postgres { local: false, verified: false, .. } => Some(
-                "the connection to PostgreSQL is encrypted but the server's certificate is not checked: a machine on the way could pose as the database; use sslmode=verify-full&sslrootcert=<the CA certificate's file> in WENJI_DATABASE_URL",
+                "the connection to PostgreSQL is encrypted but the server is not checked by name (sslmode=require, prefer or verify-ca): a machine on the way could pose as the database; use sslmode=verify-full&sslrootcert=<the CA certificate's file> in WENJI_DATABASE_URL",
             ),
             _ => None,
         }
@@ -511,7 +511,9 @@ impl Store {
         let options: PgConnectOptions =
             url.parse().map_err(|e: sea_orm::sqlx::Error| StoreError::Unavailable(e.to_string()))?;
         let local = reached_locally(&options);
-        let verified = matches!(options.get_ssl_mode(), PgSslMode::VerifyCa | PgSslMode::VerifyFull);
+        // verify-ca checks the chain, not the name, and `sslrootcert` adds to the system's trust store (sqlx):
+        // any certificate a public authority signed would pass. Only verify-full names the server.
+        let verified = matches!(options.get_ssl_mode(), PgSslMode::VerifyFull);
         let sql = "SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl";
         let backend = self.writer.get_database_backend();
         let row = self.writer.query_one_raw(sea_orm::Statement::from_string(backend, sql)).await?;

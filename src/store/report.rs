@@ -95,7 +95,7 @@ fn areas_of(codes: Option<Vec<i64>>) -> Result<AreaSet> {
 }
 
 /// A quoted opinion as the batch JSON carries it: id, receipt, form, question, unit, category, text,
-/// representative (0/1), state, submitted_at, area codes.
+/// representative (0/1), state, submitted_at, area codes, the titles of the problems it is linked to.
 #[derive(Deserialize)]
 struct QuotedRow(
     i64,
@@ -109,6 +109,7 @@ struct QuotedRow(
     String,
     i64,
     Option<Vec<i64>>,
+    Option<Vec<String>>,
 );
 
 /// An opinion inside a response row: state, area codes, notes as (author, text).
@@ -179,6 +180,15 @@ impl Store {
     fn areas_sql(&self, opinion: &str) -> String {
         let agg = if self.is_sqlite() { "json_group_array" } else { "json_agg" };
         format!("(SELECT {agg}(t2.area_code) FROM tag_assignments t2 WHERE t2.opinion_id = {opinion})")
+    }
+
+    /// The titles of the problems `opinion` is linked to, as a JSON array (oldest problem first).
+    fn problems_sql(&self, opinion: &str) -> String {
+        let agg = if self.is_sqlite() { "json_group_array(title)" } else { "json_agg(title ORDER BY id)" };
+        format!(
+            "(SELECT {agg} FROM (SELECT pr.id AS id, pr.title AS title FROM problem_opinions po \
+             JOIN problems pr ON pr.id = po.problem_id WHERE po.opinion_id = {opinion} ORDER BY pr.id) linked)"
+        )
     }
 
     /// Runs `inner` (a batch query whose rows are `b`) and returns its rows, built from `cols`, parsed from
@@ -375,8 +385,9 @@ impl Store {
     async fn quoted(&self, inner: &str, values: Vec<Value>) -> Result<Vec<QuotedOpinion>> {
         let cols = format!(
             "b.id, b.receipt, b.form_slug, b.question_id, b.unit_code, b.category_code, b.body, b.rep, b.state, \
-             b.submitted_at, {}",
-            self.areas_sql("b.id")
+             b.submitted_at, {}, {}",
+            self.areas_sql("b.id"),
+            self.problems_sql("b.id")
         );
         let mut rows: Vec<QuotedRow> = self.json_batch(&cols, inner, values).await?;
         rows.sort_by_key(|r| r.0);
@@ -394,6 +405,7 @@ impl Store {
                     state: state_of(&r.8)?,
                     submitted_at: r.9,
                     areas: areas_of(r.10)?,
+                    problems: r.11.unwrap_or_default(),
                 })
             })
             .collect()

@@ -24,10 +24,17 @@ pub async fn check_snapshot(path: &std::path::Path) -> Result<()> {
         let wenji = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' \
                      AND name IN ('seaql_migrations', 'sessions', 'responses', 'opinions')";
         let n: i64 = sea_orm::sqlx::query(wenji).fetch_one(&mut conn).await?.try_get(0)?;
-        Ok(if n < 4 {
-            Err(StoreError::Corrupt(
-                "not a Wenji database (its migrations, sessions, responses or opinions table is missing)".into(),
-            ))
+        if n < 4 {
+            let missing = "not a Wenji database (its migrations, sessions, responses or opinions table is missing)";
+            return Ok(Err(StoreError::Corrupt(missing.into())));
+        }
+        // And Wenji's own first migration recorded (tables of those names, another program's, passed).
+        use migrations::MigratorTrait as _;
+        let first = migrations::Migrator::migrations().first().map(|m| m.name().to_owned()).unwrap_or_default();
+        let ours = "SELECT COUNT(*) FROM seaql_migrations WHERE version = ?";
+        let n: i64 = sea_orm::sqlx::query(ours).bind(first).fetch_one(&mut conn).await?.try_get(0)?;
+        Ok(if n == 0 {
+            Err(StoreError::Corrupt("not a Wenji database (none of its migrations recorded)".into()))
         } else {
             Ok(())
         })

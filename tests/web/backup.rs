@@ -182,6 +182,10 @@ async fn a_restore_is_refused_under_a_running_server_and_otherwise_puts_the_snap
     conn.execute_unprepared("CREATE TABLE seaql_migrations (version TEXT PRIMARY KEY, applied_at BIGINT)")
         .await
         .unwrap();
+    // Even with tables named as Wenji's (the verification review: it was restored, and `serve` then hung).
+    for t in ["sessions", "responses", "opinions"] {
+        conn.execute_unprepared(&format!("CREATE TABLE {t} (id INTEGER PRIMARY KEY, x TEXT)")).await.unwrap();
+    }
     conn.close().await.unwrap();
     // Refused before anything moves: junk, another program's database, and the database itself (moved aside,
     // it was copied from nowhere and the next start made an empty installation).

@@ -329,6 +329,21 @@ async fn opinions_become_a_published_measure_that_citizens_rate_and_the_exports_
     assert_eq!((text(&p, 1, 1), text(&p, 1, 2)), ("窗口办事效率低".into(), "服务基层、工作效能".into()));
     assert_eq!((text(&p, 1, 5), text(&p, 1, 6), text(&p, 1, 7)), ("制度机制".into(), "6".into(), "6".into()));
     assert!(text(&p, 1, 9).starts_with("窗口办事要跑好几趟"));
+    // Each area sheet and 未归类 say which problem an opinion was grouped into (the domain review: the
+    // report's writers could not see it beside the opinions).
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut linked = 0;
+    for name in wb.sheet_names() {
+        let r = wb.worksheet_range(&name).unwrap();
+        let Some(col) = (0..r.width() as u32).find(|c| text(&r, 0, *c) == "所属问题") else { continue };
+        for row in 1..r.height() as u32 {
+            if text(&r, row, 0).starts_with("窗口办事要跑好几趟") {
+                assert_eq!(text(&r, row, col), "窗口办事效率低", "{name} row {row}");
+                linked += 1;
+            }
+        }
+    }
+    assert_eq!(linked, 6, "the linked opinions are quoted with their problem");
     let t = sheet(&bytes, "整改台账");
     assert_eq!(
         (text(&t, 1, 1), text(&t, 1, 4), text(&t, 1, 12), text(&t, 1, 13)),

@@ -165,6 +165,8 @@ pub struct QuotedOpinion {
     pub submitted_at: i64,
     /// Every area the opinion carries (the sheet's own area included).
     pub areas: AreaSet,
+    /// The titles of the problems (问题清单) it was grouped into.
+    pub problems: Vec<String>,
 }
 
 /// One row of a unit × area or category × area table.

@@ -76,12 +76,14 @@ fn admin(staff: &Staff) -> Result<(), WebError> {
 /// What the list says after a deletion.
 fn deleted_message(q: &ListQuery) -> Option<String> {
     let n = q.deleted?;
-    let log = if q.log.as_deref() == Some("kept") {
-        "数据库日志文件暂时被其他读取占用，其中的旧副本将在下次整理日志时清除。"
+    Some(if q.log.as_deref() == Some("kept") {
+        // The verification review found the copy in the database file itself, not only in its log.
+        format!(
+            "已删除 {n} 条联系方式。数据库正被其他程序读取（备份、导出或命令行），这些号码的旧副本暂时还留在数据库文件和日志中，要等读取结束、SQLite 下次整理日志时才清除。"
+        )
     } else {
-        ""
-    };
-    Some(format!("已删除 {n} 条联系方式，数据库中不再保留。{log}"))
+        format!("已删除 {n} 条联系方式，数据库中不再保留。")
+    })
 }
 
 /// `GET /w/admin/contacts`: every contact by form; each view is audited (a HEAD shows nothing, unaudited).

@@ -416,9 +416,10 @@ pub struct BulkConfirmPage {
     pub withheld: usize,
 }
 
-/// Leaves out of a bulk change the released rows whose leaders' view hides the unit, category or day the
-/// office's filter names (decision 0001): all of them changing at once would tell leaders they share it.
-async fn withhold_what_leaders_cannot_place(
+/// Leaves out of a change the rows whose leaders' view hides, or will hide, the unit, category or day the
+/// office's filter names (decision 0001): all of them changing at once would tell leaders they share it. A
+/// row not yet released counts by what leaders are shown now: a unit they do not see yet may be pooled.
+pub(crate) async fn withhold_what_leaders_cannot_place(
     state: &AppState,
     q: &InboxQuery,
     ids: Vec<i64>,
@@ -435,7 +436,7 @@ async fn withhold_what_leaders_cannot_place(
     let k = state.small_cell_k().await?;
     let mut disclosures = std::collections::HashMap::new();
     let mut hidden = std::collections::HashSet::new();
-    for p in state.store.released_placements(&ids, cut).await? {
+    for p in state.store.placements(&ids).await? {
         if !disclosures.contains_key(&p.form_slug) {
             let scope = crate::domain::report::Scope::published(&p.form_slug, cut);
             let d = crate::reporting::disclosure_of(&state.store, &scope, k).await?;

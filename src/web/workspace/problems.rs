@@ -427,6 +427,9 @@ pub struct LinkForm {
     /// Set when the problem was chosen beforehand (the cluster page): the count is shown to confirm first.
     #[serde(default)]
     preview: String,
+    /// The inbox filter the opinions were ticked under (its bulk form's): see `withhold_what_leaders_cannot_place`.
+    #[serde(default)]
+    filter: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -439,6 +442,9 @@ pub struct ChoosePage {
     pub problems: Vec<ProblemChoice>,
     /// The problem chosen beforehand, to confirm.
     pub chosen: Option<ProblemChoice>,
+    /// Ticked under a filter naming what leaders' rows hide: how many are left out.
+    pub withheld: usize,
+    pub filter: String,
 }
 
 /// A problem to link opinions to: id, title, and how many opinions it has now.
@@ -485,6 +491,17 @@ pub async fn link(
     if ids.len() > 1000 {
         return Err(WebError::BadRequest("所选意见：一次最多归入 1000 条意见".into()));
     }
+    // Ticked in an inbox filtered by unit, category or dates: the rows leaders cannot place stay out, as
+    // from a bulk change (a problem quoting exactly them would tell leaders they share it).
+    crate::web::clean::check_urlencoded(form.filter.as_bytes())?;
+    let q: super::inbox::InboxQuery =
+        serde_html_form::from_str(&form.filter).map_err(|_| WebError::BadRequest("筛选：筛选条件无法识别".into()))?;
+    let (ids, withheld) = super::inbox::withhold_what_leaders_cannot_place(&state, &q, ids).await?;
+    if ids.is_empty() {
+        return Err(WebError::BadRequest(format!(
+            "所选意见：勾选的 {withheld} 条意见，领导看到的不显示单位、身份或日期（小单元保护）；按单位、身份或日期筛选后一起归入问题，领导会看出它们同属一个单位、身份或日期。请按内容逐条归入。"
+        )));
+    }
     let back = crate::web::clean::local_path(&form.back, "/w/").unwrap_or_default();
     let page = |problems, chosen| ChoosePage {
         head: staff.head(),
@@ -493,6 +510,8 @@ pub async fn link(
         back: back.clone(),
         problems,
         chosen,
+        withheld,
+        filter: form.filter.clone(),
     };
     if form.problem.trim().is_empty() {
         if !form.preview.is_empty() {
