@@ -7,7 +7,7 @@ use super::leader_view::LeaderScope;
 use super::login::actor;
 use crate::domain::area::AreaCode;
 use crate::domain::form::check::bureau_offset;
-use crate::domain::report::policy::{Named, OTHER_CATEGORIES, OTHER_UNITS};
+use crate::domain::report::policy::{OTHER_CATEGORIES, OTHER_UNITS};
 use crate::domain::tagging::{OpinionState, highlight};
 use crate::domain::user::Role;
 use crate::store::inbox::{InboxFilter, InboxPaging, Matching, Progress};
@@ -416,41 +416,6 @@ pub struct BulkConfirmPage {
     pub withheld: usize,
 }
 
-/// Leaves out of a change the rows whose leaders' view hides, or will hide, the unit, category or day the
-/// office's filter names (decision 0001): all of them changing at once would tell leaders they share it. A
-/// row not yet released counts by what leaders are shown now: a unit they do not see yet may be pooled.
-pub(crate) async fn withhold_what_leaders_cannot_place(
-    state: &AppState,
-    q: &InboxQuery,
-    ids: Vec<i64>,
-) -> Result<(Vec<i64>, usize), WebError> {
-    let named = Named {
-        unit: some(&q.unit).is_some(),
-        category: some(&q.category).is_some(),
-        dates: some(&q.from).is_some() || some(&q.to).is_some(),
-    };
-    if !named.any() {
-        return Ok((ids, 0));
-    }
-    let cut = state.release_then_leader_cut().await;
-    let k = state.small_cell_k().await?;
-    let mut disclosures = std::collections::HashMap::new();
-    let mut hidden = std::collections::HashSet::new();
-    for p in state.store.placements(&ids).await? {
-        if !disclosures.contains_key(&p.form_slug) {
-            let scope = crate::domain::report::Scope::published(&p.form_slug, cut);
-            let d = crate::reporting::disclosure_of(&state.store, &scope, k).await?;
-            disclosures.insert(p.form_slug.clone(), d);
-        }
-        let (unit, category) = (p.unit_code.as_deref(), p.category_code.as_deref());
-        if disclosures[&p.form_slug].hides_what_is_named(named, unit, category, p.submitted_at) {
-            hidden.insert(p.id);
-        }
-    }
-    let kept: Vec<i64> = ids.into_iter().filter(|id| !hidden.contains(id)).collect();
-    Ok((kept, hidden.len()))
-}
-
 /// `POST /w/inbox/bulk`: without `confirm`, shows how many opinions the change would touch; with it, applies.
 pub async fn bulk(State(state): State<AppState>, CsrfForm(staff, f): CsrfForm<BulkForm>) -> Result<Response, WebError> {
     staff.require(&[Role::Analyst])?;
@@ -483,7 +448,7 @@ pub async fn bulk(State(state): State<AppState>, CsrfForm(staff, f): CsrfForm<Bu
         "selected" => state.store.existing_opinion_ids(&f.ids).await?,
         _ => return Err(WebError::BadRequest("范围：请选择“勾选的”或“全部符合筛选的”".into())),
     };
-    let (ids, withheld) = withhold_what_leaders_cannot_place(&state, &q, ids).await?;
+    let (ids, withheld) = super::leader_view::withhold_what_leaders_cannot_place(&state, &q, ids).await?;
     if ids.is_empty() && withheld == 0 {
         // Back to the same inbox, which says what to do; nothing was changed.
         // The filter as re-encoded here, never the posted text, goes into the Location header.

@@ -4,7 +4,7 @@
 //! from its respondents.
 
 use crate::domain::report::Scope;
-use crate::domain::report::policy::Disclosure;
+use crate::domain::report::policy::{Disclosure, Named};
 use crate::web::error::WebError;
 use crate::web::state::AppState;
 
@@ -78,4 +78,40 @@ impl LeaderScope {
             )
         }
     }
+}
+
+/// Why [`withhold_what_leaders_cannot_place`] leaves opinions out, as the bulk preview, the problem chooser
+/// and the refusal say it.
+pub const WITHHELD_WHY: &str = "领导看到的这些意见不显示单位、身份或日期（小单元保护）；按单位、身份或日期筛选后一起归类或归入问题，领导会从哪些意见同时变化看出它们同属一个单位、身份或日期。请按内容逐条处理。";
+
+/// Leaves out of a change the rows whose leaders' view hides, or will hide, the unit, category or day the
+/// office's filter names (decision 0001): all of them changing at once would tell leaders they share it. A
+/// row not yet released counts by what leaders are shown now: a unit they do not see yet may be pooled.
+pub(crate) async fn withhold_what_leaders_cannot_place(
+    state: &AppState,
+    q: &super::inbox::InboxQuery,
+    ids: Vec<i64>,
+) -> Result<(Vec<i64>, usize), WebError> {
+    let named = |v: &str| !v.trim().is_empty();
+    let named = Named { unit: named(&q.unit), category: named(&q.category), dates: named(&q.from) || named(&q.to) };
+    if !named.any() {
+        return Ok((ids, 0));
+    }
+    let cut = state.release_then_leader_cut().await;
+    let k = state.small_cell_k().await?;
+    let mut disclosures = std::collections::HashMap::new();
+    let mut hidden = std::collections::HashSet::new();
+    for p in state.store.placements(&ids).await? {
+        if !disclosures.contains_key(&p.form_slug) {
+            let scope = crate::domain::report::Scope::published(&p.form_slug, cut);
+            let d = crate::reporting::disclosure_of(&state.store, &scope, k).await?;
+            disclosures.insert(p.form_slug.clone(), d);
+        }
+        let (unit, category) = (p.unit_code.as_deref(), p.category_code.as_deref());
+        if disclosures[&p.form_slug].hides_what_is_named(named, unit, category, p.submitted_at) {
+            hidden.insert(p.id);
+        }
+    }
+    let kept: Vec<i64> = ids.into_iter().filter(|id| !hidden.contains(id)).collect();
+    Ok((kept, hidden.len()))
 }

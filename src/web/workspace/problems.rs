@@ -496,10 +496,11 @@ pub async fn link(
     crate::web::clean::check_urlencoded(form.filter.as_bytes())?;
     let q: super::inbox::InboxQuery =
         serde_html_form::from_str(&form.filter).map_err(|_| WebError::BadRequest("筛选：筛选条件无法识别".into()))?;
-    let (ids, withheld) = super::inbox::withhold_what_leaders_cannot_place(&state, &q, ids).await?;
+    let (ids, withheld) = super::leader_view::withhold_what_leaders_cannot_place(&state, &q, ids).await?;
     if ids.is_empty() {
         return Err(WebError::BadRequest(format!(
-            "所选意见：勾选的 {withheld} 条意见，领导看到的不显示单位、身份或日期（小单元保护）；按单位、身份或日期筛选后一起归入问题，领导会看出它们同属一个单位、身份或日期。请按内容逐条归入。"
+            "所选意见：勾选的 {withheld} 条意见不能这样归入：{}",
+            super::leader_view::WITHHELD_WHY
         )));
     }
     let back = crate::web::clean::local_path(&form.back, "/w/").unwrap_or_default();
