@@ -5,6 +5,7 @@ use super::audit::{Actor, append_in};
 use super::sql::Sql;
 use super::{Result, Store, StoreError};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use std::time::Duration;
 
 /// One contact left with a response, with what the office needs to call back about it.
 #[derive(Debug, Clone, PartialEq)]
@@ -122,8 +123,9 @@ impl Store {
 
     /// Runs `delete`, audited in the same transaction with the count deleted (nothing deleted: no entry).
     /// On SQLite the transaction runs with `secure_delete=ON`, so freed cells and pages are zeroed (every
-    /// connection runs `FAST`, so page splits leave no stray copies either), and the write-ahead log is then
-    /// emptied, taking the old frames with it. PostgreSQL keeps dead row versions until VACUUM.
+    /// connection runs `FAST`, so page splits leave no stray copies either); the old frames in the
+    /// write-ahead log are the submission writer's to empty. On PostgreSQL the table is then rewritten.
+    /// Returns the count and whether the table holds no old copy (always true on SQLite).
     async fn erase(
         &self,
         delete: Statement,
@@ -148,29 +150,110 @@ impl Store {
                 let before = Some(before).filter(|b| !b.is_empty());
                 append_in(w.conn(), by, action, target, before, Some(n.to_string())).await?;
             }
-            Ok(n)
+            let xid = match sqlite {
+                true => None,
+                false => Some(transaction_id(w.conn()).await?),
+            };
+            Ok((n, xid))
         }
         .await;
-        let n = w.finish(done).await?;
-        let emptied = n == 0 || self.empty_write_ahead_log().await;
-        Ok((n, emptied))
+        let (n, xid) = w.finish(done).await?;
+        let rewritten = match xid {
+            Some(xid) if n > 0 => self.rewrite_contacts_table(xid).await,
+            _ => true,
+        };
+        Ok((n, rewritten))
     }
 
-    /// SQLite: copies the write-ahead log into the database file and truncates it, waiting up to the busy
-    /// timeout for readers of older snapshots. True when done, or when there is no such log.
-    async fn empty_write_ahead_log(&self) -> bool {
-        if !matches!(self.sqlite_file().await, Ok(Some(_))) {
-            return true;
-        }
-        let _turn = self.writer_turn.lock().await;
-        let checkpoint = Statement::from_string(DbBackend::Sqlite, "PRAGMA wal_checkpoint(TRUNCATE)");
-        match self.writer.query_one_raw(checkpoint).await {
-            Ok(Some(row)) => row.try_get_by_index::<i64>(0).is_ok_and(|busy| busy == 0),
-            Ok(None) => false,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot empty the write-ahead log after deleting contacts");
-                false
+    /// PostgreSQL: rewrites `contacts` (`VACUUM FULL`) so the row versions transaction `deleted_in` deleted
+    /// leave its pages. A snapshot older than that deletion would keep them (the rewrite copies what an
+    /// open snapshot may still read), so the rewrite waits for such reads to end: briefly here, then in
+    /// the background. True when rewritten clean now.
+    async fn rewrite_contacts_table(&self, deleted_in: u32) -> bool {
+        for _ in 0..REWRITE_TRIES_NOW {
+            if let Ok(false) = self.snapshot_older_than(deleted_in).await {
+                return self.vacuum_contacts().await;
             }
+            tokio::time::sleep(REWRITE_WAIT).await;
         }
+        let store = self.clone();
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let mut warned = false;
+            while started.elapsed() < REWRITE_GIVE_UP {
+                tokio::time::sleep(REWRITE_WAIT_LATER).await;
+                if let Ok(false) = store.snapshot_older_than(deleted_in).await
+                    && store.vacuum_contacts().await
+                {
+                    return;
+                }
+                if !warned && started.elapsed() >= REWRITE_WARN {
+                    warned = true;
+                    tracing::warn!(
+                        "deleted contacts: a session keeps an old snapshot open; the table is rewritten once it ends"
+                    );
+                }
+            }
+            tracing::warn!(
+                "deleted contacts: an old snapshot stayed open for a day; old copies stay until VACUUM FULL"
+            );
+        });
+        false
     }
+
+    /// `VACUUM (FULL) contacts` on a connection of its own, closed after: VACUUM runs outside a transaction,
+    /// under a lock timeout so that a long lock on the table never holds up submissions queued behind it.
+    async fn vacuum_contacts(&self) -> bool {
+        let rewritten = async {
+            let mut conn = self.db().get_postgres_connection_pool().acquire().await?.detach();
+            sea_orm::sqlx::query("SET lock_timeout = '5s'").execute(&mut conn).await?;
+            let done = sea_orm::sqlx::query("VACUUM (FULL) contacts").execute(&mut conn).await;
+            let _ = sea_orm::sqlx::Connection::close(conn).await;
+            done.map(|_| ())
+        }
+        .await;
+        if let Err(e) = &rewritten {
+            tracing::warn!(error = %e, "deleted contacts: the contacts table was not rewritten; old copies stay until VACUUM FULL");
+        }
+        rewritten.is_ok()
+    }
+
+    /// Whether another session holds a snapshot taken before transaction `xid` ended (its `backend_xmin`
+    /// at or before `xid`, compared as PostgreSQL compares 32-bit transaction ids).
+    async fn snapshot_older_than(&self, xid: u32) -> Result<bool> {
+        let held = self
+            .db()
+            .query_all_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT backend_xmin::text AS v FROM pg_stat_activity WHERE datname = current_database() \
+                 AND backend_xmin IS NOT NULL AND pid <> pg_backend_pid()",
+            ))
+            .await?;
+        let mut older = false;
+        for row in held {
+            let xmin: u32 = row.try_get::<String>("", "v")?.parse().unwrap_or(0);
+            older |= xmin.wrapping_sub(xid).cast_signed() <= 0;
+        }
+        Ok(older)
+    }
+}
+
+/// How a rewrite of `contacts` waits for older snapshots to end: within the request, then in the background
+/// (saying so in the log after a minute), for up to a day.
+const REWRITE_TRIES_NOW: u32 = 4;
+const REWRITE_WAIT: Duration = Duration::from_millis(250);
+const REWRITE_WAIT_LATER: Duration = Duration::from_secs(2);
+const REWRITE_WARN: Duration = Duration::from_secs(60);
+const REWRITE_GIVE_UP: Duration = Duration::from_secs(24 * 3600);
+
+/// PostgreSQL: the 32-bit id of the transaction `conn` is in (assigning one).
+async fn transaction_id(conn: &impl ConnectionTrait) -> Result<u32> {
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT (pg_current_xact_id()::text::bigint % 4294967296)::text AS v",
+        ))
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("no transaction id".into()))?;
+    Ok(row.try_get::<String>("", "v")?.parse().unwrap_or(0))
 }

@@ -26,6 +26,8 @@ pub struct Placement {
     pub unit_code: Option<String>,
     pub category_code: Option<String>,
     pub submitted_at: i64,
+    /// When leaders' views took it in; `None` while it waits.
+    pub released_at: Option<i64>,
 }
 
 /// What the inbox is narrowed to. Every field is optional; `Default` is "everything".
@@ -376,7 +378,9 @@ impl Store {
         let mut out = Vec::new();
         for chunk in ids.chunks(1_000) {
             let mut sql = Sql::new(self.backend());
-            sql.push("SELECT id, form_slug, unit_code, category_code, submitted_at FROM opinions WHERE id IN (");
+            sql.push(
+                "SELECT id, form_slug, unit_code, category_code, submitted_at, released_at FROM opinions WHERE id IN (",
+            );
             for (i, id) in chunk.iter().enumerate() {
                 sql.push(if i == 0 { "" } else { ", " }).bind(*id);
             }
@@ -388,6 +392,7 @@ impl Store {
                     unit_code: get(&r, "unit_code")?,
                     category_code: get(&r, "category_code")?,
                     submitted_at: get(&r, "submitted_at")?,
+                    released_at: get(&r, "released_at")?,
                 });
             }
         }

@@ -192,11 +192,20 @@ impl Disclosure {
     }
 
     /// Whether a leader's row hides what an office filter `named` picks it out by (its unit, its category or
-    /// its day): a change made to every row so picked would show leaders which rows share it.
-    pub fn hides_what_is_named(&self, named: Named, unit: Option<&str>, category: Option<&str>, at_ms: i64) -> bool {
+    /// its day): a change made to every row so picked would show leaders which rows share it. A row not yet
+    /// `released` is judged by what leaders see now, except by category: the release that brings it may
+    /// pool a category shown now (a new category in its unit's batch, a small one pulling it in).
+    pub fn hides_what_is_named(
+        &self,
+        named: Named,
+        released: bool,
+        unit: Option<&str>,
+        category: Option<&str>,
+        at_ms: i64,
+    ) -> bool {
         self.too_small
             || (named.unit && !self.shows_unit(unit))
-            || (named.category && !self.row_shows_category(unit, category))
+            || (named.category && (!released || !self.row_shows_category(unit, category)))
             || (named.dates && !matches!(self.row_sent(unit, category, at_ms), SentWithin::Day(_)))
     }
 

@@ -19,10 +19,18 @@ struct Job {
     reply: oneshot::Sender<Result<Vec<SubmitOutcome>>>,
 }
 
+/// What the thread is asked to do.
+enum Work {
+    Batch(Job),
+    /// Empty the write-ahead log of old copies (deleted contacts): answers whether it is empty now, and
+    /// when a reader prevents it, keeps trying until it succeeds.
+    EmptyLog(oneshot::Sender<bool>),
+}
+
 /// The handle of the thread that stores batches on its own SQLite connection.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub(crate) struct LiteBatches {
-    tx: std::sync::mpsc::Sender<Job>,
+    tx: std::sync::mpsc::Sender<Work>,
 }
 
 impl LiteBatches {
@@ -40,7 +48,7 @@ impl LiteBatches {
         ))
         .map_err(classify)?;
         conn.set_prepared_statement_cache_capacity(64);
-        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let (tx, rx) = std::sync::mpsc::channel::<Work>();
         std::thread::Builder::new()
             .name("wenji-batches".into())
             .spawn(move || {
@@ -49,9 +57,16 @@ impl LiteBatches {
                     // Waits for the next batch; while a checkpoint is owed, no longer than its retry.
                     let wait = if wal.since.is_some() { CHECKPOINT_RETRY } else { Duration::MAX };
                     let job = match rx.recv_timeout(wait) {
-                        Ok(job) => job,
+                        Ok(Work::Batch(job)) => job,
+                        Ok(Work::EmptyLog(reply)) => {
+                            // A moment's patience first (a tag being saved holds the lock), then retries.
+                            wal.owe();
+                            wal.try_to_pay(&conn, FIRST_EMPTYING_PATIENCE);
+                            let _ = reply.send(wal.since.is_none());
+                            continue;
+                        }
                         Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                            wal.try_to_pay(&conn);
+                            wal.try_to_pay(&conn, Duration::ZERO);
                             continue;
                         }
                         Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
@@ -60,11 +75,11 @@ impl LiteBatches {
                     let (done, spent) = store(&conn, &subs, job.now);
                     let _ = job.reply.send(done);
                     if spent || wal.since.is_some() {
-                        wal.try_to_pay(&conn);
+                        wal.try_to_pay(&conn, Duration::ZERO);
                     }
                 }
                 // Shutting down: a last try, so a reader gone by now does not leave the pair behind.
-                wal.try_to_pay(&conn);
+                wal.try_to_pay(&conn, Duration::ZERO);
             })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the batch thread: {e}")))?;
         Ok(LiteBatches { tx })
@@ -74,9 +89,16 @@ impl LiteBatches {
     pub(crate) async fn store(&self, subs: Vec<Arc<Prepared>>, now: i64) -> Result<Vec<SubmitOutcome>> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Job { subs, now, reply })
+            .send(Work::Batch(Job { subs, now, reply }))
             .map_err(|_| StoreError::Unavailable("the batch thread has stopped".into()))?;
         rx.await.map_err(|_| StoreError::Unavailable("the batch thread stopped before answering".into()))?
+    }
+
+    /// Empties the write-ahead log (copying it into the database file) unless a reader of an older
+    /// snapshot prevents it, and then keeps trying on the thread until it succeeds. True when done now.
+    pub(crate) async fn empty_log(&self) -> bool {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Work::EmptyLog(reply)).is_ok() && rx.await.unwrap_or(false)
     }
 }
 
@@ -101,12 +123,16 @@ fn store(conn: &rusqlite::Connection, subs: &[&Prepared], now: i64) -> (Result<V
 
 /// How often the thread tries again to empty a write-ahead log that a reader kept from being emptied.
 const CHECKPOINT_RETRY: Duration = Duration::from_millis(250);
+/// How long an asked-for emptying waits for other connections' writes and readers before leaving it to
+/// the retries (batches wait meanwhile).
+const FIRST_EMPTYING_PATIENCE: Duration = Duration::from_millis(500);
 /// After this long still owed, the log says so once (a reader held open: a backup, an export, a shell).
 const CHECKPOINT_OWED_WARNING: Duration = Duration::from_secs(60);
 
-/// A write-ahead log that still holds a spent code's commit, since when: its frames show which code row
-/// changed in the commit that wrote a response (rows alone keep no such pair). Emptying it needs no
-/// reader on an older snapshot, so it is tried again until it succeeds, never waiting on readers.
+/// A write-ahead log that still holds frames that must go, since when: a spent code's commit (its frames
+/// show which code row changed in the commit that wrote a response; rows alone keep no such pair), or
+/// deleted contacts' old copies. Emptying it needs no reader on an older snapshot, so it is tried again
+/// until it succeeds, never waiting on readers.
 #[derive(Default)]
 struct OwedCheckpoint {
     since: Option<std::time::Instant>,
@@ -114,8 +140,12 @@ struct OwedCheckpoint {
 }
 
 impl OwedCheckpoint {
-    fn try_to_pay(&mut self, conn: &rusqlite::Connection) {
-        let _ = conn.busy_timeout(Duration::ZERO);
+    fn owe(&mut self) {
+        self.since.get_or_insert_with(std::time::Instant::now);
+    }
+
+    fn try_to_pay(&mut self, conn: &rusqlite::Connection, patience: Duration) {
+        let _ = conn.busy_timeout(patience);
         let busy = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0));
         let _ = conn.busy_timeout(Duration::from_secs(10));
         if busy == Ok(0) {
@@ -126,8 +156,9 @@ impl OwedCheckpoint {
         if !self.warned && since.elapsed() >= CHECKPOINT_OWED_WARNING {
             self.warned = true;
             tracing::warn!(
-                "the write-ahead log still holds a spent code's commit after a minute: a connection to the \
-                 database keeps an old read open (a backup, an export or a shell); it is emptied once that ends"
+                "the write-ahead log still holds a spent code's commit or deleted contacts after a minute: a \
+                 connection to the database keeps an old read open (a backup, an export or a shell); it is \
+                 emptied once that ends"
             );
         }
     }

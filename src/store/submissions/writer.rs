@@ -21,6 +21,7 @@ struct Job {
 pub struct SubmissionWriter {
     tx: mpsc::Sender<Job>,
     activity: Arc<Activity>,
+    lite: Option<LiteBatches>,
 }
 
 /// Batches in flight and when the last one finished: background work waits for a pause in submissions.
@@ -107,6 +108,7 @@ impl SubmissionWriter {
             last_done_micros: AtomicU64::new(0),
         });
         let seen = Arc::clone(&activity);
+        let lite_handle = lite.clone();
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             let mut backlog = index_after_idle.is_some();
@@ -153,7 +155,17 @@ impl SubmissionWriter {
                 backlog = index_after_idle.is_some();
             }
         });
-        Ok(SubmissionWriter { tx, activity })
+        Ok(SubmissionWriter { tx, activity, lite: lite_handle })
+    }
+
+    /// Empties SQLite's write-ahead log (after a deletion whose old copies must go): now unless a reader of
+    /// an older snapshot prevents it, then as soon as that read ends. True when emptied now, and when
+    /// there is no such log (PostgreSQL).
+    pub async fn empty_write_ahead_log(&self) -> bool {
+        match &self.lite {
+            Some(lite) => lite.empty_log().await,
+            None => true,
+        }
     }
 
     /// Whether no batch is being stored and none finished within `pause`: the moment for background work

@@ -79,7 +79,7 @@ fn deleted_message(q: &ListQuery) -> Option<String> {
     Some(if q.log.as_deref() == Some("kept") {
         // The verification review found the copy in the database file itself, not only in its log.
         format!(
-            "已删除 {n} 条联系方式。数据库正被其他程序读取（备份、导出或命令行），这些号码的旧副本暂时还留在数据库文件和日志中，要等读取结束、SQLite 下次整理日志时才清除。"
+            "已删除 {n} 条联系方式。数据库正被其他程序读取（备份、导出或命令行），这些号码的旧副本暂时还留在数据库文件中，读取结束后自动清除。"
         )
     } else {
         format!("已删除 {n} 条联系方式，数据库中不再保留。")
@@ -152,8 +152,8 @@ pub async fn delete(
         let c = state.store.contact(id).await.map_err(gone)?;
         return Ok(confirm_one(&staff, &state, &c).into_response());
     }
-    let emptied = state.store.delete_contact(id, &actor(&staff)).await.map_err(gone)?;
-    Ok(back_to_list(1, emptied))
+    let rewritten = state.store.delete_contact(id, &actor(&staff)).await.map_err(gone)?;
+    Ok(back_to_list(&state, 1, rewritten).await)
 }
 
 /// A form slug from the address: letters, digits, `-` and `_`, as form files name them; else 404.
@@ -202,7 +202,7 @@ pub async fn delete_form(
     };
     match state.store.delete_form_contacts(slug, upto, &actor(&staff)).await? {
         (0, _) => Err(WebError::NotFound(NO_FORM_CONTACTS.into())),
-        (n, emptied) => Ok(back_to_list(n, emptied)),
+        (n, rewritten) => Ok(back_to_list(&state, n, rewritten).await),
     }
 }
 
@@ -214,7 +214,10 @@ fn gone(e: crate::store::StoreError) -> WebError {
     }
 }
 
-fn back_to_list(n: u64, emptied: bool) -> Response {
-    let log = if emptied { "" } else { "&log=kept" };
+/// After a deletion: SQLite's write-ahead log is emptied of the old copies (at once, or by the writer as
+/// soon as a reader lets it); the list says whether any copy is left for now.
+async fn back_to_list(state: &AppState, n: u64, rewritten: bool) -> Response {
+    let emptied = state.writer.empty_write_ahead_log().await;
+    let log = if rewritten && emptied { "" } else { "&log=kept" };
     Redirect::to(&format!("/w/admin/contacts?deleted={n}{log}")).into_response()
 }

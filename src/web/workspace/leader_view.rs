@@ -82,11 +82,12 @@ impl LeaderScope {
 
 /// Why [`withhold_what_leaders_cannot_place`] leaves opinions out, as the bulk preview, the problem chooser
 /// and the refusal say it.
-pub const WITHHELD_WHY: &str = "领导看到的这些意见不显示单位、身份或日期（小单元保护）；按单位、身份或日期筛选后一起归类或归入问题，领导会从哪些意见同时变化看出它们同属一个单位、身份或日期。请按内容逐条处理。";
+pub const WITHHELD_WHY: &str = "领导看到的这些意见不显示单位、身份或日期（小单元保护），或尚未纳入领导视图、纳入时身份可能并入“其他类别”；按单位、身份或日期筛选后一起归类或归入问题，领导会从哪些意见同时变化看出它们同属一个单位、身份或日期。请按内容逐条处理，尚未纳入的也可等纳入后再按筛选处理。";
 
 /// Leaves out of a change the rows whose leaders' view hides, or will hide, the unit, category or day the
 /// office's filter names (decision 0001): all of them changing at once would tell leaders they share it. A
-/// row not yet released counts by what leaders are shown now: a unit they do not see yet may be pooled.
+/// row not yet released counts by what leaders are shown now (a unit they do not see yet may be pooled),
+/// and by a category not at all (its release may pool it).
 pub(crate) async fn withhold_what_leaders_cannot_place(
     state: &AppState,
     q: &super::inbox::InboxQuery,
@@ -108,7 +109,8 @@ pub(crate) async fn withhold_what_leaders_cannot_place(
             disclosures.insert(p.form_slug.clone(), d);
         }
         let (unit, category) = (p.unit_code.as_deref(), p.category_code.as_deref());
-        if disclosures[&p.form_slug].hides_what_is_named(named, unit, category, p.submitted_at) {
+        let released = p.released_at.is_some();
+        if disclosures[&p.form_slug].hides_what_is_named(named, released, unit, category, p.submitted_at) {
             hidden.insert(p.id);
         }
     }
