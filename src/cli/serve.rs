@@ -103,10 +103,12 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
         ratings: Default::default(),
         clock: Default::default(),
         clusters: Default::default(),
+        public_register: Default::default(),
         suggester,
         data_folder,
     });
     crate::web::workspace::admin_forms::record_forms_at_start(&state).await?;
+    state.store.rewrite_contacts_owed_before_start().await?;
     tokio::spawn(delete_expired_exports(state.clone()));
     tokio::spawn(fail_abandoned_exports_from_now_on(state.store.clone()));
     tokio::spawn(place_new_opinions(state.clone()));

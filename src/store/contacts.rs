@@ -166,43 +166,60 @@ impl Store {
     }
 
     /// PostgreSQL: rewrites `contacts` (`VACUUM FULL`) so the row versions transaction `deleted_in` deleted
-    /// leave its pages. A snapshot older than that deletion would keep them (the rewrite copies what an
-    /// open snapshot may still read), so the rewrite waits for such reads to end: briefly here, then in
-    /// the background. True when rewritten clean now.
+    /// leave its pages. While a transaction older than that deletion runs, the rewrite would copy them (as
+    /// still visible to it), so it waits for those to end: briefly here, then in the background, which also
+    /// takes over when the rewrite fails (its lock is held). True when rewritten clean now.
     async fn rewrite_contacts_table(&self, deleted_in: u32) -> bool {
         for _ in 0..REWRITE_TRIES_NOW {
-            if let Ok(false) = self.snapshot_older_than(deleted_in).await {
-                let done = self.vacuum_contacts().await;
-                if let Err(e) = &done {
-                    tracing::warn!(error = %e, "deleted contacts: the table was not rewritten; old copies stay until VACUUM FULL");
+            if let Ok(false) = self.transaction_older_than(deleted_in).await {
+                match self.vacuum_contacts().await {
+                    Ok(()) => return true,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "deleted contacts: the table was not rewritten; trying again");
+                        break;
+                    }
                 }
-                return done.is_ok();
             }
             tokio::time::sleep(REWRITE_WAIT).await;
         }
+        self.rewrite_contacts_in_the_background(deleted_in);
+        false
+    }
+
+    /// At start on PostgreSQL: rewrites `contacts` in the background, for a deletion whose rewrite a stopped
+    /// server still owed (that retry lived in its memory). SQLite's writer empties its log at start alike.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn rewrite_contacts_owed_before_start(&self) -> Result<()> {
+        if !self.is_sqlite() {
+            let now = transaction_id(self.db()).await?;
+            self.rewrite_contacts_in_the_background(now);
+        }
+        Ok(())
+    }
+
+    fn rewrite_contacts_in_the_background(&self, deleted_in: u32) {
         let store = self.clone();
         tokio::spawn(async move {
             let started = std::time::Instant::now();
             let mut warned = false;
             while started.elapsed() < REWRITE_GIVE_UP {
                 tokio::time::sleep(REWRITE_WAIT_LATER).await;
-                let failed = match store.snapshot_older_than(deleted_in).await {
+                let failed = match store.transaction_older_than(deleted_in).await {
                     Ok(false) => match store.vacuum_contacts().await {
                         Ok(()) => return,
                         Err(e) => e,
                     },
-                    _ => "a session keeps an old snapshot open; the table is rewritten once it ends".to_owned(),
+                    _ => "a transaction older than the deletion is still open".to_owned(),
                 };
                 if !warned && started.elapsed() >= REWRITE_WARN {
                     warned = true;
-                    tracing::warn!(error = %failed, "deleted contacts: old copies are still in the table");
+                    tracing::warn!(error = %failed, "deleted contacts: old copies are still in the table; trying again");
                 }
             }
-            tracing::warn!(
-                "deleted contacts: an old snapshot stayed open for a day; old copies stay until VACUUM FULL"
-            );
+            tracing::warn!("deleted contacts: not rewritten for a day; old copies stay until VACUUM FULL contacts");
         });
-        false
     }
 
     /// `VACUUM (FULL) contacts` on a connection of its own, closed after: VACUUM runs outside a transaction,
@@ -228,21 +245,28 @@ impl Store {
         }
     }
 
-    /// Whether another session holds a snapshot taken before transaction `xid` ended (its `backend_xmin`
-    /// at or before `xid`, compared as PostgreSQL compares 32-bit transaction ids).
-    async fn snapshot_older_than(&self, xid: u32) -> Result<bool> {
+    /// Whether anything that holds back what VACUUM may remove started before transaction `xid`: another
+    /// session's snapshot or its own transaction, a prepared transaction, a replication slot (compared as
+    /// PostgreSQL compares 32-bit transaction ids).
+    async fn transaction_older_than(&self, xid: u32) -> Result<bool> {
         let held = self
             .db()
             .query_all_raw(Statement::from_string(
                 DbBackend::Postgres,
-                "SELECT backend_xmin::text AS v FROM pg_stat_activity WHERE datname = current_database() \
-                 AND backend_xmin IS NOT NULL AND pid <> pg_backend_pid()",
+                "SELECT x::text AS v FROM ( \
+                   SELECT backend_xmin AS x FROM pg_stat_activity \
+                     WHERE datname = current_database() AND pid <> pg_backend_pid() \
+                   UNION ALL SELECT backend_xid FROM pg_stat_activity \
+                     WHERE datname = current_database() AND pid <> pg_backend_pid() \
+                   UNION ALL SELECT transaction FROM pg_prepared_xacts WHERE database = current_database() \
+                   UNION ALL SELECT xmin FROM pg_replication_slots \
+                 ) AS held WHERE x IS NOT NULL",
             ))
             .await?;
         let mut older = false;
         for row in held {
-            let xmin: u32 = row.try_get::<String>("", "v")?.parse().unwrap_or(0);
-            older |= xmin.wrapping_sub(xid).cast_signed() <= 0;
+            let x: u32 = row.try_get::<String>("", "v")?.parse().unwrap_or(0);
+            older |= x.wrapping_sub(xid).cast_signed() <= 0;
         }
         Ok(older)
     }

@@ -11,6 +11,13 @@ use crate::domain::report::release::{Before, History, Waiting, plan};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// See [`Store::register_stamp`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegisterStamp {
+    release: Option<(i64, u64, u64)>,
+    audited: u64,
+}
+
 /// What one release did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Release {
@@ -296,6 +303,19 @@ impl Store {
     /// On a database failure.
     pub async fn latest_release(&self) -> Result<Option<Release>> {
         Ok(self.latest_release_with("CAST(0 AS BIGINT)").await?.map(|(r, _)| r))
+    }
+
+    /// What changes whenever the published register may: the latest release and the newest audit entry
+    /// (every change to problems and measures is audited), in one query.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn register_stamp(&self) -> Result<RegisterStamp> {
+        let newest = "(SELECT COALESCE(MAX(id), 0) FROM audit_log)";
+        Ok(match self.latest_release_with(newest).await? {
+            Some((r, audited)) => RegisterStamp { release: Some((r.cut_ms, r.released, r.waiting)), audited },
+            None => RegisterStamp { release: None, audited: 0 },
+        })
     }
 
     /// The latest release and the value of the SQL expression `extra` beside it, in one query.

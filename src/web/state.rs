@@ -84,6 +84,8 @@ pub struct Shared {
     pub clusters: crate::store::clusters::ClusterKeeper,
     /// The area suggestion model, retrained in the background as tags are confirmed.
     pub suggester: Arc<super::suggester::Suggester>,
+    /// /gongkai's register as last built.
+    pub public_register: super::public::register_cache::RegisterCache,
     /// The SQLite database's folder, held shared while serving: `wenji restore` refuses to run under it.
     pub data_folder: Option<std::fs::File>,
 }
@@ -131,9 +133,12 @@ impl Shared {
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn public_register(&self) -> crate::store::Result<crate::domain::rectification::Register> {
+    pub async fn public_register(&self) -> crate::store::Result<Arc<crate::domain::rectification::Register>> {
         let k = self.small_cell_k().await?;
-        crate::reporting::public_register(&self.store, k, self.release_then_leader_cut().await).await
+        let cut = self.release_then_leader_cut().await;
+        let stamp = self.store.register_stamp().await?;
+        let build = crate::reporting::public_register(&self.store, k, cut);
+        self.public_register.get_or_build((k, cut, stamp), build).await
     }
 
     /// The forms as loaded now (a reload swaps the whole set at once).

@@ -86,11 +86,13 @@ pub struct Named {
     pub unit: bool,
     pub category: bool,
     pub dates: bool,
+    /// Several rows ticked by hand: analysts see each row's category, so the choice may follow it.
+    pub by_hand: bool,
 }
 
 impl Named {
     pub fn any(self) -> bool {
-        self.unit || self.category || self.dates
+        self.unit || self.category || self.dates || self.by_hand
     }
 }
 
@@ -193,8 +195,8 @@ impl Disclosure {
 
     /// Whether a leader's row hides what an office filter `named` picks it out by (its unit, its category or
     /// its day): a change made to every row so picked would show leaders which rows share it. A row not yet
-    /// `released` is judged by what leaders see now, except by category: the release that brings it may
-    /// pool a category shown now (a new category in its unit's batch, a small one pulling it in).
+    /// `released` is judged by what leaders see now, except by category or by hand: the release that brings
+    /// it may pool a category shown now (a new category in its unit's batch, a small one pulling it in).
     pub fn hides_what_is_named(
         &self,
         named: Named,
@@ -205,7 +207,8 @@ impl Disclosure {
     ) -> bool {
         self.too_small
             || (named.unit && !self.shows_unit(unit))
-            || (named.category && (!released || !self.row_shows_category(unit, category)))
+            || (!released && (named.category || named.by_hand))
+            || (named.category && !self.row_shows_category(unit, category))
             || (named.dates && !matches!(self.row_sent(unit, category, at_ms), SentWithin::Day(_)))
     }
 

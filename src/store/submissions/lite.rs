@@ -52,7 +52,9 @@ impl LiteBatches {
         std::thread::Builder::new()
             .name("wenji-batches".into())
             .spawn(move || {
+                // Owed from the start: a stopped server may have left a deletion's old copies in the log.
                 let mut wal = OwedCheckpoint::default();
+                wal.owe();
                 loop {
                     // Waits for the next batch; while a checkpoint is owed, no longer than its retry.
                     let wait = if wal.since.is_some() { CHECKPOINT_RETRY } else { Duration::MAX };

@@ -2,4 +2,5 @@
 
 pub mod form;
 pub mod gongkai;
+pub mod register_cache;
 pub mod submit;

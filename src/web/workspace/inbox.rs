@@ -448,7 +448,8 @@ pub async fn bulk(State(state): State<AppState>, CsrfForm(staff, f): CsrfForm<Bu
         "selected" => state.store.existing_opinion_ids(&f.ids).await?,
         _ => return Err(WebError::BadRequest("范围：请选择“勾选的”或“全部符合筛选的”".into())),
     };
-    let (ids, withheld) = super::leader_view::withhold_what_leaders_cannot_place(&state, &q, ids).await?;
+    let ticked = f.scope == "selected";
+    let (ids, withheld) = super::leader_view::withhold_what_leaders_cannot_place(&state, &q, ids, ticked).await?;
     if ids.is_empty() && withheld == 0 {
         // Back to the same inbox, which says what to do; nothing was changed.
         // The filter as re-encoded here, never the posted text, goes into the Location header.

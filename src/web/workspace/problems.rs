@@ -496,7 +496,7 @@ pub async fn link(
     crate::web::clean::check_urlencoded(form.filter.as_bytes())?;
     let q: super::inbox::InboxQuery =
         serde_html_form::from_str(&form.filter).map_err(|_| WebError::BadRequest("筛选：筛选条件无法识别".into()))?;
-    let (ids, withheld) = super::leader_view::withhold_what_leaders_cannot_place(&state, &q, ids).await?;
+    let (ids, withheld) = super::leader_view::withhold_what_leaders_cannot_place(&state, &q, ids, true).await?;
     if ids.is_empty() {
         return Err(WebError::BadRequest(format!(
             "所选意见：勾选的 {withheld} 条意见不能这样归入：{}",

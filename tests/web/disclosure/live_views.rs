@@ -283,6 +283,24 @@ async fn a_bulk_change_by_category_leaves_out_every_row_not_yet_released() {
         app.submit_as("sfs-hedong", "dy", &format!("河东 新的党员意见 {i}"), 1).await;
     }
     app.submit_as("sfs-hedong", "dyld", "河东 领导干部的意见", 1).await;
+    // Ticked by hand under a unit filter (the verification review): analysts see each row's category.
+    let (analyst, csrf) = app.login_as(Role::Analyst).await;
+    let html = analyst.get(app.url("/w/inbox?unit=sfs-hedong")).send().await.unwrap().text().await.unwrap();
+    let rows = crate::helpers::attrs(&html, "#inbox input[name=ids]", "value");
+    let texts_of = texts(&html, "#inbox tbody td.text");
+    assert_eq!(rows.len(), texts_of.len(), "one text per ticked box");
+    let party: Vec<String> = rows
+        .iter()
+        .zip(&texts_of)
+        .filter(|(_, t)| t.contains("dy 第") || t.contains("新的党员"))
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert_eq!(party.len(), 9, "five released, four waiting");
+    let mut body = vec![("_csrf", csrf), ("scope", "selected".into()), ("filter", "unit=sfs-hedong".into())];
+    body.extend([("area", "6".to_owned()), ("action", "add".to_owned())]);
+    body.extend(party.iter().map(|id| ("ids", id.clone())));
+    let preview = analyst.post(app.url("/w/inbox/bulk")).form(&body).send().await.unwrap().text().await.unwrap();
+    assert_eq!(texts(&preview, "#bulk-withheld strong"), ["4"], "ticked: the four waiting are left out");
     let preview = bulk_add_six(&app, "category=dy").await;
     assert_eq!(texts(&preview, "#bulk-withheld strong"), ["4"], "the four waiting 党员 rows are left out");
     let (analyst, _) = app.login_as(Role::Analyst).await;
