@@ -181,4 +181,15 @@ mod tests {
         assert_eq!(OpinionState::Tagged.after_tags(0), OpinionState::Pending);
         assert_eq!(OpinionState::Invalid.after_tags(2), OpinionState::Invalid);
     }
+
+    #[test]
+    fn a_person_is_offered_only_the_states_an_opinions_areas_allow_and_told_why_not_the_other() {
+        use OpinionState::*;
+        assert_eq!(OpinionState::choices(0), [Pending, Verify, Invalid]);
+        assert_eq!(OpinionState::choices(2), [Tagged, Verify, Invalid]);
+        assert!(OpinionState::why_not(Tagged, 0).is_some_and(|w| w.contains("请先为它选择领域")));
+        assert!(OpinionState::why_not(Pending, 1).is_some_and(|w| w.contains("去掉它的领域")));
+        assert_eq!(OpinionState::why_not(Tagged, 1), None);
+        assert_eq!(OpinionState::why_not(Invalid, 0), None);
+    }
 }

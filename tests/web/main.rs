@@ -6,6 +6,7 @@ mod helpers;
 mod access_codes;
 mod admin_links;
 mod anonymity;
+mod audit_log;
 mod audited_changes;
 mod backup;
 mod browser_a11y;
