@@ -81,6 +81,21 @@ impl OpinionState {
             other => other,
         }
     }
+    /// The states a person can give an opinion with `tag_count` areas: 待归类 and 已归类 follow from its
+    /// areas, so only the one they give is offered (the other would be set back at once).
+    pub fn choices(tag_count: usize) -> [OpinionState; 3] {
+        [OpinionState::Pending.after_tags(tag_count), OpinionState::Verify, OpinionState::Invalid]
+    }
+    /// Why an opinion with `tag_count` areas is not in the state `asked`, when its areas decide that.
+    pub fn why_not(asked: OpinionState, tag_count: usize) -> Option<&'static str> {
+        match asked {
+            OpinionState::Tagged if tag_count == 0 => Some("没有领域的意见不能标为“已归类”，请先为它选择领域"),
+            OpinionState::Pending if tag_count > 0 => {
+                Some("已有领域的意见不能标为“待归类”；要改回待归类，请先去掉它的领域")
+            }
+            _ => None,
+        }
+    }
 }
 
 /// One suggested area and the words in the text that led to it.
@@ -165,5 +180,16 @@ mod tests {
         assert_eq!(OpinionState::Pending.after_tags(1), OpinionState::Tagged);
         assert_eq!(OpinionState::Tagged.after_tags(0), OpinionState::Pending);
         assert_eq!(OpinionState::Invalid.after_tags(2), OpinionState::Invalid);
+    }
+
+    #[test]
+    fn a_person_is_offered_only_the_states_an_opinions_areas_allow_and_told_why_not_the_other() {
+        use OpinionState::*;
+        assert_eq!(OpinionState::choices(0), [Pending, Verify, Invalid]);
+        assert_eq!(OpinionState::choices(2), [Tagged, Verify, Invalid]);
+        assert!(OpinionState::why_not(Tagged, 0).is_some_and(|w| w.contains("请先为它选择领域")));
+        assert!(OpinionState::why_not(Pending, 1).is_some_and(|w| w.contains("去掉它的领域")));
+        assert_eq!(OpinionState::why_not(Tagged, 1), None);
+        assert_eq!(OpinionState::why_not(Invalid, 0), None);
     }
 }

@@ -1,7 +1,8 @@
 //! Accessibility in headless Chromium: axe-core (the npm package, installed into `target/axe` by `.ci/run`
 //! or by this test) finds no serious or critical problem on the form (also with errors), the receipt, the
 //! inbox, the tagging screen and the dashboard, at phone and desk widths. The test injects axe itself; the
-//! product never serves it. Errors are tied to their fields (`aria-describedby`, `aria-invalid`).
+//! product never serves it. Errors are tied to their fields (`aria-describedby`, `aria-invalid`); the
+//! dashboard's counts are read, not only drawn.
 
 use crate::browser::Browser;
 use crate::browser_staff::{create_named, sign_in};
@@ -9,7 +10,10 @@ use crate::helpers::TestApp;
 use crate::workspace::opinion_id;
 use serde_json::Value;
 use std::path::PathBuf;
+use wenji::domain::area::AreaCode;
+use wenji::domain::tagging::TagSource;
 use wenji::domain::user::Role;
+use wenji::store::audit::Actor;
 
 /// axe-core's script, installed with npm into `target/axe` when missing.
 fn axe_source() -> String {
@@ -96,4 +100,73 @@ async fn axe_finds_no_serious_problem_on_the_form_receipt_inbox_tagging_screen_a
         assert!(found.is_empty(), "at {width}px axe found:\n{}", found.join("\n"));
         b.close().await;
     }
+}
+
+/// The words Chromium's accessibility tree gives a screen reader for the current page, in page order: text,
+/// and an image's name instead of anything inside it (its children are not read).
+async fn accessible_words(b: &Browser) -> Vec<String> {
+    let tree = b.cdp("Accessibility.getFullAXTree", serde_json::json!({})).await;
+    let nodes: std::collections::HashMap<&str, &Value> =
+        tree["nodes"].as_array().unwrap().iter().map(|n| (n["nodeId"].as_str().unwrap(), n)).collect();
+    let mut words = Vec::new();
+    let mut stack = vec![tree["nodes"][0]["nodeId"].as_str().unwrap()];
+    while let Some(id) = stack.pop() {
+        let n = nodes[id];
+        let read = n["ignored"] != Value::Bool(true);
+        let role = n["role"]["value"].as_str().unwrap_or_default();
+        if read && matches!(role, "StaticText" | "image") {
+            words.extend(n["name"]["value"].as_str().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()));
+        }
+        if !(read && role == "image") {
+            let children = n["childIds"].as_array().into_iter().flatten().filter_map(Value::as_str);
+            stack.extend(children.rev().filter(|c| nodes.contains_key(c)));
+        }
+    }
+    words
+}
+
+#[tokio::test]
+async fn a_screen_reader_reads_each_areas_count_on_the_dashboard() {
+    let app = TestApp::spawn().await;
+    for text in ["窗口工作人员态度冷淡", "希望多组织法律进村活动", "调解员培训要加强"] {
+        let id = opinion_id(&app, &app.submit_opinion(text).await).await;
+        let six = [AreaCode::try_from(6).unwrap()];
+        app.store().set_tags(id, &six, |_| TagSource::Typed, &Actor::system("test")).await.unwrap();
+    }
+    create_named(&app, "chart-analyst", "分析员小林", Role::Analyst).await;
+    let Some(b) = Browser::start(1280, 900).await else { return };
+    sign_in(&b, &app, "chart-analyst").await;
+    b.goto(&app.url("/w/dashboard")).await;
+    let words = accessible_words(&b).await;
+    let bars = crate::browser_staff::texts_of(&b, "#area-chart title").await;
+    assert_eq!(bars.len(), 8, "{bars:?}");
+    for bar in bars {
+        let (area, count) = bar.split_once('：').unwrap();
+        let at = words.iter().position(|w| w == area).unwrap_or_else(|| panic!("{area} is not read: {words:?}"));
+        assert_eq!(words.get(at + 1).map(String::as_str), Some(count), "{area} is read with its count");
+    }
+    b.close().await;
+}
+
+/// Speech users say what they see: a control's accessible name starts with its visible words (axe's
+/// label-content-name-mismatch), on the administrator's pages that name a control per row.
+#[tokio::test]
+async fn each_row_controls_spoken_name_starts_with_its_visible_words() {
+    let app = TestApp::spawn().await;
+    let pairs = [("_category", "qz"), ("q_team", "请回复我"), ("q_has_member", "no"), ("q_satisfaction", "2")];
+    let phone = [pairs.as_slice(), &[("q_phone", "13900001111")]].concat();
+    assert_eq!(app.post_form("zhengqiu", &phone).await.status(), 303);
+    let (admin, _) = app.login_as(Role::Admin).await;
+    let mut named = 0;
+    for path in ["/w/admin/contacts", "/w/admin/users"] {
+        let html = admin.get(app.url(path)).send().await.unwrap().text().await.unwrap();
+        let doc = scraper::Html::parse_document(&html);
+        for e in doc.select(&scraper::Selector::parse("a[aria-label], button[aria-label]").unwrap()) {
+            let seen: String = e.text().collect::<String>().trim().to_owned();
+            let said = e.value().attr("aria-label").unwrap();
+            assert!(said.starts_with(&seen), "{path}: {seen:?} is named {said:?}");
+            named += 1;
+        }
+    }
+    assert!(named >= 2, "the contact's 删除 and the account's 重置密码 are named: {named}");
 }

@@ -1,6 +1,6 @@
 //! The inbox in headless Chromium: a dozen or more rows on a 1280×900 screen, search matches marked, a
-//! note saved from a row shown in that row, and an empty bulk action answered on the inbox itself; at
-//! phone width it does not scroll sideways.
+//! note saved from a row shown in that row, a state changed from a row returning the focus to it, and an
+//! empty bulk action answered on the inbox itself; at phone width it does not scroll sideways.
 
 use crate::browser::Browser;
 use crate::browser_staff::{create_named, overflow, shot, sign_in, texts_of};
@@ -92,4 +92,25 @@ async fn search_matches_are_marked_notes_show_in_their_row_and_an_empty_bulk_act
         b.screenshot(shot(&format!("inbox-bulk-empty-{width}"))).await;
         b.close().await;
     }
+}
+
+/// 更改 … 改 on a row far down the list: the page comes back at that row, with the keyboard's focus on it and
+/// what was done said in it (it came back at the top, the focus lost).
+#[tokio::test]
+async fn changing_a_rows_state_returns_the_focus_to_that_row() {
+    let app = seeded().await;
+    let Some(b) = Browser::start(1280, 900).await else { return };
+    sign_in(&b, &app, "inbox-analyst").await;
+    b.goto(&app.url("/w/inbox")).await;
+    let id = b.js("return document.querySelectorAll('#inbox tbody tr')[24].dataset.id;").await;
+    let id = id.as_str().unwrap().to_owned();
+    b.click(&format!("#o{id} details.row-actions summary")).await;
+    b.js(&format!("document.querySelector('#o{id} select[name=state]').value = 'verify'; return true;")).await;
+    b.click_and_wait_for_navigation(&format!("#o{id} button[form=s{id}]")).await;
+    let got = b.js("return [document.activeElement.id, window.scrollY];").await;
+    assert_eq!(got[0].as_str(), Some(format!("o{id}").as_str()), "the focus is on the row changed");
+    assert!(got[1].as_f64().unwrap() > 0.0, "scrolled to the row, not the top");
+    assert_eq!(b.text(&format!("#o{id} .done")).await, format!("意见 #{id} 的状态已改为“需核实”。"));
+    b.screenshot(shot("inbox-state-changed")).await;
+    b.close().await;
 }

@@ -2,7 +2,7 @@
 //! enable, reset a password; weak passwords are refused with the reason) and `GET /w/admin/audit` (the
 //! audit log, filtered by action and actor, keyset-paged, read-only).
 
-use super::audit_text::{action_label, target_text, value_text};
+use super::audit_text::{action_label, actor_text, target_text, value_text};
 use super::card::date;
 use super::login::actor;
 use crate::domain::user::{Role, check_password, check_username};
@@ -218,6 +218,7 @@ pub struct AuditQuery {
 pub struct AuditLine {
     pub e: AuditEntry,
     pub date: String,
+    pub actor: String,
     pub action: String,
     pub target: String,
     pub before: String,
@@ -258,13 +259,16 @@ pub async fn audit(
         next_before: if more { entries.last().map(|e| e.id) } else { None },
         lines: {
             let forms = state.forms();
+            let users = state.store.users().await?.into_iter().map(|u| (u.id, u.display_name)).collect();
             entries
                 .into_iter()
                 .map(|e| {
-                    let value =
-                        |v: &Option<String>| v.as_deref().map(|v| value_text(&e.action, v, &forms)).unwrap_or_default();
+                    let value = |v: &Option<String>| {
+                        v.as_deref().map(|v| value_text(&e.action, v, &forms, &users)).unwrap_or_default()
+                    };
                     AuditLine {
                         date: date(e.at),
+                        actor: actor_text(&e),
                         action: action_label(&e.action).to_owned(),
                         target: target_text(&e.target, &forms),
                         before: value(&e.before),

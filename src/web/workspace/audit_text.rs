@@ -3,7 +3,9 @@
 
 use crate::domain::tagging::OpinionState;
 use crate::export::ExportParams;
+use crate::store::audit::AuditEntry;
 use crate::web::state::LoadedForms;
+use std::collections::HashMap;
 
 /// Every action the log records, with its Chinese name, in the order the audit page's filter offers them.
 pub const ACTIONS: &[(&str, &str)] = &[
@@ -89,8 +91,18 @@ pub fn target_text(target: &str, forms: &LoadedForms) -> String {
     }
 }
 
-/// A before or after value of `action` in words.
-pub fn value_text(action: &str, value: &str, forms: &LoadedForms) -> String {
+/// Who did it: a person's name as recorded; the command line and first set-up in words (not a name typed at
+/// sign-in, which may be anything).
+pub fn actor_text(e: &AuditEntry) -> String {
+    match (e.actor_id, e.actor_name.as_str()) {
+        (None, "cli") if !e.action.starts_with("sign_in") => "命令行".to_owned(),
+        (None, "setup") if !e.action.starts_with("sign_in") => "首次设置".to_owned(),
+        (_, name) => name.to_owned(),
+    }
+}
+
+/// A before or after value of `action` in words; `users` gives accounts' display names by id.
+pub fn value_text(action: &str, value: &str, forms: &LoadedForms, users: &HashMap<i64, String>) -> String {
     match action {
         "access_codes_issued" | "access_codes_dropped" => match value {
             "open" => "不需要填写码".to_owned(),
@@ -99,10 +111,12 @@ pub fn value_text(action: &str, value: &str, forms: &LoadedForms) -> String {
         },
         "coding_recorded" if value.starts_with("slot=") => format!("第 {} 份编码", &value[5..]),
         "coding_adjudicated" if value.starts_with("slot1 ") => coders_text(value, forms),
-        "double_coding_set" => value
-            .replace("percent=", "抽样 ")
-            .replace(" adjudicator=-", "%，未指定裁决人")
-            .replace(" adjudicator=", "%，裁决人：账号 "),
+        "double_coding_set" => double_coding_text(value, users),
+        "link_created" => link_text(value, forms),
+        "measure_progress" => progress_text(value),
+        "problem_created" | "problem_updated" | "problem_merged" if !value.starts_with("problem:") => {
+            problem_text(value, forms)
+        }
         "tags_changed" | "tags_changed_bulk" | "coding_recorded" | "coding_agreed" | "coding_adjudicated" => {
             areas_list_text(value, forms)
         }
@@ -125,6 +139,54 @@ pub fn value_text(action: &str, value: &str, forms: &LoadedForms) -> String {
             ids.map_or_else(|| value.to_owned(), |l| format!("意见 {}", l.replace(',', "、")))
         }
         _ => plain_text(value),
+    }
+}
+
+/// Double coding's settings (`percent=20 adjudicator=3`, `-` for none) with the adjudicator's name.
+fn double_coding_text(value: &str, users: &HashMap<i64, String>) -> String {
+    let field = |k: &str| value.split(' ').find_map(|p| p.strip_prefix(k));
+    let (Some(percent), Some(judge)) = (field("percent="), field("adjudicator=")) else {
+        return value.to_owned();
+    };
+    let judge = match judge.parse::<i64>() {
+        Ok(id) => format!("裁决人：{}", users.get(&id).map_or_else(|| format!("账号 {id}"), Clone::clone)),
+        Err(_) => "未指定裁决人".to_owned(),
+    };
+    format!("抽样 {percent}%，{judge}")
+}
+
+/// What a link is bound to (`form/unit` or `form/unit/category`) in names.
+fn link_text(value: &str, forms: &LoadedForms) -> String {
+    let mut parts = value.splitn(3, '/');
+    let (Some(form), Some(unit)) = (parts.next(), parts.next()) else {
+        return value.to_owned();
+    };
+    let mut text = format!("表单：{}；单位：{}", forms.form_title(form), forms.unit_name(Some(unit)));
+    if let Some(c) = parts.next() {
+        text.push_str(&format!("；身份：{}", forms.category_label(form, Some(c))));
+    }
+    text
+}
+
+/// A progress entry (`progress:ID DATE EVIDENCE`) as its date and what was done.
+fn progress_text(value: &str) -> String {
+    let rest = value.strip_prefix("progress:").and_then(|v| v.split_once(' ')).map(|(_, rest)| rest);
+    match rest.and_then(|r| r.split_once(' ')) {
+        Some((on, evidence)) => format!("{on}：{evidence}"),
+        None => value.to_owned(),
+    }
+}
+
+/// A problem as logged (`TITLE [7,8]`, then for a merge its other facts on further lines) with area names.
+fn problem_text(value: &str, forms: &LoadedForms) -> String {
+    let (first, more) = value.split_once('\n').map_or((value, None), |(f, m)| (f, Some(m)));
+    let Some((title, codes)) = first.strip_suffix(']').and_then(|f| f.rsplit_once(" [")) else {
+        return value.to_owned();
+    };
+    let head = format!("{title}（方面：{}）", areas_list_text(codes, forms));
+    match more {
+        Some(m) => format!("{head}\n{m}"),
+        None => head,
     }
 }
 

@@ -59,6 +59,13 @@ pub struct InboxQuery {
     /// `none` after a bulk action with nothing ticked: the inbox says so above the list.
     #[serde(default, skip_serializing)]
     pub bulk: String,
+    /// After a row's 改 or 记 (`state` | `note`): opinion `o` was changed, to the state `asked`.
+    #[serde(default, skip_serializing)]
+    pub done: String,
+    #[serde(default, skip_serializing)]
+    pub o: Option<i64>,
+    #[serde(default, skip_serializing)]
+    pub asked: String,
 }
 
 /// Why a search was not run: the same person's earlier searches still run (see `limiter::SearchTurns`).
@@ -158,6 +165,8 @@ pub struct Line {
     pub state: &'static str,
     pub state_label: &'static str,
     pub areas: Vec<(u8, String)>,
+    /// The states its 更改 offers.
+    pub choices: Vec<(&'static str, &'static str)>,
     pub duplicate: bool,
     pub representative: bool,
     /// The size of its near-duplicate group (同类意见), when it has one; office only.
@@ -192,6 +201,9 @@ pub struct InboxPage {
     pub back: String,
     /// A message about the last bulk action, shown above the list.
     pub bulk_notice: Option<&'static str>,
+    /// What a row's 改 or 记 just did, and to which opinion: said in its row, or above the list when the
+    /// row is not on this page (it no longer matches the filter).
+    pub done: Option<(i64, String)>,
     /// Why the filter was not run (the form keeps what was typed).
     pub refused: Option<String>,
 }
@@ -296,6 +308,7 @@ pub async fn page(
             state: r.state.as_str(),
             state_label: r.state.label(),
             areas: r.areas.iter().map(|a| (a.get(), areas.name(*a).to_owned())).collect(),
+            choices: OpinionState::choices(r.areas.len()).iter().map(|s| (s.as_str(), s.label())).collect(),
             // Leaders' rows end at the last midnight, but a copy sent today would mark yesterday's original.
             duplicate: r.duplicate && leader.is_none(),
             representative: r.representative,
@@ -319,6 +332,10 @@ pub async fn page(
         (Some(_), false) => StatusCode::BAD_REQUEST,
         (None, false) => StatusCode::OK,
     };
+    let done = match (staff.user.role.can_tag(), q.o) {
+        (true, Some(id)) => done_notice(&state, id, &q).await?.map(|m| (id, m)),
+        _ => None,
+    };
     let page = InboxPage {
         refused,
         head: staff.head(),
@@ -339,11 +356,46 @@ pub async fn page(
         areas: areas.iter().map(|a| (a.code.get(), a.name.clone())).collect(),
         states: card::states(),
         back,
+        done,
         bulk_notice: (q.bulk == "none")
             .then_some("没有勾选任何意见：请先勾选要批量归类的意见，或选择“全部符合筛选的”，再点“预览”。"),
         q,
     };
     Ok((status, page).into_response())
+}
+
+/// What a row's 改 or 记 did to opinion `id`, read back from it (the store keeps 待归类 or 已归类 as its
+/// areas have it, which is said rather than passed over).
+async fn done_notice(state: &AppState, id: i64, q: &InboxQuery) -> Result<Option<String>, WebError> {
+    let o = match state.store.opinion(id).await {
+        Err(crate::store::StoreError::NotFound) => return Ok(None),
+        other => other?,
+    };
+    let now = o.state.label();
+    Ok(match q.done.as_str() {
+        "note" => Some(format!("已为意见 #{id} 记下备注。")),
+        "state" => Some(
+            match OpinionState::parse(&q.asked)
+                .filter(|a| *a != o.state)
+                .and_then(|a| OpinionState::why_not(a, o.tags.len()))
+            {
+                Some(why) => format!("意见 #{id} 的状态现为“{now}”：{why}。"),
+                None => format!("意见 #{id} 的状态已改为“{now}”。"),
+            },
+        ),
+        _ => None,
+    })
+}
+
+impl InboxPage {
+    /// What was just done to the opinion in row `id`, if anything.
+    pub fn done_in(&self, id: &i64) -> Option<&str> {
+        self.done.as_ref().filter(|(o, _)| o == id).map(|(_, m)| m.as_str())
+    }
+    /// What was just done to an opinion not listed on this page.
+    pub fn done_elsewhere(&self) -> Option<&str> {
+        self.done.as_ref().filter(|(o, _)| !self.lines.iter().any(|l| l.id == *o)).map(|(_, m)| m.as_str())
+    }
 }
 
 /// The filter `q` asks for, and for a leader the released view it is scoped to.

@@ -277,7 +277,16 @@ pub async fn post(
     CsrfForm(staff, f): CsrfForm<OpForm>,
 ) -> Result<Response, WebError> {
     let next = apply(&state, &staff, id, &f).await?;
-    let to = safe_back(f.back.as_deref()).unwrap_or_else(|| format!("/w/tag/{next}"));
+    let to = match safe_back(f.back.as_deref()) {
+        // The inbox's row controls return to the row, whose page says what was done (it reloaded at the top).
+        Some(back) if matches!(f.op.as_str(), "state" | "note") => {
+            let sep = if back.contains('?') { '&' } else { '?' };
+            let asked = f.state.as_deref().and_then(OpinionState::parse).map(|s| format!("&asked={}", s.as_str()));
+            format!("{back}{sep}done={}&o={id}{}#o{id}", f.op, asked.unwrap_or_default())
+        }
+        Some(back) => back,
+        None => format!("/w/tag/{next}"),
+    };
     Ok(Redirect::to(&to).into_response())
 }
 
