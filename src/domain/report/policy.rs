@@ -86,7 +86,8 @@ pub struct Named {
     pub unit: bool,
     pub category: bool,
     pub dates: bool,
-    /// Several rows ticked by hand: analysts see each row's category, so the choice may follow it.
+    /// Several rows ticked in a list the office narrowed by unit, category or dates: analysts see each row's
+    /// category, so the choice may follow it.
     pub by_hand: bool,
 }
 
@@ -195,7 +196,7 @@ impl Disclosure {
 
     /// Whether a leader's row hides what an office filter `named` picks it out by (its unit, its category or
     /// its day): a change made to every row so picked would show leaders which rows share it. A row not yet
-    /// `released` is judged by what leaders see now, except by category or by hand: the release that brings
+    /// `released` is judged by what leaders see now, except by category or ticked: the release that brings
     /// it may pool a category shown now (a new category in its unit's batch, a small one pulling it in).
     pub fn hides_what_is_named(
         &self,

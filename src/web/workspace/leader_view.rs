@@ -82,12 +82,13 @@ impl LeaderScope {
 
 /// Why [`withhold_what_leaders_cannot_place`] leaves opinions out, as the bulk preview, the problem chooser
 /// and the refusal say it.
-pub const WITHHELD_WHY: &str = "领导看到的这些意见不显示单位、身份或日期（小单元保护），或尚未纳入领导视图、纳入时身份可能并入“其他类别”；按单位、身份或日期筛选或勾选多条后一起归类或归入问题，领导会从哪些意见同时变化看出它们同属一个单位、身份或日期。请按内容逐条处理，尚未纳入的也可等纳入后再处理。";
+pub const WITHHELD_WHY: &str = "领导看到的这些意见不显示单位、身份或日期（小单元保护），或尚未纳入领导视图、纳入时身份可能并入“其他类别”；按单位、身份或日期筛选（或筛选后勾选）一起归类或归入问题，领导会从哪些意见同时变化看出它们同属一个单位、身份或日期。请按内容逐条处理，尚未纳入的也可等纳入后再处理。";
 
 /// Leaves out of a change the rows whose leaders' view hides, or will hide, the unit, category or day the
 /// office's filter names (decision 0001): all of them changing at once would tell leaders they share it. A
 /// row not yet released counts by what leaders are shown now (a unit they do not see yet may be pooled),
-/// and under a category filter or among rows `ticked` by hand not at all (its release may pool its category).
+/// and under a category filter, or among several rows `ticked` under such a filter, not at all (its release
+/// may pool its category).
 pub(crate) async fn withhold_what_leaders_cannot_place(
     state: &AppState,
     q: &super::inbox::InboxQuery,
@@ -95,12 +96,10 @@ pub(crate) async fn withhold_what_leaders_cannot_place(
     ticked: bool,
 ) -> Result<(Vec<i64>, usize), WebError> {
     let named = |v: &str| !v.trim().is_empty();
-    let named = Named {
-        unit: named(&q.unit),
-        category: named(&q.category),
-        dates: named(&q.from) || named(&q.to),
-        by_hand: ticked && ids.len() > 1,
-    };
+    let (unit, category, dates) = (named(&q.unit), named(&q.category), named(&q.from) || named(&q.to));
+    // Ticked in a list narrowed by what leaders may not see: the choice may follow the category column.
+    let by_hand = ticked && ids.len() > 1 && (unit || category || dates);
+    let named = Named { unit, category, dates, by_hand };
     if !named.any() {
         return Ok((ids, 0));
     }
