@@ -17,11 +17,17 @@ use std::sync::Arc;
 
 /// The register (问题清单 and 整改台账) as leaders and the public read it at `until_ms`, the bureau's last
 /// midnight: see [`Register::published`]; each form's units are shown as that form's leader views show them.
+/// With `only`, the support and quotes of that problem alone ([`Store::register_of`]).
 ///
 /// # Errors
 /// On a database failure.
-pub async fn published_register(store: &Store, k: u64, until_ms: i64) -> crate::store::Result<Register> {
-    let reg = store.register(k, Some(until_ms)).await?;
+pub async fn published_register(
+    store: &Store,
+    only: Option<i64>,
+    k: u64,
+    until_ms: i64,
+) -> crate::store::Result<Register> {
+    let reg = store.register_of(only, k, Some(until_ms)).await?;
     let forms: BTreeSet<String> =
         reg.support.values().flat_map(|s| s.by_unit_form.keys().map(|(_, f)| f.clone())).collect();
     let mut policies = BTreeMap::new();
@@ -184,7 +190,7 @@ pub async fn run(
     } else {
         // A protected file always ends at a midnight; if it did not, its register would end at the last one.
         let until = scope.until_ms().unwrap_or_else(|| crate::domain::report::published_until_ms(params.generated_at));
-        published_register(store, k, until).await?
+        published_register(store, None, k, until).await?
     };
     let register = Some(Arc::new(register));
     let groups = match scope.forms.as_slice() {
