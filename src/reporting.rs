@@ -179,7 +179,6 @@ pub async fn run(
         Format::Xlsx => counts.xlsx_work(),
         Format::Csv => counts.responses,
     };
-    progress(0, total);
     // Over the file's responses only: a protected file's κ must not move as today's opinions are coded.
     let pairs = store.coded_pairs(&scope).await?;
     let agreement = (!pairs.is_empty()).then(|| crate::domain::agreement::agree(&pairs));
@@ -231,8 +230,12 @@ pub async fn run(
             }
         }
     });
+    progress(0, total);
     let read = read_all(store, &scope, format, protected.as_ref(), total, &progress, &tx).await;
     drop(tx);
+    if read.is_ok() {
+        progress(total, total);
+    }
     let wrote = writer.await.map_err(|e| ExportError::Writer(e.to_string()))?;
     // A writer failure explains a closed channel better than the reader's error does.
     if let Err(e) = wrote.and(read) {
@@ -240,7 +243,6 @@ pub async fn run(
         return Err(e);
     }
     std::fs::rename(&tmp, path)?;
-    progress(total, total);
     Ok(Written { path: path.to_owned(), responses: counts.responses, opinions: counts.opinions })
 }
 
@@ -296,6 +298,8 @@ async fn read_all(
     tx: &tokio::sync::mpsc::Sender<Feed>,
 ) -> Result<(), ExportError> {
     let closed = || ExportError::Writer("the writer stopped early".into());
+    // Short of the total until the last row is read: reaching it says the file is being written.
+    let progress = |done: u64| progress(done.min(total.saturating_sub(1)), total);
     let mut done = 0u64;
     if format == Format::Xlsx {
         // Representative quotes head every area sheet, so they come first; then every other counted
@@ -319,7 +323,7 @@ async fn read_all(
                 }
                 done += batch.len() as u64;
                 tx.send(Feed::Quoted(batch)).await.map_err(|_| closed())?;
-                progress(done, total);
+                progress(done);
             }
         }
     }
@@ -336,7 +340,7 @@ async fn read_all(
         }
         done += batch.len() as u64;
         tx.send(Feed::Raw(batch)).await.map_err(|_| closed())?;
-        progress(done, total);
+        progress(done);
     }
     Ok(())
 }
