@@ -17,11 +17,17 @@ use std::sync::Arc;
 
 /// The register (问题清单 and 整改台账) as leaders and the public read it at `until_ms`, the bureau's last
 /// midnight: see [`Register::published`]; each form's units are shown as that form's leader views show them.
+/// With `only`, the support and quotes of that problem alone ([`Store::register_of`]).
 ///
 /// # Errors
 /// On a database failure.
-pub async fn published_register(store: &Store, k: u64, until_ms: i64) -> crate::store::Result<Register> {
-    let reg = store.register(k, Some(until_ms)).await?;
+pub async fn published_register(
+    store: &Store,
+    only: Option<i64>,
+    k: u64,
+    until_ms: i64,
+) -> crate::store::Result<Register> {
+    let reg = store.register_of(only, k, Some(until_ms)).await?;
     let forms: BTreeSet<String> =
         reg.support.values().flat_map(|s| s.by_unit_form.keys().map(|(_, f)| f.clone())).collect();
     let mut policies = BTreeMap::new();
@@ -173,7 +179,6 @@ pub async fn run(
         Format::Xlsx => counts.xlsx_work(),
         Format::Csv => counts.responses,
     };
-    progress(0, total);
     // Over the file's responses only: a protected file's κ must not move as today's opinions are coded.
     let pairs = store.coded_pairs(&scope).await?;
     let agreement = (!pairs.is_empty()).then(|| crate::domain::agreement::agree(&pairs));
@@ -184,7 +189,7 @@ pub async fn run(
     } else {
         // A protected file always ends at a midnight; if it did not, its register would end at the last one.
         let until = scope.until_ms().unwrap_or_else(|| crate::domain::report::published_until_ms(params.generated_at));
-        published_register(store, k, until).await?
+        published_register(store, None, k, until).await?
     };
     let register = Some(Arc::new(register));
     let groups = match scope.forms.as_slice() {
@@ -225,8 +230,12 @@ pub async fn run(
             }
         }
     });
+    progress(0, total);
     let read = read_all(store, &scope, format, protected.as_ref(), total, &progress, &tx).await;
     drop(tx);
+    if read.is_ok() {
+        progress(total, total);
+    }
     let wrote = writer.await.map_err(|e| ExportError::Writer(e.to_string()))?;
     // A writer failure explains a closed channel better than the reader's error does.
     if let Err(e) = wrote.and(read) {
@@ -234,7 +243,6 @@ pub async fn run(
         return Err(e);
     }
     std::fs::rename(&tmp, path)?;
-    progress(total, total);
     Ok(Written { path: path.to_owned(), responses: counts.responses, opinions: counts.opinions })
 }
 
@@ -290,6 +298,8 @@ async fn read_all(
     tx: &tokio::sync::mpsc::Sender<Feed>,
 ) -> Result<(), ExportError> {
     let closed = || ExportError::Writer("the writer stopped early".into());
+    // Short of the total until the last row is read: reaching it says the file is being written.
+    let progress = |done: u64| progress(done.min(total.saturating_sub(1)), total);
     let mut done = 0u64;
     if format == Format::Xlsx {
         // Representative quotes head every area sheet, so they come first; then every other counted
@@ -313,7 +323,7 @@ async fn read_all(
                 }
                 done += batch.len() as u64;
                 tx.send(Feed::Quoted(batch)).await.map_err(|_| closed())?;
-                progress(done, total);
+                progress(done);
             }
         }
     }
@@ -330,7 +340,7 @@ async fn read_all(
         }
         done += batch.len() as u64;
         tx.send(Feed::Raw(batch)).await.map_err(|_| closed())?;
-        progress(done, total);
+        progress(done);
     }
     Ok(())
 }

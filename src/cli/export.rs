@@ -131,7 +131,7 @@ async fn register(
     // For posting: support and ratings as leaders and the public see them, up to the last midnight.
     let k = u64::from(small_cell_k);
     let until = crate::reporting::release_then_leader_cut(store, now, k).await;
-    let reg = crate::reporting::published_register(store, k, until).await?;
+    let reg = crate::reporting::published_register(store, None, k, until).await?;
     let bytes = crate::export::register::posting_workbook(&reg, catalog, now)?;
     let stamp = crate::domain::report::local_time(now).replace([' ', ':'], "-");
     let target = match out {

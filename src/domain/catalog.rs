@@ -131,6 +131,19 @@ impl Catalog {
         self.units.iter().find(|u| u.code == code)
     }
 
+    /// Sorts `rows` by their unit (`code` of each) in the order of units.toml, as every per-unit table lists
+    /// them: codes it no longer lists after, by code, and rows of no unit last.
+    pub fn sort_by_unit<T>(&self, rows: &mut [T], code: impl Fn(&T) -> Option<&str>) {
+        let rank = |c: Option<&str>| match c {
+            Some(c) => self.units.iter().position(|u| u.code == c).unwrap_or(self.units.len()),
+            None => self.units.len() + 1,
+        };
+        rows.sort_by(|a, b| {
+            let (a, b) = (code(a), code(b));
+            rank(a).cmp(&rank(b)).then(a.cmp(&b))
+        });
+    }
+
     pub fn unit_name<'a>(&'a self, code: &'a str) -> &'a str {
         self.unit(code).map_or(code, |u| u.name.as_str())
     }

@@ -201,7 +201,8 @@ pub struct Context {
     pub groups: Option<(u64, u64)>,
 }
 
-/// Progress as (rows done, rows in all).
+/// Progress as (rows read, rows in all): (0, 0) while the selection is being prepared, and the count
+/// reaches the total only once every row is read and the file alone is left to write.
 pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
 
 /// The code under which the category × area table counts, for leaders, every row that shows 其他类别.

@@ -336,11 +336,12 @@ fn appraisal_by_unit(ws: &mut Worksheet, ctx: &Context, r: &Report, top: u32) ->
         ws.write_string_with_format(top + 1, 2 + i as u16, &c.label, &h)?;
     }
     ws.write_string_with_format(top + 1, 2 + g, "合计（份）", &h)?;
-    let groups: Vec<(Code, String, crate::domain::report::Appraisal)> = r
+    let mut groups: Vec<(Code, String, crate::domain::report::Appraisal)> = r
         .appraisal_by_unit
         .iter()
         .map(|(code, a)| (code.clone(), ctx.names.unit(code.as_deref()).to_owned(), a.clone()))
         .collect();
+    ctx.catalog.sort_by_unit(&mut groups, |g| g.0.as_deref());
     let blocks = match &ctx.disclosure {
         None => groups.into_iter().map(|(_, label, a)| TableRow::Shown(label, a)).collect(),
         Some(d) => protect_rows(groups, |c| d.shows_unit(c), crate::domain::report::Appraisal::merge),

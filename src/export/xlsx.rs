@@ -281,15 +281,9 @@ impl ReportWorkbook {
 
     fn unit_rows(&self, r: &Report) -> Vec<(Code, String, CrossRow)> {
         let n = &self.ctx.names;
-        let mut rows: Vec<(Code, String, CrossRow)> = Vec::new();
-        let mut order: Vec<Option<String>> = self.ctx.catalog.units.iter().map(|u| Some(u.code.clone())).collect();
-        order.extend(r.by_unit.keys().filter(|k| k.is_some() && !order.contains(k)).cloned().collect::<Vec<_>>());
-        order.push(None);
-        for code in order {
-            if let Some(row) = r.by_unit.get(&code) {
-                rows.push((code.clone(), n.unit(code.as_deref()).to_owned(), *row));
-            }
-        }
+        let mut rows: Vec<(Code, String, CrossRow)> =
+            r.by_unit.iter().map(|(code, row)| (code.clone(), n.unit(code.as_deref()).to_owned(), *row)).collect();
+        self.ctx.catalog.sort_by_unit(&mut rows, |r| r.0.as_deref());
         rows
     }
 

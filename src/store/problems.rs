@@ -304,13 +304,19 @@ impl Store {
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn problem_support(&self, k: u64, until_ms: Option<i64>) -> Result<BTreeMap<i64, Support>> {
+    pub async fn problem_support(
+        &self,
+        only: Option<i64>,
+        k: u64,
+        until_ms: Option<i64>,
+    ) -> Result<BTreeMap<i64, Support>> {
         let mut sql = Sql::new(self.db().get_database_backend());
         sql.push(
             "SELECT p.problem_id AS problem_id, o.response_id AS response_id, o.unit_code AS unit_code, \
              o.form_slug AS form_slug FROM problem_opinions p JOIN opinions o ON o.id = p.opinion_id \
              WHERE o.state <> 'invalid'",
         );
+        only_problem(&mut sql, only);
         if let Some(ms) = until_ms {
             sql.push(" AND o.released_at <= ").bind(ms);
             forms_of_k_or_more(&mut sql, k, Some(ms));
@@ -338,12 +344,19 @@ impl Store {
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn problem_quotes(&self, n: usize, k: u64, until_ms: Option<i64>) -> Result<BTreeMap<i64, Vec<String>>> {
+    pub async fn problem_quotes(
+        &self,
+        only: Option<i64>,
+        n: usize,
+        k: u64,
+        until_ms: Option<i64>,
+    ) -> Result<BTreeMap<i64, Vec<String>>> {
         let mut sql = Sql::new(self.db().get_database_backend());
         sql.push(
             "SELECT p.problem_id AS problem_id, o.representative AS rep, o.text AS text FROM problem_opinions p \
              JOIN opinions o ON o.id = p.opinion_id WHERE o.state <> 'invalid'",
         );
+        only_problem(&mut sql, only);
         if let Some(ms) = until_ms {
             sql.push(" AND o.released_at <= ").bind(ms);
         }
@@ -365,6 +378,39 @@ impl Store {
             .collect())
     }
 
+    /// The opinions linked to a problem after opinion `after`, by id, at most `n` of them, each with the
+    /// first 41 characters of its text; and how many are linked in all.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn problem_opinions_page(
+        &self,
+        problem_id: i64,
+        after: i64,
+        n: u64,
+    ) -> Result<(Vec<(i64, String)>, u64)> {
+        let backend = self.db().get_database_backend();
+        let mut sql = Sql::new(backend);
+        sql.push(
+            "SELECT p.opinion_id AS id, SUBSTR(o.text, 1, 41) AS snippet FROM problem_opinions p \
+             JOIN opinions o ON o.id = p.opinion_id WHERE p.problem_id = ",
+        )
+        .bind(problem_id)
+        .push(" AND p.opinion_id > ")
+        .bind(after)
+        .push(" ORDER BY p.opinion_id LIMIT ")
+        .bind(i64::try_from(n).unwrap_or(i64::MAX));
+        let mut rows = Vec::new();
+        for r in self.db().query_all_raw(sql.statement()).await? {
+            rows.push((r.try_get("", "id")?, r.try_get("", "snippet")?));
+        }
+        let total = problem_opinion::Entity::find()
+            .filter(problem_opinion::Column::ProblemId.eq(problem_id))
+            .count(self.db())
+            .await?;
+        Ok((rows, total))
+    }
+
     /// The ids of the opinions linked to a problem, oldest link first.
     ///
     /// # Errors
@@ -378,6 +424,13 @@ impl Store {
             .into_iter()
             .map(|m| m.opinion_id)
             .collect())
+    }
+}
+
+/// `AND p.problem_id = only`, when only one problem is wanted.
+fn only_problem(sql: &mut Sql, only: Option<i64>) {
+    if let Some(id) = only {
+        sql.push(" AND p.problem_id = ").bind(id);
     }
 }
 

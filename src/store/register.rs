@@ -349,9 +349,18 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub async fn register(&self, k: u64, until_ms: Option<i64>) -> Result<Register> {
+        self.register_of(None, k, until_ms).await
+    }
+
+    /// [`Store::register`] with the support and quotes of problem `only` alone when given (one problem's
+    /// page: a campaign's problems link tens of thousands of opinions).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn register_of(&self, only: Option<i64>, k: u64, until_ms: Option<i64>) -> Result<Register> {
         let problems = self.problems().await?;
-        let support = self.problem_support(k, until_ms).await?;
-        let quotes = self.problem_quotes(crate::domain::problem::QUOTES, k, until_ms).await?;
+        let support = self.problem_support(only, k, until_ms).await?;
+        let quotes = self.problem_quotes(only, crate::domain::problem::QUOTES, k, until_ms).await?;
         let measures: Vec<Measure> = measure::Entity::find()
             .order_by_asc(measure::Column::Id)
             .all(self.db())

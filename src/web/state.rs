@@ -110,13 +110,17 @@ impl Shared {
         self.secret.daily_order_keys(&format!("tag-queue:{analyst}"), today)
     }
 
-    /// 问题清单 and 整改台账 as leaders read them now ([`crate::reporting::published_register`]).
+    /// 问题清单 and 整改台账 as leaders read them now ([`crate::reporting::published_register`]); with
+    /// `only`, the support and quotes of that problem alone.
     ///
     /// # Errors
     /// On a database failure.
-    pub async fn published_register(&self) -> crate::store::Result<crate::domain::rectification::Register> {
+    pub async fn published_register(
+        &self,
+        only: Option<i64>,
+    ) -> crate::store::Result<crate::domain::rectification::Register> {
         let k = self.small_cell_k().await?;
-        crate::reporting::published_register(&self.store, k, self.release_then_leader_cut().await).await
+        crate::reporting::published_register(&self.store, only, k, self.release_then_leader_cut().await).await
     }
 
     /// The k in force for leaders' and the public's views, and the batch size of releases: the setting, or a

@@ -3,6 +3,7 @@
 //! deleted after the retention period, and a job whose end the database refuses for a while still ends.
 
 use crate::helpers::{PASSWORD, TestApp, refuse_writes, texts};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wenji::domain::user::Role;
 use wenji::store::audit::Actor;
@@ -376,4 +377,56 @@ async fn an_export_of_a_form_titled_with_dots_downloads_and_expires() {
     assert_eq!(files().len(), 1);
     wenji::web::workspace::exports::delete_expired_files(&app.state, Duration::ZERO).await.unwrap();
     assert!(files().is_empty(), "the retention sweep deletes it: {:?}", files());
+}
+
+#[tokio::test]
+async fn a_running_export_says_when_it_is_preparing_and_when_only_the_file_is_left_to_write() {
+    let app = TestApp::spawn().await;
+    let (admin, _, id) = staff(&app, "he.admin", Role::Admin).await;
+    let job = queued_job(&app, &Actor::staff(id, "he.admin")).await;
+    let page =
+        || async { admin.get(app.url(&format!("/w/exports/{job}"))).send().await.unwrap().text().await.unwrap() };
+    let listed = || async { admin.get(app.url("/w/exports")).send().await.unwrap().text().await.unwrap() };
+    // The runner writes (0, 0) until the selection is prepared (a protected one's disclosure takes seconds).
+    app.store().set_export_progress(job, 0, 0).await.unwrap();
+    assert_eq!(texts(&page().await, "#job-stage"), ["正在准备…"]);
+    app.store().set_export_progress(job, 40, 100).await.unwrap();
+    let html = page().await;
+    assert!(texts(&html, "#job-stage").is_empty(), "reading rows shows its share: {html}");
+    assert!(texts(&html, "#job-rows").join("").contains("已完成 40%（40 / 100 条记录）"));
+    // Every row read: the file is being written (the zipping of a big workbook takes as long as the reading).
+    app.store().set_export_progress(job, 100, 100).await.unwrap();
+    assert_eq!(texts(&page().await, "#job-stage"), ["正在写入文件（最后一步）"]);
+    assert!(listed().await.contains("正在写入文件（最后一步）"), "the list of exports says so too");
+}
+
+#[tokio::test]
+async fn an_export_reaches_its_total_only_when_every_row_is_read_and_before_its_file_is_written() {
+    use std::sync::Mutex;
+    use wenji::domain::report::Scope;
+    use wenji::export::{ExportParams, Format};
+    let app = TestApp::spawn().await;
+    for i in 0..3 {
+        app.submit_opinion(&format!("导出进度测试意见{i}")).await;
+    }
+    for format in [Format::Xlsx, Format::Csv] {
+        let params = ExportParams {
+            scope: Scope { forms: vec!["zhengqiu".into()], ..Default::default() },
+            format,
+            small_cell_k: 5,
+            unprotected: true,
+            generated_at: wenji::store::now_ms(),
+        };
+        let path = app.dir.path().join(format!("progress.{}", format.extension()));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (s, p) = (seen.clone(), path.clone());
+        let progress: wenji::export::Progress =
+            Arc::new(move |done, total| s.lock().unwrap().push((done, total, p.exists())));
+        let catalog = Arc::new(app.state.forms().catalog.clone());
+        wenji::reporting::run(app.store(), catalog, params, &path, 1000, progress).await.unwrap();
+        let seen = seen.lock().unwrap().clone();
+        let (last, before) = seen.split_last().unwrap();
+        assert!(last.1 > 0 && last.0 == last.1 && !last.2, "{format:?}: the total, then the file: {seen:?}");
+        assert!(before.iter().all(|(d, t, _)| d < t), "{format:?}: short of the total while reading: {seen:?}");
+    }
 }

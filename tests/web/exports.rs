@@ -476,3 +476,35 @@ async fn no_csv_cell_becomes_a_formula_when_libreoffice_splits_it_on_semicolons(
     let cells = wb.worksheet_range(&name).unwrap();
     assert!(cells.used_cells().any(|(_, _, c)| c.to_string().contains("=1+1")), "the text is there, as text");
 }
+
+/// The first row, from the top, of each of `labels` in column 0 of `r`.
+fn first_rows(r: &Range<Data>, labels: &[&str]) -> Vec<usize> {
+    labels.iter().map(|l| r.rows().position(|row| row[0] == Data::String((*l).into())).unwrap()).collect()
+}
+
+#[tokio::test]
+async fn every_per_unit_table_lists_units_in_the_order_of_units_toml_not_by_code() {
+    let app = TestApp::spawn().await;
+    // units.toml lists 政工科 (jg-zgk) before 基层科 (jg-jck): by code, or by the most opinions, 基层科 comes first.
+    for (unit, n) in [("jg-zgk", 5), ("jg-jck", 6)] {
+        for i in 0..n {
+            let id = app.submit_via_unit(unit, &format!("{unit} 的第 {i} 条意见")).await;
+            app.tag(id, &[1]).await;
+        }
+    }
+    let listed = ["政工科", "基层科"];
+    let bytes = app.export_with_row_limit(1000).await;
+    let units = first_rows(&sheet(&bytes, "单位×领域"), &listed);
+    assert!(units[0] < units[1], "单位×领域: {units:?}");
+    let appraisal = first_rows(&sheet(&bytes, "测评"), &listed);
+    assert!(appraisal[0] < appraisal[1], "测评 按单位: {appraisal:?}");
+
+    let dashboard_units = |html: String| texts(&html, "#by-unit tbody tr td:first-child");
+    let (analyst, _) = app.login_as(Role::Analyst).await;
+    let office = analyst.get(app.url("/w/dashboard")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(dashboard_units(office)[..2], listed, "the office's dashboard");
+    crate::helpers::a_day_passes(&app).await;
+    let (leader, _) = app.login_as(Role::Leader).await;
+    let page = leader.get(app.url("/w/dashboard?form=zhengqiu")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(dashboard_units(page)[..2], listed, "a leader's dashboard");
+}

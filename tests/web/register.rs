@@ -1177,3 +1177,46 @@ async fn a_published_measure_changed_later_says_what_changed_on_the_public_page(
     let page = app.browser().get(app.url("/gongkai")).send().await.unwrap().text().await.unwrap();
     assert!(!page.contains("内部草稿"), "a draft written while withdrawn went public");
 }
+
+#[tokio::test]
+async fn a_problem_with_many_opinions_lists_them_a_hundred_at_a_time_with_the_start_of_each_text() {
+    let app = TestApp::spawn().await;
+    let (analyst, csrf) = app.login_as(Role::Analyst).await;
+    let big = create_problem(&app, &analyst, &csrf, "窗口办事效率低").await;
+    let other = create_problem(&app, &analyst, &csrf, "收费不透明").await;
+    let long = "窗口排队时间太长，上午九点去取号，到十一点半还没有轮到，工作人员中途离开也没有说明原因，希望增加窗口";
+    let mut ids = vec![submit(&app, long).await];
+    for i in 1..150 {
+        ids.push(submit(&app, &format!("排队时间长的第 {i} 条意见")).await);
+    }
+    let by = Actor::system("test");
+    app.store().link_opinions(&by, big, &ids).await.unwrap();
+    let elsewhere = submit(&app, "律师收费标准不公开").await;
+    app.store().link_opinions(&by, other, &[elsewhere]).await.unwrap();
+
+    let page = |q: String| {
+        let (c, url) = (analyst.clone(), app.url(&format!("/w/problems/{big}{q}")));
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let first = page(String::new()).await;
+    let rows = texts(&first, "#linked li");
+    assert_eq!(rows.len(), 100, "a hundred on the first page");
+    assert!(texts(&first, "h2").iter().any(|h| h.contains("共 150 条")), "{first}");
+    assert!(rows[0].contains(&format!("{}…", long.chars().take(40).collect::<String>())), "{}", rows[0]);
+    assert!(rows[1].contains("排队时间长的第 1 条意见"), "{}", rows[1]);
+    assert!(texts(&first, "#linked-first").is_empty());
+    let next = crate::helpers::attrs(&first, "#linked-next", "href");
+    assert_eq!(next, [format!("/w/problems/{big}?after={}#linked", ids[99])]);
+
+    let second = page(format!("?after={}", ids[99])).await;
+    let rows = texts(&second, "#linked li");
+    assert_eq!(rows.len(), 50, "the other fifty on the second page");
+    assert!(rows[0].contains("排队时间长的第 100 条意见"), "{}", rows[0]);
+    assert!(texts(&second, "#linked-next").is_empty(), "no page after the last");
+    assert_eq!(texts(&second, "#linked-first"), ["第一页"]);
+    assert!(!second.contains("律师收费标准不公开"), "another problem's opinion is not on this one's page");
+    // One problem's page reads its own support and quotes, not every problem's.
+    let reg = app.store().register_of(Some(big), 5, None).await.unwrap();
+    assert_eq!(reg.support.keys().collect::<Vec<_>>(), [&big]);
+    assert_eq!(reg.quotes.keys().collect::<Vec<_>>(), [&big]);
+}

@@ -140,8 +140,9 @@ pub async fn page(
     let items: Vec<(String, u64)> =
         AreaCode::all().map(|a| (format!("{} {}", a, forms.catalog.areas.name(a)), counts[a.index()])).collect();
     let bars = bars(&items);
-    let by_unit =
-        store.opinion_counts_by(true).await?.into_iter().map(|(k, n)| (forms.unit_name(k.as_deref()), n)).collect();
+    let mut units = store.opinion_counts_by(true).await?;
+    forms.catalog.sort_by_unit(&mut units, |(k, _)| k.as_deref());
+    let by_unit = units.into_iter().map(|(k, n)| (forms.unit_name(k.as_deref()), n)).collect();
     let by_category = store
         .opinion_counts_by(false)
         .await?
@@ -215,7 +216,8 @@ async fn leader_page(state: &AppState, staff: &Staff, form: &str) -> Result<Dash
             })
             .collect()
     };
-    let units = d.units_count.iter().map(|(c, n)| (c.clone(), forms.unit_name(c.as_deref()), *n)).collect();
+    let mut units: Vec<_> = d.units_count.iter().map(|(c, n)| (c.clone(), forms.unit_name(c.as_deref()), *n)).collect();
+    forms.catalog.sort_by_unit(&mut units, |(c, _, _)| c.as_deref());
     page.by_unit = flat(protect_rows(units, |c| d.shows_unit(c), |a, b| *a += b), OTHER_UNITS);
     let (shown, pooled) = d.categories_as_rows_show();
     page.by_category = shown.iter().map(|(c, n)| (forms.category_label(&scope.form, c.as_deref()), *n)).collect();

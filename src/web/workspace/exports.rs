@@ -56,6 +56,8 @@ pub struct JobRow {
     pub file_name: Option<String>,
     pub error: Option<String>,
     pub running: bool,
+    /// What a running job is doing when that is not reading rows: preparing, or writing the file.
+    pub stage: Option<&'static str>,
     /// Done: the counts are final.
     pub finished: bool,
     /// Finished without a count to show: a protected selection under k.
@@ -73,6 +75,14 @@ impl From<&ExportJob> for JobRow {
         } else {
             0
         };
+        // The runner's (0, 0) is a selection being prepared, and reaching the total leaves only the file
+        // to write ([`crate::export::Progress`]).
+        let running = matches!(j.status, JobStatus::Queued | JobStatus::Running);
+        let stage = match (running, j.total) {
+            (false, _) => None,
+            (true, 0) => Some("正在准备…"),
+            (true, t) => (j.done >= t).then_some("正在写入文件（最后一步）"),
+        };
         JobRow {
             id: j.id,
             format: j.format.clone(),
@@ -83,7 +93,8 @@ impl From<&ExportJob> for JobRow {
             created_at: crate::domain::report::local_time(j.created_at),
             file_name: j.file_name.as_deref().map(display_name),
             error: j.error.clone(),
-            running: matches!(j.status, JobStatus::Queued | JobStatus::Running),
+            running,
+            stage,
             finished: j.status == JobStatus::Done,
             count_hidden: j.status == JobStatus::Done && j.total == 0 && !is_unprotected(j),
             unprotected: is_unprotected(j),
@@ -293,7 +304,11 @@ async fn run_job(state: AppState, id: i64, params: ExportParams) {
                 // A protected job keeps only its share done (per mille): its row count, read while it runs,
                 // would be the exact size of a form the policy shows as "<k".
                 // The office's full file also reads what arrives while it runs: never past its count.
-                let (d, t) = if protected { ((d * 1000).checked_div(t).unwrap_or(0).min(1000), 1000) } else { (d.min(t), t) };
+                let (d, t) = match t {
+                    0 => (0, 0),
+                    t if protected => ((d * 1000 / t).min(1000), 1000),
+                    t => (d.min(t), t),
+                };
                 if let Err(StoreError::EditedMeanwhile) = store.set_export_progress(id, d, t).await {
                     return drop_late_file(id, &path).await;
                 }

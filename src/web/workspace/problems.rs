@@ -10,7 +10,7 @@ use crate::domain::user::Role;
 use crate::store::StoreError;
 use crate::web::auth::{CsrfForm, Staff};
 use crate::web::error::WebError;
-use crate::web::extract::Id;
+use crate::web::extract::{Id, Query};
 use crate::web::state::AppState;
 use crate::web::workspace::login::actor;
 use askama::Template;
@@ -121,6 +121,43 @@ pub struct ProblemsPage {
     pub errors: Vec<FieldError>,
 }
 
+/// Linked opinions listed per page on a problem's page: a campaign's problem may gather thousands.
+pub const LINKED_PAGE: u64 = 100;
+
+/// Characters of each linked opinion's text shown beside it (the store reads one more, to mark a cut).
+const SNIPPET_CHARS: usize = 40;
+
+/// One page of the opinions linked to a problem, each with the start of its text.
+pub struct LinkedOpinions {
+    pub rows: Vec<(i64, String)>,
+    pub total: u64,
+    /// Not the first page: a link back to it.
+    pub later: bool,
+    /// The last opinion of this page, when more follow.
+    pub next_after: Option<i64>,
+}
+
+/// Which page of the linked opinions a problem's page shows: those after opinion `after`.
+#[derive(Deserialize, Debug, Default)]
+pub struct LinkedQuery {
+    #[serde(default)]
+    pub after: Option<i64>,
+}
+
+async fn linked_opinions(state: &AppState, id: i64, after: Option<i64>) -> Result<LinkedOpinions, WebError> {
+    let (mut rows, total) = state.store.problem_opinions_page(id, after.unwrap_or(0), LINKED_PAGE + 1).await?;
+    let more = rows.len() as u64 > LINKED_PAGE;
+    rows.truncate(LINKED_PAGE as usize);
+    for (_, text) in &mut rows {
+        if let Some((cut, _)) = text.char_indices().nth(SNIPPET_CHARS) {
+            text.truncate(cut);
+            text.push('…');
+        }
+    }
+    let next_after = rows.last().map(|r| r.0).filter(|_| more);
+    Ok(LinkedOpinions { rows, total, later: after.is_some_and(|a| a > 0), next_after })
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "problem.html")]
 pub struct ProblemPage {
@@ -140,8 +177,8 @@ pub struct ProblemPage {
     pub unsaved: Option<String>,
     pub errors: Vec<FieldError>,
     pub notice: Option<String>,
-    /// The linked opinions' ids (the office only).
-    pub linked: Vec<i64>,
+    /// A page of the linked opinions (the office only).
+    pub linked: Option<LinkedOpinions>,
     /// A refused new measure, shown again.
     pub new_measure: crate::domain::rectification::MeasureInput,
     /// The problems this one may be merged into (the office, while it has no measures).
@@ -202,15 +239,14 @@ pub(crate) async fn problem_views(
     // Leaders count and quote only responses sent before the last midnight, as on their other views, and
     // read the register as published (units as each form shows them, ratings of fewer than k withheld).
     let k = state.small_cell_k().await?;
-    let reg = if leader { state.published_register().await? } else { state.store.register(k, None).await? };
+    let reg =
+        if leader { state.published_register(only).await? } else { state.store.register_of(only, k, None).await? };
     let forms = state.forms();
     let cat = &forms.catalog;
     let today = bureau_today(state.clock.now_ms());
     let mut out = Vec::new();
-    for id in reg.problems_by_support() {
-        if only.is_some_and(|o| o != id) {
-            continue;
-        }
+    let ids = only.map_or_else(|| reg.problems_by_support(), |id| vec![id]);
+    for id in ids {
         let Some(p) = reg.problem(id) else { continue };
         let support = reg.support.get(&id).cloned().unwrap_or_default();
         let unit_name = |u: &Option<String>| {
@@ -336,6 +372,7 @@ pub(crate) async fn detail_page(
     typed: Option<Typed>,
     errors: Vec<FieldError>,
     notice: Option<String>,
+    linked_after: Option<i64>,
 ) -> Result<ProblemPage, WebError> {
     let problem = state.store.problem(id).await?;
     let leader = staff.user.role == Role::Leader;
@@ -365,7 +402,7 @@ pub(crate) async fn detail_page(
         typed: typed.unwrap_or_else(|| Typed::from(&problem)),
         errors,
         notice,
-        linked: if leader { Vec::new() } else { state.store.problem_opinion_ids(id).await? },
+        linked: if leader { None } else { Some(linked_opinions(state, id, linked_after).await?) },
         new_measure: Default::default(),
         merge_into,
     })
@@ -379,9 +416,14 @@ pub(super) fn problem_gone(id: i64) -> WebError {
 }
 
 /// `GET /w/problems/{id}`: a problem, its support, quotes and measures.
-pub async fn show(State(state): State<AppState>, staff: Staff, Id(id): Id) -> Result<ProblemPage, WebError> {
+pub async fn show(
+    State(state): State<AppState>,
+    staff: Staff,
+    Id(id): Id,
+    Query(q): Query<LinkedQuery>,
+) -> Result<ProblemPage, WebError> {
     staff.require(READERS)?;
-    detail_page(&state, &staff, id, None, Vec::new(), None).await
+    detail_page(&state, &staff, id, None, Vec::new(), None, q.after).await
 }
 
 /// `POST /w/problems/{id}`: replaces a problem's fields.
@@ -403,14 +445,15 @@ pub async fn update(
                     StoreError::Conflict(why) => why,
                     _ => crate::store::EDITED_MEANWHILE.to_owned(),
                 };
-                let page = detail_page(&state, &staff, id, Some(Typed::from(&input)), Vec::new(), Some(why)).await?;
+                let page =
+                    detail_page(&state, &staff, id, Some(Typed::from(&input)), Vec::new(), Some(why), None).await?;
                 Ok((axum::http::StatusCode::CONFLICT, page).into_response())
             }
             Err(StoreError::NotFound) => Err(problem_gone(id)),
             Err(e) => Err(e.into()),
         },
         Err(errors) => {
-            let page = detail_page(&state, &staff, id, Some(Typed::from(&input)), errors, None).await?;
+            let page = detail_page(&state, &staff, id, Some(Typed::from(&input)), errors, None, None).await?;
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }

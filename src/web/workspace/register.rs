@@ -52,7 +52,7 @@ async fn again(
     notice: Option<String>,
     typed: Typed<'_>,
 ) -> Result<Response, WebError> {
-    let mut page = detail_page(state, staff, problem, None, errors, notice).await?;
+    let mut page = detail_page(state, staff, problem, None, errors, notice, None).await?;
     match typed {
         Typed::Measure(id, input) => {
             if let Some(m) = page.p.measures.iter_mut().find(|m| m.id == id) {
@@ -108,7 +108,7 @@ async fn back_to_measure(
     let errors = vec![FieldError { field: format!("m{id}"), message }];
     match typed {
         Some(input) => again(state, staff, problem, status, errors, None, Typed::Measure(id, input)).await,
-        None => Ok((status, detail_page(state, staff, problem, None, errors, None).await?).into_response()),
+        None => Ok((status, detail_page(state, staff, problem, None, errors, None, None).await?).into_response()),
     }
 }
 
@@ -305,7 +305,7 @@ pub async fn download(
         return Ok(([(header::CONTENT_TYPE, xlsx)], ()).into_response());
     }
     // For posting: support and ratings as leaders and the public see them, up to the last midnight.
-    let reg = state.published_register().await?;
+    let reg = state.published_register(None).await?;
     let catalog = state.forms().catalog.clone();
     let now = state.clock.now_ms();
     let bytes = tokio::task::spawn_blocking(move || crate::export::register::posting_workbook(&reg, &catalog, now))
