@@ -45,6 +45,9 @@ pub struct ServeArgs {
     /// Seconds a request may take in all, body included, before it is answered 408.
     #[arg(long, env = "WENJI_REQUEST_TIMEOUT_SECS", default_value_t = Timeouts::default().request.as_secs(), value_parser = seconds())]
     pub request_timeout_secs: u64,
+    /// Connections open at once (each holds up to 96 KiB of headers); more clients wait to be accepted.
+    #[arg(long, env = "WENJI_MAX_CONNECTIONS", default_value_t = crate::web::serve::MAX_CONNECTIONS as u64, value_parser = clap::value_parser!(u64).range(16..=1_000_000))]
+    pub max_connections: u64,
     /// Hours a finished export's file is kept for download before it is deleted.
     #[arg(long, env = "WENJI_EXPORT_RETENTION_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u64).range(1..=8760))]
     pub export_retention_hours: u64,
@@ -208,6 +211,7 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
             request: Duration::from_secs(args.request_timeout_secs),
         },
         export_retention: Duration::from_secs(args.export_retention_hours * 3600),
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
     };
     let state = build_state(config, settings).await?;
     // For `wenji links` run from a shell without WENJI_PUBLIC_URL: only an address set on purpose (a start
@@ -263,16 +267,15 @@ pub async fn run(config: &Config, args: ServeArgs) -> anyhow::Result<()> {
             swept.release_then_leader_cut().await;
         }
     });
-    let state_timeouts = state.settings.timeouts;
+    let (timeouts, max_connections) = (state.settings.timeouts, state.settings.max_connections);
     let at_exit = state.clone();
     let app = crate::web::router(state);
     println!(
         "Wenji is serving on {base_url}, listening on {bound}  (forms: {base_url}/f/zhengqiu, staff: {base_url}/login)"
     );
-    let header_timeout = state_timeouts.header;
     let stopping = Arc::new(tokio::sync::Notify::new());
     let signalled = stopping.clone();
-    let server = crate::web::serve::serve(listener, app, header_timeout, async move {
+    let server = crate::web::serve::serve(listener, app, timeouts, max_connections, async move {
         shutdown_signal().await;
         tracing::info!("shutting down: no new connections; answering the requests in flight");
         signalled.notify_one();

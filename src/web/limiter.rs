@@ -60,13 +60,15 @@ impl SubmitLimiter {
     }
 }
 
-/// Sign-in throttling: per client address and per account name, in memory; a browser the account signed
+/// Sign-in throttling: per client address (and per IPv6 /48, as [`CLIENTS_PER_SITE`] clients) and per
+/// account name, in memory; a browser the account signed
 /// in from before (a valid device token) is throttled on its own instead, so a flood of wrong guesses
 /// from elsewhere cannot keep the account's owner out. Throttled attempts are counted here and written to
 /// the audit log in aggregate (see [`LoginLimiter::check`]), so a flood cannot grow the database.
 #[derive(Clone)]
 pub struct LoginLimiter {
     by_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    by_site: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     by_name: Arc<DefaultKeyedRateLimiter<String>>,
     by_device: Arc<DefaultKeyedRateLimiter<String>>,
     throttled: Arc<Mutex<HashMap<String, Refused>>>,
@@ -119,8 +121,12 @@ impl LoginLimiter {
     /// A limiter with these quotas per client address and per account name (the latter also per known
     /// browser of an account).
     pub fn new(by_ip: Quota, by_name: Quota) -> Self {
+        let by_site = Quota::with_period(by_ip.replenish_interval() / CLIENTS_PER_SITE)
+            .expect("a nonzero period")
+            .allow_burst(by_ip.burst_size().saturating_mul(NonZeroU32::new(CLIENTS_PER_SITE).expect("nonzero")));
         LoginLimiter {
             by_ip: Arc::new(RateLimiter::keyed(by_ip)),
+            by_site: Arc::new(RateLimiter::keyed(by_site)),
             by_name: Arc::new(RateLimiter::keyed(by_name)),
             by_device: Arc::new(RateLimiter::keyed(by_name)),
             throttled: Arc::default(),
@@ -130,7 +136,11 @@ impl LoginLimiter {
     /// Whether another sign-in attempt is allowed for this client and account. `device` is the nonce of
     /// the browser's valid device token for this account, if it has one.
     pub fn check(&self, ip: Option<IpAddr>, name: &str, device: Option<&str>) -> LoginCheck {
-        let ip_ok = device.is_some() || ip.is_none_or(|ip| self.by_ip.check_key(&ip).is_ok());
+        // Random /64s from one /48 each made a wrong guess cost a password hash and an audit row.
+        let ip_ok = device.is_some()
+            || ip.is_none_or(|ip| {
+                self.by_ip.check_key(&ip).is_ok() && site_of(ip).is_none_or(|s| self.by_site.check_key(&s).is_ok())
+            });
         // One bucket and one count for every spelling of a name, as accounts are found in any letter case.
         let name = name.to_lowercase();
         let allowed = match device {
@@ -172,6 +182,7 @@ impl LoginLimiter {
     /// back the refusals counted since the last call, by key.
     pub fn forget_idle(&self) -> Vec<(String, Refused)> {
         self.by_ip.retain_recent();
+        self.by_site.retain_recent();
         self.by_name.retain_recent();
         self.by_device.retain_recent();
         let mut counts = std::mem::take(&mut *self.throttled.lock().expect("throttle counts lock"));
@@ -182,7 +193,7 @@ impl LoginLimiter {
 
     /// Keys held by the per-address and per-name buckets (for tests of pruning).
     pub fn tracked(&self) -> usize {
-        self.by_ip.len() + self.by_name.len() + self.by_device.len()
+        self.by_ip.len() + self.by_site.len() + self.by_name.len() + self.by_device.len()
     }
 }
 
@@ -201,6 +212,19 @@ mod tests {
         assert!(limiter.allow(elsewhere), "another /48 has its own");
         let v4 = Some(IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)));
         assert!(limiter.allow(v4) && limiter.allow(v4) && !limiter.allow(v4), "IPv4 by address alone");
+    }
+
+    #[test]
+    fn sign_ins_from_one_ipv6_site_rotating_its_64s_are_limited_as_sixteen_clients() {
+        let l = LoginLimiter::default();
+        let client = |n: u16| Some(IpAddr::from([0x2001, 0xdb8, 0x77, n, 0, 0, 0, 1]));
+        // A new name from a new /64 each time: only the /48 bucket sees them together (30 × 16 at once).
+        let allowed = (0..1000u16).filter(|&n| l.check(client(n), &format!("guess-{n}"), None) == LoginCheck::Allowed);
+        assert_eq!(allowed.count(), 480);
+        let swept = l.forget_idle();
+        assert_eq!(swept, vec![(BY_ADDRESS.to_owned(), Refused { count: 520, first_audited: false })]);
+        let elsewhere = Some(IpAddr::from([0x2001, 0xdb8, 0x78, 1, 0, 0, 0, 1]));
+        assert_eq!(l.check(elsewhere, "guess-x", None), LoginCheck::Allowed, "another /48 has its own");
     }
 
     #[test]

@@ -1,12 +1,17 @@
-//! The HTTP/1.1 server loop: every connection gets a header-read deadline (which also ends a kept-alive
-//! connection left idle), and [`router`](super::router) adds the body-read and handler deadlines, so a
-//! slow or silent client holds a connection for a bounded time only. Graceful shutdown lets requests in
-//! flight finish.
+//! The HTTP/1.1 server loop: at most so many connections at once (more wait to be accepted), each with a
+//! header-read deadline (which also ends a kept-alive connection left idle) and a write deadline, and
+//! [`router`](super::router) adds the body-read and handler deadlines, so a slow or silent client holds a
+//! connection for a bounded time only. Graceful shutdown lets requests in flight finish.
 
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
@@ -16,7 +21,8 @@ pub struct Timeouts {
     /// From a connection being ready for a request (new, or idle after the last answer) to the end of
     /// that request's headers.
     pub header: Duration,
-    /// From the headers to the end of the body (a 64 KiB body over a poor phone connection takes seconds).
+    /// From the headers to the end of the body (a 64 KiB body over a poor phone connection takes seconds);
+    /// also how long an answer may wait for the client to read any of it before the connection is closed.
     pub body: Duration,
     /// A handler, body reading included, before the client gets 408.
     pub request: Duration,
@@ -28,23 +34,47 @@ impl Default for Timeouts {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then lets open requests finish.
+/// Connections open at once unless `WENJI_MAX_CONNECTIONS` says otherwise: with 96 KiB of headers each,
+/// about 200 MB at most (12,000 unfinished header blocks took 1.5 GB).
+pub const MAX_CONNECTIONS: usize = 2048;
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets open requests finish. At most
+/// `max_connections` are open at once: further clients wait in the listen queue until one ends.
 ///
 /// # Errors
 /// Never at present; accept errors (too many open files) are logged and retried.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
-    header_timeout: Duration,
+    timeouts: Timeouts,
+    max_connections: usize,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     // Request line and headers within 96 KiB (hyper's default buffer is ~400 KiB a connection, which a
     // thousand unfinished header blocks turned into 600 MB); bodies stream and have their own limit.
-    http.timer(TokioTimer::new()).header_read_timeout(header_timeout).max_buf_size(96 * 1024);
+    http.timer(TokioTimer::new()).header_read_timeout(timeouts.header).max_buf_size(96 * 1024);
+    let slots = Arc::new(tokio::sync::Semaphore::new(max_connections.clamp(1, tokio::sync::Semaphore::MAX_PERMITS)));
+    let mut full_said: Option<std::time::Instant> = None;
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        let slot = match slots.clone().try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => {
+                if full_said.is_none_or(|t| t.elapsed() > Duration::from_secs(60)) {
+                    tracing::warn!(
+                        max_connections,
+                        "every connection is in use; new clients wait (WENJI_MAX_CONNECTIONS)"
+                    );
+                    full_said = Some(std::time::Instant::now());
+                }
+                tokio::select! {
+                    slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+                    () = &mut shutdown => break,
+                }
+            }
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -62,14 +92,76 @@ pub async fn serve(
             req.extensions_mut().insert(ConnectInfo(peer));
             app.clone().oneshot(req.map(axum::body::Body::new))
         });
+        let stream = WriteDeadline { inner: stream, limit: timeouts.body, stalled: None };
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "connection ended");
             }
+            drop(slot);
         });
     }
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// A stream whose writes fail once they have made no progress for `limit`: a client that sends requests
+/// but never reads the answers (pipelined GETs) kept its connection past every other deadline.
+struct WriteDeadline<S> {
+    inner: S,
+    limit: Duration,
+    /// When the pending write gives up; set when a write first waits, cleared by any progress.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> WriteDeadline<S> {
+    fn watch<T>(&mut self, cx: &mut Context<'_>, polled: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        if polled.is_ready() {
+            self.stalled = None;
+            return polled;
+        }
+        let limit = self.limit;
+        let stalled = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match stalled.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, "the client read nothing"))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for WriteDeadline<S> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for WriteDeadline<S> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.watch(cx, polled)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.watch(cx, polled)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let polled = Pin::new(&mut self.inner).poll_flush(cx);
+        self.watch(cx, polled)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let polled = Pin::new(&mut self.inner).poll_shutdown(cx);
+        self.watch(cx, polled)
+    }
 }

@@ -223,6 +223,7 @@ async fn main() {
         trusted_proxies: Vec::new(),
         inbox_count_cap: wenji::web::workspace::inbox::COUNT_CAP,
         timeouts: wenji::web::serve::Timeouts::default(),
+        max_connections: wenji::web::serve::MAX_CONNECTIONS,
         export_retention: std::time::Duration::from_secs(24 * 3600),
     };
     let state = wenji::cli::serve::build_state(&config, settings).await.expect("state");

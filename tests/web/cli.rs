@@ -283,6 +283,8 @@ fn settings_that_would_break_protection_links_or_every_request_are_refused_namin
         ("WENJI_SUBMIT_BURST", "0"),
         ("WENJI_SUBMIT_PER_MINUTE", "0"),
         ("WENJI_EXPORT_RETENTION_HOURS", "18446744073709551615"),
+        ("WENJI_MAX_CONNECTIONS", "0"),
+        ("WENJI_MAX_CONNECTIONS", "18446744073709551616"),
         ("WENJI_PUBLIC_URL", "wenji.example.gov.cn"),
         ("WENJI_PUBLIC_URL", "ftp://wenji.example.gov.cn"),
         ("WENJI_PUBLIC_URL", "https://wenji.example.gov.cn/sub/"),

@@ -715,3 +715,28 @@ async fn a_head_of_a_download_is_not_audited_as_one() {
     assert_eq!(get.status(), 200);
     assert_eq!(downloads().await, 1);
 }
+
+/// One holder of an IPv6 /48 signing in from a new /64 each time, behind a trusted proxy: the /48 counts as
+/// sixteen clients, so the flood is refused (429, no password hashed) once their share is spent.
+#[tokio::test]
+async fn sign_ins_from_one_ipv6_site_rotating_its_64s_are_throttled_as_one_site() {
+    let app = TestApp::spawn_with(|s| s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    let attacker = client(false);
+    let sign_in = |from: String, name: String| {
+        let r = attacker
+            .post(app.url("/login"))
+            .header("x-forwarded-for", from)
+            .form(&[("username", name), ("password", "p".into())]);
+        async move { r.send().await.unwrap().status().as_u16() }
+    };
+    // One name, so only its first ten guesses are hashed; each from a fresh /64 of 2001:db8:55::/48, more
+    // than the /48's 480 at once (it regains one every 375 ms).
+    let mut statuses = Vec::new();
+    for n in 0..600 {
+        statuses.push(sign_in(format!("2001:db8:55:{n:x}::1"), "victim".into()).await);
+    }
+    assert!(statuses.iter().all(|s| [401, 429].contains(s)), "{statuses:?}");
+    assert_eq!(sign_in("2001:db8:55:ffff::1".into(), "fresh-name".into()).await, 429, "a new /64 of that /48 waits");
+    assert_eq!(sign_in("2001:db8:56:1::1".into(), "fresh-name".into()).await, 401, "another /48 is answered");
+    assert_eq!(sign_in("203.0.113.9".into(), "other-name".into()).await, 401, "and an IPv4 client");
+}

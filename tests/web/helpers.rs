@@ -107,6 +107,7 @@ impl TestApp {
             trusted_proxies: Vec::new(),
             inbox_count_cap: wenji::web::workspace::inbox::COUNT_CAP,
             timeouts: wenji::web::serve::Timeouts::default(),
+            max_connections: wenji::web::serve::MAX_CONNECTIONS,
             export_retention: std::time::Duration::from_secs(24 * 3600),
         };
         f(&mut settings);
@@ -115,10 +116,10 @@ impl TestApp {
         if settings.base_url.is_empty() {
             settings.base_url = format!("http://{addr}");
         }
-        let header_timeout = settings.timeouts.header;
+        let (timeouts, max_connections) = (settings.timeouts, settings.max_connections);
         let state = wenji::cli::serve::build_state(&config, settings).await.expect("state builds");
         let app = wenji::web::router(state.clone());
-        tokio::spawn(wenji::web::serve::serve(listener, app, header_timeout, std::future::pending()));
+        tokio::spawn(wenji::web::serve::serve(listener, app, timeouts, max_connections, std::future::pending()));
         TestApp { base: format!("http://{addr}"), state, dir, config, citizen: client(false) }
     }
 
@@ -140,7 +141,8 @@ impl TestApp {
         tokio::spawn(wenji::web::serve::serve(
             listener,
             app,
-            self.state.settings.timeouts.header,
+            self.state.settings.timeouts,
+            self.state.settings.max_connections,
             std::future::pending(),
         ));
         base

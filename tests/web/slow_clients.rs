@@ -24,6 +24,17 @@ async fn until_closed(mut s: TcpStream, started: Instant) -> (String, Duration) 
     (String::from_utf8_lossy(&got).into_owned(), started.elapsed())
 }
 
+/// Five requests over a second, each answered within 800 ms.
+async fn others_are_answered_promptly(app: &TestApp) {
+    for _ in 0..5 {
+        let t = Instant::now();
+        let r = app.citizen.get(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(t.elapsed() < Duration::from_millis(800), "healthz took {:?}", t.elapsed());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 #[tokio::test]
 async fn slow_clients_are_cut_in_bounded_time_while_others_are_answered() {
     let app = TestApp::spawn_with(|s| s.timeouts = LIMITS).await;
@@ -46,13 +57,7 @@ async fn slow_clients_are_cut_in_bounded_time_while_others_are_answered() {
         }
     });
     // Meanwhile everyone else is answered promptly.
-    for _ in 0..5 {
-        let t = Instant::now();
-        let r = app.citizen.get(app.url("/healthz")).send().await.unwrap();
-        assert_eq!(r.status(), 200);
-        assert!(t.elapsed() < Duration::from_millis(800), "healthz took {:?}", t.elapsed());
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    others_are_answered_promptly(&app).await;
     let (_, idle_after) = until_closed(idle, started).await;
     let (_, half_after) = until_closed(half, started).await;
     let mut answer = Vec::new();
@@ -105,4 +110,46 @@ async fn a_refused_body_is_answered_with_connection_close() {
     let r = app.submit_json("zhengqiu", "keep-alive-key-01", &serde_json::json!({"answers": {}})).await;
     assert_eq!(r.status(), 422);
     assert!(r.headers().get("connection").is_none(), "{:?}", r.headers());
+}
+
+/// A client that sends pipelined requests and never reads the answers is cut once the answer has waited
+/// the body time limit (here 2 s), while others are answered meanwhile.
+#[tokio::test]
+async fn a_client_that_never_reads_its_answers_is_cut_after_the_body_time_limit() {
+    let app = TestApp::spawn_with(|s| s.timeouts = LIMITS).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut hoarder = TcpStream::connect(&addr).await.unwrap();
+    let asked = 1500;
+    let requests = "GET /assets/tag.js HTTP/1.1\r\nHost: wenji\r\n\r\n".repeat(asked);
+    hoarder.write_all(requests.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    others_are_answered_promptly(&app).await;
+    tokio::time::sleep(Duration::from_secs(5).saturating_sub(started.elapsed())).await;
+    // Read only now: a connection still open would get every answer (about 30 MB), then close when idle.
+    let (got, _) = until_closed(hoarder, Instant::now()).await;
+    let answered = got.matches("HTTP/1.1 200").count();
+    assert!(answered > 0, "some answers were sent before the client stopped reading");
+    assert!(answered < asked, "the connection was kept while its answers waited: all {answered} answered");
+}
+
+/// Beyond the cap on open connections a client waits to be accepted, and is answered once one ends.
+#[tokio::test]
+async fn a_client_beyond_the_connection_cap_waits_until_one_ends() {
+    let app = TestApp::spawn_with(|s| s.max_connections = 4).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut s = TcpStream::connect(&addr).await.unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: wenji\r\nX-Slow: ").await.unwrap();
+        held.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let citizen = app.citizen.clone();
+    let url = app.url("/healthz");
+    let waiting = tokio::spawn(async move { citizen.get(url).send().await.map(|r| r.status().as_u16()) });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!waiting.is_finished(), "a fifth connection was served beside four open ones");
+    drop(held.pop());
+    let status = tokio::time::timeout(Duration::from_secs(3), waiting).await;
+    assert_eq!(status.expect("answered once a connection ended").unwrap().unwrap(), 200);
 }
