@@ -94,6 +94,22 @@ async fn close_after_refusing_a_body(
     res
 }
 
+/// A body whose `Content-Length` is over [`BODY_LIMIT`] is refused before any of it is read: otherwise a
+/// client sending the headers alone held the connection until the body time limit, then got 408.
+async fn refuse_a_body_declared_too_large(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|l| l.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_none_or(|l| l <= BODY_LIMIT as u64) {
+        return next.run(req).await;
+    }
+    // Said as the limit met while reading would say it (`clean::body_refused`, `form_body`).
+    let path = req.uri().path();
+    let refusal = error::WebError::TooLarge { draft_kept: path.starts_with("/f/") };
+    if path.starts_with("/api/") { refusal.into_json() } else { refusal.into_response() }
+}
+
 /// Every route of the application.
 pub fn router(state: AppState) -> Router {
     let session_store = crate::store::sessions::DbSessionStore::new(state.store.clone(), state.clock.clone());
@@ -186,6 +202,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyDeadlineLayer::new(state.settings.timeouts.body))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, state.settings.timeouts.request))
+        .layer(axum::middleware::from_fn(refuse_a_body_declared_too_large))
         .layer(csrf_layer(&state.settings.base_url))
         .layer(axum::middleware::from_fn(close_after_refusing_a_body))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))

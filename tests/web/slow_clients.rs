@@ -153,3 +153,28 @@ async fn a_client_beyond_the_connection_cap_waits_until_one_ends() {
     let status = tokio::time::timeout(Duration::from_secs(3), waiting).await;
     assert_eq!(status.expect("answered once a connection ended").unwrap().unwrap(), 200);
 }
+
+/// A body declared over 64 KiB is refused at once, before any of it arrives, in the words of the limit
+/// met while reading (JSON under /api/), and the connection is closed.
+#[tokio::test]
+async fn a_body_declared_over_64_kib_is_refused_at_once_without_waiting_for_it() {
+    let app = TestApp::spawn().await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    for (path, ctype, said) in [
+        ("/f/zhengqiu", "application/x-www-form-urlencoded", "超过 64 KB"),
+        ("/api/v1/forms/zhengqiu/responses", "application/json", "\"error\":\"提交的内容太长"),
+    ] {
+        let mut s = TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: wenji\r\nSec-Fetch-Site: same-origin\r\nContent-Type: {ctype}\r\n\
+             Idempotency-Key: declared-too-large\r\nContent-Length: 70000\r\n\r\n"
+        );
+        s.write_all(head.as_bytes()).await.unwrap();
+        let answer = tokio::time::timeout(Duration::from_secs(3), until_closed(s, Instant::now())).await;
+        let (answer, _) = answer.unwrap_or_else(|_| panic!("{path}: still waiting for the body after 3 s"));
+        let head = answer.split("\r\n\r\n").next().unwrap().to_ascii_lowercase();
+        assert!(head.starts_with("http/1.1 413"), "{path}: {answer}");
+        assert!(head.contains("\r\nconnection: close"), "{path}: {head}");
+        assert!(answer.contains(said), "{path}: {answer}");
+    }
+}
