@@ -438,6 +438,8 @@ async fn keys_typed_before_the_next_card_shows_are_that_cards() {
         app.submit_opinion(t).await;
     }
     app.create_user("ahead", Role::Analyst).await;
+    // The first model trains in the background: cards read before it is ready suggest nothing.
+    app.state.suggester.wait_trained(0).await;
     let ids = crate::helpers::tagging_order(&app, "ahead").await;
     let (api, _) = app.login("ahead", PASSWORD).await;
     // Each card's own key: an area its suggestion did not tick, so the key adds it.
