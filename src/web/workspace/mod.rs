@@ -17,6 +17,7 @@ pub mod leader_view;
 pub mod link_codes;
 pub mod links;
 pub mod login;
+pub mod problem_opinions;
 pub mod problems;
 pub mod register;
 pub mod tag;

@@ -121,43 +121,6 @@ pub struct ProblemsPage {
     pub errors: Vec<FieldError>,
 }
 
-/// Linked opinions listed per page on a problem's page: a campaign's problem may gather thousands.
-pub const LINKED_PAGE: u64 = 100;
-
-/// Characters of each linked opinion's text shown beside it (the store reads one more, to mark a cut).
-const SNIPPET_CHARS: usize = 40;
-
-/// One page of the opinions linked to a problem, each with the start of its text.
-pub struct LinkedOpinions {
-    pub rows: Vec<(i64, String)>,
-    pub total: u64,
-    /// Not the first page: a link back to it.
-    pub later: bool,
-    /// The last opinion of this page, when more follow.
-    pub next_after: Option<i64>,
-}
-
-/// Which page of the linked opinions a problem's page shows: those after opinion `after`.
-#[derive(Deserialize, Debug, Default)]
-pub struct LinkedQuery {
-    #[serde(default)]
-    pub after: Option<i64>,
-}
-
-async fn linked_opinions(state: &AppState, id: i64, after: Option<i64>) -> Result<LinkedOpinions, WebError> {
-    let (mut rows, total) = state.store.problem_opinions_page(id, after.unwrap_or(0), LINKED_PAGE + 1).await?;
-    let more = rows.len() as u64 > LINKED_PAGE;
-    rows.truncate(LINKED_PAGE as usize);
-    for (_, text) in &mut rows {
-        if let Some((cut, _)) = text.char_indices().nth(SNIPPET_CHARS) {
-            text.truncate(cut);
-            text.push('…');
-        }
-    }
-    let next_after = rows.last().map(|r| r.0).filter(|_| more);
-    Ok(LinkedOpinions { rows, total, later: after.is_some_and(|a| a > 0), next_after })
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "problem.html")]
 pub struct ProblemPage {
@@ -178,7 +141,7 @@ pub struct ProblemPage {
     pub errors: Vec<FieldError>,
     pub notice: Option<String>,
     /// A page of the linked opinions (the office only).
-    pub linked: Option<LinkedOpinions>,
+    pub linked: Option<super::problem_opinions::LinkedOpinions>,
     /// A refused new measure, shown again.
     pub new_measure: crate::domain::rectification::MeasureInput,
     /// The problems this one may be merged into (the office, while it has no measures).
@@ -402,7 +365,7 @@ pub(crate) async fn detail_page(
         typed: typed.unwrap_or_else(|| Typed::from(&problem)),
         errors,
         notice,
-        linked: if leader { None } else { Some(linked_opinions(state, id, linked_after).await?) },
+        linked: if leader { None } else { Some(super::problem_opinions::page(state, id, linked_after).await?) },
         new_measure: Default::default(),
         merge_into,
     })
@@ -420,7 +383,7 @@ pub async fn show(
     State(state): State<AppState>,
     staff: Staff,
     Id(id): Id,
-    Query(q): Query<LinkedQuery>,
+    Query(q): Query<super::problem_opinions::LinkedQuery>,
 ) -> Result<ProblemPage, WebError> {
     staff.require(READERS)?;
     detail_page(&state, &staff, id, None, Vec::new(), None, q.after).await
