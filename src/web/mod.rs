@@ -42,6 +42,7 @@ pub mod clean;
 pub mod error;
 pub mod extract;
 pub mod form_body;
+pub mod kept;
 pub mod limiter;
 pub mod pages;
 pub mod public;
@@ -282,7 +283,14 @@ fn path_for_log<B>(req: &axum::http::Request<B>) -> String {
 
 /// `ok` while the database answers and would take a write: monitoring sees a full or read-only disk, or a
 /// PostgreSQL standby, before citizens are refused (their writes get 503 then, and reads still work).
+/// The answer is kept for a second ([`kept::HealthCache`]).
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    let answer = state.health.get_or_build((), async { Ok::<_, std::convert::Infallible>(health(&state).await) });
+    let Ok(answer) = answer.await;
+    answer.as_ref().clone()
+}
+
+async fn health(state: &AppState) -> (axum::http::StatusCode, String) {
     let unavailable = axum::http::StatusCode::SERVICE_UNAVAILABLE;
     if state.store.ping().await.is_err() {
         return (unavailable, "database unavailable".to_owned());

@@ -87,7 +87,9 @@ pub struct Shared {
     /// The area suggestion model, retrained in the background as tags are confirmed.
     pub suggester: Arc<super::suggester::Suggester>,
     /// /gongkai's register as last built.
-    pub public_register: super::public::register_cache::RegisterCache,
+    pub public_register: super::kept::RegisterCache,
+    /// `/healthz`'s last answer.
+    pub health: super::kept::HealthCache,
     /// The SQLite database's folder, held shared while serving: `wenji restore` refuses to run under it.
     pub data_folder: Option<std::fs::File>,
 }

@@ -63,6 +63,7 @@ def post_html(url):
 
 def health(url, phase):
     """Monitoring sees the full disk: /healthz is 503 and says why while it is full, ok once freed."""
+    time.sleep(1.1)  # /healthz keeps its answer for a second; what it says after that is the disk's state now
     try:
         with urllib.request.urlopen(url + "/healthz", timeout=10) as r:
             status, body = r.status, r.read().decode()

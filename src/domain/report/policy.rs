@@ -39,21 +39,28 @@ type RowGroup = (Option<Code>, Option<Code>);
 /// Which groups are shown: groups under k are pooled, and the smallest shown groups join the pool until it
 /// has k respondents. Everything is pooled when the total is under k. Groups with no respondents are absent.
 pub fn shown_groups<K: Ord + Clone>(counts: &BTreeMap<K, u64>, k: u64) -> BTreeSet<K> {
-    shown_groups_beside(counts, k, |_| false)
+    shown_groups_beside(counts, k, |_| false, |_| false)
 }
 
 /// [`shown_groups`] where the groups `pooled` tells are in the pool whatever their count: they fill it
-/// before any shown group is taken in.
-fn shown_groups_beside<K: Ord + Clone>(counts: &BTreeMap<K, u64>, k: u64, pooled: impl Fn(&K) -> bool) -> BTreeSet<K> {
+/// before any shown group is taken in; and the groups `named` tells stay shown whatever their count, never
+/// taken in.
+fn shown_groups_beside<K: Ord + Clone>(
+    counts: &BTreeMap<K, u64>,
+    k: u64,
+    pooled: impl Fn(&K) -> bool,
+    named: impl Fn(&K) -> bool,
+) -> BTreeSet<K> {
     let total: u64 = counts.values().sum();
     if total < k {
         return BTreeSet::new();
     }
     let mut shown: BTreeSet<K> =
-        counts.iter().filter(|(g, n)| **n >= k && !pooled(g)).map(|(g, _)| g.clone()).collect();
+        counts.iter().filter(|(g, n)| (**n >= k || named(g)) && !pooled(g)).map(|(g, _)| g.clone()).collect();
     let mut pool: u64 = counts.iter().filter(|(g, _)| !shown.contains(*g)).map(|(_, n)| n).sum();
     while pool > 0 && pool < k {
-        let Some((g, n)) = counts.iter().filter(|(g, _)| shown.contains(*g)).min_by_key(|(_, n)| **n) else { break };
+        let takeable = counts.iter().filter(|(g, _)| shown.contains(*g) && !named(g));
+        let Some((g, n)) = takeable.min_by_key(|(_, n)| **n) else { break };
         shown.remove(g);
         pool += n;
     }
@@ -116,8 +123,12 @@ impl Disclosure {
         }
         let total: u64 = units_count.values().sum();
         // Units pooled for good count in the pool before a named unit is taken in to fill it: else a named
-        // unit would drop into the pool while a pooled one grew past k.
-        let units = shown_groups_beside(&units_count, k, |u| u.as_ref().is_some_and(|u| history.pooled.contains(u)));
+        // unit would drop into the pool while a pooled one grew past k. A unit released under its name stays
+        // named under a k raised since: pooled, the rows leaders saw under its name would mark the pool's.
+        let pooled_for_good = |u: &Code| u.as_ref().is_some_and(|u| history.pooled.contains(u));
+        let released: BTreeSet<&Code> = history.releases.keys().map(|(u, _, _)| u).collect();
+        let units =
+            shown_groups_beside(&units_count, k, pooled_for_good, |u| released.contains(u) && !pooled_for_good(u));
         let categories = shown_groups(&categories_count, k);
         let mut d = Disclosure {
             k,
@@ -407,6 +418,26 @@ mod tests {
         let d = Disclosure::decide_released(&days, &history, 5);
         assert!(d.shows_unit(Some("甲")) && d.shows_unit(Some("乙")), "the pool has 10 without them");
         assert!(!d.shows_unit(Some("丙")) && !d.shows_unit(Some("丁")));
+    }
+
+    #[test]
+    fn a_unit_released_under_its_name_stays_named_after_k_is_raised() {
+        // Released at k = 5: 甲 6 and 乙 5 under their names, 丙 and 丁 pooled for good with 5. Then k = 10.
+        let days: RespondentDays = [("甲", 6), ("乙", 5), ("丙", 2), ("丁", 3)]
+            .into_iter()
+            .map(|(unit, n)| ((Some(unit.to_owned()), Some("qz".to_owned()), 10), n))
+            .collect();
+        let releases = days
+            .iter()
+            .map(|((u, c, _), n)| ((u.clone(), c.clone(), 1_000), *n))
+            .collect::<crate::domain::report::release::PairReleases>();
+        let history = History { releases, pooled: ["丙".to_owned(), "丁".to_owned()].into() };
+        let d = Disclosure::decide_released(&days, &history, 10);
+        assert!(d.shows_unit(Some("甲")) && d.shows_unit(Some("乙")), "named at k = 5, they stay named");
+        assert!(!d.shows_unit(Some("丙")) && !d.shows_unit(Some("丁")));
+        // Never released, the same counts are decided by the new k alone.
+        let fresh = Disclosure::decide_released(&days, &History::default(), 10);
+        assert!(!fresh.shows_unit(Some("甲")) && !fresh.shows_unit(Some("乙")));
     }
 
     #[test]

@@ -2,5 +2,4 @@
 
 pub mod form;
 pub mod gongkai;
-pub mod register_cache;
 pub mod submit;

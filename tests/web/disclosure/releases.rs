@@ -206,3 +206,38 @@ async fn after_a_restart_with_a_smaller_k_leaders_views_keep_the_k_releases_were
         }
     }
 }
+
+/// Raising k mid-campaign protects what comes next. A unit leaders already read by name keeps it: pooled,
+/// the rows they saw under its name would tell which of the pool's rows are its.
+#[tokio::test]
+async fn after_k_is_raised_a_unit_leaders_read_by_name_keeps_its_name() {
+    let app = TestApp::spawn().await;
+    for i in 0..6 {
+        app.submit_as("jg-bgs", "qz", &format!("jg-bgs 第一天第 {i} 条"), 1).await;
+        app.submit_as("jg-zgk", "qz", &format!("jg-zgk 第一天第 {i} 条"), 1).await;
+    }
+    crate::helpers::a_day_passes(&app).await;
+    let (leader, csrf) = app.login_as(Role::Leader).await;
+    let units_of = |html: &str| {
+        let doc = scraper::Html::parse_document(html);
+        let [tr, unit, text] = ["#inbox tbody tr", ".c-unit", ".text"].map(|s| scraper::Selector::parse(s).unwrap());
+        let cell = |row: scraper::ElementRef, s: &scraper::Selector| row.select(s).flat_map(|e| e.text()).collect();
+        doc.select(&tr).map(|r| (cell(r, &text), cell(r, &unit))).collect::<Vec<(String, String)>>()
+    };
+    let named = |rows: &[(String, String)]| {
+        rows.iter().all(|(text, unit)| {
+            (text.starts_with("jg-bgs") && unit == "局办公室") || (text.starts_with("jg-zgk") && unit == "政工科")
+        })
+    };
+    let before = units_of(&leader.get(app.url("/w/inbox")).send().await.unwrap().text().await.unwrap());
+    assert!(before.len() == 12 && named(&before), "k = 5: both units are named: {before:?}");
+    let base = app.second_server_with(|s| s.small_cell_k = 8).await;
+    let after = units_of(&leader.get(format!("{base}/w/inbox")).send().await.unwrap().text().await.unwrap());
+    assert!(after.len() == 12 && named(&after), "k = 8: a unit leaders read by name was pooled: {after:?}");
+    let csv = app.export_at(&base, &leader, &csrf, &[("form", "zhengqiu"), ("format", "csv")]).await.unwrap();
+    for row in csv::Reader::from_reader(csv.as_slice()).records().map(Result::unwrap) {
+        let text = row.iter().find(|c| c.starts_with("jg-")).expect("each row carries its text");
+        let unit = if text.starts_with("jg-bgs") { "局办公室" } else { "政工科" };
+        assert!(row.iter().any(|c| c == unit), "k = 8: the CSV pools a unit leaders read by name: {row:?}");
+    }
+}
