@@ -172,7 +172,7 @@ impl Store {
     async fn rewrite_contacts_table(&self, deleted_in: u32) -> bool {
         for _ in 0..REWRITE_TRIES_NOW {
             if let Ok(false) = self.transaction_older_than(deleted_in).await {
-                match self.vacuum_contacts().await {
+                match self.vacuum_contacts(deleted_in).await {
                     Ok(()) => return true,
                     Err(e) => {
                         tracing::warn!(error = %e, "deleted contacts: the table was not rewritten; trying again");
@@ -192,9 +192,27 @@ impl Store {
     /// # Errors
     /// On a database failure.
     pub async fn rewrite_contacts_owed_before_start(&self) -> Result<()> {
-        if !self.is_sqlite() {
-            let now = transaction_id(self.db()).await?;
-            self.rewrite_contacts_in_the_background(now);
+        if self.is_sqlite() {
+            return Ok(());
+        }
+        // The last deletion's transaction is its audit entry's `xmin`; the table is clean once its horizon
+        // (`relfrozenxid` after a rewrite with FREEZE) is past it. A rewrite owed by nothing would only take
+        // the table's lock at every start.
+        let row = self
+            .db()
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT (SELECT xmin::text FROM audit_log WHERE action IN ('contacts_deleted', 'contact_deleted')                    ORDER BY id DESC LIMIT 1) AS deleted_in,                  (SELECT relfrozenxid::text FROM pg_class WHERE oid = 'contacts'::regclass) AS horizon",
+            ))
+            .await?;
+        let xid = |name: &str| -> Result<Option<u32>> {
+            let v = row.as_ref().map(|r| r.try_get::<Option<String>>("", name)).transpose()?.flatten();
+            Ok(v.and_then(|v| v.parse().ok()))
+        };
+        if let (Some(deleted_in), Some(horizon)) = (xid("deleted_in")?, xid("horizon")?)
+            && !precedes(deleted_in, horizon)
+        {
+            self.rewrite_contacts_in_the_background(deleted_in);
         }
         Ok(())
     }
@@ -207,7 +225,7 @@ impl Store {
             while started.elapsed() < REWRITE_GIVE_UP {
                 tokio::time::sleep(REWRITE_WAIT_LATER).await;
                 let failed = match store.transaction_older_than(deleted_in).await {
-                    Ok(false) => match store.vacuum_contacts().await {
+                    Ok(false) => match store.vacuum_contacts(deleted_in).await {
                         Ok(()) => return,
                         Err(e) => e,
                     },
@@ -222,26 +240,47 @@ impl Store {
         });
     }
 
-    /// `VACUUM (FULL) contacts` on a connection of its own, closed after: VACUUM runs outside a transaction,
-    /// under a short lock timeout, since submissions leaving a number queue behind its lock. The table's
-    /// file must change: a role that does not own it is only warned, and nothing is rewritten.
-    async fn vacuum_contacts(&self) -> std::result::Result<(), String> {
-        let file = "SELECT pg_relation_filenode('contacts')::text";
+    /// `VACUUM (FULL, FREEZE) contacts` on a connection of its own, closed after: VACUUM runs outside a
+    /// transaction. Submissions leaving a number queue behind its lock, so it is not tried while another
+    /// session holds any lock on the table, and waits for one 200 ms at most. Clean when the table's file
+    /// changed and its horizon (with FREEZE, the oldest transaction still seen, `relfrozenxid`) is past the
+    /// deletion: PostgreSQL's own word that nothing it could not see (a standby's snapshot, another role's
+    /// transaction) kept the old copies.
+    async fn vacuum_contacts(&self, deleted_in: u32) -> std::result::Result<(), String> {
+        let table = "SELECT pg_relation_filenode('contacts')::text || ' ' || relfrozenxid::text \
+                     FROM pg_class WHERE oid = 'contacts'::regclass";
+        let locked = "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE relation = 'contacts'::regclass \
+                      AND pid <> pg_backend_pid())";
         let rewritten = async {
             let mut conn = self.db().get_postgres_connection_pool().acquire().await?.detach();
-            let before: String = sea_orm::sqlx::query_scalar(file).fetch_one(&mut conn).await?;
-            sea_orm::sqlx::query("SET lock_timeout = '1s'").execute(&mut conn).await?;
-            let done = sea_orm::sqlx::query("VACUUM (FULL) contacts").execute(&mut conn).await;
-            let after = sea_orm::sqlx::query_scalar::<_, String>(file).fetch_one(&mut conn).await;
+            let done = async {
+                if sea_orm::sqlx::query_scalar::<_, bool>(locked).fetch_one(&mut conn).await? {
+                    return Ok(None);
+                }
+                let before: String = sea_orm::sqlx::query_scalar(table).fetch_one(&mut conn).await?;
+                sea_orm::sqlx::query("SET lock_timeout = '200ms'").execute(&mut conn).await?;
+                sea_orm::sqlx::query("VACUUM (FULL, FREEZE) contacts").execute(&mut conn).await?;
+                let after: String = sea_orm::sqlx::query_scalar(table).fetch_one(&mut conn).await?;
+                Ok::<_, sea_orm::sqlx::Error>(Some((before, after)))
+            }
+            .await;
             let _ = sea_orm::sqlx::Connection::close(conn).await;
-            done?;
-            Ok::<bool, sea_orm::sqlx::Error>(after? != before)
+            done
         }
         .await;
-        match rewritten {
-            Ok(true) => Ok(()),
-            Ok(false) => Err("VACUUM FULL did not rewrite the table (does Wenji's role own it?)".to_owned()),
-            Err(e) => Err(e.to_string()),
+        let (before, after) = match rewritten {
+            Ok(Some(files)) => files,
+            Ok(None) => return Err("another session holds a lock on the table".to_owned()),
+            Err(e) => return Err(e.to_string()),
+        };
+        let file = |s: &str| s.split(' ').next().unwrap_or_default().to_owned();
+        let horizon: u32 = after.split(' ').nth(1).and_then(|x| x.parse().ok()).unwrap_or(0);
+        if file(&before) == file(&after) {
+            Err("VACUUM FULL did not rewrite the table (does Wenji's role own it?)".to_owned())
+        } else if !precedes(deleted_in, horizon) {
+            Err("a transaction older than the deletion still kept the old copies".to_owned())
+        } else {
+            Ok(())
         }
     }
 
@@ -255,7 +294,8 @@ impl Store {
                 DbBackend::Postgres,
                 "SELECT x::text AS v FROM ( \
                    SELECT backend_xmin AS x FROM pg_stat_activity \
-                     WHERE datname = current_database() AND pid <> pg_backend_pid() \
+                     WHERE (datname = current_database() OR backend_type = 'walsender') \
+                       AND pid <> pg_backend_pid() \
                    UNION ALL SELECT backend_xid FROM pg_stat_activity \
                      WHERE datname = current_database() AND pid <> pg_backend_pid() \
                    UNION ALL SELECT transaction FROM pg_prepared_xacts WHERE database = current_database() \
@@ -266,10 +306,15 @@ impl Store {
         let mut older = false;
         for row in held {
             let x: u32 = row.try_get::<String>("", "v")?.parse().unwrap_or(0);
-            older |= x.wrapping_sub(xid).cast_signed() <= 0;
+            older |= !precedes(xid, x);
         }
         Ok(older)
     }
+}
+
+/// Whether 32-bit transaction id `a` came before `b`, as PostgreSQL compares them (modulo 2^32).
+fn precedes(a: u32, b: u32) -> bool {
+    b.wrapping_sub(a).cast_signed() > 0
 }
 
 /// How a rewrite of `contacts` waits for older snapshots to end: within the request, then in the background
