@@ -107,6 +107,7 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
         clock: Default::default(),
         clusters: Default::default(),
         public_register: Default::default(),
+        leader_disclosures: Default::default(),
         suggester,
         data_folder,
     });

@@ -18,6 +18,13 @@ pub struct RegisterStamp {
     audited: u64,
 }
 
+/// See [`Store::release_stamp`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReleaseStamp {
+    latest: Option<Release>,
+    made: u64,
+}
+
 /// What one release did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Release {
@@ -315,6 +322,20 @@ impl Store {
         Ok(match self.latest_release_with(newest).await? {
             Some((r, audited)) => RegisterStamp { release: Some((r.cut_ms, r.released, r.waiting)), audited },
             None => RegisterStamp { release: None, audited: 0 },
+        })
+    }
+
+    /// What changes whenever the responses released by any cut, or the units pooled, may: every such change
+    /// is made in the transaction that adds a release (a row of `leader_releases`), so the releases made and
+    /// the latest one, in one query.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn release_stamp(&self) -> Result<ReleaseStamp> {
+        let made = "(SELECT COUNT(*) FROM leader_releases)";
+        Ok(match self.latest_release_with(made).await? {
+            Some((latest, made)) => ReleaseStamp { latest: Some(latest), made },
+            None => ReleaseStamp { latest: None, made: 0 },
         })
     }
 

@@ -353,4 +353,11 @@ async fn main() {
         }
         f.print(&format!("leader's inbox, {what} (text order, whole form)"));
     }
+    let mut f = Figures(Vec::new());
+    for _ in 0..20 {
+        let (s, d, _) = call(&app, get("/w/dashboard", &cookie)).await;
+        assert_eq!(s, 200);
+        f.0.push(d);
+    }
+    f.print("leader's dashboard (whole form)");
 }
