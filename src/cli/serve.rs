@@ -108,6 +108,7 @@ pub async fn build_state(config: &Config, settings: WebSettings) -> anyhow::Resu
         clusters: Default::default(),
         public_register: Default::default(),
         health: Default::default(),
+        leader_disclosures: Default::default(),
         suggester,
         data_folder,
     });

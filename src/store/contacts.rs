@@ -173,7 +173,10 @@ impl Store {
         for _ in 0..REWRITE_TRIES_NOW {
             if let Ok(false) = self.transaction_older_than(deleted_in).await {
                 match self.vacuum_contacts(deleted_in).await {
-                    Ok(()) => return true,
+                    Ok(horizon) => {
+                        self.record_erased(horizon).await;
+                        return true;
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "deleted contacts: the table was not rewritten; trying again");
                         break;
@@ -195,26 +198,35 @@ impl Store {
         if self.is_sqlite() {
             return Ok(());
         }
-        // The last deletion's transaction is its audit entry's `xmin`; the table is clean once its horizon
-        // (`relfrozenxid` after a rewrite with FREEZE) is past it. A rewrite owed by nothing would only take
-        // the table's lock at every start.
+        // Owed unless a clean rewrite recorded a horizon past the last deletion (its audit entry's `xmin`):
+        // the table's own horizon does not tell, as a plain VACUUM moves it on and leaves the bytes.
         let row = self
             .db()
             .query_one_raw(Statement::from_string(
                 DbBackend::Postgres,
-                "SELECT (SELECT xmin::text FROM audit_log WHERE action IN ('contacts_deleted', 'contact_deleted')                    ORDER BY id DESC LIMIT 1) AS deleted_in,                  (SELECT relfrozenxid::text FROM pg_class WHERE oid = 'contacts'::regclass) AS horizon",
+                "SELECT (SELECT xmin::text FROM audit_log WHERE action IN ('contacts_deleted', 'contact_deleted') \
+                   ORDER BY id DESC LIMIT 1) AS deleted_in, \
+                 (SELECT after FROM audit_log WHERE action = 'contacts_erased' ORDER BY id DESC LIMIT 1) AS erased",
             ))
             .await?;
         let xid = |name: &str| -> Result<Option<u32>> {
             let v = row.as_ref().map(|r| r.try_get::<Option<String>>("", name)).transpose()?.flatten();
             Ok(v.and_then(|v| v.parse().ok()))
         };
-        if let (Some(deleted_in), Some(horizon)) = (xid("deleted_in")?, xid("horizon")?)
-            && !precedes(deleted_in, horizon)
+        if let Some(deleted_in) = xid("deleted_in")?
+            && xid("erased")?.is_none_or(|erased| !precedes(deleted_in, erased))
         {
             self.rewrite_contacts_in_the_background(deleted_in);
         }
         Ok(())
+    }
+
+    /// Records a clean rewrite with its horizon, so that a start knows which deletions it covered.
+    async fn record_erased(&self, horizon: u32) {
+        let by = Actor::system("系统");
+        if let Err(e) = self.audit(&by, "contacts_erased", "contacts", None, Some(horizon.to_string())).await {
+            tracing::warn!(error = %e, "deleted contacts: the rewrite is done but not recorded; the next start repeats it");
+        }
     }
 
     fn rewrite_contacts_in_the_background(&self, deleted_in: u32) {
@@ -222,12 +234,17 @@ impl Store {
         tokio::spawn(async move {
             let started = std::time::Instant::now();
             let mut warned = false;
+            let mut wait = REWRITE_WAIT_LATER;
             while started.elapsed() < REWRITE_GIVE_UP {
-                tokio::time::sleep(REWRITE_WAIT_LATER).await;
+                tokio::time::sleep(wait).await;
                 let failed = match store.transaction_older_than(deleted_in).await {
                     Ok(false) => match store.vacuum_contacts(deleted_in).await {
-                        Ok(()) => return,
-                        Err(e) => e,
+                        Ok(horizon) => return store.record_erased(horizon).await,
+                        Err(e) => {
+                            // A rewrite that ran for nothing rewrote the whole table: try less often.
+                            wait = (wait * 2).min(REWRITE_WAIT_MOST);
+                            e
+                        }
                     },
                     _ => "a transaction older than the deletion is still open".to_owned(),
                 };
@@ -246,11 +263,11 @@ impl Store {
     /// changed and its horizon (with FREEZE, the oldest transaction still seen, `relfrozenxid`) is past the
     /// deletion: PostgreSQL's own word that nothing it could not see (a standby's snapshot, another role's
     /// transaction) kept the old copies.
-    async fn vacuum_contacts(&self, deleted_in: u32) -> std::result::Result<(), String> {
+    async fn vacuum_contacts(&self, deleted_in: u32) -> std::result::Result<u32, String> {
         let table = "SELECT pg_relation_filenode('contacts')::text || ' ' || relfrozenxid::text \
                      FROM pg_class WHERE oid = 'contacts'::regclass";
         let locked = "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE relation = 'contacts'::regclass \
-                      AND pid <> pg_backend_pid())";
+                      AND pid IS DISTINCT FROM pg_backend_pid())";
         let rewritten = async {
             let mut conn = self.db().get_postgres_connection_pool().acquire().await?.detach();
             let done = async {
@@ -280,13 +297,13 @@ impl Store {
         } else if !precedes(deleted_in, horizon) {
             Err("a transaction older than the deletion still kept the old copies".to_owned())
         } else {
-            Ok(())
+            Ok(horizon)
         }
     }
 
     /// Whether anything that holds back what VACUUM may remove started before transaction `xid`: another
-    /// session's snapshot or its own transaction, a prepared transaction, a replication slot (compared as
-    /// PostgreSQL compares 32-bit transaction ids).
+    /// session's snapshot (or a standby's, through its walsender), any database's transaction or prepared
+    /// transaction, a replication slot (compared as PostgreSQL compares 32-bit transaction ids).
     async fn transaction_older_than(&self, xid: u32) -> Result<bool> {
         let held = self
             .db()
@@ -296,9 +313,8 @@ impl Store {
                    SELECT backend_xmin AS x FROM pg_stat_activity \
                      WHERE (datname = current_database() OR backend_type = 'walsender') \
                        AND pid <> pg_backend_pid() \
-                   UNION ALL SELECT backend_xid FROM pg_stat_activity \
-                     WHERE datname = current_database() AND pid <> pg_backend_pid() \
-                   UNION ALL SELECT transaction FROM pg_prepared_xacts WHERE database = current_database() \
+                   UNION ALL SELECT backend_xid FROM pg_stat_activity WHERE pid <> pg_backend_pid() \
+                   UNION ALL SELECT transaction FROM pg_prepared_xacts \
                    UNION ALL SELECT xmin FROM pg_replication_slots \
                  ) AS held WHERE x IS NOT NULL",
             ))
@@ -322,6 +338,7 @@ fn precedes(a: u32, b: u32) -> bool {
 const REWRITE_TRIES_NOW: u32 = 4;
 const REWRITE_WAIT: Duration = Duration::from_millis(250);
 const REWRITE_WAIT_LATER: Duration = Duration::from_secs(2);
+const REWRITE_WAIT_MOST: Duration = Duration::from_secs(60);
 const REWRITE_WARN: Duration = Duration::from_secs(60);
 const REWRITE_GIVE_UP: Duration = Duration::from_secs(24 * 3600);
 

@@ -376,6 +376,8 @@ impl Store {
             // An UPDATE is refused wherever a write would be (read-only transactions, a standby), even one
             // that matches no row and so writes nothing.
             let txn = self.db.begin().await?;
+            // A lock held on the table must not keep the check, and its connection, waiting.
+            txn.execute_unprepared("SET LOCAL lock_timeout = '1s'; SET LOCAL statement_timeout = '2s'").await?;
             let probe = sea_orm::Statement::from_string(
                 DbBackend::Postgres,
                 "UPDATE seaql_migrations SET version = version WHERE FALSE",

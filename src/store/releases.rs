@@ -18,6 +18,13 @@ pub struct RegisterStamp {
     audited: u64,
 }
 
+/// See [`Store::release_stamp`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReleaseStamp {
+    latest: Option<Release>,
+    made: u64,
+}
+
 /// What one release did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Release {
@@ -270,6 +277,12 @@ impl Store {
         for r in self.db().query_all_raw(sql.into_statement()).await? {
             history.pooled.insert(r.try_get("", "u")?);
         }
+        let mut sql = Sql::new(backend);
+        sql.push("SELECT CAST(COALESCE(MIN(k), 0) AS BIGINT) AS k FROM leader_releases WHERE k > 0 AND cut_ms <= ");
+        sql.bind(cut_ms);
+        if let Some(r) = self.db().query_one_raw(sql.into_statement()).await? {
+            history.first_k = u64::try_from(r.try_get::<i64>("", "k")?).unwrap_or(0);
+        }
         Ok(history)
     }
 
@@ -315,6 +328,20 @@ impl Store {
         Ok(match self.latest_release_with(newest).await? {
             Some((r, audited)) => RegisterStamp { release: Some((r.cut_ms, r.released, r.waiting)), audited },
             None => RegisterStamp { release: None, audited: 0 },
+        })
+    }
+
+    /// What changes whenever the responses released by any cut, or the units pooled, may: every such change
+    /// is made in the transaction that adds a release (a row of `leader_releases`), so the releases made and
+    /// the latest one, in one query.
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn release_stamp(&self) -> Result<ReleaseStamp> {
+        let made = "(SELECT COUNT(*) FROM leader_releases)";
+        Ok(match self.latest_release_with(made).await? {
+            Some((latest, made)) => ReleaseStamp { latest: Some(latest), made },
+            None => ReleaseStamp { latest: None, made: 0 },
         })
     }
 

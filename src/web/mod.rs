@@ -283,10 +283,17 @@ fn path_for_log<B>(req: &axum::http::Request<B>) -> String {
 
 /// `ok` while the database answers and would take a write: monitoring sees a full or read-only disk, or a
 /// PostgreSQL standby, before citizens are refused (their writes get 503 then, and reads still work).
-/// The answer is kept for a second ([`kept::HealthCache`]).
+/// The answer is kept for a second ([`kept::HealthCache`]). The check runs on a task of its own: a monitor
+/// that gives up must not cancel it mid-statement, which left its connection waiting in PostgreSQL.
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    let answer = state.health.get_or_build((), async { Ok::<_, std::convert::Infallible>(health(&state).await) });
-    let Ok(answer) = answer.await;
+    let check = {
+        let state = state.clone();
+        async move {
+            let failed = (axum::http::StatusCode::SERVICE_UNAVAILABLE, "health check failed".to_owned());
+            Ok::<_, std::convert::Infallible>(tokio::spawn(async move { health(&state).await }).await.unwrap_or(failed))
+        }
+    };
+    let Ok(answer) = state.health.get_or_build((), check).await;
     answer.as_ref().clone()
 }
 

@@ -90,6 +90,8 @@ pub struct Shared {
     pub public_register: super::kept::RegisterCache,
     /// `/healthz`'s last answer.
     pub health: super::kept::HealthCache,
+    /// Leaders' disclosure policy of each form as last decided.
+    pub leader_disclosures: super::workspace::disclosure_cache::DisclosureCache,
     /// The SQLite database's folder, held shared while serving: `wenji restore` refuses to run under it.
     pub data_folder: Option<std::fs::File>,
 }
@@ -147,6 +149,24 @@ impl Shared {
         let stamp = self.store.register_stamp().await?;
         let build = crate::reporting::public_register(&self.store, k, cut);
         self.public_register.get_or_build((k, cut, stamp), build).await
+    }
+
+    /// The disclosure policy of `form` as released to leaders at `cut` under `k`, decided once per release
+    /// ([`super::workspace::disclosure_cache`]).
+    ///
+    /// # Errors
+    /// On a database failure.
+    pub async fn leader_disclosure(
+        &self,
+        form: &str,
+        cut: i64,
+        k: u64,
+    ) -> crate::store::Result<Arc<crate::domain::report::policy::Disclosure>> {
+        // Read before deciding: what is decided is then at least as new as its key.
+        let stamp = self.store.release_stamp().await?;
+        let scope = crate::domain::report::Scope::published(form, cut);
+        let decide = crate::reporting::disclosure_of(&self.store, &scope, k);
+        self.leader_disclosures.get_or_decide(form, (cut, k, stamp), decide).await
     }
 
     /// The forms as loaded now (a reload swaps the whole set at once).

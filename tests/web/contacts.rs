@@ -393,3 +393,27 @@ async fn a_server_starting_after_a_finished_deletion_leaves_the_contacts_table_a
     tokio::time::sleep(std::time::Duration::from_secs(4)).await;
     assert_eq!(file().await, before, "a start with no rewrite owed rewrote the table");
 }
+
+/// PostgreSQL: a deletion whose rewrite a stopped server still owed is rewritten at the next start, even when
+/// a plain VACUUM (autovacuum's) has since moved the table's horizon past it and left the bytes in its pages.
+#[tokio::test]
+async fn a_deletion_a_stopped_server_still_owed_is_rewritten_at_the_next_start() {
+    if !is_postgres() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let phones: Vec<String> = (0..5).map(|i| format!("1358888{i:04}")).collect();
+    futures_util::future::join_all(phones.iter().map(|p| submit_with_phone(&app, "请回电", p))).await;
+    // The deletion as a server that stopped right after it committed left it: no rewrite since.
+    let db = Database::connect(&app.config.database_url).await.unwrap();
+    db.execute_unprepared("DELETE FROM contacts").await.unwrap();
+    let by = wenji::store::audit::Actor::system("test");
+    app.store().audit(&by, "contacts_deleted", "form:zhengqiu", None, Some("5".into())).await.unwrap();
+    // A number left since keeps the page, which a VACUUM of an empty table would cut off.
+    submit_with_phone(&app, "晚到的意见", "13588889999").await;
+    db.execute_unprepared("VACUUM (FREEZE) contacts").await.unwrap();
+    assert!(!numbers_in_storage(&app, &phones).await.is_empty(), "a plain VACUUM leaves bytes behind");
+    app.second_server_with(|_| {}).await;
+    let lingering = numbers_left_shortly(&app, &phones).await;
+    assert!(lingering.is_empty(), "{} numbers still stored after the start", lingering.len());
+}

@@ -127,8 +127,13 @@ impl Disclosure {
         // named under a k raised since: pooled, the rows leaders saw under its name would mark the pool's.
         let pooled_for_good = |u: &Code| u.as_ref().is_some_and(|u| history.pooled.contains(u));
         let released: BTreeSet<&Code> = history.releases.keys().map(|(u, _, _)| u).collect();
-        let units =
-            shown_groups_beside(&units_count, k, pooled_for_good, |u| released.contains(u) && !pooled_for_good(u));
+        // Released pools hold 0 or at least the first k. Only a database converted from a build before
+        // releases has one under it, which leaders saw filled with its smallest named unit: that stands.
+        let pooled: u64 = units_count.iter().filter(|(u, _)| pooled_for_good(u)).map(|(_, n)| n).sum();
+        let names_kept = pooled == 0 || pooled >= history.first_k;
+        let units = shown_groups_beside(&units_count, k, pooled_for_good, |u| {
+            names_kept && released.contains(u) && !pooled_for_good(u)
+        });
         let categories = shown_groups(&categories_count, k);
         let mut d = Disclosure {
             k,
@@ -431,10 +436,20 @@ mod tests {
             .iter()
             .map(|((u, c, _), n)| ((u.clone(), c.clone(), 1_000), *n))
             .collect::<crate::domain::report::release::PairReleases>();
-        let history = History { releases, pooled: ["丙".to_owned(), "丁".to_owned()].into() };
+        let history = History { releases, pooled: ["丙".to_owned(), "丁".to_owned()].into(), first_k: 5 };
         let d = Disclosure::decide_released(&days, &history, 10);
         assert!(d.shows_unit(Some("甲")) && d.shows_unit(Some("乙")), "named at k = 5, they stay named");
         assert!(!d.shows_unit(Some("丙")) && !d.shows_unit(Some("丁")));
+        // A database converted from a build before releases: 丙 and 丁 pooled for good with 3, under k, and
+        // leaders saw the pool filled with 乙, the smallest named unit. It stays there.
+        let converted: RespondentDays = [("甲", 20), ("乙", 6), ("丙", 2), ("丁", 1)]
+            .into_iter()
+            .map(|(unit, n)| ((Some(unit.to_owned()), Some("qz".to_owned()), 10), n))
+            .collect();
+        let releases = converted.iter().map(|((u, c, _), n)| ((u.clone(), c.clone(), 1_000), *n)).collect();
+        let history = History { releases, pooled: ["丙".to_owned(), "丁".to_owned()].into(), first_k: 5 };
+        let d = Disclosure::decide_released(&converted, &history, 5);
+        assert!(d.shows_unit(Some("甲")) && !d.shows_unit(Some("乙")), "乙 stays in the pool leaders saw it in");
         // Never released, the same counts are decided by the new k alone.
         let fresh = Disclosure::decide_released(&days, &History::default(), 10);
         assert!(!fresh.shows_unit(Some("甲")) && !fresh.shows_unit(Some("乙")));

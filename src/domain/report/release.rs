@@ -108,6 +108,8 @@ pub struct History {
     pub releases: PairReleases,
     /// Units in the pool for good: never named, whatever their count.
     pub pooled: BTreeSet<String>,
+    /// The smallest k a release used (0: none recorded one).
+    pub first_k: u64,
 }
 
 /// The (unit, category) pairs that reached leaders fewer than k at a time in some release: their rows may

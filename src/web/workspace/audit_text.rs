@@ -35,6 +35,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("contacts_viewed", "查看群众留下的联系方式"),
     ("contact_deleted", "删除一条联系方式"),
     ("contacts_deleted", "删除一个表单的全部联系方式"),
+    ("contacts_erased", "删除的联系方式已从数据库文件中清除"),
     ("export_requested", "导出（受保护）"),
     ("export_unprotected", "导出完整数据（未保护）"),
     ("download", "下载导出文件"),
@@ -132,6 +133,8 @@ pub fn value_text(action: &str, value: &str, forms: &LoadedForms, users: &HashMa
             Ok(n) => format!("{n} 条"),
             Err(_) => format!("表单 {}", forms.form_title(value)),
         },
+        // The horizon a start compares deletions with: nothing for a reader.
+        "contacts_erased" => String::new(),
         "forms_reload_refused" => value.replace(" problem(s)", " 处错误"),
         "problem_merged" if value.starts_with("problem:") => format!("并入问题 {}", &value[8..]),
         "problem_linked" | "problem_unlinked" => {

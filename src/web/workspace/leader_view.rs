@@ -7,13 +7,14 @@ use crate::domain::report::Scope;
 use crate::domain::report::policy::{Disclosure, Named};
 use crate::web::error::WebError;
 use crate::web::state::AppState;
+use std::sync::Arc;
 
 /// A leader's selection: one form and what may be shown of it.
 pub struct LeaderScope {
     pub form: String,
     /// The form as released to leaders at the last midnight ([`Scope::published`]).
     pub scope: Scope,
-    pub disclosure: Disclosure,
+    pub disclosure: Arc<Disclosure>,
     /// Every form as (slug, title, selected), for the form switcher.
     pub forms: Vec<(String, String, bool)>,
 }
@@ -54,7 +55,7 @@ impl LeaderScope {
         };
         let scope = Scope::published(&form, cut);
         let k = state.small_cell_k().await?;
-        let disclosure = crate::reporting::disclosure_of(&state.store, &scope, k).await?;
+        let disclosure = state.leader_disclosure(&form, cut, k).await?;
         let list = forms.catalog.citizen_forms().map(|f| (f.slug.clone(), f.title.clone(), f.slug == form)).collect();
         Ok(LeaderScope { form, scope, disclosure, forms: list })
     }
@@ -109,9 +110,7 @@ pub(crate) async fn withhold_what_leaders_cannot_place(
     let mut hidden = std::collections::HashSet::new();
     for p in state.store.placements(&ids).await? {
         if !disclosures.contains_key(&p.form_slug) {
-            let scope = crate::domain::report::Scope::published(&p.form_slug, cut);
-            let d = crate::reporting::disclosure_of(&state.store, &scope, k).await?;
-            disclosures.insert(p.form_slug.clone(), d);
+            disclosures.insert(p.form_slug.clone(), state.leader_disclosure(&p.form_slug, cut, k).await?);
         }
         let (unit, category) = (p.unit_code.as_deref(), p.category_code.as_deref());
         let released = p.released_at.is_some();

@@ -8,6 +8,7 @@ pub mod card;
 pub mod clusters;
 pub mod contacts;
 pub mod dashboard;
+pub mod disclosure_cache;
 pub mod double_coding;
 pub mod exports;
 pub mod head;

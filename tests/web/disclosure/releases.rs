@@ -241,3 +241,40 @@ async fn after_k_is_raised_a_unit_leaders_read_by_name_keeps_its_name() {
         assert!(row.iter().any(|c| c == unit), "k = 8: the CSV pools a unit leaders read by name: {row:?}");
     }
 }
+
+/// Leaders' pages decide their disclosure once per release (a scan of the form's respondents): after a new
+/// release, an instance that served the last one shows the new units at once, as one that never served a
+/// page decides them.
+#[tokio::test]
+async fn after_a_release_a_leaders_pages_show_its_units_at_once_as_a_fresh_instance_shows_them() {
+    let app = TestApp::spawn().await;
+    for i in 0..5 {
+        app.submit_as("jg-bgs", "qz", &format!("jg-bgs 第一天第 {i} 条"), 1).await;
+    }
+    crate::helpers::a_day_passes(&app).await;
+    let (leader, _) = app.login_as(Role::Leader).await;
+    let page = |base: String, path: &'static str| {
+        let leader = leader.clone();
+        async move { leader.get(format!("{base}{path}")).send().await.unwrap().text().await.unwrap() }
+    };
+    let units = |html: &str| texts(html, "#by-unit tbody td:first-child");
+    let inbox_units = |html: &str| {
+        let mut u = texts(html, "#inbox tbody .c-unit");
+        u.sort();
+        u.dedup();
+        u
+    };
+    assert_eq!(units(&page(app.url(""), "/w/dashboard").await), ["局办公室"]);
+    assert_eq!(inbox_units(&page(app.url(""), "/w/inbox").await), ["局办公室"]);
+    // The next day 政工科 sends five: the next release names it.
+    for i in 0..5 {
+        app.submit_as("jg-zgk", "qz", &format!("jg-zgk 第二天第 {i} 条"), 1).await;
+    }
+    crate::helpers::a_day_passes(&app).await;
+    let (dashboard, inbox) = (page(app.url(""), "/w/dashboard").await, page(app.url(""), "/w/inbox").await);
+    assert_eq!(units(&dashboard), ["局办公室", "政工科"], "the dashboard shows the new release's unit");
+    assert_eq!(inbox_units(&inbox), ["局办公室", "政工科"], "the inbox names the new release's unit");
+    let fresh = app.second_server().await;
+    assert_eq!(texts(&dashboard, "main *"), texts(&page(fresh.clone(), "/w/dashboard").await, "main *"));
+    assert_eq!(texts(&inbox, "main *"), texts(&page(fresh, "/w/inbox").await, "main *"));
+}
