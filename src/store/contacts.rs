@@ -241,7 +241,7 @@ impl Store {
                     Ok(false) => match store.vacuum_contacts(deleted_in).await {
                         Ok(horizon) => return store.record_erased(horizon).await,
                         Err(e) => {
-                            // A rewrite that ran for nothing rewrote the whole table: try less often.
+                            // A rewrite for nothing rewrites the whole table (or a lock is held): try less often.
                             wait = (wait * 2).min(REWRITE_WAIT_MOST);
                             e
                         }
