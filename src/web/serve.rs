@@ -1,7 +1,9 @@
-//! The HTTP/1.1 server loop: at most so many connections at once (more wait to be accepted), each with a
-//! header-read deadline (which also ends a kept-alive connection left idle) and a write deadline, and
-//! [`router`](super::router) adds the body-read and handler deadlines, so a slow or silent client holds a
-//! connection for a bounded time only. Graceful shutdown lets requests in flight finish.
+//! The HTTP/1.1 server loop: at most so many connections at once, each with a header-read deadline (which
+//! also ends a kept-alive connection left idle) and a write deadline, and [`router`](super::router) adds
+//! the body-read and handler deadlines, so a slow or silent client holds a connection for a bounded time
+//! only. At the cap a new client takes the place of the connection idle longest (no request in flight, no
+//! answer being written), so idle sockets cannot lock citizens out; when every one is busy it waits to be
+//! accepted. Graceful shutdown lets requests in flight finish.
 
 use axum::Router;
 use axum::extract::ConnectInfo;
@@ -14,6 +16,9 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
+
+mod open_connections;
+use open_connections::{Busy, BusyBody, OpenConnections};
 
 /// How long a client may take; `wenji serve` reads them from flags (`WENJI_*_TIMEOUT_SECS`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +44,8 @@ impl Default for Timeouts {
 pub const MAX_CONNECTIONS: usize = 2048;
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets open requests finish. At most
-/// `max_connections` are open at once: further clients wait in the listen queue until one ends.
+/// `max_connections` are open at once: a further client closes the connection idle longest, or waits
+/// (in the listen queue behind it) until one ends or falls idle.
 ///
 /// # Errors
 /// Never at present; accept errors (too many open files) are logged and retried.
@@ -56,25 +62,10 @@ pub async fn serve(
     // thousand unfinished header blocks turned into 600 MB); bodies stream and have their own limit.
     http.timer(TokioTimer::new()).header_read_timeout(timeouts.header).max_buf_size(96 * 1024);
     let slots = Arc::new(tokio::sync::Semaphore::new(max_connections.clamp(1, tokio::sync::Semaphore::MAX_PERMITS)));
+    let open = Arc::new(OpenConnections::default());
     let mut full_said: Option<std::time::Instant> = None;
     let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let slot = match slots.clone().try_acquire_owned() {
-            Ok(slot) => slot,
-            Err(_) => {
-                if full_said.is_none_or(|t| t.elapsed() > Duration::from_secs(60)) {
-                    tracing::warn!(
-                        max_connections,
-                        "every connection is in use; new clients wait (WENJI_MAX_CONNECTIONS)"
-                    );
-                    full_said = Some(std::time::Instant::now());
-                }
-                tokio::select! {
-                    slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
-                    () = &mut shutdown => break,
-                }
-            }
-        };
+    'accept: loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -86,18 +77,50 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let slot = loop {
+            if let Ok(slot) = slots.clone().try_acquire_owned() {
+                break slot;
+            }
+            if full_said.is_none_or(|t| t.elapsed() > Duration::from_secs(60)) {
+                tracing::warn!(
+                    max_connections,
+                    "every connection is in use; new clients close the one idle longest, or wait (WENJI_MAX_CONNECTIONS)"
+                );
+                full_said = Some(std::time::Instant::now());
+            }
+            let evicted = open.evict_longest_idle();
+            if evicted {
+                tracing::debug!("closed the connection idle longest for a new client");
+            }
+            tokio::select! {
+                slot = slots.clone().acquire_owned() => break slot.expect("the semaphore is never closed"),
+                // Every connection busy: the first to fall idle makes room (it would keep its slot 15 s).
+                () = open.became_idle(), if !evicted => {}
+                () = &mut shutdown => break 'accept,
+            }
+        };
         let _ = stream.set_nodelay(true);
+        let (connection, evicted) = open.open();
+        let connection = Arc::new(connection);
         let app = app.clone();
+        let requests = connection.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
-            app.clone().oneshot(req.map(axum::body::Body::new))
+            let busy = requests.busy();
+            let answer = app.clone().oneshot(req.map(axum::body::Body::new));
+            async move { answer.await.map(|r| r.map(|inner| BusyBody { inner, _busy: busy })) }
         });
-        let stream = WriteDeadline { inner: stream, limit: timeouts.body, stalled: None };
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let stream =
+            WriteDeadline { inner: stream, limit: timeouts.body, stalled: None, connection: connection.clone() };
+        let served = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "connection ended");
+            tokio::select! {
+                ended = served => if let Err(e) = ended {
+                    tracing::debug!(error = %e, "connection ended");
+                },
+                () = evicted.notified() => {}
             }
+            drop(connection);
             drop(slot);
         });
     }
@@ -111,8 +134,11 @@ pub async fn serve(
 struct WriteDeadline<S> {
     inner: S,
     limit: Duration,
-    /// When the pending write gives up; set when a write first waits, cleared by any progress.
-    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// When the pending write gives up, and the connection kept busy meanwhile (the end of an answer
+    /// may still wait in hyper's buffer after its body was dropped); set when a write first waits,
+    /// cleared by any progress.
+    stalled: Option<(Pin<Box<tokio::time::Sleep>>, Busy)>,
+    connection: Arc<open_connections::Connection>,
 }
 
 impl<S> WriteDeadline<S> {
@@ -121,8 +147,8 @@ impl<S> WriteDeadline<S> {
             self.stalled = None;
             return polled;
         }
-        let limit = self.limit;
-        let stalled = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        let (limit, connection) = (self.limit, &self.connection);
+        let (stalled, _) = self.stalled.get_or_insert_with(|| (Box::pin(tokio::time::sleep(limit)), connection.busy()));
         match stalled.as_mut().poll(cx) {
             Poll::Ready(()) => Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, "the client read nothing"))),
             Poll::Pending => Poll::Pending,

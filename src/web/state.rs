@@ -40,7 +40,8 @@ pub struct WebSettings {
     pub inbox_count_cap: u64,
     /// How long a client may take over a request's headers, body and answer.
     pub timeouts: super::serve::Timeouts,
-    /// Connections open at once; more wait to be accepted (normally [`super::serve::MAX_CONNECTIONS`]).
+    /// Connections open at once; a further one closes the one idle longest, or waits while every one is busy
+    /// (normally [`super::serve::MAX_CONNECTIONS`]).
     pub max_connections: usize,
     /// Finished exports' files are deleted this long after they were written.
     pub export_retention: std::time::Duration,
