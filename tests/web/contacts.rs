@@ -270,9 +270,7 @@ async fn numbers_deleted_while_another_program_reads_are_said_to_linger_and_go_o
         let read = reader.begin_with_config(*isolation, None).await.unwrap();
         read.query_one_raw(Statement::from_string(reader.get_database_backend(), *hold)).await.unwrap();
 
-        let path = "/w/admin/contacts/forms/zhengqiu/delete";
-        let confirm = admin.get(app.url(path)).send().await.unwrap().text().await.unwrap();
-        let r = admin.post(app.url(path)).form(&form_fields(&confirm, "#delete-confirm form")).send().await.unwrap();
+        let r = delete_the_forms_contacts(&admin, &app).await;
         let page =
             admin.get(app.url(r.headers()["location"].to_str().unwrap())).send().await.unwrap().text().await.unwrap();
         let said = texts(&page, "#deleted").join("");
@@ -285,6 +283,13 @@ async fn numbers_deleted_while_another_program_reads_are_said_to_linger_and_go_o
         let lingering = numbers_left_shortly(&app, &phones).await;
         assert!(lingering.is_empty(), "{hold}: {} numbers still stored 10 s after the read ended", lingering.len());
     }
+}
+
+/// The administrator deletes every contact of 征求意见 through its confirmation: the answer to the deletion.
+async fn delete_the_forms_contacts(admin: &reqwest::Client, app: &TestApp) -> reqwest::Response {
+    let path = "/w/admin/contacts/forms/zhengqiu/delete";
+    let confirm = admin.get(app.url(path)).send().await.unwrap().text().await.unwrap();
+    admin.post(app.url(path)).form(&form_fields(&confirm, "#delete-confirm form")).send().await.unwrap()
 }
 
 /// [`numbers_in_storage`] once none is left, or after 10 s. On PostgreSQL the other tests' transactions
@@ -377,9 +382,7 @@ async fn a_server_starting_after_a_finished_deletion_leaves_the_contacts_table_a
     let phones: Vec<String> = (0..5).map(|i| format!("1357777{i:04}")).collect();
     futures_util::future::join_all(phones.iter().map(|p| submit_with_phone(&app, "请回电", p))).await;
     let (admin, _) = app.login_as(Role::Admin).await;
-    let path = "/w/admin/contacts/forms/zhengqiu/delete";
-    let confirm = admin.get(app.url(path)).send().await.unwrap().text().await.unwrap();
-    admin.post(app.url(path)).form(&form_fields(&confirm, "#delete-confirm form")).send().await.unwrap();
+    delete_the_forms_contacts(&admin, &app).await;
     assert!(numbers_left_shortly(&app, &phones).await.is_empty(), "the deletion's rewrite is done");
     let db = Database::connect(&app.config.database_url).await.unwrap();
     let file = || async {

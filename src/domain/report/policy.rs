@@ -351,6 +351,16 @@ pub fn privacy_notice(k: u32) -> Vec<String> {
 mod tests {
     use super::*;
 
+    /// Respondents of category 群众 per unit, all sent on one day.
+    fn qz_on_one_day(units: &[(&str, u64)]) -> RespondentDays {
+        units.iter().map(|&(unit, n)| ((Some(unit.to_owned()), Some("qz".to_owned()), 10), n)).collect()
+    }
+
+    /// `days` as reached leaders in one release.
+    fn released_at_once(days: &RespondentDays) -> crate::domain::report::release::PairReleases {
+        days.iter().map(|((u, c, _), n)| ((u.clone(), c.clone(), 1_000), *n)).collect()
+    }
+
     fn pairs(list: &[(&str, &str, u64)]) -> BTreeMap<(Code, Code), u64> {
         list.iter().map(|(u, c, n)| ((Some((*u).to_owned()), Some((*c).to_owned())), *n)).collect()
     }
@@ -415,10 +425,7 @@ mod tests {
 
     #[test]
     fn a_unit_pooled_for_good_that_grew_past_k_fills_the_pool_before_a_named_unit_is_taken_in() {
-        let days: RespondentDays = [("甲", 5), ("乙", 5), ("丙", 3), ("丁", 7)]
-            .into_iter()
-            .map(|(unit, n)| ((Some(unit.to_owned()), Some("qz".to_owned()), 10), n))
-            .collect();
+        let days = qz_on_one_day(&[("甲", 5), ("乙", 5), ("丙", 3), ("丁", 7)]);
         let history = History { pooled: ["丙".to_owned(), "丁".to_owned()].into(), ..History::default() };
         let d = Disclosure::decide_released(&days, &history, 5);
         assert!(d.shows_unit(Some("甲")) && d.shows_unit(Some("乙")), "the pool has 10 without them");
@@ -428,26 +435,23 @@ mod tests {
     #[test]
     fn a_unit_released_under_its_name_stays_named_after_k_is_raised() {
         // Released at k = 5: 甲 6 and 乙 5 under their names, 丙 and 丁 pooled for good with 5. Then k = 10.
-        let days: RespondentDays = [("甲", 6), ("乙", 5), ("丙", 2), ("丁", 3)]
-            .into_iter()
-            .map(|(unit, n)| ((Some(unit.to_owned()), Some("qz".to_owned()), 10), n))
-            .collect();
-        let releases = days
-            .iter()
-            .map(|((u, c, _), n)| ((u.clone(), c.clone(), 1_000), *n))
-            .collect::<crate::domain::report::release::PairReleases>();
-        let history = History { releases, pooled: ["丙".to_owned(), "丁".to_owned()].into(), first_k: 5 };
+        let days = qz_on_one_day(&[("甲", 6), ("乙", 5), ("丙", 2), ("丁", 3)]);
+        let history = History {
+            releases: released_at_once(&days),
+            pooled: ["丙".to_owned(), "丁".to_owned()].into(),
+            first_k: 5,
+        };
         let d = Disclosure::decide_released(&days, &history, 10);
         assert!(d.shows_unit(Some("甲")) && d.shows_unit(Some("乙")), "named at k = 5, they stay named");
         assert!(!d.shows_unit(Some("丙")) && !d.shows_unit(Some("丁")));
         // A database converted from a build before releases: 丙 and 丁 pooled for good with 3, under k, and
         // leaders saw the pool filled with 乙, the smallest named unit. It stays there.
-        let converted: RespondentDays = [("甲", 20), ("乙", 6), ("丙", 2), ("丁", 1)]
-            .into_iter()
-            .map(|(unit, n)| ((Some(unit.to_owned()), Some("qz".to_owned()), 10), n))
-            .collect();
-        let releases = converted.iter().map(|((u, c, _), n)| ((u.clone(), c.clone(), 1_000), *n)).collect();
-        let history = History { releases, pooled: ["丙".to_owned(), "丁".to_owned()].into(), first_k: 5 };
+        let converted = qz_on_one_day(&[("甲", 20), ("乙", 6), ("丙", 2), ("丁", 1)]);
+        let history = History {
+            releases: released_at_once(&converted),
+            pooled: ["丙".to_owned(), "丁".to_owned()].into(),
+            first_k: 5,
+        };
         let d = Disclosure::decide_released(&converted, &history, 5);
         assert!(d.shows_unit(Some("甲")) && !d.shows_unit(Some("乙")), "乙 stays in the pool leaders saw it in");
         // Never released, the same counts are decided by the new k alone.
